@@ -5,7 +5,7 @@
 #pragma once
 
 #include "spec/dist_kind.h"
-#include "symbolic/rng.h"
+#include "spec/rng.h"
 
 #include <optional>
 #include <span>
@@ -17,7 +17,7 @@ namespace chassis::symbolic {
 std::optional<std::string> validateParams(DistKind k, std::span<const double> params);
 
 /// A draw; `params` must be valid.
-double sample(DistKind k, std::span<const double> params, Rng& rng);
+double sample(DistKind k, std::span<const double> params, chassis::Rng& rng);
 
 /// log density (continuous) or log mass (discrete) at x; -infinity outside the support.
 double logDensity(DistKind k, std::span<const double> params, double x);

@@ -1,11 +1,12 @@
 // A seeded random number generator whose streams are bit-identical across machines, compilers
 // and standard libraries (std::*_distribution is not, so none is used anywhere in Chassis).
-// The generator and its splitting are specified in rng.cpp's header comment.
+// The generator and its splitting are specified in rng.cpp's header comment. It lives in spec/
+// (the bottom layer) because both symbolic/ and neural/ need reproducible streams.
 #pragma once
 
 #include <cstdint>
 
-namespace chassis::symbolic {
+namespace chassis {
 
 class Rng {
 public:
@@ -24,4 +25,4 @@ private:
   uint64_t s_[4];
 };
 
-} // namespace chassis::symbolic
+} // namespace chassis
