@@ -30,4 +30,10 @@ struct Support {
 };
 Support support(DistKind k, std::span<const double> params);
 
+/// Added by the runtime: the mean and variance for valid `params`; nullopt where the moment does
+/// not exist (Cauchy, HalfCauchy; StudentT with nu <= 1), +infinity where it is infinite
+/// (StudentT variance for 1 < nu <= 2).
+std::optional<double> mean(DistKind k, std::span<const double> params);
+std::optional<double> variance(DistKind k, std::span<const double> params);
+
 } // namespace chassis::symbolic
