@@ -1,0 +1,330 @@
+// The forward pass of Network (float64 and float32) and its folding into AffineNet form.
+//
+// Forward: values are row-major matrices, one row per sample. A Linear layer over the last axis
+// of a per-sample shape [.., K] with P = F/K leading elements is one GEMM on the same memory
+// viewed as (rows*P) x K, which is why the storage is row-major: that view is free.
+//
+// Folding (toAffineNet): between two ReLUs the layers compose to one affine map y = A x + c on
+// the flattened sample. Starting from A = I, c = 0 on the segment's input:
+//   + k  : c += k              - k : c -= k            k - x : A = -A, c = k - c
+//   * m  : A = diag(m) A, c = m.*c                     / d   : A = diag(1/d) A, c = c ./ d
+//   Linear (W: K x N over the last axis, P leading elements): M = I_P (x) W^T, A = M A,
+//          c = M c + (b repeated P times)
+//   Reshape: no change (the flattened order is unchanged)
+//   Relu : emit {A, c, relu}, restart from the identity.
+// A trailing non-identity segment is emitted without ReLU.
+#include "neural/network.h"
+
+#include <sstream>
+
+namespace chassis::neural {
+
+int64_t numElements(const Shape& s) {
+  int64_t n = 1;
+  for (int64_t d : s) n *= d;
+  return n;
+}
+
+std::string shapeStr(const Shape& s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(s[i]);
+  }
+  out += ']';
+  return out;
+}
+
+const char* elemOpName(ElemOp op) {
+  switch (op) {
+  case ElemOp::Add: return "Add";
+  case ElemOp::Sub: return "Sub";
+  case ElemOp::Mul: return "Mul";
+  case ElemOp::Div: return "Div";
+  case ElemOp::Max: return "Max";
+  case ElemOp::Min: return "Min";
+  }
+  return "?";
+}
+
+const Shape& Network::outputShape() const {
+  for (const Layer& L : layers)
+    if (L.output == outputValue) return L.outShape;
+  return inputShape;
+}
+
+int Network::outputSize() const { return static_cast<int>(numElements(outputShape())); }
+
+void Network::finalize() {
+  int maxValue = outputValue;
+  for (const Layer& L : layers) maxValue = std::max(maxValue, L.output);
+  slotOf_.assign(maxValue + 1, -1);
+  numSlots_ = 0;
+  slotOf_[0] = numSlots_++;
+  for (Layer& L : layers) {
+    L.constantF = L.constant.cast<float>();
+    L.WF = L.W.cast<float>();
+    L.biasF = L.bias.cast<float>();
+    if (L.kind == LayerKind::Reshape && L.input >= 0 && L.input <= maxValue &&
+        slotOf_[L.input] >= 0)
+      slotOf_[L.output] = slotOf_[L.input];
+    else
+      slotOf_[L.output] = numSlots_++;
+  }
+  finalized_ = true;
+}
+
+namespace {
+
+template <typename T> const Eigen::Matrix<T, 1, Eigen::Dynamic>& constantOf(const Layer& L);
+template <> const Eigen::RowVectorXd& constantOf<double>(const Layer& L) { return L.constant; }
+template <> const Eigen::RowVectorXf& constantOf<float>(const Layer& L) { return L.constantF; }
+template <typename T> const Eigen::Matrix<T, -1, -1>& weightOf(const Layer& L);
+template <> const Eigen::MatrixXd& weightOf<double>(const Layer& L) { return L.W; }
+template <> const Eigen::MatrixXf& weightOf<float>(const Layer& L) { return L.WF; }
+template <typename T> const Eigen::Matrix<T, 1, Eigen::Dynamic>& biasOf(const Layer& L);
+template <> const Eigen::RowVectorXd& biasOf<double>(const Layer& L) { return L.bias; }
+template <> const Eigen::RowVectorXf& biasOf<float>(const Layer& L) { return L.biasF; }
+
+template <typename A, typename B> auto applyOp(ElemOp op, const A& a, const B& b) {
+  using T = typename A::Scalar;
+  using R = RowMatrix<T>;
+  switch (op) {
+  case ElemOp::Add: return R(a + b);
+  case ElemOp::Sub: return R(a - b);
+  case ElemOp::Mul: return R(a.cwiseProduct(b));
+  case ElemOp::Div: return R(a.cwiseQuotient(b));
+  case ElemOp::Max: return R(a.cwiseMax(b));
+  case ElemOp::Min: return R(a.cwiseMin(b));
+  }
+  return R(a);
+}
+
+} // namespace
+
+template <typename T>
+const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X,
+                                 Workspace<T>& ws) const {
+  assert(finalized_ && "Network::finalize() not called");
+  assert(X.cols() == inputSize());
+  ws.slots.resize(numSlots_);
+  const Eigen::Index n = X.rows();
+  ws.slots[slotOf_[0]] = X;
+  for (const Layer& L : layers) {
+    const RowMatrix<T>& x = ws.slots[slotOf_[L.input]];
+    if (L.kind == LayerKind::Reshape) continue; // shares its input's slot
+    RowMatrix<T>& y = ws.slots[slotOf_[L.output]];
+    switch (L.kind) {
+    case LayerKind::Relu:
+      y = x.cwiseMax(T(0));
+      break;
+    case LayerKind::Linear: {
+      const auto& W = weightOf<T>(L);
+      const Eigen::Index K = W.rows(), N = W.cols();
+      const Eigen::Index P = x.cols() / K;
+      Eigen::Map<const RowMatrix<T>> xv(x.data(), n * P, K);
+      y.resize(n, P * N);
+      Eigen::Map<RowMatrix<T>> yv(y.data(), n * P, N);
+      yv.noalias() = xv * W;
+      if (L.bias.size() > 0) yv.rowwise() += biasOf<T>(L);
+      break;
+    }
+    case LayerKind::Elementwise: {
+      if (L.input2 >= 0) {
+        y = applyOp(L.op, x, ws.slots[slotOf_[L.input2]]);
+      } else {
+        auto c = constantOf<T>(L).replicate(n, 1);
+        y = L.constantFirst ? applyOp(L.op, c, x) : applyOp(L.op, x, c);
+      }
+      break;
+    }
+    case LayerKind::Reshape:
+      break;
+    }
+  }
+  return ws.slots[slotOf_[outputValue]];
+}
+
+const RowMatrix<float>& Network::forward(const Eigen::Ref<const RowMatrix<float>>& X,
+                                         Workspace<float>& ws) const {
+  return run<float>(X, ws);
+}
+const RowMatrix<double>& Network::forward(const Eigen::Ref<const RowMatrix<double>>& X,
+                                          Workspace<double>& ws) const {
+  return run<double>(X, ws);
+}
+
+Eigen::MatrixXd Network::forward(const Eigen::MatrixXd& X) const {
+  Workspace<double> ws;
+  RowMatrix<double> Xr = X;
+  return run<double>(Xr, ws);
+}
+
+Eigen::MatrixXf Network::forward(const Eigen::MatrixXf& X) const {
+  Workspace<float> ws;
+  RowMatrix<float> Xr = X;
+  return run<float>(Xr, ws);
+}
+
+Eigen::VectorXd Network::forward(const Eigen::VectorXd& x) const {
+  Workspace<double> ws;
+  RowMatrix<double> Xr = x.transpose();
+  return run<double>(Xr, ws).row(0).transpose();
+}
+
+std::string Network::describe() const {
+  std::ostringstream os;
+  os << name << ": input '" << inputName << "' " << (batched ? "[N]+" : "")
+     << shapeStr(inputShape) << "\n";
+  for (const Layer& L : layers) {
+    os << "  %" << L.output << " = " << L.opType << " '" << L.name << "' (%" << L.input;
+    if (L.input2 >= 0) os << ", %" << L.input2;
+    os << ") -> " << shapeStr(L.outShape);
+    if (L.kind == LayerKind::Linear)
+      os << " W " << L.W.rows() << "x" << L.W.cols() << (L.bias.size() ? " +b" : "");
+    os << "\n";
+  }
+  os << "  output '" << outputName << "' = %" << outputValue << " " << shapeStr(outputShape())
+     << "\n";
+  return os.str();
+}
+
+Network makeMlp(const std::vector<Eigen::MatrixXd>& weights,
+                const std::vector<Eigen::VectorXd>& biases, const std::string& name) {
+  assert(!weights.empty() && weights.size() == biases.size());
+  Network net;
+  net.name = name;
+  net.inputShape = {weights[0].cols()};
+  int v = 0;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    Layer L;
+    L.kind = LayerKind::Linear;
+    L.opType = "Gemm";
+    L.name = "dense_" + std::to_string(i + 1);
+    L.input = v;
+    L.output = ++v;
+    L.W = weights[i].transpose();
+    L.bias = biases[i].transpose();
+    L.outShape = {weights[i].rows()};
+    net.layers.push_back(std::move(L));
+    if (i + 1 < weights.size()) {
+      Layer R;
+      R.kind = LayerKind::Relu;
+      R.opType = "Relu";
+      R.name = "relu_" + std::to_string(i + 1);
+      R.input = v;
+      R.output = ++v;
+      R.outShape = {weights[i].rows()};
+      net.layers.push_back(std::move(R));
+    }
+  }
+  net.outputValue = v;
+  net.finalize();
+  return net;
+}
+
+Network fromAffineNet(const AffineNet& an, const std::string& name) {
+  Network net;
+  net.name = name;
+  net.inputShape = {an.inputSize};
+  int v = 0;
+  for (size_t i = 0; i < an.layers.size(); ++i) {
+    const AffineLayer& A = an.layers[i];
+    Layer L;
+    L.kind = LayerKind::Linear;
+    L.opType = "Gemm";
+    L.name = "affine_" + std::to_string(i + 1);
+    L.input = v;
+    L.output = ++v;
+    L.W = A.W.transpose();
+    L.bias = A.b.transpose();
+    L.outShape = {A.W.rows()};
+    net.layers.push_back(std::move(L));
+    if (A.relu) {
+      Layer R;
+      R.kind = LayerKind::Relu;
+      R.opType = "Relu";
+      R.name = "relu_" + std::to_string(i + 1);
+      R.input = v;
+      R.output = ++v;
+      R.outShape = {A.W.rows()};
+      net.layers.push_back(std::move(R));
+    }
+  }
+  net.outputValue = v;
+  net.finalize();
+  return net;
+}
+
+Expected<AffineNet> toAffineNet(const Network& net) {
+  AffineNet out;
+  out.inputSize = net.inputSize();
+  const Eigen::Index n0 = net.inputSize();
+  Eigen::MatrixXd A = Eigen::MatrixXd::Identity(n0, n0);
+  Eigen::VectorXd c = Eigen::VectorXd::Zero(n0);
+  bool identity = true;
+  int current = 0; // the value the chain has reached
+  auto fail = [&](const Layer& L, const std::string& why) {
+    return Error(SourceLoc{net.name, 0, 0}, "node '" + L.name + "' (" + L.opType +
+                                                "): not a feed-forward affine/ReLU chain: " + why);
+  };
+  for (const Layer& L : net.layers) {
+    if (L.input != current)
+      return fail(L, "its input is not the previous node's output (the graph branches)");
+    if (L.input2 >= 0) return fail(L, "an operation between two activations");
+    switch (L.kind) {
+    case LayerKind::Reshape:
+      break;
+    case LayerKind::Relu:
+      out.layers.push_back({A, c, true});
+      A = Eigen::MatrixXd::Identity(A.rows(), A.rows());
+      c = Eigen::VectorXd::Zero(A.rows());
+      identity = true;
+      break;
+    case LayerKind::Linear: {
+      const Eigen::Index K = L.W.rows(), N = L.W.cols(), P = A.rows() / K;
+      Eigen::MatrixXd M = Eigen::MatrixXd::Zero(P * N, P * K);
+      Eigen::VectorXd d(P * N);
+      for (Eigen::Index p = 0; p < P; ++p) {
+        M.block(p * N, p * K, N, K) = L.W.transpose();
+        d.segment(p * N, N) =
+            L.bias.size() ? Eigen::VectorXd(L.bias.transpose()) : Eigen::VectorXd::Zero(N);
+      }
+      A = M * A;
+      c = M * c + d;
+      identity = false;
+      break;
+    }
+    case LayerKind::Elementwise: {
+      const Eigen::VectorXd k = L.constant.transpose();
+      if (L.constantFirst) {
+        if (L.op != ElemOp::Sub) return fail(L, "constant first in a non-affine operation");
+        A = -A;
+        c = k - c;
+      } else if (L.op == ElemOp::Add) {
+        c += k;
+      } else if (L.op == ElemOp::Sub) {
+        c -= k;
+      } else if (L.op == ElemOp::Mul) {
+        A = k.asDiagonal() * A;
+        c = c.cwiseProduct(k);
+      } else if (L.op == ElemOp::Div) {
+        A.array().colwise() /= k.array();
+        c = c.cwiseQuotient(k);
+      } else {
+        return fail(L, std::string("'") + elemOpName(L.op) + "' is not affine");
+      }
+      identity = false;
+      break;
+    }
+    }
+    current = L.output;
+  }
+  if (current != net.outputValue)
+    return Error(SourceLoc{net.name, 0, 0},
+                 "not a feed-forward affine/ReLU chain: the output is not the last node's value");
+  if (!identity || out.layers.empty()) out.layers.push_back({A, c, false});
+  return out;
+}
+
+} // namespace chassis::neural
