@@ -469,7 +469,9 @@ int Function::inputIndex(std::string_view name) const {
 }
 
 const Var* Function::newVar(std::string name, Type t, VarRole role) {
-  return ctx_->newVar(std::move(name), std::move(t), role, numSlots_++);
+  const Var* v = ctx_->newVar(std::move(name), std::move(t), role, int(vars_.size()));
+  vars_.push_back(v);
+  return v;
 }
 
 const Var* Function::addInput(std::string name, Type t,

@@ -437,7 +437,9 @@ public:
   const std::vector<Param>& inputs() const { return inputs_; }
   const std::vector<const Var*>& outputs() const { return outputs_; }
   const Block& body() const { return body_; }
-  int numSlots() const { return numSlots_; }
+  int numSlots() const { return int(vars_.size()); }
+  /// Every variable of this function, by slot.
+  const std::vector<const Var*>& vars() const { return vars_; }
   /// True when the body samples, observes, conditions or factors (directly or via a CallStmt).
   bool isRandom() const { return random_; }
   /// Whether the body contains an Observe, Factor or Condition (directly or via a CallStmt).
@@ -467,7 +469,7 @@ private:
   std::vector<Param> inputs_;
   std::vector<const Var*> outputs_;
   Block body_;
-  int numSlots_ = 0;
+  std::vector<const Var*> vars_;
   bool random_ = false, weighted_ = false;
   std::string externalFile_;
 };

@@ -1,0 +1,700 @@
+// Lowering from the checked AST to the core IR; the mapping is documented in lower.h. The AST's
+// checker guarantees (ast.h, "After checking") are relied on, but a violated one still gives an
+// Error ("internal: ...") at the node's location rather than an ill-typed IR or a crash.
+#include "spec/lower.h"
+
+#include <map>
+#include <unordered_map>
+
+namespace chassis::ir {
+
+namespace {
+
+using spec::ExprKind;
+using VarMap = std::unordered_map<const spec::VarDecl*, const Var*>;
+
+Error internal(const SourceLoc& loc, const std::string& what) {
+  return Error(loc, "internal: lowering: " + what);
+}
+
+/// Per-function (or per-property) state.
+struct Scope {
+  Function* fn = nullptr; // null in a forall/exists property
+  VarMap vars;
+  std::vector<Expr> loopIndices;           // enclosing loop indices, outermost first
+  std::map<std::string, int> siteCounts;   // calls of each random callee so far
+  std::string propertyName;                // when lowering a property
+};
+
+class Lowerer {
+public:
+  Lowerer(const spec::Program& ast, const LowerOptions& opt) : ast_(ast), opt_(opt) {}
+
+  Expected<Program> run() {
+    for (const spec::EnumDecl* e : ast_.enums) {
+      EnumDecl d{e->name, {}, e->loc};
+      for (auto& k : e->constants) d.constants.push_back(k.name);
+      enumIds_[e] = c().addEnum(std::move(d));
+    }
+    for (const spec::CallableDecl* d : ast_.order) {
+      Status s = d->kind == spec::DeclKind::Network
+                     ? lowerNetwork(static_cast<const spec::NetworkDecl&>(*d))
+                     : lowerModule(static_cast<const spec::ModuleDecl&>(*d));
+      if (!s) return s.error();
+    }
+    for (const spec::PropertyDecl* p : ast_.properties) {
+      Status s = lowerProperty(*p);
+      if (!s) return s.error();
+    }
+    return std::move(prog_);
+  }
+
+private:
+  Context& c() { return prog_.ctx(); }
+
+  Expected<Type> type(const spec::Type& t, const SourceLoc& loc) {
+    auto scalar = [&](spec::TypeKind k) -> Expected<Type> {
+      switch (k) {
+      case spec::TypeKind::Bool: return Type::boolean();
+      case spec::TypeKind::Int: return Type::integer();
+      case spec::TypeKind::Real: return Type::real();
+      case spec::TypeKind::Enum: {
+        auto it = enumIds_.find(t.enumDecl);
+        if (it == enumIds_.end()) return internal(loc, "an enum type not declared");
+        return Type::enumeration(it->second);
+      }
+      default: return internal(loc, "a value of type " + t.str());
+      }
+    };
+    if (t.isArray()) {
+      auto e = scalar(t.elem);
+      if (!e) return e;
+      return Type::array(*e, int(t.length));
+    }
+    return scalar(t.kind);
+  }
+
+  // ---- declarations ----
+
+  Status signature(const spec::CallableDecl& d, Function& f, VarMap& vars) {
+    for (const spec::VarDecl* v : d.inputs) {
+      auto t = type(v->type, v->loc);
+      if (!t) return t.error();
+      std::optional<std::pair<double, double>> range;
+      if (v->range) range = std::pair{v->range->lo, v->range->hi};
+      vars[v] = f.addInput(v->name, *t, range);
+    }
+    for (const spec::VarDecl* v : d.outputs) {
+      auto t = type(v->type, v->loc);
+      if (!t) return t.error();
+      vars[v] = f.addOutput(v->name, *t);
+    }
+    return Status::ok();
+  }
+
+  Status lowerNetwork(const spec::NetworkDecl& d) {
+    if (opt_.networkLoader) {
+      auto f = opt_.networkLoader(d, prog_);
+      if (!f) return f.error();
+      const Function* fn = *f;
+      // The loader's function must have the declared signature.
+      bool ok = fn && fn->inputs().size() == d.inputs.size() &&
+                fn->outputs().size() == d.outputs.size() && !fn->isRandom();
+      for (size_t k = 0; ok && k < d.inputs.size(); ++k) {
+        auto t = type(d.inputs[k]->type, d.loc);
+        ok = t && fn->inputs()[k].var->type() == *t;
+      }
+      for (size_t k = 0; ok && k < d.outputs.size(); ++k) {
+        auto t = type(d.outputs[k]->type, d.loc);
+        ok = t && fn->outputs()[k]->type() == *t;
+      }
+      if (!ok)
+        return Error(d.loc, "network '" + d.name + "' as loaded does not have the declared "
+                                                   "inputs and outputs");
+      fns_[&d] = fn;
+      VarMap& vars = varsOf_[&d];
+      for (size_t k = 0; k < d.inputs.size(); ++k) vars[d.inputs[k]] = fn->inputs()[k].var;
+      for (size_t k = 0; k < d.outputs.size(); ++k) vars[d.outputs[k]] = fn->outputs()[k];
+      return Status::ok();
+    }
+    Function& f = prog_.addFunction(d.name, FunctionKind::External, d.loc);
+    f.doc = d.doc;
+    f.setExternalFile(d.resolvedPath.empty() ? d.path : d.resolvedPath);
+    Status s = signature(d, f, varsOf_[&d]);
+    if (!s) return s;
+    fns_[&d] = &f;
+    return Status::ok();
+  }
+
+  Status lowerModule(const spec::ModuleDecl& d) {
+    Function& f = prog_.addFunction(d.name, FunctionKind::Module, d.loc);
+    f.doc = d.doc;
+    Scope sc;
+    sc.fn = &f;
+    Status s = signature(d, f, sc.vars);
+    if (!s) return s;
+    Block body;
+    s = block(d.body, sc, body);
+    if (!s) return s;
+    f.setBody(std::move(body));
+    fns_[&d] = &f;
+    varsOf_[&d] = std::move(sc.vars);
+    return Status::ok();
+  }
+
+  // ---- statements ----
+
+  Status block(const std::vector<spec::StmtPtr>& stmts, Scope& sc, Block& out) {
+    for (auto& s : stmts) {
+      Status st = stmt(*s, sc, out);
+      if (!st) return st;
+    }
+    return Status::ok();
+  }
+
+  Expected<const Var*> target(const spec::Stmt& s, Scope& sc) {
+    auto it = sc.vars.find(s.var);
+    if (it == sc.vars.end()) return internal(s.nameLoc, "assignment to an unknown variable");
+    return it->second;
+  }
+
+  Expected<std::vector<Expr>> distParams(const spec::Expr& d, Scope& sc, Block& out) {
+    if (d.kind != ExprKind::Dist) return internal(d.loc, "a distribution expected");
+    std::vector<Expr> ps;
+    for (auto& a : d.args) {
+      auto e = expr(*a, sc, out);
+      if (!e) return e.error();
+      ps.push_back(*e);
+    }
+    if (ps.size() != size_t(chassis::signature(d.dist).nparams))
+      return internal(d.loc, "wrong number of distribution parameters");
+    return ps;
+  }
+
+  static Type distResultType(DistKind k) {
+    switch (chassis::signature(k).result) {
+    case DistResultType::Bool: return Type::boolean();
+    case DistResultType::Int: return Type::integer();
+    case DistResultType::Real: return Type::real();
+    }
+    return Type::real();
+  }
+
+  Status stmt(const spec::Stmt& s, Scope& sc, Block& out) {
+    const SourceLoc& loc = s.loc;
+    switch (s.kind) {
+    case spec::StmtKind::Let: {
+      auto v = expr(*s.value, sc, out);
+      if (!v) return v.error();
+      const Var* var = sc.fn->newVar(s.var->name, (*v)->type(), VarRole::Local);
+      sc.vars[s.var] = var;
+      out.push_back(c().stmt<LetStmt>(loc, var, *v));
+      return Status::ok();
+    }
+    case spec::StmtKind::Var: {
+      auto t = type(s.var->type, s.loc);
+      if (!t) return t.error();
+      Expr init = nullptr;
+      if (s.value) {
+        auto v = expr(*s.value, sc, out);
+        if (!v) return v.error();
+        init = *v;
+      } else {
+        init = zeroOf(*t);
+      }
+      const Var* var = sc.fn->newVar(s.var->name, *t, VarRole::Local);
+      sc.vars[s.var] = var;
+      out.push_back(c().stmt<AssignStmt>(loc, var, init));
+      return Status::ok();
+    }
+    case spec::StmtKind::Assign: {
+      auto var = target(s, sc);
+      if (!var) return var.error();
+      Expr idx = nullptr;
+      if (s.index) {
+        auto i = expr(*s.index, sc, out);
+        if (!i) return i.error();
+        idx = *i;
+      }
+      auto v = expr(*s.value, sc, out);
+      if (!v) return v.error();
+      Expected<Expr> rhs = idx ? c().tryUpdate(*var, idx, *v) : Expected<Expr>(*v);
+      if (!rhs) return Error(loc, "internal: lowering: " + rhs.error().message);
+      if ((*rhs)->type() != (*var)->type())
+        return internal(loc, "assigning " + c().typeName((*rhs)->type()) + " to " +
+                                 c().typeName((*var)->type()));
+      out.push_back(c().stmt<AssignStmt>(loc, *var, *rhs));
+      return Status::ok();
+    }
+    case spec::StmtKind::Sample: {
+      const spec::Expr& d = *s.value;
+      auto ps = distParams(d, sc, out);
+      if (!ps) return ps.error();
+      Expr idx = nullptr;
+      if (s.index) {
+        auto i = expr(*s.index, sc, out);
+        if (!i) return i.error();
+        idx = *i;
+      }
+      // The target: a new random choice, or an existing output / local.
+      const Var* var = nullptr;
+      if (auto it = sc.vars.find(s.var); it != sc.vars.end()) {
+        var = it->second;
+      } else {
+        if (idx) return internal(loc, "an indexed sample into an undeclared array");
+        auto t = type(s.var->type, s.loc);
+        if (!t) return t.error();
+        var = sc.fn->newVar(s.var->name, *t, VarRole::Random);
+        sc.vars[s.var] = var;
+      }
+      Type drawType = distResultType(d.dist);
+      Type slotType = idx ? var->type().element() : var->type();
+      std::vector<Expr> address = idx ? std::vector<Expr>{idx} : sc.loopIndices;
+      if (!idx && drawType == slotType) {
+        out.push_back(c().stmt<SampleStmt>(loc, var, d.dist, *ps, s.name, address));
+        return Status::ok();
+      }
+      // Draw into a temporary, then convert (int -> real) and/or store into the array.
+      const Var* tmp = sc.fn->newVar(s.name + "~", drawType, VarRole::Random);
+      out.push_back(c().stmt<SampleStmt>(loc, tmp, d.dist, *ps, s.name, address));
+      Expr val = tmp;
+      if (drawType != slotType) {
+        if (drawType == Type::integer() && slotType == Type::real())
+          val = c().unary(UnOp::ToReal, tmp);
+        else
+          return internal(loc, "a " + c().typeName(drawType) + " draw into " +
+                                   c().typeName(slotType));
+      }
+      auto rhs = idx ? c().tryUpdate(var, idx, val) : Expected<Expr>(val);
+      if (!rhs) return internal(loc, rhs.error().message);
+      out.push_back(c().stmt<AssignStmt>(loc, var, *rhs));
+      return Status::ok();
+    }
+    case spec::StmtKind::Observe: {
+      auto ps = distParams(*s.value, sc, out);
+      if (!ps) return ps.error();
+      auto v = expr(*s.value2, sc, out);
+      if (!v) return v.error();
+      Type want = distResultType(s.value->dist);
+      Expr val = *v;
+      if (val->type() == Type::integer() && want == Type::real()) val = c().unary(UnOp::ToReal, val);
+      if (val->type() != want)
+        return internal(loc, "observing " + c().typeName(val->type()) + " from a " +
+                                 c().typeName(want) + " distribution");
+      out.push_back(c().stmt<ObserveStmt>(loc, s.value->dist, *ps, val));
+      return Status::ok();
+    }
+    case spec::StmtKind::Condition:
+    case spec::StmtKind::Factor:
+    case spec::StmtKind::Assert: {
+      auto v = expr(*s.value, sc, out);
+      if (!v) return v.error();
+      Expr e = *v;
+      if (s.kind == spec::StmtKind::Factor) {
+        if (e->type() == Type::integer()) e = c().unary(UnOp::ToReal, e);
+        if (e->type() != Type::real()) return internal(loc, "factor of a non-number");
+        out.push_back(c().stmt<FactorStmt>(loc, e));
+        return Status::ok();
+      }
+      if (e->type() != Type::boolean()) return internal(loc, "a condition that is not bool");
+      if (s.kind == spec::StmtKind::Condition)
+        out.push_back(c().stmt<ConditionStmt>(loc, e));
+      else
+        out.push_back(c().stmt<AssertStmt>(loc, e, s.message));
+      return Status::ok();
+    }
+    case spec::StmtKind::If: {
+      auto cond = expr(*s.value, sc, out);
+      if (!cond) return cond.error();
+      Block thenB, elseB;
+      Status st = block(s.body, sc, thenB);
+      if (!st) return st;
+      st = block(s.elseBody, sc, elseB);
+      if (!st) return st;
+      out.push_back(c().stmt<IfStmt>(loc, *cond, std::move(thenB), std::move(elseB)));
+      return Status::ok();
+    }
+    case spec::StmtKind::For: {
+      const Var* i = sc.fn->newVar(s.var->name, Type::integer(), VarRole::LoopIndex);
+      sc.vars[s.var] = i;
+      sc.loopIndices.push_back(i);
+      Block body;
+      Status st = block(s.body, sc, body);
+      sc.loopIndices.pop_back();
+      if (!st) return st;
+      out.push_back(c().stmt<ForStmt>(loc, i, s.from, s.to, std::move(body)));
+      return Status::ok();
+    }
+    }
+    return internal(loc, "an unknown statement");
+  }
+
+  // ---- expressions ----
+
+  Expr zeroOf(const Type& t) {
+    if (!t.isArray()) return c().zero(t);
+    std::vector<Expr> elems(size_t(t.length()), zeroOf(t.element()));
+    return c().arrayLit(t.element(), std::move(elems));
+  }
+
+  /// Element k of array expression a (taken from an array literal directly).
+  Expr elementAt(Expr a, int k) {
+    if (auto* lit = a->as<ArrayLit>()) return lit->elements()[k];
+    return c().index(a, c().intConst(k));
+  }
+
+  Expr toReal(Expr e) {
+    if (e->type() == Type::integer()) return c().unary(UnOp::ToReal, e);
+    if (e->type().isArray() && e->type().scalar == ScalarKind::Int) {
+      std::vector<Expr> elems;
+      for (int k = 0; k < e->type().length(); ++k) elems.push_back(toReal(elementAt(e, k)));
+      return c().arrayLit(Type::real(), std::move(elems));
+    }
+    return e;
+  }
+
+  /// Applies `f` to a scalar, or to each element of an array (giving an array literal).
+  template <typename F> Expected<Expr> elementwise(Expr a, F&& f) {
+    if (!a->type().isArray()) return f(a);
+    std::vector<Expr> elems;
+    for (int k = 0; k < a->type().length(); ++k) {
+      auto e = f(elementAt(a, k));
+      if (!e) return e;
+      elems.push_back(*e);
+    }
+    Type elem = elems.empty() ? a->type().element() : elems[0]->type();
+    return c().tryArrayLit(elem, std::move(elems));
+  }
+
+  Expected<Expr> located(Expected<Expr> e, const SourceLoc& loc) {
+    if (!e) return internal(loc, e.error().message);
+    return e;
+  }
+
+  Expected<Expr> builtin(const spec::Expr& e, std::vector<Expr> args) {
+    auto un = [&](UnOp op, Expr a) { return c().tryUnary(op, a); };
+    auto need = [&](size_t n) -> Status {
+      if (args.size() != n) return internal(e.loc, "wrong number of builtin arguments");
+      return Status::ok();
+    };
+    switch (e.builtin) {
+    case spec::Builtin::Min:
+    case spec::Builtin::Max: {
+      if (Status s = need(2); !s) return s.error();
+      BinOp op = e.builtin == spec::Builtin::Min ? BinOp::Min : BinOp::Max;
+      Expr a = args[0], b = args[1];
+      if (a->type().scalar != b->type().scalar) {
+        a = toReal(a);
+        b = toReal(b);
+      }
+      if (!a->type().isArray()) return c().tryBinary(op, a, b);
+      if (a->type() != b->type()) return internal(e.loc, "min/max of arrays of different types");
+      std::vector<Expr> elems;
+      for (int k = 0; k < a->type().length(); ++k) {
+        auto r = c().tryBinary(op, elementAt(a, k), elementAt(b, k));
+        if (!r) return r;
+        elems.push_back(*r);
+      }
+      return c().tryArrayLit(a->type().element(), std::move(elems));
+    }
+    case spec::Builtin::Abs:
+    case spec::Builtin::Relu: {
+      if (Status s = need(1); !s) return s.error();
+      UnOp op = e.builtin == spec::Builtin::Abs ? UnOp::Abs : UnOp::Relu;
+      return elementwise(args[0], [&](Expr x) { return un(op, x); });
+    }
+    case spec::Builtin::Exp:
+    case spec::Builtin::Log:
+    case spec::Builtin::Sqrt:
+    case spec::Builtin::Sigmoid:
+    case spec::Builtin::Tanh: {
+      if (Status s = need(1); !s) return s.error();
+      UnOp op = e.builtin == spec::Builtin::Exp    ? UnOp::Exp
+                : e.builtin == spec::Builtin::Log  ? UnOp::Log
+                : e.builtin == spec::Builtin::Sqrt ? UnOp::Sqrt
+                : e.builtin == spec::Builtin::Sigmoid ? UnOp::Sigmoid
+                                                      : UnOp::Tanh;
+      return elementwise(toReal(args[0]), [&](Expr x) { return un(op, x); });
+    }
+    case spec::Builtin::Sum:
+      if (Status s = need(1); !s) return s.error();
+      return un(UnOp::Sum, args[0]);
+    case spec::Builtin::Argmax:
+      if (Status s = need(1); !s) return s.error();
+      return un(UnOp::Argmax, args[0]);
+    case spec::Builtin::Dot: {
+      if (Status s = need(2); !s) return s.error();
+      Expr a = args[0], b = args[1];
+      if (a->type().scalar != b->type().scalar) {
+        a = toReal(a);
+        b = toReal(b);
+      }
+      return c().tryBinary(BinOp::Dot, a, b);
+    }
+    }
+    return internal(e.loc, "an unknown builtin");
+  }
+
+  Expected<Expr> call(const spec::Expr& e, Scope& sc, Block& out) {
+    auto it = fns_.find(e.callee);
+    if (it == fns_.end()) return internal(e.loc, "a call of '" + e.name + "' before its lowering");
+    const Function& f = *it->second;
+    std::vector<Expr> args;
+    for (auto& a : e.args) {
+      auto x = expr(*a, sc, out);
+      if (!x) return x;
+      args.push_back(*x);
+    }
+    if (e.outputIndex < 0 || size_t(e.outputIndex) >= f.outputs().size())
+      return internal(e.loc, "a call without an output");
+    if (!f.isRandom()) {
+      auto call = c().tryCall(f, std::move(args));
+      if (!call) return internal(e.loc, call.error().message);
+      return located(c().tryCallResult(*call, e.outputIndex), e.loc);
+    }
+    if (!sc.fn)
+      return Error(e.loc, "property '" + sc.propertyName + "' calls random module '" + f.name() +
+                              "' inside forall/exists; use always[" + f.name() + "], P[" +
+                              f.name() + "] or E[" + f.name() + "]");
+    // A random callee: a call statement at a named site, with result temporaries.
+    int n = ++sc.siteCounts[f.name()];
+    std::string site = n == 1 ? f.name() : f.name() + "#" + std::to_string(n);
+    std::vector<const Var*> results;
+    for (const Var* o : f.outputs())
+      results.push_back(sc.fn->newVar(site + "." + o->name(), o->type(), VarRole::Local));
+    // Argument types are checked here as Context::tryCall would.
+    if (args.size() != f.inputs().size()) return internal(e.loc, "wrong number of arguments");
+    for (size_t k = 0; k < args.size(); ++k)
+      if (args[k]->type() != f.inputs()[k].var->type())
+        return internal(e.loc, "argument type mismatch calling '" + f.name() + "'");
+    out.push_back(
+        c().stmt<CallStmt>(e.loc, results, &f, std::move(args), site, sc.loopIndices));
+    return Expr(results[e.outputIndex]);
+  }
+
+  Expected<Expr> expr(const spec::Expr& e, Scope& sc, Block& out) {
+    std::vector<Expr> ops;
+    auto lowerArgs = [&]() -> Status {
+      for (auto& a : e.args) {
+        if (!a) return internal(e.loc, "a missing operand");
+        auto x = expr(*a, sc, out);
+        if (!x) return x.error();
+        ops.push_back(*x);
+      }
+      return Status::ok();
+    };
+    switch (e.kind) {
+    case ExprKind::IntLit: return c().intConst(e.intValue);
+    case ExprKind::RealLit: return c().realConst(e.realValue);
+    case ExprKind::BoolLit: return c().boolConst(e.boolValue);
+    case ExprKind::EnumConst: {
+      auto it = enumIds_.find(e.enumDecl);
+      if (it == enumIds_.end() || e.intValue < 0 ||
+          size_t(e.intValue) >= e.enumDecl->constants.size())
+        return internal(e.loc, "an unknown enum constant");
+      return c().enumConst(it->second, e.intValue);
+    }
+    case ExprKind::VarRef: {
+      auto it = sc.vars.find(e.var);
+      if (it == sc.vars.end()) return internal(e.loc, "an unbound variable '" + e.name + "'");
+      return Expr(it->second);
+    }
+    case ExprKind::Index:
+      if (Status s = lowerArgs(); !s) return s.error();
+      return located(c().tryIndex(ops[0], ops[1]), e.loc);
+    case ExprKind::ArrayLit: {
+      if (Status s = lowerArgs(); !s) return s.error();
+      if (ops.empty()) return internal(e.loc, "an empty array literal");
+      return located(c().tryArrayLit(ops[0]->type(), ops), e.loc);
+    }
+    case ExprKind::Unary:
+      if (Status s = lowerArgs(); !s) return s.error();
+      return located(
+          c().tryUnary(e.unaryOp == spec::UnaryOp::Neg ? UnOp::Neg : UnOp::Not, ops[0]), e.loc);
+    case ExprKind::Binary: {
+      if (Status s = lowerArgs(); !s) return s.error();
+      static const BinOp map[] = {BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Mod,
+                                  BinOp::Lt,  BinOp::Le,  BinOp::Gt,  BinOp::Ge,  BinOp::Eq,
+                                  BinOp::Ne,  BinOp::And, BinOp::Or,  BinOp::Implies};
+      BinOp op = map[int(e.binaryOp)];
+      Expr a = ops[0], b = ops[1];
+      // `/` is real division (the checker promotes; promote here too if it did not).
+      if (op == BinOp::Div || (a->type().isNumeric() && b->type().isNumeric() &&
+                               a->type() != b->type())) {
+        a = toReal(a);
+        b = toReal(b);
+      }
+      return located(c().tryBinary(op, a, b), e.loc);
+    }
+    case ExprKind::Cond:
+      if (Status s = lowerArgs(); !s) return s.error();
+      return located(c().trySelect(ops[0], ops[1], ops[2]), e.loc);
+    case ExprKind::Promote:
+      if (Status s = lowerArgs(); !s) return s.error();
+      return toReal(ops[0]);
+    case ExprKind::Builtin:
+      if (Status s = lowerArgs(); !s) return s.error();
+      return located(builtin(e, std::move(ops)), e.loc);
+    case ExprKind::Call: return call(e, sc, out);
+    case ExprKind::Dist:
+      return internal(e.loc, "a distribution used as a value");
+    case ExprKind::Quant:
+    case ExprKind::Always:
+    case ExprKind::Prob:
+    case ExprKind::Expect:
+      return Error(e.loc, "quantifiers, always[], P[] and E[] are supported only at the top of a "
+                          "property (P[] and E[] compared with a constant)");
+    case ExprKind::Name:
+    case ExprKind::Member: return internal(e.loc, "an unresolved name '" + e.name + "'");
+    }
+    return internal(e.loc, "an unknown expression");
+  }
+
+  // ---- properties ----
+
+  /// The value of a constant numeric expression (a literal, possibly negated or promoted).
+  std::optional<double> constant(const spec::Expr& e) {
+    switch (e.kind) {
+    case ExprKind::IntLit: return double(e.intValue);
+    case ExprKind::RealLit: return e.realValue;
+    case ExprKind::Promote: return e.args.empty() ? std::nullopt : constant(*e.args[0]);
+    case ExprKind::Unary:
+      if (e.unaryOp == spec::UnaryOp::Neg && !e.args.empty())
+        if (auto v = constant(*e.args[0])) return -*v;
+      return std::nullopt;
+    default: return std::nullopt;
+    }
+  }
+
+  Status lowerProperty(const spec::PropertyDecl& d) {
+    Property p;
+    p.name = d.name;
+    p.loc = d.loc;
+    p.doc = d.doc;
+    if (!d.body) return internal(d.loc, "a property without a body");
+    const spec::Expr* body = d.body.get();
+    Scope sc;
+    sc.propertyName = d.name;
+    Block scratch; // property bodies have no statements; stays empty
+
+    auto moduleScope = [&](const spec::Expr& e) -> Expected<const Function*> {
+      auto it = fns_.find(e.callee);
+      if (it == fns_.end()) return internal(e.loc, "an unknown module");
+      sc.vars = varsOf_[e.callee];
+      return it->second;
+    };
+    auto finish = [&](Expected<Expr> b) -> Status {
+      if (!b) return b.error();
+      if (!scratch.empty())
+        return Error(d.loc, "property '" + d.name + "': a call of a random module inside "
+                                                     "always/P/E is not supported");
+      p.body = *b;
+      prog_.properties.push_back(std::move(p));
+      return Status::ok();
+    };
+
+    if (body->kind == ExprKind::Always) {
+      auto m = moduleScope(*body);
+      if (!m) return m.error();
+      p.kind = PropertyKind::Always;
+      p.module = *m;
+      return finish(expr(*body->args[0], sc, scratch));
+    }
+    if (body->kind == ExprKind::Binary &&
+        (body->binaryOp == spec::BinaryOp::Lt || body->binaryOp == spec::BinaryOp::Le ||
+         body->binaryOp == spec::BinaryOp::Gt || body->binaryOp == spec::BinaryOp::Ge)) {
+      const spec::Expr* l = body->args[0].get();
+      const spec::Expr* r = body->args[1].get();
+      auto isPE = [](const spec::Expr* x) {
+        return x->kind == ExprKind::Prob || x->kind == ExprKind::Expect;
+      };
+      if (isPE(l) || isPE(r)) {
+        static const BinOp cmps[] = {BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge};
+        static const BinOp flipped[] = {BinOp::Gt, BinOp::Ge, BinOp::Lt, BinOp::Le};
+        int k = int(body->binaryOp) - int(spec::BinaryOp::Lt);
+        p.cmp = cmps[k];
+        if (!isPE(l)) {
+          std::swap(l, r);
+          p.cmp = flipped[k];
+        }
+        auto bound = constant(*r);
+        if (!bound)
+          return Error(r->loc, "the bound of P[...] or E[...] must be a constant number");
+        p.bound = *bound;
+        auto m = moduleScope(*l);
+        if (!m) return m.error();
+        p.module = *m;
+        p.kind = l->kind == ExprKind::Prob ? PropertyKind::Probability : PropertyKind::Expectation;
+        if (l->kind == ExprKind::Prob && l->args.size() > 1 && l->args[1]) {
+          auto g = expr(*l->args[1], sc, scratch);
+          if (!g) return g.error();
+          p.given = *g;
+        }
+        return finish(expr(*l->args[0], sc, scratch));
+      }
+    }
+    // forall / exists prefix (nested binders of the same kind merge), else a closed formula.
+    p.kind = PropertyKind::Forall;
+    bool first = true;
+    while (body->kind == ExprKind::Quant) {
+      PropertyKind k = body->isExists ? PropertyKind::Exists : PropertyKind::Forall;
+      if (!first && k != p.kind)
+        return Error(body->loc, "property '" + d.name +
+                                    "': alternating forall/exists is not supported");
+      p.kind = k;
+      first = false;
+      for (const spec::VarDecl* v : body->quantVars) {
+        auto t = type(v->type, v->loc);
+        if (!t) return t.error();
+        double lo = 0, hi = 1;
+        if (t->is(ScalarKind::Enum)) {
+          hi = double(c().enums()[t->enumId].constants.size()) - 1;
+        } else if (t->isNumeric()) {
+          if (!v->range) return Error(v->loc, "quantified variable '" + v->name +
+                                                  "' has no range");
+          lo = v->range->lo;
+          hi = v->range->hi;
+        } else if (!t->is(ScalarKind::Bool)) {
+          return Error(v->loc, "quantified variable '" + v->name + "' of type " +
+                                   c().typeName(*t) + " is not supported");
+        }
+        sc.vars[v] = p.addVar(c(), v->name, *t, lo, hi);
+      }
+      if (body->args.empty() || !body->args[0]) return internal(body->loc, "an empty quantifier");
+      body = body->args[0].get();
+    }
+    return finish(expr(*body, sc, scratch));
+  }
+
+  const spec::Program& ast_;
+  const LowerOptions& opt_;
+  Program prog_;
+  std::unordered_map<const spec::EnumDecl*, int> enumIds_;
+  std::unordered_map<const spec::CallableDecl*, const Function*> fns_;
+  std::unordered_map<const spec::CallableDecl*, VarMap> varsOf_;
+};
+
+} // namespace
+
+Expected<Program> lower(const spec::Program& ast, const LowerOptions& options) {
+  return Lowerer(ast, options).run();
+}
+
+Type lowerType(const spec::Type& t, const spec::Program& ast) {
+  auto scalar = [&](spec::TypeKind k) {
+    switch (k) {
+    case spec::TypeKind::Bool: return Type::boolean();
+    case spec::TypeKind::Int: return Type::integer();
+    case spec::TypeKind::Enum: {
+      for (size_t i = 0; i < ast.enums.size(); ++i)
+        if (ast.enums[i] == t.enumDecl) return Type::enumeration(int(i));
+      return Type::enumeration(-1);
+    }
+    default: return Type::real();
+    }
+  };
+  if (t.isArray()) return Type::array(scalar(t.elem), int(t.length));
+  return scalar(t.kind);
+}
+
+} // namespace chassis::ir

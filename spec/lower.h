@@ -1,0 +1,47 @@
+// Lowering: a checked .chs program (spec/ast.h, as the front end returns it) to the core IR
+// (spec/ir.h). One pass over the declarations in topological order (callees first):
+//   enums      -> Context enums (constants numbered in declaration order)
+//   modules    -> ir::Function (kind Module); statements map one to one onto IR statements,
+//                 `let` to Let, `var`/assignment to Assign (an indexed assignment to
+//                 `y = update(y, i, v)`), `x ~ D` to Sample at address `x` (`x[i]` when indexed,
+//                 else `x[loop indices...]` inside loops), loops stay loops.
+//                 Calls of deterministic modules and of networks are Call expressions; a call of a
+//                 random module is hoisted into a CallStmt just before the statement containing
+//                 it (left to right), at call site `Callee` (`Callee#2` for the second call of
+//                 the same callee in the same module; with the loop indices inside loops).
+//                 Elementwise builtins and int->real promotions of arrays are expanded element
+//                 by element (arrays are small and fixed-size).
+//   networks   -> whatever the NetworkLoader hook returns (neural/'s ONNX/NNet loader); without
+//                 a loader, an External function whose call fails at run time with
+//                 "network 'N' is declared but networks cannot be loaded yet (file F)".
+//   properties -> ir::Property: a prefix of forall/exists binders and a body; always[M](e);
+//                 P[M](e | g) cmp c and E[M](e) cmp c with a constant c (either side).
+// Anything the IR cannot represent is an Error at the construct's location, never a crash.
+#pragma once
+
+#include "spec/ast.h"
+#include "spec/ir.h"
+
+#include <functional>
+
+namespace chassis::ir {
+
+/// Builds the IR function of a `network` declaration inside `program` (adding it with
+/// Program::addFunction, kind Network, inputs and outputs of the declared types in order) and
+/// returns it; or an Error (e.g. the file cannot be read) located at the declaration.
+using NetworkLoader =
+    std::function<Expected<const Function*>(const spec::NetworkDecl&, Program& program)>;
+
+struct LowerOptions {
+  /// How to load networks; empty: every network lowers to an External function.
+  NetworkLoader networkLoader;
+};
+
+/// Lowers a checked program. The result's functions are in the AST's topological order.
+Expected<Program> lower(const spec::Program& ast, const LowerOptions& options = {});
+
+/// The IR type of a checked AST type (enums by their id in `enumIds` order: the index of the
+/// enum in `ast.enums`).
+Type lowerType(const spec::Type& t, const spec::Program& ast);
+
+} // namespace chassis::ir
