@@ -3,6 +3,7 @@
 // Error ("internal: ...") at the node's location rather than an ill-typed IR or a crash.
 #include "spec/lower.h"
 
+#include <cstdlib>
 #include <map>
 #include <unordered_map>
 
@@ -344,6 +345,10 @@ private:
   }
 
   Expr toReal(Expr e) {
+    // An int constant is folded into the real constant (exact up to 2^53).
+    if (auto* k = e->as<Const>();
+        k && e->type() == Type::integer() && std::abs(k->intValue()) <= (int64_t(1) << 53))
+      return c().realConst(double(k->intValue()));
     if (e->type() == Type::integer()) return c().unary(UnOp::ToReal, e);
     if (e->type().isArray() && e->type().scalar == ScalarKind::Int) {
       std::vector<Expr> elems;
