@@ -1,0 +1,1147 @@
+// The .chs type checker (spec/checker.h). Passes, in order:
+//   1. global names: enums, modules, networks, properties, unique across all files;
+//   2. enums: constants numbered; the bare-constant index;
+//   3. signatures: parameter types, input ranges (constant-folded), network parameter rules;
+//   4. module bodies: scopes, name resolution, typing with explicit int->real Promote nodes, and
+//      the output assignment rule (a small dataflow over No / Yes / Maybe per output);
+//   5. properties: quantifiers, always / P / E over a module's variables;
+//   6. the call graph: recursion rejected, topological order.
+// Every error is reported once at the token to look at; an expression that failed gets the Error
+// type, which every later check accepts silently, so one mistake gives one message.
+#include "spec/checker.h"
+
+#include "spec/callgraph.h"
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+#include <unordered_map>
+
+namespace chassis::spec {
+
+namespace {
+
+// ---- constant folding (ranges, loop bounds, constant indices) ----------------------------------
+
+struct ConstVal {
+  bool isInt = true;
+  int64_t i = 0;
+  double r = 0;
+  double real() const { return isInt ? static_cast<double>(i) : r; }
+};
+
+std::string formatNumber(const ConstVal& v) {
+  if (v.isInt) return std::to_string(v.i);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%g", v.r);
+  return buf;
+}
+
+// Literals, unary minus and + - * / % on them. `/` is real division (as in the language).
+// nullopt (with `why`) if the expression is not constant or the arithmetic fails.
+std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
+  switch (e.kind) {
+  case ExprKind::IntLit: return ConstVal{true, e.intValue, 0};
+  case ExprKind::RealLit: return ConstVal{false, 0, e.realValue};
+  case ExprKind::Unary: {
+    if (e.unaryOp != UnaryOp::Neg) break;
+    auto a = constEval(*e.args[0], why);
+    if (!a) return std::nullopt;
+    if (a->isInt) {
+      if (a->i == INT64_MIN) {
+        why = "integer overflow";
+        return std::nullopt;
+      }
+      return ConstVal{true, -a->i, 0};
+    }
+    return ConstVal{false, 0, -a->r};
+  }
+  case ExprKind::Binary: {
+    BinaryOp op = e.binaryOp;
+    if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul &&
+        op != BinaryOp::Div && op != BinaryOp::Mod)
+      break;
+    auto a = constEval(*e.args[0], why);
+    if (!a) return std::nullopt;
+    auto b = constEval(*e.args[1], why);
+    if (!b) return std::nullopt;
+    if (a->isInt && b->isInt && op != BinaryOp::Div) {
+      int64_t r = 0;
+      bool ovf = false;
+      switch (op) {
+      case BinaryOp::Add: ovf = __builtin_add_overflow(a->i, b->i, &r); break;
+      case BinaryOp::Sub: ovf = __builtin_sub_overflow(a->i, b->i, &r); break;
+      case BinaryOp::Mul: ovf = __builtin_mul_overflow(a->i, b->i, &r); break;
+      default:
+        if (b->i == 0) {
+          why = "division by zero";
+          return std::nullopt;
+        }
+        if (a->i == INT64_MIN && b->i == -1) {
+          ovf = true;
+          break;
+        }
+        r = a->i % b->i;
+      }
+      if (ovf) {
+        why = "integer overflow";
+        return std::nullopt;
+      }
+      return ConstVal{true, r, 0};
+    }
+    if (op == BinaryOp::Mod) {
+      why = "'%' needs integers";
+      return std::nullopt;
+    }
+    double x = a->real(), y = b->real(), r = 0;
+    switch (op) {
+    case BinaryOp::Add: r = x + y; break;
+    case BinaryOp::Sub: r = x - y; break;
+    case BinaryOp::Mul: r = x * y; break;
+    default:
+      if (y == 0) {
+        why = "division by zero";
+        return std::nullopt;
+      }
+      r = x / y;
+    }
+    if (!std::isfinite(r)) {
+      why = "overflow";
+      return std::nullopt;
+    }
+    return ConstVal{false, 0, r};
+  }
+  default: break;
+  }
+  why = "not a constant";
+  return std::nullopt;
+}
+
+const char* kindWord(VarKind k) {
+  switch (k) {
+  case VarKind::Input: return "input";
+  case VarKind::Output: return "output";
+  case VarKind::Let: return "let binding";
+  case VarKind::Local: return "variable";
+  case VarKind::LoopIndex: return "loop index";
+  case VarKind::Random: return "random choice";
+  case VarKind::Quantified: return "quantified variable";
+  }
+  return "variable";
+}
+
+const char* callableWord(const CallableDecl* c) {
+  return c->kind == DeclKind::Network ? "network" : "module";
+}
+
+Type distResultType(DistKind k) {
+  switch (signature(k).result) {
+  case DistResultType::Bool: return Type::boolean();
+  case DistResultType::Int: return Type::integer();
+  case DistResultType::Real: return Type::real();
+  }
+  return Type::error();
+}
+
+enum class AState : uint8_t { No, Yes, Maybe };
+
+class Checker {
+public:
+  Checker(Program& p, DiagnosticEngine& d) : prog_(p), diags_(d) {}
+
+  void run() {
+    collectGlobals();
+    for (EnumDecl* e : enums_) checkEnum(*e);
+    for (CallableDecl* c : callables_) checkSignature(*c);
+    for (CallableDecl* c : callables_)
+      if (c->kind == DeclKind::Module) checkModule(static_cast<ModuleDecl&>(*c));
+    for (PropertyDecl* p : props_) checkProperty(*p);
+
+    std::vector<const CallableDecl*> nodes(callables_.begin(), callables_.end());
+    CallGraph g(nodes, edges_);
+    prog_.order = g.checkAcyclic(diags_) ? g.topologicalOrder() : nodes;
+  }
+
+private:
+  void error(const SourceLoc& l, std::string msg) { diags_.error(l, std::move(msg)); }
+
+  // ---- pass 1: global names ----------------------------------------------------------------
+  void collectGlobals() {
+    for (auto& f : prog_.files)
+      for (auto& d : f->decls) {
+        if (d->kind == DeclKind::Import) continue;
+        if (d->kind != DeclKind::Property) {
+          if (builtinFromName(d->name)) {
+            error(d->loc, "'" + d->name + "' is the name of a builtin function");
+            continue;
+          }
+          if (distKindFromName(d->name)) {
+            error(d->loc, "'" + d->name + "' is the name of a distribution");
+            continue;
+          }
+        }
+        auto [it, fresh] = globals_.emplace(d->name, d.get());
+        if (!fresh) {
+          error(d->loc, "redefinition of '" + d->name + "' (previously declared at " +
+                            where(it->second->loc) + ")");
+          continue;
+        }
+        switch (d->kind) {
+        case DeclKind::Enum:
+          enums_.push_back(static_cast<EnumDecl*>(d.get()));
+          prog_.enums.push_back(enums_.back());
+          break;
+        case DeclKind::Module:
+          callables_.push_back(static_cast<CallableDecl*>(d.get()));
+          prog_.modules.push_back(static_cast<ModuleDecl*>(d.get()));
+          break;
+        case DeclKind::Network: {
+          auto* n = static_cast<NetworkDecl*>(d.get());
+          callables_.push_back(n);
+          prog_.networks.push_back(n);
+          namespace fs = std::filesystem;
+          n->resolvedPath = (fs::path(n->loc.file).parent_path() / n->path).lexically_normal().string();
+          break;
+        }
+        case DeclKind::Property:
+          props_.push_back(static_cast<PropertyDecl*>(d.get()));
+          prog_.properties.push_back(props_.back());
+          break;
+        case DeclKind::Import: break;
+        }
+      }
+  }
+
+  std::string where(const SourceLoc& l) const {
+    return l.file + ":" + std::to_string(l.line) + ":" + std::to_string(l.col);
+  }
+
+  // ---- pass 2: enums -----------------------------------------------------------------------
+  void checkEnum(EnumDecl& e) {
+    std::set<std::string> seen;
+    for (size_t i = 0; i < e.constants.size(); ++i) {
+      EnumConstant& c = e.constants[i];
+      c.value = static_cast<int64_t>(i);
+      if (!seen.insert(c.name).second) {
+        error(c.loc, "duplicate constant '" + c.name + "' in enum '" + e.name + "'");
+        continue;
+      }
+      bareConstants_[c.name].push_back({&e, c.value});
+    }
+  }
+
+  // ---- pass 3: signatures ------------------------------------------------------------------
+  Type resolveType(const TypeExpr& t) {
+    Type base;
+    if (t.name == "bool")
+      base = Type::boolean();
+    else if (t.name == "int")
+      base = Type::integer();
+    else if (t.name == "real")
+      base = Type::real();
+    else {
+      auto it = globals_.find(t.name);
+      if (it == globals_.end() || it->second->kind != DeclKind::Enum) {
+        error(t.loc, "unknown type '" + t.name + "'");
+        return Type::error();
+      }
+      base = Type::enumeration(static_cast<EnumDecl*>(it->second));
+    }
+    return t.arrayLength > 0 ? Type::array(base, t.arrayLength) : base;
+  }
+
+  // Evaluates `in [lo, hi]` of `v` (type already resolved) into v.range.
+  void checkRange(VarDecl& v, const char* what) {
+    if (!v.rangeLo) return;
+    if (v.type.isError()) return;
+    TypeKind k = v.type.isArray() ? v.type.elem : v.type.kind;
+    if (k != TypeKind::Int && k != TypeKind::Real) {
+      error(v.rangeLo->loc, std::string("only int and real ") + what + "s can have a range; '" +
+                                v.name + "' is " + v.type.str());
+      return;
+    }
+    std::string why;
+    auto lo = constEval(*v.rangeLo, why);
+    if (!lo) {
+      error(v.rangeLo->loc, "range bounds must be constant numbers (" + why + ")");
+      return;
+    }
+    auto hi = constEval(*v.rangeHi, why);
+    if (!hi) {
+      error(v.rangeHi->loc, "range bounds must be constant numbers (" + why + ")");
+      return;
+    }
+    if (k == TypeKind::Int && (!lo->isInt || !hi->isInt)) {
+      error((!lo->isInt ? v.rangeLo : v.rangeHi)->loc,
+            "range bounds of int " + std::string(what) + " '" + v.name + "' must be integers");
+      return;
+    }
+    if (lo->real() > hi->real()) {
+      error(v.rangeLo->loc, "inverted range [" + formatNumber(*lo) + ", " + formatNumber(*hi) +
+                                "] for '" + v.name + "' (lower bound above upper bound)");
+      return;
+    }
+    v.range = Range{lo->real(), hi->real()};
+  }
+
+  void checkSignature(CallableDecl& c) {
+    std::unordered_map<std::string, const VarDecl*> seen;
+    bool net = c.kind == DeclKind::Network;
+    for (auto* list : {&c.inputs, &c.outputs})
+      for (VarDecl* v : *list) {
+        v->type = v->typeExpr ? resolveType(*v->typeExpr) : Type::error();
+        auto [it, fresh] = seen.emplace(v->name, v);
+        if (!fresh)
+          error(v->loc, "duplicate parameter '" + v->name + "' of " + callableWord(&c) + " '" +
+                            c.name + "'");
+        if (net && !v->type.isError() && v->type.kind != TypeKind::Real &&
+            !(v->type.isArray() && v->type.elem == TypeKind::Real))
+          error(v->typeExpr->loc, "network inputs and outputs must be real or real arrays; '" +
+                                      v->name + "' is " + v->type.str());
+        if (v->kind == VarKind::Output && v->rangeLo) {
+          error(v->rangeLo->loc, "output '" + v->name + "' cannot have a range (only inputs can)");
+          continue;
+        }
+        checkRange(*v, "input");
+      }
+  }
+
+  // ---- scopes --------------------------------------------------------------------------------
+  VarDecl* lookupVar(const std::string& name) const {
+    for (auto it = scopes_.rbegin(); it != scopes_.rend(); ++it) {
+      auto f = it->find(name);
+      if (f != it->end()) return f->second;
+    }
+    return nullptr;
+  }
+
+  void declare(VarDecl* v) {
+    if (VarDecl* old = lookupVar(v->name))
+      error(v->loc, "redefinition of '" + v->name + "' (previously declared at line " +
+                        std::to_string(old->loc.line) + ")");
+    scopes_.back()[v->name] = v;
+  }
+
+  bool topLevel() const { return scopes_.size() == 1 && loops_.empty(); }
+
+  void undefined(const std::string& name, const SourceLoc& l) {
+    if (reportedUndefined_.insert(name).second) error(l, "undefined name '" + name + "'");
+  }
+
+  // ---- pass 4: modules -----------------------------------------------------------------------
+  void checkModule(ModuleDecl& m) {
+    mod_ = &m;
+    scopes_.assign(1, {});
+    reportedUndefined_.clear();
+    reportedRead_.clear();
+    for (VarDecl* v : m.inputs) scopes_.back()[v->name] = v;
+    for (VarDecl* v : m.outputs) scopes_.back()[v->name] = v;
+    states_.assign(m.outputs.size(), AState::No);
+    for (auto& s : m.body) stmt(*s);
+    for (VarDecl* o : m.outputs) {
+      if (states_[o->index] == AState::No)
+        error(o->loc, "output '" + o->name + "' is never assigned");
+      else if (states_[o->index] == AState::Maybe)
+        error(o->loc, "output '" + o->name + "' is not assigned on every path");
+    }
+    mod_ = nullptr;
+    scopes_.clear();
+  }
+
+  void block(std::vector<StmtPtr>& body) {
+    scopes_.emplace_back();
+    for (auto& s : body) stmt(*s);
+    scopes_.pop_back();
+  }
+
+  void assignOutput(VarDecl* o, Stmt& s) {
+    size_t k = static_cast<size_t>(o->index);
+    if (o->type.isError()) {
+      states_[k] = AState::Yes;
+      return;
+    }
+    if (loops_.empty()) {
+      if (s.index) {
+        error(s.nameLoc, "output '" + o->name + "' can only be assigned element-wise ('" +
+                             o->name + "[i] = ...') in a loop 'for i in 0.." +
+                             std::to_string(o->type.length) + "' over its length");
+      } else if (states_[k] != AState::No) {
+        error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
+      }
+      states_[k] = AState::Yes;
+      return;
+    }
+    const Stmt& loop = *loops_.front();
+    bool ok = s.index && loops_.size() == 1 && o->type.isArray() &&
+              s.index->kind == ExprKind::VarRef && s.index->var == loop.var && loop.from == 0 &&
+              loop.to == o->type.length;
+    if (!ok) {
+      std::string n = o->type.isArray() ? std::to_string(o->type.length) : "N";
+      error(s.nameLoc, "output '" + o->name +
+                           "' is assigned inside a loop; assign it once outside loops, or "
+                           "element-wise as '" + o->name + "[i] = ...' directly in a loop 'for i "
+                           "in 0.." + n + "'");
+    } else if (states_[k] != AState::No) {
+      error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
+    }
+    states_[k] = AState::Yes;
+  }
+
+  // The target of an assignment / draw: its type (the element's if indexed), or Error.
+  Type target(Stmt& s, VarDecl* v) {
+    s.var = v;
+    Type idxType;
+    if (s.index) index(s.index, v->type, v->name);
+    if (v->kind != VarKind::Output && v->kind != VarKind::Local) {
+      error(s.nameLoc, std::string("cannot assign to ") + kindWord(v->kind) + " '" + v->name + "'");
+      return Type::error();
+    }
+    if (s.index && !v->type.isArray()) {
+      if (!v->type.isError())
+        error(s.nameLoc, "'" + v->name + "' is not an array (it is " + v->type.str() + ")");
+      if (v->kind == VarKind::Output) states_[v->index] = AState::Yes;
+      return Type::error();
+    }
+    if (v->kind == VarKind::Output) assignOutput(v, s);
+    return s.index ? v->type.element() : v->type;
+  }
+
+  // Checks the index expression of `name[idx]` against the array type `arr`.
+  void index(ExprPtr& idx, const Type& arr, const std::string& name) {
+    Type t = expr(idx);
+    if (t.isError()) return;
+    if (t.kind != TypeKind::Int) {
+      error(idx->loc, "array index must be int, got " + t.str());
+      return;
+    }
+    std::string why;
+    if (auto c = constEval(*idx, why); c && arr.isArray() && (c->i < 0 || c->i >= arr.length))
+      error(idx->loc, "index " + std::to_string(c->i) + " is out of bounds for '" + name +
+                          "' of type " + arr.str());
+  }
+
+  void stmt(Stmt& s) {
+    switch (s.kind) {
+    case StmtKind::Let: {
+      Type t = expr(s.value);
+      VarDecl* v = mod_->newVar(s.name, s.nameLoc, VarKind::Let);
+      v->typeExpr = s.typeExpr;
+      v->topLevel = topLevel();
+      if (s.typeExpr) {
+        Type want = resolveType(*s.typeExpr);
+        if (!want.isError() && !coerce(s.value, want))
+          error(s.value->loc, "cannot initialise '" + s.name + "' of type " + want.str() +
+                                  " with a value of type " + t.str());
+        t = want;
+      }
+      if (t.kind == TypeKind::Distribution) t = Type::error();
+      v->type = t;
+      s.var = v;
+      declare(v);
+      return;
+    }
+    case StmtKind::Var: {
+      Type want = resolveType(*s.typeExpr);
+      if (s.value) {
+        Type t = expr(s.value);
+        if (!want.isError() && !coerce(s.value, want))
+          error(s.value->loc, "cannot initialise '" + s.name + "' of type " + want.str() +
+                                  " with a value of type " + t.str());
+      }
+      VarDecl* v = mod_->newVar(s.name, s.nameLoc, VarKind::Local);
+      v->typeExpr = s.typeExpr;
+      v->type = want;
+      v->topLevel = topLevel();
+      s.var = v;
+      declare(v);
+      return;
+    }
+    case StmtKind::Assign: {
+      Type t = expr(s.value);
+      VarDecl* v = lookupVar(s.name);
+      if (!v) {
+        undefined(s.name, s.nameLoc);
+        if (s.index) expr(s.index);
+        return;
+      }
+      Type want = target(s, v);
+      if (!want.isError() && !coerce(s.value, want))
+        error(s.value->loc, "cannot assign a value of type " + t.str() + " to '" + s.name +
+                                (s.index ? "[...]" : "") + "' of type " + want.str());
+      return;
+    }
+    case StmtKind::Sample: {
+      Type dt = dist(s.value, "'~'");
+      VarDecl* v = lookupVar(s.name);
+      if (!v) {
+        if (s.index) {
+          undefined(s.name, s.nameLoc);
+          expr(s.index);
+          return;
+        }
+        if (!loops_.empty())
+          error(s.nameLoc, "random choice '" + s.name + "' is drawn inside a loop, so its "
+                           "address would repeat; declare an array ('var " + s.name +
+                           ": real[N];') and draw '" + s.name + "[i] ~ ...'");
+        v = mod_->newVar(s.name, s.nameLoc, VarKind::Random);
+        v->type = dt;
+        v->topLevel = topLevel();
+        s.var = v;
+        declare(v);
+        return;
+      }
+      Type want = target(s, v);
+      if (!want.isError() && !dt.isError() && want != dt)
+        error(s.nameLoc, "cannot draw a value of type " + dt.str() + " (from '" +
+                             s.value->name + "') into '" + s.name + (s.index ? "[...]" : "") +
+                             "' of type " + want.str());
+      return;
+    }
+    case StmtKind::Observe: {
+      Type dt = dist(s.value, "'observe'");
+      Type t = expr(s.value2);
+      if (!dt.isError() && !coerce(s.value2, dt))
+        error(s.value2->loc, "observed value must be " + dt.str() + " (a draw of '" +
+                                 s.value->name + "'), got " + t.str());
+      return;
+    }
+    case StmtKind::Condition:
+    case StmtKind::Assert: {
+      Type t = expr(s.value);
+      if (!t.isError() && t.kind != TypeKind::Bool)
+        error(s.value->loc, std::string(s.kind == StmtKind::Assert ? "assert" : "condition") +
+                                " needs a bool, got " + t.str());
+      return;
+    }
+    case StmtKind::Factor: {
+      Type t = expr(s.value);
+      if (!t.isError() && !coerce(s.value, Type::real()))
+        error(s.value->loc, "factor needs a real log-weight, got " + t.str());
+      return;
+    }
+    case StmtKind::If: {
+      Type t = expr(s.value);
+      if (!t.isError() && t.kind != TypeKind::Bool)
+        error(s.value->loc, "condition of 'if' must be bool, got " + t.str());
+      auto before = states_;
+      block(s.body);
+      auto thenStates = states_;
+      states_ = before;
+      block(s.elseBody);
+      for (size_t k = 0; k < states_.size(); ++k)
+        if (thenStates[k] != states_[k]) states_[k] = AState::Maybe;
+      return;
+    }
+    case StmtKind::For: {
+      bool okBounds = loopBound(*s.lo, s.from) & loopBound(*s.hi, s.to);
+      if (!okBounds) s.from = s.to = 0;
+      VarDecl* v = mod_->newVar(s.name, s.nameLoc, VarKind::LoopIndex);
+      v->type = Type::integer();
+      s.var = v;
+      scopes_.emplace_back();
+      declare(v);
+      bool outer = loops_.empty();
+      if (outer) loopBefore_ = states_;
+      loops_.push_back(&s);
+      block(s.body);
+      loops_.pop_back();
+      if (outer)
+        for (VarDecl* o : mod_->outputs) {
+          size_t k = static_cast<size_t>(o->index);
+          if (loopBefore_[k] == AState::No && states_[k] == AState::Maybe) {
+            error(o->loc, "output '" + o->name + "' is not assigned on every path");
+            states_[k] = AState::Yes;
+          }
+        }
+      scopes_.pop_back();
+      return;
+    }
+    }
+  }
+
+  bool loopBound(const Expr& e, int64_t& out) {
+    std::string why;
+    auto c = constEval(e, why);
+    if (!c) {
+      error(e.loc, "loop bounds must be constant integer expressions (" + why + ")");
+      return false;
+    }
+    if (!c->isInt) {
+      error(e.loc, "loop bounds must be integers, got " + formatNumber(*c));
+      return false;
+    }
+    out = c->i;
+    return true;
+  }
+
+  // ---- expressions ---------------------------------------------------------------------------
+  // int -> real (or int[N] -> real[N]) if needed; false if `e` cannot become `to`.
+  bool coerce(ExprPtr& e, const Type& to) {
+    const Type& from = e->type;
+    if (from.isError() || to.isError() || from == to) return true;
+    bool scalar = from.kind == TypeKind::Int && to.kind == TypeKind::Real;
+    bool arr = from.isArray() && to.isArray() && from.elem == TypeKind::Int &&
+               to.elem == TypeKind::Real && from.length == to.length;
+    if (!scalar && !arr) return false;
+    auto p = std::make_unique<Expr>(ExprKind::Promote, e->loc);
+    p->type = to;
+    p->depth = e->depth + 1;
+    p->args.push_back(std::move(e));
+    e = std::move(p);
+    return true;
+  }
+
+  Type set(ExprPtr& e, Type t) {
+    e->type = t;
+    return t;
+  }
+
+  Type expr(ExprPtr& e) {
+    switch (e->kind) {
+    case ExprKind::IntLit: return set(e, Type::integer());
+    case ExprKind::RealLit: return set(e, Type::real());
+    case ExprKind::BoolLit: return set(e, Type::boolean());
+    case ExprKind::Name: return name(e);
+    case ExprKind::Member: return member(e);
+    case ExprKind::Index: {
+      // Reading x[i] of an output being assigned element-wise in the loop over i is allowed.
+      bool partial = false;
+      if (!loops_.empty() && e->args[1]->kind == ExprKind::Name)
+        partial = lookupVar(e->args[1]->name) == loops_.front()->var;
+      partialRead_ = partial && e->args[0]->kind == ExprKind::Name;
+      Type b = expr(e->args[0]);
+      partialRead_ = false;
+      if (!b.isError() && !b.isArray()) {
+        error(e->loc, "cannot index a value of type " + b.str());
+        expr(e->args[1]);
+        return set(e, Type::error());
+      }
+      index(e->args[1], b, e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name : "array");
+      return set(e, b.isError() ? b : b.element());
+    }
+    case ExprKind::ArrayLit: return arrayLit(e);
+    case ExprKind::Unary: {
+      Type a = expr(e->args[0]);
+      if (a.isError()) return set(e, a);
+      if (e->unaryOp == UnaryOp::Neg) {
+        if (!a.isNumeric()) {
+          error(e->loc, "operator '-' needs a number, got " + a.str());
+          return set(e, Type::error());
+        }
+        return set(e, a);
+      }
+      if (a.kind != TypeKind::Bool) {
+        error(e->loc, "operator '!' needs a bool, got " + a.str());
+        return set(e, Type::error());
+      }
+      return set(e, a);
+    }
+    case ExprKind::Binary: return binary(e);
+    case ExprKind::Cond: {
+      Type c = expr(e->args[0]);
+      Type a = expr(e->args[1]);
+      Type b = expr(e->args[2]);
+      if (!c.isError() && c.kind != TypeKind::Bool)
+        error(e->args[0]->loc, "condition must be bool, got " + c.str());
+      if (a.isError() || b.isError()) return set(e, Type::error());
+      if (a == b) return set(e, a);
+      if (a.isNumeric() && b.isNumeric()) {
+        coerce(e->args[1], Type::real());
+        coerce(e->args[2], Type::real());
+        return set(e, Type::real());
+      }
+      if (coerce(e->args[1], b)) return set(e, b);
+      if (coerce(e->args[2], a)) return set(e, a);
+      error(e->loc, "branches of the conditional have different types: " + a.str() + " and " +
+                        b.str());
+      return set(e, Type::error());
+    }
+    case ExprKind::Call: return call(e, false);
+    case ExprKind::Quant: return quant(e);
+    case ExprKind::Always:
+    case ExprKind::Prob:
+    case ExprKind::Expect: return modelQuery(e);
+    case ExprKind::VarRef:
+    case ExprKind::EnumConst:
+    case ExprKind::Promote:
+    case ExprKind::Builtin:
+    case ExprKind::Dist: return e->type; // already checked
+    }
+    return set(e, Type::error());
+  }
+
+  Type name(ExprPtr& e) {
+    if (VarDecl* v = lookupVar(e->name)) {
+      e->kind = ExprKind::VarRef;
+      e->var = v;
+      if (mod_ && v->kind == VarKind::Output) checkOutputRead(*v, e->loc);
+      if (v->type.kind == TypeKind::Distribution) return set(e, Type::error());
+      return set(e, v->type);
+    }
+    auto bc = bareConstants_.find(e->name);
+    if (bc != bareConstants_.end()) {
+      if (bc->second.size() > 1) {
+        error(e->loc, "ambiguous enum constant '" + e->name + "' (in '" +
+                          bc->second[0].first->name + "' and '" + bc->second[1].first->name +
+                          "'); write " + bc->second[0].first->name + "." + e->name);
+        return set(e, Type::error());
+      }
+      e->kind = ExprKind::EnumConst;
+      e->enumDecl = bc->second[0].first;
+      e->intValue = bc->second[0].second;
+      return set(e, Type::enumeration(e->enumDecl));
+    }
+    auto g = globals_.find(e->name);
+    if (g != globals_.end()) {
+      Decl* d = g->second;
+      if (d->kind == DeclKind::Enum)
+        error(e->loc, "'" + e->name + "' is an enum type, not a value");
+      else if (d->kind == DeclKind::Property)
+        error(e->loc, "'" + e->name + "' is a property, not a value");
+      else
+        error(e->loc, std::string(d->kind == DeclKind::Network ? "network" : "module") + " '" +
+                          e->name + "' must be called: " + e->name + "(...)");
+      return set(e, Type::error());
+    }
+    undefined(e->name, e->loc);
+    return set(e, Type::error());
+  }
+
+  void checkOutputRead(const VarDecl& v, const SourceLoc& l) {
+    size_t k = static_cast<size_t>(v.index);
+    if (k >= states_.size()) return;
+    AState s = states_[k];
+    std::string msg;
+    if (s == AState::No)
+      msg = "output '" + v.name + "' is read before it is assigned";
+    else if (s == AState::Maybe)
+      msg = "output '" + v.name + "' is read before it is assigned on every path";
+    else if (!loops_.empty() && loopBefore_[k] != AState::Yes && !partialRead_)
+      msg = "output '" + v.name + "' is read while it is being assigned element-wise; only '" +
+            v.name + "[" + loops_.front()->name + "]' can be read in this loop";
+    if (!msg.empty() && reportedRead_.insert(v.name).second) error(l, msg);
+  }
+
+  Type member(ExprPtr& e) {
+    Expr& base = *e->args[0];
+    // Color.Red: an enum-qualified constant.
+    if (base.kind == ExprKind::Name && !lookupVar(base.name)) {
+      auto g = globals_.find(base.name);
+      if (g != globals_.end() && g->second->kind == DeclKind::Enum) {
+        auto* en = static_cast<EnumDecl*>(g->second);
+        for (const EnumConstant& c : en->constants)
+          if (c.name == e->name) {
+            e->kind = ExprKind::EnumConst;
+            e->enumDecl = en;
+            e->intValue = c.value;
+            e->loc = base.loc;
+            e->args.clear();
+            return set(e, Type::enumeration(en));
+          }
+        error(e->nameLoc, "enum '" + en->name + "' has no constant '" + e->name + "'");
+        return set(e, Type::error());
+      }
+    }
+    if (base.kind == ExprKind::Call) {
+      call(e->args[0], true);
+      Expr& c = *e->args[0];
+      if (c.kind != ExprKind::Call) { // a builtin's result has no outputs to select
+        if (!c.type.isError())
+          error(e->nameLoc, "'.' needs an enum name or a call of a module or network on its left");
+        return set(e, Type::error());
+      }
+      if (!c.callee) return set(e, Type::error()); // reported by call()
+      int k = c.callee->outputIndex(e->name);
+      if (k < 0) {
+        std::string outs;
+        for (const VarDecl* o : c.callee->outputs) outs += (outs.empty() ? "" : ", ") + o->name;
+        error(e->nameLoc, std::string(callableWord(c.callee)) + " '" + c.callee->name +
+                              "' has no output '" + e->name + "'" +
+                              (outs.empty() ? " (it has no outputs)" : " (outputs: " + outs + ")"));
+        return set(e, Type::error());
+      }
+      ExprPtr callNode = std::move(e->args[0]);
+      callNode->outputIndex = k;
+      callNode->field = e->name;
+      callNode->nameLoc = e->nameLoc;
+      callNode->type = c.callee->outputs[k]->type;
+      e = std::move(callNode);
+      return e->type;
+    }
+    Type b = expr(e->args[0]);
+    if (!b.isError())
+      error(e->nameLoc, "'.' needs an enum name or a call of a module or network on its left");
+    return set(e, Type::error());
+  }
+
+  Type binary(ExprPtr& e) {
+    Type a = expr(e->args[0]);
+    Type b = expr(e->args[1]);
+    if (a.isError() || b.isError()) return set(e, Type::error());
+    BinaryOp op = e->binaryOp;
+    std::string sp = binaryOpSpelling(op);
+    auto bad = [&](const std::string& need) {
+      error(e->loc, "operator '" + sp + "' needs " + need + ", got " + a.str() + " and " + b.str());
+      return set(e, Type::error());
+    };
+    switch (op) {
+    case BinaryOp::Add:
+    case BinaryOp::Sub:
+    case BinaryOp::Mul:
+    case BinaryOp::Div:
+      if (!a.isNumeric() || !b.isNumeric()) return bad("numbers");
+      if (op != BinaryOp::Div && a.kind == TypeKind::Int && b.kind == TypeKind::Int)
+        return set(e, Type::integer());
+      coerce(e->args[0], Type::real());
+      coerce(e->args[1], Type::real());
+      return set(e, Type::real());
+    case BinaryOp::Mod:
+      if (a.kind != TypeKind::Int || b.kind != TypeKind::Int) return bad("two ints");
+      return set(e, Type::integer());
+    case BinaryOp::Lt:
+    case BinaryOp::Le:
+    case BinaryOp::Gt:
+    case BinaryOp::Ge:
+      if (!a.isNumeric() || !b.isNumeric()) return bad("numbers");
+      if (a != b) {
+        coerce(e->args[0], Type::real());
+        coerce(e->args[1], Type::real());
+      }
+      return set(e, Type::boolean());
+    case BinaryOp::Eq:
+    case BinaryOp::Ne:
+      if (a.isNumeric() && b.isNumeric()) {
+        if (a != b) {
+          coerce(e->args[0], Type::real());
+          coerce(e->args[1], Type::real());
+        }
+        return set(e, Type::boolean());
+      }
+      if (a.isScalar() && a == b) return set(e, Type::boolean());
+      return bad("two numbers, two bools or two values of the same enum");
+    case BinaryOp::And:
+    case BinaryOp::Or:
+    case BinaryOp::Implies:
+      if (a.kind != TypeKind::Bool || b.kind != TypeKind::Bool) return bad("bools");
+      return set(e, Type::boolean());
+    }
+    return set(e, Type::error());
+  }
+
+  Type arrayLit(ExprPtr& e) {
+    Type t;
+    bool err = false, anyReal = false;
+    for (auto& a : e->args) {
+      Type x = expr(a);
+      if (x.isError()) {
+        err = true;
+        continue;
+      }
+      if (!x.isScalar()) {
+        error(a->loc, "array elements must be scalars, got " + x.str());
+        err = true;
+        continue;
+      }
+      anyReal |= x.kind == TypeKind::Real;
+      if (t.isError()) t = x;
+      else if (t != x && !(t.isNumeric() && x.isNumeric())) {
+        error(a->loc, "array elements must have one type: " + t.str() + " and " + x.str());
+        err = true;
+      }
+    }
+    if (err || t.isError()) return set(e, Type::error());
+    if (t.isNumeric() && anyReal) {
+      t = Type::real();
+      for (auto& a : e->args) coerce(a, t);
+    }
+    return set(e, Type::array(t, static_cast<int64_t>(e->args.size())));
+  }
+
+  // A call `name(args)`: a builtin, a module or a network (distributions only via dist()).
+  Type call(ExprPtr& e, bool selecting) {
+    if (distKindFromName(e->name)) {
+      for (auto& a : e->args) expr(a);
+      error(e->loc, "distribution '" + e->name +
+                        "' can only be used on the right of '~' or as the first argument of "
+                        "'observe'");
+      return set(e, Type::error());
+    }
+    if (auto b = builtinFromName(e->name)) return builtin(e, *b);
+    auto g = globals_.find(e->name);
+    if (g == globals_.end() ||
+        (g->second->kind != DeclKind::Module && g->second->kind != DeclKind::Network)) {
+      for (auto& a : e->args) expr(a);
+      if (lookupVar(e->name))
+        error(e->loc, "'" + e->name + "' is a variable, not a function");
+      else if (g != globals_.end())
+        error(e->loc, "'" + e->name + "' is not a module or network");
+      else
+        error(e->loc, "undefined function '" + e->name + "'");
+      return set(e, Type::error());
+    }
+    auto* c = static_cast<CallableDecl*>(g->second);
+    e->callee = c;
+    if (mod_) edges_.push_back({mod_, c, e->loc});
+    bool ok = true;
+    for (auto& a : e->args) ok &= !expr(a).isError();
+    if (e->args.size() != c->inputs.size()) {
+      error(e->loc, std::string(callableWord(c)) + " '" + c->name + "' expects " +
+                        std::to_string(c->inputs.size()) + " argument" +
+                        (c->inputs.size() == 1 ? "" : "s") + ", got " +
+                        std::to_string(e->args.size()));
+      return set(e, Type::error());
+    }
+    for (size_t i = 0; i < e->args.size(); ++i) {
+      const VarDecl* in = c->inputs[i];
+      Type got = e->args[i]->type;
+      if (!coerce(e->args[i], in->type)) {
+        error(e->args[i]->loc, "argument " + std::to_string(i + 1) + " of '" + c->name + "' ('" +
+                                   in->name + "') must be " + in->type.str() + ", got " +
+                                   got.str());
+        ok = false;
+      }
+    }
+    if (selecting) return set(e, ok ? Type::real() : Type::error()); // replaced by member()
+    if (c->outputs.size() != 1) {
+      error(e->loc, std::string(callableWord(c)) + " '" + c->name + "' has " +
+                        (c->outputs.empty() ? std::string("no outputs")
+                                            : std::to_string(c->outputs.size()) +
+                                                  " outputs; select one with '.name'"));
+      return set(e, Type::error());
+    }
+    e->outputIndex = 0;
+    return set(e, c->outputs[0]->type);
+  }
+
+  Type builtin(ExprPtr& e, Builtin b) {
+    e->kind = ExprKind::Builtin;
+    e->builtin = b;
+    std::string bn = builtinName(b);
+    bool err = false;
+    for (auto& a : e->args) err |= expr(a).isError();
+    size_t want = (b == Builtin::Min || b == Builtin::Max || b == Builtin::Dot) ? 2 : 1;
+    if (e->args.size() != want) {
+      error(e->loc, "'" + bn + "' expects " + std::to_string(want) + " argument" +
+                        (want == 1 ? "" : "s") + ", got " + std::to_string(e->args.size()));
+      return set(e, Type::error());
+    }
+    if (err) return set(e, Type::error());
+    auto numArray = [](const Type& t) {
+      return t.isArray() && (t.elem == TypeKind::Int || t.elem == TypeKind::Real);
+    };
+    auto numeric = [&](const Type& t) { return t.isNumeric() || numArray(t); };
+    const Type a = e->args[0]->type;
+    auto realOf = [](const Type& t) { return t.isArray() ? Type::array(Type::real(), t.length) : Type::real(); };
+    switch (b) {
+    case Builtin::Min:
+    case Builtin::Max:
+    case Builtin::Dot: {
+      const Type c = e->args[1]->type;
+      bool arrays = numArray(a) && numArray(c) && a.length == c.length;
+      bool scalars = a.isNumeric() && c.isNumeric();
+      if (b == Builtin::Dot ? !arrays : !(arrays || scalars)) {
+        error(e->loc, "'" + bn + "' expects " +
+                          (b == Builtin::Dot ? std::string("two number arrays of the same length")
+                                             : std::string("two numbers or two number arrays of "
+                                                           "the same length")) +
+                          ", got " + a.str() + " and " + c.str());
+        return set(e, Type::error());
+      }
+      bool ints = (arrays ? a.elem == TypeKind::Int && c.elem == TypeKind::Int
+                          : a.kind == TypeKind::Int && c.kind == TypeKind::Int);
+      if (ints) return set(e, b == Builtin::Dot ? Type::integer() : a);
+      coerce(e->args[0], realOf(a));
+      coerce(e->args[1], realOf(c));
+      return set(e, b == Builtin::Dot ? Type::real() : realOf(a));
+    }
+    case Builtin::Abs:
+    case Builtin::Relu:
+      if (!numeric(a)) break;
+      return set(e, a);
+    case Builtin::Exp:
+    case Builtin::Log:
+    case Builtin::Sqrt:
+    case Builtin::Sigmoid:
+    case Builtin::Tanh:
+      if (!numeric(a)) break;
+      coerce(e->args[0], realOf(a));
+      return set(e, realOf(a));
+    case Builtin::Sum:
+      if (!numArray(a)) break;
+      return set(e, a.element());
+    case Builtin::Argmax:
+      if (!numArray(a)) break;
+      return set(e, Type::integer());
+    }
+    bool arr = b == Builtin::Sum || b == Builtin::Argmax;
+    error(e->loc, "'" + bn + "' expects " + (arr ? "an array of numbers" : "a number or an array of numbers") +
+                      ", got " + a.str());
+    return set(e, Type::error());
+  }
+
+  // `D(args)` under '~' or observe: returns the draw's type, or Error.
+  Type dist(ExprPtr& e, const char* where) {
+    if (e->kind != ExprKind::Call) {
+      expr(e);
+      if (!e->type.isError())
+        error(e->loc, std::string("expected a distribution (e.g. 'Normal(0.0, 1.0)') in ") +
+                          where + ", found a value of type " + e->type.str());
+      return Type::error();
+    }
+    auto k = distKindFromName(e->name);
+    if (!k) {
+      for (auto& a : e->args) expr(a);
+      auto g = globals_.find(e->name);
+      if (builtinFromName(e->name) || g != globals_.end())
+        error(e->loc, "'" + e->name + "' is not a distribution");
+      else
+        error(e->loc, "unknown distribution '" + e->name + "'");
+      return Type::error();
+    }
+    e->kind = ExprKind::Dist;
+    e->dist = *k;
+    e->type = Type::distribution();
+    const DistSignature& sig = signature(*k);
+    bool err = false;
+    for (auto& a : e->args) err |= expr(a).isError();
+    if (static_cast<int>(e->args.size()) != sig.nparams) {
+      error(e->loc, "distribution '" + e->name + "' expects " + std::to_string(sig.nparams) +
+                        " argument" + (sig.nparams == 1 ? "" : "s") + ", got " +
+                        std::to_string(e->args.size()));
+      return Type::error();
+    }
+    for (int i = 0; i < sig.nparams; ++i) {
+      ExprPtr& a = e->args[i];
+      Type got = a->type;
+      if (got.isError()) continue;
+      std::string p = "distribution '" + e->name + "' parameter '" +
+                      std::string(sig.paramNames[i]) + "' must be ";
+      switch (sig.paramTypes[i]) {
+      case DistParamType::Real:
+        if (!coerce(a, Type::real())) error(a->loc, p + "real, got " + got.str()), err = true;
+        break;
+      case DistParamType::Int:
+        if (got.kind != TypeKind::Int) error(a->loc, p + "int, got " + got.str()), err = true;
+        break;
+      case DistParamType::RealArray:
+        if (!got.isArray() || !coerce(a, Type::array(Type::real(), got.length)))
+          error(a->loc, p + "a real array, got " + got.str()), err = true;
+        break;
+      case DistParamType::None: break;
+      }
+    }
+    return err ? Type::error() : distResultType(*k);
+  }
+
+  // ---- pass 5: properties --------------------------------------------------------------------
+  void checkProperty(PropertyDecl& p) {
+    mod_ = nullptr;
+    scopes_.assign(1, {});
+    reportedUndefined_.clear();
+    Type t = expr(p.body);
+    if (!t.isError() && t.kind != TypeKind::Bool)
+      error(p.body->loc, "property '" + p.name + "' must be a bool expression, got " + t.str());
+    scopes_.clear();
+  }
+
+  Type quant(ExprPtr& e) {
+    scopes_.emplace_back();
+    for (const VarDecl* cv : e->quantVars) {
+      auto* v = const_cast<VarDecl*>(cv); // owned by the property being checked
+      const TypeExpr& te = *v->typeExpr;
+      if (v->rangeLo) {
+        v->type = Type::real();
+        checkRange(*v, "quantified variable");
+      } else if (te.name == "bool") {
+        v->type = Type::boolean();
+      } else {
+        auto g = globals_.find(te.name);
+        if (g == globals_.end() || g->second->kind != DeclKind::Enum) {
+          error(te.loc, "unknown enum '" + te.name + "' (quantify over '[lo, hi]', 'bool' or "
+                        "an enum)");
+          v->type = Type::error();
+        } else {
+          v->type = Type::enumeration(static_cast<EnumDecl*>(g->second));
+        }
+      }
+      declare(v);
+    }
+    Type b = expr(e->args[0]);
+    scopes_.pop_back();
+    if (!b.isError() && b.kind != TypeKind::Bool)
+      error(e->args[0]->loc, std::string("the body of '") + (e->isExists ? "exists" : "forall") +
+                                 "' must be bool, got " + b.str());
+    return set(e, Type::boolean());
+  }
+
+  Type modelQuery(ExprPtr& e) {
+    const char* what = e->kind == ExprKind::Always ? "always" : e->kind == ExprKind::Prob ? "P" : "E";
+    auto g = globals_.find(e->name);
+    if (g == globals_.end() || g->second->kind != DeclKind::Module) {
+      if (g != globals_.end() && g->second->kind == DeclKind::Network)
+        error(e->nameLoc, std::string("'") + what + "[...]' needs a module; '" + e->name +
+                              "' is a network");
+      else
+        error(e->nameLoc, "unknown module '" + e->name + "'");
+      return set(e, Type::error());
+    }
+    auto* m = static_cast<ModuleDecl*>(g->second);
+    e->callee = m;
+    if (e->kind != ExprKind::Always && !m->inputs.empty()) {
+      error(e->nameLoc, std::string("'") + what + "[" + m->name +
+                            "]' needs a module without inputs; '" + m->name + "' has " +
+                            std::to_string(m->inputs.size()));
+      return set(e, Type::error());
+    }
+    scopes_.emplace_back();
+    for (VarDecl* v : m->inputs) scopes_.back()[v->name] = v;
+    for (VarDecl* v : m->outputs) scopes_.back()[v->name] = v;
+    for (auto& v : m->vars)
+      if (v->topLevel) scopes_.back()[v->name] = v.get();
+    Type result = Type::boolean();
+    for (size_t i = 0; i < e->args.size(); ++i) {
+      Type t = expr(e->args[i]);
+      if (t.isError()) {
+        result = Type::error();
+        continue;
+      }
+      if (e->kind == ExprKind::Expect) {
+        if (!coerce(e->args[i], Type::real())) {
+          error(e->args[i]->loc, "'E[...]' needs a number, got " + t.str());
+          result = Type::error();
+        }
+      } else if (t.kind != TypeKind::Bool) {
+        error(e->args[i]->loc, std::string("'") + what + "[...]' needs a bool " +
+                                   (i == 0 ? "event" : "condition") + ", got " + t.str());
+        result = Type::error();
+      }
+    }
+    scopes_.pop_back();
+    if (result.isError()) return set(e, result);
+    return set(e, e->kind == ExprKind::Always ? Type::boolean() : Type::real());
+  }
+
+  Program& prog_;
+  DiagnosticEngine& diags_;
+  std::unordered_map<std::string, Decl*> globals_;
+  std::unordered_map<std::string, std::vector<std::pair<const EnumDecl*, int64_t>>> bareConstants_;
+  std::vector<EnumDecl*> enums_;
+  std::vector<CallableDecl*> callables_;
+  std::vector<PropertyDecl*> props_;
+  std::vector<CallEdge> edges_;
+
+  // Per module / property.
+  ModuleDecl* mod_ = nullptr;
+  std::vector<std::unordered_map<std::string, VarDecl*>> scopes_;
+  std::vector<AState> states_, loopBefore_;
+  std::vector<const Stmt*> loops_;
+  std::set<std::string> reportedUndefined_, reportedRead_;
+  bool partialRead_ = false;
+};
+
+} // namespace
+
+void checkProgram(Program& program, DiagnosticEngine& diags) { Checker(program, diags).run(); }
+
+} // namespace chassis::spec

@@ -1,0 +1,18 @@
+// The type checker and name resolver of the .chs language. It completes a parsed Program in
+// place so that it meets every guarantee listed at the top of spec/ast.h (types, resolved names,
+// explicit promotions, evaluated ranges and loop bounds, the output assignment rule, the call
+// graph's topological order), reporting every violation to the DiagnosticEngine. Rules are stated
+// in the grammar comment of spec/parser.h.
+#pragma once
+
+#include "spec/ast.h"
+#include "spec/diagnostics.h"
+
+namespace chassis::spec {
+
+/// Checks `program`, whose `files` hold parsed files (imports first, each file once); fills
+/// `enums`, `modules`, `networks`, `properties` and `order`. The program is only guaranteed to be
+/// well formed if no error was reported.
+void checkProgram(Program& program, DiagnosticEngine& diags);
+
+} // namespace chassis::spec
