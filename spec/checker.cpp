@@ -288,6 +288,10 @@ private:
   void checkSignature(CallableDecl& c) {
     std::unordered_map<std::string, const VarDecl*> seen;
     bool net = c.kind == DeclKind::Network;
+    if (net && c.inputs.empty())
+      error(c.loc, "network '" + c.name + "' must have at least one input");
+    if (net && c.outputs.empty())
+      error(c.loc, "network '" + c.name + "' must have at least one output");
     for (auto* list : {&c.inputs, &c.outputs})
       for (VarDecl* v : *list) {
         v->type = v->typeExpr ? resolveType(*v->typeExpr) : Type::error();
@@ -335,9 +339,19 @@ private:
     scopes_.assign(1, {});
     reportedUndefined_.clear();
     reportedRead_.clear();
-    for (VarDecl* v : m.inputs) scopes_.back()[v->name] = v;
-    for (VarDecl* v : m.outputs) scopes_.back()[v->name] = v;
     states_.assign(m.outputs.size(), AState::No);
+    // Duplicate parameters (reported by checkSignature) must cause no further errors: among
+    // inputs or among outputs the first declaration wins and a duplicate output counts as
+    // assigned; an output named like an input wins over it (assignments target outputs).
+    for (VarDecl* v : m.inputs) scopes_.back().emplace(v->name, v);
+    for (VarDecl* v : m.outputs) {
+      auto [it, fresh] = scopes_.back().emplace(v->name, v);
+      if (fresh) continue;
+      if (it->second->kind == VarKind::Input)
+        it->second = v;
+      else
+        states_[v->index] = AState::Yes;
+    }
     for (auto& s : m.body) stmt(*s);
     for (VarDecl* o : m.outputs) {
       if (states_[o->index] == AState::No)
@@ -1095,8 +1109,8 @@ private:
       return set(e, Type::error());
     }
     scopes_.emplace_back();
-    for (VarDecl* v : m->inputs) scopes_.back()[v->name] = v;
-    for (VarDecl* v : m->outputs) scopes_.back()[v->name] = v;
+    for (VarDecl* v : m->inputs) scopes_.back().emplace(v->name, v);
+    for (VarDecl* v : m->outputs) scopes_.back().emplace(v->name, v);
     for (auto& v : m->vars)
       if (v->topLevel) scopes_.back()[v->name] = v.get();
     Type result = Type::boolean();

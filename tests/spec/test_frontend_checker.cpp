@@ -331,3 +331,12 @@ TEST_CASE("checker: a 10,000-line file checks quickly", "[frontend][checker][per
   CHECK(p.modules[0]->body.size() == 10001);
   CHECK(secs < 1.0);
 }
+
+TEST_CASE("checker: duplicate parameters and networks without outputs", "[frontend][checker]") {
+  CHECK(errs("module M(x: real) -> (y: real, y: bool) {\n  y = x;\n}") ==
+        V{"t.chs:1:32: error: duplicate parameter 'y' of module 'M'"});
+  CHECK(errs("network N(x: real[2]) = onnx(\"net.onnx\");") ==
+        V{"t.chs:1:9: error: network 'N' must have at least one output"});
+  CHECK(errs("network N(x: int) -> (y: real) = onnx(\"net.onnx\");") ==
+        V{"t.chs:1:14: error: network inputs and outputs must be real or real arrays; 'x' is int"});
+}
