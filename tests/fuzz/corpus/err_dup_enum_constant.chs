@@ -1,0 +1,2 @@
+// Duplicate: an enum with one constant twice.
+enum Mode { Off, Heat, Off }

@@ -1,0 +1,4 @@
+// Lexical: a character that starts no token.
+module M(a: real, b: real) -> (y: real) {
+    y = a @ b;
+}

@@ -1,0 +1,5 @@
+// Syntax: array literals are non-empty.
+module M() -> (y: real) {
+    let a = [];
+    y = 1.0;
+}

@@ -1,0 +1,4 @@
+// Syntax: outputs without the arrow.
+module M(x: real) (y: real) {
+    y = x;
+}

@@ -1,0 +1,3 @@
+// Syntax: a module body that is never closed.
+module M(x: real) -> (y: real) {
+    y = x;

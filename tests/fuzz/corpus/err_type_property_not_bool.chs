@@ -1,0 +1,5 @@
+// Type: a property's body must be bool.
+module M(x: real in [0, 1]) -> (y: real) {
+    y = x;
+}
+property p: forall x in [0, 1]: M(x) + 1.0;

@@ -1,0 +1,4 @@
+// Undefined: a function that is not a builtin (there is no cos).
+module M(x: real) -> (y: real) {
+    y = cos(x);
+}

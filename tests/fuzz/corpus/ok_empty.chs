@@ -1,0 +1,2 @@
+// A file with only comments and no declarations checks clean.
+/* nothing here */
