@@ -1,0 +1,141 @@
+// MCMC diagnostics: hand-computed R-hat and quantiles, i.i.d. chains (R-hat ~ 1, ESS ~ N),
+// AR(1) chains (ESS ~ N (1 - rho) / (1 + rho)), chains with different means (R-hat > 1.1),
+// rank normalisation, and input errors.
+#include "symbolic/diagnostics.h"
+
+#include "spec/rng.h"
+#include "symbolic/special.h"
+
+#include <catch2/catch.hpp>
+
+#include <cmath>
+
+using namespace chassis::symbolic;
+using chassis::Rng;
+
+namespace {
+
+Chains ar1(int chains, int n, double rho, double mean, uint64_t seed) {
+  Chains c;
+  Rng base(seed);
+  const double innov = std::sqrt(1 - rho * rho); // stationary variance 1
+  for (int j = 0; j < chains; ++j) {
+    Rng r = base.split(j);
+    std::vector<double> ch(n);
+    double x = r.normal(); // start in the stationary distribution
+    for (int i = 0; i < n; ++i) {
+      ch[i] = mean + x;
+      x = rho * x + innov * r.normal();
+    }
+    c.push_back(std::move(ch));
+  }
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("diag: hand values", "[diag]") {
+  // Chains {1,2,3,4} and {2,3,4,5}: W = 5/3, B/n = var(2.5, 3.5) = 0.5,
+  // var+ = 3/4 * 5/3 + 0.5 = 1.75, R = sqrt(1.75 / (5/3)) = sqrt(1.05).
+  CHECK(rhatBasic({{1, 2, 3, 4}, {2, 3, 4, 5}}) == Approx(std::sqrt(1.05)).epsilon(1e-14));
+  // Type-7 quantiles of 1..10: h = 9p.
+  std::vector<double> xs = {10, 9, 8, 7, 6, 5, 4, 3, 2, 1};
+  CHECK(quantile7(xs, 0.05) == Approx(1.45).epsilon(1e-14));
+  CHECK(quantile7(xs, 0.5) == Approx(5.5).epsilon(1e-14));
+  CHECK(quantile7(xs, 0.95) == Approx(9.55).epsilon(1e-14));
+  CHECK(quantile7(xs, 0) == 1);
+  CHECK(quantile7(xs, 1) == 10);
+  CHECK(quantile7({3, 1, 2, 100}, 0.25) == Approx(1.75).epsilon(1e-14));
+  // Splitting: odd lengths drop the middle draw.
+  Chains s = splitChains({{1, 2, 3, 4, 5}});
+  REQUIRE(s.size() == 2);
+  CHECK(s[0] == std::vector<double>{1, 2});
+  CHECK(s[1] == std::vector<double>{4, 5});
+  // Rank normalisation: ties share the average rank; z = Phi^-1((r - 3/8) / (S + 1/4)).
+  Chains z = rankNormalize({{10, 30}, {20, 20}});
+  CHECK(z[0][0] == Approx(normalQuantile((1 - 0.375) / 4.25)).epsilon(1e-14));
+  CHECK(z[1][0] == Approx(normalQuantile((2.5 - 0.375) / 4.25)).epsilon(1e-14));
+  CHECK(z[1][0] == z[1][1]);
+  CHECK(z[0][1] == Approx(normalQuantile((4 - 0.375) / 4.25)).epsilon(1e-14));
+  // Phi^-1 against known values.
+  CHECK(normalQuantile(0.975) == Approx(1.959963984540054).epsilon(1e-15));
+  CHECK(normalQuantile(1e-10) == Approx(-6.361340902404056).epsilon(1e-14));
+  CHECK(normalQuantile(0.5) == 0);
+}
+
+TEST_CASE("diag: i.i.d. normal chains", "[diag]") {
+  const int m = 4, n = 2000;
+  Chains c = ar1(m, n, 0.0, 3.0, 11);
+  auto d = summarizeDraws(c);
+  REQUIRE(d);
+  CHECK(std::abs(d->rhat - 1) < 0.01);
+  CHECK(std::abs(d->essBulk / (m * n) - 1) < 0.15);
+  CHECK(std::abs(d->essMean / (m * n) - 1) < 0.15);
+  CHECK(std::abs(d->essTail / (m * n) - 1) < 0.25);
+  CHECK(std::abs(d->mean - 3) < 5 / std::sqrt(double(m * n)));
+  CHECK(std::abs(d->sd - 1) < 0.05);
+  CHECK(std::abs(d->mcseMean - 1 / std::sqrt(double(m * n))) < 0.15 / std::sqrt(double(m * n)));
+  CHECK(std::abs(d->q50 - 3) < 0.05);
+  CHECK(std::abs(d->q5 - (3 - 1.6448536269514722)) < 0.06);
+  CHECK(std::abs(d->q95 - (3 + 1.6448536269514722)) < 0.06);
+}
+
+TEST_CASE("diag: AR(1) chains have the theoretical ESS", "[diag]") {
+  for (double rho : {0.5, 0.9}) {
+    const int m = 4, n = 20000;
+    Chains c = ar1(m, n, rho, 0.0, 1234 + uint64_t(rho * 10));
+    auto d = summarizeDraws(c);
+    REQUIRE(d);
+    const double theory = m * n * (1 - rho) / (1 + rho);
+    INFO("rho = " << rho << ", theoretical ESS " << theory << ", bulk " << d->essBulk
+                  << ", mean " << d->essMean);
+    CHECK(std::abs(d->essBulk / theory - 1) < 0.15);
+    CHECK(std::abs(d->essMean / theory - 1) < 0.15);
+    CHECK(std::abs(d->rhat - 1) < 0.01);
+    // MCSE of the mean is sd / sqrt(ESS): about sqrt((1 + rho) / (1 - rho) / (m n)).
+    CHECK(std::abs(d->mcseMean / std::sqrt(1 / theory) - 1) < 0.1);
+  }
+}
+
+TEST_CASE("diag: chains with different means have a large R-hat", "[diag]") {
+  Chains c = ar1(4, 1000, 0.3, 0.0, 5);
+  for (double& x : c[3])
+    x += 1.0;
+  auto d = summarizeDraws(c);
+  REQUIRE(d);
+  CHECK(d->rhat > 1.1);
+  CHECK(d->rhatBulk > 1.1);
+  // A chain that drifts (first half vs second half) is caught by splitting, even with one chain.
+  Chains drift = ar1(1, 2000, 0.3, 0.0, 6);
+  for (size_t i = 1000; i < 2000; ++i)
+    drift[0][i] += 1.5;
+  auto dd = summarizeDraws(drift);
+  REQUIRE(dd);
+  CHECK(dd->rhat > 1.1);
+  // Same location, different scales: the folded (tail) R-hat sees it.
+  Chains scale = ar1(4, 1000, 0.0, 0.0, 7);
+  for (double& x : scale[0])
+    x *= 4;
+  auto ds = summarizeDraws(scale);
+  REQUIRE(ds);
+  CHECK(ds->rhatTail > 1.1);
+  CHECK(ds->rhat == ds->rhatTail);
+}
+
+TEST_CASE("diag: input errors and degenerate draws", "[diag]") {
+  CHECK(!summarizeDraws({}));
+  auto uneven = summarizeDraws({{1, 2, 3, 4}, {1, 2, 3}});
+  REQUIRE(!uneven);
+  CHECK(uneven.error().message == "diagnostics: chain 1 has 3 draws, chain 0 has 4");
+  auto shortc = summarizeDraws({{1, 2, 3}});
+  REQUIRE(!shortc);
+  CHECK(shortc.error().message == "diagnostics: chains need at least 4 draws, got 3");
+  auto nan = summarizeDraws({{1, 2, NAN, 4}});
+  REQUIRE(!nan);
+  CHECK(nan.error().message == "diagnostics: chain 0 has a non-finite draw");
+  auto constant = summarizeDraws({{2, 2, 2, 2, 2, 2}, {2, 2, 2, 2, 2, 2}});
+  REQUIRE(constant);
+  CHECK(constant->mean == 2);
+  CHECK(constant->sd == 0);
+  CHECK(std::isnan(constant->rhat));
+}
