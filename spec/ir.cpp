@@ -507,9 +507,10 @@ void Function::setBody(Block body) {
   });
 }
 
-const Var* Property::addVar(Context& ctx, std::string name, Type t, double lo, double hi) {
+const Var* Property::addVar(Context& ctx, std::string name, Type t, double lo, double hi,
+                            bool exists) {
   const Var* v = ctx.newVar(std::move(name), std::move(t), VarRole::Quantified, numSlots++);
-  vars.push_back({v, lo, hi});
+  vars.push_back({v, lo, hi, exists});
   return v;
 }
 

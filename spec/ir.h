@@ -478,14 +478,18 @@ enum class PropertyKind : uint8_t { Forall, Exists, Always, Probability, Expecta
 std::string_view propertyKindName(PropertyKind k);
 
 /// A quantified variable and its domain: a box [lo, hi] for int/real; every constant of an
-/// enum; {false, true} for bool (lo/hi unused then).
+/// enum (lo = 0, hi = #constants - 1); {false, true} for bool (lo = 0, hi = 1). `exists` says
+/// which quantifier binds it.
 struct QuantVar {
   const Var* var;
   double lo = 0, hi = 0;
+  bool exists = false;
 };
 
-/// A property. Forall/Exists: `body` (bool) over `vars` (role Quantified, slots in this
-/// property's frame of `numSlots` slots) and Call expressions. Always/Probability/Expectation:
+/// A property. Forall/Exists: `body` (bool) under the quantifier prefix `vars`, outermost first
+/// (`forall s: exists l: body` is vars = [s (forall), l (exists)]; `kind` is the outermost
+/// quantifier, Forall when there are no variables); the variables have role Quantified and slots
+/// in this property's frame of `numSlots` slots; the body calls modules with Call expressions. Always/Probability/Expectation:
 /// `module` is the function run; `body` is the event (bool; for Expectation the real or int
 /// expression) over the module's input and output variables, read after a run; `given` (may be
 /// null) conditions P; the comparison `cmp` (Lt, Le, Gt, Ge) against `bound`.
@@ -502,7 +506,8 @@ struct Property {
   SourceLoc loc;
   std::string doc;
 
-  const Var* addVar(Context& ctx, std::string name, Type t, double lo, double hi);
+  const Var* addVar(Context& ctx, std::string name, Type t, double lo, double hi,
+                    bool exists = false);
 };
 
 /// Owns the nodes: the interning table of expressions, the statements, the enum declarations.

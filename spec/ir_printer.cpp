@@ -216,15 +216,24 @@ public:
   }
 
   void property(const Property& p) {
-    os_ << "property " << p.name << ": " << propertyKindName(p.kind);
-    if (p.module) os_ << "[" << p.module->name() << "]";
+    os_ << "property " << p.name << ":";
+    if (p.module || p.vars.empty()) {
+      os_ << " " << propertyKindName(p.kind);
+      if (p.module) os_ << "[" << p.module->name() << "]";
+      os_ << ":";
+    }
+    // The quantifier prefix: a new `forall` / `exists` wherever the quantifier changes.
     for (size_t k = 0; k < p.vars.size(); ++k) {
       const QuantVar& q = p.vars[k];
-      os_ << (k ? ", " : " ") << q.var->name() << ": " << ctx_.typeName(q.var->type());
+      bool fresh = k == 0 || q.exists != p.vars[k - 1].exists;
+      if (fresh) os_ << (k ? ": " : " ") << (q.exists ? "exists " : "forall ");
+      else os_ << ", ";
+      os_ << q.var->name() << ": " << ctx_.typeName(q.var->type());
       if (q.var->type().isNumeric())
         os_ << " in [" << formatReal(q.lo) << ", " << formatReal(q.hi) << "]";
     }
-    os_ << ":\n  " << expr(p.body);
+    if (!p.vars.empty()) os_ << ":";
+    os_ << "\n  " << expr(p.body);
     if (p.given) os_ << " | " << expr(p.given);
     if (p.kind == PropertyKind::Probability || p.kind == PropertyKind::Expectation)
       os_ << "\n  " << spelling(p.cmp) << " " << formatReal(p.bound);

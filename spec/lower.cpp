@@ -638,15 +638,11 @@ private:
         return finish(expr(*l->args[0], sc, scratch));
       }
     }
-    // forall / exists prefix (nested binders of the same kind merge), else a closed formula.
+    // A forall / exists prefix (nested quantifiers, outermost first), else a closed formula.
     p.kind = PropertyKind::Forall;
     bool first = true;
     while (body->kind == ExprKind::Quant) {
-      PropertyKind k = body->isExists ? PropertyKind::Exists : PropertyKind::Forall;
-      if (!first && k != p.kind)
-        return Error(body->loc, "property '" + d.name +
-                                    "': alternating forall/exists is not supported");
-      p.kind = k;
+      if (first) p.kind = body->isExists ? PropertyKind::Exists : PropertyKind::Forall;
       first = false;
       for (const spec::VarDecl* v : body->quantVars) {
         auto t = type(v->type, v->loc);
@@ -663,7 +659,7 @@ private:
           return Error(v->loc, "quantified variable '" + v->name + "' of type " +
                                    c().typeName(*t) + " is not supported");
         }
-        sc.vars[v] = p.addVar(c(), v->name, *t, lo, hi);
+        sc.vars[v] = p.addVar(c(), v->name, *t, lo, hi, body->isExists);
       }
       if (body->args.empty() || !body->args[0]) return internal(body->loc, "an empty quantifier");
       body = body->args[0].get();

@@ -304,3 +304,42 @@ module M(ys: real[2]) -> (t: real[2]) random {
 }
 )");
 }
+
+TEST_CASE("lang: quantifier prefixes with alternation", "[ir][lang]") {
+  auto c = compile(R"(
+enum Light { Red, Amber, Green }
+module Go(light: Light, speed: real in [0, 40], emergency: bool) -> (go: bool, accel: real) {
+    go = (light == Green || emergency) && speed < 35.0;
+    accel = if go then 1.0 else -1.0;
+}
+property nested:
+    forall s in [0, 30], e in bool: exists l in Light: Go(l, s, e).accel > 0.0;
+property closed: Go(Red, 1.0, true).go;
+)");
+  REQUIRE(c.ir.properties.size() == 2);
+  const ir::Property& p = c.ir.properties[0];
+  CHECK(p.kind == ir::PropertyKind::Forall);
+  REQUIRE(p.vars.size() == 3);
+  CHECK(!p.vars[0].exists);
+  CHECK(!p.vars[1].exists);
+  CHECK(p.vars[2].exists);
+  CHECK(p.vars[1].hi == 1);
+  CHECK(p.vars[2].hi == 2); // Red, Amber, Green
+  std::ostringstream os;
+  ir::print(c.ir, os);
+  std::string text = os.str();
+  CHECK(text.find("property nested: forall s: real in [0.0, 30.0], e: bool: exists l: Light:\n"
+                  "  Go(l, s, e).accel > 0.0\n") != std::string::npos);
+  CHECK(text.find("property closed: forall:\n  Go(Light.Red, 1.0, true).go\n") !=
+        std::string::npos);
+  // exists l: Go(l, 10, false).accel > 0 holds by l = Green; evaluate the body per l.
+  std::vector<Value> frame{Value::scalar(10), Value::scalar(0), Value::scalar(0)};
+  int holds = 0;
+  for (int l = 0; l < 3; ++l) {
+    frame[2] = Value::scalar(l);
+    auto v = evaluate(p.body, frame, p.loc);
+    REQUIRE(v);
+    holds += v->s != 0;
+  }
+  CHECK(holds == 1);
+}
