@@ -8,7 +8,9 @@ namespace chassis::spec {
 static constexpr std::array<const char*, 12> kBuiltinNames = {
     "min", "max", "abs", "relu", "exp", "log", "sqrt", "sigmoid", "tanh", "sum", "dot", "argmax"};
 
-const char* builtinName(Builtin b) { return kBuiltinNames[static_cast<int>(b)]; }
+const char* builtinName(Builtin b) {
+  return kBuiltinNames[static_cast<int>(b)];
+}
 
 std::optional<Builtin> builtinFromName(std::string_view name) {
   for (size_t i = 0; i < kBuiltinNames.size(); ++i)
@@ -16,24 +18,40 @@ std::optional<Builtin> builtinFromName(std::string_view name) {
   return std::nullopt;
 }
 
-const char* unaryOpSpelling(UnaryOp op) { return op == UnaryOp::Neg ? "-" : "!"; }
+const char* unaryOpSpelling(UnaryOp op) {
+  return op == UnaryOp::Neg ? "-" : "!";
+}
 
 const char* binaryOpSpelling(BinaryOp op) {
   switch (op) {
-  case BinaryOp::Add: return "+";
-  case BinaryOp::Sub: return "-";
-  case BinaryOp::Mul: return "*";
-  case BinaryOp::Div: return "/";
-  case BinaryOp::Mod: return "%";
-  case BinaryOp::Lt: return "<";
-  case BinaryOp::Le: return "<=";
-  case BinaryOp::Gt: return ">";
-  case BinaryOp::Ge: return ">=";
-  case BinaryOp::Eq: return "==";
-  case BinaryOp::Ne: return "!=";
-  case BinaryOp::And: return "&&";
-  case BinaryOp::Or: return "||";
-  case BinaryOp::Implies: return "=>";
+  case BinaryOp::Add:
+    return "+";
+  case BinaryOp::Sub:
+    return "-";
+  case BinaryOp::Mul:
+    return "*";
+  case BinaryOp::Div:
+    return "/";
+  case BinaryOp::Mod:
+    return "%";
+  case BinaryOp::Lt:
+    return "<";
+  case BinaryOp::Le:
+    return "<=";
+  case BinaryOp::Gt:
+    return ">";
+  case BinaryOp::Ge:
+    return ">=";
+  case BinaryOp::Eq:
+    return "==";
+  case BinaryOp::Ne:
+    return "!=";
+  case BinaryOp::And:
+    return "&&";
+  case BinaryOp::Or:
+    return "||";
+  case BinaryOp::Implies:
+    return "=>";
   }
   return "?";
 }

@@ -107,11 +107,13 @@ enum class ExprKind : uint8_t {
 };
 
 enum class UnaryOp : uint8_t { Neg, Not };
+// clang-format off
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Mod,  // arithmetic
   Lt, Le, Gt, Ge, Eq, Ne,   // comparisons
   And, Or, Implies,         // logic (Implies: lowest precedence, right associative)
 };
+// clang-format on
 
 /// The builtin functions. "Elementwise" ones also apply to an array, element by element, and
 /// return an array of the same length.
@@ -122,7 +124,20 @@ enum class BinaryOp : uint8_t {
 ///   sum(a)                 int[N] -> int, real[N] -> real
 ///   dot(a, b)              two arrays of equal length -> int if both int, else real
 ///   argmax(a)              int[N] or real[N] -> int: the index of the first maximum
-enum class Builtin : uint8_t { Min, Max, Abs, Relu, Exp, Log, Sqrt, Sigmoid, Tanh, Sum, Dot, Argmax };
+enum class Builtin : uint8_t {
+  Min,
+  Max,
+  Abs,
+  Relu,
+  Exp,
+  Log,
+  Sqrt,
+  Sigmoid,
+  Tanh,
+  Sum,
+  Dot,
+  Argmax
+};
 
 /// "min", "max", ... ; and the reverse (nullopt if `name` is not a builtin).
 const char* builtinName(Builtin b);
@@ -139,25 +154,25 @@ struct Expr {
   SourceLoc loc; // the token to look at: a literal / name, an operator, a call's callee name
   Type type;     // set by the checker
 
-  int64_t intValue = 0;    // IntLit; EnumConst: the constant's number
-  double realValue = 0;    // RealLit
-  bool boolValue = false;  // BoolLit
-  bool isExists = false;   // Quant: exists (true) or forall (false)
-  std::string name;        // Name, Member (the field), VarRef, EnumConst, Call (callee), Builtin, Dist
-  SourceLoc nameLoc;       // Member / Call `.out`: where the field name is
+  int64_t intValue = 0;   // IntLit; EnumConst: the constant's number
+  double realValue = 0;   // RealLit
+  bool boolValue = false; // BoolLit
+  bool isExists = false;  // Quant: exists (true) or forall (false)
+  std::string name;  // Name, Member (the field), VarRef, EnumConst, Call (callee), Builtin, Dist
+  SourceLoc nameLoc; // Member / Call `.out`: where the field name is
   UnaryOp unaryOp = UnaryOp::Neg;
   BinaryOp binaryOp = BinaryOp::Add;
   std::vector<ExprPtr> args; // operands, per kind (see ExprKind)
 
   // Resolution (set by the checker).
-  const VarDecl* var = nullptr;             // VarRef
-  const EnumDecl* enumDecl = nullptr;       // EnumConst
-  Builtin builtin = Builtin::Min;           // Builtin
-  DistKind dist = DistKind::Bernoulli;      // Dist
-  const CallableDecl* callee = nullptr;     // Call, Always, Prob, Expect
-  int outputIndex = -1;                     // Call: index into callee->outputs
-  std::string field;                        // Call: the output's name if written `.out`
-  std::vector<const VarDecl*> quantVars;    // Quant: the bound variables (owned by the property)
+  const VarDecl* var = nullptr;          // VarRef
+  const EnumDecl* enumDecl = nullptr;    // EnumConst
+  Builtin builtin = Builtin::Min;        // Builtin
+  DistKind dist = DistKind::Bernoulli;   // Dist
+  const CallableDecl* callee = nullptr;  // Call, Always, Prob, Expect
+  int outputIndex = -1;                  // Call: index into callee->outputs
+  std::string field;                     // Call: the output's name if written `.out`
+  std::vector<const VarDecl*> quantVars; // Quant: the bound variables (owned by the property)
 
   int depth = 1; // height of this subtree (the parser bounds it)
 
@@ -186,10 +201,10 @@ struct VarDecl {
   std::string name;
   SourceLoc loc; // where it is declared
   VarKind kind = VarKind::Let;
-  Type type;                     // set by the checker
+  Type type;                        // set by the checker
   std::optional<TypeExpr> typeExpr; // as written, if written
-  ExprPtr rangeLo, rangeHi;      // as written: `in [rangeLo, rangeHi]`
-  std::optional<Range> range;    // evaluated by the checker
+  ExprPtr rangeLo, rangeHi;         // as written: `in [rangeLo, rangeHi]`
+  std::optional<Range> range;       // evaluated by the checker
   /// Input / Output: the position in the parameter list. Other kinds: the position in the owner's
   /// `vars` (unique within the owner; usable as a slot number).
   int index = -1;
@@ -221,19 +236,19 @@ struct Stmt {
   StmtKind kind;
   SourceLoc loc; // the statement's first token
 
-  std::string name;         // Let / Var / Assign / Sample / For: the variable as written
-  SourceLoc nameLoc;        // where `name` is
+  std::string name;                 // Let / Var / Assign / Sample / For: the variable as written
+  SourceLoc nameLoc;                // where `name` is
   std::optional<TypeExpr> typeExpr; // Let (optional) / Var (required)
-  VarDecl* var = nullptr;   // Let / Var / For / Sample-to-new-variable: the declared variable;
-                            // Assign / Sample: the target (set by the checker)
-  ExprPtr index;            // Assign / Sample: `name[index]`, else null
-  ExprPtr value;            // Let/Var init (Var: may be null), Assign rhs, Sample / Observe dist,
-                            // Condition / Factor / Assert operand, If condition
-  ExprPtr value2;           // Observe: the observed value
-  std::string message;      // Assert: the optional message
-  ExprPtr lo, hi;           // For: bounds as written
-  int64_t from = 0, to = 0; // For: evaluated bounds (half-open)
-  std::vector<StmtPtr> body;     // If: then-branch; For: loop body
+  VarDecl* var = nullptr;    // Let / Var / For / Sample-to-new-variable: the declared variable;
+                             // Assign / Sample: the target (set by the checker)
+  ExprPtr index;             // Assign / Sample: `name[index]`, else null
+  ExprPtr value;             // Let/Var init (Var: may be null), Assign rhs, Sample / Observe dist,
+                             // Condition / Factor / Assert operand, If condition
+  ExprPtr value2;            // Observe: the observed value
+  std::string message;       // Assert: the optional message
+  ExprPtr lo, hi;            // For: bounds as written
+  int64_t from = 0, to = 0;  // For: evaluated bounds (half-open)
+  std::vector<StmtPtr> body; // If: then-branch; For: loop body
   std::vector<StmtPtr> elseBody; // If: else-branch (empty if none)
 
   Stmt(StmtKind k, SourceLoc l) : kind(k), loc(std::move(l)) {}
@@ -273,8 +288,8 @@ struct EnumDecl : Decl {
 
 /// A module or a network: something with typed inputs and outputs that can be called.
 struct CallableDecl : Decl {
-  std::vector<VarDecl*> inputs;  // in parameter order (point into `vars`)
-  std::vector<VarDecl*> outputs; // in parameter order (point into `vars`)
+  std::vector<VarDecl*> inputs;               // in parameter order (point into `vars`)
+  std::vector<VarDecl*> outputs;              // in parameter order (point into `vars`)
   std::vector<std::unique_ptr<VarDecl>> vars; // every variable of this callable, owned here
   CallableDecl(DeclKind k) : Decl(k) {}
   VarDecl* newVar(std::string name, SourceLoc loc, VarKind kind) {

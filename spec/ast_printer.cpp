@@ -19,14 +19,17 @@ std::string realText(double v) {
 
 std::string join(const std::vector<ExprPtr>& args, size_t from = 0) {
   std::string s;
-  for (size_t i = from; i < args.size(); ++i) s += (i > from ? ", " : "") + printExpr(*args[i]);
+  for (size_t i = from; i < args.size(); ++i)
+    s += (i > from ? ", " : "") + printExpr(*args[i]);
   return s;
 }
 
 std::string rangeText(const VarDecl& v) {
   if (!v.range) return "";
   bool isInt = v.type.kind == TypeKind::Int || (v.type.isArray() && v.type.elem == TypeKind::Int);
-  auto num = [&](double x) { return isInt ? std::to_string(static_cast<int64_t>(x)) : realText(x); };
+  auto num = [&](double x) {
+    return isInt ? std::to_string(static_cast<int64_t>(x)) : realText(x);
+  };
   return " in [" + num(v.range->lo) + ", " + num(v.range->hi) + "]";
 }
 
@@ -39,13 +42,20 @@ std::string params(const std::vector<VarDecl*>& vs) {
 
 const char* kindTag(VarKind k) {
   switch (k) {
-  case VarKind::Input: return "input";
-  case VarKind::Output: return "output";
-  case VarKind::Let: return "let";
-  case VarKind::Local: return "var";
-  case VarKind::LoopIndex: return "index";
-  case VarKind::Random: return "random";
-  case VarKind::Quantified: return "bound";
+  case VarKind::Input:
+    return "input";
+  case VarKind::Output:
+    return "output";
+  case VarKind::Let:
+    return "let";
+  case VarKind::Local:
+    return "var";
+  case VarKind::LoopIndex:
+    return "index";
+  case VarKind::Random:
+    return "random";
+  case VarKind::Quantified:
+    return "bound";
   }
   return "?";
 }
@@ -78,8 +88,12 @@ void stmt(std::ostringstream& os, const Stmt& s, int indent) {
   case StmtKind::Observe:
     os << pad << "observe " << printExpr(*s.value) << ", " << printExpr(*s.value2) << "\n";
     return;
-  case StmtKind::Condition: os << pad << "condition " << printExpr(*s.value) << "\n"; return;
-  case StmtKind::Factor: os << pad << "factor " << printExpr(*s.value) << "\n"; return;
+  case StmtKind::Condition:
+    os << pad << "condition " << printExpr(*s.value) << "\n";
+    return;
+  case StmtKind::Factor:
+    os << pad << "factor " << printExpr(*s.value) << "\n";
+    return;
   case StmtKind::Assert:
     os << pad << "assert " << printExpr(*s.value);
     if (!s.message.empty()) os << " : \"" << s.message << "\"";
@@ -101,33 +115,45 @@ void stmt(std::ostringstream& os, const Stmt& s, int indent) {
 }
 
 void stmts(std::ostringstream& os, const std::vector<StmtPtr>& body, int indent) {
-  for (auto& s : body) stmt(os, *s, indent);
+  for (auto& s : body)
+    stmt(os, *s, indent);
 }
 
 } // namespace
 
 std::string printExpr(const Expr& e) {
   switch (e.kind) {
-  case ExprKind::IntLit: return std::to_string(e.intValue);
-  case ExprKind::RealLit: return realText(e.realValue);
-  case ExprKind::BoolLit: return e.boolValue ? "true" : "false";
+  case ExprKind::IntLit:
+    return std::to_string(e.intValue);
+  case ExprKind::RealLit:
+    return realText(e.realValue);
+  case ExprKind::BoolLit:
+    return e.boolValue ? "true" : "false";
   case ExprKind::Name:
-  case ExprKind::VarRef: return e.name;
-  case ExprKind::Member: return printExpr(*e.args[0]) + "." + e.name;
+  case ExprKind::VarRef:
+    return e.name;
+  case ExprKind::Member:
+    return printExpr(*e.args[0]) + "." + e.name;
   case ExprKind::EnumConst:
     return (e.enumDecl ? e.enumDecl->name + "." : std::string()) + e.name;
-  case ExprKind::Index: return printExpr(*e.args[0]) + "[" + printExpr(*e.args[1]) + "]";
-  case ExprKind::ArrayLit: return "[" + join(e.args) + "]";
-  case ExprKind::Unary: return std::string("(") + unaryOpSpelling(e.unaryOp) + printExpr(*e.args[0]) + ")";
+  case ExprKind::Index:
+    return printExpr(*e.args[0]) + "[" + printExpr(*e.args[1]) + "]";
+  case ExprKind::ArrayLit:
+    return "[" + join(e.args) + "]";
+  case ExprKind::Unary:
+    return std::string("(") + unaryOpSpelling(e.unaryOp) + printExpr(*e.args[0]) + ")";
   case ExprKind::Binary:
     return "(" + printExpr(*e.args[0]) + " " + binaryOpSpelling(e.binaryOp) + " " +
            printExpr(*e.args[1]) + ")";
   case ExprKind::Cond:
     return "(if " + printExpr(*e.args[0]) + " then " + printExpr(*e.args[1]) + " else " +
            printExpr(*e.args[2]) + ")";
-  case ExprKind::Promote: return "real(" + printExpr(*e.args[0]) + ")";
-  case ExprKind::Builtin: return std::string(builtinName(e.builtin)) + "(" + join(e.args) + ")";
-  case ExprKind::Dist: return e.name + "(" + join(e.args) + ")";
+  case ExprKind::Promote:
+    return "real(" + printExpr(*e.args[0]) + ")";
+  case ExprKind::Builtin:
+    return std::string(builtinName(e.builtin)) + "(" + join(e.args) + ")";
+  case ExprKind::Dist:
+    return e.name + "(" + join(e.args) + ")";
   case ExprKind::Call: {
     std::string s = e.name + "(" + join(e.args) + ")";
     if (e.callee && e.outputIndex >= 0 &&
@@ -143,11 +169,13 @@ std::string printExpr(const Expr& e) {
     }
     return s + ": " + printExpr(*e.args[0]) + ")";
   }
-  case ExprKind::Always: return "always[" + e.name + "](" + printExpr(*e.args[0]) + ")";
+  case ExprKind::Always:
+    return "always[" + e.name + "](" + printExpr(*e.args[0]) + ")";
   case ExprKind::Prob:
     return "P[" + e.name + "](" + printExpr(*e.args[0]) +
            (e.args.size() > 1 ? " | " + printExpr(*e.args[1]) : std::string()) + ")";
-  case ExprKind::Expect: return "E[" + e.name + "](" + printExpr(*e.args[0]) + ")";
+  case ExprKind::Expect:
+    return "E[" + e.name + "](" + printExpr(*e.args[0]) + ")";
   }
   return "?";
 }
@@ -159,12 +187,13 @@ std::string printProgram(const Program& p) {
     for (auto& d : f->decls) {
       if (!d->doc.empty()) {
         std::istringstream doc(d->doc);
-        for (std::string line; std::getline(doc, line);) os << "/// " << line << "\n";
+        for (std::string line; std::getline(doc, line);)
+          os << "/// " << line << "\n";
       }
       switch (d->kind) {
       case DeclKind::Import:
-        os << "import \"" << d->name << "\" -> "
-           << static_cast<const ImportDecl&>(*d).resolvedPath << "\n";
+        os << "import \"" << d->name << "\" -> " << static_cast<const ImportDecl&>(*d).resolvedPath
+           << "\n";
         break;
       case DeclKind::Enum: {
         auto& en = static_cast<const EnumDecl&>(*d);
@@ -197,7 +226,8 @@ std::string printProgram(const Program& p) {
     }
   }
   os << "order:";
-  for (const CallableDecl* c : p.order) os << " " << c->name;
+  for (const CallableDecl* c : p.order)
+    os << " " << c->name;
   os << "\n";
   return os.str();
 }

@@ -24,7 +24,9 @@ using GEdge = boost::graph_traits<Graph>::edge_descriptor;
 struct CycleVisitor : boost::default_dfs_visitor {
   std::vector<Vertex>* parent;
   std::vector<std::pair<Vertex, Vertex>>* backEdges;
-  void tree_edge(GEdge e, const Graph& g) const { (*parent)[boost::target(e, g)] = boost::source(e, g); }
+  void tree_edge(GEdge e, const Graph& g) const {
+    (*parent)[boost::target(e, g)] = boost::source(e, g);
+  }
   void back_edge(GEdge e, const Graph& g) const {
     backEdges->emplace_back(boost::source(e, g), boost::target(e, g));
   }
@@ -45,7 +47,8 @@ CallGraph::CallGraph(std::vector<const CallableDecl*> nodes, const std::vector<C
 static Graph buildGraph(const std::vector<const CallableDecl*>& nodes,
                         const std::vector<CallEdge>& edges) {
   std::map<const CallableDecl*, Vertex> index;
-  for (size_t i = 0; i < nodes.size(); ++i) index[nodes[i]] = i;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    index[nodes[i]] = i;
   Graph g(nodes.size());
   for (const CallEdge& e : edges) {
     auto a = index.find(e.caller), b = index.find(e.callee);
@@ -57,25 +60,30 @@ static Graph buildGraph(const std::vector<const CallableDecl*>& nodes,
 bool CallGraph::checkAcyclic(DiagnosticEngine& diags) const {
   Graph g = buildGraph(nodes_, edges_);
   std::vector<Vertex> parent(nodes_.size());
-  for (size_t i = 0; i < parent.size(); ++i) parent[i] = i;
+  for (size_t i = 0; i < parent.size(); ++i)
+    parent[i] = i;
   std::vector<std::pair<Vertex, Vertex>> back;
   CycleVisitor vis;
   vis.parent = &parent;
   vis.backEdges = &back;
   std::vector<boost::default_color_type> color(nodes_.size());
-  auto colorMap = boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g));
+  auto colorMap =
+      boost::make_iterator_property_map(color.begin(), boost::get(boost::vertex_index, g));
   // Roots in declaration order, so the cycles found (and their rotation) are deterministic.
-  for (Vertex v = 0; v < nodes_.size(); ++v) color[v] = boost::white_color;
+  for (Vertex v = 0; v < nodes_.size(); ++v)
+    color[v] = boost::white_color;
   for (Vertex v = 0; v < nodes_.size(); ++v)
     if (color[v] == boost::white_color) boost::depth_first_visit(g, v, vis, colorMap);
   for (auto [u, v] : back) {
     // The cycle: v -> ... -> u (tree path, v is u's ancestor) -> v.
     std::vector<Vertex> path;
-    for (Vertex w = u; w != v; w = parent[w]) path.push_back(w);
+    for (Vertex w = u; w != v; w = parent[w])
+      path.push_back(w);
     path.push_back(v);
     std::reverse(path.begin(), path.end());
     std::string names;
-    for (Vertex w : path) names += nodes_[w]->name + " -> ";
+    for (Vertex w : path)
+      names += nodes_[w]->name + " -> ";
     names += nodes_[v]->name;
     const CallableDecl* first = nodes_[path[0]];
     const CallableDecl* second = nodes_[path.size() > 1 ? path[1] : v];
@@ -99,7 +107,8 @@ std::vector<const CallableDecl*> CallGraph::topologicalOrder() const {
     return nodes_; // documented: cycles were reported by checkAcyclic
   }
   std::vector<const CallableDecl*> out;
-  for (Vertex v : order) out.push_back(nodes_[v]);
+  for (Vertex v : order)
+    out.push_back(nodes_[v]);
   return out;
 }
 

@@ -42,8 +42,10 @@ std::string formatNumber(const ConstVal& v) {
 // nullopt (with `why`) if the expression is not constant or the arithmetic fails.
 std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
   switch (e.kind) {
-  case ExprKind::IntLit: return ConstVal{true, e.intValue, 0};
-  case ExprKind::RealLit: return ConstVal{false, 0, e.realValue};
+  case ExprKind::IntLit:
+    return ConstVal{true, e.intValue, 0};
+  case ExprKind::RealLit:
+    return ConstVal{false, 0, e.realValue};
   case ExprKind::Unary: {
     if (e.unaryOp != UnaryOp::Neg) break;
     auto a = constEval(*e.args[0], why);
@@ -59,8 +61,8 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
   }
   case ExprKind::Binary: {
     BinaryOp op = e.binaryOp;
-    if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul &&
-        op != BinaryOp::Div && op != BinaryOp::Mod)
+    if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul && op != BinaryOp::Div &&
+        op != BinaryOp::Mod)
       break;
     auto a = constEval(*e.args[0], why);
     if (!a) return std::nullopt;
@@ -70,9 +72,15 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
       int64_t r = 0;
       bool ovf = false;
       switch (op) {
-      case BinaryOp::Add: ovf = __builtin_add_overflow(a->i, b->i, &r); break;
-      case BinaryOp::Sub: ovf = __builtin_sub_overflow(a->i, b->i, &r); break;
-      case BinaryOp::Mul: ovf = __builtin_mul_overflow(a->i, b->i, &r); break;
+      case BinaryOp::Add:
+        ovf = __builtin_add_overflow(a->i, b->i, &r);
+        break;
+      case BinaryOp::Sub:
+        ovf = __builtin_sub_overflow(a->i, b->i, &r);
+        break;
+      case BinaryOp::Mul:
+        ovf = __builtin_mul_overflow(a->i, b->i, &r);
+        break;
       default:
         if (b->i == 0) {
           why = "division by zero";
@@ -96,9 +104,15 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
     }
     double x = a->real(), y = b->real(), r = 0;
     switch (op) {
-    case BinaryOp::Add: r = x + y; break;
-    case BinaryOp::Sub: r = x - y; break;
-    case BinaryOp::Mul: r = x * y; break;
+    case BinaryOp::Add:
+      r = x + y;
+      break;
+    case BinaryOp::Sub:
+      r = x - y;
+      break;
+    case BinaryOp::Mul:
+      r = x * y;
+      break;
     default:
       if (y == 0) {
         why = "division by zero";
@@ -112,7 +126,8 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
     }
     return ConstVal{false, 0, r};
   }
-  default: break;
+  default:
+    break;
   }
   why = "not a constant";
   return std::nullopt;
@@ -120,13 +135,20 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
 
 const char* kindWord(VarKind k) {
   switch (k) {
-  case VarKind::Input: return "input";
-  case VarKind::Output: return "output";
-  case VarKind::Let: return "let binding";
-  case VarKind::Local: return "variable";
-  case VarKind::LoopIndex: return "loop index";
-  case VarKind::Random: return "random choice";
-  case VarKind::Quantified: return "quantified variable";
+  case VarKind::Input:
+    return "input";
+  case VarKind::Output:
+    return "output";
+  case VarKind::Let:
+    return "let binding";
+  case VarKind::Local:
+    return "variable";
+  case VarKind::LoopIndex:
+    return "loop index";
+  case VarKind::Random:
+    return "random choice";
+  case VarKind::Quantified:
+    return "quantified variable";
   }
   return "variable";
 }
@@ -137,9 +159,12 @@ const char* callableWord(const CallableDecl* c) {
 
 Type distResultType(DistKind k) {
   switch (signature(k).result) {
-  case DistResultType::Bool: return Type::boolean();
-  case DistResultType::Int: return Type::integer();
-  case DistResultType::Real: return Type::real();
+  case DistResultType::Bool:
+    return Type::boolean();
+  case DistResultType::Int:
+    return Type::integer();
+  case DistResultType::Real:
+    return Type::real();
   }
   return Type::error();
 }
@@ -152,11 +177,14 @@ public:
 
   void run() {
     collectGlobals();
-    for (EnumDecl* e : enums_) checkEnum(*e);
-    for (CallableDecl* c : callables_) checkSignature(*c);
+    for (EnumDecl* e : enums_)
+      checkEnum(*e);
+    for (CallableDecl* c : callables_)
+      checkSignature(*c);
     for (CallableDecl* c : callables_)
       if (c->kind == DeclKind::Module) checkModule(static_cast<ModuleDecl&>(*c));
-    for (PropertyDecl* p : props_) checkProperty(*p);
+    for (PropertyDecl* p : props_)
+      checkProperty(*p);
 
     std::vector<const CallableDecl*> nodes(callables_.begin(), callables_.end());
     CallGraph g(nodes, edges_);
@@ -201,14 +229,16 @@ private:
           callables_.push_back(n);
           prog_.networks.push_back(n);
           namespace fs = std::filesystem;
-          n->resolvedPath = (fs::path(n->loc.file).parent_path() / n->path).lexically_normal().string();
+          n->resolvedPath =
+              (fs::path(n->loc.file).parent_path() / n->path).lexically_normal().string();
           break;
         }
         case DeclKind::Property:
           props_.push_back(static_cast<PropertyDecl*>(d.get()));
           prog_.properties.push_back(props_.back());
           break;
-        case DeclKind::Import: break;
+        case DeclKind::Import:
+          break;
         }
       }
   }
@@ -343,7 +373,8 @@ private:
     // Duplicate parameters (reported by checkSignature) must cause no further errors: among
     // inputs or among outputs the first declaration wins and a duplicate output counts as
     // assigned; an output named like an input wins over it (assignments target outputs).
-    for (VarDecl* v : m.inputs) scopes_.back().emplace(v->name, v);
+    for (VarDecl* v : m.inputs)
+      scopes_.back().emplace(v->name, v);
     for (VarDecl* v : m.outputs) {
       auto [it, fresh] = scopes_.back().emplace(v->name, v);
       if (fresh) continue;
@@ -352,7 +383,8 @@ private:
       else
         states_[v->index] = AState::Yes;
     }
-    for (auto& s : m.body) stmt(*s);
+    for (auto& s : m.body)
+      stmt(*s);
     for (VarDecl* o : m.outputs) {
       if (states_[o->index] == AState::No)
         error(o->loc, "output '" + o->name + "' is never assigned");
@@ -365,7 +397,8 @@ private:
 
   void block(std::vector<StmtPtr>& body) {
     scopes_.emplace_back();
-    for (auto& s : body) stmt(*s);
+    for (auto& s : body)
+      stmt(*s);
     scopes_.pop_back();
   }
 
@@ -377,8 +410,8 @@ private:
     }
     if (loops_.empty()) {
       if (s.index) {
-        error(s.nameLoc, "output '" + o->name + "' can only be assigned element-wise ('" +
-                             o->name + "[i] = ...') in a loop 'for i in 0.." +
+        error(s.nameLoc, "output '" + o->name + "' can only be assigned element-wise ('" + o->name +
+                             "[i] = ...') in a loop 'for i in 0.." +
                              std::to_string(o->type.length) + "' over its length");
       } else if (states_[k] != AState::No) {
         error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
@@ -394,8 +427,11 @@ private:
       std::string n = o->type.isArray() ? std::to_string(o->type.length) : "N";
       error(s.nameLoc, "output '" + o->name +
                            "' is assigned inside a loop; assign it once outside loops, or "
-                           "element-wise as '" + o->name + "[i] = ...' directly in a loop 'for i "
-                           "in 0.." + n + "'");
+                           "element-wise as '" +
+                           o->name +
+                           "[i] = ...' directly in a loop 'for i "
+                           "in 0.." +
+                           n + "'");
     } else if (states_[k] != AState::No) {
       error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
     }
@@ -495,9 +531,10 @@ private:
           return;
         }
         if (!loops_.empty())
-          error(s.nameLoc, "random choice '" + s.name + "' is drawn inside a loop, so its "
-                           "address would repeat; declare an array ('var " + s.name +
-                           ": real[N];') and draw '" + s.name + "[i] ~ ...'");
+          error(s.nameLoc, "random choice '" + s.name +
+                               "' is drawn inside a loop, so its "
+                               "address would repeat; declare an array ('var " +
+                               s.name + ": real[N];') and draw '" + s.name + "[i] ~ ...'");
         v = mod_->newVar(s.name, s.nameLoc, VarKind::Random);
         v->type = dt;
         v->topLevel = topLevel();
@@ -507,9 +544,9 @@ private:
       }
       Type want = target(s, v);
       if (!want.isError() && !dt.isError() && want != dt)
-        error(s.nameLoc, "cannot draw a value of type " + dt.str() + " (from '" +
-                             s.value->name + "') into '" + s.name + (s.index ? "[...]" : "") +
-                             "' of type " + want.str());
+        error(s.nameLoc, "cannot draw a value of type " + dt.str() + " (from '" + s.value->name +
+                             "') into '" + s.name + (s.index ? "[...]" : "") + "' of type " +
+                             want.str());
       return;
     }
     case StmtKind::Observe: {
@@ -613,11 +650,16 @@ private:
 
   Type expr(ExprPtr& e) {
     switch (e->kind) {
-    case ExprKind::IntLit: return set(e, Type::integer());
-    case ExprKind::RealLit: return set(e, Type::real());
-    case ExprKind::BoolLit: return set(e, Type::boolean());
-    case ExprKind::Name: return name(e);
-    case ExprKind::Member: return member(e);
+    case ExprKind::IntLit:
+      return set(e, Type::integer());
+    case ExprKind::RealLit:
+      return set(e, Type::real());
+    case ExprKind::BoolLit:
+      return set(e, Type::boolean());
+    case ExprKind::Name:
+      return name(e);
+    case ExprKind::Member:
+      return member(e);
     case ExprKind::Index: {
       // Reading x[i] of an output being assigned element-wise in the loop over i is allowed.
       bool partial = false;
@@ -634,7 +676,8 @@ private:
       index(e->args[1], b, e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name : "array");
       return set(e, b.isError() ? b : b.element());
     }
-    case ExprKind::ArrayLit: return arrayLit(e);
+    case ExprKind::ArrayLit:
+      return arrayLit(e);
     case ExprKind::Unary: {
       Type a = expr(e->args[0]);
       if (a.isError()) return set(e, a);
@@ -651,7 +694,8 @@ private:
       }
       return set(e, a);
     }
-    case ExprKind::Binary: return binary(e);
+    case ExprKind::Binary:
+      return binary(e);
     case ExprKind::Cond: {
       Type c = expr(e->args[0]);
       Type a = expr(e->args[1]);
@@ -667,20 +711,24 @@ private:
       }
       if (coerce(e->args[1], b)) return set(e, b);
       if (coerce(e->args[2], a)) return set(e, a);
-      error(e->loc, "branches of the conditional have different types: " + a.str() + " and " +
-                        b.str());
+      error(e->loc,
+            "branches of the conditional have different types: " + a.str() + " and " + b.str());
       return set(e, Type::error());
     }
-    case ExprKind::Call: return call(e, false);
-    case ExprKind::Quant: return quant(e);
+    case ExprKind::Call:
+      return call(e, false);
+    case ExprKind::Quant:
+      return quant(e);
     case ExprKind::Always:
     case ExprKind::Prob:
-    case ExprKind::Expect: return modelQuery(e);
+    case ExprKind::Expect:
+      return modelQuery(e);
     case ExprKind::VarRef:
     case ExprKind::EnumConst:
     case ExprKind::Promote:
     case ExprKind::Builtin:
-    case ExprKind::Dist: return e->type; // already checked
+    case ExprKind::Dist:
+      return e->type; // already checked
     }
     return set(e, Type::error());
   }
@@ -769,7 +817,8 @@ private:
       int k = c.callee->outputIndex(e->name);
       if (k < 0) {
         std::string outs;
-        for (const VarDecl* o : c.callee->outputs) outs += (outs.empty() ? "" : ", ") + o->name;
+        for (const VarDecl* o : c.callee->outputs)
+          outs += (outs.empty() ? "" : ", ") + o->name;
         error(e->nameLoc, std::string(callableWord(c.callee)) + " '" + c.callee->name +
                               "' has no output '" + e->name + "'" +
                               (outs.empty() ? " (it has no outputs)" : " (outputs: " + outs + ")"));
@@ -858,7 +907,8 @@ private:
         continue;
       }
       anyReal |= x.kind == TypeKind::Real;
-      if (t.isError()) t = x;
+      if (t.isError())
+        t = x;
       else if (t != x && !(t.isNumeric() && x.isNumeric())) {
         error(a->loc, "array elements must have one type: " + t.str() + " and " + x.str());
         err = true;
@@ -867,7 +917,8 @@ private:
     if (err || t.isError()) return set(e, Type::error());
     if (t.isNumeric() && anyReal) {
       t = Type::real();
-      for (auto& a : e->args) coerce(a, t);
+      for (auto& a : e->args)
+        coerce(a, t);
     }
     return set(e, Type::array(t, static_cast<int64_t>(e->args.size())));
   }
@@ -875,7 +926,8 @@ private:
   // A call `name(args)`: a builtin, a module or a network (distributions only via dist()).
   Type call(ExprPtr& e, bool selecting) {
     if (distKindFromName(e->name)) {
-      for (auto& a : e->args) expr(a);
+      for (auto& a : e->args)
+        expr(a);
       error(e->loc, "distribution '" + e->name +
                         "' can only be used on the right of '~' or as the first argument of "
                         "'observe'");
@@ -885,7 +937,8 @@ private:
     auto g = globals_.find(e->name);
     if (g == globals_.end() ||
         (g->second->kind != DeclKind::Module && g->second->kind != DeclKind::Network)) {
-      for (auto& a : e->args) expr(a);
+      for (auto& a : e->args)
+        expr(a);
       if (lookupVar(e->name))
         error(e->loc, "'" + e->name + "' is a variable, not a function");
       else if (g != globals_.end())
@@ -898,7 +951,8 @@ private:
     e->callee = c;
     if (mod_) edges_.push_back({mod_, c, e->loc});
     bool ok = true;
-    for (auto& a : e->args) ok &= !expr(a).isError();
+    for (auto& a : e->args)
+      ok &= !expr(a).isError();
     if (e->args.size() != c->inputs.size()) {
       error(e->loc, std::string(callableWord(c)) + " '" + c->name + "' expects " +
                         std::to_string(c->inputs.size()) + " argument" +
@@ -933,7 +987,8 @@ private:
     e->builtin = b;
     std::string bn = builtinName(b);
     bool err = false;
-    for (auto& a : e->args) err |= expr(a).isError();
+    for (auto& a : e->args)
+      err |= expr(a).isError();
     size_t want = (b == Builtin::Min || b == Builtin::Max || b == Builtin::Dot) ? 2 : 1;
     if (e->args.size() != want) {
       error(e->loc, "'" + bn + "' expects " + std::to_string(want) + " argument" +
@@ -946,7 +1001,9 @@ private:
     };
     auto numeric = [&](const Type& t) { return t.isNumeric() || numArray(t); };
     const Type a = e->args[0]->type;
-    auto realOf = [](const Type& t) { return t.isArray() ? Type::array(Type::real(), t.length) : Type::real(); };
+    auto realOf = [](const Type& t) {
+      return t.isArray() ? Type::array(Type::real(), t.length) : Type::real();
+    };
     switch (b) {
     case Builtin::Min:
     case Builtin::Max:
@@ -989,8 +1046,9 @@ private:
       return set(e, Type::integer());
     }
     bool arr = b == Builtin::Sum || b == Builtin::Argmax;
-    error(e->loc, "'" + bn + "' expects " + (arr ? "an array of numbers" : "a number or an array of numbers") +
-                      ", got " + a.str());
+    error(e->loc, "'" + bn + "' expects " +
+                      (arr ? "an array of numbers" : "a number or an array of numbers") + ", got " +
+                      a.str());
     return set(e, Type::error());
   }
 
@@ -999,13 +1057,14 @@ private:
     if (e->kind != ExprKind::Call) {
       expr(e);
       if (!e->type.isError())
-        error(e->loc, std::string("expected a distribution (e.g. 'Normal(0.0, 1.0)') in ") +
-                          where + ", found a value of type " + e->type.str());
+        error(e->loc, std::string("expected a distribution (e.g. 'Normal(0.0, 1.0)') in ") + where +
+                          ", found a value of type " + e->type.str());
       return Type::error();
     }
     auto k = distKindFromName(e->name);
     if (!k) {
-      for (auto& a : e->args) expr(a);
+      for (auto& a : e->args)
+        expr(a);
       auto g = globals_.find(e->name);
       if (builtinFromName(e->name) || g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a distribution");
@@ -1018,7 +1077,8 @@ private:
     e->type = Type::distribution();
     const DistSignature& sig = signature(*k);
     bool err = false;
-    for (auto& a : e->args) err |= expr(a).isError();
+    for (auto& a : e->args)
+      err |= expr(a).isError();
     if (static_cast<int>(e->args.size()) != sig.nparams) {
       error(e->loc, "distribution '" + e->name + "' expects " + std::to_string(sig.nparams) +
                         " argument" + (sig.nparams == 1 ? "" : "s") + ", got " +
@@ -1042,7 +1102,8 @@ private:
         if (!got.isArray() || !coerce(a, Type::array(Type::real(), got.length)))
           error(a->loc, p + "a real array, got " + got.str()), err = true;
         break;
-      case DistParamType::None: break;
+      case DistParamType::None:
+        break;
       }
     }
     return err ? Type::error() : distResultType(*k);
@@ -1072,8 +1133,9 @@ private:
       } else {
         auto g = globals_.find(te.name);
         if (g == globals_.end() || g->second->kind != DeclKind::Enum) {
-          error(te.loc, "unknown enum '" + te.name + "' (quantify over '[lo, hi]', 'bool' or "
-                        "an enum)");
+          error(te.loc, "unknown enum '" + te.name +
+                            "' (quantify over '[lo, hi]', 'bool' or "
+                            "an enum)");
           v->type = Type::error();
         } else {
           v->type = Type::enumeration(static_cast<EnumDecl*>(g->second));
@@ -1090,12 +1152,14 @@ private:
   }
 
   Type modelQuery(ExprPtr& e) {
-    const char* what = e->kind == ExprKind::Always ? "always" : e->kind == ExprKind::Prob ? "P" : "E";
+    const char* what = e->kind == ExprKind::Always ? "always"
+                       : e->kind == ExprKind::Prob ? "P"
+                                                   : "E";
     auto g = globals_.find(e->name);
     if (g == globals_.end() || g->second->kind != DeclKind::Module) {
       if (g != globals_.end() && g->second->kind == DeclKind::Network)
-        error(e->nameLoc, std::string("'") + what + "[...]' needs a module; '" + e->name +
-                              "' is a network");
+        error(e->nameLoc,
+              std::string("'") + what + "[...]' needs a module; '" + e->name + "' is a network");
       else
         error(e->nameLoc, "unknown module '" + e->name + "'");
       return set(e, Type::error());
@@ -1109,8 +1173,10 @@ private:
       return set(e, Type::error());
     }
     scopes_.emplace_back();
-    for (VarDecl* v : m->inputs) scopes_.back().emplace(v->name, v);
-    for (VarDecl* v : m->outputs) scopes_.back().emplace(v->name, v);
+    for (VarDecl* v : m->inputs)
+      scopes_.back().emplace(v->name, v);
+    for (VarDecl* v : m->outputs)
+      scopes_.back().emplace(v->name, v);
     for (auto& v : m->vars)
       if (v->topLevel) scopes_.back()[v->name] = v.get();
     Type result = Type::boolean();
@@ -1156,6 +1222,8 @@ private:
 
 } // namespace
 
-void checkProgram(Program& program, DiagnosticEngine& diags) { Checker(program, diags).run(); }
+void checkProgram(Program& program, DiagnosticEngine& diags) {
+  Checker(program, diags).run();
+}
 
 } // namespace chassis::spec

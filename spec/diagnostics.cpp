@@ -31,7 +31,8 @@ int DiagnosticEngine::fileRank(const std::string& file) const {
 std::vector<Error> DiagnosticEngine::sorted() const {
   std::vector<std::pair<int, const Error*>> v;
   v.reserve(errors_.size());
-  for (const Error& e : errors_) v.emplace_back(fileRank(e.loc.file), &e);
+  for (const Error& e : errors_)
+    v.emplace_back(fileRank(e.loc.file), &e);
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first, a.second->loc.file, a.second->loc.line, a.second->loc.col) <
            std::tie(b.first, b.second->loc.file, b.second->loc.line, b.second->loc.col);
@@ -71,7 +72,8 @@ std::string DiagnosticEngine::str() const {
 
 std::vector<std::string> DiagnosticEngine::messages() const {
   std::vector<std::string> out;
-  for (const Error& e : sorted()) out.push_back(e.str());
+  for (const Error& e : sorted())
+    out.push_back(e.str());
   return out;
 }
 

@@ -44,8 +44,8 @@ public:
       }
       if (st != state_.end()) continue; // already loaded: once is enough
       if (static_cast<int>(stack_.size()) >= kMaxImportDepth) {
-        diags_.error(imp.loc, "imports nested too deeply (limit " +
-                                  std::to_string(kMaxImportDepth) + ")");
+        diags_.error(imp.loc,
+                     "imports nested too deeply (limit " + std::to_string(kMaxImportDepth) + ")");
         continue;
       }
       auto src = readSourceFile(imp.resolvedPath, imp.loc);

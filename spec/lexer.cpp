@@ -20,19 +20,29 @@ struct Keyword {
 };
 
 constexpr std::array<Keyword, 24> kKeywords = {{
-    {"import", Tok::KwImport},     {"enum", Tok::KwEnum},       {"module", Tok::KwModule},
-    {"network", Tok::KwNetwork},   {"property", Tok::KwProperty}, {"let", Tok::KwLet},
-    {"var", Tok::KwVar},           {"if", Tok::KwIf},           {"then", Tok::KwThen},
-    {"else", Tok::KwElse},         {"for", Tok::KwFor},         {"in", Tok::KwIn},
-    {"observe", Tok::KwObserve},   {"condition", Tok::KwCondition}, {"factor", Tok::KwFactor},
-    {"assert", Tok::KwAssert},     {"true", Tok::KwTrue},       {"false", Tok::KwFalse},
-    {"bool", Tok::KwBool},         {"int", Tok::KwInt},         {"real", Tok::KwReal},
-    {"forall", Tok::KwForall},     {"exists", Tok::KwExists},   {"always", Tok::KwAlways},
+    {"import", Tok::KwImport},     {"enum", Tok::KwEnum},
+    {"module", Tok::KwModule},     {"network", Tok::KwNetwork},
+    {"property", Tok::KwProperty}, {"let", Tok::KwLet},
+    {"var", Tok::KwVar},           {"if", Tok::KwIf},
+    {"then", Tok::KwThen},         {"else", Tok::KwElse},
+    {"for", Tok::KwFor},           {"in", Tok::KwIn},
+    {"observe", Tok::KwObserve},   {"condition", Tok::KwCondition},
+    {"factor", Tok::KwFactor},     {"assert", Tok::KwAssert},
+    {"true", Tok::KwTrue},         {"false", Tok::KwFalse},
+    {"bool", Tok::KwBool},         {"int", Tok::KwInt},
+    {"real", Tok::KwReal},         {"forall", Tok::KwForall},
+    {"exists", Tok::KwExists},     {"always", Tok::KwAlways},
 }};
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isIdentStart(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
-bool isIdentChar(char c) { return isIdentStart(c) || isDigit(c); }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isIdentStart(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+bool isIdentChar(char c) {
+  return isIdentStart(c) || isDigit(c);
+}
 
 class Lexer {
 public:
@@ -84,7 +94,8 @@ private:
       } else if (c == '/' && peek(1) == '/') {
         bool isDoc = peek(2) == '/' && peek(3) != '/';
         size_t textStart = pos_ + 3;
-        while (pos_ < src_.size() && peek() != '\n') advance();
+        while (pos_ < src_.size() && peek() != '\n')
+          advance();
         if (isDoc) {
           std::string_view text = src_.substr(textStart, pos_ - textStart);
           if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
@@ -118,7 +129,8 @@ private:
     char c = peek();
     if (isIdentStart(c)) {
       size_t s = pos_;
-      while (isIdentChar(peek())) advance();
+      while (isIdentChar(peek()))
+        advance();
       std::string_view w = src_.substr(s, pos_ - s);
       t.kind = Tok::Ident;
       for (const Keyword& k : kKeywords)
@@ -146,32 +158,55 @@ private:
     };
     char n = peek(1);
     switch (c) {
-    case '(': return one(Tok::LParen);
-    case ')': return one(Tok::RParen);
-    case '{': return one(Tok::LBrace);
-    case '}': return one(Tok::RBrace);
-    case '[': return one(Tok::LBracket);
-    case ']': return one(Tok::RBracket);
-    case ',': return one(Tok::Comma);
-    case ';': return one(Tok::Semi);
-    case ':': return one(Tok::Colon);
-    case '.': return n == '.' ? two(Tok::DotDot) : one(Tok::Dot);
-    case '-': return n == '>' ? two(Tok::Arrow) : one(Tok::Minus);
-    case '=': return n == '=' ? two(Tok::EqEq) : n == '>' ? two(Tok::Implies) : one(Tok::Assign);
-    case '~': return one(Tok::Tilde);
-    case '+': return one(Tok::Plus);
-    case '*': return one(Tok::Star);
-    case '/': return one(Tok::Slash);
-    case '%': return one(Tok::Percent);
-    case '<': return n == '=' ? two(Tok::Le) : one(Tok::Lt);
-    case '>': return n == '=' ? two(Tok::Ge) : one(Tok::Gt);
-    case '!': return n == '=' ? two(Tok::NotEq) : one(Tok::Bang);
+    case '(':
+      return one(Tok::LParen);
+    case ')':
+      return one(Tok::RParen);
+    case '{':
+      return one(Tok::LBrace);
+    case '}':
+      return one(Tok::RBrace);
+    case '[':
+      return one(Tok::LBracket);
+    case ']':
+      return one(Tok::RBracket);
+    case ',':
+      return one(Tok::Comma);
+    case ';':
+      return one(Tok::Semi);
+    case ':':
+      return one(Tok::Colon);
+    case '.':
+      return n == '.' ? two(Tok::DotDot) : one(Tok::Dot);
+    case '-':
+      return n == '>' ? two(Tok::Arrow) : one(Tok::Minus);
+    case '=':
+      return n == '=' ? two(Tok::EqEq) : n == '>' ? two(Tok::Implies) : one(Tok::Assign);
+    case '~':
+      return one(Tok::Tilde);
+    case '+':
+      return one(Tok::Plus);
+    case '*':
+      return one(Tok::Star);
+    case '/':
+      return one(Tok::Slash);
+    case '%':
+      return one(Tok::Percent);
+    case '<':
+      return n == '=' ? two(Tok::Le) : one(Tok::Lt);
+    case '>':
+      return n == '=' ? two(Tok::Ge) : one(Tok::Gt);
+    case '!':
+      return n == '=' ? two(Tok::NotEq) : one(Tok::Bang);
     case '&':
       if (n == '&') return two(Tok::AndAnd);
       break;
-    case '|': return n == '|' ? two(Tok::OrOr) : one(Tok::Pipe);
-    case '?': return one(Tok::Question);
-    default: break;
+    case '|':
+      return n == '|' ? two(Tok::OrOr) : one(Tok::Pipe);
+    case '?':
+      return one(Tok::Question);
+    default:
+      break;
     }
     unsigned char uc = static_cast<unsigned char>(c);
     if (c == '&')
@@ -191,19 +226,22 @@ private:
     int l = line_, cl = col_;
     size_t s = pos_;
     bool real = false, bad = false;
-    while (isDigit(peek())) advance();
+    while (isDigit(peek()))
+      advance();
     if (peek() == '.' && peek(1) != '.') { // `0..10` is INT DOTDOT INT
       real = true;
       advance();
       if (!isDigit(peek())) bad = true;
-      while (isDigit(peek())) advance();
+      while (isDigit(peek()))
+        advance();
     }
     if (peek() == 'e' || peek() == 'E') {
       real = true;
       advance();
       if (peek() == '+' || peek() == '-') advance();
       if (!isDigit(peek())) bad = true;
-      while (isDigit(peek())) advance();
+      while (isDigit(peek()))
+        advance();
     }
     // Letters, digits or a further `.digit` glued to the literal make it malformed (`0x1`,
     // `12abc`, `1.2.3`): take them all into the one error.
@@ -267,9 +305,12 @@ private:
         int el = line_, ec = col_;
         advance();
         char e = peek();
-        if (e == '"' || e == '\\') t.str += e;
-        else if (e == 'n') t.str += '\n';
-        else if (e == 't') t.str += '\t';
+        if (e == '"' || e == '\\')
+          t.str += e;
+        else if (e == 'n')
+          t.str += '\n';
+        else if (e == 't')
+          t.str += '\t';
         else {
           error(el, ec, "unknown escape sequence in string");
           if (pos_ >= src_.size() || e == '\n') continue;
@@ -294,66 +335,126 @@ private:
 
 const char* tokName(Tok t) {
   switch (t) {
-  case Tok::End: return "end of file";
-  case Tok::Ident: return "identifier";
-  case Tok::IntLit: return "integer";
-  case Tok::RealLit: return "real number";
-  case Tok::String: return "string";
-  case Tok::KwImport: return "'import'";
-  case Tok::KwEnum: return "'enum'";
-  case Tok::KwModule: return "'module'";
-  case Tok::KwNetwork: return "'network'";
-  case Tok::KwProperty: return "'property'";
-  case Tok::KwLet: return "'let'";
-  case Tok::KwVar: return "'var'";
-  case Tok::KwIf: return "'if'";
-  case Tok::KwThen: return "'then'";
-  case Tok::KwElse: return "'else'";
-  case Tok::KwFor: return "'for'";
-  case Tok::KwIn: return "'in'";
-  case Tok::KwObserve: return "'observe'";
-  case Tok::KwCondition: return "'condition'";
-  case Tok::KwFactor: return "'factor'";
-  case Tok::KwAssert: return "'assert'";
-  case Tok::KwTrue: return "'true'";
-  case Tok::KwFalse: return "'false'";
-  case Tok::KwBool: return "'bool'";
-  case Tok::KwInt: return "'int'";
-  case Tok::KwReal: return "'real'";
-  case Tok::KwForall: return "'forall'";
-  case Tok::KwExists: return "'exists'";
-  case Tok::KwAlways: return "'always'";
-  case Tok::LParen: return "'('";
-  case Tok::RParen: return "')'";
-  case Tok::LBrace: return "'{'";
-  case Tok::RBrace: return "'}'";
-  case Tok::LBracket: return "'['";
-  case Tok::RBracket: return "']'";
-  case Tok::Comma: return "','";
-  case Tok::Semi: return "';'";
-  case Tok::Colon: return "':'";
-  case Tok::Dot: return "'.'";
-  case Tok::DotDot: return "'..'";
-  case Tok::Arrow: return "'->'";
-  case Tok::Assign: return "'='";
-  case Tok::Tilde: return "'~'";
-  case Tok::Plus: return "'+'";
-  case Tok::Minus: return "'-'";
-  case Tok::Star: return "'*'";
-  case Tok::Slash: return "'/'";
-  case Tok::Percent: return "'%'";
-  case Tok::Lt: return "'<'";
-  case Tok::Le: return "'<='";
-  case Tok::Gt: return "'>'";
-  case Tok::Ge: return "'>='";
-  case Tok::EqEq: return "'=='";
-  case Tok::NotEq: return "'!='";
-  case Tok::AndAnd: return "'&&'";
-  case Tok::OrOr: return "'||'";
-  case Tok::Implies: return "'=>'";
-  case Tok::Bang: return "'!'";
-  case Tok::Question: return "'?'";
-  case Tok::Pipe: return "'|'";
+  case Tok::End:
+    return "end of file";
+  case Tok::Ident:
+    return "identifier";
+  case Tok::IntLit:
+    return "integer";
+  case Tok::RealLit:
+    return "real number";
+  case Tok::String:
+    return "string";
+  case Tok::KwImport:
+    return "'import'";
+  case Tok::KwEnum:
+    return "'enum'";
+  case Tok::KwModule:
+    return "'module'";
+  case Tok::KwNetwork:
+    return "'network'";
+  case Tok::KwProperty:
+    return "'property'";
+  case Tok::KwLet:
+    return "'let'";
+  case Tok::KwVar:
+    return "'var'";
+  case Tok::KwIf:
+    return "'if'";
+  case Tok::KwThen:
+    return "'then'";
+  case Tok::KwElse:
+    return "'else'";
+  case Tok::KwFor:
+    return "'for'";
+  case Tok::KwIn:
+    return "'in'";
+  case Tok::KwObserve:
+    return "'observe'";
+  case Tok::KwCondition:
+    return "'condition'";
+  case Tok::KwFactor:
+    return "'factor'";
+  case Tok::KwAssert:
+    return "'assert'";
+  case Tok::KwTrue:
+    return "'true'";
+  case Tok::KwFalse:
+    return "'false'";
+  case Tok::KwBool:
+    return "'bool'";
+  case Tok::KwInt:
+    return "'int'";
+  case Tok::KwReal:
+    return "'real'";
+  case Tok::KwForall:
+    return "'forall'";
+  case Tok::KwExists:
+    return "'exists'";
+  case Tok::KwAlways:
+    return "'always'";
+  case Tok::LParen:
+    return "'('";
+  case Tok::RParen:
+    return "')'";
+  case Tok::LBrace:
+    return "'{'";
+  case Tok::RBrace:
+    return "'}'";
+  case Tok::LBracket:
+    return "'['";
+  case Tok::RBracket:
+    return "']'";
+  case Tok::Comma:
+    return "','";
+  case Tok::Semi:
+    return "';'";
+  case Tok::Colon:
+    return "':'";
+  case Tok::Dot:
+    return "'.'";
+  case Tok::DotDot:
+    return "'..'";
+  case Tok::Arrow:
+    return "'->'";
+  case Tok::Assign:
+    return "'='";
+  case Tok::Tilde:
+    return "'~'";
+  case Tok::Plus:
+    return "'+'";
+  case Tok::Minus:
+    return "'-'";
+  case Tok::Star:
+    return "'*'";
+  case Tok::Slash:
+    return "'/'";
+  case Tok::Percent:
+    return "'%'";
+  case Tok::Lt:
+    return "'<'";
+  case Tok::Le:
+    return "'<='";
+  case Tok::Gt:
+    return "'>'";
+  case Tok::Ge:
+    return "'>='";
+  case Tok::EqEq:
+    return "'=='";
+  case Tok::NotEq:
+    return "'!='";
+  case Tok::AndAnd:
+    return "'&&'";
+  case Tok::OrOr:
+    return "'||'";
+  case Tok::Implies:
+    return "'=>'";
+  case Tok::Bang:
+    return "'!'";
+  case Tok::Question:
+    return "'?'";
+  case Tok::Pipe:
+    return "'|'";
   }
   return "token";
 }

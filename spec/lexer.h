@@ -20,13 +20,62 @@ enum class Tok : uint8_t {
   RealLit,
   String,
   // keywords
-  KwImport, KwEnum, KwModule, KwNetwork, KwProperty, KwLet, KwVar, KwIf, KwThen, KwElse, KwFor,
-  KwIn, KwObserve, KwCondition, KwFactor, KwAssert, KwTrue, KwFalse, KwBool, KwInt, KwReal,
-  KwForall, KwExists, KwAlways,
+  KwImport,
+  KwEnum,
+  KwModule,
+  KwNetwork,
+  KwProperty,
+  KwLet,
+  KwVar,
+  KwIf,
+  KwThen,
+  KwElse,
+  KwFor,
+  KwIn,
+  KwObserve,
+  KwCondition,
+  KwFactor,
+  KwAssert,
+  KwTrue,
+  KwFalse,
+  KwBool,
+  KwInt,
+  KwReal,
+  KwForall,
+  KwExists,
+  KwAlways,
   // punctuation and operators
-  LParen, RParen, LBrace, RBrace, LBracket, RBracket, Comma, Semi, Colon, Dot, DotDot, Arrow,
-  Assign, Tilde, Plus, Minus, Star, Slash, Percent, Lt, Le, Gt, Ge, EqEq, NotEq, AndAnd, OrOr,
-  Implies, Bang, Question, Pipe,
+  LParen,
+  RParen,
+  LBrace,
+  RBrace,
+  LBracket,
+  RBracket,
+  Comma,
+  Semi,
+  Colon,
+  Dot,
+  DotDot,
+  Arrow,
+  Assign,
+  Tilde,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  Percent,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  EqEq,
+  NotEq,
+  AndAnd,
+  OrOr,
+  Implies,
+  Bang,
+  Question,
+  Pipe,
 };
 
 /// How a token kind is shown in diagnostics: "identifier", "'module'", "';'", "end of file".
@@ -34,12 +83,12 @@ const char* tokName(Tok t);
 
 struct Token {
   Tok kind = Tok::End;
-  int line = 1, col = 1;  // 1-based position of the first character
-  std::string_view text;  // the token's text in the source
-  int64_t intValue = 0;   // IntLit
-  double realValue = 0;   // RealLit
-  std::string str;        // String: the value with escapes processed
-  std::string doc;        // `///` lines directly before this token, joined with '\n'
+  int line = 1, col = 1; // 1-based position of the first character
+  std::string_view text; // the token's text in the source
+  int64_t intValue = 0;  // IntLit
+  double realValue = 0;  // RealLit
+  std::string str;       // String: the value with escapes processed
+  std::string doc;       // `///` lines directly before this token, joined with '\n'
 };
 
 /// Tokenises `source` (displayed as `file` in diagnostics). The result always ends with End.

@@ -50,12 +50,15 @@ private:
 
   std::string describe(const Token& t) const {
     switch (t.kind) {
-    case Tok::End: return "end of file";
+    case Tok::End:
+      return "end of file";
     case Tok::Ident:
     case Tok::IntLit:
     case Tok::RealLit:
-    case Tok::String: return "'" + std::string(t.text) + "'";
-    default: return tokName(t.kind);
+    case Tok::String:
+      return "'" + std::string(t.text) + "'";
+    default:
+      return tokName(t.kind);
     }
   }
 
@@ -93,13 +96,14 @@ private:
   }
 
   bool startsDecl(Tok k) const {
-    return k == Tok::KwImport || k == Tok::KwEnum || k == Tok::KwModule ||
-           k == Tok::KwNetwork || k == Tok::KwProperty;
+    return k == Tok::KwImport || k == Tok::KwEnum || k == Tok::KwModule || k == Tok::KwNetwork ||
+           k == Tok::KwProperty;
   }
 
   // Skip to the next top-level declaration keyword.
   void syncDecl() {
-    while (!at(Tok::End) && !startsDecl(cur().kind)) advance();
+    while (!at(Tok::End) && !startsDecl(cur().kind))
+      advance();
   }
 
   // Skip the rest of a bad statement: up to and including `;`, or up to a `}` closing the
@@ -159,14 +163,25 @@ private:
     std::string doc = cur().doc;
     DeclPtr d;
     switch (cur().kind) {
-    case Tok::KwImport: d = parseImport(); break;
-    case Tok::KwEnum: d = parseEnum(); break;
-    case Tok::KwModule: d = parseModule(); break;
-    case Tok::KwNetwork: d = parseNetwork(); break;
-    case Tok::KwProperty: d = parseProperty(); break;
+    case Tok::KwImport:
+      d = parseImport();
+      break;
+    case Tok::KwEnum:
+      d = parseEnum();
+      break;
+    case Tok::KwModule:
+      d = parseModule();
+      break;
+    case Tok::KwNetwork:
+      d = parseNetwork();
+      break;
+    case Tok::KwProperty:
+      d = parseProperty();
+      break;
     default:
       error(here(), "expected a declaration ('import', 'enum', 'module', 'network' or "
-                    "'property'), found " + describe(cur()));
+                    "'property'), found " +
+                        describe(cur()));
       advance();
       return nullptr;
     }
@@ -209,8 +224,12 @@ private:
     case Tok::KwBool:
     case Tok::KwInt:
     case Tok::KwReal:
-    case Tok::Ident: t.name = std::string(advance().text); break;
-    default: errorExpected("a type"); return false;
+    case Tok::Ident:
+      t.name = std::string(advance().text);
+      break;
+    default:
+      errorExpected("a type");
+      return false;
     }
     if (accept(Tok::LBracket)) {
       if (!at(Tok::IntLit)) {
@@ -383,8 +402,8 @@ private:
     }
     case Tok::KwCondition:
     case Tok::KwFactor: {
-      auto s = std::make_unique<Stmt>(
-          at(Tok::KwCondition) ? StmtKind::Condition : StmtKind::Factor, l);
+      auto s =
+          std::make_unique<Stmt>(at(Tok::KwCondition) ? StmtKind::Condition : StmtKind::Factor, l);
       advance();
       if (!expect(Tok::LParen)) return nullptr;
       if (!(s->value = parseExpr()) || !expect(Tok::RParen) || !endStmt()) return nullptr;
@@ -404,7 +423,8 @@ private:
       if (!endStmt()) return nullptr;
       return s;
     }
-    case Tok::KwIf: return parseIf();
+    case Tok::KwIf:
+      return parseIf();
     case Tok::KwFor: {
       Nest n(*this);
       if (!n.ok) return nullptr;
@@ -620,9 +640,8 @@ private:
     return leftAssoc(ops, &Parser::parseTerm);
   }
   ExprPtr parseTerm() {
-    static constexpr std::array<OpEntry, 3> ops{{{Tok::Star, BinaryOp::Mul},
-                                                 {Tok::Slash, BinaryOp::Div},
-                                                 {Tok::Percent, BinaryOp::Mod}}};
+    static constexpr std::array<OpEntry, 3> ops{
+        {{Tok::Star, BinaryOp::Mul}, {Tok::Slash, BinaryOp::Div}, {Tok::Percent, BinaryOp::Mod}}};
     return leftAssoc(ops, &Parser::parseUnary);
   }
 
@@ -733,8 +752,10 @@ private:
       return e;
     }
     case Tok::KwForall:
-    case Tok::KwExists: return parseQuant();
-    case Tok::KwAlways: return parseModelQuery(ExprKind::Always, "always");
+    case Tok::KwExists:
+      return parseQuant();
+    case Tok::KwAlways:
+      return parseModelQuery(ExprKind::Always, "always");
     case Tok::Ident: {
       if (atModelQuery("P")) return parseModelQuery(ExprKind::Prob, "P");
       if (atModelQuery("E")) return parseModelQuery(ExprKind::Expect, "E");

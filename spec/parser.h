@@ -35,8 +35,9 @@
 //
 //   expr        = quantified | implication ;
 //   quantified  = ( 'forall' | 'exists' ) binder { ',' binder } ':' expr ;   (properties only)
-//   binder      = IDENT 'in' ( '[' expr ',' expr ']' | 'bool' | IDENT ) ;    box (real) | bool | enum
-//   implication = ternary [ '=>' expr ] ;                 lowest precedence, right associative
+//   binder      = IDENT 'in' ( '[' expr ',' expr ']' | 'bool' | IDENT ) ;
+//                                                   a box (real variable) | bool | an enum
+//   implication = ternary [ '=>' expr ] ;           lowest precedence, right associative
 //   ternary     = or [ '?' expr ':' ternary ] ;
 //   or          = and { '||' and } ;
 //   and         = equality { '&&' equality } ;
@@ -92,11 +93,13 @@
 // * Assignment rule for outputs: every output is assigned (by `=` or `~`) exactly once on every
 //   path through the body, and not read before it is assigned. An `if` assigns an output if
 //   both branches do; assigning in only one branch is an error ("is not assigned on every
-//   path"). Inside a loop, an output may only be assigned element-wise as `x[i] = e;` or
-//   `x[i] ~ D;` where i is the index of the innermost enclosing loop, that loop runs exactly
-//   over 0..N with N the array's length, and the element is assigned exactly once per iteration
-//   (by the same rule, recursively); such a loop assigns the whole output. Any other assignment
-//   of an output inside a loop, or an element-wise assignment outside such a loop, is an error.
+//   path"). Inside loops, an output may only be assigned element-wise, as `x[i] = e;` or
+//   `x[i] ~ D;`, in a loop `for i in 0..N` that is not nested in another loop, where i is that
+//   loop's index and N the array's length, and the element is assigned exactly once per
+//   iteration (by the same rule, so both branches of an `if` may do it); such a loop assigns the
+//   whole output. While the loop runs, only `x[i]` of that output may be read. Any other
+//   assignment of an output inside a loop, or an element-wise assignment outside such a loop,
+//   is an error. Locals (`var`) have no such rule.
 // * Calls `M(args)` run a module or a network; `M(args).out` selects an output; a callee with
 //   exactly one output can be used directly as a value. Each call expression is its own
 //   execution (its random choices are drawn anew). Recursion (direct or mutual) is an error.

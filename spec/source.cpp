@@ -24,7 +24,8 @@ std::string_view sourceLine(std::string_view text, int line) {
     pos = nl + 1;
   }
   size_t end = text.find('\n', pos);
-  std::string_view s = text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
+  std::string_view s =
+      text.substr(pos, end == std::string_view::npos ? text.size() - pos : end - pos);
   if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
   return s;
 }

@@ -31,7 +31,8 @@ using V = std::vector<std::string>;
 
 } // namespace
 
-TEST_CASE("checker: the DESIGN.md sketch checks, names resolved, types set", "[frontend][checker]") {
+TEST_CASE("checker: the DESIGN.md sketch checks, names resolved, types set",
+          "[frontend][checker]") {
   Program p = ok(R"(
 module Sensor(distance: real) -> (reading: real) {
     noise ~ Normal(0.0, 0.5);
@@ -79,8 +80,11 @@ property never_late_when_slow:
   CHECK(sensor.body[0]->value->dist == DistKind::Normal);
   // The order lists callees first.
   std::vector<std::string> order;
-  for (auto* c : p.order) order.push_back(c->name);
-  auto pos = [&](const std::string& n) { return std::find(order.begin(), order.end(), n) - order.begin(); };
+  for (auto* c : p.order)
+    order.push_back(c->name);
+  auto pos = [&](const std::string& n) {
+    return std::find(order.begin(), order.end(), n) - order.begin();
+  };
   CHECK(order.size() == 4);
   CHECK(pos("Sensor") < pos("Braking"));
   CHECK(pos("Controller") < pos("Braking"));
@@ -179,7 +183,8 @@ TEST_CASE("checker: distributions from distributions.def", "[frontend][checker]"
 }
 
 TEST_CASE("checker: builtins", "[frontend][checker]") {
-  Program p = ok(R"(module M(v: real[3], w: int[3], a: int) -> (r: real, i: int, e: real[3], m: int[3], d: real, k: int) {
+  Program p = ok(
+      R"(module M(v: real[3], w: int[3], a: int) -> (r: real, i: int, e: real[3], m: int[3], d: real, k: int) {
   r = exp(a) + sigmoid(1.0) + sum(v);
   i = sum(w) + abs(a) + argmax(v);
   e = relu(v);
@@ -296,9 +301,10 @@ TEST_CASE("checker: names", "[frontend][checker]") {
 }
 
 TEST_CASE("checker: properties", "[frontend][checker]") {
-  const std::string mods = "enum Light { Red, Green }\n"
-                           "module C(x: real, l: Light) -> (go: bool) { go = x > 0.0 && l == Green; }\n"
-                           "module R() -> (u: real) { u ~ Uniform(0.0, 1.0); }\n";
+  const std::string mods =
+      "enum Light { Red, Green }\n"
+      "module C(x: real, l: Light) -> (go: bool) { go = x > 0.0 && l == Green; }\n"
+      "module R() -> (u: real) { u ~ Uniform(0.0, 1.0); }\n";
   Program p = ok(mods + "property a: forall x in [0, 1], l in Light, b in bool: b || C(x, l);\n"
                         "property b: exists x in [0, 1]: C(x, Red);\n"
                         "property c: P[R](u > 0.5 | u > 0.25) >= 0.5;\n"

@@ -52,8 +52,9 @@ TEST_CASE("imports: relative paths, diamond loaded once, imports first", "[front
   t.write("lib/base.chs", "enum Mode { Off, On }\nmodule Base(x: real) -> (y: real) { y = x; }\n");
   t.write("lib/left.chs", "import \"base.chs\";\nmodule Left() -> (y: real) { y = Base(1.0); }\n");
   t.write("right.chs", "import \"lib/base.chs\";\nmodule Right() -> (m: Mode) { m = On; }\n");
-  std::string root = t.write("main.chs", "import \"lib/left.chs\";\nimport \"right.chs\";\n"
-                                         "module Main() -> (y: real) { y = Left() + Base(2.0); }\n");
+  std::string root =
+      t.write("main.chs", "import \"lib/left.chs\";\nimport \"right.chs\";\n"
+                          "module Main() -> (y: real) { y = Left() + Base(2.0); }\n");
   DiagnosticEngine d;
   auto p = loadProgram(root, d);
   INFO(d.str());
@@ -127,7 +128,8 @@ TEST_CASE("call graph: topological order, callees first", "[frontend][callgraph]
   INFO(d.str());
   REQUIRE(p);
   std::vector<std::string> order;
-  for (auto* c : p->order) order.push_back(c->name);
+  for (auto* c : p->order)
+    order.push_back(c->name);
   CHECK(order == V{"Leaf", "N", "Mid", "Top"});
   CHECK(p->networks[0]->resolvedPath == "dir/n.onnx");
   CallGraph g({p->modules[0], p->modules[1], p->modules[2], p->networks[0]},

@@ -18,7 +18,8 @@ std::vector<Token> lexOk(const std::string& src) {
 
 std::vector<Tok> kinds(const std::string& src) {
   std::vector<Tok> k;
-  for (auto& t : lexOk(src)) k.push_back(t.kind);
+  for (auto& t : lexOk(src))
+    k.push_back(t.kind);
   return k;
 }
 
@@ -34,23 +35,23 @@ TEST_CASE("lexer: keywords", "[frontend][lexer]") {
   auto k = kinds("import enum module network property let var if then else for in observe "
                  "condition factor assert true false bool int real forall exists always");
   std::vector<Tok> want = {
-      Tok::KwImport, Tok::KwEnum,    Tok::KwModule,    Tok::KwNetwork, Tok::KwProperty,
-      Tok::KwLet,    Tok::KwVar,     Tok::KwIf,        Tok::KwThen,    Tok::KwElse,
-      Tok::KwFor,    Tok::KwIn,      Tok::KwObserve,   Tok::KwCondition, Tok::KwFactor,
-      Tok::KwAssert, Tok::KwTrue,    Tok::KwFalse,     Tok::KwBool,    Tok::KwInt,
-      Tok::KwReal,   Tok::KwForall,  Tok::KwExists,    Tok::KwAlways,  Tok::End};
+      Tok::KwImport, Tok::KwEnum,   Tok::KwModule,  Tok::KwNetwork,   Tok::KwProperty,
+      Tok::KwLet,    Tok::KwVar,    Tok::KwIf,      Tok::KwThen,      Tok::KwElse,
+      Tok::KwFor,    Tok::KwIn,     Tok::KwObserve, Tok::KwCondition, Tok::KwFactor,
+      Tok::KwAssert, Tok::KwTrue,   Tok::KwFalse,   Tok::KwBool,      Tok::KwInt,
+      Tok::KwReal,   Tok::KwForall, Tok::KwExists,  Tok::KwAlways,    Tok::End};
   CHECK(k == want);
 }
 
 TEST_CASE("lexer: punctuation and operators", "[frontend][lexer]") {
   auto k = kinds("( ) { } [ ] , ; : . .. -> = ~ + - * / % < <= > >= == != && || => ! ? |");
-  std::vector<Tok> want = {
-      Tok::LParen, Tok::RParen, Tok::LBrace,  Tok::RBrace, Tok::LBracket, Tok::RBracket,
-      Tok::Comma,  Tok::Semi,   Tok::Colon,   Tok::Dot,    Tok::DotDot,   Tok::Arrow,
-      Tok::Assign, Tok::Tilde,  Tok::Plus,    Tok::Minus,  Tok::Star,     Tok::Slash,
-      Tok::Percent, Tok::Lt,    Tok::Le,      Tok::Gt,     Tok::Ge,       Tok::EqEq,
-      Tok::NotEq,  Tok::AndAnd, Tok::OrOr,    Tok::Implies, Tok::Bang,    Tok::Question,
-      Tok::Pipe,   Tok::End};
+  std::vector<Tok> want = {Tok::LParen,   Tok::RParen, Tok::LBrace,  Tok::RBrace,  Tok::LBracket,
+                           Tok::RBracket, Tok::Comma,  Tok::Semi,    Tok::Colon,   Tok::Dot,
+                           Tok::DotDot,   Tok::Arrow,  Tok::Assign,  Tok::Tilde,   Tok::Plus,
+                           Tok::Minus,    Tok::Star,   Tok::Slash,   Tok::Percent, Tok::Lt,
+                           Tok::Le,       Tok::Gt,     Tok::Ge,      Tok::EqEq,    Tok::NotEq,
+                           Tok::AndAnd,   Tok::OrOr,   Tok::Implies, Tok::Bang,    Tok::Question,
+                           Tok::Pipe,     Tok::End};
   CHECK(k == want);
 }
 
@@ -124,8 +125,9 @@ TEST_CASE("lexer: unterminated comment and string, bad characters", "[frontend][
         std::vector<std::string>{"t.chs:1:8: error: unterminated string"});
   CHECK(lexErrors("a # b") ==
         std::vector<std::string>{"t.chs:1:3: error: unexpected character '#'"});
-  CHECK(lexErrors("a & b") ==
-        std::vector<std::string>{"t.chs:1:3: error: unexpected character '&' (did you mean '&&'?)"});
+  CHECK(
+      lexErrors("a & b") ==
+      std::vector<std::string>{"t.chs:1:3: error: unexpected character '&' (did you mean '&&'?)"});
   CHECK(lexErrors("\"\\q\"") ==
         std::vector<std::string>{"t.chs:1:2: error: unknown escape sequence in string"});
 }

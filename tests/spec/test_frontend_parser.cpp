@@ -131,7 +131,8 @@ import "other.chs";)",
   auto& m = static_cast<ModuleDecl&>(*f->decls[1]);
   REQUIRE(m.body.size() == 9);
   std::vector<StmtKind> kinds;
-  for (auto& s : m.body) kinds.push_back(s->kind);
+  for (auto& s : m.body)
+    kinds.push_back(s->kind);
   CHECK(kinds == std::vector<StmtKind>{StmtKind::Var, StmtKind::Let, StmtKind::For,
                                        StmtKind::Observe, StmtKind::Condition, StmtKind::Factor,
                                        StmtKind::Assert, StmtKind::Assert, StmtKind::If});
@@ -203,7 +204,8 @@ TEST_CASE("parser: nesting is bounded", "[frontend][parser]") {
         std::string::npos);
 
   std::string chain = "property p: 1";
-  for (int i = 0; i < 300; ++i) chain += " + 1";
+  for (int i = 0; i < 300; ++i)
+    chain += " + 1";
   DiagnosticEngine d2;
   (void)parseFile(chain + ";", "t.chs", d2);
   REQUIRE(d2.messages().size() == 1);
@@ -215,7 +217,8 @@ TEST_CASE("parser: nesting is bounded", "[frontend][parser]") {
   CHECK(d3.messages().size() == 1);
 
   std::string blocks = "module A() {";
-  for (int i = 0; i < 400; ++i) blocks += " if true {";
+  for (int i = 0; i < 400; ++i)
+    blocks += " if true {";
   DiagnosticEngine d4;
   (void)parseFile(blocks, "t.chs", d4);
   REQUIRE(d4.messages().size() == 1);
