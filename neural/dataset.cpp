@@ -20,7 +20,8 @@ std::vector<std::string> splitRow(const std::string& line) {
   std::vector<std::string> out;
   std::string cell;
   std::istringstream ss(line);
-  while (std::getline(ss, cell, ',')) out.push_back(trim(cell));
+  while (std::getline(ss, cell, ','))
+    out.push_back(trim(cell));
   if (!line.empty() && line.back() == ',') out.push_back("");
   return out;
 }
@@ -61,8 +62,8 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
   for (size_t i = 0; i < header.size(); ++i) {
     if (header[i] == labelColumn) {
       if (labelIdx >= 0)
-        return Error(SourceLoc{displayName, ln, 0}, "label column '" + labelColumn +
-                                                        "' appears twice in the header");
+        return Error(SourceLoc{displayName, ln, 0},
+                     "label column '" + labelColumn + "' appears twice in the header");
       labelIdx = static_cast<int>(i);
     } else {
       d.featureNames.push_back(header[i]);
@@ -89,8 +90,8 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
       errno = 0;
       double v = std::strtod(b, &e);
       if (cells[i].empty() || *e != '\0' || errno == ERANGE || !std::isfinite(v))
-        return Error(SourceLoc{displayName, ln, 0}, "bad number '" + cells[i] + "' in column '" +
-                                                        header[i] + "'");
+        return Error(SourceLoc{displayName, ln, 0},
+                     "bad number '" + cells[i] + "' in column '" + header[i] + "'");
       (static_cast<int>(i) == labelIdx ? labels : feats).push_back(v);
     }
     d.lines.push_back(ln);
@@ -116,15 +117,18 @@ uint64_t uniformIndex(Rng& rng, uint64_t n) {
   // Accept draws below the largest multiple of n, so every residue is equally likely.
   const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
   uint64_t r;
-  do r = rng.nextU64();
+  do
+    r = rng.nextU64();
   while (r >= limit);
   return r % n;
 }
 
 std::vector<int> permutation(Rng& rng, int n) {
   std::vector<int> p(n);
-  for (int i = 0; i < n; ++i) p[i] = i;
-  for (int i = n - 1; i > 0; --i) std::swap(p[i], p[uniformIndex(rng, uint64_t(i) + 1)]);
+  for (int i = 0; i < n; ++i)
+    p[i] = i;
+  for (int i = n - 1; i > 0; --i)
+    std::swap(p[i], p[uniformIndex(rng, uint64_t(i) + 1)]);
   return p;
 }
 

@@ -19,8 +19,8 @@ namespace chassis::neural {
 struct Dataset {
   std::vector<std::string> featureNames;
   std::string labelName;
-  Eigen::MatrixXd X; // n x d
-  Eigen::VectorXd y; // n labels (class indices for classification, values for regression)
+  Eigen::MatrixXd X;      // n x d
+  Eigen::VectorXd y;      // n labels (class indices for classification, values for regression)
   std::vector<int> lines; // the source line of each sample (for messages); may be empty
 
   int size() const { return static_cast<int>(X.rows()); }

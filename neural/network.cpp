@@ -21,7 +21,8 @@ namespace chassis::neural {
 
 int64_t numElements(const Shape& s) {
   int64_t n = 1;
-  for (int64_t d : s) n *= d;
+  for (int64_t d : s)
+    n *= d;
   return n;
 }
 
@@ -37,12 +38,18 @@ std::string shapeStr(const Shape& s) {
 
 const char* elemOpName(ElemOp op) {
   switch (op) {
-  case ElemOp::Add: return "Add";
-  case ElemOp::Sub: return "Sub";
-  case ElemOp::Mul: return "Mul";
-  case ElemOp::Div: return "Div";
-  case ElemOp::Max: return "Max";
-  case ElemOp::Min: return "Min";
+  case ElemOp::Add:
+    return "Add";
+  case ElemOp::Sub:
+    return "Sub";
+  case ElemOp::Mul:
+    return "Mul";
+  case ElemOp::Div:
+    return "Div";
+  case ElemOp::Max:
+    return "Max";
+  case ElemOp::Min:
+    return "Min";
   }
   return "?";
 }
@@ -53,11 +60,14 @@ const Shape& Network::outputShape() const {
   return inputShape;
 }
 
-int Network::outputSize() const { return static_cast<int>(numElements(outputShape())); }
+int Network::outputSize() const {
+  return static_cast<int>(numElements(outputShape()));
+}
 
 void Network::finalize() {
   int maxValue = outputValue;
-  for (const Layer& L : layers) maxValue = std::max(maxValue, L.output);
+  for (const Layer& L : layers)
+    maxValue = std::max(maxValue, L.output);
   slotOf_.assign(maxValue + 1, -1);
   numSlots_ = 0;
   slotOf_[0] = numSlots_++;
@@ -77,25 +87,43 @@ void Network::finalize() {
 namespace {
 
 template <typename T> const Eigen::Matrix<T, 1, Eigen::Dynamic>& constantOf(const Layer& L);
-template <> const Eigen::RowVectorXd& constantOf<double>(const Layer& L) { return L.constant; }
-template <> const Eigen::RowVectorXf& constantOf<float>(const Layer& L) { return L.constantF; }
+template <> const Eigen::RowVectorXd& constantOf<double>(const Layer& L) {
+  return L.constant;
+}
+template <> const Eigen::RowVectorXf& constantOf<float>(const Layer& L) {
+  return L.constantF;
+}
 template <typename T> const Eigen::Matrix<T, -1, -1>& weightOf(const Layer& L);
-template <> const Eigen::MatrixXd& weightOf<double>(const Layer& L) { return L.W; }
-template <> const Eigen::MatrixXf& weightOf<float>(const Layer& L) { return L.WF; }
+template <> const Eigen::MatrixXd& weightOf<double>(const Layer& L) {
+  return L.W;
+}
+template <> const Eigen::MatrixXf& weightOf<float>(const Layer& L) {
+  return L.WF;
+}
 template <typename T> const Eigen::Matrix<T, 1, Eigen::Dynamic>& biasOf(const Layer& L);
-template <> const Eigen::RowVectorXd& biasOf<double>(const Layer& L) { return L.bias; }
-template <> const Eigen::RowVectorXf& biasOf<float>(const Layer& L) { return L.biasF; }
+template <> const Eigen::RowVectorXd& biasOf<double>(const Layer& L) {
+  return L.bias;
+}
+template <> const Eigen::RowVectorXf& biasOf<float>(const Layer& L) {
+  return L.biasF;
+}
 
 template <typename A, typename B> auto applyOp(ElemOp op, const A& a, const B& b) {
   using T = typename A::Scalar;
   using R = RowMatrix<T>;
   switch (op) {
-  case ElemOp::Add: return R(a + b);
-  case ElemOp::Sub: return R(a - b);
-  case ElemOp::Mul: return R(a.cwiseProduct(b));
-  case ElemOp::Div: return R(a.cwiseQuotient(b));
-  case ElemOp::Max: return R(a.cwiseMax(b));
-  case ElemOp::Min: return R(a.cwiseMin(b));
+  case ElemOp::Add:
+    return R(a + b);
+  case ElemOp::Sub:
+    return R(a - b);
+  case ElemOp::Mul:
+    return R(a.cwiseProduct(b));
+  case ElemOp::Div:
+    return R(a.cwiseQuotient(b));
+  case ElemOp::Max:
+    return R(a.cwiseMax(b));
+  case ElemOp::Min:
+    return R(a.cwiseMin(b));
   }
   return R(a);
 }
@@ -103,8 +131,7 @@ template <typename A, typename B> auto applyOp(ElemOp op, const A& a, const B& b
 } // namespace
 
 template <typename T>
-const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X,
-                                 Workspace<T>& ws) const {
+const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Workspace<T>& ws) const {
   assert(finalized_ && "Network::finalize() not called");
   assert(X.cols() == inputSize());
   ws.slots.resize(numSlots_);
@@ -174,7 +201,9 @@ Eigen::VectorXd Network::forward(const Eigen::VectorXd& x) const {
 
 std::string Network::describe() const {
   std::ostringstream os;
-  os << name << ": input '" << inputName << "' " << (batched ? "[N]+" : "")
+  os << name << ": input '" << inputName << "' "
+     << (batched ? (batchDim > 0 ? "[" + std::to_string(batchDim) + "]+" : std::string("[N]+"))
+                 : std::string())
      << shapeStr(inputShape) << "\n";
   for (const Layer& L : layers) {
     os << "  %" << L.output << " = " << L.opType << " '" << L.name << "' (%" << L.input;

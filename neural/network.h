@@ -73,17 +73,15 @@ class Network;
 
 /// Buffers for repeated forward passes of one network: reusing one across calls of the same
 /// batch size allocates nothing after the first call.
-template <typename T> struct Workspace {
-  std::vector<RowMatrix<T>> slots;
-};
+template <typename T> struct Workspace { std::vector<RowMatrix<T>> slots; };
 
 class Network {
 public:
   std::string name = "network";
   std::string inputName = "input", outputName = "output";
-  Shape inputShape;      // per sample
-  bool batched = true;   // the input has a leading batch dimension
-  int64_t batchDim = -1; // the declared batch dimension: -1 symbolic, else its fixed value
+  Shape inputShape;          // per sample
+  bool batched = true;       // the input has a leading batch dimension
+  int64_t batchDim = -1;     // the declared batch dimension: -1 symbolic, else its fixed value
   std::vector<Layer> layers; // topological order
   int outputValue = 0;       // value id of the network's output
 

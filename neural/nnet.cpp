@@ -24,13 +24,10 @@ struct Reader {
   size_t pos = 0;
   int lastLine = 1;
 
-  Error err(int line, const std::string& msg) const {
-    return Error(SourceLoc{file, line, 0}, msg);
-  }
+  Error err(int line, const std::string& msg) const { return Error(SourceLoc{file, line, 0}, msg); }
 
   Expected<double> number(const std::string& what) {
-    if (pos >= toks.size())
-      return err(lastLine, "unexpected end of file: expected " + what);
+    if (pos >= toks.size()) return err(lastLine, "unexpected end of file: expected " + what);
     const Token& t = toks[pos++];
     const char* b = t.text.c_str();
     char* e = nullptr;
@@ -127,8 +124,8 @@ Expected<NNetFile> parseNNet(const std::string& text, const std::string& display
     const std::string layer = "layer " + std::to_string(k + 1);
     for (int i = 0; i < out; ++i)
       for (int j = 0; j < in; ++j) {
-        auto x = r.number("weight (" + std::to_string(i) + "," + std::to_string(j) + ") of " +
-                          layer);
+        auto x =
+            r.number("weight (" + std::to_string(i) + "," + std::to_string(j) + ") of " + layer);
         if (!x) return x.error();
         W(i, j) = *x;
       }

@@ -26,9 +26,9 @@ namespace chassis::neural {
 enum class NNetInputs { Raw, Normalised };
 
 struct NNetFile {
-  std::vector<int> layerSizes; // input size first, output size last
-  std::vector<double> mins, maxs; // per input
-  std::vector<double> means, ranges; // per input, then one for all outputs
+  std::vector<int> layerSizes;          // input size first, output size last
+  std::vector<double> mins, maxs;       // per input
+  std::vector<double> means, ranges;    // per input, then one for all outputs
   std::vector<Eigen::MatrixXd> weights; // layer k: layerSizes[k+1] x layerSizes[k]
   std::vector<Eigen::VectorXd> biases;
 

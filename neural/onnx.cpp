@@ -87,7 +87,8 @@ struct Importer {
         }
       } else {
         if (auto e = countCheck(t.float_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i) c.data[i] = t.float_data(i);
+        for (int64_t i = 0; i < count; ++i)
+          c.data[i] = t.float_data(i);
       }
       break;
     case onnx::TensorProto::DOUBLE:
@@ -96,7 +97,8 @@ struct Importer {
         std::memcpy(c.data.data(), raw.data(), 8 * count);
       } else {
         if (auto e = countCheck(t.double_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i) c.data[i] = t.double_data(i);
+        for (int64_t i = 0; i < count; ++i)
+          c.data[i] = t.double_data(i);
       }
       break;
     case onnx::TensorProto::INT64:
@@ -107,9 +109,11 @@ struct Importer {
         std::memcpy(c.ints.data(), raw.data(), 8 * count);
       } else {
         if (auto e = countCheck(t.int64_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i) c.ints[i] = t.int64_data(i);
+        for (int64_t i = 0; i < count; ++i)
+          c.ints[i] = t.int64_data(i);
       }
-      for (int64_t i = 0; i < count; ++i) c.data[i] = static_cast<double>(c.ints[i]);
+      for (int64_t i = 0; i < count; ++i)
+        c.data[i] = static_cast<double>(c.ints[i]);
       break;
     case onnx::TensorProto::INT32:
       c.isInt = true;
@@ -123,9 +127,11 @@ struct Importer {
         }
       } else {
         if (auto e = countCheck(t.int32_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i) c.ints[i] = t.int32_data(i);
+        for (int64_t i = 0; i < count; ++i)
+          c.ints[i] = t.int32_data(i);
       }
-      for (int64_t i = 0; i < count; ++i) c.data[i] = static_cast<double>(c.ints[i]);
+      for (int64_t i = 0; i < count; ++i)
+        c.data[i] = static_cast<double>(c.ints[i]);
       break;
     default:
       return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
@@ -144,7 +150,8 @@ struct Importer {
                             " has more dimensions than the activation " + shapeStr(full));
     const size_t r = full.size(), off = r - c.shape.size();
     Shape cs(r, 1);
-    for (size_t i = 0; i < c.shape.size(); ++i) cs[off + i] = c.shape[i];
+    for (size_t i = 0; i < c.shape.size(); ++i)
+      cs[off + i] = c.shape[i];
     for (size_t i = 0; i < r; ++i)
       if (cs[i] != 1 && cs[i] != full[i])
         return nodeErr(n, "shape mismatch: constant " + shapeStr(c.shape) +
@@ -161,7 +168,8 @@ struct Importer {
     }
     for (int64_t e = 0; e < F; ++e) {
       int64_t ci = 0;
-      for (size_t i = 0; i < r; ++i) ci += idx[i] * cstride[i];
+      for (size_t i = 0; i < r; ++i)
+        ci += idx[i] * cstride[i];
       out[e] = c.data[ci];
       for (size_t i = r; i-- > 0;) {
         if (++idx[i] < full[i]) break;
@@ -313,16 +321,20 @@ Status Importer::translate(const onnx::NodeProto& n) {
     if (net.batched) {
       if (axis == 0) return nodeErr(n, "Flatten axis 0 would fold the batch dimension");
       int64_t lead = 1, rest = 1;
-      for (int64_t i = 0; i < axis - 1; ++i) lead *= x.shape[i];
-      for (size_t i = axis - 1; i < x.shape.size(); ++i) rest *= x.shape[i];
+      for (int64_t i = 0; i < axis - 1; ++i)
+        lead *= x.shape[i];
+      for (size_t i = axis - 1; i < x.shape.size(); ++i)
+        rest *= x.shape[i];
       if (lead != 1)
         return nodeErr(n, "Flatten axis " + std::to_string(axis) +
                               " would fold sample dimensions into the batch dimension");
       out = {rest};
     } else {
       int64_t lead = 1, rest = 1;
-      for (int64_t i = 0; i < axis; ++i) lead *= x.shape[i];
-      for (size_t i = axis; i < x.shape.size(); ++i) rest *= x.shape[i];
+      for (int64_t i = 0; i < axis; ++i)
+        lead *= x.shape[i];
+      for (size_t i = axis; i < x.shape.size(); ++i)
+        rest *= x.shape[i];
       out = {lead, rest};
     }
     L.kind = LayerKind::Reshape;
@@ -347,8 +359,9 @@ Status Importer::translate(const onnx::NodeProto& n) {
         return nodeErr(n, "Reshape to " + shapeStr(dims) + " changes the batch dimension");
       if (dims[0] == -1)
         for (size_t i = 1; i < dims.size(); ++i)
-          if (dims[i] == -1) return nodeErr(n, "Reshape to " + shapeStr(dims) +
-                                                   ": cannot resolve two -1 dimensions");
+          if (dims[i] == -1)
+            return nodeErr(n,
+                           "Reshape to " + shapeStr(dims) + ": cannot resolve two -1 dimensions");
       dims.erase(dims.begin());
     }
     Shape out;
@@ -381,8 +394,8 @@ Status Importer::translate(const onnx::NodeProto& n) {
                               std::to_string(F) + " elements");
       out[inferAt] = F / known;
     } else if (known != F) {
-      return nodeErr(n, "shape mismatch: Reshape of " + shapeStr(x.shape) + " to " +
-                            shapeStr(s.ints));
+      return nodeErr(n,
+                     "shape mismatch: Reshape of " + shapeStr(x.shape) + " to " + shapeStr(s.ints));
     }
     L.kind = LayerKind::Reshape;
     define(n, std::move(L), out);
@@ -400,8 +413,8 @@ Status Importer::translate(const onnx::NodeProto& n) {
     if (x.shape.empty()) return nodeErr(n, "MatMul of a scalar activation");
     const int64_t K = w.shape[0], N = w.shape.size() == 2 ? w.shape[1] : 1;
     if (x.shape.back() != K)
-      return nodeErr(n, "shape mismatch: MatMul of " + shapeStr(x.shape) + " by " +
-                            shapeStr(w.shape));
+      return nodeErr(n,
+                     "shape mismatch: MatMul of " + shapeStr(x.shape) + " by " + shapeStr(w.shape));
     L.kind = LayerKind::Linear;
     L.W = Eigen::Map<const RowMatrix<double>>(w.data.data(), K, N);
     Shape out(x.shape.begin(), x.shape.end() - 1);
@@ -411,8 +424,7 @@ Status Importer::translate(const onnx::NodeProto& n) {
   }
   // Gemm: Y = alpha * A' B' + beta * C, A = the activation (2-D).
   if (auto e = needInputs(2, 3)) return *e;
-  if (rank != 2)
-    return nodeErr(n, "Gemm input of rank " + std::to_string(rank) + " (expected 2)");
+  if (rank != 2) return nodeErr(n, "Gemm input of rank " + std::to_string(rank) + " (expected 2)");
   if (intAttr(n, "transA", 0) != 0)
     return nodeErr(n, "Gemm with transA=1 on an activation is not supported");
   if (!isConst(1)) {
@@ -505,7 +517,8 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
   // Topological order (Kahn): a node is ready once all its non-empty inputs are defined.
   const int numNodes = g.node_size();
   std::set<std::string> defined;
-  for (const auto& [name, c] : consts) defined.insert(name);
+  for (const auto& [name, c] : consts)
+    defined.insert(name);
   defined.insert(in.name());
   std::map<std::string, std::vector<int>> consumers;
   std::vector<int> missing(numNodes, 0);
@@ -538,10 +551,9 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
       const auto& nd = g.node(i);
       for (const auto& name : nd.input())
         if (!name.empty() && !defined.count(name))
-          return err("node '" + (nd.name().empty() ? nd.op_type() + "_" + std::to_string(i)
-                                                   : nd.name()) +
-                     "': input '" + name +
-                     "' is not defined (missing initializer, or a cycle)");
+          return err("node '" +
+                     (nd.name().empty() ? nd.op_type() + "_" + std::to_string(i) : nd.name()) +
+                     "': input '" + name + "' is not defined (missing initializer, or a cycle)");
     }
     return err("the graph has a cycle");
   }
@@ -576,13 +588,16 @@ bool floatExact(const Network& net) {
 void setTensor(onnx::TensorProto* t, const std::string& name, const Shape& shape,
                const double* data, int64_t count, bool asFloat) {
   t->set_name(name);
-  for (int64_t d : shape) t->add_dims(d);
+  for (int64_t d : shape)
+    t->add_dims(d);
   if (asFloat) {
     t->set_data_type(onnx::TensorProto::FLOAT);
-    for (int64_t i = 0; i < count; ++i) t->add_float_data(static_cast<float>(data[i]));
+    for (int64_t i = 0; i < count; ++i)
+      t->add_float_data(static_cast<float>(data[i]));
   } else {
     t->set_data_type(onnx::TensorProto::DOUBLE);
-    for (int64_t i = 0; i < count; ++i) t->add_double_data(data[i]);
+    for (int64_t i = 0; i < count; ++i)
+      t->add_double_data(data[i]);
   }
 }
 
@@ -599,7 +614,8 @@ void setValueInfo(onnx::ValueInfoProto* v, const std::string& name, const Networ
     else
       d->set_dim_param("N");
   }
-  for (int64_t d : sample) sh->add_dim()->set_dim_value(d);
+  for (int64_t d : sample)
+    sh->add_dim()->set_dim_value(d);
 }
 
 } // namespace
@@ -643,15 +659,17 @@ Expected<std::string> serializeOnnx(const Network& net) {
   int counter = 0;
   for (const Layer& L : net.layers) {
     std::string nm = L.name.empty() ? L.opType + "_" + std::to_string(counter) : L.name;
-    while (!used.insert(nm).second) nm += "_" + std::to_string(counter);
+    while (!used.insert(nm).second)
+      nm += "_" + std::to_string(counter);
     ++counter;
     const std::string in = valueName(L.input), out = valueName(L.output);
-    auto addNode = [&](const std::string& op, std::vector<std::string> ins,
-                       const std::string& o, const std::string& name) {
+    auto addNode = [&](const std::string& op, std::vector<std::string> ins, const std::string& o,
+                       const std::string& name) {
       onnx::NodeProto* n = g->add_node();
       n->set_op_type(op);
       n->set_name(name);
-      for (auto& s : ins) n->add_input(s);
+      for (auto& s : ins)
+        n->add_input(s);
       n->add_output(o);
       return n;
     };
@@ -675,7 +693,8 @@ Expected<std::string> serializeOnnx(const Network& net) {
         t->set_data_type(onnx::TensorProto::INT64);
         t->add_dims(static_cast<int64_t>(L.outShape.size() + (net.batched ? 1 : 0)));
         if (net.batched) t->add_int64_data(0);
-        for (int64_t d : L.outShape) t->add_int64_data(d);
+        for (int64_t d : L.outShape)
+          t->add_int64_data(d);
         addNode("Reshape", {in, nm + "_shape"}, out, nm);
       }
       break;

@@ -34,7 +34,8 @@ std::pair<double, double> lossAndGrad(const Eigen::MatrixXd& Z, const Eigen::Vec
   if (kind == LossKind::Mse) {
     Eigen::VectorXd r = Z.col(0) - y;
     loss = r.squaredNorm() / B;
-    for (Eigen::Index i = 0; i < B; ++i) correct += std::abs(r[i]) < 0.5;
+    for (Eigen::Index i = 0; i < B; ++i)
+      correct += std::abs(r[i]) < 0.5;
     if (dZ) *dZ = (2.0 / B) * r;
   } else {
     Eigen::MatrixXd lp = logSoftmax(Z);
@@ -48,7 +49,8 @@ std::pair<double, double> lossAndGrad(const Eigen::MatrixXd& Z, const Eigen::Vec
     loss /= B;
     if (dZ) {
       *dZ = lp.array().exp();
-      for (Eigen::Index i = 0; i < B; ++i) (*dZ)(i, static_cast<int>(y[i])) -= 1.0;
+      for (Eigen::Index i = 0; i < B; ++i)
+        (*dZ)(i, static_cast<int>(y[i])) -= 1.0;
       *dZ /= static_cast<double>(B);
     }
   }
@@ -187,9 +189,8 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
         Eigen::MatrixXd gW = dZ.transpose() * Hs[l];
         Eigen::VectorXd gb = dZ.colwise().sum().transpose();
         if (o.weightDecay > 0) gW += o.weightDecay * m.W[l];
-        if (o.l1 > 0) gW += o.l1 * m.W[l].unaryExpr([](double w) {
-          return double((w > 0) - (w < 0));
-        });
+        if (o.l1 > 0)
+          gW += o.l1 * m.W[l].unaryExpr([](double w) { return double((w > 0) - (w < 0)); });
         if (l > 0) {
           Eigen::MatrixXd dH = dZ * m.W[l];
           dZ = dH.cwiseProduct((Zs[l - 1].array() > 0).cast<double>().matrix());

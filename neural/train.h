@@ -6,9 +6,10 @@
 // Losses on a batch of B samples (penalties added to the gradient, not to the reported loss):
 //   MSE (one output):  L = (1/B) sum_i (z_i - y_i)^2,                dZ_L = 2 (Z_L - Y) / B
 //   softmax CE (K outputs, labels 0..K-1):
-//                      L = -(1/B) sum_i log softmax(z_i)[y_i],       dZ_L = (softmax(Z_L) - onehot) / B
-// Backward: dW_l = dZ_l^T H_{l-1}, db_l = dZ_l^T 1, dH_{l-1} = dZ_l W_l, dZ_{l-1} = dH ⊙ [Z_{l-1} > 0].
-// Penalties on the weights (not the biases): weight decay adds wd * W, L1 adds l1 * sign(W).
+//                      L = -(1/B) sum_i log softmax(z_i)[y_i],       dZ_L = (softmax(Z_L) - onehot)
+//                      / B
+// Backward: dW_l = dZ_l^T H_{l-1}, db_l = dZ_l^T 1, dH_{l-1} = dZ_l W_l, dZ_{l-1} = dH ⊙ [Z_{l-1} >
+// 0]. Penalties on the weights (not the biases): weight decay adds wd * W, L1 adds l1 * sign(W).
 // SGD with momentum mu:  v = mu v + g,  W -= lr v.
 // Adam (Kingma & Ba):   m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,
 //                       W -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
@@ -44,16 +45,16 @@ struct TrainOptions {
   int epochs = 50;
   double lr = 1e-3;
   Optimizer optimizer = Optimizer::Adam;
-  double momentum = 0.9; // SGD
+  double momentum = 0.9;                         // SGD
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8; // Adam
   LossKind loss = LossKind::CrossEntropy;
   int batch = 32;
   uint64_t seed = 1;
   double l1 = 0, weightDecay = 0;
-  double testFraction = 0.2;       // held out for the final test accuracy
-  double validationFraction = 0.0; // of the training part, for early stopping
-  int patience = 0;                // stop after this many epochs without a better validation
-                                   // loss (0: never), and keep the best weights
+  double testFraction = 0.2;        // held out for the final test accuracy
+  double validationFraction = 0.0;  // of the training part, for early stopping
+  int patience = 0;                 // stop after this many epochs without a better validation
+                                    // loss (0: never), and keep the best weights
   std::ostream* progress = nullptr; // one line per epoch when set (the CLI passes std::cerr)
 };
 

@@ -33,8 +33,10 @@ void addFloatTensor(onnx::GraphProto* g, const std::string& name, std::vector<in
   auto* t = g->add_initializer();
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::FLOAT);
-  for (auto d : dims) t->add_dims(d);
-  for (float v : data) t->add_float_data(v);
+  for (auto d : dims)
+    t->add_dims(d);
+  for (float v : data)
+    t->add_float_data(v);
 }
 
 void addInput(onnx::GraphProto* g, const std::string& name, std::vector<int64_t> dims,
@@ -58,7 +60,8 @@ onnx::NodeProto* addNode(onnx::GraphProto* g, const std::string& op, const std::
   auto* n = g->add_node();
   n->set_op_type(op);
   n->set_name(name);
-  for (auto& s : ins) n->add_input(s);
+  for (auto& s : ins)
+    n->add_input(s);
   n->add_output(out);
   return n;
 }
@@ -126,8 +129,9 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
   SECTION("missing initializer") {
     auto m = goodModel();
     m.mutable_graph()->mutable_initializer()->RemoveLast(); // b
-    CHECK(errorOf(m) ==
-          "net.onnx: error: node 'add': input 'b' is not defined (missing initializer, or a cycle)");
+    CHECK(
+        errorOf(m) ==
+        "net.onnx: error: node 'add': input 'b' is not defined (missing initializer, or a cycle)");
   }
   SECTION("shape mismatch in MatMul") {
     auto m = goodModel();
@@ -233,13 +237,16 @@ TEST_CASE("toAffineNet refuses graphs that are not affine/ReLU chains", "[neural
 }
 
 TEST_CASE("truncated and mutated ONNX files never crash", "[neural][onnx][bad][fuzz]") {
-  const std::string good =
-      slurp(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx");
+  const std::string good = slurp(std::string(CHASSIS_SOURCE_DIR) +
+                                 "/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx");
   REQUIRE(good.size() > 1000);
   int errors = 0, loaded = 0;
   for (size_t len : {size_t(1), size_t(10), size_t(100), good.size() / 2, good.size() - 1}) {
     auto net = parseOnnx(good.substr(0, len), "cut.onnx");
-    if (net) ++loaded; else ++errors;
+    if (net)
+      ++loaded;
+    else
+      ++errors;
   }
   // The committed truncated copy is rejected with the parse error.
   auto cut = loadOnnx(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/onnx_bad/truncated.onnx");

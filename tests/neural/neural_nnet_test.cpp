@@ -15,10 +15,9 @@ std::string data(const std::string& f) {
 } // namespace
 
 TEST_CASE("ACAS Xu NNet files equal the ONNX files on normalised inputs", "[neural][nnet]") {
-  for (auto [nnet, onnx] : {std::pair{"nnet/ACASXU_experimental_v2a_1_1.nnet",
-                                      "ACASXU_run2a_1_1_batch_2000.onnx"},
-                            std::pair{"nnet/ACASXU_experimental_v2a_2_9.nnet",
-                                      "ACASXU_run2a_2_9_batch_2000.onnx"}}) {
+  for (auto [nnet, onnx] :
+       {std::pair{"nnet/ACASXU_experimental_v2a_1_1.nnet", "ACASXU_run2a_1_1_batch_2000.onnx"},
+        std::pair{"nnet/ACASXU_experimental_v2a_2_9.nnet", "ACASXU_run2a_2_9_batch_2000.onnx"}}) {
     INFO(nnet);
     auto a = loadNNet(data(nnet), NNetInputs::Normalised);
     auto b = loadOnnx(data(onnx));
@@ -26,7 +25,8 @@ TEST_CASE("ACAS Xu NNet files equal the ONNX files on normalised inputs", "[neur
     REQUIRE(b);
     Eigen::MatrixXd X(50, 5);
     for (int i = 0; i < 50; ++i)
-      for (int j = 0; j < 5; ++j) X(i, j) = 0.5 * std::sin(3.1 * i + 1.3 * j);
+      for (int j = 0; j < 5; ++j)
+        X(i, j) = 0.5 * std::sin(3.1 * i + 1.3 * j);
     Eigen::MatrixXd Ya = a->forward(X), Yb = b->forward(X);
     CHECK((Ya - Yb).cwiseAbs().maxCoeff() <= 1e-6);
     // and a different network does differ (the comparison can fail)
@@ -51,8 +51,10 @@ TEST_CASE("NNet raw inputs are clamped and normalised as the format specifies", 
   x << 70000.0, 0.5, -1.0, 50.0, 600.0;
   Eigen::VectorXd xn(5);
   const double clamped[5] = {60760.0, 0.5, -1.0, 100.0, 600.0};
-  for (int i = 0; i < 5; ++i) xn[i] = (clamped[i] - f->means[i]) / f->ranges[i];
-  Eigen::VectorXd expect = norm.forward(xn) * f->ranges[5] + Eigen::VectorXd::Constant(5, f->means[5]);
+  for (int i = 0; i < 5; ++i)
+    xn[i] = (clamped[i] - f->means[i]) / f->ranges[i];
+  Eigen::VectorXd expect =
+      norm.forward(xn) * f->ranges[5] + Eigen::VectorXd::Constant(5, f->means[5]);
   Eigen::VectorXd got = raw.forward(x);
   CHECK((got - expect).cwiseAbs().maxCoeff() <= 1e-9 * std::max(1.0, expect.cwiseAbs().maxCoeff()));
   // Raw form is not an affine chain (the clamp); the normalised form is.

@@ -13,7 +13,9 @@ using namespace chassis::neural;
 
 namespace {
 
-std::string dataDir() { return std::string(CHASSIS_SOURCE_DIR) + "/tests/data/acasxu/"; }
+std::string dataDir() {
+  return std::string(CHASSIS_SOURCE_DIR) + "/tests/data/acasxu/";
+}
 
 std::string acasName(int a, int b) {
   return "ACASXU_run2a_" + std::to_string(a) + "_" + std::to_string(b) + "_batch_2000.onnx";
@@ -36,7 +38,8 @@ std::vector<RefRow> readReference() {
     RefRow r;
     std::getline(ss, r.onnx, ',');
     std::vector<double> v;
-    while (std::getline(ss, cell, ',')) v.push_back(std::stod(cell));
+    while (std::getline(ss, cell, ','))
+      v.push_back(std::stod(cell));
     REQUIRE(v.size() == 10);
     r.x = Eigen::Map<Eigen::VectorXd>(v.data(), 5);
     r.y = Eigen::Map<Eigen::VectorXd>(v.data() + 5, 5);
@@ -72,12 +75,14 @@ TEST_CASE("ACAS Xu outputs match the float64 reference to 1e-9", "[neural][onnx]
     REQUIRE(net);
     Eigen::VectorXd y = net->forward(r.x);
     INFO(r.onnx);
-    for (int i = 0; i < 5; ++i) CHECK(std::abs(y[i] - r.y[i]) <= 1e-9);
+    for (int i = 0; i < 5; ++i)
+      CHECK(std::abs(y[i] - r.y[i]) <= 1e-9);
     // The same through AffineNet folding.
     auto affine = toAffineNet(*net);
     REQUIRE(affine);
     Eigen::VectorXd ya = affine->forward(r.x);
-    for (int i = 0; i < 5; ++i) CHECK(std::abs(ya[i] - y[i]) <= 1e-12);
+    for (int i = 0; i < 5; ++i)
+      CHECK(std::abs(ya[i] - y[i]) <= 1e-12);
   }
 }
 
@@ -92,7 +97,8 @@ TEST_CASE("toAffineNet agrees with the graph on random inputs of every ACAS Xu n
       // A fixed deterministic grid of inputs in the normalised box [-0.5, 0.5]^5.
       Eigen::MatrixXd X(32, 5);
       for (int i = 0; i < 32; ++i)
-        for (int j = 0; j < 5; ++j) X(i, j) = std::sin(1.7 * i + 0.9 * j + a + 0.1 * b) * 0.5;
+        for (int j = 0; j < 5; ++j)
+          X(i, j) = std::sin(1.7 * i + 0.9 * j + a + 0.1 * b) * 0.5;
       Eigen::MatrixXd Y = net->forward(X);
       Eigen::MatrixXd Ya = affine->forwardBatch(X.transpose()).transpose();
       CHECK((Y - Ya).cwiseAbs().maxCoeff() <= 1e-12);

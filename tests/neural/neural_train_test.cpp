@@ -147,7 +147,8 @@ TEST_CASE("early stopping keeps the best validation epoch", "[neural][train]") {
   // stopped exactly `patience` epochs after the best one
   CHECK(static_cast<int>(r->history.size()) == r->bestEpoch + 3);
   double bestVal = 1e300;
-  for (auto& s : r->history) bestVal = std::min(bestVal, s.valLoss);
+  for (auto& s : r->history)
+    bestVal = std::min(bestVal, s.valLoss);
   CHECK(r->history[r->bestEpoch - 1].valLoss == bestVal);
 }
 
