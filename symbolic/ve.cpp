@@ -15,22 +15,38 @@ namespace {
 
 using Graph = boost::adjacency_list<boost::setS, boost::vecS, boost::undirectedS>;
 
-// Product of the factors mentioning v, with v summed out, replacing them in `pool`.
-void eliminateVar(std::vector<Factor>& pool, VarId v) {
-  Factor prod;
-  bool any = false;
-  std::vector<Factor> rest;
-  rest.reserve(pool.size());
-  for (Factor& f : pool) {
-    if (f.contains(v)) {
-      prod = any ? prod.product(f) : std::move(f);
-      any = true;
-    } else {
-      rest.push_back(std::move(f));
-    }
+// Bucket elimination along `order`, skipping `keep` (or none if keep < 0): each factor waits
+// in the bucket of its earliest-eliminated variable; eliminating v multiplies its bucket, sums v
+// out and files the result in the bucket of its next variable. Factors with no variable left to
+// eliminate end in the last bucket, whose product is returned (a factor over `keep` alone, or a
+// constant). Each factor is touched once, so a pass costs the sum of the factor sizes.
+Factor eliminateAll(const std::vector<Factor>& factors, const std::vector<VarId>& order,
+                    size_t nvars, VarId keep) {
+  const size_t last = order.size();
+  std::vector<size_t> pos(nvars, last);
+  for (size_t i = 0; i < order.size(); ++i)
+    if (order[i] != keep) pos[order[i]] = i;
+  std::vector<std::vector<Factor>> bucket(last + 1);
+  auto place = [&](Factor f) {
+    size_t b = last;
+    for (VarId v : f.vars())
+      b = std::min(b, pos[v]);
+    bucket[b].push_back(std::move(f));
+  };
+  for (const Factor& f : factors)
+    place(f);
+  for (size_t i = 0; i < last; ++i) {
+    if (bucket[i].empty()) continue;
+    Factor prod = std::move(bucket[i][0]);
+    for (size_t j = 1; j < bucket[i].size(); ++j)
+      prod = prod.product(bucket[i][j]);
+    bucket[i].clear();
+    place(prod.sumOut(order[i]));
   }
-  pool = std::move(rest);
-  if (any) pool.push_back(prod.sumOut(v));
+  Factor r;
+  for (const Factor& f : bucket[last])
+    r = r.product(f);
+  return r;
 }
 
 } // namespace
@@ -55,28 +71,35 @@ std::vector<VarId> minFillOrder(const std::vector<VarInfo>& vars,
       todo[v] = true;
       ++remaining;
     }
+  // Fill-in of v: pairs of its neighbours that are not adjacent. Cached, and recomputed only
+  // for vertices whose neighbourhood an elimination touched (the eliminated vertex's neighbours
+  // and their neighbours), so a step costs O(n) to pick plus the local updates.
+  auto fillOf = [&](size_t v) {
+    auto [nb, ne] = boost::adjacent_vertices(v, g);
+    std::vector<size_t> nbrs(nb, ne);
+    long fill = 0;
+    for (size_t i = 0; i < nbrs.size(); ++i)
+      for (size_t j = i + 1; j < nbrs.size(); ++j)
+        if (!boost::edge(nbrs[i], nbrs[j], g).second) ++fill;
+    return fill;
+  };
+  std::vector<long> fill(n, 0);
+  for (size_t v = 0; v < n; ++v)
+    if (todo[v]) fill[v] = fillOf(v);
   std::vector<VarId> order;
   order.reserve(remaining);
   while (remaining > 0) {
-    // (fill, degree, name, id) of the best candidate so far.
-    long bestFill = -1;
-    size_t bestDeg = 0, best = 0;
+    // Smallest (fill, degree, name); equal keys keep the smaller id, found first.
+    bool found = false;
+    size_t best = 0, bestDeg = 0;
     for (size_t v = 0; v < n; ++v) {
       if (!todo[v]) continue;
-      auto [nb, ne] = boost::adjacent_vertices(v, g);
-      std::vector<size_t> nbrs(nb, ne);
-      long fill = 0;
-      for (size_t i = 0; i < nbrs.size(); ++i)
-        for (size_t j = i + 1; j < nbrs.size(); ++j)
-          if (!boost::edge(nbrs[i], nbrs[j], g).second) ++fill;
-      const size_t deg = nbrs.size();
-      const bool better = bestFill < 0 || std::tie(fill, deg, vars[v].name) <
-                                              std::tie(bestFill, bestDeg, vars[best].name);
-      // (equal keys keep the smaller id, found first)
-      if (better) {
-        bestFill = fill;
-        bestDeg = nbrs.size();
+      const size_t deg = boost::out_degree(v, g);
+      if (!found || std::tie(fill[v], deg, vars[v].name) <
+                        std::tie(fill[best], bestDeg, vars[best].name)) {
+        found = true;
         best = v;
+        bestDeg = deg;
       }
     }
     auto [nb, ne] = boost::adjacent_vertices(best, g);
@@ -88,6 +111,15 @@ std::vector<VarId> minFillOrder(const std::vector<VarInfo>& vars,
     todo[best] = false;
     --remaining;
     order.push_back(static_cast<VarId>(best));
+    std::vector<size_t> touched = nbrs;
+    for (size_t u : nbrs) {
+      auto [ub, ue] = boost::adjacent_vertices(u, g);
+      touched.insert(touched.end(), ub, ue);
+    }
+    std::sort(touched.begin(), touched.end());
+    touched.erase(std::unique(touched.begin(), touched.end()), touched.end());
+    for (size_t u : touched)
+      if (todo[u]) fill[u] = fillOf(u);
   }
   return order;
 }
@@ -129,17 +161,13 @@ Expected<VeResult> variableElimination(const FactorModel& model, std::span<const
     reduced.push_back(std::move(r));
   }
 
+  // One min-fill order for the whole model. A query variable q is kept by skipping it in this
+  // order: q then stays in every later factor, so each intermediate factor grows by at most
+  // card(q) and the order is computed once instead of once per query.
+  const std::vector<VarId> order = minFillOrder(vars, reduced, {});
   VeResult res;
   // log Z(e): eliminate everything.
-  {
-    std::vector<Factor> pool = reduced;
-    for (VarId v : minFillOrder(vars, reduced, {}))
-      eliminateVar(pool, v);
-    Factor z;
-    for (const Factor& f : pool)
-      z = z.product(f);
-    res.logEvidence = z.logTotal();
-  }
+  res.logEvidence = eliminateAll(reduced, order, n, -1).logTotal();
   if (!(res.logEvidence > -INFINITY)) return Error("the evidence has probability zero");
 
   for (VarId q : query) {
@@ -149,13 +177,7 @@ Expected<VeResult> variableElimination(const FactorModel& model, std::span<const
       res.marginals.push_back(std::move(marg));
       continue;
     }
-    const VarId keep[] = {q};
-    std::vector<Factor> pool = reduced;
-    for (VarId v : minFillOrder(vars, reduced, keep))
-      eliminateVar(pool, v);
-    Factor r;
-    for (const Factor& f : pool)
-      r = r.product(f);
+    const Factor r = eliminateAll(reduced, order, n, q);
     if (r.contains(q)) {
       marg = r.normalized();
     } else { // q is in no factor: every state has the same weight

@@ -11,6 +11,7 @@
 // an edge between every two variables that share a factor — by minimum fill-in (the number of
 // edges eliminating the variable would add among its neighbours), ties broken by minimum degree,
 // then by variable name, then by id, so the order (and every printed figure) is deterministic.
+// One order is computed per call; each query variable is kept by skipping it in that order.
 #pragma once
 
 #include "spec/error.h"

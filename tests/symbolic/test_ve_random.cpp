@@ -240,6 +240,26 @@ TEST_CASE("ve: a 60-node network of small treewidth", "[ve]") {
   }
 }
 
+TEST_CASE("ve: a 1000-node network runs and normalises", "[ve]") {
+  Rng rng(1000);
+  FactorModel m = randomNetwork(rng, 1000, 3, 4);
+  std::vector<VarId> query;
+  for (int i = 0; i < 1000; ++i)
+    query.push_back(i);
+  const Observation ev[] = {{999, 1}, {500, 0}};
+  auto r = variableElimination(m, query, ev);
+  REQUIRE(r);
+  CHECK(r->logEvidence < 0);
+  int normalised = 0;
+  for (const auto& mg : r->marginals) {
+    double s = 0;
+    for (double p : mg)
+      s += p;
+    normalised += std::abs(s - 1) < 1e-12;
+  }
+  CHECK(normalised == 1000);
+}
+
 TEST_CASE("ve: improbable evidence does not underflow", "[ve]") {
   // A chain of 2000 binary nodes, P(x_{i+1} = x_i) = 0.01: observing all-alternating states has
   // probability 0.5 * 0.99^1999, and observing all zeros 0.5 * 0.01^1999 (about 1e-3998).
