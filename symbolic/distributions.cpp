@@ -22,7 +22,9 @@
 //   others            location-scale transforms of N(0,1), U(0,1), -log U.
 //
 // Draws that round to a boundary the support excludes (a Gamma draw below the smallest double,
-// a Beta draw within half an ulp of 0 or 1) are returned as the nearest double inside the support.
+// a Beta draw within half an ulp of 0 or 1) or overflow (a LogNormal draw above the largest
+// double, a StudentT draw with tiny nu) are returned as the nearest finite double inside the
+// support, so every draw has a finite log density.
 #include "symbolic/distributions.h"
 
 #include "symbolic/special.h"
@@ -91,9 +93,19 @@ double logGammaDraw(double shape, Rng& rng) {
   }
 }
 
+// exp(logx) kept inside (0, inf): a draw beyond the range of doubles is returned as the nearest
+// representable positive value.
 double positiveFromLog(double logx) {
   const double x = std::exp(logx);
-  return x > 0 ? x : std::numeric_limits<double>::denorm_min();
+  if (!(x > 0)) return std::numeric_limits<double>::denorm_min();
+  if (x == kInf) return std::numeric_limits<double>::max();
+  return x;
+}
+
+double finiteOrMax(double x) {
+  if (x == kInf) return std::numeric_limits<double>::max();
+  if (x == -kInf) return std::numeric_limits<double>::lowest();
+  return x;
 }
 
 double binomialInversion(double n, double p, Rng& rng) {
@@ -261,6 +273,9 @@ std::optional<std::string> validateParams(DistKind k, std::span<const double> p)
     if (!(p[0] < p[1]))
       return name + ": lo must be < hi, got lo = " + formatNumber(p[0]) +
              ", hi = " + formatNumber(p[1]);
+    if (!std::isfinite(p[1] - p[0]))
+      return name + ": hi - lo must be finite, got lo = " + formatNumber(p[0]) +
+             ", hi = " + formatNumber(p[1]);
     return std::nullopt;
   case DistKind::Normal:
   case DistKind::LogNormal:
@@ -302,22 +317,23 @@ double sample(DistKind k, std::span<const double> p, Rng& rng) {
     return std::min(x, p[1]);
   }
   case DistKind::Normal:
-    return p[0] + p[1] * rng.normal();
+    return finiteOrMax(p[0] + p[1] * rng.normal());
   case DistKind::HalfNormal:
-    return p[0] * std::abs(rng.normal());
+    return finiteOrMax(p[0] * std::abs(rng.normal()));
   case DistKind::LogNormal:
     return positiveFromLog(p[0] + p[1] * rng.normal());
   case DistKind::Cauchy:
-    return p[0] + p[1] * standardCauchy(rng);
+    return finiteOrMax(p[0] + p[1] * standardCauchy(rng));
   case DistKind::HalfCauchy:
-    return p[0] * std::abs(standardCauchy(rng));
+    return finiteOrMax(p[0] * std::abs(standardCauchy(rng)));
   case DistKind::StudentT: {
-    const double v = 2.0 * std::exp(logGammaDraw(0.5 * p[0], rng));
+    // z / sqrt(V / nu) with V = 2 G(nu/2), the scale factor from logs (V may underflow).
+    const double logV = std::log(2.0) + logGammaDraw(0.5 * p[0], rng);
     const double z = rng.normal();
-    return p[1] + p[2] * z / std::sqrt(v / p[0]);
+    return finiteOrMax(p[1] + p[2] * z * std::exp(0.5 * (std::log(p[0]) - logV)));
   }
   case DistKind::Exponential:
-    return -std::log(rng.uniform()) / p[0];
+    return finiteOrMax(-std::log(rng.uniform()) / p[0]);
   case DistKind::Gamma:
     return positiveFromLog(logGammaDraw(p[0], rng) - std::log(p[1]));
   case DistKind::Beta: {

@@ -187,3 +187,29 @@ TEST_CASE("dist: same seed gives the same draws", "[dist][sampling]") {
       REQUIRE(sample(kind, p, a) == sample(kind, p, b));
   }
 }
+
+TEST_CASE("dist: extreme parameters give finite draws inside the support", "[dist][sampling]") {
+  const std::vector<Case> cases = {
+      {DistKind::StudentT, {0.01, 0, 1}}, {DistKind::LogNormal, {700, 5}},
+      {DistKind::Gamma, {1e-3, 1}},       {DistKind::Gamma, {0.5, 1e-300}},
+      {DistKind::Beta, {1e-3, 1e-3}},     {DistKind::Exponential, {1e-308}},
+      {DistKind::Cauchy, {0, 1e300}},     {DistKind::Normal, {0, 1e308}},
+      {DistKind::Geometric, {1e-300}},    {DistKind::Poisson, {1e-300}},
+      {DistKind::Binomial, {9e15, 0.5}},  {DistKind::Poisson, {1e12}},
+  };
+  Rng rng(5);
+  for (const Case& c : cases) {
+    INFO(chassis::signature(c.k).name << "(" << c.p[0] << ", ...)");
+    REQUIRE(!validateParams(c.k, c.p));
+    const Support s = support(c.k, c.p);
+    int ok = 0;
+    for (int i = 0; i < 2000; ++i) {
+      const double x = sample(c.k, c.p, rng);
+      ok += std::isfinite(x) && x >= s.lo && x <= s.hi;
+    }
+    CHECK(ok == 2000);
+  }
+  using V = std::vector<double>;
+  CHECK(validateParams(DistKind::Uniform, V{-1e308, 1e308}).value_or("") ==
+        "Uniform: hi - lo must be finite, got lo = -1e+308, hi = 1e+308");
+}
