@@ -59,12 +59,19 @@ public:
       t.col = col_;
       if (pos_ >= src_.size()) {
         t.kind = Tok::End;
+        t.afterLexError = lexErrorPending_;
         out.push_back(std::move(t));
         return out;
       }
       size_t start = pos_;
-      if (!lexToken(t)) continue; // a bad character: reported, skipped
+      if (!lexToken(t)) { // a bad character: reported, skipped
+        lexErrorPending_ = true;
+        continue;
+      }
       t.text = src_.substr(start, pos_ - start);
+      t.afterLexError = lexErrorPending_;
+      lexErrorPending_ = t.kind == Tok::String && unterminated_;
+      unterminated_ = false;
       t.doc = std::move(doc_);
       doc_.clear();
       out.push_back(std::move(t));
@@ -117,7 +124,10 @@ private:
           }
           advance();
         }
-        if (!closed) error(l, cl, "unterminated block comment");
+        if (!closed) {
+          error(l, cl, "unterminated block comment");
+          lexErrorPending_ = true;
+        }
       } else {
         return;
       }
@@ -209,17 +219,45 @@ private:
       break;
     }
     unsigned char uc = static_cast<unsigned char>(c);
-    if (c == '&')
+    if (c == '&') {
       error(line_, col_, "unexpected character '&' (did you mean '&&'?)");
-    else if (uc >= 0x20 && uc < 0x7f)
+    } else if (uc >= 0x20 && uc < 0x7f) {
       error(line_, col_, std::string("unexpected character '") + c + "'");
-    else {
+    } else if (size_t n = utf8Length(); n > 0) {
+      // A whole UTF-8 character (e.g. '×'): one error, named by its code point.
+      uint32_t cp = uc & (n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07);
+      for (size_t k = 1; k < n; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(peek(k)) & 0x3f);
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "U+%04X", static_cast<unsigned>(cp));
+      error(line_, col_,
+            "unexpected character '" + std::string(src_.substr(pos_, n)) + "' (" + buf + ")");
+      for (size_t k = 1; k < n; ++k)
+        advance();
+    } else {
       char buf[8];
       std::snprintf(buf, sizeof buf, "0x%02x", uc);
       error(line_, col_, std::string("unexpected byte ") + buf);
     }
     advance();
     return false;
+  }
+
+  // The length of the well-formed UTF-8 multi-byte character at pos_ (2 to 4), or 0.
+  size_t utf8Length() const {
+    unsigned char b0 = static_cast<unsigned char>(peek());
+    size_t n = b0 >= 0xc2 && b0 <= 0xdf   ? 2
+               : b0 >= 0xe0 && b0 <= 0xef ? 3
+               : b0 >= 0xf0 && b0 <= 0xf4 ? 4
+                                          : 0;
+    if (n == 0 || pos_ + n > src_.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(peek(k)) & 0xc0) != 0x80) return 0;
+    unsigned char b1 = static_cast<unsigned char>(peek(1));
+    if ((b0 == 0xe0 && b1 < 0xa0) || (b0 == 0xed && b1 > 0x9f) || (b0 == 0xf0 && b1 < 0x90) ||
+        (b0 == 0xf4 && b1 > 0x8f))
+      return 0; // overlong, surrogate or beyond U+10FFFF
+    return n;
   }
 
   void lexNumber(Token& t) {
@@ -294,6 +332,7 @@ private:
     while (true) {
       if (pos_ >= src_.size() || peek() == '\n') {
         error(l, cl, "unterminated string");
+        unterminated_ = true;
         return;
       }
       char c = peek();
@@ -329,6 +368,8 @@ private:
   size_t pos_ = 0;
   int line_ = 1, col_ = 1;
   std::string doc_;
+  bool lexErrorPending_ = false; // a lexical error since the last token
+  bool unterminated_ = false;    // the string just lexed was unterminated
 };
 
 } // namespace

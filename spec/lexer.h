@@ -89,6 +89,9 @@ struct Token {
   double realValue = 0;  // RealLit
   std::string str;       // String: the value with escapes processed
   std::string doc;       // `///` lines directly before this token, joined with '\n'
+  /// A lexical error (bad character, unterminated comment or string) came just before this
+  /// token; the parser reports no syntax error at it, since that would be a cascade.
+  bool afterLexError = false;
 };
 
 /// Tokenises `source` (displayed as `file` in diagnostics). The result always ends with End.

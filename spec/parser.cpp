@@ -70,6 +70,7 @@ private:
   // "expected X, found Y". When the offending token is on a later line than the previous token
   // (typically a missing ';'), the place to look is just after the previous token.
   void errorExpected(const std::string& what) {
+    if (cur().afterLexError) return; // the lexical error before it is the one to fix
     SourceLoc l = here();
     if (pos_ > 0) {
       const Token& prev = toks_[pos_ - 1];
@@ -179,9 +180,10 @@ private:
       d = parseProperty();
       break;
     default:
-      error(here(), "expected a declaration ('import', 'enum', 'module', 'network' or "
-                    "'property'), found " +
-                        describe(cur()));
+      if (!cur().afterLexError)
+        error(here(), "expected a declaration ('import', 'enum', 'module', 'network' or "
+                      "'property'), found " +
+                          describe(cur()));
       advance();
       return nullptr;
     }
@@ -356,7 +358,8 @@ private:
     }
     if (fatal_) return false;
     if (!accept(Tok::RBrace)) {
-      error(open, "unclosed '{' (expected '}' before " + describe(cur()) + ")");
+      if (!cur().afterLexError)
+        error(open, "unclosed '{' (expected '}' before " + describe(cur()) + ")");
       return false;
     }
     return true;
@@ -467,7 +470,7 @@ private:
       return s;
     }
     default:
-      error(here(), "expected a statement, found " + describe(cur()));
+      if (!cur().afterLexError) error(here(), "expected a statement, found " + describe(cur()));
       advance();
       return nullptr;
     }

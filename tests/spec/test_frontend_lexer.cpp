@@ -131,3 +131,23 @@ TEST_CASE("lexer: unterminated comment and string, bad characters", "[frontend][
   CHECK(lexErrors("\"\\q\"") ==
         std::vector<std::string>{"t.chs:1:2: error: unknown escape sequence in string"});
 }
+
+TEST_CASE("lexer: a UTF-8 character is one error; stray bytes are named", "[frontend][lexer]") {
+  CHECK(lexErrors("a \xc3\x97 b") ==
+        std::vector<std::string>{"t.chs:1:3: error: unexpected character '\xc3\x97' (U+00D7)"});
+  CHECK(lexErrors("a \xe2\x88\x80") ==
+        std::vector<std::string>{"t.chs:1:3: error: unexpected character '\xe2\x88\x80' (U+2200)"});
+  CHECK(lexErrors("\x97\xc3") ==
+        std::vector<std::string>{"t.chs:1:1: error: unexpected byte 0x97",
+                                 "t.chs:1:2: error: unexpected byte 0xc3"});
+}
+
+TEST_CASE("lexer: the token after a lexical error is marked", "[frontend][lexer]") {
+  DiagnosticEngine d;
+  const std::string src = "a @ b c";
+  auto t = lex(src, "t.chs", d);
+  REQUIRE(t.size() == 4);
+  CHECK(!t[0].afterLexError);
+  CHECK(t[1].afterLexError);
+  CHECK(!t[2].afterLexError);
+}

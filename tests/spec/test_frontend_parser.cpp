@@ -224,3 +224,14 @@ TEST_CASE("parser: nesting is bounded", "[frontend][parser]") {
   REQUIRE(d4.messages().size() == 1);
   CHECK(d4.messages()[0].find("nested too deeply") != std::string::npos);
 }
+
+TEST_CASE("parser: no syntax error right after a lexical error", "[frontend][parser]") {
+  CHECK(parseErrors("module M(a: real, b: real) -> (y: real) {\n  y = a @ b;\n}") ==
+        std::vector<std::string>{"t.chs:2:9: error: unexpected character '@'"});
+  CHECK(parseErrors("module M() -> (y: real) {\n  y = 1.0;\n/* open\n") ==
+        std::vector<std::string>{"t.chs:3:1: error: unterminated block comment"});
+  // A later, independent syntax error is still reported.
+  CHECK(parseErrors("module M() -> (y: real) {\n  y = 1 # 2;\n  let = 3;\n}") ==
+        std::vector<std::string>{"t.chs:2:9: error: unexpected character '#'",
+                                 "t.chs:3:7: error: expected a name after 'let', found '='"});
+}
