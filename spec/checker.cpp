@@ -1172,13 +1172,21 @@ private:
                             std::to_string(m->inputs.size()));
       return set(e, Type::error());
     }
-    scopes_.emplace_back();
+    // The module's variables, visible inside; one named like an enclosing quantified variable
+    // would silently hide it, so that is an error.
+    std::unordered_map<std::string, VarDecl*> visible;
     for (VarDecl* v : m->inputs)
-      scopes_.back().emplace(v->name, v);
+      visible.emplace(v->name, v);
     for (VarDecl* v : m->outputs)
-      scopes_.back().emplace(v->name, v);
+      visible.emplace(v->name, v);
     for (auto& v : m->vars)
-      if (v->topLevel) scopes_.back()[v->name] = v.get();
+      if (v->topLevel) visible.emplace(v->name, v.get());
+    for (auto& [n, v] : visible)
+      if (VarDecl* q = lookupVar(n); q && q->kind == VarKind::Quantified)
+        error(q->loc, "quantified variable '" + n + "' is hidden by the variable '" + n +
+                          "' of module '" + m->name + "' inside '" + what + "[" + m->name +
+                          "]'; rename it");
+    scopes_.push_back(std::move(visible));
     Type result = Type::boolean();
     for (size_t i = 0; i < e->args.size(); ++i) {
       Type t = expr(e->args[i]);

@@ -346,3 +346,15 @@ TEST_CASE("checker: duplicate parameters and networks without outputs", "[fronte
   CHECK(errs("network N(x: int) -> (y: real) = onnx(\"net.onnx\");") ==
         V{"t.chs:1:14: error: network inputs and outputs must be real or real arrays; 'x' is int"});
 }
+
+TEST_CASE("checker: a module variable may not hide a quantified one", "[frontend][checker]") {
+  CHECK(errs("module R() -> (u: real) { u ~ Uniform(0.0, 1.0); }\n"
+             "property p: forall u in [0, 1]: always[R](u >= 0.0);") ==
+        V{"t.chs:2:20: error: quantified variable 'u' is hidden by the variable 'u' of module 'R' "
+          "inside 'always[R]'; rename it"});
+  Program p = ok("module R() -> (u: real) { u ~ Uniform(0.0, 1.0); }\n"
+                 "property p: forall t in [0, 1]: P[R](u <= t) <= t;");
+  const Expr& body = *p.properties[0]->body->args[0];
+  CHECK(body.args[0]->kind == ExprKind::Prob);
+  CHECK(body.args[0]->args[0]->args[1]->var == p.properties[0]->vars[0].get());
+}
