@@ -108,24 +108,29 @@ template <> const Eigen::RowVectorXf& biasOf<float>(const Layer& L) {
   return L.biasF;
 }
 
-template <typename A, typename B> auto applyOp(ElemOp op, const A& a, const B& b) {
-  using T = typename A::Scalar;
-  using R = RowMatrix<T>;
+/// y = a op b elementwise, written into y without a temporary (y must not alias a or b).
+template <typename Y, typename A, typename B>
+void assignOp(ElemOp op, Y&& y, const A& a, const B& b) {
   switch (op) {
   case ElemOp::Add:
-    return R(a + b);
+    y = a + b;
+    break;
   case ElemOp::Sub:
-    return R(a - b);
+    y = a - b;
+    break;
   case ElemOp::Mul:
-    return R(a.cwiseProduct(b));
+    y = a.cwiseProduct(b);
+    break;
   case ElemOp::Div:
-    return R(a.cwiseQuotient(b));
+    y = a.cwiseQuotient(b);
+    break;
   case ElemOp::Max:
-    return R(a.cwiseMax(b));
+    y = a.cwiseMax(b);
+    break;
   case ElemOp::Min:
-    return R(a.cwiseMin(b));
+    y = a.cwiseMin(b);
+    break;
   }
-  return R(a);
 }
 
 } // namespace
@@ -143,6 +148,7 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
     RowMatrix<T>& y = ws.slots[slotOf_[L.output]];
     switch (L.kind) {
     case LayerKind::Relu:
+      y.resize(n, x.cols());
       y = x.cwiseMax(T(0));
       break;
     case LayerKind::Linear: {
@@ -158,10 +164,18 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
     }
     case LayerKind::Elementwise: {
       if (L.input2 >= 0) {
-        y = applyOp(L.op, x, ws.slots[slotOf_[L.input2]]);
+        y.resize(n, x.cols());
+        assignOp(L.op, y, x, ws.slots[slotOf_[L.input2]]);
       } else {
-        auto c = constantOf<T>(L).replicate(n, 1);
-        y = L.constantFirst ? applyOp(L.op, c, x) : applyOp(L.op, x, c);
+        // Row by row (rows are contiguous): the constant is never replicated in memory.
+        const auto& c = constantOf<T>(L);
+        y.resize(n, x.cols());
+        for (Eigen::Index i = 0; i < n; ++i) {
+          if (L.constantFirst)
+            assignOp(L.op, y.row(i), c, x.row(i));
+          else
+            assignOp(L.op, y.row(i), x.row(i), c);
+        }
       }
       break;
     }
