@@ -1,0 +1,1187 @@
+// Reverse-mode AD of a model's log joint density: a recorded tape with guards (see ad.h for the
+// method and the target L(u)). This file has three parts:
+//
+//  1. logDensityGradient: the partial derivatives of every distribution's log density / mass.
+//     With z = (x - mu) / s:
+//       Normal       d/dx = -z/s, d/dmu = z/s, d/ds = (z^2 - 1)/s
+//       HalfNormal   d/dx = -z/s, d/ds = (z^2 - 1)/s                        (z = x/s)
+//       LogNormal    z = (log x - mu)/s: d/dx = -(1 + z/s)/x, d/dmu = z/s, d/ds = (z^2 - 1)/s
+//       Cauchy       d/dx = -2z/(s(1+z^2)), d/dloc = -d/dx, d/ds = (z^2 - 1)/(s(1+z^2))
+//       HalfCauchy   as Cauchy with loc = 0
+//       StudentT     d/dx = -(nu+1) z/(s(nu+z^2)), d/dmu = -d/dx,
+//                    d/ds = ((nu+1) z^2/(nu+z^2) - 1)/s,
+//                    d/dnu = (psi((nu+1)/2) - psi(nu/2) - 1/nu - log(1+z^2/nu)
+//                             + (nu+1) z^2/(nu(nu+z^2))) / 2
+//       Exponential  d/dx = -rate, d/drate = 1/rate - x
+//       Gamma(a, b)  d/dx = (a-1)/x - b, d/da = log b - psi(a) + log x, d/db = a/b - x
+//       Beta(a, b)   d/dx = (a-1)/x - (b-1)/(1-x), d/da = log x - psi(a) + psi(a+b),
+//                    d/db = log(1-x) - psi(b) + psi(a+b)
+//       Uniform      d/dx = 0, d/dlo = 1/(hi-lo), d/dhi = -1/(hi-lo)
+//       Bernoulli    d/dp = 1/p (x = 1), -1/(1-p) (x = 0)
+//       Binomial     d/dp = k/p - (n-k)/(1-p);  Poisson d/drate = k/rate - 1;
+//       Geometric    d/dp = 1/p - k/(1-p);  Categorical d/dp_j = [j = k]/p_k - 1/sum(p)
+//  2. The tape: nodes over value slots, a forward sweep (value and local partials of each node)
+//     and a reverse sweep (adjoints).
+//  3. The recorder: a walk over the IR mirroring symbolic/interp.cpp (the same semantics, the same
+//     error messages where an error does not depend on the position), emitting tape nodes for
+//     position-dependent reals and guards for the discrete decisions taken on them.
+#include "symbolic/ad.h"
+
+#include "symbolic/distributions.h"
+#include "symbolic/special.h"
+#include "symbolic/transforms.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numbers>
+
+namespace chassis::symbolic {
+
+using namespace chassis::ir;
+
+namespace {
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kMaxExactInt = 9007199254740992.0;                // 2^53
+const double kLogSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi); // as distributions.cpp
+} // namespace
+
+// =============================================================================================
+// 1. Derivatives of the log densities
+
+double digamma(double x) {
+  double r = 0;
+  while (x < 10) {
+    r -= 1 / x;
+    x += 1;
+  }
+  // psi(x) ~ log x - 1/(2x) - sum B_2k / (2k x^2k), x >= 10: truncation error below 1e-16
+  double f = 1 / (x * x);
+  double t = f * (-1.0 / 12 +
+                  f * (1.0 / 120 + f * (-1.0 / 252 +
+                                        f * (1.0 / 240 + f * (-1.0 / 132 + f * (691.0 / 32760))))));
+  return r + std::log(x) - 0.5 / x + t;
+}
+
+double logDensityGradient(DistKind k, std::span<const double> p, double x, double& dx,
+                          std::span<double> dp) {
+  dx = 0;
+  std::fill(dp.begin(), dp.end(), 0.0);
+  const double lp = logDensity(k, p, x);
+  if (!(lp > -kInf)) return lp;
+  switch (k) {
+  case DistKind::Bernoulli:
+    dp[0] = x == 1 ? 1 / p[0] : -1 / (1 - p[0]);
+    break;
+  case DistKind::Categorical: {
+    double total = 0;
+    for (double q : p)
+      total += q;
+    for (size_t j = 0; j < p.size(); ++j)
+      dp[j] = -1 / total;
+    dp[size_t(x)] += 1 / p[size_t(x)];
+    break;
+  }
+  case DistKind::Binomial: {
+    double n = p[0], q = p[1];
+    if (q > 0 && q < 1) dp[1] = x / q - (n - x) / (1 - q);
+    break;
+  }
+  case DistKind::Poisson:
+    dp[0] = x / p[0] - 1;
+    break;
+  case DistKind::DiscreteUniform:
+    break;
+  case DistKind::Geometric:
+    if (p[0] < 1) dp[0] = 1 / p[0] - x / (1 - p[0]);
+    break;
+  case DistKind::Uniform: {
+    double w = p[1] - p[0];
+    dp[0] = 1 / w;
+    dp[1] = -1 / w;
+    break;
+  }
+  case DistKind::Normal: {
+    double s = p[1], z = (x - p[0]) / s;
+    dx = -z / s;
+    dp[0] = z / s;
+    dp[1] = (z * z - 1) / s;
+    break;
+  }
+  case DistKind::HalfNormal: {
+    double s = p[0], z = x / s;
+    dx = -z / s;
+    dp[0] = (z * z - 1) / s;
+    break;
+  }
+  case DistKind::LogNormal: {
+    double s = p[1], z = (std::log(x) - p[0]) / s;
+    dx = -(1 + z / s) / x;
+    dp[0] = z / s;
+    dp[1] = (z * z - 1) / s;
+    break;
+  }
+  case DistKind::Cauchy: {
+    double s = p[1], z = (x - p[0]) / s, d = 1 + z * z;
+    dx = -2 * z / (s * d);
+    dp[0] = -dx;
+    dp[1] = (z * z - 1) / (s * d);
+    break;
+  }
+  case DistKind::HalfCauchy: {
+    double s = p[0], z = x / s, d = 1 + z * z;
+    dx = -2 * z / (s * d);
+    dp[0] = (z * z - 1) / (s * d);
+    break;
+  }
+  case DistKind::StudentT: {
+    double nu = p[0], s = p[2], z = (x - p[1]) / s, z2 = z * z;
+    dx = -(nu + 1) * z / (s * (nu + z2));
+    dp[1] = -dx;
+    dp[2] = ((nu + 1) * z2 / (nu + z2) - 1) / s;
+    dp[0] = 0.5 * (digamma(0.5 * (nu + 1)) - digamma(0.5 * nu) - 1 / nu - std::log1p(z2 / nu) +
+                   (nu + 1) * z2 / (nu * (nu + z2)));
+    break;
+  }
+  case DistKind::Exponential:
+    dx = -p[0];
+    dp[0] = 1 / p[0] - x;
+    break;
+  case DistKind::Gamma: {
+    double a = p[0], b = p[1];
+    dx = (a - 1) / x - b;
+    dp[0] = std::log(b) - digamma(a) + std::log(x);
+    dp[1] = a / b - x;
+    break;
+  }
+  case DistKind::Beta: {
+    double a = p[0], b = p[1], pab = digamma(a + b);
+    dx = (a - 1) / x - (b - 1) / (1 - x);
+    dp[0] = std::log(x) - digamma(a) + pab;
+    dp[1] = std::log1p(-x) - digamma(b) + pab;
+    break;
+  }
+  }
+  return lp;
+}
+
+// =============================================================================================
+// 2. The tape
+
+namespace {
+
+enum class Op : uint8_t {
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Neg,
+  Exp,
+  Log,
+  Sqrt,
+  Sigmoid,
+  Tanh,
+  Abs,
+  Relu,
+  Min,
+  Max,
+  Sum,        // n operands
+  Dot,        // 2m operands: a_0..a_{m-1}, b_0..b_{m-1}
+  LogitJac,   // log sigmoid(u) + log(1 - sigmoid(u))
+  LogDensity, // aux = DistKind; operands x, params...
+  GuardCmp,   // aux = BinOp; the out slot holds the outcome recorded (0/1)
+  GuardArgmax // the out slot holds the index recorded
+};
+
+struct Node {
+  Op op;
+  uint8_t aux;
+  uint32_t out; // value slot written (guards: the slot holding the recorded outcome)
+  uint32_t arg; // first operand in args/pd
+  uint32_t n;   // number of operands
+};
+
+enum class Step { Ok, Reject, Mismatch };
+
+bool compare(BinOp op, double l, double r) {
+  switch (op) {
+  case BinOp::Eq:
+    return l == r;
+  case BinOp::Ne:
+    return l != r;
+  case BinOp::Lt:
+    return l < r;
+  case BinOp::Le:
+    return l <= r;
+  case BinOp::Gt:
+    return l > r;
+  case BinOp::Ge:
+    return l >= r;
+  default:
+    return false;
+  }
+}
+
+/// A value while recording: its number and, when it depends on the position, its tape slot.
+struct AV {
+  double v = 0;
+  int32_t id = -1; // slot of a position-dependent value; -1 for a constant
+};
+/// A runtime value while recording: a scalar, or an array flattened row-major.
+struct AVal {
+  AV s;
+  std::vector<AV> a;
+};
+
+} // namespace
+
+struct LogDensityTape::Impl {
+  const Function* fn;
+  std::vector<Value> inputs;
+
+  // ---- the tape ----
+  std::vector<double> val, adj, pd;
+  std::vector<uint32_t> args;
+  std::vector<Node> nodes;
+  std::vector<uint32_t> posSlots, choiceSlots, outputSlots;
+  uint32_t target = 0;
+  bool valid = false;                     // a complete tape is recorded
+  std::vector<double> scratchP, scratchD; // distribution parameters and their partials
+  size_t recordings = 0;
+
+  // ---- what the tape is about (fixed by the first successful recording) ----
+  bool initialized = false;
+  std::vector<std::string> addresses;
+  std::vector<DistKind> dists;
+  std::vector<std::string> outputNames;
+
+  Step forward(const Node& nd) {
+    const uint32_t* a = args.data() + nd.arg;
+    double* p = pd.data() + nd.arg;
+    double* v = val.data();
+    double& out = v[nd.out];
+    switch (nd.op) {
+    case Op::Add:
+      out = v[a[0]] + v[a[1]];
+      p[0] = 1;
+      p[1] = 1;
+      break;
+    case Op::Sub:
+      out = v[a[0]] - v[a[1]];
+      p[0] = 1;
+      p[1] = -1;
+      break;
+    case Op::Mul:
+      out = v[a[0]] * v[a[1]];
+      p[0] = v[a[1]];
+      p[1] = v[a[0]];
+      break;
+    case Op::Div: {
+      double y = v[a[1]];
+      if (y == 0) return Step::Reject;
+      out = v[a[0]] / y;
+      p[0] = 1 / y;
+      p[1] = -out / y;
+      break;
+    }
+    case Op::Neg:
+      out = -v[a[0]];
+      p[0] = -1;
+      break;
+    case Op::Exp:
+      out = std::exp(v[a[0]]);
+      p[0] = out;
+      break;
+    case Op::Log: {
+      double x = v[a[0]];
+      if (!(x > 0)) return Step::Reject;
+      out = std::log(x);
+      p[0] = 1 / x;
+      break;
+    }
+    case Op::Sqrt: {
+      double x = v[a[0]];
+      if (!(x >= 0)) return Step::Reject;
+      out = std::sqrt(x);
+      p[0] = 0.5 / out;
+      break;
+    }
+    case Op::Sigmoid:
+      out = sigmoid(v[a[0]]);
+      p[0] = out * (1 - out);
+      break;
+    case Op::Tanh:
+      out = std::tanh(v[a[0]]);
+      p[0] = 1 - out * out;
+      break;
+    case Op::Abs: {
+      double x = v[a[0]];
+      out = std::fabs(x);
+      p[0] = x > 0 ? 1 : (x < 0 ? -1 : 0);
+      break;
+    }
+    case Op::Relu: {
+      double x = v[a[0]];
+      out = x > 0 ? x : 0.0;
+      p[0] = x > 0 ? 1 : 0;
+      break;
+    }
+    case Op::Min: {
+      double l = v[a[0]], r = v[a[1]];
+      bool left = l < r; // as the interpreter: l < r ? l : r
+      out = left ? l : r;
+      p[0] = left ? 1 : 0;
+      p[1] = left ? 0 : 1;
+      break;
+    }
+    case Op::Max: {
+      double l = v[a[0]], r = v[a[1]];
+      bool left = l > r;
+      out = left ? l : r;
+      p[0] = left ? 1 : 0;
+      p[1] = left ? 0 : 1;
+      break;
+    }
+    case Op::Sum: {
+      double s = 0;
+      for (uint32_t i = 0; i < nd.n; ++i) {
+        s += v[a[i]];
+        p[i] = 1;
+      }
+      out = s;
+      break;
+    }
+    case Op::Dot: {
+      uint32_t m = nd.n / 2;
+      double s = 0;
+      for (uint32_t i = 0; i < m; ++i) {
+        s += v[a[i]] * v[a[m + i]];
+        p[i] = v[a[m + i]];
+        p[m + i] = v[a[i]];
+      }
+      out = s;
+      break;
+    }
+    case Op::LogitJac: {
+      double u = v[a[0]];
+      out = logSigmoidJacobian(u);
+      p[0] = 1 - 2 * sigmoid(u);
+      break;
+    }
+    case Op::LogDensity: {
+      if (DistKind(nd.aux) == DistKind::Normal) {
+        // The common case, inline: the same expression as symbolic::logDensity (so the same
+        // bits), without the generic parameter copy and validation.
+        double mu = v[a[1]], s = v[a[2]];
+        if (!(s > 0) || !std::isfinite(s) || !std::isfinite(mu)) return Step::Reject;
+        double z = (v[a[0]] - mu) / s;
+        out = -0.5 * z * z - std::log(s) - kLogSqrt2Pi;
+        p[0] = -z / s;
+        p[1] = z / s;
+        p[2] = (z * z - 1) / s;
+        break;
+      }
+      uint32_t np = nd.n - 1;
+      for (uint32_t i = 0; i < np; ++i)
+        scratchP[i] = v[a[1 + i]];
+      DistKind k = DistKind(nd.aux);
+      std::span<const double> ps(scratchP.data(), np);
+      if (validateParams(k, ps)) return Step::Reject;
+      double dx;
+      out = logDensityGradient(k, ps, v[a[0]], dx, std::span<double>(scratchD.data(), np));
+      p[0] = dx;
+      for (uint32_t i = 0; i < np; ++i)
+        p[1 + i] = scratchD[i];
+      break;
+    }
+    case Op::GuardCmp:
+      p[0] = p[1] = 0;
+      return compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok : Step::Mismatch;
+    case Op::GuardArgmax: {
+      uint32_t best = 0;
+      for (uint32_t i = 0; i < nd.n; ++i) {
+        p[i] = 0;
+        if (v[a[i]] > v[a[best]]) best = i;
+      }
+      return double(best) == out ? Step::Ok : Step::Mismatch;
+    }
+    }
+    return std::isfinite(out) ? Step::Ok : Step::Reject;
+  }
+
+  /// Forward sweep at u over the recorded tape.
+  Step sweep(std::span<const double> u) {
+    for (size_t k = 0; k < posSlots.size(); ++k)
+      val[posSlots[k]] = u[k];
+    for (const Node& nd : nodes)
+      if (Step s = forward(nd); s != Step::Ok) return s;
+    return Step::Ok;
+  }
+
+  /// Reverse sweep: fills grad; false if a derivative is not finite.
+  bool backward(std::span<double> grad) {
+    std::fill(adj.begin(), adj.end(), 0.0);
+    adj[target] = 1;
+    for (size_t i = nodes.size(); i-- > 0;) {
+      const Node& nd = nodes[i];
+      double g = adj[nd.out];
+      if (g == 0) continue;
+      const uint32_t* a = args.data() + nd.arg;
+      const double* p = pd.data() + nd.arg;
+      for (uint32_t j = 0; j < nd.n; ++j)
+        adj[a[j]] += g * p[j];
+    }
+    for (size_t k = 0; k < posSlots.size(); ++k) {
+      grad[k] = adj[posSlots[k]];
+      if (!std::isfinite(grad[k])) return false;
+    }
+    return true;
+  }
+
+  // =============================================================================================
+  // 3. The recorder
+
+  enum class Fail { None, Reject, Error };
+  Fail fail_ = Fail::None;
+  std::string err_;
+  SourceLoc errLoc_;
+  bool errLocated_ = false;
+  std::vector<double>* pos_ = nullptr; // the position being recorded at
+  Rng* initRng_ = nullptr;             // when drawing an initial position
+  double initRadius_ = 2;
+  size_t nextChoice_ = 0;
+  std::vector<AV> terms_;
+  std::string prefix_;
+  std::vector<std::string> recAddresses_;
+  std::vector<DistKind> recDists_;
+
+  bool error(std::string msg) {
+    fail_ = Fail::Error;
+    err_ = std::move(msg);
+    return false;
+  }
+  bool reject(std::string why) {
+    fail_ = Fail::Reject;
+    err_ = std::move(why);
+    return false;
+  }
+
+  uint32_t slotOf(AV x) {
+    if (x.id >= 0) return uint32_t(x.id);
+    val.push_back(x.v);
+    return uint32_t(val.size() - 1);
+  }
+
+  /// Records a node over `ops` and evaluates it; folds it to a constant when no operand depends
+  /// on the position. On failure: a rejection when it depends on the position, else an error.
+  bool node(Op op, uint8_t aux, std::span<const AV> ops, AV& out, std::string_view what) {
+    bool dep = false;
+    for (const AV& a : ops)
+      dep = dep || a.id >= 0;
+    size_t valMark = val.size(), argMark = args.size();
+    Node nd{op, aux, 0, uint32_t(argMark), uint32_t(ops.size())};
+    for (const AV& a : ops)
+      args.push_back(slotOf(a));
+    pd.resize(args.size());
+    if (scratchP.size() < ops.size()) {
+      scratchP.resize(ops.size());
+      scratchD.resize(ops.size());
+    }
+    nd.out = uint32_t(val.size());
+    val.push_back(0);
+    Step s = forward(nd);
+    double r = val[nd.out];
+    if (!dep) {
+      val.resize(valMark);
+      args.resize(argMark);
+      pd.resize(argMark);
+    } else {
+      nodes.push_back(nd);
+    }
+    if (s == Step::Reject) {
+      if (dep || op == Op::LogDensity)
+        return reject("the log density is -inf or undefined at this point (" + std::string(what) +
+                      ")");
+      return error("the result of " + std::string(what) + " is not a finite number");
+    }
+    out = dep ? AV{r, int32_t(nd.out)} : AV{r, -1};
+    return true;
+  }
+  bool node1(Op op, AV a, AV& out, std::string_view what) {
+    AV ops[1] = {a};
+    return node(op, 0, ops, out, what);
+  }
+  bool node2(Op op, AV a, AV b, AV& out, std::string_view what) {
+    AV ops[2] = {a, b};
+    return node(op, 0, ops, out, what);
+  }
+
+  /// A guard on a comparison of position-dependent reals (recorded only when one depends).
+  void guardCmp(BinOp op, AV l, AV r, bool outcome) {
+    if (l.id < 0 && r.id < 0) return;
+    Node nd{Op::GuardCmp, uint8_t(op), 0, uint32_t(args.size()), 2};
+    args.push_back(slotOf(l));
+    args.push_back(slotOf(r));
+    pd.resize(args.size());
+    nd.out = uint32_t(val.size());
+    val.push_back(outcome ? 1 : 0);
+    nodes.push_back(nd);
+  }
+
+  bool checkIntRes(double r, std::string_view what, AV& out) {
+    if (!(std::fabs(r) <= kMaxExactInt))
+      return error("integer overflow in " + std::string(what) + " (beyond 2^53)");
+    out = {r, -1};
+    return true;
+  }
+  bool checkIndex(double i, int n) {
+    if (!(i >= 0 && i < n))
+      return error("index " + formatNumber(i) + " is out of range [0, " + std::to_string(n) + ")");
+    return true;
+  }
+
+  bool eval(Expr e, std::vector<AVal>& fr, AVal& out) {
+    switch (e->kind()) {
+    case ExprKind::Const:
+      out.s = {e->as<Const>()->asDouble(), -1};
+      return true;
+    case ExprKind::Var: {
+      const AVal& v = fr[size_t(e->as<Var>()->slot())];
+      if (e->type().isArray())
+        out.a = v.a;
+      else
+        out.s = v.s;
+      return true;
+    }
+    case ExprKind::Unary:
+      return unary(*e->as<Unary>(), fr, out);
+    case ExprKind::Binary:
+      return binary(*e->as<Binary>(), fr, out);
+    case ExprKind::Select: {
+      auto* s = e->as<Select>();
+      AVal c;
+      if (!eval(s->cond(), fr, c)) return false;
+      return eval(c.s.v != 0 ? s->ifTrue() : s->ifFalse(), fr, out);
+    }
+    case ExprKind::ArrayLit: {
+      std::vector<AV> a;
+      AVal v;
+      for (Expr el : e->operands()) {
+        if (!eval(el, fr, v)) return false;
+        if (el->type().isArray())
+          a.insert(a.end(), v.a.begin(), v.a.end());
+        else
+          a.push_back(v.s);
+      }
+      out.a = std::move(a);
+      return true;
+    }
+    case ExprKind::Index: {
+      auto* x = e->as<Index>();
+      AVal arr, idx;
+      if (!eval(x->array(), fr, arr) || !eval(x->index(), fr, idx)) return false;
+      if (!checkIndex(idx.s.v, x->array()->type().length())) return false;
+      size_t w = e->type().numScalars(), i = size_t(idx.s.v);
+      if (e->type().isArray())
+        out.a.assign(arr.a.begin() + long(i * w), arr.a.begin() + long((i + 1) * w));
+      else
+        out.s = arr.a[i];
+      return true;
+    }
+    case ExprKind::Update: {
+      auto* x = e->as<Update>();
+      AVal idx, v;
+      if (!eval(x->array(), fr, out) || !eval(x->index(), fr, idx) || !eval(x->value(), fr, v))
+        return false;
+      if (!checkIndex(idx.s.v, e->type().length())) return false;
+      size_t i = size_t(idx.s.v);
+      if (x->value()->type().isArray())
+        std::copy(v.a.begin(), v.a.end(), out.a.begin() + long(i * v.a.size()));
+      else
+        out.a[i] = v.s;
+      return true;
+    }
+    case ExprKind::Call:
+      return error("internal: a call node evaluated without selecting an output");
+    case ExprKind::CallResult: {
+      auto* r = e->as<CallResult>();
+      const Call& call = r->call();
+      std::vector<AVal> as(call.args().size());
+      for (size_t k = 0; k < as.size(); ++k)
+        if (!eval(call.args()[k], fr, as[k])) return false;
+      std::vector<AVal> outs;
+      if (!callFunction(call.callee(), as, "", outs)) return false;
+      out = std::move(outs[size_t(r->index())]);
+      return true;
+    }
+    case ExprKind::Affine: {
+      auto* x = e->as<Affine>();
+      AVal in;
+      if (!eval(x->input(), fr, in)) return false;
+      const DenseLayer& l = x->layer();
+      out.a.assign(size_t(l.rows), AV{});
+      std::vector<AV> ops(2 * size_t(l.cols) + 2);
+      for (int r = 0; r < l.rows; ++r) {
+        // W_r . x + b_r as one Dot over (w_r0..w_rc, b_r) . (x_0..x_c, 1).
+        size_t m = size_t(l.cols) + 1;
+        for (int c = 0; c < l.cols; ++c) {
+          ops[size_t(c)] = {l.w(r, c), -1};
+          ops[m + size_t(c)] = in.a[size_t(c)];
+        }
+        ops[m - 1] = {l.b(r), -1};
+        ops[2 * m - 1] = {1.0, -1};
+        if (!node(Op::Dot, 0, ops, out.a[size_t(r)], "an affine layer")) return false;
+      }
+      return true;
+    }
+    case ExprKind::VecRelu: {
+      if (!eval(e->operand(0), fr, out)) return false;
+      for (AV& v : out.a)
+        if (!node1(Op::Relu, v, v, "relu")) return false;
+      return true;
+    }
+    }
+    return error("internal: an unknown expression node");
+  }
+
+  bool unary(const Unary& u, std::vector<AVal>& fr, AVal& out) {
+    AVal x;
+    if (!eval(u.arg(), fr, x)) return false;
+    bool isReal = u.type().scalar == ScalarKind::Real;
+    double v = x.s.v;
+    switch (u.op()) {
+    case UnOp::Neg:
+      if (isReal) return node1(Op::Neg, x.s, out.s, "-");
+      return checkIntRes(-v, "-", out.s);
+    case UnOp::Not:
+      out.s = {v != 0 ? 0.0 : 1.0, -1};
+      return true;
+    case UnOp::ToReal:
+      out.s = {v, -1};
+      return true;
+    case UnOp::Abs:
+      if (isReal) return node1(Op::Abs, x.s, out.s, "abs");
+      return checkIntRes(std::fabs(v), "abs", out.s);
+    case UnOp::Relu:
+      if (isReal) return node1(Op::Relu, x.s, out.s, "relu");
+      out.s = {v > 0 ? v : 0.0, -1};
+      return true;
+    case UnOp::Exp:
+      return node1(Op::Exp, x.s, out.s, "exp");
+    case UnOp::Log:
+      if (x.s.id < 0 && !(v > 0))
+        return error("log of " + formatNumber(v) + " (log needs a positive argument)");
+      return node1(Op::Log, x.s, out.s, "log");
+    case UnOp::Sqrt:
+      if (x.s.id < 0 && !(v >= 0)) return error("sqrt of the negative number " + formatNumber(v));
+      return node1(Op::Sqrt, x.s, out.s, "sqrt");
+    case UnOp::Sigmoid:
+      return node1(Op::Sigmoid, x.s, out.s, "sigmoid");
+    case UnOp::Tanh:
+      return node1(Op::Tanh, x.s, out.s, "tanh");
+    case UnOp::Sum: {
+      if (isReal) return node(Op::Sum, 0, x.a, out.s, "sum");
+      double s = 0;
+      for (const AV& a : x.a)
+        s += a.v;
+      return checkIntRes(s, "sum", out.s);
+    }
+    case UnOp::Argmax: {
+      size_t best = 0;
+      bool dep = false;
+      for (size_t k = 0; k < x.a.size(); ++k) {
+        dep = dep || x.a[k].id >= 0;
+        if (x.a[k].v > x.a[best].v) best = k;
+      }
+      if (dep) {
+        Node nd{Op::GuardArgmax, 0, 0, uint32_t(args.size()), uint32_t(x.a.size())};
+        for (const AV& a : x.a)
+          args.push_back(slotOf(a));
+        pd.resize(args.size());
+        nd.out = uint32_t(val.size());
+        val.push_back(double(best));
+        nodes.push_back(nd);
+      }
+      out.s = {double(best), -1};
+      return true;
+    }
+    }
+    return error("internal: an unknown unary operator");
+  }
+
+  bool binary(const Binary& b, std::vector<AVal>& fr, AVal& out) {
+    AVal x, y;
+    BinOp op = b.op();
+    if (!eval(b.lhs(), fr, x)) return false;
+    if (op == BinOp::And || op == BinOp::Or || op == BinOp::Implies) {
+      bool l = x.s.v != 0;
+      if (op == BinOp::And && !l) return out.s = {0, -1}, true;
+      if (op == BinOp::Or && l) return out.s = {1, -1}, true;
+      if (op == BinOp::Implies && !l) return out.s = {1, -1}, true;
+      if (!eval(b.rhs(), fr, y)) return false;
+      out.s = {y.s.v != 0 ? 1.0 : 0.0, -1};
+      return true;
+    }
+    if (!eval(b.rhs(), fr, y)) return false;
+    bool isReal = b.lhs()->type().scalar == ScalarKind::Real;
+    double l = x.s.v, r = y.s.v;
+    switch (op) {
+    case BinOp::Add:
+      if (isReal) return node2(Op::Add, x.s, y.s, out.s, "+");
+      return checkIntRes(l + r, "+", out.s);
+    case BinOp::Sub:
+      if (isReal) return node2(Op::Sub, x.s, y.s, out.s, "-");
+      return checkIntRes(l - r, "-", out.s);
+    case BinOp::Mul:
+      if (isReal) return node2(Op::Mul, x.s, y.s, out.s, "*");
+      return checkIntRes(l * r, "*", out.s);
+    case BinOp::Div:
+      if (y.s.id < 0 && r == 0) return error("division by zero");
+      if (isReal) return node2(Op::Div, x.s, y.s, out.s, "/");
+      out.s = {double(int64_t(l) / int64_t(r)), -1};
+      return true;
+    case BinOp::Mod:
+      if (r == 0) return error("division by zero (in %)");
+      out.s = {double(int64_t(l) % int64_t(r)), -1};
+      return true;
+    case BinOp::Min:
+      if (isReal) return node2(Op::Min, x.s, y.s, out.s, "min");
+      out.s = {l < r ? l : r, -1};
+      return true;
+    case BinOp::Max:
+      if (isReal) return node2(Op::Max, x.s, y.s, out.s, "max");
+      out.s = {l > r ? l : r, -1};
+      return true;
+    case BinOp::Dot: {
+      if (b.lhs()->type().scalar == ScalarKind::Real) {
+        std::vector<AV> ops(x.a);
+        ops.insert(ops.end(), y.a.begin(), y.a.end());
+        return node(Op::Dot, 0, ops, out.s, "dot");
+      }
+      double s = 0;
+      for (size_t k = 0; k < x.a.size(); ++k)
+        s += x.a[k].v * y.a[k].v;
+      return checkIntRes(s, "dot", out.s);
+    }
+    case BinOp::Eq:
+    case BinOp::Ne:
+    case BinOp::Lt:
+    case BinOp::Le:
+    case BinOp::Gt:
+    case BinOp::Ge: {
+      bool res = compare(op, l, r);
+      if (isReal) guardCmp(op, x.s, y.s, res);
+      out.s = {res ? 1.0 : 0.0, -1};
+      return true;
+    }
+    case BinOp::And:
+    case BinOp::Or:
+    case BinOp::Implies:
+      break;
+    }
+    return error("internal: an unknown binary operator");
+  }
+
+  bool callFunction(const Function& f, std::vector<AVal>& as, const std::string& prefix,
+                    std::vector<AVal>& outs) {
+    if (f.kind() == FunctionKind::External)
+      return error("network '" + f.name() +
+                   "' is declared but networks cannot be loaded yet (file " + f.externalFile() +
+                   ")");
+    for (size_t k = 0; k < as.size(); ++k) {
+      const Param& prm = f.inputs()[k];
+      Value plain;
+      if (prm.var->type().isArray()) {
+        for (const AV& a : as[k].a)
+          plain.a.push_back(a.v);
+      } else {
+        plain.s = as[k].s.v;
+      }
+      if (auto why = checkInput(f, k, plain)) return error(*why + " (calling '" + f.name() + "')");
+      if (prm.range) {
+        // The range holds here; guard it where the argument depends on the position.
+        AV lo{prm.range->first, -1}, hi{prm.range->second, -1};
+        auto guard = [&](const AV& a) {
+          guardCmp(BinOp::Ge, a, lo, true);
+          guardCmp(BinOp::Le, a, hi, true);
+        };
+        if (prm.var->type().isArray())
+          for (const AV& a : as[k].a)
+            guard(a);
+        else
+          guard(as[k].s);
+      }
+    }
+    std::vector<AVal> frame(size_t(f.numSlots()));
+    for (const Var* v : f.vars())
+      if (v->type().isArray()) frame[size_t(v->slot())].a.assign(v->type().numScalars(), AV{});
+    for (size_t k = 0; k < as.size(); ++k)
+      frame[size_t(f.inputs()[k].var->slot())] = as[k];
+    std::string saved = std::move(prefix_);
+    prefix_ = prefix;
+    bool ok = block(f.body(), frame);
+    prefix_ = std::move(saved);
+    if (!ok) return false;
+    outs.clear();
+    for (const Var* o : f.outputs())
+      outs.push_back(std::move(frame[size_t(o->slot())]));
+    return true;
+  }
+
+  bool block(const Block& b, std::vector<AVal>& fr) {
+    for (Stmt s : b)
+      if (!stmt(s, fr)) {
+        if (!errLocated_) {
+          errLoc_ = s->loc();
+          errLocated_ = true;
+        }
+        return false;
+      }
+    return true;
+  }
+
+  bool address(const std::string& name, const std::vector<Expr>& idx, std::vector<AVal>& fr,
+               std::string& out) {
+    out = prefix_ + name;
+    AVal v;
+    for (Expr i : idx) {
+      if (!eval(i, fr, v)) return false;
+      out += "[" + formatNumber(v.s.v) + "]";
+    }
+    return true;
+  }
+
+  /// Evaluates distribution parameters (flattened) and validates them: invalid parameters are an
+  /// error when they do not depend on the position, a rejection when they do.
+  bool params(DistKind d, const std::vector<Expr>& es, std::vector<AVal>& fr, std::vector<AV>& ps) {
+    ps.clear();
+    AVal v;
+    for (Expr e : es) {
+      if (!eval(e, fr, v)) return false;
+      if (e->type().isArray())
+        ps.insert(ps.end(), v.a.begin(), v.a.end());
+      else
+        ps.push_back(v.s);
+    }
+    std::vector<double> plain;
+    bool dep = false;
+    for (const AV& a : ps) {
+      plain.push_back(a.v);
+      dep = dep || a.id >= 0;
+    }
+    if (auto why = validateParams(d, plain)) {
+      if (dep) return reject("invalid distribution parameter: " + *why);
+      return error("invalid distribution parameter: " + *why);
+    }
+    return true;
+  }
+
+  bool logDensityNode(DistKind d, AV x, const std::vector<AV>& ps, AV& out) {
+    std::vector<AV> ops;
+    ops.reserve(ps.size() + 1);
+    ops.push_back(x);
+    ops.insert(ops.end(), ps.begin(), ps.end());
+    return node(Op::LogDensity, uint8_t(d), ops, out, signature(d).name);
+  }
+
+  bool sampleStmt(const SampleStmt& x, std::vector<AVal>& fr) {
+    std::string addr;
+    if (!address(x.name, x.indices, fr, addr)) return false;
+    if (signature(x.dist).discrete)
+      return error("NUTS needs every random choice continuous; '" + addr + "' is " +
+                   std::string(signature(x.dist).name) + ": use --method mh");
+    std::vector<AV> ps;
+    if (!params(x.dist, x.params, fr, ps)) return false;
+    // The coordinate of the position for this choice.
+    size_t k = nextChoice_++;
+    if (k >= pos_->size()) {
+      if (!initRng_)
+        return error("the model's continuous choices change with their values ('" + addr +
+                     "' appears): NUTS needs a fixed set of choices");
+      pos_->push_back(-initRadius_ + 2 * initRadius_ * initRng_->uniform());
+    }
+    if (initialized && (k >= addresses.size() || addresses[k] != addr))
+      return error("the model's continuous choices change with their values ('" + addr +
+                   "'): NUTS needs a fixed set of choices");
+    recAddresses_.push_back(addr);
+    recDists_.push_back(x.dist);
+    AV u{(*pos_)[k], int32_t(val.size())};
+    val.push_back(u.v);
+    posSlots.push_back(uint32_t(u.id));
+    // x = c(u) and log |c'(u)| (transforms.h), as tape operations so that bounds that depend on
+    // other choices (Uniform(0, tau)) are differentiated too.
+    std::vector<double> plain;
+    for (const AV& a : ps)
+      plain.push_back(a.v);
+    Transform t = transformFor(x.dist, plain);
+    AV value = u;
+    switch (t.kind) {
+    case TransformKind::Identity:
+      break;
+    case TransformKind::LowerBound:
+      if (!node1(Op::Exp, u, value, "exp (the log transform)")) return false;
+      terms_.push_back(u);
+      break;
+    case TransformKind::Interval: {
+      AV lo = x.dist == DistKind::Uniform ? ps[0] : AV{0.0, -1};
+      AV hi = x.dist == DistKind::Uniform ? ps[1] : AV{1.0, -1};
+      AV s, w, ws, lw, lj;
+      if (!node1(Op::Sigmoid, u, s, "sigmoid") || !node2(Op::Sub, hi, lo, w, "hi - lo") ||
+          !node2(Op::Mul, w, s, ws, "*") || !node2(Op::Add, lo, ws, value, "+") ||
+          !node1(Op::Log, w, lw, "log(hi - lo)") ||
+          !node1(Op::LogitJac, u, lj, "the logit Jacobian"))
+        return false;
+      terms_.push_back(lw);
+      terms_.push_back(lj);
+      break;
+    }
+    }
+    AV lp;
+    if (!logDensityNode(x.dist, value, ps, lp)) return false;
+    terms_.push_back(lp);
+    choiceSlots.push_back(slotOf(value));
+    fr[size_t(x.var->slot())].s = value;
+    return true;
+  }
+
+  bool stmt(Stmt s, std::vector<AVal>& fr) {
+    switch (s->kind()) {
+    case StmtKind::Let: {
+      auto* x = s->as<LetStmt>();
+      return eval(x->value, fr, fr[size_t(x->var->slot())]);
+    }
+    case StmtKind::Assign: {
+      auto* x = s->as<AssignStmt>();
+      AVal v;
+      if (!eval(x->value, fr, v)) return false;
+      fr[size_t(x->var->slot())] = std::move(v);
+      return true;
+    }
+    case StmtKind::Sample:
+      return sampleStmt(*s->as<SampleStmt>(), fr);
+    case StmtKind::Observe: {
+      auto* x = s->as<ObserveStmt>();
+      std::vector<AV> ps;
+      if (!params(x->dist, x->params, fr, ps)) return false;
+      AVal v;
+      if (!eval(x->value, fr, v)) return false;
+      AV lp;
+      if (!logDensityNode(x->dist, v.s, ps, lp)) return false;
+      terms_.push_back(lp);
+      return true;
+    }
+    case StmtKind::Condition: {
+      AVal v;
+      if (!eval(s->as<ConditionStmt>()->cond, fr, v)) return false;
+      if (v.s.v == 0) return reject("a condition fails");
+      return true;
+    }
+    case StmtKind::Factor: {
+      AVal v;
+      if (!eval(s->as<FactorStmt>()->logWeight, fr, v)) return false;
+      if (std::isnan(v.s.v)) return v.s.id >= 0 ? reject("factor of NaN") : error("factor of NaN");
+      if (!(v.s.v > -kInf)) return reject("a factor is -inf");
+      terms_.push_back(v.s);
+      return true;
+    }
+    case StmtKind::Assert: {
+      auto* x = s->as<AssertStmt>();
+      AVal v;
+      if (!eval(x->cond, fr, v)) return false;
+      if (v.s.v == 0)
+        return error(x->message.empty() ? "assertion failed" : "assertion failed: " + x->message);
+      return true;
+    }
+    case StmtKind::If: {
+      auto* x = s->as<IfStmt>();
+      AVal v;
+      if (!eval(x->cond, fr, v)) return false;
+      return block(v.s.v != 0 ? x->thenBody : x->elseBody, fr);
+    }
+    case StmtKind::For: {
+      auto* x = s->as<ForStmt>();
+      size_t slot = size_t(x->index->slot());
+      for (int64_t k = x->lo; k < x->hi; ++k) {
+        fr[slot].s = {double(k), -1};
+        if (!block(x->body, fr)) return false;
+      }
+      return true;
+    }
+    case StmtKind::Call: {
+      auto* x = s->as<CallStmt>();
+      std::vector<AVal> as(x->args.size());
+      for (size_t k = 0; k < as.size(); ++k)
+        if (!eval(x->args[k], fr, as[k])) return false;
+      std::string site;
+      if (!address(x->site, x->siteIndices, fr, site)) return false;
+      std::vector<AVal> outs;
+      if (!callFunction(*x->callee, as, site + "/", outs)) return false;
+      for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k)
+        if (x->results[k]) fr[size_t(x->results[k]->slot())] = std::move(outs[k]);
+      return true;
+    }
+    }
+    return error("internal: an unknown statement");
+  }
+
+  /// Records the tape at `pos` (drawing the coordinates when `rng` is given). Returns Ok, Reject
+  /// (the point is outside the domain; the tape is left invalid) or an Error.
+  Expected<Step> record(std::vector<double>& pos, Rng* rng) {
+    ++recordings;
+    val.clear();
+    pd.clear();
+    args.clear();
+    nodes.clear();
+    posSlots.clear();
+    choiceSlots.clear();
+    outputSlots.clear();
+    terms_.clear();
+    recAddresses_.clear();
+    recDists_.clear();
+    fail_ = Fail::None;
+    errLocated_ = false;
+    err_.clear();
+    pos_ = &pos;
+    initRng_ = rng;
+    nextChoice_ = 0;
+    valid = false;
+    const Function& f = *fn;
+    std::vector<AVal> as(inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      as[k].s = {inputs[k].s, -1};
+      for (double v : inputs[k].a)
+        as[k].a.push_back({v, -1});
+    }
+    std::vector<AVal> outs;
+    bool ok = callFunction(f, as, "", outs);
+    if (ok && nextChoice_ != pos.size()) {
+      if (rng)
+        pos.resize(nextChoice_);
+      else
+        ok = error("the model's continuous choices change with their values (" +
+                   std::to_string(nextChoice_) + " instead of " + std::to_string(pos.size()) +
+                   "): NUTS needs a fixed set of choices");
+    }
+    if (!ok) {
+      if (fail_ == Fail::Reject) return Step::Reject;
+      return Error(errLocated_ ? errLoc_ : f.loc(), err_);
+    }
+    AV tgt;
+    if (!node(Op::Sum, 0, terms_, tgt, "the log density")) {
+      if (fail_ == Fail::Reject) return Step::Reject;
+      return Error(f.loc(), err_);
+    }
+    target = slotOf(tgt);
+    std::vector<std::string> names;
+    for (size_t k = 0; k < outs.size(); ++k) {
+      const Var* o = f.outputs()[k];
+      if (o->type().isArray()) {
+        for (size_t j = 0; j < outs[k].a.size(); ++j) {
+          outputSlots.push_back(slotOf(outs[k].a[j]));
+          names.push_back(o->name() + "[" + std::to_string(j) + "]");
+        }
+      } else {
+        outputSlots.push_back(slotOf(outs[k].s));
+        names.push_back(o->name());
+      }
+    }
+    if (!initialized) {
+      addresses = recAddresses_;
+      dists = recDists_;
+      outputNames = std::move(names);
+    }
+    adj.assign(val.size(), 0.0);
+    valid = true;
+    return Step::Ok;
+  }
+
+  /// L(u), with the gradient when `grad` is non-empty.
+  Expected<double> evaluate(std::span<const double> u, std::span<double> grad) {
+    bool needRecord = !valid;
+    if (!needRecord) {
+      Step s = sweep(u);
+      if (s == Step::Reject) return -kInf;
+      needRecord = s == Step::Mismatch;
+    }
+    if (needRecord) {
+      std::vector<double> pos(u.begin(), u.end());
+      auto r = record(pos, nullptr);
+      if (!r) return r.error();
+      if (*r == Step::Reject) return -kInf;
+    }
+    double l = val[target];
+    if (!(l > -kInf) || std::isnan(l)) return -kInf;
+    if (!grad.empty() && !backward(grad)) return -kInf;
+    return l;
+  }
+};
+
+LogDensityTape::LogDensityTape(const Function& f, std::vector<Value> inputs)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->fn = &f;
+  impl_->inputs = std::move(inputs);
+}
+LogDensityTape::~LogDensityTape() = default;
+LogDensityTape::LogDensityTape(LogDensityTape&&) noexcept = default;
+LogDensityTape& LogDensityTape::operator=(LogDensityTape&&) noexcept = default;
+
+Expected<std::vector<double>> LogDensityTape::initialize(Rng& rng, double radius, int attempts) {
+  Impl& m = *impl_;
+  m.initRadius_ = radius;
+  std::string why = "the log density is -inf";
+  for (int a = 0; a < attempts; ++a) {
+    std::vector<double> pos;
+    auto r = m.record(pos, &rng);
+    if (!r) return r.error();
+    if (*r == Step::Reject) {
+      why = m.err_;
+      continue;
+    }
+    std::vector<double> grad(pos.size());
+    double l = m.val[m.target];
+    if (!(l > -kInf) || std::isnan(l)) continue;
+    if (!m.backward(grad)) {
+      why = "the gradient is not finite";
+      continue;
+    }
+    m.initialized = true;
+    return pos;
+  }
+  return Error(m.fn->loc(), "no initial point with a finite log density and gradient found in " +
+                                std::to_string(attempts) + " attempts (last: " + why + ")");
+}
+
+Expected<double> LogDensityTape::logDensity(std::span<const double> u, std::span<double> grad) {
+  return impl_->evaluate(u, grad);
+}
+Expected<double> LogDensityTape::logDensity(std::span<const double> u) {
+  return impl_->evaluate(u, {});
+}
+size_t LogDensityTape::dimension() const {
+  return impl_->addresses.size();
+}
+const std::vector<std::string>& LogDensityTape::addresses() const {
+  return impl_->addresses;
+}
+const std::vector<DistKind>& LogDensityTape::distributions() const {
+  return impl_->dists;
+}
+const std::vector<std::string>& LogDensityTape::outputNames() const {
+  return impl_->outputNames;
+}
+void LogDensityTape::readChoices(std::span<double> out) const {
+  for (size_t k = 0; k < impl_->choiceSlots.size() && k < out.size(); ++k)
+    out[k] = impl_->val[impl_->choiceSlots[k]];
+}
+void LogDensityTape::readOutputs(std::span<double> out) const {
+  for (size_t k = 0; k < impl_->outputSlots.size() && k < out.size(); ++k)
+    out[k] = impl_->val[impl_->outputSlots[k]];
+}
+size_t LogDensityTape::recordings() const {
+  return impl_->recordings;
+}
+size_t LogDensityTape::tapeSize() const {
+  return impl_->nodes.size();
+}
+
+} // namespace chassis::symbolic

@@ -1,0 +1,105 @@
+// Constrained-parameter transforms (see transforms.h for the maths).
+#include "symbolic/transforms.h"
+
+#include <cmath>
+#include <limits>
+
+namespace chassis::symbolic {
+
+namespace {
+/// log(1 + exp(x)) without overflow.
+double softplus(double x) {
+  return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+}
+} // namespace
+
+double sigmoid(double u) {
+  return u >= 0 ? 1 / (1 + std::exp(-u)) : std::exp(u) / (1 + std::exp(u));
+}
+
+double logSigmoidJacobian(double u) {
+  return -softplus(u) - softplus(-u);
+}
+
+Transform transformFor(DistKind k, std::span<const double> params) {
+  switch (k) {
+  case DistKind::Uniform:
+    return {TransformKind::Interval, params[0], params[1]};
+  case DistKind::Beta:
+    return {TransformKind::Interval, 0.0, 1.0};
+  case DistKind::HalfNormal:
+  case DistKind::HalfCauchy:
+  case DistKind::Exponential:
+  case DistKind::Gamma:
+  case DistKind::LogNormal:
+    return {TransformKind::LowerBound, 0.0, 0.0};
+  default:
+    return {TransformKind::Identity, 0.0, 0.0};
+  }
+}
+
+double constrain(const Transform& t, double u) {
+  switch (t.kind) {
+  case TransformKind::Identity:
+    return u;
+  case TransformKind::LowerBound:
+    return t.lo + std::exp(u);
+  case TransformKind::Interval:
+    return t.lo + (t.hi - t.lo) * sigmoid(u);
+  }
+  return u;
+}
+
+double unconstrain(const Transform& t, double x) {
+  switch (t.kind) {
+  case TransformKind::Identity:
+    return x;
+  case TransformKind::LowerBound:
+    return std::log(x - t.lo);
+  case TransformKind::Interval: {
+    double s = (x - t.lo) / (t.hi - t.lo);
+    return std::log(s) - std::log1p(-s);
+  }
+  }
+  return x;
+}
+
+double constrainDerivative(const Transform& t, double u) {
+  switch (t.kind) {
+  case TransformKind::Identity:
+    return 1;
+  case TransformKind::LowerBound:
+    return std::exp(u);
+  case TransformKind::Interval: {
+    double s = sigmoid(u);
+    return (t.hi - t.lo) * s * (1 - s);
+  }
+  }
+  return 1;
+}
+
+double logAbsJacobian(const Transform& t, double u) {
+  switch (t.kind) {
+  case TransformKind::Identity:
+    return 0;
+  case TransformKind::LowerBound:
+    return u;
+  case TransformKind::Interval:
+    return std::log(t.hi - t.lo) + logSigmoidJacobian(u);
+  }
+  return 0;
+}
+
+double logAbsJacobianDerivative(const Transform& t, double u) {
+  switch (t.kind) {
+  case TransformKind::Identity:
+    return 0;
+  case TransformKind::LowerBound:
+    return 1;
+  case TransformKind::Interval:
+    return 1 - 2 * sigmoid(u);
+  }
+  return 0;
+}
+
+} // namespace chassis::symbolic

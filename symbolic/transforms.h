@@ -1,0 +1,52 @@
+// Constrained-parameter transforms for gradient-based inference (HMC/NUTS). A continuous random
+// choice x with a bounded support is sampled through an unconstrained u in R, x = c(u), and the
+// density of u is the density of x times the Jacobian |dx/du| (the change of variables), so
+//
+//   log p_u(u) = log p_x(c(u)) + log |c'(u)|.
+//
+// The transforms (as in Stan's reference manual, "Constraint transforms"):
+//   R            identity:      x = u,                          log|J| = 0
+//   (lo, inf)    shifted log:   x = lo + exp(u),                log|J| = u
+//   (lo, hi)     scaled logit:  x = lo + (hi - lo) sigmoid(u),  log|J| = log(hi - lo)
+//                                                                        + log sigmoid(u) + log(1 -
+//                                                                        sigmoid(u))
+//                (the (0, 1) logit is lo = 0, hi = 1). log sigmoid(u) + log(1 - sigmoid(u)) is
+//                computed as -softplus(u) - softplus(-u) (no cancellation); its derivative is
+//                1 - 2 sigmoid(u).
+// The support of each continuous distribution picks the transform: Uniform(lo, hi) -> scaled
+// logit; Beta -> logit; HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal -> log; Normal,
+// Cauchy, StudentT -> identity. (Closed and open ends are the same to a density.)
+#pragma once
+
+#include "spec/dist_kind.h"
+
+#include <span>
+
+namespace chassis::symbolic {
+
+enum class TransformKind { Identity, LowerBound, Interval };
+
+struct Transform {
+  TransformKind kind = TransformKind::Identity;
+  double lo = 0, hi = 0; // LowerBound uses lo; Interval uses both
+};
+
+/// The transform for a continuous distribution's support (Uniform uses its parameters).
+Transform transformFor(DistKind k, std::span<const double> params);
+
+/// x = c(u).
+double constrain(const Transform& t, double u);
+/// u = c^{-1}(x) for x inside the support (the boundary maps to +-inf).
+double unconstrain(const Transform& t, double x);
+/// dx/du.
+double constrainDerivative(const Transform& t, double u);
+/// log |dx/du| and its derivative with respect to u.
+double logAbsJacobian(const Transform& t, double u);
+double logAbsJacobianDerivative(const Transform& t, double u);
+
+/// log sigmoid(u) + log(1 - sigmoid(u)), without cancellation (the logit Jacobian term).
+double logSigmoidJacobian(double u);
+/// sigmoid(u) = 1 / (1 + exp(-u)) without overflow.
+double sigmoid(double u);
+
+} // namespace chassis::symbolic
