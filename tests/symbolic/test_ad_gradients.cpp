@@ -15,9 +15,29 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
+#include <new>
 #include <sstream>
+
+// Counts every allocation of this test program (a conforming replacement of the global operator
+// new), so a test can assert that gradient evaluations after the first allocate nothing.
+namespace {
+std::atomic<size_t> gAdAllocations{0};
+}
+void* operator new(std::size_t n) {
+  ++gAdAllocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 using namespace chassis;
 using namespace chassis::symbolic;
@@ -417,4 +437,33 @@ module P() -> () {
   auto l2 = t.logDensity(std::vector<double>{0.5}, g);
   REQUIRE(l2);
   CHECK(std::isfinite(*l2));
+}
+
+TEST_CASE("gradient evaluations after the first allocate nothing", "[ad]") {
+  std::ifstream in(std::string(CHASSIS_SOURCE_DIR) + "/examples/eight_schools.chs");
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  AdCompiled c = adCompile(ss.str());
+  std::vector<Value> inputs = {Value::array({28, 8, -3, 7, -1, 1, 18, 12}),
+                               Value::array({15, 10, 16, 11, 9, 11, 10, 18})};
+  LogDensityTape tape(*c.ir.findFunction("EightSchools"), inputs);
+  Rng rng(5);
+  auto u0 = tape.initialize(rng);
+  REQUIRE(u0);
+  std::vector<double> u = *u0, g(u.size());
+  REQUIRE(tape.logDensity(u, g));
+  size_t before = gAdAllocations.load();
+  double total = 0;
+  for (int i = 0; i < 200; ++i) {
+    for (double& x : u)
+      x = -2 + 4 * rng.uniform();
+    auto l = tape.logDensity(u, g);
+    if (l) total += *l + g[0];
+  }
+  size_t after = gAdAllocations.load();
+  CHECK(std::isfinite(total));
+  CHECK(after == before);
+  CHECK(tape.recordings() == 1);
+  CHECK(tape.tapeSize() > 30);
 }
