@@ -467,3 +467,41 @@ TEST_CASE("gradient evaluations after the first allocate nothing", "[ad]") {
   CHECK(tape.recordings() == 1);
   CHECK(tape.tapeSize() > 30);
 }
+
+TEST_CASE("AD through dense layers: a network called from a model", "[ad]") {
+  using namespace chassis::ir;
+  Program p;
+  Context& c = p.ctx();
+  auto layer = [](int rows, int cols, std::vector<double> w, std::vector<double> b) {
+    return std::make_shared<DenseLayer>(
+        DenseLayer{rows, cols, std::make_shared<const std::vector<double>>(std::move(w)),
+                   std::make_shared<const std::vector<double>>(std::move(b))});
+  };
+  Function& net = p.addFunction("Net", FunctionKind::Network);
+  const Var* x = net.addInput("x", Type::array(Type::real(), 2));
+  const Var* y = net.addOutput("y", Type::array(Type::real(), 2));
+  auto l1 = layer(3, 2, {1.0, 2.0, -1.0, 1.0, 0.5, -0.3}, {0.5, 0.1, -0.2});
+  auto l2 = layer(2, 3, {0.7, -1.2, 0.4, 1.1, 0.3, -0.8}, {0.0, 0.2});
+  net.setBody({c.stmt<AssignStmt>(SourceLoc{}, y, c.affine(l2, c.vecRelu(c.affine(l1, x))))});
+  Function& m = p.addFunction("M", FunctionKind::Module);
+  const Var* a = m.addOutput("a", Type::real());
+  const Var* b = m.newVar("b", Type::real(), VarRole::Random);
+  Expr out = c.callResult(c.call(net, {c.arrayLit(Type::real(), {a, b})}), 0);
+  Expr s = c.unary(UnOp::Sum, out);
+  Expr zero = c.realConst(0.0), one = c.realConst(1.0);
+  m.setBody({c.stmt<SampleStmt>(SourceLoc{}, a, DistKind::Normal, std::vector<Expr>{zero, one}, "a",
+                                std::vector<Expr>{}),
+             c.stmt<SampleStmt>(SourceLoc{}, b, DistKind::Normal, std::vector<Expr>{zero, one}, "b",
+                                std::vector<Expr>{}),
+             c.stmt<ObserveStmt>(SourceLoc{}, DistKind::Normal, std::vector<Expr>{s, one},
+                                 c.realConst(0.3))});
+  LogDensityTape tape(m, {});
+  Rng rng(12);
+  auto u0 = tape.initialize(rng);
+  REQUIRE(u0);
+  CHECK(tape.dimension() == 2);
+  checkTapeAt(tape, m, {}, *u0);
+  for (std::vector<double> u : {std::vector<double>{0.9, 0.4}, std::vector<double>{-1.3, 0.8},
+                                std::vector<double>{0.2, -1.7}})
+    checkTapeAt(tape, m, {}, u);
+}
