@@ -17,17 +17,6 @@ double logAddExp(double a, double b) {
   return m + std::log1p(std::exp(-std::abs(a - b)));
 }
 
-double logSumExp(std::span<const double> xs) {
-  double m = -INFINITY;
-  for (double x : xs)
-    m = std::max(m, x);
-  if (m == -INFINITY || !std::isfinite(m)) return m;
-  double s = 0.0;
-  for (double x : xs)
-    s += std::exp(x - m);
-  return m + std::log(s);
-}
-
 double logBeta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); }
 
 double logChoose(double n, double k) {

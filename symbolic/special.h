@@ -3,15 +3,13 @@
 // All are plain double-precision maths with no state.
 #pragma once
 
-#include <span>
 #include <string>
 
 namespace chassis::symbolic {
 
 /// log(exp(a) + exp(b)) without overflow; -inf if both are -inf.
 double logAddExp(double a, double b);
-/// log(sum_i exp(x_i)) without overflow; -inf for an empty span or all -inf.
-double logSumExp(std::span<const double> xs);
+// (log-sum-exp over a span is symbolic/summary.h's logSumExp.)
 /// log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b), for a, b > 0.
 double logBeta(double a, double b);
 /// log C(n, k) for integral 0 <= k <= n.
