@@ -12,8 +12,10 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cmath>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 using namespace chassis;
@@ -292,4 +294,32 @@ module Lin(y: real[3]) -> (m: real) {
     for (double s : chain)
       CHECK(s > 0);
   CHECK(p->acceptRate > 0.5);
+}
+
+// The figure of bench/nuts/run when no `chassis` binary is at hand (hidden: run it with
+// `test_symbolic "[nutsbench]"`): effective samples per second on eight schools.
+TEST_CASE("NUTS benchmark: eight schools min bulk ESS per second", "[.][nutsbench]") {
+  std::string src = readText(std::string(CHASSIS_SOURCE_DIR) + "/examples/eight_schools.chs");
+  NutsCompiled c = nutsCompile(src);
+  std::vector<Value> in = {Value::array({28, 8, -3, 7, -1, 1, 18, 12}),
+                           Value::array({15, 10, 16, 11, 9, 11, 10, 18})};
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    NutsOptions opt;
+    opt.seed = seed;
+    auto t0 = std::chrono::steady_clock::now();
+    NutsResult r = runOk(*c.ir.findFunction("EightSchools"), in, opt);
+    double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double minEss = INFINITY, maxRhat = 0;
+    for (size_t q = 0; q < r.names.size(); ++q) {
+      auto s = summarizeDraws(r.chainsOf(q));
+      REQUIRE(s);
+      minEss = std::min(minEss, s->essBulk);
+      maxRhat = std::max(maxRhat, s->rhat);
+    }
+    std::cout << "seed " << seed << " seconds " << dt << " min_ess_bulk " << minEss
+              << " ess_per_second " << minEss / dt << " divergences " << r.divergences
+              << " max_rhat " << maxRhat << "\n";
+    CHECK(minEss > 400);
+    CHECK(maxRhat < 1.02);
+  }
 }
