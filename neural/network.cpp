@@ -158,7 +158,10 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
       Eigen::Map<const RowMatrix<T>> xv(x.data(), n * P, K);
       y.resize(n, P * N);
       Eigen::Map<RowMatrix<T>> yv(y.data(), n * P, N);
-      yv.noalias() = xv * W;
+      if (n * P == 1)
+        yv.row(0).noalias() = xv.row(0) * W; // one row: Eigen's GEMV kernel, no GEMM blocking
+      else
+        yv.noalias() = xv * W;
       if (L.bias.size() > 0) yv.rowwise() += biasOf<T>(L);
       break;
     }
