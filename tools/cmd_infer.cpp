@@ -1,7 +1,7 @@
 // `chassis infer MODEL [MODULE] [--query A,B] [--evidence X=v ...] [--json]`: exact posterior
 // marginals. A .bif Bayesian network is solved by variable elimination (symbolic/ve.h) and each
 // query variable's posterior (every variable without --query) is printed with P(evidence).
-// .chs models are dispatched to inferChs, which is not written yet.
+// .chs models are dispatched to tools/infer_chs.cpp (its options: --method, --samples, ...).
 #include "tools/command.h"
 
 #include "symbolic/bif.h"
@@ -13,6 +13,13 @@
 #include <iostream>
 #include <string>
 #include <vector>
+
+namespace chassis::tools {
+/// Defined in tools/infer_chs.cpp: adds the .chs options, returns the .chs runner.
+std::function<int(const std::string&, const std::string&, const std::vector<std::string>&,
+                  const std::vector<std::string>&, bool)>
+addChsInferOptions(CLI::App& app);
+} // namespace chassis::tools
 
 namespace {
 
@@ -143,11 +150,6 @@ int inferBif(const InferOptions& opt) {
   return kOk;
 }
 
-// Inference on .chs models belongs with the interpreter and the IR; until it lands, say so.
-int inferChs(const InferOptions&) {
-  std::cerr << "error: inference on .chs models is not available yet\n";
-  return kUsage;
-}
 
 Registration reg{"infer", "Exact posterior marginals of a Bayesian network (.bif) or model",
                  [](CLI::App& app) -> Runner {
@@ -162,9 +164,11 @@ Registration reg{"infer", "Exact posterior marginals of a Bayesian network (.bif
                    app.add_option("--evidence,-e", opt->evidence,
                                   "An observation VARIABLE=STATE (repeatable)");
                    app.add_flag("--json", opt->json, "Print the result as JSON");
-                   return [opt]() -> int {
+                   auto chs = addChsInferOptions(app);
+                   return [opt, chs]() -> int {
                      if (endsWith(opt->model, ".bif")) return inferBif(*opt);
-                     if (endsWith(opt->model, ".chs")) return inferChs(*opt);
+                     if (endsWith(opt->model, ".chs"))
+                       return chs(opt->model, opt->module, opt->query, opt->evidence, opt->json);
                      std::cerr << "error: " << opt->model
                                << ": unknown model format (expected .bif or .chs)\n";
                      return kUsage;

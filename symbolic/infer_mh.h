@@ -1,0 +1,34 @@
+// Single-site trace Metropolis-Hastings (Wingate, Stuhlmueller & Goodman 2011, "Lightweight
+// implementations of probabilistic programming languages via transformational compilation").
+//
+// State: a trace t (choices by address) with log joint log p(t) = log prior + log weight. A move
+// picks one of t's |t| choices uniformly, proposes a new value x' for it — from its prior given
+// the current parameters (an independence proposal; always for discrete choices), or, for a
+// continuous choice with probability 1/2, a Gaussian random walk x' = x + s_a z with a step s_a
+// per address adapted during warm-up (Robbins-Monro towards acceptance 0.44) and frozen after —
+// and re-runs the model with every other choice replayed (RunOptions::replay). Choices that the
+// new control flow reaches for the first time are drawn fresh from their prior ("fresh"); choices
+// of t that are no longer reached are dropped ("stale"). The move is accepted with probability
+//     min(1, p(t') / p(t) * |t| / |t'| * q_site(x | x') / q_site(x' | x)
+//            * prod_{stale} p(c) / prod_{fresh} p(c'))
+// where q_site is the prior density of the chosen site (independence proposal) or cancels
+// (symmetric random walk). This is the standard trace-MH acceptance ratio; it leaves the
+// posterior invariant including when the set of choices changes.
+//
+// One iteration is a sweep of |t| single-site moves. Each chain starts from a prior draw with
+// positive weight (up to 1000 attempts), runs `warmup` iterations, then keeps every `thin`-th of
+// the next samples * thin. Chain c uses the stream Rng(seed).split(c); chains run on
+// options.threads threads with results identical to running them one after another.
+#pragma once
+
+#include "symbolic/infer.h"
+
+namespace chassis::symbolic {
+
+Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs,
+                            const InferOptions& options);
+
+/// Runs job(k) for k in [0, n) on up to `threads` threads; returns the first error by index.
+Status runParallel(size_t n, int threads, const std::function<Status(size_t)>& job);
+
+} // namespace chassis::symbolic

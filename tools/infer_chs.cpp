@@ -1,0 +1,156 @@
+// `chassis infer FILE Module --method exact|lw|mh|nuts|smc ...`: inference on a .chs model. The
+// options are added to the `infer` subcommand of tools/cmd_infer.cpp (which handles .bif
+// networks) by addChsInferOptions; the returned function runs a .chs model:
+//   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
+//   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
+// The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
+// MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
+// (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
+// stderr when stderr is a terminal. Exit codes: 0 done; 2 bad input or a model the method cannot
+// handle (with the reason); 1 a run-time failure of the model (assert, invalid parameter, ...).
+#include "tools/command.h"
+
+#include "spec/diagnostics.h"
+#include "symbolic/infer.h"
+#include "symbolic/infer_exact.h"
+#include "symbolic/infer_lw.h"
+#include "symbolic/infer_mh.h"
+#include "symbolic/infer_smc.h"
+#include "symbolic/summary.h"
+#include "tools/model_input.h"
+
+#if __has_include("symbolic/infer_nuts.h")
+#include "symbolic/infer_nuts.h"
+#define CHASSIS_HAVE_NUTS 1
+#endif
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
+namespace chassis::tools {
+
+using ChsRunner = std::function<int(const std::string& model, const std::string& module,
+                                    const std::vector<std::string>& query,
+                                    const std::vector<std::string>& evidence, bool json)>;
+
+namespace {
+
+struct ChsOptions {
+  std::string method = "mh";
+  size_t samples = 1000, chains = 4, warmup = 1000, thin = 1;
+  uint64_t seed = 0;
+  std::string data;
+  std::vector<std::string> inputs;
+};
+
+/// A one-line progress bar on stderr, redrawn when the percentage changes.
+struct ProgressBar {
+  int last = -1;
+  void operator()(double frac) {
+    int pct = int(frac * 100);
+    if (pct == last) return;
+    last = pct;
+    std::string bar(size_t(pct / 5), '#');
+    std::fprintf(stderr, "\r[%-20s] %3d%%", bar.c_str(), pct);
+    if (pct >= 100) std::fprintf(stderr, "\r%30s\r", "");
+    std::fflush(stderr);
+  }
+};
+
+int runChs(const ChsOptions& o, const std::string& file, const std::string& module,
+           const std::vector<std::string>& query, const std::vector<std::string>& evidence,
+           bool json) {
+  spec::DiagnosticEngine diags;
+  if (!evidence.empty()) {
+    std::cerr << "error: --evidence is for .bif networks; in a .chs model write the evidence as "
+                 "observe(...) or condition(...), or bind it with --input/--data\n";
+    return kUsage;
+  }
+  symbolic::InferOptions opt;
+  if (o.method == "exact") opt.method = symbolic::InferMethod::Exact;
+  else if (o.method == "lw") opt.method = symbolic::InferMethod::LW;
+  else if (o.method == "mh") opt.method = symbolic::InferMethod::MH;
+  else if (o.method == "nuts") opt.method = symbolic::InferMethod::NUTS;
+  else if (o.method == "smc") opt.method = symbolic::InferMethod::SMC;
+  else {
+    std::cerr << "error: unknown --method '" << o.method << "' (expected exact, lw, mh, nuts or smc)\n";
+    return kUsage;
+  }
+#ifndef CHASSIS_HAVE_NUTS
+  if (opt.method == symbolic::InferMethod::NUTS) {
+    std::cerr << "error: --method nuts is not available yet\n";
+    return kUsage;
+  }
+#endif
+  LoadedModel m;
+  if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
+  opt.samples = o.samples;
+  opt.chains = o.chains;
+  opt.warmup = o.warmup;
+  opt.thin = o.thin;
+  opt.seed = o.seed;
+  opt.query = query;
+  ProgressBar bar;
+  if (isatty(2) && o.samples * std::max<size_t>(1, o.chains) >= 10000)
+    opt.progress = [&bar](double f) { bar(f); };
+
+  Expected<symbolic::Posterior> post = Error("unreachable");
+  switch (opt.method) {
+  case symbolic::InferMethod::Exact: post = symbolic::inferExact(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::LW: post = symbolic::inferLw(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::NUTS:
+#ifdef CHASSIS_HAVE_NUTS
+    post = symbolic::inferNuts(*m.function, m.inputs, opt);
+#endif
+    break;
+  }
+  if (opt.progress) bar(1.0);
+  if (!post) {
+    diags.report(post.error());
+    diags.print(std::cerr);
+    // A model the method cannot handle (or a bad option) is a usage error; a failure while
+    // running the model (located at a statement) is a run-time failure.
+    return post.error().loc.line > 0 && post.error().message.find("exact inference") ==
+                                            std::string::npos
+               ? kFailure
+               : kUsage;
+  }
+  if (json) {
+    auto j = symbolic::toJson(*post);
+    j["module"] = module;
+    j["seed"] = o.seed;
+    std::cout << j.dump(2) << "\n";
+  } else {
+    std::cout << "module = " << module << ", seed = " << o.seed << "\n";
+    symbolic::printTable(*post, m.program->ctx(), std::cout);
+  }
+  return kOk;
+}
+
+} // namespace
+
+/// Adds the .chs options to `app` (the `infer` subcommand); the result runs a .chs model once
+/// the command line is parsed.
+ChsRunner addChsInferOptions(CLI::App& app) {
+  auto o = std::make_shared<ChsOptions>();
+  app.add_option("--method", o->method, "exact | lw | mh | nuts | smc (.chs models; default mh)");
+  app.add_option("--samples", o->samples,
+                 "draws per chain (MCMC), traces (lw) or particles (smc); default 1000");
+  app.add_option("--chains", o->chains, "MCMC chains, one RNG stream each (default 4)");
+  app.add_option("--warmup", o->warmup, "MCMC warm-up iterations per chain (default 1000)");
+  app.add_option("--thin", o->thin, "keep every T-th MCMC draw (default 1)");
+  app.add_option("--seed", o->seed, "the random seed (default 0)");
+  app.add_option("--data", o->data, "a JSON object binding the module's inputs by name");
+  app.add_option("--input", o->inputs, "an input: name=value (repeatable)")
+      ->allow_extra_args(false);
+  return [o](const std::string& model, const std::string& module,
+             const std::vector<std::string>& query, const std::vector<std::string>& evidence,
+             bool json) { return runChs(*o, model, module, query, evidence, json); };
+}
+
+} // namespace chassis::tools
