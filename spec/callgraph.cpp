@@ -74,6 +74,9 @@ bool CallGraph::checkAcyclic(DiagnosticEngine& diags) const {
     color[v] = boost::white_color;
   for (Vertex v = 0; v < nodes_.size(); ++v)
     if (color[v] == boost::white_color) boost::depth_first_visit(g, v, vis, colorMap);
+  // Each cycle costs a walk along the tree path; a few are enough to show the problem.
+  constexpr size_t kMaxCycles = 20, kMaxShown = 12;
+  if (back.size() > kMaxCycles) back.resize(kMaxCycles);
   for (auto [u, v] : back) {
     // The cycle: v -> ... -> u (tree path, v is u's ancestor) -> v.
     std::vector<Vertex> path;
@@ -81,9 +84,17 @@ bool CallGraph::checkAcyclic(DiagnosticEngine& diags) const {
       path.push_back(w);
     path.push_back(v);
     std::reverse(path.begin(), path.end());
+    // A long cycle is abbreviated: its first and last few modules, and how many are between.
     std::string names;
-    for (Vertex w : path)
-      names += nodes_[w]->name + " -> ";
+    for (size_t i = 0; i < path.size(); ++i) {
+      if (path.size() > kMaxShown && i == kMaxShown / 2) {
+        size_t skip = path.size() - kMaxShown;
+        names += "... (" + std::to_string(skip) + " more) -> ";
+        i += skip - 1;
+        continue;
+      }
+      names += nodes_[path[i]]->name + " -> ";
+    }
     names += nodes_[v]->name;
     const CallableDecl* first = nodes_[path[0]];
     const CallableDecl* second = nodes_[path.size() > 1 ? path[1] : v];

@@ -1,7 +1,7 @@
-// Collecting, sorting and printing diagnostics (spec/diagnostics.h).
+// Collecting, sorting and printing diagnostics (spec/diagnostics.h). Each registered source keeps
+// the offsets of its line starts, so printing n diagnostics costs O(n log n + output), not
+// O(n * file size).
 #include "spec/diagnostics.h"
-
-#include "spec/source.h"
 
 #include <algorithm>
 #include <sstream>
@@ -10,21 +10,28 @@
 namespace chassis::spec {
 
 void DiagnosticEngine::addSource(const std::string& file, std::string text) {
+  Source src{file, std::move(text), {0}};
+  for (size_t i = 0; i < src.text.size(); ++i)
+    if (src.text[i] == '\n') src.lineStarts.push_back(i + 1);
   for (auto& s : sources_)
-    if (s.first == file) {
-      s.second = std::move(text);
+    if (s.file == file) {
+      s = std::move(src);
       return;
     }
-  sources_.emplace_back(file, std::move(text));
+  sources_.push_back(std::move(src));
 }
 
 void DiagnosticEngine::error(SourceLoc loc, std::string message) {
+  if (errors_.size() >= kMaxErrors) {
+    ++dropped_;
+    return;
+  }
   errors_.push_back(Error(std::move(loc), std::move(message)));
 }
 
 int DiagnosticEngine::fileRank(const std::string& file) const {
   for (size_t i = 0; i < sources_.size(); ++i)
-    if (sources_[i].first == file) return static_cast<int>(i);
+    if (sources_[i].file == file) return static_cast<int>(i);
   return static_cast<int>(sources_.size());
 }
 
@@ -48,19 +55,42 @@ std::vector<Error> DiagnosticEngine::sorted() const {
 }
 
 void DiagnosticEngine::print(std::ostream& os) const {
+  constexpr size_t kWidth = 160, kBefore = 80;
   for (const Error& e : sorted()) {
     os << e.str() << "\n";
     if (e.loc.line <= 0) continue;
-    const std::string* text = nullptr;
+    const Source* src = nullptr;
     for (auto& s : sources_)
-      if (s.first == e.loc.file) text = &s.second;
-    if (!text) continue;
-    std::string_view line = sourceLine(*text, e.loc.line);
-    os << "  " << line << "\n  ";
+      if (s.file == e.loc.file) src = &s;
+    if (!src || static_cast<size_t>(e.loc.line) > src->lineStarts.size()) continue;
+    size_t begin = src->lineStarts[static_cast<size_t>(e.loc.line) - 1];
+    size_t end = src->text.find('\n', begin);
+    std::string_view line(src->text);
+    line = line.substr(begin, (end == std::string::npos ? src->text.size() : end) - begin);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    size_t col = e.loc.col > 0 ? static_cast<size_t>(e.loc.col) - 1 : 0;
+    // A long line is shown as a window around the column.
+    std::string prefix, suffix;
+    if (line.size() > kWidth) {
+      size_t from = col > kBefore ? std::min(col - kBefore, line.size()) : 0;
+      if (from > 0) prefix = "...";
+      if (line.size() - from > kWidth) suffix = "...";
+      line = line.substr(from, kWidth);
+      col -= std::min(col, from);
+    }
+    os << "  " << prefix << line << suffix << "\n  " << std::string(prefix.size(), ' ');
     // Keep tabs so the caret lines up under the offending character.
-    for (int i = 0; i + 1 < e.loc.col; ++i)
-      os << (i < static_cast<int>(line.size()) && line[i] == '\t' ? '\t' : ' ');
+    for (size_t i = 0; i < col; ++i)
+      os << (i < line.size() && line[i] == '\t' ? '\t' : ' ');
     os << "^\n";
+  }
+  if (dropped_ > 0) {
+    std::string file = errors_.empty() ? std::string() : errors_.front().loc.file;
+    os << Error(SourceLoc{file, 0, 0}, "too many errors: " + std::to_string(dropped_) +
+                                           " more not shown (the first " +
+                                           std::to_string(kMaxErrors) + " are above)")
+              .str()
+       << "\n";
   }
 }
 

@@ -48,9 +48,9 @@ public:
                      "imports nested too deeply (limit " + std::to_string(kMaxImportDepth) + ")");
         continue;
       }
-      auto src = readSourceFile(imp.resolvedPath, imp.loc);
+      auto src = readSourceFile(imp.resolvedPath, imp.loc, "imported file ");
       if (!src) {
-        diags_.error(imp.loc, "cannot open imported file '" + imp.resolvedPath + "'");
+        diags_.report(src.error());
         continue;
       }
       load(imp.resolvedPath, canon, *src);

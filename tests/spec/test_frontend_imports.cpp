@@ -148,3 +148,44 @@ TEST_CASE("diagnostics: sorted, with source line and caret", "[frontend][diagnos
                    "    q = 2;\n"
                    "    ^\n");
 }
+
+TEST_CASE("diagnostics: capped count, long lines windowed", "[frontend][diagnostics]") {
+  DiagnosticEngine d;
+  (void)fromString(std::string(5000, '@'), "t.chs", d);
+  CHECK(d.errorCount() == 5000);
+  CHECK(d.messages().size() == DiagnosticEngine::kMaxErrors);
+  std::string out = d.str();
+  CHECK(out.find("t.chs: error: too many errors: 4000 more not shown (the first 1000 are above)") !=
+        std::string::npos);
+  // The 1000th error is at column 1000 of a 5000-character line: shown in a window.
+  CHECK(out.size() < 1000 * 400);
+  DiagnosticEngine d2;
+  (void)fromString("property p: " + std::string(300, ' ') + "zz;", "t.chs", d2);
+  CHECK(d2.str() == "t.chs:1:313: error: undefined name 'zz'\n  ..." + std::string(80, ' ') +
+                        "zz;\n     " + std::string(80, ' ') + "^\n");
+}
+
+TEST_CASE("call graph: a long cycle is abbreviated", "[frontend][callgraph]") {
+  std::string src;
+  for (int i = 0; i < 20; ++i)
+    src += "module M" + std::to_string(i) + "() -> (y: real) { y = M" +
+           std::to_string((i + 1) % 20) + "(); }\n";
+  CHECK(errs(src) == V{"t.chs:1:32: error: recursion between modules: M0 -> M1 -> M2 -> M3 -> M4 "
+                       "-> M5 -> ... (8 more) -> M14 -> M15 -> M16 -> M17 -> M18 -> M19 -> M0"});
+}
+
+TEST_CASE("imports: directories and devices are refused, not read", "[frontend][imports]") {
+  TempDir t;
+  fs::create_directories(t.dir / "lib");
+  std::string a = t.write("a.chs", "import \"lib\";\nimport \"/dev/zero\";\n");
+  DiagnosticEngine d;
+  REQUIRE(!loadProgram(a, d));
+  CHECK(d.messages() ==
+        V{a + ":1:8: error: cannot open imported file '" + (t.dir / "lib").string() +
+              "' (it is a directory)",
+          a + ":2:8: error: cannot open imported file '/dev/zero' (not a regular file)"});
+  DiagnosticEngine d2;
+  REQUIRE(!loadProgram(t.dir.string(), d2));
+  CHECK(d2.messages() ==
+        V{t.dir.string() + ": error: cannot open '" + t.dir.string() + "' (it is a directory)"});
+}
