@@ -1,6 +1,7 @@
 // HMC / NUTS over the AD tape of a model (the algorithm and the adaptation are in infer_nuts.h).
 // One Sampler per chain owns the tape, the RNG stream and every work vector: a transition
-// allocates nothing (the tree's per-depth temporaries are preallocated for depths 0..max).
+// allocates nothing (the tree's per-depth temporaries are preallocated for depths 0..max); only
+// the warm-up's variance estimate uses a temporary per iteration.
 #include "symbolic/infer_nuts.h"
 
 #include "symbolic/ad.h"
