@@ -13,6 +13,8 @@
 #include "symbolic/distributions.h"
 #include "symbolic/special.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -340,8 +342,9 @@ public:
     case StmtKind::Sample: {
       auto* x = s->as<SampleStmt>();
       if (!params(x->dist, x->params, fr, ps_)) return false;
-      std::string addr = address(x->name, x->indices, fr);
-      double value;
+      std::string addr;
+      if (opt_.recordChoices || opt_.replay) addr = address(x->name, x->indices, fr);
+      double value = 0;
       bool replayed = false;
       if (opt_.replay) {
         if (auto it = opt_.replay->find(addr); it != opt_.replay->end()) {
@@ -364,6 +367,10 @@ public:
       if (!eval(x->value, fr, v)) return false;
       trace_.logLikelihood += logDensity(x->dist, ps_, v.s);
       ++trace_.numObserves;
+      if (opt_.stopAfterObserves >= 0 && trace_.numObserves >= opt_.stopAfterObserves) {
+        stopped_ = true;
+        return false;
+      }
       return true;
     }
     case StmtKind::Condition: {
@@ -421,6 +428,7 @@ public:
     return fail("internal: an unknown statement");
   }
 
+  bool stopped_ = false; // the run was stopped by stopAfterObserves (not an error)
   Rng* rng_;
   const RunOptions& opt_;
   Trace& trace_;
@@ -468,6 +476,115 @@ std::optional<std::string> checkInput(const Function& f, size_t k, const Value& 
   return std::nullopt;
 }
 
+namespace {
+
+using json = nlohmann::json;
+
+Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx, const std::string& what) {
+  auto wrong = [&]() -> Expected<Value> {
+    return Error(what + " should be " + ctx.typeName(t) + ", got " + j.dump());
+  };
+  if (t.isArray()) {
+    if (!j.is_array()) return wrong();
+    if (j.size() != size_t(t.length()))
+      return Error(what + " should have " + std::to_string(t.length()) + " elements, got " +
+                   std::to_string(j.size()));
+    std::vector<double> flat;
+    for (size_t k = 0; k < j.size(); ++k) {
+      // "input 'ys'" -> "input 'ys[1]'"
+      std::string sub = what;
+      sub.insert(!sub.empty() && sub.back() == '\'' ? sub.size() - 1 : sub.size(),
+                 "[" + std::to_string(k) + "]");
+      auto e = fromJson(j[k], t.element(), ctx, sub);
+      if (!e) return e;
+      if (t.element().isArray())
+        flat.insert(flat.end(), e->a.begin(), e->a.end());
+      else
+        flat.push_back(e->s);
+    }
+    return Value::array(std::move(flat));
+  }
+  switch (t.scalar) {
+  case ScalarKind::Real:
+    if (!j.is_number()) return wrong();
+    return Value::scalar(j.get<double>());
+  case ScalarKind::Int: {
+    if (!j.is_number()) return wrong();
+    double v = j.get<double>();
+    if (v != std::floor(v) || std::fabs(v) > kMaxExactInt) return wrong();
+    return Value::scalar(v);
+  }
+  case ScalarKind::Bool:
+    if (!j.is_boolean()) return wrong();
+    return Value::scalar(j.get<bool>() ? 1 : 0);
+  case ScalarKind::Enum: {
+    const EnumDecl& e = ctx.enums()[t.enumId];
+    if (j.is_string()) {
+      const std::string s = j.get<std::string>();
+      for (size_t k = 0; k < e.constants.size(); ++k)
+        if (e.constants[k] == s) return Value::scalar(double(k));
+    }
+    std::string list;
+    for (size_t k = 0; k < e.constants.size(); ++k) list += (k ? ", " : "") + e.constants[k];
+    return Error(what + " should be a constant of enum " + e.name + " (" + list + "), got " +
+                 (j.is_string() ? j.get<std::string>() : j.dump()));
+  }
+  case ScalarKind::Tuple: break;
+  }
+  return wrong();
+}
+
+/// The 1-based line and column of byte offset `pos` in `text`.
+SourceLoc locate(const std::string& file, std::string_view text, size_t pos) {
+  SourceLoc loc{file, 1, 1};
+  for (size_t k = 0; k < pos && k < text.size(); ++k) {
+    if (text[k] == '\n') {
+      ++loc.line;
+      loc.col = 1;
+    } else {
+      ++loc.col;
+    }
+  }
+  return loc;
+}
+
+} // namespace
+
+Expected<Value> parseValue(std::string_view text, const Type& t, const Context& ctx,
+                           const std::string& what) {
+  json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) j = std::string(text); // a bare word: an enum constant's name
+  return fromJson(j, t, ctx, what);
+}
+
+Expected<std::vector<std::optional<Value>>> bindJsonInputs(const Function& f, const Context& ctx,
+                                                           std::string_view text,
+                                                           const std::string& file) {
+  json j;
+  // nlohmann::json reports syntax errors by exception: caught here, at the one boundary.
+  try {
+    j = json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string msg = e.what();
+    if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
+    // e.byte is the 1-based offset of the character where parsing failed.
+    return Error(locate(file, text, e.byte > 0 ? e.byte - 1 : 0), "malformed JSON: " + msg);
+  } catch (const json::exception& e) {
+    return Error(SourceLoc{file, 0, 0}, std::string("malformed JSON: ") + e.what());
+  }
+  if (!j.is_object()) return Error(SourceLoc{file, 0, 0}, "the data must be a JSON object");
+  std::vector<std::optional<Value>> values(f.inputs().size());
+  for (size_t k = 0; k < f.inputs().size(); ++k) {
+    const Var* v = f.inputs()[k].var;
+    if (auto it = j.find(v->name()); it != j.end()) {
+      auto val = fromJson(*it, v->type(), ctx, "input '" + v->name() + "'");
+      if (!val) return Error(SourceLoc{file, 0, 0}, val.error().message);
+      values[k] = std::move(*val);
+    }
+  }
+  return values;
+}
+
 std::string formatValue(const Value& v, const Type& t, const Context& ctx) {
   auto scalar = [&](double x) -> std::string {
     switch (t.scalar) {
@@ -510,7 +627,16 @@ Expected<RunResult> run(const Function& f, std::span<const Value> inputs, Rng& r
     if (auto why = checkInput(f, k, inputs[k])) return Error(f.loc(), *why);
   RunResult r;
   Exec x(&rng, options, r.trace);
-  if (!x.callFunction(f, inputs, "", r.outputs)) return located(x, f.loc());
+  if (options.stopAfterObserves == 0) {
+    r.stopped = true;
+    return r;
+  }
+  if (!x.callFunction(f, inputs, "", r.outputs)) {
+    if (!x.stopped_) return located(x, f.loc());
+    r.stopped = true;
+    r.outputs.clear();
+    return r;
+  }
   // callFunction moved the outputs out of the frame; put them back for frame readers.
   r.frame = std::move(x.lastFrame_);
   for (size_t k = 0; k < f.outputs().size(); ++k) r.frame[f.outputs()[k]->slot()] = r.outputs[k];

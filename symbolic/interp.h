@@ -41,14 +41,20 @@ struct RunOptions {
   /// Addresses whose value is taken from here instead of drawn (and scored under the
   /// distribution at that point: e.g. a value outside the support gives logProb -inf).
   const std::unordered_map<std::string, double>* replay = nullptr;
-  /// When false, choices are not stored (only the totals of the Trace are kept).
+  /// When false, choices are not stored (only the totals of the Trace are kept) and, without
+  /// replay, no address is built: the cheapest run, for likelihood weighting.
   bool recordChoices = true;
+  /// When >= 0: stop the run right after that many observe statements have run (0: before the
+  /// first). For SMC by re-execution: run with the particle's choices replayed and stop after the
+  /// next observe; RunResult::stopped tells that the run ended early (outputs are then empty).
+  int stopAfterObserves = -1;
 };
 
 struct RunResult {
-  std::vector<Value> outputs; // in the function's output order
+  std::vector<Value> outputs; // in the function's output order (empty when stopped)
   Trace trace;
   std::vector<Value> frame; // every variable's final value, by slot (Function::vars())
+  bool stopped = false;     // ended by RunOptions::stopAfterObserves
 };
 
 /// Runs `f` once. `inputs` are in the function's input order and must have the input types
@@ -64,6 +70,21 @@ Expected<Value> evaluate(ir::Expr e, std::span<const Value> frame, const SourceL
 /// Why `v` is not an acceptable value for input `k` of `f` (wrong shape, not integral, outside
 /// the enum or the declared range): e.g. "input 'reading' = 250 is outside its range [0, 200]".
 std::optional<std::string> checkInput(const ir::Function& f, size_t k, const Value& v);
+
+/// Parses a value of type `t` from command-line text: JSON syntax for numbers, true/false and
+/// arrays ([1, 2.5, 3]); a bare word or a JSON string names an enum constant. `what` names the
+/// value in messages, e.g. "input 'speed' should be real, got true".
+Expected<Value> parseValue(std::string_view text, const ir::Type& t, const ir::Context& ctx,
+                           const std::string& what);
+
+/// Binds the keys of a JSON object (the text of a --data file named `file`) to the inputs of `f`
+/// with the same names: result[k] is input k's value, or nullopt when no key names it (keys
+/// that name no input are ignored). Malformed JSON is an Error at its line and column in `file`;
+/// a value of the wrong type an Error naming the input. Ranges are not checked (checkInput).
+Expected<std::vector<std::optional<Value>>> bindJsonInputs(const ir::Function& f,
+                                                           const ir::Context& ctx,
+                                                           std::string_view jsonText,
+                                                           const std::string& file);
 
 /// A value as text: reals with the shortest round-trip digits, ints as integers, bools as
 /// true/false, enums by constant name, arrays as [a, b, ...].

@@ -28,88 +28,7 @@
 namespace {
 
 using namespace chassis;
-using json = nlohmann::json;
 using ojson = nlohmann::ordered_json; // output keeps insertion order
-
-/// A JSON value as the type's Value, or why not. `what` names it in messages ("input 'y'").
-Expected<symbolic::Value> fromJson(const json& j, const ir::Type& t, const ir::Context& ctx,
-                                   const std::string& what) {
-  auto wrong = [&]() -> Expected<symbolic::Value> {
-    return Error(what + " should be " + ctx.typeName(t) + ", got " + j.dump());
-  };
-  if (t.isArray()) {
-    if (!j.is_array()) return wrong();
-    if (j.size() != size_t(t.length()))
-      return Error(what + " should have " + std::to_string(t.length()) + " elements, got " +
-                   std::to_string(j.size()));
-    std::vector<double> flat;
-    for (size_t k = 0; k < j.size(); ++k) {
-      auto e = fromJson(j[k], t.element(), ctx, what + "[" + std::to_string(k) + "]");
-      if (!e) return e;
-      if (e->a.empty())
-        flat.push_back(e->s);
-      else
-        flat.insert(flat.end(), e->a.begin(), e->a.end());
-    }
-    return symbolic::Value::array(std::move(flat));
-  }
-  switch (t.scalar) {
-  case ir::ScalarKind::Real:
-    if (!j.is_number()) return wrong();
-    return symbolic::Value::scalar(j.get<double>());
-  case ir::ScalarKind::Int: {
-    if (!j.is_number()) return wrong();
-    double v = j.get<double>();
-    if (v != std::floor(v)) return wrong();
-    return symbolic::Value::scalar(v);
-  }
-  case ir::ScalarKind::Bool:
-    if (!j.is_boolean()) return wrong();
-    return symbolic::Value::scalar(j.get<bool>() ? 1 : 0);
-  case ir::ScalarKind::Enum: {
-    const ir::EnumDecl& e = ctx.enums()[t.enumId];
-    if (j.is_string()) {
-      const std::string s = j.get<std::string>();
-      for (size_t k = 0; k < e.constants.size(); ++k)
-        if (e.constants[k] == s) return symbolic::Value::scalar(double(k));
-    }
-    std::string list;
-    for (size_t k = 0; k < e.constants.size(); ++k) list += (k ? ", " : "") + e.constants[k];
-    return Error(what + " should be a constant of enum " + e.name + " (" + list + "), got " +
-                 (j.is_string() ? j.get<std::string>() : j.dump()));
-  }
-  case ir::ScalarKind::Tuple: break;
-  }
-  return wrong();
-}
-
-/// The 1-based line and column of byte offset `pos` in `text`.
-SourceLoc locate(const std::string& file, const std::string& text, size_t pos) {
-  SourceLoc loc{file, 1, 1};
-  for (size_t k = 0; k < pos && k < text.size(); ++k) {
-    if (text[k] == '\n') {
-      ++loc.line;
-      loc.col = 1;
-    } else {
-      ++loc.col;
-    }
-  }
-  return loc;
-}
-
-/// Parses JSON text; a syntax error becomes an Error at its line and column in `file`.
-Expected<json> parseJson(const std::string& text, const std::string& file) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    // e.byte is the 1-based offset of the character where parsing failed.
-    std::string msg = e.what();
-    if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
-    return Error(locate(file, text, e.byte > 0 ? e.byte - 1 : 0), "malformed JSON: " + msg);
-  } catch (const json::exception& e) {
-    return Error(SourceLoc{file, 0, 0}, std::string("malformed JSON: ") + e.what());
-  }
-}
 
 ojson toJson(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
   auto scalar = [&](double x) -> ojson {
@@ -166,20 +85,10 @@ int runCommand(const std::string& file, const std::string& module,
     std::stringstream ss;
     ss << in.rdbuf();
     std::string text = ss.str();
-    diags.addSource(dataFile, text);
-    auto j = parseJson(text, dataFile);
-    if (!j) return fail(j.error(), tools::kUsage);
-    if (!j->is_object())
-      return fail(Error(SourceLoc{dataFile, 0, 0}, "the data file must hold a JSON object"),
-                  tools::kUsage);
-    for (size_t k = 0; k < f->inputs().size(); ++k) {
-      const ir::Var* v = f->inputs()[k].var;
-      if (auto it = j->find(v->name()); it != j->end()) {
-        auto val = fromJson(*it, v->type(), ctx, "input '" + v->name() + "'");
-        if (!val) return fail(Error(SourceLoc{dataFile, 0, 0}, val.error().message), tools::kUsage);
-        values[k] = std::move(*val);
-      }
-    }
+    diags.addSource(dataFile, text); // so a JSON syntax error shows its line and a caret
+    auto bound = symbolic::bindJsonInputs(*f, ctx, text, dataFile);
+    if (!bound) return fail(bound.error(), tools::kUsage);
+    values = std::move(*bound);
   }
   for (const std::string& arg : inputs) {
     auto eq = arg.find('=');
@@ -194,11 +103,7 @@ int runCommand(const std::string& file, const std::string& module,
                         (names.empty() ? "none" : names) + ")"),
                   tools::kUsage);
     }
-    // JSON syntax for numbers, bools and arrays; anything else is a bare word (an enum name).
-    json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded()) j = text;
-    const ir::Var* v = f->inputs()[k].var;
-    auto val = fromJson(j, v->type(), ctx, "input '" + name + "'");
+    auto val = symbolic::parseValue(text, f->inputs()[k].var->type(), ctx, "input '" + name + "'");
     if (!val) return fail(val.error(), tools::kUsage);
     values[k] = std::move(*val);
   }

@@ -348,3 +348,83 @@ TEST_CASE("interp: run-time errors name the failing statement", "[interp]") {
   CHECK(rn.error().str() == "m.chs:20:3: error: network 'Policy' is declared but networks cannot "
                             "be loaded yet (file policy.onnx)");
 }
+
+TEST_CASE("interp: stopping after k observes (for SMC by re-execution)", "[interp]") {
+  Hier h;
+  RunOptions opt;
+  opt.stopAfterObserves = 2;
+  auto r = run0(*h.m, {}, 7, opt);
+  REQUIRE(r);
+  CHECK(r->stopped);
+  CHECK(r->outputs.empty());
+  CHECK(r->trace.numObserves == 2);
+  CHECK(r->trace.choices.size() == 3); // mu, theta[0], theta[1]
+  CHECK(r->trace.numFactors == 0);
+  // The partial trace is the prefix of the full run with the same seed.
+  auto full = run0(*h.m, {}, 7);
+  REQUIRE(full);
+  CHECK(!full->stopped);
+  for (size_t k = 0; k < 3; ++k) CHECK(r->trace.choices[k].value == full->trace.choices[k].value);
+  opt.stopAfterObserves = 0;
+  auto none = run0(*h.m, {}, 7, opt);
+  REQUIRE(none);
+  CHECK(none->stopped);
+  CHECK(none->trace.choices.empty());
+  // Without recording, the totals are the same.
+  RunOptions quiet;
+  quiet.recordChoices = false;
+  auto q = run0(*h.m, {}, 7, quiet);
+  REQUIRE(q);
+  CHECK(q->trace.choices.empty());
+  CHECK(q->trace.logJoint() == full->trace.logJoint());
+}
+
+TEST_CASE("interp: input values from text and JSON", "[interp]") {
+  Program p;
+  Context& c = p.ctx();
+  int light = c.addEnum({"Light", {"Red", "Green"}, {}});
+  Function& f = p.addFunction("F", FunctionKind::Module);
+  f.addInput("x", Type::real());
+  f.addInput("n", Type::integer(), std::pair{0.0, 10.0});
+  f.addInput("ys", Type::array(Type::real(), 3));
+  f.addInput("l", Type::enumeration(light));
+  f.addInput("b", Type::boolean());
+  auto val = [&](std::string_view text, int k) {
+    return parseValue(text, f.inputs()[k].var->type(), c, "input '" + f.inputs()[k].var->name() + "'");
+  };
+  CHECK(val("1.5", 0)->s == 1.5);
+  CHECK(val("-2", 0)->s == -2);
+  CHECK(val("7", 1)->s == 7);
+  CHECK(val("[1, 2.5,3]", 2)->a == std::vector<double>{1, 2.5, 3});
+  CHECK(val("Green", 3)->s == 1);
+  CHECK(val("\"Red\"", 3)->s == 0);
+  CHECK(val("true", 4)->s == 1);
+  CHECK(val("true", 0).error().message == "input 'x' should be real, got true");
+  CHECK(val("1.5", 1).error().message == "input 'n' should be int, got 1.5");
+  CHECK(val("[1,2]", 2).error().message == "input 'ys' should have 3 elements, got 2");
+  CHECK(val("[1,true,3]", 2).error().message == "input 'ys[1]' should be real, got true");
+  CHECK(val("Blue", 3).error().message ==
+        "input 'l' should be a constant of enum Light (Red, Green), got Blue");
+  CHECK(val("abc", 0).error().message == "input 'x' should be real, got \"abc\"");
+  CHECK(checkInput(f, 1, *val("11", 1)) == "input 'n' = 11 is outside its range [0, 10]");
+
+  auto bound = bindJsonInputs(f, c, R"({"x": 0.25, "ys": [1, 2, 3], "extra": 5, "l": "Green"})",
+                              "d.json");
+  REQUIRE(bound);
+  REQUIRE(bound->size() == 5);
+  CHECK((*bound)[0]->s == 0.25);
+  CHECK(!(*bound)[1]);
+  CHECK((*bound)[2]->a == std::vector<double>{1, 2, 3});
+  CHECK((*bound)[3]->s == 1);
+  CHECK(!(*bound)[4]);
+  auto bad = bindJsonInputs(f, c, "{\n  \"x\": 1,\n  \"ys\": [1, 2,, 3]\n}", "d.json");
+  REQUIRE(!bad);
+  CHECK(bad.error().loc.file == "d.json");
+  CHECK(bad.error().loc.line == 3);
+  CHECK(bad.error().loc.col == 15);
+  CHECK(bad.error().message.rfind("malformed JSON: syntax error", 0) == 0);
+  auto wrongType = bindJsonInputs(f, c, R"({"b": 1})", "d.json");
+  REQUIRE(!wrongType);
+  CHECK(wrongType.error().str() == "d.json: error: input 'b' should be bool, got 1");
+  CHECK(!bindJsonInputs(f, c, "[1, 2]", "d.json"));
+}
