@@ -22,7 +22,8 @@ namespace chassis::neural {
 
 namespace {
 
-constexpr int64_t kMaxElements = int64_t(1) << 28; // refuse tensors beyond 256M elements
+constexpr int64_t kMaxElements = int64_t(1) << 28;   // refuse tensors beyond 256M elements
+constexpr int64_t kMaxActivation = int64_t(1) << 24; // and activations beyond 16M per sample
 
 /// A constant: an initialiser or a Constant node's value, as doubles (and int64s for shapes).
 struct Const {
@@ -560,7 +561,13 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
   for (int i : order) {
     onnx::NodeProto nd = g.node(i);
     if (nd.name().empty()) nd.set_name(nd.op_type() + "_" + std::to_string(i));
+    const size_t before = net.layers.size();
     if (auto s = translate(nd); !s) return s.error();
+    // A fuzzed file can ask for a huge activation with little data (a MatMul over a long
+    // leading axis): refuse it here rather than allocate it in forward().
+    if (net.layers.size() > before && numElements(net.layers.back().outShape) > kMaxActivation)
+      return err("node '" + nd.name() + "': an activation of " +
+                 shapeStr(net.layers.back().outShape) + " per sample is too large");
   }
   auto out = acts.find(net.outputName);
   if (out == acts.end())

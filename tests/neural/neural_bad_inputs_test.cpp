@@ -160,6 +160,16 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     W->set_dims(0, int64_t(1) << 40);
     CHECK(errorOf(m) == "net.onnx: error: initializer 'W': tensor too large");
   }
+  SECTION("an activation too large to allocate") {
+    auto m = goodModel();
+    auto* g = m.mutable_graph();
+    g->clear_input();
+    addInput(g, "x", {1 << 20, 3}); // [N, 2^20, 3]: a valid (if large) declared input
+    addFloatTensor(g, "Wbig", {3, 64}, std::vector<float>(192, 1.0f));
+    g->mutable_node(0)->set_input(1, "Wbig"); // -> [N, 2^20, 64]
+    CHECK(errorOf(m) == "net.onnx: error: node 'mm': an activation of [1048576,64] per sample "
+                        "is too large");
+  }
   SECTION("wrong number of inputs") {
     auto m = goodModel();
     addInput(m.mutable_graph(), "x2", {3});
