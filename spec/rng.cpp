@@ -47,7 +47,9 @@ uint64_t smNext(uint64_t& x) {
   return mix(x);
 }
 
-uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 void seedState(uint64_t s[4], uint64_t x) {
   for (int i = 0; i < 4; ++i)

@@ -88,10 +88,11 @@ namespace {
 const std::set<std::string>& reserved() {
   static const std::set<std::string> r = [] {
     std::set<std::string> s = {
-        "import", "enum", "module", "network", "property", "let", "var", "if", "then", "else",
-        "for", "in", "observe", "condition", "factor", "assert", "true", "false", "bool", "int",
-        "real", "forall", "exists", "always", "P", "E", "onnx", "nnet", "min", "max", "abs",
-        "relu", "exp", "log", "sqrt", "sigmoid", "tanh", "sum", "dot", "argmax"};
+        "import", "enum",  "module", "network", "property", "let",       "var",    "if",
+        "then",   "else",  "for",    "in",      "observe",  "condition", "factor", "assert",
+        "true",   "false", "bool",   "int",     "real",     "forall",    "exists", "always",
+        "P",      "E",     "onnx",   "nnet",    "min",      "max",       "abs",    "relu",
+        "exp",    "log",   "sqrt",   "sigmoid", "tanh",     "sum",       "dot",    "argmax"};
     for (const auto& sig : kDistSignatures)
       s.insert(std::string(sig.name));
     return s;

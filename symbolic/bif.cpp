@@ -25,8 +25,8 @@ struct Token {
 bool wordChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' ||
          c == '+' || c == '<' || c == '>' || c == '=' || c == '%' || c == '\'' || c == '&' ||
-         c == '?' || c == ':' || c == '!' || c == '@' || c == '#' ||
-         c == '$' || c == '^' || c == '~';
+         c == '?' || c == ':' || c == '!' || c == '@' || c == '#' || c == '$' || c == '^' ||
+         c == '~';
 }
 
 class Lexer {
@@ -69,7 +69,7 @@ public:
         return Error({file_, line, col},
                      std::string("unexpected character '") +
                          (std::isprint(static_cast<unsigned char>(c)) ? std::string(1, c)
-                                                                       : std::string("?")) +
+                                                                      : std::string("?")) +
                          "'");
       }
     }
@@ -130,8 +130,8 @@ struct RawRow {
   enum Kind { Table, Conditional, Default } kind;
   std::vector<NameRef> states; // for Conditional
   std::vector<double> probs;
-  SourceLoc loc;      // of the row's first token
-  SourceLoc probLoc;  // of its first probability
+  SourceLoc loc;     // of the row's first token
+  SourceLoc probLoc; // of its first probability
 };
 
 struct RawBlock {
@@ -256,8 +256,8 @@ private:
         if (!st) return st.error();
         for (const std::string& prev : v.states)
           if (prev == st->name)
-            return Error(st->loc, "state '" + st->name + "' listed twice in variable '" +
-                                      v.name + "'");
+            return Error(st->loc,
+                         "state '" + st->name + "' listed twice in variable '" + v.name + "'");
         v.states.push_back(st->name);
         if (isPunct(peek(), ',')) {
           take();
@@ -287,10 +287,8 @@ private:
       if (t.kind != Token::Word) return err(t, "expected a probability, got " + show(t));
       char* end = nullptr;
       const double x = std::strtod(t.text.c_str(), &end);
-      if (*end != '\0' || t.text.empty())
-        return err(t, "expected a probability, got " + show(t));
-      if (!(x >= 0 && x <= 1))
-        return err(t, "probability must be in [0, 1], got " + t.text);
+      if (*end != '\0' || t.text.empty()) return err(t, "expected a probability, got " + show(t));
+      if (!(x >= 0 && x <= 1)) return err(t, "probability must be in [0, 1], got " + t.text);
       take();
       out.push_back(x);
       if (isPunct(peek(), ',')) take();
@@ -406,7 +404,8 @@ private:
       size_t rows = 1;
       for (int p : cpt.parents) {
         rows *= net_.vars[p].states.size();
-        if (rows > (size_t(1) << 26)) return Error(b.loc, "CPT of '" + b.child.name + "' too large");
+        if (rows > (size_t(1) << 26))
+          return Error(b.loc, "CPT of '" + b.child.name + "' too large");
       }
       std::vector<double> probs(rows * k, 0.0);
       std::vector<bool> have(rows, false);

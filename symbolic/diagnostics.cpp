@@ -176,8 +176,7 @@ Expected<DrawSummary> summarizeDraws(const Chains& draws) {
       if (!std::isfinite(x))
         return Error("diagnostics: chain " + std::to_string(j) + " has a non-finite draw");
   }
-  if (n < 4)
-    return Error("diagnostics: chains need at least 4 draws, got " + std::to_string(n));
+  if (n < 4) return Error("diagnostics: chains need at least 4 draws, got " + std::to_string(n));
 
   DrawSummary d;
   const std::vector<double> all = pooled(draws);
@@ -190,9 +189,10 @@ Expected<DrawSummary> summarizeDraws(const Chains& draws) {
   const Chains split = splitChains(draws);
   d.rhatBulk = rhatBasic(rankNormalize(split));
   const double med = d.q50;
-  d.rhatTail = rhatBasic(rankNormalize(mapDraws(split, [&](double x) { return std::abs(x - med); })));
-  d.rhat = std::isnan(d.rhatBulk) || std::isnan(d.rhatTail) ? kNaN
-                                                            : std::max(d.rhatBulk, d.rhatTail);
+  d.rhatTail =
+      rhatBasic(rankNormalize(mapDraws(split, [&](double x) { return std::abs(x - med); })));
+  d.rhat =
+      std::isnan(d.rhatBulk) || std::isnan(d.rhatTail) ? kNaN : std::max(d.rhatBulk, d.rhatTail);
   d.essBulk = essBasic(rankNormalize(split));
   const double q5 = d.q5, q95 = d.q95;
   const double essLo = essBasic(mapDraws(split, [&](double x) { return x <= q5 ? 1.0 : 0.0; }));

@@ -41,11 +41,15 @@ constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kMaxInt = 9007199254740992.0; // 2^53: larger doubles are not all integers
 const double kLogSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi);
 
-bool integral(double x) { return std::isfinite(x) && x == std::floor(x); }
+bool integral(double x) {
+  return std::isfinite(x) && x == std::floor(x);
+}
 
 // ---------------------------------------------------------------- validation
 
-std::string paramName(DistKind k, int i) { return std::string(signature(k).paramNames[i]); }
+std::string paramName(DistKind k, int i) {
+  return std::string(signature(k).paramNames[i]);
+}
 
 std::string fail(DistKind k, int i, const std::string& what, double v) {
   return std::string(signature(k).name) + ": " + paramName(k, i) + " must be " + what + ", got " +
@@ -195,7 +199,7 @@ double samplePoisson(double lam, Rng& rng) {
 
 double sampleDiscreteUniform(double lo, double hi, Rng& rng) {
   const uint64_t range = static_cast<uint64_t>(hi - lo) + 1; // <= 2^54 + 1, no overflow
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % range;     // accept below a multiple of range
+  const uint64_t limit = UINT64_MAX - UINT64_MAX % range;    // accept below a multiple of range
   uint64_t r;
   do {
     r = rng.nextU64();

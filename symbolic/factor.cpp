@@ -41,17 +41,17 @@ constexpr int64_t kMaxTable = int64_t(1) << 31; // a larger table is a modelling
 
 Expected<Factor> Factor::fromValues(std::vector<VarId> vars, std::vector<int> cards,
                                     std::vector<double> values) {
-  if (vars.size() != cards.size()) return Error("factor: " + std::to_string(vars.size()) +
-                                                " variables but " + std::to_string(cards.size()) +
-                                                " cardinalities");
+  if (vars.size() != cards.size())
+    return Error("factor: " + std::to_string(vars.size()) + " variables but " +
+                 std::to_string(cards.size()) + " cardinalities");
   int64_t n = 1;
   for (size_t i = 0; i < vars.size(); ++i) {
     if (cards[i] < 1)
       return Error("factor: variable " + std::to_string(vars[i]) + " has cardinality " +
                    std::to_string(cards[i]));
     for (size_t j = 0; j < i; ++j)
-      if (vars[j] == vars[i]) return Error("factor: variable " + std::to_string(vars[i]) +
-                                           " appears twice");
+      if (vars[j] == vars[i])
+        return Error("factor: variable " + std::to_string(vars[i]) + " appears twice");
     n *= cards[i];
     if (n > kMaxTable) return Error("factor: table too large");
   }
@@ -88,7 +88,9 @@ Expected<Factor> Factor::fromLogValues(std::vector<VarId> vars, std::vector<int>
   return f;
 }
 
-bool Factor::contains(VarId v) const { return position(v) >= 0; }
+bool Factor::contains(VarId v) const {
+  return position(v) >= 0;
+}
 
 int Factor::position(VarId v) const {
   for (size_t i = 0; i < vars_.size(); ++i)

@@ -17,20 +17,26 @@ double logAddExp(double a, double b) {
   return m + std::log1p(std::exp(-std::abs(a - b)));
 }
 
-double logBeta(double a, double b) { return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b); }
+double logBeta(double a, double b) {
+  return std::lgamma(a) + std::lgamma(b) - std::lgamma(a + b);
+}
 
 double logChoose(double n, double k) {
   if (k == 0 || k == n) return 0.0;
   return std::lgamma(n + 1) - std::lgamma(k + 1) - std::lgamma(n - k + 1);
 }
 
-double normalCdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double normalCdf(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
 
 double normalQuantile(double p) {
   if (std::isnan(p) || p < 0 || p > 1) return std::numeric_limits<double>::quiet_NaN();
   if (p == 0) return -INFINITY;
   if (p == 1) return INFINITY;
   const double q = p - 0.5;
+  // The coefficients are laid out as in the published algorithm.
+  // clang-format off
   if (std::abs(q) <= 0.425) {
     const double r = 0.180625 - q * q;
     return q *
@@ -67,6 +73,7 @@ double normalQuantile(double p) {
               0.0148753612908506148525) * r + 0.13692988092273580531) * r +
             0.59983220655588793769) * r + 1.0);
   }
+  // clang-format on
   return q < 0 ? -val : val;
 }
 

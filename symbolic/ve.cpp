@@ -95,8 +95,8 @@ std::vector<VarId> minFillOrder(const std::vector<VarInfo>& vars,
     for (size_t v = 0; v < n; ++v) {
       if (!todo[v]) continue;
       const size_t deg = boost::out_degree(v, g);
-      if (!found || std::tie(fill[v], deg, vars[v].name) <
-                        std::tie(fill[best], bestDeg, vars[best].name)) {
+      if (!found ||
+          std::tie(fill[v], deg, vars[v].name) < std::tie(fill[best], bestDeg, vars[best].name)) {
         found = true;
         best = v;
         bestDeg = deg;
@@ -135,8 +135,8 @@ Expected<VeResult> variableElimination(const FactorModel& model, std::span<const
       if (!known(v)) return Error("factor mentions unknown variable id " + std::to_string(v));
       if (f.cards()[i] != vars[v].card)
         return Error("factor gives variable '" + vars[v].name + "' cardinality " +
-                     std::to_string(f.cards()[i]) + ", but it has " +
-                     std::to_string(vars[v].card) + " states");
+                     std::to_string(f.cards()[i]) + ", but it has " + std::to_string(vars[v].card) +
+                     " states");
     }
   std::map<VarId, int> ev;
   for (const Observation& o : evidence) {

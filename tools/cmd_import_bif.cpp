@@ -25,7 +25,8 @@ std::string moduleName(const ImportOptions& opt, const symbolic::BayesNet& net) 
   if (name.empty() && !net.name.empty() && net.name != "unknown") name = net.name;
   if (name.empty()) {
     std::string stem = opt.input;
-    if (auto slash = stem.find_last_of('/'); slash != std::string::npos) stem = stem.substr(slash + 1);
+    if (auto slash = stem.find_last_of('/'); slash != std::string::npos)
+      stem = stem.substr(slash + 1);
     if (auto dot = stem.find_last_of('.'); dot != std::string::npos) stem = stem.substr(0, dot);
     name = stem;
   }

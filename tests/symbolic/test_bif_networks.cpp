@@ -132,8 +132,9 @@ TEST_CASE("bif: errors carry file:line:col", "[bif]") {
         "t.bif:4:27: error: wrong number of probabilities for 'A': expected 2, got 3");
   CHECK(parseError(h + "probability ( A ) { table 0.5, 0.4; }\n") ==
         "t.bif:4:27: error: probabilities for 'A' sum to 0.9, not 1");
-  CHECK(parseError(h + "probability ( A ) { table 0.5, 0.5; }\n"
-                       "probability ( B | A ) {\n  (a0) 0.2, 0.3, 0.5;\n  (a1) 0.2, 0.3, 0.4;\n}\n") ==
+  CHECK(parseError(h +
+                   "probability ( A ) { table 0.5, 0.5; }\n"
+                   "probability ( B | A ) {\n  (a0) 0.2, 0.3, 0.5;\n  (a1) 0.2, 0.3, 0.4;\n}\n") ==
         "t.bif:7:8: error: probabilities for 'B' given (a1) sum to 0.9, not 1");
   CHECK(parseError(h + "probability ( A ) { table 0.5, 0.5; }\n"
                        "probability ( B | A ) {\n  (a0) 0.2, 0.3, 0.5;\n}\n") ==

@@ -87,8 +87,8 @@ TEST_CASE("diag: AR(1) chains have the theoretical ESS", "[diag]") {
     auto d = summarizeDraws(c);
     REQUIRE(d);
     const double theory = m * n * (1 - rho) / (1 + rho);
-    INFO("rho = " << rho << ", theoretical ESS " << theory << ", bulk " << d->essBulk
-                  << ", mean " << d->essMean);
+    INFO("rho = " << rho << ", theoretical ESS " << theory << ", bulk " << d->essBulk << ", mean "
+                  << d->essMean);
     CHECK(std::abs(d->essBulk / theory - 1) < 0.15);
     CHECK(std::abs(d->essMean / theory - 1) < 0.15);
     CHECK(std::abs(d->rhat - 1) < 0.01);

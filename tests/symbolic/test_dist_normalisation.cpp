@@ -65,14 +65,14 @@ TEST_CASE("dist: every discrete pmf sums to 1", "[dist]") {
     std::vector<double> p;
   };
   const std::vector<Case> cases = {
-      {DistKind::Bernoulli, {0.3}},       {DistKind::Bernoulli, {0}},
-      {DistKind::Bernoulli, {1}},         {DistKind::Categorical, {0.2, 0, 3, 1e-9}},
-      {DistKind::Categorical, {1}},       {DistKind::Binomial, {0, 0.4}},
-      {DistKind::Binomial, {20, 0.35}},   {DistKind::Binomial, {5000, 0.999}},
-      {DistKind::Binomial, {1000, 1e-4}}, {DistKind::Poisson, {0.001}},
-      {DistKind::Poisson, {4.2}},         {DistKind::Poisson, {2000}},
+      {DistKind::Bernoulli, {0.3}},         {DistKind::Bernoulli, {0}},
+      {DistKind::Bernoulli, {1}},           {DistKind::Categorical, {0.2, 0, 3, 1e-9}},
+      {DistKind::Categorical, {1}},         {DistKind::Binomial, {0, 0.4}},
+      {DistKind::Binomial, {20, 0.35}},     {DistKind::Binomial, {5000, 0.999}},
+      {DistKind::Binomial, {1000, 1e-4}},   {DistKind::Poisson, {0.001}},
+      {DistKind::Poisson, {4.2}},           {DistKind::Poisson, {2000}},
       {DistKind::DiscreteUniform, {-5, 7}}, {DistKind::DiscreteUniform, {3, 3}},
-      {DistKind::Geometric, {0.5}},       {DistKind::Geometric, {0.003}},
+      {DistKind::Geometric, {0.5}},         {DistKind::Geometric, {0.003}},
       {DistKind::Geometric, {1}},
   };
   for (const Case& c : cases) {
@@ -87,15 +87,15 @@ TEST_CASE("dist: every continuous density integrates to 1", "[dist]") {
     std::vector<double> p;
   };
   const std::vector<Case> cases = {
-      {DistKind::Uniform, {-2, 5}},          {DistKind::Normal, {3, 0.5}},
-      {DistKind::Normal, {-100, 20}},        {DistKind::HalfNormal, {2}},
-      {DistKind::LogNormal, {0.5, 1.2}},     {DistKind::LogNormal, {-3, 0.2}},
-      {DistKind::Cauchy, {1, 2}},            {DistKind::HalfCauchy, {0.5}},
-      {DistKind::StudentT, {1.5, 2, 3}},     {DistKind::StudentT, {30, 0, 1}},
-      {DistKind::Exponential, {0.2}},        {DistKind::Exponential, {50}},
-      {DistKind::Gamma, {0.3, 2}},           {DistKind::Gamma, {2.5, 1.5}},
-      {DistKind::Gamma, {200, 10}},          {DistKind::Beta, {0.5, 0.5}},
-      {DistKind::Beta, {2.5, 0.7}},          {DistKind::Beta, {40, 60}},
+      {DistKind::Uniform, {-2, 5}},      {DistKind::Normal, {3, 0.5}},
+      {DistKind::Normal, {-100, 20}},    {DistKind::HalfNormal, {2}},
+      {DistKind::LogNormal, {0.5, 1.2}}, {DistKind::LogNormal, {-3, 0.2}},
+      {DistKind::Cauchy, {1, 2}},        {DistKind::HalfCauchy, {0.5}},
+      {DistKind::StudentT, {1.5, 2, 3}}, {DistKind::StudentT, {30, 0, 1}},
+      {DistKind::Exponential, {0.2}},    {DistKind::Exponential, {50}},
+      {DistKind::Gamma, {0.3, 2}},       {DistKind::Gamma, {2.5, 1.5}},
+      {DistKind::Gamma, {200, 10}},      {DistKind::Beta, {0.5, 0.5}},
+      {DistKind::Beta, {2.5, 0.7}},      {DistKind::Beta, {40, 60}},
   };
   for (const Case& c : cases) {
     INFO(chassis::signature(c.k).name << " param0 " << c.p[0]);

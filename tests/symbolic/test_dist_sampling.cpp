@@ -106,16 +106,25 @@ void checkChiSquare(const Case& c, uint64_t seed) {
 
 TEST_CASE("dist: sample moments match, discrete kinds", "[dist][sampling]") {
   const std::vector<Case> cases = {
-      {DistKind::Bernoulli, {0.3}},           {DistKind::Bernoulli, {0.001}},
-      {DistKind::Bernoulli, {0.999}},         {DistKind::Categorical, {1, 2, 3, 4}},
+      {DistKind::Bernoulli, {0.3}},
+      {DistKind::Bernoulli, {0.001}},
+      {DistKind::Bernoulli, {0.999}},
+      {DistKind::Categorical, {1, 2, 3, 4}},
       {DistKind::Categorical, {0.01, 0, 100, 1}},
-      {DistKind::Binomial, {20, 0.3}},        {DistKind::Binomial, {100, 0.4}},
-      {DistKind::Binomial, {1e6, 0.3}},       {DistKind::Binomial, {1e9, 0.999}},
-      {DistKind::Binomial, {1e7, 1e-7}},      {DistKind::Poisson, {0.01}},
-      {DistKind::Poisson, {4.2}},             {DistKind::Poisson, {50}},
-      {DistKind::Poisson, {1e6}},             {DistKind::DiscreteUniform, {-5, 7}},
-      {DistKind::DiscreteUniform, {0, 1e12}}, {DistKind::Geometric, {0.5}},
-      {DistKind::Geometric, {0.01}},          {DistKind::Geometric, {0.999}},
+      {DistKind::Binomial, {20, 0.3}},
+      {DistKind::Binomial, {100, 0.4}},
+      {DistKind::Binomial, {1e6, 0.3}},
+      {DistKind::Binomial, {1e9, 0.999}},
+      {DistKind::Binomial, {1e7, 1e-7}},
+      {DistKind::Poisson, {0.01}},
+      {DistKind::Poisson, {4.2}},
+      {DistKind::Poisson, {50}},
+      {DistKind::Poisson, {1e6}},
+      {DistKind::DiscreteUniform, {-5, 7}},
+      {DistKind::DiscreteUniform, {0, 1e12}},
+      {DistKind::Geometric, {0.5}},
+      {DistKind::Geometric, {0.01}},
+      {DistKind::Geometric, {0.999}},
   };
   uint64_t seed = 1;
   for (const Case& c : cases)
@@ -124,15 +133,15 @@ TEST_CASE("dist: sample moments match, discrete kinds", "[dist][sampling]") {
 
 TEST_CASE("dist: sample moments match, continuous kinds", "[dist][sampling]") {
   const std::vector<Case> cases = {
-      {DistKind::Uniform, {-2, 5}},        {DistKind::Uniform, {1e6, 1e6 + 1}},
-      {DistKind::Normal, {3, 0.5}},        {DistKind::Normal, {-100, 20}},
-      {DistKind::HalfNormal, {2}},         {DistKind::HalfNormal, {1e-3}},
-      {DistKind::LogNormal, {0.5, 0.5}},   {DistKind::LogNormal, {-3, 0.2}},
-      {DistKind::StudentT, {5, 2, 3}},     {DistKind::StudentT, {30, 0, 1}},
-      {DistKind::Exponential, {0.2}},      {DistKind::Exponential, {50}},
-      {DistKind::Gamma, {0.05, 1}},        {DistKind::Gamma, {0.5, 2}},
-      {DistKind::Gamma, {3, 1.5}},         {DistKind::Gamma, {1000, 10}},
-      {DistKind::Beta, {0.1, 0.1}},        {DistKind::Beta, {2.5, 0.7}},
+      {DistKind::Uniform, {-2, 5}},      {DistKind::Uniform, {1e6, 1e6 + 1}},
+      {DistKind::Normal, {3, 0.5}},      {DistKind::Normal, {-100, 20}},
+      {DistKind::HalfNormal, {2}},       {DistKind::HalfNormal, {1e-3}},
+      {DistKind::LogNormal, {0.5, 0.5}}, {DistKind::LogNormal, {-3, 0.2}},
+      {DistKind::StudentT, {5, 2, 3}},   {DistKind::StudentT, {30, 0, 1}},
+      {DistKind::Exponential, {0.2}},    {DistKind::Exponential, {50}},
+      {DistKind::Gamma, {0.05, 1}},      {DistKind::Gamma, {0.5, 2}},
+      {DistKind::Gamma, {3, 1.5}},       {DistKind::Gamma, {1000, 10}},
+      {DistKind::Beta, {0.1, 0.1}},      {DistKind::Beta, {2.5, 0.7}},
       {DistKind::Beta, {40, 60}},
   };
   uint64_t seed = 100;
@@ -155,12 +164,12 @@ TEST_CASE("dist: heavy-tailed kinds at their quantiles", "[dist][sampling]") {
 }
 
 TEST_CASE("dist: exact discrete samplers pass chi-square", "[dist][sampling]") {
-  checkChiSquare({DistKind::Binomial, {30, 0.2}}, 21);   // inversion
-  checkChiSquare({DistKind::Binomial, {100, 0.4}}, 22);  // BTRS
-  checkChiSquare({DistKind::Binomial, {500, 0.9}}, 23);  // BTRS on the flipped side
-  checkChiSquare({DistKind::Poisson, {3}}, 24);          // inversion
-  checkChiSquare({DistKind::Poisson, {50}}, 25);         // PTRS
-  checkChiSquare({DistKind::Poisson, {5000}}, 26);       // PTRS
+  checkChiSquare({DistKind::Binomial, {30, 0.2}}, 21);  // inversion
+  checkChiSquare({DistKind::Binomial, {100, 0.4}}, 22); // BTRS
+  checkChiSquare({DistKind::Binomial, {500, 0.9}}, 23); // BTRS on the flipped side
+  checkChiSquare({DistKind::Poisson, {3}}, 24);         // inversion
+  checkChiSquare({DistKind::Poisson, {50}}, 25);        // PTRS
+  checkChiSquare({DistKind::Poisson, {5000}}, 26);      // PTRS
   checkChiSquare({DistKind::Geometric, {0.3}}, 27);
   checkChiSquare({DistKind::DiscreteUniform, {-3, 9}}, 28);
   checkChiSquare({DistKind::Categorical, {0.1, 0.5, 0, 2, 0.4}}, 29);
@@ -171,13 +180,25 @@ TEST_CASE("dist: same seed gives the same draws", "[dist][sampling]") {
     const auto kind = static_cast<DistKind>(k);
     std::vector<double> p;
     switch (kind) {
-    case DistKind::Categorical: p = {1, 2, 3}; break;
-    case DistKind::Binomial: p = {50, 0.3}; break;
-    case DistKind::DiscreteUniform: p = {0, 9}; break;
-    case DistKind::Uniform: p = {0, 1}; break;
-    case DistKind::StudentT: p = {3, 0, 1}; break;
+    case DistKind::Categorical:
+      p = {1, 2, 3};
+      break;
+    case DistKind::Binomial:
+      p = {50, 0.3};
+      break;
+    case DistKind::DiscreteUniform:
+      p = {0, 9};
+      break;
+    case DistKind::Uniform:
+      p = {0, 1};
+      break;
+    case DistKind::StudentT:
+      p = {3, 0, 1};
+      break;
     case DistKind::Bernoulli:
-    case DistKind::Geometric: p = {0.4}; break;
+    case DistKind::Geometric:
+      p = {0.4};
+      break;
     default:
       p.assign(chassis::signature(kind).nparams, 1.5);
     }

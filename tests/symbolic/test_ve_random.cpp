@@ -22,7 +22,9 @@ Factor make(std::vector<VarId> vars, std::vector<int> cards, std::vector<double>
   return *f;
 }
 
-double val(const Factor& f, std::vector<int> a) { return std::exp(f.logValue(a)); }
+double val(const Factor& f, std::vector<int> a) {
+  return std::exp(f.logValue(a));
+}
 
 // A random Bayesian network over n nodes: node i draws up to maxParents parents among the
 // `window` nodes before it (all earlier nodes if window <= 0), 2-3 states, Dirichlet(1)-ish CPTs.
@@ -162,10 +164,9 @@ TEST_CASE("ve: min-fill order is greedy and deterministic", "[ve]") {
   // A 4-cycle x0-x1-x2-x3-x0 plus a pendant x4 on x0: x4 first (fill 0); then every cycle
   // vertex has fill 1 and degree 2, so the name decides.
   std::vector<VarInfo> cyc = {{"x0", 2}, {"x1", 2}, {"x2", 2}, {"x3", 2}, {"x4", 2}};
-  std::vector<Factor> cf = {
-      make({0, 1}, {2, 2}, {1, 1, 1, 1}), make({1, 2}, {2, 2}, {1, 1, 1, 1}),
-      make({2, 3}, {2, 2}, {1, 1, 1, 1}), make({3, 0}, {2, 2}, {1, 1, 1, 1}),
-      make({0, 4}, {2, 2}, {1, 1, 1, 1})};
+  std::vector<Factor> cf = {make({0, 1}, {2, 2}, {1, 1, 1, 1}), make({1, 2}, {2, 2}, {1, 1, 1, 1}),
+                            make({2, 3}, {2, 2}, {1, 1, 1, 1}), make({3, 0}, {2, 2}, {1, 1, 1, 1}),
+                            make({0, 4}, {2, 2}, {1, 1, 1, 1})};
   auto order = minFillOrder(cyc, cf, {});
   REQUIRE(order.size() == 5);
   CHECK(order[0] == 4);
