@@ -4,11 +4,14 @@
 // network -> factors conversion; and the .chs writer.
 #include "symbolic/bif.h"
 
+#include "spec/rng.h"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 using namespace chassis::symbolic;
@@ -210,4 +213,43 @@ TEST_CASE("bif: the .chs writer", "[bif]") {
   CHECK(otext->find("//   variable x.y -> x_y") != std::string::npos);
   CHECK(otext->find("module odd() -> (in_: in_State, x_y: x_yState) {") != std::string::npos);
   CHECK(otext->find("    x_y = x_yState.only;") != std::string::npos);
+}
+
+TEST_CASE("bif: mutated input never crashes and errors are located", "[bif]") {
+  std::ifstream in(dataPath("survey.bif"));
+  REQUIRE(in);
+  const std::string base((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  chassis::Rng rng(31337);
+  const std::string alphabet = "{}[]()|,;= \n\"/*-.0123456789abcTruevariable";
+  int parsed = 0, rejected = 0, located = 0;
+  for (int t = 0; t < 3000; ++t) {
+    std::string s = base;
+    const int edits = 1 + int(rng.uniform() * 4);
+    for (int e = 0; e < edits && !s.empty(); ++e) {
+      const size_t at = size_t(rng.uniform() * s.size());
+      const double op = rng.uniform();
+      if (op < 0.4) {
+        s.erase(at, 1 + size_t(rng.uniform() * 3));
+      } else if (op < 0.8) {
+        s.insert(at, 1, alphabet[size_t(rng.uniform() * alphabet.size())]);
+      } else {
+        s[at] = alphabet[size_t(rng.uniform() * alphabet.size())];
+      }
+    }
+    auto net = parseBif(s, "m.bif");
+    if (!net) {
+      ++rejected;
+      located += net.error().loc.file == "m.bif" && !net.error().message.empty();
+      continue;
+    }
+    ++parsed;
+    // Whatever parses is a valid network: every CPT row sums to 1 and inference runs.
+    auto r = variableElimination(net->toFactorModel(), {}, {});
+    REQUIRE(r);
+    CHECK(std::abs(r->logEvidence) < 1e-9);
+    REQUIRE(writeChs(*net, "M", "m.bif"));
+  }
+  CHECK(rejected > 1000);
+  CHECK(parsed > 10);
+  CHECK(located == rejected);
 }
