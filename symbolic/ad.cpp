@@ -846,7 +846,9 @@ struct LogDensityTape::Impl {
     AVal v;
     for (Expr i : idx) {
       if (!eval(i, fr, v)) return false;
-      out += "[" + formatNumber(v.s.v) + "]";
+      out += '[';
+      out += formatNumber(v.s.v);
+      out += ']';
     }
     return true;
   }
