@@ -505,3 +505,44 @@ TEST_CASE("AD through dense layers: a network called from a model", "[ad]") {
                                 std::vector<double>{0.2, -1.7}})
     checkTapeAt(tape, m, {}, u);
 }
+
+TEST_CASE("AD refuses trans-dimensional models and guards callees' input ranges", "[ad]") {
+  AdCompiled c = adCompile(R"(
+module T() -> () {
+    x ~ Normal(0.0, 1.0);
+    if x > 0.0 {
+        y ~ Normal(0.0, 1.0);
+    }
+}
+module Clip(v: real in [-3, 3]) -> (o: real) {
+    o = v * 2.0;
+}
+module R() -> () {
+    x ~ Normal(0.0, 1.0);
+    observe(Normal(Clip(x).o, 1.0), 0.5);
+}
+)");
+  Rng rng(8);
+  LogDensityTape t(*c.ir.findFunction("T"), {});
+  auto u = t.initialize(rng);
+  REQUIRE(u);
+  // Cross to the other side of x > 0: the set of choices changes.
+  std::vector<double> other =
+      t.dimension() == 2 ? std::vector<double>{-1.0, 0.0} : std::vector<double>{1.0};
+  std::vector<double> g(other.size());
+  auto l = t.logDensity(other, g);
+  REQUIRE(!l);
+  CHECK(l.error().message.find("NUTS needs a fixed set of choices") != std::string::npos);
+
+  LogDensityTape r(*c.ir.findFunction("R"), {});
+  REQUIRE(r.initialize(rng));
+  std::vector<double> g1(1);
+  auto inside = r.logDensity(std::vector<double>{2.5}, g1);
+  REQUIRE(inside);
+  CHECK(*inside == Approx(-0.5 * 2.5 * 2.5 - 0.5 * 4.5 * 4.5 - std::log(2 * M_PI)));
+  CHECK(g1[0] == Approx(-2.5 - 2 * 4.5));
+  auto outside = r.logDensity(std::vector<double>{5.0}, g1);
+  REQUIRE(!outside);
+  CHECK(outside.error().message == "input 'v' = 5 is outside its range [-3, 3] (calling 'Clip')");
+  CHECK(outside.error().loc.line == 13);
+}
