@@ -5,6 +5,12 @@
 //   chassis run examples/braking.chs Braking --seed 1
 //   chassis run examples/braking.chs Controller --input reading=3 --input speed=20
 //   chassis verify examples/braking.chs
+// Expected verdicts (worked out by hand, for the reals):
+//   brakes_when_close     violated: reading = 10, speed = 5 gives 10 > 25/12 + 5 = 7.08
+//   monotone_in_distance  holds: `reading <= c` is monotone in reading
+//   rarely_late           holds: late braking needs noise > 5 (10 sigma): P < 7.7e-24
+//   never_late_when_slow  violated: `always` ranges over the whole support, and the Normal
+//                         noise can make reading large (e.g. distance 0, speed 0, noise > 5)
 
 /// A noisy range sensor.
 module Sensor(distance: real) -> (reading: real) {
