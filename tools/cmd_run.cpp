@@ -13,6 +13,7 @@
 // --json prints {"module", "seed", "outputs", "log_weight", "condition_failed", "trace"}.
 #include "tools/command.h"
 
+#include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
@@ -61,8 +62,9 @@ int runCommand(const std::string& file, const std::string& module,
     diags.print(std::cerr);
     return tools::kUsage;
   }
-  // INTEGRATOR: set options.networkLoader to neural/'s ONNX/NNet loader when it exists.
+  // Networks are loaded from their files (ONNX / NNet) as layer nodes.
   ir::LowerOptions options;
+  options.networkLoader = neural::networkLoader();
   auto prog = ir::lower(*ast, options);
   if (!prog) return fail(prog.error(), tools::kUsage);
   const ir::Context& ctx = prog->ctx();
