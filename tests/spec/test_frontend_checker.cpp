@@ -358,3 +358,36 @@ TEST_CASE("checker: a module variable may not hide a quantified one", "[frontend
   CHECK(body.args[0]->kind == ExprKind::Prob);
   CHECK(body.args[0]->args[0]->args[1]->var == p.properties[0]->vars[0].get());
 }
+
+TEST_CASE("ast printer: the --emit=ast dump is exact and deterministic", "[frontend][printer]") {
+  const std::string src = R"(/// Doc.
+enum Color { Red, Green }
+module M(a: int in [0, 3], c: Color) -> (y: real, v: real[2]) {
+  var t: real;
+  for i in 0..2 { v[i] ~ Normal(0.0, 1.0); }
+  if c == Red { t = a; } else { t = 2.5; }
+  assert t >= 0.0 : "non-negative";
+  y = t + v[1];
+}
+property p: forall x in [0, 1]: always[M](y > x - 100.0);
+)";
+  Program p = ok(src);
+  const std::string want =
+      "file t.chs\n"
+      "/// Doc.\n"
+      "enum Color { Red = 0, Green = 1 }\n"
+      "module M(a: int in [0, 3], c: Color) -> (y: real, v: real[2])\n"
+      "  var t: real\n"
+      "  for i in 0..2\n"
+      "    v[i] {output} ~ Normal(0.0, 1.0)\n"
+      "  if (c == Color.Red)\n"
+      "    t {var} = real(a) : real\n"
+      "  else\n"
+      "    t {var} = 2.5 : real\n"
+      "  assert (t >= 0.0) : \"non-negative\"\n"
+      "  y {output} = (t + v[1]) : real\n"
+      "property p: (forall x: real in [0.0, 1.0]: always[M]((y > (x - 100.0))))\n"
+      "order: M\n";
+  CHECK(printProgram(p) == want);
+  CHECK(printProgram(ok(src)) == printProgram(p));
+}
