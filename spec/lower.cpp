@@ -24,6 +24,7 @@ struct Scope {
   VarMap vars;
   std::vector<Expr> loopIndices;           // enclosing loop indices, outermost first
   std::map<std::string, int> siteCounts;   // calls of each random callee so far
+  std::map<std::string, int> sampleCounts; // sample statements of each name so far
   std::string propertyName;                // when lowering a property
 };
 
@@ -250,14 +251,23 @@ private:
       }
       Type drawType = distResultType(d.dist);
       Type slotType = idx ? var->type().element() : var->type();
-      std::vector<Expr> address = idx ? std::vector<Expr>{idx} : sc.loopIndices;
+      // The address: unique per execution. The enclosing loop indices (outermost first) except
+      // one used as the explicit index, then the explicit index: `theta[j] ~` in loop j is
+      // theta[3]; `y[j] ~` in loops i, j is y[1][3]; a scalar `e ~` in loop i is e[2]. A second
+      // sample statement with the same name in the same module is named x#2.
+      std::vector<Expr> address;
+      for (Expr li : sc.loopIndices)
+        if (li != idx) address.push_back(li);
+      if (idx) address.push_back(idx);
+      int count = ++sc.sampleCounts[s.name];
+      std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
       if (!idx && drawType == slotType) {
-        out.push_back(c().stmt<SampleStmt>(loc, var, d.dist, *ps, s.name, address));
+        out.push_back(c().stmt<SampleStmt>(loc, var, d.dist, *ps, addrName, address));
         return Status::ok();
       }
       // Draw into a temporary, then convert (int -> real) and/or store into the array.
       const Var* tmp = sc.fn->newVar(s.name + "~", drawType, VarRole::Random);
-      out.push_back(c().stmt<SampleStmt>(loc, tmp, d.dist, *ps, s.name, address));
+      out.push_back(c().stmt<SampleStmt>(loc, tmp, d.dist, *ps, addrName, address));
       Expr val = tmp;
       if (drawType != slotType) {
         if (drawType == Type::integer() && slotType == Type::real())

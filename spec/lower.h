@@ -3,8 +3,10 @@
 //   enums      -> Context enums (constants numbered in declaration order)
 //   modules    -> ir::Function (kind Module); statements map one to one onto IR statements,
 //                 `let` to Let, `var`/assignment to Assign (an indexed assignment to
-//                 `y = update(y, i, v)`), `x ~ D` to Sample at address `x` (`x[i]` when indexed,
-//                 else `x[loop indices...]` inside loops), loops stay loops.
+//                 `y = update(y, i, v)`), `x ~ D` to Sample at address `x`, with the enclosing loop
+//                 indices and the explicit index (`theta[j]` in loop j: theta[3]; a scalar in
+//                 loops i, j: x[1][2]; the second statement sampling x: x#2), so an address is
+//                 unique within a trace; loops stay loops.
 //                 Calls of deterministic modules and of networks are Call expressions; a call of a
 //                 random module is hoisted into a CallStmt just before the statement containing
 //                 it (left to right), at call site `Callee` (`Callee#2` for the second call of

@@ -45,7 +45,8 @@ struct Trace {
     return conditionFailed ? -std::numeric_limits<double>::infinity() : logLikelihood + logFactor;
   }
   double logJoint() const { return logPrior + logWeight(); }
-  /// The choice at `address`, or null (the first one if an address repeats).
+  /// The choice at `address`, or null. (Lowering makes addresses unique within a trace; for
+  /// hand-built IR that repeats one, the first.)
   const Choice* find(std::string_view address) const {
     for (const Choice& c : choices)
       if (c.address == address) return &c;

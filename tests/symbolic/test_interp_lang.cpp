@@ -343,3 +343,43 @@ property closed: Go(Red, 1.0, true).go;
   }
   CHECK(holds == 1);
 }
+
+TEST_CASE("lang: addresses are unique within a trace", "[interp][lang]") {
+  auto c = compile(R"(
+module Noise() -> (v: real) { e ~ Normal(0.0, 1.0); v = e; }
+module M() -> (y: real[2], z: real[3]) {
+  var w: real;
+  w ~ Normal(0.0, 1.0);
+  w ~ Normal(w, 1.0);
+  var yy: real[2];
+  var e: real;
+  for i in 0..3 {
+    z[i] ~ Normal(0.0, 1.0);
+    for j in 0..2 {
+      yy[j] ~ Normal(0.0, 1.0);
+      e ~ Normal(0.0, 1.0);
+      let n = Noise().v;
+    }
+  }
+  y = yy;
+}
+)");
+  auto r = runModule(c, "M", {}, 3);
+  REQUIRE(r);
+  std::vector<std::string> addrs;
+  for (auto& ch : r->trace.choices) addrs.push_back(ch.address);
+  std::vector<std::string> want = {"w", "w#2"};
+  for (int i = 0; i < 3; ++i) {
+    want.push_back("z[" + std::to_string(i) + "]");
+    for (int j = 0; j < 2; ++j) {
+      std::string ij = "[" + std::to_string(i) + "][" + std::to_string(j) + "]";
+      want.push_back("yy" + ij);
+      want.push_back("e" + ij);
+      want.push_back("Noise" + ij + "/e");
+    }
+  }
+  CHECK(addrs == want);
+  // y holds the last draw of each y[j] (i = 2).
+  CHECK(r->outputs[0].a[1] == r->trace.find("yy[2][1]")->value);
+  CHECK(r->outputs[1].a[2] == r->trace.find("z[2]")->value);
+}
