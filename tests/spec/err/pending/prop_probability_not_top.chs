@@ -1,0 +1,7 @@
+// Properties: P[M](e) cmp c must be the whole property (not an operand of && or arithmetic).
+// Today `check` accepts it and only lowering rejects it.
+module N() -> (a: bool, b: bool) {
+    a ~ Bernoulli(0.5);
+    b ~ Bernoulli(0.2);
+}
+property p: P[N](a) <= 0.5 && P[N](b) <= 0.3;
