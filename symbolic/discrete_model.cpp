@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
@@ -87,6 +88,12 @@ public:
     Env env{&f, std::vector<SymVal>(size_t(f.numSlots())), prefix};
     for (const Var* v : f.vars()) env.slots[v->slot()] = constant(zeroValue(v->type()));
     for (size_t k = 0; k < args.size(); ++k) env.slots[f.inputs()[k].var->slot()] = std::move(args[k]);
+    for (const Var* v : f.vars())
+      if (v->type().isArray() && env.slots[v->slot()].elems.empty()) {
+        auto sp = split(env.slots[v->slot()], v->type(), v->name());
+        if (!sp) return sp.error();
+        env.slots[v->slot()] = std::move(*sp);
+      }
     if (Status s = block(f.body(), env, guard); !s) return s;
     outs.clear();
     for (const Var* o : f.outputs()) outs.push_back(env.slots[o->slot()]);
@@ -98,21 +105,63 @@ private:
   std::unordered_map<Expr, std::vector<const Var*>> varsOf_;
   int fresh_ = 0;
 
-  const std::vector<const Var*>& varsIn(Expr e) {
-    auto it = varsOf_.find(e);
-    if (it != varsOf_.end()) return it->second;
-    std::vector<const Var*> out;
-    std::set<Expr> seen;
-    std::function<void(Expr)> walk = [&](Expr x) {
-      if (!seen.insert(x).second) return;
-      if (auto* v = x->as<Var>()) {
-        out.push_back(v);
-        return;
+  /// One variable read by an expression: a scalar variable or a whole array (elem -1), or one
+  /// element of an array variable indexed by a constant.
+  struct Read {
+    const Var* var;
+    int elem;
+  };
+
+  /// The reads of `e` under `env` (an index whose variables are all constants is resolved).
+  void readsOf(Expr e, Env& env, std::vector<Read>& out, std::set<Expr>& seen) {
+    if (!seen.insert(e).second) return;
+    if (auto* v = e->as<Var>()) {
+      out.push_back({v, -1});
+      return;
+    }
+    if (auto* ix = e->as<Index>()) {
+      if (auto* av = ix->array()->as<Var>(); av && !env.slots[av->slot()].elems.empty() &&
+                                               !av->type().element().isArray()) {
+        auto k = constantOf(ix->index(), env);
+        if (k && *k >= 0 && *k < double(env.slots[av->slot()].elems.size())) {
+          out.push_back({av, int(*k)});
+          readsOf(ix->index(), env, out, seen); // the index's (constant) variables
+          return;
+        }
       }
-      for (Expr o : x->operands()) walk(o);
-    };
-    walk(e);
-    return varsOf_.emplace(e, std::move(out)).first->second;
+    }
+    for (Expr o : e->operands()) readsOf(o, env, out, seen);
+  }
+
+  /// The value of `e` when every variable it reads is a known constant, else nullopt.
+  std::optional<double> constantOf(Expr e, Env& env) {
+    std::vector<Read> rs;
+    std::set<Expr> seen;
+    readsOf(e, env, rs, seen);
+    std::vector<Value> frame(env.slots.size());
+    for (const Read& r : rs) {
+      const SymVal& sv = env.slots[r.var->slot()];
+      if (!sv.elems.empty() || !sv.scope.empty()) return std::nullopt;
+      frame[r.var->slot()] = sv.table[0];
+    }
+    auto v = evaluate(e, frame, SourceLoc{});
+    if (!v) return std::nullopt;
+    return v->s;
+  }
+
+  /// Splits a whole array value into element SymVals (each compressed).
+  Expected<SymVal> split(const SymVal& whole, const Type& t, const std::string& name) {
+    SymVal out;
+    const size_t n = t.numScalars();
+    for (size_t k = 0; k < n; ++k) {
+      SymVal e;
+      e.scope = whole.scope;
+      for (const Value& v : whole.table) e.table.push_back(Value::scalar(v.a[k]));
+      auto c = compress(std::move(e), name + "[" + std::to_string(k) + "]");
+      if (!c) return c.error();
+      out.elems.push_back(std::move(*c));
+    }
+    return out;
   }
 
   int card(VarId v) const { return m_.model.vars[v].card; }
@@ -165,26 +214,57 @@ private:
   /// where the guard is false the entry is `fallback`'s value (or a zero).
   Expected<SymVal> eval(Expr e, Env& env, const SymVal* guard, const SourceLoc& loc,
                         const SymVal* fallback = nullptr) {
-    const auto& vars = varsIn(e);
+    std::vector<Read> reads;
+    std::set<Expr> seen;
+    readsOf(e, env, reads, seen);
     SymVal out;
-    for (const Var* v : vars) unite(out.scope, env.slots[v->slot()].scope);
+    for (const Read& r : reads) {
+      const SymVal& sv = env.slots[r.var->slot()];
+      if (sv.elems.empty())
+        unite(out.scope, sv.scope);
+      else if (r.elem >= 0)
+        unite(out.scope, sv.elems[size_t(r.elem)].scope);
+      else
+        for (const SymVal& el : sv.elems) unite(out.scope, el.scope);
+    }
     if (guard) unite(out.scope, guard->scope);
     if (fallback) unite(out.scope, fallback->scope);
     auto n = tableSize(out.scope, 1, loc);
     if (!n) return n.error();
     out.table.resize(*n);
     std::vector<Value> frame(env.slots.size());
-    for (const Var* v : vars)
-      if (env.slots[v->slot()].scope.empty()) frame[v->slot()] = env.slots[v->slot()].table[0];
+    for (const Read& r : reads) {
+      const SymVal& sv = env.slots[r.var->slot()];
+      if (sv.elems.empty()) {
+        if (sv.scope.empty()) frame[r.var->slot()] = sv.table[0];
+      } else {
+        Value& arr = frame[r.var->slot()];
+        arr.a.resize(sv.elems.size());
+        for (size_t k = 0; k < sv.elems.size(); ++k)
+          if (sv.elems[k].scope.empty()) arr.a[k] = sv.elems[k].table[0].s;
+      }
+    }
     Status st = forEach(out.scope, [&](size_t i, const std::vector<int>& a) -> Status {
       if (guard && guard->table[indexOf(*guard, out.scope, a)].s == 0) {
         out.table[i] = fallback ? fallback->table[indexOf(*fallback, out.scope, a)]
                                 : zeroValue(e->type());
         return Status::ok();
       }
-      for (const Var* v : vars) {
-        const SymVal& sv = env.slots[v->slot()];
-        if (!sv.scope.empty()) frame[v->slot()] = sv.table[indexOf(sv, out.scope, a)];
+      for (const Read& r : reads) {
+        const SymVal& sv = env.slots[r.var->slot()];
+        if (sv.elems.empty()) {
+          if (!sv.scope.empty()) frame[r.var->slot()] = sv.table[indexOf(sv, out.scope, a)];
+          continue;
+        }
+        Value& arr = frame[r.var->slot()];
+        auto fill = [&](size_t k) {
+          const SymVal& el = sv.elems[k];
+          if (!el.scope.empty()) arr.a[k] = el.table[indexOf(el, out.scope, a)].s;
+        };
+        if (r.elem >= 0)
+          fill(size_t(r.elem));
+        else
+          for (size_t k = 0; k < sv.elems.size(); ++k) fill(k);
       }
       auto r = evaluate(e, frame, loc);
       if (!r) return r.error();
@@ -265,6 +345,17 @@ private:
   Expected<SymVal> merge(const SymVal* guard, const SymVal& v, const SymVal& old,
                          const SourceLoc& loc) {
     if (!guard) return v;
+    if (!v.elems.empty()) {
+      SymVal out;
+      for (size_t k = 0; k < v.elems.size(); ++k) {
+        auto e = merge(guard, v.elems[k], old.elems[k], loc);
+        if (!e) return e.error();
+        auto c = compress(std::move(*e), "merged");
+        if (!c) return c.error();
+        out.elems.push_back(std::move(*c));
+      }
+      return out;
+    }
     SymVal out;
     unite(out.scope, guard->scope);
     unite(out.scope, v.scope);
@@ -391,7 +482,37 @@ private:
     case StmtKind::Assign: {
       const Var* var = s->kind() == StmtKind::Let ? s->as<LetStmt>()->var : s->as<AssignStmt>()->var;
       Expr value = s->kind() == StmtKind::Let ? s->as<LetStmt>()->value : s->as<AssignStmt>()->value;
-      SymVal old = env.slots[var->slot()];
+      SymVal& slot = env.slots[var->slot()];
+      if (!slot.elems.empty()) {
+        // x = update(x, i, v) with i constant: one element.
+        if (auto* u = value->as<Update>(); u && u->array() == var && !var->type().element().isArray()) {
+          auto k = constantOf(u->index(), env);
+          if (k && *k >= 0 && *k < double(slot.elems.size())) {
+            SymVal old = slot.elems[size_t(*k)];
+            auto v = eval(u->value(), env, guard, loc, &old);
+            if (!v) return v.error();
+            auto c = compress(std::move(*v), var->name() + "[" + formatNumber(*k) + "]");
+            if (!c) return c.error();
+            env.slots[var->slot()].elems[size_t(*k)] = std::move(*c);
+            return Status::ok();
+          }
+        }
+        if (auto* src = value->as<Var>()) { // a whole-array copy
+          auto mv = merge(guard, env.slots[src->slot()], slot, loc);
+          if (!mv) return mv.error();
+          env.slots[var->slot()] = std::move(*mv);
+          return Status::ok();
+        }
+        auto whole = eval(value, env, guard, loc);
+        if (!whole) return whole.error();
+        auto sp = split(*whole, var->type(), var->name());
+        if (!sp) return sp.error();
+        auto mv = merge(guard, *sp, env.slots[var->slot()], loc);
+        if (!mv) return mv.error();
+        env.slots[var->slot()] = std::move(*mv);
+        return Status::ok();
+      }
+      SymVal old = slot;
       auto v = eval(value, env, guard, loc, &old);
       if (!v) return v.error();
       auto c = compress(std::move(*v), var->name());
@@ -478,8 +599,17 @@ private:
       auto* x = s->as<CallStmt>();
       std::vector<SymVal> args;
       for (Expr a : x->args) {
+        if (auto* av = a->as<Var>()) {
+          args.push_back(env.slots[av->slot()]);
+          continue;
+        }
         auto v = eval(a, env, guard, loc);
         if (!v) return v.error();
+        if (a->type().isArray()) {
+          auto sp = split(*v, a->type(), "arg");
+          if (!sp) return sp.error();
+          v = std::move(*sp);
+        }
         args.push_back(std::move(*v));
       }
       auto site = address(x->site, x->siteIndices, env, loc);
@@ -491,6 +621,10 @@ private:
         if (!x->results[k]) continue;
         auto mv = merge(guard, outs[k], env.slots[x->results[k]->slot()], loc);
         if (!mv) return mv.error();
+        if (!mv->elems.empty()) {
+          env.slots[x->results[k]->slot()] = std::move(*mv);
+          continue;
+        }
         auto c = compress(std::move(*mv), x->results[k]->name());
         if (!c) return c.error();
         env.slots[x->results[k]->slot()] = std::move(*c);

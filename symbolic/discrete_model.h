@@ -23,6 +23,8 @@
 //                       when its guard holds (when it does not, its variable takes its first state
 //                       with probability 1), observes/factors/conditions are 1 where the guard is
 //                       false, and an assignment keeps the old value there (v' = g ? e : v);
+//   arrays              held element by element; x[i] with i constant reads one element, and
+//                       x = update(x, i, v) with i constant writes one;
 //   for                 unrolled (constant bounds, as in the IR), the index a constant;
 //   Call statements     inlined, with the call site prefixing the addresses (as the interpreter);
 //                       Call expressions (deterministic callees) are evaluated by evaluate().
@@ -52,10 +54,13 @@ namespace chassis::symbolic {
 inline constexpr size_t kMaxFactorEntries = size_t(1) << 22;
 
 /// A value as a function of discrete variables: table[row-major index of the assignment of
-/// `scope`, last variable fastest] (one entry when the scope is empty).
+/// `scope`, last variable fastest] (one entry when the scope is empty). An array variable is held
+/// element by element instead (`elems`, each a scalar SymVal, row-major), so `x[i] ~ D` in a
+/// loop gives x[i] its own small scope rather than one table over every element.
 struct SymVal {
   std::vector<VarId> scope;
   std::vector<Value> table;
+  std::vector<SymVal> elems; // non-empty: an array held element by element
 };
 
 struct DiscreteModel {

@@ -25,8 +25,12 @@ Expected<Posterior> inferExact(const ir::Function& f, std::span<const Value> inp
       const SymVal& out = dm->outputs[size_t(q.output)];
       SymVal v = out;
       if (q.element >= 0) {
-        v.table.clear();
-        for (const Value& x : out.table) v.table.push_back(Value::scalar(x.a[size_t(q.element)]));
+        if (!out.elems.empty()) {
+          v = out.elems[size_t(q.element)];
+        } else {
+          v.table.clear();
+          for (const Value& x : out.table) v.table.push_back(Value::scalar(x.a[size_t(q.element)]));
+        }
       }
       auto id = dm->variableFor(v, q.name);
       if (!id) return id.error();
