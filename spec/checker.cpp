@@ -12,6 +12,7 @@
 
 #include "spec/callgraph.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -360,7 +361,51 @@ private:
   bool topLevel() const { return scopes_.size() == 1 && loops_.empty(); }
 
   void undefined(const std::string& name, const SourceLoc& l) {
-    if (reportedUndefined_.insert(name).second) error(l, "undefined name '" + name + "'");
+    if (!reportedUndefined_.insert(name).second) return;
+    std::vector<std::string_view> candidates;
+    for (auto& scope : scopes_)
+      for (auto& [n, v] : scope)
+        candidates.push_back(n);
+    for (auto& [n, consts] : bareConstants_)
+      if (consts.size() == 1) candidates.push_back(n);
+    error(l, "undefined name '" + name + "'" + didYouMean(name, candidates));
+  }
+
+  // " (did you mean 'x'?)" for the closest candidate within a small edit distance (1 for names of
+  // up to 4 characters, 2 for longer ones; none for names shorter than 3), else "". Ties go to
+  // the alphabetically first. Bounded work: only the first kMaxSuggestions misses per module or
+  // property get a suggestion.
+  std::string didYouMean(const std::string& name, const std::vector<std::string_view>& candidates) {
+    constexpr int kMaxSuggestions = 50;
+    if (name.size() < 3 || suggestions_ >= kMaxSuggestions) return "";
+    ++suggestions_;
+    size_t maxd = name.size() <= 4 ? 1 : 2, best = maxd + 1;
+    std::string_view bestName;
+    for (std::string_view c : candidates) {
+      if (c == name ||
+          (c.size() > name.size() ? c.size() - name.size() : name.size() - c.size()) > maxd)
+        continue;
+      size_t d = editDistance(name, c);
+      if (d < best || (d == best && c < bestName)) {
+        best = d;
+        bestName = c;
+      }
+    }
+    return best <= maxd ? " (did you mean '" + std::string(bestName) + "'?)" : "";
+  }
+
+  // Levenshtein distance (two rows).
+  static size_t editDistance(std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j)
+      prev[j] = j;
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] != b[j - 1])});
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
   }
 
   // ---- pass 4: modules -----------------------------------------------------------------------
@@ -369,6 +414,8 @@ private:
     scopes_.assign(1, {});
     reportedUndefined_.clear();
     reportedRead_.clear();
+    badTarget_ = false;
+    suggestions_ = 0;
     states_.assign(m.outputs.size(), AState::No);
     // Duplicate parameters (reported by checkSignature) must cause no further errors: among
     // inputs or among outputs the first declaration wins and a duplicate output counts as
@@ -385,7 +432,10 @@ private:
     }
     for (auto& s : m.body)
       stmt(*s);
+    // After an assignment to an undefined name (likely a misspelt output), "never assigned" would
+    // repeat the same mistake; it is reported once the name is fixed.
     for (VarDecl* o : m.outputs) {
+      if (badTarget_) break;
       if (states_[o->index] == AState::No)
         error(o->loc, "output '" + o->name + "' is never assigned");
       else if (states_[o->index] == AState::Maybe)
@@ -512,6 +562,7 @@ private:
       VarDecl* v = lookupVar(s.name);
       if (!v) {
         undefined(s.name, s.nameLoc);
+        badTarget_ = true;
         if (s.index) expr(s.index);
         return;
       }
@@ -527,6 +578,7 @@ private:
       if (!v) {
         if (s.index) {
           undefined(s.name, s.nameLoc);
+          badTarget_ = true;
           expr(s.index);
           return;
         }
@@ -943,8 +995,14 @@ private:
         error(e->loc, "'" + e->name + "' is a variable, not a function");
       else if (g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a module or network");
-      else
-        error(e->loc, "undefined function '" + e->name + "'");
+      else {
+        std::vector<std::string_view> candidates;
+        for (CallableDecl* c : callables_)
+          candidates.push_back(c->name);
+        for (int b = 0; b <= static_cast<int>(Builtin::Argmax); ++b)
+          candidates.push_back(builtinName(static_cast<Builtin>(b)));
+        error(e->loc, "undefined function '" + e->name + "'" + didYouMean(e->name, candidates));
+      }
       return set(e, Type::error());
     }
     auto* c = static_cast<CallableDecl*>(g->second);
@@ -1114,6 +1172,7 @@ private:
     mod_ = nullptr;
     scopes_.assign(1, {});
     reportedUndefined_.clear();
+    suggestions_ = 0;
     Type t = expr(p.body);
     if (!t.isError() && t.kind != TypeKind::Bool)
       error(p.body->loc, "property '" + p.name + "' must be a bool expression, got " + t.str());
@@ -1226,6 +1285,8 @@ private:
   std::vector<const Stmt*> loops_;
   std::set<std::string> reportedUndefined_, reportedRead_;
   bool partialRead_ = false;
+  bool badTarget_ = false; // an assignment to an undefined name in this module
+  int suggestions_ = 0;    // "did you mean" searches done in this module / property
 };
 
 } // namespace

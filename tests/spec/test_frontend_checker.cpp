@@ -133,7 +133,7 @@ TEST_CASE("checker: type errors name the types", "[frontend][checker]") {
 TEST_CASE("checker: one mistake, one message", "[frontend][checker]") {
   // The undefined name is reported once, and nothing downstream of it.
   CHECK(errs("module M(speed: real) -> (x: real, y: bool) { x = spped * 2.0 + spped; y = x > "
-             "spped; }") == V{"t.chs:1:51: error: undefined name 'spped'"});
+             "spped; }") == V{"t.chs:1:51: error: undefined name 'spped' (did you mean 'speed'?)"});
 }
 
 TEST_CASE("checker: calls and outputs", "[frontend][checker]") {
@@ -390,4 +390,20 @@ property p: forall x in [0, 1]: always[M](y > x - 100.0);
       "order: M\n";
   CHECK(printProgram(p) == want);
   CHECK(printProgram(ok(src)) == printProgram(p));
+}
+
+TEST_CASE("checker: suggestions for misspelt names; no cascade from a misspelt output",
+          "[frontend][checker]") {
+  CHECK(errs("module M(speed: real) -> (y: real) { y = spped; }") ==
+        V{"t.chs:1:42: error: undefined name 'spped' (did you mean 'speed'?)"});
+  CHECK(errs("module M(a: real) -> (brake: bool) { brak = a > 1.0; }") ==
+        V{"t.chs:1:38: error: undefined name 'brak' (did you mean 'brake'?)"});
+  CHECK(errs("module Sensor() -> (y: real) { y = 1.0; }\n"
+             "module M() -> (y: real) { y = Sensr(); }") ==
+        V{"t.chs:2:31: error: undefined function 'Sensr' (did you mean 'Sensor'?)"});
+  CHECK(errs("module M(a: real) -> (y: real) { y = sgmoid(a); }") ==
+        V{"t.chs:1:38: error: undefined function 'sgmoid' (did you mean 'sigmoid'?)"});
+  // Nothing close enough: no suggestion.
+  CHECK(errs("module M(a: real) -> (y: real) { y = zzz; }") ==
+        V{"t.chs:1:38: error: undefined name 'zzz'"});
 }
