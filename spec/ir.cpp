@@ -54,27 +54,40 @@ std::string_view spelling(BinOp op) {
   return "?";
 }
 
-bool isInfix(BinOp op) { return op != BinOp::Min && op != BinOp::Max && op != BinOp::Dot; }
+bool isInfix(BinOp op) {
+  return op != BinOp::Min && op != BinOp::Max && op != BinOp::Dot;
+}
 
 std::string_view roleName(VarRole r) {
   switch (r) {
-  case VarRole::Input: return "input";
-  case VarRole::Output: return "output";
-  case VarRole::Local: return "local";
-  case VarRole::LoopIndex: return "index";
-  case VarRole::Random: return "random";
-  case VarRole::Quantified: return "quantified";
+  case VarRole::Input:
+    return "input";
+  case VarRole::Output:
+    return "output";
+  case VarRole::Local:
+    return "local";
+  case VarRole::LoopIndex:
+    return "index";
+  case VarRole::Random:
+    return "random";
+  case VarRole::Quantified:
+    return "quantified";
   }
   return "?";
 }
 
 std::string_view propertyKindName(PropertyKind k) {
   switch (k) {
-  case PropertyKind::Forall: return "forall";
-  case PropertyKind::Exists: return "exists";
-  case PropertyKind::Always: return "always";
-  case PropertyKind::Probability: return "P";
-  case PropertyKind::Expectation: return "E";
+  case PropertyKind::Forall:
+    return "forall";
+  case PropertyKind::Exists:
+    return "exists";
+  case PropertyKind::Always:
+    return "always";
+  case PropertyKind::Probability:
+    return "P";
+  case PropertyKind::Expectation:
+    return "E";
   }
   return "?";
 }
@@ -95,22 +108,32 @@ Type Type::element() const {
 
 size_t Type::numScalars() const {
   size_t n = 1;
-  for (int d : dims) n *= size_t(d);
+  for (int d : dims)
+    n *= size_t(d);
   return n;
 }
 
 std::string Context::typeName(const Type& t) const {
   std::string s;
   switch (t.scalar) {
-  case ScalarKind::Bool: s = "bool"; break;
-  case ScalarKind::Int: s = "int"; break;
-  case ScalarKind::Real: s = "real"; break;
-  case ScalarKind::Tuple: s = "tuple"; break;
+  case ScalarKind::Bool:
+    s = "bool";
+    break;
+  case ScalarKind::Int:
+    s = "int";
+    break;
+  case ScalarKind::Real:
+    s = "real";
+    break;
+  case ScalarKind::Tuple:
+    s = "tuple";
+    break;
   case ScalarKind::Enum:
     s = t.enumId >= 0 && size_t(t.enumId) < enums_.size() ? enums_[t.enumId].name : "enum?";
     break;
   }
-  for (int d : t.dims) s += "[" + std::to_string(d) + "]";
+  for (int d : t.dims)
+    s += "[" + std::to_string(d) + "]";
   return s;
 }
 
@@ -118,16 +141,21 @@ std::string Context::typeName(const Type& t) const {
 
 namespace {
 
-size_t mix(size_t h, size_t v) { return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2)); }
+size_t mix(size_t h, size_t v) {
+  return h ^ (v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+}
 
 size_t hashLayer(const DenseLayer& l) {
   size_t h = mix(size_t(l.rows), size_t(l.cols));
-  for (double w : *l.weights) h = mix(h, std::bit_cast<uint64_t>(w));
-  for (double b : *l.bias) h = mix(h, std::bit_cast<uint64_t>(b));
+  for (double w : *l.weights)
+    h = mix(h, std::bit_cast<uint64_t>(w));
+  for (double b : *l.bias)
+    h = mix(h, std::bit_cast<uint64_t>(b));
   return h;
 }
 
-bool sameLayer(const std::shared_ptr<const DenseLayer>& a, const std::shared_ptr<const DenseLayer>& b) {
+bool sameLayer(const std::shared_ptr<const DenseLayer>& a,
+               const std::shared_ptr<const DenseLayer>& b) {
   if (a == b) return true;
   if (!a || !b) return false;
   if (a->rows != b->rows || a->cols != b->cols) return false;
@@ -153,8 +181,10 @@ Context::~Context() = default;
 Expr Context::intern(ExprNode n) {
   size_t h = mix(size_t(n.kind_), size_t(n.type_.scalar));
   h = mix(h, size_t(n.type_.enumId + 1));
-  for (int d : n.type_.dims) h = mix(h, size_t(d));
-  for (Expr op : n.ops_) h = mix(h, std::hash<const void*>()(op));
+  for (int d : n.type_.dims)
+    h = mix(h, size_t(d));
+  for (Expr op : n.ops_)
+    h = mix(h, std::hash<const void*>()(op));
   h = mix(h, size_t(n.i_));
   h = mix(h, size_t(n.a_));
   h = mix(h, size_t(n.b_));
@@ -228,11 +258,16 @@ Expr Context::enumConst(int enumId, int64_t index) {
 }
 Expr Context::zero(const Type& t) {
   switch (t.scalar) {
-  case ScalarKind::Bool: return boolConst(false);
-  case ScalarKind::Int: return intConst(0);
-  case ScalarKind::Real: return realConst(0.0);
-  case ScalarKind::Enum: return enumConst(t.enumId, 0);
-  case ScalarKind::Tuple: break;
+  case ScalarKind::Bool:
+    return boolConst(false);
+  case ScalarKind::Int:
+    return intConst(0);
+  case ScalarKind::Real:
+    return realConst(0.0);
+  case ScalarKind::Enum:
+    return enumConst(t.enumId, 0);
+  case ScalarKind::Tuple:
+    break;
   }
   return orDie(Error("no zero of a tuple"));
 }
@@ -253,11 +288,19 @@ int Context::addEnum(EnumDecl e) {
 
 namespace {
 
-std::string tn(const Context& c, const Type& t) { return c.typeName(t); }
+std::string tn(const Context& c, const Type& t) {
+  return c.typeName(t);
+}
 
-bool isReal(const Type& t) { return t.is(ScalarKind::Real); }
-bool isBool(const Type& t) { return t.is(ScalarKind::Bool); }
-bool isInt(const Type& t) { return t.is(ScalarKind::Int); }
+bool isReal(const Type& t) {
+  return t.is(ScalarKind::Real);
+}
+bool isBool(const Type& t) {
+  return t.is(ScalarKind::Bool);
+}
+bool isInt(const Type& t) {
+  return t.is(ScalarKind::Int);
+}
 
 } // namespace
 
@@ -416,8 +459,8 @@ Expected<Expr> Context::tryAffine(std::shared_ptr<const DenseLayer> l, Expr x) {
   if (!l || !l->weights || !l->bias) return Error("an affine layer without weights");
   if (l->rows <= 0 || l->cols <= 0 || l->weights->size() != size_t(l->rows) * l->cols ||
       l->bias->size() != size_t(l->rows))
-    return Error("an affine layer whose weights do not match its shape " +
-                 std::to_string(l->rows) + "x" + std::to_string(l->cols));
+    return Error("an affine layer whose weights do not match its shape " + std::to_string(l->rows) +
+                 "x" + std::to_string(l->cols));
   if (x->type() != Type::array(Type::real(), l->cols))
     return Error("an affine layer of " + std::to_string(l->cols) + " inputs applied to " +
                  tn(*this, x->type()));
@@ -439,17 +482,28 @@ Expected<Expr> Context::rebuild(Expr e, std::vector<Expr> ops) {
   if (std::equal(ops.begin(), ops.end(), e->operands().begin(), e->operands().end())) return e;
   switch (e->kind()) {
   case ExprKind::Const:
-  case ExprKind::Var: return e;
-  case ExprKind::Unary: return tryUnary(e->as<Unary>()->op(), ops[0]);
-  case ExprKind::Binary: return tryBinary(e->as<Binary>()->op(), ops[0], ops[1]);
-  case ExprKind::Select: return trySelect(ops[0], ops[1], ops[2]);
-  case ExprKind::ArrayLit: return tryArrayLit(e->type().element(), std::move(ops));
-  case ExprKind::Index: return tryIndex(ops[0], ops[1]);
-  case ExprKind::Update: return tryUpdate(ops[0], ops[1], ops[2]);
-  case ExprKind::Call: return tryCall(e->as<Call>()->callee(), std::move(ops));
-  case ExprKind::CallResult: return tryCallResult(ops[0], e->as<CallResult>()->index());
-  case ExprKind::Affine: return tryAffine(e->layer_, ops[0]);
-  case ExprKind::VecRelu: return tryVecRelu(ops[0]);
+  case ExprKind::Var:
+    return e;
+  case ExprKind::Unary:
+    return tryUnary(e->as<Unary>()->op(), ops[0]);
+  case ExprKind::Binary:
+    return tryBinary(e->as<Binary>()->op(), ops[0], ops[1]);
+  case ExprKind::Select:
+    return trySelect(ops[0], ops[1], ops[2]);
+  case ExprKind::ArrayLit:
+    return tryArrayLit(e->type().element(), std::move(ops));
+  case ExprKind::Index:
+    return tryIndex(ops[0], ops[1]);
+  case ExprKind::Update:
+    return tryUpdate(ops[0], ops[1], ops[2]);
+  case ExprKind::Call:
+    return tryCall(e->as<Call>()->callee(), std::move(ops));
+  case ExprKind::CallResult:
+    return tryCallResult(ops[0], e->as<CallResult>()->index());
+  case ExprKind::Affine:
+    return tryAffine(e->layer_, ops[0]);
+  case ExprKind::VecRelu:
+    return tryVecRelu(ops[0]);
   }
   return Error("rebuild of an unknown node");
 }
@@ -492,17 +546,22 @@ void Function::setBody(Block body) {
   random_ = weighted_ = false;
   forEachStmt(body_, [&](Stmt s) {
     switch (s->kind()) {
-    case StmtKind::Sample: random_ = true; break;
+    case StmtKind::Sample:
+      random_ = true;
+      break;
     case StmtKind::Observe:
     case StmtKind::Condition:
-    case StmtKind::Factor: random_ = weighted_ = true; break;
+    case StmtKind::Factor:
+      random_ = weighted_ = true;
+      break;
     case StmtKind::Call: {
       const Function* f = s->as<CallStmt>()->callee;
       random_ = random_ || f->isRandom();
       weighted_ = weighted_ || f->hasWeight();
       break;
     }
-    default: break;
+    default:
+      break;
     }
   });
 }
@@ -554,7 +613,8 @@ Expr ExprMutator::dispatch(Expr e) {
 Expr ExprMutator::mutateOperands(Expr e) {
   std::vector<Expr> ops;
   ops.reserve(e->numOperands());
-  for (Expr op : e->operands()) ops.push_back(mutate(op));
+  for (Expr op : e->operands())
+    ops.push_back(mutate(op));
   auto r = ctx_.rebuild(e, std::move(ops));
   if (!r) {
     std::fprintf(stderr, "chassis: internal error: a mutator made ill-typed IR: %s\n",
@@ -568,7 +628,8 @@ Stmt ExprMutator::mutateStmt(Stmt s) {
   auto m = [&](Expr e) { return e ? mutate(e) : e; };
   auto ms = [&](const std::vector<Expr>& es) {
     std::vector<Expr> out;
-    for (Expr e : es) out.push_back(mutate(e));
+    for (Expr e : es)
+      out.push_back(mutate(e));
     return out;
   };
   const SourceLoc& l = s->loc();
@@ -591,7 +652,8 @@ Stmt ExprMutator::mutateStmt(Stmt s) {
   }
   case StmtKind::Condition:
     return ctx_.stmt<ConditionStmt>(l, m(s->as<ConditionStmt>()->cond));
-  case StmtKind::Factor: return ctx_.stmt<FactorStmt>(l, m(s->as<FactorStmt>()->logWeight));
+  case StmtKind::Factor:
+    return ctx_.stmt<FactorStmt>(l, m(s->as<FactorStmt>()->logWeight));
   case StmtKind::Assert: {
     auto* x = s->as<AssertStmt>();
     return ctx_.stmt<AssertStmt>(l, m(x->cond), x->message);
@@ -606,8 +668,7 @@ Stmt ExprMutator::mutateStmt(Stmt s) {
   }
   case StmtKind::Call: {
     auto* x = s->as<CallStmt>();
-    return ctx_.stmt<CallStmt>(l, x->results, x->callee, ms(x->args), x->site,
-                               ms(x->siteIndices));
+    return ctx_.stmt<CallStmt>(l, x->results, x->callee, ms(x->args), x->site, ms(x->siteIndices));
   }
   }
   std::abort();
@@ -616,7 +677,8 @@ Stmt ExprMutator::mutateStmt(Stmt s) {
 Block ExprMutator::mutateBlock(const Block& b) {
   Block out;
   out.reserve(b.size());
-  for (Stmt s : b) out.push_back(mutateStmt(s));
+  for (Stmt s : b)
+    out.push_back(mutateStmt(s));
   return out;
 }
 

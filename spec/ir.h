@@ -3,7 +3,7 @@
 // bound propagation, LLVM code generator, printers) visits. The node list is written once in
 // spec/ir_nodes.def; this header generates the kind enums, the visitors and the mutator from it.
 //
-// ============================================ SEMANTICS ============================================
+// ================================== SEMANTICS ==================================
 // Values. bool, int, real, enum (an int in [0, #constants)), and fixed-size arrays of those
 //   (any number of dimensions, outermost first). `real` means the mathematical reals: a verdict
 //   of the verifier is a statement about real arithmetic. The interpreter executes in IEEE
@@ -44,7 +44,7 @@
 // Properties (ir::Property) are about functions: forall/exists over boxes, enums and booleans of
 //   an expression over Call expressions; always[M](e): e holds for every trace in M's support;
 //   P[M](event | given) cmp bound and E[M](expr) cmp bound under M's posterior.
-// ===================================================================================================
+// ===============================================================================
 //
 // Hash-consing. Expression nodes are immutable and interned in their Context: building the same
 // structure twice returns the same pointer, so pointer equality is structural equality and a
@@ -196,10 +196,10 @@ protected:
   uint32_t id_ = 0;
   size_t hash_ = 0;
   // Payload.
-  int64_t i_ = 0;        // Const: int/bool/enum value; Var: unique variable id
-  int a_ = 0, b_ = 0;    // Unary/Binary: operator; CallResult: index; Var: role, slot
-  double d_ = 0;         // Const: real value
-  const Function* fn_ = nullptr;            // Call
+  int64_t i_ = 0;                // Const: int/bool/enum value; Var: unique variable id
+  int a_ = 0, b_ = 0;            // Unary/Binary: operator; CallResult: index; Var: role, slot
+  double d_ = 0;                 // Const: real value
+  const Function* fn_ = nullptr; // Call
   std::shared_ptr<const DenseLayer> layer_; // Affine
   std::string name_;                        // Var
 };
@@ -489,10 +489,11 @@ struct QuantVar {
 /// A property. Forall/Exists: `body` (bool) under the quantifier prefix `vars`, outermost first
 /// (`forall s: exists l: body` is vars = [s (forall), l (exists)]; `kind` is the outermost
 /// quantifier, Forall when there are no variables); the variables have role Quantified and slots
-/// in this property's frame of `numSlots` slots; the body calls modules with Call expressions. Always/Probability/Expectation:
-/// `module` is the function run; `body` is the event (bool; for Expectation the real or int
-/// expression) over the module's input and output variables, read after a run; `given` (may be
-/// null) conditions P; the comparison `cmp` (Lt, Le, Gt, Ge) against `bound`.
+/// in this property's frame of `numSlots` slots; the body calls modules with Call expressions.
+/// Always/Probability/Expectation: `module` is the function run; `body` is the event (bool; for
+/// Expectation the real or int expression) over the module's input and output variables, read after
+/// a run; `given` (may be null) conditions P; the comparison `cmp` (Lt, Le, Gt, Ge) against
+/// `bound`.
 struct Property {
   std::string name;
   PropertyKind kind = PropertyKind::Forall;
@@ -558,7 +559,9 @@ public:
   }
   Expr index(Expr a, Expr i) { return orDie(tryIndex(a, i)); }
   Expr update(Expr a, Expr i, Expr v) { return orDie(tryUpdate(a, i, v)); }
-  Expr call(const Function& f, std::vector<Expr> args) { return orDie(tryCall(f, std::move(args))); }
+  Expr call(const Function& f, std::vector<Expr> args) {
+    return orDie(tryCall(f, std::move(args)));
+  }
   Expr callResult(Expr call, int index) { return orDie(tryCallResult(call, index)); }
   Expr affine(std::shared_ptr<const DenseLayer> layer, Expr x) {
     return orDie(tryAffine(std::move(layer), x));
@@ -583,7 +586,8 @@ public:
 private:
   static Expr orDie(Expected<Expr> e) {
     if (!e) {
-      std::fprintf(stderr, "chassis: internal error: ill-typed IR: %s\n", e.error().message.c_str());
+      std::fprintf(stderr, "chassis: internal error: ill-typed IR: %s\n",
+                   e.error().message.c_str());
       std::abort();
     }
     return *e;
@@ -688,7 +692,9 @@ protected:
   /// Rewrites the operands of `e` and rebuilds it.
   Expr mutateOperands(Expr e);
 #define CHASSIS_IR_EXPR(K)                                                                         \
-  virtual Expr visit##K(const K& node) { return mutateOperands(&node); }
+  virtual Expr visit##K(const K& node) {                                                           \
+    return mutateOperands(&node);                                                                  \
+  }
 #include "spec/ir_nodes.def"
 
   Context& ctx_;
@@ -701,24 +707,42 @@ private:
 /// Calls `f` on every expression directly held by statement `s` (not those inside nested blocks).
 template <typename F> void forEachExpr(Stmt s, F&& f) {
   switch (s->kind()) {
-  case StmtKind::Let: f(s->as<LetStmt>()->value); break;
-  case StmtKind::Assign: f(s->as<AssignStmt>()->value); break;
+  case StmtKind::Let:
+    f(s->as<LetStmt>()->value);
+    break;
+  case StmtKind::Assign:
+    f(s->as<AssignStmt>()->value);
+    break;
   case StmtKind::Sample:
-    for (Expr e : s->as<SampleStmt>()->params) f(e);
-    for (Expr e : s->as<SampleStmt>()->indices) f(e);
+    for (Expr e : s->as<SampleStmt>()->params)
+      f(e);
+    for (Expr e : s->as<SampleStmt>()->indices)
+      f(e);
     break;
   case StmtKind::Observe:
-    for (Expr e : s->as<ObserveStmt>()->params) f(e);
+    for (Expr e : s->as<ObserveStmt>()->params)
+      f(e);
     f(s->as<ObserveStmt>()->value);
     break;
-  case StmtKind::Condition: f(s->as<ConditionStmt>()->cond); break;
-  case StmtKind::Factor: f(s->as<FactorStmt>()->logWeight); break;
-  case StmtKind::Assert: f(s->as<AssertStmt>()->cond); break;
-  case StmtKind::If: f(s->as<IfStmt>()->cond); break;
-  case StmtKind::For: break;
+  case StmtKind::Condition:
+    f(s->as<ConditionStmt>()->cond);
+    break;
+  case StmtKind::Factor:
+    f(s->as<FactorStmt>()->logWeight);
+    break;
+  case StmtKind::Assert:
+    f(s->as<AssertStmt>()->cond);
+    break;
+  case StmtKind::If:
+    f(s->as<IfStmt>()->cond);
+    break;
+  case StmtKind::For:
+    break;
   case StmtKind::Call:
-    for (Expr e : s->as<CallStmt>()->args) f(e);
-    for (Expr e : s->as<CallStmt>()->siteIndices) f(e);
+    for (Expr e : s->as<CallStmt>()->args)
+      f(e);
+    for (Expr e : s->as<CallStmt>()->siteIndices)
+      f(e);
     break;
   }
 }

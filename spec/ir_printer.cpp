@@ -40,18 +40,23 @@ public:
     case ExprKind::Const: {
       auto* c = e->as<Const>();
       switch (e->type().scalar) {
-      case ScalarKind::Bool: return c->boolValue() ? "true" : "false";
-      case ScalarKind::Int: return std::to_string(c->intValue());
-      case ScalarKind::Real: return formatReal(c->realValue());
+      case ScalarKind::Bool:
+        return c->boolValue() ? "true" : "false";
+      case ScalarKind::Int:
+        return std::to_string(c->intValue());
+      case ScalarKind::Real:
+        return formatReal(c->realValue());
       case ScalarKind::Enum: {
         const EnumDecl& d = ctx_.enums()[e->type().enumId];
         return d.name + "." + d.constants[c->intValue()];
       }
-      case ScalarKind::Tuple: return "?";
+      case ScalarKind::Tuple:
+        return "?";
       }
       return "?";
     }
-    case ExprKind::Var: return e->as<Var>()->name();
+    case ExprKind::Var:
+      return e->as<Var>()->name();
     case ExprKind::Unary: {
       auto* u = e->as<Unary>();
       if (u->op() == UnOp::Neg || u->op() == UnOp::Not)
@@ -62,25 +67,25 @@ public:
       auto* b = e->as<Binary>();
       if (!isInfix(b->op()))
         return std::string(spelling(b->op())) + "(" + expr(b->lhs()) + ", " + expr(b->rhs()) + ")";
-      std::string s = expr(b->lhs(), true) + " " + std::string(spelling(b->op())) + " " +
-                      expr(b->rhs(), true);
+      std::string s =
+          expr(b->lhs(), true) + " " + std::string(spelling(b->op())) + " " + expr(b->rhs(), true);
       return nested ? "(" + s + ")" : s;
     }
     case ExprKind::Select: {
       auto* s = e->as<Select>();
-      std::string r = "select(" + expr(s->cond()) + ", " + expr(s->ifTrue()) + ", " +
-                      expr(s->ifFalse()) + ")";
+      std::string r =
+          "select(" + expr(s->cond()) + ", " + expr(s->ifTrue()) + ", " + expr(s->ifFalse()) + ")";
       return r;
     }
-    case ExprKind::ArrayLit: return "[" + list(e->operands()) + "]";
+    case ExprKind::ArrayLit:
+      return "[" + list(e->operands()) + "]";
     case ExprKind::Index: {
       auto* x = e->as<Index>();
       return expr(x->array(), true) + "[" + expr(x->index()) + "]";
     }
     case ExprKind::Update: {
       auto* x = e->as<Update>();
-      return "update(" + expr(x->array()) + ", " + expr(x->index()) + ", " + expr(x->value()) +
-             ")";
+      return "update(" + expr(x->array()) + ", " + expr(x->index()) + ", " + expr(x->value()) + ")";
     }
     case ExprKind::Call: {
       auto* c = e->as<Call>();
@@ -95,20 +100,23 @@ public:
       return "affine<" + std::to_string(a->layer().rows) + "x" + std::to_string(a->layer().cols) +
              ", #" + std::to_string(e->id()) + ">(" + expr(a->input()) + ")";
     }
-    case ExprKind::VecRelu: return "relu_layer(" + expr(e->operand(0)) + ")";
+    case ExprKind::VecRelu:
+      return "relu_layer(" + expr(e->operand(0)) + ")";
     }
     return "?";
   }
 
   std::string list(std::span<const Expr> es) {
     std::string s;
-    for (size_t k = 0; k < es.size(); ++k) s += (k ? ", " : "") + expr(es[k]);
+    for (size_t k = 0; k < es.size(); ++k)
+      s += (k ? ", " : "") + expr(es[k]);
     return s;
   }
 
   std::string address(const std::string& name, const std::vector<Expr>& idx) {
     std::string s = name;
-    for (Expr i : idx) s += "[" + expr(i) + "]";
+    for (Expr i : idx)
+      s += "[" + expr(i) + "]";
     return s;
   }
 
@@ -117,7 +125,8 @@ public:
   }
 
   void block(const Block& b, int indent) {
-    for (Stmt s : b) stmt(s, indent);
+    for (Stmt s : b)
+      stmt(s, indent);
   }
 
   void stmt(Stmt s, int indent) {
@@ -149,7 +158,9 @@ public:
     case StmtKind::Condition:
       os_ << "condition " << expr(s->as<ConditionStmt>()->cond) << "\n";
       break;
-    case StmtKind::Factor: os_ << "factor " << expr(s->as<FactorStmt>()->logWeight) << "\n"; break;
+    case StmtKind::Factor:
+      os_ << "factor " << expr(s->as<FactorStmt>()->logWeight) << "\n";
+      break;
     case StmtKind::Assert: {
       auto* x = s->as<AssertStmt>();
       os_ << "assert " << expr(x->cond) << " : \"" << x->message << "\"\n";
@@ -226,8 +237,10 @@ public:
     for (size_t k = 0; k < p.vars.size(); ++k) {
       const QuantVar& q = p.vars[k];
       bool fresh = k == 0 || q.exists != p.vars[k - 1].exists;
-      if (fresh) os_ << (k ? ": " : " ") << (q.exists ? "exists " : "forall ");
-      else os_ << ", ";
+      if (fresh)
+        os_ << (k ? ": " : " ") << (q.exists ? "exists " : "forall ");
+      else
+        os_ << ", ";
       os_ << q.var->name() << ": " << ctx_.typeName(q.var->type());
       if (q.var->type().isNumeric())
         os_ << " in [" << formatReal(q.lo) << ", " << formatReal(q.hi) << "]";
@@ -252,17 +265,22 @@ std::string str(Expr e, const Context& ctx) {
   return Printer(ctx, os).expr(e);
 }
 
-void print(const Function& f, const Context& ctx, std::ostream& os) { Printer(ctx, os).function(f); }
+void print(const Function& f, const Context& ctx, std::ostream& os) {
+  Printer(ctx, os).function(f);
+}
 
 void print(const Program& program, std::ostream& os) {
   Printer p(program.ctx(), os);
   for (const EnumDecl& e : program.ctx().enums()) {
     os << "enum " << e.name << " {";
-    for (size_t k = 0; k < e.constants.size(); ++k) os << (k ? ", " : " ") << e.constants[k];
+    for (size_t k = 0; k < e.constants.size(); ++k)
+      os << (k ? ", " : " ") << e.constants[k];
     os << " }\n";
   }
-  for (auto& f : program.functions()) p.function(*f);
-  for (const Property& prop : program.properties) p.property(prop);
+  for (auto& f : program.functions())
+    p.function(*f);
+  for (const Property& prop : program.properties)
+    p.property(prop);
 }
 
 } // namespace chassis::ir

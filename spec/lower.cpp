@@ -35,7 +35,8 @@ public:
   Expected<Program> run() {
     for (const spec::EnumDecl* e : ast_.enums) {
       EnumDecl d{e->name, {}, e->loc};
-      for (auto& k : e->constants) d.constants.push_back(k.name);
+      for (auto& k : e->constants)
+        d.constants.push_back(k.name);
       enumIds_[e] = c().addEnum(std::move(d));
     }
     for (const spec::CallableDecl* d : ast_.order) {
@@ -57,15 +58,19 @@ private:
   Expected<Type> type(const spec::Type& t, const SourceLoc& loc) {
     auto scalar = [&](spec::TypeKind k) -> Expected<Type> {
       switch (k) {
-      case spec::TypeKind::Bool: return Type::boolean();
-      case spec::TypeKind::Int: return Type::integer();
-      case spec::TypeKind::Real: return Type::real();
+      case spec::TypeKind::Bool:
+        return Type::boolean();
+      case spec::TypeKind::Int:
+        return Type::integer();
+      case spec::TypeKind::Real:
+        return Type::real();
       case spec::TypeKind::Enum: {
         auto it = enumIds_.find(t.enumDecl);
         if (it == enumIds_.end()) return internal(loc, "an enum type not declared");
         return Type::enumeration(it->second);
       }
-      default: return internal(loc, "a value of type " + t.str());
+      default:
+        return internal(loc, "a value of type " + t.str());
       }
     };
     if (t.isArray()) {
@@ -111,12 +116,15 @@ private:
         ok = t && fn->outputs()[k]->type() == *t;
       }
       if (!ok)
-        return Error(d.loc, "network '" + d.name + "' as loaded does not have the declared "
-                                                   "inputs and outputs");
+        return Error(d.loc, "network '" + d.name +
+                                "' as loaded does not have the declared "
+                                "inputs and outputs");
       fns_[&d] = fn;
       VarMap& vars = varsOf_[&d];
-      for (size_t k = 0; k < d.inputs.size(); ++k) vars[d.inputs[k]] = fn->inputs()[k].var;
-      for (size_t k = 0; k < d.outputs.size(); ++k) vars[d.outputs[k]] = fn->outputs()[k];
+      for (size_t k = 0; k < d.inputs.size(); ++k)
+        vars[d.inputs[k]] = fn->inputs()[k].var;
+      for (size_t k = 0; k < d.outputs.size(); ++k)
+        vars[d.outputs[k]] = fn->outputs()[k];
       return Status::ok();
     }
     Function& f = prog_.addFunction(d.name, FunctionKind::External, d.loc);
@@ -175,9 +183,12 @@ private:
 
   static Type distResultType(DistKind k) {
     switch (chassis::signature(k).result) {
-    case DistResultType::Bool: return Type::boolean();
-    case DistResultType::Int: return Type::integer();
-    case DistResultType::Real: return Type::real();
+    case DistResultType::Bool:
+      return Type::boolean();
+    case DistResultType::Int:
+      return Type::integer();
+    case DistResultType::Real:
+      return Type::real();
     }
     return Type::real();
   }
@@ -273,8 +284,8 @@ private:
         if (drawType == Type::integer() && slotType == Type::real())
           val = c().unary(UnOp::ToReal, tmp);
         else
-          return internal(loc, "a " + c().typeName(drawType) + " draw into " +
-                                   c().typeName(slotType));
+          return internal(loc,
+                          "a " + c().typeName(drawType) + " draw into " + c().typeName(slotType));
       }
       auto rhs = idx ? c().tryUpdate(var, idx, val) : Expected<Expr>(val);
       if (!rhs) return internal(loc, rhs.error().message);
@@ -288,7 +299,8 @@ private:
       if (!v) return v.error();
       Type want = distResultType(s.value->dist);
       Expr val = *v;
-      if (val->type() == Type::integer() && want == Type::real()) val = c().unary(UnOp::ToReal, val);
+      if (val->type() == Type::integer() && want == Type::real())
+        val = c().unary(UnOp::ToReal, val);
       if (val->type() != want)
         return internal(loc, "observing " + c().typeName(val->type()) + " from a " +
                                  c().typeName(want) + " distribution");
@@ -362,7 +374,8 @@ private:
     if (e->type() == Type::integer()) return c().unary(UnOp::ToReal, e);
     if (e->type().isArray() && e->type().scalar == ScalarKind::Int) {
       std::vector<Expr> elems;
-      for (int k = 0; k < e->type().length(); ++k) elems.push_back(toReal(elementAt(e, k)));
+      for (int k = 0; k < e->type().length(); ++k)
+        elems.push_back(toReal(elementAt(e, k)));
       return c().arrayLit(Type::real(), std::move(elems));
     }
     return e;
@@ -424,9 +437,9 @@ private:
     case spec::Builtin::Sigmoid:
     case spec::Builtin::Tanh: {
       if (Status s = need(1); !s) return s.error();
-      UnOp op = e.builtin == spec::Builtin::Exp    ? UnOp::Exp
-                : e.builtin == spec::Builtin::Log  ? UnOp::Log
-                : e.builtin == spec::Builtin::Sqrt ? UnOp::Sqrt
+      UnOp op = e.builtin == spec::Builtin::Exp       ? UnOp::Exp
+                : e.builtin == spec::Builtin::Log     ? UnOp::Log
+                : e.builtin == spec::Builtin::Sqrt    ? UnOp::Sqrt
                 : e.builtin == spec::Builtin::Sigmoid ? UnOp::Sigmoid
                                                       : UnOp::Tanh;
       return elementwise(toReal(args[0]), [&](Expr x) { return un(op, x); });
@@ -482,8 +495,7 @@ private:
     for (size_t k = 0; k < args.size(); ++k)
       if (args[k]->type() != f.inputs()[k].var->type())
         return internal(e.loc, "argument type mismatch calling '" + f.name() + "'");
-    out.push_back(
-        c().stmt<CallStmt>(e.loc, results, &f, std::move(args), site, sc.loopIndices));
+    out.push_back(c().stmt<CallStmt>(e.loc, results, &f, std::move(args), site, sc.loopIndices));
     return Expr(results[e.outputIndex]);
   }
 
@@ -499,9 +511,12 @@ private:
       return Status::ok();
     };
     switch (e.kind) {
-    case ExprKind::IntLit: return c().intConst(e.intValue);
-    case ExprKind::RealLit: return c().realConst(e.realValue);
-    case ExprKind::BoolLit: return c().boolConst(e.boolValue);
+    case ExprKind::IntLit:
+      return c().intConst(e.intValue);
+    case ExprKind::RealLit:
+      return c().realConst(e.realValue);
+    case ExprKind::BoolLit:
+      return c().boolConst(e.boolValue);
     case ExprKind::EnumConst: {
       auto it = enumIds_.find(e.enumDecl);
       if (it == enumIds_.end() || e.intValue < 0 ||
@@ -524,18 +539,18 @@ private:
     }
     case ExprKind::Unary:
       if (Status s = lowerArgs(); !s) return s.error();
-      return located(
-          c().tryUnary(e.unaryOp == spec::UnaryOp::Neg ? UnOp::Neg : UnOp::Not, ops[0]), e.loc);
+      return located(c().tryUnary(e.unaryOp == spec::UnaryOp::Neg ? UnOp::Neg : UnOp::Not, ops[0]),
+                     e.loc);
     case ExprKind::Binary: {
       if (Status s = lowerArgs(); !s) return s.error();
-      static const BinOp map[] = {BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div, BinOp::Mod,
-                                  BinOp::Lt,  BinOp::Le,  BinOp::Gt,  BinOp::Ge,  BinOp::Eq,
+      static const BinOp map[] = {BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div,    BinOp::Mod,
+                                  BinOp::Lt,  BinOp::Le,  BinOp::Gt,  BinOp::Ge,     BinOp::Eq,
                                   BinOp::Ne,  BinOp::And, BinOp::Or,  BinOp::Implies};
       BinOp op = map[int(e.binaryOp)];
       Expr a = ops[0], b = ops[1];
       // `/` is real division (the checker promotes; promote here too if it did not).
-      if (op == BinOp::Div || (a->type().isNumeric() && b->type().isNumeric() &&
-                               a->type() != b->type())) {
+      if (op == BinOp::Div ||
+          (a->type().isNumeric() && b->type().isNumeric() && a->type() != b->type())) {
         a = toReal(a);
         b = toReal(b);
       }
@@ -550,7 +565,8 @@ private:
     case ExprKind::Builtin:
       if (Status s = lowerArgs(); !s) return s.error();
       return located(builtin(e, std::move(ops)), e.loc);
-    case ExprKind::Call: return call(e, sc, out);
+    case ExprKind::Call:
+      return call(e, sc, out);
     case ExprKind::Dist:
       return internal(e.loc, "a distribution used as a value");
     case ExprKind::Quant:
@@ -560,7 +576,8 @@ private:
       return Error(e.loc, "quantifiers, always[], P[] and E[] are supported only at the top of a "
                           "property (P[] and E[] compared with a constant)");
     case ExprKind::Name:
-    case ExprKind::Member: return internal(e.loc, "an unresolved name '" + e.name + "'");
+    case ExprKind::Member:
+      return internal(e.loc, "an unresolved name '" + e.name + "'");
     }
     return internal(e.loc, "an unknown expression");
   }
@@ -570,14 +587,18 @@ private:
   /// The value of a constant numeric expression (a literal, possibly negated or promoted).
   std::optional<double> constant(const spec::Expr& e) {
     switch (e.kind) {
-    case ExprKind::IntLit: return double(e.intValue);
-    case ExprKind::RealLit: return e.realValue;
-    case ExprKind::Promote: return e.args.empty() ? std::nullopt : constant(*e.args[0]);
+    case ExprKind::IntLit:
+      return double(e.intValue);
+    case ExprKind::RealLit:
+      return e.realValue;
+    case ExprKind::Promote:
+      return e.args.empty() ? std::nullopt : constant(*e.args[0]);
     case ExprKind::Unary:
       if (e.unaryOp == spec::UnaryOp::Neg && !e.args.empty())
         if (auto v = constant(*e.args[0])) return -*v;
       return std::nullopt;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
     }
   }
 
@@ -601,8 +622,9 @@ private:
     auto finish = [&](Expected<Expr> b) -> Status {
       if (!b) return b.error();
       if (!scratch.empty())
-        return Error(d.loc, "property '" + d.name + "': a call of a random module inside "
-                                                     "always/P/E is not supported");
+        return Error(d.loc, "property '" + d.name +
+                                "': a call of a random module inside "
+                                "always/P/E is not supported");
       p.body = *b;
       prog_.properties.push_back(std::move(p));
       return Status::ok();
@@ -633,8 +655,7 @@ private:
           p.cmp = flipped[k];
         }
         auto bound = constant(*r);
-        if (!bound)
-          return Error(r->loc, "the bound of P[...] or E[...] must be a constant number");
+        if (!bound) return Error(r->loc, "the bound of P[...] or E[...] must be a constant number");
         p.bound = *bound;
         auto m = moduleScope(*l);
         if (!m) return m.error();
@@ -661,13 +682,12 @@ private:
         if (t->is(ScalarKind::Enum)) {
           hi = double(c().enums()[t->enumId].constants.size()) - 1;
         } else if (t->isNumeric()) {
-          if (!v->range) return Error(v->loc, "quantified variable '" + v->name +
-                                                  "' has no range");
+          if (!v->range) return Error(v->loc, "quantified variable '" + v->name + "' has no range");
           lo = v->range->lo;
           hi = v->range->hi;
         } else if (!t->is(ScalarKind::Bool)) {
-          return Error(v->loc, "quantified variable '" + v->name + "' of type " +
-                                   c().typeName(*t) + " is not supported");
+          return Error(v->loc, "quantified variable '" + v->name + "' of type " + c().typeName(*t) +
+                                   " is not supported");
         }
         sc.vars[v] = p.addVar(c(), v->name, *t, lo, hi, body->isExists);
       }
@@ -694,14 +714,17 @@ Expected<Program> lower(const spec::Program& ast, const LowerOptions& options) {
 Type lowerType(const spec::Type& t, const spec::Program& ast) {
   auto scalar = [&](spec::TypeKind k) {
     switch (k) {
-    case spec::TypeKind::Bool: return Type::boolean();
-    case spec::TypeKind::Int: return Type::integer();
+    case spec::TypeKind::Bool:
+      return Type::boolean();
+    case spec::TypeKind::Int:
+      return Type::integer();
     case spec::TypeKind::Enum: {
       for (size_t i = 0; i < ast.enums.size(); ++i)
         if (ast.enums[i] == t.enumDecl) return Type::enumeration(int(i));
       return Type::enumeration(-1);
     }
-    default: return Type::real();
+    default:
+      return Type::real();
     }
   };
   if (t.isArray()) return Type::array(scalar(t.elem), int(t.length));

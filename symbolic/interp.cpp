@@ -61,7 +61,9 @@ public:
 
   bool eval(Expr e, std::span<const Value> fr, Value& out) {
     switch (e->kind()) {
-    case ExprKind::Const: out.s = e->as<Const>()->asDouble(); return true;
+    case ExprKind::Const:
+      out.s = e->as<Const>()->asDouble();
+      return true;
     case ExprKind::Var: {
       const Value& v = fr[e->as<Var>()->slot()];
       if (e->type().isArray())
@@ -70,8 +72,10 @@ public:
         out.s = v.s;
       return true;
     }
-    case ExprKind::Unary: return unary(*e->as<Unary>(), fr, out);
-    case ExprKind::Binary: return binary(*e->as<Binary>(), fr, out);
+    case ExprKind::Unary:
+      return unary(*e->as<Unary>(), fr, out);
+    case ExprKind::Binary:
+      return binary(*e->as<Binary>(), fr, out);
     case ExprKind::Select: {
       auto* s = e->as<Select>();
       Value c;
@@ -140,7 +144,8 @@ public:
       out.a.assign(size_t(l.rows), 0.0);
       for (int r = 0; r < l.rows; ++r) {
         double acc = l.b(r);
-        for (int c = 0; c < l.cols; ++c) acc += l.w(r, c) * in.a[c];
+        for (int c = 0; c < l.cols; ++c)
+          acc += l.w(r, c) * in.a[c];
         if (!std::isfinite(acc)) return fail("the result of an affine layer is not finite");
         out.a[r] = acc;
       }
@@ -148,7 +153,8 @@ public:
     }
     case ExprKind::VecRelu: {
       if (!eval(e->operand(0), fr, out)) return false;
-      for (double& v : out.a) v = v > 0 ? v : 0.0;
+      for (double& v : out.a)
+        v = v > 0 ? v : 0.0;
       return true;
     }
     }
@@ -167,12 +173,23 @@ public:
     bool isInt = u.type().scalar == ScalarKind::Int;
     double v = x.s;
     switch (u.op()) {
-    case UnOp::Neg: out.s = -v; return true;
-    case UnOp::Not: out.s = v != 0 ? 0 : 1; return true;
-    case UnOp::ToReal: out.s = v; return true;
-    case UnOp::Abs: out.s = std::fabs(v); return true;
-    case UnOp::Relu: out.s = v > 0 ? v : 0.0; return true;
-    case UnOp::Exp: return checkReal(std::exp(v), "exp", out);
+    case UnOp::Neg:
+      out.s = -v;
+      return true;
+    case UnOp::Not:
+      out.s = v != 0 ? 0 : 1;
+      return true;
+    case UnOp::ToReal:
+      out.s = v;
+      return true;
+    case UnOp::Abs:
+      out.s = std::fabs(v);
+      return true;
+    case UnOp::Relu:
+      out.s = v > 0 ? v : 0.0;
+      return true;
+    case UnOp::Exp:
+      return checkReal(std::exp(v), "exp", out);
     case UnOp::Log:
       if (!(v > 0)) return fail("log of " + formatNumber(v) + " (log needs a positive argument)");
       return checkReal(std::log(v), "log", out);
@@ -183,10 +200,13 @@ public:
     case UnOp::Sigmoid:
       out.s = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
       return true;
-    case UnOp::Tanh: out.s = std::tanh(v); return true;
+    case UnOp::Tanh:
+      out.s = std::tanh(v);
+      return true;
     case UnOp::Sum: {
       double s = 0;
-      for (double a : x.a) s += a;
+      for (double a : x.a)
+        s += a;
       return isInt ? checkInt(s, "sum", out) : checkReal(s, "sum", out);
     }
     case UnOp::Argmax: {
@@ -221,9 +241,12 @@ public:
       return isInt ? checkInt(v, what, out) : checkReal(v, what, out);
     };
     switch (op) {
-    case BinOp::Add: return num(l + r, "+");
-    case BinOp::Sub: return num(l - r, "-");
-    case BinOp::Mul: return num(l * r, "*");
+    case BinOp::Add:
+      return num(l + r, "+");
+    case BinOp::Sub:
+      return num(l - r, "-");
+    case BinOp::Mul:
+      return num(l * r, "*");
     case BinOp::Div:
       if (r == 0) return fail("division by zero");
       if (isInt) return out.s = double(int64_t(l) / int64_t(r)), true;
@@ -232,22 +255,40 @@ public:
       if (r == 0) return fail("division by zero (in %)");
       out.s = double(int64_t(l) % int64_t(r));
       return true;
-    case BinOp::Min: out.s = l < r ? l : r; return true;
-    case BinOp::Max: out.s = l > r ? l : r; return true;
+    case BinOp::Min:
+      out.s = l < r ? l : r;
+      return true;
+    case BinOp::Max:
+      out.s = l > r ? l : r;
+      return true;
     case BinOp::Dot: {
       double s = 0;
-      for (size_t k = 0; k < x.a.size(); ++k) s += x.a[k] * y.a[k];
+      for (size_t k = 0; k < x.a.size(); ++k)
+        s += x.a[k] * y.a[k];
       return num(s, "dot");
     }
-    case BinOp::Eq: out.s = l == r; return true;
-    case BinOp::Ne: out.s = l != r; return true;
-    case BinOp::Lt: out.s = l < r; return true;
-    case BinOp::Le: out.s = l <= r; return true;
-    case BinOp::Gt: out.s = l > r; return true;
-    case BinOp::Ge: out.s = l >= r; return true;
+    case BinOp::Eq:
+      out.s = l == r;
+      return true;
+    case BinOp::Ne:
+      out.s = l != r;
+      return true;
+    case BinOp::Lt:
+      out.s = l < r;
+      return true;
+    case BinOp::Le:
+      out.s = l <= r;
+      return true;
+    case BinOp::Gt:
+      out.s = l > r;
+      return true;
+    case BinOp::Ge:
+      out.s = l >= r;
+      return true;
     case BinOp::And:
     case BinOp::Or:
-    case BinOp::Implies: break; // handled above
+    case BinOp::Implies:
+      break; // handled above
     }
     return fail("internal: an unknown binary operator");
   }
@@ -267,14 +308,16 @@ public:
     std::vector<Value> frame(size_t(f.numSlots()));
     for (const Var* v : f.vars())
       if (v->type().isArray()) frame[v->slot()] = zeroValue(v->type());
-    for (size_t k = 0; k < args.size(); ++k) frame[f.inputs()[k].var->slot()] = args[k];
+    for (size_t k = 0; k < args.size(); ++k)
+      frame[f.inputs()[k].var->slot()] = args[k];
     std::string saved = std::move(prefix_);
     prefix_ = prefix;
     bool ok = block(f.body(), frame);
     prefix_ = std::move(saved);
     if (!ok) return false;
     outs.clear();
-    for (const Var* o : f.outputs()) outs.push_back(std::move(frame[o->slot()]));
+    for (const Var* o : f.outputs())
+      outs.push_back(std::move(frame[o->slot()]));
     lastFrame_ = std::move(frame);
     return true;
   }
@@ -327,7 +370,8 @@ public:
     case StmtKind::Assign: {
       auto* x = s->as<AssignStmt>();
       // y = update(y, i, v): in place, without copying the array.
-      if (auto* u = x->value->as<Update>(); u && u->array() == x->var && !u->type().element().isArray()) {
+      if (auto* u = x->value->as<Update>();
+          u && u->array() == x->var && !u->type().element().isArray()) {
         Value idx, v;
         if (!eval(u->index(), fr, idx) || !eval(u->value(), fr, v)) return false;
         if (!checkIndex(idx.s, u->type().length())) return false;
@@ -418,8 +462,7 @@ public:
         if (!eval(x->args[k], fr, args[k])) return false;
       std::string site = address(x->site, x->siteIndices, fr);
       std::vector<Value> outs;
-      if (!callFunction(*x->callee, args, site + "/", outs))
-        return false;
+      if (!callFunction(*x->callee, args, site + "/", outs)) return false;
       for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k)
         if (x->results[k]) fr[x->results[k]->slot()] = std::move(outs[k]);
       return true;
@@ -467,7 +510,8 @@ std::optional<std::string> checkInput(const Function& f, size_t k, const Value& 
       if (x != std::floor(x) || std::fabs(x) > kMaxExactInt)
         return "input '" + name + "' = " + formatNumber(x) + " is not an integer";
       break;
-    default: break;
+    default:
+      break;
     }
     if (p.range && (x < p.range->first || x > p.range->second))
       return "input '" + name + "' = " + formatNumber(x) + " is outside its range [" +
@@ -480,7 +524,8 @@ namespace {
 
 using json = nlohmann::json;
 
-Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx, const std::string& what) {
+Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx,
+                         const std::string& what) {
   auto wrong = [&]() -> Expected<Value> {
     return Error(what + " should be " + ctx.typeName(t) + ", got " + j.dump());
   };
@@ -525,11 +570,13 @@ Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx, const
         if (e.constants[k] == s) return Value::scalar(double(k));
     }
     std::string list;
-    for (size_t k = 0; k < e.constants.size(); ++k) list += (k ? ", " : "") + e.constants[k];
+    for (size_t k = 0; k < e.constants.size(); ++k)
+      list += (k ? ", " : "") + e.constants[k];
     return Error(what + " should be a constant of enum " + e.name + " (" + list + "), got " +
                  (j.is_string() ? j.get<std::string>() : j.dump()));
   }
-  case ScalarKind::Tuple: break;
+  case ScalarKind::Tuple:
+    break;
   }
   return wrong();
 }
@@ -588,14 +635,18 @@ Expected<std::vector<std::optional<Value>>> bindJsonInputs(const Function& f, co
 std::string formatValue(const Value& v, const Type& t, const Context& ctx) {
   auto scalar = [&](double x) -> std::string {
     switch (t.scalar) {
-    case ScalarKind::Bool: return x != 0 ? "true" : "false";
-    case ScalarKind::Int: return formatNumber(x);
+    case ScalarKind::Bool:
+      return x != 0 ? "true" : "false";
+    case ScalarKind::Int:
+      return formatNumber(x);
     case ScalarKind::Enum: {
       const auto& cs = ctx.enums()[t.enumId].constants;
       return x >= 0 && size_t(x) < cs.size() ? cs[size_t(x)] : formatNumber(x);
     }
-    case ScalarKind::Real: return formatReal(x);
-    case ScalarKind::Tuple: break;
+    case ScalarKind::Real:
+      return formatReal(x);
+    case ScalarKind::Tuple:
+      break;
     }
     return "?";
   };
@@ -639,7 +690,8 @@ Expected<RunResult> run(const Function& f, std::span<const Value> inputs, Rng& r
   }
   // callFunction moved the outputs out of the frame; put them back for frame readers.
   r.frame = std::move(x.lastFrame_);
-  for (size_t k = 0; k < f.outputs().size(); ++k) r.frame[f.outputs()[k]->slot()] = r.outputs[k];
+  for (size_t k = 0; k < f.outputs().size(); ++k)
+    r.frame[f.outputs()[k]->slot()] = r.outputs[k];
   return r;
 }
 

@@ -55,7 +55,8 @@ struct Trace {
   /// The choices as address -> value, for RunOptions::replay.
   std::unordered_map<std::string, double> values() const {
     std::unordered_map<std::string, double> m;
-    for (const Choice& c : choices) m.emplace(c.address, c.value);
+    for (const Choice& c : choices)
+      m.emplace(c.address, c.value);
     return m;
   }
   void clear() { *this = Trace{}; }

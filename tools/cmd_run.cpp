@@ -34,23 +34,30 @@ using ojson = nlohmann::ordered_json; // output keeps insertion order
 ojson toJson(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
   auto scalar = [&](double x) -> ojson {
     switch (t.scalar) {
-    case ir::ScalarKind::Bool: return x != 0;
-    case ir::ScalarKind::Int: return int64_t(x);
-    case ir::ScalarKind::Enum: return ctx.enums()[t.enumId].constants[size_t(x)];
-    default: return std::isfinite(x) ? ojson(x) : ojson(nullptr);
+    case ir::ScalarKind::Bool:
+      return x != 0;
+    case ir::ScalarKind::Int:
+      return int64_t(x);
+    case ir::ScalarKind::Enum:
+      return ctx.enums()[t.enumId].constants[size_t(x)];
+    default:
+      return std::isfinite(x) ? ojson(x) : ojson(nullptr);
     }
   };
   if (!t.isArray()) return scalar(v.s);
   ojson arr = ojson::array();
-  for (double x : v.a) arr.push_back(scalar(x)); // the language's arrays are 1-D
+  for (double x : v.a)
+    arr.push_back(scalar(x)); // the language's arrays are 1-D
   return arr;
 }
 
-ojson number(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
+ojson number(double x) {
+  return std::isfinite(x) ? ojson(x) : ojson(nullptr);
+}
 
 int runCommand(const std::string& file, const std::string& module,
-               const std::vector<std::string>& inputs, const std::string& dataFile,
-               uint64_t seed, bool asJson) {
+               const std::vector<std::string>& inputs, const std::string& dataFile, uint64_t seed,
+               bool asJson) {
   spec::DiagnosticEngine diags;
   auto fail = [&](const Error& e, int code) {
     diags.report(e);
@@ -74,8 +81,8 @@ int runCommand(const std::string& file, const std::string& module,
     std::string names;
     for (auto& g : prog->functions())
       if (g->kind() != ir::FunctionKind::External) names += (names.empty() ? "" : ", ") + g->name();
-    return fail(Error("unknown module '" + module + "' in " + file + " (available: " +
-                      (names.empty() ? "none" : names) + ")"),
+    return fail(Error("unknown module '" + module + "' in " + file +
+                      " (available: " + (names.empty() ? "none" : names) + ")"),
                 tools::kUsage);
   }
 
@@ -100,9 +107,10 @@ int runCommand(const std::string& file, const std::string& module,
     int k = f->inputIndex(name);
     if (k < 0) {
       std::string names;
-      for (auto& p : f->inputs()) names += (names.empty() ? "" : ", ") + p.var->name();
-      return fail(Error("unknown input '" + name + "' of module '" + module + "' (inputs: " +
-                        (names.empty() ? "none" : names) + ")"),
+      for (auto& p : f->inputs())
+        names += (names.empty() ? "" : ", ") + p.var->name();
+      return fail(Error("unknown input '" + name + "' of module '" + module +
+                        "' (inputs: " + (names.empty() ? "none" : names) + ")"),
                   tools::kUsage);
     }
     auto val = symbolic::parseValue(text, f->inputs()[k].var->type(), ctx, "input '" + name + "'");
@@ -112,9 +120,9 @@ int runCommand(const std::string& file, const std::string& module,
   std::vector<symbolic::Value> args;
   for (size_t k = 0; k < values.size(); ++k) {
     if (!values[k])
-      return fail(Error("missing input '" + f->inputs()[k].var->name() + "' of module '" + module +
-                        "'"),
-                  tools::kUsage);
+      return fail(
+          Error("missing input '" + f->inputs()[k].var->name() + "' of module '" + module + "'"),
+          tools::kUsage);
     if (auto why = symbolic::checkInput(*f, k, *values[k])) return fail(Error(*why), tools::kUsage);
     args.push_back(std::move(*values[k]));
   }
@@ -137,7 +145,8 @@ int runCommand(const std::string& file, const std::string& module,
     ojson trace = ojson::array();
     for (const symbolic::Choice& c : tr.choices) {
       ojson params = ojson::array();
-      for (double p : c.params) params.push_back(number(p));
+      for (double p : c.params)
+        params.push_back(number(p));
       trace.push_back({{"address", c.address},
                        {"dist", std::string(signature(c.dist).name)},
                        {"params", params},

@@ -105,8 +105,8 @@ TEST_CASE("IR: builders reject ill-typed operations with a message", "[ir]") {
   CHECK(!c.tryCallResult(call, 1));
   Function& h = p.addFunction("H", FunctionKind::Module);
   const Var* hv = h.addOutput("v", Type::real());
-  h.setBody({c.stmt<SampleStmt>(SourceLoc{}, hv, DistKind::Normal,
-                                std::vector<Expr>{r, r}, "v", std::vector<Expr>{})});
+  h.setBody({c.stmt<SampleStmt>(SourceLoc{}, hv, DistKind::Normal, std::vector<Expr>{r, r}, "v",
+                                std::vector<Expr>{})});
   CHECK(h.isRandom());
   CHECK(!h.hasWeight());
   auto hc = c.tryCall(h, {});
@@ -121,7 +121,8 @@ struct KindCounter : ExprVisitor<void> {
   std::map<std::string, int> counts;
   void count(const ExprNode& n) {
     ++counts[std::string(kindName(n.kind()))];
-    for (Expr op : n.operands()) visit(op);
+    for (Expr op : n.operands())
+      visit(op);
   }
   void visitConst(const Const& n) override { count(n); }
   void visitVar(const Var& n) override { count(n); }
@@ -197,9 +198,10 @@ TEST_CASE("IR: a mutator rewrites constants, memoised over the DAG", "[ir]") {
 
   // Statements: mutateBlock rebuilds a block with every expression rewritten.
   const Var* out = f.addOutput("y", Type::real());
-  Block body{c.stmt<AssignStmt>(SourceLoc{"f.chs", 3, 5}, out, c.binary(BinOp::Add, x, c.realConst(1.0))),
-             c.stmt<AssertStmt>(SourceLoc{"f.chs", 4, 5},
-                                c.binary(BinOp::Lt, out, c.realConst(10.0)), "small")};
+  Block body{
+      c.stmt<AssignStmt>(SourceLoc{"f.chs", 3, 5}, out, c.binary(BinOp::Add, x, c.realConst(1.0))),
+      c.stmt<AssertStmt>(SourceLoc{"f.chs", 4, 5}, c.binary(BinOp::Lt, out, c.realConst(10.0)),
+                         "small")};
   DoubleConstants m3(c);
   Block nb = m3.mutateBlock(body);
   REQUIRE(nb.size() == 2);
@@ -223,9 +225,9 @@ TEST_CASE("IR: printer golden text", "[ir]") {
   ctl.setBody({
       c.stmt<LetStmt>(loc, stopping,
                       c.binary(BinOp::Div, c.binary(BinOp::Mul, speed, speed), c.realConst(12.0))),
-      c.stmt<AssignStmt>(loc, brake,
-                         c.binary(BinOp::Le, reading,
-                                  c.binary(BinOp::Add, stopping, c.realConst(5.0)))),
+      c.stmt<AssignStmt>(
+          loc, brake,
+          c.binary(BinOp::Le, reading, c.binary(BinOp::Add, stopping, c.realConst(5.0)))),
       c.stmt<AssignStmt>(loc, g,
                          c.select(c.binary(BinOp::Gt, speed, c.realConst(20.0)),
                                   c.enumConst(gear, 1), c.enumConst(gear, 0))),
@@ -241,8 +243,8 @@ TEST_CASE("IR: printer golden text", "[ir]") {
                                std::vector<Expr>{c.realConst(0.0), c.realConst(1.0)}, "theta",
                                std::vector<Expr>{i}),
             c.stmt<AssignStmt>(loc, theta, c.update(theta, i, t)),
-            c.stmt<ObserveStmt>(loc, DistKind::Normal,
-                                std::vector<Expr>{t, c.realConst(0.5)}, c.realConst(1.0)),
+            c.stmt<ObserveStmt>(loc, DistKind::Normal, std::vector<Expr>{t, c.realConst(0.5)},
+                                c.realConst(1.0)),
             c.stmt<CallStmt>(loc, std::vector<const Var*>{b, nullptr}, &ctl,
                              std::vector<Expr>{t, c.unary(UnOp::Abs, t)}, "Controller",
                              std::vector<Expr>{i})})});

@@ -59,7 +59,8 @@ TEST_CASE("corpus: every example lowers, prints and runs", "[interp][corpus]") {
     for (auto& f : prog->functions()) {
       if (f->kind() == ir::FunctionKind::External) continue;
       std::vector<symbolic::Value> in;
-      for (const ir::Param& p : f->inputs()) in.push_back(defaultInput(p));
+      for (const ir::Param& p : f->inputs())
+        in.push_back(defaultInput(p));
       Rng rng(1);
       auto r = symbolic::run(*f, in, rng);
       if (!r) {

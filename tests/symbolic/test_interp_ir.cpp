@@ -13,7 +13,9 @@ using namespace chassis::symbolic;
 
 namespace {
 
-SourceLoc at(int line) { return SourceLoc{"m.chs", line, 3}; }
+SourceLoc at(int line) {
+  return SourceLoc{"m.chs", line, 3};
+}
 
 Expected<RunResult> run0(const Function& f, std::vector<Value> in = {}, uint64_t seed = 0,
                          const RunOptions& opt = {}) {
@@ -27,8 +29,8 @@ TEST_CASE("interp: every builtin and operator gives its value", "[interp]") {
   Program p;
   Context& c = p.ctx();
   Function& f = p.addFunction("F", FunctionKind::Module);
-  const Var* x = f.addInput("x", Type::real());   // 0.5
-  const Var* n = f.addInput("n", Type::integer()); // -7
+  const Var* x = f.addInput("x", Type::real());                 // 0.5
+  const Var* n = f.addInput("n", Type::integer());              // -7
   const Var* v = f.addInput("v", Type::array(Type::real(), 3)); // [1, 5, -2]
   struct Out {
     std::string name;
@@ -56,8 +58,8 @@ TEST_CASE("interp: every builtin and operator gives its value", "[interp]") {
       {"realdiv", c.binary(BinOp::Div, c.unary(UnOp::ToReal, n), c.realConst(2.0)), -3.5},
       {"arith", c.binary(BinOp::Sub, c.binary(BinOp::Mul, x, x), c.realConst(1.0)), -0.75},
       {"index", c.index(v, c.intConst(2)), -2},
-      {"select", c.select(c.binary(BinOp::Lt, x, c.realConst(1.0)), c.realConst(10.0),
-                          c.realConst(20.0)),
+      {"select",
+       c.select(c.binary(BinOp::Lt, x, c.realConst(1.0)), c.realConst(10.0), c.realConst(20.0)),
        10},
   };
   Block body;
@@ -69,9 +71,9 @@ TEST_CASE("interp: every builtin and operator gives its value", "[interp]") {
   Expr guard = c.binary(BinOp::And, c.binary(BinOp::Ne, n, n),
                         c.binary(BinOp::Gt, c.binary(BinOp::Div, x, c.realConst(0.0)), x));
   const Var* logic = f.addOutput("logic", Type::boolean());
-  body.push_back(c.stmt<AssignStmt>(at(2), logic,
-                                    c.binary(BinOp::Or, guard,
-                                             c.binary(BinOp::Implies, c.boolConst(false), guard))));
+  body.push_back(c.stmt<AssignStmt>(
+      at(2), logic,
+      c.binary(BinOp::Or, guard, c.binary(BinOp::Implies, c.boolConst(false), guard))));
   f.setBody(body);
   auto r = run0(f, {Value::scalar(0.5), Value::scalar(-7), Value::array({1, 5, -2})});
   REQUIRE(r);
@@ -103,16 +105,16 @@ TEST_CASE("interp: loops, arrays, if and calls with named outputs", "[interp]") 
   const Var* sq = m.newVar("sq", Type::real(), VarRole::Local);
   Expr ir = c.unary(UnOp::ToReal, i);
   Expr viaExpr = c.callResult(c.call(h, {ir}), h.outputIndex("square"));
-  m.setBody({c.stmt<ForStmt>(
-                 at(3), i, 0, 4,
-                 Block{c.stmt<CallStmt>(at(4), std::vector<const Var*>{t, sq}, &h,
-                                        std::vector<Expr>{ir}, "Helper", std::vector<Expr>{i}),
-                       c.stmt<AssignStmt>(at(5), ys,
-                                          c.update(ys, i, c.binary(BinOp::Add, viaExpr, t)))}),
-             c.stmt<AssignStmt>(at(6), total, c.unary(UnOp::Sum, ys)),
-             c.stmt<IfStmt>(at(7), c.binary(BinOp::Gt, total, c.realConst(10.0)),
-                            Block{c.stmt<AssignStmt>(at(8), big, c.boolConst(true))},
-                            Block{c.stmt<AssignStmt>(at(9), big, c.boolConst(false))})});
+  m.setBody(
+      {c.stmt<ForStmt>(
+           at(3), i, 0, 4,
+           Block{c.stmt<CallStmt>(at(4), std::vector<const Var*>{t, sq}, &h, std::vector<Expr>{ir},
+                                  "Helper", std::vector<Expr>{i}),
+                 c.stmt<AssignStmt>(at(5), ys, c.update(ys, i, c.binary(BinOp::Add, viaExpr, t)))}),
+       c.stmt<AssignStmt>(at(6), total, c.unary(UnOp::Sum, ys)),
+       c.stmt<IfStmt>(at(7), c.binary(BinOp::Gt, total, c.realConst(10.0)),
+                      Block{c.stmt<AssignStmt>(at(8), big, c.boolConst(true))},
+                      Block{c.stmt<AssignStmt>(at(9), big, c.boolConst(false))})});
   auto r = run0(m);
   REQUIRE(r);
   // ys[i] = i^2 + 2i = 0, 3, 8, 15
@@ -129,9 +131,9 @@ TEST_CASE("interp: dense layers", "[interp]") {
   Function& net = p.addFunction("Net", FunctionKind::Network);
   const Var* x = net.addInput("x", Type::array(Type::real(), 2));
   const Var* y = net.addOutput("y", Type::array(Type::real(), 2));
-  auto l = std::make_shared<DenseLayer>(
-      DenseLayer{2, 2, std::make_shared<const std::vector<double>>(std::vector<double>{1, 2, -1, 1}),
-                 std::make_shared<const std::vector<double>>(std::vector<double>{0.5, 0})});
+  auto l = std::make_shared<DenseLayer>(DenseLayer{
+      2, 2, std::make_shared<const std::vector<double>>(std::vector<double>{1, 2, -1, 1}),
+      std::make_shared<const std::vector<double>>(std::vector<double>{0.5, 0})});
   net.setBody({c.stmt<AssignStmt>(at(1), y, c.vecRelu(c.affine(l, x)))});
   auto r = run0(net, {Value::array({1, 3})});
   REQUIRE(r);
@@ -155,19 +157,18 @@ struct Hier {
     const Var* theta = m->addOutput("theta", Type::array(Type::real(), 3));
     const Var* i = m->newVar("i", Type::integer(), VarRole::LoopIndex);
     const Var* t = m->newVar("t", Type::real(), VarRole::Random);
-    m->setBody(
-        {c.stmt<SampleStmt>(at(1), mu, DistKind::Normal,
-                            std::vector<Expr>{c.realConst(0.0), c.realConst(1.0)}, "mu",
-                            std::vector<Expr>{}),
-         c.stmt<ForStmt>(
-             at(2), i, 0, 3,
-             Block{c.stmt<SampleStmt>(at(3), t, DistKind::Normal,
-                                      std::vector<Expr>{mu, c.realConst(1.0)}, "theta",
-                                      std::vector<Expr>{i}),
-                   c.stmt<AssignStmt>(at(3), theta, c.update(theta, i, t)),
-                   c.stmt<ObserveStmt>(at(4), DistKind::Normal,
-                                       std::vector<Expr>{t, c.realConst(2.0)}, c.realConst(0.5))}),
-         c.stmt<FactorStmt>(at(5), c.realConst(-1.25))});
+    m->setBody({c.stmt<SampleStmt>(at(1), mu, DistKind::Normal,
+                                   std::vector<Expr>{c.realConst(0.0), c.realConst(1.0)}, "mu",
+                                   std::vector<Expr>{}),
+                c.stmt<ForStmt>(at(2), i, 0, 3,
+                                Block{c.stmt<SampleStmt>(at(3), t, DistKind::Normal,
+                                                         std::vector<Expr>{mu, c.realConst(1.0)},
+                                                         "theta", std::vector<Expr>{i}),
+                                      c.stmt<AssignStmt>(at(3), theta, c.update(theta, i, t)),
+                                      c.stmt<ObserveStmt>(at(4), DistKind::Normal,
+                                                          std::vector<Expr>{t, c.realConst(2.0)},
+                                                          c.realConst(0.5))}),
+                c.stmt<FactorStmt>(at(5), c.realConst(-1.25))});
   }
 };
 
@@ -178,8 +179,7 @@ double normalLogPdf(double x, double mu, double sigma) {
 
 } // namespace
 
-TEST_CASE("interp: sampling is deterministic per seed; weights are the log densities",
-          "[interp]") {
+TEST_CASE("interp: sampling is deterministic per seed; weights are the log densities", "[interp]") {
   Hier h;
   auto a = run0(*h.m, {}, 7), b = run0(*h.m, {}, 7), d = run0(*h.m, {}, 8);
   REQUIRE(a);
@@ -188,7 +188,8 @@ TEST_CASE("interp: sampling is deterministic per seed; weights are the log densi
   REQUIRE(a->trace.choices.size() == 4);
   CHECK(a->trace.choices[0].address == "mu");
   CHECK(a->trace.choices[3].address == "theta[2]");
-  for (size_t k = 0; k < 4; ++k) CHECK(a->trace.choices[k].value == b->trace.choices[k].value);
+  for (size_t k = 0; k < 4; ++k)
+    CHECK(a->trace.choices[k].value == b->trace.choices[k].value);
   CHECK(a->trace.choices[0].value != d->trace.choices[0].value);
 
   // The trace's totals, recomputed by hand from the drawn values.
@@ -244,13 +245,13 @@ TEST_CASE("interp: conditions, and addresses under call sites", "[interp]") {
   const Var* out = m.addOutput("out", Type::real());
   const Var* r1 = m.newVar("r1", Type::real(), VarRole::Local);
   const Var* r2 = m.newVar("r2", Type::real(), VarRole::Local);
-  m.setBody({c.stmt<CallStmt>(at(3), std::vector<const Var*>{r1}, &s,
-                              std::vector<Expr>{c.realConst(10.0)}, "Sensor", std::vector<Expr>{}),
-             c.stmt<CallStmt>(at(4), std::vector<const Var*>{r2}, &s,
-                              std::vector<Expr>{c.realConst(20.0)}, "Sensor#2",
-                              std::vector<Expr>{}),
-             c.stmt<AssignStmt>(at(5), out, c.binary(BinOp::Sub, r2, r1)),
-             c.stmt<ConditionStmt>(at(6), c.binary(BinOp::Gt, out, c.realConst(10.0)))});
+  m.setBody(
+      {c.stmt<CallStmt>(at(3), std::vector<const Var*>{r1}, &s,
+                        std::vector<Expr>{c.realConst(10.0)}, "Sensor", std::vector<Expr>{}),
+       c.stmt<CallStmt>(at(4), std::vector<const Var*>{r2}, &s,
+                        std::vector<Expr>{c.realConst(20.0)}, "Sensor#2", std::vector<Expr>{}),
+       c.stmt<AssignStmt>(at(5), out, c.binary(BinOp::Sub, r2, r1)),
+       c.stmt<ConditionStmt>(at(6), c.binary(BinOp::Gt, out, c.realConst(10.0)))});
   CHECK(m.isRandom());
   CHECK(m.hasWeight());
   auto r = run0(m, {}, 1);
@@ -285,10 +286,10 @@ TEST_CASE("interp: run-time errors name the failing statement", "[interp]") {
   Function& callee = p.addFunction("Ctl", FunctionKind::Module);
   const Var* reading = callee.addInput("reading", Type::real(), std::pair{0.0, 200.0});
   const Var* ok = callee.addOutput("ok", Type::boolean());
-  callee.setBody({c.stmt<AssertStmt>(SourceLoc{"ctl.chs", 4, 5},
-                                     c.binary(BinOp::Lt, reading, c.realConst(150.0)),
-                                     "reading below 150"),
-                  c.stmt<AssignStmt>(at(5), ok, c.boolConst(true))});
+  callee.setBody(
+      {c.stmt<AssertStmt>(SourceLoc{"ctl.chs", 4, 5},
+                          c.binary(BinOp::Lt, reading, c.realConst(150.0)), "reading below 150"),
+       c.stmt<AssignStmt>(at(5), ok, c.boolConst(true))});
   Function& f = p.addFunction("F", FunctionKind::Module);
   const Var* x = f.addInput("x", Type::real());
   const Var* k = f.addInput("k", Type::integer());
@@ -364,7 +365,8 @@ TEST_CASE("interp: stopping after k observes (for SMC by re-execution)", "[inter
   auto full = run0(*h.m, {}, 7);
   REQUIRE(full);
   CHECK(!full->stopped);
-  for (size_t k = 0; k < 3; ++k) CHECK(r->trace.choices[k].value == full->trace.choices[k].value);
+  for (size_t k = 0; k < 3; ++k)
+    CHECK(r->trace.choices[k].value == full->trace.choices[k].value);
   opt.stopAfterObserves = 0;
   auto none = run0(*h.m, {}, 7, opt);
   REQUIRE(none);
@@ -390,7 +392,8 @@ TEST_CASE("interp: input values from text and JSON", "[interp]") {
   f.addInput("l", Type::enumeration(light));
   f.addInput("b", Type::boolean());
   auto val = [&](std::string_view text, int k) {
-    return parseValue(text, f.inputs()[k].var->type(), c, "input '" + f.inputs()[k].var->name() + "'");
+    return parseValue(text, f.inputs()[k].var->type(), c,
+                      "input '" + f.inputs()[k].var->name() + "'");
   };
   CHECK(val("1.5", 0)->s == 1.5);
   CHECK(val("-2", 0)->s == -2);
@@ -408,8 +411,8 @@ TEST_CASE("interp: input values from text and JSON", "[interp]") {
   CHECK(val("abc", 0).error().message == "input 'x' should be real, got \"abc\"");
   CHECK(checkInput(f, 1, *val("11", 1)) == "input 'n' = 11 is outside its range [0, 10]");
 
-  auto bound = bindJsonInputs(f, c, R"({"x": 0.25, "ys": [1, 2, 3], "extra": 5, "l": "Green"})",
-                              "d.json");
+  auto bound =
+      bindJsonInputs(f, c, R"({"x": 0.25, "ys": [1, 2, 3], "extra": 5, "l": "Green"})", "d.json");
   REQUIRE(bound);
   REQUIRE(bound->size() == 5);
   CHECK((*bound)[0]->s == 0.25);

@@ -73,8 +73,7 @@ module M(x: real, n: int) -> (y: real, k: int, b: bool, q: real, r: int) {
   r = n % 3 - -n;
 }
 )");
-  CHECK(outputs(c, "M", {Value::scalar(0.75), Value::scalar(2)}) ==
-        "y=-2.5 k=20 b=true q=0.5 r=4");
+  CHECK(outputs(c, "M", {Value::scalar(0.75), Value::scalar(2)}) == "y=-2.5 k=20 b=true q=0.5 r=4");
   CHECK(outputs(c, "M", {Value::scalar(5), Value::scalar(-7)}) ==
         "y=8.0 k=-70 b=true q=-1.75 r=-8");
 }
@@ -160,7 +159,8 @@ module R(y: real[2]) -> (mu: real, n: int, flip: bool) {
   REQUIRE(d);
   REQUIRE(a->trace.choices.size() == 3);
   CHECK(a->trace.choices[0].address == "mu");
-  for (size_t k = 0; k < 3; ++k) CHECK(a->trace.choices[k].value == b->trace.choices[k].value);
+  for (size_t k = 0; k < 3; ++k)
+    CHECK(a->trace.choices[k].value == b->trace.choices[k].value);
   CHECK(a->trace.choices[0].value != d->trace.choices[0].value);
   double mu = a->outputs[0].s;
   double n = a->outputs[1].s;
@@ -367,7 +367,8 @@ module M() -> (y: real[2], z: real[3]) {
   auto r = runModule(c, "M", {}, 3);
   REQUIRE(r);
   std::vector<std::string> addrs;
-  for (auto& ch : r->trace.choices) addrs.push_back(ch.address);
+  for (auto& ch : r->trace.choices)
+    addrs.push_back(ch.address);
   std::vector<std::string> want = {"w", "w#2"};
   for (int i = 0; i < 3; ++i) {
     want.push_back("z[" + std::to_string(i) + "]");
