@@ -1,0 +1,239 @@
+// Bound propagation on AffineNet: interval (IBP) and back-substitution (DeepPoly/CROWN).
+//
+// Maths. Layer k computes h_k = W_k z_{k-1} + b_k and z_k = relu(h_k) (or z_k = h_k). Given
+// sound bounds l <= h <= u of an unstable neuron (l < 0 < u), relu is sandwiched by
+//   lower:  z >= a h          with a = 1 if u > -l else 0   (adaptive DeepPoly slope)
+//   upper:  z <= s (h - l)    with s = u / (u - l)          (the triangle's upper side)
+// and is exactly h (l >= 0) or 0 (u <= 0) when stable. A lower bound of Lambda z_k + c is turned
+// into one of Lambda' h_k + c' by taking the lower relaxation where Lambda >= 0 and the upper one
+// where Lambda < 0, then into one of (Lambda' W_k) z_{k-1} + (c' + Lambda' b_k), down to the input
+// x, where min over the box of A x + c is sum_j min(A_j lo_j, A_j hi_j) + c. Upper bounds are
+// lower bounds of the negated objective. Phase splits restrict the domain to h >= 0 (active) or
+// h <= 0 (inactive): bounds are clamped accordingly, and the relaxations above are sound on the
+// restricted domain, whose bound the box minimum over-approximates.
+//
+// Outward rounding. Every quantity is computed in float64, and the algorithm's real-arithmetic
+// result with the SAME computed coefficients is a valid bound (any Lambda gives a valid linear
+// bound as long as the relaxations it uses are valid). We bound the distance between the computed
+// and that real result with the classical dot-product bound (Higham, Accuracy and Stability,
+// Thm 3.5 / eq. 3.5): |fl(sum a_i b_i) - sum a_i b_i| <= gamma_n sum |a_i b_i| with
+// gamma_n = n u / (1 - n u), u = 2^-53, for any summation order and with or without FMA. So
+//  - a product Lambda W (inner size n) whose result multiplies z_{k-1} with |z_{k-1}| <= m
+//    perturbs the linear function by at most gamma_n |Lambda| (|W| m)  (added to `err`);
+//  - the constant update c + Lambda b errs by at most gamma_{n+1} (|Lambda| |b| + |c|);
+//  - the elementwise products Lambda * s err by u |Lambda s| |h|, |h| <= max(|l|, |u|);
+//  - the upper relaxation built from a rounded slope s~ = s (1 + d), |d| <= 2u, can undercut
+//    relu by |d| u_j <= 2u |u_j| plus u |s l| for its intercept: we raise the intercept by
+//    4u (|l| + |u|), which covers both;
+//  - the final box minimum errs by gamma_{n+1} (|A| max(|lo|,|hi|) + |c|).
+// We use gamma'_n = 2 (n + 2) u (> gamma_n for any n < 2^50) to absorb the rounding of the error
+// sums themselves, and subtract a further absolute 1e-290 per step against underflow. The
+// allowance is then subtracted from (added to) each lower (upper) bound.
+#include "verifier/bounds.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace chassis::verifier {
+namespace {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+using neural::AffineNet;
+
+constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
+constexpr double kTiny = 1e-290;
+
+double gammaN(Eigen::Index n) { return 2.0 * static_cast<double>(n + 2) * kUnit; }
+
+/// Largest |value| of layer k's output z_k (k = -1: the input box).
+VectorXd zAbsMax(const AffineNet& net, const Box& box, const NetBounds& nb, int k) {
+  if (k < 0) return box.lo.cwiseAbs().cwiseMax(box.hi.cwiseAbs());
+  if (net.layers[k].relu) return nb.hi[k].cwiseMax(0.0);
+  return nb.lo[k].cwiseAbs().cwiseMax(nb.hi[k].cwiseAbs());
+}
+
+/// Clamps layer k's bounds by its splits; returns false if some neuron becomes empty.
+bool applySplits(const AffineNet& net, const Splits& splits, NetBounds& nb, int k) {
+  if (k < static_cast<int>(splits.size()) && !splits[k].empty() && net.layers[k].relu) {
+    for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j) {
+      if (splits[k][j] > 0) nb.lo[k][j] = std::max(nb.lo[k][j], 0.0);
+      if (splits[k][j] < 0) nb.hi[k][j] = std::min(nb.hi[k][j], 0.0);
+    }
+  }
+  for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
+    if (nb.lo[k][j] > nb.hi[k][j]) return false;
+  return true;
+}
+
+/// Interval propagation of layer k from the bounds of its input.
+void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
+  const auto& L = net.layers[k];
+  VectorXd zl, zu;
+  if (k == 0) {
+    zl = box.lo;
+    zu = box.hi;
+  } else if (net.layers[k - 1].relu) {
+    zl = nb.lo[k - 1].cwiseMax(0.0);
+    zu = nb.hi[k - 1].cwiseMax(0.0);
+  } else {
+    zl = nb.lo[k - 1];
+    zu = nb.hi[k - 1];
+  }
+  MatrixXd Wp = L.W.cwiseMax(0.0), Wn = L.W.cwiseMin(0.0);
+  VectorXd lo = Wp * zl + Wn * zu + L.b;
+  VectorXd hi = Wp * zu + Wn * zl + L.b;
+  VectorXd m = zl.cwiseAbs().cwiseMax(zu.cwiseAbs());
+  VectorXd err =
+      gammaN(L.W.cols() + 1) * (L.W.cwiseAbs() * m + L.b.cwiseAbs()).array() + kTiny;
+  nb.lo[k] = lo - err;
+  nb.hi[k] = hi + err;
+}
+
+/// Relaxes z_k = relu(h_k) (or identity) under the row objective Lam (over z_k): returns the
+/// objective over h_k, accumulating constants into cst and rounding allowances into err.
+MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const MatrixXd& Lam,
+                    VectorXd& cst, VectorXd& err) {
+  if (!net.layers[k].relu) return Lam;
+  const VectorXd& l = nb.lo[k];
+  const VectorXd& u = nb.hi[k];
+  const Eigen::Index n = l.size();
+  VectorXd a(n), s(n), t(n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (u[j] <= 0) {
+      a[j] = s[j] = t[j] = 0.0;
+    } else if (l[j] >= 0) {
+      a[j] = s[j] = 1.0;
+      t[j] = 0.0;
+    } else {
+      a[j] = u[j] > -l[j] ? 1.0 : 0.0;
+      s[j] = u[j] / (u[j] - l[j]);
+      t[j] = -s[j] * l[j] + 4.0 * kUnit * (std::fabs(l[j]) + std::fabs(u[j])) + kTiny;
+    }
+  }
+  MatrixXd Lp = Lam.cwiseMax(0.0), Ln = Lam.cwiseMin(0.0);
+  MatrixXd out = Lp * a.asDiagonal();
+  out += Ln * s.asDiagonal();
+  VectorXd tc = Ln * t; // <= 0: the upper relaxation's intercepts where Lam < 0
+  VectorXd hm = l.cwiseAbs().cwiseMax(u.cwiseAbs());
+  err += (kUnit * (out.cwiseAbs() * hm)).array().matrix() +
+         (gammaN(n + 1) * (Ln.cwiseAbs() * t.cwiseAbs() + cst.cwiseAbs())).eval();
+  cst += tc;
+  return out;
+}
+
+/// Back-substitutes the objective Lam over h_top down to the input: returns A with
+/// Lam h_top >= A x + cst - err on the domain.
+void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, int top,
+                    MatrixXd Lam, MatrixXd& A, VectorXd& cst, VectorXd& err) {
+  for (int k = top; k >= 0; --k) {
+    const auto& L = net.layers[k];
+    VectorXd vk = L.W.cwiseAbs() * zAbsMax(net, box, nb, k - 1);
+    MatrixXd absLam = Lam.cwiseAbs();
+    err += gammaN(L.W.rows()) * (absLam * vk) +
+           gammaN(L.W.rows() + 1) * (absLam * L.b.cwiseAbs() + cst.cwiseAbs());
+    err.array() += kTiny;
+    cst += Lam * L.b;
+    Lam = Lam * L.W;
+    if (k == 0) break;
+    Lam = relaxLayer(net, nb, k - 1, Lam, cst, err);
+  }
+  A = std::move(Lam);
+}
+
+/// min over the box of A x + cst, minus err and the rounding of this evaluation.
+VectorXd boxMinimum(const Box& box, const MatrixXd& A, const VectorXd& cst, const VectorXd& err) {
+  MatrixXd Ap = A.cwiseMax(0.0), An = A.cwiseMin(0.0);
+  VectorXd v = Ap * box.lo + An * box.hi + cst;
+  VectorXd m = box.lo.cwiseAbs().cwiseMax(box.hi.cwiseAbs());
+  VectorXd e = err + gammaN(A.cols() + 1) * (A.cwiseAbs() * m + cst.cwiseAbs());
+  return v - e - VectorXd::Constant(v.size(), kTiny);
+}
+
+} // namespace
+
+int NetBounds::unstable(const AffineNet& net) const {
+  int n = 0;
+  for (size_t k = 0; k < lo.size(); ++k)
+    if (net.layers[k].relu)
+      for (Eigen::Index j = 0; j < lo[k].size(); ++j)
+        if (lo[k][j] < 0 && hi[k][j] > 0) ++n;
+  return n;
+}
+
+NetBounds intervalBounds(const AffineNet& net, const Box& box, const Splits& splits) {
+  NetBounds nb;
+  const int L = static_cast<int>(net.layers.size());
+  nb.lo.resize(L);
+  nb.hi.resize(L);
+  for (int k = 0; k < L; ++k) {
+    intervalLayer(net, box, nb, k);
+    if (!applySplits(net, splits, nb, k)) {
+      nb.infeasible = true;
+      return nb;
+    }
+  }
+  return nb;
+}
+
+NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& splits) {
+  NetBounds nb;
+  const int L = static_cast<int>(net.layers.size());
+  nb.lo.resize(L);
+  nb.hi.resize(L);
+  for (int k = 0; k < L; ++k) {
+    intervalLayer(net, box, nb, k);
+    if (!applySplits(net, splits, nb, k)) {
+      nb.infeasible = true;
+      return nb;
+    }
+    // Only unstable neurons of ReLU layers gain from tighter bounds; the first layer's
+    // interval bounds are already the exact range of an affine map.
+    if (k == 0 || !net.layers[k].relu) continue;
+    std::vector<Eigen::Index> rows;
+    for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
+      if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
+    if (rows.empty()) continue;
+    const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
+    const Eigen::Index n = nb.lo[k].size();
+    MatrixXd Lam = MatrixXd::Zero(2 * r, n);
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Lam(i, rows[i]) = 1.0;
+      Lam(r + i, rows[i]) = -1.0;
+    }
+    MatrixXd A;
+    VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
+    backSubstitute(net, box, nb, k, Lam, A, cst, err);
+    VectorXd low = boxMinimum(box, A, cst, err);
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Eigen::Index j = rows[i];
+      nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
+      nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
+    }
+    if (!applySplits(net, splits, nb, k)) {
+      nb.infeasible = true;
+      return nb;
+    }
+  }
+  return nb;
+}
+
+LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
+                             const Eigen::MatrixXd& C) {
+  LinearLower out;
+  const int L = static_cast<int>(net.layers.size());
+  VectorXd cst = VectorXd::Zero(C.rows()), err = VectorXd::Zero(C.rows());
+  if (L == 0) { // the identity network
+    out.A = C;
+    out.c = cst;
+    out.lower = boxMinimum(box, C, cst, err);
+    return out;
+  }
+  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err);
+  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err);
+  out.c = cst;
+  out.lower = boxMinimum(box, out.A, cst, err);
+  return out;
+}
+
+} // namespace chassis::verifier

@@ -1,0 +1,50 @@
+// Sound bounds on a piecewise-linear network (neural::AffineNet) over an input box, possibly
+// restricted by ReLU phase splits: interval bound propagation, then symbolic linear bounds by
+// back-substitution (DeepPoly/CROWN style). Every bound is about REAL arithmetic on the network's
+// double weights and is rounded outward (see bounds.cpp for the error analysis), so a bound never
+// excludes a value the real-valued network takes on the domain.
+#pragma once
+
+#include "neural/affine_net.h"
+
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <vector>
+
+namespace chassis::verifier {
+
+/// Phase of each ReLU neuron of each layer: 0 free, +1 split active (pre >= 0),
+/// -1 split inactive (pre <= 0). Empty vector per layer (or empty overall) means all free.
+using Splits = std::vector<std::vector<int8_t>>;
+
+struct Box {
+  Eigen::VectorXd lo, hi;
+};
+
+/// Pre-activation bounds of every layer (pre[k] for layer k), sound on the domain.
+struct NetBounds {
+  std::vector<Eigen::VectorXd> lo, hi;
+  bool infeasible = false; // the splits admit no input of the box
+  /// Unstable ReLUs: lo < 0 < hi on a layer with relu and not split.
+  int unstable(const neural::AffineNet& net) const;
+};
+
+/// Interval bound propagation (outward rounded), with the splits applied to each layer.
+NetBounds intervalBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {});
+
+/// Symbolic bounds: every layer's pre-activation bounds by back-substitution, intersected with
+/// the interval bounds and the splits.
+NetBounds symbolicBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {});
+
+/// A linear lower bound on the rows of C * output over the domain of `nb`:
+/// C y(x) >= A x + c for every x of the domain, and lower = min over the box of A x + c - err
+/// (the rounding error allowance already subtracted).
+struct LinearLower {
+  Eigen::MatrixXd A;
+  Eigen::VectorXd c, lower;
+};
+LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                             const Eigen::MatrixXd& C);
+
+} // namespace chassis::verifier

@@ -1,0 +1,140 @@
+// The encoder of the core IR (spec/ir.h) into Z3 terms: one ExprVisitor over the IR node list (a
+// new node kind is a compile error here, not a silent gap) and one StmtVisitor that executes a
+// function body symbolically. Together with verifier/z3_encoder.cpp, the only place where
+// z3::exception is caught (IrEncoder::guard).
+//
+// The maths. A value of IR type T is a vector of Z3 terms, one per scalar of T (row-major):
+// bool -> Bool, int and enum -> Int, real -> Real (the mathematical reals of the IR semantics).
+// Real constants are the EXACT rationals of their doubles (m * 2^e from frexp, printed as an
+// integer fraction; never via decimal printing). Statements are executed symbolically:
+//   let/assign     rebind the variable to the term of the right-hand side;
+//   if b {T} else {E}   both branches executed, every variable merged as ite(b, vT, vE);
+//   for i in [lo, hi)   unrolled (constant bounds);
+//   v ~ D(params)  a fresh Z3 constant named by the choice's address, constrained to D's support
+//                  (Uniform [lo, hi], Normal R, Bernoulli {0,1}, Categorical [0, n-1], ...);
+//   observe / factor / condition   no constraint: assertions and `always` are about every trace
+//                  of positive prior density, whatever its weight;
+//   assert(b)      an obligation  pathCondition => b  recorded with its location;
+//   call (statement or expression)   the callee inlined in a fresh frame; a Call expression is a
+//                  hash-consed node, encoded once per frame (memoised by node pointer), and the
+//                  callee's declared input ranges on its arguments are recorded as assumptions.
+// Networks (Affine / VecRelu nodes) are encoded exactly: an affine layer as the exact rational
+// linear form; a ReLU as ite(h >= 0, h, 0), except where an interval enclosure of h (propagated
+// alongside the terms, outward rounded) proves it stable, where it is h or 0 (linear).
+// exp, log, sqrt, sigmoid, tanh are not encoded: the encoder returns an Error "nonlinear function
+// 'exp' is not supported", which the property checker reports as `unknown (reason)`.
+#pragma once
+
+#include "spec/error.h"
+#include "spec/ir.h"
+
+#include <z3++.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace chassis::verifier {
+
+/// A symbolic value: one Z3 term per scalar (row-major), with a sound interval enclosure of
+/// each numeric scalar (lo > hi never; +-inf when unknown).
+struct SymValue {
+  std::vector<z3::expr> e;
+  std::vector<double> lo, hi;
+};
+
+/// A random choice met while executing a body symbolically.
+struct SymChoice {
+  std::string address; // as the interpreter builds it (call sites "/" name [indices])
+  DistKind dist;
+  std::vector<z3::expr> params; // as terms (Categorical: the probability vector)
+  bool constParams = false;
+  std::vector<double> constValues; // the parameters when constParams
+  z3::expr var;                    // the choice's Z3 constant (Bool for Bernoulli, else Int/Real)
+  z3::expr supportCond;            // the support constraint on var
+};
+
+/// An assert statement met: it must hold whenever its path is taken.
+struct SymAssert {
+  SourceLoc loc;
+  std::string message;
+  z3::expr pathCond, cond;
+  int depth = 0; // 0: in the executed function itself; > 0: in a callee
+};
+
+/// The result of executing a function body: the final frame, the choices, the obligations.
+struct SymExecution {
+  std::unordered_map<const ir::Var*, SymValue> vars; // every variable's final value
+  std::vector<SymValue> outputs;
+};
+
+class IrEncoder {
+public:
+  explicit IrEncoder(z3::context& ctx) : ctx_(ctx) {}
+
+  z3::context& ctx() { return ctx_; }
+
+  /// A fresh Z3 constant (or vector of constants) for a variable of type t named `name`, with
+  /// its domain constraint (enum range) added to assumptions(); `lo/hi` (when finite) become
+  /// both the interval and an assumption.
+  SymValue freshVar(const std::string& name, const ir::Type& t, double lo, double hi);
+
+  /// Binds a variable in the top-level frame (property variables).
+  void bind(const ir::Var* v, SymValue val) {
+    top_.vars[v] = std::move(val);
+    top_.memo.clear();
+    top_.calls.clear();
+  }
+
+  /// Encodes a pure expression in the top-level frame.
+  Expected<SymValue> encode(ir::Expr e);
+
+  /// Executes `f` symbolically on `inputs` (its input ranges added to assumptions());
+  /// `prefix` prefixes the addresses of its random choices.
+  Expected<SymExecution> execute(const ir::Function& f, std::vector<SymValue> inputs,
+                                 const std::string& prefix = "");
+
+  /// Constraints to assume: variable domains, callees' input ranges, supports of choices.
+  const std::vector<z3::expr>& assumptions() const { return assumptions_; }
+  const std::vector<SymChoice>& choices() const { return choices_; }
+  const std::vector<SymAssert>& asserts() const { return asserts_; }
+
+  /// The exact rational of a double as a Z3 real numeral.
+  z3::expr realNumeral(double v);
+
+  /// Runs `body`, turning a z3::exception into an Error (the one catch site of this file).
+  static Status guard(const std::function<Status()>& body);
+
+  /// Variables and memo tables of one function activation.
+  struct Frame {
+    std::unordered_map<const ir::Var*, SymValue> vars;
+    std::unordered_map<ir::Expr, SymValue> memo;                    // by node pointer
+    std::unordered_map<ir::Expr, std::vector<SymValue>> calls;      // Call node -> outputs
+    z3::expr path;      // the path condition of the statement being executed
+    std::string prefix; // address prefix of random choices ("Site/")
+    int depth = 0;      // 0 for the function being checked, +1 per call
+    explicit Frame(z3::context& c) : path(c.bool_val(true)) {}
+  };
+
+private:
+  Expected<SymValue> encodeIn(ir::Expr e, Frame& fr);
+  Expected<std::vector<SymValue>> callIn(const ir::Function& f, std::vector<SymValue> args,
+                                         Frame& caller, const std::string& prefix);
+  Status execBlock(const ir::Block& b, Frame& fr);
+
+  friend class ExprEnc;
+  friend class StmtExec;
+  z3::context& ctx_;
+  std::vector<z3::expr> assumptions_;
+  std::vector<SymChoice> choices_;
+  std::vector<SymAssert> asserts_;
+  Frame top_{ctx_};
+  int fresh_ = 0;
+};
+
+/// Text of a double as the exact fraction "num/den" (den a power of two) or an integer.
+std::string exactFraction(double v);
+
+} // namespace chassis::verifier

@@ -1,0 +1,490 @@
+// The verification pipeline and its branch-and-bound work queue (see network_verifier.h).
+// Soundness rests on three facts: bounds.cpp's bounds are sound for real arithmetic on the
+// domain (outward rounded); the children of a split cover their parent (input halves share the
+// midpoint; ReLU phases h >= 0 and h <= 0 cover every h); Z3 leaf queries are exact. A domain
+// is discarded only when proved empty of violations; `sat` only after `replays`.
+#include "verifier/network_verifier.h"
+
+#include "verifier/bounds.h"
+#include "verifier/z3_encoder.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+namespace chassis::verifier {
+
+using Clock = std::chrono::steady_clock;
+using Eigen::VectorXd;
+
+const char* verdictName(Verdict v) {
+  switch (v) {
+  case Verdict::Unsat: return "unsat";
+  case Verdict::Sat: return "sat";
+  case Verdict::Timeout: return "timeout";
+  case Verdict::Unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+namespace {
+
+/// A sub-domain of one group's box; live[k] says whether case k of the group is still open.
+struct Domain {
+  int group = 0;
+  Box box;
+  Splits splits; // empty in input-splitting mode
+  int depth = 0;
+  std::vector<char> live;
+};
+
+/// Shared state of one BaB run.
+class Search {
+public:
+  /// groups: indices of cases sharing one input box (their domains are bounded once).
+  Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
+         std::vector<std::vector<int>> groups, const VerifyOptions& opt,
+         Clock::time_point deadline)
+      : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
+        inputMode_(net.inputSize <= opt.inputSplitMaxDim) {
+    for (const auto& L : net.layers)
+      if (L.relu) reluCount_ += static_cast<int>(L.W.rows());
+  }
+
+  void run(std::vector<Domain> roots) {
+    stack_ = std::move(roots);
+    std::vector<std::thread> ts;
+    int n = std::max(1, opt_.threads);
+    for (int i = 0; i < n; ++i) encoders_.push_back(std::make_unique<Z3Encoder>(net_));
+    for (int i = 0; i < n; ++i) ts.emplace_back([this, i] { worker(*encoders_[i]); });
+    // The watchdog: at the deadline, stop the search and interrupt any running Z3 query.
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      while (finished_ < n) {
+        if (cv_.wait_until(lk, deadline_) == std::cv_status::timeout && finished_ < n) {
+          stop_ = true;
+          timedOut = incomplete = true;
+          if (reason.empty()) reason = "timeout";
+          for (auto& e : encoders_) e->interrupt();
+          cv_.notify_all();
+          break;
+        }
+      }
+    }
+    for (auto& t : ts) t.join();
+  }
+
+  // Outcome.
+  bool sat = false, timedOut = false, incomplete = false;
+  VectorXd x;
+  int caseIndex = -1;
+  std::string reason;
+  std::atomic<long> domains{0}, leaves{0};
+
+private:
+  void worker(Z3Encoder& z3) {
+    while (true) {
+      Domain d;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        while (!stop_ && stack_.empty() && active_ > 0)
+          cv_.wait_for(lk, std::chrono::milliseconds(50));
+        if (stop_ || stack_.empty()) {
+          ++finished_;
+          cv_.notify_all();
+          return;
+        }
+        d = std::move(stack_.back());
+        stack_.pop_back();
+        ++active_;
+      }
+      std::vector<Domain> children;
+      process(d, z3, children);
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        --active_;
+        for (auto& c : children) stack_.push_back(std::move(c));
+        if (stack_.size() > opt_.maxQueue && !stop_) {
+          stop_ = true;
+          incomplete = true;
+          reason = "work queue exceeded its cap of " + std::to_string(opt_.maxQueue) + " domains";
+        }
+      }
+      cv_.notify_all();
+    }
+  }
+
+  void finishSat(const VectorXd& cx, int ci, const char* how) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (sat) return;
+    sat = true;
+    stop_ = true;
+    x = cx;
+    caseIndex = ci;
+    reason = how;
+  }
+  void finishIncomplete(bool timeout, const std::string& why) {
+    std::lock_guard<std::mutex> lk(mu_);
+    incomplete = true;
+    if (timeout) {
+      timedOut = true;
+      stop_ = true;
+    }
+    if (reason.empty()) reason = why;
+  }
+
+  /// A conjunction of constraints C y <= d is infeasible if some convex combination
+  /// lambda^T C y > lambda^T d everywhere. lambda is found by projected subgradient ascent on
+  /// g(lambda) = min_box sum_j lambda_j (A_j x + c_j - d_j) (the rows' linear lower bounds),
+  /// then the combined row is bounded afresh; the comparison allows for the rounding of
+  /// lambda^T C (times the largest |y|) and of lambda^T d.
+  bool combinedSafe(const Box& box, const NetBounds& nb, const LinearLower& ll,
+                    const CaseSpec& cs) {
+    const Eigen::Index m = cs.C.rows();
+    VectorXd lam = VectorXd::Constant(m, 1.0 / static_cast<double>(m)), best = lam;
+    double bestG = -INFINITY;
+    for (int it = 0; it < 40; ++it) {
+      Eigen::RowVectorXd w = lam.transpose() * ll.A;
+      VectorXd x(box.lo.size());
+      for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = w[i] > 0 ? box.lo[i] : box.hi[i];
+      VectorXd sub = ll.A * x + ll.c - cs.d;
+      double g = lam.dot(sub);
+      if (g > bestG) {
+        bestG = g;
+        best = lam;
+      }
+      double scale = sub.cwiseAbs().maxCoeff();
+      if (!(scale > 0)) break;
+      lam -= (0.5 / (1.0 + it)) * sub / scale; // ascend: weight the rows that are violated less
+      lam = projectSimplex(lam);
+    }
+    if (!(bestG > 0)) return false;
+    Eigen::MatrixXd row = best.transpose() * cs.C;
+    const int L = static_cast<int>(net_.layers.size());
+    VectorXd ymax = net_.layers.back().relu
+                        ? VectorXd(nb.hi[L - 1].cwiseMax(0.0))
+                        : VectorXd(nb.lo[L - 1].cwiseAbs().cwiseMax(nb.hi[L - 1].cwiseAbs()));
+    const double u = 1.1102230246251565e-16, gm = 2.0 * static_cast<double>(m + 2) * u;
+    double rhs = best.dot(cs.d);
+    double margin = gm * (best.cwiseAbs().dot(cs.d.cwiseAbs())) +
+                    gm * (best.cwiseAbs().transpose() * cs.C.cwiseAbs()).dot(ymax) + 1e-300;
+    LinearLower l2 = outputLowerBound(net_, box, nb, row);
+    return l2.lower[0] > rhs + margin;
+  }
+
+  static VectorXd projectSimplex(const VectorXd& v) {
+    std::vector<double> s(v.data(), v.data() + v.size());
+    std::sort(s.rbegin(), s.rend());
+    double cum = 0, theta = 0;
+    for (size_t i = 0; i < s.size(); ++i) {
+      cum += s[i];
+      double t = (cum - 1.0) / static_cast<double>(i + 1);
+      if (s[i] - t > 0) theta = t;
+    }
+    return (v.array() - theta).cwiseMax(0.0).matrix();
+  }
+
+  void process(const Domain& d, Z3Encoder& z3, std::vector<Domain>& children) {
+    if (Clock::now() >= deadline_) {
+      finishIncomplete(true, "timeout");
+      return;
+    }
+    ++domains;
+    NetBounds nb = symbolicBounds(net_, d.box, d.splits);
+    if (nb.infeasible) return;
+    const std::vector<int>& group = groups_[d.group];
+    // One back-substitution for the rows of every live case of the group.
+    Eigen::Index rows = 0;
+    for (size_t k = 0; k < group.size(); ++k)
+      if (d.live[k]) rows += cases_[group[k]].C.rows();
+    Eigen::MatrixXd Cs(rows, net_.outputSize());
+    Eigen::Index r0 = 0;
+    for (size_t k = 0; k < group.size(); ++k)
+      if (d.live[k]) {
+        const auto& C = cases_[group[k]].C;
+        Cs.middleRows(r0, C.rows()) = C;
+        r0 += C.rows();
+      }
+    LinearLower all = outputLowerBound(net_, d.box, nb, Cs);
+    const VectorXd& lo = d.box.lo;
+    const VectorXd& hi = d.box.hi;
+    std::vector<char> live = d.live;
+    VectorXd smear = VectorXd::Zero(lo.size());
+    bool anyLive = false;
+    r0 = 0;
+    for (size_t k = 0; k < group.size(); ++k) {
+      if (!d.live[k]) continue;
+      const CaseSpec& cs = cases_[group[k]];
+      const Eigen::Index m = cs.C.rows();
+      LinearLower ll{all.A.middleRows(r0, m), all.c.segment(r0, m), all.lower.segment(r0, m)};
+      r0 += m;
+      Eigen::Index best = 0;
+      bool safe = false;
+      for (Eigen::Index r = 0; r < m && !safe; ++r) {
+        if (ll.lower[r] > cs.d[r]) safe = true; // this constraint cannot hold anywhere
+        else if (ll.lower[r] - cs.d[r] > ll.lower[best] - cs.d[best]) best = r;
+      }
+      if (!safe && m > 1 && combinedSafe(d.box, nb, ll, cs)) safe = true;
+      if (safe) {
+        live[k] = 0;
+        continue;
+      }
+      anyLive = true;
+      // Counterexample candidates: the minimiser of the most promising bound, the centre.
+      if (m > 0) {
+        VectorXd corner(lo.size());
+        for (Eigen::Index i = 0; i < lo.size(); ++i)
+          corner[i] = ll.A(best, i) > 0 ? lo[i] : hi[i];
+        if (replays(net_, cs, corner)) return finishSat(corner, group[k], "bound minimiser");
+        if (auto p = pgd(net_, cs, corner, 3)) return finishSat(*p, group[k], "local PGD");
+        smear += ll.A.row(best).transpose().cwiseAbs();
+      } else {
+        smear += VectorXd::Ones(lo.size());
+      }
+      VectorXd centre = ((lo + hi) * 0.5).cwiseMax(lo).cwiseMin(hi);
+      if (replays(net_, cs, centre)) return finishSat(centre, group[k], "domain centre");
+    }
+    if (!anyLive) return;
+
+    int unstable = nb.unstable(net_);
+    bool smallNet = reluCount_ <= opt_.leafMaxNeurons;
+    bool leaf = (unstable <= opt_.leafUnstable && smallNet) || d.depth >= opt_.maxDepth;
+    Domain a = d, b = d;
+    a.depth = b.depth = d.depth + 1;
+    a.live = b.live = live;
+    if (!leaf && inputMode_) {
+      // Input splitting: the dimension with the largest smear (|coefficient| x width).
+      Eigen::Index dim = -1;
+      double bestScore = -1;
+      for (Eigen::Index i = 0; i < lo.size(); ++i) {
+        double w = hi[i] - lo[i];
+        double mid = lo[i] + 0.5 * w;
+        if (!(mid > lo[i] && mid < hi[i])) continue; // cannot split further
+        double score = smear[i] * w;
+        if (score > bestScore) {
+          bestScore = score;
+          dim = i;
+        }
+      }
+      if (dim < 0) {
+        leaf = true;
+      } else {
+        double mid = lo[dim] + 0.5 * (hi[dim] - lo[dim]);
+        a.box.hi[dim] = mid;
+        b.box.lo[dim] = mid;
+      }
+    } else if (!leaf) {
+      // ReLU splitting: the unstable neuron with the largest triangle area -l*u/(u-l).
+      int bk = -1;
+      Eigen::Index bj = -1;
+      double bs = -1;
+      for (size_t k = 0; k < net_.layers.size(); ++k) {
+        if (!net_.layers[k].relu) continue;
+        for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j) {
+          double l = nb.lo[k][j], u = nb.hi[k][j];
+          if (!(l < 0 && u > 0)) continue;
+          double sc = -l * u / (u - l);
+          if (sc > bs) {
+            bs = sc;
+            bk = static_cast<int>(k);
+            bj = j;
+          }
+        }
+      }
+      if (bk < 0) {
+        leaf = true;
+      } else {
+        for (Domain* c : {&a, &b}) {
+          if (c->splits.empty()) c->splits.resize(net_.layers.size());
+          if (c->splits[bk].empty()) c->splits[bk].assign(nb.lo[bk].size(), 0);
+        }
+        a.splits[bk][bj] = 1;
+        b.splits[bk][bj] = -1;
+      }
+    }
+    if (leaf) {
+      if (!smallNet) // exact rationals make Z3 far too slow on big nets: give up this domain
+        return finishIncomplete(false, "depth limit reached on a domain of a large network");
+      for (size_t k = 0; k < group.size(); ++k) {
+        if (!live[k]) continue;
+        ++leaves;
+        double remaining = std::chrono::duration<double>(deadline_ - Clock::now()).count();
+        if (remaining <= 0) return finishIncomplete(true, "timeout");
+        LeafResult r = z3.solveDomain(cases_[group[k]], d.box, nb, remaining);
+        if (r.status == LeafStatus::Unsat) continue;
+        if (r.status == LeafStatus::Sat) return finishSat(r.x, group[k], "z3 leaf");
+        bool timeout = Clock::now() >= deadline_ ||
+                       r.reason.find("timeout") != std::string::npos ||
+                       r.reason.find("canceled") != std::string::npos;
+        return finishIncomplete(timeout, r.reason);
+      }
+      return;
+    }
+    children.push_back(std::move(b));
+    children.push_back(std::move(a));
+  }
+
+  const neural::AffineNet& net_;
+  const std::vector<CaseSpec>& cases_;
+  std::vector<std::vector<int>> groups_;
+  const VerifyOptions& opt_;
+  Clock::time_point deadline_;
+  bool inputMode_;
+  int reluCount_ = 0;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Domain> stack_;
+  std::vector<std::unique_ptr<Z3Encoder>> encoders_;
+  int active_ = 0, finished_ = 0;
+  bool stop_ = false;
+};
+
+} // namespace
+
+Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
+                                     const VerifyOptions& opt) {
+  auto t0 = Clock::now();
+  auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(std::max(0.0, opt.timeoutSec)));
+  if (prop.numInputs != net.inputSize)
+    return Error("the property has " + std::to_string(prop.numInputs) +
+                 " inputs but the network has " + std::to_string(net.inputSize));
+  if (prop.numOutputs != net.outputSize())
+    return Error("the property has " + std::to_string(prop.numOutputs) +
+                 " outputs but the network has " + std::to_string(net.outputSize()));
+  std::vector<CaseSpec> cases;
+  for (const auto& c : prop.cases) cases.push_back(toCaseSpec(c, prop.numOutputs));
+
+  VerifyResult res;
+  auto finish = [&](Verdict v) {
+    res.verdict = v;
+    if (v == Verdict::Sat) res.y = net.forward(res.x);
+    res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return res;
+  };
+
+  if (opt.naive) {
+    Z3Encoder z3(net);
+    std::mutex wm;
+    std::condition_variable wcv;
+    bool done = false;
+    std::thread watchdog([&] { // enforces the deadline inside Z3
+      std::unique_lock<std::mutex> lk(wm);
+      if (!wcv.wait_until(lk, deadline, [&] { return done; })) z3.interrupt();
+    });
+    struct Joiner {
+      std::thread& t;
+      std::mutex& m;
+      std::condition_variable& cv;
+      bool& done;
+      ~Joiner() {
+        {
+          std::lock_guard<std::mutex> lk(m);
+          done = true;
+        }
+        cv.notify_all();
+        t.join();
+      }
+    } joiner{watchdog, wm, wcv, done};
+    bool incomplete = false;
+    for (size_t i = 0; i < cases.size(); ++i) {
+      double remaining = std::chrono::duration<double>(deadline - Clock::now()).count();
+      if (remaining <= 0) {
+        res.reason = "timeout";
+        return finish(Verdict::Timeout);
+      }
+      LeafResult r = z3.solveNaive(cases[i], remaining);
+      if (r.status == LeafStatus::Sat) {
+        res.x = r.x;
+        res.caseIndex = static_cast<int>(i);
+        res.reason = "naive z3";
+        return finish(Verdict::Sat);
+      }
+      if (r.status == LeafStatus::Unknown) {
+        incomplete = true;
+        if (res.reason.empty()) res.reason = r.reason;
+        if (Clock::now() >= deadline) return finish(Verdict::Timeout);
+      }
+    }
+    return finish(incomplete ? Verdict::Unknown : Verdict::Unsat);
+  }
+
+  // 1. Falsification.
+  SplitMix rng(opt.seed);
+  for (size_t i = 0; i < cases.size(); ++i) {
+    if (cases[i].C.rows() == 0) { // no output constraint: every input of the box violates
+      VectorXd c = ((cases[i].box.lo + cases[i].box.hi) * 0.5)
+                       .cwiseMax(cases[i].box.lo)
+                       .cwiseMin(cases[i].box.hi);
+      if (replays(net, cases[i], c)) {
+        res.x = c;
+        res.caseIndex = static_cast<int>(i);
+        res.reason = "unconstrained output";
+        return finish(Verdict::Sat);
+      }
+    }
+    if (!opt.attack) continue;
+    if (auto x = falsify(net, cases[i], opt.attackOptions, rng, deadline)) {
+      res.x = *x;
+      res.caseIndex = static_cast<int>(i);
+      res.reason = "falsification";
+      return finish(Verdict::Sat);
+    }
+  }
+  // 2-5. Branch and bound over every case.
+  // Cases with the same box (prop_6: 2 boxes x 4 output disjuncts) form one group.
+  std::vector<std::vector<int>> groups;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    bool placed = false;
+    for (auto& g : groups)
+      if (cases[g[0]].box.lo == cases[i].box.lo && cases[g[0]].box.hi == cases[i].box.hi) {
+        g.push_back(static_cast<int>(i));
+        placed = true;
+        break;
+      }
+    if (!placed) groups.push_back({static_cast<int>(i)});
+  }
+  std::vector<Domain> roots;
+  for (size_t g = groups.size(); g-- > 0;)
+    roots.push_back(Domain{static_cast<int>(g), cases[groups[g][0]].box, {}, 0,
+                           std::vector<char>(groups[g].size(), 1)});
+  Search search(net, cases, groups, opt, deadline);
+  search.run(std::move(roots));
+  res.domains = search.domains;
+  res.leaves = search.leaves;
+  res.reason = search.reason;
+  if (search.sat) {
+    res.x = search.x;
+    res.caseIndex = search.caseIndex;
+    return finish(Verdict::Sat);
+  }
+  if (search.timedOut || (search.incomplete && Clock::now() >= deadline))
+    return finish(Verdict::Timeout);
+  if (search.incomplete) return finish(Verdict::Unknown);
+  res.reason = "branch and bound";
+  return finish(Verdict::Unsat);
+}
+
+std::string vnncompResult(const VerifyResult& r) {
+  std::string out = std::string(verdictName(r.verdict)) + "\n";
+  if (r.verdict != Verdict::Sat) return out;
+  char buf[64];
+  out += "(";
+  for (Eigen::Index i = 0; i < r.x.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%.17g", r.x[i]);
+    out += std::string(i == 0 ? "" : "\n ") + "(X_" + std::to_string(i) + " " + buf + ")";
+  }
+  for (Eigen::Index i = 0; i < r.y.size(); ++i) {
+    std::snprintf(buf, sizeof buf, "%.17g", r.y[i]);
+    out += "\n (Y_" + std::to_string(i) + " " + buf + ")";
+  }
+  out += ")\n";
+  return out;
+}
+
+} // namespace chassis::verifier

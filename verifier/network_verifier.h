@@ -1,0 +1,65 @@
+// Verification of a VNN-LIB property on a piecewise-linear network, cheapest step first:
+//   1. falsification (random sampling, PGD) in every case's box;
+//   2. symbolic bound propagation (bounds.h) on each sub-domain: a domain is safe when some
+//      constraint's sound lower bound exceeds its right-hand side;
+//   3. branch and bound: input splitting (the dimension with the largest smear |A_i| * width_i
+//      of the most promising constraint's linear bound) when the input is low-dimensional,
+//      ReLU splitting otherwise; every domain's bound minimiser is tried as a counterexample;
+//   4. exact Z3 leaf queries (z3_encoder.h) once few unstable ReLUs are left;
+//   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
+//      before every domain and passed to every Z3 query.
+// Every `sat` carries a counterexample that passed `replays` (float64 forward pass, inside the
+// box, every constraint satisfied). `unsat` means: in real arithmetic on the float64 weights, no
+// input of any case's box satisfies the case's constraints.
+#pragma once
+
+#include "neural/affine_net.h"
+#include "spec/error.h"
+#include "spec/vnnlib.h"
+#include "verifier/attack.h"
+
+#include <Eigen/Dense>
+
+#include <string>
+
+namespace chassis::verifier {
+
+enum class Verdict { Unsat, Sat, Timeout, Unknown };
+
+/// "unsat", "sat", "timeout", "unknown" (the VNN-COMP words).
+const char* verdictName(Verdict v);
+
+struct VerifyOptions {
+  double timeoutSec = 60.0;
+  int threads = 2;
+  uint64_t seed = 1;
+  bool naive = false;          // the baseline: one Z3 query per case, ReLU as ite, no bounds
+  bool attack = true;          // run the falsification step first
+  int leafUnstable = 2;        // a domain with at most this many unstable ReLUs goes to Z3 ...
+  int leafMaxNeurons = 64;     // ... if the net has at most this many ReLUs (exact rationals
+                               // make Z3's simplex slow on big nets: those keep splitting)
+  int maxDepth = 80;           // a domain this deep goes to Z3 whatever is left
+  size_t maxQueue = 200000;    // cap on pending domains (memory bound); exceeded -> unknown
+  int inputSplitMaxDim = 12;   // input splitting up to this many inputs, ReLU splitting beyond
+  AttackOptions attackOptions;
+};
+
+struct VerifyResult {
+  Verdict verdict = Verdict::Unknown;
+  Eigen::VectorXd x, y;  // the counterexample and its float64 output, when Sat
+  int caseIndex = -1;    // the case it violates
+  std::string reason;    // for Unknown / Timeout, and which step decided
+  double seconds = 0.0;
+  long domains = 0;      // sub-domains bounded
+  long leaves = 0;       // Z3 leaf queries
+};
+
+/// Checks sizes (property vs network) and runs the pipeline. Errors only for a mismatch.
+Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
+                                     const VerifyOptions& opt);
+
+/// The VNN-COMP result text: "unsat\n", "timeout\n", "unknown\n", or "sat\n" followed by
+/// "((X_0 v)\n (X_1 v)\n ... (Y_m v))\n" with round-trip float64 values.
+std::string vnncompResult(const VerifyResult& r);
+
+} // namespace chassis::verifier

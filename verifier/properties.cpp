@@ -1,0 +1,276 @@
+// The property checker: forall/exists, always, asserts (see properties.h for the queries), and
+// the dispatch of probability/expectation properties to prob_bounds. Every `violated` verdict
+// is replayed here in float64 (verifier/replay.h) before it is reported.
+#include "verifier/properties.h"
+
+#include "spec/rng.h"
+#include "symbolic/interp.h"
+#include "verifier/ir_encoder.h"
+#include "verifier/prob_bounds.h"
+#include "verifier/replay.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace chassis::verifier {
+
+std::string_view verdictName(Verdict v) {
+  switch (v) {
+  case Verdict::Holds: return "holds";
+  case Verdict::Violated: return "violated";
+  case Verdict::Unknown: return "unknown";
+  case Verdict::Internal: return "internal error";
+  }
+  return "?";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+void setTimeout(z3::solver& s, z3::context& c, double sec) {
+  z3::params p(c);
+  if (sec > 0) p.set("timeout", unsigned(std::max(1.0, sec * 1000)));
+  s.set(p);
+}
+
+std::string fmt(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
+  return symbolic::formatValue(v, t, ctx);
+}
+
+/// forall / exists over a box (no alternation).
+void checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
+                     PropertyResult& r) {
+  bool allForall = true, allExists = true;
+  for (const ir::QuantVar& q : p.vars) (q.exists ? allForall : allExists) = false;
+  if (!allForall && !allExists) {
+    r.verdict = Verdict::Unknown;
+    r.reason = "alternating quantifiers are not supported";
+    return;
+  }
+  bool existential = !p.vars.empty() && allExists;
+  z3::context c;
+  IrEncoder enc(c);
+  std::vector<SymValue> vals;
+  Status st = IrEncoder::guard([&]() -> Status {
+    for (const ir::QuantVar& q : p.vars) {
+      SymValue v = enc.freshVar(q.var->name(), q.var->type(), q.lo, q.hi);
+      vals.push_back(v);
+      enc.bind(q.var, v);
+    }
+    auto body = enc.encode(p.body);
+    if (!body) return body.error();
+    z3::solver s(c);
+    setTimeout(s, c, o.timeoutSec);
+    for (const z3::expr& a : enc.assumptions()) s.add(a);
+    s.add(existential ? body->e[0] : !body->e[0]);
+    if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
+    z3::check_result res = s.check();
+    if (res == z3::unknown) {
+      r.verdict = Verdict::Unknown;
+      r.reason = "Z3: " + s.reason_unknown();
+      return Status::ok();
+    }
+    if (res == z3::unsat) {
+      r.verdict = existential ? Verdict::Violated : Verdict::Holds;
+      if (existential) r.reason = "no witness exists (proved: the existential body is unsatisfiable)";
+      return Status::ok();
+    }
+    // A model: a counterexample (forall) or a witness (exists), replayed in float64.
+    z3::model m = s.get_model();
+    std::vector<symbolic::Value> frame(size_t(p.numSlots));
+    for (size_t i = 0; i < p.vars.size(); ++i)
+      frame[size_t(p.vars[i].var->slot())] = modelValue(m, vals[i], p.vars[i].var->type());
+    auto box = [&](size_t i) { return std::pair{p.vars[i].lo, p.vars[i].hi}; };
+    std::vector<ir::Var const*> qv;
+    std::vector<std::pair<double, double>> boxes;
+    for (size_t i = 0; i < p.vars.size(); ++i) {
+      qv.push_back(p.vars[i].var);
+      boxes.push_back(box(i));
+    }
+    ReplayOutcome out = replayBody(p.body, frame, qv, boxes, !existential, p.loc, o.seed);
+    for (size_t i = 0; i < p.vars.size(); ++i)
+      r.counterexample.push_back(
+          {p.vars[i].var->name(), fmt(out.frame[size_t(p.vars[i].var->slot())],
+                                      p.vars[i].var->type(), prog.ctx())});
+    r.valueAtCounterexample = out.value;
+    if (existential) {
+      r.verdict = Verdict::Holds;
+      r.reason = out.replayed ? "witness replayed in float64"
+                              : "witness proved in the reals; its float64 replay gives " + out.value;
+    } else if (out.replayed) {
+      r.verdict = Verdict::Violated;
+    } else {
+      r.verdict = Verdict::Internal;
+      r.reason = "counterexample does not replay in float64 (" + out.value + ")";
+    }
+    return Status::ok();
+  });
+  if (!st) {
+    r.verdict = Verdict::Unknown;
+    r.reason = st.error().message;
+  }
+}
+
+/// Fresh inputs of `f` constrained to their declared ranges.
+std::vector<SymValue> rangedInputs(IrEncoder& enc, const ir::Function& f) {
+  std::vector<SymValue> in;
+  for (const ir::Param& prm : f.inputs()) {
+    double lo = prm.range ? prm.range->first : -INFINITY, hi = prm.range ? prm.range->second : INFINITY;
+    in.push_back(enc.freshVar("input!" + prm.var->name(), prm.var->type(), lo, hi));
+  }
+  return in;
+}
+
+/// The inputs and choices of a model, for a replay.
+void readModel(const z3::model& m, const ir::Function& f, const std::vector<SymValue>& ins,
+               const IrEncoder& enc, std::vector<symbolic::Value>& inputs,
+               std::unordered_map<std::string, double>& choices) {
+  for (size_t i = 0; i < ins.size(); ++i)
+    inputs.push_back(modelValue(m, ins[i], f.inputs()[i].var->type()));
+  for (const SymChoice& ch : enc.choices()) {
+    z3::expr v = m.eval(ch.var, true);
+    choices[ch.address] = numeralToDouble(v);
+  }
+}
+
+void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
+                 PropertyResult& r) {
+  const ir::Function& f = *p.module;
+  z3::context c;
+  IrEncoder enc(c);
+  Status st = IrEncoder::guard([&]() -> Status {
+    std::vector<SymValue> ins = rangedInputs(enc, f);
+    auto ex = enc.execute(f, ins);
+    if (!ex) return ex.error();
+    for (auto& [v, val] : ex->vars) enc.bind(v, val);
+    auto body = enc.encode(p.body);
+    if (!body) return body.error();
+    z3::solver s(c);
+    setTimeout(s, c, o.timeoutSec);
+    for (const z3::expr& a : enc.assumptions()) s.add(a);
+    s.add(!body->e[0]);
+    if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
+    z3::check_result res = s.check();
+    if (res == z3::unknown) {
+      r.verdict = Verdict::Unknown;
+      r.reason = "Z3: " + s.reason_unknown();
+      return Status::ok();
+    }
+    if (res == z3::unsat) {
+      r.verdict = Verdict::Holds;
+      return Status::ok();
+    }
+    std::vector<symbolic::Value> inputs;
+    std::unordered_map<std::string, double> choices;
+    readModel(s.get_model(), f, ins, enc, inputs, choices);
+    RunReplay rr = replayRun(f, inputs, choices, p.body, nullptr, o.seed);
+    for (size_t i = 0; i < inputs.size(); ++i)
+      r.counterexample.push_back({f.inputs()[i].var->name(),
+                                  fmt(inputs[i], f.inputs()[i].var->type(), prog.ctx())});
+    for (auto& [addr, val] : rr.choices) r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+    r.valueAtCounterexample = rr.value;
+    if (rr.ok && rr.bodyFalse) {
+      r.verdict = Verdict::Violated;
+    } else {
+      r.verdict = Verdict::Internal;
+      r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
+    }
+    return Status::ok();
+  });
+  if (!st) {
+    r.verdict = Verdict::Unknown;
+    r.reason = st.error().message;
+  }
+}
+
+} // namespace
+
+PropertyResult verifyProperty(const ir::Program& program, const ir::Property& prop,
+                              const VerifyOptions& opts) {
+  auto t0 = Clock::now();
+  PropertyResult r;
+  r.name = prop.name;
+  r.loc = prop.loc;
+  switch (prop.kind) {
+  case ir::PropertyKind::Forall:
+  case ir::PropertyKind::Exists: checkQuantified(program, prop, opts, r); break;
+  case ir::PropertyKind::Always: checkAlways(program, prop, opts, r); break;
+  case ir::PropertyKind::Probability:
+  case ir::PropertyKind::Expectation: checkProbability(program, prop, opts, r); break;
+  }
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return r;
+}
+
+std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const VerifyOptions& opts) {
+  std::vector<PropertyResult> out;
+  for (const auto& fp : program.functions()) {
+    const ir::Function& f = *fp;
+    if (f.kind() != ir::FunctionKind::Module) continue;
+    bool any = false;
+    ir::forEachStmt(f.body(), [&](ir::Stmt s) { any = any || s->kind() == ir::StmtKind::Assert; });
+    if (!any) continue;
+    auto t0 = Clock::now();
+    z3::context c;
+    IrEncoder enc(c);
+    std::vector<PropertyResult> mine;
+    Status st = IrEncoder::guard([&]() -> Status {
+      std::vector<SymValue> ins = rangedInputs(enc, f);
+      auto ex = enc.execute(f, ins);
+      if (!ex) return ex.error();
+      for (const SymAssert& a : enc.asserts()) {
+        if (a.depth != 0) continue;
+        PropertyResult r;
+        r.name = "assert@" + f.name() + ":" + std::to_string(a.loc.line);
+        r.loc = a.loc;
+        z3::solver s(c);
+        setTimeout(s, c, opts.timeoutSec);
+        for (const z3::expr& x : enc.assumptions()) s.add(x);
+        s.add(a.pathCond && !a.cond);
+        if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
+        z3::check_result res = s.check();
+        if (res == z3::unknown) {
+          r.verdict = Verdict::Unknown;
+          r.reason = "Z3: " + s.reason_unknown();
+        } else if (res == z3::unsat) {
+          r.verdict = Verdict::Holds;
+        } else {
+          std::vector<symbolic::Value> inputs;
+          std::unordered_map<std::string, double> choices;
+          readModel(s.get_model(), f, ins, enc, inputs, choices);
+          RunReplay rr = replayRun(f, inputs, choices, nullptr, &a.loc, opts.seed);
+          for (size_t i = 0; i < inputs.size(); ++i)
+            r.counterexample.push_back({f.inputs()[i].var->name(),
+                                        fmt(inputs[i], f.inputs()[i].var->type(), program.ctx())});
+          for (auto& [addr, val] : rr.choices)
+            r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+          r.valueAtCounterexample = rr.value;
+          if (rr.ok && rr.bodyFalse) r.verdict = Verdict::Violated;
+          else {
+            r.verdict = Verdict::Internal;
+            r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
+          }
+        }
+        mine.push_back(std::move(r));
+      }
+      return Status::ok();
+    });
+    if (!st) {
+      PropertyResult r;
+      r.name = "assert@" + f.name();
+      r.loc = f.loc();
+      r.verdict = Verdict::Unknown;
+      r.reason = st.error().message;
+      mine = {r};
+    }
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (auto& r : mine) {
+      r.seconds = secs / double(mine.size());
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+} // namespace chassis::verifier

@@ -1,0 +1,67 @@
+// Proving the stated properties of a lowered .chs program (ir::Program::properties) and the
+// `assert` statements of its modules, with Z3 through the IR encoder (verifier/ir_encoder.h).
+//
+//   forall x in B: body        unsat(B /\ assumptions /\ !body)  => holds; a model => a
+//                              counterexample, replayed in float64 by the interpreter
+//                              (symbolic::evaluate); one that does not replay is an internal error
+//   exists x in B: body        sat(B /\ assumptions /\ body)      => holds (the witness replayed);
+//                              unsat => violated (no witness exists in the reals)
+//   always[M](e)               every random choice of M a Z3 constant constrained to its support,
+//                              M's inputs to their ranges; unsat(support /\ !e) => holds; a model
+//                              => inputs and choices replayed through symbolic::run
+//   assert(b) in module M      for each assert of M's body: unsat(ranges /\ support /\ path /\ !b)
+//   P[M](e | g) cmp p, E[M](e) cmp c   see verifier/prob_bounds.h
+// Alternating quantifier prefixes are `unknown` (a refutation would have no replayable point).
+// A Z3 `unknown` (timeout, nonlinear incompleteness) is `unknown` with Z3's reason.
+#pragma once
+
+#include "spec/ir.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace chassis::verifier {
+
+enum class Verdict {
+  Holds,    // proved (for a probability: the certified interval decides the bound as true)
+  Violated, // a replayed counterexample (for a probability: the interval decides it false)
+  Unknown,  // undecided, with the reason
+  Internal  // a bug: e.g. a counterexample that does not replay
+};
+std::string_view verdictName(Verdict v);
+
+struct PropertyResult {
+  std::string name;
+  SourceLoc loc;
+  Verdict verdict = Verdict::Unknown;
+  std::string reason; // why unknown / internal; a note for the others
+  /// The counterexample (or witness): variable name and value, as text, in order.
+  std::vector<std::pair<std::string, std::string>> counterexample;
+  std::string valueAtCounterexample; // the property's value there, evaluated in float64
+  // Probability / expectation properties.
+  bool isInterval = false;
+  double lo = 0, hi = 0; // the certified interval (for E: of the expectation)
+  bool statistical = false;
+  std::string method; // "exact enumeration", "cells (n decided of m)", ...
+  double seconds = 0;
+  std::vector<std::string> smt2; // the queries, when VerifyOptions::emitSmt2
+};
+
+struct VerifyOptions {
+  double timeoutSec = 30; // per property
+  bool emitSmt2 = false;
+  int maxCells = 3000;   // probability bounds: the cell budget
+  bool statistical = false;
+  uint64_t seed = 0;
+};
+
+/// Checks one property of `program`.
+PropertyResult verifyProperty(const ir::Program& program, const ir::Property& prop,
+                              const VerifyOptions& opts);
+
+/// Checks every assert statement of every module (one result per assert, named
+/// "assert@Module:line").
+std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const VerifyOptions& opts);
+
+} // namespace chassis::verifier
