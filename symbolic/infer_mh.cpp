@@ -58,6 +58,7 @@ public:
       if (std::isfinite(r->trace.logJoint())) {
         cur_ = std::move(*r);
         replay_ = cur_.trace.values();
+        sweep_ = std::max<size_t>(1, cur_.trace.choices.size());
         return Status::ok();
       }
     }
@@ -136,9 +137,11 @@ public:
     return accept;
   }
 
-  /// One sweep: as many moves as the current trace has choices (at least one).
+  /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
+  /// It must not depend on the current state: a state-dependent number of moves per recorded
+  /// draw would not leave the posterior invariant.
   Expected<size_t> sweep(bool adapt) {
-    const size_t n = std::max<size_t>(1, cur_.trace.choices.size());
+    const size_t n = sweepSize();
     size_t acc = 0;
     for (size_t i = 0; i < n; ++i) {
       auto a = move(adapt);
@@ -148,7 +151,7 @@ public:
     return acc;
   }
 
-  size_t sweepSize() const { return std::max<size_t>(1, cur_.trace.choices.size()); }
+  size_t sweepSize() const { return sweep_; }
   const RunResult& current() const { return cur_; }
 
 private:
@@ -157,6 +160,7 @@ private:
   const std::vector<Quantity>& qs_;
   Rng rng_;
   RunResult cur_;
+  size_t sweep_ = 1;
   std::unordered_map<std::string, double> replay_;
   std::unordered_map<std::string, Step> steps_;
 };

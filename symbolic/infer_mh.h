@@ -15,7 +15,9 @@
 // (symmetric random walk). This is the standard trace-MH acceptance ratio; it leaves the
 // posterior invariant including when the set of choices changes.
 //
-// One iteration is a sweep of |t| single-site moves. Each chain starts from a prior draw with
+// One iteration is a sweep of m single-site moves, m = the number of choices of the chain's
+// initial trace (fixed: a number of moves that depended on the current state would not leave
+// the posterior invariant). Each chain starts from a prior draw with
 // positive weight (up to 1000 attempts), runs `warmup` iterations, then keeps every `thin`-th of
 // the next samples * thin. Chain c uses the stream Rng(seed).split(c); chains run on
 // options.threads threads with results identical to running them one after another.
