@@ -26,6 +26,7 @@ struct Scope {
   std::map<std::string, int> siteCounts;   // calls of each random callee so far
   std::map<std::string, int> sampleCounts; // sample statements of each name so far
   std::string propertyName;                // when lowering a property
+  int conditional = 0; // > 0 inside an operand that is evaluated only on some paths
 };
 
 class Lowerer {
@@ -480,6 +481,11 @@ private:
       if (!call) return internal(e.loc, call.error().message);
       return located(c().tryCallResult(*call, e.outputIndex), e.loc);
     }
+    if (sc.conditional > 0)
+      return Error(e.loc, "a call of random module '" + f.name() +
+                              "' inside a conditional expression (a branch of if-then-else, or "
+                              "the right side of &&, || or =>) is not supported: its random "
+                              "choices would be made on every path; call it in an if statement");
     if (!sc.fn)
       return Error(e.loc, "property '" + sc.propertyName + "' calls random module '" + f.name() +
                               "' inside forall/exists; use always[" + f.name() + "], P[" +
@@ -501,10 +507,21 @@ private:
 
   Expected<Expr> expr(const spec::Expr& e, Scope& sc, Block& out) {
     std::vector<Expr> ops;
+    // Operands evaluated only on some paths: the branches of if-then-else, the right operand
+    // of && || =>. A random call may not be hoisted out of them (see call()).
+    auto isConditional = [&](size_t k) {
+      if (e.kind == ExprKind::Cond) return k >= 1;
+      return e.kind == ExprKind::Binary && k == 1 &&
+             (e.binaryOp == spec::BinaryOp::And || e.binaryOp == spec::BinaryOp::Or ||
+              e.binaryOp == spec::BinaryOp::Implies);
+    };
     auto lowerArgs = [&]() -> Status {
-      for (auto& a : e.args) {
-        if (!a) return internal(e.loc, "a missing operand");
-        auto x = expr(*a, sc, out);
+      for (size_t k = 0; k < e.args.size(); ++k) {
+        if (!e.args[k]) return internal(e.loc, "a missing operand");
+        bool cond = isConditional(k);
+        sc.conditional += cond;
+        auto x = expr(*e.args[k], sc, out);
+        sc.conditional -= cond;
         if (!x) return x.error();
         ops.push_back(*x);
       }

@@ -11,6 +11,8 @@
 //                 random module is hoisted into a CallStmt just before the statement containing
 //                 it (left to right), at call site `Callee` (`Callee#2` for the second call of
 //                 the same callee in the same module; with the loop indices inside loops).
+//                 A random call in an operand evaluated only on some paths (a branch of
+//                 if-then-else, the right side of && || =>) is an error, not hoisted.
 //                 Elementwise builtins and int->real promotions of arrays are expanded element
 //                 by element (arrays are small and fixed-size).
 //   networks   -> whatever the NetworkLoader hook returns (neural/'s ONNX/NNet loader); without

@@ -384,3 +384,39 @@ module M() -> (y: real[2], z: real[3]) {
   CHECK(r->outputs[0].a[1] == r->trace.find("yy[2][1]")->value);
   CHECK(r->outputs[1].a[2] == r->trace.find("z[2]")->value);
 }
+
+TEST_CASE("lang: a random call on a conditional path is refused, not hoisted", "[interp][lang]") {
+  const char* src = R"(
+module Noisy(a: real) -> (v: real) { e ~ Normal(a, 1.0); observe(Normal(e, 1.0), 0.0); v = e; }
+module Ok(c: bool) -> (v: real) {
+  let first = Noisy(1.0).v;
+  if c { v = Noisy(2.0).v; } else { v = first; }
+}
+module Bad(c: bool) -> (v: real) {
+  v = if c then Noisy(2.0).v else 0.0;
+}
+)";
+  spec::DiagnosticEngine diags;
+  auto ast = spec::fromString(src, "t.chs", diags);
+  REQUIRE(ast);
+  auto prog = ir::lower(*ast);
+  REQUIRE(!prog);
+  CHECK(prog.error().str().rfind("t.chs:8:17: error: a call of random module 'Noisy' inside a "
+                                 "conditional expression",
+                                 0) == 0);
+  // Without Bad, the if statement makes the second call only on its path.
+  std::string okSrc = src;
+  okSrc = okSrc.substr(0, okSrc.find("module Bad"));
+  auto c = compile(okSrc);
+  auto yes = runModule(c, "Ok", {Value::scalar(1)}, 4);
+  auto no = runModule(c, "Ok", {Value::scalar(0)}, 4);
+  REQUIRE(yes);
+  REQUIRE(no);
+  CHECK(yes->trace.choices.size() == 2);
+  CHECK(yes->trace.numObserves == 2);
+  REQUIRE(no->trace.choices.size() == 1);
+  CHECK(no->trace.numObserves == 1);
+  CHECK(no->trace.choices[0].address == "Noisy/e");
+  CHECK(yes->trace.choices[1].address == "Noisy#2/e");
+  CHECK(no->outputs[0].s == no->trace.choices[0].value);
+}
