@@ -362,6 +362,10 @@ private:
 
   void undefined(const std::string& name, const SourceLoc& l) {
     if (!reportedUndefined_.insert(name).second) return;
+    if (!suggestionWanted(name)) {
+      error(l, "undefined name '" + name + "'");
+      return;
+    }
     std::vector<std::string_view> candidates;
     for (auto& scope : scopes_)
       for (auto& [n, v] : scope)
@@ -375,9 +379,12 @@ private:
   // up to 4 characters, 2 for longer ones; none for names shorter than 3), else "". Ties go to
   // the alphabetically first. Bounded work: only the first kMaxSuggestions misses per module or
   // property get a suggestion.
-  std::string didYouMean(const std::string& name, const std::vector<std::string_view>& candidates) {
+  bool suggestionWanted(const std::string& name) const {
     constexpr int kMaxSuggestions = 50;
-    if (name.size() < 3 || suggestions_ >= kMaxSuggestions) return "";
+    return name.size() >= 3 && suggestions_ < kMaxSuggestions;
+  }
+  std::string didYouMean(const std::string& name, const std::vector<std::string_view>& candidates) {
+    if (!suggestionWanted(name)) return "";
     ++suggestions_;
     size_t maxd = name.size() <= 4 ? 1 : 2, best = maxd + 1;
     std::string_view bestName;
@@ -995,6 +1002,8 @@ private:
         error(e->loc, "'" + e->name + "' is a variable, not a function");
       else if (g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a module or network");
+      else if (!suggestionWanted(e->name))
+        error(e->loc, "undefined function '" + e->name + "'");
       else {
         std::vector<std::string_view> candidates;
         for (CallableDecl* c : callables_)
