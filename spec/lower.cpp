@@ -278,7 +278,7 @@ private:
         return Status::ok();
       }
       // Draw into a temporary, then convert (int -> real) and/or store into the array.
-      const Var* tmp = sc.fn->newVar(s.name + "~", drawType, VarRole::Random);
+      const Var* tmp = sc.fn->newVar(s.name + ".draw", drawType, VarRole::Random);
       out.push_back(c().stmt<SampleStmt>(loc, tmp, d.dist, *ps, addrName, address));
       Expr val = tmp;
       if (drawType != slotType) {

@@ -298,8 +298,8 @@ module M(ys: real[2]) -> (t: real[2]) {
 module M(ys: real[2]) -> (t: real[2]) random {
   for i in 0..2 {
     (S.r) = call S(ys[i]) @ S[i]
-    t~ ~ Normal(S.r, 1.0) @ t[i]
-    t = update(t, i, t~)
+    t.draw ~ Normal(S.r, 1.0) @ t[i]
+    t = update(t, i, t.draw)
   }
 }
 )");
