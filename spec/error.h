@@ -29,16 +29,18 @@ struct Error {
   Error(SourceLoc l, std::string msg) : loc(std::move(l)), message(std::move(msg)) {}
 
   std::string str() const {
+    // append() only: GCC 12 warns falsely (-Wrestrict) on `"literal" + std::string`.
     std::string out;
     if (!loc.file.empty()) {
-      out += loc.file;
+      out.append(loc.file);
       if (loc.line > 0) {
-        out += ":" + std::to_string(loc.line);
-        if (loc.col > 0) out += ":" + std::to_string(loc.col);
+        out.append(":").append(std::to_string(loc.line));
+        if (loc.col > 0) out.append(":").append(std::to_string(loc.col));
       }
-      out += ": ";
+      out.append(": ");
     }
-    return out + "error: " + message;
+    out.append("error: ").append(message);
+    return out;
   }
 };
 
