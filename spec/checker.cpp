@@ -47,6 +47,11 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
     return ConstVal{true, e.intValue, 0};
   case ExprKind::RealLit:
     return ConstVal{false, 0, e.realValue};
+  case ExprKind::Promote: { // an int constant used as a real (checked trees)
+    auto a = constEval(*e.args[0], why);
+    if (!a) return std::nullopt;
+    return ConstVal{false, 0, a->real()};
+  }
   case ExprKind::Unary: {
     if (e.unaryOp != UnaryOp::Neg) break;
     auto a = constEval(*e.args[0], why);
@@ -1182,10 +1187,59 @@ private:
     scopes_.assign(1, {});
     reportedUndefined_.clear();
     suggestions_ = 0;
+    size_t before = diags_.errorCount();
     Type t = expr(p.body);
     if (!t.isError() && t.kind != TypeKind::Bool)
       error(p.body->loc, "property '" + p.name + "' must be a bool expression, got " + t.str());
+    else if (!t.isError() && diags_.errorCount() == before) // no cascade after other errors
+      checkPropertyShape(*p.body);
     scopes_.clear();
+  }
+
+  // The shapes of properties the back ends take (spec/lower.h): `always[M](e)`; `P[M](..)` or
+  // `E[M](..)` compared (< <= > >=) with a constant number; or forall/exists binders around a
+  // body. Quantifiers, always, P and E appear nowhere else.
+  void checkPropertyShape(const Expr& body) {
+    static const char* kTop = "quantifiers, always[], P[] and E[] are supported only at the top "
+                              "of a property (P[] and E[] compared with a constant)";
+    auto isPE = [](const Expr& x) {
+      return x.kind == ExprKind::Prob || x.kind == ExprKind::Expect;
+    };
+    // The first (in source order) quantifier / always / P / E inside `e`, or null.
+    auto nested = [](const Expr& e) -> const Expr* {
+      std::vector<const Expr*> stack{&e};
+      while (!stack.empty()) {
+        const Expr* x = stack.back();
+        stack.pop_back();
+        if (x->kind == ExprKind::Quant || x->kind == ExprKind::Always ||
+            x->kind == ExprKind::Prob || x->kind == ExprKind::Expect)
+          return x;
+        for (auto it = x->args.rbegin(); it != x->args.rend(); ++it)
+          if (*it) stack.push_back(it->get());
+      }
+      return nullptr;
+    };
+    auto inside = [&](const Expr& q) {
+      for (auto& a : q.args)
+        if (a)
+          if (const Expr* n = nested(*a)) return error(n->loc, kTop);
+    };
+    if (body.kind == ExprKind::Always) return inside(body);
+    if (body.kind == ExprKind::Binary &&
+        (body.binaryOp == BinaryOp::Lt || body.binaryOp == BinaryOp::Le ||
+         body.binaryOp == BinaryOp::Gt || body.binaryOp == BinaryOp::Ge) &&
+        (isPE(*body.args[0]) || isPE(*body.args[1]))) {
+      const Expr& pe = isPE(*body.args[0]) ? *body.args[0] : *body.args[1];
+      const Expr& bound = isPE(*body.args[0]) ? *body.args[1] : *body.args[0];
+      std::string why;
+      if (!constEval(bound, why))
+        return error(bound.loc, "the bound of P[...] or E[...] must be a constant number");
+      return inside(pe);
+    }
+    const Expr* b = &body;
+    while (b->kind == ExprKind::Quant)
+      b = b->args[0].get();
+    if (const Expr* n = nested(*b)) error(n->loc, kTop);
   }
 
   Type quant(ExprPtr& e) {

@@ -364,10 +364,10 @@ TEST_CASE("checker: a module variable may not hide a quantified one", "[frontend
         V{"t.chs:2:20: error: quantified variable 'u' is hidden by the variable 'u' of module 'R' "
           "inside 'always[R]'; rename it"});
   Program p = ok("module R() -> (u: real) { u ~ Uniform(0.0, 1.0); }\n"
-                 "property p: forall t in [0, 1]: P[R](u <= t) <= t;");
-  const Expr& body = *p.properties[0]->body->args[0];
+                 "property p: P[R](u <= 0.5) <= 0.5;");
+  const Expr& body = *p.properties[0]->body;
   CHECK(body.args[0]->kind == ExprKind::Prob);
-  CHECK(body.args[0]->args[0]->args[1]->var == p.properties[0]->vars[0].get());
+  CHECK(body.args[0]->args[0]->args[0]->var == p.modules[0]->outputs[0]);
 }
 
 TEST_CASE("ast printer: the --emit=ast dump is exact and deterministic", "[frontend][printer]") {
@@ -380,25 +380,24 @@ module M(a: int in [0, 3], c: Color) -> (y: real, v: real[2]) {
   assert t >= 0.0 : "non-negative";
   y = t + v[1];
 }
-property p: forall x in [0, 1]: always[M](y > x - 100.0);
+property p: always[M](y > 0 - 100.0);
 )";
   Program p = ok(src);
-  const std::string want =
-      "file t.chs\n"
-      "/// Doc.\n"
-      "enum Color { Red = 0, Green = 1 }\n"
-      "module M(a: int in [0, 3], c: Color) -> (y: real, v: real[2])\n"
-      "  var t: real\n"
-      "  for i in 0..2\n"
-      "    v[i] {output} ~ Normal(0.0, 1.0)\n"
-      "  if (c == Color.Red)\n"
-      "    t {var} = real(a) : real\n"
-      "  else\n"
-      "    t {var} = 2.5 : real\n"
-      "  assert (t >= 0.0) : \"non-negative\"\n"
-      "  y {output} = (t + v[1]) : real\n"
-      "property p: (forall x: real in [0.0, 1.0]: always[M]((y > (x - 100.0))))\n"
-      "order: M\n";
+  const std::string want = "file t.chs\n"
+                           "/// Doc.\n"
+                           "enum Color { Red = 0, Green = 1 }\n"
+                           "module M(a: int in [0, 3], c: Color) -> (y: real, v: real[2])\n"
+                           "  var t: real\n"
+                           "  for i in 0..2\n"
+                           "    v[i] {output} ~ Normal(0.0, 1.0)\n"
+                           "  if (c == Color.Red)\n"
+                           "    t {var} = real(a) : real\n"
+                           "  else\n"
+                           "    t {var} = 2.5 : real\n"
+                           "  assert (t >= 0.0) : \"non-negative\"\n"
+                           "  y {output} = (t + v[1]) : real\n"
+                           "property p: always[M]((y > (real(0) - 100.0)))\n"
+                           "order: M\n";
   CHECK(printProgram(p) == want);
   CHECK(printProgram(ok(src)) == printProgram(p));
 }
@@ -432,4 +431,20 @@ TEST_CASE("checker: many errors stay linear", "[frontend][checker][perf]") {
   CHECK(d.errorCount() == 5000);
   CHECK(d.messages().front() == "t.chs:2:12: error: undefined name 'nope0'");
   CHECK(secs < 1.0 * kSlack);
+}
+
+TEST_CASE("checker: property shapes the back ends take", "[frontend][checker]") {
+  const std::string n =
+      "module N() -> (a: bool, b: bool) { a ~ Bernoulli(0.5); b ~ Bernoulli(0.2); "
+      "}\n";
+  CHECK(errs(n + "property p: P[N](a) <= P[N](b);") ==
+        V{"t.chs:2:24: error: the bound of P[...] or E[...] must be a constant number"});
+  CHECK(errs(n + "property p: P[N](a) <= 0.5 && P[N](b) <= 0.3;") ==
+        V{"t.chs:2:13: error: quantifiers, always[], P[] and E[] are supported only at the top of "
+          "a property (P[] and E[] compared with a constant)"});
+  CHECK(errs(n + "property p: forall x in [0, 1]: P[N](a) <= x;") ==
+        V{"t.chs:2:33: error: quantifiers, always[], P[] and E[] are supported only at the top of "
+          "a property (P[] and E[] compared with a constant)"});
+  (void)ok(n + "property p: 1 - 0.5 >= P[N](a | b);\nproperty q: always[N](a || !a);\n"
+               "property r: forall x in [0, 1]: exists y in [0, 1]: x <= y;");
 }
