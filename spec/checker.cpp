@@ -194,7 +194,59 @@ public:
 
     std::vector<const CallableDecl*> nodes(callables_.begin(), callables_.end());
     CallGraph g(nodes, edges_);
-    prog_.order = g.checkAcyclic(diags_) ? g.topologicalOrder() : nodes;
+    bool acyclic = g.checkAcyclic(diags_);
+    prog_.order = acyclic ? g.topologicalOrder() : nodes;
+    if (acyclic) checkRandomCallsInProperties();
+  }
+
+  // A module is random if it draws, observes, conditions or weighs, or calls a random module
+  // (as the IR defines it). Properties may run random modules only through always / P / E, and
+  // not inside their arguments either (the back ends' rule, with the lowering's messages).
+  void checkRandomCallsInProperties() {
+    std::set<const CallableDecl*> random;
+    for (const CallableDecl* c : prog_.order) { // callees first
+      if (c->kind != DeclKind::Module) continue;
+      bool r = false;
+      std::vector<const Stmt*> stack;
+      for (auto& st : static_cast<const ModuleDecl*>(c)->body)
+        stack.push_back(st.get());
+      while (!stack.empty() && !r) {
+        const Stmt* st = stack.back();
+        stack.pop_back();
+        r = st->kind == StmtKind::Sample || st->kind == StmtKind::Observe ||
+            st->kind == StmtKind::Condition || st->kind == StmtKind::Factor;
+        for (auto& b : st->body)
+          stack.push_back(b.get());
+        for (auto& b : st->elseBody)
+          stack.push_back(b.get());
+      }
+      for (const CallEdge& e : edges_)
+        if (e.caller == c && random.count(e.callee)) r = true;
+      if (r) random.insert(c);
+    }
+    for (PropertyDecl* p : props_) {
+      if (badProps_.count(p)) continue;
+      // (expression, inside always/P/E)
+      std::vector<std::pair<const Expr*, bool>> stack{{p->body.get(), false}};
+      while (!stack.empty()) {
+        auto [x, inQuery] = stack.back();
+        stack.pop_back();
+        if (x->kind == ExprKind::Call && x->callee && random.count(x->callee)) {
+          if (inQuery)
+            error(p->loc, "property '" + p->name +
+                              "': a call of a random module inside always/P/E is not supported");
+          else
+            error(x->loc, "property '" + p->name + "' calls random module '" + x->callee->name +
+                              "' inside forall/exists; use always[" + x->callee->name + "], P[" +
+                              x->callee->name + "] or E[" + x->callee->name + "]");
+          break;
+        }
+        bool q = inQuery || x->kind == ExprKind::Always || x->kind == ExprKind::Prob ||
+                 x->kind == ExprKind::Expect;
+        for (auto it = x->args.rbegin(); it != x->args.rend(); ++it)
+          if (*it) stack.push_back({it->get(), q});
+      }
+    }
   }
 
 private:
@@ -1193,6 +1245,7 @@ private:
       error(p.body->loc, "property '" + p.name + "' must be a bool expression, got " + t.str());
     else if (!t.isError() && diags_.errorCount() == before) // no cascade after other errors
       checkPropertyShape(*p.body);
+    if (t.isError() || diags_.errorCount() != before) badProps_.insert(&p);
     scopes_.clear();
   }
 
@@ -1348,8 +1401,9 @@ private:
   std::vector<const Stmt*> loops_;
   std::set<std::string> reportedUndefined_, reportedRead_;
   bool partialRead_ = false;
-  bool badTarget_ = false; // an assignment to an undefined name in this module
-  int suggestions_ = 0;    // "did you mean" searches done in this module / property
+  std::set<const PropertyDecl*> badProps_; // properties with errors (no further checks)
+  bool badTarget_ = false;                 // an assignment to an undefined name in this module
+  int suggestions_ = 0;                    // "did you mean" searches done in this module / property
 };
 
 } // namespace

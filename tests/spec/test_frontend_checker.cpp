@@ -448,3 +448,16 @@ TEST_CASE("checker: property shapes the back ends take", "[frontend][checker]") 
   (void)ok(n + "property p: 1 - 0.5 >= P[N](a | b);\nproperty q: always[N](a || !a);\n"
                "property r: forall x in [0, 1]: exists y in [0, 1]: x <= y;");
 }
+
+TEST_CASE("checker: properties run random modules only through always/P/E", "[frontend][checker]") {
+  const std::string m = "module S(d: real) -> (r: real) { n ~ Normal(0.0, 1.0); r = d + n; }\n"
+                        "module T(d: real) -> (r: real) { r = S(d); }\n"
+                        "module D(d: real) -> (r: real) { r = d; }\n";
+  CHECK(errs(m + "property p: forall x in [0, 1]: T(x) > -100.0;") ==
+        V{"t.chs:4:33: error: property 'p' calls random module 'T' inside forall/exists; use "
+          "always[T], P[T] or E[T]"});
+  CHECK(errs(m + "module R() -> (u: real) { u = 0.5; }\nproperty p: always[R](S(u) > 0.0);") ==
+        V{"t.chs:5:10: error: property 'p': a call of a random module inside always/P/E is not "
+          "supported"});
+  (void)ok(m + "property p: forall x in [0, 1]: D(x) >= 0.0;");
+}
