@@ -50,6 +50,10 @@
 //  * Program::order lists every module and network, callees before callers (the call graph is
 //    acyclic: recursion is rejected). Names of enums, modules, networks and properties are
 //    unique across the whole program.
+//  * Property bodies are bool, of one of three shapes: always[M](e); P[M](..) or E[M](..)
+//    compared (< <= > >=) with a constant number (either side); or forall/exists binders around
+//    a body. Quant/Always/Prob/Expect appear nowhere else, and random modules (those that draw,
+//    observe, condition or factor, or call such a module) are called only as the M of always/P/E.
 //  * Property bodies are bool. Inside Always/Prob/Expect, VarRefs point at VarDecls of the
 //    named module (its inputs, outputs, and top-level random choices).
 #pragma once

@@ -111,6 +111,9 @@
 //   `<=`, `<`, `>=`, `>`; `E[M](e)` is the expectation of the real/int e. A property body is
 //   bool. always[M] may name any module (its inputs range over their declared ranges, or are
 //   unconstrained); P[M] and E[M] need a module without inputs (its distribution is defined).
+//   Shapes: a property is always[M](e), or P[M](..) / E[M](..) compared with a constant number,
+//   or forall/exists binders around a body without always/P/E; random modules are called only
+//   as the M of always/P/E (the back ends' rule; spec/ast.h).
 // ============================================================================================
 #pragma once
 
