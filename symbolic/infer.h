@@ -105,6 +105,9 @@ struct Posterior {
   /// Warnings, each saying what to try (R-hat > 1.01, low ESS, divergences, ...).
   std::vector<std::string> warnings;
   size_t chains = 1, samplesPerChain = 0;
+  /// Wall seconds spent drawing (or, for exact, building the factors and eliminating), without
+  /// the summaries; not part of the printed result (it would break byte-identical output).
+  double seconds = std::nan("");
 };
 
 /// The quantities named by `query` (see the header comment). An unknown name is an Error listing

@@ -3,12 +3,14 @@
 
 #include "symbolic/discrete_model.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace chassis::symbolic {
 
 Expected<Posterior> inferExact(const ir::Function& f, std::span<const Value> inputs,
                                const InferOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
   auto dm = buildDiscreteModel(f, inputs);
   if (!dm) return dm.error();
   // Choices for a default query of a module without outputs: a synthetic trace listing them.
@@ -53,6 +55,7 @@ Expected<Posterior> inferExact(const ir::Function& f, std::span<const Value> inp
     return e;
   }
   Posterior p;
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   p.method = InferMethod::Exact;
   p.quantities = *qs;
   p.chains = 0;

@@ -5,6 +5,7 @@
 #include "symbolic/summary.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <mutex>
 
@@ -12,6 +13,7 @@ namespace chassis::symbolic {
 
 Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs,
                             const InferOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
   if (options.samples == 0) return Error("--samples must be at least 1");
   const Rng base(options.seed);
   // A probe run (its own stream) gives the choices for a default query of a module without
@@ -56,6 +58,8 @@ Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs
   });
   if (!st) return st.error();
   p.logEvidence = logSumExp(p.logWeights) - std::log(double(n));
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
   if (Status s = summarizePosterior(p); !s) return s.error();
   return p;
 }

@@ -6,6 +6,7 @@
 #include "symbolic/summary.h"
 
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <mutex>
 #include <thread>
@@ -169,6 +170,7 @@ private:
 
 Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs,
                             const InferOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
   if (options.samples < 4) return Error("--samples must be at least 4 for MH");
   if (options.chains == 0) return Error("--chains must be at least 1");
   const size_t thin = std::max<size_t>(1, options.thin);
@@ -229,6 +231,8 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
     prop += outs[c].proposed;
   }
   p.acceptRate = prop ? double(acc) / double(prop) : std::nan("");
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
   if (Status s = summarizePosterior(p); !s) return s.error();
   return p;
 }

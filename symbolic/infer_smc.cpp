@@ -4,6 +4,7 @@
 #include "symbolic/infer_mh.h"
 #include "symbolic/summary.h"
 
+#include <chrono>
 #include <cmath>
 
 namespace chassis::symbolic {
@@ -22,6 +23,7 @@ struct Particle {
 
 Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> inputs,
                              const InferOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
   const size_t N = options.samples;
   if (N == 0) return Error("--samples (particles) must be at least 1");
   const Rng base(options.seed);
@@ -115,6 +117,8 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
     for (size_t q = 0; q < qs->size(); ++q) p.draws[q][0][i] = ps[i].quantities[q];
   }
   p.logEvidence = logZ + logSumExp(p.logWeights) - std::log(double(N));
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
   if (Status s = summarizePosterior(p); !s) return s.error();
   return p;
 }

@@ -3,6 +3,8 @@
 // networks) by addChsInferOptions; the returned function runs a .chs model:
 //   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
 //   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
+//   --timing (the inference time on stderr). --method nuts dispatches to symbolic/infer_nuts.h
+//   when that header exists (the NUTS engineer's), else says it is not available yet.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -26,6 +28,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -44,6 +47,7 @@ struct ChsOptions {
   uint64_t seed = 0;
   std::string data;
   std::vector<std::string> inputs;
+  bool timing = false;
 };
 
 /// A one-line progress bar on stderr, redrawn when the percentage changes.
@@ -113,12 +117,19 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   if (!post) {
     diags.report(post.error());
     diags.print(std::cerr);
-    // A model the method cannot handle (or a bad option) is a usage error; a failure while
-    // running the model (located at a statement) is a run-time failure.
-    return post.error().loc.line > 0 && post.error().message.find("exact inference") ==
-                                            std::string::npos
-               ? kFailure
-               : kUsage;
+    // A model the method cannot handle (exact's refusals, a bad option) is a usage error; a
+    // failure while running the model (located at a statement) is a run-time failure.
+    const bool located = post.error().loc.line > 0;
+    return located && opt.method != symbolic::InferMethod::Exact ? kFailure : kUsage;
+  }
+  if (o.timing && !std::isnan(post->seconds)) {
+    // On stderr, so stdout stays byte-identical for a seed.
+    const double draws = double(post->samplesPerChain) * double(std::max<size_t>(1, post->chains));
+    std::fprintf(stderr, "timing: %s inference %.3f ms", symbolic::methodName(opt.method).c_str(),
+                 post->seconds * 1e3);
+    if (opt.method != symbolic::InferMethod::Exact && post->seconds > 0)
+      std::fprintf(stderr, ", %.0f samples/s", draws / post->seconds);
+    std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
   if (json) {
     auto j = symbolic::toJson(*post);
@@ -148,6 +159,8 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--data", o->data, "a JSON object binding the module's inputs by name");
   app.add_option("--input", o->inputs, "an input: name=value (repeatable)")
       ->allow_extra_args(false);
+  app.add_flag("--timing", o->timing,
+               "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,
              const std::vector<std::string>& query, const std::vector<std::string>& evidence,
              bool json) { return runChs(*o, model, module, query, evidence, json); };
