@@ -253,7 +253,7 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     r.method = "cells: " + std::to_string(decided) + " decided, " + std::to_string(q.size()) +
                " undecided, " + std::to_string(queries) + " Z3 queries";
     int d = decide(lo, hi, p.cmp, p.bound);
-    r.verdict = d > 0 ? Verdict::Holds : d < 0 ? Verdict::Violated : Verdict::Unknown;
+    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
     if (d == 0) r.reason = "interval does not decide the bound (cell budget or time spent)";
     return Status::ok();
   });
@@ -264,7 +264,7 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
 
 void checkProbability(const ir::Program& program, const ir::Property& p, const VerifyOptions& o,
                       PropertyResult& r) {
-  r.verdict = Verdict::Unknown;
+  r.verdict = PropVerdict::Unknown;
   const ir::Function& f = *p.module;
   if (!f.inputs().empty()) {
     r.reason = "P/E over a module with inputs is not supported";
@@ -289,12 +289,12 @@ void checkProbability(const ir::Program& program, const ir::Property& p, const V
     }
     r.method = "exact enumeration of " + std::to_string(en.traces) + " traces";
     int d = decide(r.lo, r.hi, p.cmp, p.bound);
-    r.verdict = d > 0 ? Verdict::Holds : d < 0 ? Verdict::Violated : Verdict::Unknown;
+    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
     if (d == 0) r.reason = "the value " + num(v) + " is the bound, within rounding";
     return;
   }
   cells(program, p, o, r);
-  if (r.verdict == Verdict::Unknown && !r.isInterval && r.reason.empty()) r.reason = en.stop;
+  if (r.verdict == PropVerdict::Unknown && !r.isInterval && r.reason.empty()) r.reason = en.stop;
 }
 
 } // namespace chassis::verifier

@@ -5,6 +5,7 @@
 
 #include "spec/rng.h"
 #include "symbolic/interp.h"
+#include "symbolic/special.h"
 #include "verifier/ir_encoder.h"
 #include "verifier/prob_bounds.h"
 #include "verifier/replay.h"
@@ -14,12 +15,12 @@
 
 namespace chassis::verifier {
 
-std::string_view verdictName(Verdict v) {
+std::string_view propVerdictName(PropVerdict v) {
   switch (v) {
-  case Verdict::Holds: return "holds";
-  case Verdict::Violated: return "violated";
-  case Verdict::Unknown: return "unknown";
-  case Verdict::Internal: return "internal error";
+  case PropVerdict::Holds: return "holds";
+  case PropVerdict::Violated: return "violated";
+  case PropVerdict::Unknown: return "unknown";
+  case PropVerdict::Internal: return "internal error";
   }
   return "?";
 }
@@ -44,7 +45,7 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
   bool allForall = true, allExists = true;
   for (const ir::QuantVar& q : p.vars) (q.exists ? allForall : allExists) = false;
   if (!allForall && !allExists) {
-    r.verdict = Verdict::Unknown;
+    r.verdict = PropVerdict::Unknown;
     r.reason = "alternating quantifiers are not supported";
     return;
   }
@@ -67,12 +68,12 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
     z3::check_result res = s.check();
     if (res == z3::unknown) {
-      r.verdict = Verdict::Unknown;
+      r.verdict = PropVerdict::Unknown;
       r.reason = "Z3: " + s.reason_unknown();
       return Status::ok();
     }
     if (res == z3::unsat) {
-      r.verdict = existential ? Verdict::Violated : Verdict::Holds;
+      r.verdict = existential ? PropVerdict::Violated : PropVerdict::Holds;
       if (existential) r.reason = "no witness exists (proved: the existential body is unsatisfiable)";
       return Status::ok();
     }
@@ -95,19 +96,19 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
                                       p.vars[i].var->type(), prog.ctx())});
     r.valueAtCounterexample = out.value;
     if (existential) {
-      r.verdict = Verdict::Holds;
+      r.verdict = PropVerdict::Holds;
       r.reason = out.replayed ? "witness replayed in float64"
                               : "witness proved in the reals; its float64 replay gives " + out.value;
     } else if (out.replayed) {
-      r.verdict = Verdict::Violated;
+      r.verdict = PropVerdict::Violated;
     } else {
-      r.verdict = Verdict::Internal;
+      r.verdict = PropVerdict::Internal;
       r.reason = "counterexample does not replay in float64 (" + out.value + ")";
     }
     return Status::ok();
   });
   if (!st) {
-    r.verdict = Verdict::Unknown;
+    r.verdict = PropVerdict::Unknown;
     r.reason = st.error().message;
   }
 }
@@ -153,12 +154,12 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
     z3::check_result res = s.check();
     if (res == z3::unknown) {
-      r.verdict = Verdict::Unknown;
+      r.verdict = PropVerdict::Unknown;
       r.reason = "Z3: " + s.reason_unknown();
       return Status::ok();
     }
     if (res == z3::unsat) {
-      r.verdict = Verdict::Holds;
+      r.verdict = PropVerdict::Holds;
       return Status::ok();
     }
     std::vector<symbolic::Value> inputs;
@@ -171,15 +172,15 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     for (auto& [addr, val] : rr.choices) r.counterexample.push_back({addr, symbolic::formatNumber(val)});
     r.valueAtCounterexample = rr.value;
     if (rr.ok && rr.bodyFalse) {
-      r.verdict = Verdict::Violated;
+      r.verdict = PropVerdict::Violated;
     } else {
-      r.verdict = Verdict::Internal;
+      r.verdict = PropVerdict::Internal;
       r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
     }
     return Status::ok();
   });
   if (!st) {
-    r.verdict = Verdict::Unknown;
+    r.verdict = PropVerdict::Unknown;
     r.reason = st.error().message;
   }
 }
@@ -231,10 +232,10 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
         if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
         z3::check_result res = s.check();
         if (res == z3::unknown) {
-          r.verdict = Verdict::Unknown;
+          r.verdict = PropVerdict::Unknown;
           r.reason = "Z3: " + s.reason_unknown();
         } else if (res == z3::unsat) {
-          r.verdict = Verdict::Holds;
+          r.verdict = PropVerdict::Holds;
         } else {
           std::vector<symbolic::Value> inputs;
           std::unordered_map<std::string, double> choices;
@@ -246,9 +247,9 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
           for (auto& [addr, val] : rr.choices)
             r.counterexample.push_back({addr, symbolic::formatNumber(val)});
           r.valueAtCounterexample = rr.value;
-          if (rr.ok && rr.bodyFalse) r.verdict = Verdict::Violated;
+          if (rr.ok && rr.bodyFalse) r.verdict = PropVerdict::Violated;
           else {
-            r.verdict = Verdict::Internal;
+            r.verdict = PropVerdict::Internal;
             r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
           }
         }
@@ -260,7 +261,7 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
       PropertyResult r;
       r.name = "assert@" + f.name();
       r.loc = f.loc();
-      r.verdict = Verdict::Unknown;
+      r.verdict = PropVerdict::Unknown;
       r.reason = st.error().message;
       mine = {r};
     }

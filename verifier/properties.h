@@ -23,18 +23,18 @@
 
 namespace chassis::verifier {
 
-enum class Verdict {
+enum class PropVerdict {
   Holds,    // proved (for a probability: the certified interval decides the bound as true)
   Violated, // a replayed counterexample (for a probability: the interval decides it false)
   Unknown,  // undecided, with the reason
   Internal  // a bug: e.g. a counterexample that does not replay
 };
-std::string_view verdictName(Verdict v);
+std::string_view propVerdictName(PropVerdict v);
 
 struct PropertyResult {
   std::string name;
   SourceLoc loc;
-  Verdict verdict = Verdict::Unknown;
+  PropVerdict verdict = PropVerdict::Unknown;
   std::string reason; // why unknown / internal; a note for the others
   /// The counterexample (or witness): variable name and value, as text, in order.
   std::vector<std::pair<std::string, std::string>> counterexample;

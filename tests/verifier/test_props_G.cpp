@@ -1,0 +1,196 @@
+// Tests of the property checker (verifier/properties.h): the braking example's four properties,
+// a copy with a seeded controller bug (tests/data/verify/braking_bug.chs) whose counterexample
+// replays, the sprinkler model's exact probability, and 300 random piecewise-linear programs
+// whose verdicts are cross-checked against a dense grid evaluated by the interpreter.
+#include "neural/lower_network.h"
+#include "spec/frontend.h"
+#include "spec/lower.h"
+#include "symbolic/interp.h"
+#include "verifier/properties.h"
+
+#include <catch2/catch.hpp>
+
+#include <iostream>
+#include <random>
+#include <sstream>
+
+using namespace chassis;
+using namespace chassis::verifier;
+
+namespace {
+
+std::optional<ir::Program> loadFile(const std::string& path) {
+  spec::DiagnosticEngine diags;
+  auto ast = spec::loadProgram(path, diags);
+  if (!ast) return std::nullopt;
+  ir::LowerOptions lo;
+  lo.networkLoader = neural::networkLoader();
+  auto prog = ir::lower(*ast, lo);
+  if (!prog) return std::nullopt;
+  return std::move(*prog);
+}
+
+std::optional<ir::Program> loadText(const std::string& src) {
+  spec::DiagnosticEngine diags;
+  auto ast = spec::fromString(src, "random.chs", diags);
+  if (!ast) {
+    diags.print(std::cerr);
+    return std::nullopt;
+  }
+  auto prog = ir::lower(*ast);
+  if (!prog) return std::nullopt;
+  return std::move(*prog);
+}
+
+const ir::Property& prop(const ir::Program& p, const std::string& name) {
+  for (auto& q : p.properties)
+    if (q.name == name) return q;
+  FAIL("no property " << name);
+  return p.properties.front();
+}
+
+} // namespace
+
+TEST_CASE("braking.chs: the four properties", "[props]") {
+  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/examples/braking.chs");
+  REQUIRE(prog);
+  VerifyOptions o;
+  o.timeoutSec = 60;
+  // As written, brakes_when_close is false: reading 10, speed 5 gives 10 > 25/12 + 5.
+  auto r1 = verifyProperty(*prog, prop(*prog, "brakes_when_close"), o);
+  CHECK(r1.verdict == PropVerdict::Violated);
+  CHECK(r1.valueAtCounterexample == "false");
+  REQUIRE(r1.counterexample.size() == 2);
+  auto r2 = verifyProperty(*prog, prop(*prog, "monotone_in_distance"), o);
+  CHECK(r2.verdict == PropVerdict::Holds);
+  auto r3 = verifyProperty(*prog, prop(*prog, "rarely_late"), o);
+  CHECK(r3.isInterval);
+  CHECK(r3.verdict == PropVerdict::Holds);
+  CHECK(r3.hi <= 0.01);
+  CHECK(r3.lo >= 0);
+  // always ranges over the Normal noise's whole support: violated with a replayed trace.
+  auto r4 = verifyProperty(*prog, prop(*prog, "never_late_when_slow"), o);
+  CHECK(r4.verdict == PropVerdict::Violated);
+  CHECK(r4.valueAtCounterexample == "false");
+}
+
+TEST_CASE("braking with a seeded controller bug: monotonicity violated, replayed", "[props]") {
+  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/braking_bug.chs");
+  REQUIRE(prog);
+  VerifyOptions o;
+  auto r = verifyProperty(*prog, prop(*prog, "monotone_in_distance"), o);
+  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.valueAtCounterexample == "false");
+  CHECK(r.counterexample.size() == 3);
+}
+
+TEST_CASE("exact probability of a finite discrete model; asserts", "[props]") {
+  auto prog = loadText(R"(
+module M() -> (a: bool, b: bool) {
+    a ~ Bernoulli(0.3);
+    b ~ Bernoulli(if a then 0.9 else 0.2);
+}
+module A(x: real in [0, 10]) -> (y: real) {
+    y = x * 2.0;
+    assert(y <= 20.0);
+    assert(y <= 15.0);
+}
+property pb: P[M](b) <= 0.41;
+property pb2: P[M](b) <= 0.40;
+property pc: P[M](a | b) >= 0.65;
+)");
+  REQUIRE(prog);
+  VerifyOptions o;
+  // P(b) = 0.3 * 0.9 + 0.7 * 0.2 = 0.41; P(a | b) = 0.27 / 0.41 = 0.6585...
+  auto r = verifyProperty(*prog, prop(*prog, "pb"), o);
+  CHECK(r.isInterval);
+  CHECK(r.lo == Approx(0.41).epsilon(1e-12));
+  CHECK(r.hi - r.lo < 1e-12);
+  CHECK(r.verdict == PropVerdict::Unknown); // 0.41 <= 0.41 is not decided within rounding
+  CHECK(verifyProperty(*prog, prop(*prog, "pb2"), o).verdict == PropVerdict::Violated);
+  auto rc = verifyProperty(*prog, prop(*prog, "pc"), o);
+  CHECK(rc.lo == Approx(0.27 / 0.41).epsilon(1e-12));
+  CHECK(rc.verdict == PropVerdict::Holds);
+  auto as = verifyAsserts(*prog, o);
+  REQUIRE(as.size() == 2);
+  CHECK(as[0].verdict == PropVerdict::Holds);
+  CHECK(as[1].verdict == PropVerdict::Violated);
+}
+
+namespace {
+
+/// A random piecewise-linear expression over x, y, z of depth <= d.
+std::string randExpr(std::mt19937& g, int d) {
+  std::uniform_int_distribution<int> pick(0, d <= 0 ? 1 : 8);
+  auto cst = [&]() {
+    std::uniform_int_distribution<int> c(-8, 8);
+    std::ostringstream os;
+    os << c(g) * 0.25;
+    std::string s = os.str();
+    if (s.find('.') == std::string::npos) s += ".0";
+    return s;
+  };
+  const char* vars[] = {"x", "y", "z"};
+  switch (pick(g)) {
+  case 0: return vars[g() % 3];
+  case 1: return "(" + cst() + ")";
+  case 2: return "(" + randExpr(g, d - 1) + " + " + randExpr(g, d - 1) + ")";
+  case 3: return "(" + randExpr(g, d - 1) + " - " + randExpr(g, d - 1) + ")";
+  case 4: return "(" + cst() + " * " + randExpr(g, d - 1) + ")";
+  case 5: return "min(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
+  case 6: return "max(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
+  case 7: return (g() % 2 ? "abs(" : "relu(") + randExpr(g, d - 1) + ")";
+  default:
+    return "(if " + randExpr(g, d - 1) + " <= " + randExpr(g, d - 1) + " then " +
+           randExpr(g, d - 1) + " else " + randExpr(g, d - 1) + ")";
+  }
+}
+
+} // namespace
+
+TEST_CASE("300 random piecewise-linear programs: verdicts vs a dense grid", "[props][random]") {
+  std::mt19937 g(12345);
+  int holds = 0, violated = 0, disagreements = 0, total = 0;
+  for (int t = 0; t < 300; ++t) {
+    std::string e = randExpr(g, 3);
+    std::uniform_int_distribution<int> cd(-8, 8);
+    double c = cd(g) * 0.5;
+    std::ostringstream src;
+    src << "module F(x: real in [-2, 2], y: real in [-2, 2], z: real in [-2, 2]) -> (o: real) {\n"
+        << "    o = " << e << ";\n}\n"
+        << "property p: forall x in [-2, 2], y in [-2, 2], z in [-2, 2]: F(x, y, z).o <= "
+        << (c < 0 ? "(" : "") << c << (c == std::floor(c) ? ".0" : "") << (c < 0 ? ")" : "")
+        << ";\n";
+    auto prog = loadText(src.str());
+    REQUIRE(prog);
+    ++total;
+    const ir::Property& p = prog->properties[0];
+    auto r = verifyProperty(*prog, p, VerifyOptions{});
+    INFO(src.str());
+    REQUIRE(r.verdict != PropVerdict::Internal);
+    REQUIRE(r.verdict != PropVerdict::Unknown);
+    // The grid: 9 points per axis, evaluated by the interpreter.
+    bool gridViolates = false;
+    std::vector<symbolic::Value> frame(size_t(p.numSlots));
+    for (int i = 0; i <= 8 && !gridViolates; ++i)
+      for (int j = 0; j <= 8 && !gridViolates; ++j)
+        for (int k = 0; k <= 8 && !gridViolates; ++k) {
+          frame[size_t(p.vars[0].var->slot())].s = -2 + 0.5 * i;
+          frame[size_t(p.vars[1].var->slot())].s = -2 + 0.5 * j;
+          frame[size_t(p.vars[2].var->slot())].s = -2 + 0.5 * k;
+          auto v = symbolic::evaluate(p.body, frame, p.loc);
+          REQUIRE(v);
+          gridViolates = v->s == 0;
+        }
+    if (gridViolates && r.verdict == PropVerdict::Holds) ++disagreements;
+    if (r.verdict == PropVerdict::Holds) ++holds;
+    if (r.verdict == PropVerdict::Violated) {
+      ++violated;
+      CHECK(r.valueAtCounterexample == "false"); // replayed
+    }
+  }
+  CHECK(disagreements == 0);
+  CHECK(total == 300);
+  CHECK(holds > 30); // both outcomes are exercised
+  CHECK(violated > 30);
+}
