@@ -17,8 +17,8 @@
 //                               (100 <= 35^2/12 + 5 = 107.1), the network does not
 //                               (y[0] = 0.8*25 + 0.4*35 - 0.5*95 - 1 = -14.5): the network is a
 //                               stand-in that leaks, not the rule
-// Running a module that calls the network needs the ONNX loader wired into lowering (today
-// `chassis run` reports "networks cannot be loaded yet" at the call).
+// `chassis run braking_shield.chs NetBrake --input reading=3 --input speed=20` loads the network
+// from braking_policy.onnx (beside this file) and runs it inside the module.
 
 network Policy(x: real[2]) -> (y: real[2]) = onnx("braking_policy.onnx");
 

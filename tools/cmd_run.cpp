@@ -12,19 +12,15 @@
 // (assert, invalid distribution parameter, ...), printed as file:line:col with the source line.
 // --json prints {"module", "seed", "outputs", "log_weight", "condition_failed", "trace"}.
 #include "tools/command.h"
+#include "tools/model_input.h"
 
-#include "neural/lower_network.h"
-#include "spec/frontend.h"
-#include "spec/lower.h"
+#include "spec/diagnostics.h"
 #include "symbolic/interp.h"
 
 #include <nlohmann/json.hpp>
 
 #include <cmath>
-#include <fstream>
 #include <iostream>
-#include <map>
-#include <sstream>
 
 namespace {
 
@@ -64,68 +60,12 @@ int runCommand(const std::string& file, const std::string& module,
     diags.print(std::cerr);
     return code;
   };
-  auto ast = spec::loadProgram(file, diags);
-  if (!ast) {
-    diags.print(std::cerr);
-    return tools::kUsage;
-  }
-  // Networks are loaded from their files (ONNX / NNet) as layer nodes.
-  ir::LowerOptions options;
-  options.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, options);
-  if (!prog) return fail(prog.error(), tools::kUsage);
-  const ir::Context& ctx = prog->ctx();
-
-  const ir::Function* f = prog->findFunction(module);
-  if (!f || f->kind() == ir::FunctionKind::External) {
-    std::string names;
-    for (auto& g : prog->functions())
-      if (g->kind() != ir::FunctionKind::External) names += (names.empty() ? "" : ", ") + g->name();
-    return fail(Error("unknown module '" + module + "' in " + file +
-                      " (available: " + (names.empty() ? "none" : names) + ")"),
-                tools::kUsage);
-  }
-
-  // Bind inputs: --data first, then --input (which wins).
-  std::vector<std::optional<symbolic::Value>> values(f->inputs().size());
-  if (!dataFile.empty()) {
-    std::ifstream in(dataFile, std::ios::binary);
-    if (!in) return fail(Error("cannot read data file '" + dataFile + "'"), tools::kUsage);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    diags.addSource(dataFile, text); // so a JSON syntax error shows its line and a caret
-    auto bound = symbolic::bindJsonInputs(*f, ctx, text, dataFile);
-    if (!bound) return fail(bound.error(), tools::kUsage);
-    values = std::move(*bound);
-  }
-  for (const std::string& arg : inputs) {
-    auto eq = arg.find('=');
-    if (eq == std::string::npos)
-      return fail(Error("--input takes name=value, got '" + arg + "'"), tools::kUsage);
-    std::string name = arg.substr(0, eq), text = arg.substr(eq + 1);
-    int k = f->inputIndex(name);
-    if (k < 0) {
-      std::string names;
-      for (auto& p : f->inputs())
-        names += (names.empty() ? "" : ", ") + p.var->name();
-      return fail(Error("unknown input '" + name + "' of module '" + module +
-                        "' (inputs: " + (names.empty() ? "none" : names) + ")"),
-                  tools::kUsage);
-    }
-    auto val = symbolic::parseValue(text, f->inputs()[k].var->type(), ctx, "input '" + name + "'");
-    if (!val) return fail(val.error(), tools::kUsage);
-    values[k] = std::move(*val);
-  }
-  std::vector<symbolic::Value> args;
-  for (size_t k = 0; k < values.size(); ++k) {
-    if (!values[k])
-      return fail(
-          Error("missing input '" + f->inputs()[k].var->name() + "' of module '" + module + "'"),
-          tools::kUsage);
-    if (auto why = symbolic::checkInput(*f, k, *values[k])) return fail(Error(*why), tools::kUsage);
-    args.push_back(std::move(*values[k]));
-  }
+  tools::LoadedModel model;
+  if (int rc = tools::loadModel(file, module, inputs, dataFile, diags, model); rc != tools::kOk)
+    return rc;
+  const ir::Function* f = model.function;
+  const ir::Context& ctx = model.program->ctx();
+  std::vector<symbolic::Value>& args = model.inputs;
 
   Rng rng(seed);
   auto r = symbolic::run(*f, args, rng);

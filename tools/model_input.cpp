@@ -1,6 +1,7 @@
 // Loading a .chs model and binding its inputs (see model_input.h).
 #include "tools/model_input.h"
 
+#include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "tools/command.h"
@@ -25,8 +26,9 @@ int loadModel(const std::string& file, const std::string& module,
     diags.print(std::cerr);
     return kUsage;
   }
-  // INTEGRATOR: set options.networkLoader to neural/'s ONNX/NNet loader (as in cmd_run.cpp).
+  // Networks are loaded from their files (ONNX / NNet) as layer nodes.
   ir::LowerOptions options;
+  options.networkLoader = neural::networkLoader();
   auto prog = ir::lower(*ast, options);
   if (!prog) return fail(prog.error());
   out.program = std::make_unique<ir::Program>(std::move(*prog));
