@@ -703,6 +703,23 @@ private:
     case StmtKind::For: {
       bool okBounds = loopBound(*s.lo, s.from) & loopBound(*s.hi, s.to);
       if (!okBounds) s.from = s.to = 0;
+      // Bounded unrolling: the back ends run or unroll every iteration, so the trip count of a
+      // loop, and the product of the trip counts of the loops it is nested in, are capped at
+      // kMaxLoopIterations (computed in 128 bits: to - from may exceed int64). A loop over the
+      // cap is reported at its 'for' and then treated as empty, so later passes stay bounded.
+      __int128 trips = s.to > s.from ? static_cast<__int128>(s.to) - s.from : 0;
+      __int128 total = trips * outerTrips_;
+      if (trips > kMaxLoopIterations) {
+        error(s.loc, "loop runs " + str128(trips) + " times; the limit is " +
+                         std::to_string(kMaxLoopIterations));
+        s.from = s.to = 0;
+      } else if (total > kMaxLoopIterations) {
+        error(s.loc, "nested loops run " + str128(total) + " times in all; the limit is " +
+                         std::to_string(kMaxLoopIterations));
+        s.from = s.to = 0;
+      }
+      __int128 savedOuter = outerTrips_;
+      outerTrips_ *= s.to > s.from ? s.to - s.from : 1;
       VarDecl* v = mod_->newVar(s.name, s.nameLoc, VarKind::LoopIndex);
       v->type = Type::integer();
       s.var = v;
@@ -713,6 +730,7 @@ private:
       loops_.push_back(&s);
       block(s.body);
       loops_.pop_back();
+      outerTrips_ = savedOuter;
       if (outer)
         for (VarDecl* o : mod_->outputs) {
           size_t k = static_cast<size_t>(o->index);
@@ -1060,14 +1078,15 @@ private:
       else if (g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a module or network");
       else if (!suggestionWanted(e->name))
-        error(e->loc, "undefined function '" + e->name + "'");
+        error(e->loc, "undefined module, network or function '" + e->name + "'");
       else {
         std::vector<std::string_view> candidates;
         for (CallableDecl* c : callables_)
           candidates.push_back(c->name);
         for (int b = 0; b <= static_cast<int>(Builtin::Argmax); ++b)
           candidates.push_back(builtinName(static_cast<Builtin>(b)));
-        error(e->loc, "undefined function '" + e->name + "'" + didYouMean(e->name, candidates));
+        error(e->loc, "undefined module, network or function '" + e->name + "'" +
+                          didYouMean(e->name, candidates));
       }
       return set(e, Type::error());
     }
@@ -1399,6 +1418,15 @@ private:
   std::vector<std::unordered_map<std::string, VarDecl*>> scopes_;
   std::vector<AState> states_, loopBefore_;
   std::vector<const Stmt*> loops_;
+  __int128 outerTrips_ = 1; // product of the trip counts of the enclosing loops (<= the cap)
+  static std::string str128(__int128 v) { // decimal of a non-negative 128-bit count
+    std::string r;
+    do {
+      r.insert(r.begin(), static_cast<char>('0' + static_cast<int>(v % 10)));
+      v /= 10;
+    } while (v > 0);
+    return r;
+  }
   std::set<std::string> reportedUndefined_, reportedRead_;
   bool partialRead_ = false;
   std::set<const PropertyDecl*> badProps_; // properties with errors (no further checks)

@@ -8,7 +8,14 @@
 #include "spec/ast.h"
 #include "spec/diagnostics.h"
 
+#include <cstdint>
+
 namespace chassis::spec {
+
+/// The most iterations a loop may run, counting nested loops as the product of their trip
+/// counts (the back ends execute or unroll every iteration). A loop over it is an error at its
+/// 'for': "loop runs N times; the limit is 1000000".
+inline constexpr int64_t kMaxLoopIterations = 1'000'000;
 
 /// Checks `program`, whose `files` hold parsed files (imports first, each file once); fills
 /// `enums`, `modules`, `networks`, `properties` and `order`. The program is only guaranteed to be

@@ -2,11 +2,13 @@
 // grammar rule of the comment in parser.h. A parse function that fails reports one diagnostic and
 // returns null; the statement / declaration loop then skips to a synchronisation point (`;`, `}`,
 // or a declaration keyword), so one mistake gives one message and later mistakes are still found.
-// Recursion is bounded by kMaxNesting (both the parser's own depth and the height of the built
-// expression trees), so every later pass can recurse over the tree safely.
+// Recursion is bounded: kMaxNesting levels of statements and kMaxNesting of expressions in the
+// parser itself, and kMaxExprHeight for the height of the built expression trees (left-associative
+// chains are built by a loop but still make tall trees), so every later pass can recurse safely.
 #include "spec/parser.h"
 
 #include <algorithm>
+#include <optional>
 
 namespace chassis::spec {
 
@@ -130,17 +132,24 @@ private:
   }
 
   // ---- nesting bound -------------------------------------------------------------------------
+  // One level of the parser's recursion (a block, an if / for, a parenthesis, an operand...);
+  // `stmt` says which word the error uses, so that deep statements are not called expressions.
+  // Statements and expressions have separate budgets (each kMaxNesting), so an expression in a
+  // deeply nested statement is not blamed for the statements' depth.
   struct Nest {
     Parser& p;
+    int& depth;
     bool ok;
-    explicit Nest(Parser& pr) : p(pr), ok(++pr.depth_ <= kMaxNesting) {
-      if (!ok) p.tooDeep();
+    explicit Nest(Parser& pr, bool stmt = false)
+        : p(pr), depth(stmt ? pr.stmtDepth_ : pr.depth_), ok(++depth <= kMaxNesting) {
+      if (!ok) p.tooDeep(stmt);
     }
-    ~Nest() { --p.depth_; }
+    ~Nest() { --depth; }
   };
-  void tooDeep() {
+  void tooDeep(bool stmt) {
     if (fatal_) return;
-    error(here(), "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")");
+    error(here(), std::string(stmt ? "statements" : "expression") + " nested too deeply (limit " +
+                      std::to_string(kMaxNesting) + ")");
     fatal_ = true;
   }
   ExprPtr mk(ExprKind k, SourceLoc l) { return std::make_unique<Expr>(k, std::move(l)); }
@@ -150,9 +159,11 @@ private:
     for (auto& a : e.args)
       if (a) d = std::max(d, a->depth);
     e.depth = d + 1;
-    if (e.depth > kMaxNesting) {
+    if (e.depth > kMaxExprHeight) {
       if (!fatal_)
-        error(e.loc, "expression nested too deeply (limit " + std::to_string(kMaxNesting) + ")");
+        error(e.loc, "expression too deep: more than " + std::to_string(kMaxExprHeight) +
+                         " levels of operators (a chain 'a + b + ...' counts one level per "
+                         "operator); split it using intermediate variables");
       fatal_ = true;
       return false;
     }
@@ -240,6 +251,11 @@ private:
       }
       if (cur().intValue <= 0) {
         error(here(), "array length must be a positive integer, got " + std::string(cur().text));
+        return false;
+      }
+      if (cur().intValue > kMaxArrayLength) {
+        error(here(), "array length " + std::string(cur().text) + " is too large; the limit is " +
+                          std::to_string(kMaxArrayLength));
         return false;
       }
       t.arrayLength = advance().intValue;
@@ -343,9 +359,10 @@ private:
 
   // ---- statements ----------------------------------------------------------------------------
   // `{ stmt* }`; false only on a fatal error or a missing `}` at end of file.
-  bool parseBlock(std::vector<StmtPtr>& out) {
-    Nest n(*this);
-    if (!n.ok) return false;
+  // `nest` is false for the body of an if / for, whose statement already counted the level.
+  bool parseBlock(std::vector<StmtPtr>& out, bool nest = true) {
+    std::optional<Nest> n;
+    if (nest && !n.emplace(*this, true).ok) return false;
     SourceLoc open = here();
     if (!expect(Tok::LBrace)) return false;
     while (!at(Tok::RBrace) && !at(Tok::End) && !fatal_) {
@@ -429,7 +446,7 @@ private:
     case Tok::KwIf:
       return parseIf();
     case Tok::KwFor: {
-      Nest n(*this);
+      Nest n(*this, true);
       if (!n.ok) return nullptr;
       advance();
       auto s = std::make_unique<Stmt>(StmtKind::For, l);
@@ -441,7 +458,7 @@ private:
         errorExpected("'{' to start the loop body");
         return nullptr;
       }
-      if (!parseBlock(s->body)) return nullptr;
+      if (!parseBlock(s->body, false)) return nullptr;
       return s;
     }
     case Tok::Ident: {
@@ -477,7 +494,7 @@ private:
   }
 
   StmtPtr parseIf() {
-    Nest n(*this);
+    Nest n(*this, true);
     if (!n.ok) return nullptr;
     auto s = std::make_unique<Stmt>(StmtKind::If, here());
     advance();
@@ -486,7 +503,7 @@ private:
       errorExpected("'{' after the condition");
       return nullptr;
     }
-    if (!parseBlock(s->body)) return nullptr;
+    if (!parseBlock(s->body, false)) return nullptr;
     if (accept(Tok::KwElse)) {
       if (at(Tok::KwIf)) {
         StmtPtr e = parseIf();
@@ -497,7 +514,7 @@ private:
           errorExpected("'{' or 'if' after 'else'");
           return nullptr;
         }
-        if (!parseBlock(s->elseBody)) return nullptr;
+        if (!parseBlock(s->elseBody, false)) return nullptr;
       }
     }
     return s;
@@ -817,7 +834,8 @@ private:
   size_t pos_ = 0;
   const std::string& file_;
   DiagnosticEngine& diags_;
-  int depth_ = 0;
+  int depth_ = 0;     // expression nesting (parentheses, operands, calls)
+  int stmtDepth_ = 0; // statement nesting (blocks, if, for)
   bool fatal_ = false;
   PropertyDecl* prop_ = nullptr;
 };

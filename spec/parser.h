@@ -2,7 +2,7 @@
 // Recursive descent, one function per grammar rule below; syntax errors go to the
 // DiagnosticEngine and the parser recovers at the next statement (`;` or `}`) or the next
 // top-level declaration keyword, so one file can report several errors. Nesting is bounded
-// (kMaxNesting) so hostile input cannot exhaust the stack.
+// (kMaxNesting, kMaxExprHeight) so hostile input cannot exhaust the stack.
 //
 // ============================================================================================
 // GRAMMAR (EBNF; `{ x }` repeats, `[ x ]` is optional; 'x' is a literal token)
@@ -121,15 +121,28 @@
 #include "spec/diagnostics.h"
 #include "spec/lexer.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
 namespace chassis::spec {
 
-/// Maximum nesting of expressions / statements (parentheses, operators, blocks). Deeper input
-/// gets the error "expression nested too deeply (limit 256)" and the file is not parsed further.
+/// Maximum depth of the parser's recursion, counted separately for statements (blocks, if, for)
+/// and for expressions (parentheses, unary operators, calls, operands). Deeper input gets the
+/// error "expression nested too deeply (limit 256)" or "statements nested too deeply (limit 256)"
+/// and the file is not parsed further.
 inline constexpr int kMaxNesting = 256;
+
+/// Maximum height of an expression tree. Left-associative chains (`a + b + ... + z`) are parsed
+/// by a loop, not recursion, but every later pass recurses over the tree, so its height is
+/// bounded separately: 1000 levels keeps the checker's and the lowering's recursion well inside
+/// an 8 MB stack (also under AddressSanitizer; tests/spec/test_frontend_parser.cpp).
+inline constexpr int kMaxExprHeight = 1000;
+
+/// Maximum length of an array type `T[N]`: lowering expands elementwise builtins per element and
+/// the back ends allocate every element. Longer is an error at the length literal.
+inline constexpr int64_t kMaxArrayLength = 1'000'000;
 
 /// Parses `source` (the contents of `file`, displayed as `file` in diagnostics). Errors go to
 /// `diags`; the returned FileAST holds whatever was parsed (incomplete if there were errors).

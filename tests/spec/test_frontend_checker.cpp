@@ -159,7 +159,7 @@ TEST_CASE("checker: calls and outputs", "[frontend][checker]") {
   CHECK(errs(ctrl + "module M() -> (x: bool) { x = Controller(1.0, 2.0); }") ==
         V{"t.chs:2:31: error: module 'Controller' has 2 outputs; select one with '.name'"});
   CHECK(errs("module M() -> (x: real) { x = Foo(1.0); }") ==
-        V{"t.chs:1:31: error: undefined function 'Foo'"});
+        V{"t.chs:1:31: error: undefined module, network or function 'Foo'"});
   CHECK(errs("module M() -> (x: real) { x = Normal(0.0, 1.0); }") ==
         V{"t.chs:1:31: error: distribution 'Normal' can only be used on the right of '~' or as "
           "the first argument of 'observe'"});
@@ -410,9 +410,11 @@ TEST_CASE("checker: suggestions for misspelt names; no cascade from a misspelt o
         V{"t.chs:1:38: error: undefined name 'brak' (did you mean 'brake'?)"});
   CHECK(errs("module Sensor() -> (y: real) { y = 1.0; }\n"
              "module M() -> (y: real) { y = Sensr(); }") ==
-        V{"t.chs:2:31: error: undefined function 'Sensr' (did you mean 'Sensor'?)"});
+        V{"t.chs:2:31: error: undefined module, network or function 'Sensr' (did you mean "
+          "'Sensor'?)"});
   CHECK(errs("module M(a: real) -> (y: real) { y = sgmoid(a); }") ==
-        V{"t.chs:1:38: error: undefined function 'sgmoid' (did you mean 'sigmoid'?)"});
+        V{"t.chs:1:38: error: undefined module, network or function 'sgmoid' (did you mean "
+          "'sigmoid'?)"});
   // Nothing close enough: no suggestion.
   CHECK(errs("module M(a: real) -> (y: real) { y = zzz; }") ==
         V{"t.chs:1:38: error: undefined name 'zzz'"});

@@ -1,5 +1,5 @@
 // Properties: P[M](e) cmp c must be the whole property (not an operand of && or arithmetic).
-// Today `check` accepts it and only lowering rejects it.
+// The checker reports it, with the message lowering gives (it used to pass `check`).
 module N() -> (a: bool, b: bool) {
     a ~ Bernoulli(0.5);
     b ~ Bernoulli(0.2);
