@@ -56,7 +56,9 @@ constexpr int kTree = 8; // the k of the partial k-tree
 constexpr int kLeaves = 3;
 
 // Uniform integer in [0, n), n > 0 (modulo bias ~ n / 2^64, irrelevant here).
-int randInt(Rng& rng, int n) { return static_cast<int>(rng.nextU64() % static_cast<uint64_t>(n)); }
+int randInt(Rng& rng, int n) {
+  return static_cast<int>(rng.nextU64() % static_cast<uint64_t>(n));
+}
 
 struct Generated {
   BayesNet net;
@@ -342,8 +344,7 @@ int main(int argc, char** argv) {
               okSum ? "ok" : "FAIL");
   std::printf("check: log P(e) min-fill (ve.h) = %.15g, P(e) = %.15g\n", res.logEvidence,
               std::exp(res.logEvidence));
-  std::printf("check: log P(e) reverse topo    = %.15g, P(e) = %.15g\n", logEv2,
-              std::exp(logEv2));
+  std::printf("check: log P(e) reverse topo    = %.15g, P(e) = %.15g\n", logEv2, std::exp(logEv2));
   std::printf("check: relative difference of P(e) = %.3g  (<= 1e-9: %s)\n", relEv,
               okEv ? "ok" : "FAIL");
   std::printf("check: max |marginal difference| between the two orders = %.3g  (<= 1e-9: %s; "
