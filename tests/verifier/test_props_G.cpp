@@ -194,3 +194,13 @@ TEST_CASE("300 random piecewise-linear programs: verdicts vs a dense grid", "[pr
   CHECK(holds > 30); // both outcomes are exercised
   CHECK(violated > 30);
 }
+
+TEST_CASE("composition: a network feeding a symbolic decision, end to end", "[props]") {
+  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/composition.chs");
+  REQUIRE(prog);
+  VerifyOptions o;
+  auto r = verifyProperty(*prog, prop(*prog, "agree"), o);
+  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.valueAtCounterexample == "false");
+  CHECK(verifyProperty(*prog, prop(*prog, "net_bounded"), o).verdict == PropVerdict::Holds);
+}
