@@ -94,14 +94,14 @@ TEST_CASE("limits: long operator chains and deep nesting", "[frontend][limits]")
       s += " + x";
     return s + ";\n}";
   };
-  // A chain of n terms is a tree of height n: 1000 is the most, and it checks and lowers
+  // A chain of n terms is a tree of height n: kMaxExprHeight (400) is the most, and it checks and lowers
   // (promotions may add levels in the checker; the recursion must still fit the stack).
   CHECK(checksAndLowers(sum(300)));
   CHECK(checksAndLowers(sum(kMaxExprHeight)));
   V e = errs(sum(kMaxExprHeight + 1));
   REQUIRE(e.size() == 1);
   CHECK(e[0].rfind("t.chs:2:", 0) == 0);
-  CHECK(e[0].find("error: expression too deep: more than 1000 levels of operators") !=
+  CHECK(e[0].find("error: expression too deep: more than 400 levels of operators") !=
         std::string::npos);
   CHECK(errs(sum(10000)).size() == 1);
   // An int chain promoted to real at every level (x is real, 1 is int).
