@@ -555,7 +555,6 @@ private:
   // The target of an assignment / draw: its type (the element's if indexed), or Error.
   Type target(Stmt& s, VarDecl* v) {
     s.var = v;
-    Type idxType;
     if (s.index) index(s.index, v->type, v->name);
     if (v->kind != VarKind::Output && v->kind != VarKind::Local) {
       error(s.nameLoc, std::string("cannot assign to ") + kindWord(v->kind) + " '" + v->name + "'");
@@ -701,7 +700,9 @@ private:
       return;
     }
     case StmtKind::For: {
-      bool okBounds = loopBound(*s.lo, s.from) & loopBound(*s.hi, s.to);
+      bool okLo = loopBound(*s.lo, s.from); // both bounds are checked, for their diagnostics
+      bool okHi = loopBound(*s.hi, s.to);
+      bool okBounds = okLo && okHi;
       if (!okBounds) s.from = s.to = 0;
       // Bounded unrolling: the back ends run or unroll every iteration, so the trip count of a
       // loop, and the product of the trip counts of the loops it is nested in, are capped at

@@ -72,7 +72,7 @@ struct Env {
   std::string prefix;
 };
 
-SymVal constant(Value v) { return SymVal{{}, {std::move(v)}}; }
+SymVal constant(Value v) { return SymVal{{}, {std::move(v)}, {}}; }
 
 class Builder {
 public:
@@ -280,7 +280,7 @@ private:
     if (v.scope.size() < 2) return v;
     auto id = m_.variableFor(v, name + "#" + std::to_string(fresh_++));
     if (!id) return id.error();
-    return SymVal{{*id}, m_.states[*id]};
+    return SymVal{{*id}, m_.states[*id], {}};
   }
 
   /// Adds the factor exp(logv[i]) over `scope` (or a constant when the scope is empty).
@@ -432,7 +432,7 @@ private:
     std::vector<VarId> fscope = scope;
     fscope.push_back(id);
     if (Status s = addLogFactor(fscope, std::move(logv)); !s) return s;
-    SymVal xv{{id}, states};
+    SymVal xv{{id}, states, {}};
     auto merged = merge(guard, xv, env.slots[x.var->slot()], loc);
     if (!merged) return merged.error();
     auto c = compress(std::move(*merged), x.var->name());

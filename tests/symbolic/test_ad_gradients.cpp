@@ -27,6 +27,11 @@
 namespace {
 std::atomic<size_t> gAdAllocations{0};
 }
+// GCC 12 warns (-Wmismatched-new-delete) that free() receives operator new's pointer wherever the
+// replacement delete is inlined; it is std::malloc's pointer, so the pairing is right.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
   ++gAdAllocations;
   if (void* p = std::malloc(n ? n : 1)) return p;
