@@ -22,11 +22,26 @@
 #include <new>
 #include <sstream>
 
-// Counts every allocation of this test program (a conforming replacement of the global operator
-// new), so a test can assert that gradient evaluations after the first allocate nothing.
+// Under AddressSanitizer the allocator is the sanitizer's own: replacing operator new there mixes
+// its allocations with free() (ASan reports alloc-dealloc-mismatch), so the counting replacement
+// and the no-allocation check are left out of sanitizer builds.
+#if defined(__SANITIZE_ADDRESS__)
+#define CHASSIS_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CHASSIS_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef CHASSIS_COUNT_ALLOCATIONS
+#define CHASSIS_COUNT_ALLOCATIONS 1
+#endif
+
 namespace {
 std::atomic<size_t> gAdAllocations{0};
 }
+#if CHASSIS_COUNT_ALLOCATIONS
+// Counts every allocation of this test program (a conforming replacement of the global operator
+// new), so a test can assert that gradient evaluations after the first allocate nothing.
 // GCC 12 warns (-Wmismatched-new-delete) that free() receives operator new's pointer wherever the
 // replacement delete is inlined; it is std::malloc's pointer, so the pairing is right.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -43,6 +58,8 @@ void operator delete(void* p) noexcept {
 void operator delete(void* p, std::size_t) noexcept {
   std::free(p);
 }
+
+#endif
 
 using namespace chassis;
 using namespace chassis::symbolic;
@@ -468,7 +485,11 @@ TEST_CASE("gradient evaluations after the first allocate nothing", "[ad]") {
   }
   size_t after = gAdAllocations.load();
   CHECK(std::isfinite(total));
+#if CHASSIS_COUNT_ALLOCATIONS
   CHECK(after == before);
+#else
+  (void)before, (void)after; // not measurable under AddressSanitizer (see the top of this file)
+#endif
   CHECK(tape.recordings() == 1);
   CHECK(tape.tapeSize() > 30);
 }

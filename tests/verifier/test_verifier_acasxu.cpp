@@ -55,6 +55,9 @@ TEST_CASE("ACAS Xu fast subset: expected verdicts", "[verifier][acasxu]") {
     REQUIRE(p);
     verifier::VerifyOptions opt;
     opt.timeoutSec = 40; // generous for a loaded machine; these take 0-8 s on 2 idle cores
+#if defined(__SANITIZE_ADDRESS__)
+    opt.timeoutSec *= 5; // the sanitizer build runs several times slower
+#endif
     auto r = verifier::verifyNetwork(*net, *p, opt);
     REQUIRE(r);
     INFO("verdict " << verifier::verdictName(r->verdict) << " in " << r->seconds << " s ("
