@@ -6,6 +6,7 @@
 // The tape's log density is also checked against the interpreter: L(u) must equal the trace's
 // logJoint at the constrained values plus the log-Jacobians. Plus: discrete choices refused with
 // the documented message, control-flow changes re-record the tape, the tape is reused.
+#include "tests/symbolic/compile_chs.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/ad.h"
@@ -66,21 +67,8 @@ using namespace chassis::symbolic;
 
 namespace {
 
-struct AdCompiled {
-  spec::Program ast;
-  ir::Program ir;
-};
-
-AdCompiled adCompile(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "t.chs", diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return {std::move(*ast), std::move(*prog)};
-}
+using AdCompiled = testing::CompiledChs;
+AdCompiled adCompile(const std::string& src) { return testing::compileChs(src); }
 
 /// |a - b| <= tol * max(1, |a|, |b|).
 bool close(double a, double b, double tol) {

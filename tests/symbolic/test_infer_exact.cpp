@@ -5,6 +5,7 @@
 // earlier choices, guarded choices under if on random values, loops accumulating, observes with
 // discrete and continuous likelihoods, conditions, factors) against brute-force enumeration of
 // every trace through the interpreter (RunOptions::replay); refusals with located reasons.
+#include "tests/symbolic/compile_chs.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/bif.h"
@@ -26,17 +27,7 @@ using namespace chassis::symbolic;
 
 namespace {
 
-std::unique_ptr<ir::Program> lowerText(const std::string& text) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(text, "model.chs", diags);
-  INFO(text);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
+std::unique_ptr<ir::Program> lowerText(const std::string& text) { return testing::lowerChs(text); }
 
 std::string readFile(const std::string& path) {
   std::ifstream in(path);

@@ -4,6 +4,7 @@
 // 3 sqrt(MCSE_ours^2 + MCSE_ref^2), every sd within 10%, R-hat < 1.01, 4 chains), divergences
 // counted on Neal's funnel, identical draws for the same seed whatever the number of threads,
 // discrete models refused, and the Posterior returned by inferNuts.
+#include "tests/symbolic/compile_chs.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/diagnostics.h"
@@ -23,21 +24,8 @@ using namespace chassis::symbolic;
 
 namespace {
 
-struct NutsCompiled {
-  spec::Program ast;
-  ir::Program ir;
-};
-
-NutsCompiled nutsCompile(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "t.chs", diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return {std::move(*ast), std::move(*prog)};
-}
+using NutsCompiled = testing::CompiledChs;
+NutsCompiled nutsCompile(const std::string& src) { return testing::compileChs(src); }
 
 std::string readText(const std::string& path) {
   std::ifstream in(path);

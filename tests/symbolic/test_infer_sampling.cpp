@@ -6,6 +6,7 @@
 // trans-dimensional model (choices appear and disappear with n) against exact inference, which
 // checks the fresh/stale correction; the same seed gives byte-identical output whatever the
 // number of threads.
+#include "tests/symbolic/compile_chs.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/infer_exact.h"
@@ -25,17 +26,7 @@ using namespace chassis::symbolic;
 
 namespace {
 
-std::unique_ptr<ir::Program> lowerText(const std::string& text) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(text, "model.chs", diags);
-  INFO(text);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
+std::unique_ptr<ir::Program> lowerText(const std::string& text) { return testing::lowerChs(text); }
 
 const char* kModels = R"(
 module BetaBern() -> (p: real) {

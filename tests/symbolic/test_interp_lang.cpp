@@ -2,6 +2,7 @@
 // asserted outputs for arithmetic, loops, if, calls with named outputs, arrays, enums, every
 // builtin, sampling determinism, observe/factor weights against hand-computed log densities,
 // located assert and range errors, networks without a loader, properties, and the IR text.
+#include "tests/symbolic/compile_chs.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
@@ -16,21 +17,8 @@ using namespace chassis::symbolic;
 
 namespace {
 
-struct Compiled {
-  spec::Program ast;
-  ir::Program ir;
-};
-
-Compiled compile(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "t.chs", diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return {std::move(*ast), std::move(*prog)};
-}
+using Compiled = testing::CompiledChs;
+Compiled compile(const std::string& src) { return testing::compileChs(src); }
 
 Expected<RunResult> runModule(const Compiled& c, const std::string& name,
                               std::vector<Value> in = {}, uint64_t seed = 0) {
