@@ -3,8 +3,7 @@
 // networks) by addChsInferOptions; the returned function runs a .chs model:
 //   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
 //   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
-//   --timing (the inference time on stderr). --method nuts dispatches to symbolic/infer_nuts.h
-//   when that header exists (the NUTS engineer's), else says it is not available yet.
+//   --timing (the inference time on stderr). --method nuts dispatches to symbolic::inferNuts.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -21,10 +20,7 @@
 #include "symbolic/summary.h"
 #include "tools/model_input.h"
 
-#if __has_include("symbolic/infer_nuts.h")
 #include "symbolic/infer_nuts.h"
-#define CHASSIS_HAVE_NUTS 1
-#endif
 
 #include <unistd.h>
 
@@ -83,12 +79,6 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::cerr << "error: unknown --method '" << o.method << "' (expected exact, lw, mh, nuts or smc)\n";
     return kUsage;
   }
-#ifndef CHASSIS_HAVE_NUTS
-  if (opt.method == symbolic::InferMethod::NUTS) {
-    std::cerr << "error: --method nuts is not available yet\n";
-    return kUsage;
-  }
-#endif
   LoadedModel m;
   if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
   opt.samples = o.samples;
@@ -108,9 +98,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
-#ifdef CHASSIS_HAVE_NUTS
     post = symbolic::inferNuts(*m.function, m.inputs, opt);
-#endif
     break;
   }
   if (opt.progress) bar(1.0);
