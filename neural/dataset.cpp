@@ -1,9 +1,13 @@
-// CSV datasets and the deterministic shuffling used to split and batch them.
+// CSV datasets (reading with located errors, writing with round-trip digits) and the
+// deterministic shuffling used to split and batch them.
 #include "neural/dataset.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <initializer_list>
 #include <fstream>
 #include <sstream>
 
@@ -16,14 +20,38 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? std::string() : s.substr(a, b - a + 1);
 }
 
-std::vector<std::string> splitRow(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream ss(line);
-  while (std::getline(ss, cell, ','))
-    out.push_back(trim(cell));
-  if (!line.empty() && line.back() == ',') out.push_back("");
+struct Cell {
+  std::string text; // trimmed
+  int col;          // 1-based column of the cell's first non-blank character (or of its comma)
+};
+
+std::vector<Cell> splitRow(const std::string& line) {
+  std::vector<Cell> out;
+  size_t start = 0;
+  while (true) {
+    size_t comma = line.find(',', start);
+    std::string raw = line.substr(start, comma == std::string::npos ? std::string::npos
+                                                                    : comma - start);
+    size_t lead = raw.find_first_not_of(" \t\r");
+    int col = static_cast<int>(start + (lead == std::string::npos ? 0 : lead)) + 1;
+    out.push_back({trim(raw), col});
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
   return out;
+}
+
+std::vector<std::string> splitNames(const std::string& s) {
+  std::vector<std::string> out;
+  for (const Cell& c : splitRow(s))
+    out.push_back(c.text);
+  return out;
+}
+
+std::string num17(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", x);
+  return buf;
 }
 
 } // namespace
@@ -32,11 +60,15 @@ Dataset Dataset::subset(const std::vector<int>& rows) const {
   Dataset d;
   d.featureNames = featureNames;
   d.labelName = labelName;
+  d.labelNames = labelNames;
+  d.classNames = classNames;
   d.X.resize(static_cast<Eigen::Index>(rows.size()), X.cols());
   d.y.resize(static_cast<Eigen::Index>(rows.size()));
+  d.Y.resize(Y.cols() > 0 ? static_cast<Eigen::Index>(rows.size()) : 0, Y.cols());
   for (size_t i = 0; i < rows.size(); ++i) {
     d.X.row(i) = X.row(rows[i]);
     d.y[i] = y[rows[i]];
+    if (Y.cols() > 0) d.Y.row(i) = Y.row(rows[i]);
     if (!lines.empty()) d.lines.push_back(lines[rows[i]]);
   }
   return d;
@@ -47,7 +79,7 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
   std::istringstream in(text);
   std::string line;
   int ln = 0;
-  std::vector<std::string> header;
+  std::vector<Cell> header;
   while (std::getline(in, line)) {
     ++ln;
     if (!trim(line).empty()) {
@@ -55,53 +87,78 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
       break;
     }
   }
-  if (header.empty()) return Error(SourceLoc{displayName, 1, 0}, "empty CSV file (no header)");
-  int labelIdx = -1;
+  if (header.empty()) return Error(SourceLoc{displayName, 1, 1}, "empty CSV file (no header)");
+  const std::vector<std::string> wanted = splitNames(labelColumn);
+  for (const std::string& w : wanted)
+    if (w.empty()) return Error("the label column name is empty");
+  // labelIdx[i]: which label column header field i is (-1: a feature)
+  std::vector<int> labelIdx(header.size(), -1);
   Dataset d;
   d.labelName = labelColumn;
-  for (size_t i = 0; i < header.size(); ++i) {
-    if (header[i] == labelColumn) {
-      if (labelIdx >= 0)
-        return Error(SourceLoc{displayName, ln, 0},
-                     "label column '" + labelColumn + "' appears twice in the header");
-      labelIdx = static_cast<int>(i);
-    } else {
-      d.featureNames.push_back(header[i]);
+  for (size_t k = 0; k < wanted.size(); ++k) {
+    int found = -1;
+    for (size_t i = 0; i < header.size(); ++i) {
+      if (header[i].text != wanted[k]) continue;
+      if (found >= 0)
+        return Error(SourceLoc{displayName, ln, header[i].col},
+                     "label column '" + wanted[k] + "' appears twice in the header");
+      found = static_cast<int>(i);
     }
+    if (found < 0)
+      return Error(SourceLoc{displayName, ln, 1},
+                   "no column named '" + wanted[k] + "' in the header");
+    if (labelIdx[found] >= 0)
+      return Error("label column '" + wanted[k] + "' is named twice in the label option");
+    labelIdx[found] = static_cast<int>(k);
   }
-  if (labelIdx < 0)
-    return Error(SourceLoc{displayName, ln, 0},
-                 "no column named '" + labelColumn + "' in the header");
+  for (size_t i = 0; i < header.size(); ++i)
+    if (labelIdx[i] < 0) d.featureNames.push_back(header[i].text);
+  if (wanted.size() > 1) d.labelNames = wanted;
   if (d.featureNames.empty())
-    return Error(SourceLoc{displayName, ln, 0}, "no feature columns besides the label");
-  const size_t cols = header.size();
+    return Error(SourceLoc{displayName, ln, 1}, "no feature columns besides the label");
+  const size_t cols = header.size(), k = wanted.size();
   std::vector<double> feats, labels;
   while (std::getline(in, line)) {
     ++ln;
     if (trim(line).empty()) continue;
     auto cells = splitRow(line);
-    if (cells.size() != cols)
-      return Error(SourceLoc{displayName, ln, 0}, "expected " + std::to_string(cols) +
-                                                      " fields, got " +
-                                                      std::to_string(cells.size()));
+    if (cells.size() != cols) {
+      // Point at the first extra field, or at the end of a short row.
+      const int col = cells.size() > cols ? cells[cols].col
+                                          : static_cast<int>(trim(line).size() +
+                                                             line.find_first_not_of(" \t")) + 1;
+      return Error(SourceLoc{displayName, ln, col}, "expected " + std::to_string(cols) +
+                                                        " fields, got " +
+                                                        std::to_string(cells.size()));
+    }
+    std::vector<double> row(k);
     for (size_t i = 0; i < cols; ++i) {
-      const char* b = cells[i].c_str();
+      const char* b = cells[i].text.c_str();
       char* e = nullptr;
       errno = 0;
       double v = std::strtod(b, &e);
-      if (cells[i].empty() || *e != '\0' || errno == ERANGE || !std::isfinite(v))
-        return Error(SourceLoc{displayName, ln, 0},
-                     "bad number '" + cells[i] + "' in column '" + header[i] + "'");
-      (static_cast<int>(i) == labelIdx ? labels : feats).push_back(v);
+      if (cells[i].text.empty() || *e != '\0' || errno == ERANGE || !std::isfinite(v))
+        return Error(SourceLoc{displayName, ln, cells[i].col},
+                     "bad number '" + cells[i].text + "' in column '" + header[i].text + "'");
+      if (labelIdx[i] < 0)
+        feats.push_back(v);
+      else
+        row[labelIdx[i]] = v;
     }
+    labels.insert(labels.end(), row.begin(), row.end());
     d.lines.push_back(ln);
   }
-  if (labels.empty()) return Error(SourceLoc{displayName, ln, 0}, "no data rows");
-  const Eigen::Index n = static_cast<Eigen::Index>(labels.size());
+  if (labels.empty()) return Error(SourceLoc{displayName, ln, 1}, "no data rows");
+  using RowMajor = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Eigen::Index n = static_cast<Eigen::Index>(d.lines.size());
   const Eigen::Index p = static_cast<Eigen::Index>(d.featureNames.size());
-  d.X = Eigen::Map<Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-      feats.data(), n, p);
-  d.y = Eigen::Map<Eigen::VectorXd>(labels.data(), n);
+  d.X = Eigen::Map<RowMajor>(feats.data(), n, p);
+  if (k == 1) {
+    d.y = Eigen::Map<Eigen::VectorXd>(labels.data(), n);
+  } else {
+    d.Y = Eigen::Map<RowMajor>(labels.data(), n, static_cast<Eigen::Index>(k));
+    d.y = d.Y.col(0);
+  }
   return d;
 }
 
@@ -111,6 +168,39 @@ Expected<Dataset> loadCsv(const std::string& path, const std::string& labelColum
   std::ostringstream ss;
   ss << f.rdbuf();
   return parseCsv(ss.str(), path, labelColumn);
+}
+
+std::string toCsv(const Dataset& d) {
+  std::string out;
+  const std::vector<std::string> labels =
+      d.Y.cols() > 0 ? d.labelNames : std::vector<std::string>{d.labelName};
+  bool first = true;
+  for (const std::vector<std::string>* names : {&d.featureNames, &labels})
+    for (const std::string& n : *names) {
+      out += (first ? "" : ",") + n;
+      first = false;
+    }
+  out += "\n";
+  for (int i = 0; i < d.size(); ++i) {
+    for (int j = 0; j < d.numFeatures(); ++j)
+      out += (j ? "," : "") + num17(d.X(i, j));
+    if (d.Y.cols() > 0)
+      for (Eigen::Index j = 0; j < d.Y.cols(); ++j)
+        out += "," + num17(d.Y(i, j));
+    else
+      out += "," + num17(d.y[i]);
+    out += "\n";
+  }
+  return out;
+}
+
+Status saveCsv(const Dataset& d, const std::string& path) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f) return Error(SourceLoc{path, 0, 0}, "cannot write file");
+  f << toCsv(d);
+  f.close();
+  if (!f) return Error(SourceLoc{path, 0, 0}, "error while writing file");
+  return Status::ok();
 }
 
 uint64_t uniformIndex(Rng& rng, uint64_t n) {
@@ -132,11 +222,13 @@ std::vector<int> permutation(Rng& rng, int n) {
   return p;
 }
 
-std::pair<Dataset, Dataset> trainTestSplit(const Dataset& d, double testFraction, Rng& rng) {
+std::pair<Dataset, Dataset> trainTestSplit(const Dataset& d, double testFraction, Rng& rng,
+                                           std::vector<int>* testRows) {
   std::vector<int> p = permutation(rng, d.size());
   int nTest = static_cast<int>(std::lround(d.size() * testFraction));
   nTest = std::clamp(nTest, 0, d.size());
   std::vector<int> test(p.begin(), p.begin() + nTest), train(p.begin() + nTest, p.end());
+  if (testRows) *testRows = test;
   return {d.subset(train), d.subset(test)};
 }
 

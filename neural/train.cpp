@@ -25,17 +25,19 @@ Eigen::MatrixXd logSoftmax(const Eigen::MatrixXd& Z) {
 }
 
 /// Loss, accuracy and (if dZ) the gradient of the mean loss w.r.t. the outputs.
+/// For MSE, `T` holds the targets (B x k); for CE, `y` the class labels.
 std::pair<double, double> lossAndGrad(const Eigen::MatrixXd& Z, const Eigen::VectorXd& y,
-                                      LossKind kind, Eigen::MatrixXd* dZ) {
+                                      const Eigen::MatrixXd& T, LossKind kind,
+                                      Eigen::MatrixXd* dZ) {
   const Eigen::Index B = Z.rows();
   if (B == 0) return {kNaN, kNaN};
   double loss = 0;
   int correct = 0;
   if (kind == LossKind::Mse) {
-    Eigen::VectorXd r = Z.col(0) - y;
+    Eigen::MatrixXd r = Z - T;
     loss = r.squaredNorm() / B;
     for (Eigen::Index i = 0; i < B; ++i)
-      correct += std::abs(r[i]) < 0.5;
+      correct += r.row(i).cwiseAbs().maxCoeff() < 0.5;
     if (dZ) *dZ = (2.0 / B) * r;
   } else {
     Eigen::MatrixXd lp = logSoftmax(Z);
@@ -76,9 +78,41 @@ Eigen::MatrixXd Mlp::forward(const Eigen::MatrixXd& X) const {
   return H;
 }
 
-std::pair<double, double> evaluate(const Mlp& model, const Dataset& d, LossKind loss) {
-  return lossAndGrad(model.forward(d.X), d.y, loss, nullptr);
+std::pair<double, double> score(const Eigen::MatrixXd& Z, const Dataset& d, LossKind loss) {
+  if (d.size() == 0) return {kNaN, kNaN};
+  return lossAndGrad(Z, d.y, loss == LossKind::Mse ? d.targets() : Eigen::MatrixXd(), loss,
+                     nullptr);
 }
+
+std::pair<double, double> evaluate(const Mlp& model, const Dataset& d, LossKind loss) {
+  if (d.size() == 0) return {kNaN, kNaN};
+  return score(model.forward(d.X), d, loss);
+}
+
+std::string formatEpoch(const EpochStats& s, int epochs) {
+  char buf[200];
+  std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.6f  accuracy %.2f%%", s.epoch, epochs,
+                s.trainLoss, 100 * s.trainAccuracy);
+  std::string out = buf;
+  if (!std::isnan(s.valLoss)) {
+    std::snprintf(buf, sizeof buf, "  val_loss %.6f  val_accuracy %.2f%%", s.valLoss,
+                  100 * s.valAccuracy);
+    out += buf;
+  }
+  return out;
+}
+
+namespace {
+
+/// Folds x' = (x - mu) / sigma into the first layer (see train.h).
+Mlp unstandardize(const Mlp& m, const Eigen::RowVectorXd& mu, const Eigen::RowVectorXd& sigma) {
+  Mlp out = m;
+  out.W[0] = m.W[0] * sigma.cwiseInverse().asDiagonal();
+  out.b[0] = m.b[0] - out.W[0] * mu.transpose();
+  return out;
+}
+
+} // namespace
 
 Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
   auto bad = [](const std::string& m) { return Error(m); };
@@ -94,8 +128,11 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
   if (data.size() == 0) return bad("the dataset is empty");
 
   TrainResult res;
-  int K = 1;
+  if (o.numClasses < 0 || o.numClasses == 1) return bad("the number of classes must be >= 2");
+  int K = data.numTargets();
   if (o.loss == LossKind::CrossEntropy) {
+    if (data.Y.cols() > 1)
+      return bad("cross-entropy needs one class label per sample, not a vector target (use MSE)");
     double maxLabel = 0;
     for (int i = 0; i < data.size(); ++i) {
       const double v = data.y[i];
@@ -105,18 +142,39 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
         return Error(loc, "cross-entropy needs class labels 0, 1, 2, ...; '" + data.labelName +
                               "' is " + std::to_string(v));
       }
+      if (o.numClasses > 0 && v >= o.numClasses) {
+        SourceLoc loc;
+        if (!data.lines.empty()) loc.line = data.lines[i];
+        return Error(loc, "class label " + std::to_string(static_cast<long>(v)) + " of '" +
+                              data.labelName + "' is not below the number of classes " +
+                              std::to_string(o.numClasses));
+      }
       maxLabel = std::max(maxLabel, v);
     }
-    K = std::max(2, static_cast<int>(maxLabel) + 1);
+    K = o.numClasses > 0 ? o.numClasses : std::max(2, static_cast<int>(maxLabel) + 1);
     res.numClasses = K;
   }
 
   // Splits: stream 1 of the seed shuffles for the test split, stream 2 for validation.
   Rng splitRng(o.seed, 1);
-  auto [trainAll, test] = trainTestSplit(data, o.testFraction, splitRng);
+  auto [trainAll, test] = trainTestSplit(data, o.testFraction, splitRng, &res.testRows);
   Rng valRng(o.seed, 2);
   auto [trainSet, val] = trainTestSplit(trainAll, o.validationFraction, valRng);
   if (trainSet.size() == 0) return bad("no training samples left after the test/validation split");
+  // Standardisation statistics from the training part only (no peeking at test data).
+  Eigen::RowVectorXd mu = Eigen::RowVectorXd::Zero(data.numFeatures());
+  Eigen::RowVectorXd sigma = Eigen::RowVectorXd::Ones(data.numFeatures());
+  if (o.standardize) {
+    mu = trainSet.X.colwise().mean();
+    for (int j = 0; j < data.numFeatures(); ++j) {
+      const double var = (trainSet.X.col(j).array() - mu[j]).square().mean();
+      sigma[j] = var > 0 && std::isfinite(var) ? std::sqrt(var) : 1.0;
+    }
+    trainSet.X = (trainSet.X.rowwise() - mu).array().rowwise() / sigma.array();
+    val.X = (val.X.rowwise() - mu).array().rowwise() / sigma.array();
+  }
+  const Eigen::MatrixXd trainTargets =
+      o.loss == LossKind::Mse ? trainSet.targets() : Eigen::MatrixXd();
   res.trainSize = trainSet.size();
   res.validationSize = val.size();
   res.testSize = test.size();
@@ -171,9 +229,11 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
       const int B = std::min(o.batch, trainSet.size() - start);
       Eigen::MatrixXd Xb(B, trainSet.numFeatures());
       Eigen::VectorXd yb(B);
+      Eigen::MatrixXd Tb(o.loss == LossKind::Mse ? B : 0, trainTargets.cols());
       for (int i = 0; i < B; ++i) {
         Xb.row(i) = trainSet.X.row(order[start + i]);
         yb[i] = trainSet.y[order[start + i]];
+        if (Tb.rows() > 0) Tb.row(i) = trainTargets.row(order[start + i]);
       }
       // forward, keeping pre-activations
       Hs[0] = Xb;
@@ -183,7 +243,7 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
         Hs[l + 1] = l + 1 < L ? Eigen::MatrixXd(Zs[l].cwiseMax(0.0)) : Zs[l];
       }
       Eigen::MatrixXd dZ;
-      lossAndGrad(Zs[L - 1], yb, o.loss, &dZ);
+      lossAndGrad(Zs[L - 1], yb, Tb, o.loss, &dZ);
       ++st.step;
       for (size_t l = L; l-- > 0;) {
         Eigen::MatrixXd gW = dZ.transpose() * Hs[l];
@@ -198,23 +258,22 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
         update(m.W[l], gW, st.mW[l], st.vW[l]);
         update(m.b[l], gb, st.mb[l], st.vb[l]);
       }
+      if (o.live && (start / o.batch) % 16 == 15) {
+        const int done = start + B, width = 30;
+        const int filled = static_cast<int>(static_cast<long>(width) * done / trainSet.size());
+        char buf[120];
+        std::snprintf(buf, sizeof buf, "\repoch %d/%d [%s%s] %3d%%", epoch, o.epochs,
+                      std::string(filled, '#').c_str(), std::string(width - filled, ' ').c_str(),
+                      static_cast<int>(100L * done / trainSet.size()));
+        *o.live << buf << std::flush;
+      }
     }
     EpochStats s{epoch, 0, 0, kNaN, kNaN};
     std::tie(s.trainLoss, s.trainAccuracy) = evaluate(m, trainSet, o.loss);
     if (val.size() > 0) std::tie(s.valLoss, s.valAccuracy) = evaluate(m, val, o.loss);
     res.history.push_back(s);
-    if (o.progress) {
-      char buf[200];
-      std::snprintf(buf, sizeof buf, "epoch %d/%d  loss %.6f  accuracy %.2f%%", epoch, o.epochs,
-                    s.trainLoss, 100 * s.trainAccuracy);
-      *o.progress << buf;
-      if (val.size() > 0) {
-        std::snprintf(buf, sizeof buf, "  val_loss %.6f  val_accuracy %.2f%%", s.valLoss,
-                      100 * s.valAccuracy);
-        *o.progress << buf;
-      }
-      *o.progress << "\n";
-    }
+    if (o.live) *o.live << "\r\033[K" << std::flush; // clear the live line
+    if (o.progress) *o.progress << formatEpoch(s, o.epochs) << "\n" << std::flush;
     const double monitored = val.size() > 0 ? s.valLoss : s.trainLoss;
     if (monitored < bestVal) {
       bestVal = monitored;
@@ -229,6 +288,9 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
     }
   }
   if (o.patience > 0 && val.size() > 0 && res.bestEpoch > 0) m = best;
+  // Back to raw inputs; the test figures are those of the returned (folded) network, so that
+  // evaluating the exported network on the test samples gives exactly these numbers.
+  if (o.standardize) m = unstandardize(m, mu, sigma);
   if (test.size() > 0) {
     std::tie(res.testLoss, res.testAccuracy) = evaluate(m, test, o.loss);
   } else {

@@ -15,7 +15,14 @@
 //                       W -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
 // Initialisation: He normal N(0, 2/fan_in) for layers followed by ReLU, Glorot uniform
 // U(-a, a), a = sqrt(6/(fan_in+fan_out)) for the output layer; biases 0.
-// Accuracy: argmax == label for CE; |output - label| < 0.5 for MSE (meaningful for 0/1 labels).
+// MSE onto a vector target (Dataset::Y, k columns): L = (1/B) sum_i ||z_i - y_i||^2, dZ = 2 (Z - Y)/B.
+// Accuracy: argmax == label for CE; for MSE every |output - target| < 0.5 (meaningful for 0/1
+// labels).
+// Standardisation (TrainOptions::standardize): training runs on x' = (x - mu) / sigma (mu, sigma
+// of the training part; sigma = 1 for a constant feature), and the result is folded back into the
+// first layer, W1 <- W1 diag(1/sigma), b1 <- b1 - W1 diag(1/sigma) mu, so the returned network
+// takes raw inputs and computes the same function (up to rounding). Inputs of very different
+// scales (a distance in [0, 200] next to a probability) train much faster so.
 #pragma once
 
 #include "neural/dataset.h"
@@ -55,7 +62,12 @@ struct TrainOptions {
   double validationFraction = 0.0;  // of the training part, for early stopping
   int patience = 0;                 // stop after this many epochs without a better validation
                                     // loss (0: never), and keep the best weights
+  int numClasses = 0;               // CE: the number of classes K (0: max label + 1, at least 2)
+  bool standardize = false;         // train on standardised inputs, folded back (see above)
   std::ostream* progress = nullptr; // one line per epoch when set (the CLI passes std::cerr)
+  /// A live progress line rewritten in place ('\r', for a terminal) during each epoch; the
+  /// per-epoch line (to `progress`) then overwrites it. Null: none.
+  std::ostream* live = nullptr;
 };
 
 struct EpochStats {
@@ -71,6 +83,7 @@ struct TrainResult {
   int bestEpoch = 0;
   double testLoss = 0, testAccuracy = 0; // NaN when the test set is empty
   int trainSize = 0, validationSize = 0, testSize = 0;
+  std::vector<int> testRows; // the held-out test samples' rows in the dataset
 };
 
 /// Splits `data` (test, then validation, by the options' fractions; shuffled from the seed),
@@ -78,7 +91,14 @@ struct TrainResult {
 /// labels with cross-entropy), naming the offending row.
 Expected<TrainResult> train(const Dataset& data, const TrainOptions& opts);
 
-/// Loss and accuracy of `model` on `d` under the given loss.
+/// The per-epoch line written to TrainOptions::progress, e.g.
+/// "epoch 3/30  loss 0.123456  accuracy 97.50%  val_loss 0.2  val_accuracy 96.00%".
+std::string formatEpoch(const EpochStats& s, int epochs);
+
+/// Loss and accuracy of network outputs `Z` (one row per sample of `d`) under the given loss.
+std::pair<double, double> score(const Eigen::MatrixXd& Z, const Dataset& d, LossKind loss);
+
+/// Loss and accuracy of `model` on `d` under the given loss (MSE onto d.targets()).
 std::pair<double, double> evaluate(const Mlp& model, const Dataset& d, LossKind loss);
 
 } // namespace chassis::neural

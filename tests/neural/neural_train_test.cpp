@@ -1,6 +1,6 @@
 // Training: XOR and a linear boundary are learnt to >= 99% test accuracy with fixed seeds; a seed
 // reproduces the weights byte for byte; the trained network exports to ONNX and its float32 and
-// float64 forward passes agree. Also the CSV reader's errors.
+// float64 forward passes agree. Also the CSV reader's errors, each with its line and column.
 #include "neural/onnx.h"
 #include "neural/train.h"
 
@@ -204,11 +204,14 @@ TEST_CASE("CSV datasets and their errors", "[neural][dataset]") {
     REQUIRE(!r);
     return r.error().str();
   };
-  CHECK(err("") == "d.csv:1: error: empty CSV file (no header)");
-  CHECK(err("a,b\n1,2\n") == "d.csv:1: error: no column named 'y' in the header");
-  CHECK(err("a,y\n1,2\n3\n") == "d.csv:3: error: expected 2 fields, got 1");
-  CHECK(err("a,y\n1,2\nfoo,3\n") == "d.csv:3: error: bad number 'foo' in column 'a'");
-  CHECK(err("a,y\n1,\n") == "d.csv:2: error: bad number '' in column 'y'");
-  CHECK(err("a,y\n") == "d.csv:1: error: no data rows");
-  CHECK(err("y\n1\n") == "d.csv:1: error: no feature columns besides the label");
+  CHECK(err("") == "d.csv:1:1: error: empty CSV file (no header)");
+  CHECK(err("a,b\n1,2\n") == "d.csv:1:1: error: no column named 'y' in the header");
+  CHECK(err("a,y\n1,2\n3\n") == "d.csv:3:2: error: expected 2 fields, got 1");
+  CHECK(err("a,y\n1,2\nfoo,3\n") == "d.csv:3:1: error: bad number 'foo' in column 'a'");
+  CHECK(err("a,y\n1,\n") == "d.csv:2:3: error: bad number '' in column 'y'");
+  CHECK(err("a,y\n") == "d.csv:1:1: error: no data rows");
+  CHECK(err("a,y\n1,2,3\n") == "d.csv:2:5: error: expected 2 fields, got 3");
+  CHECK(err("a,y\n1, x2\n") == "d.csv:2:4: error: bad number 'x2' in column 'y'");
+  CHECK(err("a,y,y\n1,2,3\n") == "d.csv:1:5: error: label column 'y' appears twice in the header");
+  CHECK(err("y\n1\n") == "d.csv:1:1: error: no feature columns besides the label");
 }
