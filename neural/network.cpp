@@ -13,9 +13,14 @@
 //   Reshape: no change (the flattened order is unchanged)
 //   Relu : emit {A, c, relu}, restart from the identity.
 // A trailing non-identity segment is emitted without ReLU.
+//
+// float32 Linear layers use the kernels of neural/gemm.h when the CPU has AVX2 or AVX-512 (see
+// network.h); float64 always takes the Eigen code below, unchanged, so its results do not depend
+// on the CPU.
 #include "neural/network.h"
 
 #include <sstream>
+#include <type_traits>
 
 namespace chassis::neural {
 
@@ -75,11 +80,30 @@ void Network::finalize() {
     L.constantF = L.constant.cast<float>();
     L.WF = L.W.cast<float>();
     L.biasF = L.bias.cast<float>();
+    if (L.kind == LayerKind::Linear)
+      L.packedF = gemm::pack(L.WF.data(), L.WF.rows(), L.WF.cols(), L.WF.rows(),
+                             L.biasF.size() == L.WF.cols() ? L.biasF.data() : nullptr);
+    else
+      L.packedF = gemm::PackedB();
     if (L.kind == LayerKind::Reshape && L.input >= 0 && L.input <= maxValue &&
         slotOf_[L.input] >= 0)
       slotOf_[L.output] = slotOf_[L.input];
     else
       slotOf_[L.output] = numSlots_++;
+  }
+  // Linear then Relu on its output, where nothing else reads the Linear's output (no other
+  // layer, not the network's output): the float32 kernel writes the Relu's value directly.
+  fuseRelu_.assign(layers.size(), 0);
+  for (size_t i = 0; i + 1 < layers.size(); ++i) {
+    const Layer &L = layers[i], &R = layers[i + 1];
+    if (L.kind != LayerKind::Linear || R.kind != LayerKind::Relu || R.input != L.output ||
+        R.input2 >= 0 || L.output == outputValue)
+      continue;
+    bool onlyUse = true;
+    for (size_t j = 0; j < layers.size(); ++j)
+      if (j != i + 1 && (layers[j].input == L.output || layers[j].input2 == L.output))
+        onlyUse = false;
+    fuseRelu_[i] = onlyUse;
   }
   finalized_ = true;
 }
@@ -142,9 +166,24 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
   ws.slots.resize(numSlots_);
   const Eigen::Index n = X.rows();
   ws.slots[slotOf_[0]] = X;
-  for (const Layer& L : layers) {
+  // float32 Linear layers go to the dispatched kernels unless the ISA resolves to Portable.
+  const gemm::Isa isa = std::is_same_v<T, float> ? gemm::resolve(ws.isa) : gemm::Isa::Portable;
+  for (size_t li = 0; li < layers.size(); ++li) {
+    const Layer& L = layers[li];
     const RowMatrix<T>& x = ws.slots[slotOf_[L.input]];
     if (L.kind == LayerKind::Reshape) continue; // shares its input's slot
+    if constexpr (std::is_same_v<T, float>) {
+      if (L.kind == LayerKind::Linear && isa != gemm::Isa::Portable) {
+        const Eigen::Index K = L.WF.rows(), N = L.WF.cols(), P = x.cols() / K;
+        const bool fused = fuseRelu_[li];
+        // Fused: write the Relu's value and skip the Relu layer.
+        RowMatrix<T>& out = ws.slots[slotOf_[fused ? layers[li + 1].output : L.output]];
+        out.resize(n, P * N);
+        gemm::gemmBiasAct(isa, n * P, x.data(), K, L.packedF, fused, out.data(), N);
+        if (fused) ++li;
+        continue;
+      }
+    }
     RowMatrix<T>& y = ws.slots[slotOf_[L.output]];
     switch (L.kind) {
     case LayerKind::Relu:

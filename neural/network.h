@@ -17,9 +17,16 @@
 //   Reshape      y = x with a new shape (ONNX Flatten, Reshape, Identity)
 // Arithmetic is IEEE in the scalar type of the forward call (float64 or float32; float32 uses
 // copies of the constants rounded once, prepared by finalize()).
+//
+// float64 runs on Eigen alone (the verifier replays counterexamples in it: its results must not
+// depend on the CPU). float32 Linear layers run on the runtime-dispatched AVX-512/AVX2 kernels of
+// neural/gemm.h when the CPU has them (weights packed by finalize(); a Linear layer whose only
+// use is the next layer's Relu has the ReLU fused into the kernel's store), else on Eigen; the
+// two agree to float32 rounding (each output one fused multiply-add chain from the bias).
 #pragma once
 
 #include "neural/affine_net.h"
+#include "neural/gemm.h"
 #include "spec/error.h"
 
 #include <Eigen/Dense>
@@ -67,13 +74,18 @@ struct Layer {
   Eigen::RowVectorXf constantF;
   Eigen::MatrixXf WF;
   Eigen::RowVectorXf biasF;
+  gemm::PackedB packedF; // Linear: WF and biasF packed for the float32 kernels
 };
 
 class Network;
 
 /// Buffers for repeated forward passes of one network: reusing one across calls of the same
-/// batch size allocates nothing after the first call.
-template <typename T> struct Workspace { std::vector<RowMatrix<T>> slots; };
+/// batch size allocates nothing after the first call. `isa` picks the float32 kernels (Auto: the
+/// best the CPU has; Portable: Eigen only; a set the CPU lacks falls back to one it has).
+template <typename T> struct Workspace {
+  std::vector<RowMatrix<T>> slots;
+  gemm::Isa isa = gemm::Isa::Auto;
+};
 
 class Network {
 public:
@@ -109,7 +121,8 @@ public:
 private:
   template <typename T>
   const RowMatrix<T>& run(const Eigen::Ref<const RowMatrix<T>>& X, Workspace<T>& ws) const;
-  std::vector<int> slotOf_; // value id -> buffer slot (Reshape outputs share their input's slot)
+  std::vector<int> slotOf_;    // value id -> buffer slot (Reshape outputs share their input's slot)
+  std::vector<char> fuseRelu_; // layer index -> a Linear whose output only feeds the next Relu
   int numSlots_ = 0;
   bool finalized_ = false;
 };

@@ -1,7 +1,11 @@
 // Training throughput of Chassis's MLP trainer (neural/train.h: float64, one thread, Adam,
 // softmax cross-entropy), on the same synthetic task as the PyTorch peer
 // (peers/torch/train_mlp.py): inputs uniform in [0,1], labels = argmax of a random linear
-// teacher. Prints seconds per epoch (best of EPOCHS single-epoch runs) and samples per second.
+// teacher. Prints seconds per epoch (best of EPOCHS single-epoch runs), samples per second, and
+// the training flops per sample: 2 per multiply-add of the forward pass (sum of K N over the
+// layers), the weight gradients (the same again) and the input gradients of every layer but the
+// first (which neither trainer computes): 6 sum K N - 2 K_1 N_1. The epoch's evaluation pass is
+// not counted, so Chassis's GFLOP/s figure is, if anything, low.
 //   bench_train [WIDTHS=784,256,256,10] [BATCH=128] [SAMPLES=60000] [EPOCHS=3]
 #include "neural/train.h"
 
@@ -61,8 +65,14 @@ int main(int argc, char** argv) {
     finalLoss = r->history.back().trainLoss;
     best = std::min(best, secs);
   }
+  double flops = 0;
+  for (size_t l = 0; l + 1 < w.size(); ++l)
+    flops += 6.0 * w[l] * w[l + 1];
+  flops -= 2.0 * w[0] * w[1];
   std::printf("chassis widths=%s batch=%d threads=1 epoch_s=%.3f samples_per_s=%.0f "
-              "final_loss=%.4f (epoch time includes one evaluation pass over the training set)\n",
-              widths.c_str(), batch, best, samples / best, finalLoss);
+              "flops_per_sample=%.0f gflops=%.2f precision=float64 final_loss=%.4f (epoch time "
+              "includes one evaluation pass over the training set)\n",
+              widths.c_str(), batch, best, samples / best, flops, samples / best * flops / 1e9,
+              finalLoss);
   return 0;
 }

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Forward throughput, Chassis vs ONNX Runtime (CPU, one thread), in one run, on:
 #   an ACAS Xu network (batch 1) and a 784-256-256-10 MLP (batch 1 and 1024), float32.
-# Prints both figures and the ratio (Chassis rows/s over ONNX Runtime rows/s) per case.
+# Each case runs REPEAT times (default 3), Chassis and the peer alternating; the medians are
+# compared. Prints both figures, the ratio (Chassis rows/s over ONNX Runtime rows/s), and each
+# side's GFLOP/s as a percentage of the measured float32 peak of one core (bench_forward --peak).
+# For the MLP at batch 1024 it also prints Chassis on its portable (Eigen, SSE2) path, the
+# figure before the AVX-512/AVX2 kernels.
 # ONNX Runtime: a copy of peers/onnxruntime installed once with `npm install --ignore-scripts`
 # into $ORT_DIR (default /tmp/chassis-ort; created here if missing).
 # Note: the peer is timed through its Node.js binding (async run() per call), so at batch 1 its
@@ -11,6 +15,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build-bench-neural}
 ort=${ORT_DIR:-/tmp/chassis-ort}
 peer=${PEER_DIR:-/work/shared/peers/onnxruntime}
+repeat=${REPEAT:-3}
 cmake -S "$root/bench/neural" -B "$build" >/dev/null
 cmake --build "$build" -j2 >/dev/null
 if [[ ! -d $ort/node_modules/onnxruntime-node ]]; then
@@ -21,20 +26,37 @@ fi
 mlp=$build/mlp_784_256_256_10.onnx
 "$build/bench_forward" --make-mlp "$mlp" 784,256,256,10 1
 acas=$root/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx
-ratio() { # $1 $2: lines with rows_per_s=
-  local a b
-  a=$(sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p' <<<"$1")
-  b=$(sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p' <<<"$2")
-  awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio chassis/onnxruntime = %.2f\n", a / b }'
-}
+
+peakline=$("$build/bench_forward" --peak)
+echo "$peakline" | head -1
+peak=$(sed -n 's/.*peak_f32_gflops=\([0-9.]*\).*/\1/p' <<<"$peakline")
+
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
 run() { # NET BATCH ITERS
-  local c o
-  c=$("$build/bench_forward" "$1" "$2" "$3")
-  o=$(cd "$ort" && node forward.js "$1" "$2" "$3")
-  echo "$c"
-  echo "$o"
-  ratio "$c" "$o"
+  local c o cs=() os=() line_c line_o fpr mc mo
+  for ((r = 0; r < repeat; r++)); do
+    c=$("$build/bench_forward" "$1" "$2" "$3")
+    o=$(cd "$ort" && node forward.js "$1" "$2" "$3")
+    cs+=("$(field rows_per_s "$c")")
+    os+=("$(field rows_per_s "$o")")
+    line_c=$c
+    line_o=$o
+  done
+  fpr=$(field flops_per_row "$line_c")
+  mc=$(printf '%s\n' "${cs[@]}" | median)
+  mo=$(printf '%s\n' "${os[@]}" | median)
+  echo "$(basename "$1") batch=$2 ($repeat runs each; rows/s per run: chassis ${cs[*]}; onnxruntime ${os[*]})"
+  echo "  last runs: $line_c"
+  echo "             $line_o"
+  awk -v a="$mc" -v b="$mo" -v f="$fpr" -v p="$peak" 'BEGIN {
+    printf "  median: chassis %.0f rows/s = %.2f GFLOP/s = %.1f%% of peak; onnxruntime %.0f rows/s = %.2f GFLOP/s = %.1f%% of peak\n",
+      a, a * f / 1e9, 100 * a * f / 1e9 / p, b, b * f / 1e9, 100 * b * f / 1e9 / p
+    printf "  ratio chassis/onnxruntime = %.2f\n", a / b }'
 }
 run "$acas" 1 20000
 run "$mlp" 1 5000
 run "$mlp" 1024 50
+p=$("$build/bench_forward" "$mlp" 1024 20 portable)
+echo "for reference, Chassis's portable (Eigen, SSE2) path: $p"

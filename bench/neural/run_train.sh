@@ -1,27 +1,48 @@
 #!/usr/bin/env bash
 # Training throughput, Chassis vs PyTorch (CPU, one thread, Adam, cross-entropy), same widths,
-# batch and sample count, in one run. Prints both lines and the ratio of samples per second.
+# batch and sample count, in one run, REPEAT times (default 3) alternating; the medians are
+# compared. Prints both lines, the ratio of samples per second, and each side's GFLOP/s as a
+# percentage of the measured peak of one core for its precision (Chassis trains in float64,
+# PyTorch in float32; bench_forward --peak).
 # PyTorch: Debian's python3-torch, run with /usr/bin/python3 (see peers/torch/README.md).
 # Arguments: [WIDTHS=784,256,256,10] [BATCH=128] [SAMPLES=60000] [EPOCHS=3]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD_DIR:-$root/build-bench-neural}
 peer=${PEER_DIR:-/work/shared/peers/torch}
+repeat=${REPEAT:-3}
 widths=${1:-784,256,256,10}
 batch=${2:-128}
 samples=${3:-60000}
 epochs=${4:-3}
 cmake -S "$root/bench/neural" -B "$build" >/dev/null
 cmake --build "$build" -j2 >/dev/null
-c=$("$build/bench_train" "$widths" "$batch" "$samples" "$epochs")
-echo "$c"
-if ! t=$(cd /tmp && /usr/bin/python3 "$peer/train_mlp.py" --widths "$widths" --batch "$batch" \
-  --samples "$samples" --epochs "$epochs" --threads 1 2>&1); then
-  echo "torch peer failed to run (is python3-torch installed?):"
-  echo "$t" | tail -3
-  exit 1
-fi
-echo "$t"
-a=$(sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' <<<"$c")
-b=$(sed -n 's/.*samples_per_s=\([0-9]*\).*/\1/p' <<<"$t")
-awk -v a="$a" -v b="$b" 'BEGIN { printf "ratio chassis/torch (samples per second) = %.2f\n", a / b }'
+peakline=$("$build/bench_forward" --peak)
+echo "$peakline" | head -1
+peak32=$(sed -n 's/.*peak_f32_gflops=\([0-9.]*\).*/\1/p' <<<"$peakline")
+peak64=$(sed -n 's/.*peak_f64_gflops=\([0-9.]*\).*/\1/p' <<<"$peakline")
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+cs=()
+ts=()
+for ((r = 0; r < repeat; r++)); do
+  c=$("$build/bench_train" "$widths" "$batch" "$samples" "$epochs")
+  if ! t=$(cd /tmp && /usr/bin/python3 "$peer/train_mlp.py" --widths "$widths" --batch "$batch" \
+    --samples "$samples" --epochs "$epochs" --threads 1 2>&1); then
+    echo "torch peer failed to run (is python3-torch installed?):"
+    echo "$t" | tail -3
+    exit 1
+  fi
+  cs+=("$(field samples_per_s "$c")")
+  ts+=("$(field samples_per_s "$t")")
+done
+echo "$widths batch=$batch ($repeat runs each; samples/s per run: chassis ${cs[*]}; torch ${ts[*]})"
+echo "  last runs: $c"
+echo "             $t"
+fps=$(field flops_per_sample "$c")
+a=$(printf '%s\n' "${cs[@]}" | median)
+b=$(printf '%s\n' "${ts[@]}" | median)
+awk -v a="$a" -v b="$b" -v f="$fps" -v p64="$peak64" -v p32="$peak32" 'BEGIN {
+  printf "  median: chassis %.0f samples/s = %.2f GFLOP/s = %.1f%% of the float64 peak; torch %.0f samples/s = %.2f GFLOP/s = %.1f%% of the float32 peak\n",
+    a, a * f / 1e9, 100 * a * f / 1e9 / p64, b, b * f / 1e9, 100 * b * f / 1e9 / p32
+  printf "  ratio chassis/torch (samples per second) = %.2f\n", a / b }'
