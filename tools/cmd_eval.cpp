@@ -2,10 +2,20 @@
 //  [--normalised] [--describe]`: runs a network's forward pass on the given inputs and prints the
 // outputs, one line per input (%.17g, so the doubles are exact). An NNet file is evaluated on raw
 // inputs (with its clamp and normalisation) unless --normalised.
+//
+// On a dataset instead of --input: `--csv data.csv --label y`, or a .chs task
+// `--task FILE.chs --inputs M --label R.out [--features ..] [--box ..] [--samples N] [--seed S]`
+// (the same dataset `chassis train` draws for those options; tools/task_dataset.h). Prints the
+// accuracy and loss (classification: argmax against the class, softmax cross-entropy; regression:
+// MSE, and the fraction within 0.5), with the same formatting as `chassis train`'s test figures,
+// so evaluating a trained net on its --save-test file prints the figures training printed.
 #include "tools/command.h"
+#include "tools/task_dataset.h"
 
 #include "neural/nnet.h"
 #include "neural/onnx.h"
+#include "neural/train.h"
+#include "spec/diagnostics.h"
 
 #include <nlohmann/json.hpp>
 
@@ -25,6 +35,9 @@ struct EvalCli {
   std::string model;
   std::vector<std::string> inputs;
   bool json = false, float32 = false, normalised = false, describe = false;
+  // Dataset evaluation.
+  std::string csv, label, taskFile, features, loss = "auto";
+  TaskOptions task;
 };
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -56,7 +69,107 @@ std::string num(double x) {
   return buf;
 }
 
-int runEval(const EvalCli& c) {
+std::string pct(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f%%", 100 * x);
+  return buf;
+}
+
+std::string g6(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+/// Accuracy and loss of `net` on a CSV or .chs-task dataset.
+int runDataset(EvalCli& c, const neural::Network& net) {
+  neural::Dataset data;
+  bool classes = true;
+  std::string dataName;
+  if (!c.taskFile.empty()) {
+    c.task.label = c.label;
+    if (!c.features.empty()) {
+      std::stringstream ss(c.features);
+      std::string cell;
+      while (std::getline(ss, cell, ','))
+        c.task.features.push_back(cell);
+    }
+    spec::DiagnosticEngine diags;
+    TaskDataset td;
+    if (int rc = loadTaskDataset(c.taskFile, c.task, diags, td); rc != kOk) return rc;
+    data = std::move(td.data);
+    classes = td.kind == LabelKind::Class;
+    dataName = c.taskFile;
+  } else {
+    auto d = neural::loadCsv(c.csv, c.label);
+    if (!d) {
+      std::cerr << d.error().str() << "\n";
+      return kUsage;
+    }
+    data = std::move(*d);
+    // A network with several outputs and one label column is a classifier.
+    classes = data.Y.cols() == 0 && net.outputSize() > 1;
+    dataName = c.csv;
+  }
+  if (c.loss == "ce")
+    classes = true;
+  else if (c.loss == "mse")
+    classes = false;
+  else if (c.loss != "auto") {
+    std::cerr << "error: --loss must be auto, ce or mse, got '" << c.loss << "'\n";
+    return kUsage;
+  }
+  if (net.inputSize() != data.numFeatures()) {
+    std::cerr << "error: the network takes " << net.inputSize() << " inputs; " << dataName
+              << " has " << data.numFeatures() << " features\n";
+    return kUsage;
+  }
+  if (classes) {
+    if (data.Y.cols() > 0) {
+      std::cerr << "error: a vector label is a regression target, not a class (use --loss mse)\n";
+      return kUsage;
+    }
+    for (int i = 0; i < data.size(); ++i) {
+      const double v = data.y[i];
+      if (v < 0 || v != std::floor(v) || v >= net.outputSize()) {
+        Error e("class label " + num(v) + " of '" + data.labelName + "' is not one of the " +
+                std::to_string(net.outputSize()) + " classes the network scores");
+        if (!data.lines.empty()) e.loc = SourceLoc{c.csv, data.lines[size_t(i)], 0};
+        std::cerr << e.str() << "\n";
+        return kUsage;
+      }
+    }
+  } else if (net.outputSize() != data.numTargets()) {
+    std::cerr << "error: the network has " << net.outputSize() << " outputs; the label has "
+              << data.numTargets() << " values\n";
+    return kUsage;
+  }
+  Eigen::MatrixXd Y =
+      c.float32 ? Eigen::MatrixXd(net.forward(Eigen::MatrixXf(data.X.cast<float>())).cast<double>())
+                : net.forward(data.X);
+  const auto [loss, acc] =
+      neural::score(Y, data, classes ? neural::LossKind::CrossEntropy : neural::LossKind::Mse);
+  if (c.json) {
+    nlohmann::ordered_json j;
+    j["model"] = c.model;
+    j["data"] = dataName;
+    j["samples"] = data.size();
+    j["precision"] = c.float32 ? "float32" : "float64";
+    j["loss_kind"] = classes ? "cross_entropy" : "mse";
+    j["loss"] = std::isfinite(loss) ? nlohmann::ordered_json(loss) : nlohmann::ordered_json();
+    j["accuracy"] = acc;
+    std::cout << j.dump(2) << "\n";
+  } else if (classes) {
+    std::cout << "accuracy: " << pct(acc) << " (" << data.size()
+              << " samples), loss: " << g6(loss) << "\n";
+  } else {
+    std::cout << "mse: " << g6(loss) << " (" << data.size()
+              << " samples), accuracy (|error| < 0.5): " << pct(acc) << "\n";
+  }
+  return kOk;
+}
+
+int runEval(EvalCli& c) {
   Expected<neural::Network> net =
       endsWith(c.model, ".nnet")
           ? neural::loadNNet(c.model, c.normalised ? neural::NNetInputs::Normalised
@@ -66,10 +179,30 @@ int runEval(const EvalCli& c) {
     std::cerr << net.error().str() << "\n";
     return kUsage;
   }
+  const int sources = !c.inputs.empty() + !c.csv.empty() + !c.taskFile.empty();
+  if (sources > 1) {
+    std::cerr << "error: give one of --input, --csv or --task\n";
+    return kUsage;
+  }
+  if ((!c.csv.empty() || !c.taskFile.empty()) && c.label.empty()) {
+    std::cerr << "error: --csv and --task need --label\n";
+    return kUsage;
+  }
+  if (!c.taskFile.empty() && c.task.inputs.empty()) {
+    std::cerr << "error: --task needs --inputs Module (the module the inputs are drawn from)\n";
+    return kUsage;
+  }
+  if (c.taskFile.empty() &&
+      (!c.task.inputs.empty() || !c.task.box.empty() || !c.features.empty())) {
+    std::cerr << "error: --inputs, --features and --box describe a .chs task (--task FILE)\n";
+    return kUsage;
+  }
   if (c.describe) std::cout << net->describe();
+  if (!c.csv.empty() || !c.taskFile.empty()) return runDataset(c, *net);
   if (c.inputs.empty()) {
     if (c.describe) return kOk;
-    std::cerr << "error: give at least one --input (" << net->inputSize() << " numbers)\n";
+    std::cerr << "error: give at least one --input (" << net->inputSize()
+              << " numbers), or a dataset (--csv, --task)\n";
     return kUsage;
   }
   const int n = net->inputSize();
@@ -114,7 +247,8 @@ int runEval(const EvalCli& c) {
 }
 
 chassis::tools::Registration reg{
-    "eval", "Run a network (.onnx or .nnet) on inputs and print its outputs", [](CLI::App& app) {
+    "eval", "Run a network (.onnx or .nnet) on inputs, or score it on a dataset",
+    [](CLI::App& app) {
       auto c = std::make_shared<EvalCli>();
       app.add_option("model", c->model, "Network file (.onnx or .nnet)")->required();
       app.add_option("--input", c->inputs, "Comma-separated input values (repeatable)");
@@ -123,6 +257,21 @@ chassis::tools::Registration reg{
       app.add_flag("--normalised", c->normalised,
                    "NNet: the inputs are already normalised (no clamp/normalisation/output scale)");
       app.add_flag("--describe", c->describe, "Print the network's layers and shapes");
+      app.add_option("--csv", c->csv, "Score the network on this CSV dataset (with --label)");
+      app.add_option("--task", c->taskFile,
+                     "Score the network on a dataset drawn from this .chs task (with --inputs, "
+                     "--label; as for chassis train)");
+      app.add_option("--label", c->label,
+                     "CSV: the label column(s); task: Module.output computing the label");
+      app.add_option("--inputs", c->task.inputs, "Task: the module the inputs are drawn from");
+      app.add_option("--features", c->features,
+                     "Task: comma-separated feature names (as for chassis train)");
+      app.add_option("--box", c->task.box, "Task: NAME=LO:HI sampling box override (repeatable)");
+      app.add_option("--samples", c->task.samples, "Task: number of samples (2000)");
+      app.add_option("--seed", c->task.seed, "Task: random seed of the samples (1)");
+      app.add_option("--loss", c->loss,
+                     "auto, ce or mse; auto: ce for a bool/enum task label or a network with "
+                     "several outputs and one label column");
       return [c]() -> int { return runEval(*c); };
     }};
 

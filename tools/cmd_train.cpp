@@ -1,14 +1,34 @@
-// `chassis train --csv data.csv --label y --widths 32,32 --epochs 50 --lr 1e-3 --optimizer adam
-//  --loss ce|mse --batch 32 --seed 1 [--l1 X] [--weight-decay X] [--test-fraction 0.2]
-//  [--validation-fraction F --patience P] [-o net.onnx] [--json]`:
-// trains an MLP (neural/train.h) on a CSV dataset, printing one progress line per epoch to stderr
-// and the final test accuracy to stdout, and writes the network as ONNX. Same seed, same bytes.
+// `chassis train`: trains an MLP (neural/train.h) and writes it as ONNX. The dataset comes from a
+// .chs task (tools/task_dataset.h) or from CSV:
+//
+//   chassis train examples/braking.chs --inputs Controller --label Controller.brake
+//       --widths 16,16 --epochs 30 --seed 1 -o braking_net.onnx
+//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx
+//
+// Task datasets: --inputs M draws each sample's inputs uniformly from M's input box (declared
+// ranges, or --box name=lo:hi), or, when M has no inputs, runs M and takes its outputs / named
+// random choices (--features); --label R.out computes the label with module R on those inputs
+// (--samples N of them, from --seed). A bool or enum label trains a classifier (softmax
+// cross-entropy), a numeric one a regressor (MSE); --loss overrides.
+// Training: Adam or SGD (with momentum), minibatches, weight decay, L1, a held-out test split,
+// early stopping on a validation split (--patience; restores the best epoch), inputs standardised
+// and folded back into the first layer (--no-standardize to turn off). Progress: on a terminal a
+// live bar within each epoch; one plain line per epoch on stderr in every case. The summary (test
+// accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
+// --save-data / --save-test write the whole dataset / the held-out test samples as CSV, so that
+// `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
+// Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
+// the dataset.
 #include "tools/command.h"
+#include "tools/task_dataset.h"
 
 #include "neural/onnx.h"
 #include "neural/train.h"
+#include "spec/diagnostics.h"
 
 #include <nlohmann/json.hpp>
+
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -21,12 +41,15 @@ using namespace chassis;
 using namespace chassis::tools;
 
 struct TrainCli {
-  std::string csv, label, widths = "32,32", optimizer = "adam", loss = "ce", output;
+  std::string file, csv, label, widths = "32,32", optimizer = "adam", loss = "auto", output,
+                                saveData, saveTest;
+  TaskOptions task;
+  std::string features;
   int epochs = 50, batch = 32, patience = 0;
   double lr = 1e-3, momentum = 0.9, l1 = 0, weightDecay = 0, testFraction = 0.2,
-         validationFraction = 0;
+         validationFraction = -1;
   uint64_t seed = 1;
-  bool json = false, quiet = false;
+  bool json = false, quiet = false, noStandardize = false;
 };
 
 bool parseWidths(const std::string& s, std::vector<int>& out) {
@@ -38,13 +61,22 @@ bool parseWidths(const std::string& s, std::vector<int>& out) {
     try {
       size_t used = 0;
       int w = std::stoi(cell, &used);
-      if (used != cell.size() || w < 1) return false;
+      if (used != cell.size() || w < 1 || w > 100000) return false;
       out.push_back(w);
     } catch (...) {
       return false;
     }
   }
-  return true;
+  return !s.empty() && s.back() != ',';
+}
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string cell;
+  while (std::getline(ss, cell, ','))
+    out.push_back(cell);
+  return out;
 }
 
 std::string pct(double x) {
@@ -53,29 +85,47 @@ std::string pct(double x) {
   return buf;
 }
 
-int runTrain(const TrainCli& c) {
+std::string g6(double x) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+int usage(const std::string& msg) {
+  std::cerr << "error: " << msg << "\n";
+  return kUsage;
+}
+
+/// CSV labels: cross-entropy when there is one label column of non-negative integers.
+bool looksLikeClasses(const neural::Dataset& d) {
+  if (d.Y.cols() > 0) return false;
+  for (int i = 0; i < d.size(); ++i)
+    if (d.y[i] < 0 || d.y[i] != std::floor(d.y[i]) || d.y[i] > 1e6) return false;
+  return true;
+}
+
+int runTrain(TrainCli& c) {
   neural::TrainOptions o;
-  if (!parseWidths(c.widths, o.widths)) {
-    std::cerr << "error: --widths expects positive integers separated by commas, got '" << c.widths
-              << "'\n";
-    return kUsage;
-  }
+  if (!parseWidths(c.widths, o.widths))
+    return usage("--widths expects positive integers separated by commas, got '" + c.widths +
+                 "'");
   if (c.optimizer == "adam")
     o.optimizer = neural::Optimizer::Adam;
   else if (c.optimizer == "sgd")
     o.optimizer = neural::Optimizer::Sgd;
-  else {
-    std::cerr << "error: --optimizer must be adam or sgd, got '" << c.optimizer << "'\n";
-    return kUsage;
-  }
-  if (c.loss == "ce")
-    o.loss = neural::LossKind::CrossEntropy;
-  else if (c.loss == "mse")
-    o.loss = neural::LossKind::Mse;
-  else {
-    std::cerr << "error: --loss must be ce or mse, got '" << c.loss << "'\n";
-    return kUsage;
-  }
+  else
+    return usage("--optimizer must be adam or sgd, got '" + c.optimizer + "'");
+  if (c.loss != "auto" && c.loss != "ce" && c.loss != "mse")
+    return usage("--loss must be auto, ce or mse, got '" + c.loss + "'");
+  if (c.file.empty() == c.csv.empty())
+    return usage(c.file.empty() ? "give a .chs task file (with --inputs and --label) or --csv FILE"
+                                : "give either a .chs task file or --csv, not both");
+  if (!c.file.empty() && c.task.inputs.empty())
+    return usage("a .chs task needs --inputs Module (the module the inputs are drawn from)");
+  if (c.csv.empty() == false && (!c.task.inputs.empty() || !c.task.box.empty() ||
+                                 !c.features.empty()))
+    return usage("--inputs, --features and --box describe a .chs task; a CSV file has its "
+                 "columns");
   o.epochs = c.epochs;
   o.lr = c.lr;
   o.momentum = c.momentum;
@@ -84,86 +134,170 @@ int runTrain(const TrainCli& c) {
   o.l1 = c.l1;
   o.weightDecay = c.weightDecay;
   o.testFraction = c.testFraction;
-  o.validationFraction = c.validationFraction;
   o.patience = c.patience;
-  if (o.patience > 0 && o.validationFraction == 0) {
-    std::cerr << "error: --patience needs a validation set (--validation-fraction)\n";
-    return kUsage;
-  }
-  if (!c.quiet) o.progress = &std::cerr;
+  if (c.patience < 0) return usage("--patience must be >= 0");
+  // Early stopping monitors a validation split (never the test set): 10% of the training part
+  // unless given.
+  o.validationFraction = c.validationFraction >= 0 ? c.validationFraction
+                         : c.patience > 0          ? 0.1
+                                                   : 0.0;
+  if (o.patience > 0 && o.validationFraction == 0)
+    return usage("--patience needs a validation set (--validation-fraction > 0)");
+  o.standardize = !c.noStandardize;
+  o.progress = &std::cerr;
+  if (!c.quiet && !c.json && isatty(STDERR_FILENO)) o.live = &std::cerr;
 
-  auto data = neural::loadCsv(c.csv, c.label);
-  if (!data) {
-    std::cerr << data.error().str() << "\n";
-    return kUsage;
+  // The dataset.
+  neural::Dataset data;
+  std::string dataName;
+  bool classes = true;
+  if (!c.file.empty()) {
+    c.task.label = c.label;
+    c.task.seed = c.seed;
+    c.task.features = c.features.empty() ? std::vector<std::string>{} : splitList(c.features);
+    spec::DiagnosticEngine diags;
+    TaskDataset td;
+    if (int rc = loadTaskDataset(c.file, c.task, diags, td); rc != kOk) return rc;
+    data = std::move(td.data);
+    classes = td.kind == LabelKind::Class;
+    if (classes) o.numClasses = td.numClasses;
+    dataName = c.file;
+  } else {
+    auto d = neural::loadCsv(c.csv, c.label);
+    if (!d) {
+      std::cerr << d.error().str() << "\n";
+      return kUsage;
+    }
+    data = std::move(*d);
+    classes = looksLikeClasses(data);
+    dataName = c.csv;
   }
-  auto r = neural::train(*data, o);
+  o.loss = c.loss == "ce" || (c.loss == "auto" && classes) ? neural::LossKind::CrossEntropy
+                                                            : neural::LossKind::Mse;
+  if (!c.saveData.empty())
+    if (auto s = neural::saveCsv(data, c.saveData); !s) {
+      std::cerr << s.error().str() << "\n";
+      return kUsage;
+    }
+
+  auto r = neural::train(data, o);
   if (!r) {
     Error e = r.error();
-    if (e.loc.line > 0) e.loc.file = c.csv;
+    if (e.loc.line > 0) e.loc.file = c.csv; // a CSV row
     std::cerr << e.str() << "\n";
     return kUsage;
   }
+  const bool ce = o.loss == neural::LossKind::CrossEntropy;
   neural::Network net = r->model.toNetwork("chassis_mlp");
   net.inputName = "input";
-  net.outputName = o.loss == neural::LossKind::CrossEntropy ? "logits" : "output";
-  if (!c.output.empty()) {
+  net.outputName = ce ? "logits" : "output";
+  if (!c.output.empty())
     if (auto s = neural::saveOnnx(net, c.output); !s) {
       std::cerr << s.error().str() << "\n";
       return kUsage;
     }
-  }
+  if (!c.saveTest.empty())
+    if (auto s = neural::saveCsv(data.subset(r->testRows), c.saveTest); !s) {
+      std::cerr << s.error().str() << "\n";
+      return kUsage;
+    }
   if (c.json) {
-    nlohmann::json j;
+    nlohmann::ordered_json j;
+    auto num = [](double x) {
+      return std::isfinite(x) ? nlohmann::ordered_json(x) : nlohmann::ordered_json();
+    };
+    j["data"] = dataName;
+    j["features"] = data.featureNames;
+    j["label"] = data.Y.cols() > 0 ? nlohmann::ordered_json(data.labelNames)
+                                   : nlohmann::ordered_json(data.labelName);
+    j["loss_kind"] = ce ? "cross_entropy" : "mse";
+    if (ce) j["classes"] = r->numClasses;
     j["train_size"] = r->trainSize;
     j["validation_size"] = r->validationSize;
     j["test_size"] = r->testSize;
     j["best_epoch"] = r->bestEpoch;
-    auto num = [](double x) { return std::isnan(x) ? nlohmann::json() : nlohmann::json(x); };
     j["test_loss"] = num(r->testLoss);
     j["test_accuracy"] = num(r->testAccuracy);
-    j["epochs"] = nlohmann::json::array();
+    j["epochs"] = nlohmann::ordered_json::array();
     for (const auto& s : r->history)
       j["epochs"].push_back({{"epoch", s.epoch},
-                             {"loss", s.trainLoss},
-                             {"accuracy", s.trainAccuracy},
+                             {"loss", num(s.trainLoss)},
+                             {"accuracy", num(s.trainAccuracy)},
                              {"val_loss", num(s.valLoss)},
                              {"val_accuracy", num(s.valAccuracy)}});
     if (!c.output.empty()) j["output"] = c.output;
     std::cout << j.dump(2) << "\n";
   } else {
-    if (r->testSize > 0)
-      std::cout << "test accuracy: " << pct(r->testAccuracy) << " (" << r->testSize
-                << " samples), test loss: " << r->testLoss << "\n";
-    else
+    std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures()
+              << " features (";
+    for (int i = 0; i < data.numFeatures(); ++i)
+      std::cout << (i ? ", " : "") << data.featureNames[size_t(i)];
+    std::cout << "), " << (ce ? std::to_string(r->numClasses) + " classes" : "regression")
+              << "; train " << r->trainSize << ", validation " << r->validationSize
+              << ", test " << r->testSize << "\n";
+    if (r->testSize > 0) {
+      if (ce)
+        std::cout << "test accuracy: " << pct(r->testAccuracy) << " (" << r->testSize
+                  << " samples), loss: " << g6(r->testLoss) << "\n";
+      else
+        std::cout << "test mse: " << g6(r->testLoss) << " (" << r->testSize
+                  << " samples), accuracy (|error| < 0.5): " << pct(r->testAccuracy) << "\n";
+    } else {
       std::cout << "no test set (--test-fraction 0)\n";
+    }
     if (!c.output.empty()) std::cout << "wrote " << c.output << "\n";
   }
   return kOk;
 }
 
 chassis::tools::Registration reg{
-    "train", "Train an MLP on a CSV dataset and write it as ONNX", [](CLI::App& app) {
+    "train", "Train an MLP on a .chs task or a CSV dataset and write it as ONNX",
+    [](CLI::App& app) {
       auto c = std::make_shared<TrainCli>();
-      app.add_option("--csv", c->csv, "CSV file with a header row")->required();
-      app.add_option("--label", c->label, "Name of the label column")->required();
+      app.add_option("file", c->file,
+                     "A .chs task file: inputs from --inputs, labels from --label");
+      app.add_option("--csv", c->csv, "Train on a CSV file with a header row instead");
+      app.add_option("--inputs", c->task.inputs,
+                     "Task: the module whose input box (or, without inputs, whose run) gives "
+                     "each sample's features");
+      app.add_option("--label", c->label,
+                     "Task: Module.output computing the label (or Module, or an output of the "
+                     "--inputs module); CSV: the label column(s), comma-separated")
+          ->required();
+      app.add_option("--features", c->features,
+                     "Task: comma-separated inputs, outputs or random-choice addresses of the "
+                     "--inputs module (default: its inputs, or its outputs but the label)");
+      app.add_option("--box", c->task.box,
+                     "Task: sample input NAME from [LO, HI] instead of its declared range: "
+                     "NAME=LO:HI (repeatable)");
+      app.add_option("--samples", c->task.samples, "Task: number of samples to draw (2000)");
       app.add_option("--widths", c->widths, "Hidden layer widths, e.g. 32,32 (empty: linear)");
-      app.add_option("--epochs", c->epochs, "Number of epochs");
-      app.add_option("--lr", c->lr, "Learning rate");
-      app.add_option("--optimizer", c->optimizer, "adam or sgd");
-      app.add_option("--momentum", c->momentum, "SGD momentum");
-      app.add_option("--loss", c->loss, "ce (softmax cross-entropy, labels 0..K-1) or mse");
-      app.add_option("--batch", c->batch, "Minibatch size");
-      app.add_option("--seed", c->seed, "Random seed (init, split, batches)");
-      app.add_option("--l1", c->l1, "L1 penalty on the weights");
-      app.add_option("--weight-decay", c->weightDecay, "L2 weight decay");
-      app.add_option("--test-fraction", c->testFraction, "Fraction held out for testing");
+      app.add_option("--epochs", c->epochs, "Number of epochs (50)");
+      app.add_option("--lr", c->lr, "Learning rate (0.001)");
+      app.add_option("--optimizer", c->optimizer, "adam or sgd (adam)");
+      app.add_option("--momentum", c->momentum, "SGD momentum (0.9)");
+      app.add_option("--loss", c->loss,
+                     "auto, ce (softmax cross-entropy, labels 0..K-1) or mse; auto: ce for a "
+                     "bool/enum label or integer CSV labels, else mse");
+      app.add_option("--batch", c->batch, "Minibatch size (32)");
+      app.add_option("--seed", c->seed, "Random seed: samples, init, split, batches (1)");
+      app.add_option("--l1", c->l1, "L1 penalty on the weights (0)");
+      app.add_option("--weight-decay", c->weightDecay, "L2 weight decay (0)");
+      app.add_option("--test-fraction", c->testFraction, "Fraction held out for testing (0.2)");
       app.add_option("--validation-fraction", c->validationFraction,
-                     "Fraction of the training part used for early stopping");
-      app.add_option("--patience", c->patience, "Early-stopping patience in epochs (0: off)");
+                     "Fraction of the training part used for early stopping (0, or 0.1 with "
+                     "--patience)");
+      app.add_option("--patience", c->patience,
+                     "Early stopping: stop after this many epochs without a better validation "
+                     "loss and keep the best epoch (0: off)");
+      app.add_flag("--no-standardize", c->noStandardize,
+                   "Train on raw inputs (default: standardised, folded into the first layer)");
       app.add_option("-o,--output", c->output, "Write the trained network here (.onnx)");
+      app.add_option("--save-data", c->saveData, "Write the whole dataset here as CSV");
+      app.add_option("--save-test", c->saveTest, "Write the held-out test samples here as CSV");
       app.add_flag("--json", c->json, "Print the summary as JSON");
-      app.add_flag("-q,--quiet", c->quiet, "No per-epoch progress");
+      app.add_flag("-q,--quiet", c->quiet,
+                   "No live progress bar (one plain line per epoch on stderr is still printed)");
       return [c]() -> int { return runTrain(*c); };
     }};
 
