@@ -200,6 +200,27 @@ TEST_CASE("float32 forward on every ISA agrees with float64 and with Eigen's flo
   }
 }
 
+TEST_CASE("a result fed back through the same workspace is read before it is overwritten",
+          "[neural][gemm][forward]") {
+  Network net = randomMlp({20, 20, 20}, 9);
+  RowMatrix<float> X = randomInput(7, 20, 4);
+  for (gemm::Isa isa : {gemm::Isa::Portable, gemm::Isa::Avx2, gemm::Isa::Avx512}) {
+    Workspace<float> fresh1, fresh2, ws;
+    fresh1.isa = fresh2.isa = ws.isa = isa;
+    const RowMatrix<float> once = net.forward(X, fresh1);
+    const RowMatrix<float> twice = net.forward(once, fresh2);
+    const RowMatrix<float>& y = net.forward(X, ws);
+    CHECK(net.forward(y, ws) == twice);
+    // A strided view of the input (every other row of a bigger matrix) is read in place.
+    RowMatrix<float> big(14, 20);
+    for (int i = 0; i < 7; ++i)
+      big.row(2 * i) = X.row(i);
+    Eigen::Map<const RowMatrix<float>, 0, Eigen::OuterStride<>> view(big.data(), 7, 20,
+                                                                     Eigen::OuterStride<>(40));
+    CHECK(net.forward(view, ws) == once);
+  }
+}
+
 TEST_CASE("ReLU is fused only where the Linear output has no other reader",
           "[neural][gemm][forward]") {
   // x -> Linear(%1) -> Relu(%2); output = %1 + %2 (Add of two activations): %1 is read twice,
