@@ -4,6 +4,11 @@
 # Each case runs REPEAT times (default 3), Chassis and the peer alternating; the medians are
 # compared. Prints both figures, the ratio (Chassis rows/s over ONNX Runtime rows/s), and each
 # side's GFLOP/s as a percentage of the measured float32 peak of one core (bench_forward --peak).
+# The machine may be shared: wall-clock rates then fall with the load on both sides. So each case
+# also gives CPU-time figures, what each engine does while it runs: Chassis's from its thread's
+# CPU time (bench_forward's cpu_gflops, median), the peer's from its process's CPU time for
+# 5 ITERS calls minus that for ITERS calls (the peer's forward.js run twice, unchanged; the
+# difference cancels start-up, model loading and warm-up, whose CPU time varies by about 0.1 s).
 # For the MLP at batch 1024 it also prints Chassis on its portable (Eigen, SSE2) path, the
 # figure before the AVX-512/AVX2 kernels.
 # ONNX Runtime: a copy of peers/onnxruntime installed once with `npm install --ignore-scripts`
@@ -34,16 +39,27 @@ peak=$(sed -n 's/.*peak_f32_gflops=\([0-9.]*\).*/\1/p' <<<"$peakline")
 field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+ortcpu() { # NET BATCH ITERS -> user+system CPU seconds of one run of the peer's forward.js
+  local TIMEFORMAT='%U %S' t
+  t=$({ time (cd "$ort" && node forward.js "$1" "$2" "$3" >/dev/null); } 2>&1)
+  awk '{ print $1 + $2 }' <<<"$t"
+}
+
 run() { # NET BATCH ITERS
-  local c o cs=() os=() line_c line_o fpr mc mo
+  local c o cs=() os=() ccpu=() line_c line_o fpr mc mo mcc rows t1 t2
   for ((r = 0; r < repeat; r++)); do
     c=$("$build/bench_forward" "$1" "$2" "$3")
     o=$(cd "$ort" && node forward.js "$1" "$2" "$3")
     cs+=("$(field rows_per_s "$c")")
     os+=("$(field rows_per_s "$o")")
+    ccpu+=("$(field cpu_gflops "$c")")
     line_c=$c
     line_o=$o
   done
+  t1=$(ortcpu "$1" "$2" "$3")
+  t2=$(ortcpu "$1" "$2" $(($3 * 5)))
+  rows=$(field batch "$line_o")
+  mcc=$(printf '%s\n' "${ccpu[@]}" | median)
   fpr=$(field flops_per_row "$line_c")
   mc=$(printf '%s\n' "${cs[@]}" | median)
   mo=$(printf '%s\n' "${os[@]}" | median)
@@ -54,6 +70,11 @@ run() { # NET BATCH ITERS
     printf "  median: chassis %.0f rows/s = %.2f GFLOP/s = %.1f%% of peak; onnxruntime %.0f rows/s = %.2f GFLOP/s = %.1f%% of peak\n",
       a, a * f / 1e9, 100 * a * f / 1e9 / p, b, b * f / 1e9, 100 * b * f / 1e9 / p
     printf "  ratio chassis/onnxruntime = %.2f\n", a / b }'
+  awk -v c="$mcc" -v t1="$t1" -v t2="$t2" -v n="$(($3 * 4))" -v r="$rows" -v f="$fpr" -v p="$peak" 'BEGIN {
+    o = t2 > t1 ? r * n * f / (t2 - t1) / 1e9 : 0
+    ratio = o > 0 ? c / o : 0
+    printf "  CPU time: chassis %.2f GFLOP/s = %.1f%% of peak; onnxruntime %.2f GFLOP/s = %.1f%% of peak (%.2f s - %.2f s of CPU for %d more calls); ratio %.2f\n",
+      c, 100 * c / p, o, 100 * o / p, t2, t1, n, ratio }'
 }
 run "$acas" 1 20000
 run "$mlp" 1 5000
