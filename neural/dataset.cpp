@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <initializer_list>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 
 namespace chassis::neural {
@@ -30,8 +30,8 @@ std::vector<Cell> splitRow(const std::string& line) {
   size_t start = 0;
   while (true) {
     size_t comma = line.find(',', start);
-    std::string raw = line.substr(start, comma == std::string::npos ? std::string::npos
-                                                                    : comma - start);
+    std::string raw =
+        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t lead = raw.find_first_not_of(" \t\r");
     int col = static_cast<int>(start + (lead == std::string::npos ? 0 : lead)) + 1;
     out.push_back({trim(raw), col});
@@ -124,9 +124,9 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
     auto cells = splitRow(line);
     if (cells.size() != cols) {
       // Point at the first extra field, or at the end of a short row.
-      const int col = cells.size() > cols ? cells[cols].col
-                                          : static_cast<int>(trim(line).size() +
-                                                             line.find_first_not_of(" \t")) + 1;
+      const int col = cells.size() > cols
+                          ? cells[cols].col
+                          : static_cast<int>(trim(line).size() + line.find_first_not_of(" \t")) + 1;
       return Error(SourceLoc{displayName, ln, col}, "expected " + std::to_string(cols) +
                                                         " fields, got " +
                                                         std::to_string(cells.size()));

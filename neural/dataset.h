@@ -21,8 +21,8 @@ namespace chassis::neural {
 struct Dataset {
   std::vector<std::string> featureNames;
   std::string labelName;
-  Eigen::MatrixXd X;      // n x d
-  Eigen::VectorXd y;      // n labels (class indices for classification, values for regression)
+  Eigen::MatrixXd X; // n x d
+  Eigen::VectorXd y; // n labels (class indices for classification, values for regression)
   /// n x k regression targets when the label is a vector (k >= 1); empty (0 columns) when the
   /// label is the scalar `y`. Only MSE training uses it; `labelNames` names its columns.
   Eigen::MatrixXd Y;

@@ -6,16 +6,17 @@
 // Losses on a batch of B samples (penalties added to the gradient, not to the reported loss):
 //   MSE (one output):  L = (1/B) sum_i (z_i - y_i)^2,                dZ_L = 2 (Z_L - Y) / B
 //   softmax CE (K outputs, labels 0..K-1):
-//                      L = -(1/B) sum_i log softmax(z_i)[y_i],       dZ_L = (softmax(Z_L) - onehot)
-//                      / B
-// Backward: dW_l = dZ_l^T H_{l-1}, db_l = dZ_l^T 1, dH_{l-1} = dZ_l W_l, dZ_{l-1} = dH ⊙ [Z_{l-1} >
-// 0]. Penalties on the weights (not the biases): weight decay adds wd * W, L1 adds l1 * sign(W).
+//                      L = -(1/B) sum_i log softmax(z_i)[y_i],  dZ_L = (softmax(Z_L) - onehot) / B
+// Backward: dW_l = dZ_l^T H_{l-1}, db_l = dZ_l^T 1, dH_{l-1} = dZ_l W_l,
+//           dZ_{l-1} = dH ⊙ [Z_{l-1} > 0].
+// Penalties on the weights (not the biases): weight decay adds wd * W, L1 adds l1 * sign(W).
 // SGD with momentum mu:  v = mu v + g,  W -= lr v.
 // Adam (Kingma & Ba):   m = b1 m + (1-b1) g,  v = b2 v + (1-b2) g^2,
 //                       W -= lr (m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps).
 // Initialisation: He normal N(0, 2/fan_in) for layers followed by ReLU, Glorot uniform
 // U(-a, a), a = sqrt(6/(fan_in+fan_out)) for the output layer; biases 0.
-// MSE onto a vector target (Dataset::Y, k columns): L = (1/B) sum_i ||z_i - y_i||^2, dZ = 2 (Z - Y)/B.
+// MSE onto a vector target (Dataset::Y, k columns):
+//                      L = (1/B) sum_i ||z_i - y_i||^2,              dZ = 2 (Z - Y) / B
 // Accuracy: argmax == label for CE; for MSE every |output - target| < 0.5 (meaningful for 0/1
 // labels).
 // Standardisation (TrainOptions::standardize): training runs on x' = (x - mu) / sigma (mu, sigma

@@ -160,8 +160,8 @@ int runDataset(EvalCli& c, const neural::Network& net) {
     j["accuracy"] = acc;
     std::cout << j.dump(2) << "\n";
   } else if (classes) {
-    std::cout << "accuracy: " << pct(acc) << " (" << data.size()
-              << " samples), loss: " << g6(loss) << "\n";
+    std::cout << "accuracy: " << pct(acc) << " (" << data.size() << " samples), loss: " << g6(loss)
+              << "\n";
   } else {
     std::cout << "mse: " << g6(loss) << " (" << data.size()
               << " samples), accuracy (|error| < 0.5): " << pct(acc) << "\n";

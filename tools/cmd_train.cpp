@@ -3,7 +3,7 @@
 //
 //   chassis train examples/braking.chs --inputs Controller --label Controller.brake
 //       --widths 16,16 --epochs 30 --seed 1 -o braking_net.onnx
-//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx
+//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx   (or: chassis train data.csv)
 //
 // Task datasets: --inputs M draws each sample's inputs uniformly from M's input box (declared
 // ranges, or --box name=lo:hi), or, when M has no inputs, runs M and takes its outputs / named
@@ -34,6 +34,7 @@
 #include <cstdio>
 #include <iostream>
 #include <sstream>
+#include <utility>
 
 namespace {
 
@@ -107,8 +108,7 @@ bool looksLikeClasses(const neural::Dataset& d) {
 int runTrain(TrainCli& c) {
   neural::TrainOptions o;
   if (!parseWidths(c.widths, o.widths))
-    return usage("--widths expects positive integers separated by commas, got '" + c.widths +
-                 "'");
+    return usage("--widths expects positive integers separated by commas, got '" + c.widths + "'");
   if (c.optimizer == "adam")
     o.optimizer = neural::Optimizer::Adam;
   else if (c.optimizer == "sgd")
@@ -117,13 +117,16 @@ int runTrain(TrainCli& c) {
     return usage("--optimizer must be adam or sgd, got '" + c.optimizer + "'");
   if (c.loss != "auto" && c.loss != "ce" && c.loss != "mse")
     return usage("--loss must be auto, ce or mse, got '" + c.loss + "'");
+  // A positional .csv file is a CSV dataset, as if given with --csv.
+  if (c.csv.empty() && c.file.size() > 4 && c.file.compare(c.file.size() - 4, 4, ".csv") == 0)
+    std::swap(c.file, c.csv);
   if (c.file.empty() == c.csv.empty())
     return usage(c.file.empty() ? "give a .chs task file (with --inputs and --label) or --csv FILE"
                                 : "give either a .chs task file or --csv, not both");
   if (!c.file.empty() && c.task.inputs.empty())
     return usage("a .chs task needs --inputs Module (the module the inputs are drawn from)");
-  if (c.csv.empty() == false && (!c.task.inputs.empty() || !c.task.box.empty() ||
-                                 !c.features.empty()))
+  if (c.csv.empty() == false &&
+      (!c.task.inputs.empty() || !c.task.box.empty() || !c.features.empty()))
     return usage("--inputs, --features and --box describe a .chs task; a CSV file has its "
                  "columns");
   o.epochs = c.epochs;
@@ -173,7 +176,7 @@ int runTrain(TrainCli& c) {
     dataName = c.csv;
   }
   o.loss = c.loss == "ce" || (c.loss == "auto" && classes) ? neural::LossKind::CrossEntropy
-                                                            : neural::LossKind::Mse;
+                                                           : neural::LossKind::Mse;
   if (!c.saveData.empty())
     if (auto s = neural::saveCsv(data, c.saveData); !s) {
       std::cerr << s.error().str() << "\n";
@@ -228,13 +231,12 @@ int runTrain(TrainCli& c) {
     if (!c.output.empty()) j["output"] = c.output;
     std::cout << j.dump(2) << "\n";
   } else {
-    std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures()
-              << " features (";
+    std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures() << " features (";
     for (int i = 0; i < data.numFeatures(); ++i)
       std::cout << (i ? ", " : "") << data.featureNames[size_t(i)];
     std::cout << "), " << (ce ? std::to_string(r->numClasses) + " classes" : "regression")
-              << "; train " << r->trainSize << ", validation " << r->validationSize
-              << ", test " << r->testSize << "\n";
+              << "; train " << r->trainSize << ", validation " << r->validationSize << ", test "
+              << r->testSize << "\n";
     if (r->testSize > 0) {
       if (ce)
         std::cout << "test accuracy: " << pct(r->testAccuracy) << " (" << r->testSize
@@ -255,7 +257,8 @@ chassis::tools::Registration reg{
     [](CLI::App& app) {
       auto c = std::make_shared<TrainCli>();
       app.add_option("file", c->file,
-                     "A .chs task file: inputs from --inputs, labels from --label");
+                     "A .chs task file: inputs from --inputs, labels from --label (a .csv file "
+                     "here is read as --csv)");
       app.add_option("--csv", c->csv, "Train on a CSV file with a header row instead");
       app.add_option("--inputs", c->task.inputs,
                      "Task: the module whose input box (or, without inputs, whose run) gives "

@@ -78,9 +78,9 @@ bool parseDouble(const std::string& s, double& v) {
 /// Where a feature comes from in one sample.
 struct FeatureSource {
   enum Kind { Input, Output, Choice } kind;
-  int index = 0;       // input or output index
-  std::string name;    // the name as given (a choice address for Choice)
-  ir::Type type;       // Choice: real scalar
+  int index = 0;    // input or output index
+  std::string name; // the name as given (a choice address for Choice)
+  ir::Type type;    // Choice: real scalar
 };
 
 /// A uniformly random integer in [lo, hi] (lo <= hi).
@@ -104,8 +104,8 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
   if (o.inputs.empty()) return Error("no input module given (--inputs Module)");
   const ir::Function* M = prog.findFunction(o.inputs);
   if (!M || M->kind() == ir::FunctionKind::External)
-    return Error(fileLoc, "no module named '" + o.inputs + "' (modules: " +
-                              join(moduleNames(prog)) + ")");
+    return Error(fileLoc,
+                 "no module named '" + o.inputs + "' (modules: " + join(moduleNames(prog)) + ")");
   if (M->hasWeight())
     return Error(M->loc(), "module '" + M->name() +
                                "' observes, conditions or factors: a dataset drawn from it would "
@@ -126,24 +126,23 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
       out = mod;
     }
     if (!f)
-      return Error(fileLoc, "label '" + o.label + "': no module named '" + mod + "'" +
-                                (dot == std::string::npos
-                                     ? " and no output of '" + M->name() + "' so named"
-                                     : std::string()) +
-                                " (modules: " + join(moduleNames(prog)) + ")");
+      return Error(fileLoc,
+                   "label '" + o.label + "': no module named '" + mod + "'" +
+                       (dot == std::string::npos ? " and no output of '" + M->name() + "' so named"
+                                                 : std::string()) +
+                       " (modules: " + join(moduleNames(prog)) + ")");
     if (out.empty()) {
       if (f->outputs().size() != 1)
         return Error(f->loc(), "label '" + o.label + "': module '" + f->name() + "' has " +
-                                   std::to_string(f->outputs().size()) +
-                                   " outputs; name one as " + f->name() + ".output (outputs: " +
-                                   join(outputNames(*f)) + ")");
+                                   std::to_string(f->outputs().size()) + " outputs; name one as " +
+                                   f->name() + ".output (outputs: " + join(outputNames(*f)) + ")");
       labelOut = 0;
     } else {
       labelOut = f->outputIndex(out);
       if (labelOut < 0)
         return Error(f->loc(), "label '" + o.label + "': module '" + f->name() +
-                                   "' has no output '" + out + "' (outputs: " +
-                                   join(outputNames(*f)) + ")");
+                                   "' has no output '" + out +
+                                   "' (outputs: " + join(outputNames(*f)) + ")");
     }
     R = f;
   }
@@ -181,8 +180,7 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
     const size_t eq = b.find('='), colon = b.find(':', eq == std::string::npos ? 0 : eq);
     double lo = 0, hi = 0;
     if (eq == std::string::npos || colon == std::string::npos ||
-        !parseDouble(b.substr(eq + 1, colon - eq - 1), lo) ||
-        !parseDouble(b.substr(colon + 1), hi))
+        !parseDouble(b.substr(eq + 1, colon - eq - 1), lo) || !parseDouble(b.substr(colon + 1), hi))
       return Error("--box takes name=lo:hi with finite numbers, got '" + b + "'");
     const std::string name = b.substr(0, eq);
     const int k = M->inputIndex(name);
@@ -194,16 +192,16 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
     if (declared && (lo < declared->first || hi > declared->second))
       return Error(M->loc(), "--box " + b + " leaves the declared range [" +
                                  symbolic::formatNumber(declared->first) + ", " +
-                                 symbolic::formatNumber(declared->second) + "] of input '" +
-                                 name + "'");
+                                 symbolic::formatNumber(declared->second) + "] of input '" + name +
+                                 "'");
     box[size_t(k)] = std::make_pair(lo, hi);
   }
   for (size_t k = 0; k < M->inputs().size(); ++k) {
     const ir::Type& t = M->inputs()[k].var->type();
     const bool needsBox = t.scalar == ir::ScalarKind::Real || t.scalar == ir::ScalarKind::Int;
     if (needsBox && !box[k])
-      return Error(M->loc(), "input '" + M->inputs()[k].var->name() + "' of module '" +
-                                 M->name() + "' has no range to sample from: declare it as `" +
+      return Error(M->loc(), "input '" + M->inputs()[k].var->name() + "' of module '" + M->name() +
+                                 "' has no range to sample from: declare it as `" +
                                  M->inputs()[k].var->name() + ": real in [a, b]` or give --box " +
                                  M->inputs()[k].var->name() + "=a:b");
     if (t.scalar == ir::ScalarKind::Int && box[k] &&
@@ -217,13 +215,13 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
   if (o.features.empty()) {
     if (!M->inputs().empty()) {
       for (size_t k = 0; k < M->inputs().size(); ++k)
-        feats.push_back({FeatureSource::Input, int(k), M->inputs()[k].var->name(),
-                         M->inputs()[k].var->type()});
+        feats.push_back(
+            {FeatureSource::Input, int(k), M->inputs()[k].var->name(), M->inputs()[k].var->type()});
     } else {
       for (size_t k = 0; k < M->outputs().size(); ++k)
         if (!(labelFromM && int(k) == labelOut))
-          feats.push_back({FeatureSource::Output, int(k), M->outputs()[k]->name(),
-                           M->outputs()[k]->type()});
+          feats.push_back(
+              {FeatureSource::Output, int(k), M->outputs()[k]->name(), M->outputs()[k]->type()});
     }
   } else {
     for (const std::string& name : o.features) {
@@ -234,18 +232,19 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
       else if (M->isRandom())
         feats.push_back({FeatureSource::Choice, 0, name, ir::Type::real()});
       else
-        return Error(M->loc(), "feature '" + name + "': module '" + M->name() +
-                                   "' has no input or output so named (inputs: " +
-                                   join(inputNames(*M)) + "; outputs: " +
-                                   join(outputNames(*M)) + ")");
+        return Error(M->loc(),
+                     "feature '" + name + "': module '" + M->name() +
+                         "' has no input or output so named (inputs: " + join(inputNames(*M)) +
+                         "; outputs: " + join(outputNames(*M)) + ")");
       if (labelFromM && feats.back().kind == FeatureSource::Output &&
           feats.back().index == labelOut)
         return Error("feature '" + name + "' is the label itself");
     }
   }
   if (feats.empty())
-    return Error(M->loc(), "module '" + M->name() + "' gives no features (no inputs, and no "
-                                                    "outputs besides the label)");
+    return Error(M->loc(), "module '" + M->name() +
+                               "' gives no features (no inputs, and no "
+                               "outputs besides the label)");
   for (const FeatureSource& f : feats)
     if (f.type.scalar == ir::ScalarKind::Tuple || f.type.dims.size() > 1)
       return Error(M->loc(), "feature '" + f.name + "' has type " + ctx.typeName(f.type) +
@@ -349,9 +348,9 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
         if (!c)
           return Error(M->loc(), "feature '" + f.name + "': module '" + M->name() +
                                      "' has no input, output or random choice so named in "
-                                     "sample " + std::to_string(i + 1) + " (inputs: " +
-                                     join(inputNames(*M)) + "; outputs: " +
-                                     join(outputNames(*M)) + ")");
+                                     "sample " +
+                                     std::to_string(i + 1) + " (inputs: " + join(inputNames(*M)) +
+                                     "; outputs: " + join(outputNames(*M)) + ")");
         v = Value::scalar(c->value);
       }
       for (double x : scalars(v, f.type))
@@ -395,8 +394,8 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
   return res;
 }
 
-int loadTaskDataset(const std::string& file, const TaskOptions& opts,
-                    spec::DiagnosticEngine& diags, TaskDataset& out) {
+int loadTaskDataset(const std::string& file, const TaskOptions& opts, spec::DiagnosticEngine& diags,
+                    TaskDataset& out) {
   auto fail = [&](const Error& e, int code) {
     diags.report(e);
     diags.print(std::cerr);

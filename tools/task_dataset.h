@@ -60,7 +60,7 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
 /// Loads `file` and builds the dataset; prints any error through `diags` (with source lines) to
 /// std::cerr and returns the exit code: kOk, kUsage (bad file, names, options) or kFailure (a
 /// module failed while running).
-int loadTaskDataset(const std::string& file, const TaskOptions& opts,
-                    spec::DiagnosticEngine& diags, TaskDataset& out);
+int loadTaskDataset(const std::string& file, const TaskOptions& opts, spec::DiagnosticEngine& diags,
+                    TaskDataset& out);
 
 } // namespace chassis::tools

@@ -70,4 +70,9 @@ grep -q '^early stop: no better validation loss for 10 epochs; keeping epoch ' "
 cat "$tmp/csv.out"
 acc=$(sed -nE 's/^test accuracy: ([0-9.]+)%.*/\1/p' "$tmp/csv.out")
 atleast "$acc" 98 || fail "SGD on the CSV: test accuracy $acc% < 98%"
+# a .csv given where the task file goes is read as --csv
+"$chassis" train "$tmp/data.csv" --label brake --epochs 1 --quiet >"$tmp/pos.out" 2>/dev/null ||
+  fail "positional CSV"
+grep -q '^dataset: 2000 samples, 2 features (reading, speed), 2 classes;' "$tmp/pos.out" ||
+  fail "positional CSV: $(cat "$tmp/pos.out")"
 echo PASS
