@@ -1,80 +1,364 @@
-// Random sampling and PGD inside a box (see attack.h). The PGD step is the signed gradient
-// scaled by the box width, with a step size decaying geometrically from 1/4 to 1/100 of the
-// width, and projection by clamping to the box.
+// Random sampling and batched projected gradient descent inside a box (the maths is in attack.h).
+// All per-step work runs on buffers allocated once per call: the batch's activations, their
+// pre-activations (the ReLU masks) and the backward gradients, one (width x batch) matrix per
+// layer, so each step is a chain of matrix-matrix products and coefficient-wise loops.
 #include "verifier/attack.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <numeric>
 
 namespace chassis::verifier {
 
+using Clock = std::chrono::steady_clock;
+using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
-std::optional<VectorXd> pgd(const neural::AffineNet& net, const CaseSpec& cs, VectorXd x,
-                            int iterations) {
-  const VectorXd width = cs.box.hi - cs.box.lo;
-  const int L = static_cast<int>(net.layers.size());
-  std::vector<VectorXd> masks(L);
-  for (int it = 0; it < iterations; ++it) {
-    // Forward, remembering which neurons are active.
-    VectorXd y = x;
-    for (int k = 0; k < L; ++k) {
-      VectorXd z = net.layers[k].W * y + net.layers[k].b;
-      if (net.layers[k].relu) {
-        masks[k] = (z.array() > 0).cast<double>();
-        z = z.cwiseMax(0.0);
-      }
-      y = std::move(z);
-    }
-    if (cs.C.rows() == 0) return replays(net, cs, x) ? std::optional<VectorXd>(x) : std::nullopt;
-    VectorXd v = cs.C * y - cs.d;
-    Eigen::Index j;
-    v.maxCoeff(&j);
-    if (replays(net, cs, x)) return x;
-    // Gradient of row j of C y with respect to x.
-    Eigen::RowVectorXd g = cs.C.row(j);
-    for (int k = L - 1; k >= 0; --k) {
-      if (net.layers[k].relu) g = g.cwiseProduct(masks[k].transpose());
-      g = g * net.layers[k].W;
-    }
-    double step = 0.25 * std::pow(0.04, static_cast<double>(it) / std::max(1, iterations - 1));
-    for (Eigen::Index i = 0; i < x.size(); ++i) {
-      double s = g[i] > 0 ? 1.0 : (g[i] < 0 ? -1.0 : 0.0);
-      x[i] = std::clamp(x[i] - step * s * width[i], cs.box.lo[i], cs.box.hi[i]);
+namespace {
+
+/// Forward and backward passes of an AffineNet over a batch of B inputs (one per column).
+class BatchNet {
+public:
+  BatchNet(const neural::AffineNet& net, int B) : net_(net) {
+    const size_t L = net.layers.size();
+    A_.resize(L + 1);
+    Z_.resize(L);
+    G_.resize(L + 1);
+    A_[0].setZero(net.inputSize, B);
+    G_[0].setZero(net.inputSize, B);
+    for (size_t k = 0; k < L; ++k) {
+      const Eigen::Index r = net.layers[k].W.rows();
+      Z_[k].setZero(r, B);
+      A_[k + 1].setZero(r, B);
+      G_[k + 1].setZero(r, B);
     }
   }
-  if (replays(net, cs, x)) return x;
+
+  MatrixXd& input() { return A_[0]; }
+  /// dL/dY goes here before backward().
+  MatrixXd& outputGrad() { return G_.back(); }
+
+  const MatrixXd& forward() {
+    for (size_t k = 0; k < net_.layers.size(); ++k) {
+      const neural::AffineLayer& L = net_.layers[k];
+      Z_[k].noalias() = L.W * A_[k];
+      Z_[k].colwise() += L.b;
+      if (L.relu)
+        A_[k + 1] = Z_[k].cwiseMax(0.0);
+      else
+        A_[k + 1] = Z_[k];
+    }
+    return A_.back();
+  }
+
+  /// dL/dX from dL/dY (outputGrad), through the ReLU masks of the last forward().
+  const MatrixXd& backward() {
+    for (size_t k = net_.layers.size(); k-- > 0;) {
+      const neural::AffineLayer& L = net_.layers[k];
+      if (L.relu) G_[k + 1] = (Z_[k].array() > 0.0).select(G_[k + 1].array(), 0.0).matrix();
+      G_[k].noalias() = L.W.transpose() * G_[k + 1];
+    }
+    return G_[0];
+  }
+
+private:
+  const neural::AffineNet& net_;
+  std::vector<MatrixXd> A_, Z_, G_;
+};
+
+/// One case's data for the loss: slack tau, and buffers V = C Y - d, H = [V + tau > 0].
+struct CaseWork {
+  const CaseSpec* cs = nullptr;
+  int index = 0;
+  VectorXd tau, width, centre;
+  MatrixXd V, H;
+  std::vector<double> loss; // per column
+  MatrixXd starts;          // sampled points, best first (columns)
+  int nextStart = 0, startsUsed = 0;
+  std::vector<VectorXd> carry; // points from coordinate sweeps, descended from next
+};
+
+/// Fills V, H and loss for the current output Y; returns a column with zero loss that replays,
+/// or -1.
+int evaluate(const neural::AffineNet& net, CaseWork& w, const MatrixXd& X, const MatrixXd& Y,
+             int cols) {
+  const CaseSpec& cs = *w.cs;
+  w.V.noalias() = cs.C * Y;
+  w.V.colwise() -= cs.d;
+  int hit = -1;
+  for (int b = 0; b < static_cast<int>(w.V.cols()); ++b) {
+    double l = 0.0;
+    for (Eigen::Index j = 0; j < w.V.rows(); ++j) {
+      double s = w.V(j, b) + w.tau[j];
+      bool on = s > 0.0 || std::isnan(s);
+      w.H(j, b) = on ? 1.0 : 0.0;
+      if (on) l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
+    }
+    w.loss[b] = l;
+    if (hit < 0 && b < cols && l == 0.0 && replays(net, cs, X.col(b))) hit = b;
+  }
+  return hit;
+}
+
+/// The search state shared by the phases.
+struct Attack {
+  const neural::AffineNet& net;
+  const AttackOptions& opt;
+  Rng& rng;
+  Clock::time_point deadline;
+  int B;
+  BatchNet bn;
+  MatrixXd M, S; // Adam moments
+  long evaluations = 0;
+
+  Attack(const neural::AffineNet& n, const AttackOptions& o, Rng& r, Clock::time_point dl, int b)
+      : net(n), opt(o), rng(r), deadline(dl), B(b), bn(n, b), M(n.inputSize, b), S(n.inputSize, b) {
+  }
+
+  void uniformInto(const CaseSpec& cs, MatrixXd& X, int col) {
+    for (Eigen::Index i = 0; i < X.rows(); ++i)
+      X(i, col) = std::clamp(cs.box.lo[i] + rng.uniform() * (cs.box.hi[i] - cs.box.lo[i]),
+                             cs.box.lo[i], cs.box.hi[i]);
+  }
+
+  /// Phase 1 on one case: centre + samples; keeps them sorted best-first in w.starts.
+  std::optional<VectorXd> sample(CaseWork& w) {
+    const CaseSpec& cs = *w.cs;
+    const int total = 1 + std::max(0, opt.samples);
+    MatrixXd pts(net.inputSize, total);
+    std::vector<double> loss(total);
+    pts.col(0) = w.centre;
+    for (int s = 1; s < total; ++s)
+      uniformInto(cs, pts, s);
+    MatrixXd& X = bn.input();
+    for (int s0 = 0; s0 < total; s0 += B) {
+      if (Clock::now() > deadline) return std::nullopt;
+      const int cols = std::min(B, total - s0);
+      for (int b = 0; b < B; ++b)
+        X.col(b) = pts.col(b < cols ? s0 + b : 0);
+      int hit = evaluate(net, w, X, bn.forward(), cols);
+      evaluations += cols;
+      if (hit >= 0) return VectorXd(X.col(hit));
+      for (int b = 0; b < cols; ++b)
+        loss[s0 + b] = w.loss[b];
+    }
+    std::vector<int> order(total);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return loss[a] < loss[b]; });
+    w.starts.resize(net.inputSize, total);
+    for (int s = 0; s < total; ++s)
+      w.starts.col(s) = pts.col(order[s]);
+    return std::nullopt;
+  }
+
+  /// Phase 2: PGD from the columns of X (the first `cols` are real starts).
+  std::optional<VectorXd> descend(CaseWork& w, int cols, int iterations) {
+    const CaseSpec& cs = *w.cs;
+    MatrixXd& X = bn.input();
+    if (opt.adam) {
+      M.setZero();
+      S.setZero();
+    }
+    const double b1 = 0.9, b2 = 0.999;
+    double p1 = 1.0, p2 = 1.0;
+    const double hi = std::max(opt.stepHi, 1e-12), lo = std::clamp(opt.stepLo, 1e-12, hi);
+    for (int it = 0;; ++it) {
+      int hit = evaluate(net, w, X, bn.forward(), cols);
+      evaluations += cols;
+      if (hit >= 0) return VectorXd(X.col(hit));
+      if (it >= iterations || Clock::now() > deadline) return std::nullopt;
+      bn.outputGrad().noalias() = cs.C.transpose() * w.H;
+      const MatrixXd& G = bn.backward();
+      const double step =
+          hi * std::pow(lo / hi, iterations > 1 ? static_cast<double>(it) / (iterations - 1) : 0.0);
+      if (opt.adam) {
+        p1 *= b1;
+        p2 *= b2;
+      }
+      for (int b = 0; b < cols; ++b)
+        for (Eigen::Index i = 0; i < X.rows(); ++i) {
+          double g = G(i, b), d;
+          if (!std::isfinite(g)) continue;
+          if (opt.adam) {
+            M(i, b) = b1 * M(i, b) + (1 - b1) * g;
+            S(i, b) = b2 * S(i, b) + (1 - b2) * g * g;
+            double mh = M(i, b) / (1 - p1), sh = S(i, b) / (1 - p2);
+            d = mh / (std::sqrt(sh) + 1e-12);
+          } else {
+            d = g > 0 ? 1.0 : (g < 0 ? -1.0 : 0.0);
+          }
+          X(i, b) = std::clamp(X(i, b) - step * d * w.width[i], cs.box.lo[i], cs.box.hi[i]);
+        }
+    }
+  }
+
+  /// Coordinate sweeps from the best `opt.sweepStarts` of the batch's `cols` points (their
+  /// losses are in w.loss): along each input coordinate in turn, B stratified points spanning
+  /// the box are evaluated and the best is kept if it lowers the loss; up to `opt.sweeps`
+  /// passes. The swept points become PGD starts (w.carry).
+  std::optional<VectorXd> sweep(CaseWork& w, int cols) {
+    const CaseSpec& cs = *w.cs;
+    MatrixXd& X = bn.input();
+    std::vector<int> order(cols);
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return w.loss[a] < w.loss[b]; });
+    const int k = std::min(cols, std::max(0, opt.sweepStarts));
+    MatrixXd P(X.rows(), k);
+    std::vector<double> PL(k);
+    for (int j = 0; j < k; ++j) {
+      P.col(j) = X.col(order[j]);
+      PL[j] = w.loss[order[j]];
+    }
+    const int nb = std::max(1, (opt.sweepPoints + B - 1) / B); // batches per coordinate
+    for (int j = 0; j < k; ++j) {
+      for (int pass = 0; pass < opt.sweeps; ++pass) {
+        bool improved = false;
+        for (Eigen::Index i = 0; i < X.rows(); ++i) {
+          if (!(w.width[i] > 0)) continue;
+          const double u = rng.uniform();
+          const int grid = B * nb;
+          double bestLoss = PL[j];
+          double bestValue = P(i, j);
+          for (int g0 = 0; g0 < grid; g0 += B) {
+            if (Clock::now() > deadline) return std::nullopt;
+            for (int b = 0; b < B; ++b) {
+              X.col(b) = P.col(j);
+              X(i, b) = std::clamp(cs.box.lo[i] + (g0 + b + u) / grid * w.width[i], cs.box.lo[i],
+                                   cs.box.hi[i]);
+            }
+            int hit = evaluate(net, w, X, bn.forward(), B);
+            evaluations += B;
+            if (hit >= 0) return VectorXd(X.col(hit));
+            for (int b = 0; b < B; ++b)
+              if (w.loss[b] < bestLoss) {
+                bestLoss = w.loss[b];
+                bestValue = X(i, b);
+              }
+          }
+          if (bestLoss < PL[j]) {
+            PL[j] = bestLoss;
+            P(i, j) = bestValue;
+            improved = true;
+          }
+        }
+        if (!improved) break;
+      }
+      w.carry.push_back(P.col(j));
+    }
+    return std::nullopt;
+  }
+
+  /// Loads the next `cols` starts of case w into the batch (best samples, then fresh points).
+  int load(CaseWork& w) {
+    MatrixXd& X = bn.input();
+    const int left = std::max(0, opt.restarts) - w.startsUsed;
+    const int cols = std::min(B, left);
+    for (int b = 0; b < B; ++b) {
+      if (b >= cols) {
+        X.col(b) = w.centre;
+      } else if (!w.carry.empty()) {
+        X.col(b) = w.carry.back();
+        w.carry.pop_back();
+      } else if (w.nextStart < w.starts.cols()) {
+        X.col(b) = w.starts.col(w.nextStart++);
+      } else {
+        uniformInto(*w.cs, X, b);
+      }
+    }
+    w.startsUsed += cols;
+    return cols;
+  }
+};
+
+/// A case the attack can work on: sizes agree with the network and the box is not empty.
+bool usable(const neural::AffineNet& net, const CaseSpec& cs) {
+  if (cs.box.lo.size() != net.inputSize || cs.box.hi.size() != net.inputSize) return false;
+  if (cs.C.cols() != net.outputSize() || cs.d.size() != cs.C.rows()) return false;
+  for (Eigen::Index i = 0; i < cs.box.lo.size(); ++i)
+    if (!(cs.box.lo[i] <= cs.box.hi[i])) return false;
+  return true;
+}
+
+} // namespace
+
+std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
+                                         const std::vector<CaseSpec>& cases,
+                                         const AttackOptions& opt, Rng& rng,
+                                         Clock::time_point deadline) {
+  std::vector<CaseWork> work;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const CaseSpec& cs = cases[i];
+    if (!usable(net, cs)) continue;
+    CaseWork w;
+    w.cs = &cs;
+    w.index = static_cast<int>(i);
+    w.width = cs.box.hi - cs.box.lo;
+    w.centre = ((cs.box.lo + cs.box.hi) * 0.5).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
+    if (cs.C.rows() == 0) { // no output constraint: every point of the box is in the unsafe set
+      if (replays(net, cs, w.centre)) return AttackResult{w.index, w.centre, 1};
+      continue;
+    }
+    w.tau = (1.0 + cs.d.array().abs()) * 1e-9;
+    work.push_back(std::move(w));
+  }
+  if (work.empty()) return std::nullopt;
+  const int B = std::clamp(opt.batch, 1, 4096);
+  Attack at(net, opt, rng, deadline, B);
+  for (CaseWork& w : work) {
+    w.V.resize(w.cs->C.rows(), B);
+    w.H.resize(w.cs->C.rows(), B);
+    w.loss.assign(B, 0.0);
+  }
+  for (CaseWork& w : work)
+    if (auto x = at.sample(w)) return AttackResult{w.index, *x, at.evaluations};
+  // PGD rounds, one batch of starts per case in turn.
+  for (bool more = true; more;) {
+    more = false;
+    for (CaseWork& w : work) {
+      if (Clock::now() > deadline) return std::nullopt;
+      int cols = at.load(w);
+      if (cols == 0) continue;
+      more = true;
+      if (auto x = at.descend(w, cols, std::max(0, opt.iterations)))
+        return AttackResult{w.index, *x, at.evaluations};
+      if (auto x = at.sweep(w, cols)) return AttackResult{w.index, *x, at.evaluations};
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<VectorXd> falsify(const neural::AffineNet& net, const CaseSpec& cs,
+                                const AttackOptions& opt, Rng& rng, Clock::time_point deadline) {
+  std::vector<CaseSpec> one{cs};
+  if (auto r = falsifyCases(net, one, opt, rng, deadline)) return r->x;
   return std::nullopt;
 }
 
 std::optional<VectorXd> falsify(const neural::AffineNet& net, const CaseSpec& cs,
                                 const AttackOptions& opt, SplitMix& rng,
-                                std::chrono::steady_clock::time_point deadline) {
-  const Eigen::Index n = cs.box.lo.size();
-  auto sample = [&]() {
-    VectorXd x(n);
-    for (Eigen::Index i = 0; i < n; ++i)
-      x[i] = std::clamp(cs.box.lo[i] + rng.uniform() * (cs.box.hi[i] - cs.box.lo[i]),
-                        cs.box.lo[i], cs.box.hi[i]);
-    return x;
-  };
-  VectorXd centre = ((cs.box.lo + cs.box.hi) * 0.5).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
-  if (replays(net, cs, centre)) return centre;
-  // Random sampling, keeping the best points as PGD starts.
-  std::vector<std::pair<double, VectorXd>> best;
-  for (int s = 0; s < opt.samples; ++s) {
-    VectorXd x = sample();
-    if (replays(net, cs, x)) return x;
-    best.emplace_back(violation(net, cs, x), std::move(x));
-  }
-  std::sort(best.begin(), best.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  for (int r = 0; r < opt.restarts; ++r) {
-    if (std::chrono::steady_clock::now() > deadline) break;
-    VectorXd x0 = r == 0 ? centre : (r - 1 < static_cast<int>(best.size()) ? best[r - 1].second
-                                                                              : sample());
-    if (auto x = pgd(net, cs, x0, opt.iterations)) return x;
-  }
-  return std::nullopt;
+                                Clock::time_point deadline) {
+  Rng r(rng.next());
+  return falsify(net, cs, opt, r, deadline);
+}
+
+std::optional<VectorXd> pgd(const neural::AffineNet& net, const CaseSpec& cs, VectorXd x,
+                            int iterations) {
+  if (!usable(net, cs) || x.size() != net.inputSize) return std::nullopt;
+  if (cs.C.rows() == 0) return replays(net, cs, x) ? std::optional<VectorXd>(x) : std::nullopt;
+  AttackOptions opt;
+  Rng rng(0); // unused: no sampling here
+  Attack at(net, opt, rng, Clock::time_point::max(), 1);
+  CaseWork w;
+  w.cs = &cs;
+  w.width = cs.box.hi - cs.box.lo;
+  w.tau = (1.0 + cs.d.array().abs()) * 1e-9;
+  w.V.resize(cs.C.rows(), 1);
+  w.H.resize(cs.C.rows(), 1);
+  w.loss.assign(1, 0.0);
+  at.bn.input().col(0) = x.cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
+  return at.descend(w, 1, std::max(0, iterations));
 }
 
 } // namespace chassis::verifier

@@ -1,27 +1,73 @@
-// Falsification: cheap searches for a counterexample inside a case's input box before any
-// proof is attempted. Random sampling, then projected gradient descent (PGD) on the violation
-// max_j (C y - d)_j, whose (sub)gradient through a ReLU network is the product of the layer
-// weights masked by the active neurons. Any point returned has passed `replays`.
+// Falsification: cheap searches for a counterexample inside a case's input box before any proof
+// is attempted. A case is violated at x when every row of  v(x) = C net(x) - d  is <= 0, so the
+// attack minimises the hinge loss
+//     L(x) = sum_j max(0, v_j(x) + tau_j),   tau_j = 1e-9 (1 + |d_j|)   (a little slack),
+// which is 0 exactly on (a slightly shrunk copy of) the unsafe set. Through a ReLU network the
+// (sub)gradient is  dL/dx = W_1^T D_1 ... W_L^T D_L C^T h,  with D_k the 0/1 diagonal of active
+// neurons and h_j = [v_j + tau_j > 0]. Two phases, both batched (a column per point, so forward
+// and backward passes are matrix-matrix products over preallocated buffers, no allocation):
+//   1. random sampling: the box centre and `samples` uniform points; the best (lowest L) are
+//      kept as starts;
+//   2. projected gradient descent: `restarts` starts (best samples first, then fresh uniform
+//      points), `iterations` steps each, in batches of `batch` columns. Step: signed gradient
+//      (or Adam's normalised step) times the box width times a step size decaying geometrically
+//      from `stepHi` to `stepLo`; projection clamps to the box.
+// Every point returned has passed `replays` (float64 forward pass through AffineNet::forward,
+// inside the box, every constraint <= its bound), so the engine's replay accepts it too. Runs are
+// deterministic for a given seed (chassis::Rng, spec/rng.h) and options: the deadline can only
+// cut a run short, never change which point is returned first.
 #pragma once
 
+#include "spec/rng.h"
 #include "verifier/problem.h"
 
 #include <chrono>
 #include <optional>
+#include <vector>
 
 namespace chassis::verifier {
 
 struct AttackOptions {
-  int samples = 200;    // uniform random points (plus the box centre and corners of one sweep)
-  int restarts = 8;     // PGD starts
-  int iterations = 60;  // PGD steps per start
+  int samples = 256;      // uniform random points per case (plus the box centre)
+  int restarts = 64;      // PGD starts per case
+  int iterations = 50;    // PGD steps per start
+  int batch = 32;         // points moved together (columns of one matrix product)
+  double stepHi = 0.02;   // first step, as a fraction of the box width
+  double stepLo = 0.0002; // last step
+  bool adam = false;      // Adam's step instead of the signed gradient
+  int sweepStarts = 4;    // after each PGD batch, coordinate sweeps from its best points ...
+  int sweeps = 2;         // ... this many passes over the coordinates,
+  int sweepPoints = 32;   // ... this many points along each coordinate
 };
 
+/// Where a falsification run found its counterexample, and what it cost.
+struct AttackResult {
+  int caseIndex = -1;
+  Eigen::VectorXd x;    // passed `replays` for cases[caseIndex]
+  long evaluations = 0; // forward passes (one per point per step) until it was found
+};
+
+/// Attacks every case of a (disjunctive) property: sampling on each case, then PGD rounds of
+/// `batch` starts taken in turn from each case, until a point replays, the budget
+/// (samples + restarts * iterations per case) is spent, or the deadline passes.
+std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
+                                         const std::vector<CaseSpec>& cases,
+                                         const AttackOptions& opt, Rng& rng,
+                                         std::chrono::steady_clock::time_point deadline);
+
+/// One case (falsifyCases on {cs}); returns the replaying point.
+std::optional<Eigen::VectorXd> falsify(const neural::AffineNet& net, const CaseSpec& cs,
+                                       const AttackOptions& opt, Rng& rng,
+                                       std::chrono::steady_clock::time_point deadline);
+
+/// The same with the verifier's SplitMix (kept for callers that hold one): seeds a chassis::Rng
+/// from one draw of `rng`.
 std::optional<Eigen::VectorXd> falsify(const neural::AffineNet& net, const CaseSpec& cs,
                                        const AttackOptions& opt, SplitMix& rng,
                                        std::chrono::steady_clock::time_point deadline);
 
-/// PGD from one start point, `iterations` steps; returns a replaying point if it finds one.
+/// PGD from one start point, `iterations` steps (signed gradient, default step schedule);
+/// returns a replaying point if it finds one.
 std::optional<Eigen::VectorXd> pgd(const neural::AffineNet& net, const CaseSpec& cs,
                                    Eigen::VectorXd x, int iterations);
 
