@@ -1,10 +1,15 @@
 // The IR -> Z3 encoder (see ir_encoder.h for the encoding of each construct and its maths).
 // Interval enclosures carried alongside the terms are rounded outward with nextafter after every
-// floating-point operation, so they contain the real value of the term on the assumed domain.
+// floating-point operation, so they contain the real value of the term on the assumed domain;
+// network layers get theirs from verifier/bounds.h, transcendental functions from
+// verifier/enclosures.h.
 #include "verifier/ir_encoder.h"
 
 #include "symbolic/distributions.h"
 #include "symbolic/special.h"
+#include "verifier/bounds.h"
+#include "verifier/enclosures.h"
+#include "verifier/net_chain.h"
 
 #include <cmath>
 #include <limits>
@@ -15,8 +20,12 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-double down(double x) { return std::isfinite(x) ? std::nextafter(x, -kInf) : x; }
-double up(double x) { return std::isfinite(x) ? std::nextafter(x, kInf) : x; }
+double down(double x) {
+  return std::isfinite(x) ? std::nextafter(x, -kInf) : x;
+}
+double up(double x) {
+  return std::isfinite(x) ? std::nextafter(x, kInf) : x;
+}
 
 /// Interval [a, b] + [c, d], outward.
 std::pair<double, double> iadd(double a, double b, double c, double d) {
@@ -70,7 +79,7 @@ std::string exactFraction(double v) {
   if (v == 0) return "0";
   bool neg = v < 0;
   int e = 0;
-  double f = std::frexp(std::fabs(v), &e); // |v| = f 2^e, f in [0.5, 1)
+  double f = std::frexp(std::fabs(v), &e);       // |v| = f 2^e, f in [0.5, 1)
   uint64_t m = uint64_t(std::ldexp(f, 64 - 11)); // 53 significant bits, exact
   e -= 53;
   while (m % 2 == 0 && e < 0) {
@@ -78,8 +87,10 @@ std::string exactFraction(double v) {
     ++e;
   }
   std::vector<uint32_t> num = bigFromU64(m), den = bigFromU64(1);
-  for (int i = 0; i < e; ++i) bigDouble(num);
-  for (int i = 0; i < -e; ++i) bigDouble(den);
+  for (int i = 0; i < e; ++i)
+    bigDouble(num);
+  for (int i = 0; i < -e; ++i)
+    bigDouble(den);
   std::string s = (neg ? "-" : "") + bigToString(num);
   if (e < 0) s += "/" + bigToString(den);
   return s;
@@ -103,9 +114,12 @@ namespace {
 
 z3::sort sortOf(z3::context& c, const ir::Type& t) {
   switch (t.scalar) {
-  case ir::ScalarKind::Bool: return c.bool_sort();
-  case ir::ScalarKind::Real: return c.real_sort();
-  default: return c.int_sort();
+  case ir::ScalarKind::Bool:
+    return c.bool_sort();
+  case ir::ScalarKind::Real:
+    return c.real_sort();
+  default:
+    return c.int_sort();
   }
 }
 
@@ -139,7 +153,8 @@ protected:
 
   Expected<SymValue> visitConst(const ir::Const& n) override {
     switch (n.type().scalar) {
-    case ir::ScalarKind::Bool: return scalar(c_.bool_val(n.boolValue()), n.asDouble(), n.asDouble());
+    case ir::ScalarKind::Bool:
+      return scalar(c_.bool_val(n.boolValue()), n.asDouble(), n.asDouble());
     case ir::ScalarKind::Real: {
       double v = n.realValue();
       return scalar(enc_.realNumeral(v), v, v);
@@ -162,23 +177,32 @@ protected:
     const z3::expr& x = a->e.empty() ? c_.bool_val(true) : a->e[0];
     double lo = a->lo.empty() ? -kInf : a->lo[0], hi = a->hi.empty() ? kInf : a->hi[0];
     switch (n.op()) {
-    case ir::UnOp::Neg: return scalar(-x, -hi, -lo);
-    case ir::UnOp::Not: return scalar(!x);
-    case ir::UnOp::ToReal: return scalar(z3::to_real(x), lo, hi);
+    case ir::UnOp::Neg:
+      return scalar(-x, -hi, -lo);
+    case ir::UnOp::Not:
+      return scalar(!x);
+    case ir::UnOp::ToReal:
+      return scalar(z3::to_real(x), lo, hi);
     case ir::UnOp::Abs: {
       double alo = lo >= 0 ? lo : hi <= 0 ? -hi : 0, ahi = std::max(std::fabs(lo), std::fabs(hi));
       if (lo >= 0) return scalar(x, lo, hi);
       if (hi <= 0) return scalar(-x, -hi, -lo);
       return scalar(z3::ite(x >= 0, x, -x), alo, ahi);
     }
-    case ir::UnOp::Relu: return relu(x, lo, hi, n.type().is(ir::ScalarKind::Real));
+    case ir::UnOp::Relu:
+      return relu(x, lo, hi, n.type().is(ir::ScalarKind::Real));
     case ir::UnOp::Exp:
     case ir::UnOp::Log:
-    case ir::UnOp::Sqrt:
     case ir::UnOp::Sigmoid:
     case ir::UnOp::Tanh:
-      return Error("nonlinear function '" + std::string(ir::spelling(n.op())) +
-                   "' is not supported by the verifier");
+    case ir::UnOp::Sqrt: {
+      int fn = n.op() == ir::UnOp::Exp       ? int(EnclosedFn::Exp)
+               : n.op() == ir::UnOp::Log     ? int(EnclosedFn::Log)
+               : n.op() == ir::UnOp::Sigmoid ? int(EnclosedFn::Sigmoid)
+               : n.op() == ir::UnOp::Tanh    ? int(EnclosedFn::Tanh)
+                                             : 4;
+      return enc_.enclosed(fn, x.is_int() ? z3::to_real(x) : x, lo, hi);
+    }
     case ir::UnOp::Sum: {
       bool isReal = n.type().is(ir::ScalarKind::Real);
       z3::expr s = isReal ? c_.real_val(0) : c_.int_val(0);
@@ -209,7 +233,7 @@ protected:
 
   Expected<SymValue> relu(const z3::expr& x, double lo, double hi, bool isReal) {
     z3::expr zero = isReal ? c_.real_val(0) : c_.int_val(0);
-    if (lo >= 0) return scalar(x, lo, hi); // stable active: linear
+    if (lo >= 0) return scalar(x, lo, hi);  // stable active: linear
     if (hi <= 0) return scalar(zero, 0, 0); // stable inactive
     return scalar(z3::ite(x >= zero, x, zero), 0, std::max(0.0, hi));
   }
@@ -263,16 +287,26 @@ protected:
       return scalar(z3::ite(x <= y, x, y), std::min(al, bl), std::min(ah, bh));
     case ir::BinOp::Max:
       return scalar(z3::ite(x >= y, x, y), std::max(al, bl), std::max(ah, bh));
-    case ir::BinOp::Dot: break; // handled above
-    case ir::BinOp::Eq: return scalar(x == y);
-    case ir::BinOp::Ne: return scalar(x != y);
-    case ir::BinOp::Lt: return scalar(x < y);
-    case ir::BinOp::Le: return scalar(x <= y);
-    case ir::BinOp::Gt: return scalar(x > y);
-    case ir::BinOp::Ge: return scalar(x >= y);
-    case ir::BinOp::And: return scalar(x && y);
-    case ir::BinOp::Or: return scalar(x || y);
-    case ir::BinOp::Implies: return scalar(z3::implies(x, y));
+    case ir::BinOp::Dot:
+      break; // handled above
+    case ir::BinOp::Eq:
+      return scalar(x == y);
+    case ir::BinOp::Ne:
+      return scalar(x != y);
+    case ir::BinOp::Lt:
+      return scalar(x < y);
+    case ir::BinOp::Le:
+      return scalar(x <= y);
+    case ir::BinOp::Gt:
+      return scalar(x > y);
+    case ir::BinOp::Ge:
+      return scalar(x >= y);
+    case ir::BinOp::And:
+      return scalar(x && y);
+    case ir::BinOp::Or:
+      return scalar(x || y);
+    case ir::BinOp::Implies:
+      return scalar(z3::implies(x, y));
     }
     return Error("internal: unknown binary operator");
   }
@@ -311,7 +345,8 @@ protected:
     size_t len = size_t(n.array()->type().length()), stride = len ? a->e.size() / len : 0;
     SymValue r;
     if (auto k = constInt(i->e[0])) {
-      if (*k < 0 || size_t(*k) >= len) return Error("index " + std::to_string(*k) + " out of range");
+      if (*k < 0 || size_t(*k) >= len)
+        return Error("index " + std::to_string(*k) + " out of range");
       for (size_t j = 0; j < stride; ++j) {
         r.e.push_back(a->e[size_t(*k) * stride + j]);
         r.lo.push_back(a->lo[size_t(*k) * stride + j]);
@@ -386,22 +421,68 @@ protected:
     auto x = sub(n.input());
     if (!x) return x;
     const ir::DenseLayer& L = n.layer();
+    auto [blo, bhi] = layerBounds(n, *x);
     SymValue r;
     for (int row = 0; row < L.rows; ++row) {
       z3::expr s = enc_.realNumeral(L.b(row));
-      double lo = L.b(row), hi = L.b(row);
       for (int col = 0; col < L.cols; ++col) {
         double w = L.w(row, col);
         if (w == 0) continue;
         s = s + enc_.realNumeral(w) * x->e[size_t(col)];
-        auto [plo, phi] = imul(w, w, x->lo[size_t(col)], x->hi[size_t(col)]);
-        std::tie(lo, hi) = iadd(lo, hi, plo, phi);
       }
       r.e.push_back(s);
-      r.lo.push_back(lo);
-      r.hi.push_back(hi);
+      r.lo.push_back(blo.empty() ? -kInf : blo[size_t(row)]);
+      r.hi.push_back(bhi.empty() ? kInf : bhi[size_t(row)]);
     }
     return r;
+  }
+
+  /// Sound bounds of the layer's output from verifier/bounds.h: for the first layer of the
+  /// frame's network chain, symbolic bounds of every layer of the chain (kept in fr_.preBounds
+  /// for the later layers: a network's variables are bound once); for any other layer, interval
+  /// bounds of that one layer. Empty (no bound) when the input box is not finite.
+  using Bounds = std::pair<std::vector<double>, std::vector<double>>;
+  Bounds layerBounds(const ir::Affine& n, const SymValue& x) {
+    if (auto it = fr_.preBounds.find(&n); it != fr_.preBounds.end()) return it->second;
+    Box box;
+    box.lo.resize(Eigen::Index(x.lo.size()));
+    box.hi.resize(Eigen::Index(x.hi.size()));
+    for (size_t i = 0; i < x.lo.size(); ++i) {
+      if (!std::isfinite(x.lo[i]) || !std::isfinite(x.hi[i])) return {};
+      box.lo[Eigen::Index(i)] = x.lo[i];
+      box.hi[Eigen::Index(i)] = x.hi[i];
+    }
+    auto toVec = [&](const NetBounds& nb, size_t k) {
+      std::vector<double> lo(nb.lo[k].data(), nb.lo[k].data() + nb.lo[k].size());
+      std::vector<double> hi(nb.hi[k].data(), nb.hi[k].data() + nb.hi[k].size());
+      for (size_t i = 0; i < lo.size(); ++i)
+        if (std::isnan(lo[i]) || std::isnan(hi[i])) lo[i] = -kInf, hi[i] = kInf;
+      return Bounds{std::move(lo), std::move(hi)};
+    };
+    const NetChain* ch = fr_.chain.get();
+    if (ch && ch->layers.front() == &n && int(x.lo.size()) == ch->net.inputSize) {
+      NetBounds nb = symbolicBounds(ch->net, box);
+      if (!nb.infeasible && nb.lo.size() == ch->layers.size()) {
+        for (size_t k = 0; k < ch->layers.size(); ++k)
+          fr_.preBounds[ch->layers[k]] = toVec(nb, k);
+        return fr_.preBounds[&n];
+      }
+    }
+    const ir::DenseLayer& L = n.layer();
+    neural::AffineNet one;
+    one.inputSize = L.cols;
+    neural::AffineLayer al;
+    al.W.resize(L.rows, L.cols);
+    al.b.resize(L.rows);
+    for (int r = 0; r < L.rows; ++r) {
+      al.b[r] = L.b(r);
+      for (int c = 0; c < L.cols; ++c)
+        al.W(r, c) = L.w(r, c);
+    }
+    one.layers.push_back(std::move(al));
+    NetBounds nb = intervalBounds(one, box);
+    if (nb.lo.size() != 1) return {};
+    return toVec(nb, 0);
   }
   Expected<SymValue> visitVecRelu(const ir::VecRelu& n) override {
     auto x = sub(n.input());
@@ -430,7 +511,86 @@ Expected<SymValue> IrEncoder::encodeIn(ir::Expr e, Frame& fr) {
   return r;
 }
 
-Expected<SymValue> IrEncoder::encode(ir::Expr e) { return encodeIn(e, top_); }
+Expected<SymValue> IrEncoder::encode(ir::Expr e) {
+  return encodeIn(e, top_);
+}
+
+std::shared_ptr<const NetChain> IrEncoder::chainOf(const ir::Function& f) {
+  auto it = chains_.find(&f);
+  if (it != chains_.end()) return it->second;
+  std::shared_ptr<const NetChain> c;
+  if (auto ch = extractChain(f)) c = std::make_shared<const NetChain>(std::move(*ch));
+  chains_[&f] = c;
+  return c;
+}
+
+SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
+  auto key = std::make_pair(fn, x.id());
+  if (auto it = encCache_.find(key); it != encCache_.end()) {
+    const Occurrence& o = occurrences_[size_t(fn)][it->second];
+    SymValue v;
+    v.e.push_back(o.y);
+    v.lo.push_back(o.lo);
+    v.hi.push_back(o.hi);
+    return v;
+  }
+  static const char* names[] = {"exp", "log", "sigmoid", "tanh", "sqrt"};
+  std::string nm = std::string(names[fn]) + "!" + std::to_string(fresh_++);
+  z3::expr y = ctx_.real_const(nm.c_str());
+  double ylo, yhi;
+  if (fn == 4) {
+    // sqrt, exactly: where x >= 0, y >= 0 and y*y = x. IEEE sqrt is correctly rounded, so one
+    // nextafter each way encloses the real root.
+    assumptions_.push_back(z3::implies(x >= 0, y >= 0 && y * y == x));
+    ylo = lo > 0 && std::isfinite(lo) ? std::nextafter(std::sqrt(lo), 0.0) : 0.0;
+    yhi = hi >= 0 ? (std::isfinite(hi) ? std::nextafter(std::sqrt(hi), kInf) : kInf) : kInf;
+    if (!(lo >= 0)) {
+      relaxed_ = true; // y is unconstrained where x < 0 (an interpreter error)
+      ylo = -kInf;
+      yhi = kInf;
+      ++numRelaxed_;
+    }
+  } else {
+    EnclosedFn f = EnclosedFn(fn);
+    relaxed_ = true;
+    ++numRelaxed_;
+    std::tie(ylo, yhi) = fnImage(f, lo, hi);
+    for (const LinearBound& b : enclose(f, lo, hi, pieces_)) {
+      z3::expr line = realNumeral(b.v);
+      if (b.chord) {
+        z3::expr slope =
+            ((realNumeral(b.v2) - realNumeral(b.v)) / (realNumeral(b.t2) - realNumeral(b.t)))
+                .simplify();
+        line = line + slope * (x - realNumeral(b.t));
+      } else if (b.slope != 0) {
+        line = line + realNumeral(b.slope) * (x - realNumeral(b.t));
+      }
+      z3::expr bound = b.upper ? y <= line : y >= line;
+      z3::expr guard = ctx_.bool_val(true);
+      if (std::isfinite(b.from)) guard = guard && x >= realNumeral(b.from);
+      if (std::isfinite(b.to)) guard = guard && x <= realNumeral(b.to);
+      if (f == EnclosedFn::Log) guard = guard && x > 0;
+      assumptions_.push_back(z3::implies(guard, bound).simplify());
+    }
+  }
+  // Monotonicity (and so functionality) against the earlier occurrences of the same function.
+  auto& occ = occurrences_[size_t(fn)];
+  constexpr size_t kMaxPairs = 40;
+  for (size_t i = 0; i < occ.size() && i < kMaxPairs; ++i) {
+    z3::expr dom = ctx_.bool_val(true);
+    if (fn == int(EnclosedFn::Log)) dom = x > 0 && occ[i].x > 0;
+    if (fn == 4) dom = x >= 0 && occ[i].x >= 0;
+    assumptions_.push_back(z3::implies(dom && x <= occ[i].x, y <= occ[i].y));
+    assumptions_.push_back(z3::implies(dom && occ[i].x <= x, occ[i].y <= y));
+  }
+  encCache_[key] = occ.size();
+  occ.push_back({x, y, ylo, yhi});
+  SymValue v;
+  v.e.push_back(y);
+  v.lo.push_back(ylo);
+  v.hi.push_back(yhi);
+  return v;
+}
 
 SymValue IrEncoder::freshVar(const std::string& name, const ir::Type& t, double lo, double hi) {
   SymValue v;
@@ -442,13 +602,15 @@ SymValue IrEncoder::freshVar(const std::string& name, const ir::Type& t, double 
     double l = -kInf, h = kInf;
     if (st.scalar != ir::ScalarKind::Bool) {
       if (std::isfinite(lo)) {
-        assumptions_.push_back(st.scalar == ir::ScalarKind::Real ? x >= realNumeral(lo)
-                                                                 : x >= ctx_.int_val(int64_t(std::ceil(lo))));
+        assumptions_.push_back(st.scalar == ir::ScalarKind::Real
+                                   ? x >= realNumeral(lo)
+                                   : x >= ctx_.int_val(int64_t(std::ceil(lo))));
         l = lo;
       }
       if (std::isfinite(hi)) {
-        assumptions_.push_back(st.scalar == ir::ScalarKind::Real ? x <= realNumeral(hi)
-                                                                 : x <= ctx_.int_val(int64_t(std::floor(hi))));
+        assumptions_.push_back(st.scalar == ir::ScalarKind::Real
+                                   ? x <= realNumeral(hi)
+                                   : x <= ctx_.int_val(int64_t(std::floor(hi))));
         h = hi;
       }
     } else {
@@ -468,9 +630,15 @@ SymValue zeroOf(z3::context& c, const ir::Type& t) {
   size_t n = t.numScalars();
   for (size_t i = 0; i < n; ++i) {
     switch (t.scalar) {
-    case ir::ScalarKind::Bool: v.e.push_back(c.bool_val(false)); break;
-    case ir::ScalarKind::Real: v.e.push_back(c.real_val(0)); break;
-    default: v.e.push_back(c.int_val(0)); break;
+    case ir::ScalarKind::Bool:
+      v.e.push_back(c.bool_val(false));
+      break;
+    case ir::ScalarKind::Real:
+      v.e.push_back(c.real_val(0));
+      break;
+    default:
+      v.e.push_back(c.int_val(0));
+      break;
     }
     v.lo.push_back(0);
     v.hi.push_back(0);
@@ -504,8 +672,10 @@ protected:
   Status visitLet(const ir::LetStmt& s) override {
     auto v = ev(s.value);
     if (!v) return located(s, v.error());
-    if (fr_.vars.count(s.var)) rebind(s.var, std::move(*v));
-    else fr_.vars[s.var] = std::move(*v);
+    if (fr_.vars.count(s.var))
+      rebind(s.var, std::move(*v));
+    else
+      fr_.vars[s.var] = std::move(*v);
     return Status::ok();
   }
   Status visitAssign(const ir::AssignStmt& s) override {
@@ -526,7 +696,8 @@ protected:
       auto v = ev(i);
       if (!v) return located(s, v.error());
       auto k = constInt(v->e[0]);
-      if (!k) return Error(s.loc(), "the address of random choice '" + s.name + "' is not constant");
+      if (!k)
+        return Error(s.loc(), "the address of random choice '" + s.name + "' is not constant");
       addr += "[" + symbolic::formatNumber(double(*k)) + "]";
     }
     SymChoice ch{addr, s.dist, {}, false, {}, c_.bool_val(true), c_.bool_val(true)};
@@ -535,8 +706,10 @@ protected:
       for (size_t j = 0; j < ps[i].e.size(); ++j) {
         ch.params.push_back(ps[i].e[j]);
         z3::expr sp = ps[i].e[j].simplify();
-        if (sp.is_numeral()) ch.constValues.push_back(std::strtod(sp.get_decimal_string(30).c_str(), nullptr));
-        else ch.constParams = false;
+        if (sp.is_numeral())
+          ch.constValues.push_back(std::strtod(sp.get_decimal_string(30).c_str(), nullptr));
+        else
+          ch.constParams = false;
         // The decimal value is used only for CDFs; an exact rational of it is not needed there.
         if (sp.is_numeral() && sp.is_int()) ch.constValues.back() = double(sp.as_int64());
       }
@@ -676,13 +849,14 @@ private:
 Expected<std::vector<SymValue>> IrEncoder::callIn(const ir::Function& f, std::vector<SymValue> args,
                                                   Frame& caller, const std::string& prefix) {
   if (f.kind() == ir::FunctionKind::External)
-    return Error("network '" + f.name() + "' is declared but not loaded (file " +
-                 f.externalFile() + ")");
+    return Error("network '" + f.name() + "' is declared but not loaded (file " + f.externalFile() +
+                 ")");
   if (caller.depth > 64) return Error("calls nested too deeply for the verifier");
   Frame fr(ctx_);
   fr.path = caller.path;
   fr.prefix = prefix;
   fr.depth = caller.depth + 1;
+  if (f.kind() == ir::FunctionKind::Network) fr.chain = chainOf(f);
   for (size_t i = 0; i < f.inputs().size(); ++i) {
     const ir::Param& p = f.inputs()[i];
     SymValue& a = args[i];
@@ -690,8 +864,10 @@ Expected<std::vector<SymValue>> IrEncoder::callIn(const ir::Function& f, std::ve
       // The callee's declared input range is an assumption on its arguments (on this path).
       bool isReal = p.var->type().scalar == ir::ScalarKind::Real;
       for (size_t j = 0; j < a.e.size(); ++j) {
-        z3::expr lo = isReal ? realNumeral(p.range->first) : ctx_.int_val(int64_t(std::ceil(p.range->first)));
-        z3::expr hi = isReal ? realNumeral(p.range->second) : ctx_.int_val(int64_t(std::floor(p.range->second)));
+        z3::expr lo =
+            isReal ? realNumeral(p.range->first) : ctx_.int_val(int64_t(std::ceil(p.range->first)));
+        z3::expr hi = isReal ? realNumeral(p.range->second)
+                             : ctx_.int_val(int64_t(std::floor(p.range->second)));
         assumptions_.push_back(z3::implies(fr.path, a.e[j] >= lo && a.e[j] <= hi));
         a.lo[j] = std::max(a.lo[j], p.range->first);
         a.hi[j] = std::min(a.hi[j], p.range->second);
@@ -705,7 +881,8 @@ Expected<std::vector<SymValue>> IrEncoder::callIn(const ir::Function& f, std::ve
   StmtExec ex(*this, fr);
   if (Status st = ex.block(f.body()); !st) return st.error();
   std::vector<SymValue> outs;
-  for (const ir::Var* o : f.outputs()) outs.push_back(fr.vars.at(o));
+  for (const ir::Var* o : f.outputs())
+    outs.push_back(fr.vars.at(o));
   return outs;
 }
 
@@ -716,14 +893,17 @@ Expected<SymExecution> IrEncoder::execute(const ir::Function& f, std::vector<Sym
   Frame fr(ctx_);
   fr.prefix = prefix;
   fr.depth = 0;
-  for (size_t i = 0; i < f.inputs().size(); ++i) fr.vars[f.inputs()[i].var] = inputs[i];
+  if (f.kind() == ir::FunctionKind::Network) fr.chain = chainOf(f);
+  for (size_t i = 0; i < f.inputs().size(); ++i)
+    fr.vars[f.inputs()[i].var] = inputs[i];
   for (const ir::Var* v : f.vars())
     if (v->role() == ir::VarRole::Output || v->role() == ir::VarRole::Local)
       if (!fr.vars.count(v)) fr.vars[v] = zeroOf(ctx_, v->type());
   StmtExec ex(*this, fr);
   if (Status st = ex.block(f.body()); !st) return st.error();
   SymExecution r;
-  for (const ir::Var* o : f.outputs()) r.outputs.push_back(fr.vars.at(o));
+  for (const ir::Var* o : f.outputs())
+    r.outputs.push_back(fr.vars.at(o));
   r.vars = std::move(fr.vars);
   return r;
 }

@@ -19,10 +19,22 @@
 //                  hash-consed node, encoded once per frame (memoised by node pointer), and the
 //                  callee's declared input ranges on its arguments are recorded as assumptions.
 // Networks (Affine / VecRelu nodes) are encoded exactly: an affine layer as the exact rational
-// linear form; a ReLU as ite(h >= 0, h, 0), except where an interval enclosure of h (propagated
-// alongside the terms, outward rounded) proves it stable, where it is h or 0 (linear).
-// exp, log, sqrt, sigmoid, tanh are not encoded: the encoder returns an Error "nonlinear function
-// 'exp' is not supported", which the property checker reports as `unknown (reason)`.
+// linear form; a ReLU as ite(h >= 0, h, 0), except where a sound bound on h proves it stable,
+// where it is h or 0 (linear). The bounds come from verifier/bounds.h: when a network function
+// is inlined and its body is a chain of layers (neural/lower_network.h), symbolic (DeepPoly/
+// CROWN) bounds of the whole chain over the interval box of its input; any other Affine node
+// gets interval bounds of its one layer. Both are outward rounded.
+// Transcendental functions (verifier/enclosures.h for the maths): sqrt is exact (a fresh y with
+// x >= 0 => y >= 0 and y*y = x; nonlinear real arithmetic); exp, log, sigmoid, tanh are RELAXED:
+// each distinct argument term x gets a fresh real y constrained by guarded linear bounds valid
+// on x's interval (tangents and chords, outward rounded) and by monotonicity with the other
+// occurrences of the same function (x1 <= x2 => y1 <= y2). Then relaxed() is true, and:
+//   unsat  is still a proof (every real execution satisfies the relaxed constraints);
+//   sat    is only a CANDIDATE: the caller must replay it in float64; a candidate that does not
+//          replay means "relaxation too coarse" (retry with more enclosure pieces, then report
+//          `unknown`), not a bug. Without relaxation a non-replaying model is a bug as before.
+// sqrt of a possibly negative argument, or log of a possibly non-positive one, also sets
+// relaxed(): there y is unconstrained (the interpreter errors at such points).
 #pragma once
 
 #include "spec/error.h"
@@ -32,11 +44,14 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace chassis::verifier {
+
+struct NetChain;
 
 /// A symbolic value: one Z3 term per scalar (row-major), with a sound interval enclosure of
 /// each numeric scalar (lo > hi never; +-inf when unknown).
@@ -104,17 +119,31 @@ public:
   /// The exact rational of a double as a Z3 real numeral.
   z3::expr realNumeral(double v);
 
+  /// Pieces per enclosure of exp/log/sigmoid/tanh (default 8): more pieces, tighter
+  /// relaxations and bigger queries. Set before encoding.
+  void setEnclosurePieces(int n) { pieces_ = n < 1 ? 1 : n; }
+  int enclosurePieces() const { return pieces_; }
+  /// True when some term was relaxed (see the header comment): a sat answer is then only a
+  /// candidate, to be replayed; one that does not replay is "relaxation too coarse".
+  bool relaxed() const { return relaxed_; }
+  /// Number of relaxed occurrences (distinct argument terms) encoded so far.
+  int numRelaxed() const { return numRelaxed_; }
+
   /// Runs `body`, turning a z3::exception into an Error (the one catch site of this file).
   static Status guard(const std::function<Status()>& body);
 
   /// Variables and memo tables of one function activation.
   struct Frame {
     std::unordered_map<const ir::Var*, SymValue> vars;
-    std::unordered_map<ir::Expr, SymValue> memo;                    // by node pointer
-    std::unordered_map<ir::Expr, std::vector<SymValue>> calls;      // Call node -> outputs
+    std::unordered_map<ir::Expr, SymValue> memo;               // by node pointer
+    std::unordered_map<ir::Expr, std::vector<SymValue>> calls; // Call node -> outputs
     z3::expr path;      // the path condition of the statement being executed
     std::string prefix; // address prefix of random choices ("Site/")
     int depth = 0;      // 0 for the function being checked, +1 per call
+    // An inlined network chain: the pre-activation bounds of its layers (bounds.h), keyed by
+    // Affine node, computed when the first layer is encoded.
+    std::shared_ptr<const NetChain> chain;
+    std::unordered_map<ir::Expr, std::pair<std::vector<double>, std::vector<double>>> preBounds;
     explicit Frame(z3::context& c) : path(c.bool_val(true)) {}
   };
 
@@ -130,8 +159,24 @@ private:
   std::vector<z3::expr> assumptions_;
   std::vector<SymChoice> choices_;
   std::vector<SymAssert> asserts_;
+  /// y = f(x) for f in exp/log/sigmoid/tanh (fn 0..3) or sqrt (fn 4): a fresh real with its
+  /// enclosure added to assumptions_, shared by equal argument terms.
+  SymValue enclosed(int fn, const z3::expr& x, double lo, double hi);
+  /// The network chain of f (net_chain.h), cached; null when f is not one.
+  std::shared_ptr<const NetChain> chainOf(const ir::Function& f);
+
   Frame top_{ctx_};
   int fresh_ = 0;
+  int pieces_ = 8;
+  bool relaxed_ = false;
+  int numRelaxed_ = 0;
+  struct Occurrence {
+    z3::expr x, y;
+    double lo, hi; // y's interval
+  };
+  std::map<std::pair<int, unsigned>, size_t> encCache_; // (fn, x's ast id) -> occurrence
+  std::vector<std::vector<Occurrence>> occurrences_ = std::vector<std::vector<Occurrence>>(5);
+  std::map<const ir::Function*, std::shared_ptr<const NetChain>> chains_;
 };
 
 /// Text of a double as the exact fraction "num/den" (den a power of two) or an integer.

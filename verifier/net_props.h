@@ -1,0 +1,38 @@
+// Network-output properties of a .chs program through the network engine (branch and bound with
+// bound propagation, verifier/network_verifier.h) instead of one monolithic Z3 query.
+//
+// Recognised: a `forall` property (every variable universally quantified, real, over a box)
+// whose body is built from !, &&, ||, =>, true/false and comparisons <, <=, >, >= of linear
+// terms (constants, +, -, unary -, * by a constant) over the outputs of ONE network call
+// (a network function that net_chain.h reads back as an AffineNet) whose arguments are the
+// quantified variables (each at most once) or real constants, e.g.
+//     forall x in [0, 1], s in [5, 30]: Policy([x, s]).y[0] <= Policy([x, s]).y[1] + 3
+// (equal calls are one hash-consed node). Anything else: nullopt (the Z3 path handles it).
+//
+// The translation. The negated body, in disjunctive normal form, is the unsafe set: each
+// disjunct a spec::VnnCase (the variables' box, clamped like the network's NNet input clamp, and
+// its atoms as linear output constraints c.y <= r). A strict atom of the unsafe set (from a
+// non-strict comparison in the body) is relaxed to its closure, so `unsat` still proves the
+// property (the closure is bigger); a `sat` point is replayed in float64 through the interpreter
+// on the property's body (verifier/replay.h), and is reported only if the body is false there.
+// Coefficients are combined in float64 only when every operation is exact (checked); otherwise
+// nullopt, so the reals the verdict is about are the program's own constants.
+// Verdicts: unsat -> holds; sat -> violated with the replayed point (a point that does not
+// replay: nullopt when a strict comparison was relaxed, the boundary case the exact Z3 path
+// decides, else internal error);
+// timeout / unknown -> unknown with the engine's reason. With VerifyOptions::emitSmt2, nullopt
+// (the Z3 path writes the query).
+#pragma once
+
+#include "spec/ir.h"
+#include "verifier/properties.h"
+
+#include <optional>
+
+namespace chassis::verifier {
+
+std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
+                                                    const ir::Property& prop,
+                                                    const VerifyOptions& opts);
+
+} // namespace chassis::verifier
