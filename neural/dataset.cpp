@@ -70,6 +70,7 @@ Dataset Dataset::subset(const std::vector<int>& rows) const {
     d.y[i] = y[rows[i]];
     if (Y.cols() > 0) d.Y.row(i) = Y.row(rows[i]);
     if (!lines.empty()) d.lines.push_back(lines[rows[i]]);
+    if (!labelCols.empty()) d.labelCols.push_back(labelCols[rows[i]]);
   }
   return d;
 }
@@ -133,6 +134,7 @@ Expected<Dataset> parseCsv(const std::string& text, const std::string& displayNa
     }
     std::vector<double> row(k);
     for (size_t i = 0; i < cols; ++i) {
+      if (labelIdx[i] == 0) d.labelCols.push_back(cells[i].col);
       const char* b = cells[i].text.c_str();
       char* e = nullptr;
       errno = 0;

@@ -139,12 +139,14 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
       if (v < 0 || v != std::floor(v) || v > 1e6) {
         SourceLoc loc;
         if (!data.lines.empty()) loc.line = data.lines[i];
+        if (!data.labelCols.empty()) loc.col = data.labelCols[i];
         return Error(loc, "cross-entropy needs class labels 0, 1, 2, ...; '" + data.labelName +
                               "' is " + std::to_string(v));
       }
       if (o.numClasses > 0 && v >= o.numClasses) {
         SourceLoc loc;
         if (!data.lines.empty()) loc.line = data.lines[i];
+        if (!data.labelCols.empty()) loc.col = data.labelCols[i];
         return Error(loc, "class label " + std::to_string(static_cast<long>(v)) + " of '" +
                               data.labelName + "' is not below the number of classes " +
                               std::to_string(o.numClasses));

@@ -134,7 +134,9 @@ int runDataset(EvalCli& c, const neural::Network& net) {
       if (v < 0 || v != std::floor(v) || v >= net.outputSize()) {
         Error e("class label " + num(v) + " of '" + data.labelName + "' is not one of the " +
                 std::to_string(net.outputSize()) + " classes the network scores");
-        if (!data.lines.empty()) e.loc = SourceLoc{c.csv, data.lines[size_t(i)], 0};
+        if (!data.lines.empty())
+          e.loc = SourceLoc{c.csv, data.lines[size_t(i)],
+                            data.labelCols.empty() ? 0 : data.labelCols[size_t(i)]};
         std::cerr << e.str() << "\n";
         return kUsage;
       }

@@ -86,7 +86,7 @@ printf 'a,b,y\n1,2,0\n3,4\n' >"$tmp/short.csv"
 expect 2 "short.csv:3:4: error: expected 3 fields, got 2" -- train --csv "$tmp/short.csv" --label y
 expect 2 "error: no column named 'z' in the header" -- train --csv "$tmp/short.csv" --label z
 printf 'a,y\n1,0\n2,0.5\n' >"$tmp/frac.csv"
-expect 2 "frac.csv:3: error: cross-entropy needs class labels 0, 1, 2, ...; 'y' is 0.500000" \
+expect 2 "frac.csv:3:3: error: cross-entropy needs class labels 0, 1, 2, ...; 'y' is 0.500000" \
   -- train --csv "$tmp/frac.csv" --label y --loss ce --epochs 1
 expect 2 "cannot open file" -- train --csv "$tmp/none.csv" --label y
 
@@ -98,7 +98,7 @@ expect 2 "error: --input: bad number 'x'" -- eval "$tmp/n.onnx" --input 1,x
 printf 'a,b,c,y\n1,2,3,0\n' >"$tmp/three.csv"
 expect 2 "error: the network takes 2 inputs; " -- eval "$tmp/n.onnx" --csv "$tmp/three.csv" --label y
 printf 'a,b,y\n1,2,0\n3,4,5\n' >"$tmp/cls.csv"
-expect 2 "cls.csv:3: error: class label 5 of 'y' is not one of the 2 classes the network scores" \
+expect 2 "cls.csv:3:5: error: class label 5 of 'y' is not one of the 2 classes the network scores" \
   -- eval "$tmp/n.onnx" --csv "$tmp/cls.csv" --label y
 expect 2 "error: give one of --input, --csv or --task" \
   -- eval "$tmp/n.onnx" --input 1,2 --csv "$tmp/cls.csv" --label y

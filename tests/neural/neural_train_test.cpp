@@ -184,6 +184,7 @@ TEST_CASE("training rejects unusable labels and options", "[neural][train]") {
   REQUIRE(!r);
   CHECK(r.error().message == "cross-entropy needs class labels 0, 1, 2, ...; 'y' is 0.500000");
   CHECK(r.error().loc.line == 3);
+  CHECK(r.error().loc.col == 3); // the label field
   o.batch = 0;
   auto r2 = train(*d, o);
   REQUIRE(!r2);

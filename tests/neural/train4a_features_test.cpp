@@ -147,6 +147,7 @@ TEST_CASE("a fixed number of classes", "[neural][train]") {
   REQUIRE(!r3);
   CHECK(r3.error().message == "class label 2 of 'y' is not below the number of classes 2");
   CHECK(r3.error().loc.line == 3);
+  CHECK(r3.error().loc.col == 3);
 }
 
 TEST_CASE("CSV writing reads back the same doubles, vector labels too", "[neural][dataset]") {
