@@ -28,7 +28,7 @@ struct Dataset {
   Eigen::MatrixXd Y;
   std::vector<std::string> labelNames; // the columns of Y (empty when Y is)
   std::vector<std::string> classNames; // optional names of the classes 0, 1, ... (for output)
-  std::vector<int> lines; // the source line of each sample (for messages); may be empty
+  std::vector<int> lines;     // the source line of each sample (for messages); may be empty
   std::vector<int> labelCols; // the column of each sample's (first) label field; with `lines`
 
   int size() const { return static_cast<int>(X.rows()); }
