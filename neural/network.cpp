@@ -80,30 +80,61 @@ void Network::finalize() {
     L.constantF = L.constant.cast<float>();
     L.WF = L.W.cast<float>();
     L.biasF = L.bias.cast<float>();
-    if (L.kind == LayerKind::Linear)
-      L.packedF = gemm::pack(L.WF.data(), L.WF.rows(), L.WF.cols(), L.WF.rows(),
-                             L.biasF.size() == L.WF.cols() ? L.biasF.data() : nullptr);
-    else
-      L.packedF = gemm::PackedB();
+    L.packedF = gemm::PackedB(); // Linear layers: packed below
     if (L.kind == LayerKind::Reshape && L.input >= 0 && L.input <= maxValue &&
         slotOf_[L.input] >= 0)
       slotOf_[L.output] = slotOf_[L.input];
     else
       slotOf_[L.output] = numSlots_++;
   }
-  // Linear then Relu on its output, where nothing else reads the Linear's output (no other
-  // layer, not the network's output): the float32 kernel writes the Relu's value directly.
-  fuseRelu_.assign(layers.size(), 0);
-  for (size_t i = 0; i + 1 < layers.size(); ++i) {
-    const Layer &L = layers[i], &R = layers[i + 1];
-    if (L.kind != LayerKind::Linear || R.kind != LayerKind::Relu || R.input != L.output ||
-        R.input2 >= 0 || L.output == outputValue)
-      continue;
-    bool onlyUse = true;
+  // Fusion for the float32 kernels: after a Linear layer, a constant Add/Sub over its N output
+  // features (per-sample sizes K -> N, so the constant is a bias), then a Relu, each only when
+  // it reads the previous value and nothing else does (no other layer, not the network output).
+  std::vector<int64_t> numel(maxValue + 1, 0);
+  numel[0] = inputSize();
+  for (const Layer& L : layers)
+    numel[L.output] = numElements(L.outShape);
+  auto onlyReader = [&](int value, size_t reader) {
+    if (value == outputValue) return false;
     for (size_t j = 0; j < layers.size(); ++j)
-      if (j != i + 1 && (layers[j].input == L.output || layers[j].input2 == L.output))
-        onlyUse = false;
-    fuseRelu_[i] = onlyUse;
+      if (j != reader && (layers[j].input == value || layers[j].input2 == value)) return false;
+    return true;
+  };
+  fusion_.assign(layers.size(), Fusion{});
+  for (size_t i = 0; i < layers.size(); ++i) {
+    Layer& L = layers[i];
+    if (L.kind != LayerKind::Linear) continue;
+    const Eigen::Index K = L.W.rows(), N = L.W.cols();
+    Fusion& f = fusion_[i];
+    f.out = L.output;
+    Eigen::RowVectorXd bias = Eigen::RowVectorXd::Zero(N);
+    if (L.bias.size() == N) bias = L.bias;
+    size_t j = i + 1;
+    if (j < layers.size()) {
+      const Layer& A = layers[j];
+      if (A.kind == LayerKind::Elementwise && A.input == f.out && A.input2 < 0 &&
+          !A.constantFirst && (A.op == ElemOp::Add || A.op == ElemOp::Sub) &&
+          A.constant.size() == N && L.input >= 0 && L.input <= maxValue && numel[L.input] == K &&
+          onlyReader(f.out, j)) {
+        if (A.op == ElemOp::Add)
+          bias += A.constant;
+        else
+          bias -= A.constant;
+        f.out = A.output;
+        ++f.skip;
+        ++j;
+      }
+    }
+    if (j < layers.size()) {
+      const Layer& R = layers[j];
+      if (R.kind == LayerKind::Relu && R.input == f.out && R.input2 < 0 && onlyReader(f.out, j)) {
+        f.relu = true;
+        f.out = R.output;
+        ++f.skip;
+      }
+    }
+    const Eigen::RowVectorXf biasF = bias.cast<float>();
+    L.packedF = gemm::pack(L.WF.data(), K, N, K, biasF.data());
   }
   finalized_ = true;
 }
@@ -195,12 +226,13 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
         if (readsInput && !inPlace) needInput();
         const float* xp = inPlace ? X.data() : x.data();
         const Eigen::Index ldx = inPlace && P == 1 ? X.outerStride() : K;
-        const bool fused = fuseRelu_[li];
-        // Fused: write the Relu's value and skip the Relu layer.
-        RowMatrix<T>& out = ws.slots[slotOf_[fused ? layers[li + 1].output : L.output]];
+        // The kernel also computes the layers fused into this one (finalize()): it writes the
+        // last one's value and those layers are skipped.
+        const Fusion& f = fusion_[li];
+        RowMatrix<T>& out = ws.slots[slotOf_[f.out]];
         out.resize(n, P * N);
-        gemm::gemmBiasAct(isa, n * P, xp, ldx, L.packedF, fused, out.data(), N);
-        if (fused) ++li;
+        gemm::gemmBiasAct(isa, n * P, xp, ldx, L.packedF, f.relu, out.data(), N);
+        li += f.skip;
         continue;
       }
     }

@@ -20,9 +20,11 @@
 //
 // float64 runs on Eigen alone (the verifier replays counterexamples in it: its results must not
 // depend on the CPU). float32 Linear layers run on the runtime-dispatched AVX-512/AVX2 kernels of
-// neural/gemm.h when the CPU has them (weights packed by finalize(); a Linear layer whose only
-// use is the next layer's Relu has the ReLU fused into the kernel's store), else on Eigen; the
-// two agree to float32 rounding (each output one fused multiply-add chain from the bias).
+// neural/gemm.h when the CPU has them, else on Eigen; the two agree to float32 rounding (each
+// output one fused multiply-add chain from the bias). finalize() packs the weights and fuses
+// into the kernel what directly follows a Linear layer and alone reads its value: an Add or Sub
+// of a constant over the same features (the bias Add of ONNX MatMul+Add exports; folded into the
+// kernel's bias, rounded once from float64), then a Relu (applied in registers).
 #pragma once
 
 #include "neural/affine_net.h"
@@ -74,7 +76,7 @@ struct Layer {
   Eigen::RowVectorXf constantF;
   Eigen::MatrixXf WF;
   Eigen::RowVectorXf biasF;
-  gemm::PackedB packedF; // Linear: WF and biasF packed for the float32 kernels
+  gemm::PackedB packedF; // Linear: WF and the (fused) bias packed for the float32 kernels
 };
 
 class Network;
@@ -121,8 +123,15 @@ public:
 private:
   template <typename T>
   const RowMatrix<T>& run(const Eigen::Ref<const RowMatrix<T>>& X, Workspace<T>& ws) const;
-  std::vector<int> slotOf_;    // value id -> buffer slot (Reshape outputs share their input's slot)
-  std::vector<char> fuseRelu_; // layer index -> a Linear whose output only feeds the next Relu
+  std::vector<int> slotOf_; // value id -> buffer slot (Reshape outputs share their input's slot)
+  // What the float32 kernel of a Linear layer also computes (see finalize()): the value it writes
+  // and how many of the following layers that covers.
+  struct Fusion {
+    int out = 0;       // value written: the Linear's, or that of the last layer fused into it
+    int skip = 0;      // following layers computed by the kernel (a bias Add/Sub, a Relu)
+    bool relu = false; // the kernel applies max(0, .)
+  };
+  std::vector<Fusion> fusion_; // per layer (used for Linear layers)
   int numSlots_ = 0;
   bool finalized_ = false;
 };

@@ -277,6 +277,64 @@ TEST_CASE("ReLU is fused only where the Linear output has no other reader",
   CHECK(relErr(net.forward(X, ws), Z) < 1e-6);
 }
 
+TEST_CASE("a constant Add/Sub after a Linear layer folds into the kernel's bias",
+          "[neural][gemm][forward]") {
+  // x -> MatMul(%1) -> Sub c (%2) -> Relu(%3) -> MatMul(%4) -> Add d (%5) -> Add e (%6).
+  // Folded: Sub and Relu into the first kernel, Add d into the second; Add e stays (one
+  // constant per Linear), and it is the output.
+  auto layer = [](LayerKind kind, int in, int out, int64_t width) {
+    Layer L;
+    L.kind = kind;
+    L.opType = kind == LayerKind::Linear ? "MatMul" : kind == LayerKind::Relu ? "Relu" : "Add";
+    L.name = "n" + std::to_string(out);
+    L.input = in;
+    L.output = out;
+    L.outShape = {width};
+    return L;
+  };
+  Lcg rng(17);
+  auto fill = [&](Eigen::Index r, Eigen::Index c) {
+    Eigen::MatrixXd M(r, c);
+    for (Eigen::Index i = 0; i < M.size(); ++i)
+      M.data()[i] = rng.next();
+    return M;
+  };
+  Network net;
+  net.inputShape = {9};
+  Layer m1 = layer(LayerKind::Linear, 0, 1, 21);
+  m1.W = fill(9, 21);
+  Layer s1 = layer(LayerKind::Elementwise, 1, 2, 21);
+  s1.op = ElemOp::Sub;
+  s1.constant = fill(1, 21);
+  Layer r1 = layer(LayerKind::Relu, 2, 3, 21);
+  Layer m2 = layer(LayerKind::Linear, 3, 4, 4);
+  m2.W = fill(21, 4);
+  m2.bias = fill(1, 4); // a bias of its own, plus the Add's constant
+  Layer a2 = layer(LayerKind::Elementwise, 4, 5, 4);
+  a2.constant = fill(1, 4);
+  Layer a3 = layer(LayerKind::Elementwise, 5, 6, 4);
+  a3.constant = fill(1, 4);
+  net.layers = {m1, s1, r1, m2, a2, a3};
+  net.outputValue = 6;
+  net.finalize();
+  RowMatrix<float> X = randomInput(11, 9, 2);
+  Eigen::MatrixXd Xd = X.cast<double>();
+  Eigen::MatrixXd H = ((Xd * m1.W).rowwise() - s1.constant).cwiseMax(0.0);
+  Eigen::MatrixXd want =
+      (((H * m2.W).rowwise() + m2.bias).rowwise() + a2.constant).rowwise() + a3.constant;
+  REQUIRE(((Xd * m1.W).rowwise() - s1.constant).minCoeff() < 0);
+  CHECK((net.forward(Xd) - want).cwiseAbs().maxCoeff() < 1e-12);
+  for (gemm::Isa isa : {gemm::Isa::Portable, gemm::Isa::Avx2, gemm::Isa::Avx512}) {
+    Workspace<float> ws;
+    ws.isa = isa;
+    CHECK(relErr(net.forward(X, ws), want) < 1e-5);
+  }
+  // The packed bias is the sum, rounded once: m2's bias + a2's constant.
+  for (int j = 0; j < 4; ++j)
+    CHECK(net.layers[3].packedF.bias.data()[j] == float(m2.bias[j] + a2.constant[j]));
+  CHECK(net.layers[0].packedF.bias.data()[0] == float(-s1.constant[0]));
+}
+
 TEST_CASE("float64 forward is exactly Eigen's GEMM, bias add and max", "[neural][gemm][forward]") {
   // The verifier replays counterexamples in float64: this path must not depend on the CPU.
   Network net = randomMlp({37, 20, 9, 3}, 5);
