@@ -9,6 +9,8 @@
 // accuracy and loss (classification: argmax against the class, softmax cross-entropy; regression:
 // MSE, and the fraction within 0.5), with the same formatting as `chassis train`'s test figures,
 // so evaluating a trained net on its --save-test file prints the figures training printed.
+// --confusion adds the confusion counts (rows: the label; columns: the network's argmax), which
+// tell missed brakes from needless ones; --json always includes them.
 #include "tools/command.h"
 #include "tools/task_dataset.h"
 
@@ -19,12 +21,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <sstream>
+#include <string>
+#include <vector>
 
 namespace {
 
@@ -34,7 +39,7 @@ using namespace chassis::tools;
 struct EvalCli {
   std::string model;
   std::vector<std::string> inputs;
-  bool json = false, float32 = false, normalised = false, describe = false;
+  bool json = false, float32 = false, normalised = false, describe = false, confusion = false;
   // Dataset evaluation.
   std::string csv, label, taskFile, features, loss = "auto";
   TaskOptions task;
@@ -151,6 +156,21 @@ int runDataset(EvalCli& c, const neural::Network& net) {
                 : net.forward(data.X);
   const auto [loss, acc] =
       neural::score(Y, data, classes ? neural::LossKind::CrossEntropy : neural::LossKind::Mse);
+  // Confusion counts: row = the label, column = the network's argmax (ties: the first).
+  const int K = static_cast<int>(Y.cols());
+  std::vector<std::vector<long>> confusion;
+  std::vector<std::string> names;
+  if (classes) {
+    confusion.assign(size_t(K), std::vector<long>(size_t(K), 0));
+    for (int i = 0; i < data.size(); ++i) {
+      Eigen::Index arg;
+      Y.row(i).maxCoeff(&arg);
+      ++confusion[size_t(data.y[i])][size_t(arg)];
+    }
+    for (int k = 0; k < K; ++k)
+      names.push_back(k < static_cast<int>(data.classNames.size()) ? data.classNames[size_t(k)]
+                                                                    : std::to_string(k));
+  }
   if (c.json) {
     nlohmann::ordered_json j;
     j["model"] = c.model;
@@ -160,10 +180,32 @@ int runDataset(EvalCli& c, const neural::Network& net) {
     j["loss_kind"] = classes ? "cross_entropy" : "mse";
     j["loss"] = std::isfinite(loss) ? nlohmann::ordered_json(loss) : nlohmann::ordered_json();
     j["accuracy"] = acc;
+    if (classes) {
+      j["classes"] = names;
+      j["confusion"] = confusion;
+    }
     std::cout << j.dump(2) << "\n";
   } else if (classes) {
     std::cout << "accuracy: " << pct(acc) << " (" << data.size() << " samples), loss: " << g6(loss)
               << "\n";
+    if (c.confusion) {
+      size_t w = 8;
+      for (const std::string& n : names)
+        w = std::max(w, n.size() + 2);
+      auto cell = [&](const std::string& t) {
+        return std::string(w > t.size() ? w - t.size() : 0, ' ') + t;
+      };
+      std::cout << "confusion (rows: label; columns: the network's class):\n" << cell("");
+      for (const std::string& n : names)
+        std::cout << cell(n);
+      std::cout << "\n";
+      for (int a = 0; a < K; ++a) {
+        std::cout << cell(names[size_t(a)]);
+        for (int b = 0; b < K; ++b)
+          std::cout << cell(std::to_string(confusion[size_t(a)][size_t(b)]));
+        std::cout << "\n";
+      }
+    }
   } else {
     std::cout << "mse: " << g6(loss) << " (" << data.size()
               << " samples), accuracy (|error| < 0.5): " << pct(acc) << "\n";
@@ -271,6 +313,8 @@ chassis::tools::Registration reg{
       app.add_option("--box", c->task.box, "Task: NAME=LO:HI sampling box override (repeatable)");
       app.add_option("--samples", c->task.samples, "Task: number of samples (2000)");
       app.add_option("--seed", c->task.seed, "Task: random seed of the samples (1)");
+      app.add_flag("--confusion", c->confusion,
+                   "Classification: also print the confusion counts (label x network class)");
       app.add_option("--loss", c->loss,
                      "auto, ce or mse; auto: ce for a bool/enum task label or a network with "
                      "several outputs and one label column");

@@ -44,6 +44,16 @@ ev=$("$chassis" eval "$tmp/a.onnx" --csv "$tmp/test.csv" --label brake) || fail 
 echo "$ev"
 [ "${ev#accuracy: }" = "${acc_line#test accuracy: }" ] ||
   fail "eval printed '$ev', training printed '$acc_line'"
+# the confusion counts add up to the test set, and their diagonal to the accuracy
+"$chassis" eval "$tmp/a.onnx" --csv "$tmp/test.csv" --label brake --confusion >"$tmp/conf.out" ||
+  fail "eval --confusion"
+cat "$tmp/conf.out"
+[ "$(sed -n 2p "$tmp/conf.out")" = "confusion (rows: label; columns: the network's class):" ] ||
+  fail "confusion header"
+awk -v acc="$acc" 'NR == 4 { n00 = $2; n01 = $3 } NR == 5 { n10 = $2; n11 = $3 }
+  END { n = n00 + n01 + n10 + n11
+        if (n != 1600 || sprintf("%.2f", 100 * (n00 + n11) / n) != acc) exit 1 }' \
+  "$tmp/conf.out" || fail "confusion counts do not match the accuracy"
 # the same in JSON
 "$chassis" eval "$tmp/a.onnx" --csv "$tmp/test.csv" --label brake --json >"$tmp/ev.json" ||
   fail "eval --json"
