@@ -169,7 +169,7 @@ int runDataset(EvalCli& c, const neural::Network& net) {
     }
     for (int k = 0; k < K; ++k)
       names.push_back(k < static_cast<int>(data.classNames.size()) ? data.classNames[size_t(k)]
-                                                                    : std::to_string(k));
+                                                                   : std::to_string(k));
   }
   if (c.json) {
     nlohmann::ordered_json j;
