@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <limits>
+#include <set>
 
 namespace chassis::verifier {
 
@@ -524,6 +525,21 @@ std::shared_ptr<const NetChain> IrEncoder::chainOf(const ir::Function& f) {
   return c;
 }
 
+void IrEncoder::define(const z3::expr& c) {
+  assumptions_.push_back(c);
+  definitions_.push_back(c);
+}
+
+std::vector<z3::expr> IrEncoder::conditions() const {
+  std::set<unsigned> defs;
+  for (const z3::expr& d : definitions_)
+    defs.insert(d.id());
+  std::vector<z3::expr> out;
+  for (const z3::expr& a : assumptions_)
+    if (!defs.count(a.id())) out.push_back(a);
+  return out;
+}
+
 SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
   auto key = std::make_pair(fn, x.id());
   if (auto it = encCache_.find(key); it != encCache_.end()) {
@@ -541,7 +557,7 @@ SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
   if (fn == 4) {
     // sqrt, exactly: where x >= 0, y >= 0 and y*y = x. IEEE sqrt is correctly rounded, so one
     // nextafter each way encloses the real root.
-    assumptions_.push_back(z3::implies(x >= 0, y >= 0 && y * y == x));
+    define(z3::implies(x >= 0, y >= 0 && y * y == x));
     ylo = lo > 0 && std::isfinite(lo) ? std::nextafter(std::sqrt(lo), 0.0) : 0.0;
     yhi = hi >= 0 ? (std::isfinite(hi) ? std::nextafter(std::sqrt(hi), kInf) : kInf) : kInf;
     if (!(lo >= 0)) {
@@ -570,7 +586,7 @@ SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
       if (std::isfinite(b.from)) guard = guard && x >= realNumeral(b.from);
       if (std::isfinite(b.to)) guard = guard && x <= realNumeral(b.to);
       if (f == EnclosedFn::Log) guard = guard && x > 0;
-      assumptions_.push_back(z3::implies(guard, bound).simplify());
+      define(z3::implies(guard, bound).simplify());
     }
   }
   // Monotonicity (and so functionality) against the earlier occurrences of the same function.
@@ -580,8 +596,8 @@ SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
     z3::expr dom = ctx_.bool_val(true);
     if (fn == int(EnclosedFn::Log)) dom = x > 0 && occ[i].x > 0;
     if (fn == 4) dom = x >= 0 && occ[i].x >= 0;
-    assumptions_.push_back(z3::implies(dom && x <= occ[i].x, y <= occ[i].y));
-    assumptions_.push_back(z3::implies(dom && occ[i].x <= x, occ[i].y <= y));
+    define(z3::implies(dom && x <= occ[i].x, y <= occ[i].y));
+    define(z3::implies(dom && occ[i].x <= x, occ[i].y <= y));
   }
   encCache_[key] = occ.size();
   occ.push_back({x, y, ylo, yhi});

@@ -111,8 +111,17 @@ public:
   Expected<SymExecution> execute(const ir::Function& f, std::vector<SymValue> inputs,
                                  const std::string& prefix = "");
 
-  /// Constraints to assume: variable domains, callees' input ranges, supports of choices.
+  /// Constraints to assume: variable domains, callees' input ranges, supports of choices, and
+  /// the definitions below.
   const std::vector<z3::expr>& assumptions() const { return assumptions_; }
+  /// The subset of assumptions() that only define auxiliary variables (the enclosures of exp,
+  /// log, sigmoid, tanh, sqrt and their monotonicity): whatever the other variables' values,
+  /// the true y = f(x) satisfies them, so they never restrict the inputs. A check of the form
+  /// "every point satisfies the assumptions" (prob_bounds' coverage query) must ask
+  /// unsat(cell /\ definitions() /\ !and(conditions())), not negate the definitions.
+  const std::vector<z3::expr>& definitions() const { return definitions_; }
+  /// assumptions() without definitions(): the constraints that do restrict the variables.
+  std::vector<z3::expr> conditions() const;
   const std::vector<SymChoice>& choices() const { return choices_; }
   const std::vector<SymAssert>& asserts() const { return asserts_; }
 
@@ -157,11 +166,14 @@ private:
   friend class StmtExec;
   z3::context& ctx_;
   std::vector<z3::expr> assumptions_;
+  std::vector<z3::expr> definitions_;
   std::vector<SymChoice> choices_;
   std::vector<SymAssert> asserts_;
   /// y = f(x) for f in exp/log/sigmoid/tanh (fn 0..3) or sqrt (fn 4): a fresh real with its
   /// enclosure added to assumptions_, shared by equal argument terms.
   SymValue enclosed(int fn, const z3::expr& x, double lo, double hi);
+  /// Adds an auxiliary variable's defining constraint (to assumptions_ and definitions_).
+  void define(const z3::expr& c);
   /// The network chain of f (net_chain.h), cached; null when f is not one.
   std::shared_ptr<const NetChain> chainOf(const ir::Function& f);
 

@@ -374,3 +374,60 @@ TEST_CASE("150 random transcendental properties vs a dense grid", "[encoder5b][r
   CHECK(holds >= 60);
   CHECK(unknown <= 8);
 }
+
+TEST_CASE("enclosure constraints are definitions, not conditions", "[encoder5b][props]") {
+  auto prog = lowerText(R"(
+module M() -> (y: real) {
+    x ~ Uniform(0.0, 1.0);
+    y = exp(x) + sqrt(x) + tanh(x);
+}
+property in_range: always[M](y >= 0.99 && y <= 4.5);
+property too_tight: always[M](y <= 3.0);
+property fx: forall x in [0, 1]: exp(x) + sigmoid(x) >= 1.49;
+)");
+  REQUIRE(prog);
+  const ir::Property& p = propNamed(*prog, "fx");
+  z3::context c;
+  IrEncoder enc(c);
+  Status st = IrEncoder::guard([&]() -> Status {
+    SymValue x = enc.freshVar("x", ir::Type::real(), 0, 1);
+    enc.bind(p.vars[0].var, x);
+    auto body = enc.encode(p.body);
+    if (!body) return body.error();
+    CHECK(enc.relaxed());
+    CHECK(enc.numRelaxed() == 2);
+    CHECK(enc.conditions().size() == 2); // 0 <= x, x <= 1
+    CHECK(enc.definitions().size() + 2 == enc.assumptions().size());
+    // Every point of the box satisfies the conditions, given the definitions.
+    z3::solver cov(c);
+    for (const z3::expr& d : enc.definitions())
+      cov.add(d);
+    cov.add(x.e[0] >= 0 && x.e[0] <= 1);
+    cov.add(!z3::mk_and([&] {
+      z3::expr_vector v(c);
+      for (const z3::expr& a : enc.conditions())
+        v.push_back(a);
+      return v;
+    }()));
+    CHECK(cov.check() == z3::unsat);
+    // The definitions alone do not restrict x: any x in the box extends to a model.
+    z3::solver s(c);
+    for (const z3::expr& d : enc.definitions())
+      s.add(d);
+    s.add(x.e[0] == c.real_val("7/10"));
+    CHECK(s.check() == z3::sat);
+    return Status::ok();
+  });
+  REQUIRE(st);
+  // always[M] through the property checker: exp + sqrt + tanh of a Uniform(0, 1) choice lies in
+  // [1, e + 1 + tanh 1] = [1, 4.48]: proved; <= 3 fails (at x = 1: 4.48), never proved.
+  VerifyOptions o;
+  o.timeoutSec = 30;
+  auto r1 = verifyProperty(*prog, propNamed(*prog, "in_range"), o);
+  INFO(r1.reason);
+  CHECK(r1.verdict == PropVerdict::Holds);
+  auto r2 = verifyProperty(*prog, propNamed(*prog, "too_tight"), o);
+  INFO(r2.reason);
+  CHECK(r2.verdict != PropVerdict::Holds);
+  CHECK(checkForall(p) == V::Holds);
+}
