@@ -1,11 +1,20 @@
-// `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--out DIR]]`:
+// `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
+//                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property and each module's
 // asserts (verifier/properties.h), and prints a table: property, verdict (holds, violated,
 // unknown (reason), or a certified interval and whether it decides the bound), time, and the
 // counterexample with the property's float64 value there (every counterexample was replayed).
-// --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2, or to stdout).
-// Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown (none violated),
-// 4 internal error (e.g. a counterexample that does not replay), 2 bad input.
+// --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
+// else to standard output, each preceded by a comment line); `z3 -smt2 FILE` answers it as the
+// verifier did: sat where a counterexample (or witness, or a cell point) exists, unsat where the
+// verdict was proved. Probability cells emit at most their first 200 queries.
+// --statistical: a P property the certified methods leave undecided also gets a Monte Carlo
+// estimate with a Clopper-Pearson interval (verifier/prob_bounds.h), printed as
+// "likely holds (statistical)", "likely violated (statistical)" or "statistical: undecided",
+// and in JSON with "verdict": "statistical" and a "statistical" object. It is never a proof:
+// for the exit code such a property counts as unknown.
+// Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
+// (none violated), 4 internal error (e.g. a counterexample that does not replay), 2 bad input.
 #include "tools/command.h"
 
 #include "neural/lower_network.h"
@@ -24,26 +33,54 @@ namespace {
 
 using namespace chassis;
 
+std::string fmtG(double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+/// The statistical decision's words (never "holds" / "violated" alone).
+std::string statisticalWord(const verifier::StatisticalEstimate& s) {
+  return s.decision > 0   ? "likely holds (statistical)"
+         : s.decision < 0 ? "likely violated (statistical)"
+                          : "statistical: undecided";
+}
+
 std::string verdictText(const verifier::PropertyResult& r) {
   std::string v;
+  if (r.statistical) {
+    const auto& s = r.stat;
+    return statisticalWord(s) + " " + fmtG(s.estimate) + " in [" + fmtG(s.lo) + ", " + fmtG(s.hi) +
+           "] at " + fmtG(100 * s.confidence) + "%, " + std::to_string(s.samples) + " samples";
+  }
   if (r.isInterval) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "[%.6g, %.6g] ", r.lo, r.hi);
-    v = std::string(r.statistical ? "statistical estimate " : "certified ") + buf;
+    v = "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] ";
     v += r.verdict == verifier::PropVerdict::Holds      ? "decides: holds"
          : r.verdict == verifier::PropVerdict::Violated ? "decides: violated"
-                                                    : "does not decide";
+                                                        : "does not decide";
     return v;
   }
   v = std::string(verifier::propVerdictName(r.verdict));
-  if ((r.verdict == verifier::PropVerdict::Unknown || r.verdict == verifier::PropVerdict::Internal) &&
+  if ((r.verdict == verifier::PropVerdict::Unknown ||
+       r.verdict == verifier::PropVerdict::Internal) &&
       !r.reason.empty())
     v += " (" + r.reason + ")";
   return v;
 }
 
-int verifyCommand(const std::string& file, const std::string& only, double timeout, bool asJson,
-                  const std::string& emit, const std::string& outDir) {
+struct VerifyArgs {
+  std::string file, only, emit, outDir;
+  double timeout = 60;
+  bool json = false;
+  verifier::VerifyOptions opts;
+};
+
+int verifyCommand(const VerifyArgs& a) {
+  const std::string& file = a.file;
+  const std::string& only = a.only;
+  const std::string& outDir = a.outDir;
+  const std::string& emit = a.emit;
+  bool asJson = a.json;
   spec::DiagnosticEngine diags;
   auto ast = spec::loadProgram(file, diags);
   if (!ast) {
@@ -62,8 +99,16 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
     std::cerr << "chassis verify: error: --emit supports only smt2\n";
     return tools::kUsage;
   }
-  verifier::VerifyOptions opts;
-  opts.timeoutSec = timeout;
+  if (a.opts.statistical && !(a.opts.confidence > 0 && a.opts.confidence < 1)) {
+    std::cerr << "chassis verify: error: --confidence must be in (0, 1)\n";
+    return tools::kUsage;
+  }
+  if (a.opts.statistical && a.opts.samples == 0) {
+    std::cerr << "chassis verify: error: --samples must be positive\n";
+    return tools::kUsage;
+  }
+  verifier::VerifyOptions opts = a.opts;
+  opts.timeoutSec = a.timeout;
   opts.emitSmt2 = emit == "smt2";
   std::vector<verifier::PropertyResult> results;
   bool found = only.empty();
@@ -77,7 +122,8 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
     return tools::kUsage;
   }
   if (only.empty())
-    for (auto& r : verifier::verifyAsserts(*prog, opts)) results.push_back(std::move(r));
+    for (auto& r : verifier::verifyAsserts(*prog, opts))
+      results.push_back(std::move(r));
 
   int code = tools::kOk;
   bool anyViolated = false, anyUnknown = false, anyInternal = false;
@@ -86,7 +132,7 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
     anyUnknown |= r.verdict == verifier::PropVerdict::Unknown;
     anyInternal |= r.verdict == verifier::PropVerdict::Internal;
   }
-  code = anyInternal ? tools::kInternal
+  code = anyInternal   ? tools::kInternal
          : anyViolated ? tools::kFailure
          : anyUnknown  ? tools::kUnknown
                        : tools::kOk;
@@ -112,17 +158,30 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
     for (auto& r : results) {
       nlohmann::ordered_json o;
       o["property"] = r.name;
-      o["verdict"] = std::string(verifier::propVerdictName(r.verdict));
+      o["verdict"] = r.statistical ? std::string("statistical")
+                                   : std::string(verifier::propVerdictName(r.verdict));
       if (!r.reason.empty()) o["reason"] = r.reason;
       if (r.isInterval) {
         o["interval"] = {r.lo, r.hi};
-        o["statistical"] = r.statistical;
         o["method"] = r.method;
+      }
+      if (r.statistical) {
+        nlohmann::ordered_json st;
+        st["decision"] = statisticalWord(r.stat);
+        st["estimate"] = r.stat.estimate;
+        st["interval"] = {r.stat.lo, r.stat.hi};
+        st["confidence"] = r.stat.confidence;
+        st["samples"] = r.stat.samples;
+        st["hits"] = r.stat.hits;
+        st["rejected"] = r.stat.rejected;
+        st["seed"] = opts.seed;
+        o["statistical"] = st;
       }
       o["seconds"] = r.seconds;
       if (!r.counterexample.empty()) {
         nlohmann::ordered_json cx;
-        for (auto& [k, v] : r.counterexample) cx[k] = v;
+        for (auto& [k, v] : r.counterexample)
+          cx[k] = v;
         o["counterexample"] = cx;
         o["value_at_counterexample"] = r.valueAtCounterexample;
       }
@@ -134,9 +193,14 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
   std::printf("%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
   for (auto& r : results) {
     std::string cx;
-    for (auto& [k, v] : r.counterexample) cx += (cx.empty() ? "" : ", ") + k + " = " + v;
+    for (auto& [k, v] : r.counterexample)
+      cx += (cx.empty() ? "" : ", ") + k + " = " + v;
     if (!cx.empty()) cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
     if (r.isInterval && !r.method.empty()) cx = r.method;
+    if (r.statistical)
+      cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
+           (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
+           std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(opts.seed);
     std::printf("%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdictText(r).c_str(), r.seconds,
                 cx.c_str());
   }
@@ -145,21 +209,25 @@ int verifyCommand(const std::string& file, const std::string& only, double timeo
 
 chassis::tools::Registration reg{
     "verify", "Prove the properties and asserts of a .chs file with Z3", [](CLI::App& app) {
-      auto file = std::make_shared<std::string>();
-      auto only = std::make_shared<std::string>();
-      auto timeout = std::make_shared<double>(60);
-      auto json = std::make_shared<bool>(false);
-      auto emit = std::make_shared<std::string>();
-      auto out = std::make_shared<std::string>();
-      app.add_option("file", *file, "the .chs file")->required();
-      app.add_option("--property", *only, "check only this property");
-      app.add_option("--timeout", *timeout, "seconds per property (default 60)");
-      app.add_flag("--json", *json, "print the results as JSON");
-      app.add_option("--emit", *emit, "smt2: write every Z3 query as SMT-LIB2");
-      app.add_option("--out", *out, "directory for --emit=smt2 files (default: stdout)");
-      return [=]() {
-        return verifyCommand(*file, *only, *timeout, *json, *emit, *out);
-      };
+      auto a = std::make_shared<VerifyArgs>();
+      app.add_option("file", a->file, "the .chs file")->required();
+      app.add_option("--property", a->only, "check only this property");
+      app.add_option("--timeout", a->timeout, "seconds per property (default 60)");
+      app.add_flag("--json", a->json, "print the results as JSON");
+      app.add_option("--emit", a->emit,
+                     "smt2: write every Z3 query as SMT-LIB2 (that `z3 -smt2 FILE` answers as "
+                     "the verifier did; probability cells: the first 200)");
+      app.add_option("--emit-dir,--out", a->outDir,
+                     "directory for --emit=smt2 files, named <property>.<k>.smt2 (default: "
+                     "standard output)");
+      app.add_flag("--statistical", a->opts.statistical,
+                   "also estimate undecided P properties by Monte Carlo, with a Clopper-Pearson "
+                   "interval; labelled statistical, never holds/violated (exit code 3)");
+      app.add_option("--samples", a->opts.samples, "--statistical: runs (default 100000)");
+      app.add_option("--confidence", a->opts.confidence,
+                     "--statistical: the interval's confidence (default 0.99)");
+      app.add_option("--seed", a->opts.seed, "--statistical: the random seed (default 0)");
+      return [a]() { return verifyCommand(*a); };
     }};
 
 } // namespace

@@ -1,8 +1,11 @@
-// Probability / expectation bounds: exact enumeration for finite discrete models, certified cell
-// partitioning for continuous ones (see prob_bounds.h for the maths and the error allowances).
+// Probability / expectation bounds: exact variable elimination (or bounded enumeration) for
+// finite discrete models, certified cell partitioning for continuous ones, and, only when asked,
+// a Monte Carlo estimate with a Clopper-Pearson interval (see prob_bounds.h for the maths and
+// the error allowances).
 #include "verifier/prob_bounds.h"
 
 #include "spec/rng.h"
+#include "symbolic/discrete_model.h"
 #include "symbolic/distributions.h"
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
@@ -10,8 +13,11 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <queue>
+#include <set>
 #include <sstream>
+#include <unordered_set>
 
 namespace chassis::verifier {
 
@@ -22,11 +28,16 @@ using Clock = std::chrono::steady_clock;
 /// Whether [lo, hi] decides `value cmp bound`: +1 true, -1 false, 0 undecided.
 int decide(double lo, double hi, ir::BinOp cmp, double bound) {
   switch (cmp) {
-  case ir::BinOp::Le: return hi <= bound ? 1 : lo > bound ? -1 : 0;
-  case ir::BinOp::Lt: return hi < bound ? 1 : lo >= bound ? -1 : 0;
-  case ir::BinOp::Ge: return lo >= bound ? 1 : hi < bound ? -1 : 0;
-  case ir::BinOp::Gt: return lo > bound ? 1 : hi <= bound ? -1 : 0;
-  default: return 0;
+  case ir::BinOp::Le:
+    return hi <= bound ? 1 : lo > bound ? -1 : 0;
+  case ir::BinOp::Lt:
+    return hi < bound ? 1 : lo >= bound ? -1 : 0;
+  case ir::BinOp::Ge:
+    return lo >= bound ? 1 : hi < bound ? -1 : 0;
+  case ir::BinOp::Gt:
+    return lo > bound ? 1 : hi <= bound ? -1 : 0;
+  default:
+    return 0;
   }
 }
 
@@ -35,6 +46,207 @@ std::string num(double x) {
   os.precision(6);
   os << x;
   return os.str();
+}
+
+// ---- What a model reaches: called functions, weighting statements ----
+
+struct Reach {
+  bool rangedCall = false; // some called function declares an input range
+  bool weights = false;    // some observe or factor statement
+};
+
+void reach(const ir::Function& f, std::unordered_set<const ir::Function*>& seen, Reach& r,
+           bool top) {
+  if (!seen.insert(&f).second) return;
+  if (!top)
+    for (const ir::Param& prm : f.inputs())
+      r.rangedCall = r.rangedCall || prm.range.has_value();
+  std::unordered_set<ir::Expr> visited;
+  std::function<void(ir::Expr)> ex = [&](ir::Expr e) {
+    if (!e || !visited.insert(e).second) return;
+    if (auto* c = e->as<ir::Call>()) reach(c->callee(), seen, r, false);
+    for (ir::Expr o : e->operands())
+      ex(o);
+  };
+  ir::forEachStmt(f.body(), [&](ir::Stmt s) {
+    if (s->kind() == ir::StmtKind::Observe || s->kind() == ir::StmtKind::Factor) r.weights = true;
+    if (auto* cs = s->as<ir::CallStmt>()) reach(*cs->callee, seen, r, false);
+    ir::forEachExpr(s, ex);
+  });
+}
+
+Reach reachOf(const ir::Function& f) {
+  std::unordered_set<const ir::Function*> seen;
+  Reach r;
+  reach(f, seen, r, true);
+  return r;
+}
+
+// ---- Exact: variable elimination over the model's factor graph ----
+
+struct Exact {
+  bool done = false;
+  double value = 0, err = 0; // the value and its absolute error allowance
+  std::string method, stop;  // stop: why this method does not apply
+};
+
+/// The outputs of f read by e (by output index); false if e reads another variable.
+bool outputsRead(ir::Expr e, const ir::Function& f, std::set<size_t>& used) {
+  std::unordered_set<ir::Expr> visited;
+  bool ok = true;
+  std::function<void(ir::Expr)> walk = [&](ir::Expr x) {
+    if (!x || !visited.insert(x).second) return;
+    if (x->is<ir::Var>()) {
+      bool found = false;
+      for (size_t i = 0; i < f.outputs().size(); ++i)
+        if (static_cast<ir::Expr>(f.outputs()[i]) == x) used.insert(i), found = true;
+      ok = ok && found;
+    }
+    for (ir::Expr o : x->operands())
+      walk(o);
+  };
+  walk(e);
+  return ok;
+}
+
+Exact exactByElimination(const ir::Function& f, const ir::Property& p) {
+  Exact out;
+  auto dm = symbolic::buildDiscreteModel(f, {});
+  if (!dm) {
+    out.stop = "variable elimination: " + dm.error().message;
+    // The builder's advice is for `chassis infer`, not for verify.
+    if (auto k = out.stop.find(": use --method"); k != std::string::npos) out.stop.resize(k);
+    return out;
+  }
+  std::set<size_t> used;
+  if (!outputsRead(p.body, f, used) || (p.given && !outputsRead(p.given, f, used))) {
+    out.stop = "the event reads a variable that is not an output of " + f.name();
+    return out;
+  }
+  // The union of the scopes of the outputs read, and the size of its joint table.
+  std::vector<const symbolic::SymVal*> scalars; // every scalar SymVal involved
+  for (size_t i : used) {
+    const symbolic::SymVal& sv = dm->outputs[i];
+    if (sv.elems.empty()) scalars.push_back(&sv);
+    for (const symbolic::SymVal& e : sv.elems)
+      scalars.push_back(&e);
+  }
+  std::set<symbolic::VarId> uset;
+  for (auto* sv : scalars)
+    uset.insert(sv->scope.begin(), sv->scope.end());
+  std::vector<symbolic::VarId> scope(uset.begin(), uset.end());
+  size_t total = 1;
+  for (symbolic::VarId v : scope) {
+    total *= size_t(dm->model.vars[size_t(v)].card);
+    if (total > symbolic::kMaxFactorEntries) {
+      out.stop = "variable elimination: the event depends jointly on too many choices";
+      return out;
+    }
+  }
+  // Position of a VarId in `scope`.
+  auto pos = [&](symbolic::VarId v) {
+    return size_t(std::lower_bound(scope.begin(), scope.end(), v) - scope.begin());
+  };
+  auto entry = [&](const symbolic::SymVal& sv, const std::vector<int>& assign) {
+    size_t idx = 0;
+    for (symbolic::VarId v : sv.scope)
+      idx = idx * size_t(dm->model.vars[size_t(v)].card) + size_t(assign[pos(v)]);
+    return sv.table[idx];
+  };
+  symbolic::SymVal q;
+  q.scope = scope;
+  std::vector<symbolic::Value> frame(size_t(f.numSlots()));
+  std::vector<int> assign(scope.size(), 0);
+  for (size_t a = 0; a < total; ++a) {
+    size_t rest = a;
+    for (size_t j = scope.size(); j-- > 0;) {
+      int card = dm->model.vars[size_t(scope[j])].card;
+      assign[j] = int(rest % size_t(card));
+      rest /= size_t(card);
+    }
+    for (size_t i : used) {
+      const symbolic::SymVal& sv = dm->outputs[i];
+      symbolic::Value v;
+      if (sv.elems.empty()) {
+        v = entry(sv, assign);
+      } else {
+        std::vector<double> xs;
+        for (const symbolic::SymVal& e : sv.elems)
+          xs.push_back(entry(e, assign).s);
+        v = symbolic::Value::array(std::move(xs));
+      }
+      frame[size_t(f.outputs()[i]->slot())] = std::move(v);
+    }
+    double code = 0;
+    auto ev = symbolic::evaluate(p.body, frame, p.loc);
+    if (!ev) {
+      out.stop = "the event fails to evaluate: " + ev.error().message;
+      return out;
+    }
+    if (p.kind == ir::PropertyKind::Expectation) {
+      code = ev->s;
+    } else {
+      bool given = true;
+      if (p.given) {
+        auto g = symbolic::evaluate(p.given, frame, p.loc);
+        if (!g) {
+          out.stop = "the condition fails to evaluate: " + g.error().message;
+          return out;
+        }
+        given = g->s != 0;
+      }
+      code = (ev->s != 0 ? 1 : 0) + (given ? 2 : 0);
+    }
+    q.table.push_back(symbolic::Value::scalar(code));
+  }
+  auto qid = dm->variableFor(q, "property!" + p.name);
+  if (!qid) {
+    out.stop = "variable elimination: " + qid.error().message;
+    return out;
+  }
+  std::vector<symbolic::VarId> query{*qid};
+  auto ve = symbolic::variableElimination(dm->model, query, {});
+  if (!ve) {
+    out.stop = "variable elimination: " + ve.error().message;
+    return out;
+  }
+  if (!std::isfinite(ve->logEvidence + dm->logConstant)) {
+    out.stop = "the model's observations have probability zero";
+    return out;
+  }
+  const auto& states = dm->states[size_t(*qid)];
+  const auto& marg = ve->marginals[0];
+  double sumCard = 0;
+  for (const auto& v : dm->model.vars)
+    sumCard += v.card;
+  double nf = double(dm->model.factors.size());
+  double delta = 1.01 * 8 * (sumCard + 4 * nf + 16) * 0x1p-53 + 1e-12 * nf;
+  if (p.kind == ir::PropertyKind::Expectation) {
+    double v = 0, mag = 0;
+    for (size_t k = 0; k < states.size(); ++k) {
+      v += states[k].s * marg[k];
+      mag += std::fabs(states[k].s) * marg[k];
+    }
+    out.value = v;
+    out.err = 3 * delta * mag + 0x1p-1000;
+  } else {
+    double num = 0, den = 0;
+    for (size_t k = 0; k < states.size(); ++k) {
+      if (states[k].s >= 2) den += marg[k];
+      if (states[k].s == 3) num += marg[k];
+    }
+    if (den == 0) {
+      out.stop = "the conditioning event has probability zero";
+      out.done = false;
+      return out;
+    }
+    out.value = num / den;
+    out.err = 3 * delta * out.value + 0x1p-1000;
+  }
+  out.done = true;
+  out.method = "exact (variable elimination over " + std::to_string(dm->model.vars.size()) +
+               " variables, " + std::to_string(dm->model.factors.size()) + " factors)";
+  return out;
 }
 
 // ---- Exact enumeration of a finite discrete model ----
@@ -129,9 +341,13 @@ double massOf(const Dim& d, double a, double b) {
     double s = d.ps[0] * std::sqrt(2.0);
     return std::erfc(std::max(a, 0.0) / s) - std::erfc(std::max(b, 0.0) / s);
   }
-  default: return 0;
+  default:
+    return 0;
   }
 }
+
+/// At most this many cell queries are kept for --emit=smt2 (a run may make thousands).
+constexpr size_t kMaxEmittedCellQueries = 200;
 
 struct Cell {
   std::vector<double> lo, hi;
@@ -161,25 +377,46 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
         return Error("choice '" + ch.address + "' has parameters that depend on other values");
       Dim d{ch.dist, ch.constValues, 0, 0, ch.var};
       switch (ch.dist) {
-      case DistKind::Uniform: d.lo = d.ps[0], d.hi = d.ps[1]; break;
-      case DistKind::Normal: d.lo = d.ps[0] - 12 * d.ps[1], d.hi = d.ps[0] + 12 * d.ps[1]; break;
-      case DistKind::Exponential: d.lo = 0, d.hi = 75 / d.ps[0]; break;
-      case DistKind::HalfNormal: d.lo = 0, d.hi = 12 * d.ps[0]; break;
+      case DistKind::Uniform:
+        d.lo = d.ps[0], d.hi = d.ps[1];
+        break;
+      case DistKind::Normal:
+        d.lo = d.ps[0] - 12 * d.ps[1], d.hi = d.ps[0] + 12 * d.ps[1];
+        break;
+      case DistKind::Exponential:
+        d.lo = 0, d.hi = 75 / d.ps[0];
+        break;
+      case DistKind::HalfNormal:
+        d.lo = 0, d.hi = 12 * d.ps[0];
+        break;
       default:
         return Error("choice '" + ch.address + "': " + std::string(signature(ch.dist).name) +
                      " is not supported by the cell method");
       }
       dims.push_back(d);
     }
-    for (auto& [v, val] : ex->vars) enc.bind(v, val);
+    for (auto& [v, val] : ex->vars)
+      enc.bind(v, val);
     auto ev = enc.encode(p.body);
     if (!ev) return ev.error();
     z3::expr event = ev->e[0];
     z3::solver s(c);
-    for (const z3::expr& a : enc.assumptions()) s.add(a);
+    for (const z3::expr& a : enc.assumptions())
+      s.add(a);
+    // The coverage solver: the choices' supports and the negation of all the assumptions, so
+    // that (cell /\ cov) unsat says every point of the cell satisfies the model's assumptions
+    // (the declared input ranges of called modules); elsewhere a run fails.
+    z3::solver cov(c);
+    for (const SymChoice& ch : enc.choices())
+      cov.add(ch.supportCond);
+    z3::expr_vector all(c);
+    for (const z3::expr& a : enc.assumptions())
+      all.push_back(a);
+    cov.add(!z3::mk_and(all));
     auto cellMass = [&](const Cell& cl) {
       double m = 1;
-      for (size_t i = 0; i < dims.size(); ++i) m *= massOf(dims[i], cl.lo[i], cl.hi[i]);
+      for (size_t i = 0; i < dims.size(); ++i)
+        m *= massOf(dims[i], cl.lo[i], cl.hi[i]);
       return m;
     };
     std::priority_queue<Cell> q;
@@ -193,39 +430,42 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     const double slack = 1e-9;
     double inLo = 0, outLo = 0; // masses proved inside / outside, rounded down
     int queries = 0, decided = 0;
-    auto interval = [&]() {
-      return std::pair{inLo, std::min(1.0, 1 - outLo)};
-    };
-    // Is (cell /\ phi) unsatisfiable? 1 yes, 0 sat, -1 unknown.
-    auto unsatIn = [&](const Cell& cl, const z3::expr& phi) {
+    auto interval = [&]() { return std::pair{inLo, std::min(1.0, 1 - outLo)}; };
+    // Is (cell /\ phi) unsatisfiable in `sv`? 1 yes, 0 sat, -1 unknown.
+    auto unsatIn = [&](const Cell& cl, const z3::expr& phi, z3::solver& sv) {
       double left = std::chrono::duration<double>(deadline - Clock::now()).count();
       z3::params prm(c);
       prm.set("timeout", unsigned(std::clamp(left, 0.001, 5.0) * 1000));
-      s.set(prm);
-      s.push();
+      sv.set(prm);
+      sv.push();
       for (size_t i = 0; i < dims.size(); ++i) {
-        s.add(dims[i].var >= enc.realNumeral(cl.lo[i]));
-        s.add(dims[i].var <= enc.realNumeral(cl.hi[i]));
+        sv.add(dims[i].var >= enc.realNumeral(cl.lo[i]));
+        sv.add(dims[i].var <= enc.realNumeral(cl.hi[i]));
       }
-      s.add(phi);
-      if (o.emitSmt2 && r.smt2.size() < 4) r.smt2.push_back(s.to_smt2());
-      auto res = s.check();
-      s.pop();
+      sv.add(phi);
+      bool emit = o.emitSmt2 && r.smt2.size() < kMaxEmittedCellQueries;
+      if (emit) r.smt2.push_back(sv.to_smt2());
+      auto res = sv.check();
+      if (emit)
+        r.smt2Answers.push_back(res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown");
+      sv.pop();
       ++queries;
       return res == z3::unsat ? 1 : res == z3::sat ? 0 : -1;
+    };
+    // Every cell is covered when the root is (checked once); otherwise each decided cell is.
+    bool allCovered = unsatIn(root, c.bool_val(true), cov) == 1;
+    auto covered = [&](const Cell& cl) {
+      return allCovered || unsatIn(cl, c.bool_val(true), cov) == 1;
     };
     while (!q.empty() && queries < o.maxCells && Clock::now() < deadline) {
       auto [lo, hi] = interval();
       if (decide(lo, hi, p.cmp, p.bound) != 0) break;
       Cell cl = q.top();
       q.pop();
-      if (unsatIn(cl, event) == 1) {
-        outLo += cl.mass * (1 - slack);
-        ++decided;
-        continue;
-      }
-      if (unsatIn(cl, !event) == 1) {
-        inLo += cl.mass * (1 - slack);
+      bool outside = unsatIn(cl, event, s) == 1;
+      bool inside = !outside && unsatIn(cl, !event, s) == 1;
+      if ((outside || inside) && covered(cl)) {
+        (outside ? outLo : inLo) += cl.mass * (1 - slack);
         ++decided;
         continue;
       }
@@ -262,13 +502,150 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
 
 } // namespace
 
-void checkProbability(const ir::Program& program, const ir::Property& p, const VerifyOptions& o,
-                      PropertyResult& r) {
-  r.verdict = PropVerdict::Unknown;
+double incompleteBetaRegularized(double a, double b, double x) {
+  if (!(x > 0)) return 0;
+  if (!(x < 1)) return 1;
+  // The continued fraction of I_x(a, b) (modified Lentz), valid for x < (a + 1) / (a + b + 2);
+  // the symmetry I_x(a, b) = 1 - I_{1-x}(b, a) covers the other side.
+  auto cf = [](double a, double b, double x) {
+    const double tiny = 1e-300;
+    double qab = a + b, qap = a + 1, qam = a - 1;
+    double c = 1, d = 1 - qab * x / qap;
+    if (std::fabs(d) < tiny) d = tiny;
+    d = 1 / d;
+    double h = d;
+    for (int m = 1; m <= 200000; ++m) {
+      double m2 = 2.0 * m;
+      double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+      d = 1 + aa * d;
+      if (std::fabs(d) < tiny) d = tiny;
+      c = 1 + aa / c;
+      if (std::fabs(c) < tiny) c = tiny;
+      d = 1 / d;
+      h *= d * c;
+      aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+      d = 1 + aa * d;
+      if (std::fabs(d) < tiny) d = tiny;
+      c = 1 + aa / c;
+      if (std::fabs(c) < tiny) c = tiny;
+      d = 1 / d;
+      double del = d * c;
+      h *= del;
+      if (std::fabs(del - 1) < 1e-16) break;
+    }
+    return h;
+  };
+  double lbt =
+      std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) + b * std::log1p(-x);
+  if (x < (a + 1) / (a + b + 2)) return std::exp(lbt) * cf(a, b, x) / a;
+  return 1 - std::exp(lbt) * cf(b, a, 1 - x) / b;
+}
+
+namespace {
+/// The x in [0, 1] with I_x(a, b) = target, by bisection (I_x is increasing in x).
+double inverseBeta(double target, double a, double b) {
+  double lo = 0, hi = 1;
+  for (int it = 0; it < 200 && hi - lo > 0; ++it) {
+    double mid = 0.5 * (lo + hi);
+    if (mid <= lo || mid >= hi) break;
+    (incompleteBetaRegularized(a, b, mid) < target ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+} // namespace
+
+std::pair<double, double> clopperPearson(uint64_t k, uint64_t n, double confidence) {
+  double alpha = 1 - confidence;
+  double dk = double(k), dn = double(n);
+  double lo = k == 0 ? 0 : inverseBeta(alpha / 2, dk, dn - dk + 1);
+  double hi = k >= n ? 1 : inverseBeta(1 - alpha / 2, dk + 1, dn - dk);
+  // Widened by a relative 1e-9 against the float64 evaluation of I_x.
+  return {std::max(0.0, lo * (1 - 1e-9)), std::min(1.0, hi * (1 + 1e-9) + 1e-300)};
+}
+
+Expected<StatisticalEstimate> estimateProbability(const ir::Property& p, const VerifyOptions& o) {
+  if (p.kind != ir::PropertyKind::Probability || !p.module)
+    return Error(p.loc, "a statistical estimate applies to P[...] properties only");
+  const ir::Function& f = *p.module;
+  if (!f.inputs().empty()) return Error(p.loc, "P over a module with inputs is not supported");
+  if (reachOf(f).weights)
+    return Error(p.loc, "a statistical estimate of a model with observe or factor is not "
+                        "supported (only condition, by rejection)");
+  if (!(o.confidence > 0 && o.confidence < 1))
+    return Error(p.loc, "the confidence must be in (0, 1)");
+  if (o.samples == 0) return Error(p.loc, "the number of samples must be positive");
+  StatisticalEstimate est;
+  est.confidence = o.confidence;
+  Rng rng(o.seed);
+  symbolic::RunOptions ro;
+  ro.recordChoices = false;
+  auto deadline = Clock::now() + std::chrono::duration<double>(o.timeoutSec);
+  for (uint64_t i = 0; i < o.samples; ++i) {
+    // Stopping on time (never on the outcomes) keeps the interval valid for the count reached.
+    if ((i & 1023) == 1023 && o.timeoutSec > 0 && Clock::now() > deadline) break;
+    auto res = symbolic::run(f, {}, rng, ro);
+    if (!res) return Error(p.loc, "a sampled run fails: " + res.error().str());
+    if (res->trace.conditionFailed) {
+      ++est.rejected;
+      continue;
+    }
+    if (p.given) {
+      auto g = symbolic::evaluate(p.given, res->frame, p.loc);
+      if (!g) return g.error();
+      if (g->s == 0) {
+        ++est.rejected;
+        continue;
+      }
+    }
+    auto e = symbolic::evaluate(p.body, res->frame, p.loc);
+    if (!e) return e.error();
+    ++est.samples;
+    if (e->s != 0) ++est.hits;
+  }
+  if (est.samples == 0)
+    return Error(p.loc, "no sampled run satisfied the condition (" + std::to_string(est.rejected) +
+                            " rejected)");
+  est.estimate = double(est.hits) / double(est.samples);
+  auto [lo, hi] = clopperPearson(est.hits, est.samples, o.confidence);
+  est.lo = lo;
+  est.hi = hi;
+  est.decision = decide(lo, hi, p.cmp, p.bound);
+  return est;
+}
+
+namespace {
+
+/// Methods 1-3 of prob_bounds.h: exact (VE, else enumeration), else certified cells.
+void certified(const ir::Program& program, const ir::Property& p, const VerifyOptions& o,
+               PropertyResult& r) {
   const ir::Function& f = *p.module;
   if (!f.inputs().empty()) {
     r.reason = "P/E over a module with inputs is not supported";
     return;
+  }
+  auto finish = [&](double v, double err, const std::string& method) {
+    r.isInterval = true;
+    r.lo = v - err;
+    r.hi = v + err;
+    if (p.kind == ir::PropertyKind::Probability) {
+      r.lo = std::max(0.0, r.lo);
+      r.hi = std::min(1.0, r.hi);
+    }
+    r.method = method;
+    int d = decide(r.lo, r.hi, p.cmp, p.bound);
+    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
+    if (d == 0) r.reason = "the value " + num(v) + " is the bound, within the error allowance";
+  };
+  std::string veStop;
+  if (reachOf(f).rangedCall) {
+    veStop = "variable elimination does not check the input ranges of called modules";
+  } else {
+    Exact ex = exactByElimination(f, p);
+    if (ex.done) {
+      finish(ex.value, ex.err, ex.method);
+      return;
+    }
+    veStop = ex.stop;
   }
   Enumeration en;
   std::unordered_map<std::string, double> replay;
@@ -280,21 +657,36 @@ void checkProbability(const ir::Program& program, const ir::Property& p, const V
     }
     double v = en.num / en.den;
     double err = std::fabs(v) * double(en.traces + 2) * 0x1p-52 * 2;
-    r.isInterval = true;
-    r.lo = v - err;
-    r.hi = v + err;
-    if (p.kind == ir::PropertyKind::Probability) {
-      r.lo = std::max(0.0, r.lo);
-      r.hi = std::min(1.0, r.hi);
-    }
-    r.method = "exact enumeration of " + std::to_string(en.traces) + " traces";
-    int d = decide(r.lo, r.hi, p.cmp, p.bound);
-    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
-    if (d == 0) r.reason = "the value " + num(v) + " is the bound, within rounding";
+    finish(v, err,
+           "exact enumeration of " + std::to_string(en.traces) + " traces (" + veStop + ")");
     return;
   }
   cells(program, p, o, r);
-  if (r.verdict == PropVerdict::Unknown && !r.isInterval && r.reason.empty()) r.reason = en.stop;
+  if (r.verdict == PropVerdict::Unknown && !r.isInterval)
+    r.reason = "not exact: " + (veStop.empty() ? en.stop : veStop + "; enumeration: " + en.stop) +
+               "; no certified cells: " + (r.reason.empty() ? "not applicable" : r.reason);
+}
+
+} // namespace
+
+void checkProbability(const ir::Program& program, const ir::Property& p, const VerifyOptions& o,
+                      PropertyResult& r) {
+  r.verdict = PropVerdict::Unknown;
+  certified(program, p, o, r);
+  if (!o.statistical || r.verdict != PropVerdict::Unknown) return;
+  if (p.kind != ir::PropertyKind::Probability) {
+    r.reason += r.reason.empty() ? "" : "; ";
+    r.reason += "no statistical estimate for E[...]";
+    return;
+  }
+  auto est = estimateProbability(p, o);
+  if (!est) {
+    r.reason += r.reason.empty() ? "" : "; ";
+    r.reason += "no statistical estimate: " + est.error().message;
+    return;
+  }
+  r.statistical = true;
+  r.stat = *est;
 }
 
 } // namespace chassis::verifier

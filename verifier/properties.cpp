@@ -17,10 +17,14 @@ namespace chassis::verifier {
 
 std::string_view propVerdictName(PropVerdict v) {
   switch (v) {
-  case PropVerdict::Holds: return "holds";
-  case PropVerdict::Violated: return "violated";
-  case PropVerdict::Unknown: return "unknown";
-  case PropVerdict::Internal: return "internal error";
+  case PropVerdict::Holds:
+    return "holds";
+  case PropVerdict::Violated:
+    return "violated";
+  case PropVerdict::Unknown:
+    return "unknown";
+  case PropVerdict::Internal:
+    return "internal error";
   }
   return "?";
 }
@@ -28,6 +32,11 @@ std::string_view propVerdictName(PropVerdict v) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// Z3's answer as SMT-LIB2 prints it.
+std::string answerText(z3::check_result r) {
+  return r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
+}
 
 void setTimeout(z3::solver& s, z3::context& c, double sec) {
   z3::params p(c);
@@ -43,7 +52,8 @@ std::string fmt(const symbolic::Value& v, const ir::Type& t, const ir::Context& 
 void checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
                      PropertyResult& r) {
   bool allForall = true, allExists = true;
-  for (const ir::QuantVar& q : p.vars) (q.exists ? allForall : allExists) = false;
+  for (const ir::QuantVar& q : p.vars)
+    (q.exists ? allForall : allExists) = false;
   if (!allForall && !allExists) {
     r.verdict = PropVerdict::Unknown;
     r.reason = "alternating quantifiers are not supported";
@@ -63,10 +73,12 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     if (!body) return body.error();
     z3::solver s(c);
     setTimeout(s, c, o.timeoutSec);
-    for (const z3::expr& a : enc.assumptions()) s.add(a);
+    for (const z3::expr& a : enc.assumptions())
+      s.add(a);
     s.add(existential ? body->e[0] : !body->e[0]);
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
     z3::check_result res = s.check();
+    if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
     if (res == z3::unknown) {
       r.verdict = PropVerdict::Unknown;
       r.reason = "Z3: " + s.reason_unknown();
@@ -74,7 +86,8 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     }
     if (res == z3::unsat) {
       r.verdict = existential ? PropVerdict::Violated : PropVerdict::Holds;
-      if (existential) r.reason = "no witness exists (proved: the existential body is unsatisfiable)";
+      if (existential)
+        r.reason = "no witness exists (proved: the existential body is unsatisfiable)";
       return Status::ok();
     }
     // A model: a counterexample (forall) or a witness (exists), replayed in float64.
@@ -92,13 +105,14 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     ReplayOutcome out = replayBody(p.body, frame, qv, boxes, !existential, p.loc, o.seed);
     for (size_t i = 0; i < p.vars.size(); ++i)
       r.counterexample.push_back(
-          {p.vars[i].var->name(), fmt(out.frame[size_t(p.vars[i].var->slot())],
-                                      p.vars[i].var->type(), prog.ctx())});
+          {p.vars[i].var->name(),
+           fmt(out.frame[size_t(p.vars[i].var->slot())], p.vars[i].var->type(), prog.ctx())});
     r.valueAtCounterexample = out.value;
     if (existential) {
       r.verdict = PropVerdict::Holds;
-      r.reason = out.replayed ? "witness replayed in float64"
-                              : "witness proved in the reals; its float64 replay gives " + out.value;
+      r.reason = out.replayed
+                     ? "witness replayed in float64"
+                     : "witness proved in the reals; its float64 replay gives " + out.value;
     } else if (out.replayed) {
       r.verdict = PropVerdict::Violated;
     } else {
@@ -117,7 +131,8 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
 std::vector<SymValue> rangedInputs(IrEncoder& enc, const ir::Function& f) {
   std::vector<SymValue> in;
   for (const ir::Param& prm : f.inputs()) {
-    double lo = prm.range ? prm.range->first : -INFINITY, hi = prm.range ? prm.range->second : INFINITY;
+    double lo = prm.range ? prm.range->first : -INFINITY,
+           hi = prm.range ? prm.range->second : INFINITY;
     in.push_back(enc.freshVar("input!" + prm.var->name(), prm.var->type(), lo, hi));
   }
   return in;
@@ -144,15 +159,18 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     std::vector<SymValue> ins = rangedInputs(enc, f);
     auto ex = enc.execute(f, ins);
     if (!ex) return ex.error();
-    for (auto& [v, val] : ex->vars) enc.bind(v, val);
+    for (auto& [v, val] : ex->vars)
+      enc.bind(v, val);
     auto body = enc.encode(p.body);
     if (!body) return body.error();
     z3::solver s(c);
     setTimeout(s, c, o.timeoutSec);
-    for (const z3::expr& a : enc.assumptions()) s.add(a);
+    for (const z3::expr& a : enc.assumptions())
+      s.add(a);
     s.add(!body->e[0]);
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
     z3::check_result res = s.check();
+    if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
     if (res == z3::unknown) {
       r.verdict = PropVerdict::Unknown;
       r.reason = "Z3: " + s.reason_unknown();
@@ -167,9 +185,10 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     readModel(s.get_model(), f, ins, enc, inputs, choices);
     RunReplay rr = replayRun(f, inputs, choices, p.body, nullptr, o.seed);
     for (size_t i = 0; i < inputs.size(); ++i)
-      r.counterexample.push_back({f.inputs()[i].var->name(),
-                                  fmt(inputs[i], f.inputs()[i].var->type(), prog.ctx())});
-    for (auto& [addr, val] : rr.choices) r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+      r.counterexample.push_back(
+          {f.inputs()[i].var->name(), fmt(inputs[i], f.inputs()[i].var->type(), prog.ctx())});
+    for (auto& [addr, val] : rr.choices)
+      r.counterexample.push_back({addr, symbolic::formatNumber(val)});
     r.valueAtCounterexample = rr.value;
     if (rr.ok && rr.bodyFalse) {
       r.verdict = PropVerdict::Violated;
@@ -195,10 +214,16 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   r.loc = prop.loc;
   switch (prop.kind) {
   case ir::PropertyKind::Forall:
-  case ir::PropertyKind::Exists: checkQuantified(program, prop, opts, r); break;
-  case ir::PropertyKind::Always: checkAlways(program, prop, opts, r); break;
+  case ir::PropertyKind::Exists:
+    checkQuantified(program, prop, opts, r);
+    break;
+  case ir::PropertyKind::Always:
+    checkAlways(program, prop, opts, r);
+    break;
   case ir::PropertyKind::Probability:
-  case ir::PropertyKind::Expectation: checkProbability(program, prop, opts, r); break;
+  case ir::PropertyKind::Expectation:
+    checkProbability(program, prop, opts, r);
+    break;
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return r;
@@ -227,10 +252,12 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
         r.loc = a.loc;
         z3::solver s(c);
         setTimeout(s, c, opts.timeoutSec);
-        for (const z3::expr& x : enc.assumptions()) s.add(x);
+        for (const z3::expr& x : enc.assumptions())
+          s.add(x);
         s.add(a.pathCond && !a.cond);
         if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
         z3::check_result res = s.check();
+        if (opts.emitSmt2) r.smt2Answers.push_back(answerText(res));
         if (res == z3::unknown) {
           r.verdict = PropVerdict::Unknown;
           r.reason = "Z3: " + s.reason_unknown();
@@ -247,7 +274,8 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
           for (auto& [addr, val] : rr.choices)
             r.counterexample.push_back({addr, symbolic::formatNumber(val)});
           r.valueAtCounterexample = rr.value;
-          if (rr.ok && rr.bodyFalse) r.verdict = PropVerdict::Violated;
+          if (rr.ok && rr.bodyFalse)
+            r.verdict = PropVerdict::Violated;
           else {
             r.verdict = PropVerdict::Internal;
             r.reason = "counterexample does not replay in float64 (" + rr.message + ")";

@@ -10,7 +10,9 @@
 //                              M's inputs to their ranges; unsat(support /\ !e) => holds; a model
 //                              => inputs and choices replayed through symbolic::run
 //   assert(b) in module M      for each assert of M's body: unsat(ranges /\ support /\ path /\ !b)
-//   P[M](e | g) cmp p, E[M](e) cmp c   see verifier/prob_bounds.h
+//   P[M](e | g) cmp p, E[M](e) cmp c   see verifier/prob_bounds.h (exact by variable
+//                              elimination, certified cells, or -- only when asked -- a
+//                              statistical estimate that is never reported as holds/violated)
 // Alternating quantifier prefixes are `unknown` (a refutation would have no replayable point).
 // A Z3 `unknown` (timeout, nonlinear incompleteness) is `unknown` with Z3's reason.
 #pragma once
@@ -31,6 +33,17 @@ enum class PropVerdict {
 };
 std::string_view propVerdictName(PropVerdict v);
 
+/// A Monte Carlo estimate of a probability with its Clopper-Pearson (exact binomial) interval.
+struct StatisticalEstimate {
+  uint64_t samples = 0;  // accepted samples (the given condition held, no condition failed)
+  uint64_t hits = 0;     // of which the event held
+  uint64_t rejected = 0; // samples rejected by the given condition or a failed condition()
+  double estimate = 0;   // hits / samples
+  double lo = 0, hi = 1; // the interval, covering the true probability with prob >= confidence
+  double confidence = 0.99;
+  int decision = 0; // +1: the interval decides the bound as true ("likely holds"); -1: as false
+};
+
 struct PropertyResult {
   std::string name;
   SourceLoc loc;
@@ -42,17 +55,27 @@ struct PropertyResult {
   // Probability / expectation properties.
   bool isInterval = false;
   double lo = 0, hi = 0; // the certified interval (for E: of the expectation)
+  /// A Monte Carlo estimate (VerifyOptions::statistical) was made: see `stat`. Such a result is
+  /// never a proof: the verdict stays Unknown, and `stat.decision` says what the estimate suggests.
   bool statistical = false;
-  std::string method; // "exact enumeration", "cells (n decided of m)", ...
+  StatisticalEstimate stat;
+  std::string method; // "exact (variable elimination)", "cells: n decided, ...", ...
   double seconds = 0;
   std::vector<std::string> smt2; // the queries, when VerifyOptions::emitSmt2
+  /// Z3's answer to each query of `smt2` in this process ("sat", "unsat", "unknown"): what
+  /// `z3 -smt2` on the emitted text should answer too.
+  std::vector<std::string> smt2Answers;
 };
 
 struct VerifyOptions {
   double timeoutSec = 30; // per property
   bool emitSmt2 = false;
-  int maxCells = 3000;   // probability bounds: the cell budget
+  int maxCells = 3000; // probability bounds: the cell budget
+  /// When a P property is left undecided by the certified methods, also estimate it by Monte
+  /// Carlo (`samples` runs, seeded by `seed`), with a Clopper-Pearson interval at `confidence`.
   bool statistical = false;
+  double confidence = 0.99;
+  uint64_t samples = 100000;
   uint64_t seed = 0;
 };
 

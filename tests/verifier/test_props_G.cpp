@@ -1,7 +1,7 @@
-// Tests of the property checker (verifier/properties.h): the braking example's four properties,
-// a copy with a seeded controller bug (tests/data/verify/braking_bug.chs) whose counterexample
-// replays, the sprinkler model's exact probability, and 300 random piecewise-linear programs
-// whose verdicts are cross-checked against a dense grid evaluated by the interpreter.
+// Tests of the property checker (verifier/properties.h): exact probabilities of a finite discrete
+// model, asserts, 300 random piecewise-linear programs whose verdicts are cross-checked against a
+// dense grid evaluated by the interpreter, and a network + module composition. (The braking
+// example and its seeded-bug copies are tested in test_props5a_braking.cpp.)
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
@@ -51,39 +51,6 @@ const ir::Property& prop(const ir::Program& p, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("braking.chs: the four properties", "[props]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/examples/braking.chs");
-  REQUIRE(prog);
-  VerifyOptions o;
-  o.timeoutSec = 60;
-  // As written, brakes_when_close is false: reading 10, speed 5 gives 10 > 25/12 + 5.
-  auto r1 = verifyProperty(*prog, prop(*prog, "brakes_when_close"), o);
-  CHECK(r1.verdict == PropVerdict::Violated);
-  CHECK(r1.valueAtCounterexample == "false");
-  REQUIRE(r1.counterexample.size() == 2);
-  auto r2 = verifyProperty(*prog, prop(*prog, "monotone_in_distance"), o);
-  CHECK(r2.verdict == PropVerdict::Holds);
-  auto r3 = verifyProperty(*prog, prop(*prog, "rarely_late"), o);
-  CHECK(r3.isInterval);
-  CHECK(r3.verdict == PropVerdict::Holds);
-  CHECK(r3.hi <= 0.01);
-  CHECK(r3.lo >= 0);
-  // always ranges over the Normal noise's whole support: violated with a replayed trace.
-  auto r4 = verifyProperty(*prog, prop(*prog, "never_late_when_slow"), o);
-  CHECK(r4.verdict == PropVerdict::Violated);
-  CHECK(r4.valueAtCounterexample == "false");
-}
-
-TEST_CASE("braking with a seeded controller bug: monotonicity violated, replayed", "[props]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/braking_bug.chs");
-  REQUIRE(prog);
-  VerifyOptions o;
-  auto r = verifyProperty(*prog, prop(*prog, "monotone_in_distance"), o);
-  CHECK(r.verdict == PropVerdict::Violated);
-  CHECK(r.valueAtCounterexample == "false");
-  CHECK(r.counterexample.size() == 3);
-}
-
 TEST_CASE("exact probability of a finite discrete model; asserts", "[props]") {
   auto prog = loadText(R"(
 module M() -> (a: bool, b: bool) {
@@ -104,12 +71,14 @@ property pc: P[M](a | b) >= 0.65;
   // P(b) = 0.3 * 0.9 + 0.7 * 0.2 = 0.41; P(a | b) = 0.27 / 0.41 = 0.6585...
   auto r = verifyProperty(*prog, prop(*prog, "pb"), o);
   CHECK(r.isInterval);
-  CHECK(r.lo == Approx(0.41).epsilon(1e-12));
-  CHECK(r.hi - r.lo < 1e-12);
+  CHECK(r.lo == Approx(0.41).epsilon(1e-9));
+  CHECK(r.hi - r.lo < 1e-9); // VE's error allowance (prob_bounds.h): ~1e-11 here
+  CHECK(r.lo <= 0.41);
+  CHECK(r.hi >= 0.41);
   CHECK(r.verdict == PropVerdict::Unknown); // 0.41 <= 0.41 is not decided within rounding
   CHECK(verifyProperty(*prog, prop(*prog, "pb2"), o).verdict == PropVerdict::Violated);
   auto rc = verifyProperty(*prog, prop(*prog, "pc"), o);
-  CHECK(rc.lo == Approx(0.27 / 0.41).epsilon(1e-12));
+  CHECK(rc.lo == Approx(0.27 / 0.41).epsilon(1e-9));
   CHECK(rc.verdict == PropVerdict::Holds);
   auto as = verifyAsserts(*prog, o);
   REQUIRE(as.size() == 2);
@@ -132,14 +101,22 @@ std::string randExpr(std::mt19937& g, int d) {
   };
   const char* vars[] = {"x", "y", "z"};
   switch (pick(g)) {
-  case 0: return vars[g() % 3];
-  case 1: return "(" + cst() + ")";
-  case 2: return "(" + randExpr(g, d - 1) + " + " + randExpr(g, d - 1) + ")";
-  case 3: return "(" + randExpr(g, d - 1) + " - " + randExpr(g, d - 1) + ")";
-  case 4: return "(" + cst() + " * " + randExpr(g, d - 1) + ")";
-  case 5: return "min(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
-  case 6: return "max(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
-  case 7: return (g() % 2 ? "abs(" : "relu(") + randExpr(g, d - 1) + ")";
+  case 0:
+    return vars[g() % 3];
+  case 1:
+    return "(" + cst() + ")";
+  case 2:
+    return "(" + randExpr(g, d - 1) + " + " + randExpr(g, d - 1) + ")";
+  case 3:
+    return "(" + randExpr(g, d - 1) + " - " + randExpr(g, d - 1) + ")";
+  case 4:
+    return "(" + cst() + " * " + randExpr(g, d - 1) + ")";
+  case 5:
+    return "min(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
+  case 6:
+    return "max(" + randExpr(g, d - 1) + ", " + randExpr(g, d - 1) + ")";
+  case 7:
+    return (g() % 2 ? "abs(" : "relu(") + randExpr(g, d - 1) + ")";
   default:
     return "(if " + randExpr(g, d - 1) + " <= " + randExpr(g, d - 1) + " then " +
            randExpr(g, d - 1) + " else " + randExpr(g, d - 1) + ")";

@@ -1,16 +1,8 @@
-// The braking example of DESIGN.md ("The language, a sketch"), verbatim: a noisy sensor, a
-// symbolic controller, a policy network (../../../examples/braking_policy.onnx, made by
-// scripts/make-braking-policy.py) and a probabilistic scenario, with four properties.
-//   chassis check examples/braking.chs
-//   chassis run examples/braking.chs Braking --seed 1
-//   chassis run examples/braking.chs Controller --input reading=3 --input speed=20
-//   chassis verify examples/braking.chs
-// Expected verdicts (worked out by hand, for the reals):
-//   brakes_when_close     violated: reading = 10, speed = 5 gives 10 > 25/12 + 5 = 7.08
-//   monotone_in_distance  holds: `reading <= c` is monotone in reading
-//   rarely_late           holds: late braking needs noise > 5 (10 sigma): P < 7.7e-24
-//   never_late_when_slow  violated: `always` ranges over the whole support, and the Normal
-//                         noise can make reading large (e.g. distance 0, speed 0, noise > 5)
+// A copy of examples/braking.chs with a seeded bug: the controller's safety margin is DESIGN.md
+// sketch's 5 m instead of the example's 10 m. Then `brakes_when_close` is violated (e.g.
+// reading = 10, speed = 5: 10 > 25/12 + 5 = 7.08); the verifier must find a counterexample and
+// replay it in float64. The other properties keep their verdicts (monotone holds; rarely_late
+// holds with noise > 5 m = 10 sigma needed; never_late_when_slow violated).
 
 /// A noisy range sensor.
 module Sensor(distance: real) -> (reading: real) {
@@ -20,10 +12,8 @@ module Sensor(distance: real) -> (reading: real) {
 
 module Controller(reading: real in [0, 200], speed: real in [0, 40]) -> (brake: bool) {
     let stopping = speed * speed / 12.0;
-    brake = reading <= stopping + 5.0 && reading >= 1.0;
+    brake = reading <= stopping + 5.0;
 }
-
-network Policy(x: real[2]) -> (y: real[2]) = onnx("../../../examples/braking_policy.onnx");
 
 module Braking() -> (distance: real, speed: real, brake: bool) {
     distance ~ Uniform(0.0, 100.0);
