@@ -221,6 +221,32 @@ TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder5b][netprops][acasxu
   CHECK(rc->verdict == PropVerdict::Holds);
 }
 
+TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
+          "[encoder5b][netprops][acasxu]") {
+  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_nnet.chs");
+  REQUIRE(prog);
+  auto chain = extractChain(*prog->findFunction("A29"));
+  REQUIRE(chain);
+  REQUIRE(chain->clampLo.size() == 5);
+  CHECK(chain->clampLo[3] == 100.0); // the file's input range, read back from the clamp
+  CHECK(chain->clampHi[3] == 1200.0);
+  CHECK(chain->inElem[4] == 4);
+  VerifyOptions o;
+  o.timeoutSec = 60;
+  for (const char* n : {"prop3_raw_2_9", "prop3_raw_2_9_clamped"}) {
+    auto r = verifyNetworkProperty(*prog, propNamed(*prog, n), o);
+    INFO(n);
+    REQUIRE(r);
+    INFO(r->reason);
+    CHECK(r->verdict == PropVerdict::Holds);
+  }
+  auto r2 = verifyNetworkProperty(*prog, propNamed(*prog, "prop2_raw_2_9"), o);
+  REQUIRE(r2);
+  INFO(r2->reason);
+  CHECK(r2->verdict == PropVerdict::Violated);
+  CHECK(r2->valueAtCounterexample == "false");
+}
+
 TEST_CASE("net_props: 60 random networks, engine vs exact Z3", "[encoder5b][netprops][random]") {
   std::mt19937 g(4242);
   VerifyOptions o;
