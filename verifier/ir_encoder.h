@@ -191,6 +191,16 @@ private:
   std::map<const ir::Function*, std::shared_ptr<const NetChain>> chains_;
 };
 
+/// The relaxed-check protocol (see the header comment) for a caller whose query used a relaxed
+/// encoding: encode with kEnclosureRounds[0] pieces (setEnclosurePieces); on sat, replay the
+/// model; if it does not replay and relaxed(), re-encode in a fresh context with the next count;
+/// after the last round report `unknown` with reason kRelaxationTooCoarse. Never an internal
+/// error: a relaxed candidate that does not replay is expected, not a bug.
+inline constexpr int kEnclosureRounds[] = {8, 32, 128};
+inline constexpr const char* kRelaxationTooCoarse =
+    "relaxation too coarse: the linear enclosures of exp/log/sigmoid/tanh admit a point that "
+    "does not violate the property in float64";
+
 /// Text of a double as the exact fraction "num/den" (den a power of two) or an integer.
 std::string exactFraction(double v);
 

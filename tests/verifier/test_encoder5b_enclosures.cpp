@@ -86,12 +86,11 @@ std::optional<ir::Program> lowerText(const std::string& src) {
 
 /// The relaxed forall check (see the header comment). `rounds` counts the refinements used.
 V checkForall(const ir::Property& p, int* rounds = nullptr) {
-  const int pieces[] = {8, 32, 128};
   for (int round = 0; round < 3; ++round) {
     if (rounds) *rounds = round;
     z3::context c;
     IrEncoder enc(c);
-    enc.setEnclosurePieces(pieces[round]);
+    enc.setEnclosurePieces(kEnclosureRounds[round]);
     std::vector<SymValue> vals;
     V verdict = V::Unknown;
     bool retry = false;
