@@ -403,16 +403,19 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     z3::solver s(c);
     for (const z3::expr& a : enc.assumptions())
       s.add(a);
-    // The coverage solver: the choices' supports and the negation of all the assumptions, so
-    // that (cell /\ cov) unsat says every point of the cell satisfies the model's assumptions
-    // (the declared input ranges of called modules); elsewhere a run fails.
+    // The coverage solver: the choices' supports, the definitions of auxiliary variables
+    // (enclosures, which never restrict the choices) and the negation of the other assumptions,
+    // so that (cell /\ cov) unsat says every point of the cell satisfies the model's
+    // assumptions (the declared input ranges of called modules); elsewhere a run fails.
     z3::solver cov(c);
     for (const SymChoice& ch : enc.choices())
       cov.add(ch.supportCond);
-    z3::expr_vector all(c);
-    for (const z3::expr& a : enc.assumptions())
-      all.push_back(a);
-    cov.add(!z3::mk_and(all));
+    for (const z3::expr& d : enc.definitions())
+      cov.add(d);
+    z3::expr_vector conds(c);
+    for (const z3::expr& a : enc.conditions())
+      conds.push_back(a);
+    cov.add(!z3::mk_and(conds));
     auto cellMass = [&](const Cell& cl) {
       double m = 1;
       for (size_t i = 0; i < dims.size(); ++i)

@@ -1,12 +1,14 @@
-// The property checker: forall/exists, always, asserts (see properties.h for the queries), and
-// the dispatch of probability/expectation properties to prob_bounds. Every `violated` verdict
-// is replayed here in float64 (verifier/replay.h) before it is reported.
+// The property checker: forall/exists, always, asserts (see properties.h for the queries), the
+// dispatch of pure network-output properties to the network engine (verifier/net_props.h) and
+// of probability/expectation properties to prob_bounds. Every `violated` verdict is replayed in
+// float64 (verifier/replay.h) before it is reported.
 #include "verifier/properties.h"
 
 #include "spec/rng.h"
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
 #include "verifier/ir_encoder.h"
+#include "verifier/net_props.h"
 #include "verifier/prob_bounds.h"
 #include "verifier/replay.h"
 
@@ -32,6 +34,22 @@ std::string_view propVerdictName(PropVerdict v) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+/// A Z3 model whose point does not replay in float64. Without enclosures that is a bug
+/// (internal error); with the enclosures of exp/log/sqrt/sigmoid/tanh (IrEncoder::definitions())
+/// Z3 may pick an enclosed value that is not the function's, so the query was only an
+/// over-approximation: unknown, never a verdict.
+void notReplayed(PropertyResult& r, const IrEncoder& enc, const std::string& what) {
+  if (!enc.definitions().empty()) {
+    r.verdict = PropVerdict::Unknown;
+    r.reason = "the point found under the enclosures of transcendental functions does not "
+               "replay in float64 (" +
+               what + ")";
+    return;
+  }
+  r.verdict = PropVerdict::Internal;
+  r.reason = "counterexample does not replay in float64 (" + what + ")";
+}
 
 /// Z3's answer as SMT-LIB2 prints it.
 std::string answerText(z3::check_result r) {
@@ -108,7 +126,9 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
           {p.vars[i].var->name(),
            fmt(out.frame[size_t(p.vars[i].var->slot())], p.vars[i].var->type(), prog.ctx())});
     r.valueAtCounterexample = out.value;
-    if (existential) {
+    if (existential && !out.replayed && !enc.definitions().empty()) {
+      notReplayed(r, enc, out.value); // an enclosure's witness is no proof
+    } else if (existential) {
       r.verdict = PropVerdict::Holds;
       r.reason = out.replayed
                      ? "witness replayed in float64"
@@ -116,8 +136,7 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     } else if (out.replayed) {
       r.verdict = PropVerdict::Violated;
     } else {
-      r.verdict = PropVerdict::Internal;
-      r.reason = "counterexample does not replay in float64 (" + out.value + ")";
+      notReplayed(r, enc, out.value);
     }
     return Status::ok();
   });
@@ -193,8 +212,7 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     if (rr.ok && rr.bodyFalse) {
       r.verdict = PropVerdict::Violated;
     } else {
-      r.verdict = PropVerdict::Internal;
-      r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
+      notReplayed(r, enc, rr.message);
     }
     return Status::ok();
   });
@@ -209,6 +227,14 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
 PropertyResult verifyProperty(const ir::Program& program, const ir::Property& prop,
                               const VerifyOptions& opts) {
   auto t0 = Clock::now();
+  // Pure network-output properties go to the network engine (branch and bound with bound
+  // propagation) first; nullopt means the property is not one (verifier/net_props.h).
+  if (std::optional<PropertyResult> nr = verifyNetworkProperty(program, prop, opts)) {
+    if (nr->name.empty()) nr->name = prop.name;
+    if (nr->loc.line == 0) nr->loc = prop.loc;
+    nr->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return *nr;
+  }
   PropertyResult r;
   r.name = prop.name;
   r.loc = prop.loc;
@@ -276,10 +302,8 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
           r.valueAtCounterexample = rr.value;
           if (rr.ok && rr.bodyFalse)
             r.verdict = PropVerdict::Violated;
-          else {
-            r.verdict = PropVerdict::Internal;
-            r.reason = "counterexample does not replay in float64 (" + rr.message + ")";
-          }
+          else
+            notReplayed(r, enc, rr.message);
         }
         mine.push_back(std::move(r));
       }
