@@ -51,6 +51,37 @@ void notReplayed(PropertyResult& r, const IrEncoder& enc, const std::string& wha
   r.reason = "counterexample does not replay in float64 (" + what + ")";
 }
 
+/// The choice's value has positive prior mass: `always` and asserts are about the traces of
+/// positive prior density, and the encoder's support constraint is the support of any valid
+/// parameters ({false, true} for Bernoulli), which includes values of mass zero at these
+/// parameters (true under Bernoulli(0)). Always satisfiable for valid parameters (some value has
+/// positive mass), so it never empties a path where the choice is not drawn.
+z3::expr positiveMass(z3::context& c, const SymChoice& ch) {
+  switch (ch.dist) {
+  case DistKind::Bernoulli:
+    if (ch.params.size() == 1 && ch.var.is_bool())
+      return z3::implies(ch.var, ch.params[0] > 0) && z3::implies(!ch.var, ch.params[0] < 1);
+    break;
+  case DistKind::Binomial:
+    if (ch.params.size() == 2 && ch.var.is_int())
+      return (ch.params[1] > 0 || ch.var == 0) && (ch.params[1] < 1 || ch.var == ch.params[0]);
+    break;
+  case DistKind::Categorical:
+    if (!ch.params.empty() && ch.var.is_int()) {
+      z3::expr some = c.bool_val(false), total = c.real_val(0);
+      for (size_t k = 0; k < ch.params.size(); ++k) {
+        some = some || (ch.var == c.int_val(int64_t(k)) && ch.params[k] > 0);
+        total = total + ch.params[k];
+      }
+      return z3::implies(total > 0, some);
+    }
+    break;
+  default:
+    break;
+  }
+  return c.bool_val(true);
+}
+
 /// Z3's answer as SMT-LIB2 prints it.
 std::string answerText(z3::check_result r) {
   return r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
@@ -186,6 +217,8 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     setTimeout(s, c, o.timeoutSec);
     for (const z3::expr& a : enc.assumptions())
       s.add(a);
+    for (const SymChoice& ch : enc.choices())
+      s.add(positiveMass(c, ch));
     s.add(!body->e[0]);
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
     z3::check_result res = s.check();
@@ -280,6 +313,8 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
         setTimeout(s, c, opts.timeoutSec);
         for (const z3::expr& x : enc.assumptions())
           s.add(x);
+        for (const SymChoice& ch : enc.choices())
+          s.add(positiveMass(c, ch));
         s.add(a.pathCond && !a.cond);
         if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
         z3::check_result res = s.check();

@@ -241,3 +241,32 @@ property e_last: E[Chain](if last then 3.0 else -1.0) <= 10.0;
   CHECK(std::fabs(0.5 * (e.lo + e.hi) - (4 * pn - 1)) < 1e-9);
   CHECK(e.verdict == PropVerdict::Holds);
 }
+
+TEST_CASE("always/asserts range over values of positive mass only", "[props5a][exact]") {
+  // wet ~ Bernoulli(0.0) when neither cause holds: wet = true there has prior mass zero, so it is
+  // no counterexample (it would not replay: outside the support at those parameters).
+  auto prog = lowerText5a(R"(
+module WetP(s: bool, r: bool) -> (p: real) {
+    p = if s && r then 0.99 else if s || r then 0.9 else 0.0;
+}
+module Prior() -> (sprinkler: bool, rain: bool, wet: bool, k: int) {
+    sprinkler ~ Bernoulli(0.5);
+    rain ~ Bernoulli(1.0);
+    wet ~ Bernoulli(WetP(sprinkler, rain).p);
+    k ~ Categorical([0.5, 0.0, 0.5]);
+    assert(k != 1);
+}
+property no_cause_no_wet: always[Prior](sprinkler || rain || !wet);
+property always_rain: always[Prior](rain);
+property wet_needs_sprinkler: always[Prior](!wet || sprinkler);
+)");
+  VerifyOptions o;
+  CHECK(verifyProperty(*prog, prog->properties[0], o).verdict == PropVerdict::Holds);
+  CHECK(verifyProperty(*prog, prog->properties[1], o).verdict == PropVerdict::Holds);
+  auto r = verifyProperty(*prog, prog->properties[2], o);
+  CHECK(r.verdict == PropVerdict::Violated); // rain alone wets the grass
+  CHECK(r.valueAtCounterexample == "false");
+  auto as = verifyAsserts(*prog, o);
+  REQUIRE(as.size() == 1);
+  CHECK(as[0].verdict == PropVerdict::Holds); // k = 1 has mass zero
+}
