@@ -1,15 +1,24 @@
-// `chassis vnnlib NET.onnx PROP.vnnlib [--timeout S] [--out result.txt] [--naive]`: decides a
-// VNN-LIB property of an ONNX network and writes the VNN-COMP result (`unsat`, `sat` with the
-// counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout` or `unknown`). The verifier already
-// replays each counterexample through the folded AffineNet; here it is replayed once more
-// through the ONNX graph itself (neural::Network, float64), so a folding bug cannot produce a
-// false `sat`. Exit codes: 0 unsat, 1 sat, 3 timeout/unknown, 2 bad input, 4 internal error.
+// `chassis vnnlib NET.onnx PROP.vnnlib [--timeout S] [--out result.txt] [--naive] [--threads N]
+//                [--emit=smt2]`: decides a VNN-LIB property of an ONNX network and writes the
+// VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
+// or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
+// result alone to the file. The verifier already replays each counterexample through the folded
+// AffineNet; here it is replayed once more through the ONNX graph itself (neural::Network,
+// float64), so a folding bug cannot produce a false `sat`.
+// --emit=smt2 solves nothing: it writes the naive Z3 query (z3_encoder.h: every ReLU an
+// if-then-else, no bounds, exact rationals of the float64 weights) of each case of the property
+// as SMT-LIB2 — to --out FILE, else standard output — one `(check-sat)` per case, the cases
+// separated by `(reset)`. `z3 -smt2 FILE` prints one answer per case; the property is violated
+// (`sat`) iff some case answers sat, and holds (`unsat`) iff every case answers unsat.
+// Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
+// 4 internal error.
 #include "tools/command.h"
 
 #include "neural/onnx.h"
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/z3_encoder.h"
 
 #include <cstdio>
 #include <fstream>
@@ -19,8 +28,56 @@ namespace {
 
 using namespace chassis;
 
+/// Writes `text` to `path`; false (with a diagnostic) when it cannot.
+bool writeFile(const std::string& path, const std::string& text) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f || !(f << text) || !f.flush()) {
+    std::cerr << path << ": error: cannot write the output file\n";
+    return false;
+  }
+  return true;
+}
+
+/// --emit=smt2: the naive query of every case, one after another.
+int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
+             const std::string& netPath, const std::string& propPath, const std::string& outPath) {
+  if (prop.numInputs != net.inputSize || prop.numOutputs != net.outputSize()) {
+    std::cerr << propPath << ": error: the property has " << prop.numInputs << " inputs and "
+              << prop.numOutputs << " outputs, the network " << net.inputSize << " and "
+              << net.outputSize() << "\n";
+    return tools::kUsage;
+  }
+  verifier::Z3Encoder z3(net);
+  std::string text = "; chassis vnnlib --emit=smt2: " + netPath + " " + propPath + "\n; " +
+                     std::to_string(prop.cases.size()) +
+                     " case(s), one check-sat each: the property is violated iff some case is "
+                     "sat\n";
+  for (size_t i = 0; i < prop.cases.size(); ++i) {
+    std::string q = z3.naiveSmt2(verifier::toCaseSpec(prop.cases[i], prop.numOutputs));
+    // The encoder's error texts (a z3 exception, or canceled); Z3's own text starts with "; \n".
+    if (q.rfind("; z3 error", 0) == 0 || q.rfind("; canceled", 0) == 0) {
+      std::cerr << netPath << ": error: internal: cannot encode case " << i << ": " << q;
+      return tools::kInternal;
+    }
+    if (i > 0) text += "(reset)\n";
+    text += "; case " + std::to_string(i) + "\n" + q;
+    if (!q.empty() && q.back() != '\n') text += "\n";
+  }
+  if (outPath.empty()) {
+    std::cout << text;
+    return tools::kOk;
+  }
+  return writeFile(outPath, text) ? tools::kOk : tools::kUsage;
+}
+
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
-              const std::string& outPath, bool naive, int threads) {
+              const std::string& outPath, bool naive, int threads, const std::string& emit) {
+  if (!emit.empty() && emit != "smt2") {
+    std::cerr << "chassis vnnlib: error: --emit supports only smt2, not '" << emit << "'\n";
+    return tools::kUsage;
+  }
+  // Fail early, not after a long run, when the result file cannot be written.
+  if (!outPath.empty() && !writeFile(outPath, "")) return tools::kUsage;
   auto network = neural::loadOnnx(netPath);
   if (!network) {
     std::cerr << network.error().str() << "\n";
@@ -36,6 +93,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     std::cerr << prop.error().str() << "\n";
     return tools::kUsage;
   }
+  if (emit == "smt2") return emitSmt2(*affine, *prop, netPath, propPath, outPath);
   verifier::VerifyOptions opt;
   opt.timeoutSec = timeout;
   opt.naive = naive;
@@ -51,8 +109,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     // Independent replay through the ONNX graph in float64.
     Eigen::VectorXd y = network->forward(res->x);
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
-    bool inBox = (res->x.array() >= cs.box.lo.array()).all() &&
-                 (res->x.array() <= cs.box.hi.array()).all();
+    bool inBox =
+        (res->x.array() >= cs.box.lo.array()).all() && (res->x.array() <= cs.box.hi.array()).all();
     bool holds = (cs.C * y - cs.d).maxCoeff() <= 0.0 || cs.C.rows() == 0;
     if (!inBox || !holds) {
       std::cerr << netPath << ": error: internal: the counterexample does not replay through the "
@@ -62,13 +120,6 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     res->y = y;
   }
   std::string text = verifier::vnncompResult(*res);
-  if (!outPath.empty()) {
-    std::ofstream f(outPath);
-    if (!f || !(f << text)) {
-      std::cerr << outPath << ": error: cannot write the result file\n";
-      return tools::kUsage;
-    }
-  }
   std::cout << text;
   char buf[160];
   std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves)", res->seconds,
@@ -76,10 +127,14 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   std::cout << buf;
   if (!res->reason.empty()) std::cout << "; " << res->reason;
   std::cout << "\n";
+  if (!outPath.empty() && !writeFile(outPath, text)) return tools::kUsage;
   switch (res->verdict) {
-  case verifier::Verdict::Unsat: return tools::kOk;
-  case verifier::Verdict::Sat: return tools::kFailure;
-  default: return tools::kUnknown;
+  case verifier::Verdict::Unsat:
+    return tools::kOk;
+  case verifier::Verdict::Sat:
+    return tools::kFailure;
+  default:
+    return tools::kUnknown;
   }
 }
 
@@ -92,14 +147,19 @@ chassis::tools::Registration reg{
       auto timeout = std::make_shared<double>(60.0);
       auto naive = std::make_shared<bool>(false);
       auto threads = std::make_shared<int>(2);
+      auto emit = std::make_shared<std::string>();
       app.add_option("network", *net, "ONNX network")->required()->check(CLI::ExistingFile);
       app.add_option("property", *prop, "VNN-LIB property")->required();
       app.add_option("--timeout", *timeout, "time limit in seconds (default 60)")
           ->check(CLI::PositiveNumber);
-      app.add_option("--out", *out, "write the VNN-COMP result to this file");
+      app.add_option("--out", *out,
+                     "write the VNN-COMP result (with --emit=smt2: the SMT-LIB2) to this file");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
-      return [=]() { return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads); };
+      app.add_option("--emit", *emit,
+                     "smt2: write the naive Z3 query of each case as SMT-LIB2 (one (check-sat) "
+                     "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
+      return [=]() { return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit); };
     }};
 
 } // namespace
