@@ -18,8 +18,9 @@
 //    factor for the CPT entries themselves (computed by the distributions' log-pmf then exp).
 //    The interval [v - e, v + e] (e = that relative bound, tripled for a ratio; for E, relative
 //    to sum_k |q_k| P(Q = q_k)) then contains the real-arithmetic value.
-//    VE is not used when M (or a module it calls) has inputs with declared ranges: the factor
-//    graph does not check them, while a run fails where they are violated; such models go to 2.
+//    When M calls modules with declared input ranges, VE is used only if Z3 proves that no run
+//    violates them (unsat(supports /\ !ranges) over M's symbolic execution): the factor graph
+//    does not check them, while a run fails where they are violated; otherwise method 2.
 // 2. Exact, by enumeration of the traces through the interpreter (each choice replayed), when
 //    the factor-graph builder refuses the model (e.g. addresses that depend on random values) or
 //    for range checks: bounded to 200,000 traces, the sums float64, the interval the value
