@@ -218,6 +218,32 @@ NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& spl
   return nb;
 }
 
+void refineBounds(const AffineNet& net, const Box& box, NetBounds& nb) {
+  const int L = static_cast<int>(net.layers.size());
+  for (int k = 1; k < L; ++k) {
+    if (!net.layers[k].relu) continue;
+    std::vector<Eigen::Index> rows;
+    for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
+      if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
+    if (rows.empty()) continue;
+    const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
+    MatrixXd Lam = MatrixXd::Zero(2 * r, nb.lo[k].size());
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Lam(i, rows[i]) = 1.0;
+      Lam(r + i, rows[i]) = -1.0;
+    }
+    MatrixXd A;
+    VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
+    backSubstitute(net, box, nb, k, Lam, A, cst, err);
+    VectorXd low = boxMinimum(box, A, cst, err);
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Eigen::Index j = rows[i];
+      nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
+      nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
+    }
+  }
+}
+
 LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C) {
   LinearLower out;

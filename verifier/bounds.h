@@ -37,6 +37,11 @@ NetBounds intervalBounds(const neural::AffineNet& net, const Box& box, const Spl
 /// the interval bounds and the splits.
 NetBounds symbolicBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {});
 
+/// Tightens sound bounds `nb` of an unsplit box (e.g. forward symbolic intervals, nv_forward.h)
+/// in place: each ReLU layer's unstable neurons, in order, are bounded by back-substitution
+/// through the current bounds of the layers below, and the result intersected with `nb`.
+void refineBounds(const neural::AffineNet& net, const Box& box, NetBounds& nb);
+
 /// A linear lower bound on the rows of C * output over the domain of `nb`:
 /// C y(x) >= A x + c for every x of the domain, and lower = min over the box of A x + c - err
 /// (the rounding error allowance already subtracted).

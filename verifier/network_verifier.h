@@ -1,9 +1,11 @@
 // Verification of a VNN-LIB property on a piecewise-linear network, cheapest step first:
 //   1. falsification (random sampling, PGD) in every case's box;
-//   2. symbolic bound propagation (bounds.h) on each sub-domain: a domain is safe when some
-//      constraint's sound lower bound exceeds its right-hand side;
-//   3. branch and bound: input splitting (the dimension with the largest smear |A_i| * width_i
-//      of the most promising constraint's linear bound) when the input is low-dimensional,
+//   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
+//      intervals (nv_forward.h) refined by back-substitution (bounds.h), otherwise DeepPoly
+//      back-substitution with the phase splits; a domain is safe when some constraint's sound
+//      lower bound (or a convex combination of them) exceeds its right-hand side;
+//   3. branch and bound: input splitting (the dimension with the largest interval-gradient smear
+//      of the most promising constraint, nv_forward.h) when the input is low-dimensional,
 //      ReLU splitting otherwise; every domain's bound minimiser is tried as a counterexample;
 //   4. exact Z3 leaf queries (z3_encoder.h) once few unstable ReLUs are left;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
@@ -41,6 +43,9 @@ struct VerifyOptions {
   int maxDepth = 80;           // a domain this deep goes to Z3 whatever is left
   size_t maxQueue = 200000;    // cap on pending domains (memory bound); exceeded -> unknown
   int inputSplitMaxDim = 12;   // input splitting up to this many inputs, ReLU splitting beyond
+  bool forwardBounds = true;   // input splitting bounds by forward symbolic intervals (nv_forward.h)
+  bool areaSlope = false;      // their unstable-ReLU lower slope: 0/1 by area (else parallel)
+  int refineMinUnstable = 10;  // ... refined by back-substitution if this many ReLUs are unstable
   AttackOptions attackOptions;
 };
 

@@ -1,0 +1,317 @@
+// Forward symbolic interval propagation (see nv_forward.h).
+//
+// Maths. Write x~ = (x, 1) for an input x of the box [lo, hi] and |x~| <= xm componentwise
+// (xm_c = max(|lo_c|, |hi_c|), xm_d = 1). The input of layer k is enclosed by
+//   ZL x~ - eZL <= z(x) <= ZU x~ + eZU          (rows: neurons; ZL x~ in REAL arithmetic)
+// (layer 0: ZL = ZU = [I | 0], eZL = eZU = 0). With W = W+ + W- (positive and negative parts),
+//   h = W z + b >= (W+ ZL + W- ZU + [0|b]) x~ - (W+ eZL + |W-| eZU)  =: HL x~ - eHL,
+// and symmetrically for HU. Concretised over the box, l = min HL x~ - eHL, u = max HU x~ + eHU.
+// A ReLU neuron is inactive (u <= 0: z = 0), active (l >= 0: z = h) or unstable. Unstable:
+//  - upper side: with U~ = HU x~ + eHU in [lU, uU] on the box (lU = min HU x~, uU = u),
+//    relu(h) <= relu(U~) <= s (U~ - lU), s = uU / (uU - lU) (the chord; if lU >= 0, just U~);
+//  - lower side: relu(h) >= relu(HL x~ - eHL) >= lambda (HL x~ - eHL) for ANY lambda in [0, 1]
+//    (lambda t <= relu(t) for every t), lambda by LowerSlope; z >= 0 (lambda = 0) when even the
+//    largest value of HL x~ is <= 0.
+// A constant offset such as -s lU is carried in the allowance eZU, not in the constant column:
+// both are exact, since e is only ever added to an upper side (subtracted from a lower side).
+//
+// Rounding. Coefficients are computed in float64; the real-arithmetic function with the
+// COMPUTED coefficients is what the enclosure claims, plus the allowance. By the dot-product
+// bound (Higham, Thm 3.5) a coefficient of W+ ZL + W- ZU + b (2m + 1 terms, any order, FMA or
+// not) errs by at most gamma_{2m+1} times the sum of the terms' magnitudes, so the function at x
+// errs by at most gamma_{2m+1} (|W| ((|ZL| + |ZU|) xm) + |b|). Scaling a row by s or lambda
+// (one rounding per coefficient) errs by u |scaled row| xm; the rounded chord slope s~ undercuts
+// the chord by at most 2u uU (covered by adding 4u uU). Allowances are sums of nonnegative
+// terms computed in float64, so each is multiplied by (1 + 2 gamma) and raised by 1e-290
+// (underflow) to stay an upper bound of its real value. Concretisation (d + 2 terms) subtracts
+// gamma_{d+2} |row| xm. gamma'_n = 2 (n + 2) u > gamma_n as in bounds.cpp.
+#include "verifier/nv_forward.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace chassis::verifier {
+namespace {
+
+constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
+constexpr double kTiny = 1e-290;
+
+double gammaN(Eigen::Index n) { return 2.0 * static_cast<double>(n + 2) * kUnit; }
+
+} // namespace
+
+ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
+    : net_(net), slope_(slope), d_(net.inputSize) {
+  const size_t L = net.layers.size();
+  Wp_.resize(L);
+  Wn_.resize(L);
+  Wpn_.resize(L);
+  Wpa_.resize(L);
+  babs_.resize(L);
+  HL_.resize(L);
+  HU_.resize(L);
+  eHL_.resize(L);
+  eHU_.resize(L);
+  for (size_t k = 0; k < L; ++k) {
+    const auto& W = net.layers[k].W;
+    Wp_[k] = W.cwiseMax(0.0);
+    Wn_[k] = W.cwiseMin(0.0);
+    Wpn_[k].resize(W.rows(), 2 * W.cols());
+    Wpn_[k] << Wp_[k], Wn_[k];
+    Wpa_[k].resize(W.rows(), 2 * W.cols());
+    Wpa_[k] << Wp_[k], -Wn_[k];
+    babs_[k] = net.layers[k].b.cwiseAbs();
+    HL_[k].resize(W.rows(), d_ + 1);
+    HU_[k].resize(W.rows(), d_ + 1);
+    eHL_[k].resize(W.rows());
+    eHU_[k].resize(W.rows());
+  }
+  xm_.resize(d_ + 1);
+}
+
+void ForwardBounder::bound(const Box& box, NetBounds& nb) {
+  const int L = static_cast<int>(net_.layers.size());
+  const int d = d_;
+  nb.infeasible = false;
+  nb.lo.resize(L);
+  nb.hi.resize(L);
+  for (int c = 0; c < d; ++c) xm_[c] = std::max(std::fabs(box.lo[c]), std::fabs(box.hi[c]));
+  xm_[d] = 1.0;
+  // Layer 0's input: the identity.
+  ZL_.setZero(d, d + 1);
+  ZL_.leftCols(d).setIdentity();
+  ZU_ = ZL_;
+  eZL_.setZero(d);
+  eZU_.setZero(d);
+
+  // min and max over the box of row i of H x~ (without rounding allowance).
+  auto rowMin = [&](const Eigen::MatrixXd& H, Eigen::Index i) {
+    double s = H(i, d);
+    for (int c = 0; c < d; ++c) {
+      double a = H(i, c);
+      s += a > 0 ? a * box.lo[c] : a * box.hi[c];
+    }
+    return s;
+  };
+  auto rowMax = [&](const Eigen::MatrixXd& H, Eigen::Index i) {
+    double s = H(i, d);
+    for (int c = 0; c < d; ++c) {
+      double a = H(i, c);
+      s += a > 0 ? a * box.hi[c] : a * box.lo[c];
+    }
+    return s;
+  };
+  auto rowAbs = [&](const Eigen::MatrixXd& H, Eigen::Index i) { // |row| . xm
+    double s = 0;
+    for (int c = 0; c <= d; ++c) s += std::fabs(H(i, c)) * xm_[c];
+    return s;
+  };
+  const double gConc = gammaN(d + 2);
+
+  for (int k = 0; k < L; ++k) {
+    const auto& layer = net_.layers[k];
+    const Eigen::Index n = layer.W.rows(), m = layer.W.cols();
+    Eigen::MatrixXd& HL = HL_[k];
+    Eigen::MatrixXd& HU = HU_[k];
+    Eigen::VectorXd& eHL = eHL_[k];
+    Eigen::VectorXd& eHU = eHU_[k];
+    // [HL | HU] = [W+ | W-] [[ZL, ZU], [ZU, ZL]]  (the bias added below).
+    Zs_.resize(2 * m, 2 * (d + 1));
+    Zs_.topLeftCorner(m, d + 1) = ZL_;
+    Zs_.topRightCorner(m, d + 1) = ZU_;
+    Zs_.bottomLeftCorner(m, d + 1) = ZU_;
+    Zs_.bottomRightCorner(m, d + 1) = ZL_;
+    H_.noalias() = Wpn_[k] * Zs_;
+    HL = H_.leftCols(d + 1);
+    HU = H_.rightCols(d + 1);
+    HL.col(d) += layer.b;
+    HU.col(d) += layer.b;
+    // Allowances: [eHL eHU rnd] = [W+ | |W-|] [[eZL, eZU, t], [eZU, eZL, t]] with
+    // t = (|ZL| + |ZU|) xm, so that rnd = |W| t (the coefficients' rounding, before gamma).
+    absZ_ = ZL_.cwiseAbs();
+    absZ_ += ZU_.cwiseAbs();
+    tmp_.noalias() = absZ_ * xm_;
+    Es_.resize(2 * m, 3);
+    Es_.col(0) << eZL_, eZU_;
+    Es_.col(1) << eZU_, eZL_;
+    Es_.col(2) << tmp_, tmp_;
+    Eh_.noalias() = Wpa_[k] * Es_;
+    const double g = gammaN(2 * m + 1), grow = 1.0 + 2.0 * gammaN(2 * m + 2);
+    // (Eh_.col(2) sums each |W_ij| t_j once: W+ and |W-| are never both nonzero.)
+    tmp_ = g * (Eh_.col(2) + babs_[k]);
+    eHL = ((Eh_.col(0) + tmp_) * grow).array() + kTiny;
+    eHU = ((Eh_.col(1) + tmp_) * grow).array() + kTiny;
+
+    Eigen::VectorXd& lo = nb.lo[k];
+    Eigen::VectorXd& hi = nb.hi[k];
+    lo.resize(n);
+    hi.resize(n);
+    if (!layer.relu) {
+      for (Eigen::Index i = 0; i < n; ++i) {
+        lo[i] = rowMin(HL, i) - eHL[i] - gConc * (rowAbs(HL, i) + eHL[i]) - kTiny;
+        hi[i] = rowMax(HU, i) + eHU[i] + gConc * (rowAbs(HU, i) + eHU[i]) + kTiny;
+      }
+      if (k + 1 < L) {
+        ZL_ = HL;
+        ZU_ = HU;
+        eZL_ = eHL;
+        eZU_ = eHU;
+      }
+      continue;
+    }
+    ZL_.resize(n, d + 1);
+    ZU_.resize(n, d + 1);
+    eZL_.resize(n);
+    eZU_.resize(n);
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const double rL = gConc * (rowAbs(HL, i) + eHL[i]) + kTiny;
+      const double rU = gConc * (rowAbs(HU, i) + eHU[i]) + kTiny;
+      const double l = rowMin(HL, i) - eHL[i] - rL;
+      const double u = rowMax(HU, i) + eHU[i] + rU;
+      lo[i] = l;
+      hi[i] = u;
+      if (u <= 0) { // inactive
+        ZL_.row(i).setZero();
+        ZU_.row(i).setZero();
+        eZL_[i] = eZU_[i] = 0.0;
+        continue;
+      }
+      if (l >= 0) { // active
+        ZL_.row(i) = HL.row(i);
+        ZU_.row(i) = HU.row(i);
+        eZL_[i] = eHL[i];
+        eZU_[i] = eHU[i];
+        continue;
+      }
+      // Upper side.
+      const double lU = rowMin(HU, i) - rU;
+      if (lU >= 0) {
+        ZU_.row(i) = HU.row(i);
+        eZU_[i] = eHU[i];
+      } else {
+        const double s = u / (u - lU);
+        ZU_.row(i) = s * HU.row(i);
+        eZU_[i] = (s * (eHU[i] - lU) + 4.0 * kUnit * u + kUnit * rowAbs(ZU_, i)) *
+                      (1.0 + 8.0 * kUnit) +
+                  kTiny;
+      }
+      // Lower side.
+      const double uL = rowMax(HL, i) + rL;
+      double lambda = 0.0;
+      if (uL > 0) {
+        if (slope_ == LowerSlope::Area) lambda = u > -l ? 1.0 : 0.0;
+        else lambda = std::min(1.0, uL / (uL - l));
+      }
+      if (lambda == 0.0) {
+        ZL_.row(i).setZero();
+        eZL_[i] = 0.0;
+      } else if (lambda == 1.0) {
+        ZL_.row(i) = HL.row(i);
+        eZL_[i] = eHL[i];
+      } else {
+        ZL_.row(i) = lambda * HL.row(i);
+        eZL_[i] = (lambda * eHL[i] + kUnit * rowAbs(ZL_, i)) * (1.0 + 8.0 * kUnit) + kTiny;
+      }
+    }
+  }
+}
+
+void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C,
+                                 LinearLower& out) const {
+  const int L = static_cast<int>(net_.layers.size());
+  const int d = d_;
+  const Eigen::Index rows = C.rows();
+  out.A.resize(rows, d);
+  out.c.resize(rows);
+  out.lower.resize(rows);
+  if (L == 0) { // identity network: C x exactly
+    for (Eigen::Index r = 0; r < rows; ++r) {
+      double v = 0, a = 0;
+      for (int c = 0; c < d; ++c) {
+        double w = C(r, c);
+        out.A(r, c) = w;
+        v += w > 0 ? w * box.lo[c] : w * box.hi[c];
+        a += std::fabs(w) * xm_[c];
+      }
+      out.c[r] = 0;
+      out.lower[r] = v - gammaN(d + 1) * a - kTiny;
+    }
+    return;
+  }
+  const Eigen::MatrixXd& HL = HL_[L - 1];
+  const Eigen::MatrixXd& HU = HU_[L - 1];
+  const Eigen::VectorXd& eHL = eHL_[L - 1];
+  const Eigen::VectorXd& eHU = eHU_[L - 1];
+  const Eigen::Index n = HL.rows();
+  const double g = gammaN(2 * n + 1), grow = 1.0 + 2.0 * gammaN(2 * n + 2);
+  double row[64];
+  std::vector<double> big;
+  double* a = row;
+  if (d + 1 > 64) {
+    big.resize(d + 1);
+    a = big.data();
+  }
+  for (Eigen::Index r = 0; r < rows; ++r) {
+    for (int c = 0; c <= d; ++c) a[c] = 0.0;
+    double err = 0, mag = 0;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      double w = C(r, j);
+      if (w == 0) continue;
+      const Eigen::MatrixXd& H = w > 0 ? HL : HU;
+      for (int c = 0; c <= d; ++c) a[c] += w * H(j, c);
+      err += std::fabs(w) * (w > 0 ? eHL[j] : eHU[j]);
+      double s = 0;
+      for (int c = 0; c <= d; ++c) s += std::fabs(H(j, c)) * xm_[c];
+      mag += std::fabs(w) * s;
+    }
+    err = (err + g * mag) * grow + kTiny;
+    double v = a[d], absA = std::fabs(a[d]);
+    for (int c = 0; c < d; ++c) {
+      out.A(r, c) = a[c];
+      v += a[c] > 0 ? a[c] * box.lo[c] : a[c] * box.hi[c];
+      absA += std::fabs(a[c]) * xm_[c];
+    }
+    out.c[r] = a[d];
+    out.lower[r] = v - err - gammaN(d + 2) * (absA + err) - kTiny;
+  }
+}
+
+void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb,
+                                   const Eigen::RowVectorXd& c, Eigen::VectorXd& smear) {
+  const int L = static_cast<int>(net_.layers.size());
+  gl_ = c.transpose();
+  gu_ = gl_;
+  for (int k = L - 1; k >= 0; --k) {
+    const Eigen::MatrixXd& W = net_.layers[k].W;
+    const Eigen::Index n = W.rows(), m = W.cols();
+    nl_.setZero(m);
+    nu_.setZero(m);
+    for (Eigen::Index j = 0; j < m; ++j) { // [gl, gu]^T W, column by column
+      double lo = 0, hi = 0;
+      for (Eigen::Index i = 0; i < n; ++i) {
+        const double w = W(i, j), a = gl_[i] * w, b = gu_[i] * w;
+        lo += std::min(a, b);
+        hi += std::max(a, b);
+      }
+      nl_[j] = lo;
+      nu_[j] = hi;
+    }
+    if (k > 0 && net_.layers[k - 1].relu) {
+      for (Eigen::Index j = 0; j < m; ++j) {
+        const double l = nb.lo[k - 1][j], u = nb.hi[k - 1][j];
+        if (u <= 0) {
+          nl_[j] = nu_[j] = 0.0;
+        } else if (l < 0) {
+          nl_[j] = std::min(0.0, nl_[j]);
+          nu_[j] = std::max(0.0, nu_[j]);
+        }
+      }
+    }
+    gl_.swap(nl_);
+    gu_.swap(nu_);
+  }
+  for (Eigen::Index i = 0; i < smear.size() && i < gl_.size(); ++i)
+    smear[i] += (gu_[i] - gl_[i]) * (box.hi[i] - box.lo[i]);
+}
+
+} // namespace chassis::verifier

@@ -1,0 +1,69 @@
+// Forward symbolic interval propagation (ReluVal / Neurify style) for input-splitting branch and
+// bound on networks with few inputs (ACAS Xu: 5). Every neuron carries a lower and an upper
+// linear function of the d inputs, L(x) - eL <= value(x) <= U(x) + eU on the box, propagated
+// layer by layer at a cost of about 4 n_k n_{k-1} (d + 1) flops per layer (no back-substitution),
+// and concretised over the box into sound pre-activation bounds (NetBounds) that bounds.h's
+// outputLowerBound then uses for the property's rows. All arithmetic is float64 with every
+// rounding error accounted for in the allowances eL, eU (see nv_forward.cpp), so the bounds hold
+// for REAL arithmetic on the network's double weights. One object per thread: it owns
+// preallocated buffers and is not shareable.
+#pragma once
+
+#include "neural/affine_net.h"
+#include "verifier/bounds.h"
+
+#include <Eigen/Dense>
+
+#include <vector>
+
+namespace chassis::verifier {
+
+/// How an unstable ReLU's lower side z >= lambda * L(x) picks lambda in [0, 1].
+enum class LowerSlope {
+  Parallel, // lambda = uL / (uL - lL): parallel to the upper side (Neurify)
+  Area      // lambda = 1 if uL > -lL else 0 (DeepPoly's smaller-area choice)
+};
+
+class ForwardBounder {
+public:
+  explicit ForwardBounder(const neural::AffineNet& net, LowerSlope slope = LowerSlope::Parallel);
+
+  /// Sound pre-activation bounds of every layer over `box` (no phase splits), into `nb`
+  /// (reusing its storage). nb.infeasible stays false: a box is never empty.
+  void bound(const Box& box, NetBounds& nb);
+
+  /// After bound(): rows of C * output >= A x + c - err on the box, for the box's minimum
+  /// `lower` (err and the minimum's own rounding already subtracted). Uses the forward
+  /// output functions only (no back-substitution): cheap, and sometimes tighter than
+  /// outputLowerBound's, sometimes looser; the caller may take the better of the two per row.
+  void outputLower(const Box& box, const Eigen::MatrixXd& C, LinearLower& out) const;
+
+  /// A split heuristic (not a bound): adds to smear_i the width of an interval enclosing the
+  /// i-th partial derivative of c^T output over the box, times the box's width in dimension i
+  /// (ReluVal's smear with interval gradients: a ReLU with pre-activation bounds nb has
+  /// derivative 1 if active, 0 if inactive, [0, 1] if unstable). A dimension the bounded
+  /// function is linear in scores 0: splitting it would not tighten the relaxation.
+  void gradientSmear(const Box& box, const NetBounds& nb, const Eigen::RowVectorXd& c,
+                     Eigen::VectorXd& smear);
+
+private:
+  const neural::AffineNet& net_;
+  LowerSlope slope_;
+  int d_ = 0;
+  // Per layer: |W|, W+ and W- (fixed), the pre-activation functions HL, HU (n_k x (d+1),
+  // column d the constant) and their allowances.
+  std::vector<Eigen::MatrixXd> Wp_, Wn_;
+  // [W+ | W-] (n x 2m) and [W+ | |W-|] (n x 2m): one product gives both functions, another
+  // all three allowance vectors (see bound()).
+  std::vector<Eigen::MatrixXd> Wpn_, Wpa_;
+  Eigen::MatrixXd Zs_, Es_, H_, Eh_;
+  std::vector<Eigen::VectorXd> babs_;
+  std::vector<Eigen::MatrixXd> HL_, HU_;
+  std::vector<Eigen::VectorXd> eHL_, eHU_;
+  // Post-activation functions of the current layer (buffers reused layer to layer).
+  Eigen::MatrixXd ZL_, ZU_, absZ_;
+  Eigen::VectorXd eZL_, eZU_, xm_, tmp_;
+  Eigen::VectorXd gl_, gu_, nl_, nu_; // gradientSmear's intervals
+};
+
+} // namespace chassis::verifier
