@@ -116,6 +116,12 @@ struct Attack {
       : net(n), opt(o), rng(r), deadline(dl), B(b), bn(n, b), M(n.inputSize, b), S(n.inputSize, b) {
   }
 
+  const std::atomic<bool>* stop = nullptr;
+
+  bool expired() const {
+    return (stop && stop->load(std::memory_order_relaxed)) || Clock::now() > deadline;
+  }
+
   void uniformInto(const CaseSpec& cs, MatrixXd& X, int col) {
     for (Eigen::Index i = 0; i < X.rows(); ++i)
       X(i, col) = std::clamp(cs.box.lo[i] + rng.uniform() * (cs.box.hi[i] - cs.box.lo[i]),
@@ -133,7 +139,7 @@ struct Attack {
       uniformInto(cs, pts, s);
     MatrixXd& X = bn.input();
     for (int s0 = 0; s0 < total; s0 += B) {
-      if (Clock::now() > deadline) return std::nullopt;
+      if (expired()) return std::nullopt;
       const int cols = std::min(B, total - s0);
       for (int b = 0; b < B; ++b)
         X.col(b) = pts.col(b < cols ? s0 + b : 0);
@@ -167,7 +173,7 @@ struct Attack {
       int hit = evaluate(net, w, X, bn.forward(), cols);
       evaluations += cols;
       if (hit >= 0) return VectorXd(X.col(hit));
-      if (it >= iterations || Clock::now() > deadline) return std::nullopt;
+      if (it >= iterations || expired()) return std::nullopt;
       bn.outputGrad().noalias() = cs.C.transpose() * w.H;
       const MatrixXd& G = bn.backward();
       const double step =
@@ -222,7 +228,7 @@ struct Attack {
           double bestLoss = PL[j];
           double bestValue = P(i, j);
           for (int g0 = 0; g0 < grid; g0 += B) {
-            if (Clock::now() > deadline) return std::nullopt;
+            if (expired()) return std::nullopt;
             for (int b = 0; b < B; ++b) {
               X.col(b) = P.col(j);
               X(i, b) = std::clamp(cs.box.lo[i] + (g0 + b + u) / grid * w.width[i], cs.box.lo[i],
@@ -286,7 +292,8 @@ bool usable(const neural::AffineNet& net, const CaseSpec& cs) {
 std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
                                          const std::vector<CaseSpec>& cases,
                                          const AttackOptions& opt, Rng& rng,
-                                         Clock::time_point deadline) {
+                                         Clock::time_point deadline,
+                                         const std::atomic<bool>* stop) {
   std::vector<CaseWork> work;
   for (size_t i = 0; i < cases.size(); ++i) {
     const CaseSpec& cs = cases[i];
@@ -306,6 +313,8 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
   if (work.empty()) return std::nullopt;
   const int B = std::clamp(opt.batch, 1, 4096);
   Attack at(net, opt, rng, deadline, B);
+  at.stop = stop;
+  if (at.expired()) return std::nullopt;
   for (CaseWork& w : work) {
     w.V.resize(w.cs->C.rows(), B);
     w.H.resize(w.cs->C.rows(), B);
@@ -317,7 +326,7 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
   for (bool more = true; more;) {
     more = false;
     for (CaseWork& w : work) {
-      if (Clock::now() > deadline) return std::nullopt;
+      if (at.expired()) return std::nullopt;
       int cols = at.load(w);
       if (cols == 0) continue;
       more = true;

@@ -21,6 +21,7 @@
 #include "spec/rng.h"
 #include "verifier/problem.h"
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -49,11 +50,14 @@ struct AttackResult {
 
 /// Attacks every case of a (disjunctive) property: sampling on each case, then PGD rounds of
 /// `batch` starts taken in turn from each case, until a point replays, the budget
-/// (samples + restarts * iterations per case) is spent, or the deadline passes.
+/// (samples + restarts * iterations per case) is spent, the deadline passes or `*stop` becomes
+/// true (set by another thread, e.g. when branch and bound running beside a long attack has
+/// decided the property).
 std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
                                          const std::vector<CaseSpec>& cases,
                                          const AttackOptions& opt, Rng& rng,
-                                         std::chrono::steady_clock::time_point deadline);
+                                         std::chrono::steady_clock::time_point deadline,
+                                         const std::atomic<bool>* stop = nullptr);
 
 /// One case (falsifyCases on {cs}); returns the replaying point.
 std::optional<Eigen::VectorXd> falsify(const neural::AffineNet& net, const CaseSpec& cs,

@@ -13,6 +13,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 
 using namespace chassis;
@@ -198,4 +199,11 @@ TEST_CASE("attack: no output constraint, bad sizes, single-start pgd", "[verifie
   auto late = verifier::falsifyCases(net, {impossibleCase(net, box)}, verifier::AttackOptions{},
                                      rng, std::chrono::steady_clock::now());
   CHECK_FALSE(late);
+  // So does a stop flag already set (another thread decided the property).
+  std::atomic<bool> stop{true};
+  auto stopped = verifier::falsifyCases(net, {cs}, verifier::AttackOptions{}, rng, far(), &stop);
+  CHECK_FALSE(stopped);
+  stop = false;
+  auto going = verifier::falsifyCases(net, {cs}, verifier::AttackOptions{}, rng, far(), &stop);
+  CHECK(going);
 }
