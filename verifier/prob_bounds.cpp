@@ -85,7 +85,8 @@ Reach reachOf(const ir::Function& f) {
 /// Whether no run of f (inputless) can violate the declared input range of a module it calls:
 /// Z3 proves unsat(supports /\ definitions /\ !and(conditions)) over f's symbolic execution.
 /// Then the factor graph, which does not check those ranges, means what a run means.
-bool rangesAlwaysHold(const ir::Function& f, double timeoutSec) {
+bool rangesAlwaysHold(const ir::Function& f, const VerifyOptions& o, PropertyResult& r) {
+  double timeoutSec = o.timeoutSec;
   z3::context c;
   IrEncoder enc(c);
   bool proved = false;
@@ -104,7 +105,11 @@ bool rangesAlwaysHold(const ir::Function& f, double timeoutSec) {
     for (const z3::expr& a : enc.conditions())
       conds.push_back(a);
     s.add(!z3::mk_and(conds));
-    proved = s.check() == z3::unsat;
+    if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
+    z3::check_result res = s.check();
+    if (o.emitSmt2)
+      r.smt2Answers.push_back(res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown");
+    proved = res == z3::unsat;
     return Status::ok();
   });
   return st && proved;
@@ -668,7 +673,7 @@ void certified(const ir::Program& program, const ir::Property& p, const VerifyOp
     if (d == 0) r.reason = "the value " + num(v) + " is the bound, within the error allowance";
   };
   std::string veStop;
-  if (reachOf(f).rangedCall && !rangesAlwaysHold(f, o.timeoutSec)) {
+  if (reachOf(f).rangedCall && !rangesAlwaysHold(f, o, r)) {
     veStop = "variable elimination does not check the input ranges of called modules, and Z3 "
              "did not prove that every run respects them";
   } else {
