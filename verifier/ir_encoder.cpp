@@ -202,6 +202,11 @@ protected:
                : n.op() == ir::UnOp::Sigmoid ? int(EnclosedFn::Sigmoid)
                : n.op() == ir::UnOp::Tanh    ? int(EnclosedFn::Tanh)
                                              : 4;
+      if (!enc_.relaxOn_ && (fn != 4 || !(lo >= 0)))
+        return Error("nonlinear function '" + std::string(ir::spelling(n.op())) +
+                     (fn == 4 ? "' of a possibly negative argument" : "'") +
+                     " is not supported here (its sound enclosure is a relaxation, used only "
+                     "where candidates are replayed)");
       return enc_.enclosed(fn, x.is_int() ? z3::to_real(x) : x, lo, hi);
     }
     case ir::UnOp::Sum: {

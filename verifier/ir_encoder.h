@@ -35,6 +35,11 @@
 //          `unknown`), not a bug. Without relaxation a non-replaying model is a bug as before.
 // sqrt of a possibly negative argument, or log of a possibly non-positive one, also sets
 // relaxed(): there y is unconstrained (the interpreter errors at such points).
+// A caller that takes a SAT answer as a proof (an `exists` witness "proved in the reals") must
+// accept only a witness that replays when relaxed() (or definitions() is non-empty, which
+// properties.cpp checks), or switch relaxation off with setRelaxation(false): then exp, log,
+// sigmoid, tanh (and sqrt of a possibly negative argument) are an Error "nonlinear function
+// 'exp' is not supported here ...", reported as `unknown`.
 #pragma once
 
 #include "spec/error.h"
@@ -128,6 +133,9 @@ public:
   /// The exact rational of a double as a Z3 real numeral.
   z3::expr realNumeral(double v);
 
+  /// Allows relaxed encodings (see the header comment); on by default. Set before encoding.
+  void setRelaxation(bool on) { relaxOn_ = on; }
+  bool relaxationAllowed() const { return relaxOn_; }
   /// Pieces per enclosure of exp/log/sigmoid/tanh (default 8): more pieces, tighter
   /// relaxations and bigger queries. Set before encoding.
   void setEnclosurePieces(int n) { pieces_ = n < 1 ? 1 : n; }
@@ -180,6 +188,7 @@ private:
   Frame top_{ctx_};
   int fresh_ = 0;
   int pieces_ = 8;
+  bool relaxOn_ = true;
   bool relaxed_ = false;
   int numRelaxed_ = 0;
   struct Occurrence {
@@ -191,11 +200,14 @@ private:
   std::map<const ir::Function*, std::shared_ptr<const NetChain>> chains_;
 };
 
-/// The relaxed-check protocol (see the header comment) for a caller whose query used a relaxed
-/// encoding: encode with kEnclosureRounds[0] pieces (setEnclosurePieces); on sat, replay the
-/// model; if it does not replay and relaxed(), re-encode in a fresh context with the next count;
-/// after the last round report `unknown` with reason kRelaxationTooCoarse. Never an internal
-/// error: a relaxed candidate that does not replay is expected, not a bug.
+/// The relaxed-check protocol (see the header comment), for a caller that checks an UNSAT-means-
+/// proof query (forall, always, assert; the inside/outside cells of a probability): encode
+/// with kEnclosureRounds[0] pieces (setEnclosurePieces); unsat
+/// is a proof; on sat, replay the model; if it does not replay and relaxed(), re-encode in a
+/// fresh context with the next count; after the last round report `unknown` with reason
+/// kRelaxationTooCoarse. Never an internal error: a relaxed candidate that does not replay is
+/// expected, not a bug. A check whose SAT answer is the proof (exists) must accept only a
+/// witness that replays, or setRelaxation(false).
 inline constexpr int kEnclosureRounds[] = {8, 32, 128};
 inline constexpr const char* kRelaxationTooCoarse =
     "relaxation too coarse: the linear enclosures of exp/log/sigmoid/tanh admit a point that "
