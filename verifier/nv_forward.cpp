@@ -271,7 +271,9 @@ void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C,
       v += a[c] > 0 ? a[c] * box.lo[c] : a[c] * box.hi[c];
       absA += std::fabs(a[c]) * xm_[c];
     }
-    out.c[r] = a[d];
+    // The allowance holds real offsets of the relaxations, not only rounding: fold it into
+    // the constant so that A x + c is itself a pointwise lower bound (up to rounding).
+    out.c[r] = a[d] - err - gammaN(d + 2) * (std::fabs(a[d]) + err) - kTiny;
     out.lower[r] = v - err - gammaN(d + 2) * (absA + err) - kTiny;
   }
 }

@@ -6,6 +6,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
+#include "verifier/nv_forward.h"
 #include "verifier/problem.h"
 
 #include <catch2/catch.hpp>
@@ -145,6 +146,100 @@ TEST_CASE("bounds contain the network's values at 1000 random points", "[verifie
     }
     CHECK(violations == 0);
   }
+}
+
+TEST_CASE("forward symbolic bounds and their refinement contain the network's values",
+          "[verifier][bounds]") {
+  SplitMix r(777);
+  int checkedNets = 0, refinedTighter = 0;
+  for (int t = 0; t < 40; ++t) {
+    int nIn = 1 + static_cast<int>(r.next() % 5);
+    auto net = randomNet(r, nIn, 1 + static_cast<int>(r.next() % 3));
+    Box box;
+    box.lo = VectorXd(nIn);
+    box.hi = VectorXd(nIn);
+    for (int i = 0; i < nIn; ++i) {
+      box.lo[i] = 2 * r.uniform() - 1;
+      box.hi[i] = box.lo[i] + (t % 2 ? r.uniform() : 1e-3 * r.uniform()); // wide and narrow
+    }
+    ForwardBounder fb(net, t % 3 == 0 ? LowerSlope::Area : LowerSlope::Parallel);
+    NetBounds fw;
+    fb.bound(box, fw);
+    NetBounds rf = fw;
+    refineBounds(net, box, rf);
+    const int m = net.outputSize();
+    MatrixXd C(2 * m, m);
+    C << MatrixXd::Identity(m, m), -MatrixXd::Identity(m, m);
+    LinearLower lf;
+    fb.outputLower(box, C, lf);
+    LinearLower lr = outputLowerBound(net, box, rf, C);
+    bool tighter = false;
+    for (size_t k = 0; k < net.layers.size(); ++k) {
+      CHECK((rf.lo[k].array() >= fw.lo[k].array()).all()); // refinement only tightens
+      CHECK((rf.hi[k].array() <= fw.hi[k].array()).all());
+      if ((rf.hi[k] - rf.lo[k]).sum() < (fw.hi[k] - fw.lo[k]).sum()) tighter = true;
+    }
+    refinedTighter += tighter;
+    int violations = 0, outViolations = 0, linViolations = 0;
+    for (int s = 0; s < 1000; ++s) {
+      VectorXd x = randomPoint(r, box);
+      if (s == 0) x = box.lo;
+      if (s == 1) x = box.hi;
+      VectorXd y = x;
+      for (size_t k = 0; k < net.layers.size(); ++k) {
+        VectorXd h = net.layers[k].W * y + net.layers[k].b;
+        for (Eigen::Index j = 0; j < h.size(); ++j)
+          if (h[j] < rf.lo[k][j] || h[j] > rf.hi[k][j] || h[j] < fw.lo[k][j] ||
+              h[j] > fw.hi[k][j])
+            ++violations;
+        y = net.layers[k].relu ? VectorXd(h.cwiseMax(0.0)) : h;
+      }
+      VectorXd cy = C * y;
+      for (Eigen::Index i = 0; i < cy.size(); ++i) {
+        if (cy[i] < lf.lower[i] || cy[i] < lr.lower[i]) ++outViolations;
+        if (cy[i] < lf.A.row(i).dot(x) + lf.c[i] - 1e-9) ++linViolations;
+      }
+    }
+    CHECK(violations == 0);
+    CHECK(outViolations == 0);
+    CHECK(linViolations == 0);
+    ++checkedNets;
+  }
+  CHECK(checkedNets == 40);
+  CHECK(refinedTighter > 0); // the refinement does something on some nets
+}
+
+TEST_CASE("gradient smear scores only dimensions the output is nonlinear in", "[verifier]") {
+  // y = relu(x0) + 2 x1 (x1 enters linearly through an always-active ReLU): over a box where
+  // x0 straddles 0, only dimension 0 may score.
+  neural::AffineNet net;
+  net.inputSize = 2;
+  neural::AffineLayer h;
+  h.W = MatrixXd::Identity(2, 2);
+  h.b = VectorXd::Zero(2);
+  h.relu = true;
+  neural::AffineLayer o;
+  o.W = MatrixXd(1, 2);
+  o.W << 1.0, 2.0;
+  o.b = VectorXd::Zero(1);
+  net.layers = {h, o};
+  Box box{VectorXd(2), VectorXd(2)};
+  box.lo << -1.0, 1.0;
+  box.hi << 1.0, 3.0;
+  ForwardBounder fb(net);
+  NetBounds nb;
+  fb.bound(box, nb);
+  VectorXd smear = VectorXd::Zero(2);
+  Eigen::RowVectorXd c(1);
+  c << 1.0;
+  fb.gradientSmear(box, nb, c, smear);
+  CHECK(smear[0] == Approx(2.0)); // derivative in [0, 1], width 2
+  CHECK(smear[1] == 0.0);
+  // Forward bounds of the hidden layer are exact here (identity on a box).
+  CHECK(nb.lo[0][0] <= -1.0);
+  CHECK(nb.lo[0][0] > -1.0 - 1e-12);
+  CHECK(nb.hi[0][1] >= 3.0);
+  CHECK(nb.hi[0][1] < 3.0 + 1e-12);
 }
 
 namespace {
