@@ -30,7 +30,7 @@ namespace chassis::verifier {
 
 struct AttackOptions {
   int samples = 256;      // uniform random points per case (plus the box centre)
-  int restarts = 64;      // PGD starts per case
+  int restarts = 256;     // PGD starts per case
   int iterations = 50;    // PGD steps per start
   int batch = 32;         // points moved together (columns of one matrix product)
   double stepHi = 0.02;   // first step, as a fraction of the box width
