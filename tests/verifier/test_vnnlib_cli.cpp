@@ -40,14 +40,22 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-/// A scratch directory for this process's files.
+/// A scratch directory for this process's files, removed at exit.
 std::string scratch6b() {
-  static std::string dir = [] {
-    auto d = fs::temp_directory_path() / ("chassis_6b_cli_" + std::to_string(::getpid()));
-    fs::create_directories(d);
-    return d.string();
-  }();
-  return dir;
+  struct Dir {
+    std::string path;
+    Dir() {
+      path =
+          (fs::temp_directory_path() / ("chassis_6b_cli_" + std::to_string(::getpid()))).string();
+      fs::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      fs::remove_all(path, ec);
+    }
+  };
+  static Dir dir;
+  return dir.path;
 }
 
 /// Runs a shell command (from the source root), capturing stdout, stderr and the exit code.
