@@ -246,6 +246,7 @@ private:
     VectorXd smear = VectorXd::Zero(lo.size()), gsmear = VectorXd::Zero(lo.size());
     double worstMargin = INFINITY;
     Eigen::RowVectorXd worstRow;
+    int worstCase = -1;
     bool anyLive = false;
     r0 = 0;
     for (size_t k = 0; k < group.size(); ++k) {
@@ -277,6 +278,7 @@ private:
         if (margin < worstMargin) { // the live case furthest from being proved
           worstMargin = margin;
           worstRow = cs.C.row(best);
+          worstCase = group[k];
         }
         smear += ll.A.row(best).transpose().cwiseAbs();
       } else {
@@ -366,8 +368,22 @@ private:
       }
       return;
     }
-    children.push_back(std::move(b));
-    children.push_back(std::move(a));
+    // Depth-first order: the child whose centre comes closer to violating the hardest case
+    // is explored first (pushed last), so counterexamples are reached sooner.
+    bool aFirst = true;
+    if (inputMode_ && worstCase >= 0) {
+      const CaseSpec& wc = cases_[worstCase];
+      double va = violation(net_, wc, ((a.box.lo + a.box.hi) * 0.5).eval());
+      double vb = violation(net_, wc, ((b.box.lo + b.box.hi) * 0.5).eval());
+      aFirst = !(vb < va);
+    }
+    if (aFirst) {
+      children.push_back(std::move(b));
+      children.push_back(std::move(a));
+    } else {
+      children.push_back(std::move(a));
+      children.push_back(std::move(b));
+    }
   }
 
   const neural::AffineNet& net_;
