@@ -6,7 +6,9 @@
 //   chassis run examples/braking.chs Controller --input reading=3 --input speed=20
 //   chassis verify examples/braking.chs
 //
-// One change from the sketch: the controller's safety margin is 10 m, not 5 m. With 5 m,
+// Two changes from the sketch. The sensor clips its reading to its measuring range [0, 200]:
+// unclipped, a distance near 0 plus negative noise gives a negative reading, outside the
+// Controller's declared input range, and such a run of Braking fails at run time. And the controller's safety margin is 10 m, not 5 m. With 5 m,
 // `brakes_when_close` is false (reading = 10, speed = 5: 10 > 25/12 + 5 = 7.08), so the
 // sketch's own controller does not brake everywhere its property demands; the 10 m margin makes
 // the controller meet it (stopping + 10 >= 25/12 + 10 > 10 >= reading). The 5 m controller is kept
@@ -27,10 +29,10 @@
 //                         below 1e-20 (that is what rarely_late bounds), but `always` is not a
 //                         probability statement; the violation is the correct verdict.
 
-/// A noisy range sensor.
+/// A noisy range sensor, measuring 0 to 200 m: a reading outside its range is clipped to it.
 module Sensor(distance: real) -> (reading: real) {
     noise ~ Normal(0.0, 0.5);
-    reading = distance + noise;
+    reading = min(200.0, max(0.0, distance + noise));
 }
 
 module Controller(reading: real in [0, 200], speed: real in [0, 40]) -> (brake: bool) {

@@ -5,7 +5,7 @@
 /// A noisy range sensor.
 module Sensor(distance: real) -> (reading: real) {
     noise ~ Normal(0.0, 0.5);
-    reading = distance + noise;
+    reading = min(200.0, max(0.0, distance + noise));
 }
 
 module Controller(reading: real in [0, 200], speed: real in [0, 40]) -> (brake: bool) {
