@@ -44,7 +44,9 @@ using neural::AffineNet;
 constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
 constexpr double kTiny = 1e-290;
 
-double gammaN(Eigen::Index n) { return 2.0 * static_cast<double>(n + 2) * kUnit; }
+double gammaN(Eigen::Index n) {
+  return 2.0 * static_cast<double>(n + 2) * kUnit;
+}
 
 /// Largest |value| of layer k's output z_k (k = -1: the input box).
 VectorXd zAbsMax(const AffineNet& net, const Box& box, const NetBounds& nb, int k) {
@@ -84,8 +86,7 @@ void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
   VectorXd lo = Wp * zl + Wn * zu + L.b;
   VectorXd hi = Wp * zu + Wn * zl + L.b;
   VectorXd m = zl.cwiseAbs().cwiseMax(zu.cwiseAbs());
-  VectorXd err =
-      gammaN(L.W.cols() + 1) * (L.W.cwiseAbs() * m + L.b.cwiseAbs()).array() + kTiny;
+  VectorXd err = gammaN(L.W.cols() + 1) * (L.W.cwiseAbs() * m + L.b.cwiseAbs()).array() + kTiny;
   nb.lo[k] = lo - err;
   nb.hi[k] = hi + err;
 }

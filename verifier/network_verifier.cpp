@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
@@ -25,10 +25,14 @@ using Eigen::VectorXd;
 
 const char* verdictName(Verdict v) {
   switch (v) {
-  case Verdict::Unsat: return "unsat";
-  case Verdict::Sat: return "sat";
-  case Verdict::Timeout: return "timeout";
-  case Verdict::Unknown: return "unknown";
+  case Verdict::Unsat:
+    return "unsat";
+  case Verdict::Sat:
+    return "sat";
+  case Verdict::Timeout:
+    return "timeout";
+  case Verdict::Unknown:
+    return "unknown";
   }
   return "unknown";
 }
@@ -49,8 +53,7 @@ class Search {
 public:
   /// groups: indices of cases sharing one input box (their domains are bounded once).
   Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
-         std::vector<std::vector<int>> groups, const VerifyOptions& opt,
-         Clock::time_point deadline)
+         std::vector<std::vector<int>> groups, const VerifyOptions& opt, Clock::time_point deadline)
       : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
         inputMode_(net.inputSize <= opt.inputSplitMaxDim) {
     for (const auto& L : net.layers)
@@ -76,13 +79,15 @@ public:
           stop_ = true;
           timedOut = incomplete = true;
           if (reason.empty()) reason = "timeout";
-          for (auto& e : encoders_) e->interrupt();
+          for (auto& e : encoders_)
+            e->interrupt();
           cv_.notify_all();
           break;
         }
       }
     }
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+      t.join();
   }
 
   // Outcome.
@@ -114,7 +119,8 @@ private:
       {
         std::lock_guard<std::mutex> lk(mu_);
         --active_;
-        for (auto& c : children) stack_.push_back(std::move(c));
+        for (auto& c : children)
+          stack_.push_back(std::move(c));
         if (stack_.size() > opt_.maxQueue && !stop_) {
           stop_ = true;
           incomplete = true;
@@ -157,7 +163,8 @@ private:
     for (int it = 0; it < 40; ++it) {
       Eigen::RowVectorXd w = lam.transpose() * ll.A;
       VectorXd x(box.lo.size());
-      for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = w[i] > 0 ? box.lo[i] : box.hi[i];
+      for (Eigen::Index i = 0; i < x.size(); ++i)
+        x[i] = w[i] > 0 ? box.lo[i] : box.hi[i];
       VectorXd sub = ll.A * x + ll.c - cs.d;
       double g = lam.dot(sub);
       if (g > bestG) {
@@ -195,8 +202,7 @@ private:
     return (v.array() - theta).cwiseMax(0.0).matrix();
   }
 
-  void process(const Domain& d, Z3Encoder& z3, ForwardBounder& fb,
-               std::vector<Domain>& children) {
+  void process(const Domain& d, Z3Encoder& z3, ForwardBounder& fb, std::vector<Domain>& children) {
     if (Clock::now() >= deadline_) {
       finishIncomplete(true, "timeout");
       return;
@@ -258,8 +264,10 @@ private:
       Eigen::Index best = 0;
       bool safe = false;
       for (Eigen::Index r = 0; r < m && !safe; ++r) {
-        if (ll.lower[r] > cs.d[r]) safe = true; // this constraint cannot hold anywhere
-        else if (ll.lower[r] - cs.d[r] > ll.lower[best] - cs.d[best]) best = r;
+        if (ll.lower[r] > cs.d[r])
+          safe = true; // this constraint cannot hold anywhere
+        else if (ll.lower[r] - cs.d[r] > ll.lower[best] - cs.d[best])
+          best = r;
       }
       if (!safe && m > 1 && combinedSafe(d.box, nb, ll, cs)) safe = true;
       if (safe) {
@@ -361,8 +369,7 @@ private:
         LeafResult r = z3.solveDomain(cases_[group[k]], d.box, nb, remaining);
         if (r.status == LeafStatus::Unsat) continue;
         if (r.status == LeafStatus::Sat) return finishSat(r.x, group[k], "z3 leaf");
-        bool timeout = Clock::now() >= deadline_ ||
-                       r.reason.find("timeout") != std::string::npos ||
+        bool timeout = Clock::now() >= deadline_ || r.reason.find("timeout") != std::string::npos ||
                        r.reason.find("canceled") != std::string::npos;
         return finishIncomplete(timeout, r.reason);
       }
@@ -416,7 +423,8 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
     return Error("the property has " + std::to_string(prop.numOutputs) +
                  " outputs but the network has " + std::to_string(net.outputSize()));
   std::vector<CaseSpec> cases;
-  for (const auto& c : prop.cases) cases.push_back(toCaseSpec(c, prop.numOutputs));
+  for (const auto& c : prop.cases)
+    cases.push_back(toCaseSpec(c, prop.numOutputs));
 
   VerifyResult res;
   auto finish = [&](Verdict v) {
@@ -509,7 +517,10 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   }
   std::vector<Domain> roots;
   for (size_t g = groups.size(); g-- > 0;)
-    roots.push_back(Domain{static_cast<int>(g), cases[groups[g][0]].box, {}, 0,
+    roots.push_back(Domain{static_cast<int>(g),
+                           cases[groups[g][0]].box,
+                           {},
+                           0,
                            std::vector<char>(groups[g].size(), 1)});
   Search search(net, cases, groups, opt, deadline);
   search.run(std::move(roots));

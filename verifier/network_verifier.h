@@ -35,28 +35,28 @@ struct VerifyOptions {
   double timeoutSec = 60.0;
   int threads = 2;
   uint64_t seed = 1;
-  bool naive = false;          // the baseline: one Z3 query per case, ReLU as ite, no bounds
-  bool attack = true;          // run the falsification step first
-  int leafUnstable = 2;        // a domain with at most this many unstable ReLUs goes to Z3 ...
-  int leafMaxNeurons = 64;     // ... if the net has at most this many ReLUs (exact rationals
-                               // make Z3's simplex slow on big nets: those keep splitting)
-  int maxDepth = 80;           // a domain this deep goes to Z3 whatever is left
-  size_t maxQueue = 200000;    // cap on pending domains (memory bound); exceeded -> unknown
-  int inputSplitMaxDim = 12;   // input splitting up to this many inputs, ReLU splitting beyond
-  bool forwardBounds = true;   // input splitting bounds by forward symbolic intervals (nv_forward.h)
-  bool areaSlope = false;      // their unstable-ReLU lower slope: 0/1 by area (else parallel)
-  int refineMinUnstable = 10;  // ... refined by back-substitution if this many ReLUs are unstable
+  bool naive = false;         // the baseline: one Z3 query per case, ReLU as ite, no bounds
+  bool attack = true;         // run the falsification step first
+  int leafUnstable = 2;       // a domain with at most this many unstable ReLUs goes to Z3 ...
+  int leafMaxNeurons = 64;    // ... if the net has at most this many ReLUs (exact rationals
+                              // make Z3's simplex slow on big nets: those keep splitting)
+  int maxDepth = 80;          // a domain this deep goes to Z3 whatever is left
+  size_t maxQueue = 200000;   // cap on pending domains (memory bound); exceeded -> unknown
+  int inputSplitMaxDim = 12;  // input splitting up to this many inputs, ReLU splitting beyond
+  bool forwardBounds = true;  // input splitting bounds by forward symbolic intervals (nv_forward.h)
+  bool areaSlope = false;     // their unstable-ReLU lower slope: 0/1 by area (else parallel)
+  int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
   AttackOptions attackOptions;
 };
 
 struct VerifyResult {
   Verdict verdict = Verdict::Unknown;
-  Eigen::VectorXd x, y;  // the counterexample and its float64 output, when Sat
-  int caseIndex = -1;    // the case it violates
-  std::string reason;    // for Unknown / Timeout, and which step decided
+  Eigen::VectorXd x, y; // the counterexample and its float64 output, when Sat
+  int caseIndex = -1;   // the case it violates
+  std::string reason;   // for Unknown / Timeout, and which step decided
   double seconds = 0.0;
-  long domains = 0;      // sub-domains bounded
-  long leaves = 0;       // Z3 leaf queries
+  long domains = 0; // sub-domains bounded
+  long leaves = 0;  // Z3 leaf queries
 };
 
 /// Checks sizes (property vs network) and runs the pipeline. Errors only for a mismatch.

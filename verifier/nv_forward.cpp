@@ -36,7 +36,9 @@ namespace {
 constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
 constexpr double kTiny = 1e-290;
 
-double gammaN(Eigen::Index n) { return 2.0 * static_cast<double>(n + 2) * kUnit; }
+double gammaN(Eigen::Index n) {
+  return 2.0 * static_cast<double>(n + 2) * kUnit;
+}
 
 } // namespace
 
@@ -75,7 +77,8 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
   nb.infeasible = false;
   nb.lo.resize(L);
   nb.hi.resize(L);
-  for (int c = 0; c < d; ++c) xm_[c] = std::max(std::fabs(box.lo[c]), std::fabs(box.hi[c]));
+  for (int c = 0; c < d; ++c)
+    xm_[c] = std::max(std::fabs(box.lo[c]), std::fabs(box.hi[c]));
   xm_[d] = 1.0;
   // Layer 0's input: the identity.
   ZL_.setZero(d, d + 1);
@@ -103,7 +106,8 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
   };
   auto rowAbs = [&](const Eigen::MatrixXd& H, Eigen::Index i) { // |row| . xm
     double s = 0;
-    for (int c = 0; c <= d; ++c) s += std::fabs(H(i, c)) * xm_[c];
+    for (int c = 0; c <= d; ++c)
+      s += std::fabs(H(i, c)) * xm_[c];
     return s;
   };
   const double gConc = gammaN(d + 2);
@@ -191,16 +195,18 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
       } else {
         const double s = u / (u - lU);
         ZU_.row(i) = s * HU.row(i);
-        eZU_[i] = (s * (eHU[i] - lU) + 4.0 * kUnit * u + kUnit * rowAbs(ZU_, i)) *
-                      (1.0 + 8.0 * kUnit) +
-                  kTiny;
+        eZU_[i] =
+            (s * (eHU[i] - lU) + 4.0 * kUnit * u + kUnit * rowAbs(ZU_, i)) * (1.0 + 8.0 * kUnit) +
+            kTiny;
       }
       // Lower side.
       const double uL = rowMax(HL, i) + rL;
       double lambda = 0.0;
       if (uL > 0) {
-        if (slope_ == LowerSlope::Area) lambda = u > -l ? 1.0 : 0.0;
-        else lambda = std::min(1.0, uL / (uL - l));
+        if (slope_ == LowerSlope::Area)
+          lambda = u > -l ? 1.0 : 0.0;
+        else
+          lambda = std::min(1.0, uL / (uL - l));
       }
       if (lambda == 0.0) {
         ZL_.row(i).setZero();
@@ -216,8 +222,7 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
   }
 }
 
-void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C,
-                                 LinearLower& out) const {
+void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C, LinearLower& out) const {
   const int L = static_cast<int>(net_.layers.size());
   const int d = d_;
   const Eigen::Index rows = C.rows();
@@ -252,16 +257,19 @@ void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C,
     a = big.data();
   }
   for (Eigen::Index r = 0; r < rows; ++r) {
-    for (int c = 0; c <= d; ++c) a[c] = 0.0;
+    for (int c = 0; c <= d; ++c)
+      a[c] = 0.0;
     double err = 0, mag = 0;
     for (Eigen::Index j = 0; j < n; ++j) {
       double w = C(r, j);
       if (w == 0) continue;
       const Eigen::MatrixXd& H = w > 0 ? HL : HU;
-      for (int c = 0; c <= d; ++c) a[c] += w * H(j, c);
+      for (int c = 0; c <= d; ++c)
+        a[c] += w * H(j, c);
       err += std::fabs(w) * (w > 0 ? eHL[j] : eHU[j]);
       double s = 0;
-      for (int c = 0; c <= d; ++c) s += std::fabs(H(j, c)) * xm_[c];
+      for (int c = 0; c <= d; ++c)
+        s += std::fabs(H(j, c)) * xm_[c];
       mag += std::fabs(w) * s;
     }
     err = (err + g * mag) * grow + kTiny;
@@ -278,8 +286,8 @@ void ForwardBounder::outputLower(const Box& box, const Eigen::MatrixXd& C,
   }
 }
 
-void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb,
-                                   const Eigen::RowVectorXd& c, Eigen::VectorXd& smear) {
+void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb, const Eigen::RowVectorXd& c,
+                                   Eigen::VectorXd& smear) {
   const int L = static_cast<int>(net_.layers.size());
   gl_ = c.transpose();
   gu_ = gl_;

@@ -33,8 +33,8 @@ public:
   void bound(const Box& box, NetBounds& nb);
 
   /// After bound(): rows of C * output >= A x + c on the box (the relaxations' offsets and
-  /// the rounding allowance folded into c), and `lower` <= their minimum over the box. Uses the forward
-  /// output functions only (no back-substitution): cheap, and sometimes tighter than
+  /// the rounding allowance folded into c), and `lower` <= their minimum over the box. Uses the
+  /// forward output functions only (no back-substitution): cheap, and sometimes tighter than
   /// outputLowerBound's, sometimes looser; the caller may take the better of the two per row.
   void outputLower(const Box& box, const Eigen::MatrixXd& C, LinearLower& out) const;
 

@@ -38,7 +38,8 @@ neural::AffineNet randomNet(SplitMix& r, int nIn, int nOut) {
     L.W = MatrixXd(width, prev);
     L.b = VectorXd(width);
     for (int i = 0; i < width; ++i) {
-      for (int j = 0; j < prev; ++j) L.W(i, j) = gauss(r);
+      for (int j = 0; j < prev; ++j)
+        L.W(i, j) = gauss(r);
       L.b[i] = 0.5 * gauss(r);
     }
     L.relu = true;
@@ -49,7 +50,8 @@ neural::AffineNet randomNet(SplitMix& r, int nIn, int nOut) {
   out.W = MatrixXd(nOut, prev);
   out.b = VectorXd(nOut);
   for (int i = 0; i < nOut; ++i) {
-    for (int j = 0; j < prev; ++j) out.W(i, j) = gauss(r);
+    for (int j = 0; j < prev; ++j)
+      out.W(i, j) = gauss(r);
     out.b[i] = 0.5 * gauss(r);
   }
   net.layers.push_back(out);
@@ -84,7 +86,8 @@ spec::VnnProperty randomProperty(SplitMix& r, const neural::AffineNet& net) {
     for (int k = 0; k < nCons; ++k) {
       spec::OutputConstraint oc;
       oc.coef.assign(p.numOutputs, 0.0);
-      for (auto& v : oc.coef) v = r.next() % 3 == 0 ? 0.0 : gauss(r);
+      for (auto& v : oc.coef)
+        v = r.next() % 3 == 0 ? 0.0 : gauss(r);
       VectorXd cv = Eigen::Map<VectorXd>(oc.coef.data(), p.numOutputs);
       double lo = INFINITY, hi = -INFINITY;
       for (int s = 0; s < 30; ++s) {
@@ -132,8 +135,7 @@ TEST_CASE("bounds contain the network's values at 1000 random points", "[verifie
       for (size_t k = 0; k < net.layers.size(); ++k) {
         VectorXd h = net.layers[k].W * y + net.layers[k].b;
         for (Eigen::Index j = 0; j < h.size(); ++j)
-          if (h[j] < sb.lo[k][j] || h[j] > sb.hi[k][j] || h[j] < ib.lo[k][j] ||
-              h[j] > ib.hi[k][j])
+          if (h[j] < sb.lo[k][j] || h[j] > sb.hi[k][j] || h[j] < ib.lo[k][j] || h[j] > ib.hi[k][j])
             ++violations;
         y = net.layers[k].relu ? VectorXd(h.cwiseMax(0.0)) : h;
       }
@@ -189,8 +191,7 @@ TEST_CASE("forward symbolic bounds and their refinement contain the network's va
       for (size_t k = 0; k < net.layers.size(); ++k) {
         VectorXd h = net.layers[k].W * y + net.layers[k].b;
         for (Eigen::Index j = 0; j < h.size(); ++j)
-          if (h[j] < rf.lo[k][j] || h[j] > rf.hi[k][j] || h[j] < fw.lo[k][j] ||
-              h[j] > fw.hi[k][j])
+          if (h[j] < rf.lo[k][j] || h[j] > rf.hi[k][j] || h[j] < fw.lo[k][j] || h[j] > fw.hi[k][j])
             ++violations;
         y = net.layers[k].relu ? VectorXd(h.cwiseMax(0.0)) : h;
       }
@@ -291,7 +292,8 @@ void crossCheck(uint64_t seed, int count, int inputSplitMaxDim, Tally& t) {
 }
 } // namespace
 
-TEST_CASE("input splitting agrees with naive Z3 on >= 200 of 215 random networks", "[verifier][z3]") {
+TEST_CASE("input splitting agrees with naive Z3 on >= 200 of 215 random networks",
+          "[verifier][z3]") {
   Tally t;
   crossCheck(777, 215, 12, t);
   CHECK(t.disagree == 0);
