@@ -1,9 +1,11 @@
 // `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
-// loads FILE (networks through neural::networkLoader), proves each property and each module's
-// asserts (verifier/properties.h), and prints a table: property, verdict (holds, violated,
-// unknown (reason), or a certified interval and whether it decides the bound), time, and the
-// counterexample with the property's float64 value there (every counterexample was replayed).
+// loads FILE (networks through neural::networkLoader), proves each property, each module's
+// asserts and the range obligations of its calls (a callee's declared input ranges, checked at
+// each call site like an assert; verifier/properties.h), and prints a table: property, verdict
+// (holds, violated, unknown (reason), or a certified interval and whether it decides the bound),
+// time, and the counterexample with the property's float64 value there (every counterexample was
+// replayed).
 // --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
 // else to standard output, each preceded by a comment line); `z3 -smt2 FILE` answers it as the
 // verifier did: sat where a counterexample (or witness, or a cell point) exists, unsat where the
@@ -121,9 +123,13 @@ int verifyCommand(const VerifyArgs& a) {
     std::cerr << file << ": error: no property named '" << only << "'\n";
     return tools::kUsage;
   }
-  if (only.empty())
+  if (only.empty()) {
     for (auto& r : verifier::verifyAsserts(*prog, opts))
       results.push_back(std::move(r));
+    // A called module's declared input ranges are obligations at each call site ("range@M:l:c").
+    for (auto& r : verifier::verifyRangeObligations(*prog, opts))
+      results.push_back(std::move(r));
+  }
 
   int code = tools::kOk;
   bool anyViolated = false, anyUnknown = false, anyInternal = false;
@@ -184,6 +190,9 @@ int verifyCommand(const VerifyArgs& a) {
           cx[k] = v;
         o["counterexample"] = cx;
         o["value_at_counterexample"] = r.valueAtCounterexample;
+      } else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty()) {
+        // A run without inputs or choices (e.g. a deterministic module's failing call).
+        o["value_at_counterexample"] = r.valueAtCounterexample;
       }
       j.push_back(o);
     }
@@ -195,7 +204,10 @@ int verifyCommand(const VerifyArgs& a) {
     std::string cx;
     for (auto& [k, v] : r.counterexample)
       cx += (cx.empty() ? "" : ", ") + k + " = " + v;
-    if (!cx.empty()) cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
+    if (!cx.empty())
+      cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
+    else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
+      cx = "(value in float64: " + r.valueAtCounterexample + ")";
     if (r.isInterval && !r.method.empty()) cx = r.method;
     if (r.statistical)
       cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +

@@ -10,6 +10,10 @@
 //                              M's inputs to their ranges; unsat(support /\ !e) => holds; a model
 //                              => inputs and choices replayed through symbolic::run
 //   assert(b) in module M      for each assert of M's body: unsat(ranges /\ support /\ path /\ !b)
+//   range obligations          for each call in M's body of a module C with declared input
+//                              ranges: unsat(M's ranges /\ support /\ path /\ !(args in C's
+//                              ranges)) => holds; a model => M's inputs and choices, replayed by
+//                              the interpreter, which must fail there with C's range error
 //   P[M](e | g) cmp p, E[M](e) cmp c   see verifier/prob_bounds.h (exact by variable
 //                              elimination, certified cells, or -- only when asked -- a
 //                              statistical estimate that is never reported as holds/violated)
@@ -86,5 +90,16 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
 /// Checks every assert statement of every module (one result per assert, named
 /// "assert@Module:line").
 std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const VerifyOptions& opts);
+
+/// Checks, for every module M and every call in M's own body of a function C with declared input
+/// ranges (`x: real in [a, b]`), that the arguments are in C's ranges whenever the call is
+/// reached: one result per call statement (and per ranged call in it), named
+/// "range@M:line:col" (with ".k" appended for the k-th further call at the same place). M's own
+/// ranges are assumptions, C's are the obligation. Violated only with a counterexample on which
+/// the interpreter's run of M fails with C's range error at that call. A call reached only under
+/// a short-circuit or select guard is checked at its statement (the guard is not modelled): a
+/// counterexample that the guard protects does not replay and is reported as unknown.
+std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
+                                                   const VerifyOptions& opts);
 
 } // namespace chassis::verifier

@@ -1,0 +1,220 @@
+// Range obligations (issue 5 follow-up): a called module's declared input ranges are checked at
+// each call site like an assert (verifier::verifyRangeObligations, `chassis verify`). Checks: a
+// call whose arguments can leave the callee's range is `violated` at a counterexample on which
+// the interpreter's own run (replayed here, independently of the verifier) fails with the
+// callee's range error at that call; the path condition separates the two branches of an `if`;
+// a call in a loop is checked over every iteration; calls that cannot break the range hold
+// (also nonlinear, and through a clipped random value); examples/braking.chs's Braking ->
+// Controller call holds; the program is left unchanged; and the CLI reports the obligations in
+// JSON with exit code 1 when one is violated, 0 when all hold.
+#include "neural/lower_network.h"
+#include "spec/frontend.h"
+#include "spec/lower.h"
+#include "spec/rng.h"
+#include "symbolic/interp.h"
+#include "verifier/properties.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_map>
+
+using namespace chassis;
+using namespace chassis::verifier;
+
+namespace {
+
+std::unique_ptr<ir::Program> loadR(const std::string& rel) {
+  spec::DiagnosticEngine diags;
+  auto ast = spec::loadProgram(std::string(CHASSIS_SOURCE_DIR) + "/" + rel, diags);
+  INFO(diags.str());
+  REQUIRE(ast);
+  ir::LowerOptions lo;
+  lo.networkLoader = neural::networkLoader();
+  auto prog = ir::lower(*ast, lo);
+  INFO((prog ? "" : prog.error().str()));
+  REQUIRE(prog);
+  return std::make_unique<ir::Program>(std::move(*prog));
+}
+
+/// The results of module `m` at source line `line`.
+std::vector<const PropertyResult*> atLine(const std::vector<PropertyResult>& rs,
+                                          const std::string& m, int line) {
+  std::vector<const PropertyResult*> out;
+  std::string prefix = "range@" + m + ":" + std::to_string(line) + ":";
+  for (auto& r : rs)
+    if (r.name.rfind(prefix, 0) == 0) out.push_back(&r);
+  return out;
+}
+
+std::string cxValue(const PropertyResult& r, const std::string& name) {
+  for (auto& [k, v] : r.counterexample)
+    if (k == name) return v;
+  FAIL("no counterexample value for " << name);
+  return "";
+}
+
+/// Runs module `m` on its counterexample (inputs by name, every other entry a choice address)
+/// with the interpreter; returns the run's error (empty when the run completes).
+Error runOn(const ir::Program& p, const std::string& m, const PropertyResult& r) {
+  const ir::Function* f = p.findFunction(m);
+  REQUIRE(f);
+  std::vector<symbolic::Value> inputs;
+  for (const ir::Param& prm : f->inputs())
+    inputs.push_back(symbolic::Value::scalar(std::stod(cxValue(r, prm.var->name()))));
+  std::unordered_map<std::string, double> choices;
+  for (auto& [k, v] : r.counterexample)
+    if (f->inputIndex(k) < 0) choices[k] = std::stod(v);
+  Rng rng(7);
+  symbolic::RunOptions opt;
+  opt.replay = &choices;
+  auto res = symbolic::run(*f, inputs, rng, opt);
+  if (res) return Error("");
+  return res.error();
+}
+
+struct CliR {
+  int code = -1;
+  std::string out;
+};
+
+CliR verifyR(const std::string& args) {
+  std::string bin = std::string(CHASSIS_BINARY_DIR) + "/tools/chassis";
+  REQUIRE(std::filesystem::exists(bin));
+  std::string out = (std::filesystem::temp_directory_path() /
+                     ("chassis_R_" + std::to_string(::getpid()) + "_out.txt"))
+                        .string();
+  std::string cmd = "cd '" + std::string(CHASSIS_SOURCE_DIR) + "' && '" + bin + "' verify " + args +
+                    " > '" + out + "' 2>/dev/null";
+  int st = std::system(cmd.c_str());
+  CliR c;
+  REQUIRE(WIFEXITED(st));
+  c.code = WEXITSTATUS(st);
+  std::ifstream in(out);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  c.out = ss.str();
+  std::filesystem::remove(out);
+  return c;
+}
+
+} // namespace
+
+TEST_CASE("range obligations: violated calls replay with the callee's range error",
+          "[ranges_R][props]") {
+  auto p = loadR("tests/data/verify/range_violated.chs");
+  const ir::Function* clamp = p->findFunction("Clamp");
+  REQUIRE(clamp);
+  const ir::Block shiftedBody = p->findFunction("Shifted")->body();
+  VerifyOptions o;
+  o.timeoutSec = 20;
+  auto rs = verifyRangeObligations(*p, o);
+  // One obligation per ranged call: Shifted 1, Noisy 2, Looped 1.
+  CHECK(rs.size() == 4);
+
+  // The program is restored: Clamp keeps its range, Shifted its body.
+  REQUIRE(clamp->inputs()[0].range);
+  CHECK(clamp->inputs()[0].range->first == 0);
+  CHECK(clamp->inputs()[0].range->second == 10);
+  CHECK(p->findFunction("Shifted")->body() == shiftedBody);
+
+  SECTION("Shifted: u + 3 leaves [0, 10] for u > 7") {
+    auto s = atLine(rs, "Shifted", 13);
+    REQUIRE(s.size() == 1);
+    INFO(s[0]->reason);
+    REQUIRE(s[0]->verdict == PropVerdict::Violated);
+    double u = std::stod(cxValue(*s[0], "u"));
+    CHECK(u > 7);
+    CHECK(u <= 8);
+    Error e = runOn(*p, "Shifted", *s[0]);
+    CHECK(e.message.find("outside its range [0, 10]") != std::string::npos);
+    CHECK(e.loc.line == 13);
+    CHECK(s[0]->valueAtCounterexample.find("outside its range") != std::string::npos);
+  }
+  SECTION("Noisy: the then-branch breaks the range, the else-branch cannot") {
+    auto t = atLine(rs, "Noisy", 19);
+    auto f = atLine(rs, "Noisy", 21);
+    REQUIRE(t.size() == 1);
+    REQUIRE(f.size() == 1);
+    INFO(t[0]->reason);
+    REQUIRE(t[0]->verdict == PropVerdict::Violated);
+    CHECK(f[0]->verdict == PropVerdict::Holds);
+    double a = std::stod(cxValue(*t[0], "a"));
+    CHECK(a > 3);
+    CHECK(a <= 4);
+    Error e = runOn(*p, "Noisy", *t[0]);
+    CHECK(e.message.find("outside its range") != std::string::npos);
+    CHECK(e.loc.line == 19);
+  }
+  SECTION("Looped: the last iteration calls Clamp(15)") {
+    auto l = atLine(rs, "Looped", 27);
+    REQUIRE(l.size() == 1);
+    INFO(l[0]->reason);
+    REQUIRE(l[0]->verdict == PropVerdict::Violated);
+    Error e = runOn(*p, "Looped", *l[0]);
+    CHECK(e.message.find("= 15 is outside its range") != std::string::npos);
+    CHECK(e.loc.line == 27);
+  }
+}
+
+TEST_CASE("range obligations: calls inside the callee's ranges hold", "[ranges_R][props]") {
+  auto p = loadR("tests/data/verify/range_holds.chs");
+  VerifyOptions o;
+  o.timeoutSec = 20;
+  auto rs = verifyRangeObligations(*p, o);
+  REQUIRE(rs.size() == 3);
+  for (auto& r : rs) {
+    INFO(r.name << ": " << r.reason);
+    CHECK(r.verdict == PropVerdict::Holds);
+    CHECK(r.counterexample.empty());
+  }
+  CHECK(atLine(rs, "Safe", 16).size() == 1);
+  CHECK(atLine(rs, "Guarded", 21).size() == 1);
+  CHECK(atLine(rs, "Squared", 25).size() == 1);
+}
+
+TEST_CASE("range obligations: braking's Controller call holds (the clipped reading)",
+          "[ranges_R][props]") {
+  auto p = loadR("examples/braking.chs");
+  VerifyOptions o;
+  o.timeoutSec = 20;
+  auto rs = verifyRangeObligations(*p, o);
+  int braking = 0;
+  for (auto& r : rs) {
+    INFO(r.name << ": " << r.reason);
+    CHECK(r.verdict == PropVerdict::Holds);
+    if (r.name.rfind("range@Braking:", 0) == 0) ++braking;
+  }
+  CHECK(braking == 1);
+}
+
+TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[ranges_R][cli]") {
+  CliR v = verifyR("tests/data/verify/range_violated.chs --json");
+  CHECK(v.code == 1);
+  auto j = nlohmann::json::parse(v.out);
+  int violated = 0, holds = 0;
+  for (auto& o : j) {
+    std::string name = o["property"];
+    if (name.rfind("range@", 0) != 0) continue;
+    if (o["verdict"] == "violated") {
+      ++violated;
+      // Looped has neither inputs nor choices: its counterexample is the run itself.
+      if (name.rfind("range@Looped:", 0) != 0) CHECK(o.contains("counterexample"));
+      CHECK(std::string(o["value_at_counterexample"]).find("outside its range") !=
+            std::string::npos);
+    }
+    if (o["verdict"] == "holds") ++holds;
+  }
+  CHECK(violated == 3);
+  CHECK(holds == 1);
+  CliR h = verifyR("tests/data/verify/range_holds.chs --json");
+  CHECK(h.code == 0);
+  CHECK(nlohmann::json::parse(h.out).size() == 3);
+}
