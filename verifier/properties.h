@@ -96,9 +96,9 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
 /// reached: one result per call statement (and per ranged call in it), named
 /// "range@M:line:col" (with ".k" appended for the k-th further call at the same place). M's own
 /// ranges are assumptions, C's are the obligation. Violated only with a counterexample on which
-/// the interpreter's run of M fails with C's range error at that call. A call reached only under
-/// a short-circuit or select guard is checked at its statement (the guard is not modelled): a
-/// counterexample that the guard protects does not replay and is reported as unknown.
+/// the interpreter's run of M fails with C's range error at that call. A call inside an
+/// expression is checked under the condition that the interpreter evaluates it (`c ? a : b`,
+/// `&&`, `||`, `=>` short-circuit): `guard => args in range`.
 std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
                                                    const VerifyOptions& opts);
 

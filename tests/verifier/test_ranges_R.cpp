@@ -4,9 +4,9 @@
 // the interpreter's own run (replayed here, independently of the verifier) fails with the
 // callee's range error at that call; the path condition separates the two branches of an `if`;
 // a call in a loop is checked over every iteration; calls that cannot break the range hold
-// (also nonlinear, and through a clipped random value); examples/braking.chs's Braking ->
-// Controller call holds; the program is left unchanged; and the CLI reports the obligations in
-// JSON with exit code 1 when one is violated, 0 when all hold.
+// (also nonlinear, through a clipped random value, and under `?:` / `&&` guards);
+// examples/braking.chs's Braking -> Controller call holds; the program is left unchanged; and the
+// CLI reports the obligations in JSON with exit code 1 when one is violated, 0 when all hold.
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
@@ -116,8 +116,8 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
   VerifyOptions o;
   o.timeoutSec = 20;
   auto rs = verifyRangeObligations(*p, o);
-  // One obligation per ranged call: Shifted 1, Noisy 2, Looped 1.
-  CHECK(rs.size() == 4);
+  // One obligation per ranged call: Shifted 1, Noisy 2, Looped 1, Guarded 1.
+  CHECK(rs.size() == 5);
 
   // The program is restored: Clamp keeps its range, Shifted its body.
   REQUIRE(clamp->inputs()[0].range);
@@ -126,7 +126,7 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
   CHECK(p->findFunction("Shifted")->body() == shiftedBody);
 
   SECTION("Shifted: u + 3 leaves [0, 10] for u > 7") {
-    auto s = atLine(rs, "Shifted", 13);
+    auto s = atLine(rs, "Shifted", 14);
     REQUIRE(s.size() == 1);
     INFO(s[0]->reason);
     REQUIRE(s[0]->verdict == PropVerdict::Violated);
@@ -135,12 +135,12 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     CHECK(u <= 8);
     Error e = runOn(*p, "Shifted", *s[0]);
     CHECK(e.message.find("outside its range [0, 10]") != std::string::npos);
-    CHECK(e.loc.line == 13);
+    CHECK(e.loc.line == 14);
     CHECK(s[0]->valueAtCounterexample.find("outside its range") != std::string::npos);
   }
   SECTION("Noisy: the then-branch breaks the range, the else-branch cannot") {
-    auto t = atLine(rs, "Noisy", 19);
-    auto f = atLine(rs, "Noisy", 21);
+    auto t = atLine(rs, "Noisy", 20);
+    auto f = atLine(rs, "Noisy", 22);
     REQUIRE(t.size() == 1);
     REQUIRE(f.size() == 1);
     INFO(t[0]->reason);
@@ -151,16 +151,27 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     CHECK(a <= 4);
     Error e = runOn(*p, "Noisy", *t[0]);
     CHECK(e.message.find("outside its range") != std::string::npos);
-    CHECK(e.loc.line == 19);
+    CHECK(e.loc.line == 20);
   }
   SECTION("Looped: the last iteration calls Clamp(15)") {
-    auto l = atLine(rs, "Looped", 27);
+    auto l = atLine(rs, "Looped", 28);
     REQUIRE(l.size() == 1);
     INFO(l[0]->reason);
     REQUIRE(l[0]->verdict == PropVerdict::Violated);
     Error e = runOn(*p, "Looped", *l[0]);
     CHECK(e.message.find("= 15 is outside its range") != std::string::npos);
-    CHECK(e.loc.line == 27);
+    CHECK(e.loc.line == 28);
+  }
+  SECTION("Guarded: `u <= 1 || Clamp(u + 3)` evaluates the call for u > 1") {
+    auto g = atLine(rs, "Guarded", 33);
+    REQUIRE(g.size() == 1);
+    INFO(g[0]->reason);
+    REQUIRE(g[0]->verdict == PropVerdict::Violated);
+    double u = std::stod(cxValue(*g[0], "u"));
+    CHECK(u > 7);
+    Error e = runOn(*p, "Guarded", *g[0]);
+    CHECK(e.message.find("outside its range [0, 10]") != std::string::npos);
+    CHECK(e.loc.line == 33);
   }
 }
 
@@ -169,15 +180,18 @@ TEST_CASE("range obligations: calls inside the callee's ranges hold", "[ranges_R
   VerifyOptions o;
   o.timeoutSec = 20;
   auto rs = verifyRangeObligations(*p, o);
-  REQUIRE(rs.size() == 3);
+  REQUIRE(rs.size() == 5);
   for (auto& r : rs) {
     INFO(r.name << ": " << r.reason);
     CHECK(r.verdict == PropVerdict::Holds);
     CHECK(r.counterexample.empty());
   }
-  CHECK(atLine(rs, "Safe", 16).size() == 1);
-  CHECK(atLine(rs, "Guarded", 21).size() == 1);
-  CHECK(atLine(rs, "Squared", 25).size() == 1);
+  CHECK(atLine(rs, "Safe", 18).size() == 1);
+  CHECK(atLine(rs, "Guarded", 23).size() == 1);
+  CHECK(atLine(rs, "Squared", 27).size() == 1);
+  // Calls guarded by `?:` and `&&`: checked only where the interpreter evaluates them.
+  CHECK(atLine(rs, "Selected", 31).size() == 1);
+  CHECK(atLine(rs, "Selected", 32).size() == 1);
 }
 
 TEST_CASE("range obligations: braking's Controller call holds (the clipped reading)",
@@ -212,9 +226,9 @@ TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[range
     }
     if (o["verdict"] == "holds") ++holds;
   }
-  CHECK(violated == 3);
+  CHECK(violated == 4);
   CHECK(holds == 1);
   CliR h = verifyR("tests/data/verify/range_holds.chs --json");
   CHECK(h.code == 0);
-  CHECK(nlohmann::json::parse(h.out).size() == 3);
+  CHECK(nlohmann::json::parse(h.out).size() == 5);
 }

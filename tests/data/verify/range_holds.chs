@@ -3,6 +3,8 @@
 //   Safe      min(10, u + 3) with u in [0, 8]: in [3, 10] within Clamp's [0, 10]
 //   Guarded   the noise is clipped to [0, 1] before the call of Unit (range [0, 1])
 //   Squared   p * p with p in [-1, 1]: in [0, 1] (nonlinear, still proved)
+//   Selected  Clamp(u + 3) only when u <= 7 (the other branch of `?:` is taken otherwise), and
+//             Clamp(u - 1) only when u >= 1 (`&&` short-circuits): both guarded calls hold
 module Clamp(x: real in [0, 10]) -> (y: real) {
     y = 2.0 * x;
 }
@@ -23,4 +25,9 @@ module Guarded() -> (w: real) {
 
 module Squared(p: real in [-1, 1]) -> (w: real) {
     w = Unit(p * p).w;
+}
+
+module Selected(u: real in [0, 8]) -> (z: real, b: bool) {
+    z = u > 7.0 ? 0.0 : Clamp(u + 3.0).y;
+    b = u >= 1.0 && Clamp(u - 1.0).y > 1.0;
 }

@@ -4,6 +4,7 @@
 //   Noisy     a ~ Uniform(0, 4); the then-branch (a > 3) calls Clamp(a + 8), a + 8 in (11, 12]:
 //             violated; the else-branch calls Clamp(a), a in [0, 3]: holds (the path condition)
 //   Looped    Clamp(5 i) for i = 0, 1, 2, 3: 15 breaks the range at the last iteration
+//   Guarded   the guard u > 1 of `||`'s right operand lets u = 8 through: Clamp(u + 3) violated
 module Clamp(x: real in [0, 10]) -> (y: real) {
     y = 2.0 * x;
 }
@@ -26,4 +27,8 @@ module Looped() -> (s: real[4]) {
     for i in 0..4 {
         s[i] = Clamp(5.0 * i).y;
     }
+}
+
+module Guarded(u: real in [0, 8]) -> (b: bool) {
+    b = u <= 1.0 || Clamp(u + 3.0).y > 1.0;
 }
