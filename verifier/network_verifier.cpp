@@ -90,6 +90,13 @@ public:
       t.join();
   }
 
+  /// A counterexample found outside the search (the attack running beside it): stops the
+  /// search as if a worker had found it. Safe to call from another thread at any time.
+  void satFromOutside(const VectorXd& cx, int ci, const char* how) {
+    finishSat(cx, ci, how);
+    cv_.notify_all();
+  }
+
   // Outcome.
   bool sat = false, timedOut = false, incomplete = false;
   VectorXd x;
@@ -523,7 +530,38 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
                            0,
                            std::vector<char>(groups[g].size(), 1)});
   Search search(net, cases, groups, opt, deadline);
+  // A long attack beside branch and bound, started once the search has run for
+  // opt.backgroundAttackAfter seconds (most instances are decided before, and pay nothing):
+  // violations in thin regions (ACAS Xu 5_3/prop_2, 1_9/prop_7) are found by many more PGD
+  // starts sooner than by splitting down to them. It stops when the search decides.
+  std::mutex bgMu;
+  std::condition_variable bgCv;
+  bool searchDone = false;
+  std::atomic<bool> attackStop{false};
+  std::thread attacker;
+  if (opt.attack && opt.backgroundAttackAfter >= 0) {
+    attacker = std::thread([&] {
+      {
+        std::unique_lock<std::mutex> lk(bgMu);
+        if (bgCv.wait_for(lk, std::chrono::duration<double>(opt.backgroundAttackAfter),
+                          [&] { return searchDone; }))
+          return;
+      }
+      AttackOptions lo = opt.attackOptions;
+      lo.restarts = 1 << 24; // until found, stopped, or the deadline
+      Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ULL);
+      if (auto r = falsifyCases(net, cases, lo, rng, deadline, &attackStop))
+        search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
+    });
+  }
   search.run(std::move(roots));
+  {
+    std::lock_guard<std::mutex> lk(bgMu);
+    searchDone = true;
+  }
+  attackStop = true;
+  bgCv.notify_all();
+  if (attacker.joinable()) attacker.join();
   res.domains = search.domains;
   res.leaves = search.leaves;
   res.reason = search.reason;

@@ -47,6 +47,7 @@ struct VerifyOptions {
   bool areaSlope = false;     // their unstable-ReLU lower slope: 0/1 by area (else parallel)
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
   AttackOptions attackOptions;
+  double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
 };
 
 struct VerifyResult {
