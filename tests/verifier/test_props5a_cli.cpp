@@ -79,7 +79,8 @@ TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[props
   CHECK(c.code == 1);
   auto j = nlohmann::json::parse(c.out);
   REQUIRE(j.is_array());
-  REQUIRE(j.size() == 4);
+  REQUIRE(j.size() == 5); // the four properties and the range obligation of Braking's call
+  CHECK(byName(j, "range@Braking:48:5")["verdict"] == "holds");
   CHECK(byName(j, "brakes_when_close")["verdict"] == "holds");
   CHECK(byName(j, "monotone_in_distance")["verdict"] == "holds");
   auto late = byName(j, "rarely_late");
