@@ -94,7 +94,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return tools::kUsage;
   }
   if (emit == "smt2") return emitSmt2(*affine, *prop, netPath, propPath, outPath);
-  verifier::VerifyOptions opt;
+  verifier::NetVerifyOptions opt;
   opt.timeoutSec = timeout;
   opt.naive = naive;
   opt.threads = threads;

@@ -8,7 +8,7 @@ namespace chassis::verifier {
 Expected<NetEngineResult> runNetworkEngine(const neural::AffineNet& net,
                                            const spec::VnnProperty& prop, double timeoutSec,
                                            uint64_t seed) {
-  VerifyOptions o;
+  NetVerifyOptions o;
   o.timeoutSec = timeoutSec > 0 ? timeoutSec : 60.0;
   o.seed = seed == 0 ? 1 : seed;
   auto r = verifyNetwork(net, prop, o);

@@ -1,7 +1,6 @@
 // A narrow bridge to the network engine (verifier/network_verifier.h) for verifier/net_props.cpp.
-// It exists because network_verifier.h and properties.h both define a struct
-// chassis::verifier::VerifyOptions, so no translation unit can include both; this header names
-// neither and passes plain values.
+// It keeps net_props.cpp (the .chs side) apart from the engine's option and result types
+// (network_verifier.h: NetVerifyOptions, VerifyResult), passing plain values.
 #pragma once
 
 #include "neural/affine_net.h"

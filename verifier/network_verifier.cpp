@@ -53,7 +53,7 @@ class Search {
 public:
   /// groups: indices of cases sharing one input box (their domains are bounded once).
   Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
-         std::vector<std::vector<int>> groups, const VerifyOptions& opt, Clock::time_point deadline)
+         std::vector<std::vector<int>> groups, const NetVerifyOptions& opt, Clock::time_point deadline)
       : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
         inputMode_(net.inputSize <= opt.inputSplitMaxDim) {
     for (const auto& L : net.layers)
@@ -403,7 +403,7 @@ private:
   const neural::AffineNet& net_;
   const std::vector<CaseSpec>& cases_;
   std::vector<std::vector<int>> groups_;
-  const VerifyOptions& opt_;
+  const NetVerifyOptions& opt_;
   Clock::time_point deadline_;
   bool inputMode_;
   int reluCount_ = 0;
@@ -419,7 +419,7 @@ private:
 } // namespace
 
 Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                                     const VerifyOptions& opt) {
+                                     const NetVerifyOptions& opt) {
   auto t0 = Clock::now();
   auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
                            std::chrono::duration<double>(std::max(0.0, opt.timeoutSec)));

@@ -31,7 +31,7 @@ enum class Verdict { Unsat, Sat, Timeout, Unknown };
 /// "unsat", "sat", "timeout", "unknown" (the VNN-COMP words).
 const char* verdictName(Verdict v);
 
-struct VerifyOptions {
+struct NetVerifyOptions {
   double timeoutSec = 60.0;
   int threads = 2;
   uint64_t seed = 1;
@@ -62,7 +62,7 @@ struct VerifyResult {
 
 /// Checks sizes (property vs network) and runs the pipeline. Errors only for a mismatch.
 Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                                     const VerifyOptions& opt);
+                                     const NetVerifyOptions& opt);
 
 /// The VNN-COMP result text: "unsat\n", "timeout\n", "unknown\n", or "sat\n" followed by
 /// "((X_0 v)\n (X_1 v)\n ... (Y_m v))\n" with round-trip float64 values.

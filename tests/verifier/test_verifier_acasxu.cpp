@@ -53,7 +53,7 @@ TEST_CASE("ACAS Xu fast subset: expected verdicts", "[verifier][acasxu]") {
     REQUIRE(net);
     auto p = spec::readVnnlib(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/vnnlib/" + propFile);
     REQUIRE(p);
-    verifier::VerifyOptions opt;
+    verifier::NetVerifyOptions opt;
     opt.timeoutSec = 40; // generous for a loaded machine; these take 0-8 s on 2 idle cores
 #if defined(__SANITIZE_ADDRESS__)
     opt.timeoutSec *= 5; // the sanitizer build runs several times slower

@@ -254,14 +254,14 @@ void crossCheck(uint64_t seed, int count, int inputSplitMaxDim, Tally& t) {
     int nIn = 1 + static_cast<int>(r.next() % 3);
     auto net = randomNet(r, nIn, 1 + static_cast<int>(r.next() % 3));
     auto prop = randomProperty(r, net);
-    VerifyOptions opt;
+    NetVerifyOptions opt;
     opt.timeoutSec = 30;
     opt.inputSplitMaxDim = inputSplitMaxDim;
     opt.seed = seed + i;
     // half the runs skip falsification so that branch and bound finds the counterexamples
     opt.attack = i % 2 == 0;
     auto mine = verifyNetwork(net, prop, opt);
-    VerifyOptions nopt = opt;
+    NetVerifyOptions nopt = opt;
     nopt.naive = true;
     nopt.timeoutSec = 8; // the naive encoding can be slow: such instances count as undecided
     auto naive = verifyNetwork(net, prop, nopt);
@@ -331,7 +331,7 @@ TEST_CASE("a size mismatch is an error", "[verifier]") {
   spec::VnnProperty p;
   p.numInputs = 3;
   p.numOutputs = 2;
-  auto res = verifyNetwork(net, p, VerifyOptions{});
+  auto res = verifyNetwork(net, p, NetVerifyOptions{});
   REQUIRE(!res);
   CHECK(res.error().message == "the property has 3 inputs but the network has 2");
 }
