@@ -97,6 +97,28 @@ void setTimeout(z3::solver& s, z3::context& c, double sec) {
   s.set(p);
 }
 
+/// One verifier query on `s`: the encoder's assumptions, with `withChoices` every random choice
+/// restricted to values of positive mass, then `goal`; written as SMT-LIB2 (with Z3's answer)
+/// when asked. An `unknown` answer sets r's verdict and reason; sat and unsat are the caller's.
+z3::check_result checkQuery(z3::solver& s, z3::context& c, const IrEncoder& enc, bool withChoices,
+                            const z3::expr& goal, const VerifyOptions& o, PropertyResult& r) {
+  setTimeout(s, c, o.timeoutSec);
+  for (const z3::expr& a : enc.assumptions())
+    s.add(a);
+  if (withChoices)
+    for (const SymChoice& ch : enc.choices())
+      s.add(positiveMass(c, ch));
+  s.add(goal);
+  if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
+  z3::check_result res = s.check();
+  if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
+  if (res == z3::unknown) {
+    r.verdict = PropVerdict::Unknown;
+    r.reason = "Z3: " + s.reason_unknown();
+  }
+  return res;
+}
+
 std::string fmt(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
   return symbolic::formatValue(v, t, ctx);
 }
@@ -125,18 +147,9 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     auto body = enc.encode(p.body);
     if (!body) return body.error();
     z3::solver s(c);
-    setTimeout(s, c, o.timeoutSec);
-    for (const z3::expr& a : enc.assumptions())
-      s.add(a);
-    s.add(existential ? body->e[0] : !body->e[0]);
-    if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
-    z3::check_result res = s.check();
-    if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
-    if (res == z3::unknown) {
-      r.verdict = PropVerdict::Unknown;
-      r.reason = "Z3: " + s.reason_unknown();
-      return Status::ok();
-    }
+    z3::check_result res =
+        checkQuery(s, c, enc, false, existential ? body->e[0] : !body->e[0], o, r);
+    if (res == z3::unknown) return Status::ok();
     if (res == z3::unsat) {
       r.verdict = existential ? PropVerdict::Violated : PropVerdict::Holds;
       if (existential)
@@ -218,20 +231,8 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     auto body = enc.encode(p.body);
     if (!body) return body.error();
     z3::solver s(c);
-    setTimeout(s, c, o.timeoutSec);
-    for (const z3::expr& a : enc.assumptions())
-      s.add(a);
-    for (const SymChoice& ch : enc.choices())
-      s.add(positiveMass(c, ch));
-    s.add(!body->e[0]);
-    if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
-    z3::check_result res = s.check();
-    if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
-    if (res == z3::unknown) {
-      r.verdict = PropVerdict::Unknown;
-      r.reason = "Z3: " + s.reason_unknown();
-      return Status::ok();
-    }
+    z3::check_result res = checkQuery(s, c, enc, true, !body->e[0], o, r);
+    if (res == z3::unknown) return Status::ok();
     if (res == z3::unsat) {
       r.verdict = PropVerdict::Holds;
       return Status::ok();
@@ -314,18 +315,9 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
         r.name = "assert@" + f.name() + ":" + std::to_string(a.loc.line);
         r.loc = a.loc;
         z3::solver s(c);
-        setTimeout(s, c, opts.timeoutSec);
-        for (const z3::expr& x : enc.assumptions())
-          s.add(x);
-        for (const SymChoice& ch : enc.choices())
-          s.add(positiveMass(c, ch));
-        s.add(a.pathCond && !a.cond);
-        if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
-        z3::check_result res = s.check();
-        if (opts.emitSmt2) r.smt2Answers.push_back(answerText(res));
+        z3::check_result res = checkQuery(s, c, enc, true, a.pathCond && !a.cond, opts, r);
         if (res == z3::unknown) {
-          r.verdict = PropVerdict::Unknown;
-          r.reason = "Z3: " + s.reason_unknown();
+          // verdict and reason set by checkQuery
         } else if (res == z3::unsat) {
           r.verdict = PropVerdict::Holds;
         } else {
@@ -579,18 +571,9 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
             continue;
           }
           z3::solver s(c);
-          setTimeout(s, c, opts.timeoutSec);
-          for (const z3::expr& x : enc.assumptions())
-            s.add(x);
-          for (const SymChoice& ch : enc.choices())
-            s.add(positiveMass(c, ch));
-          s.add(violation[k]);
-          if (opts.emitSmt2) r.smt2.push_back(s.to_smt2());
-          z3::check_result res = s.check();
-          if (opts.emitSmt2) r.smt2Answers.push_back(answerText(res));
+          z3::check_result res = checkQuery(s, c, enc, true, violation[k], opts, r);
           if (res == z3::unknown) {
-            r.verdict = PropVerdict::Unknown;
-            r.reason = "Z3: " + s.reason_unknown();
+            // verdict and reason set by checkQuery
           } else if (res == z3::unsat) {
             r.verdict = PropVerdict::Holds;
           } else {
