@@ -177,6 +177,32 @@ NetBounds intervalBounds(const AffineNet& net, const Box& box, const Splits& spl
   return nb;
 }
 
+/// Tightens the unstable neurons of layer k (lo < 0 < hi) by back-substituting +e_j and -e_j to
+/// the input box, keeping the intersection with the bounds already there. False when the layer
+/// has no unstable neuron (nothing to do).
+static bool tightenUnstable(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
+    if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
+  if (rows.empty()) return false;
+  const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
+  MatrixXd Lam = MatrixXd::Zero(2 * r, nb.lo[k].size());
+  for (Eigen::Index i = 0; i < r; ++i) {
+    Lam(i, rows[i]) = 1.0;
+    Lam(r + i, rows[i]) = -1.0;
+  }
+  MatrixXd A;
+  VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
+  backSubstitute(net, box, nb, k, Lam, A, cst, err);
+  VectorXd low = boxMinimum(box, A, cst, err);
+  for (Eigen::Index i = 0; i < r; ++i) {
+    Eigen::Index j = rows[i];
+    nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
+    nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
+  }
+  return true;
+}
+
 NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& splits) {
   NetBounds nb;
   const int L = static_cast<int>(net.layers.size());
@@ -191,26 +217,7 @@ NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& spl
     // Only unstable neurons of ReLU layers gain from tighter bounds; the first layer's
     // interval bounds are already the exact range of an affine map.
     if (k == 0 || !net.layers[k].relu) continue;
-    std::vector<Eigen::Index> rows;
-    for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
-      if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
-    if (rows.empty()) continue;
-    const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
-    const Eigen::Index n = nb.lo[k].size();
-    MatrixXd Lam = MatrixXd::Zero(2 * r, n);
-    for (Eigen::Index i = 0; i < r; ++i) {
-      Lam(i, rows[i]) = 1.0;
-      Lam(r + i, rows[i]) = -1.0;
-    }
-    MatrixXd A;
-    VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
-    backSubstitute(net, box, nb, k, Lam, A, cst, err);
-    VectorXd low = boxMinimum(box, A, cst, err);
-    for (Eigen::Index i = 0; i < r; ++i) {
-      Eigen::Index j = rows[i];
-      nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
-      nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
-    }
+    if (!tightenUnstable(net, box, nb, k)) continue;
     if (!applySplits(net, splits, nb, k)) {
       nb.infeasible = true;
       return nb;
@@ -222,26 +229,7 @@ NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& spl
 void refineBounds(const AffineNet& net, const Box& box, NetBounds& nb) {
   const int L = static_cast<int>(net.layers.size());
   for (int k = 1; k < L; ++k) {
-    if (!net.layers[k].relu) continue;
-    std::vector<Eigen::Index> rows;
-    for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
-      if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
-    if (rows.empty()) continue;
-    const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
-    MatrixXd Lam = MatrixXd::Zero(2 * r, nb.lo[k].size());
-    for (Eigen::Index i = 0; i < r; ++i) {
-      Lam(i, rows[i]) = 1.0;
-      Lam(r + i, rows[i]) = -1.0;
-    }
-    MatrixXd A;
-    VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
-    backSubstitute(net, box, nb, k, Lam, A, cst, err);
-    VectorXd low = boxMinimum(box, A, cst, err);
-    for (Eigen::Index i = 0; i < r; ++i) {
-      Eigen::Index j = rows[i];
-      nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
-      nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
-    }
+    if (net.layers[k].relu) tightenUnstable(net, box, nb, k);
   }
 }
 
