@@ -10,6 +10,7 @@
 #include "symbolic/interp.h"
 #include "verifier/properties.h"
 
+#include "chs_file_test_util.h"
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -21,16 +22,7 @@ using namespace chassis::verifier;
 namespace {
 
 std::unique_ptr<ir::Program> load5a(const std::string& rel) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(std::string(CHASSIS_SOURCE_DIR) + "/" + rel, diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
+  return testing::loadChsFile(rel);
 }
 
 const ir::Property& prop5a(const ir::Program& p, const std::string& name) {

@@ -4,6 +4,7 @@
 // --emit=smt2 files that the z3 command line answers as the verifier did. Runs the chassis
 // binary of this build (CHASSIS_BINARY_DIR/tools/chassis: build the `chassis` target first, as
 // the full build and ctest do).
+#include "chs_file_test_util.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,10 +20,7 @@
 
 namespace {
 
-struct Cli {
-  int code = -1;
-  std::string out;
-};
+using Cli = chassis::testing::CliRun;
 
 std::string tmpPath5a(const std::string& stem) {
   return (std::filesystem::temp_directory_path() /
@@ -32,21 +30,7 @@ std::string tmpPath5a(const std::string& stem) {
 
 /// Runs `chassis verify ARGS` (paths relative to the source root), capturing stdout.
 Cli verify5a(const std::string& args) {
-  std::string bin = std::string(CHASSIS_BINARY_DIR) + "/tools/chassis";
-  REQUIRE(std::filesystem::exists(bin));
-  std::string out = tmpPath5a("out.txt");
-  std::string cmd = "cd '" + std::string(CHASSIS_SOURCE_DIR) + "' && '" + bin + "' verify " + args +
-                    " > '" + out + "' 2>/dev/null";
-  int st = std::system(cmd.c_str());
-  Cli c;
-  REQUIRE(WIFEXITED(st));
-  c.code = WEXITSTATUS(st);
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  c.out = ss.str();
-  std::filesystem::remove(out);
-  return c;
+  return chassis::testing::runChassis("verify " + args, "5a");
 }
 
 nlohmann::json byName(const nlohmann::json& arr, const std::string& name) {

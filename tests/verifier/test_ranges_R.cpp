@@ -14,6 +14,7 @@
 #include "symbolic/interp.h"
 #include "verifier/properties.h"
 
+#include "chs_file_test_util.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -32,16 +33,7 @@ using namespace chassis::verifier;
 namespace {
 
 std::unique_ptr<ir::Program> loadR(const std::string& rel) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(std::string(CHASSIS_SOURCE_DIR) + "/" + rel, diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
+  return testing::loadChsFile(rel);
 }
 
 /// The results of module `m` at source line `line`.
@@ -80,29 +72,8 @@ Error runOn(const ir::Program& p, const std::string& m, const PropertyResult& r)
   return res.error();
 }
 
-struct CliR {
-  int code = -1;
-  std::string out;
-};
-
-CliR verifyR(const std::string& args) {
-  std::string bin = std::string(CHASSIS_BINARY_DIR) + "/tools/chassis";
-  REQUIRE(std::filesystem::exists(bin));
-  std::string out = (std::filesystem::temp_directory_path() /
-                     ("chassis_R_" + std::to_string(::getpid()) + "_out.txt"))
-                        .string();
-  std::string cmd = "cd '" + std::string(CHASSIS_SOURCE_DIR) + "' && '" + bin + "' verify " + args +
-                    " > '" + out + "' 2>/dev/null";
-  int st = std::system(cmd.c_str());
-  CliR c;
-  REQUIRE(WIFEXITED(st));
-  c.code = WEXITSTATUS(st);
-  std::ifstream in(out);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  c.out = ss.str();
-  std::filesystem::remove(out);
-  return c;
+testing::CliRun verifyR(const std::string& args) {
+  return testing::runChassis("verify " + args, "R");
 }
 
 } // namespace
@@ -210,7 +181,7 @@ TEST_CASE("range obligations: braking's Controller call holds (the clipped readi
 }
 
 TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[ranges_R][cli]") {
-  CliR v = verifyR("tests/data/verify/range_violated.chs --json");
+  testing::CliRun v = verifyR("tests/data/verify/range_violated.chs --json");
   CHECK(v.code == 1);
   auto j = nlohmann::json::parse(v.out);
   int violated = 0, holds = 0;
@@ -228,7 +199,7 @@ TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[range
   }
   CHECK(violated == 4);
   CHECK(holds == 1);
-  CliR h = verifyR("tests/data/verify/range_holds.chs --json");
+  testing::CliRun h = verifyR("tests/data/verify/range_holds.chs --json");
   CHECK(h.code == 0);
   CHECK(nlohmann::json::parse(h.out).size() == 5);
 }
