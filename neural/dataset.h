@@ -4,7 +4,7 @@
 // label column(s) chosen by name, every other column a numeric feature. Empty lines are skipped;
 // a row with the wrong number of fields or a field that is not a finite number is
 // `file:line:col: error: ...` (the column of the offending field). Datasets generated from a
-// .chs task (tools/task_dataset.h: inputs drawn from a module, labels computed by a reference
+// .chs task (tasks/task_dataset.h: inputs drawn from a module, labels computed by a reference
 // module) fill the same struct; neural/ itself knows nothing of .chs files.
 #pragma once
 

@@ -5,14 +5,14 @@
 //
 // On a dataset instead of --input: `--csv data.csv --label y`, or a .chs task
 // `--task FILE.chs --inputs M --label R.out [--features ..] [--box ..] [--samples N] [--seed S]`
-// (the same dataset `chassis train` draws for those options; tools/task_dataset.h). Prints the
+// (the same dataset `chassis train` draws for those options; tasks/task_dataset.h). Prints the
 // accuracy and loss (classification: argmax against the class, softmax cross-entropy; regression:
 // MSE, and the fraction within 0.5), with the same formatting as `chassis train`'s test figures,
 // so evaluating a trained net on its --save-test file prints the figures training printed.
 // --confusion adds the confusion counts (rows: the label; columns: the network's argmax), which
 // tell missed brakes from needless ones; --json always includes them.
 #include "tools/command.h"
-#include "tools/task_dataset.h"
+#include "tasks/task_dataset.h"
 
 #include "neural/nnet.h"
 #include "neural/onnx.h"
@@ -35,6 +35,7 @@ namespace {
 
 using namespace chassis;
 using namespace chassis::tools;
+using namespace chassis::tasks;
 
 struct EvalCli {
   std::string model;
@@ -101,7 +102,8 @@ int runDataset(EvalCli& c, const neural::Network& net) {
     }
     spec::DiagnosticEngine diags;
     TaskDataset td;
-    if (int rc = loadTaskDataset(c.taskFile, c.task, diags, td); rc != kOk) return rc;
+    if (auto st = loadTaskDataset(c.taskFile, c.task, diags, td); st != LoadStatus::Ok)
+      return st == LoadStatus::RunFailed ? kFailure : kUsage;
     data = std::move(td.data);
     classes = td.kind == LabelKind::Class;
     dataName = c.taskFile;

@@ -1,5 +1,5 @@
 // `chassis train`: trains an MLP (neural/train.h) and writes it as ONNX. The dataset comes from a
-// .chs task (tools/task_dataset.h) or from CSV:
+// .chs task (tasks/task_dataset.h) or from CSV:
 //
 //   chassis train examples/braking.chs --inputs Controller --label Controller.brake
 //       --widths 16,16 --epochs 30 --seed 1 -o braking_net.onnx
@@ -20,7 +20,7 @@
 // Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
 // the dataset.
 #include "tools/command.h"
-#include "tools/task_dataset.h"
+#include "tasks/task_dataset.h"
 
 #include "neural/onnx.h"
 #include "neural/train.h"
@@ -40,6 +40,7 @@ namespace {
 
 using namespace chassis;
 using namespace chassis::tools;
+using namespace chassis::tasks;
 
 struct TrainCli {
   std::string file, csv, label, widths = "32,32", optimizer = "adam", loss = "auto", output,
@@ -160,7 +161,8 @@ int runTrain(TrainCli& c) {
     c.task.features = c.features.empty() ? std::vector<std::string>{} : splitList(c.features);
     spec::DiagnosticEngine diags;
     TaskDataset td;
-    if (int rc = loadTaskDataset(c.file, c.task, diags, td); rc != kOk) return rc;
+    if (auto st = loadTaskDataset(c.file, c.task, diags, td); st != LoadStatus::Ok)
+      return st == LoadStatus::RunFailed ? kFailure : kUsage;
     data = std::move(td.data);
     classes = td.kind == LabelKind::Class;
     if (classes) o.numClasses = td.numClasses;

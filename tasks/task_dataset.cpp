@@ -1,13 +1,12 @@
 // Datasets from a .chs task (see task_dataset.h): draw inputs, run modules, collect features and
 // labels.
-#include "tools/task_dataset.h"
+#include "tasks/task_dataset.h"
 
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
-#include "tools/command.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -16,7 +15,7 @@
 #include <iostream>
 #include <optional>
 
-namespace chassis::tools {
+namespace chassis::tasks {
 
 namespace {
 
@@ -394,9 +393,9 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
   return res;
 }
 
-int loadTaskDataset(const std::string& file, const TaskOptions& opts, spec::DiagnosticEngine& diags,
-                    TaskDataset& out) {
-  auto fail = [&](const Error& e, int code) {
+LoadStatus loadTaskDataset(const std::string& file, const TaskOptions& opts,
+                           spec::DiagnosticEngine& diags, TaskDataset& out) {
+  auto fail = [&](const Error& e, LoadStatus code) {
     diags.report(e);
     diags.print(std::cerr);
     return code;
@@ -404,17 +403,17 @@ int loadTaskDataset(const std::string& file, const TaskOptions& opts, spec::Diag
   auto ast = spec::loadProgram(file, diags);
   if (!ast) {
     diags.print(std::cerr);
-    return kUsage;
+    return LoadStatus::BadInput;
   }
   ir::LowerOptions lowerOpts;
   lowerOpts.networkLoader = neural::networkLoader();
   auto prog = ir::lower(*ast, lowerOpts);
-  if (!prog) return fail(prog.error(), kUsage);
+  if (!prog) return fail(prog.error(), LoadStatus::BadInput);
   bool runtime = false;
   auto ds = buildTaskDataset(*prog, file, opts, runtime);
-  if (!ds) return fail(ds.error(), runtime ? kFailure : kUsage);
+  if (!ds) return fail(ds.error(), runtime ? LoadStatus::RunFailed : LoadStatus::BadInput);
   out = std::move(*ds);
-  return kOk;
+  return LoadStatus::Ok;
 }
 
-} // namespace chassis::tools
+} // namespace chassis::tasks

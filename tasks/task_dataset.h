@@ -1,7 +1,7 @@
-// Training datasets from a .chs task (issue 4): the inputs of each sample come from one module
-// (the "input module"), the label from a reference module run on those inputs. This lives in
-// tools/ because it needs both the interpreter (symbolic/) and the dataset type (neural/), which
-// must not include each other.
+// Training datasets from a .chs task: the inputs of each sample come from one module
+// (the "input module"), the label from a reference module run on those inputs. This is the first
+// piece of the tasks/ layer, which sits above symbolic/, neural/ and verifier/: it needs both the
+// interpreter (symbolic/) and the dataset type (neural/), which must not include each other.
 //
 // Inputs, one sample at a time, all from one seeded chassis::Rng (so a seed gives the same bytes):
 //   - the input module has inputs: each is drawn uniformly from its box, the declared range
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-namespace chassis::tools {
+namespace chassis::tasks {
 
 struct TaskOptions {
   std::string inputs;                // the input module
@@ -57,10 +57,13 @@ struct TaskDataset {
 Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::string& file,
                                        const TaskOptions& opts, bool& runtimeFailure);
 
-/// Loads `file` and builds the dataset; prints any error through `diags` (with source lines) to
-/// std::cerr and returns the exit code: kOk, kUsage (bad file, names, options) or kFailure (a
-/// module failed while running).
-int loadTaskDataset(const std::string& file, const TaskOptions& opts, spec::DiagnosticEngine& diags,
-                    TaskDataset& out);
+/// How loadTaskDataset ended: the dataset is built; the file, names or options are bad; or a
+/// module failed while running (an assert, an invalid parameter).
+enum class LoadStatus { Ok, BadInput, RunFailed };
 
-} // namespace chassis::tools
+/// Loads `file` and builds the dataset; prints any error through `diags` (with source lines) to
+/// std::cerr.
+LoadStatus loadTaskDataset(const std::string& file, const TaskOptions& opts,
+                           spec::DiagnosticEngine& diags, TaskDataset& out);
+
+} // namespace chassis::tasks

@@ -1,10 +1,10 @@
-// Datasets from .chs tasks (tools/task_dataset.h), checked against independent computations:
+// Datasets from .chs tasks (tasks/task_dataset.h), checked against independent computations:
 // box samples lie in the box and their labels equal the controller's rule evaluated here in C++;
 // the seed fixes every byte; enum labels become class indices; a real label a regression target,
 // an array label a vector target; features from a random module's outputs and choices, bound to
 // the reference module by name or by position; and the errors for bad names, boxes and modules,
 // located at the module concerned.
-#include "tools/task_dataset.h"
+#include "tasks/task_dataset.h"
 
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
@@ -16,7 +16,7 @@
 #include <cstring>
 
 using namespace chassis;
-using namespace chassis::tools;
+using namespace chassis::tasks;
 
 namespace {
 
@@ -82,7 +82,7 @@ std::string errorOf(const ir::Program& p, const TaskOptions& o, bool* runtime = 
 
 } // namespace
 
-TEST_CASE("box samples and controller labels", "[tools][task]") {
+TEST_CASE("box samples and controller labels", "[tasks][dataset]") {
   const ir::Program p = compile();
   TaskOptions o;
   o.inputs = "Controller";
@@ -126,7 +126,7 @@ TEST_CASE("box samples and controller labels", "[tools][task]") {
   }
 }
 
-TEST_CASE("enum, real, array and int labels", "[tools][task]") {
+TEST_CASE("enum, real, array and int labels", "[tasks][dataset]") {
   const ir::Program p = compile();
   TaskOptions o;
   o.inputs = "Controller";
@@ -172,7 +172,7 @@ TEST_CASE("enum, real, array and int labels", "[tools][task]") {
   CHECK((sawN[2] && sawN[3] && sawN[4]));
 }
 
-TEST_CASE("features from a random module's run", "[tools][task]") {
+TEST_CASE("features from a random module's run", "[tasks][dataset]") {
   const ir::Program p = compile();
   TaskOptions o;
   o.inputs = "Scenario";
@@ -211,7 +211,7 @@ TEST_CASE("features from a random module's run", "[tools][task]") {
   CHECK(e.find("input 'reading' = -") != std::string::npos);
 }
 
-TEST_CASE("task errors name the module and where it is", "[tools][task]") {
+TEST_CASE("task errors name the module and where it is", "[tasks][dataset]") {
   const ir::Program p = compile();
   TaskOptions o;
   o.inputs = "Nope";
