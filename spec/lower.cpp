@@ -138,7 +138,9 @@ private:
   }
 
   Status lowerModule(const spec::ModuleDecl& d) {
-    Function& f = prog_.addFunction(d.name, FunctionKind::Module, d.loc);
+    bool replaced = opt_.replaceModule && opt_.replaceModule->module == d.name;
+    Function& f = prog_.addFunction(replaced ? d.name + "'reference" : d.name,
+                                    FunctionKind::Module, d.loc);
     f.doc = d.doc;
     Scope sc;
     sc.fn = &f;
@@ -150,6 +152,31 @@ private:
     f.setBody(std::move(body));
     fns_[&d] = &f;
     varsOf_[&d] = std::move(sc.vars);
+    if (replaced) return replaceModule(d, f);
+    return Status::ok();
+  }
+
+  // The replacement of `d` (lowered as `original`): same signature, deterministic; the inputs and
+  // outputs of the declaration now name the replacement's.
+  Status replaceModule(const spec::ModuleDecl& d, const Function& original) {
+    auto r = opt_.replaceModule->build(original, prog_);
+    if (!r) return r.error();
+    const Function* fn = *r;
+    bool ok = fn && fn->inputs().size() == original.inputs().size() &&
+              fn->outputs().size() == original.outputs().size() && !fn->isRandom();
+    for (size_t k = 0; ok && k < original.inputs().size(); ++k)
+      ok = fn->inputs()[k].var->type() == original.inputs()[k].var->type();
+    for (size_t k = 0; ok && k < original.outputs().size(); ++k)
+      ok = fn->outputs()[k]->type() == original.outputs()[k]->type();
+    if (!ok)
+      return Error(d.loc, "the replacement of module '" + d.name +
+                              "' does not have its inputs and outputs, or is random");
+    fns_[&d] = fn;
+    VarMap& vars = varsOf_[&d];
+    for (size_t k = 0; k < d.inputs.size(); ++k)
+      vars[d.inputs[k]] = fn->inputs()[k].var;
+    for (size_t k = 0; k < d.outputs.size(); ++k)
+      vars[d.outputs[k]] = fn->outputs()[k];
     return Status::ok();
   }
 

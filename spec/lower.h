@@ -27,6 +27,8 @@
 #include "spec/ir.h"
 
 #include <functional>
+#include <optional>
+#include <string>
 
 namespace chassis::ir {
 
@@ -36,9 +38,22 @@ namespace chassis::ir {
 using NetworkLoader =
     std::function<Expected<const Function*>(const spec::NetworkDecl&, Program& program)>;
 
+/// Swaps one module's implementation everywhere it is used (the comparison runs a task's properties
+/// on the reference module, then on a network and on a circuit standing in for it). The module named
+/// `module` is lowered as usual but under the name `module + "'reference"`; `build` then returns the
+/// function that takes its place (added to the program by `build`, with the same inputs and outputs,
+/// types in order, and deterministic). Every call of the module, in callers and in properties, calls
+/// the replacement; the replacement may call the original (e.g. for the outputs it does not change).
+struct ModuleReplacement {
+  std::string module;
+  std::function<Expected<const Function*>(const Function& original, Program& program)> build;
+};
+
 struct LowerOptions {
   /// How to load networks; empty: every network lowers to an External function.
   NetworkLoader networkLoader;
+  /// At most one module replaced (see ModuleReplacement); empty: none.
+  std::optional<ModuleReplacement> replaceModule;
 };
 
 /// Lowers a checked program. The result's functions are in the AST's topological order.
