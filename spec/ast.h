@@ -4,9 +4,9 @@
 // guarantee listed under "After checking" below without re-checking it.
 //
 // Shape. A Program holds the parsed files (the root file and everything it imports, each once);
-// each file holds its declarations (Decl: import, enum, module, network, property, task). Module bodies
-// are lists of statements (Stmt); statements and properties contain expressions (Expr). Stmt and
-// Expr are "fat" nodes: one struct per family with a kind tag and the fields listed per kind
+// each file holds its declarations (Decl: import, enum, module, network, property, task). Module
+// bodies are lists of statements (Stmt); statements and properties contain expressions (Expr). Stmt
+// and Expr are "fat" nodes: one struct per family with a kind tag and the fields listed per kind
 // below (unused fields stay empty). Children are owned through unique_ptr; declarations of
 // variables (VarDecl) are owned by their module / network / property and never move, so pointers
 // to them are stable for the Program's lifetime. Every node carries the SourceLoc of the token

@@ -14,6 +14,7 @@
 #include "spec/callgraph.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1435,16 +1436,13 @@ private:
     return set(e, e->kind == ExprKind::Always ? Type::boolean() : Type::real());
   }
 
-
   // ---- pass 7: tasks -------------------------------------------------------------------------
+  // Integers as integers ("100000"); else the shortest text that reads back as `v` ("0.5").
   static std::string num(double v) {
-    char buf[64] = "";
-    // the shortest of %g's forms that reads back exactly
-    for (int prec = 1; prec <= 17; ++prec) {
-      std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-      if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
+    if (v == std::floor(v) && std::fabs(v) < 1e16) return std::to_string(static_cast<int64_t>(v));
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, ec == std::errc() ? end : buf);
   }
 
   static std::string joinNames(const std::vector<VarDecl*>& vs, bool withTypes) {
@@ -1593,8 +1591,8 @@ private:
       }
       std::string box = "[" + num(b.lo) + ", " + num(b.hi) + "]";
       if (b.lo > b.hi) {
-        error(b.loc, "inverted box " + box + " for '" + b.name +
-                         "' (lower bound above upper bound)");
+        error(b.loc,
+              "inverted box " + box + " for '" + b.name + "' (lower bound above upper bound)");
         continue;
       }
       if (v->range && (b.lo < v->range->lo || b.hi > v->range->hi)) {
@@ -1643,8 +1641,9 @@ private:
     if (needed == have) return;
     error(t.labelLoc, "cannot bind the inputs of '" + R.name + "' (" + joinNames(R.inputs, true) +
                           ") to the features of '" + M.name + "' (" + featureList +
-                          "): name them alike, or make the counts agree (" +
-                          std::to_string(needed) + " values vs " + std::to_string(have) + ")");
+                          "): name them alike, or make the counts agree ('" + R.name + "' takes " +
+                          std::to_string(needed) + " value" + (needed == 1 ? "" : "s") +
+                          ", the features hold " + std::to_string(have) + ")");
   }
 
   // The options of train(...) / compile(...): known, unique, of the right shape and range.

@@ -402,12 +402,14 @@ private:
           return false;
         }
       }
-      const bool isClause =
-          at(Tok::KwNetwork) ||
-          (at(Tok::Ident) && (cur().text == "inputs" || cur().text == "label" ||
-                              cur().text == "box" || cur().text == "properties"));
+      const bool isClause = at(Tok::KwNetwork) ||
+                            (at(Tok::Ident) && (cur().text == "inputs" || cur().text == "label" ||
+                                                cur().text == "box" || cur().text == "properties"));
       if (!isClause) {
-        errorExpected("a task clause ('inputs', 'label', 'network', 'box' or 'properties')");
+        if (!cur().afterLexError)
+          error(here(), "expected a task clause ('inputs', 'label', 'network', 'box' or "
+                        "'properties'), found " +
+                            describe(cur()));
         return false;
       }
       const std::string clause(cur().text);
