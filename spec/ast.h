@@ -48,8 +48,8 @@
 //    for box-quantified property variables.
 //  * Enums: constants numbered 0.. in declaration order (EnumConstant::value, Expr::intValue).
 //  * Program::order lists every module and network, callees before callers (the call graph is
-//    acyclic: recursion is rejected). Names of enums, modules, networks and properties are
-//    unique across the whole program.
+//    acyclic: recursion is rejected). Names of enums, modules, networks, properties and tasks
+//    are unique across the whole program.
 //  * Property bodies are bool, of one of three shapes: always[M](e); P[M](..) or E[M](..)
 //    compared (< <= > >=) with a constant number (either side); or forall/exists binders around
 //    a body. Quant/Always/Prob/Expect appear nowhere else, and random modules (those that draw,
