@@ -72,4 +72,35 @@ const EnumDecl* Program::findEnum(std::string_view name) const {
   return nullptr;
 }
 
+const TaskDecl* Program::findTask(std::string_view name) const {
+  for (const TaskDecl* t : tasks)
+    if (t->name == name) return t;
+  return nullptr;
+}
+
+const TaskOption* TaskDecl::findOption(std::string_view n) const {
+  for (const TaskOption& o : netOptions)
+    if (o.name == n) return &o;
+  return nullptr;
+}
+
+double TaskDecl::option(std::string_view n, double dflt) const {
+  const TaskOption* o = findOption(n);
+  return o && !o->values.empty() ? o->values.front() : dflt;
+}
+
+const char* netSourceName(TaskDecl::NetSource s) {
+  switch (s) {
+  case TaskDecl::NetSource::Onnx:
+    return "onnx";
+  case TaskDecl::NetSource::Nnet:
+    return "nnet";
+  case TaskDecl::NetSource::Train:
+    return "train";
+  case TaskDecl::NetSource::Compile:
+    return "compile";
+  }
+  return "?";
+}
+
 } // namespace chassis::spec

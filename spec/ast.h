@@ -4,9 +4,9 @@
 // guarantee listed under "After checking" below without re-checking it.
 //
 // Shape. A Program holds the parsed files (the root file and everything it imports, each once);
-// each file holds its declarations (Decl: import, enum, module, network, property). Module bodies
-// are lists of statements (Stmt); statements and properties contain expressions (Expr). Stmt and
-// Expr are "fat" nodes: one struct per family with a kind tag and the fields listed per kind
+// each file holds its declarations (Decl: import, enum, module, network, property, task). Module
+// bodies are lists of statements (Stmt); statements and properties contain expressions (Expr). Stmt
+// and Expr are "fat" nodes: one struct per family with a kind tag and the fields listed per kind
 // below (unused fields stay empty). Children are owned through unique_ptr; declarations of
 // variables (VarDecl) are owned by their module / network / property and never move, so pointers
 // to them are stable for the Program's lifetime. Every node carries the SourceLoc of the token
@@ -48,14 +48,22 @@
 //    for box-quantified property variables.
 //  * Enums: constants numbered 0.. in declaration order (EnumConstant::value, Expr::intValue).
 //  * Program::order lists every module and network, callees before callers (the call graph is
-//    acyclic: recursion is rejected). Names of enums, modules, networks and properties are
-//    unique across the whole program.
+//    acyclic: recursion is rejected). Names of enums, modules, networks, properties and tasks
+//    are unique across the whole program.
 //  * Property bodies are bool, of one of three shapes: always[M](e); P[M](..) or E[M](..)
 //    compared (< <= > >=) with a constant number (either side); or forall/exists binders around
 //    a body. Quant/Always/Prob/Expect appear nowhere else, and random modules (those that draw,
 //    observe, condition or factor, or call such a module) are called only as the M of always/P/E.
 //  * Property bodies are bool. Inside Always/Prob/Expect, VarRefs point at VarDecls of the
 //    named module (its inputs, outputs, and top-level random choices).
+//  * Tasks (TaskDecl) are resolved: `inputs` is a module that neither observes, conditions nor
+//    factors, each of whose int / real inputs (or arrays of them) has a declared range or a box
+//    entry; box entries name distinct int / real inputs of it, lo <= hi, inside the declared
+//    range; `reference` is a deterministic module (no draw, observe, condition or factor,
+//    directly or through calls), `labelVar` its bool, enum, int or real output; the reference's
+//    inputs bind to the features of `inputs` (see TaskDecl); the network options are known,
+//    unique and in range; `properties` point at the listed properties. Names of tasks share the
+//    global namespace. Tasks are not lowered to the IR: `chassis compare` reads them from here.
 #pragma once
 
 #include "spec/dist_kind.h"
@@ -66,6 +74,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace chassis::spec {
@@ -261,7 +270,7 @@ struct Stmt {
 // ---------------------------------------------------------------------------------------------
 // Declarations.
 
-enum class DeclKind : uint8_t { Import, Enum, Module, Network, Property };
+enum class DeclKind : uint8_t { Import, Enum, Module, Network, Property, Task };
 
 struct Decl {
   DeclKind kind;
@@ -336,6 +345,67 @@ struct PropertyDecl : Decl {
   PropertyDecl() : Decl(DeclKind::Property) {}
 };
 
+/// One `name = value` argument of a task's network clause; value a number or a list of numbers.
+struct TaskOption {
+  std::string name;
+  SourceLoc loc;              // of the name
+  std::vector<double> values; // one value, or the list's elements
+  bool isList = false;
+  bool integral = true; // every value was written as an integer literal (e.g. `60`, not `60.0`)
+};
+
+/// One `name in [lo, hi]` entry of a task's box clause: narrows input `name` of the inputs module.
+struct TaskBox {
+  std::string name;
+  SourceLoc loc; // of the name
+  double lo = 0, hi = 0;
+};
+
+/// A task: what `chassis compare` compares.
+///
+///   task braking {
+///     inputs: Controller;            // the domain: the module's input box, or its runs
+///     label: Controller.brake;       // the reference output
+///     network: train(widths = [16, 16], epochs = 60);   // or onnx("f"), nnet("f"), compile()
+///     box: speed in [5, 30];         // optional: narrows inputs of the inputs module
+///     properties: p, q;              // optional: properties to check
+///   }
+///
+/// Domain: if the inputs module has inputs, the features are those inputs, drawn from their box
+/// (declared ranges narrowed by `box`; bool and enum inputs over all values). Without inputs, the
+/// module is run and the features are its outputs (except the label when the label's module is
+/// the inputs module). The reference module is run on the features, its inputs bound by name (a
+/// feature of the same name and type for each input) or, failing that, by position (the
+/// reference's inputs take as many scalars as the features hold). The checker guarantees that
+/// binding exists (tasks/task_dataset.cpp applies it).
+struct TaskDecl : Decl {
+  std::string inputsName;
+  SourceLoc inputsLoc;
+  const ModuleDecl* inputs = nullptr; // resolved
+  std::string labelModule, labelOutput;
+  SourceLoc labelLoc;       // of the module name
+  SourceLoc labelOutputLoc; // of the output name
+  const ModuleDecl* reference = nullptr;
+  const VarDecl* labelVar = nullptr; // resolved: an output of `reference`
+  enum class NetSource { Onnx, Nnet, Train, Compile } netSource = NetSource::Train;
+  SourceLoc netLoc;                     // the form's name (onnx, nnet, train, compile)
+  std::string netPath, resolvedNetPath; // Onnx/Nnet: as written, and resolved like NetworkDecl's
+  std::vector<TaskOption> netOptions;   // Train / Compile
+  std::vector<TaskBox> box;
+  std::vector<std::string> propertyNames;
+  std::vector<SourceLoc> propertyLocs;
+  std::vector<const PropertyDecl*> properties; // resolved
+  TaskDecl() : Decl(DeclKind::Task) {}
+
+  /// The value of option `name` (first element), or `dflt` when absent.
+  double option(std::string_view name, double dflt) const;
+  /// The option named `name`, or null.
+  const TaskOption* findOption(std::string_view name) const;
+};
+
+/// "onnx", "nnet", "train", "compile".
+const char* netSourceName(TaskDecl::NetSource s);
+
 // ---------------------------------------------------------------------------------------------
 // Files and the program.
 
@@ -352,11 +422,13 @@ struct Program {
   std::vector<const ModuleDecl*> modules;
   std::vector<const NetworkDecl*> networks;
   std::vector<const PropertyDecl*> properties;
+  std::vector<const TaskDecl*> tasks;
   /// Every module and network, callees before callers (topological order of the call graph).
   std::vector<const CallableDecl*> order;
 
   const CallableDecl* findCallable(std::string_view name) const;
   const EnumDecl* findEnum(std::string_view name) const;
+  const TaskDecl* findTask(std::string_view name) const;
 };
 
 } // namespace chassis::spec

@@ -119,6 +119,44 @@ void stmts(std::ostringstream& os, const std::vector<StmtPtr>& body, int indent)
     stmt(os, *s, indent);
 }
 
+// A task, one clause per line, with what the checker resolved: the label's type, the
+// network file's resolved path; options as written (integers without a decimal point).
+void task(std::ostringstream& os, const TaskDecl& t) {
+  auto number = [](double v, bool integral) {
+    return integral ? std::to_string(static_cast<int64_t>(v)) : realText(v);
+  };
+  os << "task " << t.name << "\n";
+  os << "  inputs " << t.inputsName << "\n";
+  os << "  label " << t.labelModule << "." << t.labelOutput;
+  if (t.labelVar) os << ": " << t.labelVar->type.str();
+  os << "\n  network " << netSourceName(t.netSource) << "(";
+  if (t.netSource == TaskDecl::NetSource::Onnx || t.netSource == TaskDecl::NetSource::Nnet) {
+    os << "\"" << t.resolvedNetPath << "\"";
+  } else {
+    for (size_t i = 0; i < t.netOptions.size(); ++i) {
+      const TaskOption& o = t.netOptions[i];
+      os << (i ? ", " : "") << o.name << " = " << (o.isList ? "[" : "");
+      for (size_t j = 0; j < o.values.size(); ++j)
+        os << (j ? ", " : "") << number(o.values[j], o.integral);
+      os << (o.isList ? "]" : "");
+    }
+  }
+  os << ")\n";
+  if (!t.box.empty()) {
+    os << "  box";
+    for (size_t i = 0; i < t.box.size(); ++i)
+      os << (i ? ", " : " ") << t.box[i].name << " in [" << realText(t.box[i].lo) << ", "
+         << realText(t.box[i].hi) << "]";
+    os << "\n";
+  }
+  if (!t.propertyNames.empty()) {
+    os << "  properties";
+    for (size_t i = 0; i < t.propertyNames.size(); ++i)
+      os << (i ? ", " : " ") << t.propertyNames[i];
+    os << "\n";
+  }
+}
+
 } // namespace
 
 std::string printExpr(const Expr& e) {
@@ -222,6 +260,9 @@ std::string printProgram(const Program& p) {
         os << "property " << pr.name << ": " << printExpr(*pr.body) << "\n";
         break;
       }
+      case DeclKind::Task:
+        task(os, static_cast<const TaskDecl&>(*d));
+        break;
       }
     }
   }

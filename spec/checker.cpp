@@ -1,11 +1,12 @@
 // The .chs type checker (spec/checker.h). Passes, in order:
-//   1. global names: enums, modules, networks, properties, unique across all files;
+//   1. global names: enums, modules, networks, properties, tasks, unique across all files;
 //   2. enums: constants numbered; the bare-constant index;
 //   3. signatures: parameter types, input ranges (constant-folded), network parameter rules;
 //   4. module bodies: scopes, name resolution, typing with explicit int->real Promote nodes, and
 //      the output assignment rule (a small dataflow over No / Yes / Maybe per output);
 //   5. properties: quantifiers, always / P / E over a module's variables;
-//   6. the call graph: recursion rejected, topological order.
+//   6. the call graph: recursion rejected, topological order; which modules are random;
+//   7. tasks: the inputs module and its box, the label, the network clause, the properties.
 // Every error is reported once at the token to look at; an expression that failed gets the Error
 // type, which every later check accepts silently, so one mistake gives one message.
 #include "spec/checker.h"
@@ -13,9 +14,12 @@
 #include "spec/callgraph.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <set>
 #include <unordered_map>
 
@@ -196,34 +200,49 @@ public:
     CallGraph g(nodes, edges_);
     bool acyclic = g.checkAcyclic(diags_);
     prog_.order = acyclic ? g.topologicalOrder() : nodes;
+    classifyModules();
     if (acyclic) checkRandomCallsInProperties();
+    for (TaskDecl* t : tasks_)
+      checkTask(*t);
   }
 
   // A module is random if it draws, observes, conditions or weighs, or calls a random module
-  // (as the IR defines it). Properties may run random modules only through always / P / E, and
-  // not inside their arguments either (the back ends' rule, with the lowering's messages).
-  void checkRandomCallsInProperties() {
-    std::set<const CallableDecl*> random;
-    for (const CallableDecl* c : prog_.order) { // callees first
+  // (as the IR defines it); weighted if it observes, conditions or factors, or calls a weighted
+  // module. Fills random_ and weighted_ (a fixpoint over the call edges, so cycles are harmless).
+  void classifyModules() {
+    for (const CallableDecl* c : callables_) {
       if (c->kind != DeclKind::Module) continue;
-      bool r = false;
+      bool draws = false, weighs = false;
       std::vector<const Stmt*> stack;
       for (auto& st : static_cast<const ModuleDecl*>(c)->body)
         stack.push_back(st.get());
-      while (!stack.empty() && !r) {
+      while (!stack.empty()) {
         const Stmt* st = stack.back();
         stack.pop_back();
-        r = st->kind == StmtKind::Sample || st->kind == StmtKind::Observe ||
-            st->kind == StmtKind::Condition || st->kind == StmtKind::Factor;
+        draws |= st->kind == StmtKind::Sample;
+        weighs |= st->kind == StmtKind::Observe || st->kind == StmtKind::Condition ||
+                  st->kind == StmtKind::Factor;
         for (auto& b : st->body)
           stack.push_back(b.get());
         for (auto& b : st->elseBody)
           stack.push_back(b.get());
       }
-      for (const CallEdge& e : edges_)
-        if (e.caller == c && random.count(e.callee)) r = true;
-      if (r) random.insert(c);
+      if (draws || weighs) random_.insert(c);
+      if (weighs) weighted_.insert(c);
     }
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const CallEdge& e : edges_) {
+        if (random_.count(e.callee)) changed |= random_.insert(e.caller).second;
+        if (weighted_.count(e.callee)) changed |= weighted_.insert(e.caller).second;
+      }
+    }
+  }
+
+  // Properties may run random modules only through always / P / E, and not inside their
+  // arguments either (the back ends' rule, with the lowering's messages).
+  void checkRandomCallsInProperties() {
+    const std::set<const CallableDecl*>& random = random_;
     for (PropertyDecl* p : props_) {
       if (badProps_.count(p)) continue;
       // (expression, inside always/P/E)
@@ -295,6 +314,18 @@ private:
           props_.push_back(static_cast<PropertyDecl*>(d.get()));
           prog_.properties.push_back(props_.back());
           break;
+        case DeclKind::Task: {
+          auto* t = static_cast<TaskDecl*>(d.get());
+          tasks_.push_back(t);
+          prog_.tasks.push_back(t);
+          if (t->netSource == TaskDecl::NetSource::Onnx ||
+              t->netSource == TaskDecl::NetSource::Nnet) {
+            namespace fs = std::filesystem;
+            t->resolvedNetPath =
+                (fs::path(t->loc.file).parent_path() / t->netPath).lexically_normal().string();
+          }
+          break;
+        }
         case DeclKind::Import:
           break;
         }
@@ -1405,6 +1436,296 @@ private:
     return set(e, e->kind == ExprKind::Always ? Type::boolean() : Type::real());
   }
 
+  // ---- pass 7: tasks -------------------------------------------------------------------------
+  // Integers as integers ("100000"); else the shortest text that reads back as `v` ("0.5").
+  static std::string num(double v) {
+    if (v == std::floor(v) && std::fabs(v) < 1e16) return std::to_string(static_cast<int64_t>(v));
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    return std::string(buf, ec == std::errc() ? end : buf);
+  }
+
+  static std::string joinNames(const std::vector<VarDecl*>& vs, bool withTypes) {
+    std::string s;
+    for (const VarDecl* v : vs)
+      s += (s.empty() ? "" : ", ") + v->name + (withTypes ? ": " + v->type.str() : "");
+    return s;
+  }
+
+  static int64_t scalarCount(const Type& t) { return t.isArray() ? t.length : 1; }
+
+  // The module a task names (`role`: "inputs" or "label"), or null (reported).
+  ModuleDecl* taskModule(const std::string& name, const SourceLoc& loc, const char* role) {
+    auto g = globals_.find(name);
+    if (g != globals_.end() && g->second->kind == DeclKind::Module)
+      return static_cast<ModuleDecl*>(g->second);
+    if (g == globals_.end()) {
+      std::vector<std::string_view> candidates;
+      for (CallableDecl* c : callables_)
+        if (c->kind == DeclKind::Module) candidates.push_back(c->name);
+      error(loc, "unknown module '" + name + "'" + didYouMean(name, candidates));
+    } else {
+      error(loc, std::string("a task's ") + role + " must be a module; '" + name + "' is " +
+                     (g->second->kind == DeclKind::Network    ? "a network"
+                      : g->second->kind == DeclKind::Enum     ? "an enum"
+                      : g->second->kind == DeclKind::Property ? "a property"
+                                                              : "a task"));
+    }
+    return nullptr;
+  }
+
+  void checkTask(TaskDecl& t) {
+    suggestions_ = 0;
+    ModuleDecl* M = taskModule(t.inputsName, t.inputsLoc, "inputs");
+    bool inputsOk = M != nullptr;
+    if (M) {
+      if (weighted_.count(M)) {
+        error(t.inputsLoc, "module '" + M->name +
+                               "' observes, conditions or factors: a task's inputs drawn from it "
+                               "would ignore that weight");
+        inputsOk = false;
+      }
+      for (const VarDecl* v : M->inputs)
+        inputsOk &= !v->type.isError();
+    }
+    if (M) checkTaskBox(t, *M);
+    if (M && inputsOk) {
+      std::set<std::string> boxed;
+      for (const TaskBox& b : t.box)
+        boxed.insert(b.name);
+      for (const VarDecl* v : M->inputs) {
+        TypeKind k = v->type.isArray() ? v->type.elem : v->type.kind;
+        if ((k == TypeKind::Int || k == TypeKind::Real) && !v->range && !boxed.count(v->name)) {
+          error(t.inputsLoc, "input '" + v->name + "' of '" + M->name +
+                                 "' has no range: a task's domain must be bounded (declare `" +
+                                 v->name + ": " + v->type.str() +
+                                 " in [lo, hi]` or add it to the task's box)");
+          inputsOk = false;
+        }
+      }
+    }
+    if (inputsOk) t.inputs = M;
+
+    ModuleDecl* R = taskModule(t.labelModule, t.labelLoc, "label");
+    if (R) {
+      bool labelOk = true;
+      if (random_.count(R)) {
+        error(t.labelLoc, "module '" + R->name +
+                              "' is random (it draws, observes, conditions or factors, directly "
+                              "or through a call): a task's label must come from a "
+                              "deterministic module");
+        labelOk = false;
+      }
+      int k = R->outputIndex(t.labelOutput);
+      if (k < 0) {
+        error(t.labelOutputLoc, "module '" + R->name + "' has no output '" + t.labelOutput +
+                                    "' (outputs: " + joinNames(R->outputs, false) + ")");
+        labelOk = false;
+      } else {
+        const VarDecl* out = R->outputs[static_cast<size_t>(k)];
+        if (out->type.isError()) {
+          labelOk = false;
+        } else if (!out->type.isScalar()) {
+          error(t.labelOutputLoc, "label must be a scalar; '" + R->name + "." + out->name +
+                                      "' is " + out->type.str());
+          labelOk = false;
+        } else if (labelOk) {
+          t.labelVar = out;
+        }
+      }
+      for (const VarDecl* v : R->inputs)
+        labelOk &= !v->type.isError();
+      if (labelOk) t.reference = R;
+    }
+    if (M && inputsOk && t.reference) checkTaskBinding(t, *M, *R);
+    if (!t.reference) t.labelVar = nullptr;
+
+    checkTaskNetwork(t);
+
+    std::set<std::string> listed;
+    for (size_t i = 0; i < t.propertyNames.size(); ++i) {
+      const std::string& n = t.propertyNames[i];
+      const SourceLoc& l = t.propertyLocs[i];
+      if (!listed.insert(n).second) {
+        error(l, "property '" + n + "' is listed twice in task '" + t.name + "'");
+        continue;
+      }
+      auto g = globals_.find(n);
+      if (g != globals_.end() && g->second->kind == DeclKind::Property) {
+        t.properties.push_back(static_cast<PropertyDecl*>(g->second));
+      } else if (g == globals_.end()) {
+        std::vector<std::string_view> candidates;
+        for (PropertyDecl* p : props_)
+          candidates.push_back(p->name);
+        error(l, "unknown property '" + n + "'" + didYouMean(n, candidates));
+      } else {
+        error(l, "'" + n + "' is not a property");
+      }
+    }
+  }
+
+  // The box: distinct names of int / real inputs of M, lo <= hi, inside the declared range.
+  void checkTaskBox(const TaskDecl& t, const ModuleDecl& M) {
+    std::set<std::string> seen;
+    for (const TaskBox& b : t.box) {
+      if (!seen.insert(b.name).second) {
+        error(b.loc, "duplicate box entry for '" + b.name + "' in task '" + t.name + "'");
+        continue;
+      }
+      const VarDecl* v = nullptr;
+      for (const VarDecl* in : M.inputs)
+        if (in->name == b.name) v = in;
+      if (!v) {
+        error(b.loc, "'" + b.name + "' is not an input of module '" + M.name + "' (" +
+                         (M.inputs.empty() ? std::string("it has no inputs")
+                                           : "inputs: " + joinNames(M.inputs, false)) +
+                         ")");
+        continue;
+      }
+      if (v->type.isError()) continue;
+      TypeKind k = v->type.isArray() ? v->type.elem : v->type.kind;
+      if (k != TypeKind::Int && k != TypeKind::Real) {
+        error(b.loc, "input '" + b.name + "' of '" + M.name + "' is " + v->type.str() +
+                         "; only int and real inputs can be narrowed by a box");
+        continue;
+      }
+      std::string box = "[" + num(b.lo) + ", " + num(b.hi) + "]";
+      if (b.lo > b.hi) {
+        error(b.loc,
+              "inverted box " + box + " for '" + b.name + "' (lower bound above upper bound)");
+        continue;
+      }
+      if (v->range && (b.lo < v->range->lo || b.hi > v->range->hi)) {
+        error(b.loc, "box " + box + " for '" + b.name + "' leaves its declared range [" +
+                         num(v->range->lo) + ", " + num(v->range->hi) + "]");
+        continue;
+      }
+      if (k == TypeKind::Int && std::ceil(b.lo) > std::floor(b.hi))
+        error(b.loc, "box " + box + " for int input '" + b.name + "' contains no integer");
+    }
+  }
+
+  // The features of the task (M's inputs, or without inputs M's outputs except the label when
+  // R is M) must be non-empty, and bind to R's inputs: each by a feature of the same name and
+  // type, or else by position, R's inputs taking as many scalars as the features hold.
+  void checkTaskBinding(const TaskDecl& t, const ModuleDecl& M, const ModuleDecl& R) {
+    std::vector<const VarDecl*> features;
+    if (!M.inputs.empty())
+      features.assign(M.inputs.begin(), M.inputs.end());
+    else
+      for (const VarDecl* o : M.outputs)
+        if (!(&R == &M && o == t.labelVar)) features.push_back(o);
+    if (features.empty()) {
+      error(t.inputsLoc, "module '" + M.name +
+                             "' gives no features: it has no inputs, and no outputs besides the "
+                             "label");
+      return;
+    }
+    if (&R == &M) return;
+    bool allNamed = true;
+    for (const VarDecl* in : R.inputs) {
+      bool found = false;
+      for (const VarDecl* f : features)
+        found |= f->name == in->name && f->type == in->type;
+      allNamed &= found;
+    }
+    if (allNamed) return;
+    int64_t needed = 0, have = 0;
+    std::string featureList;
+    for (const VarDecl* in : R.inputs)
+      needed += scalarCount(in->type);
+    for (const VarDecl* f : features) {
+      have += scalarCount(f->type);
+      featureList += (featureList.empty() ? "" : ", ") + f->name + ": " + f->type.str();
+    }
+    if (needed == have) return;
+    error(t.labelLoc, "cannot bind the inputs of '" + R.name + "' (" + joinNames(R.inputs, true) +
+                          ") to the features of '" + M.name + "' (" + featureList +
+                          "): name them alike, or make the counts agree ('" + R.name + "' takes " +
+                          std::to_string(needed) + " value" + (needed == 1 ? "" : "s") +
+                          ", the features hold " + std::to_string(have) + ")");
+  }
+
+  // The options of train(...) / compile(...): known, unique, of the right shape and range.
+  void checkTaskNetwork(const TaskDecl& t) {
+    using NS = TaskDecl::NetSource;
+    if (t.netSource == NS::Onnx || t.netSource == NS::Nnet) {
+      if (t.netPath.empty()) error(t.netLoc, "empty network file name");
+      return;
+    }
+    enum class Shape { IntList, Int, Real };
+    struct Spec {
+      const char* name;
+      Shape shape;
+      double lo, hi;
+      bool loOpen; // lo excluded (> lo)
+    };
+    constexpr double kInf = std::numeric_limits<double>::infinity();
+    constexpr double kMaxInt = 2147483647.0;
+    static const std::vector<Spec> kTrain = {
+        {"widths", Shape::IntList, 1, 4096, false},
+        {"epochs", Shape::Int, 1, 100000, false},
+        {"seed", Shape::Int, 0, 9007199254740991.0, false}, // 2^53 - 1: exact as a double
+        {"samples", Shape::Int, 10, 10000000, false},
+        {"lr", Shape::Real, 0, kInf, true},
+        {"batch", Shape::Int, 1, kMaxInt, false},
+        {"l1", Shape::Real, 0, kInf, false},
+        {"weight_decay", Shape::Real, 0, kInf, false},
+        {"patience", Shape::Int, 0, kMaxInt, false},
+    };
+    static const std::vector<Spec> kCompile = {{"margin", Shape::Real, 0, kInf, true}};
+    const std::vector<Spec>& specs = t.netSource == NS::Train ? kTrain : kCompile;
+    const std::string form = netSourceName(t.netSource);
+    std::string accepted;
+    for (const Spec& sp : specs)
+      accepted += (accepted.empty() ? "" : ", ") + std::string(sp.name);
+    std::set<std::string> seen;
+    for (const TaskOption& o : t.netOptions) {
+      const std::string what = "option '" + o.name + "' of " + form;
+      const Spec* sp = nullptr;
+      for (const Spec& c : specs)
+        if (o.name == c.name) sp = &c;
+      if (!sp) {
+        error(o.loc, "unknown option '" + o.name + "' of " + form + " (options: " + accepted + ")");
+        continue;
+      }
+      if (!seen.insert(o.name).second) {
+        error(o.loc, "duplicate " + what);
+        continue;
+      }
+      const bool wantsInt = sp->shape != Shape::Real;
+      if (sp->shape == Shape::IntList && !o.isList) {
+        error(o.loc, what + " takes a list of integers, e.g. " + o.name + " = [16, 16]");
+        continue;
+      }
+      if (sp->shape != Shape::IntList && o.isList) {
+        error(o.loc, what + " takes one " + (wantsInt ? "integer" : "number") + ", not a list");
+        continue;
+      }
+      if (sp->shape == Shape::IntList && (o.values.empty() || o.values.size() > 8)) {
+        error(o.loc, what + " takes 1 to 8 layer widths, got " + std::to_string(o.values.size()));
+        continue;
+      }
+      for (double v : o.values) {
+        if (wantsInt && !o.integral) {
+          std::string got;
+          for (double x : o.values)
+            got += (got.empty() ? "" : ", ") + num(x);
+          error(o.loc, what + " takes integers, got " + (o.isList ? "[" + got + "]" : got) +
+                           " (write integers without a decimal point)");
+          break;
+        }
+        if (v < sp->lo || (sp->loOpen && v == sp->lo) || v > sp->hi) {
+          std::string range = sp->hi == kInf ? (sp->loOpen ? "> " : ">= ") + num(sp->lo)
+                                             : "in [" + num(sp->lo) + ", " + num(sp->hi) + "]";
+          error(o.loc, what + (o.isList ? ": each value" : std::string()) + " must be " + range +
+                           ", got " + num(v));
+          break;
+        }
+      }
+    }
+  }
+
   Program& prog_;
   DiagnosticEngine& diags_;
   std::unordered_map<std::string, Decl*> globals_;
@@ -1412,7 +1733,9 @@ private:
   std::vector<EnumDecl*> enums_;
   std::vector<CallableDecl*> callables_;
   std::vector<PropertyDecl*> props_;
+  std::vector<TaskDecl*> tasks_;
   std::vector<CallEdge> edges_;
+  std::set<const CallableDecl*> random_, weighted_; // see classifyModules
 
   // Per module / property.
   ModuleDecl* mod_ = nullptr;

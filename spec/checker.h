@@ -18,8 +18,8 @@ namespace chassis::spec {
 inline constexpr int64_t kMaxLoopIterations = 1'000'000;
 
 /// Checks `program`, whose `files` hold parsed files (imports first, each file once); fills
-/// `enums`, `modules`, `networks`, `properties` and `order`. The program is only guaranteed to be
-/// well formed if no error was reported.
+/// `enums`, `modules`, `networks`, `properties`, `tasks` and `order`. The program is only
+/// guaranteed to be well formed if no error was reported.
 void checkProgram(Program& program, DiagnosticEngine& diags);
 
 } // namespace chassis::spec

@@ -19,7 +19,7 @@ struct Keyword {
   Tok tok;
 };
 
-constexpr std::array<Keyword, 24> kKeywords = {{
+constexpr std::array<Keyword, 25> kKeywords = {{
     {"import", Tok::KwImport},     {"enum", Tok::KwEnum},
     {"module", Tok::KwModule},     {"network", Tok::KwNetwork},
     {"property", Tok::KwProperty}, {"let", Tok::KwLet},
@@ -32,6 +32,7 @@ constexpr std::array<Keyword, 24> kKeywords = {{
     {"bool", Tok::KwBool},         {"int", Tok::KwInt},
     {"real", Tok::KwReal},         {"forall", Tok::KwForall},
     {"exists", Tok::KwExists},     {"always", Tok::KwAlways},
+    {"task", Tok::KwTask},
 }};
 
 bool isDigit(char c) {
@@ -396,6 +397,8 @@ const char* tokName(Tok t) {
     return "'network'";
   case Tok::KwProperty:
     return "'property'";
+  case Tok::KwTask:
+    return "'task'";
   case Tok::KwLet:
     return "'let'";
   case Tok::KwVar:

@@ -25,6 +25,7 @@ enum class Tok : uint8_t {
   KwModule,
   KwNetwork,
   KwProperty,
+  KwTask,
   KwLet,
   KwVar,
   KwIf,

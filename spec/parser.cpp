@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
 
 namespace chassis::spec {
 
@@ -100,7 +101,7 @@ private:
 
   bool startsDecl(Tok k) const {
     return k == Tok::KwImport || k == Tok::KwEnum || k == Tok::KwModule || k == Tok::KwNetwork ||
-           k == Tok::KwProperty;
+           k == Tok::KwProperty || k == Tok::KwTask;
   }
 
   // Skip to the next top-level declaration keyword.
@@ -190,10 +191,13 @@ private:
     case Tok::KwProperty:
       d = parseProperty();
       break;
+    case Tok::KwTask:
+      d = parseTask();
+      break;
     default:
       if (!cur().afterLexError)
-        error(here(), "expected a declaration ('import', 'enum', 'module', 'network' or "
-                      "'property'), found " +
+        error(here(), "expected a declaration ('import', 'enum', 'module', 'network', "
+                      "'property' or 'task'), found " +
                           describe(cur()));
       advance();
       return nullptr;
@@ -355,6 +359,175 @@ private:
     prop_ = nullptr;
     if (!d->body || !expect(Tok::Semi)) return nullptr;
     return d;
+  }
+
+  // ---- tasks -------------------------------------------------------------------------------
+  // `task T { clause* }`: clauses in any order, each at most once; inputs, label and network are
+  // required. Clause names other than `network` are contextual (identifiers elsewhere).
+  DeclPtr parseTask() {
+    advance();
+    auto d = std::make_unique<TaskDecl>();
+    std::set<std::string> seen;
+    SourceLoc closeLoc;
+    if (!parseTaskBody(*d, seen, closeLoc)) {
+      syncTask();
+      return nullptr;
+    }
+    for (const char* required : {"inputs", "label", "network"})
+      if (!seen.count(required)) {
+        error(closeLoc, "task '" + d->name + "' has no '" + required + "' clause");
+        return nullptr;
+      }
+    return d;
+  }
+
+  // After an error inside a task: skip past its closing `}` (a task's body holds no braces), or
+  // up to the next declaration; the `network:` clause is not a declaration.
+  void syncTask() {
+    while (!at(Tok::End)) {
+      if (accept(Tok::RBrace)) return;
+      if (startsDecl(cur().kind) && !(at(Tok::KwNetwork) && peekTok(1).kind == Tok::Colon)) return;
+      advance();
+    }
+  }
+
+  // `T { clause* }` up to and including the `}` (whose location goes to `closeLoc`).
+  bool parseTaskBody(TaskDecl& d, std::set<std::string>& seen, SourceLoc& closeLoc) {
+    if (!expectIdent(d.name, d.loc, "a task name")) return false;
+    if (!expect(Tok::LBrace, "to start the task's clauses")) return false;
+    while (!at(Tok::RBrace)) {
+      if (at(Tok::End) || startsDecl(cur().kind)) {
+        if (!at(Tok::KwNetwork)) {
+          errorExpected("'}' to close task '" + d.name + "'");
+          return false;
+        }
+      }
+      const bool isClause = at(Tok::KwNetwork) ||
+                            (at(Tok::Ident) && (cur().text == "inputs" || cur().text == "label" ||
+                                                cur().text == "box" || cur().text == "properties"));
+      if (!isClause) {
+        if (!cur().afterLexError)
+          error(here(), "expected a task clause ('inputs', 'label', 'network', 'box' or "
+                        "'properties'), found " +
+                            describe(cur()));
+        return false;
+      }
+      const std::string clause(cur().text);
+      const SourceLoc clauseLoc = here();
+      if (!seen.insert(clause).second) {
+        error(clauseLoc, "duplicate '" + clause + "' clause in task '" + d.name + "'");
+        return false;
+      }
+      advance();
+      if (!expect(Tok::Colon, ("after '" + clause + "'").c_str())) return false;
+      bool ok = true;
+      if (clause == "inputs")
+        ok = expectIdent(d.inputsName, d.inputsLoc, "a module name");
+      else if (clause == "label")
+        ok = expectIdent(d.labelModule, d.labelLoc, "a module name") &&
+             expect(Tok::Dot, "in 'Module.output'") &&
+             expectIdent(d.labelOutput, d.labelOutputLoc, "an output name after '.'");
+      else if (clause == "network")
+        ok = parseTaskNetwork(d);
+      else if (clause == "box")
+        ok = parseTaskBox(d);
+      else
+        do {
+          std::string name;
+          SourceLoc l;
+          ok = expectIdent(name, l, "a property name");
+          d.propertyNames.push_back(std::move(name));
+          d.propertyLocs.push_back(std::move(l));
+        } while (ok && accept(Tok::Comma));
+      if (!ok || !expect(Tok::Semi)) return false;
+    }
+    closeLoc = here();
+    advance();
+    return true;
+  }
+
+  // A number in a task clause: [ '-' ] ( INT | REAL ). `integral`: written as an integer.
+  bool parseTaskNumber(double& v, bool& integral) {
+    const bool neg = accept(Tok::Minus);
+    if (at(Tok::IntLit)) {
+      v = static_cast<double>(cur().intValue);
+      integral = true;
+    } else if (at(Tok::RealLit)) {
+      v = cur().realValue;
+      integral = false;
+    } else {
+      errorExpected("a number");
+      return false;
+    }
+    advance();
+    if (neg) v = -v;
+    return true;
+  }
+
+  // onnx("file") | nnet("file") | train(options) | compile(options)
+  bool parseTaskNetwork(TaskDecl& d) {
+    using NS = TaskDecl::NetSource;
+    const std::string_view form = at(Tok::Ident) ? cur().text : std::string_view();
+    if (form == "onnx")
+      d.netSource = NS::Onnx;
+    else if (form == "nnet")
+      d.netSource = NS::Nnet;
+    else if (form == "train")
+      d.netSource = NS::Train;
+    else if (form == "compile")
+      d.netSource = NS::Compile;
+    else {
+      errorExpected("'onnx', 'nnet', 'train' or 'compile'");
+      return false;
+    }
+    d.netLoc = here();
+    advance();
+    if (!expect(Tok::LParen)) return false;
+    if (d.netSource == NS::Onnx || d.netSource == NS::Nnet) {
+      if (!at(Tok::String)) {
+        errorExpected("a file name string");
+        return false;
+      }
+      d.netPath = advance().str;
+      return expect(Tok::RParen);
+    }
+    if (accept(Tok::RParen)) return true;
+    do {
+      TaskOption o;
+      if (!expectIdent(o.name, o.loc, "an option name")) return false;
+      if (!expect(Tok::Assign, ("after option '" + o.name + "'").c_str())) return false;
+      if (accept(Tok::LBracket)) {
+        o.isList = true;
+        do {
+          double v = 0;
+          bool integral = true;
+          if (!parseTaskNumber(v, integral)) return false;
+          o.values.push_back(v);
+          o.integral = o.integral && integral;
+        } while (accept(Tok::Comma));
+        if (!expect(Tok::RBracket)) return false;
+      } else {
+        double v = 0;
+        if (!parseTaskNumber(v, o.integral)) return false;
+        o.values.push_back(v);
+      }
+      d.netOptions.push_back(std::move(o));
+    } while (accept(Tok::Comma));
+    return expect(Tok::RParen, "after the options");
+  }
+
+  // name in [lo, hi] { ',' name in [lo, hi] }
+  bool parseTaskBox(TaskDecl& d) {
+    do {
+      TaskBox b;
+      bool integral = true;
+      if (!expectIdent(b.name, b.loc, "an input name")) return false;
+      if (!expect(Tok::KwIn) || !expect(Tok::LBracket, "to start the range")) return false;
+      if (!parseTaskNumber(b.lo, integral) || !expect(Tok::Comma)) return false;
+      if (!parseTaskNumber(b.hi, integral) || !expect(Tok::RBracket)) return false;
+      d.box.push_back(std::move(b));
+    } while (accept(Tok::Comma));
+    return true;
   }
 
   // ---- statements ----------------------------------------------------------------------------

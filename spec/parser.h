@@ -8,7 +8,7 @@
 // GRAMMAR (EBNF; `{ x }` repeats, `[ x ]` is optional; 'x' is a literal token)
 //
 //   file        = { decl } ;
-//   decl        = [ doc ] ( import | enum | module | network | property ) ;
+//   decl        = [ doc ] ( import | enum | module | network | property | task ) ;
 //   doc         = "///" comment lines directly before a declaration (kept in Decl::doc)
 //   import      = 'import' STRING ';' ;            path relative to the importing file's directory
 //   enum        = 'enum' IDENT '{' IDENT { ',' IDENT } [ ',' ] '}' ;
@@ -19,6 +19,18 @@
 //   params      = param { ',' param } ;
 //   param       = IDENT ':' type [ 'in' '[' expr ',' expr ']' ] ;    ranges on inputs only
 //   type        = ( 'bool' | 'int' | 'real' | IDENT ) [ '[' INT ']' ] ;   IDENT: an enum
+//
+//   task        = 'task' IDENT '{' { clause } '}' ;   each clause at most once, in any order;
+//                                                    inputs, label and network are required
+//   clause      = 'inputs' ':' IDENT ';'  |  'label' ':' IDENT '.' IDENT ';'
+//               | 'network' ':' netform ';'
+//               | 'box' ':' boxentry { ',' boxentry } ';'
+//               | 'properties' ':' IDENT { ',' IDENT } ';' ;
+//   netform     = ( 'onnx' | 'nnet' ) '(' STRING ')'
+//               | ( 'train' | 'compile' ) '(' [ option { ',' option } ] ')' ;
+//   option      = IDENT '=' ( number | '[' number { ',' number } ']' ) ;
+//   boxentry    = IDENT 'in' '[' number ',' number ']' ;
+//   number      = [ '-' ] ( INT | REAL ) ;
 //
 //   block       = '{' { stmt } '}' ;
 //   stmt        = 'let' IDENT [ ':' type ] '=' expr ';'
@@ -59,14 +71,16 @@
 // its start), `///` doc comments. INT = digits (must fit int64). REAL = digits '.' digits
 // [exponent] | digits exponent, exponent = ('e'|'E') ['+'|'-'] digits. `1e`, `1.`, `0x1`,
 // `1.2.3`, `12abc` are errors. STRING = '"' ... '"' with escapes \" \\ \n \t (no newlines).
-// Keywords (reserved): import enum module network property let var if then else for in observe
-// condition factor assert true false bool int real forall exists always. `P` and `E` are only
-// special when followed by `[ IDENT ] (`; `onnx` and `nnet` only after a network's `=`.
+// Keywords (reserved): import enum module network property task let var if then else for in
+// observe condition factor assert true false bool int real forall exists always. `P` and `E` are
+// only special when followed by `[ IDENT ] (`; `onnx` and `nnet` only after a network's `=`;
+// a task's clause names (inputs label box properties) and network forms (onnx nnet train
+// compile) only inside a task.
 //
 // ============================================================================================
 // MEANING, in brief (the checker enforces all of this; see spec/ast.h for what it guarantees)
 //
-// * Names: enums, modules, networks and properties share one global namespace across all
+// * Names: enums, modules, networks, properties and tasks share one global namespace across all
 //   imported files (an import brings in everything; a file imported twice is loaded once; an
 //   import cycle is an error naming the cycle). Inside a module: inputs, outputs, `let`, `var`,
 //   loop indices and random choices; a name may not be redeclared in the same module (no
@@ -114,6 +128,8 @@
 //   Shapes: a property is always[M](e), or P[M](..) / E[M](..) compared with a constant number,
 //   or forall/exists binders around a body without always/P/E; random modules are called only
 //   as the M of always/P/E (the back ends' rule; spec/ast.h).
+// * Tasks name what `chassis compare` compares; their rules are spec/LANGUAGE.md §12 and the
+//   TaskDecl comment in spec/ast.h. They do not lower to the IR.
 // ============================================================================================
 #pragma once
 

@@ -33,13 +33,14 @@ std::vector<std::string> lexErrors(const std::string& src) {
 
 TEST_CASE("lexer: keywords", "[frontend][lexer]") {
   auto k = kinds("import enum module network property let var if then else for in observe "
-                 "condition factor assert true false bool int real forall exists always");
-  std::vector<Tok> want = {
-      Tok::KwImport, Tok::KwEnum,   Tok::KwModule,  Tok::KwNetwork,   Tok::KwProperty,
-      Tok::KwLet,    Tok::KwVar,    Tok::KwIf,      Tok::KwThen,      Tok::KwElse,
-      Tok::KwFor,    Tok::KwIn,     Tok::KwObserve, Tok::KwCondition, Tok::KwFactor,
-      Tok::KwAssert, Tok::KwTrue,   Tok::KwFalse,   Tok::KwBool,      Tok::KwInt,
-      Tok::KwReal,   Tok::KwForall, Tok::KwExists,  Tok::KwAlways,    Tok::End};
+                 "condition factor assert true false bool int real forall exists always task");
+  std::vector<Tok> want = {Tok::KwImport,   Tok::KwEnum,      Tok::KwModule, Tok::KwNetwork,
+                           Tok::KwProperty, Tok::KwLet,       Tok::KwVar,    Tok::KwIf,
+                           Tok::KwThen,     Tok::KwElse,      Tok::KwFor,    Tok::KwIn,
+                           Tok::KwObserve,  Tok::KwCondition, Tok::KwFactor, Tok::KwAssert,
+                           Tok::KwTrue,     Tok::KwFalse,     Tok::KwBool,   Tok::KwInt,
+                           Tok::KwReal,     Tok::KwForall,    Tok::KwExists, Tok::KwAlways,
+                           Tok::KwTask,     Tok::End};
   CHECK(k == want);
 }
 

@@ -174,7 +174,7 @@ property bad: forall x in [0, 1] x > 0;
 TEST_CASE("parser: declaration-level errors", "[frontend][parser]") {
   CHECK(parseErrors("modul A() {}") ==
         std::vector<std::string>{"t.chs:1:1: error: expected a declaration ('import', 'enum', "
-                                 "'module', 'network' or 'property'), found 'modul'"});
+                                 "'module', 'network', 'property' or 'task'), found 'modul'"});
   CHECK(parseErrors("module A() -> (x: real[0]) { }") ==
         std::vector<std::string>{
             "t.chs:1:24: error: array length must be a positive integer, got 0"});

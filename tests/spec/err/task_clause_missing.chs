@@ -1,0 +1,8 @@
+// Tasks: inputs, label and network are required.
+module C(reading: real in [0, 200], speed: real in [0, 40]) -> (brake: bool) {
+    brake = reading <= speed * speed / 12.0 + 5.0;
+}
+task t {
+  inputs: C;
+  network: train();
+}
