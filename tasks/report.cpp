@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <vector>
 
 namespace chassis::tasks {
@@ -494,6 +495,38 @@ std::string fit(const std::string& s, size_t w) {
 
 constexpr size_t kTermWidth = 100;
 
+// Control characters (newlines, tabs, escapes) as spaces, so a cell stays on its line and no
+// terminal escape sequence from the document reaches the terminal.
+std::string oneLine(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  return s;
+}
+
+// Text wrapped at spaces to kTermWidth columns, each line starting with `indent` spaces (a word
+// longer than a line is cut).
+std::string wrap(const std::string& text, size_t indent) {
+  std::string out, lineText(indent, ' ');
+  size_t used = indent;
+  std::istringstream words(oneLine(text));
+  std::string w;
+  while (words >> w) {
+    while (width(w) > kTermWidth - indent) { // cut an overlong word
+      if (used > indent) out += lineText + "\n", lineText = std::string(indent, ' '), used = indent;
+      std::string head = fit(w, kTermWidth - indent - 1);
+      head.pop_back(); // fit's "~"
+      out += std::string(indent, ' ') + head + "\n";
+      w = w.substr(head.size());
+    }
+    if (used > indent && used + 1 + width(w) > kTermWidth)
+      out += lineText + "\n", lineText = std::string(indent, ' '), used = indent;
+    if (used > indent) lineText += ' ', ++used;
+    lineText += w, used += width(w);
+  }
+  if (used > indent) out += lineText + "\n";
+  return out;
+}
+
 std::string textTable(const Table& t) {
   std::string out = t.title + "\n";
   size_t cols = t.header.size();
@@ -518,7 +551,7 @@ std::string textTable(const Table& t) {
     if (*widest <= 6) break;
     --*widest;
   }
-  auto line = [&](const std::vector<std::string>& cells) {
+  auto line = [&](const std::vector<std::string>& cells) { // one line per row, whatever the text
     std::string l(indent, ' ');
     for (size_t c = 0; c < cols; ++c)
       l += (c ? std::string(gap, ' ') : "") + fit(c < cells.size() ? cells[c] : "", w[c]);
@@ -534,7 +567,7 @@ std::string textTable(const Table& t) {
   for (const auto& r : t.rows) {
     std::vector<std::string> cells;
     for (const Cell& c : r)
-      cells.push_back(c.text);
+      cells.push_back(oneLine(c.text));
     out += line(cells);
   }
   return out;
@@ -546,8 +579,8 @@ std::string textTable(const Table& t) {
 std::string mdCell(const std::string& s) {
   std::string out;
   for (char c : s) {
-    if (c == '|')
-      out += "\\|";
+    if (c == '|' || c == '<' || c == '>' || c == '*' || c == '`' || c == '\\')
+      out += std::string("\\") + c; // a backslash escape: shown as the character itself
     else if (c == '\n' || c == '\r')
       out += ' ';
     else
@@ -573,7 +606,7 @@ std::string mdTable(const Table& t) {
   out += row(header);
   out += "|";
   for (size_t c = 0; c < cols; ++c)
-    out += c == 0 ? " --- |" : " ---: |";
+    out += " --- |";
   out += "\n";
   if (t.rows.empty()) out += row(std::vector<std::string>(cols, kDash));
   for (const auto& r : t.rows) {
@@ -803,7 +836,7 @@ std::string regionSvg(const Region& g, const std::vector<std::string>& classes) 
   const double svgW = left + 3 * panelW + 2 * gapW + 10;
   const double legendY = top + panelH + 62;
   Svg svg(svgW, legendY + 22, "decision regions over " + g.x + " and " + g.y);
-  std::string heading = "Decisions over " + g.x + " x " + g.y;
+  std::string heading = "Decisions over " + g.x + " \xC3\x97 " + g.y; // a multiplication sign
   if (!g.fixed.empty()) heading += " (fixed: " + g.fixed + ")";
   svg.text(left, 16, heading, "font-weight=\"bold\"");
 
@@ -848,18 +881,33 @@ std::string regionSvg(const Region& g, const std::vector<std::string>& classes) 
                    px(ch + 0.01) + "\" fill=\"" + cellColour(v, categorical, lo, hi) + "\"/>\n";
         }
       svg.s += "</g>\n";
-      if (a > 0 && g.grid[0] && categorical) { // outline the cells that differ from the module
+      if (a > 0 && g.grid[0] && categorical) {
+        // Outline the region of cells that differ from the module: a side of a differing cell is
+        // drawn when the cell beyond it does not differ (or lies outside the grid). A white halo
+        // under the black line keeps it visible on dark classes.
+        auto differs = [&](int ix, int iy) {
+          if (ix < 0 || iy < 0 || ix >= g.nx || iy >= g.ny) return false;
+          size_t i = static_cast<size_t>(iy) * g.nx + ix;
+          return cells[i] != (*g.grid[0])[i];
+        };
         std::string d;
         for (int iy = 0; iy < g.ny; ++iy)
           for (int ix = 0; ix < g.nx; ++ix) {
-            size_t i = static_cast<size_t>(iy) * g.nx + ix;
-            if (cells[i] == (*g.grid[0])[i]) continue;
-            d += "M" + px(x0 + ix * cw) + " " + px(top + (g.ny - 1 - iy) * ch) + "h" + px(cw) +
-                 "v" + px(ch) + "h" + px(-cw) + "z";
+            if (!differs(ix, iy)) continue;
+            double left = x0 + ix * cw, right = left + cw;
+            double upper = top + (g.ny - 1 - iy) * ch, lower = upper + ch;
+            if (!differs(ix, iy + 1)) d += "M" + px(left) + " " + px(upper) + "H" + px(right);
+            if (!differs(ix, iy - 1)) d += "M" + px(left) + " " + px(lower) + "H" + px(right);
+            if (!differs(ix - 1, iy)) d += "M" + px(left) + " " + px(upper) + "V" + px(lower);
+            if (!differs(ix + 1, iy)) d += "M" + px(right) + " " + px(upper) + "V" + px(lower);
           }
         if (!d.empty())
-          svg.s += "<path class=\"differ\" d=\"" + d +
-                   "\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.2\"/>\n";
+          svg.s +=
+              "<path class=\"differ-halo\" d=\"" + d +
+              "\" fill=\"none\" stroke=\"#fff\" stroke-width=\"3\" stroke-linecap=\"square\"/>\n"
+              "<path class=\"differ\" d=\"" +
+              d +
+              "\" fill=\"none\" stroke=\"#000\" stroke-width=\"1.5\" stroke-linecap=\"square\"/>\n";
       }
     }
     axes(svg, xs, ys, g.x, a == 0 ? g.y : "", tickLabel, tickLabel, false); // y label once
@@ -1087,12 +1135,12 @@ svg.plot{display:block;max-width:100%;height:auto;margin:10px 0}
 
 std::string renderTable(const json& report) {
   Reader r(report);
-  std::string out = r.title() + "\n\n";
+  std::string out = oneLine(r.title()) + "\n\n";
   out += textTable(r.summary()) + "\n";
   out += textTable(r.main());
   auto cex = r.counterexamples();
   for (const auto& c : cex)
-    out += "  counterexample: " + c + "\n";
+    out += wrap("counterexample: " + c, 2);
   out += "\n" + textTable(r.faithfulness()) + "\n" + textTable(r.leak()) + "\n";
   if (array(&report, "sweep")) out += textTable(r.sweep()) + "\n";
   if (array(&report, "regions")) out += textTable(regionsTable(report)) + "\n";
@@ -1101,21 +1149,21 @@ std::string renderTable(const json& report) {
   if (!notes.empty()) {
     out += "\nNotes\n";
     for (const auto& n : notes)
-      out += "  " + n + "\n";
+      out += wrap(n, 2);
   }
   return out;
 }
 
 std::string renderMarkdown(const json& report) {
   Reader r(report);
-  std::string out = "# " + r.title() + "\n\n";
+  std::string out = "# " + mdCell(r.title()) + "\n\n";
   out += mdTable(r.summary());
   out += mdTable(r.main());
   auto cex = r.counterexamples();
   if (!cex.empty()) {
     out += "Counterexamples:\n\n";
     for (const auto& c : cex)
-      out += "- " + c + "\n";
+      out += "- " + mdCell(c) + "\n";
     out += "\n";
   }
   out += mdTable(r.faithfulness()) + mdTable(r.leak()) + mdTable(r.sweep());
@@ -1124,7 +1172,7 @@ std::string renderMarkdown(const json& report) {
   if (!notes.empty()) {
     out += "## Notes\n\n";
     for (const auto& n : notes)
-      out += "- " + n + "\n";
+      out += "- " + mdCell(n) + "\n";
     out += "\n";
   }
   out += "## How to read this\n\n" + std::string(kHowToRead) + "\n";

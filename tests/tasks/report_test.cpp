@@ -4,11 +4,13 @@
 // fields show "—" and never throw, that Markdown tables keep one column count, that the terminal
 // table fits 100 columns, and that the HTML is balanced, has one <svg> per plot, nx*ny*3 heat-map
 // cells per region, the outlines of disagreeing cells, escaped text, the embedded JSON, and the
-// same bytes for the same document. Writes the example page to /tmp/report_example.html.
+// same bytes for the same document. Writes the example to /tmp/report_example.{txt,md,html}
+// to be looked at.
 #include "tasks/report.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -165,6 +167,7 @@ size_t codePoints(const std::string& s) {
 
 TEST_CASE("report: the terminal table of a full comparison", "[report]") {
   std::string t = renderTable(exampleReport());
+  { std::ofstream("/tmp/report_example.txt") << t; }
   CHECK(t.find("chassis compare: braking") != std::string::npos);
   CHECK(t.find("100.0%") != std::string::npos);
   CHECK(t.find("99.56%") != std::string::npos);
@@ -189,6 +192,7 @@ TEST_CASE("report: the terminal table of a full comparison", "[report]") {
 
 TEST_CASE("report: Markdown tables keep their column counts", "[report]") {
   std::string md = renderMarkdown(exampleReport());
+  { std::ofstream("/tmp/report_example.md") << md; }
   CHECK(md.find("# chassis compare: braking") != std::string::npos);
   CHECK(md.find("| module | network | circuit |") != std::string::npos);
   CHECK(md.find("| 100.0% | 99.56% | 98.1% |") != std::string::npos);
@@ -222,11 +226,14 @@ TEST_CASE("report: the HTML page with its plots", "[report]") {
   CHECK(countOf(html, "<table>") == countOf(html, "</table>"));
   CHECK(countOf(html, "<rect class=\"cell\"") == 40 * 30 * 3);
   CHECK(countOf(html, "<path class=\"differ\"") == 2);
-  // The path of the circuit's outlines has one square per disagreeing cell.
+  // The outlines go round the disagreeing cells, one segment per outer side: the network's 3 cells
+  // in a row have 2*3 + 2 sides, the circuit's 7 have 2*7 + 2.
   size_t p = html.find("<path class=\"differ\"");
+  std::string networkPath = html.substr(p, html.find("/>", p) - p);
   p = html.find("<path class=\"differ\"", p + 1);
   std::string circuitPath = html.substr(p, html.find("/>", p) - p);
-  CHECK(countOf(circuitPath, "z") == 7);
+  CHECK(countOf(networkPath, "M") == 8);
+  CHECK(countOf(circuitPath, "M") == 16);
   CHECK(html.find("99.56%") != std::string::npos);
   CHECK(html.find("class=\"v-violated\">violated, 0.8 s") != std::string::npos);
   CHECK(html.find("class=\"v-holds\">holds, 0.11 s") != std::string::npos);
@@ -285,6 +292,38 @@ TEST_CASE("report: a partial comparison shows dashes and leaves plots out", "[re
   CHECK(countOf(html, "<rect class=\"cell\"") == 4);
   CHECK(countOf(html, "not available") == 2);
   CHECK(html.find("id=\"report-data\"") != std::string::npos);
+}
+
+TEST_CASE("report: text from the document cannot break the layout or inject markup", "[report]") {
+  std::string longNote;
+  for (int i = 0; i < 60; ++i)
+    longNote += "word" + std::to_string(i) + " ";
+  json doc = {{"task", "t\x1b[31m"},
+              {"properties",
+               {{{"name", "<script>alert(1)</script>"},
+                 {"module", {{"verdict", "holds"}, {"seconds", 1}}}}}},
+              {"notes", {"line one\nline two", longNote, std::string(250, 'x')}}};
+  std::string t = renderTable(doc);
+  CHECK(t.find('\x1b') == std::string::npos);
+  CHECK(t.find("line one line two") != std::string::npos);
+  CHECK(t.find("word59") != std::string::npos); // wrapped, not cut
+  std::istringstream in(t);
+  std::string line;
+  size_t xs = 0;
+  while (std::getline(in, line)) {
+    INFO(line);
+    CHECK(codePoints(line) <= 100);
+    if (line.find_first_not_of(" x") == std::string::npos) // a piece of the 250-x note
+      xs += std::count(line.begin(), line.end(), 'x');
+  }
+  CHECK(xs == 250);
+  std::string md = renderMarkdown(doc);
+  CHECK(md.find("| \\<script\\>alert(1)\\</script\\> | holds, 1 s |") != std::string::npos);
+  CHECK(md.find("- line one line two") != std::string::npos);
+  std::string html = renderHtml(doc);
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(html.find("\\u003cscript\\u003e") != std::string::npos); // inside the embedded JSON
 }
 
 TEST_CASE("report: documents of the wrong shape render without throwing", "[report]") {
