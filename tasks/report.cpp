@@ -979,6 +979,11 @@ std::string sweepSvg(const std::map<std::string, std::vector<SweepPoint>>& serie
   if (chosenEdges) xv.push_back(*chosenEdges);
   Scale xs = Scale::over(xv, spans(xv, 100), false, left, W - right);
   Scale ys = Scale::over(yv, allowLog && spans(yv, 100), false, H - bottom, top);
+  if (percentAxis && !ys.log) { // fractions: keep the padded axis inside [0, 1] where they are
+    bool inUnit = std::all_of(yv.begin(), yv.end(), [](double v) { return v >= 0 && v <= 1; });
+    if (inUnit) ys.lo = std::max(ys.lo, 0.0), ys.hi = std::min(ys.hi, 1.0);
+    if (ys.hi <= ys.lo) ys.lo = 0, ys.hi = 1;
+  }
   usedLog = ys.log;
   Svg svg(W, H, heading);
   svg.text(left, 18, heading, "font-weight=\"bold\"");
@@ -1019,7 +1024,12 @@ std::string sweepSvg(const std::map<std::string, std::vector<SweepPoint>>& serie
     svg.text(lx + 28, ly + 4, key);
     ly += 18;
   }
-  if (second) {
+  bool anySecond = false;
+  if (second)
+    for (const auto& [key, pts] : series)
+      for (const auto& p : pts)
+        anySecond = anySecond || (p.*second).has_value();
+  if (anySecond) { // the key to the line styles, when both are drawn
     double lx = W - right + 18;
     ly += 6;
     svg.line(lx, ly, lx + 22, ly, "stroke=\"#444\" stroke-width=\"2\"");
