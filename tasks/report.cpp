@@ -482,6 +482,7 @@ size_t width(const std::string& s) {
 
 // The first w code points of s, with "~" in place of the last one when s is longer.
 std::string fit(const std::string& s, size_t w) {
+  if (w == 0) return "";
   if (width(s) <= w) return s + std::string(w - width(s), ' ');
   std::string out;
   size_t n = 0;
@@ -503,27 +504,33 @@ std::string oneLine(std::string s) {
   return s;
 }
 
-// Text wrapped at spaces to kTermWidth columns, each line starting with `indent` spaces (a word
-// longer than a line is cut).
-std::string wrap(const std::string& text, size_t indent) {
-  std::string out, lineText(indent, ' ');
-  size_t used = indent;
+// Text broken at spaces into lines of at most `w` code points (w >= 2; a longer word is cut).
+std::vector<std::string> wrapLines(const std::string& text, size_t w) {
+  w = std::max<size_t>(w, 2);
+  std::vector<std::string> lines;
+  std::string cur;
   std::istringstream words(oneLine(text));
-  std::string w;
-  while (words >> w) {
-    while (width(w) > kTermWidth - indent) { // cut an overlong word
-      if (used > indent) out += lineText + "\n", lineText = std::string(indent, ' '), used = indent;
-      std::string head = fit(w, kTermWidth - indent - 1);
+  std::string word;
+  while (words >> word) {
+    if (!cur.empty() && width(cur) + 1 + width(word) > w) lines.push_back(cur), cur.clear();
+    while (width(word) > w) { // an overlong word, in pieces of w code points
+      if (!cur.empty()) lines.push_back(cur), cur.clear();
+      std::string head = fit(word, w + 1);
       head.pop_back(); // fit's "~"
-      out += std::string(indent, ' ') + head + "\n";
-      w = w.substr(head.size());
+      lines.push_back(head);
+      word = word.substr(head.size());
     }
-    if (used > indent && used + 1 + width(w) > kTermWidth)
-      out += lineText + "\n", lineText = std::string(indent, ' '), used = indent;
-    if (used > indent) lineText += ' ', ++used;
-    lineText += w, used += width(w);
+    cur += (cur.empty() ? "" : " ") + word;
   }
-  if (used > indent) out += lineText + "\n";
+  if (!cur.empty() || lines.empty()) lines.push_back(cur);
+  return lines;
+}
+
+// Text wrapped to kTermWidth columns, each line indented.
+std::string wrap(const std::string& text, size_t indent) {
+  std::string out;
+  for (const auto& l : wrapLines(text, kTermWidth - indent))
+    out += std::string(indent, ' ') + l + "\n";
   return out;
 }
 
@@ -551,13 +558,20 @@ std::string textTable(const Table& t) {
     if (*widest <= 6) break;
     --*widest;
   }
-  auto line = [&](const std::vector<std::string>& cells) { // one line per row, whatever the text
+  // A row: the last column's text wraps onto continuation lines, the others are cut to width.
+  auto line = [&](const std::vector<std::string>& cells) {
     std::string l(indent, ' ');
-    for (size_t c = 0; c < cols; ++c)
-      l += (c ? std::string(gap, ' ') : "") + fit(c < cells.size() ? cells[c] : "", w[c]);
-    while (!l.empty() && l.back() == ' ')
-      l.pop_back();
-    return l + "\n";
+    for (size_t c = 0; c + 1 < cols; ++c)
+      l += fit(c < cells.size() ? cells[c] : "", w[c]) + std::string(gap, ' ');
+    auto last = wrapLines(cols <= cells.size() ? cells[cols - 1] : "", w[cols - 1]);
+    std::string out;
+    for (size_t i = 0; i < last.size(); ++i) {
+      std::string one = (i ? std::string(width(l), ' ') : l) + last[i];
+      while (!one.empty() && one.back() == ' ')
+        one.pop_back();
+      out += one + "\n";
+    }
+    return out;
   };
   if (!t.header.empty()) {
     out += line(t.header);

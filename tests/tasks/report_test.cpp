@@ -317,6 +317,22 @@ TEST_CASE("report: text from the document cannot break the layout or inject mark
       xs += std::count(line.begin(), line.end(), 'x');
   }
   CHECK(xs == 250);
+  // A long value (a point in 12 inputs) wraps inside its column instead of being cut.
+  json wide = {{"faithfulness", {{"worst_deviation", 0.5}, {"worst_point", json::array()}}},
+               {"inputs", json::array()}};
+  for (int i = 0; i < 12; ++i) {
+    wide["inputs"].push_back({{"name", "input_number_" + std::to_string(i)}});
+    wide["faithfulness"]["worst_point"].push_back(1000.25 + i);
+  }
+  std::string tw = renderTable(wide);
+  for (int i = 0; i < 12; ++i)
+    CHECK(tw.find("input_number_" + std::to_string(i) + "=" + std::to_string(1000 + i) + ".25") !=
+          std::string::npos);
+  std::istringstream win(tw);
+  while (std::getline(win, line)) {
+    INFO(line);
+    CHECK(codePoints(line) <= 100);
+  }
   std::string md = renderMarkdown(doc);
   CHECK(md.find("| \\<script\\>alert(1)\\</script\\> | holds, 1 s |") != std::string::npos);
   CHECK(md.find("- line one line two") != std::string::npos);
