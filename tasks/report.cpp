@@ -169,6 +169,11 @@ struct Reader {
     return scalar(*p);
   }
 
+  std::string pointInParens(const json* p) const {
+    std::string s = point(p);
+    return s.rfind("(", 0) == 0 ? s : "(" + s + ")";
+  }
+
   std::string title() const {
     std::string t = "chassis compare";
     if (auto task = text(&doc, "task")) t += ": " + *task;
@@ -321,8 +326,8 @@ struct Reader {
     if (const json* wp = field(l, "worst_pair")) {
       worst = dev(number(wp, "value"));
       if (field(wp, "x") || field(wp, "x_patch"))
-        worst += " at x = (" + point(field(wp, "x")) + "), x_patch = (" +
-                 point(field(wp, "x_patch")) + ")";
+        worst += " at x = " + pointInParens(field(wp, "x")) +
+                 ", x_patch = " + pointInParens(field(wp, "x_patch"));
     }
     kv("worst pair", worst);
     std::string v = verdictOf(field(l, "decision"));
@@ -981,7 +986,7 @@ std::string sweepSvg(const std::map<std::string, std::vector<SweepPoint>>& serie
                      std::optional<double> SweepPoint::*first,
                      std::optional<double> SweepPoint::*second, const std::string& heading,
                      const std::string& ylabel, bool percentAxis, bool allowLog,
-                     std::optional<double> chosenEdges, bool& usedLog) {
+                     std::optional<double> chosenEdges) {
   const double W = 800, H = 330, left = 70, right = 210, top = 34, bottom = 52;
   std::vector<double> xv, yv;
   for (const auto& [k, pts] : series)
@@ -998,7 +1003,6 @@ std::string sweepSvg(const std::map<std::string, std::vector<SweepPoint>>& serie
     if (inUnit) ys.lo = std::max(ys.lo, 0.0), ys.hi = std::min(ys.hi, 1.0);
     if (ys.hi <= ys.lo) ys.lo = 0, ys.hi = 1;
   }
-  usedLog = ys.log;
   Svg svg(W, H, heading);
   svg.text(left, 18, heading, "font-weight=\"bold\"");
   axes(svg, xs, ys, std::string("circuit edges") + (xs.log ? " (log scale)" : ""),
@@ -1069,7 +1073,7 @@ std::string shorten(const std::string& s, size_t n) {
 }
 
 // Proof time per property (a group) and artefact (a bar), horizontal.
-std::string proofTimeSvg(const json& doc, bool& usedLog) {
+std::string proofTimeSvg(const json& doc) {
   const json* props = array(&doc, "properties");
   std::vector<double> times;
   for (const json& p : *props)
@@ -1079,7 +1083,6 @@ std::string proofTimeSvg(const json& doc, bool& usedLog) {
   double plotH = props->size() * (3 * bar + groupGap);
   const double H = top + plotH + 50;
   bool log = spans(times, 100);
-  usedLog = log;
   if (!log) times.push_back(0.0);
   Scale xs = Scale::over(times, log, true, left, W - right);
   Scale ys; // only for the frame: the y axis has no ticks
@@ -1223,10 +1226,8 @@ std::string renderHtml(const json& report) {
       out += "<li>" + esc(c) + "</li>\n";
     out += "</ul>\n";
   }
-  if (array(&report, "properties") && !array(&report, "properties")->empty()) {
-    bool log = false;
-    out += "<h3>Proof times</h3>\n" + proofTimeSvg(report, log);
-  }
+  if (array(&report, "properties") && !array(&report, "properties")->empty())
+    out += "<h3>Proof times</h3>\n" + proofTimeSvg(report);
   out += htmlTable(r.faithfulness()) + htmlTable(r.leak());
 
   out += "<h2>Decision regions</h2>\n";
@@ -1252,13 +1253,12 @@ std::string renderHtml(const json& report) {
   auto series = sweepSeries(report);
   if (!series.empty()) {
     auto chosen = number(field(field(report, "artefacts"), "circuit"), "edges");
-    bool logY = false;
     out += sweepSvg(series, &SweepPoint::faith, &SweepPoint::complete,
                     "Faithfulness and completeness against circuit size", "faithfulness", true,
-                    false, chosen, logY);
+                    false, chosen);
     out += sweepSvg(series, &SweepPoint::deviation, nullptr,
                     "Certified max |C - N| against circuit size", "certified max |C - N|", false,
-                    true, chosen, logY);
+                    true, chosen);
   }
   out += htmlTable(r.timings());
   auto notes = r.notes();

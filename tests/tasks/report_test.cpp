@@ -263,6 +263,7 @@ TEST_CASE("report: a partial comparison shows dashes and leaves plots out", "[re
                  {"module", {{"verdict", "holds"}, {"seconds", 0.11}}},
                  {"network", nullptr}}}},
               {"faithfulness", nullptr},
+              {"leak", {{"worst_pair", {{"x", {1, 2}}, {"x_patch", {3, 4}}, {"value", 0.5}}}}},
               {"sweep", nullptr},
               {"regions",
                {{{"x", "reading"},
@@ -282,6 +283,8 @@ TEST_CASE("report: a partial comparison shows dashes and leaves plots out", "[re
   CHECK(md.find("| brakes_when_close | holds, 0.11 s | " + kDash + " | " + kDash + " |") !=
         std::string::npos);
   CHECK(md.find("| empirical faithfulness | " + kDash + " |") != std::string::npos);
+  // Points of another length than the inputs are shown unnamed.
+  CHECK(md.find("| worst pair | 0.5 at x = (1, 2), x_patch = (3, 4) |") != std::string::npos);
   for (const auto& rows : markdownColumnCounts(md))
     for (size_t n : rows)
       CHECK(n == rows.front());
