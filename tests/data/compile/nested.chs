@@ -1,5 +1,5 @@
 // compile-net test module: nested calls of deterministic modules (inlined).
-module Hinge(x: real in [-20, 20]) -> (y: real) {
+module Hinge(x: real in [-30, 30]) -> (y: real) {
     y = max(0.0, x) - 1.0;
 }
 
