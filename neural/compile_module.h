@@ -31,11 +31,19 @@
 // Comparisons with a margin m > 0, t = b - a:
 //   a <= b  is step(t) = relu(t/m + 1) - relu(t/m): 1 when t >= 0, 0 when t <= -m
 //   a < b   is relu(t/m) - relu(t/m - 1):           1 when t >= m, 0 when t <= 0
-//   (>= and > swap the operands; in between the value ramps linearly.) A comparison of two int
+//   (>= and > swap the operands; in between the value ramps linearly; a == b on reals is
+//   [a <= b] + [b <= a] - 1, two comparisons.) A comparison of two int
 //   expressions uses m = 1, which is exact at every integer t (and is not counted as compiled with
 //   the margin). A comparison whose outcome the interval bounds decide is a constant. So the
 //   network equals the module wherever no counted comparison has t inside its margin band (and
 //   every int input is an integer, every enum input an index).
+// Bounds. The interval bounds (for big-M constants, for deciding a ReLU or a comparison, for
+//   choosing a carry) are bounds of the module's values over the input box, propagated by
+//   interval arithmetic and tightened by what the constructions guarantee (a step, and, or, not
+//   in [0, 1]; a select between its branches' bounds). They hold for the network's values
+//   wherever the network is exact, which is all the big-M argument needs (by induction over the
+//   unit DAG). A callee's declared input ranges are not checked: the inlined callee computes its
+//   formula wherever it is called.
 // Outputs (concatenated in the module's output order; arrays element by element):
 //   bool b  two logits [1 - b, b] (decision = argmax, class 1 = true)
 //   enum    the one-hot vector as K logits

@@ -1,7 +1,7 @@
 // Compiled networks (neural/compile_module.h) against the modules they were compiled from: the
 // forward pass equals the interpreter's output on thousands of random inputs outside the margin
 // bands (a comparator, a clamp, an absolute difference, an if/else controller, sparse parity,
-// modular addition with one-hot enums, nested calls, a loop), and the property checker proves the
+// modular addition with one-hot enums, nested calls, a loop, a call of an ONNX network), and the property checker proves the
 // agreement everywhere outside the margins for the network read back from its ONNX file, while a
 // network with one weight changed is found violated.
 #include "neural/compile_module.h"
@@ -151,6 +151,8 @@ TEST_CASE("compiled networks equal the interpreter outside the margin bands",
                        [](const std::vector<double>& x) { return clear(twice(x[0] + x[1]) - 2); }) >
         2900);
   CHECK(checkAgreement("tests/data/compile/loop.chs", "Loop", 0, always()) == 3000);
+  // A network call: its Affine / VecRelu layers are inlined.
+  CHECK(checkAgreement("tests/data/compile/policy.chs", "UsePolicy", 0, always()) == 3000);
 }
 
 namespace {
