@@ -130,7 +130,14 @@ public:
   Compiler(const ir::Program& p, const CompileOptions& o) : ctx_(p.ctx()), opt_(o) {}
 
   std::vector<Unit> units;
-  int numComparisons = 0;
+  /// The comparisons compiled with the margin, by their (rise, cap) units (-1: not a unit); one
+  /// counts when a unit of it is laid out in the network.
+  std::set<std::pair<int, int>> comparisons;
+
+  /// The unit `l` is, or -1.
+  static int unitOf(const Lin& l) {
+    return l.c == 0 && l.t.size() == 1 && l.t[0].second == 1 ? l.t[0].first : -1;
+  }
 
   int inputUnit(double lo, double hi, int col, std::string name) {
     Unit u;
@@ -249,12 +256,12 @@ public:
       if (lo >= m) return constant(1);
       if (hi <= 0) return constant(0);
     }
-    if (!integral) ++numComparisons;
     const Lin ts = scale(t, 1.0 / m);
     const std::string tag = "step(" + s + ")";
     Lin up = strict ? ts : plus(ts, 1.0);
-    Lin r = sub(relu(up, tag + " rise"), relu(plus(up, -1.0), tag + " cap"));
-    return withRange(r, 0, 1);
+    const Lin rise = relu(up, tag + " rise"), cap = relu(plus(up, -1.0), tag + " cap");
+    if (!integral) comparisons.insert({unitOf(rise), unitOf(cap)});
+    return withRange(sub(rise, cap), 0, 1);
   }
 
   Lin andOf(const Lin& a, const Lin& b, const std::string& s) {
@@ -826,7 +833,6 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
   } catch (const CompileFailure& f) {
     return f.error;
   }
-  out.numComparisons = C.numComparisons;
 
   // ---- Layout: units by depth, carries for values needed later
   // -----------------------------------
@@ -849,6 +855,13 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
         need[size_t(j - 1)].insert(u); // carried through layer j
       }
     }
+  // A comparison counts when the network computes it (one that a constant branch or a decided
+  // operation dropped has no band).
+  std::set<int> laidOut;
+  for (const auto& n : need)
+    laidOut.insert(n.begin(), n.end());
+  for (auto [rise, cap] : C.comparisons)
+    if (laidOut.count(rise) || laidOut.count(cap)) ++out.numComparisons;
   const int nIn = int(out.inputNames.size());
   std::vector<std::unordered_map<int, Rep>> rep(static_cast<size_t>(L));
   for (int u = 0; u < int(U.size()); ++u)

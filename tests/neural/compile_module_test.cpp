@@ -117,6 +117,18 @@ TEST_CASE("compile-net: strict comparison and the margin option", "[compile_modu
   REQUIRE_FALSE(compileModule(*p, *p->findFunction("Lt"), bad));
 }
 
+TEST_CASE("compile-net: comparisons the bounds decide are constants and are not counted",
+          "[compile_module]") {
+  // u + 3 > 1 holds on the whole box, so the || is true and u <= 1 is not in the network.
+  auto p = lowerSource("module G(u: real in [0, 8]) -> (b: bool, c: bool) {\n"
+                       "    b = u <= 1.0 || u + 3.0 > 1.0;\n    c = u >= -2.0;\n}\n");
+  const CompiledNet c = compile(*p, "G");
+  REQUIRE(c.numComparisons == 0);
+  REQUIRE(c.net.layers.size() == 1);
+  REQUIRE(at(c, {0.5}).isApprox(Eigen::Vector4d(0, 1, 0, 1)));
+  REQUIRE(countCircuitEdges(c) == 0);
+}
+
 TEST_CASE("compile-net: int comparisons are exact at every integer and use no margin",
           "[compile_module]") {
   auto p = lowerSource(

@@ -1,9 +1,9 @@
 // Compiled networks (neural/compile_module.h) against the modules they were compiled from: the
 // forward pass equals the interpreter's output on thousands of random inputs outside the margin
 // bands (a comparator, a clamp, an absolute difference, an if/else controller, sparse parity,
-// modular addition with one-hot enums, nested calls, a loop, a call of an ONNX network), and the property checker proves the
-// agreement everywhere outside the margins for the network read back from its ONNX file, while a
-// network with one weight changed is found violated.
+// modular addition with one-hot enums, nested calls, a loop, a call of an ONNX network), and the
+// property checker proves the agreement everywhere outside the margins for the network read back
+// from its ONNX file, while a network with one weight changed is found violated.
 #include "neural/compile_module.h"
 #include "neural/lower_network.h"
 #include "neural/network.h"
