@@ -392,21 +392,35 @@ public:
       return v;
     }
     case ir::ExprKind::Index: {
+      // a[k] at a constant k; at an int variable i, a[0] then a[k] selected by [i == k] in turn.
       const auto* ix = e->as<ir::Index>();
       Val a = eval(ix->array(), f);
       const size_t stride = size_t(totalWidth(ix->array()->type().element()));
-      const size_t k = constIndex(ix->index(), ix->array()->type().length(), f);
-      Val v;
-      v.s.assign(a.s.begin() + long(k * stride), a.s.begin() + long((k + 1) * stride));
+      auto element = [&](size_t k) {
+        Val v;
+        v.s.assign(a.s.begin() + long(k * stride), a.s.begin() + long((k + 1) * stride));
+        return v;
+      };
+      const std::vector<std::pair<size_t, Lin>> sel =
+          indexSelectors(ix->index(), ix->array()->type().length(), f);
+      if (sel.size() == 1 && sel[0].second.isConst()) return element(sel[0].first);
+      Val v = element(sel[0].first);
+      for (size_t q = 1; q < sel.size(); ++q)
+        v = muxVal(sel[q].second, element(sel[q].first), v,
+                   str(ix->index()) + " == " + std::to_string(sel[q].first));
       return v;
     }
     case ir::ExprKind::Update: {
+      // At an int variable i, every element k that i can reach becomes [i == k] ? v : a[k].
       const auto* up = e->as<ir::Update>();
       Val a = eval(up->array(), f);
       const size_t stride = size_t(totalWidth(up->array()->type().element()));
-      const size_t k = constIndex(up->index(), up->array()->type().length(), f);
-      Val x = eval(up->value(), f);
-      std::copy(x.s.begin(), x.s.end(), a.s.begin() + long(k * stride));
+      const Val x = eval(up->value(), f);
+      for (const auto& [k, is] : indexSelectors(up->index(), up->array()->type().length(), f))
+        for (size_t q = 0; q < stride; ++q) {
+          Lin& slot = a.s[k * stride + q];
+          slot = mux(is, x.s[q], slot, str(up->index()) + " == " + std::to_string(k));
+        }
       return a;
     }
     case ir::ExprKind::Call: {
@@ -448,13 +462,27 @@ public:
     fail("internal: unknown expression kind");
   }
 
-  size_t constIndex(ir::Expr i, int n, Frame& f) {
+  /// The positions k in [0, n) the int index `i` can take, each with its selector [i == k]
+  /// (exact at integers); one constant selector when `i` is a constant.
+  std::vector<std::pair<size_t, Lin>> indexSelectors(ir::Expr i, int n, Frame& f) {
     const Val iv = eval(i, f);
     const Lin& l = scalar(iv);
-    if (!l.isConst()) fail("indexing by a variable ('" + str(i) + "') is not supported");
-    if (l.c < 0 || l.c >= n)
-      fail("index " + fmt(l.c) + " is outside [0, " + std::to_string(n) + ")");
-    return size_t(l.c);
+    if (l.isConst()) {
+      if (l.c < 0 || l.c >= n)
+        fail("index " + fmt(l.c) + " is outside [0, " + std::to_string(n) + ")");
+      return {{size_t(l.c), constant(1)}};
+    }
+    auto [lo, hi] = bounds(l);
+    const int first = std::max(0, int(std::ceil(lo))), last = std::min(n - 1, int(std::floor(hi)));
+    if (first > last)
+      fail("index '" + str(i) + "' in [" + fmt(lo) + ", " + fmt(hi) + "] is outside [0, " +
+           std::to_string(n) + ")");
+    std::vector<std::pair<size_t, Lin>> out;
+    const std::string s = str(i);
+    for (int k = first; k <= last; ++k)
+      out.emplace_back(size_t(k),
+                       withRange(sub(intAtLeast(l, k, s), intAtLeast(l, k + 1, s)), 0, 1));
+    return out;
   }
 
   Val muxVal(const Lin& c, const Val& x, const Val& y, const std::string& s) {

@@ -23,9 +23,11 @@
 //   y + c (x - y), and c d for c in {0, 1} is L c + relu(d - L + (U - L)(c - 1)) with [L, U]
 //   interval bounds of d = x - y over the input box); let / assign; calls of deterministic
 //   modules and of networks (inlined; a network's Affine / VecRelu layers are linear / ReLU);
-//   for loops (unrolled, the index a constant); indexing and update at constant indices.
+//   for loops (unrolled, the index a constant); indexing and update at a constant index, and at
+//   an int index i in bounds [lo, hi] (a[i] is a chain of selects on [i == k], exact at
+//   integers; update(a, i, v) sets element k to [i == k] ? v : a[k]).
 //   Anything else (x * y of two variables, exp, log, sqrt, sigmoid, tanh, argmax, division by a
-//   variable, indexing by a variable, sample / observe / condition / factor, assert, random
+//   variable, sample / observe / condition / factor, assert, random
 //   calls) is an Error "compile-net: ... is not piecewise linear" (or says why) located at the
 //   statement containing the construct.
 // Comparisons with a margin m > 0, t = b - a:

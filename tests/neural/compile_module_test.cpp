@@ -186,6 +186,31 @@ TEST_CASE("compile-net: max(x, y) - y is one unit and its ground truth is its no
     REQUIRE((c.groundTruth[k].array() == (c.net.layers[k].W.array() != 0)).all());
 }
 
+TEST_CASE("compile-net: indexing and updating at an int variable is exact at integers",
+          "[compile_module]") {
+  auto p = lowerSource("module Pick(x: real[4] in [-1, 1], i: int in [0, 3], j: int in [1, 2])\n"
+                       "    -> (y: real, z: real[4]) {\n"
+                       "    y = x[i];\n    var w: real[4] = x;\n    w[j] = 5.0;\n    z = w;\n}\n");
+  const CompiledNet c = compile(*p, "Pick");
+  REQUIRE(c.inputNames.size() == 6);
+  REQUIRE(c.outputNames.size() == 5);
+  std::mt19937 g(5);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int r = 0; r < 200; ++r)
+    for (int i = 0; i < 4; ++i)
+      for (int j = 1; j <= 2; ++j) {
+        Eigen::VectorXd x(6);
+        for (int k = 0; k < 4; ++k)
+          x(k) = u(g);
+        x(4) = i;
+        x(5) = j;
+        const Eigen::VectorXd y = c.net.forward(x);
+        REQUIRE(y(0) == Approx(x(i)).margin(1e-12));
+        for (int k = 0; k < 4; ++k)
+          REQUIRE(y(1 + k) == Approx(k == j ? 5.0 : x(k)).margin(1e-12));
+      }
+}
+
 TEST_CASE("compile-net: modular addition with one-hot enums is exact on all 25 pairs",
           "[compile_module]") {
   auto p = lowerFile("tests/data/compile/modadd.chs");
