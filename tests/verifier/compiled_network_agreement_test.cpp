@@ -151,6 +151,11 @@ TEST_CASE("compiled networks equal the interpreter outside the margin bands",
                        [](const std::vector<double>& x) { return clear(twice(x[0] + x[1]) - 2); }) >
         2900);
   CHECK(checkAgreement("tests/data/compile/loop.chs", "Loop", 0, always()) == 3000);
+  // The language's control-flow sample: nested if / else if / else, loops, int % and conditional
+  // expressions; its real comparisons are x > 50, x > 10, x > 5 and y > 0 (y is never in (0, m)).
+  CHECK(checkAgreement("tests/spec/ok/control.chs", "Control", 4, [](const std::vector<double>& x) {
+          return clear(x[0] - 50) && clear(x[0] - 10) && clear(x[0] - 5);
+        }) > 2900);
   // A network call: its Affine / VecRelu layers are inlined.
   CHECK(checkAgreement("tests/data/compile/policy.chs", "UsePolicy", 0, always()) == 3000);
 }
