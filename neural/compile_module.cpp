@@ -862,27 +862,61 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
     return f.error;
   }
 
-  // ---- Layout: units by depth, carries for values needed later
-  // -----------------------------------
+  // ---- Layout: each unit in one layer, carries for values needed later -------------------------
+  // Two placements are tried: as soon as possible (a unit in the layer of its depth) and as late
+  // as possible (just below its first consumer); the one with fewer hidden neurons is kept
+  // (ASAP on a tie). Both have the same number of layers, 1 + the largest depth of an output's
+  // unit.
   const std::vector<Unit>& U = C.units;
   int maxDepth = 0;
   for (const Lin& l : outputs)
     for (auto [u, w] : l.t)
       maxDepth = std::max(maxDepth, U[size_t(u)].depth);
   const int L = maxDepth + 1; // layers 1..L; layer L is the affine output layer
-  std::vector<std::set<int>> need(static_cast<size_t>(L));
+  // need[j]: the units whose value layer j's output vector must hold (placed there or carried).
+  auto plan = [&](const std::vector<int>& lay, long& neurons) {
+    std::vector<std::set<int>> need(static_cast<size_t>(L));
+    for (const Lin& l : outputs)
+      for (auto [u, w] : l.t)
+        need[size_t(L - 1)].insert(u);
+    neurons = 0;
+    for (int j = L - 1; j >= 1; --j)
+      for (int u : need[size_t(j)]) {
+        if (lay[size_t(u)] == j) {
+          ++neurons;
+          for (auto [v, w] : U[size_t(u)].pre.t)
+            need[size_t(j - 1)].insert(v);
+        } else {
+          neurons += U[size_t(u)].lo < 0 && U[size_t(u)].hi > 0 ? 2 : 1;
+          need[size_t(j - 1)].insert(u); // carried through layer j
+        }
+      }
+    return need;
+  };
+  std::vector<int> asap(U.size()), alap(U.size(), L);
+  for (size_t u = 0; u < U.size(); ++u)
+    asap[u] = U[u].depth;
   for (const Lin& l : outputs)
     for (auto [u, w] : l.t)
-      need[size_t(L - 1)].insert(u);
-  for (int j = L - 1; j >= 1; --j)
-    for (int u : need[size_t(j)]) {
-      if (U[size_t(u)].depth == j) {
-        for (auto [v, w] : U[size_t(u)].pre.t)
-          need[size_t(j - 1)].insert(v);
-      } else {
-        need[size_t(j - 1)].insert(u); // carried through layer j
-      }
+      alap[size_t(u)] = L - 1;
+  for (size_t u = U.size(); u-- > 0;) { // consumers have larger ids than what they read
+    if (U[u].inputCol >= 0) {
+      alap[u] = 0;
+      continue;
     }
+    if (alap[u] == L) continue; // not read by anything laid out
+    for (auto [v, w] : U[u].pre.t)
+      alap[size_t(v)] = std::min(alap[size_t(v)], alap[u] - 1);
+  }
+  for (size_t u = 0; u < U.size(); ++u)
+    if (alap[u] == L) alap[u] = asap[u];
+  long asapNeurons = 0, alapNeurons = 0;
+  std::vector<std::set<int>> need = plan(asap, asapNeurons);
+  std::vector<int> lay = asap;
+  if (auto late = plan(alap, alapNeurons); alapNeurons < asapNeurons) {
+    need = std::move(late);
+    lay = alap;
+  }
   // A comparison counts when the network computes it (one that a constant branch or a decided
   // operation dropped has no band).
   std::set<int> laidOut;
@@ -924,12 +958,12 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
     std::vector<Row> rows;
     auto& cur = rep[size_t(j)];
     for (int u : need[size_t(j)])
-      if (U[size_t(u)].depth == j) {
+      if (lay[size_t(u)] == j) {
         cur[u] = Rep{{int(rows.size()), 1.0}};
         rows.push_back({U[size_t(u)].pre, U[size_t(u)].label});
       }
     for (int u : need[size_t(j)]) {
-      if (U[size_t(u)].depth == j) continue;
+      if (lay[size_t(u)] == j) continue;
       const Unit& un = U[size_t(u)];
       const std::string name = un.inputCol >= 0 ? un.label : "(" + un.label + ")";
       Rep r;
