@@ -285,8 +285,12 @@ public:
     if (x.sameAs(y)) return x;
     if (c.isConst()) return c.c >= 0.5 ? x : y;
     const Lin d = sub(x, y);
-    auto [L, U] = bounds(d);
     if (d.isConst()) return add(y, scale(c, d.c));
+    // Widened a little so that float64 rounding in the bounds cannot make them cut into d's
+    // range (relu(d - U) must be 0 in the reals, not 1e-16).
+    auto [L, U] = bounds(d);
+    L -= 1e-9 * (1 + std::fabs(L));
+    U += 1e-9 * (1 + std::fabs(U));
     Lin pre = add(sub(d, constant(L)), scale(plus(c, -1), U - L));
     Lin cd = add(scale(c, L), relu(pre, "select(" + s + ")"));
     // Where the module is exact c is 0 or 1, so the result is x or y.
