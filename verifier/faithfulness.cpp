@@ -404,9 +404,9 @@ void searchWorst(const AffineNet& D, const Box& box, const DeviationReplay& repl
     score.push_back({-Y.col(s).cwiseAbs().maxCoeff(), s});
   std::sort(score.begin(), score.end());
   for (int t = 0; t < starts; ++t) {
-    if (Clock::now() >= deadline) return;
     const int s = score[static_cast<size_t>(t)].second;
-    observe(r, replay, X.col(s));
+    observe(r, replay, X.col(s)); // the best sample is measured whatever the deadline
+    if (Clock::now() >= deadline) return;
     Eigen::Index i = 0;
     Y.col(s).cwiseAbs().maxCoeff(&i);
     ascend(X.col(s), i, Y(i, s) >= 0 ? 1.0 : -1.0);

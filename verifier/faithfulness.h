@@ -19,9 +19,13 @@
 // first from symbolic bounds (bounds.h) on the rows [I; -I] of the difference network, then
 // tightened by bisection on delta, each step one verifyNetwork query of the property
 // "exists x in box, i: diff_i(x) >= delta or diff_i(x) <= -delta" (2m cases): unsat proves
-// dev < delta + |e|, sat gives a replayed point (a new `worst`). Before any bound or query the
+// dev < delta + |e|, sat gives a replayed point (a new `worst`); a timeout or unknown is
+// followed by one easier query (delta halfway to the proved bound) with the rest of the budget,
+// a second one ends the search. The first `worst` comes from 2048 uniform samples and signed
+// gradient ascent of +-diff_i (at most a fifth of the budget). Before any bound or query the
 // network is simplified by mergeIdenticalNeurons (exact), so the parts a circuit shares with
-// its network cancel instead of being over-approximated twice.
+// its network cancel instead of being over-approximated twice. Queries use input splitting up
+// to 24 inputs (see queryOptions in the .cpp: these composite nets defeat ReLU splitting).
 //
 // Decision agreement. With DecisionRule::Argmax the decision is the index of the largest output,
 // ties to the lowest index (Eigen's maxCoeff, numpy's argmax); with DecisionRule::Sign (one

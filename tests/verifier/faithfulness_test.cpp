@@ -323,7 +323,45 @@ TEST_CASE("planted weak path: 95% agreement on data, disagreement proved by the 
     Cw.layers[1].W.conservativeResize(Eigen::NoChange, 4);
     Cw.layers[1].W.col(3).setZero();
     REQUIRE(verifyDecisionAgreement(N, Cw, box, rule, opt).verdict == Verdict::Unsat);
+    // A "compiled" circuit of another depth: the same function with an identity ReLU layer
+    // inserted after the hidden one. Agrees with N, and, without the path, still disagrees.
+    auto deeper = [](AffineNet net) {
+      const Eigen::Index w = net.layers[0].W.rows();
+      net.layers.insert(net.layers.begin() + 1,
+                        AffineLayer{MatrixXd::Identity(w, w), VectorXd::Zero(w), true});
+      return net;
+    };
+    REQUIRE(verifyDecisionAgreement(N, deeper(N), box, rule, opt).verdict == Verdict::Unsat);
+    const AgreementResult deep = verifyDecisionAgreement(deeper(C), N, box, rule, opt);
+    REQUIRE(deep.verdict == Verdict::Sat);
+    REQUIRE(deep.x[1] > 0.9);
+    REQUIRE(decide(deeper(C).forward(deep.x)) != decide(N.forward(deep.x)));
   }
+}
+
+TEST_CASE("no time for queries: the bound still holds and says why it stopped", "[faithfulness]") {
+  Rng rng(4);
+  const AffineNet A = randomNet(rng, 6, {12, 12}, 2);
+  const AffineNet B = ablate(rng, A, 0.2);
+  const Box box = cube(6, -1, 1);
+  FaithOptions opt;
+  opt.timeoutSec = 0;
+  const DeviationBound r = certifyMaxDeviation(A, B, box, opt);
+  INFO("certified " << r.certified << " worst " << r.worst << " note " << r.note);
+  REQUIRE(r.queries == 0);
+  REQUIRE(r.note == "timeout before delta search");
+  REQUIRE(std::isfinite(r.certified));
+  REQUIRE(r.worst > 0); // the best uniform sample is always measured
+  REQUIRE(maxAbs(A.forward(r.worstX) - B.forward(r.worstX)) == r.worst);
+  double sampled = 0;
+  for (int s = 0; s < 20000; ++s) {
+    const VectorXd x = uniformPoint(rng, box);
+    sampled = std::max(sampled, maxAbs(A.forward(x) - B.forward(x)));
+  }
+  REQUIRE(r.certified >= sampled);
+  opt.maxQueries = 0;
+  opt.timeoutSec = 10;
+  REQUIRE(certifyMaxDeviation(A, B, box, opt).note.rfind("query limit", 0) == 0);
 }
 
 TEST_CASE("the leak: all units patched and C = N is exactly zero; none patched is N(x) - C(x')",
