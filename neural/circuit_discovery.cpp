@@ -37,6 +37,9 @@ namespace {
   throw std::invalid_argument(msg);
 }
 
+using RowMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using RowIndex = Eigen::Map<const Eigen::Matrix<Eigen::Index, Eigen::Dynamic, 1>>;
+
 /// Checks the data against the network (shapes, labels) and the ablation (patch inputs).
 void checkData(const AffineNet& net, const BehaviourData& d, Ablation ablation) {
   if (d.X.rows() == 0) fail("the behaviour data has no samples");
@@ -109,7 +112,7 @@ std::vector<Eigen::MatrixXd> ablatedValues(const AffineNet& net, Ablation ablati
   return abl;
 }
 
-Eigen::MatrixXd activate(Eigen::MatrixXd Z, bool relu) {
+template <typename Mat> Mat activate(Mat Z, bool relu) {
   if (relu) Z = Z.cwiseMax(0.0);
   return Z;
 }
@@ -124,11 +127,27 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
   const Eigen::Index n = data.X.rows();
   std::vector<Eigen::MatrixXd> full = layerActivations(net, data.X);
   std::vector<Eigen::MatrixXd> abl = ablatedValues(net, ablation, data, full);
-  const Eigen::MatrixXd fullRef = data.classification ? logSoftmax(full[L]) : full[L];
+  // Per-sample divergence from the full network on a subset of rows. Classification:
+  // KL(p || softmax(z)) = sum_o p_o log p_o - p . z + logsumexp(z), with p and its negative
+  // entropy computed once; regression: the mean squared difference.
+  const Eigen::MatrixXd fullLogP = data.classification ? logSoftmax(full[L]) : full[L];
+  const Eigen::MatrixXd fullP = fullLogP.array().exp();
+  const Eigen::VectorXd negEntropy = (fullP.array() * fullLogP.array()).rowwise().sum();
+  auto divergenceOn = [&](const RowIndex& rows, const RowMat& out) {
+    if (!data.classification)
+      return Eigen::VectorXd((full[L](rows, Eigen::all) - out).array().square().rowwise().mean());
+    Eigen::VectorXd mx = out.rowwise().maxCoeff();
+    Eigen::VectorXd lse = mx.array() + (out.colwise() - mx).array().exp().rowwise().sum().log();
+    return Eigen::VectorXd(negEntropy(rows).array() -
+                           (fullP(rows, Eigen::all).array() * out.array()).rowwise().sum() +
+                           lse.array());
+  };
 
   // The current circuit: its pre-activations Z[k] and activations A[k] (A[0] = X), the kept
   // weights Wk[k], the per-sample divergence from the full network.
-  std::vector<Eigen::MatrixXd> Z(L), A = full, Wk(L);
+  // Samples are rows, stored row-major so that gathering the changed samples copies whole rows.
+  std::vector<RowMat> Z(L), A(full.begin(), full.end());
+  std::vector<Eigen::MatrixXd> Wk(L);
   for (size_t k = 0; k < L; ++k) {
     Wk[k] = net.layers[k].W;
     Z[k] = A[k] * Wk[k].transpose();
@@ -140,54 +159,160 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
   for (size_t k = 0; k < L; ++k)
     scores.score.push_back(Eigen::MatrixXd::Zero(Wk[k].rows(), Wk[k].cols()));
 
-  std::vector<Eigen::Index> rows;
-  std::vector<Eigen::MatrixXd> trialZ(L), trialA(L + 1);
+  // A cut in layer k changes one unit i of a_{k+1} by dA, on the samples `rows` where dA is not
+  // 0. Only live units are followed (those with a path of kept, nonzero weights to an output;
+  // the layers above k do not change while layer k is visited), and of those only the ones the
+  // change reaches: layer m's step costs rows x (changed units of a_m) x (reached units of
+  // a_{m+1}). The step into z_{k+1} is the rank-one dA w^T (w = Wk[k+1].col(i) on its support S).
+  // When k + 2 < L the step into z_{k+2}, dense for a dense circuit, is written as
+  //   dz_{k+2} = dA .* P_i  +  sum over flips (x, v) of corr(x, v) Wk[k+2].col(v)^T,
+  //   P_i = (M(:, S) .* w_S^T) Wk[k+2](:, S)^T,  M = [z_{k+1} > 0]  (all 1 without a ReLU),
+  // exact where the ReLUs of layer k+1 keep their state, the entries that flip corrected one by
+  // one. P_i is computed once per receiving unit i and updated at the flips of each kept cut, so
+  // that product is paid per unit rather than per edge. Units that are not live are left stale
+  // above layer k+1: no live unit reads them.
+  using Index = Eigen::Index;
+  using IndexList = std::vector<Index>;
+  IndexList rows;
+  std::vector<std::pair<Index, Index>> flips; // (index into rows, index into S)
+  std::vector<RowMat> trialZ(L), trialA(L + 1);
+  std::vector<IndexList> trialCols(L + 1); // units of a_m that the trial changed
+  RowMat M, P;
+  std::vector<char> mark;
   for (size_t k = L; k-- > 0;) {
     const AffineLayer& Lk = net.layers[k];
-    for (Eigen::Index i = 0; i < Lk.W.rows(); ++i) {
-      for (Eigen::Index j = 0; j < Lk.W.cols(); ++j) {
-        // Cutting (i, j) moves z_k(i) by W(i,j) (abl_j - a_j), then a_{k+1}(i) by dA.
-        Eigen::VectorXd zi = Z[k].col(i) + Lk.W(i, j) * (abl[k].col(j) - A[k].col(j));
-        Eigen::VectorXd ai = activate(zi, Lk.relu);
-        Eigen::VectorXd dA = ai - A[k + 1].col(i);
-        rows.clear();
-        for (Eigen::Index r = 0; r < n; ++r)
-          if (dA(r) != 0) rows.push_back(r);
-        double increase = 0;
-        if (!rows.empty()) {
-          // Recompute the layers above on the changed samples only.
-          Eigen::MatrixXd a = A[k + 1](rows, Eigen::all);
-          for (size_t r = 0; r < rows.size(); ++r)
-            a(static_cast<Eigen::Index>(r), i) = ai(rows[r]);
-          trialA[k + 1] = a;
-          Eigen::VectorXd dAr = dA(rows);
-          for (size_t m = k + 1; m < L; ++m) {
-            Eigen::MatrixXd z = Z[m](rows, Eigen::all);
-            if (m == k + 1)
-              z.noalias() += dAr * Wk[m].col(i).transpose();
-            else
-              z.noalias() += (trialA[m] - A[m](rows, Eigen::all)) * Wk[m].transpose();
-            trialZ[m] = z;
-            trialA[m + 1] = activate(std::move(z), net.layers[m].relu);
+    const bool twoStep = k + 2 < L;
+    const bool reluNext = k + 1 < L && net.layers[k + 1].relu;
+    // live[m]: units of a_m (m > k) that reach an output; recv[m][v]: the live units of
+    // a_{m+1} that unit v of a_m feeds through a kept, nonzero weight.
+    std::vector<std::vector<bool>> live(L + 1);
+    std::vector<std::vector<IndexList>> recv(L);
+    live[L].assign(static_cast<size_t>(A[L].cols()), true);
+    for (size_t m = L; m-- > k + 1;) {
+      live[m].assign(static_cast<size_t>(Wk[m].cols()), false);
+      recv[m].resize(static_cast<size_t>(Wk[m].cols()));
+      for (Index v = 0; v < Wk[m].cols(); ++v)
+        for (Index u = 0; u < Wk[m].rows(); ++u)
+          if (live[m + 1][u] && Wk[m](u, v) != 0) {
+            recv[m][v].push_back(u);
+            live[m][v] = true;
           }
-          Eigen::VectorXd divNew =
-              sampleDivergence(fullRef(rows, Eigen::all), trialA[L], data.classification);
-          increase = (divNew.sum() - divCur(rows).sum()) / static_cast<double>(n);
-          if (increase < threshold) {
-            Z[k].col(i) = zi;
-            A[k + 1].col(i) = ai;
-            for (size_t m = k + 1; m < L; ++m) {
-              Z[m](rows, Eigen::all) = trialZ[m];
-              A[m + 1](rows, Eigen::all) = trialA[m + 1];
+    }
+    if (twoStep)
+      M = reluNext ? RowMat((Z[k + 1].array() > 0).cast<double>())
+                   : RowMat::Ones(n, Z[k + 1].cols());
+    // The units a change of `cols` (units of a_m) reaches in a_{m+1}.
+    auto reached = [&](size_t m, const IndexList& cols) {
+      mark.assign(static_cast<size_t>(Wk[m].rows()), 0);
+      IndexList out;
+      for (Index v : cols)
+        for (Index u : recv[m][v])
+          if (!mark[u]) {
+            mark[u] = 1;
+            out.push_back(u);
+          }
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    // What cutting an edge (i, j) of this layer does to z_k(i): W(i,j) (abl_j - a_j), a_k being
+    // fixed while layer k is visited (column-major: one contiguous column per source).
+    const Eigen::MatrixXd shift = abl[k] - Eigen::MatrixXd(A[k]);
+    for (Index i = 0; i < Lk.W.rows(); ++i) {
+      const bool reaches = k + 1 == L || live[k + 1][i];
+      Eigen::VectorXd zCol = Z[k].col(i), aCol = A[k + 1].col(i); // the unit's current values
+      IndexList S, T2;
+      Eigen::VectorXd wS;
+      Eigen::MatrixXd W2; // Wk[k+2](T2, S)
+      if (k + 1 < L && reaches) {
+        S = recv[k + 1][i];
+        wS = Wk[k + 1](S, Eigen::all).col(i);
+        if (twoStep) {
+          T2 = reached(k + 2, S);
+          W2 = Wk[k + 2](T2, S);
+          P = (M(Eigen::all, S).array().rowwise() * wS.transpose().array()).matrix() *
+              W2.transpose();
+        }
+      }
+      for (Index j = 0; j < Lk.W.cols(); ++j) {
+        // Cutting (i, j) moves z_k(i) by W(i,j) (abl_j - a_j), then a_{k+1}(i) by dA.
+        Eigen::VectorXd zi = zCol + Lk.W(i, j) * shift.col(j);
+        Eigen::VectorXd ai = activate(zi, Lk.relu);
+        Eigen::VectorXd dA = ai - aCol;
+        rows.clear();
+        for (Index r = 0; r < n; ++r)
+          if (dA(r) != 0) rows.push_back(r);
+        const Index nr = static_cast<Index>(rows.size());
+        // Indexing Eigen with a std::vector copies it into each view; a Map is a pointer.
+        const RowIndex R(rows.data(), nr);
+        double increase = 0;
+        if (!rows.empty() && reaches) {
+          const Eigen::VectorXd dAr = dA(R);
+          size_t next = L; // first layer stepped through in general form
+          if (k + 1 == L) {
+            trialCols[L] = {i};
+            trialA[L] = ai(R);
+          } else {
+            trialCols[k + 2] = S;
+            trialZ[k + 1] = Z[k + 1](R, S);
+            trialZ[k + 1].noalias() += dAr * wS.transpose();
+            trialA[k + 2] = activate(trialZ[k + 1], reluNext);
+            next = k + 2;
+            if (twoStep) {
+              RowMat z2 = Z[k + 2](R, T2);
+              z2 += (P(R, Eigen::all).array().colwise() * dAr.array()).matrix();
+              flips.clear();
+              if (reluNext)
+                for (Index r = 0; r < nr; ++r)
+                  for (Index s = 0; s < static_cast<Index>(S.size()); ++s) {
+                    const bool wasOn = M(rows[r], S[s]) > 0;
+                    if ((trialZ[k + 1](r, s) > 0) == wasOn) continue;
+                    flips.emplace_back(r, s);
+                    double corr = trialA[k + 2](r, s) - A[k + 2](rows[r], S[s]) -
+                                  (wasOn ? dAr(r) * wS(s) : 0.0);
+                    z2.row(r) += corr * W2.col(s).transpose();
+                  }
+              trialCols[k + 3] = T2;
+              trialZ[k + 2] = std::move(z2);
+              trialA[k + 3] = activate(trialZ[k + 2], net.layers[k + 2].relu);
+              next = k + 3;
             }
-            divCur(rows) = divNew;
+          }
+          for (size_t m = next; m < L; ++m) {
+            const IndexList& cols = trialCols[m];
+            trialCols[m + 1] = reached(m, cols);
+            const IndexList& T = trialCols[m + 1];
+            trialZ[m] = Z[m](R, T);
+            trialZ[m].noalias() += (trialA[m] - A[m](R, cols)) * Wk[m](T, cols).transpose();
+            trialA[m + 1] = activate(trialZ[m], net.layers[m].relu);
+          }
+          RowMat out = A[L](R, Eigen::all);
+          out(Eigen::all, trialCols[L]) = trialA[L];
+          Eigen::VectorXd divNew = divergenceOn(R, out);
+          increase = (divNew.sum() - divCur(R).sum()) / static_cast<double>(n);
+          if (increase < threshold) {
+            for (size_t m = k + 1; m < L; ++m) {
+              Z[m](R, trialCols[m + 1]) = trialZ[m];
+              A[m + 1](R, trialCols[m + 1]) = trialA[m + 1];
+            }
+            if (k + 1 == L) A[L](R, trialCols[L]) = trialA[L];
+            divCur(R) = divNew;
+            if (twoStep)
+              for (auto [r, si] : flips) {
+                double sign = M(rows[r], S[si]) > 0 ? -1.0 : 1.0;
+                M(rows[r], S[si]) += sign;
+                P.row(rows[r]) += (sign * wS(si)) * W2.col(si).transpose();
+              }
           }
         }
         scores.score[k](i, j) = std::max(increase, 0.0);
         if (increase < threshold) {
           c.keep[k](i, j) = false;
           Wk[k](i, j) = 0;
-          if (rows.empty()) Z[k].col(i) = zi; // z moved although a did not (ReLU clipped it)
+          // The unit's own value moves even when nothing above it does.
+          zCol = zi;
+          aCol = ai;
+          Z[k].col(i) = zi;
+          A[k + 1].col(i) = ai;
         }
       }
     }

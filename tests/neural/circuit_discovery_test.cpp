@@ -298,7 +298,8 @@ TEST_CASE("circuit discovery: bad data throws a clear error", "[circuit]") {
 }
 
 // Not run by default (hidden tag): ACDC, EAP and magnitude on a random 64x64 x 4 network with 2000
-// samples; prints the time of each (nothing is asserted about time).
+// samples, discoverCircuit at 1e-4 and scoreEdges; prints the time of each (nothing is asserted
+// about time):  build/tests/test_neural "[.circuit-bench]"
 TEST_CASE("circuit discovery: size of the ACDC workload", "[.circuit-bench]") {
   std::mt19937 rng(1);
   std::normal_distribution<double> N(0.0, 0.2);
@@ -320,5 +321,11 @@ TEST_CASE("circuit discovery: size of the ACDC workload", "[.circuit-bench]") {
                        << circuitSize(net, c).totalEdges << " edges kept, faithfulness "
                        << cm.faithfulness << ", completeness " << cm.completeness);
     CHECK(cm.metricFull == 1.0);
+    t0 = std::chrono::steady_clock::now();
+    EdgeScores scores = scoreEdges(net, m, Ablation::Mean, d);
+    sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    WARN(methodName(m) << " scoreEdges (ACDC: threshold " << acdcScoreThreshold << "): " << sec
+                       << " s");
+    CHECK(scores.score.size() == 4);
   }
 }
