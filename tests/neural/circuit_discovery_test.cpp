@@ -329,3 +329,51 @@ TEST_CASE("circuit discovery: size of the ACDC workload", "[.circuit-bench]") {
     CHECK(scores.score.size() == 4);
   }
 }
+
+TEST_CASE("circuit discovery: ACDC's incremental trials equal a naive rerun of the circuit",
+          "[circuit]") {
+  // The naive ACDC: every trial runs circuitForward on the whole tentative circuit.
+  std::mt19937 rng(41);
+  std::normal_distribution<double> N(0.0, 0.7);
+  const std::vector<int> sizes = {5, 8, 7, 6, 3};
+  AffineNet net;
+  net.inputSize = sizes[0];
+  for (size_t k = 1; k < sizes.size(); ++k)
+    net.layers.push_back(
+        {Eigen::MatrixXd::NullaryExpr(sizes[k], sizes[k - 1], [&] { return N(rng); }),
+         Eigen::VectorXd::NullaryExpr(sizes[k], [&] { return N(rng); }), k + 1 < sizes.size()});
+  for (bool classification : {true, false})
+    for (Ablation a : {Ablation::Zero, Ablation::Mean, Ablation::Resample})
+      for (double threshold : {1e-3, 2e-2}) {
+        BehaviourData d = behaviour(net, 60, classification, 43);
+        ActivationStats stats = activationStats(net, d.X);
+        Eigen::MatrixXd full = circuitForward(net, fullCircuit(net, a), stats, d.X, d.Xpatch);
+        Circuit c = fullCircuit(net, a);
+        std::vector<Eigen::MatrixXd> want;
+        double cur = 0;
+        for (const AffineLayer& L : net.layers)
+          want.push_back(Eigen::MatrixXd::Zero(L.W.rows(), L.W.cols()));
+        for (size_t k = net.layers.size(); k-- > 0;)
+          for (Eigen::Index i = 0; i < c.keep[k].rows(); ++i)
+            for (Eigen::Index j = 0; j < c.keep[k].cols(); ++j) {
+              Circuit t = c;
+              t.keep[k](i, j) = false;
+              double div = behaviourDivergence(full, circuitForward(net, t, stats, d.X, d.Xpatch),
+                                               classification);
+              want[k](i, j) = std::max(div - cur, 0.0);
+              if (div - cur < threshold) {
+                c = t;
+                cur = div;
+              }
+            }
+        Circuit got;
+        EdgeScores s = acdcRun(net, a, d, threshold, &got);
+        INFO((classification ? "classification " : "regression ")
+             << ablationName(a) << " " << threshold);
+        CHECK(sameMasks(got.keep, c.keep));
+        CHECK(circuitSize(net, c).edges > 0);
+        CHECK(circuitSize(net, c).edges < circuitSize(net, c).totalEdges);
+        for (size_t k = 0; k < want.size(); ++k)
+          CHECK((s.score[k] - want[k]).cwiseAbs().maxCoeff() < 1e-9);
+      }
+}
