@@ -137,7 +137,10 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
     if (!data.classification)
       return Eigen::VectorXd((full[L](rows, Eigen::all) - out).array().square().rowwise().mean());
     Eigen::VectorXd mx = out.rowwise().maxCoeff();
-    Eigen::VectorXd lse = mx.array() + (out.colwise() - mx).array().exp().rowwise().sum().log();
+    Eigen::MatrixXd e = out;
+    e.colwise() -= mx;
+    e = e.array().exp().matrix(); // a plain elementwise assignment: Eigen's vectorised exp
+    Eigen::VectorXd lse = mx.array() + e.rowwise().sum().array().log();
     return Eigen::VectorXd(negEntropy(rows).array() -
                            (fullP(rows, Eigen::all).array() * out.array()).rowwise().sum() +
                            lse.array());
@@ -177,7 +180,7 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
   std::vector<std::pair<Index, Index>> flips; // (index into rows, index into S)
   std::vector<RowMat> trialZ(L), trialA(L + 1);
   std::vector<IndexList> trialCols(L + 1); // units of a_m that the trial changed
-  RowMat M, P;
+  RowMat P, zOld;
   std::vector<char> mark;
   for (size_t k = L; k-- > 0;) {
     const AffineLayer& Lk = net.layers[k];
@@ -198,9 +201,6 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
             live[m][v] = true;
           }
     }
-    if (twoStep)
-      M = reluNext ? RowMat((Z[k + 1].array() > 0).cast<double>())
-                   : RowMat::Ones(n, Z[k + 1].cols());
     // The units a change of `cols` (units of a_m) reaches in a_{m+1}.
     auto reached = [&](size_t m, const IndexList& cols) {
       mark.assign(static_cast<size_t>(Wk[m].rows()), 0);
@@ -229,8 +229,9 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
         if (twoStep) {
           T2 = reached(k + 2, S);
           W2 = Wk[k + 2](T2, S);
-          P = (M(Eigen::all, S).array().rowwise() * wS.transpose().array()).matrix() *
-              W2.transpose();
+          RowMat M = reluNext ? RowMat((Z[k + 1](Eigen::all, S).array() > 0).cast<double>())
+                              : RowMat::Ones(n, static_cast<Index>(S.size()));
+          P = (M.array().rowwise() * wS.transpose().array()).matrix() * W2.transpose();
         }
       }
       for (Index j = 0; j < Lk.W.cols(); ++j) {
@@ -253,7 +254,8 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
             trialA[L] = ai(R);
           } else {
             trialCols[k + 2] = S;
-            trialZ[k + 1] = Z[k + 1](R, S);
+            zOld = Z[k + 1](R, S);
+            trialZ[k + 1] = zOld;
             trialZ[k + 1].noalias() += dAr * wS.transpose();
             trialA[k + 2] = activate(trialZ[k + 1], reluNext);
             next = k + 2;
@@ -261,13 +263,14 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
               RowMat z2 = Z[k + 2](R, T2);
               z2 += (P(R, Eigen::all).array().colwise() * dAr.array()).matrix();
               flips.clear();
-              if (reluNext)
+              if (reluNext && ((zOld.array() > 0) != (trialZ[k + 1].array() > 0)).any())
                 for (Index r = 0; r < nr; ++r)
                   for (Index s = 0; s < static_cast<Index>(S.size()); ++s) {
-                    const bool wasOn = M(rows[r], S[s]) > 0;
+                    const bool wasOn = zOld(r, s) > 0;
                     if ((trialZ[k + 1](r, s) > 0) == wasOn) continue;
                     flips.emplace_back(r, s);
-                    double corr = trialA[k + 2](r, s) - A[k + 2](rows[r], S[s]) -
+                    // a_{k+2} = relu(z_{k+1}) is kept exactly, so its old value is relu(zOld).
+                    double corr = trialA[k + 2](r, s) - std::max(zOld(r, s), 0.0) -
                                   (wasOn ? dAr(r) * wS(s) : 0.0);
                     z2.row(r) += corr * W2.col(s).transpose();
                   }
@@ -298,8 +301,7 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
             divCur(R) = divNew;
             if (twoStep)
               for (auto [r, si] : flips) {
-                double sign = M(rows[r], S[si]) > 0 ? -1.0 : 1.0;
-                M(rows[r], S[si]) += sign;
+                double sign = zOld(r, si) > 0 ? -1.0 : 1.0;
                 P.row(rows[r]) += (sign * wS(si)) * W2.col(si).transpose();
               }
           }

@@ -158,9 +158,10 @@ TEST_CASE("circuit discovery: EAP and magnitude thresholds give the known circui
     for (size_t k = 0; k < 3; ++k)
       for (Eigen::Index i = 0; i < s.score[k].rows(); ++i)
         for (Eigen::Index j = 0; j < s.score[k].cols(); ++j)
-          (kc.truth[k](i, j) ? loTrue : hiFalse) = kc.truth[k](i, j)
-                                                       ? std::min(loTrue, s.score[k](i, j))
-                                                       : std::max(hiFalse, s.score[k](i, j));
+          if (kc.truth[k](i, j))
+            loTrue = std::min(loTrue, s.score[k](i, j));
+          else
+            hiFalse = std::max(hiFalse, s.score[k](i, j));
     INFO(methodName(m) << " max irrelevant " << hiFalse << " min relevant " << loTrue);
     REQUIRE(hiFalse < loTrue);
     Circuit c = discoverCircuit(kc.net, m, Ablation::Mean, d, (hiFalse + loTrue) / 2);
