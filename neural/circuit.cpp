@@ -11,6 +11,7 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <set>
@@ -439,7 +440,7 @@ std::string circuitChs(const AffineNet& net, const Circuit& c, const ActivationS
   std::ostringstream os;
   os << "// Circuit of a network (" << ablationName(c.ablation)
      << " ablation): " << circuitSize(net, c).edges << " of " << circuitSize(net, c).totalEdges
-     << " edges kept; cut edges are folded into the biases.\n";
+     << " edges kept; what the cut edges carry is folded into the biases.\n";
   os << "module " << moduleName << "(";
   for (size_t i = 0; i < inNames.size(); ++i)
     os << (i ? ", " : "") << inNames[i] << ": real";

@@ -156,7 +156,11 @@ EdgeScores acdcRun(const AffineNet& net, Ablation ablation, const BehaviourData&
     Z[k] = A[k] * Wk[k].transpose();
     Z[k].rowwise() += net.layers[k].b.transpose();
   }
-  Eigen::VectorXd divCur = Eigen::VectorXd::Zero(n);
+  // 0 up to rounding; computed by the same formula as the trials so that a cut without effect
+  // on a sample leaves that sample's term exactly as it was.
+  std::vector<Eigen::Index> allRows(static_cast<size_t>(n));
+  std::iota(allRows.begin(), allRows.end(), Eigen::Index{0});
+  Eigen::VectorXd divCur = divergenceOn(RowIndex(allRows.data(), n), A[L]);
   Circuit c = fullCircuit(net, ablation);
   EdgeScores scores;
   for (size_t k = 0; k < L; ++k)
