@@ -51,6 +51,9 @@ void checkData(const AffineNet& net, const BehaviourData& d, Ablation ablation) 
     fail("resample ablation needs patch inputs of the data's shape (" + std::to_string(d.X.rows()) +
          "x" + std::to_string(d.X.cols()) + "), got " + std::to_string(d.Xpatch.rows()) + "x" +
          std::to_string(d.Xpatch.cols()));
+  if (!d.X.allFinite()) fail("the behaviour data's inputs are not all finite");
+  if (ablation == Ablation::Resample && !d.Xpatch.allFinite())
+    fail("the behaviour data's patch inputs are not all finite");
   const int outs = net.outputSize();
   if (d.Y.rows() != d.X.rows())
     fail("the behaviour data has " + std::to_string(d.X.rows()) + " samples but " +
@@ -66,6 +69,8 @@ void checkData(const AffineNet& net, const BehaviourData& d, Ablation ablation) 
   } else if (d.Y.cols() != outs) {
     fail("regression targets have " + std::to_string(d.Y.cols()) + " columns, the network " +
          std::to_string(outs) + " outputs");
+  } else if (!d.Y.allFinite()) {
+    fail("the regression targets are not all finite");
   }
 }
 

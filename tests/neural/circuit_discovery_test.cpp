@@ -293,6 +293,9 @@ TEST_CASE("circuit discovery: bad data throws a clear error", "[circuit]") {
   CHECK_THROWS_WITH(scoreEdges(kc.net, DiscoveryMethod::Acdc, Ablation::Resample, d),
                     Catch::Contains("patch inputs"));
   CHECK_NOTHROW(scoreEdges(kc.net, DiscoveryMethod::Acdc, Ablation::Mean, d));
+  d.X(0, 1) = NAN;
+  CHECK_THROWS_WITH(scoreEdges(kc.net, DiscoveryMethod::Eap, Ablation::Zero, d),
+                    Catch::Contains("not all finite"));
   d.X.conservativeResize(10, 2);
   CHECK_THROWS_WITH(scoreEdges(kc.net, DiscoveryMethod::Magnitude, Ablation::Zero, d),
                     Catch::Contains("2 input columns"));
