@@ -23,8 +23,7 @@
 //     the units the change reaches on the way to an output, are recomputed (details in
 //     circuit_discovery.cpp); an edge whose cut changes nothing costs O(samples). Measured on
 //     a random 64-64-64-64-10 net with 2000 samples: about 2.5 s of CPU per run on a loaded
-//     2-core machine (see the
-//     "[.circuit-bench]" test).
+//     2-core machine (see the "[.circuit-bench]" test).
 //   EAP (edge attribution patching, Syed et al. 2023): one forward and one backward pass of the
 //     FULL network:  score(j -> i of layer k) = mean_x |(a_j(x) - abl_j(x)) W_k(i,j) dM/dz_i(x)|
 //     where abl is the ablated value (0, the mean, or the full network's a_j on the patch row) and
