@@ -110,6 +110,15 @@ int runTrain(TrainCli& c) {
   neural::TrainOptions o;
   if (!parseWidths(c.widths, o.widths))
     return usage("--widths expects positive integers separated by commas, got '" + c.widths + "'");
+  // Two consecutive hidden layers hold w1 * w2 weights (and Adam three more copies of them):
+  // refuse sizes that cannot fit in memory instead of failing in the allocator.
+  constexpr int64_t kMaxLayerWeights = int64_t(1) << 24;
+  for (size_t i = 0; i + 1 < o.widths.size(); ++i)
+    if (int64_t(o.widths[i]) * o.widths[i + 1] > kMaxLayerWeights)
+      return usage("--widths: hidden layers of " + std::to_string(o.widths[i]) + " and " +
+                   std::to_string(o.widths[i + 1]) + " units need " +
+                   std::to_string(int64_t(o.widths[i]) * o.widths[i + 1]) +
+                   " weights between them; the limit is " + std::to_string(kMaxLayerWeights));
   if (c.optimizer == "adam")
     o.optimizer = neural::Optimizer::Adam;
   else if (c.optimizer == "sgd")

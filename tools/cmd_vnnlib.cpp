@@ -111,7 +111,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
     bool inBox =
         (res->x.array() >= cs.box.lo.array()).all() && (res->x.array() <= cs.box.hi.array()).all();
-    bool holds = (cs.C * y - cs.d).maxCoeff() <= 0.0 || cs.C.rows() == 0;
+    // A case without output constraints (a box-only property) holds at every point of its box.
+    bool holds = cs.C.rows() == 0 || (cs.C * y - cs.d).maxCoeff() <= 0.0;
     if (!inBox || !holds) {
       std::cerr << netPath << ": error: internal: the counterexample does not replay through the "
                 << "ONNX graph (in box: " << inBox << ", constraints: " << holds << ")\n";

@@ -98,6 +98,8 @@ std::string exactFraction(double v) {
 }
 
 z3::expr IrEncoder::realNumeral(double v) {
+  // No rational is an infinity or NaN; guard() reports this like any Z3 error.
+  if (!std::isfinite(v)) throw z3::exception("a NaN or infinite constant has no exact rational");
   std::string s = exactFraction(v);
   if (s[0] == '-') return -ctx_.real_val(s.c_str() + 1);
   return ctx_.real_val(s.c_str());

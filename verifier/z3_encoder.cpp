@@ -71,6 +71,10 @@ struct Z3Encoder::Impl {
     std::memcpy(&bits, &v, sizeof bits);
     auto it = nums.find(bits);
     if (it != nums.end()) return it->second;
+    // An infinity or NaN has no rational (exactRational would never end): an error, reported
+    // by the callers' catch as z3 errors are. The loaders refuse such weights; this is the
+    // encoder's own guard.
+    if (!std::isfinite(v)) throw z3::exception("a NaN or infinite constant has no exact rational");
     z3::expr e = ctx.real_val(exactRational(v).c_str());
     nums.emplace(bits, e);
     return e;
@@ -162,9 +166,9 @@ struct Z3Encoder::Impl {
       for (double margin : {0.0, 1e-9, 1e-6}) {
         z3::solver s(ctx);
         if (timeoutSec > 0) {
-          double left = timeoutSec -
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                            .count();
+          double left =
+              timeoutSec -
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           if (left <= 0) {
             res.status = LeafStatus::Unknown;
             res.reason = "z3: timeout";
@@ -227,7 +231,9 @@ void Z3Encoder::interrupt() {
   if (impl_) impl_->ctx.interrupt();
 }
 
-static LeafResult canceled() { return LeafResult{LeafStatus::Unknown, {}, "z3: canceled"}; }
+static LeafResult canceled() {
+  return LeafResult{LeafStatus::Unknown, {}, "z3: canceled"};
+}
 
 LeafResult Z3Encoder::solveDomain(const CaseSpec& cs, const Box& box, const NetBounds& nb,
                                   double timeoutSec) {
