@@ -413,10 +413,10 @@ Expected<AffineNet> toAffineNet(const Network& net) {
   // A dense folded matrix of rows x cols must fit in memory (1 GiB of doubles).
   constexpr double kMaxEntries = double(1 << 27);
   auto tooLarge = [&](const std::string& who, Eigen::Index rows, Eigen::Index cols) {
-    return Error(SourceLoc{net.name, 0, 0},
-                 who + ": the folded affine layer would be " + std::to_string(rows) + " x " +
-                     std::to_string(cols) + ", more than " +
-                     std::to_string(int64_t(kMaxEntries)) + " entries");
+    return Error(SourceLoc{net.name, 0, 0}, who + ": the folded affine layer would be " +
+                                                std::to_string(rows) + " x " +
+                                                std::to_string(cols) + ", more than " +
+                                                std::to_string(int64_t(kMaxEntries)) + " entries");
   };
   auto finite = [](const Eigen::MatrixXd& M) { return M.allFinite(); };
   for (const Layer& L : net.layers) {
