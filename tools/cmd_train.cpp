@@ -3,7 +3,8 @@
 //
 //   chassis train examples/braking.chs --inputs Controller --label Controller.brake
 //       --widths 16,16 --epochs 30 --seed 1 -o braking_net.onnx
-//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx   (or: chassis train data.csv)
+//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx   (or: chassis train
+//   data.csv)
 //
 // Task datasets: --inputs M draws each sample's inputs uniformly from M's input box (declared
 // ranges, or --box name=lo:hi), or, when M has no inputs, runs M and takes its outputs / named
@@ -19,8 +20,8 @@
 // `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
 // Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
 // the dataset.
-#include "tools/command.h"
 #include "tasks/task_dataset.h"
+#include "tools/command.h"
 
 #include "neural/onnx.h"
 #include "neural/train.h"

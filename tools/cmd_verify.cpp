@@ -219,8 +219,7 @@ int verifyCommand(const VerifyArgs& a) {
     reportStream << j.dump(2) << "\n";
     return code;
   }
-  std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time",
-               "counterexample");
+  std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
   for (auto& r : results) {
     std::string cx;
     for (auto& [k, v] : r.counterexample)

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <exception>
 #include <filesystem>
-#include <new>
 #include <iostream>
 #include <map>
+#include <new>
 
 namespace chassis::tools {
 std::vector<Command>& registry() {
