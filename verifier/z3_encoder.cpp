@@ -247,6 +247,27 @@ LeafResult Z3Encoder::solveNaive(const CaseSpec& cs, double timeoutSec) {
   return i ? i->solve(cs, cs.box, nullptr, timeoutSec) : canceled();
 }
 
+LeafResult Z3Encoder::checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, double timeoutSec) {
+  LeafResult res;
+  try {
+    Impl* i = impl();
+    if (!i) return canceled();
+    z3::solver s(i->ctx);
+    if (timeoutSec > 0) s.set("timeout", static_cast<unsigned>(std::max(1.0, timeoutSec * 1000)));
+    i->build(s, cs, Box{x, x}, nullptr, 0.0);
+    z3::check_result r = s.check();
+    res.status = r == z3::sat     ? LeafStatus::Sat
+                 : r == z3::unsat ? LeafStatus::Unsat
+                                  : LeafStatus::Unknown;
+    if (r == z3::sat) res.x = x;
+    if (r == z3::unknown) res.reason = "z3: " + s.reason_unknown();
+  } catch (const z3::exception& e) {
+    res.status = LeafStatus::Unknown;
+    res.reason = std::string("z3 error: ") + e.msg();
+  }
+  return res;
+}
+
 std::string Z3Encoder::naiveSmt2(const CaseSpec& cs) {
   try {
     Impl* i = impl();

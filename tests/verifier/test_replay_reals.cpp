@@ -8,6 +8,7 @@
 #include "spec/lower.h"
 #include "verifier/properties.h"
 #include "verifier/replay.h"
+#include "verifier/z3_encoder.h"
 
 #include <catch2/catch.hpp>
 
@@ -124,4 +125,29 @@ TEST_CASE("replay: an assert that only float64 breaks is not violated", "[replay
   INFO(rs[0].reason);
   CHECK(rs[0].verdict != PropVerdict::Violated);
   CHECK(rs[0].verdict != PropVerdict::Internal);
+}
+
+TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a float64 one",
+          "[replay][verifier][vnnlib]") {
+  // y = 0.1 x at x = 0.5692038748222122: float64 rounds 0.1 x down to exactly d below, while the
+  // exact product of the two doubles is larger than d.
+  neural::AffineNet net;
+  net.inputSize = 1;
+  neural::AffineLayer L;
+  L.W = Eigen::MatrixXd::Constant(1, 1, 0.1);
+  L.b = Eigen::VectorXd::Zero(1);
+  net.layers.push_back(L);
+  const double x0 = 0.5692038748222122, d = 0.056920387482221224;
+  CaseSpec cs;
+  cs.box.lo = Eigen::VectorXd::Constant(1, 0.0);
+  cs.box.hi = Eigen::VectorXd::Constant(1, 1.0);
+  cs.C = Eigen::MatrixXd::Ones(1, 1);
+  cs.d = Eigen::VectorXd::Constant(1, d);
+  Eigen::VectorXd x = Eigen::VectorXd::Constant(1, x0);
+  REQUIRE(0.1 * x0 <= d); // float64: in the unsafe set
+  CHECK(replays(net, cs, x));
+  Z3Encoder z3(net);
+  CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Unsat); // the reals: not
+  cs.d[0] = std::nextafter(d, 1.0);
+  CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Sat);
 }
