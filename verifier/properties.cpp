@@ -540,43 +540,7 @@ ir::Block instrument(const ir::Block& b, ir::Context& ctx, std::vector<RangeSite
   return out;
 }
 
-/// For the duration of one module's range check: the module's body is replaced by its
-/// instrumented copy, and every OTHER function's declared ranges are removed, so that the
-/// encoder (which assumes a callee's ranges on its arguments) does not assume what is to be
-/// proved. Restored on destruction, before any replay. The program is logically const: the
-/// encoder reads it while the change is in place, and it is restored exactly.
-// TODO(integrator): an IrEncoder option "record callee ranges as obligations instead of
-// assuming them" (verifier/ir_encoder.cpp, not this file's owner) would make this unnecessary.
-class RangeInstrumentation {
-public:
-  RangeInstrumentation(const ir::Program& prog, const ir::Function& m, ir::Block body)
-      : m_(const_cast<ir::Function&>(m)), oldBody_(m.body()) {
-    for (const auto& fp : prog.functions()) {
-      if (fp.get() == &m) continue;
-      auto& ins = const_cast<std::vector<ir::Param>&>(fp->inputs());
-      for (ir::Param& p : ins)
-        if (p.range) {
-          saved_.push_back({&p, *p.range});
-          p.range.reset();
-        }
-    }
-    m_.setBody(std::move(body));
-  }
-  ~RangeInstrumentation() {
-    m_.setBody(oldBody_);
-    for (auto& [p, r] : saved_)
-      p->range = r;
-  }
-  RangeInstrumentation(const RangeInstrumentation&) = delete;
-  RangeInstrumentation& operator=(const RangeInstrumentation&) = delete;
-
-private:
-  ir::Function& m_;
-  ir::Block oldBody_;
-  std::vector<std::pair<ir::Param*, std::pair<double, double>>> saved_;
-};
-
-/// A model of a violated obligation, kept for the replay after the restoration.
+/// A model of a violated obligation, kept for the replay.
 struct PendingReplay {
   size_t result; // index into the module's results
   std::vector<symbolic::Value> inputs;
@@ -590,6 +554,8 @@ struct PendingReplay {
 std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
                                                    const VerifyOptions& opts) {
   std::vector<PropertyResult> out;
+  // The obligations' assert nodes are added to the program's node arena (hash-consed, append
+  // only): no existing node, body or range changes, but creating nodes needs the Context.
   ir::Context& ctx = const_cast<ir::Context&>(program.ctx());
   for (const auto& fp : program.functions()) {
     const ir::Function& f = *fp;
@@ -611,12 +577,14 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
     std::vector<PendingReplay> pending;
     Status st = Status::ok();
     {
-      RangeInstrumentation inst(program, f, std::move(body));
       z3::context c;
       IrEncoder enc(c);
+      // The callees' ranges are what is to be proved: never assumed (at any depth). The module
+      // runs its instrumented copy of the body; the program itself is not changed.
+      enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
       st = IrEncoder::guard([&]() -> Status {
         std::vector<SymValue> ins = rangedInputs(enc, f);
-        auto ex = enc.execute(f, ins);
+        auto ex = enc.execute(f, ins, "", &body);
         if (!ex) return ex.error();
         // The violation of obligation k: some execution of its assert (a loop runs it once per
         // iteration) is on a taken path with the arguments outside the callee's ranges.
@@ -658,7 +626,7 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
         }
         return Status::ok();
       });
-    } // the program is restored here
+    }
     if (!st) {
       PropertyResult r;
       r.name = "range@" + f.name();
@@ -668,8 +636,8 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       mine = {r};
       pending.clear();
     }
-    // Replays on the original program: the interpreter must fail at the call with the callee's
-    // range error.
+    // Replays on the program: the interpreter must fail at the call with the callee's range
+    // error.
     for (PendingReplay& pr : pending) {
       PropertyResult& r = mine[pr.result];
       RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);

@@ -7,6 +7,7 @@
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "verifier/properties.h"
+#include "verifier/ir_encoder.h"
 #include "verifier/replay.h"
 #include "verifier/z3_encoder.h"
 
@@ -150,4 +151,38 @@ TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a floa
   CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Unsat); // the reals: not
   cs.d[0] = std::nextafter(d, 1.0);
   CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Sat);
+}
+
+TEST_CASE("IrEncoder: a CallRangeHook decides whether a callee's ranges are assumed",
+          "[verifier][ranges_R]") {
+  auto prog = lowerText("module C(x: real in [0, 1]) -> (y: real) { y = x; }\n"
+                        "property p: forall z in [0, 5]: C(z).y <= 1.0;\n");
+  const ir::Property& p = prog->properties[0];
+  for (bool assume : {true, false}) {
+    z3::context c;
+    IrEncoder enc(c);
+    int calls = 0;
+    enc.setCallRangeHook([&](const IrEncoder::RangedCall& rc) {
+      ++calls;
+      CHECK(rc.callee->name() == "C");
+      CHECK(rc.callerDepth == 0);
+      CHECK(rc.args->size() == 1);
+      return assume;
+    });
+    Status st = IrEncoder::guard([&]() -> Status {
+      SymValue z = enc.freshVar("z", p.vars[0].var->type(), 0, 5);
+      enc.bind(p.vars[0].var, z);
+      auto body = enc.encode(p.body);
+      if (!body) return body.error();
+      z3::solver s(c);
+      for (const z3::expr& a : enc.assumptions())
+        s.add(a);
+      s.add(!body->e[0]);
+      // Assumed: z in [0, 1] on the call, so C(z).y <= 1 always; declined: z = 5 refutes it.
+      CHECK(s.check() == (assume ? z3::unsat : z3::sat));
+      return Status::ok();
+    });
+    REQUIRE(st);
+    CHECK(calls == 1);
+  }
 }
