@@ -6,8 +6,8 @@
 // that divides by zero is named in the report.
 #include "spec/frontend.h"
 #include "spec/lower.h"
-#include "verifier/properties.h"
 #include "verifier/ir_encoder.h"
+#include "verifier/properties.h"
 #include "verifier/replay.h"
 #include "verifier/z3_encoder.h"
 
