@@ -131,7 +131,7 @@ TEST_CASE("vnnlib CLI: NaN and infinite weights are errors, not verdicts or hang
   }
 }
 
-TEST_CASE("verify --emit: bad --emit-dir is exit 2; to stdout, one script z3 accepts",
+TEST_CASE("verify --emit: bad --emit-dir is exit 2, to stdout one script z3 accepts",
           "[cli][smt2][robustness]") {
   const std::string f = "tests/data/verify/exit_codes.chs";
   Run onFile = chassisRun("verify " + f + " --emit=smt2 --emit-dir " + f);
