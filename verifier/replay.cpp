@@ -4,6 +4,7 @@
 #include "spec/rng.h"
 #include "symbolic/special.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <optional>
@@ -81,7 +82,7 @@ struct RealPointCheck::Impl {
   std::vector<const ir::Var*> vars;
   std::vector<SymValue> vals;
   std::optional<z3::expr> body;
-  double timeoutSec = 0;
+  std::chrono::steady_clock::time_point deadline; // for all the checks together
 };
 
 RealPointCheck::RealPointCheck(ir::Expr body, const std::vector<const ir::Var*>& vars,
@@ -89,7 +90,8 @@ RealPointCheck::RealPointCheck(ir::Expr body, const std::vector<const ir::Var*>&
                                double timeoutSec)
     : impl_(std::make_unique<Impl>()) {
   impl_->vars = vars;
-  impl_->timeoutSec = timeoutSec;
+  impl_->deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(int64_t(std::max(0.001, timeoutSec) * 1000));
   Status st = IrEncoder::guard([&]() -> Status {
     for (size_t i = 0; i < vars.size(); ++i) {
       auto [lo, hi] = i < boxes.size() ? boxes[i] : std::pair<double, double>{-INFINITY, INFINITY};
@@ -109,13 +111,18 @@ RealPointCheck::~RealPointCheck() = default;
 
 bool RealPointCheck::proves(const std::vector<symbolic::Value>& frame, bool value) {
   if (!impl_->body) return false;
+  double left =
+      std::chrono::duration<double>(impl_->deadline - std::chrono::steady_clock::now()).count();
+  if (left <= 0) {
+    error_ = "its time budget is spent";
+    return false;
+  }
   bool proved = false;
   Status st = IrEncoder::guard([&]() -> Status {
     std::vector<z3::expr> fixes;
     for (size_t i = 0; i < impl_->vars.size(); ++i)
       fixAtPoint(impl_->enc, impl_->vals[i], frame[size_t(impl_->vars[i]->slot())], fixes);
-    proved =
-        impossibleAt(impl_->enc, fixes, value ? !*impl_->body : *impl_->body, impl_->timeoutSec);
+    proved = impossibleAt(impl_->enc, fixes, value ? !*impl_->body : *impl_->body, left);
     return Status::ok();
   });
   if (!st) error_ = st.error().message;

@@ -38,6 +38,7 @@ symbolic::Value modelValue(const z3::model& m, const SymValue& v, const ir::Type
 /// encoding error (error() says which).
 class RealPointCheck {
 public:
+  /// `timeoutSec` bounds all the checks of this object together.
   RealPointCheck(ir::Expr body, const std::vector<const ir::Var*>& vars,
                  const std::vector<std::pair<double, double>>& boxes, double timeoutSec);
   ~RealPointCheck();
