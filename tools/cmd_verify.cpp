@@ -4,8 +4,9 @@
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
 // each call site like an assert; verifier/properties.h), and prints a table: property, verdict
 // (holds, violated, unknown (reason), or a certified interval and whether it decides the bound),
-// time, and the counterexample with the property's float64 value there (every counterexample was
-// replayed).
+// time, and the counterexample with the property's float64 value there (every counterexample is
+// proved over the reals and replayed in float64; a disagreement is shown as a floating-point
+// note after it).
 // --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
 // else to standard output, each preceded by a comment line and separated by `(reset)`, with the
 // verdict table (or JSON) on standard error so that standard output is one SMT-LIB2 script);
@@ -19,7 +20,7 @@
 // and in JSON with "verdict": "statistical" and a "statistical" object. It is never a proof:
 // for the exit code such a property counts as unknown.
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
-// (none violated), 4 internal error (e.g. a counterexample that does not replay), 2 bad input.
+// (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
 
 #include "neural/lower_network.h"
