@@ -144,6 +144,28 @@ std::string fmt(const symbolic::Value& v, const ir::Type& t, const ir::Context& 
   return symbolic::formatValue(v, t, ctx);
 }
 
+/// False when some division or remainder in `e` has a zero divisor in `m` (Z3 gives x / 0 an
+/// arbitrary value, so a model relying on it is no point of the real semantics, where the
+/// operation is undefined).
+bool divisorsNonzero(const z3::expr& e, const z3::model& m) {
+  std::set<unsigned> seen;
+  std::vector<z3::expr> todo{e};
+  while (!todo.empty()) {
+    z3::expr t = todo.back();
+    todo.pop_back();
+    if (!t.is_app() || !seen.insert(Z3_get_ast_id(t.ctx(), t)).second) continue;
+    Z3_decl_kind k = t.decl().decl_kind();
+    if ((k == Z3_OP_DIV || k == Z3_OP_IDIV || k == Z3_OP_MOD || k == Z3_OP_REM) &&
+        t.num_args() == 2) {
+      z3::expr zero = m.eval(t.arg(1) == 0, true);
+      if (!zero.is_false()) return false;
+    }
+    for (unsigned i = 0; i < t.num_args(); ++i)
+      todo.push_back(t.arg(i));
+  }
+  return true;
+}
+
 /// forall / exists over a box (no alternation).
 void checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
                      PropertyResult& r) {
@@ -228,7 +250,31 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
       r.reason = joined();
       return Status::ok();
     }
-    // Not proved over the reals at any float64 point tried: no verdict.
+    // No float64 point proved. Z3's own (exact, perhaps irrational) point decides when the
+    // encoding is exact there: nothing relaxed, and no division by zero at the model.
+    if (!enc.relaxed() && divisorsNonzero(body->e[0], m)) {
+      r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+      r.counterexample.clear();
+      for (size_t i = 0; i < p.vars.size(); ++i) {
+        std::string v;
+        for (const z3::expr& t : vals[i].e) {
+          z3::expr x = m.eval(t, true);
+          std::string d = x.is_bool() ? (x.is_true() ? "true" : "false") : x.get_decimal_string(20);
+          v += (v.empty() ? "" : ", ") + d;
+        }
+        if (vals[i].e.size() != 1) v = "[" + v + "]";
+        r.counterexample.push_back({p.vars[i].var->name(), v + " (exact, not a float64 number)"});
+      }
+      r.valueAtCounterexample = out.modelValue;
+      notes.insert(notes.begin(),
+                   std::string(existential ? "witness" : "counterexample") +
+                       " proved at Z3's exact point over the reals ('?' ends a rounded decimal); "
+                       "floating-point note: at the nearest float64 point the property is " +
+                       out.modelValue);
+      r.reason = joined();
+      return Status::ok();
+    }
+    // Not proved over the reals at any point: no verdict.
     r.verdict = PropVerdict::Unknown;
     r.counterexample.clear();
     r.valueAtCounterexample.clear();

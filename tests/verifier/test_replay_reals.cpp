@@ -186,3 +186,18 @@ TEST_CASE("IrEncoder: a CallRangeHook decides whether a callee's ranges are assu
     CHECK(calls == 1);
   }
 }
+
+TEST_CASE("replay: an irrational point of an exact encoding decides, shown exactly",
+          "[replay][verifier]") {
+  // No double squares to 2; Z3's algebraic point sqrt(2) is exact (nothing relaxed, no division).
+  PropertyResult ex = verifyOnly("property ex: exists x in [0, 2]: x * x == 2.0;");
+  INFO(ex.reason);
+  CHECK(ex.verdict == PropVerdict::Holds);
+  REQUIRE(ex.counterexample.size() == 1);
+  CHECK(ex.counterexample[0].second.rfind("1.41421356237309504880", 0) == 0);
+  CHECK(contains(ex.counterexample[0].second, "exact"));
+  PropertyResult fa = verifyOnly("property fa: forall x in [0, 2]: x * x != 2.0;");
+  INFO(fa.reason);
+  CHECK(fa.verdict == PropVerdict::Violated);
+  CHECK(contains(fa.reason, "floating-point note"));
+}
