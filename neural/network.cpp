@@ -398,15 +398,27 @@ Network fromAffineNet(const AffineNet& an, const std::string& name) {
 Expected<AffineNet> toAffineNet(const Network& net) {
   AffineNet out;
   out.inputSize = net.inputSize();
-  const Eigen::Index n0 = net.inputSize();
-  Eigen::MatrixXd A = Eigen::MatrixXd::Identity(n0, n0);
-  Eigen::VectorXd c = Eigen::VectorXd::Zero(n0);
+  // The segment's map y = A x + c. While `identity`, A is the identity of size n and is not
+  // stored (an n x n identity after a ReLU of width n would need n^2 doubles): the first Linear
+  // or Mul/Div of the segment builds A directly from its own matrix.
+  Eigen::Index n = net.inputSize();
+  Eigen::MatrixXd A;
+  Eigen::VectorXd c = Eigen::VectorXd::Zero(n);
   bool identity = true;
   int current = 0; // the value the chain has reached
   auto fail = [&](const Layer& L, const std::string& why) {
     return Error(SourceLoc{net.name, 0, 0}, "node '" + L.name + "' (" + L.opType +
                                                 "): not a feed-forward affine/ReLU chain: " + why);
   };
+  // A dense folded matrix of rows x cols must fit in memory (1 GiB of doubles).
+  constexpr double kMaxEntries = double(1 << 27);
+  auto tooLarge = [&](const std::string& who, Eigen::Index rows, Eigen::Index cols) {
+    return Error(SourceLoc{net.name, 0, 0}, who + ": the folded affine layer would be " +
+                                                std::to_string(rows) + " x " +
+                                                std::to_string(cols) + ", more than " +
+                                                std::to_string(int64_t(kMaxEntries)) + " entries");
+  };
+  auto finite = [](const Eigen::MatrixXd& M) { return M.allFinite(); };
   for (const Layer& L : net.layers) {
     if (L.input != current)
       return fail(L, "its input is not the previous node's output (the graph branches)");
@@ -415,13 +427,19 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     case LayerKind::Reshape:
       break;
     case LayerKind::Relu:
-      out.layers.push_back({A, c, true});
-      A = Eigen::MatrixXd::Identity(A.rows(), A.rows());
-      c = Eigen::VectorXd::Zero(A.rows());
+      if (identity) {
+        if (double(n) * double(n) > kMaxEntries) return tooLarge("node '" + L.name + "'", n, n);
+        A = Eigen::MatrixXd::Identity(n, n);
+      }
+      out.layers.push_back({std::move(A), c, true});
+      A = Eigen::MatrixXd();
+      c = Eigen::VectorXd::Zero(n);
       identity = true;
       break;
     case LayerKind::Linear: {
-      const Eigen::Index K = L.W.rows(), N = L.W.cols(), P = A.rows() / K;
+      const Eigen::Index K = L.W.rows(), N = L.W.cols(), P = n / K;
+      if (double(P * N) * double(P * K) > kMaxEntries)
+        return tooLarge("node '" + L.name + "'", P * N, P * K);
       Eigen::MatrixXd M = Eigen::MatrixXd::Zero(P * N, P * K);
       Eigen::VectorXd d(P * N);
       for (Eigen::Index p = 0; p < P; ++p) {
@@ -429,13 +447,26 @@ Expected<AffineNet> toAffineNet(const Network& net) {
         d.segment(p * N, N) =
             L.bias.size() ? Eigen::VectorXd(L.bias.transpose()) : Eigen::VectorXd::Zero(N);
       }
-      A = M * A;
+      if (identity) {
+        if (double(M.rows()) * double(n) > kMaxEntries)
+          return tooLarge("node '" + L.name + "'", M.rows(), n);
+        A = M;
+      } else {
+        if (double(M.rows()) * double(A.cols()) > kMaxEntries)
+          return tooLarge("node '" + L.name + "'", M.rows(), A.cols());
+        A = M * A;
+      }
       c = M * c + d;
+      n = P * N;
       identity = false;
       break;
     }
     case LayerKind::Elementwise: {
       const Eigen::VectorXd k = L.constant.transpose();
+      if (identity) {
+        if (double(n) * double(n) > kMaxEntries) return tooLarge("node '" + L.name + "'", n, n);
+        A = Eigen::MatrixXd::Identity(n, n);
+      }
       if (L.constantFirst) {
         if (L.op != ElemOp::Sub) return fail(L, "constant first in a non-affine operation");
         A = -A;
@@ -457,12 +488,22 @@ Expected<AffineNet> toAffineNet(const Network& net) {
       break;
     }
     }
+    // A division by a zero constant, or an overflow of the folded products, leaves no real
+    // number: the verifier's exact rationals of such a map do not exist.
+    if (!identity && (!finite(A) || !c.allFinite()))
+      return Error(SourceLoc{net.name, 0, 0},
+                   "node '" + L.name + "' (" + L.opType +
+                       "): the folded affine map has a NaN or infinite coefficient (a division "
+                       "by zero, or an overflow)");
     current = L.output;
   }
   if (current != net.outputValue)
     return Error(SourceLoc{net.name, 0, 0},
                  "not a feed-forward affine/ReLU chain: the output is not the last node's value");
-  if (!identity || out.layers.empty()) out.layers.push_back({A, c, false});
+  if (!identity || out.layers.empty()) {
+    if (identity) A = Eigen::MatrixXd::Identity(n, n);
+    out.layers.push_back({A, c, false});
+  }
   return out;
 }
 

@@ -137,6 +137,13 @@ struct Importer {
     default:
       return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
     }
+    // A NaN or infinite weight has no real value: the verifier's exact rationals and every
+    // verdict would be meaningless (an infinity's rational does not exist).
+    for (int64_t i = 0; i < count; ++i)
+      if (!std::isfinite(c.data[i]))
+        return err(what + ": element " + std::to_string(i) + " is " +
+                   (std::isnan(c.data[i]) ? "NaN" : "infinite") +
+                   " (weights and constants must be finite)");
     return c;
   }
 

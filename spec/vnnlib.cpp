@@ -5,6 +5,11 @@
 // capped so a pathological file cannot exhaust memory. Bounds `a x + c <= 0` on a single input
 // with |a| != 1 are divided out and then widened by one ulp so the box is never smaller than
 // the real one (the reader over-approximates the unsafe set; it never drops a real input).
+// Numbers denote the float64 they are read as; arithmetic on them (products of constants, sums of
+// like terms, moving terms across the comparison) is exact or an Error, never rounded: a product
+// like (* 1e-170 1e-170 Y_0) that underflows to 0 would otherwise drop the atom (a wrong `sat`),
+// and one that overflows would make an infinite coefficient. Nesting is limited to kMaxDepth
+// levels so a deep file is an Error, not a stack overflow.
 #include "spec/vnnlib.h"
 
 #include <cmath>
@@ -18,6 +23,31 @@ namespace chassis::spec {
 namespace {
 
 constexpr size_t kMaxCases = 100000;
+constexpr int kMaxDepth = 1000; // nesting of parentheses
+
+/// a * b when float64 holds the product exactly: finite, not rounded, and (for a nonzero
+/// product) far enough from the subnormal range that the fma residue is itself exact.
+bool exactMul(double a, double b, double& out) {
+  double p = a * b;
+  if (!std::isfinite(p)) return false;
+  if (p == 0.0) {
+    out = p;
+    return a == 0.0 || b == 0.0;
+  }
+  if (std::fabs(p) < 0x1p-960 || std::fma(a, b, -p) != 0.0) return false;
+  out = p;
+  return true;
+}
+
+/// a + b when float64 holds the sum exactly (finite, zero rounding error by TwoSum).
+bool exactAdd(double a, double b, double& out) {
+  double s = a + b;
+  if (!std::isfinite(s)) return false;
+  double bb = s - a;
+  if ((a - (s - bb)) + (b - bb) != 0.0) return false;
+  out = s;
+  return true;
+}
 
 struct SExpr {
   bool isList = false;
@@ -62,7 +92,8 @@ private:
     while (pos_ < text_.size()) {
       char c = text_[pos_];
       if (c == ';') {
-        while (pos_ < text_.size() && text_[pos_] != '\n') advance();
+        while (pos_ < text_.size() && text_[pos_] != '\n')
+          advance();
       } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
         advance();
       } else {
@@ -70,13 +101,16 @@ private:
       }
     }
   }
-  Expected<SExpr> readOne() {
+  Expected<SExpr> readOne(int depth = 0) {
     SExpr e;
     e.line = line_;
     e.col = col_;
     char c = text_[pos_];
     if (c == ')') return err(line_, col_, "unexpected ')'");
     if (c == '(') {
+      if (depth >= kMaxDepth)
+        return err(line_, col_,
+                   "nesting deeper than " + std::to_string(kMaxDepth) + " parentheses");
       e.isList = true;
       advance();
       while (true) {
@@ -86,7 +120,7 @@ private:
           advance();
           return e;
         }
-        auto k = readOne();
+        auto k = readOne(depth + 1);
         if (!k) return k.error();
         e.kids.push_back(std::move(*k));
       }
@@ -113,11 +147,18 @@ private:
 struct Linear {
   std::map<std::pair<bool, int>, double> coef;
   double c = 0.0;
-  void add(const Linear& o, double s) {
-    for (auto& [k, v] : o.coef) coef[k] += s * v;
-    c += s * o.c;
+  /// this += s * o, exactly; false when float64 would round, overflow or underflow.
+  [[nodiscard]] bool add(const Linear& o, double s) {
+    double p = 0.0;
+    for (auto& [k, v] : o.coef)
+      if (!exactMul(s, v, p) || !exactAdd(coef[k], p, coef[k])) return false;
+    return exactMul(s, o.c, p) && exactAdd(c, p, c);
   }
 };
+
+/// The diagnostic of constant arithmetic that float64 cannot do exactly.
+const char* kInexact = "constant arithmetic that float64 cannot do exactly (it overflows, "
+                       "underflows or rounds): write the coefficient or constant as one number";
 
 /// The atom `lin <= 0`, with the location of the comparison for diagnostics.
 struct Atom {
@@ -142,17 +183,20 @@ bool parseNumber(const std::string& s, double& out) {
   size_t i = 0, n = s.size();
   if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
   size_t digits = 0;
-  while (i < n && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+  while (i < n && std::isdigit(static_cast<unsigned char>(s[i])))
+    ++i, ++digits;
   if (i < n && s[i] == '.') {
     ++i;
-    while (i < n && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++digits;
+    while (i < n && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i, ++digits;
   }
   if (digits == 0) return false;
   if (i < n && (s[i] == 'e' || s[i] == 'E')) {
     ++i;
     if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
     size_t ed = 0;
-    while (i < n && std::isdigit(static_cast<unsigned char>(s[i]))) ++i, ++ed;
+    while (i < n && std::isdigit(static_cast<unsigned char>(s[i])))
+      ++i, ++ed;
     if (ed == 0) return false;
   }
   if (i != n) return false;
@@ -212,8 +256,7 @@ public:
         }
     }
     if (nIn == 0) return Error(SourceLoc{file_(), 0, 0}, "no input variables (X_0 ...) declared");
-    if (nOut == 0)
-      return Error(SourceLoc{file_(), 0, 0}, "no output variables (Y_0 ...) declared");
+    if (nOut == 0) return Error(SourceLoc{file_(), 0, 0}, "no output variables (Y_0 ...) declared");
 
     // Conjunction of all asserts, distributed into one DNF.
     Dnf all{Conj{}};
@@ -308,8 +351,9 @@ private:
 
   Expected<Dnf> product(const Dnf& a, const Dnf& b, int line, int col) {
     if (a.size() * b.size() > kMaxCases)
-      return r_.err(line, col, "too many cases after distributing 'or' (more than " +
-                                   std::to_string(kMaxCases) + ")");
+      return r_.err(line, col,
+                    "too many cases after distributing 'or' (more than " +
+                        std::to_string(kMaxCases) + ")");
     Dnf out;
     out.reserve(a.size() * b.size());
     for (const Conj& x : a)
@@ -368,14 +412,13 @@ private:
         // a <= b  is  a - b <= 0;  a >= b  is  b - a <= 0
         const Linear& small = op == "<=" ? terms[i] : terms[i + 1];
         const Linear& big = op == "<=" ? terms[i + 1] : terms[i];
-        a.lin.add(small, 1.0);
-        a.lin.add(big, -1.0);
+        if (!a.lin.add(small, 1.0) || !a.lin.add(big, -1.0)) return r_.err(e.kids[0], kInexact);
         conj.push_back(std::move(a));
       }
       return Dnf{conj};
     }
-    return r_.err(e.kids[0], "unsupported operator '" + op +
-                                 "' in a formula (supported: and, or, <=, >=)");
+    return r_.err(e.kids[0],
+                  "unsupported operator '" + op + "' in a formula (supported: and, or, <=, >=)");
   }
 
   Expected<Linear> term(const SExpr& e) {
@@ -402,17 +445,19 @@ private:
     }
     if (op == "+") {
       if (args.empty()) return r_.err(e, "'+' needs at least one operand");
-      for (auto& a : args) l.add(a, 1.0);
+      for (auto& a : args)
+        if (!l.add(a, 1.0)) return r_.err(e.kids[0], kInexact);
       return l;
     }
     if (op == "-") {
       if (args.empty()) return r_.err(e, "'-' needs at least one operand");
       if (args.size() == 1) {
-        l.add(args[0], -1.0);
+        if (!l.add(args[0], -1.0)) return r_.err(e.kids[0], kInexact);
         return l;
       }
-      l.add(args[0], 1.0);
-      for (size_t i = 1; i < args.size(); ++i) l.add(args[i], -1.0);
+      if (!l.add(args[0], 1.0)) return r_.err(e.kids[0], kInexact);
+      for (size_t i = 1; i < args.size(); ++i)
+        if (!l.add(args[i], -1.0)) return r_.err(e.kids[0], kInexact);
       return l;
     }
     if (op == "*") {
@@ -424,21 +469,21 @@ private:
         for (auto& [key, v] : a.coef)
           if (v != 0.0) constant = false;
         if (constant) {
-          k *= a.c;
+          if (!exactMul(k, a.c, k)) return r_.err(e.kids[0], kInexact);
         } else if (var) {
           return r_.err(e, "nonlinear term: product of variables is not supported");
         } else {
           var = &a;
         }
       }
-      if (var)
-        l.add(*var, k);
-      else
+      if (var) {
+        if (!l.add(*var, k)) return r_.err(e.kids[0], kInexact);
+      } else {
         l.c = k;
+      }
       return l;
     }
-    return r_.err(e.kids[0],
-                  "unsupported operator '" + op + "' in a term (supported: +, -, *)");
+    return r_.err(e.kids[0], "unsupported operator '" + op + "' in a term (supported: +, -, *)");
   }
 
 public:

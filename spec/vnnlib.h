@@ -9,6 +9,10 @@
 // be a bound on a single X_i) and a conjunction of linear constraints over the outputs. Atoms
 // that mix inputs and outputs are rejected as unsupported. Cases whose box is empty or that
 // contain a constant false atom are dropped (they admit no input); constant true atoms vanish.
+// Numbers denote exactly the float64 they are read as (as .chs literals do); arithmetic on them
+// (constant products, sums of like terms, moving terms across `<=`) must be exact in float64 --
+// a result that would round, overflow or underflow (`(* 1e-170 1e-170 Y_0)`) is an Error, never
+// a silently different atom. Parentheses nest at most 1000 deep.
 // Anything outside the subset is an Error with its `file:line:col`. In spec/ because it is a
 // language reader; it knows nothing of networks.
 #pragma once

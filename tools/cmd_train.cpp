@@ -3,7 +3,8 @@
 //
 //   chassis train examples/braking.chs --inputs Controller --label Controller.brake
 //       --widths 16,16 --epochs 30 --seed 1 -o braking_net.onnx
-//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx   (or: chassis train data.csv)
+//   chassis train --csv data.csv --label y --widths 32,32 -o net.onnx   (or: chassis train
+//   data.csv)
 //
 // Task datasets: --inputs M draws each sample's inputs uniformly from M's input box (declared
 // ranges, or --box name=lo:hi), or, when M has no inputs, runs M and takes its outputs / named
@@ -19,8 +20,8 @@
 // `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
 // Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
 // the dataset.
-#include "tools/command.h"
 #include "tasks/task_dataset.h"
+#include "tools/command.h"
 
 #include "neural/onnx.h"
 #include "neural/train.h"
@@ -110,6 +111,15 @@ int runTrain(TrainCli& c) {
   neural::TrainOptions o;
   if (!parseWidths(c.widths, o.widths))
     return usage("--widths expects positive integers separated by commas, got '" + c.widths + "'");
+  // Two consecutive hidden layers hold w1 * w2 weights (and Adam three more copies of them):
+  // refuse sizes that cannot fit in memory instead of failing in the allocator.
+  constexpr int64_t kMaxLayerWeights = int64_t(1) << 24;
+  for (size_t i = 0; i + 1 < o.widths.size(); ++i)
+    if (int64_t(o.widths[i]) * o.widths[i + 1] > kMaxLayerWeights)
+      return usage("--widths: hidden layers of " + std::to_string(o.widths[i]) + " and " +
+                   std::to_string(o.widths[i + 1]) + " units need " +
+                   std::to_string(int64_t(o.widths[i]) * o.widths[i + 1]) +
+                   " weights between them; the limit is " + std::to_string(kMaxLayerWeights));
   if (c.optimizer == "adam")
     o.optimizer = neural::Optimizer::Adam;
   else if (c.optimizer == "sgd")

@@ -4,19 +4,23 @@
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
 // each call site like an assert; verifier/properties.h), and prints a table: property, verdict
 // (holds, violated, unknown (reason), or a certified interval and whether it decides the bound),
-// time, and the counterexample with the property's float64 value there (every counterexample was
-// replayed).
+// time, and the counterexample with the property's float64 value there (every counterexample is
+// proved over the reals and replayed in float64; a disagreement is shown as a floating-point
+// note after it).
 // --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
-// else to standard output, each preceded by a comment line); `z3 -smt2 FILE` answers it as the
-// verifier did: sat where a counterexample (or witness, or a cell point) exists, unsat where the
-// verdict was proved. Probability cells emit at most their first 200 queries.
+// else to standard output, each preceded by a comment line and separated by `(reset)`, with the
+// verdict table (or JSON) on standard error so that standard output is one SMT-LIB2 script);
+// `z3 -smt2 FILE` answers it as the verifier did: sat where a counterexample (or witness, or a
+// cell point) exists, unsat where the verdict was proved. Probability cells emit at most their
+// first 200 queries. A --emit-dir that is a file or cannot be created is exit code 2, checked
+// before any property is proved.
 // --statistical: a P property the certified methods leave undecided also gets a Monte Carlo
 // estimate with a Clopper-Pearson interval (verifier/prob_bounds.h), printed as
 // "likely holds (statistical)", "likely violated (statistical)" or "statistical: undecided",
 // and in JSON with "verdict": "statistical" and a "statistical" object. It is never a proof:
 // for the exit code such a property counts as unknown.
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
-// (none violated), 4 internal error (e.g. a counterexample that does not replay), 2 bad input.
+// (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
 
 #include "neural/lower_network.h"
@@ -109,6 +113,15 @@ int verifyCommand(const VerifyArgs& a) {
     std::cerr << "chassis verify: error: --samples must be positive\n";
     return tools::kUsage;
   }
+  if (emit == "smt2" && !outDir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(outDir, ec);
+    if (ec || !std::filesystem::is_directory(outDir)) {
+      std::cerr << "chassis verify: error: --emit-dir " << outDir << ": "
+                << (ec ? ec.message() : std::string("not a directory")) << "\n";
+      return tools::kUsage;
+    }
+  }
   verifier::VerifyOptions opts = a.opts;
   opts.timeoutSec = a.timeout;
   opts.emitSmt2 = emit == "smt2";
@@ -143,22 +156,30 @@ int verifyCommand(const VerifyArgs& a) {
          : anyUnknown  ? tools::kUnknown
                        : tools::kOk;
 
+  // With the queries on standard output, the report goes to standard error.
+  bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
   if (opts.emitSmt2) {
+    bool first = true;
     for (auto& r : results)
       for (size_t k = 0; k < r.smt2.size(); ++k) {
-        if (outDir.empty()) {
+        if (smt2ToStdout) {
+          if (!first) std::cout << "(reset)\n";
+          first = false;
           std::cout << "; property " << r.name << " query " << k << "\n" << r.smt2[k] << "\n";
           continue;
         }
-        std::filesystem::create_directories(outDir);
-        std::ofstream f(outDir + "/" + r.name + "." + std::to_string(k) + ".smt2");
+        std::string path = outDir + "/" + r.name + "." + std::to_string(k) + ".smt2";
+        std::ofstream f(path);
         f << r.smt2[k];
+        f.flush();
         if (!f) {
-          std::cerr << "chassis verify: error: cannot write to " << outDir << "\n";
+          std::cerr << "chassis verify: error: cannot write " << path << "\n";
           return tools::kUsage;
         }
       }
   }
+  std::FILE* report = smt2ToStdout ? stderr : stdout;
+  std::ostream& reportStream = smt2ToStdout ? std::cerr : std::cout;
   if (asJson) {
     nlohmann::ordered_json j = nlohmann::ordered_json::array();
     for (auto& r : results) {
@@ -196,10 +217,10 @@ int verifyCommand(const VerifyArgs& a) {
       }
       j.push_back(o);
     }
-    std::cout << j.dump(2) << "\n";
+    reportStream << j.dump(2) << "\n";
     return code;
   }
-  std::printf("%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
+  std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
   for (auto& r : results) {
     std::string cx;
     for (auto& [k, v] : r.counterexample)
@@ -213,8 +234,11 @@ int verifyCommand(const VerifyArgs& a) {
       cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
            (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
            std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(opts.seed);
-    std::printf("%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdictText(r).c_str(), r.seconds,
-                cx.c_str());
+    if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
+        !r.reason.empty())
+      cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
+    std::fprintf(report, "%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdictText(r).c_str(),
+                 r.seconds, cx.c_str());
   }
   return code;
 }

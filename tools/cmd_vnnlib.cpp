@@ -4,7 +4,8 @@
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
 // result alone to the file. The verifier already replays each counterexample through the folded
 // AffineNet; here it is replayed once more through the ONNX graph itself (neural::Network,
-// float64), so a folding bug cannot produce a false `sat`.
+// float64), so a folding bug cannot produce a false `sat`, and checked in exact real arithmetic
+// (Z3Encoder::checkPoint): a point that only float64 rounding makes a counterexample is `unknown`.
 // --emit=smt2 solves nothing: it writes the naive Z3 query (z3_encoder.h: every ReLU an
 // if-then-else, no bounds, exact rationals of the float64 weights) of each case of the property
 // as SMT-LIB2 — to --out FILE, else standard output — one `(check-sat)` per case, the cases
@@ -111,13 +112,26 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
     bool inBox =
         (res->x.array() >= cs.box.lo.array()).all() && (res->x.array() <= cs.box.hi.array()).all();
-    bool holds = (cs.C * y - cs.d).maxCoeff() <= 0.0 || cs.C.rows() == 0;
+    // A case without output constraints (a box-only property) holds at every point of its box.
+    bool holds = cs.C.rows() == 0 || (cs.C * y - cs.d).maxCoeff() <= 0.0;
     if (!inBox || !holds) {
       std::cerr << netPath << ": error: internal: the counterexample does not replay through the "
                 << "ONNX graph (in box: " << inBox << ", constraints: " << holds << ")\n";
       return tools::kInternal;
     }
     res->y = y;
+    // The verdict is about real arithmetic on the weights (spec/LANGUAGE.md §8-9): the point
+    // must be a counterexample there too, not only after float64 rounding.
+    verifier::Z3Encoder exact(*affine);
+    verifier::LeafResult pt = exact.checkPoint(cs, res->x, std::max(10.0, timeout));
+    if (pt.status != verifier::LeafStatus::Sat) {
+      res->verdict = verifier::Verdict::Unknown;
+      res->reason =
+          pt.status == verifier::LeafStatus::Unsat
+              ? "the point found violates the property only in float64 (rounding), "
+                "not in real arithmetic"
+              : "the point found could not be checked in real arithmetic (" + pt.reason + ")";
+    }
   }
   std::string text = verifier::vnncompResult(*res);
   std::cout << text;

@@ -3,8 +3,11 @@
 #include "tools/command.h"
 
 #include <algorithm>
+#include <exception>
+#include <filesystem>
 #include <iostream>
 #include <map>
+#include <new>
 
 namespace chassis::tools {
 std::vector<Command>& registry() {
@@ -32,7 +35,26 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? kOk : kUsage;
   }
-  for (auto& [sub, run] : runners)
-    if (sub->parsed()) return run();
+  // The one exception boundary: whatever a subcommand throws becomes a diagnostic and one of
+  // the documented exit codes (command.h), never an abort. A file-system error is about a path
+  // the user gave (kUsage); running out of memory means the input or options ask for more than
+  // the machine has (kUsage); anything else is a bug (kInternal).
+  try {
+    for (auto& [sub, run] : runners)
+      if (sub->parsed()) return run();
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "chassis: error: " << e.what() << "\n";
+    return kUsage;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "chassis: error: out of memory: the input or the options need more memory than "
+                 "is available\n";
+    return kUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "chassis: internal error: " << e.what() << "\n";
+    return kInternal;
+  } catch (...) {
+    std::cerr << "chassis: internal error: an unknown exception\n";
+    return kInternal;
+  }
   return kUsage;
 }

@@ -98,6 +98,8 @@ std::string exactFraction(double v) {
 }
 
 z3::expr IrEncoder::realNumeral(double v) {
+  // No rational is an infinity or NaN; guard() reports this like any Z3 error.
+  if (!std::isfinite(v)) throw z3::exception("a NaN or infinite constant has no exact rational");
   std::string s = exactFraction(v);
   if (s[0] == '-') return -ctx_.real_val(s.c_str() + 1);
   return ctx_.real_val(s.c_str());
@@ -878,10 +880,17 @@ Expected<std::vector<SymValue>> IrEncoder::callIn(const ir::Function& f, std::ve
   fr.prefix = prefix;
   fr.depth = caller.depth + 1;
   if (f.kind() == ir::FunctionKind::Network) fr.chain = chainOf(f);
+  bool assumeRanges = true;
+  if (rangeHook_)
+    for (const ir::Param& p : f.inputs())
+      if (p.range) {
+        assumeRanges = rangeHook_(RangedCall{&f, &args, caller.path, caller.depth});
+        break;
+      }
   for (size_t i = 0; i < f.inputs().size(); ++i) {
     const ir::Param& p = f.inputs()[i];
     SymValue& a = args[i];
-    if (p.range) {
+    if (p.range && assumeRanges) {
       // The callee's declared input range is an assumption on its arguments (on this path).
       bool isReal = p.var->type().scalar == ir::ScalarKind::Real;
       for (size_t j = 0; j < a.e.size(); ++j) {
@@ -908,7 +917,7 @@ Expected<std::vector<SymValue>> IrEncoder::callIn(const ir::Function& f, std::ve
 }
 
 Expected<SymExecution> IrEncoder::execute(const ir::Function& f, std::vector<SymValue> inputs,
-                                          const std::string& prefix) {
+                                          const std::string& prefix, const ir::Block* body) {
   if (f.kind() == ir::FunctionKind::External)
     return Error(f.loc(), "network '" + f.name() + "' is declared but not loaded");
   Frame fr(ctx_);
@@ -921,7 +930,7 @@ Expected<SymExecution> IrEncoder::execute(const ir::Function& f, std::vector<Sym
     if (v->role() == ir::VarRole::Output || v->role() == ir::VarRole::Local)
       if (!fr.vars.count(v)) fr.vars[v] = zeroOf(ctx_, v->type());
   StmtExec ex(*this, fr);
-  if (Status st = ex.block(f.body()); !st) return st.error();
+  if (Status st = ex.block(body ? *body : f.body()); !st) return st.error();
   SymExecution r;
   for (const ir::Var* o : f.outputs())
     r.outputs.push_back(fr.vars.at(o));

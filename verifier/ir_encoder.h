@@ -17,7 +17,8 @@
 //   assert(b)      an obligation  pathCondition => b  recorded with its location;
 //   call (statement or expression)   the callee inlined in a fresh frame; a Call expression is a
 //                  hash-consed node, encoded once per frame (memoised by node pointer), and the
-//                  callee's declared input ranges on its arguments are recorded as assumptions.
+//                  callee's declared input ranges on its arguments are recorded as assumptions
+//                  (unless a CallRangeHook declines them: the range checker's obligations).
 // Networks (Affine / VecRelu nodes) are encoded exactly: an affine layer as the exact rational
 // linear form; a ReLU as ite(h >= 0, h, 0), except where a sound bound on h proves it stable,
 // where it is h or 0 (linear). The bounds come from verifier/bounds.h: when a network function
@@ -113,8 +114,25 @@ public:
 
   /// Executes `f` symbolically on `inputs` (its input ranges added to assumptions());
   /// `prefix` prefixes the addresses of its random choices.
+  /// `body`, when given, is executed in place of f.body() (an instrumented copy: f itself is
+  /// never changed).
   Expected<SymExecution> execute(const ir::Function& f, std::vector<SymValue> inputs,
-                                 const std::string& prefix = "");
+                                 const std::string& prefix = "", const ir::Block* body = nullptr);
+
+  /// A call of a function with declared input ranges (`x: real in [a, b]`), met while encoding:
+  /// the callee, its arguments' terms, the path condition of the calling statement and the
+  /// depth of the caller (0: the function being executed).
+  struct RangedCall {
+    const ir::Function* callee;
+    const std::vector<SymValue>* args;
+    z3::expr path;
+    int callerDepth;
+  };
+  /// Decides at each ranged call whether the callee's ranges are ASSUMED on its arguments
+  /// (true; the default without a hook) or not (false: the range checker, for which they are
+  /// the obligations to prove, checks them itself). Set before encoding.
+  using CallRangeHook = std::function<bool(const RangedCall&)>;
+  void setCallRangeHook(CallRangeHook hook) { rangeHook_ = std::move(hook); }
 
   /// Constraints to assume: variable domains, callees' input ranges, supports of choices, and
   /// the definitions below.
@@ -189,6 +207,7 @@ private:
   int fresh_ = 0;
   int pieces_ = 8;
   bool relaxOn_ = true;
+  CallRangeHook rangeHook_; // see setCallRangeHook
   bool relaxed_ = false;
   int numRelaxed_ = 0;
   struct Occurrence {

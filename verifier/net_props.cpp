@@ -355,22 +355,26 @@ std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
     qv.push_back(q.var);
     boxes.push_back({q.lo, q.hi});
   }
-  ReplayOutcome out = replayBody(prop.body, frame, qv, boxes, true, prop.loc, opts.seed);
+  // The engine's point is a float64 point; a `violated` needs it proved false over the reals
+  // too (LANGUAGE.md §8, "Counterexamples").
+  RealPointCheck real(prop.body, qv, boxes, std::min(opts.timeoutSec, 10.0));
+  ReplayOutcome out = replayBody(prop.body, frame, qv, boxes, true, prop.loc, opts.seed, &real);
+  if (!out.realProved) {
+    // A point that only float64 makes false, or on the boundary of a strict comparison that the
+    // engine relaxed to its closure: the engine cannot tell; the exact Z3 path decides (and
+    // applies the same rule to its own counterexample).
+    return std::nullopt;
+  }
   for (const ir::QuantVar& q : prop.vars)
     r.counterexample.push_back(
         {q.var->name(),
          symbolic::formatValue(out.frame[size_t(q.var->slot())], q.var->type(), program.ctx())});
   r.valueAtCounterexample = out.value;
-  if (out.replayed) {
-    r.verdict = PropVerdict::Violated;
-  } else if (tr2.relaxedStrict()) {
-    // The point is on the boundary of a strict comparison that the engine relaxed to its
-    // closure: the engine cannot tell; the exact Z3 encoding can.
-    return std::nullopt;
-  } else {
-    r.verdict = PropVerdict::Internal;
-    r.reason = "counterexample does not replay in float64 (" + out.value + ")";
-  }
+  r.verdict = PropVerdict::Violated;
+  if (!out.replayed)
+    r.reason = "floating-point note: over the reals the property is false here, while float64 "
+               "evaluates it " +
+               out.value + " (rounding)";
   return finish();
 }
 

@@ -39,20 +39,41 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// A Z3 model whose point does not replay in float64. Without enclosures that is a bug
-/// (internal error); with the enclosures of exp/log/sqrt/sigmoid/tanh (IrEncoder::definitions())
-/// Z3 may pick an enclosed value that is not the function's, so the query was only an
-/// over-approximation: unknown, never a verdict.
-void notReplayed(PropertyResult& r, const IrEncoder& enc, const std::string& what) {
-  if (!enc.definitions().empty()) {
-    r.verdict = PropVerdict::Unknown;
-    r.reason = "the point found under the enclosures of transcendental functions does not "
-               "replay in float64 (" +
-               what + ")";
+/// The verdict on a run-based counterexample (always, assert, range obligation) by the rule of
+/// LANGUAGE.md §8: `realProved` -- at the float64 point (inputs and choices), the property is
+/// false over the reals (impossibleAt) -- decides `violated`; `float64False` -- the
+/// interpreter's replay agrees -- only adds a floating-point note when it disagrees. A point
+/// that only float64 makes false, or that neither confirms, is `unknown` with the reason: Z3's
+/// model may be a real point between doubles, or one chosen under the enclosures of
+/// exp/log/sqrt/sigmoid/tanh (IrEncoder::definitions()), which over-approximate.
+void runVerdict(PropertyResult& r, bool enclosures, bool realProved, bool float64False,
+                bool float64Completed, const std::string& float64What) {
+  if (realProved && (float64False || float64Completed)) {
+    r.verdict = PropVerdict::Violated;
+    if (!float64False)
+      r.reason = "floating-point note: over the reals the property is false here, while the "
+                 "float64 replay differs (" +
+                 float64What + ")";
     return;
   }
-  r.verdict = PropVerdict::Internal;
-  r.reason = "counterexample does not replay in float64 (" + what + ")";
+  r.verdict = PropVerdict::Unknown;
+  if (realProved) {
+    // The float64 run fails before the property (a division by zero, log of 0): undefined there.
+    r.reason = "over the reals the property is false at this point, but the float64 run fails "
+               "there (" +
+               float64What + ")";
+  } else if (float64False) {
+    r.reason = "float64 evaluates the property false at this point, but over the reals it is not "
+               "false there: a floating-point rounding effect, not a counterexample";
+  } else if (enclosures) {
+    r.reason = "the point found under the enclosures of transcendental functions is not a "
+               "counterexample (float64: " +
+               float64What + ")";
+  } else {
+    r.reason = "Z3's counterexample over the reals is not a float64 point, and rounded to float64 "
+               "it is not one (float64: " +
+               float64What + ")";
+  }
 }
 
 /// The choice's value has positive prior mass: `always` and asserts are about the traces of
@@ -123,6 +144,28 @@ std::string fmt(const symbolic::Value& v, const ir::Type& t, const ir::Context& 
   return symbolic::formatValue(v, t, ctx);
 }
 
+/// False when some division or remainder in `e` has a zero divisor in `m` (Z3 gives x / 0 an
+/// arbitrary value, so a model relying on it is no point of the real semantics, where the
+/// operation is undefined).
+bool divisorsNonzero(const z3::expr& e, const z3::model& m) {
+  std::set<unsigned> seen;
+  std::vector<z3::expr> todo{e};
+  while (!todo.empty()) {
+    z3::expr t = todo.back();
+    todo.pop_back();
+    if (!t.is_app() || !seen.insert(Z3_get_ast_id(t.ctx(), t)).second) continue;
+    Z3_decl_kind k = t.decl().decl_kind();
+    if ((k == Z3_OP_DIV || k == Z3_OP_IDIV || k == Z3_OP_MOD || k == Z3_OP_REM) &&
+        t.num_args() == 2) {
+      z3::expr zero = m.eval(t.arg(1) == 0, true);
+      if (!zero.is_false()) return false;
+    }
+    for (unsigned i = 0; i < t.num_args(); ++i)
+      todo.push_back(t.arg(i));
+  }
+  return true;
+}
+
 /// forall / exists over a box (no alternation).
 void checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
                      PropertyResult& r) {
@@ -168,24 +211,86 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
       qv.push_back(p.vars[i].var);
       boxes.push_back(box(i));
     }
-    ReplayOutcome out = replayBody(p.body, frame, qv, boxes, !existential, p.loc, o.seed);
+    // The point must be proved over the reals (LANGUAGE.md §8, "Counterexamples"), then
+    // replayed in float64; Z3's own model is exact only without enclosures and divisions by zero.
+    RealPointCheck real(p.body, qv, boxes, std::min(o.timeoutSec, 10.0));
+    ReplayOutcome out = replayBody(p.body, frame, qv, boxes, !existential, p.loc, o.seed, &real);
+    auto pointText = [&](const std::vector<symbolic::Value>& fr) {
+      std::string t;
+      for (size_t i = 0; i < p.vars.size(); ++i)
+        t += (i ? ", " : "") + p.vars[i].var->name() + " = " +
+             fmt(fr[size_t(p.vars[i].var->slot())], p.vars[i].var->type(), prog.ctx());
+      return t;
+    };
     for (size_t i = 0; i < p.vars.size(); ++i)
       r.counterexample.push_back(
           {p.vars[i].var->name(),
            fmt(out.frame[size_t(p.vars[i].var->slot())], p.vars[i].var->type(), prog.ctx())});
     r.valueAtCounterexample = out.value;
-    if (existential && !out.replayed && !enc.definitions().empty()) {
-      notReplayed(r, enc, out.value); // an enclosure's witness is no proof
-    } else if (existential) {
-      r.verdict = PropVerdict::Holds;
-      r.reason = out.replayed
-                     ? "witness replayed in float64"
-                     : "witness proved in the reals; its float64 replay gives " + out.value;
-    } else if (out.replayed) {
-      r.verdict = PropVerdict::Violated;
-    } else {
-      notReplayed(r, enc, out.value);
+    std::vector<std::string> notes;
+    // Z3's model where the body fails in the interpreter (a division by zero, log of 0): Z3
+    // gives such an operation an arbitrary value, so its point is no counterexample; say so.
+    if (out.modelValue.rfind("error: ", 0) == 0)
+      notes.push_back("Z3's model (" + pointText(out.modelFrame) +
+                      ") is a point where the property is undefined: " + out.modelValue.substr(7) +
+                      (out.frame != out.modelFrame ? "; the point shown is a nearby one" : ""));
+    if (out.realProved && !out.replayed)
+      notes.push_back("floating-point note: over the reals the property is " +
+                      std::string(existential ? "true" : "false") +
+                      " here, while float64 evaluates it " + out.value + " (rounding)");
+    auto joined = [&]() {
+      std::string t;
+      for (const std::string& n : notes)
+        t += (t.empty() ? "" : "; ") + n;
+      return t;
+    };
+    if (out.realProved) {
+      r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+      if (existential) notes.insert(notes.begin(), "witness proved over the reals");
+      r.reason = joined();
+      return Status::ok();
     }
+    // No float64 point proved. Z3's own (exact, perhaps irrational) point decides when the
+    // encoding is exact there: nothing relaxed, and no division by zero at the model.
+    if (!enc.relaxed() && divisorsNonzero(body->e[0], m)) {
+      r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+      r.counterexample.clear();
+      for (size_t i = 0; i < p.vars.size(); ++i) {
+        std::string v;
+        for (const z3::expr& t : vals[i].e) {
+          z3::expr x = m.eval(t, true);
+          std::string d = x.is_bool() ? (x.is_true() ? "true" : "false") : x.get_decimal_string(20);
+          v += (v.empty() ? "" : ", ") + d;
+        }
+        if (vals[i].e.size() != 1) v = "[" + v + "]";
+        r.counterexample.push_back({p.vars[i].var->name(), v + " (exact, not a float64 number)"});
+      }
+      r.valueAtCounterexample = out.modelValue;
+      notes.insert(notes.begin(),
+                   std::string(existential ? "witness" : "counterexample") +
+                       " proved at Z3's exact point over the reals ('?' ends a rounded decimal); "
+                       "floating-point note: at the nearest float64 point the property is " +
+                       out.modelValue);
+      r.reason = joined();
+      return Status::ok();
+    }
+    // Not proved over the reals at any point: no verdict.
+    r.verdict = PropVerdict::Unknown;
+    r.counterexample.clear();
+    r.valueAtCounterexample.clear();
+    std::string what = existential ? "witness" : "counterexample";
+    std::string why = "Z3 found a candidate " + what + ", but no float64 point near it is " +
+                      (existential ? "proved a witness" : "proved a counterexample") +
+                      " over the reals";
+    if (!out.float64Only.empty())
+      why += "; float64 evaluates the property " + std::string(existential ? "true" : "false") +
+             " at " + pointText(out.float64Only) +
+             ", a floating-point rounding effect there, not a " + what;
+    if (!enc.definitions().empty())
+      why += "; the candidate came from the enclosures of transcendental functions";
+    if (!real.error().empty()) why += "; the real check failed: " + real.error();
+    notes.insert(notes.begin(), why);
+    r.reason = joined();
     return Status::ok();
   });
   if (!st) {
@@ -241,17 +346,19 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     std::unordered_map<std::string, double> choices;
     readModel(s.get_model(), f, ins, enc, inputs, choices);
     RunReplay rr = replayRun(f, inputs, choices, p.body, nullptr, o.seed);
+    std::vector<z3::expr> fixes;
+    for (size_t i = 0; i < inputs.size(); ++i)
+      fixAtPoint(enc, ins[i], inputs[i], fixes);
+    fixChoices(enc, choices, fixes);
+    bool realProved = impossibleAt(enc, fixes, body->e[0], std::min(o.timeoutSec, 10.0));
     for (size_t i = 0; i < inputs.size(); ++i)
       r.counterexample.push_back(
           {f.inputs()[i].var->name(), fmt(inputs[i], f.inputs()[i].var->type(), prog.ctx())});
     for (auto& [addr, val] : rr.choices)
       r.counterexample.push_back({addr, symbolic::formatNumber(val)});
     r.valueAtCounterexample = rr.value;
-    if (rr.ok && rr.bodyFalse) {
-      r.verdict = PropVerdict::Violated;
-    } else {
-      notReplayed(r, enc, rr.message);
-    }
+    runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse, rr.ok,
+               rr.ok ? rr.value : rr.message);
     return Status::ok();
   });
   if (!st) {
@@ -325,16 +432,20 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
           std::unordered_map<std::string, double> choices;
           readModel(s.get_model(), f, ins, enc, inputs, choices);
           RunReplay rr = replayRun(f, inputs, choices, nullptr, &a.loc, opts.seed);
+          std::vector<z3::expr> fixes;
+          for (size_t i = 0; i < inputs.size(); ++i)
+            fixAtPoint(enc, ins[i], inputs[i], fixes);
+          fixChoices(enc, choices, fixes);
+          bool realProved =
+              impossibleAt(enc, fixes, !(a.pathCond && !a.cond), std::min(opts.timeoutSec, 10.0));
           for (size_t i = 0; i < inputs.size(); ++i)
             r.counterexample.push_back({f.inputs()[i].var->name(),
                                         fmt(inputs[i], f.inputs()[i].var->type(), program.ctx())});
           for (auto& [addr, val] : rr.choices)
             r.counterexample.push_back({addr, symbolic::formatNumber(val)});
           r.valueAtCounterexample = rr.value;
-          if (rr.ok && rr.bodyFalse)
-            r.verdict = PropVerdict::Violated;
-          else
-            notReplayed(r, enc, rr.message);
+          runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse,
+                     rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
         }
         mine.push_back(std::move(r));
       }
@@ -475,48 +586,13 @@ ir::Block instrument(const ir::Block& b, ir::Context& ctx, std::vector<RangeSite
   return out;
 }
 
-/// For the duration of one module's range check: the module's body is replaced by its
-/// instrumented copy, and every OTHER function's declared ranges are removed, so that the
-/// encoder (which assumes a callee's ranges on its arguments) does not assume what is to be
-/// proved. Restored on destruction, before any replay. The program is logically const: the
-/// encoder reads it while the change is in place, and it is restored exactly.
-// TODO(integrator): an IrEncoder option "record callee ranges as obligations instead of
-// assuming them" (verifier/ir_encoder.cpp, not this file's owner) would make this unnecessary.
-class RangeInstrumentation {
-public:
-  RangeInstrumentation(const ir::Program& prog, const ir::Function& m, ir::Block body)
-      : m_(const_cast<ir::Function&>(m)), oldBody_(m.body()) {
-    for (const auto& fp : prog.functions()) {
-      if (fp.get() == &m) continue;
-      auto& ins = const_cast<std::vector<ir::Param>&>(fp->inputs());
-      for (ir::Param& p : ins)
-        if (p.range) {
-          saved_.push_back({&p, *p.range});
-          p.range.reset();
-        }
-    }
-    m_.setBody(std::move(body));
-  }
-  ~RangeInstrumentation() {
-    m_.setBody(oldBody_);
-    for (auto& [p, r] : saved_)
-      p->range = r;
-  }
-  RangeInstrumentation(const RangeInstrumentation&) = delete;
-  RangeInstrumentation& operator=(const RangeInstrumentation&) = delete;
-
-private:
-  ir::Function& m_;
-  ir::Block oldBody_;
-  std::vector<std::pair<ir::Param*, std::pair<double, double>>> saved_;
-};
-
-/// A model of a violated obligation, kept for the replay after the restoration.
+/// A model of a violated obligation, kept for the replay.
 struct PendingReplay {
   size_t result; // index into the module's results
   std::vector<symbolic::Value> inputs;
   std::unordered_map<std::string, double> choices;
   bool enclosures = false; // the query used enclosures of transcendental functions
+  bool realProved = false; // the obligation is violated at the float64 point over the reals
 };
 
 } // namespace
@@ -524,6 +600,8 @@ struct PendingReplay {
 std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
                                                    const VerifyOptions& opts) {
   std::vector<PropertyResult> out;
+  // The obligations' assert nodes are added to the program's node arena (hash-consed, append
+  // only): no existing node, body or range changes, but creating nodes needs the Context.
   ir::Context& ctx = const_cast<ir::Context&>(program.ctx());
   for (const auto& fp : program.functions()) {
     const ir::Function& f = *fp;
@@ -545,12 +623,14 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
     std::vector<PendingReplay> pending;
     Status st = Status::ok();
     {
-      RangeInstrumentation inst(program, f, std::move(body));
       z3::context c;
       IrEncoder enc(c);
+      // The callees' ranges are what is to be proved: never assumed (at any depth). The module
+      // runs its instrumented copy of the body; the program itself is not changed.
+      enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
       st = IrEncoder::guard([&]() -> Status {
         std::vector<SymValue> ins = rangedInputs(enc, f);
-        auto ex = enc.execute(f, ins);
+        auto ex = enc.execute(f, ins, "", &body);
         if (!ex) return ex.error();
         // The violation of obligation k: some execution of its assert (a loop runs it once per
         // iteration) is on a taken path with the arguments outside the callee's ranges.
@@ -581,12 +661,18 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
             pr.result = k;
             pr.enclosures = !enc.definitions().empty();
             readModel(s.get_model(), f, ins, enc, pr.inputs, pr.choices);
+            std::vector<z3::expr> fixes;
+            for (size_t i = 0; i < pr.inputs.size(); ++i)
+              fixAtPoint(enc, ins[i], pr.inputs[i], fixes);
+            fixChoices(enc, pr.choices, fixes);
+            pr.realProved =
+                impossibleAt(enc, fixes, !violation[k], std::min(opts.timeoutSec, 10.0));
             pending.push_back(std::move(pr));
           }
         }
         return Status::ok();
       });
-    } // the program is restored here
+    }
     if (!st) {
       PropertyResult r;
       r.name = "range@" + f.name();
@@ -596,8 +682,8 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       mine = {r};
       pending.clear();
     }
-    // Replays on the original program: the interpreter must fail at the call with the callee's
-    // range error.
+    // Replays on the program: the interpreter must fail at the call with the callee's range
+    // error.
     for (PendingReplay& pr : pending) {
       PropertyResult& r = mine[pr.result];
       RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);
@@ -608,20 +694,8 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
         r.counterexample.push_back({addr, symbolic::formatNumber(val)});
       r.valueAtCounterexample = rr.value;
       bool rangeError = rr.value.find("outside its range") != std::string::npos;
-      if (rr.ok && rr.bodyFalse && rangeError) {
-        r.verdict = PropVerdict::Violated;
-      } else if (pr.enclosures) {
-        r.verdict = PropVerdict::Unknown;
-        r.reason = "the point found under the enclosures of transcendental functions does not "
-                   "replay in float64 (" +
-                   (rr.ok ? rr.value : rr.message) + ")";
-      } else {
-        // The guards are modelled and the encoding is exact, so this is a point of the reals that
-        // float64 rounding moves back into the range (a boundary case): no verdict.
-        r.verdict = PropVerdict::Unknown;
-        r.reason = "the counterexample of the reals does not replay in float64 (" +
-                   (rr.ok ? rr.value : rr.message) + ")";
-      }
+      runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
+                 rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
     }
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& r : mine) {

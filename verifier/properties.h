@@ -2,13 +2,18 @@
 // `assert` statements of its modules, with Z3 through the IR encoder (verifier/ir_encoder.h).
 //
 //   forall x in B: body        unsat(B /\ assumptions /\ !body)  => holds; a model => a
-//                              counterexample, replayed in float64 by the interpreter
-//                              (symbolic::evaluate); one that does not replay is an internal error
-//   exists x in B: body        sat(B /\ assumptions /\ body)      => holds (the witness replayed);
+//                              candidate: `violated` only at a float64 point where the body is
+//                              proved false over the reals (replay.h, RealPointCheck), with the
+//                              float64 value there (symbolic::evaluate) as a note; otherwise
+//                              `unknown` with the reason (e.g. a float64 rounding artefact)
+//   exists x in B: body        sat(B /\ assumptions /\ body)      => holds when a float64 witness
+//                              is proved true over the reals (else unknown);
 //                              unsat => violated (no witness exists in the reals)
 //   always[M](e)               every random choice of M a Z3 constant constrained to its support,
 //                              M's inputs to their ranges; unsat(support /\ !e) => holds; a model
-//                              => inputs and choices replayed through symbolic::run
+//                              => inputs and choices replayed through symbolic::run, and `e`
+//                              proved false over the reals at those float64 values (impossibleAt)
+//                              for `violated` (the same rule for asserts and range obligations)
 //   assert(b) in module M      for each assert of M's body: unsat(ranges /\ support /\ path /\ !b)
 //   range obligations          for each call in M's body of a module C with declared input
 //                              ranges: unsat(M's ranges /\ support /\ path /\ !(args in C's
@@ -31,9 +36,10 @@ namespace chassis::verifier {
 
 enum class PropVerdict {
   Holds,    // proved (for a probability: the certified interval decides the bound as true)
-  Violated, // a replayed counterexample (for a probability: the interval decides it false)
+  Violated, // a counterexample proved over the reals at a float64 point, replayed in float64
+            // (for a probability: the interval decides it false)
   Unknown,  // undecided, with the reason
-  Internal  // a bug: e.g. a counterexample that does not replay
+  Internal  // a bug
 };
 std::string_view propVerdictName(PropVerdict v);
 
@@ -52,7 +58,8 @@ struct PropertyResult {
   std::string name;
   SourceLoc loc;
   PropVerdict verdict = PropVerdict::Unknown;
-  std::string reason; // why unknown / internal; a note for the others
+  std::string reason; // why unknown / internal; a note for the others (a floating-point note:
+                      // float64 disagrees with the reals at the counterexample)
   /// The counterexample (or witness): variable name and value, as text, in order.
   std::vector<std::pair<std::string, std::string>> counterexample;
   std::string valueAtCounterexample; // the property's value there, evaluated in float64

@@ -4,8 +4,10 @@
 #include "spec/rng.h"
 #include "symbolic/special.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 
 namespace chassis::verifier {
 
@@ -20,7 +22,8 @@ double numeralToDouble(const z3::expr& e) {
 
 symbolic::Value modelValue(const z3::model& m, const SymValue& v, const ir::Type& t) {
   std::vector<double> xs;
-  for (const z3::expr& e : v.e) xs.push_back(numeralToDouble(m.eval(e, true)));
+  for (const z3::expr& e : v.e)
+    xs.push_back(numeralToDouble(m.eval(e, true)));
   if (t.isArray()) return symbolic::Value::array(std::move(xs));
   return symbolic::Value::scalar(xs.empty() ? 0 : xs[0]);
 }
@@ -32,19 +35,119 @@ std::string show(const Expected<symbolic::Value>& v) {
 }
 } // namespace
 
+void fixAtPoint(IrEncoder& enc, const SymValue& v, const symbolic::Value& x,
+                std::vector<z3::expr>& out) {
+  z3::context& c = enc.ctx();
+  for (size_t i = 0; i < v.e.size(); ++i) {
+    double d = x.a.empty() ? x.s : (i < x.a.size() ? x.a[i] : 0.0);
+    const z3::expr& t = v.e[i];
+    if (t.is_bool())
+      out.push_back(t == c.bool_val(d != 0));
+    else if (t.is_int())
+      out.push_back(t == c.int_val(int64_t(d)));
+    else
+      out.push_back(t == enc.realNumeral(d));
+  }
+}
+
+void fixChoices(IrEncoder& enc, const std::unordered_map<std::string, double>& choices,
+                std::vector<z3::expr>& out) {
+  for (const SymChoice& ch : enc.choices()) {
+    auto it = choices.find(ch.address);
+    if (it == choices.end()) continue;
+    SymValue v;
+    v.e.push_back(ch.var);
+    fixAtPoint(enc, v, symbolic::Value::scalar(it->second), out);
+  }
+}
+
+bool impossibleAt(IrEncoder& enc, const std::vector<z3::expr>& fixes, const z3::expr& goal,
+                  double timeoutSec) {
+  z3::context& c = enc.ctx();
+  z3::solver s(c);
+  z3::params p(c);
+  if (timeoutSec > 0) p.set("timeout", unsigned(std::max(1.0, timeoutSec * 1000)));
+  s.set(p);
+  for (const z3::expr& a : enc.assumptions())
+    s.add(a);
+  for (const z3::expr& f : fixes)
+    s.add(f);
+  s.add(goal);
+  return s.check() == z3::unsat;
+}
+
+struct RealPointCheck::Impl {
+  z3::context c;
+  IrEncoder enc{c};
+  std::vector<const ir::Var*> vars;
+  std::vector<SymValue> vals;
+  std::optional<z3::expr> body;
+  std::chrono::steady_clock::time_point deadline; // for all the checks together
+};
+
+RealPointCheck::RealPointCheck(ir::Expr body, const std::vector<const ir::Var*>& vars,
+                               const std::vector<std::pair<double, double>>& boxes,
+                               double timeoutSec)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->vars = vars;
+  impl_->deadline = std::chrono::steady_clock::now() +
+                    std::chrono::milliseconds(int64_t(std::max(0.001, timeoutSec) * 1000));
+  Status st = IrEncoder::guard([&]() -> Status {
+    for (size_t i = 0; i < vars.size(); ++i) {
+      auto [lo, hi] = i < boxes.size() ? boxes[i] : std::pair<double, double>{-INFINITY, INFINITY};
+      SymValue v = impl_->enc.freshVar("point!" + vars[i]->name(), vars[i]->type(), lo, hi);
+      impl_->vals.push_back(v);
+      impl_->enc.bind(vars[i], v);
+    }
+    auto b = impl_->enc.encode(body);
+    if (!b) return b.error();
+    impl_->body = b->e[0];
+    return Status::ok();
+  });
+  if (!st) error_ = st.error().message;
+}
+
+RealPointCheck::~RealPointCheck() = default;
+
+bool RealPointCheck::proves(const std::vector<symbolic::Value>& frame, bool value) {
+  if (!impl_->body) return false;
+  double left =
+      std::chrono::duration<double>(impl_->deadline - std::chrono::steady_clock::now()).count();
+  if (left <= 0) {
+    error_ = "its time budget is spent";
+    return false;
+  }
+  bool proved = false;
+  Status st = IrEncoder::guard([&]() -> Status {
+    std::vector<z3::expr> fixes;
+    for (size_t i = 0; i < impl_->vars.size(); ++i)
+      fixAtPoint(impl_->enc, impl_->vals[i], frame[size_t(impl_->vars[i]->slot())], fixes);
+    proved = impossibleAt(impl_->enc, fixes, value ? !*impl_->body : *impl_->body, left);
+    return Status::ok();
+  });
+  if (!st) error_ = st.error().message;
+  return proved && st;
+}
+
 ReplayOutcome replayBody(ir::Expr body, std::vector<symbolic::Value> frame,
                          const std::vector<const ir::Var*>& vars,
                          const std::vector<std::pair<double, double>>& boxes, bool wantFalse,
-                         const SourceLoc& loc, uint64_t seed) {
+                         const SourceLoc& loc, uint64_t seed, RealPointCheck* real) {
   ReplayOutcome out;
   auto good = [&](const Expected<symbolic::Value>& v) { return v && ((v->s == 0) == wantFalse); };
   auto v = symbolic::evaluate(body, frame, loc);
-  out.value = show(v);
-  out.frame = frame;
-  if (good(v)) {
+  out.value = out.modelValue = show(v);
+  out.frame = out.modelFrame = frame;
+  // A point where float64 evaluation fails (a division by zero, log of 0) is where the property
+  // is undefined or rounding broke it: never a proved counterexample.
+  bool modelProved = real && v && real->proves(frame, !wantFalse);
+  if (good(v) && (!real || modelProved)) {
     out.replayed = true;
+    out.realProved = modelProved;
     return out;
   }
+  if (good(v)) out.float64Only = frame;
+  int realChecks = 16; // Z3 calls for nearby points
   Rng rng(seed ^ 0x9e3779b97f4a7c15ULL);
   for (int k = 0; k < 400; ++k) {
     double scale = std::pow(10.0, -12.0 + 10.0 * k / 400.0);
@@ -57,13 +160,23 @@ ReplayOutcome replayBody(ir::Expr body, std::vector<symbolic::Value> frame,
       x = std::clamp(x + (2 * rng.uniform() - 1) * scale * w, lo, hi);
     }
     auto v2 = symbolic::evaluate(body, f2, loc);
-    if (good(v2)) {
-      out.replayed = true;
-      out.frame = f2;
-      out.value = show(v2);
-      return out;
+    if (!good(v2)) continue;
+    if (real) {
+      if (realChecks == 0) continue;
+      --realChecks;
+      if (!real->proves(f2, !wantFalse)) {
+        if (out.float64Only.empty()) out.float64Only = f2;
+        continue;
+      }
+      out.realProved = true;
     }
+    out.replayed = true;
+    out.frame = f2;
+    out.value = show(v2);
+    return out;
   }
+  // No nearby point where both agree: Z3's point, proved over the reals or not.
+  out.realProved = modelProved;
   return out;
 }
 
@@ -78,7 +191,8 @@ RunReplay replayRun(const ir::Function& f, const std::vector<symbolic::Value>& i
   if (assertLoc) {
     if (res) {
       rr.message = "the run completes: the assert holds there";
-      for (auto& c : res->trace.choices) rr.choices.push_back({c.address, c.value});
+      for (auto& c : res->trace.choices)
+        rr.choices.push_back({c.address, c.value});
       return rr;
     }
     const SourceLoc& l = res.error().loc;
@@ -88,7 +202,8 @@ RunReplay replayRun(const ir::Function& f, const std::vector<symbolic::Value>& i
     } else {
       rr.message = "the run fails elsewhere: " + res.error().str();
     }
-    for (auto& [a, x] : choices) rr.choices.push_back({a, x});
+    for (auto& [a, x] : choices)
+      rr.choices.push_back({a, x});
     std::sort(rr.choices.begin(), rr.choices.end());
     return rr;
   }

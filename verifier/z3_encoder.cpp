@@ -71,6 +71,10 @@ struct Z3Encoder::Impl {
     std::memcpy(&bits, &v, sizeof bits);
     auto it = nums.find(bits);
     if (it != nums.end()) return it->second;
+    // An infinity or NaN has no rational (exactRational would never end): an error, reported
+    // by the callers' catch as z3 errors are. The loaders refuse such weights; this is the
+    // encoder's own guard.
+    if (!std::isfinite(v)) throw z3::exception("a NaN or infinite constant has no exact rational");
     z3::expr e = ctx.real_val(exactRational(v).c_str());
     nums.emplace(bits, e);
     return e;
@@ -162,9 +166,9 @@ struct Z3Encoder::Impl {
       for (double margin : {0.0, 1e-9, 1e-6}) {
         z3::solver s(ctx);
         if (timeoutSec > 0) {
-          double left = timeoutSec -
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-                            .count();
+          double left =
+              timeoutSec -
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           if (left <= 0) {
             res.status = LeafStatus::Unknown;
             res.reason = "z3: timeout";
@@ -227,7 +231,9 @@ void Z3Encoder::interrupt() {
   if (impl_) impl_->ctx.interrupt();
 }
 
-static LeafResult canceled() { return LeafResult{LeafStatus::Unknown, {}, "z3: canceled"}; }
+static LeafResult canceled() {
+  return LeafResult{LeafStatus::Unknown, {}, "z3: canceled"};
+}
 
 LeafResult Z3Encoder::solveDomain(const CaseSpec& cs, const Box& box, const NetBounds& nb,
                                   double timeoutSec) {
@@ -239,6 +245,27 @@ LeafResult Z3Encoder::solveDomain(const CaseSpec& cs, const Box& box, const NetB
 LeafResult Z3Encoder::solveNaive(const CaseSpec& cs, double timeoutSec) {
   Impl* i = impl();
   return i ? i->solve(cs, cs.box, nullptr, timeoutSec) : canceled();
+}
+
+LeafResult Z3Encoder::checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, double timeoutSec) {
+  LeafResult res;
+  try {
+    Impl* i = impl();
+    if (!i) return canceled();
+    z3::solver s(i->ctx);
+    if (timeoutSec > 0) s.set("timeout", static_cast<unsigned>(std::max(1.0, timeoutSec * 1000)));
+    i->build(s, cs, Box{x, x}, nullptr, 0.0);
+    z3::check_result r = s.check();
+    res.status = r == z3::sat     ? LeafStatus::Sat
+                 : r == z3::unsat ? LeafStatus::Unsat
+                                  : LeafStatus::Unknown;
+    if (r == z3::sat) res.x = x;
+    if (r == z3::unknown) res.reason = "z3: " + s.reason_unknown();
+  } catch (const z3::exception& e) {
+    res.status = LeafStatus::Unknown;
+    res.reason = std::string("z3 error: ") + e.msg();
+  }
+  return res;
 }
 
 std::string Z3Encoder::naiveSmt2(const CaseSpec& cs) {

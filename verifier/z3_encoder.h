@@ -23,7 +23,7 @@ enum class LeafStatus { Unsat, Sat, Unknown };
 
 struct LeafResult {
   LeafStatus status = LeafStatus::Unknown;
-  Eigen::VectorXd x; // when Sat: a replaying counterexample
+  Eigen::VectorXd x;  // when Sat: a replaying counterexample
   std::string reason; // when Unknown
 };
 
@@ -44,6 +44,12 @@ public:
 
   /// The naive query as SMT-LIB2 text (for export and debugging).
   std::string naiveSmt2(const CaseSpec& cs);
+
+  /// Whether the float64 point `x` is a counterexample of the case in exact real arithmetic
+  /// (the naive query over the one-point box {x}, every ReLU decided by x): Sat when C net(x) <= d
+  /// holds over the reals, Unsat when it does not (a point only float64 rounding puts in the
+  /// unsafe set), Unknown on a Z3 timeout or error (with the reason). No replay, no margins.
+  LeafResult checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, double timeoutSec);
 
   /// Stops the running query (if any) and every later one, which then return Unknown
   /// ("canceled"). Safe to call from another thread: this is how deadlines are enforced even

@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -327,4 +328,67 @@ TEST_CASE("malformed NNet files give file:line errors", "[neural][nnet][bad]") {
   auto missing = readNNet("/nonexistent/x.nnet");
   REQUIRE(!missing);
   CHECK(missing.error().str() == "/nonexistent/x.nnet: error: cannot open file");
+}
+
+TEST_CASE("NaN and infinite weights are errors, not verdicts", "[neural][onnx][bad][nonfinite]") {
+  SECTION("NaN") {
+    auto m = goodModel();
+    m.mutable_graph()->mutable_initializer(0)->set_float_data(1, std::nanf(""));
+    CHECK(errorOf(m) == "net.onnx: error: initializer 'W': element 1 is NaN (weights and "
+                        "constants must be finite)");
+  }
+  SECTION("infinity") {
+    auto m = goodModel();
+    m.mutable_graph()->mutable_initializer(1)->set_float_data(0, INFINITY);
+    CHECK(errorOf(m) == "net.onnx: error: initializer 'b': element 0 is infinite (weights and "
+                        "constants must be finite)");
+  }
+}
+
+TEST_CASE("toAffineNet refuses a division by a zero constant", "[neural][affine][bad][nonfinite]") {
+  auto m = goodModel();
+  addFloatTensor(m.mutable_graph(), "d", {2}, {2, 0});
+  addNode(m.mutable_graph(), "Div", "div", {"y", "d"}, "q");
+  m.mutable_graph()->mutable_output(0)->set_name("q");
+  std::string bytes;
+  REQUIRE(m.SerializeToString(&bytes));
+  auto net = parseOnnx(bytes, "net.onnx");
+  REQUIRE(net);
+  auto affine = toAffineNet(*net);
+  REQUIRE(!affine);
+  CHECK(affine.error().str() == "net.onnx: error: node 'div' (Div): the folded affine map has a "
+                                "NaN or infinite coefficient (a division by zero, or an overflow)");
+}
+
+TEST_CASE("toAffineNet folds a very wide hidden layer without an n x n identity",
+          "[neural][affine][wide]") {
+  // 2 -> 200000 -> 2: an identity after the ReLU would be 200000^2 doubles (320 GB).
+  const int h = 200000;
+  Eigen::MatrixXd W1(h, 2), W2(2, h);
+  Eigen::VectorXd b1(h), b2(2);
+  for (int i = 0; i < h; ++i) {
+    W1(i, 0) = (i % 7) - 3.0;
+    W1(i, 1) = (i % 5) - 2.0;
+    b1[i] = 0.25 * ((i % 3) - 1);
+    W2(0, i) = (i % 2) ? 1e-3 : -1e-3;
+    W2(1, i) = 2e-3;
+  }
+  b2 << 0.5, -0.5;
+  Network net = makeMlp({W1, W2}, {b1, b2});
+  auto affine = toAffineNet(net);
+  REQUIRE(affine);
+  REQUIRE(affine->layers.size() == 2);
+  CHECK(affine->layers[0].W.rows() == h);
+  CHECK(affine->layers[0].W.cols() == 2);
+  CHECK(affine->layers[0].relu);
+  CHECK(affine->layers[1].W.rows() == 2);
+  CHECK(affine->layers[1].W.cols() == h);
+  Eigen::VectorXd x(2);
+  x << 0.3, -0.7;
+  Eigen::VectorXd y = net.forward(x);
+  Eigen::VectorXd z = affine->layers[0].W * x + affine->layers[0].b;
+  z = z.cwiseMax(0.0);
+  z = affine->layers[1].W * z + affine->layers[1].b;
+  CHECK(std::abs(y[0] - z[0]) < 1e-9);
+  CHECK(std::abs(y[1] - z[1]) < 1e-9);
 }
