@@ -342,9 +342,28 @@ EdgeScores scoreEdges(const AffineNet& net, DiscoveryMethod method, Ablation abl
   std::vector<Eigen::MatrixXd> acts = layerActivations(net, data.X);
   EdgeScores s;
   if (method == DiscoveryMethod::Magnitude) {
+    // reaches[k](i): output unit i of layer k reaches an output through nonzero weights (dead
+    // ends are pruned first, as magnitude pruning does).
+    std::vector<Eigen::VectorXd> reaches(L);
+    for (size_t k = L; k-- > 0;) {
+      const Eigen::Index rows = net.layers[k].W.rows();
+      if (k + 1 == L) {
+        reaches[k] = Eigen::VectorXd::Ones(rows);
+        continue;
+      }
+      const Eigen::MatrixXd& Wn = net.layers[k + 1].W; // out(k+1) x rows
+      reaches[k] = Eigen::VectorXd::Zero(rows);
+      for (Eigen::Index i = 0; i < rows; ++i)
+        for (Eigen::Index o = 0; o < Wn.rows(); ++o)
+          if (Wn(o, i) != 0 && reaches[k + 1][o] != 0) {
+            reaches[k][i] = 1;
+            break;
+          }
+    }
     for (size_t k = 0; k < L; ++k) {
       Eigen::RowVectorXd meanAbs = acts[k].cwiseAbs().colwise().mean();
-      s.score.push_back(net.layers[k].W.cwiseAbs().array().rowwise() * meanAbs.array());
+      Eigen::MatrixXd sc = net.layers[k].W.cwiseAbs().array().rowwise() * meanAbs.array();
+      s.score.push_back(reaches[k].asDiagonal() * sc);
     }
     return s;
   }
@@ -353,23 +372,53 @@ EdgeScores scoreEdges(const AffineNet& net, DiscoveryMethod method, Ablation abl
   for (size_t k = 0; k < L; ++k)
     s.score.push_back(Eigen::MatrixXd::Zero(net.layers[k].W.rows(), net.layers[k].W.cols()));
   if (L == 0) return s;
-  auto derivative = [&](size_t k) -> Eigen::MatrixXd { // d a_{k+1} / d z_k, elementwise
-    if (!net.layers[k].relu) return Eigen::MatrixXd::Ones(acts[k + 1].rows(), acts[k + 1].cols());
-    return (acts[k + 1].array() > 0).cast<double>();
-  };
+  // Integrated gradients along the path from the ablated to the clean activations of the source
+  // layer k: the source activations are set to abl + alpha (a - abl) for alpha at the midpoints of
+  // kEapSteps intervals, the network is run from layer k on, and dM/dz_k averaged over the steps.
   const int outs = net.outputSize();
   const int passes = data.classification ? 1 : outs;
-  for (int p = 0; p < passes; ++p) {
-    Eigen::MatrixXd G = Eigen::MatrixXd::Zero(acts[L].rows(), outs); // dM / d a_L
-    for (Eigen::Index r = 0; r < G.rows(); ++r)
-      G(r, data.classification ? static_cast<Eigen::Index>(data.Y(r, 0)) : p) = 1.0;
-    for (size_t k = L; k-- > 0;) {
-      G = G.cwiseProduct(derivative(k)); // now dM / d z_k
-      Eigen::MatrixXd absDelta = (acts[k] - abl[k]).cwiseAbs();
-      s.score[k] +=
-          (net.layers[k].W.cwiseAbs().array() * (G.cwiseAbs().transpose() * absDelta).array() / n)
-              .matrix();
-      if (k > 0) G = G * net.layers[k].W; // dM / d a_k
+  const Eigen::Index rows = data.X.rows();
+  for (size_t k = 0; k < L; ++k) {
+    const Eigen::MatrixXd delta = acts[k] - abl[k];
+    Eigen::MatrixXd absDelta = delta.cwiseAbs();
+    for (int p = 0; p < passes; ++p) {
+      Eigen::MatrixXd Gbar = Eigen::MatrixXd::Zero(rows, net.layers[k].W.rows());
+      for (int step = 0; step < kEapSteps; ++step) {
+        const double alpha = (step + 0.5) / kEapSteps;
+        // Forward from layer k, keeping each layer's ReLU mask.
+        std::vector<Eigen::MatrixXd> mask(L);
+        Eigen::MatrixXd a = abl[k] + alpha * delta;
+        for (size_t l = k; l < L; ++l) {
+          Eigen::MatrixXd z = a * net.layers[l].W.transpose();
+          z.rowwise() += net.layers[l].b.transpose();
+          if (net.layers[l].relu) {
+            mask[l] = (z.array() > 0).cast<double>();
+            a = z.cwiseProduct(mask[l]);
+          } else {
+            mask[l] = Eigen::MatrixXd::Ones(z.rows(), z.cols());
+            a = std::move(z);
+          }
+        }
+        Eigen::MatrixXd G = Eigen::MatrixXd::Zero(rows, outs); // dM / d a_L
+        for (Eigen::Index r = 0; r < rows; ++r) {
+          if (!data.classification || outs == 1) {
+            G(r, data.classification ? 0 : p) = 1.0;
+            continue;
+          }
+          // The logit difference: the label's logit minus the mean of the others.
+          G.row(r).setConstant(-1.0 / double(outs - 1));
+          G(r, static_cast<Eigen::Index>(data.Y(r, 0))) = 1.0;
+        }
+        for (size_t l = L; l-- > k;) {
+          G = G.cwiseProduct(mask[l]); // dM / d z_l
+          if (l > k) G = G * net.layers[l].W;
+        }
+        Gbar += G;
+      }
+      Gbar /= double(kEapSteps);
+      s.score[k] += (net.layers[k].W.cwiseAbs().array() *
+                     (Gbar.cwiseAbs().transpose() * absDelta).array() / n)
+                        .matrix();
     }
   }
   return s;

@@ -1,0 +1,17 @@
+# CLI tests of the `chassis` subcommands (shell scripts; each takes the chassis binary and
+# the source root). Included from tests/CMakeLists.txt.
+foreach(t train_braking train_tasks train_errors)
+  add_test(NAME cli/${t}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli/${t} PROPERTIES TIMEOUT 120)
+endforeach()
+
+# `chassis compare` and `chassis extract`: errors, nothing half-written, the artefacts written.
+add_test(NAME cli/compare_extract
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compare_extract.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compare_extract PROPERTIES TIMEOUT 300)
+
+# `chassis compile-net`: summary, ONNX, ground-truth circuit JSON, errors.
+add_test(NAME cli/compile_net
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_net.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compile_net PROPERTIES TIMEOUT 120)
