@@ -48,7 +48,8 @@ struct Domain {
   Splits splits; // empty in input-splitting mode
   int depth = 0;
   std::vector<char> live;
-  std::shared_ptr<const Slopes> alpha; // ReLU splitting: the parent's optimised slopes
+  std::shared_ptr<const Slopes> alpha;           // ReLU splitting: the parent's optimised slopes
+  std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
 };
 
 /// The problem's shape for the choice of splitting: the most input dimensions of positive
@@ -242,6 +243,19 @@ private:
       // Back-substitution through the forward bounds tightens deep layers a lot (on ACAS Xu
       // it cuts the domains 20-70 fold); skipped when almost every ReLU is already stable.
       if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal);
+    } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
+      // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
+      // of its domain); only the new split's clamp is applied. Recomputing them (one
+      // back-substitution per unstable neuron, hundreds in high dimension) is done every
+      // reboundEvery levels only; the output bound below is re-optimised on every domain.
+      nbLocal = *d.parentBounds;
+      for (size_t k = 0; k < d.splits.size() && !nbLocal.infeasible; ++k)
+        for (size_t j = 0; j < d.splits[k].size(); ++j) {
+          const Eigen::Index jj = static_cast<Eigen::Index>(j);
+          if (d.splits[k][j] > 0) nbLocal.lo[k][jj] = std::max(nbLocal.lo[k][jj], 0.0);
+          if (d.splits[k][j] < 0) nbLocal.hi[k][jj] = std::min(nbLocal.hi[k][jj], 0.0);
+          if (nbLocal.lo[k][jj] > nbLocal.hi[k][jj]) nbLocal.infeasible = true;
+        }
     } else {
       nbLocal = symbolicBounds(net_, d.box, d.splits);
     }
@@ -411,6 +425,7 @@ private:
           a.alpha = b.alpha = std::make_shared<const Slopes>(std::move(alpha));
         else
           a.alpha = b.alpha = nullptr;
+        a.parentBounds = b.parentBounds = std::make_shared<const NetBounds>(nb);
       }
     }
     if (leaf) {
@@ -553,7 +568,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   }
   if (opt.attack) {
     double cap = opt.attackFirstSeconds >= 0 ? opt.attackFirstSeconds
-                                             : std::clamp(0.05 * opt.timeoutSec, 0.25, 5.0);
+                                             : std::clamp(0.02 * opt.timeoutSec, 0.2, 2.0);
     auto attackDeadline = std::min(deadline, t0 + std::chrono::duration_cast<Clock::duration>(
                                                       std::chrono::duration<double>(cap)));
     Rng rng(SplitMix(opt.seed).next());
@@ -584,6 +599,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
                            {},
                            0,
                            std::vector<char>(groups[g].size(), 1),
+                           nullptr,
                            nullptr});
   Search search(net, cases, groups, opt, deadline);
   // A long attack beside branch and bound, started once the search has run for

@@ -52,9 +52,11 @@ struct NetVerifyOptions {
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
   int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (half on a
                               // child, warm-started from its parent; 0: DeepPoly's slopes)
+  int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
+                              // levels, else the parent's reused (with the new split)
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
-  double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 5% of the timeout, 0.25-5 s)
+  double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
 };
 
 struct VerifyResult {
