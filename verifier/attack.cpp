@@ -67,11 +67,17 @@ private:
   std::vector<MatrixXd> A_, Z_, G_;
 };
 
-/// One case's data for the loss: slack tau, and buffers V = C Y - d, H = [V + tau > 0].
+/// The loss data of the cases that share one box (a disjunction over their output conditions,
+/// attacked together): their rows stacked in C, d (member k owns rows offset[k] ..
+/// offset[k+1]), slack tau, and buffers V = C Y - d, H = the loss's gradient weights.
 struct CaseWork {
-  const CaseSpec* cs = nullptr;
-  int index = 0;
-  VectorXd tau, width, centre;
+  const CaseSpec* cs = nullptr; // the first member (for the box)
+  std::vector<const CaseSpec*> members;
+  std::vector<int> memberIndex;
+  std::vector<Eigen::Index> offset;
+  int hitMember = -1; // after evaluate: the member the hit column violates
+  MatrixXd C;
+  VectorXd d, tau, width, centre;
   MatrixXd V, H;
   std::vector<double> loss; // per column
   MatrixXd starts;          // sampled points, best first (columns)
@@ -79,24 +85,44 @@ struct CaseWork {
   std::vector<VectorXd> carry; // points from coordinate sweeps, descended from next
 };
 
-/// Fills V, H and loss for the current output Y; returns a column with zero loss that replays,
-/// or -1.
+/// Fills V, H and loss for the current output Y; returns a column with zero loss that replays
+/// (its member in w.hitMember), or -1. A column's loss is the smallest of the members' hinge
+/// sums (the disjunction is violated where any member is), and H weights only that member's
+/// rows, so the gradient pulls each point towards the member it is closest to violating.
 int evaluate(const neural::AffineNet& net, CaseWork& w, const MatrixXd& X, const MatrixXd& Y,
              int cols) {
-  const CaseSpec& cs = *w.cs;
-  w.V.noalias() = cs.C * Y;
-  w.V.colwise() -= cs.d;
+  w.V.noalias() = w.C * Y;
+  w.V.colwise() -= w.d;
+  w.H.setZero();
   int hit = -1;
+  const size_t nm = w.members.size();
   for (int b = 0; b < static_cast<int>(w.V.cols()); ++b) {
-    double l = 0.0;
-    for (Eigen::Index j = 0; j < w.V.rows(); ++j) {
-      double s = w.V(j, b) + w.tau[j];
-      bool on = s > 0.0 || std::isnan(s);
-      w.H(j, b) = on ? 1.0 : 0.0;
-      if (on) l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
+    double best = std::numeric_limits<double>::infinity();
+    size_t bestK = 0;
+    for (size_t k = 0; k < nm; ++k) {
+      double l = 0.0;
+      for (Eigen::Index j = w.offset[k]; j < w.offset[k + 1]; ++j) {
+        double s = w.V(j, b) + w.tau[j];
+        if (s > 0.0 || std::isnan(s))
+          l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
+      }
+      if (l < best || k == 0) {
+        best = l;
+        bestK = k;
+      }
     }
-    w.loss[b] = l;
-    if (hit < 0 && b < cols && l == 0.0 && replays(net, cs, X.col(b))) hit = b;
+    for (Eigen::Index j = w.offset[bestK]; j < w.offset[bestK + 1]; ++j) {
+      double s = w.V(j, b) + w.tau[j];
+      w.H(j, b) = s > 0.0 || std::isnan(s) ? 1.0 : 0.0;
+    }
+    w.loss[b] = best;
+    if (hit < 0 && b < cols && best == 0.0) {
+      for (size_t k = 0; k < nm && hit < 0; ++k) // any member the point violates
+        if (replays(net, *w.members[k], X.col(b))) {
+          hit = b;
+          w.hitMember = static_cast<int>(k);
+        }
+    }
   }
   return hit;
 }
@@ -168,13 +194,16 @@ struct Attack {
     }
     const double b1 = 0.9, b2 = 0.999;
     double p1 = 1.0, p2 = 1.0;
-    const double hi = std::max(opt.stepHi, 1e-12), lo = std::clamp(opt.stepLo, 1e-12, hi);
+    const bool highDim = X.rows() > std::max(1, opt.sweepMaxCoords);
+    const double hi =
+        std::max(highDim ? std::max(opt.stepHi, opt.highDimStepHi) : opt.stepHi, 1e-12);
+    const double lo = std::clamp(opt.stepLo, 1e-12, hi);
     for (int it = 0;; ++it) {
       int hit = evaluate(net, w, X, bn.forward(), cols);
       evaluations += cols;
       if (hit >= 0) return VectorXd(X.col(hit));
       if (it >= iterations || expired()) return std::nullopt;
-      bn.outputGrad().noalias() = cs.C.transpose() * w.H;
+      bn.outputGrad().noalias() = w.C.transpose() * w.H;
       const MatrixXd& G = bn.backward();
       const double step =
           hi * std::pow(lo / hi, iterations > 1 ? static_cast<double>(it) / (iterations - 1) : 0.0);
@@ -218,10 +247,34 @@ struct Attack {
       PL[j] = w.loss[order[j]];
     }
     const int nb = std::max(1, (opt.sweepPoints + B - 1) / B); // batches per coordinate
+    const Eigen::Index dims = X.rows();
+    const Eigen::Index maxCoords = std::max(1, opt.sweepMaxCoords);
+    std::vector<Eigen::Index> coords;
     for (int j = 0; j < k; ++j) {
+      // The coordinates to sweep: all in low dimension, else those of largest |gradient| x
+      // width at this start (one backward pass, the hinge loss's active rows).
+      coords.clear();
+      if (dims <= maxCoords) {
+        for (Eigen::Index i = 0; i < dims; ++i)
+          coords.push_back(i);
+      } else {
+        MatrixXd& X0 = bn.input();
+        for (int b = 0; b < B; ++b)
+          X0.col(b) = P.col(j);
+        evaluate(net, w, X0, bn.forward(), 0);
+        bn.outputGrad().noalias() = w.C.transpose() * w.H;
+        const MatrixXd& G = bn.backward();
+        std::vector<std::pair<double, Eigen::Index>> score(static_cast<size_t>(dims));
+        for (Eigen::Index i = 0; i < dims; ++i)
+          score[static_cast<size_t>(i)] = {-std::fabs(G(i, 0)) * w.width[i], i};
+        std::partial_sort(score.begin(), score.begin() + maxCoords, score.end());
+        for (Eigen::Index i = 0; i < maxCoords; ++i)
+          coords.push_back(score[static_cast<size_t>(i)].second);
+        std::sort(coords.begin(), coords.end());
+      }
       for (int pass = 0; pass < opt.sweeps; ++pass) {
         bool improved = false;
-        for (Eigen::Index i = 0; i < X.rows(); ++i) {
+        for (Eigen::Index i : coords) {
           if (!(w.width[i] > 0)) continue;
           const double u = rng.uniform();
           const int grid = B * nb;
@@ -294,21 +347,42 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
                                          const AttackOptions& opt, Rng& rng,
                                          Clock::time_point deadline,
                                          const std::atomic<bool>* stop) {
+  // One work item per distinct box: the cases of a disjunction over one box are attacked
+  // together (the loss is the smallest of theirs), so every PGD start serves all of them.
   std::vector<CaseWork> work;
+  work.reserve(cases.size());
   for (size_t i = 0; i < cases.size(); ++i) {
     const CaseSpec& cs = cases[i];
     if (!usable(net, cs)) continue;
-    CaseWork w;
-    w.cs = &cs;
-    w.index = static_cast<int>(i);
-    w.width = cs.box.hi - cs.box.lo;
-    w.centre = ((cs.box.lo + cs.box.hi) * 0.5).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
+    VectorXd centre = ((cs.box.lo + cs.box.hi) * 0.5).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
     if (cs.C.rows() == 0) { // no output constraint: every point of the box is in the unsafe set
-      if (replays(net, cs, w.centre)) return AttackResult{w.index, w.centre, 1};
+      if (replays(net, cs, centre)) return AttackResult{static_cast<int>(i), centre, 1};
       continue;
     }
-    w.tau = (1.0 + cs.d.array().abs()) * 1e-9;
-    work.push_back(std::move(w));
+    CaseWork* w = nullptr;
+    for (CaseWork& o : work)
+      if (o.cs->box.lo == cs.box.lo && o.cs->box.hi == cs.box.hi) w = &o;
+    if (!w) {
+      work.emplace_back();
+      w = &work.back();
+      w->cs = &cs;
+      w->width = cs.box.hi - cs.box.lo;
+      w->centre = centre;
+      w->offset.push_back(0);
+    }
+    w->members.push_back(&cs);
+    w->memberIndex.push_back(static_cast<int>(i));
+    w->offset.push_back(w->offset.back() + cs.C.rows());
+  }
+  for (CaseWork& w : work) {
+    const Eigen::Index rows = w.offset.back();
+    w.C.resize(rows, net.outputSize());
+    w.d.resize(rows);
+    for (size_t k = 0; k < w.members.size(); ++k) {
+      w.C.middleRows(w.offset[k], w.members[k]->C.rows()) = w.members[k]->C;
+      w.d.segment(w.offset[k], w.members[k]->C.rows()) = w.members[k]->d;
+    }
+    w.tau = (1.0 + w.d.array().abs()) * 1e-9;
   }
   if (work.empty()) return std::nullopt;
   const int B = std::clamp(opt.batch, 1, 4096);
@@ -316,12 +390,13 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
   at.stop = stop;
   if (at.expired()) return std::nullopt;
   for (CaseWork& w : work) {
-    w.V.resize(w.cs->C.rows(), B);
-    w.H.resize(w.cs->C.rows(), B);
+    w.V.resize(w.C.rows(), B);
+    w.H.resize(w.C.rows(), B);
     w.loss.assign(B, 0.0);
   }
   for (CaseWork& w : work)
-    if (auto x = at.sample(w)) return AttackResult{w.index, *x, at.evaluations};
+    if (auto x = at.sample(w))
+      return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
   // PGD rounds, one batch of starts per case in turn.
   for (bool more = true; more;) {
     more = false;
@@ -331,8 +406,9 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
       if (cols == 0) continue;
       more = true;
       if (auto x = at.descend(w, cols, std::max(0, opt.iterations)))
-        return AttackResult{w.index, *x, at.evaluations};
-      if (auto x = at.sweep(w, cols)) return AttackResult{w.index, *x, at.evaluations};
+        return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
+      if (auto x = at.sweep(w, cols))
+        return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
     }
   }
   return std::nullopt;
@@ -361,6 +437,11 @@ std::optional<VectorXd> pgd(const neural::AffineNet& net, const CaseSpec& cs, Ve
   Attack at(net, opt, rng, Clock::time_point::max(), 1);
   CaseWork w;
   w.cs = &cs;
+  w.members = {&cs};
+  w.memberIndex = {0};
+  w.offset = {0, cs.C.rows()};
+  w.C = cs.C;
+  w.d = cs.d;
   w.width = cs.box.hi - cs.box.lo;
   w.tau = (1.0 + cs.d.array().abs()) * 1e-9;
   w.V.resize(cs.C.rows(), 1);

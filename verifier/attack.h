@@ -11,7 +11,11 @@
 //   2. projected gradient descent: `restarts` starts (best samples first, then fresh uniform
 //      points), `iterations` steps each, in batches of `batch` columns. Step: signed gradient
 //      (or Adam's normalised step) times the box width times a step size decaying geometrically
-//      from `stepHi` to `stepLo`; projection clamps to the box.
+//      from `stepHi` to `stepLo`; projection clamps to the box;
+//   3. after each PGD batch, coordinate sweeps from its best points (a grid along one input
+//      coordinate at a time): exhaustive when the input has at most `sweepMaxCoords`
+//      dimensions (ACAS Xu: 5), else only over the `sweepMaxCoords` coordinates of largest
+//      |dL/dx_i| x width_i, so a batch's sweeps cost O(sweepMaxCoords), not O(inputs).
 // Every point returned has passed `replays` (float64 forward pass through AffineNet::forward,
 // inside the box, every constraint <= its bound), so the engine's replay accepts it too. Runs are
 // deterministic for a given seed (chassis::Rng, spec/rng.h) and options: the deadline can only
@@ -29,16 +33,23 @@
 namespace chassis::verifier {
 
 struct AttackOptions {
-  int samples = 256;      // uniform random points per case (plus the box centre)
-  int restarts = 256;     // PGD starts per case
-  int iterations = 50;    // PGD steps per start
-  int batch = 32;         // points moved together (columns of one matrix product)
-  double stepHi = 0.02;   // first step, as a fraction of the box width
-  double stepLo = 0.0002; // last step
-  bool adam = false;      // Adam's step instead of the signed gradient
-  int sweepStarts = 4;    // after each PGD batch, coordinate sweeps from its best points ...
-  int sweeps = 2;         // ... this many passes over the coordinates,
-  int sweepPoints = 32;   // ... this many points along each coordinate
+  int samples = 256;           // uniform random points per case (plus the box centre)
+  int restarts = 256;          // PGD starts per case
+  int iterations = 50;         // PGD steps per start
+  int batch = 32;              // points moved together (columns of one matrix product)
+  double stepHi = 0.02;        // first step, as a fraction of the box width
+  double stepLo = 0.0002;      // last step
+  double highDimStepHi = 0.25; // the first step instead when the input has more than
+                               // sweepMaxCoords dimensions: there no sweep makes the long moves,
+                               // and PGD must be able to cross the box (to a corner) on its own
+  bool adam = false;           // Adam's step instead of the signed gradient
+  int sweepStarts = 4;         // after each PGD batch, coordinate sweeps from its best points ...
+  int sweeps = 2;              // ... this many passes over the coordinates,
+  int sweepPoints = 32;        // ... this many points along each coordinate,
+  int sweepMaxCoords = 16;     // ... over at most this many coordinates per pass (those with the
+                               // largest |gradient| at the start point): a full sweep costs
+                               // starts x passes x inputs x points forward passes, 200,000 per PGD
+                           // batch at 784 inputs, and in high dimension PGD does better with them
 };
 
 /// Where a falsification run found its counterexample, and what it cost.
@@ -48,11 +59,12 @@ struct AttackResult {
   long evaluations = 0; // forward passes (one per point per step) until it was found
 };
 
-/// Attacks every case of a (disjunctive) property: sampling on each case, then PGD rounds of
-/// `batch` starts taken in turn from each case, until a point replays, the budget
-/// (samples + restarts * iterations per case) is spent, the deadline passes or `*stop` becomes
-/// true (set by another thread, e.g. when branch and bound running beside a long attack has
-/// decided the property).
+/// Attacks every case of a (disjunctive) property. Cases with the same box are attacked as one
+/// disjunction: a point's loss is the smallest of their losses, and its gradient that case's.
+/// Sampling on each box, then PGD rounds of `batch` starts taken in turn from each box, until a
+/// point replays, the budget (samples + restarts * iterations per case) is spent, the deadline
+/// passes or `*stop` becomes true (set by another thread, e.g. when branch and bound running beside
+/// a long attack has decided the property).
 std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
                                          const std::vector<CaseSpec>& cases,
                                          const AttackOptions& opt, Rng& rng,

@@ -93,8 +93,10 @@ void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
 
 /// Relaxes z_k = relu(h_k) (or identity) under the row objective Lam (over z_k): returns the
 /// objective over h_k, accumulating constants into cst and rounding allowances into err.
+/// `alpha` (rows x n, may be null): the lower slope of each row's unstable neurons, clamped to
+/// [0, 1] (z >= a h holds for every a in [0, 1] when l < 0 < u); null: DeepPoly's 0/1 choice.
 MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const MatrixXd& Lam,
-                    VectorXd& cst, VectorXd& err) {
+                    VectorXd& cst, VectorXd& err, const MatrixXd* alpha = nullptr) {
   if (!net.layers[k].relu) return Lam;
   const VectorXd& l = nb.lo[k];
   const VectorXd& u = nb.hi[k];
@@ -114,6 +116,10 @@ MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const Matr
   }
   MatrixXd Lp = Lam.cwiseMax(0.0), Ln = Lam.cwiseMin(0.0);
   MatrixXd out = Lp * a.asDiagonal();
+  if (alpha && alpha->rows() == Lam.rows() && alpha->cols() == n)
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (l[j] < 0 && u[j] > 0)
+        out.col(j) = Lp.col(j).cwiseProduct(alpha->col(j).cwiseMax(0.0).cwiseMin(1.0));
   out += Ln * s.asDiagonal();
   VectorXd tc = Ln * t; // <= 0: the upper relaxation's intercepts where Lam < 0
   VectorXd hm = l.cwiseAbs().cwiseMax(u.cwiseAbs());
@@ -126,7 +132,8 @@ MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const Matr
 /// Back-substitutes the objective Lam over h_top down to the input: returns A with
 /// Lam h_top >= A x + cst - err on the domain.
 void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, int top,
-                    MatrixXd Lam, MatrixXd& A, VectorXd& cst, VectorXd& err) {
+                    MatrixXd Lam, MatrixXd& A, VectorXd& cst, VectorXd& err,
+                    const Slopes* alpha = nullptr, std::vector<MatrixXd>* lamOut = nullptr) {
   for (int k = top; k >= 0; --k) {
     const auto& L = net.layers[k];
     VectorXd vk = L.W.cwiseAbs() * zAbsMax(net, box, nb, k - 1);
@@ -137,7 +144,10 @@ void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, i
     cst += Lam * L.b;
     Lam = Lam * L.W;
     if (k == 0) break;
-    Lam = relaxLayer(net, nb, k - 1, Lam, cst, err);
+    if (lamOut) (*lamOut)[k - 1] = Lam;
+    const MatrixXd* a =
+        alpha && static_cast<size_t>(k - 1) < alpha->size() ? &(*alpha)[k - 1] : nullptr;
+    Lam = relaxLayer(net, nb, k - 1, Lam, cst, err, a);
   }
   A = std::move(Lam);
 }
@@ -235,6 +245,12 @@ void refineBounds(const AffineNet& net, const Box& box, NetBounds& nb) {
 
 LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C) {
+  return outputLowerBound(net, box, nb, C, nullptr, nullptr);
+}
+
+LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
+                             const Eigen::MatrixXd& C, const Slopes* alpha,
+                             std::vector<Eigen::MatrixXd>* lamOut) {
   LinearLower out;
   const int L = static_cast<int>(net.layers.size());
   VectorXd cst = VectorXd::Zero(C.rows()), err = VectorXd::Zero(C.rows());
@@ -244,8 +260,12 @@ LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBoun
     out.lower = boxMinimum(box, C, cst, err);
     return out;
   }
-  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err);
-  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err);
+  if (lamOut) lamOut->assign(static_cast<size_t>(L), MatrixXd());
+  if (lamOut) (*lamOut)[L - 1] = C;
+  const MatrixXd* a =
+      alpha && static_cast<size_t>(L - 1) < alpha->size() ? &(*alpha)[L - 1] : nullptr;
+  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err, a);
+  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut);
   out.c = cst;
   out.lower = boxMinimum(box, out.A, cst, err);
   return out;

@@ -52,4 +52,17 @@ struct LinearLower {
 LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C);
 
+/// Lower ReLU slopes per row of an objective: slopes[k] is rows x n_k for layer k (an empty or
+/// mis-sized matrix: DeepPoly's 0/1 choice for that layer). Only unstable neurons use them,
+/// clamped to [0, 1]: every such slope gives a sound bound (alpha_crown.h optimises them).
+using Slopes = std::vector<Eigen::MatrixXd>;
+
+/// outputLowerBound with the lower slopes `alpha` (null: DeepPoly's), and, if lamOut is not
+/// null, the objective over each layer's output z_k (lamOut[k], rows x n_k; lamOut[L-1] = C)
+/// as back-substitution met it: its signs say which relaxation each row used (alpha_crown.h's
+/// gradient, the branching score).
+LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                             const Eigen::MatrixXd& C, const Slopes* alpha,
+                             std::vector<Eigen::MatrixXd>* lamOut);
+
 } // namespace chassis::verifier

@@ -5,6 +5,7 @@
 // is discarded only when proved empty of violations; `sat` only after `replays`.
 #include "verifier/network_verifier.h"
 
+#include "verifier/alpha_crown.h"
 #include "verifier/bounds.h"
 #include "verifier/nv_forward.h"
 #include "verifier/z3_encoder.h"
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -46,16 +48,33 @@ struct Domain {
   Splits splits; // empty in input-splitting mode
   int depth = 0;
   std::vector<char> live;
+  std::shared_ptr<const Slopes> alpha;           // ReLU splitting: the parent's optimised slopes
+  std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
 };
+
+/// The problem's shape for the choice of splitting: the most input dimensions of positive
+/// width in any case's box (an input fixed by its box needs no split, so a 784-input property
+/// that perturbs 10 pixels splits its input like a 10-input one).
+int freeDimensions(const std::vector<CaseSpec>& cases) {
+  int most = 0;
+  for (const CaseSpec& cs : cases) {
+    int n = 0;
+    for (Eigen::Index i = 0; i < cs.box.lo.size(); ++i)
+      if (cs.box.hi[i] > cs.box.lo[i]) ++n;
+    most = std::max(most, n);
+  }
+  return most;
+}
 
 /// Shared state of one BaB run.
 class Search {
 public:
   /// groups: indices of cases sharing one input box (their domains are bounded once).
   Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
-         std::vector<std::vector<int>> groups, const NetVerifyOptions& opt, Clock::time_point deadline)
+         std::vector<std::vector<int>> groups, const NetVerifyOptions& opt,
+         Clock::time_point deadline)
       : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
-        inputMode_(net.inputSize <= opt.inputSplitMaxDim) {
+        inputMode_(freeDimensions(cases) <= opt.inputSplitMaxDim) {
     for (const auto& L : net.layers)
       if (L.relu) reluCount_ += static_cast<int>(L.W.rows());
   }
@@ -224,6 +243,19 @@ private:
       // Back-substitution through the forward bounds tightens deep layers a lot (on ACAS Xu
       // it cuts the domains 20-70 fold); skipped when almost every ReLU is already stable.
       if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal);
+    } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
+      // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
+      // of its domain); only the new split's clamp is applied. Recomputing them (one
+      // back-substitution per unstable neuron, hundreds in high dimension) is done every
+      // reboundEvery levels only; the output bound below is re-optimised on every domain.
+      nbLocal = *d.parentBounds;
+      for (size_t k = 0; k < d.splits.size() && !nbLocal.infeasible; ++k)
+        for (size_t j = 0; j < d.splits[k].size(); ++j) {
+          const Eigen::Index jj = static_cast<Eigen::Index>(j);
+          if (d.splits[k][j] > 0) nbLocal.lo[k][jj] = std::max(nbLocal.lo[k][jj], 0.0);
+          if (d.splits[k][j] < 0) nbLocal.hi[k][jj] = std::min(nbLocal.hi[k][jj], 0.0);
+          if (nbLocal.lo[k][jj] > nbLocal.hi[k][jj]) nbLocal.infeasible = true;
+        }
     } else {
       nbLocal = symbolicBounds(net_, d.box, d.splits);
     }
@@ -242,7 +274,19 @@ private:
         Cs.middleRows(r0, C.rows()) = C;
         r0 += C.rows();
       }
-    LinearLower all = outputLowerBound(net_, d.box, nb, Cs);
+    // ReLU splitting (high dimension): alpha-CROWN's optimised slopes, warm-started from the
+    // parent's; the objective per layer (lam) feeds the branching score below.
+    std::vector<Eigen::MatrixXd> lam;
+    Slopes alpha;
+    LinearLower all;
+    if (!inputMode_ && opt_.alphaIterations > 0) {
+      if (d.alpha) alpha = *d.alpha;
+      AlphaCrownOptions ao;
+      ao.iterations = d.alpha ? std::max(1, opt_.alphaIterations / 2) : opt_.alphaIterations;
+      all = alphaCrownBound(net_, d.box, nb, Cs, ao, &alpha, &lam);
+    } else {
+      all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &lam);
+    }
     if (fwd) { // the better of back-substitution and the forward output functions, per row
       LinearLower f;
       fb.outputLower(d.box, Cs, f);
@@ -260,6 +304,7 @@ private:
     double worstMargin = INFINITY;
     Eigen::RowVectorXd worstRow;
     int worstCase = -1;
+    Eigen::Index worstGlobalRow = -1; // its row in Cs
     bool anyLive = false;
     r0 = 0;
     for (size_t k = 0; k < group.size(); ++k) {
@@ -294,6 +339,7 @@ private:
           worstMargin = margin;
           worstRow = cs.C.row(best);
           worstCase = group[k];
+          worstGlobalRow = r0 - m + best;
         }
         smear += ll.A.row(best).transpose().cwiseAbs();
       } else {
@@ -337,7 +383,11 @@ private:
         b.box.lo[dim] = mid;
       }
     } else if (!leaf) {
-      // ReLU splitting: the unstable neuron with the largest triangle area -l*u/(u-l).
+      // ReLU splitting: the unstable neuron whose relaxation costs the bound of the worst row
+      // most (BaBSR-like): with Lambda its coefficient on z = relu(h), the upper side loses up
+      // to -Lambda s (-l) (at h = 0), the lower side z >= a h up to Lambda max((1-a) u, -a l).
+      // The triangle area -l u / (u - l) breaks ties (and is the score without a row).
+      const bool scored = worstGlobalRow >= 0 && lam.size() == net_.layers.size();
       int bk = -1;
       Eigen::Index bj = -1;
       double bs = -1;
@@ -347,6 +397,14 @@ private:
           double l = nb.lo[k][j], u = nb.hi[k][j];
           if (!(l < 0 && u > 0)) continue;
           double sc = -l * u / (u - l);
+          if (scored && lam[k].rows() > worstGlobalRow) {
+            const double lv = lam[k](worstGlobalRow, j), s = u / (u - l);
+            double a = u > -l ? 1.0 : 0.0;
+            if (alpha.size() > k && alpha[k].rows() > worstGlobalRow && alpha[k].cols() > j)
+              a = std::clamp(alpha[k](worstGlobalRow, j), 0.0, 1.0);
+            const double loss = lv < 0 ? -lv * s * (-l) : lv * std::max((1 - a) * u, -a * l);
+            sc = loss + 1e-9 * sc;
+          }
           if (sc > bs) {
             bs = sc;
             bk = static_cast<int>(k);
@@ -363,6 +421,11 @@ private:
         }
         a.splits[bk][bj] = 1;
         b.splits[bk][bj] = -1;
+        if (!alpha.empty() && live == d.live) // same rows: the children start from these slopes
+          a.alpha = b.alpha = std::make_shared<const Slopes>(std::move(alpha));
+        else
+          a.alpha = b.alpha = nullptr;
+        a.parentBounds = b.parentBounds = std::make_shared<const NetBounds>(nb);
       }
     }
     if (leaf) {
@@ -487,8 +550,9 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
     return finish(incomplete ? Verdict::Unknown : Verdict::Unsat);
   }
 
-  // 1. Falsification.
-  SplitMix rng(opt.seed);
+  // 1. Falsification: every case at once (falsifyCases takes PGD batches from each case in
+  // turn), time-capped so that a hard or safe instance reaches the bounds soon; the attack
+  // beside branch and bound below goes on from there.
   for (size_t i = 0; i < cases.size(); ++i) {
     if (cases[i].C.rows() == 0) { // no output constraint: every input of the box violates
       VectorXd c = ((cases[i].box.lo + cases[i].box.hi) * 0.5)
@@ -501,10 +565,16 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
         return finish(Verdict::Sat);
       }
     }
-    if (!opt.attack) continue;
-    if (auto x = falsify(net, cases[i], opt.attackOptions, rng, deadline)) {
-      res.x = *x;
-      res.caseIndex = static_cast<int>(i);
+  }
+  if (opt.attack) {
+    double cap = opt.attackFirstSeconds >= 0 ? opt.attackFirstSeconds
+                                             : std::clamp(0.02 * opt.timeoutSec, 0.2, 2.0);
+    auto attackDeadline = std::min(deadline, t0 + std::chrono::duration_cast<Clock::duration>(
+                                                      std::chrono::duration<double>(cap)));
+    Rng rng(SplitMix(opt.seed).next());
+    if (auto r = falsifyCases(net, cases, opt.attackOptions, rng, attackDeadline)) {
+      res.x = r->x;
+      res.caseIndex = r->caseIndex;
       res.reason = "falsification";
       return finish(Verdict::Sat);
     }
@@ -528,7 +598,9 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
                            cases[groups[g][0]].box,
                            {},
                            0,
-                           std::vector<char>(groups[g].size(), 1)});
+                           std::vector<char>(groups[g].size(), 1),
+                           nullptr,
+                           nullptr});
   Search search(net, cases, groups, opt, deadline);
   // A long attack beside branch and bound, started once the search has run for
   // opt.backgroundAttackAfter seconds (most instances are decided before, and pay nothing):

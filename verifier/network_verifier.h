@@ -1,11 +1,13 @@
 // Verification of a VNN-LIB property on a piecewise-linear network, cheapest step first:
-//   1. falsification (random sampling, PGD) in every case's box;
+//   1. falsification (random sampling, PGD, all cases together) in every case's box, capped
+//      in time (attackFirstSeconds), then continued beside the search;
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
 //      intervals (nv_forward.h) refined by back-substitution (bounds.h), otherwise DeepPoly
-//      back-substitution with the phase splits; a domain is safe when some constraint's sound
+//      back-substitution with the phase splits and alpha-CROWN's optimised output slopes
+//      (alpha_crown.h); a domain is safe when some constraint's sound
 //      lower bound (or a convex combination of them) exceeds its right-hand side;
 //   3. branch and bound: input splitting (the dimension with the largest interval-gradient smear
-//      of the most promising constraint, nv_forward.h) when the input is low-dimensional,
+//      of the most promising constraint, nv_forward.h) when the input has few free dimensions,
 //      ReLU splitting otherwise; every domain's bound minimiser is tried as a counterexample;
 //   4. exact Z3 leaf queries (z3_encoder.h) once few unstable ReLUs are left;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
@@ -42,12 +44,19 @@ struct NetVerifyOptions {
                               // make Z3's simplex slow on big nets: those keep splitting)
   int maxDepth = 80;          // a domain this deep goes to Z3 whatever is left
   size_t maxQueue = 200000;   // cap on pending domains (memory bound); exceeded -> unknown
-  int inputSplitMaxDim = 12;  // input splitting up to this many inputs, ReLU splitting beyond
+  int inputSplitMaxDim = 16;  // input splitting up to this many free inputs (of positive width
+                              // in the box), ReLU splitting beyond (gcas, 14 inputs: input
+                              // splitting decides in 0.2 s what ReLU splitting does not in 30)
   bool forwardBounds = true;  // input splitting bounds by forward symbolic intervals (nv_forward.h)
   bool areaSlope = false;     // their unstable-ReLU lower slope: 0/1 by area (else parallel)
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
+  int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (half on a
+                              // child, warm-started from its parent; 0: DeepPoly's slopes)
+  int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
+                              // levels, else the parent's reused (with the new split)
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
+  double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
 };
 
 struct VerifyResult {
