@@ -45,10 +45,11 @@ public:
   /// The naive query as SMT-LIB2 text (for export and debugging).
   std::string naiveSmt2(const CaseSpec& cs);
 
-  /// Whether the float64 point `x` is a counterexample of the case in exact real arithmetic
-  /// (the naive query over the one-point box {x}, every ReLU decided by x): Sat when C net(x) <= d
-  /// holds over the reals, Unsat when it does not (a point only float64 rounding puts in the
-  /// unsafe set), Unknown on a Z3 timeout or error (with the reason). No replay, no margins.
+  /// Whether the float64 point `x` is a counterexample of the case in exact real arithmetic:
+  /// the network and the constraints evaluated at x in exact rationals (every double is one).
+  /// Sat when x is in the box and C net(x) <= d holds over the reals, Unsat when it does not (a
+  /// point only float64 rounding puts in the unsafe set). Exact, so never Unknown; `timeoutSec`
+  /// is unused.
   LeafResult checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, double timeoutSec);
 
   /// Stops the running query (if any) and every later one, which then return Unknown
