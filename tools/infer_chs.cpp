@@ -142,8 +142,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   else if (o.method == "nuts") opt.method = symbolic::InferMethod::NUTS;
   else if (o.method == "smc") opt.method = symbolic::InferMethod::SMC;
   else {
-    std::cerr << "error: unknown --method '" << o.method
-              << "' (expected exact, lw, mh, nuts or smc)\n";
+    std::cerr << "error: unknown --method '" << o.method << "' (expected exact, lw, mh, nuts or smc)\n";
     return kUsage;
   }
   if (!o.output.empty()) {
@@ -173,18 +172,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   Expected<symbolic::Posterior> post = Error("unreachable");
   symbolic::NutsResult nutsRun;
   switch (opt.method) {
-  case symbolic::InferMethod::Exact:
-    post = symbolic::inferExact(*m.function, m.inputs, opt);
-    break;
-  case symbolic::InferMethod::LW:
-    post = symbolic::inferLw(*m.function, m.inputs, opt);
-    break;
-  case symbolic::InferMethod::MH:
-    post = symbolic::inferMh(*m.function, m.inputs, opt);
-    break;
-  case symbolic::InferMethod::SMC:
-    post = symbolic::inferSmc(*m.function, m.inputs, opt);
-    break;
+  case symbolic::InferMethod::Exact: post = symbolic::inferExact(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::LW: post = symbolic::inferLw(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
     post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
     break;
