@@ -51,10 +51,15 @@ bool parseNumber(std::string_view text, double& out) {
   return ec == std::errc() && ptr == v.data() + v.size();
 }
 
-/// One comma-separated field of a line: its text and its 1-based column.
+/// One comma-separated field of a line: its text and the 1-based column where it starts.
 struct Field {
   std::string_view text;
   int col;
+  /// The column of its first non-blank character (where an error about it points).
+  int valueCol() const {
+    size_t k = text.find_first_not_of(" \t");
+    return col + int(k == std::string_view::npos ? 0 : k);
+  }
 };
 
 std::vector<Field> splitFields(std::string_view line) {
@@ -115,6 +120,38 @@ std::string chassisName(const std::string& column) {
   std::string out = column.substr(0, end);
   for (const std::string& i : idx)
     out += "[" + std::to_string(std::stoul(i) - 1) + "]";
+  return out;
+}
+
+std::vector<StanCsvChain> stanCsvChainsOf(const Posterior& p, const NutsResult& run) {
+  std::vector<StanCsvChain> out;
+  for (size_t c = 0; c < run.chains.size(); ++c) {
+    const NutsChainResult& r = run.chains[c];
+    StanCsvChain chain;
+    for (const char* col : kStanSamplerColumns)
+      chain.columns.push_back(col);
+    for (const Quantity& q : p.quantities)
+      chain.columns.push_back(stanColumnName(q.name));
+    for (size_t i = 0; i < r.drawStats.size(); ++i) {
+      const NutsDrawStats& st = r.drawStats[i];
+      std::vector<double> row = {st.logDensity,
+                                 st.acceptStat,
+                                 st.stepSize,
+                                 double(st.treeDepth),
+                                 double(st.leapfrogs),
+                                 st.divergent ? 1.0 : 0.0,
+                                 st.energy};
+      for (size_t q = 0; q < p.quantities.size(); ++q)
+        row.push_back(c < p.draws[q].size() && i < p.draws[q][c].size() ? p.draws[q][c][i]
+                                                                        : std::nan(""));
+      chain.rows.push_back(std::move(row));
+    }
+    chain.stepSize = r.stepSize;
+    chain.invMetric = r.invMetric;
+    chain.warmupSeconds = r.warmupSeconds;
+    chain.samplingSeconds = r.samplingSeconds;
+    out.push_back(std::move(chain));
+  }
   return out;
 }
 
@@ -203,11 +240,13 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
       std::string body = trim(line.substr(1));
       if (expectMetric) {
         expectMetric = false;
-        int offset = int(line.find_first_not_of("# \t"));
+        const size_t start = line.find_first_not_of("# \t");
+        if (start == std::string_view::npos) continue; // no continuous parameters
+        const int offset = int(start);
         for (const Field& f : splitFields(line.substr(size_t(offset)))) {
           double v;
           if (!parseNumber(f.text, v))
-            return at(lineNo, offset + f.col,
+            return at(lineNo, offset + f.valueCol(),
                       "'" + trim(f.text) + "' in the inverse mass matrix is not a number");
           c.invMetric.push_back(v);
         }
@@ -223,7 +262,8 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
       }
       if (body.rfind("Step size =", 0) == 0) {
         if (!parseNumber(std::string_view(body).substr(11), c.stepSize))
-          return at(lineNo, int(line.find('=')) + 2, "the step size is not a number");
+          return at(lineNo, int(line.find_first_not_of(" \t", line.find('=') + 1)) + 1,
+                    "the step size is not a number");
         continue;
       }
       if (size_t e = body.find("Elapsed Time:"); e != std::string::npos) {
@@ -259,7 +299,7 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
         std::string name = trim(f.text);
         if (name.empty()) return at(lineNo, f.col, "empty column name in the header");
         if (!seen.insert(name).second)
-          return at(lineNo, f.col, "column '" + name + "' appears twice in the header");
+          return at(lineNo, f.valueCol(), "column '" + name + "' appears twice in the header");
         c.columns.push_back(name);
       }
       if (c.column("lp__") < 0)
@@ -279,7 +319,7 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
     std::vector<double> row(fields.size());
     for (size_t k = 0; k < fields.size(); ++k)
       if (!parseNumber(fields[k].text, row[k]))
-        return at(lineNo, fields[k].col,
+        return at(lineNo, fields[k].valueCol(),
                   "'" + trim(fields[k].text) + "' (column " + c.columns[k] + ") is not a number");
     (c.adapted ? c.rows : c.warmupRows).push_back(std::move(row));
   }

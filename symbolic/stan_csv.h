@@ -27,6 +27,7 @@
 
 #include "spec/error.h"
 #include "symbolic/infer.h"
+#include "symbolic/infer_nuts.h"
 
 #include <istream>
 #include <map>
@@ -79,6 +80,11 @@ std::string stanColumnName(const std::string& chassisName);
 /// The inverse: `theta.1` -> `theta[0]`; a name whose dotted suffixes are not all positive
 /// integers is returned unchanged.
 std::string chassisName(const std::string& stanColumn);
+
+/// The chains of a NUTS run as Stan CSV contents: the seven sampler columns from
+/// run.chains[c].drawStats, then p's quantities (from p.draws, named by stanColumnName), the step
+/// size, the inverse metric and the timings. `p` and `run` come from one inferNuts call.
+std::vector<StanCsvChain> stanCsvChainsOf(const Posterior& p, const NutsResult& run);
 
 /// Writes one chain: `chain` holds the columns (the seven sampler columns first), the rows, the
 /// step size, the inverse metric and the timings; `settings` the header.

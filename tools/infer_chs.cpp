@@ -68,30 +68,8 @@ std::string chainFile(const std::string& output, size_t c, size_t chains) {
 bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::string& module,
                        const symbolic::Posterior& p, const symbolic::NutsResult& run,
                        const symbolic::InferOptions& opt) {
-  for (size_t c = 0; c < run.chains.size(); ++c) {
-    const symbolic::NutsChainResult& r = run.chains[c];
-    symbolic::StanCsvChain chain;
-    for (const char* col : symbolic::kStanSamplerColumns)
-      chain.columns.push_back(col);
-    for (const symbolic::Quantity& q : p.quantities)
-      chain.columns.push_back(symbolic::stanColumnName(q.name));
-    for (size_t i = 0; i < r.drawStats.size(); ++i) {
-      const symbolic::NutsDrawStats& st = r.drawStats[i];
-      std::vector<double> row = {st.logDensity,
-                                 st.acceptStat,
-                                 st.stepSize,
-                                 double(st.treeDepth),
-                                 double(st.leapfrogs),
-                                 st.divergent ? 1.0 : 0.0,
-                                 st.energy};
-      for (size_t q = 0; q < p.quantities.size(); ++q)
-        row.push_back(p.draws[q][c][i]);
-      chain.rows.push_back(std::move(row));
-    }
-    chain.stepSize = r.stepSize;
-    chain.invMetric = r.invMetric;
-    chain.warmupSeconds = r.warmupSeconds;
-    chain.samplingSeconds = r.samplingSeconds;
+  std::vector<symbolic::StanCsvChain> chains = symbolic::stanCsvChainsOf(p, run);
+  for (size_t c = 0; c < chains.size(); ++c) {
     symbolic::StanCsvSettings s;
     s.model = module;
     s.modelFile = file;
@@ -106,7 +84,7 @@ bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::
     s.maxDepth = opt.maxTreeDepth;
     s.outputFile = chainFile(o.output, c, run.chains.size());
     std::ostringstream text;
-    symbolic::writeStanCsv(text, s, chain);
+    symbolic::writeStanCsv(text, s, chains[c]);
     if (!writeFileAtomic(s.outputFile, text.str())) return false;
   }
   return true;
