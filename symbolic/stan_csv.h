@@ -48,6 +48,8 @@ struct StanCsvSettings {
   std::string model;     // the module's name
   std::string modelFile; // the .chs file
   std::string dataFile;  // the --data file, or empty
+  /// CmdStan's meaning: num_samples counts sampling iterations, of which every thin-th is kept
+  /// (CmdStanPy checks the file has ceil(num_samples / thin) draws).
   size_t numSamples = 1000, numWarmup = 1000, thin = 1, numChains = 1;
   size_t chainId = 1; // 1-based, as CmdStan's `id`
   uint64_t seed = 0;

@@ -74,7 +74,7 @@ bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::
     s.model = module;
     s.modelFile = file;
     s.dataFile = o.data;
-    s.numSamples = opt.samples;
+    s.numSamples = opt.samples * opt.thin; // CmdStan's num_samples counts iterations
     s.numWarmup = opt.warmup;
     s.thin = opt.thin;
     s.numChains = run.chains.size();

@@ -61,6 +61,14 @@ diff <(grep -v '^#' "$tmp/draws_3.csv") <(grep -v '^#' "$tmp/again_3.csv") >/dev
 "$chassis" "${I[@]}" --chains 1 --output "$tmp/one.csv" >/dev/null 2>&1 || fail "--chains 1 failed"
 [ -f "$tmp/one.csv" ] && [ ! -e "$tmp/one_1.csv" ] || fail "--chains 1 did not write one.csv itself"
 
+# Thinning: CmdStan's num_samples counts iterations, so --samples 50 --thin 2 is num_samples = 100
+# with 50 rows (what CmdStanPy checks: ceil(num_samples / thin) draws).
+"$chassis" "${I[@]:0:7}" --samples 50 --warmup 200 --seed 7 --chains 1 --thin 2 --output "$tmp/thin.csv" >/dev/null 2>&1 ||
+  fail "--thin 2 failed"
+grep -qxF '#     num_samples = 100' "$tmp/thin.csv" || fail "thinned num_samples"
+grep -qxF '#     thin = 2' "$tmp/thin.csv" || fail "thinned thin"
+[ "$(grep -vc '^#' "$tmp/thin.csv")" = 51 ] || fail "thinned: expected 50 rows"
+
 # expect CODE EXPECTED-SUBSTRING -- ARGS...: runs chassis ARGS, checks the exit code and stderr
 expect() {
   local code=$1 want=$2
