@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <mutex>
@@ -124,6 +125,7 @@ struct TransitionStats {
   int depth = 0;
   size_t leapfrogs = 0;
   bool divergent = false;
+  double energy = 0; // H at the drawn state (recorded only; it feeds nothing)
 };
 
 /// Per-depth temporaries of build_tree.
@@ -163,6 +165,7 @@ public:
   }
   const Vec& position() const { return z_.q; }
   double stepSize() const { return eps_; }
+  double logDensity() const { return z_.logp; }
   Vec& invMetric() { return invMetric_; }
 
   /// Stan's init_stepsize: double or halve eps until the acceptance probability of one leapfrog
@@ -259,6 +262,7 @@ public:
     st.acceptStat = nLeapfrog ? sumMetroProb / double(nLeapfrog) : 0;
     st.divergent = divergent_;
     copyPoint(z_, zSample_);
+    st.energy = hamiltonian(z_);
     return st;
   }
 
@@ -427,7 +431,13 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
   size_t kept = 0;
   size_t total = opt.warmup + opt.samples * opt.thin;
   const size_t kProgressEvery = 50;
+  out.drawStats.reserve(opt.samples);
+  using Clock = std::chrono::steady_clock;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point warmupEnd = start;
   for (size_t it = 0; it < total; ++it) {
+    if (it == opt.warmup) warmupEnd = Clock::now();
+    const double stepSize = s.eps_; // the step size this transition uses
     TransitionStats st = s.transition();
     if (s.error_) return *s.error_;
     out.leapfrogSteps += st.leapfrogs;
@@ -455,10 +465,16 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
         tape.readOutputs(std::span<double>(values.data() + d, nq - d));
         for (size_t k = 0; k < nq; ++k)
           out.draws[k].push_back(values[k]);
+        out.drawStats.push_back({s.logDensity(), st.acceptStat, stepSize, st.depth, st.leapfrogs,
+                                 st.divergent, st.energy});
       }
     }
     if ((it + 1) % kProgressEvery == 0) progress.step(kProgressEvery);
   }
+  const Clock::time_point end = Clock::now();
+  if (total <= opt.warmup) warmupEnd = end;
+  out.warmupSeconds = std::chrono::duration<double>(warmupEnd - start).count();
+  out.samplingSeconds = std::chrono::duration<double>(end - warmupEnd).count();
   out.stepSize = s.eps_;
   out.invMetric.assign(s.invMetric().data(), s.invMetric().data() + d);
   out.meanAcceptStat = kept ? sumAccept / double(kept) : 0;
@@ -524,7 +540,7 @@ Expected<NutsResult> runNuts(const ir::Function& f, std::span<const Value> input
 }
 
 Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inputs,
-                              const InferOptions& options) {
+                              const InferOptions& options, NutsResult* sampler) {
   NutsOptions no;
   no.warmup = options.warmup;
   no.samples = options.samples;
@@ -572,6 +588,7 @@ Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inpu
   p.divergences = r->divergences;
   p.acceptRate = r->meanAcceptStat;
   if (Status s = summarizePosterior(p); !s) return s.error();
+  if (sampler) *sampler = std::move(*r);
   return p;
 }
 

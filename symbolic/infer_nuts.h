@@ -59,9 +59,25 @@ struct NutsOptions {
   std::function<void(double)> progress;
 };
 
+/// The sampler's diagnostics of one kept draw, as CmdStan records them per draw (its lp__,
+/// accept_stat__, stepsize__, treedepth__, n_leapfrog__, divergent__, energy__ columns).
+struct NutsDrawStats {
+  double logDensity = 0; // log density at the draw: unconstrained space, Jacobian included
+  double acceptStat = 0; // mean of min(1, exp(H0 - H)) over the trajectory's leapfrog states
+  double stepSize = 0;   // the step size of the transition
+  int treeDepth = 0;     // doublings of the trajectory
+  size_t leapfrogs = 0;  // leapfrog steps of the transition
+  bool divergent = false;
+  double energy = 0; // the Hamiltonian H(q, p) at the drawn state
+};
+
 struct NutsChainResult {
   /// draws[q][i]: quantity q (choices, then output scalars) at kept iteration i.
   std::vector<std::vector<double>> draws;
+  /// drawStats[i]: the sampler's diagnostics at kept iteration i (recording them changes no draw).
+  std::vector<NutsDrawStats> drawStats;
+  /// Wall seconds of the warm-up and of the sampling iterations (for CmdStan's timing block).
+  double warmupSeconds = 0, samplingSeconds = 0;
   double stepSize = 0;           // after adaptation
   std::vector<double> invMetric; // diagonal of M^{-1} after adaptation
   size_t divergences = 0;        // after warm-up
@@ -91,7 +107,9 @@ Expected<NutsResult> runNuts(const ir::Function& f, std::span<const Value> input
 
 /// The `chassis infer --method nuts` entry: runNuts with InferOptions' settings, the quantities
 /// of InferOptions::query (symbolic/infer.h), summarised by summarizePosterior.
+/// When `sampler` is not null it receives the run itself (per-draw diagnostics, step sizes and
+/// metrics, for symbolic/stan_csv.h).
 Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inputs,
-                              const InferOptions& options);
+                              const InferOptions& options, NutsResult* sampler = nullptr);
 
 } // namespace chassis::symbolic

@@ -4,6 +4,8 @@
 //   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
 //   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
 //   --timing (the inference time on stderr). --method nuts dispatches to symbolic::inferNuts.
+//   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
+//   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -17,8 +19,10 @@
 #include "symbolic/infer_lw.h"
 #include "symbolic/infer_mh.h"
 #include "symbolic/infer_smc.h"
+#include "symbolic/stan_csv.h"
 #include "symbolic/summary.h"
 #include "tools/model_input.h"
+#include "tools/output_file.h"
 
 #include "symbolic/infer_nuts.h"
 
@@ -28,6 +32,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 namespace chassis::tools {
 
@@ -44,7 +49,46 @@ struct ChsOptions {
   std::string data;
   std::vector<std::string> inputs;
   bool timing = false;
+  std::string output; // --output: Stan CSV files (NUTS only)
 };
+
+/// The Stan CSV file of chain c (0-based) of `chains`: `draws.csv` itself for one chain, else
+/// CmdStan's convention `draws_1.csv`, `draws_2.csv`, ... (the suffix before the extension).
+std::string chainFile(const std::string& output, size_t c, size_t chains) {
+  if (chains <= 1) return output;
+  size_t slash = output.find_last_of('/');
+  size_t dot = output.rfind('.');
+  if (dot == std::string::npos || (slash != std::string::npos && dot < slash) || dot == 0 ||
+      (slash != std::string::npos && dot == slash + 1))
+    return output + "_" + std::to_string(c + 1);
+  return output.substr(0, dot) + "_" + std::to_string(c + 1) + output.substr(dot);
+}
+
+/// Writes one Stan CSV file per chain (symbolic/stan_csv.h); false after a diagnostic.
+bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::string& module,
+                       const symbolic::Posterior& p, const symbolic::NutsResult& run,
+                       const symbolic::InferOptions& opt) {
+  std::vector<symbolic::StanCsvChain> chains = symbolic::stanCsvChainsOf(p, run);
+  for (size_t c = 0; c < chains.size(); ++c) {
+    symbolic::StanCsvSettings s;
+    s.model = module;
+    s.modelFile = file;
+    s.dataFile = o.data;
+    s.numSamples = opt.samples * opt.thin; // CmdStan's num_samples counts iterations
+    s.numWarmup = opt.warmup;
+    s.thin = opt.thin;
+    s.numChains = run.chains.size();
+    s.chainId = c + 1;
+    s.seed = opt.seed;
+    s.adaptDelta = opt.targetAccept;
+    s.maxDepth = opt.maxTreeDepth;
+    s.outputFile = chainFile(o.output, c, run.chains.size());
+    std::ostringstream text;
+    symbolic::writeStanCsv(text, s, chains[c]);
+    if (!writeFileAtomic(s.outputFile, text.str())) return false;
+  }
+  return true;
+}
 
 /// A one-line progress bar on stderr, redrawn when the percentage changes.
 struct ProgressBar {
@@ -79,6 +123,18 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::cerr << "error: unknown --method '" << o.method << "' (expected exact, lw, mh, nuts or smc)\n";
     return kUsage;
   }
+  if (!o.output.empty()) {
+    if (opt.method != symbolic::InferMethod::NUTS) {
+      std::cerr << "error: --output writes CmdStan's sampler CSV, which only --method nuts "
+                   "produces (its lp__, accept_stat__, ... columns); "
+                << o.method << " has no such draws\n";
+      return kUsage;
+    }
+    std::vector<std::string> files;
+    for (size_t c = 0; c < std::max<size_t>(1, o.chains); ++c)
+      files.push_back(chainFile(o.output, c, o.chains));
+    if (!checkWritable(files)) return kUsage;
+  }
   LoadedModel m;
   if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
   opt.samples = o.samples;
@@ -92,13 +148,14 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     opt.progress = [&bar](double f) { bar(f); };
 
   Expected<symbolic::Posterior> post = Error("unreachable");
+  symbolic::NutsResult nutsRun;
   switch (opt.method) {
   case symbolic::InferMethod::Exact: post = symbolic::inferExact(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::LW: post = symbolic::inferLw(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
-    post = symbolic::inferNuts(*m.function, m.inputs, opt);
+    post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
     break;
   }
   if (opt.progress) bar(1.0);
@@ -119,6 +176,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
       std::fprintf(stderr, ", %.0f samples/s", draws / post->seconds);
     std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
+  if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
   if (json) {
     auto j = symbolic::toJson(*post);
     j["module"] = module;
@@ -147,6 +205,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--data", o->data, "a JSON object binding the module's inputs by name");
   app.add_option("--input", o->inputs, "an input: name=value (repeatable)")
       ->allow_extra_args(false);
+  app.add_option("--output", o->output,
+                 "--method nuts: write the draws as CmdStan CSV, one file per chain (draws.csv -> "
+                 "draws_1.csv, draws_2.csv, ... when --chains > 1)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

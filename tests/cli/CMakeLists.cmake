@@ -15,3 +15,8 @@ set_tests_properties(cli/compare_extract PROPERTIES TIMEOUT 300)
 add_test(NAME cli/compile_net
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_net.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/compile_net PROPERTIES TIMEOUT 120)
+
+# `chassis infer --output` (CmdStan CSV per chain) and `chassis summary` reading it back.
+add_test(NAME cli/stan_csv
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/stan_csv.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/stan_csv PROPERTIES TIMEOUT 120)
