@@ -2,7 +2,8 @@
 // deterministic module (and the modules and networks it calls) to native code through LLVM
 // (codegen/codegen.h): an object file defining `int chassis_Module(const double* in, double* out)`
 // and a C header documenting its calling convention, the position of each input and output, and
-// the error codes. `--emit=llvm` prints the optimised LLVM IR to standard output instead.
+// the error codes. `--emit=llvm` gives the optimised LLVM IR as text instead: written to -o FILE
+// when given, otherwise printed to standard output.
 // Exit codes: 0 success; 2 bad input (front-end diagnostics, unknown module, a random module or a
 // construct that does not compile, located at the offending statement; an output that cannot be
 // written). Files are written whole (temporary file, then rename) or not at all.
@@ -15,6 +16,7 @@
 #include "spec/frontend.h"
 #include "spec/lower.h"
 
+#include <cstdio>
 #include <iostream>
 
 namespace {
@@ -33,7 +35,7 @@ int compileCommand(const std::string& file, const std::string& module, const std
     return fail(Error("--emit takes obj or llvm, got '" + emit + "'"));
   if (emit == "obj" && output.empty()) return fail(Error("compile needs -o FILE (or --emit=llvm)"));
   std::vector<std::string> outs;
-  if (emit == "obj") outs.push_back(output);
+  if (!output.empty()) outs.push_back(output);
   if (!header.empty()) outs.push_back(header);
   if (!tools::checkWritable(outs)) return tools::kUsage;
 
@@ -59,7 +61,10 @@ int compileCommand(const std::string& file, const std::string& module, const std
     if (!ir) return fail(ir.error());
     if (!header.empty() && !tools::writeFileAtomic(header, codegen::cHeader(*f, prog->ctx(), file)))
       return tools::kUsage;
-    std::cout << *ir;
+    if (output.empty())
+      std::cout << *ir;
+    else if (!tools::writeFileAtomic(output, *ir))
+      return tools::kUsage;
     return tools::kOk;
   }
   auto obj = codegen::compileObject(*f);
@@ -83,7 +88,8 @@ chassis::tools::Registration reg{
       app.add_option("module", o->module, "the module to compile")->required();
       app.add_option("-o,--output", o->output, "the object file to write");
       app.add_option("--header", o->header, "the C header to write");
-      app.add_option("--emit", o->emit, "obj (default) or llvm: print the LLVM IR to stdout");
+      app.add_option("--emit", o->emit,
+                     "obj (default) or llvm: the LLVM IR as text (to -o, or stdout)");
       return [o]() -> int {
         return compileCommand(o->file, o->module, o->output, o->header, o->emit);
       };
