@@ -69,6 +69,8 @@ std::string symbolName(const Function& f) {
 namespace {
 
 constexpr double kMaxExactInt = 9007199254740992.0; // 2^53
+/// Variables live on the stack: at most this many doubles (512 KiB) per function.
+constexpr size_t kMaxFrameScalars = size_t(1) << 16;
 
 std::string llvmMessage(llvm::Error e) {
   return llvm::toString(std::move(e));
@@ -97,6 +99,13 @@ Status checkFunction(const Function& f, std::vector<const Function*>& seen) {
     return Error(f.loc(), "module '" + f.name() +
                               "' is random (it samples, observes, conditions or factors); only "
                               "deterministic modules compile");
+  size_t frame = 0;
+  for (const Var* v : f.vars())
+    frame += v->type().numScalars();
+  if (frame > kMaxFrameScalars)
+    return Error(f.loc(), "module '" + f.name() + "' has " + std::to_string(frame) +
+                              " scalars of variables; compiled code keeps at most " +
+                              std::to_string(kMaxFrameScalars) + " on the stack");
   std::optional<Error> err;
   std::function<void(Expr, const SourceLoc&)> expr = [&](Expr e, const SourceLoc& loc) {
     if (err) return;
@@ -488,8 +497,9 @@ void FunctionGen::generate() {
   for (const Param& p : f_.inputs()) {
     const Type& t = p.var->type();
     size_t n = t.numScalars();
-    for (size_t k = 0; k < n; ++k) {
-      llvm::Value* x = b_.CreateLoad(dbl_, elem(in, int64_t(pos + k)));
+    // One check per element, in a loop for an array (the checks are those of a scalar).
+    auto checkOne = [&](llvm::Value* k) {
+      llvm::Value* x = b_.CreateLoad(dbl_, elem(in, b_.CreateAdd(k, i64(int64_t(pos)))));
       check(isFinite(x), kInputInvalid);
       if (t.scalar == ScalarKind::Bool)
         check(b_.CreateOr(b_.CreateFCmpOEQ(x, cst(0)), b_.CreateFCmpOEQ(x, cst(1))), kInputInvalid);
@@ -502,7 +512,11 @@ void FunctionGen::generate() {
         check(b_.CreateAnd(b_.CreateFCmpOGE(x, cst(p.range->first)),
                            b_.CreateFCmpOLE(x, cst(p.range->second))),
               kInputInvalid);
-    }
+    };
+    if (t.isArray())
+      loop(0, int64_t(n), checkOne);
+    else
+      checkOne(i64(0));
     copy(slot(p.var), elem(in, int64_t(pos)), n);
     pos += n;
   }

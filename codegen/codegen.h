@@ -20,6 +20,7 @@
 //     int chassis_M(const double* in, double* out);
 // `in` holds the inputs in declaration order (arrays expanded), `out` receives the outputs the
 // same way; the result is 0 or one of the ErrorCode values (then `out` is unspecified).
+// Variables live on the stack, at most 65536 doubles per function (larger frames are rejected).
 // Only deterministic functions compile (no sample/observe/condition/factor, directly or through
 // a call); anything else, and calls of networks that are not loaded, are Errors located at the
 // offending statement or module. LLVM errors never escape this library.
