@@ -11,9 +11,13 @@
 // ill-typed / out-of-range input, malformed JSON with its line and column); 1 a run-time failure
 // (assert, invalid distribution parameter, ...), printed as file:line:col with the source line.
 // --json prints {"module", "seed", "outputs", "log_weight", "condition_failed", "trace"}.
+// --backend=jit runs a deterministic module compiled by LLVM's ORC LLJIT (codegen/codegen.h)
+// instead of the interpreter: the same outputs; a run-time failure is reported by its kind (the
+// compiled code returns an error code, not a message); --json then has only module/seed/outputs.
 #include "tools/command.h"
 #include "tools/model_input.h"
 
+#include "codegen/codegen.h"
 #include "spec/diagnostics.h"
 #include "symbolic/interp.h"
 
@@ -51,9 +55,58 @@ ojson number(double x) {
   return std::isfinite(x) ? ojson(x) : ojson(nullptr);
 }
 
+/// --backend=jit: the module compiled by ORC LLJIT (codegen/codegen.h; deterministic modules
+/// only) and run once; a non-zero status is a run-time failure named by its code.
+template <typename Fail>
+int runJit(const ir::Function& f, const ir::Context& ctx, const std::vector<symbolic::Value>& args,
+           uint64_t seed, bool asJson, const std::string& module, Fail& fail) {
+  auto jit = codegen::JitFunction::create(f);
+  if (!jit) return fail(jit.error(), tools::kUsage);
+  std::vector<double> in, out((*jit)->numOutputs());
+  for (const symbolic::Value& v : args) {
+    if (v.a.empty())
+      in.push_back(v.s);
+    else
+      in.insert(in.end(), v.a.begin(), v.a.end());
+  }
+  int rc = (**jit)(in.data(), out.data());
+  if (rc != codegen::kOk)
+    return fail(Error(f.loc(), "run-time error in compiled code: " +
+                                   std::string(codegen::errorCodeName(rc)) + " (code " +
+                                   std::to_string(rc) + ")"),
+                tools::kFailure);
+  std::vector<symbolic::Value> values;
+  size_t pos = 0;
+  for (const ir::Var* o : f.outputs()) {
+    size_t n = o->type().numScalars();
+    if (o->type().isArray())
+      values.push_back(
+          symbolic::Value::array({out.begin() + long(pos), out.begin() + long(pos + n)}));
+    else
+      values.push_back(symbolic::Value::scalar(out[pos]));
+    pos += n;
+  }
+  if (asJson) {
+    ojson j;
+    j["module"] = module;
+    j["seed"] = seed;
+    ojson outs = ojson::object();
+    for (size_t k = 0; k < f.outputs().size(); ++k)
+      outs[f.outputs()[k]->name()] = toJson(values[k], f.outputs()[k]->type(), ctx);
+    j["outputs"] = outs;
+    std::cout << j.dump(2) << "\n";
+    return tools::kOk;
+  }
+  std::cout << "seed = " << seed << "\n";
+  for (size_t k = 0; k < f.outputs().size(); ++k)
+    std::cout << f.outputs()[k]->name() << " = "
+              << symbolic::formatValue(values[k], f.outputs()[k]->type(), ctx) << "\n";
+  return tools::kOk;
+}
+
 int runCommand(const std::string& file, const std::string& module,
                const std::vector<std::string>& inputs, const std::string& dataFile, uint64_t seed,
-               bool asJson) {
+               bool asJson, const std::string& backend) {
   spec::DiagnosticEngine diags;
   auto fail = [&](const Error& e, int code) {
     diags.report(e);
@@ -66,6 +119,10 @@ int runCommand(const std::string& file, const std::string& module,
   const ir::Function* f = model.function;
   const ir::Context& ctx = model.program->ctx();
   std::vector<symbolic::Value>& args = model.inputs;
+
+  if (backend != "interp" && backend != "jit")
+    return fail(Error("--backend takes interp or jit, got '" + backend + "'"), tools::kUsage);
+  if (backend == "jit") return runJit(*f, ctx, args, seed, asJson, module, fail);
 
   Rng rng(seed);
   auto r = symbolic::run(*f, args, rng);
@@ -118,6 +175,7 @@ chassis::tools::Registration reg{
         std::vector<std::string> inputs;
         uint64_t seed = 0;
         bool json = false;
+        std::string backend = "interp";
       };
       auto o = std::make_shared<Opts>();
       app.add_option("file", o->file, "the .chs file")->required();
@@ -128,8 +186,10 @@ chassis::tools::Registration reg{
       app.add_option("--data", o->data, "a JSON object binding inputs by name");
       app.add_option("--seed", o->seed, "the random seed (default 0)");
       app.add_flag("--json", o->json, "print the result as JSON");
+      app.add_option("--backend", o->backend,
+                     "interp (default) or jit: the module compiled by LLVM (deterministic only)");
       return [o]() -> int {
-        return runCommand(o->file, o->module, o->inputs, o->data, o->seed, o->json);
+        return runCommand(o->file, o->module, o->inputs, o->data, o->seed, o->json, o->backend);
       };
     }};
 

@@ -20,3 +20,8 @@ set_tests_properties(cli/compile_net PROPERTIES TIMEOUT 120)
 add_test(NAME cli/stan_csv
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/stan_csv.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/stan_csv PROPERTIES TIMEOUT 120)
+
+# `chassis compile`: object + header linked into a C program, compared with `chassis run`; errors.
+add_test(NAME cli/compile_object
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)

@@ -1,0 +1,894 @@
+// IR to LLVM IR (see codegen.h for the semantics kept). One LLVM function per IR function, of type
+// i32 (double* in, double* out); every variable is a stack slot of doubles (zeroed at entry,
+// promoted to registers by the O2 pipeline); an expression's value is a double for a scalar and a
+// pointer to its first element for an array. A check that fails branches to a block returning
+// its error code; a callee's non-zero code is returned as is.
+#include "codegen/codegen.h"
+
+#include <llvm/ADT/SmallVector.h>
+#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
+#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/LegacyPassManager.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/MC/TargetRegistry.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/Host.h>
+#include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Target/TargetMachine.h>
+#include <llvm/Target/TargetOptions.h>
+
+#include <cctype>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+
+namespace chassis::codegen {
+
+using namespace chassis::ir;
+
+std::string_view errorCodeName(int code) {
+  switch (code) {
+  case kOk:
+    return "ok";
+  case kInputInvalid:
+    return "input invalid";
+  case kDivisionByZero:
+    return "division by zero";
+  case kDomain:
+    return "log/sqrt domain";
+  case kNotFinite:
+    return "not finite";
+  case kIntOverflow:
+    return "integer overflow";
+  case kIndexRange:
+    return "index out of range";
+  case kAssertFailed:
+    return "assertion failed";
+  }
+  return "unknown error";
+}
+
+std::string symbolName(const Function& f) {
+  std::string s = "chassis_";
+  for (char c : f.name())
+    s += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  return s;
+}
+
+namespace {
+
+constexpr double kMaxExactInt = 9007199254740992.0; // 2^53
+/// Variables live on the stack: at most this many doubles (512 KiB) per function.
+constexpr size_t kMaxFrameScalars = size_t(1) << 16;
+
+std::string llvmMessage(llvm::Error e) {
+  return llvm::toString(std::move(e));
+}
+
+void initLlvm() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+    llvm::InitializeNativeTargetAsmParser();
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Checking what compiles
+
+Status checkFunction(const Function& f, std::vector<const Function*>& seen) {
+  for (const Function* g : seen)
+    if (g == &f) return Status::ok();
+  seen.push_back(&f);
+  if (f.kind() == FunctionKind::External)
+    return Error(f.loc(), "network '" + f.name() + "' is declared but not loaded (file " +
+                              f.externalFile() + "); it cannot be compiled");
+  if (f.isRandom())
+    return Error(f.loc(), "module '" + f.name() +
+                              "' is random (it samples, observes, conditions or factors); only "
+                              "deterministic modules compile");
+  size_t frame = 0;
+  for (const Var* v : f.vars())
+    frame += v->type().numScalars();
+  if (frame > kMaxFrameScalars)
+    return Error(f.loc(), "module '" + f.name() + "' has " + std::to_string(frame) +
+                              " scalars of variables; compiled code keeps at most " +
+                              std::to_string(kMaxFrameScalars) + " on the stack");
+  std::optional<Error> err;
+  std::function<void(Expr, const SourceLoc&)> expr = [&](Expr e, const SourceLoc& loc) {
+    if (err) return;
+    if (auto* c = e->as<Call>()) {
+      if (auto st = checkFunction(c->callee(), seen); !st)
+        err = Error(loc, "call of '" + c->callee().name() + "': " + st.error().message);
+    }
+    for (Expr o : e->operands())
+      expr(o, loc);
+  };
+  forEachStmt(f.body(), [&](Stmt s) {
+    if (err) return;
+    switch (s->kind()) {
+    case StmtKind::Sample:
+    case StmtKind::Observe:
+    case StmtKind::Condition:
+    case StmtKind::Factor:
+      err = Error(s->loc(), "a " + std::string(kindName(s->kind())) +
+                                " statement cannot be compiled (only deterministic code)");
+      return;
+    case StmtKind::Call:
+      if (auto st = checkFunction(*s->as<CallStmt>()->callee, seen); !st) {
+        err = Error(s->loc(),
+                    "call of '" + s->as<CallStmt>()->callee->name() + "': " + st.error().message);
+        return;
+      }
+      break;
+    default:
+      break;
+    }
+    forEachExpr(s, [&](Expr e) { expr(e, s->loc()); });
+  });
+  if (err) return *err;
+  return Status::ok();
+}
+
+size_t flatSize(const std::vector<const Var*>& vs) {
+  size_t n = 0;
+  for (const Var* v : vs)
+    n += v->type().numScalars();
+  return n;
+}
+size_t flatInputs(const Function& f) {
+  size_t n = 0;
+  for (const Param& p : f.inputs())
+    n += p.var->type().numScalars();
+  return n;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Generating LLVM IR
+
+class ModuleGen;
+
+/// The body of one IR function. Expressions return a double (scalar) or a double* (array).
+class FunctionGen : public ExprVisitor<llvm::Value*>, public StmtVisitor<void> {
+public:
+  FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn);
+  void generate();
+
+protected:
+  // ---- helpers ----
+  llvm::Value* cst(double v) { return llvm::ConstantFP::get(dbl_, v); }
+  llvm::Value* i64(int64_t v) { return llvm::ConstantInt::get(i64_, uint64_t(v), true); }
+  llvm::Value* truth(llvm::Value* d) { return b_.CreateFCmpUNE(d, cst(0)); }
+  llvm::Value* fromBool(llvm::Value* i1) { return b_.CreateUIToFP(i1, dbl_); }
+
+  /// A stack buffer of n doubles in the entry block.
+  llvm::Value* alloca(size_t n) {
+    llvm::IRBuilder<> ab(allocaBlock_);
+    return ab.CreateAlloca(dbl_, i64(int64_t(std::max<size_t>(n, 1))));
+  }
+  llvm::Value* allocaI64() {
+    llvm::IRBuilder<> ab(allocaBlock_);
+    return ab.CreateAlloca(i64_);
+  }
+  llvm::Value* elem(llvm::Value* ptr, llvm::Value* idx) { return b_.CreateGEP(dbl_, ptr, idx); }
+  llvm::Value* elem(llvm::Value* ptr, int64_t idx) { return elem(ptr, i64(idx)); }
+  void copy(llvm::Value* dst, llvm::Value* src, size_t n) {
+    b_.CreateMemMove(dst, llvm::MaybeAlign(8), src, llvm::MaybeAlign(8), n * 8);
+  }
+
+  llvm::BasicBlock* newBlock(const char* name) { return llvm::BasicBlock::Create(ctx_, name, fn_); }
+  llvm::BasicBlock* failBlock(int code) {
+    auto it = fail_.find(code);
+    if (it != fail_.end()) return it->second;
+    llvm::BasicBlock* bb = newBlock("fail");
+    llvm::IRBuilder<> fb(bb);
+    fb.CreateRet(llvm::ConstantInt::get(i32_, uint64_t(code)));
+    fail_[code] = bb;
+    return bb;
+  }
+  /// Continues when `ok` (i1) holds, returns `code` otherwise.
+  void check(llvm::Value* ok, int code) {
+    llvm::BasicBlock* cont = newBlock("ok");
+    b_.CreateCondBr(ok, cont, failBlock(code));
+    b_.SetInsertPoint(cont);
+  }
+  llvm::Value* isFinite(llvm::Value* d) {
+    return b_.CreateFCmpOLT(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, d),
+                            cst(std::numeric_limits<double>::infinity()));
+  }
+  llvm::Value* checkReal(llvm::Value* d) {
+    check(isFinite(d), kNotFinite);
+    return d;
+  }
+  llvm::Value* checkInt(llvm::Value* d) {
+    check(b_.CreateFCmpOLE(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, d), cst(kMaxExactInt)),
+          kIntOverflow);
+    return d;
+  }
+  llvm::Value* checkNum(llvm::Value* d, bool isInt) { return isInt ? checkInt(d) : checkReal(d); }
+  void checkIndex(llvm::Value* idx, int n) {
+    check(b_.CreateAnd(b_.CreateFCmpOGE(idx, cst(0)), b_.CreateFCmpOLT(idx, cst(double(n)))),
+          kIndexRange);
+  }
+  /// for (k = 0; k < n; ++k) body(k), k an i64; the body may add blocks.
+  void loop(int64_t lo, int64_t hi, const std::function<void(llvm::Value*)>& body) {
+    llvm::Value* k = allocaI64();
+    b_.CreateStore(i64(lo), k);
+    llvm::BasicBlock* head = newBlock("loop");
+    llvm::BasicBlock* inner = newBlock("body");
+    llvm::BasicBlock* done = newBlock("done");
+    b_.CreateBr(head);
+    b_.SetInsertPoint(head);
+    llvm::Value* kv = b_.CreateLoad(i64_, k);
+    b_.CreateCondBr(b_.CreateICmpSLT(kv, i64(hi)), inner, done);
+    b_.SetInsertPoint(inner);
+    body(kv);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i64_, k), i64(1)), k);
+    b_.CreateBr(head);
+    b_.SetInsertPoint(done);
+  }
+  llvm::Value* libm(const char* name, llvm::Value* x);
+  /// Runs `callee` on `args` (evaluated here, left to right); returns its out buffer.
+  llvm::Value* callFunction(const Function& callee, std::span<const Expr> args);
+  void block(const Block& b) {
+    for (Stmt s : b) {
+      loc_ = &s->loc();
+      StmtVisitor<void>::visit(s);
+    }
+  }
+  llvm::Value* eval(Expr e) { return ExprVisitor<llvm::Value*>::visit(e); }
+  llvm::Value* slot(const Var* v) { return slots_.at(size_t(v->slot())); }
+  void store(const Var* v, llvm::Value* val) {
+    if (v->type().isArray())
+      copy(slot(v), val, v->type().numScalars());
+    else
+      b_.CreateStore(val, slot(v));
+  }
+
+  // ---- expressions ----
+  llvm::Value* visitConst(const Const& c) override { return cst(c.asDouble()); }
+  llvm::Value* visitVar(const Var& v) override {
+    if (v.type().isArray()) return slot(&v);
+    return b_.CreateLoad(dbl_, slot(&v));
+  }
+  llvm::Value* visitUnary(const Unary& u) override;
+  llvm::Value* visitBinary(const Binary& b) override;
+  llvm::Value* visitSelect(const Select& s) override {
+    llvm::Value* c = truth(eval(s.cond()));
+    llvm::BasicBlock *t = newBlock("then"), *f = newBlock("else"), *m = newBlock("merge");
+    b_.CreateCondBr(c, t, f);
+    b_.SetInsertPoint(t);
+    llvm::Value* tv = eval(s.ifTrue());
+    llvm::BasicBlock* tEnd = b_.GetInsertBlock();
+    b_.CreateBr(m);
+    b_.SetInsertPoint(f);
+    llvm::Value* fv = eval(s.ifFalse());
+    llvm::BasicBlock* fEnd = b_.GetInsertBlock();
+    b_.CreateBr(m);
+    b_.SetInsertPoint(m);
+    llvm::PHINode* phi = b_.CreatePHI(tv->getType(), 2);
+    phi->addIncoming(tv, tEnd);
+    phi->addIncoming(fv, fEnd);
+    return phi;
+  }
+  llvm::Value* visitArrayLit(const ArrayLit& a) override {
+    llvm::Value* buf = alloca(a.type().numScalars());
+    size_t pos = 0;
+    for (Expr e : a.elements()) {
+      llvm::Value* v = eval(e);
+      if (e->type().isArray()) {
+        copy(elem(buf, int64_t(pos)), v, e->type().numScalars());
+        pos += e->type().numScalars();
+      } else {
+        b_.CreateStore(v, elem(buf, int64_t(pos++)));
+      }
+    }
+    return buf;
+  }
+  llvm::Value* visitIndex(const Index& x) override {
+    llvm::Value* arr = eval(x.array());
+    llvm::Value* idx = eval(x.index());
+    checkIndex(idx, x.array()->type().length());
+    llvm::Value* k = b_.CreateFPToSI(idx, i64_);
+    size_t w = x.type().numScalars();
+    if (x.type().isArray()) return elem(arr, b_.CreateMul(k, i64(int64_t(w))));
+    return b_.CreateLoad(dbl_, elem(arr, k));
+  }
+  llvm::Value* visitUpdate(const Update& x) override {
+    llvm::Value* src = eval(x.array());
+    size_t n = x.type().numScalars();
+    llvm::Value* buf = alloca(n);
+    copy(buf, src, n);
+    llvm::Value* idx = eval(x.index());
+    llvm::Value* v = eval(x.value());
+    checkIndex(idx, x.type().length());
+    llvm::Value* k = b_.CreateFPToSI(idx, i64_);
+    if (x.value()->type().isArray()) {
+      size_t w = x.value()->type().numScalars();
+      copy(elem(buf, b_.CreateMul(k, i64(int64_t(w)))), v, w);
+    } else {
+      b_.CreateStore(v, elem(buf, k));
+    }
+    return buf;
+  }
+  llvm::Value* visitCall(const Call& c) override {
+    // A Call node is only read through CallResult; evaluated alone it is the out buffer.
+    return callFunction(c.callee(), c.args());
+  }
+  llvm::Value* visitCallResult(const CallResult& r) override {
+    const Call& c = r.call();
+    llvm::Value* out = callFunction(c.callee(), c.args());
+    size_t off = 0;
+    for (int k = 0; k < r.index(); ++k)
+      off += c.callee().outputs()[size_t(k)]->type().numScalars();
+    llvm::Value* p = elem(out, int64_t(off));
+    if (r.type().isArray()) return p;
+    return b_.CreateLoad(dbl_, p);
+  }
+  llvm::Value* visitAffine(const Affine& a) override;
+  llvm::Value* visitVecRelu(const VecRelu& v) override {
+    llvm::Value* in = eval(v.input());
+    size_t n = v.type().numScalars();
+    llvm::Value* out = alloca(n);
+    loop(0, int64_t(n), [&](llvm::Value* k) {
+      llvm::Value* x = b_.CreateLoad(dbl_, elem(in, k));
+      b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0)), elem(out, k));
+    });
+    return out;
+  }
+
+  // ---- statements ----
+  void visitLet(const LetStmt& s) override { store(s.var, eval(s.value)); }
+  void visitAssign(const AssignStmt& s) override { store(s.var, eval(s.value)); }
+  void unsupported(const char* what) {
+    if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
+  }
+  void visitSample(const SampleStmt&) override { unsupported("sample"); }
+  void visitObserve(const ObserveStmt&) override { unsupported("observe"); }
+  void visitCondition(const ConditionStmt&) override { unsupported("condition"); }
+  void visitFactor(const FactorStmt&) override { unsupported("factor"); }
+  void visitAssert(const AssertStmt& s) override { check(truth(eval(s.cond)), kAssertFailed); }
+  void visitIf(const IfStmt& s) override {
+    llvm::Value* c = truth(eval(s.cond));
+    llvm::BasicBlock *t = newBlock("then"), *f = newBlock("else"), *m = newBlock("endif");
+    b_.CreateCondBr(c, t, f);
+    b_.SetInsertPoint(t);
+    block(s.thenBody);
+    b_.CreateBr(m);
+    b_.SetInsertPoint(f);
+    block(s.elseBody);
+    b_.CreateBr(m);
+    b_.SetInsertPoint(m);
+  }
+  void visitFor(const ForStmt& s) override {
+    loop(s.lo, s.hi, [&](llvm::Value* k) {
+      b_.CreateStore(b_.CreateSIToFP(k, dbl_), slot(s.index));
+      block(s.body);
+    });
+  }
+  void visitCall(const CallStmt& s) override {
+    llvm::Value* out = callFunction(*s.callee, s.args);
+    size_t off = 0;
+    for (size_t k = 0; k < s.callee->outputs().size(); ++k) {
+      const Type& t = s.callee->outputs()[k]->type();
+      if (k < s.results.size() && s.results[k]) {
+        llvm::Value* p = elem(out, int64_t(off));
+        store(s.results[k], t.isArray() ? p : b_.CreateLoad(dbl_, p));
+      }
+      off += t.numScalars();
+    }
+  }
+
+public:
+  std::optional<Error> err_;
+
+private:
+  ModuleGen& mg_;
+  const Function& f_;
+  llvm::Function* fn_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  llvm::Type *dbl_, *i64_, *i32_;
+  llvm::BasicBlock* allocaBlock_ = nullptr;
+  std::vector<llvm::Value*> slots_;
+  std::map<int, llvm::BasicBlock*> fail_;
+  const SourceLoc* loc_;
+};
+
+/// The LLVM module being built: one function per IR function reached from the root.
+class ModuleGen {
+public:
+  explicit ModuleGen(llvm::LLVMContext& ctx)
+      : ctx(ctx), mod(std::make_unique<llvm::Module>("chassis", ctx)) {}
+
+  llvm::FunctionType* fnType() {
+    llvm::Type* p = llvm::Type::getDoublePtrTy(ctx);
+    return llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {p, p}, false);
+  }
+  /// The LLVM function of `f`, generated on first use.
+  llvm::Function* get(const Function& f, bool exported = false) {
+    if (auto it = fns.find(&f); it != fns.end()) return it->second;
+    std::string name = exported ? symbolName(f) : "chassis." + f.name();
+    llvm::Function* fn = llvm::Function::Create(
+        fnType(), exported ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage,
+        name, *mod);
+    fn->addFnAttr(llvm::Attribute::NoUnwind);
+    fns[&f] = fn;
+    FunctionGen g(*this, f, fn);
+    g.generate();
+    if (g.err_ && !err) err = g.err_;
+    return fn;
+  }
+
+  llvm::LLVMContext& ctx;
+  std::unique_ptr<llvm::Module> mod;
+  std::map<const Function*, llvm::Function*> fns;
+  std::optional<Error> err;
+};
+
+FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
+    : mg_(mg), f_(f), fn_(fn), ctx_(mg.ctx), b_(mg.ctx), loc_(&f.loc()) {
+  dbl_ = llvm::Type::getDoubleTy(ctx_);
+  i64_ = llvm::Type::getInt64Ty(ctx_);
+  i32_ = llvm::Type::getInt32Ty(ctx_);
+}
+
+llvm::Value* FunctionGen::libm(const char* name, llvm::Value* x) {
+  llvm::FunctionCallee callee =
+      mg_.mod->getOrInsertFunction(name, llvm::FunctionType::get(dbl_, {dbl_}, false));
+  return b_.CreateCall(callee, {x});
+}
+
+llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const Expr> args) {
+  llvm::Value* in = alloca(flatInputs(callee));
+  size_t pos = 0;
+  for (size_t k = 0; k < args.size(); ++k) {
+    llvm::Value* v = eval(args[k]);
+    size_t n = args[k]->type().numScalars();
+    if (args[k]->type().isArray())
+      copy(elem(in, int64_t(pos)), v, n);
+    else
+      b_.CreateStore(v, elem(in, int64_t(pos)));
+    pos += n;
+  }
+  llvm::Value* out = alloca(flatSize(callee.outputs()));
+  llvm::Function* fn = mg_.get(callee);
+  llvm::Value* rc = b_.CreateCall(fn, {in, out});
+  llvm::BasicBlock* cont = newBlock("called");
+  llvm::BasicBlock* bad = newBlock("propagate");
+  b_.CreateCondBr(b_.CreateICmpEQ(rc, llvm::ConstantInt::get(i32_, 0)), cont, bad);
+  b_.SetInsertPoint(bad);
+  b_.CreateRet(rc);
+  b_.SetInsertPoint(cont);
+  return out;
+}
+
+void FunctionGen::generate() {
+  if (f_.kind() == FunctionKind::External) {
+    err_ = Error(f_.loc(), "network '" + f_.name() + "' is declared but not loaded (file " +
+                               f_.externalFile() + ")");
+  }
+  allocaBlock_ = llvm::BasicBlock::Create(ctx_, "entry", fn_);
+  llvm::BasicBlock* start = newBlock("start");
+  b_.SetInsertPoint(start);
+  for (const Var* v : f_.vars()) {
+    size_t n = v->type().isScalar() || v->type().isArray() ? v->type().numScalars() : 1;
+    llvm::Value* s = alloca(n);
+    b_.CreateMemSet(s, llvm::ConstantInt::get(llvm::Type::getInt8Ty(ctx_), 0), n * 8,
+                    llvm::MaybeAlign(8));
+    slots_.push_back(s);
+  }
+  // The inputs, checked as symbolic::checkInput does.
+  llvm::Value* in = fn_->getArg(0);
+  llvm::Value* out = fn_->getArg(1);
+  size_t pos = 0;
+  for (const Param& p : f_.inputs()) {
+    const Type& t = p.var->type();
+    size_t n = t.numScalars();
+    // One check per element, in a loop for an array (the checks are those of a scalar).
+    auto checkOne = [&](llvm::Value* k) {
+      llvm::Value* x = b_.CreateLoad(dbl_, elem(in, b_.CreateAdd(k, i64(int64_t(pos)))));
+      check(isFinite(x), kInputInvalid);
+      if (t.scalar == ScalarKind::Bool)
+        check(b_.CreateOr(b_.CreateFCmpOEQ(x, cst(0)), b_.CreateFCmpOEQ(x, cst(1))), kInputInvalid);
+      if (t.scalar == ScalarKind::Int || t.scalar == ScalarKind::Enum)
+        check(b_.CreateAnd(b_.CreateFCmpOEQ(x, b_.CreateUnaryIntrinsic(llvm::Intrinsic::floor, x)),
+                           b_.CreateFCmpOLE(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x),
+                                            cst(kMaxExactInt))),
+              kInputInvalid);
+      if (p.range)
+        check(b_.CreateAnd(b_.CreateFCmpOGE(x, cst(p.range->first)),
+                           b_.CreateFCmpOLE(x, cst(p.range->second))),
+              kInputInvalid);
+    };
+    if (t.isArray())
+      loop(0, int64_t(n), checkOne);
+    else
+      checkOne(i64(0));
+    copy(slot(p.var), elem(in, int64_t(pos)), n);
+    pos += n;
+  }
+  block(f_.body());
+  pos = 0;
+  for (const Var* o : f_.outputs()) {
+    size_t n = o->type().numScalars();
+    copy(elem(out, int64_t(pos)), slot(o), n);
+    pos += n;
+  }
+  b_.CreateRet(llvm::ConstantInt::get(i32_, 0));
+  llvm::IRBuilder<>(allocaBlock_).CreateBr(start);
+}
+
+llvm::Value* FunctionGen::visitUnary(const Unary& u) {
+  llvm::Value* x = eval(u.arg());
+  bool isInt = u.type().scalar == ScalarKind::Int;
+  switch (u.op()) {
+  case UnOp::Neg:
+    return b_.CreateFNeg(x);
+  case UnOp::Not:
+    return b_.CreateSelect(truth(x), cst(0), cst(1));
+  case UnOp::ToReal:
+    return x;
+  case UnOp::Abs:
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
+  case UnOp::Relu:
+    return b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0));
+  case UnOp::Exp:
+    return checkReal(libm("exp", x));
+  case UnOp::Log:
+    check(b_.CreateFCmpOGT(x, cst(0)), kDomain);
+    return checkReal(libm("log", x));
+  case UnOp::Sqrt:
+    check(b_.CreateFCmpOGE(x, cst(0)), kDomain);
+    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
+  case UnOp::Sigmoid: {
+    llvm::Value* pos = b_.CreateFDiv(cst(1), b_.CreateFAdd(cst(1), libm("exp", b_.CreateFNeg(x))));
+    llvm::Value* ex = libm("exp", x);
+    llvm::Value* neg = b_.CreateFDiv(ex, b_.CreateFAdd(cst(1), ex));
+    return b_.CreateSelect(b_.CreateFCmpOGE(x, cst(0)), pos, neg);
+  }
+  case UnOp::Tanh:
+    return libm("tanh", x);
+  case UnOp::Sum: {
+    llvm::Value* acc = alloca(1);
+    b_.CreateStore(cst(0), acc);
+    loop(0, u.arg()->type().numScalars(), [&](llvm::Value* k) {
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), b_.CreateLoad(dbl_, elem(x, k))), acc);
+    });
+    return checkNum(b_.CreateLoad(dbl_, acc), isInt);
+  }
+  case UnOp::Argmax: {
+    llvm::Value* best = allocaI64();
+    b_.CreateStore(i64(0), best);
+    loop(1, u.arg()->type().numScalars(), [&](llvm::Value* k) {
+      llvm::Value* bk = b_.CreateLoad(i64_, best);
+      llvm::Value* better =
+          b_.CreateFCmpOGT(b_.CreateLoad(dbl_, elem(x, k)), b_.CreateLoad(dbl_, elem(x, bk)));
+      b_.CreateStore(b_.CreateSelect(better, k, bk), best);
+    });
+    return b_.CreateSIToFP(b_.CreateLoad(i64_, best), dbl_);
+  }
+  }
+  return cst(0);
+}
+
+llvm::Value* FunctionGen::visitBinary(const Binary& bin) {
+  BinOp op = bin.op();
+  llvm::Value* l = eval(bin.lhs());
+  if (op == BinOp::And || op == BinOp::Or || op == BinOp::Implies) {
+    // Short circuit: the right operand only when it decides the result.
+    llvm::Value* lt = truth(l);
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    llvm::BasicBlock *rhs = newBlock("rhs"), *m = newBlock("logic");
+    double shortValue = op == BinOp::And ? 0 : 1;
+    if (op == BinOp::Or)
+      b_.CreateCondBr(lt, m, rhs);
+    else
+      b_.CreateCondBr(lt, rhs, m);
+    b_.SetInsertPoint(rhs);
+    llvm::Value* r = b_.CreateSelect(truth(eval(bin.rhs())), cst(1), cst(0));
+    llvm::BasicBlock* rEnd = b_.GetInsertBlock();
+    b_.CreateBr(m);
+    b_.SetInsertPoint(m);
+    llvm::PHINode* phi = b_.CreatePHI(dbl_, 2);
+    phi->addIncoming(cst(shortValue), from);
+    phi->addIncoming(r, rEnd);
+    return phi;
+  }
+  llvm::Value* r = eval(bin.rhs());
+  bool isInt = bin.lhs()->type().scalar == ScalarKind::Int;
+  switch (op) {
+  case BinOp::Add:
+    return checkNum(b_.CreateFAdd(l, r), isInt);
+  case BinOp::Sub:
+    return checkNum(b_.CreateFSub(l, r), isInt);
+  case BinOp::Mul:
+    return checkNum(b_.CreateFMul(l, r), isInt);
+  case BinOp::Div:
+    check(b_.CreateFCmpUNE(r, cst(0)), kDivisionByZero);
+    if (isInt)
+      return b_.CreateSIToFP(b_.CreateSDiv(b_.CreateFPToSI(l, i64_), b_.CreateFPToSI(r, i64_)),
+                             dbl_);
+    return checkReal(b_.CreateFDiv(l, r));
+  case BinOp::Mod:
+    check(b_.CreateFCmpUNE(r, cst(0)), kDivisionByZero);
+    return b_.CreateSIToFP(b_.CreateSRem(b_.CreateFPToSI(l, i64_), b_.CreateFPToSI(r, i64_)), dbl_);
+  case BinOp::Min:
+    return b_.CreateSelect(b_.CreateFCmpOLT(l, r), l, r);
+  case BinOp::Max:
+    return b_.CreateSelect(b_.CreateFCmpOGT(l, r), l, r);
+  case BinOp::Dot: {
+    llvm::Value* acc = alloca(1);
+    b_.CreateStore(cst(0), acc);
+    loop(0, bin.lhs()->type().numScalars(), [&](llvm::Value* k) {
+      llvm::Value* p =
+          b_.CreateFMul(b_.CreateLoad(dbl_, elem(l, k)), b_.CreateLoad(dbl_, elem(r, k)));
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), p), acc);
+    });
+    return checkNum(b_.CreateLoad(dbl_, acc), isInt);
+  }
+  case BinOp::Eq:
+    return fromBool(b_.CreateFCmpOEQ(l, r));
+  case BinOp::Ne:
+    return fromBool(b_.CreateFCmpUNE(l, r));
+  case BinOp::Lt:
+    return fromBool(b_.CreateFCmpOLT(l, r));
+  case BinOp::Le:
+    return fromBool(b_.CreateFCmpOLE(l, r));
+  case BinOp::Gt:
+    return fromBool(b_.CreateFCmpOGT(l, r));
+  case BinOp::Ge:
+    return fromBool(b_.CreateFCmpOGE(l, r));
+  case BinOp::And:
+  case BinOp::Or:
+  case BinOp::Implies:
+    break; // handled above
+  }
+  return cst(0);
+}
+
+llvm::Value* FunctionGen::visitAffine(const Affine& a) {
+  const DenseLayer& L = a.layer();
+  llvm::Value* in = eval(a.input());
+  auto global = [&](const std::vector<double>& v, const char* name) -> llvm::Value* {
+    llvm::ArrayType* t = llvm::ArrayType::get(dbl_, v.size());
+    auto* init = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<double>(v));
+    auto* g =
+        new llvm::GlobalVariable(*mg_.mod, t, true, llvm::GlobalValue::PrivateLinkage, init, name);
+    return b_.CreateConstGEP2_64(t, g, 0, 0);
+  };
+  llvm::Value* w = global(*L.weights, "weights");
+  llvm::Value* bias = global(*L.bias, "bias");
+  llvm::Value* out = alloca(size_t(L.rows));
+  llvm::Value* acc = alloca(1);
+  loop(0, L.rows, [&](llvm::Value* r) {
+    b_.CreateStore(b_.CreateLoad(dbl_, elem(bias, r)), acc);
+    llvm::Value* rowStart = b_.CreateMul(r, i64(L.cols));
+    loop(0, L.cols, [&](llvm::Value* c) {
+      llvm::Value* p = b_.CreateFMul(b_.CreateLoad(dbl_, elem(w, b_.CreateAdd(rowStart, c))),
+                                     b_.CreateLoad(dbl_, elem(in, c)));
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), p), acc);
+    });
+    llvm::Value* v = b_.CreateLoad(dbl_, acc);
+    check(isFinite(v), kNotFinite);
+    b_.CreateStore(v, elem(out, r));
+  });
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Pipeline: build, verify, optimise, emit
+
+Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(bool hostCpu) {
+  initLlvm();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  std::string msg;
+  const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, msg);
+  if (!target) return Error("no LLVM target for " + triple + ": " + msg);
+  std::string cpu = "generic", features;
+  if (hostCpu) {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::StringMap<bool> fs;
+    if (llvm::sys::getHostCPUFeatures(fs)) {
+      llvm::SubtargetFeatures sf;
+      for (auto& kv : fs)
+        sf.AddFeature(kv.first(), kv.second);
+      features = sf.getString();
+    }
+  }
+  llvm::TargetOptions opt; // AllowFPOpFusion stays Standard: no fused multiply-add
+  std::unique_ptr<llvm::TargetMachine> tm(target->createTargetMachine(
+      triple, cpu, features, opt, llvm::Reloc::PIC_, llvm::None, llvm::CodeGenOpt::Default));
+  if (!tm) return Error("cannot create an LLVM target machine for " + triple);
+  return tm;
+}
+
+/// The module of `f` with its callees, verified (and optimised at O2 when `tm`).
+Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLVMContext& ctx,
+                                                    llvm::TargetMachine* tm, bool optimize) {
+  if (auto st = checkCompilable(f); !st) return st.error();
+  ModuleGen mg(ctx);
+  mg.get(f, /*exported=*/true);
+  if (mg.err) return *mg.err;
+  std::string verifyMsg;
+  llvm::raw_string_ostream vs(verifyMsg);
+  if (llvm::verifyModule(*mg.mod, &vs))
+    return Error(f.loc(), "internal: the generated LLVM IR is invalid: " + vs.str());
+  if (tm) {
+    mg.mod->setDataLayout(tm->createDataLayout());
+    mg.mod->setTargetTriple(tm->getTargetTriple().str());
+  }
+  if (optimize) {
+    llvm::LoopAnalysisManager lam;
+    llvm::FunctionAnalysisManager fam;
+    llvm::CGSCCAnalysisManager cgam;
+    llvm::ModuleAnalysisManager mam;
+    llvm::PassBuilder pb(tm);
+    pb.registerModuleAnalyses(mam);
+    pb.registerCGSCCAnalyses(cgam);
+    pb.registerFunctionAnalyses(fam);
+    pb.registerLoopAnalyses(lam);
+    pb.crossRegisterProxies(lam, fam, cgam, mam);
+    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
+    mpm.run(*mg.mod, mam);
+  }
+  return std::move(mg.mod);
+}
+
+} // namespace
+
+Status checkCompilable(const Function& f) {
+  std::vector<const Function*> seen;
+  return checkFunction(f, seen);
+}
+
+Expected<std::string> emitLlvmIr(const Function& f, bool optimize) {
+  auto tm = makeTargetMachine(false);
+  if (!tm) return tm.error();
+  llvm::LLVMContext ctx;
+  auto mod = buildModule(f, ctx, tm->get(), optimize);
+  if (!mod) return mod.error();
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  (*mod)->print(os, nullptr);
+  return os.str();
+}
+
+Expected<std::string> compileObject(const Function& f) {
+  auto tm = makeTargetMachine(false);
+  if (!tm) return tm.error();
+  llvm::LLVMContext ctx;
+  auto mod = buildModule(f, ctx, tm->get(), true);
+  if (!mod) return mod.error();
+  llvm::SmallVector<char, 0> buf;
+  llvm::raw_svector_ostream os(buf);
+  llvm::legacy::PassManager pm;
+  if ((*tm)->addPassesToEmitFile(pm, os, nullptr, llvm::CGFT_ObjectFile))
+    return Error(f.loc(), "the LLVM target cannot emit an object file");
+  pm.run(**mod);
+  return std::string(buf.begin(), buf.end());
+}
+
+std::string cHeader(const Function& f, const Context& ctx, const std::string& sourceFile) {
+  std::string sym = symbolName(f), up;
+  for (char c : sym)
+    up += char(std::toupper(static_cast<unsigned char>(c)));
+  std::ostringstream h;
+  auto describe = [&](const Var* v) {
+    const Type& t = v->type();
+    std::string kind = t.scalar == ScalarKind::Bool   ? "bool, 0 or 1"
+                       : t.scalar == ScalarKind::Int  ? "int, an integral double"
+                       : t.scalar == ScalarKind::Enum ? "enum, the constant's index"
+                                                      : "real";
+    return ctx.typeName(t) + " (" + kind + ")";
+  };
+  h << "/* Generated by `chassis compile " << sourceFile << " " << f.name() << "`: module '"
+    << f.name() << "' as native code\n"
+    << " * (the interpreter's float64 semantics, operation by operation).\n *\n"
+    << " * Calling convention: int " << sym << "(const double* in, double* out);\n"
+    << " *   Every value is a double: bools 0 or 1, ints integral doubles (|v| <= 2^53), enums\n"
+    << " *   the index of their constant; arrays are flattened, first element first. `in` holds\n"
+    << " *   the inputs in declaration order, `out` receives the outputs in declaration order.\n"
+    << " *   The function returns 0 on success, otherwise an error code below (then `out` is\n"
+    << " *   unspecified). It is reentrant: no global state.\n *\n"
+    << " * Inputs (" << flatInputs(f) << " doubles):\n";
+  size_t pos = 0;
+  for (const Param& p : f.inputs()) {
+    size_t n = p.var->type().numScalars();
+    h << " *   in[" << pos;
+    if (n > 1) h << ".." << pos + n - 1;
+    h << "]  " << p.var->name() << ": " << describe(p.var);
+    if (p.range)
+      h << " in [" << formatReal(p.range->first) << ", " << formatReal(p.range->second) << "]";
+    h << "\n";
+    pos += n;
+  }
+  h << " * Outputs (" << flatSize(f.outputs()) << " doubles):\n";
+  pos = 0;
+  for (const Var* o : f.outputs()) {
+    size_t n = o->type().numScalars();
+    h << " *   out[" << pos;
+    if (n > 1) h << ".." << pos + n - 1;
+    h << "]  " << o->name() << ": " << describe(o) << "\n";
+    pos += n;
+  }
+  h << " */\n#ifndef " << up << "_H\n#define " << up << "_H\n\n"
+    << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
+    << "#ifndef CHASSIS_ERROR_CODES\n#define CHASSIS_ERROR_CODES\n"
+    << "enum chassis_error {\n";
+  for (int c = kOk; c <= kAssertFailed; ++c) {
+    std::string name;
+    for (char ch : errorCodeName(c))
+      name += std::isalnum(static_cast<unsigned char>(ch)) ? char(std::toupper(ch)) : '_';
+    h << "  CHASSIS_" << name << " = " << c << ",\n";
+  }
+  h << "};\n#endif\n\n";
+  h << "#define " << up << "_NUM_INPUTS " << flatInputs(f) << "\n";
+  h << "#define " << up << "_NUM_OUTPUTS " << flatSize(f.outputs()) << "\n";
+  pos = 0;
+  for (const Param& p : f.inputs()) {
+    h << "#define " << up << "_IN_" << p.var->name() << " " << pos << "\n";
+    pos += p.var->type().numScalars();
+  }
+  pos = 0;
+  for (const Var* o : f.outputs()) {
+    h << "#define " << up << "_OUT_" << o->name() << " " << pos << "\n";
+    pos += o->type().numScalars();
+  }
+  h << "\nint " << sym << "(const double* in, double* out);\n\n"
+    << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
+  return h.str();
+}
+
+// ------------------------------------------------------------------------------------------------
+// JIT
+
+struct JitFunction::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+};
+
+JitFunction::~JitFunction() = default;
+
+Expected<std::unique_ptr<JitFunction>> JitFunction::create(const Function& f) {
+  auto tm = makeTargetMachine(true);
+  if (!tm) return tm.error();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  auto mod = buildModule(f, *ctx, tm->get(), true);
+  if (!mod) return mod.error();
+
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return Error(f.loc(), "LLJIT: " + llvmMessage(jtmb.takeError()));
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) return Error(f.loc(), "LLJIT: " + llvmMessage(jit.takeError()));
+  (*mod)->setDataLayout((*jit)->getDataLayout());
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen) return Error(f.loc(), "LLJIT: " + llvmMessage(gen.takeError()));
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(*mod), std::move(ctx))))
+    return Error(f.loc(), "LLJIT: " + llvmMessage(std::move(e)));
+  auto sym = (*jit)->lookup(symbolName(f));
+  if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
+  std::unique_ptr<JitFunction> out(new JitFunction());
+  out->fn_ = reinterpret_cast<Fn>(sym->getAddress());
+  out->impl_ = std::make_unique<Impl>();
+  out->impl_->jit = std::move(*jit);
+  out->numIn_ = flatInputs(f);
+  out->numOut_ = flatSize(f.outputs());
+  return out;
+}
+
+} // namespace chassis::codegen

@@ -1,0 +1,93 @@
+// Native code for deterministic IR functions through LLVM 14: ahead-of-time object files with a C
+// header, textual LLVM IR, and an in-process ORC LLJIT. The semantics are the interpreter's
+// (symbolic/interp.h, spec/ir.h), reproduced operation by operation so that results agree bit for
+// bit with it:
+//   - every value is a float64, as in the interpreter: bools are 0/1, ints integral doubles
+//     (|v| <= 2^53, beyond is an error), enums their constant's index; arrays are flattened
+//     row-major;
+//   - int `/` truncates toward zero and `%` takes the dividend's sign (LLVM sdiv/srem on int64);
+//     a divisor 0 is an error; a real result of + - * / exp log sum dot or an affine layer that is
+//     not a finite float64 is an error; log needs x > 0, sqrt x >= 0; sigmoid is 1/(1+e^-x) for
+//     x >= 0 and e^x/(1+e^x) otherwise; exp, log, tanh are libm calls; min/max/relu/argmax are the
+//     interpreter's comparisons; sums and dot products accumulate left to right (no reassociation,
+//     no fused multiply-add);
+//   - operands run left to right, && || => and select evaluate only what they need, so the first
+//     error met is the interpreter's first error; If and For stay branches and loops, as do the
+//     Affine/VecRelu nodes of networks (weights are constant global arrays);
+//   - a Call runs the callee's compiled function, which checks its inputs against the callee's
+//     declared ranges like the interpreter's call does.
+// The generated function, for a module M, is C-callable:
+//     int chassis_M(const double* in, double* out);
+// `in` holds the inputs in declaration order (arrays expanded), `out` receives the outputs the
+// same way; the result is 0 or one of the ErrorCode values (then `out` is unspecified).
+// Variables live on the stack, at most 65536 doubles per function (larger frames are rejected).
+// Only deterministic functions compile (no sample/observe/condition/factor, directly or through
+// a call); anything else, and calls of networks that are not loaded, are Errors located at the
+// offending statement or module. LLVM errors never escape this library.
+#pragma once
+
+#include "spec/error.h"
+#include "spec/ir.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace chassis::codegen {
+
+/// The status codes returned by a compiled function (documented again in the generated header).
+enum ErrorCode : int {
+  kOk = 0,
+  kInputInvalid = 1,   // an input outside its declared range, not integral / bool, or not finite
+  kDivisionByZero = 2, // `/` or `%` by zero
+  kDomain = 3,         // log of x <= 0, sqrt of x < 0
+  kNotFinite = 4,      // a real result that is NaN or infinite
+  kIntOverflow = 5,    // an int result beyond 2^53
+  kIndexRange = 6,     // an array index outside [0, n)
+  kAssertFailed = 7,   // an assert was false
+};
+/// "ok", "input invalid", "division by zero", ...
+std::string_view errorCodeName(int code);
+
+/// The C name of the compiled function of `f`: "chassis_" + its name (characters that are not
+/// letters, digits or '_' become '_').
+std::string symbolName(const ir::Function& f);
+
+/// Whether `f` can be compiled: an Error at the first unsupported construct, or ok.
+Status checkCompilable(const ir::Function& f);
+
+/// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`.
+Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true);
+
+/// An object file (ELF for the host, position independent, generic CPU) defining `symbolName(f)`,
+/// compiled at O2. The bytes are returned, so the caller writes the file whole.
+Expected<std::string> compileObject(const ir::Function& f);
+
+/// The C header declaring the compiled function, its calling convention and error codes, and the
+/// position of every input and output in `in` / `out`.
+std::string cHeader(const ir::Function& f, const ir::Context& ctx, const std::string& sourceFile);
+
+/// `f` compiled in process by ORC LLJIT (O2, host CPU). Callable from any thread once built.
+class JitFunction {
+public:
+  using Fn = int (*)(const double* in, double* out);
+  static Expected<std::unique_ptr<JitFunction>> create(const ir::Function& f);
+  ~JitFunction();
+  JitFunction(const JitFunction&) = delete;
+  JitFunction& operator=(const JitFunction&) = delete;
+
+  int operator()(const double* in, double* out) const { return fn_(in, out); }
+  Fn function() const { return fn_; }
+  /// Number of doubles of `in` and `out`.
+  size_t numInputs() const { return numIn_; }
+  size_t numOutputs() const { return numOut_; }
+
+private:
+  JitFunction() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Fn fn_ = nullptr;
+  size_t numIn_ = 0, numOut_ = 0;
+};
+
+} // namespace chassis::codegen

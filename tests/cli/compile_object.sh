@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# `chassis compile`: the braking Controller compiled to an object file and a C header, a C program
+# built against them with the system compiler, its outputs compared with `chassis run` (the
+# interpreter and --backend=jit) at several inputs, and the error code of an out-of-range input;
+# `--emit=llvm`; bad input (a random module, an unknown module, an unwritable output) exits 2
+# with a located error and leaves no file behind.
+# Usage: compile_object.sh CHASSIS SOURCE_DIR
+set -u
+chassis=$1
+src=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+braking=$src/examples/braking.chs
+
+"$chassis" compile "$braking" Controller -o "$tmp/controller.o" --header "$tmp/controller.h"
+rc=$?
+[ "$rc" = 0 ] || fail "compile Controller: exit $rc"
+[ -s "$tmp/controller.o" ] || fail "no object written"
+grep -qF "int chassis_Controller(const double* in, double* out);" "$tmp/controller.h" ||
+  fail "header: no prototype"
+ls -A "$tmp" | grep -q chassis_tmp && fail "a temporary file was left: $(ls -A "$tmp")"
+
+cat > "$tmp/main.c" <<'C'
+#include "controller.h"
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char** argv) {
+  double in[CHASSIS_CONTROLLER_NUM_INPUTS], out[CHASSIS_CONTROLLER_NUM_OUTPUTS];
+  if (argc != 3) return 100;
+  in[CHASSIS_CONTROLLER_IN_reading] = atof(argv[1]);
+  in[CHASSIS_CONTROLLER_IN_speed] = atof(argv[2]);
+  int rc = chassis_Controller(in, out);
+  if (rc != CHASSIS_OK) {
+    printf("error %d\n", rc);
+    return 0;
+  }
+  printf("brake = %s\n", out[CHASSIS_CONTROLLER_OUT_brake] != 0 ? "true" : "false");
+  return 0;
+}
+C
+cc -std=c11 -Wall -Werror -o "$tmp/main" "$tmp/main.c" "$tmp/controller.o" -I"$tmp" -lm ||
+  fail "cc could not build against the object and header"
+
+for pair in "3 20" "30 20" "43.3 20" "43.4 20" "80 20" "0 0" "200 40" "10 5" "11 5"; do
+  set -- $pair
+  want=$("$chassis" run "$braking" Controller --input reading=$1 --input speed=$2 | grep brake)
+  jit=$("$chassis" run "$braking" Controller --input reading=$1 --input speed=$2 --backend=jit |
+    grep brake)
+  got=$("$tmp/main" "$1" "$2")
+  [ -n "$want" ] && [ "$got" = "$want" ] || fail "at reading=$1 speed=$2: object '$got', interpreter '$want'"
+  [ "$jit" = "$want" ] || fail "at reading=$1 speed=$2: jit '$jit', interpreter '$want'"
+done
+[ "$("$tmp/main" 250 20)" = "error 1" ] || fail "reading 250 (outside [0, 200]): $("$tmp/main" 250 20)"
+[ "$("$tmp/main" 10 -1)" = "error 1" ] || fail "speed -1 (outside [0, 40]): $("$tmp/main" 10 -1)"
+
+# --emit=llvm prints the IR
+"$chassis" compile "$braking" Controller --emit=llvm | grep -q "define i32 @chassis_Controller" ||
+  fail "--emit=llvm"
+
+# bad input: exit 2, a located message, no file
+bad() { # name expected-message-regex args...
+  local name=$1 pattern=$2
+  shift 2
+  local err rc
+  err=$("$chassis" compile "$@" 2>&1 >/dev/null)
+  rc=$?
+  [ "$rc" = 2 ] || fail "$name: exit $rc"
+  echo "$err" | grep -Eq "$pattern" || fail "$name: message '$err'"
+}
+bad "random module" "braking.chs:[0-9]+:[0-9]+: error: module 'Braking' is random" \
+  "$braking" Braking -o "$tmp/braking.o" --header "$tmp/braking.h"
+bad "unknown module" "braking.chs: error: unknown module 'Nope'" \
+  "$braking" Nope -o "$tmp/nope.o" --header "$tmp/nope.h"
+bad "unwritable output" "error: cannot write" "$braking" Controller -o "$tmp/missing/dir/c.o"
+mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
+if [ "$(id -u)" != 0 ]; then
+  bad "read-only directory" "error: cannot write" "$braking" Controller -o "$tmp/ro/c.o"
+fi
+for f in braking.o braking.h nope.o nope.h missing ro/c.o; do
+  [ -e "$tmp/$f" ] && fail "a file was written for bad input: $f"
+done
+ls -A "$tmp" | grep -q chassis_tmp && fail "a temporary file was left: $(ls -A "$tmp")"
+
+[ "$failures" = 0 ] && echo "compile_object: all checks passed"
+exit $((failures > 0))
