@@ -19,6 +19,8 @@ std::optional<ir::Type> paramType(const spec::Type& t) {
   return std::nullopt;
 }
 
+} // namespace
+
 std::shared_ptr<const ir::DenseLayer> denseLayer(const AffineLayer& L) {
   auto d = std::make_shared<ir::DenseLayer>();
   d->rows = static_cast<int>(L.W.rows());
@@ -31,8 +33,6 @@ std::shared_ptr<const ir::DenseLayer> denseLayer(const AffineLayer& L) {
   d->bias = std::make_shared<std::vector<double>>(L.b.data(), L.b.data() + L.b.size());
   return d;
 }
-
-} // namespace
 
 Expected<const ir::Function*> lowerAffineNet(const AffineNet& net,
                                              const std::optional<InputClamp>& clamp,

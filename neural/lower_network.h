@@ -27,6 +27,9 @@ struct InputClamp {
   Eigen::VectorXd lo, hi;
 };
 
+/// The IR form of one affine layer (its weights copied once, row-major, then shared).
+std::shared_ptr<const ir::DenseLayer> denseLayer(const AffineLayer& L);
+
 /// Adds the IR function of `decl` computing `net` (after the optional clamp) to `program`.
 /// Errors, located at the declaration, when the declared signature does not fit the network.
 Expected<const ir::Function*> lowerAffineNet(const AffineNet& net,

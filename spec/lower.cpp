@@ -120,12 +120,7 @@ private:
         return Error(d.loc, "network '" + d.name +
                                 "' as loaded does not have the declared "
                                 "inputs and outputs");
-      fns_[&d] = fn;
-      VarMap& vars = varsOf_[&d];
-      for (size_t k = 0; k < d.inputs.size(); ++k)
-        vars[d.inputs[k]] = fn->inputs()[k].var;
-      for (size_t k = 0; k < d.outputs.size(); ++k)
-        vars[d.outputs[k]] = fn->outputs()[k];
+      bindTo(d, fn);
       return Status::ok();
     }
     Function& f = prog_.addFunction(d.name, FunctionKind::External, d.loc);
@@ -139,8 +134,8 @@ private:
 
   Status lowerModule(const spec::ModuleDecl& d) {
     bool replaced = opt_.replaceModule && opt_.replaceModule->module == d.name;
-    Function& f = prog_.addFunction(replaced ? d.name + "'reference" : d.name,
-                                    FunctionKind::Module, d.loc);
+    Function& f =
+        prog_.addFunction(replaced ? d.name + "'reference" : d.name, FunctionKind::Module, d.loc);
     f.doc = d.doc;
     Scope sc;
     sc.fn = &f;
@@ -171,13 +166,19 @@ private:
     if (!ok)
       return Error(d.loc, "the replacement of module '" + d.name +
                               "' does not have its inputs and outputs, or is random");
+    bindTo(d, fn);
+    return Status::ok();
+  }
+
+  // `fn` (a loaded network, a module's replacement) stands for declaration `d`: calls of `d` call
+  // it, and `d`'s inputs and outputs name its variables.
+  void bindTo(const spec::CallableDecl& d, const Function* fn) {
     fns_[&d] = fn;
     VarMap& vars = varsOf_[&d];
     for (size_t k = 0; k < d.inputs.size(); ++k)
       vars[d.inputs[k]] = fn->inputs()[k].var;
     for (size_t k = 0; k < d.outputs.size(); ++k)
       vars[d.outputs[k]] = fn->outputs()[k];
-    return Status::ok();
   }
 
   // ---- statements ----

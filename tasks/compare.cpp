@@ -264,6 +264,16 @@ Expected<TaskDataset> drawTaskData(const LoadedTask& t, int samples, uint64_t se
   return buildTaskDataset(*t.program, t.file, o, runtime);
 }
 
+Expected<ComparisonData> drawComparisonData(const LoadedTask& t, int samples, uint64_t seed) {
+  auto discovery = drawTaskData(t, samples, seed * 1000003 + 11);
+  if (!discovery) return discovery.error();
+  auto evaluation = drawTaskData(t, samples, seed * 1000003 + 23);
+  if (!evaluation) return evaluation.error();
+  auto patch = drawTaskData(t, samples, seed * 1000003 + 37);
+  if (!patch) return patch.error();
+  return ComparisonData{std::move(*discovery), std::move(*evaluation), std::move(*patch)};
+}
+
 Expected<neural::AffineNet> taskNetwork(const LoadedTask& t, std::ostream* progress,
                                         std::vector<neural::EdgeMask>* groundTruth) {
   const spec::TaskDecl& d = *t.decl;
@@ -396,12 +406,11 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
   // ---- data ----
   auto t0 = Clock::now();
   say(o, "drawing data (" + std::to_string(o.samples) + " samples per set)");
-  auto discovery = drawTaskData(t, o.samples, o.seed * 1000003 + 11);
-  if (!discovery) return discovery.error();
-  auto evaluation = drawTaskData(t, o.samples, o.seed * 1000003 + 23);
-  if (!evaluation) return evaluation.error();
-  auto patchSet = drawTaskData(t, o.samples, o.seed * 1000003 + 37);
-  if (!patchSet) return patchSet.error();
+  auto sets = drawComparisonData(t, o.samples, o.seed);
+  if (!sets) return sets.error();
+  const TaskDataset* discovery = &sets->discovery;
+  const TaskDataset* evaluation = &sets->evaluation;
+  const TaskDataset* patchSet = &sets->patch;
   timings["data"] = secondsSince(t0);
   if (discovery->data.numFeatures() != int(t.features.size()))
     return Error(d.loc, "the task's data has " + std::to_string(discovery->data.numFeatures()) +

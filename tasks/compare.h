@@ -76,6 +76,14 @@ Expected<LoadedTask> loadTask(const std::string& file, const std::string& name,
 /// A dataset of the task: `samples` inputs and their reference labels, from `seed`.
 Expected<TaskDataset> drawTaskData(const LoadedTask& t, int samples, uint64_t seed);
 
+/// The three datasets of a comparison, each of `samples` inputs, seeded from `seed`: discovery
+/// (circuit discovery and mean activations), evaluation (held out), and patch inputs paired with
+/// the evaluation rows (resample ablation, the leak).
+struct ComparisonData {
+  TaskDataset discovery, evaluation, patch;
+};
+Expected<ComparisonData> drawComparisonData(const LoadedTask& t, int samples, uint64_t seed);
+
 /// The task's network as its `network` clause says (loaded, trained or compiled). `progress`
 /// gets a line per training epoch when set. `groundTruth` receives the compiled network's circuit
 /// (compile only).

@@ -9,19 +9,6 @@
 namespace chassis::tasks {
 namespace {
 
-std::shared_ptr<const ir::DenseLayer> denseLayer(const neural::AffineLayer& L) {
-  auto d = std::make_shared<ir::DenseLayer>();
-  d->rows = int(L.W.rows());
-  d->cols = int(L.W.cols());
-  auto w = std::make_shared<std::vector<double>>(size_t(d->rows) * d->cols);
-  for (int r = 0; r < d->rows; ++r)
-    for (int c = 0; c < d->cols; ++c)
-      (*w)[size_t(r) * d->cols + c] = L.W(r, c);
-  d->weights = w;
-  d->bias = std::make_shared<std::vector<double>>(L.b.data(), L.b.data() + L.b.size());
-  return d;
-}
-
 /// A scalar input value as the real the network reads (the dataset's encoding).
 ir::Expr encodeScalar(ir::Context& cx, ir::Expr v) {
   const ir::Type& t = v->type();
@@ -127,7 +114,7 @@ Expected<ir::Program> lowerWithStandIn(const spec::Program& ast, const std::stri
     body.push_back(cx.stmt<ir::LetStmt>(loc, xv, h));
     h = xv;
     for (size_t l = 0; l < net.layers.size(); ++l) {
-      ir::Expr z = cx.affine(denseLayer(net.layers[l]), h);
+      ir::Expr z = cx.affine(neural::denseLayer(net.layers[l]), h);
       if (net.layers[l].relu) z = cx.vecRelu(z);
       const ir::Var* hv = f.newVar("h" + std::to_string(l + 1), z->type(), ir::VarRole::Local);
       body.push_back(cx.stmt<ir::LetStmt>(loc, hv, z));

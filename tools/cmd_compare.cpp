@@ -10,6 +10,7 @@
 // Every output file is written whole or not at all, after the analysis; their directories are
 // checked before it starts.
 // Exit codes: 0 the comparison ran (whatever the verdicts), 2 bad task, file or option.
+#include "tools/circuit_options.h"
 #include "tools/command.h"
 #include "tools/output_file.h"
 
@@ -28,38 +29,26 @@ using namespace chassis;
 using namespace chassis::tools;
 
 struct CompareCli {
-  std::string file, task, method = "acdc", ablation = "mean", markdown, html, outDir;
-  double threshold = 0.01, timeout = 30, faithTimeout = 60;
-  int samples = 2000;
-  long long seed = 1;
+  std::string file, task, markdown, html, outDir;
+  CircuitOptions circuit;
+  double timeout = 30, faithTimeout = 60;
   bool noSweep = false, json = false, quiet = false;
 };
 
-int runCompareCli(const CompareCli& c) {
+int runCompareCli(CompareCli& c) {
   tasks::CompareOptions o;
   o.task = c.task;
-  auto m = neural::parseMethod(c.method);
-  if (!m) {
-    std::cerr << "error: --method must be acdc, eap or magnitude, got '" << c.method << "'\n";
+  if (!c.circuit.parse()) return kUsage;
+  if (!(c.timeout > 0) || !(c.faithTimeout > 0)) {
+    std::cerr << "error: --timeout and --faith-timeout must be > 0\n";
     return kUsage;
   }
-  auto a = neural::parseAblation(c.ablation);
-  if (!a) {
-    std::cerr << "error: --ablation must be zero, mean or resample, got '" << c.ablation << "'\n";
-    return kUsage;
-  }
-  if (!(c.threshold >= 0) || c.samples < 10 || c.seed < 0 || !(c.timeout > 0) ||
-      !(c.faithTimeout > 0)) {
-    std::cerr << "error: --threshold must be >= 0, --samples >= 10, --seed >= 0 and the "
-                 "timeouts > 0\n";
-    return kUsage;
-  }
-  o.method = *m;
-  o.ablation = *a;
-  o.threshold = c.threshold;
+  o.method = c.circuit.discovery;
+  o.ablation = c.circuit.cut;
+  o.threshold = c.circuit.threshold;
   o.sweep = !c.noSweep;
-  o.samples = c.samples;
-  o.seed = uint64_t(c.seed);
+  o.samples = c.circuit.samples;
+  o.seed = uint64_t(c.circuit.seed);
   o.propertyTimeout = c.timeout;
   o.faithTimeout = c.faithTimeout;
   if (!c.quiet) o.progress = &std::cerr;
@@ -122,14 +111,8 @@ chassis::tools::Registration reg{
       auto c = std::make_shared<CompareCli>();
       app.add_option("file", c->file, "the .chs file declaring the task")->required();
       app.add_option("--task", c->task, "the task's name (default: the file's only task)");
-      app.add_option("--method", c->method, "circuit discovery: acdc, eap or magnitude")
-          ->capture_default_str();
-      app.add_option("--ablation", c->ablation, "what is cut: zero, mean or resample")
-          ->capture_default_str();
-      app.add_option("--threshold", c->threshold, "the discovery threshold")->capture_default_str();
+      addCircuitOptions(app, c->circuit);
       app.add_flag("--no-sweep", c->noSweep, "skip the size/faithfulness sweep over thresholds");
-      app.add_option("--samples", c->samples, "samples per dataset")->capture_default_str();
-      app.add_option("--seed", c->seed, "seed of the data")->capture_default_str();
       app.add_option("--timeout", c->timeout, "seconds per property and artefact")
           ->capture_default_str();
       app.add_option("--faith-timeout", c->faithTimeout,

@@ -8,6 +8,7 @@
 // network), as Graphviz DOT (--dot) and as a readable .chs module (--chs); --emit=chs or
 // --emit=dot prints that form to standard output instead of the summary.
 // Exit codes: 0 done, 2 bad network, task or option (nothing written).
+#include "tools/circuit_options.h"
 #include "tools/command.h"
 #include "tools/output_file.h"
 
@@ -30,10 +31,8 @@ using namespace chassis;
 using namespace chassis::tools;
 
 struct ExtractCli {
-  std::string net, task, name, method = "acdc", ablation = "mean", output, dot, chs, emit;
-  double threshold = 0.01;
-  int samples = 2000;
-  long long seed = 1;
+  std::string net, task, name, output, dot, chs, emit;
+  CircuitOptions circuit;
   bool json = false;
 };
 
@@ -41,21 +40,10 @@ bool endsWith(const std::string& s, const std::string& suf) {
   return s.size() >= suf.size() && s.compare(s.size() - suf.size(), suf.size(), suf) == 0;
 }
 
-int runExtract(const ExtractCli& c) {
-  auto m = neural::parseMethod(c.method);
-  if (!m) {
-    std::cerr << "error: --method must be acdc, eap or magnitude, got '" << c.method << "'\n";
-    return kUsage;
-  }
-  auto a = neural::parseAblation(c.ablation);
-  if (!a) {
-    std::cerr << "error: --ablation must be zero, mean or resample, got '" << c.ablation << "'\n";
-    return kUsage;
-  }
-  if (!(c.threshold >= 0) || c.samples < 10 || c.seed < 0) {
-    std::cerr << "error: --threshold must be >= 0, --samples >= 10 and --seed >= 0\n";
-    return kUsage;
-  }
+int runExtract(ExtractCli& c) {
+  if (!c.circuit.parse()) return kUsage;
+  const neural::DiscoveryMethod* m = &c.circuit.discovery;
+  const neural::Ablation* a = &c.circuit.cut;
   if (!c.emit.empty() && c.emit != "chs" && c.emit != "dot") {
     std::cerr << "error: --emit must be chs or dot, got '" << c.emit << "'\n";
     return kUsage;
@@ -100,12 +88,11 @@ int runExtract(const ExtractCli& c) {
     diags.print(std::cerr);
     return kUsage;
   };
-  auto disc = tasks::drawTaskData(*t, c.samples, uint64_t(c.seed) * 1000003 + 11);
-  if (!disc) return fail(disc.error());
-  auto eval = tasks::drawTaskData(*t, c.samples, uint64_t(c.seed) * 1000003 + 23);
-  if (!eval) return fail(eval.error());
-  auto patch = tasks::drawTaskData(*t, c.samples, uint64_t(c.seed) * 1000003 + 37);
-  if (!patch) return fail(patch.error());
+  auto sets = tasks::drawComparisonData(*t, c.circuit.samples, uint64_t(c.circuit.seed));
+  if (!sets) return fail(sets.error());
+  const tasks::TaskDataset* disc = &sets->discovery;
+  const tasks::TaskDataset* eval = &sets->evaluation;
+  const tasks::TaskDataset* patch = &sets->patch;
   if (t->classification && N->outputSize() != t->numClasses && N->outputSize() != 1) {
     std::cerr << c.net << ": error: the network has " << N->outputSize() << " outputs but the "
               << "label has " << t->numClasses << " classes\n";
@@ -114,7 +101,7 @@ int runExtract(const ExtractCli& c) {
 
   const neural::BehaviourData bd = tasks::behaviourData(*disc, *patch, t->classification);
   const neural::ActivationStats stats = neural::activationStats(*N, disc->data.X);
-  const neural::Circuit circuit = neural::discoverCircuit(*N, *m, *a, bd, c.threshold);
+  const neural::Circuit circuit = neural::discoverCircuit(*N, *m, *a, bd, c.circuit.threshold);
   const neural::CircuitSize size = neural::circuitSize(*N, circuit);
   const neural::CircuitMetrics metrics = neural::circuitMetrics(
       *N, circuit, stats, tasks::behaviourData(*eval, *patch, t->classification));
@@ -151,7 +138,7 @@ int runExtract(const ExtractCli& c) {
                         {"task", t->decl->name},
                         {"method", neural::methodName(*m)},
                         {"ablation", neural::ablationName(*a)},
-                        {"threshold", c.threshold},
+                        {"threshold", c.circuit.threshold},
                         {"neurons", size.neurons},
                         {"total_neurons", size.totalNeurons},
                         {"edges", size.edges},
@@ -166,7 +153,7 @@ int runExtract(const ExtractCli& c) {
   } else {
     std::printf("circuit of %s for task '%s': %s, %s ablation, threshold %g\n", c.net.c_str(),
                 t->decl->name.c_str(), neural::methodName(*m), neural::ablationName(*a),
-                c.threshold);
+                c.circuit.threshold);
     std::printf("  size:          %d of %d neurons, %ld of %ld edges, %.1f%% of the weight mass\n",
                 size.neurons, size.totalNeurons, size.edges, size.totalEdges,
                 100 * size.weightShare);
@@ -185,15 +172,11 @@ chassis::tools::Registration reg{
       app.add_option("network", c->net, "the network (.onnx or .nnet)")->required();
       app.add_option("--task", c->task, "the .chs file declaring the task")->required();
       app.add_option("--name", c->name, "the task's name (default: the file's only task)");
-      app.add_option("--method", c->method, "acdc, eap or magnitude")->capture_default_str();
-      app.add_option("--ablation", c->ablation, "zero, mean or resample")->capture_default_str();
-      app.add_option("--threshold", c->threshold, "the discovery threshold")->capture_default_str();
+      addCircuitOptions(app, c->circuit);
       app.add_option("-o,--output", c->output, "write the circuit as ONNX (zero/mean ablation)");
       app.add_option("--dot", c->dot, "write the circuit as Graphviz DOT");
       app.add_option("--chs", c->chs, "write the circuit as a .chs module");
       app.add_option("--emit", c->emit, "print the circuit as chs or dot instead of the summary");
-      app.add_option("--samples", c->samples, "samples per dataset")->capture_default_str();
-      app.add_option("--seed", c->seed, "seed of the data")->capture_default_str();
       app.add_flag("--json", c->json, "print the summary as JSON");
       return [c]() { return runExtract(*c); };
     }};
