@@ -2,6 +2,7 @@
 // are checked as values against independent recomputation, and the analyses against each other
 // (a certified bound is never below a deviation observed on data).
 #include "tasks/compare.h"
+#include "tasks/report.h"
 
 #include "neural/circuit.h"
 #include "neural/circuit_discovery.h"
@@ -102,6 +103,16 @@ TEST_CASE("compare on a trained comparator: accuracy, verdicts, faithfulness and
       const double a = 10.0 * (ix + 0.5) / 8, b = 10.0 * (iy + 0.5) / 6;
       CHECK(g["module"][size_t(iy * 8 + ix)].get<int>() == (a <= b ? 1 : 0));
     }
+
+  // The HTML page carries the report's data and draws every region cell of the three artefacts.
+  const std::string html = tasks::renderHtml(rep);
+  CHECK(html.find("id=\"report-data\"") != std::string::npos);
+  size_t cells = 0;
+  for (size_t at = html.find("class=\"cell\""); at != std::string::npos;
+       at = html.find("class=\"cell\"", at + 1))
+    ++cells;
+  CHECK(cells == 3 * 48);
+  CHECK(html.find("clear_cases") != std::string::npos);
 
   // The same options give the same report (data, training and discovery are seeded).
   spec::DiagnosticEngine diags2;
