@@ -8,23 +8,8 @@ set -u
 chassis=$1
 src=$2
 task=$src/tests/data/compare/small_comparator.chs
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect.sh"
 
-# expect CODE EXPECTED-SUBSTRING -- ARGS...: runs chassis ARGS, checks the exit code and stderr
-expect() {
-  local code=$1 want=$2
-  shift 3
-  "$chassis" "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" != "$code" ]; then
-    fail "chassis $*: exit $rc, expected $code; stderr: $(cat "$tmp/err")"
-  elif ! grep -qF -- "$want" "$tmp/err"; then
-    fail "chassis $*: stderr lacks '$want'; got: $(cat "$tmp/err")"
-  fi
-}
 
 Q=(--samples 200 --no-sweep --timeout 5 --faith-timeout 5 -q)
 expect 2 "error: several tasks are declared (small, exact): name one with --task" -- compare "$task" "${Q[@]}"

@@ -8,10 +8,7 @@ set -u
 chassis=$1
 src=$2
 data=$src/tests/data/compile
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect.sh"
 
 # compiles, prints the summary
 out=$("$chassis" compile-net "$data/comparator.chs" Cmp -o "$tmp/cmp.onnx" --circuit "$tmp/cmp.json")
@@ -46,18 +43,6 @@ js=$("$chassis" compile-net "$data/controller.chs" Ctl -o "$tmp/ctl.onnx" --json
 echo "$js" | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["comparisons"]==3 and j["margin"]==0.01 and j["outputs"]==["accel","brake=false","brake=true"], j' ||
   fail "--json: $js"
 
-# expect CODE EXPECTED-SUBSTRING -- ARGS...: runs chassis ARGS, checks the exit code and stderr
-expect() {
-  local code=$1 want=$2
-  shift 3
-  "$chassis" "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" != "$code" ]; then
-    fail "chassis $*: exit $rc, expected $code; stderr: $(cat "$tmp/err")"
-  elif ! grep -qF -- "$want" "$tmp/err"; then
-    fail "chassis $*: stderr lacks '$want'; got: $(cat "$tmp/err")"
-  fi
-}
 expect 2 "bad.chs:3:5: error: compile-net: 'x * y' (a product of two variables) is not piecewise linear" \
   -- compile-net "$data/bad.chs" Product -o "$tmp/bad.onnx" --circuit "$tmp/bad.json"
 expect 2 "bad.chs:8:5: error: compile-net: exp(a) is not piecewise linear" \

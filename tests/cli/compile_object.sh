@@ -8,10 +8,7 @@
 set -u
 chassis=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect.sh"
 braking=$src/examples/braking.chs
 
 "$chassis" compile "$braking" Controller -o "$tmp/controller.o" --header "$tmp/controller.h"

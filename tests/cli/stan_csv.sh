@@ -8,10 +8,7 @@
 set -u
 chassis=$1
 src=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+source "$(dirname "$0")/expect.sh"
 I=(infer "$src/examples/eight_schools.chs" EightSchools --data "$src/examples/eight_schools.data.json"
   --method nuts --samples 200 --warmup 200 --seed 7)
 
@@ -69,18 +66,6 @@ grep -qxF '#     num_samples = 100' "$tmp/thin.csv" || fail "thinned num_samples
 grep -qxF '#     thin = 2' "$tmp/thin.csv" || fail "thinned thin"
 [ "$(grep -vc '^#' "$tmp/thin.csv")" = 51 ] || fail "thinned: expected 50 rows"
 
-# expect CODE EXPECTED-SUBSTRING -- ARGS...: runs chassis ARGS, checks the exit code and stderr
-expect() {
-  local code=$1 want=$2
-  shift 3
-  "$chassis" "$@" >"$tmp/out" 2>"$tmp/err"
-  local rc=$?
-  if [ "$rc" != "$code" ]; then
-    fail "chassis $*: exit $rc, expected $code; stderr: $(cat "$tmp/err")"
-  elif ! grep -qF -- "$want" "$tmp/err"; then
-    fail "chassis $*: stderr lacks '$want'; got: $(cat "$tmp/err")"
-  fi
-}
 expect 2 "error: --output writes CmdStan's sampler CSV, which only --method nuts produces" -- \
   infer "$src/examples/eight_schools.chs" EightSchools --data "$src/examples/eight_schools.data.json" \
   --method mh --output "$tmp/mh.csv"
