@@ -4,9 +4,8 @@
 // modules, and located errors for what is not piecewise linear. The interpreter-based agreement
 // and the verifier's proof are in tests/verifier/compiled_network_agreement_test.cpp.
 #include "neural/compile_module.h"
-#include "spec/diagnostics.h"
-#include "spec/frontend.h"
-#include "spec/lower.h"
+#include "tests/symbolic/compile_chs.h"
+#include "tests/verifier/chs_file_test_util.h"
 
 #include <catch2/catch.hpp>
 
@@ -18,28 +17,6 @@ using namespace chassis;
 using namespace chassis::neural;
 
 namespace {
-
-std::unique_ptr<ir::Program> lowerSource(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "t.chs", diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
-
-std::unique_ptr<ir::Program> lowerFile(const std::string& rel) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(std::string(CHASSIS_SOURCE_DIR) + "/" + rel, diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
 
 CompiledNet compile(const ir::Program& p, const std::string& module, double margin = 1e-3) {
   const ir::Function* f = p.findFunction(module);
@@ -72,8 +49,8 @@ Error compileError(const ir::Program& p, const std::string& module) {
 
 TEST_CASE("compile-net: a comparator is two step units, exact outside its margin band",
           "[compile_module]") {
-  auto p = lowerSource("module Cmp(a: real in [0, 10], b: real in [0, 10]) -> (out: bool) {\n"
-                       "    out = a <= b;\n}\n");
+  auto p = testing::lowerChs("module Cmp(a: real in [0, 10], b: real in [0, 10]) -> (out: bool) {\n"
+                             "    out = a <= b;\n}\n");
   const CompiledNet c = compile(*p, "Cmp");
   REQUIRE(c.inputNames == std::vector<std::string>{"a", "b"});
   REQUIRE(c.outputNames == std::vector<std::string>{"out=false", "out=true"});
@@ -103,8 +80,8 @@ TEST_CASE("compile-net: a comparator is two step units, exact outside its margin
 }
 
 TEST_CASE("compile-net: strict comparison and the margin option", "[compile_module]") {
-  auto p = lowerSource("module Lt(a: real in [0, 1], b: real in [0, 1]) -> (out: bool) {\n"
-                       "    out = a < b;\n}\n");
+  auto p = testing::lowerChs("module Lt(a: real in [0, 1], b: real in [0, 1]) -> (out: bool) {\n"
+                             "    out = a < b;\n}\n");
   const CompiledNet c = compile(*p, "Lt", 0.01);
   REQUIRE(c.numComparisons == 1);
   REQUIRE(at(c, {0.5, 0.5})(1) == Approx(0).margin(1e-12));    // t = 0: false
@@ -120,8 +97,8 @@ TEST_CASE("compile-net: strict comparison and the margin option", "[compile_modu
 TEST_CASE("compile-net: comparisons the bounds decide are constants and are not counted",
           "[compile_module]") {
   // u + 3 > 1 holds on the whole box, so the || is true and u <= 1 is not in the network.
-  auto p = lowerSource("module G(u: real in [0, 8]) -> (b: bool, c: bool) {\n"
-                       "    b = u <= 1.0 || u + 3.0 > 1.0;\n    c = u >= -2.0;\n}\n");
+  auto p = testing::lowerChs("module G(u: real in [0, 8]) -> (b: bool, c: bool) {\n"
+                             "    b = u <= 1.0 || u + 3.0 > 1.0;\n    c = u >= -2.0;\n}\n");
   const CompiledNet c = compile(*p, "G");
   REQUIRE(c.numComparisons == 0);
   REQUIRE(c.net.layers.size() == 1);
@@ -131,7 +108,7 @@ TEST_CASE("compile-net: comparisons the bounds decide are constants and are not 
 
 TEST_CASE("compile-net: int comparisons are exact at every integer and use no margin",
           "[compile_module]") {
-  auto p = lowerSource(
+  auto p = testing::lowerChs(
       "module I(a: int in [0, 10], b: int in [-3, 7]) -> (lt: bool, eq: bool, d: int) {\n"
       "    lt = a < b;\n    eq = a == b + 2;\n    d = (a + 2 * b) % 4 - a % 3;\n}\n");
   const CompiledNet c = compile(*p, "I");
@@ -150,9 +127,10 @@ TEST_CASE("compile-net: int comparisons are exact at every integer and use no ma
 
 TEST_CASE("compile-net: values needed later are carried, in pairs when their sign is unknown",
           "[compile_module]") {
-  auto p = lowerSource("module Deep(x: real in [0, 4], y: real in [-1, 1], w: real in [0, 1])\n"
-                       "    -> (z: real) {\n"
-                       "    z = relu(relu(x - 1.0) - 2.0) + y + 0.0 * w;\n}\n");
+  auto p =
+      testing::lowerChs("module Deep(x: real in [0, 4], y: real in [-1, 1], w: real in [0, 1])\n"
+                        "    -> (z: real) {\n"
+                        "    z = relu(relu(x - 1.0) - 2.0) + y + 0.0 * w;\n}\n");
   const CompiledNet c = compile(*p, "Deep");
   REQUIRE(c.net.layers.size() == 3);
   // Layer 1: relu(x - 1) and the pair carrying y; w is multiplied by 0 and never read.
@@ -175,8 +153,8 @@ TEST_CASE("compile-net: max(x, y) - y is one unit and its ground truth is its no
           "[compile_module]") {
   // Only the units the outputs need are laid out, and each reads a nonconstant affine form, so
   // every nonzero weight of a compiled network is on an input-to-output path.
-  auto p = lowerSource("module G(x: real in [-1, 1], y: real in [-1, 1]) -> (z: real) {\n"
-                       "    z = max(x, y) - y;\n}\n");
+  auto p = testing::lowerChs("module G(x: real in [-1, 1], y: real in [-1, 1]) -> (z: real) {\n"
+                             "    z = max(x, y) - y;\n}\n");
   const CompiledNet c = compile(*p, "G");
   // max(x, y) - y = relu(x - y): one unit and the output.
   REQUIRE(c.net.layers.size() == 2);
@@ -188,9 +166,10 @@ TEST_CASE("compile-net: max(x, y) - y is one unit and its ground truth is its no
 
 TEST_CASE("compile-net: indexing and updating at an int variable is exact at integers",
           "[compile_module]") {
-  auto p = lowerSource("module Pick(x: real[4] in [-1, 1], i: int in [0, 3], j: int in [1, 2])\n"
-                       "    -> (y: real, z: real[4]) {\n"
-                       "    y = x[i];\n    var w: real[4] = x;\n    w[j] = 5.0;\n    z = w;\n}\n");
+  auto p =
+      testing::lowerChs("module Pick(x: real[4] in [-1, 1], i: int in [0, 3], j: int in [1, 2])\n"
+                        "    -> (y: real, z: real[4]) {\n"
+                        "    y = x[i];\n    var w: real[4] = x;\n    w[j] = 5.0;\n    z = w;\n}\n");
   const CompiledNet c = compile(*p, "Pick");
   REQUIRE(c.inputNames.size() == 6);
   REQUIRE(c.outputNames.size() == 5);
@@ -213,7 +192,7 @@ TEST_CASE("compile-net: indexing and updating at an int variable is exact at int
 
 TEST_CASE("compile-net: modular addition with one-hot enums is exact on all 25 pairs",
           "[compile_module]") {
-  auto p = lowerFile("tests/data/compile/modadd.chs");
+  auto p = testing::loadChsFile("tests/data/compile/modadd.chs");
   const CompiledNet c = compile(*p, "ModAdd");
   REQUIRE(c.inputNames == std::vector<std::string>{"a", "b"});
   REQUIRE(c.outputNames.size() == 5);
@@ -230,7 +209,7 @@ TEST_CASE("compile-net: modular addition with one-hot enums is exact on all 25 p
 
 TEST_CASE("compile-net: 3-sparse parity over 8 bools is exact on all 256 inputs",
           "[compile_module]") {
-  auto p = lowerFile("tests/data/compile/parity.chs");
+  auto p = testing::loadChsFile("tests/data/compile/parity.chs");
   const CompiledNet c = compile(*p, "Parity");
   REQUIRE(c.inputNames.size() == 8);
   REQUIRE(c.inputNames[4] == "x[4]");
@@ -250,7 +229,7 @@ TEST_CASE("compile-net: 3-sparse parity over 8 bools is exact on all 256 inputs"
 
 TEST_CASE("compile-net: constructs that are not piecewise linear are located errors",
           "[compile_module]") {
-  auto p = lowerFile("tests/data/compile/bad.chs");
+  auto p = testing::loadChsFile("tests/data/compile/bad.chs");
   const Error prod = compileError(*p, "Product");
   REQUIRE(prod.message.find("x * y") != std::string::npos);
   REQUIRE(prod.message.find("is not piecewise linear") != std::string::npos);
@@ -270,10 +249,10 @@ TEST_CASE("compile-net: constructs that are not piecewise linear are located err
   REQUIRE(prod.loc.file.find("bad.chs") != std::string::npos);
 
   // A random module called from a deterministic one: the call is the located error.
-  auto q = lowerSource("module R(x: real in [0, 1]) -> (z: real) {\n"
-                       "    n ~ Normal(0.0, 1.0);\n    z = x + n;\n}\n"
-                       "module C(x: real in [0, 1]) -> (z: real) {\n"
-                       "    let a = x + 1.0;\n    z = R(a).z;\n}\n");
+  auto q = testing::lowerChs("module R(x: real in [0, 1]) -> (z: real) {\n"
+                             "    n ~ Normal(0.0, 1.0);\n    z = x + n;\n}\n"
+                             "module C(x: real in [0, 1]) -> (z: real) {\n"
+                             "    let a = x + 1.0;\n    z = R(a).z;\n}\n");
   const Error call = compileError(*q, "C");
   REQUIRE(call.message.find("random module 'R'") != std::string::npos);
   REQUIRE(call.loc.line == 7);

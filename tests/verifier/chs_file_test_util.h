@@ -23,10 +23,13 @@
 
 namespace chassis::testing {
 
-/// The .chs file at `rel` (relative to the source root), lowered with its networks loaded.
+/// The .chs file at `rel` (relative to the source root, or an absolute path), lowered with its
+/// networks loaded.
 inline std::unique_ptr<ir::Program> loadChsFile(const std::string& rel) {
   spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(std::string(CHASSIS_SOURCE_DIR) + "/" + rel, diags);
+  const std::string path =
+      !rel.empty() && rel[0] == '/' ? rel : std::string(CHASSIS_SOURCE_DIR) + "/" + rel;
+  auto ast = spec::loadProgram(path, diags);
   INFO(diags.str());
   REQUIRE(ast);
   ir::LowerOptions lo;

@@ -4,12 +4,11 @@
 // bound above every value the circuit can take on the box holds, one below a value it takes at a
 // sample is violated. Here (not in tests/neural) because it needs the interpreter and verifier.
 #include "neural/circuit.h"
-#include "spec/diagnostics.h"
-#include "spec/frontend.h"
-#include "spec/lower.h"
 #include "spec/rng.h"
 #include "symbolic/interp.h"
 #include "verifier/properties.h"
+
+#include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,18 +19,6 @@ using namespace chassis;
 using namespace chassis::neural;
 
 namespace {
-
-std::unique_ptr<ir::Program> lowerSource(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "circuit.chs", diags);
-  INFO(src);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
 
 AffineNet randomNet(std::mt19937& rng) {
   std::normal_distribution<double> N(0.0, 1.0);
@@ -75,7 +62,7 @@ TEST_CASE("circuit .chs: the interpreter's run equals the materialised circuit",
     CHECK(src.find(
               "module Circuit(speed: real, gap: real, if_: real) -> (brake: real, v_2nd: real)") !=
           std::string::npos);
-    auto prog = lowerSource(src);
+    auto prog = testing::lowerChs(src);
     const ir::Function* f = prog->findFunction("Circuit");
     REQUIRE(f);
     for (Eigen::Index r = 0; r < X.rows(); ++r) {
@@ -129,7 +116,7 @@ TEST_CASE("circuit .chs: the verifier decides bounds on the circuit", "[circuit]
                     "Circuit(x0, x1, x2).y0 <= " +
                     num(sampledMax - 1e-3) + ";\n";
   INFO(src);
-  auto prog = lowerSource(src);
+  auto prog = testing::lowerChs(src);
   REQUIRE(prog->properties.size() == 2);
   verifier::VerifyOptions opts;
   auto holds = verifier::verifyProperty(*prog, prog->properties[0], opts);

@@ -183,16 +183,7 @@ std::unique_ptr<ir::Program> loadText(const std::filesystem::path& dir, const st
     std::ofstream os(path);
     os << src;
   }
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(path.string(), diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
+  return testing::loadChsFile(path.string());
 }
 
 verifier::PropertyResult verifyNamed(const ir::Program& p, const std::string& name) {

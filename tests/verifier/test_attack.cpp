@@ -11,6 +11,7 @@
 #include "verifier/attack.h"
 #include "verifier/problem.h"
 
+#include "tests/verifier/random_net_test_util.h"
 #include <catch2/catch.hpp>
 
 #include <atomic>
@@ -24,24 +25,7 @@ namespace {
 
 /// A random net: `in` inputs, hidden ReLU layers of `width`, `out` outputs; N(0, 1/fan_in).
 neural::AffineNet randomNet(Rng& rng, int in, int hidden, int width, int out) {
-  neural::AffineNet net;
-  net.inputSize = in;
-  int prev = in;
-  for (int k = 0; k <= hidden; ++k) {
-    int rows = k == hidden ? out : width;
-    neural::AffineLayer L;
-    L.W.resize(rows, prev);
-    L.b.resize(rows);
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < prev; ++c)
-        L.W(r, c) = rng.normal() / std::sqrt(double(prev));
-      L.b[r] = 0.3 * rng.normal();
-    }
-    L.relu = k < hidden;
-    net.layers.push_back(std::move(L));
-    prev = rows;
-  }
-  return net;
+  return testing::randomReluNet(rng, in, hidden, width, out, 1.0, 0.3);
 }
 
 verifier::Box randomBox(Rng& rng, int n) {

@@ -8,6 +8,7 @@
 #include "verifier/attack.h"
 #include "verifier/problem.h"
 
+#include "tests/verifier/random_net_test_util.h"
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -18,25 +19,9 @@ using Eigen::VectorXd;
 
 namespace {
 
+/// He-scaled weights N(0, 2/fan_in), biases N(0, 0.01).
 neural::AffineNet randomNet(Rng& rng, int in, int hidden, int width, int out) {
-  neural::AffineNet net;
-  net.inputSize = in;
-  int prev = in;
-  for (int k = 0; k <= hidden; ++k) {
-    int rows = k == hidden ? out : width;
-    neural::AffineLayer L;
-    L.W.resize(rows, prev);
-    L.b.resize(rows);
-    for (int r = 0; r < rows; ++r) {
-      for (int c = 0; c < prev; ++c)
-        L.W(r, c) = rng.normal() * std::sqrt(2.0 / double(prev));
-      L.b[r] = 0.1 * rng.normal();
-    }
-    L.relu = k < hidden;
-    net.layers.push_back(std::move(L));
-    prev = rows;
-  }
-  return net;
+  return testing::randomReluNet(rng, in, hidden, width, out, std::sqrt(2.0), 0.1);
 }
 
 verifier::Box ballBox(Rng& rng, int n, double eps) {

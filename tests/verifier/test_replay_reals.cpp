@@ -4,12 +4,12 @@
 // that only float64 makes false (exp(log(x)) == x at x = 0.3000000000000409; an exact tie broken
 // by rounding) is `unknown` with that reason, for forall properties as for asserts. A Z3 model
 // that divides by zero is named in the report.
-#include "spec/frontend.h"
-#include "spec/lower.h"
 #include "verifier/ir_encoder.h"
 #include "verifier/properties.h"
 #include "verifier/replay.h"
 #include "verifier/z3_encoder.h"
+
+#include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
 
@@ -20,19 +20,8 @@ using namespace chassis::verifier;
 
 namespace {
 
-std::unique_ptr<ir::Program> lowerText(const std::string& src) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::fromString(src, "replay_test.chs", diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  auto prog = ir::lower(*ast);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
-
 PropertyResult verifyOnly(const std::string& src) {
-  auto prog = lowerText(src);
+  auto prog = testing::lowerChs(src);
   REQUIRE(prog->properties.size() == 1);
   VerifyOptions o;
   o.timeoutSec = 30;
@@ -90,7 +79,7 @@ TEST_CASE("replay: a Z3 model that divides by zero is named, never a counterexam
 }
 
 TEST_CASE("replay: RealPointCheck decides a float64 point exactly", "[replay][verifier]") {
-  auto prog = lowerText("property p: forall x in [1, 2]: x * x <= 2.0;\n");
+  auto prog = testing::lowerChs("property p: forall x in [1, 2]: x * x <= 2.0;\n");
   const ir::Property& p = prog->properties[0];
   std::vector<const ir::Var*> vars{p.vars[0].var};
   RealPointCheck real(p.body, vars, {{1.0, 2.0}}, 10);
@@ -105,7 +94,7 @@ TEST_CASE("replay: RealPointCheck decides a float64 point exactly", "[replay][ve
   CHECK(real.error().empty());
 
   // Under the enclosures of exp and log nothing is proved at the rounding artefact's point.
-  auto prog2 = lowerText("property q: forall x in [0.3, 0.7]: exp(log(x)) == x;\n");
+  auto prog2 = testing::lowerChs("property q: forall x in [0.3, 0.7]: exp(log(x)) == x;\n");
   const ir::Property& q = prog2->properties[0];
   std::vector<const ir::Var*> qv{q.vars[0].var};
   RealPointCheck real2(q.body, qv, {{0.3, 0.7}}, 10);
@@ -115,10 +104,10 @@ TEST_CASE("replay: RealPointCheck decides a float64 point exactly", "[replay][ve
 }
 
 TEST_CASE("replay: an assert that only float64 breaks is not violated", "[replay][verifier]") {
-  auto prog = lowerText("module M(x: real in [0.3, 0.7]) -> (y: real) {\n"
-                        "    y = x;\n"
-                        "    assert(exp(log(x)) == x);\n"
-                        "}\n");
+  auto prog = testing::lowerChs("module M(x: real in [0.3, 0.7]) -> (y: real) {\n"
+                                "    y = x;\n"
+                                "    assert(exp(log(x)) == x);\n"
+                                "}\n");
   VerifyOptions o;
   o.timeoutSec = 30;
   auto rs = verifyAsserts(*prog, o);
@@ -155,8 +144,8 @@ TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a floa
 
 TEST_CASE("IrEncoder: a CallRangeHook decides whether a callee's ranges are assumed",
           "[verifier][ranges_R]") {
-  auto prog = lowerText("module C(x: real in [0, 1]) -> (y: real) { y = x; }\n"
-                        "property p: forall z in [0, 5]: C(z).y <= 1.0;\n");
+  auto prog = testing::lowerChs("module C(x: real in [0, 1]) -> (y: real) { y = x; }\n"
+                                "property p: forall z in [0, 5]: C(z).y <= 1.0;\n");
   const ir::Property& p = prog->properties[0];
   for (bool assume : {true, false}) {
     z3::context c;
