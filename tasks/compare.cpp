@@ -554,11 +554,11 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
   timings["properties"] = secondsSince(t0);
 
   // ---- faithfulness ----
+  const neural::BehaviourData evalData = behaviourData(*evaluation, *patchSet, t.classification);
   t0 = Clock::now();
   say(o, "faithfulness");
   Json fj;
-  const neural::CircuitMetrics cm = neural::circuitMetrics(
-      N, res.circuit, stats, behaviourData(*evaluation, *patchSet, t.classification));
+  const neural::CircuitMetrics cm = neural::circuitMetrics(N, res.circuit, stats, evalData);
   fj["empirical"] = num(cm.faithfulness);
   fj["completeness"] = num(cm.completeness);
   if (t.classification) fj["agreement"] = num(accuracyOf(decC, decN));
@@ -582,26 +582,28 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
   const verifier::Box box{t.lo, t.hi};
   const verifier::DecisionRule rule =
       outs == 1 ? verifier::DecisionRule::Sign : verifier::DecisionRule::Argmax;
-  // All points of a small discrete domain, one per row.
-  auto gridPoints = [&]() {
-    Eigen::MatrixXd G(Eigen::Index(points), t.lo.size());
-    for (Eigen::Index r = 0; r < G.rows(); ++r) {
+  // All points of a small discrete domain, one per row, and the network's outputs there.
+  Eigen::MatrixXd grid, gridN;
+  if (enumerate) {
+    grid.resize(Eigen::Index(points), t.lo.size());
+    for (Eigen::Index r = 0; r < grid.rows(); ++r) {
       Eigen::Index k = r;
       for (Eigen::Index c = 0; c < t.lo.size(); ++c) {
         const Eigen::Index span = Eigen::Index(t.hi[c] - t.lo[c] + 1);
-        G(r, c) = t.lo[c] + double(k % span);
+        grid(r, c) = t.lo[c] + double(k % span);
         k /= span;
       }
     }
-    return G;
-  };
+    gridN = forwardRows(N, grid);
+  }
   if (!plainCircuit) {
     fj["formal"] = "not available: with resample ablation the circuit depends on a second input";
   } else if (!bounded) {
     fj["formal"] = "not available: the task's input box is not bounded";
   } else if (enumerate) {
-    const Eigen::MatrixXd G = gridPoints();
-    const Eigen::MatrixXd GN = forwardRows(N, G), GC = forwardRows(res.circuitNet, G);
+    const Eigen::MatrixXd& G = grid;
+    const Eigen::MatrixXd& GN = gridN;
+    const Eigen::MatrixXd GC = forwardRows(res.circuitNet, G);
     Eigen::Index worstRow = 0;
     double worst = -1;
     for (Eigen::Index i = 0; i < G.rows(); ++i) {
@@ -688,7 +690,7 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         if (ar.verdict == verifier::Verdict::Sat) lj["decision"]["point"] = vec(ar.x);
       }
     } else if (enumerate && points * points <= 1 << 22) {
-      const Eigen::MatrixXd G = gridPoints();
+      const Eigen::MatrixXd& G = grid;
       double worst = -1;
       Eigen::Index wi = 0, wj = 0;
       long flips = 0;
@@ -729,10 +731,12 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
     for (neural::DiscoveryMethod m : {neural::DiscoveryMethod::Acdc, neural::DiscoveryMethod::Eap,
                                       neural::DiscoveryMethod::Magnitude}) {
       say(o, std::string("sweep: ") + neural::methodName(m));
+      // EAP's and magnitude's circuits are their scores thresholded, so the scores are computed
+      // once; ACDC is greedy, and runs again at each threshold.
+      const neural::EdgeScores sc = neural::scoreEdges(N, m, o.ablation, bd);
       std::vector<double> thresholds = o.sweepThresholds;
       if (thresholds.empty()) {
         // Quantiles of the method's own edge scores, so the sweep spans the sizes.
-        const neural::EdgeScores sc = neural::scoreEdges(N, m, o.ablation, bd);
         std::vector<double> all;
         for (const Eigen::MatrixXd& s : sc.score)
           for (Eigen::Index i = 0; i < s.size(); ++i)
@@ -746,10 +750,16 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
       }
       for (double tau : thresholds) {
-        const neural::Circuit c = neural::discoverCircuit(N, m, o.ablation, bd, tau);
+        neural::Circuit c;
+        if (m == neural::DiscoveryMethod::Acdc) {
+          c = neural::discoverCircuit(N, m, o.ablation, bd, tau);
+        } else {
+          c.ablation = o.ablation;
+          for (const Eigen::MatrixXd& s : sc.score)
+            c.keep.push_back((s.array() >= tau).matrix());
+        }
         const neural::CircuitSize z = neural::circuitSize(N, c);
-        const neural::CircuitMetrics mm = neural::circuitMetrics(
-            N, c, stats, behaviourData(*evaluation, *patchSet, t.classification));
+        const neural::CircuitMetrics mm = neural::circuitMetrics(N, c, stats, evalData);
         Json sj = {{"method", neural::methodName(m)},
                    {"ablation", neural::ablationName(o.ablation)},
                    {"threshold", num(tau)},
@@ -762,9 +772,8 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         if (plainCircuit && bounded) {
           const neural::AffineNet cn = neural::materialize(N, c, stats);
           if (enumerate) {
-            const Eigen::MatrixXd G = gridPoints();
             sj["certified_max_deviation"] =
-                num((forwardRows(N, G) - forwardRows(cn, G)).cwiseAbs().maxCoeff());
+                num((gridN - forwardRows(cn, grid)).cwiseAbs().maxCoeff());
           } else {
             verifier::FaithOptions so = fo;
             so.timeoutSec = o.sweepTimeout;
