@@ -42,13 +42,13 @@ bool endsWith(const std::string& s, const std::string& suf) {
 
 int runExtract(ExtractCli& c) {
   if (!c.circuit.parse()) return kUsage;
-  const neural::DiscoveryMethod* m = &c.circuit.discovery;
-  const neural::Ablation* a = &c.circuit.cut;
+  const neural::DiscoveryMethod m = c.circuit.discovery;
+  const neural::Ablation a = c.circuit.cut;
   if (!c.emit.empty() && c.emit != "chs" && c.emit != "dot") {
     std::cerr << "error: --emit must be chs or dot, got '" << c.emit << "'\n";
     return kUsage;
   }
-  const bool plain = *a != neural::Ablation::Resample;
+  const bool plain = a != neural::Ablation::Resample;
   if (!plain && (!c.output.empty() || !c.chs.empty() || c.emit == "chs")) {
     std::cerr << "error: with resample ablation the circuit depends on a second input and is not "
                  "a plain network: -o, --chs and --emit=chs need zero or mean ablation\n";
@@ -101,7 +101,7 @@ int runExtract(ExtractCli& c) {
 
   const neural::BehaviourData bd = tasks::behaviourData(*disc, *patch, t->classification);
   const neural::ActivationStats stats = neural::activationStats(*N, disc->data.X);
-  const neural::Circuit circuit = neural::discoverCircuit(*N, *m, *a, bd, c.circuit.threshold);
+  const neural::Circuit circuit = neural::discoverCircuit(*N, m, a, bd, c.circuit.threshold);
   const neural::CircuitSize size = neural::circuitSize(*N, circuit);
   const neural::CircuitMetrics metrics = neural::circuitMetrics(
       *N, circuit, stats, tasks::behaviourData(*eval, *patch, t->classification));
@@ -136,8 +136,8 @@ int runExtract(ExtractCli& c) {
   } else if (c.json) {
     nlohmann::json j = {{"network", c.net},
                         {"task", t->decl->name},
-                        {"method", neural::methodName(*m)},
-                        {"ablation", neural::ablationName(*a)},
+                        {"method", neural::methodName(m)},
+                        {"ablation", neural::ablationName(a)},
                         {"threshold", c.circuit.threshold},
                         {"neurons", size.neurons},
                         {"total_neurons", size.totalNeurons},
@@ -152,7 +152,7 @@ int runExtract(ExtractCli& c) {
     std::cout << j.dump(2) << "\n";
   } else {
     std::printf("circuit of %s for task '%s': %s, %s ablation, threshold %g\n", c.net.c_str(),
-                t->decl->name.c_str(), neural::methodName(*m), neural::ablationName(*a),
+                t->decl->name.c_str(), neural::methodName(m), neural::ablationName(a),
                 c.circuit.threshold);
     std::printf("  size:          %d of %d neurons, %ld of %ld edges, %.1f%% of the weight mass\n",
                 size.neurons, size.totalNeurons, size.edges, size.totalEdges,
