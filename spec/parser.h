@@ -154,7 +154,7 @@ inline constexpr int kMaxNesting = 256;
 /// by a loop, not recursion, but every later pass recurses over the tree, so its height is
 /// bounded separately. Under AddressSanitizer at -O0 the lowering needs 8-16 KB of stack per level
 /// (a height of 1000 overflowed an 8 MB stack, and passed with 16 MB), so 400 levels keep it
-/// inside 8 MB (tests/spec/test_frontend_limits.cpp checks a 400-term sum and lowers it).
+/// inside 8 MB (tests/spec/frontend_limits_test.cpp checks a 400-term sum and lowers it).
 inline constexpr int kMaxExprHeight = 400;
 
 /// Maximum length of an array type `T[N]`: lowering expands elementwise builtins per element and

@@ -2,7 +2,7 @@
 // network; y[0] is the brake score, y[1] = -y[0]) for verifier/net_props.h: the ones written as
 // linear comparisons of one direct network call go to the network engine; the others (an exists,
 // a call through a module, an equality, two different calls, a product of outputs) are left to
-// the Z3 path. Tested by tests/verifier/test_encoder5b_netprops.cpp.
+// the Z3 path. Tested by tests/verifier/network_properties_test.cpp.
 network Policy(x: real[2]) -> (y: real[2]) = onnx("../../../examples/braking_policy.onnx");
 
 module NetBrake(reading: real in [0, 200], speed: real in [0, 40]) -> (brake: bool) {

@@ -1,4 +1,4 @@
-// Range obligations that hold (tests/verifier/test_ranges_R.cpp): every call of a ranged module
+// Range obligations that hold (tests/verifier/range_obligations_test.cpp): every call of a ranged module
 // gets arguments inside the callee's declared ranges, so `chassis verify` proves each one.
 //   Safe      min(10, u + 3) with u in [0, 8]: in [3, 10] within Clamp's [0, 10]
 //   Guarded   the noise is clipped to [0, 1] before the call of Unit (range [0, 1])

@@ -1,4 +1,4 @@
-// Range obligations that can be broken (tests/verifier/test_ranges_R.cpp). Clamp's declared input
+// Range obligations that can be broken (tests/verifier/range_obligations_test.cpp). Clamp's declared input
 // range [0, 10] is an obligation at each of its calls:
 //   Shifted   u in [0, 8], so u + 3 in [3, 11]: violated for u > 7 (the run fails at the call)
 //   Noisy     a ~ Uniform(0, 4); the then-branch (a > 3) calls Clamp(a + 8), a + 8 in (11, 12]:

@@ -146,7 +146,7 @@ ir::Program randomNetProp(std::mt19937& g, int h1, int h2, double bound, bool di
 
 } // namespace
 
-TEST_CASE("net_props: the braking policy through the network engine", "[encoder5b][netprops]") {
+TEST_CASE("net_props: the braking policy through the network engine", "[encoder][netprops]") {
   auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_policy.chs");
   REQUIRE(prog);
   VerifyOptions o;
@@ -201,7 +201,7 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder5
   CHECK_FALSE(verifyNetworkProperty(*prog, propNamed(*prog, "net_brakes_close"), smt));
 }
 
-TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder5b][netprops][acasxu]") {
+TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder][netprops][acasxu]") {
   auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_prop3.chs");
   REQUIRE(prog);
   VerifyOptions o;
@@ -222,7 +222,7 @@ TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder5b][netprops][acasxu
 }
 
 TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
-          "[encoder5b][netprops][acasxu]") {
+          "[encoder][netprops][acasxu]") {
   auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_nnet.chs");
   REQUIRE(prog);
   auto chain = extractChain(*prog->findFunction("A29"));
@@ -247,7 +247,7 @@ TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
   CHECK(r2->valueAtCounterexample == "false");
 }
 
-TEST_CASE("net_props: 60 random networks, engine vs exact Z3", "[encoder5b][netprops][random]") {
+TEST_CASE("net_props: 60 random networks, engine vs exact Z3", "[encoder][netprops][random]") {
   std::mt19937 g(4242);
   VerifyOptions o;
   o.timeoutSec = 10;
@@ -292,7 +292,7 @@ TEST_CASE("net_props: 60 random networks, engine vs exact Z3", "[encoder5b][netp
 }
 
 TEST_CASE("encoder: an inlined network's ReLUs use the symbolic bounds of bounds.h",
-          "[encoder5b][relu]") {
+          "[encoder][relu]") {
   std::mt19937 g(31);
   int tighter = 0;
   for (int t = 0; t < 20; ++t) {

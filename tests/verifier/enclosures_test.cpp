@@ -152,7 +152,7 @@ const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
 
 } // namespace
 
-TEST_CASE("enclosures contain f and are tight", "[encoder5b][enclosures]") {
+TEST_CASE("enclosures contain f and are tight", "[encoder][enclosures]") {
   std::mt19937 g(5);
   std::uniform_real_distribution<double> u(0, 1);
   const EnclosedFn fns[] = {EnclosedFn::Exp, EnclosedFn::Log, EnclosedFn::Sigmoid,
@@ -226,7 +226,7 @@ TEST_CASE("enclosures contain f and are tight", "[encoder5b][enclosures]") {
   CHECK(checked > 100000);
 }
 
-TEST_CASE("enclosures: fnImage encloses the image", "[encoder5b][enclosures]") {
+TEST_CASE("enclosures: fnImage encloses the image", "[encoder][enclosures]") {
   auto [l1, h1] = fnImage(EnclosedFn::Exp, 0, 1);
   CHECK(l1 < 1.0);
   CHECK(l1 > 0.999999);
@@ -251,7 +251,7 @@ TEST_CASE("enclosures: fnImage encloses the image", "[encoder5b][enclosures]") {
   CHECK(std::isinf(h5));
 }
 
-TEST_CASE("transcendental properties: proved, refuted with replay", "[encoder5b][props]") {
+TEST_CASE("transcendental properties: proved, refuted with replay", "[encoder][props]") {
   auto prog = lowerText(R"(
 property exp_tangent: forall x in [-2, 2]: exp(x) >= 0.99 + x;
 property exp_small: forall x in [0, 2]: exp(x) <= 7.5;
@@ -301,7 +301,7 @@ property mixed_bad: forall x in [-1, 1], y in [0.5, 2]: exp(x) + sqrt(y) <= 3.9;
   CHECK(proved >= 6); // of the 8 that hold
 }
 
-TEST_CASE("a relaxed sat is no proof of an exists; setRelaxation(false)", "[encoder5b][props]") {
+TEST_CASE("a relaxed sat is no proof of an exists; setRelaxation(false)", "[encoder][props]") {
   // False in the reals (e^2.3 = 9.97), but the chord of exp over the last of 8 pieces of
   // [-10, 3] passes above 10.5 there: the relaxed query is satisfiable.
   auto prog = lowerText(R"(
@@ -344,7 +344,7 @@ property sq: forall x in [-1, 1]: sqrt(x + 1.0) <= 1.5 && sqrt(x) >= 0.0;
   CHECK(checkForall(propNamed(*prog, "sq")) == V::Unknown);
 }
 
-TEST_CASE("150 random transcendental properties vs a dense grid", "[encoder5b][random]") {
+TEST_CASE("150 random transcendental properties vs a dense grid", "[encoder][random]") {
   std::mt19937 g(2026);
   std::uniform_real_distribution<double> u(0, 1);
   const char* fns[] = {"exp", "log", "sqrt", "sigmoid", "tanh"};
@@ -419,7 +419,7 @@ TEST_CASE("150 random transcendental properties vs a dense grid", "[encoder5b][r
   CHECK(unknown <= 8);
 }
 
-TEST_CASE("enclosure constraints are definitions, not conditions", "[encoder5b][props]") {
+TEST_CASE("enclosure constraints are definitions, not conditions", "[encoder][props]") {
   auto prog = lowerText(R"(
 module M() -> (y: real) {
     x ~ Uniform(0.0, 1.0);

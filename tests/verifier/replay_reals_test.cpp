@@ -143,7 +143,7 @@ TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a floa
 }
 
 TEST_CASE("IrEncoder: a CallRangeHook decides whether a callee's ranges are assumed",
-          "[verifier][ranges_R]") {
+          "[verifier][range-obligations]") {
   auto prog = testing::lowerChs("module C(x: real in [0, 1]) -> (y: real) { y = x; }\n"
                                 "property p: forall z in [0, 5]: C(z).y <= 1.0;\n");
   const ir::Property& p = prog->properties[0];

@@ -21,11 +21,11 @@ using namespace chassis::verifier;
 
 namespace {
 
-std::unique_ptr<ir::Program> load5a(const std::string& rel) {
+std::unique_ptr<ir::Program> loadProgram(const std::string& rel) {
   return testing::loadChsFile(rel);
 }
 
-const ir::Property& prop5a(const ir::Program& p, const std::string& name) {
+const ir::Property& findProperty(const ir::Program& p, const std::string& name) {
   for (auto& q : p.properties)
     if (q.name == name) return q;
   FAIL("no property " << name);
@@ -70,18 +70,18 @@ bool alwaysBodyAt(const ir::Property& p, const PropertyResult& r) {
 
 } // namespace
 
-TEST_CASE("braking.chs: two proved, the probability decided, always violated", "[props5a]") {
-  auto prog = load5a("examples/braking.chs");
+TEST_CASE("braking.chs: two proved, the probability decided, always violated", "[properties]") {
+  auto prog = loadProgram("examples/braking.chs");
   VerifyOptions o;
   o.timeoutSec = 60;
-  auto r1 = verifyProperty(*prog, prop5a(*prog, "brakes_when_close"), o);
+  auto r1 = verifyProperty(*prog, findProperty(*prog, "brakes_when_close"), o);
   INFO(r1.reason);
   CHECK(r1.verdict == PropVerdict::Holds);
   CHECK(r1.counterexample.empty());
-  auto r2 = verifyProperty(*prog, prop5a(*prog, "monotone_in_distance"), o);
+  auto r2 = verifyProperty(*prog, findProperty(*prog, "monotone_in_distance"), o);
   CHECK(r2.verdict == PropVerdict::Holds);
 
-  const ir::Property& late = prop5a(*prog, "rarely_late");
+  const ir::Property& late = findProperty(*prog, "rarely_late");
   auto r3 = verifyProperty(*prog, late, o);
   INFO(r3.reason << " " << r3.method);
   REQUIRE(r3.isInterval);
@@ -100,7 +100,7 @@ TEST_CASE("braking.chs: two proved, the probability decided, always violated", "
   CHECK(r3.hi > 0);
   CHECK(r3.hi < 1e-8);
 
-  const ir::Property& slow = prop5a(*prog, "never_late_when_slow");
+  const ir::Property& slow = findProperty(*prog, "never_late_when_slow");
   auto r4 = verifyProperty(*prog, slow, o);
   CHECK(r4.verdict == PropVerdict::Violated);
   CHECK(r4.valueAtCounterexample == "false");
@@ -112,10 +112,10 @@ TEST_CASE("braking.chs: two proved, the probability decided, always violated", "
   CHECK(noise > 5); // reading = distance + noise > speed^2/12 + 10 with distance <= 5
 }
 
-TEST_CASE("braking_bug.chs (5 m margin): brakes_when_close violated, replayed", "[props5a]") {
-  auto prog = load5a("tests/data/verify/braking_bug.chs");
+TEST_CASE("braking_bug.chs (5 m margin): brakes_when_close violated, replayed", "[properties]") {
+  auto prog = loadProgram("tests/data/verify/braking_bug.chs");
   VerifyOptions o;
-  const ir::Property& close = prop5a(*prog, "brakes_when_close");
+  const ir::Property& close = findProperty(*prog, "brakes_when_close");
   auto r = verifyProperty(*prog, close, o);
   CHECK(r.verdict == PropVerdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
@@ -125,18 +125,18 @@ TEST_CASE("braking_bug.chs (5 m margin): brakes_when_close violated, replayed", 
   double speed = std::strtod(r.counterexample[1].second.c_str(), nullptr);
   CHECK(reading > speed * speed / 12.0 + 5.0); // the 5 m margin is too small there
   // The other three keep their verdicts.
-  CHECK(verifyProperty(*prog, prop5a(*prog, "monotone_in_distance"), o).verdict ==
+  CHECK(verifyProperty(*prog, findProperty(*prog, "monotone_in_distance"), o).verdict ==
         PropVerdict::Holds);
-  auto late = verifyProperty(*prog, prop5a(*prog, "rarely_late"), o);
+  auto late = verifyProperty(*prog, findProperty(*prog, "rarely_late"), o);
   CHECK(late.verdict == PropVerdict::Holds);
   CHECK(late.hi <= 0.01);
-  CHECK(verifyProperty(*prog, prop5a(*prog, "never_late_when_slow"), o).verdict ==
+  CHECK(verifyProperty(*prog, findProperty(*prog, "never_late_when_slow"), o).verdict ==
         PropVerdict::Violated);
 }
 
-TEST_CASE("braking_monotone_bug.chs: monotonicity violated, replayed", "[props5a]") {
-  auto prog = load5a("tests/data/verify/braking_monotone_bug.chs");
-  const ir::Property& mono = prop5a(*prog, "monotone_in_distance");
+TEST_CASE("braking_monotone_bug.chs: monotonicity violated, replayed", "[properties]") {
+  auto prog = loadProgram("tests/data/verify/braking_monotone_bug.chs");
+  const ir::Property& mono = findProperty(*prog, "monotone_in_distance");
   auto r = verifyProperty(*prog, mono, VerifyOptions{});
   CHECK(r.verdict == PropVerdict::Violated);
   CHECK(r.valueAtCounterexample == "false");

@@ -16,7 +16,7 @@ using namespace chassis::verifier;
 
 namespace {
 
-std::unique_ptr<ir::Program> loadStat5a() {
+std::unique_ptr<ir::Program> loadStatProgram() {
   spec::DiagnosticEngine diags;
   auto ast = spec::loadProgram(
       std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/statistical.chs", diags);
@@ -30,7 +30,7 @@ std::unique_ptr<ir::Program> loadStat5a() {
 
 } // namespace
 
-TEST_CASE("incomplete beta and Clopper-Pearson: known values", "[props5a][stat]") {
+TEST_CASE("incomplete beta and Clopper-Pearson: known values", "[properties][stat]") {
   // I_x(a, b) for integer a, b is a binomial tail: I_0.5(2, 3) = P(Bin(4, 0.5) >= 2) = 11/16.
   CHECK(incompleteBetaRegularized(2, 3, 0.5) == Approx(11.0 / 16).epsilon(1e-13));
   CHECK(incompleteBetaRegularized(1, 1, 0.3) == Approx(0.3).epsilon(1e-13));
@@ -61,8 +61,8 @@ TEST_CASE("incomplete beta and Clopper-Pearson: known values", "[props5a][stat]"
 }
 
 TEST_CASE("Clopper-Pearson coverage on a Poisson count with a known probability",
-          "[props5a][stat]") {
-  auto prog = loadStat5a();
+          "[properties][stat]") {
+  auto prog = loadStatProgram();
   const ir::Property& few = prog->properties[0];
   const ir::Property& given = prog->properties[2];
   const double p = 8.5 * std::exp(-3.0);
@@ -100,8 +100,8 @@ TEST_CASE("Clopper-Pearson coverage on a Poisson count with a known probability"
 }
 
 TEST_CASE("statistical results: labelled, never holds/violated, only when asked",
-          "[props5a][stat]") {
-  auto prog = loadStat5a();
+          "[properties][stat]") {
+  auto prog = loadStatProgram();
   VerifyOptions o;
   // Not asked: no certified method applies, so unknown, with no estimate.
   for (const ir::Property& p : prog->properties) {

@@ -24,7 +24,7 @@ using namespace chassis::verifier;
 
 namespace {
 
-std::unique_ptr<ir::Program> lowerText5a(const std::string& src) {
+std::unique_ptr<ir::Program> lowerText(const std::string& src) {
   spec::DiagnosticEngine diags;
   auto ast = spec::fromString(src, "bn.chs", diags);
   INFO(diags.str());
@@ -65,7 +65,7 @@ BnChs loadBn(const std::string& name) {
   REQUIRE(text);
   b.text = *text;
   // The output names and enum constants as written (writeChs may rename): read them back.
-  auto prog = lowerText5a(b.text);
+  auto prog = lowerText(b.text);
   const ir::Function* f = nullptr;
   for (auto& fp : prog->functions())
     if (fp->name() == b.module) f = fp.get();
@@ -119,7 +119,7 @@ void checkCases(const BnChs& b, const std::vector<Case>& cases) {
     src +=
         "property below" + std::to_string(i) + ": " + pe + " <= " + num17(c.exact - 1e-9) + ";\n";
   }
-  auto prog = lowerText5a(src);
+  auto prog = lowerText(src);
   VerifyOptions o;
   size_t k = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
@@ -152,7 +152,7 @@ nlohmann::json readJson(const std::string& rel) {
 
 } // namespace
 
-TEST_CASE("cancer: P[...] exact against the BIF marginals and VE on the CPTs", "[props5a][exact]") {
+TEST_CASE("cancer: P[...] exact against the BIF marginals and VE on the CPTs", "[properties][exact]") {
   BnChs b = loadBn("cancer.bif");
   std::vector<Case> cases;
   // Every marginal, against pgmpy's figures.
@@ -187,7 +187,7 @@ TEST_CASE("cancer: P[...] exact against the BIF marginals and VE on the CPTs", "
   checkCases(b, cases);
 }
 
-TEST_CASE("survey: P[...] exact against the BIF marginals and VE on the CPTs", "[props5a][exact]") {
+TEST_CASE("survey: P[...] exact against the BIF marginals and VE on the CPTs", "[properties][exact]") {
   BnChs b = loadBn("survey.bif");
   std::vector<Case> cases;
   nlohmann::json marg = readJson("survey.marginals.json")["marginals"];
@@ -208,8 +208,8 @@ TEST_CASE("survey: P[...] exact against the BIF marginals and VE on the CPTs", "
   checkCases(b, cases);
 }
 
-TEST_CASE("a 200-step Markov chain is exact (2^200 traces: no enumeration)", "[props5a][exact]") {
-  auto prog = lowerText5a(R"(
+TEST_CASE("a 200-step Markov chain is exact (2^200 traces: no enumeration)", "[properties][exact]") {
+  auto prog = lowerText(R"(
 module Chain() -> (x: bool[200], last: bool) {
     var prev: bool = false;
     for i in 0..200 {
@@ -242,10 +242,10 @@ property e_last: E[Chain](if last then 3.0 else -1.0) <= 10.0;
   CHECK(e.verdict == PropVerdict::Holds);
 }
 
-TEST_CASE("always/asserts range over values of positive mass only", "[props5a][exact]") {
+TEST_CASE("always/asserts range over values of positive mass only", "[properties][exact]") {
   // wet ~ Bernoulli(0.0) when neither cause holds: wet = true there has prior mass zero, so it is
   // no counterexample (it would not replay: outside the support at those parameters).
-  auto prog = lowerText5a(R"(
+  auto prog = lowerText(R"(
 module WetP(s: bool, r: bool) -> (p: real) {
     p = if s && r then 0.99 else if s || r then 0.9 else 0.0;
 }
@@ -271,10 +271,10 @@ property wet_needs_sprinkler: always[Prior](!wet || sprinkler);
   CHECK(as[0].verdict == PropVerdict::Holds); // k = 1 has mass zero
 }
 
-TEST_CASE("VE on a model calling a ranged module: ranges proved first", "[props5a][exact]") {
+TEST_CASE("VE on a model calling a ranged module: ranges proved first", "[properties][exact]") {
   // 2^40 traces (enumeration would stop at 200,000); Score's input range [0, 40] holds on every
   // run (Z3 proves it), so VE applies. P(total <= 40) = P(Binomial(40, 1/2) <= 20).
-  auto prog = lowerText5a(R"(
+  auto prog = lowerText(R"(
 module Score(n: int in [0, 40]) -> (s: int) {
     s = n * 2;
 }

@@ -41,12 +41,12 @@ std::string slurp(const std::string& path) {
 }
 
 /// A scratch directory for this process's files, removed at exit.
-std::string scratch6b() {
+std::string scratchDir() {
   struct Dir {
     std::string path;
     Dir() {
       path =
-          (fs::temp_directory_path() / ("chassis_6b_cli_" + std::to_string(::getpid()))).string();
+          (fs::temp_directory_path() / ("chassis_vnnlib_cli_" + std::to_string(::getpid()))).string();
       fs::create_directories(path);
     }
     ~Dir() {
@@ -59,8 +59,8 @@ std::string scratch6b() {
 }
 
 /// Runs a shell command (from the source root), capturing stdout, stderr and the exit code.
-Cli sh6b(const std::string& cmd) {
-  std::string out = scratch6b() + "/stdout.txt", err = scratch6b() + "/stderr.txt";
+Cli runShell(const std::string& cmd) {
+  std::string out = scratchDir() + "/stdout.txt", err = scratchDir() + "/stderr.txt";
   std::string full = "cd '" + std::string(CHASSIS_SOURCE_DIR) + "' && " + cmd + " > '" + out +
                      "' 2> '" + err + "'";
   int st = std::system(full.c_str());
@@ -78,8 +78,8 @@ std::string chassisBin() {
   return "'" + bin + "'";
 }
 
-Cli vnnlib6b(const std::string& args) {
-  return sh6b(chassisBin() + " vnnlib " + args);
+Cli runVnnlib(const std::string& args) {
+  return runShell(chassisBin() + " vnnlib " + args);
 }
 
 bool haveZ3() {
@@ -88,7 +88,7 @@ bool haveZ3() {
 
 /// The answers (sat/unsat/unknown) `z3 -smt2 FILE` prints, one per (check-sat).
 std::vector<std::string> z3Answers(const std::string& file) {
-  Cli c = sh6b("z3 -T:60 -smt2 '" + file + "'");
+  Cli c = runShell("z3 -T:60 -smt2 '" + file + "'");
   std::vector<std::string> out;
   std::stringstream ss(c.out);
   std::string line;
@@ -98,8 +98,8 @@ std::vector<std::string> z3Answers(const std::string& file) {
   return out;
 }
 
-std::string write6b(const std::string& name, const std::string& text) {
-  std::string p = scratch6b() + "/" + name;
+std::string writeScratch(const std::string& name, const std::string& text) {
+  std::string p = scratchDir() + "/" + name;
   std::ofstream(p) << text;
   return p;
 }
@@ -185,7 +185,7 @@ TEST_CASE("vnnlib CLI: result files, exit codes, --emit=smt2 vs the z3 command l
       }
     }
     neural::Network net = neural::makeMlp(W, b);
-    std::string onnx = scratch6b() + "/net" + std::to_string(t) + ".onnx";
+    std::string onnx = scratchDir() + "/net" + std::to_string(t) + ".onnx";
     REQUIRE(neural::saveOnnx(net, onnx));
     std::vector<double> lo(n), hi(n);
     for (int i = 0; i < n; ++i) {
@@ -201,9 +201,9 @@ TEST_CASE("vnnlib CLI: result files, exit codes, --emit=smt2 vs the z3 command l
     bool disj = t % 3 == 0; // also a disjunction of output comparisons
     if (disj) atoms.push_back("(and (>= Y_1 Y_0) (<= Y_1 " + fmt(c - 100) + "))");
     std::string prop =
-        write6b("p" + std::to_string(t) + ".vnnlib", vnnlibText(lo, hi, m, atoms, disj));
-    std::string res = scratch6b() + "/r" + std::to_string(t) + ".txt";
-    Cli r = vnnlib6b("'" + onnx + "' '" + prop + "' --timeout 30 --out '" + res + "'");
+        writeScratch("p" + std::to_string(t) + ".vnnlib", vnnlibText(lo, hi, m, atoms, disj));
+    std::string res = scratchDir() + "/r" + std::to_string(t) + ".txt";
+    Cli r = runVnnlib("'" + onnx + "' '" + prop + "' --timeout 30 --out '" + res + "'");
     std::string file = slurp(res);
     INFO("stdout: " << r.out << "stderr: " << r.err);
     REQUIRE((r.code == 0 || r.code == 1));
@@ -227,8 +227,8 @@ TEST_CASE("vnnlib CLI: result files, exit codes, --emit=smt2 vs the z3 command l
       CHECK((first || second));
     }
     // The naive query, as z3 reads it.
-    std::string smt2 = scratch6b() + "/q" + std::to_string(t) + ".smt2";
-    Cli e = vnnlib6b("'" + onnx + "' '" + prop + "' --emit=smt2 --out '" + smt2 + "'");
+    std::string smt2 = scratchDir() + "/q" + std::to_string(t) + ".smt2";
+    Cli e = runVnnlib("'" + onnx + "' '" + prop + "' --emit=smt2 --out '" + smt2 + "'");
     REQUIRE(e.code == 0);
     std::string q = slurp(smt2);
     size_t checks = 0;
@@ -253,7 +253,7 @@ TEST_CASE("vnnlib CLI: result files, exit codes, --emit=smt2 vs the z3 command l
       }
     }
     // Without --out the query goes to standard output, the same text.
-    Cli e2 = vnnlib6b("'" + onnx + "' '" + prop + "' --emit=smt2");
+    Cli e2 = runVnnlib("'" + onnx + "' '" + prop + "' --emit=smt2");
     CHECK(e2.code == 0);
     CHECK(e2.out == q);
   }
@@ -266,16 +266,16 @@ TEST_CASE("vnnlib CLI: the braking policy, sat and unsat, and an ACAS Xu emit wi
           "eight cases",
           "[verifier][vnnlib][cli]") {
   std::vector<double> lo{0, 0}, hi{1, 1};
-  std::string satProp = write6b("bsat.vnnlib", vnnlibText(lo, hi, 2, {"(>= Y_0 Y_1)"}, false));
-  std::string unsatProp = write6b("bunsat.vnnlib", vnnlibText(lo, hi, 2, {"(<= Y_0 Y_1)"}, false));
-  Cli s = vnnlib6b("examples/braking_policy.onnx '" + satProp + "'");
+  std::string satProp = writeScratch("bsat.vnnlib", vnnlibText(lo, hi, 2, {"(>= Y_0 Y_1)"}, false));
+  std::string unsatProp = writeScratch("bunsat.vnnlib", vnnlibText(lo, hi, 2, {"(<= Y_0 Y_1)"}, false));
+  Cli s = runVnnlib("examples/braking_policy.onnx '" + satProp + "'");
   CHECK(s.code == 1);
   CHECK(s.out.rfind("sat\n((X_0 ", 0) == 0);
-  Cli u = vnnlib6b("examples/braking_policy.onnx '" + unsatProp + "' --timeout 10");
+  Cli u = runVnnlib("examples/braking_policy.onnx '" + unsatProp + "' --timeout 10");
   CHECK(u.code == 0);
   CHECK(u.out.rfind("unsat\ntime: ", 0) == 0);
-  std::string q = scratch6b() + "/acas6.smt2";
-  Cli e = vnnlib6b("tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx "
+  std::string q = scratchDir() + "/acas6.smt2";
+  Cli e = runVnnlib("tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx "
                    "tests/data/vnnlib/prop_6.vnnlib --emit=smt2 --out '" +
                    q + "'");
   REQUIRE(e.code == 0);
@@ -316,22 +316,22 @@ TEST_CASE("vnnlib CLI: bad files and options are exit code 2 with a diagnostic",
   };
   for (const auto& b : bad) {
     INFO("chassis vnnlib " << b.args);
-    Cli c = vnnlib6b(b.args);
+    Cli c = runVnnlib(b.args);
     INFO("stdout: " << c.out << "stderr: " << c.err);
     CHECK(c.code == 2);
     CHECK(c.err.find(b.message) != std::string::npos);
     CHECK(c.out.find("sat") == std::string::npos); // no verdict printed
   }
   // A parse error names the line and column.
-  Cli c = vnnlib6b(acas + " tests/data/vnnlib_bad/nonlinear.vnnlib");
+  Cli c = runVnnlib(acas + " tests/data/vnnlib_bad/nonlinear.vnnlib");
   CHECK(std::regex_search(c.err, std::regex(R"(nonlinear\.vnnlib:\d+:\d+: error: )")));
 }
 
 TEST_CASE("vnnlib CLI: a timeout is reported as `timeout`, exit code 3",
           "[verifier][vnnlib][cli]") {
   // prop_7 on 1_9 is the benchmark's hardest instance (nnenum times out at 116 s).
-  std::string res = scratch6b() + "/timeout.txt";
-  Cli c = vnnlib6b("tests/data/acasxu/ACASXU_run2a_1_9_batch_2000.onnx "
+  std::string res = scratchDir() + "/timeout.txt";
+  Cli c = runVnnlib("tests/data/acasxu/ACASXU_run2a_1_9_batch_2000.onnx "
                    "tests/data/vnnlib/prop_7.vnnlib --timeout 1 --out '" +
                    res + "'");
   INFO("stdout: " << c.out << "stderr: " << c.err);

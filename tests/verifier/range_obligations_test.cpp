@@ -79,7 +79,7 @@ testing::CliRun verifyR(const std::string& args) {
 } // namespace
 
 TEST_CASE("range obligations: violated calls replay with the callee's range error",
-          "[ranges_R][props]") {
+          "[range-obligations][props]") {
   auto p = loadR("tests/data/verify/range_violated.chs");
   const ir::Function* clamp = p->findFunction("Clamp");
   REQUIRE(clamp);
@@ -146,7 +146,7 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
   }
 }
 
-TEST_CASE("range obligations: calls inside the callee's ranges hold", "[ranges_R][props]") {
+TEST_CASE("range obligations: calls inside the callee's ranges hold", "[range-obligations][props]") {
   auto p = loadR("tests/data/verify/range_holds.chs");
   VerifyOptions o;
   o.timeoutSec = 20;
@@ -166,7 +166,7 @@ TEST_CASE("range obligations: calls inside the callee's ranges hold", "[ranges_R
 }
 
 TEST_CASE("range obligations: braking's Controller call holds (the clipped reading)",
-          "[ranges_R][props]") {
+          "[range-obligations][props]") {
   auto p = loadR("examples/braking.chs");
   VerifyOptions o;
   o.timeoutSec = 20;
@@ -180,7 +180,7 @@ TEST_CASE("range obligations: braking's Controller call holds (the clipped readi
   CHECK(braking == 1);
 }
 
-TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[ranges_R][cli]") {
+TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[range-obligations][cli]") {
   testing::CliRun v = verifyR("tests/data/verify/range_violated.chs --json");
   CHECK(v.code == 1);
   auto j = nlohmann::json::parse(v.out);

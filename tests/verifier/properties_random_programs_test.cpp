@@ -1,7 +1,7 @@
 // Tests of the property checker (verifier/properties.h): exact probabilities of a finite discrete
 // model, asserts, 300 random piecewise-linear programs whose verdicts are cross-checked against a
 // dense grid evaluated by the interpreter, and a network + module composition. (The braking
-// example and its seeded-bug copies are tested in test_props5a_braking.cpp.)
+// example and its seeded-bug copies are tested in properties_braking_test.cpp.)
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"

@@ -20,7 +20,7 @@
 using namespace chassis;
 using namespace chassis::verifier;
 
-TEST_CASE("every emitted SMT-LIB2 query: z3 -smt2 answers as the verifier did", "[props5a][smt2]") {
+TEST_CASE("every emitted SMT-LIB2 query: z3 -smt2 answers as the verifier did", "[properties][smt2]") {
   if (std::system("command -v z3 > /dev/null 2>&1") != 0) {
     WARN("z3 binary not found (Debian package z3): SMT-LIB2 check skipped");
     return;

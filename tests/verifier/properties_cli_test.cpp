@@ -22,14 +22,14 @@ namespace {
 
 using Cli = chassis::testing::CliRun;
 
-std::string tmpPath5a(const std::string& stem) {
+std::string tmpPath(const std::string& stem) {
   return (std::filesystem::temp_directory_path() /
           ("chassis_5a_" + std::to_string(::getpid()) + "_" + stem))
       .string();
 }
 
 /// Runs `chassis verify ARGS` (paths relative to the source root), capturing stdout.
-Cli verify5a(const std::string& args) {
+Cli runVerify(const std::string& args) {
   return chassis::testing::runChassis("verify " + args, "5a");
 }
 
@@ -42,24 +42,24 @@ nlohmann::json byName(const nlohmann::json& arr, const std::string& name) {
 
 } // namespace
 
-TEST_CASE("chassis verify: exit codes", "[props5a][cli]") {
+TEST_CASE("chassis verify: exit codes", "[properties][cli]") {
   const std::string f = "tests/data/verify/exit_codes.chs";
-  CHECK(verify5a(f + " --property bounded").code == 0);
-  CHECK(verify5a(f + " --property tight").code == 1);
-  CHECK(verify5a(f + " --property alternating").code == 3);
-  CHECK(verify5a(f).code == 1); // violated dominates unknown
-  CHECK(verify5a(f + " --property nosuch").code == 2);
-  CHECK(verify5a("tests/data/verify/no_such_file.chs").code == 2);
-  CHECK(verify5a("tests/data/verify/statistical.chs").code == 3);
-  CHECK(verify5a("tests/data/verify/statistical.chs --statistical --samples 2000").code == 3);
-  CHECK(verify5a("tests/data/verify/statistical.chs --statistical --confidence 1.5").code == 2);
-  CHECK(verify5a("examples/braking.chs --property brakes_when_close").code == 0);
-  CHECK(verify5a("examples/braking.chs --property rarely_late").code == 0);
-  CHECK(verify5a("tests/data/verify/braking_bug.chs --property brakes_when_close").code == 1);
+  CHECK(runVerify(f + " --property bounded").code == 0);
+  CHECK(runVerify(f + " --property tight").code == 1);
+  CHECK(runVerify(f + " --property alternating").code == 3);
+  CHECK(runVerify(f).code == 1); // violated dominates unknown
+  CHECK(runVerify(f + " --property nosuch").code == 2);
+  CHECK(runVerify("tests/data/verify/no_such_file.chs").code == 2);
+  CHECK(runVerify("tests/data/verify/statistical.chs").code == 3);
+  CHECK(runVerify("tests/data/verify/statistical.chs --statistical --samples 2000").code == 3);
+  CHECK(runVerify("tests/data/verify/statistical.chs --statistical --confidence 1.5").code == 2);
+  CHECK(runVerify("examples/braking.chs --property brakes_when_close").code == 0);
+  CHECK(runVerify("examples/braking.chs --property rarely_late").code == 0);
+  CHECK(runVerify("tests/data/verify/braking_bug.chs --property brakes_when_close").code == 1);
 }
 
-TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[props5a][cli]") {
-  Cli c = verify5a("examples/braking.chs --json");
+TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[properties][cli]") {
+  Cli c = runVerify("examples/braking.chs --json");
   CHECK(c.code == 1);
   auto j = nlohmann::json::parse(c.out);
   REQUIRE(j.is_array());
@@ -79,7 +79,7 @@ TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[props
   CHECK(slow["counterexample"].contains("Sensor/noise"));
   CHECK(slow["counterexample"].contains("distance"));
 
-  Cli e = verify5a("tests/data/verify/exit_codes.chs --json");
+  Cli e = runVerify("tests/data/verify/exit_codes.chs --json");
   auto je = nlohmann::json::parse(e.out);
   CHECK(byName(je, "tight")["verdict"] == "violated");
   CHECK(byName(je, "tight")["counterexample"]["x"] == "10.0");
@@ -88,14 +88,14 @@ TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[props
         std::string::npos);
 }
 
-TEST_CASE("chassis verify --statistical --json: labelled statistical", "[props5a][cli][stat]") {
-  Cli plain = verify5a("tests/data/verify/statistical.chs --json");
+TEST_CASE("chassis verify --statistical --json: labelled statistical", "[properties][cli][stat]") {
+  Cli plain = runVerify("tests/data/verify/statistical.chs --json");
   auto jp = nlohmann::json::parse(plain.out);
   for (auto& o : jp) {
     CHECK(o["verdict"] == "unknown");
     CHECK(o.find("statistical") == o.end());
   }
-  Cli c = verify5a("tests/data/verify/statistical.chs --json --statistical --samples 20000 "
+  Cli c = runVerify("tests/data/verify/statistical.chs --json --statistical --samples 20000 "
                    "--confidence 0.95 --seed 3");
   CHECK(c.code == 3);
   auto j = nlohmann::json::parse(c.out);
@@ -113,7 +113,7 @@ TEST_CASE("chassis verify --statistical --json: labelled statistical", "[props5a
   CHECK(few["interval"][1].get<double>() > p);
   CHECK(byName(j, "many")["statistical"]["decision"] == "likely violated (statistical)");
   // The text table says so too, and never prints a bare holds/violated for them.
-  Cli t = verify5a("tests/data/verify/statistical.chs --statistical --samples 2000");
+  Cli t = runVerify("tests/data/verify/statistical.chs --statistical --samples 2000");
   CHECK(t.out.find("likely holds (statistical)") != std::string::npos);
   std::istringstream lines(t.out);
   std::string line;
@@ -131,14 +131,14 @@ TEST_CASE("chassis verify --statistical --json: labelled statistical", "[props5a
   CHECK(rows == 3);
 }
 
-TEST_CASE("chassis verify --emit=smt2: the z3 command line answers the same", "[props5a][smt2]") {
+TEST_CASE("chassis verify --emit=smt2: the z3 command line answers the same", "[properties][smt2]") {
   if (std::system("command -v z3 > /dev/null 2>&1") != 0) {
     WARN("z3 binary not found (Debian package z3): SMT-LIB2 check skipped");
     return;
   }
-  std::string dir = tmpPath5a("smt2");
+  std::string dir = tmpPath("smt2");
   std::filesystem::remove_all(dir);
-  Cli c = verify5a("tests/data/verify/braking_bug.chs --emit=smt2 --emit-dir '" + dir + "'");
+  Cli c = runVerify("tests/data/verify/braking_bug.chs --emit=smt2 --emit-dir '" + dir + "'");
   CHECK(c.code == 1);
   auto z3 = [](const std::string& file) {
     FILE* pipe = popen(("z3 -T:30 -smt2 '" + file + "'").c_str(), "r");
@@ -162,7 +162,7 @@ TEST_CASE("chassis verify --emit=smt2: the z3 command line answers the same", "[
   CHECK(cells > 0);
   std::filesystem::remove_all(dir);
   // Standard output: each query after a comment line naming it.
-  Cli s = verify5a("tests/data/verify/exit_codes.chs --property tight --emit=smt2");
+  Cli s = runVerify("tests/data/verify/exit_codes.chs --property tight --emit=smt2");
   CHECK(s.out.find("; property tight query 0") != std::string::npos);
   CHECK(s.out.find("(check-sat)") != std::string::npos);
 }
