@@ -377,6 +377,9 @@ EdgeScores scoreEdges(const AffineNet& net, DiscoveryMethod method, Ablation abl
   // kEapSteps intervals, the network is run from layer k on, and dM/dz_k averaged over the steps.
   const int outs = net.outputSize();
   const int passes = data.classification ? 1 : outs;
+  std::vector<Eigen::VectorXd> activeOnData(L); // per layer: 1 for a unit positive on some row
+  for (size_t l = 0; l < L; ++l)
+    activeOnData[l] = (acts[l + 1].colwise().maxCoeff().array() > 0).cast<double>().transpose();
   const Eigen::Index rows = data.X.rows();
   for (size_t k = 0; k < L; ++k) {
     const Eigen::MatrixXd delta = acts[k] - abl[k];
@@ -392,8 +395,15 @@ EdgeScores scoreEdges(const AffineNet& net, DiscoveryMethod method, Ablation abl
           Eigen::MatrixXd z = a * net.layers[l].W.transpose();
           z.rowwise() += net.layers[l].b.transpose();
           if (net.layers[l].relu) {
-            mask[l] = (z.array() > 0).cast<double>();
-            a = z.cwiseProduct(mask[l]);
+            // relu'(0) = 1/2, the mean of its one-sided derivatives, for a unit that is active
+            // on the data: where the path runs along its kink (z = 0 for every alpha, as in
+            // relu(a - b) on a = b, XOR's building block) the convention relu'(0) = 0 would
+            // score the edges into it 0 although cutting either alone moves the unit. A unit
+            // never active on the data carries nothing and keeps relu'(0) = 0.
+            mask[l] = (z.array() > 0).cast<double>() +
+                      0.5 * ((z.array() == 0).cast<double>().rowwise() *
+                             activeOnData[l].transpose().array());
+            a = z.cwiseMax(0.0);
           } else {
             mask[l] = Eigen::MatrixXd::Ones(z.rows(), z.cols());
             a = std::move(z);

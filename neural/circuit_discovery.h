@@ -37,7 +37,10 @@
 //     mean of the others (classification; the label's logit alone ignored edges into the other
 //     logits, which move the decision as much), or, for
 //     regression, each output in turn (the scores for the outputs are summed). The gradient of D
-//     itself is identically 0 at the full network, hence the proxy. ReLU'(0) = 0.
+//     itself is identically 0 at the full network, hence the proxy. ReLU'(0) = 1/2 for a unit
+//     that is positive on some row of the data, 0 for one that never is: a path can run along a
+//     kink (relu(a - b) with a = b, the XOR of compiled parity), where relu'(0) = 0 scored both
+//     edges into the unit 0 on every row although cutting either alone moves the unit.
 //   Magnitude (baseline): score(j -> i of layer k) = |W_k(i,j)| * mean_x |a_j(x)|, the mean
 //     absolute size of the term the edge adds (full network, on X; independent of ablation and
 //     targets), and 0 when unit i reaches no output through nonzero weights (a dead end, pruned

@@ -769,6 +769,123 @@ long countCircuitEdges(const CompiledNet& c) {
   return n;
 }
 
+namespace {
+
+/// Every point of the input box when each column is integral and there are at most
+/// kMaxPruneDomain of them (one row per point); an empty matrix otherwise.
+Eigen::MatrixXd finiteDomain(const CompiledNet& c, const std::vector<bool>& integral) {
+  const size_t n = c.inputLo.size();
+  long points = 1;
+  std::vector<long> count(n);
+  for (size_t k = 0; k < n; ++k) {
+    if (!integral[k]) return {};
+    const double lo = std::ceil(c.inputLo[k]), hi = std::floor(c.inputHi[k]);
+    if (!(hi >= lo) || hi - lo + 1 > double(kMaxPruneDomain)) return {};
+    count[k] = long(hi - lo) + 1;
+    if (points > kMaxPruneDomain / count[k]) return {};
+    points *= count[k];
+  }
+  Eigen::MatrixXd X(points, long(n));
+  for (long p = 0; p < points; ++p) {
+    long rest = p;
+    for (size_t k = n; k-- > 0;) {
+      X(p, long(k)) = std::ceil(c.inputLo[k]) + double(rest % count[k]);
+      rest /= count[k];
+    }
+  }
+  return X;
+}
+
+/// The activations entering each layer (acts[0] = X) and the output (acts[L]).
+std::vector<Eigen::MatrixXd> forwardAll(const AffineNet& net, const Eigen::MatrixXd& X) {
+  std::vector<Eigen::MatrixXd> acts{X};
+  for (const AffineLayer& A : net.layers) {
+    Eigen::MatrixXd z = acts.back() * A.W.transpose();
+    z.rowwise() += A.b.transpose();
+    if (A.relu) z = z.cwiseMax(0.0);
+    acts.push_back(std::move(z));
+  }
+  return acts;
+}
+
+/// See "Pruning on a finite domain" in compile_module.h.
+void pruneOnFiniteDomain(CompiledNet& c, const std::vector<bool>& integral) {
+  const Eigen::MatrixXd X = finiteDomain(c, integral);
+  if (X.rows() == 0) return;
+  c.domainPoints = X.rows();
+  AffineNet& net = c.net;
+  const size_t L = net.layers.size();
+  std::vector<Eigen::MatrixXd> acts = forwardAll(net, X);
+  const Eigen::MatrixXd reference = acts[L];
+  const Eigen::MatrixXd tol = kPruneTolerance * (1.0 + reference.array().abs());
+  // The output with layer l's W replaced (layers below l unchanged, so acts[l] is reused).
+  auto outputFrom = [&](size_t l) {
+    Eigen::MatrixXd a = acts[l];
+    for (size_t j = l; j < L; ++j) {
+      Eigen::MatrixXd z = a * net.layers[j].W.transpose();
+      z.rowwise() += net.layers[j].b.transpose();
+      a = net.layers[j].relu ? Eigen::MatrixXd(z.cwiseMax(0.0)) : z;
+    }
+    return a;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t l = L; l-- > 0;) {
+      Eigen::MatrixXd& W = net.layers[l].W;
+      for (Eigen::Index r = 0; r < W.rows(); ++r)
+        for (Eigen::Index k = 0; k < W.cols(); ++k) {
+          const double w = W(r, k);
+          if (w == 0) continue;
+          W(r, k) = 0;
+          if (((outputFrom(l) - reference).cwiseAbs().array() <= tol.array()).all()) {
+            ++c.prunedEdges;
+            changed = true;
+            acts = forwardAll(net, X);
+          } else {
+            W(r, k) = w;
+          }
+        }
+    }
+  }
+  // Hidden units with no outgoing edge: their incoming edges go too, then the unit.
+  for (size_t l = L - 1; l-- > 0;) {
+    AffineLayer& A = net.layers[l];
+    AffineLayer& Next = net.layers[l + 1];
+    std::vector<Eigen::Index> keep;
+    for (Eigen::Index u = 0; u < A.W.rows(); ++u) {
+      if (Next.W.col(u).cwiseAbs().maxCoeff() > 0) {
+        keep.push_back(u);
+        continue;
+      }
+      c.prunedEdges += long((A.W.row(u).array() != 0).count());
+      ++c.droppedUnits;
+    }
+    if (keep.size() == size_t(A.W.rows())) continue;
+    const bool none = keep.empty();
+    if (none) keep.push_back(0); // a layer keeps one unit, all zero
+    Eigen::MatrixXd W(long(keep.size()), A.W.cols()), Wn(Next.W.rows(), long(keep.size()));
+    Eigen::VectorXd b(long(keep.size()));
+    std::vector<std::string> labels;
+    for (size_t i = 0; i < keep.size(); ++i) {
+      W.row(long(i)) = A.W.row(keep[i]);
+      b[long(i)] = A.b[keep[i]];
+      Wn.col(long(i)) = Next.W.col(keep[i]);
+      labels.push_back(c.neuronLabels[l][size_t(keep[i])]);
+    }
+    if (none) {
+      W.setZero();
+      b.setZero();
+      labels[0] = "(unused)";
+    }
+    A.W = std::move(W);
+    A.b = std::move(b);
+    Next.W = std::move(Wn);
+    c.neuronLabels[l] = std::move(labels);
+  }
+}
+
+} // namespace
+
 Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Function& module,
                                     const CompileOptions& options) {
   if (!(options.margin > 0) || !std::isfinite(options.margin))
@@ -779,11 +896,13 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
   const ir::Context& ctx = program.ctx();
   Compiler C(program, options);
   CompiledNet out;
+  std::vector<bool> integralCol; // per input column: int, bool or enum
   std::vector<Lin> outputs;
   try {
     // Inputs: one column each (arrays element by element), bound as units.
     std::vector<Val> args;
     C.setLoc(module.loc());
+    integralCol.clear();
     if (module.inputs().empty())
       return Error(module.loc(), "compile-net: module '" + module.name() + "' has no inputs");
     for (const ir::Param& p : module.inputs()) {
@@ -815,6 +934,7 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
         const std::string col = t.isArray() ? name + "[" + std::to_string(i) + "]" : name;
         const int u = C.inputUnit(lo, hi, int(out.inputNames.size()), col);
         out.inputNames.push_back(col);
+        integralCol.push_back(t.scalar != ir::ScalarKind::Real);
         out.inputLo.push_back(lo);
         out.inputHi.push_back(hi);
         const Lin x = Compiler::unitLin(u);
@@ -996,6 +1116,8 @@ Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Functi
     out.neuronLabels.push_back(std::move(labels));
     out.net.layers.push_back(std::move(A));
   }
+
+  if (options.pruneOnDomain) pruneOnFiniteDomain(out, integralCol);
 
   // ---- Ground truth: nonzero edges on an input-to-output path
   // --------------------------------------

@@ -55,8 +55,20 @@
 // need, plus carries of the values needed later: relu(v) when v >= 0 is known from the interval
 // bounds, relu(-v) when v <= 0, else the pair relu(v), relu(-v) (v = p - n). The last layer is
 // affine without ReLU. Identical units are one unit (hash-consed on their pre-activation).
+// Pruning on a finite domain. When every input is integral (int, bool, enum) and the input box has
+//   at most kMaxPruneDomain points, the network is run on every point of the domain and each edge
+//   whose removal moves no output on any point by more than kPruneTolerance (relative, measured
+//   against the unpruned network) is removed, greedily from the output layer down, repeated until
+//   nothing more goes; then hidden units with no outgoing edge are dropped. The big-M selects of
+//   nested if/else chains read conditions that their enclosing selects make irrelevant on the
+//   domain (a select's branch is only used where an outer condition is false), and the 1e-9
+//   widening of their bounds leaves 1e-9 edges: without pruning those edges would be part of the
+//   construction yet compute nothing on any input. The pruned network equals the unpruned one within
+//   kPruneTolerance on every point of the domain, which is where the module's semantics is exact.
 // Ground truth: the edges with nonzero weight that lie on some input-to-output path of nonzero
-// edges (forward reachable from an input and backward reachable from an output).
+// edges (forward reachable from an input and backward reachable from an output). On a pruned
+// network each of them is needed: cutting it alone (zero ablation) changes an output on some
+// point of the domain.
 // ===============================================================================
 #pragma once
 
@@ -74,8 +86,16 @@ namespace chassis::neural {
 /// Per layer, the shape of its W (out x in): true where an edge belongs to the circuit.
 using EdgeMaskB = Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic>;
 
+/// The largest finite domain (number of input points) the compiler prunes on.
+constexpr long kMaxPruneDomain = 4096;
+/// An edge is pruned when removing it moves no output by more than this (relative, 1 + |y|) on
+/// any point of the domain: a hundred times the 1e-9 widening of the big-M bounds, which is all
+/// that the edges of a select made irrelevant by an enclosing one carry.
+constexpr double kPruneTolerance = 1e-7;
+
 struct CompileOptions {
-  double margin = 1e-3; // the comparison band (see the header comment); must be > 0
+  double margin = 1e-3;      // the comparison band (see the header comment); must be > 0
+  bool pruneOnDomain = true; // prune edges unused on a finite domain (see the header comment)
 };
 
 struct CompiledNet {
@@ -85,6 +105,9 @@ struct CompiledNet {
   std::vector<EdgeMaskB> groundTruth; // per layer, W's shape: edges the computation uses
   std::vector<std::vector<std::string>> neuronLabels; // per hidden layer: what each unit computes
   int numComparisons = 0;                             // comparisons compiled with the margin
+  long domainPoints = 0; // points of the finite domain pruned on (0: not finite, or not pruned)
+  long prunedEdges = 0;  // nonzero edges pruning removed (those into dropped units included)
+  long droppedUnits = 0; // hidden units pruning dropped
 };
 
 /// Compiles `module` (a deterministic function of `program`) into an exact ReLU network.

@@ -38,7 +38,7 @@ using namespace chassis::tools;
 struct CompileNetCli {
   std::string file, module, output, circuit;
   double margin = 1e-3;
-  bool json = false;
+  bool json = false, noPrune = false;
 };
 
 nlohmann::ordered_json circuitJson(const neural::CompiledNet& c, const std::string& module,
@@ -51,6 +51,9 @@ nlohmann::ordered_json circuitJson(const neural::CompiledNet& c, const std::stri
   j["input_hi"] = c.inputHi;
   j["outputs"] = c.outputNames;
   j["num_comparisons"] = c.numComparisons;
+  j["domain_points"] = c.domainPoints;
+  j["pruned_edges"] = c.prunedEdges;
+  j["dropped_units"] = c.droppedUnits;
   j["layers"] = nlohmann::ordered_json::array();
   for (size_t k = 0; k < c.net.layers.size(); ++k) {
     const neural::AffineLayer& L = c.net.layers[k];
@@ -102,6 +105,7 @@ int runCompileNet(const CompileNetCli& c) {
   }
   neural::CompileOptions opt;
   opt.margin = c.margin;
+  opt.pruneOnDomain = !c.noPrune;
   auto compiled = neural::compileModule(*prog, *f, opt);
   if (!compiled) return fail(compiled.error());
 
@@ -153,6 +157,9 @@ int runCompileNet(const CompileNetCli& c) {
     j["circuit_edges"] = edges;
     j["comparisons"] = compiled->numComparisons;
     j["margin"] = c.margin;
+    j["domain_points"] = compiled->domainPoints;
+    j["pruned_edges"] = compiled->prunedEdges;
+    j["dropped_units"] = compiled->droppedUnits;
     j["output"] = c.output;
     if (!c.circuit.empty()) j["circuit"] = c.circuit;
     std::cout << j.dump(2) << "\n";
@@ -164,6 +171,10 @@ int runCompileNet(const CompileNetCli& c) {
     std::cout << "), " << neurons << " hidden neurons, " << edges << " circuit edges (" << weights
               << " nonzero weights), " << compiled->numComparisons << " comparisons with margin "
               << c.margin << "\n";
+    if (compiled->domainPoints > 0)
+      std::cout << "pruned on the " << compiled->domainPoints << " points of the input domain: "
+                << compiled->prunedEdges << " edges and " << compiled->droppedUnits
+                << " units computed nothing there\n";
     std::cout << "wrote " << c.output;
     if (!c.circuit.empty()) std::cout << " and " << c.circuit;
     std::cout << "\n";
@@ -184,6 +195,8 @@ chassis::tools::Registration reg{
       app.add_option("-o,--output", c->output, "Write the network here (.onnx)");
       app.add_option("--circuit", c->circuit, "Write the ground-truth circuit here (.json)");
       app.add_flag("--json", c->json, "Print the summary as JSON");
+      app.add_flag("--no-prune", c->noPrune,
+                   "Keep edges that change no output on a finite (all-integral) input domain");
       return [c]() -> int { return runCompileNet(*c); };
     }};
 

@@ -18,11 +18,13 @@ using namespace chassis::neural;
 
 namespace {
 
-CompiledNet compile(const ir::Program& p, const std::string& module, double margin = 1e-3) {
+CompiledNet compile(const ir::Program& p, const std::string& module, double margin = 1e-3,
+                    bool prune = true) {
   const ir::Function* f = p.findFunction(module);
   REQUIRE(f);
   CompileOptions o;
   o.margin = margin;
+  o.pruneOnDomain = prune;
   auto c = compileModule(p, *f, o);
   INFO((c ? "" : c.error().str()));
   REQUIRE(c);
@@ -193,18 +195,60 @@ TEST_CASE("compile-net: indexing and updating at an int variable is exact at int
 TEST_CASE("compile-net: modular addition with one-hot enums is exact on all 25 pairs",
           "[compile_module]") {
   auto p = testing::loadChsFile("tests/data/compile/modadd.chs");
+  // The construction is exact up to the 1e-9 widening of its big-M bounds; pruned on the 25
+  // points of the domain, within kPruneTolerance.
+  for (bool prune : {false, true}) {
+    const CompiledNet c = compile(*p, "ModAdd", 1e-3, prune);
+    INFO((prune ? "pruned" : "not pruned"));
+    REQUIRE(c.inputNames == std::vector<std::string>{"a", "b"});
+    REQUIRE(c.outputNames.size() == 5);
+    REQUIRE(c.outputNames[3] == "c=Z3");
+    REQUIRE(c.numComparisons == 0);
+    CHECK(c.domainPoints == (prune ? 25 : 0));
+    for (int a = 0; a < 5; ++a)
+      for (int b = 0; b < 5; ++b) {
+        const Eigen::VectorXd y = at(c, {double(a), double(b)});
+        INFO("a = " << a << ", b = " << b << ", logits " << y.transpose());
+        for (int k = 0; k < 5; ++k)
+          REQUIRE(y(k) == Approx(k == (a + b) % 5 ? 1 : 0).margin(prune ? 2 * kPruneTolerance : 1e-8));
+      }
+  }
+}
+
+TEST_CASE("compile-net: pruning on a finite domain leaves only edges that each matter there",
+          "[compile_module]") {
+  auto p = testing::loadChsFile("tests/data/compile/modadd.chs");
+  const CompiledNet full = compile(*p, "ModAdd", 1e-3, false);
   const CompiledNet c = compile(*p, "ModAdd");
-  REQUIRE(c.inputNames == std::vector<std::string>{"a", "b"});
-  REQUIRE(c.outputNames.size() == 5);
-  REQUIRE(c.outputNames[3] == "c=Z3");
-  REQUIRE(c.numComparisons == 0);
+  long fullEdges = 0, edges = 0;
+  for (const AffineLayer& L : full.net.layers)
+    fullEdges += long((L.W.array() != 0).count());
+  for (const AffineLayer& L : c.net.layers)
+    edges += long((L.W.array() != 0).count());
+  // The nested selects of the one-hot chain read conditions their enclosing selects make
+  // irrelevant: the construction has edges that compute nothing on the 25 inputs.
+  CHECK(c.prunedEdges > 0);
+  CHECK(edges < fullEdges);
+  CHECK(countCircuitEdges(c) == edges);
+  // Every edge left is needed: cutting it alone moves an output on some point by more than the
+  // pruning tolerance.
+  Eigen::MatrixXd X(25, 2);
   for (int a = 0; a < 5; ++a)
-    for (int b = 0; b < 5; ++b) {
-      const Eigen::VectorXd y = at(c, {double(a), double(b)});
-      INFO("a = " << a << ", b = " << b << ", logits " << y.transpose());
-      for (int k = 0; k < 5; ++k)
-        REQUIRE(y(k) == Approx(k == (a + b) % 5 ? 1 : 0).margin(1e-9));
-    }
+    for (int b = 0; b < 5; ++b)
+      X.row(a * 5 + b) << a, b;
+  const Eigen::MatrixXd ref = c.net.forwardBatch(X.transpose());
+  for (size_t l = 0; l < c.net.layers.size(); ++l)
+    for (Eigen::Index i = 0; i < c.net.layers[l].W.rows(); ++i)
+      for (Eigen::Index j = 0; j < c.net.layers[l].W.cols(); ++j) {
+        if (c.net.layers[l].W(i, j) == 0) continue;
+        AffineNet cut = c.net;
+        cut.layers[l].W(i, j) = 0;
+        INFO("layer " << l << " edge " << i << " <- " << j);
+        CHECK((cut.forwardBatch(X.transpose()) - ref).cwiseAbs().maxCoeff() > kPruneTolerance);
+      }
+  // Real inputs are not a finite domain: nothing is pruned.
+  auto cmp = testing::loadChsFile("tests/data/compile/comparator.chs");
+  CHECK(compile(*cmp, "Cmp").domainPoints == 0);
 }
 
 TEST_CASE("compile-net: 3-sparse parity over 8 bools is exact on all 256 inputs",

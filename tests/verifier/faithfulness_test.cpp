@@ -224,7 +224,10 @@ TEST_CASE("certifyMaxDeviation brackets the sampled deviation of random nets and
     const AffineNet B = ablate(rng, A, 0.1);
     const Box box = cube(n, -0.3, 0.3);
     FaithOptions opt;
-    opt.timeoutSec = n <= 9 ? 30 : 10; // the small ones converge in well under a second / 10 s
+    // The small ones converge in well under a second on an idle machine; their limit is far
+    // above that so that a loaded machine cannot turn the outcome into a timeout (the test
+    // asserts they converge). The larger ones may time out: only their bracket is checked.
+    opt.timeoutSec = n <= 9 ? 600 : 10;
     opt.seed = static_cast<uint64_t>(t + 1);
     const DeviationBound r = certifyMaxDeviation(A, B, box, opt);
     INFO("net " << t << " n=" << n << " widths " << w1 << "," << w2 << ": certified " << r.certified
