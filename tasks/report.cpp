@@ -304,11 +304,17 @@ struct Reader {
     kv("certified max |C - N|", dev(number(f, "certified_max_deviation")));
     std::string worst = dev(number(f, "worst_deviation"));
     if (const json* wp = field(f, "worst_point")) worst += " at " + point(wp);
+    auto atPair = [&](const json* wp) {
+      return " at x = " + pointInParens(field(wp, "x")) +
+             ", x_patch = " + pointInParens(field(wp, "x_patch"));
+    };
+    if (const json* wp = field(f, "worst_pair")) worst += atPair(wp); // resample ablation
     kv("worst |C - N| found", worst);
     const json* da = field(f, "decision_agreement");
     std::string v = verdictOf(da);
     Cell c(v.empty() ? kDash : v, toneOf(v));
     if (const json* p = field(da, "point")) c.text += " at " + point(p);
+    if (const json* p = field(da, "pair")) c.text += atPair(p);
     kv("certified decision agreement", c);
     kv("time", secs(number(f, "seconds")));
     return t;

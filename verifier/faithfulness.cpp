@@ -798,4 +798,49 @@ AgreementResult verifyLeakDecision(const AffineNet& N, const std::vector<std::ve
   return decideAgreement(D, err, productBox(box), rule, opt, replay);
 }
 
+AffineNet resampleCircuitNetwork(const AffineNet& N, const neural::Circuit& c) {
+  checkNet(N, "network N");
+  neural::checkCircuitShape(N, c);
+  // State after layer k: [circuit units; N's units on x'] (the last layer: the circuit's outputs).
+  AffineNet R;
+  R.inputSize = 2 * N.inputSize;
+  const size_t L = N.layers.size();
+  for (size_t k = 0; k < L; ++k) {
+    const AffineLayer& A = N.layers[k];
+    const bool last = k + 1 == L;
+    const Eigen::Index out = A.W.rows(), in = A.W.cols();
+    const MatrixXd kept = A.W.cwiseProduct(c.keep[k].cast<double>());
+    const MatrixXd cut = A.W - kept;
+    AffineLayer B;
+    B.relu = A.relu;
+    B.W = MatrixXd::Zero(last ? out : 2 * out, 2 * in);
+    B.b = VectorXd::Zero(B.W.rows());
+    B.W.topLeftCorner(out, in) = kept;
+    B.W.topRightCorner(out, in) = cut;
+    B.b.head(out) = A.b;
+    if (!last) {
+      B.W.bottomRightCorner(out, in) = A.W;
+      B.b.tail(out) = A.b;
+    }
+    R.layers.push_back(std::move(B));
+  }
+  return R;
+}
+
+AffineNet onFirstHalf(const AffineNet& N) {
+  checkNet(N, "network N");
+  AffineNet R = N;
+  R.inputSize = 2 * N.inputSize;
+  if (!R.layers.empty()) {
+    MatrixXd W = MatrixXd::Zero(N.layers[0].W.rows(), 2 * N.inputSize);
+    W.leftCols(N.inputSize) = N.layers[0].W;
+    R.layers[0].W = std::move(W);
+  }
+  return R;
+}
+
+Box pairBox(const Box& box) {
+  return productBox(box);
+}
+
 } // namespace chassis::verifier

@@ -58,6 +58,7 @@
 #pragma once
 
 #include "neural/affine_net.h"
+#include "neural/circuit.h"
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
 
@@ -135,5 +136,16 @@ AgreementResult verifyLeakDecision(const neural::AffineNet& N,
                                    const std::vector<std::vector<bool>>& S,
                                    const neural::AffineNet& C, const Box& box, DecisionRule rule,
                                    const FaithOptions& opt);
+
+/// Resample ablation as plain networks on a pair of inputs [x; x'] (size 2n), so that the
+/// deviation and decision analyses above take a resample circuit over box x box:
+/// resampleCircuitNetwork is the circuit on x in which every cut edge carries its source unit's
+/// value in N on x' (neural/circuit.h's Resample ablation: equal to circuitForward(N, c, ., x,
+/// x')); it runs N on x' beside the circuit. onFirstHalf is N on [x; x'], ignoring x'.
+/// Throws std::invalid_argument when c does not fit N.
+neural::AffineNet resampleCircuitNetwork(const neural::AffineNet& N, const neural::Circuit& c);
+neural::AffineNet onFirstHalf(const neural::AffineNet& N);
+/// box x box: the box of a pair [x; x'].
+Box pairBox(const Box& box);
 
 } // namespace chassis::verifier

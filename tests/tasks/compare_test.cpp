@@ -121,6 +121,33 @@ TEST_CASE("compare on a trained comparator: accuracy, verdicts, faithfulness and
   CHECK(withoutTimes(again->report).dump() == withoutTimes(rep).dump());
 }
 
+TEST_CASE("compare with resample ablation: faithfulness over pairs (x, x_patch)",
+          "[tasks][compare]") {
+  spec::DiagnosticEngine diags;
+  tasks::CompareOptions o = quickOptions("small");
+  o.ablation = neural::Ablation::Resample;
+  auto r = tasks::runCompare(kFile, o, diags);
+  INFO((r ? "" : r.error().str()) << diags.str());
+  REQUIRE(r);
+  const Json& f = r->report["faithfulness"];
+  INFO(f.dump());
+  REQUIRE(f["certified_max_deviation"].is_number());
+  CHECK(f["method"].get<std::string>().find("box x box") != std::string::npos);
+  // The bound covers what the data saw (each evaluation row patched from its paired row) and the
+  // worst pair found.
+  CHECK(f["certified_max_deviation"].get<double>() + 1e-9 >= f["data_max_deviation"].get<double>());
+  CHECK(f["certified_max_deviation"].get<double>() + 1e-9 >= f["worst_deviation"].get<double>());
+  REQUIRE(f["worst_pair"]["x"].size() == 2);
+  REQUIRE(f["worst_pair"]["x_patch"].size() == 2);
+  const std::string v = f["decision_agreement"]["verdict"];
+  CHECK((v == "holds" || v == "violated" || v == "unknown"));
+  if (f["agreement"].get<double>() < 1.0) CHECK(v != "holds");
+  if (v == "violated") CHECK(f["decision_agreement"]["pair"]["x_patch"].size() == 2);
+  // Properties of a two-input circuit are not checked, and say why.
+  for (const Json& p : r->report["properties"])
+    CHECK(p["circuit"]["reason"].get<std::string>().find("second input") != std::string::npos);
+}
+
 TEST_CASE("compare on a compiled comparator: discovery recovers the ground truth",
           "[tasks][compare]") {
   spec::DiagnosticEngine diags;

@@ -438,3 +438,54 @@ TEST_CASE("leak decision: the planted path leaks through the unpatched unit", "[
   REQUIRE(verifyLeakDecision(N, {{true, true, true}}, N, box, DecisionRule::Argmax, opt).verdict ==
           Verdict::Unsat);
 }
+
+TEST_CASE("resample ablation as a network on [x; x']: equal to circuitForward; bounds bracket it",
+          "[faithfulness]") {
+  Rng rng(31);
+  const int n = 4;
+  const AffineNet N = randomNet(rng, n, {7, 6}, 3);
+  neural::Circuit c = neural::fullCircuit(N, neural::Ablation::Resample);
+  for (auto& m : c.keep)
+    for (Eigen::Index i = 0; i < m.size(); ++i)
+      m.data()[i] = rng.uniform() < 0.6;
+  const AffineNet R = resampleCircuitNetwork(N, c);
+  const AffineNet N2 = onFirstHalf(N);
+  REQUIRE(R.inputSize == 2 * n);
+  const Box box = cube(n, -1, 1);
+  const Box box2 = pairBox(box);
+  REQUIRE(box2.lo.size() == 2 * n);
+  // Against the circuit's own forward pass with its patch rows, and N ignoring x'.
+  MatrixXd X(200, n), Xp(200, n);
+  for (int r = 0; r < 200; ++r) {
+    X.row(r) = uniformPoint(rng, box).transpose();
+    Xp.row(r) = uniformPoint(rng, box).transpose();
+  }
+  const MatrixXd Y = neural::circuitForward(N, c, neural::ActivationStats{}, X, Xp);
+  double sampled = 0;
+  for (int r = 0; r < 200; ++r) {
+    VectorXd z(2 * n);
+    z << X.row(r).transpose(), Xp.row(r).transpose();
+    CHECK(maxAbs(R.forward(z) - Y.row(r).transpose()) <= 1e-12);
+    CHECK(maxAbs(N2.forward(z) - N.forward(X.row(r).transpose())) == 0.0);
+    sampled = std::max(sampled, maxAbs(R.forward(z) - N2.forward(z)));
+  }
+  // All edges kept: the circuit is N whatever x' is; none kept: N on x'.
+  neural::Circuit all = neural::fullCircuit(N, neural::Ablation::Resample);
+  neural::Circuit none = neural::emptyCircuit(N, neural::Ablation::Resample);
+  VectorXd z(2 * n);
+  z << uniformPoint(rng, box), uniformPoint(rng, box);
+  CHECK(maxAbs(resampleCircuitNetwork(N, all).forward(z) - N.forward(z.head(n))) <= 1e-12);
+  CHECK(maxAbs(resampleCircuitNetwork(N, none).forward(z) - N.forward(z.tail(n))) <= 1e-12);
+  // The certified deviation over box x box is a bound on what sampling saw, and its worst point
+  // replays.
+  FaithOptions opt;
+  opt.timeoutSec = 600;
+  const DeviationBound db = certifyMaxDeviation(N2, R, box2, opt);
+  CHECK(db.certified + 1e-9 >= sampled);
+  REQUIRE(db.worstX.size() == 2 * n);
+  CHECK(maxAbs(R.forward(db.worstX) - N2.forward(db.worstX)) == db.worst);
+  // A circuit that does not fit N is refused.
+  neural::Circuit bad = c;
+  bad.keep.pop_back();
+  CHECK_THROWS_AS(resampleCircuitNetwork(N, bad), std::invalid_argument);
+}
