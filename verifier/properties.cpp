@@ -5,6 +5,8 @@
 // float64 (verifier/replay.h) before it is reported.
 #include "verifier/properties.h"
 
+#include "verifier/finite_domain.h"
+
 #include "spec/rng.h"
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
@@ -383,6 +385,26 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   PropertyResult r;
   r.name = prop.name;
   r.loc = prop.loc;
+  // Quantified properties over a small finite domain: one short Z3 query, then every point,
+  // each proved over the reals (verifier/finite_domain.h).
+  if (enumerable(program, prop, opts)) {
+    VerifyOptions quick = opts;
+    quick.timeoutSec = std::min(opts.timeoutSec, kQuickZ3Seconds);
+    checkQuantified(program, prop, quick, r);
+    const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (r.verdict == PropVerdict::Unknown && opts.timeoutSec > spent) {
+      VerifyOptions rest = opts;
+      rest.timeoutSec = opts.timeoutSec - spent;
+      if (std::optional<PropertyResult> er = verifyByEnumeration(program, prop, rest)) {
+        if (er->verdict == PropVerdict::Unknown)
+          er->reason = "Z3 in " + ir::formatReal(quick.timeoutSec) + " s: " + r.reason +
+                       "; enumeration: " + er->reason;
+        r = std::move(*er);
+      }
+    }
+    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    return r;
+  }
   switch (prop.kind) {
   case ir::PropertyKind::Forall:
   case ir::PropertyKind::Exists:
