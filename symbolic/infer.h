@@ -52,9 +52,11 @@ struct InferOptions {
   int threads = 2;
   /// Quantities to summarise (output names or choice addresses); empty: see the header comment.
   std::vector<std::string> query;
-  /// NUTS: target acceptance statistic and maximum tree depth.
+  /// NUTS: target acceptance statistic, maximum tree depth, and the radius of the initial
+  /// positions (each unconstrained coordinate uniform in (-initRadius, initRadius); Stan's init).
   double targetAccept = 0.8;
   int maxTreeDepth = 10;
+  double initRadius = 2.0;
   /// Called now and then with the fraction of the work done (0..1); may be empty. Called from
   /// one thread at a time.
   std::function<void(double)> progress;
@@ -100,6 +102,14 @@ struct Posterior {
   double acceptRate = std::nan("");
   /// NUTS: divergent transitions after warm-up (summed over chains).
   size_t divergences = 0;
+  /// NUTS: the sampler's state per chain after warm-up (what Stan users read off CmdStan's
+  /// diagnose: step size, tree depth, divergences, transitions at the maximum depth).
+  struct SamplerChain {
+    double stepSize = 0, meanTreeDepth = 0, meanAcceptStat = 0;
+    size_t divergences = 0, maxDepthHits = 0, leapfrogs = 0;
+  };
+  std::vector<SamplerChain> sampler;
+  int maxTreeDepth = 0; // NUTS: the limit the chains ran with
   /// SMC: how many times particles were resampled.
   size_t resamplings = 0;
   /// Warnings, each saying what to try (R-hat > 1.01, low ESS, divergences, ...).

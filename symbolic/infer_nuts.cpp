@@ -550,8 +550,12 @@ Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inpu
   no.threads = options.threads;
   no.targetAccept = options.targetAccept;
   no.maxTreeDepth = options.maxTreeDepth;
+  no.initRadius = options.initRadius;
   no.progress = options.progress;
+  const auto start = std::chrono::steady_clock::now();
   auto r = runNuts(f, inputs, no);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!r) return r.error();
   // Name the choices for resolveQuery with a trace listing them.
   Trace listed;
@@ -587,6 +591,26 @@ Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inpu
   }
   p.divergences = r->divergences;
   p.acceptRate = r->meanAcceptStat;
+  p.seconds = seconds;
+  p.maxTreeDepth = options.maxTreeDepth;
+  // Over the kept draws, as `chassis summary` recomputes it from the CmdStan CSV columns.
+  for (const NutsChainResult& c : r->chains) {
+    Posterior::SamplerChain sc;
+    sc.stepSize = c.stepSize;
+    double depth = 0, accept = 0;
+    for (const NutsDrawStats& d : c.drawStats) {
+      depth += double(d.treeDepth);
+      accept += d.acceptStat;
+      sc.divergences += d.divergent ? 1 : 0;
+      sc.maxDepthHits += d.treeDepth >= options.maxTreeDepth ? 1 : 0;
+      sc.leapfrogs += d.leapfrogs;
+    }
+    if (!c.drawStats.empty()) {
+      sc.meanTreeDepth = depth / double(c.drawStats.size());
+      sc.meanAcceptStat = accept / double(c.drawStats.size());
+    }
+    p.sampler.push_back(sc);
+  }
   if (Status s = summarizePosterior(p); !s) return s.error();
   if (sampler) *sampler = std::move(*r);
   return p;

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -157,8 +158,9 @@ std::vector<StanCsvChain> stanCsvChainsOf(const Posterior& p, const NutsResult& 
 
 void writeStanCsv(std::ostream& os, const StanCsvSettings& s, const StanCsvChain& chain) {
   auto def = [](bool isDefault) { return isDefault ? " (Default)" : ""; };
-  char delta[64];
+  char delta[64], initText[64];
   std::snprintf(delta, sizeof delta, "%g", s.adaptDelta);
+  std::snprintf(initText, sizeof initText, "%g", s.init);
   os << "# model = " << s.model << "\n"
      << "# method = sample (Default)\n"
      << "#   sample\n"
@@ -187,7 +189,7 @@ void writeStanCsv(std::ostream& os, const StanCsvSettings& s, const StanCsvChain
      << "# id = " << s.chainId << def(s.chainId == 1) << "\n"
      << "# data\n"
      << "#   file = " << s.dataFile << def(s.dataFile.empty()) << "\n"
-     << "# init = 2 (Default)\n"
+     << "# init = " << initText << def(s.init == 2) << "\n"
      << "# random\n"
      << "#   seed = " << s.seed << "\n"
      << "# output\n"
@@ -396,6 +398,32 @@ Expected<Posterior> posteriorFromStanCsv(std::span<const StanCsvChain> chains) {
     for (const StanCsvChain& c : chains)
       for (const std::vector<double>& row : c.rows)
         p.divergences += row[size_t(divergent)] != 0 ? 1 : 0;
+  // The sampler's state per chain, from its kept draws' columns (as chassis infer prints it).
+  const int depth = first.column("treedepth__"), leapfrog = first.column("n_leapfrog__");
+  auto maxDepth = first.config.find("max_depth");
+  if (depth >= 0 && leapfrog >= 0 && accept >= 0 && divergent >= 0 &&
+      maxDepth != first.config.end()) {
+    char* end = nullptr;
+    const long md = std::strtol(maxDepth->second.c_str(), &end, 10);
+    if (end && *end == '\0' && md > 0) {
+      p.maxTreeDepth = int(md);
+      for (const StanCsvChain& c : chains) {
+        Posterior::SamplerChain sc;
+        sc.stepSize = c.stepSize;
+        double d = 0, a = 0;
+        for (const std::vector<double>& row : c.rows) {
+          d += row[size_t(depth)];
+          a += row[size_t(accept)];
+          sc.divergences += row[size_t(divergent)] != 0 ? 1 : 0;
+          sc.maxDepthHits += row[size_t(depth)] >= double(md) ? 1 : 0;
+          sc.leapfrogs += size_t(row[size_t(leapfrog)]);
+        }
+        sc.meanTreeDepth = d / double(c.rows.size());
+        sc.meanAcceptStat = a / double(c.rows.size());
+        p.sampler.push_back(sc);
+      }
+    }
+  }
   if (Status s = summarizePosterior(p); !s) return s.error();
   return p;
 }

@@ -55,6 +55,7 @@ struct StanCsvSettings {
   uint64_t seed = 0;
   double adaptDelta = 0.8;
   int maxDepth = 10;
+  double init = 2; // the radius of the initial positions (CmdStan's init)
   std::string outputFile; // this chain's file
 };
 

@@ -288,7 +288,17 @@ Status summarizePosterior(Posterior& p) {
   if (p.divergences > 0)
     p.warnings.push_back(std::to_string(p.divergences) +
                          " divergent transitions after warm-up: the posterior may be biased; "
-                         "raise the target acceptance or reparameterise (e.g. non-centred)");
+                         "raise the target acceptance (--adapt-delta 0.95) or reparameterise "
+                         "(e.g. non-centred)");
+  size_t depthHits = 0;
+  for (const Posterior::SamplerChain& c : p.sampler)
+    depthHits += c.maxDepthHits;
+  if (depthHits > 0)
+    p.warnings.push_back(std::to_string(depthHits) +
+                         " transitions after warm-up stopped at the maximum tree depth " +
+                         std::to_string(p.maxTreeDepth) +
+                         ": the trajectories were cut short, so sampling is slower than it "
+                         "should be; raise --max-depth or reparameterise");
   return Status::ok();
 }
 
@@ -346,6 +356,19 @@ void printTable(const Posterior& p, const ir::Context& ctx, std::ostream& os) {
   if (!std::isnan(p.ess)) os << "ESS of the weights = " << fmt(p.ess) << "\n";
   if (!std::isnan(p.acceptRate)) os << "acceptance rate = " << fmt(p.acceptRate) << "\n";
   if (p.method == InferMethod::SMC) os << "resamplings = " << p.resamplings << "\n";
+  if (!p.sampler.empty()) {
+    os << "sampler (after warm-up; maximum tree depth " << p.maxTreeDepth << "):\n";
+    std::snprintf(buf, sizeof buf, "  %-6s %11s %11s %8s %10s %13s %10s\n", "chain",
+                  "step size", "tree depth", "accept", "divergent", "at max depth", "leapfrogs");
+    os << buf;
+    for (size_t c = 0; c < p.sampler.size(); ++c) {
+      const Posterior::SamplerChain& s = p.sampler[c];
+      std::snprintf(buf, sizeof buf, "  %-6zu %11.4g %11.3g %8.3g %10zu %13zu %10zu\n", c + 1,
+                    s.stepSize, s.meanTreeDepth, s.meanAcceptStat, s.divergences, s.maxDepthHits,
+                    s.leapfrogs);
+      os << buf;
+    }
+  }
   for (auto& w : p.warnings) os << "warning: " << w << "\n";
 }
 
@@ -378,6 +401,18 @@ nlohmann::ordered_json toJson(const Posterior& p) {
   j["accept_rate"] = num(p.acceptRate);
   j["divergences"] = p.divergences;
   j["resamplings"] = p.resamplings;
+  if (!p.sampler.empty()) {
+    nlohmann::ordered_json sj = nlohmann::ordered_json::array();
+    for (const Posterior::SamplerChain& s : p.sampler)
+      sj.push_back({{"step_size", num(s.stepSize)},
+                    {"mean_tree_depth", num(s.meanTreeDepth)},
+                    {"mean_accept_stat", num(s.meanAcceptStat)},
+                    {"divergences", s.divergences},
+                    {"max_depth_hits", s.maxDepthHits},
+                    {"leapfrogs", s.leapfrogs}});
+    j["max_tree_depth"] = p.maxTreeDepth;
+    j["sampler"] = sj;
+  }
   j["warnings"] = p.warnings;
   return j;
 }

@@ -3,7 +3,10 @@
 // networks) by addChsInferOptions; the returned function runs a .chs model:
 //   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
 //   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
-//   --timing (the inference time on stderr). --method nuts dispatches to symbolic::inferNuts.
+//   --timing (the inference time on stderr). --method nuts dispatches to symbolic::inferNuts;
+//   its settings --adapt-delta D --max-depth K --init R (CmdStan's adapt delta, max_depth, init),
+//   and after the table the sampler's state per chain (step size, tree depth, divergences,
+//   transitions at the maximum depth), with a warning when divergences or depth hits occur.
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
@@ -32,6 +35,7 @@
 #include <cstdio>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 namespace chassis::tools {
@@ -50,6 +54,9 @@ struct ChsOptions {
   std::vector<std::string> inputs;
   bool timing = false;
   std::string output; // --output: Stan CSV files (NUTS only)
+  // NUTS settings (CmdStan's adapt delta, max_depth and init); unset: the defaults.
+  std::optional<double> adaptDelta, init;
+  std::optional<int> maxDepth;
 };
 
 /// The Stan CSV file of chain c (0-based) of `chains`: `draws.csv` itself for one chain, else
@@ -82,6 +89,7 @@ bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::
     s.seed = opt.seed;
     s.adaptDelta = opt.targetAccept;
     s.maxDepth = opt.maxTreeDepth;
+    s.init = opt.initRadius;
     s.outputFile = chainFile(o.output, c, run.chains.size());
     std::ostringstream text;
     symbolic::writeStanCsv(text, s, chains[c]);
@@ -122,6 +130,27 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   else {
     std::cerr << "error: unknown --method '" << o.method << "' (expected exact, lw, mh, nuts or smc)\n";
     return kUsage;
+  }
+  if (o.adaptDelta || o.maxDepth || o.init) {
+    if (opt.method != symbolic::InferMethod::NUTS) {
+      std::cerr << "error: --adapt-delta, --max-depth and --init are settings of --method nuts\n";
+      return kUsage;
+    }
+    if (o.adaptDelta && !(*o.adaptDelta > 0 && *o.adaptDelta < 1)) {
+      std::cerr << "error: --adapt-delta must be in (0, 1), got " << *o.adaptDelta << "\n";
+      return kUsage;
+    }
+    if (o.maxDepth && (*o.maxDepth < 1 || *o.maxDepth > 30)) {
+      std::cerr << "error: --max-depth must be in [1, 30], got " << *o.maxDepth << "\n";
+      return kUsage;
+    }
+    if (o.init && !(*o.init >= 0 && std::isfinite(*o.init))) {
+      std::cerr << "error: --init must be a finite radius >= 0, got " << *o.init << "\n";
+      return kUsage;
+    }
+    if (o.adaptDelta) opt.targetAccept = *o.adaptDelta;
+    if (o.maxDepth) opt.maxTreeDepth = *o.maxDepth;
+    if (o.init) opt.initRadius = *o.init;
   }
   if (!o.output.empty()) {
     if (opt.method != symbolic::InferMethod::NUTS) {
@@ -208,6 +237,14 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--output", o->output,
                  "--method nuts: write the draws as CmdStan CSV, one file per chain (draws.csv -> "
                  "draws_1.csv, draws_2.csv, ... when --chains > 1)");
+  app.add_option("--adapt-delta", o->adaptDelta,
+                 "--method nuts: the target acceptance statistic of step-size adaptation, in "
+                 "(0, 1) (default 0.8; raise it, e.g. to 0.95, against divergences)");
+  app.add_option("--max-depth", o->maxDepth,
+                 "--method nuts: the maximum tree depth, 1..30 (default 10)");
+  app.add_option("--init", o->init,
+                 "--method nuts: initial positions uniform in (-R, R) on the unconstrained "
+                 "scale (default 2; 0 starts every chain at 0)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

@@ -44,9 +44,8 @@ std::string valueText(const symbolic::Value& v, const ir::Type& t, const ir::Con
 namespace {
 
 /// The domain's digits and its number of points; nullopt when `prop` is not enumerable.
-std::optional<std::pair<std::vector<Digit>, long>> domainOf(const ir::Program& program,
-                                                            const ir::Property& prop,
-                                                            const VerifyOptions& opts) {
+std::optional<std::pair<std::vector<Digit>, long>>
+domainOf(const ir::Program& program, const ir::Property& prop, const VerifyOptions& opts) {
   if (prop.kind != ir::PropertyKind::Forall && prop.kind != ir::PropertyKind::Exists)
     return std::nullopt;
   if (prop.vars.empty() || opts.emitSmt2) return std::nullopt;
@@ -149,9 +148,8 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
       if (real.proves(frame, b)) {
         r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
         for (const ir::QuantVar& q : prop.vars)
-          r.counterexample.push_back(
-              {q.var->name(),
-               valueText(frame[size_t(q.var->slot())], q.var->type(), program.ctx())});
+          r.counterexample.push_back({q.var->name(), valueText(frame[size_t(q.var->slot())],
+                                                               q.var->type(), program.ctx())});
         r.valueAtCounterexample = b ? "true" : "false";
         if (existential) r.reason = "witness proved over the reals";
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -167,8 +165,7 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
       r.verdict = PropVerdict::Unknown;
       r.reason = "the property's value at " + pointText() + " is not proved over the reals" +
                  (real.error().empty() ? "" : " (" + real.error() + ")") + "; " +
-                 std::to_string(p) + " of " + std::to_string(points) +
-                 " points were decided";
+                 std::to_string(p) + " of " + std::to_string(points) + " points were decided";
       return r;
     }
     // Next point (the last digit fastest).

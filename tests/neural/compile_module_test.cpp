@@ -210,7 +210,8 @@ TEST_CASE("compile-net: modular addition with one-hot enums is exact on all 25 p
         const Eigen::VectorXd y = at(c, {double(a), double(b)});
         INFO("a = " << a << ", b = " << b << ", logits " << y.transpose());
         for (int k = 0; k < 5; ++k)
-          REQUIRE(y(k) == Approx(k == (a + b) % 5 ? 1 : 0).margin(prune ? 2 * kPruneTolerance : 1e-8));
+          REQUIRE(y(k) ==
+                  Approx(k == (a + b) % 5 ? 1 : 0).margin(prune ? 2 * kPruneTolerance : 1e-8));
       }
   }
 }

@@ -107,7 +107,8 @@ TEST_CASE("enumeration leaves other properties to the Z3 path", "[verifier][enum
   VerifyOptions o;
   o.timeoutSec = 30;
   // A real variable: not a finite domain.
-  auto r = program("property real_var: forall x in [0, 1], b in bool: Level(Mode.Low, b).power >= x;");
+  auto r =
+      program("property real_var: forall x in [0, 1], b in bool: Level(Mode.Low, b).power >= x;");
   CHECK_FALSE(verifyByEnumeration(*r, r->properties[0], o));
   CHECK_FALSE(enumerable(*r, r->properties[0], o));
   // 2^13 = 8192 points: more than kMaxEnumeratedPoints.
