@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 using namespace chassis;
@@ -143,6 +144,35 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     Error e = runOn(*p, "Guarded", *g[0]);
     CHECK(e.message.find("outside its range [0, 10]") != std::string::npos);
     CHECK(e.loc.line == 33);
+  }
+}
+
+TEST_CASE("range obligations: the program is only read (no new nodes; concurrent readers agree)",
+          "[range-obligations][props]") {
+  auto p = loadR("tests/data/verify/range_violated.chs");
+  VerifyOptions o;
+  o.timeoutSec = 20;
+  // The obligations' assert nodes are built in a scratch Context, not in the program's arena.
+  size_t before = p->ctx().numExprs();
+  auto alone = verifyRangeObligations(*p, o);
+  CHECK(p->ctx().numExprs() == before);
+  // Two readers of the one (const) program at the same time: the same verdicts as alone, and
+  // still no node added.
+  const ir::Program& shared = *p;
+  std::vector<PropertyResult> a, b;
+  std::thread t1([&] { a = verifyRangeObligations(shared, o); });
+  std::thread t2([&] { b = verifyRangeObligations(shared, o); });
+  t1.join();
+  t2.join();
+  CHECK(p->ctx().numExprs() == before);
+  REQUIRE(a.size() == alone.size());
+  REQUIRE(b.size() == alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    INFO(alone[i].name);
+    CHECK(a[i].name == alone[i].name);
+    CHECK(b[i].name == alone[i].name);
+    CHECK(a[i].verdict == alone[i].verdict);
+    CHECK(b[i].verdict == alone[i].verdict);
   }
 }
 
