@@ -233,3 +233,20 @@ TEST_CASE("replay: a network counterexample on the boundary is moved inside the 
   boxOnly.d.resize(0);
   CHECK_FALSE(deepenCounterexample(net, boxOnly, x0, deep));
 }
+
+TEST_CASE("replay: a constant division by zero is named, never a hang or a verdict",
+          "[replay][verifier]") {
+  // 1.0 / 0.0 has no real value: Z3 gives it an arbitrary one, the interpreter an error; the
+  // encoder never turns an infinite constant into a rational (that loop once did not end).
+  auto prog = testing::lowerChs("module M(x: real in [0, 1]) -> (y: real) { y = x + 1.0 / 0.0; }\n"
+                                "property bound: forall x in [0, 1]: x <= 1.0 / 0.0;\n"
+                                "property call: forall x in [0, 1]: M(x).y >= 0.0;\n");
+  VerifyOptions o;
+  o.timeoutSec = 30;
+  for (const ir::Property& p : prog->properties) {
+    PropertyResult r = verifyProperty(*prog, p, o);
+    INFO(p.name << ": " << r.reason);
+    CHECK(r.verdict == PropVerdict::Unknown);
+    CHECK(contains(r.reason, "division by zero"));
+  }
+}
