@@ -705,6 +705,94 @@ struct PendingReplay {
   bool realProved = false; // the obligation is violated at the float64 point over the reals
 };
 
+/// The range obligations `which` of module `f` (its instrumented `body`, `sites` in order) with
+/// enclosures of `pieces` pieces: queried, and each model replayed on the program (the
+/// interpreter must fail at the call with the callee's range error). Results go to mine[k];
+/// coarse[k] is true when obligation k is `unknown` because a candidate admitted by those
+/// enclosures is not proved (more pieces may decide it).
+Status checkRangeSites(const ir::Program& program, const ir::Function& f, const ir::Block& body,
+                       const std::vector<RangeSite>& sites, const VerifyOptions& opts, int pieces,
+                       const std::vector<bool>& which, std::vector<PropertyResult>& mine,
+                       std::vector<bool>& coarse) {
+  std::vector<PendingReplay> pending;
+  Status st = Status::ok();
+  bool piecewise = false;
+  {
+    z3::context c;
+    IrEncoder enc(c);
+    enc.setEnclosurePieces(pieces);
+    // The callees' ranges are what is to be proved: never assumed (at any depth). The module
+    // runs its instrumented copy of the body; the program itself is not changed.
+    enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
+    st = IrEncoder::guard([&]() -> Status {
+      std::vector<SymValue> ins = rangedInputs(enc, f);
+      auto ex = enc.execute(f, ins, "", &body);
+      if (!ex) return ex.error();
+      piecewise = enc.numPiecewise() > 0;
+      // The violation of obligation k: some execution of its assert (a loop runs it once per
+      // iteration) is on a taken path with the arguments outside the callee's ranges.
+      std::vector<z3::expr> violation(sites.size(), c.bool_val(false));
+      std::vector<bool> reached(sites.size(), false);
+      size_t tagLen = std::string(kRangeTag).size();
+      for (const SymAssert& a : enc.asserts()) {
+        if (a.depth != 0 || a.message.compare(0, tagLen, kRangeTag) != 0) continue;
+        size_t k = size_t(std::stoul(a.message.substr(tagLen)));
+        violation[k] = violation[k] || (a.pathCond && !a.cond);
+        reached[k] = true;
+      }
+      for (size_t k = 0; k < sites.size(); ++k) {
+        if (!which[k]) continue;
+        PropertyResult& r = mine[k];
+        if (!reached[k]) {
+          r.verdict = PropVerdict::Holds;
+          r.reason = "the call of " + sites[k].callee + " is never executed";
+          continue;
+        }
+        z3::solver s(c);
+        z3::check_result res = checkQuery(s, c, enc, true, violation[k], opts, r);
+        if (res == z3::unknown) {
+          // verdict and reason set by checkQuery
+        } else if (res == z3::unsat) {
+          r.verdict = PropVerdict::Holds;
+        } else {
+          PendingReplay pr;
+          pr.result = k;
+          pr.enclosures = !enc.definitions().empty();
+          readModel(s.get_model(), f, ins, enc, pr.inputs, pr.choices);
+          std::vector<z3::expr> fixes;
+          for (size_t i = 0; i < pr.inputs.size(); ++i)
+            fixAtPoint(enc, ins[i], pr.inputs[i], fixes);
+          fixChoices(enc, pr.choices, fixes);
+          pr.realProved = impossibleAt(enc, fixes, !violation[k], std::min(opts.timeoutSec, 10.0));
+          pending.push_back(std::move(pr));
+        }
+      }
+      return Status::ok();
+    });
+  }
+  if (!st) return st;
+  // Replays on the program: the interpreter must fail at the call with the callee's range
+  // error.
+  for (PendingReplay& pr : pending) {
+    PropertyResult& r = mine[pr.result];
+    RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);
+    for (size_t i = 0; i < pr.inputs.size(); ++i)
+      r.counterexample.push_back({f.inputs()[i].var->name(),
+                                  fmt(pr.inputs[i], f.inputs()[i].var->type(), program.ctx())});
+    for (auto& [addr, val] : rr.choices)
+      r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+    r.valueAtCounterexample = rr.value;
+    bool rangeError = rr.value.find("outside its range") != std::string::npos;
+    runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
+               rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
+    coarse[pr.result] = r.verdict == PropVerdict::Unknown && !pr.realProved && piecewise;
+  }
+  if (piecewise)
+    for (size_t k = 0; k < sites.size(); ++k)
+      if (which[k]) mine[k].method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
+  return Status::ok();
+}
+
 } // namespace
 
 std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
@@ -734,59 +822,40 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       mine[k].name = n == 0 ? name : name + "." + std::to_string(n);
       mine[k].loc = site.loc;
     }
-    std::vector<PendingReplay> pending;
+    // The refinement schedule (refineEnclosures): the obligations a coarse round left open are
+    // checked again with more pieces (the module re-executed; sites keep their order).
+    std::vector<bool> undecided(sites.size(), true), coarse(sites.size(), false);
     Status st = Status::ok();
-    {
-      z3::context c;
-      IrEncoder enc(c);
-      // The callees' ranges are what is to be proved: never assumed (at any depth). The module
-      // runs its instrumented copy of the body; the program itself is not changed.
-      enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
-      st = IrEncoder::guard([&]() -> Status {
-        std::vector<SymValue> ins = rangedInputs(enc, f);
-        auto ex = enc.execute(f, ins, "", &body);
-        if (!ex) return ex.error();
-        // The violation of obligation k: some execution of its assert (a loop runs it once per
-        // iteration) is on a taken path with the arguments outside the callee's ranges.
-        std::vector<z3::expr> violation(sites.size(), c.bool_val(false));
-        std::vector<bool> reached(sites.size(), false);
-        size_t tagLen = std::string(kRangeTag).size();
-        for (const SymAssert& a : enc.asserts()) {
-          if (a.depth != 0 || a.message.compare(0, tagLen, kRangeTag) != 0) continue;
-          size_t k = size_t(std::stoul(a.message.substr(tagLen)));
-          violation[k] = violation[k] || (a.pathCond && !a.cond);
-          reached[k] = true;
+    int lastPieces = kEnclosureRounds[0];
+    for (size_t round = 0; round < std::size(kEnclosureRounds); ++round) {
+      double left = opts.timeoutSec - std::chrono::duration<double>(Clock::now() - t0).count();
+      if (round > 0 && opts.timeoutSec > 0 && left <= 0) break;
+      VerifyOptions ro = opts;
+      if (round > 0 && opts.timeoutSec > 0) ro.timeoutSec = left;
+      std::vector<PropertyResult> attempt = mine;
+      for (size_t k = 0; k < sites.size(); ++k)
+        if (undecided[k]) {
+          attempt[k] = PropertyResult();
+          attempt[k].name = mine[k].name;
+          attempt[k].loc = mine[k].loc;
         }
-        for (size_t k = 0; k < sites.size(); ++k) {
-          PropertyResult& r = mine[k];
-          if (!reached[k]) {
-            r.verdict = PropVerdict::Holds;
-            r.reason = "the call of " + sites[k].callee + " is never executed";
-            continue;
-          }
-          z3::solver s(c);
-          z3::check_result res = checkQuery(s, c, enc, true, violation[k], opts, r);
-          if (res == z3::unknown) {
-            // verdict and reason set by checkQuery
-          } else if (res == z3::unsat) {
-            r.verdict = PropVerdict::Holds;
-          } else {
-            PendingReplay pr;
-            pr.result = k;
-            pr.enclosures = !enc.definitions().empty();
-            readModel(s.get_model(), f, ins, enc, pr.inputs, pr.choices);
-            std::vector<z3::expr> fixes;
-            for (size_t i = 0; i < pr.inputs.size(); ++i)
-              fixAtPoint(enc, ins[i], pr.inputs[i], fixes);
-            fixChoices(enc, pr.choices, fixes);
-            pr.realProved =
-                impossibleAt(enc, fixes, !violation[k], std::min(opts.timeoutSec, 10.0));
-            pending.push_back(std::move(pr));
-          }
-        }
-        return Status::ok();
-      });
+      std::vector<bool> roundCoarse(sites.size(), false);
+      Status rs = checkRangeSites(program, f, body, sites, ro, kEnclosureRounds[round], undecided,
+                                  attempt, roundCoarse);
+      if (!rs) {
+        if (round == 0) st = rs;
+        break;
+      }
+      lastPieces = kEnclosureRounds[round];
+      mine = std::move(attempt);
+      coarse = roundCoarse;
+      undecided = roundCoarse;
+      if (std::find(undecided.begin(), undecided.end(), true) == undecided.end()) break;
     }
+    for (size_t k = 0; k < mine.size() && st; ++k)
+      if (coarse[k])
+        mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
+                          " to decide it (tried up to " + std::to_string(lastPieces) + " pieces)";
     if (!st) {
       PropertyResult r;
       r.name = "range@" + f.name();
@@ -794,22 +863,6 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       r.verdict = PropVerdict::Unknown;
       r.reason = st.error().message;
       mine = {r};
-      pending.clear();
-    }
-    // Replays on the program: the interpreter must fail at the call with the callee's range
-    // error.
-    for (PendingReplay& pr : pending) {
-      PropertyResult& r = mine[pr.result];
-      RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);
-      for (size_t i = 0; i < pr.inputs.size(); ++i)
-        r.counterexample.push_back({f.inputs()[i].var->name(),
-                                    fmt(pr.inputs[i], f.inputs()[i].var->type(), program.ctx())});
-      for (auto& [addr, val] : rr.choices)
-        r.counterexample.push_back({addr, symbolic::formatNumber(val)});
-      r.valueAtCounterexample = rr.value;
-      bool rangeError = rr.value.find("outside its range") != std::string::npos;
-      runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
-                 rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
     }
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& r : mine) {

@@ -15,6 +15,7 @@
 #include "verifier/properties.h"
 
 #include "chs_file_test_util.h"
+#include "tests/symbolic/compile_chs.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -174,6 +175,23 @@ TEST_CASE("range obligations: the program is only read (no new nodes; concurrent
     CHECK(a[i].verdict == alone[i].verdict);
     CHECK(b[i].verdict == alone[i].verdict);
   }
+}
+
+TEST_CASE("range obligations: coarse enclosures are refined before `unknown`",
+          "[range-obligations][props]") {
+  // tanh(u) - u <= 1e-4 on [0, 1]: true, but 8 chords of tanh over [0, 1] admit more.
+  auto p = testing::lowerChs("module Slack(d: real in [-1, 0.0001]) -> (y: real) { y = d; }\n"
+                             "module Tight(u: real in [0, 1]) -> (z: real) {\n"
+                             "    z = Slack(tanh(u) - u).y;\n"
+                             "}\n");
+  VerifyOptions o;
+  o.timeoutSec = 30;
+  auto rs = verifyRangeObligations(*p, o);
+  REQUIRE(rs.size() == 1);
+  INFO(rs[0].name << ": " << rs[0].method << " " << rs[0].reason);
+  CHECK(rs[0].verdict == PropVerdict::Holds);
+  CHECK(rs[0].method.find("enclosures of") != std::string::npos);
+  CHECK(rs[0].method.find("enclosures of 8 pieces") == std::string::npos);
 }
 
 TEST_CASE("range obligations: calls inside the callee's ranges hold", "[range-obligations][props]") {
