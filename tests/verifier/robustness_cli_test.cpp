@@ -3,8 +3,9 @@
 // 3, 4; tools/command.h), never a signal: VNN-LIB cases without output constraints (box-only,
 // `(>= Y_0 Y_0)`, `(<= (* 0 Y_0) 1)`), constant products that overflow or underflow, deep
 // nesting, NaN and infinite weights, `verify --emit-dir` on a file or an uncreatable directory,
-// `--emit=smt2` to standard output (one SMT-LIB2 script z3 accepts), and `train` with hidden
-// layers too large to allocate. Runs the chassis binary of this build under `timeout`, so a
+// `--emit=smt2` to standard output (one SMT-LIB2 script z3 accepts), `train` with hidden
+// layers too large to allocate, and VNN-LIB counterexamples near the boundary of the unsafe set,
+// which the ONNX graph's own float64 pass can round out of it (once exit 4). Runs the chassis binary of this build under `timeout`, so a
 // hang fails the test instead of stalling it.
 #include "neural/network.h"
 #include "neural/onnx.h"
