@@ -5,7 +5,9 @@
 // result alone to the file. The verifier already replays each counterexample through the folded
 // AffineNet; here it is replayed once more through the ONNX graph itself (neural::Network,
 // float64), so a folding bug cannot produce a false `sat`, and checked in exact real arithmetic
-// (Z3Encoder::checkPoint): a point that only float64 rounding makes a counterexample is `unknown`.
+// (Z3Encoder::checkPoint). A point either check rejects lies within rounding of the unsafe set's
+// boundary: a point deeper inside is searched (verifier::deepenCounterexample), else the result
+// is `unknown` with the reason.
 // --emit=smt2 solves nothing: it writes the naive Z3 query (z3_encoder.h: every ReLU an
 // if-then-else, no bounds, exact rationals of the float64 weights) of each case of the property
 // as SMT-LIB2 — to --out FILE, else standard output — one `(check-sat)` per case, the cases
@@ -118,15 +120,21 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     // a box-only property, holds at every point of its box) and, as the verdict is about real
     // arithmetic on the weights (spec/LANGUAGE.md §8-9), a check in exact rationals.
     verifier::Z3Encoder exact(*affine);
-    std::string exactWhy;
+    std::string failure; // why the last point tried was not confirmed
     auto confirmed = [&](const Eigen::VectorXd& x) {
       Eigen::VectorXd y = network->forward(x);
-      if (cs.C.rows() != 0 && !((cs.C * y - cs.d).maxCoeff() <= 0.0)) return false;
+      if (cs.C.rows() != 0 && !((cs.C * y - cs.d).maxCoeff() <= 0.0)) {
+        failure = "the ONNX graph's float64 pass puts it outside the unsafe set";
+        return false;
+      }
       verifier::LeafResult pt = exact.checkPoint(cs, x, std::max(10.0, timeout));
-      if (pt.status != verifier::LeafStatus::Sat) exactWhy = pt.reason;
+      if (pt.status != verifier::LeafStatus::Sat)
+        failure = "in exact real arithmetic it is not in the unsafe set" +
+                  (pt.reason.empty() ? std::string() : " (" + pt.reason + ")");
       return pt.status == verifier::LeafStatus::Sat;
     };
     if (!confirmed(res->x)) {
+      std::string why = failure;
       // Too close to the boundary for the ONNX graph's own rounding or for the reals: a point
       // deeper inside the unsafe set (verifier/replay.h), else `unknown` with the reason. Only
       // a folded network far from the graph is a bug.
@@ -142,10 +150,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
       } else {
         res->verdict = verifier::Verdict::Unknown;
         res->reason = "the point found violates the property in the folded network's float64 "
-                      "pass only within rounding of the boundary (not through the ONNX graph's "
-                      "float64 pass, or not in real arithmetic" +
-                      (exactWhy.empty() ? std::string() : ": " + exactWhy) +
-                      "), and no point deeper inside the violating region was found";
+                      "pass only within rounding of the boundary (" +
+                      why + "), and no point deeper inside the violating region was found";
       }
     }
     if (res->verdict == verifier::Verdict::Sat) res->y = network->forward(res->x);
