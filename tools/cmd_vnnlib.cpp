@@ -5,7 +5,9 @@
 // result alone to the file. The verifier already replays each counterexample through the folded
 // AffineNet; here it is replayed once more through the ONNX graph itself (neural::Network,
 // float64), so a folding bug cannot produce a false `sat`, and checked in exact real arithmetic
-// (Z3Encoder::checkPoint): a point that only float64 rounding makes a counterexample is `unknown`.
+// (Z3Encoder::checkPoint). A point either check rejects lies within rounding of the unsafe set's
+// boundary: a point deeper inside is searched (verifier::deepenCounterexample), else the result
+// is `unknown` with the reason.
 // --emit=smt2 solves nothing: it writes the naive Z3 query (z3_encoder.h: every ReLU an
 // if-then-else, no bounds, exact rationals of the float64 weights) of each case of the property
 // as SMT-LIB2 — to --out FILE, else standard output — one `(check-sat)` per case, the cases
@@ -19,6 +21,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/replay.h"
 #include "verifier/z3_encoder.h"
 
 #include <cstdio>
@@ -107,31 +110,51 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return tools::kUsage;
   }
   if (res->verdict == verifier::Verdict::Sat) {
-    // Independent replay through the ONNX graph in float64.
-    Eigen::VectorXd y = network->forward(res->x);
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
-    bool inBox =
-        (res->x.array() >= cs.box.lo.array()).all() && (res->x.array() <= cs.box.hi.array()).all();
-    // A case without output constraints (a box-only property) holds at every point of its box.
-    bool holds = cs.C.rows() == 0 || (cs.C * y - cs.d).maxCoeff() <= 0.0;
-    if (!inBox || !holds) {
-      std::cerr << netPath << ": error: internal: the counterexample does not replay through the "
-                << "ONNX graph (in box: " << inBox << ", constraints: " << holds << ")\n";
+    if (!((res->x.array() >= cs.box.lo.array()).all() &&
+          (res->x.array() <= cs.box.hi.array()).all())) {
+      std::cerr << netPath << ": error: internal: the counterexample is outside the case's box\n";
       return tools::kInternal;
     }
-    res->y = y;
-    // The verdict is about real arithmetic on the weights (spec/LANGUAGE.md §8-9): the point
-    // must be a counterexample there too, not only after float64 rounding.
+    // Independent replay through the ONNX graph in float64 (a case without output constraints,
+    // a box-only property, holds at every point of its box) and, as the verdict is about real
+    // arithmetic on the weights (spec/LANGUAGE.md §8-9), a check in exact rationals.
     verifier::Z3Encoder exact(*affine);
-    verifier::LeafResult pt = exact.checkPoint(cs, res->x, std::max(10.0, timeout));
-    if (pt.status != verifier::LeafStatus::Sat) {
-      res->verdict = verifier::Verdict::Unknown;
-      res->reason =
-          pt.status == verifier::LeafStatus::Unsat
-              ? "the point found violates the property only in float64 (rounding), "
-                "not in real arithmetic"
-              : "the point found could not be checked in real arithmetic (" + pt.reason + ")";
+    std::string failure; // why the last point tried was not confirmed
+    auto confirmed = [&](const Eigen::VectorXd& x) {
+      Eigen::VectorXd y = network->forward(x);
+      if (cs.C.rows() != 0 && !((cs.C * y - cs.d).maxCoeff() <= 0.0)) {
+        failure = "the ONNX graph's float64 pass puts it outside the unsafe set";
+        return false;
+      }
+      verifier::LeafResult pt = exact.checkPoint(cs, x, std::max(10.0, timeout));
+      if (pt.status != verifier::LeafStatus::Sat)
+        failure = "in exact real arithmetic it is not in the unsafe set" +
+                  (pt.reason.empty() ? std::string() : " (" + pt.reason + ")");
+      return pt.status == verifier::LeafStatus::Sat;
+    };
+    if (!confirmed(res->x)) {
+      std::string why = failure;
+      // Too close to the boundary for the ONNX graph's own rounding or for the reals: a point
+      // deeper inside the unsafe set (verifier/replay.h), else `unknown` with the reason. Only
+      // a folded network far from the graph is a bug.
+      Eigen::VectorXd yOnnx = network->forward(res->x), yFold = affine->forward(res->x);
+      double gap = (yOnnx - yFold).cwiseAbs().maxCoeff();
+      if (!(gap <= 1e-6 * (1.0 + yFold.cwiseAbs().maxCoeff()))) {
+        std::cerr << netPath << ": error: internal: the folded network and the ONNX graph differ "
+                  << "by " << gap << " at the counterexample\n";
+        return tools::kInternal;
+      }
+      if (auto deeper = verifier::deepenCounterexample(*affine, cs, res->x, confirmed)) {
+        res->x = *deeper;
+      } else {
+        res->verdict = verifier::Verdict::Unknown;
+        res->reason = "the point found violates the property in the folded network's float64 "
+                      "pass only within rounding of the boundary (" +
+                      why + "), and no point deeper inside the violating region was found";
+      }
     }
+    if (res->verdict == verifier::Verdict::Sat) res->y = network->forward(res->x);
   }
   std::string text = verifier::vnncompResult(*res);
   std::cout << text;

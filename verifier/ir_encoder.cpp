@@ -577,6 +577,7 @@ SymValue IrEncoder::enclosed(int fn, const z3::expr& x, double lo, double hi) {
     EnclosedFn f = EnclosedFn(fn);
     relaxed_ = true;
     ++numRelaxed_;
+    ++numPiecewise_;
     std::tie(ylo, yhi) = fnImage(f, lo, hi);
     for (const LinearBound& b : enclose(f, lo, hi, pieces_)) {
       z3::expr line = realNumeral(b.v);

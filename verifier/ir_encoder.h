@@ -163,6 +163,9 @@ public:
   bool relaxed() const { return relaxed_; }
   /// Number of relaxed occurrences (distinct argument terms) encoded so far.
   int numRelaxed() const { return numRelaxed_; }
+  /// Number of those enclosed by piecewise linear bounds (exp, log, sigmoid, tanh): the ones
+  /// that more pieces (setEnclosurePieces) tighten.
+  int numPiecewise() const { return numPiecewise_; }
 
   /// Runs `body`, turning a z3::exception into an Error (the one catch site of this file).
   static Status guard(const std::function<Status()>& body);
@@ -210,6 +213,7 @@ private:
   CallRangeHook rangeHook_; // see setCallRangeHook
   bool relaxed_ = false;
   int numRelaxed_ = 0;
+  int numPiecewise_ = 0;
   struct Occurrence {
     z3::expr x, y;
     double lo, hi; // y's interval
@@ -220,7 +224,8 @@ private:
 };
 
 /// The relaxed-check protocol (see the header comment), for a caller that checks an UNSAT-means-
-/// proof query (forall, always, assert; the inside/outside cells of a probability): encode
+/// proof query (forall, always, assert; the inside/outside cells of a probability). The property
+/// checker (verifier/properties.cpp, forall/exists, always, asserts) follows it: encode
 /// with kEnclosureRounds[0] pieces (setEnclosurePieces); unsat
 /// is a proof; on sat, replay the model; if it does not replay and relaxed(), re-encode in a
 /// fresh context with the next count; after the last round report `unknown` with reason

@@ -379,6 +379,101 @@ double massOf(const Dim& d, double a, double b) {
   }
 }
 
+// ---- Outward-rounded cell masses ----
+//
+// A decided cell's mass must be a LOWER bound of its real mass. The float64 CDF differences of
+// massOf are not: erfc(a) - erfc(b) on a small cell near the mean subtracts two numbers near 1,
+// each within a few ulps (absolute ~1e-16), from a true difference that can be far smaller, so a
+// relative widening of the result bounds nothing. Instead every float64 step below is rounded
+// outward with std::nextafter: the arguments (x - mu) / (sigma sqrt 2) as an interval, each
+// library value (erfc, exp) widened by kLibmUlps ulps on each side, and every subtraction,
+// product and sum of masses rounded towards the side that keeps the bound.
+//
+// kLibmUlps: glibc's documented maximum errors (libm-test-ulps, x86_64 and aarch64) are 5 ulps
+// for double erfc and 1 ulp for exp; 8 leaves a margin. A libm less accurate than that would
+// void the bound.
+constexpr int kLibmUlps = 8;
+
+double roundDown(double v, int steps = 1) {
+  for (int i = 0; i < steps; ++i)
+    v = std::nextafter(v, -INFINITY);
+  return v;
+}
+double roundUp(double v, int steps = 1) {
+  for (int i = 0; i < steps; ++i)
+    v = std::nextafter(v, INFINITY);
+  return v;
+}
+
+/// An interval containing erfc((x - y) / (scale sqrt 2)) for x >= y, scale > 0.
+std::pair<double, double> erfcEnclosure(double x, double y, double scale) {
+  double n = x - y;
+  double nLo = std::max(0.0, roundDown(n)), nHi = roundUp(n);
+  double s = scale * std::sqrt(2.0); // sqrt is correctly rounded; the product rounds once more
+  double sLo = roundDown(s, 2), sHi = roundUp(s, 2);
+  double zLo = std::max(0.0, roundDown(nLo / sHi)), zHi = roundUp(nHi / sLo);
+  // erfc is decreasing: its largest value at zLo, its smallest at zHi.
+  double eHi = std::min(2.0, roundUp(std::erfc(zLo), kLibmUlps));
+  double eLo = std::max(0.0, roundDown(std::erfc(zHi), kLibmUlps));
+  return {eLo, eHi};
+}
+
+/// An interval containing exp(-rate * t) for t >= 0, rate > 0.
+std::pair<double, double> expDecayEnclosure(double rate, double t) {
+  double p = rate * t;
+  double pLo = std::max(0.0, roundDown(p)), pHi = roundUp(p);
+  return {std::max(0.0, roundDown(std::exp(-pHi), kLibmUlps)),
+          std::min(1.0, roundUp(std::exp(-pLo), kLibmUlps))};
+}
+
+/// A lower bound of a - b (a, b >= 0), never negative.
+double diffDown(double a, double b) {
+  return std::max(0.0, roundDown(a - b));
+}
+
+} // namespace
+
+double choiceMassLowerBound(DistKind dist, const std::vector<double>& ps, double a, double b) {
+  if (!(a < b)) return 0;
+  switch (dist) {
+  case DistKind::Uniform: {
+    double l = std::max(a, ps[0]), h = std::min(b, ps[1]);
+    if (!(l < h)) return 0;
+    double w = roundUp(ps[1] - ps[0]);
+    return std::min(1.0, std::max(0.0, roundDown(diffDown(h, l) / w)));
+  }
+  case DistKind::Normal: {
+    double mu = ps[0], sigma = ps[1];
+    double m;
+    if (a >= mu) {
+      m = diffDown(erfcEnclosure(a, mu, sigma).first, erfcEnclosure(b, mu, sigma).second);
+    } else if (b <= mu) {
+      m = diffDown(erfcEnclosure(mu, b, sigma).first, erfcEnclosure(mu, a, sigma).second);
+    } else {
+      // 1 - erfc(b') / 2 - erfc(a') / 2, each term rounded up before it is subtracted.
+      double t1 = roundUp(0.5 * erfcEnclosure(b, mu, sigma).second);
+      double t2 = roundUp(0.5 * erfcEnclosure(mu, a, sigma).second);
+      return std::min(1.0, diffDown(diffDown(1.0, t1), t2));
+    }
+    return std::min(1.0, std::max(0.0, roundDown(0.5 * m)));
+  }
+  case DistKind::Exponential: {
+    double l = ps[0];
+    return std::min(1.0, diffDown(expDecayEnclosure(l, std::max(a, 0.0)).first,
+                                  expDecayEnclosure(l, std::max(b, 0.0)).second));
+  }
+  case DistKind::HalfNormal: {
+    double sigma = ps[0];
+    return std::min(1.0, diffDown(erfcEnclosure(std::max(a, 0.0), 0.0, sigma).first,
+                                  erfcEnclosure(std::max(b, 0.0), 0.0, sigma).second));
+  }
+  default:
+    return 0;
+  }
+}
+
+namespace {
+
 /// At most this many cell queries are kept for --emit=smt2 (a run may make thousands).
 constexpr size_t kMaxEmittedCellQueries = 200;
 
@@ -463,10 +558,20 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     }
     root.mass = cellMass(root);
     q.push(root);
-    const double slack = 1e-9;
+    // A decided cell counts with a lower bound of its real mass (choiceMassLowerBound, the
+    // product rounded down); cellMass, a float64 estimate, only orders the queue.
+    auto cellMassLower = [&](const Cell& cl) {
+      double m = 1;
+      for (size_t i = 0; i < dims.size(); ++i)
+        m = std::max(0.0, roundDown(m * choiceMassLowerBound(dims[i].dist, dims[i].ps, cl.lo[i],
+                                                             cl.hi[i])));
+      return m;
+    };
     double inLo = 0, outLo = 0; // masses proved inside / outside, rounded down
     int queries = 0, decided = 0;
-    auto interval = [&]() { return std::pair{inLo, std::min(1.0, 1 - outLo)}; };
+    auto interval = [&]() {
+      return std::pair{inLo, std::min(1.0, roundUp(1.0 - outLo))};
+    };
     // Is (cell /\ phi) unsatisfiable in `sv`? 1 yes, 0 sat, -1 unknown.
     auto unsatIn = [&](const Cell& cl, const z3::expr& phi, z3::solver& sv) {
       double left = std::chrono::duration<double>(deadline - Clock::now()).count();
@@ -501,7 +606,8 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
       bool outside = unsatIn(cl, event, s) == 1;
       bool inside = !outside && unsatIn(cl, !event, s) == 1;
       if ((outside || inside) && covered(cl)) {
-        (outside ? outLo : inLo) += cl.mass * (1 - slack);
+        double& sum = outside ? outLo : inLo;
+        sum = std::min(1.0, std::max(0.0, roundDown(sum + cellMassLower(cl))));
         ++decided;
         continue;
       }

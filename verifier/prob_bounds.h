@@ -34,9 +34,13 @@
 //    spent. A cell is decided only when, in addition, every point of it satisfies the model's
 //    assumptions (the declared input ranges of the modules it calls): where a range can be
 //    violated the run fails, and such mass stays undecided rather than counted on either side.
-//    A cell's mass is the product of its prior CDF differences, computed in float64 (erfc,
-//    within a few ulp) and widened by a relative 1e-9, so lo = sum of inside masses (rounded
-//    down) and hi = 1 - sum of outside masses (rounded up) bound the real probability.
+//    A decided cell counts with a LOWER bound of its mass (choiceMassLowerBound): the product
+//    of its prior CDF differences with every float64 step rounded outward (std::nextafter): the
+//    standardised bounds as intervals, each erfc / exp value widened by 8 ulps (glibc documents
+//    at most 5 for erfc, 1 for exp), each difference, product and sum rounded down. That bounds
+//    the absolute cancellation error of erfc(a) - erfc(b) on small cells, which a relative
+//    widening of the float64 difference does not. So lo = sum of inside lower masses and
+//    hi = 1 - sum of outside lower masses (rounded up) bound the real probability.
 // Anything else is `unknown` with the reason.
 //
 // 4. Only when asked (VerifyOptions::statistical), for a P property the above leave undecided:
@@ -64,6 +68,11 @@ void checkProbability(const ir::Program& program, const ir::Property& prop,
 /// observe or factor; a run that fails; no accepted sample.
 Expected<StatisticalEstimate> estimateProbability(const ir::Property& prop,
                                                   const VerifyOptions& opts);
+
+/// A lower bound, valid in real arithmetic, of P(a <= X <= b) for one choice X ~ dist(params)
+/// (Uniform, Normal, Exponential, HalfNormal; 0 for any other), the cell method's mass of one
+/// coordinate: every float64 step is rounded outward, libm's erfc / exp assumed within 8 ulps.
+double choiceMassLowerBound(DistKind dist, const std::vector<double>& params, double a, double b);
 
 /// The regularised incomplete beta function I_x(a, b) (a, b > 0, x in [0, 1]).
 double incompleteBetaRegularized(double a, double b, double x);

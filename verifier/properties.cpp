@@ -15,8 +15,10 @@
 #include "verifier/prob_bounds.h"
 #include "verifier/replay.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <map>
 #include <set>
 #include <span>
@@ -168,20 +170,24 @@ bool divisorsNonzero(const z3::expr& e, const z3::model& m) {
   return true;
 }
 
-/// forall / exists over a box (no alternation).
-void checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
-                     PropertyResult& r) {
+/// forall / exists over a box (no alternation), with exp/log/sigmoid/tanh enclosed by `pieces`
+/// pieces. True when the answer is `unknown` because a candidate found under those enclosures
+/// is not proved: more pieces may decide it (refineEnclosures).
+bool checkQuantified(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
+                     PropertyResult& r, int pieces) {
   bool allForall = true, allExists = true;
   for (const ir::QuantVar& q : p.vars)
     (q.exists ? allForall : allExists) = false;
   if (!allForall && !allExists) {
     r.verdict = PropVerdict::Unknown;
     r.reason = "alternating quantifiers are not supported";
-    return;
+    return false;
   }
   bool existential = !p.vars.empty() && allExists;
   z3::context c;
   IrEncoder enc(c);
+  enc.setEnclosurePieces(pieces);
+  bool coarse = false;
   std::vector<SymValue> vals;
   Status st = IrEncoder::guard([&]() -> Status {
     for (const ir::QuantVar& q : p.vars) {
@@ -293,11 +299,56 @@ void checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     if (!real.error().empty()) why += "; the real check failed: " + real.error();
     notes.insert(notes.begin(), why);
     r.reason = joined();
+    coarse = enc.numPiecewise() > 0;
     return Status::ok();
   });
   if (!st) {
     r.verdict = PropVerdict::Unknown;
     r.reason = st.error().message;
+    return false;
+  }
+  if (enc.numPiecewise() > 0)
+    r.method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
+  return coarse;
+}
+
+/// The refinement schedule of verifier/ir_encoder.h (kEnclosureRounds: 8, 32, 128 pieces per
+/// enclosure of exp/log/sigmoid/tanh): `check(pieces, result, options)` runs one round in a fresh
+/// Z3 context and returns true when its `unknown` comes from a candidate that coarse enclosures
+/// admit but that is not proved a counterexample (or witness); then the next round re-encodes
+/// with more pieces. The rounds share the property's time budget. After the last round the
+/// reason says that refinement did not decide it.
+template <typename Check>
+void refineEnclosures(PropertyResult& r, const VerifyOptions& o, Check check) {
+  bool limited = o.timeoutSec > 0; // otherwise no time limit
+  auto deadline = Clock::now() + std::chrono::duration<double>(limited ? o.timeoutSec : 0);
+  constexpr size_t kRounds = std::size(kEnclosureRounds);
+  for (size_t round = 0; round < kRounds; ++round) {
+    VerifyOptions ro = o;
+    if (limited)
+      ro.timeoutSec =
+          std::max(1e-3, std::chrono::duration<double>(deadline - Clock::now()).count());
+    PropertyResult attempt;
+    attempt.name = r.name;
+    attempt.loc = r.loc;
+    bool coarse = check(kEnclosureRounds[round], attempt, ro);
+    // Queries of every round are part of the story --emit=smt2 tells.
+    std::vector<std::string> smt2 = std::move(r.smt2), answers = std::move(r.smt2Answers);
+    smt2.insert(smt2.end(), attempt.smt2.begin(), attempt.smt2.end());
+    answers.insert(answers.end(), attempt.smt2Answers.begin(), attempt.smt2Answers.end());
+    r = std::move(attempt);
+    r.smt2 = std::move(smt2);
+    r.smt2Answers = std::move(answers);
+    if (!coarse) return;
+    if (round + 1 == kRounds || (limited && Clock::now() >= deadline)) {
+      std::string tried;
+      for (size_t k = 0; k <= round; ++k)
+        tried += (k ? ", " : "") + std::to_string(kEnclosureRounds[k]);
+      r.reason += std::string(r.reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
+                  " to decide it (tried " + tried + " pieces" +
+                  (round + 1 < kRounds ? ", then the time limit" : "") + ")";
+      return;
+    }
   }
 }
 
@@ -324,11 +375,15 @@ void readModel(const z3::model& m, const ir::Function& f, const std::vector<SymV
   }
 }
 
-void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
-                 PropertyResult& r) {
+/// always[M](e) with enclosures of `pieces` pieces; true when refinement may decide an
+/// `unknown` (see checkQuantified).
+bool checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOptions& o,
+                 PropertyResult& r, int pieces) {
   const ir::Function& f = *p.module;
   z3::context c;
   IrEncoder enc(c);
+  enc.setEnclosurePieces(pieces);
+  bool coarse = false;
   Status st = IrEncoder::guard([&]() -> Status {
     std::vector<SymValue> ins = rangedInputs(enc, f);
     auto ex = enc.execute(f, ins);
@@ -361,12 +416,17 @@ void checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     r.valueAtCounterexample = rr.value;
     runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse, rr.ok,
                rr.ok ? rr.value : rr.message);
+    coarse = r.verdict == PropVerdict::Unknown && !realProved && enc.numPiecewise() > 0;
     return Status::ok();
   });
   if (!st) {
     r.verdict = PropVerdict::Unknown;
     r.reason = st.error().message;
+    return false;
   }
+  if (enc.numPiecewise() > 0)
+    r.method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
+  return coarse;
 }
 
 } // namespace
@@ -408,10 +468,14 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   switch (prop.kind) {
   case ir::PropertyKind::Forall:
   case ir::PropertyKind::Exists:
-    checkQuantified(program, prop, opts, r);
+    refineEnclosures(r, opts, [&](int pieces, PropertyResult& a, const VerifyOptions& o) {
+      return checkQuantified(program, prop, o, a, pieces);
+    });
     break;
   case ir::PropertyKind::Always:
-    checkAlways(program, prop, opts, r);
+    refineEnclosures(r, opts, [&](int pieces, PropertyResult& a, const VerifyOptions& o) {
+      return checkAlways(program, prop, o, a, pieces);
+    });
     break;
   case ir::PropertyKind::Probability:
   case ir::PropertyKind::Expectation:
@@ -422,6 +486,65 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   return r;
 }
 
+namespace {
+
+/// The asserts of module `f` checked with enclosures of `pieces` pieces: one result per assert
+/// at depth 0, in execution order; `coarse[k]` is true when result k is `unknown` because a
+/// candidate admitted by those enclosures is not proved (more pieces may decide it).
+Status checkModuleAsserts(const ir::Program& program, const ir::Function& f,
+                          const VerifyOptions& opts, int pieces, std::vector<PropertyResult>& mine,
+                          std::vector<bool>& coarse) {
+  z3::context c;
+  IrEncoder enc(c);
+  enc.setEnclosurePieces(pieces);
+  return IrEncoder::guard([&]() -> Status {
+    std::vector<SymValue> ins = rangedInputs(enc, f);
+    auto ex = enc.execute(f, ins);
+    if (!ex) return ex.error();
+    for (const SymAssert& a : enc.asserts()) {
+      if (a.depth != 0) continue;
+      PropertyResult r;
+      r.name = "assert@" + f.name() + ":" + std::to_string(a.loc.line);
+      r.loc = a.loc;
+      bool maybeFiner = false;
+      z3::solver s(c);
+      z3::check_result res = checkQuery(s, c, enc, true, a.pathCond && !a.cond, opts, r);
+      if (res == z3::unknown) {
+        // verdict and reason set by checkQuery
+      } else if (res == z3::unsat) {
+        r.verdict = PropVerdict::Holds;
+      } else {
+        std::vector<symbolic::Value> inputs;
+        std::unordered_map<std::string, double> choices;
+        readModel(s.get_model(), f, ins, enc, inputs, choices);
+        RunReplay rr = replayRun(f, inputs, choices, nullptr, &a.loc, opts.seed);
+        std::vector<z3::expr> fixes;
+        for (size_t i = 0; i < inputs.size(); ++i)
+          fixAtPoint(enc, ins[i], inputs[i], fixes);
+        fixChoices(enc, choices, fixes);
+        bool realProved =
+            impossibleAt(enc, fixes, !(a.pathCond && !a.cond), std::min(opts.timeoutSec, 10.0));
+        for (size_t i = 0; i < inputs.size(); ++i)
+          r.counterexample.push_back({f.inputs()[i].var->name(),
+                                      fmt(inputs[i], f.inputs()[i].var->type(), program.ctx())});
+        for (auto& [addr, val] : rr.choices)
+          r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+        r.valueAtCounterexample = rr.value;
+        runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse,
+                   rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
+        maybeFiner = r.verdict == PropVerdict::Unknown && !realProved && enc.numPiecewise() > 0;
+      }
+      if (enc.numPiecewise() > 0)
+        r.method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
+      mine.push_back(std::move(r));
+      coarse.push_back(maybeFiner);
+    }
+    return Status::ok();
+  });
+}
+
+} // namespace
+
 std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const VerifyOptions& opts) {
   std::vector<PropertyResult> out;
   for (const auto& fp : program.functions()) {
@@ -431,48 +554,35 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
     ir::forEachStmt(f.body(), [&](ir::Stmt s) { any = any || s->kind() == ir::StmtKind::Assert; });
     if (!any) continue;
     auto t0 = Clock::now();
-    z3::context c;
-    IrEncoder enc(c);
     std::vector<PropertyResult> mine;
-    Status st = IrEncoder::guard([&]() -> Status {
-      std::vector<SymValue> ins = rangedInputs(enc, f);
-      auto ex = enc.execute(f, ins);
-      if (!ex) return ex.error();
-      for (const SymAssert& a : enc.asserts()) {
-        if (a.depth != 0) continue;
-        PropertyResult r;
-        r.name = "assert@" + f.name() + ":" + std::to_string(a.loc.line);
-        r.loc = a.loc;
-        z3::solver s(c);
-        z3::check_result res = checkQuery(s, c, enc, true, a.pathCond && !a.cond, opts, r);
-        if (res == z3::unknown) {
-          // verdict and reason set by checkQuery
-        } else if (res == z3::unsat) {
-          r.verdict = PropVerdict::Holds;
-        } else {
-          std::vector<symbolic::Value> inputs;
-          std::unordered_map<std::string, double> choices;
-          readModel(s.get_model(), f, ins, enc, inputs, choices);
-          RunReplay rr = replayRun(f, inputs, choices, nullptr, &a.loc, opts.seed);
-          std::vector<z3::expr> fixes;
-          for (size_t i = 0; i < inputs.size(); ++i)
-            fixAtPoint(enc, ins[i], inputs[i], fixes);
-          fixChoices(enc, choices, fixes);
-          bool realProved =
-              impossibleAt(enc, fixes, !(a.pathCond && !a.cond), std::min(opts.timeoutSec, 10.0));
-          for (size_t i = 0; i < inputs.size(); ++i)
-            r.counterexample.push_back({f.inputs()[i].var->name(),
-                                        fmt(inputs[i], f.inputs()[i].var->type(), program.ctx())});
-          for (auto& [addr, val] : rr.choices)
-            r.counterexample.push_back({addr, symbolic::formatNumber(val)});
-          r.valueAtCounterexample = rr.value;
-          runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse,
-                     rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
+    std::vector<bool> coarse;
+    Status st = checkModuleAsserts(program, f, opts, kEnclosureRounds[0], mine, coarse);
+    // The refinement schedule (refineEnclosures) for the asserts a coarse round left open: the
+    // module is executed again with more pieces, and only those results are replaced (the
+    // asserts come in the same order: the execution is deterministic).
+    int lastPieces = kEnclosureRounds[0];
+    for (size_t round = 1; st && round < std::size(kEnclosureRounds); ++round) {
+      if (std::find(coarse.begin(), coarse.end(), true) == coarse.end()) break;
+      double left = opts.timeoutSec - std::chrono::duration<double>(Clock::now() - t0).count();
+      if (opts.timeoutSec > 0 && left <= 0) break;
+      VerifyOptions ro = opts;
+      if (opts.timeoutSec > 0) ro.timeoutSec = left;
+      std::vector<PropertyResult> finer;
+      std::vector<bool> finerCoarse;
+      Status fs = checkModuleAsserts(program, f, ro, kEnclosureRounds[round], finer, finerCoarse);
+      if (!fs || finer.size() != mine.size()) break;
+      lastPieces = kEnclosureRounds[round];
+      for (size_t k = 0; k < mine.size(); ++k)
+        if (coarse[k]) {
+          mine[k] = std::move(finer[k]);
+          coarse[k] = finerCoarse[k];
         }
-        mine.push_back(std::move(r));
-      }
-      return Status::ok();
-    });
+    }
+    for (size_t k = 0; k < mine.size() && st; ++k)
+      if (coarse[k])
+        mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
+                          " to decide it (tried up to " +
+                          std::to_string(lastPieces) + " pieces)";
     if (!st) {
       PropertyResult r;
       r.name = "assert@" + f.name();
@@ -617,14 +727,106 @@ struct PendingReplay {
   bool realProved = false; // the obligation is violated at the float64 point over the reals
 };
 
+/// The range obligations `which` of module `f` (its instrumented `body`, `sites` in order) with
+/// enclosures of `pieces` pieces: queried, and each model replayed on the program (the
+/// interpreter must fail at the call with the callee's range error). Results go to mine[k];
+/// coarse[k] is true when obligation k is `unknown` because a candidate admitted by those
+/// enclosures is not proved (more pieces may decide it).
+Status checkRangeSites(const ir::Program& program, const ir::Function& f, const ir::Block& body,
+                       const std::vector<RangeSite>& sites, const VerifyOptions& opts, int pieces,
+                       const std::vector<bool>& which, std::vector<PropertyResult>& mine,
+                       std::vector<bool>& coarse) {
+  std::vector<PendingReplay> pending;
+  Status st = Status::ok();
+  bool piecewise = false;
+  {
+    z3::context c;
+    IrEncoder enc(c);
+    enc.setEnclosurePieces(pieces);
+    // The callees' ranges are what is to be proved: never assumed (at any depth). The module
+    // runs its instrumented copy of the body; the program itself is not changed.
+    enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
+    st = IrEncoder::guard([&]() -> Status {
+      std::vector<SymValue> ins = rangedInputs(enc, f);
+      auto ex = enc.execute(f, ins, "", &body);
+      if (!ex) return ex.error();
+      piecewise = enc.numPiecewise() > 0;
+      // The violation of obligation k: some execution of its assert (a loop runs it once per
+      // iteration) is on a taken path with the arguments outside the callee's ranges.
+      std::vector<z3::expr> violation(sites.size(), c.bool_val(false));
+      std::vector<bool> reached(sites.size(), false);
+      size_t tagLen = std::string(kRangeTag).size();
+      for (const SymAssert& a : enc.asserts()) {
+        if (a.depth != 0 || a.message.compare(0, tagLen, kRangeTag) != 0) continue;
+        size_t k = size_t(std::stoul(a.message.substr(tagLen)));
+        violation[k] = violation[k] || (a.pathCond && !a.cond);
+        reached[k] = true;
+      }
+      for (size_t k = 0; k < sites.size(); ++k) {
+        if (!which[k]) continue;
+        PropertyResult& r = mine[k];
+        if (!reached[k]) {
+          r.verdict = PropVerdict::Holds;
+          r.reason = "the call of " + sites[k].callee + " is never executed";
+          continue;
+        }
+        z3::solver s(c);
+        z3::check_result res = checkQuery(s, c, enc, true, violation[k], opts, r);
+        if (res == z3::unknown) {
+          // verdict and reason set by checkQuery
+        } else if (res == z3::unsat) {
+          r.verdict = PropVerdict::Holds;
+        } else {
+          PendingReplay pr;
+          pr.result = k;
+          pr.enclosures = !enc.definitions().empty();
+          readModel(s.get_model(), f, ins, enc, pr.inputs, pr.choices);
+          std::vector<z3::expr> fixes;
+          for (size_t i = 0; i < pr.inputs.size(); ++i)
+            fixAtPoint(enc, ins[i], pr.inputs[i], fixes);
+          fixChoices(enc, pr.choices, fixes);
+          pr.realProved = impossibleAt(enc, fixes, !violation[k], std::min(opts.timeoutSec, 10.0));
+          pending.push_back(std::move(pr));
+        }
+      }
+      return Status::ok();
+    });
+  }
+  if (!st) return st;
+  // Replays on the program: the interpreter must fail at the call with the callee's range
+  // error.
+  for (PendingReplay& pr : pending) {
+    PropertyResult& r = mine[pr.result];
+    RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);
+    for (size_t i = 0; i < pr.inputs.size(); ++i)
+      r.counterexample.push_back({f.inputs()[i].var->name(),
+                                  fmt(pr.inputs[i], f.inputs()[i].var->type(), program.ctx())});
+    for (auto& [addr, val] : rr.choices)
+      r.counterexample.push_back({addr, symbolic::formatNumber(val)});
+    r.valueAtCounterexample = rr.value;
+    bool rangeError = rr.value.find("outside its range") != std::string::npos;
+    runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
+               rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
+    coarse[pr.result] = r.verdict == PropVerdict::Unknown && !pr.realProved && piecewise;
+  }
+  if (piecewise)
+    for (size_t k = 0; k < sites.size(); ++k)
+      if (which[k]) mine[k].method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
+  return Status::ok();
+}
+
 } // namespace
 
 std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
                                                    const VerifyOptions& opts) {
   std::vector<PropertyResult> out;
-  // The obligations' assert nodes are added to the program's node arena (hash-consed, append
-  // only): no existing node, body or range changes, but creating nodes needs the Context.
-  ir::Context& ctx = const_cast<ir::Context&>(program.ctx());
+  // The obligations' assert nodes live in a scratch Context of this call: they point at the
+  // program's nodes (operands, callees, variables) but the program and its Context are only read,
+  // so concurrent readers of one program (other properties, other threads) see no change.
+  // The scratch nodes never meet the program's in a hash-consing table, only by pointer in the
+  // encoder's memo, where distinct live nodes never alias.
+  ir::Context scratch;
+  ir::Context& ctx = scratch;
   for (const auto& fp : program.functions()) {
     const ir::Function& f = *fp;
     if (f.kind() != ir::FunctionKind::Module) continue;
@@ -642,59 +844,40 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       mine[k].name = n == 0 ? name : name + "." + std::to_string(n);
       mine[k].loc = site.loc;
     }
-    std::vector<PendingReplay> pending;
+    // The refinement schedule (refineEnclosures): the obligations a coarse round left open are
+    // checked again with more pieces (the module re-executed; sites keep their order).
+    std::vector<bool> undecided(sites.size(), true), coarse(sites.size(), false);
     Status st = Status::ok();
-    {
-      z3::context c;
-      IrEncoder enc(c);
-      // The callees' ranges are what is to be proved: never assumed (at any depth). The module
-      // runs its instrumented copy of the body; the program itself is not changed.
-      enc.setCallRangeHook([](const IrEncoder::RangedCall&) { return false; });
-      st = IrEncoder::guard([&]() -> Status {
-        std::vector<SymValue> ins = rangedInputs(enc, f);
-        auto ex = enc.execute(f, ins, "", &body);
-        if (!ex) return ex.error();
-        // The violation of obligation k: some execution of its assert (a loop runs it once per
-        // iteration) is on a taken path with the arguments outside the callee's ranges.
-        std::vector<z3::expr> violation(sites.size(), c.bool_val(false));
-        std::vector<bool> reached(sites.size(), false);
-        size_t tagLen = std::string(kRangeTag).size();
-        for (const SymAssert& a : enc.asserts()) {
-          if (a.depth != 0 || a.message.compare(0, tagLen, kRangeTag) != 0) continue;
-          size_t k = size_t(std::stoul(a.message.substr(tagLen)));
-          violation[k] = violation[k] || (a.pathCond && !a.cond);
-          reached[k] = true;
+    int lastPieces = kEnclosureRounds[0];
+    for (size_t round = 0; round < std::size(kEnclosureRounds); ++round) {
+      double left = opts.timeoutSec - std::chrono::duration<double>(Clock::now() - t0).count();
+      if (round > 0 && opts.timeoutSec > 0 && left <= 0) break;
+      VerifyOptions ro = opts;
+      if (round > 0 && opts.timeoutSec > 0) ro.timeoutSec = left;
+      std::vector<PropertyResult> attempt = mine;
+      for (size_t k = 0; k < sites.size(); ++k)
+        if (undecided[k]) {
+          attempt[k] = PropertyResult();
+          attempt[k].name = mine[k].name;
+          attempt[k].loc = mine[k].loc;
         }
-        for (size_t k = 0; k < sites.size(); ++k) {
-          PropertyResult& r = mine[k];
-          if (!reached[k]) {
-            r.verdict = PropVerdict::Holds;
-            r.reason = "the call of " + sites[k].callee + " is never executed";
-            continue;
-          }
-          z3::solver s(c);
-          z3::check_result res = checkQuery(s, c, enc, true, violation[k], opts, r);
-          if (res == z3::unknown) {
-            // verdict and reason set by checkQuery
-          } else if (res == z3::unsat) {
-            r.verdict = PropVerdict::Holds;
-          } else {
-            PendingReplay pr;
-            pr.result = k;
-            pr.enclosures = !enc.definitions().empty();
-            readModel(s.get_model(), f, ins, enc, pr.inputs, pr.choices);
-            std::vector<z3::expr> fixes;
-            for (size_t i = 0; i < pr.inputs.size(); ++i)
-              fixAtPoint(enc, ins[i], pr.inputs[i], fixes);
-            fixChoices(enc, pr.choices, fixes);
-            pr.realProved =
-                impossibleAt(enc, fixes, !violation[k], std::min(opts.timeoutSec, 10.0));
-            pending.push_back(std::move(pr));
-          }
-        }
-        return Status::ok();
-      });
+      std::vector<bool> roundCoarse(sites.size(), false);
+      Status rs = checkRangeSites(program, f, body, sites, ro, kEnclosureRounds[round], undecided,
+                                  attempt, roundCoarse);
+      if (!rs) {
+        if (round == 0) st = rs;
+        break;
+      }
+      lastPieces = kEnclosureRounds[round];
+      mine = std::move(attempt);
+      coarse = roundCoarse;
+      undecided = roundCoarse;
+      if (std::find(undecided.begin(), undecided.end(), true) == undecided.end()) break;
     }
+    for (size_t k = 0; k < mine.size() && st; ++k)
+      if (coarse[k])
+        mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
+                          " to decide it (tried up to " + std::to_string(lastPieces) + " pieces)";
     if (!st) {
       PropertyResult r;
       r.name = "range@" + f.name();
@@ -702,22 +885,6 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       r.verdict = PropVerdict::Unknown;
       r.reason = st.error().message;
       mine = {r};
-      pending.clear();
-    }
-    // Replays on the program: the interpreter must fail at the call with the callee's range
-    // error.
-    for (PendingReplay& pr : pending) {
-      PropertyResult& r = mine[pr.result];
-      RunReplay rr = replayRun(f, pr.inputs, pr.choices, nullptr, &r.loc, opts.seed);
-      for (size_t i = 0; i < pr.inputs.size(); ++i)
-        r.counterexample.push_back({f.inputs()[i].var->name(),
-                                    fmt(pr.inputs[i], f.inputs()[i].var->type(), program.ctx())});
-      for (auto& [addr, val] : rr.choices)
-        r.counterexample.push_back({addr, symbolic::formatNumber(val)});
-      r.valueAtCounterexample = rr.value;
-      bool rangeError = rr.value.find("outside its range") != std::string::npos;
-      runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
-                 rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
     }
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     for (auto& r : mine) {

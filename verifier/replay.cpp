@@ -234,4 +234,70 @@ RunReplay replayRun(const ir::Function& f, const std::vector<symbolic::Value>& i
   return rr;
 }
 
+namespace {
+
+/// The least slack min_r (d_r - C_r y) at x (float64), and the gradient of that row's C_r y with
+/// respect to x in x's linear region.
+double leastSlack(const neural::AffineNet& net, const CaseSpec& cs, const Eigen::VectorXd& x,
+                  Eigen::RowVectorXd* grad) {
+  Eigen::VectorXd y = x;
+  Eigen::MatrixXd J = Eigen::MatrixXd::Identity(x.size(), x.size());
+  for (const neural::AffineLayer& L : net.layers) {
+    Eigen::VectorXd z = L.W * y + L.b;
+    J = L.W * J;
+    if (L.relu)
+      for (Eigen::Index i = 0; i < z.size(); ++i)
+        if (!(z[i] > 0)) {
+          z[i] = 0;
+          J.row(i).setZero();
+        }
+    y = std::move(z);
+  }
+  double best = INFINITY;
+  Eigen::Index row = -1;
+  for (Eigen::Index r = 0; r < cs.C.rows(); ++r) {
+    double slack = cs.d[r] - cs.C.row(r).dot(y);
+    if (slack < best) best = slack, row = r;
+  }
+  if (grad) *grad = row >= 0 ? Eigen::RowVectorXd(cs.C.row(row) * J) : Eigen::RowVectorXd();
+  return best;
+}
+
+} // namespace
+
+std::optional<Eigen::VectorXd>
+deepenCounterexample(const neural::AffineNet& net, const CaseSpec& cs, const Eigen::VectorXd& x,
+                     const std::function<bool(const Eigen::VectorXd&)>& accept) {
+  if (cs.C.rows() == 0 || x.size() != cs.box.lo.size()) return std::nullopt;
+  Eigen::VectorXd width = cs.box.hi - cs.box.lo;
+  Eigen::VectorXd from = x;
+  std::optional<Eigen::VectorXd> bestAccepted;
+  double bestAcceptedSlack = -INFINITY;
+  for (int round = 0; round < 3; ++round) {
+    Eigen::RowVectorXd g;
+    leastSlack(net, cs, from, &g);
+    if (g.size() != x.size()) break;
+    // Decreasing C_r y increases the slack: move against the gradient, per unit of box width.
+    Eigen::VectorXd dir = -(g.transpose().array() * width.array()).matrix();
+    double norm = dir.cwiseAbs().maxCoeff();
+    if (!(norm > 0) || !std::isfinite(norm)) break;
+    dir /= norm;
+    Eigen::VectorXd deepest = from;
+    double deepestSlack = leastSlack(net, cs, from, nullptr);
+    for (double t = 1e-12; t <= 0.11; t *= 10) {
+      Eigen::VectorXd c = (from + t * (dir.array() * width.array()).matrix())
+                              .cwiseMax(cs.box.lo)
+                              .cwiseMin(cs.box.hi);
+      double slack = leastSlack(net, cs, c, nullptr);
+      if (!std::isfinite(slack)) continue;
+      if (slack > deepestSlack) deepestSlack = slack, deepest = c;
+      if (slack > bestAcceptedSlack && slack >= 0 && accept(c))
+        bestAcceptedSlack = slack, bestAccepted = c;
+    }
+    if (deepest == from) break; // no step gains slack: a local maximum of the least slack
+    from = deepest;
+  }
+  return bestAccepted;
+}
+
 } // namespace chassis::verifier

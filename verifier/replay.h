@@ -15,6 +15,10 @@
 #include "spec/ir.h"
 #include "symbolic/interp.h"
 #include "verifier/ir_encoder.h"
+#include "verifier/problem.h"
+
+#include <functional>
+#include <optional>
 
 #include <memory>
 #include <string>
@@ -101,5 +105,18 @@ struct RunReplay {
 RunReplay replayRun(const ir::Function& f, const std::vector<symbolic::Value>& inputs,
                     const std::unordered_map<std::string, double>& choices, ir::Expr body,
                     const SourceLoc* assertLoc, uint64_t seed);
+
+/// A network counterexample moved towards the interior of its case's unsafe set
+/// { x in box : C net(x) <= d }, for a point `x` too close to the boundary to replay through
+/// another float64 evaluation of the network (the ONNX graph, whose operations the folded
+/// AffineNet reorders) or in exact arithmetic. In x's linear region (its ReLU pattern) the
+/// network is an affine map, so the constraint with the least slack d_r - C_r net(x) has the
+/// exact gradient -C_r J; steps along it (scaled by the box's widths, clamped to the box) of
+/// 1e-12 up to 1e-1 of the box are tried, three times from the deepest point so far, and the
+/// accepted candidate (`accept`, e.g. replays through ONNX and is a counterexample in exact
+/// arithmetic) with the largest float64 slack is returned; nullopt when none is accepted.
+std::optional<Eigen::VectorXd>
+deepenCounterexample(const neural::AffineNet& net, const CaseSpec& cs, const Eigen::VectorXd& x,
+                     const std::function<bool(const Eigen::VectorXd&)>& accept);
 
 } // namespace chassis::verifier

@@ -15,6 +15,7 @@
 #include "verifier/properties.h"
 
 #include "chs_file_test_util.h"
+#include "tests/symbolic/compile_chs.h"
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -25,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 #include <unordered_map>
 
 using namespace chassis;
@@ -144,6 +146,52 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     CHECK(e.message.find("outside its range [0, 10]") != std::string::npos);
     CHECK(e.loc.line == 33);
   }
+}
+
+TEST_CASE("range obligations: the program is only read (no new nodes; concurrent readers agree)",
+          "[range-obligations][props]") {
+  auto p = loadR("tests/data/verify/range_violated.chs");
+  VerifyOptions o;
+  o.timeoutSec = 20;
+  // The obligations' assert nodes are built in a scratch Context, not in the program's arena.
+  size_t before = p->ctx().numExprs();
+  auto alone = verifyRangeObligations(*p, o);
+  CHECK(p->ctx().numExprs() == before);
+  // Two readers of the one (const) program at the same time: the same verdicts as alone, and
+  // still no node added.
+  const ir::Program& shared = *p;
+  std::vector<PropertyResult> a, b;
+  std::thread t1([&] { a = verifyRangeObligations(shared, o); });
+  std::thread t2([&] { b = verifyRangeObligations(shared, o); });
+  t1.join();
+  t2.join();
+  CHECK(p->ctx().numExprs() == before);
+  REQUIRE(a.size() == alone.size());
+  REQUIRE(b.size() == alone.size());
+  for (size_t i = 0; i < alone.size(); ++i) {
+    INFO(alone[i].name);
+    CHECK(a[i].name == alone[i].name);
+    CHECK(b[i].name == alone[i].name);
+    CHECK(a[i].verdict == alone[i].verdict);
+    CHECK(b[i].verdict == alone[i].verdict);
+  }
+}
+
+TEST_CASE("range obligations: coarse enclosures are refined before `unknown`",
+          "[range-obligations][props]") {
+  // tanh(u) - u <= 1e-4 on [0, 1]: true, but 8 chords of tanh over [0, 1] admit more.
+  auto p = testing::lowerChs("module Slack(d: real in [-1, 0.0001]) -> (y: real) { y = d; }\n"
+                             "module Tight(u: real in [0, 1]) -> (z: real) {\n"
+                             "    z = Slack(tanh(u) - u).y;\n"
+                             "}\n");
+  VerifyOptions o;
+  o.timeoutSec = 30;
+  auto rs = verifyRangeObligations(*p, o);
+  REQUIRE(rs.size() == 1);
+  INFO(rs[0].name << ": " << rs[0].method << " " << rs[0].reason);
+  CHECK(rs[0].verdict == PropVerdict::Holds);
+  CHECK(rs[0].method.find("enclosures of") != std::string::npos);
+  CHECK(rs[0].method.find("enclosures of 8 pieces") == std::string::npos);
 }
 
 TEST_CASE("range obligations: calls inside the callee's ranges hold", "[range-obligations][props]") {

@@ -190,3 +190,63 @@ TEST_CASE("replay: an irrational point of an exact encoding decides, shown exact
   CHECK(fa.verdict == PropVerdict::Violated);
   CHECK(contains(fa.reason, "floating-point note"));
 }
+
+TEST_CASE("replay: a network counterexample on the boundary is moved inside the unsafe set",
+          "[replay][verifier][vnnlib]") {
+  // y = -(relu(x - a) + relu(a - x)) = -|x - a|, a = 0.3; unsafe: y >= -delta, an interval of
+  // half-width delta = 1e-8 around a. The start point a + delta sits on its boundary.
+  const double a = 0.3, delta = 1e-8;
+  neural::AffineNet net;
+  net.inputSize = 1;
+  neural::AffineLayer hidden, out;
+  hidden.W = Eigen::MatrixXd(2, 1);
+  hidden.W << 1, -1;
+  hidden.b = Eigen::VectorXd(2);
+  hidden.b << -a, a;
+  hidden.relu = true;
+  out.W = Eigen::MatrixXd::Constant(1, 2, -1.0);
+  out.b = Eigen::VectorXd::Zero(1);
+  net.layers = {hidden, out};
+  CaseSpec cs;
+  cs.box.lo = Eigen::VectorXd::Constant(1, 0.0);
+  cs.box.hi = Eigen::VectorXd::Constant(1, 1.0);
+  cs.C = Eigen::MatrixXd::Constant(1, 1, -1.0); // -y <= delta
+  cs.d = Eigen::VectorXd::Constant(1, delta);
+  Eigen::VectorXd x0 = Eigen::VectorXd::Constant(1, a + delta);
+  REQUIRE(std::fabs(violation(net, cs, x0)) < 1e-15); // on the boundary, up to rounding
+  Z3Encoder exact(net);
+  // Accept only points at least delta / 2 deep that are counterexamples in exact arithmetic.
+  auto deep = [&](const Eigen::VectorXd& x) {
+    return violation(net, cs, x) <= -delta / 2 &&
+           exact.checkPoint(cs, x, 10).status == LeafStatus::Sat;
+  };
+  std::optional<Eigen::VectorXd> x = deepenCounterexample(net, cs, x0, deep);
+  REQUIRE(x);
+  INFO("x = " << (*x)[0]);
+  CHECK(std::fabs((*x)[0] - a) <= delta / 2 * (1 + 1e-6));
+  CHECK(replays(net, cs, *x));
+  CHECK(exact.checkPoint(cs, *x, 10).status == LeafStatus::Sat);
+  // Nothing accepted, or no output constraint to deepen against: no point.
+  CHECK_FALSE(deepenCounterexample(net, cs, x0, [](const Eigen::VectorXd&) { return false; }));
+  CaseSpec boxOnly = cs;
+  boxOnly.C.resize(0, 1);
+  boxOnly.d.resize(0);
+  CHECK_FALSE(deepenCounterexample(net, boxOnly, x0, deep));
+}
+
+TEST_CASE("replay: a constant division by zero is named, never a hang or a verdict",
+          "[replay][verifier]") {
+  // 1.0 / 0.0 has no real value: Z3 gives it an arbitrary one, the interpreter an error; the
+  // encoder never turns an infinite constant into a rational (that loop once did not end).
+  auto prog = testing::lowerChs("module M(x: real in [0, 1]) -> (y: real) { y = x + 1.0 / 0.0; }\n"
+                                "property bound: forall x in [0, 1]: x <= 1.0 / 0.0;\n"
+                                "property call: forall x in [0, 1]: M(x).y >= 0.0;\n");
+  VerifyOptions o;
+  o.timeoutSec = 30;
+  for (const ir::Property& p : prog->properties) {
+    PropertyResult r = verifyProperty(*prog, p, o);
+    INFO(p.name << ": " << r.reason);
+    CHECK(r.verdict == PropVerdict::Unknown);
+    CHECK(contains(r.reason, "division by zero"));
+  }
+}

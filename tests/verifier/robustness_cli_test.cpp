@@ -3,8 +3,9 @@
 // 3, 4; tools/command.h), never a signal: VNN-LIB cases without output constraints (box-only,
 // `(>= Y_0 Y_0)`, `(<= (* 0 Y_0) 1)`), constant products that overflow or underflow, deep
 // nesting, NaN and infinite weights, `verify --emit-dir` on a file or an uncreatable directory,
-// `--emit=smt2` to standard output (one SMT-LIB2 script z3 accepts), and `train` with hidden
-// layers too large to allocate. Runs the chassis binary of this build under `timeout`, so a
+// `--emit=smt2` to standard output (one SMT-LIB2 script z3 accepts), `train` with hidden
+// layers too large to allocate, and VNN-LIB counterexamples near the boundary of the unsafe set,
+// which the ONNX graph's own float64 pass can round out of it (once exit 4). Runs the chassis binary of this build under `timeout`, so a
 // hang fails the test instead of stalling it.
 #include "neural/network.h"
 #include "neural/onnx.h"
@@ -15,6 +16,8 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
+#include <random>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -128,6 +131,108 @@ TEST_CASE("vnnlib CLI: NaN and infinite weights are errors, not verdicts or hang
     INFO("stdout: " << r.out << "stderr: " << r.err);
     CHECK(r.code == 2);
     CHECK(r.err.find(std::isnan(bad) ? "is NaN" : "is infinite") != std::string::npos);
+  }
+}
+
+TEST_CASE("vnnlib CLI: a counterexample the ONNX graph rounds out of the unsafe set is not an "
+          "internal error",
+          "[cli][vnnlib][robustness]") {
+  // y = 0.1 (W x + b) in the graph; the folded network computes (0.1 W) x + 0.1 b, which rounds
+  // differently. With the bound Y_0 >= c at c = the folded value at the corner maximising Y_0,
+  // the engine's counterexample is that corner, at zero depth: the graph's float64 pass can put
+  // it just outside the unsafe set. The answer must be a counterexample that replays through the
+  // graph (exit 1) or `unknown` saying why (exit 3), never exit 4.
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  int found = 0;
+  for (int attempt = 0; attempt < 400 && found < 3; ++attempt) {
+    Eigen::MatrixXd W(2, 2);
+    W << u(gen), u(gen), u(gen), u(gen);
+    Eigen::VectorXd b(2);
+    b << u(gen), u(gen);
+    neural::Network net = neural::makeMlp({W}, {b});
+    neural::Layer mul;
+    mul.kind = neural::LayerKind::Elementwise;
+    mul.opType = "Mul";
+    mul.name = "scale";
+    mul.op = neural::ElemOp::Mul;
+    mul.constant = Eigen::RowVectorXd::Constant(2, 0.1);
+    mul.input = net.outputValue;
+    mul.output = net.outputValue + 1;
+    mul.outShape = {2};
+    net.layers.push_back(mul);
+    net.outputValue = mul.output;
+    net.finalize();
+    auto folded = neural::toAffineNet(net);
+    REQUIRE(folded);
+    // The corner of [0, 1]^2 maximising the folded Y_0 (the network is affine).
+    Eigen::VectorXd corner(2);
+    corner << (W(0, 0) > 0 ? 1.0 : 0.0), (W(0, 1) > 0 ? 1.0 : 0.0);
+    double c = folded->forward(corner)[0];
+    if (!(net.forward(corner)[0] < c)) continue; // the graph agrees here: no rounding gap
+    ++found;
+    std::string onnx = scratchDir() + "/scaled.onnx";
+    REQUIRE(neural::saveOnnx(net, onnx));
+    std::ostringstream prop;
+    prop.precision(17);
+    prop << "(declare-const X_0 Real)\n(declare-const X_1 Real)\n"
+         << "(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n"
+         << "(assert (>= X_0 0)) (assert (<= X_0 1))\n(assert (>= X_1 0)) (assert (<= X_1 1))\n"
+         << "(assert (>= Y_0 " << c << "))\n";
+    std::string p = writeScratch("scaled.vnnlib", prop.str());
+    Run r = chassisRun("vnnlib '" + onnx + "' '" + p + "' --timeout 20");
+    INFO("c = " << c << "\nstdout: " << r.out << "stderr: " << r.err);
+    CHECK((r.code == 1 || r.code == 3));
+    if (r.code == 1) {
+      // The reported point replays through the graph.
+      double x0 = 0, x1 = 0;
+      REQUIRE(std::sscanf(r.out.c_str(), "sat\n((X_0 %lf)\n (X_1 %lf)", &x0, &x1) == 2);
+      Eigen::VectorXd x(2);
+      x << x0, x1;
+      CHECK(net.forward(x)[0] >= c);
+    } else {
+      CHECK(r.out.find("rounding of the boundary") != std::string::npos);
+    }
+  }
+  CHECK(found == 3);
+}
+
+TEST_CASE("vnnlib CLI: a violating region 1e-9..1e-7 deep gives a counterexample that replays",
+          "[cli][vnnlib][robustness]") {
+  // y = 0.1 * -(relu(x - a) + relu(a - x)) through a graph Mul the folding moves into the
+  // weights: a peak at a = 0.3; unsafe: y >= -delta, |x - a| <= 10 delta. The engine's point can
+  // sit on the region's boundary, where the two float64 passes disagree.
+  for (double delta : {1e-9, 1e-8, 1e-7}) {
+    neural::Network net = neural::makeMlp(
+        {(Eigen::MatrixXd(2, 1) << 1, -1).finished(), Eigen::MatrixXd::Constant(1, 2, -1.0)},
+        {(Eigen::VectorXd(2) << -0.3, 0.3).finished(), Eigen::VectorXd::Zero(1)});
+    neural::Layer mul;
+    mul.kind = neural::LayerKind::Elementwise;
+    mul.opType = "Mul";
+    mul.name = "scale";
+    mul.op = neural::ElemOp::Mul;
+    mul.constant = Eigen::RowVectorXd::Constant(1, 0.1);
+    mul.input = net.outputValue;
+    mul.output = net.outputValue + 1;
+    mul.outShape = {1};
+    net.layers.push_back(mul);
+    net.outputValue = mul.output;
+    net.finalize();
+    std::string onnx = scratchDir() + "/peak.onnx";
+    REQUIRE(neural::saveOnnx(net, onnx));
+    std::ostringstream prop;
+    prop.precision(17);
+    prop << "(declare-const X_0 Real)\n(declare-const Y_0 Real)\n"
+         << "(assert (>= X_0 0)) (assert (<= X_0 1))\n(assert (>= Y_0 " << -delta << "))\n";
+    std::string p = writeScratch("peak.vnnlib", prop.str());
+    Run r = chassisRun("vnnlib '" + onnx + "' '" + p + "' --timeout 20");
+    INFO("delta = " << delta << "\nstdout: " << r.out << "stderr: " << r.err);
+    REQUIRE(r.code == 1);
+    double x0 = 0;
+    REQUIRE(std::sscanf(r.out.c_str(), "sat\n((X_0 %lf)", &x0) == 1);
+    Eigen::VectorXd x(1);
+    x << x0;
+    CHECK(net.forward(x)[0] >= -delta);
   }
 }
 
