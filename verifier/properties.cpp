@@ -450,7 +450,9 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   if (enumerable(program, prop, opts)) {
     VerifyOptions quick = opts;
     quick.timeoutSec = std::min(opts.timeoutSec, kQuickZ3Seconds);
-    checkQuantified(program, prop, quick, r);
+    refineEnclosures(r, quick, [&](int pieces, PropertyResult& a, const VerifyOptions& o) {
+      return checkQuantified(program, prop, o, a, pieces);
+    });
     const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
     if (r.verdict == PropVerdict::Unknown && opts.timeoutSec > spent) {
       VerifyOptions rest = opts;
