@@ -557,11 +557,36 @@ private:
 
   bool endStmt() { return expect(Tok::Semi); }
 
+  // `let (a, b, ...) = value;` after 'let', at the '(': binds each output of a call.
+  StmtPtr parseLetTuple(const SourceLoc& l) {
+    auto s = std::make_unique<Stmt>(StmtKind::LetTuple, l);
+    advance(); // '('
+    do {
+      std::string name;
+      SourceLoc nameLoc;
+      if (!expectIdent(name, nameLoc, "a name in 'let (...)'")) return nullptr;
+      s->names.push_back(std::move(name));
+      s->nameLocs.push_back(std::move(nameLoc));
+    } while (accept(Tok::Comma));
+    if (!expect(Tok::RParen)) return nullptr;
+    if (s->names.size() < 2) {
+      error(s->nameLocs[0], "'let (...)' binds two or more names; write 'let " + s->names[0] +
+                                " = ...;' for one");
+      return nullptr;
+    }
+    s->name = s->names[0];
+    s->nameLoc = s->nameLocs[0];
+    if (!expect(Tok::Assign)) return nullptr;
+    if (!(s->value = parseExpr()) || !endStmt()) return nullptr;
+    return s;
+  }
+
   StmtPtr parseStmt() {
     SourceLoc l = here();
     switch (cur().kind) {
     case Tok::KwLet: {
       advance();
+      if (at(Tok::LParen)) return parseLetTuple(l);
       auto s = std::make_unique<Stmt>(StmtKind::Let, l);
       if (!expectIdent(s->name, s->nameLoc, "a name after 'let'")) return nullptr;
       if (accept(Tok::Colon)) {
