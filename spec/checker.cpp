@@ -11,6 +11,7 @@
 // type, which every later check accepts silently, so one mistake gives one message.
 #include "spec/checker.h"
 
+#include "spec/ast_printer.h"
 #include "spec/callgraph.h"
 
 #include <algorithm>
@@ -694,11 +695,16 @@ private:
       if (v->kind == VarKind::Input) {
         // A Stan habit: `y[t] ~ Normal(...)` on data. Here an input is a value, not a choice.
         std::string d = s.value->kind == ExprKind::Dist ? s.value->name : "D";
+        s.var = v;
+        std::string idx;
+        if (s.index) {
+          index(s.index, v->type, v->name);
+          bool simple = s.index->kind == ExprKind::VarRef || s.index->kind == ExprKind::IntLit;
+          idx = "[" + (simple ? printExpr(*s.index) : std::string("...")) + "]";
+        }
         error(s.nameLoc, "cannot draw into input '" + s.name + "': inputs are data, not random "
                          "choices; to condition on the data write 'observe(" + d + "(...), " +
-                         s.name + (s.index ? "[...]" : "") + ");'");
-        s.var = v;
-        if (s.index) index(s.index, v->type, v->name);
+                         s.name + idx + ");'");
         return;
       }
       Type want = target(s, v);
@@ -1244,31 +1250,31 @@ private:
     // Parameters whose log-gamma the density needs, and that must therefore be constants
     // (folded while lowering): the IR has no lgamma operator.
     std::string why;
-    auto needConstant = [&](const Expr& a, const std::string& what) {
+    auto needConstant = [&](const Expr& a, const std::string& what, const std::string& lg) {
       if (constEval(a, why)) return true;
       error(a.loc, "lpdf(" + d.name + ", ...) is not supported yet when " + what +
-                       " is not a constant: its density needs lgamma(" + what +
+                       " is not a constant: its density needs lgamma(" + lg +
                        "), which the IR does not have");
       return false;
     };
     bool ok = true;
     switch (d.dist) {
     case DistKind::StudentT:
-      ok = needConstant(*d.args[0], "nu");
+      ok = needConstant(*d.args[0], "nu", "nu / 2");
       break;
     case DistKind::Gamma:
-      ok = needConstant(*d.args[0], "shape");
+      ok = needConstant(*d.args[0], "shape", "shape");
       break;
     case DistKind::Beta:
-      ok = needConstant(*d.args[0], "a");
-      ok = needConstant(*d.args[1], "b") && ok;
+      ok = needConstant(*d.args[0], "a", "a");
+      ok = needConstant(*d.args[1], "b", "b") && ok;
       break;
     case DistKind::Poisson:
-      ok = needConstant(*e->args[1], "x + 1");
+      ok = needConstant(*e->args[1], "the value", "x + 1");
       break;
     case DistKind::Binomial:
-      ok = needConstant(*d.args[0], "n + 1");
-      ok = needConstant(*e->args[1], "x + 1") && ok;
+      ok = needConstant(*d.args[0], "n", "n + 1");
+      ok = needConstant(*e->args[1], "the value", "x + 1") && ok;
       break;
     default:
       break;
