@@ -1352,9 +1352,9 @@ private:
       }
       std::string got;
       bool scalars = true;
-      for (auto& x : e->args) {
-        got += (got.empty() ? "" : " and ") + x->type.str();
-        scalars &= x->type.isNumeric();
+      for (size_t k = 0; k < e->args.size(); ++k) {
+        got += (k == 0 ? "" : k + 1 == e->args.size() ? " and " : ", ") + e->args[k]->type.str();
+        scalars &= e->args[k]->type.isNumeric();
       }
       if (!scalars) {
         error(e->loc, "'" + bn + "' expects " + (e->args.size() == 3 ? "three" : "two") +

@@ -586,6 +586,8 @@ private:
     auto xv = expr(*e.args[1], sc, out);
     if (!xv) return xv.error();
     const SourceLoc& loc = e.loc;
+    const std::vector<Expr> raw = *ps; // before shared(): constants stay visible
+    const Expr rawX = *xv;
     std::vector<Expr> p;
     for (Expr q : *ps)
       p.push_back(shared(chassis::signature(d.dist).discrete ? q : toReal(q), sc, out, loc,
@@ -633,7 +635,7 @@ private:
       return sel(cmp(BinOp::Lt, x, R(0.0)), negInf(), in);
     }
     case DistKind::StudentT: {
-      auto nu = constant(p[0], "nu");
+      auto nu = constant(raw[0], "nu");
       if (!nu) return nu.error();
       if (!(*nu > 0)) return Error(d.args[0]->loc, "lpdf(StudentT, ...): nu must be positive");
       Expr z = div(sub(x, p[1]), p[2]);
@@ -648,7 +650,7 @@ private:
       return sel(c().binary(BinOp::Or, cmp(BinOp::Lt, x, p[0]), cmp(BinOp::Gt, x, p[1])), negInf(),
                  c().unary(UnOp::Neg, log(sub(p[1], p[0]))));
     case DistKind::Gamma: {
-      auto a = constant(p[0], "shape");
+      auto a = constant(raw[0], "shape");
       if (!a) return a.error();
       if (!(*a > 0)) return Error(d.args[0]->loc, "lpdf(Gamma, ...): shape must be positive");
       Expr in = sub(add(sub(mul(R(*a), log(p[1])), R(std::lgamma(*a))), mul(R(*a - 1), log(x))),
@@ -656,9 +658,9 @@ private:
       return sel(cmp(BinOp::Le, x, R(0.0)), negInf(), in);
     }
     case DistKind::Beta: {
-      auto a = constant(p[0], "a");
+      auto a = constant(raw[0], "a");
       if (!a) return a.error();
-      auto b = constant(p[1], "b");
+      auto b = constant(raw[1], "b");
       if (!b) return b.error();
       if (!(*a > 0) || !(*b > 0))
         return Error(d.args[0]->loc, "lpdf(Beta, ...): a and b must be positive");
@@ -695,15 +697,15 @@ private:
                  sel(cmp(BinOp::Eq, q, R(1.0)), certain, general));
     }
     case DistKind::Poisson: {
-      auto k = constant(x, "x");
+      auto k = constant(rawX, "x");
       if (!k) return k.error();
       if (*k < 0) return negInf();
       return sub(sub(mul(R(*k), log(p[0])), p[0]), R(std::lgamma(*k + 1)));
     }
     case DistKind::Binomial: {
-      auto n = constant(p[0], "n");
+      auto n = constant(raw[0], "n");
       if (!n) return n.error();
-      auto k = constant(x, "x");
+      auto k = constant(rawX, "x");
       if (!k) return k.error();
       if (*k < 0 || *k > *n) return negInf();
       double logChoose =
