@@ -492,12 +492,21 @@ private:
   Expr exp(Expr a) { return c().unary(UnOp::Exp, a); }
   Expr negInf() { return R(-std::numeric_limits<double>::infinity()); }
 
+  /// `e` is -inf (a log density outside its support, e.g. lpdf's): below the lowest finite
+  /// float64, a finite constant that the verifier's exact encoding can take.
+  Expr isNegInf(Expr e) {
+    return c().binary(BinOp::Lt, e, R(-std::numeric_limits<double>::max()));
+  }
+
   /// log(exp(a) + exp(b)) = max(a, b) + log(1 + exp(-|a - b|)): exp never overflows, and the
-  /// log's argument is in [1, 2]. a and b are real scalars, used twice (pass shared ones).
+  /// log's argument is in [1, 2]. If a (b) is -inf the result is b (a), without arithmetic on
+  /// an infinity (which the interpreter refuses). a and b are real scalars, used several times
+  /// (pass shared ones).
   Expr logSumExp2(Expr a, Expr b) {
     Expr d = c().unary(UnOp::Abs, sub(a, b));
-    return add(c().binary(BinOp::Max, a, b),
-               log(add(R(1.0), exp(c().unary(UnOp::Neg, d)))));
+    Expr finite =
+        add(c().binary(BinOp::Max, a, b), log(add(R(1.0), exp(c().unary(UnOp::Neg, d)))));
+    return c().select(isNegInf(a), b, c().select(isNegInf(b), a, finite));
   }
 
   /// x^n for an integer n, by repeated squaring (x used about 2 log2 |n| times: pass a shared
@@ -553,10 +562,11 @@ private:
       m = shared(m, sc, out, loc, "log_sum_exp.max");
       Expr total = nullptr;
       for (int k = 0; k < n; ++k) {
-        Expr t = exp(sub(elementAt(a, k), m));
+        Expr ak = elementAt(a, k);
+        Expr t = c().select(isNegInf(ak), R(0.0), exp(sub(ak, m))); // exp(-inf) = 0
         total = total ? add(total, t) : t;
       }
-      return add(m, log(total));
+      return c().select(isNegInf(m), m, add(m, log(total))); // all -inf: -inf
     }
     case spec::Builtin::LogMix: {
       // log(theta exp(l1) + (1 - theta) exp(l2)) = log_sum_exp(log theta + l1,
@@ -565,8 +575,12 @@ private:
       Expr t = toReal(args[0]), l1 = toReal(args[1]), l2 = toReal(args[2]);
       if (!isRealScalar(t) || !isRealScalar(l1) || !isRealScalar(l2)) break;
       t = shared(t, sc, out, loc, "log_mix");
-      Expr a = shared(add(log(t), l1), sc, out, loc, "log_mix");
-      Expr b = shared(add(log(sub(R(1.0), t)), l2), sc, out, loc, "log_mix");
+      l1 = shared(l1, sc, out, loc, "log_mix");
+      l2 = shared(l2, sc, out, loc, "log_mix");
+      // A -inf component stays -inf (log theta + -inf would be arithmetic on an infinity).
+      Expr a = shared(c().select(isNegInf(l1), l1, add(log(t), l1)), sc, out, loc, "log_mix");
+      Expr b = shared(c().select(isNegInf(l2), l2, add(log(sub(R(1.0), t)), l2)), sc, out, loc,
+                      "log_mix");
       return logSumExp2(a, b);
     }
     default:
