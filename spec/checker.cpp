@@ -1251,7 +1251,13 @@ private:
     // (folded while lowering): the IR has no lgamma operator.
     std::string why;
     auto needConstant = [&](const Expr& a, const std::string& what, const std::string& lg) {
-      if (constEval(a, why)) return true;
+      if (auto v = constEval(a, why)) {
+        bool positive = lg == "x + 1" || lg == "n + 1" || v->real() > 0;
+        if (!positive)
+          error(a.loc, "lpdf(" + d.name + ", ...): " + what + " must be positive, got " +
+                           formatNumber(*v));
+        return positive;
+      }
       error(a.loc, "lpdf(" + d.name + ", ...) is not supported yet when " + what +
                        " is not a constant: its density needs lgamma(" + lg +
                        "), which the IR does not have");

@@ -474,6 +474,9 @@ private:
       case BinOp::Div:
         if (*r == 0) return std::nullopt;
         return e->type() == Type::integer() ? std::trunc(*l / *r) : *l / *r;
+      case BinOp::Mod:
+        if (*r == 0) return std::nullopt;
+        return std::fmod(*l, *r); // ints: the dividend's sign, as the language's %
       default:
         return std::nullopt;
       }
