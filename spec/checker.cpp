@@ -15,6 +15,7 @@
 #include "spec/callgraph.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -1126,6 +1127,10 @@ private:
         expr(a);
       if (lookupVar(e->name))
         error(e->loc, "'" + e->name + "' is a variable, not a function");
+      else if (auto d = stanDensityName(e->name))
+        error(e->loc, "undefined function '" + e->name + "': Stan's " + e->name +
+                          "(x | ...) is written lpdf(" + std::string(signature(*d).name) +
+                          "(...), x) here");
       else if (g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a module or network");
       else if (!suggestionWanted(e->name))
@@ -1174,6 +1179,24 @@ private:
     }
     e->outputIndex = 0;
     return set(e, c->outputs[0]->type);
+  }
+
+  // Stan's name of a log density, `normal_lpdf`, `poisson_lpmf`, `student_t_lpdf`: the
+  // distribution it names (letters compared without case and underscores), or nullopt.
+  static std::optional<DistKind> stanDensityName(std::string_view n) {
+    for (std::string_view suffix : {"_lpdf", "_lpmf", "_log"}) {
+      if (n.size() <= suffix.size() || n.substr(n.size() - suffix.size()) != suffix) continue;
+      auto squash = [](std::string_view x) {
+        std::string r;
+        for (char ch : x)
+          if (ch != '_') r += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return r;
+      };
+      std::string base = squash(n.substr(0, n.size() - suffix.size()));
+      for (size_t i = 0; i < kDistSignatures.size(); ++i)
+        if (squash(kDistSignatures[i].name) == base) return static_cast<DistKind>(i);
+    }
+    return std::nullopt;
   }
 
   // `let (a, b, ...) = M(args);`: one call, each output bound to a name (in output order).
