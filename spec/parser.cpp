@@ -913,6 +913,13 @@ private:
       if (!a) return false;
       e.args.push_back(std::move(a));
     } while (accept(Tok::Comma));
+    if (close == Tok::RParen && at(Tok::Pipe) && e.kind == ExprKind::Call) {
+      // Stan's conditional notation, `normal_lpdf(y | mu, sigma)`.
+      error(here(), "'|' separates an event from its condition only in P[M](e | g); Stan's '" +
+                        e.name + "(x | ...)' is written lpdf(D(...), x), e.g. "
+                        "lpdf(Normal(mu, sigma), x)");
+      return false;
+    }
     if (close == Tok::RParen) return expect(close, "after the arguments");
     return expect(close);
   }
