@@ -6,4 +6,3 @@ module Use(y: real, k: int, mu: real) -> (o: real) {
     let d = wibble_lpdf(y, 1.0);
     o = a + b + c + d;
 }
-
