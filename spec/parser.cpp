@@ -672,7 +672,17 @@ private:
         k = StmtKind::Assign;
       else if (at(Tok::Tilde))
         k = StmtKind::Sample;
-      else {
+      else if (!index && name == "target" && at(Tok::Plus) && peekTok(1).kind == Tok::Assign) {
+        error(here(), "Stan's 'target += e;' is written 'factor(e);' here (e a log-weight, e.g. "
+                      "factor(lpdf(Normal(mu, sigma), y));)");
+        return nullptr;
+      } else if ((at(Tok::Plus) || at(Tok::Minus) || at(Tok::Star) || at(Tok::Slash)) &&
+                 peekTok(1).kind == Tok::Assign) {
+        std::string op(cur().text);
+        std::string t = name + (index ? "[...]" : "");
+        error(here(), "there is no '" + op + "=': write '" + t + " = " + t + " " + op + " ...;'");
+        return nullptr;
+      } else {
         errorExpected("'=' or '~' after '" + name + "'");
         return nullptr;
       }
