@@ -5,8 +5,9 @@
 
 namespace chassis::spec {
 
-static constexpr std::array<const char*, 12> kBuiltinNames = {
-    "min", "max", "abs", "relu", "exp", "log", "sqrt", "sigmoid", "tanh", "sum", "dot", "argmax"};
+static constexpr std::array<const char*, 18> kBuiltinNames = {
+    "min", "max",    "abs", "relu",        "exp",     "log",  "sqrt", "sigmoid", "tanh",
+    "sum", "dot",    "argmax", "fabs",     "square",  "pow",  "log_sum_exp", "log_mix", "lpdf"};
 
 const char* builtinName(Builtin b) {
   return kBuiltinNames[static_cast<int>(b)];

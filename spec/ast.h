@@ -32,7 +32,9 @@
 //  * Builtin argument types are as documented at `enum class Builtin`.
 //  * Every Call's `args` match the callee's inputs in number and type (after promotion); input
 //    ranges are NOT checked statically at calls (the runtime / verifier assume or check them).
-//  * Dist nodes appear only as Stmt::value of Sample and Observe; their args match the
+//  * Dist nodes appear only as Stmt::value of Sample and Observe and as the first argument of the
+//    builtin lpdf (whose second argument has the draw type: int promoted for a real D); their
+//    args match the
 //    distribution's parameters (spec/dist_kind.h: Real params are real after promotion, Int
 //    params are int, RealArray is real[N] after promotion).
 //  * Index: base is an array, index is int. A constant index is within bounds; a non-constant
@@ -137,6 +139,14 @@ enum class BinaryOp : uint8_t {
 ///   sum(a)                 int[N] -> int, real[N] -> real
 ///   dot(a, b)              two arrays of equal length -> int if both int, else real
 ///   argmax(a)              int[N] or real[N] -> int: the index of the first maximum
+///   fabs(x)                the same as abs(x) (Stan's name)
+///   square(x)              a number, same type (elementwise): x * x
+///   pow(x, y)              two numbers -> real: x^y (see spec/LANGUAGE.md §5.3)
+///   log_sum_exp(a, b)      two numbers -> real: log(exp(a) + exp(b)), computed stably
+///   log_sum_exp(a)         int[N] / real[N] -> real: log(sum of exp(a[i]))
+///   log_mix(theta, l1, l2) three numbers -> real: log(theta exp(l1) + (1 - theta) exp(l2))
+///   lpdf(D(params), x)     args[0] is a Dist node (D's parameters checked as for observe), x
+///                          the draw type of D (int promotes to a real D) -> real: log p_D(x)
 enum class Builtin : uint8_t {
   Min,
   Max,
@@ -149,7 +159,13 @@ enum class Builtin : uint8_t {
   Tanh,
   Sum,
   Dot,
-  Argmax
+  Argmax,
+  Fabs,
+  Square,
+  Pow,
+  LogSumExp,
+  LogMix,
+  Lpdf
 };
 
 /// "min", "max", ... ; and the reverse (nullopt if `name` is not a builtin).
@@ -231,6 +247,8 @@ struct VarDecl {
 
 enum class StmtKind : uint8_t {
   Let,       // let var [: T] = value;
+  LetTuple,  // let (names[0], names[1], ...) = value;  value: a call of a module or network
+             // with exactly names.size() outputs; vars[k] (kind Let) is bound to output k
   Var,       // var var: T [= value];
   Assign,    // target[index]? = value;   (targetVar: an output or a Local)
   Sample,    // target[index]? ~ value;   (value: a Dist; targetVar: Output, Local or new Random)
@@ -263,6 +281,9 @@ struct Stmt {
   int64_t from = 0, to = 0;  // For: evaluated bounds (half-open)
   std::vector<StmtPtr> body; // If: then-branch; For: loop body
   std::vector<StmtPtr> elseBody; // If: else-branch (empty if none)
+  std::vector<std::string> names;   // LetTuple: the bound names, in output order
+  std::vector<SourceLoc> nameLocs;  // LetTuple: where each name is
+  std::vector<VarDecl*> vars;       // LetTuple: the declared variables (set by the checker)
 
   Stmt(StmtKind k, SourceLoc l) : kind(k), loc(std::move(l)) {}
 };

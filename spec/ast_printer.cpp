@@ -74,6 +74,15 @@ void stmt(std::ostringstream& os, const Stmt& s, int indent) {
     os << pad << "let " << s.name << ": " << s.var->type.str() << " = " << printExpr(*s.value)
        << "\n";
     return;
+  case StmtKind::LetTuple: {
+    os << pad << "let (";
+    for (size_t k = 0; k < s.vars.size(); ++k)
+      os << (k ? ", " : "") << s.vars[k]->name << ": " << s.vars[k]->type.str();
+    std::string call = printExpr(*s.value);
+    if (auto dot = call.rfind(")."); dot != std::string::npos) call.resize(dot + 1);
+    os << ") = " << call << "\n";
+    return;
+  }
   case StmtKind::Var:
     os << pad << "var " << s.name << ": " << s.var->type.str();
     if (s.value) os << " = " << printExpr(*s.value);

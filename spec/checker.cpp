@@ -11,9 +11,11 @@
 // type, which every later check accepts silently, so one mistake gives one message.
 #include "spec/checker.h"
 
+#include "spec/ast_printer.h"
 #include "spec/callgraph.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -635,6 +637,9 @@ private:
       declare(v);
       return;
     }
+    case StmtKind::LetTuple:
+      letTuple(s);
+      return;
     case StmtKind::Var: {
       Type want = resolveType(*s.typeExpr);
       if (s.value) {
@@ -686,6 +691,21 @@ private:
         v->topLevel = topLevel();
         s.var = v;
         declare(v);
+        return;
+      }
+      if (v->kind == VarKind::Input) {
+        // A Stan habit: `y[t] ~ Normal(...)` on data. Here an input is a value, not a choice.
+        std::string d = s.value->kind == ExprKind::Dist ? s.value->name : "D";
+        s.var = v;
+        std::string idx;
+        if (s.index) {
+          index(s.index, v->type, v->name);
+          bool simple = s.index->kind == ExprKind::VarRef || s.index->kind == ExprKind::IntLit;
+          idx = "[" + (simple ? printExpr(*s.index) : std::string("...")) + "]";
+        }
+        error(s.nameLoc, "cannot draw into input '" + s.name + "': inputs are data, not random "
+                         "choices; to condition on the data write 'observe(" + d + "(...), " +
+                         s.name + idx + ");'");
         return;
       }
       Type want = target(s, v);
@@ -1107,6 +1127,10 @@ private:
         expr(a);
       if (lookupVar(e->name))
         error(e->loc, "'" + e->name + "' is a variable, not a function");
+      else if (auto d = stanDensityName(e->name))
+        error(e->loc, "undefined function '" + e->name + "': Stan's " + e->name +
+                          "(x | ...) is written lpdf(" + std::string(signature(*d).name) +
+                          "(...), x) here");
       else if (g != globals_.end())
         error(e->loc, "'" + e->name + "' is not a module or network");
       else if (!suggestionWanted(e->name))
@@ -1115,7 +1139,7 @@ private:
         std::vector<std::string_view> candidates;
         for (CallableDecl* c : callables_)
           candidates.push_back(c->name);
-        for (int b = 0; b <= static_cast<int>(Builtin::Argmax); ++b)
+        for (int b = 0; b <= static_cast<int>(Builtin::Lpdf); ++b)
           candidates.push_back(builtinName(static_cast<Builtin>(b)));
         error(e->loc, "undefined module, network or function '" + e->name + "'" +
                           didYouMean(e->name, candidates));
@@ -1157,17 +1181,154 @@ private:
     return set(e, c->outputs[0]->type);
   }
 
+  // Stan's name of a log density, `normal_lpdf`, `poisson_lpmf`, `student_t_lpdf`: the
+  // distribution it names (letters compared without case and underscores), or nullopt.
+  static std::optional<DistKind> stanDensityName(std::string_view n) {
+    for (std::string_view suffix : {"_lpdf", "_lpmf", "_log"}) {
+      if (n.size() <= suffix.size() || n.substr(n.size() - suffix.size()) != suffix) continue;
+      auto squash = [](std::string_view x) {
+        std::string r;
+        for (char ch : x)
+          if (ch != '_') r += static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        return r;
+      };
+      std::string base = squash(n.substr(0, n.size() - suffix.size()));
+      for (size_t i = 0; i < kDistSignatures.size(); ++i)
+        if (squash(kDistSignatures[i].name) == base) return static_cast<DistKind>(i);
+    }
+    return std::nullopt;
+  }
+
+  // `let (a, b, ...) = M(args);`: one call, each output bound to a name (in output order).
+  void letTuple(Stmt& s) {
+    const CallableDecl* callee = nullptr;
+    Type t = Type::error();
+    if (s.value->kind == ExprKind::Call && !distKindFromName(s.value->name) &&
+        !builtinFromName(s.value->name)) {
+      t = call(s.value, true);
+      if (s.value->kind == ExprKind::Call) callee = s.value->callee;
+      if (!callee) t = Type::error(); // reported by call()
+    } else {
+      t = expr(s.value);
+      if (!t.isError())
+        error(s.value->loc, "'let (" + joinNames(s.names) +
+                                ") = ...' needs a call of a module or network with " +
+                                std::to_string(s.names.size()) + " outputs on its right");
+      t = Type::error();
+    }
+    if (callee && callee->outputs.size() != s.names.size()) {
+      std::string outs;
+      for (const VarDecl* o : callee->outputs)
+        outs += (outs.empty() ? "" : ", ") + o->name;
+      error(s.value->loc, std::string(callableWord(callee)) + " '" + callee->name + "' has " +
+                              std::to_string(callee->outputs.size()) + " output" +
+                              (callee->outputs.size() == 1 ? "" : "s") +
+                              (outs.empty() ? "" : " (" + outs + ")") + "; 'let (...)' binds " +
+                              std::to_string(s.names.size()) + " names");
+      t = Type::error();
+    }
+    if (callee && !t.isError()) {
+      s.value->outputIndex = 0;
+      s.value->type = callee->outputs[0]->type;
+    }
+    for (size_t k = 0; k < s.names.size(); ++k) {
+      VarDecl* v = mod_->newVar(s.names[k], s.nameLocs[k], VarKind::Let);
+      v->topLevel = topLevel();
+      v->type = t.isError() ? Type::error() : callee->outputs[k]->type;
+      s.vars.push_back(v);
+      declare(v);
+    }
+    s.var = s.vars.empty() ? nullptr : s.vars[0];
+  }
+
+  static std::string joinNames(const std::vector<std::string>& names) {
+    std::string r;
+    for (const std::string& n : names)
+      r += (r.empty() ? "" : ", ") + n;
+    return r;
+  }
+
+  // `lpdf(D(params), x)`: the log density (mass) of D at x, a real. D's parameters are checked
+  // as for observe; x must have D's draw type (an int promotes for a real D). The lowering
+  // (spec/lower.cpp) writes the density with the IR's operators; the densities that need the
+  // log-gamma function of a value that is not a constant are reported here.
+  Type lpdf(ExprPtr& e) {
+    if (e->args.size() != 2) {
+      for (auto& a : e->args)
+        if (!(a->kind == ExprKind::Call && distKindFromName(a->name))) expr(a);
+      error(e->loc, "'lpdf' expects 2 arguments (a distribution and a value, e.g. "
+                    "'lpdf(Normal(0.0, 1.0), x)'), got " +
+                        std::to_string(e->args.size()));
+      return set(e, Type::error());
+    }
+    Type dt = dist(e->args[0], "'lpdf'");
+    Type t = expr(e->args[1]);
+    if (dt.isError() || t.isError()) return set(e, Type::error());
+    const Expr& d = *e->args[0];
+    if (!coerce(e->args[1], dt)) {
+      error(e->args[1]->loc, "the value of 'lpdf(" + d.name + "(...), x)' must be " + dt.str() +
+                                 " (a draw of '" + d.name + "'), got " + t.str());
+      return set(e, Type::error());
+    }
+    // Parameters whose log-gamma the density needs, and that must therefore be constants
+    // (folded while lowering): the IR has no lgamma operator.
+    std::string why;
+    auto needConstant = [&](const Expr& a, const std::string& what, const std::string& lg) {
+      if (auto v = constEval(a, why)) {
+        bool positive = lg == "x + 1" || lg == "n + 1" || v->real() > 0;
+        if (!positive)
+          error(a.loc, "lpdf(" + d.name + ", ...): " + what + " must be positive, got " +
+                           formatNumber(*v));
+        return positive;
+      }
+      error(a.loc, "lpdf(" + d.name + ", ...) is not supported yet when " + what +
+                       " is not a constant: its density needs lgamma(" + lg +
+                       "), which the IR does not have");
+      return false;
+    };
+    bool ok = true;
+    switch (d.dist) {
+    case DistKind::StudentT:
+      ok = needConstant(*d.args[0], "nu", "nu / 2");
+      break;
+    case DistKind::Gamma:
+      ok = needConstant(*d.args[0], "shape", "shape");
+      break;
+    case DistKind::Beta:
+      ok = needConstant(*d.args[0], "a", "a");
+      ok = needConstant(*d.args[1], "b", "b") && ok;
+      break;
+    case DistKind::Poisson:
+      ok = needConstant(*e->args[1], "the value", "x + 1");
+      break;
+    case DistKind::Binomial:
+      ok = needConstant(*d.args[0], "n", "n + 1");
+      ok = needConstant(*e->args[1], "the value", "x + 1") && ok;
+      break;
+    default:
+      break;
+    }
+    return set(e, ok ? Type::real() : Type::error());
+  }
+
   Type builtin(ExprPtr& e, Builtin b) {
     e->kind = ExprKind::Builtin;
     e->builtin = b;
     std::string bn = builtinName(b);
+    if (b == Builtin::Lpdf) return lpdf(e);
     bool err = false;
     for (auto& a : e->args)
       err |= expr(a).isError();
-    size_t want = (b == Builtin::Min || b == Builtin::Max || b == Builtin::Dot) ? 2 : 1;
+    size_t want = b == Builtin::Min || b == Builtin::Max || b == Builtin::Dot || b == Builtin::Pow
+                      ? 2
+                  : b == Builtin::LogMix ? 3
+                                         : 1;
+    if (b == Builtin::LogSumExp && e->args.size() == 2) want = 2;
     if (e->args.size() != want) {
-      error(e->loc, "'" + bn + "' expects " + std::to_string(want) + " argument" +
-                        (want == 1 ? "" : "s") + ", got " + std::to_string(e->args.size()));
+      error(e->loc, "'" + bn + "' expects " +
+                        (b == Builtin::LogSumExp ? std::string("1 or 2") : std::to_string(want)) +
+                        " argument" + (want == 1 && b != Builtin::LogSumExp ? "" : "s") +
+                        ", got " + std::to_string(e->args.size()));
       return set(e, Type::error());
     }
     if (err) return set(e, Type::error());
@@ -1202,9 +1363,40 @@ private:
       return set(e, b == Builtin::Dot ? Type::real() : realOf(a));
     }
     case Builtin::Abs:
+    case Builtin::Fabs:
     case Builtin::Relu:
+    case Builtin::Square:
       if (!numeric(a)) break;
       return set(e, a);
+    case Builtin::Pow:
+    case Builtin::LogSumExp:
+    case Builtin::LogMix: {
+      if (b == Builtin::LogSumExp && e->args.size() == 1) {
+        if (!numArray(a)) {
+          error(e->loc, "'log_sum_exp' expects an array of numbers or two numbers, got " + a.str());
+          return set(e, Type::error());
+        }
+        coerce(e->args[0], realOf(a));
+        return set(e, Type::real());
+      }
+      std::string got;
+      bool scalars = true;
+      for (size_t k = 0; k < e->args.size(); ++k) {
+        got += (k == 0 ? "" : k + 1 == e->args.size() ? " and " : ", ") + e->args[k]->type.str();
+        scalars &= e->args[k]->type.isNumeric();
+      }
+      if (!scalars) {
+        error(e->loc, "'" + bn + "' expects " + (e->args.size() == 3 ? "three" : "two") +
+                          " numbers" + (b == Builtin::LogSumExp ? " or an array of numbers" : "") +
+                          ", got " + got);
+        return set(e, Type::error());
+      }
+      for (auto& x : e->args)
+        coerce(x, Type::real());
+      return set(e, Type::real());
+    }
+    case Builtin::Lpdf:
+      break; // handled above
     case Builtin::Exp:
     case Builtin::Log:
     case Builtin::Sqrt:

@@ -3,8 +3,11 @@
 // Error ("internal: ...") at the node's location rather than an ill-typed IR or a crash.
 #include "spec/lower.h"
 
+#include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
+#include <numbers>
 #include <unordered_map>
 
 namespace chassis::ir {
@@ -233,6 +236,19 @@ private:
       out.push_back(c().stmt<LetStmt>(loc, var, *v));
       return Status::ok();
     }
+    case spec::StmtKind::LetTuple: {
+      if (!s.value || s.value->kind != ExprKind::Call)
+        return internal(loc, "'let (...)' without a call");
+      auto outs = callOutputs(*s.value, sc, out);
+      if (!outs) return outs.error();
+      if (outs->size() != s.vars.size()) return internal(loc, "'let (...)' arity");
+      for (size_t k = 0; k < s.vars.size(); ++k) {
+        const Var* var = sc.fn->newVar(s.vars[k]->name, (*outs)[k]->type(), VarRole::Local);
+        sc.vars[s.vars[k]] = var;
+        out.push_back(c().stmt<LetStmt>(s.nameLocs[k], var, (*outs)[k]));
+      }
+      return Status::ok();
+    }
     case spec::StmtKind::Var: {
       auto t = type(s.var->type, s.loc);
       if (!t) return t.error();
@@ -428,7 +444,301 @@ private:
     return e;
   }
 
-  Expected<Expr> builtin(const spec::Expr& e, std::vector<Expr> args) {
+  // ---- builtins written with other operators (Stan's functions, lpdf) ----
+
+  /// `e`, used several times by a desugared builtin, bound to a fresh `let` local so that every
+  /// back end evaluates it once. Only where that is safe: in a module body, outside operands that
+  /// are evaluated on some paths only (there, and in properties, the shared DAG node is used).
+  Expr shared(Expr e, Scope& sc, Block& out, const SourceLoc& loc, const char* what) {
+    if (!sc.fn || sc.conditional > 0 || e->as<Const>() || e->as<Var>()) return e;
+    std::string name = std::string(what) + "@" + std::to_string(loc.line) + ":" +
+                       std::to_string(loc.col) + "#" + std::to_string(++tempCount_);
+    const Var* v = sc.fn->newVar(name, e->type(), VarRole::Local);
+    out.push_back(c().stmt<LetStmt>(loc, v, e));
+    return v;
+  }
+
+  /// The value of a numeric constant (a literal, its negation, its promotion), or nullopt.
+  static std::optional<double> constNumber(Expr e) {
+    if (auto* k = e->as<Const>(); k && e->type().isNumeric()) return k->asDouble();
+    if (auto* b = e->as<Binary>()) {
+      auto l = constNumber(b->lhs()), r = constNumber(b->rhs());
+      if (!l || !r) return std::nullopt;
+      switch (b->op()) {
+      case BinOp::Add:
+        return *l + *r;
+      case BinOp::Sub:
+        return *l - *r;
+      case BinOp::Mul:
+        return *l * *r;
+      case BinOp::Div:
+        if (*r == 0) return std::nullopt;
+        return e->type() == Type::integer() ? std::trunc(*l / *r) : *l / *r;
+      case BinOp::Mod:
+        if (*r == 0) return std::nullopt;
+        return std::fmod(*l, *r); // ints: the dividend's sign, as the language's %
+      default:
+        return std::nullopt;
+      }
+    }
+    if (auto* u = e->as<Unary>(); u && (u->op() == UnOp::Neg || u->op() == UnOp::ToReal))
+      if (auto v = constNumber(u->arg())) return u->op() == UnOp::Neg ? -*v : *v;
+    return std::nullopt;
+  }
+
+  Expr R(double v) { return c().realConst(v); }
+  Expr add(Expr a, Expr b) { return c().binary(BinOp::Add, a, b); }
+  Expr sub(Expr a, Expr b) { return c().binary(BinOp::Sub, a, b); }
+  Expr mul(Expr a, Expr b) { return c().binary(BinOp::Mul, a, b); }
+  Expr div(Expr a, Expr b) { return c().binary(BinOp::Div, a, b); }
+  Expr log(Expr a) { return c().unary(UnOp::Log, a); }
+  Expr exp(Expr a) { return c().unary(UnOp::Exp, a); }
+  Expr negInf() { return R(-std::numeric_limits<double>::infinity()); }
+
+  /// `e` is -inf (a log density outside its support, e.g. lpdf's): below the lowest finite
+  /// float64, a finite constant that the verifier's exact encoding can take.
+  Expr isNegInf(Expr e) {
+    return c().binary(BinOp::Lt, e, R(-std::numeric_limits<double>::max()));
+  }
+
+  /// log(exp(a) + exp(b)) = max(a, b) + log(1 + exp(-|a - b|)): exp never overflows, and the
+  /// log's argument is in [1, 2]. If a (b) is -inf the result is b (a), without arithmetic on
+  /// an infinity (which the interpreter refuses). a and b are real scalars, used several times
+  /// (pass shared ones).
+  Expr logSumExp2(Expr a, Expr b) {
+    Expr d = c().unary(UnOp::Abs, sub(a, b));
+    Expr finite =
+        add(c().binary(BinOp::Max, a, b), log(add(R(1.0), exp(c().unary(UnOp::Neg, d)))));
+    return c().select(isNegInf(a), b, c().select(isNegInf(b), a, finite));
+  }
+
+  /// x^n for an integer n, by repeated squaring (x used about 2 log2 |n| times: pass a shared
+  /// x); 1/x^|n| for n < 0 (a division by zero at x = 0), 1 for n = 0.
+  template <typename Share> Expr powInt(Expr x, int64_t n, Share&& share) {
+    uint64_t m = n < 0 ? uint64_t(0) - uint64_t(n) : uint64_t(n);
+    Expr result = nullptr, sq = share(x);
+    while (m) {
+      if (m & 1) result = result ? mul(result, sq) : sq;
+      m >>= 1;
+      if (m) sq = share(mul(sq, sq));
+    }
+    if (!result) return R(1.0);
+    return n < 0 ? div(R(1.0), result) : result;
+  }
+
+  static bool isRealScalar(Expr e) { return e->type() == Type::real(); }
+
+  Expected<Expr> stanBuiltin(const spec::Expr& e, std::vector<Expr> args, Scope& sc, Block& out) {
+    const SourceLoc& loc = e.loc;
+    switch (e.builtin) {
+    case spec::Builtin::Square:
+      if (args.size() != 1) break;
+      return elementwise(args[0], [&](Expr x) -> Expected<Expr> {
+        x = shared(x, sc, out, loc, "square");
+        return c().tryBinary(BinOp::Mul, x, x);
+      });
+    case spec::Builtin::Pow: {
+      if (args.size() != 2) break;
+      Expr x = toReal(args[0]), y = toReal(args[1]);
+      if (!isRealScalar(x) || !isRealScalar(y)) break;
+      // An integral constant exponent: products (any x). Otherwise exp(y log x), x > 0.
+      if (auto n = constNumber(y); n && std::nearbyint(*n) == *n && std::fabs(*n) <= kMaxPowInt)
+        return powInt(x, int64_t(*n), [&](Expr v) { return shared(v, sc, out, loc, "pow"); });
+      return exp(mul(y, log(x)));
+    }
+    case spec::Builtin::LogSumExp: {
+      if (args.size() == 2) {
+        Expr a = toReal(args[0]), b = toReal(args[1]);
+        if (!isRealScalar(a) || !isRealScalar(b)) break;
+        return logSumExp2(shared(a, sc, out, loc, "log_sum_exp"),
+                          shared(b, sc, out, loc, "log_sum_exp"));
+      }
+      if (args.size() != 1) break;
+      Expr a = toReal(args[0]);
+      if (!a->type().isArray() || a->type().element() != Type::real()) break;
+      // m + log(sum exp(a[i] - m)) with m = max a[i]: every exp is at most 1, one is 1.
+      a = shared(a, sc, out, loc, "log_sum_exp");
+      int n = a->type().length();
+      Expr m = elementAt(a, 0);
+      for (int k = 1; k < n; ++k)
+        m = c().binary(BinOp::Max, m, elementAt(a, k));
+      m = shared(m, sc, out, loc, "log_sum_exp.max");
+      Expr total = nullptr;
+      for (int k = 0; k < n; ++k) {
+        Expr ak = elementAt(a, k);
+        Expr t = c().select(isNegInf(ak), R(0.0), exp(sub(ak, m))); // exp(-inf) = 0
+        total = total ? add(total, t) : t;
+      }
+      return c().select(isNegInf(m), m, add(m, log(total))); // all -inf: -inf
+    }
+    case spec::Builtin::LogMix: {
+      // log(theta exp(l1) + (1 - theta) exp(l2)) = log_sum_exp(log theta + l1,
+      // log(1 - theta) + l2): a domain error unless 0 < theta < 1.
+      if (args.size() != 3) break;
+      Expr t = toReal(args[0]), l1 = toReal(args[1]), l2 = toReal(args[2]);
+      if (!isRealScalar(t) || !isRealScalar(l1) || !isRealScalar(l2)) break;
+      t = shared(t, sc, out, loc, "log_mix");
+      l1 = shared(l1, sc, out, loc, "log_mix");
+      l2 = shared(l2, sc, out, loc, "log_mix");
+      // A -inf component stays -inf (log theta + -inf would be arithmetic on an infinity).
+      Expr a = shared(c().select(isNegInf(l1), l1, add(log(t), l1)), sc, out, loc, "log_mix");
+      Expr b = shared(c().select(isNegInf(l2), l2, add(log(sub(R(1.0), t)), l2)), sc, out, loc,
+                      "log_mix");
+      return logSumExp2(a, b);
+    }
+    default:
+      break;
+    }
+    return internal(loc, std::string("bad arguments of '") + spec::builtinName(e.builtin) + "'");
+  }
+
+  /// lpdf(D(params), x): D's log density (mass) at x, as symbolic/distributions.cpp's
+  /// logDensity computes it for observe: -inf outside the support; log-gamma terms of constants
+  /// (the checker requires those to be constants) folded here.
+  Expected<Expr> lpdf(const spec::Expr& e, Scope& sc, Block& out) {
+    if (e.args.size() != 2 || !e.args[0] || !e.args[1]) return internal(e.loc, "lpdf's arguments");
+    const spec::Expr& d = *e.args[0];
+    auto ps = distParams(d, sc, out);
+    if (!ps) return ps.error();
+    auto xv = expr(*e.args[1], sc, out);
+    if (!xv) return xv.error();
+    const SourceLoc& loc = e.loc;
+    const std::vector<Expr> raw = *ps; // before shared(): constants stay visible
+    const Expr rawX = *xv;
+    std::vector<Expr> p;
+    for (Expr q : *ps)
+      p.push_back(shared(chassis::signature(d.dist).discrete ? q : toReal(q), sc, out, loc,
+                         "lpdf"));
+    Expr x = *xv;
+    bool realDraw = distResultType(d.dist) == Type::real();
+    if (realDraw) x = toReal(x);
+    x = shared(x, sc, out, loc, "lpdf");
+    for (size_t k = 0; k < p.size(); ++k)
+      if (p[k]->type() == Type::integer() &&
+          chassis::signature(d.dist).paramTypes[k] == DistParamType::Real)
+        p[k] = toReal(p[k]);
+    auto cmp = [&](BinOp op, Expr a, Expr b) { return c().binary(op, a, b); };
+    auto sel = [&](Expr cond, Expr a, Expr b) { return c().select(cond, a, b); };
+    auto constant = [&](Expr v, const char* what) -> Expected<double> {
+      if (auto k = constNumber(v)) return *k;
+      return Error(loc, std::string("lpdf: '") + what + "' must be a constant");
+    };
+    const double logSqrt2Pi = 0.5 * std::log(2 * std::numbers::pi);
+    const double logPi = std::log(std::numbers::pi);
+    auto sq = [&](Expr z) { return mul(z, z); };
+    switch (d.dist) {
+    case DistKind::Normal: {
+      Expr z = div(sub(x, p[0]), p[1]);
+      return sub(sub(mul(R(-0.5), sq(z)), log(p[1])), R(logSqrt2Pi));
+    }
+    case DistKind::HalfNormal: {
+      Expr z = div(x, p[0]);
+      Expr in = sub(sub(mul(R(-0.5), sq(z)), log(p[0])), R(logSqrt2Pi - std::log(2.0)));
+      return sel(cmp(BinOp::Lt, x, R(0.0)), negInf(), in);
+    }
+    case DistKind::LogNormal: {
+      Expr lx = log(x);
+      Expr z = div(sub(lx, p[0]), p[1]);
+      Expr in = sub(sub(sub(mul(R(-0.5), sq(z)), log(p[1])), R(logSqrt2Pi)), lx);
+      return sel(cmp(BinOp::Le, x, R(0.0)), negInf(), in);
+    }
+    case DistKind::Cauchy: {
+      Expr z = div(sub(x, p[0]), p[1]);
+      return sub(sub(R(-logPi), log(p[1])), log(add(R(1.0), sq(z))));
+    }
+    case DistKind::HalfCauchy: {
+      Expr z = div(x, p[0]);
+      Expr in = sub(sub(R(std::log(2.0) - logPi), log(p[0])), log(add(R(1.0), sq(z))));
+      return sel(cmp(BinOp::Lt, x, R(0.0)), negInf(), in);
+    }
+    case DistKind::StudentT: {
+      auto nu = constant(raw[0], "nu");
+      if (!nu) return nu.error();
+      if (!(*nu > 0)) return Error(d.args[0]->loc, "lpdf(StudentT, ...): nu must be positive");
+      Expr z = div(sub(x, p[1]), p[2]);
+      double k = std::lgamma(0.5 * (*nu + 1)) - std::lgamma(0.5 * *nu) -
+                 0.5 * std::log(*nu * std::numbers::pi);
+      return sub(sub(R(k), log(p[2])),
+                 mul(R(0.5 * (*nu + 1)), log(add(R(1.0), div(sq(z), R(*nu))))));
+    }
+    case DistKind::Exponential:
+      return sel(cmp(BinOp::Lt, x, R(0.0)), negInf(), sub(log(p[0]), mul(p[0], x)));
+    case DistKind::Uniform:
+      return sel(c().binary(BinOp::Or, cmp(BinOp::Lt, x, p[0]), cmp(BinOp::Gt, x, p[1])), negInf(),
+                 c().unary(UnOp::Neg, log(sub(p[1], p[0]))));
+    case DistKind::Gamma: {
+      auto a = constant(raw[0], "shape");
+      if (!a) return a.error();
+      if (!(*a > 0)) return Error(d.args[0]->loc, "lpdf(Gamma, ...): shape must be positive");
+      Expr in = sub(add(sub(mul(R(*a), log(p[1])), R(std::lgamma(*a))), mul(R(*a - 1), log(x))),
+                    mul(p[1], x));
+      return sel(cmp(BinOp::Le, x, R(0.0)), negInf(), in);
+    }
+    case DistKind::Beta: {
+      auto a = constant(raw[0], "a");
+      if (!a) return a.error();
+      auto b = constant(raw[1], "b");
+      if (!b) return b.error();
+      if (!(*a > 0) || !(*b > 0))
+        return Error(d.args[0]->loc, "lpdf(Beta, ...): a and b must be positive");
+      double logBeta = std::lgamma(*a) + std::lgamma(*b) - std::lgamma(*a + *b);
+      Expr in = sub(add(mul(R(*a - 1), log(x)), mul(R(*b - 1), log(sub(R(1.0), x)))), R(logBeta));
+      return sel(c().binary(BinOp::Or, cmp(BinOp::Le, x, R(0.0)), cmp(BinOp::Ge, x, R(1.0))),
+                 negInf(), in);
+    }
+    case DistKind::Bernoulli: {
+      Expr q = p[0];
+      return sel(x, sel(cmp(BinOp::Gt, q, R(0.0)), log(q), negInf()),
+                 sel(cmp(BinOp::Lt, q, R(1.0)), log(sub(R(1.0), q)), negInf()));
+    }
+    case DistKind::Categorical: {
+      Expr probs = p[0];
+      int n = probs->type().length();
+      Expr inRange = c().binary(BinOp::And, cmp(BinOp::Ge, x, c().intConst(0)),
+                                cmp(BinOp::Lt, x, c().intConst(n)));
+      Expr pk = c().index(probs, x);
+      Expr in = sel(cmp(BinOp::Gt, pk, R(0.0)),
+                    sub(log(pk), log(c().unary(UnOp::Sum, probs))), negInf());
+      return sel(inRange, in, negInf());
+    }
+    case DistKind::DiscreteUniform: {
+      Expr out_ = c().binary(BinOp::Or, cmp(BinOp::Lt, x, p[0]), cmp(BinOp::Gt, x, p[1]));
+      Expr width = toReal(add(sub(p[1], p[0]), c().intConst(1)));
+      return sel(out_, negInf(), c().unary(UnOp::Neg, log(width)));
+    }
+    case DistKind::Geometric: {
+      Expr q = p[0], k = toReal(x);
+      Expr general = add(log(q), mul(k, log(sub(R(1.0), q))));
+      Expr certain = sel(cmp(BinOp::Eq, x, c().intConst(0)), R(0.0), negInf());
+      return sel(cmp(BinOp::Lt, x, c().intConst(0)), negInf(),
+                 sel(cmp(BinOp::Eq, q, R(1.0)), certain, general));
+    }
+    case DistKind::Poisson: {
+      auto k = constant(rawX, "x");
+      if (!k) return k.error();
+      if (*k < 0) return negInf();
+      return sub(sub(mul(R(*k), log(p[0])), p[0]), R(std::lgamma(*k + 1)));
+    }
+    case DistKind::Binomial: {
+      auto n = constant(raw[0], "n");
+      if (!n) return n.error();
+      auto k = constant(rawX, "x");
+      if (!k) return k.error();
+      if (*k < 0 || *k > *n) return negInf();
+      double logChoose =
+          *k == 0 || *k == *n
+              ? 0.0
+              : std::lgamma(*n + 1) - std::lgamma(*k + 1) - std::lgamma(*n - *k + 1);
+      Expr q = p[1];
+      Expr general = add(add(R(logChoose), mul(R(*k), log(q))), mul(R(*n - *k), log(sub(R(1.0), q))));
+      return sel(cmp(BinOp::Eq, q, R(0.0)), *k == 0 ? R(0.0) : negInf(),
+                 sel(cmp(BinOp::Eq, q, R(1.0)), *k == *n ? R(0.0) : negInf(), general));
+    }
+    }
+    return internal(loc, "lpdf of an unknown distribution");
+  }
+
+  Expected<Expr> builtin(const spec::Expr& e, std::vector<Expr> args, Scope& sc, Block& out) {
     auto un = [&](UnOp op, Expr a) { return c().tryUnary(op, a); };
     auto need = [&](size_t n) -> Status {
       if (args.size() != n) return internal(e.loc, "wrong number of builtin arguments");
@@ -454,10 +764,18 @@ private:
       }
       return c().tryArrayLit(a->type().element(), std::move(elems));
     }
+    case spec::Builtin::Square:
+    case spec::Builtin::Pow:
+    case spec::Builtin::LogSumExp:
+    case spec::Builtin::LogMix:
+      return stanBuiltin(e, std::move(args), sc, out);
+    case spec::Builtin::Lpdf:
+      return internal(e.loc, "lpdf lowered as a plain builtin");
     case spec::Builtin::Abs:
+    case spec::Builtin::Fabs:
     case spec::Builtin::Relu: {
       if (Status s = need(1); !s) return s.error();
-      UnOp op = e.builtin == spec::Builtin::Abs ? UnOp::Abs : UnOp::Relu;
+      UnOp op = e.builtin == spec::Builtin::Relu ? UnOp::Relu : UnOp::Abs;
       return elementwise(args[0], [&](Expr x) { return un(op, x); });
     }
     case spec::Builtin::Exp:
@@ -493,21 +811,34 @@ private:
   }
 
   Expected<Expr> call(const spec::Expr& e, Scope& sc, Block& out) {
+    auto r = callOutputs(e, sc, out);
+    if (!r) return r.error();
+    if (e.outputIndex < 0 || size_t(e.outputIndex) >= r->size())
+      return internal(e.loc, "a call without an output");
+    return (*r)[size_t(e.outputIndex)];
+  }
+
+  /// Every output of the call `e` (a random callee is called once, at one site).
+  Expected<std::vector<Expr>> callOutputs(const spec::Expr& e, Scope& sc, Block& out) {
     auto it = fns_.find(e.callee);
     if (it == fns_.end()) return internal(e.loc, "a call of '" + e.name + "' before its lowering");
     const Function& f = *it->second;
     std::vector<Expr> args;
     for (auto& a : e.args) {
       auto x = expr(*a, sc, out);
-      if (!x) return x;
+      if (!x) return x.error();
       args.push_back(*x);
     }
-    if (e.outputIndex < 0 || size_t(e.outputIndex) >= f.outputs().size())
-      return internal(e.loc, "a call without an output");
     if (!f.isRandom()) {
       auto call = c().tryCall(f, std::move(args));
       if (!call) return internal(e.loc, call.error().message);
-      return located(c().tryCallResult(*call, e.outputIndex), e.loc);
+      std::vector<Expr> results;
+      for (size_t k = 0; k < f.outputs().size(); ++k) {
+        auto r = located(c().tryCallResult(*call, int(k)), e.loc);
+        if (!r) return r.error();
+        results.push_back(*r);
+      }
+      return results;
     }
     if (sc.conditional > 0)
       return Error(e.loc, "a call of random module '" + f.name() +
@@ -530,7 +861,7 @@ private:
       if (args[k]->type() != f.inputs()[k].var->type())
         return internal(e.loc, "argument type mismatch calling '" + f.name() + "'");
     out.push_back(c().stmt<CallStmt>(e.loc, results, &f, std::move(args), site, sc.loopIndices));
-    return Expr(results[e.outputIndex]);
+    return std::vector<Expr>(results.begin(), results.end());
   }
 
   Expected<Expr> expr(const spec::Expr& e, Scope& sc, Block& out) {
@@ -608,8 +939,9 @@ private:
       if (Status s = lowerArgs(); !s) return s.error();
       return toReal(ops[0]);
     case ExprKind::Builtin:
+      if (e.builtin == spec::Builtin::Lpdf) return lpdf(e, sc, out);
       if (Status s = lowerArgs(); !s) return s.error();
-      return located(builtin(e, std::move(ops)), e.loc);
+      return located(builtin(e, std::move(ops), sc, out), e.loc);
     case ExprKind::Call:
       return call(e, sc, out);
     case ExprKind::Dist:
@@ -748,6 +1080,9 @@ private:
   std::unordered_map<const spec::EnumDecl*, int> enumIds_;
   std::unordered_map<const spec::CallableDecl*, const Function*> fns_;
   std::unordered_map<const spec::CallableDecl*, VarMap> varsOf_;
+  int tempCount_ = 0; // numbers the locals made by shared()
+  /// pow(x, n) with an integral constant |n| up to this is written as products.
+  static constexpr double kMaxPowInt = 1024;
 };
 
 } // namespace

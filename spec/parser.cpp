@@ -557,11 +557,36 @@ private:
 
   bool endStmt() { return expect(Tok::Semi); }
 
+  // `let (a, b, ...) = value;` after 'let', at the '(': binds each output of a call.
+  StmtPtr parseLetTuple(const SourceLoc& l) {
+    auto s = std::make_unique<Stmt>(StmtKind::LetTuple, l);
+    advance(); // '('
+    do {
+      std::string name;
+      SourceLoc nameLoc;
+      if (!expectIdent(name, nameLoc, "a name in 'let (...)'")) return nullptr;
+      s->names.push_back(std::move(name));
+      s->nameLocs.push_back(std::move(nameLoc));
+    } while (accept(Tok::Comma));
+    if (!expect(Tok::RParen)) return nullptr;
+    if (s->names.size() < 2) {
+      error(s->nameLocs[0], "'let (...)' binds two or more names; write 'let " + s->names[0] +
+                                " = ...;' for one");
+      return nullptr;
+    }
+    s->name = s->names[0];
+    s->nameLoc = s->nameLocs[0];
+    if (!expect(Tok::Assign)) return nullptr;
+    if (!(s->value = parseExpr()) || !endStmt()) return nullptr;
+    return s;
+  }
+
   StmtPtr parseStmt() {
     SourceLoc l = here();
     switch (cur().kind) {
     case Tok::KwLet: {
       advance();
+      if (at(Tok::LParen)) return parseLetTuple(l);
       auto s = std::make_unique<Stmt>(StmtKind::Let, l);
       if (!expectIdent(s->name, s->nameLoc, "a name after 'let'")) return nullptr;
       if (accept(Tok::Colon)) {
@@ -647,7 +672,17 @@ private:
         k = StmtKind::Assign;
       else if (at(Tok::Tilde))
         k = StmtKind::Sample;
-      else {
+      else if (!index && name == "target" && at(Tok::Plus) && peekTok(1).kind == Tok::Assign) {
+        error(here(), "Stan's 'target += e;' is written 'factor(e);' here (e a log-weight, e.g. "
+                      "factor(lpdf(Normal(mu, sigma), y));)");
+        return nullptr;
+      } else if ((at(Tok::Plus) || at(Tok::Minus) || at(Tok::Star) || at(Tok::Slash)) &&
+                 peekTok(1).kind == Tok::Assign) {
+        std::string op(cur().text);
+        std::string t = name + (index ? "[...]" : "");
+        error(here(), "there is no '" + op + "=': write '" + t + " = " + t + " " + op + " ...;'");
+        return nullptr;
+      } else {
         errorExpected("'=' or '~' after '" + name + "'");
         return nullptr;
       }
@@ -888,6 +923,13 @@ private:
       if (!a) return false;
       e.args.push_back(std::move(a));
     } while (accept(Tok::Comma));
+    if (close == Tok::RParen && at(Tok::Pipe) && e.kind == ExprKind::Call) {
+      // Stan's conditional notation, `normal_lpdf(y | mu, sigma)`.
+      error(here(), "'|' separates an event from its condition only in P[M](e | g); Stan's '" +
+                        e.name + "(x | ...)' is written lpdf(D(...), x), e.g. "
+                        "lpdf(Normal(mu, sigma), x)");
+      return false;
+    }
     if (close == Tok::RParen) return expect(close, "after the arguments");
     return expect(close);
   }

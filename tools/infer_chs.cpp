@@ -31,7 +31,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -58,6 +60,37 @@ struct ChsOptions {
   std::optional<double> adaptDelta, init;
   std::optional<int> maxDepth;
 };
+
+/// The `condition` statements of `f` and of the functions it calls (each function once).
+void findConditions(const ir::Function& f, std::vector<const ir::Function*>& seen,
+                    std::vector<SourceLoc>& found) {
+  if (std::find(seen.begin(), seen.end(), &f) != seen.end()) return;
+  seen.push_back(&f);
+  std::function<void(const ir::Block&)> walk = [&](const ir::Block& b) {
+    for (ir::Stmt s : b) {
+      if (s->as<ir::ConditionStmt>()) found.push_back(s->loc());
+      if (auto* i = s->as<ir::IfStmt>()) walk(i->thenBody), walk(i->elseBody);
+      if (auto* l = s->as<ir::ForStmt>()) walk(l->body);
+      if (auto* c = s->as<ir::CallStmt>()) findConditions(*c->callee, seen, found);
+    }
+  };
+  walk(f.body());
+}
+
+/// NUTS follows the gradient of a smooth log density; `condition(b)` makes the density 0 on a
+/// region, which the sampler can neither see coming nor cross. Warned at each condition.
+void warnHardConstraints(const ir::Function& f) {
+  std::vector<const ir::Function*> seen;
+  std::vector<SourceLoc> found;
+  findConditions(f, seen, found);
+  for (const SourceLoc& l : found)
+    std::cerr << (l.file.empty() ? std::string("<input>") : l.file) << ":" << l.line << ":"
+              << l.col
+              << ": warning: condition(...) is a hard constraint: the log density is -inf where "
+                 "it fails, which breaks NUTS (HMC needs a smooth density); use a constrained "
+                 "parameter (e.g. a distribution with the right support) or a soft factor(...) "
+                 "penalty, or another --method\n";
+}
 
 /// The Stan CSV file of chain c (0-based) of `chains`: `draws.csv` itself for one chain, else
 /// CmdStan's convention `draws_1.csv`, `draws_2.csv`, ... (the suffix before the extension).
@@ -184,6 +217,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
+    warnHardConstraints(*m.function);
     post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
     break;
   }

@@ -30,3 +30,8 @@ set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)
 add_test(NAME cli/nuts_options
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/nuts_options.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/nuts_options PROPERTIES TIMEOUT 120)
+
+# `chassis infer --method nuts`: a located warning at each condition() the model reaches.
+add_test(NAME cli/nuts_condition_warning
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/nuts_condition_warning.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/nuts_condition_warning PROPERTIES TIMEOUT 120)

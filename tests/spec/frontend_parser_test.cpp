@@ -244,3 +244,29 @@ TEST_CASE("parser: no syntax error right after a lexical error", "[frontend][par
         std::vector<std::string>{"t.chs:2:9: error: unexpected character '#'",
                                  "t.chs:3:7: error: expected a name after 'let', found '='"});
 }
+
+TEST_CASE("tuple let: names in order with their locations, the call on the right",
+          "[parser][tuple-let]") {
+  DiagnosticEngine d;
+  auto f = parseFile("module M() -> (o: real) {\n  let (lo, hi,  mid) = Pair(1.0);\n  o = lo;\n}",
+                     "t.chs", d);
+  INFO(d.str());
+  REQUIRE(!d.hasErrors());
+  auto& m = static_cast<ModuleDecl&>(*f->decls[0]);
+  REQUIRE(m.body.size() == 2);
+  const Stmt& s = *m.body[0];
+  CHECK(s.kind == StmtKind::LetTuple);
+  CHECK(s.names == std::vector<std::string>{"lo", "hi", "mid"});
+  REQUIRE(s.nameLocs.size() == 3);
+  CHECK(s.nameLocs[0].line == 2);
+  CHECK(s.nameLocs[0].col == 8);
+  CHECK(s.nameLocs[2].col == 17);
+  REQUIRE(s.value);
+  CHECK(s.value->kind == ExprKind::Call);
+  CHECK(s.value->name == "Pair");
+  // Malformed forms are syntax errors, recovered at the next statement.
+  auto errs = parseErrors("module M() -> (o: real) {\n  let (a) = F();\n  let (a, ) = F();\n"
+                          "  let (a, b) F();\n  o = 1.0;\n}");
+  REQUIRE(errs.size() == 3);
+  CHECK(errs[0].find("binds two or more names") != std::string::npos);
+}
