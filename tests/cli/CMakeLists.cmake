@@ -25,3 +25,9 @@ set_tests_properties(cli/stan_csv PROPERTIES TIMEOUT 120)
 add_test(NAME cli/compile_object
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)
+
+# `cmake --install` into a scratch prefix, examples/embed built against it with
+# find_package(chassis), its values compared with the installed command's.
+add_test(NAME cli/install_package
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/install_package.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR} ${CMAKE_COMMAND})
+set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
