@@ -12,7 +12,9 @@ include(CMakePackageConfigHelpers)
 
 set(chassis_exported_libraries spec symbolic neural verifier codegen tasks)
 foreach(lib IN LISTS chassis_exported_libraries)
-  set_target_properties(chassis_${lib} PROPERTIES EXPORT_NAME ${lib})
+  # Position-independent, so that the archives can go into a shared object (the Python module,
+  # a user's plugin) as well as into a program.
+  set_target_properties(chassis_${lib} PROPERTIES EXPORT_NAME ${lib} POSITION_INDEPENDENT_CODE ON)
   # In the tree, headers are found through include_directories(source root); installed, through
   # P/include (the installed headers include each other as "chassis/<library>/<file>.h").
   target_include_directories(chassis_${lib} INTERFACE $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)

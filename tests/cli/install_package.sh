@@ -4,7 +4,7 @@
 # the project's version); examples/embed configured with find_package(chassis) against that
 # prefix alone, built and run; its printed values compared with what the installed `chassis run`,
 # `chassis verify` and `chassis eval` print for the same inputs; its errors are values printed
-# as `file: error: ...` with exit code 2.
+# as `file: error: ...` with exit code 2; the Python module, when built, imported from the prefix.
 # Usage: install_package.sh SOURCE_DIR BUILD_DIR CMAKE (the build must be complete)
 set -u
 src=$1
@@ -95,6 +95,20 @@ else
   rc=$?
   { [ "$rc" = 2 ] && grep -qF "$braking: error: not a valid ONNX model" "$tmp/err"; } ||
     fail "not ONNX: exit $rc; stderr: $(cat "$tmp/err")"
+fi
+
+# The Python module, when the build has it (CHASSIS_PYTHON): imported from the prefix alone.
+module=$(ls "$prefix"/lib/python3/dist-packages/chassis*.so 2>/dev/null)
+python=$(sed -n 's/^Python3_EXECUTABLE:[A-Z]*=//p' "$build/CMakeCache.txt")
+if [ -n "$module" ]; then
+  out=$(cd "$tmp" && PYTHONPATH="$prefix/lib/python3/dist-packages" "$python" -c '
+import sys, chassis
+print(chassis.__file__)
+print(chassis.load(sys.argv[1]).run("Controller", {"reading": 3, "speed": 20})["outputs"]["brake"])
+' "$braking" 2>&1)
+  [ "$out" = "$module"$'\n'"True" ] || fail "installed Python module: $out"
+elif ls "$build"/python/chassis*.so >/dev/null 2>&1; then
+  fail "the Python module was built but not installed"
 fi
 
 echo "failures: $failures"
