@@ -185,7 +185,9 @@ public:
       throw py::type_error("cannot pass a " + std::string(py::str(py::type::of(o).attr("__name__"))) +
                            " as a model input");
     });
-    std::string text = py::str(json.attr("dumps")(inputs, py::arg("default") = asPlain));
+    // allow_nan=False: NaN and infinities (which JSON cannot carry) raise ValueError here.
+    std::string text =
+        py::str(json.attr("dumps")(inputs, py::arg("default") = asPlain, py::arg("allow_nan") = false));
     auto bound = take(symbolic::bindJsonInputs(*f, program_->ctx(), text, "inputs"));
     std::vector<symbolic::Value> values;
     for (size_t k = 0; k < bound.size(); ++k) {

@@ -82,6 +82,8 @@ class ProgramTest(unittest.TestCase):
             self.braking.run("Controller", {"reading": "far", "speed": 1})
         with self.assertRaises(TypeError):
             self.braking.run("Controller", {"reading": object(), "speed": 1})
+        with self.assertRaises(ValueError):
+            self.braking.run("Controller", {"reading": float("nan"), "speed": 1})
 
     def test_load_errors_are_located(self):
         with tempfile.TemporaryDirectory() as d:
