@@ -35,3 +35,9 @@ set_tests_properties(cli/nuts_options PROPERTIES TIMEOUT 120)
 add_test(NAME cli/nuts_condition_warning
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/nuts_condition_warning.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/nuts_condition_warning PROPERTIES TIMEOUT 120)
+
+# `cmake --install` into a scratch prefix, examples/embed built against it with
+# find_package(chassis), its values compared with the installed command's.
+add_test(NAME cli/install_package
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/install_package.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR} ${CMAKE_COMMAND})
+set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
