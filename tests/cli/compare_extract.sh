@@ -33,6 +33,9 @@ expect 2 "error: --emit must be chs or dot, got 'png'" -- extract "$net" --task 
   fail "extract failed: $(cat "$tmp/err")"
 grep -q "faithfulness:  100.00%" "$tmp/out" || fail "threshold 0 keeps every edge: faithfulness 100%; got $(cat "$tmp/out")"
 grep -q "^digraph" "$tmp/c.dot" || fail "the DOT file does not start with digraph"
+# Graphviz itself reads it (scripts/deps installs graphviz).
+dot -Tsvg "$tmp/c.dot" -o "$tmp/c.svg" 2>"$tmp/dot.err" || fail "dot rejects the circuit: $(cat "$tmp/dot.err")"
+grep -q '<svg' "$tmp/c.svg" || fail "dot wrote no SVG"
 "$chassis" check "$tmp/c.chs" >/dev/null 2>"$tmp/err" || fail "the .chs circuit does not check: $(cat "$tmp/err")"
 # The circuit with every edge kept computes the network: compare eval of both at one point.
 a=$("$chassis" eval "$net" --input 3,7 2>&1)
