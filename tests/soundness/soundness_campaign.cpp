@@ -30,6 +30,9 @@
 //
 //   soundness_campaign N [SEED] [--out DIR] [--case I] [--verbose]
 #include "neural/affine_net.h"
+#include "neural/lower_network.h"
+#include "neural/network.h"
+#include "neural/onnx.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "spec/vnnlib.h"
@@ -39,6 +42,8 @@
 #include <boost/multiprecision/cpp_bin_float.hpp>
 #include <boost/multiprecision/cpp_int.hpp>
 #include <z3++.h>
+
+#include <unistd.h>
 
 #include <charconv>
 #include <chrono>
@@ -85,11 +90,21 @@ Q exactQ(double d) {
 
 F exactF(double d) { return F(d); } // exact: 50 decimal digits hold every double
 
-/// A decimal text ("-1.25", "3", "0.333?") as an exact rational; `approx` set when it ends
-/// with '?' (Z3's rounded decimal). nullopt when it is not a plain decimal.
+/// A point's value as printed by the verifier, as an exact rational: a float64 number (the
+/// shortest text that reads back as it: the value is that double, not the decimal), or Z3's
+/// exact point ("0.333? (exact, not a float64 number)": the decimal, `approx` set when it ends
+/// with '?', a rounded decimal). nullopt when unreadable.
 std::optional<Q> parseDecimal(std::string t, bool& approx) {
   approx = false;
+  bool exactPoint = t.find("exact") != std::string::npos;
   if (auto p = t.find(" ("); p != std::string::npos) t = t.substr(0, p);
+  if (!exactPoint) {
+    double d = 0;
+    auto res = std::from_chars(t.data(), t.data() + t.size(), d);
+    if (res.ec != std::errc() || res.ptr != t.data() + t.size() || !std::isfinite(d))
+      return std::nullopt;
+    return exactQ(d);
+  }
   if (!t.empty() && t.back() == '?') {
     approx = true;
     t.pop_back();
@@ -1157,14 +1172,14 @@ NetCase genNet(std::mt19937_64& g, bool edge) {
   return nc;
 }
 
-std::string netText(const neural::AffineNet& net) {
+std::string netText(const neural::AffineNet& net, const std::string& cm = ";") {
   std::ostringstream s;
-  s << "; network: inputs " << net.inputSize << ", layers " << net.layers.size()
+  s << cm << " network: inputs " << net.inputSize << ", layers " << net.layers.size()
     << " (W rows, then b; hexadecimal doubles; relu flag)\n";
   for (const auto& L : net.layers) {
-    s << "; layer " << L.W.rows() << "x" << L.W.cols() << (L.relu ? " relu" : "") << "\n";
+    s << cm << " layer " << L.W.rows() << "x" << L.W.cols() << (L.relu ? " relu" : "") << "\n";
     for (int r = 0; r < L.W.rows(); ++r) {
-      s << ";  ";
+      s << cm << "  ";
       for (int c = 0; c < L.W.cols(); ++c)
         s << hexDouble(L.W(r, c)) << " ";
       s << "| " << hexDouble(L.b[r]) << "\n";
@@ -1252,16 +1267,305 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Network properties written in .chs (verifier/net_props.cpp's route through verifyProperty):
+// forall over the network's input box, a body of linear comparisons of the outputs (strict and
+// non-strict) joined by && / || / =>; oracle: the naive exact Z3 encoding of the negated body.
 
-const char* kKinds[] = {"program",  "program",  "transcendental", "identity",
-                        "discrete", "network",  "network-edge",   "network-edge"};
-constexpr int kNumKinds = 8;
+struct OutAtom {
+  std::vector<double> coef; // per output
+  Cmp cmp = Cmp::Le;
+  double c = 0;
+};
+
+template <class T, class Lin> T outAtomLhs(const OutAtom& a, const std::vector<T>& y, Lin scale) {
+  T s = scale(0.0, y[0]) * 0;
+  for (size_t j = 0; j < a.coef.size(); ++j)
+    if (a.coef[j] != 0) s = s + scale(a.coef[j], y[j]);
+  return s;
+}
+
+CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_t seed) {
+  CaseResult cr;
+  cr.kind = "network-chs";
+  NetCase nc = genNet(g, g() % 2 == 0);
+  int in = nc.net.inputSize, out = nc.net.outputSize();
+  // The box: from the VNN-LIB case generated alongside (the first case's box).
+  auto vp = spec::parseVnnlib(nc.vnnlib, "case.vnnlib");
+  if (!vp || vp->cases.empty()) {
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "the generated VNN-LIB does not parse (a campaign bug)";
+    return cr;
+  }
+  std::vector<double> lo = vp->cases[0].lo, hi = vp->cases[0].hi;
+  std::string onnxPath = scratch + "/net.onnx";
+  if (auto st = neural::saveOnnx(neural::fromAffineNet(nc.net), onnxPath); !st) {
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "cannot write the network: " + st.error().str();
+    return cr;
+  }
+  // The network as the verifier will see it (ONNX holds float32 weights).
+  auto loaded = neural::loadOnnx(onnxPath);
+  auto affine = loaded ? neural::toAffineNet(*loaded) : Expected<neural::AffineNet>(loaded.error());
+  if (!affine) {
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "cannot read the network back: " + affine.error().str();
+    return cr;
+  }
+  const neural::AffineNet& net = *affine;
+  // Sampled outputs, for thresholds near reached values.
+  std::vector<Eigen::VectorXd> ys;
+  for (int k = 0; k < 32; ++k) {
+    Eigen::VectorXd x(in);
+    for (int i = 0; i < in; ++i)
+      x[i] = lo[size_t(i)] + (hi[size_t(i)] - lo[size_t(i)]) * double(g() % 1025) / 1024;
+    ys.push_back(net.forward(x));
+  }
+  std::vector<OutAtom> atoms;
+  int nAtoms = 1 + int(g() % 2);
+  for (int k = 0; k < nAtoms; ++k) {
+    OutAtom a;
+    a.coef.assign(size_t(out), 0.0);
+    static const double cs[] = {1.0, -1.0, 0.5, 2.0};
+    int j0 = int(g() % unsigned(out));
+    a.coef[size_t(j0)] = cs[g() % 4];
+    if (g() % 2) a.coef[size_t((j0 + 1) % out)] = -a.coef[size_t(j0)];
+    static const Cmp cmps[] = {Cmp::Le, Cmp::Lt, Cmp::Ge, Cmp::Gt};
+    a.cmp = cmps[g() % 4];
+    double v = 0; // a sampled value of the lhs, in float64
+    const Eigen::VectorXd& y = ys[g() % ys.size()];
+    for (int j = 0; j < out; ++j)
+      v += a.coef[size_t(j)] * y[j];
+    switch (g() % 4) {
+    case 0: a.c = 0; break;
+    case 1: a.c = v; break;
+    case 2: a.c = v + (g() % 2 ? 1e-7 : -1e-7); break;
+    default: a.c = v + (g() % 2 ? 0.1 : -0.1); break;
+    }
+    atoms.push_back(a);
+  }
+  Join join = nAtoms == 1 ? Join::One : g() % 3 == 0 ? Join::And : g() % 2 ? Join::Or : Join::Implies;
+  // The source.
+  std::string args = "[";
+  for (int i = 0; i < in; ++i)
+    args += (i ? ", u" : "u") + std::to_string(i);
+  args += "]";
+  auto atomText = [&](const OutAtom& a) {
+    std::string t;
+    for (int j = 0; j < out; ++j) {
+      double c = a.coef[size_t(j)];
+      if (c == 0) continue;
+      std::string term = "N(" + args + ").y[" + std::to_string(j) + "]";
+      if (c != 1.0) term = lit(c) + " * " + term;
+      t += (t.empty() ? "" : " + ") + term;
+    }
+    return t + " " + cmpText(a.cmp) + " " + lit(a.c);
+  };
+  std::ostringstream s;
+  s << "network N(x: real[" << in << "]) -> (y: real[" << out << "]) = onnx(\"" << onnxPath
+    << "\");\nproperty p: forall ";
+  for (int i = 0; i < in; ++i)
+    s << (i ? ", " : "") << "u" << i << " in [" << lit(lo[size_t(i)]) << ", " << lit(hi[size_t(i)])
+      << "]";
+  s << ": ";
+  if (join == Join::One)
+    s << atomText(atoms[0]);
+  else
+    s << "(" << atomText(atoms[0]) << ") "
+      << (join == Join::And ? "&&" : join == Join::Or ? "||" : "=>") << " (" << atomText(atoms[1])
+      << ")";
+  s << ";\n";
+  std::string src = s.str();
+  cr.reproText = "// kind: network-chs" + std::string(nc.edges.empty() ? "" : " (" + nc.edges + ")") +
+                 "\n" + src + netText(net, "//");
+  spec::DiagnosticEngine diags;
+  auto ast = spec::fromString(src, scratch + "/case.chs", diags);
+  ir::LowerOptions lopt;
+  lopt.networkLoader = neural::networkLoader();
+  std::optional<ir::Program> prog;
+  std::string err = diags.str();
+  if (ast) {
+    auto lp = ir::lower(*ast, lopt);
+    if (lp)
+      prog = std::move(*lp);
+    else
+      err = lp.error().str();
+  }
+  if (!prog) {
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "the generated program does not compile (a campaign bug): " + err;
+    return cr;
+  }
+  verifier::VerifyOptions o;
+  o.timeoutSec = 5;
+  o.seed = seed;
+  auto r = verifier::verifyProperty(*prog, prog->properties.at(0), o);
+  cr.verdict = propVerdictText(r.verdict);
+  // The body's truth at an exact point.
+  auto bodyAt = [&](const std::vector<Q>& x) {
+    auto y = forwardQ(net, x);
+    auto truth = [&](const OutAtom& a) {
+      Q l = outAtomLhs<Q>(a, y, [](double c, const Q& v) { return exactQ(c) * v; });
+      return cmpHolds(a.cmp, l, exactQ(a.c)) ? Truth::True : Truth::False;
+    };
+    Truth a = truth(atoms[0]);
+    return joinTruth(join, a, atoms.size() > 1 ? truth(atoms[1]) : a);
+  };
+  // The oracle: exists x in the box with the body false, exactly.
+  OracleAnswer oa = OracleAnswer::Unknown;
+  std::vector<Q> ox;
+  std::string why;
+  try {
+    z3::context ctx;
+    z3::solver sv(ctx);
+    z3::params pr(ctx);
+    pr.set("timeout", 20000u);
+    sv.set(pr);
+    auto num = [&](double d) { return ctx.real_val(qText(exactQ(d)).c_str()); };
+    std::vector<z3::expr> xs, v;
+    for (int i = 0; i < in; ++i) {
+      xs.push_back(ctx.real_const(("x" + std::to_string(i)).c_str()));
+      sv.add(xs.back() >= num(lo[size_t(i)]) && xs.back() <= num(hi[size_t(i)]));
+    }
+    v = xs;
+    int k = 0;
+    for (const auto& L : net.layers) {
+      std::vector<z3::expr> z;
+      for (int rr = 0; rr < L.W.rows(); ++rr) {
+        z3::expr h = num(L.b[rr]);
+        for (int c = 0; c < L.W.cols(); ++c)
+          if (L.W(rr, c) != 0) h = h + num(L.W(rr, c)) * v[size_t(c)];
+        if (L.relu) {
+          z3::expr yv = ctx.real_const(("r" + std::to_string(k) + "_" + std::to_string(rr)).c_str());
+          sv.add(yv == z3::ite(h >= 0, h, ctx.real_val(0)));
+          z.push_back(yv);
+        } else
+          z.push_back(h);
+      }
+      v = std::move(z);
+      ++k;
+    }
+    auto atomZ = [&](const OutAtom& a) {
+      z3::expr l = outAtomLhs<z3::expr>(a, v, [&](double c, const z3::expr& e) { return num(c) * e; });
+      z3::expr c = num(a.c);
+      switch (a.cmp) {
+      case Cmp::Le: return l <= c;
+      case Cmp::Lt: return l < c;
+      case Cmp::Ge: return l >= c;
+      default: return l > c;
+      }
+    };
+    z3::expr a0 = atomZ(atoms[0]);
+    z3::expr body = a0;
+    if (join != Join::One) {
+      z3::expr a1 = atomZ(atoms[1]);
+      body = join == Join::And ? (a0 && a1) : join == Join::Or ? (a0 || a1) : z3::implies(a0, a1);
+    }
+    sv.add(!body);
+    auto res = sv.check();
+    if (res == z3::sat) {
+      z3::model m = sv.get_model();
+      for (const auto& xi : xs)
+        ox.push_back(parseZ3Numeral(m.eval(xi, true)));
+      oa = bodyAt(ox) == Truth::False ? OracleAnswer::Sat : OracleAnswer::Unknown;
+      if (oa == OracleAnswer::Unknown) why = "the oracle's model does not check in rationals";
+    } else if (res == z3::unsat)
+      oa = OracleAnswer::Unsat;
+    else
+      why = sv.reason_unknown();
+  } catch (const z3::exception& e) {
+    why = std::string("z3: ") + e.msg();
+  }
+  auto showX = [](const std::vector<Q>& x) {
+    std::ostringstream t;
+    t << std::setprecision(17);
+    for (size_t i = 0; i < x.size(); ++i)
+      t << (i ? ", " : "") << "u" << i << " = " << x[i].convert_to<double>();
+    return t.str();
+  };
+  switch (r.verdict) {
+  case verifier::PropVerdict::Internal:
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "internal error: " + r.reason;
+    return cr;
+  case verifier::PropVerdict::Unknown:
+    cr.outcome = Outcome::Unknown;
+    cr.detail = r.reason;
+    return cr;
+  case verifier::PropVerdict::Holds:
+    if (oa == OracleAnswer::Sat) {
+      cr.outcome = Outcome::Wrong;
+      cr.detail = "holds, but the body is false at " + showX(ox) + " (exact)";
+    } else if (oa == OracleAnswer::Unknown) {
+      cr.outcome = Outcome::Unchecked;
+      cr.detail = "oracle unknown: " + why;
+    }
+    return cr;
+  default: break;
+  }
+  // Violated: the counterexample must make the body false exactly.
+  std::vector<Q> x;
+  bool approx = false;
+  for (const auto& [name, val] : r.counterexample) {
+    bool a = false;
+    auto q = parseDecimal(val, a);
+    approx = approx || a;
+    if (!q) {
+      cr.outcome = Outcome::Wrong;
+      cr.detail = "unreadable counterexample value '" + val + "' of " + name;
+      return cr;
+    }
+    x.push_back(*q);
+  }
+  if (x.size() != size_t(in)) {
+    cr.outcome = Outcome::Wrong;
+    cr.detail = "the counterexample has " + std::to_string(x.size()) + " values";
+    return cr;
+  }
+  bool inBox = true;
+  for (int i = 0; i < in; ++i)
+    inBox = inBox && x[size_t(i)] >= exactQ(lo[size_t(i)]) && x[size_t(i)] <= exactQ(hi[size_t(i)]);
+  Truth t = bodyAt(x);
+  if (t == Truth::False && inBox) {
+    if (oa == OracleAnswer::Unsat) {
+      cr.outcome = Outcome::Wrong;
+      cr.detail = "violated at an exact counterexample " + showX(x) +
+                  ", but the oracle says unsat (an oracle bug?)";
+    }
+    return cr;
+  }
+  if (approx) {
+    cr.outcome = Outcome::Unchecked;
+    cr.detail = "Z3's exact point shown rounded; the oracle cannot evaluate it";
+    return cr;
+  }
+  cr.outcome = Outcome::Wrong;
+  cr.detail = "violated at " + showX(x) + ", where the body is " +
+              (inBox ? "true (exact evaluation)" : "outside the box");
+  return cr;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const char* kKinds[] = {"program",  "program", "transcendental", "identity",   "discrete",
+                        "network",  "network-edge", "network-edge", "network-chs"};
+constexpr int kNumKinds = 9;
 
 uint64_t caseSeed(uint64_t seed, uint64_t i) {
   uint64_t z = seed * 0x9e3779b97f4a7c15ULL + i + 0x632be59bd9b4e019ULL;
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
+}
+
+/// A scratch directory for this process's network files.
+const std::string& scratchDir() {
+  static const std::string dir = [] {
+    auto d = std::filesystem::temp_directory_path() /
+             ("chassis_soundness_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(d);
+    return d.string();
+  }();
+  return dir;
 }
 
 CaseResult runCase(uint64_t seed, uint64_t i) {
@@ -1272,6 +1576,7 @@ CaseResult runCase(uint64_t seed, uint64_t i) {
   if (kind == "transcendental") return runQuant(genProgram(g, true), g);
   if (kind == "identity") return runQuant(genIdentity(g), g);
   if (kind == "discrete") return runDiscrete(g);
+  if (kind == "network-chs") return runChsNetwork(g, scratchDir(), cs);
   return runNetwork(g, kind == "network-edge", cs);
 }
 
@@ -1336,9 +1641,17 @@ int main(int argc, char** argv) {
     if (onlyCase >= 0) std::cout << r.reproText;
     if (r.outcome == Outcome::Wrong) {
       std::filesystem::create_directories(outDir);
-      bool net = r.kind.rfind("network", 0) == 0;
+      bool net = r.kind == "network" || r.kind == "network-edge";
       std::string file = outDir + "/case-" + std::to_string(seed) + "-" + std::to_string(i) +
                          (net ? ".vnnlib" : ".chs");
+      if (r.kind == "network-chs") { // the network file beside the .chs, the path rewritten
+        std::string onnx = outDir + "/case-" + std::to_string(seed) + "-" + std::to_string(i) + ".onnx";
+        std::filesystem::copy_file(scratchDir() + "/net.onnx", onnx,
+                                   std::filesystem::copy_options::overwrite_existing);
+        std::string from = scratchDir() + "/net.onnx";
+        if (auto p = r.reproText.find(from); p != std::string::npos)
+          r.reproText.replace(p, from.size(), std::filesystem::absolute(onnx).string());
+      }
       std::ofstream f(file);
       const char* cm = net ? ";" : "//";
       f << cm << " soundness campaign: seed " << seed << ", case " << i << " (case seed "
