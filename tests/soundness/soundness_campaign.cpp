@@ -826,7 +826,7 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   struct W {
     bool a, b;
     int k;
-    Q w;
+    Q w, prior; // the weight (conditions and observations included) and the prior mass
   };
   std::vector<W> ws;
   Q wsum = 0;
@@ -849,14 +849,15 @@ CaseResult runDiscrete(std::mt19937_64& g) {
           pk = Q(binom(n, k)) * qp * qn;
         } else
           pk = exactQ(w[size_t(k)]) / (exactQ(w[0]) + exactQ(w[1]) + exactQ(w[2]));
-        Q wt = pa * pb * pk;
+        Q wt = pa * pb * pk, prior = wt;
         if (hasCond && !eventHolds(cond, a, b, k)) wt = 0;
         if (hasObs) wt *= exactQ(k >= 1 ? p6 : p7);
-        ws.push_back({bool(a), bool(b), k, wt});
+        ws.push_back({bool(a), bool(b), k, wt, prior});
         wsum += wt;
       }
-  // The property: P[M](e | g) cmp c, or E[M](k) cmp c.
-  bool expectation = g() % 4 == 0;
+  // The property: P[M](e | g) cmp c, E[M](k) cmp c, or always[M](e).
+  bool always = g() % 5 == 0;
+  bool expectation = !always && g() % 4 == 0;
   Event ev = randEvent(g, kmax), given = randEvent(g, kmax);
   bool hasGiven = !expectation && g() % 3 == 0;
   Q num = 0, den = 0;
@@ -883,7 +884,10 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   }
   Cmp cmp = g() % 2 ? Cmp::Le : Cmp::Ge;
   if (g() % 4 == 0) cmp = cmp == Cmp::Le ? Cmp::Lt : Cmp::Gt;
-  s << "property q: " << (expectation ? "E[M](k)" : "P[M](" + eventText(ev) +
+  if (always)
+    s << "property q: always[M](" << eventText(ev) << ");\n";
+  else
+    s << "property q: " << (expectation ? "E[M](k)" : "P[M](" + eventText(ev) +
                                                          (hasGiven ? " | " + eventText(given) : "") + ")")
     << " " << cmpText(cmp) << " " << lit(c) << ";\n";
   std::string src = s.str();
@@ -902,6 +906,41 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   if (r.verdict == verifier::PropVerdict::Internal) {
     cr.outcome = Outcome::Wrong;
     cr.detail = "internal error: " + r.reason;
+    return cr;
+  }
+  if (always) {
+    // Every trace of positive prior mass (conditions and observations do not narrow it).
+    bool allTrue = true;
+    for (const W& x : ws)
+      if (x.prior > 0 && !eventHolds(ev, x.a, x.b, x.k)) allTrue = false;
+    if (r.verdict == verifier::PropVerdict::Unknown) {
+      cr.outcome = Outcome::Unknown;
+      cr.detail = r.reason;
+    } else if (r.verdict == verifier::PropVerdict::Holds && !allTrue) {
+      cr.outcome = Outcome::Wrong;
+      cr.detail = "always holds, but a trace of positive prior mass makes the event false";
+    } else if (r.verdict == verifier::PropVerdict::Violated) {
+      // The trace: the choices a, b, k must have positive prior mass and falsify the event.
+      std::map<std::string, double> ch;
+      for (const auto& [addr, val] : r.counterexample) {
+        double d = 0;
+        auto res = std::from_chars(val.data(), val.data() + val.size(), d);
+        if (res.ec == std::errc()) ch[addr] = d;
+      }
+      bool found = false;
+      if (ch.count("a") && ch.count("b") && ch.count("k"))
+        for (const W& x : ws)
+          if (double(x.a) == ch["a"] && double(x.b) == ch["b"] && double(x.k) == ch["k"])
+            found = x.prior > 0 && !eventHolds(ev, x.a, x.b, x.k);
+      if (!found) {
+        cr.outcome = Outcome::Wrong;
+        std::string t;
+        for (const auto& [addr, val] : r.counterexample)
+          t += (t.empty() ? "" : ", ") + addr + " = " + val;
+        cr.detail = "always violated at the trace " + t +
+                    ", which is outside the support or makes the event true";
+      }
+    }
     return cr;
   }
   if (truth && r.isInterval && (exactQ(r.lo) > *truth || exactQ(r.hi) < *truth)) {
@@ -1664,7 +1703,9 @@ int main(int argc, char** argv) {
                 << r.verdict << ": " << r.detail << "\n  reproducer: " << file << "\n";
     }
     if (!verbose && onlyCase < 0 && (i + 1) % 500 == 0)
-      std::cout << "... " << i + 1 << " cases, " << all.wrong << " wrong" << std::endl;
+      std::cout << "... " << i + 1 << " cases: " << all.agree << " agree, " << all.unknown
+                << " unknown, " << all.unchecked << " unchecked, " << all.wrong << " wrong"
+                << std::endl;
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto line = [](const std::string& name, const Tally& t) {
