@@ -6,3 +6,6 @@ target_link_libraries(soundness_campaign PRIVATE chassis_verifier chassis_neural
 add_test(NAME soundness/campaign
   COMMAND soundness_campaign 200 1 --out ${CMAKE_BINARY_DIR}/soundness-repro)
 set_tests_properties(soundness/campaign PROPERTIES TIMEOUT 600)
+# The oracles' self-check: with every decided verdict inverted, the campaign must catch them.
+add_test(NAME soundness/oracles-catch-inverted-verdicts
+  COMMAND soundness_campaign 90 2 --flip-verdicts --out ${CMAKE_BINARY_DIR}/soundness-flip-repro)

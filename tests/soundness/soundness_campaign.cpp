@@ -289,15 +289,21 @@ std::optional<F> evalF(const Node& n, const std::vector<F>& x) {
 /// A quarter-multiple constant in [-2, 2].
 double quarter(std::mt19937_64& g) { return double(int(g() % 17) - 8) * 0.25; }
 
-NodeP randPL(std::mt19937_64& g, int depth, int nvars) {
+/// A constant: mostly a quarter multiple; with `extreme`, sometimes 1e4, 1e-6 or a subnormal.
+double randConst(std::mt19937_64& g, bool extreme) {
+  static const double ex[] = {1e4, -1e4, 1e-6, -1e-6, 4.9406564584124654e-324, 1e-310, -2.5e-320};
+  return extreme && g() % 8 == 0 ? ex[g() % 7] : quarter(g);
+}
+
+NodeP randPL(std::mt19937_64& g, int depth, int nvars, bool extreme = false) {
   int pick = depth <= 0 ? int(g() % 2) : int(g() % 10);
-  auto sub = [&]() { return randPL(g, depth - 1, nvars); };
+  auto sub = [&]() { return randPL(g, depth - 1, nvars, extreme); };
   switch (pick) {
   case 0: return mk(Op::Var, {}, 0, int(g() % unsigned(nvars)));
-  case 1: return mk(Op::Const, {}, quarter(g));
+  case 1: return mk(Op::Const, {}, randConst(g, extreme));
   case 2: return mk(Op::Add, {sub(), sub()});
   case 3: return mk(Op::Sub, {sub(), sub()});
-  case 4: return mk(Op::Scale, {sub()}, quarter(g));
+  case 4: return mk(Op::Scale, {sub()}, randConst(g, extreme));
   case 5: return mk(Op::Min, {sub(), sub()});
   case 6: return mk(Op::Max, {sub(), sub()});
   case 7: return mk(g() % 2 ? Op::Abs : Op::Relu, {sub()});
@@ -412,6 +418,29 @@ Truth truthAt(const Formula& f, const std::vector<Q>& xq) {
   for (const Q& q : xq)
     xf.push_back(F(mp::numerator(q)) / F(mp::denominator(q)));
   return formulaTruthF(f, xf, F("1e-30"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The oracles' self-check (--flip-verdicts): every decided verdict of the verifier is inverted
+// before the oracle sees it -- holds becomes violated at the box's midpoint, violated becomes
+// holds -- so a campaign whose oracles work reports wrong verdicts.
+
+bool gFlipVerdicts = false;
+
+void flipVerdict(verifier::PropertyResult& r, const std::vector<std::pair<std::string, double>>& mid) {
+  if (!gFlipVerdicts || r.isInterval) return;
+  if (r.verdict == verifier::PropVerdict::Violated) {
+    r.verdict = verifier::PropVerdict::Holds;
+    r.counterexample.clear();
+  } else if (r.verdict == verifier::PropVerdict::Holds) {
+    r.verdict = verifier::PropVerdict::Violated;
+    r.counterexample.clear();
+    for (const auto& [name, v] : mid) {
+      char buf[64];
+      auto res = std::to_chars(buf, buf + sizeof buf, v);
+      r.counterexample.push_back({name, std::string(buf, res.ptr)});
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -550,6 +579,12 @@ CaseResult runQuant(const QuantCase& qc, std::mt19937_64& g) {
   verifier::VerifyOptions o;
   o.timeoutSec = qc.timeout;
   auto r = verifier::verifyProperty(*prog, prog->properties.at(0), o);
+  {
+    std::vector<std::pair<std::string, double>> mid;
+    for (int i = 0; i < qc.nvars; ++i)
+      mid.push_back({kVarNames[i], 0.5 * (qc.box[size_t(i)].first + qc.box[size_t(i)].second)});
+    flipVerdict(r, mid);
+  }
   cr.verdict = propVerdictText(r.verdict);
   if (r.verdict == verifier::PropVerdict::Internal) {
     cr.outcome = Outcome::Wrong;
@@ -663,7 +698,9 @@ QuantCase genProgram(std::mt19937_64& g, bool transcendental) {
   qc = genBox(g, 1 + int(g() % 3), qc);
   qc.exists = g() % 4 == 0;
   qc.timeout = transcendental ? 2 : 5;
-  auto gen = [&](int d) { return transcendental ? randTrans(g, d, qc.nvars) : randPL(g, d, qc.nvars); };
+  auto gen = [&](int d) {
+    return transcendental ? randTrans(g, d, qc.nvars) : randPL(g, d, qc.nvars, true);
+  };
   qc.moduleBody = gen(3);
   Formula f;
   auto rhs = [&]() {
@@ -902,6 +939,10 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   verifier::VerifyOptions o;
   o.timeoutSec = 5;
   auto r = verifier::verifyProperty(*prog, prog->properties.at(0), o);
+  if (gFlipVerdicts && r.verdict == verifier::PropVerdict::Holds)
+    r.verdict = verifier::PropVerdict::Violated;
+  else if (gFlipVerdicts && r.verdict == verifier::PropVerdict::Violated)
+    r.verdict = verifier::PropVerdict::Holds;
   cr.verdict = propVerdictText(r.verdict);
   if (r.verdict == verifier::PropVerdict::Internal) {
     cr.outcome = Outcome::Wrong;
@@ -1249,6 +1290,16 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
     cr.detail = "engine error: " + res.error().str();
     return cr;
   }
+  if (gFlipVerdicts && res->verdict == verifier::Verdict::Sat) {
+    res->verdict = verifier::Verdict::Unsat;
+  } else if (gFlipVerdicts && res->verdict == verifier::Verdict::Unsat) {
+    res->verdict = verifier::Verdict::Sat;
+    res->caseIndex = 0;
+    const spec::VnnCase& c0 = prop->cases.at(0);
+    res->x.resize(nc.net.inputSize);
+    for (int i = 0; i < nc.net.inputSize; ++i)
+      res->x[i] = 0.5 * (c0.lo[size_t(i)] + c0.hi[size_t(i)]);
+  }
   cr.verdict = verifier::verdictName(res->verdict);
   std::vector<Q> ox;
   int oCase = -1;
@@ -1270,7 +1321,25 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
     std::vector<Q> x;
     for (int i = 0; i < res->x.size(); ++i)
       x.push_back(exactQ(res->x[i]));
-    if (!exactCounterexample(nc.net, prop->cases[size_t(res->caseIndex)], x)) {
+    const spec::VnnCase& vc = prop->cases[size_t(res->caseIndex)];
+    if (!exactCounterexample(nc.net, vc, x)) {
+      // The engine promises a point that replays in float64 (a forward pass here, in Eigen's
+      // float64 arithmetic): one that does not is wrong.
+      bool f64 = true;
+      Eigen::VectorXd y = nc.net.forward(res->x);
+      for (size_t i = 0; i < vc.lo.size(); ++i)
+        f64 = f64 && res->x[int(i)] >= vc.lo[i] && res->x[int(i)] <= vc.hi[i];
+      for (const auto& oc : vc.constraints) {
+        double t = 0;
+        for (size_t j = 0; j < oc.coef.size(); ++j)
+          t += oc.coef[j] * y[int(j)];
+        f64 = f64 && t <= oc.rhs;
+      }
+      if (!f64) {
+        cr.outcome = Outcome::Wrong;
+        cr.detail = "sat at " + showX(x) + ", which is no counterexample, exactly or in float64";
+        return cr;
+      }
       // A point only float64 makes a counterexample: `chassis vnnlib` checks it in exact
       // arithmetic and reports unknown. Not wrong, but counted.
       cr.float64Only = true;
@@ -1438,6 +1507,12 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
   o.timeoutSec = 5;
   o.seed = seed;
   auto r = verifier::verifyProperty(*prog, prog->properties.at(0), o);
+  {
+    std::vector<std::pair<std::string, double>> mid;
+    for (int i = 0; i < in; ++i)
+      mid.push_back({"u" + std::to_string(i), 0.5 * (lo[size_t(i)] + hi[size_t(i)])});
+    flipVerdict(r, mid);
+  }
   cr.verdict = propVerdictText(r.verdict);
   // The body's truth at an exact point.
   auto bodyAt = [&](const std::vector<Q>& x) {
@@ -1620,9 +1695,12 @@ CaseResult runCase(uint64_t seed, uint64_t i) {
 }
 
 int usage() {
-  std::cerr << "usage: soundness_campaign N [SEED] [--out DIR] [--case I] [--verbose]\n"
+  std::cerr << "usage: soundness_campaign N [SEED] [--out DIR] [--case I] [--verbose] "
+               "[--flip-verdicts]\n"
                "  runs N random cases from SEED (default 1); --case I runs only case I;\n"
-               "  reproducers of wrong cases go to DIR (default soundness-repro)\n";
+               "  reproducers of wrong cases go to DIR (default soundness-repro);\n"
+               "  --flip-verdicts inverts every decided verdict (a self-check of the oracles:\n"
+               "  most decided cases must then be reported wrong)\n";
   return 2;
 }
 
@@ -1641,6 +1719,8 @@ int main(int argc, char** argv) {
       onlyCase = std::atol(argv[++a]);
     else if (s == "--verbose")
       verbose = true;
+    else if (s == "--flip-verdicts")
+      gFlipVerdicts = true;
     else if (!s.empty() && s[0] == '-')
       return usage();
     else
@@ -1723,5 +1803,17 @@ int main(int argc, char** argv) {
   std::snprintf(buf, sizeof buf, "%.1f", secs);
   std::cout << "cases " << all.cases << ", agreements " << all.agree << ", unknowns " << all.unknown
             << ", unchecked " << all.unchecked << ", wrong " << all.wrong << " (" << buf << " s)\n";
+  if (gFlipVerdicts) {
+    // The self-check passes when the oracles catch the inverted verdicts: in every kind some,
+    // and in all at least 90% of the decided cases (a few escape: an exists whose witness set
+    // the grid misses, a midpoint that happens to be a counterexample).
+    bool ok = all.wrong * 10 >= (all.agree + all.wrong) * 9;
+    for (const auto& [k, t] : byKind)
+      ok = ok && t.wrong > 0;
+    std::cout << "oracle self-check (--flip-verdicts): " << all.wrong << " of "
+              << all.agree + all.wrong << " inverted decided verdicts caught: "
+              << (ok ? "pass" : "FAIL") << "\n";
+    return ok ? 0 : 1;
+  }
   return all.wrong ? 1 : 0;
 }
