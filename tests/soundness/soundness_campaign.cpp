@@ -77,7 +77,7 @@ namespace {
 Q exactQ(double d) {
   if (d == 0) return Q(0);
   int e = 0;
-  double m = std::frexp(d, &e); // d = m * 2^e, 0.5 <= |m| < 1
+  double m = std::frexp(d, &e);                          // d = m * 2^e, 0.5 <= |m| < 1
   auto mant = static_cast<long long>(std::ldexp(m, 53)); // exact: 53 bits
   e -= 53;
   mp::cpp_int num(mant), den(1);
@@ -88,7 +88,9 @@ Q exactQ(double d) {
   return Q(num, den);
 }
 
-F exactF(double d) { return F(d); } // exact: 50 decimal digits hold every double
+F exactF(double d) {
+  return F(d);
+} // exact: 50 decimal digits hold every double
 
 /// A point's value as printed by the verifier, as an exact rational: a float64 number (the
 /// shortest text that reads back as it: the value is that double, not the decimal), or Z3's
@@ -155,8 +157,26 @@ std::string hexDouble(double d) {
 // ---------------------------------------------------------------------------------------------
 // Random expressions over quantified variables, printed as .chs and evaluated exactly.
 
-enum class Op { Var, Const, Add, Sub, Scale, Mul, Min, Max, Abs, Relu, Ite, Exp, Log1pAbs, SqrtAbs,
-                Sigmoid, Tanh, Log, Sqrt };
+enum class Op {
+  Var,
+  Const,
+  Add,
+  Sub,
+  Scale,
+  Mul,
+  Min,
+  Max,
+  Abs,
+  Relu,
+  Ite,
+  Exp,
+  Log1pAbs,
+  SqrtAbs,
+  Sigmoid,
+  Tanh,
+  Log,
+  Sqrt
+};
 
 struct Node {
   Op op = Op::Const;
@@ -180,24 +200,42 @@ const char* kVarNames[] = {"x", "y", "z"};
 std::string print(const Node& n) {
   auto p = [&](size_t i) { return print(*n.k[i]); };
   switch (n.op) {
-  case Op::Var: return kVarNames[n.var];
-  case Op::Const: return lit(n.c);
-  case Op::Add: return "(" + p(0) + " + " + p(1) + ")";
-  case Op::Sub: return "(" + p(0) + " - " + p(1) + ")";
-  case Op::Scale: return "(" + lit(n.c) + " * " + p(0) + ")";
-  case Op::Mul: return "(" + p(0) + " * " + p(1) + ")";
-  case Op::Min: return "min(" + p(0) + ", " + p(1) + ")";
-  case Op::Max: return "max(" + p(0) + ", " + p(1) + ")";
-  case Op::Abs: return "abs(" + p(0) + ")";
-  case Op::Relu: return "relu(" + p(0) + ")";
-  case Op::Ite: return "(if " + p(0) + " <= " + p(1) + " then " + p(2) + " else " + p(3) + ")";
-  case Op::Exp: return "exp(" + p(0) + ")";
-  case Op::Log1pAbs: return "log(1.0 + abs(" + p(0) + "))";
-  case Op::SqrtAbs: return "sqrt(abs(" + p(0) + "))";
-  case Op::Sigmoid: return "sigmoid(" + p(0) + ")";
-  case Op::Tanh: return "tanh(" + p(0) + ")";
-  case Op::Log: return "log(" + p(0) + ")";
-  case Op::Sqrt: return "sqrt(" + p(0) + ")";
+  case Op::Var:
+    return kVarNames[n.var];
+  case Op::Const:
+    return lit(n.c);
+  case Op::Add:
+    return "(" + p(0) + " + " + p(1) + ")";
+  case Op::Sub:
+    return "(" + p(0) + " - " + p(1) + ")";
+  case Op::Scale:
+    return "(" + lit(n.c) + " * " + p(0) + ")";
+  case Op::Mul:
+    return "(" + p(0) + " * " + p(1) + ")";
+  case Op::Min:
+    return "min(" + p(0) + ", " + p(1) + ")";
+  case Op::Max:
+    return "max(" + p(0) + ", " + p(1) + ")";
+  case Op::Abs:
+    return "abs(" + p(0) + ")";
+  case Op::Relu:
+    return "relu(" + p(0) + ")";
+  case Op::Ite:
+    return "(if " + p(0) + " <= " + p(1) + " then " + p(2) + " else " + p(3) + ")";
+  case Op::Exp:
+    return "exp(" + p(0) + ")";
+  case Op::Log1pAbs:
+    return "log(1.0 + abs(" + p(0) + "))";
+  case Op::SqrtAbs:
+    return "sqrt(abs(" + p(0) + "))";
+  case Op::Sigmoid:
+    return "sigmoid(" + p(0) + ")";
+  case Op::Tanh:
+    return "tanh(" + p(0) + ")";
+  case Op::Log:
+    return "log(" + p(0) + ")";
+  case Op::Sqrt:
+    return "sqrt(" + p(0) + ")";
   }
   return "?";
 }
@@ -206,8 +244,10 @@ std::string print(const Node& n) {
 std::optional<Q> evalQ(const Node& n, const std::vector<Q>& x) {
   auto e = [&](size_t i) { return evalQ(*n.k[i], x); };
   switch (n.op) {
-  case Op::Var: return x[size_t(n.var)];
-  case Op::Const: return exactQ(n.c);
+  case Op::Var:
+    return x[size_t(n.var)];
+  case Op::Const:
+    return exactQ(n.c);
   case Op::Scale: {
     auto a = e(0);
     if (!a) return std::nullopt;
@@ -228,11 +268,16 @@ std::optional<Q> evalQ(const Node& n, const std::vector<Q>& x) {
     auto a = e(0), b = e(1);
     if (!a || !b) return std::nullopt;
     switch (n.op) {
-    case Op::Add: return *a + *b;
-    case Op::Sub: return *a - *b;
-    case Op::Mul: return *a * *b;
-    case Op::Min: return *a < *b ? *a : *b;
-    default: return *a < *b ? *b : *a;
+    case Op::Add:
+      return *a + *b;
+    case Op::Sub:
+      return *a - *b;
+    case Op::Mul:
+      return *a * *b;
+    case Op::Min:
+      return *a < *b ? *a : *b;
+    default:
+      return *a < *b ? *b : *a;
     }
   }
   case Op::Ite: {
@@ -240,7 +285,8 @@ std::optional<Q> evalQ(const Node& n, const std::vector<Q>& x) {
     if (!a || !b) return std::nullopt;
     return *a <= *b ? e(2) : e(3);
   }
-  default: return std::nullopt;
+  default:
+    return std::nullopt;
   }
 }
 
@@ -258,36 +304,53 @@ std::optional<F> evalF(const Node& n, const std::vector<F>& x) {
   if (!a) return std::nullopt;
   F v = *a;
   switch (n.op) {
-  case Op::Scale: return exactF(n.c) * v;
-  case Op::Abs: return mp::abs(v);
-  case Op::Relu: return v < 0 ? F(0) : v;
-  case Op::Exp: return mp::exp(v);
-  case Op::Log1pAbs: return mp::log(F(1) + mp::abs(v));
-  case Op::SqrtAbs: return mp::sqrt(mp::abs(v));
-  case Op::Sigmoid: return F(1) / (F(1) + mp::exp(-v));
-  case Op::Tanh: return mp::tanh(v);
+  case Op::Scale:
+    return exactF(n.c) * v;
+  case Op::Abs:
+    return mp::abs(v);
+  case Op::Relu:
+    return v < 0 ? F(0) : v;
+  case Op::Exp:
+    return mp::exp(v);
+  case Op::Log1pAbs:
+    return mp::log(F(1) + mp::abs(v));
+  case Op::SqrtAbs:
+    return mp::sqrt(mp::abs(v));
+  case Op::Sigmoid:
+    return F(1) / (F(1) + mp::exp(-v));
+  case Op::Tanh:
+    return mp::tanh(v);
   case Op::Log:
     if (v <= 0) return std::nullopt;
     return mp::log(v);
   case Op::Sqrt:
     if (v < 0) return std::nullopt;
     return mp::sqrt(v);
-  default: break;
+  default:
+    break;
   }
   auto b = e(1);
   if (!b) return std::nullopt;
   switch (n.op) {
-  case Op::Add: return v + *b;
-  case Op::Sub: return v - *b;
-  case Op::Mul: return v * *b;
-  case Op::Min: return v < *b ? v : *b;
-  case Op::Max: return v < *b ? *b : v;
-  default: return std::nullopt;
+  case Op::Add:
+    return v + *b;
+  case Op::Sub:
+    return v - *b;
+  case Op::Mul:
+    return v * *b;
+  case Op::Min:
+    return v < *b ? v : *b;
+  case Op::Max:
+    return v < *b ? *b : v;
+  default:
+    return std::nullopt;
   }
 }
 
 /// A quarter-multiple constant in [-2, 2].
-double quarter(std::mt19937_64& g) { return double(int(g() % 17) - 8) * 0.25; }
+double quarter(std::mt19937_64& g) {
+  return double(int(g() % 17) - 8) * 0.25;
+}
 
 /// A constant: mostly a quarter multiple; with `extreme`, sometimes 1e4, 1e-6 or a subnormal.
 double randConst(std::mt19937_64& g, bool extreme) {
@@ -299,16 +362,26 @@ NodeP randPL(std::mt19937_64& g, int depth, int nvars, bool extreme = false) {
   int pick = depth <= 0 ? int(g() % 2) : int(g() % 10);
   auto sub = [&]() { return randPL(g, depth - 1, nvars, extreme); };
   switch (pick) {
-  case 0: return mk(Op::Var, {}, 0, int(g() % unsigned(nvars)));
-  case 1: return mk(Op::Const, {}, randConst(g, extreme));
-  case 2: return mk(Op::Add, {sub(), sub()});
-  case 3: return mk(Op::Sub, {sub(), sub()});
-  case 4: return mk(Op::Scale, {sub()}, randConst(g, extreme));
-  case 5: return mk(Op::Min, {sub(), sub()});
-  case 6: return mk(Op::Max, {sub(), sub()});
-  case 7: return mk(g() % 2 ? Op::Abs : Op::Relu, {sub()});
-  case 8: return mk(Op::Ite, {sub(), sub(), sub(), sub()});
-  default: return mk(Op::Mul, {mk(Op::Var, {}, 0, int(g() % unsigned(nvars))), sub()});
+  case 0:
+    return mk(Op::Var, {}, 0, int(g() % unsigned(nvars)));
+  case 1:
+    return mk(Op::Const, {}, randConst(g, extreme));
+  case 2:
+    return mk(Op::Add, {sub(), sub()});
+  case 3:
+    return mk(Op::Sub, {sub(), sub()});
+  case 4:
+    return mk(Op::Scale, {sub()}, randConst(g, extreme));
+  case 5:
+    return mk(Op::Min, {sub(), sub()});
+  case 6:
+    return mk(Op::Max, {sub(), sub()});
+  case 7:
+    return mk(g() % 2 ? Op::Abs : Op::Relu, {sub()});
+  case 8:
+    return mk(Op::Ite, {sub(), sub(), sub(), sub()});
+  default:
+    return mk(Op::Mul, {mk(Op::Var, {}, 0, int(g() % unsigned(nvars))), sub()});
   }
 }
 
@@ -316,15 +389,24 @@ NodeP randTrans(std::mt19937_64& g, int depth, int nvars) {
   if (depth <= 0) return randPL(g, 0, nvars);
   auto sub = [&]() { return randTrans(g, depth - 1, nvars); };
   switch (g() % 9) {
-  case 0: return mk(Op::Exp, {mk(Op::Scale, {sub()}, 0.5)});
-  case 1: return mk(Op::Log1pAbs, {sub()});
-  case 2: return mk(Op::SqrtAbs, {sub()});
-  case 3: return mk(Op::Sigmoid, {sub()});
-  case 4: return mk(Op::Tanh, {sub()});
-  case 5: return mk(Op::Add, {sub(), sub()});
-  case 6: return mk(Op::Scale, {sub()}, quarter(g));
-  case 7: return mk(Op::Max, {sub(), sub()});
-  default: return randPL(g, depth - 1, nvars);
+  case 0:
+    return mk(Op::Exp, {mk(Op::Scale, {sub()}, 0.5)});
+  case 1:
+    return mk(Op::Log1pAbs, {sub()});
+  case 2:
+    return mk(Op::SqrtAbs, {sub()});
+  case 3:
+    return mk(Op::Sigmoid, {sub()});
+  case 4:
+    return mk(Op::Tanh, {sub()});
+  case 5:
+    return mk(Op::Add, {sub(), sub()});
+  case 6:
+    return mk(Op::Scale, {sub()}, quarter(g));
+  case 7:
+    return mk(Op::Max, {sub(), sub()});
+  default:
+    return randPL(g, depth - 1, nvars);
   }
 }
 
@@ -336,12 +418,18 @@ const char* cmpText(Cmp c) {
 }
 template <class T> bool cmpHolds(Cmp c, const T& a, const T& b) {
   switch (c) {
-  case Cmp::Le: return a <= b;
-  case Cmp::Lt: return a < b;
-  case Cmp::Ge: return a >= b;
-  case Cmp::Gt: return a > b;
-  case Cmp::Eq: return a == b;
-  default: return a != b;
+  case Cmp::Le:
+    return a <= b;
+  case Cmp::Lt:
+    return a < b;
+  case Cmp::Ge:
+    return a >= b;
+  case Cmp::Gt:
+    return a > b;
+  case Cmp::Eq:
+    return a == b;
+  default:
+    return a != b;
   }
 }
 
@@ -427,7 +515,8 @@ Truth truthAt(const Formula& f, const std::vector<Q>& xq) {
 
 bool gFlipVerdicts = false;
 
-void flipVerdict(verifier::PropertyResult& r, const std::vector<std::pair<std::string, double>>& mid) {
+void flipVerdict(verifier::PropertyResult& r,
+                 const std::vector<std::pair<std::string, double>>& mid) {
   if (!gFlipVerdicts || r.isInterval) return;
   if (r.verdict == verifier::PropVerdict::Violated) {
     r.verdict = verifier::PropVerdict::Holds;
@@ -451,8 +540,8 @@ enum class Outcome { Agree, Unknown, Wrong, Unchecked };
 struct CaseResult {
   std::string kind;
   Outcome outcome = Outcome::Agree;
-  std::string verdict; // the verifier's
-  std::string detail;  // why wrong / unknown
+  std::string verdict;              // the verifier's
+  std::string detail;               // why wrong / unknown
   std::string reproName, reproText; // the reproducer file
   bool float64Only = false; // a network `sat` point that is one only in float64 (downgraded)
 };
@@ -514,8 +603,10 @@ std::string quantSource(const QuantCase& qc) {
     s << atomText(f.atoms[0]);
   else
     s << "(" << atomText(f.atoms[0]) << ") "
-      << (f.join == Join::And ? "&&" : f.join == Join::Or ? "||" : "=>") << " ("
-      << atomText(f.atoms[1]) << ")";
+      << (f.join == Join::And  ? "&&"
+          : f.join == Join::Or ? "||"
+                               : "=>")
+      << " (" << atomText(f.atoms[1]) << ")";
   s << ";\n";
   return s.str();
 }
@@ -669,14 +760,20 @@ QuantCase genBox(std::mt19937_64& g, int nvars, QuantCase qc) {
   qc.nvars = nvars;
   for (int i = 0; i < nvars; ++i) {
     switch (g() % 6) {
-    case 0: qc.box.push_back({0.0, 1.0}); break;
-    case 1: qc.box.push_back({-1.0, 0.5}); break;
+    case 0:
+      qc.box.push_back({0.0, 1.0});
+      break;
+    case 1:
+      qc.box.push_back({-1.0, 0.5});
+      break;
     case 2: { // degenerate: lo = hi
       double a = quarter(g);
       qc.box.push_back({a, a});
       break;
     }
-    default: qc.box.push_back({-2.0, 2.0}); break;
+    default:
+      qc.box.push_back({-2.0, 2.0});
+      break;
     }
   }
   return qc;
@@ -706,17 +803,28 @@ QuantCase genProgram(std::mt19937_64& g, bool transcendental) {
   auto rhs = [&]() {
     // A constant, sometimes with a 1e-7 margin, or a second expression.
     switch (g() % 4) {
-    case 0: return mk(Op::Const, {}, quarter(g) + (g() % 2 ? 1e-7 : -1e-7));
-    case 1: return gen(1);
-    default: return mk(Op::Const, {}, quarter(g));
+    case 0:
+      return mk(Op::Const, {}, quarter(g) + (g() % 2 ? 1e-7 : -1e-7));
+    case 1:
+      return gen(1);
+    default:
+      return mk(Op::Const, {}, quarter(g));
     }
   };
   f.atoms.push_back(randAtom(g, qc.moduleBody, true, rhs()));
   switch (g() % 5) {
-  case 0: f.join = Join::And; break;
-  case 1: f.join = Join::Or; break;
-  case 2: f.join = Join::Implies; break;
-  default: f.join = Join::One; break;
+  case 0:
+    f.join = Join::And;
+    break;
+  case 1:
+    f.join = Join::Or;
+    break;
+  case 2:
+    f.join = Join::Implies;
+    break;
+  default:
+    f.join = Join::One;
+    break;
   }
   if (f.join != Join::One) f.atoms.push_back(randAtom(g, gen(2), false, rhs()));
   qc.body = f;
@@ -733,8 +841,16 @@ QuantCase genIdentity(std::mt19937_64& g) {
   std::vector<std::pair<double, double>> box;
   double sub = 0.05 * double(g() % 5); // a sub-box
   switch (g() % 8) {
-  case 0: lhs = mk(Op::Exp, {mk(Op::Log, {X})}); rhs = X; box = {{0.3 + sub, 0.7}}; break;
-  case 1: lhs = mk(Op::Log, {mk(Op::Exp, {X})}); rhs = X; box = {{-1.0 + sub, 1.0}}; break;
+  case 0:
+    lhs = mk(Op::Exp, {mk(Op::Log, {X})});
+    rhs = X;
+    box = {{0.3 + sub, 0.7}};
+    break;
+  case 1:
+    lhs = mk(Op::Log, {mk(Op::Exp, {X})});
+    rhs = X;
+    box = {{-1.0 + sub, 1.0}};
+    break;
   case 2:
     lhs = mk(Op::Add, {mk(Op::Sigmoid, {X}), mk(Op::Sigmoid, {mk(Op::Scale, {X}, -1.0)})});
     rhs = mk(Op::Const, {}, 1.0);
@@ -745,8 +861,16 @@ QuantCase genIdentity(std::mt19937_64& g) {
     rhs = mk(Op::Add, {X, Y});
     box = {{-2.0, 2.0}, {-1.0 + sub, 1.0}};
     break;
-  case 4: lhs = mk(Op::Mul, {mk(Op::Sqrt, {X}), mk(Op::Sqrt, {X})}); rhs = X; box = {{0.0, 2.0}}; break;
-  case 5: lhs = mk(Op::Sqrt, {mk(Op::Mul, {X, X})}); rhs = mk(Op::Abs, {X}); box = {{-1.5, 1.5}}; break;
+  case 4:
+    lhs = mk(Op::Mul, {mk(Op::Sqrt, {X}), mk(Op::Sqrt, {X})});
+    rhs = X;
+    box = {{0.0, 2.0}};
+    break;
+  case 5:
+    lhs = mk(Op::Sqrt, {mk(Op::Mul, {X, X})});
+    rhs = mk(Op::Abs, {X});
+    box = {{-1.5, 1.5}};
+    break;
   case 6:
     lhs = mk(Op::Tanh, {mk(Op::Scale, {X}, -1.0)});
     rhs = mk(Op::Scale, {mk(Op::Tanh, {X})}, -1.0);
@@ -764,9 +888,15 @@ QuantCase genIdentity(std::mt19937_64& g) {
   a.lhs = lhs;
   a.rhs = rhs;
   switch (g() % 4) {
-  case 0: a.cmp = Cmp::Eq; break;
-  case 1: a.cmp = Cmp::Le; break;
-  case 2: a.cmp = Cmp::Ge; break;
+  case 0:
+    a.cmp = Cmp::Eq;
+    break;
+  case 1:
+    a.cmp = Cmp::Le;
+    break;
+  case 2:
+    a.cmp = Cmp::Ge;
+    break;
   default: // shifted by a margin: false everywhere
     a.cmp = Cmp::Le;
     a.rhs = mk(Op::Sub, {rhs, mk(Op::Const, {}, 1e-7)});
@@ -779,7 +909,7 @@ QuantCase genIdentity(std::mt19937_64& g) {
 // ---------------------------------------------------------------------------------------------
 // Discrete models: brute-force enumeration of exact probabilities.
 
-struct Ev { // an event over (a, b, k)
+struct Ev {     // an event over (a, b, k)
   int kind = 0; // 0: a, 1: b, 2: k >= t, 3: k == t, 4: k <= t
   bool neg = false;
   int t = 0;
@@ -789,7 +919,11 @@ struct Event {
   bool conj = true;
 };
 bool evHolds(const Ev& e, bool a, bool b, int k) {
-  bool v = e.kind == 0 ? a : e.kind == 1 ? b : e.kind == 2 ? k >= e.t : e.kind == 3 ? k == e.t : k <= e.t;
+  bool v = e.kind == 0   ? a
+           : e.kind == 1 ? b
+           : e.kind == 2 ? k >= e.t
+           : e.kind == 3 ? k == e.t
+                         : k <= e.t;
   return v != e.neg;
 }
 bool eventHolds(const Event& e, bool a, bool b, int k) {
@@ -799,8 +933,11 @@ bool eventHolds(const Event& e, bool a, bool b, int k) {
   return v;
 }
 std::string evText(const Ev& e) {
-  std::string s = e.kind == 0 ? "a" : e.kind == 1 ? "b" : e.kind == 2 ? "k >= " + std::to_string(e.t)
-                 : e.kind == 3 ? "k == " + std::to_string(e.t) : "k <= " + std::to_string(e.t);
+  std::string s = e.kind == 0   ? "a"
+                  : e.kind == 1 ? "b"
+                  : e.kind == 2 ? "k >= " + std::to_string(e.t)
+                  : e.kind == 3 ? "k == " + std::to_string(e.t)
+                                : "k <= " + std::to_string(e.t);
   return e.neg ? "!(" + s + ")" : s;
 }
 std::string eventText(const Event& e) {
@@ -912,21 +1049,34 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   double tv = truth ? truth->convert_to<double>() : 0.5;
   double c = tv;
   switch (g() % 6) {
-  case 0: c = tv; break; // the nearest double: a tie up to rounding
-  case 1: c = tv + 1e-12; break;
-  case 2: c = tv - 1e-12; break;
-  case 3: c = tv + (g() % 2 ? 1e-7 : -1e-7); break;
-  case 4: c = tv + (g() % 2 ? 0.01 : -0.01); break;
-  default: c = double(g() % 21) * 0.05; break;
+  case 0:
+    c = tv;
+    break; // the nearest double: a tie up to rounding
+  case 1:
+    c = tv + 1e-12;
+    break;
+  case 2:
+    c = tv - 1e-12;
+    break;
+  case 3:
+    c = tv + (g() % 2 ? 1e-7 : -1e-7);
+    break;
+  case 4:
+    c = tv + (g() % 2 ? 0.01 : -0.01);
+    break;
+  default:
+    c = double(g() % 21) * 0.05;
+    break;
   }
   Cmp cmp = g() % 2 ? Cmp::Le : Cmp::Ge;
   if (g() % 4 == 0) cmp = cmp == Cmp::Le ? Cmp::Lt : Cmp::Gt;
   if (always)
     s << "property q: always[M](" << eventText(ev) << ");\n";
   else
-    s << "property q: " << (expectation ? "E[M](k)" : "P[M](" + eventText(ev) +
-                                                         (hasGiven ? " | " + eventText(given) : "") + ")")
-    << " " << cmpText(cmp) << " " << lit(c) << ";\n";
+    s << "property q: "
+      << (expectation ? "E[M](k)"
+                      : "P[M](" + eventText(ev) + (hasGiven ? " | " + eventText(given) : "") + ")")
+      << " " << cmpText(cmp) << " " << lit(c) << ";\n";
   std::string src = s.str();
   cr.reproText = "// kind: discrete\n" + src;
   std::string err;
@@ -1006,8 +1156,8 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   if (trueVal != (r.verdict == verifier::PropVerdict::Holds)) {
     cr.outcome = Outcome::Wrong;
     std::ostringstream d;
-    d << std::setprecision(17) << "verdict " << cr.verdict << ", but the exact value is "
-      << *truth << " = " << truth->convert_to<double>() << " against " << c;
+    d << std::setprecision(17) << "verdict " << cr.verdict << ", but the exact value is " << *truth
+      << " = " << truth->convert_to<double>() << " against " << c;
     cr.detail = d.str();
   }
   return cr;
@@ -1089,7 +1239,8 @@ OracleAnswer naiveOracle(const neural::AffineNet& net, const spec::VnnProperty& 
           for (int c = 0; c < L.W.cols(); ++c)
             if (L.W(r, c) != 0) h = h + num(L.W(r, c)) * v[size_t(c)];
           if (L.relu) {
-            z3::expr y = ctx.real_const(("r" + std::to_string(k) + "_" + std::to_string(r)).c_str());
+            z3::expr y =
+                ctx.real_const(("r" + std::to_string(k) + "_" + std::to_string(r)).c_str());
             s.add(y == z3::ite(h >= 0, h, ctx.real_val(0)));
             z.push_back(y);
           } else
@@ -1136,7 +1287,9 @@ struct NetCase {
   std::string edges; // which edge cases were applied
 };
 
-double gauss(std::mt19937_64& g) { return std::normal_distribution<double>(0, 1)(g); }
+double gauss(std::mt19937_64& g) {
+  return std::normal_distribution<double>(0, 1)(g);
+}
 
 NetCase genNet(std::mt19937_64& g, bool edge) {
   NetCase nc;
@@ -1170,7 +1323,7 @@ NetCase genNet(std::mt19937_64& g, bool edge) {
       nc.edges += (nc.edges.empty() ? "" : ",") + std::string(name);
     };
     unsigned which = unsigned(g() % 32) | 1u << (g() % 5); // at least one
-    if (which & 1) { // two tied outputs: identical last rows
+    if (which & 1) {                                       // two tied outputs: identical last rows
       auto& L = net.layers.back();
       L.W.row(1) = L.W.row(0);
       L.b[1] = L.b[0];
@@ -1186,7 +1339,8 @@ NetCase genNet(std::mt19937_64& g, bool edge) {
     if (which & 4) { // extreme weights: 1e4, 1e-6, subnormal
       auto& L = net.layers[g() % net.layers.size()];
       int r = int(g() % unsigned(L.W.rows())), c = int(g() % unsigned(L.W.cols()));
-      static const double ws[] = {1e4, -1e4, 1e-6, -1e-6, 4.9406564584124654e-324, 1e-310, -2.5e-320};
+      static const double ws[] = {1e4,    -1e4,     1e-6, -1e-6, 4.9406564584124654e-324,
+                                  1e-310, -2.5e-320};
       L.W(r, c) = ws[g() % 7];
       if (g() % 2) L.b[r] = ws[g() % 7];
       flag("extreme-weights");
@@ -1203,8 +1357,10 @@ NetCase genNet(std::mt19937_64& g, bool edge) {
   for (int sIdx = 0; sIdx < 64; ++sIdx) {
     Eigen::VectorXd x(in);
     for (int i = 0; i < in; ++i)
-      x[i] = sIdx == 0 ? lo[size_t(i)] : sIdx == 1 ? hi[size_t(i)]
-           : lo[size_t(i)] + (hi[size_t(i)] - lo[size_t(i)]) * std::uniform_real_distribution<double>(0, 1)(g);
+      x[i] = sIdx == 0   ? lo[size_t(i)]
+             : sIdx == 1 ? hi[size_t(i)]
+                         : lo[size_t(i)] + (hi[size_t(i)] - lo[size_t(i)]) *
+                                               std::uniform_real_distribution<double>(0, 1)(g);
     Eigen::VectorXd y = net.forward(x);
     for (int j = 0; j < out; ++j) {
       ymax[size_t(j)] = std::max(ymax[size_t(j)], y[j]);
@@ -1223,8 +1379,8 @@ NetCase genNet(std::mt19937_64& g, bool edge) {
   for (int j = 0; j < out; ++j)
     v << "(declare-const Y_" << j << " Real)\n";
   for (int i = 0; i < in; ++i)
-    v << "(assert (>= X_" << i << " " << num(lo[size_t(i)]) << "))\n(assert (<= X_" << i
-      << " " << num(hi[size_t(i)]) << "))\n";
+    v << "(assert (>= X_" << i << " " << num(lo[size_t(i)]) << "))\n(assert (<= X_" << i << " "
+      << num(hi[size_t(i)]) << "))\n";
   bool margin = nc.edges.find("margin") != std::string::npos;
   switch (g() % 3) {
   case 0: { // some other output reaches output t (not robust)
@@ -1401,7 +1557,8 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
   auto vp = spec::parseVnnlib(nc.vnnlib, "case.vnnlib");
   if (!vp || vp->cases.empty()) {
     cr.outcome = Outcome::Wrong;
-    cr.detail = "the generated VNN-LIB does not parse (a campaign bug)";
+    cr.detail = "the generated VNN-LIB does not parse (a campaign bug): " +
+                (vp ? std::string("no case") : vp.error().str()) + "\n" + nc.vnnlib;
     return cr;
   }
   std::vector<double> lo = vp->cases[0].lo, hi = vp->cases[0].hi;
@@ -1428,41 +1585,77 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
       x[i] = lo[size_t(i)] + (hi[size_t(i)] - lo[size_t(i)]) * double(g() % 1025) / 1024;
     ys.push_back(net.forward(x));
   }
+  // A relational property (a second call at u0 + shift: the Z3 path, not the engine) or not.
+  static const double shifts[] = {0.25, -0.25, 0.5};
+  const double shift = g() % 3 == 0 ? shifts[g() % 3] : 0.0;
+  const int nOut = shift != 0 ? 2 * out : out; // outputs of the first call, then the second's
+  auto shifted = [&](Eigen::VectorXd x) {
+    x[0] += shift;
+    return x;
+  };
+  std::vector<Eigen::VectorXd> ys2;
+  for (int k = 0; k < 32; ++k) {
+    Eigen::VectorXd x(in);
+    for (int i = 0; i < in; ++i)
+      x[i] = lo[size_t(i)] + (hi[size_t(i)] - lo[size_t(i)]) * double(g() % 1025) / 1024;
+    Eigen::VectorXd y(nOut);
+    y.head(out) = net.forward(x);
+    if (shift != 0) y.tail(out) = net.forward(shifted(x));
+    ys2.push_back(y);
+  }
   std::vector<OutAtom> atoms;
   int nAtoms = 1 + int(g() % 2);
   for (int k = 0; k < nAtoms; ++k) {
     OutAtom a;
-    a.coef.assign(size_t(out), 0.0);
+    a.coef.assign(size_t(nOut), 0.0);
     static const double cs[] = {1.0, -1.0, 0.5, 2.0};
     int j0 = int(g() % unsigned(out));
     a.coef[size_t(j0)] = cs[g() % 4];
-    if (g() % 2) a.coef[size_t((j0 + 1) % out)] = -a.coef[size_t(j0)];
+    if (shift != 0 && g() % 3)
+      a.coef[size_t(j0 + out)] = -a.coef[size_t(j0)]; // y(u) - y(u + shift)
+    else if (g() % 2)
+      a.coef[size_t((j0 + 1) % out)] = -a.coef[size_t(j0)];
     static const Cmp cmps[] = {Cmp::Le, Cmp::Lt, Cmp::Ge, Cmp::Gt};
     a.cmp = cmps[g() % 4];
     double v = 0; // a sampled value of the lhs, in float64
-    const Eigen::VectorXd& y = ys[g() % ys.size()];
-    for (int j = 0; j < out; ++j)
+    const Eigen::VectorXd& y = ys2[g() % ys2.size()];
+    for (int j = 0; j < nOut; ++j)
       v += a.coef[size_t(j)] * y[j];
     switch (g() % 4) {
-    case 0: a.c = 0; break;
-    case 1: a.c = v; break;
-    case 2: a.c = v + (g() % 2 ? 1e-7 : -1e-7); break;
-    default: a.c = v + (g() % 2 ? 0.1 : -0.1); break;
+    case 0:
+      a.c = 0;
+      break;
+    case 1:
+      a.c = v;
+      break;
+    case 2:
+      a.c = v + (g() % 2 ? 1e-7 : -1e-7);
+      break;
+    default:
+      a.c = v + (g() % 2 ? 0.1 : -0.1);
+      break;
     }
     atoms.push_back(a);
   }
-  Join join = nAtoms == 1 ? Join::One : g() % 3 == 0 ? Join::And : g() % 2 ? Join::Or : Join::Implies;
+  Join join = nAtoms == 1    ? Join::One
+              : g() % 3 == 0 ? Join::And
+              : g() % 2      ? Join::Or
+                             : Join::Implies;
   // The source.
   std::string args = "[";
   for (int i = 0; i < in; ++i)
     args += (i ? ", u" : "u") + std::to_string(i);
   args += "]";
+  std::string args2 = "[u0 + " + lit(shift);
+  for (int i = 1; i < in; ++i)
+    args2 += ", u" + std::to_string(i);
+  args2 += "]";
   auto atomText = [&](const OutAtom& a) {
     std::string t;
-    for (int j = 0; j < out; ++j) {
+    for (int j = 0; j < nOut; ++j) {
       double c = a.coef[size_t(j)];
       if (c == 0) continue;
-      std::string term = "N(" + args + ").y[" + std::to_string(j) + "]";
+      std::string term = "N(" + (j < out ? args : args2) + ").y[" + std::to_string(j % out) + "]";
       if (c != 1.0) term = lit(c) + " * " + term;
       t += (t.empty() ? "" : " + ") + term;
     }
@@ -1479,12 +1672,15 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
     s << atomText(atoms[0]);
   else
     s << "(" << atomText(atoms[0]) << ") "
-      << (join == Join::And ? "&&" : join == Join::Or ? "||" : "=>") << " (" << atomText(atoms[1])
-      << ")";
+      << (join == Join::And  ? "&&"
+          : join == Join::Or ? "||"
+                             : "=>")
+      << " (" << atomText(atoms[1]) << ")";
   s << ";\n";
   std::string src = s.str();
-  cr.reproText = "// kind: network-chs" + std::string(nc.edges.empty() ? "" : " (" + nc.edges + ")") +
-                 "\n" + src + netText(net, "//");
+  cr.reproText = "// kind: network-chs" +
+                 std::string(nc.edges.empty() ? "" : " (" + nc.edges + ")") + "\n" + src +
+                 netText(net, "//");
   spec::DiagnosticEngine diags;
   auto ast = spec::fromString(src, scratch + "/case.chs", diags);
   ir::LowerOptions lopt;
@@ -1517,6 +1713,12 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
   // The body's truth at an exact point.
   auto bodyAt = [&](const std::vector<Q>& x) {
     auto y = forwardQ(net, x);
+    if (shift != 0) {
+      std::vector<Q> x2 = x;
+      x2[0] += exactQ(shift);
+      for (const Q& q : forwardQ(net, x2))
+        y.push_back(q);
+    }
     auto truth = [&](const OutAtom& a) {
       Q l = outAtomLhs<Q>(a, y, [](double c, const Q& v) { return exactQ(c) * v; });
       return cmpHolds(a.cmp, l, exactQ(a.c)) ? Truth::True : Truth::False;
@@ -1540,32 +1742,47 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
       xs.push_back(ctx.real_const(("x" + std::to_string(i)).c_str()));
       sv.add(xs.back() >= num(lo[size_t(i)]) && xs.back() <= num(hi[size_t(i)]));
     }
-    v = xs;
-    int k = 0;
-    for (const auto& L : net.layers) {
-      std::vector<z3::expr> z;
-      for (int rr = 0; rr < L.W.rows(); ++rr) {
-        z3::expr h = num(L.b[rr]);
-        for (int c = 0; c < L.W.cols(); ++c)
-          if (L.W(rr, c) != 0) h = h + num(L.W(rr, c)) * v[size_t(c)];
-        if (L.relu) {
-          z3::expr yv = ctx.real_const(("r" + std::to_string(k) + "_" + std::to_string(rr)).c_str());
-          sv.add(yv == z3::ite(h >= 0, h, ctx.real_val(0)));
-          z.push_back(yv);
-        } else
-          z.push_back(h);
+    auto encodeNet = [&](std::vector<z3::expr> v, const std::string& tag) {
+      int k = 0;
+      for (const auto& L : net.layers) {
+        std::vector<z3::expr> z;
+        for (int rr = 0; rr < L.W.rows(); ++rr) {
+          z3::expr h = num(L.b[rr]);
+          for (int c = 0; c < L.W.cols(); ++c)
+            if (L.W(rr, c) != 0) h = h + num(L.W(rr, c)) * v[size_t(c)];
+          if (L.relu) {
+            z3::expr yv =
+                ctx.real_const((tag + std::to_string(k) + "_" + std::to_string(rr)).c_str());
+            sv.add(yv == z3::ite(h >= 0, h, ctx.real_val(0)));
+            z.push_back(yv);
+          } else
+            z.push_back(h);
+        }
+        v = std::move(z);
+        ++k;
       }
-      v = std::move(z);
-      ++k;
+      return v;
+    };
+    v = encodeNet(xs, "a");
+    if (shift != 0) {
+      std::vector<z3::expr> xs2 = xs;
+      xs2[0] = xs[0] + num(shift);
+      for (const z3::expr& e : encodeNet(xs2, "b"))
+        v.push_back(e);
     }
     auto atomZ = [&](const OutAtom& a) {
-      z3::expr l = outAtomLhs<z3::expr>(a, v, [&](double c, const z3::expr& e) { return num(c) * e; });
+      z3::expr l =
+          outAtomLhs<z3::expr>(a, v, [&](double c, const z3::expr& e) { return num(c) * e; });
       z3::expr c = num(a.c);
       switch (a.cmp) {
-      case Cmp::Le: return l <= c;
-      case Cmp::Lt: return l < c;
-      case Cmp::Ge: return l >= c;
-      default: return l > c;
+      case Cmp::Le:
+        return l <= c;
+      case Cmp::Lt:
+        return l < c;
+      case Cmp::Ge:
+        return l >= c;
+      default:
+        return l > c;
       }
     };
     z3::expr a0 = atomZ(atoms[0]);
@@ -1614,7 +1831,8 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
       cr.detail = "oracle unknown: " + why;
     }
     return cr;
-  default: break;
+  default:
+    break;
   }
   // Violated: the counterexample must make the body false exactly.
   std::vector<Q> x;
@@ -1660,8 +1878,8 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
 
 // ---------------------------------------------------------------------------------------------
 
-const char* kKinds[] = {"program",  "program", "transcendental", "identity",   "discrete",
-                        "network",  "network-edge", "network-edge", "network-chs"};
+const char* kKinds[] = {"program", "program",      "transcendental", "identity",   "discrete",
+                        "network", "network-edge", "network-edge",   "network-chs"};
 constexpr int kNumKinds = 9;
 
 uint64_t caseSeed(uint64_t seed, uint64_t i) {
@@ -1748,10 +1966,18 @@ int main(int argc, char** argv) {
       ++t->cases;
       t->float64Only += r.float64Only;
       switch (r.outcome) {
-      case Outcome::Agree: ++t->agree; break;
-      case Outcome::Unknown: ++t->unknown; break;
-      case Outcome::Wrong: ++t->wrong; break;
-      case Outcome::Unchecked: ++t->unchecked; break;
+      case Outcome::Agree:
+        ++t->agree;
+        break;
+      case Outcome::Unknown:
+        ++t->unknown;
+        break;
+      case Outcome::Wrong:
+        ++t->wrong;
+        break;
+      case Outcome::Unchecked:
+        ++t->unchecked;
+        break;
       }
     }
     if (verbose || onlyCase >= 0)
@@ -1764,9 +1990,11 @@ int main(int argc, char** argv) {
       std::string file = outDir + "/case-" + std::to_string(seed) + "-" + std::to_string(i) +
                          (net ? ".vnnlib" : ".chs");
       if (r.kind == "network-chs") { // the network file beside the .chs, the path rewritten
-        std::string onnx = outDir + "/case-" + std::to_string(seed) + "-" + std::to_string(i) + ".onnx";
+        std::string onnx =
+            outDir + "/case-" + std::to_string(seed) + "-" + std::to_string(i) + ".onnx";
+        std::error_code ec; // absent when the case failed before writing it
         std::filesystem::copy_file(scratchDir() + "/net.onnx", onnx,
-                                   std::filesystem::copy_options::overwrite_existing);
+                                   std::filesystem::copy_options::overwrite_existing, ec);
         std::string from = scratchDir() + "/net.onnx";
         if (auto p = r.reproText.find(from); p != std::string::npos)
           r.reproText.replace(p, from.size(), std::filesystem::absolute(onnx).string());
@@ -1779,8 +2007,8 @@ int main(int argc, char** argv) {
         << cm << " verdict: " << r.verdict << "\n"
         << cm << " WRONG: " << r.detail << "\n"
         << r.reproText;
-      std::cout << "WRONG case " << i << " (seed " << seed << ") [" << r.kind << "] "
-                << r.verdict << ": " << r.detail << "\n  reproducer: " << file << "\n";
+      std::cout << "WRONG case " << i << " (seed " << seed << ") [" << r.kind << "] " << r.verdict
+                << ": " << r.detail << "\n  reproducer: " << file << "\n";
     }
     if (!verbose && onlyCase < 0 && (i + 1) % 500 == 0)
       std::cout << "... " << i + 1 << " cases: " << all.agree << " agree, " << all.unknown
@@ -1811,8 +2039,8 @@ int main(int argc, char** argv) {
     for (const auto& [k, t] : byKind)
       ok = ok && t.wrong > 0;
     std::cout << "oracle self-check (--flip-verdicts): " << all.wrong << " of "
-              << all.agree + all.wrong << " inverted decided verdicts caught: "
-              << (ok ? "pass" : "FAIL") << "\n";
+              << all.agree + all.wrong
+              << " inverted decided verdicts caught: " << (ok ? "pass" : "FAIL") << "\n";
     return ok ? 0 : 1;
   }
   return all.wrong ? 1 : 0;
