@@ -2027,6 +2027,10 @@ int main(int argc, char** argv) {
   for (const auto& [k, t] : byKind)
     std::cout << line(k, t);
   std::cout << line("total", all);
+  if (byKind.count("network-chs")) { // the scratch network files
+    std::error_code ec;
+    std::filesystem::remove_all(scratchDir(), ec);
+  }
   char buf[100];
   std::snprintf(buf, sizeof buf, "%.1f", secs);
   std::cout << "cases " << all.cases << ", agreements " << all.agree << ", unknowns " << all.unknown
