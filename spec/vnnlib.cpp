@@ -28,6 +28,12 @@ constexpr int kMaxDepth = 1000; // nesting of parentheses
 /// a * b when float64 holds the product exactly: finite, not rounded, and (for a nonzero
 /// product) far enough from the subnormal range that the fma residue is itself exact.
 bool exactMul(double a, double b, double& out) {
+  // A factor of +-1 (moving a term across a comparison) is exact at every magnitude, subnormal
+  // constants included (a threshold 1e-310 is a number, not arithmetic).
+  if (a == 1.0 || a == -1.0 || b == 1.0 || b == -1.0) {
+    out = a * b;
+    return std::isfinite(out);
+  }
   double p = a * b;
   if (!std::isfinite(p)) return false;
   if (p == 0.0) {

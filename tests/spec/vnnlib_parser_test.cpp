@@ -147,6 +147,22 @@ TEST_CASE("vnnlib: linear terms and chains are normalised", "[vnnlib]") {
   CHECK(c.constraints[0].rhs == -1.5);
 }
 
+TEST_CASE("vnnlib: a subnormal constant is read as written, not refused as arithmetic",
+          "[vnnlib]") {
+  // Moving a constant across `<=` negates it, which is exact at every magnitude; only products
+  // that would underflow ((* 1e-170 1e-170 Y_0), tests/data/vnnlib_bad/) are refused.
+  const std::string box = "(assert (<= X_0 1)) (assert (>= X_0 0))\n"
+                          "(assert (<= X_1 1)) (assert (>= X_1 0))\n";
+  VnnProperty p = mustParse(kHeader + box + "(assert (<= Y_1 9.999999999453e-311))\n" +
+                            "(assert (>= Y_0 -5e-324))\n");
+  REQUIRE(p.cases.size() == 1);
+  REQUIRE(p.cases[0].constraints.size() == 2);
+  CHECK(p.cases[0].constraints[0].rhs == 9.999999999453e-311);
+  CHECK(p.cases[0].constraints[1].coef == std::vector<double>{-1, 0, 0});
+  CHECK(p.cases[0].constraints[1].rhs == 5e-324);
+  CHECK_FALSE(parseVnnlib(std::string(kHeader) + "(assert (>= (* 1e-170 1e-170 Y_0) 0))\n", "u"));
+}
+
 TEST_CASE("vnnlib: empty boxes and false atoms drop their case", "[vnnlib]") {
   std::string text = std::string(kHeader) +
                      "(assert (<= X_1 1)) (assert (>= X_1 0))\n"
