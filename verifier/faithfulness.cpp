@@ -7,6 +7,8 @@
 #include "spec/vnnlib.h"
 #include "verifier/problem.h"
 
+#include <boost/multiprecision/cpp_int.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -335,6 +337,62 @@ Eigen::Index decision(const VectorXd& y, DecisionRule rule) {
   return rule == DecisionRule::Sign ? (y[0] > 0 ? 1 : 0) : argmaxFirst(y);
 }
 
+/// Exact forward passes at a float64 point: every double is a dyadic rational, so the network's
+/// real value there is computed without rounding (cpp_rational), as the verdict rule needs
+/// (spec/LANGUAGE.md §8: a disagreement must hold over the reals, not only in float64).
+using Rational = boost::multiprecision::cpp_rational;
+using RVec = std::vector<Rational>;
+
+RVec exactLayer(const AffineLayer& L, const RVec& a) {
+  RVec z(static_cast<size_t>(L.W.rows()));
+  for (Eigen::Index i = 0; i < L.W.rows(); ++i) {
+    Rational v = L.b[i];
+    for (Eigen::Index j = 0; j < L.W.cols(); ++j)
+      if (L.W(i, j) != 0) v += Rational(L.W(i, j)) * a[static_cast<size_t>(j)];
+    z[static_cast<size_t>(i)] = L.relu && v < 0 ? Rational(0) : v;
+  }
+  return z;
+}
+
+RVec exactInput(const VectorXd& x) {
+  RVec a;
+  for (Eigen::Index i = 0; i < x.size(); ++i)
+    a.emplace_back(x[i]);
+  return a;
+}
+
+RVec exactForward(const AffineNet& net, const VectorXd& x) {
+  RVec a = exactInput(x);
+  for (const AffineLayer& L : net.layers)
+    a = exactLayer(L, a);
+  return a;
+}
+
+/// N_patch(x; S <- x') exactly (see patchedForward).
+RVec exactPatchedForward(const AffineNet& N, const std::vector<std::vector<bool>>& S,
+                         const VectorXd& x, const VectorXd& xp) {
+  RVec p = exactInput(x), a = exactInput(xp);
+  for (size_t k = 0; k < N.layers.size(); ++k) {
+    RVec zp = exactLayer(N.layers[k], p);
+    if (k + 1 < N.layers.size()) {
+      RVec za = exactLayer(N.layers[k], a);
+      for (size_t i = 0; i < zp.size(); ++i)
+        if (S[k][i]) zp[i] = za[i];
+      a = std::move(za);
+    }
+    p = std::move(zp);
+  }
+  return p;
+}
+
+Eigen::Index exactDecision(const RVec& y, DecisionRule rule) {
+  if (rule == DecisionRule::Sign) return y[0] > 0 ? 1 : 0;
+  size_t best = 0;
+  for (size_t i = 1; i < y.size(); ++i)
+    if (y[i] > y[best]) best = i;
+  return static_cast<Eigen::Index>(best);
+}
+
 /// d/dx of c . net(x) (a subgradient: ReLU' taken as 0 at 0).
 VectorXd inputGradient(const AffineNet& net, const VectorXd& x, const VectorXd& c) {
   std::vector<VectorXd> pre;
@@ -561,12 +619,14 @@ DeviationBound bracketMaxDeviation(const AffineNet& raw, double allowance, const
 }
 
 using OutputReplay = std::function<std::pair<VectorXd, VectorXd>(const VectorXd&)>;
+/// The two decisions at a point, in exact arithmetic.
+using ExactDecisions = std::function<std::pair<Eigen::Index, Eigen::Index>(const VectorXd&)>;
 
 /// verifyDecisionAgreement / verifyLeakDecision on `raw`, whose outputs are [P; Q; P - Q] (m
 /// each); err: the rounding errors of the bias differences of the third block.
 AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const Box& box,
                                 DecisionRule rule, const FaithOptions& opt,
-                                const OutputReplay& replay) {
+                                const OutputReplay& replay, const ExactDecisions& exact) {
   const auto t0 = Clock::now();
   AgreementResult r;
   const Eigen::Index m = err.size();
@@ -632,16 +692,25 @@ AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const
     r.reason = "verifier error: " + res.error().str();
   } else if (res->verdict == Verdict::Sat) {
     auto [yA, yB] = replay(res->x);
-    if (decision(yA, rule) != decision(yB, rule)) {
+    const bool floatDiffer = decision(yA, rule) != decision(yB, rule);
+    const auto [dA, dB] = exact(res->x);
+    if (dA != dB) {
+      // A disagreement over the reals at a float64 point: the counterexample.
       r.verdict = Verdict::Sat;
       r.x = res->x;
       r.yA = yA;
       r.yB = yB;
-      r.reason = "decisions differ (" + std::to_string(decision(yA, rule)) + " vs " +
-                 std::to_string(decision(yB, rule)) + "); found by " + res->reason;
+      r.reason = "decisions differ (" + std::to_string(dA) + " vs " + std::to_string(dB) +
+                 ", exact arithmetic); found by " + res->reason;
+      if (!floatDiffer)
+        r.reason += "; floating-point note: float64 evaluation rounds them to the same decision";
     } else {
       r.verdict = Verdict::Unknown;
-      r.reason = "the verifier's point did not replay on the original networks (rounding)";
+      r.reason = floatDiffer ? "the verifier's point is a disagreement in float64 only (rounding "
+                               "at a tie); in exact arithmetic both decide " +
+                                   std::to_string(dA)
+                             : "the verifier's point did not replay on the original networks "
+                               "(rounding)";
     }
   } else {
     r.verdict = res->verdict;
@@ -734,7 +803,11 @@ AgreementResult verifyDecisionAgreement(const AffineNet& A, const AffineNet& B, 
   OutputReplay replay = [&](const VectorXd& x) {
     return std::make_pair(A.forward(x), B.forward(x));
   };
-  return decideAgreement(D, err, box, rule, opt, replay);
+  ExactDecisions exact = [&](const VectorXd& x) {
+    return std::make_pair(exactDecision(exactForward(A, x), rule),
+                          exactDecision(exactForward(B, x), rule));
+  };
+  return decideAgreement(D, err, box, rule, opt, replay, exact);
 }
 
 AffineNet leakNetwork(const AffineNet& N, const std::vector<std::vector<bool>>& S,
@@ -795,7 +868,12 @@ AgreementResult verifyLeakDecision(const AffineNet& N, const std::vector<std::ve
     VectorXd yP = patchedForward(N, S, x.transpose(), xp.transpose()).row(0).transpose();
     return std::make_pair(yP, C.forward(xp));
   };
-  return decideAgreement(D, err, productBox(box), rule, opt, replay);
+  ExactDecisions exact = [&](const VectorXd& z) {
+    const VectorXd x = z.head(n), xp = z.tail(n);
+    return std::make_pair(exactDecision(exactPatchedForward(N, S, x, xp), rule),
+                          exactDecision(exactForward(C, xp), rule));
+  };
+  return decideAgreement(D, err, productBox(box), rule, opt, replay, exact);
 }
 
 AffineNet resampleCircuitNetwork(const AffineNet& N, const neural::Circuit& c) {

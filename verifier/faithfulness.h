@@ -36,9 +36,10 @@
 // for B deciding k, plus the implied row (A_j - B_j) - (A_k - B_k) >= eps (read from a third
 // output block A - B, which cancels to exactly zero where A and B share their computation);
 // Sign: A >= eps and B <= 0, or B >= eps and A <= 0. So
-//   Sat   - x is a genuine disagreement: replayed on A and B separately in float64, the two
-//           decisions differ (a tie is counted as a disagreement only if the tie-broken
-//           decisions strictly differ);
+//   Sat   - x is a genuine disagreement: A and B evaluated at the float64 point x in exact
+//           rational arithmetic decide differently (ties broken to the lowest index; a point
+//           where only float64 rounding makes them differ is Unknown, with that reason; one where
+//           float64 rounds them to the same decision is Sat with a floating-point note);
 //   Unsat - the decisions are equal at every x of the box, except possibly where one of the
 //           networks decides by a margin below eps (within eps of its decision boundary), e.g.
 //           exactly on a tie, where identical networks trivially agree anyway.

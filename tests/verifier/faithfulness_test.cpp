@@ -489,3 +489,22 @@ TEST_CASE("resample ablation as a network on [x; x']: equal to circuitForward; b
   bad.keep.pop_back();
   CHECK_THROWS_AS(resampleCircuitNetwork(N, bad), std::invalid_argument);
 }
+
+TEST_CASE("decision agreement is decided in exact arithmetic, not float64", "[faithfulness]") {
+  // A's outputs are [x, x + 1e-17]: over the reals A decides 1 everywhere, while float64 rounds
+  // x + 1e-17 to x on [0.5, 1] and the tie goes to 0. B decides 0 everywhere. The networks
+  // disagree over the reals at every point; float64 alone would call them equal.
+  AffineNet A, B;
+  A.inputSize = B.inputSize = 1;
+  A.layers.push_back({MatrixXd::Ones(2, 1), Eigen::Vector2d(0, 1e-17), false});
+  B.layers.push_back({MatrixXd::Ones(2, 1), Eigen::Vector2d(0, -1), false});
+  FaithOptions opt;
+  opt.timeoutSec = 600;
+  opt.decisionMargin = 0;
+  const AgreementResult r =
+      verifyDecisionAgreement(A, B, cube(1, 0.5, 1.0), DecisionRule::Argmax, opt);
+  INFO(r.reason);
+  REQUIRE(r.verdict == Verdict::Sat);
+  CHECK(r.reason.find("exact arithmetic") != std::string::npos);
+  CHECK(r.reason.find("floating-point note") != std::string::npos);
+}
