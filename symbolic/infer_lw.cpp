@@ -1,6 +1,7 @@
 // Likelihood weighting (see infer_lw.h).
 #include "symbolic/infer_lw.h"
 
+#include "spec/run_control.h"
 #include "symbolic/infer_mh.h"
 #include "symbolic/summary.h"
 
@@ -43,6 +44,8 @@ Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs
     Rng rng = base.split(b);
     std::vector<double> vals;
     for (size_t i = b * kLwBlock; i < std::min(n, (b + 1) * kLwBlock); ++i) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): one atomic load per run.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
       auto r = run(f, inputs, rng, ro);
       if (!r) return r.error();
       readQuantities(*qs, *r, vals);
