@@ -141,7 +141,13 @@ RunSession::~RunSession() {
   gMemLimit = 0;
 }
 
-StopReason stopReason() { return StopReason(gReason.load(std::memory_order_relaxed)); }
+StopReason stopReason() {
+  // The deadline is checked here too (a clock read), so a loop with its own deadline cut to the
+  // run's remaining time sees the run's timeout as soon as it sees its own.
+  if (gReason.load(std::memory_order_relaxed) == 0 && deadlinePassed())
+    requestStop(StopReason::Timeout);
+  return StopReason(gReason.load(std::memory_order_relaxed));
+}
 
 void requestStop(StopReason r) {
   int none = 0;
@@ -149,7 +155,6 @@ void requestStop(StopReason r) {
 }
 
 void checkStop() {
-  if (deadlinePassed()) requestStop(StopReason::Timeout);
   if (StopReason r = stopReason(); r != StopReason::None) throw Stopped(r);
 }
 

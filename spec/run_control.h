@@ -51,15 +51,15 @@ struct Stopped : std::runtime_error {
   StopReason reason;
 };
 
-/// The reason of a requested stop, None while the run may go on. Cheap (one atomic load), safe
-/// from any thread.
+/// The reason of a requested stop, None while the run may go on (a passed deadline requests the
+/// timeout stop here). Cheap (atomic loads and a clock read), safe from any thread.
 StopReason stopReason();
 inline bool stopRequested() { return stopReason() != StopReason::None; }
 
 /// Requests a stop (the first reason wins). Safe from any thread.
 void requestStop(StopReason r);
 
-/// Throws Stopped when a stop is requested (also checks the deadline directly).
+/// Throws Stopped when a stop is requested.
 void checkStop();
 
 /// A one-line explanation: "interrupted (SIGINT)", "time limit of 2 s reached",

@@ -28,7 +28,6 @@
 #include "verifier/z3_encoder.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 namespace {
