@@ -139,6 +139,8 @@ RunSession::~RunSession() {
   gWatcher = nullptr;
   gHaveDeadline = false;
   gMemLimit = 0;
+  gReason = 0;
+  gSignal = 0;
 }
 
 StopReason stopReason() {

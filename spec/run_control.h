@@ -35,8 +35,9 @@ struct Limits {
   double memoryMb = 0;     // resident set size limit in MiB; <= 0: none
 };
 
-/// Installs the limits, the SIGINT/SIGTERM handlers and the watcher thread; the destructor
-/// stops the watcher and restores the previous handlers. One session at a time.
+/// Installs the limits, the SIGINT/SIGTERM handlers (unless handleSignals is false) and the
+/// watcher thread; the destructor stops the watcher, restores the previous handlers and clears
+/// the stop. One session at a time.
 class RunSession {
 public:
   explicit RunSession(const Limits& limits, bool handleSignals = true);

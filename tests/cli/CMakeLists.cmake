@@ -25,3 +25,9 @@ set_tests_properties(cli/stan_csv PROPERTIES TIMEOUT 120)
 add_test(NAME cli/compile_object
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)
+
+# Stopping long runs: SIGINT/SIGTERM to verify (partial table, 130/143), --time-limit (124) and
+# --memory (5) on verify, vnnlib, infer, train; no result file from a stopped or failed write.
+add_test(NAME cli/run_limits
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_limits.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
