@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 
 static_assert(std::atomic<int>::is_always_lock_free, "the signal handler needs a lock-free int");
 
-std::atomic<int> gReason{0};           // StopReason
+std::atomic<int> gReason{0};            // StopReason
 volatile std::sig_atomic_t gSignal = 0; // the signal that requested the stop
 std::atomic<bool> gHaveDeadline{false};
 std::atomic<Clock::rep> gDeadline{0};  // Clock ticks since the clock's epoch
@@ -47,7 +47,8 @@ bool deadlinePassed() {
 
 void callHooks() {
   std::lock_guard<std::mutex> lk(gHooksMu);
-  for (auto& [id, fn] : gHooks) fn();
+  for (auto& [id, fn] : gHooks)
+    fn();
 }
 
 struct Watcher {
@@ -55,7 +56,8 @@ struct Watcher {
   std::mutex mu;
   std::condition_variable cv;
   bool quit = false;
-  struct sigaction oldInt {}, oldTerm {};
+  struct sigaction oldInt {
+  }, oldTerm{};
   bool handlers = false;
 };
 Watcher* gWatcher = nullptr;
@@ -179,7 +181,9 @@ std::string stopMessage() {
   return "not stopped";
 }
 
-int stopSignal() { return stopReason() == StopReason::Interrupted ? int(gSignal) : 0; }
+int stopSignal() {
+  return stopReason() == StopReason::Interrupted ? int(gSignal) : 0;
+}
 
 double remainingSeconds() {
   if (!gHaveDeadline.load(std::memory_order_relaxed))
@@ -195,7 +199,9 @@ double stepBudgetSeconds(double perStepSec) {
   return perStepSec > 0 && perStepSec < left ? perStepSec : left;
 }
 
-std::size_t memoryLimitBytes() { return gMemLimit.load(std::memory_order_relaxed); }
+std::size_t memoryLimitBytes() {
+  return gMemLimit.load(std::memory_order_relaxed);
+}
 
 std::size_t residentBytes() {
   std::FILE* f = std::fopen("/proc/self/statm", "r");

@@ -55,7 +55,9 @@ struct Stopped : std::runtime_error {
 /// The reason of a requested stop, None while the run may go on (a passed deadline requests the
 /// timeout stop here). Cheap (atomic loads and a clock read), safe from any thread.
 StopReason stopReason();
-inline bool stopRequested() { return stopReason() != StopReason::None; }
+inline bool stopRequested() {
+  return stopReason() != StopReason::None;
+}
 
 /// Requests a stop (the first reason wins). Safe from any thread.
 void requestStop(StopReason r);

@@ -16,7 +16,8 @@ void addRunLimitOptions(CLI::App& app, run::Limits& limits, bool timeoutIsOveral
       ->check(CLI::NonNegativeNumber);
   app.add_option("--memory", limits.memoryMb,
                  "memory limit in MiB (resident set size, polled): when exceeded, stop as for "
-                 "--time-limit with exit code 5 (default: none)")
+                 "--time-limit with exit code 5 (default: none). SIGINT / SIGTERM stop the "
+                 "same way with exit code 130 / 143")
       ->check(CLI::NonNegativeNumber);
 }
 
@@ -44,8 +45,7 @@ int runLimited(const std::string& name, const run::Limits& limits,
     rc = kOk; // reported below
   }
   if (!run::stopRequested()) return rc;
-  std::cerr << "chassis " << name << ": stopped: " << run::stopMessage()
-            << "\n";
+  std::cerr << "chassis " << name << ": stopped: " << run::stopMessage() << "\n";
   return stopExitCode();
 }
 

@@ -14,8 +14,7 @@ void applyQueryLimits(z3::solver& s, z3::context& c, double perQuerySec) {
   // Z3's own SIGINT handler (installed around each check when ctrl_c is on) would swallow the
   // signal and end only that query: the run's handler takes it instead.
   p.set("ctrl_c", false);
-  if (std::isfinite(budget))
-    p.set("timeout", unsigned(std::clamp(budget * 1000, 1.0, 4.0e9)));
+  if (std::isfinite(budget)) p.set("timeout", unsigned(std::clamp(budget * 1000, 1.0, 4.0e9)));
   s.set(p);
   // Z3's own allocations beyond the watermark make its queries give up (unknown), a softer stop
   // than the watcher's interrupt; set once per limit (a global parameter).

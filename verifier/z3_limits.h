@@ -25,6 +25,8 @@ private:
 };
 
 /// The stop's word ("interrupted", "timeout", "memory") when a stop is requested, else "".
-inline std::string stopWord() { return std::string(run::stopReasonName(run::stopReason())); }
+inline std::string stopWord() {
+  return std::string(run::stopReasonName(run::stopReason()));
+}
 
 } // namespace chassis::verifier
