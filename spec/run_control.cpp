@@ -26,6 +26,7 @@ std::atomic<bool> gHaveDeadline{false};
 std::atomic<Clock::rep> gDeadline{0};  // Clock ticks since the clock's epoch
 std::atomic<std::size_t> gMemLimit{0}; // bytes
 std::atomic<std::size_t> gRssAtStop{0};
+std::atomic<bool> gRssProjected{false}; // gRssAtStop is what an allocation would have needed
 double gTimeLimitSec = 0;
 
 std::mutex gHooksMu;
@@ -103,6 +104,7 @@ RunSession::RunSession(const Limits& limits, bool handleSignals) {
   gReason = 0;
   gSignal = 0;
   gRssAtStop = 0;
+  gRssProjected = false;
   gTimeLimitSec = limits.timeLimitSec;
   if (limits.timeLimitSec > 0) {
     auto d = Clock::now() + std::chrono::duration_cast<Clock::duration>(
@@ -171,8 +173,9 @@ std::string stopMessage() {
     std::snprintf(buf, sizeof buf, "time limit of %g s reached", gTimeLimitSec);
     return buf;
   case StopReason::Memory:
-    std::snprintf(buf, sizeof buf, "memory limit of %g MiB reached (resident %.0f MiB)",
+    std::snprintf(buf, sizeof buf, "memory limit of %g MiB reached (%s %.0f MiB)",
                   double(gMemLimit.load()) / (1024.0 * 1024.0),
+                  gRssProjected ? "an allocation would make it" : "resident",
                   double(gRssAtStop.load()) / (1024.0 * 1024.0));
     return buf;
   case StopReason::None:
@@ -201,6 +204,19 @@ double stepBudgetSeconds(double perStepSec) {
 
 std::size_t memoryLimitBytes() {
   return gMemLimit.load(std::memory_order_relaxed);
+}
+
+bool wouldExceedMemory(std::size_t bytes) {
+  std::size_t lim = gMemLimit.load();
+  if (lim == 0) return false;
+  std::size_t need = residentBytes() + bytes;
+  if (need <= lim) return false;
+  if (!stopRequested()) {
+    gRssAtStop = need;
+    gRssProjected = true;
+  }
+  requestStop(StopReason::Memory);
+  return true;
 }
 
 std::size_t residentBytes() {

@@ -82,6 +82,11 @@ double stepBudgetSeconds(double perStepSec);
 /// The memory limit in bytes, 0 without one.
 std::size_t memoryLimitBytes();
 
+/// For a large allocation about to be made: true, and a memory stop requested, when the resident
+/// set size plus `bytes` would exceed the memory limit (false without a limit). The watcher
+/// would see such an allocation only after it is made.
+bool wouldExceedMemory(std::size_t bytes);
+
 /// This process's resident set size in bytes (from /proc/self/statm), 0 if unreadable.
 std::size_t residentBytes();
 

@@ -33,6 +33,8 @@ Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs
   p.quantities = *qs;
   p.chains = 1;
   p.samplesPerChain = n;
+  if (run::wouldExceedMemory((nq + 1) * n * sizeof(double))) // --memory: before, not after
+    return Error("stopped: " + run::stopMessage());
   p.draws.assign(nq, std::vector<std::vector<double>>(1, std::vector<double>(n)));
   p.logWeights.assign(n, 0.0);
   const size_t blocks = (n + kLwBlock - 1) / kLwBlock;

@@ -35,6 +35,8 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
   if (!qs) return qs.error();
   const size_t expectedStages = size_t(probe->trace.numObserves) + 1;
 
+  if (run::wouldExceedMemory(N * sizeof(Particle))) // --memory: before, not after
+    return Error("stopped: " + run::stopMessage());
   std::vector<Particle> ps(N);
   Rng resampleRng(options.seed, 1);
   double logZ = 0;

@@ -91,6 +91,9 @@ expect 124 "chassis train: stopped: time limit of 1 s reached" -- \
 expect 5 "stopped: memory limit of 1 MiB reached" -- verify "$slow" --memory 1
 has out '^later +memory ' "verify --memory 1"
 expect 5 "chassis infer: stopped: memory limit" -- "${kid[@]}" --method mh --samples 5000000 --memory 1
+# A sampler's draws that would not fit are refused before they are allocated.
+expect 5 "memory limit of 300 MiB reached (an allocation would make it" -- \
+  "${kid[@]}" --method lw --samples 30000000 --memory 300
 expect 5 "chassis vnnlib: stopped: memory limit" -- \
   vnnlib "$acas" "$src/tests/data/vnnlib/prop_7.vnnlib" --out "$tmp/mem.txt" --memory 1
 [ ! -e "$tmp/mem.txt" ] || fail "vnnlib --memory: a stopped run wrote its --out file"

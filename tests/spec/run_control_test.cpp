@@ -97,3 +97,14 @@ TEST_CASE("a session's end clears its stop", "[run-control]") {
   }
   CHECK_FALSE(stopRequested());
 }
+
+TEST_CASE("an allocation that would pass the memory limit stops before it is made",
+          "[run-control]") {
+  CHECK_FALSE(wouldExceedMemory(std::size_t(1) << 40)); // no session: no limit
+  RunSession session(Limits{0, 1e6}, false);              // 1 TiB: far above this process
+  CHECK_FALSE(wouldExceedMemory(1 << 20));
+  CHECK_FALSE(stopRequested());
+  CHECK(wouldExceedMemory(std::size_t(1) << 41));
+  CHECK(stopReason() == StopReason::Memory);
+  CHECK(stopMessage().find("an allocation would make it") != std::string::npos);
+}
