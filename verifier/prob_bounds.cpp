@@ -623,8 +623,11 @@ Expected<StatisticalEstimate> estimateProbability(const ir::Property& p, const V
   ro.recordChoices = false;
   auto deadline = Clock::now() + std::chrono::duration<double>(o.timeoutSec);
   for (uint64_t i = 0; i < o.samples; ++i) {
-    // Stopping on time (never on the outcomes) keeps the interval valid for the count reached.
-    if ((i & 1023) == 1023 && o.timeoutSec > 0 && Clock::now() > deadline) break;
+    // Stopping on time or on the run's stop (never on the outcomes) keeps the interval valid
+    // for the count reached.
+    if ((i & 1023) == 1023 &&
+        ((o.timeoutSec > 0 && Clock::now() > deadline) || run::stopRequested()))
+      break;
     auto res = symbolic::run(f, {}, rng, ro);
     if (!res) return Error(p.loc, "a sampled run fails: " + res.error().str());
     if (res->trace.conditionFailed) {
