@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stopping long runs (spec/run_control.h, tools/run_limits.h): SIGINT / SIGTERM to `verify` during
 # a slow Z3 query prints the rows decided so far and the rest as `interrupted`, exit 130 / 143;
-# --time-limit ends verify, vnnlib, infer and train with the timeout reason (exit 124), --memory
+# --time-limit ends verify, vnnlib, infer, train and compare with the timeout reason (exit 124), --memory
 # with the memory reason (exit 5); a stopped run writes no result file and leaves an existing one
 # as it was; an output that cannot be written is refused before the run, and leaves nothing.
 # Exit codes and output are asserted, never times; a watchdog kills a run that would hang.
@@ -64,10 +64,11 @@ rc=$?
 [ "$rc" = 3 ] || fail "verify --timeout 1: exit $rc, expected 3"
 has out 'unknown \(Z3: (timeout|canceled)\)' "verify --timeout 1 (per property)"
 
-acas=$src/tests/data/acasxu/ACASXU_run2a_1_9_batch_2000.onnx
+# 4_2 / prop_2: hard (minutes), not found violated by the attack
+acas=$src/tests/data/acasxu/ACASXU_run2a_4_2_batch_2000.onnx
 echo old >"$tmp/result.txt"
 expect 124 "chassis vnnlib: stopped: time limit of 1 s reached" -- \
-  vnnlib "$acas" "$src/tests/data/vnnlib/prop_7.vnnlib" --out "$tmp/result.txt" --time-limit 1
+  vnnlib "$acas" "$src/tests/data/vnnlib/prop_2.vnnlib" --out "$tmp/result.txt" --time-limit 1
 [ "$(cat "$tmp/result.txt")" = old ] || fail "vnnlib: a stopped run changed its --out file"
 
 kid=(infer "$src/examples/kidiq.chs" KidIQ --data "$src/examples/kidiq.data.json")
@@ -87,6 +88,12 @@ expect 124 "chassis train: stopped: time limit of 1 s reached" -- \
 [ "$(cat "$tmp/net.onnx")" = old ] || fail "train: a stopped run changed its -o file"
 [ ! -e "$tmp/data.csv" ] || fail "train: a stopped run wrote --save-data"
 
+expect 124 "chassis compare: stopped: time limit of 2 s reached" -- \
+  compare "$src/examples/compare/braking.chs" -q --time-limit 2 --out-dir "$tmp/cmp" \
+  --html "$tmp/cmp.html"
+[ -z "$(ls -A "$tmp/cmp")" ] && [ ! -e "$tmp/cmp.html" ] ||
+  fail "compare: a stopped run wrote $(ls -A "$tmp/cmp") $(ls "$tmp"/cmp.html 2>/dev/null)"
+
 # --- memory limit (the process itself is above 1 MiB) ---
 expect 5 "stopped: memory limit of 1 MiB reached" -- verify "$slow" --memory 1
 has out '^later +memory ' "verify --memory 1"
@@ -95,7 +102,7 @@ expect 5 "chassis infer: stopped: memory limit" -- "${kid[@]}" --method mh --sam
 expect 5 "memory limit of 300 MiB reached (an allocation would make it" -- \
   "${kid[@]}" --method lw --samples 30000000 --memory 300
 expect 5 "chassis vnnlib: stopped: memory limit" -- \
-  vnnlib "$acas" "$src/tests/data/vnnlib/prop_7.vnnlib" --out "$tmp/mem.txt" --memory 1
+  vnnlib "$acas" "$src/tests/data/vnnlib/prop_2.vnnlib" --out "$tmp/mem.txt" --memory 1
 [ ! -e "$tmp/mem.txt" ] || fail "vnnlib --memory: a stopped run wrote its --out file"
 
 # --- outputs that cannot be written: refused before the run, nothing left behind ---
@@ -104,7 +111,7 @@ expect 2 "is a directory" -- train "$src/examples/braking_task.chs" --inputs Con
   --label Controller.brake --samples 50 --epochs 1 -o "$tmp/adir"
 expect 2 "cannot write here" -- train "$src/examples/braking_task.chs" --inputs Controller \
   --label Controller.brake --samples 50 --epochs 1 -o "$tmp/missing/net.onnx"
-expect 2 "cannot write here" -- vnnlib "$acas" "$src/tests/data/vnnlib/prop_7.vnnlib" \
+expect 2 "cannot write here" -- vnnlib "$acas" "$src/tests/data/vnnlib/prop_2.vnnlib" \
   --out "$tmp/missing/r.txt"
 # compile-net: both files or neither (the circuit's place is taken by a directory).
 expect 2 "is a directory" -- compile-net "$src/examples/compare/comparator.chs" Comparator \
