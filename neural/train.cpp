@@ -2,6 +2,8 @@
 // evaluated single-threaded in a fixed order, so runs with one seed are byte-identical.
 #include "neural/train.h"
 
+#include "spec/run_control.h"
+
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -228,6 +230,8 @@ Expected<TrainResult> train(const Dataset& data, const TrainOptions& o) {
   for (int epoch = 1; epoch <= o.epochs; ++epoch) {
     std::vector<int> order = permutation(batchRng, trainSet.size());
     for (int start = 0; start < trainSet.size(); start += o.batch) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): no half-trained network.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
       const int B = std::min(o.batch, trainSet.size() - start);
       Eigen::MatrixXd Xb(B, trainSet.numFeatures());
       Eigen::VectorXd yb(B);

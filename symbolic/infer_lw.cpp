@@ -1,6 +1,7 @@
 // Likelihood weighting (see infer_lw.h).
 #include "symbolic/infer_lw.h"
 
+#include "spec/run_control.h"
 #include "symbolic/infer_mh.h"
 #include "symbolic/summary.h"
 
@@ -32,6 +33,8 @@ Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs
   p.quantities = *qs;
   p.chains = 1;
   p.samplesPerChain = n;
+  if (run::wouldExceedMemory((nq + 1) * n * sizeof(double))) // --memory: before, not after
+    return Error("stopped: " + run::stopMessage());
   p.draws.assign(nq, std::vector<std::vector<double>>(1, std::vector<double>(n)));
   p.logWeights.assign(n, 0.0);
   const size_t blocks = (n + kLwBlock - 1) / kLwBlock;
@@ -43,6 +46,8 @@ Expected<Posterior> inferLw(const ir::Function& f, std::span<const Value> inputs
     Rng rng = base.split(b);
     std::vector<double> vals;
     for (size_t i = b * kLwBlock; i < std::min(n, (b + 1) * kLwBlock); ++i) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): one atomic load per run.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
       auto r = run(f, inputs, rng, ro);
       if (!r) return r.error();
       readQuantities(*qs, *r, vals);

@@ -2,6 +2,7 @@
 // ratio).
 #include "symbolic/infer_mh.h"
 
+#include "spec/run_control.h"
 #include "symbolic/distributions.h"
 #include "symbolic/summary.h"
 
@@ -200,6 +201,8 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
     std::vector<double> vals;
     const size_t every = std::max<size_t>(1, total / 200);
     for (size_t it = 0; it < options.warmup + N * thin; ++it) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
       const bool warm = it < options.warmup;
       const size_t moves = chain.sweepSize();
       auto a = chain.sweep(warm);

@@ -4,6 +4,7 @@
 // the warm-up's variance estimate uses a temporary per iteration.
 #include "symbolic/infer_nuts.h"
 
+#include "spec/run_control.h"
 #include "symbolic/ad.h"
 #include "symbolic/special.h"
 #include "symbolic/summary.h"
@@ -436,6 +437,8 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
   const Clock::time_point start = Clock::now();
   Clock::time_point warmupEnd = start;
   for (size_t it = 0; it < total; ++it) {
+    // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
+    if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
     if (it == opt.warmup) warmupEnd = Clock::now();
     const double stepSize = s.eps_; // the step size this transition uses
     TransitionStats st = s.transition();

@@ -1,6 +1,7 @@
 // Sequential Monte Carlo by re-execution with systematic resampling (see infer_smc.h).
 #include "symbolic/infer_smc.h"
 
+#include "spec/run_control.h"
 #include "symbolic/infer_mh.h"
 #include "symbolic/summary.h"
 
@@ -34,6 +35,8 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
   if (!qs) return qs.error();
   const size_t expectedStages = size_t(probe->trace.numObserves) + 1;
 
+  if (run::wouldExceedMemory(N * sizeof(Particle))) // --memory: before, not after
+    return Error("stopped: " + run::stopMessage());
   std::vector<Particle> ps(N);
   Rng resampleRng(options.seed, 1);
   double logZ = 0;
@@ -47,6 +50,8 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
     Status st = runParallel(blocks, options.threads, [&](size_t b) -> Status {
       std::vector<double> vals;
       for (size_t i = b * kBlock; i < std::min(N, (b + 1) * kBlock); ++i) {
+        // SIGINT, --time-limit, --memory (spec/run_control.h): one atomic load per particle.
+        if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
         Particle& p = ps[i];
         if (p.finished) continue;
         Rng rng = base.split(uint64_t(stage) * uint64_t(N) + i);

@@ -9,6 +9,7 @@
 #include "neural/train.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
+#include "spec/run_control.h"
 #include "symbolic/interp.h"
 #include "tasks/stand_in.h"
 #include "verifier/faithfulness.h"
@@ -42,7 +43,10 @@ Json vec(const Eigen::VectorXd& v) {
   return a;
 }
 
+/// Announces the next step; every step starts here, so this is also where a stop requested by
+/// SIGINT, --time-limit or --memory (spec/run_control.h) ends the comparison (run::Stopped).
 void say(const CompareOptions& o, const std::string& line) {
+  run::checkStop();
   if (o.progress) *o.progress << "compare: " << line << std::endl;
 }
 
@@ -807,6 +811,7 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         thresholds.erase(std::unique(thresholds.begin(), thresholds.end()), thresholds.end());
       }
       for (double tau : thresholds) {
+        run::checkStop();
         neural::Circuit c;
         if (m == neural::DiscoveryMethod::Acdc) {
           c = neural::discoverCircuit(N, m, o.ablation, bd, tau);

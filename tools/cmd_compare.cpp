@@ -9,10 +9,14 @@
 // (circuit.onnx, circuit.dot, circuit.chs) into D. Progress goes to standard error.
 // Every output file is written whole or not at all, after the analysis; their directories are
 // checked before it starts.
+// --timeout is per property and artefact; --time-limit S / --memory MB (tools/run_limits.h) bound
+// the whole run: stopped by them or by SIGINT/SIGTERM, it writes no file and exits 124 / 5 /
+// 130 / 143.
 // Exit codes: 0 the comparison ran (whatever the verdicts), 2 bad task, file or option.
 #include "tools/circuit_options.h"
 #include "tools/command.h"
 #include "tools/output_file.h"
+#include "tools/run_limits.h"
 
 #include "neural/network.h"
 #include "neural/onnx.h"
@@ -33,6 +37,7 @@ struct CompareCli {
   CircuitOptions circuit;
   double timeout = 30, faithTimeout = 60;
   bool noSweep = false, json = false, quiet = false;
+  run::Limits limits;
 };
 
 int runCompareCli(CompareCli& c) {
@@ -67,6 +72,7 @@ int runCompareCli(CompareCli& c) {
 
   spec::DiagnosticEngine diags;
   auto r = tasks::runCompare(c.file, o, diags);
+  if (run::stopRequested()) return kOk; // cut short: no report, no file (run_limits.h says why)
   if (!r) {
     if (diags.errorCount() == 0) diags.report(r.error());
     diags.print(std::cerr);
@@ -113,8 +119,10 @@ chassis::tools::Registration reg{
       app.add_option("--task", c->task, "the task's name (default: the file's only task)");
       addCircuitOptions(app, c->circuit);
       app.add_flag("--no-sweep", c->noSweep, "skip the size/faithfulness sweep over thresholds");
-      app.add_option("--timeout", c->timeout, "seconds per property and artefact")
+      app.add_option("--timeout", c->timeout,
+                     "seconds per property and artefact (--time-limit bounds the whole run)")
           ->capture_default_str();
+      addRunLimitOptions(app, c->limits, false);
       app.add_option("--faith-timeout", c->faithTimeout,
                      "seconds per formal faithfulness and leak analysis")
           ->capture_default_str();
@@ -124,7 +132,7 @@ chassis::tools::Registration reg{
       app.add_option("--out-dir", c->outDir,
                      "write report.{json,md,html}, network.onnx and circuit.{onnx,dot,chs} here");
       app.add_flag("-q,--quiet", c->quiet, "no progress lines on standard error");
-      return [c]() { return runCompareCli(*c); };
+      return [c]() { return runLimited("compare", c->limits, [c] { return runCompareCli(*c); }); };
     }};
 
 } // namespace

@@ -11,6 +11,7 @@
 // piecewise linear (a located error), and then nothing is written: each file is written to a
 // temporary name beside it and renamed into place only when both are complete.
 #include "tools/command.h"
+#include "tools/output_file.h"
 
 #include "neural/compile_module.h"
 #include "neural/lower_network.h"
@@ -22,12 +23,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace {
@@ -72,10 +70,6 @@ nlohmann::ordered_json circuitJson(const neural::CompiledNet& c, const std::stri
   return j;
 }
 
-std::string tempName(const std::string& path) {
-  return path + ".tmp" + std::to_string(::getpid());
-}
-
 int runCompileNet(const CompileNetCli& c) {
   spec::DiagnosticEngine diags;
   auto fail = [&](const Error& e) {
@@ -109,36 +103,14 @@ int runCompileNet(const CompileNetCli& c) {
   auto compiled = neural::compileModule(*prog, *f, opt);
   if (!compiled) return fail(compiled.error());
 
-  // Write both files under temporary names, then rename: nothing half-written on failure.
+  // Both files whole or neither (tools/output_file.h): temporary names, renamed once complete.
   const neural::Network net = neural::fromAffineNet(compiled->net, c.module);
-  const std::string tmpOnnx = tempName(c.output);
-  if (auto s = neural::saveOnnx(net, tmpOnnx); !s) {
-    std::filesystem::remove(tmpOnnx);
-    return fail(s.error());
-  }
+  auto onnxBytes = neural::serializeOnnx(net);
+  if (!onnxBytes) return fail(onnxBytes.error());
   const nlohmann::ordered_json circuit = circuitJson(*compiled, c.module, c.margin);
-  std::string tmpCircuit;
-  if (!c.circuit.empty()) {
-    tmpCircuit = tempName(c.circuit);
-    std::ofstream os(tmpCircuit);
-    os << circuit.dump(1) << "\n";
-    os.close();
-    if (!os) {
-      std::error_code ec;
-      std::filesystem::remove(tmpOnnx, ec);
-      std::filesystem::remove(tmpCircuit, ec);
-      return fail(Error("cannot write '" + c.circuit + "'"));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmpOnnx, c.output, ec);
-  if (!ec && !tmpCircuit.empty()) std::filesystem::rename(tmpCircuit, c.circuit, ec);
-  if (ec) {
-    std::error_code ig;
-    std::filesystem::remove(tmpOnnx, ig);
-    if (!tmpCircuit.empty()) std::filesystem::remove(tmpCircuit, ig);
-    return fail(Error("cannot write the output files: " + ec.message()));
-  }
+  std::vector<std::pair<std::string, std::string>> files{{c.output, *onnxBytes}};
+  if (!c.circuit.empty()) files.push_back({c.circuit, circuit.dump(1) + "\n"});
+  if (!tools::writeFilesAtomic(files)) return tools::kUsage;
 
   long neurons = 0, weights = 0;
   for (size_t k = 0; k + 1 < compiled->net.layers.size(); ++k)

@@ -2,11 +2,11 @@
 // into an equivalent .chs program (an enum per variable, one module drawing every variable from
 // its CPT; see symbolic/bayesnet.h). Without -o the program goes to standard output.
 #include "tools/command.h"
+#include "tools/output_file.h"
 
 #include "symbolic/bif.h"
 
 #include <cctype>
-#include <fstream>
 #include <iostream>
 
 namespace {
@@ -53,12 +53,7 @@ int run(const ImportOptions& opt) {
     std::cout << *text;
     return kOk;
   }
-  std::ofstream out(opt.output, std::ios::binary);
-  if (!out || !(out << *text) || !out.flush()) {
-    std::cerr << opt.output << ": error: cannot write file\n";
-    return kUsage;
-  }
-  return kOk;
+  return writeFileAtomic(opt.output, *text) ? kOk : kUsage;
 }
 
 Registration reg{"import-bif", "Convert a Bayesian network (.bif) into an equivalent .chs model",

@@ -3,6 +3,7 @@
 // query variable's posterior (every variable without --query) is printed with P(evidence).
 // .chs models are dispatched to tools/infer_chs.cpp (its options: --method, --samples, ...).
 #include "tools/command.h"
+#include "tools/run_limits.h"
 
 #include "symbolic/bif.h"
 
@@ -32,6 +33,7 @@ struct InferOptions {
   std::vector<std::string> query;
   std::vector<std::string> evidence;
   bool json = false;
+  run::Limits limits; // --time-limit/--timeout, --memory: the whole run (tools/run_limits.h)
 };
 
 bool endsWith(const std::string& s, const std::string& suffix) {
@@ -165,13 +167,16 @@ Registration reg{"infer", "Exact posterior marginals of a Bayesian network (.bif
                                   "An observation VARIABLE=STATE (repeatable)");
                    app.add_flag("--json", opt->json, "Print the result as JSON");
                    auto chs = addChsInferOptions(app);
+                   addRunLimitOptions(app, opt->limits, true);
                    return [opt, chs]() -> int {
+                     return runLimited("infer", opt->limits, [opt, chs]() -> int {
                      if (endsWith(opt->model, ".bif")) return inferBif(*opt);
                      if (endsWith(opt->model, ".chs"))
                        return chs(opt->model, opt->module, opt->query, opt->evidence, opt->json);
                      std::cerr << "error: " << opt->model
                                << ": unknown model format (expected .bif or .chs)\n";
                      return kUsage;
+                     });
                    };
                  }};
 

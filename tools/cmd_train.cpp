@@ -18,11 +18,18 @@
 // accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
 // --save-data / --save-test write the whole dataset / the held-out test samples as CSV, so that
 // `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
+// Output files (-o, --save-data, --save-test) are checked writable before training and written
+// atomically after it (temp file + rename: never half a file). --time-limit S (or --timeout S) and
+// --memory MB bound the run (tools/run_limits.h); a run stopped by them or by SIGINT/SIGTERM
+// writes no file and exits 124 / 5 / 130 / 143.
 // Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
 // the dataset.
 #include "tasks/task_dataset.h"
 #include "tools/command.h"
+#include "tools/output_file.h"
+#include "tools/run_limits.h"
 
+#include "neural/dataset.h"
 #include "neural/onnx.h"
 #include "neural/train.h"
 #include "spec/diagnostics.h"
@@ -53,6 +60,7 @@ struct TrainCli {
          validationFraction = -1;
   uint64_t seed = 1;
   bool json = false, quiet = false, noStandardize = false;
+  run::Limits limits;
 };
 
 bool parseWidths(const std::string& s, std::vector<int>& out) {
@@ -161,6 +169,9 @@ int runTrain(TrainCli& c) {
   o.progress = &std::cerr;
   if (!c.quiet && !c.json && isatty(STDERR_FILENO)) o.live = &std::cerr;
 
+  // Fail before a long run, not after it, when an output cannot be written.
+  if (!checkWritable({c.output, c.saveData, c.saveTest})) return kUsage;
+
   // The dataset.
   neural::Dataset data;
   std::string dataName;
@@ -189,13 +200,8 @@ int runTrain(TrainCli& c) {
   }
   o.loss = c.loss == "ce" || (c.loss == "auto" && classes) ? neural::LossKind::CrossEntropy
                                                            : neural::LossKind::Mse;
-  if (!c.saveData.empty())
-    if (auto s = neural::saveCsv(data, c.saveData); !s) {
-      std::cerr << s.error().str() << "\n";
-      return kUsage;
-    }
-
   auto r = neural::train(data, o);
+  if (run::stopRequested()) return kOk; // cut short: no file; run_limits.h says why
   if (!r) {
     Error e = r.error();
     if (e.loc.line > 0) e.loc.file = c.csv; // a CSV row
@@ -206,16 +212,17 @@ int runTrain(TrainCli& c) {
   neural::Network net = r->model.toNetwork("chassis_mlp");
   net.inputName = "input";
   net.outputName = ce ? "logits" : "output";
-  if (!c.output.empty())
-    if (auto s = neural::saveOnnx(net, c.output); !s) {
-      std::cerr << s.error().str() << "\n";
+  if (!c.output.empty()) {
+    auto bytes = neural::serializeOnnx(net);
+    if (!bytes) {
+      std::cerr << c.output << ": " << bytes.error().str() << "\n";
       return kUsage;
     }
-  if (!c.saveTest.empty())
-    if (auto s = neural::saveCsv(data.subset(r->testRows), c.saveTest); !s) {
-      std::cerr << s.error().str() << "\n";
-      return kUsage;
-    }
+    if (!writeFileAtomic(c.output, *bytes)) return kUsage;
+  }
+  if (!c.saveData.empty() && !writeFileAtomic(c.saveData, neural::toCsv(data))) return kUsage;
+  if (!c.saveTest.empty() && !writeFileAtomic(c.saveTest, neural::toCsv(data.subset(r->testRows))))
+    return kUsage;
   if (c.json) {
     nlohmann::ordered_json j;
     auto num = [](double x) {
@@ -313,7 +320,8 @@ chassis::tools::Registration reg{
       app.add_flag("--json", c->json, "Print the summary as JSON");
       app.add_flag("-q,--quiet", c->quiet,
                    "No live progress bar (one plain line per epoch on stderr is still printed)");
-      return [c]() -> int { return runTrain(*c); };
+      addRunLimitOptions(app, c->limits, true);
+      return [c]() -> int { return runLimited("train", c->limits, [c] { return runTrain(*c); }); };
     }};
 
 } // namespace

@@ -19,9 +19,15 @@
 // "likely holds (statistical)", "likely violated (statistical)" or "statistical: undecided",
 // and in JSON with "verdict": "statistical" and a "statistical" object. It is never a proof:
 // for the exit code such a property counts as unknown.
+// --time-limit S / --memory MB (tools/run_limits.h) bound the whole run, --timeout each property;
+// SIGINT/SIGTERM stop it too. A stopped run prints the rows decided so far, the others with the
+// stop's word as verdict ("interrupted", "timeout", "memory"), writes no --emit-dir file, and
+// exits 130 (SIGINT) / 143 (SIGTERM) / 124 (time limit) / 5 (memory limit).
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
+#include "tools/output_file.h"
+#include "tools/run_limits.h"
 
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
@@ -32,7 +38,6 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 namespace {
@@ -52,7 +57,20 @@ std::string statisticalWord(const verifier::StatisticalEstimate& s) {
                           : "statistical: undecided";
 }
 
+/// A result the run's stop cut short (its verdict is the stop's word).
+bool cutShort(const verifier::PropertyResult& r) {
+  return run::stopRequested() && r.verdict == verifier::PropVerdict::Unknown && !r.statistical &&
+         r.reason == run::stopReasonName(run::stopReason());
+}
+
+/// Marks `r` as cut short by the stop when it was left undecided after the stop was requested.
+void markIfStopped(verifier::PropertyResult& r) {
+  if (run::stopRequested() && r.verdict == verifier::PropVerdict::Unknown && !r.statistical)
+    r.reason = std::string(run::stopReasonName(run::stopReason()));
+}
+
 std::string verdictText(const verifier::PropertyResult& r) {
+  if (cutShort(r)) return r.reason;
   std::string v;
   if (r.statistical) {
     const auto& s = r.stat;
@@ -79,6 +97,7 @@ struct VerifyArgs {
   double timeout = 60;
   bool json = false;
   verifier::VerifyOptions opts;
+  run::Limits limits;
 };
 
 int verifyCommand(const VerifyArgs& a) {
@@ -130,18 +149,31 @@ int verifyCommand(const VerifyArgs& a) {
   for (const ir::Property& p : prog->properties) {
     if (!only.empty() && p.name != only) continue;
     found = true;
-    results.push_back(verifier::verifyProperty(*prog, p, opts));
+    if (run::stopRequested()) { // not started: the stop's word, no time
+      verifier::PropertyResult r;
+      r.name = p.name;
+      r.loc = p.loc;
+      results.push_back(std::move(r));
+    } else {
+      results.push_back(verifier::verifyProperty(*prog, p, opts));
+    }
+    markIfStopped(results.back());
   }
   if (!found) {
     std::cerr << file << ": error: no property named '" << only << "'\n";
     return tools::kUsage;
   }
   if (only.empty()) {
-    for (auto& r : verifier::verifyAsserts(*prog, opts))
-      results.push_back(std::move(r));
+    // After a stop these are left out (they are named only by running them); the exit code says
+    // the run was cut short.
+    if (!run::stopRequested())
+      for (auto& r : verifier::verifyAsserts(*prog, opts))
+        results.push_back(std::move(r));
     // A called module's declared input ranges are obligations at each call site ("range@M:l:c").
-    for (auto& r : verifier::verifyRangeObligations(*prog, opts))
-      results.push_back(std::move(r));
+    if (!run::stopRequested())
+      for (auto& r : verifier::verifyRangeObligations(*prog, opts))
+        results.push_back(std::move(r));
+    for (auto& r : results) markIfStopped(r);
   }
 
   int code = tools::kOk;
@@ -155,10 +187,14 @@ int verifyCommand(const VerifyArgs& a) {
          : anyViolated ? tools::kFailure
          : anyUnknown  ? tools::kUnknown
                        : tools::kOk;
+  bool stopped = false;
+  for (auto& r : results)
+    stopped |= cutShort(r);
+  if (stopped) code = tools::stopExitCode();
 
   // With the queries on standard output, the report goes to standard error.
   bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
-  if (opts.emitSmt2) {
+  if (opts.emitSmt2 && !stopped) {
     bool first = true;
     for (auto& r : results)
       for (size_t k = 0; k < r.smt2.size(); ++k) {
@@ -169,13 +205,7 @@ int verifyCommand(const VerifyArgs& a) {
           continue;
         }
         std::string path = outDir + "/" + r.name + "." + std::to_string(k) + ".smt2";
-        std::ofstream f(path);
-        f << r.smt2[k];
-        f.flush();
-        if (!f) {
-          std::cerr << "chassis verify: error: cannot write " << path << "\n";
-          return tools::kUsage;
-        }
+        if (!tools::writeFileAtomic(path, r.smt2[k])) return tools::kUsage;
       }
   }
   std::FILE* report = smt2ToStdout ? stderr : stdout;
@@ -186,7 +216,8 @@ int verifyCommand(const VerifyArgs& a) {
       nlohmann::ordered_json o;
       o["property"] = r.name;
       o["verdict"] = r.statistical ? std::string("statistical")
-                                   : std::string(verifier::propVerdictName(r.verdict));
+                     : cutShort(r)   ? r.reason
+                                     : std::string(verifier::propVerdictName(r.verdict));
       if (!r.reason.empty()) o["reason"] = r.reason;
       if (r.isInterval) {
         o["interval"] = {r.lo, r.hi};
@@ -248,7 +279,10 @@ chassis::tools::Registration reg{
       auto a = std::make_shared<VerifyArgs>();
       app.add_option("file", a->file, "the .chs file")->required();
       app.add_option("--property", a->only, "check only this property");
-      app.add_option("--timeout", a->timeout, "seconds per property (default 60)");
+      app.add_option("--timeout", a->timeout,
+                     "seconds per property (default 60); undecided then: unknown (exit 3). "
+                     "--time-limit bounds the whole run");
+      tools::addRunLimitOptions(app, a->limits, false);
       app.add_flag("--json", a->json, "print the results as JSON");
       app.add_option("--emit", a->emit,
                      "smt2: write every Z3 query as SMT-LIB2 (that `z3 -smt2 FILE` answers as "
@@ -263,7 +297,7 @@ chassis::tools::Registration reg{
       app.add_option("--confidence", a->opts.confidence,
                      "--statistical: the interval's confidence (default 0.99)");
       app.add_option("--seed", a->opts.seed, "--statistical: the random seed (default 0)");
-      return [a]() { return verifyCommand(*a); };
+      return [a]() { return tools::runLimited("verify", a->limits, [a] { return verifyCommand(*a); }); };
     }};
 
 } // namespace

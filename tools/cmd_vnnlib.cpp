@@ -13,9 +13,15 @@
 // as SMT-LIB2 — to --out FILE, else standard output — one `(check-sat)` per case, the cases
 // separated by `(reset)`. `z3 -smt2 FILE` prints one answer per case; the property is violated
 // (`sat`) iff some case answers sat, and holds (`unsat`) iff every case answers unsat.
+// --timeout S is the instance's own limit (verdict `timeout`, exit 3, as VNN-COMP wants);
+// --time-limit S / --memory MB (tools/run_limits.h) and SIGINT/SIGTERM stop the whole run: the
+// verdict printed is `timeout` or `unknown` with the stop's reason, --out is not written, and the
+// exit code is 124 / 5 / 130 / 143. --out is written atomically (never half a file).
 // Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
 // 4 internal error.
 #include "tools/command.h"
+#include "tools/output_file.h"
+#include "tools/run_limits.h"
 
 #include "neural/onnx.h"
 #include "spec/vnnlib.h"
@@ -25,22 +31,11 @@
 #include "verifier/z3_encoder.h"
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 
 namespace {
 
 using namespace chassis;
-
-/// Writes `text` to `path`; false (with a diagnostic) when it cannot.
-bool writeFile(const std::string& path, const std::string& text) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (!f || !(f << text) || !f.flush()) {
-    std::cerr << path << ": error: cannot write the output file\n";
-    return false;
-  }
-  return true;
-}
 
 /// --emit=smt2: the naive query of every case, one after another.
 int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
@@ -71,7 +66,7 @@ int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
     std::cout << text;
     return tools::kOk;
   }
-  return writeFile(outPath, text) ? tools::kOk : tools::kUsage;
+  return tools::writeFileAtomic(outPath, text) ? tools::kOk : tools::kUsage;
 }
 
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
@@ -81,7 +76,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return tools::kUsage;
   }
   // Fail early, not after a long run, when the result file cannot be written.
-  if (!outPath.empty() && !writeFile(outPath, "")) return tools::kUsage;
+  if (!outPath.empty() && !tools::checkWritable({outPath})) return tools::kUsage;
   auto network = neural::loadOnnx(netPath);
   if (!network) {
     std::cerr << network.error().str() << "\n";
@@ -164,7 +159,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   std::cout << buf;
   if (!res->reason.empty()) std::cout << "; " << res->reason;
   std::cout << "\n";
-  if (!outPath.empty() && !writeFile(outPath, text)) return tools::kUsage;
+  if (run::stopRequested()) return tools::stopExitCode(); // no result file for a cut-short run
+  if (!outPath.empty() && !tools::writeFileAtomic(outPath, text)) return tools::kUsage;
   switch (res->verdict) {
   case verifier::Verdict::Unsat:
     return tools::kOk;
@@ -187,8 +183,12 @@ chassis::tools::Registration reg{
       auto emit = std::make_shared<std::string>();
       app.add_option("network", *net, "ONNX network")->required()->check(CLI::ExistingFile);
       app.add_option("property", *prop, "VNN-LIB property")->required();
-      app.add_option("--timeout", *timeout, "time limit in seconds (default 60)")
+      app.add_option("--timeout", *timeout,
+                     "the instance's time limit in seconds (default 60): then `timeout`, exit 3; "
+                     "--time-limit stops the whole run (exit 124)")
           ->check(CLI::PositiveNumber);
+      auto limits = std::make_shared<run::Limits>();
+      tools::addRunLimitOptions(app, *limits, false);
       app.add_option("--out", *out,
                      "write the VNN-COMP result (with --emit=smt2: the SMT-LIB2) to this file");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
@@ -196,7 +196,11 @@ chassis::tools::Registration reg{
       app.add_option("--emit", *emit,
                      "smt2: write the naive Z3 query of each case as SMT-LIB2 (one (check-sat) "
                      "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
-      return [=]() { return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit); };
+      return [=]() {
+        return tools::runLimited("vnnlib", *limits, [=] {
+          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit);
+        });
+      };
     }};
 
 } // namespace

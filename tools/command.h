@@ -22,6 +22,11 @@ enum ExitCode : int {
   kUsage = 2,       // bad command line, bad input file, bad option: a diagnostic was printed
   kUnknown = 3,     // verify: some property undecided (timeout, unsupported), none violated
   kInternal = 4,    // a bug in Chassis (e.g. a counterexample that does not replay)
+  // A long run stopped early (spec/run_control.h, tools/run_limits.h): what was decided so far is
+  // printed, no result file is written.
+  kMemoryLimit = 5,   // --memory MB exceeded (resident set size)
+  kTimeLimit = 124,   // --time-limit S (overall) reached, as timeout(1)
+  kInterrupted = 130, // SIGINT (Ctrl-C); SIGTERM gives 143 (128 + the signal, as a shell would)
 };
 
 using Runner = std::function<int()>;

@@ -17,6 +17,7 @@
 #include "tools/command.h"
 
 #include "spec/diagnostics.h"
+#include "spec/run_control.h"
 #include "symbolic/infer.h"
 #include "symbolic/infer_exact.h"
 #include "symbolic/infer_lw.h"
@@ -222,6 +223,9 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     break;
   }
   if (opt.progress) bar(1.0);
+  // Stopped (SIGINT, --time-limit, --memory): no summaries of a cut-short run, no CSV files;
+  // tools/run_limits.h prints why and gives the exit code.
+  if (run::stopRequested()) return kOk;
   if (!post) {
     diags.report(post.error());
     diags.print(std::cerr);

@@ -4,12 +4,18 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chassis::tools {
 
 /// Writes `text` to `path` atomically; false, with a diagnostic on standard error, when it cannot.
 bool writeFileAtomic(const std::string& path, const std::string& text);
+
+/// Writes several files all or nothing: each to a temporary file beside it, then, once every one
+/// is complete, renamed into place. False, with a diagnostic, when one cannot be written (then
+/// no target is touched, unless a rename itself fails midway, which is reported).
+bool writeFilesAtomic(const std::vector<std::pair<std::string, std::string>>& pathsAndTexts);
 
 /// Checks up front that each path's directory exists and is writable (so a long run does not
 /// fail at its end); false, with a diagnostic naming the path, when one is not.

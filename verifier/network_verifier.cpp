@@ -9,6 +9,7 @@
 #include "verifier/bounds.h"
 #include "verifier/nv_forward.h"
 #include "verifier/z3_encoder.h"
+#include "verifier/z3_limits.h"
 
 #include <algorithm>
 #include <atomic>
@@ -90,14 +91,21 @@ public:
     }
     for (int i = 0; i < n; ++i)
       ts.emplace_back([this, i] { worker(*encoders_[i], *forward_[i]); });
-    // The watchdog: at the deadline, stop the search and interrupt any running Z3 query.
+    // The watchdog: at the deadline, or when the run is asked to stop (SIGINT, the overall time
+    // or memory limit: spec/run_control.h, polled every 20 ms), stop the search and interrupt
+    // any running Z3 query.
     {
       std::unique_lock<std::mutex> lk(mu_);
       while (finished_ < n) {
-        if (cv_.wait_until(lk, deadline_) == std::cv_status::timeout && finished_ < n) {
+        auto wake = std::min(deadline_, Clock::now() + std::chrono::milliseconds(20));
+        cv_.wait_until(lk, wake);
+        bool stopRun = run::stopRequested();
+        if ((Clock::now() >= deadline_ || stopRun) && finished_ < n) {
           stop_ = true;
-          timedOut = incomplete = true;
-          if (reason.empty()) reason = "timeout";
+          timedOut = !stopRun;
+          incomplete = true;
+          if (stopRun) reason = stopWord();
+          else if (reason.empty()) reason = "timeout";
           for (auto& e : encoders_)
             e->interrupt();
           cv_.notify_all();
@@ -484,8 +492,9 @@ private:
 Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
                                      const NetVerifyOptions& opt) {
   auto t0 = Clock::now();
-  auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(std::max(0.0, opt.timeoutSec)));
+  // The property's own limit, cut to what is left of the run's overall one (spec/run_control.h).
+  auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                           std::max(0.0, std::min(opt.timeoutSec, run::remainingSeconds()))));
   if (prop.numInputs != net.inputSize)
     return Error("the property has " + std::to_string(prop.numInputs) +
                  " inputs but the network has " + std::to_string(net.inputSize));
@@ -511,7 +520,13 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
     bool done = false;
     std::thread watchdog([&] { // enforces the deadline inside Z3
       std::unique_lock<std::mutex> lk(wm);
-      if (!wcv.wait_until(lk, deadline, [&] { return done; })) z3.interrupt();
+      while (!done) {
+        if (Clock::now() >= deadline || run::stopRequested()) {
+          z3.interrupt();
+          break;
+        }
+        wcv.wait_until(lk, std::min(deadline, Clock::now() + std::chrono::milliseconds(20)));
+      }
     });
     struct Joiner {
       std::thread& t;
@@ -530,6 +545,10 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
     bool incomplete = false;
     for (size_t i = 0; i < cases.size(); ++i) {
       double remaining = std::chrono::duration<double>(deadline - Clock::now()).count();
+      if (run::stopRequested()) {
+        res.reason = stopWord();
+        return finish(Verdict::Unknown);
+      }
       if (remaining <= 0) {
         res.reason = "timeout";
         return finish(Verdict::Timeout);

@@ -10,6 +10,7 @@
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
 #include "verifier/ir_encoder.h"
+#include "verifier/z3_limits.h"
 
 #include <chrono>
 #include <cmath>
@@ -94,9 +95,7 @@ bool rangesAlwaysHold(const ir::Function& f, const VerifyOptions& o, PropertyRes
     auto ex = enc.execute(f, {});
     if (!ex) return ex.error();
     z3::solver s(c);
-    z3::params prm(c);
-    prm.set("timeout", unsigned(std::clamp(timeoutSec, 0.001, 10.0) * 1000));
-    s.set(prm);
+    applyQueryLimits(s, c, std::clamp(timeoutSec, 0.001, 10.0));
     for (const SymChoice& ch : enc.choices())
       s.add(ch.supportCond);
     for (const z3::expr& d : enc.definitions())
@@ -106,7 +105,11 @@ bool rangesAlwaysHold(const ir::Function& f, const VerifyOptions& o, PropertyRes
       conds.push_back(a);
     s.add(!z3::mk_and(conds));
     if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
-    z3::check_result res = s.check();
+    z3::check_result res;
+    {
+      Z3StopGuard stopGuard(c);
+      res = s.check();
+    }
     if (o.emitSmt2)
       r.smt2Answers.push_back(res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown");
     proved = res == z3::unsat;
@@ -575,9 +578,7 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     // Is (cell /\ phi) unsatisfiable in `sv`? 1 yes, 0 sat, -1 unknown.
     auto unsatIn = [&](const Cell& cl, const z3::expr& phi, z3::solver& sv) {
       double left = std::chrono::duration<double>(deadline - Clock::now()).count();
-      z3::params prm(c);
-      prm.set("timeout", unsigned(std::clamp(left, 0.001, 5.0) * 1000));
-      sv.set(prm);
+      applyQueryLimits(sv, c, std::clamp(left, 0.001, 5.0));
       sv.push();
       for (size_t i = 0; i < dims.size(); ++i) {
         sv.add(dims[i].var >= enc.realNumeral(cl.lo[i]));
@@ -586,7 +587,11 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
       sv.add(phi);
       bool emit = o.emitSmt2 && r.smt2.size() < kMaxEmittedCellQueries;
       if (emit) r.smt2.push_back(sv.to_smt2());
-      auto res = sv.check();
+      z3::check_result res;
+      {
+        Z3StopGuard stopGuard(c);
+        res = sv.check();
+      }
       if (emit)
         r.smt2Answers.push_back(res == z3::sat ? "sat" : res == z3::unsat ? "unsat" : "unknown");
       sv.pop();
@@ -598,7 +603,8 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     auto covered = [&](const Cell& cl) {
       return allCovered || unsatIn(cl, c.bool_val(true), cov) == 1;
     };
-    while (!q.empty() && queries < o.maxCells && Clock::now() < deadline) {
+    while (!q.empty() && queries < o.maxCells && Clock::now() < deadline &&
+           !run::stopRequested()) {
       auto [lo, hi] = interval();
       if (decide(lo, hi, p.cmp, p.bound) != 0) break;
       Cell cl = q.top();
@@ -723,8 +729,11 @@ Expected<StatisticalEstimate> estimateProbability(const ir::Property& p, const V
   ro.recordChoices = false;
   auto deadline = Clock::now() + std::chrono::duration<double>(o.timeoutSec);
   for (uint64_t i = 0; i < o.samples; ++i) {
-    // Stopping on time (never on the outcomes) keeps the interval valid for the count reached.
-    if ((i & 1023) == 1023 && o.timeoutSec > 0 && Clock::now() > deadline) break;
+    // Stopping on time or on the run's stop (never on the outcomes) keeps the interval valid
+    // for the count reached.
+    if ((i & 1023) == 1023 &&
+        ((o.timeoutSec > 0 && Clock::now() > deadline) || run::stopRequested()))
+      break;
     auto res = symbolic::run(f, {}, rng, ro);
     if (!res) return Error(p.loc, "a sampled run fails: " + res.error().str());
     if (res->trace.conditionFailed) {

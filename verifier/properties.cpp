@@ -14,6 +14,7 @@
 #include "verifier/net_props.h"
 #include "verifier/prob_bounds.h"
 #include "verifier/replay.h"
+#include "verifier/z3_limits.h"
 
 #include <algorithm>
 #include <chrono>
@@ -116,18 +117,18 @@ std::string answerText(z3::check_result r) {
   return r == z3::sat ? "sat" : r == z3::unsat ? "unsat" : "unknown";
 }
 
-void setTimeout(z3::solver& s, z3::context& c, double sec) {
-  z3::params p(c);
-  if (sec > 0) p.set("timeout", unsigned(std::max(1.0, sec * 1000)));
-  s.set(p);
-}
 
 /// One verifier query on `s`: the encoder's assumptions, with `withChoices` every random choice
 /// restricted to values of positive mass, then `goal`; written as SMT-LIB2 (with Z3's answer)
 /// when asked. An `unknown` answer sets r's verdict and reason; sat and unsat are the caller's.
 z3::check_result checkQuery(z3::solver& s, z3::context& c, const IrEncoder& enc, bool withChoices,
                             const z3::expr& goal, const VerifyOptions& o, PropertyResult& r) {
-  setTimeout(s, c, o.timeoutSec);
+  if (run::stopRequested()) { // the run is stopping: no new query
+    r.verdict = PropVerdict::Unknown;
+    r.reason = stopWord();
+    return z3::unknown;
+  }
+  applyQueryLimits(s, c, o.timeoutSec);
   for (const z3::expr& a : enc.assumptions())
     s.add(a);
   if (withChoices)
@@ -135,11 +136,16 @@ z3::check_result checkQuery(z3::solver& s, z3::context& c, const IrEncoder& enc,
       s.add(positiveMass(c, ch));
   s.add(goal);
   if (o.emitSmt2) r.smt2.push_back(s.to_smt2());
-  z3::check_result res = s.check();
+  z3::check_result res;
+  {
+    Z3StopGuard stopGuard(c);
+    res = s.check();
+  }
   if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
   if (res == z3::unknown) {
     r.verdict = PropVerdict::Unknown;
-    r.reason = "Z3: " + s.reason_unknown();
+    // A query cut short by the run's stop says why the run stopped, not Z3's "canceled".
+    r.reason = run::stopRequested() ? stopWord() : "Z3: " + s.reason_unknown();
   }
   return res;
 }

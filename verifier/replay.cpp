@@ -3,6 +3,7 @@
 
 #include "spec/rng.h"
 #include "symbolic/special.h"
+#include "verifier/z3_limits.h"
 
 #include <chrono>
 #include <cmath>
@@ -65,14 +66,13 @@ bool impossibleAt(IrEncoder& enc, const std::vector<z3::expr>& fixes, const z3::
                   double timeoutSec) {
   z3::context& c = enc.ctx();
   z3::solver s(c);
-  z3::params p(c);
-  if (timeoutSec > 0) p.set("timeout", unsigned(std::max(1.0, timeoutSec * 1000)));
-  s.set(p);
+  applyQueryLimits(s, c, timeoutSec);
   for (const z3::expr& a : enc.assumptions())
     s.add(a);
   for (const z3::expr& f : fixes)
     s.add(f);
   s.add(goal);
+  Z3StopGuard stopGuard(c);
   return s.check() == z3::unsat;
 }
 

@@ -167,6 +167,7 @@ struct Z3Encoder::Impl {
       auto start = std::chrono::steady_clock::now();
       for (double margin : {0.0, 1e-9, 1e-6}) {
         z3::solver s(ctx);
+        s.set("ctrl_c", false); // SIGINT is the run's (spec/run_control.h), not Z3's
         if (timeoutSec > 0) {
           double left =
               timeoutSec -

@@ -41,3 +41,9 @@ set_tests_properties(cli/nuts_condition_warning PROPERTIES TIMEOUT 120)
 add_test(NAME cli/install_package
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/install_package.sh ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR} ${CMAKE_COMMAND})
 set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
+
+# Stopping long runs: SIGINT/SIGTERM to verify (partial table, 130/143), --time-limit (124) and
+# --memory (5) on verify, vnnlib, infer, train; no result file from a stopped or failed write.
+add_test(NAME cli/run_limits
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_limits.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
