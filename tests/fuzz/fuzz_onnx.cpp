@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -28,7 +29,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   chassis::Expected<std::string> out = serializeOnnx(*net);
   if (!out) return 0; // a network that cannot be written says why (e.g. an unsupported layer)
   chassis::Expected<Network> back = parseOnnx(*out, "fuzz-roundtrip.onnx");
-  if (!back) std::abort();
+  if (!back) {
+    std::fprintf(stderr, "an accepted model, written back, is rejected: %s\n%s\n",
+                 back.error().str().c_str(), net->describe().c_str());
+    std::abort();
+  }
   if (back->inputSize() != net->inputSize() || back->outputSize() != net->outputSize())
     std::abort();
   return 0;
