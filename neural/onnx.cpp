@@ -449,8 +449,15 @@ Status Importer::translate(const onnx::NodeProto& n) {
     return nodeErr(n, "shape mismatch: Gemm of " + shapeStr(x.shape) + " by " + shapeStr(b.shape) +
                           (transB ? " (transB)" : ""));
   const double alpha = floatAttr(n, "alpha", 1.0f), beta = floatAttr(n, "beta", 1.0f);
+  // alpha and beta are folded into the weights and the bias, which must stay finite like every
+  // constant (found by tests/fuzz/fuzz_onnx.cpp: findings/onnx-crash-e2e3bce8...).
+  if (!std::isfinite(alpha) || !std::isfinite(beta))
+    return nodeErr(n, "Gemm alpha and beta must be finite, got alpha=" + std::to_string(alpha) +
+                          ", beta=" + std::to_string(beta));
   L.kind = LayerKind::Linear;
   L.W = alpha == 1.0 ? B : Eigen::MatrixXd(alpha * B);
+  if (!L.W.allFinite())
+    return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
   if (n.input_size() == 3 && !n.input(2).empty()) {
     if (!isConst(2)) {
       if (isAct(2)) return nodeErr(n, "Gemm with an activation as C is not supported");
@@ -468,6 +475,7 @@ Status Importer::translate(const onnx::NodeProto& n) {
       double v = c.data.size() == 1 ? c.data[0] : c.data[j];
       L.bias[j] = beta == 1.0 ? v : beta * v;
     }
+    if (!L.bias.allFinite()) return nodeErr(n, "Gemm beta * C overflows: a bias is not finite");
   }
   Shape out = x.shape;
   out.back() = N;

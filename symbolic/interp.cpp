@@ -15,9 +15,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <functional>
+#include <optional>
 #include <string>
 
 namespace chassis::symbolic {
@@ -524,10 +526,15 @@ namespace {
 
 using json = nlohmann::json;
 
+/// `j` as JSON text for a message. A string may hold bytes that are not UTF-8 (parseValue takes
+/// a bare word from the command line as is): they are shown as U+FFFD, where the default dump()
+/// would throw (found by tests/fuzz/fuzz_cli.cpp: findings/cli-crash-20f22ce3...).
+std::string shown(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx,
                          const std::string& what) {
   auto wrong = [&]() -> Expected<Value> {
-    return Error(what + " should be " + ctx.typeName(t) + ", got " + j.dump());
+    return Error(what + " should be " + ctx.typeName(t) + ", got " + shown(j));
   };
   if (t.isArray()) {
     if (!j.is_array()) return wrong();
@@ -573,7 +580,7 @@ Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx,
     for (size_t k = 0; k < e.constants.size(); ++k)
       list += (k ? ", " : "") + e.constants[k];
     return Error(what + " should be a constant of enum " + e.name + " (" + list + "), got " +
-                 (j.is_string() ? j.get<std::string>() : j.dump()));
+                 (j.is_string() ? j.get<std::string>() : shown(j)));
   }
   case ScalarKind::Tuple:
     break;
@@ -595,12 +602,44 @@ SourceLoc locate(const std::string& file, std::string_view text, size_t pos) {
   return loc;
 }
 
+/// `[Red, Green]` (bare enum constants, as formatValue prints an enum array) as the JSON array
+/// ["Red", "Green"]; nullopt when `text` is not a bracketed list of bare words.
+std::optional<json> bareWordArray(std::string_view text) {
+  auto trim = [](std::string_view s) {
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+    return s;
+  };
+  text = trim(text);
+  if (text.size() < 2 || text.front() != '[' || text.back() != ']') return std::nullopt;
+  text = trim(text.substr(1, text.size() - 2));
+  json out = json::array();
+  if (text.empty()) return out;
+  while (true) {
+    const size_t comma = text.find(',');
+    const std::string_view word = trim(text.substr(0, comma));
+    if (word.empty() || !(std::isalpha(static_cast<unsigned char>(word[0])) || word[0] == '_'))
+      return std::nullopt;
+    for (char ch : word)
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_') return std::nullopt;
+    out.push_back(std::string(word));
+    if (comma == std::string_view::npos) return out;
+    text = text.substr(comma + 1);
+  }
+}
+
 } // namespace
 
 Expected<Value> parseValue(std::string_view text, const Type& t, const Context& ctx,
                            const std::string& what) {
   json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) j = std::string(text); // a bare word: an enum constant's name
+  if (j.is_discarded()) {
+    // An enum array as formatValue prints it, [Red, Green], reads back; otherwise a bare word is
+    // an enum constant's name.
+    std::optional<json> words;
+    if (t.isArray() && t.scalar == ScalarKind::Enum) words = bareWordArray(text);
+    j = words ? std::move(*words) : json(std::string(text));
+  }
   return fromJson(j, t, ctx, what);
 }
 

@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 using namespace chassis::neural;
@@ -208,6 +209,38 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     a->set_i(1);
     CHECK(errorOf(m) ==
           "net.onnx: error: node 'mm': Gemm with transA=1 on an activation is not supported");
+  }
+  SECTION("Gemm whose alpha or beta makes a constant infinite") {
+    // Found by tests/fuzz/fuzz_onnx.cpp (findings/onnx-crash-e2e3bce8...): alpha and beta are
+    // folded into the weights and bias, which were accepted infinite (and written back as a model
+    // the loader rejects).
+    auto withGemm = [](float alpha, float beta, double w) {
+      auto m = goodModel();
+      auto* g = m.mutable_graph();
+      auto* W = g->mutable_initializer(0); // as float64, so that alpha * w can overflow a double
+      W->clear_float_data();
+      W->set_data_type(onnx::TensorProto::DOUBLE);
+      for (double v : {w, 2.0, 3.0, 4.0, 5.0, 6.0})
+        W->add_double_data(v);
+      auto* n = g->mutable_node(0);
+      n->set_op_type("Gemm");
+      n->add_input("b");
+      for (auto [name, v] : {std::pair{"alpha", alpha}, std::pair{"beta", beta}}) {
+        auto* a = n->add_attribute();
+        a->set_name(name);
+        a->set_type(onnx::AttributeProto::FLOAT);
+        a->set_f(v);
+      }
+      return m;
+    };
+    const float inf = std::numeric_limits<float>::infinity();
+    CHECK(errorOf(withGemm(inf, 1, 1)).rfind(
+              "net.onnx: error: node 'mm': Gemm alpha and beta must be finite, got alpha=inf", 0) ==
+          0);
+    CHECK(errorOf(withGemm(1e30f, 1, 1e300)) ==
+          "net.onnx: error: node 'mm': Gemm alpha * B overflows: a weight is not finite");
+    CHECK(errorOf(withGemm(1, std::nanf(""), 1)).rfind(
+              "net.onnx: error: node 'mm': Gemm alpha and beta must be finite", 0) == 0);
   }
   SECTION("an output not computed from the input") {
     auto m = goodModel();

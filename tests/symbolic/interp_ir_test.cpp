@@ -409,6 +409,9 @@ TEST_CASE("interp: input values from text and JSON", "[interp]") {
   CHECK(val("Blue", 3).error().message ==
         "input 'l' should be a constant of enum Light (Red, Green), got Blue");
   CHECK(val("abc", 0).error().message == "input 'x' should be real, got \"abc\"");
+  // Bytes that are not UTF-8 are shown as U+FFFD, not an exception from nlohmann::json (found by
+  // tests/fuzz/fuzz_cli.cpp: findings/cli-crash-20f22ce302df4279a998eff65575074dcf92450a).
+  CHECK(val("um\xb5", 0).error().message == "input 'x' should be real, got \"um\xef\xbf\xbd\"");
   CHECK(checkInput(f, 1, *val("11", 1)) == "input 'n' = 11 is outside its range [0, 10]");
 
   auto bound =
@@ -430,4 +433,18 @@ TEST_CASE("interp: input values from text and JSON", "[interp]") {
   REQUIRE(!wrongType);
   CHECK(wrongType.error().str() == "d.json: error: input 'b' should be bool, got 1");
   CHECK(!bindJsonInputs(f, c, "[1, 2]", "d.json"));
+
+  // An enum array as formatValue prints it reads back (found by tests/fuzz/fuzz_json.cpp:
+  // findings/json-enum-array-roundtrip.json); JSON strings work as before.
+  f.addInput("ls", Type::array(Type::enumeration(light), 2));
+  auto ls = parseValue("[Green, Red]", f.inputs()[5].var->type(), c, "input 'ls'");
+  REQUIRE(ls);
+  CHECK(ls->a == std::vector<double>{1, 0});
+  CHECK(formatValue(*ls, f.inputs()[5].var->type(), c) == "[Green, Red]");
+  CHECK(parseValue(R"([ "Red" , "Green" ])", f.inputs()[5].var->type(), c, "input 'ls'")->a ==
+        std::vector<double>{0, 1});
+  CHECK(parseValue("[Green, Blue]", f.inputs()[5].var->type(), c, "input 'ls'").error().message ==
+        "input 'ls[1]' should be a constant of enum Light (Red, Green), got Blue");
+  CHECK(!parseValue("[Green,, Red]", f.inputs()[5].var->type(), c, "input 'ls'"));
+  CHECK(!parseValue("[Green Red]", f.inputs()[5].var->type(), c, "input 'ls'"));
 }
