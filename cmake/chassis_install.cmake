@@ -42,11 +42,11 @@ install(TARGETS chassis RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # Headers: every header of the exported libraries and the umbrella include/chassis/chassis.h,
 # with their "<library>/..." includes rewritten to "chassis/<library>/..." (see
-# chassis_install_headers.cmake), except the two that expose Z3's C++ API.
+# chassis_install_headers.cmake), except the three that expose Z3's C++ API.
 install(CODE "
   set(CHASSIS_HEADER_ROOT \"${CMAKE_SOURCE_DIR}\")
   set(CHASSIS_HEADER_LIBRARIES \"${chassis_exported_libraries}\")
-  set(CHASSIS_HEADER_EXCLUDED \"verifier/ir_encoder.h;verifier/replay.h\")
+  set(CHASSIS_HEADER_EXCLUDED \"verifier/ir_encoder.h;verifier/replay.h;verifier/z3_limits.h\")
   set(CHASSIS_HEADER_STAGE \"${CMAKE_BINARY_DIR}/installed_headers\")
   set(CHASSIS_HEADER_DESTINATION \"${CMAKE_INSTALL_INCLUDEDIR}\")
   include(\"${CMAKE_CURRENT_LIST_DIR}/chassis_install_headers.cmake\")
