@@ -4,6 +4,8 @@
 // layout of the unit DAG into affine/ReLU layers with carries, and the ground-truth mask.
 #include "neural/compile_module.h"
 
+#include "neural/circuit.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -771,60 +773,27 @@ long countCircuitEdges(const CompiledNet& c) {
 
 namespace {
 
-/// Every point of the input box when each column is integral and there are at most
-/// kMaxPruneDomain of them (one row per point); an empty matrix otherwise.
-Eigen::MatrixXd finiteDomain(const CompiledNet& c, const std::vector<bool>& integral) {
-  const size_t n = c.inputLo.size();
-  long points = 1;
-  std::vector<long> count(n);
-  for (size_t k = 0; k < n; ++k) {
-    if (!integral[k]) return {};
-    const double lo = std::ceil(c.inputLo[k]), hi = std::floor(c.inputHi[k]);
-    if (!(hi >= lo) || hi - lo + 1 > double(kMaxPruneDomain)) return {};
-    count[k] = long(hi - lo) + 1;
-    if (points > kMaxPruneDomain / count[k]) return {};
-    points *= count[k];
-  }
-  Eigen::MatrixXd X(points, long(n));
-  for (long p = 0; p < points; ++p) {
-    long rest = p;
-    for (size_t k = n; k-- > 0;) {
-      X(p, long(k)) = std::ceil(c.inputLo[k]) + double(rest % count[k]);
-      rest /= count[k];
-    }
-  }
-  return X;
-}
-
-/// The activations entering each layer (acts[0] = X) and the output (acts[L]).
-std::vector<Eigen::MatrixXd> forwardAll(const AffineNet& net, const Eigen::MatrixXd& X) {
-  std::vector<Eigen::MatrixXd> acts{X};
-  for (const AffineLayer& A : net.layers) {
-    Eigen::MatrixXd z = acts.back() * A.W.transpose();
-    z.rowwise() += A.b.transpose();
-    if (A.relu) z = z.cwiseMax(0.0);
-    acts.push_back(std::move(z));
-  }
-  return acts;
-}
-
 /// See "Pruning on a finite domain" in compile_module.h.
 void pruneOnFiniteDomain(CompiledNet& c, const std::vector<bool>& integral) {
-  const Eigen::MatrixXd X = finiteDomain(c, integral);
+  if (std::find(integral.begin(), integral.end(), false) != integral.end()) return;
+  const Eigen::MatrixXd X =
+      integerGrid(Eigen::Map<const Eigen::VectorXd>(c.inputLo.data(), long(c.inputLo.size())),
+                  Eigen::Map<const Eigen::VectorXd>(c.inputHi.data(), long(c.inputHi.size())),
+                  kMaxPruneDomain);
   if (X.rows() == 0) return;
   c.domainPoints = X.rows();
   AffineNet& net = c.net;
   const size_t L = net.layers.size();
-  std::vector<Eigen::MatrixXd> acts = forwardAll(net, X);
+  std::vector<Eigen::MatrixXd> acts = layerActivations(net, X);
   const Eigen::MatrixXd reference = acts[L];
   const Eigen::MatrixXd tol = kPruneTolerance * (1.0 + reference.array().abs());
-  // The output with layer l's W replaced (layers below l unchanged, so acts[l] is reused).
-  auto outputFrom = [&](size_t l) {
-    Eigen::MatrixXd a = acts[l];
+  // The activations acts[l..L] with layer l's W changed (the layers below l are unchanged).
+  auto from = [&](size_t l) {
+    std::vector<Eigen::MatrixXd> a{acts[l]};
     for (size_t j = l; j < L; ++j) {
-      Eigen::MatrixXd z = a * net.layers[j].W.transpose();
+      Eigen::MatrixXd z = a.back() * net.layers[j].W.transpose();
       z.rowwise() += net.layers[j].b.transpose();
-      a = net.layers[j].relu ? Eigen::MatrixXd(z.cwiseMax(0.0)) : z;
+      a.push_back(net.layers[j].relu ? Eigen::MatrixXd(z.cwiseMax(0.0)) : z);
     }
     return a;
   };
@@ -837,10 +806,11 @@ void pruneOnFiniteDomain(CompiledNet& c, const std::vector<bool>& integral) {
           const double w = W(r, k);
           if (w == 0) continue;
           W(r, k) = 0;
-          if (((outputFrom(l) - reference).cwiseAbs().array() <= tol.array()).all()) {
+          std::vector<Eigen::MatrixXd> trial = from(l);
+          if (((trial.back() - reference).cwiseAbs().array() <= tol.array()).all()) {
             ++c.prunedEdges;
             changed = true;
-            acts = forwardAll(net, X);
+            std::move(trial.begin(), trial.end(), acts.begin() + long(l));
           } else {
             W(r, k) = w;
           }
@@ -885,6 +855,31 @@ void pruneOnFiniteDomain(CompiledNet& c, const std::vector<bool>& integral) {
 }
 
 } // namespace
+
+Eigen::MatrixXd integerGrid(const Eigen::VectorXd& lo, const Eigen::VectorXd& hi,
+                           long maxPoints) {
+  const Eigen::Index n = lo.size();
+  long points = 1;
+  std::vector<long> count(static_cast<size_t>(n)), first(static_cast<size_t>(n));
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const double a = std::ceil(lo[k]), b = std::floor(hi[k]);
+    if (!std::isfinite(a) || !std::isfinite(b) || !(b >= a) || b - a + 1 > double(maxPoints))
+      return {};
+    first[size_t(k)] = long(a);
+    count[size_t(k)] = long(b - a) + 1;
+    if (points > maxPoints / count[size_t(k)]) return {};
+    points *= count[size_t(k)];
+  }
+  Eigen::MatrixXd X(points, n);
+  for (long p = 0; p < points; ++p) {
+    long rest = p;
+    for (Eigen::Index k = 0; k < n; ++k) {
+      X(p, k) = double(first[size_t(k)] + rest % count[size_t(k)]);
+      rest /= count[size_t(k)];
+    }
+  }
+  return X;
+}
 
 Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Function& module,
                                     const CompileOptions& options) {

@@ -114,6 +114,12 @@ struct CompiledNet {
 Expected<CompiledNet> compileModule(const ir::Program& program, const ir::Function& module,
                                     const CompileOptions& options);
 
+/// Every integer point of the box [lo, hi] (bounds rounded inwards), one per row, the first
+/// column varying fastest; an empty matrix when a bound is not finite, the box holds no integer
+/// point, or it holds more than maxPoints. The finite domains compile-net prunes on and
+/// `compare` enumerates.
+Eigen::MatrixXd integerGrid(const Eigen::VectorXd& lo, const Eigen::VectorXd& hi, long maxPoints);
+
 /// Number of edges in the ground truth (true entries over every layer).
 long countCircuitEdges(const CompiledNet& c);
 

@@ -43,6 +43,13 @@ Json vec(const Eigen::VectorXd& v) {
   return a;
 }
 
+/// A decision-agreement verdict as the report says it.
+const char* agreementVerdict(verifier::Verdict v) {
+  return v == verifier::Verdict::Unsat ? "holds"
+         : v == verifier::Verdict::Sat ? "violated"
+                                       : "unknown";
+}
+
 /// Announces the next step; every step starts here, so this is also where a stop requested by
 /// SIGINT, --time-limit or --memory (spec/run_control.h) ends the comparison (run::Stopped).
 void say(const CompareOptions& o, const std::string& line) {
@@ -589,26 +596,44 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
   // All points of a small discrete domain, one per row, and the network's outputs there.
   Eigen::MatrixXd grid, gridN;
   if (enumerate) {
-    grid.resize(Eigen::Index(points), t.lo.size());
-    for (Eigen::Index r = 0; r < grid.rows(); ++r) {
-      Eigen::Index k = r;
-      for (Eigen::Index c = 0; c < t.lo.size(); ++c) {
-        const Eigen::Index span = Eigen::Index(t.hi[c] - t.lo[c] + 1);
-        grid(r, c) = t.lo[c] + double(k % span);
-        k /= span;
-      }
-    }
+    grid = neural::integerGrid(t.lo, t.hi, 65536);
     gridN = forwardRows(N, grid);
   }
+  // A point of box x box (resample ablation): the input and the one cut edges are patched from.
+  auto pairJson = [&](const Eigen::VectorXd& z) {
+    const Eigen::Index n = t.lo.size();
+    return Json{{"x", vec(z.head(n))}, {"x_patch", vec(z.tail(n))}};
+  };
+  // The network engine's analyses of B (the circuit) against A (the network) over `engineBox`:
+  // the certified maximum deviation and decision agreement. With `pairs` the inputs are
+  // [x; x_patch] (resample ablation) and points are reported as pairs.
+  auto engineFaithfulness = [&](const neural::AffineNet& A, const neural::AffineNet& B,
+                                const verifier::Box& engineBox, const std::string& method,
+                                bool pairs) {
+    auto where = [&](const Eigen::VectorXd& z) { return pairs ? pairJson(z) : vec(z); };
+    const verifier::DeviationBound db = verifier::certifyMaxDeviation(A, B, engineBox, fo);
+    fj["method"] = method;
+    fj["certified_max_deviation"] = num(db.certified);
+    fj["worst_deviation"] = num(db.worst);
+    if (db.worstX.size()) fj[pairs ? "worst_pair" : "worst_point"] = where(db.worstX);
+    fj["queries"] = db.queries;
+    if (!db.note.empty()) fj["note"] = db.note;
+    if (!t.classification) return;
+    const verifier::AgreementResult ar =
+        verifier::verifyDecisionAgreement(A, B, engineBox, rule, fo);
+    Json da;
+    da["verdict"] = agreementVerdict(ar.verdict);
+    if (ar.verdict == verifier::Verdict::Sat) da[pairs ? "pair" : "point"] = where(ar.x);
+    if (!ar.reason.empty()) da["reason"] = ar.reason;
+    da["seconds"] = num(ar.seconds);
+    fj["decision_agreement"] = da;
+  };
   if (!plainCircuit && bounded) {
     // Resample ablation: the circuit is a function of the input and of the input its cut edges
     // are patched from, C(x; x'); the analyses run over box x box against N(x).
     const neural::AffineNet R = verifier::resampleCircuitNetwork(N, res.circuit);
     const neural::AffineNet N2 = verifier::onFirstHalf(N);
     const Eigen::Index n = t.lo.size();
-    auto pairJson = [&](const Eigen::VectorXd& z) {
-      return Json{{"x", vec(z.head(n))}, {"x_patch", vec(z.tail(n))}};
-    };
     if (enumerate && points * points <= double(1 << 22)) {
       double worst = -1;
       Eigen::VectorXd worstPair(2 * n), flipPair;
@@ -638,26 +663,8 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         fj["decision_agreement"] = da;
       }
     } else {
-      const verifier::Box box2 = verifier::pairBox(box);
-      const verifier::DeviationBound db = verifier::certifyMaxDeviation(N2, R, box2, fo);
-      fj["method"] = "network engine over box x box (x, and x_patch for the cut edges)";
-      fj["certified_max_deviation"] = num(db.certified);
-      fj["worst_deviation"] = num(db.worst);
-      if (db.worstX.size() == 2 * n) fj["worst_pair"] = pairJson(db.worstX);
-      fj["queries"] = db.queries;
-      if (!db.note.empty()) fj["note"] = db.note;
-      if (t.classification) {
-        const verifier::AgreementResult ar =
-            verifier::verifyDecisionAgreement(N2, R, box2, rule, fo);
-        Json da;
-        da["verdict"] = ar.verdict == verifier::Verdict::Unsat ? "holds"
-                        : ar.verdict == verifier::Verdict::Sat ? "violated"
-                                                               : "unknown";
-        if (ar.verdict == verifier::Verdict::Sat) da["pair"] = pairJson(ar.x);
-        if (!ar.reason.empty()) da["reason"] = ar.reason;
-        da["seconds"] = num(ar.seconds);
-        fj["decision_agreement"] = da;
-      }
+      engineFaithfulness(N2, R, verifier::pairBox(box),
+                         "network engine over box x box (x, and x_patch for the cut edges)", true);
     }
   } else if (!bounded) {
     fj["formal"] = "not available: the task's input box is not bounded";
@@ -687,29 +694,13 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
       fj["decision_agreement"] = da;
     }
   } else {
-    const verifier::DeviationBound db = verifier::certifyMaxDeviation(N, res.circuitNet, box, fo);
-    fj["method"] =
-        std::string("network engine over the input box") +
-        (allDiscrete || std::any_of(t.discrete.begin(), t.discrete.end(), [](bool b) { return b; })
-             ? " (discrete inputs relaxed to reals)"
-             : "");
-    fj["certified_max_deviation"] = num(db.certified);
-    fj["worst_deviation"] = num(db.worst);
-    if (db.worstX.size()) fj["worst_point"] = vec(db.worstX);
-    fj["queries"] = db.queries;
-    if (!db.note.empty()) fj["note"] = db.note;
-    if (t.classification) {
-      const verifier::AgreementResult ar =
-          verifier::verifyDecisionAgreement(N, res.circuitNet, box, rule, fo);
-      Json da;
-      da["verdict"] = ar.verdict == verifier::Verdict::Unsat ? "holds"
-                      : ar.verdict == verifier::Verdict::Sat ? "violated"
-                                                             : "unknown";
-      if (ar.verdict == verifier::Verdict::Sat) da["point"] = vec(ar.x);
-      if (!ar.reason.empty()) da["reason"] = ar.reason;
-      da["seconds"] = num(ar.seconds);
-      fj["decision_agreement"] = da;
-    }
+    engineFaithfulness(N, res.circuitNet, box,
+                       std::string("network engine over the input box") +
+                           (allDiscrete || std::any_of(t.discrete.begin(), t.discrete.end(),
+                                                       [](bool b) { return b; })
+                                ? " (discrete inputs relaxed to reals)"
+                                : ""),
+                       false);
   }
   fj["seconds"] = secondsSince(t0);
   rep["faithfulness"] = fj;
@@ -745,9 +736,7 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
       if (t.classification) {
         const verifier::AgreementResult ar =
             verifier::verifyLeakDecision(N, S, res.circuitNet, box, rule, fo);
-        lj["decision"] = {{"verdict", ar.verdict == verifier::Verdict::Unsat ? "holds"
-                                      : ar.verdict == verifier::Verdict::Sat ? "violated"
-                                                                             : "unknown"}};
+        lj["decision"] = {{"verdict", agreementVerdict(ar.verdict)}};
         if (ar.verdict == verifier::Verdict::Sat) lj["decision"]["point"] = vec(ar.x);
       }
     } else if (enumerate && points * points <= 1 << 22) {

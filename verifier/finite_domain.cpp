@@ -18,31 +18,6 @@ struct Digit {
   long lo = 0, hi = 0;
 };
 
-std::string valueText(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
-  auto one = [&](double x) -> std::string {
-    switch (t.scalar) {
-    case ir::ScalarKind::Bool:
-      return x != 0 ? "true" : "false";
-    case ir::ScalarKind::Enum: {
-      const auto& names = ctx.enums()[size_t(t.enumId)].constants;
-      const long k = long(x);
-      return k >= 0 && size_t(k) < names.size() ? names[size_t(k)] : std::to_string(k);
-    }
-    default:
-      return std::to_string(long(x));
-    }
-  };
-  if (!t.isArray()) return one(v.s);
-  std::string s = "[";
-  for (size_t i = 0; i < v.a.size(); ++i)
-    s += (i ? ", " : "") + one(v.a[i]);
-  return s + "]";
-}
-
-} // namespace
-
-namespace {
-
 /// The domain's digits and its number of points; nullopt when `prop` is not enumerable.
 std::optional<std::pair<std::vector<Digit>, long>>
 domainOf(const ir::Program& program, const ir::Property& prop, const VerifyOptions& opts) {
@@ -125,7 +100,7 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
     std::string s;
     for (const ir::QuantVar& q : prop.vars)
       s += (s.empty() ? "" : ", ") + q.var->name() + " = " +
-           valueText(frame[size_t(q.var->slot())], q.var->type(), program.ctx());
+           symbolic::formatValue(frame[size_t(q.var->slot())], q.var->type(), program.ctx());
     return s;
   };
   std::vector<long> at(digits.size());
@@ -148,8 +123,9 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
       if (real.proves(frame, b)) {
         r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
         for (const ir::QuantVar& q : prop.vars)
-          r.counterexample.push_back({q.var->name(), valueText(frame[size_t(q.var->slot())],
-                                                               q.var->type(), program.ctx())});
+          r.counterexample.push_back(
+              {q.var->name(),
+               symbolic::formatValue(frame[size_t(q.var->slot())], q.var->type(), program.ctx())});
         r.valueAtCounterexample = b ? "true" : "false";
         if (existential) r.reason = "witness proved over the reals";
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
