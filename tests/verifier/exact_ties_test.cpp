@@ -4,6 +4,7 @@
 // maximum over the box equals the bound exactly (dyadic weights: the maximum 0.75 is a double),
 // and for VNN-LIB, whose unsafe set is closed: a point on the bound is `sat`, a bound one ulp
 // past the maximum `unsat`.
+#include "tests/verifier/scratch_dir_test_util.h"
 #include "neural/network.h"
 #include "neural/onnx.h"
 #include "spec/vnnlib.h"
@@ -46,13 +47,7 @@ std::string cx(const PropertyResult& r, const std::string& var) {
 }
 
 std::string scratchDir() {
-  static const std::string dir = [] {
-    std::string d =
-        (fs::temp_directory_path() / ("chassis_ties_" + std::to_string(::getpid()))).string();
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  return testing::scratchDirectory("ties");
 }
 
 /// y = relu(0.5 a + 0.25 b) + relu(0.25 a - 0.5 b): on [0, 1]^2 its maximum is 0.75 exactly, at

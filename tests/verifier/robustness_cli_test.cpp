@@ -5,10 +5,11 @@
 // nesting, NaN and infinite weights, `verify --emit-dir` on a file or an uncreatable directory,
 // `--emit=smt2` to standard output (one SMT-LIB2 script z3 accepts), `train` with hidden
 // layers too large to allocate, and VNN-LIB counterexamples near the boundary of the unsafe set,
-// which the ONNX graph's own float64 pass can round out of it (once exit 4). Runs the chassis binary of this build under `timeout`, so a
-// hang fails the test instead of stalling it.
+// which the ONNX graph's own float64 pass can round out of it (once exit 4). Runs the chassis
+// binary of this build under `timeout`, so a hang fails the test instead of stalling it.
 #include "neural/network.h"
 #include "neural/onnx.h"
+#include "tests/verifier/scratch_dir_test_util.h"
 
 #include <catch2/catch.hpp>
 
@@ -17,10 +18,10 @@
 
 #include <cmath>
 #include <cstdio>
-#include <random>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 
 using namespace chassis;
@@ -28,19 +29,31 @@ namespace fs = std::filesystem;
 
 namespace {
 
+/// Appends an elementwise Mul of the network's `width` outputs by `factor` (a layer toAffineNet
+/// folds into the last affine layer, so that float64 rounding differs between the ONNX graph and
+/// the folded network) and finalises the network.
+void appendScale(neural::Network& net, int width, double factor) {
+  neural::Layer mul;
+  mul.kind = neural::LayerKind::Elementwise;
+  mul.opType = "Mul";
+  mul.name = "scale";
+  mul.op = neural::ElemOp::Mul;
+  mul.constant = Eigen::RowVectorXd::Constant(width, factor);
+  mul.input = net.outputValue;
+  mul.output = net.outputValue + 1;
+  mul.outShape = {width};
+  net.layers.push_back(mul);
+  net.outputValue = mul.output;
+  net.finalize();
+}
+
 struct Run {
   int code = -1; // the exit code; 128 + n for a signal n, 124 for the timeout
   std::string out, err;
 };
 
 std::string scratchDir() {
-  static const std::string dir = [] {
-    std::string d =
-        (fs::temp_directory_path() / ("chassis_robust_" + std::to_string(::getpid()))).string();
-    fs::create_directories(d);
-    return d;
-  }();
-  return dir;
+  return testing::scratchDirectory("robustness");
 }
 
 std::string slurp(const std::string& path) {
@@ -151,18 +164,7 @@ TEST_CASE("vnnlib CLI: a counterexample the ONNX graph rounds out of the unsafe 
     Eigen::VectorXd b(2);
     b << u(gen), u(gen);
     neural::Network net = neural::makeMlp({W}, {b});
-    neural::Layer mul;
-    mul.kind = neural::LayerKind::Elementwise;
-    mul.opType = "Mul";
-    mul.name = "scale";
-    mul.op = neural::ElemOp::Mul;
-    mul.constant = Eigen::RowVectorXd::Constant(2, 0.1);
-    mul.input = net.outputValue;
-    mul.output = net.outputValue + 1;
-    mul.outShape = {2};
-    net.layers.push_back(mul);
-    net.outputValue = mul.output;
-    net.finalize();
+    appendScale(net, 2, 0.1);
     auto folded = neural::toAffineNet(net);
     REQUIRE(folded);
     // The corner of [0, 1]^2 maximising the folded Y_0 (the network is affine).
@@ -206,18 +208,7 @@ TEST_CASE("vnnlib CLI: a violating region 1e-9..1e-7 deep gives a counterexample
     neural::Network net = neural::makeMlp(
         {(Eigen::MatrixXd(2, 1) << 1, -1).finished(), Eigen::MatrixXd::Constant(1, 2, -1.0)},
         {(Eigen::VectorXd(2) << -0.3, 0.3).finished(), Eigen::VectorXd::Zero(1)});
-    neural::Layer mul;
-    mul.kind = neural::LayerKind::Elementwise;
-    mul.opType = "Mul";
-    mul.name = "scale";
-    mul.op = neural::ElemOp::Mul;
-    mul.constant = Eigen::RowVectorXd::Constant(1, 0.1);
-    mul.input = net.outputValue;
-    mul.output = net.outputValue + 1;
-    mul.outShape = {1};
-    net.layers.push_back(mul);
-    net.outputValue = mul.output;
-    net.finalize();
+    appendScale(net, 1, 0.1);
     std::string onnx = scratchDir() + "/peak.onnx";
     REQUIRE(neural::saveOnnx(net, onnx));
     std::ostringstream prop;

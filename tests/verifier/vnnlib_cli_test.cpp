@@ -7,6 +7,7 @@
 // Runs the chassis binary of this build (CHASSIS_BINARY_DIR/tools/chassis: build the `chassis`
 // target first, as the full build and ctest do). Without a `z3` on PATH the z3 checks are
 // skipped with a message.
+#include "tests/verifier/scratch_dir_test_util.h"
 #include "neural/network.h"
 #include "neural/onnx.h"
 #include "spec/rng.h"
@@ -40,22 +41,8 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-/// A scratch directory for this process's files, removed at exit.
 std::string scratchDir() {
-  struct Dir {
-    std::string path;
-    Dir() {
-      path =
-          (fs::temp_directory_path() / ("chassis_vnnlib_cli_" + std::to_string(::getpid()))).string();
-      fs::create_directories(path);
-    }
-    ~Dir() {
-      std::error_code ec;
-      fs::remove_all(path, ec);
-    }
-  };
-  static Dir dir;
-  return dir.path;
+  return testing::scratchDirectory("vnnlib_cli");
 }
 
 /// Runs a shell command (from the source root), capturing stdout, stderr and the exit code.
