@@ -4,11 +4,16 @@
 
 // GCC 12 reports a false -Wmaybe-uninitialized inside Boost's edge iterator (a boost::optional)
 // when write_graphviz is inlined; the warning is silenced for these headers only.
+// (clang has no such warning group and would warn about the pragma itself.)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/graphviz.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 
 #include <algorithm>
 #include <cctype>

@@ -48,9 +48,8 @@ struct Step {
 
 class Chain {
 public:
-  Chain(const ir::Function& f, std::span<const Value> inputs, const std::vector<Quantity>& qs,
-        Rng rng)
-      : f_(f), inputs_(inputs), qs_(qs), rng_(rng) {}
+  Chain(const ir::Function& f, std::span<const Value> inputs, Rng rng)
+      : f_(f), inputs_(inputs), rng_(rng) {}
 
   /// A prior draw with positive weight.
   Status init() {
@@ -159,7 +158,6 @@ public:
 private:
   const ir::Function& f_;
   std::span<const Value> inputs_;
-  const std::vector<Quantity>& qs_;
   Rng rng_;
   RunResult cur_;
   size_t sweep_ = 1;
@@ -193,7 +191,7 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
     options.progress(double(d) / double(total));
   };
   Status st = runParallel(K, options.threads, [&](size_t c) -> Status {
-    Chain chain(f, inputs, *qs, base.split(c));
+    Chain chain(f, inputs, base.split(c));
     if (Status s = chain.init(); !s) return s;
     ChainOut& out = outs[c];
     out.draws.assign(qs->size(), std::vector<double>());

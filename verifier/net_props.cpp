@@ -17,7 +17,6 @@ namespace chassis::verifier {
 
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr size_t kMaxCases = 256;
 
 /// coef . y + k, over the network's outputs.
