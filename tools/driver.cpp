@@ -35,6 +35,7 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (mpi::launchedAsWorker()) return e.get_exit_code() == 0 ? kOk : kUsage; // rank 0 says it
     int rc = app.exit(e);
     return rc == 0 ? kOk : kUsage;
   }
@@ -45,7 +46,7 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   try {
     for (auto& [sub, run] : runners)
       if (sub->parsed()) {
-        mpi::CommandScope ranks(sub->get_name()); // under mpirun: tools/mpi_world.h
+        mpi::CommandScope ranks(*sub); // under mpirun: tools/mpi_world.h
         if (ranks.exitCode()) return *ranks.exitCode();
         return ranks.finish(!mayRun || mayRun(sub->get_name()) ? run() : kOk);
       }

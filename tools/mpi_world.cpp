@@ -86,6 +86,8 @@ std::string versionNote() {
 #endif
 }
 
+bool launchedAsWorker() { return launchedSize() > 1 && launchedRank() != 0; }
+
 int worldSize() {
 #ifdef CHASSIS_WITH_MPI
   if (World* w = world()) return w->comm.size();
@@ -137,7 +139,16 @@ void markFinalReceived(int worker, int exitCode, const std::string& stderrText) 
 }
 bool finalReceived(int worker) { return books().finals.count(worker) != 0; }
 
-bool distributed(const std::string& name) { return name == "vnnlib" || name == "infer"; }
+bool distributed(const CLI::App& cmd) {
+  const std::string name = cmd.get_name();
+  if (name == "vnnlib") return cmd.get_option("--instances")->count() > 0;
+  if (name == "infer") {
+    const CLI::Option* m = cmd.get_option("model");
+    const std::string model = m->count() ? m->as<std::string>() : std::string();
+    return !(model.size() >= 4 && model.compare(model.size() - 4, 4, ".bif") == 0);
+  }
+  return false;
+}
 
 namespace {
 /// Discards what is written to it (a worker's standard output).
@@ -148,11 +159,12 @@ NullBuf nullBuf;
 std::stringstream workerErr;
 } // namespace
 
-CommandScope::CommandScope(const std::string& name) {
+CommandScope::CommandScope(const CLI::App& cmd) {
+  const std::string name = cmd.get_name();
   const int launched = launchedSize();
   if (launched <= 1) return;
   if (!builtIn()) {
-    if (!distributed(name)) {
+    if (!distributed(cmd)) {
       if (launchedRank() != 0) exit_ = kOk;
       return;
     }
@@ -163,7 +175,7 @@ CommandScope::CommandScope(const std::string& name) {
     exit_ = kUsage;
     return;
   }
-  if (!distributed(name)) {
+  if (!distributed(cmd)) {
     if (rank() != 0) exit_ = kOk;
     return;
   }

@@ -16,6 +16,8 @@
 // leaves another blocked.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -35,6 +37,9 @@ std::string versionNote();
 /// The number of processes started together (1 without a launcher) and this one's rank.
 int worldSize();
 int rank();
+/// Whether the launcher started this process as a rank other than 0 (read from the environment,
+/// without initialising MPI): the command-line errors are then left to rank 0.
+bool launchedAsWorker();
 
 /// Message kinds (MPI tags).
 enum Tag : int {
@@ -61,14 +66,14 @@ bool noWorkSent(int worker);
 void markFinalReceived(int worker, int exitCode, const std::string& stderrText);
 bool finalReceived(int worker);
 
-/// Brackets one subcommand in runDriver. On a world of one it does nothing. Otherwise: for a
-/// command that is not distributed (`distributed(name)` false) a worker's exitCode() is kOk
-/// (it runs nothing); without MPI built in, a distributed command stops with an error on
+/// Brackets one parsed subcommand in runDriver. On a world of one it does nothing. Otherwise:
+/// for a command that is not distributed (`distributed(cmd)` false) a worker's exitCode() is
+/// kOk (it runs nothing); without MPI built in, a distributed command stops with an error on
 /// rank 0 (exit 2). On a worker running a distributed command, standard output is discarded
 /// and standard error buffered until finish(), which does the final handshake.
 class CommandScope {
 public:
-  explicit CommandScope(const std::string& name);
+  explicit CommandScope(const CLI::App& cmd);
   ~CommandScope();
   CommandScope(const CommandScope&) = delete;
   CommandScope& operator=(const CommandScope&) = delete;
@@ -83,8 +88,9 @@ private:
   std::streambuf *out_ = nullptr, *err_ = nullptr;
 };
 
-/// Whether `chassis NAME` splits its work over the ranks (vnnlib campaigns, infer chains).
-bool distributed(const std::string& name);
+/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`, and
+/// `infer` on a .chs model (its mh and nuts chains; tools/mpi_chains.h).
+bool distributed(const CLI::App& cmd);
 
 /// Byte encoding of records for messages: integers and doubles copied bit for bit.
 class ByteWriter {
