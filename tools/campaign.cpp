@@ -3,6 +3,7 @@
 
 #include "spec/run_control.h"
 #include "tools/command.h"
+#include "tools/mpi_jobs.h"
 #include "tools/mpi_world.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -180,47 +180,22 @@ struct Table {
   }
 };
 
-/// Runs one instance here, the command's standard output (the per-instance report) silenced.
-int runHere(const InstanceRunner& runOne, const Instance& in, double timeout, std::string& text,
-            double& seconds) {
-  struct NullBuf : std::streambuf {
-    int overflow(int c) override { return c; }
-  } null;
-  std::streambuf* saved = std::cout.rdbuf(&null);
+/// One instance as a job (tools/mpi_jobs.h): its exit code, seconds, whether a stop cut it
+/// short, its result text and what it wrote to standard error.
+std::string runInstance(const Instance& in, const CampaignOptions& o,
+                        const InstanceRunner& runOne) {
+  std::string text, err;
+  int rc = kInternal;
+  const double timeout = o.timeout && o.timeout->count() ? o.timeoutValue : in.timeout;
   const auto t0 = std::chrono::steady_clock::now();
-  int rc;
-  try {
-    rc = runOne(in.onnxPath, in.vnnlibPath, timeout, text);
-  } catch (...) {
-    std::cout.rdbuf(saved);
-    throw;
-  }
-  seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  std::cout.rdbuf(saved);
-  return rc;
-}
-
-/// A worker: runs what rank 0 sends until it sends kNoWork.
-int workerLoop(const std::vector<Instance>& instances, const CampaignOptions& o,
-               const InstanceRunner& runOne) {
-  while (true) {
-    mpi::Message m = mpi::receive(0, -1);
-    if (m.tag != mpi::kWork) return kOk;
-    mpi::ByteReader rd(m.payload);
-    const size_t index = rd.get<uint64_t>();
-    const Instance& in = instances.at(index);
-    std::string text;
-    double seconds = 0;
-    int rc = runHere(runOne, in, o.timeout->count() ? o.timeoutValue : in.timeout, text, seconds);
-    mpi::ByteWriter w;
-    w.put<uint64_t>(index);
-    w.put<int32_t>(rc);
-    w.put<double>(seconds);
-    w.put<uint8_t>(run::stopRequested() ? 1 : 0);
-    w.putString(text);
-    mpi::send(0, mpi::kResult, w.text());
-    if (run::stopRequested()) return stopExitCode();
-  }
+  runQuietly([&] { rc = runOne(in.onnxPath, in.vnnlibPath, timeout, text); }, err);
+  mpi::ByteWriter w;
+  w.put<int32_t>(rc);
+  w.put<double>(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  w.put<uint8_t>(run::stopRequested() ? 1 : 0);
+  w.putString(text);
+  w.putString(err);
+  return w.text();
 }
 
 } // namespace
@@ -245,7 +220,10 @@ int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
   }
   auto instances = readInstances(o.instances);
   if (!instances) return kUsage;
-  if (mpi::rank() != 0) return workerLoop(*instances, o, runOne);
+  if (mpi::rank() != 0) {
+    runJobs({}, [&](size_t k) { return runInstance((*instances)[k], o, runOne); }, {});
+    return run::stopRequested() ? stopExitCode() : kOk;
+  }
 
   if (o.results.empty()) {
     std::cerr << "chassis vnnlib: error: --instances needs --results FILE (the results.csv)\n";
@@ -281,65 +259,24 @@ int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
             << " already in " << o.results << ", " << pending.size() << " to run";
   if (n > 1) std::cout << " on " << n - 1 << " worker rank(s)";
   std::cout << std::endl;
-  auto timeoutOf = [&](size_t k) {
-    return o.timeout->count() ? o.timeoutValue : (*instances)[k].timeout;
-  };
-
-  std::deque<size_t> queue(pending.begin(), pending.end());
-  if (n > 1) {
-    std::map<int, size_t> inFlight; // worker -> instance
-    auto handOut = [&](int worker) {
-      if (queue.empty() || run::stopRequested()) {
-        mpi::send(worker, mpi::kNoWork, "");
-        mpi::markNoWorkSent(worker);
-        return;
-      }
-      mpi::ByteWriter w;
-      w.put<uint64_t>(queue.front());
-      inFlight[worker] = queue.front();
-      queue.pop_front();
-      mpi::send(worker, mpi::kWork, w.text());
-    };
-    for (int r = 1; r < n; ++r) handOut(r);
-    while (!inFlight.empty()) {
-      mpi::Message m = mpi::receive(-1, -1);
-      if (m.tag == mpi::kFinal) { // the worker stopped: its instance goes back to the queue
-        mpi::ByteReader rd(m.payload);
-        int code = rd.get<int32_t>();
-        std::string err = rd.getString();
-        mpi::markFinalReceived(m.source, code, err);
-        if (auto it = inFlight.find(m.source); it != inFlight.end()) {
-          std::cerr << "chassis vnnlib: warning: rank " << m.source << " stopped (exit " << code
-                    << ") during an instance, which is run again elsewhere"
-                    << (err.empty() ? std::string("\n") : ": " + err);
-          queue.push_front(it->second);
-          inFlight.erase(it);
-        }
-        continue;
-      }
-      if (m.tag != mpi::kResult) continue;
-      mpi::ByteReader rd(m.payload);
-      const size_t k = rd.get<uint64_t>();
-      const int rc = rd.get<int32_t>();
-      const double seconds = rd.get<double>();
-      const bool stopped = rd.get<uint8_t>() != 0;
-      const std::string text = rd.getString();
-      inFlight.erase(m.source);
-      if (stopped) run::requestStop(run::StopReason::Interrupted);
-      if (!stopped && !table.record(k, rc, text, seconds, m.source)) return kUsage;
-      handOut(m.source);
+  auto job = [&](size_t k) { return runInstance((*instances)[k], o, runOne); };
+  bool writeFailed = false;
+  runJobs(pending, job, [&](size_t k, const std::string& result, int onRank) {
+    mpi::ByteReader rd(result);
+    const int rc = rd.get<int32_t>();
+    const double seconds = rd.get<double>();
+    const bool stopped = rd.get<uint8_t>() != 0;
+    const std::string text = rd.getString(), err = rd.getString();
+    std::cerr << err;
+    if (stopped) { // a cut-short instance gets no row
+      run::requestStop(run::StopReason::Interrupted);
+      return false;
     }
-  }
-  // One process, or workers that all stopped: the rest here.
-  while (!queue.empty() && !run::stopRequested()) {
-    const size_t k = queue.front();
-    queue.pop_front();
-    std::string text;
-    double seconds = 0;
-    int rc = runHere(runOne, (*instances)[k], timeoutOf(k), text, seconds);
-    if (run::stopRequested()) break; // a cut-short instance gets no row
-    if (!table.record(k, rc, text, seconds, 0)) return kUsage;
-  }
+    if (writeFailed) return false;
+    writeFailed = !table.record(k, rc, text, seconds, onRank);
+    return !writeFailed;
+  });
+  if (writeFailed) return kUsage;
   if (run::stopRequested()) return stopExitCode();
   if (table.fresh == 0 && !fs::exists(o.results) && !table.write()) return kUsage;
   std::cout << "campaign: " << o.results << " has " << kept + table.fresh << " of "

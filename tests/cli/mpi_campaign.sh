@@ -85,6 +85,12 @@ if ((failures)); then echo "$failures failure(s)"; exit 1; fi
 # Under mpirun.
 if ! command -v mpirun >/dev/null; then echo "SKIP: mpirun not found (Debian: openmpi-bin)"; exit 77; fi
 if ! "$chassis" --version | grep -q '(MPI:'; then
+  # Without MPI built in, a campaign started as several processes is refused, not run N times.
+  mpirun --oversubscribe -np 2 "$chassis" vnnlib --instances "$c/instances.csv" --results "$tmp/n.csv" \
+    >/dev/null 2>"$tmp/err" && fail "a chassis without MPI ran a campaign under mpirun -np 2"
+  grep -q 'this chassis has no MPI built in' "$tmp/err" || fail "no-MPI refusal: $(cat "$tmp/err")"
+  [ ! -e "$tmp/n.csv" ] || fail "a chassis without MPI wrote results under mpirun"
+  if ((failures)); then echo "$failures failure(s)"; exit 1; fi
   echo "SKIP: chassis built without MPI ($("$chassis" --version))"
   exit 77
 fi
