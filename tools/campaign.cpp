@@ -27,7 +27,7 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Instance {
-  std::string onnx, vnnlib; // as written in instances.csv
+  std::string onnx, vnnlib;         // as written in instances.csv
   std::string onnxPath, vnnlibPath; // relative to the working directory
   double timeout = 0;
 };
@@ -48,7 +48,8 @@ std::vector<std::pair<std::string, int>> fields(const std::string& line) {
   size_t start = 0;
   while (true) {
     size_t comma = line.find(',', start);
-    std::string f = line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string f =
+        line.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     size_t lead = f.find_first_not_of(" \t");
     out.push_back({trim(f), int(start + (lead == std::string::npos ? 0 : lead)) + 1});
     if (comma == std::string::npos) break;
@@ -154,7 +155,8 @@ struct Table {
     };
     for (const auto& r : rows)
       if (r) add(*r);
-    for (const Row& r : foreign) add(r);
+    for (const Row& r : foreign)
+      add(r);
     return writeFileAtomic(o.results, text);
   }
 
@@ -184,11 +186,11 @@ struct Table {
 /// short, its result text and what it wrote to standard error.
 std::string runInstance(const Instance& in, const CampaignOptions& o,
                         const InstanceRunner& runOne) {
-  std::string text, err;
+  std::string text, out, err;
   int rc = kInternal;
   const double timeout = o.timeout && o.timeout->count() ? o.timeoutValue : in.timeout;
   const auto t0 = std::chrono::steady_clock::now();
-  runQuietly([&] { rc = runOne(in.onnxPath, in.vnnlibPath, timeout, text); }, err);
+  runCaptured([&] { rc = runOne(in.onnxPath, in.vnnlibPath, timeout, text); }, out, err);
   mpi::ByteWriter w;
   w.put<int32_t>(rc);
   w.put<double>(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -255,8 +257,8 @@ int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
   if (o.limit > 0 && pending.size() > o.limit) pending.resize(o.limit);
   table.total = pending.size();
   const int n = mpi::worldSize();
-  std::cout << "campaign: " << instances->size() << " instances, " << kept
-            << " already in " << o.results << ", " << pending.size() << " to run";
+  std::cout << "campaign: " << instances->size() << " instances, " << kept << " already in "
+            << o.results << ", " << pending.size() << " to run";
   if (n > 1) std::cout << " on " << n - 1 << " worker rank(s)";
   std::cout << std::endl;
   auto job = [&](size_t k) { return runInstance((*instances)[k], o, runOne); };

@@ -24,7 +24,7 @@ namespace chassis::tools {
 
 struct CampaignOptions {
   std::string instances, results;
-  size_t limit = 0;              // 0: no limit
+  size_t limit = 0;               // 0: no limit
   CLI::Option* timeout = nullptr; // the command's --timeout (given: it replaces the csv's)
   double timeoutValue = 0;
 };

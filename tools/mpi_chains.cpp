@@ -32,12 +32,14 @@ Error getError(mpi::ByteReader& r) {
 
 void putDraws(mpi::ByteWriter& w, const std::vector<std::vector<double>>& draws) {
   w.put<uint64_t>(draws.size());
-  for (const auto& d : draws) w.putVector(d);
+  for (const auto& d : draws)
+    w.putVector(d);
 }
 
 std::vector<std::vector<double>> getDraws(mpi::ByteReader& r) {
   std::vector<std::vector<double>> draws(size_t(r.get<uint64_t>()));
-  for (auto& d : draws) d = r.getVector<double>();
+  for (auto& d : draws)
+    d = r.getVector<double>();
   return draws;
 }
 
@@ -56,18 +58,19 @@ void getChain(mpi::ByteReader& r, MhChain& c) {
 void putChain(mpi::ByteWriter& w, const NutsChainResult& c) {
   putDraws(w, c.draws);
   w.putVector(c.drawStats);
-  for (double v : {c.warmupSeconds, c.samplingSeconds, c.stepSize, c.meanAcceptStat,
-                   c.meanTreeDepth})
+  for (double v :
+       {c.warmupSeconds, c.samplingSeconds, c.stepSize, c.meanAcceptStat, c.meanTreeDepth})
     w.put<double>(v);
   w.putVector(c.invMetric);
-  for (size_t v : {c.divergences, c.leapfrogSteps, c.maxDepthHits}) w.put<uint64_t>(v);
+  for (size_t v : {c.divergences, c.leapfrogSteps, c.maxDepthHits})
+    w.put<uint64_t>(v);
 }
 
 void getChain(mpi::ByteReader& r, NutsChainResult& c) {
   c.draws = getDraws(r);
   c.drawStats = r.getVector<NutsDrawStats>();
-  for (double* v : {&c.warmupSeconds, &c.samplingSeconds, &c.stepSize, &c.meanAcceptStat,
-                    &c.meanTreeDepth})
+  for (double* v :
+       {&c.warmupSeconds, &c.samplingSeconds, &c.stepSize, &c.meanAcceptStat, &c.meanTreeDepth})
     *v = r.get<double>();
   c.invMetric = r.getVector<double>();
   for (size_t* v : {&c.divergences, &c.leapfrogSteps, &c.maxDepthHits})
@@ -77,11 +80,11 @@ void getChain(mpi::ByteReader& r, NutsChainResult& c) {
 /// Runs this rank's chains with `runMine(ids)` (a Run with .chains in ids' order); workers send
 /// them to rank 0, which returns every chain in order (or the first error: its own, else the
 /// lowest rank's).
-template <typename Run, typename RunMine>
-Expected<Run> gather(size_t K, const RunMine& runMine) {
+template <typename Run, typename RunMine> Expected<Run> gather(size_t K, const RunMine& runMine) {
   const int n = mpi::worldSize(), me = mpi::rank();
   std::vector<size_t> mine;
-  for (size_t c = size_t(me); c < K; c += size_t(n)) mine.push_back(c);
+  for (size_t c = size_t(me); c < K; c += size_t(n))
+    mine.push_back(c);
   Expected<Run> run = mine.empty() ? Expected<Run>(Run{}) : runMine(mine);
   if (me != 0) {
     mpi::ByteWriter w;
@@ -101,9 +104,11 @@ Expected<Run> gather(size_t K, const RunMine& runMine) {
   using Chain = typename decltype(Run::chains)::value_type;
   std::map<size_t, Chain> all;
   std::optional<Error> failure;
-  if (!run) failure = run.error();
+  if (!run)
+    failure = run.error();
   else
-    for (size_t k = 0; k < mine.size(); ++k) all[mine[k]] = std::move(run->chains[k]);
+    for (size_t k = 0; k < mine.size(); ++k)
+      all[mine[k]] = std::move(run->chains[k]);
   for (int r = 1; r < n; ++r) {
     mpi::Message m = mpi::receive(r, -1);
     mpi::ByteReader rd(m.payload);
@@ -129,7 +134,8 @@ Expected<Run> gather(size_t K, const RunMine& runMine) {
   if (failure) return *failure;
   if (!run) return run.error();
   run->chains.clear();
-  for (auto& [c, chain] : all) run->chains.push_back(std::move(chain));
+  for (auto& [c, chain] : all)
+    run->chains.push_back(std::move(chain));
   return std::move(*run);
 }
 

@@ -11,22 +11,20 @@
 
 namespace chassis::tools {
 
-void runQuietly(const std::function<void()>& job, std::string& err) {
-  struct NullBuf : std::streambuf {
-    int overflow(int c) override { return c; }
-  } null;
-  std::ostringstream captured;
-  std::streambuf* out = std::cout.rdbuf(&null);
-  std::streambuf* errBuf = std::cerr.rdbuf(captured.rdbuf());
+void runCaptured(const std::function<void()>& job, std::string& out, std::string& err) {
+  std::ostringstream outText, errText;
+  std::streambuf* outBuf = std::cout.rdbuf(outText.rdbuf());
+  std::streambuf* errBuf = std::cerr.rdbuf(errText.rdbuf());
   struct Restore {
     std::streambuf *out, *err;
     ~Restore() {
       std::cout.rdbuf(out);
       std::cerr.rdbuf(err);
     }
-  } restore{out, errBuf};
+  } restore{outBuf, errBuf};
   job();
-  err = captured.str();
+  out = outText.str();
+  err = errText.str();
 }
 
 void runJobs(std::span<const size_t> order, const std::function<std::string(size_t)>& run,
@@ -61,7 +59,8 @@ void runJobs(std::span<const size_t> order, const std::function<std::string(size
       queue.pop_front();
       mpi::send(worker, mpi::kWork, w.text());
     };
-    for (int r = 1; r < n; ++r) handOut(r);
+    for (int r = 1; r < n; ++r)
+      handOut(r);
     while (!inFlight.empty()) {
       mpi::Message m = mpi::receive(-1, -1);
       mpi::ByteReader rd(m.payload);

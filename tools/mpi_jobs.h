@@ -19,7 +19,7 @@ namespace chassis::tools {
 void runJobs(std::span<const size_t> order, const std::function<std::string(size_t)>& run,
              const std::function<bool(size_t, const std::string&, int)>& done);
 
-/// Runs `job` with standard output discarded and standard error captured into `err`.
-void runQuietly(const std::function<void()>& job, std::string& err);
+/// Runs `job` with its standard output captured into `out` and standard error into `err`.
+void runCaptured(const std::function<void()>& job, std::string& out, std::string& err);
 
 } // namespace chassis::tools

@@ -86,7 +86,9 @@ std::string versionNote() {
 #endif
 }
 
-bool launchedAsWorker() { return launchedSize() > 1 && launchedRank() != 0; }
+bool launchedAsWorker() {
+  return launchedSize() > 1 && launchedRank() != 0;
+}
 
 int worldSize() {
 #ifdef CHASSIS_WITH_MPI
@@ -132,16 +134,23 @@ Message receive([[maybe_unused]] int source, [[maybe_unused]] int tag) {
   throw std::logic_error("mpi::receive in a world of one process");
 }
 
-void markNoWorkSent(int worker) { books().noWork.insert(worker); }
-bool noWorkSent(int worker) { return books().noWork.count(worker) != 0; }
+void markNoWorkSent(int worker) {
+  books().noWork.insert(worker);
+}
+bool noWorkSent(int worker) {
+  return books().noWork.count(worker) != 0;
+}
 void markFinalReceived(int worker, int exitCode, const std::string& stderrText) {
   books().finals[worker] = {exitCode, stderrText};
 }
-bool finalReceived(int worker) { return books().finals.count(worker) != 0; }
+bool finalReceived(int worker) {
+  return books().finals.count(worker) != 0;
+}
 
 bool distributed(const CLI::App& cmd) {
   const std::string name = cmd.get_name();
   if (name == "vnnlib") return cmd.get_option("--instances")->count() > 0;
+  if (name == "verify") return cmd.get_option("--all")->count() > 0;
   if (name == "infer") {
     const CLI::Option* m = cmd.get_option("model");
     const std::string model = m->count() ? m->as<std::string>() : std::string();
@@ -216,7 +225,8 @@ int CommandScope::finish(int rc) {
         markFinalReceived(r, code, rd.getString());
       }
     }
-  for (int r = 1; r < n; ++r) send(r, kRelease, "");
+  for (int r = 1; r < n; ++r)
+    send(r, kRelease, "");
   return rc;
 }
 

@@ -88,7 +88,8 @@ private:
   std::streambuf *out_ = nullptr, *err_ = nullptr;
 };
 
-/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`, and
+/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`,
+/// `verify --all` and
 /// `infer` on a .chs model (its mh and nuts chains; tools/mpi_chains.h).
 bool distributed(const CLI::App& cmd);
 
