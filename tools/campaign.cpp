@@ -203,6 +203,7 @@ std::string runInstance(const Instance& in, const CampaignOptions& o,
 } // namespace
 
 void addCampaignOptions(CLI::App& app, CampaignOptions& o) {
+  o.app = &app;
   app.add_option("--instances", o.instances,
                  "a VNN-COMP campaign: instances.csv (rows onnx,vnnlib,timeout, paths relative "
                  "to its folder) instead of NETWORK PROPERTY; needs --results")
@@ -220,6 +221,13 @@ int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
                  "instances.csv --results results.csv\n";
     return kUsage;
   }
+  for (const char* single : {"network", "--out", "--emit"})
+    if (const CLI::Option* opt = o.app ? o.app->get_option_no_throw(single) : nullptr;
+        opt && opt->count()) {
+      std::cerr << "chassis vnnlib: error: " << (single[0] == '-' ? single : "NETWORK PROPERTY")
+                << " is for one instance; a campaign (--instances) writes results.csv\n";
+      return kUsage;
+    }
   auto instances = readInstances(o.instances);
   if (!instances) return kUsage;
   if (mpi::rank() != 0) {

@@ -26,6 +26,7 @@ struct CampaignOptions {
   std::string instances, results;
   size_t limit = 0;               // 0: no limit
   CLI::Option* timeout = nullptr; // the command's --timeout (given: it replaces the csv's)
+  const CLI::App* app = nullptr;  // the command, to refuse its one-instance options
   double timeoutValue = 0;
 };
 
