@@ -268,6 +268,7 @@ int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
   std::cout << "campaign: " << instances->size() << " instances, " << kept << " already in "
             << o.results << ", " << pending.size() << " to run";
   if (n > 1) std::cout << " on " << n - 1 << " worker rank(s)";
+  if (!mpi::builtIn()) std::cout << " (one process: this chassis has no MPI built in)";
   std::cout << std::endl;
   auto job = [&](size_t k) { return runInstance((*instances)[k], o, runOne); };
   bool writeFailed = false;

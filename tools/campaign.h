@@ -6,7 +6,8 @@
 //
 // results.csv is rewritten whole (atomically) after each finished row, in instances.csv's order,
 // so an interrupted campaign leaves every finished row; a re-run keeps the rows already there
-// (and any row of another instance) and runs only the rest. --limit N runs at most N of them.
+// (and any row of another instance; an `error` or `timeout` row too: delete a row to run it
+// again) and runs only the rest. --limit N runs at most N of them.
 // --timeout S replaces every instance's own timeout.
 //
 // Instances run longest timeout first. Under `mpirun -np N` (tools/mpi_world.h) rank 0 hands
