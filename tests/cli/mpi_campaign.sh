@@ -3,8 +3,9 @@
 # tests/data/vnncomp and tests/data/acasxu instances (paths relative to the csv's folder). As one
 # process: every row written, the verdicts the benchmarks expect; a --limit run keeps its rows and
 # a re-run keeps them verbatim and runs only the rest; bad csv files are refused with located
-# errors. Then under `mpirun --oversubscribe -np 2` and `-np 3`: the same verdicts, and an
-# interrupted (--limit) campaign resumed under mpirun keeps the finished rows. The mpirun part is
+# errors. Then under `mpirun --oversubscribe -np 2` and `-np 3`: the same verdicts; an
+# interrupted campaign (--limit, or rank 0 killed after the first row) resumed under mpirun keeps
+# the finished rows. The mpirun part is
 # skipped (exit 77) when mpirun is absent or chassis has no MPI built in.
 # Usage: mpi_campaign.sh CHASSIS SOURCE_DIR
 set -u
@@ -114,6 +115,38 @@ mpirun --oversubscribe -np 3 "$chassis" vnnlib --instances "$c/instances.csv" --
 grep -q '3 to run' "$tmp/out" || fail "mpirun resume: $(head -1 "$tmp/out")"
 while read -r row; do grep -qxF -- "$row" "$tmp/mp.csv" || fail "mpirun resume lost the row $row"; done <"$tmp/mp_first.csv"
 [ "$(keys "$tmp/mp.csv")" = "$(keys "$tmp/one.csv")" ] || fail "mpirun resume rows: $(cat "$tmp/mp.csv")"
+# Rank 0 killed (SIGKILL) after the first row: mpirun ends the job, the row stays, and a re-run
+# keeps it and runs the rest (here with --timeout 1, which replaces the csv's timeouts).
+cat >"$c/kill.csv" <<'CSV'
+onnx/cartpole.onnx,vnnlib/cartpole_case_safe_73.vnnlib,100
+acasxu/ACASXU_run2a_1_1_batch_2000.onnx,props/prop_3.vnnlib,90
+CSV
+mpirun --oversubscribe -np 2 "$chassis" vnnlib --instances "$c/kill.csv" --results "$tmp/kill_res.csv" \
+  >"$tmp/kill_out" 2>&1 &
+job=$!
+for _ in $(seq 600); do # wait (at most 60 s) for the first row
+  [ -s "$tmp/kill_res.csv" ] && break
+  sleep 0.1
+done
+rank0=
+for p in $(pgrep -P "$job"); do
+  tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx OMPI_COMM_WORLD_RANK=0 && rank0=$p
+done
+if [ -z "$rank0" ]; then
+  fail "rank 0 of the campaign not found (first row written: $(cat "$tmp/kill_res.csv" 2>/dev/null))"
+  kill "$job" 2>/dev/null
+else
+  kill -KILL "$rank0"
+fi
+wait "$job" && fail "mpirun exited 0 although rank 0 was killed"
+[ "$(wc -l <"$tmp/kill_res.csv")" = 1 ] && grep -q '^onnx/cartpole.onnx,vnnlib/cartpole_case_safe_73.vnnlib,unsat,' "$tmp/kill_res.csv" ||
+  fail "after killing rank 0: $(cat "$tmp/kill_res.csv")"
+cp "$tmp/kill_res.csv" "$tmp/kill_first.csv"
+mpirun --oversubscribe -np 2 "$chassis" vnnlib --instances "$c/kill.csv" --results "$tmp/kill_res.csv" --timeout 1 \
+  >"$tmp/out" 2>&1 || fail "resume after the kill: exit $?: $(cat "$tmp/out")"
+[ "$(head -1 "$tmp/kill_res.csv")" = "$(cat "$tmp/kill_first.csv")" ] || fail "the kill's row changed on resume"
+grep -q '^acasxu/ACASXU_run2a_1_1_batch_2000.onnx,props/prop_3.vnnlib,timeout,' "$tmp/kill_res.csv" ||
+  fail "resume after the kill: $(cat "$tmp/kill_res.csv")"
 # A bad instances file under mpirun: one located error, exit 2, no rank left waiting.
 mpirun --oversubscribe -np 3 "$chassis" vnnlib --instances "$c/short.csv" --results "$tmp/r.csv" >"$tmp/out" 2>"$tmp/err"
 rc=$?
