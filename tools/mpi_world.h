@@ -1,9 +1,11 @@
 // The `chassis` command on several processes: `mpirun -np N chassis ...` (Open MPI through
 // Boost.MPI; built when CMake's CHASSIS_MPI is on). Rank 0 is the process that reads the inputs
-// and writes every output; ranks 1..N-1 are workers that take their work from rank 0 (a campaign,
-// tools/campaign.h) or run their share of it (MCMC chains, tools/mpi_chains.h) and send the
-// results back. Only those commands are distributed: any other command runs on rank 0 alone and
-// the workers exit at once, so `mpirun -np N chassis check x.chs` prints once.
+// and writes every output; ranks 1..N-1 are workers that take their jobs from rank 0
+// (tools/mpi_jobs.h: the instances of a campaign, tools/campaign.h, and the files of
+// `verify --all`, tools/verify_all.h) or run their share of the work (MCMC chains,
+// tools/mpi_chains.h) and send the results back. Only those commands are distributed
+// (distributed() below): any other command runs on rank 0 alone and the workers exit at once, so
+// `mpirun -np N chassis check x.chs` prints once.
 //
 // Started without mpirun (or with one process) nothing here initialises MPI: the world size is
 // read from the launcher's environment (Open MPI's OMPI_COMM_WORLD_SIZE, PMI's PMI_SIZE), and a
