@@ -36,7 +36,9 @@ std::string verdictText(const nlohmann::ordered_json& r) {
   if (r.contains("statistical")) {
     const auto& s = r["statistical"];
     return s.value("decision", "") + " " + fmtG(s.value("estimate", 0.0)) + " in [" +
-           fmtG(s["interval"][0].get<double>()) + ", " + fmtG(s["interval"][1].get<double>()) + "]";
+           fmtG(s["interval"][0].get<double>()) + ", " + fmtG(s["interval"][1].get<double>()) +
+           "] at " + fmtG(100 * s.value("confidence", 0.0)) + "%, " +
+           std::to_string(s.value("samples", size_t(0))) + " samples";
   }
   if (r.contains("interval")) {
     return "certified [" + fmtG(r["interval"][0].get<double>()) + ", " +
@@ -47,6 +49,34 @@ std::string verdictText(const nlohmann::ordered_json& r) {
   }
   if ((v == "unknown" || v == "internal error") && !reason.empty()) v += " (" + reason + ")";
   return v;
+}
+
+/// The table's last column of one JSON result (as `chassis verify` prints it).
+std::string counterexampleText(const nlohmann::ordered_json& r) {
+  const std::string verdict = r.value("verdict", ""), reason = r.value("reason", "");
+  const std::string at = r.value("value_at_counterexample", "");
+  const bool interval = r.contains("interval"), statistical = r.contains("statistical");
+  std::string cx;
+  if (r.contains("counterexample"))
+    for (auto& [name, v] : r["counterexample"].items())
+      cx += (cx.empty() ? "" : ", ") + name + " = " + v.get<std::string>();
+  if (!cx.empty())
+    cx += "  (value there in float64: " + at + ")";
+  else if (verdict == "violated" && !at.empty())
+    cx = "(value in float64: " + at + ")";
+  if (interval && !r.value("method", "").empty()) cx = r.value("method", "");
+  if (statistical) {
+    const auto& s = r["statistical"];
+    cx = (interval ? "certified [" + fmtG(r["interval"][0].get<double>()) + ", " +
+                         fmtG(r["interval"][1].get<double>()) + "] undecided; "
+                   : std::string()) +
+         (reason.empty() ? "" : reason + "; ") + std::to_string(s.value("hits", size_t(0))) +
+         " hits, " + std::to_string(s.value("rejected", size_t(0))) + " rejected, seed " +
+         std::to_string(s.value("seed", uint64_t(0)));
+  }
+  if (verdict == "violated" && !interval && !statistical && !reason.empty())
+    cx += "  [" + reason + "]"; // a floating-point note, or Z3's undefined point
+  return cx;
 }
 
 int combinedExit(const std::vector<std::optional<FileResult>>& results) {
@@ -149,10 +179,7 @@ std::optional<int> verifyAll(const std::string& first, const VerifyAllOptions& o
       continue;
     }
     for (const auto& row : rows) {
-      std::string cx;
-      if (row.contains("counterexample"))
-        for (auto& [name, v] : row["counterexample"].items())
-          cx += (cx.empty() ? "" : ", ") + name + " = " + v.get<std::string>();
+      const std::string cx = counterexampleText(row);
       std::printf("%-*s %-26s %-60s %8.3fs  %s\n", width, files[k].c_str(),
                   row.value("property", "").c_str(), verdictText(row).c_str(),
                   row.value("seconds", 0.0), cx.c_str());
