@@ -35,10 +35,7 @@ namespace {
 
 constexpr double kTargetAccept = 0.44; // optimal for one-dimensional random-walk proposals
 
-struct ChainOut {
-  std::vector<std::vector<double>> draws; // [quantity][i]
-  size_t accepted = 0, proposed = 0;
-};
+using ChainOut = MhChain;
 
 /// Per-address random-walk step, adapted during warm-up.
 struct Step {
@@ -170,6 +167,14 @@ private:
 Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs,
                             const InferOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
+  auto r = runMhChains(f, inputs, options, {});
+  if (!r) return r.error();
+  return mhPosterior(std::move(*r),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+Expected<MhRun> runMhChains(const ir::Function& f, std::span<const Value> inputs,
+                            const InferOptions& options, std::span<const size_t> chainIds) {
   if (options.samples < 4) return Error("--samples must be at least 4 for MH");
   if (options.chains == 0) return Error("--chains must be at least 1");
   const size_t thin = std::max<size_t>(1, options.thin);
@@ -180,7 +185,10 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
   auto qs = resolveQuery(f, options.query, &probe->trace);
   if (!qs) return qs.error();
 
-  const size_t K = options.chains, N = options.samples;
+  std::vector<size_t> ids(chainIds.begin(), chainIds.end());
+  if (ids.empty())
+    for (size_t c = 0; c < options.chains; ++c) ids.push_back(c);
+  const size_t K = ids.size(), N = options.samples;
   std::vector<ChainOut> outs(K);
   const size_t total = K * (options.warmup + N * thin);
   std::atomic<size_t> done{0};
@@ -190,10 +198,10 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
     std::lock_guard<std::mutex> lock(progressMutex);
     options.progress(double(d) / double(total));
   };
-  Status st = runParallel(K, options.threads, [&](size_t c) -> Status {
-    Chain chain(f, inputs, base.split(c));
+  Status st = runParallel(K, options.threads, [&](size_t k) -> Status {
+    Chain chain(f, inputs, base.split(ids[k]));
     if (Status s = chain.init(); !s) return s;
-    ChainOut& out = outs[c];
+    ChainOut& out = outs[k];
     out.draws.assign(qs->size(), std::vector<double>());
     for (auto& d : out.draws) d.reserve(N);
     std::vector<double> vals;
@@ -218,21 +226,25 @@ Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs
     return Status::ok();
   });
   if (!st) return st.error();
+  return MhRun{std::move(*qs), std::move(outs), N};
+}
 
+Expected<Posterior> mhPosterior(MhRun run, double seconds) {
   Posterior p;
   p.method = InferMethod::MH;
-  p.quantities = *qs;
+  p.quantities = std::move(run.quantities);
+  const size_t K = run.chains.size(), nq = p.quantities.size();
   p.chains = K;
-  p.samplesPerChain = N;
-  p.draws.assign(qs->size(), {});
+  p.samplesPerChain = run.samples;
+  p.draws.assign(nq, {});
   size_t acc = 0, prop = 0;
   for (size_t c = 0; c < K; ++c) {
-    for (size_t q = 0; q < qs->size(); ++q) p.draws[q].push_back(std::move(outs[c].draws[q]));
-    acc += outs[c].accepted;
-    prop += outs[c].proposed;
+    for (size_t q = 0; q < nq; ++q) p.draws[q].push_back(std::move(run.chains[c].draws[q]));
+    acc += run.chains[c].accepted;
+    prop += run.chains[c].proposed;
   }
   p.acceptRate = prop ? double(acc) / double(prop) : std::nan("");
-  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  p.seconds = seconds;
 
   if (Status s = summarizePosterior(p); !s) return s.error();
   return p;

@@ -30,6 +30,25 @@ namespace chassis::symbolic {
 Expected<Posterior> inferMh(const ir::Function& f, std::span<const Value> inputs,
                             const InferOptions& options);
 
+/// inferMh in two steps, so that chains can run apart (tools/mpi_chains.h: on MPI ranks).
+/// One chain's kept draws (draws[q][i]) and its acceptance counts after warm-up.
+struct MhChain {
+  std::vector<std::vector<double>> draws;
+  size_t accepted = 0, proposed = 0;
+};
+struct MhRun {
+  std::vector<Quantity> quantities;
+  std::vector<MhChain> chains;
+  size_t samples = 0; // kept draws per chain
+};
+/// Runs the chains `chainIds` (in that order; empty: 0..options.chains-1). Chain c uses the
+/// stream Rng(seed).split(c) whichever chains run with it, so runs of disjoint chain sets,
+/// their chains put in order, equal one run of them all.
+Expected<MhRun> runMhChains(const ir::Function& f, std::span<const Value> inputs,
+                            const InferOptions& options, std::span<const size_t> chainIds);
+/// inferMh's posterior of a run whose chains[c] is chain c of every chain.
+Expected<Posterior> mhPosterior(MhRun run, double seconds);
+
 /// Runs job(k) for k in [0, n) on up to `threads` threads; returns the first error by index.
 Status runParallel(size_t n, int threads, const std::function<Status(size_t)>& job);
 

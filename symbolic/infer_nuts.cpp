@@ -509,41 +509,50 @@ Expected<NutsResult> runNuts(const ir::Function& f, std::span<const Value> input
   if (!(opt.targetAccept > 0 && opt.targetAccept < 1))
     return Error("NUTS: the target acceptance statistic must be in (0, 1)");
   NutsResult res;
-  std::vector<std::optional<Expected<NutsChainResult>>> results(opt.chains);
-  std::vector<std::vector<std::string>> names(opt.chains);
-  std::vector<size_t> numChoices(opt.chains, 0);
+  std::vector<size_t> ids = opt.chainIds;
+  if (ids.empty())
+    for (size_t c = 0; c < opt.chains; ++c) ids.push_back(c);
+  const size_t K = ids.size();
+  std::vector<std::optional<Expected<NutsChainResult>>> results(K);
+  std::vector<std::vector<std::string>> names(K);
+  std::vector<size_t> numChoices(K, 0);
   Progress progress;
   progress.fn = &opt.progress;
-  progress.total = opt.chains * (opt.warmup + opt.samples * opt.thin);
+  progress.total = K * (opt.warmup + opt.samples * opt.thin);
   std::atomic<size_t> next{0};
   auto worker = [&]() {
-    for (size_t c; (c = next.fetch_add(1)) < opt.chains;)
-      results[c].emplace(runChain(f, inputs, opt, c, progress, &names[c], &numChoices[c]));
+    for (size_t k; (k = next.fetch_add(1)) < K;)
+      results[k].emplace(runChain(f, inputs, opt, ids[k], progress, &names[k], &numChoices[k]));
   };
-  size_t nThreads = std::clamp<size_t>(size_t(std::max(1, opt.threads)), 1, opt.chains);
+  size_t nThreads = std::clamp<size_t>(size_t(std::max(1, opt.threads)), 1, std::max<size_t>(1, K));
   std::vector<std::thread> pool;
   for (size_t t = 1; t < nThreads; ++t)
     pool.emplace_back(worker);
   worker();
   for (std::thread& t : pool)
     t.join();
-  for (size_t c = 0; c < opt.chains; ++c) {
-    if (!*results[c]) return results[c]->error();
-    res.chains.push_back(std::move(**results[c]));
+  for (size_t k = 0; k < K; ++k) {
+    if (!*results[k]) return results[k]->error();
+    res.chains.push_back(std::move(**results[k]));
   }
+  if (K == 0) return res;
   res.names = std::move(names[0]);
   res.numChoices = numChoices[0];
-  double acc = 0;
-  for (const NutsChainResult& r : res.chains) {
-    res.divergences += r.divergences;
-    acc += r.meanAcceptStat;
-  }
-  res.meanAcceptStat = acc / double(res.chains.size());
+  res.sumChains();
   return res;
 }
 
-Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inputs,
-                              const InferOptions& options, NutsResult* sampler) {
+void NutsResult::sumChains() {
+  divergences = 0;
+  double acc = 0;
+  for (const NutsChainResult& r : chains) {
+    divergences += r.divergences;
+    acc += r.meanAcceptStat;
+  }
+  meanAcceptStat = acc / double(chains.size());
+}
+
+NutsOptions nutsOptionsOf(const InferOptions& options) {
   NutsOptions no;
   no.warmup = options.warmup;
   no.samples = options.samples;
@@ -555,11 +564,22 @@ Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inpu
   no.maxTreeDepth = options.maxTreeDepth;
   no.initRadius = options.initRadius;
   no.progress = options.progress;
+  return no;
+}
+
+Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inputs,
+                              const InferOptions& options, NutsResult* sampler) {
   const auto start = std::chrono::steady_clock::now();
-  auto r = runNuts(f, inputs, no);
+  auto r = runNuts(f, inputs, nutsOptionsOf(options));
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (!r) return r.error();
+  return nutsPosterior(f, options, std::move(*r), seconds, sampler);
+}
+
+Expected<Posterior> nutsPosterior(const ir::Function& f, const InferOptions& options,
+                                  NutsResult run, double seconds, NutsResult* sampler) {
+  NutsResult* r = &run;
   // Name the choices for resolveQuery with a trace listing them.
   Trace listed;
   for (size_t k = 0; k < r->numChoices; ++k)

@@ -57,6 +57,10 @@ struct NutsOptions {
   double maxDeltaH = 1000.0;
   /// Called now and then with the fraction done (0..1), from one thread at a time; may be empty.
   std::function<void(double)> progress;
+  /// The chains to run, in this order (empty: 0..chains-1). Chain c uses Rng(seed).split(c)
+  /// whichever chains run with it, so runs of disjoint chain sets (tools/mpi_chains.h: on MPI
+  /// ranks), their chains put in order, equal one run of them all.
+  std::vector<size_t> chainIds;
 };
 
 /// The sampler's diagnostics of one kept draw, as CmdStan records them per draw (its lp__,
@@ -98,6 +102,8 @@ struct NutsResult {
   Chains chainsOf(size_t q) const;
   /// Index of a name in `names` (choices first), or -1.
   int find(std::string_view name) const;
+  /// Sets divergences and meanAcceptStat from `chains` (runNuts does).
+  void sumChains();
 };
 
 /// Runs NUTS on `f` with bound `inputs`. Errors: the model's (discrete choices, asserts,
@@ -111,5 +117,11 @@ Expected<NutsResult> runNuts(const ir::Function& f, std::span<const Value> input
 /// metrics, for symbolic/stan_csv.h).
 Expected<Posterior> inferNuts(const ir::Function& f, std::span<const Value> inputs,
                               const InferOptions& options, NutsResult* sampler = nullptr);
+
+/// inferNuts in steps, so that chains can run apart: runNuts(f, inputs, nutsOptionsOf(options))
+/// (with NutsOptions::chainIds), then nutsPosterior of a run whose chains[c] is chain c of all.
+NutsOptions nutsOptionsOf(const InferOptions& options);
+Expected<Posterior> nutsPosterior(const ir::Function& f, const InferOptions& options,
+                                  NutsResult run, double seconds, NutsResult* sampler = nullptr);
 
 } // namespace chassis::symbolic

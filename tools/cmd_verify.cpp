@@ -28,6 +28,7 @@
 #include "tools/command.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
+#include "tools/verify_all.h"
 
 #include "neural/lower_network.h"
 #include "spec/frontend.h"
@@ -278,6 +279,8 @@ chassis::tools::Registration reg{
     "verify", "Prove the properties and asserts of a .chs file with Z3", [](CLI::App& app) {
       auto a = std::make_shared<VerifyArgs>();
       app.add_option("file", a->file, "the .chs file")->required();
+      auto all = std::make_shared<tools::VerifyAllOptions>();
+      tools::addVerifyAllOptions(app, *all); // --all FILE...: tools/verify_all.h
       app.add_option("--property", a->only, "check only this property");
       app.add_option("--timeout", a->timeout,
                      "seconds per property (default 60); undecided then: unknown (exit 3). "
@@ -297,7 +300,22 @@ chassis::tools::Registration reg{
       app.add_option("--confidence", a->opts.confidence,
                      "--statistical: the interval's confidence (default 0.99)");
       app.add_option("--seed", a->opts.seed, "--statistical: the random seed (default 0)");
-      return [a]() { return tools::runLimited("verify", a->limits, [a] { return verifyCommand(*a); }); };
+      return [a, all]() {
+        return tools::runLimited("verify", a->limits, [a, all] {
+          auto asJson = [a](const std::string& f) {
+            VerifyArgs b = *a;
+            b.file = f;
+            b.json = true;
+            return verifyCommand(b);
+          };
+          if (!a->emit.empty() && (all->all || !all->more.empty())) {
+            std::cerr << "chassis verify: error: --emit takes one file, not --all\n";
+            return int(tools::kUsage);
+          }
+          if (auto rc = tools::verifyAll(a->file, *all, a->json, asJson)) return *rc;
+          return verifyCommand(*a);
+        });
+      };
     }};
 
 } // namespace

@@ -19,6 +19,7 @@
 // exit code is 124 / 5 / 130 / 143. --out is written atomically (never half a file).
 // Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
 // 4 internal error.
+#include "tools/campaign.h"
 #include "tools/command.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
@@ -70,7 +71,8 @@ int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
 }
 
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
-              const std::string& outPath, bool naive, int threads, const std::string& emit) {
+              const std::string& outPath, bool naive, int threads, const std::string& emit,
+              std::string* resultText = nullptr) {
   if (!emit.empty() && emit != "smt2") {
     std::cerr << "chassis vnnlib: error: --emit supports only smt2, not '" << emit << "'\n";
     return tools::kUsage;
@@ -152,6 +154,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     if (res->verdict == verifier::Verdict::Sat) res->y = network->forward(res->x);
   }
   std::string text = verifier::vnncompResult(*res);
+  if (resultText) *resultText = text;
   std::cout << text;
   char buf[160];
   std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves)", res->seconds,
@@ -181,9 +184,11 @@ chassis::tools::Registration reg{
       auto naive = std::make_shared<bool>(false);
       auto threads = std::make_shared<int>(2);
       auto emit = std::make_shared<std::string>();
-      app.add_option("network", *net, "ONNX network")->required()->check(CLI::ExistingFile);
-      app.add_option("property", *prop, "VNN-LIB property")->required();
-      app.add_option("--timeout", *timeout,
+      app.add_option("network", *net, "ONNX network")->check(CLI::ExistingFile);
+      app.add_option("property", *prop, "VNN-LIB property");
+      auto campaign = std::make_shared<tools::CampaignOptions>();
+      tools::addCampaignOptions(app, *campaign); // tools/campaign.h
+      campaign->timeout = app.add_option("--timeout", *timeout,
                      "the instance's time limit in seconds (default 60): then `timeout`, exit 3; "
                      "--time-limit stops the whole run (exit 124)")
           ->check(CLI::PositiveNumber);
@@ -198,6 +203,11 @@ chassis::tools::Registration reg{
                      "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
       return [=]() {
         return tools::runLimited("vnnlib", *limits, [=] {
+          campaign->timeoutValue = *timeout;
+          if (!campaign->instances.empty() || net->empty() || prop->empty())
+            return tools::runCampaign(*campaign, [=](auto& n, auto& p, double t, auto& text) {
+              return runVnnlib(n, p, t, "", *naive, *threads, "", &text);
+            });
           return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit);
         });
       };

@@ -3,6 +3,7 @@
 // runDriver, and so does the command-line fuzzer (tests/fuzz/fuzz_cli.cpp).
 #include "tools/command.h"
 #include "tools/driver.h"
+#include "tools/mpi_world.h"
 
 #include <algorithm>
 #include <exception>
@@ -23,7 +24,7 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   CLI::App app{"chassis: verifiable modular probabilistic programs, networks and their "
                "compositions"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "chassis 0.1.0");
+  app.set_version_flag("--version", "chassis 0.1.0" + mpi::versionNote());
   auto cmds = registry();
   std::sort(cmds.begin(), cmds.end(), [](auto& a, auto& b) { return a.name < b.name; });
   std::map<CLI::App*, Runner> runners;
@@ -34,6 +35,7 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (mpi::launchedAsWorker()) return e.get_exit_code() == 0 ? kOk : kUsage; // rank 0 says it
     int rc = app.exit(e);
     return rc == 0 ? kOk : kUsage;
   }
@@ -43,7 +45,11 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   // the machine has (kUsage); anything else is a bug (kInternal).
   try {
     for (auto& [sub, run] : runners)
-      if (sub->parsed()) return !mayRun || mayRun(sub->get_name()) ? run() : kOk;
+      if (sub->parsed()) {
+        mpi::CommandScope ranks(*sub); // under mpirun: tools/mpi_world.h
+        if (ranks.exitCode()) return *ranks.exitCode();
+        return ranks.finish(!mayRun || mayRun(sub->get_name()) ? run() : kOk);
+      }
   } catch (const std::filesystem::filesystem_error& e) {
     std::cerr << "chassis: error: " << e.what() << "\n";
     return kUsage;

@@ -26,6 +26,8 @@
 #include "symbolic/stan_csv.h"
 #include "symbolic/summary.h"
 #include "tools/model_input.h"
+#include "tools/mpi_chains.h"
+#include "tools/mpi_world.h"
 #include "tools/output_file.h"
 
 #include "symbolic/infer_nuts.h"
@@ -212,7 +214,13 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
 
   Expected<symbolic::Posterior> post = Error("unreachable");
   symbolic::NutsResult nutsRun;
-  switch (opt.method) {
+  // Under mpirun the chains of mh and nuts run on every rank (tools/mpi_chains.h); rank 0 reports.
+  auto onRanks =
+      inferChainsOnRanks(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
+  if (mpi::rank() != 0) return kOk;
+  if (onRanks && opt.method == symbolic::InferMethod::NUTS) warnHardConstraints(*m.function);
+  if (onRanks) post = std::move(*onRanks);
+  else switch (opt.method) {
   case symbolic::InferMethod::Exact: post = symbolic::inferExact(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::LW: post = symbolic::inferLw(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;

@@ -47,3 +47,13 @@ set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
 add_test(NAME cli/run_limits
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_limits.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
+
+# Several processes (tools/mpi_world.h): vnnlib campaigns (one process, then mpirun -np 2 and 3:
+# same verdicts, resumed runs keep finished rows), infer's chains on ranks (byte-identical to
+# one process) and verify --all (the same table). Exit 77 (skipped) when mpirun is absent or chassis has no MPI built in.
+foreach(t mpi_campaign mpi_chains mpi_verify_all)
+  add_test(NAME cli/${t}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli/${t} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
+    ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
+endforeach()
