@@ -24,8 +24,10 @@ struct Segment {
   std::shared_ptr<const Segment> parent;
   std::vector<Choice> choices;
   double logPrior = 0, logWeight = 0;
-  Suspension after; // where the run stopped (the state to resume from)
-  size_t depth = 0; // stages since the start (the root, before any statement ran, is 0)
+  /// Where the run stopped (the state to resume from). Released (inferSmc) once the segment is
+  /// more than the rejuvenation lag behind the newest stage: nothing resumes from it any more, and
+  /// the ancestry keeps only the choices.
+  mutable Suspension after;
 
   Segment() = default;
   Segment(const Segment&) = delete;
@@ -59,11 +61,12 @@ Trace historyTrace(const Segment* head, const Trace* last) {
   return t;
 }
 
-/// Advances from `from` to just after the next observe (or to the end): one resume.
+/// Advances from `from` to just after the next observe (or to the end): one resume from a copy
+/// of from.after, or from `at` when from.after was moved there (then it is left unstarted).
 Expected<RunResult> advance(const ir::Function& f, std::vector<Value>& inputs, const Segment& from,
                             Suspension& at, Rng& rng,
                             const std::unordered_map<std::string, double>* replay) {
-  at = from.after;
+  if (!at.started) at = from.after;
   RunOptions ro;
   ro.replay = replay;
   ro.stopAfterObserves = 1;
@@ -72,7 +75,6 @@ Expected<RunResult> advance(const ir::Function& f, std::vector<Value>& inputs, c
 
 SegmentPtr makeSegment(SegmentPtr parent, RunResult&& r, Suspension&& at) {
   auto s = std::make_shared<Segment>();
-  s->depth = parent ? parent->depth + 1 : 0;
   s->parent = std::move(parent);
   s->logPrior = r.trace.logPrior;
   s->logWeight = r.trace.logWeight();
@@ -161,6 +163,17 @@ Expected<size_t> rejuvenate(const ir::Function& f, std::vector<Value>& inputs, P
   return accepted;
 }
 
+/// Frees the suspension `lag` + 1 stages behind each running particle (not needed by the
+/// rejuvenation window any more), so that memory grows with the choices only.
+void releaseOldSuspensions(const std::vector<Particle>& ps, size_t lag) {
+  for (const Particle& p : ps) {
+    if (p.finished) continue;
+    const Segment* s = p.head.get();
+    for (size_t k = 0; k <= lag && s; ++k) s = s->parent.get();
+    if (s && s->after.started) s->after = Suspension{};
+  }
+}
+
 } // namespace
 
 Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> inputs,
@@ -178,6 +191,7 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
   for (const Quantity& q : *qs) queriesChoices = queriesChoices || q.output < 0;
   const size_t expectedStages = size_t(probe->trace.numObserves) + 1;
   const size_t lag = options.smcRejuvenationLag, moves = options.smcRejuvenationMoves;
+  const bool rejuvenating = lag > 0 && moves > 0;
 
   if (run::wouldExceedMemory(N * (sizeof(Particle) + sizeof(Segment)))) // --memory: before
     return Error("stopped: " + run::stopMessage());
@@ -207,6 +221,9 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
         if (p.finished) continue;
         Rng rng = base.split(uint64_t(stage) * uint64_t(N) + i);
         Suspension at;
+        // Without rejuvenation nothing resumes from the head again: a head no other particle
+        // shares gives its suspension up instead of copying it.
+        if (!rejuvenating && p.head.use_count() == 1) at = std::move(p.head->after);
         auto r = advance(f, in, *p.head, at, rng, nullptr);
         if (!r) return r.error();
         const double inc = r->trace.logWeight();
@@ -222,6 +239,7 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
       return Status::ok();
     });
     if (!st) return st.error();
+    releaseOldSuspensions(ps, lag);
     if (options.progress)
       options.progress(std::min(1.0, double(stage) / double(std::max<size_t>(1, expectedStages))));
     bool allFinished = true;
@@ -256,7 +274,7 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
     }
     ps = std::move(next);
     ++resamplings;
-    if (moves == 0 || lag == 0) continue;
+    if (!rejuvenating) continue;
     // Rejuvenate every particle that is still running.
     st = runParallel(blocks, options.threads, [&](size_t b) -> Status {
       std::vector<Value>& in = inputCopies[b];
