@@ -57,6 +57,8 @@ struct InferOptions {
   double targetAccept = 0.8;
   int maxTreeDepth = 10;
   double initRadius = 2.0;
+  /// NUTS: adapt and use a dense metric (full covariance) instead of the diagonal one.
+  bool denseMetric = false;
   /// SMC: Metropolis-Hastings rejuvenation steps per particle after each resampling (0: none),
   /// each moving one choice drawn since the last `smcRejuvenationLag` observes.
   size_t smcRejuvenationMoves = 2;
