@@ -45,8 +45,8 @@ struct RunOptions {
   /// replay, no address is built: the cheapest run, for likelihood weighting.
   bool recordChoices = true;
   /// When >= 0: stop the run right after that many observe statements have run (0: before the
-  /// first). For SMC by re-execution: run with the particle's choices replayed and stop after the
-  /// next observe; RunResult::stopped tells that the run ended early (outputs are then empty).
+  /// first); RunResult::stopped tells that the run ended early (outputs are then empty). With
+  /// resume() (below) the run can go on from where it stopped: SMC advances its particles so.
   int stopAfterObserves = -1;
 };
 

@@ -47,3 +47,8 @@ set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
 add_test(NAME cli/run_limits
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_limits.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
+
+# `chassis infer --metric dense` (NUTS) and `--smc-moves/--smc-lag` (SMC).
+add_test(NAME cli/infer_metric_smc
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_metric_smc.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/infer_metric_smc PROPERTIES TIMEOUT 120)
