@@ -5,7 +5,7 @@
 //   inferExact  (symbolic/infer_exact.h)  variable elimination over factors built from the IR
 //   inferLw     (symbolic/infer_lw.h)     likelihood weighting (importance sampling from the prior)
 //   inferMh     (symbolic/infer_mh.h)     single-site trace Metropolis-Hastings
-//   inferSmc    (symbolic/infer_smc.h)    sequential Monte Carlo, resampling at each observe
+//   inferSmc    (symbolic/infer_smc.h)    sequential Monte Carlo over suspended runs, resample-move
 //   inferNuts   (symbolic/infer_nuts.h)   HMC / NUTS (written by the NUTS engineer)
 //
 // Quantities. What is summarised is a list of scalar quantities, each named either by an output
