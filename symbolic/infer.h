@@ -5,7 +5,7 @@
 //   inferExact  (symbolic/infer_exact.h)  variable elimination over factors built from the IR
 //   inferLw     (symbolic/infer_lw.h)     likelihood weighting (importance sampling from the prior)
 //   inferMh     (symbolic/infer_mh.h)     single-site trace Metropolis-Hastings
-//   inferSmc    (symbolic/infer_smc.h)    sequential Monte Carlo, resampling at each observe
+//   inferSmc    (symbolic/infer_smc.h)    sequential Monte Carlo over suspended runs, resample-move
 //   inferNuts   (symbolic/infer_nuts.h)   HMC / NUTS (written by the NUTS engineer)
 //
 // Quantities. What is summarised is a list of scalar quantities, each named either by an output
@@ -57,6 +57,12 @@ struct InferOptions {
   double targetAccept = 0.8;
   int maxTreeDepth = 10;
   double initRadius = 2.0;
+  /// NUTS: adapt and use a dense metric (full covariance) instead of the diagonal one.
+  bool denseMetric = false;
+  /// SMC: Metropolis-Hastings rejuvenation steps per particle after each resampling (0: none),
+  /// each moving one choice drawn since the last `smcRejuvenationLag` observes.
+  size_t smcRejuvenationMoves = 2;
+  size_t smcRejuvenationLag = 1;
   /// Called now and then with the fraction of the work done (0..1); may be empty. Called from
   /// one thread at a time.
   std::function<void(double)> progress;
@@ -112,6 +118,12 @@ struct Posterior {
   int maxTreeDepth = 0; // NUTS: the limit the chains ran with
   /// SMC: how many times particles were resampled.
   size_t resamplings = 0;
+  /// SMC: the standard error of logEvidence (Lee-Whiteley variance estimator, delta method), how
+  /// many initial particles still have descendants with positive weight (when that falls to 1 the
+  /// variance estimate is no longer informative), and the rejuvenation acceptance rate.
+  double logEvidenceSe = std::nan("");
+  size_t smcEves = 0;
+  double rejuvenationAcceptRate = std::nan("");
   /// Warnings, each saying what to try (R-hat > 1.01, low ESS, divergences, ...).
   std::vector<std::string> warnings;
   size_t chains = 1, samplesPerChain = 0;

@@ -26,6 +26,7 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 using Vec = Eigen::VectorXd;
+using Mat = Eigen::MatrixXd;
 
 /// A point of phase space: position, momentum, log density and its gradient there.
 struct PhasePoint {
@@ -57,8 +58,11 @@ struct StepSizeAdaptation {
   void complete(double& eps) const { eps = std::exp(xBar); }
 };
 
-/// Stan's windowed_adaptation + var_adaptation (Welford variance within windows).
+/// Stan's windowed_adaptation + var_adaptation (Welford variance within windows), or, for the
+/// dense metric, + covar_adaptation (Welford covariance within the same windows).
 struct MetricAdaptation {
+  bool dense = false;
+  Mat m2Dense; // dense: the sum of outer products of deviations
   size_t numWarmup = 0, initBuffer = 75, termBuffer = 50, baseWindow = 25;
   size_t windowCounter = 0, windowSize = 0, nextWindow = 0;
   bool enabled = true;
@@ -80,6 +84,7 @@ struct MetricAdaptation {
     nextWindow = initBuffer + windowSize - 1;
     mean.setZero(Eigen::Index(d));
     m2.setZero(Eigen::Index(d));
+    if (dense) m2Dense.setZero(Eigen::Index(d), Eigen::Index(d));
     n = 0;
   }
   bool inWindow() const {
@@ -96,20 +101,32 @@ struct MetricAdaptation {
       if (boundary >= numWarmup - termBuffer) nextWindow = numWarmup - termBuffer - 1;
     }
   }
-  /// Adds q to the estimator; at the end of a window sets invMetric and returns true.
-  bool learn(Vec& invMetric, const Vec& q) {
+  /// Adds q to the estimator; at the end of a window sets invMetric (dense: invMetricDense, the
+  /// covariance regularised as Stan does, (n/(n+5)) C + 1e-3 (5/(n+5)) I) and returns true.
+  bool learn(Vec& invMetric, Mat& invMetricDense, const Vec& q) {
     if (!enabled) return false;
     if (inWindow()) {
       ++n;
       Vec delta = q - mean; // d-sized temporary, once per iteration during warm-up
       mean += delta / double(n);
-      m2 += delta.cwiseProduct(q - mean);
+      if (dense)
+        m2Dense += (q - mean) * delta.transpose();
+      else
+        m2 += delta.cwiseProduct(q - mean);
     }
     if (endOfWindow()) {
       computeNextWindow();
       double nn = double(n);
-      Vec var = m2 / (nn - 1.0);
-      invMetric = (nn / (nn + 5.0)) * var.array() + 1e-3 * (5.0 / (nn + 5.0));
+      if (dense) {
+        Mat cov = m2Dense / (nn - 1.0);
+        invMetricDense = (nn / (nn + 5.0)) * cov;
+        invMetricDense.diagonal().array() += 1e-3 * (5.0 / (nn + 5.0));
+        invMetric = invMetricDense.diagonal();
+        m2Dense.setZero();
+      } else {
+        Vec var = m2 / (nn - 1.0);
+        invMetric = (nn / (nn + 5.0)) * var.array() + 1e-3 * (5.0 / (nn + 5.0));
+      }
       n = 0;
       mean.setZero();
       m2.setZero();
@@ -146,6 +163,12 @@ public:
   Sampler(LogDensityTape& tape, Rng& rng, const NutsOptions& opt)
       : tape_(tape), rng_(rng), opt_(opt), d_(tape.dimension()) {
     invMetric_ = Vec::Ones(Eigen::Index(d_));
+    dense_ = opt.denseMetric;
+    if (dense_) {
+      invMetricDense_ = Mat::Identity(Eigen::Index(d_), Eigen::Index(d_));
+      metricUpper_ = invMetricDense_;
+      momentum_.setZero(Eigen::Index(d_));
+    }
     for (PhasePoint* z : {&z_, &zFwd_, &zBck_, &zSample_, &zPropose_, &zInit_})
       z->resize(d_);
     for (Vec* v : {&pFwdFwd_, &pSharpFwdFwd_, &pFwdBck_, &pSharpFwdBck_, &pBckFwd_, &pSharpBckFwd_,
@@ -168,6 +191,20 @@ public:
   double stepSize() const { return eps_; }
   double logDensity() const { return z_.logp; }
   Vec& invMetric() { return invMetric_; }
+  Mat& invMetricDense() { return invMetricDense_; }
+  /// After invMetricDense() changed: its Cholesky factor, M^{-1} = U'U. The adapted covariance is
+  /// positive definite (a sum of outer products plus a positive ridge); a factorisation that fails
+  /// numerically is an error rather than a wrong sampler.
+  bool metricChanged() {
+    if (!dense_) return true;
+    Eigen::LLT<Mat> llt(invMetricDense_);
+    if (llt.info() != Eigen::Success) {
+      error_ = Error("NUTS: the adapted dense metric is not positive definite (use --metric diag)");
+      return false;
+    }
+    metricUpper_ = llt.matrixU();
+    return true;
+  }
 
   /// Stan's init_stepsize: double or halve eps until the acceptance probability of one leapfrog
   /// step from a fresh momentum crosses 0.8.
@@ -204,7 +241,7 @@ public:
     copyPoint(zPropose_, z_);
     Vec& p = z_.p;
     pFwdFwd_ = p;
-    pSharpFwdFwd_ = invMetric_.cwiseProduct(p);
+    sharp(p, pSharpFwdFwd_);
     pFwdBck_ = p;
     pSharpFwdBck_ = pSharpFwdFwd_;
     pBckFwd_ = p;
@@ -290,20 +327,37 @@ private:
     return true;
   }
 
+  /// out = M^{-1} p (the velocity).
+  void sharp(const Vec& p, Vec& out) const {
+    if (dense_)
+      out.noalias() = invMetricDense_ * p;
+    else
+      out = invMetric_.cwiseProduct(p);
+  }
+
+  /// p ~ N(0, M): diagonal, p_k = u_k / sqrt(M^{-1}_kk); dense (Stan's dense_e_metric), p solves
+  /// U p = u with M^{-1} = U'U, so that cov(p) = U^{-1} U^{-T} = M.
   void sampleMomentum(PhasePoint& z) {
+    if (dense_) {
+      for (size_t k = 0; k < d_; ++k) momentum_[Eigen::Index(k)] = rng_.normal();
+      z.p = metricUpper_.triangularView<Eigen::Upper>().solve(momentum_);
+      return;
+    }
     for (size_t k = 0; k < d_; ++k)
       z.p[Eigen::Index(k)] = rng_.normal() / std::sqrt(invMetric_[Eigen::Index(k)]);
   }
 
   double hamiltonian(const PhasePoint& z) const {
     if (!(z.logp > -kInf)) return kInf;
+    if (dense_) return 0.5 * z.p.dot(invMetricDense_ * z.p) - z.logp;
     return 0.5 * z.p.dot(invMetric_.cwiseProduct(z.p)) - z.logp;
   }
 
   /// One leapfrog step of size e (negative: backwards in time).
   void leapfrog(PhasePoint& z, double e) {
     z.p += 0.5 * e * z.g;
-    z.q += e * invMetric_.cwiseProduct(z.p);
+    sharp(z.p, velocity_);
+    z.q += e * velocity_;
     evaluate(z);
     if (z.logp > -kInf) z.p += 0.5 * e * z.g;
   }
@@ -335,7 +389,7 @@ private:
       logSumWeight = logAddExp(logSumWeight, H0 - h);
       sumMetroProb += H0 - h > 0 ? 1 : std::exp(H0 - h);
       copyPoint(zPropose, z_);
-      pSharpBeg = invMetric_.cwiseProduct(z_.p);
+      sharp(z_.p, pSharpBeg);
       pSharpEnd = pSharpBeg;
       rho += z_.p;
       pBeg = z_.p;
@@ -380,6 +434,9 @@ private:
   const NutsOptions& opt_;
   size_t d_;
   Vec invMetric_;
+  bool dense_ = false;
+  Mat invMetricDense_, metricUpper_; // dense: M^{-1} and its Cholesky factor U (M^{-1} = U'U)
+  Vec momentum_, velocity_;           // temporaries of sampleMomentum and leapfrog
   PhasePoint z_, zFwd_, zBck_, zSample_, zPropose_, zInit_;
   Vec pFwdFwd_, pSharpFwdFwd_, pFwdBck_, pSharpFwdBck_, pBckFwd_, pSharpBckFwd_, pBckBck_,
       pSharpBckBck_, rho_, rhoFwd_, rhoBck_, rhoExt_;
@@ -420,6 +477,7 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
   stepAdapt.delta = opt.targetAccept;
   stepAdapt.mu = std::log(10 * s.eps_);
   MetricAdaptation metricAdapt;
+  metricAdapt.dense = opt.denseMetric;
   metricAdapt.init(opt.warmup, d);
   bool adapt = opt.warmup > 0;
 
@@ -447,8 +505,8 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
     if (it < opt.warmup) {
       if (adapt) {
         stepAdapt.learn(s.eps_, st.acceptStat);
-        if (metricAdapt.learn(s.invMetric(), s.position())) {
-          if (!s.initStepSize()) return *s.error_;
+        if (metricAdapt.learn(s.invMetric(), s.invMetricDense(), s.position())) {
+          if (!s.metricChanged() || !s.initStepSize()) return *s.error_;
           stepAdapt.mu = std::log(10 * s.eps_);
           stepAdapt.restart();
         }
@@ -480,6 +538,12 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
   out.samplingSeconds = std::chrono::duration<double>(end - warmupEnd).count();
   out.stepSize = s.eps_;
   out.invMetric.assign(s.invMetric().data(), s.invMetric().data() + d);
+  if (opt.denseMetric) {
+    out.invMetricDense.resize(d * d);
+    for (size_t r = 0; r < d; ++r)
+      for (size_t c = 0; c < d; ++c)
+        out.invMetricDense[r * d + c] = s.invMetricDense()(Eigen::Index(r), Eigen::Index(c));
+  }
   out.meanAcceptStat = kept ? sumAccept / double(kept) : 0;
   out.meanTreeDepth = kept ? sumDepth / double(kept) : 0;
   return out;
@@ -563,6 +627,7 @@ NutsOptions nutsOptionsOf(const InferOptions& options) {
   no.targetAccept = options.targetAccept;
   no.maxTreeDepth = options.maxTreeDepth;
   no.initRadius = options.initRadius;
+  no.denseMetric = options.denseMetric;
   no.progress = options.progress;
   return no;
 }

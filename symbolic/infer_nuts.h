@@ -4,8 +4,9 @@
 //
 // The transition is the multinomial ("generalised") NUTS of Betancourt (2017), "A conceptual
 // introduction to Hamiltonian Monte Carlo", appendix A, as implemented in Stan's base_nuts:
-//  * momentum p ~ N(0, M) with a diagonal metric M^{-1} = diag(invMetric); H(q, p) = -L(q) +
-//    p' M^{-1} p / 2; leapfrog steps of size eps;
+//  * momentum p ~ N(0, M) with a diagonal metric M^{-1} = diag(invMetric) (Stan's diag_e, the
+//    default) or a dense one (dense_e: p = U^{-1} u, u ~ N(0, I), with the Cholesky factor
+//    M^{-1} = U'U); H(q, p) = -L(q) + p' M^{-1} p / 2; leapfrog steps of size eps;
 //  * the trajectory doubles, each time in a random direction, building a balanced binary tree of
 //    2^depth leapfrog states (maximum depth 10);
 //  * a state is drawn with probability proportional to exp(-H) within each new subtree, and the
@@ -19,7 +20,8 @@
 //    transition is counted as divergent.
 // Warm-up adaptation, Stan's defaults: the step size by dual averaging (Nesterov; Hoffman &
 // Gelman 2014) towards a mean acceptance statistic of 0.8 (gamma 0.05, t0 10, kappa 0.75,
-// mu = log(10 eps)); the diagonal metric from the variances of the draws in windows (an initial
+// mu = log(10 eps)); the diagonal metric from the variances (dense: the covariance matrix,
+// regularised the same way on its diagonal) of the draws in windows (an initial
 // fast buffer of 75 iterations, windows of 25, 50, 100, ... doubling, a terminal buffer of 50;
 // scaled down proportionally for short warm-ups), each estimate regularised towards 1e-3 as
 // (n/(n+5)) var + 1e-3 (5/(n+5)), after which the step size is re-initialised (doubling/halving
@@ -53,6 +55,9 @@ struct NutsOptions {
   int maxTreeDepth = 10;
   /// Initial positions: every unconstrained coordinate uniform in (-initRadius, initRadius).
   double initRadius = 2.0;
+  /// The metric: diagonal (Stan's diag_e, the default) or dense (dense_e: a full covariance
+  /// adapted in the same windows, its Cholesky factor used for the momentum).
+  bool denseMetric = false;
   /// Energy error above which a leapfrog step is divergent.
   double maxDeltaH = 1000.0;
   /// Called now and then with the fraction done (0..1), from one thread at a time; may be empty.
@@ -84,6 +89,7 @@ struct NutsChainResult {
   double warmupSeconds = 0, samplingSeconds = 0;
   double stepSize = 0;           // after adaptation
   std::vector<double> invMetric; // diagonal of M^{-1} after adaptation
+  std::vector<double> invMetricDense; // dense metric only: M^{-1}, d x d row-major
   size_t divergences = 0;        // after warm-up
   double meanAcceptStat = 0;     // after warm-up
   double meanTreeDepth = 0;      // after warm-up

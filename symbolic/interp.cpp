@@ -101,14 +101,19 @@ public:
     case ExprKind::Index: {
       auto* x = e->as<Index>();
       Value arr, idx;
-      if (!eval(x->array(), fr, arr) || !eval(x->index(), fr, idx)) return false;
+      // An element of a variable is read in place (without copying the whole array).
+      const Var* whole = x->array()->as<Var>();
+      if (!(whole ? eval(x->index(), fr, idx)
+                  : eval(x->array(), fr, arr) && eval(x->index(), fr, idx)))
+        return false;
       int n = x->array()->type().length();
       if (!checkIndex(idx.s, n)) return false;
       size_t w = e->type().numScalars(), i = size_t(idx.s);
+      const std::vector<double>& src = whole ? fr[whole->slot()].a : arr.a;
       if (e->type().isArray())
-        out.a.assign(arr.a.begin() + i * w, arr.a.begin() + (i + 1) * w);
+        out.a.assign(src.begin() + i * w, src.begin() + (i + 1) * w);
       else
-        out.s = arr.a[i];
+        out.s = src[i];
       return true;
     }
     case ExprKind::Update: {
@@ -316,7 +321,38 @@ public:
     prefix_ = prefix;
     bool ok = block(f.body(), frame);
     prefix_ = std::move(saved);
-    if (!ok) return false;
+    if (!ok) {
+      if (stopped_ && susp_) { // suspended inside the callee: keep its frame to resume it
+        susp_->frames.push_back(std::move(frame));
+        susp_->prefixes.push_back(prefix);
+      }
+      return false;
+    }
+    return finishCall(f, frame, outs);
+  }
+
+  /// Resumes the innermost suspended call of `f` (its frame and prefix are at the back of the
+  /// suspension's stacks) and, when it completes, collects its outputs.
+  bool resumeCall(const Function& f, std::vector<Value>& outs) {
+    std::vector<Value> frame = std::move(susp_->frames.back());
+    std::string prefix = std::move(susp_->prefixes.back());
+    susp_->frames.pop_back();
+    susp_->prefixes.pop_back();
+    std::string saved = std::move(prefix_);
+    prefix_ = prefix;
+    bool ok = block(f.body(), frame);
+    prefix_ = std::move(saved);
+    if (!ok) {
+      if (stopped_) {
+        susp_->frames.push_back(std::move(frame));
+        susp_->prefixes.push_back(std::move(prefix));
+      }
+      return false;
+    }
+    return finishCall(f, frame, outs);
+  }
+
+  bool finishCall(const Function& f, std::vector<Value>& frame, std::vector<Value>& outs) {
     outs.clear();
     for (const Var* o : f.outputs())
       outs.push_back(std::move(frame[o->slot()]));
@@ -325,15 +361,36 @@ public:
   }
 
   bool block(const Block& b, std::vector<Value>& fr) {
-    for (Stmt s : b)
-      if (!stmt(s, fr)) {
+    size_t i = 0;
+    if (resuming_) {
+      // Suspension::positions: (i << 1) | 1 resumes inside compound statement i, (i << 1)
+      // starts afresh at statement i (the one after the observe that stopped the run).
+      const int64_t p = popPosition();
+      i = size_t(p >> 1);
+      if (!(p & 1)) resuming_ = false;
+    }
+    for (; i < b.size(); ++i)
+      if (!stmt(b[i], fr)) {
+        if (stopped_) {
+          if (susp_)
+            susp_->positions.push_back(b[i]->kind() == StmtKind::Observe
+                                           ? int64_t(i + 1) << 1
+                                           : (int64_t(i) << 1) | 1);
+          return false;
+        }
         if (!errLocated_) {
-          errLoc_ = s->loc();
+          errLoc_ = b[i]->loc();
           errLocated_ = true;
         }
         return false;
       }
     return true;
+  }
+
+  int64_t popPosition() {
+    const int64_t p = susp_->positions.back();
+    susp_->positions.pop_back();
+    return p;
   }
 
   std::string address(const std::string& name, const std::vector<Expr>& idx,
@@ -445,26 +502,38 @@ public:
     case StmtKind::If: {
       auto* x = s->as<IfStmt>();
       Value v;
-      if (!eval(x->cond, fr, v)) return false;
-      return block(v.s != 0 ? x->thenBody : x->elseBody, fr);
+      if (resuming_)
+        v.s = double(popPosition()); // the branch the suspended run was in
+      else if (!eval(x->cond, fr, v))
+        return false;
+      if (block(v.s != 0 ? x->thenBody : x->elseBody, fr)) return true;
+      if (stopped_ && susp_) susp_->positions.push_back(v.s != 0 ? 1 : 0);
+      return false;
     }
     case StmtKind::For: {
       auto* x = s->as<ForStmt>();
       Value& i = fr[x->index->slot()];
-      for (int64_t k = x->lo; k < x->hi; ++k) {
+      for (int64_t k = resuming_ ? popPosition() : x->lo; k < x->hi; ++k) {
         i.s = double(k);
-        if (!block(x->body, fr)) return false;
+        if (!block(x->body, fr)) {
+          if (stopped_ && susp_) susp_->positions.push_back(k); // the iteration it stopped in
+          return false;
+        }
       }
       return true;
     }
     case StmtKind::Call: {
       auto* x = s->as<CallStmt>();
-      std::vector<Value> args(x->args.size());
-      for (size_t k = 0; k < args.size(); ++k)
-        if (!eval(x->args[k], fr, args[k])) return false;
-      std::string site = address(x->site, x->siteIndices, fr);
       std::vector<Value> outs;
-      if (!callFunction(*x->callee, args, site + "/", outs)) return false;
+      if (resuming_) {
+        if (!resumeCall(*x->callee, outs)) return false;
+      } else {
+        std::vector<Value> args(x->args.size());
+        for (size_t k = 0; k < args.size(); ++k)
+          if (!eval(x->args[k], fr, args[k])) return false;
+        std::string site = address(x->site, x->siteIndices, fr);
+        if (!callFunction(*x->callee, args, site + "/", outs)) return false;
+      }
       for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k)
         if (x->results[k]) fr[x->results[k]->slot()] = std::move(outs[k]);
       return true;
@@ -474,6 +543,8 @@ public:
   }
 
   bool stopped_ = false; // the run was stopped by stopAfterObserves (not an error)
+  Suspension* susp_ = nullptr; // resume(): where a stop records its position (null: run())
+  bool resuming_ = false;      // resume(): re-entering the statements on susp_'s positions
   Rng* rng_;
   const RunOptions& opt_;
   Trace& trace_;
@@ -731,6 +802,53 @@ Expected<RunResult> run(const Function& f, std::span<const Value> inputs, Rng& r
   r.frame = std::move(x.lastFrame_);
   for (size_t k = 0; k < f.outputs().size(); ++k)
     r.frame[f.outputs()[k]->slot()] = r.outputs[k];
+  return r;
+}
+
+Expected<RunResult> resume(const Function& f, std::span<Value> inputs, Suspension& at, Rng& rng,
+                           const RunOptions& options) {
+  if (at.finished) return Error(f.loc(), "internal: resuming a run of '" + f.name() + "' that ended");
+  std::vector<Value> frame;
+  if (!at.started) {
+    if (inputs.size() != f.inputs().size())
+      return Error(f.loc(), "'" + f.name() + "' takes " + std::to_string(f.inputs().size()) +
+                                " inputs, given " + std::to_string(inputs.size()));
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (auto why = checkInput(f, k, inputs[k])) return Error(f.loc(), *why);
+    frame.resize(size_t(f.numSlots()));
+    for (const Var* v : f.vars())
+      if (v->type().isArray()) frame[v->slot()] = zeroValue(v->type());
+    at.started = true;
+  } else {
+    frame = std::move(at.frames.back());
+    at.frames.pop_back();
+  }
+  for (size_t k = 0; k < inputs.size(); ++k)
+    frame[f.inputs()[k].var->slot()] = std::move(inputs[k]);
+  RunResult r;
+  Exec x(&rng, options, r.trace);
+  x.susp_ = &at;
+  x.resuming_ = !at.positions.empty();
+  // stopAfterObserves == 0: nothing runs and the suspension stays where it was.
+  if (options.stopAfterObserves == 0) x.stopped_ = true;
+  const bool ok = !x.stopped_ && x.block(f.body(), frame);
+  for (size_t k = 0; k < inputs.size(); ++k)
+    inputs[k] = std::move(frame[f.inputs()[k].var->slot()]);
+  if (!ok) {
+    if (!x.stopped_) {
+      at = Suspension{};
+      return located(x, f.loc());
+    }
+    at.frames.push_back(std::move(frame));
+    r.stopped = true;
+    return r;
+  }
+  at.finished = true;
+  for (const Var* o : f.outputs())
+    r.outputs.push_back(frame[o->slot()]);
+  for (size_t k = 0; k < inputs.size(); ++k)
+    frame[f.inputs()[k].var->slot()] = inputs[k];
+  r.frame = std::move(frame);
   return r;
 }
 

@@ -45,8 +45,8 @@ struct RunOptions {
   /// replay, no address is built: the cheapest run, for likelihood weighting.
   bool recordChoices = true;
   /// When >= 0: stop the run right after that many observe statements have run (0: before the
-  /// first). For SMC by re-execution: run with the particle's choices replayed and stop after the
-  /// next observe; RunResult::stopped tells that the run ended early (outputs are then empty).
+  /// first); RunResult::stopped tells that the run ended early (outputs are then empty). With
+  /// resume() (below) the run can go on from where it stopped: SMC advances its particles so.
   int stopAfterObserves = -1;
 };
 
@@ -61,6 +61,28 @@ struct RunResult {
 /// (checked: a wrong count, shape or range is an Error located at the function).
 Expected<RunResult> run(const ir::Function& f, std::span<const Value> inputs, Rng& rng,
                         const RunOptions& options = {});
+
+/// Where a run of a function stopped (by RunOptions::stopAfterObserves) so that it can go on
+/// from there: the control position (per nesting level, innermost first: a block's statement
+/// index, a loop's iteration, an if's branch) and the frames of the calls in progress (innermost
+/// first, the top-level frame last, its inputs left out). Copyable: SMC copies a particle's
+/// suspension when it resamples. Default-constructed: a run that has not started.
+struct Suspension {
+  std::vector<int64_t> positions;
+  std::vector<std::vector<Value>> frames;
+  std::vector<std::string> prefixes; // the address prefix of each suspended callee
+  bool started = false, finished = false;
+};
+
+/// Runs `f` from `at` (from the start when `at` has not started) until it stops again or ends,
+/// and updates `at`. RunOptions::stopAfterObserves counts the observes of this call only, and
+/// the returned trace holds only what this call did (its choices and its part of the weight).
+/// When the run ends, `at.finished` is set and the result has the outputs and the frame. The
+/// inputs are moved into the frame for the call and moved back before it returns (the caller
+/// keeps them, e.g. one copy per thread, so that a suspension never copies them); they are
+/// checked on the first call only. Running a finished suspension is an Error.
+Expected<RunResult> resume(const ir::Function& f, std::span<Value> inputs, Suspension& at, Rng& rng,
+                           const RunOptions& options);
 
 /// Evaluates a (pure) expression in `frame` (values by slot: a function's frame after a run, or a
 /// property's frame of quantified variables); errors are located at `loc`. Call expressions run

@@ -149,6 +149,7 @@ std::vector<StanCsvChain> stanCsvChainsOf(const Posterior& p, const NutsResult& 
     }
     chain.stepSize = r.stepSize;
     chain.invMetric = r.invMetric;
+    chain.invMetricDense = r.invMetricDense;
     chain.warmupSeconds = r.warmupSeconds;
     chain.samplingSeconds = r.samplingSeconds;
     out.push_back(std::move(chain));
@@ -182,7 +183,7 @@ void writeStanCsv(std::ostream& os, const StanCsvSettings& s, const StanCsvChain
      << "#         engine = nuts (Default)\n"
      << "#           nuts\n"
      << "#             max_depth = " << s.maxDepth << def(s.maxDepth == 10) << "\n"
-     << "#         metric = diag_e (Default)\n"
+     << "#         metric = " << (s.denseMetric ? "dense_e" : "diag_e (Default)") << "\n"
      << "#         stepsize = 1 (Default)\n"
      << "#         stepsize_jitter = 0 (Default)\n"
      << "#     num_chains = " << s.numChains << def(s.numChains == 1) << "\n"
@@ -200,12 +201,23 @@ void writeStanCsv(std::ostream& os, const StanCsvSettings& s, const StanCsvChain
     os << (k ? "," : "") << chain.columns[k];
   os << "\n";
   os << "# Adaptation terminated\n"
-     << "# Step size = " << exact(chain.stepSize) << "\n"
-     << "# Diagonal elements of inverse mass matrix:\n"
-     << "# ";
-  for (size_t k = 0; k < chain.invMetric.size(); ++k)
-    os << (k ? ", " : "") << exact(chain.invMetric[k]);
-  os << "\n";
+     << "# Step size = " << exact(chain.stepSize) << "\n";
+  if (!chain.invMetricDense.empty()) {
+    // CmdStan's dense_e layout: one row of M^{-1} per comment line.
+    os << "# Elements of inverse mass matrix:\n";
+    const size_t d = chain.invMetric.size();
+    for (size_t r = 0; r < d; ++r) {
+      os << "# ";
+      for (size_t k = 0; k < d; ++k) os << (k ? ", " : "") << exact(chain.invMetricDense[r * d + k]);
+      os << "\n";
+    }
+  } else {
+    os << "# Diagonal elements of inverse mass matrix:\n"
+       << "# ";
+    for (size_t k = 0; k < chain.invMetric.size(); ++k)
+      os << (k ? ", " : "") << exact(chain.invMetric[k]);
+    os << "\n";
+  }
   std::string line;
   for (const std::vector<double>& row : chain.rows) {
     line.clear();
@@ -231,6 +243,9 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
     return Error(SourceLoc{file, line, col}, std::move(msg));
   };
   bool haveHeader = false, expectMetric = false, expectSampling = false;
+  // A dense metric: its rows so far and the dimension (the first row's length).
+  bool expectDense = false;
+  size_t denseRows = 0, denseDim = 0;
   std::string raw;
   int lineNo = 0;
   while (std::getline(in, raw)) {
@@ -252,6 +267,35 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
                       "'" + trim(f.text) + "' in the inverse mass matrix is not a number");
           c.invMetric.push_back(v);
         }
+        continue;
+      }
+      if (expectDense) {
+        const size_t start = line.find_first_not_of("# \t");
+        if (start == std::string_view::npos) { // no continuous parameters
+          expectDense = false;
+          continue;
+        }
+        const int offset = int(start);
+        std::vector<double> row;
+        for (const Field& f : splitFields(line.substr(size_t(offset)))) {
+          double v;
+          if (!parseNumber(f.text, v))
+            return at(lineNo, offset + f.valueCol(),
+                      "'" + trim(f.text) + "' in the inverse mass matrix is not a number");
+          row.push_back(v);
+        }
+        if (denseRows == 0) denseDim = row.size();
+        if (row.size() != denseDim)
+          return at(lineNo, offset + 1,
+                    "a row of the inverse mass matrix has " + std::to_string(row.size()) +
+                        " elements, expected " + std::to_string(denseDim));
+        c.invMetric.push_back(row[denseRows]);
+        c.invMetricDense.insert(c.invMetricDense.end(), row.begin(), row.end());
+        if (++denseRows == denseDim) expectDense = false;
+        continue;
+      }
+      if (body.rfind("Elements of inverse mass matrix", 0) == 0) {
+        expectDense = true;
         continue;
       }
       if (body == "Adaptation terminated") {
@@ -330,6 +374,8 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
     return at(lineNo > 0 ? lineNo : 0, 0,
               "no column header (a line starting lp__,...): not a Stan CSV file");
   if (expectMetric) return at(lineNo, 0, "the file ends before the inverse mass matrix's elements");
+  if (expectDense)
+    return at(lineNo, 0, "the file ends before the last row of the inverse mass matrix");
   // Without an adaptation block (fixed_param, or no warm-up) every row is a draw.
   if (!c.adapted) {
     c.rows = std::move(c.warmupRows);

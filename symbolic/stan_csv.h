@@ -56,6 +56,7 @@ struct StanCsvSettings {
   double adaptDelta = 0.8;
   int maxDepth = 10;
   double init = 2; // the radius of the initial positions (CmdStan's init)
+  bool denseMetric = false; // metric = dense_e (else diag_e)
   std::string outputFile; // this chain's file
 };
 
@@ -72,6 +73,9 @@ struct StanCsvChain {
   bool adapted = false; // an adaptation block was present
   double stepSize = std::nan("");
   std::vector<double> invMetric;
+  /// A dense metric (`# Elements of inverse mass matrix:`, one row per line): the matrix, d x d
+  /// row-major; invMetric then holds its diagonal. Empty for a diagonal metric.
+  std::vector<double> invMetricDense;
   double warmupSeconds = std::nan(""), samplingSeconds = std::nan("");
 
   /// Index of a column, or -1.

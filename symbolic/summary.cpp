@@ -351,7 +351,12 @@ void printTable(const Posterior& p, const ir::Context& ctx, std::ostream& os) {
   if (!std::isnan(p.logEvidence)) {
     std::snprintf(buf, sizeof buf, "%.10g", p.logEvidence);
     os << "log P(evidence) = " << buf
-       << (p.method == InferMethod::Exact ? "" : " (estimate)") << "\n";
+       << (p.method == InferMethod::Exact ? "" : " (estimate)");
+    if (!std::isnan(p.logEvidenceSe)) {
+      std::snprintf(buf, sizeof buf, "%.4g", p.logEvidenceSe);
+      os << ", standard error " << buf << " (Lee-Whiteley, " << p.smcEves << " initial ancestors)";
+    }
+    os << "\n";
   }
   if (!std::isnan(p.ess)) os << "ESS of the weights = " << fmt(p.ess) << "\n";
   if (!std::isnan(p.acceptRate)) os << "acceptance rate = " << fmt(p.acceptRate) << "\n";
@@ -397,6 +402,10 @@ nlohmann::ordered_json toJson(const Posterior& p) {
   }
   j["quantities"] = qs;
   j["log_evidence"] = num(p.logEvidence);
+  if (p.method == InferMethod::SMC) {
+    j["log_evidence_se"] = num(p.logEvidenceSe);
+    j["rejuvenation_accept_rate"] = num(p.rejuvenationAcceptRate);
+  }
   j["ess"] = num(p.ess);
   j["accept_rate"] = num(p.acceptRate);
   j["divergences"] = p.divergences;

@@ -4,11 +4,13 @@
 //   --method exact|lw|mh|nuts|smc  (default mh)   --samples N (per chain; LW traces; SMC particles)
 //   --chains K  --warmup W  --thin T  --seed S  --data data.json  --input x=1  --query a,b  --json
 //   --timing (the inference time on stderr). --method nuts dispatches to symbolic::inferNuts;
-//   its settings --adapt-delta D --max-depth K --init R (CmdStan's adapt delta, max_depth, init),
+//   its settings --adapt-delta D --max-depth K --init R --metric diag|dense (CmdStan's adapt
+//   delta, max_depth, init, metric; dense: a full covariance adapted in the same windows),
 //   and after the table the sampler's state per chain (step size, tree depth, divergences,
 //   transitions at the maximum depth), with a warning when divergences or depth hits occur.
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
+// --method smc: --smc-moves M --smc-lag L (rejuvenation, symbolic/infer_smc.h).
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -62,6 +64,8 @@ struct ChsOptions {
   // NUTS settings (CmdStan's adapt delta, max_depth and init); unset: the defaults.
   std::optional<double> adaptDelta, init;
   std::optional<int> maxDepth;
+  std::string metric; // --metric diag|dense (NUTS); empty: diag
+  std::optional<size_t> smcMoves, smcLag; // SMC rejuvenation; unset: the defaults
 };
 
 /// The `condition` statements of `f` and of the functions it calls (each function once).
@@ -126,6 +130,7 @@ bool writeStanCsvFiles(const ChsOptions& o, const std::string& file, const std::
     s.adaptDelta = opt.targetAccept;
     s.maxDepth = opt.maxTreeDepth;
     s.init = opt.initRadius;
+    s.denseMetric = opt.denseMetric;
     s.outputFile = chainFile(o.output, c, run.chains.size());
     std::ostringstream text;
     symbolic::writeStanCsv(text, s, chains[c]);
@@ -187,6 +192,25 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     if (o.adaptDelta) opt.targetAccept = *o.adaptDelta;
     if (o.maxDepth) opt.maxTreeDepth = *o.maxDepth;
     if (o.init) opt.initRadius = *o.init;
+  }
+  if (!o.metric.empty()) {
+    if (opt.method != symbolic::InferMethod::NUTS) {
+      std::cerr << "error: --metric is a setting of --method nuts\n";
+      return kUsage;
+    }
+    if (o.metric != "diag" && o.metric != "dense") {
+      std::cerr << "error: unknown --metric '" << o.metric << "' (expected diag or dense)\n";
+      return kUsage;
+    }
+    opt.denseMetric = o.metric == "dense";
+  }
+  if (o.smcMoves || o.smcLag) {
+    if (opt.method != symbolic::InferMethod::SMC) {
+      std::cerr << "error: --smc-moves and --smc-lag are settings of --method smc\n";
+      return kUsage;
+    }
+    if (o.smcMoves) opt.smcRejuvenationMoves = *o.smcMoves;
+    if (o.smcLag) opt.smcRejuvenationLag = *o.smcLag;
   }
   if (!o.output.empty()) {
     if (opt.method != symbolic::InferMethod::NUTS) {
@@ -291,6 +315,15 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--init", o->init,
                  "--method nuts: initial positions uniform in (-R, R) on the unconstrained "
                  "scale (default 2; 0 starts every chain at 0)");
+  app.add_option("--metric", o->metric,
+                 "--method nuts: diag (default) or dense, the metric adapted in warm-up (dense: "
+                 "a full covariance, for correlated posteriors)");
+  app.add_option("--smc-moves", o->smcMoves,
+                 "--method smc: Metropolis-Hastings rejuvenation steps per particle after each "
+                 "resampling (default 2; 0: none)");
+  app.add_option("--smc-lag", o->smcLag,
+                 "--method smc: the rejuvenation steps move choices drawn since the last L "
+                 "observes (default 1)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

@@ -57,3 +57,8 @@ foreach(t mpi_campaign mpi_chains mpi_verify_all)
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 endforeach()
+
+# `chassis infer --metric dense` (NUTS) and `--smc-moves/--smc-lag` (SMC).
+add_test(NAME cli/infer_metric_smc
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_metric_smc.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/infer_metric_smc PROPERTIES TIMEOUT 120)
