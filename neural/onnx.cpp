@@ -308,9 +308,10 @@ struct Importer {
     } else if (autoPad != "VALID") {
       return nodeErr(n, "auto_pad '" + autoPad + "' is not supported");
     }
-    if (w.kH > w.H + w.pT + pB || w.kW > w.W + w.pL + pR || extH > w.H + w.pT + pB ||
-        extW > w.W + w.pL + pR)
-      return nodeErr(n, "the kernel " + shapeStr({w.kH, w.kW}) + " is larger than the padded input " +
+    if (extH > w.H + w.pT + pB || extW > w.W + w.pL + pR)
+      return nodeErr(n, "the kernel " + shapeStr({w.kH, w.kW}) + " with dilations " +
+                            shapeStr({w.dH, w.dW}) + " spans " + shapeStr({extH, extW}) +
+                            ", more than the padded input " +
                             shapeStr({w.H + w.pT + pB, w.W + w.pL + pR}));
     w.oH = (w.H + w.pT + pB - extH) / w.sH + 1;
     w.oW = (w.W + w.pL + pR - extW) / w.sW + 1;
