@@ -235,12 +235,12 @@ struct Importer {
 
   /// The geometry of a 2-D sliding window (Conv, AveragePool, MaxPool) over a [C, H, W] sample.
   struct Window {
-    int64_t C = 0, H = 0, W = 0;  // input
-    int64_t kH = 1, kW = 1;       // kernel
-    int64_t sH = 1, sW = 1;       // strides
-    int64_t dH = 1, dW = 1;       // dilations
-    int64_t pT = 0, pL = 0;       // leading pads (the trailing ones only shape oH, oW)
-    int64_t oH = 0, oW = 0;       // output
+    int64_t C = 0, H = 0, W = 0; // input
+    int64_t kH = 1, kW = 1;      // kernel
+    int64_t sH = 1, sW = 1;      // strides
+    int64_t dH = 1, dW = 1;      // dilations
+    int64_t pT = 0, pL = 0;      // leading pads (the trailing ones only shape oH, oW)
+    int64_t oH = 0, oW = 0;      // output
     /// The input element under kernel tap (kh, kw) of output (oh, ow) in channel c, or -1 when
     /// it falls in the padding.
     int64_t at(int64_t c, int64_t oh, int64_t ow, int64_t kh, int64_t kw) const {
@@ -290,8 +290,7 @@ struct Importer {
     if (autoPad == "NOTSET") {
       std::vector<int64_t> p = intsAttr(n, "pads");
       if (!p.empty() || attr(n, "pads")) {
-        if (p.size() != 4)
-          return nodeErr(n, "pads " + shapeStr(p) + ": expected 4 values (2-D)");
+        if (p.size() != 4) return nodeErr(n, "pads " + shapeStr(p) + ": expected 4 values (2-D)");
         for (int64_t v : p)
           if (v < 0 || v > 1 << 16) return nodeErr(n, "pads " + shapeStr(p) + ": out of range");
         w.pT = p[0], w.pL = p[1], pB = p[2], pR = p[3];
@@ -418,10 +417,21 @@ Status Importer::translate(const onnx::NodeProto& n) {
   if (op == "Concat") return translateConcat(n);
 
   // The remaining operations take an activation as their first input.
-  static const std::set<std::string> unary = {
-      "Relu",     "Flatten",     "Reshape",           "Identity",         "MatMul",
-      "Gemm",     "Sigmoid",     "Tanh",              "Dropout",          "Conv",
-      "MaxPool",  "AveragePool", "GlobalAveragePool", "GlobalMaxPool",    "BatchNormalization"};
+  static const std::set<std::string> unary = {"Relu",
+                                              "Flatten",
+                                              "Reshape",
+                                              "Identity",
+                                              "MatMul",
+                                              "Gemm",
+                                              "Sigmoid",
+                                              "Tanh",
+                                              "Dropout",
+                                              "Conv",
+                                              "MaxPool",
+                                              "AveragePool",
+                                              "GlobalAveragePool",
+                                              "GlobalMaxPool",
+                                              "BatchNormalization"};
   if (unary.count(op)) {
     if (n.input_size() < 1) return nodeErr(n, "operation '" + op + "' needs an input");
     if (!isAct(0)) {
@@ -467,8 +477,7 @@ Status Importer::translate(const onnx::NodeProto& n) {
   }
   if (op == "Conv") return translateConv(n, x);
   if (op == "BatchNormalization") return translateBatchNorm(n, x);
-  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" ||
-      op == "GlobalMaxPool")
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
     return translatePool(n, x);
   if (op == "Flatten") {
     if (auto e = needInputs(1, 1)) return *e;
@@ -608,8 +617,7 @@ Status Importer::translate(const onnx::NodeProto& n) {
                           ", beta=" + std::to_string(beta));
   L.kind = LayerKind::Linear;
   L.W = alpha == 1.0 ? B : Eigen::MatrixXd(alpha * B);
-  if (!L.W.allFinite())
-    return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
+  if (!L.W.allFinite()) return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
   if (n.input_size() == 3 && !n.input(2).empty()) {
     if (!isConst(2)) {
       if (isAct(2)) return nodeErr(n, "Gemm with an activation as C is not supported");
@@ -655,8 +663,8 @@ Status Importer::translateConv(const onnx::NodeProto& n, const Act& x) {
   const Window& g = *win;
   if (group < 1 || g.C % group != 0 || M % group != 0 || Cg != g.C / group)
     return nodeErr(n, "group=" + std::to_string(group) + " with a weight of shape " +
-                          shapeStr(w.shape) + " does not fit an input with " +
-                          std::to_string(g.C) + " channels");
+                          shapeStr(w.shape) + " does not fit an input with " + std::to_string(g.C) +
+                          " channels");
   const int64_t K = g.C * g.H * g.W, plane = g.oH * g.oW, N = M * plane;
   if (auto e = denseCap(n, K, N)) return *e;
   Layer L;
@@ -703,8 +711,7 @@ Status Importer::translateBatchNorm(const onnx::NodeProto& n, const Act& x) {
                           std::to_string(n.input_size()));
   if (intAttr(n, "training_mode", 0) != 0)
     return nodeErr(n, "training_mode=1 is not supported (inference only)");
-  if (intAttr(n, "spatial", 1) != 1)
-    return nodeErr(n, "spatial=0 is not supported");
+  if (intAttr(n, "spatial", 1) != 1) return nodeErr(n, "spatial=0 is not supported");
   if (!net.batched || x.shape.empty())
     return nodeErr(n, "input of shape " + shapeStr(x.shape) + " has no channel dimension");
   const int64_t C = x.shape[0], F = numElements(x.shape), inner = F / C;
@@ -1268,7 +1275,8 @@ Expected<std::string> serializeOnnx(const Network& net) {
       // Reshape to the output shape.
       Shape overLast(inShape.begin(), inShape.end() - (inShape.empty() ? 0 : 1));
       overLast.push_back(N);
-      if (K == numElements(inShape) && (inShape.empty() || inShape.back() != K || L.outShape != overLast)) {
+      if (K == numElements(inShape) &&
+          (inShape.empty() || inShape.back() != K || L.outShape != overLast)) {
         auto* f = addNode("Flatten", {in}, out + "_flat", nm + "_flatten");
         auto* a = f->add_attribute();
         a->set_name("axis");

@@ -135,10 +135,10 @@ struct Image {
 };
 
 /// Naive 2-D convolution (group = 1 or more) of one sample.
-std::vector<double> naiveConv(const Image& x, const std::vector<float>& w, int64_t M,
-                              int64_t kH, int64_t kW, const std::vector<float>& b,
-                              int64_t group, int64_t sH, int64_t sW, int64_t pT, int64_t pL,
-                              int64_t pB, int64_t pR, int64_t dH, int64_t dW) {
+std::vector<double> naiveConv(const Image& x, const std::vector<float>& w, int64_t M, int64_t kH,
+                              int64_t kW, const std::vector<float>& b, int64_t group, int64_t sH,
+                              int64_t sW, int64_t pT, int64_t pL, int64_t pB, int64_t pR,
+                              int64_t dH, int64_t dW) {
   const int64_t Cg = x.C / group, Mg = M / group;
   const int64_t oH = (x.H + pT + pB - (kH - 1) * dH - 1) / sH + 1;
   const int64_t oW = (x.W + pL + pR - (kW - 1) * dW - 1) / sW + 1;
@@ -178,9 +178,9 @@ std::vector<double> naivePool(const Image& x, PoolKind kind, int64_t kH, int64_t
             sum += x.at(c, h, w);
             ++count;
           }
-        y.push_back(kind == PoolKind::Max             ? mx
+        y.push_back(kind == PoolKind::Max           ? mx
                     : kind == PoolKind::AvgInBounds ? sum / count
-                                                      : sum / double(kH * kW));
+                                                    : sum / double(kH * kW));
       }
   return y;
 }
@@ -202,8 +202,7 @@ void checkForward(const Network& net, const Eigen::MatrixXd& X, int64_t C, int64
     const std::vector<double> want = ref(sampleOf(X, r, C, H, W));
     REQUIRE(static_cast<Eigen::Index>(want.size()) == Y.cols());
     for (size_t j = 0; j < want.size(); ++j)
-      CHECK(Y(r, static_cast<Eigen::Index>(j)) ==
-            Approx(want[j]).epsilon(1e-12).margin(1e-12));
+      CHECK(Y(r, static_cast<Eigen::Index>(j)) == Approx(want[j]).epsilon(1e-12).margin(1e-12));
   }
   // float32 agrees to float32 rounding.
   const Eigen::MatrixXf Yf = net.forward(Eigen::MatrixXf(X.cast<float>()));
@@ -466,10 +465,11 @@ TEST_CASE("bad convolution and pooling attributes give located errors", "[neural
   CHECK(errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
           intsAttr(n, "strides", {0, 1});
         })) == "net.onnx: error: node 'conv' (Conv): strides [0,1]: expected two positive values");
-  CHECK(errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
-          intsAttr(n, "kernel_shape", {3, 3});
-        })) ==
-        "net.onnx: error: node 'conv' (Conv): kernel_shape [3,3] does not match the weight's [2,2]");
+  CHECK(
+      errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
+        intsAttr(n, "kernel_shape", {3, 3});
+      })) ==
+      "net.onnx: error: node 'conv' (Conv): kernel_shape [3,3] does not match the weight's [2,2]");
   CHECK(errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
           strAttr(n, "auto_pad", "SOMETIMES");
         })) == "net.onnx: error: node 'conv' (Conv): auto_pad 'SOMETIMES' is not supported");
