@@ -28,6 +28,8 @@ constexpr int64_t kMaxActivation = int64_t(1) << 24; // and activations beyond 1
 // Conv, AveragePool and MaxPool become dense affine layers (K x N doubles): refuse beyond 32M
 // entries (256 MB). oval21's widest map, CIFAR 3x32x32 -> 16x16x16, is 12.6M.
 constexpr int64_t kMaxDenseEntries = int64_t(1) << 25;
+// Kernel sizes, strides, dilations and pads beyond this are refused (no overflow below).
+constexpr int64_t kMaxWindow = int64_t(1) << 16;
 
 /// A constant: an initialiser or a Constant node's value, as doubles (and int64s for shapes).
 struct Const {
@@ -257,6 +259,8 @@ struct Importer {
     if (!net.batched || s.size() != 3)
       return nodeErr(n, "input of shape " + shapeStr(s) +
                             " per sample: only 2-D inputs (N x C x H x W) are supported");
+    if (s[0] < 1 || s[1] < 1 || s[2] < 1)
+      return nodeErr(n, "input of shape " + shapeStr(s) + " per sample is empty");
     Window w;
     w.C = s[0], w.H = s[1], w.W = s[2];
     auto pair = [&](const std::string& name, int64_t dflt, int64_t& a,
@@ -266,8 +270,9 @@ struct Importer {
         a = b = dflt;
         return std::nullopt;
       }
-      if (v.size() != 2 || v[0] < 1 || v[1] < 1)
-        return nodeErr(n, name + " " + shapeStr(v) + ": expected two positive values");
+      if (v.size() != 2 || v[0] < 1 || v[1] < 1 || v[0] > kMaxWindow || v[1] > kMaxWindow)
+        return nodeErr(n, name + " " + shapeStr(v) + ": expected two values in [1, " +
+                              std::to_string(kMaxWindow) + "]");
       a = v[0], b = v[1];
       return std::nullopt;
     };
@@ -292,7 +297,9 @@ struct Importer {
       if (!p.empty() || attr(n, "pads")) {
         if (p.size() != 4) return nodeErr(n, "pads " + shapeStr(p) + ": expected 4 values (2-D)");
         for (int64_t v : p)
-          if (v < 0 || v > 1 << 16) return nodeErr(n, "pads " + shapeStr(p) + ": out of range");
+          if (v < 0 || v > kMaxWindow)
+            return nodeErr(n, "pads " + shapeStr(p) + ": expected values in [0, " +
+                                  std::to_string(kMaxWindow) + "]");
         w.pT = p[0], w.pL = p[1], pB = p[2], pR = p[3];
       }
     } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -667,6 +674,8 @@ Status Importer::translateConv(const onnx::NodeProto& n, const Act& x) {
                           " channels");
   const int64_t K = g.C * g.H * g.W, plane = g.oH * g.oW, N = M * plane;
   if (auto e = denseCap(n, K, N)) return *e;
+  // The loops below visit every weight at every output position (padding taps included).
+  if (auto e = denseCap(n, static_cast<int64_t>(w.data.size()), plane)) return *e;
   Layer L;
   L.input = x.id;
   L.kind = LayerKind::Linear;
@@ -714,6 +723,7 @@ Status Importer::translateBatchNorm(const onnx::NodeProto& n, const Act& x) {
   if (intAttr(n, "spatial", 1) != 1) return nodeErr(n, "spatial=0 is not supported");
   if (!net.batched || x.shape.empty())
     return nodeErr(n, "input of shape " + shapeStr(x.shape) + " has no channel dimension");
+  if (x.shape[0] < 1) return nodeErr(n, "input of shape " + shapeStr(x.shape) + " is empty");
   const int64_t C = x.shape[0], F = numElements(x.shape), inner = F / C;
   const char* role[] = {"", "scale", "B", "mean", "var"};
   std::vector<const Const*> p(5, nullptr);
@@ -778,6 +788,10 @@ Status Importer::translatePool(const onnx::NodeProto& n, const Act& x) {
   if (!win) return win.error();
   const Window& g = *win;
   const int64_t K = g.C * g.H * g.W, N = g.C * g.oH * g.oW;
+  // Every pool lowers to at least a dense K x N layer, and the loops below visit all kH * kW
+  // taps of each output (padding included).
+  if (auto e = denseCap(n, K, N)) return *e;
+  if (auto e = denseCap(n, N, g.kH * g.kW)) return *e;
   // The in-bounds input elements of each output's window.
   std::vector<std::vector<int64_t>> taps(N);
   for (int64_t c = 0; c < g.C; ++c)

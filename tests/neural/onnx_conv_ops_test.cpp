@@ -464,7 +464,8 @@ TEST_CASE("bad convolution and pooling attributes give located errors", "[neural
         })) == "net.onnx: error: node 'conv' (Conv): pads [1,1]: expected 4 values (2-D)");
   CHECK(errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
           intsAttr(n, "strides", {0, 1});
-        })) == "net.onnx: error: node 'conv' (Conv): strides [0,1]: expected two positive values");
+        })) == "net.onnx: error: node 'conv' (Conv): strides [0,1]: expected two values in [1, "
+               "65536]");
   CHECK(
       errorOf(convModel([](ModelBuilder&, onnx::NodeProto* n) {
         intsAttr(n, "kernel_shape", {3, 3});
@@ -497,6 +498,16 @@ TEST_CASE("bad convolution and pooling attributes give located errors", "[neural
     intAttr(n, "ceil_mode", 1);
     CHECK(errorOf(mb.bytes()) == "net.onnx: error: node 'pool' (MaxPool): ceil_mode=1 with a "
                                  "partial last window is not supported");
+  }
+  {
+    // Huge pads: refused before any window is walked (no hang).
+    ModelBuilder mb({1, 5, 5});
+    auto* n = mb.node("MaxPool", "pool", {"x"}, "y");
+    intsAttr(n, "kernel_shape", {60000, 60000});
+    intsAttr(n, "pads", {60000, 60000, 60000, 60000});
+    CHECK(errorOf(mb.bytes()) ==
+          "net.onnx: error: node 'pool' (MaxPool): lowered to a dense 25 x 3600720036 affine "
+          "layer, more than the 33554432 entries the importer allows");
   }
   {
     ModelBuilder mb({1, 5, 5});
