@@ -243,6 +243,15 @@ const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Worksp
       y.resize(n, x.cols());
       y = x.cwiseMax(T(0));
       break;
+    case LayerKind::Sigmoid:
+      y.resize(n, x.cols());
+      // exp(-x) overflows to +inf for very negative x, and 1 / (1 + inf) is the limit 0.
+      y = (T(1) + (-x.array()).exp()).inverse().matrix();
+      break;
+    case LayerKind::Tanh:
+      y.resize(n, x.cols());
+      y = x.array().tanh().matrix();
+      break;
     case LayerKind::Linear: {
       const auto& W = weightOf<T>(L);
       const Eigen::Index K = W.rows(), N = W.cols();
@@ -426,6 +435,12 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     switch (L.kind) {
     case LayerKind::Reshape:
       break;
+    case LayerKind::Sigmoid:
+    case LayerKind::Tanh:
+      return Error(SourceLoc{net.name, 0, 0},
+                   "node '" + L.name + "' (" + L.opType + "): " + L.opType +
+                       " is not supported by the verifier yet (its bounds handle ReLU networks "
+                       "only; the forward pass, e.g. chassis eval, computes it)");
     case LayerKind::Relu:
       if (identity) {
         if (double(n) * double(n) > kMaxEntries) return tooLarge("node '" + L.name + "'", n, n);

@@ -12,8 +12,12 @@
 //                y = c op x        (constantFirst; only - is allowed there: the others commute
 //                                   or, for c / x, are not piecewise linear)
 //                y = x op x2       (two activations of the same shape: + - * / max min)
-//   Linear       y[.., n] = sum_k x[.., k] W(k, n) + b(n)   over the last axis (MatMul, Gemm)
+//   Linear       y[.., n] = sum_k x[.., k] W(k, n) + b(n)   over the last axis (MatMul, Gemm);
+//                when K is the whole per-sample size, over the flattened sample (a dense map: the
+//                ONNX importer lowers Conv, AveragePool and the pieces of MaxPool to these)
 //   Relu         y = max(x, 0)
+//   Sigmoid      y = 1 / (1 + exp(-x))   (forward pass only: toAffineNet refuses it)
+//   Tanh         y = tanh(x)             (forward pass only: toAffineNet refuses it)
 //   Reshape      y = x with a new shape (ONNX Flatten, Reshape, Identity)
 // Arithmetic is IEEE in the scalar type of the forward call (float64 or float32; float32 uses
 // copies of the constants rounded once, prepared by finalize()).
@@ -48,7 +52,7 @@ std::string shapeStr(const Shape& s);
 template <typename T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-enum class LayerKind { Elementwise, Linear, Relu, Reshape };
+enum class LayerKind { Elementwise, Linear, Relu, Reshape, Sigmoid, Tanh };
 enum class ElemOp { Add, Sub, Mul, Div, Max, Min };
 
 const char* elemOpName(ElemOp op); // the ONNX operation name: "Add", "Sub", ...
@@ -144,7 +148,8 @@ Network makeMlp(const std::vector<Eigen::MatrixXd>& weights,
 /// Folds a feed-forward affine/ReLU chain into AffineNet form: constant normalisation
 /// (Add/Sub/Mul/Div by constants), Flatten/Reshape/Identity, MatMul, Gemm and bias Adds between
 /// two ReLUs become one affine layer. Errors (naming the node) if the graph is not such a chain:
-/// a branch, an operation between two activations, Max/Min, a division of a constant by x.
+/// a branch, an operation between two activations, Max/Min, a division of a constant by x,
+/// Sigmoid or Tanh (not supported by the verifier yet).
 Expected<AffineNet> toAffineNet(const Network& net);
 
 /// The Network computing the same function as an AffineNet (Linear layers with ReLU nodes).

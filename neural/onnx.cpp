@@ -9,6 +9,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -24,6 +25,11 @@ namespace {
 
 constexpr int64_t kMaxElements = int64_t(1) << 28;   // refuse tensors beyond 256M elements
 constexpr int64_t kMaxActivation = int64_t(1) << 24; // and activations beyond 16M per sample
+// Conv, AveragePool and MaxPool become dense affine layers (K x N doubles): refuse beyond 32M
+// entries (256 MB). oval21's widest map, CIFAR 3x32x32 -> 16x16x16, is 12.6M.
+constexpr int64_t kMaxDenseEntries = int64_t(1) << 25;
+// Kernel sizes, strides, dilations and pads beyond this are refused (no overflow below).
+constexpr int64_t kMaxWindow = int64_t(1) << 16;
 
 /// A constant: an initialiser or a Constant node's value, as doubles (and int64s for shapes).
 struct Const {
@@ -44,11 +50,12 @@ struct Importer {
   Network net;
   std::map<std::string, Const> consts;
   std::map<std::string, Act> acts;
+  std::map<std::string, int> uses; // how many node inputs (and graph outputs) read each value
   int nextValue = 1;
 
   Error err(const std::string& msg) const { return Error(SourceLoc{file, 0, 0}, msg); }
   Error nodeErr(const onnx::NodeProto& n, const std::string& msg) const {
-    return err("node '" + n.name() + "': " + msg);
+    return err("node '" + n.name() + "' (" + n.op_type() + "): " + msg);
   }
 
   Expected<Const> readTensor(const onnx::TensorProto& t, const std::string& what) const {
@@ -212,6 +219,129 @@ struct Importer {
     return net.layers.back().output;
   }
 
+  /// Defines a layer that is a step inside the lowering of node n (not bound to its output).
+  int defineStep(const onnx::NodeProto& n, Layer L, Shape outShape, const std::string& suffix) {
+    L.name = n.name() + "/" + suffix;
+    L.opType = n.op_type();
+    L.output = nextValue++;
+    L.outShape = std::move(outShape);
+    net.layers.push_back(std::move(L));
+    return net.layers.back().output;
+  }
+
+  std::vector<int64_t> intsAttr(const onnx::NodeProto& n, const std::string& name) const {
+    auto a = attr(n, name);
+    if (!a) return {};
+    return std::vector<int64_t>((*a)->ints().begin(), (*a)->ints().end());
+  }
+
+  /// The geometry of a 2-D sliding window (Conv, AveragePool, MaxPool) over a [C, H, W] sample.
+  struct Window {
+    int64_t C = 0, H = 0, W = 0; // input
+    int64_t kH = 1, kW = 1;      // kernel
+    int64_t sH = 1, sW = 1;      // strides
+    int64_t dH = 1, dW = 1;      // dilations
+    int64_t pT = 0, pL = 0;      // leading pads (the trailing ones only shape oH, oW)
+    int64_t oH = 0, oW = 0;      // output
+    /// The input element under kernel tap (kh, kw) of output (oh, ow) in channel c, or -1 when
+    /// it falls in the padding.
+    int64_t at(int64_t c, int64_t oh, int64_t ow, int64_t kh, int64_t kw) const {
+      const int64_t ih = oh * sH - pT + kh * dH, iw = ow * sW - pL + kw * dW;
+      if (ih < 0 || ih >= H || iw < 0 || iw >= W) return -1;
+      return (c * H + ih) * W + iw;
+    }
+  };
+
+  /// Reads kernel_shape (or `kernel` when the file omits it), strides, dilations, pads, auto_pad
+  /// and ceil_mode of node n over activation shape s, which must be [C, H, W] per sample.
+  Expected<Window> window(const onnx::NodeProto& n, const Shape& s,
+                          std::optional<std::pair<int64_t, int64_t>> kernel) const {
+    if (!net.batched || s.size() != 3)
+      return nodeErr(n, "input of shape " + shapeStr(s) +
+                            " per sample: only 2-D inputs (N x C x H x W) are supported");
+    if (s[0] < 1 || s[1] < 1 || s[2] < 1)
+      return nodeErr(n, "input of shape " + shapeStr(s) + " per sample is empty");
+    Window w;
+    w.C = s[0], w.H = s[1], w.W = s[2];
+    auto pair = [&](const std::string& name, int64_t dflt, int64_t& a,
+                    int64_t& b) -> std::optional<Error> {
+      std::vector<int64_t> v = intsAttr(n, name);
+      if (v.empty() && !attr(n, name)) {
+        a = b = dflt;
+        return std::nullopt;
+      }
+      if (v.size() != 2 || v[0] < 1 || v[1] < 1 || v[0] > kMaxWindow || v[1] > kMaxWindow)
+        return nodeErr(n, name + " " + shapeStr(v) + ": expected two values in [1, " +
+                              std::to_string(kMaxWindow) + "]");
+      a = v[0], b = v[1];
+      return std::nullopt;
+    };
+    if (auto k = intsAttr(n, "kernel_shape"); !k.empty() || attr(n, "kernel_shape")) {
+      if (auto e = pair("kernel_shape", 1, w.kH, w.kW)) return *e;
+      if (kernel && (kernel->first != w.kH || kernel->second != w.kW))
+        return nodeErr(n, "kernel_shape " + shapeStr(k) + " does not match the weight's " +
+                              shapeStr({kernel->first, kernel->second}));
+    } else if (kernel) {
+      w.kH = kernel->first, w.kW = kernel->second;
+    } else {
+      return nodeErr(n, "kernel_shape is required");
+    }
+    if (auto e = pair("strides", 1, w.sH, w.sW)) return *e;
+    if (auto e = pair("dilations", 1, w.dH, w.dW)) return *e;
+    const int64_t extH = (w.kH - 1) * w.dH + 1, extW = (w.kW - 1) * w.dW + 1;
+    int64_t pB = 0, pR = 0;
+    std::string autoPad = "NOTSET";
+    if (auto a = attr(n, "auto_pad")) autoPad = (*a)->s();
+    if (autoPad == "NOTSET") {
+      std::vector<int64_t> p = intsAttr(n, "pads");
+      if (!p.empty() || attr(n, "pads")) {
+        if (p.size() != 4) return nodeErr(n, "pads " + shapeStr(p) + ": expected 4 values (2-D)");
+        for (int64_t v : p)
+          if (v < 0 || v > kMaxWindow)
+            return nodeErr(n, "pads " + shapeStr(p) + ": expected values in [0, " +
+                                  std::to_string(kMaxWindow) + "]");
+        w.pT = p[0], w.pL = p[1], pB = p[2], pR = p[3];
+      }
+    } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+      auto same = [&](int64_t in, int64_t st, int64_t ext, int64_t& lead, int64_t& trail) {
+        const int64_t out = (in + st - 1) / st;
+        const int64_t total = std::max<int64_t>((out - 1) * st + ext - in, 0);
+        lead = autoPad == "SAME_UPPER" ? total / 2 : total - total / 2;
+        trail = total - lead;
+      };
+      same(w.H, w.sH, extH, w.pT, pB);
+      same(w.W, w.sW, extW, w.pL, pR);
+    } else if (autoPad != "VALID") {
+      return nodeErr(n, "auto_pad '" + autoPad + "' is not supported");
+    }
+    if (extH > w.H + w.pT + pB || extW > w.W + w.pL + pR)
+      return nodeErr(n, "the kernel " + shapeStr({w.kH, w.kW}) + " with dilations " +
+                            shapeStr({w.dH, w.dW}) + " spans " + shapeStr({extH, extW}) +
+                            ", more than the padded input " +
+                            shapeStr({w.H + w.pT + pB, w.W + w.pL + pR}));
+    w.oH = (w.H + w.pT + pB - extH) / w.sH + 1;
+    w.oW = (w.W + w.pL + pR - extW) / w.sW + 1;
+    if (intAttr(n, "ceil_mode", 0) != 0) {
+      // ceil_mode only matters when a stride leaves a partial window at the end.
+      if ((w.H + w.pT + pB - extH) % w.sH != 0 || (w.W + w.pL + pR - extW) % w.sW != 0)
+        return nodeErr(n, "ceil_mode=1 with a partial last window is not supported");
+    }
+    return w;
+  }
+
+  /// Checks that a dense K x N affine map fits under the cap.
+  std::optional<Error> denseCap(const onnx::NodeProto& n, int64_t K, int64_t N) const {
+    if (double(K) * double(N) > double(kMaxDenseEntries))
+      return nodeErr(n, "lowered to a dense " + std::to_string(K) + " x " + std::to_string(N) +
+                            " affine layer, more than the " + std::to_string(kMaxDenseEntries) +
+                            " entries the importer allows");
+    return std::nullopt;
+  }
+
+  Status translateConv(const onnx::NodeProto& n, const Act& x);
+  Status translatePool(const onnx::NodeProto& n, const Act& x);
+  Status translateBatchNorm(const onnx::NodeProto& n, const Act& x);
+  Status translateConcat(const onnx::NodeProto& n);
   Status translate(const onnx::NodeProto& n);
   Expected<Network> run(const onnx::ModelProto& m);
 };
@@ -291,9 +421,25 @@ Status Importer::translate(const onnx::NodeProto& n) {
     return Status::ok();
   }
 
+  if (op == "Concat") return translateConcat(n);
+
   // The remaining operations take an activation as their first input.
-  if (op == "Relu" || op == "Flatten" || op == "Reshape" || op == "Identity" || op == "MatMul" ||
-      op == "Gemm") {
+  static const std::set<std::string> unary = {"Relu",
+                                              "Flatten",
+                                              "Reshape",
+                                              "Identity",
+                                              "MatMul",
+                                              "Gemm",
+                                              "Sigmoid",
+                                              "Tanh",
+                                              "Dropout",
+                                              "Conv",
+                                              "MaxPool",
+                                              "AveragePool",
+                                              "GlobalAveragePool",
+                                              "GlobalMaxPool",
+                                              "BatchNormalization"};
+  if (unary.count(op)) {
     if (n.input_size() < 1) return nodeErr(n, "operation '" + op + "' needs an input");
     if (!isAct(0)) {
       if (isConst(0) && op == "Identity") {
@@ -312,12 +458,34 @@ Status Importer::translate(const onnx::NodeProto& n) {
   L.input = x.id;
   const int rank = static_cast<int>(x.shape.size()) + (net.batched ? 1 : 0);
 
-  if (op == "Relu" || op == "Identity") {
+  if (op == "Relu" || op == "Identity" || op == "Sigmoid" || op == "Tanh") {
     if (auto e = needInputs(1, 1)) return *e;
-    L.kind = op == "Relu" ? LayerKind::Relu : LayerKind::Reshape;
+    L.kind = op == "Relu"      ? LayerKind::Relu
+             : op == "Sigmoid" ? LayerKind::Sigmoid
+             : op == "Tanh"    ? LayerKind::Tanh
+                               : LayerKind::Reshape;
     define(n, std::move(L), x.shape);
     return Status::ok();
   }
+  if (op == "Dropout") {
+    // Inference: the identity. A training_mode input that is true (or not a constant) is refused.
+    if (auto e = needInputs(1, 3)) return *e;
+    if (n.input_size() == 3 && !n.input(2).empty()) {
+      if (!isConst(2)) return nodeErr(n, "training_mode must be a constant");
+      const Const& t = consts[n.input(2)];
+      if (t.data.size() != 1 || t.data[0] != 0)
+        return nodeErr(n, "training_mode=true is not supported (inference only)");
+    }
+    if (intAttr(n, "is_test", 1) == 0)
+      return nodeErr(n, "is_test=0 (training) is not supported (inference only)");
+    L.kind = LayerKind::Reshape;
+    define(n, std::move(L), x.shape);
+    return Status::ok();
+  }
+  if (op == "Conv") return translateConv(n, x);
+  if (op == "BatchNormalization") return translateBatchNorm(n, x);
+  if (op == "MaxPool" || op == "AveragePool" || op == "GlobalAveragePool" || op == "GlobalMaxPool")
+    return translatePool(n, x);
   if (op == "Flatten") {
     if (auto e = needInputs(1, 1)) return *e;
     int64_t axis = intAttr(n, "axis", 1);
@@ -456,8 +624,7 @@ Status Importer::translate(const onnx::NodeProto& n) {
                           ", beta=" + std::to_string(beta));
   L.kind = LayerKind::Linear;
   L.W = alpha == 1.0 ? B : Eigen::MatrixXd(alpha * B);
-  if (!L.W.allFinite())
-    return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
+  if (!L.W.allFinite()) return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
   if (n.input_size() == 3 && !n.input(2).empty()) {
     if (!isConst(2)) {
       if (isAct(2)) return nodeErr(n, "Gemm with an activation as C is not supported");
@@ -479,6 +646,372 @@ Status Importer::translate(const onnx::NodeProto& n) {
   }
   Shape out = x.shape;
   out.back() = N;
+  define(n, std::move(L), out);
+  return Status::ok();
+}
+
+// Conv: a dense affine layer over the flattened [C, H, W] sample. Output element
+// (co, oh, ow) = b[co] + sum over the input channels ci of co's group and the kernel taps (kh, kw)
+// of w[co, ci - group start, kh, kw] * x[ci, oh*sH - pT + kh*dH, ow*sW - pL + kw*dW] (zero in the
+// padding).
+Status Importer::translateConv(const onnx::NodeProto& n, const Act& x) {
+  if (n.input_size() < 2 || n.input_size() > 3)
+    return nodeErr(n, "takes 2 or 3 inputs, got " + std::to_string(n.input_size()));
+  if (!consts.count(n.input(1)))
+    return nodeErr(n, "the weight '" + n.input(1) + "' must be a constant initializer");
+  const Const& w = consts[n.input(1)];
+  if (w.shape.size() != 4)
+    return nodeErr(n, "weight of shape " + shapeStr(w.shape) +
+                          ": only 2-D convolutions (weight [M, C/group, kH, kW]) are supported");
+  const int64_t group = intAttr(n, "group", 1);
+  const int64_t M = w.shape[0], Cg = w.shape[1];
+  auto win = window(n, x.shape, std::make_pair(w.shape[2], w.shape[3]));
+  if (!win) return win.error();
+  const Window& g = *win;
+  if (group < 1 || g.C % group != 0 || M % group != 0 || Cg != g.C / group)
+    return nodeErr(n, "group=" + std::to_string(group) + " with a weight of shape " +
+                          shapeStr(w.shape) + " does not fit an input with " + std::to_string(g.C) +
+                          " channels");
+  const int64_t K = g.C * g.H * g.W, plane = g.oH * g.oW, N = M * plane;
+  if (auto e = denseCap(n, K, N)) return *e;
+  // The loops below visit every weight at every output position (padding taps included).
+  if (auto e = denseCap(n, static_cast<int64_t>(w.data.size()), plane)) return *e;
+  Layer L;
+  L.input = x.id;
+  L.kind = LayerKind::Linear;
+  L.W = Eigen::MatrixXd::Zero(K, N);
+  const int64_t Mg = M / group;
+  for (int64_t co = 0; co < M; ++co) {
+    const int64_t c0 = (co / Mg) * Cg;
+    for (int64_t cl = 0; cl < Cg; ++cl)
+      for (int64_t kh = 0; kh < g.kH; ++kh)
+        for (int64_t kw = 0; kw < g.kW; ++kw) {
+          const double v = w.data[((co * Cg + cl) * g.kH + kh) * g.kW + kw];
+          if (v == 0) continue;
+          for (int64_t oh = 0; oh < g.oH; ++oh)
+            for (int64_t ow = 0; ow < g.oW; ++ow) {
+              const int64_t i = g.at(c0 + cl, oh, ow, kh, kw);
+              if (i >= 0) L.W(i, co * plane + oh * g.oW + ow) += v;
+            }
+        }
+  }
+  if (n.input_size() == 3 && !n.input(2).empty()) {
+    if (!consts.count(n.input(2)))
+      return nodeErr(n, "the bias '" + n.input(2) + "' must be a constant initializer");
+    const Const& b = consts[n.input(2)];
+    if (b.shape.size() != 1 || b.shape[0] != M)
+      return nodeErr(n, "bias of shape " + shapeStr(b.shape) + " for " + std::to_string(M) +
+                            " output channels");
+    L.bias.resize(N);
+    for (int64_t co = 0; co < M; ++co)
+      L.bias.segment(co * plane, plane).setConstant(b.data[co]);
+  }
+  define(n, std::move(L), {M, g.oH, g.oW});
+  return Status::ok();
+}
+
+// BatchNormalization (inference): y = scale * (x - mean) / sqrt(var + epsilon) + B per channel
+// (axis 1), as a Mul by a = scale / sqrt(var + epsilon) and an Add of B - mean * a, both
+// elementwise with the channel's constant; toAffineNet folds them into the neighbouring affine
+// layer.
+Status Importer::translateBatchNorm(const onnx::NodeProto& n, const Act& x) {
+  if (n.input_size() != 5)
+    return nodeErr(n, "takes 5 inputs (X, scale, B, mean, var), got " +
+                          std::to_string(n.input_size()));
+  if (intAttr(n, "training_mode", 0) != 0)
+    return nodeErr(n, "training_mode=1 is not supported (inference only)");
+  if (intAttr(n, "spatial", 1) != 1) return nodeErr(n, "spatial=0 is not supported");
+  if (!net.batched || x.shape.empty())
+    return nodeErr(n, "input of shape " + shapeStr(x.shape) + " has no channel dimension");
+  if (x.shape[0] < 1) return nodeErr(n, "input of shape " + shapeStr(x.shape) + " is empty");
+  const int64_t C = x.shape[0], F = numElements(x.shape), inner = F / C;
+  const char* role[] = {"", "scale", "B", "mean", "var"};
+  std::vector<const Const*> p(5, nullptr);
+  for (int i = 1; i < 5; ++i) {
+    if (!consts.count(n.input(i)))
+      return nodeErr(n, std::string(role[i]) + " '" + n.input(i) + "' must be a constant");
+    p[i] = &consts[n.input(i)];
+    if (p[i]->shape.size() != 1 || p[i]->shape[0] != C)
+      return nodeErr(n, std::string(role[i]) + " of shape " + shapeStr(p[i]->shape) + " for " +
+                            std::to_string(C) + " channels");
+  }
+  const double eps = floatAttr(n, "epsilon", 1e-5f);
+  Eigen::RowVectorXd a(F), shift(F);
+  for (int64_t c = 0; c < C; ++c) {
+    const double v = p[4]->data[c] + eps;
+    if (!(v > 0))
+      return nodeErr(n, "var + epsilon is not positive in channel " + std::to_string(c));
+    const double ac = p[1]->data[c] / std::sqrt(v);
+    const double sc = p[2]->data[c] - p[3]->data[c] * ac;
+    if (!std::isfinite(ac) || !std::isfinite(sc))
+      return nodeErr(n, "the folded scale or shift of channel " + std::to_string(c) +
+                            " is not finite");
+    a.segment(c * inner, inner).setConstant(ac);
+    shift.segment(c * inner, inner).setConstant(sc);
+  }
+  Layer mul;
+  mul.kind = LayerKind::Elementwise;
+  mul.op = ElemOp::Mul;
+  mul.input = x.id;
+  mul.constant = std::move(a);
+  const int scaled = defineStep(n, std::move(mul), x.shape, "scale");
+  Layer add;
+  add.kind = LayerKind::Elementwise;
+  add.op = ElemOp::Add;
+  add.input = scaled;
+  add.constant = std::move(shift);
+  define(n, std::move(add), x.shape);
+  return Status::ok();
+}
+
+// AveragePool: a dense affine layer (each output the mean of its window: over the in-bounds
+// taps, or over all kH*kW taps with count_include_pad=1). MaxPool: exactly, with ReLUs. Each
+// output's window values are reduced pairwise in rounds, max(a, b) = a + relu(b - a), where a
+// itself must pass the ReLU layer too: a = relu(a) - relu(-a). One round is a dense layer
+// computing [a, -a, b - a] per pair ([v, -v] for an odd one out), a Relu, and the next round's
+// dense layer reading the recombined values; ceil(log2(kH*kW)) rounds, then a final dense layer.
+Status Importer::translatePool(const onnx::NodeProto& n, const Act& x) {
+  const std::string& op = n.op_type();
+  if (n.input_size() != 1)
+    return nodeErr(n, "takes 1 input, got " + std::to_string(n.input_size()));
+  const bool global = op == "GlobalAveragePool" || op == "GlobalMaxPool";
+  std::optional<std::pair<int64_t, int64_t>> kernel;
+  if (global) {
+    if (x.shape.size() == 3) kernel = std::make_pair(x.shape[1], x.shape[2]);
+    for (const auto& a : n.attribute())
+      return nodeErr(n, "unexpected attribute '" + a.name() + "'");
+  }
+  if (auto d = intsAttr(n, "dilations"); op == "AveragePool" && !d.empty())
+    for (int64_t v : d)
+      if (v != 1) return nodeErr(n, "dilations other than 1 are not supported for AveragePool");
+  auto win = window(n, x.shape, kernel);
+  if (!win) return win.error();
+  const Window& g = *win;
+  const int64_t K = g.C * g.H * g.W, N = g.C * g.oH * g.oW;
+  // Every pool lowers to at least a dense K x N layer, and the loops below visit all kH * kW
+  // taps of each output (padding included).
+  if (auto e = denseCap(n, K, N)) return *e;
+  if (auto e = denseCap(n, N, g.kH * g.kW)) return *e;
+  // The in-bounds input elements of each output's window.
+  std::vector<std::vector<int64_t>> taps(N);
+  for (int64_t c = 0; c < g.C; ++c)
+    for (int64_t oh = 0; oh < g.oH; ++oh)
+      for (int64_t ow = 0; ow < g.oW; ++ow) {
+        auto& t = taps[(c * g.oH + oh) * g.oW + ow];
+        for (int64_t kh = 0; kh < g.kH; ++kh)
+          for (int64_t kw = 0; kw < g.kW; ++kw)
+            if (int64_t i = g.at(c, oh, ow, kh, kw); i >= 0) t.push_back(i);
+        if (t.empty())
+          return nodeErr(n, "the window of output " + shapeStr({c, oh, ow}) +
+                                " lies entirely in the padding");
+      }
+  const Shape outShape = {g.C, g.oH, g.oW};
+  if (op == "AveragePool" || op == "GlobalAveragePool") {
+    if (auto e = denseCap(n, K, N)) return *e;
+    const bool includePad = intAttr(n, "count_include_pad", 0) != 0;
+    Layer L;
+    L.input = x.id;
+    L.kind = LayerKind::Linear;
+    L.W = Eigen::MatrixXd::Zero(K, N);
+    for (int64_t o = 0; o < N; ++o) {
+      const double count = includePad ? double(g.kH * g.kW) : double(taps[o].size());
+      for (int64_t i : taps[o])
+        L.W(i, o) += 1.0 / count;
+    }
+    define(n, std::move(L), outShape);
+    return Status::ok();
+  }
+  if (auto s = intAttr(n, "storage_order", 0); s != 0 && s != 1)
+    return nodeErr(n, "storage_order " + std::to_string(s) + " is invalid");
+  // A value of the current round: a sparse combination of the previous layer's elements.
+  using Combo = std::vector<std::pair<int64_t, double>>;
+  std::vector<std::vector<Combo>> groups(N);
+  for (int64_t o = 0; o < N; ++o)
+    for (int64_t i : taps[o])
+      groups[o].push_back({{i, 1.0}});
+  auto linear = [&](int64_t K, int input, const std::vector<Combo>& cols) {
+    Layer L;
+    L.kind = LayerKind::Linear;
+    L.input = input;
+    L.W = Eigen::MatrixXd::Zero(K, static_cast<Eigen::Index>(cols.size()));
+    for (size_t j = 0; j < cols.size(); ++j)
+      for (auto [i, v] : cols[j])
+        L.W(i, static_cast<Eigen::Index>(j)) += v;
+    return L;
+  };
+  auto combine = [](const Combo& a, double sa, const Combo& b, double sb) {
+    Combo r;
+    for (auto [i, v] : a)
+      r.push_back({i, sa * v});
+    for (auto [i, v] : b)
+      r.push_back({i, sb * v});
+    return r;
+  };
+  int64_t prevSize = K;
+  int prev = x.id;
+  for (int round = 1;; ++round) {
+    bool more = false;
+    for (const auto& grp : groups)
+      more = more || grp.size() > 1;
+    if (!more) break;
+    std::vector<Combo> pre; // the pre-activation values of this round
+    std::vector<std::vector<Combo>> next(N);
+    for (int64_t o = 0; o < N; ++o) {
+      const auto& grp = groups[o];
+      for (size_t j = 0; j < grp.size(); j += 2) {
+        const int64_t e = static_cast<int64_t>(pre.size());
+        pre.push_back(grp[j]);
+        pre.push_back(combine(grp[j], -1.0, {}, 0.0));
+        if (j + 1 < grp.size()) {
+          pre.push_back(combine(grp[j + 1], 1.0, grp[j], -1.0));
+          next[o].push_back({{e, 1.0}, {e + 1, -1.0}, {e + 2, 1.0}});
+        } else {
+          next[o].push_back({{e, 1.0}, {e + 1, -1.0}});
+        }
+      }
+    }
+    const int64_t size = static_cast<int64_t>(pre.size());
+    if (auto e = denseCap(n, prevSize, size)) return *e;
+    const std::string tag = "round" + std::to_string(round);
+    const int lin = defineStep(n, linear(prevSize, prev, pre), {size}, tag);
+    Layer R;
+    R.kind = LayerKind::Relu;
+    R.input = lin;
+    prev = defineStep(n, std::move(R), {size}, tag + "_relu");
+    prevSize = size;
+    groups = std::move(next);
+  }
+  if (auto e = denseCap(n, prevSize, N)) return *e;
+  std::vector<Combo> outs(N);
+  for (int64_t o = 0; o < N; ++o)
+    outs[o] = groups[o][0];
+  define(n, linear(prevSize, prev, outs), outShape);
+  return Status::ok();
+}
+
+// Concat of activations: kept a feed-forward chain when every input is the common source s
+// itself or a single affine layer over s that nothing else reads (the branches of an
+// Inception-style block of Conv/Gemm/pooling layers). The branches are then replaced by one
+// dense layer over s whose columns are the branches' columns in the concatenated order.
+// Anything else is refused: the network engine works on chains.
+Status Importer::translateConcat(const onnx::NodeProto& n) {
+  if (n.input_size() < 1) return nodeErr(n, "needs at least one input");
+  std::vector<Act> ins;
+  for (int i = 0; i < n.input_size(); ++i) {
+    if (consts.count(n.input(i)))
+      return nodeErr(n, "concatenating a constant ('" + n.input(i) + "') is not supported");
+    if (!acts.count(n.input(i))) return nodeErr(n, "input '" + n.input(i) + "' is not defined");
+    ins.push_back(acts[n.input(i)]);
+  }
+  const Shape& s0 = ins[0].shape;
+  const int64_t rank = static_cast<int64_t>(s0.size()) + (net.batched ? 1 : 0);
+  const int64_t axisAttr = intAttr(n, "axis", 1);
+  int64_t axis = axisAttr < 0 ? axisAttr + rank : axisAttr;
+  if (axis < 0 || axis >= rank)
+    return nodeErr(n, "axis " + std::to_string(axisAttr) + " out of range for rank " +
+                          std::to_string(rank));
+  if (net.batched) {
+    if (axis == 0) return nodeErr(n, "concatenation along the batch dimension is not supported");
+    --axis; // in the per-sample shape
+  }
+  Shape out = s0;
+  out[axis] = 0;
+  for (const Act& a : ins) {
+    Shape t = a.shape, u = s0;
+    if (t.size() != s0.size()) return nodeErr(n, "inputs of different ranks");
+    t[axis] = u[axis] = 0;
+    if (t != u)
+      return nodeErr(n, "shape mismatch: " + shapeStr(s0) + " and " + shapeStr(a.shape) +
+                            " differ outside axis " + std::to_string(axisAttr));
+    out[axis] += a.shape[axis];
+  }
+  // Find each branch's affine layer and the common source.
+  auto refuse = [&](const std::string& why) {
+    return nodeErr(n, "Concat of branches is supported only when each input is one common "
+                      "activation or a single affine layer (Conv, Gemm, MatMul, AveragePool) "
+                      "over it that nothing else reads: " +
+                          why);
+  };
+  auto producer = [&](int value) -> int {
+    for (size_t j = 0; j < net.layers.size(); ++j)
+      if (net.layers[j].output == value) return static_cast<int>(j);
+    return -1;
+  };
+  std::optional<int> source;
+  std::vector<int> branch(ins.size(), -1); // layer index, or -1 when the input is the source
+  // The source is the input of the first affine branch, or else the common input value.
+  for (size_t i = 0; i < ins.size() && !source; ++i) {
+    const int j = producer(ins[i].id);
+    if (j >= 0 && net.layers[j].kind == LayerKind::Linear) source = net.layers[j].input;
+  }
+  if (!source) source = ins[0].id;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    if (ins[i].id == *source) continue;
+    const int j = producer(ins[i].id);
+    if (j < 0 || net.layers[j].kind != LayerKind::Linear || net.layers[j].input != *source)
+      return refuse("input '" + n.input(static_cast<int>(i)) + "' is not");
+    if (uses[n.input(static_cast<int>(i))] != 1)
+      return refuse("input '" + n.input(static_cast<int>(i)) + "' is also read elsewhere");
+    branch[i] = j;
+  }
+  int64_t K = 0;
+  Shape srcShape;
+  if (*source == 0) {
+    srcShape = net.inputShape;
+  } else {
+    const int j = producer(*source);
+    if (j < 0) return refuse("no common source");
+    srcShape = net.layers[j].outShape;
+  }
+  K = numElements(srcShape);
+  const int64_t N = numElements(out);
+  if (auto e = denseCap(n, K, N)) return *e;
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= out[d];
+  for (size_t d = axis + 1; d < out.size(); ++d)
+    inner *= out[d];
+  Layer L;
+  L.kind = LayerKind::Linear;
+  L.input = *source;
+  L.W = Eigen::MatrixXd::Zero(K, N);
+  L.bias = Eigen::RowVectorXd::Zero(N);
+  int64_t offset = 0;
+  for (size_t i = 0; i < ins.size(); ++i) {
+    const int64_t d = ins[i].shape[axis], Fi = numElements(ins[i].shape);
+    // The branch as a dense K x Fi map with its bias (the identity for the source itself).
+    Eigen::MatrixXd M;
+    Eigen::RowVectorXd b = Eigen::RowVectorXd::Zero(Fi);
+    if (branch[i] < 0) {
+      M = Eigen::MatrixXd::Identity(K, Fi);
+    } else {
+      const Layer& B = net.layers[branch[i]];
+      const int64_t Kb = B.W.rows(), Nb = B.W.cols(), P = K / Kb;
+      M = Eigen::MatrixXd::Zero(K, Fi);
+      for (int64_t p = 0; p < P; ++p) {
+        M.block(p * Kb, p * Nb, Kb, Nb) = B.W;
+        if (B.bias.size()) b.segment(p * Nb, Nb) = B.bias;
+      }
+    }
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t a = 0; a < d; ++a)
+        for (int64_t in = 0; in < inner; ++in) {
+          const int64_t src = (o * d + a) * inner + in;
+          const int64_t dst = (o * out[axis] + offset + a) * inner + in;
+          L.W.col(dst) = M.col(src);
+          L.bias[dst] = b[src];
+        }
+    offset += d;
+  }
+  if (L.bias.isZero(0)) L.bias.resize(0);
+  // Drop the merged branch layers (nothing else reads them).
+  std::vector<int> drop;
+  for (int j : branch)
+    if (j >= 0) drop.push_back(j);
+  std::sort(drop.begin(), drop.end());
+  drop.erase(std::unique(drop.begin(), drop.end()), drop.end());
+  for (size_t k = drop.size(); k-- > 0;)
+    net.layers.erase(net.layers.begin() + drop[k]);
   define(n, std::move(L), out);
   return Status::ok();
 }
@@ -530,6 +1063,11 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
   }
   acts[in.name()] = Act{0, net.inputShape};
 
+  for (const auto& nd : g.node())
+    for (const auto& name : nd.input())
+      ++uses[name];
+  for (const auto& o : g.output())
+    ++uses[o.name()];
   // Topological order (Kahn): a node is ready once all its non-empty inputs are defined.
   const int numNodes = g.node_size();
   std::set<std::string> defined;
@@ -569,7 +1107,8 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
         if (!name.empty() && !defined.count(name))
           return err("node '" +
                      (nd.name().empty() ? nd.op_type() + "_" + std::to_string(i) : nd.name()) +
-                     "': input '" + name + "' is not defined (missing initializer, or a cycle)");
+                     "' (" + nd.op_type() + "): input '" + name +
+                     "' is not defined (missing initializer, or a cycle)");
     }
     return err("the graph has a cycle");
   }
@@ -581,7 +1120,7 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
     // A fuzzed file can ask for a huge activation with little data (a MatMul over a long
     // leading axis): refuse it here rather than allocate it in forward().
     if (net.layers.size() > before && numElements(net.layers.back().outShape) > kMaxActivation)
-      return err("node '" + nd.name() + "': an activation of " +
+      return err("node '" + nd.name() + "' (" + nd.op_type() + "): an activation of " +
                  shapeStr(net.layers.back().outShape) + " per sample is too large");
   }
   auto out = acts.find(net.outputName);
@@ -700,6 +1239,12 @@ Expected<std::string> serializeOnnx(const Network& net) {
     case LayerKind::Relu:
       addNode("Relu", {in}, out, nm);
       break;
+    case LayerKind::Sigmoid:
+      addNode("Sigmoid", {in}, out, nm);
+      break;
+    case LayerKind::Tanh:
+      addNode("Tanh", {in}, out, nm);
+      break;
     case LayerKind::Reshape:
       if (L.opType == "Identity") {
         addNode("Identity", {in}, out, nm);
@@ -740,6 +1285,33 @@ Expected<std::string> serializeOnnx(const Network& net) {
       const int64_t K = L.W.rows(), N = L.W.cols();
       RowMatrix<double> Wr = L.W;
       setTensor(g->add_initializer(), nm + "_W", {K, N}, Wr.data(), K * N, asFloat);
+      // A dense map over the whole flattened sample (a lowered Conv or pooling): Flatten, Gemm,
+      // Reshape to the output shape.
+      Shape overLast(inShape.begin(), inShape.end() - (inShape.empty() ? 0 : 1));
+      overLast.push_back(N);
+      if (K == numElements(inShape) &&
+          (inShape.empty() || inShape.back() != K || L.outShape != overLast)) {
+        auto* f = addNode("Flatten", {in}, out + "_flat", nm + "_flatten");
+        auto* a = f->add_attribute();
+        a->set_name("axis");
+        a->set_type(onnx::AttributeProto::INT);
+        a->set_i(net.batched ? 1 : 0);
+        std::vector<std::string> ins = {out + "_flat", nm + "_W"};
+        if (L.bias.size() > 0) {
+          setTensor(g->add_initializer(), nm + "_B", {N}, L.bias.data(), N, asFloat);
+          ins.push_back(nm + "_B");
+        }
+        addNode("Gemm", ins, out + "_dense", nm);
+        auto* t = g->add_initializer();
+        t->set_name(nm + "_shape");
+        t->set_data_type(onnx::TensorProto::INT64);
+        t->add_dims(static_cast<int64_t>(L.outShape.size() + (net.batched ? 1 : 0)));
+        if (net.batched) t->add_int64_data(0);
+        for (int64_t d : L.outShape)
+          t->add_int64_data(d);
+        addNode("Reshape", {out + "_dense", nm + "_shape"}, out, nm + "_reshape");
+        break;
+      }
       const bool gemm = L.bias.size() > 0 && inShape.size() + (net.batched ? 1 : 0) == 2;
       if (gemm) {
         setTensor(g->add_initializer(), nm + "_B", {N}, L.bias.data(), N, asFloat);

@@ -1,12 +1,19 @@
 // ONNX import and export for Network, through Debian's libonnx protobuf classes (no hand-written
 // protobuf reader). Supported operations: Add, Sub, Mul, Div, Max, Min (with a constant or between
-// two activations of one shape), Relu, Flatten, Reshape, Identity, MatMul, Gemm (alpha, beta,
-// transB; transA only on a constant), Constant. Shapes are resolved statically from the single
+// two activations of one shape), Relu, Sigmoid, Tanh, Flatten, Reshape, Identity, Dropout
+// (inference: the identity), MatMul, Gemm (alpha, beta, transB; transA only on a constant),
+// Constant, and on 2-D (N x C x H x W) inputs: Conv (kernel, strides, pads, auto_pad, dilations,
+// group, bias), BatchNormalization (inference), AveragePool, MaxPool, GlobalAveragePool,
+// GlobalMaxPool. Conv and AveragePool become one dense Linear layer over the flattened sample;
+// MaxPool becomes dense layers and ReLUs computing the window maxima exactly (max(a, b) =
+// a + relu(b - a), rounds of pairs); BatchNormalization a per-channel Mul and Add; a Concat whose
+// inputs are one common activation or single affine layers over it one dense layer. A dense map
+// is refused beyond 2^25 entries. Shapes are resolved statically from the single
 // input's declared shape; its first dimension is the batch (symbolic or fixed) when the input
 // has rank >= 2 or a symbolic first dimension. Initialisers are constants (float, double,
 // int32, int64; raw_data or typed fields; external data is refused).
 // Anything else is an Error naming the file, the node and the operation, e.g.
-//   net.onnx: error: node 'Conv_3': unsupported operation 'Conv'
+//   net.onnx: error: node 'LSTM_3' (LSTM): unsupported operation 'LSTM'
 #pragma once
 
 #include "neural/network.h"

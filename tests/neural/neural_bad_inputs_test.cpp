@@ -124,23 +124,23 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
   }
   SECTION("unsupported operation") {
     auto m = goodModel();
-    m.mutable_graph()->mutable_node(2)->set_op_type("Conv");
-    m.mutable_graph()->mutable_node(2)->set_name("Conv_3");
-    CHECK(errorOf(m) == "net.onnx: error: node 'Conv_3': unsupported operation 'Conv'");
+    m.mutable_graph()->mutable_node(2)->set_op_type("LSTM");
+    m.mutable_graph()->mutable_node(2)->set_name("LSTM_3");
+    CHECK(errorOf(m) == "net.onnx: error: node 'LSTM_3' (LSTM): unsupported operation 'LSTM'");
   }
   SECTION("missing initializer") {
     auto m = goodModel();
     m.mutable_graph()->mutable_initializer()->RemoveLast(); // b
-    CHECK(
-        errorOf(m) ==
-        "net.onnx: error: node 'add': input 'b' is not defined (missing initializer, or a cycle)");
+    CHECK(errorOf(m) == "net.onnx: error: node 'add' (Add): input 'b' is not defined (missing "
+                        "initializer, or a cycle)");
   }
   SECTION("shape mismatch in MatMul") {
     auto m = goodModel();
     auto* W = m.mutable_graph()->mutable_initializer(0);
     W->set_dims(0, 2);
     W->set_dims(1, 3);
-    CHECK(errorOf(m) == "net.onnx: error: node 'mm': shape mismatch: MatMul of [3] by [2,3]");
+    CHECK(errorOf(m) ==
+          "net.onnx: error: node 'mm' (MatMul): shape mismatch: MatMul of [3] by [2,3]");
   }
   SECTION("dims that do not match the data") {
     auto m = goodModel();
@@ -169,8 +169,9 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     addInput(g, "x", {1 << 20, 3}); // [N, 2^20, 3]: a valid (if large) declared input
     addFloatTensor(g, "Wbig", {3, 64}, std::vector<float>(192, 1.0f));
     g->mutable_node(0)->set_input(1, "Wbig"); // -> [N, 2^20, 64]
-    CHECK(errorOf(m) == "net.onnx: error: node 'mm': an activation of [1048576,64] per sample "
-                        "is too large");
+    CHECK(errorOf(m) ==
+          "net.onnx: error: node 'mm' (MatMul): an activation of [1048576,64] per sample "
+          "is too large");
   }
   SECTION("wrong number of inputs") {
     auto m = goodModel();
@@ -182,7 +183,7 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     auto* b = m.mutable_graph()->mutable_initializer(1);
     b->set_dims(0, 3);
     b->add_float_data(1);
-    CHECK(errorOf(m) == "net.onnx: error: node 'add': shape mismatch: constant [3] does not "
+    CHECK(errorOf(m) == "net.onnx: error: node 'add' (Add): shape mismatch: constant [3] does not "
                         "broadcast to the activation [1,2]");
   }
   SECTION("a symbolic dimension other than the batch") {
@@ -196,8 +197,9 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     auto m = goodModel();
     addNode(m.mutable_graph(), "Reshape", "reshape", {"y", "h"}, "r");
     m.mutable_graph()->mutable_output(0)->set_name("r");
-    CHECK(errorOf(m) == "net.onnx: error: node 'reshape': Reshape's shape 'h' must be a constant "
-                        "(dynamic shapes are not supported)");
+    CHECK(errorOf(m) ==
+          "net.onnx: error: node 'reshape' (Reshape): Reshape's shape 'h' must be a constant "
+          "(dynamic shapes are not supported)");
   }
   SECTION("Gemm with transA") {
     auto m = goodModel();
@@ -207,8 +209,9 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     a->set_name("transA");
     a->set_type(onnx::AttributeProto::INT);
     a->set_i(1);
-    CHECK(errorOf(m) ==
-          "net.onnx: error: node 'mm': Gemm with transA=1 on an activation is not supported");
+    CHECK(
+        errorOf(m) ==
+        "net.onnx: error: node 'mm' (Gemm): Gemm with transA=1 on an activation is not supported");
   }
   SECTION("Gemm whose alpha or beta makes a constant infinite") {
     // Found by tests/fuzz/fuzz_onnx.cpp (findings/onnx-crash-e2e3bce8...): alpha and beta are
@@ -234,13 +237,15 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
       return m;
     };
     const float inf = std::numeric_limits<float>::infinity();
-    CHECK(errorOf(withGemm(inf, 1, 1)).rfind(
-              "net.onnx: error: node 'mm': Gemm alpha and beta must be finite, got alpha=inf", 0) ==
-          0);
+    CHECK(errorOf(withGemm(inf, 1, 1))
+              .rfind("net.onnx: error: node 'mm' (Gemm): Gemm alpha and beta must be finite, got "
+                     "alpha=inf",
+                     0) == 0);
     CHECK(errorOf(withGemm(1e30f, 1, 1e300)) ==
-          "net.onnx: error: node 'mm': Gemm alpha * B overflows: a weight is not finite");
-    CHECK(errorOf(withGemm(1, std::nanf(""), 1)).rfind(
-              "net.onnx: error: node 'mm': Gemm alpha and beta must be finite", 0) == 0);
+          "net.onnx: error: node 'mm' (Gemm): Gemm alpha * B overflows: a weight is not finite");
+    CHECK(errorOf(withGemm(1, std::nanf(""), 1))
+              .rfind("net.onnx: error: node 'mm' (Gemm): Gemm alpha and beta must be finite", 0) ==
+          0);
   }
   SECTION("an output not computed from the input") {
     auto m = goodModel();
@@ -250,13 +255,14 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
   SECTION("a cycle") {
     auto m = goodModel();
     m.mutable_graph()->mutable_node(0)->set_input(0, "y");
-    CHECK(errorOf(m) ==
-          "net.onnx: error: node 'mm': input 'y' is not defined (missing initializer, or a cycle)");
+    CHECK(errorOf(m) == "net.onnx: error: node 'mm' (MatMul): input 'y' is not defined (missing "
+                        "initializer, or a cycle)");
   }
   SECTION("a two-output node") {
     auto m = goodModel();
     m.mutable_graph()->mutable_node(2)->add_output("mask");
-    CHECK(errorOf(m) == "net.onnx: error: node 'relu': operation 'Relu' must have one output");
+    CHECK(errorOf(m) ==
+          "net.onnx: error: node 'relu' (Relu): operation 'Relu' must have one output");
   }
 }
 
