@@ -249,8 +249,18 @@ private:
       return false;
     }
     if (accept(Tok::LBracket)) {
+      if (at(Tok::Ident)) { // a length given by the data: an int input's name (the checker's)
+        t.lengthLoc = here();
+        t.lengthName = std::string(advance().text);
+        if (!expect(Tok::RBracket)) return false;
+        if (at(Tok::LBracket)) {
+          error(here(), "arrays of arrays are not supported (arrays are one-dimensional)");
+          return false;
+        }
+        return true;
+      }
       if (!at(Tok::IntLit)) {
-        errorExpected("an integer literal (the array length)");
+        errorExpected("an integer literal or an int input's name (the array length)");
         return false;
       }
       if (cur().intValue <= 0) {
