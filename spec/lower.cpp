@@ -686,6 +686,16 @@ private:
       return sel(c().binary(BinOp::Or, cmp(BinOp::Le, x, R(0.0)), cmp(BinOp::Ge, x, R(1.0))),
                  negInf(), in);
     }
+    // Flat priors: density 1 (log 0) on the closed support.
+    case DistKind::Flat:
+      return R(0.0);
+    case DistKind::FlatLower:
+      return sel(cmp(BinOp::Lt, x, p[0]), negInf(), R(0.0));
+    case DistKind::FlatUpper:
+      return sel(cmp(BinOp::Gt, x, p[0]), negInf(), R(0.0));
+    case DistKind::FlatInterval:
+      return sel(c().binary(BinOp::Or, cmp(BinOp::Lt, x, p[0]), cmp(BinOp::Gt, x, p[1])),
+                 negInf(), R(0.0));
     case DistKind::Bernoulli: {
       Expr q = p[0];
       return sel(x, sel(cmp(BinOp::Gt, q, R(0.0)), log(q), negInf()),
