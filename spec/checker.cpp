@@ -791,8 +791,13 @@ private:
       return;
     }
     case StmtKind::Sample: {
-      Type dt = dist(s.value, "'~'");
       VarDecl* v = lookupVar(s.name);
+      // A draw into a whole array output or local is vectorised: one draw per element (§5.6).
+      const int64_t n = v && v->kind != VarKind::Input && !s.index && v->type.isArray()
+                            ? v->type.length
+                            : 0;
+      Type dt = dist(s.value, "'~'", n);
+      if (n > 0 && !dt.isError()) dt = Type::array(dt, n);
       if (!v) {
         if (s.index) {
           undefined(s.name, s.nameLoc);
@@ -835,8 +840,16 @@ private:
       return;
     }
     case StmtKind::Observe: {
-      Type dt = dist(s.value, "'observe'");
       Type t = expr(s.value2);
+      // An array of observations is vectorised: one observation per element (§5.6).
+      const int64_t n = t.isArray() ? t.length : 0;
+      Type dt = dist(s.value, "'observe'", n);
+      if (n > 0 && !dt.isError()) {
+        if (!coerce(s.value2, Type::array(dt, n)))
+          error(s.value2->loc, "observed array must be " + Type::array(dt, n).str() +
+                                   " (draws of '" + s.value->name + "'), got " + t.str());
+        return;
+      }
       if (!dt.isError() && !coerce(s.value2, dt))
         error(s.value2->loc, "observed value must be " + dt.str() + " (a draw of '" +
                                  s.value->name + "'), got " + t.str());
@@ -1557,7 +1570,10 @@ private:
   }
 
   // `D(args)` under '~' or observe: returns the draw's type, or Error.
-  Type dist(ExprPtr& e, const char* where) {
+  // `vecLen` > 0: the statement is vectorised over arrays of that length (observe(D(...), y)
+  // with y an array, x ~ D(...) with x an array): a real parameter may then be a scalar (shared)
+  // or an array of that length (elementwise).
+  Type dist(ExprPtr& e, const char* where, int64_t vecLen = 0) {
     if (e->kind != ExprKind::Call) {
       expr(e);
       if (!e->type.isError())
@@ -1597,6 +1613,14 @@ private:
                       std::string(sig.paramNames[i]) + "' must be ";
       switch (sig.paramTypes[i]) {
       case DistParamType::Real:
+        if (vecLen > 0 && got.isArray()) {
+          if (got.length != vecLen || !coerce(a, Type::array(Type::real(), vecLen)))
+            error(a->loc, p + "real or real[" + std::to_string(vecLen) +
+                              "] (elementwise, as long as the vectorised array), got " +
+                              got.str()),
+                err = true;
+          break;
+        }
         if (!coerce(a, Type::real())) error(a->loc, p + "real, got " + got.str()), err = true;
         break;
       case DistParamType::Int:
