@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <functional>
 #include <limits>
@@ -440,10 +441,24 @@ private:
     const DataValue* d = nullptr;
     if (sizes_)
       if (auto it = sizes_->values.find(name); it != sizes_->values.end()) d = &it->second;
+    if (!d && in->rangeLo && in->rangeHi) {
+      // A constant parameter: an int input whose declared range holds one value, `T: int in
+      // [5, 5]`, is that value without data.
+      std::string ignored;
+      auto lo = constEval(*in->rangeLo, ignored), hi = constEval(*in->rangeHi, ignored);
+      if (lo && hi && lo->isInt && hi->isInt && lo->i == hi->i) {
+        DataValue fixed;
+        fixed.origin = "input's range";
+        fixed.integer = lo->i;
+        fixed.isNumber = true;
+        rangeSizes_.push_back(fixed);
+        d = &rangeSizes_.back();
+      }
+    }
     if (!d)
       return fail(std::string(what) + " '" + name + "' is not known: it is the input '" + name +
                   "', whose value comes from the data of a run (give it with --data FILE or "
-                  "--input " + name + "=N)");
+                  "--input " + name + "=N, or fix it with a range 'in [N, N]')");
     if (!d->integer)
       return fail(std::string(what) + " '" + name + "' must be an integer, but " + d->origin +
                   " gives '" + name + "' " +
@@ -2096,6 +2111,7 @@ private:
   const DataSizes* sizes_ = nullptr;        // the run's data, if any
   std::set<std::pair<const CallableDecl*, std::string>> sizeFailed_; // sizes already reported
   bool sizeWhyShown_ = false; // dataSize's last failure had been reported before
+  std::deque<DataValue> rangeSizes_; // sizes fixed by a one-value range (stable addresses)
   std::vector<std::unordered_map<std::string, VarDecl*>> scopes_;
   std::vector<AState> states_, loopBefore_;
   std::vector<const Stmt*> loops_;

@@ -12,3 +12,12 @@ module Regression(T: int, K: int in [1, 10], x: real[T], y: real[T], w: real[K])
     }
     mu = fitted;
 }
+
+// A constant parameter: an int input whose range holds one value fixes the size without data.
+module Fixed(J: int in [3, 3], theta: real[J]) -> (total: real) {
+    var s: real;
+    for j in 0..J {
+        s = s + theta[j];
+    }
+    total = s;
+}
