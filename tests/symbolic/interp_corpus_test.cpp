@@ -3,15 +3,14 @@
 // input at the middle of its range, else zero / false / the first enum constant) without an
 // internal error: a run either succeeds or fails with a located user-level error. A file with a
 // NAME.json beside it is loaded with that data (its sizes, `y: real[T]`), as scripts/golden does.
-#include "spec/data_sizes.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
+#include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 using namespace chassis;
@@ -48,15 +47,7 @@ TEST_CASE("corpus: every example lowers, prints and runs", "[interp][corpus]") {
   for (const fs::path& file : files) {
     INFO(file.string());
     spec::DiagnosticEngine diags;
-    spec::DataSizes sizes;
-    if (fs::path data = fs::path(file).replace_extension(".json"); fs::exists(data)) {
-      std::ifstream in(data);
-      std::stringstream ss;
-      ss << in.rdbuf();
-      auto read = spec::readDataSizes(ss.str(), data.string());
-      REQUIRE(read);
-      sizes = std::move(*read);
-    }
+    const spec::DataSizes sizes = testing::caseData(file.string());
     auto ast = spec::loadProgram(file.string(), diags, &sizes);
     INFO(diags.str());
     REQUIRE(ast);
