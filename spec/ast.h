@@ -93,6 +93,11 @@ struct TypeExpr {
   SourceLoc loc;
   std::string name;        // "bool", "int", "real" or an enum name
   int64_t arrayLength = 0; // 0: a scalar; N >= 1: `name[N]`
+  /// `name[T]`: the length is the int input T of the enclosing module, whose value the data of
+  /// the run fixes (spec/data_sizes.h); lengthLoc is where T is written. The checker resolves it
+  /// into the Type's length (arrayLength stays 0 here).
+  std::string lengthName;
+  SourceLoc lengthLoc;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -240,6 +245,9 @@ struct VarDecl {
   /// Random / Local / Let declared at the top level of a module body (not inside if / for):
   /// true. Always / Prob / Expect can refer to top-level random choices by name.
   bool topLevel = false;
+  /// An int input used as an array length (`y: real[T]`): the value the data of this run gives
+  /// it. The checker fixes `range` to [value, value], so every back end sees a constant.
+  std::optional<int64_t> sizeValue;
 };
 
 // ---------------------------------------------------------------------------------------------

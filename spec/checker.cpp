@@ -10,9 +10,11 @@
 // Every error is reported once at the token to look at; an expression that failed gets the Error
 // type, which every later check accepts silently, so one mistake gives one message.
 #include "spec/checker.h"
+#include "spec/data_sizes.h"
 
 #include "spec/ast_printer.h"
 #include "spec/callgraph.h"
+#include "spec/parser.h"
 
 #include <algorithm>
 #include <cctype>
@@ -20,7 +22,9 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
+#include <functional>
 #include <limits>
 #include <set>
 #include <unordered_map>
@@ -45,22 +49,36 @@ std::string formatNumber(const ConstVal& v) {
   return buf;
 }
 
-// Literals, unary minus and + - * / % on them. `/` is real division (as in the language).
+// The value of a name in a constant expression (an int input fixed by the run's data), or
+// nullopt with `why`.
+using NameValue = std::function<std::optional<int64_t>(const Expr& name, std::string& why)>;
+
+// Literals, unary minus and + - * / % on them, and names that `names` knows (loop bounds may use
+// int inputs fixed by the data). `/` is real division (as in the language).
 // nullopt (with `why`) if the expression is not constant or the arithmetic fails.
-std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
+std::optional<ConstVal> constEval(const Expr& e, std::string& why,
+                                  const NameValue* names = nullptr) {
   switch (e.kind) {
+  case ExprKind::Name:
+  case ExprKind::VarRef:
+    if (names) {
+      auto v = (*names)(e, why);
+      if (!v) return std::nullopt;
+      return ConstVal{true, *v, 0};
+    }
+    break;
   case ExprKind::IntLit:
     return ConstVal{true, e.intValue, 0};
   case ExprKind::RealLit:
     return ConstVal{false, 0, e.realValue};
   case ExprKind::Promote: { // an int constant used as a real (checked trees)
-    auto a = constEval(*e.args[0], why);
+    auto a = constEval(*e.args[0], why, names);
     if (!a) return std::nullopt;
     return ConstVal{false, 0, a->real()};
   }
   case ExprKind::Unary: {
     if (e.unaryOp != UnaryOp::Neg) break;
-    auto a = constEval(*e.args[0], why);
+    auto a = constEval(*e.args[0], why, names);
     if (!a) return std::nullopt;
     if (a->isInt) {
       if (a->i == INT64_MIN) {
@@ -76,9 +94,9 @@ std::optional<ConstVal> constEval(const Expr& e, std::string& why) {
     if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul && op != BinaryOp::Div &&
         op != BinaryOp::Mod)
       break;
-    auto a = constEval(*e.args[0], why);
+    auto a = constEval(*e.args[0], why, names);
     if (!a) return std::nullopt;
-    auto b = constEval(*e.args[1], why);
+    auto b = constEval(*e.args[1], why, names);
     if (!b) return std::nullopt;
     if (a->isInt && b->isInt && op != BinaryOp::Div) {
       int64_t r = 0;
@@ -185,7 +203,8 @@ enum class AState : uint8_t { No, Yes, Maybe };
 
 class Checker {
 public:
-  Checker(Program& p, DiagnosticEngine& d) : prog_(p), diags_(d) {}
+  Checker(Program& p, DiagnosticEngine& d, const DataSizes* sizes)
+      : prog_(p), diags_(d), sizes_(sizes) {}
 
   void run() {
     collectGlobals();
@@ -195,6 +214,8 @@ public:
       checkSignature(*c);
     for (CallableDecl* c : callables_)
       if (c->kind == DeclKind::Module) checkModule(static_cast<ModuleDecl&>(*c));
+    for (CallableDecl* c : callables_)
+      fixDataSizes(*c);
     for (PropertyDecl* p : props_)
       checkProperty(*p);
 
@@ -369,7 +390,116 @@ private:
       }
       base = Type::enumeration(static_cast<EnumDecl*>(it->second));
     }
+    if (!t.lengthName.empty()) {
+      if (base.isError()) return base;
+      auto n = dataSize(t.lengthName, t.lengthLoc, "array length");
+      return n ? Type::array(base, *n) : Type::error();
+    }
     return t.arrayLength > 0 ? Type::array(base, t.arrayLength) : base;
+  }
+
+  // ---- sizes from the data -------------------------------------------------------------------
+  // `name` used as an array length or in a loop bound (`what`) of the callable being checked
+  // (sizeOwner_): it must be an int input whose value the run's data gives, at least 1 for a
+  // length. Records the value on the input (VarDecl::sizeValue). Reports an error at `at` and
+  // returns nullopt otherwise, or, with `why`, leaves the report to the caller.
+  std::optional<int64_t> dataSize(const std::string& name, const SourceLoc& at, const char* what,
+                                  std::string* why = nullptr) {
+    // One report per name and callable: a size used in several places fails once.
+    auto fail = [&](const std::string& msg) -> std::optional<int64_t> {
+      if (sizeFailed_.insert({sizeOwner_, name}).second) {
+        if (why) {
+          *why = msg;
+          sizeWhyShown_ = false;
+        } else {
+          error(at, msg);
+        }
+      } else if (why) {
+        sizeWhyShown_ = true; // already reported: the caller stays silent
+      }
+      return std::nullopt;
+    };
+    const CallableDecl* c = sizeOwner_;
+    if (!c)
+      return fail(std::string(what) + " '" + name + "' must be an integer literal here");
+    VarDecl* in = nullptr;
+    for (VarDecl* v : c->inputs)
+      if (v->name == name) in = v;
+    if (!in)
+      return fail(std::string(what) + " '" + name + "' is not an input of " + callableWord(c) +
+                  " '" + c->name + "': a size is an integer literal or an int input whose value "
+                  "the data gives");
+    const TypeExpr* te = in->typeExpr ? &*in->typeExpr : nullptr;
+    if (!te || te->name != "int" || te->arrayLength != 0 || !te->lengthName.empty())
+      return fail(std::string(what) + " '" + name + "' must be an int input; '" + name + "' is " +
+                  (te ? te->name + (te->arrayLength || !te->lengthName.empty() ? "[...]" : "")
+                      : std::string("untyped")));
+    if (c->kind == DeclKind::Network)
+      return fail("network sizes must be integer literals (a network's shape is fixed by its "
+                  "file)");
+    if (in->sizeValue) return in->sizeValue;
+    const DataValue* d = nullptr;
+    if (sizes_)
+      if (auto it = sizes_->values.find(name); it != sizes_->values.end()) d = &it->second;
+    if (!d && in->rangeLo && in->rangeHi) {
+      // A constant parameter: an int input whose declared range holds one value, `T: int in
+      // [5, 5]`, is that value without data.
+      std::string ignored;
+      auto lo = constEval(*in->rangeLo, ignored), hi = constEval(*in->rangeHi, ignored);
+      if (lo && hi && lo->isInt && hi->isInt && lo->i == hi->i) {
+        DataValue fixed;
+        fixed.origin = "input's range";
+        fixed.integer = lo->i;
+        fixed.isNumber = true;
+        rangeSizes_.push_back(fixed);
+        d = &rangeSizes_.back();
+      }
+    }
+    if (!d)
+      return fail(std::string(what) + " '" + name + "' is not known: it is the input '" + name +
+                  "', whose value comes from the data of a run (give it with --data FILE or "
+                  "--input " + name + "=N, or fix it with a range 'in [N, N]')");
+    if (!d->integer)
+      return fail(std::string(what) + " '" + name + "' must be an integer, but " + d->origin +
+                  " gives '" + name + "' " +
+                  (d->isNumber ? "a non-integral number" : d->arrayLength ? "an array" : "a non-number"));
+    const int64_t n = *d->integer;
+    const bool length = std::string_view(what) == "array length";
+    if (n < 0 || (n == 0 && length))
+      return fail(std::string(what) + " " + name + " = " + std::to_string(n) + " (from " +
+                  d->origin + ") must be " +
+                  (length ? n < 0 ? "at least 1" : "at least 1 (empty arrays are not supported yet)"
+                          : "non-negative"));
+    if (n > kMaxArrayLength)
+      return fail(std::string(what) + " " + name + " = " + std::to_string(n) + " (from " +
+                  d->origin + ") is too large; the limit is " + std::to_string(kMaxArrayLength));
+    in->sizeValue = n;
+    return n;
+  }
+
+  // After a callable's signature is resolved: every input fixed by the data gets the range
+  // [value, value] (checked against a declared range), and every input whose length is a data
+  // size must get an array of that length from the data.
+  void fixDataSizes(CallableDecl& c) {
+    for (VarDecl* v : c.inputs) {
+      if (v->sizeValue) {
+        const double n = double(*v->sizeValue);
+        if (v->range && (n < v->range->lo || n > v->range->hi))
+          error(v->loc, "input '" + v->name + "' = " + std::to_string(*v->sizeValue) +
+                            " (from the data) is outside its range [" +
+                            formatNumber(ConstVal{false, 0, v->range->lo}) + ", " +
+                            formatNumber(ConstVal{false, 0, v->range->hi}) + "]");
+        v->range = Range{n, n};
+      }
+      if (!v->typeExpr || v->typeExpr->lengthName.empty() || !v->type.isArray() || !sizes_)
+        continue;
+      auto it = sizes_->values.find(v->name);
+      if (it == sizes_->values.end() || !it->second.arrayLength) continue;
+      if (int64_t(*it->second.arrayLength) != v->type.length)
+        error(v->loc, "input '" + v->name + "' has length " + v->typeExpr->lengthName + " = " +
+                          std::to_string(v->type.length) + ", but " + it->second.origin +
+                          " gives it " + std::to_string(*it->second.arrayLength) + " elements");
+    }
   }
 
   // Evaluates `in [lo, hi]` of `v` (type already resolved) into v.range.
@@ -407,6 +537,7 @@ private:
   }
 
   void checkSignature(CallableDecl& c) {
+    sizeOwner_ = &c;
     std::unordered_map<std::string, const VarDecl*> seen;
     bool net = c.kind == DeclKind::Network;
     if (net && c.inputs.empty())
@@ -430,6 +561,7 @@ private:
         }
         checkRange(*v, "input");
       }
+    sizeOwner_ = nullptr;
   }
 
   // ---- scopes --------------------------------------------------------------------------------
@@ -508,6 +640,7 @@ private:
   // ---- pass 4: modules -----------------------------------------------------------------------
   void checkModule(ModuleDecl& m) {
     mod_ = &m;
+    sizeOwner_ = &m;
     scopes_.assign(1, {});
     reportedUndefined_.clear();
     reportedRead_.clear();
@@ -539,6 +672,7 @@ private:
         error(o->loc, "output '" + o->name + "' is not assigned on every path");
     }
     mod_ = nullptr;
+    sizeOwner_ = nullptr;
     scopes_.clear();
   }
 
@@ -672,8 +806,13 @@ private:
       return;
     }
     case StmtKind::Sample: {
-      Type dt = dist(s.value, "'~'");
       VarDecl* v = lookupVar(s.name);
+      // A draw into a whole array output or local is vectorised: one draw per element (§5.6).
+      const int64_t n = v && v->kind != VarKind::Input && !s.index && v->type.isArray()
+                            ? v->type.length
+                            : 0;
+      Type dt = dist(s.value, "'~'", n);
+      if (n > 0 && !dt.isError()) dt = Type::array(dt, n);
       if (!v) {
         if (s.index) {
           undefined(s.name, s.nameLoc);
@@ -716,8 +855,16 @@ private:
       return;
     }
     case StmtKind::Observe: {
-      Type dt = dist(s.value, "'observe'");
       Type t = expr(s.value2);
+      // An array of observations is vectorised: one observation per element (§5.6).
+      const int64_t n = t.isArray() ? t.length : 0;
+      Type dt = dist(s.value, "'observe'", n);
+      if (n > 0 && !dt.isError()) {
+        if (!coerce(s.value2, Type::array(dt, n)))
+          error(s.value2->loc, "observed array must be " + Type::array(dt, n).str() +
+                                   " (draws of '" + s.value->name + "'), got " + t.str());
+        return;
+      }
       if (!dt.isError() && !coerce(s.value2, dt))
         error(s.value2->loc, "observed value must be " + dt.str() + " (a draw of '" +
                                  s.value->name + "'), got " + t.str());
@@ -799,7 +946,25 @@ private:
 
   bool loopBound(const Expr& e, int64_t& out) {
     std::string why;
-    auto c = constEval(e, why);
+    // A name in a bound is an int input fixed by the data (`for t in 0..T`).
+    bool nameFailed = false;
+    NameValue names = [this, &nameFailed](const Expr& n, std::string& w) -> std::optional<int64_t> {
+      bool input = false;
+      for (const VarDecl* in : sizeOwner_ ? sizeOwner_->inputs : std::vector<VarDecl*>{})
+        input = input || in->name == n.name;
+      if (!input) { // not a size: the general message
+        w = "not a constant";
+        return std::nullopt;
+      }
+      auto v = dataSize(n.name, n.loc, "loop bound", &w);
+      nameFailed = !v;
+      return v;
+    };
+    auto c = constEval(e, why, &names);
+    if (!c && nameFailed) { // the name's own message, once
+      if (!sizeWhyShown_) error(e.loc, why);
+      return false;
+    }
     if (!c) {
       error(e.loc, "loop bounds must be constant integer expressions (" + why + ")");
       return false;
@@ -1420,7 +1585,10 @@ private:
   }
 
   // `D(args)` under '~' or observe: returns the draw's type, or Error.
-  Type dist(ExprPtr& e, const char* where) {
+  // `vecLen` > 0: the statement is vectorised over arrays of that length (observe(D(...), y)
+  // with y an array, x ~ D(...) with x an array): a real parameter may then be a scalar (shared)
+  // or an array of that length (elementwise).
+  Type dist(ExprPtr& e, const char* where, int64_t vecLen = 0) {
     if (e->kind != ExprKind::Call) {
       expr(e);
       if (!e->type.isError())
@@ -1460,6 +1628,14 @@ private:
                       std::string(sig.paramNames[i]) + "' must be ";
       switch (sig.paramTypes[i]) {
       case DistParamType::Real:
+        if (vecLen > 0 && got.isArray()) {
+          if (got.length != vecLen || !coerce(a, Type::array(Type::real(), vecLen)))
+            error(a->loc, p + "real or real[" + std::to_string(vecLen) +
+                              "] (elementwise, as long as the vectorised array), got " +
+                              got.str()),
+                err = true;
+          break;
+        }
         if (!coerce(a, Type::real())) error(a->loc, p + "real, got " + got.str()), err = true;
         break;
       case DistParamType::Int:
@@ -1931,6 +2107,11 @@ private:
 
   // Per module / property.
   ModuleDecl* mod_ = nullptr;
+  const CallableDecl* sizeOwner_ = nullptr; // whose int inputs may give sizes (resolveType)
+  const DataSizes* sizes_ = nullptr;        // the run's data, if any
+  std::set<std::pair<const CallableDecl*, std::string>> sizeFailed_; // sizes already reported
+  bool sizeWhyShown_ = false; // dataSize's last failure had been reported before
+  std::deque<DataValue> rangeSizes_; // sizes fixed by a one-value range (stable addresses)
   std::vector<std::unordered_map<std::string, VarDecl*>> scopes_;
   std::vector<AState> states_, loopBefore_;
   std::vector<const Stmt*> loops_;
@@ -1952,8 +2133,8 @@ private:
 
 } // namespace
 
-void checkProgram(Program& program, DiagnosticEngine& diags) {
-  Checker(program, diags).run();
+void checkProgram(Program& program, DiagnosticEngine& diags, const DataSizes* sizes) {
+  Checker(program, diags, sizes).run();
 }
 
 } // namespace chassis::spec

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "spec/ast.h"
+#include "spec/data_sizes.h"
 #include "spec/diagnostics.h"
 
 #include <cstdint>
@@ -19,7 +20,9 @@ inline constexpr int64_t kMaxLoopIterations = 1'000'000;
 
 /// Checks `program`, whose `files` hold parsed files (imports first, each file once); fills
 /// `enums`, `modules`, `networks`, `properties`, `tasks` and `order`. The program is only
-/// guaranteed to be well formed if no error was reported.
-void checkProgram(Program& program, DiagnosticEngine& diags);
+/// guaranteed to be well formed if no error was reported. `sizes` is the run's data: array
+/// lengths and loop bounds written as an int input's name take its value there (without data,
+/// such a size is an error saying to give the data).
+void checkProgram(Program& program, DiagnosticEngine& diags, const DataSizes* sizes = nullptr);
 
 } // namespace chassis::spec

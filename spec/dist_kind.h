@@ -38,6 +38,28 @@ inline constexpr std::array kDistSignatures = {
 
 inline const DistSignature& signature(DistKind k) { return kDistSignatures[static_cast<int>(k)]; }
 
+/// The flat priors (Flat, FlatLower, FlatUpper, FlatInterval): density 1 on their support, a
+/// measure that is improper (or, with both bounds, unnormalised), so nothing can be drawn from
+/// it; only gradient-based inference (NUTS) samples a model that has one.
+inline bool isFlat(DistKind k) {
+  return k == DistKind::Flat || k == DistKind::FlatLower || k == DistKind::FlatUpper ||
+         k == DistKind::FlatInterval;
+}
+
+/// A flat prior as written in source: "Flat(lower = ...)".
+inline std::string_view flatSourceForm(DistKind k) {
+  switch (k) {
+  case DistKind::FlatLower:
+    return "Flat(lower = ...)";
+  case DistKind::FlatUpper:
+    return "Flat(upper = ...)";
+  case DistKind::FlatInterval:
+    return "Flat(lower = ..., upper = ...)";
+  default:
+    return "Flat()";
+  }
+}
+
 inline std::optional<DistKind> distKindFromName(std::string_view name) {
   for (size_t i = 0; i < kDistSignatures.size(); ++i)
     if (kDistSignatures[i].name == name) return static_cast<DistKind>(i);

@@ -74,15 +74,16 @@ private:
   std::vector<std::pair<std::string, std::string>> stack_; // (canonical, display)
 };
 
-Expected<Program> finish(Program prog, DiagnosticEngine& diags) {
-  if (!diags.hasErrors()) checkProgram(prog, diags);
+Expected<Program> finish(Program prog, DiagnosticEngine& diags, const DataSizes* sizes) {
+  if (!diags.hasErrors()) checkProgram(prog, diags, sizes);
   if (diags.hasErrors()) return diags.sorted().front();
   return prog;
 }
 
 } // namespace
 
-Expected<Program> loadProgram(const std::string& path, DiagnosticEngine& diags) {
+Expected<Program> loadProgram(const std::string& path, DiagnosticEngine& diags,
+                              const DataSizes* sizes) {
   auto src = readSourceFile(path, SourceLoc{path, 0, 0});
   if (!src) {
     diags.report(src.error());
@@ -90,14 +91,14 @@ Expected<Program> loadProgram(const std::string& path, DiagnosticEngine& diags) 
   }
   Program prog;
   Loader(prog, diags).load(path, Loader::canonicalOf(path), *src);
-  return finish(std::move(prog), diags);
+  return finish(std::move(prog), diags, sizes);
 }
 
 Expected<Program> fromString(std::string_view source, const std::string& name,
-                             DiagnosticEngine& diags) {
+                             DiagnosticEngine& diags, const DataSizes* sizes) {
   Program prog;
   Loader(prog, diags).load(name, Loader::canonicalOf(name), std::string(source));
-  return finish(std::move(prog), diags);
+  return finish(std::move(prog), diags, sizes);
 }
 
 } // namespace chassis::spec

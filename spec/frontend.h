@@ -11,6 +11,7 @@
 #pragma once
 
 #include "spec/ast.h"
+#include "spec/data_sizes.h"
 #include "spec/diagnostics.h"
 
 #include <string>
@@ -18,13 +19,15 @@
 
 namespace chassis::spec {
 
-/// Loads and checks the .chs file at `path` (displayed as given).
-Expected<Program> loadProgram(const std::string& path, DiagnosticEngine& diags);
+/// Loads and checks the .chs file at `path` (displayed as given). `sizes`: the run's data, which
+/// fixes array lengths written as an int input's name (`y: real[T]`; spec/data_sizes.h).
+Expected<Program> loadProgram(const std::string& path, DiagnosticEngine& diags,
+                              const DataSizes* sizes = nullptr);
 
 /// The same for source text; `name` is the displayed file name, and imports are resolved
 /// relative to its directory. For tests and the fuzzer.
 Expected<Program> fromString(std::string_view source, const std::string& name,
-                             DiagnosticEngine& diags);
+                             DiagnosticEngine& diags, const DataSizes* sizes = nullptr);
 
 /// Maximum depth of nested imports (a chain longer than this is an error).
 inline constexpr int kMaxImportDepth = 64;

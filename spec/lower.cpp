@@ -306,6 +306,8 @@ private:
         sc.vars[s.var] = var;
       }
       Type drawType = distResultType(d.dist);
+      if (!idx && var->type().isArray() && !drawType.isArray())
+        return vectorised(s, d.dist, *ps, nullptr, var, sc, out);
       Type slotType = idx ? var->type().element() : var->type();
       // The address: unique per execution. The enclosing loop indices (outermost first) except
       // one used as the explicit index, then the explicit index: `theta[j] ~` in loop j is
@@ -344,6 +346,8 @@ private:
       if (!v) return v.error();
       Type want = distResultType(s.value->dist);
       Expr val = *v;
+      if (val->type().isArray() && !want.isArray())
+        return vectorised(s, s.value->dist, *ps, val, nullptr, sc, out);
       if (val->type() == Type::integer() && want == Type::real())
         val = c().unary(UnOp::ToReal, val);
       if (val->type() != want)
@@ -442,6 +446,65 @@ private:
   Expected<Expr> located(Expected<Expr> e, const SourceLoc& loc) {
     if (!e) return internal(loc, e.error().message);
     return e;
+  }
+
+  // ---- vectorised statements ----
+
+  /// `observe(D(ps), ys)` with ys an array (`observed`), or `x ~ D(ps)` into a whole array `x`
+  /// (`target`): the per-element statements, in a loop k = 0 .. N-1 over the array,
+  ///   observe(D(ps[k]...), ys[k]);    x[k] ~ D(ps[k]...);
+  /// where an array parameter is indexed and a scalar one shared (RealArray parameters, such as
+  /// Categorical's probabilities, are shared whole). Array operands are bound once to `let`
+  /// locals first. The draws have the addresses of the looped form written by hand, x[k]
+  /// (after the enclosing loops' indices), so traces, log densities and gradients are the same.
+  Status vectorised(const spec::Stmt& s, DistKind dist, std::vector<Expr> ps, Expr observed,
+                    const Var* target, Scope& sc, Block& out) {
+    const SourceLoc& loc = s.loc;
+    const DistSignature& sig = chassis::signature(dist);
+    const int n = observed ? observed->type().length() : target->type().length();
+    for (size_t i = 0; i < ps.size(); ++i)
+      if (ps[i]->type().isArray() && sig.paramTypes[i] != DistParamType::RealArray)
+        ps[i] = shared(ps[i], sc, out, loc, "vectorised");
+    if (observed) observed = shared(observed, sc, out, loc, "vectorised");
+    const Var* k = sc.fn->newVar(std::string(observed ? "observe" : s.name.c_str()) + "@" +
+                                     std::to_string(loc.line) + ":" + std::to_string(loc.col) +
+                                     "#" + std::to_string(++tempCount_),
+                                 Type::integer(), VarRole::LoopIndex);
+    std::vector<Expr> psk;
+    for (size_t i = 0; i < ps.size(); ++i)
+      psk.push_back(ps[i]->type().isArray() && sig.paramTypes[i] != DistParamType::RealArray
+                        ? c().index(ps[i], k)
+                        : ps[i]);
+    Block body;
+    const Type drawType = distResultType(dist);
+    if (observed) {
+      Expr val = c().index(observed, k);
+      if (val->type() == Type::integer() && drawType == Type::real())
+        val = c().unary(UnOp::ToReal, val);
+      if (val->type() != drawType)
+        return internal(loc, "observing " + c().typeName(val->type()) + " from a " +
+                                 c().typeName(drawType) + " distribution");
+      body.push_back(c().stmt<ObserveStmt>(loc, dist, psk, val));
+    } else {
+      std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
+      address.push_back(k);
+      int count = ++sc.sampleCounts[s.name];
+      std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
+      const Var* tmp = sc.fn->newVar(s.name + ".draw", drawType, VarRole::Random);
+      body.push_back(c().stmt<SampleStmt>(loc, tmp, dist, psk, addrName, address));
+      Expr val = tmp;
+      const Type slotType = target->type().element();
+      if (drawType == Type::integer() && slotType == Type::real())
+        val = c().unary(UnOp::ToReal, tmp);
+      else if (drawType != slotType)
+        return internal(loc, "a " + c().typeName(drawType) + " draw into " +
+                                 c().typeName(slotType));
+      auto rhs = c().tryUpdate(target, k, val);
+      if (!rhs) return internal(loc, rhs.error().message);
+      body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
+    }
+    out.push_back(c().stmt<ForStmt>(loc, k, 0, n, std::move(body)));
+    return Status::ok();
   }
 
   // ---- builtins written with other operators (Stan's functions, lpdf) ----
@@ -686,6 +749,16 @@ private:
       return sel(c().binary(BinOp::Or, cmp(BinOp::Le, x, R(0.0)), cmp(BinOp::Ge, x, R(1.0))),
                  negInf(), in);
     }
+    // Flat priors: density 1 (log 0) on the closed support.
+    case DistKind::Flat:
+      return R(0.0);
+    case DistKind::FlatLower:
+      return sel(cmp(BinOp::Lt, x, p[0]), negInf(), R(0.0));
+    case DistKind::FlatUpper:
+      return sel(cmp(BinOp::Gt, x, p[0]), negInf(), R(0.0));
+    case DistKind::FlatInterval:
+      return sel(c().binary(BinOp::Or, cmp(BinOp::Lt, x, p[0]), cmp(BinOp::Gt, x, p[1])),
+                 negInf(), R(0.0));
     case DistKind::Bernoulli: {
       Expr q = p[0];
       return sel(x, sel(cmp(BinOp::Gt, q, R(0.0)), log(q), negInf()),

@@ -249,8 +249,18 @@ private:
       return false;
     }
     if (accept(Tok::LBracket)) {
+      if (at(Tok::Ident)) { // a length given by the data: an int input's name (the checker's)
+        t.lengthLoc = here();
+        t.lengthName = std::string(advance().text);
+        if (!expect(Tok::RBracket)) return false;
+        if (at(Tok::LBracket)) {
+          error(here(), "arrays of arrays are not supported (arrays are one-dimensional)");
+          return false;
+        }
+        return true;
+      }
       if (!at(Tok::IntLit)) {
-        errorExpected("an integer literal (the array length)");
+        errorExpected("an integer literal or an int input's name (the array length)");
         return false;
       }
       if (cur().intValue <= 0) {
@@ -934,6 +944,52 @@ private:
     return expect(close);
   }
 
+  // The arguments of the flat prior, named: `Flat()`, `Flat(lower = a)`, `Flat(upper = b)`,
+  // `Flat(lower = a, upper = b)` (either order), after the '('. The call is renamed to the
+  // distribution it is, Flat, FlatLower(a), FlatUpper(b) or FlatInterval(a, b), whose
+  // positional parameters the rest of the front end checks like any distribution's.
+  bool parseFlatArgs(Expr& e) {
+    static const char* kForms =
+        "Flat takes named bounds: Flat(), Flat(lower = a), Flat(upper = b) or "
+        "Flat(lower = a, upper = b)";
+    ExprPtr lower, upper;
+    if (!accept(Tok::RParen)) {
+      do {
+        if (!(at(Tok::Ident) && (cur().text == "lower" || cur().text == "upper") &&
+              peekTok(1).kind == Tok::Assign)) {
+          error(here(), kForms);
+          return false;
+        }
+        const bool isLower = cur().text == "lower";
+        SourceLoc nameLoc = here();
+        advance();
+        advance(); // '='
+        ExprPtr a = parseExpr();
+        if (!a) return false;
+        ExprPtr& slot = isLower ? lower : upper;
+        if (slot) {
+          error(nameLoc, std::string("Flat's '") + (isLower ? "lower" : "upper") +
+                             "' bound is given twice");
+          return false;
+        }
+        slot = std::move(a);
+      } while (accept(Tok::Comma));
+      if (!expect(Tok::RParen, "after the arguments")) return false;
+    }
+    if (lower && upper) {
+      e.name = "FlatInterval";
+      e.args.push_back(std::move(lower));
+      e.args.push_back(std::move(upper));
+    } else if (lower) {
+      e.name = "FlatLower";
+      e.args.push_back(std::move(lower));
+    } else if (upper) {
+      e.name = "FlatUpper";
+      e.args.push_back(std::move(upper));
+    }
+    return true;
+  }
+
   // `X[M](` with X = P or E: a probability / expectation (else an ordinary name).
   bool atModelQuery(std::string_view which) const {
     return at(Tok::Ident) && cur().text == which && peekTok(1).kind == Tok::LBracket &&
@@ -999,7 +1055,11 @@ private:
         advance();
         auto e = mk(ExprKind::Call, l);
         e->name = std::move(name);
-        if (!parseArgs(*e, Tok::RParen)) return nullptr;
+        if (e->name == "Flat") {
+          if (!parseFlatArgs(*e)) return nullptr;
+        } else if (!parseArgs(*e, Tok::RParen)) {
+          return nullptr;
+        }
         if (!seal(*e)) return nullptr;
         return e;
       }

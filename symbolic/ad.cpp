@@ -161,6 +161,11 @@ double logDensityGradient(DistKind k, std::span<const double> p, double x, doubl
     dp[1] = std::log1p(-x) - digamma(b) + pab;
     break;
   }
+  case DistKind::Flat: // density 1 on the support: no derivative (the bounds act through the
+  case DistKind::FlatLower: // transform's Jacobian, sampleStmt)
+  case DistKind::FlatUpper:
+  case DistKind::FlatInterval:
+    break;
   }
   return lp;
 }
@@ -920,13 +925,30 @@ struct LogDensityTape::Impl {
     switch (t.kind) {
     case TransformKind::Identity:
       break;
-    case TransformKind::LowerBound:
-      if (!node1(Op::Exp, u, value, "exp (the log transform)")) return false;
+    case TransformKind::LowerBound: {
+      // x = lo + exp(u); lo = 0 but for Flat(lower = lo), whose bound may depend on u.
+      AV e;
+      if (!node1(Op::Exp, u, e, "exp (the log transform)")) return false;
+      if (x.dist == DistKind::FlatLower) {
+        if (!node2(Op::Add, ps[0], e, value, "lower + exp(u)")) return false;
+      } else {
+        value = e;
+      }
       terms_.push_back(u);
       break;
+    }
+    case TransformKind::UpperBound: { // x = hi - exp(u) (Flat(upper = hi))
+      AV e;
+      if (!node1(Op::Exp, u, e, "exp (the log transform)") ||
+          !node2(Op::Sub, ps[0], e, value, "upper - exp(u)"))
+        return false;
+      terms_.push_back(u);
+      break;
+    }
     case TransformKind::Interval: {
-      AV lo = x.dist == DistKind::Uniform ? ps[0] : AV{0.0, -1};
-      AV hi = x.dist == DistKind::Uniform ? ps[1] : AV{1.0, -1};
+      const bool bounded = x.dist == DistKind::Uniform || x.dist == DistKind::FlatInterval;
+      AV lo = bounded ? ps[0] : AV{0.0, -1};
+      AV hi = bounded ? ps[1] : AV{1.0, -1};
       AV s, w, ws, lw, lj;
       if (!node1(Op::Sigmoid, u, s, "sigmoid") || !node2(Op::Sub, hi, lo, w, "hi - lo") ||
           !node2(Op::Mul, w, s, ws, "*") || !node2(Op::Add, lo, ws, value, "+") ||

@@ -297,6 +297,17 @@ std::optional<std::string> validateParams(DistKind k, std::span<const double> p)
   case DistKind::Beta:
     if ((e = positive(k, p, 0))) return e;
     return positive(k, p, 1);
+  case DistKind::Flat:
+    return std::nullopt;
+  case DistKind::FlatLower:
+  case DistKind::FlatUpper:
+    return finite(k, p, 0);
+  case DistKind::FlatInterval:
+    if ((e = finite(k, p, 0)) || (e = finite(k, p, 1))) return e;
+    if (!(p[0] < p[1]))
+      return name + ": lower must be < upper, got lower = " + formatNumber(p[0]) +
+             ", upper = " + formatNumber(p[1]);
+    return std::nullopt;
   }
   return name + ": unknown distribution";
 }
@@ -348,6 +359,11 @@ double sample(DistKind k, std::span<const double> p, Rng& rng) {
     if (x >= 1) return std::nextafter(1.0, 0.0);
     return x;
   }
+  case DistKind::Flat:
+  case DistKind::FlatLower:
+  case DistKind::FlatUpper:
+  case DistKind::FlatInterval:
+    break; // nothing to draw from (isFlat): the callers refuse first
   }
   return kNaN;
 }
@@ -431,6 +447,15 @@ double logDensity(DistKind k, std::span<const double> p, double x) {
     if (x <= 0 || x >= 1) return -kInf;
     return (a - 1) * std::log(x) + (b - 1) * std::log1p(-x) - logBeta(a, b);
   }
+  // Flat priors: density 1 on the (closed) support, unnormalised.
+  case DistKind::Flat:
+    return std::isfinite(x) ? 0.0 : -kInf;
+  case DistKind::FlatLower:
+    return x >= p[0] && x < kInf ? 0.0 : -kInf;
+  case DistKind::FlatUpper:
+    return x <= p[0] && x > -kInf ? 0.0 : -kInf;
+  case DistKind::FlatInterval:
+    return x >= p[0] && x <= p[1] ? 0.0 : -kInf;
   }
   return -kInf;
 }
@@ -462,6 +487,14 @@ Support support(DistKind k, std::span<const double> p) {
     return {0, kInf, false};
   case DistKind::Beta:
     return {0, 1, false};
+  case DistKind::Flat:
+    return {-kInf, kInf, false};
+  case DistKind::FlatLower:
+    return {p[0], kInf, false};
+  case DistKind::FlatUpper:
+    return {-kInf, p[0], false};
+  case DistKind::FlatInterval:
+    return {p[0], p[1], false};
   }
   return {kNaN, kNaN, false};
 }
@@ -505,6 +538,11 @@ std::optional<double> mean(DistKind k, std::span<const double> p) {
     return p[0] / p[1];
   case DistKind::Beta:
     return p[0] / (p[0] + p[1]);
+  case DistKind::Flat:
+  case DistKind::FlatLower:
+  case DistKind::FlatUpper:
+  case DistKind::FlatInterval:
+    return std::nullopt; // not a probability distribution
   }
   return std::nullopt;
 }
@@ -557,6 +595,11 @@ std::optional<double> variance(DistKind k, std::span<const double> p) {
     const double s = p[0] + p[1];
     return p[0] * p[1] / (s * s * (s + 1));
   }
+  case DistKind::Flat:
+  case DistKind::FlatLower:
+  case DistKind::FlatUpper:
+  case DistKind::FlatInterval:
+    return std::nullopt; // not a probability distribution
   }
   return std::nullopt;
 }

@@ -455,6 +455,10 @@ public:
           replayed = true;
         }
       }
+      if (!replayed && isFlat(x->dist))
+        return fail("'" + x->name + "' has a flat prior, " + std::string(flatSourceForm(x->dist)) +
+                    ", which nothing can be drawn from (its density 1 is improper, or unnormalised "
+                    "with both bounds): only NUTS samples it (chassis infer --method nuts)");
       if (!replayed) value = sample(x->dist, ps_, *rng_);
       double lp = logDensity(x->dist, ps_, value);
       trace_.logPrior += lp;

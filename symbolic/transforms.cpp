@@ -33,6 +33,12 @@ Transform transformFor(DistKind k, std::span<const double> params) {
   case DistKind::Gamma:
   case DistKind::LogNormal:
     return {TransformKind::LowerBound, 0.0, 0.0};
+  case DistKind::FlatLower:
+    return {TransformKind::LowerBound, params[0], 0.0};
+  case DistKind::FlatUpper:
+    return {TransformKind::UpperBound, 0.0, params[0]};
+  case DistKind::FlatInterval:
+    return {TransformKind::Interval, params[0], params[1]};
   default:
     return {TransformKind::Identity, 0.0, 0.0};
   }
@@ -44,6 +50,8 @@ double constrain(const Transform& t, double u) {
     return u;
   case TransformKind::LowerBound:
     return t.lo + std::exp(u);
+  case TransformKind::UpperBound:
+    return t.hi - std::exp(u);
   case TransformKind::Interval:
     return t.lo + (t.hi - t.lo) * sigmoid(u);
   }
@@ -56,6 +64,8 @@ double unconstrain(const Transform& t, double x) {
     return x;
   case TransformKind::LowerBound:
     return std::log(x - t.lo);
+  case TransformKind::UpperBound:
+    return std::log(t.hi - x);
   case TransformKind::Interval: {
     double s = (x - t.lo) / (t.hi - t.lo);
     return std::log(s) - std::log1p(-s);
@@ -70,6 +80,8 @@ double constrainDerivative(const Transform& t, double u) {
     return 1;
   case TransformKind::LowerBound:
     return std::exp(u);
+  case TransformKind::UpperBound:
+    return -std::exp(u);
   case TransformKind::Interval: {
     double s = sigmoid(u);
     return (t.hi - t.lo) * s * (1 - s);
@@ -83,6 +95,7 @@ double logAbsJacobian(const Transform& t, double u) {
   case TransformKind::Identity:
     return 0;
   case TransformKind::LowerBound:
+  case TransformKind::UpperBound:
     return u;
   case TransformKind::Interval:
     return std::log(t.hi - t.lo) + logSigmoidJacobian(u);
@@ -95,6 +108,7 @@ double logAbsJacobianDerivative(const Transform& t, double u) {
   case TransformKind::Identity:
     return 0;
   case TransformKind::LowerBound:
+  case TransformKind::UpperBound:
     return 1;
   case TransformKind::Interval:
     return 1 - 2 * sigmoid(u);

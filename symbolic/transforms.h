@@ -7,6 +7,7 @@
 // The transforms (as in Stan's reference manual, "Constraint transforms"):
 //   R            identity:      x = u,                          log|J| = 0
 //   (lo, inf)    shifted log:   x = lo + exp(u),                log|J| = u
+//   (-inf, hi)   reflected log: x = hi - exp(u),                log|J| = u
 //   (lo, hi)     scaled logit:  x = lo + (hi - lo) sigmoid(u),  log|J| = log(hi - lo)
 //                                                                        + log sigmoid(u) + log(1 -
 //                                                                        sigmoid(u))
@@ -15,7 +16,9 @@
 //                1 - 2 sigmoid(u).
 // The support of each continuous distribution picks the transform: Uniform(lo, hi) -> scaled
 // logit; Beta -> logit; HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal -> log; Normal,
-// Cauchy, StudentT -> identity. (Closed and open ends are the same to a density.)
+// Cauchy, StudentT -> identity; the flat priors of Stan's constrained parameters by their bounds:
+// Flat -> identity, FlatLower(lo) -> log, FlatUpper(hi) -> reflected log, FlatInterval(lo, hi)
+// -> scaled logit. (Closed and open ends are the same to a density.)
 #pragma once
 
 #include "spec/dist_kind.h"
@@ -24,11 +27,11 @@
 
 namespace chassis::symbolic {
 
-enum class TransformKind { Identity, LowerBound, Interval };
+enum class TransformKind { Identity, LowerBound, UpperBound, Interval };
 
 struct Transform {
   TransformKind kind = TransformKind::Identity;
-  double lo = 0, hi = 0; // LowerBound uses lo; Interval uses both
+  double lo = 0, hi = 0; // LowerBound uses lo; UpperBound hi; Interval both
 };
 
 /// The transform for a continuous distribution's support (Uniform uses its parameters).

@@ -21,7 +21,24 @@ int loadModel(const std::string& file, const std::string& module,
     diags.print(std::cerr);
     return kUsage;
   };
-  auto ast = spec::loadProgram(file, diags);
+  // The data fixes the sizes written as names (`y: real[T]`) before checking.
+  std::string dataText;
+  spec::DataSizes sizes;
+  if (!dataFile.empty()) {
+    std::ifstream in(dataFile, std::ios::binary);
+    if (!in) return fail(Error("cannot read data file '" + dataFile + "'"));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    dataText = ss.str();
+    diags.addSource(dataFile, dataText);
+    auto read = spec::readDataSizes(dataText, dataFile);
+    if (!read) return fail(read.error());
+    sizes = std::move(*read);
+  }
+  for (const std::string& arg : inputs)
+    if (auto eq = arg.find('='); eq != std::string::npos)
+      spec::addInputSize(sizes, arg.substr(0, eq), std::string_view(arg).substr(eq + 1));
+  auto ast = spec::loadProgram(file, diags, &sizes);
   if (!ast) {
     diags.print(std::cerr);
     return kUsage;
@@ -44,13 +61,7 @@ int loadModel(const std::string& file, const std::string& module,
   out.function = f;
   std::vector<std::optional<symbolic::Value>> values(f->inputs().size());
   if (!dataFile.empty()) {
-    std::ifstream in(dataFile, std::ios::binary);
-    if (!in) return fail(Error("cannot read data file '" + dataFile + "'"));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
-    diags.addSource(dataFile, text);
-    auto bound = symbolic::bindJsonInputs(*f, ctx, text, dataFile);
+    auto bound = symbolic::bindJsonInputs(*f, ctx, dataText, dataFile);
     if (!bound) return fail(bound.error());
     values = std::move(*bound);
   }

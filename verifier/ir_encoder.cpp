@@ -756,6 +756,21 @@ protected:
         lo = ps[0].lo[0];
         hi = ps[1].hi[0];
         break;
+      // Flat priors: the support their bounds give (an improper prior still has a support, which
+      // is all `always` and asserts need; P and E refuse them, having no distribution).
+      case DistKind::FlatLower:
+        cond = x >= num(ps[0].e[0]);
+        lo = ps[0].lo[0];
+        break;
+      case DistKind::FlatUpper:
+        cond = x <= num(ps[0].e[0]);
+        hi = ps[0].hi[0];
+        break;
+      case DistKind::FlatInterval:
+        cond = x >= num(ps[0].e[0]) && x <= num(ps[1].e[0]);
+        lo = ps[0].lo[0];
+        hi = ps[1].hi[0];
+        break;
       case DistKind::Binomial:
         cond = x >= 0 && x <= ps[0].e[0];
         lo = 0;

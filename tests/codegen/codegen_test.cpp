@@ -45,7 +45,8 @@ int interpErrorKind(const std::string& m) {
 
 std::unique_ptr<ir::Program> tryLoad(const std::string& path) {
   spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(path, diags);
+  const spec::DataSizes sizes = testing::caseData(path); // a case's sizes (NAME.json)
+  auto ast = spec::loadProgram(path, diags, &sizes);
   if (!ast) return nullptr;
   ir::LowerOptions lo;
   lo.networkLoader = neural::networkLoader();

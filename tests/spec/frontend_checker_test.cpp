@@ -282,7 +282,9 @@ TEST_CASE("checker: the output assignment rule", "[frontend][checker]") {
   CHECK(p.modules[0]->body[1]->from == 0);
   CHECK(p.modules[0]->body[1]->to == 3);
   CHECK(errs("module M(n: int) -> (y: real) { for i in 0..n { } y = 1.0; }") ==
-        V{"t.chs:1:45: error: loop bounds must be constant integer expressions (not a constant)"});
+        V{"t.chs:1:45: error: loop bound 'n' is not known: it is the input 'n', whose value comes "
+          "from the data of a run (give it with --data FILE or --input n=N, or fix it with a range "
+          "'in [N, N]')"});
 }
 
 TEST_CASE("checker: ranges", "[frontend][checker]") {

@@ -1,10 +1,12 @@
 // Every checked .chs file of the repository (examples/ and tests/spec/ok/) lowers to the IR, its
 // IR prints deterministically, and every module runs in the interpreter on default inputs (each
 // input at the middle of its range, else zero / false / the first enum constant) without an
-// internal error: a run either succeeds or fails with a located user-level error.
+// internal error: a run either succeeds or fails with a located user-level error. A file with a
+// NAME.json beside it is loaded with that data (its sizes, `y: real[T]`), as scripts/golden does.
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
+#include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
 
@@ -45,7 +47,8 @@ TEST_CASE("corpus: every example lowers, prints and runs", "[interp][corpus]") {
   for (const fs::path& file : files) {
     INFO(file.string());
     spec::DiagnosticEngine diags;
-    auto ast = spec::loadProgram(file.string(), diags);
+    const spec::DataSizes sizes = testing::caseData(file.string());
+    auto ast = spec::loadProgram(file.string(), diags, &sizes);
     INFO(diags.str());
     REQUIRE(ast);
     auto prog = ir::lower(*ast);
