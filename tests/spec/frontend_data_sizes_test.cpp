@@ -55,7 +55,7 @@ TEST_CASE("a length written as an int input's name takes the data's value", "[sp
   CHECK(p2->findCallable("Mean")->inputs[1]->type.str() == "real[2]");
 }
 
-TEST_CASE("--input wins over the data file for a size", "[spec][data]") {
+TEST_CASE("an --input value wins over the data file for a size", "[spec][data]") {
   auto sizes = readDataSizes(R"({"T": 5})", "d.json");
   REQUIRE(sizes);
   addInputSize(*sizes, "T", "3");
