@@ -200,6 +200,11 @@ int runTrain(TrainCli& c) {
   }
   o.loss = c.loss == "ce" || (c.loss == "auto" && classes) ? neural::LossKind::CrossEntropy
                                                            : neural::LossKind::Mse;
+  // A trained network is the result: training without a place to write it is refused (with
+  // --epochs 0 nothing is trained; that run only samples the dataset, e.g. for --save-data).
+  if (c.output.empty() && c.epochs > 0)
+    return usage("no -o/--output FILE: the trained network would be discarded; give -o "
+                 "net.onnx (or --epochs 0 with --save-data to write only the dataset)");
   auto r = neural::train(data, o);
   if (run::stopRequested()) return kOk; // cut short: no file; run_limits.h says why
   if (!r) {

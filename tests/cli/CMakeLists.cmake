@@ -47,3 +47,18 @@ set_tests_properties(cli/install_package PROPERTIES TIMEOUT 300)
 add_test(NAME cli/run_limits
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/run_limits.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
+
+# Counterexamples that round-trip: verify --json as numbers, `run --replay` on them, the JSON
+# envelope, errors as JSON.
+add_test(NAME cli/counterexample_replay
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/counterexample_replay.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/counterexample_replay PROPERTIES TIMEOUT 120)
+
+# One JSON envelope for check/verify/vnnlib --json, errors as JSON, vnnlib on .nnet; one meaning
+# per flag (negative counts refused, deprecated spellings warned, train without -o refused); the
+# call graph as DOT, the man page and bash completion generated from the CLI definition.
+foreach(t json_reports consistent_flags cli_docs)
+  add_test(NAME cli/${t}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli/${t} PROPERTIES TIMEOUT 180)
+endforeach()

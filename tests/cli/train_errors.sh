@@ -54,7 +54,7 @@ CHS
 expect 2 "free.chs:1:8: error: input 'x' of module 'Free' has no range to sample from: declare it as \`x: real in [a, b]\` or give --box x=a:b" \
   -- train "$tmp/free.chs" --inputs Free --label Free.z
 "$chassis" train "$tmp/free.chs" --inputs Free --label Free.z --box x=-1:1 --epochs 1 --samples 50 \
-  >/dev/null 2>&1 || fail "--box x=-1:1 should make Free trainable"
+  -o "$tmp/free.onnx" >/dev/null 2>&1 || fail "--box x=-1:1 should make Free trainable"
 expect 2 "free.chs:4:8: error: module 'Obs' observes, conditions or factors: a dataset drawn from it would ignore that weight" \
   -- train "$tmp/free.chs" --inputs Obs --label Obs.x
 

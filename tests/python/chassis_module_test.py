@@ -97,7 +97,7 @@ class ProgramTest(unittest.TestCase):
 
     def test_verify_matches_the_command(self):
         want = {r["property"]: r for r in json.loads(
-            cli("verify", BRAKING, "--json", ok_codes=(0, 1, 3)))}
+            cli("verify", BRAKING, "--json", ok_codes=(0, 1, 3)))["results"]}
         got = self.braking.verify()
         self.assertEqual([r["name"] for r in got], list(want))
         for r in got:
