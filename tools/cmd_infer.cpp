@@ -3,6 +3,7 @@
 // query variable's posterior (every variable without --query) is printed with P(evidence).
 // .chs models are dispatched to tools/infer_chs.cpp (its options: --method, --samples, ...).
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/run_limits.h"
 
 #include "symbolic/bif.h"
@@ -128,7 +129,7 @@ int inferBif(const InferOptions& opt) {
     }
     j["P(evidence)"] = pe;
     j["log P(evidence)"] = res->logEvidence;
-    std::cout << j.dump(1) << "\n";
+    printReport("infer", opt.model, nlohmann::ordered_json{{"method", "exact"}}, j);
     return kOk;
   }
   if (!evidenceText.empty()) {

@@ -56,7 +56,8 @@ ojson number(double x) {
 /// only) and run once; a non-zero status is a run-time failure named by its code.
 template <typename Fail>
 int runJit(const ir::Function& f, const ir::Context& ctx, const std::vector<symbolic::Value>& args,
-           uint64_t seed, bool asJson, const std::string& module, Fail& fail) {
+           uint64_t seed, bool asJson, const std::string& file, const std::string& module,
+           Fail& fail) {
   auto jit = codegen::JitFunction::create(f);
   if (!jit) return fail(jit.error(), tools::kUsage);
   std::vector<double> in, out((*jit)->numOutputs());
@@ -91,8 +92,7 @@ int runJit(const ir::Function& f, const ir::Context& ctx, const std::vector<symb
     for (size_t k = 0; k < f.outputs().size(); ++k)
       outs[f.outputs()[k]->name()] = toJson(values[k], f.outputs()[k]->type(), ctx);
     j["outputs"] = outs;
-    std::cout << j.dump(2) << "\n";
-    return tools::kOk;
+    return tools::printReport("run", file, ojson{{"module", module}, {"backend", "jit"}}, j);
   }
   std::cout << "seed = " << seed << "\n";
   for (size_t k = 0; k < f.outputs().size(); ++k)
@@ -207,7 +207,7 @@ int runCommand(const RunArgs& a) {
     return fail(Error("--backend takes interp or jit, got '" + backend + "'"), tools::kUsage);
   if (backend == "jit" && replay)
     return fail(Error("--replay runs in the interpreter, not with --backend=jit"), tools::kUsage);
-  if (backend == "jit") return runJit(*f, ctx, args, seed, asJson, module, fail);
+  if (backend == "jit") return runJit(*f, ctx, args, seed, asJson, a.file, module, fail);
 
   // The property whose condition is checked at the replayed point.
   const ir::Property* prop = nullptr;
@@ -349,8 +349,9 @@ int runCommand(const RunArgs& a) {
     }
     out["trace"] = trace;
     if (replay) out["replay"] = replayJson;
-    std::cout << out.dump(2) << "\n";
-    return code;
+    ojson options{{"module", module}, {"seed", seed}, {"backend", "interp"}};
+    if (replay) options["replay"] = a.replayFile;
+    return tools::printReport("run", a.file, options, out, code);
   }
   std::cout << "seed = " << seed << "\n";
   for (size_t k = 0; k < f->outputs().size(); ++k)

@@ -26,6 +26,7 @@
 // the dataset.
 #include "tasks/task_dataset.h"
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -253,7 +254,7 @@ int runTrain(TrainCli& c) {
                              {"val_loss", num(s.valLoss)},
                              {"val_accuracy", num(s.valAccuracy)}});
     if (!c.output.empty()) j["output"] = c.output;
-    std::cout << j.dump(2) << "\n";
+    printReport("train", c.file.empty() ? c.csv : c.file, nlohmann::ordered_json::object(), j);
   } else {
     std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures() << " features (";
     for (int i = 0; i < data.numFeatures(); ++i)

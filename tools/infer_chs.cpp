@@ -15,6 +15,7 @@
 // stderr when stderr is a terminal. Exit codes: 0 done; 2 bad input or a model the method cannot
 // handle (with the reason); 1 a run-time failure of the model (assert, invalid parameter, ...).
 #include "tools/command.h"
+#include "tools/json_report.h"
 
 #include "spec/diagnostics.h"
 #include "spec/run_control.h"
@@ -248,7 +249,11 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     auto j = symbolic::toJson(*post);
     j["module"] = module;
     j["seed"] = o.seed;
-    std::cout << j.dump(2) << "\n";
+    printReport("infer", file,
+                nlohmann::ordered_json{{"module", module},
+                                       {"method", symbolic::methodName(opt.method)},
+                                       {"seed", o.seed}},
+                j);
   } else {
     std::cout << "module = " << module << ", seed = " << o.seed << "\n";
     symbolic::printTable(*post, m.program->ctx(), std::cout);

@@ -21,6 +21,20 @@ ojson jsonEnvelope(const std::string& command, const std::string& file, ojson op
   return j;
 }
 
+int printReport(const std::string& command, const std::string& file, ojson options, ojson result,
+                int code) {
+  std::cout << jsonEnvelope(command, file, std::move(options), ojson::array({std::move(result)}),
+                            ojson{{"exit_code", code}})
+                   .dump(2)
+            << "\n";
+  return code;
+}
+
+int printReport(const std::string& command, const std::string& file, ojson options,
+                const nlohmann::json& result, int code) {
+  return printReport(command, file, std::move(options), ojson::parse(result.dump()), code);
+}
+
 ojson jsonError(const Error& e) {
   ojson o;
   if (!e.loc.file.empty()) o["file"] = e.loc.file;

@@ -60,7 +60,9 @@ python3 - "$tmp/noise.json" "$tmp/run.json" <<'PY' || fail "noise_small: not a f
 import json, sys
 cx = {r["property"]: r for r in json.load(open(sys.argv[1]))["results"]}["noise_small"]
 u = cx["counterexample"]["choices"]["u"]
-run = json.load(open(sys.argv[2]))
+env = json.load(open(sys.argv[2]))
+assert env["command"] == "run" and env["summary"]["exit_code"] == 1, env
+run = env["results"][0]
 assert run["outputs"]["u"] == u and run["outputs"]["z"] == u * 3.0, (u, run["outputs"])
 assert run["trace"][0]["address"] == "u" and run["trace"][0]["value"] == u, run["trace"]
 assert run["replay"] == {"property": "noise_small", "condition": False, "violated": True,

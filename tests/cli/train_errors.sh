@@ -12,7 +12,7 @@ ex=$src/examples/braking_task.chs
 source "$(dirname "$0")/expect.sh"
 
 
-T=(train "$ex" --epochs 1 --samples 50)
+T=(train "$ex" --epochs 1 --samples 50 -o "$tmp/never.onnx")
 expect 2 "error: give a .chs task file (with --inputs and --label) or --csv FILE" -- train --label y
 expect 2 "a .chs task needs --inputs Module" -- train "$ex" --label Controller.brake
 expect 2 "braking_task.chs: error: no module named 'Nope' (modules: Controller, Advisor, Stopping, Scenario)" \
@@ -72,7 +72,7 @@ expect 2 "short.csv:3:4: error: expected 3 fields, got 2" -- train --csv "$tmp/s
 expect 2 "error: no column named 'z' in the header" -- train --csv "$tmp/short.csv" --label z
 printf 'a,y\n1,0\n2,0.5\n' >"$tmp/frac.csv"
 expect 2 "frac.csv:3:3: error: cross-entropy needs class labels 0, 1, 2, ...; 'y' is 0.500000" \
-  -- train --csv "$tmp/frac.csv" --label y --loss ce --epochs 1
+  -- train --csv "$tmp/frac.csv" --label y --loss ce --epochs 1 -o "$tmp/never.onnx"
 expect 2 "cannot open file" -- train --csv "$tmp/none.csv" --label y
 
 # eval

@@ -46,6 +46,8 @@ awk -v p="$pred" 'BEGIN { exit !(p > 71 && p < 79) }' || fail "stopping(30) pred
 python3 - "$tmp/sc.json" <<'PY' || fail "scenario JSON"
 import json, sys
 j = json.load(open(sys.argv[1]))
+assert j["command"] == "train", j
+j = j["results"][0]
 assert j["features"] == ["reading", "speed"], j["features"]
 assert j["label"] == "brake" and j["classes"] == 2
 assert j["validation_size"] == 240 and j["test_size"] == 600, (j["validation_size"], j["test_size"])
