@@ -208,16 +208,16 @@ int verifyCommand(const VerifyArgs& a) {
     return failDiags(diags);
   }
   if (!emit.empty() && emit != "smt2")
-    return fail(Error("chassis verify: --emit supports only smt2"), tools::kUsage);
+    return fail(Error("--emit supports only smt2"), tools::kUsage);
   if (a.opts.statistical && !(a.opts.confidence > 0 && a.opts.confidence < 1))
-    return fail(Error("chassis verify: --confidence must be in (0, 1)"), tools::kUsage);
+    return fail(Error("--confidence must be in (0, 1)"), tools::kUsage);
   if (a.opts.statistical && a.opts.samples == 0)
-    return fail(Error("chassis verify: --samples must be positive"), tools::kUsage);
+    return fail(Error("--samples must be positive"), tools::kUsage);
   if (emit == "smt2" && !outDir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(outDir, ec);
     if (ec || !std::filesystem::is_directory(outDir))
-      return fail(Error("chassis verify: --emit-dir " + outDir + ": " +
+      return fail(Error("--emit-dir " + outDir + ": " +
                         (ec ? ec.message() : std::string("not a directory"))),
                   tools::kUsage);
   }

@@ -87,10 +87,10 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return asJson ? tools::printJsonError(e, code) : code;
   };
   if (!emit.empty() && emit != "smt2")
-    return fail(Error("chassis vnnlib: --emit supports only smt2, not '" + emit + "'"),
+    return fail(Error("--emit supports only smt2, not '" + emit + "'"),
                 tools::kUsage);
   if (asJson && !emit.empty())
-    return fail(Error("chassis vnnlib: --json reports a verdict; --emit=smt2 solves nothing"),
+    return fail(Error("--json reports a verdict; --emit=smt2 solves nothing"),
                 tools::kUsage);
   // Fail early, not after a long run, when the result file cannot be written.
   if (!outPath.empty() && !tools::checkWritable({outPath})) return tools::kUsage;

@@ -12,6 +12,10 @@
 #include <iostream>
 #include <map>
 #include <new>
+#include <regex>
+#include <sstream>
+#include <streambuf>
+#include <string_view>
 #include <set>
 
 namespace chassis::tools {
@@ -46,7 +50,106 @@ void refuseNegativeCounts(CLI::App& app) {
         }
 }
 
+namespace {
+
+/// A stream buffer that passes everything on to `next` and counts it, keeping the first
+/// `keep` characters.
+class TeeBuf : public std::streambuf {
+public:
+  TeeBuf(std::streambuf* next, size_t keep) : next_(next), keep_(keep) {}
+  const std::string& text() const { return text_; }
+  size_t count() const { return count_; }
+
+protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    ++count_;
+    if (text_.size() < keep_) text_ += char(c);
+    return next_->sputc(char(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    count_ += size_t(n);
+    if (text_.size() < keep_) text_.append(s, std::min(size_t(n), keep_ - text_.size()));
+    return next_->sputn(s, n);
+  }
+  int sync() override { return next_->pubsync(); }
+
+private:
+  std::streambuf* next_;
+  size_t keep_;
+  std::string text_;
+  size_t count_ = 0;
+};
+
+/// The first diagnostic of a subcommand's standard error as an Error: `file:line:col: error:
+/// message`, `file:line: error: message`, `file: error: message`, `error: message`, or else the
+/// first line as the message.
+Error firstError(const std::string& err) {
+  std::istringstream lines(err);
+  std::string line, first;
+  static const std::regex located(R"(^(.+?):(\d+):(\d+): error: (.*)$)");
+  static const std::regex lined(R"(^(.+?):(\d+): error: (.*)$)");
+  static const std::regex filed(R"(^([^ :]+): error: (.*)$)");
+  static const std::regex bare(R"(^(?:chassis[ a-z-]*: )?(?:error: )(.*)$)");
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    SourceLoc at;
+    if (std::regex_match(line, m, located)) {
+      at.file = m[1];
+      at.line = std::stoi(m[2]);
+      at.col = std::stoi(m[3]);
+      return Error(at, m[4]);
+    }
+    if (std::regex_match(line, m, lined)) {
+      at.file = m[1];
+      at.line = std::stoi(m[2]);
+      return Error(at, m[3]);
+    }
+    if (std::regex_match(line, m, filed)) {
+      at.file = m[1];
+      return Error(at, m[2]);
+    }
+    if (std::regex_match(line, m, bare)) return Error(m[1].str());
+    if (first.empty() && !line.empty()) first = line;
+  }
+  return Error(first.empty() ? std::string("failed without a message") : first);
+}
+
+bool asksForJson(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "--json") return true;
+  return false;
+}
+
+int runCommandLine(int argc, char** argv, const RunFilter& mayRun);
+
+} // namespace
+
+/// Under --json, a failure that printed no JSON report is reported as {"error": {...}} on
+/// standard output (json_report.h), from the subcommand's first diagnostic on standard error,
+/// with the exit code unchanged; every subcommand gets this without code of its own.
 int runDriver(int argc, char** argv, const RunFilter& mayRun) {
+  if (!asksForJson(argc, argv)) return runCommandLine(argc, argv, mayRun);
+  std::cout.flush();
+  TeeBuf out(std::cout.rdbuf(), 0), err(std::cerr.rdbuf(), 64 * 1024);
+  std::streambuf* oldOut = std::cout.rdbuf(&out);
+  std::streambuf* oldErr = std::cerr.rdbuf(&err);
+  int rc = kInternal;
+  try {
+    rc = runCommandLine(argc, argv, mayRun);
+  } catch (...) {
+    std::cout.rdbuf(oldOut);
+    std::cerr.rdbuf(oldErr);
+    throw;
+  }
+  std::cout.rdbuf(oldOut);
+  std::cerr.rdbuf(oldErr);
+  if (rc != kOk && out.count() == 0) printJsonError(firstError(err.text()), rc);
+  return rc;
+}
+
+namespace {
+int runCommandLine(int argc, char** argv, const RunFilter& mayRun) {
   CLI::App app{"chassis: verifiable modular probabilistic programs, networks and their "
                "compositions"};
   // One subcommand, or one of the documentation flags (--man, --completion) alone.
@@ -102,4 +205,5 @@ int runDriver(int argc, char** argv, const RunFilter& mayRun) {
   }
   return kUsage;
 }
+} // namespace
 } // namespace chassis::tools

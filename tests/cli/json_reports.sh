@@ -52,6 +52,36 @@ grep -q '"message": "no property named '"'nope'"'"' "$tmp/out" || fail "no prope
 "$chassis" vnnlib "$vc/onnx/cartpole.onnx" "$tmp/missing.vnnlib" --json >"$tmp/out" 2>/dev/null
 [ $? = 2 ] || fail "vnnlib --json, missing property: exit code"
 grep -q '"error"' "$tmp/out" || fail "vnnlib --json, missing property: $(cat "$tmp/out")"
+# Every subcommand: a failure under --json that printed no report is {"error": ...} on stdout,
+# from its first diagnostic, with the exit code unchanged.
+rv=$src/tests/data/verify/range_violated.chs
+jerr() { # jerr CODE FILE LINE COL MESSAGE-SUBSTRING -- ARGS...: the error object of chassis ARGS
+  local code=$1 file=$2 line=$3 col=$4 msg=$5
+  shift 6
+  "$chassis" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$?
+  [ $rc = "$code" ] || { fail "$* : exit $rc, expected $code"; return; }
+  python3 - "$tmp/out" "$file" "$line" "$col" "$msg" <<'PY' || fail "$* : $(cat "$tmp/out")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert list(d) == ["error"], d
+e = d["error"]
+want_file, line, col, msg = sys.argv[2:6]
+assert msg in e["message"], e
+assert (want_file == "-" and "file" not in e) or e.get("file", "").endswith(want_file), e
+assert line == "-" or e["line"] == int(line), e
+assert col == "-" or e["col"] == int(col), e
+PY
+}
+jerr 1 range_violated.chs 14 5 "input 'x' = 11 is outside its range [0, 10]" -- \
+  run "$rv" Shifted --input u=8 --json
+jerr 2 - - - "unknown module 'Nope'" -- run "$rv" Nope --json
+jerr 2 nothing.onnx - - "cannot open file" -- eval "$tmp/nothing.onnx" --input 1,2 --json
+jerr 2 - - - "--seed: must not be negative, got -1" -- run "$rv" Shifted --seed -1 --json
+jerr 2 bad.chs 2 - "" -- infer "$tmp/bad.chs" M --json
+# Without --json, the same failures print nothing on standard output.
+"$chassis" run "$rv" Shifted --input u=8 >"$tmp/out" 2>/dev/null
+[ $? = 1 ] && [ ! -s "$tmp/out" ] || fail "run without --json: stdout $(cat "$tmp/out")"
 
 # vnnlib --json: the verdict and the counterexample as numbers, the same doubles as --out's text.
 "$chassis" vnnlib "$vc/onnx/cartpole.onnx" "$vc/vnnlib/cartpole_case_unsafe_42.vnnlib" --json \
