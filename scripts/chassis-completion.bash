@@ -15,7 +15,7 @@ _chassis() {
   eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
   import-bif) opts="--help -o --output --module" ;;
-  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --timing --time-limit --timeout --memory" ;;
+  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --plot --timing --time-limit --timeout --memory" ;;
   run) opts="--help --input --data --seed --json --backend --replay --property" ;;
   summary) opts="--help --json" ;;
   train) opts="--help --csv --inputs --label --features --box --samples --widths --epochs --lr --optimizer --momentum --loss --batch --seed --l1 --weight-decay --test-fraction --validation-fraction --patience --no-standardize -o --output --save-data --save-test --json -q --quiet --time-limit --timeout --memory" ;;

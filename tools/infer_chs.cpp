@@ -7,6 +7,8 @@
 //   its settings --adapt-delta D --max-depth K --init R (CmdStan's adapt delta, max_depth, init),
 //   and after the table the sampler's state per chain (step size, tree depth, divergences,
 //   transitions at the maximum depth), with a warning when divergences or depth hits occur.
+//   --plot out.html: a self-contained page (inline SVG, no script or network access) with a trace
+//   plot (MCMC) and a density per quantity (tools/posterior_plot.h); not for --method exact.
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
@@ -28,6 +30,7 @@
 #include "symbolic/summary.h"
 #include "tools/model_input.h"
 #include "tools/output_file.h"
+#include "tools/posterior_plot.h"
 
 #include "symbolic/infer_nuts.h"
 
@@ -58,6 +61,7 @@ struct ChsOptions {
   std::vector<std::string> inputs;
   bool timing = false;
   std::string output; // --output: Stan CSV files (NUTS only)
+  std::string plot;   // --plot: trace and density SVGs in one HTML page (tools/posterior_plot.h)
   // NUTS settings (CmdStan's adapt delta, max_depth and init); unset: the defaults.
   std::optional<double> adaptDelta, init;
   std::optional<int> maxDepth;
@@ -199,6 +203,14 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
       files.push_back(chainFile(o.output, c, o.chains));
     if (!checkWritable(files)) return kUsage;
   }
+  if (!o.plot.empty()) {
+    if (opt.method == symbolic::InferMethod::Exact) {
+      std::cerr << "error: --plot draws traces and densities of samples; --method exact has no "
+                   "draws (its distributions are printed exactly)\n";
+      return kUsage;
+    }
+    if (!checkWritable({o.plot})) return kUsage;
+  }
   LoadedModel m;
   if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
   opt.samples = o.samples;
@@ -245,6 +257,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
   if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
+  if (!o.plot.empty() &&
+      !writeFileAtomic(o.plot, posteriorPlotHtml(*post, "chassis infer " + module + " (" + file +
+                                                           ", seed " + std::to_string(o.seed) + ")")))
+    return kUsage;
   if (json) {
     auto j = symbolic::toJson(*post);
     j["module"] = module;
@@ -288,6 +304,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--init", o->init,
                  "--method nuts: initial positions uniform in (-R, R) on the unconstrained "
                  "scale (default 2; 0 starts every chain at 0)");
+  app.add_option("--plot", o->plot,
+                 "write a self-contained HTML page with a trace and a density SVG per quantity "
+                 "(sampling methods)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

@@ -62,3 +62,8 @@ foreach(t json_reports consistent_flags cli_docs)
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 180)
 endforeach()
+
+# `chassis infer --plot`: the self-contained trace and density page.
+add_test(NAME cli/infer_plot
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_plot.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
