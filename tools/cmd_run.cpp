@@ -107,6 +107,7 @@ struct Replay {
   std::string module; // the run's module (always, assert, range); empty for a quantified one
   std::vector<std::pair<std::string, std::string>> bindings; // inputs / variables, value text
   std::unordered_map<std::string, double> choices;
+  std::string exact; // "x = 1.414...?, ...": values Z3 proved exactly, no float64 numbers
 };
 
 /// Reads the counterexample of `property` (or of the only result that has one) from `path`.
@@ -120,6 +121,8 @@ Expected<Replay> readReplay(const std::string& path, const std::string& property
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded())
     return Error(at, "not JSON (expected the output of `chassis verify --json`)");
+  if (j.is_object() && j.contains("error"))
+    return Error(at, "the file is an error report (" + j["error"].dump() + "), not a result");
   nlohmann::json results = j.is_object() && j.contains("results") ? j["results"]
                            : j.is_array()                          ? j
                                                                    : nlohmann::json::array({j});
@@ -155,6 +158,10 @@ Expected<Replay> readReplay(const std::string& path, const std::string& property
         // A string is an enum constant's name (or a value the verifier could not parse).
         r.bindings.push_back({name, v.is_string() ? v.get<std::string>() : v.dump()});
       }
+  if (cx.contains("exact") && cx["exact"].is_object())
+    for (auto& [name, v] : cx["exact"].items())
+      r.exact += (r.exact.empty() ? "" : ", ") + name + " = " +
+                 (v.is_string() ? v.get<std::string>() : v.dump());
   if (cx.contains("choices") && cx["choices"].is_object())
     for (auto& [addr, v] : cx["choices"].items()) {
       if (!v.is_number() && !v.is_boolean())
@@ -310,6 +317,10 @@ int runCommand(const RunArgs& a) {
                              (existential ? (*holds ? "a witness" : "not a witness")
                                           : (violated ? "violated" : "not a counterexample"))
                        : why);
+    if (!replay->exact.empty())
+      replayText += "\nnote: the verifier proved the counterexample at an exact point that is no "
+                    "float64 number (" +
+                    replay->exact + "); this run is at the nearest doubles";
     if (!drawn.empty()) {
       std::string list;
       for (auto& d : drawn)
@@ -320,6 +331,7 @@ int runCommand(const RunArgs& a) {
     replayJson["property"] = replay->property;
     replayJson["condition"] = *holds;
     replayJson["violated"] = violated;
+    replayJson["exact_point"] = !replay->exact.empty();
     ojson drawnJson = ojson::array();
     for (auto& d : drawn)
       drawnJson.push_back(d);

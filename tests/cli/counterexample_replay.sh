@@ -66,6 +66,7 @@ run = env["results"][0]
 assert run["outputs"]["u"] == u and run["outputs"]["z"] == u * 3.0, (u, run["outputs"])
 assert run["trace"][0]["address"] == "u" and run["trace"][0]["value"] == u, run["trace"]
 assert run["replay"] == {"property": "noise_small", "condition": False, "violated": True,
+                         "exact_point": False,
                          "drawn_choices": []}, run["replay"]
 PY
 # The same point moved inside the property: not a counterexample (exit 0).
@@ -80,6 +81,26 @@ PY
 "$chassis" run "$tmp/noise.chs" Noise --replay "$tmp/safe.json" --property noise_small >"$tmp/out"
 [ $? = 0 ] || fail "replay at u = 0.5: expected exit 0"
 grep -q "condition true here: not a counterexample" "$tmp/out" || fail "u = 0.5: $(cat "$tmp/out")"
+
+# A counterexample Z3 proved only at an exact point that is no float64 number (x = sqrt 2): its
+# nearest double as the number, the exact decimal beside it; the replay at the double says so.
+cat >"$tmp/sqrt.chs" <<'CHS'
+module Sq(x: real in [0, 2]) -> (y: real) {
+    y = x * x;
+}
+property not_two: forall x in [0, 2]: Sq(x).y != 2.0;
+CHS
+"$chassis" verify "$tmp/sqrt.chs" --json >"$tmp/sqrt.json"
+python3 - "$tmp/sqrt.json" <<'PY' || fail "exact counterexample: JSON"
+import json, math, sys
+cx = json.load(open(sys.argv[1]))["results"][0]["counterexample"]
+assert cx["vars"]["x"] == math.sqrt(2), cx
+assert cx["exact"]["x"].startswith("1.4142135623730950488"), cx
+PY
+"$chassis" run "$tmp/sqrt.chs" Sq --replay "$tmp/sqrt.json" >"$tmp/out" 2>"$tmp/err"
+[ $? = 0 ] || fail "replay of the exact point: expected exit 0 (float64 misses it)"
+grep -q "an exact point that is no float64 number (x = 1.41421356237309504880?)" "$tmp/out" ||
+  fail "replay of the exact point: no note: $(cat "$tmp/out")"
 
 # Range obligations: the run fails at the call the obligation names.
 rv=$src/tests/data/verify/range_violated.chs
