@@ -10,7 +10,8 @@
 // Exit codes: 0 success; 2 bad input (front-end diagnostics, unknown module, missing / unknown /
 // ill-typed / out-of-range input, malformed JSON with its line and column); 1 a run-time failure
 // (assert, invalid distribution parameter, ...), printed as file:line:col with the source line.
-// --json prints {"module", "seed", "outputs", "log_weight", "condition_failed", "trace"}.
+// --json prints the report envelope (tools/json_report.h) with results[0] = {"module", "seed",
+// "outputs", "log_weight", "condition_failed", "trace"}.
 // --replay cex.json [--property NAME] re-runs the module on a counterexample of `chassis verify
 // --json` (the envelope, a bare result array, or one result): its inputs (or the quantified
 // variables that name inputs) bound by name (--input still wins), its random choices replayed at

@@ -1,4 +1,5 @@
 // `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
+//                [--out DIR (deprecated: --emit-dir)]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property, each module's
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
@@ -23,6 +24,10 @@
 // SIGINT/SIGTERM stop it too. A stopped run prints the rows decided so far, the others with the
 // stop's word as verdict ("interrupted", "timeout", "memory"), writes no --emit-dir file, and
 // exits 130 (SIGINT) / 143 (SIGTERM) / 124 (time limit) / 5 (memory limit).
+// --json prints the report envelope (tools/json_report.h): one result per property, each
+// counterexample as numbers that read back to the same doubles ({"vars": {...}} for a quantified
+// property; {"module", "inputs", "choices"} for always/assert/range, which `chassis run FILE M
+// --replay` re-runs), errors as {"error": {...}}.
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
