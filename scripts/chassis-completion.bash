@@ -20,7 +20,7 @@ _chassis() {
   summary) opts="--help --json" ;;
   train) opts="--help --csv --inputs --label --features --box --samples --widths --epochs --lr --optimizer --momentum --loss --batch --seed --l1 --weight-decay --test-fraction --validation-fraction --patience --no-standardize -o --output --save-data --save-test --json -q --quiet --time-limit --timeout --memory" ;;
   verify) opts="--help --property --timeout --time-limit --memory --json --emit --emit-dir --statistical --samples --confidence --seed" ;;
-  vnnlib) opts="--help --timeout --time-limit --memory --out --json --naive --threads --emit" ;;
+  vnnlib) opts="--help --timeout --time-limit --memory -o --output --out --json --naive --threads --emit" ;;
   *) opts="" ;;
   esac
   if [[ $cur == -* ]]; then

@@ -1,4 +1,4 @@
-// `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [--out result.txt] [--naive]
+// `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt] [--naive]
 //                [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an ONNX
 // network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
@@ -245,7 +245,7 @@ chassis::tools::Registration reg{
               "", "positive"));
       auto limits = std::make_shared<run::Limits>();
       tools::addRunLimitOptions(app, *limits, false);
-      app.add_option("--out", *out,
+      app.add_option("-o,--output,--out", *out,
                      "write the VNN-COMP result (with --emit=smt2: the SMT-LIB2) to this file");
       app.add_flag("--json", *json,
                     "print the result as JSON (the counterexample as float64 numbers) instead "

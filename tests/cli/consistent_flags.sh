@@ -51,6 +51,14 @@ grep -q "warning: --out DIR is deprecated" "$tmp/err" || fail "verify --out: no 
 "$chassis" verify "$ec" --property tight --emit=smt2 --emit-dir "$tmp/q2" >/dev/null 2>"$tmp/err"
 [ -s "$tmp/q2/tight.0.smt2" ] || fail "verify --emit-dir wrote no query"
 grep -q "deprecated" "$tmp/err" && fail "verify --emit-dir: a deprecation warning"
+# vnnlib's result file is -o/--output as in every other subcommand (--out still names it).
+vc=$src/tests/data/vnncomp
+"$chassis" vnnlib "$vc/onnx/cartpole.onnx" "$vc/vnnlib/cartpole_case_unsafe_42.vnnlib" \
+  -o "$tmp/r1.txt" >/dev/null
+"$chassis" vnnlib "$vc/onnx/cartpole.onnx" "$vc/vnnlib/cartpole_case_unsafe_42.vnnlib" \
+  --out "$tmp/r2.txt" >/dev/null
+[ "$(head -1 "$tmp/r1.txt")" = sat ] && cmp -s "$tmp/r1.txt" "$tmp/r2.txt" ||
+  fail "vnnlib -o and --out: $(cat "$tmp/r1.txt")"
 # The old spellings are hidden from --help.
 "$chassis" verify --help | grep -q -- "--out" && fail "verify --help lists --out"
 "$chassis" infer --help | grep -qE -- "(^|[ ,])-q[ ,]" && fail "infer --help lists -q"
