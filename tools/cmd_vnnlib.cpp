@@ -1,5 +1,5 @@
-// `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt] [--naive]
-//                [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an ONNX
+// `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt]
+//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an ONNX
 // network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
