@@ -109,7 +109,8 @@ int checkCommand(const std::string& file, const std::string& emit, bool asJson) 
     ojson ins = ojson::array(), outs = ojson::array(), cs = ojson::array();
     for (const ir::Param& p : f->inputs()) {
       ojson i{{"name", p.var->name()}, {"type", ctx.typeName(p.var->type())}};
-      if (p.range) i["range"] = {tools::jsonNumber(p.range->first), tools::jsonNumber(p.range->second)};
+      if (p.range)
+        i["range"] = {tools::jsonNumber(p.range->first), tools::jsonNumber(p.range->second)};
       ins.push_back(i);
     }
     for (const ir::Var* o : f->outputs())

@@ -11,9 +11,9 @@
 // so evaluating a trained net on its --save-test file prints the figures training printed.
 // --confusion adds the confusion counts (rows: the label; columns: the network's argmax), which
 // tell missed brakes from needless ones; --json always includes them.
+#include "tasks/task_dataset.h"
 #include "tools/command.h"
 #include "tools/json_report.h"
-#include "tasks/task_dataset.h"
 
 #include "neural/nnet.h"
 #include "neural/onnx.h"

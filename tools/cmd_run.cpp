@@ -125,8 +125,8 @@ Expected<Replay> readReplay(const std::string& path, const std::string& property
   if (j.is_object() && j.contains("error"))
     return Error(at, "the file is an error report (" + j["error"].dump() + "), not a result");
   nlohmann::json results = j.is_object() && j.contains("results") ? j["results"]
-                           : j.is_array()                          ? j
-                                                                   : nlohmann::json::array({j});
+                           : j.is_array()                         ? j
+                                                                  : nlohmann::json::array({j});
   if (!results.is_array()) return Error(at, "\"results\" is not an array");
   const nlohmann::json* pick = nullptr;
   std::string withCx;
@@ -166,8 +166,8 @@ Expected<Replay> readReplay(const std::string& path, const std::string& property
   if (cx.contains("choices") && cx["choices"].is_object())
     for (auto& [addr, v] : cx["choices"].items()) {
       if (!v.is_number() && !v.is_boolean())
-        return Error(at, "choice '" + addr + "' of '" + r.property + "' is not a number: " +
-                             v.dump());
+        return Error(at,
+                     "choice '" + addr + "' of '" + r.property + "' is not a number: " + v.dump());
       r.choices[addr] = v.is_boolean() ? double(v.get<bool>()) : v.get<double>();
     }
   return r;
@@ -229,7 +229,8 @@ int runCommand(const RunArgs& a) {
                   tools::kUsage);
     if (prop && (prop->kind == ir::PropertyKind::Probability ||
                  prop->kind == ir::PropertyKind::Expectation))
-      return fail(Error("property '" + prop->name + "' is a probability or expectation bound: it "
+      return fail(Error("property '" + prop->name +
+                        "' is a probability or expectation bound: it "
                         "has no counterexample point to replay"),
                   tools::kUsage);
     if (!replay->module.empty() && replay->module != module)
@@ -258,9 +259,10 @@ int runCommand(const RunArgs& a) {
       if (!asJson)
         std::cout << "property " << replay->property << ": " << verdict << "\n";
       else
-        std::cout << ojson{{"replay", {{"property", replay->property},
-                                       {"run_error", r.error().str()},
-                                       {"violated", there}}}}
+        std::cout << ojson{{"replay",
+                            {{"property", replay->property},
+                             {"run_error", r.error().str()},
+                             {"violated", there}}}}
                          .dump(2)
                   << "\n";
     }
@@ -283,8 +285,8 @@ int runCommand(const RunArgs& a) {
       why = "the run completes: the assert or range obligation holds here";
     } else if (prop->kind == ir::PropertyKind::Always) {
       if (prop->module != f)
-        return fail(Error("property '" + prop->name + "' is about module '" +
-                          prop->module->name() + "', not '" + module + "'"),
+        return fail(Error("property '" + prop->name + "' is about module '" + prop->module->name() +
+                          "', not '" + module + "'"),
                     tools::kUsage);
       auto v = symbolic::evaluate(prop->body, r->frame, prop->loc);
       if (!v) return fail(v.error(), tools::kFailure);

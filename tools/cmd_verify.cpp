@@ -99,7 +99,6 @@ std::string verdictText(const verifier::PropertyResult& r) {
   return v;
 }
 
-
 using ojson = nlohmann::ordered_json;
 
 /// The module a run-based result is about: always[M](e)'s M, or the M of "assert@M:line" and
@@ -111,11 +110,13 @@ const ir::Property* findProperty(const ir::Program& prog, const std::string& nam
 }
 
 const ir::Function* runModule(const ir::Program& prog, const verifier::PropertyResult& r) {
-  if (const ir::Property* p = findProperty(prog, r.name)) return p->kind == ir::PropertyKind::Always ? p->module : nullptr;
+  if (const ir::Property* p = findProperty(prog, r.name))
+    return p->kind == ir::PropertyKind::Always ? p->module : nullptr;
   auto at = r.name.find('@');
   if (at == std::string::npos) return nullptr;
   auto colon = r.name.find(':', at);
-  return prog.findFunction(r.name.substr(at + 1, colon == std::string::npos ? colon : colon - at - 1));
+  return prog.findFunction(
+      r.name.substr(at + 1, colon == std::string::npos ? colon : colon - at - 1));
 }
 
 /// One counterexample entry as JSON: the verifier's text (float64 values in their shortest
@@ -330,9 +331,8 @@ int verifyCommand(const VerifyArgs& a) {
       o["seconds"] = r.seconds;
       // A violated run without inputs or choices (e.g. a deterministic module's failing call)
       // has a counterexample too: the run itself, with nothing to bind.
-      if (!r.counterexample.empty() ||
-          (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty() &&
-           runModule(*prog, r))) {
+      if (!r.counterexample.empty() || (r.verdict == verifier::PropVerdict::Violated &&
+                                        !r.valueAtCounterexample.empty() && runModule(*prog, r))) {
         o["counterexample"] = counterexampleJson(*prog, r);
         o["value_at_counterexample"] = r.valueAtCounterexample;
       } else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty()) {

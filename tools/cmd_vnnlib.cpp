@@ -1,5 +1,6 @@
 // `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt]
-//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an ONNX
+//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an
+//                ONNX
 // network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
@@ -87,11 +88,9 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return asJson ? tools::printJsonError(e, code) : code;
   };
   if (!emit.empty() && emit != "smt2")
-    return fail(Error("--emit supports only smt2, not '" + emit + "'"),
-                tools::kUsage);
+    return fail(Error("--emit supports only smt2, not '" + emit + "'"), tools::kUsage);
   if (asJson && !emit.empty())
-    return fail(Error("--json reports a verdict; --emit=smt2 solves nothing"),
-                tools::kUsage);
+    return fail(Error("--json reports a verdict; --emit=smt2 solves nothing"), tools::kUsage);
   // Fail early, not after a long run, when the result file cannot be written.
   if (!outPath.empty() && !tools::checkWritable({outPath})) return tools::kUsage;
   // An NNet file is verified as the function of its layers on normalised inputs (the function
@@ -168,7 +167,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     if (res->verdict == verifier::Verdict::Sat) res->y = network->forward(res->x);
   }
   std::string text = verifier::vnncompResult(*res);
-  int code = run::stopRequested()                        ? tools::stopExitCode()
+  int code = run::stopRequested()                       ? tools::stopExitCode()
              : res->verdict == verifier::Verdict::Unsat ? int(tools::kOk)
              : res->verdict == verifier::Verdict::Sat   ? int(tools::kFailure)
                                                         : int(tools::kUnknown);
@@ -198,8 +197,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     summary["verdict"] = r["verdict"];
     summary["stopped"] = run::stopRequested();
     summary["exit_code"] = code;
-    std::cout << tools::jsonEnvelope("vnnlib", netPath, options,
-                                     nlohmann::ordered_json::array({r}), summary)
+    std::cout << tools::jsonEnvelope("vnnlib", netPath, options, nlohmann::ordered_json::array({r}),
+                                     summary)
                      .dump(2)
               << "\n";
   } else {
@@ -248,8 +247,8 @@ chassis::tools::Registration reg{
       app.add_option("-o,--output,--out", *out,
                      "write the VNN-COMP result (with --emit=smt2: the SMT-LIB2) to this file");
       app.add_flag("--json", *json,
-                    "print the result as JSON (the counterexample as float64 numbers) instead "
-                    "of the VNN-COMP text; --out still gets the VNN-COMP text");
+                   "print the result as JSON (the counterexample as float64 numbers) instead "
+                   "of the VNN-COMP text; --out still gets the VNN-COMP text");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
       app.add_option("--emit", *emit,

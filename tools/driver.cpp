@@ -1,9 +1,9 @@
 // The `chassis` command line: a thin driver over the libraries. Subcommands register themselves
 // (command.h); this file only parses the command line and dispatches. main() (main.cpp) calls
 // runDriver, and so does the command-line fuzzer (tests/fuzz/fuzz_cli.cpp).
+#include "tools/driver.h"
 #include "tools/cli_docs.h"
 #include "tools/command.h"
-#include "tools/driver.h"
 #include "tools/json_report.h"
 
 #include <algorithm>
@@ -13,10 +13,10 @@
 #include <map>
 #include <new>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <streambuf>
 #include <string_view>
-#include <set>
 
 namespace chassis::tools {
 std::vector<Command>& registry() {
@@ -33,17 +33,15 @@ namespace chassis::tools {
 /// number or meaning "no limit".
 void refuseNegativeCounts(CLI::App& app) {
   static const std::set<std::string> names = {
-      "seed",     "timeout", "samples",       "time-limit", "memory",    "faith-timeout",
-      "chains",   "warmup",  "thin",          "epochs",     "batch",     "patience",
-      "threads",  "max-depth"};
+      "seed",   "timeout", "samples", "time-limit", "memory",   "faith-timeout", "chains",
+      "warmup", "thin",    "epochs",  "batch",      "patience", "threads",       "max-depth"};
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
     for (CLI::Option* opt : sub->get_options())
       for (const std::string& n : opt->get_lnames())
         if (names.count(n)) {
           opt->check(CLI::Validator(
               [n](std::string& v) -> std::string {
-                return !v.empty() && v[0] == '-' ? "must not be negative, got " + v
-                                                 : std::string();
+                return !v.empty() && v[0] == '-' ? "must not be negative, got " + v : std::string();
               },
               "", "non-negative"));
           break;

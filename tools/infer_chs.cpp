@@ -258,8 +258,9 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   }
   if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
   if (!o.plot.empty() &&
-      !writeFileAtomic(o.plot, posteriorPlotHtml(*post, "chassis infer " + module + " (" + file +
-                                                           ", seed " + std::to_string(o.seed) + ")")))
+      !writeFileAtomic(o.plot,
+                       posteriorPlotHtml(*post, "chassis infer " + module + " (" + file +
+                                                    ", seed " + std::to_string(o.seed) + ")")))
     return kUsage;
   if (json) {
     auto j = symbolic::toJson(*post);

@@ -55,7 +55,9 @@ int printJsonDiagnostics(const spec::DiagnosticEngine& diags, int code) {
   return printJsonError(errors.empty() ? Error("unknown error") : errors.front(), code);
 }
 
-ojson jsonNumber(double x) { return std::isfinite(x) ? ojson(x) : ojson(nullptr); }
+ojson jsonNumber(double x) {
+  return std::isfinite(x) ? ojson(x) : ojson(nullptr);
+}
 
 ojson valueJson(const symbolic::Value& v, const ir::Type& t, const ir::Context& ctx) {
   auto scalar = [&](double x) -> ojson {

@@ -27,10 +27,10 @@ nlohmann::ordered_json jsonEnvelope(const std::string& command, const std::strin
 
 /// Prints the envelope of a command whose report is one object (`result` becomes results[0]),
 /// with summary {"exit_code": code}; returns `code`.
-int printReport(const std::string& command, const std::string& file,
-                nlohmann::ordered_json options, nlohmann::ordered_json result, int code = 0);
-int printReport(const std::string& command, const std::string& file,
-                nlohmann::ordered_json options, const nlohmann::json& result, int code = 0);
+int printReport(const std::string& command, const std::string& file, nlohmann::ordered_json options,
+                nlohmann::ordered_json result, int code = 0);
+int printReport(const std::string& command, const std::string& file, nlohmann::ordered_json options,
+                const nlohmann::json& result, int code = 0);
 
 /// {"error": {...}} of `e` (file, line, col only when known; message always).
 nlohmann::ordered_json jsonError(const Error& e);

@@ -58,8 +58,8 @@ int loadModel(const std::string& file, const std::string& module,
   for (auto& [name, text] : preset) {
     int k = f->inputIndex(name);
     if (k < 0) continue;
-    auto val = symbolic::parseValue(text, f->inputs()[size_t(k)].var->type(), ctx,
-                                    "input '" + name + "'");
+    auto val =
+        symbolic::parseValue(text, f->inputs()[size_t(k)].var->type(), ctx, "input '" + name + "'");
     if (!val) return fail(val.error());
     values[size_t(k)] = std::move(*val);
   }

@@ -9,8 +9,8 @@
 #include "symbolic/interp.h"
 
 #include <memory>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chassis::tools {

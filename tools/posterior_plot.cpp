@@ -23,11 +23,20 @@ std::string esc(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-    case '&': out += "&amp;"; break;
-    case '<': out += "&lt;"; break;
-    case '>': out += "&gt;"; break;
-    case '"': out += "&quot;"; break;
-    default: out += c;
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    default:
+      out += c;
     }
   }
   return out;
@@ -67,9 +76,12 @@ void frame(std::ostringstream& s, const Scale& x, const Scale& y, const std::str
   for (int k = 0; k <= 2; ++k) {
     double vx = x.lo + (x.hi - x.lo) * k / 2, vy = y.lo + (y.hi - y.lo) * k / 2;
     s << "<text x=\"" << px(x(vx)) << "\" y=\"" << px(kH - kBottom + 14) << "\" text-anchor=\""
-      << (k == 0 ? "start" : k == 2 ? "end" : "middle") << "\">" << num(vx) << "</text>\n";
-    s << "<text x=\"" << px(kLeft - 4) << "\" y=\"" << px(y(vy) + 4)
-      << "\" text-anchor=\"end\">" << num(vy) << "</text>\n";
+      << (k == 0   ? "start"
+          : k == 2 ? "end"
+                   : "middle")
+      << "\">" << num(vx) << "</text>\n";
+    s << "<text x=\"" << px(kLeft - 4) << "\" y=\"" << px(y(vy) + 4) << "\" text-anchor=\"end\">"
+      << num(vy) << "</text>\n";
   }
   s << "<text x=\"" << px((kLeft + kW - kRight) / 2) << "\" y=\"" << px(kH - 2)
     << "\" text-anchor=\"middle\" class=\"axis\">" << esc(xlabel) << "</text>\n";
@@ -101,8 +113,8 @@ std::string tracePlot(const std::string& name, const std::vector<std::vector<dou
   for (size_t c = 0; c < chains.size(); ++c) {
     const auto& d = chains[c];
     size_t stride = std::max<size_t>(1, (d.size() + kMaxTracePoints - 1) / kMaxTracePoints);
-    s << "<polyline class=\"chain\" fill=\"none\" stroke-width=\"0.8\" stroke=\""
-      << kColours[c % 8] << "\" points=\"";
+    s << "<polyline class=\"chain\" fill=\"none\" stroke-width=\"0.8\" stroke=\"" << kColours[c % 8]
+      << "\" points=\"";
     for (size_t i = 0; i < d.size(); i += stride)
       if (std::isfinite(d[i])) s << px(x(double(i))) << "," << px(y(d[i])) << " ";
     s << "\"/>\n";
@@ -139,8 +151,8 @@ std::string densityPlot(const std::string& name, const std::vector<double>& xs,
     frame(s, x, y, name, "probability");
     double bw = std::max(2.0, (x(1) - x(0)) * 0.6);
     for (auto& [v, m] : mass)
-      s << "<rect class=\"bar\" x=\"" << px(x(v) - bw / 2) << "\" y=\"" << px(y(m))
-        << "\" width=\"" << px(bw) << "\" height=\"" << px(y(0) - y(m)) << "\"/>\n";
+      s << "<rect class=\"bar\" x=\"" << px(x(v) - bw / 2) << "\" y=\"" << px(y(m)) << "\" width=\""
+        << px(bw) << "\" height=\"" << px(y(0) - y(m)) << "\"/>\n";
     s << "</svg>\n";
     return s.str();
   }
@@ -199,16 +211,17 @@ std::string posteriorPlotHtml(const symbolic::Posterior& post, const std::string
     << "svg{font-size:10px;margin:4px;background:#fff}"
     << ".axis{font-size:11px}.bar{fill:#0072B2}"
     << ".row{display:flex;flex-wrap:wrap;align-items:flex-start}"
-    << "h2{font-size:1.05em;margin:1em 0 0.2em}\n</style>\n</head>\n<body>\n<h1>"
-    << esc(title) << "</h1>\n<p>" << symbolic::methodName(post.method) << ", "
-    << post.chains << " chain(s) of " << post.samplesPerChain << " draws"
+    << "h2{font-size:1.05em;margin:1em 0 0.2em}\n</style>\n</head>\n<body>\n<h1>" << esc(title)
+    << "</h1>\n<p>" << symbolic::methodName(post.method) << ", " << post.chains << " chain(s) of "
+    << post.samplesPerChain << " draws"
     << (weighted ? " (importance-weighted: no trace; the density uses the weights)" : "")
     << ".</p>\n";
   for (size_t q = 0; q < post.quantities.size() && q < post.draws.size(); ++q) {
     const auto& quantity = post.quantities[q];
     const auto& chains = post.draws[q];
     bool discrete = quantity.type.scalar != ir::ScalarKind::Real;
-    h << "<section class=\"quantity\">\n<h2>" << esc(quantity.name) << "</h2>\n<div class=\"row\">\n";
+    h << "<section class=\"quantity\">\n<h2>" << esc(quantity.name)
+      << "</h2>\n<div class=\"row\">\n";
     if (!weighted) h << tracePlot(quantity.name, chains);
     std::vector<double> all, weights;
     for (const auto& c : chains)
