@@ -15,6 +15,7 @@
 // Exit codes: 0 the comparison ran (whatever the verdicts), 2 bad task, file or option.
 #include "tools/circuit_options.h"
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -80,7 +81,7 @@ int runCompareCli(CompareCli& c) {
   }
   const nlohmann::json& rep = r->report;
   if (c.json)
-    std::cout << rep.dump(2) << "\n";
+    printReport("compare", c.file, nlohmann::ordered_json{{"task", c.task}}, rep);
   else
     std::cout << tasks::renderTable(rep);
   bool ok = true;

@@ -11,6 +11,7 @@
 // piecewise linear (a located error), and then nothing is written: each file is written to a
 // temporary name beside it and renamed into place only when both are complete.
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 
 #include "neural/compile_module.h"
@@ -134,7 +135,7 @@ int runCompileNet(const CompileNetCli& c) {
     j["dropped_units"] = compiled->droppedUnits;
     j["output"] = c.output;
     if (!c.circuit.empty()) j["circuit"] = c.circuit;
-    std::cout << j.dump(2) << "\n";
+    printReport("compile-net", c.file, nlohmann::ordered_json{{"module", c.module}}, j);
   } else {
     std::cout << "compiled " << c.module << ": " << compiled->net.layers.size() << " layers ("
               << compiled->net.inputSize;

@@ -11,8 +11,9 @@
 // so evaluating a trained net on its --save-test file prints the figures training printed.
 // --confusion adds the confusion counts (rows: the label; columns: the network's argmax), which
 // tell missed brakes from needless ones; --json always includes them.
-#include "tools/command.h"
 #include "tasks/task_dataset.h"
+#include "tools/command.h"
+#include "tools/json_report.h"
 
 #include "neural/nnet.h"
 #include "neural/onnx.h"
@@ -186,7 +187,7 @@ int runDataset(EvalCli& c, const neural::Network& net) {
       j["classes"] = names;
       j["confusion"] = confusion;
     }
-    std::cout << j.dump(2) << "\n";
+    printReport("eval", c.model, nlohmann::ordered_json::object(), j);
   } else if (classes) {
     std::cout << "accuracy: " << pct(acc) << " (" << data.size() << " samples), loss: " << g6(loss)
               << "\n";
@@ -281,7 +282,7 @@ int runEval(EvalCli& c) {
         row[k] = Y(i, k);
       j["outputs"].push_back(row);
     }
-    std::cout << j.dump(2) << "\n";
+    printReport("eval", c.model, nlohmann::ordered_json::object(), j);
   } else {
     for (Eigen::Index i = 0; i < Y.rows(); ++i) {
       for (Eigen::Index k = 0; k < Y.cols(); ++k)

@@ -10,6 +10,7 @@
 // Exit codes: 0 done, 2 bad network, task or option (nothing written).
 #include "tools/circuit_options.h"
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 
 #include "neural/circuit.h"
@@ -149,7 +150,7 @@ int runExtract(ExtractCli& c) {
                         {"accuracy", num(metrics.accuracy)},
                         {"network_metric", num(metrics.metricFull)},
                         {"samples", eval->data.size()}};
-    std::cout << j.dump(2) << "\n";
+    printReport("extract", c.net, nlohmann::ordered_json{{"task", c.task}}, j);
   } else {
     std::printf("circuit of %s for task '%s': %s, %s ablation, threshold %g\n", c.net.c_str(),
                 t->decl->name.c_str(), neural::methodName(m), neural::ablationName(a),

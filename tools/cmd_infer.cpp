@@ -3,6 +3,7 @@
 // query variable's posterior (every variable without --query) is printed with P(evidence).
 // .chs models are dispatched to tools/infer_chs.cpp (its options: --method, --samples, ...).
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/run_limits.h"
 
 #include "symbolic/bif.h"
@@ -128,7 +129,7 @@ int inferBif(const InferOptions& opt) {
     }
     j["P(evidence)"] = pe;
     j["log P(evidence)"] = res->logEvidence;
-    std::cout << j.dump(1) << "\n";
+    printReport("infer", opt.model, nlohmann::ordered_json{{"method", "exact"}}, j);
     return kOk;
   }
   if (!evidenceText.empty()) {
@@ -159,16 +160,26 @@ Registration reg{"infer", "Exact posterior marginals of a Bayesian network (.bif
                    app.add_option("model", opt->model, "A .bif network (or a .chs model)")
                        ->required();
                    app.add_option("module", opt->module, "The module to infer (.chs models)");
-                   app.add_option("--query,-q", opt->query,
+                   app.add_option("--query", opt->query,
                                   "Variables whose posterior to print (comma-separated; default: "
                                   "all)")
                        ->delimiter(',');
+                   // -q is --quiet in every other subcommand; here it was --query. Kept one
+                   // more release, hidden, with a warning.
+                   auto oldQ = std::make_shared<std::vector<std::string>>();
+                   app.add_option("-q", *oldQ, "deprecated: --query")->delimiter(',')->group("");
                    app.add_option("--evidence,-e", opt->evidence,
                                   "An observation VARIABLE=STATE (repeatable)");
                    app.add_flag("--json", opt->json, "Print the result as JSON");
                    auto chs = addChsInferOptions(app);
                    addRunLimitOptions(app, opt->limits, true);
-                   return [opt, chs]() -> int {
+                   return [opt, chs, oldQ]() -> int {
+                     if (!oldQ->empty()) {
+                       std::cerr << "chassis infer: warning: -q for --query is deprecated and "
+                                    "will mean --quiet (as in train and compare) in the next "
+                                    "release: use --query\n";
+                       opt->query.insert(opt->query.end(), oldQ->begin(), oldQ->end());
+                     }
                      return runLimited("infer", opt->limits, [opt, chs]() -> int {
                      if (endsWith(opt->model, ".bif")) return inferBif(*opt);
                      if (endsWith(opt->model, ".chs"))

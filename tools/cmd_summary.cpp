@@ -5,6 +5,7 @@
 // symbolic/summary.h exactly as `chassis infer` computes them. Errors are located as
 // file:line:col (exit 2).
 #include "tools/command.h"
+#include "tools/json_report.h"
 
 #include "spec/ir.h"
 #include "symbolic/stan_csv.h"
@@ -41,7 +42,10 @@ int runSummary(const SummaryOptions& o) {
     return kUsage;
   }
   if (o.json) {
-    std::cout << symbolic::toJson(*p).dump(2) << "\n";
+    std::string files;
+    for (const std::string& f : o.files)
+      files += (files.empty() ? "" : " ") + f;
+    tools::printReport("summary", files, nlohmann::ordered_json::object(), symbolic::toJson(*p));
   } else {
     ir::Context ctx; // the quantities are real numbers: no enum names to look up
     symbolic::printTable(*p, ctx, std::cout);

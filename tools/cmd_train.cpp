@@ -26,6 +26,7 @@
 // the dataset.
 #include "tasks/task_dataset.h"
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -200,6 +201,11 @@ int runTrain(TrainCli& c) {
   }
   o.loss = c.loss == "ce" || (c.loss == "auto" && classes) ? neural::LossKind::CrossEntropy
                                                            : neural::LossKind::Mse;
+  // A trained network is the result: training without a place to write it is refused (with
+  // --epochs 0 nothing is trained; that run only samples the dataset, e.g. for --save-data).
+  if (c.output.empty() && c.epochs > 0)
+    return usage("no -o/--output FILE: the trained network would be discarded; give -o "
+                 "net.onnx (or --epochs 0 with --save-data to write only the dataset)");
   auto r = neural::train(data, o);
   if (run::stopRequested()) return kOk; // cut short: no file; run_limits.h says why
   if (!r) {
@@ -248,7 +254,7 @@ int runTrain(TrainCli& c) {
                              {"val_loss", num(s.valLoss)},
                              {"val_accuracy", num(s.valAccuracy)}});
     if (!c.output.empty()) j["output"] = c.output;
-    std::cout << j.dump(2) << "\n";
+    printReport("train", c.file.empty() ? c.csv : c.file, nlohmann::ordered_json::object(), j);
   } else {
     std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures() << " features (";
     for (int i = 0; i < data.numFeatures(); ++i)

@@ -1,4 +1,5 @@
 // `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
+//                [--out DIR (deprecated: --emit-dir)]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property, each module's
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
@@ -23,9 +24,14 @@
 // SIGINT/SIGTERM stop it too. A stopped run prints the rows decided so far, the others with the
 // stop's word as verdict ("interrupted", "timeout", "memory"), writes no --emit-dir file, and
 // exits 130 (SIGINT) / 143 (SIGTERM) / 124 (time limit) / 5 (memory limit).
+// --json prints the report envelope (tools/json_report.h): one result per property, each
+// counterexample as numbers that read back to the same doubles ({"vars": {...}} for a quantified
+// property; {"module", "inputs", "choices"} for always/assert/range, which `chassis run FILE M
+// --replay` re-runs), errors as {"error": {...}}.
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 #include "tools/verify_all.h"
@@ -38,6 +44,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -93,6 +100,86 @@ std::string verdictText(const verifier::PropertyResult& r) {
   return v;
 }
 
+using ojson = nlohmann::ordered_json;
+
+/// The module a run-based result is about: always[M](e)'s M, or the M of "assert@M:line" and
+/// "range@M:line:col"; null for a quantified property (its counterexample binds its variables).
+const ir::Property* findProperty(const ir::Program& prog, const std::string& name) {
+  for (const ir::Property& q : prog.properties)
+    if (q.name == name) return &q;
+  return nullptr;
+}
+
+const ir::Function* runModule(const ir::Program& prog, const verifier::PropertyResult& r) {
+  if (const ir::Property* p = findProperty(prog, r.name))
+    return p->kind == ir::PropertyKind::Always ? p->module : nullptr;
+  auto at = r.name.find('@');
+  if (at == std::string::npos) return nullptr;
+  auto colon = r.name.find(':', at);
+  return prog.findFunction(
+      r.name.substr(at + 1, colon == std::string::npos ? colon : colon - at - 1));
+}
+
+/// One counterexample entry as JSON: the verifier's text (float64 values in their shortest
+/// round-trip digits, so reading them back gives the same doubles) parsed as a value of type `t`
+/// (null: a random choice, a number). An exact point of Z3's that is no float64 number ("(exact,
+/// not a float64 number)", '?' ending a rounded decimal) gives its nearest double, and the exact
+/// text in `exact`.
+ojson entryJson(std::string text, const ir::Type* t, const ir::Context& ctx, std::string& exact) {
+  const std::string exactTag = " (exact, not a float64 number)";
+  if (text.size() > exactTag.size() &&
+      text.compare(text.size() - exactTag.size(), exactTag.size(), exactTag) == 0) {
+    text.resize(text.size() - exactTag.size());
+    exact = text;
+    std::erase(text, '?');
+  }
+  if (t) {
+    auto v = symbolic::parseValue(text, *t, ctx, "counterexample value");
+    if (v) return tools::valueJson(*v, *t, ctx);
+  } else {
+    char* end = nullptr;
+    double x = std::strtod(text.c_str(), &end);
+    if (end && *end == '\0' && end != text.c_str()) return tools::jsonNumber(x);
+  }
+  return text; // not a value of the type: the text as the verifier gave it
+}
+
+/// The counterexample of `r` as numbers: {"vars": {...}} for a quantified property, or
+/// {"module": M, "inputs": {...}, "choices": {...}} for a run (always, assert, range obligation),
+/// plus {"exact": {...}} for Z3's exact values; `chassis run FILE M --replay` reads it back.
+ojson counterexampleJson(const ir::Program& prog, const verifier::PropertyResult& r) {
+  const ir::Property* p = findProperty(prog, r.name);
+  const ir::Function* m = runModule(prog, r);
+  ojson cx, vars = ojson::object(), inputs = ojson::object(), choices = ojson::object(),
+            exact = ojson::object();
+  for (auto& [name, text] : r.counterexample) {
+    std::string ex;
+    if (m) {
+      int k = m->inputIndex(name);
+      if (k >= 0)
+        inputs[name] = entryJson(text, &m->inputs()[size_t(k)].var->type(), prog.ctx(), ex);
+      else
+        choices[name] = entryJson(text, nullptr, prog.ctx(), ex);
+    } else {
+      const ir::Type* t = nullptr;
+      if (p)
+        for (const ir::QuantVar& v : p->vars)
+          if (v.var->name() == name) t = &v.var->type();
+      vars[name] = entryJson(text, t, prog.ctx(), ex);
+    }
+    if (!ex.empty()) exact[name] = ex;
+  }
+  if (m) {
+    cx["module"] = m->name();
+    cx["inputs"] = inputs;
+    cx["choices"] = choices;
+  } else {
+    cx["vars"] = vars;
+  }
+  if (!exact.empty()) cx["exact"] = exact;
+  return cx;
+}
+
 struct VerifyArgs {
   std::string file, only, emit, outDir;
   double timeout = 60;
@@ -107,40 +194,39 @@ int verifyCommand(const VerifyArgs& a) {
   const std::string& outDir = a.outDir;
   const std::string& emit = a.emit;
   bool asJson = a.json;
+  // Under --json an error is also a JSON object on standard output (json_report.h).
+  auto fail = [&](const Error& e, int code) {
+    std::cerr << e.str() << "\n";
+    return asJson ? tools::printJsonError(e, code) : code;
+  };
+  auto failDiags = [&](spec::DiagnosticEngine& d) {
+    if (asJson) return tools::printJsonDiagnostics(d, tools::kUsage);
+    d.print(std::cerr);
+    return int(tools::kUsage);
+  };
   spec::DiagnosticEngine diags;
   auto ast = spec::loadProgram(file, diags);
-  if (!ast) {
-    diags.print(std::cerr);
-    return tools::kUsage;
-  }
+  if (!ast) return failDiags(diags);
   ir::LowerOptions lo;
   lo.networkLoader = neural::networkLoader();
   auto prog = ir::lower(*ast, lo);
   if (!prog) {
     diags.report(prog.error());
-    diags.print(std::cerr);
-    return tools::kUsage;
+    return failDiags(diags);
   }
-  if (!emit.empty() && emit != "smt2") {
-    std::cerr << "chassis verify: error: --emit supports only smt2\n";
-    return tools::kUsage;
-  }
-  if (a.opts.statistical && !(a.opts.confidence > 0 && a.opts.confidence < 1)) {
-    std::cerr << "chassis verify: error: --confidence must be in (0, 1)\n";
-    return tools::kUsage;
-  }
-  if (a.opts.statistical && a.opts.samples == 0) {
-    std::cerr << "chassis verify: error: --samples must be positive\n";
-    return tools::kUsage;
-  }
+  if (!emit.empty() && emit != "smt2")
+    return fail(Error("--emit supports only smt2"), tools::kUsage);
+  if (a.opts.statistical && !(a.opts.confidence > 0 && a.opts.confidence < 1))
+    return fail(Error("--confidence must be in (0, 1)"), tools::kUsage);
+  if (a.opts.statistical && a.opts.samples == 0)
+    return fail(Error("--samples must be positive"), tools::kUsage);
   if (emit == "smt2" && !outDir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(outDir, ec);
-    if (ec || !std::filesystem::is_directory(outDir)) {
-      std::cerr << "chassis verify: error: --emit-dir " << outDir << ": "
-                << (ec ? ec.message() : std::string("not a directory")) << "\n";
-      return tools::kUsage;
-    }
+    if (ec || !std::filesystem::is_directory(outDir))
+      return fail(Error("--emit-dir " + outDir + ": " +
+                        (ec ? ec.message() : std::string("not a directory"))),
+                  tools::kUsage);
   }
   verifier::VerifyOptions opts = a.opts;
   opts.timeoutSec = a.timeout;
@@ -161,8 +247,9 @@ int verifyCommand(const VerifyArgs& a) {
     markIfStopped(results.back());
   }
   if (!found) {
-    std::cerr << file << ": error: no property named '" << only << "'\n";
-    return tools::kUsage;
+    SourceLoc at;
+    at.file = file;
+    return fail(Error(at, "no property named '" + only + "'"), tools::kUsage);
   }
   if (only.empty()) {
     // After a stop these are left out (they are named only by running them); the exit code says
@@ -212,8 +299,14 @@ int verifyCommand(const VerifyArgs& a) {
   std::FILE* report = smt2ToStdout ? stderr : stdout;
   std::ostream& reportStream = smt2ToStdout ? std::cerr : std::cout;
   if (asJson) {
-    nlohmann::ordered_json j = nlohmann::ordered_json::array();
+    ojson j = ojson::array();
+    int holds = 0, violated = 0, unknown = 0, statistical = 0, internal = 0;
     for (auto& r : results) {
+      holds += !r.statistical && r.verdict == verifier::PropVerdict::Holds;
+      violated += !r.statistical && r.verdict == verifier::PropVerdict::Violated;
+      unknown += !r.statistical && r.verdict == verifier::PropVerdict::Unknown;
+      statistical += r.statistical;
+      internal += r.verdict == verifier::PropVerdict::Internal;
       nlohmann::ordered_json o;
       o["property"] = r.name;
       o["verdict"] = r.statistical ? std::string("statistical")
@@ -237,19 +330,41 @@ int verifyCommand(const VerifyArgs& a) {
         o["statistical"] = st;
       }
       o["seconds"] = r.seconds;
-      if (!r.counterexample.empty()) {
-        nlohmann::ordered_json cx;
+      // A violated run without inputs or choices (e.g. a deterministic module's failing call)
+      // has a counterexample too: the run itself, with nothing to bind.
+      if (!r.counterexample.empty() || (r.verdict == verifier::PropVerdict::Violated &&
+                                        !r.valueAtCounterexample.empty() && runModule(*prog, r))) {
+        o["counterexample"] = counterexampleJson(*prog, r);
+        // The same point as the table prints it ("x = 0.3, y = 1"; `verify --all` reuses it).
+        std::string text;
         for (auto& [k, v] : r.counterexample)
-          cx[k] = v;
-        o["counterexample"] = cx;
+          text += (text.empty() ? "" : ", ") + k + " = " + v;
+        o["counterexample_text"] = text;
         o["value_at_counterexample"] = r.valueAtCounterexample;
       } else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty()) {
-        // A run without inputs or choices (e.g. a deterministic module's failing call).
         o["value_at_counterexample"] = r.valueAtCounterexample;
       }
       j.push_back(o);
     }
-    reportStream << j.dump(2) << "\n";
+    ojson options;
+    options["property"] = only.empty() ? ojson(nullptr) : ojson(only);
+    options["timeout"] = a.timeout;
+    options["statistical"] = opts.statistical;
+    if (opts.statistical) {
+      options["samples"] = opts.samples;
+      options["confidence"] = opts.confidence;
+      options["seed"] = opts.seed;
+    }
+    ojson summary;
+    summary["properties"] = results.size();
+    summary["holds"] = holds;
+    summary["violated"] = violated;
+    summary["unknown"] = unknown;
+    summary["statistical"] = statistical;
+    summary["internal"] = internal;
+    summary["stopped"] = stopped;
+    summary["exit_code"] = code;
+    reportStream << tools::jsonEnvelope("verify", file, options, j, summary).dump(2) << "\n";
     return code;
   }
   std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
@@ -290,9 +405,13 @@ chassis::tools::Registration reg{
       app.add_option("--emit", a->emit,
                      "smt2: write every Z3 query as SMT-LIB2 (that `z3 -smt2 FILE` answers as "
                      "the verifier did; probability cells: the first 200)");
-      app.add_option("--emit-dir,--out", a->outDir,
+      app.add_option("--emit-dir", a->outDir,
                      "directory for --emit=smt2 files, named <property>.<k>.smt2 (default: "
                      "standard output)");
+      // --out names a file in every other subcommand; here it was the directory. Kept one more
+      // release, hidden, with a warning.
+      auto oldOut = std::make_shared<std::string>();
+      app.add_option("--out", *oldOut, "deprecated: --emit-dir")->group("");
       app.add_flag("--statistical", a->opts.statistical,
                    "also estimate undecided P properties by Monte Carlo, with a Clopper-Pearson "
                    "interval; labelled statistical, never holds/violated (exit code 3)");
@@ -300,7 +419,12 @@ chassis::tools::Registration reg{
       app.add_option("--confidence", a->opts.confidence,
                      "--statistical: the interval's confidence (default 0.99)");
       app.add_option("--seed", a->opts.seed, "--statistical: the random seed (default 0)");
-      return [a, all]() {
+      return [a, all, oldOut]() {
+        if (!oldOut->empty()) {
+          std::cerr << "chassis verify: warning: --out DIR is deprecated and will be removed in "
+                       "the next release: use --emit-dir DIR (--out names a file elsewhere)\n";
+          if (a->outDir.empty()) a->outDir = *oldOut;
+        }
         return tools::runLimited("verify", a->limits, [a, all] {
           auto asJson = [a](const std::string& f) {
             VerifyArgs b = *a;

@@ -1,5 +1,7 @@
-// `chassis vnnlib NET.onnx PROP.vnnlib [--timeout S] [--out result.txt] [--naive] [--threads N]
-//                [--emit=smt2]`: decides a VNN-LIB property of an ONNX network and writes the
+// `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt]
+//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an
+//                ONNX
+// network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
 // result alone to the file. The verifier already replays each counterexample through the folded
@@ -17,13 +19,17 @@
 // --time-limit S / --memory MB (tools/run_limits.h) and SIGINT/SIGTERM stop the whole run: the
 // verdict printed is `timeout` or `unknown` with the stop's reason, --out is not written, and the
 // exit code is 124 / 5 / 130 / 143. --out is written atomically (never half a file).
+// --json prints the report envelope (tools/json_report.h) with the verdict and the counterexample
+// as float64 numbers ({"x": [...], "y": [...]}) instead of the text; errors as {"error": ...}.
 // Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
 // 4 internal error.
 #include "tools/campaign.h"
 #include "tools/command.h"
+#include "tools/json_report.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
+#include "neural/nnet.h"
 #include "neural/onnx.h"
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
@@ -70,30 +76,35 @@ int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
   return tools::writeFileAtomic(outPath, text) ? tools::kOk : tools::kUsage;
 }
 
+bool endsWith(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
               const std::string& outPath, bool naive, int threads, const std::string& emit,
-              std::string* resultText = nullptr) {
-  if (!emit.empty() && emit != "smt2") {
-    std::cerr << "chassis vnnlib: error: --emit supports only smt2, not '" << emit << "'\n";
-    return tools::kUsage;
-  }
+              bool asJson, std::string* resultText = nullptr) {
+  // Under --json an error is also a JSON object on standard output (json_report.h).
+  auto fail = [&](const Error& e, int code) {
+    std::cerr << e.str() << "\n";
+    return asJson ? tools::printJsonError(e, code) : code;
+  };
+  if (!emit.empty() && emit != "smt2")
+    return fail(Error("--emit supports only smt2, not '" + emit + "'"), tools::kUsage);
+  if (asJson && !emit.empty())
+    return fail(Error("--json reports a verdict; --emit=smt2 solves nothing"), tools::kUsage);
   // Fail early, not after a long run, when the result file cannot be written.
   if (!outPath.empty() && !tools::checkWritable({outPath})) return tools::kUsage;
-  auto network = neural::loadOnnx(netPath);
-  if (!network) {
-    std::cerr << network.error().str() << "\n";
-    return tools::kUsage;
-  }
+  // An NNet file is verified as the function of its layers on normalised inputs (the function
+  // the ACAS Xu ONNX files compute; the raw form's input clamp is not piecewise affine in the
+  // verifier's sense), as `chassis eval --normalised` runs it.
+  auto network = endsWith(netPath, ".nnet")
+                     ? neural::loadNNet(netPath, neural::NNetInputs::Normalised)
+                     : neural::loadOnnx(netPath);
+  if (!network) return fail(network.error(), tools::kUsage);
   auto affine = neural::toAffineNet(*network);
-  if (!affine) {
-    std::cerr << affine.error().str() << "\n";
-    return tools::kUsage;
-  }
+  if (!affine) return fail(affine.error(), tools::kUsage);
   auto prop = spec::readVnnlib(propPath);
-  if (!prop) {
-    std::cerr << prop.error().str() << "\n";
-    return tools::kUsage;
-  }
+  if (!prop) return fail(prop.error(), tools::kUsage);
   if (emit == "smt2") return emitSmt2(*affine, *prop, netPath, propPath, outPath);
   verifier::NetVerifyOptions opt;
   opt.timeoutSec = timeout;
@@ -103,15 +114,16 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
-    std::cerr << e.str() << "\n";
-    return tools::kUsage;
+    return fail(e, tools::kUsage);
   }
   if (res->verdict == verifier::Verdict::Sat) {
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
     if (!((res->x.array() >= cs.box.lo.array()).all() &&
           (res->x.array() <= cs.box.hi.array()).all())) {
-      std::cerr << netPath << ": error: internal: the counterexample is outside the case's box\n";
-      return tools::kInternal;
+      SourceLoc at;
+      at.file = netPath;
+      return fail(Error(at, "internal: the counterexample is outside the case's box"),
+                  tools::kInternal);
     }
     // Independent replay through the ONNX graph in float64 (a case without output constraints,
     // a box-only property, holds at every point of its box) and, as the verdict is about real
@@ -138,9 +150,11 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
       Eigen::VectorXd yOnnx = network->forward(res->x), yFold = affine->forward(res->x);
       double gap = (yOnnx - yFold).cwiseAbs().maxCoeff();
       if (!(gap <= 1e-6 * (1.0 + yFold.cwiseAbs().maxCoeff()))) {
-        std::cerr << netPath << ": error: internal: the folded network and the ONNX graph differ "
-                  << "by " << gap << " at the counterexample\n";
-        return tools::kInternal;
+        SourceLoc at;
+        at.file = netPath;
+        return fail(Error(at, "internal: the folded network and the ONNX graph differ by " +
+                                  std::to_string(gap) + " at the counterexample"),
+                    tools::kInternal);
       }
       if (auto deeper = verifier::deepenCounterexample(*affine, cs, res->x, confirmed)) {
         res->x = *deeper;
@@ -155,23 +169,52 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   }
   std::string text = verifier::vnncompResult(*res);
   if (resultText) *resultText = text;
-  std::cout << text;
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves)", res->seconds,
-                res->domains, res->leaves);
-  std::cout << buf;
-  if (!res->reason.empty()) std::cout << "; " << res->reason;
-  std::cout << "\n";
-  if (run::stopRequested()) return tools::stopExitCode(); // no result file for a cut-short run
-  if (!outPath.empty() && !tools::writeFileAtomic(outPath, text)) return tools::kUsage;
-  switch (res->verdict) {
-  case verifier::Verdict::Unsat:
-    return tools::kOk;
-  case verifier::Verdict::Sat:
-    return tools::kFailure;
-  default:
-    return tools::kUnknown;
+  int code = run::stopRequested()                       ? tools::stopExitCode()
+             : res->verdict == verifier::Verdict::Unsat ? int(tools::kOk)
+             : res->verdict == verifier::Verdict::Sat   ? int(tools::kFailure)
+                                                        : int(tools::kUnknown);
+  if (asJson) {
+    // The counterexample as float64 numbers (the same doubles as the VNN-COMP text's %.17g).
+    nlohmann::ordered_json r, options, summary;
+    r["property"] = propPath;
+    r["verdict"] = std::string(verifier::verdictName(res->verdict));
+    if (!res->reason.empty()) r["reason"] = res->reason;
+    r["seconds"] = res->seconds;
+    r["domains"] = res->domains;
+    r["leaves"] = res->leaves;
+    if (res->verdict == verifier::Verdict::Sat) {
+      r["case"] = res->caseIndex;
+      nlohmann::ordered_json x = nlohmann::ordered_json::array(),
+                             y = nlohmann::ordered_json::array();
+      for (Eigen::Index i = 0; i < res->x.size(); ++i)
+        x.push_back(tools::jsonNumber(res->x[i]));
+      for (Eigen::Index i = 0; i < res->y.size(); ++i)
+        y.push_back(tools::jsonNumber(res->y[i]));
+      r["counterexample"] = {{"x", x}, {"y", y}};
+    }
+    options["property"] = propPath;
+    options["timeout"] = timeout;
+    options["naive"] = naive;
+    options["threads"] = threads;
+    summary["verdict"] = r["verdict"];
+    summary["stopped"] = run::stopRequested();
+    summary["exit_code"] = code;
+    std::cout << tools::jsonEnvelope("vnnlib", netPath, options, nlohmann::ordered_json::array({r}),
+                                     summary)
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << text;
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves)", res->seconds,
+                  res->domains, res->leaves);
+    std::cout << buf;
+    if (!res->reason.empty()) std::cout << "; " << res->reason;
+    std::cout << "\n";
   }
+  if (run::stopRequested()) return code; // no result file for a cut-short run
+  if (!outPath.empty() && !tools::writeFileAtomic(outPath, text)) return tools::kUsage;
+  return code;
 }
 
 chassis::tools::Registration reg{
@@ -184,18 +227,31 @@ chassis::tools::Registration reg{
       auto naive = std::make_shared<bool>(false);
       auto threads = std::make_shared<int>(2);
       auto emit = std::make_shared<std::string>();
-      app.add_option("network", *net, "ONNX network")->check(CLI::ExistingFile);
+      auto json = std::make_shared<bool>(false);
+      app.add_option("network", *net,
+                     "the network: ONNX, or NNet (.nnet: its layers on normalised inputs)")
+          ->check(CLI::ExistingFile);
       app.add_option("property", *prop, "VNN-LIB property");
       auto campaign = std::make_shared<tools::CampaignOptions>();
       tools::addCampaignOptions(app, *campaign); // tools/campaign.h
       campaign->timeout = app.add_option("--timeout", *timeout,
                      "the instance's time limit in seconds (default 60): then `timeout`, exit 3; "
                      "--time-limit stops the whole run (exit 124)")
-          ->check(CLI::PositiveNumber);
+          ->check(CLI::Validator(
+              [](std::string& v) -> std::string {
+                double x = 0;
+                return CLI::detail::lexical_cast(v, x) && x > 0
+                           ? std::string()
+                           : "must be a positive number of seconds, got " + v;
+              },
+              "", "positive"));
       auto limits = std::make_shared<run::Limits>();
       tools::addRunLimitOptions(app, *limits, false);
-      app.add_option("--out", *out,
+      app.add_option("-o,--output,--out", *out,
                      "write the VNN-COMP result (with --emit=smt2: the SMT-LIB2) to this file");
+      app.add_flag("--json", *json,
+                   "print the result as JSON (the counterexample as float64 numbers) instead "
+                   "of the VNN-COMP text; --out still gets the VNN-COMP text");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
       app.add_option("--emit", *emit,
@@ -204,11 +260,17 @@ chassis::tools::Registration reg{
       return [=]() {
         return tools::runLimited("vnnlib", *limits, [=] {
           campaign->timeoutValue = *timeout;
-          if (!campaign->instances.empty() || net->empty() || prop->empty())
+          if (!campaign->instances.empty() || net->empty() || prop->empty()) {
+            if (*json) {
+              std::cerr << "chassis vnnlib: error: --json prints one instance's result; a "
+                           "campaign writes its rows to --results\n";
+              return int(tools::kUsage);
+            }
             return tools::runCampaign(*campaign, [=](auto& n, auto& p, double t, auto& text) {
-              return runVnnlib(n, p, t, "", *naive, *threads, "", &text);
+              return runVnnlib(n, p, t, "", *naive, *threads, "", false, &text);
             });
-          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit);
+          }
+          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json);
         });
       };
     }};

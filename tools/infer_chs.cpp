@@ -8,6 +8,8 @@
 //   delta, max_depth, init, metric; dense: a full covariance adapted in the same windows),
 //   and after the table the sampler's state per chain (step size, tree depth, divergences,
 //   transitions at the maximum depth), with a warning when divergences or depth hits occur.
+//   --plot out.html: a self-contained page (inline SVG, no script or network access) with a trace
+//   plot (MCMC) and a density per quantity (tools/posterior_plot.h); not for --method exact.
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // --method smc: --smc-moves M --smc-lag L (rejuvenation, symbolic/infer_smc.h).
@@ -17,6 +19,7 @@
 // stderr when stderr is a terminal. Exit codes: 0 done; 2 bad input or a model the method cannot
 // handle (with the reason); 1 a run-time failure of the model (assert, invalid parameter, ...).
 #include "tools/command.h"
+#include "tools/json_report.h"
 
 #include "spec/diagnostics.h"
 #include "spec/run_control.h"
@@ -31,6 +34,7 @@
 #include "tools/mpi_chains.h"
 #include "tools/mpi_world.h"
 #include "tools/output_file.h"
+#include "tools/posterior_plot.h"
 
 #include "symbolic/infer_nuts.h"
 
@@ -61,6 +65,7 @@ struct ChsOptions {
   std::vector<std::string> inputs;
   bool timing = false;
   std::string output; // --output: Stan CSV files (NUTS only)
+  std::string plot;   // --plot: trace and density SVGs in one HTML page (tools/posterior_plot.h)
   // NUTS settings (CmdStan's adapt delta, max_depth and init); unset: the defaults.
   std::optional<double> adaptDelta, init;
   std::optional<int> maxDepth;
@@ -224,6 +229,14 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
       files.push_back(chainFile(o.output, c, o.chains));
     if (!checkWritable(files)) return kUsage;
   }
+  if (!o.plot.empty()) {
+    if (opt.method == symbolic::InferMethod::Exact) {
+      std::cerr << "error: --plot draws traces and densities of samples; --method exact has no "
+                   "draws (its distributions are printed exactly)\n";
+      return kUsage;
+    }
+    if (!checkWritable({o.plot})) return kUsage;
+  }
   LoadedModel m;
   if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
   opt.samples = o.samples;
@@ -276,11 +289,20 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
   if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
+  if (!o.plot.empty() &&
+      !writeFileAtomic(o.plot,
+                       posteriorPlotHtml(*post, "chassis infer " + module + " (" + file +
+                                                    ", seed " + std::to_string(o.seed) + ")")))
+    return kUsage;
   if (json) {
     auto j = symbolic::toJson(*post);
     j["module"] = module;
     j["seed"] = o.seed;
-    std::cout << j.dump(2) << "\n";
+    printReport("infer", file,
+                nlohmann::ordered_json{{"module", module},
+                                       {"method", symbolic::methodName(opt.method)},
+                                       {"seed", o.seed}},
+                j);
   } else {
     std::cout << "module = " << module << ", seed = " << o.seed << "\n";
     symbolic::printTable(*post, m.program->ctx(), std::cout);
@@ -324,6 +346,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--smc-lag", o->smcLag,
                  "--method smc: the rejuvenation steps move choices drawn since the last L "
                  "observes (default 1)");
+  app.add_option("--plot", o->plot,
+                 "write a self-contained HTML page with a trace and a density SVG per quantity "
+                 "(sampling methods)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

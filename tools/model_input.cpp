@@ -15,7 +15,8 @@ namespace chassis::tools {
 
 int loadModel(const std::string& file, const std::string& module,
               const std::vector<std::string>& inputs, const std::string& dataFile,
-              spec::DiagnosticEngine& diags, LoadedModel& out) {
+              spec::DiagnosticEngine& diags, LoadedModel& out,
+              const std::vector<std::pair<std::string, std::string>>& preset) {
   auto fail = [&](const Error& e) {
     diags.report(e);
     diags.print(std::cerr);
@@ -64,6 +65,14 @@ int loadModel(const std::string& file, const std::string& module,
     auto bound = symbolic::bindJsonInputs(*f, ctx, dataText, dataFile);
     if (!bound) return fail(bound.error());
     values = std::move(*bound);
+  }
+  for (auto& [name, text] : preset) {
+    int k = f->inputIndex(name);
+    if (k < 0) continue;
+    auto val =
+        symbolic::parseValue(text, f->inputs()[size_t(k)].var->type(), ctx, "input '" + name + "'");
+    if (!val) return fail(val.error());
+    values[size_t(k)] = std::move(*val);
   }
   for (const std::string& arg : inputs) {
     auto eq = arg.find('=');

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace chassis::tools {
@@ -22,8 +23,12 @@ struct LoadedModel {
 
 /// Loads `file`, finds `module`, binds its inputs. On failure prints the diagnostics (through
 /// `diags`, with source lines) and returns the exit code (kUsage); on success kOk.
+/// `preset` (name, value text as --input takes it) binds inputs after --data and before
+/// --input; names that are no input of the module are skipped (a replayed counterexample's
+/// quantified variables need not all be the module's inputs).
 int loadModel(const std::string& file, const std::string& module,
               const std::vector<std::string>& inputs, const std::string& dataFile,
-              spec::DiagnosticEngine& diags, LoadedModel& out);
+              spec::DiagnosticEngine& diags, LoadedModel& out,
+              const std::vector<std::pair<std::string, std::string>>& preset = {});
 
 } // namespace chassis::tools

@@ -12,13 +12,12 @@ void addRunLimitOptions(CLI::App& app, run::Limits& limits, bool timeoutIsOveral
   std::string names = timeoutIsOverall ? "--time-limit,--timeout" : "--time-limit";
   app.add_option(names, limits.timeLimitSec,
                  "overall time limit in seconds for the whole run: when reached, print what is "
-                 "decided so far, write no result file, exit 124 (default: none)")
-      ->check(CLI::NonNegativeNumber);
+                 "decided so far, write no result file, exit 124 (default: none)");
   app.add_option("--memory", limits.memoryMb,
                  "memory limit in MiB (resident set size, polled): when exceeded, stop as for "
                  "--time-limit with exit code 5 (default: none). SIGINT / SIGTERM stop the "
-                 "same way with exit code 130 / 143")
-      ->check(CLI::NonNegativeNumber);
+                 "same way with exit code 130 / 143");
+  // A negative value is refused by the driver, as for every limit and count (driver.cpp).
 }
 
 int stopExitCode() {

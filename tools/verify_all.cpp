@@ -7,6 +7,8 @@
 #include "tools/mpi_world.h"
 #include "tools/run_limits.h"
 
+#include "tools/json_report.h"
+
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -57,9 +59,7 @@ std::string counterexampleText(const nlohmann::ordered_json& r) {
   const std::string at = r.value("value_at_counterexample", "");
   const bool interval = r.contains("interval"), statistical = r.contains("statistical");
   std::string cx;
-  if (r.contains("counterexample"))
-    for (auto& [name, v] : r["counterexample"].items())
-      cx += (cx.empty() ? "" : ", ") + name + " = " + v.get<std::string>();
+  cx = r.value("counterexample_text", "");
   if (!cx.empty())
     cx += "  (value there in float64: " + at + ")";
   else if (verdict == "violated" && !at.empty())
@@ -154,7 +154,9 @@ std::optional<int> verifyAll(const std::string& first, const VerifyAllOptions& o
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     if (r && !r->json.empty()) {
       try {
-        rows = nlohmann::ordered_json::parse(r->json);
+        // verify --json prints the report envelope (json_report.h): its results are the rows.
+        auto report = nlohmann::ordered_json::parse(r->json);
+        if (report.is_object() && report.contains("results")) rows = report["results"];
       } catch (const nlohmann::ordered_json::exception& e) {
         std::cerr << files[k] << ": error: internal: verify's JSON: " << e.what() << "\n";
         return kInternal;
@@ -185,7 +187,14 @@ std::optional<int> verifyAll(const std::string& first, const VerifyAllOptions& o
                   row.value("seconds", 0.0), cx.c_str());
     }
   }
-  if (json) std::cout << all.dump(2) << "\n";
+  if (json) {
+    nlohmann::ordered_json options, summary;
+    options["all"] = true;
+    options["files"] = files;
+    summary["files"] = files.size();
+    summary["exit_code"] = run::stopRequested() ? stopExitCode() : combinedExit(results);
+    std::cout << jsonEnvelope("verify", first, options, all, summary).dump(2) << "\n";
+  }
   std::fflush(stdout);
   if (run::stopRequested()) return stopExitCode();
   return combinedExit(results);

@@ -62,3 +62,22 @@ endforeach()
 add_test(NAME cli/infer_metric_smc
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_metric_smc.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/infer_metric_smc PROPERTIES TIMEOUT 120)
+# Counterexamples that round-trip: verify --json as numbers, `run --replay` on them, the JSON
+# envelope, errors as JSON.
+add_test(NAME cli/counterexample_replay
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/counterexample_replay.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/counterexample_replay PROPERTIES TIMEOUT 120)
+
+# One JSON envelope for check/verify/vnnlib --json, errors as JSON, vnnlib on .nnet; one meaning
+# per flag (negative counts refused, deprecated spellings warned, train without -o refused); the
+# call graph as DOT, the man page and bash completion generated from the CLI definition.
+foreach(t json_reports consistent_flags cli_docs)
+  add_test(NAME cli/${t}
+    COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(cli/${t} PROPERTIES TIMEOUT 180)
+endforeach()
+
+# `chassis infer --plot`: the self-contained trace and density page.
+add_test(NAME cli/infer_plot
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_plot.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)

@@ -40,7 +40,7 @@ PY
 
 # --json summary
 js=$("$chassis" compile-net "$data/controller.chs" Ctl -o "$tmp/ctl.onnx" --json --margin 0.01)
-echo "$js" | python3 -c 'import json,sys; j=json.load(sys.stdin); assert j["comparisons"]==3 and j["margin"]==0.01 and j["outputs"]==["accel","brake=false","brake=true"], j' ||
+echo "$js" | python3 -c 'import json,sys; j=json.load(sys.stdin)["results"][0]; assert j["comparisons"]==3 and j["margin"]==0.01 and j["outputs"]==["accel","brake=false","brake=true"], j' ||
   fail "--json: $js"
 
 expect 2 "bad.chs:3:5: error: compile-net: 'x * y' (a product of two variables) is not piecewise linear" \

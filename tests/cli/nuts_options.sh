@@ -13,7 +13,7 @@ I=(infer "$src/examples/eight_schools.chs" EightSchools --data "$src/examples/ei
   --method nuts --samples 200 --warmup 300 --seed 3)
 
 meanStep() { # mean step size over the chains of a JSON result
-  python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["sampler"]; print(sum(c["step_size"] for c in s)/len(s))' "$1"
+  python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["results"][0]["sampler"]; print(sum(c["step_size"] for c in s)/len(s))' "$1"
 }
 "$chassis" "${I[@]}" --json >"$tmp/default.json" 2>"$tmp/err" || fail "default run: $(cat "$tmp/err")"
 "$chassis" "${I[@]}" --json --adapt-delta 0.99 >"$tmp/high.json" 2>"$tmp/err" ||
@@ -22,7 +22,7 @@ d=$(meanStep "$tmp/default.json")
 h=$(meanStep "$tmp/high.json")
 python3 -c "import sys; sys.exit(0 if $h < $d else 1)" ||
   fail "--adapt-delta 0.99 gave mean step size $h, not below the default's $d"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert j["max_tree_depth"] == 10 and len(j["sampler"]) == 4' \
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))["results"][0]; assert j["max_tree_depth"] == 10 and len(j["sampler"]) == 4' \
   "$tmp/default.json" || fail "JSON: max_tree_depth or sampler per chain missing"
 
 # A maximum depth of 2: every transition stops there, and the table says so.

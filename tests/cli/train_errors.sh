@@ -12,7 +12,7 @@ ex=$src/examples/braking_task.chs
 source "$(dirname "$0")/expect.sh"
 
 
-T=(train "$ex" --epochs 1 --samples 50)
+T=(train "$ex" --epochs 1 --samples 50 -o "$tmp/never.onnx")
 expect 2 "error: give a .chs task file (with --inputs and --label) or --csv FILE" -- train --label y
 expect 2 "a .chs task needs --inputs Module" -- train "$ex" --label Controller.brake
 expect 2 "braking_task.chs: error: no module named 'Nope' (modules: Controller, Advisor, Stopping, Scenario)" \
@@ -54,7 +54,7 @@ CHS
 expect 2 "free.chs:1:8: error: input 'x' of module 'Free' has no range to sample from: declare it as \`x: real in [a, b]\` or give --box x=a:b" \
   -- train "$tmp/free.chs" --inputs Free --label Free.z
 "$chassis" train "$tmp/free.chs" --inputs Free --label Free.z --box x=-1:1 --epochs 1 --samples 50 \
-  >/dev/null 2>&1 || fail "--box x=-1:1 should make Free trainable"
+  -o "$tmp/free.onnx" >/dev/null 2>&1 || fail "--box x=-1:1 should make Free trainable"
 expect 2 "free.chs:4:8: error: module 'Obs' observes, conditions or factors: a dataset drawn from it would ignore that weight" \
   -- train "$tmp/free.chs" --inputs Obs --label Obs.x
 
@@ -72,7 +72,7 @@ expect 2 "short.csv:3:4: error: expected 3 fields, got 2" -- train --csv "$tmp/s
 expect 2 "error: no column named 'z' in the header" -- train --csv "$tmp/short.csv" --label z
 printf 'a,y\n1,0\n2,0.5\n' >"$tmp/frac.csv"
 expect 2 "frac.csv:3:3: error: cross-entropy needs class labels 0, 1, 2, ...; 'y' is 0.500000" \
-  -- train --csv "$tmp/frac.csv" --label y --loss ce --epochs 1
+  -- train --csv "$tmp/frac.csv" --label y --loss ce --epochs 1 -o "$tmp/never.onnx"
 expect 2 "cannot open file" -- train --csv "$tmp/none.csv" --label y
 
 # eval

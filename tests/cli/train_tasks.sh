@@ -46,6 +46,8 @@ awk -v p="$pred" 'BEGIN { exit !(p > 71 && p < 79) }' || fail "stopping(30) pred
 python3 - "$tmp/sc.json" <<'PY' || fail "scenario JSON"
 import json, sys
 j = json.load(open(sys.argv[1]))
+assert j["command"] == "train", j
+j = j["results"][0]
 assert j["features"] == ["reading", "speed"], j["features"]
 assert j["label"] == "brake" and j["classes"] == 2
 assert j["validation_size"] == 240 and j["test_size"] == 600, (j["validation_size"], j["test_size"])
@@ -65,13 +67,13 @@ grep -q '^early stop: no better validation loss for 10 epochs; keeping epoch ' "
   --save-data "$tmp/data.csv" >/dev/null 2>&1 || fail "save-data"
 [ "$(head -1 "$tmp/data.csv")" = "reading,speed,brake" ] || fail "data.csv header"
 "$chassis" train --csv "$tmp/data.csv" --label brake --widths 16,16 --epochs 40 --optimizer sgd \
-  --lr 0.05 --l1 1e-5 --weight-decay 1e-4 --seed 2 >"$tmp/csv.out" 2>/dev/null ||
+  --lr 0.05 --l1 1e-5 --weight-decay 1e-4 --seed 2 -o "$tmp/csv.onnx" >"$tmp/csv.out" 2>/dev/null ||
   fail "train from the saved CSV"
 cat "$tmp/csv.out"
 acc=$(sed -nE 's/^test accuracy: ([0-9.]+)%.*/\1/p' "$tmp/csv.out")
 atleast "$acc" 98 || fail "SGD on the CSV: test accuracy $acc% < 98%"
 # a .csv given where the task file goes is read as --csv
-"$chassis" train "$tmp/data.csv" --label brake --epochs 1 --quiet >"$tmp/pos.out" 2>/dev/null ||
+"$chassis" train "$tmp/data.csv" --label brake --epochs 1 --quiet -o "$tmp/pos.onnx" >"$tmp/pos.out" 2>/dev/null ||
   fail "positional CSV"
 grep -q '^dataset: 2000 samples, 2 features (reading, speed), 2 classes;' "$tmp/pos.out" ||
   fail "positional CSV: $(cat "$tmp/pos.out")"

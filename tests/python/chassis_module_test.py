@@ -55,7 +55,8 @@ class ProgramTest(unittest.TestCase):
                 ("Policy", {"x": np.array([30.0, 10.0])}, 0, ["--input", "x=[30,10]"])]:
             with self.subTest(module=module, inputs=inputs):
                 got = self.braking.run(module, inputs, seed=seed)
-                want = json.loads(cli("run", BRAKING, module, "--json", "--seed", str(seed), *args))
+                want = json.loads(cli("run", BRAKING, module, "--json", "--seed", str(seed),
+                                      *args))["results"][0]
                 self.assertEqual(set(got["outputs"]), set(want["outputs"]))
                 for name, value in want["outputs"].items():
                     if isinstance(value, list):
@@ -97,7 +98,7 @@ class ProgramTest(unittest.TestCase):
 
     def test_verify_matches_the_command(self):
         want = {r["property"]: r for r in json.loads(
-            cli("verify", BRAKING, "--json", ok_codes=(0, 1, 3)))}
+            cli("verify", BRAKING, "--json", ok_codes=(0, 1, 3)))["results"]}
         got = self.braking.verify()
         self.assertEqual([r["name"] for r in got], list(want))
         for r in got:
@@ -119,7 +120,8 @@ class ProgramTest(unittest.TestCase):
 class InferTest(unittest.TestCase):
     def test_exact_matches_the_command(self):
         got = chassis.load(SPRINKLER).infer("WetGrass", method="exact")
-        want = json.loads(cli("infer", SPRINKLER, "WetGrass", "--method", "exact", "--json"))
+        want = json.loads(cli("infer", SPRINKLER, "WetGrass", "--method", "exact",
+                              "--json"))["results"][0]
         self.assertEqual(got["method"], "exact")
         for q in want["quantities"]:
             self.assertEqual(got["summary"][q["name"]]["mean"], q["mean"])
@@ -142,7 +144,8 @@ class InferTest(unittest.TestCase):
                                places=9)
         want = json.loads(cli("infer", SCHOOLS, "EightSchools", "--data", SCHOOLS_DATA,
                               "--method", "mh", "--samples", "300", "--chains", "2",
-                              "--warmup", "200", "--seed", "3", "--query", "mu,tau", "--json"))
+                              "--warmup", "200", "--seed", "3", "--query", "mu,tau",
+                              "--json"))["results"][0]
         for q in want["quantities"]:
             self.assertEqual(got["summary"][q["name"]]["mean"], q["mean"])
             self.assertEqual(got["summary"][q["name"]]["rhat"], q["rhat"])

@@ -61,7 +61,11 @@ TEST_CASE("chassis verify: exit codes", "[properties][cli]") {
 TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[properties][cli]") {
   Cli c = runVerify("examples/braking.chs --json");
   CHECK(c.code == 1);
-  auto j = nlohmann::json::parse(c.out);
+  auto env = nlohmann::json::parse(c.out);
+  CHECK(env["tool"] == "chassis");
+  CHECK(env["command"] == "verify");
+  CHECK(env["summary"]["exit_code"] == 1);
+  auto j = env["results"];
   REQUIRE(j.is_array());
   REQUIRE(j.size() == 5); // the four properties and the range obligation of Braking's call
   CHECK(byName(j, "range@Braking:48:5")["verdict"] == "holds");
@@ -76,13 +80,14 @@ TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[prope
   auto slow = byName(j, "never_late_when_slow");
   CHECK(slow["verdict"] == "violated");
   CHECK(slow["value_at_counterexample"] == "false");
-  CHECK(slow["counterexample"].contains("Sensor/noise"));
-  CHECK(slow["counterexample"].contains("distance"));
+  CHECK(slow["counterexample"]["module"] == "Braking");
+  CHECK(slow["counterexample"]["choices"]["Sensor/noise"].is_number());
+  CHECK(slow["counterexample"]["choices"]["distance"].is_number());
 
   Cli e = runVerify("tests/data/verify/exit_codes.chs --json");
-  auto je = nlohmann::json::parse(e.out);
+  auto je = nlohmann::json::parse(e.out)["results"];
   CHECK(byName(je, "tight")["verdict"] == "violated");
-  CHECK(byName(je, "tight")["counterexample"]["x"] == "10.0");
+  CHECK(byName(je, "tight")["counterexample"]["vars"]["x"] == 10.0);
   CHECK(byName(je, "alternating")["verdict"] == "unknown");
   CHECK(byName(je, "alternating")["reason"].get<std::string>().find("alternating") !=
         std::string::npos);
@@ -90,7 +95,7 @@ TEST_CASE("chassis verify --json: verdicts, counterexamples, intervals", "[prope
 
 TEST_CASE("chassis verify --statistical --json: labelled statistical", "[properties][cli][stat]") {
   Cli plain = runVerify("tests/data/verify/statistical.chs --json");
-  auto jp = nlohmann::json::parse(plain.out);
+  auto jp = nlohmann::json::parse(plain.out)["results"];
   for (auto& o : jp) {
     CHECK(o["verdict"] == "unknown");
     CHECK(o.find("statistical") == o.end());
@@ -98,7 +103,7 @@ TEST_CASE("chassis verify --statistical --json: labelled statistical", "[propert
   Cli c = runVerify("tests/data/verify/statistical.chs --json --statistical --samples 20000 "
                    "--confidence 0.95 --seed 3");
   CHECK(c.code == 3);
-  auto j = nlohmann::json::parse(c.out);
+  auto j = nlohmann::json::parse(c.out)["results"];
   for (auto& o : j) {
     CHECK(o["verdict"] == "statistical");
     REQUIRE(o.contains("statistical"));

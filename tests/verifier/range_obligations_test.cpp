@@ -231,7 +231,7 @@ TEST_CASE("range obligations: braking's Controller call holds (the clipped readi
 TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[range-obligations][cli]") {
   testing::CliRun v = verifyR("tests/data/verify/range_violated.chs --json");
   CHECK(v.code == 1);
-  auto j = nlohmann::json::parse(v.out);
+  auto j = nlohmann::json::parse(v.out)["results"];
   int violated = 0, holds = 0;
   for (auto& o : j) {
     std::string name = o["property"];
@@ -249,5 +249,5 @@ TEST_CASE("chassis verify: range obligations in JSON and the exit code", "[range
   CHECK(holds == 1);
   testing::CliRun h = verifyR("tests/data/verify/range_holds.chs --json");
   CHECK(h.code == 0);
-  CHECK(nlohmann::json::parse(h.out).size() == 5);
+  CHECK(nlohmann::json::parse(h.out)["results"].size() == 5);
 }
