@@ -217,8 +217,9 @@ void addCampaignOptions(CLI::App& app, CampaignOptions& o) {
 
 int runCampaign(const CampaignOptions& o, const InstanceRunner& runOne) {
   if (o.instances.empty()) {
-    std::cerr << "chassis vnnlib: error: give NETWORK PROPERTY, or a campaign: --instances "
-                 "instances.csv --results results.csv\n";
+    std::cerr << "chassis vnnlib: error: give NETWORK PROPERTY (the network and the VNN-LIB "
+                 "property file), or a campaign: --instances instances.csv --results "
+                 "results.csv\n";
     return kUsage;
   }
   for (const char* single : {"network", "--out", "--emit"})

@@ -30,7 +30,7 @@ grep -q 'log P(evidence) = .* standard error [0-9.e-]* (Lee-Whiteley' "$tmp/smc.
 "$chassis" "${S[@]}" --smc-moves 0 >"$tmp/smc0.txt" 2>/dev/null || fail "--smc-moves 0 failed"
 ! cmp -s "$tmp/smc.txt" "$tmp/smc0.txt" || fail "--smc-moves 0 changed nothing"
 "$chassis" "${S[@]}" --smc-lag 3 --json >"$tmp/smc.json" 2>/dev/null || fail "--smc-lag 3 failed"
-python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); r=j["rejuvenation_accept_rate"]; assert 0 < r < 1, r; assert j["log_evidence_se"] > 0' \
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))["results"][0]; r=j["rejuvenation_accept_rate"]; assert 0 < r < 1, r; assert j["log_evidence_se"] > 0' \
   "$tmp/smc.json" || fail "JSON: rejuvenation_accept_rate or log_evidence_se wrong"
 
 expect 2 "unknown --metric 'full'" -- infer "${M[@]}" --method nuts --metric full

@@ -79,7 +79,7 @@ echo 'not a results file' >"$tmp/bad_results.csv"
 expect 2 "bad_results.csv:1:1: error: expected 4 fields" -- vnnlib --instances "$c/instances.csv" --results "$tmp/bad_results.csv"
 [ "$(cat "$tmp/bad_results.csv")" = 'not a results file' ] || fail "a malformed results.csv was overwritten"
 expect 2 "--instances needs --results" -- vnnlib --instances "$c/instances.csv"
-expect 2 "give NETWORK PROPERTY, or a campaign" -- vnnlib
+expect 2 "give NETWORK PROPERTY (the network and the VNN-LIB property file), or a campaign" -- vnnlib
 expect 2 "--out is for one instance" -- vnnlib --instances "$c/instances.csv" --results "$tmp/r.csv" --out "$tmp/o.txt"
 expect 2 "NETWORK PROPERTY is for one instance" -- vnnlib "$c/onnx/cartpole.onnx" "$c/vnnlib/cartpole_case_safe_99.vnnlib" --instances "$c/instances.csv" --results "$tmp/r.csv"
 

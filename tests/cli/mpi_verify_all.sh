@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `chassis verify --all FILE...`: one table (file, then each file's `verify` rows: property,
 # verdict, time, counterexample) in the files' order, the combined exit code, a row `error` for a file that cannot be loaded (its
-# diagnostic on stderr), --json as one array; several files without --all and --emit with --all
+# diagnostic on stderr), --json as one envelope whose results are per file; several files without --all and --emit with --all
 # are refused. Then under `mpirun --oversubscribe -np 2` and `-np 3`: the same table (the time
 # column aside) and exit code. The mpirun part is skipped (exit 77) when mpirun is absent or
 # chassis has no MPI built in.
@@ -42,7 +42,7 @@ rc=$?
 grep -qE "none.chs +- +error \(exit 2\)" "$tmp/out" || fail "missing file's row: $(cat "$tmp/out")"
 grep -q "none.chs: error: cannot open" "$tmp/err" || fail "missing file's diagnostic: $(cat "$tmp/err")"
 "$chassis" verify --all --json "$d/composition.chs" "$d/range_holds.chs" >"$tmp/j.json" 2>/dev/null
-python3 -c "import json,sys; a=json.load(open(sys.argv[1])); assert [f['file'].split('/')[-1] for f in a]==['composition.chs','range_holds.chs'] and a[0]['exit']==1 and a[0]['results'][0]['property']=='agree'" "$tmp/j.json" ||
+python3 -c "import json,sys; a=json.load(open(sys.argv[1]))['results']; assert [f['file'].split('/')[-1] for f in a]==['composition.chs','range_holds.chs'] and a[0]['exit']==1 and a[0]['results'][0]['property']=='agree'" "$tmp/j.json" ||
   fail "--all --json: $(head -c 300 "$tmp/j.json")"
 expect 2 "several files" -- verify "$d/composition.chs" "$d/range_holds.chs"
 expect 2 "--emit takes one file, not --all" -- verify --all "$d/composition.chs" --emit smt2
