@@ -61,7 +61,7 @@ LinearLower alphaCrownBound(const neural::AffineNet& net, const Box& box, const 
     p2 *= b2;
     for (int k = 0; k < L; ++k) {
       const neural::AffineLayer& layer = net.layers[k];
-      H.noalias() = Z * layer.W.transpose();
+      H = timesWeights(Z, layer.W.transpose());
       H.rowwise() += layer.b.transpose();
       if (!layer.relu) {
         Z = H;

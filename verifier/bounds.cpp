@@ -31,6 +31,8 @@
 // allowance is then subtracted from (added to) each lower (upper) bound.
 #include "verifier/bounds.h"
 
+#include <Eigen/SparseCore>
+
 #include <algorithm>
 #include <cmath>
 
@@ -142,7 +144,7 @@ void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, i
            gammaN(L.W.rows() + 1) * (absLam * L.b.cwiseAbs() + cst.cwiseAbs());
     err.array() += kTiny;
     cst += Lam * L.b;
-    Lam = Lam * L.W;
+    Lam = timesWeights(Lam, L.W);
     if (k == 0) break;
     if (lamOut) (*lamOut)[k - 1] = Lam;
     const MatrixXd* a =
@@ -162,6 +164,17 @@ VectorXd boxMinimum(const Box& box, const MatrixXd& A, const VectorXd& cst, cons
 }
 
 } // namespace
+
+Eigen::MatrixXd timesWeights(const Eigen::MatrixXd& Lam, const Eigen::MatrixXd& W) {
+  // A sparse copy costs one pass over W; the dense product Lam.rows() passes.
+  if (Lam.rows() < 4 || W.size() < 4096) return Lam * W;
+  const Eigen::Index nnz = (W.array() != 0.0).count();
+  if (10 * nnz >= W.size()) return Lam * W;
+  Eigen::SparseMatrix<double, Eigen::ColMajor> S = W.sparseView();
+  // (S^T Lam^T)^T: a sparse-times-dense product Eigen evaluates without densifying.
+  Eigen::MatrixXd out = (S.transpose() * Lam.transpose()).transpose();
+  return out;
+}
 
 int NetBounds::unstable(const AffineNet& net) const {
   int n = 0;

@@ -52,6 +52,12 @@ struct LinearLower {
 LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C);
 
+/// Lam * W for a layer's weights W: through a sparse copy of W when it is under 10% non-zero
+/// and Lam has enough rows to pay for the copy (TLL networks: 2400-wide layers, 99% zeros),
+/// else dense. Only exact zero products are skipped, so the rounding bounds (any summation
+/// order, at most W.rows() terms) are unchanged.
+Eigen::MatrixXd timesWeights(const Eigen::MatrixXd& Lam, const Eigen::MatrixXd& W);
+
 /// Lower ReLU slopes per row of an objective: slopes[k] is rows x n_k for layer k (an empty or
 /// mis-sized matrix: DeepPoly's 0/1 choice for that layer). Only unstable neurons use them,
 /// clamped to [0, 1]: every such slope gives a sound bound (alpha_crown.h optimises them).

@@ -7,6 +7,7 @@
 
 #include "verifier/alpha_crown.h"
 #include "verifier/bounds.h"
+#include "verifier/lp_relaxation.h"
 #include "verifier/nv_forward.h"
 #include "verifier/z3_encoder.h"
 #include "verifier/z3_limits.h"
@@ -129,7 +130,7 @@ public:
   VectorXd x;
   int caseIndex = -1;
   std::string reason;
-  std::atomic<long> domains{0}, leaves{0};
+  std::atomic<long> domains{0}, leaves{0}, lpSolves{0}, lpClosed{0};
 
 private:
   void worker(Z3Encoder& z3, ForwardBounder& fb) {
@@ -357,13 +358,37 @@ private:
       if (replays(net_, cs, centre)) return finishSat(centre, group[k], "domain centre");
     }
     if (!anyLive) return;
+    int unstable = nb.unstable(net_);
+    bool smallNet = reluCount_ <= opt_.leafMaxNeurons;
+    // The LP relaxation of the domain: tighter than the bounds above (the triangle for every
+    // unstable ReLU at once, the case's constraints jointly), costlier: used when few ReLUs are
+    // left unstable (or none can be split), and only deep in input splitting.
+    const bool unsplittable = unstable == 0 || d.depth >= opt_.maxDepth;
+    if (opt_.lp && (unstable <= opt_.lpMaxUnstable || unsplittable) &&
+        (!inputMode_ || d.depth >= opt_.lpInputMinDepth || unsplittable)) {
+      LpRelaxation lp(net_, d.box, nb);
+      for (size_t k = 0; k < group.size() && lp.ok(); ++k) {
+        if (!live[k]) continue;
+        double remaining = std::chrono::duration<double>(deadline_ - Clock::now()).count();
+        if (remaining <= 0) return finishIncomplete(true, "timeout");
+        const CaseSpec& cs = cases_[group[k]];
+        LpCaseResult r = lp.caseMargin(cs.C, cs.d, std::min(remaining, opt_.lpTimeLimit));
+        ++lpSolves;
+        if (r.solved && r.certified > 0) {
+          live[k] = 0;
+          ++lpClosed;
+          continue;
+        }
+        if (r.x.size() == lo.size() && replays(net_, cs, r.x))
+          return finishSat(r.x, group[k], "LP minimiser");
+      }
+      if (std::none_of(live.begin(), live.end(), [](char c) { return c != 0; })) return;
+    }
     // Interval-gradient smear (already times the width) of the most promising row of the
     // live case furthest from being proved: the domain is closed only once that case is.
     if (fwd && worstRow.size() > 0) fb.gradientSmear(d.box, nb, worstRow, gsmear);
     const bool useGradient = fwd && gsmear.maxCoeff() > 0;
 
-    int unstable = nb.unstable(net_);
-    bool smallNet = reluCount_ <= opt_.leafMaxNeurons;
     bool leaf = (unstable <= opt_.leafUnstable && smallNet) || d.depth >= opt_.maxDepth;
     Domain a = d, b = d;
     a.depth = b.depth = d.depth + 1;
@@ -655,6 +680,8 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   if (attacker.joinable()) attacker.join();
   res.domains = search.domains;
   res.leaves = search.leaves;
+  res.lpSolves = search.lpSolves;
+  res.lpClosed = search.lpClosed;
   res.reason = search.reason;
   if (search.sat) {
     res.x = search.x;

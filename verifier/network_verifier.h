@@ -9,7 +9,10 @@
 //   3. branch and bound: input splitting (the dimension with the largest interval-gradient smear
 //      of the most promising constraint, nv_forward.h) when the input has few free dimensions,
 //      ReLU splitting otherwise; every domain's bound minimiser is tried as a counterexample;
-//   4. exact Z3 leaf queries (z3_encoder.h) once few unstable ReLUs are left;
+//   4. a domain the bounds do not close, once few unstable ReLUs are left (or deep in input
+//      splitting), is bounded by its Planet LP relaxation (lp_relaxation.h: GLPK, but only a
+//      bound certified from its duals in rounded-error-bounded arithmetic counts); exact Z3 leaf
+//      queries (z3_encoder.h) once few unstable ReLUs are left on small networks;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
 //      before every domain and passed to every Z3 query.
 // Every `sat` carries a counterexample that passed `replays` (float64 forward pass, inside the
@@ -52,6 +55,14 @@ struct NetVerifyOptions {
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
   int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (half on a
                               // child, warm-started from its parent; 0: DeepPoly's slopes)
+  bool lp = true;              // a domain the bounds did not close is tried by its LP relaxation
+                              // (lp_relaxation.h, certified dual bound) when ...
+  int lpMaxUnstable = 40;     // ... at most this many ReLUs are unstable, or it cannot be split
+  int lpInputMinDepth = 1000; // input splitting: only domains at least this deep, besides those
+                              // that cannot be split (they are many and cheap to bound: on the
+                              // robot nets LPs from depth 12 cut the domains/s 50-fold, closing
+                              // too few of them to pay)
+  double lpTimeLimit = 5.0;   // s per LP solve (GLPK's simplex time limit)
   int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
                               // levels, else the parent's reused (with the new split)
   AttackOptions attackOptions;
@@ -67,6 +78,7 @@ struct VerifyResult {
   double seconds = 0.0;
   long domains = 0; // sub-domains bounded
   long leaves = 0;  // Z3 leaf queries
+  long lpSolves = 0, lpClosed = 0; // LP relaxations solved, cases closed by their certified bound
 };
 
 /// Checks sizes (property vs network) and runs the pipeline. Errors only for a mismatch.

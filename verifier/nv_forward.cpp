@@ -49,6 +49,8 @@ ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
   Wn_.resize(L);
   Wpn_.resize(L);
   Wpa_.resize(L);
+  sWpn_.resize(L);
+  sWpa_.resize(L);
   babs_.resize(L);
   HL_.resize(L);
   HU_.resize(L);
@@ -62,6 +64,10 @@ ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
     Wpn_[k] << Wp_[k], Wn_[k];
     Wpa_[k].resize(W.rows(), 2 * W.cols());
     Wpa_[k] << Wp_[k], -Wn_[k];
+    if (W.size() >= 4096 && 10 * (W.array() != 0.0).count() < W.size()) {
+      sWpn_[k] = Wpn_[k].sparseView();
+      sWpa_[k] = Wpa_[k].sparseView();
+    }
     babs_[k] = net.layers[k].b.cwiseAbs();
     HL_[k].resize(W.rows(), d_ + 1);
     HU_[k].resize(W.rows(), d_ + 1);
@@ -125,7 +131,9 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
     Zs_.topRightCorner(m, d + 1) = ZU_;
     Zs_.bottomLeftCorner(m, d + 1) = ZU_;
     Zs_.bottomRightCorner(m, d + 1) = ZL_;
-    H_.noalias() = Wpn_[k] * Zs_;
+    // (Sparse or dense: only exact zero products differ, the rounding bounds are the same.)
+    if (sWpn_[k].nonZeros() > 0) H_ = sWpn_[k] * Zs_;
+    else H_.noalias() = Wpn_[k] * Zs_;
     HL = H_.leftCols(d + 1);
     HU = H_.rightCols(d + 1);
     HL.col(d) += layer.b;
@@ -139,7 +147,8 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
     Es_.col(0) << eZL_, eZU_;
     Es_.col(1) << eZU_, eZL_;
     Es_.col(2) << tmp_, tmp_;
-    Eh_.noalias() = Wpa_[k] * Es_;
+    if (sWpa_[k].nonZeros() > 0) Eh_ = sWpa_[k] * Es_;
+    else Eh_.noalias() = Wpa_[k] * Es_;
     const double g = gammaN(2 * m + 1), grow = 1.0 + 2.0 * gammaN(2 * m + 2);
     // (Eh_.col(2) sums each |W_ij| t_j once: W+ and |W-| are never both nonzero.)
     tmp_ = g * (Eh_.col(2) + babs_[k]);

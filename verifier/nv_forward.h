@@ -13,6 +13,7 @@
 #include "verifier/bounds.h"
 
 #include <Eigen/Dense>
+#include <Eigen/SparseCore>
 
 #include <vector>
 
@@ -56,6 +57,8 @@ private:
   // [W+ | W-] (n x 2m) and [W+ | |W-|] (n x 2m): one product gives both functions, another
   // all three allowance vectors (see bound()).
   std::vector<Eigen::MatrixXd> Wpn_, Wpa_;
+  // Their sparse copies for a layer under 10% non-zero (TLL networks), else empty.
+  std::vector<Eigen::SparseMatrix<double, Eigen::RowMajor>> sWpn_, sWpa_;
   Eigen::MatrixXd Zs_, Es_, H_, Eh_;
   std::vector<Eigen::VectorXd> babs_;
   std::vector<Eigen::MatrixXd> HL_, HU_;

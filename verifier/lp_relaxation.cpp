@@ -1,0 +1,289 @@
+// The domain LP and its safe dual bound (see lp_relaxation.h for the maths).
+#include "verifier/lp_relaxation.h"
+
+#include <glpk.h>
+
+#include <algorithm>
+#include <cmath>
+#include <mutex>
+
+namespace chassis::verifier {
+namespace {
+
+constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
+constexpr double kTiny = 1e-290;
+
+double gammaN(size_t n) {
+  return 2.0 * static_cast<double>(n + 2) * kUnit;
+}
+
+/// GLPK keeps its environment per thread when built with thread-local storage (Debian's is);
+/// otherwise every use is serialised.
+std::mutex& glpkMutex() {
+  static std::mutex m;
+  return m;
+}
+bool glpkThreadLocal() {
+  static const bool tls = glp_config("TLS") != nullptr;
+  return tls;
+}
+
+/// x rounded up/down by a relative 2u plus kTiny (one float64 product or sum).
+double roundUp(double x) {
+  return x + 2.0 * kUnit * std::fabs(x) + kTiny;
+}
+
+} // namespace
+
+int LpRelaxation::addColumn(double lo, double hi) {
+  cl_.push_back(lo);
+  cu_.push_back(hi);
+  return static_cast<int>(cl_.size()) - 1;
+}
+
+void LpRelaxation::addRow(Row r) {
+  rows_.push_back(std::move(r));
+}
+
+LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const NetBounds& nb) {
+  d_ = net.inputSize;
+  const int L = static_cast<int>(net.layers.size());
+  if (nb.infeasible || static_cast<int>(nb.lo.size()) != L) {
+    ok_ = false;
+    why_ = "the domain's bounds are infeasible or missing";
+    return;
+  }
+  // prevCol[i]: column of z_{k-1,i} (or x_i), -1 when it is identically 0; prevAbs its |max|.
+  std::vector<int> prevCol(static_cast<size_t>(d_));
+  std::vector<double> prevAbs(static_cast<size_t>(d_));
+  for (int i = 0; i < d_; ++i) {
+    if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i]) || box.lo[i] > box.hi[i]) {
+      ok_ = false;
+      why_ = "the input box is not finite";
+      return;
+    }
+    prevCol[i] = addColumn(box.lo[i], box.hi[i]);
+    prevAbs[i] = std::max(std::fabs(box.lo[i]), std::fabs(box.hi[i]));
+  }
+  for (int k = 0; k < L; ++k) {
+    const auto& layer = net.layers[k];
+    const Eigen::Index n = layer.W.rows();
+    std::vector<int> hCol(static_cast<size_t>(n)), zCol(static_cast<size_t>(n));
+    std::vector<double> zAbs(static_cast<size_t>(n));
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double l = nb.lo[k][j], u = nb.hi[k][j];
+      if (!std::isfinite(l) || !std::isfinite(u) || l > u || !std::isfinite(layer.b[j])) {
+        ok_ = false;
+        why_ = "a pre-activation bound or bias is not finite";
+        return;
+      }
+      hCol[j] = addColumn(l, u);
+      Row r; // h_j - W_j z = b_j
+      r.idx.push_back(hCol[j]);
+      r.val.push_back(1.0);
+      for (Eigen::Index i = 0; i < layer.W.cols(); ++i) {
+        const double w = layer.W(j, i);
+        if (!std::isfinite(w)) {
+          ok_ = false;
+          why_ = "a weight is not finite";
+          return;
+        }
+        if (w == 0.0 || prevCol[i] < 0) continue;
+        r.idx.push_back(prevCol[i]);
+        r.val.push_back(-w);
+      }
+      r.lo = r.hi = layer.b[j];
+      addRow(std::move(r));
+      if (!layer.relu) {
+        zCol[j] = hCol[j];
+        zAbs[j] = std::max(std::fabs(l), std::fabs(u));
+      } else if (u <= 0) {
+        zCol[j] = -1;
+        zAbs[j] = 0;
+      } else if (l >= 0) {
+        zCol[j] = hCol[j];
+        zAbs[j] = u;
+      } else {
+        zCol[j] = addColumn(0.0, u);
+        zAbs[j] = u;
+        addRow(Row{{zCol[j], hCol[j]}, {1.0, -1.0}, 0.0, INFINITY}); // z >= h
+        // z <= s h + t: valid for the rounded s when t >= relu(h) - s h at both ends of [l, u]
+        // (a convex function of h: its maximum is at an end).
+        const double s = u / (u - l);
+        const double t = std::max(roundUp(-s * l), roundUp(u * roundUp(1.0 - s)));
+        addRow(Row{{zCol[j], hCol[j]}, {1.0, -s}, -INFINITY, t});
+      }
+    }
+    prevCol = std::move(zCol);
+    prevAbs = std::move(zAbs);
+  }
+  outCol_ = std::move(prevCol);
+  outAbs_ = std::move(prevAbs);
+}
+
+LpRelaxation::~LpRelaxation() = default;
+
+LpCaseResult LpRelaxation::minimise(const Eigen::RowVectorXd& c, double timeLimitSec) {
+  std::vector<double> obj(cl_.size(), 0.0);
+  for (Eigen::Index j = 0; j < c.size() && j < static_cast<Eigen::Index>(outCol_.size()); ++j)
+    if (outCol_[j] >= 0) obj[outCol_[j]] += c[j]; // a column is one output's at most
+  return solve({}, obj, timeLimitSec);
+}
+
+LpCaseResult LpRelaxation::caseMargin(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
+                                      double timeLimitSec) {
+  LpCaseResult res;
+  if (!ok_) {
+    res.reason = why_;
+    return res;
+  }
+  // The margin column m in [-M, M] with M >= max_r (C_r y - d_r) on the relaxation, so the LP
+  // is feasible; any bound containing 0 keeps a violating input feasible (with m = 0).
+  double M = 1.0;
+  for (Eigen::Index r = 0; r < C.rows(); ++r) {
+    double s = std::fabs(d[r]);
+    for (Eigen::Index j = 0; j < C.cols(); ++j)
+      s += std::fabs(C(r, j)) * outAbs_[static_cast<size_t>(j)];
+    M = std::max(M, 2.0 * s + 1.0);
+  }
+  if (!std::isfinite(M)) {
+    res.reason = "the output bounds are not finite";
+    return res;
+  }
+  const int mCol = addColumn(-M, M);
+  std::vector<Row> extra;
+  for (Eigen::Index r = 0; r < C.rows(); ++r) {
+    Row row;
+    for (Eigen::Index j = 0; j < C.cols(); ++j)
+      if (C(r, j) != 0.0 && outCol_[static_cast<size_t>(j)] >= 0) {
+        row.idx.push_back(outCol_[static_cast<size_t>(j)]);
+        row.val.push_back(C(r, j));
+      }
+    row.idx.push_back(mCol);
+    row.val.push_back(-1.0);
+    row.lo = -INFINITY;
+    row.hi = d[r];
+    extra.push_back(std::move(row));
+  }
+  std::vector<double> obj(cl_.size(), 0.0);
+  obj[static_cast<size_t>(mCol)] = 1.0;
+  res = solve(extra, obj, timeLimitSec);
+  cl_.pop_back();
+  cu_.pop_back();
+  return res;
+}
+
+LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
+                                 const std::vector<double>& objective, double timeLimitSec) {
+  LpCaseResult res;
+  if (!ok_) {
+    res.reason = why_;
+    return res;
+  }
+  std::unique_lock<std::mutex> serial(glpkMutex(), std::defer_lock);
+  if (!glpkThreadLocal()) serial.lock();
+  glp_term_out(GLP_OFF);
+  const int nc = static_cast<int>(cl_.size());
+  const int nr = static_cast<int>(rows_.size() + extraRows.size());
+  auto rowAt = [&](int i) -> const Row& {
+    return i < static_cast<int>(rows_.size()) ? rows_[static_cast<size_t>(i)]
+                                              : extraRows[static_cast<size_t>(i) - rows_.size()];
+  };
+  std::unique_ptr<glp_prob, void (*)(glp_prob*)> lp(glp_create_prob(), glp_delete_prob);
+  glp_set_obj_dir(lp.get(), GLP_MIN);
+  glp_add_cols(lp.get(), nc);
+  for (int j = 0; j < nc; ++j) {
+    const double lo = cl_[static_cast<size_t>(j)], hi = cu_[static_cast<size_t>(j)];
+    glp_set_col_bnds(lp.get(), j + 1, lo == hi ? GLP_FX : GLP_DB, lo, hi);
+    glp_set_obj_coef(lp.get(), j + 1, objective[static_cast<size_t>(j)]);
+  }
+  glp_add_rows(lp.get(), nr);
+  std::vector<int> ind;
+  std::vector<double> val;
+  for (int i = 0; i < nr; ++i) {
+    const Row& r = rowAt(i);
+    int type = GLP_FX;
+    if (r.lo != r.hi) {
+      if (std::isinf(r.lo) && std::isinf(r.hi)) type = GLP_FR;
+      else if (std::isinf(r.lo)) type = GLP_UP;
+      else if (std::isinf(r.hi)) type = GLP_LO;
+      else type = GLP_DB;
+    }
+    glp_set_row_bnds(lp.get(), i + 1, type, std::isinf(r.lo) ? 0.0 : r.lo,
+                     std::isinf(r.hi) ? 0.0 : r.hi);
+    ind.assign(1, 0); // GLPK's arrays are 1-based
+    val.assign(1, 0.0);
+    for (size_t t = 0; t < r.idx.size(); ++t) {
+      ind.push_back(r.idx[t] + 1);
+      val.push_back(r.val[t]);
+    }
+    glp_set_mat_row(lp.get(), i + 1, static_cast<int>(r.idx.size()), ind.data(), val.data());
+  }
+  glp_scale_prob(lp.get(), GLP_SF_AUTO);
+  glp_adv_basis(lp.get(), 0);
+  glp_smcp parm;
+  glp_init_smcp(&parm);
+  parm.msg_lev = GLP_MSG_OFF;
+  parm.meth = GLP_DUALP;
+  parm.presolve = GLP_OFF; // the duals of the original rows are needed
+  if (timeLimitSec > 0)
+    parm.tm_lim = static_cast<int>(std::min(timeLimitSec * 1000.0, 2.0e9));
+  const int rc = glp_simplex(lp.get(), &parm);
+  if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_EITLIM) {
+    res.reason = "GLPK's simplex failed (code " + std::to_string(rc) + ")";
+    return res;
+  }
+  res.lpValue = glp_get_obj_val(lp.get());
+  if (glp_get_prim_stat(lp.get()) == GLP_FEAS) {
+    res.x.resize(d_);
+    for (int i = 0; i < d_; ++i)
+      res.x[i] = std::clamp(glp_get_col_prim(lp.get(), i + 1), cl_[static_cast<size_t>(i)],
+                            cu_[static_cast<size_t>(i)]);
+  }
+  // The safe bound from the duals (whatever GLPK's status: any y gives a valid bound).
+  std::vector<double> y(static_cast<size_t>(nr));
+  for (int i = 0; i < nr; ++i) {
+    double yi = glp_get_row_dual(lp.get(), i + 1);
+    const Row& r = rowAt(i);
+    if (!std::isfinite(yi) || (yi > 0 && std::isinf(r.lo)) || (yi < 0 && std::isinf(r.hi)))
+      yi = 0.0; // this row's needed side is infinite: it cannot carry a multiplier
+    y[static_cast<size_t>(i)] = yi;
+  }
+  lp.reset();
+  if (serial.owns_lock()) serial.unlock();
+  std::vector<double> resid(objective), residErr(static_cast<size_t>(nc), 0.0);
+  std::vector<size_t> nnz(static_cast<size_t>(nc), 0);
+  for (size_t j = 0; j < resid.size(); ++j)
+    residErr[j] = std::fabs(resid[j]);
+  double sum = 0.0, sumAbs = 0.0;
+  size_t terms = 0;
+  for (int i = 0; i < nr; ++i) {
+    const double yi = y[static_cast<size_t>(i)];
+    if (yi == 0.0) continue;
+    const Row& r = rowAt(i);
+    for (size_t t = 0; t < r.idx.size(); ++t) {
+      const size_t j = static_cast<size_t>(r.idx[t]);
+      resid[j] -= r.val[t] * yi;
+      residErr[j] += std::fabs(r.val[t] * yi);
+      ++nnz[j];
+    }
+    const double term = yi > 0 ? yi * r.lo : yi * r.hi;
+    sum += term;
+    sumAbs += std::fabs(term);
+    ++terms;
+  }
+  for (size_t j = 0; j < resid.size(); ++j) {
+    const double lo = cl_[j], hi = cu_[j];
+    const double e = gammaN(nnz[j] + 1) * residErr[j] * std::max(std::fabs(lo), std::fabs(hi));
+    const double term = std::min(resid[j] * lo, resid[j] * hi) - e;
+    sum += term;
+    sumAbs += std::fabs(term);
+    ++terms;
+  }
+  res.certified = sum - gammaN(terms + 1) * sumAbs - kTiny;
+  res.solved = std::isfinite(res.certified);
+  if (!res.solved) res.reason = "the certificate is not finite";
+  return res;
+}
+
+} // namespace chassis::verifier
