@@ -8,19 +8,19 @@ _chassis() {
     return
   fi
   case ${COMP_WORDS[1]} in
-  check) opts="--help --emit --json" ;;
+  check) opts="--help --emit --json --data --input" ;;
   compare) opts="--help --task --method --ablation --threshold --samples --seed --no-sweep --timeout --time-limit --memory --faith-timeout --json --markdown --html --out-dir -q --quiet" ;;
   compile) opts="--help -o --output --header --emit" ;;
   compile-net) opts="--help --margin -o --output --circuit --json --no-prune" ;;
   eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
   import-bif) opts="--help -o --output --module" ;;
-  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --plot --timing --time-limit --timeout --memory" ;;
+  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot --timing --time-limit --timeout --memory" ;;
   run) opts="--help --input --data --seed --json --backend --replay --property" ;;
   summary) opts="--help --json" ;;
   train) opts="--help --csv --inputs --label --features --box --samples --widths --epochs --lr --optimizer --momentum --loss --batch --seed --l1 --weight-decay --test-fraction --validation-fraction --patience --no-standardize -o --output --save-data --save-test --json -q --quiet --time-limit --timeout --memory" ;;
-  verify) opts="--help --property --timeout --time-limit --memory --json --emit --emit-dir --statistical --samples --confidence --seed" ;;
-  vnnlib) opts="--help --timeout --time-limit --memory -o --output --out --json --naive --threads --emit" ;;
+  verify) opts="--help --all --property --timeout --time-limit --memory --json --emit --emit-dir --statistical --samples --confidence --seed" ;;
+  vnnlib) opts="--help --instances --results --limit --timeout --time-limit --memory -o --output --out --json --naive --threads --emit" ;;
   *) opts="" ;;
   esac
   if [[ $cur == -* ]]; then

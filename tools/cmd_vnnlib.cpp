@@ -182,6 +182,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     r["seconds"] = res->seconds;
     r["domains"] = res->domains;
     r["leaves"] = res->leaves;
+    r["lp_solves"] = res->lpSolves;
+    r["lp_closed"] = res->lpClosed;
     if (res->verdict == verifier::Verdict::Sat) {
       r["case"] = res->caseIndex;
       nlohmann::ordered_json x = nlohmann::ordered_json::array(),
@@ -206,8 +208,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   } else {
     std::cout << text;
     char buf[160];
-    std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves)", res->seconds,
-                  res->domains, res->leaves);
+    std::snprintf(buf, sizeof buf, "time: %.3f s (%ld domains, %ld z3 leaves, %ld LPs closing %ld)",
+                  res->seconds, res->domains, res->leaves, res->lpSolves, res->lpClosed);
     std::cout << buf;
     if (!res->reason.empty()) std::cout << "; " << res->reason;
     std::cout << "\n";
