@@ -1,5 +1,6 @@
 // Reading the sizes a run's data gives (see data_sizes.h).
 #include "spec/data_sizes.h"
+#include "spec/data_json.h"
 
 #include <nlohmann/json.hpp>
 
@@ -40,7 +41,7 @@ SourceLoc locate(const std::string& file, std::string_view text, size_t pos) {
 
 } // namespace
 
-Expected<DataSizes> readDataSizes(std::string_view text, const std::string& file) {
+Expected<json> parseDataObject(std::string_view text, const std::string& file) {
   json j;
   // nlohmann::json reports syntax errors by exception: caught here, at the one boundary.
   try {
@@ -48,11 +49,19 @@ Expected<DataSizes> readDataSizes(std::string_view text, const std::string& file
   } catch (const json::parse_error& e) {
     std::string msg = e.what();
     if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
+    // e.byte is the 1-based offset of the character where parsing failed.
     return Error(locate(file, text, e.byte > 0 ? e.byte - 1 : 0), "malformed JSON: " + msg);
   } catch (const json::exception& e) {
     return Error(SourceLoc{file, 0, 0}, std::string("malformed JSON: ") + e.what());
   }
   if (!j.is_object()) return Error(SourceLoc{file, 0, 0}, "the data must be a JSON object");
+  return j;
+}
+
+Expected<DataSizes> readDataSizes(std::string_view text, const std::string& file) {
+  Expected<json> parsed = parseDataObject(text, file);
+  if (!parsed) return parsed.error();
+  const json& j = *parsed;
   DataSizes out;
   for (auto it = j.begin(); it != j.end(); ++it)
     out.values[it.key()] = describe(it.value(), "the data file '" + file + "'");

@@ -13,6 +13,8 @@
 #include "symbolic/distributions.h"
 #include "symbolic/special.h"
 
+#include "spec/data_json.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cctype>
@@ -663,20 +665,6 @@ Expected<Value> fromJson(const json& j, const Type& t, const Context& ctx,
   return wrong();
 }
 
-/// The 1-based line and column of byte offset `pos` in `text`.
-SourceLoc locate(const std::string& file, std::string_view text, size_t pos) {
-  SourceLoc loc{file, 1, 1};
-  for (size_t k = 0; k < pos && k < text.size(); ++k) {
-    if (text[k] == '\n') {
-      ++loc.line;
-      loc.col = 1;
-    } else {
-      ++loc.col;
-    }
-  }
-  return loc;
-}
-
 /// `[Red, Green]` (bare enum constants, as formatValue prints an enum array) as the JSON array
 /// ["Red", "Green"]; nullopt when `text` is not a bracketed list of bare words.
 std::optional<json> bareWordArray(std::string_view text) {
@@ -721,19 +709,9 @@ Expected<Value> parseValue(std::string_view text, const Type& t, const Context& 
 Expected<std::vector<std::optional<Value>>> bindJsonInputs(const Function& f, const Context& ctx,
                                                            std::string_view text,
                                                            const std::string& file) {
-  json j;
-  // nlohmann::json reports syntax errors by exception: caught here, at the one boundary.
-  try {
-    j = json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string msg = e.what();
-    if (auto p = msg.find("syntax error"); p != std::string::npos) msg = msg.substr(p);
-    // e.byte is the 1-based offset of the character where parsing failed.
-    return Error(locate(file, text, e.byte > 0 ? e.byte - 1 : 0), "malformed JSON: " + msg);
-  } catch (const json::exception& e) {
-    return Error(SourceLoc{file, 0, 0}, std::string("malformed JSON: ") + e.what());
-  }
-  if (!j.is_object()) return Error(SourceLoc{file, 0, 0}, "the data must be a JSON object");
+  Expected<json> parsed = spec::parseDataObject(text, file); // located syntax errors
+  if (!parsed) return parsed.error();
+  const json& j = *parsed;
   std::vector<std::optional<Value>> values(f.inputs().size());
   for (size_t k = 0; k < f.inputs().size(); ++k) {
     const Var* v = f.inputs()[k].var;

@@ -158,7 +158,7 @@ int checkCommand(const std::string& file, const std::string& emit, bool asJson,
                 {"networks", networks},
                 {"properties", lowered->properties.size()},
                 {"errors", 0}};
-  std::cout << tools::jsonEnvelope("check", file, ojson::object(), results, summary).dump(2)
+  std::cout << tools::jsonText(tools::jsonEnvelope("check", file, ojson::object(), results, summary))
             << "\n";
   return tools::kOk;
 }

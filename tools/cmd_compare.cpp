@@ -88,7 +88,7 @@ int runCompareCli(CompareCli& c) {
   if (!c.markdown.empty()) ok = writeFileAtomic(c.markdown, tasks::renderMarkdown(rep)) && ok;
   if (!c.html.empty()) ok = writeFileAtomic(c.html, tasks::renderHtml(rep)) && ok;
   if (!c.outDir.empty()) {
-    ok = writeFileAtomic(inDir("report.json"), rep.dump(2) + "\n") && ok;
+    ok = writeFileAtomic(inDir("report.json"), rep.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n") && ok;
     ok = writeFileAtomic(inDir("report.md"), tasks::renderMarkdown(rep)) && ok;
     ok = writeFileAtomic(inDir("report.html"), tasks::renderHtml(rep)) && ok;
     ok = writeFileAtomic(inDir("circuit.dot"), r->circuitDot) && ok;

@@ -259,11 +259,10 @@ int runCommand(const RunArgs& a) {
       if (!asJson)
         std::cout << "property " << replay->property << ": " << verdict << "\n";
       else
-        std::cout << ojson{{"replay",
-                            {{"property", replay->property},
-                             {"run_error", r.error().str()},
-                             {"violated", there}}}}
-                         .dump(2)
+        std::cout << tools::jsonText(ojson{{"replay",
+                                            {{"property", replay->property},
+                                             {"run_error", r.error().str()},
+                                             {"violated", there}}}})
                   << "\n";
     }
     return rc;

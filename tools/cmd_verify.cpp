@@ -364,7 +364,7 @@ int verifyCommand(const VerifyArgs& a) {
     summary["internal"] = internal;
     summary["stopped"] = stopped;
     summary["exit_code"] = code;
-    reportStream << tools::jsonEnvelope("verify", file, options, j, summary).dump(2) << "\n";
+    reportStream << tools::jsonText(tools::jsonEnvelope("verify", file, options, j, summary)) << "\n";
     return code;
   }
   std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");

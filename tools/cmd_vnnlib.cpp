@@ -201,9 +201,8 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     summary["verdict"] = r["verdict"];
     summary["stopped"] = run::stopRequested();
     summary["exit_code"] = code;
-    std::cout << tools::jsonEnvelope("vnnlib", netPath, options, nlohmann::ordered_json::array({r}),
-                                     summary)
-                     .dump(2)
+    std::cout << tools::jsonText(tools::jsonEnvelope("vnnlib", netPath, options,
+                                                     nlohmann::ordered_json::array({r}), summary))
               << "\n";
   } else {
     std::cout << text;

@@ -8,6 +8,10 @@ namespace chassis::tools {
 
 using ojson = nlohmann::ordered_json;
 
+std::string jsonText(const ojson& j, int indent) {
+  return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
 ojson jsonEnvelope(const std::string& command, const std::string& file, ojson options,
                    ojson results, ojson summary) {
   ojson j;
@@ -23,16 +27,16 @@ ojson jsonEnvelope(const std::string& command, const std::string& file, ojson op
 
 int printReport(const std::string& command, const std::string& file, ojson options, ojson result,
                 int code) {
-  std::cout << jsonEnvelope(command, file, std::move(options), ojson::array({std::move(result)}),
-                            ojson{{"exit_code", code}})
-                   .dump(2)
+  std::cout << jsonText(jsonEnvelope(command, file, std::move(options),
+                                     ojson::array({std::move(result)}), ojson{{"exit_code", code}}))
             << "\n";
   return code;
 }
 
 int printReport(const std::string& command, const std::string& file, ojson options,
                 const nlohmann::json& result, int code) {
-  return printReport(command, file, std::move(options), ojson::parse(result.dump()), code);
+  const std::string text = result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return printReport(command, file, std::move(options), ojson::parse(text), code);
 }
 
 ojson jsonError(const Error& e) {
@@ -45,7 +49,7 @@ ojson jsonError(const Error& e) {
 }
 
 int printJsonError(const Error& e, int code) {
-  std::cout << jsonError(e).dump(2) << "\n";
+  std::cout << jsonText(jsonError(e)) << "\n";
   return code;
 }
 

@@ -20,6 +20,11 @@ namespace chassis::tools {
 
 inline constexpr const char* kVersion = "0.1.0";
 
+/// `j` as text, `indent` spaces per level (-1: one line). Bytes that are not UTF-8 (a file name
+/// or argument from the command line) are replaced by U+FFFD instead of throwing: every JSON the
+/// command prints or writes goes through here.
+std::string jsonText(const nlohmann::ordered_json& j, int indent = 2);
+
 /// The report envelope (see above); `results` is an array, `options` and `summary` objects.
 nlohmann::ordered_json jsonEnvelope(const std::string& command, const std::string& file,
                                     nlohmann::ordered_json options, nlohmann::ordered_json results,

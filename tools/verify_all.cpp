@@ -193,7 +193,7 @@ std::optional<int> verifyAll(const std::string& first, const VerifyAllOptions& o
     options["files"] = files;
     summary["files"] = files.size();
     summary["exit_code"] = run::stopRequested() ? stopExitCode() : combinedExit(results);
-    std::cout << jsonEnvelope("verify", first, options, all, summary).dump(2) << "\n";
+    std::cout << jsonText(jsonEnvelope("verify", first, options, all, summary)) << "\n";
   }
   std::fflush(stdout);
   if (run::stopRequested()) return stopExitCode();

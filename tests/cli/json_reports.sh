@@ -114,5 +114,18 @@ rc=$?
   fail "vnnlib .nnet vs .onnx: $(head -1 "$tmp/nnet.txt") ($rc) vs $(head -1 "$tmp/onnx.txt"); $(cat "$tmp/err")"
 [ "$(head -1 "$tmp/nnet.txt")" = sat ] || fail "ACAS Xu 2_9 prop_2 (.nnet): $(head -1 "$tmp/nnet.txt")"
 
+# A file name that is not UTF-8 in a JSON error or report: the bytes become U+FFFD, never an
+# abort (fuzz_cli's finding cli-crash-9cc8270c…: nlohmann::json's dump threw, exit 134).
+"$chassis" summary "$tmp/draw"$'\x92'".csv" --json >"$tmp/bad.json" 2>/dev/null
+rc=$?
+[ $rc = 2 ] || fail "summary of a non-UTF-8 file name --json: exit $rc, expected 2"
+python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); assert "\ufffd" in j["error"]["file"] + j["error"]["message"], j' \
+  "$tmp/bad.json" || fail "summary --json: the error is not JSON with U+FFFD: $(cat "$tmp/bad.json")"
+"$chassis" check "$tmp/m"$'\xff'".chs" --json >"$tmp/bad2.json" 2>/dev/null
+rc=$?
+[ $rc = 2 ] || fail "check of a non-UTF-8 file name --json: exit $rc, expected 2"
+python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/bad2.json" ||
+  fail "check --json: not JSON: $(cat "$tmp/bad2.json")"
+
 echo "json_reports: $failures failure(s)"
 [ "$failures" = 0 ]
