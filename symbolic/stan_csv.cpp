@@ -284,8 +284,10 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
                       "'" + trim(f.text) + "' in the inverse mass matrix is not a number");
           row.push_back(v);
         }
+        if (row.empty())
+          return at(lineNo, offset + 1, "a row of the inverse mass matrix has no elements");
         if (denseRows == 0) denseDim = row.size();
-        if (row.size() != denseDim)
+        if (row.size() != denseDim || denseRows >= denseDim)
           return at(lineNo, offset + 1,
                     "a row of the inverse mass matrix has " + std::to_string(row.size()) +
                         " elements, expected " + std::to_string(denseDim));
@@ -295,7 +297,11 @@ Expected<StanCsvChain> readStanCsv(std::istream& in, const std::string& file) {
         continue;
       }
       if (body.rfind("Elements of inverse mass matrix", 0) == 0) {
+        // A second matrix block replaces the first (its rows are counted afresh).
         expectDense = true;
+        denseRows = denseDim = 0;
+        c.invMetric.clear();
+        c.invMetricDense.clear();
         continue;
       }
       if (body == "Adaptation terminated") {
