@@ -13,7 +13,36 @@
 #include <vector>
 
 namespace chassis::tasks {
+
+std::string htmlEscape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s)
+    switch (c) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += c;
+    }
+  return out;
+}
+
 namespace {
+
+std::string esc(const std::string& s) { return htmlEscape(s); }
 
 using nlohmann::json;
 
@@ -646,31 +675,6 @@ std::string mdTable(const Table& t) {
 // ---------------------------------------------------------------------------------------------
 // HTML and SVG.
 
-std::string esc(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s)
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  return out;
-}
 
 std::string htmlTable(const Table& t) {
   std::string out = "<h2>" + esc(t.title) + "</h2>\n<table>\n";

@@ -43,4 +43,8 @@ std::string renderMarkdown(const nlohmann::json& report);
 // One self-contained HTML page with inline SVG plots and the report's JSON embedded.
 std::string renderHtml(const nlohmann::json& report);
 
+/// `s` with &, <, >, " and ' written as HTML entities: safe in element text and in quoted
+/// attributes of the HTML and SVG this report and `chassis infer --plot` write.
+std::string htmlEscape(const std::string& s);
+
 } // namespace chassis::tasks

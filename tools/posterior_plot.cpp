@@ -1,6 +1,8 @@
 // The posterior plot page (posterior_plot.h).
 #include "tools/posterior_plot.h"
 
+#include "tasks/report.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -19,28 +21,7 @@ constexpr size_t kMaxTracePoints = 1500; // per chain: longer chains are strided
 const char* const kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
                                 "#56B4E9", "#D55E00", "#F0E442", "#000000"};
 
-std::string esc(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
+std::string esc(const std::string& s) { return tasks::htmlEscape(s); }
 
 std::string num(double x) {
   char b[32];
