@@ -5,6 +5,7 @@
 // the tape's gradient through bound-dependent transforms matches finite differences; the
 // back ends that draw from the prior refuse a flat prior with a located error.
 #include "tests/symbolic/compile_chs.h"
+#include "tests/symbolic/nuts_draws.h"
 #include "symbolic/ad.h"
 #include "symbolic/diagnostics.h"
 #include "symbolic/infer_nuts.h"
@@ -17,6 +18,7 @@
 
 using namespace chassis;
 using namespace chassis::symbolic;
+using chassis::testing::summaryOf;
 
 namespace {
 
@@ -29,15 +31,6 @@ NutsResult nutsOk(const ir::Function& f, std::vector<Value> inputs, uint64_t see
   INFO((r ? "" : r.error().str()));
   REQUIRE(r);
   return std::move(*r);
-}
-
-DrawSummary summaryOf(const NutsResult& r, const std::string& name) {
-  int q = r.find(name);
-  INFO(name);
-  REQUIRE(q >= 0);
-  auto s = summarizeDraws(r.chainsOf(size_t(q)));
-  REQUIRE(s);
-  return *s;
 }
 
 /// The integral of f over [a, b] by composite Simpson with n (even) intervals.

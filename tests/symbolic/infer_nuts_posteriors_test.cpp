@@ -5,6 +5,7 @@
 // counted on Neal's funnel, identical draws for the same seed whatever the number of threads,
 // discrete models refused, and the Posterior returned by inferNuts.
 #include "tests/symbolic/compile_chs.h"
+#include "tests/symbolic/nuts_draws.h"
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/diagnostics.h"
@@ -21,6 +22,7 @@
 
 using namespace chassis;
 using namespace chassis::symbolic;
+using chassis::testing::summaryOf;
 
 namespace {
 
@@ -51,15 +53,6 @@ NutsResult runOk(const ir::Function& f, std::vector<Value> inputs, NutsOptions o
   INFO((r ? "" : r.error().str()));
   REQUIRE(r);
   return std::move(*r);
-}
-
-DrawSummary summaryOf(const NutsResult& r, const std::string& name) {
-  int q = r.find(name);
-  INFO(name);
-  REQUIRE(q >= 0);
-  auto s = summarizeDraws(r.chainsOf(size_t(q)));
-  REQUIRE(s);
-  return *s;
 }
 
 /// Compares our posterior with a posteriordb reference. `ourName(refName)` maps its names.
