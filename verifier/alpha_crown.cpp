@@ -1,5 +1,6 @@
 // alpha-CROWN slope optimisation (see alpha_crown.h for the maths).
 #include "verifier/alpha_crown.h"
+#include "verifier/cancellation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -52,6 +53,7 @@ LinearLower alphaCrownBound(const neural::AffineNet& net, const Box& box, const 
   double p1 = 1.0, p2 = 1.0;
   MatrixXd Z, H;
   for (int it = 0; it < opt.iterations; ++it) {
+    pollCancellation();
     // The forward pass of the adjoint: z^ from the minimising corner of each row.
     Z.resize(R, d);
     for (Eigen::Index r = 0; r < R; ++r)
