@@ -1,6 +1,6 @@
 # CLI tests of the `chassis` subcommands (shell scripts; each takes the chassis binary and
 # the source root). Included from tests/CMakeLists.txt.
-foreach(t train_braking train_tasks train_errors)
+foreach(t train_braking train_tasks train_errors train_metadata)
   add_test(NAME cli/${t}
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 120)
