@@ -81,3 +81,9 @@ endforeach()
 add_test(NAME cli/infer_plot
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_plot.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
+
+# `chassis regions`: cells of a module's and its compiled network's decision regions checked
+# against the module's formula at every cell centre; metadata names, the point overlay, errors.
+add_test(NAME cli/regions
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/regions.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/regions PROPERTIES TIMEOUT 120)
