@@ -607,8 +607,10 @@ chassis::tools::Registration reg{
       app.add_option("--y", c->yName, "the input varied along y (default: the next real one)");
       app.add_option("--grid", c->grid, "cells per side, 2..400 (64)");
       app.add_option("--input", c->inputs,
-                     "fix input NAME at V: NAME=V (repeatable; default: its range's centre)");
-      app.add_option("--box", c->box, "plot input NAME over [LO, HI]: NAME=LO:HI (repeatable)");
+                     "fix input NAME at V: NAME=V (repeatable; default: its range's centre)")
+          ->allow_extra_args(false);
+      app.add_option("--box", c->box, "plot input NAME over [LO, HI]: NAME=LO:HI (repeatable)")
+          ->allow_extra_args(false);
       app.add_option("--show", c->output,
                      "module: the output painted (NAME); network: K (the sign of output K) or "
                      "A..B (the argmax of outputs A to B); default: the argmax of all outputs");

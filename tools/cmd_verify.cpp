@@ -1,4 +1,5 @@
-// `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
+// `chassis verify FILE [--property NAME]... [--only-file] [--timeout S] [--json] [--emit=smt2
+// [--emit-dir DIR]]
 //                [--out DIR (deprecated: --emit-dir)]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property, each module's
@@ -28,6 +29,9 @@
 // counterexample as numbers that read back to the same doubles ({"vars": {...}} for a quantified
 // property; {"module", "inputs", "choices"} for always/assert/range, which `chassis run FILE M
 // --replay` re-runs), errors as {"error": {...}}.
+// --property NAME (repeatable) proves only the properties named (in the file's order; asserts and
+// range obligations are then left out); --only-file leaves out what imported files declare (their
+// properties, and the asserts and range obligations of their modules).
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
@@ -43,6 +47,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -181,16 +186,17 @@ ojson counterexampleJson(const ir::Program& prog, const verifier::PropertyResult
 }
 
 struct VerifyArgs {
-  std::string file, only, emit, outDir;
+  std::string file, emit, outDir;
+  std::vector<std::string> only; // --property: the properties to prove (all when empty)
   double timeout = 60;
-  bool json = false;
+  bool json = false, onlyFile = false;
   verifier::VerifyOptions opts;
   run::Limits limits;
 };
 
 int verifyCommand(const VerifyArgs& a) {
   const std::string& file = a.file;
-  const std::string& only = a.only;
+  const std::vector<std::string>& only = a.only;
   const std::string& outDir = a.outDir;
   const std::string& emit = a.emit;
   bool asJson = a.json;
@@ -231,11 +237,29 @@ int verifyCommand(const VerifyArgs& a) {
   verifier::VerifyOptions opts = a.opts;
   opts.timeoutSec = a.timeout;
   opts.emitSmt2 = emit == "smt2";
+  // --only-file: what the file itself declares (not its imports).
+  std::error_code fec;
+  const auto mainFile = std::filesystem::weakly_canonical(file, fec);
+  auto inMainFile = [&](const SourceLoc& loc) {
+    if (!a.onlyFile) return true;
+    std::error_code ec;
+    return std::filesystem::weakly_canonical(loc.file, ec) == mainFile;
+  };
   std::vector<verifier::PropertyResult> results;
-  bool found = only.empty();
+  for (const std::string& name : only)
+    if (!findProperty(*prog, name)) {
+      SourceLoc at;
+      at.file = file;
+      std::string names;
+      for (const ir::Property& p : prog->properties)
+        names += (names.empty() ? "" : ", ") + p.name;
+      return fail(Error(at, "no property named '" + name +
+                                "' (properties: " + (names.empty() ? "none" : names) + ")"),
+                  tools::kUsage);
+    }
   for (const ir::Property& p : prog->properties) {
-    if (!only.empty() && p.name != only) continue;
-    found = true;
+    if (!only.empty() && std::find(only.begin(), only.end(), p.name) == only.end()) continue;
+    if (!inMainFile(p.loc)) continue;
     if (run::stopRequested()) { // not started: the stop's word, no time
       verifier::PropertyResult r;
       r.name = p.name;
@@ -246,22 +270,24 @@ int verifyCommand(const VerifyArgs& a) {
     }
     markIfStopped(results.back());
   }
-  if (!found) {
+  if (!only.empty() && results.empty()) {
     SourceLoc at;
     at.file = file;
-    return fail(Error(at, "no property named '" + only + "'"), tools::kUsage);
+    return fail(Error(at, "--only-file: the properties named are all declared in imported files"),
+                tools::kUsage);
   }
   if (only.empty()) {
     // After a stop these are left out (they are named only by running them); the exit code says
     // the run was cut short.
     if (!run::stopRequested())
       for (auto& r : verifier::verifyAsserts(*prog, opts))
-        results.push_back(std::move(r));
+        if (inMainFile(r.loc)) results.push_back(std::move(r));
     // A called module's declared input ranges are obligations at each call site ("range@M:l:c").
     if (!run::stopRequested())
       for (auto& r : verifier::verifyRangeObligations(*prog, opts))
-        results.push_back(std::move(r));
-    for (auto& r : results) markIfStopped(r);
+        if (inMainFile(r.loc)) results.push_back(std::move(r));
+    for (auto& r : results)
+      markIfStopped(r);
   }
 
   int code = tools::kOk;
@@ -310,8 +336,8 @@ int verifyCommand(const VerifyArgs& a) {
       nlohmann::ordered_json o;
       o["property"] = r.name;
       o["verdict"] = r.statistical ? std::string("statistical")
-                     : cutShort(r)   ? r.reason
-                                     : std::string(verifier::propVerdictName(r.verdict));
+                     : cutShort(r) ? r.reason
+                                   : std::string(verifier::propVerdictName(r.verdict));
       if (!r.reason.empty()) o["reason"] = r.reason;
       if (r.isInterval) {
         o["interval"] = {r.lo, r.hi};
@@ -347,7 +373,10 @@ int verifyCommand(const VerifyArgs& a) {
       j.push_back(o);
     }
     ojson options;
-    options["property"] = only.empty() ? ojson(nullptr) : ojson(only);
+    options["property"] = only.empty()       ? ojson(nullptr)
+                          : only.size() == 1 ? ojson(only[0])
+                                             : ojson(only);
+    if (a.onlyFile) options["only_file"] = true;
     options["timeout"] = a.timeout;
     options["statistical"] = opts.statistical;
     if (opts.statistical) {
@@ -364,7 +393,8 @@ int verifyCommand(const VerifyArgs& a) {
     summary["internal"] = internal;
     summary["stopped"] = stopped;
     summary["exit_code"] = code;
-    reportStream << tools::jsonText(tools::jsonEnvelope("verify", file, options, j, summary)) << "\n";
+    reportStream << tools::jsonText(tools::jsonEnvelope("verify", file, options, j, summary))
+                 << "\n";
     return code;
   }
   std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
@@ -396,7 +426,13 @@ chassis::tools::Registration reg{
       app.add_option("file", a->file, "the .chs file")->required();
       auto all = std::make_shared<tools::VerifyAllOptions>();
       tools::addVerifyAllOptions(app, *all); // --all FILE...: tools/verify_all.h
-      app.add_option("--property", a->only, "check only this property");
+      app.add_option("--property", a->only,
+                     "check only this property (repeatable: these properties; asserts and range "
+                     "obligations are then left out)")
+          ->allow_extra_args(false); // one name per --property: `--property p FILE` still works
+      app.add_flag("--only-file", a->onlyFile,
+                   "leave out what imported files declare: their properties, and the asserts "
+                   "and range obligations of their modules");
       app.add_option("--timeout", a->timeout,
                      "seconds per property (default 60); undecided then: unknown (exit 3). "
                      "--time-limit bounds the whole run");

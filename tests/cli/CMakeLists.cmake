@@ -87,3 +87,8 @@ set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
 add_test(NAME cli/regions
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/regions.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/regions PROPERTIES TIMEOUT 120)
+
+# `chassis verify --property A --property B` and `--only-file` (imported properties left out).
+add_test(NAME cli/verify_selection
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_selection.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/verify_selection PROPERTIES TIMEOUT 120)
