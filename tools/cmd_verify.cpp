@@ -250,12 +250,7 @@ int verifyCommand(const VerifyArgs& a) {
     if (!findProperty(*prog, name)) {
       SourceLoc at;
       at.file = file;
-      std::string names;
-      for (const ir::Property& p : prog->properties)
-        names += (names.empty() ? "" : ", ") + p.name;
-      return fail(Error(at, "no property named '" + name +
-                                "' (properties: " + (names.empty() ? "none" : names) + ")"),
-                  tools::kUsage);
+      return fail(Error(at, "no property named '" + name + "'"), tools::kUsage);
     }
   for (const ir::Property& p : prog->properties) {
     if (!only.empty() && std::find(only.begin(), only.end(), p.name) == only.end()) continue;
