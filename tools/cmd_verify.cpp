@@ -53,6 +53,8 @@
 #include <filesystem>
 #include <iostream>
 
+#include <unistd.h>
+
 namespace {
 
 using namespace chassis;
@@ -185,6 +187,68 @@ ojson counterexampleJson(const ir::Program& prog, const verifier::PropertyResult
   return cx;
 }
 
+/// The counterexample column of the verdict table.
+std::string counterexampleText(const verifier::PropertyResult& r, uint64_t seed) {
+  std::string cx;
+  for (auto& [k, v] : r.counterexample)
+    cx += (cx.empty() ? "" : ", ") + k + " = " + v;
+  if (!cx.empty())
+    cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
+  else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
+    cx = "(value in float64: " + r.valueAtCounterexample + ")";
+  if (r.isInterval && !r.method.empty()) cx = r.method;
+  if (r.statistical)
+    cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
+         (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
+         std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(seed);
+  if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
+      !r.reason.empty())
+    cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
+  return cx;
+}
+
+/// The verdict table. Off a terminal it is printed whole after the run, as it always was. On a
+/// terminal (live) each row is printed and flushed as soon as it is decided, with column widths
+/// fixed before the first row: the property column fits the names known up front (and the
+/// assert@M:line / range@M:line:col names the modules can give); a longer name or verdict is cut
+/// with "..." in its column and printed whole on the next line, so that the columns stay aligned.
+struct VerdictTable {
+  std::FILE* out = stdout;
+  bool live = false;
+  int nameWidth = 26;
+  static constexpr int kVerdictWidth = 60;
+  bool headerDone = false;
+  uint64_t seed = 0;
+
+  static std::string fit(const std::string& s, int width, bool& cut) {
+    cut = int(s.size()) > width;
+    return cut ? s.substr(0, size_t(width - 3)) + "..." : s;
+  }
+  void header() {
+    if (headerDone) return;
+    headerDone = true;
+    std::fprintf(out, "%-*s %-*s %9s  %s\n", nameWidth, "property", kVerdictWidth, "verdict",
+                 "time", "counterexample");
+  }
+  void row(const verifier::PropertyResult& r) {
+    header();
+    const std::string verdict = verdictText(r), cx = counterexampleText(r, seed);
+    if (!live) {
+      std::fprintf(out, "%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdict.c_str(), r.seconds,
+                   cx.c_str());
+      return;
+    }
+    bool nameCut = false, verdictCut = false;
+    const std::string name = fit(r.name, nameWidth, nameCut),
+                      shown = fit(verdict, kVerdictWidth, verdictCut);
+    std::fprintf(out, "%-*s %-*s %8.3fs  %s\n", nameWidth, name.c_str(), kVerdictWidth,
+                 shown.c_str(), r.seconds, cx.c_str());
+    if (nameCut) std::fprintf(out, "    property: %s\n", r.name.c_str());
+    if (verdictCut) std::fprintf(out, "    verdict: %s\n", verdict.c_str());
+    std::fflush(out);
+  }
+};
+
 struct VerifyArgs {
   std::string file, emit, outDir;
   std::vector<std::string> only; // --property: the properties to prove (all when empty)
@@ -246,6 +310,28 @@ int verifyCommand(const VerifyArgs& a) {
     return std::filesystem::weakly_canonical(loc.file, ec) == mainFile;
   };
   std::vector<verifier::PropertyResult> results;
+  // On a terminal, the table's rows are printed as they are decided (VerdictTable).
+  const bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
+  VerdictTable table;
+  table.out = smt2ToStdout ? stderr : stdout;
+  table.seed = opts.seed;
+  table.live = !asJson && isatty(fileno(table.out));
+  if (table.live) {
+    size_t w = 26;
+    for (const ir::Property& p : prog->properties)
+      if (only.empty() || std::find(only.begin(), only.end(), p.name) != only.end())
+        w = std::max(w, p.name.size());
+    if (only.empty())
+      for (auto& g : prog->functions()) // "range@M:line:col" with up to 5-digit lines and columns
+        w = std::max(w, g->name().size() + 17);
+    table.nameWidth = int(std::min<size_t>(w, 48));
+  }
+  size_t shown = 0; // rows printed live
+  auto showNew = [&] {
+    if (!table.live) return;
+    for (; shown < results.size(); ++shown)
+      table.row(results[shown]);
+  };
   for (const std::string& name : only)
     if (!findProperty(*prog, name)) {
       SourceLoc at;
@@ -264,6 +350,7 @@ int verifyCommand(const VerifyArgs& a) {
       results.push_back(verifier::verifyProperty(*prog, p, opts));
     }
     markIfStopped(results.back());
+    showNew();
   }
   if (!only.empty() && results.empty()) {
     SourceLoc at;
@@ -277,12 +364,16 @@ int verifyCommand(const VerifyArgs& a) {
     if (!run::stopRequested())
       for (auto& r : verifier::verifyAsserts(*prog, opts))
         if (inMainFile(r.loc)) results.push_back(std::move(r));
+    for (size_t k = shown; k < results.size(); ++k)
+      markIfStopped(results[k]);
+    showNew();
     // A called module's declared input ranges are obligations at each call site ("range@M:l:c").
     if (!run::stopRequested())
       for (auto& r : verifier::verifyRangeObligations(*prog, opts))
         if (inMainFile(r.loc)) results.push_back(std::move(r));
     for (auto& r : results)
       markIfStopped(r);
+    showNew();
   }
 
   int code = tools::kOk;
@@ -302,7 +393,6 @@ int verifyCommand(const VerifyArgs& a) {
   if (stopped) code = tools::stopExitCode();
 
   // With the queries on standard output, the report goes to standard error.
-  bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
   if (opts.emitSmt2 && !stopped) {
     bool first = true;
     for (auto& r : results)
@@ -317,7 +407,6 @@ int verifyCommand(const VerifyArgs& a) {
         if (!tools::writeFileAtomic(path, r.smt2[k])) return tools::kUsage;
       }
   }
-  std::FILE* report = smt2ToStdout ? stderr : stdout;
   std::ostream& reportStream = smt2ToStdout ? std::cerr : std::cout;
   if (asJson) {
     ojson j = ojson::array();
@@ -392,26 +481,10 @@ int verifyCommand(const VerifyArgs& a) {
                  << "\n";
     return code;
   }
-  std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
-  for (auto& r : results) {
-    std::string cx;
-    for (auto& [k, v] : r.counterexample)
-      cx += (cx.empty() ? "" : ", ") + k + " = " + v;
-    if (!cx.empty())
-      cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
-    else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
-      cx = "(value in float64: " + r.valueAtCounterexample + ")";
-    if (r.isInterval && !r.method.empty()) cx = r.method;
-    if (r.statistical)
-      cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
-           (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
-           std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(opts.seed);
-    if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
-        !r.reason.empty())
-      cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
-    std::fprintf(report, "%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdictText(r).c_str(),
-                 r.seconds, cx.c_str());
-  }
+  table.header();
+  if (!table.live)
+    for (auto& r : results)
+      table.row(r);
   return code;
 }
 

@@ -92,3 +92,8 @@ set_tests_properties(cli/regions PROPERTIES TIMEOUT 120)
 add_test(NAME cli/verify_selection
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_selection.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/verify_selection PROPERTIES TIMEOUT 120)
+
+# `chassis verify` on a terminal: rows printed as decided, columns fixed up front and aligned.
+add_test(NAME cli/verify_table_live
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_table_live.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/verify_table_live PROPERTIES TIMEOUT 120)
