@@ -14,8 +14,8 @@
 // Training: Adam or SGD (with momentum), minibatches, weight decay, L1, a held-out test split,
 // early stopping on a validation split (--patience; restores the best epoch), inputs standardised
 // and folded back into the first layer (--no-standardize to turn off). Progress: on a terminal a
-// live bar within each epoch; one plain line per epoch on stderr in every case. The summary (test
-// accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
+// live bar within each epoch; one plain line per epoch on stderr unless -q/--quiet. The summary
+// (test accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
 // --save-data / --save-test write the whole dataset / the held-out test samples as CSV, so that
 // `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
 // Output files (-o, --save-data, --save-test) are checked writable before training and written
@@ -174,7 +174,8 @@ int runTrain(TrainCli& c) {
   if (o.patience > 0 && o.validationFraction == 0)
     return usage("--patience needs a validation set (--validation-fraction > 0)");
   o.standardize = !c.noStandardize;
-  o.progress = &std::cerr;
+  // --quiet: no progress on stderr at all (as compare's and infer's); errors are still printed.
+  if (!c.quiet) o.progress = &std::cerr;
   if (!c.quiet && !c.json && isatty(STDERR_FILENO)) o.live = &std::cerr;
 
   if (!c.emit.empty() && c.emit != "chs")
@@ -371,7 +372,8 @@ chassis::tools::Registration reg{
                      "chs: print the .chs `network` declaration of the trained network (inputs "
                      "named and ranged from the task) on stdout, the summary on stderr");
       app.add_flag("-q,--quiet", c->quiet,
-                   "No live progress bar (one plain line per epoch on stderr is still printed)");
+                   "No progress on standard error (neither the live bar nor the line per "
+                   "epoch); the summary and errors are still printed");
       addRunLimitOptions(app, c->limits, true);
       return [c]() -> int { return runLimited("train", c->limits, [c] { return runTrain(*c); }); };
     }};

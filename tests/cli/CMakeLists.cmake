@@ -97,3 +97,8 @@ set_tests_properties(cli/verify_selection PROPERTIES TIMEOUT 120)
 add_test(NAME cli/verify_table_live
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_table_live.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/verify_table_live PROPERTIES TIMEOUT 120)
+
+# --quiet: infer and train print nothing on stderr but errors; the results are unchanged.
+add_test(NAME cli/quiet_runs
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/quiet_runs.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/quiet_runs PROPERTIES TIMEOUT 120)
