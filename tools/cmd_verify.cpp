@@ -1,6 +1,5 @@
-// `chassis verify FILE [--property NAME]... [--only-file] [--timeout S] [--json] [--emit=smt2
-// [--emit-dir DIR]]
-//                [--out DIR (deprecated: --emit-dir)]
+// `chassis verify FILE [--property NAME]... [--only-file] [--timeout S] [--json]
+//                [--emit=smt2 [--emit-dir DIR]] [--out DIR (deprecated: --emit-dir)]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property, each module's
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
@@ -8,7 +7,9 @@
 // (holds, violated, unknown (reason), or a certified interval and whether it decides the bound),
 // time, and the counterexample with the property's float64 value there (every counterexample is
 // proved over the reals and replayed in float64; a disagreement is shown as a floating-point
-// note after it).
+// note after it). On a terminal each row is printed (and flushed) as soon as it is decided, in
+// columns fixed before the first row (VerdictTable); off a terminal the table is printed after
+// the run, in the fixed layout scripts read.
 // --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
 // else to standard output, each preceded by a comment line and separated by `(reset)`, with the
 // verdict table (or JSON) on standard error so that standard output is one SMT-LIB2 script);
