@@ -41,6 +41,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -382,7 +383,7 @@ int runNetwork(const RegionsCli& c, Painted& p, std::vector<Axis>& axes, int& ix
       sign = false;
     }
   }
-  subject = c.file;
+  subject = std::filesystem::path(c.file).filename().string();
   if (sign) {
     p.quantity = "sign of output " + std::to_string(first);
     p.classNames = {"output[" + std::to_string(first) + "] <= 0",
@@ -527,7 +528,7 @@ int runModule(const RegionsCli& c, Painted& p, std::vector<Axis>& axes, int& ix,
                  ": regions pictures a bool, enum, int or real output");
   }
   p.quantity = sign ? "sign of " + outName : outName;
-  subject = c.file + " " + c.module;
+  subject = std::filesystem::path(c.file).filename().string() + " " + c.module;
   // The real inputs as the grid gives them; the others as loaded (--input or the centre).
   const Eigen::MatrixXd X = gridInputs(axes, ix, iy, c.grid);
   p.cls.resize(size_t(X.rows()));
