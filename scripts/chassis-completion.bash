@@ -21,7 +21,7 @@ _chassis() {
   summary) opts="--help --json" ;;
   train) opts="--help --csv --inputs --label --features --box --samples --widths --epochs --lr --optimizer --momentum --loss --batch --seed --l1 --weight-decay --test-fraction --validation-fraction --patience --no-standardize -o --output --save-data --save-test --json --emit -q --quiet --time-limit --timeout --memory" ;;
   verify) opts="--help --all --property --only-file --timeout --time-limit --memory --json --emit --emit-dir --statistical --samples --confidence --seed" ;;
-  vnnlib) opts="--help --instances --results --limit --timeout --time-limit --memory -o --output --out --json --naive --threads --emit" ;;
+  vnnlib) opts="--help --instances --results --limit --timeout --time-limit --memory -o --output --out --json --verbose --naive --threads --emit" ;;
   *) opts="" ;;
   esac
   if [[ $cur == -* ]]; then

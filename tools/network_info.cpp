@@ -1,6 +1,8 @@
 // NetworkInfo <-> ONNX metadata_props, its description, and the `network` declaration.
 #include "tools/network_info.h"
 
+#include "neural/nnet.h"
+
 #include <nlohmann/json.hpp>
 
 #include <charconv>
@@ -167,6 +169,15 @@ std::string describeNetworkInfo(const NetworkInfo& info) {
   for (const auto& [k, v] : info.other)
     os << "metadata " << k << ": " << v << "\n";
   return os.str();
+}
+
+Expected<std::string> describeNetworkFile(const std::string& path) {
+  const bool nnet = path.size() >= 5 && path.compare(path.size() - 5, 5, ".nnet") == 0;
+  auto net = nnet ? neural::loadNNet(path) : neural::loadOnnx(path);
+  if (!net) return net.error();
+  auto info = readNetworkInfo(path);
+  if (!info) return info.error();
+  return net->describe() + describeNetworkInfo(*info);
 }
 
 std::string networkDeclaration(const NetworkInfo& info, const std::string& name,

@@ -46,6 +46,10 @@ Expected<NetworkInfo> readNetworkInfo(const std::string& path);
 /// Human-readable lines ("features: speed in [0, 30], ..."), empty for an empty info.
 std::string describeNetworkInfo(const NetworkInfo& info);
 
+/// A network file's layers (Network::describe) followed by describeNetworkInfo of its metadata,
+/// for `vnnlib --verbose`; an NNet file as its raw-input form.
+Expected<std::string> describeNetworkFile(const std::string& path);
+
 /// The `network` declaration of the .chs language (spec/LANGUAGE.md §5.5) for a network of
 /// `inputSize` inputs and `outputSize` outputs stored at `path`: one real input per feature named
 /// after it (made an identifier), with its range; the outputs as `logits: real[K]` (classes) or

@@ -30,6 +30,24 @@ grep -qx 'classes: 0 = Coast, 1 = Brake, 2 = Emergency' desc.out || fail "classe
 grep -qx 'label: Advisor.action' desc.out || fail "label"
 grep -q "^trained on: task .*braking_task.chs, inputs from Controller" desc.out || fail "task"
 
+# vnnlib --verbose shows it too (on stderr), before the verdict.
+cat >p.vnnlib <<'V'
+(declare-const X_0 Real)
+(declare-const X_1 Real)
+(declare-const Y_0 Real)
+(declare-const Y_1 Real)
+(declare-const Y_2 Real)
+(assert (>= X_0 0.0))
+(assert (<= X_0 1.0))
+(assert (>= X_1 5.0))
+(assert (<= X_1 6.0))
+(assert (>= Y_0 1000000.0))
+V
+"$chassis" vnnlib adv.onnx p.vnnlib --verbose >vnn.out 2>vnn.err
+[ $? = 0 ] || fail "vnnlib --verbose: $(cat vnn.out vnn.err)"
+grep -qx 'unsat' vnn.out || fail "vnnlib verdict: $(cat vnn.out)"
+grep -qx 'classes: 0 = Coast, 1 = Brake, 2 = Emergency' vnn.err || fail "vnnlib --verbose: $(cat vnn.err)"
+
 # Pasted into a model: it checks, and a call computes what eval computes.
 cat decl.chs - >model.chs <<'M'
 module Margin(reading: real in [0, 200], speed: real in [5, 30]) -> (m: real) {
