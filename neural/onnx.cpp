@@ -1200,11 +1200,39 @@ Expected<Network> loadOnnx(const std::string& path) {
   return parseOnnx(ss.str(), path);
 }
 
-Expected<std::string> serializeOnnx(const Network& net) {
+Expected<OnnxMetadata> parseOnnxMetadata(const std::string& bytes,
+                                         const std::string& displayName) {
+  onnx::ModelProto m;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return Error(SourceLoc{displayName, 0, 0}, "file too large");
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return Error(SourceLoc{displayName, 0, 0}, "not a valid ONNX model (protobuf parse failed)");
+  OnnxMetadata out;
+  for (const auto& p : m.metadata_props())
+    out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+Expected<OnnxMetadata> loadOnnxMetadata(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Error(SourceLoc{path, 0, 0}, "cannot open file");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return parseOnnxMetadata(ss.str(), path);
+}
+
+Expected<std::string> serializeOnnx(const Network& net, const OnnxMetadata& metadata) {
   const bool asFloat = floatExact(net);
   onnx::ModelProto m;
   m.set_ir_version(7);
   m.set_producer_name("chassis");
+  std::set<std::string> keys;
+  for (const auto& [k, v] : metadata) {
+    if (!keys.insert(k).second) return Error("ONNX metadata key '" + k + "' given twice");
+    auto* p = m.add_metadata_props();
+    p->set_key(k);
+    p->set_value(v);
+  }
   auto* opset = m.add_opset_import();
   opset->set_domain("");
   opset->set_version(13);

@@ -20,6 +20,8 @@
 #include "spec/error.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace chassis::neural {
 
@@ -28,11 +30,20 @@ Expected<Network> loadOnnx(const std::string& path);
 /// The same from the file's bytes; `displayName` is used in error messages.
 Expected<Network> parseOnnx(const std::string& bytes, const std::string& displayName);
 
+/// The model's metadata_props (key/value strings, in file order). `chassis train` records there
+/// what the network was trained on (tools/network_info.h); other producers put their own keys.
+using OnnxMetadata = std::vector<std::pair<std::string, std::string>>;
+
+/// The metadata_props of an ONNX model file (empty when it has none); the graph is not checked.
+Expected<OnnxMetadata> loadOnnxMetadata(const std::string& path);
+Expected<OnnxMetadata> parseOnnxMetadata(const std::string& bytes, const std::string& displayName);
+
 /// Writes `net` as an ONNX model (opset 13). Tensors are float32 when every constant is exactly
 /// representable in float32 (so import gives back bit-identical constants), float64 otherwise
 /// (the input and output are then declared double too).
 Status saveOnnx(const Network& net, const std::string& path);
 /// The serialised model, as saveOnnx writes it.
-Expected<std::string> serializeOnnx(const Network& net);
+/// `metadata` goes into metadata_props, in its order (keys must be distinct).
+Expected<std::string> serializeOnnx(const Network& net, const OnnxMetadata& metadata = {});
 
 } // namespace chassis::neural

@@ -249,8 +249,19 @@ Expected<TaskDataset> buildTaskDataset(const ir::Program& prog, const std::strin
       return Error(M->loc(), "feature '" + f.name + "' has type " + ctx.typeName(f.type) +
                                  "; features must be scalars or 1-D arrays");
   std::vector<std::string> featureNames;
-  for (const FeatureSource& f : feats)
+  for (const FeatureSource& f : feats) {
     columnNames(f.name, f.type, featureNames);
+    std::optional<std::pair<double, double>> b;
+    if (f.kind == FeatureSource::Input) {
+      if (f.type.scalar == ir::ScalarKind::Bool)
+        b = std::make_pair(0.0, 1.0);
+      else if (f.type.scalar == ir::ScalarKind::Enum)
+        b = std::make_pair(0.0, double(ctx.enums()[size_t(f.type.enumId)].constants.size()) - 1);
+      else
+        b = box[size_t(f.index)];
+    }
+    res.featureBox.resize(featureNames.size(), b);
+  }
 
   // How the label module's inputs are bound: by name from the features, else by position.
   std::vector<int> bindFeature; // R input k <- feature bindFeature[k] (by name), when R != M

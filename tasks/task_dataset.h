@@ -28,6 +28,8 @@
 #include "spec/ir.h"
 
 #include <memory>
+#include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,9 @@ struct TaskDataset {
   neural::Dataset data;
   LabelKind kind = LabelKind::Class;
   int numClasses = 0; // Class: 2 for bool, the enum's constant count; Regression: 0
+  /// Per feature column: the box it was drawn from (an input's range or --box; bool [0, 1], an
+  /// enum [0, n-1]); none for an output or a random choice of the input module.
+  std::vector<std::optional<std::pair<double, double>>> featureBox;
 };
 
 /// Builds the dataset of `opts` from `prog` (whose file is `file`, for error locations). Errors

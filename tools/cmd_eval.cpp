@@ -14,6 +14,7 @@
 #include "tasks/task_dataset.h"
 #include "tools/command.h"
 #include "tools/json_report.h"
+#include "tools/network_info.h"
 
 #include "neural/nnet.h"
 #include "neural/onnx.h"
@@ -244,7 +245,16 @@ int runEval(EvalCli& c) {
     std::cerr << "error: --inputs, --features and --box describe a .chs task (--task FILE)\n";
     return kUsage;
   }
-  if (c.describe) std::cout << net->describe();
+  if (c.describe) {
+    std::cout << net->describe();
+    // What `chassis train` recorded about the network (tools/network_info.h).
+    auto info = readNetworkInfo(c.model);
+    if (!info) {
+      std::cerr << info.error().str() << "\n";
+      return kUsage;
+    }
+    std::cout << describeNetworkInfo(*info);
+  }
   if (!c.csv.empty() || !c.taskFile.empty()) return runDataset(c, *net);
   if (c.inputs.empty()) {
     if (c.describe) return kOk;

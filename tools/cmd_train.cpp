@@ -14,19 +14,25 @@
 // Training: Adam or SGD (with momentum), minibatches, weight decay, L1, a held-out test split,
 // early stopping on a validation split (--patience; restores the best epoch), inputs standardised
 // and folded back into the first layer (--no-standardize to turn off). Progress: on a terminal a
-// live bar within each epoch; one plain line per epoch on stderr in every case. The summary (test
-// accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
+// live bar within each epoch; one plain line per epoch on stderr unless -q/--quiet. The summary
+// (test accuracy / loss) goes to stdout, or JSON with --json. Same seed, same ONNX bytes.
 // --save-data / --save-test write the whole dataset / the held-out test samples as CSV, so that
 // `chassis eval net.onnx --csv test.csv --label L` reproduces the printed test figures.
 // Output files (-o, --save-data, --save-test) are checked writable before training and written
 // atomically after it (temp file + rename: never half a file). --time-limit S (or --timeout S) and
 // --memory MB bound the run (tools/run_limits.h); a run stopped by them or by SIGINT/SIGTERM
 // writes no file and exits 124 / 5 / 130 / 143.
+// Metadata (tools/network_info.h): the ONNX file records the feature names, each feature's box
+// (a task's input ranges or --box; otherwise the samples' extent, marked so), the class names, the
+// label and the task file / input module or CSV file. --emit=chs prints the language's `network`
+// declaration for the trained network on stdout (the summary then goes to stderr), to paste into
+// a .chs file.
 // Exit codes: 0 trained; 2 bad options, files, names or data; 1 a module failed while generating
 // the dataset.
 #include "tasks/task_dataset.h"
 #include "tools/command.h"
 #include "tools/json_report.h"
+#include "tools/network_info.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -41,6 +47,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <utility>
@@ -53,7 +60,7 @@ using namespace chassis::tasks;
 
 struct TrainCli {
   std::string file, csv, label, widths = "32,32", optimizer = "adam", loss = "auto", output,
-                                saveData, saveTest;
+                                saveData, saveTest, emit;
   TaskOptions task;
   std::string features;
   int epochs = 50, batch = 32, patience = 0;
@@ -167,14 +174,22 @@ int runTrain(TrainCli& c) {
   if (o.patience > 0 && o.validationFraction == 0)
     return usage("--patience needs a validation set (--validation-fraction > 0)");
   o.standardize = !c.noStandardize;
-  o.progress = &std::cerr;
+  // --quiet: no progress on stderr at all (as compare's and infer's); errors are still printed.
+  if (!c.quiet) o.progress = &std::cerr;
   if (!c.quiet && !c.json && isatty(STDERR_FILENO)) o.live = &std::cerr;
 
+  if (!c.emit.empty() && c.emit != "chs")
+    return usage("--emit supports only chs (the `network` declaration), got '" + c.emit + "'");
+  if (!c.emit.empty() && c.output.empty())
+    return usage("--emit=chs declares the network written by -o; give -o net.onnx");
+  if (!c.emit.empty() && c.json)
+    return usage("--emit=chs prints the declaration on stdout; it does not combine with --json");
   // Fail before a long run, not after it, when an output cannot be written.
   if (!checkWritable({c.output, c.saveData, c.saveTest})) return kUsage;
 
   // The dataset.
   neural::Dataset data;
+  NetworkInfo info;
   std::string dataName;
   bool classes = true;
   if (!c.file.empty()) {
@@ -186,6 +201,9 @@ int runTrain(TrainCli& c) {
     if (auto st = loadTaskDataset(c.file, c.task, diags, td); st != LoadStatus::Ok)
       return st == LoadStatus::RunFailed ? kFailure : kUsage;
     data = std::move(td.data);
+    info.ranges = td.featureBox;
+    info.taskFile = c.file;
+    info.taskInputs = c.task.inputs;
     classes = td.kind == LabelKind::Class;
     if (classes) o.numClasses = td.numClasses;
     dataName = c.file;
@@ -196,6 +214,7 @@ int runTrain(TrainCli& c) {
       return kUsage;
     }
     data = std::move(*d);
+    info.csv = c.csv;
     classes = looksLikeClasses(data);
     dataName = c.csv;
   }
@@ -218,8 +237,27 @@ int runTrain(TrainCli& c) {
   neural::Network net = r->model.toNetwork("chassis_mlp");
   net.inputName = "input";
   net.outputName = ce ? "logits" : "output";
+  // What the network computes, recorded in the file: a feature without a box gets the extent of
+  // its samples, marked as such.
+  info.features = data.featureNames;
+  info.ranges.resize(size_t(data.numFeatures()));
+  for (int j = 0; j < data.numFeatures(); ++j) {
+    auto& b = info.ranges[size_t(j)];
+    info.rangeSource.push_back(b ? "box" : "samples");
+    if (!b && data.size() > 0)
+      b = std::make_pair(data.X.col(j).minCoeff(), data.X.col(j).maxCoeff());
+  }
+  info.label = c.label;
+  if (ce) {
+    info.classes = data.classNames;
+    if (info.classes.size() != size_t(r->numClasses)) {
+      info.classes.clear();
+      for (int k = 0; k < r->numClasses; ++k)
+        info.classes.push_back(std::to_string(k));
+    }
+  }
   if (!c.output.empty()) {
-    auto bytes = neural::serializeOnnx(net);
+    auto bytes = neural::serializeOnnx(net, toOnnxMetadata(info));
     if (!bytes) {
       std::cerr << c.output << ": " << bytes.error().str() << "\n";
       return kUsage;
@@ -256,23 +294,29 @@ int runTrain(TrainCli& c) {
     if (!c.output.empty()) j["output"] = c.output;
     printReport("train", c.file.empty() ? c.csv : c.file, nlohmann::ordered_json::object(), j);
   } else {
-    std::cout << "dataset: " << data.size() << " samples, " << data.numFeatures() << " features (";
+    // With --emit=chs standard output is the declaration alone.
+    std::ostream& out = c.emit.empty() ? std::cout : std::cerr;
+    out << "dataset: " << data.size() << " samples, " << data.numFeatures() << " features (";
     for (int i = 0; i < data.numFeatures(); ++i)
-      std::cout << (i ? ", " : "") << data.featureNames[size_t(i)];
-    std::cout << "), " << (ce ? std::to_string(r->numClasses) + " classes" : "regression")
-              << "; train " << r->trainSize << ", validation " << r->validationSize << ", test "
-              << r->testSize << "\n";
+      out << (i ? ", " : "") << data.featureNames[size_t(i)];
+    out << "), " << (ce ? std::to_string(r->numClasses) + " classes" : "regression") << "; train "
+        << r->trainSize << ", validation " << r->validationSize << ", test " << r->testSize << "\n";
     if (r->testSize > 0) {
       if (ce)
-        std::cout << "test accuracy: " << pct(r->testAccuracy) << " (" << r->testSize
-                  << " samples), loss: " << g6(r->testLoss) << "\n";
+        out << "test accuracy: " << pct(r->testAccuracy) << " (" << r->testSize
+            << " samples), loss: " << g6(r->testLoss) << "\n";
       else
-        std::cout << "test mse: " << g6(r->testLoss) << " (" << r->testSize
-                  << " samples), accuracy (|error| < 0.5): " << pct(r->testAccuracy) << "\n";
+        out << "test mse: " << g6(r->testLoss) << " (" << r->testSize
+            << " samples), accuracy (|error| < 0.5): " << pct(r->testAccuracy) << "\n";
     } else {
-      std::cout << "no test set (--test-fraction 0)\n";
+      out << "no test set (--test-fraction 0)\n";
     }
-    if (!c.output.empty()) std::cout << "wrote " << c.output << "\n";
+    if (!c.output.empty()) out << "wrote " << c.output << "\n";
+  }
+  if (!c.emit.empty()) {
+    std::string stem = std::filesystem::path(c.output).stem().string();
+    if (!stem.empty()) stem[0] = char(std::toupper(static_cast<unsigned char>(stem[0])));
+    std::cout << networkDeclaration(info, stem, c.output, data.numFeatures(), net.outputSize());
   }
   return kOk;
 }
@@ -324,8 +368,12 @@ chassis::tools::Registration reg{
       app.add_option("--save-data", c->saveData, "Write the whole dataset here as CSV");
       app.add_option("--save-test", c->saveTest, "Write the held-out test samples here as CSV");
       app.add_flag("--json", c->json, "Print the summary as JSON");
+      app.add_option("--emit", c->emit,
+                     "chs: print the .chs `network` declaration of the trained network (inputs "
+                     "named and ranged from the task) on stdout, the summary on stderr");
       app.add_flag("-q,--quiet", c->quiet,
-                   "No live progress bar (one plain line per epoch on stderr is still printed)");
+                   "No progress on standard error (neither the live bar nor the line per "
+                   "epoch); the summary and errors are still printed");
       addRunLimitOptions(app, c->limits, true);
       return [c]() -> int { return runLimited("train", c->limits, [c] { return runTrain(*c); }); };
     }};

@@ -1,5 +1,5 @@
-// `chassis verify FILE [--property NAME] [--timeout S] [--json] [--emit=smt2 [--emit-dir DIR]]
-//                [--out DIR (deprecated: --emit-dir)]
+// `chassis verify FILE [--property NAME]... [--only-file] [--timeout S] [--json]
+//                [--emit=smt2 [--emit-dir DIR]] [--out DIR (deprecated: --emit-dir)]
 //                [--statistical [--samples N] [--confidence C] [--seed S]]`:
 // loads FILE (networks through neural::networkLoader), proves each property, each module's
 // asserts and the range obligations of its calls (a callee's declared input ranges, checked at
@@ -7,7 +7,9 @@
 // (holds, violated, unknown (reason), or a certified interval and whether it decides the bound),
 // time, and the counterexample with the property's float64 value there (every counterexample is
 // proved over the reals and replayed in float64; a disagreement is shown as a floating-point
-// note after it).
+// note after it). On a terminal each row is printed (and flushed) as soon as it is decided, in
+// columns fixed before the first row (VerdictTable); off a terminal the table is printed after
+// the run, in the fixed layout scripts read.
 // --emit=smt2 writes each Z3 query as SMT-LIB2 (to DIR/<property>.<k>.smt2 with --emit-dir DIR,
 // else to standard output, each preceded by a comment line and separated by `(reset)`, with the
 // verdict table (or JSON) on standard error so that standard output is one SMT-LIB2 script);
@@ -28,6 +30,9 @@
 // counterexample as numbers that read back to the same doubles ({"vars": {...}} for a quantified
 // property; {"module", "inputs", "choices"} for always/assert/range, which `chassis run FILE M
 // --replay` re-runs), errors as {"error": {...}}.
+// --property NAME (repeatable) proves only the properties named (in the file's order; asserts and
+// range obligations are then left out); --only-file leaves out what imported files declare (their
+// properties, and the asserts and range obligations of their modules).
 // Exit codes (tools/command.h): 0 all hold, 1 some violated, 3 some unknown or statistical
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
@@ -43,10 +48,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+
+#include <unistd.h>
 
 namespace {
 
@@ -180,17 +188,80 @@ ojson counterexampleJson(const ir::Program& prog, const verifier::PropertyResult
   return cx;
 }
 
+/// The counterexample column of the verdict table.
+std::string counterexampleText(const verifier::PropertyResult& r, uint64_t seed) {
+  std::string cx;
+  for (auto& [k, v] : r.counterexample)
+    cx += (cx.empty() ? "" : ", ") + k + " = " + v;
+  if (!cx.empty())
+    cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
+  else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
+    cx = "(value in float64: " + r.valueAtCounterexample + ")";
+  if (r.isInterval && !r.method.empty()) cx = r.method;
+  if (r.statistical)
+    cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
+         (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
+         std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(seed);
+  if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
+      !r.reason.empty())
+    cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
+  return cx;
+}
+
+/// The verdict table. Off a terminal it is printed whole after the run, as it always was. On a
+/// terminal (live) each row is printed and flushed as soon as it is decided, with column widths
+/// fixed before the first row: the property column fits the names known up front (and the
+/// assert@M:line / range@M:line:col names the modules can give); a longer name or verdict is cut
+/// with "..." in its column and printed whole on the next line, so that the columns stay aligned.
+struct VerdictTable {
+  std::FILE* out = stdout;
+  bool live = false;
+  int nameWidth = 26;
+  static constexpr int kVerdictWidth = 60;
+  bool headerDone = false;
+  uint64_t seed = 0;
+
+  static std::string fit(const std::string& s, int width, bool& cut) {
+    cut = int(s.size()) > width;
+    return cut ? s.substr(0, size_t(width - 3)) + "..." : s;
+  }
+  void header() {
+    if (headerDone) return;
+    headerDone = true;
+    std::fprintf(out, "%-*s %-*s %9s  %s\n", nameWidth, "property", kVerdictWidth, "verdict",
+                 "time", "counterexample");
+  }
+  void row(const verifier::PropertyResult& r) {
+    header();
+    const std::string verdict = verdictText(r), cx = counterexampleText(r, seed);
+    if (!live) {
+      std::fprintf(out, "%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdict.c_str(), r.seconds,
+                   cx.c_str());
+      return;
+    }
+    bool nameCut = false, verdictCut = false;
+    const std::string name = fit(r.name, nameWidth, nameCut),
+                      shown = fit(verdict, kVerdictWidth, verdictCut);
+    std::fprintf(out, "%-*s %-*s %8.3fs  %s\n", nameWidth, name.c_str(), kVerdictWidth,
+                 shown.c_str(), r.seconds, cx.c_str());
+    if (nameCut) std::fprintf(out, "    property: %s\n", r.name.c_str());
+    if (verdictCut) std::fprintf(out, "    verdict: %s\n", verdict.c_str());
+    std::fflush(out);
+  }
+};
+
 struct VerifyArgs {
-  std::string file, only, emit, outDir;
+  std::string file, emit, outDir;
+  std::vector<std::string> only; // --property: the properties to prove (all when empty)
   double timeout = 60;
-  bool json = false;
+  bool json = false, onlyFile = false;
   verifier::VerifyOptions opts;
   run::Limits limits;
 };
 
 int verifyCommand(const VerifyArgs& a) {
   const std::string& file = a.file;
-  const std::string& only = a.only;
+  const std::vector<std::string>& only = a.only;
   const std::string& outDir = a.outDir;
   const std::string& emit = a.emit;
   bool asJson = a.json;
@@ -231,11 +302,46 @@ int verifyCommand(const VerifyArgs& a) {
   verifier::VerifyOptions opts = a.opts;
   opts.timeoutSec = a.timeout;
   opts.emitSmt2 = emit == "smt2";
+  // --only-file: what the file itself declares (not its imports).
+  std::error_code fec;
+  const auto mainFile = std::filesystem::weakly_canonical(file, fec);
+  auto inMainFile = [&](const SourceLoc& loc) {
+    if (!a.onlyFile) return true;
+    std::error_code ec;
+    return std::filesystem::weakly_canonical(loc.file, ec) == mainFile;
+  };
   std::vector<verifier::PropertyResult> results;
-  bool found = only.empty();
+  // On a terminal, the table's rows are printed as they are decided (VerdictTable).
+  const bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
+  VerdictTable table;
+  table.out = smt2ToStdout ? stderr : stdout;
+  table.seed = opts.seed;
+  table.live = !asJson && isatty(fileno(table.out));
+  if (table.live) {
+    size_t w = 26;
+    for (const ir::Property& p : prog->properties)
+      if (only.empty() || std::find(only.begin(), only.end(), p.name) != only.end())
+        w = std::max(w, p.name.size());
+    if (only.empty())
+      for (auto& g : prog->functions()) // "range@M:line:col" with up to 5-digit lines and columns
+        w = std::max(w, g->name().size() + 17);
+    table.nameWidth = int(std::min<size_t>(w, 48));
+  }
+  size_t shown = 0; // rows printed live
+  auto showNew = [&] {
+    if (!table.live) return;
+    for (; shown < results.size(); ++shown)
+      table.row(results[shown]);
+  };
+  for (const std::string& name : only)
+    if (!findProperty(*prog, name)) {
+      SourceLoc at;
+      at.file = file;
+      return fail(Error(at, "no property named '" + name + "'"), tools::kUsage);
+    }
   for (const ir::Property& p : prog->properties) {
-    if (!only.empty() && p.name != only) continue;
-    found = true;
+    if (!only.empty() && std::find(only.begin(), only.end(), p.name) == only.end()) continue;
+    if (!inMainFile(p.loc)) continue;
     if (run::stopRequested()) { // not started: the stop's word, no time
       verifier::PropertyResult r;
       r.name = p.name;
@@ -245,23 +351,30 @@ int verifyCommand(const VerifyArgs& a) {
       results.push_back(verifier::verifyProperty(*prog, p, opts));
     }
     markIfStopped(results.back());
+    showNew();
   }
-  if (!found) {
+  if (!only.empty() && results.empty()) {
     SourceLoc at;
     at.file = file;
-    return fail(Error(at, "no property named '" + only + "'"), tools::kUsage);
+    return fail(Error(at, "--only-file: the properties named are all declared in imported files"),
+                tools::kUsage);
   }
   if (only.empty()) {
     // After a stop these are left out (they are named only by running them); the exit code says
     // the run was cut short.
     if (!run::stopRequested())
       for (auto& r : verifier::verifyAsserts(*prog, opts))
-        results.push_back(std::move(r));
+        if (inMainFile(r.loc)) results.push_back(std::move(r));
+    for (size_t k = shown; k < results.size(); ++k)
+      markIfStopped(results[k]);
+    showNew();
     // A called module's declared input ranges are obligations at each call site ("range@M:l:c").
     if (!run::stopRequested())
       for (auto& r : verifier::verifyRangeObligations(*prog, opts))
-        results.push_back(std::move(r));
-    for (auto& r : results) markIfStopped(r);
+        if (inMainFile(r.loc)) results.push_back(std::move(r));
+    for (auto& r : results)
+      markIfStopped(r);
+    showNew();
   }
 
   int code = tools::kOk;
@@ -281,7 +394,6 @@ int verifyCommand(const VerifyArgs& a) {
   if (stopped) code = tools::stopExitCode();
 
   // With the queries on standard output, the report goes to standard error.
-  bool smt2ToStdout = opts.emitSmt2 && outDir.empty();
   if (opts.emitSmt2 && !stopped) {
     bool first = true;
     for (auto& r : results)
@@ -296,7 +408,6 @@ int verifyCommand(const VerifyArgs& a) {
         if (!tools::writeFileAtomic(path, r.smt2[k])) return tools::kUsage;
       }
   }
-  std::FILE* report = smt2ToStdout ? stderr : stdout;
   std::ostream& reportStream = smt2ToStdout ? std::cerr : std::cout;
   if (asJson) {
     ojson j = ojson::array();
@@ -310,8 +421,8 @@ int verifyCommand(const VerifyArgs& a) {
       nlohmann::ordered_json o;
       o["property"] = r.name;
       o["verdict"] = r.statistical ? std::string("statistical")
-                     : cutShort(r)   ? r.reason
-                                     : std::string(verifier::propVerdictName(r.verdict));
+                     : cutShort(r) ? r.reason
+                                   : std::string(verifier::propVerdictName(r.verdict));
       if (!r.reason.empty()) o["reason"] = r.reason;
       if (r.isInterval) {
         o["interval"] = {r.lo, r.hi};
@@ -347,7 +458,10 @@ int verifyCommand(const VerifyArgs& a) {
       j.push_back(o);
     }
     ojson options;
-    options["property"] = only.empty() ? ojson(nullptr) : ojson(only);
+    options["property"] = only.empty()       ? ojson(nullptr)
+                          : only.size() == 1 ? ojson(only[0])
+                                             : ojson(only);
+    if (a.onlyFile) options["only_file"] = true;
     options["timeout"] = a.timeout;
     options["statistical"] = opts.statistical;
     if (opts.statistical) {
@@ -364,29 +478,14 @@ int verifyCommand(const VerifyArgs& a) {
     summary["internal"] = internal;
     summary["stopped"] = stopped;
     summary["exit_code"] = code;
-    reportStream << tools::jsonText(tools::jsonEnvelope("verify", file, options, j, summary)) << "\n";
+    reportStream << tools::jsonText(tools::jsonEnvelope("verify", file, options, j, summary))
+                 << "\n";
     return code;
   }
-  std::fprintf(report, "%-26s %-60s %9s  %s\n", "property", "verdict", "time", "counterexample");
-  for (auto& r : results) {
-    std::string cx;
-    for (auto& [k, v] : r.counterexample)
-      cx += (cx.empty() ? "" : ", ") + k + " = " + v;
-    if (!cx.empty())
-      cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
-    else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
-      cx = "(value in float64: " + r.valueAtCounterexample + ")";
-    if (r.isInterval && !r.method.empty()) cx = r.method;
-    if (r.statistical)
-      cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
-           (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
-           std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(opts.seed);
-    if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
-        !r.reason.empty())
-      cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
-    std::fprintf(report, "%-26s %-60s %8.3fs  %s\n", r.name.c_str(), verdictText(r).c_str(),
-                 r.seconds, cx.c_str());
-  }
+  table.header();
+  if (!table.live)
+    for (auto& r : results)
+      table.row(r);
   return code;
 }
 
@@ -396,7 +495,13 @@ chassis::tools::Registration reg{
       app.add_option("file", a->file, "the .chs file")->required();
       auto all = std::make_shared<tools::VerifyAllOptions>();
       tools::addVerifyAllOptions(app, *all); // --all FILE...: tools/verify_all.h
-      app.add_option("--property", a->only, "check only this property");
+      app.add_option("--property", a->only,
+                     "check only this property (repeatable: these properties; asserts and range "
+                     "obligations are then left out)")
+          ->allow_extra_args(false); // one name per --property: `--property p FILE` still works
+      app.add_flag("--only-file", a->onlyFile,
+                   "leave out what imported files declare: their properties, and the asserts "
+                   "and range obligations of their modules");
       app.add_option("--timeout", a->timeout,
                      "seconds per property (default 60); undecided then: unknown (exit 3). "
                      "--time-limit bounds the whole run");

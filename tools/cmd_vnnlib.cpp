@@ -26,6 +26,7 @@
 #include "tools/campaign.h"
 #include "tools/command.h"
 #include "tools/json_report.h"
+#include "tools/network_info.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -261,6 +262,10 @@ chassis::tools::Registration reg{
       app.add_flag("--json", *json,
                    "print the result as JSON (the counterexample as float64 numbers) instead "
                    "of the VNN-COMP text; --out still gets the VNN-COMP text");
+      auto verbose = std::make_shared<bool>(false);
+      app.add_flag("--verbose", *verbose,
+                   "first print the network's layers and what `chassis train` recorded about it "
+                   "(ONNX metadata: features, ranges, classes) on stderr");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
       app.add_option("--emit", *emit,
@@ -279,6 +284,8 @@ chassis::tools::Registration reg{
               return runVnnlib(n, p, t, "", *naive, *threads, "", false, &text);
             });
           }
+          if (*verbose)
+            if (auto d = tools::describeNetworkFile(*net)) std::cerr << *d;
           return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json);
         });
       };

@@ -64,6 +64,7 @@ struct ChsOptions {
   std::string data;
   std::vector<std::string> inputs;
   bool timing = false;
+  bool quiet = false; // --quiet: no progress bar, no warnings on stderr (results and errors only)
   std::string output; // --output: Stan CSV files (NUTS only)
   std::string plot;   // --plot: trace and density SVGs in one HTML page (tools/posterior_plot.h)
   // NUTS settings (CmdStan's adapt delta, max_depth and init); unset: the defaults.
@@ -246,7 +247,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   opt.seed = o.seed;
   opt.query = query;
   ProgressBar bar;
-  if (isatty(2) && o.samples * std::max<size_t>(1, o.chains) >= 10000)
+  if (!o.quiet && isatty(2) && o.samples * std::max<size_t>(1, o.chains) >= 10000)
     opt.progress = [&bar](double f) { bar(f); };
 
   Expected<symbolic::Posterior> post = Error("unreachable");
@@ -255,7 +256,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   auto onRanks =
       inferChainsOnRanks(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
   if (mpi::rank() != 0) return kOk;
-  if (onRanks && opt.method == symbolic::InferMethod::NUTS) warnHardConstraints(*m.function);
+  if (onRanks && opt.method == symbolic::InferMethod::NUTS && !o.quiet)
+    warnHardConstraints(*m.function);
   if (onRanks) post = std::move(*onRanks);
   else switch (opt.method) {
   case symbolic::InferMethod::Exact: post = symbolic::inferExact(*m.function, m.inputs, opt); break;
@@ -263,7 +265,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
-    warnHardConstraints(*m.function);
+    if (!o.quiet) warnHardConstraints(*m.function);
     post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
     break;
   }
@@ -349,6 +351,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--plot", o->plot,
                  "write a self-contained HTML page with a trace and a density SVG per quantity "
                  "(sampling methods)");
+  app.add_flag("--quiet", o->quiet,
+               "no progress bar and no warnings on standard error: the results (and errors) "
+               "only (-q still means --query in this release)");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");
   return [o](const std::string& model, const std::string& module,

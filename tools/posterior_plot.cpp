@@ -12,27 +12,40 @@
 
 namespace chassis::tools {
 
-namespace {
-
-constexpr double kW = 480, kH = 200, kLeft = 56, kRight = 12, kTop = 12, kBottom = 28;
-constexpr size_t kMaxTracePoints = 1500; // per chain: longer chains are strided
-
-// Colour-blind-safe chain colours (Okabe-Ito).
-const char* const kColours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
-                                "#56B4E9", "#D55E00", "#F0E442", "#000000"};
-
-std::string esc(const std::string& s) { return tasks::htmlEscape(s); }
-
-std::string num(double x) {
+std::string plotNumber(double x) {
   char b[32];
   std::snprintf(b, sizeof b, "%.4g", x);
   return b;
 }
 
-std::string px(double x) {
+std::string plotPixel(double x) {
   char b[32];
   std::snprintf(b, sizeof b, "%.1f", x);
   return b;
+}
+
+const char* plotColour(size_t k) {
+  // Colour-blind-safe colours (Okabe-Ito).
+  static const char* const colours[] = {"#0072B2", "#E69F00", "#009E73", "#CC79A7",
+                                        "#56B4E9", "#D55E00", "#F0E442", "#000000"};
+  return colours[k % 8];
+}
+
+namespace {
+
+constexpr double kW = 480, kH = 200, kLeft = 56, kRight = 12, kTop = 12, kBottom = 28;
+constexpr size_t kMaxTracePoints = 1500; // per chain: longer chains are strided
+
+std::string esc(const std::string& s) {
+  return tasks::htmlEscape(s);
+}
+
+std::string num(double x) {
+  return plotNumber(x);
+}
+
+std::string px(double x) {
+  return plotPixel(x);
 }
 
 /// A linear map of [lo, hi] onto [a, b] (a constant range is widened).
@@ -94,7 +107,7 @@ std::string tracePlot(const std::string& name, const std::vector<std::vector<dou
   for (size_t c = 0; c < chains.size(); ++c) {
     const auto& d = chains[c];
     size_t stride = std::max<size_t>(1, (d.size() + kMaxTracePoints - 1) / kMaxTracePoints);
-    s << "<polyline class=\"chain\" fill=\"none\" stroke-width=\"0.8\" stroke=\"" << kColours[c % 8]
+    s << "<polyline class=\"chain\" fill=\"none\" stroke-width=\"0.8\" stroke=\"" << plotColour(c)
       << "\" points=\"";
     for (size_t i = 0; i < d.size(); i += stride)
       if (std::isfinite(d[i])) s << px(x(double(i))) << "," << px(y(d[i])) << " ";

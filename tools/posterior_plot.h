@@ -10,6 +10,11 @@
 
 namespace chassis::tools {
 
+/// Helpers shared by the command's SVG pictures (this page, `chassis regions`).
+std::string plotNumber(double x); // a tick label: %.4g
+std::string plotPixel(double x);  // a coordinate: %.1f
+const char* plotColour(size_t k); // colour-blind-safe (Okabe-Ito), cycling after 8
+
 /// The page for `post` (which must hold draws: every method but exact). `title` heads it.
 std::string posteriorPlotHtml(const symbolic::Posterior& post, const std::string& title);
 

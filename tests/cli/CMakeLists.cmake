@@ -1,6 +1,6 @@
 # CLI tests of the `chassis` subcommands (shell scripts; each takes the chassis binary and
 # the source root). Included from tests/CMakeLists.txt.
-foreach(t train_braking train_tasks train_errors)
+foreach(t train_braking train_tasks train_errors train_metadata)
   add_test(NAME cli/${t}
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 120)
@@ -81,3 +81,24 @@ endforeach()
 add_test(NAME cli/infer_plot
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_plot.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
+
+# `chassis regions`: cells of a module's and its compiled network's decision regions checked
+# against the module's formula at every cell centre; metadata names, the point overlay, errors.
+add_test(NAME cli/regions
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/regions.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/regions PROPERTIES TIMEOUT 120)
+
+# `chassis verify --property A --property B` and `--only-file` (imported properties left out).
+add_test(NAME cli/verify_selection
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_selection.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/verify_selection PROPERTIES TIMEOUT 120)
+
+# `chassis verify` on a terminal: rows printed as decided, columns fixed up front and aligned.
+add_test(NAME cli/verify_table_live
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/verify_table_live.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/verify_table_live PROPERTIES TIMEOUT 120)
+
+# --quiet: infer and train print nothing on stderr but errors; the results are unchanged.
+add_test(NAME cli/quiet_runs
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/quiet_runs.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/quiet_runs PROPERTIES TIMEOUT 120)

@@ -148,3 +148,33 @@ TEST_CASE("ONNX export then import gives bit-identical outputs", "[neural][onnx]
   CHECK(Y1(0, 0) == Approx((W2 * h + b2)(0)).epsilon(1e-15));
   std::remove(tmp.c_str());
 }
+
+TEST_CASE("ONNX metadata_props are written in order and read back", "[neural][onnx][metadata]") {
+  Eigen::MatrixXd W(1, 2);
+  W << 1.5, -2;
+  Eigen::VectorXd b(1);
+  b << 0.25;
+  Network net = makeMlp({W}, {b}, "meta");
+  const OnnxMetadata meta = {{"chassis.features", "[\"x\",\"y\"]"}, {"a", ""}, {"z", "ü"}};
+  auto bytes = serializeOnnx(net, meta);
+  REQUIRE(bytes);
+  auto back = parseOnnxMetadata(*bytes, "meta.onnx");
+  REQUIRE(back);
+  CHECK(*back == meta);
+  // The network itself is unchanged by its metadata.
+  auto plain = serializeOnnx(net);
+  REQUIRE(plain);
+  auto n1 = parseOnnx(*bytes, "meta.onnx");
+  REQUIRE(n1);
+  Eigen::VectorXd x(2);
+  x << 0.5, 3;
+  CHECK(n1->forward(x)(0) == net.forward(x)(0));
+  auto none = parseOnnxMetadata(*plain, "plain.onnx");
+  REQUIRE(none);
+  CHECK(none->empty());
+  // A key twice is refused; garbage is a located error.
+  CHECK_FALSE(serializeOnnx(net, {{"k", "1"}, {"k", "2"}}));
+  auto bad = parseOnnxMetadata("not a model", "bad.onnx");
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().str().find("bad.onnx") != std::string::npos);
+}
