@@ -6,6 +6,7 @@
 #include "codegen/codegen.h"
 
 #include "codegen/runtime.h"
+#include "symbolic/distributions.h"
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -28,6 +29,7 @@
 #include <llvm/Target/TargetOptions.h>
 
 #include <cctype>
+#include <cstddef>
 #include <chrono>
 #include <functional>
 #include <limits>
@@ -229,6 +231,33 @@ protected:
   llvm::FunctionCallee runtimeFunction(const char* name, llvm::Type* result,
                                        std::vector<llvm::Type*> params);
   int newSite(const SourceLoc& loc);
+  /// A field of the runtime argument (JitRuntime), as a pointer to `t`.
+  llvm::Value* rtField(size_t offset, llvm::Type* t) {
+    llvm::Value* p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), rt_, offset);
+    return b_.CreateBitCast(p, llvm::PointerType::getUnqual(t));
+  }
+  /// rt.field += v (a double field).
+  void addTo(size_t offset, llvm::Value* v) {
+    llvm::Value* p = rtField(offset, dbl_);
+    b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, p), v), p);
+  }
+  /// validateParams for Normal: mu finite, sigma > 0 and finite; else kInvalidParameter.
+  void checkNormalParams(llvm::Value* mu, llvm::Value* sigma) {
+    check(b_.CreateAnd(isFinite(mu), b_.CreateAnd(b_.CreateFCmpOGT(sigma, cst(0)),
+                                                  isFinite(sigma))),
+          kInvalidParameter);
+  }
+  /// logDensity(Normal, {mu, sigma}, x): z = (x - mu) / sigma; -0.5 * z * z - log(sigma) -
+  /// log(sqrt(2 pi)), in that order.
+  llvm::Value* normalLogDensity(llvm::Value* mu, llvm::Value* sigma, llvm::Value* x) {
+    static const double logSqrt2Pi = [] {
+      const double standard[2] = {0.0, 1.0};
+      return -symbolic::logDensity(DistKind::Normal, standard, 0.0); // the runtime's constant
+    }();
+    llvm::Value* z = b_.CreateFDiv(b_.CreateFSub(x, mu), sigma);
+    llvm::Value* sq = b_.CreateFMul(b_.CreateFMul(cst(-0.5), z), z);
+    return b_.CreateFSub(b_.CreateFSub(sq, libm("log", sigma)), cst(logSqrt2Pi));
+  }
   /// The parameters of a distribution evaluated left to right into one stack buffer (an array
   /// parameter expanded); returns the buffer and sets `n` to its length.
   llvm::Value* distParams(const std::vector<Expr>& ps, int64_t& n) {
@@ -407,9 +436,28 @@ protected:
   void unsupported(const char* what) {
     if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
   }
-  // Random statements call the runtime (codegen/runtime.h), in the interpreter's order.
+  // Random statements call the runtime (codegen/runtime.h), in the interpreter's order. Normal
+  // is generated inline (its validation, draw and log density are symbolic/distributions.cpp's
+  // operations one for one; only the standard normal draw is a call), so constant parameters
+  // fold; every other distribution is a call of the runtime's generic functions.
   void visitSample(const SampleStmt& s) override {
     if (!rt_) return unsupported("sample");
+    if (s.dist == DistKind::Normal) {
+      llvm::Value* mu = eval(s.params[0]);
+      llvm::Value* sigma = eval(s.params[1]);
+      checkNormalParams(mu, sigma);
+      llvm::Value* z = b_.CreateCall(runtimeFunction("chassis_rt_normal", dbl_, {i8p_}), {rt_});
+      llvm::Value* v = b_.CreateFAdd(mu, b_.CreateFMul(sigma, z));
+      // finiteOrMax: an infinite draw becomes the largest finite double of its sign
+      const double inf = std::numeric_limits<double>::infinity();
+      v = b_.CreateSelect(b_.CreateFCmpOEQ(v, cst(inf)), cst(std::numeric_limits<double>::max()),
+                          v);
+      v = b_.CreateSelect(b_.CreateFCmpOEQ(v, cst(-inf)),
+                          cst(std::numeric_limits<double>::lowest()), v);
+      addTo(offsetof(JitRuntime, logPrior), normalLogDensity(mu, sigma, v));
+      store(s.var, v);
+      return;
+    }
     int64_t n = 0;
     llvm::Value* ps = distParams(s.params, n);
     llvm::Value* v = alloca(1);
@@ -421,6 +469,16 @@ protected:
   }
   void visitObserve(const ObserveStmt& s) override {
     if (!rt_) return unsupported("observe");
+    if (s.dist == DistKind::Normal) {
+      llvm::Value* mu = eval(s.params[0]);
+      llvm::Value* sigma = eval(s.params[1]);
+      checkNormalParams(mu, sigma);
+      llvm::Value* x = eval(s.value);
+      addTo(offsetof(JitRuntime, logLikelihood), normalLogDensity(mu, sigma, x));
+      llvm::Value* count = rtField(offsetof(JitRuntime, numObserves), i32_);
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      return;
+    }
     int64_t n = 0;
     llvm::Value* ps = distParams(s.params, n);
     checkRuntime(
@@ -999,6 +1057,7 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Modul
           llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
     };
     add("chassis_rt_sample", &chassis_rt_sample);
+    add("chassis_rt_normal", &chassis_rt_normal);
     add("chassis_rt_check_params", &chassis_rt_check_params);
     add("chassis_rt_observe", &chassis_rt_observe);
     add("chassis_rt_condition", &chassis_rt_condition);

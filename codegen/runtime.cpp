@@ -35,6 +35,8 @@ int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, d
   return chassis::codegen::kOk;
 }
 
+double chassis_rt_normal(void* rt) { return state(rt).rng->normal(); }
+
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x) {
   JitRuntime& s = state(rt);
   s.logLikelihood += chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), x);
