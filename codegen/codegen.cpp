@@ -931,11 +931,12 @@ Status checkCompilable(const Function& f) {
   return checkFunction(f, seen, false);
 }
 
-Expected<std::string> emitLlvmIr(const Function& f, bool optimize) {
+Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime) {
   auto tm = makeTargetMachine(false);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
-  auto mod = buildModule(f, ctx, tm->get(), optimize);
+  std::vector<SourceLoc> sites;
+  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr);
   if (!mod) return mod.error();
   std::string text;
   llvm::raw_string_ostream os(text);

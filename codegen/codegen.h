@@ -73,8 +73,10 @@ std::string symbolName(const ir::Function& f);
 /// Whether `f` can be compiled: an Error at the first unsupported construct, or ok.
 Status checkCompilable(const ir::Function& f);
 
-/// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`.
-Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true);
+/// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`;
+/// `withRuntime`: as JitModel compiles it (random modules compile, with the runtime argument).
+Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
+                                 bool withRuntime = false);
 
 /// An object file (ELF for the host, position independent, generic CPU) defining `symbolName(f)`,
 /// compiled at O2. The bytes are returned, so the caller writes the file whole.

@@ -283,3 +283,17 @@ module FlatPrior() -> (x: real) {
   // The deterministic entry points still refuse random modules.
   CHECK(!codegen::checkCompilable(*f));
 }
+
+TEST_CASE("a Normal observe with constant parameters folds to arithmetic in the compiled code",
+          "[codegen][jit]") {
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  auto text = codegen::emitLlvmIr(*prog->findFunction("Gauss"), true, true);
+  REQUIRE(text);
+  INFO(*text);
+  // The prior's draw is the one runtime call; no generic sample/observe call remains.
+  CHECK(text->find("chassis_rt_normal") != std::string::npos);
+  CHECK(text->find("chassis_rt_sample") == std::string::npos);
+  CHECK(text->find("chassis_rt_observe") == std::string::npos);
+  CHECK(text->find("chassis_rt_check_params") == std::string::npos);
+}
