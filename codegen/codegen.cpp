@@ -931,6 +931,11 @@ Status checkCompilable(const Function& f) {
   return checkFunction(f, seen, false);
 }
 
+Status checkCompilableRandom(const Function& f) {
+  std::vector<const Function*> seen;
+  return checkFunction(f, seen, true);
+}
+
 Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime) {
   auto tm = makeTargetMachine(false);
   if (!tm) return tm.error();

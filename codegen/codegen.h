@@ -72,6 +72,9 @@ std::string symbolName(const ir::Function& f);
 
 /// Whether `f` can be compiled: an Error at the first unsupported construct, or ok.
 Status checkCompilable(const ir::Function& f);
+/// Whether JitModel can compile `f` (random modules too): an Error at the first unsupported
+/// construct, or ok.
+Status checkCompilableRandom(const ir::Function& f);
 
 /// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`;
 /// `withRuntime`: as JitModel compiles it (random modules compile, with the runtime argument).

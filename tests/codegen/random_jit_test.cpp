@@ -16,6 +16,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -296,4 +297,35 @@ TEST_CASE("a Normal observe with constant parameters folds to arithmetic in the 
   CHECK(text->find("chassis_rt_sample") == std::string::npos);
   CHECK(text->find("chassis_rt_observe") == std::string::npos);
   CHECK(text->find("chassis_rt_check_params") == std::string::npos);
+}
+
+TEST_CASE("compiled vs interpreted time per likelihood-weighting trace on gauss", "[.bench]") {
+  // Printed, never asserted: one thread, the runs alone (no driver, summaries or allocation).
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function& f = *prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(f);
+  REQUIRE(jit);
+  const int n = 200000;
+  symbolic::RunOptions ro;
+  ro.recordChoices = false;
+  Rng r1(1), r2(1);
+  double s1 = 0, s2 = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) s1 += symbolic::run(f, {}, r1, ro)->trace.logWeight();
+  auto t1 = std::chrono::steady_clock::now();
+  double out[1];
+  for (int i = 0; i < n; ++i) {
+    codegen::JitRuntime rt;
+    rt.rng = &r2;
+    (**jit)(nullptr, out, rt);
+    s2 += rt.logLikelihood + rt.logFactor;
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  const double interp = std::chrono::duration<double>(t1 - t0).count() / n * 1e9;
+  const double compiled = std::chrono::duration<double>(t2 - t1).count() / n * 1e9;
+  std::cout << "gauss LW trace: interpreter " << interp << " ns, compiled " << compiled
+            << " ns, ratio " << interp / compiled << " (compile " << (*jit)->compileSeconds() * 1e3
+            << " ms); same total weight: " << (s1 == s2 ? "yes" : "NO") << "\n";
+  CHECK(s1 == s2);
 }
