@@ -230,10 +230,12 @@ TEST_CASE("likelihood weighting on compiled code is the interpreter's, bit for b
   auto jit = codegen::JitModel::create(*f);
   REQUIRE(jit);
   CHECK((*jit)->compileSeconds() > 0);
-  for (uint64_t seed : {1, 9}) {
+  // One partial block; several blocks, the last one partial.
+  for (auto [seed, samples] : {std::pair<uint64_t, size_t>{1, 100},
+                               {9, 3 * symbolic::kLwBlock + 17}}) {
     symbolic::InferOptions o;
     o.method = symbolic::InferMethod::LW;
-    o.samples = 3 * symbolic::kLwBlock + 17; // several blocks, the last one partial
+    o.samples = samples;
     o.seed = seed;
     auto a = symbolic::inferLw(*f, {}, o);
     auto b = codegen::inferLwCompiled(*f, {}, o, **jit);
@@ -328,4 +330,31 @@ TEST_CASE("compiled vs interpreted time per likelihood-weighting trace on gauss"
             << " ns, ratio " << interp / compiled << " (compile " << (*jit)->compileSeconds() * 1e3
             << " ms); same total weight: " << (s1 == s2 ? "yes" : "NO") << "\n";
   CHECK(s1 == s2);
+}
+
+TEST_CASE("likelihood weighting on gauss, interpreter vs compiled, 1 and 2 threads", "[.bench]") {
+  // Printed, never asserted: the whole LW driver (100000 traces), best of 3.
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function& f = *prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(f);
+  REQUIRE(jit);
+  for (int threads : {1, 2}) {
+    symbolic::InferOptions o;
+    o.method = symbolic::InferMethod::LW;
+    o.samples = 100000;
+    o.seed = 1;
+    o.threads = threads;
+    double interp = 1e9, compiled = 1e9;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto a = symbolic::inferLw(f, {}, o);
+      auto b = codegen::inferLwCompiled(f, {}, o, **jit);
+      REQUIRE(a);
+      REQUIRE(b);
+      interp = std::min(interp, a->seconds);
+      compiled = std::min(compiled, b->seconds);
+    }
+    std::cout << threads << " thread(s): interpreter " << interp * 1e3 << " ms, compiled "
+              << compiled * 1e3 << " ms, ratio " << interp / compiled << "\n";
+  }
 }
