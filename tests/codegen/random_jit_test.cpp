@@ -3,8 +3,8 @@
 // outputs, the same trace totals (log prior, log likelihood, log factor, condition, counts) bit
 // for bit, leave the generator in the same state (so the whole stream agrees), and fail with the
 // same kind of error at the same statement. Every random module of examples/, tests/spec/ok/ and
-// bench/webppl/ that compiles is compared; likelihood weighting on compiled code must give the
-// interpreter's posterior; what is not compiled gives a clear error.
+// bench/ (subdirectories included) that compiles is compared; likelihood weighting on compiled
+// code must give the interpreter's posterior; what is not compiled gives a clear error.
 #include "codegen/codegen.h"
 #include "codegen/infer_lw_jit.h"
 
@@ -122,8 +122,8 @@ Tally compareStreams(const ir::Function& f, const ir::Context& ctx, const codege
 std::vector<std::string> programFiles() {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
-  for (const char* dir : {"examples", "tests/spec/ok", "bench/webppl"})
-    for (auto& e : fs::directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
+  for (const char* dir : {"examples", "tests/spec/ok", "bench"})
+    for (auto& e : fs::recursive_directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
       if (e.path().extension() == ".chs") files.push_back(e.path().string());
   std::sort(files.begin(), files.end());
   return files;
