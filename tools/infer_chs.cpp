@@ -259,9 +259,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     return kUsage;
   }
   if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW) {
-    std::cerr << "error: --backend=jit runs --method lw only; " << o.method
-              << " needs traces with addresses, which compiled code does not record (not "
-                 "compiled yet): use --backend=interp\n";
+    std::cerr << "error: --backend=jit runs --method lw only, not " << o.method
+              << " (not compiled yet: mh and smc re-run the module on traces with addresses, "
+                 "which compiled code does not record; nuts needs the log density's gradient; "
+                 "exact builds factors): use --backend=interp\n";
     return kUsage;
   }
   LoadedModel m;
