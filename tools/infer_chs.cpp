@@ -13,15 +13,15 @@
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // --method smc: --smc-moves M --smc-lag L (rejuvenation, symbolic/infer_smc.h).
-// --backend interp|jit (default interp): jit compiles the module with LLVM (codegen/codegen.h's
-//   JitModel) once per run and runs --method lw's traces as native code, the interpreter's
-//   streams and weights bit for bit (codegen/infer_lw_jit.h); the other methods need traces with
-//   addresses and stay interpreted (an error says so). --backend auto picks jit where it pays:
-//   --method lw with at least kJitPaysFromTraces traces, a module that compiles and a query of
-//   outputs only, else interp
-//   (compiling gauss takes 20-60 ms and saves about 1.2 us per trace, measured on bench/webppl:
-//   even from about 50000 traces). --verbose prints the backend chosen and its compile time on
-//   stderr (--timing prints the compile time too).
+// --backend interp|jit|auto (default interp): jit compiles the module with LLVM (codegen/
+//   codegen.h's JitModel) once per run and runs --method lw's traces as native code, the
+//   interpreter's streams and weights bit for bit (codegen/infer_lw_jit.h); the other methods
+//   stay interpreted (an error says why). auto picks jit where it pays: --method lw with at least
+//   kJitPaysFromTraces traces, a module that compiles and a query of outputs only, else interp.
+//   (Measured on bench/webppl's gauss: compiling took 20-60 ms and saved 0.7-1.3 us per trace,
+//   so it pays from 15000-85000 traces; 50000 is the middle. A larger module compiles longer and
+//   saves more per trace.) --verbose prints the backend chosen and its compile time on stderr
+//   (--timing prints the compile time too).
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -86,7 +86,7 @@ struct ChsOptions {
   std::optional<int> maxDepth;
   std::string metric; // --metric diag|dense (NUTS); empty: diag
   std::optional<size_t> smcMoves, smcLag; // SMC rejuvenation; unset: the defaults
-  std::string backend = "interp";         // --backend interp|jit
+  std::string backend = "interp";         // --backend interp|jit|auto
   bool verbose = false;
 };
 
@@ -267,9 +267,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   }
   LoadedModel m;
   if (int rc = loadModel(file, module, o.inputs, o.data, diags, m); rc != kOk) return rc;
-  // --backend=jit: the module compiled once for the run (codegen/codegen.h).
-  std::unique_ptr<codegen::JitModel> jit;
-  // auto: also only when every quantity is an output (compiled runs record no choices).
+  // auto: only when every quantity is an output (compiled runs record no choices).
   auto namesOutput = [&](const std::string& q) {
     const std::string base = q.substr(0, q.find('['));
     for (const ir::Var* out : m.function->outputs())
@@ -281,6 +279,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   const bool autoJit = o.backend == "auto" && opt.method == symbolic::InferMethod::LW &&
                        o.samples >= kJitPaysFromTraces && outputsOnly &&
                        codegen::checkCompilableRandom(*m.function);
+  // jit: the module compiled once for the run (codegen/codegen.h).
+  std::unique_ptr<codegen::JitModel> jit;
   if (o.backend == "jit" || autoJit) {
     auto compiled = codegen::JitModel::create(*m.function);
     if (!compiled) {
@@ -348,7 +348,9 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
                  post->seconds * 1e3);
     if (opt.method != symbolic::InferMethod::Exact && post->seconds > 0)
       std::fprintf(stderr, ", %.0f samples/s", draws / post->seconds);
-    if (jit) std::fprintf(stderr, ", backend jit (compile %.3f ms, excluded)", jit->compileSeconds() * 1e3);
+    if (jit)
+      std::fprintf(stderr, ", backend jit (compile %.3f ms, excluded)",
+                   jit->compileSeconds() * 1e3);
     std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
   if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
