@@ -244,6 +244,21 @@ protected:
     llvm::Value* p = rtField(offset, dbl_);
     b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, p), v), p);
   }
+  void countObserve() {
+    llvm::Value* count = rtField(offsetof(JitRuntime, numObserves), i32_);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+  }
+  /// validateParams for Bernoulli: 0 <= p <= 1 (NaN fails); else kInvalidParameter.
+  void checkProbability(llvm::Value* p) {
+    check(b_.CreateAnd(b_.CreateFCmpOGE(p, cst(0)), b_.CreateFCmpOLE(p, cst(1))),
+          kInvalidParameter);
+  }
+  /// logDensity(Bernoulli, {p}, x): log(p) at 1, log1p(-p) at 0, -infinity elsewhere.
+  llvm::Value* bernoulliLogMass(llvm::Value* p, llvm::Value* x) {
+    llvm::Value* at0 = b_.CreateSelect(b_.CreateFCmpOEQ(x, cst(0)), libm("log1p", b_.CreateFNeg(p)),
+                                       cst(-std::numeric_limits<double>::infinity()));
+    return b_.CreateSelect(b_.CreateFCmpOEQ(x, cst(1)), libm("log", p), at0);
+  }
   /// validateParams for Normal: mu finite, sigma > 0 and finite; else kInvalidParameter.
   void checkNormalParams(llvm::Value* mu, llvm::Value* sigma) {
     check(b_.CreateAnd(isFinite(mu), b_.CreateAnd(b_.CreateFCmpOGT(sigma, cst(0)),
@@ -440,9 +455,10 @@ protected:
     if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
   }
   // Random statements call the runtime (codegen/runtime.h), in the interpreter's order. Normal
-  // is generated inline (its validation, draw and log density are symbolic/distributions.cpp's
-  // operations one for one; only the standard normal draw is a call), so constant parameters
-  // fold; every other distribution is a call of the runtime's generic functions.
+  // and Bernoulli are generated inline (their validation, draw and log density are symbolic/
+  // distributions.cpp's operations one for one; only the standard normal or uniform draw is a
+  // call), so constant parameters fold; every other distribution is a call of the runtime's
+  // generic functions.
   void visitSample(const SampleStmt& s) override {
     if (!rt_) return unsupported("sample");
     if (s.dist == DistKind::Normal) {
@@ -458,6 +474,15 @@ protected:
       v = b_.CreateSelect(b_.CreateFCmpOEQ(v, cst(-inf)),
                           cst(std::numeric_limits<double>::lowest()), v);
       addTo(offsetof(JitRuntime, logPrior), normalLogDensity(mu, sigma, v));
+      store(s.var, v);
+      return;
+    }
+    if (s.dist == DistKind::Bernoulli) {
+      llvm::Value* p = eval(s.params[0]);
+      checkProbability(p);
+      llvm::Value* u = b_.CreateCall(runtimeFunction("chassis_rt_uniform", dbl_, {i8p_}), {rt_});
+      llvm::Value* v = b_.CreateSelect(b_.CreateFCmpOLT(u, p), cst(1), cst(0));
+      addTo(offsetof(JitRuntime, logPrior), bernoulliLogMass(p, v));
       store(s.var, v);
       return;
     }
@@ -478,8 +503,15 @@ protected:
       checkNormalParams(mu, sigma);
       llvm::Value* x = eval(s.value);
       addTo(offsetof(JitRuntime, logLikelihood), normalLogDensity(mu, sigma, x));
-      llvm::Value* count = rtField(offsetof(JitRuntime, numObserves), i32_);
-      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      countObserve();
+      return;
+    }
+    if (s.dist == DistKind::Bernoulli) {
+      llvm::Value* p = eval(s.params[0]);
+      checkProbability(p);
+      llvm::Value* x = eval(s.value);
+      addTo(offsetof(JitRuntime, logLikelihood), bernoulliLogMass(p, x));
+      countObserve();
       return;
     }
     int64_t n = 0;
@@ -1067,6 +1099,7 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Modul
     };
     add("chassis_rt_sample", &chassis_rt_sample);
     add("chassis_rt_normal", &chassis_rt_normal);
+    add("chassis_rt_uniform", &chassis_rt_uniform);
     add("chassis_rt_check_params", &chassis_rt_check_params);
     add("chassis_rt_observe", &chassis_rt_observe);
     add("chassis_rt_condition", &chassis_rt_condition);

@@ -36,6 +36,7 @@ int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, d
 }
 
 double chassis_rt_normal(void* rt) { return state(rt).rng->normal(); }
+double chassis_rt_uniform(void* rt) { return state(rt).rng->uniform(); }
 
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x) {
   JitRuntime& s = state(rt);

@@ -12,8 +12,8 @@
 //            logDensity of the value added to logLikelihood;
 //   condition: counts, and marks the run failed when false (the run goes on, as interpreted);
 //   factor:  refuses NaN, adds to logFactor.
-// (Normal's validation, draw and density are generated inline, the same operations; only its
-// standard normal draw is chassis_rt_normal.)
+// (Normal's and Bernoulli's validation, draw and density are generated inline, the same
+// operations; only the standard normal and uniform draws are calls, chassis_rt_normal/uniform.)
 // A function returns 0 or an ErrorCode (codegen.h); the generated code then returns that code,
 // after storing the failing statement's site number in `errSite`.
 #pragma once
@@ -48,6 +48,8 @@ extern "C" {
 int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value);
 /// A standard normal draw (Rng::normal); the generated code does the rest of a Normal sample.
 double chassis_rt_normal(void* rt);
+/// A uniform draw on (0, 1) (Rng::uniform), for Bernoulli's inline draw.
+double chassis_rt_uniform(void* rt);
 /// Validates `params` for `dist` (the first half of an observe).
 int chassis_rt_check_params(int32_t dist, const double* params, int64_t n);
 /// Adds log p_dist(x | params) to logLikelihood (the params were checked).

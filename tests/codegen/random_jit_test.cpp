@@ -172,7 +172,7 @@ TEST_CASE("compiled random modules: each error kind located at the interpreter's
 module Noise(s: real in [0, 10]) -> (e: real) {
     e ~ Normal(0.0, s);
 }
-module Kinds(k: int in [0, 7]) -> (y: real) {
+module Kinds(k: int in [0, 8]) -> (y: real) {
     a ~ Uniform(0.0, 1.0);
     c ~ Categorical([0.2, 0.3, 0.5]);
     let s = if k == 3 then 0.0 else if k == 4 then 20.0 else 1.0;
@@ -183,6 +183,7 @@ module Kinds(k: int in [0, 7]) -> (y: real) {
     if k == 5 { condition(y > 100.0); }
     if k == 6 { assert y > 100.0; }
     if k == 7 { observe(Poisson(2.0), 5 % (c - c)); }
+    if k == 8 { observe(Bernoulli(2.0 * a), true); }
     factor(0.5);
 }
 )",
@@ -192,10 +193,10 @@ module Kinds(k: int in [0, 7]) -> (y: real) {
   auto jit = codegen::JitModel::create(*f);
   REQUIRE(jit);
   std::set<int> kinds;
-  for (int k = 0; k <= 7; ++k) {
+  for (int k = 0; k <= 8; ++k) {
     std::vector<symbolic::Value> args{symbolic::Value::scalar(k)};
     double in = k;
-    for (uint64_t seed : {3, 4}) {
+    for (uint64_t seed : {3, 4, 5, 6}) {
       Rng r1(seed), r2(seed);
       auto ref = symbolic::run(*f, args, r1);
       codegen::JitRuntime rt;
