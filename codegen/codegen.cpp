@@ -2,8 +2,14 @@
 // i32 (double* in, double* out); every variable is a stack slot of doubles (zeroed at entry,
 // promoted to registers by the O2 pipeline); an expression's value is a double for a scalar and a
 // pointer to its first element for an array. A check that fails branches to a block returning
-// its error code; a callee's non-zero code is returned as is.
+// its error code; a callee's non-zero code is returned as is. For JitModel (random modules) every
+// function takes a third argument, the run's JitRuntime (codegen/runtime.h): random statements
+// call the runtime, and a failing check first stores its statement's site number there (a
+// callee's failing input check is given the calling statement's site on the way out).
 #include "codegen/codegen.h"
+
+#include "codegen/runtime.h"
+#include "symbolic/distributions.h"
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -26,6 +32,8 @@
 #include <llvm/Target/TargetOptions.h>
 
 #include <cctype>
+#include <cstddef>
+#include <chrono>
 #include <functional>
 #include <limits>
 #include <map>
@@ -55,6 +63,12 @@ std::string_view errorCodeName(int code) {
     return "index out of range";
   case kAssertFailed:
     return "assertion failed";
+  case kInvalidParameter:
+    return "invalid distribution parameter";
+  case kFlatPrior:
+    return "sample from a flat prior";
+  case kFactorNaN:
+    return "factor of NaN";
   }
   return "unknown error";
 }
@@ -88,14 +102,15 @@ void initLlvm() {
 // ------------------------------------------------------------------------------------------------
 // Checking what compiles
 
-Status checkFunction(const Function& f, std::vector<const Function*>& seen) {
+/// `allowRandom`: sample/observe/condition/factor compile (with the runtime, JitModel).
+Status checkFunction(const Function& f, std::vector<const Function*>& seen, bool allowRandom) {
   for (const Function* g : seen)
     if (g == &f) return Status::ok();
   seen.push_back(&f);
   if (f.kind() == FunctionKind::External)
     return Error(f.loc(), "network '" + f.name() + "' is declared but not loaded (file " +
                               f.externalFile() + "); it cannot be compiled");
-  if (f.isRandom())
+  if (f.isRandom() && !allowRandom)
     return Error(f.loc(), "module '" + f.name() +
                               "' is random (it samples, observes, conditions or factors); only "
                               "deterministic modules compile");
@@ -110,7 +125,7 @@ Status checkFunction(const Function& f, std::vector<const Function*>& seen) {
   std::function<void(Expr, const SourceLoc&)> expr = [&](Expr e, const SourceLoc& loc) {
     if (err) return;
     if (auto* c = e->as<Call>()) {
-      if (auto st = checkFunction(c->callee(), seen); !st)
+      if (auto st = checkFunction(c->callee(), seen, allowRandom); !st)
         err = Error(loc, "call of '" + c->callee().name() + "': " + st.error().message);
     }
     for (Expr o : e->operands())
@@ -123,11 +138,12 @@ Status checkFunction(const Function& f, std::vector<const Function*>& seen) {
     case StmtKind::Observe:
     case StmtKind::Condition:
     case StmtKind::Factor:
+      if (allowRandom) break;
       err = Error(s->loc(), "a " + std::string(kindName(s->kind())) +
                                 " statement cannot be compiled (only deterministic code)");
       return;
     case StmtKind::Call:
-      if (auto st = checkFunction(*s->as<CallStmt>()->callee, seen); !st) {
+      if (auto st = checkFunction(*s->as<CallStmt>()->callee, seen, allowRandom); !st) {
         err = Error(s->loc(),
                     "call of '" + s->as<CallStmt>()->callee->name() + "': " + st.error().message);
         return;
@@ -190,13 +206,95 @@ protected:
 
   llvm::BasicBlock* newBlock(const char* name) { return llvm::BasicBlock::Create(ctx_, name, fn_); }
   llvm::BasicBlock* failBlock(int code) {
-    auto it = fail_.find(code);
+    auto it = fail_.find({code, site_});
     if (it != fail_.end()) return it->second;
     llvm::BasicBlock* bb = newBlock("fail");
     llvm::IRBuilder<> fb(bb);
+    if (rt_) fb.CreateStore(i32(site_), errSitePtr(fb));
     fb.CreateRet(llvm::ConstantInt::get(i32_, uint64_t(code)));
-    fail_[code] = bb;
+    fail_[{code, site_}] = bb;
     return bb;
+  }
+  llvm::Value* i32(int v) { return llvm::ConstantInt::get(i32_, uint64_t(int64_t(v)), true); }
+  /// JitRuntime::errSite (offset 0 of the runtime argument).
+  llvm::Value* errSitePtr(llvm::IRBuilder<>& b) {
+    return b.CreateBitCast(rt_, llvm::PointerType::getUnqual(i32_));
+  }
+  /// Continues when the runtime call's code `rc` is 0; otherwise stores this statement's site
+  /// and returns `rc`.
+  void checkRuntime(llvm::Value* rc) {
+    llvm::BasicBlock* cont = newBlock("ok");
+    llvm::BasicBlock* bad = newBlock("rtfail");
+    b_.CreateCondBr(b_.CreateICmpEQ(rc, i32(0)), cont, bad);
+    b_.SetInsertPoint(bad);
+    b_.CreateStore(i32(site_), errSitePtr(b_));
+    b_.CreateRet(rc);
+    b_.SetInsertPoint(cont);
+  }
+  llvm::FunctionCallee runtimeFunction(const char* name, llvm::Type* result,
+                                       std::vector<llvm::Type*> params);
+  int newSite(const SourceLoc& loc);
+  /// A field of the runtime argument (JitRuntime), as a pointer to `t`.
+  llvm::Value* rtField(size_t offset, llvm::Type* t) {
+    llvm::Value* p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), rt_, offset);
+    return b_.CreateBitCast(p, llvm::PointerType::getUnqual(t));
+  }
+  /// rt.field += v (a double field).
+  void addTo(size_t offset, llvm::Value* v) {
+    llvm::Value* p = rtField(offset, dbl_);
+    b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, p), v), p);
+  }
+  void countObserve() {
+    llvm::Value* count = rtField(offsetof(JitRuntime, numObserves), i32_);
+    b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+  }
+  /// validateParams for Bernoulli: 0 <= p <= 1 (NaN fails); else kInvalidParameter.
+  void checkProbability(llvm::Value* p) {
+    check(b_.CreateAnd(b_.CreateFCmpOGE(p, cst(0)), b_.CreateFCmpOLE(p, cst(1))),
+          kInvalidParameter);
+  }
+  /// logDensity(Bernoulli, {p}, x): log(p) at 1, log1p(-p) at 0, -infinity elsewhere.
+  llvm::Value* bernoulliLogMass(llvm::Value* p, llvm::Value* x) {
+    llvm::Value* at0 = b_.CreateSelect(b_.CreateFCmpOEQ(x, cst(0)), libm("log1p", b_.CreateFNeg(p)),
+                                       cst(-std::numeric_limits<double>::infinity()));
+    return b_.CreateSelect(b_.CreateFCmpOEQ(x, cst(1)), libm("log", p), at0);
+  }
+  /// validateParams for Normal: mu finite, sigma > 0 and finite; else kInvalidParameter.
+  void checkNormalParams(llvm::Value* mu, llvm::Value* sigma) {
+    check(b_.CreateAnd(isFinite(mu), b_.CreateAnd(b_.CreateFCmpOGT(sigma, cst(0)),
+                                                  isFinite(sigma))),
+          kInvalidParameter);
+  }
+  /// logDensity(Normal, {mu, sigma}, x): z = (x - mu) / sigma; -0.5 * z * z - log(sigma) -
+  /// log(sqrt(2 pi)), in that order.
+  llvm::Value* normalLogDensity(llvm::Value* mu, llvm::Value* sigma, llvm::Value* x) {
+    static const double logSqrt2Pi = [] {
+      const double standard[2] = {0.0, 1.0};
+      return -symbolic::logDensity(DistKind::Normal, standard, 0.0); // the runtime's constant
+    }();
+    llvm::Value* z = b_.CreateFDiv(b_.CreateFSub(x, mu), sigma);
+    llvm::Value* sq = b_.CreateFMul(b_.CreateFMul(cst(-0.5), z), z);
+    return b_.CreateFSub(b_.CreateFSub(sq, libm("log", sigma)), cst(logSqrt2Pi));
+  }
+  /// The parameters of a distribution evaluated left to right into one stack buffer (an array
+  /// parameter expanded); returns the buffer and sets `n` to its length.
+  llvm::Value* distParams(const std::vector<Expr>& ps, int64_t& n) {
+    size_t total = 0;
+    for (Expr p : ps)
+      total += p->type().numScalars();
+    llvm::Value* buf = alloca(total);
+    size_t pos = 0;
+    for (Expr p : ps) {
+      llvm::Value* v = eval(p);
+      size_t k = p->type().numScalars();
+      if (p->type().isArray())
+        copy(elem(buf, int64_t(pos)), v, k);
+      else
+        b_.CreateStore(v, elem(buf, int64_t(pos)));
+      pos += k;
+    }
+    n = int64_t(total);
+    return buf;
   }
   /// Continues when `ok` (i1) holds, returns `code` otherwise.
   void check(llvm::Value* ok, int code) {
@@ -245,6 +343,7 @@ protected:
   void block(const Block& b) {
     for (Stmt s : b) {
       loc_ = &s->loc();
+      if (rt_) site_ = newSite(s->loc());
       StmtVisitor<void>::visit(s);
     }
   }
@@ -355,10 +454,88 @@ protected:
   void unsupported(const char* what) {
     if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
   }
-  void visitSample(const SampleStmt&) override { unsupported("sample"); }
-  void visitObserve(const ObserveStmt&) override { unsupported("observe"); }
-  void visitCondition(const ConditionStmt&) override { unsupported("condition"); }
-  void visitFactor(const FactorStmt&) override { unsupported("factor"); }
+  // Random statements call the runtime (codegen/runtime.h), in the interpreter's order. Normal
+  // and Bernoulli are generated inline (their validation, draw and log density are symbolic/
+  // distributions.cpp's operations one for one; only the standard normal or uniform draw is a
+  // call), so constant parameters fold; every other distribution is a call of the runtime's
+  // generic functions.
+  void visitSample(const SampleStmt& s) override {
+    if (!rt_) return unsupported("sample");
+    if (s.dist == DistKind::Normal) {
+      llvm::Value* mu = eval(s.params[0]);
+      llvm::Value* sigma = eval(s.params[1]);
+      checkNormalParams(mu, sigma);
+      llvm::Value* z = b_.CreateCall(runtimeFunction("chassis_rt_normal", dbl_, {i8p_}), {rt_});
+      llvm::Value* v = b_.CreateFAdd(mu, b_.CreateFMul(sigma, z));
+      // finiteOrMax: an infinite draw becomes the largest finite double of its sign
+      const double inf = std::numeric_limits<double>::infinity();
+      v = b_.CreateSelect(b_.CreateFCmpOEQ(v, cst(inf)), cst(std::numeric_limits<double>::max()),
+                          v);
+      v = b_.CreateSelect(b_.CreateFCmpOEQ(v, cst(-inf)),
+                          cst(std::numeric_limits<double>::lowest()), v);
+      addTo(offsetof(JitRuntime, logPrior), normalLogDensity(mu, sigma, v));
+      store(s.var, v);
+      return;
+    }
+    if (s.dist == DistKind::Bernoulli) {
+      llvm::Value* p = eval(s.params[0]);
+      checkProbability(p);
+      llvm::Value* u = b_.CreateCall(runtimeFunction("chassis_rt_uniform", dbl_, {i8p_}), {rt_});
+      llvm::Value* v = b_.CreateSelect(b_.CreateFCmpOLT(u, p), cst(1), cst(0));
+      addTo(offsetof(JitRuntime, logPrior), bernoulliLogMass(p, v));
+      store(s.var, v);
+      return;
+    }
+    int64_t n = 0;
+    llvm::Value* ps = distParams(s.params, n);
+    llvm::Value* v = alloca(1);
+    llvm::Value* rc = b_.CreateCall(
+        runtimeFunction("chassis_rt_sample", i32_, {i8p_, i32_, dblp_, i64_, dblp_}),
+        {rt_, i32(int(s.dist)), ps, i64(n), v});
+    checkRuntime(rc);
+    store(s.var, b_.CreateLoad(dbl_, v));
+  }
+  void visitObserve(const ObserveStmt& s) override {
+    if (!rt_) return unsupported("observe");
+    if (s.dist == DistKind::Normal) {
+      llvm::Value* mu = eval(s.params[0]);
+      llvm::Value* sigma = eval(s.params[1]);
+      checkNormalParams(mu, sigma);
+      llvm::Value* x = eval(s.value);
+      addTo(offsetof(JitRuntime, logLikelihood), normalLogDensity(mu, sigma, x));
+      countObserve();
+      return;
+    }
+    if (s.dist == DistKind::Bernoulli) {
+      llvm::Value* p = eval(s.params[0]);
+      checkProbability(p);
+      llvm::Value* x = eval(s.value);
+      addTo(offsetof(JitRuntime, logLikelihood), bernoulliLogMass(p, x));
+      countObserve();
+      return;
+    }
+    int64_t n = 0;
+    llvm::Value* ps = distParams(s.params, n);
+    checkRuntime(
+        b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
+                      {i32(int(s.dist)), ps, i64(n)}));
+    llvm::Value* x = eval(s.value);
+    b_.CreateCall(runtimeFunction("chassis_rt_observe", llvm::Type::getVoidTy(ctx_),
+                                  {i8p_, i32_, dblp_, i64_, dbl_}),
+                  {rt_, i32(int(s.dist)), ps, i64(n), x});
+  }
+  void visitCondition(const ConditionStmt& s) override {
+    if (!rt_) return unsupported("condition");
+    llvm::Value* c = eval(s.cond);
+    b_.CreateCall(
+        runtimeFunction("chassis_rt_condition", llvm::Type::getVoidTy(ctx_), {i8p_, dbl_}),
+        {rt_, c});
+  }
+  void visitFactor(const FactorStmt& s) override {
+    if (!rt_) return unsupported("factor");
+    llvm::Value* w = eval(s.logWeight);
+    checkRuntime(b_.CreateCall(runtimeFunction("chassis_rt_factor", i32_, {i8p_, dbl_}), {rt_, w}));
+  }
   void visitAssert(const AssertStmt& s) override { check(truth(eval(s.cond)), kAssertFailed); }
   void visitIf(const IfStmt& s) override {
     llvm::Value* c = truth(eval(s.cond));
@@ -400,10 +577,12 @@ private:
   llvm::Function* fn_;
   llvm::LLVMContext& ctx_;
   llvm::IRBuilder<> b_;
-  llvm::Type *dbl_, *i64_, *i32_;
+  llvm::Type *dbl_, *i64_, *i32_, *i8p_, *dblp_;
   llvm::BasicBlock* allocaBlock_ = nullptr;
   std::vector<llvm::Value*> slots_;
-  std::map<int, llvm::BasicBlock*> fail_;
+  std::map<std::pair<int, int>, llvm::BasicBlock*> fail_; // by (code, site)
+  llvm::Value* rt_ = nullptr; // the runtime argument (ModuleGen::withRuntime), else null
+  int site_ = -1;             // the site of the statement being generated (with the runtime)
   const SourceLoc* loc_;
 };
 
@@ -415,7 +594,15 @@ public:
 
   llvm::FunctionType* fnType() {
     llvm::Type* p = llvm::Type::getDoublePtrTy(ctx);
+    if (withRuntime)
+      return llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx),
+                                     {p, p, llvm::Type::getInt8PtrTy(ctx)}, false);
     return llvm::FunctionType::get(llvm::Type::getInt32Ty(ctx), {p, p}, false);
+  }
+  /// A new site number for a statement at `loc` (JitModel::siteLocation).
+  int addSite(const SourceLoc& loc) {
+    sites.push_back(loc);
+    return int(sites.size() - 1);
   }
   /// The LLVM function of `f`, generated on first use.
   llvm::Function* get(const Function& f, bool exported = false) {
@@ -436,6 +623,8 @@ public:
   std::unique_ptr<llvm::Module> mod;
   std::map<const Function*, llvm::Function*> fns;
   std::optional<Error> err;
+  bool withRuntime = false; // every function takes the runtime state as a third argument
+  std::vector<SourceLoc> sites;
 };
 
 FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
@@ -443,6 +632,17 @@ FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
   dbl_ = llvm::Type::getDoubleTy(ctx_);
   i64_ = llvm::Type::getInt64Ty(ctx_);
   i32_ = llvm::Type::getInt32Ty(ctx_);
+  i8p_ = llvm::Type::getInt8PtrTy(ctx_);
+  dblp_ = llvm::Type::getDoublePtrTy(ctx_);
+}
+
+int FunctionGen::newSite(const SourceLoc& loc) {
+  return mg_.addSite(loc);
+}
+
+llvm::FunctionCallee FunctionGen::runtimeFunction(const char* name, llvm::Type* result,
+                                                  std::vector<llvm::Type*> params) {
+  return mg_.mod->getOrInsertFunction(name, llvm::FunctionType::get(result, params, false));
 }
 
 llvm::Value* FunctionGen::libm(const char* name, llvm::Value* x) {
@@ -465,11 +665,16 @@ llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const E
   }
   llvm::Value* out = alloca(flatSize(callee.outputs()));
   llvm::Function* fn = mg_.get(callee);
-  llvm::Value* rc = b_.CreateCall(fn, {in, out});
+  llvm::Value* rc = rt_ ? b_.CreateCall(fn, {in, out, rt_}) : b_.CreateCall(fn, {in, out});
   llvm::BasicBlock* cont = newBlock("called");
   llvm::BasicBlock* bad = newBlock("propagate");
   b_.CreateCondBr(b_.CreateICmpEQ(rc, llvm::ConstantInt::get(i32_, 0)), cont, bad);
   b_.SetInsertPoint(bad);
+  if (rt_) { // a callee's failing input check is located at this (the calling) statement
+    llvm::Value* p = errSitePtr(b_);
+    llvm::Value* cur = b_.CreateLoad(i32_, p);
+    b_.CreateStore(b_.CreateSelect(b_.CreateICmpSLT(cur, i32(0)), i32(site_), cur), p);
+  }
   b_.CreateRet(rc);
   b_.SetInsertPoint(cont);
   return out;
@@ -480,6 +685,7 @@ void FunctionGen::generate() {
     err_ = Error(f_.loc(), "network '" + f_.name() + "' is declared but not loaded (file " +
                                f_.externalFile() + ")");
   }
+  if (mg_.withRuntime) rt_ = fn_->getArg(2);
   allocaBlock_ = llvm::BasicBlock::Create(ctx_, "entry", fn_);
   llvm::BasicBlock* start = newBlock("start");
   b_.SetInsertPoint(start);
@@ -716,10 +922,15 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(bool hostCpu) {
 }
 
 /// The module of `f` with its callees, verified (and optimised at O2 when `tm`).
+/// `sites` (when not null): the module is built with the runtime argument (JitModel) and
+/// receives the statements' locations by site number.
 Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLVMContext& ctx,
-                                                    llvm::TargetMachine* tm, bool optimize) {
-  if (auto st = checkCompilable(f); !st) return st.error();
+                                                    llvm::TargetMachine* tm, bool optimize,
+                                                    std::vector<SourceLoc>* sites = nullptr) {
+  std::vector<const Function*> seen;
+  if (auto st = checkFunction(f, seen, sites != nullptr); !st) return st.error();
   ModuleGen mg(ctx);
+  mg.withRuntime = sites != nullptr;
   mg.get(f, /*exported=*/true);
   if (mg.err) return *mg.err;
   std::string verifyMsg;
@@ -744,6 +955,7 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
     llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
     mpm.run(*mg.mod, mam);
   }
+  if (sites) *sites = std::move(mg.sites);
   return std::move(mg.mod);
 }
 
@@ -751,14 +963,20 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
 
 Status checkCompilable(const Function& f) {
   std::vector<const Function*> seen;
-  return checkFunction(f, seen);
+  return checkFunction(f, seen, false);
 }
 
-Expected<std::string> emitLlvmIr(const Function& f, bool optimize) {
+Status checkCompilableRandom(const Function& f) {
+  std::vector<const Function*> seen;
+  return checkFunction(f, seen, true);
+}
+
+Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime) {
   auto tm = makeTargetMachine(false);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
-  auto mod = buildModule(f, ctx, tm->get(), optimize);
+  std::vector<SourceLoc> sites;
+  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr);
   if (!mod) return mod.error();
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -855,6 +1073,47 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
 // ------------------------------------------------------------------------------------------------
 // JIT
 
+namespace {
+
+/// An LLJIT (O2, host CPU) holding `mod`, with libm from the process and, when `withRuntime`,
+/// the functions of codegen/runtime.h as absolute symbols; returns the address of `symbol`.
+Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Module> mod,
+                                                     std::unique_ptr<llvm::LLVMContext> ctx,
+                                                     const SourceLoc& loc, bool withRuntime) {
+  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
+  if (!jtmb) return Error(loc, "LLJIT: " + llvmMessage(jtmb.takeError()));
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
+  if (!jit) return Error(loc, "LLJIT: " + llvmMessage(jit.takeError()));
+  mod->setDataLayout((*jit)->getDataLayout());
+  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
+      (*jit)->getDataLayout().getGlobalPrefix());
+  if (!gen) return Error(loc, "LLJIT: " + llvmMessage(gen.takeError()));
+  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+  if (withRuntime) {
+    llvm::orc::SymbolMap syms;
+    auto add = [&](const char* name, auto* fn) {
+      syms[(*jit)->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(
+          llvm::pointerToJITTargetAddress(fn),
+          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+    };
+    add("chassis_rt_sample", &chassis_rt_sample);
+    add("chassis_rt_normal", &chassis_rt_normal);
+    add("chassis_rt_uniform", &chassis_rt_uniform);
+    add("chassis_rt_check_params", &chassis_rt_check_params);
+    add("chassis_rt_observe", &chassis_rt_observe);
+    add("chassis_rt_condition", &chassis_rt_condition);
+    add("chassis_rt_factor", &chassis_rt_factor);
+    if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms))))
+      return Error(loc, "LLJIT: " + llvmMessage(std::move(e)));
+  }
+  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
+    return Error(loc, "LLJIT: " + llvmMessage(std::move(e)));
+  return std::move(*jit);
+}
+
+} // namespace
+
 struct JitFunction::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
 };
@@ -867,19 +1126,8 @@ Expected<std::unique_ptr<JitFunction>> JitFunction::create(const Function& f) {
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = buildModule(f, *ctx, tm->get(), true);
   if (!mod) return mod.error();
-
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) return Error(f.loc(), "LLJIT: " + llvmMessage(jtmb.takeError()));
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
-  if (!jit) return Error(f.loc(), "LLJIT: " + llvmMessage(jit.takeError()));
-  (*mod)->setDataLayout((*jit)->getDataLayout());
-  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      (*jit)->getDataLayout().getGlobalPrefix());
-  if (!gen) return Error(f.loc(), "LLJIT: " + llvmMessage(gen.takeError()));
-  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
-  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(*mod), std::move(ctx))))
-    return Error(f.loc(), "LLJIT: " + llvmMessage(std::move(e)));
+  auto jit = startJit(std::move(*mod), std::move(ctx), f.loc(), false);
+  if (!jit) return jit.error();
   auto sym = (*jit)->lookup(symbolName(f));
   if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
   std::unique_ptr<JitFunction> out(new JitFunction());
@@ -889,6 +1137,44 @@ Expected<std::unique_ptr<JitFunction>> JitFunction::create(const Function& f) {
   out->numIn_ = flatInputs(f);
   out->numOut_ = flatSize(f.outputs());
   return out;
+}
+
+struct JitModel::Impl {
+  std::unique_ptr<llvm::orc::LLJIT> jit;
+  std::vector<SourceLoc> sites;
+  SourceLoc module;
+};
+
+JitModel::~JitModel() = default;
+
+Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto tm = makeTargetMachine(true);
+  if (!tm) return tm.error();
+  auto ctx = std::make_unique<llvm::LLVMContext>();
+  std::vector<SourceLoc> sites;
+  auto mod = buildModule(f, *ctx, tm->get(), true, &sites);
+  if (!mod) return mod.error();
+  auto jit = startJit(std::move(*mod), std::move(ctx), f.loc(), true);
+  if (!jit) return jit.error();
+  auto sym = (*jit)->lookup(symbolName(f)); // compiles the module
+  if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
+  std::unique_ptr<JitModel> out(new JitModel());
+  out->fn_ = reinterpret_cast<Fn>(sym->getAddress());
+  out->impl_ = std::make_unique<Impl>();
+  out->impl_->jit = std::move(*jit);
+  out->impl_->sites = std::move(sites);
+  out->impl_->module = f.loc();
+  out->numIn_ = flatInputs(f);
+  out->numOut_ = flatSize(f.outputs());
+  out->compileSeconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return out;
+}
+
+const SourceLoc& JitModel::siteLocation(int errSite) const {
+  if (errSite < 0 || size_t(errSite) >= impl_->sites.size()) return impl_->module;
+  return impl_->sites[size_t(errSite)];
 }
 
 } // namespace chassis::codegen

@@ -21,11 +21,24 @@
 // `in` holds the inputs in declaration order (arrays expanded), `out` receives the outputs the
 // same way; the result is 0 or one of the ErrorCode values (then `out` is unspecified).
 // Variables live on the stack, at most 65536 doubles per function (larger frames are rejected).
-// Only deterministic functions compile (no sample/observe/condition/factor, directly or through
-// a call); anything else, and calls of networks that are not loaded, are Errors located at the
-// offending statement or module. LLVM errors never escape this library.
+// Through JitFunction, compileObject and emitLlvmIr only deterministic functions compile (no
+// sample/observe/condition/factor, directly or through a call); calls of networks that are not
+// loaded are Errors located at the offending statement or module. LLVM errors never escape this
+// library.
+//
+// Random modules compile through JitModel: every function then takes a third argument, the run's
+// state (codegen/runtime.h: the generator and the trace's totals), and a compiled module is
+//     int chassis_M(const double* in, double* out, void* rt);
+// sample/observe/condition/factor call the runtime's C functions, which call the project's own
+// Rng and symbolic/distributions.h exactly as the interpreter does, so a compiled run draws the
+// interpreter's stream at a seed and scores the same weights bit for bit. A failing statement
+// stores its site number in the runtime before returning its code, so an error is located where
+// the interpreter locates it (the innermost failing statement; a callee's input check at the
+// calling statement). Not compiled: choice addresses and traces (a compiled run records no
+// choices, so what needs them, replay, MH, SMC and choice quantities, stays interpreted).
 #pragma once
 
+#include "codegen/runtime.h"
 #include "spec/error.h"
 #include "spec/ir.h"
 
@@ -45,6 +58,10 @@ enum ErrorCode : int {
   kIntOverflow = 5,    // an int result beyond 2^53
   kIndexRange = 6,     // an array index outside [0, n)
   kAssertFailed = 7,   // an assert was false
+  // Random modules only (JitModel):
+  kInvalidParameter = 8, // a distribution parameter is invalid (symbolic::validateParams)
+  kFlatPrior = 9,        // a sample from a flat prior, which nothing can be drawn from
+  kFactorNaN = 10,       // factor(NaN)
 };
 /// "ok", "input invalid", "division by zero", ...
 std::string_view errorCodeName(int code);
@@ -55,9 +72,14 @@ std::string symbolName(const ir::Function& f);
 
 /// Whether `f` can be compiled: an Error at the first unsupported construct, or ok.
 Status checkCompilable(const ir::Function& f);
+/// Whether JitModel can compile `f` (random modules too): an Error at the first unsupported
+/// construct, or ok.
+Status checkCompilableRandom(const ir::Function& f);
 
-/// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`.
-Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true);
+/// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`;
+/// `withRuntime`: as JitModel compiles it (random modules compile, with the runtime argument).
+Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
+                                 bool withRuntime = false);
 
 /// An object file (ELF for the host, position independent, generic CPU) defining `symbolName(f)`,
 /// compiled at O2. The bytes are returned, so the caller writes the file whole.
@@ -88,6 +110,35 @@ private:
   std::unique_ptr<Impl> impl_;
   Fn fn_ = nullptr;
   size_t numIn_ = 0, numOut_ = 0;
+};
+
+/// A random (or deterministic) module compiled by ORC LLJIT with the runtime of codegen/runtime.h.
+/// Callable from any thread once built (one JitRuntime per run).
+class JitModel {
+public:
+  using Fn = int (*)(const double* in, double* out, void* rt);
+  /// Compiles `f` and the functions it calls; an Error (located) for a network that is not
+  /// loaded or a frame too large, as for JitFunction.
+  static Expected<std::unique_ptr<JitModel>> create(const ir::Function& f);
+  ~JitModel();
+  JitModel(const JitModel&) = delete;
+  JitModel& operator=(const JitModel&) = delete;
+
+  int operator()(const double* in, double* out, JitRuntime& rt) const { return fn_(in, out, &rt); }
+  size_t numInputs() const { return numIn_; }
+  size_t numOutputs() const { return numOut_; }
+  /// Where a failed run failed: the statement of site `errSite`, or the module for -1.
+  const SourceLoc& siteLocation(int errSite) const;
+  /// Wall seconds spent generating, optimising and compiling the code.
+  double compileSeconds() const { return compileSeconds_; }
+
+private:
+  JitModel() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  Fn fn_ = nullptr;
+  size_t numIn_ = 0, numOut_ = 0;
+  double compileSeconds_ = 0;
 };
 
 } // namespace chassis::codegen

@@ -11,6 +11,7 @@
 #include "spec/frontend.h"
 #include "spec/lower.h"
 #include "symbolic/interp.h"
+#include "tests/codegen/program_files.h"
 #include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
@@ -28,6 +29,9 @@ using namespace chassis;
 
 namespace {
 
+using testing::drawScalar;
+using testing::tryLoad;
+
 /// The kind of an interpreter failure, as the compiled code's error code.
 int interpErrorKind(const std::string& m) {
   auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
@@ -41,45 +45,6 @@ int interpErrorKind(const std::string& m) {
   if (has("index") && has("out of range")) return codegen::kIndexRange;
   if (has("assertion failed")) return codegen::kAssertFailed;
   return -1;
-}
-
-std::unique_ptr<ir::Program> tryLoad(const std::string& path) {
-  spec::DiagnosticEngine diags;
-  const spec::DataSizes sizes = testing::caseData(path); // a case's sizes (NAME.json)
-  auto ast = spec::loadProgram(path, diags, &sizes);
-  if (!ast) return nullptr;
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  if (!prog) prog = ir::lower(*ast); // a network file missing: networks stay External
-  if (!prog) return nullptr;
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
-
-/// One random scalar for input `p`: mostly inside its range, sometimes on or just beyond an end.
-double drawScalar(const ir::Param& p, const ir::Context& ctx, std::mt19937_64& rng) {
-  const ir::Type& t = p.var->type();
-  std::uniform_real_distribution<double> u01(0, 1);
-  double lo = p.range ? p.range->first : -10, hi = p.range ? p.range->second : 10;
-  double pick = u01(rng);
-  switch (t.scalar) {
-  case ir::ScalarKind::Bool:
-    return double(rng() % 2);
-  case ir::ScalarKind::Enum:
-    return double(rng() % ctx.enums()[size_t(t.enumId)].constants.size());
-  case ir::ScalarKind::Int: {
-    double a = std::ceil(lo), b = std::floor(hi);
-    if (p.range && pick < 0.03) return pick < 0.015 ? a - 1 : b + 1;
-    if (pick < 0.08) return pick < 0.055 ? a : b;
-    if (pick < 0.12 && a <= 0 && 0 <= b) return 0;
-    return double(std::uniform_int_distribution<int64_t>(int64_t(a), int64_t(b))(rng));
-  }
-  default:
-    if (p.range && pick < 0.03) return pick < 0.015 ? lo - 0.5 : hi + 0.5;
-    if (pick < 0.08) return pick < 0.055 ? lo : hi;
-    if (pick < 0.12 && lo <= 0 && 0 <= hi) return 0;
-    return lo + (hi - lo) * u01(rng);
-  }
 }
 
 struct Compared {

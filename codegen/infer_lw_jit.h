@@ -1,0 +1,23 @@
+// Likelihood weighting on a module compiled by the JIT (codegen.h's JitModel): the algorithm and
+// the streams of symbolic/infer_lw.h (blocks of kLwBlock traces, block b on Rng(seed).split(b),
+// the probe run for the query in the interpreter), each trace run by the compiled code instead
+// of the interpreter. Because the compiled code draws the interpreter's stream and scores the
+// same weights, the Posterior is the interpreter's, bit for bit, at the same seed.
+//
+// Quantities must be outputs of the module: a compiled run records no choices, so a query of a
+// random choice (or the default query of a module without outputs) is an Error saying so. A
+// failing trace is re-run by the interpreter from the same generator state, so the error is the
+// interpreter's (message and location).
+#pragma once
+
+#include "codegen/codegen.h"
+#include "symbolic/infer.h"
+
+namespace chassis::codegen {
+
+Expected<symbolic::Posterior> inferLwCompiled(const ir::Function& f,
+                                              std::span<const symbolic::Value> inputs,
+                                              const symbolic::InferOptions& options,
+                                              const JitModel& model);
+
+} // namespace chassis::codegen

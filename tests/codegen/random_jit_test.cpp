@@ -1,0 +1,361 @@
+// Compiled random modules (codegen.h's JitModel) against the interpreter: at several seeds, a run
+// of the compiled code and a run of the interpreter from the same generator must give the same
+// outputs, the same trace totals (log prior, log likelihood, log factor, condition, counts) bit
+// for bit, leave the generator in the same state (so the whole stream agrees), and fail with the
+// same kind of error at the same statement. Every random module of examples/, tests/spec/ok/ and
+// bench/ (subdirectories included) that compiles is compared; likelihood weighting on compiled
+// code must give the interpreter's posterior; what is not compiled gives a clear error.
+#include "codegen/codegen.h"
+#include "codegen/infer_lw_jit.h"
+
+#include "symbolic/infer_lw.h"
+#include "symbolic/interp.h"
+#include "tests/codegen/program_files.h"
+#include "tests/symbolic/compile_chs.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+using namespace chassis;
+
+namespace {
+
+/// The kind of an interpreter failure, as the compiled code's error code (-1: none matches).
+int errorKind(const std::string& m) {
+  auto has = [&](const char* s) { return m.find(s) != std::string::npos; };
+  if (has("invalid distribution parameter")) return codegen::kInvalidParameter;
+  if (has("flat prior")) return codegen::kFlatPrior;
+  if (has("factor of NaN")) return codegen::kFactorNaN;
+  if (has("outside its range") || has("is not a finite number") || has("is not an integer") ||
+      has("is not a bool"))
+    return codegen::kInputInvalid;
+  if (has("division by zero")) return codegen::kDivisionByZero;
+  if (has("log of") || has("sqrt of")) return codegen::kDomain;
+  if (has("not a number") || has("not a finite float64")) return codegen::kNotFinite;
+  if (has("integer overflow")) return codegen::kIntOverflow;
+  if (has("index") && has("out of range")) return codegen::kIndexRange;
+  if (has("assertion failed")) return codegen::kAssertFailed;
+  return -1;
+}
+
+bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+struct Tally {
+  int runs = 0, errors = 0;
+};
+
+/// `runs` runs of `f` at `seed`, interpreter and compiled code each on Rng(seed), inputs drawn
+/// by `inputRng`; every run must agree (see the header comment).
+Tally compareStreams(const ir::Function& f, const ir::Context& ctx, const codegen::JitModel& jit,
+                     uint64_t seed, int runs, std::mt19937_64& inputRng) {
+  Tally t;
+  Rng interpRng(seed), jitRng(seed);
+  for (int run = 0; run < runs; ++run) {
+    std::vector<symbolic::Value> args;
+    std::vector<double> in;
+    for (const ir::Param& p : f.inputs()) {
+      if (p.var->type().isArray()) {
+        std::vector<double> a;
+        for (size_t k = 0; k < p.var->type().numScalars(); ++k)
+          a.push_back(testing::drawScalar(p, ctx, inputRng));
+        in.insert(in.end(), a.begin(), a.end());
+        args.push_back(symbolic::Value::array(std::move(a)));
+      } else {
+        double v = testing::drawScalar(p, ctx, inputRng);
+        in.push_back(v);
+        args.push_back(symbolic::Value::scalar(v));
+      }
+    }
+    auto ref = symbolic::run(f, args, interpRng);
+    std::vector<double> out(jit.numOutputs() + 1, -12345.0);
+    codegen::JitRuntime rt;
+    rt.rng = &jitRng;
+    const int rc = jit(in.data(), out.data(), rt);
+    INFO("module " << f.name() << ", seed " << seed << ", run " << run);
+    ++t.runs;
+    if (!ref) {
+      INFO("interpreter: " << ref.error().str() << "; compiled code: " << rc << " ("
+                           << codegen::errorCodeName(rc) << ")");
+      REQUIRE(errorKind(ref.error().message) == rc);
+      const SourceLoc& at = jit.siteLocation(rt.errSite);
+      INFO("compiled code located it at " << at.line << ":" << at.col);
+      REQUIRE(at.file == ref.error().loc.file);
+      REQUIRE(at.line == ref.error().loc.line);
+      REQUIRE(at.col == ref.error().loc.col);
+      ++t.errors;
+    } else {
+      INFO("compiled code returned: " << codegen::errorCodeName(rc) << ", site at line "
+                                    << jit.siteLocation(rt.errSite).line);
+      REQUIRE(rc == codegen::kOk);
+      size_t pos = 0;
+      for (const symbolic::Value& v : ref->outputs) {
+        std::vector<double> flat = v.a.empty() ? std::vector<double>{v.s} : v.a;
+        for (double x : flat) {
+          INFO("output element " << pos << ": interpreter " << x << ", compiled " << out[pos]);
+          REQUIRE(sameBits(x, out[pos]));
+          ++pos;
+        }
+      }
+      REQUIRE(pos == jit.numOutputs());
+      const symbolic::Trace& tr = ref->trace;
+      REQUIRE(sameBits(tr.logPrior, rt.logPrior));
+      REQUIRE(sameBits(tr.logLikelihood, rt.logLikelihood));
+      REQUIRE(sameBits(tr.logFactor, rt.logFactor));
+      REQUIRE(tr.conditionFailed == (rt.conditionFailed != 0));
+      REQUIRE(tr.numObserves == rt.numObserves);
+      REQUIRE(tr.numFactors == rt.numFactors);
+      REQUIRE(tr.numConditions == rt.numConditions);
+    }
+    // The same state: the next draws of both generators agree.
+    Rng a = interpRng, b = jitRng;
+    REQUIRE(a.nextU64() == b.nextU64());
+  }
+  return t;
+}
+
+std::vector<std::string> programFiles() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const char* dir : {"examples", "tests/spec/ok", "bench"})
+    for (auto& e : fs::recursive_directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
+      if (e.path().extension() == ".chs") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+} // namespace
+
+TEST_CASE("compiled random modules draw the interpreter's stream and fail where it fails",
+          "[codegen][jit][differential]") {
+  int compared = 0, notCompiled = 0, runs = 0, errors = 0;
+  std::mt19937_64 inputRng(7);
+  for (const std::string& file : programFiles()) {
+    auto prog = testing::tryLoad(file);
+    if (!prog) continue;
+    for (auto& fp : prog->functions()) {
+      const ir::Function& f = *fp;
+      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
+      auto jit = codegen::JitModel::create(f);
+      if (!jit) {
+        ++notCompiled;
+        std::cout << "not compiled: " << file << " " << f.name() << ": " << jit.error().str()
+                  << "\n";
+        continue;
+      }
+      for (uint64_t seed : {0, 1, 2, 12345}) {
+        Tally t = compareStreams(f, prog->ctx(), **jit, seed, 50, inputRng);
+        runs += t.runs;
+        errors += t.errors;
+      }
+      ++compared;
+    }
+  }
+  std::cout << "random modules compiled and compared with the interpreter: " << compared << " ("
+            << runs << " runs at 4 seeds, " << errors << " failing alike); not compiled: "
+            << notCompiled << "\n";
+  CHECK(compared >= 15);
+  CHECK(errors > 0);
+  CHECK(runs > errors);
+}
+
+TEST_CASE("compiled random modules: each error kind located at the interpreter's statement",
+          "[codegen][jit]") {
+  // Each module fails one way (or not) depending on its input; callee errors are located inside
+  // the callee, a callee's rejected input at the call.
+  auto c = testing::compileChs(R"(
+module Noise(s: real in [0, 10]) -> (e: real) {
+    e ~ Normal(0.0, s);
+}
+module Kinds(k: int in [0, 8]) -> (y: real) {
+    a ~ Uniform(0.0, 1.0);
+    c ~ Categorical([0.2, 0.3, 0.5]);
+    let s = if k == 3 then 0.0 else if k == 4 then 20.0 else 1.0;
+    let n = Noise(s);
+    y = a + c + n;
+    if k == 1 { observe(Normal(0.0, -1.0), y); }
+    if k == 2 { factor(log(a - 2.0)); }
+    if k == 5 { condition(y > 100.0); }
+    if k == 6 { assert y > 100.0; }
+    if k == 7 { observe(Poisson(2.0), 5 % (c - c)); }
+    if k == 8 { observe(Bernoulli(2.0 * a), true); }
+    factor(0.5);
+}
+)",
+                               "kinds.chs");
+  const ir::Function* f = c.ir.findFunction("Kinds");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  std::set<int> kinds;
+  for (int k = 0; k <= 8; ++k) {
+    std::vector<symbolic::Value> args{symbolic::Value::scalar(k)};
+    double in = k;
+    for (uint64_t seed : {3, 4, 5, 6}) {
+      Rng r1(seed), r2(seed);
+      auto ref = symbolic::run(*f, args, r1);
+      codegen::JitRuntime rt;
+      rt.rng = &r2;
+      double out[2];
+      int rc = (**jit)(&in, out, rt);
+      INFO("k = " << k << (ref ? std::string() : ": " + ref.error().str()));
+      if (ref) {
+        REQUIRE(rc == codegen::kOk);
+        CHECK(sameBits(out[0], ref->outputs[0].s));
+        CHECK(sameBits(rt.logLikelihood + rt.logFactor, ref->trace.logWeight()) ==
+              !ref->trace.conditionFailed);
+        CHECK((rt.conditionFailed != 0) == ref->trace.conditionFailed);
+      } else {
+        REQUIRE(rc == errorKind(ref.error().message));
+        CHECK((**jit).siteLocation(rt.errSite).line == ref.error().loc.line);
+        CHECK((**jit).siteLocation(rt.errSite).col == ref.error().loc.col);
+      }
+      kinds.insert(rc);
+    }
+  }
+  // ok, invalid parameter, domain (log), invalid input at a call, assert, division by zero
+  CHECK(kinds.size() == 6);
+}
+
+TEST_CASE("likelihood weighting on compiled code is the interpreter's, bit for bit",
+          "[codegen][jit]") {
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function* f = prog->findFunction("Gauss");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  CHECK((*jit)->compileSeconds() > 0);
+  // One partial block; several blocks, the last one partial.
+  for (auto [seed, samples] : {std::pair<uint64_t, size_t>{1, 100},
+                               {9, 3 * symbolic::kLwBlock + 17}}) {
+    symbolic::InferOptions o;
+    o.method = symbolic::InferMethod::LW;
+    o.samples = samples;
+    o.seed = seed;
+    auto a = symbolic::inferLw(*f, {}, o);
+    auto b = codegen::inferLwCompiled(*f, {}, o, **jit);
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(a->logWeights.size() == b->logWeights.size());
+    for (size_t i = 0; i < a->logWeights.size(); ++i) {
+      REQUIRE(sameBits(a->logWeights[i], b->logWeights[i]));
+      REQUIRE(sameBits(a->draws[0][0][i], b->draws[0][0][i]));
+    }
+    CHECK(sameBits(a->logEvidence, b->logEvidence));
+    CHECK(sameBits(a->summaries[0].mean, b->summaries[0].mean));
+  }
+}
+
+TEST_CASE("what is not compiled says so", "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module NoOutputs() {
+    theta ~ Beta(2.0, 2.0);
+    observe(Bernoulli(theta), true);
+}
+module FlatPrior() -> (x: real) {
+    x ~ Flat();
+}
+)",
+                               "limits.chs");
+  // A choice quantity: compiled runs record no choices.
+  const ir::Function* f = c.ir.findFunction("NoOutputs");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  symbolic::InferOptions o;
+  o.method = symbolic::InferMethod::LW;
+  o.samples = 100;
+  auto p = codegen::inferLwCompiled(*f, {}, o, **jit);
+  REQUIRE(!p);
+  CHECK(p.error().message.find("not compiled yet") != std::string::npos);
+  CHECK(p.error().message.find("theta") != std::string::npos);
+  // A flat prior compiles but cannot be drawn from: the interpreter's error, at the statement.
+  const ir::Function* g = c.ir.findFunction("FlatPrior");
+  REQUIRE(g);
+  auto gj = codegen::JitModel::create(*g);
+  REQUIRE(gj);
+  auto q = codegen::inferLwCompiled(*g, {}, o, **gj);
+  REQUIRE(!q);
+  CHECK(q.error().loc.line == 7);
+  CHECK(q.error().message.find("flat prior") != std::string::npos);
+  // The deterministic entry points still refuse random modules.
+  CHECK(!codegen::checkCompilable(*f));
+}
+
+TEST_CASE("a Normal observe with constant parameters folds to arithmetic in the compiled code",
+          "[codegen][jit]") {
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  auto text = codegen::emitLlvmIr(*prog->findFunction("Gauss"), true, true);
+  REQUIRE(text);
+  INFO(*text);
+  // The prior's draw is the one runtime call; no generic sample/observe call remains.
+  CHECK(text->find("chassis_rt_normal") != std::string::npos);
+  CHECK(text->find("chassis_rt_sample") == std::string::npos);
+  CHECK(text->find("chassis_rt_observe") == std::string::npos);
+  CHECK(text->find("chassis_rt_check_params") == std::string::npos);
+}
+
+TEST_CASE("compiled vs interpreted time per likelihood-weighting trace on gauss", "[.bench]") {
+  // Printed, never asserted: one thread, the runs alone (no driver, summaries or allocation).
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function& f = *prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(f);
+  REQUIRE(jit);
+  const int n = 200000;
+  symbolic::RunOptions ro;
+  ro.recordChoices = false;
+  Rng r1(1), r2(1);
+  double s1 = 0, s2 = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < n; ++i) s1 += symbolic::run(f, {}, r1, ro)->trace.logWeight();
+  auto t1 = std::chrono::steady_clock::now();
+  double out[1];
+  for (int i = 0; i < n; ++i) {
+    codegen::JitRuntime rt;
+    rt.rng = &r2;
+    (**jit)(nullptr, out, rt);
+    s2 += rt.logLikelihood + rt.logFactor;
+  }
+  auto t2 = std::chrono::steady_clock::now();
+  const double interp = std::chrono::duration<double>(t1 - t0).count() / n * 1e9;
+  const double compiled = std::chrono::duration<double>(t2 - t1).count() / n * 1e9;
+  std::cout << "gauss LW trace: interpreter " << interp << " ns, compiled " << compiled
+            << " ns, ratio " << interp / compiled << " (compile " << (*jit)->compileSeconds() * 1e3
+            << " ms); same total weight: " << (s1 == s2 ? "yes" : "NO") << "\n";
+  CHECK(s1 == s2);
+}
+
+TEST_CASE("likelihood weighting on gauss, interpreter vs compiled, 1 and 2 threads", "[.bench]") {
+  // Printed, never asserted: the whole LW driver (100000 traces), best of 3.
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function& f = *prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(f);
+  REQUIRE(jit);
+  for (int threads : {1, 2}) {
+    symbolic::InferOptions o;
+    o.method = symbolic::InferMethod::LW;
+    o.samples = 100000;
+    o.seed = 1;
+    o.threads = threads;
+    double interp = 1e9, compiled = 1e9;
+    for (int rep = 0; rep < 3; ++rep) {
+      auto a = symbolic::inferLw(f, {}, o);
+      auto b = codegen::inferLwCompiled(f, {}, o, **jit);
+      REQUIRE(a);
+      REQUIRE(b);
+      interp = std::min(interp, a->seconds);
+      compiled = std::min(compiled, b->seconds);
+    }
+    std::cout << threads << " thread(s): interpreter " << interp * 1e3 << " ms, compiled "
+              << compiled * 1e3 << " ms, ratio " << interp / compiled << "\n";
+  }
+}
