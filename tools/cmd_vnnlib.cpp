@@ -26,6 +26,8 @@
 #include "tools/campaign.h"
 #include "tools/command.h"
 #include "tools/json_report.h"
+#include "tools/mpi_search.h"
+#include "tools/mpi_world.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -82,7 +84,8 @@ bool endsWith(const std::string& s, const std::string& tail) {
 
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
               const std::string& outPath, bool naive, int threads, const std::string& emit,
-              bool asJson, std::string* resultText = nullptr) {
+              bool asJson, std::string* resultText = nullptr, bool shareRanks = false,
+              const std::string& recordTree = "") {
   // Under --json an error is also a JSON object on standard output (json_report.h).
   auto fail = [&](const Error& e, int code) {
     std::cerr << e.str() << "\n";
@@ -94,6 +97,12 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     return fail(Error("--json reports a verdict; --emit=smt2 solves nothing"), tools::kUsage);
   // Fail early, not after a long run, when the result file cannot be written.
   if (!outPath.empty() && !tools::checkWritable({outPath})) return tools::kUsage;
+  if (!recordTree.empty() && (naive || !emit.empty()))
+    return fail(Error("--record-tree records the branch and bound, which --naive and --emit do "
+                      "not run"),
+                tools::kUsage);
+  if (!recordTree.empty() && tools::mpi::rank() == 0 && !tools::checkWritable({recordTree}))
+    return tools::kUsage;
   // An NNet file is verified as the function of its layers on normalised inputs (the function
   // the ACAS Xu ONNX files compute; the raw form's input clamp is not piecewise affine in the
   // verifier's sense), as `chassis eval --normalised` runs it.
@@ -110,7 +119,13 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   opt.timeoutSec = timeout;
   opt.naive = naive;
   opt.threads = threads;
-  auto res = verifier::verifyNetwork(*affine, *prop, opt);
+  // Under mpirun the ranks share the search (tools/mpi_search.h): rank 0 owns the result.
+  if (shareRanks && !naive && tools::mpi::worldSize() > 1 && tools::mpi::rank() != 0) {
+    tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty());
+    return tools::kOk;
+  }
+  auto res = naive ? verifier::verifyNetwork(*affine, *prop, opt)
+                   : tools::verifyShared(*affine, *prop, opt, recordTree);
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
@@ -229,6 +244,7 @@ chassis::tools::Registration reg{
       auto threads = std::make_shared<int>(2);
       auto emit = std::make_shared<std::string>();
       auto json = std::make_shared<bool>(false);
+      auto recordTree = std::make_shared<std::string>();
       app.add_option("network", *net,
                      "the network: ONNX, or NNet (.nnet: its layers on normalised inputs)")
           ->check(CLI::ExistingFile);
@@ -255,6 +271,10 @@ chassis::tools::Registration reg{
                    "of the VNN-COMP text; --out still gets the VNN-COMP text");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
+      app.add_option("--record-tree", *recordTree,
+                     "write every sub-domain the branch and bound processed to this CSV file "
+                     "(id,parent,rank,seconds,outcome; under mpirun every rank's), for "
+                     "bench/distributed/simulate");
       app.add_option("--emit", *emit,
                      "smt2: write the naive Z3 query of each case as SMT-LIB2 (one (check-sat) "
                      "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
@@ -262,6 +282,11 @@ chassis::tools::Registration reg{
         return tools::runLimited("vnnlib", *limits, [=] {
           campaign->timeoutValue = *timeout;
           if (!campaign->instances.empty() || net->empty() || prop->empty()) {
+            if (!recordTree->empty()) {
+              std::cerr << "chassis vnnlib: error: --record-tree records one instance's search, "
+                           "not a campaign's\n";
+              return int(tools::kUsage);
+            }
             if (*json) {
               std::cerr << "chassis vnnlib: error: --json prints one instance's result; a "
                            "campaign writes its rows to --results\n";
@@ -271,7 +296,8 @@ chassis::tools::Registration reg{
               return runVnnlib(n, p, t, "", *naive, *threads, "", false, &text);
             });
           }
-          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json);
+          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json, nullptr,
+                           true, *recordTree);
         });
       };
     }};

@@ -60,6 +60,9 @@ struct Message {
   std::string payload;
 };
 Message receive(int source, int tag);
+/// The next message from `source` (-1: any) with `tag` (-1: any) if one has arrived, else
+/// nothing (never blocks: tools/mpi_search.cpp's rank 0 keeps its own deadline).
+std::optional<Message> tryReceive(int source, int tag);
 
 /// Rank 0's bookkeeping of the workers during one command: which were sent kNoWork and which
 /// have sent kFinal (a distributed command updates it; CommandScope completes the handshake).
@@ -67,6 +70,9 @@ void markNoWorkSent(int worker);
 bool noWorkSent(int worker);
 void markFinalReceived(int worker, int exitCode, const std::string& stderrText);
 bool finalReceived(int worker);
+/// A worker that stopped answering (killed): the final handshake neither waits for it nor
+/// sends to it.
+void markLost(int worker);
 
 /// Brackets one parsed subcommand in runDriver. On a world of one it does nothing. Otherwise:
 /// for a command that is not distributed (`distributed(cmd)` false) a worker's exitCode() is
