@@ -51,6 +51,7 @@ std::string encodeDomains(const std::vector<PortableDomain>& ds) {
   w.put<uint64_t>(ds.size());
   for (const PortableDomain& d : ds) {
     w.put<uint64_t>(d.id);
+    w.put<uint64_t>(d.parent);
     w.put<int32_t>(d.group);
     w.put<int32_t>(d.depth);
     putVec(w, d.lo);
@@ -67,6 +68,7 @@ std::vector<PortableDomain> decodeDomains(mpi::ByteReader& r) {
   std::vector<PortableDomain> ds(size_t(r.get<uint64_t>()));
   for (PortableDomain& d : ds) {
     d.id = r.get<uint64_t>();
+    d.parent = r.get<uint64_t>();
     d.group = r.get<int32_t>();
     d.depth = r.get<int32_t>();
     d.lo = getVec(r);

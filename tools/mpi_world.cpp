@@ -250,6 +250,15 @@ int CommandScope::finish(int rc) {
     }
   for (int r = 1; r < n; ++r)
     if (!books().lost.count(r)) send(r, kRelease, "");
+#ifdef CHASSIS_WITH_MPI
+  // A lost rank (tools/mpi_search.h) would hang MPI_Finalize: the results are out, end the job
+  // with this exit code.
+  if (!books().lost.empty()) {
+    std::cout.flush();
+    std::cerr.flush();
+    boost::mpi::environment::abort(rc);
+  }
+#endif
   return rc;
 }
 

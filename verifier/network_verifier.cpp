@@ -154,7 +154,8 @@ public:
     std::vector<PortableDomain> out;
     for (size_t i = 0; i < n; ++i) {
       const Domain& d = stack_[i];
-      out.push_back(PortableDomain{d.id, d.group, d.depth, d.box.lo, d.box.hi, d.splits, d.live});
+      out.push_back(
+          PortableDomain{d.id, d.parent, d.group, d.depth, d.box.lo, d.box.hi, d.splits, d.live});
     }
     stack_.erase(stack_.begin(), stack_.begin() + static_cast<std::ptrdiff_t>(n));
     return out;
@@ -165,6 +166,7 @@ public:
       for (PortableDomain& p : domains) {
         Domain d;
         d.id = p.id;
+        d.parent = p.parent;
         d.group = p.group;
         d.depth = p.depth;
         d.box.lo = std::move(p.lo);

@@ -22,6 +22,7 @@ namespace chassis::verifier {
 /// that decides what the domain is.
 struct PortableDomain {
   uint64_t id = 0;      // unique over the run (tree records), see SearchHooks::idBase
+  uint64_t parent = 0;  // the domain it was split from (0: a root)
   int32_t group = 0;    // the group of cases sharing one input box
   int32_t depth = 0;
   Eigen::VectorXd lo, hi;                  // the input box
