@@ -1,7 +1,6 @@
 // `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt]
-//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an
-//                ONNX
-// network (or an NNet file's layers on normalised inputs) and writes the
+//                [--naive] [--threads N] [--emit=smt2] [--json] [--record-tree FILE]`: decides a
+// VNN-LIB property of an ONNX network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
 // result alone to the file. The verifier already replays each counterexample through the folded
@@ -19,6 +18,9 @@
 // --time-limit S / --memory MB (tools/run_limits.h) and SIGINT/SIGTERM stop the whole run: the
 // verdict printed is `timeout` or `unknown` with the stop's reason, --out is not written, and the
 // exit code is 124 / 5 / 130 / 143. --out is written atomically (never half a file).
+// Under `mpirun -np N` the ranks share the branch and bound of the instance (tools/mpi_search.h;
+// rank 0 prints and writes). --record-tree FILE writes every processed sub-domain (CSV id,parent,
+// rank,seconds,outcome) for bench/distributed/simulate.
 // --json prints the report envelope (tools/json_report.h) with the verdict and the counterexample
 // as float64 numbers ({"x": [...], "y": [...]}) instead of the text; errors as {"error": ...}.
 // Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
