@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `mpirun -np N chassis vnnlib NET PROP`: the ranks share one instance's branch and bound
 # (tools/mpi_search.h). Under --oversubscribe -np 2 and -np 3 the verdict is the one-process
-# verdict on an ACAS Xu subset (holds and violated) and on random NNet networks (generated here
-# with a fixed seed; their properties put the output bound below and above the sampled maximum, so
-# both verdicts occur: checked); a violated run prints a counterexample that `chassis` replayed;
+# verdict on instances of the ACAS Xu fast subset (tests/verifier/verifier_acasxu_test.cpp: two
+# that hold, one violated) and on random NNet networks (generated here with a fixed seed; their
+# properties put the output bound below and above the sampled maximum, so both verdicts occur:
+# checked); a violated run prints a counterexample that `chassis` replayed;
 # --record-tree writes every rank's domains (ids unique, parents known, several ranks at work on
 # an instance that splits). Skipped (exit 77) when mpirun is absent or chassis has no MPI built in.
 # Usage: mpi_search.sh CHASSIS SOURCE_DIR
@@ -50,7 +51,7 @@ for k in range(2):
 PY
 
 cases=("$A/ACASXU_run2a_1_1_batch_2000.onnx $P/prop_1.vnnlib"
-  "$A/ACASXU_run2a_3_5_batch_2000.onnx $P/prop_3.vnnlib"
+  "$A/ACASXU_run2a_1_2_batch_2000.onnx $P/prop_3.vnnlib"
   "$A/ACASXU_run2a_2_1_batch_2000.onnx $P/prop_2.vnnlib")
 for k in 0 1; do cases+=("$tmp/rand$k.nnet $tmp/rand${k}_low.vnnlib" "$tmp/rand$k.nnet $tmp/rand${k}_high.vnnlib"); done
 seen=""

@@ -4,7 +4,7 @@
 # domains takes 15 on one rank, 8 on two (rank 1 steals one half after the root), 5 on four
 # (the root, one level, a 3-domain subtree each), 4 on eight (its depth); a chain of 10 gains
 # nothing from any number of ranks, and a latency adds nothing to it; on the binary tree a latency
-# of 0.5 per message makes two ranks take 8.5 (worked out below). A tree recorded by
+# of 0.5 per message makes two ranks take 8.5 (worked out below); the span printed is 4. A tree recorded by
 # `chassis vnnlib --record-tree` replays on one rank in its recorded total. Bad input: located
 # errors. Needs python3 only.
 # Usage: mpi_search_model.sh CHASSIS SOURCE_DIR
@@ -34,6 +34,9 @@ for n in 1 4 1024; do [ "$(row "$out" $n)" = 10.000000 ] || fail "chain on $n ra
 # one half, which arrives at 1.5: rank 1 ends at 8.5.
 out=$(python3 "$sim" "$tmp/binary.csv" --latency 0.5 --ranks 2 --quiet)
 [ "$(row "$out" 2)" = 8.500000 ] || fail "binary tree, 2 ranks, latency 0.5: $(row "$out" 2), want 8.5"
+# The span (costliest root-to-leaf path) bounds every speed-up: 4 of 15 on the binary tree.
+python3 "$sim" "$tmp/binary.csv" --ranks 1 | grep -q '^# span (the costliest root-to-leaf path) 4.000 s: no number of ranks beats a speed-up of 3.8$' ||
+  fail "binary tree span: $(python3 "$sim" "$tmp/binary.csv" --ranks 1 | grep span)"
 # Bad input.
 printf 'id,parent,rank,seconds,outcome\n1,0,0,x,closed\n' >"$tmp/bad.csv"
 python3 "$sim" "$tmp/bad.csv" >"$tmp/o" 2>"$tmp/e" && fail "bad seconds accepted"
