@@ -126,8 +126,9 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty());
     return tools::kOk;
   }
-  auto res = naive ? verifier::verifyNetwork(*affine, *prop, opt)
-                   : tools::verifyShared(*affine, *prop, opt, recordTree);
+  // (A campaign's instance runs whole on the rank it was given: shareRanks is false there.)
+  auto res = naive || !shareRanks ? verifier::verifyNetwork(*affine, *prop, opt)
+                                  : tools::verifyShared(*affine, *prop, opt, recordTree);
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
