@@ -25,7 +25,7 @@ import random, sys
 out = sys.argv[1]
 rng = random.Random(7)
 def relu(v): return [max(0.0, x) for x in v]
-for k in range(2):
+for k in range(1):
     sizes = [4, 16, 16, 2]
     W = [[[rng.gauss(0, 1 / len(range(sizes[l])) ** 0.5) for _ in range(sizes[l])] for _ in range(sizes[l + 1])] for l in range(3)]
     b = [[rng.gauss(0, 0.1) for _ in range(sizes[l + 1])] for l in range(3)]
@@ -53,7 +53,7 @@ PY
 cases=("$A/ACASXU_run2a_1_1_batch_2000.onnx $P/prop_1.vnnlib"
   "$A/ACASXU_run2a_1_2_batch_2000.onnx $P/prop_3.vnnlib"
   "$A/ACASXU_run2a_2_1_batch_2000.onnx $P/prop_2.vnnlib")
-for k in 0 1; do cases+=("$tmp/rand$k.nnet $tmp/rand${k}_low.vnnlib" "$tmp/rand$k.nnet $tmp/rand${k}_high.vnnlib"); done
+for k in 0; do cases+=("$tmp/rand$k.nnet $tmp/rand${k}_low.vnnlib" "$tmp/rand$k.nnet $tmp/rand${k}_high.vnnlib"); done
 seen=""
 for c in "${cases[@]}"; do
   read -r net prop <<<"$c"
