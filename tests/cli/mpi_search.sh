@@ -2,8 +2,8 @@
 # `mpirun -np N chassis vnnlib NET PROP`: the ranks share one instance's branch and bound
 # (tools/mpi_search.h). Under --oversubscribe -np 2 and -np 3 the verdict is the one-process
 # verdict on instances of the ACAS Xu fast subset (tests/verifier/verifier_acasxu_test.cpp: two
-# that hold, one violated) and on random NNet networks (generated here with a fixed seed; their
-# properties put the output bound below and above the sampled maximum, so both verdicts occur:
+# that hold, one violated) and on a random NNet network (generated here with a fixed seed; its two
+# properties put the output bound below and above the sampled maximum: both verdicts occur,
 # checked); a violated run prints a counterexample that `chassis` replayed;
 # --record-tree writes every rank's domains (ids unique, parents known, several ranks at work on
 # an instance that splits). Skipped (exit 77) when mpirun is absent or chassis has no MPI built in.
