@@ -78,8 +78,8 @@ std::string versionNote() {
 #ifdef CHASSIS_WITH_MPI
   return " (MPI: Boost.MPI " + std::to_string(BOOST_VERSION / 100000) + "." +
          std::to_string(BOOST_VERSION / 100 % 1000) + " over MPI " + std::to_string(MPI_VERSION) +
-         "." + std::to_string(MPI_SUBVERSION) + "; mpirun -np N runs vnnlib campaigns and infer " +
-         "chains on N processes)";
+         "." + std::to_string(MPI_SUBVERSION) + "; mpirun -np N runs vnnlib campaigns, one vnnlib " +
+         "instance's search and infer chains on N processes)";
 #else
   return " (MPI not built in: configure with -DCHASSIS_MPI=ON, which needs libboost-mpi-dev and "
          "openmpi-bin)";

@@ -3,7 +3,8 @@
 // and writes every output; ranks 1..N-1 are workers that take their jobs from rank 0
 // (tools/mpi_jobs.h: the instances of a campaign, tools/campaign.h, and the files of
 // `verify --all`, tools/verify_all.h) or run their share of the work (MCMC chains,
-// tools/mpi_chains.h) and send the results back. Only those commands are distributed
+// tools/mpi_chains.h, the sub-domains of one vnnlib instance, tools/mpi_search.h) and send the
+// results back. Only those commands are distributed
 // (distributed() below): any other command runs on rank 0 alone and the workers exit at once, so
 // `mpirun -np N chassis check x.chs` prints once.
 //
@@ -96,8 +97,8 @@ private:
   std::streambuf *out_ = nullptr, *err_ = nullptr;
 };
 
-/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`,
-/// `verify --all` and
+/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`, one
+/// `vnnlib NET PROP` instance's search (not --naive/--emit; tools/mpi_search.h), `verify --all` and
 /// `infer` on a .chs model (its mh and nuts chains; tools/mpi_chains.h).
 bool distributed(const CLI::App& cmd);
 
