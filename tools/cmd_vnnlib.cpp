@@ -1,7 +1,6 @@
 // `chassis vnnlib NET.onnx|NET.nnet PROP.vnnlib [--timeout S] [-o|--output|--out result.txt]
-//                [--naive] [--threads N] [--emit=smt2] [--json]`: decides a VNN-LIB property of an
-//                ONNX
-// network (or an NNet file's layers on normalised inputs) and writes the
+//                [--naive] [--threads N] [--emit=smt2] [--json] [--record-tree FILE]`: decides a
+// VNN-LIB property of an ONNX network (or an NNet file's layers on normalised inputs) and writes the
 // VNN-COMP result (`unsat`, `sat` with the counterexample `((X_0 v) ... (Y_0 v) ...)`, `timeout`
 // or `unknown`) to standard output (with a last line giving the time taken) and, with --out, the
 // result alone to the file. The verifier already replays each counterexample through the folded
@@ -19,6 +18,9 @@
 // --time-limit S / --memory MB (tools/run_limits.h) and SIGINT/SIGTERM stop the whole run: the
 // verdict printed is `timeout` or `unknown` with the stop's reason, --out is not written, and the
 // exit code is 124 / 5 / 130 / 143. --out is written atomically (never half a file).
+// Under `mpirun -np N` the ranks share the branch and bound of the instance (tools/mpi_search.h;
+// rank 0 prints and writes). --record-tree FILE writes every processed sub-domain (CSV id,parent,
+// rank,seconds,outcome) for bench/distributed/simulate.
 // --json prints the report envelope (tools/json_report.h) with the verdict and the counterexample
 // as float64 numbers ({"x": [...], "y": [...]}) instead of the text; errors as {"error": ...}.
 // Exit codes: 0 unsat (or emitted), 1 sat, 3 timeout/unknown, 2 bad input or options,
@@ -27,6 +29,8 @@
 #include "tools/command.h"
 #include "tools/json_report.h"
 #include "tools/network_info.h"
+#include "tools/mpi_search.h"
+#include "tools/mpi_world.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 
@@ -84,7 +88,8 @@ bool endsWith(const std::string& s, const std::string& tail) {
 
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
               const std::string& outPath, bool naive, int threads, const std::string& emit,
-              bool asJson, std::string* resultText = nullptr) {
+              bool asJson, std::string* resultText = nullptr, bool shareRanks = false,
+              const std::string& recordTree = "") {
   // Under --json an error is also a JSON object on standard output (json_report.h).
   auto fail = [&](const Error& e, int code) {
     std::cerr << e.str() << "\n";
@@ -99,6 +104,12 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   // The instance's time limit counts from here, as VNN-COMP's does: loading a conv net and
   // reading a property of thousands of asserts take seconds of it.
   const auto start = std::chrono::steady_clock::now();
+  if (!recordTree.empty() && (naive || !emit.empty()))
+    return fail(Error("--record-tree records the branch and bound, which --naive and --emit do "
+                      "not run"),
+                tools::kUsage);
+  if (!recordTree.empty() && tools::mpi::rank() == 0 && !tools::checkWritable({recordTree}))
+    return tools::kUsage;
   // An NNet file is verified as the function of its layers on normalised inputs (the function
   // the ACAS Xu ONNX files compute; the raw form's input clamp is not piecewise affine in the
   // verifier's sense), as `chassis eval --normalised` runs it.
@@ -117,8 +128,14 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   opt.timeoutSec = std::max(0.0, timeout - loadSeconds);
   opt.naive = naive;
   opt.threads = threads;
-  auto res = verifier::verifyNetwork(*affine, *prop, opt);
-  if (res) res->seconds += loadSeconds; // the instance's time, loading included
+  // Under mpirun the ranks share the search (tools/mpi_search.h): rank 0 owns the result.
+  if (shareRanks && !naive && tools::mpi::worldSize() > 1 && tools::mpi::rank() != 0) {
+    tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty());
+    return tools::kOk;
+  }
+  // (A campaign's instance runs whole on the rank it was given: shareRanks is false there.)
+  auto res = naive || !shareRanks ? verifier::verifyNetwork(*affine, *prop, opt)
+                                  : tools::verifyShared(*affine, *prop, opt, recordTree);
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
@@ -238,6 +255,7 @@ chassis::tools::Registration reg{
       auto threads = std::make_shared<int>(2);
       auto emit = std::make_shared<std::string>();
       auto json = std::make_shared<bool>(false);
+      auto recordTree = std::make_shared<std::string>();
       app.add_option("network", *net,
                      "the network: ONNX, or NNet (.nnet: its layers on normalised inputs)")
           ->check(CLI::ExistingFile);
@@ -268,6 +286,10 @@ chassis::tools::Registration reg{
                    "(ONNX metadata: features, ranges, classes) on stderr");
       app.add_flag("--naive", *naive, "baseline: one Z3 query, ReLU as if-then-else, no bounds");
       app.add_option("--threads", *threads, "worker threads (default 2)")->check(CLI::Range(1, 64));
+      app.add_option("--record-tree", *recordTree,
+                     "write every sub-domain the branch and bound processed to this CSV file "
+                     "(id,parent,rank,seconds,outcome; under mpirun every rank's), for "
+                     "bench/distributed/simulate");
       app.add_option("--emit", *emit,
                      "smt2: write the naive Z3 query of each case as SMT-LIB2 (one (check-sat) "
                      "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
@@ -275,6 +297,11 @@ chassis::tools::Registration reg{
         return tools::runLimited("vnnlib", *limits, [=] {
           campaign->timeoutValue = *timeout;
           if (!campaign->instances.empty() || net->empty() || prop->empty()) {
+            if (!recordTree->empty()) {
+              std::cerr << "chassis vnnlib: error: --record-tree records one instance's search, "
+                           "not a campaign's\n";
+              return int(tools::kUsage);
+            }
             if (*json) {
               std::cerr << "chassis vnnlib: error: --json prints one instance's result; a "
                            "campaign writes its rows to --results\n";
@@ -286,7 +313,8 @@ chassis::tools::Registration reg{
           }
           if (*verbose)
             if (auto d = tools::describeNetworkFile(*net)) std::cerr << *d;
-          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json);
+          return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json, nullptr,
+                           true, *recordTree);
         });
       };
     }};

@@ -56,7 +56,7 @@ World* world() {
 #endif
 
 struct Bookkeeping {
-  std::set<int> noWork;
+  std::set<int> noWork, lost;
   std::map<int, std::pair<int, std::string>> finals;
 };
 Bookkeeping& books() {
@@ -78,8 +78,8 @@ std::string versionNote() {
 #ifdef CHASSIS_WITH_MPI
   return " (MPI: Boost.MPI " + std::to_string(BOOST_VERSION / 100000) + "." +
          std::to_string(BOOST_VERSION / 100 % 1000) + " over MPI " + std::to_string(MPI_VERSION) +
-         "." + std::to_string(MPI_SUBVERSION) + "; mpirun -np N runs vnnlib campaigns and infer " +
-         "chains on N processes)";
+         "." + std::to_string(MPI_SUBVERSION) + "; mpirun -np N runs vnnlib campaigns, one vnnlib " +
+         "instance's search and infer chains on N processes)";
 #else
   return " (MPI not built in: configure with -DCHASSIS_MPI=ON, which needs libboost-mpi-dev and "
          "openmpi-bin)";
@@ -134,6 +134,26 @@ Message receive([[maybe_unused]] int source, [[maybe_unused]] int tag) {
   throw std::logic_error("mpi::receive in a world of one process");
 }
 
+std::optional<Message> tryReceive([[maybe_unused]] int source, [[maybe_unused]] int tag) {
+#ifdef CHASSIS_WITH_MPI
+  if (World* w = world()) {
+    const int from = source < 0 ? boost::mpi::any_source : source;
+    const int which = tag < 0 ? boost::mpi::any_tag : tag;
+    if (!w->comm.iprobe(from, which)) return std::nullopt;
+    Message m;
+    boost::mpi::status st = w->comm.recv(from, which, m.payload);
+    m.source = st.source();
+    m.tag = Tag(st.tag());
+    return m;
+  }
+#endif
+  throw std::logic_error("mpi::tryReceive in a world of one process");
+}
+
+void markLost(int worker) {
+  books().lost.insert(worker);
+}
+
 void markNoWorkSent(int worker) {
   books().noWork.insert(worker);
 }
@@ -144,12 +164,15 @@ void markFinalReceived(int worker, int exitCode, const std::string& stderrText) 
   books().finals[worker] = {exitCode, stderrText};
 }
 bool finalReceived(int worker) {
-  return books().finals.count(worker) != 0;
+  return books().finals.count(worker) != 0 || books().lost.count(worker) != 0;
 }
 
 bool distributed(const CLI::App& cmd) {
   const std::string name = cmd.get_name();
-  if (name == "vnnlib") return cmd.get_option("--instances")->count() > 0;
+  if (name == "vnnlib") // a campaign, or one instance's search (tools/mpi_search.h)
+    return cmd.get_option("--instances")->count() > 0 ||
+           (cmd.get_option("property")->count() > 0 && cmd.get_option("--naive")->count() == 0 &&
+            cmd.get_option("--emit")->count() == 0);
   if (name == "verify") return cmd.get_option("--all")->count() > 0;
   if (name == "infer") {
     const CLI::Option* m = cmd.get_option("model");
@@ -215,7 +238,7 @@ int CommandScope::finish(int rc) {
     return rc;
   }
   for (int r = 1; r < n; ++r)
-    if (!noWorkSent(r)) send(r, kNoWork, "");
+    if (!noWorkSent(r) && !books().lost.count(r)) send(r, kNoWork, "");
   for (int r = 1; r < n; ++r)
     while (!finalReceived(r)) {
       Message m = receive(r, -1); // a result nobody will read any more is dropped
@@ -226,7 +249,16 @@ int CommandScope::finish(int rc) {
       }
     }
   for (int r = 1; r < n; ++r)
-    send(r, kRelease, "");
+    if (!books().lost.count(r)) send(r, kRelease, "");
+#ifdef CHASSIS_WITH_MPI
+  // A lost rank (tools/mpi_search.h) would hang MPI_Finalize: the results are out, end the job
+  // with this exit code.
+  if (!books().lost.empty()) {
+    std::cout.flush();
+    std::cerr.flush();
+    boost::mpi::environment::abort(rc);
+  }
+#endif
   return rc;
 }
 

@@ -3,7 +3,8 @@
 // and writes every output; ranks 1..N-1 are workers that take their jobs from rank 0
 // (tools/mpi_jobs.h: the instances of a campaign, tools/campaign.h, and the files of
 // `verify --all`, tools/verify_all.h) or run their share of the work (MCMC chains,
-// tools/mpi_chains.h) and send the results back. Only those commands are distributed
+// tools/mpi_chains.h, the sub-domains of one vnnlib instance, tools/mpi_search.h) and send the
+// results back. Only those commands are distributed
 // (distributed() below): any other command runs on rank 0 alone and the workers exit at once, so
 // `mpirun -np N chassis check x.chs` prints once.
 //
@@ -60,6 +61,9 @@ struct Message {
   std::string payload;
 };
 Message receive(int source, int tag);
+/// The next message from `source` (-1: any) with `tag` (-1: any) if one has arrived, else
+/// nothing (never blocks: tools/mpi_search.cpp's rank 0 keeps its own deadline).
+std::optional<Message> tryReceive(int source, int tag);
 
 /// Rank 0's bookkeeping of the workers during one command: which were sent kNoWork and which
 /// have sent kFinal (a distributed command updates it; CommandScope completes the handshake).
@@ -67,6 +71,9 @@ void markNoWorkSent(int worker);
 bool noWorkSent(int worker);
 void markFinalReceived(int worker, int exitCode, const std::string& stderrText);
 bool finalReceived(int worker);
+/// A worker that stopped answering (killed): the final handshake neither waits for it nor
+/// sends to it.
+void markLost(int worker);
 
 /// Brackets one parsed subcommand in runDriver. On a world of one it does nothing. Otherwise:
 /// for a command that is not distributed (`distributed(cmd)` false) a worker's exitCode() is
@@ -90,8 +97,8 @@ private:
   std::streambuf *out_ = nullptr, *err_ = nullptr;
 };
 
-/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`,
-/// `verify --all` and
+/// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`, one
+/// `vnnlib NET PROP` instance's search (not --naive/--emit; tools/mpi_search.h), `verify --all` and
 /// `infer` on a .chs model (its mh and nuts chains; tools/mpi_chains.h).
 bool distributed(const CLI::App& cmd);
 

@@ -53,7 +53,11 @@ struct Domain {
   std::vector<char> live;
   std::shared_ptr<const Slopes> alpha;           // ReLU splitting: the parent's optimised slopes
   std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
+  uint64_t id = 0, parent = 0; // for SearchHooks' tree records
 };
+
+/// What the last process() call on this thread ended with, for SearchHooks::record.
+thread_local char processOutcome = 'c';
 
 /// The problem's shape for the choice of splitting: the most input dimensions of positive
 /// width in any case's box (an input fixed by its box needs no split, so a 784-input property
@@ -70,14 +74,15 @@ int freeDimensions(const std::vector<CaseSpec>& cases) {
 }
 
 /// Shared state of one BaB run.
-class Search {
+class Search : public SearchControl {
 public:
   /// groups: indices of cases sharing one input box (their domains are bounded once).
   Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
          std::vector<std::vector<int>> groups, const NetVerifyOptions& opt,
          Clock::time_point deadline)
       : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
-        inputMode_(freeDimensions(cases) <= opt.inputSplitMaxDim) {
+        inputMode_(freeDimensions(cases) <= opt.inputSplitMaxDim), hooks_(opt.hooks) {
+    if (hooks_) nextId_ = hooks_->idBase() + 1;
     for (const auto& L : net.layers)
       if (L.relu) reluCount_ += static_cast<int>(L.W.rows());
   }
@@ -101,10 +106,13 @@ public:
     // The watchdog: at the deadline, or when the run is asked to stop (SIGINT, the overall time
     // or memory limit: spec/run_control.h, polled every 20 ms), stop the search and interrupt
     // any running Z3 query.
-    {
-      std::unique_lock<std::mutex> lk(mu_);
-      while (finished_ < n) {
-        auto wake = std::min(deadline_, Clock::now() + std::chrono::milliseconds(20));
+    // With hooks, they are polled here (this thread only) every 2 ms.
+    while (true) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        if (finished_ >= n) break;
+        auto wake =
+            std::min(deadline_, Clock::now() + std::chrono::milliseconds(hooks_ ? 2 : 20));
         cv_.wait_until(lk, wake);
         bool stopRun = run::stopRequested();
         if ((Clock::now() >= deadline_ || stopRun) && finished_ < n) {
@@ -120,6 +128,7 @@ public:
           break;
         }
       }
+      if (hooks_) hooks_->poll(*this);
     }
     for (auto& t : ts)
       t.join();
@@ -139,6 +148,85 @@ public:
   std::string reason;
   std::atomic<long> domains{0}, leaves{0}, lpSolves{0}, lpClosed{0};
 
+  /// Numbers the roots (ids for the tree records).
+  void numberRoots(std::vector<Domain>& roots) {
+    for (Domain& r : roots)
+      r.id = nextId_++;
+  }
+
+  // SearchControl (search_hooks.h).
+  std::vector<PortableDomain> donate(size_t n) override {
+    std::lock_guard<std::mutex> lk(mu_);
+    n = std::min(n, stack_.size());
+    std::vector<PortableDomain> out;
+    for (size_t i = 0; i < n; ++i) {
+      const Domain& d = stack_[i];
+      out.push_back(
+          PortableDomain{d.id, d.parent, d.group, d.depth, d.box.lo, d.box.hi, d.splits, d.live});
+    }
+    stack_.erase(stack_.begin(), stack_.begin() + static_cast<std::ptrdiff_t>(n));
+    return out;
+  }
+  void inject(std::vector<PortableDomain> domains) override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      for (PortableDomain& p : domains) {
+        Domain d;
+        d.id = p.id;
+        d.parent = p.parent;
+        d.group = p.group;
+        d.depth = p.depth;
+        d.box.lo = std::move(p.lo);
+        d.box.hi = std::move(p.hi);
+        d.splits = std::move(p.splits);
+        d.live = std::move(p.live);
+        stack_.push_back(std::move(d));
+      }
+    }
+    cv_.notify_all();
+  }
+  bool idle() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stack_.empty() && active_ == 0;
+  }
+  size_t pending() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stack_.size();
+  }
+  void finish() override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      ended_ = true;
+    }
+    cv_.notify_all();
+  }
+  void stop(const std::string& why) override {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (!sat) {
+        incomplete = true;
+        if (reason.empty()) reason = why;
+      }
+      stop_ = true;
+      cancel_ = true;
+    }
+    for (auto& e : encoders_)
+      e->interrupt();
+    cv_.notify_all();
+  }
+  void satFound(const Eigen::VectorXd& cx, int ci, const std::string& how) override {
+    finishSat(cx, ci, how.c_str());
+    cv_.notify_all();
+  }
+  bool hasSat() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return sat;
+  }
+  bool isIncomplete() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return incomplete;
+  }
+
 private:
   void worker(Z3Encoder& z3, ForwardBounder* fb) {
     CancelScope scope(deadline_, &cancel_);
@@ -146,7 +234,7 @@ private:
       Domain d;
       {
         std::unique_lock<std::mutex> lk(mu_);
-        while (!stop_ && stack_.empty() && active_ > 0)
+        while (!stop_ && stack_.empty() && (active_ > 0 || (hooks_ && !ended_)))
           cv_.wait_for(lk, std::chrono::milliseconds(50));
         if (stop_ || stack_.empty()) {
           ++finished_;
@@ -158,13 +246,25 @@ private:
         ++active_;
       }
       std::vector<Domain> children;
+      const bool recording = hooks_ && hooks_->recording();
+      const auto started = recording ? Clock::now() : Clock::time_point();
+      processOutcome = 'c';
       try {
         process(d, z3, fb, children);
       } catch (const Cancelled&) { // the deadline, a stop or a decision cut a bound short
         children.clear();
+        processOutcome = 'c';
         if (run::stopRequested()) finishIncomplete(false, stopWord());
         else finishIncomplete(Clock::now() >= deadline_, "timeout");
       }
+      for (Domain& c : children) {
+        c.id = nextId_++;
+        c.parent = d.id;
+      }
+      if (recording)
+        hooks_->record(DomainRecord{d.id, d.parent, 0,
+                                    std::chrono::duration<double>(Clock::now() - started).count(),
+                                    children.empty() ? processOutcome : 's'});
       {
         std::lock_guard<std::mutex> lk(mu_);
         --active_;
@@ -181,6 +281,7 @@ private:
   }
 
   void finishSat(const VectorXd& cx, int ci, const char* how) {
+    processOutcome = 'x';
     std::lock_guard<std::mutex> lk(mu_);
     if (sat) return;
     sat = true;
@@ -191,6 +292,7 @@ private:
     reason = how;
   }
   void finishIncomplete(bool timeout, const std::string& why) {
+    processOutcome = 'i';
     std::lock_guard<std::mutex> lk(mu_);
     incomplete = true;
     if (timeout) {
@@ -518,7 +620,7 @@ private:
   Clock::time_point deadline_;
   bool inputMode_;
   int reluCount_ = 0;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   std::vector<Domain> stack_;
   std::vector<std::unique_ptr<Z3Encoder>> encoders_;
@@ -526,6 +628,9 @@ private:
   int active_ = 0, finished_ = 0;
   bool stop_ = false;
   std::atomic<bool> cancel_{false}; // stop_ for the bound computations (cancellation.h)
+  SearchHooks* hooks_;
+  bool ended_ = false; // with hooks: finish() was called (else idle workers wait for work)
+  std::atomic<uint64_t> nextId_{1};
 };
 
 } // namespace
@@ -626,7 +731,9 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
       }
     }
   }
-  if (opt.attack) {
+  // A search sharing another process's work (search_hooks.h) starts empty, without attacks.
+  const bool ownsRoots = !opt.hooks || opt.hooks->ownsRoots();
+  if (opt.attack && ownsRoots) {
     double cap = opt.attackFirstSeconds >= 0 ? opt.attackFirstSeconds
                                              : std::clamp(0.02 * opt.timeoutSec, 0.2, 2.0);
     auto attackDeadline = std::min(deadline, t0 + std::chrono::duration_cast<Clock::duration>(
@@ -653,7 +760,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
     if (!placed) groups.push_back({static_cast<int>(i)});
   }
   std::vector<Domain> roots;
-  for (size_t g = groups.size(); g-- > 0;)
+  for (size_t g = ownsRoots ? groups.size() : 0; g-- > 0;)
     roots.push_back(Domain{static_cast<int>(g),
                            cases[groups[g][0]].box,
                            {},
@@ -662,6 +769,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
                            nullptr,
                            nullptr});
   Search search(net, cases, groups, opt, deadline);
+  search.numberRoots(roots);
   // A long attack beside branch and bound, started once the search has run for
   // opt.backgroundAttackAfter seconds (most instances are decided before, and pay nothing):
   // violations in thin regions (ACAS Xu 5_3/prop_2, 1_9/prop_7) are found by many more PGD
@@ -671,7 +779,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   bool searchDone = false;
   std::atomic<bool> attackStop{false};
   std::thread attacker;
-  if (opt.attack && opt.backgroundAttackAfter >= 0) {
+  if (opt.attack && ownsRoots && opt.backgroundAttackAfter >= 0) {
     attacker = std::thread([&] {
       {
         std::unique_lock<std::mutex> lk(bgMu);

@@ -24,6 +24,7 @@
 #include "spec/error.h"
 #include "spec/vnnlib.h"
 #include "verifier/attack.h"
+#include "verifier/search_hooks.h"
 
 #include <Eigen/Dense>
 
@@ -68,6 +69,8 @@ struct NetVerifyOptions {
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
+  SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
+                                      // tree (search_hooks.h); null: the search alone
 };
 
 struct VerifyResult {

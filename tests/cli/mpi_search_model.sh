@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/distributed/simulate (the work-stealing model of tools/mpi_search.h) on hand-made trees
+# whose makespans are worked out by hand (unit costs, latency 0): a complete binary tree of 15
+# domains takes 15 on one rank, 8 on two (rank 1 steals one half after the root), 5 on four
+# (the root, one level, a 3-domain subtree each), 4 on eight (its depth); a chain of 10 gains
+# nothing from any number of ranks, and a latency adds nothing to it; on the binary tree a latency
+# of 0.5 per message makes two ranks take 8.5 (worked out below); the span printed is 4. A tree recorded by
+# `chassis vnnlib --record-tree` replays on one rank in its recorded total. Bad input: located
+# errors. Needs python3 only.
+# Usage: mpi_search_model.sh CHASSIS SOURCE_DIR
+set -u
+chassis=$1
+src=$2
+source "$(dirname "$0")/expect.sh"
+sim=$src/bench/distributed/simulate
+command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
+{
+  echo id,parent,rank,seconds,outcome
+  for i in $(seq 1 15); do echo "$i,$((i > 1 ? i / 2 : 0)),0,1,$([ $i -lt 8 ] && echo split || echo closed)"; done
+} >"$tmp/binary.csv"
+{
+  echo id,parent,rank,seconds,outcome
+  for i in $(seq 1 10); do echo "$i,$((i - 1)),0,1,split"; done
+} >"$tmp/chain.csv"
+row() { grep "^$2," <<<"$1" | cut -d, -f2; }
+out=$(python3 "$sim" "$tmp/binary.csv" --latency 0 --ranks 1,2,4,8 --quiet) || fail "simulate binary: $out"
+for want in 1:15.000000 2:8.000000 4:5.000000 8:4.000000; do
+  [ "$(row "$out" "${want%%:*}")" = "${want#*:}" ] || fail "binary tree on ${want%%:*} ranks: $(row "$out" "${want%%:*}"), want ${want#*:}"
+done
+grep -q '^2,8.000000,1.875,0.938,1$' <<<"$out" || fail "binary tree, 2 ranks: speed-up row $(grep '^2,' <<<"$out")"
+out=$(python3 "$sim" "$tmp/chain.csv" --latency 0.5 --ranks 1,4,1024 --quiet) || fail "simulate chain: $out"
+for n in 1 4 1024; do [ "$(row "$out" $n)" = 10.000000 ] || fail "chain on $n ranks: $(row "$out" $n)"; done
+# Latency 0.5: rank 1's idle message reaches rank 0 at 0.5, the root ends at 1 and rank 0 sends
+# one half, which arrives at 1.5: rank 1 ends at 8.5.
+out=$(python3 "$sim" "$tmp/binary.csv" --latency 0.5 --ranks 2 --quiet)
+[ "$(row "$out" 2)" = 8.500000 ] || fail "binary tree, 2 ranks, latency 0.5: $(row "$out" 2), want 8.5"
+# The span (costliest root-to-leaf path) bounds every speed-up: 4 of 15 on the binary tree.
+out=$(python3 "$sim" "$tmp/binary.csv" --ranks 1)
+grep -q '^# span (the costliest root-to-leaf path) 4.000 s: no number of ranks beats a speed-up of 3.8$' <<<"$out" ||
+  fail "binary tree span: $out"
+# Bad input.
+printf 'id,parent,rank,seconds,outcome\n1,0,0,x,closed\n' >"$tmp/bad.csv"
+python3 "$sim" "$tmp/bad.csv" >"$tmp/o" 2>"$tmp/e" && fail "bad seconds accepted"
+grep -q "bad.csv:2:1: error" "$tmp/e" || fail "bad seconds: $(cat "$tmp/e")"
+printf 'a,b\n' >"$tmp/bad2.csv"
+python3 "$sim" "$tmp/bad2.csv" >"$tmp/o" 2>"$tmp/e" && fail "bad header accepted"
+grep -q "bad2.csv:1:1: error: expected the header" "$tmp/e" || fail "bad header: $(cat "$tmp/e")"
+python3 "$sim" "$tmp/binary.csv" --latency -1 >"$tmp/o" 2>"$tmp/e" && fail "negative latency accepted"
+# The tree chassis records is what simulate reads: one process, then its replay on one rank
+# gives back the recorded total.
+"$chassis" vnnlib "$src/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx" "$src/tests/data/vnnlib/prop_1.vnnlib" \
+  --threads 1 --record-tree "$tmp/tree.csv" >"$tmp/o" 2>"$tmp/e" || fail "--record-tree: exit $? $(cat "$tmp/e")"
+total=$(python3 -c "import csv,sys; print('%.6f' % sum(float(r['seconds']) for r in csv.DictReader(open(sys.argv[1]))))" "$tmp/tree.csv")
+out=$(python3 "$sim" "$tmp/tree.csv" --ranks 1 --quiet) || fail "simulate recorded tree: $out"
+[ "$(row "$out" 1)" = "$total" ] || fail "recorded tree on one rank: $(row "$out" 1), recorded total $total"
+expect 2 "--record-tree records the branch and bound" -- vnnlib "$src/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx" \
+  "$src/tests/data/vnnlib/prop_1.vnnlib" --naive --record-tree "$tmp/t.csv"
+
+if ((failures)); then echo "$failures failure(s)"; exit 1; fi
+echo "mpi_search_model: all checks passed"

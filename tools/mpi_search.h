@@ -1,0 +1,47 @@
+// One instance's branch and bound on several processes: `mpirun -np N chassis vnnlib NET PROP`
+// (tools/mpi_world.h). Every rank loads the network and the property itself; rank 0 runs the
+// attack and the root domains and owns the result; the sub-domains move between ranks through
+// rank 0, which acts as the broker of the work stealing (verifier/search_hooks.h):
+//   - a rank whose stack runs empty says so (idle); rank 0 gives it a domain from its pool, or
+//     takes one from the bottom of its own stack, or asks the busy rank with the most pending
+//     domains to give up to half of its stack (the largest domains: the bottom of a depth-first
+//     stack), and passes them on;
+//   - `sat` found on any rank goes to rank 0, which ends every rank's search at once (their Z3
+//     queries are interrupted);
+//   - `unsat` (holds) only when rank 0's stack and pool are empty and every other rank has
+//     reported itself idle after the last domain it was given (each rank gets domains from rank 0
+//     only and reports idle once per batch, and messages between two ranks keep their order, so
+//     no domain is then in flight), and no rank left a domain incomplete;
+//   - the timeout is each rank's --timeout from the common start (rank 0's deadline governs);
+//   - a rank that sends nothing (every rank sends a heartbeat every 250 ms) for 5 s, or whose
+//     command ends early, is lost: the run ends at once with `unknown` and a message naming the
+//     rank (never `unsat`). With Open MPI's defaults mpirun itself ends the whole job when a rank
+//     is killed; `--mca orte_abort_on_non_zero_status 0` lets rank 0 report it.
+// Without mpirun nothing here runs, except the tree recording (--record-tree), which works on one
+// process too.
+#pragma once
+
+#include "neural/affine_net.h"
+#include "spec/error.h"
+#include "spec/vnnlib.h"
+#include "verifier/network_verifier.h"
+
+#include <string>
+
+namespace chassis::tools {
+
+/// Rank 0 (or one process): verifyNetwork with its search shared with ranks 1..N-1 (when there
+/// are any) and, with a non-empty recordPath, every processed domain of every rank written there
+/// as CSV (id,parent,rank,seconds,outcome; bench/distributed/simulate replays it). The counts of
+/// the result (domains, leaves, LPs) add up every rank's.
+Expected<verifier::VerifyResult> verifyShared(const neural::AffineNet& net,
+                                              const spec::VnnProperty& prop,
+                                              verifier::NetVerifyOptions opt,
+                                              const std::string& recordPath);
+
+/// Ranks 1..N-1: serve rank 0's search until it ends it; returns once this rank's report (with
+/// its tree records when recordTree) is sent.
+void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
+                       verifier::NetVerifyOptions opt, bool recordTree);
+
+} // namespace chassis::tools
