@@ -9,7 +9,7 @@
 // Data: simulated (posteriordb's own arK data is not available offline) by bench/nuts/simulate_data
 // with a fixed seed; reference posterior: Stan's (bench/nuts/make_reference), in
 // tests/data/posteriordb/ar5_simulated-arK.
-//   chassis infer examples/ar_k.chs ArK --data tests/data/posteriordb/ar5_simulated-arK/data.json --method nuts
+//   chassis infer examples/ar_k.chs ArK --data examples/ar_k.json --method nuts
 
 module ArK(K: int, T: int, y: real[T]) -> (alpha: real, beta: real[K], sigma: real) {
     alpha ~ Normal(0.0, 10.0);

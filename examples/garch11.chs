@@ -9,7 +9,7 @@
 // Data: simulated (posteriordb's own garch data is not available offline) by
 // bench/nuts/simulate_data with a fixed seed; reference posterior: Stan's
 // (bench/nuts/make_reference), in tests/data/posteriordb/garch11_simulated-garch11.
-//   chassis infer examples/garch11.chs Garch11 --data tests/data/posteriordb/garch11_simulated-garch11/data.json --method nuts
+//   chassis infer examples/garch11.chs Garch11 --data examples/garch11.json --method nuts
 
 module Garch11(T: int, y: real[T], sigma1: real)
     -> (mu: real, alpha0: real, alpha1: real, beta1: real) {

@@ -5,7 +5,7 @@
 // `kid_score ~ normal(beta[1] + beta[2] * mom_iq, sigma)`. Only NUTS samples a flat prior;
 // examples/kidiq.chs is the same regression with a proper (wide Normal) prior on beta, which every
 // inference method can draw from.
-//   chassis infer examples/kidiq_stan.chs KidIQ --data tests/data/posteriordb/kidiq-kidscore_momiq/data.json --method nuts
+//   chassis infer examples/kidiq_stan.chs KidIQ --data examples/kidiq_stan.json --method nuts
 
 module KidIQ(N: int, kid_score: real[N], mom_iq: real[N]) -> (beta: real[2], sigma: real) {
     beta ~ Flat();

@@ -10,7 +10,7 @@
 // Data: simulated (posteriordb's wells data is not available offline) by bench/nuts/simulate_data
 // with a fixed seed; reference posterior: Stan's (bench/nuts/make_reference), in
 // tests/data/posteriordb/wells_simulated-wells_dist100.
-//   chassis infer examples/wells_logistic.chs WellsDist100 --data tests/data/posteriordb/wells_simulated-wells_dist100/data.json --method nuts
+//   chassis infer examples/wells_logistic.chs WellsDist100 --data examples/wells_logistic.json --method nuts
 
 module WellsDist100(N: int, switched: bool[N], dist100: real[N]) -> (beta: real[2]) {
     beta ~ Flat();
