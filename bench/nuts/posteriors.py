@@ -16,7 +16,7 @@ def _idx(name, n):
 # bench/nuts/simulate_data: posteriordb's own is not available offline).
 MODELS = [
     dict(name="eight_schools-eight_schools_noncentered", title="eight schools (non-centred)",
-         chs="examples/eight_schools.chs", module="EightSchools",
+         chs="examples/eight_schools_stan.chs", module="EightSchools",
          stan="eight_schools_noncentered.stan",
          pars=["mu", "tau"] + _idx("theta", 8), query="mu,tau,theta"),
     dict(name="kidiq-kidscore_momiq", title="kidiq (linear regression)",
