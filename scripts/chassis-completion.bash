@@ -15,13 +15,13 @@ _chassis() {
   eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
   import-bif) opts="--help -o --output --module" ;;
-  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot --quiet --timing --time-limit --timeout --memory" ;;
+  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot --quiet --backend --verbose --timing --time-limit --timeout --memory" ;;
   regions) opts="--help --module --x --y --grid --input --box --show --point -o --output" ;;
   run) opts="--help --input --data --seed --json --backend --replay --property" ;;
   summary) opts="--help --json" ;;
   train) opts="--help --csv --inputs --label --features --box --samples --widths --epochs --lr --optimizer --momentum --loss --batch --seed --l1 --weight-decay --test-fraction --validation-fraction --patience --no-standardize -o --output --save-data --save-test --json --emit -q --quiet --time-limit --timeout --memory" ;;
   verify) opts="--help --all --property --only-file --timeout --time-limit --memory --json --emit --emit-dir --statistical --samples --confidence --seed" ;;
-  vnnlib) opts="--help --instances --results --limit --timeout --time-limit --memory -o --output --out --json --verbose --naive --threads --emit" ;;
+  vnnlib) opts="--help --instances --results --limit --timeout --time-limit --memory -o --output --out --json --verbose --naive --threads --record-tree --emit" ;;
   *) opts="" ;;
   esac
   if [[ $cur == -* ]]; then
