@@ -81,3 +81,8 @@ endforeach()
 add_test(NAME cli/infer_plot
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/infer_plot.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
+
+# `chassis infer --query NAME` with NAME an array of random choices: every element, each method.
+add_test(NAME cli/query_choice_array
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/query_choice_array.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/query_choice_array PROPERTIES TIMEOUT 120)
