@@ -7,8 +7,6 @@
 
 namespace chassis::spec::check {
 
-// ---- constant folding (ranges, loop bounds, constant indices) ----------------------------------
-
 std::string formatNumber(const ConstVal& v) {
   if (v.isInt) return std::to_string(v.i);
   char buf[64];

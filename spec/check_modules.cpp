@@ -69,7 +69,6 @@ void BodyChecker::undefined(const std::string& name, const SourceLoc& l) {
   ctx_.error(l, "undefined name '" + name + "'" + ctx_.didYouMean(name, candidates));
 }
 
-// ---- pass 4: modules -----------------------------------------------------------------------
 void BodyChecker::checkModule(ModuleDecl& m) {
   mod_ = &m;
   sizeOwner_ = &m;

@@ -36,7 +36,6 @@ Type resolveType(CheckContext& ctx, const TypeExpr& t, const CallableDecl* sizeO
   return t.arrayLength > 0 ? Type::array(base, t.arrayLength) : base;
 }
 
-// ---- sizes from the data -------------------------------------------------------------------
 // `name` used as an array length or in a loop bound (`what`) of the callable being checked
 // (sizeOwner): it must be an int input whose value the run's data gives, at least 1 for a
 // length. Records the value on the input (VarDecl::sizeValue). Reports an error at `at` and
