@@ -200,6 +200,8 @@ std::string printExpr(const Expr& e) {
   case ExprKind::Builtin:
     return std::string(builtinName(e.builtin)) + "(" + join(e.args) + ")";
   case ExprKind::Dist:
+    if (e.flatShape != FlatShape::None)
+      return e.name + (e.flatShape == FlatShape::Simplex ? "(simplex)" : "(ordered)");
     return e.name + "(" + join(e.args) + ")";
   case ExprKind::Call: {
     std::string s = e.name + "(" + join(e.args) + ")";
