@@ -86,3 +86,9 @@ set_tests_properties(cli/infer_plot PROPERTIES TIMEOUT 120)
 add_test(NAME cli/query_choice_array
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/query_choice_array.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/query_choice_array PROPERTIES TIMEOUT 120)
+
+# Constrained arrays (Flat(ordered), Flat(simplex)): verified over their support; refused by the
+# methods that draw from the prior.
+add_test(NAME cli/constrained_arrays
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/constrained_arrays.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/constrained_arrays PROPERTIES TIMEOUT 120)
