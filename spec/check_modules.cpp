@@ -240,9 +240,12 @@ void BodyChecker::stmt(Stmt& s) {
   case StmtKind::Sample: {
     VarDecl* v = lookupVar(s.name);
     // A draw into a whole array output or local is vectorised: one draw per element (§5.6).
-    const int64_t n =
-        v && v->kind != VarKind::Input && !s.index && v->type.isArray() ? v->type.length : 0;
-    Type dt = dist(s.value, "'~'", n);
+    const bool whole = v && !s.index && v->type.isArray();
+    const int64_t n = whole && v->kind != VarKind::Input ? v->type.length : 0;
+    // A whole input array under Flat(simplex) gets the input's error below, not the prior's.
+    const bool shapedInput = whole && v->kind == VarKind::Input &&
+                             s.value->flatShape != FlatShape::None;
+    Type dt = dist(s.value, "'~'", shapedInput ? v->type.length : n);
     if (n > 0 && !dt.isError()) dt = Type::array(dt, n);
     if (!v) {
       if (s.index) {
