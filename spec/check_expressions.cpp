@@ -598,10 +598,11 @@ Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen) {
   // Flat(simplex) / Flat(ordered) range over whole arrays: only `x ~` into a real array.
   if (e->flatShape != FlatShape::None && (std::string_view(where) != "'~'" || vecLen == 0)) {
     const char* shape = e->flatShape == FlatShape::Simplex ? "simplex" : "ordered";
-    ctx_.error(e->loc, std::string("Flat(") + shape + ") is a prior over a whole real array: " +
-                           "declare the array and draw it at once ('var x: real[K]; x ~ Flat(" +
-                           shape + ");')" +
-                           (std::string_view(where) == "'~'" ? "" : std::string(", not in ") + where));
+    ctx_.error(e->loc,
+               std::string("Flat(") + shape + ") is a prior over a whole real array: " +
+                   "declare the array and draw it at once ('var x: real[K]; x ~ Flat(" + shape +
+                   ");')" +
+                   (std::string_view(where) == "'~'" ? "" : std::string(", not in ") + where));
     return Type::error();
   }
   e->type = Type::distribution();

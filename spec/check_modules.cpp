@@ -243,8 +243,8 @@ void BodyChecker::stmt(Stmt& s) {
     const bool whole = v && !s.index && v->type.isArray();
     const int64_t n = whole && v->kind != VarKind::Input ? v->type.length : 0;
     // A whole input array under Flat(simplex) gets the input's error below, not the prior's.
-    const bool shapedInput = whole && v->kind == VarKind::Input &&
-                             s.value->flatShape != FlatShape::None;
+    const bool shapedInput =
+        whole && v->kind == VarKind::Input && s.value->flatShape != FlatShape::None;
     Type dt = dist(s.value, "'~'", shapedInput ? v->type.length : n);
     if (n > 0 && !dt.isError()) dt = Type::array(dt, n);
     if (!v) {

@@ -524,8 +524,8 @@ private:
   ///             only where u = 0 lands, not the density on the simplex).
   /// The draws have the addresses of the vectorised draw, x[k] after the enclosing loops'
   /// indices; a simplex's last element is not a random choice but 1 minus the others.
-  Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target,
-                          Scope& sc, Block& out) {
+  Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Scope& sc,
+                          Block& out) {
     const SourceLoc& loc = s.loc;
     const int n = target->type().length();
     const int count = ++sc.sampleCounts[s.name];
@@ -558,8 +558,8 @@ private:
     out.push_back(c().stmt<AssignStmt>(loc, rest, c().realConst(1.0)));
     Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body);
     if (!st) return st;
-    body.push_back(c().stmt<AssignStmt>(
-        loc, rest, c().binary(BinOp::Sub, rest, c().index(target, k))));
+    body.push_back(
+        c().stmt<AssignStmt>(loc, rest, c().binary(BinOp::Sub, rest, c().index(target, k))));
     out.push_back(c().stmt<ForStmt>(loc, k, 0, n - 1, std::move(body)));
     auto last = c().tryUpdate(target, c().intConst(n - 1), rest);
     if (!last) return internal(loc, last.error().message);
