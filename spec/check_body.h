@@ -1,7 +1,8 @@
-// The checker of code inside a module body or a property: scopes and name resolution, statement
-// rules and the output assignment rule (check_modules.cpp), and expression typing with explicit
-// int->real Promote nodes (check_expressions.cpp; quantifiers and always / P / E queries are in
-// check_properties.cpp). One BodyChecker checks one module or property at a time.
+// The checker of code inside a module body or a property: scopes, name resolution and the
+// statement rules (check_modules.cpp), the output assignment rule (check_assignment.cpp), and
+// expression typing with explicit int->real Promote nodes (check_expressions.cpp; quantifiers and
+// always / P / E queries are in check_properties.cpp). One BodyChecker checks one module or
+// property at a time.
 #pragma once
 
 #include "spec/check_context.h"
@@ -35,13 +36,18 @@ private:
   bool topLevel() const { return scopes_.size() == 1 && loops_.empty(); }
   void undefined(const std::string& name, const SourceLoc& l);
   void block(std::vector<StmtPtr>& body);
-  void assignOutput(VarDecl* o, Stmt& s);
   Type target(Stmt& s, VarDecl* v);
   void index(ExprPtr& idx, const Type& arr, const std::string& name);
   void stmt(Stmt& s);
   bool loopBound(const Expr& e, int64_t& out);
   void letTuple(Stmt& s);
+
+  // ---- the output assignment rule (check_assignment.cpp) ----
+  void assignOutput(VarDecl* o, Stmt& s);
   void checkOutputRead(const VarDecl& v, const SourceLoc& l);
+  void joinBranches(const std::vector<AState>& thenStates); // after an if's else branch
+  void checkOuterLoopExit();
+  void reportUnassignedOutputs();
 
   // ---- expressions (check_expressions.cpp) ----
   bool coerce(ExprPtr& e, const Type& to);

@@ -2,8 +2,9 @@
 // this order (each reports to the DiagnosticEngine and leaves the Program as spec/ast.h says):
 //   collectNames       (check_names.cpp)       global names unique across files; enum constants
 //   checkSignatures    (check_signatures.cpp)  parameter types, input ranges, network rules
-//   checkModuleBodies  (check_modules.cpp)     scopes, statements, the output assignment rule;
-//                                               expression typing in check_expressions.cpp
+//   checkModuleBodies  (check_modules.cpp)     scopes, statements; the output assignment rule
+//                                               in check_assignment.cpp, expression typing in
+//                                               check_expressions.cpp (spec/check_body.h)
 //   checkDataSizes     (check_sizes.cpp)       inputs fixed by the run's data get their range
 //   checkProperties    (check_properties.cpp)  property bodies typed; the shapes back ends take
 //   checkCallGraph     (check_calls.cpp)       recursion, topological order, random modules

@@ -1,8 +1,6 @@
 // Module bodies (BodyChecker, spec/check_body.h): scopes and name resolution, the statements'
-// rules, loop bounds (constants or sizes from the data) under the iteration cap, and the output
-// assignment rule, a small dataflow over No / Yes / Maybe per output: every output is assigned
-// exactly once on every path, or element-wise directly in one loop over its length, and is not
-// read before. Entry: checkModuleBodies.
+// rules, and loop bounds (constants or sizes from the data) under the iteration cap; the output
+// assignment rule they drive is in check_assignment.cpp. Entry: checkModuleBodies.
 #include "spec/check_body.h"
 
 #include "spec/ast_printer.h"
@@ -93,15 +91,7 @@ void BodyChecker::checkModule(ModuleDecl& m) {
   }
   for (auto& s : m.body)
     stmt(*s);
-  // After an assignment to an undefined name (likely a misspelt output), "never assigned" would
-  // repeat the same mistake; it is reported once the name is fixed.
-  for (VarDecl* o : m.outputs) {
-    if (badTarget_) break;
-    if (states_[o->index] == AState::No)
-      ctx_.error(o->loc, "output '" + o->name + "' is never assigned");
-    else if (states_[o->index] == AState::Maybe)
-      ctx_.error(o->loc, "output '" + o->name + "' is not assigned on every path");
-  }
+  reportUnassignedOutputs();
   mod_ = nullptr;
   sizeOwner_ = nullptr;
   scopes_.clear();
@@ -112,42 +102,6 @@ void BodyChecker::block(std::vector<StmtPtr>& body) {
   for (auto& s : body)
     stmt(*s);
   scopes_.pop_back();
-}
-
-void BodyChecker::assignOutput(VarDecl* o, Stmt& s) {
-  size_t k = static_cast<size_t>(o->index);
-  if (o->type.isError()) {
-    states_[k] = AState::Yes;
-    return;
-  }
-  if (loops_.empty()) {
-    if (s.index) {
-      ctx_.error(s.nameLoc, "output '" + o->name + "' can only be assigned element-wise ('" +
-                                o->name + "[i] = ...') in a loop 'for i in 0.." +
-                                std::to_string(o->type.length) + "' over its length");
-    } else if (states_[k] != AState::No) {
-      ctx_.error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
-    }
-    states_[k] = AState::Yes;
-    return;
-  }
-  const Stmt& loop = *loops_.front();
-  bool ok = s.index && loops_.size() == 1 && o->type.isArray() &&
-            s.index->kind == ExprKind::VarRef && s.index->var == loop.var && loop.from == 0 &&
-            loop.to == o->type.length;
-  if (!ok) {
-    std::string n = o->type.isArray() ? std::to_string(o->type.length) : "N";
-    ctx_.error(s.nameLoc, "output '" + o->name +
-                              "' is assigned inside a loop; assign it once outside loops, or "
-                              "element-wise as '" +
-                              o->name +
-                              "[i] = ...' directly in a loop 'for i "
-                              "in 0.." +
-                              n + "'");
-  } else if (states_[k] != AState::No) {
-    ctx_.error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
-  }
-  states_[k] = AState::Yes;
 }
 
 // The target of an assignment / draw: its type (the element's if indexed), or Error.
@@ -328,8 +282,7 @@ void BodyChecker::stmt(Stmt& s) {
     auto thenStates = states_;
     states_ = before;
     block(s.elseBody);
-    for (size_t k = 0; k < states_.size(); ++k)
-      if (thenStates[k] != states_[k]) states_[k] = AState::Maybe;
+    joinBranches(thenStates);
     return;
   }
   case StmtKind::For: {
@@ -365,14 +318,7 @@ void BodyChecker::stmt(Stmt& s) {
     block(s.body);
     loops_.pop_back();
     outerTrips_ = savedOuter;
-    if (outer)
-      for (VarDecl* o : mod_->outputs) {
-        size_t k = static_cast<size_t>(o->index);
-        if (loopBefore_[k] == AState::No && states_[k] == AState::Maybe) {
-          ctx_.error(o->loc, "output '" + o->name + "' is not assigned on every path");
-          states_[k] = AState::Yes;
-        }
-      }
+    if (outer) checkOuterLoopExit();
     scopes_.pop_back();
     return;
   }
@@ -410,21 +356,6 @@ bool BodyChecker::loopBound(const Expr& e, int64_t& out) {
   }
   out = c->i;
   return true;
-}
-
-void BodyChecker::checkOutputRead(const VarDecl& v, const SourceLoc& l) {
-  size_t k = static_cast<size_t>(v.index);
-  if (k >= states_.size()) return;
-  AState s = states_[k];
-  std::string msg;
-  if (s == AState::No)
-    msg = "output '" + v.name + "' is read before it is assigned";
-  else if (s == AState::Maybe)
-    msg = "output '" + v.name + "' is read before it is assigned on every path";
-  else if (!loops_.empty() && loopBefore_[k] != AState::Yes && !partialRead_)
-    msg = "output '" + v.name + "' is read while it is being assigned element-wise; only '" +
-          v.name + "[" + loops_.front()->name + "]' can be read in this loop";
-  if (!msg.empty() && reportedRead_.insert(v.name).second) ctx_.error(l, msg);
 }
 
 // `let (a, b, ...) = M(args);`: one call, each output bound to a name (in output order).
