@@ -180,6 +180,10 @@ std::optional<Builtin> builtinFromName(std::string_view name);
 const char* unaryOpSpelling(UnaryOp op);   // "-", "!"
 const char* binaryOpSpelling(BinaryOp op); // "+", "<=", "&&", "=>", ...
 
+/// The constrained arrays a flat prior may range over, `theta ~ Flat(simplex);` and
+/// `c ~ Flat(ordered);` (spec/LANGUAGE.md, "Flat priors"): a whole real array drawn at once.
+enum class FlatShape : uint8_t { None, Simplex, Ordered };
+
 struct Expr;
 using ExprPtr = std::unique_ptr<Expr>;
 
@@ -203,6 +207,7 @@ struct Expr {
   const EnumDecl* enumDecl = nullptr;    // EnumConst
   Builtin builtin = Builtin::Min;        // Builtin
   DistKind dist = DistKind::Bernoulli;   // Dist
+  FlatShape flatShape = FlatShape::None; // Dist Flat: Flat(simplex) / Flat(ordered) (lowering)
   const CallableDecl* callee = nullptr;  // Call, Always, Prob, Expect
   int outputIndex = -1;                  // Call: index into callee->outputs
   std::string field;                     // Call: the output's name if written `.out`

@@ -200,8 +200,12 @@ std::string printExpr(const Expr& e) {
   case ExprKind::Builtin:
     return std::string(builtinName(e.builtin)) + "(" + join(e.args) + ")";
   case ExprKind::Dist:
+    if (e.flatShape != FlatShape::None)
+      return e.name + (e.flatShape == FlatShape::Simplex ? "(simplex)" : "(ordered)");
     return e.name + "(" + join(e.args) + ")";
   case ExprKind::Call: {
+    if (e.flatShape != FlatShape::None) // Flat(simplex) before checking
+      return e.name + (e.flatShape == FlatShape::Simplex ? "(simplex)" : "(ordered)");
     std::string s = e.name + "(" + join(e.args) + ")";
     if (e.callee && e.outputIndex >= 0 &&
         static_cast<size_t>(e.outputIndex) < e.callee->outputs.size())

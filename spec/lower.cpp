@@ -307,7 +307,9 @@ private:
       }
       Type drawType = distResultType(d.dist);
       if (!idx && var->type().isArray() && !drawType.isArray())
-        return vectorised(s, d.dist, *ps, nullptr, var, sc, out);
+        return d.flatShape != spec::FlatShape::None
+                   ? constrainedArray(s, d.flatShape, var, sc, out)
+                   : vectorised(s, d.dist, *ps, nullptr, var, sc, out);
       Type slotType = idx ? var->type().element() : var->type();
       // The address: unique per execution. The enclosing loop indices (outermost first) except
       // one used as the explicit index, then the explicit index: `theta[j] ~` in loop j is
@@ -504,6 +506,64 @@ private:
       body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
     }
     out.push_back(c().stmt<ForStmt>(loc, k, 0, n, std::move(body)));
+    return Status::ok();
+  }
+
+  /// `x ~ Flat(simplex)` / `x ~ Flat(ordered)` into a real array x of length n: Stan's
+  /// constrained arrays with a flat prior on the constrained space, written as scalar flat priors
+  /// whose bounds are the earlier elements, so that the sampler's transform of each scalar
+  /// (symbolic/transforms.h) composes to Stan's transform of the array, Jacobian included:
+  ///   ordered:  x[0] ~ Flat();  for k in 1..n { x[k] ~ Flat(lower = x[k-1]); }
+  ///             x[k] = x[k-1] + exp(u[k]); log|J| = sum of u[k] (k >= 1): Stan's ordered.
+  ///   simplex:  rest = 1.0;
+  ///             for k in 0..n-1 { x[k] ~ Flat(lower = 0.0, upper = rest); rest = rest - x[k]; }
+  ///             x[n-1] = rest;
+  ///             stick-breaking, x[k] = rest_k sigmoid(u[k]); log|J| = sum of
+  ///             log(rest_k sigmoid(u[k]) (1 - sigmoid(u[k]))): Stan's simplex transform, without
+  ///             the centring offset log(n-1-k) Stan subtracts inside the sigmoid (which changes
+  ///             only where u = 0 lands, not the density on the simplex).
+  /// The draws have the addresses of the vectorised draw, x[k] after the enclosing loops'
+  /// indices; a simplex's last element is not a random choice but 1 minus the others.
+  Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Scope& sc,
+                          Block& out) {
+    const SourceLoc& loc = s.loc;
+    const int n = target->type().length();
+    const int count = ++sc.sampleCounts[s.name];
+    const std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
+    const std::string tag = "@" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + "#" +
+                            std::to_string(++tempCount_);
+    // x[k] ~ dist(ps) at address x[..., k], stored into the array.
+    auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body) -> Status {
+      std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
+      address.push_back(k);
+      const Var* tmp = sc.fn->newVar(s.name + ".draw", Type::real(), VarRole::Random);
+      body.push_back(c().stmt<SampleStmt>(loc, tmp, dist, std::move(ps), addrName, address));
+      auto rhs = c().tryUpdate(target, k, tmp);
+      if (!rhs) return internal(loc, rhs.error().message);
+      body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
+      return Status::ok();
+    };
+    const Var* k = sc.fn->newVar(s.name + tag, Type::integer(), VarRole::LoopIndex);
+    Block body;
+    if (shape == spec::FlatShape::Ordered) {
+      Status st = draw(c().intConst(0), DistKind::Flat, {}, out);
+      if (!st) return st;
+      Expr prev = c().index(target, c().binary(BinOp::Sub, k, c().intConst(1)));
+      st = draw(k, DistKind::FlatLower, {prev}, body);
+      if (!st) return st;
+      out.push_back(c().stmt<ForStmt>(loc, k, 1, n, std::move(body)));
+      return Status::ok();
+    }
+    const Var* rest = sc.fn->newVar(s.name + ".rest" + tag, Type::real(), VarRole::Local);
+    out.push_back(c().stmt<AssignStmt>(loc, rest, c().realConst(1.0)));
+    Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body);
+    if (!st) return st;
+    body.push_back(
+        c().stmt<AssignStmt>(loc, rest, c().binary(BinOp::Sub, rest, c().index(target, k))));
+    out.push_back(c().stmt<ForStmt>(loc, k, 0, n - 1, std::move(body)));
+    auto last = c().tryUpdate(target, c().intConst(n - 1), rest);
+    if (!last) return internal(loc, last.error().message);
+    out.push_back(c().stmt<AssignStmt>(loc, target, *last));
     return Status::ok();
   }
 

@@ -948,10 +948,31 @@ private:
   // `Flat(lower = a, upper = b)` (either order), after the '('. The call is renamed to the
   // distribution it is, Flat, FlatLower(a), FlatUpper(b) or FlatInterval(a, b), whose
   // positional parameters the rest of the front end checks like any distribution's.
+  // A constrained array instead: `Flat(simplex)`, `Flat(ordered)` (FlatShape, for a whole real
+  // array), or `Flat(positive)`, which is Flat(lower = 0.0).
   bool parseFlatArgs(Expr& e) {
     static const char* kForms =
-        "Flat takes named bounds: Flat(), Flat(lower = a), Flat(upper = b) or "
-        "Flat(lower = a, upper = b)";
+        "Flat takes named bounds or an array constraint: Flat(), Flat(lower = a), "
+        "Flat(upper = b), Flat(lower = a, upper = b), Flat(positive), Flat(simplex) or "
+        "Flat(ordered)";
+    if (at(Tok::Ident) && peekTok(1).kind == Tok::RParen) {
+      const std::string_view w = cur().text;
+      if (w == "simplex" || w == "ordered") {
+        e.flatShape = w == "simplex" ? FlatShape::Simplex : FlatShape::Ordered;
+        advance();
+        advance(); // ')'
+        return true;
+      }
+      if (w == "positive") {
+        auto zero = mk(ExprKind::RealLit, here());
+        zero->realValue = 0.0;
+        advance();
+        advance(); // ')'
+        e.name = "FlatLower";
+        e.args.push_back(std::move(zero));
+        return true;
+      }
+    }
     ExprPtr lower, upper;
     if (!accept(Tok::RParen)) {
       do {

@@ -43,7 +43,9 @@
 //               | 'assert' expr [ ':' STRING ] ';'      also `assert(b);` (parentheses = expr)
 //               | 'if' expr block [ 'else' ( if-stmt | block ) ]
 //               | 'for' IDENT 'in' expr '..' expr block ;
-//   dist        = IDENT '(' [ expr { ',' expr } ] ')' ;    a distribution of distributions.def
+//   dist        = IDENT '(' [ expr { ',' expr } ] ')'      a distribution of distributions.def
+//               | 'Flat' '(' [ bound { ',' bound } | 'positive' | 'simplex' | 'ordered' ] ')' ;
+//   bound       = ( 'lower' | 'upper' ) '=' expr ;             each at most once
 //
 //   expr        = quantified | implication ;
 //   quantified  = ( 'forall' | 'exists' ) binder { ',' binder } ':' expr ;   (properties only)

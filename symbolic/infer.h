@@ -134,7 +134,9 @@ struct Posterior {
 
 /// The quantities named by `query` (see the header comment). An unknown name is an Error listing
 /// the outputs. A name that is not an output is taken as a choice address when some sample
-/// statement reachable from `f` has that base name (the part before '[' of its last segment).
+/// statement reachable from `f` has that base name (the part before '[' of its last segment);
+/// the name of an array of choices (`theta` for `theta[i] ~ ...`) stands for every element
+/// `firstRun` drew, in the order drawn.
 /// With an empty query: every output element; when `f` has no outputs, the choices of
 /// `firstRun` (may be null, then nothing).
 Expected<std::vector<Quantity>> resolveQuery(const ir::Function& f,

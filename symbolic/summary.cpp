@@ -176,6 +176,18 @@ Expected<std::vector<Quantity>> resolveQuery(const ir::Function& f,
       }
     }
     if (names.count(baseName(name))) {
+      // An array of random choices, "theta" for theta[0], theta[1], ...: every element the first
+      // run drew (in the order drawn), unless "theta" is itself a choice.
+      if (firstRun && name.find('[') == std::string::npos && !firstRun->find(name)) {
+        const std::string prefix = name + "[";
+        size_t added = 0;
+        for (const Choice& c : firstRun->choices)
+          if (c.address.compare(0, prefix.size(), prefix) == 0) {
+            addChoice(c.address, choiceType(c.dist));
+            ++added;
+          }
+        if (added > 0) continue;
+      }
       ir::Type t = ir::Type::real();
       if (firstRun)
         if (const Choice* c = firstRun->find(name)) t = choiceType(c->dist);

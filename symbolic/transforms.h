@@ -19,6 +19,15 @@
 // Cauchy, StudentT -> identity; the flat priors of Stan's constrained parameters by their bounds:
 // Flat -> identity, FlatLower(lo) -> log, FlatUpper(hi) -> reflected log, FlatInterval(lo, hi)
 // -> scaled logit. (Closed and open ends are the same to a density.)
+// Stan's constrained arrays compose these scalar transforms, each element's bounds given by the
+// earlier elements (spec/lower.cpp writes `x ~ Flat(ordered)` and `x ~ Flat(simplex)` so):
+//   ordered[K]   x_0 = u_0, x_k = x_{k-1} + exp(u_k) (FlatLower(x_{k-1})),  log|J| = sum u_k;
+//   simplex[K]   stick-breaking over K - 1 coordinates, x_k = rest_k sigmoid(u_k)
+//                (FlatInterval(0, rest_k)), rest_{k+1} = rest_k - x_k, x_{K-1} = rest_{K-1};
+//                log|J| = sum log(rest_k sigmoid(u_k) (1 - sigmoid(u_k))), Stan's transform
+//                without its centring offset log(K-1-k) inside the sigmoid;
+//   positive     x_k = exp(u_k) elementwise (FlatLower(0)), log|J| = sum u_k.
+// The Jacobian of each map is triangular, so its log-determinant is the sum of the scalar ones.
 #pragma once
 
 #include "spec/dist_kind.h"

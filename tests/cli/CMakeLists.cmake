@@ -104,3 +104,14 @@ set_tests_properties(cli/verify_table_live PROPERTIES TIMEOUT 120)
 add_test(NAME cli/quiet_runs
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/quiet_runs.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/quiet_runs PROPERTIES TIMEOUT 120)
+
+# `chassis infer --query NAME` with NAME an array of random choices: every element, each method.
+add_test(NAME cli/query_choice_array
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/query_choice_array.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/query_choice_array PROPERTIES TIMEOUT 120)
+
+# Constrained arrays (Flat(ordered), Flat(simplex)): verified over their support; refused by the
+# methods that draw from the prior.
+add_test(NAME cli/constrained_arrays
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/constrained_arrays.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/constrained_arrays PROPERTIES TIMEOUT 120)

@@ -270,3 +270,35 @@ TEST_CASE("tuple let: names in order with their locations, the call on the right
   REQUIRE(errs.size() == 3);
   CHECK(errs[0].find("binds two or more names") != std::string::npos);
 }
+
+TEST_CASE("parser: Flat's array constraints", "[frontend][parser][constrained]") {
+  DiagnosticEngine d;
+  auto f = parseFile(R"(module M() -> () {
+  w ~ Flat(simplex);
+  c ~ Flat(ordered);
+  s ~ Flat(positive);
+  b ~ Flat(lower = 1.0);
+})",
+                     "t.chs", d);
+  INFO(d.str());
+  REQUIRE(!d.hasErrors());
+  auto& m = static_cast<ModuleDecl&>(*f->decls[0]);
+  REQUIRE(m.body.size() == 4);
+  const Expr& w = *m.body[0]->value;
+  const Expr& c = *m.body[1]->value;
+  const Expr& s = *m.body[2]->value;
+  const Expr& b = *m.body[3]->value;
+  CHECK(w.flatShape == FlatShape::Simplex);
+  CHECK(w.args.empty());
+  CHECK(printExpr(w) == "Flat(simplex)");
+  CHECK(c.flatShape == FlatShape::Ordered);
+  CHECK(printExpr(c) == "Flat(ordered)");
+  // positive is the lower bound 0 (each element, when drawn into an array).
+  CHECK(s.flatShape == FlatShape::None);
+  CHECK(printExpr(s) == "FlatLower(0.0)");
+  CHECK(b.flatShape == FlatShape::None);
+  CHECK(printExpr(b) == "FlatLower(1.0)");
+  // A word Flat does not know, or a constraint with a bound, is a syntax error.
+  CHECK(parseErrors("module M() -> () { x ~ Flat(sorted); }").size() == 1);
+  CHECK(parseErrors("module M() -> () { x ~ Flat(simplex, lower = 0.0); }").size() == 1);
+}
