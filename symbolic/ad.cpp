@@ -385,7 +385,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     }
     case Op::GuardCmp:
       p[0] = p[1] = 0;
-      return ops::compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok : Step::Mismatch;
+      return ops::compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok
+                                                                           : Step::Mismatch;
     case Op::GuardArgmax: {
       uint32_t best = 0;
       for (uint32_t i = 0; i < nd.n; ++i) {
@@ -461,8 +462,9 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     return uint32_t(val.size() - 1);
   }
 
-  /// Records a node over `operands` and evaluates it; folds it to a constant when no operand depends
-  /// on the position. On failure: a rejection when it depends on the position, else an error.
+  /// Records a node over `operands` and evaluates it; folds it to a constant when no operand
+  /// depends on the position. On failure: a rejection when it depends on the position, else an
+  /// error.
   bool node(Op op, uint8_t aux, std::span<const AV> operands, AV& out, std::string_view what) {
     bool dep = false;
     for (const AV& a : operands)

@@ -68,7 +68,8 @@ public:
 
   /// Evaluates `es` in order into one flat list of scalars (arrays row-major): a distribution's
   /// parameters (Categorical's weight vector).
-  bool evalFlat(const std::vector<ir::Expr>& es, std::span<const Val> fr, std::vector<Scalar>& out) {
+  bool evalFlat(const std::vector<ir::Expr>& es, std::span<const Val> fr,
+                std::vector<Scalar>& out) {
     out.clear();
     Val v;
     for (ir::Expr e : es) {

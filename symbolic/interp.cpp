@@ -1,8 +1,9 @@
 // The reference interpreter (see interp.h; semantics in spec/ir.h). A tree-walking evaluator over
 // the IR: statements run in order over a frame of values indexed by variable slot; expressions
 // are evaluated by the shared traversal of symbolic/evaluator.h in the float64 domain below,
-// scalars without allocation (a Value's vector stays empty), arrays as flat row-major vectors. Failures set `err_` (a message) and return false; the statement being
-// executed attaches its SourceLoc, so every error is `file:line:col: error: ...`.
+// scalars without allocation (a Value's vector stays empty), arrays as flat row-major vectors.
+// Failures set `err_` (a message) and return false; the statement being executed attaches its
+// SourceLoc, so every error is `file:line:col: error: ...`.
 //
 // Numbers (symbolic/op_semantics.h, shared with the AD tape): ints are held exactly in doubles
 // while |v| <= 2^53 (beyond: an error); int `/` truncates toward zero and `%` takes the dividend's
@@ -38,7 +39,8 @@ using ops::kMaxExactInt;
 /// One run: the options, the generator, the trace being built, and the current error. Its
 /// expressions run on the shared evaluator (symbolic/evaluator.h) in the float64 domain, its
 /// statements through the generated statement dispatch.
-class Exec : public ExprEvaluator<Exec, Value>, public StmtDispatch<Exec, bool, std::vector<Value>&> {
+class Exec : public ExprEvaluator<Exec, Value>,
+             public StmtDispatch<Exec, bool, std::vector<Value>&> {
 public:
   Exec(Rng* rng, const RunOptions& opt, Trace& trace) : rng_(rng), opt_(opt), trace_(trace) {}
 
@@ -83,8 +85,14 @@ public:
     if (auto why = ops::divisorError(BinOp::Div, r)) return fail(std::move(*why));
     return real(l / r, "/", out);
   }
-  bool realMin(double l, double r, double& out) { return out = ops::minPicksLeft(l, r) ? l : r, true; }
-  bool realMax(double l, double r, double& out) { return out = ops::maxPicksLeft(l, r) ? l : r, true; }
+  bool realMin(double l, double r, double& out) {
+    out = ops::minPicksLeft(l, r) ? l : r;
+    return true;
+  }
+  bool realMax(double l, double r, double& out) {
+    out = ops::maxPicksLeft(l, r) ? l : r;
+    return true;
+  }
   bool realSum(std::span<const double> xs, double& out) {
     double s = 0;
     for (double a : xs)
@@ -117,6 +125,7 @@ public:
   bool callPure(const Function& f, std::vector<Value>& args, std::vector<Value>& outs) {
     return callFunction(f, args, "", outs);
   }
+
   // ---- statements ----
 
   /// Runs `f` on `args`; on success `outs` holds its outputs. `prefix` prefixes the addresses
