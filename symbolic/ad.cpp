@@ -22,12 +22,15 @@
 //       Geometric    d/dp = 1/p - k/(1-p);  Categorical d/dp_j = [j = k]/p_k - 1/sum(p)
 //  2. The tape: nodes over value slots, a forward sweep (value and local partials of each node)
 //     and a reverse sweep (adjoints).
-//  3. The recorder: a walk over the IR mirroring symbolic/interp.cpp (the same semantics, the same
+//  3. The recorder: the shared traversal of symbolic/evaluator.h in the tape's domain (the
+//     interpreter's semantics from symbolic/op_semantics.h, the same
 //     error messages where an error does not depend on the position), emitting tape nodes for
 //     position-dependent reals and guards for the discrete decisions taken on them.
 #include "symbolic/ad.h"
 
 #include "symbolic/distributions.h"
+#include "symbolic/evaluator.h"
+#include "symbolic/op_semantics.h"
 #include "symbolic/special.h"
 #include "symbolic/transforms.h"
 
@@ -42,7 +45,6 @@ using namespace chassis::ir;
 
 namespace {
 constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kMaxExactInt = 9007199254740992.0;                // 2^53
 const double kLogSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi); // as distributions.cpp
 } // namespace
 
@@ -208,25 +210,6 @@ struct Node {
 
 enum class Step { Ok, Reject, Mismatch };
 
-bool compare(BinOp op, double l, double r) {
-  switch (op) {
-  case BinOp::Eq:
-    return l == r;
-  case BinOp::Ne:
-    return l != r;
-  case BinOp::Lt:
-    return l < r;
-  case BinOp::Le:
-    return l <= r;
-  case BinOp::Gt:
-    return l > r;
-  case BinOp::Ge:
-    return l >= r;
-  default:
-    return false;
-  }
-}
-
 /// A value while recording: its number and, when it depends on the position, its tape slot.
 struct AV {
   double v = 0;
@@ -240,7 +223,8 @@ struct AVal {
 
 } // namespace
 
-struct LogDensityTape::Impl {
+struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
+                              StmtDispatch<LogDensityTape::Impl, bool, std::vector<AVal>&> {
   const Function* fn;
   std::vector<Value> inputs;
 
@@ -299,20 +283,20 @@ struct LogDensityTape::Impl {
       break;
     case Op::Log: {
       double x = v[a[0]];
-      if (!(x > 0)) return Step::Reject;
+      if (!ops::logDefined(x)) return Step::Reject;
       out = std::log(x);
       p[0] = 1 / x;
       break;
     }
     case Op::Sqrt: {
       double x = v[a[0]];
-      if (!(x >= 0)) return Step::Reject;
+      if (!ops::sqrtDefined(x)) return Step::Reject;
       out = std::sqrt(x);
       p[0] = 0.5 / out;
       break;
     }
     case Op::Sigmoid:
-      out = sigmoid(v[a[0]]);
+      out = ops::sigmoid(v[a[0]]);
       p[0] = out * (1 - out);
       break;
     case Op::Tanh:
@@ -333,7 +317,7 @@ struct LogDensityTape::Impl {
     }
     case Op::Min: {
       double l = v[a[0]], r = v[a[1]];
-      bool left = l < r; // as the interpreter: l < r ? l : r
+      bool left = ops::minPicksLeft(l, r); // as the interpreter
       out = left ? l : r;
       p[0] = left ? 1 : 0;
       p[1] = left ? 0 : 1;
@@ -341,7 +325,7 @@ struct LogDensityTape::Impl {
     }
     case Op::Max: {
       double l = v[a[0]], r = v[a[1]];
-      bool left = l > r;
+      bool left = ops::maxPicksLeft(l, r);
       out = left ? l : r;
       p[0] = left ? 1 : 0;
       p[1] = left ? 0 : 1;
@@ -401,7 +385,8 @@ struct LogDensityTape::Impl {
     }
     case Op::GuardCmp:
       p[0] = p[1] = 0;
-      return compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok : Step::Mismatch;
+      return ops::compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok
+                                                                           : Step::Mismatch;
     case Op::GuardArgmax: {
       uint32_t best = 0;
       for (uint32_t i = 0; i < nd.n; ++i) {
@@ -477,20 +462,21 @@ struct LogDensityTape::Impl {
     return uint32_t(val.size() - 1);
   }
 
-  /// Records a node over `ops` and evaluates it; folds it to a constant when no operand depends
-  /// on the position. On failure: a rejection when it depends on the position, else an error.
-  bool node(Op op, uint8_t aux, std::span<const AV> ops, AV& out, std::string_view what) {
+  /// Records a node over `operands` and evaluates it; folds it to a constant when no operand
+  /// depends on the position. On failure: a rejection when it depends on the position, else an
+  /// error.
+  bool node(Op op, uint8_t aux, std::span<const AV> operands, AV& out, std::string_view what) {
     bool dep = false;
-    for (const AV& a : ops)
+    for (const AV& a : operands)
       dep = dep || a.id >= 0;
     size_t valMark = val.size(), argMark = args.size();
-    Node nd{op, aux, 0, uint32_t(argMark), uint32_t(ops.size())};
-    for (const AV& a : ops)
+    Node nd{op, aux, 0, uint32_t(argMark), uint32_t(operands.size())};
+    for (const AV& a : operands)
       args.push_back(slotOf(a));
     pd.resize(args.size());
-    if (scratchP.size() < ops.size()) {
-      scratchP.resize(ops.size());
-      scratchD.resize(ops.size());
+    if (scratchP.size() < operands.size()) {
+      scratchP.resize(operands.size());
+      scratchD.resize(operands.size());
     }
     nd.out = uint32_t(val.size());
     val.push_back(0);
@@ -507,7 +493,8 @@ struct LogDensityTape::Impl {
       if (dep || op == Op::LogDensity)
         return reject("the log density is -inf or undefined at this point (" + std::string(what) +
                       ")");
-      return error("the result of " + std::string(what) + " is not a finite number");
+      return error(ops::realResultError(r, what)
+                       .value_or("the result of " + std::string(what) + " is not a finite number"));
     }
     out = dep ? AV{r, int32_t(nd.out)} : AV{r, -1};
     return true;
@@ -533,266 +520,92 @@ struct LogDensityTape::Impl {
     nodes.push_back(nd);
   }
 
-  bool checkIntRes(double r, std::string_view what, AV& out) {
-    if (!(std::fabs(r) <= kMaxExactInt))
-      return error("integer overflow in " + std::string(what) + " (beyond 2^53)");
-    out = {r, -1};
+  // ---- the tape's domain of the evaluator (symbolic/evaluator.h): a real that depends on the
+  // position is a tape node; ints, bools and enums never do (they are folded) ----
+
+  AV constant(double v) { return {v, -1}; }
+  double plain(const AV& x) { return x.v; }
+  bool fail(std::string msg) { return error(std::move(msg)); }
+
+  bool realNeg(const AV& x, AV& out) { return node1(Op::Neg, x, out, "-"); }
+  bool realAbs(const AV& x, AV& out) { return node1(Op::Abs, x, out, "abs"); }
+  bool realRelu(const AV& x, AV& out) { return node1(Op::Relu, x, out, "relu"); }
+  bool realExp(const AV& x, AV& out) { return node1(Op::Exp, x, out, "exp"); }
+  // Outside the domain: an error when the argument is a known number, a rejection of the point
+  // (by the node) when it depends on the position.
+  bool realLog(const AV& x, AV& out) {
+    if (x.id < 0)
+      if (auto why = ops::logDomainError(x.v)) return error(std::move(*why));
+    return node1(Op::Log, x, out, "log");
+  }
+  bool realSqrt(const AV& x, AV& out) {
+    if (x.id < 0)
+      if (auto why = ops::sqrtDomainError(x.v)) return error(std::move(*why));
+    return node1(Op::Sqrt, x, out, "sqrt");
+  }
+  bool realSigmoid(const AV& x, AV& out) { return node1(Op::Sigmoid, x, out, "sigmoid"); }
+  bool realTanh(const AV& x, AV& out) { return node1(Op::Tanh, x, out, "tanh"); }
+  bool realAdd(const AV& l, const AV& r, AV& out) { return node2(Op::Add, l, r, out, "+"); }
+  bool realSub(const AV& l, const AV& r, AV& out) { return node2(Op::Sub, l, r, out, "-"); }
+  bool realMul(const AV& l, const AV& r, AV& out) { return node2(Op::Mul, l, r, out, "*"); }
+  bool realDiv(const AV& l, const AV& r, AV& out) {
+    if (r.id < 0)
+      if (auto why = ops::divisorError(BinOp::Div, r.v)) return error(std::move(*why));
+    return node2(Op::Div, l, r, out, "/");
+  }
+  bool realMin(const AV& l, const AV& r, AV& out) { return node2(Op::Min, l, r, out, "min"); }
+  bool realMax(const AV& l, const AV& r, AV& out) { return node2(Op::Max, l, r, out, "max"); }
+  bool realSum(std::span<const AV> xs, AV& out) { return node(Op::Sum, 0, xs, out, "sum"); }
+  bool realDot(std::span<const AV> xs, std::span<const AV> ys, AV& out) {
+    std::vector<AV> operands(xs.begin(), xs.end());
+    operands.insert(operands.end(), ys.begin(), ys.end());
+    return node(Op::Dot, 0, operands, out, "dot");
+  }
+  bool realCompare(BinOp op, const AV& l, const AV& r, bool& outcome) {
+    outcome = ops::compare(op, l.v, r.v);
+    guardCmp(op, l, r, outcome);
     return true;
   }
-  bool checkIndex(double i, int n) {
-    if (!(i >= 0 && i < n))
-      return error("index " + formatNumber(i) + " is out of range [0, " + std::to_string(n) + ")");
+  bool realArgmax(std::span<const AV> xs, size_t& best) {
+    best = 0;
+    bool dep = false;
+    for (size_t k = 0; k < xs.size(); ++k) {
+      dep = dep || xs[k].id >= 0;
+      if (xs[k].v > xs[best].v) best = k;
+    }
+    if (dep) {
+      Node nd{Op::GuardArgmax, 0, 0, uint32_t(args.size()), uint32_t(xs.size())};
+      for (const AV& a : xs)
+        args.push_back(slotOf(a));
+      pd.resize(args.size());
+      nd.out = uint32_t(val.size());
+      val.push_back(double(best));
+      nodes.push_back(nd);
+    }
     return true;
   }
-
-  bool eval(Expr e, std::vector<AVal>& fr, AVal& out) {
-    switch (e->kind()) {
-    case ExprKind::Const:
-      out.s = {e->as<Const>()->asDouble(), -1};
-      return true;
-    case ExprKind::Var: {
-      const AVal& v = fr[size_t(e->as<Var>()->slot())];
-      if (e->type().isArray())
-        out.a = v.a;
-      else
-        out.s = v.s;
-      return true;
+  /// b_r + W_r . x as one Dot over (b_r, w_r0..w_rc) . (1, x_0..x_c): the interpreter's order
+  /// of summation, so the two give the same bits.
+  bool affineRow(const DenseLayer& l, int r, std::span<const AV> x, AV& out) {
+    const size_t m = size_t(l.cols) + 1;
+    affineOps_.resize(2 * m);
+    affineOps_[0] = {l.b(r), -1};
+    affineOps_[m] = {1.0, -1};
+    for (int c = 0; c < l.cols; ++c) {
+      affineOps_[1 + size_t(c)] = {l.w(r, c), -1};
+      affineOps_[m + 1 + size_t(c)] = x[size_t(c)];
     }
-    case ExprKind::Unary:
-      return unary(*e->as<Unary>(), fr, out);
-    case ExprKind::Binary:
-      return binary(*e->as<Binary>(), fr, out);
-    case ExprKind::Select: {
-      auto* s = e->as<Select>();
-      AVal c;
-      if (!eval(s->cond(), fr, c)) return false;
-      return eval(c.s.v != 0 ? s->ifTrue() : s->ifFalse(), fr, out);
-    }
-    case ExprKind::ArrayLit: {
-      std::vector<AV> a;
-      AVal v;
-      for (Expr el : e->operands()) {
-        if (!eval(el, fr, v)) return false;
-        if (el->type().isArray())
-          a.insert(a.end(), v.a.begin(), v.a.end());
-        else
-          a.push_back(v.s);
-      }
-      out.a = std::move(a);
-      return true;
-    }
-    case ExprKind::Index: {
-      auto* x = e->as<Index>();
-      AVal arr, idx;
-      if (!eval(x->array(), fr, arr) || !eval(x->index(), fr, idx)) return false;
-      if (!checkIndex(idx.s.v, x->array()->type().length())) return false;
-      size_t w = e->type().numScalars(), i = size_t(idx.s.v);
-      if (e->type().isArray())
-        out.a.assign(arr.a.begin() + long(i * w), arr.a.begin() + long((i + 1) * w));
-      else
-        out.s = arr.a[i];
-      return true;
-    }
-    case ExprKind::Update: {
-      auto* x = e->as<Update>();
-      AVal idx, v;
-      if (!eval(x->array(), fr, out) || !eval(x->index(), fr, idx) || !eval(x->value(), fr, v))
-        return false;
-      if (!checkIndex(idx.s.v, e->type().length())) return false;
-      size_t i = size_t(idx.s.v);
-      if (x->value()->type().isArray())
-        std::copy(v.a.begin(), v.a.end(), out.a.begin() + long(i * v.a.size()));
-      else
-        out.a[i] = v.s;
-      return true;
-    }
-    case ExprKind::Call:
-      return error("internal: a call node evaluated without selecting an output");
-    case ExprKind::CallResult: {
-      auto* r = e->as<CallResult>();
-      const Call& call = r->call();
-      std::vector<AVal> as(call.args().size());
-      for (size_t k = 0; k < as.size(); ++k)
-        if (!eval(call.args()[k], fr, as[k])) return false;
-      std::vector<AVal> outs;
-      if (!callFunction(call.callee(), as, "", outs)) return false;
-      out = std::move(outs[size_t(r->index())]);
-      return true;
-    }
-    case ExprKind::Affine: {
-      auto* x = e->as<Affine>();
-      AVal in;
-      if (!eval(x->input(), fr, in)) return false;
-      const DenseLayer& l = x->layer();
-      out.a.assign(size_t(l.rows), AV{});
-      std::vector<AV> ops(2 * size_t(l.cols) + 2);
-      for (int r = 0; r < l.rows; ++r) {
-        // W_r . x + b_r as one Dot over (w_r0..w_rc, b_r) . (x_0..x_c, 1).
-        size_t m = size_t(l.cols) + 1;
-        for (int c = 0; c < l.cols; ++c) {
-          ops[size_t(c)] = {l.w(r, c), -1};
-          ops[m + size_t(c)] = in.a[size_t(c)];
-        }
-        ops[m - 1] = {l.b(r), -1};
-        ops[2 * m - 1] = {1.0, -1};
-        if (!node(Op::Dot, 0, ops, out.a[size_t(r)], "an affine layer")) return false;
-      }
-      return true;
-    }
-    case ExprKind::VecRelu: {
-      if (!eval(e->operand(0), fr, out)) return false;
-      for (AV& v : out.a)
-        if (!node1(Op::Relu, v, v, "relu")) return false;
-      return true;
-    }
-    }
-    return error("internal: an unknown expression node");
+    return node(Op::Dot, 0, affineOps_, out, "an affine layer");
   }
-
-  bool unary(const Unary& u, std::vector<AVal>& fr, AVal& out) {
-    AVal x;
-    if (!eval(u.arg(), fr, x)) return false;
-    bool isReal = u.type().scalar == ScalarKind::Real;
-    double v = x.s.v;
-    switch (u.op()) {
-    case UnOp::Neg:
-      if (isReal) return node1(Op::Neg, x.s, out.s, "-");
-      return checkIntRes(-v, "-", out.s);
-    case UnOp::Not:
-      out.s = {v != 0 ? 0.0 : 1.0, -1};
-      return true;
-    case UnOp::ToReal:
-      out.s = {v, -1};
-      return true;
-    case UnOp::Abs:
-      if (isReal) return node1(Op::Abs, x.s, out.s, "abs");
-      return checkIntRes(std::fabs(v), "abs", out.s);
-    case UnOp::Relu:
-      if (isReal) return node1(Op::Relu, x.s, out.s, "relu");
-      out.s = {v > 0 ? v : 0.0, -1};
-      return true;
-    case UnOp::Exp:
-      return node1(Op::Exp, x.s, out.s, "exp");
-    case UnOp::Log:
-      if (x.s.id < 0 && !(v > 0))
-        return error("log of " + formatNumber(v) + " (log needs a positive argument)");
-      return node1(Op::Log, x.s, out.s, "log");
-    case UnOp::Sqrt:
-      if (x.s.id < 0 && !(v >= 0)) return error("sqrt of the negative number " + formatNumber(v));
-      return node1(Op::Sqrt, x.s, out.s, "sqrt");
-    case UnOp::Sigmoid:
-      return node1(Op::Sigmoid, x.s, out.s, "sigmoid");
-    case UnOp::Tanh:
-      return node1(Op::Tanh, x.s, out.s, "tanh");
-    case UnOp::Sum: {
-      if (isReal) return node(Op::Sum, 0, x.a, out.s, "sum");
-      double s = 0;
-      for (const AV& a : x.a)
-        s += a.v;
-      return checkIntRes(s, "sum", out.s);
-    }
-    case UnOp::Argmax: {
-      size_t best = 0;
-      bool dep = false;
-      for (size_t k = 0; k < x.a.size(); ++k) {
-        dep = dep || x.a[k].id >= 0;
-        if (x.a[k].v > x.a[best].v) best = k;
-      }
-      if (dep) {
-        Node nd{Op::GuardArgmax, 0, 0, uint32_t(args.size()), uint32_t(x.a.size())};
-        for (const AV& a : x.a)
-          args.push_back(slotOf(a));
-        pd.resize(args.size());
-        nd.out = uint32_t(val.size());
-        val.push_back(double(best));
-        nodes.push_back(nd);
-      }
-      out.s = {double(best), -1};
-      return true;
-    }
-    }
-    return error("internal: an unknown unary operator");
-  }
-
-  bool binary(const Binary& b, std::vector<AVal>& fr, AVal& out) {
-    AVal x, y;
-    BinOp op = b.op();
-    if (!eval(b.lhs(), fr, x)) return false;
-    if (op == BinOp::And || op == BinOp::Or || op == BinOp::Implies) {
-      bool l = x.s.v != 0;
-      if (op == BinOp::And && !l) return out.s = {0, -1}, true;
-      if (op == BinOp::Or && l) return out.s = {1, -1}, true;
-      if (op == BinOp::Implies && !l) return out.s = {1, -1}, true;
-      if (!eval(b.rhs(), fr, y)) return false;
-      out.s = {y.s.v != 0 ? 1.0 : 0.0, -1};
-      return true;
-    }
-    if (!eval(b.rhs(), fr, y)) return false;
-    bool isReal = b.lhs()->type().scalar == ScalarKind::Real;
-    double l = x.s.v, r = y.s.v;
-    switch (op) {
-    case BinOp::Add:
-      if (isReal) return node2(Op::Add, x.s, y.s, out.s, "+");
-      return checkIntRes(l + r, "+", out.s);
-    case BinOp::Sub:
-      if (isReal) return node2(Op::Sub, x.s, y.s, out.s, "-");
-      return checkIntRes(l - r, "-", out.s);
-    case BinOp::Mul:
-      if (isReal) return node2(Op::Mul, x.s, y.s, out.s, "*");
-      return checkIntRes(l * r, "*", out.s);
-    case BinOp::Div:
-      if (y.s.id < 0 && r == 0) return error("division by zero");
-      if (isReal) return node2(Op::Div, x.s, y.s, out.s, "/");
-      out.s = {double(int64_t(l) / int64_t(r)), -1};
-      return true;
-    case BinOp::Mod:
-      if (r == 0) return error("division by zero (in %)");
-      out.s = {double(int64_t(l) % int64_t(r)), -1};
-      return true;
-    case BinOp::Min:
-      if (isReal) return node2(Op::Min, x.s, y.s, out.s, "min");
-      out.s = {l < r ? l : r, -1};
-      return true;
-    case BinOp::Max:
-      if (isReal) return node2(Op::Max, x.s, y.s, out.s, "max");
-      out.s = {l > r ? l : r, -1};
-      return true;
-    case BinOp::Dot: {
-      if (b.lhs()->type().scalar == ScalarKind::Real) {
-        std::vector<AV> ops(x.a);
-        ops.insert(ops.end(), y.a.begin(), y.a.end());
-        return node(Op::Dot, 0, ops, out.s, "dot");
-      }
-      double s = 0;
-      for (size_t k = 0; k < x.a.size(); ++k)
-        s += x.a[k].v * y.a[k].v;
-      return checkIntRes(s, "dot", out.s);
-    }
-    case BinOp::Eq:
-    case BinOp::Ne:
-    case BinOp::Lt:
-    case BinOp::Le:
-    case BinOp::Gt:
-    case BinOp::Ge: {
-      bool res = compare(op, l, r);
-      if (isReal) guardCmp(op, x.s, y.s, res);
-      out.s = {res ? 1.0 : 0.0, -1};
-      return true;
-    }
-    case BinOp::And:
-    case BinOp::Or:
-    case BinOp::Implies:
-      break;
-    }
-    return error("internal: an unknown binary operator");
+  std::vector<AV> affineOps_;
+  bool callPure(const Function& f, std::vector<AVal>& as, std::vector<AVal>& outs) {
+    return callFunction(f, as, "", outs);
   }
 
   bool callFunction(const Function& f, std::vector<AVal>& as, const std::string& prefix,
                     std::vector<AVal>& outs) {
     if (f.kind() == FunctionKind::External)
-      return error("network '" + f.name() +
-                   "' is declared but networks cannot be loaded yet (file " + f.externalFile() +
-                   ")");
+      return error(ops::networkNotLoaded(f));
     for (size_t k = 0; k < as.size(); ++k) {
       const Param& prm = f.inputs()[k];
       Value plain;
@@ -861,15 +674,7 @@ struct LogDensityTape::Impl {
   /// Evaluates distribution parameters (flattened) and validates them: invalid parameters are an
   /// error when they do not depend on the position, a rejection when they do.
   bool params(DistKind d, const std::vector<Expr>& es, std::vector<AVal>& fr, std::vector<AV>& ps) {
-    ps.clear();
-    AVal v;
-    for (Expr e : es) {
-      if (!eval(e, fr, v)) return false;
-      if (e->type().isArray())
-        ps.insert(ps.end(), v.a.begin(), v.a.end());
-      else
-        ps.push_back(v.s);
-    }
+    if (!evalFlat(es, fr, ps)) return false;
     std::vector<double> plain;
     bool dep = false;
     for (const AV& a : ps) {
@@ -968,85 +773,82 @@ struct LogDensityTape::Impl {
     return true;
   }
 
-  bool stmt(Stmt s, std::vector<AVal>& fr) {
-    switch (s->kind()) {
-    case StmtKind::Let: {
-      auto* x = s->as<LetStmt>();
-      return eval(x->value, fr, fr[size_t(x->var->slot())]);
-    }
-    case StmtKind::Assign: {
-      auto* x = s->as<AssignStmt>();
-      AVal v;
-      if (!eval(x->value, fr, v)) return false;
-      fr[size_t(x->var->slot())] = std::move(v);
-      return true;
-    }
-    case StmtKind::Sample:
-      return sampleStmt(*s->as<SampleStmt>(), fr);
-    case StmtKind::Observe: {
-      auto* x = s->as<ObserveStmt>();
-      std::vector<AV> ps;
-      if (!params(x->dist, x->params, fr, ps)) return false;
-      AVal v;
-      if (!eval(x->value, fr, v)) return false;
-      AV lp;
-      if (!logDensityNode(x->dist, v.s, ps, lp)) return false;
-      terms_.push_back(lp);
-      return true;
-    }
-    case StmtKind::Condition: {
-      AVal v;
-      if (!eval(s->as<ConditionStmt>()->cond, fr, v)) return false;
-      if (v.s.v == 0) return reject("a condition fails");
-      return true;
-    }
-    case StmtKind::Factor: {
-      AVal v;
-      if (!eval(s->as<FactorStmt>()->logWeight, fr, v)) return false;
-      if (std::isnan(v.s.v)) return v.s.id >= 0 ? reject("factor of NaN") : error("factor of NaN");
-      if (!(v.s.v > -kInf)) return reject("a factor is -inf");
-      terms_.push_back(v.s);
-      return true;
-    }
-    case StmtKind::Assert: {
-      auto* x = s->as<AssertStmt>();
-      AVal v;
-      if (!eval(x->cond, fr, v)) return false;
-      if (v.s.v == 0)
-        return error(x->message.empty() ? "assertion failed" : "assertion failed: " + x->message);
-      return true;
-    }
-    case StmtKind::If: {
-      auto* x = s->as<IfStmt>();
-      AVal v;
-      if (!eval(x->cond, fr, v)) return false;
-      return block(v.s.v != 0 ? x->thenBody : x->elseBody, fr);
-    }
-    case StmtKind::For: {
-      auto* x = s->as<ForStmt>();
-      size_t slot = size_t(x->index->slot());
-      for (int64_t k = x->lo; k < x->hi; ++k) {
-        fr[slot].s = {double(k), -1};
-        if (!block(x->body, fr)) return false;
-      }
-      return true;
-    }
-    case StmtKind::Call: {
-      auto* x = s->as<CallStmt>();
-      std::vector<AVal> as(x->args.size());
-      for (size_t k = 0; k < as.size(); ++k)
-        if (!eval(x->args[k], fr, as[k])) return false;
-      std::string site;
-      if (!address(x->site, x->siteIndices, fr, site)) return false;
-      std::vector<AVal> outs;
-      if (!callFunction(*x->callee, as, site + "/", outs)) return false;
-      for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k)
-        if (x->results[k]) fr[size_t(x->results[k]->slot())] = std::move(outs[k]);
-      return true;
-    }
-    }
-    return error("internal: an unknown statement");
+  bool stmtLet(const LetStmt& x, std::vector<AVal>& fr) {
+    return eval(x.value, fr, fr[size_t(x.var->slot())]);
   }
+
+  bool stmtAssign(const AssignStmt& x, std::vector<AVal>& fr) {
+    AVal v;
+    if (!eval(x.value, fr, v)) return false;
+    fr[size_t(x.var->slot())] = std::move(v);
+    return true;
+  }
+
+  bool stmtObserve(const ObserveStmt& x, std::vector<AVal>& fr) {
+    std::vector<AV> ps;
+    if (!params(x.dist, x.params, fr, ps)) return false;
+    AVal v;
+    if (!eval(x.value, fr, v)) return false;
+    AV lp;
+    if (!logDensityNode(x.dist, v.s, ps, lp)) return false;
+    terms_.push_back(lp);
+    return true;
+  }
+
+  bool stmtCondition(const ConditionStmt& x, std::vector<AVal>& fr) {
+    AVal v;
+    if (!eval(x.cond, fr, v)) return false;
+    if (v.s.v == 0) return reject("a condition fails");
+    return true;
+  }
+
+  bool stmtFactor(const FactorStmt& x, std::vector<AVal>& fr) {
+    AVal v;
+    if (!eval(x.logWeight, fr, v)) return false;
+    if (auto why = ops::factorError(v.s.v))
+      return v.s.id >= 0 ? reject(std::move(*why)) : error(std::move(*why));
+    if (!(v.s.v > -kInf)) return reject("a factor is -inf");
+    terms_.push_back(v.s);
+    return true;
+  }
+
+  bool stmtAssert(const AssertStmt& x, std::vector<AVal>& fr) {
+    AVal v;
+    if (!eval(x.cond, fr, v)) return false;
+    if (v.s.v == 0)
+      return error(ops::assertionFailed(x.message));
+    return true;
+  }
+
+  bool stmtIf(const IfStmt& x, std::vector<AVal>& fr) {
+    AVal v;
+    if (!eval(x.cond, fr, v)) return false;
+    return block(v.s.v != 0 ? x.thenBody : x.elseBody, fr);
+  }
+
+  bool stmtFor(const ForStmt& x, std::vector<AVal>& fr) {
+    size_t slot = size_t(x.index->slot());
+    for (int64_t k = x.lo; k < x.hi; ++k) {
+      fr[slot].s = {double(k), -1};
+      if (!block(x.body, fr)) return false;
+    }
+    return true;
+  }
+
+  bool stmtCall(const CallStmt& x, std::vector<AVal>& fr) {
+    std::vector<AVal> as(x.args.size());
+    for (size_t k = 0; k < as.size(); ++k)
+      if (!eval(x.args[k], fr, as[k])) return false;
+    std::string site;
+    if (!address(x.site, x.siteIndices, fr, site)) return false;
+    std::vector<AVal> outs;
+    if (!callFunction(*x.callee, as, site + "/", outs)) return false;
+    for (size_t k = 0; k < x.results.size() && k < outs.size(); ++k)
+      if (x.results[k]) fr[size_t(x.results[k]->slot())] = std::move(outs[k]);
+    return true;
+  }
+
+  bool stmtSample(const SampleStmt& x, std::vector<AVal>& fr) { return sampleStmt(x, fr); }
 
   /// Records the tape at `pos` (drawing the coordinates when `rng` is given). Returns Ok, Reject
   /// (the point is outside the domain; the tape is left invalid) or an Error.

@@ -11,8 +11,9 @@
 // and -inf when a condition fails. Every choice must be continuous: a discrete choice is refused
 // ("NUTS needs every random choice continuous; 'z' is Bernoulli: use --method mh").
 //
-// Method: a tape with guards. The first evaluation walks the IR like the interpreter (statements
-// in order, loops run, calls inlined with their address prefixes, arrays element by element)
+// Method: a tape with guards. The first evaluation walks the IR on the interpreter's own
+// traversal (symbolic/evaluator.h, in a domain whose reals carry tape slots; statements in order,
+// loops run, calls inlined with their address prefixes, arrays element by element)
 // and records each real operation that depends on u as a node (operation, operand slots, output
 // slot) in a flat array; values that do not depend on u (data, constants, loop indices) are
 // folded while recording. Every discrete decision taken on a u-dependent value (a comparison

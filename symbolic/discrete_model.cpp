@@ -2,6 +2,8 @@
 #include "symbolic/discrete_model.h"
 
 #include "symbolic/distributions.h"
+#include "symbolic/evaluator.h"
+#include "symbolic/op_semantics.h"
 #include "symbolic/special.h"
 
 #include <algorithm>
@@ -74,15 +76,14 @@ struct Env {
 
 SymVal constant(Value v) { return SymVal{{}, {std::move(v)}, {}}; }
 
-class Builder {
+class Builder : public StmtDispatch<Builder, Status, Env&, const SymVal*> {
 public:
   explicit Builder(DiscreteModel& m) : m_(m) {}
 
   Status runFunction(const Function& f, std::vector<SymVal> args, const std::string& prefix,
                      const SymVal* guard, std::vector<SymVal>& outs, const SourceLoc& at) {
     if (f.kind() == FunctionKind::External)
-      return Error(at, "network '" + f.name() + "' is declared but networks cannot be loaded yet (file " +
-                           f.externalFile() + ")");
+      return Error(at, ops::networkNotLoaded(f));
     if (f.kind() != FunctionKind::Module)
       return Error(at, "exact inference: cannot inline network '" + f.name() + "'");
     Env env{&f, std::vector<SymVal>(size_t(f.numSlots())), prefix};
@@ -101,6 +102,7 @@ public:
   }
 
 private:
+  friend class StmtDispatch<Builder, Status, Env&, const SymVal*>;
   DiscreteModel& m_;
   std::unordered_map<Expr, std::vector<const Var*>> varsOf_;
   int fresh_ = 0;
@@ -475,164 +477,177 @@ private:
     return Status::ok();
   }
 
-  Status stmt(Stmt s, Env& env, const SymVal* guard) {
-    const SourceLoc& loc = s->loc();
-    switch (s->kind()) {
-    case StmtKind::Let:
-    case StmtKind::Assign: {
-      const Var* var = s->kind() == StmtKind::Let ? s->as<LetStmt>()->var : s->as<AssignStmt>()->var;
-      Expr value = s->kind() == StmtKind::Let ? s->as<LetStmt>()->value : s->as<AssignStmt>()->value;
-      SymVal& slot = env.slots[var->slot()];
-      if (!slot.elems.empty()) {
-        // x = update(x, i, v) with i constant: one element.
-        if (auto* u = value->as<Update>(); u && u->array() == var && !var->type().element().isArray()) {
-          auto k = constantOf(u->index(), env);
-          if (k && *k >= 0 && *k < double(slot.elems.size())) {
-            SymVal old = slot.elems[size_t(*k)];
-            auto v = eval(u->value(), env, guard, loc, &old);
-            if (!v) return v.error();
-            auto c = compress(std::move(*v), var->name() + "[" + formatNumber(*k) + "]");
-            if (!c) return c.error();
-            env.slots[var->slot()].elems[size_t(*k)] = std::move(*c);
-            return Status::ok();
-          }
-        }
-        if (auto* src = value->as<Var>()) { // a whole-array copy
-          auto mv = merge(guard, env.slots[src->slot()], slot, loc);
-          if (!mv) return mv.error();
-          env.slots[var->slot()] = std::move(*mv);
+  /// let v = e and v = e: v's new table (element by element for an array held so).
+  Status bind(const Var* var, Expr value, const SourceLoc& loc, Env& env, const SymVal* guard) {
+    SymVal& slot = env.slots[var->slot()];
+    if (!slot.elems.empty()) {
+      // x = update(x, i, v) with i constant: one element.
+      if (auto* u = value->as<Update>(); u && u->array() == var && !var->type().element().isArray()) {
+        auto k = constantOf(u->index(), env);
+        if (k && *k >= 0 && *k < double(slot.elems.size())) {
+          SymVal old = slot.elems[size_t(*k)];
+          auto v = eval(u->value(), env, guard, loc, &old);
+          if (!v) return v.error();
+          auto c = compress(std::move(*v), var->name() + "[" + formatNumber(*k) + "]");
+          if (!c) return c.error();
+          env.slots[var->slot()].elems[size_t(*k)] = std::move(*c);
           return Status::ok();
         }
-        auto whole = eval(value, env, guard, loc);
-        if (!whole) return whole.error();
-        auto sp = split(*whole, var->type(), var->name());
-        if (!sp) return sp.error();
-        auto mv = merge(guard, *sp, env.slots[var->slot()], loc);
+      }
+      if (auto* src = value->as<Var>()) { // a whole-array copy
+        auto mv = merge(guard, env.slots[src->slot()], slot, loc);
         if (!mv) return mv.error();
         env.slots[var->slot()] = std::move(*mv);
         return Status::ok();
       }
-      SymVal old = slot;
-      auto v = eval(value, env, guard, loc, &old);
+      auto whole = eval(value, env, guard, loc);
+      if (!whole) return whole.error();
+      auto sp = split(*whole, var->type(), var->name());
+      if (!sp) return sp.error();
+      auto mv = merge(guard, *sp, env.slots[var->slot()], loc);
+      if (!mv) return mv.error();
+      env.slots[var->slot()] = std::move(*mv);
+      return Status::ok();
+    }
+    SymVal old = slot;
+    auto v = eval(value, env, guard, loc, &old);
+    if (!v) return v.error();
+    auto c = compress(std::move(*v), var->name());
+    if (!c) return c.error();
+    env.slots[var->slot()] = std::move(*c);
+    return Status::ok();
+  }
+
+  Status stmtLet(const LetStmt& x, Env& env, const SymVal* guard) {
+    return bind(x.var, x.value, x.loc(), env, guard);
+  }
+
+  Status stmtAssign(const AssignStmt& x, Env& env, const SymVal* guard) {
+    return bind(x.var, x.value, x.loc(), env, guard);
+  }
+
+  Status stmtSample(const SampleStmt& x, Env& env, const SymVal* guard) {
+    return sampleStmt(x, env, guard);
+  }
+
+  Status stmtObserve(const ObserveStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    std::vector<Expr> es = x.params;
+    es.push_back(x.value);
+    const DistKind d = x.dist;
+    std::vector<double> pv;
+    return weightStmt(es, env, guard, loc, [&](const std::vector<const Value*>& at) -> Expected<double> {
+      pv.clear();
+      for (size_t k = 0; k + 1 < at.size(); ++k) {
+        if (es[k]->type().isArray())
+          pv.insert(pv.end(), at[k]->a.begin(), at[k]->a.end());
+        else
+          pv.push_back(at[k]->s);
+      }
+      if (auto why = validateParams(d, pv)) return Error("invalid distribution parameter: " + *why);
+      return logDensity(d, pv, at.back()->s);
+    });
+  }
+
+  Status stmtCondition(const ConditionStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    return weightStmt({x.cond}, env, guard, loc,
+                      [](const std::vector<const Value*>& at) -> Expected<double> {
+                        return at[0]->s != 0 ? 0.0 : kNegInf;
+                      });
+  }
+
+  Status stmtFactor(const FactorStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    return weightStmt({x.logWeight}, env, guard, loc,
+                      [](const std::vector<const Value*>& at) -> Expected<double> {
+                        if (auto why = ops::factorError(at[0]->s)) return Error(*why);
+                        return at[0]->s;
+                      });
+  }
+
+  Status stmtAssert(const AssertStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    auto v = eval(x.cond, env, guard, loc);
+    if (!v) return v.error();
+    for (size_t i = 0; i < v->table.size(); ++i) {
+      // Entries where the guard is false hold a zero (false) placeholder: recompute the guard.
+      std::vector<int> a(v->scope.size());
+      size_t r = i;
+      for (int k = int(v->scope.size()) - 1; k >= 0; --k) {
+        a[k] = int(r % size_t(card(v->scope[k])));
+        r /= size_t(card(v->scope[k]));
+      }
+      if (guardAt(guard, v->scope, a) && v->table[i].s == 0)
+        return Error(loc, ops::assertionFailed(x.message));
+    }
+    return Status::ok();
+  }
+
+  Status stmtIf(const IfStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    auto c = eval(x.cond, env, guard, loc);
+    if (!c) return c.error();
+    if (c->scope.empty()) return block(c->table[0].s != 0 ? x.thenBody : x.elseBody, env, guard);
+    // Guards of the branches: g && c and g && !c (c is false where g is, by eval).
+    SymVal gThen = *c, gElse = *c;
+    for (size_t i = 0; i < c->table.size(); ++i) gElse.table[i].s = c->table[i].s != 0 ? 0 : 1;
+    if (guard) {
+      auto ge = merge(guard, gElse, constant(Value::scalar(0)), loc);
+      if (!ge) return ge.error();
+      gElse = std::move(*ge);
+    }
+    auto gt = compress(std::move(gThen), "if");
+    if (!gt) return gt.error();
+    auto gf = compress(std::move(gElse), "else");
+    if (!gf) return gf.error();
+    if (Status st = block(x.thenBody, env, &*gt); !st) return st;
+    return block(x.elseBody, env, &*gf);
+  }
+
+  Status stmtFor(const ForStmt& x, Env& env, const SymVal* guard) {
+    for (int64_t k = x.lo; k < x.hi; ++k) {
+      env.slots[x.index->slot()] = constant(Value::scalar(double(k)));
+      if (Status st = block(x.body, env, guard); !st) return st;
+    }
+    return Status::ok();
+  }
+
+  Status stmtCall(const CallStmt& x, Env& env, const SymVal* guard) {
+    const SourceLoc& loc = x.loc();
+    std::vector<SymVal> args;
+    for (Expr a : x.args) {
+      if (auto* av = a->as<Var>()) {
+        args.push_back(env.slots[av->slot()]);
+        continue;
+      }
+      auto v = eval(a, env, guard, loc);
       if (!v) return v.error();
-      auto c = compress(std::move(*v), var->name());
+      if (a->type().isArray()) {
+        auto sp = split(*v, a->type(), "arg");
+        if (!sp) return sp.error();
+        v = std::move(*sp);
+      }
+      args.push_back(std::move(*v));
+    }
+    auto site = address(x.site, x.siteIndices, env, loc);
+    if (!site) return site.error();
+    std::vector<SymVal> outs;
+    if (Status st = runFunction(*x.callee, std::move(args), *site + "/", guard, outs, loc); !st)
+      return st;
+    for (size_t k = 0; k < x.results.size() && k < outs.size(); ++k) {
+      if (!x.results[k]) continue;
+      auto mv = merge(guard, outs[k], env.slots[x.results[k]->slot()], loc);
+      if (!mv) return mv.error();
+      if (!mv->elems.empty()) {
+        env.slots[x.results[k]->slot()] = std::move(*mv);
+        continue;
+      }
+      auto c = compress(std::move(*mv), x.results[k]->name());
       if (!c) return c.error();
-      env.slots[var->slot()] = std::move(*c);
-      return Status::ok();
+      env.slots[x.results[k]->slot()] = std::move(*c);
     }
-    case StmtKind::Sample: return sampleStmt(*s->as<SampleStmt>(), env, guard);
-    case StmtKind::Observe: {
-      auto* x = s->as<ObserveStmt>();
-      std::vector<Expr> es = x->params;
-      es.push_back(x->value);
-      const DistKind d = x->dist;
-      std::vector<double> pv;
-      return weightStmt(es, env, guard, loc, [&](const std::vector<const Value*>& at) -> Expected<double> {
-        pv.clear();
-        for (size_t k = 0; k + 1 < at.size(); ++k) {
-          if (es[k]->type().isArray())
-            pv.insert(pv.end(), at[k]->a.begin(), at[k]->a.end());
-          else
-            pv.push_back(at[k]->s);
-        }
-        if (auto why = validateParams(d, pv)) return Error("invalid distribution parameter: " + *why);
-        return logDensity(d, pv, at.back()->s);
-      });
-    }
-    case StmtKind::Condition:
-      return weightStmt({s->as<ConditionStmt>()->cond}, env, guard, loc,
-                        [](const std::vector<const Value*>& at) -> Expected<double> {
-                          return at[0]->s != 0 ? 0.0 : kNegInf;
-                        });
-    case StmtKind::Factor:
-      return weightStmt({s->as<FactorStmt>()->logWeight}, env, guard, loc,
-                        [](const std::vector<const Value*>& at) -> Expected<double> {
-                          if (std::isnan(at[0]->s)) return Error("factor of NaN");
-                          return at[0]->s;
-                        });
-    case StmtKind::Assert: {
-      auto* x = s->as<AssertStmt>();
-      auto v = eval(x->cond, env, guard, loc);
-      if (!v) return v.error();
-      for (size_t i = 0; i < v->table.size(); ++i) {
-        // Entries where the guard is false hold a zero (false) placeholder: recompute the guard.
-        std::vector<int> a(v->scope.size());
-        size_t r = i;
-        for (int k = int(v->scope.size()) - 1; k >= 0; --k) {
-          a[k] = int(r % size_t(card(v->scope[k])));
-          r /= size_t(card(v->scope[k]));
-        }
-        if (guardAt(guard, v->scope, a) && v->table[i].s == 0)
-          return Error(loc, x->message.empty() ? "assertion failed" : "assertion failed: " + x->message);
-      }
-      return Status::ok();
-    }
-    case StmtKind::If: {
-      auto* x = s->as<IfStmt>();
-      auto c = eval(x->cond, env, guard, loc);
-      if (!c) return c.error();
-      if (c->scope.empty()) return block(c->table[0].s != 0 ? x->thenBody : x->elseBody, env, guard);
-      // Guards of the branches: g && c and g && !c (c is false where g is, by eval).
-      SymVal gThen = *c, gElse = *c;
-      for (size_t i = 0; i < c->table.size(); ++i) gElse.table[i].s = c->table[i].s != 0 ? 0 : 1;
-      if (guard) {
-        auto ge = merge(guard, gElse, constant(Value::scalar(0)), loc);
-        if (!ge) return ge.error();
-        gElse = std::move(*ge);
-      }
-      auto gt = compress(std::move(gThen), "if");
-      if (!gt) return gt.error();
-      auto gf = compress(std::move(gElse), "else");
-      if (!gf) return gf.error();
-      if (Status st = block(x->thenBody, env, &*gt); !st) return st;
-      return block(x->elseBody, env, &*gf);
-    }
-    case StmtKind::For: {
-      auto* x = s->as<ForStmt>();
-      for (int64_t k = x->lo; k < x->hi; ++k) {
-        env.slots[x->index->slot()] = constant(Value::scalar(double(k)));
-        if (Status st = block(x->body, env, guard); !st) return st;
-      }
-      return Status::ok();
-    }
-    case StmtKind::Call: {
-      auto* x = s->as<CallStmt>();
-      std::vector<SymVal> args;
-      for (Expr a : x->args) {
-        if (auto* av = a->as<Var>()) {
-          args.push_back(env.slots[av->slot()]);
-          continue;
-        }
-        auto v = eval(a, env, guard, loc);
-        if (!v) return v.error();
-        if (a->type().isArray()) {
-          auto sp = split(*v, a->type(), "arg");
-          if (!sp) return sp.error();
-          v = std::move(*sp);
-        }
-        args.push_back(std::move(*v));
-      }
-      auto site = address(x->site, x->siteIndices, env, loc);
-      if (!site) return site.error();
-      std::vector<SymVal> outs;
-      if (Status st = runFunction(*x->callee, std::move(args), *site + "/", guard, outs, loc); !st)
-        return st;
-      for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k) {
-        if (!x->results[k]) continue;
-        auto mv = merge(guard, outs[k], env.slots[x->results[k]->slot()], loc);
-        if (!mv) return mv.error();
-        if (!mv->elems.empty()) {
-          env.slots[x->results[k]->slot()] = std::move(*mv);
-          continue;
-        }
-        auto c = compress(std::move(*mv), x->results[k]->name());
-        if (!c) return c.error();
-        env.slots[x->results[k]->slot()] = std::move(*c);
-      }
-      return Status::ok();
-    }
-    }
-    return Error(loc, "internal: unknown statement");
+    return Status::ok();
   }
 };
 

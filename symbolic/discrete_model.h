@@ -6,7 +6,8 @@
 // scope; an empty scope is a known constant). An expression's scope is the union of the scopes of
 // the variables it reads (and of the guard, below); its table is filled by the interpreter's
 // evaluate() under each assignment of that scope, so every operator means exactly what it means
-// when the model runs. Then, in program order:
+// when the model runs (symbolic/evaluator.h, op_semantics.h). Then, in program order (one method
+// per statement kind, through the generated StmtDispatch):
 //   x ~ D(params)       a new variable X with the union of the values D can take over its
 //                       parameters' assignments as its states (Bernoulli {false, true},
 //                       Categorical {0..K-1}, Binomial {0..n}, DiscreteUniform {lo..hi}), and the

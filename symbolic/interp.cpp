@@ -1,16 +1,20 @@
 // The reference interpreter (see interp.h; semantics in spec/ir.h). A tree-walking evaluator over
 // the IR: statements run in order over a frame of values indexed by variable slot; expressions
-// are evaluated recursively, scalars without allocation (a Value's vector stays empty), arrays as
-// flat row-major vectors. Failures set `err_` (a message) and return false; the statement being
-// executed attaches its SourceLoc, so every error is `file:line:col: error: ...`.
+// are evaluated by the shared traversal of symbolic/evaluator.h in the float64 domain below,
+// scalars without allocation (a Value's vector stays empty), arrays as flat row-major vectors.
+// Failures set `err_` (a message) and return false; the statement being executed attaches its
+// SourceLoc, so every error is `file:line:col: error: ...`.
 //
-// Numbers: ints are held exactly in doubles while |v| <= 2^53 (beyond: an error); int `/` truncates
-// toward zero and `%` takes the dividend's sign (C semantics, via int64); sigmoid is computed as
-// 1/(1+e^-x) for x >= 0 and e^x/(1+e^x) otherwise (no overflow); any real result that is not a
-// finite float64 is an error (an overflow of the float64 approximation of a real computation).
+// Numbers (symbolic/op_semantics.h, shared with the AD tape): ints are held exactly in doubles
+// while |v| <= 2^53 (beyond: an error); int `/` truncates toward zero and `%` takes the dividend's
+// sign (C semantics, via int64); sigmoid is computed as 1/(1+e^-x) for x >= 0 and e^x/(1+e^x)
+// otherwise (no overflow); any real result that is not a finite float64 is an error (an overflow
+// of the float64 approximation of a real computation).
 #include "symbolic/interp.h"
 
 #include "symbolic/distributions.h"
+#include "symbolic/evaluator.h"
+#include "symbolic/op_semantics.h"
 #include "symbolic/special.h"
 
 #include "spec/data_json.h"
@@ -30,10 +34,13 @@ using namespace chassis::ir;
 
 namespace {
 
-constexpr double kMaxExactInt = 9007199254740992.0; // 2^53
+using ops::kMaxExactInt;
 
-/// One run: the options, the generator, the trace being built, and the current error.
-class Exec {
+/// One run: the options, the generator, the trace being built, and the current error. Its
+/// expressions run on the shared evaluator (symbolic/evaluator.h) in the float64 domain, its
+/// statements through the generated statement dispatch.
+class Exec : public ExprEvaluator<Exec, Value>,
+             public StmtDispatch<Exec, bool, std::vector<Value>&> {
 public:
   Exec(Rng* rng, const RunOptions& opt, Trace& trace) : rng_(rng), opt_(opt), trace_(trace) {}
 
@@ -41,265 +48,82 @@ public:
   SourceLoc errLoc_;
   bool errLocated_ = false;
 
-  // ---- expressions ----
-
   bool fail(std::string msg) {
     err_ = std::move(msg);
     return false;
   }
 
-  bool checkReal(double r, std::string_view what, Value& out) {
-    if (!std::isfinite(r))
-      return fail(std::string("the result of ") + std::string(what) + " is " +
-                  (std::isnan(r) ? "not a number" : "not a finite float64 number"));
-    out.s = r;
+  // ---- the float64 domain of the evaluator (symbolic/evaluator.h) ----
+
+  double constant(double v) { return v; }
+  double plain(double v) { return v; }
+
+  bool real(double r, std::string_view what, double& out) {
+    if (auto why = ops::realResultError(r, what)) return fail(std::move(*why));
+    out = r;
     return true;
   }
 
-  bool checkInt(double r, std::string_view what, Value& out) {
-    if (!(std::fabs(r) <= kMaxExactInt))
-      return fail("integer overflow in " + std::string(what) + " (beyond 2^53)");
-    out.s = r;
+  bool realNeg(double x, double& out) { return out = -x, true; }
+  bool realAbs(double x, double& out) { return out = std::fabs(x), true; }
+  bool realRelu(double x, double& out) { return out = ops::relu(x), true; }
+  bool realExp(double x, double& out) { return real(std::exp(x), "exp", out); }
+  bool realLog(double x, double& out) {
+    if (auto why = ops::logDomainError(x)) return fail(std::move(*why));
+    return real(std::log(x), "log", out);
+  }
+  bool realSqrt(double x, double& out) {
+    if (auto why = ops::sqrtDomainError(x)) return fail(std::move(*why));
+    return out = std::sqrt(x), true;
+  }
+  bool realSigmoid(double x, double& out) { return out = ops::sigmoid(x), true; }
+  bool realTanh(double x, double& out) { return out = std::tanh(x), true; }
+  bool realAdd(double l, double r, double& out) { return real(l + r, "+", out); }
+  bool realSub(double l, double r, double& out) { return real(l - r, "-", out); }
+  bool realMul(double l, double r, double& out) { return real(l * r, "*", out); }
+  bool realDiv(double l, double r, double& out) {
+    if (auto why = ops::divisorError(BinOp::Div, r)) return fail(std::move(*why));
+    return real(l / r, "/", out);
+  }
+  bool realMin(double l, double r, double& out) {
+    out = ops::minPicksLeft(l, r) ? l : r;
     return true;
   }
-
-  bool eval(Expr e, std::span<const Value> fr, Value& out) {
-    switch (e->kind()) {
-    case ExprKind::Const:
-      out.s = e->as<Const>()->asDouble();
-      return true;
-    case ExprKind::Var: {
-      const Value& v = fr[e->as<Var>()->slot()];
-      if (e->type().isArray())
-        out.a = v.a;
-      else
-        out.s = v.s;
-      return true;
-    }
-    case ExprKind::Unary:
-      return unary(*e->as<Unary>(), fr, out);
-    case ExprKind::Binary:
-      return binary(*e->as<Binary>(), fr, out);
-    case ExprKind::Select: {
-      auto* s = e->as<Select>();
-      Value c;
-      if (!eval(s->cond(), fr, c)) return false;
-      return eval(c.s != 0 ? s->ifTrue() : s->ifFalse(), fr, out);
-    }
-    case ExprKind::ArrayLit: {
-      std::vector<double> a;
-      a.reserve(e->type().numScalars());
-      Value v;
-      for (Expr el : e->operands()) {
-        if (!eval(el, fr, v)) return false;
-        if (el->type().isArray())
-          a.insert(a.end(), v.a.begin(), v.a.end());
-        else
-          a.push_back(v.s);
-      }
-      out.a = std::move(a);
-      return true;
-    }
-    case ExprKind::Index: {
-      auto* x = e->as<Index>();
-      Value arr, idx;
-      // An element of a variable is read in place (without copying the whole array).
-      const Var* whole = x->array()->as<Var>();
-      if (!(whole ? eval(x->index(), fr, idx)
-                  : eval(x->array(), fr, arr) && eval(x->index(), fr, idx)))
-        return false;
-      int n = x->array()->type().length();
-      if (!checkIndex(idx.s, n)) return false;
-      size_t w = e->type().numScalars(), i = size_t(idx.s);
-      const std::vector<double>& src = whole ? fr[whole->slot()].a : arr.a;
-      if (e->type().isArray())
-        out.a.assign(src.begin() + i * w, src.begin() + (i + 1) * w);
-      else
-        out.s = src[i];
-      return true;
-    }
-    case ExprKind::Update: {
-      auto* x = e->as<Update>();
-      Value idx, v;
-      if (!eval(x->array(), fr, out) || !eval(x->index(), fr, idx) || !eval(x->value(), fr, v))
-        return false;
-      int n = e->type().length();
-      if (!checkIndex(idx.s, n)) return false;
-      size_t i = size_t(idx.s);
-      if (x->value()->type().isArray())
-        std::copy(v.a.begin(), v.a.end(), out.a.begin() + i * v.a.size());
-      else
-        out.a[i] = v.s;
-      return true;
-    }
-    case ExprKind::Call:
-      return fail("internal: a call node evaluated without selecting an output");
-    case ExprKind::CallResult: {
-      auto* r = e->as<CallResult>();
-      const Call& call = r->call();
-      std::vector<Value> args(call.args().size());
-      for (size_t k = 0; k < args.size(); ++k)
-        if (!eval(call.args()[k], fr, args[k])) return false;
-      std::vector<Value> outs;
-      if (!callFunction(call.callee(), args, "", outs)) return false;
-      out = std::move(outs[r->index()]);
-      return true;
-    }
-    case ExprKind::Affine: {
-      auto* x = e->as<Affine>();
-      Value in;
-      if (!eval(x->input(), fr, in)) return false;
-      const DenseLayer& l = x->layer();
-      out.a.assign(size_t(l.rows), 0.0);
-      for (int r = 0; r < l.rows; ++r) {
-        double acc = l.b(r);
-        for (int c = 0; c < l.cols; ++c)
-          acc += l.w(r, c) * in.a[c];
-        if (!std::isfinite(acc)) return fail("the result of an affine layer is not finite");
-        out.a[r] = acc;
-      }
-      return true;
-    }
-    case ExprKind::VecRelu: {
-      if (!eval(e->operand(0), fr, out)) return false;
-      for (double& v : out.a)
-        v = v > 0 ? v : 0.0;
-      return true;
-    }
-    }
-    return fail("internal: an unknown expression node");
-  }
-
-  bool checkIndex(double i, int n) {
-    if (!(i >= 0 && i < n))
-      return fail("index " + formatNumber(i) + " is out of range [0, " + std::to_string(n) + ")");
+  bool realMax(double l, double r, double& out) {
+    out = ops::maxPicksLeft(l, r) ? l : r;
     return true;
   }
-
-  bool unary(const Unary& u, std::span<const Value> fr, Value& out) {
-    Value x;
-    if (!eval(u.arg(), fr, x)) return false;
-    bool isInt = u.type().scalar == ScalarKind::Int;
-    double v = x.s;
-    switch (u.op()) {
-    case UnOp::Neg:
-      out.s = -v;
-      return true;
-    case UnOp::Not:
-      out.s = v != 0 ? 0 : 1;
-      return true;
-    case UnOp::ToReal:
-      out.s = v;
-      return true;
-    case UnOp::Abs:
-      out.s = std::fabs(v);
-      return true;
-    case UnOp::Relu:
-      out.s = v > 0 ? v : 0.0;
-      return true;
-    case UnOp::Exp:
-      return checkReal(std::exp(v), "exp", out);
-    case UnOp::Log:
-      if (!(v > 0)) return fail("log of " + formatNumber(v) + " (log needs a positive argument)");
-      return checkReal(std::log(v), "log", out);
-    case UnOp::Sqrt:
-      if (!(v >= 0)) return fail("sqrt of the negative number " + formatNumber(v));
-      out.s = std::sqrt(v);
-      return true;
-    case UnOp::Sigmoid:
-      out.s = v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
-      return true;
-    case UnOp::Tanh:
-      out.s = std::tanh(v);
-      return true;
-    case UnOp::Sum: {
-      double s = 0;
-      for (double a : x.a)
-        s += a;
-      return isInt ? checkInt(s, "sum", out) : checkReal(s, "sum", out);
-    }
-    case UnOp::Argmax: {
-      size_t best = 0;
-      for (size_t k = 1; k < x.a.size(); ++k)
-        if (x.a[k] > x.a[best]) best = k;
-      out.s = double(best);
-      return true;
-    }
-    }
-    return fail("internal: an unknown unary operator");
+  bool realSum(std::span<const double> xs, double& out) {
+    double s = 0;
+    for (double a : xs)
+      s += a;
+    return real(s, "sum", out);
   }
-
-  bool binary(const Binary& b, std::span<const Value> fr, Value& out) {
-    Value x, y;
-    BinOp op = b.op();
-    if (!eval(b.lhs(), fr, x)) return false;
-    // Short-circuit logic: the right operand is evaluated only when it decides the result.
-    if (op == BinOp::And || op == BinOp::Or || op == BinOp::Implies) {
-      bool l = x.s != 0;
-      if (op == BinOp::And && !l) return out.s = 0, true;
-      if (op == BinOp::Or && l) return out.s = 1, true;
-      if (op == BinOp::Implies && !l) return out.s = 1, true;
-      if (!eval(b.rhs(), fr, y)) return false;
-      out.s = y.s != 0 ? 1 : 0;
-      return true;
-    }
-    if (!eval(b.rhs(), fr, y)) return false;
-    bool isInt = b.lhs()->type().scalar == ScalarKind::Int;
-    double l = x.s, r = y.s;
-    auto num = [&](double v, std::string_view what) {
-      return isInt ? checkInt(v, what, out) : checkReal(v, what, out);
-    };
-    switch (op) {
-    case BinOp::Add:
-      return num(l + r, "+");
-    case BinOp::Sub:
-      return num(l - r, "-");
-    case BinOp::Mul:
-      return num(l * r, "*");
-    case BinOp::Div:
-      if (r == 0) return fail("division by zero");
-      if (isInt) return out.s = double(int64_t(l) / int64_t(r)), true;
-      return checkReal(l / r, "/", out);
-    case BinOp::Mod:
-      if (r == 0) return fail("division by zero (in %)");
-      out.s = double(int64_t(l) % int64_t(r));
-      return true;
-    case BinOp::Min:
-      out.s = l < r ? l : r;
-      return true;
-    case BinOp::Max:
-      out.s = l > r ? l : r;
-      return true;
-    case BinOp::Dot: {
-      double s = 0;
-      for (size_t k = 0; k < x.a.size(); ++k)
-        s += x.a[k] * y.a[k];
-      return num(s, "dot");
-    }
-    case BinOp::Eq:
-      out.s = l == r;
-      return true;
-    case BinOp::Ne:
-      out.s = l != r;
-      return true;
-    case BinOp::Lt:
-      out.s = l < r;
-      return true;
-    case BinOp::Le:
-      out.s = l <= r;
-      return true;
-    case BinOp::Gt:
-      out.s = l > r;
-      return true;
-    case BinOp::Ge:
-      out.s = l >= r;
-      return true;
-    case BinOp::And:
-    case BinOp::Or:
-    case BinOp::Implies:
-      break; // handled above
-    }
-    return fail("internal: an unknown binary operator");
+  bool realDot(std::span<const double> xs, std::span<const double> ys, double& out) {
+    double s = 0;
+    for (size_t k = 0; k < xs.size(); ++k)
+      s += xs[k] * ys[k];
+    return real(s, "dot", out);
+  }
+  bool realCompare(BinOp op, double l, double r, bool& outcome) {
+    outcome = ops::compare(op, l, r);
+    return true;
+  }
+  bool realArgmax(std::span<const double> xs, size_t& best) {
+    best = 0;
+    for (size_t k = 1; k < xs.size(); ++k)
+      if (xs[k] > xs[best]) best = k;
+    return true;
+  }
+  /// b_r + sum_c W_rc x_c, summed in that order.
+  bool affineRow(const DenseLayer& l, int r, std::span<const double> x, double& out) {
+    double acc = l.b(r);
+    for (int c = 0; c < l.cols; ++c)
+      acc += l.w(r, c) * x[size_t(c)];
+    return real(acc, "an affine layer", out);
+  }
+  bool callPure(const Function& f, std::vector<Value>& args, std::vector<Value>& outs) {
+    return callFunction(f, args, "", outs);
   }
 
   // ---- statements ----
@@ -309,9 +133,7 @@ public:
   bool callFunction(const Function& f, std::span<const Value> args, const std::string& prefix,
                     std::vector<Value>& outs) {
     if (f.kind() == FunctionKind::External)
-      return fail("network '" + f.name() +
-                  "' is declared but networks cannot be loaded yet (file " + f.externalFile() +
-                  ")");
+      return fail(ops::networkNotLoaded(f));
     for (size_t k = 0; k < args.size(); ++k)
       if (auto why = checkInput(f, k, args[k])) return fail(*why + " (calling '" + f.name() + "')");
     std::vector<Value> frame(size_t(f.numSlots()));
@@ -409,143 +231,130 @@ public:
   /// Evaluates distribution parameters into `ps` (Categorical: its weight vector) and validates.
   bool params(DistKind d, const std::vector<Expr>& es, std::span<const Value> fr,
               std::vector<double>& ps) {
-    ps.clear();
-    Value v;
-    for (Expr e : es) {
-      if (!eval(e, fr, v)) return false;
-      if (e->type().isArray())
-        ps.insert(ps.end(), v.a.begin(), v.a.end());
-      else
-        ps.push_back(v.s);
-    }
+    if (!evalFlat(es, fr, ps)) return false;
     if (auto why = validateParams(d, ps)) return fail("invalid distribution parameter: " + *why);
     return true;
   }
 
-  bool stmt(Stmt s, std::vector<Value>& fr) {
-    switch (s->kind()) {
-    case StmtKind::Let: {
-      auto* x = s->as<LetStmt>();
-      return eval(x->value, fr, fr[x->var->slot()]);
+  bool stmtLet(const LetStmt& x, std::vector<Value>& fr) {
+    return eval(x.value, fr, fr[x.var->slot()]);
+  }
+
+  bool stmtAssign(const AssignStmt& x, std::vector<Value>& fr) {
+    // y = update(y, i, v): in place, without copying the array.
+    if (auto* u = x.value->as<Update>();
+        u && u->array() == x.var && !u->type().element().isArray()) {
+      Value idx, v;
+      if (!eval(u->index(), fr, idx) || !eval(u->value(), fr, v)) return false;
+      if (auto why = ops::indexError(idx.s, u->type().length())) return fail(std::move(*why));
+      fr[x.var->slot()].a[size_t(idx.s)] = v.s;
+      return true;
     }
-    case StmtKind::Assign: {
-      auto* x = s->as<AssignStmt>();
-      // y = update(y, i, v): in place, without copying the array.
-      if (auto* u = x->value->as<Update>();
-          u && u->array() == x->var && !u->type().element().isArray()) {
-        Value idx, v;
-        if (!eval(u->index(), fr, idx) || !eval(u->value(), fr, v)) return false;
-        if (!checkIndex(idx.s, u->type().length())) return false;
-        fr[x->var->slot()].a[size_t(idx.s)] = v.s;
-        return true;
+    Value v;
+    if (!eval(x.value, fr, v)) return false;
+    fr[x.var->slot()] = std::move(v);
+    return true;
+  }
+
+  bool stmtSample(const SampleStmt& x, std::vector<Value>& fr) {
+    if (!params(x.dist, x.params, fr, ps_)) return false;
+    std::string addr;
+    if (opt_.recordChoices || opt_.replay) addr = address(x.name, x.indices, fr);
+    double value = 0;
+    bool replayed = false;
+    if (opt_.replay) {
+      if (auto it = opt_.replay->find(addr); it != opt_.replay->end()) {
+        value = it->second;
+        replayed = true;
       }
-      Value v;
-      if (!eval(x->value, fr, v)) return false;
-      fr[x->var->slot()] = std::move(v);
-      return true;
     }
-    case StmtKind::Sample: {
-      auto* x = s->as<SampleStmt>();
-      if (!params(x->dist, x->params, fr, ps_)) return false;
-      std::string addr;
-      if (opt_.recordChoices || opt_.replay) addr = address(x->name, x->indices, fr);
-      double value = 0;
-      bool replayed = false;
-      if (opt_.replay) {
-        if (auto it = opt_.replay->find(addr); it != opt_.replay->end()) {
-          value = it->second;
-          replayed = true;
-        }
-      }
-      if (!replayed && isFlat(x->dist))
-        return fail("'" + x->name + "' has a flat prior, " + std::string(flatSourceForm(x->dist)) +
-                    ", which nothing can be drawn from (its density 1 is improper, or unnormalised "
-                    "with both bounds): only NUTS samples it (chassis infer --method nuts)");
-      if (!replayed) value = sample(x->dist, ps_, *rng_);
-      double lp = logDensity(x->dist, ps_, value);
-      trace_.logPrior += lp;
-      if (opt_.recordChoices)
-        trace_.choices.push_back({std::move(addr), x->dist, ps_, value, lp, replayed});
-      fr[x->var->slot()].s = value;
-      return true;
-    }
-    case StmtKind::Observe: {
-      auto* x = s->as<ObserveStmt>();
-      if (!params(x->dist, x->params, fr, ps_)) return false;
-      Value v;
-      if (!eval(x->value, fr, v)) return false;
-      trace_.logLikelihood += logDensity(x->dist, ps_, v.s);
-      ++trace_.numObserves;
-      if (opt_.stopAfterObserves >= 0 && trace_.numObserves >= opt_.stopAfterObserves) {
-        stopped_ = true;
-        return false;
-      }
-      return true;
-    }
-    case StmtKind::Condition: {
-      Value v;
-      if (!eval(s->as<ConditionStmt>()->cond, fr, v)) return false;
-      ++trace_.numConditions;
-      if (v.s == 0) trace_.conditionFailed = true;
-      return true;
-    }
-    case StmtKind::Factor: {
-      Value v;
-      if (!eval(s->as<FactorStmt>()->logWeight, fr, v)) return false;
-      if (std::isnan(v.s)) return fail("factor of NaN");
-      trace_.logFactor += v.s;
-      ++trace_.numFactors;
-      return true;
-    }
-    case StmtKind::Assert: {
-      auto* x = s->as<AssertStmt>();
-      Value v;
-      if (!eval(x->cond, fr, v)) return false;
-      if (v.s == 0)
-        return fail(x->message.empty() ? "assertion failed" : "assertion failed: " + x->message);
-      return true;
-    }
-    case StmtKind::If: {
-      auto* x = s->as<IfStmt>();
-      Value v;
-      if (resuming_)
-        v.s = double(popPosition()); // the branch the suspended run was in
-      else if (!eval(x->cond, fr, v))
-        return false;
-      if (block(v.s != 0 ? x->thenBody : x->elseBody, fr)) return true;
-      if (stopped_ && susp_) susp_->positions.push_back(v.s != 0 ? 1 : 0);
+    if (!replayed && isFlat(x.dist))
+      return fail("'" + x.name + "' has a flat prior, " + std::string(flatSourceForm(x.dist)) +
+                  ", which nothing can be drawn from (its density 1 is improper, or unnormalised "
+                  "with both bounds): only NUTS samples it (chassis infer --method nuts)");
+    if (!replayed) value = sample(x.dist, ps_, *rng_);
+    double lp = logDensity(x.dist, ps_, value);
+    trace_.logPrior += lp;
+    if (opt_.recordChoices)
+      trace_.choices.push_back({std::move(addr), x.dist, ps_, value, lp, replayed});
+    fr[x.var->slot()].s = value;
+    return true;
+  }
+
+  bool stmtObserve(const ObserveStmt& x, std::vector<Value>& fr) {
+    if (!params(x.dist, x.params, fr, ps_)) return false;
+    Value v;
+    if (!eval(x.value, fr, v)) return false;
+    trace_.logLikelihood += logDensity(x.dist, ps_, v.s);
+    ++trace_.numObserves;
+    if (opt_.stopAfterObserves >= 0 && trace_.numObserves >= opt_.stopAfterObserves) {
+      stopped_ = true;
       return false;
     }
-    case StmtKind::For: {
-      auto* x = s->as<ForStmt>();
-      Value& i = fr[x->index->slot()];
-      for (int64_t k = resuming_ ? popPosition() : x->lo; k < x->hi; ++k) {
-        i.s = double(k);
-        if (!block(x->body, fr)) {
-          if (stopped_ && susp_) susp_->positions.push_back(k); // the iteration it stopped in
-          return false;
-        }
+    return true;
+  }
+
+  bool stmtCondition(const ConditionStmt& x, std::vector<Value>& fr) {
+    Value v;
+    if (!eval(x.cond, fr, v)) return false;
+    ++trace_.numConditions;
+    if (v.s == 0) trace_.conditionFailed = true;
+    return true;
+  }
+
+  bool stmtFactor(const FactorStmt& x, std::vector<Value>& fr) {
+    Value v;
+    if (!eval(x.logWeight, fr, v)) return false;
+    if (auto why = ops::factorError(v.s)) return fail(std::move(*why));
+    trace_.logFactor += v.s;
+    ++trace_.numFactors;
+    return true;
+  }
+
+  bool stmtAssert(const AssertStmt& x, std::vector<Value>& fr) {
+    Value v;
+    if (!eval(x.cond, fr, v)) return false;
+    if (v.s == 0) return fail(ops::assertionFailed(x.message));
+    return true;
+  }
+
+  bool stmtIf(const IfStmt& x, std::vector<Value>& fr) {
+    Value v;
+    if (resuming_)
+      v.s = double(popPosition()); // the branch the suspended run was in
+    else if (!eval(x.cond, fr, v))
+      return false;
+    if (block(v.s != 0 ? x.thenBody : x.elseBody, fr)) return true;
+    if (stopped_ && susp_) susp_->positions.push_back(v.s != 0 ? 1 : 0);
+    return false;
+  }
+
+  bool stmtFor(const ForStmt& x, std::vector<Value>& fr) {
+    Value& i = fr[x.index->slot()];
+    for (int64_t k = resuming_ ? popPosition() : x.lo; k < x.hi; ++k) {
+      i.s = double(k);
+      if (!block(x.body, fr)) {
+        if (stopped_ && susp_) susp_->positions.push_back(k); // the iteration it stopped in
+        return false;
       }
-      return true;
     }
-    case StmtKind::Call: {
-      auto* x = s->as<CallStmt>();
-      std::vector<Value> outs;
-      if (resuming_) {
-        if (!resumeCall(*x->callee, outs)) return false;
-      } else {
-        std::vector<Value> args(x->args.size());
-        for (size_t k = 0; k < args.size(); ++k)
-          if (!eval(x->args[k], fr, args[k])) return false;
-        std::string site = address(x->site, x->siteIndices, fr);
-        if (!callFunction(*x->callee, args, site + "/", outs)) return false;
-      }
-      for (size_t k = 0; k < x->results.size() && k < outs.size(); ++k)
-        if (x->results[k]) fr[x->results[k]->slot()] = std::move(outs[k]);
-      return true;
+    return true;
+  }
+
+  bool stmtCall(const CallStmt& x, std::vector<Value>& fr) {
+    std::vector<Value> outs;
+    if (resuming_) {
+      if (!resumeCall(*x.callee, outs)) return false;
+    } else {
+      std::vector<Value> args(x.args.size());
+      for (size_t k = 0; k < args.size(); ++k)
+        if (!eval(x.args[k], fr, args[k])) return false;
+      std::string site = address(x.site, x.siteIndices, fr);
+      if (!callFunction(*x.callee, args, site + "/", outs)) return false;
     }
-    }
-    return fail("internal: an unknown statement");
+    for (size_t k = 0; k < x.results.size() && k < outs.size(); ++k)
+      if (x.results[k]) fr[x.results[k]->slot()] = std::move(outs[k]);
+    return true;
   }
 
   bool stopped_ = false; // the run was stopped by stopAfterObserves (not an error)
@@ -589,7 +398,8 @@ std::optional<std::string> checkInput(const Function& f, size_t k, const Value& 
       if (x != std::floor(x) || std::fabs(x) > kMaxExactInt)
         return "input '" + name + "' = " + formatNumber(x) + " is not an integer";
       break;
-    default:
+    case ScalarKind::Real:
+    case ScalarKind::Tuple:
       break;
     }
     if (p.range && (x < p.range->first || x > p.range->second))
