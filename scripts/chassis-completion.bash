@@ -15,7 +15,7 @@ _chassis() {
   eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
   import-bif) opts="--help -o --output --module" ;;
-  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot --quiet --backend --verbose --timing --time-limit --timeout --memory" ;;
+  infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot -q --quiet --backend --verbose --timing --time-limit --timeout --memory" ;;
   regions) opts="--help --module --x --y --grid --input --box --show --point -o --output" ;;
   run) opts="--help --input --data --seed --json --backend --replay --property" ;;
   summary) opts="--help --json" ;;

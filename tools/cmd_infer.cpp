@@ -164,22 +164,12 @@ Registration reg{"infer", "Exact posterior marginals of a Bayesian network (.bif
                                   "Variables whose posterior to print (comma-separated; default: "
                                   "all)")
                        ->delimiter(',');
-                   // -q is --quiet in every other subcommand; here it was --query. Kept one
-                   // more release, hidden, with a warning.
-                   auto oldQ = std::make_shared<std::vector<std::string>>();
-                   app.add_option("-q", *oldQ, "deprecated: --query")->delimiter(',')->group("");
                    app.add_option("--evidence,-e", opt->evidence,
                                   "An observation VARIABLE=STATE (repeatable)");
                    app.add_flag("--json", opt->json, "Print the result as JSON");
                    auto chs = addChsInferOptions(app);
                    addRunLimitOptions(app, opt->limits, true);
-                   return [opt, chs, oldQ]() -> int {
-                     if (!oldQ->empty()) {
-                       std::cerr << "chassis infer: warning: -q for --query is deprecated and "
-                                    "will mean --quiet (as in train and compare) in the next "
-                                    "release: use --query\n";
-                       opt->query.insert(opt->query.end(), oldQ->begin(), oldQ->end());
-                     }
+                   return [opt, chs]() -> int {
                      return runLimited("infer", opt->limits, [opt, chs]() -> int {
                      if (endsWith(opt->model, ".bif")) return inferBif(*opt);
                      if (endsWith(opt->model, ".chs"))

@@ -416,9 +416,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
   app.add_option("--plot", o->plot,
                  "write a self-contained HTML page with a trace and a density SVG per quantity "
                  "(sampling methods)");
-  app.add_flag("--quiet", o->quiet,
+  app.add_flag("-q,--quiet", o->quiet,
                "no progress bar and no warnings on standard error: the results (and errors) "
-               "only (-q still means --query in this release)");
+               "only (as -q/--quiet in train and compare; -q was --query before this release)");
   app.add_option("--backend", o->backend,
                  "interp (default), jit (--method lw on the module compiled by LLVM: the same "
                  "draws at a seed) or auto (jit for lw from 50000 traces)");

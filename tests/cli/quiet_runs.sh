@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # --quiet means one thing: nothing on standard error but errors, the results unchanged on
 # standard output. infer --quiet (the warnings at condition() under NUTS, the progress bar) and
-# train -q/--quiet (the live bar and the line per epoch); infer's -q is still --query this
-# release (with its deprecation warning).
+# train -q/--quiet (the live bar and the line per epoch); -q is --quiet in both.
 # Usage: quiet_runs.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -26,10 +25,10 @@ cmp -s "$tmp/loud.out" "$tmp/quiet.out" || fail "infer --quiet changed the resul
 # An error is still printed.
 "$chassis" infer "$tmp/m.chs" Nope --quiet >/dev/null 2>"$tmp/err.txt" && fail "unknown module"
 grep -q "unknown module 'Nope'" "$tmp/err.txt" || fail "infer --quiet hid the error"
-# -q is still the old --query.
-"$chassis" infer "$src/examples/sprinkler.chs" WetGrass --method exact -q rain >/dev/null \
-  2>"$tmp/q.err" || fail "infer -q rain"
-grep -q "deprecated" "$tmp/q.err" || fail "infer -q: no deprecation warning"
+# -q is --quiet here too.
+"$chassis" infer "$tmp/m.chs" Hard "${N[@]}" -q >"$tmp/q.out" 2>"$tmp/q.err" || fail "infer -q"
+[ ! -s "$tmp/q.err" ] || fail "infer -q wrote to stderr: $(cat "$tmp/q.err")"
+cmp -s "$tmp/loud.out" "$tmp/q.out" || fail "infer -q changed the results"
 
 T=(train "$src/examples/braking_task.chs" --inputs Controller --label Controller.brake --widths 4
   --epochs 2 --samples 200 --seed 1)
