@@ -20,6 +20,10 @@ set_tests_properties(cli/compile_net PROPERTIES TIMEOUT 120)
 add_test(NAME cli/stan_csv
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/stan_csv.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/stan_csv PROPERTIES TIMEOUT 120)
+# The same CSV read by rstan's read_stan_csv (skipped without R's rstan): means and sds agree.
+add_test(NAME cli/stan_csv_rstan
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/stan_csv_rstan.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/stan_csv_rstan PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 77)
 
 # `chassis compile`: object + header linked into a C program, compared with `chassis run`; errors.
 add_test(NAME cli/compile_object
