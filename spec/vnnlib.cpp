@@ -267,7 +267,7 @@ public:
     // Conjunction of all asserts, distributed into one DNF.
     Dnf all{Conj{}};
     for (auto& d : asserts_) {
-      auto p = product(all, d, 1, 1);
+      auto p = product(std::move(all), d, 1, 1);
       if (!p) return p.error();
       all = std::move(*p);
     }
@@ -355,11 +355,17 @@ private:
     return Status::ok();
   }
 
-  Expected<Dnf> product(const Dnf& a, const Dnf& b, int line, int col) {
+  Expected<Dnf> product(Dnf a, const Dnf& b, int line, int col) {
     if (a.size() * b.size() > kMaxCases)
       return r_.err(line, col,
                     "too many cases after distributing 'or' (more than " +
                         std::to_string(kMaxCases) + ")");
+    if (b.size() == 1) { // a conjunction: appended in place (a box of thousands of asserts
+                         // would otherwise copy the growing conjunction once per assert)
+      for (Conj& x : a)
+        x.insert(x.end(), b[0].begin(), b[0].end());
+      return a;
+    }
     Dnf out;
     out.reserve(a.size() * b.size());
     for (const Conj& x : a)
@@ -384,7 +390,7 @@ private:
       for (size_t i = 1; i < e.kids.size(); ++i) {
         auto d = formula(e.kids[i]);
         if (!d) return d.error();
-        auto p = product(acc, *d, e.line, e.col);
+        auto p = product(std::move(acc), *d, e.line, e.col);
         if (!p) return p.error();
         acc = std::move(*p);
       }

@@ -1,5 +1,6 @@
 // Joint alpha/beta optimisation (see beta_crown.h for the maths; alpha_crown.cpp delegates here).
 #include "verifier/beta_crown.h"
+#include "verifier/cancellation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -94,6 +95,7 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
   MatrixXd Z, H;
   VectorXd rowScale;
   for (int it = 0; it < opt.iterations; ++it) {
+    pollCancellation();
     // The forward pass of the adjoint: z^ from the minimising corner of each row.
     Z.resize(R, d);
     for (Eigen::Index r = 0; r < R; ++r)

@@ -30,6 +30,7 @@
 // sums themselves, and subtract a further absolute 1e-290 per step against underflow. The
 // allowance is then subtracted from (added to) each lower (upper) bound.
 #include "verifier/bounds.h"
+#include "verifier/cancellation.h"
 
 #include <Eigen/SparseCore>
 
@@ -171,6 +172,7 @@ void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, i
                     const Slopes* alpha = nullptr, std::vector<MatrixXd>* lamOut = nullptr,
                     const Splits* splits = nullptr, const Slopes* beta = nullptr) {
   for (int k = top; k >= 0; --k) {
+    pollCancellation();
     const auto& L = net.layers[k];
     VectorXd vk = L.W.cwiseAbs() * zAbsMax(net, box, nb, k - 1);
     MatrixXd absLam = Lam.cwiseAbs();
@@ -243,20 +245,27 @@ static bool tightenUnstable(const AffineNet& net, const Box& box, NetBounds& nb,
   for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
     if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
   if (rows.empty()) return false;
-  const Eigen::Index r = static_cast<Eigen::Index>(rows.size());
-  MatrixXd Lam = MatrixXd::Zero(2 * r, nb.lo[k].size());
-  for (Eigen::Index i = 0; i < r; ++i) {
-    Lam(i, rows[i]) = 1.0;
-    Lam(r + i, rows[i]) = -1.0;
-  }
-  MatrixXd A;
-  VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
-  backSubstitute(net, box, nb, k, Lam, A, cst, err);
-  VectorXd low = boxMinimum(box, A, cst, err);
-  for (Eigen::Index i = 0; i < r; ++i) {
-    Eigen::Index j = rows[i];
-    nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
-    nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
+  // In blocks of neurons: each row's bound is computed independently of the others, so the
+  // blocks give the same bounds as one product, in bounded memory, with a cancellation check
+  // (cancellation.h) between blocks.
+  constexpr size_t kBlock = 64;
+  for (size_t b0 = 0; b0 < rows.size(); b0 += kBlock) {
+    pollCancellation();
+    const Eigen::Index r = static_cast<Eigen::Index>(std::min(kBlock, rows.size() - b0));
+    MatrixXd Lam = MatrixXd::Zero(2 * r, nb.lo[k].size());
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Lam(i, rows[b0 + static_cast<size_t>(i)]) = 1.0;
+      Lam(r + i, rows[b0 + static_cast<size_t>(i)]) = -1.0;
+    }
+    MatrixXd A;
+    VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
+    backSubstitute(net, box, nb, k, Lam, A, cst, err);
+    VectorXd low = boxMinimum(box, A, cst, err);
+    for (Eigen::Index i = 0; i < r; ++i) {
+      Eigen::Index j = rows[b0 + static_cast<size_t>(i)];
+      nb.lo[k][j] = std::max(nb.lo[k][j], low[i]);
+      nb.hi[k][j] = std::min(nb.hi[k][j], -low[r + i]);
+    }
   }
   return true;
 }

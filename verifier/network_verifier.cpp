@@ -4,6 +4,7 @@
 // midpoint; ReLU phases h >= 0 and h <= 0 cover every h); Z3 leaf queries are exact. A domain
 // is discarded only when proved empty of violations; `sat` only after `replays`.
 #include "verifier/network_verifier.h"
+#include "verifier/cancellation.h"
 
 #include "verifier/alpha_crown.h"
 #include "verifier/beta_crown.h"
@@ -89,11 +90,16 @@ public:
     int n = std::max(1, opt_.threads);
     for (int i = 0; i < n; ++i) {
       encoders_.push_back(std::make_unique<Z3Encoder>(net_));
-      forward_.push_back(std::make_unique<ForwardBounder>(
-          net_, opt_.areaSlope ? LowerSlope::Area : LowerSlope::Parallel));
+      // The forward bounder holds a (d + 1)-column matrix per neuron and layer: built only where
+      // it is used (input splitting), not for a conv net's thousands of inputs.
+      if (inputMode_ && opt_.forwardBounds)
+        forward_.push_back(std::make_unique<ForwardBounder>(
+            net_, opt_.areaSlope ? LowerSlope::Area : LowerSlope::Parallel));
+      else
+        forward_.push_back(nullptr);
     }
     for (int i = 0; i < n; ++i)
-      ts.emplace_back([this, i] { worker(*encoders_[i], *forward_[i]); });
+      ts.emplace_back([this, i] { worker(*encoders_[i], forward_[i].get()); });
     // The watchdog: at the deadline, or when the run is asked to stop (SIGINT, the overall time
     // or memory limit: spec/run_control.h, polled every 20 ms), stop the search and interrupt
     // any running Z3 query.
@@ -105,6 +111,7 @@ public:
         bool stopRun = run::stopRequested();
         if ((Clock::now() >= deadline_ || stopRun) && finished_ < n) {
           stop_ = true;
+          cancel_ = true;
           timedOut = !stopRun;
           incomplete = true;
           if (stopRun) reason = stopWord();
@@ -135,7 +142,8 @@ public:
   std::atomic<long> domains{0}, leaves{0}, lpSolves{0}, lpClosed{0};
 
 private:
-  void worker(Z3Encoder& z3, ForwardBounder& fb) {
+  void worker(Z3Encoder& z3, ForwardBounder* fb) {
+    CancelScope scope(deadline_, &cancel_);
     while (true) {
       Domain d;
       {
@@ -152,7 +160,13 @@ private:
         ++active_;
       }
       std::vector<Domain> children;
-      process(d, z3, fb, children);
+      try {
+        process(d, z3, fb, children);
+      } catch (const Cancelled&) { // the deadline, a stop or a decision cut a bound short
+        children.clear();
+        if (run::stopRequested()) finishIncomplete(false, stopWord());
+        else finishIncomplete(Clock::now() >= deadline_, "timeout");
+      }
       {
         std::lock_guard<std::mutex> lk(mu_);
         --active_;
@@ -173,6 +187,7 @@ private:
     if (sat) return;
     sat = true;
     stop_ = true;
+    cancel_ = true;
     x = cx;
     caseIndex = ci;
     reason = how;
@@ -239,7 +254,7 @@ private:
     return (v.array() - theta).cwiseMax(0.0).matrix();
   }
 
-  void process(const Domain& d, Z3Encoder& z3, ForwardBounder& fb, std::vector<Domain>& children) {
+  void process(const Domain& d, Z3Encoder& z3, ForwardBounder* fb, std::vector<Domain>& children) {
     if (Clock::now() >= deadline_) {
       finishIncomplete(true, "timeout");
       return;
@@ -247,10 +262,10 @@ private:
     ++domains;
     // Input splitting (no phase splits): forward symbolic intervals, cheap and nearly as
     // tight as back-substitution when the input is low-dimensional.
-    const bool fwd = inputMode_ && opt_.forwardBounds && d.splits.empty();
+    const bool fwd = fb && inputMode_ && opt_.forwardBounds && d.splits.empty();
     NetBounds nbLocal;
     if (fwd) {
-      fb.bound(d.box, nbLocal);
+      fb->bound(d.box, nbLocal);
       // Back-substitution through the forward bounds tightens deep layers a lot (on ACAS Xu
       // it cuts the domains 20-70 fold); skipped when almost every ReLU is already stable.
       if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal);
@@ -303,7 +318,7 @@ private:
     }
     if (fwd) { // the better of back-substitution and the forward output functions, per row
       LinearLower f;
-      fb.outputLower(d.box, Cs, f);
+      fb->outputLower(d.box, Cs, f);
       for (Eigen::Index r = 0; r < Cs.rows(); ++r)
         if (f.lower[r] > all.lower[r]) {
           all.A.row(r) = f.A.row(r);
@@ -391,7 +406,7 @@ private:
     }
     // Interval-gradient smear (already times the width) of the most promising row of the
     // live case furthest from being proved: the domain is closed only once that case is.
-    if (fwd && worstRow.size() > 0) fb.gradientSmear(d.box, nb, worstRow, gsmear);
+    if (fwd && worstRow.size() > 0) fb->gradientSmear(d.box, nb, worstRow, gsmear);
     const bool useGradient = fwd && gsmear.maxCoeff() > 0;
 
     bool leaf = (unstable <= opt_.leafUnstable && smallNet) || d.depth >= opt_.maxDepth;
@@ -550,6 +565,7 @@ private:
     double bestMin = -INFINITY;
     NetBounds child = nb;
     for (size_t i = 0; i < cands.size(); ++i) {
+      pollCancellation();
       const int k = cands[i].layer;
       const Eigen::Index j = cands[i].neuron;
       double weaker = INFINITY;
@@ -585,6 +601,7 @@ private:
   std::vector<std::unique_ptr<ForwardBounder>> forward_;
   int active_ = 0, finished_ = 0;
   bool stop_ = false;
+  std::atomic<bool> cancel_{false}; // stop_ for the bound computations (cancellation.h)
 };
 
 } // namespace

@@ -198,3 +198,31 @@ TEST_CASE("vnnlib: a missing file is an error, not a crash", "[vnnlib]") {
   REQUIRE(!p);
   CHECK(p.error().message == "cannot open file");
 }
+
+TEST_CASE("vnnlib: a box of 40,000 asserts with an output disjunction reads into its cases",
+          "[vnnlib]") {
+  // An image property (oval21: 3,072 inputs, 6,144 box asserts) is a long conjunction: each
+  // assert must be appended in place, not by copying the conjunction built so far (quadratic:
+  // this input took minutes so).
+  const int n = 20000;
+  std::string text;
+  for (int i = 0; i < n; ++i)
+    text += "(declare-const X_" + std::to_string(i) + " Real)\n";
+  text += "(declare-const Y_0 Real)\n(declare-const Y_1 Real)\n";
+  for (int i = 0; i < n; ++i) {
+    text += "(assert (>= X_" + std::to_string(i) + " -0." + std::to_string(i % 7 + 1) + "))\n";
+    text += "(assert (<= X_" + std::to_string(i) + " 0." + std::to_string(i % 5 + 1) + "))\n";
+  }
+  text += "(assert (or (>= Y_0 Y_1) (<= Y_0 -3)))\n";
+  VnnProperty p = mustParse(text);
+  REQUIRE(p.numInputs == n);
+  REQUIRE(p.cases.size() == 2);
+  for (const auto& c : p.cases) {
+    REQUIRE(c.lo.size() == static_cast<size_t>(n));
+    CHECK(c.lo[0] == -0.1);
+    CHECK(c.hi[0] == 0.1);
+    CHECK(c.lo[n - 1] == -std::stod("0." + std::to_string((n - 1) % 7 + 1)));
+    CHECK(c.hi[n - 1] == std::stod("0." + std::to_string((n - 1) % 5 + 1)));
+    CHECK(c.constraints.size() == 1);
+  }
+}
