@@ -29,6 +29,8 @@ namespace chassis::verifier {
 struct AlphaCrownOptions {
   int iterations = 20; // gradient steps (0: DeepPoly's bound with the given or default slopes)
   double lr = 0.25;    // Adam's step on the slopes
+  double betaLr = 0.1; // beta_crown.h: Adam's step on the split multipliers (times the row's
+                       // largest |coefficient| on the layer)
 };
 
 /// The optimised bound of the rows of C * output over the domain of nb. `alpha` (may be null):

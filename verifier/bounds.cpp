@@ -94,12 +94,36 @@ void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
   nb.hi[k] = hi + err;
 }
 
+/// beta-CROWN: on the split domain s_j h_j >= 0 for every split neuron j (s_j = +1 active,
+/// -1 inactive), so for any beta_j >= 0 the objective Lam h is >= Lam h - sum_j beta_j s_j h_j,
+/// and a lower bound of the latter is one of the former. Adds -beta_rj s_j to column j of the
+/// objective over h (rows x n) for the split neurons (beta clamped at 0; other columns and a
+/// mis-sized beta ignored). The subtraction rounds: |fl(a - b) - (a - b)| <= u |fl(a - b)| (1+u),
+/// times |h_j| <= hm_j, is added to err (2u covers the (1+u)).
+void addSplitMultipliers(const std::vector<int8_t>& split, const MatrixXd& beta,
+                         const VectorXd& hm, MatrixXd& out, VectorXd& err) {
+  const Eigen::Index n = out.cols();
+  if (static_cast<Eigen::Index>(split.size()) != n || beta.rows() != out.rows() ||
+      beta.cols() != n)
+    return;
+  for (Eigen::Index j = 0; j < n; ++j) {
+    if (split[static_cast<size_t>(j)] == 0) continue;
+    const double s = split[static_cast<size_t>(j)] > 0 ? 1.0 : -1.0;
+    out.col(j) -= s * beta.col(j).cwiseMax(0.0);
+    err += (2.0 * kUnit * hm[j]) * out.col(j).cwiseAbs();
+    err.array() += kTiny;
+  }
+}
+
 /// Relaxes z_k = relu(h_k) (or identity) under the row objective Lam (over z_k): returns the
 /// objective over h_k, accumulating constants into cst and rounding allowances into err.
 /// `alpha` (rows x n, may be null): the lower slope of each row's unstable neurons, clamped to
 /// [0, 1] (z >= a h holds for every a in [0, 1] when l < 0 < u); null: DeepPoly's 0/1 choice.
+/// `split` and `beta` (may be null; beta rows x n): beta-CROWN's multipliers of the phase splits,
+/// see addSplitMultipliers.
 MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const MatrixXd& Lam,
-                    VectorXd& cst, VectorXd& err, const MatrixXd* alpha = nullptr) {
+                    VectorXd& cst, VectorXd& err, const MatrixXd* alpha = nullptr,
+                    const std::vector<int8_t>* split = nullptr, const MatrixXd* beta = nullptr) {
   if (!net.layers[k].relu) return Lam;
   const VectorXd& l = nb.lo[k];
   const VectorXd& u = nb.hi[k];
@@ -129,14 +153,24 @@ MatrixXd relaxLayer(const AffineNet& net, const NetBounds& nb, int k, const Matr
   err += (kUnit * (out.cwiseAbs() * hm)).array().matrix() +
          (gammaN(n + 1) * (Ln.cwiseAbs() * t.cwiseAbs() + cst.cwiseAbs())).eval();
   cst += tc;
+  if (split && beta) addSplitMultipliers(*split, *beta, hm, out, err);
   return out;
+}
+
+/// Layer k's splits and multipliers, or null when there are none.
+const std::vector<int8_t>* layerSplit(const Splits* splits, int k) {
+  return splits && static_cast<size_t>(k) < splits->size() ? &(*splits)[k] : nullptr;
+}
+const MatrixXd* layerBeta(const Slopes* beta, int k) {
+  return beta && static_cast<size_t>(k) < beta->size() ? &(*beta)[k] : nullptr;
 }
 
 /// Back-substitutes the objective Lam over h_top down to the input: returns A with
 /// Lam h_top >= A x + cst - err on the domain.
 void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, int top,
                     MatrixXd Lam, MatrixXd& A, VectorXd& cst, VectorXd& err,
-                    const Slopes* alpha = nullptr, std::vector<MatrixXd>* lamOut = nullptr) {
+                    const Slopes* alpha = nullptr, std::vector<MatrixXd>* lamOut = nullptr,
+                    const Splits* splits = nullptr, const Slopes* beta = nullptr) {
   for (int k = top; k >= 0; --k) {
     pollCancellation();
     const auto& L = net.layers[k];
@@ -151,7 +185,8 @@ void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, i
     if (lamOut) (*lamOut)[k - 1] = Lam;
     const MatrixXd* a =
         alpha && static_cast<size_t>(k - 1) < alpha->size() ? &(*alpha)[k - 1] : nullptr;
-    Lam = relaxLayer(net, nb, k - 1, Lam, cst, err, a);
+    Lam = relaxLayer(net, nb, k - 1, Lam, cst, err, a, layerSplit(splits, k - 1),
+                     layerBeta(beta, k - 1));
   }
   A = std::move(Lam);
 }
@@ -272,7 +307,8 @@ LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBoun
 
 LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C, const Slopes* alpha,
-                             std::vector<Eigen::MatrixXd>* lamOut) {
+                             std::vector<Eigen::MatrixXd>* lamOut, const Splits* splits,
+                             const Slopes* beta) {
   LinearLower out;
   const int L = static_cast<int>(net.layers.size());
   VectorXd cst = VectorXd::Zero(C.rows()), err = VectorXd::Zero(C.rows());
@@ -286,8 +322,9 @@ LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBoun
   if (lamOut) (*lamOut)[L - 1] = C;
   const MatrixXd* a =
       alpha && static_cast<size_t>(L - 1) < alpha->size() ? &(*alpha)[L - 1] : nullptr;
-  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err, a);
-  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut);
+  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err, a, layerSplit(splits, L - 1),
+                            layerBeta(beta, L - 1));
+  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut, splits, beta);
   out.c = cst;
   out.lower = boxMinimum(box, out.A, cst, err);
   return out;

@@ -66,9 +66,14 @@ using Slopes = std::vector<Eigen::MatrixXd>;
 /// outputLowerBound with the lower slopes `alpha` (null: DeepPoly's), and, if lamOut is not
 /// null, the objective over each layer's output z_k (lamOut[k], rows x n_k; lamOut[L-1] = C)
 /// as back-substitution met it: its signs say which relaxation each row used (alpha_crown.h's
-/// gradient, the branching score).
+/// gradient, the branching score). `splits` and `beta` (may be null): beta-CROWN's multipliers
+/// of the phase splits, beta[k] rows x n_k like the slopes (entries of unsplit neurons ignored,
+/// the others clamped at 0): each row's objective over h_k gains -beta_rj s_j h_kj (s_j = +1
+/// active, -1 inactive), <= 0 on the split domain, so every beta >= 0 gives a sound bound on
+/// the domain of the splits (beta_crown.h optimises them).
 LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C, const Slopes* alpha,
-                             std::vector<Eigen::MatrixXd>* lamOut);
+                             std::vector<Eigen::MatrixXd>* lamOut, const Splits* splits = nullptr,
+                             const Slopes* beta = nullptr);
 
 } // namespace chassis::verifier

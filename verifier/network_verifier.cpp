@@ -7,6 +7,7 @@
 #include "verifier/cancellation.h"
 
 #include "verifier/alpha_crown.h"
+#include "verifier/beta_crown.h"
 #include "verifier/bounds.h"
 #include "verifier/lp_relaxation.h"
 #include "verifier/nv_forward.h"
@@ -53,6 +54,7 @@ struct Domain {
   std::vector<char> live;
   std::shared_ptr<const Slopes> alpha;           // ReLU splitting: the parent's optimised slopes
   std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
+  std::shared_ptr<const Slopes> beta;            // ... and its split multipliers (beta_crown.h)
   uint64_t id = 0, parent = 0; // for SearchHooks' tree records
 };
 
@@ -400,16 +402,19 @@ private:
         Cs.middleRows(r0, C.rows()) = C;
         r0 += C.rows();
       }
-    // ReLU splitting (high dimension): alpha-CROWN's optimised slopes, warm-started from the
-    // parent's; the objective per layer (lam) feeds the branching score below.
+    // ReLU splitting (high dimension): alpha-CROWN's optimised slopes with beta-CROWN's split
+    // multipliers, warm-started from the parent's; the objective per layer (lam) feeds the
+    // branching score below.
     std::vector<Eigen::MatrixXd> lam;
-    Slopes alpha;
+    Slopes alpha, beta;
     LinearLower all;
     if (!inputMode_ && opt_.alphaIterations > 0) {
       if (d.alpha) alpha = *d.alpha;
+      if (d.beta) beta = *d.beta;
       AlphaCrownOptions ao;
       ao.iterations = d.alpha ? std::max(1, opt_.alphaIterations / 2) : opt_.alphaIterations;
-      all = alphaCrownBound(net_, d.box, nb, Cs, ao, &alpha, &lam);
+      all = betaCrownBound(net_, d.box, nb, Cs, d.splits, ao, &alpha,
+                           opt_.betaCrown ? &beta : nullptr, &lam);
     } else {
       all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &lam);
     }
@@ -537,10 +542,10 @@ private:
       // most (BaBSR-like): with Lambda its coefficient on z = relu(h), the upper side loses up
       // to -Lambda s (-l) (at h = 0), the lower side z >= a h up to Lambda max((1-a) u, -a l).
       // The triangle area -l u / (u - l) breaks ties (and is the score without a row).
+      // Filtered smart branching then bounds the worst row on both children of the best few
+      // candidates (chooseSplit) and keeps the one whose weaker child is strongest.
       const bool scored = worstGlobalRow >= 0 && lam.size() == net_.layers.size();
-      int bk = -1;
-      Eigen::Index bj = -1;
-      double bs = -1;
+      std::vector<SplitCandidate> cands;
       for (size_t k = 0; k < net_.layers.size(); ++k) {
         if (!net_.layers[k].relu) continue;
         for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j) {
@@ -555,12 +560,20 @@ private:
             const double loss = lv < 0 ? -lv * s * (-l) : lv * std::max((1 - a) * u, -a * l);
             sc = loss + 1e-9 * sc;
           }
-          if (sc > bs) {
-            bs = sc;
-            bk = static_cast<int>(k);
-            bj = j;
-          }
+          cands.push_back({sc, static_cast<int>(k), j});
         }
+      }
+      int bk = -1;
+      Eigen::Index bj = -1;
+      if (!cands.empty()) {
+        const SplitCandidate c =
+            scored ? chooseSplit(d, nb, Cs.row(worstGlobalRow), worstGlobalRow, alpha, beta, cands)
+                   : *std::max_element(cands.begin(), cands.end(),
+                                       [](const SplitCandidate& x, const SplitCandidate& y) {
+                                         return x.score < y.score;
+                                       });
+        bk = c.layer;
+        bj = c.neuron;
       }
       if (bk < 0) {
         leaf = true;
@@ -575,6 +588,10 @@ private:
           a.alpha = b.alpha = std::make_shared<const Slopes>(std::move(alpha));
         else
           a.alpha = b.alpha = nullptr;
+        if (!beta.empty() && live == d.live) // ... and multipliers
+          a.beta = b.beta = std::make_shared<const Slopes>(std::move(beta));
+        else
+          a.beta = b.beta = nullptr;
         a.parentBounds = b.parentBounds = std::make_shared<const NetBounds>(nb);
       }
     }
@@ -611,6 +628,65 @@ private:
       children.push_back(std::move(a));
       children.push_back(std::move(b));
     }
+  }
+
+  struct SplitCandidate {
+    double score; // BaBSR-like estimate of what the split gains the worst row
+    int layer;
+    Eigen::Index neuron;
+  };
+
+  /// Filtered smart branching (De Palma et al. 2021): the opt_.branchCandidates candidates of
+  /// highest score are each split, and the worst row bounded on both children (DeepPoly/CROWN
+  /// back-substitution with the domain's slopes and multipliers, the intermediate bounds only
+  /// clamped by the new split: one pass per child, no optimisation); the candidate whose weaker
+  /// child bound is highest wins, ties to the higher score.
+  /// The bounds only rank the candidates: any choice is sound.
+  SplitCandidate chooseSplit(const Domain& d, const NetBounds& nb, const Eigen::MatrixXd& row,
+                             Eigen::Index rowIndex, const Slopes& alpha, const Slopes& beta,
+                             std::vector<SplitCandidate>& cands) {
+    auto higher = [](const SplitCandidate& x, const SplitCandidate& y) {
+      return x.score > y.score;
+    };
+    const size_t keep = static_cast<size_t>(std::max(1, opt_.branchCandidates));
+    if (cands.size() > keep) {
+      std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(keep),
+                        cands.end(), higher);
+      cands.resize(keep);
+    } else {
+      std::sort(cands.begin(), cands.end(), higher);
+    }
+    if (cands.size() == 1) return cands[0];
+    // The worst row's slopes and multipliers (one-row matrices).
+    Slopes a1(alpha.size()), b1(beta.size());
+    for (size_t k = 0; k < alpha.size(); ++k)
+      if (alpha[k].rows() > rowIndex) a1[k] = alpha[k].row(rowIndex);
+    for (size_t k = 0; k < beta.size(); ++k)
+      if (beta[k].rows() > rowIndex) b1[k] = beta[k].row(rowIndex);
+    size_t best = 0;
+    double bestMin = -INFINITY;
+    NetBounds child = nb;
+    for (size_t i = 0; i < cands.size(); ++i) {
+      pollCancellation();
+      const int k = cands[i].layer;
+      const Eigen::Index j = cands[i].neuron;
+      double weaker = INFINITY;
+      for (int phase : {1, -1}) {
+        const double lo0 = child.lo[k][j], hi0 = child.hi[k][j];
+        if (phase > 0) child.lo[k][j] = 0.0;
+        else child.hi[k][j] = 0.0;
+        LinearLower ll = outputLowerBound(net_, d.box, child, row, &a1, nullptr, &d.splits,
+                                          beta.empty() ? nullptr : &b1);
+        weaker = std::min(weaker, ll.lower[0]);
+        child.lo[k][j] = lo0;
+        child.hi[k][j] = hi0;
+      }
+      if (weaker > bestMin) {
+        bestMin = weaker;
+        best = i;
+      }
+    }
+    return cands[best];
   }
 
   const neural::AffineNet& net_;
@@ -766,6 +842,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
                            {},
                            0,
                            std::vector<char>(groups[g].size(), 1),
+                           nullptr,
                            nullptr,
                            nullptr});
   Search search(net, cases, groups, opt, deadline);

@@ -3,12 +3,15 @@
 //      in time (attackFirstSeconds), then continued beside the search;
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
 //      intervals (nv_forward.h) refined by back-substitution (bounds.h), otherwise DeepPoly
-//      back-substitution with the phase splits and alpha-CROWN's optimised output slopes
-//      (alpha_crown.h); a domain is safe when some constraint's sound
-//      lower bound (or a convex combination of them) exceeds its right-hand side;
+//      back-substitution with the phase splits, alpha-CROWN's optimised output slopes and
+//      beta-CROWN's multipliers of the split constraints (beta_crown.h); a domain is safe when
+//      some constraint's sound lower bound (or a convex combination of them) exceeds its
+//      right-hand side;
 //   3. branch and bound: input splitting (the dimension with the largest interval-gradient smear
 //      of the most promising constraint, nv_forward.h) when the input has few free dimensions,
-//      ReLU splitting otherwise; every domain's bound minimiser is tried as a counterexample;
+//      ReLU splitting otherwise (filtered smart branching: the best few neurons by a BaBSR-like
+//      score, then the one whose children's cheap bounds are best); every domain's bound
+//      minimiser is tried as a counterexample;
 //   4. a domain the bounds do not close, once few unstable ReLUs are left (or deep in input
 //      splitting), is bounded by its Planet LP relaxation (lp_relaxation.h: GLPK, but only a
 //      bound certified from its duals in rounded-error-bounded arithmetic counts); exact Z3 leaf
@@ -56,6 +59,10 @@ struct NetVerifyOptions {
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
   int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (half on a
                               // child, warm-started from its parent; 0: DeepPoly's slopes)
+  bool betaCrown = true;      // ... with the phase splits' multipliers (beta_crown.h) optimised
+                              // jointly, also warm-started from the parent's
+  int branchCandidates = 8;   // ReLU splitting: the neurons of highest BaBSR-like score whose
+                              // children are bounded to choose the split (1: the score alone)
   bool lp = true;              // a domain the bounds did not close is tried by its LP relaxation
                               // (lp_relaxation.h, certified dual bound) when ...
   int lpMaxUnstable = 40;     // ... at most this many ReLUs are unstable, or it cannot be split

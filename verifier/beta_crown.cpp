@@ -1,0 +1,171 @@
+// Joint alpha/beta optimisation (see beta_crown.h for the maths; alpha_crown.cpp delegates here).
+#include "verifier/beta_crown.h"
+#include "verifier/cancellation.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace chassis::verifier {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+namespace {
+
+/// Adam's moments of one parameter matrix.
+struct Moments {
+  MatrixXd m1, m2;
+};
+
+/// One Adam ascent step on p with gradient g; p1, p2 the powers of b1, b2 so far.
+double adamStep(double g, double& mm, double& vv, double p1, double p2) {
+  constexpr double b1 = 0.9, b2 = 0.999;
+  mm = b1 * mm + (1 - b1) * g;
+  vv = b2 * vv + (1 - b2) * g * g;
+  return (mm / (1 - p1)) / (std::sqrt(vv / (1 - p2)) + 1e-12);
+}
+
+bool isSplit(const Splits& splits, size_t k, Eigen::Index j) {
+  return k < splits.size() && static_cast<Eigen::Index>(splits[k].size()) > j &&
+         splits[k][static_cast<size_t>(j)] != 0;
+}
+
+} // namespace
+
+LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                           const MatrixXd& C, const Splits& splits, const AlphaCrownOptions& opt,
+                           Slopes* alphaIO, Slopes* betaIO, std::vector<MatrixXd>* lamOut) {
+  const int L = static_cast<int>(net.layers.size());
+  const Eigen::Index R = C.rows(), d = net.inputSize;
+  if (L == 0 || R == 0) return outputLowerBound(net, box, nb, C, nullptr, lamOut);
+  // Starting slopes: the caller's where sized right, else DeepPoly's 0/1 choice. Starting
+  // multipliers: the caller's on split neurons where sized right, else 0.
+  Slopes alpha(static_cast<size_t>(L)), beta;
+  bool anyUnstable = false, anySplit = false;
+  for (int k = 0; k < L; ++k) {
+    if (!net.layers[k].relu) continue;
+    const VectorXd& l = nb.lo[k];
+    const VectorXd& u = nb.hi[k];
+    const Eigen::Index n = l.size();
+    if (alphaIO && static_cast<size_t>(k) < alphaIO->size() && (*alphaIO)[k].rows() == R &&
+        (*alphaIO)[k].cols() == n) {
+      alpha[k] = (*alphaIO)[k];
+    } else {
+      alpha[k].resize(R, n);
+      for (Eigen::Index j = 0; j < n; ++j)
+        alpha[k].col(j).setConstant(u[j] > -l[j] ? 1.0 : 0.0);
+    }
+    for (Eigen::Index j = 0; j < n; ++j) {
+      if (l[j] < 0 && u[j] > 0) anyUnstable = true;
+      if (betaIO && isSplit(splits, static_cast<size_t>(k), j)) anySplit = true;
+    }
+  }
+  if (anySplit) {
+    beta.resize(static_cast<size_t>(L));
+    for (int k = 0; k < L; ++k) {
+      if (!net.layers[k].relu) continue;
+      const Eigen::Index n = nb.lo[k].size();
+      const bool warm = static_cast<size_t>(k) < betaIO->size() && (*betaIO)[k].rows() == R &&
+                        (*betaIO)[k].cols() == n;
+      beta[k] = MatrixXd::Zero(R, n);
+      for (Eigen::Index j = 0; j < n; ++j)
+        if (warm && isSplit(splits, static_cast<size_t>(k), j))
+          beta[k].col(j) = (*betaIO)[k].col(j).cwiseMax(0.0);
+    }
+  }
+  const Splits* sp = anySplit ? &splits : nullptr;
+  const Slopes* bp = anySplit ? &beta : nullptr;
+  std::vector<MatrixXd> lam;
+  LinearLower cur = outputLowerBound(net, box, nb, C, &alpha, &lam, sp, bp);
+  if ((!anyUnstable && !anySplit) || opt.iterations <= 0) {
+    if (alphaIO) *alphaIO = alpha;
+    if (betaIO) *betaIO = beta;
+    if (lamOut) *lamOut = std::move(lam);
+    return cur;
+  }
+  Slopes bestA = alpha, bestB = beta;
+  std::vector<Moments> ma(static_cast<size_t>(L)), mb(static_cast<size_t>(L));
+  for (int k = 0; k < L; ++k) {
+    if (alpha[k].size() > 0) ma[k] = {MatrixXd::Zero(R, alpha[k].cols()), MatrixXd::Zero(R, alpha[k].cols())};
+    if (anySplit && beta[k].size() > 0)
+      mb[k] = {MatrixXd::Zero(R, beta[k].cols()), MatrixXd::Zero(R, beta[k].cols())};
+  }
+  VectorXd bestLower = cur.lower;
+  double p1 = 1.0, p2 = 1.0;
+  MatrixXd Z, H;
+  VectorXd rowScale;
+  for (int it = 0; it < opt.iterations; ++it) {
+    pollCancellation();
+    // The forward pass of the adjoint: z^ from the minimising corner of each row.
+    Z.resize(R, d);
+    for (Eigen::Index r = 0; r < R; ++r)
+      for (Eigen::Index i = 0; i < d; ++i)
+        Z(r, i) = cur.A(r, i) > 0 ? box.lo[i] : box.hi[i];
+    p1 *= 0.9;
+    p2 *= 0.999;
+    for (int k = 0; k < L; ++k) {
+      const neural::AffineLayer& layer = net.layers[k];
+      H = timesWeights(Z, layer.W.transpose());
+      H.rowwise() += layer.b.transpose();
+      if (!layer.relu) {
+        Z = H;
+        continue;
+      }
+      const VectorXd& l = nb.lo[k];
+      const VectorXd& u = nb.hi[k];
+      const MatrixXd& Lk = lam[k];
+      const bool splitLayer = anySplit && static_cast<size_t>(k) < splits.size() &&
+                              !splits[k].empty();
+      if (splitLayer) rowScale = Lk.cwiseAbs().rowwise().maxCoeff().cwiseMax(1e-6);
+      Z.resize(R, l.size());
+      for (Eigen::Index j = 0; j < l.size(); ++j) {
+        if (splitLayer && isSplit(splits, static_cast<size_t>(k), j)) {
+          const double s = splits[k][static_cast<size_t>(j)] > 0 ? 1.0 : -1.0;
+          for (Eigen::Index r = 0; r < R; ++r) {
+            const double g = -s * H(r, j); // dB_r / dbeta_rj
+            const double step = adamStep(g, mb[k].m1(r, j), mb[k].m2(r, j), p1, p2);
+            beta[k](r, j) = std::max(0.0, beta[k](r, j) + opt.betaLr * rowScale[r] * step);
+          }
+        }
+        if (u[j] <= 0) {
+          Z.col(j).setZero();
+          continue;
+        }
+        if (l[j] >= 0) {
+          Z.col(j) = H.col(j);
+          continue;
+        }
+        const double s = u[j] / (u[j] - l[j]);
+        for (Eigen::Index r = 0; r < R; ++r) {
+          const double lr = Lk(r, j);
+          if (lr < 0) {
+            Z(r, j) = s * (H(r, j) - l[j]);
+            continue;
+          }
+          const double a = std::clamp(alpha[k](r, j), 0.0, 1.0);
+          Z(r, j) = a * H(r, j);
+          const double g = lr * H(r, j); // dB_r / da_rj
+          const double step = adamStep(g, ma[k].m1(r, j), ma[k].m2(r, j), p1, p2);
+          alpha[k](r, j) = std::clamp(a + opt.lr * step, 0.0, 1.0);
+        }
+      }
+    }
+    cur = outputLowerBound(net, box, nb, C, &alpha, &lam, sp, bp);
+    for (Eigen::Index r = 0; r < R; ++r)
+      if (cur.lower[r] > bestLower[r]) {
+        bestLower[r] = cur.lower[r];
+        for (int k = 0; k < L; ++k) {
+          if (bestA[k].size() > 0) bestA[k].row(r) = alpha[k].row(r);
+          if (anySplit && bestB[k].size() > 0) bestB[k].row(r) = beta[k].row(r);
+        }
+      }
+  }
+  // The bound with the best values, computed afresh (rows are independent, so this is each
+  // row's best bound seen).
+  LinearLower out = outputLowerBound(net, box, nb, C, &bestA, lamOut, sp, anySplit ? &bestB : nullptr);
+  if (alphaIO) *alphaIO = std::move(bestA);
+  if (betaIO) *betaIO = std::move(bestB);
+  return out;
+}
+
+} // namespace chassis::verifier

@@ -1,0 +1,43 @@
+// beta-CROWN (Wang et al. 2021): alpha-CROWN's optimised lower ReLU slopes (alpha_crown.h) and,
+// on a sub-domain of ReLU phase splits, the split constraints carried into the output bound by
+// Lagrange multipliers, both optimised by projected gradient.
+//
+// Maths. A split restricts the domain to s_j h_j >= 0 (s_j = +1: active, h_j >= 0; -1:
+// inactive, h_j <= 0). For any beta_rj >= 0, row r's objective c_r y is >= c_r y -
+// sum_j beta_rj s_j h_j on that domain, and back-substitution (bounds.h) bounds the latter from
+// below: the multipliers enter as -beta_rj s_j on split neuron j's column of the row's
+// objective over h_k (outputLowerBound's `beta`). So the bound B_r(alpha, beta) is sound for
+// EVERY alpha in [0, 1] and beta >= 0; the optimisation only picks them. With the minimising
+// corner x* and the relaxation signs fixed, B_r is linear in both, and the forward pass of the
+// adjoint that gives alpha's gradient (alpha_crown.h: h^_k = W_k z^_{k-1} + b_k on the relaxed
+// network from x*) gives beta's too:
+//   dB_r / dbeta_rj = -s_j h^_kj     (positive when x*'s relaxed network violates the split).
+// Projected gradient ascent (Adam; alpha projected on [0, 1], beta on [0, inf), beta's step
+// scaled by the row's largest |coefficient| on the layer, the scale of its multipliers) raises
+// every row's bound; the best (alpha, beta) seen per row is kept, and the returned bound is
+// computed afresh by bounds.h with them, so its outward rounding is bounds.h's. Only the
+// output bound is optimised: the intermediate bounds nb are taken as given.
+#pragma once
+
+#include "neural/affine_net.h"
+#include "verifier/alpha_crown.h"
+#include "verifier/bounds.h"
+
+#include <Eigen/Dense>
+
+#include <vector>
+
+namespace chassis::verifier {
+
+/// The optimised bound of the rows of C * output over the domain of nb and `splits` (nb must
+/// already be clamped by them, as symbolicBounds does). `alpha`, `beta` (may be null): in, the
+/// starting slopes and multipliers (entries of the right size warm-start, e.g. a parent domain's;
+/// others start at DeepPoly's slopes and beta = 0); out, the best per row (beta zero outside the
+/// split neurons). A null `beta` or empty `splits`: alpha-CROWN alone. `lamOut` (may be null):
+/// the objective over each layer's output under the returned values (see outputLowerBound).
+LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                           const Eigen::MatrixXd& C, const Splits& splits,
+                           const AlphaCrownOptions& opt, Slopes* alpha, Slopes* beta,
+                           std::vector<Eigen::MatrixXd>* lamOut = nullptr);
+
+} // namespace chassis::verifier
