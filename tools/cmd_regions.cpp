@@ -170,8 +170,9 @@ std::string svgPicture(const RegionsCli& c, const std::vector<Axis>& axes, int i
   const int N = c.grid;
   const double plot = 420, left = 64, top = 40, legendX = left + plot + 24;
   const double W = legendX + 240, H = top + plot + 56;
-  const auto& [xlo, xhi] = *axes[size_t(ix)].range;
-  const auto& [ylo, yhi] = *axes[size_t(iy)].range;
+  // Plain variables, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  const double xlo = axes[size_t(ix)].range->first, xhi = axes[size_t(ix)].range->second;
+  const double ylo = axes[size_t(iy)].range->first, yhi = axes[size_t(iy)].range->second;
   auto sx = [&](double v) { return left + (v - xlo) / (xhi - xlo) * plot; };
   auto sy = [&](double v) { return top + plot - (v - ylo) / (yhi - ylo) * plot; };
   auto esc = [](const std::string& s) { return tasks::htmlEscape(s); };
@@ -254,8 +255,9 @@ std::string svgPicture(const RegionsCli& c, const std::vector<Axis>& axes, int i
 /// The cell centres' values of every input, one row per cell.
 Eigen::MatrixXd gridInputs(const std::vector<Axis>& axes, int ix, int iy, int N) {
   Eigen::MatrixXd X(Eigen::Index(N) * N, Eigen::Index(axes.size()));
-  const auto& [xlo, xhi] = *axes[size_t(ix)].range;
-  const auto& [ylo, yhi] = *axes[size_t(iy)].range;
+  // Plain variables, not structured bindings: clang 14 cannot capture those in the lambdas below.
+  const double xlo = axes[size_t(ix)].range->first, xhi = axes[size_t(ix)].range->second;
+  const double ylo = axes[size_t(iy)].range->first, yhi = axes[size_t(iy)].range->second;
   for (int j = 0; j < N; ++j)
     for (int i = 0; i < N; ++i) {
       const Eigen::Index row = Eigen::Index(j) * N + i;
