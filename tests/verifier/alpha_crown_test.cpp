@@ -10,12 +10,16 @@
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
 
+#include "random_net_test_util.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::preActivations;
+using chassis::testing::randomBox;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -45,29 +49,6 @@ neural::AffineNet randomNet(SplitMix& r, int nIn, std::vector<int> widths, int n
     prev = widths[k];
   }
   return net;
-}
-
-Box randomBox(SplitMix& r, int n, double width) {
-  Box b;
-  b.lo.resize(n);
-  b.hi.resize(n);
-  for (int i = 0; i < n; ++i) {
-    b.lo[i] = 2 * r.uniform() - 1;
-    b.hi[i] = b.lo[i] + width * (0.2 + r.uniform());
-  }
-  return b;
-}
-
-/// Pre-activations of every layer at x.
-std::vector<VectorXd> preActivations(const neural::AffineNet& net, const VectorXd& x) {
-  std::vector<VectorXd> pre;
-  VectorXd z = x;
-  for (const auto& L : net.layers) {
-    VectorXd h = L.W * z + L.b;
-    pre.push_back(h);
-    z = L.relu ? VectorXd(h.cwiseMax(0.0)) : h;
-  }
-  return pre;
 }
 
 } // namespace

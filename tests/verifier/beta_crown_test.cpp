@@ -24,32 +24,12 @@
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::preActivations;
+using chassis::testing::randomBox;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-Box randomBox(Rng& rng, int n, double width) {
-  Box b;
-  b.lo.resize(n);
-  b.hi.resize(n);
-  for (int i = 0; i < n; ++i) {
-    b.lo[i] = 2 * rng.uniform() - 1;
-    b.hi[i] = b.lo[i] + width * (0.2 + rng.uniform());
-  }
-  return b;
-}
-
-std::vector<VectorXd> preActivations(const neural::AffineNet& net, const VectorXd& x) {
-  std::vector<VectorXd> pre;
-  VectorXd z = x;
-  for (const auto& L : net.layers) {
-    VectorXd h = L.W * z + L.b;
-    pre.push_back(h);
-    z = L.relu ? VectorXd(h.cwiseMax(0.0)) : h;
-  }
-  return pre;
-}
 
 /// Up to `count` unstable neurons of the ReLU layers (of the unsplit bounds) split to a random
 /// phase.

@@ -94,13 +94,10 @@ TEST_CASE("tightening in blocks of neurons keeps every sampled pre-activation in
     VectorXd x(30);
     for (int i = 0; i < 30; ++i)
       x[i] = box.lo[i] + (box.hi[i] - box.lo[i]) * sm.uniform();
-    VectorXd z = x;
-    for (size_t k = 0; k < net.layers.size(); ++k) {
-      VectorXd h = net.layers[k].W * z + net.layers[k].b;
-      for (Eigen::Index j = 0; j < h.size(); ++j)
-        if (!(h[j] >= nb.lo[k][j] && h[j] <= nb.hi[k][j])) ++outside;
-      z = net.layers[k].relu ? VectorXd(h.cwiseMax(0.0)) : h;
-    }
+    std::vector<VectorXd> pre = testing::preActivations(net, x);
+    for (size_t k = 0; k < pre.size(); ++k)
+      for (Eigen::Index j = 0; j < pre[k].size(); ++j)
+        if (!(pre[k][j] >= nb.lo[k][j] && pre[k][j] <= nb.hi[k][j])) ++outside;
   }
   CHECK(outside == 0);
 }

@@ -24,13 +24,9 @@ using Eigen::VectorXd;
 
 namespace {
 
+/// Boxes of width width x (0.1 + uniform) per input.
 Box randomBox(Rng& rng, int n, double width) {
-  Box b{VectorXd(n), VectorXd(n)};
-  for (int i = 0; i < n; ++i) {
-    b.lo[i] = 2 * rng.uniform() - 1;
-    b.hi[i] = b.lo[i] + width * (0.1 + rng.uniform());
-  }
-  return b;
+  return testing::randomBox(rng, n, width, 0.1);
 }
 
 VectorXd randomPoint(Rng& rng, const Box& b) {

@@ -1,14 +1,17 @@
 // Test helper shared by the verifier tests that need random ReLU networks drawn from chassis::Rng:
 // `in` inputs, `hidden` ReLU layers of `width` units, `out` outputs; each weight
 // N(0, (gain / sqrt(fan_in))^2) and each bias N(0, biasSd^2), drawn in row order (weights, then
-// the bias) so a seed gives the same network.
+// the bias) so a seed gives the same network. Also a random box and the pre-activations of every
+// layer at a point, shared by the bound tests.
 #pragma once
 
 #include "neural/affine_net.h"
 #include "spec/rng.h"
+#include "verifier/bounds.h"
 
 #include <cmath>
 #include <utility>
+#include <vector>
 
 namespace chassis::testing {
 
@@ -32,6 +35,34 @@ inline neural::AffineNet randomReluNet(Rng& rng, int in, int hidden, int width, 
     prev = rows;
   }
   return net;
+}
+
+/// A box with lo uniform in [-1, 1) and width `width` x (minFraction + uniform), drawn input by
+/// input (lo, then its width) from `gen` (chassis::Rng or verifier::SplitMix).
+template <class Gen>
+verifier::Box randomBox(Gen& gen, int n, double width, double minFraction = 0.2) {
+  verifier::Box b;
+  b.lo.resize(n);
+  b.hi.resize(n);
+  for (int i = 0; i < n; ++i) {
+    b.lo[i] = 2 * gen.uniform() - 1;
+    b.hi[i] = b.lo[i] + width * (minFraction + gen.uniform());
+  }
+  return b;
+}
+
+/// The pre-activations h_k = W_k z_{k-1} + b_k of every layer at x (z_k = relu(h_k) on ReLU
+/// layers).
+inline std::vector<Eigen::VectorXd> preActivations(const neural::AffineNet& net,
+                                                   const Eigen::VectorXd& x) {
+  std::vector<Eigen::VectorXd> pre;
+  Eigen::VectorXd z = x;
+  for (const auto& L : net.layers) {
+    Eigen::VectorXd h = L.W * z + L.b;
+    pre.push_back(h);
+    z = L.relu ? Eigen::VectorXd(h.cwiseMax(0.0)) : h;
+  }
+  return pre;
 }
 
 } // namespace chassis::testing
