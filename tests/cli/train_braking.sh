@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The train/eval workflow of issue 4 end to end on examples/braking_task.chs: a network trained to
+# The train/eval workflow end to end on examples/braking_task.chs: a network trained to
 # imitate the Controller module on uniform samples of its input box reaches >= 99% test accuracy;
 # the same seed writes a byte-identical ONNX file (another seed a different one); `chassis eval`
 # on the saved test samples prints exactly the test figures training printed; eval on a fresh

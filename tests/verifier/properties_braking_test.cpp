@@ -1,4 +1,4 @@
-// The braking example end to end (issue 5): examples/braking.chs's four properties get the
+// The braking example end to end: examples/braking.chs's four properties get the
 // verdicts stated in its header (two proved, the probability decided by a certified interval,
 // `always` violated at a trace replayed here independently), and the seeded-bug copy
 // tests/data/verify/braking_bug.chs (the sketch's 5 m margin) violates brakes_when_close at a

@@ -1,4 +1,4 @@
-// Range obligations (issue 5 follow-up): a called module's declared input ranges are checked at
+// Range obligations: a called module's declared input ranges are checked at
 // each call site like an assert (verifier::verifyRangeObligations, `chassis verify`). Checks: a
 // call whose arguments can leave the callee's range is `violated` at a counterexample on which
 // the interpreter's own run (replayed here, independently of the verifier) fails with the
