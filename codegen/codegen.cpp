@@ -984,8 +984,8 @@ Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRunt
   return os.str();
 }
 
-Expected<std::string> compileObject(const Function& f) {
-  auto tm = makeTargetMachine(false);
+Expected<std::string> compileObject(const Function& f, bool hostCpu) {
+  auto tm = makeTargetMachine(hostCpu);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
   auto mod = buildModule(f, ctx, tm->get(), true);

@@ -81,9 +81,11 @@ Status checkCompilableRandom(const ir::Function& f);
 Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
                                  bool withRuntime = false);
 
-/// An object file (ELF for the host, position independent, generic CPU) defining `symbolName(f)`,
-/// compiled at O2. The bytes are returned, so the caller writes the file whole.
-Expected<std::string> compileObject(const ir::Function& f);
+/// An object file (ELF for the host, position independent) defining `symbolName(f)`, compiled at
+/// O2 for the generic CPU of the target (runs on any x86-64), or, with `hostCpu`, for this
+/// machine's CPU and its features (AVX2/AVX-512 where present: the object may not run elsewhere).
+/// The bytes are returned, so the caller writes the file whole.
+Expected<std::string> compileObject(const ir::Function& f, bool hostCpu = false);
 
 /// The C header declaring the compiled function, its calling convention and error codes, and the
 /// position of every input and output in `in` / `out`.

@@ -1,6 +1,7 @@
-// `chassis compile FILE Module -o module.o [--header module.h] [--emit=obj|llvm]`: compiles one
-// deterministic module (and the modules and networks it calls) to native code through LLVM
-// (codegen/codegen.h): an object file defining `int chassis_Module(const double* in, double* out)`
+// `chassis compile FILE Module -o module.o [--header module.h] [--emit=obj|llvm]
+// [--cpu generic|host]`: compiles one deterministic module (and the modules and networks it
+// calls) to native code through LLVM (codegen/codegen.h), for any x86-64 or (--cpu host) for this
+// machine's CPU: an object file defining `int chassis_Module(const double* in, double* out)`
 // and a C header documenting its calling convention, the position of each input and output, and
 // the error codes. `--emit=llvm` gives the optimised LLVM IR as text instead: written to -o FILE
 // when given, otherwise printed to standard output.
@@ -24,7 +25,7 @@ namespace {
 using namespace chassis;
 
 int compileCommand(const std::string& file, const std::string& module, const std::string& output,
-                   const std::string& header, const std::string& emit) {
+                   const std::string& header, const std::string& emit, const std::string& cpu) {
   spec::DiagnosticEngine diags;
   auto fail = [&](const Error& e) {
     diags.report(e);
@@ -33,6 +34,8 @@ int compileCommand(const std::string& file, const std::string& module, const std
   };
   if (emit != "obj" && emit != "llvm")
     return fail(Error("--emit takes obj or llvm, got '" + emit + "'"));
+  if (cpu != "generic" && cpu != "host")
+    return fail(Error("--cpu takes generic or host, got '" + cpu + "'"));
   if (emit == "obj" && output.empty()) return fail(Error("compile needs -o FILE (or --emit=llvm)"));
   std::vector<std::string> outs;
   if (!output.empty()) outs.push_back(output);
@@ -67,7 +70,7 @@ int compileCommand(const std::string& file, const std::string& module, const std
       return tools::kUsage;
     return tools::kOk;
   }
-  auto obj = codegen::compileObject(*f);
+  auto obj = codegen::compileObject(*f, cpu == "host");
   if (!obj) return fail(obj.error());
   if (!tools::writeFileAtomic(output, *obj)) return tools::kUsage;
   if (!header.empty() && !tools::writeFileAtomic(header, codegen::cHeader(*f, prog->ctx(), file))) {
@@ -81,7 +84,7 @@ chassis::tools::Registration reg{
     "compile", "Compile a deterministic module to an object file and a C header (LLVM)",
     [](CLI::App& app) {
       struct Opts {
-        std::string file, module, output, header, emit = "obj";
+        std::string file, module, output, header, emit = "obj", cpu = "generic";
       };
       auto o = std::make_shared<Opts>();
       app.add_option("file", o->file, "the .chs file")->required();
@@ -90,8 +93,11 @@ chassis::tools::Registration reg{
       app.add_option("--header", o->header, "the C header to write");
       app.add_option("--emit", o->emit,
                      "obj (default) or llvm: the LLVM IR as text (to -o, or stdout)");
+      app.add_option("--cpu", o->cpu,
+                     "generic (default: any x86-64) or host: this machine's CPU and its vector "
+                     "extensions (the object may not run on another machine)");
       return [o]() -> int {
-        return compileCommand(o->file, o->module, o->output, o->header, o->emit);
+        return compileCommand(o->file, o->module, o->output, o->header, o->emit, o->cpu);
       };
     }};
 

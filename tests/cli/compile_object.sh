@@ -52,6 +52,17 @@ done
 [ "$("$tmp/main" 250 20)" = "error 1" ] || fail "reading 250 (outside [0, 200]): $("$tmp/main" 250 20)"
 [ "$("$tmp/main" 10 -1)" = "error 1" ] || fail "speed -1 (outside [0, 40]): $("$tmp/main" 10 -1)"
 
+# --cpu host: an object for this machine's CPU, the same outputs as the generic one
+"$chassis" compile "$braking" Controller -o "$tmp/controller_host.o" --cpu host ||
+  fail "compile --cpu host"
+cc -std=c11 -Wall -Werror -o "$tmp/main_host" "$tmp/main.c" "$tmp/controller_host.o" -I"$tmp" -lm ||
+  fail "cc could not build against the host-CPU object"
+for pair in "3 20" "43.3 20" "43.4 20" "200 40"; do
+  set -- $pair
+  [ "$("$tmp/main_host" "$1" "$2")" = "$("$tmp/main" "$1" "$2")" ] ||
+    fail "at reading=$1 speed=$2: the host-CPU object differs from the generic one"
+done
+
 # --emit=llvm prints the IR
 "$chassis" compile "$braking" Controller --emit=llvm | grep -q "define i32 @chassis_Controller" ||
   fail "--emit=llvm"
@@ -71,11 +82,13 @@ bad "random module" "braking.chs:[0-9]+:[0-9]+: error: module 'Braking' is rando
 bad "unknown module" "braking.chs: error: unknown module 'Nope'" \
   "$braking" Nope -o "$tmp/nope.o" --header "$tmp/nope.h"
 bad "unwritable output" "error: cannot write" "$braking" Controller -o "$tmp/missing/dir/c.o"
+bad "unknown cpu" "error: --cpu takes generic or host, got 'arm'" \
+  "$braking" Controller -o "$tmp/cpu.o" --cpu arm
 mkdir "$tmp/ro" && chmod 555 "$tmp/ro"
 if [ "$(id -u)" != 0 ]; then
   bad "read-only directory" "error: cannot write" "$braking" Controller -o "$tmp/ro/c.o"
 fi
-for f in braking.o braking.h nope.o nope.h missing ro/c.o; do
+for f in braking.o braking.h nope.o nope.h missing ro/c.o cpu.o; do
   [ -e "$tmp/$f" ] && fail "a file was written for bad input: $f"
 done
 ls -A "$tmp" | grep -q chassis_tmp && fail "a temporary file was left: $(ls -A "$tmp")"
