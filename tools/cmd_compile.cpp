@@ -52,11 +52,15 @@ int compileCommand(const std::string& file, const std::string& module, const std
   auto prog = ir::lower(*ast, options);
   if (!prog) return fail(prog.error());
   const ir::Function* f = prog->findFunction(module);
-  if (!f || f->kind() != ir::FunctionKind::Module) {
+  auto compilable = [](const ir::Function& g) {
+    return g.kind() == ir::FunctionKind::Module || g.kind() == ir::FunctionKind::Network;
+  };
+  if (!f || !compilable(*f)) {
     std::string names;
     for (auto& g : prog->functions())
-      if (g->kind() == ir::FunctionKind::Module) names += (names.empty() ? "" : ", ") + g->name();
-    return fail(Error(SourceLoc{file, 0, 0}, "unknown module '" + module + "' (available: " +
+      if (compilable(*g)) names += (names.empty() ? "" : ", ") + g->name();
+    return fail(Error(SourceLoc{file, 0, 0}, "unknown module or network '" + module +
+                                                 "' (available: " +
                                                  (names.empty() ? "none" : names) + ")"));
   }
   if (emit == "llvm") {
@@ -81,14 +85,14 @@ int compileCommand(const std::string& file, const std::string& module, const std
 }
 
 chassis::tools::Registration reg{
-    "compile", "Compile a deterministic module to an object file and a C header (LLVM)",
+    "compile", "Compile a deterministic module or a network to an object file and a C header (LLVM)",
     [](CLI::App& app) {
       struct Opts {
         std::string file, module, output, header, emit = "obj", cpu = "generic";
       };
       auto o = std::make_shared<Opts>();
       app.add_option("file", o->file, "the .chs file")->required();
-      app.add_option("module", o->module, "the module to compile")->required();
+      app.add_option("module", o->module, "the module (or network) to compile")->required();
       app.add_option("-o,--output", o->output, "the object file to write");
       app.add_option("--header", o->header, "the C header to write");
       app.add_option("--emit", o->emit,

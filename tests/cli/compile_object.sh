@@ -63,6 +63,36 @@ for pair in "3 20" "43.3 20" "43.4 20" "200 40"; do
     fail "at reading=$1 speed=$2: the host-CPU object differs from the generic one"
 done
 
+# A network compiles on its own (the Policy network of braking.chs): its outputs are those of
+# `chassis eval` on the ONNX file in float64, to the last digit printed (%.17g)
+"$chassis" compile "$braking" Policy -o "$tmp/policy.o" --header "$tmp/policy.h" ||
+  fail "compile the Policy network"
+cat > "$tmp/policy.c" <<'C'
+#include "policy.h"
+#include <stdio.h>
+#include <stdlib.h>
+int main(int argc, char** argv) {
+  double in[CHASSIS_POLICY_NUM_INPUTS], out[CHASSIS_POLICY_NUM_OUTPUTS];
+  if (argc != 3) return 100;
+  in[0] = atof(argv[1]);
+  in[1] = atof(argv[2]);
+  int rc = chassis_Policy(in, out);
+  if (rc != CHASSIS_OK) return 101;
+  printf("%.17g,%.17g\n", out[0], out[1]);
+  return 0;
+}
+C
+cc -std=c11 -Wall -Werror -o "$tmp/policy" "$tmp/policy.c" "$tmp/policy.o" -I"$tmp" -lm ||
+  fail "cc could not build against the network's object"
+for pair in "10 20" "0 0" "150 3.5" "42.25 17"; do
+  set -- $pair
+  want=$("$chassis" eval "$src/examples/braking_policy.onnx" --input "$1,$2")
+  got=$("$tmp/policy" "$1" "$2")
+  awk -v a="$want" -v b="$got" 'BEGIN { split(a, x, ","); split(b, y, ",");
+    exit !(x[1] + 0 == y[1] + 0 && x[2] + 0 == y[2] + 0) }' ||
+    fail "Policy at ($1, $2): object '$got', eval '$want'"
+done
+
 # --emit=llvm prints the IR
 "$chassis" compile "$braking" Controller --emit=llvm | grep -q "define i32 @chassis_Controller" ||
   fail "--emit=llvm"
@@ -79,7 +109,7 @@ bad() { # name expected-message-regex args...
 }
 bad "random module" "braking.chs:[0-9]+:[0-9]+: error: module 'Braking' is random" \
   "$braking" Braking -o "$tmp/braking.o" --header "$tmp/braking.h"
-bad "unknown module" "braking.chs: error: unknown module 'Nope'" \
+bad "unknown module" "braking.chs: error: unknown module or network 'Nope'" \
   "$braking" Nope -o "$tmp/nope.o" --header "$tmp/nope.h"
 bad "unwritable output" "error: cannot write" "$braking" Controller -o "$tmp/missing/dir/c.o"
 bad "unknown cpu" "error: --cpu takes generic or host, got 'arm'" \
