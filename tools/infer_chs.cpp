@@ -31,6 +31,7 @@
 
 #include "codegen/codegen.h"
 #include "codegen/infer_lw_jit.h"
+#include "codegen/infer_mh_jit.h"
 #include "tools/json_report.h"
 
 #include "spec/diagnostics.h"
@@ -71,6 +72,8 @@ namespace {
 
 /// --backend auto: the traces from which compiling pays (see the header comment).
 constexpr size_t kJitPaysFromTraces = 50000;
+/// --backend auto, --method mh: the sweeps (chains x iterations) from which compiling pays.
+constexpr size_t kJitPaysFromMhSweeps = 2000;
 
 struct ChsOptions {
   std::string method = "mh";
@@ -259,11 +262,11 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::cerr << "error: --backend takes interp, jit or auto, got '" << o.backend << "'\n";
     return kUsage;
   }
-  if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW) {
-    std::cerr << "error: --backend=jit runs --method lw only, not " << o.method
-              << " (not compiled yet: mh and smc re-run the module on traces with addresses, "
-                 "which compiled code does not record; nuts needs the log density's gradient; "
-                 "exact builds factors): use --backend=interp\n";
+  if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW &&
+      opt.method != symbolic::InferMethod::MH) {
+    std::cerr << "error: --backend=jit runs --method lw and mh only, not " << o.method
+              << " (not compiled yet: smc suspends runs after observes; nuts needs the log "
+                 "density's gradient; exact builds factors): use --backend=interp\n";
     return kUsage;
   }
   LoadedModel m;
@@ -277,9 +280,13 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   };
   const bool outputsOnly = !m.function->outputs().empty() &&
                            std::all_of(query.begin(), query.end(), namesOutput);
-  const bool autoJit = o.backend == "auto" && opt.method == symbolic::InferMethod::LW &&
-                       o.samples >= kJitPaysFromTraces && outputsOnly &&
-                       codegen::checkCompilableRandom(*m.function);
+  const bool autoJit =
+      o.backend == "auto" && codegen::checkCompilableRandom(*m.function) &&
+      ((opt.method == symbolic::InferMethod::LW && o.samples >= kJitPaysFromTraces &&
+        outputsOnly) ||
+       (opt.method == symbolic::InferMethod::MH &&
+        std::max<size_t>(1, o.chains) * (o.warmup + o.samples * std::max<size_t>(1, o.thin)) >=
+            kJitPaysFromMhSweeps));
   // jit: the module compiled once for the run (codegen/codegen.h).
   std::unique_ptr<codegen::JitModel> jit;
   if (o.backend == "jit" || autoJit) {
@@ -296,7 +303,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   } else if (o.verbose) {
     std::fprintf(stderr, "backend: interp%s\n",
                  o.backend == "auto" ? " (auto: jit only for --method lw from 50000 traces of a "
-                                       "module that compiles, querying outputs)"
+                                       "module that compiles, querying outputs, and --method mh "
+                                       "from 2000 sweeps)"
                                      : "");
   }
   opt.samples = o.samples;
@@ -324,7 +332,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     post = jit ? codegen::inferLwCompiled(*m.function, m.inputs, opt, *jit)
                : symbolic::inferLw(*m.function, m.inputs, opt);
     break;
-  case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::MH:
+    post = jit ? codegen::inferMhCompiled(*m.function, m.inputs, opt, *jit)
+               : symbolic::inferMh(*m.function, m.inputs, opt);
+    break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
     if (!o.quiet) warnHardConstraints(*m.function);
