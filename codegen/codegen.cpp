@@ -466,8 +466,9 @@ protected:
   // generic functions.
   void visitSample(const SampleStmt& s) override {
     if (!rt_) return unsupported("sample");
-    // A traced run (JitRuntime::tracing set) records the choice and may replay it: the
-    // interpreter's order, params checked, then the address's indices, then the choice.
+    // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
+    // checks the params (after the address's indices are evaluated: when both fail, the
+    // interpreter's error, which a failing run reports, is the params').
     llvm::Value* traced =
         b_.CreateICmpNE(b_.CreateLoad(i8p_, rtField(offsetof(JitRuntime, tracing), i8p_)),
                         llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p_)));
@@ -478,9 +479,6 @@ protected:
     {
       int64_t n = 0;
       llvm::Value* ps = distParams(s.params, n);
-      checkRuntime(
-          b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
-                        {i32(int(s.dist)), ps, i64(n)}));
       llvm::Value* idx = indexValues(s.indices);
       llvm::Value* v = alloca(1);
       checkRuntime(b_.CreateCall(

@@ -77,6 +77,7 @@ int chassis_rt_factor(void* rt, double logWeight) {
 
 int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
                       const double* params, int64_t n, double* value) {
+  if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   JitRuntime& s = state(rt);
   JitTracing& t = *s.tracing;
   t.keyBuf.assign(t.prefix);

@@ -123,7 +123,7 @@ int chassis_rt_check_params(int32_t dist, const double* params, int64_t n);
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x);
 void chassis_rt_condition(void* rt, double holds);
 int chassis_rt_factor(void* rt, double logWeight);
-/// A traced sample (JitRuntime::tracing set; the params were checked): the choice of name
+/// A traced sample (JitRuntime::tracing set): validates the params, then the choice of name
 /// `name` at indices idx[0..nIdx) under the current call path; replayed or drawn (a flat prior
 /// that is not replayed: kFlatPrior), scored, recorded, stored in *value.
 int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
