@@ -189,15 +189,20 @@ public:
     double siteCorrection = 0;
     Step* step = nullptr;
     if (walk) {
-      siteKey_.assign(tr.key(site));
-      auto it = steps_.find(siteKey_);
-      if (it == steps_.end()) {
-        auto var = variance(dist, siteParams_);
-        Step s;
-        s.logStep = var && std::isfinite(*var) && *var > 0 ? 0.5 * std::log(*var) : 0.0;
-        it = steps_.emplace(siteKey_, s).first;
+      // The step of the site's address (cached by position while the keys stay in place).
+      if (stepAt_.size() != n) stepAt_.assign(n, nullptr);
+      step = stepAt_[k];
+      if (!step) {
+        siteKey_.assign(tr.key(site));
+        auto it = steps_.find(siteKey_);
+        if (it == steps_.end()) {
+          auto var = variance(dist, siteParams_);
+          Step s;
+          s.logStep = var && std::isfinite(*var) && *var > 0 ? 0.5 * std::log(*var) : 0.0;
+          it = steps_.emplace(siteKey_, s).first;
+        }
+        step = stepAt_[k] = &it->second;
       }
-      step = &it->second;
       x = site.value + std::exp(step->logStep) * rng_.normal();
     } else {
       x = sample(dist, siteParams_, rng_);
@@ -225,7 +230,7 @@ public:
       const JitTrace& nt = prop_.trace;
       double logAlpha = prop_.logJoint() - cur_.logJoint() + siteCorrection;
       const size_t n2 = nt.choices.size();
-      logAlpha += std::log(double(n)) - std::log(double(n2));
+      if (n2 != n) logAlpha += std::log(double(n)) - std::log(double(n2)); // else += 0.0
       bool changed = false;
       for (const JitChoice& c : nt.choices)
         if (!c.replayed) {
@@ -245,7 +250,10 @@ public:
       if (accept) {
         const bool sameKeys = !changed && sameLayout(cur_.trace, prop_.trace);
         std::swap(cur_, prop_);
-        if (!sameKeys) indexTrace(cur_.trace, index_);
+        if (!sameKeys) {
+          indexTrace(cur_.trace, index_);
+          stepAt_.clear();
+        }
       }
     }
     if (step && adapt) {
@@ -289,7 +297,8 @@ private:
   size_t sweep_ = 1;
   std::vector<double> siteParams_;
   std::string siteKey_;
-  std::unordered_map<std::string, Step> steps_;
+  std::unordered_map<std::string, Step> steps_; // by key (the interpreter's, by address)
+  std::vector<Step*> stepAt_; // steps_ of cur_'s choices by position, null: not looked up yet
 };
 
 } // namespace
