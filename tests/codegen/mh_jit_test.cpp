@@ -15,6 +15,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -311,4 +312,51 @@ module Bad() -> (y: real) {
   REQUIRE_FALSE(y);
   CHECK(y.error().str() == x.error().str());
   CHECK(y.error().str().find("assert") != std::string::npos);
+}
+
+TEST_CASE("MH on compiled gauss: time of the traced model run within a move", "[.bench]") {
+  // Where a compiled MH move's time goes: the traced, replayed model run alone (the runtime's
+  // recording and replay included) against whole moves (chains of one sweep per draw).
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function* f = prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  const size_t runs = 1000000;
+  Rng rng(1);
+  codegen::JitTracing a, b;
+  double out[2];
+  codegen::JitRuntime first;
+  first.rng = &rng;
+  first.tracing = &a;
+  REQUIRE((**jit)(nullptr, out, first) == codegen::kOk);
+  codegen::JitTraceIndex index;
+  codegen::indexTrace(a.trace, index);
+  b.replayFrom = &a.trace;
+  b.replayIndex = &index;
+  b.overrideAt = 0;
+  double sum = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < runs; ++i) {
+    b.reset();
+    b.overrideValue = double(i % 7) * 0.1;
+    codegen::JitRuntime rt;
+    rt.rng = &rng;
+    rt.tracing = &b;
+    (**jit)(nullptr, out, rt);
+    sum += rt.logLikelihood;
+  }
+  const double model = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  symbolic::InferOptions o;
+  o.chains = 1;
+  o.samples = runs;
+  o.warmup = 0;
+  o.seed = 1;
+  o.threads = 1;
+  auto t1 = std::chrono::steady_clock::now();
+  auto p = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+  const double moves = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  REQUIRE(p);
+  std::cout << "gauss: traced replayed model run " << model / double(runs) * 1e9 << " ns, whole MH move "
+            << moves / double(runs) * 1e9 << " ns (checksum " << sum << ")\n";
 }
