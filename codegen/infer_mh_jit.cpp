@@ -248,7 +248,8 @@ public:
       }
       accept = std::log(rng_.uniform()) < logAlpha;
       if (accept) {
-        const bool sameKeys = !changed && sameLayout(cur_.trace, prop_.trace);
+        // Every choice replayed from its own position, as many choices: the same keys in place.
+        const bool sameKeys = !changed && n2 == n && tracing_.inPlace;
         std::swap(cur_, prop_);
         if (!sameKeys) {
           indexTrace(cur_.trace, index_);
@@ -278,14 +279,6 @@ public:
   const JitTraceIndex& index() const { return index_; }
 
 private:
-  /// Whether the two traces have the same keys at the same positions.
-  static bool sameLayout(const JitTrace& a, const JitTrace& b) {
-    if (a.choices.size() != b.choices.size() || a.keys != b.keys) return false;
-    for (size_t i = 0; i < a.choices.size(); ++i)
-      if (a.choices[i].keyLen != b.choices[i].keyLen) return false;
-    return true;
-  }
-
   const ir::Function& f_;
   std::span<const Value> inputs_;
   const std::vector<double>& in_;

@@ -97,6 +97,7 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
       v = found == t.overrideAt ? t.overrideValue : from->choices[size_t(found)].value;
       replayed = true;
     }
+    if (found != int64_t(pos)) t.inPlace = false;
   }
   if (!replayed && chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
   if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);

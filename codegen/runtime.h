@@ -84,7 +84,11 @@ struct JitTracing {
   std::vector<uint32_t> marks;
   std::vector<std::string> saved;
   std::string keyBuf;
+  /// Set by reset(), cleared by a choice that is not replayed from its own position in
+  /// replayFrom: while set, the run's keys are replayFrom's, position by position, so far.
+  bool inPlace = true;
   void reset() {
+    inPlace = true;
     trace.clear();
     prefix.clear();
     marks.clear();
