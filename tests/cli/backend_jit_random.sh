@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Random modules on the JIT from the command line: `infer --method mh --backend jit` prints the
 # interpreter's output byte for byte (table and --json, default query, a query of choices, two
-# seeds), `run --backend jit` of a random module prints the interpreter's run (trace included) and
+# seeds), as does `--method lw` with a query of choices, `run --backend jit` of a random module prints the interpreter's run (trace included) and
 # its error, and the methods that are not compiled say so.
 # Usage: backend_jit_random.sh CHASSIS SOURCE_DIR
 set -u
@@ -51,6 +51,8 @@ for seed in 1 2; do
     --seed $seed --query 'theta,extra,k,total'
   same "mh json seed $seed" infer "$tmp/m.chs" Track --method mh --samples 100 --warmup 100 \
     --seed $seed --json
+  same "lw choices seed $seed" infer "$tmp/m.chs" Track --method lw --samples 2000 --seed $seed \
+    --query 'theta,extra,total'
   same "run seed $seed" run "$tmp/m.chs" Track --seed $seed
   same "run json seed $seed" run "$tmp/m.chs" Track --seed $seed --json
 done
