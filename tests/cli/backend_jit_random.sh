@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Random modules on the JIT from the command line: `infer --method mh --backend jit` prints the
 # interpreter's output byte for byte (table and --json, default query, a query of choices, two
-# seeds), as does `--method lw` with a query of choices, `run --backend jit` of a random module prints the interpreter's run (trace included) and
-# its error, and the methods that are not compiled say so.
+# seeds), as does `--method lw` with a query of choices; `run --backend jit` of a random module
+# prints the interpreter's run (trace included) and its error; the methods not compiled say so.
 # Usage: backend_jit_random.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
