@@ -16,6 +16,10 @@
 // operations; only the standard normal and uniform draws are calls, chassis_rt_normal/uniform.)
 // A function returns 0 or an ErrorCode (codegen.h); the generated code then returns that code,
 // after storing the failing statement's site number in `errSite`.
+// A traced run (JitRuntime::tracing set) sends every sample through chassis_rt_choice instead,
+// which records the choice under its address (JitChoice) and takes its value from a replay
+// trace when the address is there, as the interpreter's RunOptions::replay does; calls of
+// sampling callees enter and leave their call site's address prefix (chassis_rt_enter/leave).
 #pragma once
 
 #include "spec/rng.h"
