@@ -234,6 +234,8 @@ protected:
   llvm::FunctionCallee runtimeFunction(const char* name, llvm::Type* result,
                                        std::vector<llvm::Type*> params);
   int newSite(const SourceLoc& loc);
+  int choiceName(const std::string& name);
+  bool drawsChoices(const Function& f);
   /// A field of the runtime argument (JitRuntime), as a pointer to `t`.
   llvm::Value* rtField(size_t offset, llvm::Type* t) {
     llvm::Value* p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), rt_, offset);
@@ -339,7 +341,10 @@ protected:
   }
   llvm::Value* libm(const char* name, llvm::Value* x);
   /// Runs `callee` on `args` (evaluated here, left to right); returns its out buffer.
-  llvm::Value* callFunction(const Function& callee, std::span<const Expr> args);
+  /// `site`: the call statement (its site names the callee's choices), null for a call from
+  /// an expression (whose choices the interpreter addresses without a prefix).
+  llvm::Value* callFunction(const Function& callee, std::span<const Expr> args,
+                            const CallStmt* site = nullptr);
   void block(const Block& b) {
     for (Stmt s : b) {
       loc_ = &s->loc();
@@ -461,6 +466,43 @@ protected:
   // generic functions.
   void visitSample(const SampleStmt& s) override {
     if (!rt_) return unsupported("sample");
+    // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
+    // checks the params (after the address's indices are evaluated: when both fail, the
+    // interpreter's error, which a failing run reports, is the params').
+    llvm::Value* traced =
+        b_.CreateICmpNE(b_.CreateLoad(i8p_, rtField(offsetof(JitRuntime, tracing), i8p_)),
+                        llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p_)));
+    llvm::BasicBlock *withTrace = newBlock("traced"), *plain = newBlock("untraced"),
+                     *joined = newBlock("sampled");
+    b_.CreateCondBr(traced, withTrace, plain);
+    b_.SetInsertPoint(withTrace);
+    {
+      int64_t n = 0;
+      llvm::Value* ps = distParams(s.params, n);
+      llvm::Value* idx = indexValues(s.indices);
+      llvm::Value* v = alloca(1);
+      checkRuntime(b_.CreateCall(
+          runtimeFunction("chassis_rt_choice", i32_,
+                          {i8p_, i32_, dblp_, i64_, i32_, dblp_, i64_, dblp_}),
+          {rt_, i32(choiceName(s.name)), idx, i64(int64_t(s.indices.size())),
+           i32(int(s.dist)), ps, i64(n), v}));
+      store(s.var, b_.CreateLoad(dbl_, v));
+      b_.CreateBr(joined);
+    }
+    b_.SetInsertPoint(plain);
+    sampleUntraced(s);
+    b_.CreateBr(joined);
+    b_.SetInsertPoint(joined);
+  }
+  /// The index values of a choice's or call site's address, in a stack buffer.
+  llvm::Value* indexValues(const std::vector<Expr>& indices) {
+    llvm::Value* buf = alloca(indices.size());
+    for (size_t k = 0; k < indices.size(); ++k)
+      b_.CreateStore(eval(indices[k]), elem(buf, int64_t(k)));
+    return buf;
+  }
+  /// A sample that records nothing (likelihood weighting's runs).
+  void sampleUntraced(const SampleStmt& s) {
     if (s.dist == DistKind::Normal) {
       llvm::Value* mu = eval(s.params[0]);
       llvm::Value* sigma = eval(s.params[1]);
@@ -556,7 +598,7 @@ protected:
     });
   }
   void visitCall(const CallStmt& s) override {
-    llvm::Value* out = callFunction(*s.callee, s.args);
+    llvm::Value* out = callFunction(*s.callee, s.args, &s);
     size_t off = 0;
     for (size_t k = 0; k < s.callee->outputs().size(); ++k) {
       const Type& t = s.callee->outputs()[k]->type();
@@ -604,6 +646,30 @@ public:
     sites.push_back(loc);
     return int(sites.size() - 1);
   }
+  /// The id of a choice or call-site name in addresses (JitModel::choiceName).
+  int choiceName(const std::string& name) {
+    auto [it, added] = choiceNameIds.emplace(name, int(choiceNames.size()));
+    if (added) choiceNames.push_back(name);
+    return it->second;
+  }
+  /// Whether running `f` may sample (directly or through a call).
+  bool drawsChoices(const Function& f) {
+    if (auto it = draws.find(&f); it != draws.end()) return it->second;
+    draws[&f] = false; // a call cycle adds nothing
+    bool any = false;
+    forEachStmt(f.body(), [&](Stmt s) {
+      if (s->kind() == StmtKind::Sample) any = true;
+      if (auto* c = s->as<CallStmt>()) any = any || drawsChoices(*c->callee);
+      forEachExpr(s, [&](Expr e) {
+        std::function<void(Expr)> walk = [&](Expr x) {
+          if (auto* call = x->as<Call>()) any = any || drawsChoices(call->callee());
+          for (Expr o : x->operands()) walk(o);
+        };
+        walk(e);
+      });
+    });
+    return draws[&f] = any;
+  }
   /// The LLVM function of `f`, generated on first use.
   llvm::Function* get(const Function& f, bool exported = false) {
     if (auto it = fns.find(&f); it != fns.end()) return it->second;
@@ -625,6 +691,9 @@ public:
   std::optional<Error> err;
   bool withRuntime = false; // every function takes the runtime state as a third argument
   std::vector<SourceLoc> sites;
+  std::vector<std::string> choiceNames;
+  std::map<std::string, int> choiceNameIds;
+  std::map<const Function*, bool> draws;
 };
 
 FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
@@ -639,6 +708,8 @@ FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
 int FunctionGen::newSite(const SourceLoc& loc) {
   return mg_.addSite(loc);
 }
+int FunctionGen::choiceName(const std::string& name) { return mg_.choiceName(name); }
+bool FunctionGen::drawsChoices(const Function& f) { return mg_.drawsChoices(f); }
 
 llvm::FunctionCallee FunctionGen::runtimeFunction(const char* name, llvm::Type* result,
                                                   std::vector<llvm::Type*> params) {
@@ -651,7 +722,8 @@ llvm::Value* FunctionGen::libm(const char* name, llvm::Value* x) {
   return b_.CreateCall(callee, {x});
 }
 
-llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const Expr> args) {
+llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const Expr> args,
+                                       const CallStmt* site) {
   llvm::Value* in = alloca(flatInputs(callee));
   size_t pos = 0;
   for (size_t k = 0; k < args.size(); ++k) {
@@ -665,6 +737,23 @@ llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const E
   }
   llvm::Value* out = alloca(flatSize(callee.outputs()));
   llvm::Function* fn = mg_.get(callee);
+  // A traced run enters the call site's address prefix around a callee that samples.
+  llvm::Value* traced = nullptr;
+  if (rt_ && drawsChoices(callee)) {
+    traced =
+        b_.CreateICmpNE(b_.CreateLoad(i8p_, rtField(offsetof(JitRuntime, tracing), i8p_)),
+                        llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p_)));
+    llvm::BasicBlock *enter = newBlock("enter"), *go = newBlock("call");
+    b_.CreateCondBr(traced, enter, go);
+    b_.SetInsertPoint(enter);
+    llvm::Value* idx = site ? indexValues(site->siteIndices) : alloca(1);
+    b_.CreateCall(runtimeFunction("chassis_rt_enter", llvm::Type::getVoidTy(ctx_),
+                                  {i8p_, i32_, dblp_, i64_}),
+                  {rt_, i32(site ? choiceName(site->site) : -1), idx,
+                   i64(site ? int64_t(site->siteIndices.size()) : 0)});
+    b_.CreateBr(go);
+    b_.SetInsertPoint(go);
+  }
   llvm::Value* rc = rt_ ? b_.CreateCall(fn, {in, out, rt_}) : b_.CreateCall(fn, {in, out});
   llvm::BasicBlock* cont = newBlock("called");
   llvm::BasicBlock* bad = newBlock("propagate");
@@ -677,6 +766,15 @@ llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const E
   }
   b_.CreateRet(rc);
   b_.SetInsertPoint(cont);
+  if (traced) {
+    llvm::BasicBlock *leave = newBlock("leave"), *after = newBlock("left");
+    b_.CreateCondBr(traced, leave, after);
+    b_.SetInsertPoint(leave);
+    b_.CreateCall(
+        runtimeFunction("chassis_rt_leave", llvm::Type::getVoidTy(ctx_), {i8p_}), {rt_});
+    b_.CreateBr(after);
+    b_.SetInsertPoint(after);
+  }
   return out;
 }
 
@@ -926,7 +1024,8 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(bool hostCpu) {
 /// receives the statements' locations by site number.
 Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLVMContext& ctx,
                                                     llvm::TargetMachine* tm, bool optimize,
-                                                    std::vector<SourceLoc>* sites = nullptr) {
+                                                    std::vector<SourceLoc>* sites = nullptr,
+                                                    std::vector<std::string>* choiceNames = nullptr) {
   std::vector<const Function*> seen;
   if (auto st = checkFunction(f, seen, sites != nullptr); !st) return st.error();
   ModuleGen mg(ctx);
@@ -956,6 +1055,7 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
     mpm.run(*mg.mod, mam);
   }
   if (sites) *sites = std::move(mg.sites);
+  if (choiceNames) *choiceNames = std::move(mg.choiceNames);
   return std::move(mg.mod);
 }
 
@@ -1104,6 +1204,9 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Modul
     add("chassis_rt_observe", &chassis_rt_observe);
     add("chassis_rt_condition", &chassis_rt_condition);
     add("chassis_rt_factor", &chassis_rt_factor);
+    add("chassis_rt_choice", &chassis_rt_choice);
+    add("chassis_rt_enter", &chassis_rt_enter);
+    add("chassis_rt_leave", &chassis_rt_leave);
     if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms))))
       return Error(loc, "LLJIT: " + llvmMessage(std::move(e)));
   }
@@ -1142,6 +1245,7 @@ Expected<std::unique_ptr<JitFunction>> JitFunction::create(const Function& f) {
 struct JitModel::Impl {
   std::unique_ptr<llvm::orc::LLJIT> jit;
   std::vector<SourceLoc> sites;
+  std::vector<std::string> choiceNames;
   SourceLoc module;
 };
 
@@ -1153,7 +1257,8 @@ Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
   if (!tm) return tm.error();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   std::vector<SourceLoc> sites;
-  auto mod = buildModule(f, *ctx, tm->get(), true, &sites);
+  std::vector<std::string> names;
+  auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names);
   if (!mod) return mod.error();
   auto jit = startJit(std::move(*mod), std::move(ctx), f.loc(), true);
   if (!jit) return jit.error();
@@ -1164,6 +1269,7 @@ Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
   out->impl_ = std::make_unique<Impl>();
   out->impl_->jit = std::move(*jit);
   out->impl_->sites = std::move(sites);
+  out->impl_->choiceNames = std::move(names);
   out->impl_->module = f.loc();
   out->numIn_ = flatInputs(f);
   out->numOut_ = flatSize(f.outputs());
@@ -1171,6 +1277,8 @@ Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
 }
+
+const std::vector<std::string>& JitModel::choiceNames() const { return impl_->choiceNames; }
 
 const SourceLoc& JitModel::siteLocation(int errSite) const {
   if (errSite < 0 || size_t(errSite) >= impl_->sites.size()) return impl_->module;

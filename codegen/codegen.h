@@ -34,8 +34,10 @@
 // interpreter's stream at a seed and scores the same weights bit for bit. A failing statement
 // stores its site number in the runtime before returning its code, so an error is located where
 // the interpreter locates it (the innermost failing statement; a callee's input check at the
-// calling statement). Not compiled: choice addresses and traces (a compiled run records no
-// choices, so what needs them, replay, MH, SMC and choice quantities, stays interpreted).
+// calling statement). A run whose JitRuntime::tracing is set records its choices with their
+// addresses (in binary form, runtime.h JitChoice) and replays the values of a given trace, as
+// symbolic::RunOptions::replay does (codegen/infer_mh_jit.h runs single-site MH on it); a run
+// without it records none (likelihood weighting), at the cost of one test per sample.
 #pragma once
 
 #include "codegen/runtime.h"
@@ -131,6 +133,8 @@ public:
   size_t numOutputs() const { return numOut_; }
   /// Where a failed run failed: the statement of site `errSite`, or the module for -1.
   const SourceLoc& siteLocation(int errSite) const;
+  /// The names of choices and call sites by the id their address keys use (runtime.h JitChoice).
+  const std::vector<std::string>& choiceNames() const;
   /// Wall seconds spent generating, optimising and compiling the code.
   double compileSeconds() const { return compileSeconds_; }
 

@@ -2,6 +2,7 @@
 // symbolic/infer_lw.cpp, whose steps this follows one for one).
 #include "codegen/infer_lw_jit.h"
 
+#include "codegen/infer_mh_jit.h"
 #include "spec/run_control.h"
 #include "symbolic/infer_lw.h"
 #include "symbolic/infer_mh.h"
@@ -33,12 +34,14 @@ Expected<Posterior> inferLwCompiled(const ir::Function& f, std::span<const Value
     outOffset.push_back(off);
     off += o->type().numScalars();
   }
+  // A choice quantity: its key (runtime.h JitChoice; none when no run can form the address),
+  // read from a traced run.
+  std::vector<std::optional<std::string>> keys;
+  bool needChoices = false;
   for (const Quantity& q : *qs) {
-    if (q.output < 0)
-      return Error("--backend=jit: '" + q.name +
-                   "' is a random choice, and compiled runs record no choices (not compiled "
-                   "yet): query outputs of the module, or use --backend=interp");
-    at.push_back(outOffset[size_t(q.output)] + size_t(std::max(q.element, 0)));
+    at.push_back(q.output < 0 ? 0 : outOffset[size_t(q.output)] + size_t(std::max(q.element, 0)));
+    keys.push_back(q.output < 0 ? choiceKey(model, q.address) : std::nullopt);
+    needChoices = needChoices || q.output < 0;
   }
   std::vector<double> in;
   for (const Value& v : inputs) {
@@ -64,11 +67,16 @@ Expected<Posterior> inferLwCompiled(const ir::Function& f, std::span<const Value
   auto runBlock = [&](size_t b) -> Status {
     Rng rng = base.split(b);
     std::vector<double> out(model.numOutputs() + 1);
+    JitTracing tracing;
     for (size_t i = b * kLwBlock; i < std::min(n, (b + 1) * kLwBlock); ++i) {
       if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
       const Rng before = rng;
       JitRuntime rt;
       rt.rng = &rng;
+      if (needChoices) {
+        tracing.reset();
+        rt.tracing = &tracing;
+      }
       if (int rc = model(in.data(), out.data(), rt); rc != kOk) {
         // The interpreter's error, from the same state: its message and location.
         Rng again = before;
@@ -80,7 +88,21 @@ Expected<Posterior> inferLwCompiled(const ir::Function& f, std::span<const Value
                      "compiled code failed (" + std::string(errorCodeName(rc)) +
                          ") where the interpreter did not: a bug of the JIT back end");
       }
-      for (size_t q = 0; q < nq; ++q) p.draws[q][0][i] = out[at[q]];
+      for (size_t q = 0; q < nq; ++q) {
+        if ((*qs)[q].output >= 0) {
+          p.draws[q][0][i] = out[at[q]];
+          continue;
+        }
+        // The first choice at the address (Trace::find), NaN when absent.
+        double v = std::numeric_limits<double>::quiet_NaN();
+        if (keys[q])
+          for (const JitChoice& c : tracing.trace.choices)
+            if (tracing.trace.key(c) == *keys[q]) {
+              v = c.value;
+              break;
+            }
+        p.draws[q][0][i] = v;
+      }
       p.logWeights[i] = rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                            : rt.logLikelihood + rt.logFactor;
     }

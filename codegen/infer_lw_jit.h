@@ -4,8 +4,8 @@
 // of the interpreter. Because the compiled code draws the interpreter's stream and scores the
 // same weights, the Posterior is the interpreter's, bit for bit, at the same seed.
 //
-// Quantities must be outputs of the module: a compiled run records no choices, so a query of a
-// random choice (or the default query of a module without outputs) is an Error saying so. A
+// A query of random choices (or the default query of a module without outputs) runs the traces
+// traced (runtime.h JitTracing), which records the choices under the interpreter's addresses. A
 // failing trace is re-run by the interpreter from the same generator state, so the error is the
 // interpreter's (message and location).
 #pragma once

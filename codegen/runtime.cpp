@@ -5,9 +5,19 @@
 #include "symbolic/distributions.h"
 
 #include <cmath>
+#include <cstring>
 #include <span>
 
 using chassis::codegen::JitRuntime;
+using chassis::codegen::JitTracing;
+
+namespace chassis::codegen {
+void indexTrace(const JitTrace& t, JitTraceIndex& index) {
+  index.clear();
+  for (size_t i = 0; i < t.choices.size(); ++i)
+    index.emplace(std::string(t.key(t.choices[i])), uint32_t(i));
+}
+} // namespace chassis::codegen
 
 namespace {
 JitRuntime& state(void* rt) { return *static_cast<JitRuntime*>(rt); }
@@ -15,6 +25,13 @@ std::span<const double> paramSpan(const double* p, int64_t n) {
   return {p, static_cast<size_t>(n)};
 }
 chassis::DistKind kind(int32_t d) { return static_cast<chassis::DistKind>(d); }
+/// Appends one key segment: name id, index count, index bits.
+void appendSegment(std::string& key, int32_t name, const double* idx, int64_t n) {
+  const int32_t count = int32_t(n);
+  key.append(reinterpret_cast<const char*>(&name), sizeof name);
+  key.append(reinterpret_cast<const char*>(&count), sizeof count);
+  if (n > 0) key.append(reinterpret_cast<const char*>(idx), size_t(n) * sizeof(double));
+}
 } // namespace
 
 extern "C" {
@@ -56,6 +73,75 @@ int chassis_rt_factor(void* rt, double logWeight) {
   s.logFactor += logWeight;
   ++s.numFactors;
   return chassis::codegen::kOk;
+}
+
+int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
+                      const double* params, int64_t n, double* value) {
+  if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
+  JitRuntime& s = state(rt);
+  JitTracing& t = *s.tracing;
+  t.keyBuf.assign(t.prefix);
+  appendSegment(t.keyBuf, name, idx, nIdx);
+  double v = 0;
+  bool replayed = false;
+  if (const chassis::codegen::JitTrace* from = t.replayFrom) {
+    // Usually the choice at the same position has the same key; otherwise the index.
+    int64_t found = -1;
+    const size_t pos = t.trace.choices.size();
+    if (pos < from->choices.size() && from->key(from->choices[pos]) == t.keyBuf)
+      found = int64_t(pos);
+    else if (t.replayIndex)
+      if (auto it = t.replayIndex->find(t.keyBuf); it != t.replayIndex->end())
+        found = int64_t(it->second);
+    if (found >= 0) {
+      v = found == t.overrideAt ? t.overrideValue : from->choices[size_t(found)].value;
+      replayed = true;
+    }
+    if (found != int64_t(pos)) t.inPlace = false;
+  }
+  if (!replayed && chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
+  const double lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+  s.logPrior += lp;
+  chassis::codegen::JitChoice c;
+  c.keyAt = uint32_t(t.trace.keys.size());
+  c.keyLen = uint32_t(t.keyBuf.size());
+  c.paramAt = uint32_t(t.trace.params.size());
+  c.paramLen = uint32_t(n);
+  c.dist = dist;
+  c.replayed = replayed;
+  c.value = v;
+  c.logProb = lp;
+  t.trace.keys.append(t.keyBuf);
+  t.trace.params.insert(t.trace.params.end(), params, params + n);
+  t.trace.choices.push_back(c);
+  *value = v;
+  return chassis::codegen::kOk;
+}
+
+void chassis_rt_enter(void* rt, int32_t name, const double* idx, int64_t nIdx) {
+  JitTracing& t = *state(rt).tracing;
+  if (name < 0) { // a call from an expression: the interpreter runs it with an empty prefix
+    t.marks.push_back(UINT32_MAX);
+    t.saved.push_back(std::move(t.prefix));
+    t.prefix.clear();
+    return;
+  }
+  t.marks.push_back(uint32_t(t.prefix.size()));
+  appendSegment(t.prefix, name, idx, nIdx);
+}
+
+void chassis_rt_leave(void* rt) {
+  JitTracing& t = *state(rt).tracing;
+  if (t.marks.empty()) return;
+  const uint32_t mark = t.marks.back();
+  t.marks.pop_back();
+  if (mark == UINT32_MAX) {
+    t.prefix = std::move(t.saved.back());
+    t.saved.pop_back();
+  } else {
+    t.prefix.resize(mark);
+  }
 }
 
 } // extern "C"

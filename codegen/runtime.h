@@ -16,18 +16,90 @@
 // operations; only the standard normal and uniform draws are calls, chassis_rt_normal/uniform.)
 // A function returns 0 or an ErrorCode (codegen.h); the generated code then returns that code,
 // after storing the failing statement's site number in `errSite`.
+// A traced run (JitRuntime::tracing set) sends every sample through chassis_rt_choice instead,
+// which records the choice under its address (JitChoice) and takes its value from a replay
+// trace when the address is there, as the interpreter's RunOptions::replay does; calls of
+// sampling callees enter and leave their call site's address prefix (chassis_rt_enter/leave).
 #pragma once
 
 #include "spec/rng.h"
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
 #include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 namespace chassis::codegen {
 
 /// The third argument of a compiled random module, `int chassis_M(const double* in, double* out,
 /// void* rt)`. Reset it (a fresh value) before each run.
+struct JitTracing;
+
+/// One random choice of a compiled run, recorded when the run is traced (JitTracing). Its key is
+/// the interpreter's address in binary form: the call-site segments then the sample's own, each
+/// segment an int32 name id (JitModel::choiceName), an int32 index count and the index values'
+/// float64 bits, so two keys are equal exactly when the interpreter's address strings are.
+struct JitChoice {
+  uint32_t keyAt = 0, keyLen = 0;     // in JitTrace::keys
+  uint32_t paramAt = 0, paramLen = 0; // in JitTrace::params
+  int32_t dist = 0;                   // a DistKind
+  bool replayed = false;              // the value came from the replay trace, not a draw
+  double value = 0, logProb = 0;
+};
+
+/// The choices of one traced compiled run, in execution order (flat pools, reused run to run).
+struct JitTrace {
+  std::vector<JitChoice> choices;
+  std::string keys;
+  std::vector<double> params;
+  std::string_view key(const JitChoice& c) const { return {keys.data() + c.keyAt, c.keyLen}; }
+  std::span<const double> paramsOf(const JitChoice& c) const {
+    return {params.data() + c.paramAt, c.paramLen};
+  }
+  void clear() {
+    choices.clear();
+    keys.clear();
+    params.clear();
+  }
+};
+
+/// Key -> position of the choices of a trace (the first of a repeated key).
+using JitTraceIndex = std::unordered_map<std::string, uint32_t>;
+void indexTrace(const JitTrace& t, JitTraceIndex& index);
+
+/// What a traced run records and replays (JitRuntime::tracing). Replay is symbolic::RunOptions::
+/// replay with the values of `replayFrom`, except position `overrideAt` whose value is
+/// `overrideValue` (what single-site MH re-runs with): a choice whose key is in `replayFrom` takes
+/// its value (and is scored under the current parameters), any other is drawn.
+struct JitTracing {
+  JitTrace trace; // filled by the run (clear() it first: reset())
+  const JitTrace* replayFrom = nullptr;
+  const JitTraceIndex* replayIndex = nullptr; // the index of replayFrom
+  int64_t overrideAt = -1;
+  double overrideValue = 0;
+  // The call path: `prefix` is the key of the call sites entered; `marks` its length at each
+  // entry; `saved` the prefixes replaced by calls from expressions (the interpreter runs those
+  // with an empty prefix).
+  std::string prefix;
+  std::vector<uint32_t> marks;
+  std::vector<std::string> saved;
+  std::string keyBuf;
+  /// Set by reset(), cleared by a choice that is not replayed from its own position in
+  /// replayFrom: while set, the run's keys are replayFrom's, position by position, so far.
+  bool inPlace = true;
+  void reset() {
+    inPlace = true;
+    trace.clear();
+    prefix.clear();
+    marks.clear();
+    saved.clear();
+  }
+};
+
 struct JitRuntime {
   /// Written by the generated code: the site (JitModel::siteLocation) of the statement that
   /// failed, -1 while none (a failing input check of the module itself leaves it -1).
@@ -36,6 +108,9 @@ struct JitRuntime {
   int32_t numObserves = 0, numFactors = 0, numConditions = 0;
   double logPrior = 0, logLikelihood = 0, logFactor = 0;
   Rng* rng = nullptr;
+  /// Null: the choices are not recorded (likelihood weighting). Otherwise every sample goes
+  /// through chassis_rt_choice, which records and replays (the generated code tests this field).
+  JitTracing* tracing = nullptr;
 };
 static_assert(std::is_standard_layout_v<JitRuntime> && offsetof(JitRuntime, errSite) == 0,
               "the generated code stores errSite at offset 0");
@@ -56,4 +131,13 @@ int chassis_rt_check_params(int32_t dist, const double* params, int64_t n);
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x);
 void chassis_rt_condition(void* rt, double holds);
 int chassis_rt_factor(void* rt, double logWeight);
+/// A traced sample (JitRuntime::tracing set): validates the params, then the choice of name
+/// `name` at indices idx[0..nIdx) under the current call path; replayed or drawn (a flat prior
+/// that is not replayed: kFlatPrior), scored, recorded, stored in *value.
+int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
+                      const double* params, int64_t n, double* value);
+/// Enters the call site `name` at indices idx[0..nIdx) (traced runs); name < 0: a call from an
+/// expression, whose choices have no prefix. chassis_rt_leave undoes the last enter.
+void chassis_rt_enter(void* rt, int32_t name, const double* idx, int64_t nIdx);
+void chassis_rt_leave(void* rt);
 }

@@ -18,14 +18,18 @@
 // exactly their values, then prints the outputs and the property's condition there. Exit 1 when
 // the condition is false there (or, for an assert or range obligation, the run fails), 0 when it
 // is not a counterexample, 2 for a file that holds none. --json adds a "replay" object.
-// --backend=jit runs a deterministic module compiled by LLVM's ORC LLJIT (codegen/codegen.h)
-// instead of the interpreter: the same outputs; a run-time failure is reported by its kind (the
-// compiled code returns an error code, not a message); --json then has only module/seed/outputs.
+// --backend=jit runs the module compiled by LLVM's ORC LLJIT (codegen/codegen.h) instead of the
+// interpreter. A deterministic module: the same outputs; a run-time failure is reported by its
+// kind (the compiled code returns an error code, not a message); --json then has only
+// module/seed/outputs. A random module runs traced (codegen/infer_mh_jit.h's runCompiled): the
+// interpreter's output at the seed, trace and errors included (a failing run is re-run by the
+// interpreter for its message).
 #include "tools/command.h"
 #include "tools/json_report.h"
 #include "tools/model_input.h"
 
 #include "codegen/codegen.h"
+#include "codegen/infer_mh_jit.h"
 #include "spec/diagnostics.h"
 #include "symbolic/interp.h"
 
@@ -36,6 +40,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <unordered_map>
@@ -215,7 +220,16 @@ int runCommand(const RunArgs& a) {
     return fail(Error("--backend takes interp or jit, got '" + backend + "'"), tools::kUsage);
   if (backend == "jit" && replay)
     return fail(Error("--replay runs in the interpreter, not with --backend=jit"), tools::kUsage);
-  if (backend == "jit") return runJit(*f, ctx, args, seed, asJson, a.file, module, fail);
+  if (backend == "jit" && !f->isRandom())
+    return runJit(*f, ctx, args, seed, asJson, a.file, module, fail);
+  // A random module with --backend=jit: compiled, run traced (codegen/infer_mh_jit.h), the
+  // interpreter's outputs, trace and errors at the seed.
+  std::unique_ptr<codegen::JitModel> compiledModel;
+  if (backend == "jit") {
+    auto compiled = codegen::JitModel::create(*f);
+    if (!compiled) return fail(compiled.error(), tools::kUsage);
+    compiledModel = std::move(*compiled);
+  }
 
   // The property whose condition is checked at the replayed point.
   const ir::Property* prop = nullptr;
@@ -242,7 +256,8 @@ int runCommand(const RunArgs& a) {
   Rng rng(seed);
   symbolic::RunOptions ropt;
   if (replay) ropt.replay = &replay->choices;
-  auto r = symbolic::run(*f, args, rng, ropt);
+  auto r = compiledModel ? codegen::runCompiled(*f, args, rng, *compiledModel, ropt)
+                 : symbolic::run(*f, args, rng, ropt);
   if (!r) {
     int rc = fail(r.error(), tools::kFailure);
     if (replay && !prop) {
@@ -363,7 +378,7 @@ int runCommand(const RunArgs& a) {
     }
     out["trace"] = trace;
     if (replay) out["replay"] = replayJson;
-    ojson options{{"module", module}, {"seed", seed}, {"backend", "interp"}};
+    ojson options{{"module", module}, {"seed", seed}, {"backend", backend}};
     if (replay) options["replay"] = a.replayFile;
     return tools::printReport("run", a.file, options, out, code);
   }
@@ -394,7 +409,7 @@ chassis::tools::Registration reg{
       app.add_option("--seed", o->seed, "the random seed (default 0)");
       app.add_flag("--json", o->json, "print the result as JSON");
       app.add_option("--backend", o->backend,
-                     "interp (default) or jit: the module compiled by LLVM (deterministic only)");
+                     "interp (default) or jit: the module compiled by LLVM (random modules run traced: the interpreter's output at the seed)");
       app.add_option("--replay", o->replayFile,
                      "a `chassis verify --json` output: run on its counterexample (inputs and "
                      "random choices) and check the property's condition there");

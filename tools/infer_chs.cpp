@@ -15,13 +15,17 @@
 // --method smc: --smc-moves M --smc-lag L (rejuvenation, symbolic/infer_smc.h).
 // --backend interp|jit|auto (default interp): jit compiles the module with LLVM (codegen/
 //   codegen.h's JitModel) once per run and runs --method lw's traces as native code, the
-//   interpreter's streams and weights bit for bit (codegen/infer_lw_jit.h); the other methods
-//   stay interpreted (an error says why). auto picks jit where it pays: --method lw with at least
-//   kJitPaysFromTraces traces, a module that compiles and a query of outputs only, else interp.
-//   (Measured on bench/webppl's gauss: compiling took 20-60 ms and saved 0.7-1.3 us per trace,
-//   so it pays from 15000-85000 traces; 50000 is the middle. A larger module compiles longer and
-//   saves more per trace.) --verbose prints the backend chosen and its compile time on stderr
-//   (--timing prints the compile time too).
+//   interpreter's streams and weights bit for bit (codegen/infer_lw_jit.h), and --method mh's
+//   re-executions as traced compiled runs, the interpreter's chains bit for bit (codegen/
+//   infer_mh_jit.h); the other methods stay interpreted (an error says why). auto picks jit
+//   where it pays, for a module that compiles: --method lw with at least kJitPaysFromTraces
+//   traces and a query of outputs only; --method mh from kJitPaysFromMhSweeps sweeps (chains x
+//   iterations); else interp. (Measured on bench/webppl's gauss: compiling took 20-60 ms and
+//   saved 0.7-1.3 us per LW trace, so it pays from 15000-85000 traces, 50000 is the middle; and
+//   about 1.5 us per MH move, one move per sweep there, so from about 25000 sweeps. A larger
+//   module compiles longer and saves more per trace or sweep.) Under mpirun, mh's chains stay
+//   interpreted (tools/mpi_chains.h). --verbose prints the backend chosen and its compile time
+//   on stderr (--timing prints the compile time too).
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -31,6 +35,7 @@
 
 #include "codegen/codegen.h"
 #include "codegen/infer_lw_jit.h"
+#include "codegen/infer_mh_jit.h"
 #include "tools/json_report.h"
 
 #include "spec/diagnostics.h"
@@ -71,6 +76,8 @@ namespace {
 
 /// --backend auto: the traces from which compiling pays (see the header comment).
 constexpr size_t kJitPaysFromTraces = 50000;
+/// --backend auto, --method mh: the sweeps (chains x iterations) from which compiling pays.
+constexpr size_t kJitPaysFromMhSweeps = 25000;
 
 struct ChsOptions {
   std::string method = "mh";
@@ -259,11 +266,11 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     std::cerr << "error: --backend takes interp, jit or auto, got '" << o.backend << "'\n";
     return kUsage;
   }
-  if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW) {
-    std::cerr << "error: --backend=jit runs --method lw only, not " << o.method
-              << " (not compiled yet: mh and smc re-run the module on traces with addresses, "
-                 "which compiled code does not record; nuts needs the log density's gradient; "
-                 "exact builds factors): use --backend=interp\n";
+  if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW &&
+      opt.method != symbolic::InferMethod::MH) {
+    std::cerr << "error: --backend=jit runs --method lw and mh only, not " << o.method
+              << " (not compiled yet: smc suspends runs after observes; nuts needs the log "
+                 "density's gradient; exact builds factors): use --backend=interp\n";
     return kUsage;
   }
   LoadedModel m;
@@ -277,9 +284,13 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   };
   const bool outputsOnly = !m.function->outputs().empty() &&
                            std::all_of(query.begin(), query.end(), namesOutput);
-  const bool autoJit = o.backend == "auto" && opt.method == symbolic::InferMethod::LW &&
-                       o.samples >= kJitPaysFromTraces && outputsOnly &&
-                       codegen::checkCompilableRandom(*m.function);
+  const bool autoJit =
+      o.backend == "auto" && codegen::checkCompilableRandom(*m.function) &&
+      ((opt.method == symbolic::InferMethod::LW && o.samples >= kJitPaysFromTraces &&
+        outputsOnly) ||
+       (opt.method == symbolic::InferMethod::MH &&
+        std::max<size_t>(1, o.chains) * (o.warmup + o.samples * std::max<size_t>(1, o.thin)) >=
+            kJitPaysFromMhSweeps));
   // jit: the module compiled once for the run (codegen/codegen.h).
   std::unique_ptr<codegen::JitModel> jit;
   if (o.backend == "jit" || autoJit) {
@@ -296,7 +307,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   } else if (o.verbose) {
     std::fprintf(stderr, "backend: interp%s\n",
                  o.backend == "auto" ? " (auto: jit only for --method lw from 50000 traces of a "
-                                       "module that compiles, querying outputs)"
+                                       "module that compiles, querying outputs, and --method mh "
+                                       "from 25000 sweeps)"
                                      : "");
   }
   opt.samples = o.samples;
@@ -324,7 +336,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     post = jit ? codegen::inferLwCompiled(*m.function, m.inputs, opt, *jit)
                : symbolic::inferLw(*m.function, m.inputs, opt);
     break;
-  case symbolic::InferMethod::MH: post = symbolic::inferMh(*m.function, m.inputs, opt); break;
+  case symbolic::InferMethod::MH:
+    post = jit ? codegen::inferMhCompiled(*m.function, m.inputs, opt, *jit)
+               : symbolic::inferMh(*m.function, m.inputs, opt);
+    break;
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
     if (!o.quiet) warnHardConstraints(*m.function);
@@ -420,8 +435,9 @@ ChsRunner addChsInferOptions(CLI::App& app) {
                "no progress bar and no warnings on standard error: the results (and errors) "
                "only (as -q/--quiet in train and compare; -q was --query before this release)");
   app.add_option("--backend", o->backend,
-                 "interp (default), jit (--method lw on the module compiled by LLVM: the same "
-                 "draws at a seed) or auto (jit for lw from 50000 traces)");
+                 "interp (default), jit (--method lw or mh on the module compiled by LLVM: the "
+                 "same draws at a seed) or auto (jit for lw from 50000 traces, mh from 25000 "
+                 "sweeps)");
   app.add_flag("--verbose", o->verbose, "print the backend (and the JIT's compile time) on stderr");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");

@@ -119,3 +119,8 @@ set_tests_properties(cli/query_choice_array PROPERTIES TIMEOUT 120)
 add_test(NAME cli/constrained_arrays
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/constrained_arrays.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/constrained_arrays PROPERTIES TIMEOUT 120)
+
+# Random modules on the JIT: `infer --method mh` and `run` print the interpreter's output.
+add_test(NAME cli/backend_jit_random
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/backend_jit_random.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/backend_jit_random PROPERTIES TIMEOUT 120)

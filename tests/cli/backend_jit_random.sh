@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Random modules on the JIT from the command line: `infer --method mh --backend jit` prints the
+# interpreter's output byte for byte (table and --json, default query, a query of choices, two
+# seeds), as does `--method lw` with a query of choices; `run --backend jit` of a random module
+# prints the interpreter's run (trace included) and its error; the methods not compiled say so.
+# Usage: backend_jit_random.sh CHASSIS SOURCE_DIR
+set -u
+chassis=$1
+source "$(dirname "$0")/expect.sh"
+cat >"$tmp/m.chs" <<'CHS'
+module Noise(s: real) -> (e: real) {
+    e ~ Normal(0.0, s);
+}
+module Track() -> (total: real) {
+    k ~ Poisson(1.5);
+    var theta: real[2];
+    var s: real = 0.0;
+    for i in 0..2 {
+        theta[i] ~ Normal(0.0, 1.0);
+        let m = theta[i] + Noise(0.5);
+        observe(Normal(m, 1.0), 0.7);
+        s = s + theta[i];
+    }
+    if k > 1 {
+        extra ~ Gamma(2.0, 1.0);
+        s = s + extra;
+    }
+    total = s;
+}
+module Fails(c: real) -> (y: real) {
+    a ~ Normal(0.0, 1.0);
+    y = log(a + c);
+}
+CHS
+same() { # DESCRIPTION ARGS...: the interpreter's and the JIT's stdout and exit code agree
+  local what=$1
+  shift
+  "$chassis" "$@" --backend interp >"$tmp/a" 2>"$tmp/ae"
+  local ra=$?
+  "$chassis" "$@" --backend jit >"$tmp/b" 2>"$tmp/be"
+  local rb=$?
+  [ "$ra" = "$rb" ] || fail "$what: exit $ra (interp) vs $rb (jit): $(cat "$tmp/be")"
+  # --json reports name the backend in their options; everything else must agree.
+  sed -i 's/"backend": "[a-z]*"//' "$tmp/a" "$tmp/b"
+  cmp -s "$tmp/a" "$tmp/b" || fail "$what: outputs differ: $(diff "$tmp/a" "$tmp/b" | head -5)"
+  [ -s "$tmp/a" ] || [ "$ra" != 0 ] || fail "$what: no output"
+}
+for seed in 1 2; do
+  same "mh seed $seed" infer "$tmp/m.chs" Track --method mh --samples 300 --warmup 200 --seed $seed
+  same "mh choices seed $seed" infer "$tmp/m.chs" Track --method mh --samples 300 --warmup 200 \
+    --seed $seed --query 'theta,extra,k,total'
+  same "mh json seed $seed" infer "$tmp/m.chs" Track --method mh --samples 100 --warmup 100 \
+    --seed $seed --json
+  same "lw choices seed $seed" infer "$tmp/m.chs" Track --method lw --samples 2000 --seed $seed \
+    --query 'theta,extra,total'
+  same "run seed $seed" run "$tmp/m.chs" Track --seed $seed
+  same "run json seed $seed" run "$tmp/m.chs" Track --seed $seed --json
+done
+same "run error" run "$tmp/m.chs" Fails --input c=-20 --seed 1
+expect 1 "log of" -- run "$tmp/m.chs" Fails --input c=-20 --seed 1 --backend jit
+expect 2 "not compiled yet" -- infer "$tmp/m.chs" Track --method smc --backend jit
+echo "backend_jit_random: $failures failures"
+[ "$failures" = 0 ]

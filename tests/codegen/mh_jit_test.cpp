@@ -1,0 +1,362 @@
+// Traced compiled runs and single-site MH on them (codegen/infer_mh_jit.h) against the
+// interpreter: a traced compiled run records the interpreter's trace (addresses, parameters,
+// values, log densities bit for bit) and replays like RunOptions::replay; MH on compiled code
+// runs the interpreter's chains at a seed (every draw and acceptance count equal) on every random
+// module of examples/, tests/spec/ok/ and bench/ that MH runs, and on queries of choices.
+#include "codegen/codegen.h"
+#include "codegen/infer_mh_jit.h"
+
+#include "symbolic/distributions.h"
+#include "symbolic/infer_mh.h"
+#include "symbolic/interp.h"
+#include "tests/codegen/program_files.h"
+#include "tests/symbolic/compile_chs.h"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+using namespace chassis;
+
+namespace {
+
+bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+std::vector<std::string> programFiles() {
+  namespace fs = std::filesystem;
+  std::vector<std::string> files;
+  for (const char* dir : {"examples", "tests/spec/ok", "bench"})
+    for (auto& e : fs::recursive_directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
+      if (e.path().extension() == ".chs") files.push_back(e.path().string());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::vector<symbolic::Value> drawInputs(const ir::Function& f, const ir::Context& ctx,
+                                        std::mt19937_64& rng) {
+  std::vector<symbolic::Value> args;
+  for (const ir::Param& p : f.inputs()) {
+    if (p.var->type().isArray()) {
+      std::vector<double> a;
+      for (size_t k = 0; k < p.var->type().numScalars(); ++k)
+        a.push_back(testing::drawScalar(p, ctx, rng));
+      args.push_back(symbolic::Value::array(std::move(a)));
+    } else {
+      args.push_back(symbolic::Value::scalar(testing::drawScalar(p, ctx, rng)));
+    }
+  }
+  return args;
+}
+
+void requireSameRun(const Expected<symbolic::RunResult>& a,
+                    const Expected<symbolic::RunResult>& b) {
+  REQUIRE(bool(a) == bool(b));
+  if (!a) {
+    CHECK(a.error().str() == b.error().str());
+    return;
+  }
+  REQUIRE(a->outputs.size() == b->outputs.size());
+  for (size_t k = 0; k < a->outputs.size(); ++k) {
+    REQUIRE(sameBits(a->outputs[k].s, b->outputs[k].s));
+    REQUIRE(a->outputs[k].a.size() == b->outputs[k].a.size());
+    for (size_t i = 0; i < a->outputs[k].a.size(); ++i)
+      REQUIRE(sameBits(a->outputs[k].a[i], b->outputs[k].a[i]));
+  }
+  const symbolic::Trace &s = a->trace, &t = b->trace;
+  REQUIRE(s.choices.size() == t.choices.size());
+  for (size_t i = 0; i < s.choices.size(); ++i) {
+    const symbolic::Choice &c = s.choices[i], &d = t.choices[i];
+    INFO("choice " << i << ": " << c.address << " / " << d.address);
+    REQUIRE(c.address == d.address);
+    REQUIRE(c.dist == d.dist);
+    REQUIRE(c.params == d.params);
+    REQUIRE(sameBits(c.value, d.value));
+    REQUIRE(sameBits(c.logProb, d.logProb));
+    REQUIRE(c.replayed == d.replayed);
+  }
+  REQUIRE(sameBits(s.logPrior, t.logPrior));
+  REQUIRE(sameBits(s.logLikelihood, t.logLikelihood));
+  REQUIRE(sameBits(s.logFactor, t.logFactor));
+  REQUIRE(s.conditionFailed == t.conditionFailed);
+  REQUIRE(s.numObserves == t.numObserves);
+  REQUIRE(s.numFactors == t.numFactors);
+  REQUIRE(s.numConditions == t.numConditions);
+}
+
+void requireSameChains(const Expected<symbolic::MhRun>& a, const Expected<symbolic::MhRun>& b) {
+  REQUIRE(bool(a) == bool(b));
+  if (!a) {
+    CHECK(a.error().str() == b.error().str());
+    return;
+  }
+  REQUIRE(a->quantities.size() == b->quantities.size());
+  for (size_t q = 0; q < a->quantities.size(); ++q)
+    REQUIRE(a->quantities[q].name == b->quantities[q].name);
+  REQUIRE(a->chains.size() == b->chains.size());
+  for (size_t c = 0; c < a->chains.size(); ++c) {
+    INFO("chain " << c);
+    REQUIRE(a->chains[c].accepted == b->chains[c].accepted);
+    REQUIRE(a->chains[c].proposed == b->chains[c].proposed);
+    for (size_t q = 0; q < a->quantities.size(); ++q) {
+      INFO("quantity " << a->quantities[q].name);
+      REQUIRE(a->chains[c].draws[q].size() == b->chains[c].draws[q].size());
+      for (size_t i = 0; i < a->chains[c].draws[q].size(); ++i)
+        REQUIRE(sameBits(a->chains[c].draws[q][i], b->chains[c].draws[q][i]));
+    }
+  }
+}
+
+} // namespace
+
+TEST_CASE("traced compiled runs record and replay the interpreter's trace",
+          "[codegen][jit][differential]") {
+  int compared = 0, runs = 0, replays = 0, errors = 0;
+  std::mt19937_64 inputRng(11);
+  for (const std::string& file : programFiles()) {
+    auto prog = testing::tryLoad(file);
+    if (!prog) continue;
+    for (auto& fp : prog->functions()) {
+      const ir::Function& f = *fp;
+      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
+      auto jit = codegen::JitModel::create(f);
+      if (!jit) continue;
+      INFO(file << " " << f.name());
+      for (uint64_t seed : {0, 1, 5}) {
+        Rng r1(seed), r2(seed);
+        for (int k = 0; k < 10; ++k) {
+          auto args = drawInputs(f, prog->ctx(), inputRng);
+          auto a = symbolic::run(f, args, r1);
+          auto b = codegen::runCompiled(f, args, r2, **jit);
+          requireSameRun(a, b);
+          ++runs;
+          if (!a) {
+            ++errors;
+            continue;
+          }
+          // Replay every choice but one, which gets a fresh prior draw (MH's independence move).
+          if (a->trace.choices.empty()) continue;
+          auto replay = a->trace.values();
+          const symbolic::Choice& c = a->trace.choices[size_t(k) % a->trace.choices.size()];
+          replay[c.address] = symbolic::sample(c.dist, c.params, r1);
+          r2 = r1;
+          symbolic::RunOptions ro;
+          ro.replay = &replay;
+          auto ra = symbolic::run(f, args, r1, ro);
+          auto rb = codegen::runCompiled(f, args, r2, **jit, ro);
+          requireSameRun(ra, rb);
+          ++replays;
+        }
+        REQUIRE(r1.nextU64() == r2.nextU64());
+      }
+      ++compared;
+    }
+  }
+  std::cout << "traced compiled runs compared with the interpreter: " << compared << " modules, "
+            << runs << " runs (" << errors << " failing alike), " << replays << " replays\n";
+  CHECK(compared >= 15);
+  CHECK(replays > 100);
+}
+
+TEST_CASE("MH on compiled code runs the interpreter's chains on every module MH runs",
+          "[codegen][jit][differential]") {
+  int compared = 0, failedAlike = 0;
+  std::mt19937_64 inputRng(3);
+  for (const std::string& file : programFiles()) {
+    auto prog = testing::tryLoad(file);
+    if (!prog) continue;
+    for (auto& fp : prog->functions()) {
+      const ir::Function& f = *fp;
+      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
+      auto jit = codegen::JitModel::create(f);
+      if (!jit) continue;
+      INFO(file << " " << f.name());
+      // Inputs inside their ranges (a few tries), so that most modules run.
+      std::vector<symbolic::Value> args;
+      for (int attempt = 0; attempt < 20; ++attempt) {
+        args = drawInputs(f, prog->ctx(), inputRng);
+        bool ok = true;
+        for (size_t k = 0; k < args.size(); ++k) ok = ok && !symbolic::checkInput(f, k, args[k]);
+        if (ok) break;
+      }
+      for (uint64_t seed : {0, 7, 42}) {
+        symbolic::InferOptions o;
+        o.samples = 12;
+        o.warmup = 8;
+        o.chains = 2;
+        o.thin = seed == 7 ? 2 : 1;
+        o.seed = seed;
+        o.threads = 2;
+        auto a = symbolic::runMhChains(f, args, o, {});
+        auto b = codegen::runMhChainsCompiled(f, args, o, {}, **jit);
+        requireSameChains(a, b);
+        if (a) ++compared;
+        else ++failedAlike;
+      }
+    }
+  }
+  std::cout << "MH chains on compiled code compared with the interpreter's: " << compared
+            << " (module, seed) pairs, " << failedAlike << " failing alike\n";
+  CHECK(compared >= 45);
+}
+
+TEST_CASE("MH on compiled code: queries of choices, call-site prefixes and changing structure",
+          "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module Sensor(x: real) -> (r: real) {
+    noise ~ Normal(0.0, 0.5);
+    r = x + noise;
+}
+module Track() -> (total: real) {
+    k ~ Poisson(2.0);
+    var s: real = 0.0;
+    var theta: real[3];
+    for i in 0..3 {
+        theta[i] ~ Normal(0.0, 1.0);
+        let m = Sensor(theta[i]);
+        observe(Normal(m, 1.0), 0.5);
+        s = s + theta[i];
+    }
+    if k > 2 {
+        extra ~ Gamma(2.0, 1.0);
+        observe(Normal(extra, 1.0), 1.5);
+        s = s + extra;
+    }
+    total = s;
+}
+)",
+                               "track.chs");
+  const ir::Function* f = c.ir.findFunction("Track");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  // The addresses of one run: call sites prefix the callee's choices.
+  Rng r1(4), r2(4);
+  auto a = symbolic::run(*f, {}, r1);
+  auto b = codegen::runCompiled(*f, {}, r2, **jit);
+  requireSameRun(a, b);
+  bool prefixed = false;
+  for (const symbolic::Choice& ch : b->trace.choices)
+    prefixed = prefixed || ch.address.find('/') != std::string::npos;
+  CHECK(prefixed);
+  // Keys and addresses: round trip; text the interpreter never forms names no key.
+  for (const symbolic::Choice& ch : b->trace.choices) {
+    auto key = codegen::choiceKey(**jit, ch.address);
+    REQUIRE(key);
+    CHECK(codegen::choiceAddress(**jit, *key) == ch.address);
+  }
+  CHECK_FALSE(codegen::choiceKey(**jit, "theta[01]"));
+  CHECK_FALSE(codegen::choiceKey(**jit, "nothing"));
+  CHECK_FALSE(codegen::choiceKey(**jit, "theta[1"));
+
+  for (std::vector<std::string> query :
+       {std::vector<std::string>{}, {"theta"}, {"theta[1]", "extra", "k", "total"}}) {
+    for (uint64_t seed : {1, 2, 3}) {
+      symbolic::InferOptions o;
+      o.samples = 200;
+      o.warmup = 100;
+      o.chains = 2;
+      o.seed = seed;
+      o.query = query;
+      auto x = symbolic::runMhChains(*f, {}, o, {});
+      auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+      requireSameChains(x, y);
+      REQUIRE(x);
+      // extra exists in some draws only (the structure changes along the chain).
+      auto px = symbolic::mhPosterior(std::move(*x), 0);
+      auto py = symbolic::mhPosterior(std::move(*y), 0);
+      REQUIRE(px);
+      REQUIRE(py);
+      for (size_t q = 0; q < px->summaries.size(); ++q) {
+        CHECK(px->summaries[q].present == py->summaries[q].present);
+        CHECK(sameBits(px->summaries[q].mean, py->summaries[q].mean));
+      }
+      CHECK(sameBits(px->acceptRate, py->acceptRate));
+    }
+  }
+  symbolic::InferOptions o;
+  o.samples = 50;
+  o.warmup = 50;
+  o.query = {"extra"};
+  auto p = codegen::inferMhCompiled(*f, {}, o, **jit);
+  REQUIRE(p);
+  CHECK(p->summaries[0].present > 0);
+  CHECK(p->summaries[0].present < o.samples * o.chains);
+}
+
+TEST_CASE("MH on compiled code: a model error is the interpreter's", "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module Bad() -> (y: real) {
+    a ~ Normal(0.0, 1.0);
+    b ~ Normal(0.0, 1.0);
+    y = log(a + 10.0);
+    assert b < 2.5;
+}
+)",
+                               "bad.chs");
+  const ir::Function* f = c.ir.findFunction("Bad");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  symbolic::InferOptions o;
+  o.samples = 400;
+  o.warmup = 400;
+  o.chains = 2;
+  o.seed = 1;
+  auto x = symbolic::runMhChains(*f, {}, o, {});
+  auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+  REQUIRE_FALSE(x);
+  REQUIRE_FALSE(y);
+  CHECK(y.error().str() == x.error().str());
+  CHECK(y.error().str().find("assert") != std::string::npos);
+}
+
+TEST_CASE("MH on compiled gauss: time of the traced model run within a move", "[.bench]") {
+  // Where a compiled MH move's time goes: the traced, replayed model run alone (the runtime's
+  // recording and replay included) against whole moves (chains of one sweep per draw).
+  auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
+  REQUIRE(prog);
+  const ir::Function* f = prog->findFunction("Gauss");
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  const size_t runs = 1000000;
+  Rng rng(1);
+  codegen::JitTracing a, b;
+  double out[2];
+  codegen::JitRuntime first;
+  first.rng = &rng;
+  first.tracing = &a;
+  REQUIRE((**jit)(nullptr, out, first) == codegen::kOk);
+  codegen::JitTraceIndex index;
+  codegen::indexTrace(a.trace, index);
+  b.replayFrom = &a.trace;
+  b.replayIndex = &index;
+  b.overrideAt = 0;
+  double sum = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < runs; ++i) {
+    b.reset();
+    b.overrideValue = double(i % 7) * 0.1;
+    codegen::JitRuntime rt;
+    rt.rng = &rng;
+    rt.tracing = &b;
+    (**jit)(nullptr, out, rt);
+    sum += rt.logLikelihood;
+  }
+  const double model = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  symbolic::InferOptions o;
+  o.chains = 1;
+  o.samples = runs;
+  o.warmup = 0;
+  o.seed = 1;
+  o.threads = 1;
+  auto t1 = std::chrono::steady_clock::now();
+  auto p = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+  const double moves = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
+  REQUIRE(p);
+  std::cout << "gauss: traced replayed model run " << model / double(runs) * 1e9 << " ns, whole MH move "
+            << moves / double(runs) * 1e9 << " ns (checksum " << sum << ")\n";
+}
