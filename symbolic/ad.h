@@ -63,7 +63,10 @@ double logDensityGradient(DistKind k, std::span<const double> params, double x, 
 /// position, with its gradient. One object per thread (it owns its tape).
 class LogDensityTape {
 public:
-  LogDensityTape(const ir::Function& f, std::vector<Value> inputs);
+  /// `fuse` (the default) replaces, after each recording, the per-element log-density nodes of
+  /// one distribution by one fused node (see above); false keeps one node per element (the
+  /// differential tests compare the two).
+  LogDensityTape(const ir::Function& f, std::vector<Value> inputs, bool fuse = true);
   ~LogDensityTape();
   LogDensityTape(LogDensityTape&&) noexcept;
   LogDensityTape& operator=(LogDensityTape&&) noexcept;
