@@ -200,11 +200,15 @@ enum class Op : uint8_t {
   GuardArgmax, // the out slot holds the index recorded
   // Fused nodes, written by fuseLogDensities after a recording: one node for many elements.
   LogDensitySum,          // aux = DistKind; per element (x, params...): the sum of log densities
-  NormalLinearSum,        // aux = m bases b_1..b_m, then per element (x, sigma, c_0, c_1..c_m):
+  NormalLinearSum,        // aux = m | flags; operands: the m bases b_1..b_m, then sigma when
+                          // shared (kSharedSigma), then per element x (, sigma), c_0, c_1..c_m:
                           // sum_k log Normal(x_k | c_0k + sum_j c_jk b_j, sigma_k)
-  BernoulliLogitLinearSum // aux = m bases, then per element (x, c_0, c_1..c_m):
+  BernoulliLogitLinearSum // aux = m; the m bases, then per element (x, c_0, c_1..c_m):
                           // sum_k log Bernoulli(x_k | sigmoid(c_0k + sum_j c_jk b_j))
 };
+// Flags of NormalLinearSum's aux above the base count: every element has the same sigma (one
+// operand); every x is data (its partial is never needed).
+constexpr uint8_t kSharedSigma = 0x40, kDataX = 0x80, kBaseMask = 0x3f;
 
 struct Node {
   Op op;
@@ -461,40 +465,57 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 
   /// Op::NormalLinearSum: the mean of each element is a linear function of the m bases with
-  /// constant coefficients; d/d b_j = sum_k c_jk z_k / s_k.
+  /// constant coefficients; d/d b_j = sum_k c_jk z_k / s_k, accumulated here with the shared
+  /// sigma's partial, so that the reverse sweep touches the per-element operands only where they
+  /// depend on the position (fusedBackward). Per-element partials that are never needed (the
+  /// coefficients; x when data) stay 0 from the fusion, so the generic reverse is also right.
   Step normalLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
-    const uint32_t m = nd.aux, stride = 3 + m;
+    const uint32_t m = nd.aux & kBaseMask;
+    const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
+    const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
     const double* v = val.data();
-    for (uint32_t j = 0; j < m; ++j)
+    for (uint32_t j = 0; j < head; ++j)
       p[j] = 0;
-    double total = 0;
+    double total = 0, s = 0, logS = 0, invS = 0;
     uint32_t prevS = UINT32_MAX;
-    double logS = 0;
-    for (uint32_t e = m; e < nd.n; e += stride) {
+    if (shared) {
+      s = v[a[m]];
+      if (!(s > 0) || !std::isfinite(s)) return Step::Reject;
+      logS = std::log(s);
+      invS = 1 / s;
+    }
+    const uint32_t cOff = shared ? 1 : 2;
+    double dShared = 0;
+    for (uint32_t e = head; e < nd.n; e += stride) {
       const uint32_t* el = a + e;
       double* pe = p + e;
-      double mu = linearValue(v, a, el + 2, m), s = v[el[1]];
-      if (!(s > 0) || !std::isfinite(s) || !std::isfinite(mu)) return Step::Reject;
-      if (el[1] != prevS) {
+      if (!shared && el[1] != prevS) {
         prevS = el[1];
+        s = v[prevS];
+        if (!(s > 0) || !std::isfinite(s)) return Step::Reject;
         logS = std::log(s);
+        invS = 1 / s;
       }
-      double t[3];
-      total += normalTerm(v[el[0]], mu, s, logS, t);
-      pe[0] = t[0];
-      pe[1] = t[2];
-      for (uint32_t j = 0; j <= m; ++j)
-        pe[2 + j] = 0;
+      const double mu = linearValue(v, a, el + cOff, m);
+      if (!std::isfinite(mu)) return Step::Reject;
+      const double z = (v[el[0]] - mu) * invS, dmu = z * invS, ds = (z * z - 1) * invS;
+      total += -0.5 * z * z - logS - kLogSqrt2Pi;
+      if (!dataX) pe[0] = -dmu;
+      if (shared)
+        dShared += ds;
+      else
+        pe[1] = ds;
       for (uint32_t j = 0; j < m; ++j)
-        p[j] += v[el[3 + j]] * t[1];
+        p[j] += v[el[cOff + 1 + j]] * dmu;
     }
+    if (shared) p[m] = dShared;
     out = total;
     return std::isfinite(out) ? Step::Ok : Step::Reject;
   }
 
   /// Op::BernoulliLogitLinearSum: x_k ~ Bernoulli(sigmoid(eta_k)), eta_k linear in the m bases;
   /// d log p / d eta = 1 - q (x = 1) or -q (x = 0), q = sigmoid(eta), as the looped form's
-  /// log q / log1p(-q).
+  /// log q / log1p(-q). Only the bases have partials (the per-element ones stay 0).
   Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
     const uint32_t m = nd.aux, stride = 2 + m;
     const double* v = val.data();
@@ -503,7 +524,6 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     double total = 0;
     for (uint32_t e = m; e < nd.n; e += stride) {
       const uint32_t* el = a + e;
-      double* pe = p + e;
       double eta = linearValue(v, a, el + 1, m);
       if (!std::isfinite(eta)) return Step::Reject;
       double q = ops::sigmoid(eta), x = v[el[0]], d;
@@ -516,9 +536,6 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       } else {
         return Step::Reject;
       }
-      for (uint32_t j = 0; j <= m; ++j)
-        pe[j] = 0;
-      pe[m + 1] = 0;
       for (uint32_t j = 0; j < m; ++j)
         p[j] += v[el[2 + j]] * d;
     }
@@ -535,6 +552,26 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     return Step::Ok;
   }
 
+  /// The reverse step of a linear fused node: the head operands (bases, a shared sigma), then the
+  /// per-element x and sigma only where they can depend on the position.
+  void fusedBackward(const Node& nd, const uint32_t* a, const double* p, double g) {
+    const uint32_t m = nd.aux & kBaseMask;
+    if (nd.op == Op::BernoulliLogitLinearSum) {
+      for (uint32_t j = 0; j < m; ++j)
+        adj[a[j]] += g * p[j];
+      return;
+    }
+    const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
+    const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
+    for (uint32_t j = 0; j < head; ++j)
+      adj[a[j]] += g * p[j];
+    if (dataX && shared) return;
+    for (uint32_t e = head; e < nd.n; e += stride) {
+      if (!dataX) adj[a[e]] += g * p[e];
+      if (!shared) adj[a[e + 1]] += g * p[e + 1];
+    }
+  }
+
   /// Reverse sweep: fills grad; false if a derivative is not finite.
   bool backward(std::span<double> grad) {
     std::fill(adj.begin(), adj.end(), 0.0);
@@ -545,6 +582,10 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       if (g == 0) continue;
       const uint32_t* a = args.data() + nd.arg;
       const double* p = pd.data() + nd.arg;
+      if (nd.op == Op::NormalLinearSum || nd.op == Op::BernoulliLogitLinearSum) {
+        fusedBackward(nd, a, p, g);
+        continue;
+      }
       for (uint32_t j = 0; j < nd.n; ++j)
         adj[a[j]] += g * p[j];
     }
@@ -1134,13 +1175,22 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
         for (const Node* m : ms)
           slots.push_back(args[m->arg + 1]);
         if (linearGroup(slots, forms, bases)) {
+          bool shared = true, dataX = true;
+          for (const Node* m : ms) {
+            shared = shared && args[m->arg + 2] == args[ms[0]->arg + 2];
+            dataX = dataX && constantSlot(args[m->arg]);
+          }
           nd.op = Op::NormalLinearSum;
-          nd.aux = uint8_t(bases.size());
+          nd.aux = uint8_t(bases.size() | (shared ? kSharedSigma : 0) | (dataX ? kDataX : 0));
           args.insert(args.end(), bases.begin(), bases.end());
+          if (shared) {
+            const uint32_t sigma = args[ms[0]->arg + 2];
+            args.push_back(sigma);
+          }
           for (size_t k = 0; k < ms.size(); ++k) {
             const uint32_t x = args[ms[k]->arg], sigma = args[ms[k]->arg + 2];
             args.push_back(x);
-            args.push_back(sigma);
+            if (!shared) args.push_back(sigma);
             pushCoefficients(forms[k], bases);
           }
           done = true;
@@ -1177,6 +1227,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       nd.out = uint32_t(val.size());
       val.push_back(0);
       pd.resize(args.size());
+      std::fill(pd.begin() + nd.arg, pd.end(), 0.0); // partials the fused forward never writes
       if (Step st = forward(nd); st != Step::Ok) return Step::Reject;
       for (size_t t : members) {
         removed[size_t(producer_[size_t(terms_[t].id)])] = 1;

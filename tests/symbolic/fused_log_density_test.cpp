@@ -27,7 +27,8 @@ std::string withSize(std::string src, int n) {
 
 // A linear regression (kidiq's form: the mean vector computed in a loop, then observed whole),
 // a logistic regression (wells'), a whole-array draw with a vector of scales, and groups that
-// are not linear (StudentT, Gamma draws through the log transform, a Poisson of exp).
+// are not linear (StudentT, Gamma draws through the log transform, a Poisson of exp); a
+// whole-array draw with a shared scale (Draw).
 const char* kModels = R"(
 module Regression(x: real[@N], y: real[@N]) -> (beta: real[2], sigma: real) {
     beta ~ Flat();
@@ -87,6 +88,22 @@ module MixedLooped(x: real[@N], y: real[@N], k: int[@N]) -> (theta: real[@N], g:
         observe(Poisson(exp(theta[i])), k[i]);
     }
 }
+module Draw(y: real[@N]) -> (theta: real[@N]) {
+    mu ~ Cauchy(0.0, 2.0);
+    tau ~ HalfNormal(1.0);
+    theta ~ Normal(mu, tau);
+    observe(StudentT(3.0, theta, 1.5), y);
+}
+module DrawLooped(y: real[@N]) -> (theta: real[@N]) {
+    mu ~ Cauchy(0.0, 2.0);
+    tau ~ HalfNormal(1.0);
+    for i in 0..@N {
+        theta[i] ~ Normal(mu, tau);
+    }
+    for i in 0..@N {
+        observe(StudentT(3.0, theta[i], 1.5), y[i]);
+    }
+}
 )";
 
 std::vector<double> uniforms(Rng& r, int n, double lo, double hi) {
@@ -99,6 +116,7 @@ std::vector<double> uniforms(Rng& r, int n, double lo, double hi) {
 std::vector<Value> randomInputs(const std::string& module, int n, Rng& r) {
   if (module == "Regression")
     return {Value::array(uniforms(r, n, 70, 140)), Value::array(uniforms(r, n, 20, 140))};
+  if (module == "Draw") return {Value::array(uniforms(r, n, -3, 3))};
   if (module == "Logistic") {
     std::vector<double> b(static_cast<size_t>(n), 0.0);
     for (double& x : b)
@@ -163,7 +181,7 @@ Worst compare(const std::string& module, int n, uint64_t seed) {
 
 TEST_CASE("fused log densities: vectorised forms equal the looped per-element tape",
           "[ad][fused]") {
-  for (const char* module : {"Regression", "Logistic", "Mixed"})
+  for (const char* module : {"Regression", "Logistic", "Mixed", "Draw"})
     for (int n : {2, 7, 60})
       for (uint64_t seed : {11u, 12u}) {
         Worst w = compare(module, n, seed);
