@@ -21,7 +21,8 @@
 //       Binomial     d/dp = k/p - (n-k)/(1-p);  Poisson d/drate = k/rate - 1;
 //       Geometric    d/dp = 1/p - k/(1-p);  Categorical d/dp_j = [j = k]/p_k - 1/sum(p)
 //  2. The tape: nodes over value slots, a forward sweep (value and local partials of each node)
-//     and a reverse sweep (adjoints).
+//     and a reverse sweep (adjoints); the fused log-density nodes (ad.h), written after each
+//     recording by fuseLogDensities (part 3).
 //  3. The recorder: the shared traversal of symbolic/evaluator.h in the tape's domain (the
 //     interpreter's semantics from symbolic/op_semantics.h, the same
 //     error messages where an error does not depend on the position), emitting tape nodes for
