@@ -21,7 +21,8 @@
 //       Binomial     d/dp = k/p - (n-k)/(1-p);  Poisson d/drate = k/rate - 1;
 //       Geometric    d/dp = 1/p - k/(1-p);  Categorical d/dp_j = [j = k]/p_k - 1/sum(p)
 //  2. The tape: nodes over value slots, a forward sweep (value and local partials of each node)
-//     and a reverse sweep (adjoints).
+//     and a reverse sweep (adjoints); the fused log-density nodes (ad.h), written after each
+//     recording by fuseLogDensities (part 3).
 //  3. The recorder: the shared traversal of symbolic/evaluator.h in the tape's domain (the
 //     interpreter's semantics from symbolic/op_semantics.h, the same
 //     error messages where an error does not depend on the position), emitting tape nodes for
@@ -197,8 +198,18 @@ enum class Op : uint8_t {
   LogitJac,   // log sigmoid(u) + log(1 - sigmoid(u))
   LogDensity, // aux = DistKind; operands x, params...
   GuardCmp,   // aux = BinOp; the out slot holds the outcome recorded (0/1)
-  GuardArgmax // the out slot holds the index recorded
+  GuardArgmax, // the out slot holds the index recorded
+  // Fused nodes, written by fuseLogDensities after a recording: one node for many elements.
+  LogDensitySum,          // aux = DistKind; per element (x, params...): the sum of log densities
+  NormalLinearSum,        // aux = m | flags; operands: the m bases b_1..b_m, then sigma when
+                          // shared (kSharedSigma), then per element x (, sigma), c_0, c_1..c_m:
+                          // sum_k log Normal(x_k | c_0k + sum_j c_jk b_j, sigma_k)
+  BernoulliLogitLinearSum // aux = m; the m bases, then per element (x, c_0, c_1..c_m):
+                          // sum_k log Bernoulli(x_k | sigmoid(c_0k + sum_j c_jk b_j))
 };
+// Flags of NormalLinearSum's aux above the base count: every element has the same sigma (one
+// operand); every x is data (its partial is never needed).
+constexpr uint8_t kSharedSigma = 0x40, kDataX = 0x80, kBaseMask = 0x3f;
 
 struct Node {
   Op op;
@@ -227,6 +238,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
                               StmtDispatch<LogDensityTape::Impl, bool, std::vector<AVal>&> {
   const Function* fn;
   std::vector<Value> inputs;
+  bool fuse = true; // fuse the per-element log densities after each recording
 
   // ---- the tape ----
   std::vector<double> val, adj, pd;
@@ -357,32 +369,15 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       p[0] = 1 - 2 * sigmoid(u);
       break;
     }
-    case Op::LogDensity: {
-      if (DistKind(nd.aux) == DistKind::Normal) {
-        // The common case, inline: the same expression as symbolic::logDensity (so the same
-        // bits), without the generic parameter copy and validation.
-        double mu = v[a[1]], s = v[a[2]];
-        if (!(s > 0) || !std::isfinite(s) || !std::isfinite(mu)) return Step::Reject;
-        double z = (v[a[0]] - mu) / s;
-        out = -0.5 * z * z - std::log(s) - kLogSqrt2Pi;
-        p[0] = -z / s;
-        p[1] = z / s;
-        p[2] = (z * z - 1) / s;
-        break;
-      }
-      uint32_t np = nd.n - 1;
-      for (uint32_t i = 0; i < np; ++i)
-        scratchP[i] = v[a[1 + i]];
-      DistKind k = DistKind(nd.aux);
-      std::span<const double> ps(scratchP.data(), np);
-      if (validateParams(k, ps)) return Step::Reject;
-      double dx;
-      out = logDensityGradient(k, ps, v[a[0]], dx, std::span<double>(scratchD.data(), np));
-      p[0] = dx;
-      for (uint32_t i = 0; i < np; ++i)
-        p[1 + i] = scratchD[i];
+    case Op::LogDensity:
+      if (Step st = logDensityTerm(DistKind(nd.aux), a, nd.n, p, out); st != Step::Ok) return st;
       break;
-    }
+    case Op::LogDensitySum:
+      return logDensitySum(nd, a, p, out);
+    case Op::NormalLinearSum:
+      return normalLinearSum(nd, a, p, out);
+    case Op::BernoulliLogitLinearSum:
+      return bernoulliLogitLinearSum(nd, a, p, out);
     case Op::GuardCmp:
       p[0] = p[1] = 0;
       return ops::compare(BinOp(nd.aux), v[a[0]], v[a[1]]) == (out != 0) ? Step::Ok
@@ -399,6 +394,156 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     return std::isfinite(out) ? Step::Ok : Step::Reject;
   }
 
+  /// log Normal(x | mu, s) and its partials (x, mu, s) into p[0..2]: the same expression as
+  /// symbolic::logDensity (so the same bits), without the generic parameter copy and validation.
+  /// `logS` is log(s), computed by the caller (a fused node reuses it for a shared sigma).
+  static double normalTerm(double x, double mu, double s, double logS, double* p) {
+    double z = (x - mu) / s;
+    p[0] = -z / s;
+    p[1] = z / s;
+    p[2] = (z * z - 1) / s;
+    return -0.5 * z * z - logS - kLogSqrt2Pi;
+  }
+
+  /// One element's log density and partials (x, params...) into p, as Op::LogDensity.
+  Step logDensityTerm(DistKind k, const uint32_t* a, uint32_t n, double* p, double& out) {
+    const double* v = val.data();
+    if (k == DistKind::Normal) {
+      double mu = v[a[1]], s = v[a[2]];
+      if (!(s > 0) || !std::isfinite(s) || !std::isfinite(mu)) return Step::Reject;
+      out = normalTerm(v[a[0]], mu, s, std::log(s), p);
+      return Step::Ok;
+    }
+    uint32_t np = n - 1;
+    for (uint32_t i = 0; i < np; ++i)
+      scratchP[i] = v[a[1 + i]];
+    std::span<const double> ps(scratchP.data(), np);
+    if (validateParams(k, ps)) return Step::Reject;
+    double dx;
+    out = logDensityGradient(k, ps, v[a[0]], dx, std::span<double>(scratchD.data(), np));
+    p[0] = dx;
+    for (uint32_t i = 0; i < np; ++i)
+      p[1 + i] = scratchD[i];
+    return Step::Ok;
+  }
+
+  /// Op::LogDensitySum: elements of stride 1 + nparams, summed in element order.
+  Step logDensitySum(const Node& nd, const uint32_t* a, double* p, double& out) {
+    const DistKind k = DistKind(nd.aux);
+    const uint32_t stride = 1 + uint32_t(signature(k).nparams);
+    const double* v = val.data();
+    double total = 0;
+    if (k == DistKind::Normal) {
+      uint32_t prevS = UINT32_MAX;
+      double logS = 0;
+      for (uint32_t e = 0; e < nd.n; e += stride) {
+        double mu = v[a[e + 1]], s = v[a[e + 2]];
+        if (!(s > 0) || !std::isfinite(s) || !std::isfinite(mu)) return Step::Reject;
+        if (a[e + 2] != prevS) {
+          prevS = a[e + 2];
+          logS = std::log(s);
+        }
+        total += normalTerm(v[a[e]], mu, s, logS, p + e);
+      }
+    } else {
+      for (uint32_t e = 0; e < nd.n; e += stride) {
+        double lp;
+        if (Step st = logDensityTerm(k, a + e, stride, p + e, lp); st != Step::Ok) return st;
+        total += lp;
+      }
+    }
+    out = total;
+    return std::isfinite(out) ? Step::Ok : Step::Reject;
+  }
+
+  /// c_0 + sum_j c_j b_j for one element (coefficients at e[0..m], bases at b[0..m-1]), in the
+  /// order of the looped form's `b_0 + c * b_1` for the common two-base case.
+  static double linearValue(const double* v, const uint32_t* b, const uint32_t* c, uint32_t m) {
+    double eta = v[c[0]];
+    for (uint32_t j = 0; j < m; ++j)
+      eta += v[c[1 + j]] * v[b[j]];
+    return eta;
+  }
+
+  /// Op::NormalLinearSum: the mean of each element is a linear function of the m bases with
+  /// constant coefficients; d/d b_j = sum_k c_jk z_k / s_k, accumulated here with the shared
+  /// sigma's partial, so that the reverse sweep touches the per-element operands only where they
+  /// depend on the position (fusedBackward). Per-element partials that are never needed (the
+  /// coefficients; x when data) stay 0 from the fusion, so the generic reverse is also right.
+  Step normalLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+    const uint32_t m = nd.aux & kBaseMask;
+    const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
+    const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
+    const double* v = val.data();
+    for (uint32_t j = 0; j < head; ++j)
+      p[j] = 0;
+    double total = 0, s = 0, logS = 0, invS = 0;
+    uint32_t prevS = UINT32_MAX;
+    if (shared) {
+      s = v[a[m]];
+      if (!(s > 0) || !std::isfinite(s)) return Step::Reject;
+      logS = std::log(s);
+      invS = 1 / s;
+    }
+    const uint32_t cOff = shared ? 1 : 2;
+    double dShared = 0;
+    for (uint32_t e = head; e < nd.n; e += stride) {
+      const uint32_t* el = a + e;
+      double* pe = p + e;
+      if (!shared && el[1] != prevS) {
+        prevS = el[1];
+        s = v[prevS];
+        if (!(s > 0) || !std::isfinite(s)) return Step::Reject;
+        logS = std::log(s);
+        invS = 1 / s;
+      }
+      const double mu = linearValue(v, a, el + cOff, m);
+      if (!std::isfinite(mu)) return Step::Reject;
+      const double z = (v[el[0]] - mu) * invS, dmu = z * invS, ds = (z * z - 1) * invS;
+      total += -0.5 * z * z - logS - kLogSqrt2Pi;
+      if (!dataX) pe[0] = -dmu;
+      if (shared)
+        dShared += ds;
+      else
+        pe[1] = ds;
+      for (uint32_t j = 0; j < m; ++j)
+        p[j] += v[el[cOff + 1 + j]] * dmu;
+    }
+    if (shared) p[m] = dShared;
+    out = total;
+    return std::isfinite(out) ? Step::Ok : Step::Reject;
+  }
+
+  /// Op::BernoulliLogitLinearSum: x_k ~ Bernoulli(sigmoid(eta_k)), eta_k linear in the m bases;
+  /// d log p / d eta = 1 - q (x = 1) or -q (x = 0), q = sigmoid(eta), as the looped form's
+  /// log q / log1p(-q). Only the bases have partials (the per-element ones stay 0).
+  Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+    const uint32_t m = nd.aux, stride = 2 + m;
+    const double* v = val.data();
+    for (uint32_t j = 0; j < m; ++j)
+      p[j] = 0;
+    double total = 0;
+    for (uint32_t e = m; e < nd.n; e += stride) {
+      const uint32_t* el = a + e;
+      double eta = linearValue(v, a, el + 1, m);
+      if (!std::isfinite(eta)) return Step::Reject;
+      double q = ops::sigmoid(eta), x = v[el[0]], d;
+      if (x == 1) {
+        total += std::log(q);
+        d = 1 - q;
+      } else if (x == 0) {
+        total += std::log1p(-q);
+        d = -q;
+      } else {
+        return Step::Reject;
+      }
+      for (uint32_t j = 0; j < m; ++j)
+        p[j] += v[el[2 + j]] * d;
+    }
+    out = total;
+    return std::isfinite(out) ? Step::Ok : Step::Reject;
+  }
+
   /// Forward sweep at u over the recorded tape.
   Step sweep(std::span<const double> u) {
     for (size_t k = 0; k < posSlots.size(); ++k)
@@ -406,6 +551,26 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     for (const Node& nd : nodes)
       if (Step s = forward(nd); s != Step::Ok) return s;
     return Step::Ok;
+  }
+
+  /// The reverse step of a linear fused node: the head operands (bases, a shared sigma), then the
+  /// per-element x and sigma only where they can depend on the position.
+  void fusedBackward(const Node& nd, const uint32_t* a, const double* p, double g) {
+    const uint32_t m = nd.aux & kBaseMask;
+    if (nd.op == Op::BernoulliLogitLinearSum) {
+      for (uint32_t j = 0; j < m; ++j)
+        adj[a[j]] += g * p[j];
+      return;
+    }
+    const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
+    const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
+    for (uint32_t j = 0; j < head; ++j)
+      adj[a[j]] += g * p[j];
+    if (dataX && shared) return;
+    for (uint32_t e = head; e < nd.n; e += stride) {
+      if (!dataX) adj[a[e]] += g * p[e];
+      if (!shared) adj[a[e + 1]] += g * p[e + 1];
+    }
   }
 
   /// Reverse sweep: fills grad; false if a derivative is not finite.
@@ -418,6 +583,10 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       if (g == 0) continue;
       const uint32_t* a = args.data() + nd.arg;
       const double* p = pd.data() + nd.arg;
+      if (nd.op == Op::NormalLinearSum || nd.op == Op::BernoulliLogitLinearSum) {
+        fusedBackward(nd, a, p, g);
+        continue;
+      }
       for (uint32_t j = 0; j < nd.n; ++j)
         adj[a[j]] += g * p[j];
     }
@@ -850,6 +1019,264 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
 
   bool stmtSample(const SampleStmt& x, std::vector<AVal>& fr) { return sampleStmt(x, fr); }
 
+  // ---- fusion: after a recording, the per-element log-density nodes become fused nodes ----
+
+  /// A linear form c_0 + sum_j c_j b_j over base slots, with constant coefficients.
+  struct Linear {
+    double c0 = 0;
+    std::vector<std::pair<uint32_t, double>> terms; // (base slot, coefficient)
+  };
+  std::vector<int32_t> producer_; // per slot: the node writing it, or -1
+  std::vector<char> isPos_;       // per slot: a coordinate of the position
+
+  bool constantSlot(uint32_t s) const { return producer_[s] < 0 && !isPos_[s]; }
+
+  /// The slot as a linear form: through Add, Sub, Neg, Mul by a constant and Dot with one
+  /// constant side of each product; anything else (a coordinate, a non-linear node) is a base.
+  void linearForm(uint32_t s, double scale, Linear& f, int depth) {
+    if (scale == 0) return;
+    if (constantSlot(s)) {
+      f.c0 += scale * val[s];
+      return;
+    }
+    const int32_t pi = producer_[s];
+    if (pi >= 0 && depth < 8) {
+      const Node& nd = nodes[size_t(pi)];
+      const uint32_t* a = args.data() + nd.arg;
+      switch (nd.op) {
+      case Op::Add:
+        linearForm(a[0], scale, f, depth + 1);
+        linearForm(a[1], scale, f, depth + 1);
+        return;
+      case Op::Sub:
+        linearForm(a[0], scale, f, depth + 1);
+        linearForm(a[1], -scale, f, depth + 1);
+        return;
+      case Op::Neg:
+        linearForm(a[0], -scale, f, depth + 1);
+        return;
+      case Op::Mul:
+        if (constantSlot(a[0])) return linearForm(a[1], scale * val[a[0]], f, depth + 1);
+        if (constantSlot(a[1])) return linearForm(a[0], scale * val[a[1]], f, depth + 1);
+        break;
+      case Op::Dot: {
+        const uint32_t m = nd.n / 2;
+        bool linear = true;
+        for (uint32_t i = 0; i < m && linear; ++i)
+          linear = constantSlot(a[i]) || constantSlot(a[m + i]);
+        if (!linear) break;
+        for (uint32_t i = 0; i < m; ++i) {
+          if (constantSlot(a[i]))
+            linearForm(a[m + i], scale * val[a[i]], f, depth + 1);
+          else
+            linearForm(a[i], scale * val[a[m + i]], f, depth + 1);
+        }
+        return;
+      }
+      default:
+        break;
+      }
+    }
+    for (auto& t : f.terms)
+      if (t.first == s) {
+        t.second += scale;
+        return;
+      }
+    f.terms.emplace_back(s, scale);
+  }
+
+  uint32_t constSlot(double x) {
+    val.push_back(x);
+    return uint32_t(val.size() - 1);
+  }
+
+  /// The means (Normal) or logits (Bernoulli of a sigmoid) of a group as linear forms over at
+  /// most kMaxBases common bases; false when they are not.
+  static constexpr size_t kMaxBases = 8;
+  bool linearGroup(const std::vector<uint32_t>& slots, std::vector<Linear>& forms,
+                   std::vector<uint32_t>& bases) {
+    forms.assign(slots.size(), Linear{});
+    bases.clear();
+    for (size_t k = 0; k < slots.size(); ++k) {
+      linearForm(slots[k], 1.0, forms[k], 0);
+      for (const auto& t : forms[k].terms) {
+        if (std::find(bases.begin(), bases.end(), t.first) == bases.end()) bases.push_back(t.first);
+        if (bases.size() > kMaxBases) return false;
+      }
+    }
+    return true;
+  }
+
+  /// Emits the coefficient operands of one element: c_0, then c_j for each base in order.
+  void pushCoefficients(const Linear& f, const std::vector<uint32_t>& bases) {
+    args.push_back(constSlot(f.c0));
+    for (uint32_t b : bases) {
+      double c = 0;
+      for (const auto& t : f.terms)
+        if (t.first == b) c = t.second;
+      args.push_back(constSlot(c));
+    }
+  }
+
+  /// Replaces the log-density nodes whose value goes only into the target (the terms of
+  /// observes and draws), grouped by distribution, with one fused node per group: a Normal whose
+  /// means are linear in a few common slots with constant coefficients (a regression's
+  /// beta[0] + beta[1] * x[k]) becomes NormalLinearSum, a Bernoulli of sigmoid(linear)
+  /// BernoulliLogitLinearSum, any other group LogDensitySum. Then the nodes that computed the
+  /// folded means and no longer feed anything are dropped. Returns Step::Ok, or Reject when a
+  /// fused node is undefined at the recorded point (the looped nodes were not, so only through
+  /// rounding at the edge of the domain).
+  Step fuseLogDensities(std::vector<uint32_t>& roots) {
+    producer_.assign(val.size(), -1);
+    isPos_.assign(val.size(), 0);
+    std::vector<uint32_t> uses(val.size(), 0);
+    for (uint32_t s : posSlots)
+      isPos_[s] = 1;
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      producer_[nodes[i].out] = int32_t(i);
+      for (uint32_t j = 0; j < nodes[i].n; ++j)
+        ++uses[args[nodes[i].arg + j]];
+    }
+    for (uint32_t s : roots)
+      ++uses[s];
+    // Groups of log-density terms with the same distribution, in term order.
+    std::vector<std::pair<DistKind, std::vector<size_t>>> groups; // term indices
+    for (size_t t = 0; t < terms_.size(); ++t) {
+      const AV& x = terms_[t];
+      if (x.id < 0 || uses[size_t(x.id)] != 0 || producer_[size_t(x.id)] < 0) continue;
+      const Node& nd = nodes[size_t(producer_[size_t(x.id)])];
+      const DistKind k = DistKind(nd.aux);
+      if (nd.op != Op::LogDensity || nd.n != 1 + uint32_t(signature(k).nparams)) continue;
+      auto g = std::find_if(groups.begin(), groups.end(),
+                            [k](const auto& grp) { return grp.first == k; });
+      if (g == groups.end()) {
+        groups.push_back({k, {}});
+        g = groups.end() - 1;
+      }
+      g->second.push_back(t);
+    }
+    std::vector<char> removed(nodes.size(), 0);
+    std::vector<std::pair<size_t, Node>> fused; // (position: after this node index, node)
+    std::vector<char> dropTerm(terms_.size(), 0);
+    std::vector<AV> newTerms;
+    for (const auto& [kind, members] : groups) {
+      if (members.size() < 2) continue;
+      std::vector<const Node*> ms;
+      size_t last = 0;
+      for (size_t t : members) {
+        size_t ni = size_t(producer_[size_t(terms_[t].id)]);
+        ms.push_back(&nodes[ni]);
+        last = std::max(last, ni);
+      }
+      Node nd{Op::LogDensitySum, uint8_t(kind), 0, uint32_t(args.size()), 0};
+      std::vector<Linear> forms;
+      std::vector<uint32_t> bases, slots;
+      bool done = false;
+      if (kind == DistKind::Normal) {
+        for (const Node* m : ms)
+          slots.push_back(args[m->arg + 1]);
+        if (linearGroup(slots, forms, bases)) {
+          bool shared = true, dataX = true;
+          for (const Node* m : ms) {
+            shared = shared && args[m->arg + 2] == args[ms[0]->arg + 2];
+            dataX = dataX && constantSlot(args[m->arg]);
+          }
+          nd.op = Op::NormalLinearSum;
+          nd.aux = uint8_t(bases.size() | (shared ? kSharedSigma : 0) | (dataX ? kDataX : 0));
+          args.insert(args.end(), bases.begin(), bases.end());
+          if (shared) {
+            const uint32_t sigma = args[ms[0]->arg + 2];
+            args.push_back(sigma);
+          }
+          for (size_t k = 0; k < ms.size(); ++k) {
+            const uint32_t x = args[ms[k]->arg], sigma = args[ms[k]->arg + 2];
+            args.push_back(x);
+            if (!shared) args.push_back(sigma);
+            pushCoefficients(forms[k], bases);
+          }
+          done = true;
+        }
+      } else if (kind == DistKind::Bernoulli) {
+        bool logit = true;
+        for (const Node* m : ms) {
+          uint32_t ps = args[m->arg + 1];
+          int32_t pi = producer_[ps];
+          logit = logit && pi >= 0 && nodes[size_t(pi)].op == Op::Sigmoid &&
+                  constantSlot(args[m->arg]);
+          if (!logit) break;
+          slots.push_back(args[nodes[size_t(pi)].arg]);
+        }
+        if (logit && linearGroup(slots, forms, bases)) {
+          nd.op = Op::BernoulliLogitLinearSum;
+          nd.aux = uint8_t(bases.size());
+          args.insert(args.end(), bases.begin(), bases.end());
+          for (size_t k = 0; k < ms.size(); ++k) {
+            const uint32_t x = args[ms[k]->arg];
+            args.push_back(x);
+            pushCoefficients(forms[k], bases);
+          }
+          done = true;
+        }
+      }
+      if (!done)
+        for (const Node* m : ms)
+          for (uint32_t j = 0; j < m->n; ++j) {
+            const uint32_t operand = args[m->arg + j];
+            args.push_back(operand);
+          }
+      nd.n = uint32_t(args.size() - nd.arg);
+      nd.out = uint32_t(val.size());
+      val.push_back(0);
+      pd.resize(args.size());
+      std::fill(pd.begin() + nd.arg, pd.end(), 0.0); // partials the fused forward never writes
+      if (Step st = forward(nd); st != Step::Ok) return Step::Reject;
+      for (size_t t : members) {
+        removed[size_t(producer_[size_t(terms_[t].id)])] = 1;
+        dropTerm[t] = 1;
+      }
+      fused.emplace_back(last, nd);
+      newTerms.push_back({val[nd.out], int32_t(nd.out)});
+    }
+    if (fused.empty()) return Step::Ok;
+    // The terms: the unfused ones in order, then the fused sums.
+    std::vector<AV> terms;
+    for (size_t t = 0; t < terms_.size(); ++t)
+      if (!dropTerm[t]) terms.push_back(terms_[t]);
+    terms.insert(terms.end(), newTerms.begin(), newTerms.end());
+    terms_ = std::move(terms);
+    // The node array: fused nodes in place of their last member; then the linear nodes whose
+    // values nothing reads any more (the folded means) are dropped. Only nodes that cannot
+    // reject a finite point except by overflow are dropped: a guard or a log stays.
+    std::vector<Node> out;
+    out.reserve(nodes.size());
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (!removed[i]) out.push_back(nodes[i]);
+      for (const auto& f : fused)
+        if (f.first == i) out.push_back(f.second);
+    }
+    std::vector<char> needed(val.size(), 0);
+    for (uint32_t s : roots)
+      needed[s] = 1;
+    for (const AV& t : terms_)
+      if (t.id >= 0) needed[size_t(t.id)] = 1;
+    std::vector<char> keep(out.size(), 1);
+    for (size_t i = out.size(); i-- > 0;) {
+      const Node& nd = out[i];
+      const bool droppable = nd.op == Op::Add || nd.op == Op::Sub || nd.op == Op::Mul ||
+                             nd.op == Op::Neg || nd.op == Op::Dot || nd.op == Op::Sigmoid;
+      if (droppable && !needed[nd.out]) {
+        keep[i] = 0;
+        continue;
+      }
+      for (uint32_t j = 0; j < nd.n; ++j)
+        needed[args[nd.arg + j]] = 1;
+    }
+    nodes.clear();
+    for (size_t i = 0; i < out.size(); ++i)
+      if (keep[i]) nodes.push_back(out[i]);
+    return Step::Ok;
+  }
+
   /// Records the tape at `pos` (drawing the coordinates when `rng` is given). Returns Ok, Reject
   /// (the point is outside the domain; the tape is left invalid) or an Error.
   Expected<Step> record(std::vector<double>& pos, Rng* rng) {
@@ -892,12 +1319,6 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       if (fail_ == Fail::Reject) return Step::Reject;
       return Error(errLocated_ ? errLoc_ : f.loc(), err_);
     }
-    AV tgt;
-    if (!node(Op::Sum, 0, terms_, tgt, "the log density")) {
-      if (fail_ == Fail::Reject) return Step::Reject;
-      return Error(f.loc(), err_);
-    }
-    target = slotOf(tgt);
     std::vector<std::string> names;
     for (size_t k = 0; k < outs.size(); ++k) {
       const Var* o = f.outputs()[k];
@@ -911,6 +1332,17 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
         names.push_back(o->name());
       }
     }
+    if (fuse) {
+      std::vector<uint32_t> roots(outputSlots);
+      roots.insert(roots.end(), choiceSlots.begin(), choiceSlots.end());
+      if (fuseLogDensities(roots) == Step::Reject) return Step::Reject;
+    }
+    AV tgt;
+    if (!node(Op::Sum, 0, terms_, tgt, "the log density")) {
+      if (fail_ == Fail::Reject) return Step::Reject;
+      return Error(f.loc(), err_);
+    }
+    target = slotOf(tgt);
     if (!initialized) {
       addresses = recAddresses_;
       dists = recDists_;
@@ -942,9 +1374,10 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 };
 
-LogDensityTape::LogDensityTape(const Function& f, std::vector<Value> inputs)
+LogDensityTape::LogDensityTape(const Function& f, std::vector<Value> inputs, bool fuse)
     : impl_(std::make_unique<Impl>()) {
   impl_->fn = &f;
+  impl_->fuse = fuse;
   impl_->inputs = std::move(inputs);
 }
 LogDensityTape::~LogDensityTape() = default;

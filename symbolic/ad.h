@@ -26,6 +26,24 @@
 // refused as trans-dimensional). The sweeps use only the tape's preallocated arrays: after the
 // first recording, an evaluation allocates nothing.
 //
+// Fused log densities. After each recording, the log-density nodes whose values go only into the
+// target (the terms of observes and draws) are grouped by distribution, and each group becomes
+// ONE node whose forward sweep sums the elements' log densities and writes their partials in one
+// loop, and whose reverse step accumulates the adjoints in one loop: a vectorised
+// `observe(Normal(mu, sigma), ys)` or `x ~ Normal(0, 1)` over an array is one node, whatever
+// its length. Two patterns are folded further: a Normal whose means are linear, with constant
+// coefficients, in at most 8 common slots (a regression's beta[0] + beta[1] * x[k]: the nodes
+// that computed the means are dropped, and a shared sigma and data values get one partial each),
+// and a Bernoulli of sigmoid(linear) (logistic regression). Fused and per-element tapes agree
+// within rounding (the order of summation changes; tests/symbolic/fused_log_density_test.cpp).
+// Why in the tape and not as an IR node for vectorised statements: the IR keeps its per-element
+// loops (spec/lower.cpp), so the interpreter, the Z3 encoder, the discrete model and codegen are
+// unchanged; the tape sees the same pattern whether the loop was written by hand or lowered from
+// a vectorised statement, and also through function calls; the price is a pass over the tape at
+// each recording (once per run unless control flow changes). A dropped mean node (an affine
+// combination) can no longer reject a point by overflowing; the fused node rejects a non-finite
+// mean instead.
+//
 // Points outside the model's domain (a log of a non-positive number, an invalid distribution
 // parameter, a non-finite value or gradient, a failed condition, zero density) give L = -inf: the
 // sampler rejects them, as Stan does. Errors that are the model's fault whatever u is (an assert
@@ -63,7 +81,10 @@ double logDensityGradient(DistKind k, std::span<const double> params, double x, 
 /// position, with its gradient. One object per thread (it owns its tape).
 class LogDensityTape {
 public:
-  LogDensityTape(const ir::Function& f, std::vector<Value> inputs);
+  /// `fuse` (the default) replaces, after each recording, the per-element log-density nodes of
+  /// one distribution by one fused node (see above); false keeps one node per element (the
+  /// differential tests compare the two).
+  LogDensityTape(const ir::Function& f, std::vector<Value> inputs, bool fuse = true);
   ~LogDensityTape();
   LogDensityTape(LogDensityTape&&) noexcept;
   LogDensityTape& operator=(LogDensityTape&&) noexcept;
