@@ -1,7 +1,8 @@
 // IR to LLVM IR (see codegen.h for the semantics kept). One LLVM function per IR function, of type
 // i32 (double* in, double* out); every variable is a stack slot of doubles (zeroed at entry,
-// promoted to registers by the O2 pipeline); an expression's value is a double for a scalar and a
-// pointer to its first element for an array. A check that fails branches to a block returning
+// promoted to registers by the O2 pipeline); an expression's value, computed by the shared
+// evaluator (symbolic/evaluator.h) in the LLVM domain of FunctionGen, is a double for a scalar
+// and a pointer to its first element for an array. A check that fails branches to a block returning
 // its error code; a callee's non-zero code is returned as is. For JitModel (random modules) every
 // function takes a third argument, the run's JitRuntime (codegen/runtime.h): random statements
 // call the runtime, and a failing check first stores its statement's site number there (a

@@ -16,8 +16,9 @@
 // When `mayFail` is false, no point of the box fails.
 //
 // Not covered: random statements (sample, observe, condition, factor) and networks that are not
-// loaded are Errors saying so. verifier/enclosures.cpp keeps its own interval propagation over
-// networks (with its own rounding and affine forms) and is not built on this domain.
+// loaded are Errors saying so. The verifier's IR -> Z3 encoder (verifier/ir_encoder.cpp) still
+// carries its own interval enclosures alongside its terms, in its own expression visitor; that
+// interval part could be this domain, but the verifier is not built on it yet.
 #pragma once
 
 #include "spec/error.h"
