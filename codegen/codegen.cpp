@@ -194,8 +194,7 @@ struct LlvmVal {
 /// (symbolic/evaluator.h) in the LLVM domain below (its values are the code computing them:
 /// a double for a scalar, a pointer to the first double for an array); statements by the
 /// statement visitor.
-class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>,
-                    public StmtVisitor<void> {
+class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>, public StmtVisitor<void> {
 public:
   using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
   using Evaluator::eval;
@@ -580,8 +579,7 @@ public:
       out.s = b_.CreateLoad(dbl_, elem(src.ptr, k));
     return true;
   }
-  bool indexWrite(LlvmArray& dst, llvm::Value* i, int n, const LlvmVal& v, size_t w,
-                  bool isArray) {
+  bool indexWrite(LlvmArray& dst, llvm::Value* i, int n, const LlvmVal& v, size_t w, bool isArray) {
     llvm::Value* k = checkedIndex(i, n);
     if (isArray)
       copy(elem(dst.ptr, b_.CreateMul(k, i64(int64_t(w)))), v.a.ptr, w);

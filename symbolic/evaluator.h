@@ -104,11 +104,16 @@ public:
 
   // ---- the hooks' float64 versions (a domain whose values are code defines its own) ----
 
-  template <typename T, typename F> bool branch(const Scalar& c, T&& ifTrue, F&& ifFalse, Val& out) {
+  template <typename T, typename F>
+  bool branch(const Scalar& c, T&& ifTrue, F&& ifFalse, Val& out) {
     return val(c) != 0 ? ifTrue(out) : ifFalse(out);
   }
-  Scalar truthOf(const Scalar& x, bool negate) { return num((val(x) != 0) != negate ? 1 : 0); }
-  Scalar intToReal(const Scalar& x) { return num(val(x)); }
+  Scalar truthOf(const Scalar& x, bool negate) {
+    return num((val(x) != 0) != negate ? 1 : 0);
+  }
+  Scalar intToReal(const Scalar& x) {
+    return num(val(x));
+  }
   bool intBinary(ir::BinOp op, const Scalar& x, const Scalar& y, Scalar& out) {
     ops::Float64Arith<D> a{dom()};
     double r = 0;

@@ -19,8 +19,12 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMax = std::numeric_limits<double>::max();
 constexpr double kTiny = 0x1p-960; // below this a product or quotient may have underflowed
 
-double below(double x) { return std::nextafter(x, -kInf); }
-double above(double x) { return std::nextafter(x, kInf); }
+double below(double x) {
+  return std::nextafter(x, -kInf);
+}
+double above(double x) {
+  return std::nextafter(x, kInf);
+}
 /// `x` moved `n` ulps down (up): around a libm result, whose error is a few ulps at most.
 double widenDown(double x, int n) {
   for (int k = 0; k < n; ++k)
@@ -289,8 +293,8 @@ public:
     last = size_t(std::min(double(n - 1), std::floor(i.hi)));
     return first <= last || fail("internal: an index interval without an integer in range");
   }
-  bool indexRead(const std::vector<Interval>& src, const Interval& i, int n, size_t w,
-                 bool isArray, IntervalValue& out) {
+  bool indexRead(const std::vector<Interval>& src, const Interval& i, int n, size_t w, bool isArray,
+                 IntervalValue& out) {
     size_t first = 0, last = 0;
     if (!indexSpan(i, n, first, last)) return false;
     std::vector<Interval> slice(src.begin() + long(first * w), src.begin() + long((first + 1) * w));
@@ -365,9 +369,15 @@ public:
            std::min(1.0, widenUp(std::tanh(x.hi), 2))};
     return true;
   }
-  bool realAdd(const Interval& l, const Interval& r, Interval& out) { return real(iadd(l, r), out); }
-  bool realSub(const Interval& l, const Interval& r, Interval& out) { return real(isub(l, r), out); }
-  bool realMul(const Interval& l, const Interval& r, Interval& out) { return real(imul(l, r), out); }
+  bool realAdd(const Interval& l, const Interval& r, Interval& out) {
+    return real(iadd(l, r), out);
+  }
+  bool realSub(const Interval& l, const Interval& r, Interval& out) {
+    return real(isub(l, r), out);
+  }
+  bool realMul(const Interval& l, const Interval& r, Interval& out) {
+    return real(imul(l, r), out);
+  }
   bool realDiv(const Interval& l, const Interval& r, Interval& out) {
     Arith a{*this};
     if (!ops::nonzeroDivisor(a, BinOp::Div, r)) return false;

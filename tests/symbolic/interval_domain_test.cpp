@@ -23,7 +23,9 @@ using symbolic::IntervalValue;
 
 namespace {
 
-IntervalValue box(double lo, double hi) { return IntervalValue::scalar({lo, hi}); }
+IntervalValue box(double lo, double hi) {
+  return IntervalValue::scalar({lo, hi});
+}
 
 /// The enclosure of module `name` of `src` over `inputs` (which must not fail for certain).
 symbolic::IntervalResult enclose(const std::string& src, const char* name,
@@ -343,15 +345,27 @@ public:
            "    let n = 1;\n"
            "    var acc: real = 0.0;\n"
            "    for j in 0..3 {\n"
-           "        acc = acc + " + body + ";\n"
+           "        acc = acc + " +
+           body +
+           ";\n"
            "    }\n"
-           "    if " + cond + " {\n"
-           "        r = " + thenR + ";\n"
+           "    if " +
+           cond +
+           " {\n"
+           "        r = " +
+           thenR +
+           ";\n"
            "    } else {\n"
-           "        assert " + check + ";\n"
-           "        r = " + elseR + ";\n"
+           "        assert " +
+           check +
+           ";\n"
+           "        r = " +
+           elseR +
+           ";\n"
            "    }\n"
-           "    i = " + i + ";\n"
+           "    i = " +
+           i +
+           ";\n"
            "}\n";
   }
 
@@ -416,10 +430,11 @@ TEST_CASE("intervals: on random programs every successful run at a point of the 
           return isInt ? std::round(v) : std::min(std::max(v, iv.lo), iv.hi);
         };
         std::vector<symbolic::Value> pin = {
-            symbolic::Value::scalar(at(in[0].s, false)), symbolic::Value::scalar(at(in[1].s, false)),
-            symbolic::Value::scalar(at(in[2].s, true)), symbolic::Value::scalar(at(in[3].s, true)),
-            symbolic::Value::array({at(in[4].a[0], false), at(in[4].a[1], false),
-                                    at(in[4].a[2], false)})};
+            symbolic::Value::scalar(at(in[0].s, false)),
+            symbolic::Value::scalar(at(in[1].s, false)), symbolic::Value::scalar(at(in[2].s, true)),
+            symbolic::Value::scalar(at(in[3].s, true)),
+            symbolic::Value::array(
+                {at(in[4].a[0], false), at(in[4].a[1], false), at(in[4].a[2], false)})};
         Rng rng(7);
         auto run = symbolic::run(f, pin, rng);
         ++points;
