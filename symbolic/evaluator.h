@@ -41,7 +41,8 @@
 //   bool realComparison(op, x, y, Scalar& out)     1 or 0
 //   bool indexRead(src, i, n, width, isArray, out), indexWrite(dst, i, n, v, width, isArray)
 //        the element(s) at index i of an array of n elements of `width` scalars, after
-//        ops::indexInRange
+//        ops::indexInRange (the float64 versions through checkedIndex(i, n, size_t& k); the LLVM
+//        domain's checkedIndex emits the check and returns the i64 index)
 //   void loadVar(const Val& slot, bool isArray, Val& out)   a variable's value
 //   void arrayStart(Array&, size_t n), arrayAppend(Array&, size_t pos, const Val&, size_t width,
 //        bool isArray), arrayOwn(Array&, size_t n)   building an array literal; making an array
