@@ -1,7 +1,8 @@
 // IR to LLVM IR (see codegen.h for the semantics kept). One LLVM function per IR function, of type
 // i32 (double* in, double* out); every variable is a stack slot of doubles (zeroed at entry,
-// promoted to registers by the O2 pipeline); an expression's value is a double for a scalar and a
-// pointer to its first element for an array. A check that fails branches to a block returning
+// promoted to registers by the O2 pipeline); an expression's value, computed by the shared
+// evaluator (symbolic/evaluator.h) in the LLVM domain of FunctionGen, is a double for a scalar
+// and a pointer to its first element for an array. A check that fails branches to a block returning
 // its error code; a callee's non-zero code is returned as is. For JitModel (random modules) every
 // function takes a third argument, the run's JitRuntime (codegen/runtime.h): random statements
 // call the runtime, and a failing check first stores its statement's site number there (a
@@ -10,6 +11,8 @@
 
 #include "codegen/runtime.h"
 #include "symbolic/distributions.h"
+#include "symbolic/evaluator.h"
+#include "symbolic/op_semantics.h"
 
 #include <llvm/ADT/SmallVector.h>
 #include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
@@ -82,7 +85,7 @@ std::string symbolName(const Function& f) {
 
 namespace {
 
-constexpr double kMaxExactInt = 9007199254740992.0; // 2^53
+using symbolic::ops::kMaxExactInt; // 2^53
 /// Variables live on the stack: at most this many doubles (512 KiB) per function.
 constexpr size_t kMaxFrameScalars = size_t(1) << 16;
 
@@ -176,9 +179,25 @@ size_t flatInputs(const Function& f) {
 
 class ModuleGen;
 
-/// The body of one IR function. Expressions return a double (scalar) or a double* (array).
-class FunctionGen : public ExprVisitor<llvm::Value*>, public StmtVisitor<void> {
+/// An array of the LLVM domain: a pointer to its first double and its length.
+struct LlvmArray {
+  llvm::Value* ptr = nullptr;
+  size_t n = 0;
+};
+/// A value of the LLVM domain: a double (`s`) for a scalar, or an array.
+struct LlvmVal {
+  llvm::Value* s = nullptr;
+  LlvmArray a;
+};
+
+/// The body of one IR function. Expressions are lowered by the shared evaluator
+/// (symbolic/evaluator.h) in the LLVM domain below (its values are the code computing them:
+/// a double for a scalar, a pointer to the first double for an array); statements by the
+/// statement visitor.
+class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>, public StmtVisitor<void> {
 public:
+  using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
+  using Evaluator::eval;
   FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn);
   void generate();
 
@@ -312,16 +331,6 @@ protected:
     check(isFinite(d), kNotFinite);
     return d;
   }
-  llvm::Value* checkInt(llvm::Value* d) {
-    check(b_.CreateFCmpOLE(b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, d), cst(kMaxExactInt)),
-          kIntOverflow);
-    return d;
-  }
-  llvm::Value* checkNum(llvm::Value* d, bool isInt) { return isInt ? checkInt(d) : checkReal(d); }
-  void checkIndex(llvm::Value* idx, int n) {
-    check(b_.CreateAnd(b_.CreateFCmpOGE(idx, cst(0)), b_.CreateFCmpOLT(idx, cst(double(n)))),
-          kIndexRange);
-  }
   /// for (k = 0; k < n; ++k) body(k), k an i64; the body may add blocks.
   void loop(int64_t lo, int64_t hi, const std::function<void(llvm::Value*)>& body) {
     llvm::Value* k = allocaI64();
@@ -345,6 +354,9 @@ protected:
   /// an expression (whose choices the interpreter addresses without a prefix).
   llvm::Value* callFunction(const Function& callee, std::span<const Expr> args,
                             const CallStmt* site = nullptr);
+  /// Runs `callee` on the values `args`; returns its out buffer. `site` as for callFunction.
+  llvm::Value* callWith(const Function& callee, std::span<const LlvmVal> args,
+                        const CallStmt* site = nullptr);
   void block(const Block& b) {
     for (Stmt s : b) {
       loc_ = &s->loc();
@@ -352,7 +364,12 @@ protected:
       StmtVisitor<void>::visit(s);
     }
   }
-  llvm::Value* eval(Expr e) { return ExprVisitor<llvm::Value*>::visit(e); }
+  /// The code of `e`'s value: a double, or a double* for an array.
+  llvm::Value* eval(Expr e) {
+    LlvmVal v;
+    if (!eval(e, frame_, v)) return llvm::UndefValue::get(e->type().isArray() ? dblp_ : dbl_);
+    return e->type().isArray() ? v.a.ptr : v.s;
+  }
   llvm::Value* slot(const Var* v) { return slots_.at(size_t(v->slot())); }
   void store(const Var* v, llvm::Value* val) {
     if (v->type().isArray())
@@ -361,98 +378,270 @@ protected:
       b_.CreateStore(val, slot(v));
   }
 
-  // ---- expressions ----
-  llvm::Value* visitConst(const Const& c) override { return cst(c.asDouble()); }
-  llvm::Value* visitVar(const Var& v) override {
-    if (v.type().isArray()) return slot(&v);
-    return b_.CreateLoad(dbl_, slot(&v));
+  // ---- the LLVM domain of the shared evaluator (symbolic/evaluator.h) ----
+  // The skeleton owns the order of evaluation and the integer semantics (symbolic/
+  // op_semantics.h, emitted through Arith); these methods emit the code of each operation, and a
+  // branch and a phi where a float64 domain decides on a value.
+public:
+  bool fail(std::string msg) {
+    if (!err_) err_ = Error(*loc_, "internal: " + msg);
+    return false;
   }
-  llvm::Value* visitUnary(const Unary& u) override;
-  llvm::Value* visitBinary(const Binary& b) override;
-  llvm::Value* visitSelect(const Select& s) override {
-    llvm::Value* c = truth(eval(s.cond()));
+  llvm::Value* constant(double v) { return cst(v); }
+
+  /// The arithmetic of op_semantics.h's generic operations as instructions; a failing `require`
+  /// branches to the block returning the fault's error code.
+  struct Arith {
+    FunctionGen& g;
+    llvm::Value* num(double v) { return g.cst(v); }
+    llvm::Value* add(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFAdd(l, r); }
+    llvm::Value* sub(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFSub(l, r); }
+    llvm::Value* mul(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFMul(l, r); }
+    llvm::Value* neg(llvm::Value* x) { return g.b_.CreateFNeg(x); }
+    llvm::Value* abs(llvm::Value* x) { return g.b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x); }
+    llvm::Value* truncDiv(llvm::Value* l, llvm::Value* r) {
+      return g.b_.CreateSIToFP(g.b_.CreateSDiv(g.toInt(l), g.toInt(r)), g.dbl_);
+    }
+    llvm::Value* truncRem(llvm::Value* l, llvm::Value* r) {
+      return g.b_.CreateSIToFP(g.b_.CreateSRem(g.toInt(l), g.toInt(r)), g.dbl_);
+    }
+    llvm::Value* eq(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpOEQ(l, r); }
+    llvm::Value* ne(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpUNE(l, r); }
+    llvm::Value* lt(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpOLT(l, r); }
+    llvm::Value* le(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpOLE(l, r); }
+    llvm::Value* gt(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpOGT(l, r); }
+    llvm::Value* ge(llvm::Value* l, llvm::Value* r) { return g.b_.CreateFCmpOGE(l, r); }
+    llvm::Value* both(llvm::Value* a, llvm::Value* b) { return g.b_.CreateAnd(a, b); }
+    llvm::Value* pick(llvm::Value* c, llvm::Value* t, llvm::Value* f) {
+      return g.b_.CreateSelect(c, t, f);
+    }
+    llvm::Value* fromCond(llvm::Value* c) { return g.fromBool(c); }
+    template <class Message> bool require(llvm::Value* ok, symbolic::ops::Fault f, Message&&) {
+      g.check(ok, faultCode(f));
+      return true;
+    }
+    bool unsupported(std::string what) { return g.fail(std::move(what)); }
+  };
+  static int faultCode(symbolic::ops::Fault f) {
+    switch (f) {
+    case symbolic::ops::Fault::DivisionByZero:
+      return kDivisionByZero;
+    case symbolic::ops::Fault::IntOverflow:
+      return kIntOverflow;
+    case symbolic::ops::Fault::IndexRange:
+      return kIndexRange;
+    }
+    return kIndexRange;
+  }
+  llvm::Value* toInt(llvm::Value* d) { return b_.CreateFPToSI(d, i64_); }
+
+  /// Both arms emitted, merged by a phi (of doubles, or of array pointers).
+  template <typename T, typename F>
+  bool branch(llvm::Value* c, T&& ifTrue, F&& ifFalse, LlvmVal& out) {
+    llvm::Value* cond = truth(c);
     llvm::BasicBlock *t = newBlock("then"), *f = newBlock("else"), *m = newBlock("merge");
-    b_.CreateCondBr(c, t, f);
+    b_.CreateCondBr(cond, t, f);
+    LlvmVal tv, fv;
     b_.SetInsertPoint(t);
-    llvm::Value* tv = eval(s.ifTrue());
+    if (!ifTrue(tv)) return false;
     llvm::BasicBlock* tEnd = b_.GetInsertBlock();
     b_.CreateBr(m);
     b_.SetInsertPoint(f);
-    llvm::Value* fv = eval(s.ifFalse());
+    if (!ifFalse(fv)) return false;
     llvm::BasicBlock* fEnd = b_.GetInsertBlock();
     b_.CreateBr(m);
     b_.SetInsertPoint(m);
-    llvm::PHINode* phi = b_.CreatePHI(tv->getType(), 2);
-    phi->addIncoming(tv, tEnd);
-    phi->addIncoming(fv, fEnd);
-    return phi;
+    const bool isArray = tv.s == nullptr; // an arm's fresh value holds `s` only for a scalar
+    llvm::Value* tx = isArray ? tv.a.ptr : tv.s;
+    llvm::PHINode* phi = b_.CreatePHI(tx->getType(), 2);
+    phi->addIncoming(tx, tEnd);
+    phi->addIncoming(isArray ? fv.a.ptr : fv.s, fEnd);
+    if (isArray)
+      out.a = LlvmArray{phi, tv.a.n};
+    else
+      out.s = phi;
+    return true;
   }
-  llvm::Value* visitArrayLit(const ArrayLit& a) override {
-    llvm::Value* buf = alloca(a.type().numScalars());
-    size_t pos = 0;
-    for (Expr e : a.elements()) {
-      llvm::Value* v = eval(e);
-      if (e->type().isArray()) {
-        copy(elem(buf, int64_t(pos)), v, e->type().numScalars());
-        pos += e->type().numScalars();
-      } else {
-        b_.CreateStore(v, elem(buf, int64_t(pos++)));
-      }
-    }
-    return buf;
+  llvm::Value* truthOf(llvm::Value* x, bool negate) {
+    return b_.CreateSelect(truth(x), cst(negate ? 0 : 1), cst(negate ? 1 : 0));
   }
-  llvm::Value* visitIndex(const Index& x) override {
-    llvm::Value* arr = eval(x.array());
-    llvm::Value* idx = eval(x.index());
-    checkIndex(idx, x.array()->type().length());
-    llvm::Value* k = b_.CreateFPToSI(idx, i64_);
-    size_t w = x.type().numScalars();
-    if (x.type().isArray()) return elem(arr, b_.CreateMul(k, i64(int64_t(w))));
-    return b_.CreateLoad(dbl_, elem(arr, k));
+  llvm::Value* intToReal(llvm::Value* x) { return x; }
+  bool intBinary(BinOp op, llvm::Value* x, llvm::Value* y, llvm::Value*& out) {
+    Arith a{*this};
+    return symbolic::ops::intBinary(a, op, x, y, out);
   }
-  llvm::Value* visitUpdate(const Update& x) override {
-    llvm::Value* src = eval(x.array());
-    size_t n = x.type().numScalars();
-    llvm::Value* buf = alloca(n);
-    copy(buf, src, n);
-    llvm::Value* idx = eval(x.index());
-    llvm::Value* v = eval(x.value());
-    checkIndex(idx, x.type().length());
-    llvm::Value* k = b_.CreateFPToSI(idx, i64_);
-    if (x.value()->type().isArray()) {
-      size_t w = x.value()->type().numScalars();
-      copy(elem(buf, b_.CreateMul(k, i64(int64_t(w)))), v, w);
-    } else {
-      b_.CreateStore(v, elem(buf, k));
-    }
-    return buf;
+  bool intUnary(UnOp op, llvm::Value* x, llvm::Value*& out) {
+    Arith a{*this};
+    return symbolic::ops::intUnary(a, op, x, out);
   }
-  llvm::Value* visitCall(const Call& c) override {
-    // A Call node is only read through CallResult; evaluated alone it is the out buffer.
-    return callFunction(c.callee(), c.args());
-  }
-  llvm::Value* visitCallResult(const CallResult& r) override {
-    const Call& c = r.call();
-    llvm::Value* out = callFunction(c.callee(), c.args());
-    size_t off = 0;
-    for (int k = 0; k < r.index(); ++k)
-      off += c.callee().outputs()[size_t(k)]->type().numScalars();
-    llvm::Value* p = elem(out, int64_t(off));
-    if (r.type().isArray()) return p;
-    return b_.CreateLoad(dbl_, p);
-  }
-  llvm::Value* visitAffine(const Affine& a) override;
-  llvm::Value* visitVecRelu(const VecRelu& v) override {
-    llvm::Value* in = eval(v.input());
-    size_t n = v.type().numScalars();
-    llvm::Value* out = alloca(n);
-    loop(0, int64_t(n), [&](llvm::Value* k) {
-      llvm::Value* x = b_.CreateLoad(dbl_, elem(in, k));
-      b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0)), elem(out, k));
-    });
-    return out;
+  bool realComparison(BinOp op, llvm::Value* x, llvm::Value* y, llvm::Value*& out) {
+    Arith a{*this};
+    out = a.fromCond(symbolic::ops::comparison(a, op, x, y));
+    return true;
   }
 
+  bool realNeg(llvm::Value* x, llvm::Value*& out) { return out = b_.CreateFNeg(x), true; }
+  bool realAbs(llvm::Value* x, llvm::Value*& out) {
+    return out = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x), true;
+  }
+  bool realRelu(llvm::Value* x, llvm::Value*& out) {
+    return out = b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0)), true;
+  }
+  bool realExp(llvm::Value* x, llvm::Value*& out) { return out = checkReal(libm("exp", x)), true; }
+  bool realLog(llvm::Value* x, llvm::Value*& out) {
+    check(b_.CreateFCmpOGT(x, cst(0)), kDomain); // ops::logDefined
+    return out = checkReal(libm("log", x)), true;
+  }
+  bool realSqrt(llvm::Value* x, llvm::Value*& out) {
+    check(b_.CreateFCmpOGE(x, cst(0)), kDomain); // ops::sqrtDefined
+    return out = b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x), true;
+  }
+  bool realSigmoid(llvm::Value* x, llvm::Value*& out) { // ops::sigmoid
+    llvm::Value* pos = b_.CreateFDiv(cst(1), b_.CreateFAdd(cst(1), libm("exp", b_.CreateFNeg(x))));
+    llvm::Value* ex = libm("exp", x);
+    llvm::Value* neg = b_.CreateFDiv(ex, b_.CreateFAdd(cst(1), ex));
+    return out = b_.CreateSelect(b_.CreateFCmpOGE(x, cst(0)), pos, neg), true;
+  }
+  bool realTanh(llvm::Value* x, llvm::Value*& out) { return out = libm("tanh", x), true; }
+  bool realAdd(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    return out = checkReal(b_.CreateFAdd(l, r)), true;
+  }
+  bool realSub(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    return out = checkReal(b_.CreateFSub(l, r)), true;
+  }
+  bool realMul(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    return out = checkReal(b_.CreateFMul(l, r)), true;
+  }
+  bool realDiv(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    Arith a{*this};
+    symbolic::ops::nonzeroDivisor(a, BinOp::Div, r);
+    return out = checkReal(b_.CreateFDiv(l, r)), true;
+  }
+  bool realMin(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    return out = b_.CreateSelect(b_.CreateFCmpOLT(l, r), l, r), true;
+  }
+  bool realMax(llvm::Value* l, llvm::Value* r, llvm::Value*& out) {
+    return out = b_.CreateSelect(b_.CreateFCmpOGT(l, r), l, r), true;
+  }
+  /// x[0] + x[1] + ... from 0, left to right (a loop).
+  llvm::Value* sumLoop(const LlvmArray& x) {
+    llvm::Value* acc = alloca(1);
+    b_.CreateStore(cst(0), acc);
+    loop(0, int64_t(x.n), [&](llvm::Value* k) {
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), b_.CreateLoad(dbl_, elem(x.ptr, k))),
+                     acc);
+    });
+    return b_.CreateLoad(dbl_, acc);
+  }
+  /// x[0] * y[0] + x[1] * y[1] + ... from 0, left to right (a loop, no fused multiply-add).
+  llvm::Value* dotLoop(const LlvmArray& x, const LlvmArray& y) {
+    llvm::Value* acc = alloca(1);
+    b_.CreateStore(cst(0), acc);
+    loop(0, int64_t(x.n), [&](llvm::Value* k) {
+      llvm::Value* p =
+          b_.CreateFMul(b_.CreateLoad(dbl_, elem(x.ptr, k)), b_.CreateLoad(dbl_, elem(y.ptr, k)));
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), p), acc);
+    });
+    return b_.CreateLoad(dbl_, acc);
+  }
+  bool realSum(const LlvmArray& x, llvm::Value*& out) { return out = checkReal(sumLoop(x)), true; }
+  bool intSum(const LlvmArray& x, llvm::Value*& out) {
+    Arith a{*this};
+    return symbolic::ops::intResult(a, sumLoop(x), "sum", out);
+  }
+  bool realDot(const LlvmArray& x, const LlvmArray& y, llvm::Value*& out) {
+    return out = checkReal(dotLoop(x, y)), true;
+  }
+  bool intDot(const LlvmArray& x, const LlvmArray& y, llvm::Value*& out) {
+    Arith a{*this};
+    return symbolic::ops::intResult(a, dotLoop(x, y), "dot", out);
+  }
+  /// The first index of the maximum (a later element replaces it only when strictly larger).
+  bool argmax(const LlvmArray& x, bool, llvm::Value*& out) {
+    llvm::Value* best = allocaI64();
+    b_.CreateStore(i64(0), best);
+    loop(1, int64_t(x.n), [&](llvm::Value* k) {
+      llvm::Value* bk = b_.CreateLoad(i64_, best);
+      llvm::Value* better = b_.CreateFCmpOGT(b_.CreateLoad(dbl_, elem(x.ptr, k)),
+                                             b_.CreateLoad(dbl_, elem(x.ptr, bk)));
+      b_.CreateStore(b_.CreateSelect(better, k, bk), best);
+    });
+    out = b_.CreateSIToFP(b_.CreateLoad(i64_, best), dbl_);
+    return true;
+  }
+
+  /// ops::indexInRange, then the index as an i64.
+  llvm::Value* checkedIndex(llvm::Value* i, int n) {
+    Arith a{*this};
+    symbolic::ops::indexInRange(a, i, n);
+    return toInt(i);
+  }
+  bool indexRead(const LlvmArray& src, llvm::Value* i, int n, size_t w, bool isArray,
+                 LlvmVal& out) {
+    llvm::Value* k = checkedIndex(i, n);
+    if (isArray)
+      out.a = LlvmArray{elem(src.ptr, b_.CreateMul(k, i64(int64_t(w)))), w};
+    else
+      out.s = b_.CreateLoad(dbl_, elem(src.ptr, k));
+    return true;
+  }
+  bool indexWrite(LlvmArray& dst, llvm::Value* i, int n, const LlvmVal& v, size_t w, bool isArray) {
+    llvm::Value* k = checkedIndex(i, n);
+    if (isArray)
+      copy(elem(dst.ptr, b_.CreateMul(k, i64(int64_t(w)))), v.a.ptr, w);
+    else
+      b_.CreateStore(v.s, elem(dst.ptr, k));
+    return true;
+  }
+  /// A variable's frame entry is its stack slot: an array is read in place, a scalar loaded.
+  void loadVar(const LlvmVal& slotVal, bool isArray, LlvmVal& out) {
+    if (isArray)
+      out.a = slotVal.a;
+    else
+      out.s = b_.CreateLoad(dbl_, slotVal.a.ptr);
+  }
+  void arrayStart(LlvmArray& a, size_t n) { a = LlvmArray{alloca(n), n}; }
+  void arrayAppend(LlvmArray& a, size_t pos, const LlvmVal& v, size_t w, bool isArray) {
+    if (isArray)
+      copy(elem(a.ptr, int64_t(pos)), v.a.ptr, w);
+    else
+      b_.CreateStore(v.s, elem(a.ptr, int64_t(pos)));
+  }
+  /// An update writes a fresh stack copy (the array may be a variable's slot).
+  void arrayOwn(LlvmArray& a, size_t n) {
+    llvm::Value* buf = alloca(n);
+    copy(buf, a.ptr, n);
+    a = LlvmArray{buf, n};
+  }
+  /// A dense layer: loops over rows and columns, weights and bias as constant global arrays,
+  /// each row b_r + sum_c W_rc x_c in that order, checked finite.
+  bool affineLayer(const DenseLayer& L, const LlvmArray& inArr, LlvmArray& outArr);
+  bool vecRelu(LlvmArray& a) {
+    llvm::Value* out = alloca(a.n);
+    loop(0, int64_t(a.n), [&](llvm::Value* k) {
+      llvm::Value* x = b_.CreateLoad(dbl_, elem(a.ptr, k));
+      b_.CreateStore(b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0)), elem(out, k));
+    });
+    a.ptr = out;
+    return true;
+  }
+  bool callPure(const Function& callee, std::vector<LlvmVal>& args, std::vector<LlvmVal>& outs) {
+    llvm::Value* buf = callWith(callee, args);
+    outs.assign(callee.outputs().size(), LlvmVal{});
+    size_t off = 0;
+    for (size_t k = 0; k < outs.size(); ++k) {
+      const Type& t = callee.outputs()[k]->type();
+      llvm::Value* p = elem(buf, int64_t(off));
+      if (t.isArray())
+        outs[k].a = LlvmArray{p, t.numScalars()};
+      else
+        outs[k].s = b_.CreateLoad(dbl_, p);
+      off += t.numScalars();
+    }
+    return true;
+  }
+
+protected:
   // ---- statements ----
   void visitLet(const LetStmt& s) override { store(s.var, eval(s.value)); }
   void visitAssign(const AssignStmt& s) override { store(s.var, eval(s.value)); }
@@ -622,6 +811,7 @@ private:
   llvm::Type *dbl_, *i64_, *i32_, *i8p_, *dblp_;
   llvm::BasicBlock* allocaBlock_ = nullptr;
   std::vector<llvm::Value*> slots_;
+  std::vector<LlvmVal> frame_; // the evaluator's view of the slots: every variable as an array
   std::map<std::pair<int, int>, llvm::BasicBlock*> fail_; // by (code, site)
   llvm::Value* rt_ = nullptr; // the runtime argument (ModuleGen::withRuntime), else null
   int site_ = -1;             // the site of the statement being generated (with the runtime)
@@ -724,15 +914,23 @@ llvm::Value* FunctionGen::libm(const char* name, llvm::Value* x) {
 
 llvm::Value* FunctionGen::callFunction(const Function& callee, std::span<const Expr> args,
                                        const CallStmt* site) {
+  std::vector<LlvmVal> vals(args.size());
+  for (size_t k = 0; k < args.size(); ++k)
+    if (!eval(args[k], frame_, vals[k])) return llvm::UndefValue::get(dblp_);
+  return callWith(callee, vals, site);
+}
+
+llvm::Value* FunctionGen::callWith(const Function& callee, std::span<const LlvmVal> args,
+                                   const CallStmt* site) {
   llvm::Value* in = alloca(flatInputs(callee));
   size_t pos = 0;
   for (size_t k = 0; k < args.size(); ++k) {
-    llvm::Value* v = eval(args[k]);
-    size_t n = args[k]->type().numScalars();
-    if (args[k]->type().isArray())
-      copy(elem(in, int64_t(pos)), v, n);
+    const Type& t = callee.inputs()[k].var->type();
+    size_t n = t.numScalars();
+    if (t.isArray())
+      copy(elem(in, int64_t(pos)), args[k].a.ptr, n);
     else
-      b_.CreateStore(v, elem(in, int64_t(pos)));
+      b_.CreateStore(args[k].s, elem(in, int64_t(pos)));
     pos += n;
   }
   llvm::Value* out = alloca(flatSize(callee.outputs()));
@@ -793,6 +991,7 @@ void FunctionGen::generate() {
     b_.CreateMemSet(s, llvm::ConstantInt::get(llvm::Type::getInt8Ty(ctx_), 0), n * 8,
                     llvm::MaybeAlign(8));
     slots_.push_back(s);
+    frame_.push_back(LlvmVal{nullptr, LlvmArray{s, n}});
   }
   // The inputs, checked as symbolic::checkInput does.
   llvm::Value* in = fn_->getArg(0);
@@ -835,137 +1034,8 @@ void FunctionGen::generate() {
   llvm::IRBuilder<>(allocaBlock_).CreateBr(start);
 }
 
-llvm::Value* FunctionGen::visitUnary(const Unary& u) {
-  llvm::Value* x = eval(u.arg());
-  bool isInt = u.type().scalar == ScalarKind::Int;
-  switch (u.op()) {
-  case UnOp::Neg:
-    return b_.CreateFNeg(x);
-  case UnOp::Not:
-    return b_.CreateSelect(truth(x), cst(0), cst(1));
-  case UnOp::ToReal:
-    return x;
-  case UnOp::Abs:
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x);
-  case UnOp::Relu:
-    return b_.CreateSelect(b_.CreateFCmpOGT(x, cst(0)), x, cst(0));
-  case UnOp::Exp:
-    return checkReal(libm("exp", x));
-  case UnOp::Log:
-    check(b_.CreateFCmpOGT(x, cst(0)), kDomain);
-    return checkReal(libm("log", x));
-  case UnOp::Sqrt:
-    check(b_.CreateFCmpOGE(x, cst(0)), kDomain);
-    return b_.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, x);
-  case UnOp::Sigmoid: {
-    llvm::Value* pos = b_.CreateFDiv(cst(1), b_.CreateFAdd(cst(1), libm("exp", b_.CreateFNeg(x))));
-    llvm::Value* ex = libm("exp", x);
-    llvm::Value* neg = b_.CreateFDiv(ex, b_.CreateFAdd(cst(1), ex));
-    return b_.CreateSelect(b_.CreateFCmpOGE(x, cst(0)), pos, neg);
-  }
-  case UnOp::Tanh:
-    return libm("tanh", x);
-  case UnOp::Sum: {
-    llvm::Value* acc = alloca(1);
-    b_.CreateStore(cst(0), acc);
-    loop(0, u.arg()->type().numScalars(), [&](llvm::Value* k) {
-      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), b_.CreateLoad(dbl_, elem(x, k))), acc);
-    });
-    return checkNum(b_.CreateLoad(dbl_, acc), isInt);
-  }
-  case UnOp::Argmax: {
-    llvm::Value* best = allocaI64();
-    b_.CreateStore(i64(0), best);
-    loop(1, u.arg()->type().numScalars(), [&](llvm::Value* k) {
-      llvm::Value* bk = b_.CreateLoad(i64_, best);
-      llvm::Value* better =
-          b_.CreateFCmpOGT(b_.CreateLoad(dbl_, elem(x, k)), b_.CreateLoad(dbl_, elem(x, bk)));
-      b_.CreateStore(b_.CreateSelect(better, k, bk), best);
-    });
-    return b_.CreateSIToFP(b_.CreateLoad(i64_, best), dbl_);
-  }
-  }
-  return cst(0);
-}
-
-llvm::Value* FunctionGen::visitBinary(const Binary& bin) {
-  BinOp op = bin.op();
-  llvm::Value* l = eval(bin.lhs());
-  if (op == BinOp::And || op == BinOp::Or || op == BinOp::Implies) {
-    // Short circuit: the right operand only when it decides the result.
-    llvm::Value* lt = truth(l);
-    llvm::BasicBlock* from = b_.GetInsertBlock();
-    llvm::BasicBlock *rhs = newBlock("rhs"), *m = newBlock("logic");
-    double shortValue = op == BinOp::And ? 0 : 1;
-    if (op == BinOp::Or)
-      b_.CreateCondBr(lt, m, rhs);
-    else
-      b_.CreateCondBr(lt, rhs, m);
-    b_.SetInsertPoint(rhs);
-    llvm::Value* r = b_.CreateSelect(truth(eval(bin.rhs())), cst(1), cst(0));
-    llvm::BasicBlock* rEnd = b_.GetInsertBlock();
-    b_.CreateBr(m);
-    b_.SetInsertPoint(m);
-    llvm::PHINode* phi = b_.CreatePHI(dbl_, 2);
-    phi->addIncoming(cst(shortValue), from);
-    phi->addIncoming(r, rEnd);
-    return phi;
-  }
-  llvm::Value* r = eval(bin.rhs());
-  bool isInt = bin.lhs()->type().scalar == ScalarKind::Int;
-  switch (op) {
-  case BinOp::Add:
-    return checkNum(b_.CreateFAdd(l, r), isInt);
-  case BinOp::Sub:
-    return checkNum(b_.CreateFSub(l, r), isInt);
-  case BinOp::Mul:
-    return checkNum(b_.CreateFMul(l, r), isInt);
-  case BinOp::Div:
-    check(b_.CreateFCmpUNE(r, cst(0)), kDivisionByZero);
-    if (isInt)
-      return b_.CreateSIToFP(b_.CreateSDiv(b_.CreateFPToSI(l, i64_), b_.CreateFPToSI(r, i64_)),
-                             dbl_);
-    return checkReal(b_.CreateFDiv(l, r));
-  case BinOp::Mod:
-    check(b_.CreateFCmpUNE(r, cst(0)), kDivisionByZero);
-    return b_.CreateSIToFP(b_.CreateSRem(b_.CreateFPToSI(l, i64_), b_.CreateFPToSI(r, i64_)), dbl_);
-  case BinOp::Min:
-    return b_.CreateSelect(b_.CreateFCmpOLT(l, r), l, r);
-  case BinOp::Max:
-    return b_.CreateSelect(b_.CreateFCmpOGT(l, r), l, r);
-  case BinOp::Dot: {
-    llvm::Value* acc = alloca(1);
-    b_.CreateStore(cst(0), acc);
-    loop(0, bin.lhs()->type().numScalars(), [&](llvm::Value* k) {
-      llvm::Value* p =
-          b_.CreateFMul(b_.CreateLoad(dbl_, elem(l, k)), b_.CreateLoad(dbl_, elem(r, k)));
-      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), p), acc);
-    });
-    return checkNum(b_.CreateLoad(dbl_, acc), isInt);
-  }
-  case BinOp::Eq:
-    return fromBool(b_.CreateFCmpOEQ(l, r));
-  case BinOp::Ne:
-    return fromBool(b_.CreateFCmpUNE(l, r));
-  case BinOp::Lt:
-    return fromBool(b_.CreateFCmpOLT(l, r));
-  case BinOp::Le:
-    return fromBool(b_.CreateFCmpOLE(l, r));
-  case BinOp::Gt:
-    return fromBool(b_.CreateFCmpOGT(l, r));
-  case BinOp::Ge:
-    return fromBool(b_.CreateFCmpOGE(l, r));
-  case BinOp::And:
-  case BinOp::Or:
-  case BinOp::Implies:
-    break; // handled above
-  }
-  return cst(0);
-}
-
-llvm::Value* FunctionGen::visitAffine(const Affine& a) {
-  const DenseLayer& L = a.layer();
-  llvm::Value* in = eval(a.input());
+bool FunctionGen::affineLayer(const DenseLayer& L, const LlvmArray& inArr, LlvmArray& outArr) {
+  llvm::Value* in = inArr.ptr;
   auto global = [&](const std::vector<double>& v, const char* name) -> llvm::Value* {
     llvm::ArrayType* t = llvm::ArrayType::get(dbl_, v.size());
     auto* init = llvm::ConstantDataArray::get(ctx_, llvm::ArrayRef<double>(v));
@@ -989,7 +1059,8 @@ llvm::Value* FunctionGen::visitAffine(const Affine& a) {
     check(isFinite(v), kNotFinite);
     b_.CreateStore(v, elem(out, r));
   });
-  return out;
+  outArr = LlvmArray{out, size_t(L.rows)};
+  return true;
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -1,7 +1,12 @@
 // Native code for deterministic IR functions through LLVM 14: ahead-of-time object files with a C
 // header, textual LLVM IR, and an in-process ORC LLJIT. The semantics are the interpreter's
 // (symbolic/interp.h, spec/ir.h), reproduced operation by operation so that results agree bit for
-// bit with it:
+// bit with it. Expressions are lowered by the evaluator skeleton the interpreter and the AD tape
+// run on (symbolic/evaluator.h), in an LLVM domain whose values are the code computing them: the
+// skeleton fixes the order of evaluation and, through symbolic/op_semantics.h's generic
+// operations, the integer ops and the index check; where a float64 domain decides on a value
+// (select, && || =>, an index) the LLVM domain emits a branch and a phi or a check. Statements are
+// codegen's own visitor. What is kept:
 //   - every value is a float64, as in the interpreter: bools are 0/1, ints integral doubles
 //     (|v| <= 2^53, beyond is an error), enums their constant's index; arrays are flattened
 //     row-major;

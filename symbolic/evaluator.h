@@ -1,15 +1,15 @@
 // One traversal of the core IR, shared by the back ends that evaluate it (in the manner of
 // Halide's CodeGen base and Souffle's interpreter/synthesiser pair): the walk over expressions
 // and the dispatch of statements are written here once, generated from spec/ir_nodes.def, and a
-// back end supplies only what its values are and what the real-valued operations do on them.
+// back end (a value domain) supplies what its values are and what the operations do on them.
 //
 //   ExprEvaluator<D, Val>  evaluates an expression to a Val (a scalar `s` of type Scalar, or an
-//                          array flattened row-major in `a`). It handles every node kind itself:
-//                          constants, variables, select and the short-circuit operators, arrays
-//                          (literal, index, update, with the index range checked), calls, and
-//                          every operation on ints, bools and enums, with the semantics of
-//                          symbolic/op_semantics.h. Real-valued operations, comparisons of reals,
-//                          argmax over reals, a dense layer's row and a pure call go to the domain.
+//                          array `a`). It owns the order of evaluation (operands left to right,
+//                          select and the short-circuit operators evaluating only what they need,
+//                          the index check after the array and index are evaluated), and the
+//                          integer operations, the index check and the comparisons through the
+//                          generic operations of symbolic/op_semantics.h. Real-valued operations
+//                          go to the domain, and so does every step that depends on a value.
 //   StmtDispatch<D, R, A>  calls D::stmtLet, D::stmtAssign, ... (one per statement kind).
 //
 // Each is generated from ir_nodes.def: a node kind added there that this skeleton (or a domain
@@ -19,30 +19,50 @@
 //
 // A domain D derives from ExprEvaluator<D, Val> (CRTP) and provides:
 //   Scalar constant(double)                a value that is a known number
-//   double plain(const Scalar&)            the number a scalar holds now
 //   bool fail(std::string)                 records an error (located by the caller); false
 //   bool realNeg/realAbs/realRelu/realExp/realLog/realSqrt/realSigmoid/realTanh(
 //        const Scalar& x, Scalar& out)
 //   bool realAdd/realSub/realMul/realDiv/realMin/realMax(const Scalar&, const Scalar&, Scalar&)
-//   bool realSum(std::span<const Scalar>, Scalar&)
-//   bool realDot(std::span<const Scalar>, std::span<const Scalar>, Scalar&)
-//   bool realCompare(ir::BinOp, const Scalar&, const Scalar&, bool& outcome)
-//   bool realArgmax(std::span<const Scalar>, size_t& best)
-//   bool affineRow(const ir::DenseLayer&, int row, std::span<const Scalar> x, Scalar& out)
+//   bool realSum(const Array&, Scalar&), realDot(const Array&, const Array&, Scalar&)
 //   bool callPure(const ir::Function&, std::vector<Val>& args, std::vector<Val>& outs)
+// The value-dependent steps are hooks with float64 versions here, inline, for domains whose
+// scalars hold a number now (`double plain(const Scalar&)`) and whose arrays are
+// std::vector<Scalar>; such a domain also provides realCompare(op, x, y, bool&),
+// realArgmax(std::span<const Scalar>, size_t&) and affineRow(layer, row, x, Scalar&). A domain
+// whose values are code (the LLVM back end, Scalar = llvm::Value*) defines the hooks itself and
+// no plain(), which no hook it defines can then call:
+//   bool branch(const Scalar& c, T ifTrue, F ifFalse, Val& out)   runs ifTrue(out) when c != 0,
+//        else ifFalse(out) (select, && || =>): the code domain emits both arms and a merge
+//   Scalar truthOf(const Scalar& x, bool negate)   (x != 0) != negate as 1 or 0
+//   Scalar intToReal(const Scalar&)                 an int as a real
+//   bool intBinary(op, x, y, out), intUnary(op, x, out)   ops::intBinary / ops::intUnary in the
+//        domain's arithmetic
+//   bool intSum(const Array&, Scalar&), intDot(...), argmax(const Array&, bool real, Scalar&)
+//   bool realComparison(op, x, y, Scalar& out)     1 or 0
+//   bool indexRead(src, i, n, width, isArray, out), indexWrite(dst, i, n, v, width, isArray)
+//        the element(s) at index i of an array of n elements of `width` scalars, after
+//        ops::indexInRange (the float64 versions through checkedIndex(i, n, size_t& k); the LLVM
+//        domain's checkedIndex emits the check and returns the i64 index)
+//   void loadVar(const Val& slot, bool isArray, Val& out)   a variable's value
+//   void arrayStart(Array&, size_t n), arrayAppend(Array&, size_t pos, const Val&, size_t width,
+//        bool isArray), arrayOwn(Array&, size_t n)   building an array literal; making an array
+//        a private copy before an update writes it
+//   bool affineLayer(const ir::DenseLayer&, const Array& in, Array& out), vecRelu(Array&)
 // Every method returns false after fail() (or the domain's own way of stopping, e.g. the tape's
 // rejection of a point outside the model's domain).
 //
 // Domains: the interpreter (symbolic/interp.cpp, float64), the log-density tape (symbolic/ad.cpp,
-// float64 values with tape slots for reverse-mode AD) and, through the interpreter's evaluate(),
-// the discrete-model builder (symbolic/discrete_model.cpp, whose statements use StmtDispatch).
-// The LLVM back end (codegen/codegen.cpp) would be a domain whose Scalar is an llvm::Value*, with
-// plain() replaced by the emission of a branch; it is not on the skeleton yet.
+// float64 values with tape slots for reverse-mode AD), the interval domain
+// (symbolic/interval_domain.h, outward-rounded enclosures), the LLVM back end
+// (codegen/codegen.cpp, Scalar = llvm::Value*: it emits branches and phis where the float64
+// domains decide) and, through the interpreter's evaluate(), the discrete-model builder
+// (symbolic/discrete_model.cpp, whose statements use StmtDispatch).
 #pragma once
 
 #include "spec/ir.h"
 #include "symbolic/op_semantics.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdlib>
 #include <span>
@@ -54,6 +74,7 @@ namespace chassis::symbolic {
 template <typename D, typename Val> class ExprEvaluator {
 public:
   using Scalar = decltype(Val::s);
+  using Array = decltype(Val::a);
 
   /// Evaluates `e` over `fr` (values by variable slot) into `out`; false on failure.
   bool eval(ir::Expr e, std::span<const Val> fr, Val& out) {
@@ -82,6 +103,115 @@ public:
     return true;
   }
 
+  // ---- the hooks' float64 versions (a domain whose values are code defines its own) ----
+
+  template <typename T, typename F>
+  bool branch(const Scalar& c, T&& ifTrue, F&& ifFalse, Val& out) {
+    return val(c) != 0 ? ifTrue(out) : ifFalse(out);
+  }
+  Scalar truthOf(const Scalar& x, bool negate) {
+    return num((val(x) != 0) != negate ? 1 : 0);
+  }
+  Scalar intToReal(const Scalar& x) {
+    return num(val(x));
+  }
+  bool intBinary(ir::BinOp op, const Scalar& x, const Scalar& y, Scalar& out) {
+    ops::Float64Arith<D> a{dom()};
+    double r = 0;
+    if (!ops::intBinary(a, op, val(x), val(y), r)) return false;
+    out = num(r);
+    return true;
+  }
+  bool intUnary(ir::UnOp op, const Scalar& x, Scalar& out) {
+    ops::Float64Arith<D> a{dom()};
+    double r = 0;
+    if (!ops::intUnary(a, op, val(x), r)) return false;
+    out = num(r);
+    return true;
+  }
+  bool intSum(const Array& xs, Scalar& out) {
+    double s = 0;
+    for (const Scalar& x : xs)
+      s += val(x);
+    return integer(s, "sum", out);
+  }
+  bool intDot(const Array& xs, const Array& ys, Scalar& out) {
+    double s = 0;
+    for (size_t k = 0; k < xs.size(); ++k)
+      s += val(xs[k]) * val(ys[k]);
+    return integer(s, "dot", out);
+  }
+  bool argmax(const Array& xs, bool real, Scalar& out) {
+    size_t best = 0;
+    if (real) {
+      if (!dom().realArgmax(xs, best)) return false;
+    } else {
+      for (size_t k = 1; k < xs.size(); ++k)
+        if (val(xs[k]) > val(xs[best])) best = k;
+    }
+    out = num(double(best));
+    return true;
+  }
+  bool realComparison(ir::BinOp op, const Scalar& x, const Scalar& y, Scalar& out) {
+    bool res = false;
+    if (!dom().realCompare(op, x, y, res)) return false;
+    out = num(res ? 1.0 : 0.0);
+    return true;
+  }
+  bool checkedIndex(const Scalar& i, int n, size_t& k) {
+    ops::Float64Arith<D> a{dom()};
+    const double v = val(i);
+    if (!ops::indexInRange(a, v, n)) return false;
+    k = size_t(v);
+    return true;
+  }
+  bool indexRead(const Array& src, const Scalar& i, int n, size_t w, bool isArray, Val& out) {
+    size_t k = 0;
+    if (!dom().checkedIndex(i, n, k)) return false;
+    if (isArray)
+      out.a.assign(src.begin() + long(k * w), src.begin() + long((k + 1) * w));
+    else
+      out.s = src[k];
+    return true;
+  }
+  bool indexWrite(Array& dst, const Scalar& i, int n, const Val& v, size_t w, bool isArray) {
+    size_t k = 0;
+    if (!dom().checkedIndex(i, n, k)) return false;
+    if (isArray)
+      std::copy(v.a.begin(), v.a.end(), dst.begin() + long(k * w));
+    else
+      dst[k] = v.s;
+    return true;
+  }
+  void loadVar(const Val& x, bool isArray, Val& out) {
+    if (isArray)
+      out.a = x.a;
+    else
+      out.s = x.s;
+  }
+  void arrayStart(Array& a, size_t n) {
+    a.clear();
+    a.reserve(n);
+  }
+  void arrayAppend(Array& a, size_t, const Val& v, size_t, bool isArray) {
+    if (isArray)
+      a.insert(a.end(), v.a.begin(), v.a.end());
+    else
+      a.push_back(v.s);
+  }
+  void arrayOwn(Array&, size_t) {} // a vector is already the update's own copy
+  bool affineLayer(const ir::DenseLayer& l, const Array& in, Array& out) {
+    out.assign(size_t(l.rows), Scalar{});
+    for (int r = 0; r < l.rows; ++r)
+      if (!dom().affineRow(l, r, in, out[size_t(r)])) return false;
+    return true;
+  }
+  bool vecRelu(Array& xs) {
+    for (Scalar& v : xs)
+      if (!dom().realRelu(v, v)) return false;
+    return true;
+  }
+
 private:
   D& dom() { return static_cast<D&>(*this); }
   Scalar num(double v) { return dom().constant(v); }
@@ -89,8 +219,10 @@ private:
 
   /// An integer result: checked against 2^53.
   bool integer(double r, std::string_view what, Scalar& out) {
-    if (auto why = ops::intResultError(r, what)) return dom().fail(std::move(*why));
-    out = num(r);
+    ops::Float64Arith<D> a{dom()};
+    double checked = 0;
+    if (!ops::intResult(a, r, what, checked)) return false;
+    out = num(checked);
     return true;
   }
 
@@ -100,30 +232,28 @@ private:
   }
 
   bool evalVar(const ir::Var& v, std::span<const Val> fr, Val& out) {
-    const Val& x = fr[size_t(v.slot())];
-    if (v.type().isArray())
-      out.a = x.a;
-    else
-      out.s = x.s;
+    dom().loadVar(fr[size_t(v.slot())], v.type().isArray(), out);
     return true;
   }
 
   bool evalSelect(const ir::Select& s, std::span<const Val> fr, Val& out) {
     Val c;
     if (!eval(s.cond(), fr, c)) return false;
-    return eval(val(c.s) != 0 ? s.ifTrue() : s.ifFalse(), fr, out);
+    return dom().branch(
+        c.s, [&](Val& o) { return eval(s.ifTrue(), fr, o); },
+        [&](Val& o) { return eval(s.ifFalse(), fr, o); }, out);
   }
 
   bool evalArrayLit(const ir::ArrayLit& l, std::span<const Val> fr, Val& out) {
-    std::vector<Scalar> a;
-    a.reserve(l.type().numScalars());
+    Array a;
+    dom().arrayStart(a, l.type().numScalars());
     Val v;
+    size_t pos = 0;
     for (ir::Expr el : l.elements()) {
       if (!eval(el, fr, v)) return false;
-      if (el->type().isArray())
-        a.insert(a.end(), v.a.begin(), v.a.end());
-      else
-        a.push_back(v.s);
+      const size_t w = el->type().numScalars();
+      dom().arrayAppend(a, pos, v, w, el->type().isArray());
+      pos += w;
     }
     out.a = std::move(a);
     return true;
@@ -135,29 +265,18 @@ private:
     const ir::Var* whole = x.array()->as<ir::Var>();
     if (!(whole ? eval(x.index(), fr, idx) : eval(x.array(), fr, arr) && eval(x.index(), fr, idx)))
       return false;
-    const double i = val(idx.s);
-    if (auto why = ops::indexError(i, x.array()->type().length())) return dom().fail(*why);
-    const size_t w = x.type().numScalars(), k = size_t(i);
-    const std::vector<Scalar>& src = whole ? fr[size_t(whole->slot())].a : arr.a;
-    if (x.type().isArray())
-      out.a.assign(src.begin() + long(k * w), src.begin() + long((k + 1) * w));
-    else
-      out.s = src[k];
-    return true;
+    const Array& src = whole ? fr[size_t(whole->slot())].a : arr.a;
+    return dom().indexRead(src, idx.s, x.array()->type().length(), x.type().numScalars(),
+                           x.type().isArray(), out);
   }
 
   bool evalUpdate(const ir::Update& x, std::span<const Val> fr, Val& out) {
     Val idx, v;
-    if (!eval(x.array(), fr, out) || !eval(x.index(), fr, idx) || !eval(x.value(), fr, v))
-      return false;
-    const double i = val(idx.s);
-    if (auto why = ops::indexError(i, x.type().length())) return dom().fail(*why);
-    const size_t k = size_t(i);
-    if (x.value()->type().isArray())
-      std::copy(v.a.begin(), v.a.end(), out.a.begin() + long(k * v.a.size()));
-    else
-      out.a[k] = v.s;
-    return true;
+    if (!eval(x.array(), fr, out)) return false;
+    dom().arrayOwn(out.a, x.type().numScalars());
+    if (!eval(x.index(), fr, idx) || !eval(x.value(), fr, v)) return false;
+    return dom().indexWrite(out.a, idx.s, x.type().length(), v, x.value()->type().numScalars(),
+                            x.value()->type().isArray());
   }
 
   bool evalCall(const ir::Call&, std::span<const Val>, Val&) {
@@ -178,42 +297,34 @@ private:
   bool evalAffine(const ir::Affine& x, std::span<const Val> fr, Val& out) {
     Val in;
     if (!eval(x.input(), fr, in)) return false;
-    const ir::DenseLayer& l = x.layer();
-    out.a.assign(size_t(l.rows), Scalar{});
-    for (int r = 0; r < l.rows; ++r)
-      if (!dom().affineRow(l, r, in.a, out.a[size_t(r)])) return false;
-    return true;
+    return dom().affineLayer(x.layer(), in.a, out.a);
   }
 
   bool evalVecRelu(const ir::VecRelu& x, std::span<const Val> fr, Val& out) {
     if (!eval(x.input(), fr, out)) return false;
-    for (Scalar& v : out.a)
-      if (!dom().realRelu(v, v)) return false;
-    return true;
+    return dom().vecRelu(out.a);
   }
 
   bool evalUnary(const ir::Unary& u, std::span<const Val> fr, Val& out) {
     Val x;
     if (!eval(u.arg(), fr, x)) return false;
     const bool real = u.type().scalar == ir::ScalarKind::Real;
-    const double v = val(x.s);
     switch (u.op()) {
     case ir::UnOp::Neg:
       if (real) return dom().realNeg(x.s, out.s);
-      return integer(-v, "-", out.s);
+      return dom().intUnary(u.op(), x.s, out.s);
     case ir::UnOp::Not:
-      out.s = num(v != 0 ? 0.0 : 1.0);
+      out.s = dom().truthOf(x.s, true);
       return true;
     case ir::UnOp::ToReal: // an int is a known number in every domain
-      out.s = num(v);
+      out.s = dom().intToReal(x.s);
       return true;
     case ir::UnOp::Abs:
       if (real) return dom().realAbs(x.s, out.s);
-      return integer(std::fabs(v), "abs", out.s);
+      return dom().intUnary(u.op(), x.s, out.s);
     case ir::UnOp::Relu:
       if (real) return dom().realRelu(x.s, out.s);
-      out.s = num(ops::relu(v));
-      return true;
+      return dom().intUnary(u.op(), x.s, out.s);
     case ir::UnOp::Exp:
       return dom().realExp(x.s, out.s);
     case ir::UnOp::Log:
@@ -224,24 +335,11 @@ private:
       return dom().realSigmoid(x.s, out.s);
     case ir::UnOp::Tanh:
       return dom().realTanh(x.s, out.s);
-    case ir::UnOp::Sum: {
+    case ir::UnOp::Sum:
       if (real) return dom().realSum(x.a, out.s);
-      double s = 0;
-      for (const Scalar& a : x.a)
-        s += val(a);
-      return integer(s, "sum", out.s);
-    }
-    case ir::UnOp::Argmax: {
-      size_t best = 0;
-      if (u.arg()->type().scalar == ir::ScalarKind::Real) {
-        if (!dom().realArgmax(x.a, best)) return false;
-      } else {
-        for (size_t k = 1; k < x.a.size(); ++k)
-          if (val(x.a[k]) > val(x.a[best])) best = k;
-      }
-      out.s = num(double(best));
-      return true;
-    }
+      return dom().intSum(x.a, out.s);
+    case ir::UnOp::Argmax:
+      return dom().argmax(x.a, u.arg()->type().scalar == ir::ScalarKind::Real, out.s);
     }
     return dom().fail("internal: an unknown unary operator");
   }
@@ -252,72 +350,58 @@ private:
     if (!eval(b.lhs(), fr, x)) return false;
     // Short-circuit logic: the right operand is evaluated only when it decides the result.
     if (op == ir::BinOp::And || op == ir::BinOp::Or || op == ir::BinOp::Implies) {
-      const bool l = val(x.s) != 0;
-      if (op == ir::BinOp::And && !l) return out.s = num(0), true;
-      if (op == ir::BinOp::Or && l) return out.s = num(1), true;
-      if (op == ir::BinOp::Implies && !l) return out.s = num(1), true;
-      if (!eval(b.rhs(), fr, y)) return false;
-      out.s = num(val(y.s) != 0 ? 1 : 0);
-      return true;
+      auto right = [&](Val& o) {
+        Val r;
+        if (!eval(b.rhs(), fr, r)) return false;
+        o.s = dom().truthOf(r.s, false);
+        return true;
+      };
+      auto zero = [&](Val& o) { return o.s = num(0), true; };
+      auto one = [&](Val& o) { return o.s = num(1), true; };
+      if (op == ir::BinOp::And) return dom().branch(x.s, right, zero, out);
+      if (op == ir::BinOp::Or) return dom().branch(x.s, one, right, out);
+      return dom().branch(x.s, right, one, out); // a => b
     }
     if (!eval(b.rhs(), fr, y)) return false;
     const bool real = b.lhs()->type().scalar == ir::ScalarKind::Real;
-    const double l = real ? 0 : val(x.s), r = real ? 0 : val(y.s);
     switch (op) {
     case ir::BinOp::Add:
       if (real) return dom().realAdd(x.s, y.s, out.s);
-      return integer(l + r, "+", out.s);
+      break;
     case ir::BinOp::Sub:
       if (real) return dom().realSub(x.s, y.s, out.s);
-      return integer(l - r, "-", out.s);
+      break;
     case ir::BinOp::Mul:
       if (real) return dom().realMul(x.s, y.s, out.s);
-      return integer(l * r, "*", out.s);
+      break;
     case ir::BinOp::Div:
       if (real) return dom().realDiv(x.s, y.s, out.s);
-      if (auto why = ops::divisorError(op, r)) return dom().fail(std::move(*why));
-      out.s = num(ops::intDiv(l, r));
-      return true;
-    case ir::BinOp::Mod:
-      if (auto why = ops::divisorError(op, val(y.s))) return dom().fail(std::move(*why));
-      out.s = num(ops::intMod(val(x.s), val(y.s)));
-      return true;
+      break;
+    case ir::BinOp::Mod: // ints only
+      break;
     case ir::BinOp::Min:
       if (real) return dom().realMin(x.s, y.s, out.s);
-      out.s = num(ops::minPicksLeft(l, r) ? l : r);
-      return true;
+      break;
     case ir::BinOp::Max:
       if (real) return dom().realMax(x.s, y.s, out.s);
-      out.s = num(ops::maxPicksLeft(l, r) ? l : r);
-      return true;
-    case ir::BinOp::Dot: {
+      break;
+    case ir::BinOp::Dot:
       if (real) return dom().realDot(x.a, y.a, out.s);
-      double s = 0;
-      for (size_t k = 0; k < x.a.size(); ++k)
-        s += val(x.a[k]) * val(y.a[k]);
-      return integer(s, "dot", out.s);
-    }
+      return dom().intDot(x.a, y.a, out.s);
     case ir::BinOp::Eq:
     case ir::BinOp::Ne:
     case ir::BinOp::Lt:
     case ir::BinOp::Le:
     case ir::BinOp::Gt:
-    case ir::BinOp::Ge: {
-      bool res = false;
-      if (real) {
-        if (!dom().realCompare(op, x.s, y.s, res)) return false;
-      } else {
-        res = ops::compare(op, val(x.s), val(y.s));
-      }
-      out.s = num(res ? 1.0 : 0.0);
-      return true;
-    }
+    case ir::BinOp::Ge:
+      if (real) return dom().realComparison(op, x.s, y.s, out.s);
+      break;
     case ir::BinOp::And:
     case ir::BinOp::Or:
     case ir::BinOp::Implies:
-      break; // handled above
+      return dom().fail("internal: a short-circuit operator evaluated eagerly"); // handled above
     }
-    return dom().fail("internal: an unknown binary operator");
+    return dom().intBinary(op, x.s, y.s, out.s);
   }
 };
 
