@@ -28,6 +28,8 @@ constexpr int kSat = 23;     // worker -> 0: a counterexample (x, case, how)
 constexpr int kEnd = 24;     // 0 -> worker: the run is decided, stop and report
 constexpr int kReport = 25;  // worker -> 0: this rank's outcome, counts and tree records
 constexpr int kAlive = 26;   // worker -> 0: heartbeat (u64: pending domains)
+constexpr int kClosed = 27;  // 0 -> worker: every report is in, nothing more of this search comes
+                             // (the next search of the command, `verify`, starts clean)
 constexpr double kHeartbeatSeconds = 0.25, kLostAfterSeconds = 5.0;
 
 double since(Clock::time_point t, Clock::time_point now) {
@@ -104,6 +106,8 @@ private:
 /// A worker's outcome, sent to rank 0 when its search ends.
 struct Report {
   bool incomplete = false, timedOut = false;
+  bool sat = false;         // it sent a counterexample
+  bool stoppedBusy = false; // rank 0's end stopped it with domains left
   std::string reason;
   long domains = 0, leaves = 0, lpSolves = 0, lpClosed = 0;
   std::vector<DomainRecord> records;
@@ -112,8 +116,9 @@ struct Report {
 /// Ranks 1..N-1: their search starts empty and takes domains from rank 0.
 class WorkerHooks : public SearchHooks {
 public:
-  WorkerHooks(int rank, bool record) : recorder_(rank), rank_(rank), record_(record) {}
-  bool ownsRoots() const override { return false; }
+  WorkerHooks(int rank, bool record, int rootsRank)
+      : recorder_(rank), rank_(rank), record_(record), rootsRank_(rootsRank) {}
+  bool ownsRoots() const override { return rank_ == rootsRank_; }
   uint64_t idBase() const override { return uint64_t(rank_) << 48; }
   bool recording() const override { return record_; }
   void record(const DomainRecord& r) override { recorder_.add(r); }
@@ -132,8 +137,10 @@ public:
         // Rank 0 decided (or never started its search): an idle search just ends, a busy one
         // is stopped.
         endedByRoot = true;
+        rootEnded |= m->tag == mpi::kNoWork;
         incompleteAtEnd = ctl.isIncomplete();
-        if (!ctl.idle()) ctl.stop("stopped by rank 0");
+        stoppedBusy = !ctl.idle();
+        if (stoppedBusy) ctl.stop("stopped by rank 0");
         ctl.finish();
       }
     }
@@ -153,10 +160,13 @@ public:
 
   Recorder recorder_;
   bool endedByRoot = false, incompleteAtEnd = false;
+  bool stoppedBusy = false; // rank 0's end came while this rank still had domains
+  bool rootEnded = false;   // rank 0 ended its command without this search (kNoWork)
 
 private:
   int rank_;
   bool record_;
+  int rootsRank_;
   bool idleSent_ = false;
   Clock::time_point lastBeat_{};
 };
@@ -175,7 +185,14 @@ public:
     Report report;
   };
 
-  BrokerHooks(int size, bool record) : recorder_(0), peers_(size_t(size)), record_(record) {}
+  BrokerHooks(int size, bool record, int rootsRank)
+      : recorder_(0), peers_(size_t(size)), record_(record), rootsRank_(rootsRank) {
+    // A rank lost in an earlier search of this command (`verify`) takes no part.
+    for (size_t r = 1; r < peers_.size(); ++r)
+      if (mpi::isLost(int(r))) peers_[r].state = State::Lost;
+  }
+  /// With the roots on another rank, rank 0 only brokers: its search bounds no domain.
+  bool ownsRoots() const override { return rootsRank_ == 0; }
   bool recording() const override { return record_; }
   void record(const DomainRecord& r) override { recorder_.add(r); }
 
@@ -231,9 +248,11 @@ public:
       bool waiting = false;
       for (size_t r = 1; r < peers_.size(); ++r)
         if (peers_[r].state == State::Busy || peers_[r].state == State::Idle) waiting = true;
-      if (!waiting) return;
+      if (!waiting) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    for (size_t r = 1; r < peers_.size(); ++r)
+      if (peers_[r].state != State::Lost) sendTo(int(r), kClosed, "");
   }
 
   Recorder recorder_;
@@ -269,6 +288,7 @@ private:
         Eigen::VectorXd x = getVec(rd);
         const int ci = rd.get<int32_t>();
         const std::string how = "rank " + std::to_string(r) + ": " + rd.getString();
+        p.report.sat = true;
         if (ctl) {
           ctl->satFound(x, ci, how);
         } else if (!lateSat) {
@@ -281,6 +301,7 @@ private:
         Report& rep = p.report;
         rep.incomplete = rd.get<uint8_t>() != 0;
         rep.timedOut = rd.get<uint8_t>() != 0;
+        rep.stoppedBusy = rd.get<uint8_t>() != 0;
         rep.reason = rd.getString();
         rep.domains = long(rd.get<int64_t>());
         rep.leaves = long(rd.get<int64_t>());
@@ -330,7 +351,8 @@ private:
   /// Idle ranks get domains: from the pool, else from the bottom of rank 0's own stack, else
   /// rank 0 asks the busy ranks with the most pending domains for some.
   void distribute(SearchControl& ctl) {
-    if (ctl.idle() && !pool_.empty()) {
+    const bool brokerOnly = rootsRank_ != 0;
+    if (!brokerOnly && ctl.idle() && !pool_.empty()) {
       std::vector<PortableDomain> one;
       one.push_back(std::move(pool_.front()));
       pool_.pop_front();
@@ -357,7 +379,7 @@ private:
         give(hungry[h++], std::move(d));
     }
     // Rank 0 itself steals too when it has nothing.
-    size_t want = hungry.size() - h + (ctl.idle() && pool_.empty() ? 1 : 0);
+    size_t want = hungry.size() - h + (!brokerOnly && ctl.idle() && pool_.empty() ? 1 : 0);
     if (want == 0) return;
     std::vector<int> victims;
     for (size_t r = 1; r < peers_.size(); ++r)
@@ -378,6 +400,7 @@ private:
 
   std::vector<Peer> peers_;
   bool record_;
+  int rootsRank_;
   bool started_ = false;
   std::deque<PortableDomain> pool_;
 };
@@ -398,14 +421,33 @@ const char* outcomeWord(char c) {
 } // namespace
 
 Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                                    NetVerifyOptions opt, const std::string& recordPath) {
+                                    NetVerifyOptions opt, const std::string& recordPath,
+                                    int rootsRank, std::vector<RankSummary>* ranks) {
   const int size = mpi::worldSize();
+  if (rootsRank < 0 || rootsRank >= std::max(size, 1))
+    return Error("the roots cannot go to rank " + std::to_string(rootsRank) + " of " +
+                 std::to_string(size) + " process(es)");
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
-  BrokerHooks broker(size, !recordPath.empty());
+  if (rootsRank != 0) opt.attack = false;
+  BrokerHooks broker(size, !recordPath.empty(), rootsRank);
   opt.hooks = &broker;
   auto res = verifyNetwork(net, prop, opt);
   broker.collect();
   if (!res) return res;
+  if (ranks) {
+    ranks->clear();
+    const bool ownSat = res->verdict == Verdict::Sat && res->reason.rfind("rank ", 0) != 0;
+    ranks->push_back({0, res->domains, ownSat ? "sat" : "owner"});
+    for (size_t r = 1; r < broker.peers().size(); ++r) {
+      const auto& p = broker.peers()[r];
+      const char* ended = p.state == BrokerHooks::State::Lost ? "lost"
+                          : p.report.sat                      ? "sat"
+                          : p.report.stoppedBusy              ? "stopped"
+                          : p.report.incomplete               ? "incomplete"
+                                                              : "idle";
+      ranks->push_back({int(r), p.report.domains, ended});
+    }
+  }
   std::vector<DomainRecord> records = broker.recorder_.take();
   std::string incompleteWhy;
   bool timedOut = false;
@@ -453,9 +495,10 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
 }
 
 void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                       NetVerifyOptions opt, bool recordTree) {
+                       NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
-  WorkerHooks hooks(me, recordTree);
+  if (rootsRank != 0) opt.attack = false;
+  WorkerHooks hooks(me, recordTree, rootsRank);
   opt.hooks = &hooks;
   auto res = verifyNetwork(net, prop, opt);
   if (!res) return; // rank 0 reports the same error
@@ -472,11 +515,18 @@ void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   mpi::ByteWriter w;
   w.put<uint8_t>(incomplete ? 1 : 0);
   w.put<uint8_t>(res->verdict == Verdict::Timeout ? 1 : 0);
+  w.put<uint8_t>(hooks.stoppedBusy ? 1 : 0);
   w.putString(res->reason);
   for (long v : {res->domains, res->leaves, res->lpSolves, res->lpClosed})
     w.put<int64_t>(v);
   w.putVector(hooks.recorder_.take());
   sendTo(0, kReport, w.text());
+  // What rank 0 sent before it had every report (a kEnd after this rank's own end, a domain or a
+  // donation request that crossed the report) is read and dropped here.
+  while (!hooks.rootEnded) {
+    const mpi::Message m = mpi::receive(0, -1);
+    if (m.tag == kClosed || m.tag == mpi::kNoWork) break; // kNoWork: rank 0 ended early
+  }
 }
 
 } // namespace chassis::tools

@@ -27,21 +27,37 @@
 #include "verifier/network_verifier.h"
 
 #include <string>
+#include <vector>
 
 namespace chassis::tools {
+
+/// How one rank's part of a shared search ended (`vnnlib --json`'s "ranks").
+struct RankSummary {
+  int rank = 0;
+  long domains = 0;  // the domains it bounded
+  std::string ended; // rank 0: "owner" (or "sat": its own search found the counterexample);
+                     // others: "sat" (it found it), "stopped" (rank 0's end stopped it with
+                     // domains left), "idle" (nothing left when the end came), "incomplete"
+                     // (it left a domain undecided), "lost" (killed or silent)
+};
 
 /// Rank 0 (or one process): verifyNetwork with its search shared with ranks 1..N-1 (when there
 /// are any) and, with a non-empty recordPath, every processed domain of every rank written there
 /// as CSV (id,parent,rank,seconds,outcome; bench/distributed/simulate replays it). The counts of
-/// the result (domains, leaves, LPs) add up every rank's.
+/// the result (domains, leaves, LPs) add up every rank's; `ranks`, if given, gets each rank's.
+/// rootsRank (for tests: `vnnlib --roots-on-rank`) puts the root domains on that rank instead of
+/// rank 0, without the attacks, and rank 0 then only brokers (bounds no domain itself), so a
+/// counterexample can only be found by a rank >= 1.
 Expected<verifier::VerifyResult> verifyShared(const neural::AffineNet& net,
                                               const spec::VnnProperty& prop,
                                               verifier::NetVerifyOptions opt,
-                                              const std::string& recordPath);
+                                              const std::string& recordPath, int rootsRank = 0,
+                                              std::vector<RankSummary>* ranks = nullptr);
 
 /// Ranks 1..N-1: serve rank 0's search until it ends it; returns once this rank's report (with
-/// its tree records when recordTree) is sent.
+/// its tree records when recordTree) is sent and rank 0 has closed the search (so a command that
+/// runs several searches, `verify`, starts each one with no message of the last left over).
 void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                       verifier::NetVerifyOptions opt, bool recordTree);
+                       verifier::NetVerifyOptions opt, bool recordTree, int rootsRank = 0);
 
 } // namespace chassis::tools

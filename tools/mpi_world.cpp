@@ -153,6 +153,9 @@ std::optional<Message> tryReceive([[maybe_unused]] int source, [[maybe_unused]] 
 void markLost(int worker) {
   books().lost.insert(worker);
 }
+bool isLost(int worker) {
+  return books().lost.count(worker) != 0;
+}
 
 void markNoWorkSent(int worker) {
   books().noWork.insert(worker);

@@ -74,6 +74,7 @@ bool finalReceived(int worker);
 /// A worker that stopped answering (killed): the final handshake neither waits for it nor
 /// sends to it.
 void markLost(int worker);
+bool isLost(int worker);
 
 /// Brackets one parsed subcommand in runDriver. On a world of one it does nothing. Otherwise:
 /// for a command that is not distributed (`distributed(cmd)` false) a worker's exitCode() is
