@@ -1,6 +1,7 @@
 // One instance's branch and bound on several processes (tools/mpi_search.h).
 #include "tools/mpi_search.h"
 
+#include "tools/command.h"
 #include "tools/mpi_world.h"
 #include "tools/output_file.h"
 
@@ -28,6 +29,8 @@ constexpr int kSat = 23;     // worker -> 0: a counterexample (x, case, how)
 constexpr int kEnd = 24;     // 0 -> worker: the run is decided, stop and report
 constexpr int kReport = 25;  // worker -> 0: this rank's outcome, counts and tree records
 constexpr int kAlive = 26;   // worker -> 0: heartbeat (u64: pending domains)
+constexpr int kStart = 28;   // 0 -> worker: rank 0's search starts (f64: its time left), so the
+                             // workers' deadlines are rank 0's whenever each one got there
 constexpr int kClosed = 27;  // 0 -> worker: every report is in, nothing more of this search comes
                              // (the next search of the command, `verify`, starts clean)
 constexpr double kHeartbeatSeconds = 0.25, kLostAfterSeconds = 5.0;
@@ -430,6 +433,12 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
   if (rootsRank != 0) opt.attack = false;
   BrokerHooks broker(size, !recordPath.empty(), rootsRank);
+  for (int r = 1; r < size; ++r)
+    if (!mpi::isLost(r)) {
+      mpi::ByteWriter w;
+      w.put<double>(opt.timeoutSec);
+      sendTo(r, kStart, w.text());
+    }
   opt.hooks = &broker;
   auto res = verifyNetwork(net, prop, opt);
   broker.collect();
@@ -494,14 +503,28 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   return res;
 }
 
-void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
+bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
                        NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
   if (rootsRank != 0) opt.attack = false;
+  // Rank 0 may still be busy with what came before this search (verify: the last property's
+  // replay): the deadline counts from its start.
+  while (true) {
+    const mpi::Message m = mpi::receive(0, -1);
+    if (m.tag == mpi::kNoWork) return false; // rank 0 ended its command without this search
+    if (m.tag != kStart) continue;
+    mpi::ByteReader rd(m.payload);
+    opt.timeoutSec = rd.get<double>();
+    break;
+  }
   WorkerHooks hooks(me, recordTree, rootsRank);
   opt.hooks = &hooks;
   auto res = verifyNetwork(net, prop, opt);
-  if (!res) return; // rank 0 reports the same error
+  if (!res) { // rank 0 reports the same error; this rank still reports and waits for the close
+    VerifyResult failed;
+    failed.reason = res.error().message;
+    res = failed;
+  }
   if (res->verdict == Verdict::Sat) {
     mpi::ByteWriter w;
     putVec(w, res->x);
@@ -525,8 +548,33 @@ void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   // donation request that crossed the report) is read and dropped here.
   while (!hooks.rootEnded) {
     const mpi::Message m = mpi::receive(0, -1);
-    if (m.tag == kClosed || m.tag == mpi::kNoWork) break; // kNoWork: rank 0 ended early
+    if (m.tag == kClosed) break;
+    if (m.tag == mpi::kNoWork) return false; // rank 0 ended its command
   }
+  return !hooks.rootEnded;
+}
+
+SharedNetworkEngine::SharedNetworkEngine() {
+  if (mpi::worldSize() <= 1) return;
+  active_ = true;
+  previous_ = setNetworkEngineRunner([this](const neural::AffineNet& net,
+                                           const spec::VnnProperty& prop,
+                                           const NetVerifyOptions& opt) -> Expected<VerifyResult> {
+    if (mpi::rank() == 0) return verifyShared(net, prop, opt, "");
+    VerifyResult r;
+    r.verdict = Verdict::Unknown;
+    r.reason = "a worker rank: served rank 0's search";
+    if (!rootEnded_ && !serveSharedSearch(net, prop, opt, false)) rootEnded_ = true;
+    return r;
+  });
+}
+
+int SharedNetworkEngine::exitCode(int rc) const {
+  return active_ && mpi::rank() != 0 ? int(kOk) : rc;
+}
+
+SharedNetworkEngine::~SharedNetworkEngine() {
+  if (active_) setNetworkEngineRunner(std::move(previous_));
 }
 
 } // namespace chassis::tools
