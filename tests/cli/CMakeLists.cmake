@@ -66,6 +66,7 @@ foreach(t mpi_campaign mpi_chains mpi_verify_all mpi_search mpi_search_faults mp
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77
     ENVIRONMENT "OMPI_ALLOW_RUN_AS_ROOT=1;OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1")
 endforeach()
+set_tests_properties(cli/mpi_verify_shared PROPERTIES TIMEOUT 600) # three runs of a 20-60 s file
 
 # `chassis infer --metric dense` (NUTS) and `--smc-moves/--smc-lag` (SMC).
 add_test(NAME cli/infer_metric_smc
