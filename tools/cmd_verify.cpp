@@ -37,6 +37,7 @@
 // (none violated), 4 internal error, 2 bad input.
 #include "tools/command.h"
 #include "tools/json_report.h"
+#include "tools/mpi_search.h"
 #include "tools/output_file.h"
 #include "tools/run_limits.h"
 #include "tools/verify_all.h"
@@ -542,7 +543,8 @@ chassis::tools::Registration reg{
             return int(tools::kUsage);
           }
           if (auto rc = tools::verifyAll(a->file, *all, a->json, asJson)) return *rc;
-          return verifyCommand(*a);
+          tools::SharedNetworkEngine shared; // under mpirun (tools/mpi_search.h)
+          return shared.exitCode(verifyCommand(*a));
         });
       };
     }};

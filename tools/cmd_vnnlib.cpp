@@ -89,7 +89,7 @@ bool endsWith(const std::string& s, const std::string& tail) {
 int runVnnlib(const std::string& netPath, const std::string& propPath, double timeout,
               const std::string& outPath, bool naive, int threads, const std::string& emit,
               bool asJson, std::string* resultText = nullptr, bool shareRanks = false,
-              const std::string& recordTree = "") {
+              const std::string& recordTree = "", int rootsRank = 0) {
   // Under --json an error is also a JSON object on standard output (json_report.h).
   auto fail = [&](const Error& e, int code) {
     std::cerr << e.str() << "\n";
@@ -130,12 +130,14 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   opt.threads = threads;
   // Under mpirun the ranks share the search (tools/mpi_search.h): rank 0 owns the result.
   if (shareRanks && !naive && tools::mpi::worldSize() > 1 && tools::mpi::rank() != 0) {
-    tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty());
+    tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty(), rootsRank);
     return tools::kOk;
   }
   // (A campaign's instance runs whole on the rank it was given: shareRanks is false there.)
-  auto res = naive || !shareRanks ? verifier::verifyNetwork(*affine, *prop, opt)
-                                  : tools::verifyShared(*affine, *prop, opt, recordTree);
+  std::vector<tools::RankSummary> ranks;
+  auto res = naive || !shareRanks
+                 ? verifier::verifyNetwork(*affine, *prop, opt)
+                 : tools::verifyShared(*affine, *prop, opt, recordTree, rootsRank, &ranks);
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
@@ -210,6 +212,12 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     r["leaves"] = res->leaves;
     r["lp_solves"] = res->lpSolves;
     r["lp_closed"] = res->lpClosed;
+    if (ranks.size() > 1) { // under mpirun: each rank's share and how it ended
+      nlohmann::ordered_json rs = nlohmann::ordered_json::array();
+      for (const tools::RankSummary& k : ranks)
+        rs.push_back({{"rank", k.rank}, {"domains", k.domains}, {"ended", k.ended}});
+      r["ranks"] = rs;
+    }
     if (res->verdict == verifier::Verdict::Sat) {
       r["case"] = res->caseIndex;
       nlohmann::ordered_json x = nlohmann::ordered_json::array(),
@@ -290,6 +298,10 @@ chassis::tools::Registration reg{
                      "write every sub-domain the branch and bound processed to this CSV file "
                      "(id,parent,rank,seconds,outcome; under mpirun every rank's), for "
                      "bench/distributed/simulate");
+      // For tests of the shared search only (tools/mpi_search.h): the root domains start on
+      // this rank, without the attacks, and rank 0 only brokers.
+      auto rootsRank = std::make_shared<int>(0);
+      app.add_option("--roots-on-rank", *rootsRank)->group("")->check(CLI::NonNegativeNumber);
       app.add_option("--emit", *emit,
                      "smt2: write the naive Z3 query of each case as SMT-LIB2 (one (check-sat) "
                      "per case; `z3 -smt2 FILE`: sat in some case iff violated) and stop");
@@ -313,8 +325,14 @@ chassis::tools::Registration reg{
           }
           if (*verbose)
             if (auto d = tools::describeNetworkFile(*net)) std::cerr << *d;
+          if (*rootsRank >= std::max(1, tools::mpi::worldSize())) {
+            std::cerr << "chassis vnnlib: error: --roots-on-rank " << *rootsRank
+                      << ": there are only " << tools::mpi::worldSize()
+                      << " rank(s) (a test option of the shared search under mpirun)\n";
+            return int(tools::kUsage);
+          }
           return runVnnlib(*net, *prop, *timeout, *out, *naive, *threads, *emit, *json, nullptr,
-                           true, *recordTree);
+                           true, *recordTree, *rootsRank);
         });
       };
     }};

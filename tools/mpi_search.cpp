@@ -1,6 +1,7 @@
 // One instance's branch and bound on several processes (tools/mpi_search.h).
 #include "tools/mpi_search.h"
 
+#include "tools/command.h"
 #include "tools/mpi_world.h"
 #include "tools/output_file.h"
 
@@ -28,6 +29,10 @@ constexpr int kSat = 23;     // worker -> 0: a counterexample (x, case, how)
 constexpr int kEnd = 24;     // 0 -> worker: the run is decided, stop and report
 constexpr int kReport = 25;  // worker -> 0: this rank's outcome, counts and tree records
 constexpr int kAlive = 26;   // worker -> 0: heartbeat (u64: pending domains)
+constexpr int kStart = 28;   // 0 -> worker: rank 0's search starts (f64: its time left), so the
+                             // workers' deadlines are rank 0's whenever each one got there
+constexpr int kClosed = 27;  // 0 -> worker: every report is in, nothing more of this search comes
+                             // (the next search of the command, `verify`, starts clean)
 constexpr double kHeartbeatSeconds = 0.25, kLostAfterSeconds = 5.0;
 
 double since(Clock::time_point t, Clock::time_point now) {
@@ -104,6 +109,8 @@ private:
 /// A worker's outcome, sent to rank 0 when its search ends.
 struct Report {
   bool incomplete = false, timedOut = false;
+  bool sat = false;         // it sent a counterexample
+  bool stoppedBusy = false; // rank 0's end stopped it with domains left
   std::string reason;
   long domains = 0, leaves = 0, lpSolves = 0, lpClosed = 0;
   std::vector<DomainRecord> records;
@@ -112,8 +119,9 @@ struct Report {
 /// Ranks 1..N-1: their search starts empty and takes domains from rank 0.
 class WorkerHooks : public SearchHooks {
 public:
-  WorkerHooks(int rank, bool record) : recorder_(rank), rank_(rank), record_(record) {}
-  bool ownsRoots() const override { return false; }
+  WorkerHooks(int rank, bool record, int rootsRank)
+      : recorder_(rank), rank_(rank), record_(record), rootsRank_(rootsRank) {}
+  bool ownsRoots() const override { return rank_ == rootsRank_; }
   uint64_t idBase() const override { return uint64_t(rank_) << 48; }
   bool recording() const override { return record_; }
   void record(const DomainRecord& r) override { recorder_.add(r); }
@@ -132,8 +140,10 @@ public:
         // Rank 0 decided (or never started its search): an idle search just ends, a busy one
         // is stopped.
         endedByRoot = true;
+        rootEnded |= m->tag == mpi::kNoWork;
         incompleteAtEnd = ctl.isIncomplete();
-        if (!ctl.idle()) ctl.stop("stopped by rank 0");
+        stoppedBusy = !ctl.idle();
+        if (stoppedBusy) ctl.stop("stopped by rank 0");
         ctl.finish();
       }
     }
@@ -153,10 +163,13 @@ public:
 
   Recorder recorder_;
   bool endedByRoot = false, incompleteAtEnd = false;
+  bool stoppedBusy = false; // rank 0's end came while this rank still had domains
+  bool rootEnded = false;   // rank 0 ended its command without this search (kNoWork)
 
 private:
   int rank_;
   bool record_;
+  int rootsRank_;
   bool idleSent_ = false;
   Clock::time_point lastBeat_{};
 };
@@ -175,7 +188,14 @@ public:
     Report report;
   };
 
-  BrokerHooks(int size, bool record) : recorder_(0), peers_(size_t(size)), record_(record) {}
+  BrokerHooks(int size, bool record, int rootsRank)
+      : recorder_(0), peers_(size_t(size)), record_(record), rootsRank_(rootsRank) {
+    // A rank lost in an earlier search of this command (`verify`) takes no part.
+    for (size_t r = 1; r < peers_.size(); ++r)
+      if (mpi::isLost(int(r))) peers_[r].state = State::Lost;
+  }
+  /// With the roots on another rank, rank 0 only brokers: its search bounds no domain.
+  bool ownsRoots() const override { return rootsRank_ == 0; }
   bool recording() const override { return record_; }
   void record(const DomainRecord& r) override { recorder_.add(r); }
 
@@ -231,9 +251,11 @@ public:
       bool waiting = false;
       for (size_t r = 1; r < peers_.size(); ++r)
         if (peers_[r].state == State::Busy || peers_[r].state == State::Idle) waiting = true;
-      if (!waiting) return;
+      if (!waiting) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
+    for (size_t r = 1; r < peers_.size(); ++r)
+      if (peers_[r].state != State::Lost) sendTo(int(r), kClosed, "");
   }
 
   Recorder recorder_;
@@ -269,6 +291,7 @@ private:
         Eigen::VectorXd x = getVec(rd);
         const int ci = rd.get<int32_t>();
         const std::string how = "rank " + std::to_string(r) + ": " + rd.getString();
+        p.report.sat = true;
         if (ctl) {
           ctl->satFound(x, ci, how);
         } else if (!lateSat) {
@@ -281,6 +304,7 @@ private:
         Report& rep = p.report;
         rep.incomplete = rd.get<uint8_t>() != 0;
         rep.timedOut = rd.get<uint8_t>() != 0;
+        rep.stoppedBusy = rd.get<uint8_t>() != 0;
         rep.reason = rd.getString();
         rep.domains = long(rd.get<int64_t>());
         rep.leaves = long(rd.get<int64_t>());
@@ -330,7 +354,8 @@ private:
   /// Idle ranks get domains: from the pool, else from the bottom of rank 0's own stack, else
   /// rank 0 asks the busy ranks with the most pending domains for some.
   void distribute(SearchControl& ctl) {
-    if (ctl.idle() && !pool_.empty()) {
+    const bool brokerOnly = rootsRank_ != 0;
+    if (!brokerOnly && ctl.idle() && !pool_.empty()) {
       std::vector<PortableDomain> one;
       one.push_back(std::move(pool_.front()));
       pool_.pop_front();
@@ -357,7 +382,7 @@ private:
         give(hungry[h++], std::move(d));
     }
     // Rank 0 itself steals too when it has nothing.
-    size_t want = hungry.size() - h + (ctl.idle() && pool_.empty() ? 1 : 0);
+    size_t want = hungry.size() - h + (!brokerOnly && ctl.idle() && pool_.empty() ? 1 : 0);
     if (want == 0) return;
     std::vector<int> victims;
     for (size_t r = 1; r < peers_.size(); ++r)
@@ -378,6 +403,7 @@ private:
 
   std::vector<Peer> peers_;
   bool record_;
+  int rootsRank_;
   bool started_ = false;
   std::deque<PortableDomain> pool_;
 };
@@ -398,14 +424,39 @@ const char* outcomeWord(char c) {
 } // namespace
 
 Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                                    NetVerifyOptions opt, const std::string& recordPath) {
+                                    NetVerifyOptions opt, const std::string& recordPath,
+                                    int rootsRank, std::vector<RankSummary>* ranks) {
   const int size = mpi::worldSize();
+  if (rootsRank < 0 || rootsRank >= std::max(size, 1))
+    return Error("the roots cannot go to rank " + std::to_string(rootsRank) + " of " +
+                 std::to_string(size) + " process(es)");
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
-  BrokerHooks broker(size, !recordPath.empty());
+  if (rootsRank != 0) opt.attack = false;
+  BrokerHooks broker(size, !recordPath.empty(), rootsRank);
+  for (int r = 1; r < size; ++r)
+    if (!mpi::isLost(r)) {
+      mpi::ByteWriter w;
+      w.put<double>(opt.timeoutSec);
+      sendTo(r, kStart, w.text());
+    }
   opt.hooks = &broker;
   auto res = verifyNetwork(net, prop, opt);
   broker.collect();
   if (!res) return res;
+  if (ranks) {
+    ranks->clear();
+    const bool ownSat = res->verdict == Verdict::Sat && res->reason.rfind("rank ", 0) != 0;
+    ranks->push_back({0, res->domains, ownSat ? "sat" : "owner"});
+    for (size_t r = 1; r < broker.peers().size(); ++r) {
+      const auto& p = broker.peers()[r];
+      const char* ended = p.state == BrokerHooks::State::Lost ? "lost"
+                          : p.report.sat                      ? "sat"
+                          : p.report.stoppedBusy              ? "stopped"
+                          : p.report.incomplete               ? "incomplete"
+                                                              : "idle";
+      ranks->push_back({int(r), p.report.domains, ended});
+    }
+  }
   std::vector<DomainRecord> records = broker.recorder_.take();
   std::string incompleteWhy;
   bool timedOut = false;
@@ -452,13 +503,28 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   return res;
 }
 
-void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
-                       NetVerifyOptions opt, bool recordTree) {
+bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
+                       NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
-  WorkerHooks hooks(me, recordTree);
+  if (rootsRank != 0) opt.attack = false;
+  // Rank 0 may still be busy with what came before this search (verify: the last property's
+  // replay): the deadline counts from its start.
+  while (true) {
+    const mpi::Message m = mpi::receive(0, -1);
+    if (m.tag == mpi::kNoWork) return false; // rank 0 ended its command without this search
+    if (m.tag != kStart) continue;
+    mpi::ByteReader rd(m.payload);
+    opt.timeoutSec = rd.get<double>();
+    break;
+  }
+  WorkerHooks hooks(me, recordTree, rootsRank);
   opt.hooks = &hooks;
   auto res = verifyNetwork(net, prop, opt);
-  if (!res) return; // rank 0 reports the same error
+  if (!res) { // rank 0 reports the same error; this rank still reports and waits for the close
+    VerifyResult failed;
+    failed.reason = res.error().message;
+    res = failed;
+  }
   if (res->verdict == Verdict::Sat) {
     mpi::ByteWriter w;
     putVec(w, res->x);
@@ -472,11 +538,43 @@ void serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   mpi::ByteWriter w;
   w.put<uint8_t>(incomplete ? 1 : 0);
   w.put<uint8_t>(res->verdict == Verdict::Timeout ? 1 : 0);
+  w.put<uint8_t>(hooks.stoppedBusy ? 1 : 0);
   w.putString(res->reason);
   for (long v : {res->domains, res->leaves, res->lpSolves, res->lpClosed})
     w.put<int64_t>(v);
   w.putVector(hooks.recorder_.take());
   sendTo(0, kReport, w.text());
+  // What rank 0 sent before it had every report (a kEnd after this rank's own end, a domain or a
+  // donation request that crossed the report) is read and dropped here.
+  while (!hooks.rootEnded) {
+    const mpi::Message m = mpi::receive(0, -1);
+    if (m.tag == kClosed) break;
+    if (m.tag == mpi::kNoWork) return false; // rank 0 ended its command
+  }
+  return !hooks.rootEnded;
+}
+
+SharedNetworkEngine::SharedNetworkEngine() {
+  if (mpi::worldSize() <= 1) return;
+  active_ = true;
+  previous_ = setNetworkEngineRunner([this](const neural::AffineNet& net,
+                                           const spec::VnnProperty& prop,
+                                           const NetVerifyOptions& opt) -> Expected<VerifyResult> {
+    if (mpi::rank() == 0) return verifyShared(net, prop, opt, "");
+    VerifyResult r;
+    r.verdict = Verdict::Unknown;
+    r.reason = "a worker rank: served rank 0's search";
+    if (!rootEnded_ && !serveSharedSearch(net, prop, opt, false)) rootEnded_ = true;
+    return r;
+  });
+}
+
+int SharedNetworkEngine::exitCode(int rc) const {
+  return active_ && mpi::rank() != 0 ? int(kOk) : rc;
+}
+
+SharedNetworkEngine::~SharedNetworkEngine() {
+  if (active_) setNetworkEngineRunner(std::move(previous_));
 }
 
 } // namespace chassis::tools

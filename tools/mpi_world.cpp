@@ -10,8 +10,12 @@
 #include <boost/serialization/string.hpp>
 #endif
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -153,6 +157,9 @@ std::optional<Message> tryReceive([[maybe_unused]] int source, [[maybe_unused]] 
 void markLost(int worker) {
   books().lost.insert(worker);
 }
+bool isLost(int worker) {
+  return books().lost.count(worker) != 0;
+}
 
 void markNoWorkSent(int worker) {
   books().noWork.insert(worker);
@@ -173,7 +180,11 @@ bool distributed(const CLI::App& cmd) {
     return cmd.get_option("--instances")->count() > 0 ||
            (cmd.get_option("property")->count() > 0 && cmd.get_option("--naive")->count() == 0 &&
             cmd.get_option("--emit")->count() == 0);
-  if (name == "verify") return cmd.get_option("--all")->count() > 0;
+  if (name == "verify") // --all's files, or one file's network-property searches (mpi_search.h);
+                        // what writes files (--emit) runs on rank 0 alone
+    return cmd.get_option("--all")->count() > 0 ||
+           (cmd.get_option("--emit")->count() == 0 && cmd.get_option("--emit-dir")->count() == 0 &&
+            cmd.get_option("--out")->count() == 0);
   if (name == "infer") {
     const CLI::Option* m = cmd.get_option("model");
     const std::string model = m->count() ? m->as<std::string>() : std::string();
@@ -216,6 +227,14 @@ CommandScope::CommandScope(const CLI::App& cmd) {
   if (rank() != 0) {
     out_ = std::cout.rdbuf(&nullBuf);
     err_ = std::cerr.rdbuf(workerErr.rdbuf());
+    // What is printed with printf (verify's table) goes nowhere too.
+    std::fflush(stdout);
+    const int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0) {
+      savedStdout_ = ::dup(STDOUT_FILENO);
+      ::dup2(null, STDOUT_FILENO);
+      ::close(null);
+    }
   }
 }
 
@@ -228,6 +247,12 @@ int CommandScope::finish(int rc) {
     std::cerr.flush();
     std::cout.rdbuf(out_);
     std::cerr.rdbuf(err_);
+    std::fflush(stdout);
+    if (savedStdout_ >= 0) {
+      ::dup2(savedStdout_, STDOUT_FILENO);
+      ::close(savedStdout_);
+      savedStdout_ = -1;
+    }
     ByteWriter w;
     w.put<int32_t>(rc);
     w.putString(workerErr.str());

@@ -74,6 +74,7 @@ bool finalReceived(int worker);
 /// A worker that stopped answering (killed): the final handshake neither waits for it nor
 /// sends to it.
 void markLost(int worker);
+bool isLost(int worker);
 
 /// Brackets one parsed subcommand in runDriver. On a world of one it does nothing. Otherwise:
 /// for a command that is not distributed (`distributed(cmd)` false) a worker's exitCode() is
@@ -95,10 +96,12 @@ private:
   std::optional<int> exit_;
   bool active_ = false, finished_ = false;
   std::streambuf *out_ = nullptr, *err_ = nullptr;
+  int savedStdout_ = -1; // a worker's file descriptor 1 while it points at /dev/null
 };
 
 /// Whether the parsed subcommand splits its work over the ranks: `vnnlib --instances`, one
-/// `vnnlib NET PROP` instance's search (not --naive/--emit; tools/mpi_search.h), `verify --all` and
+/// `vnnlib NET PROP` instance's search (not --naive/--emit; tools/mpi_search.h), `verify --all`,
+/// `verify FILE`'s network-property searches (not --emit/--emit-dir) and
 /// `infer` on a .chs model (its mh and nuts chains; tools/mpi_chains.h).
 bool distributed(const CLI::App& cmd);
 

@@ -10,9 +10,13 @@
 #include <Eigen/Dense>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace chassis::verifier {
+
+struct NetVerifyOptions; // network_verifier.h
+struct VerifyResult;
 
 struct NetEngineResult {
   enum Kind { Unsat, Sat, Timeout, Unknown } verdict = Unknown;
@@ -22,7 +26,17 @@ struct NetEngineResult {
   long domains = 0;
 };
 
-/// verifyNetwork(net, prop, options with timeoutSec and seed); its errors passed through.
+/// What runs each search of runNetworkEngine instead of verifyNetwork, if set: under mpirun,
+/// `chassis verify` sets one on every rank (tools/mpi_search.h, SharedNetworkEngine) so that the
+/// ranks share each network property's branch and bound.
+using NetworkEngineRunner = std::function<Expected<VerifyResult>(
+    const neural::AffineNet&, const spec::VnnProperty&, const NetVerifyOptions&)>;
+/// Sets the runner (empty: verifyNetwork again); returns the one it replaces. Not thread-safe:
+/// set it before the properties are verified.
+NetworkEngineRunner setNetworkEngineRunner(NetworkEngineRunner runner);
+
+/// verifyNetwork(net, prop, options with timeoutSec and seed), or the runner set above; its
+/// errors passed through.
 Expected<NetEngineResult> runNetworkEngine(const neural::AffineNet& net,
                                            const spec::VnnProperty& prop, double timeoutSec,
                                            uint64_t seed);
