@@ -36,6 +36,9 @@ static double chassis_tape_exp(double x) {
 static double chassis_tape_log(double x) {
   return std::log(x);
 }
+static double chassis_tape_log1p(double x) {
+  return std::log1p(x);
+}
 static double chassis_tape_tanh(double x) {
   return std::tanh(x);
 }
@@ -86,15 +89,21 @@ struct Gen {
   llvm::Module& mod;
   llvm::IRBuilder<> b;
   llvm::Type* dbl;
-  llvm::FunctionCallee fExp, fLog, fTanh, fSigmoid, fLogitJac, fTransformSigmoid, fLogDensity;
+  llvm::FunctionCallee fExp, fLog, fLog1p, fTanh, fSigmoid, fLogitJac, fTransformSigmoid, fLogDensity;
   llvm::Function* fabsFn = nullptr;
   llvm::Function* sqrtFn = nullptr;
-  std::vector<llvm::Value*> sv;      // slot values (null: a constant, read from t.values)
-  std::vector<llvm::Value*> partial; // per operand (t.args index): d out / d operand, or null
+  // The workspace (the function's 4th argument): the values of the slots, their adjoints, and
+  // the partials of the operands (as the tape's val, adj and pd arrays). Each node reads its
+  // operands from it and writes its value and partials to it, so that no value lives across
+  // nodes in registers (LLVM's register allocation and scheduling stay linear in the tape).
+  llvm::Value* vals = nullptr;
+  llvm::Value* adjs = nullptr;
+  llvm::Value* pds = nullptr;
+  llvm::Value* logs = nullptr;       // log of a slot's value, computed once (Normal's log s)
+  std::vector<char> logStored;       // logs[slot] holds it
   std::vector<char> isVar;           // slot is a position coordinate or a node's output
   llvm::Value* bad = nullptr;        // i1: some check failed in the forward sweep
   llvm::Value* paramBuf = nullptr;   // double[maxParams] for calls of chassis_tape_log_density
-  llvm::Value* partialBuf = nullptr; // double[maxParams + 1]
 
   Gen(const TapeView& tape, llvm::LLVMContext& c, llvm::Module& m)
       : t(tape), ctx(c), mod(m), b(c), dbl(llvm::Type::getDoubleTy(c)) {
@@ -109,6 +118,7 @@ struct Gen {
     };
     fExp = pure("chassis_tape_exp");
     fLog = pure("chassis_tape_log");
+    fLog1p = pure("chassis_tape_log1p");
     fTanh = pure("chassis_tape_tanh");
     fSigmoid = pure("chassis_tape_sigmoid");
     fLogitJac = pure("chassis_tape_logit_jacobian");
@@ -125,22 +135,38 @@ struct Gen {
   }
 
   llvm::Constant* num(double x) { return llvm::ConstantFP::get(dbl, x); }
-  llvm::Value* slot(uint32_t s) { return sv[s] ? sv[s] : num(t.values[s]); }
+  llvm::Value* at(llvm::Value* base, uint64_t i) {
+    return b.CreateConstInBoundsGEP1_64(dbl, base, i);
+  }
+  llvm::Value* slot(uint32_t s) {
+    return isVar[s] ? static_cast<llvm::Value*>(b.CreateLoad(dbl, at(vals, s))) : num(t.values[s]);
+  }
   llvm::Value* arg(const symbolic::TapeNodeView& nd, uint32_t j) {
     return slot(t.args[nd.arg + j]);
   }
   bool argVar(const symbolic::TapeNodeView& nd, uint32_t j) { return isVar[t.args[nd.arg + j]]; }
   void setPartial(const symbolic::TapeNodeView& nd, uint32_t j, llvm::Value* p) {
-    if (argVar(nd, j)) partial[nd.arg + j] = p;
+    if (argVar(nd, j)) b.CreateStore(p, at(pds, nd.arg + j));
   }
   void check(llvm::Value* failed) { bad = bad ? b.CreateOr(bad, failed) : failed; }
   llvm::Value* notFinite(llvm::Value* x) {
     return b.CreateFCmpUEQ(b.CreateCall(fabsFn, {x}), num(std::numeric_limits<double>::infinity()));
   }
   llvm::Value* call(llvm::FunctionCallee f, llvm::Value* x) { return b.CreateCall(f, {x}); }
+  /// log of slot s's value: folded when s is a constant, else computed at its first use and
+  /// kept in the workspace (a slot's value never changes within a sweep; the same call on the
+  /// same value gives the same bits).
+  llvm::Value* logOfSlot(uint32_t s) {
+    if (!isVar[s]) return num(std::log(t.values[s]));
+    if (logStored[s]) return b.CreateLoad(dbl, at(logs, s));
+    llvm::Value* l = call(fLog, slot(s));
+    b.CreateStore(l, at(logs, s));
+    logStored[s] = 1;
+    return l;
+  }
   llvm::Value* sel(llvm::Value* c, double a, double d) { return b.CreateSelect(c, num(a), num(d)); }
 
-  /// Emits node `nd`: its value into sv[out], its partials, its checks.
+  /// Emits node `nd`: its value into vals[out], its partials into pds, its checks.
   bool node(const symbolic::TapeNodeView& nd, std::string& why) {
     llvm::Value* out = nullptr;
     switch (nd.kind) {
@@ -256,28 +282,41 @@ struct Gen {
       if (dist == DistKind::Normal && nd.n == 3) {
         // ad.cpp's inline Normal: the same expression as symbolic::logDensity.
         llvm::Value *x = arg(nd, 0), *mu = arg(nd, 1), *s = arg(nd, 2);
+        llvm::Value* logS = logOfSlot(t.args[nd.arg + 2]);
         check(b.CreateNot(b.CreateFCmpOGT(s, num(0))));
         check(notFinite(s));
         check(notFinite(mu));
         llvm::Value* z = b.CreateFDiv(b.CreateFSub(x, mu), s);
         const double logSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi); // as ad.cpp
-        out = b.CreateFSub(b.CreateFSub(b.CreateFMul(b.CreateFMul(num(-0.5), z), z), call(fLog, s)),
+        out = b.CreateFSub(b.CreateFSub(b.CreateFMul(b.CreateFMul(num(-0.5), z), z), logS),
                            num(logSqrt2Pi));
         setPartial(nd, 0, b.CreateFDiv(b.CreateFNeg(z), s));
         setPartial(nd, 1, b.CreateFDiv(z, s));
         setPartial(nd, 2, b.CreateFDiv(b.CreateFSub(b.CreateFMul(z, z), num(1)), s));
         break;
       }
+      const uint32_t xSlot = t.args[nd.arg];
+      if (dist == DistKind::Bernoulli && nd.n == 2 && !isVar[xSlot] &&
+          (t.values[xSlot] == 0 || t.values[xSlot] == 1)) {
+        // An observed 0/1: symbolic::logDensity's log p or log1p(-p), logDensityGradient's
+        // 1/p or -1/(1-p); parameters outside [0, 1] ask the tape (validateParams).
+        llvm::Value* p = arg(nd, 1);
+        check(b.CreateNot(b.CreateAnd(b.CreateFCmpOGE(p, num(0)), b.CreateFCmpOLE(p, num(1)))));
+        if (t.values[xSlot] == 1) {
+          out = call(fLog, p);
+          setPartial(nd, 1, b.CreateFDiv(num(1), p));
+        } else {
+          out = call(fLog1p, b.CreateFNeg(p));
+          setPartial(nd, 1, b.CreateFDiv(num(-1), b.CreateFSub(num(1), p)));
+        }
+        break;
+      }
       const uint32_t np = nd.n - 1;
       for (uint32_t i = 0; i < np; ++i)
         b.CreateStore(arg(nd, 1 + i), b.CreateConstInBoundsGEP1_64(dbl, paramBuf, i));
-      out = b.CreateCall(fLogDensity,
-                         {b.getInt32(uint32_t(nd.aux)), paramBuf, b.getInt64(np), arg(nd, 0),
-                          partialBuf});
-      for (uint32_t j = 0; j < nd.n; ++j)
-        if (argVar(nd, j))
-          partial[nd.arg + j] =
-              b.CreateLoad(dbl, b.CreateConstInBoundsGEP1_64(dbl, partialBuf, j));
+      // The partials go straight to the node's place in pds.
+      out = b.CreateCall(fLogDensity, {b.getInt32(uint32_t(nd.aux)), paramBuf, b.getInt64(np),
+                                       arg(nd, 0), at(pds, nd.arg)});
       break;
     }
     case TapeNodeKind::GuardCmp: {
@@ -319,31 +358,45 @@ struct Gen {
       return false;
     }
     check(notFinite(out));
-    sv[nd.out] = out;
+    b.CreateStore(out, at(vals, nd.out));
     return true;
   }
+
+  static constexpr size_t kNodesPerBlock = 32;
+  /// Ends the current block; in the forward sweep, a failed check leaves for `reject` there (no
+  /// value lives across blocks).
+  void newBlock(llvm::Function* f) {
+    auto* next = llvm::BasicBlock::Create(ctx, "", f);
+    if (bad) b.CreateCondBr(bad, reject, next);
+    else b.CreateBr(next);
+    bad = nullptr;
+    b.SetInsertPoint(next);
+  }
+  llvm::BasicBlock* reject = nullptr;
 
   /// The whole function; false (with `why`) when the tape has a node it cannot compile.
   bool function(const std::string& name, std::string& why) {
     llvm::Type* dptr = llvm::Type::getDoublePtrTy(ctx);
-    auto* ft = llvm::FunctionType::get(b.getInt32Ty(), {dptr, dptr, dptr}, false);
+    auto* ft = llvm::FunctionType::get(b.getInt32Ty(), {dptr, dptr, dptr, dptr}, false);
     auto* f = llvm::Function::Create(ft, llvm::Function::ExternalLinkage, name, mod);
     f->setDoesNotThrow();
     auto ai = f->arg_begin();
     llvm::Value* u = &*ai++;
     llvm::Value* grad = &*ai++;
-    llvm::Value* lp = &*ai;
+    llvm::Value* lp = &*ai++;
+    vals = &*ai;
     auto* entry = llvm::BasicBlock::Create(ctx, "forward", f);
     auto* reverse = llvm::BasicBlock::Create(ctx, "reverse", f);
-    auto* reject = llvm::BasicBlock::Create(ctx, "ask_the_tape", f);
+    reject = llvm::BasicBlock::Create(ctx, "ask_the_tape", f);
     b.SetInsertPoint(entry);
+    adjs = at(vals, t.values.size());
+    pds = at(vals, 2 * t.values.size());
+    logs = at(vals, 2 * t.values.size() + t.args.size());
+    logStored.assign(t.values.size(), 0);
     uint32_t maxParams = 1;
     for (const auto& nd : t.nodes)
       if (nd.kind == TapeNodeKind::LogDensity) maxParams = std::max(maxParams, nd.n);
     paramBuf = b.CreateAlloca(dbl, b.getInt32(maxParams));
-    partialBuf = b.CreateAlloca(dbl, b.getInt32(maxParams + 1));
-    sv.assign(t.values.size(), nullptr);
-    partial.assign(t.args.size(), nullptr);
     isVar.assign(t.values.size(), 0);
     for (uint32_t s : t.positionSlots)
       isVar[s] = 1;
@@ -351,35 +404,49 @@ struct Gen {
       if (nd.kind != TapeNodeKind::GuardCmp && nd.kind != TapeNodeKind::GuardArgmax)
         isVar[nd.out] = 1;
     for (size_t k = 0; k < t.positionSlots.size(); ++k)
-      sv[t.positionSlots[k]] = b.CreateLoad(dbl, b.CreateConstInBoundsGEP1_64(dbl, u, k));
-    for (const auto& nd : t.nodes)
-      if (!node(nd, why)) return false;
+      b.CreateStore(b.CreateLoad(dbl, at(u, k)), at(vals, t.positionSlots[k]));
+    // A basic block per kNodesPerBlock nodes: values pass through the workspace, so the split
+    // costs nothing at run time and keeps instruction selection's blocks small.
+    for (size_t i = 0; i < t.nodes.size(); ++i) {
+      if (i > 0 && i % kNodesPerBlock == 0) newBlock(f);
+      if (!node(t.nodes[i], why)) return false;
+    }
     b.CreateCondBr(bad ? bad : b.getFalse(), reject, reverse);
+    bad = nullptr;
     b.SetInsertPoint(reject);
     b.CreateRet(b.getInt32(1));
 
     // Reverse sweep, as ad.cpp's backward(): adj[target] = 1; over the nodes in reverse, a node
     // whose adjoint is 0 is skipped, else adj[a_j] += adj[out] * partial_j in operand order.
     b.SetInsertPoint(reverse);
-    std::vector<llvm::Value*> adj(t.values.size(), nullptr); // null: still 0
-    adj[t.target] = num(1);
+    // hasAdj: the slot's adjoint can be nonzero (the target, or an operand); the adjoints of
+    // the others stay 0, so their nodes are skipped here as backward() skips them.
+    std::vector<char> hasAdj(t.values.size(), 0);
+    hasAdj[t.target] = 1;
+    for (const auto& nd : t.nodes)
+      for (uint32_t j = 0; j < nd.n; ++j)
+        if (argVar(nd, j)) hasAdj[t.args[nd.arg + j]] = 1;
+    b.CreateMemSet(adjs, b.getInt8(0), b.getInt64(8 * t.values.size()), llvm::MaybeAlign(8));
+    b.CreateStore(num(1), at(adjs, t.target));
     for (size_t i = t.nodes.size(); i-- > 0;) {
       const auto& nd = t.nodes[i];
-      llvm::Value* g = adj[nd.out];
-      if (!g) continue; // statically 0
-      llvm::Value* skip = llvm::isa<llvm::Constant>(g) ? nullptr : b.CreateFCmpOEQ(g, num(0));
+      if (i % kNodesPerBlock == 0) newBlock(f);
+      if (!hasAdj[nd.out] || !isVar[nd.out]) continue;
+      llvm::Value* g = b.CreateLoad(dbl, at(adjs, nd.out));
+      llvm::Value* skip = b.CreateFCmpOEQ(g, num(0));
       for (uint32_t j = 0; j < nd.n; ++j) {
         const uint32_t a = t.args[nd.arg + j];
         if (!isVar[a]) continue; // a constant's adjoint is never read
-        llvm::Value* old = adj[a] ? adj[a] : num(0);
-        llvm::Value* sum = b.CreateFAdd(old, b.CreateFMul(g, partial[nd.arg + j]));
-        adj[a] = skip ? b.CreateSelect(skip, old, sum) : sum;
+        llvm::Value* old = b.CreateLoad(dbl, at(adjs, a));
+        llvm::Value* p = b.CreateLoad(dbl, at(pds, nd.arg + j));
+        llvm::Value* sum = b.CreateFAdd(old, b.CreateFMul(g, p));
+        b.CreateStore(b.CreateSelect(skip, old, sum), at(adjs, a));
       }
     }
     llvm::Value* badGrad = b.getFalse();
     for (size_t k = 0; k < t.positionSlots.size(); ++k) {
-      llvm::Value* g = adj[t.positionSlots[k]] ? adj[t.positionSlots[k]] : num(0);
-      b.CreateStore(g, b.CreateConstInBoundsGEP1_64(dbl, grad, k));
+      llvm::Value* g = b.CreateLoad(dbl, at(adjs, t.positionSlots[k]));
+      b.CreateStore(g, at(grad, k));
       badGrad = b.CreateOr(badGrad, notFinite(g));
     }
     b.CreateStore(slot(t.target), lp);
@@ -462,11 +529,16 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   std::string verifyMsg;
   llvm::raw_string_ostream vs(verifyMsg);
   if (llvm::verifyModule(*mod, &vs))
-    return Error("the tape compiler: internal: invalid LLVM IR: " + vs.str());
+    return Error("the tape compiler: internal: invalid LLVM IR: " + vs.str().substr(0, 300));
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return Error("the tape compiler: LLJIT: " + llvmMessage(jtmb.takeError()));
   // AllowFPOpFusion stays Standard (the default TargetOptions): no fused multiply-add.
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
+  // CodeGenOpt::None (fast instruction selection and register allocation): the code is
+  // straight-line loads, arithmetic and stores already. At Less/Default the generated gradient
+  // was about 2x faster, but compiling kidiq's 1307 nodes took 3 s of CPU (against 0.3 s): perf
+  // shows the machine scheduler's dependence graph (SUnit::addPred, mayAlias) quadratic in the
+  // reverse sweep's blocks, which CodeGenPrepare merges into one.
+  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::None);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return Error("the tape compiler: LLJIT: " + llvmMessage(jit.takeError()));
   mod->setDataLayout((*jit)->getDataLayout());
@@ -478,11 +550,13 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   };
   add("chassis_tape_exp", &chassis_tape_exp);
   add("chassis_tape_log", &chassis_tape_log);
+  add("chassis_tape_log1p", &chassis_tape_log1p);
   add("chassis_tape_tanh", &chassis_tape_tanh);
   add("chassis_tape_sigmoid", &chassis_tape_sigmoid);
   add("chassis_tape_logit_jacobian", &chassis_tape_logit_jacobian);
   add("chassis_tape_transform_sigmoid", &chassis_tape_transform_sigmoid);
   add("chassis_tape_log_density", &chassis_tape_log_density);
+  add("memset", &std::memset); // the reverse sweep's clearing of the adjoints
   if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms))))
     return Error("the tape compiler: LLJIT: " + llvmMessage(std::move(e)));
   if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
@@ -494,6 +568,7 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   ct->impl_ = std::make_unique<Impl>();
   ct->impl_->jit = std::move(*jit);
   ct->nodes_ = t.nodes.size();
+  ct->workSize_ = 3 * t.values.size() + t.args.size();
   ct->seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   cache().emplace(std::move(key), ct);
@@ -538,6 +613,7 @@ void CompiledLogDensity::refresh() {
     return;
   }
   compiled_ = *c;
+  work_.assign(compiled_->workSize(), 0.0);
 }
 
 Expected<double> CompiledLogDensity::operator()(std::span<const double> u,
@@ -545,7 +621,7 @@ Expected<double> CompiledLogDensity::operator()(std::span<const double> u,
   if (!gaveUp_ && (!compiled_ || tape_->recordings() != compiledAt_)) refresh();
   if (compiled_) {
     double lp;
-    if ((*compiled_)(u.data(), grad.data(), &lp) == 0) {
+    if ((*compiled_)(u.data(), grad.data(), &lp, work_.data()) == 0) {
       if (stats_) stats_->compiledEvals.fetch_add(1, std::memory_order_relaxed);
       return lp;
     }

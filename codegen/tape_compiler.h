@@ -1,8 +1,12 @@
 // NUTS on compiled code: the recorded AD tape of a model's log density (symbolic/ad.h) compiled by
-// LLVM 14 (ORC LLJIT, O2 codegen on the host CPU) into one straight-line function
-//     int f(const double* u, double* grad, double* logDensity)
+// LLVM 14 (ORC LLJIT, the default code generation level on the host CPU; no IR passes: the code
+// is straight-line already) into one function
+//     int f(const double* u, double* grad, double* logDensity, double* work)
 // that does the tape's forward sweep (values; data and numbers folded into the code as constants)
-// and its reverse sweep (adjoints), node by node, with the interpreted sweeps' arithmetic:
+// and its reverse sweep (adjoints), node by node, with the interpreted sweeps' arithmetic (`work`
+// holds workSize() doubles: the values, adjoints and partials, as the tape's arrays; every node
+// loads its operands from it and stores its results, so that code generation stays linear in
+// the tape's length):
 //   - every operation is the one ad.cpp's forward sweep does, in the same order (sums and dot
 //     products left to right from 0, adjoints accumulated over the nodes in reverse, a node's
 //     operands in order, a node whose adjoint is 0 skipped); no fast-math flags, no fused
@@ -34,13 +38,14 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace chassis::codegen {
 
 /// A tape compiled to native code.
 class CompiledTape {
 public:
-  using Fn = int (*)(const double* u, double* grad, double* logDensity);
+  using Fn = int (*)(const double* u, double* grad, double* logDensity, double* work);
   /// Compiles `tape` (or returns the cached compilation of an identical tape: then *cached is
   /// set). Errors: an unrecorded tape, a node kind this compiler does not know, an LLVM failure.
   static Expected<std::shared_ptr<const CompiledTape>> compile(const symbolic::TapeView& tape,
@@ -48,9 +53,11 @@ public:
   ~CompiledTape();
 
   /// 0: *logDensity and grad hold L(u) and its gradient; 1: ask the tape (see the header).
-  int operator()(const double* u, double* grad, double* logDensity) const {
-    return fn_(u, grad, logDensity);
+  /// `work` holds workSize() doubles (one workspace per thread).
+  int operator()(const double* u, double* grad, double* logDensity, double* work) const {
+    return fn_(u, grad, logDensity, work);
   }
+  size_t workSize() const { return workSize_; }
   /// Wall seconds spent compiling (IR generation, LLVM codegen and linking).
   double compileSeconds() const { return seconds_; }
   size_t nodes() const { return nodes_; }
@@ -61,7 +68,7 @@ private:
   CompiledTape() = default;
   Fn fn_ = nullptr;
   double seconds_ = 0;
-  size_t nodes_ = 0;
+  size_t nodes_ = 0, workSize_ = 0;
   std::unique_ptr<Impl> impl_; // the LLJIT holding the code
 };
 
@@ -92,6 +99,7 @@ private:
   symbolic::LogDensityTape* tape_;
   std::shared_ptr<TapeJitStats> stats_;
   std::shared_ptr<const CompiledTape> compiled_;
+  std::vector<double> work_;
   size_t compiledAt_ = 0; // tape.recordings() when compiled_ was (re)chosen
   int compiles_ = 0;
   bool gaveUp_ = false;

@@ -179,7 +179,8 @@ TEST_CASE("compiled tape gradients equal the tape's and finite differences on ev
         const size_t recBefore = tape.recordings();
         std::vector<double> gc(d), gt(d);
         double lc = 0;
-        const int rc = (**compiled)(u.data(), gc.data(), &lc);
+        std::vector<double> work((*compiled)->workSize());
+        const int rc = (**compiled)(u.data(), gc.data(), &lc, work.data());
         auto lt = tape.logDensity(u, gt);
         REQUIRE(lt);
         const bool tapeFinite = *lt > -std::numeric_limits<double>::infinity();
@@ -328,11 +329,12 @@ TEST_CASE("a tape with a node kind the compiler does not know does not compile",
   auto ok = codegen::CompiledTape::compile(v);
   REQUIRE(ok);
   double u[2] = {0.5, -2.0}, g[2], l;
-  REQUIRE((**ok)(u, g, &l) == 0);
+  std::vector<double> work((*ok)->workSize());
+  REQUIRE((**ok)(u, g, &l, work.data()) == 0);
   CHECK(l == 0.5 * -2.0 + std::exp(0.5));
   CHECK(g[0] == -2.0 + std::exp(0.5));
   CHECK(g[1] == 0.5);
   // A non-finite value asks the tape.
   double far[2] = {800.0, 1.0};
-  CHECK((**ok)(far, g, &l) == 1);
+  CHECK((**ok)(far, g, &l, work.data()) == 1);
 }
