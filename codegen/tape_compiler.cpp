@@ -535,9 +535,10 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   // AllowFPOpFusion stays Standard (the default TargetOptions): no fused multiply-add.
   // CodeGenOpt::None (fast instruction selection and register allocation): the code is
   // straight-line loads, arithmetic and stores already. At Less/Default the generated gradient
-  // was about 2x faster, but compiling kidiq's 1307 nodes took 3 s of CPU (against 0.3 s): perf
-  // shows the machine scheduler's dependence graph (SUnit::addPred, mayAlias) quadratic in the
-  // reverse sweep's blocks, which CodeGenPrepare merges into one.
+  // was 1.3-2x faster, but compiling the bench models' 1300-2200 nodes took 3-9 s of CPU each
+  // (against 0.3-0.6 s): perf puts most of it in the machine scheduler's dependence graph
+  // (SUnit::addPred, MachineInstr::mayAlias); blocks of 32 nodes with conditional exits, which
+  // bound its regions, did not help (not understood yet).
   jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::None);
   auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
   if (!jit) return Error("the tape compiler: LLJIT: " + llvmMessage(jit.takeError()));
