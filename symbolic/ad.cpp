@@ -1443,4 +1443,47 @@ size_t LogDensityTape::tapeSize() const {
   return impl_->nodes.size();
 }
 
+namespace {
+TapeNodeKind kindOf(Op op) {
+  switch (op) {
+  case Op::Add: return TapeNodeKind::Add;
+  case Op::Sub: return TapeNodeKind::Sub;
+  case Op::Mul: return TapeNodeKind::Mul;
+  case Op::Div: return TapeNodeKind::Div;
+  case Op::Neg: return TapeNodeKind::Neg;
+  case Op::Exp: return TapeNodeKind::Exp;
+  case Op::Log: return TapeNodeKind::Log;
+  case Op::Sqrt: return TapeNodeKind::Sqrt;
+  case Op::Sigmoid: return TapeNodeKind::Sigmoid;
+  case Op::Tanh: return TapeNodeKind::Tanh;
+  case Op::Abs: return TapeNodeKind::Abs;
+  case Op::Relu: return TapeNodeKind::Relu;
+  case Op::Min: return TapeNodeKind::Min;
+  case Op::Max: return TapeNodeKind::Max;
+  case Op::Sum: return TapeNodeKind::Sum;
+  case Op::Dot: return TapeNodeKind::Dot;
+  case Op::LogitJac: return TapeNodeKind::LogitJac;
+  case Op::LogDensity: return TapeNodeKind::LogDensity;
+  case Op::GuardCmp: return TapeNodeKind::GuardCmp;
+  case Op::GuardArgmax: return TapeNodeKind::GuardArgmax;
+  default: return TapeNodeKind::Other; // a kind the view does not name
+  }
+}
+} // namespace
+
+TapeView LogDensityTape::view() const {
+  const Impl& m = *impl_;
+  TapeView v;
+  v.recorded = m.valid;
+  if (!m.valid) return v;
+  v.nodes.reserve(m.nodes.size());
+  for (const Node& nd : m.nodes)
+    v.nodes.push_back({kindOf(nd.op), nd.aux, nd.out, nd.arg, nd.n});
+  v.args = m.args;
+  v.values = m.val;
+  v.positionSlots = m.posSlots;
+  v.target = m.target;
+  return v;
+}
+
 } // namespace chassis::symbolic

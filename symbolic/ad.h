@@ -77,6 +77,39 @@ double digamma(double x);
 double logDensityGradient(DistKind k, std::span<const double> params, double x, double& dx,
                           std::span<double> dparams);
 
+/// The kinds of tape node a compiler of the tape knows (codegen/tape_compiler.h), one per node
+/// operation of ad.cpp's forward sweep; Other: a node of any other kind (a compiler falls back to
+/// the tape's own sweeps).
+enum class TapeNodeKind : uint8_t {
+  Add, Sub, Mul, Div, Neg, Exp, Log, Sqrt, Sigmoid, Tanh, Abs, Relu, Min, Max,
+  Sum,         // n operands
+  Dot,         // 2m operands: a_0..a_{m-1}, b_0..b_{m-1}
+  LogitJac,    // log sigmoid(u) + log(1 - sigmoid(u))
+  LogDensity,  // aux = DistKind; operands x, params...
+  GuardCmp,    // aux = BinOp; values[out] holds the outcome recorded (0/1)
+  GuardArgmax, // values[out] holds the index recorded
+  Other
+};
+
+struct TapeNodeView {
+  TapeNodeKind kind;
+  uint8_t aux;
+  uint32_t out, arg, n; // output slot; operand slots args[arg .. arg + n)
+};
+
+/// A read-only copy of the recorded tape: its nodes in order over value slots. A slot is a
+/// coordinate of the position (positionSlots), a node's output, or a constant (its value in
+/// `values`: data and numbers folded while recording). `recorded` is false while no complete
+/// tape is recorded (after a rejected re-recording).
+struct TapeView {
+  bool recorded = false;
+  std::vector<TapeNodeView> nodes;
+  std::vector<uint32_t> args;
+  std::vector<double> values;
+  std::vector<uint32_t> positionSlots;
+  uint32_t target = 0; // the slot of L(u)
+};
+
 /// The log joint density of one model with bound inputs, as a function of the unconstrained
 /// position, with its gradient. One object per thread (it owns its tape).
 class LogDensityTape {
@@ -115,6 +148,8 @@ public:
   /// How often the tape was recorded (1 unless control flow changed), and its node count.
   size_t recordings() const;
   size_t tapeSize() const;
+  /// The recorded tape, for compilers of it (codegen/tape_compiler.h).
+  TapeView view() const;
 
 private:
   struct Impl;

@@ -160,8 +160,8 @@ struct Level {
 
 class Sampler {
 public:
-  Sampler(LogDensityTape& tape, Rng& rng, const NutsOptions& opt)
-      : tape_(tape), rng_(rng), opt_(opt), d_(tape.dimension()) {
+  Sampler(LogDensityGradientFn gradient, size_t dimension, Rng& rng, const NutsOptions& opt)
+      : gradient_(std::move(gradient)), rng_(rng), opt_(opt), d_(dimension) {
     invMetric_ = Vec::Ones(Eigen::Index(d_));
     dense_ = opt.denseMetric;
     if (dense_) {
@@ -316,8 +316,7 @@ private:
 
   /// log density and gradient at z.q; false (and error_ set) on a model error.
   bool evaluate(PhasePoint& z) {
-    auto l = tape_.logDensity(std::span<const double>(z.q.data(), d_),
-                              std::span<double>(z.g.data(), d_));
+    auto l = gradient_(std::span<const double>(z.q.data(), d_), std::span<double>(z.g.data(), d_));
     if (!l) {
       error_ = l.error();
       z.logp = -kInf;
@@ -429,7 +428,7 @@ private:
     return persist;
   }
 
-  LogDensityTape& tape_;
+  LogDensityGradientFn gradient_;
   Rng& rng_;
   const NutsOptions& opt_;
   size_t d_;
@@ -461,7 +460,7 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
                                    const NutsOptions& opt, size_t chain, Progress& progress,
                                    std::vector<std::string>* names, size_t* numChoices) {
   Rng rng = Rng(opt.seed).split(chain);
-  LogDensityTape tape(f, std::vector<Value>(inputs.begin(), inputs.end()));
+  LogDensityTape tape(f, std::vector<Value>(inputs.begin(), inputs.end()), opt.fuseTape);
   auto q0 = tape.initialize(rng, opt.initRadius);
   if (!q0) return q0.error();
   size_t d = tape.dimension();
@@ -471,7 +470,12 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
     *numChoices = d;
   }
   size_t nq = d + tape.outputNames().size();
-  Sampler s(tape, rng, opt);
+  LogDensityGradientFn gradient =
+      opt.gradient ? opt.gradient(tape)
+                   : LogDensityGradientFn([&tape](std::span<const double> u, std::span<double> g) {
+                       return tape.logDensity(u, g);
+                     });
+  Sampler s(std::move(gradient), d, rng, opt);
   if (!s.setPosition(*q0) || !s.initStepSize()) return *s.error_;
   StepSizeAdaptation stepAdapt;
   stepAdapt.delta = opt.targetAccept;

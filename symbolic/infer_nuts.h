@@ -47,6 +47,12 @@
 
 namespace chassis::symbolic {
 
+class LogDensityTape;
+
+/// The log density and its gradient at a position, as LogDensityTape::logDensity(u, grad).
+using LogDensityGradientFn =
+    std::function<Expected<double>(std::span<const double> u, std::span<double> grad)>;
+
 struct NutsOptions {
   size_t warmup = 1000, samples = 1000, chains = 4, thin = 1;
   uint64_t seed = 0;
@@ -66,6 +72,15 @@ struct NutsOptions {
   /// whichever chains run with it, so runs of disjoint chain sets (tools/mpi_chains.h: on MPI
   /// ranks), their chains put in order, equal one run of them all.
   std::vector<size_t> chainIds;
+  /// The gradient backend: when set, called with each chain's tape once it is initialised, it
+  /// returns the function the sampler evaluates instead of the tape's own sweeps (codegen/
+  /// tape_compiler.h: the tape compiled by LLVM). It must compute what the tape computes (the
+  /// sampler reads the draws' values from the tape's forward sweep). Empty: the tape's sweeps.
+  std::function<LogDensityGradientFn(LogDensityTape&)> gradient;
+  /// Each chain's tape fuses the per-element log densities of a distribution into one node
+  /// (symbolic/ad.h; the default). false keeps one node per element: what the tape compiler
+  /// (codegen/tape_compiler.h), which does not know the fused nodes, compiles.
+  bool fuseTape = true;
 };
 
 /// The sampler's diagnostics of one kept draw, as CmdStan records them per draw (its lp__,

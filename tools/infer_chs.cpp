@@ -17,7 +17,7 @@
 //   codegen.h's JitModel) once per run and runs --method lw's traces as native code, the
 //   interpreter's streams and weights bit for bit (codegen/infer_lw_jit.h), and --method mh's
 //   re-executions as traced compiled runs, the interpreter's chains bit for bit (codegen/
-//   infer_mh_jit.h); the other methods stay interpreted (an error says why). auto picks jit
+//   infer_mh_jit.h); smc and exact stay interpreted (an error says why). auto picks jit
 //   where it pays, for a module that compiles: --method lw with at least kJitPaysFromTraces
 //   traces and a query of outputs only; --method mh from kJitPaysFromMhSweeps sweeps (chains x
 //   iterations); else interp. (Measured on bench/webppl's gauss: compiling took 20-60 ms and
@@ -26,6 +26,15 @@
 //   module compiles longer and saves more per trace or sweep.) Under mpirun, mh's chains stay
 //   interpreted (tools/mpi_chains.h). --verbose prints the backend chosen and its compile time
 //   on stderr (--timing prints the compile time too).
+//   --method nuts: jit compiles the log density's AD tape (recorded at chain 0's first position)
+//   with its gradient by LLVM (codegen/tape_compiler.h) before the run, and every chain evaluates
+//   the compiled function (the same draws at a seed as interp; a point where the compiled code
+//   cannot answer, or where control flow changes, goes to the tape, which re-records; a tape
+//   that does not compile, e.g. one holding fused log-density nodes, stays interpreted, said
+//   under --verbose). auto takes jit when the tape compiles, the compiled gradient is faster
+//   than the tape's (both timed for 20 ms) and the compile time is at most a tenth of the
+//   interpreted gradients' estimated time (chains x iterations x kNutsLeapfrogsPerIteration
+//   evaluations); --verbose prints the figures. Under mpirun the chains stay interpreted.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -36,6 +45,7 @@
 #include "codegen/codegen.h"
 #include "codegen/infer_lw_jit.h"
 #include "codegen/infer_mh_jit.h"
+#include "codegen/tape_compiler.h"
 #include "tools/json_report.h"
 
 #include "spec/diagnostics.h"
@@ -53,11 +63,13 @@
 #include "tools/output_file.h"
 #include "tools/posterior_plot.h"
 
+#include "symbolic/ad.h"
 #include "symbolic/infer_nuts.h"
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <functional>
 #include <cstdio>
@@ -78,6 +90,9 @@ namespace {
 constexpr size_t kJitPaysFromTraces = 50000;
 /// --backend auto, --method mh: the sweeps (chains x iterations) from which compiling pays.
 constexpr size_t kJitPaysFromMhSweeps = 25000;
+/// --backend auto, --method nuts: the gradients per iteration the estimate assumes (a tree of
+/// depth 4; Stan's posteriors typically take depth 2-5).
+constexpr double kNutsLeapfrogsPerIteration = 16;
 
 struct ChsOptions {
   std::string method = "mh";
@@ -183,6 +198,80 @@ struct ProgressBar {
   }
 };
 
+/// --method nuts with --backend jit or auto: the tape compiled before the run (cached for the
+/// chains), and whether to use it.
+struct NutsJitPlan {
+  bool use = false;
+  double compileSeconds = 0;
+  std::string note; // for --verbose
+  std::shared_ptr<codegen::TapeJitStats> stats;
+};
+
+/// Seconds per call of `f`, timed over at least 20 ms.
+template <typename F> double secondsPerCall(F f) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  size_t n = 0;
+  double elapsed = 0;
+  do {
+    for (int k = 0; k < 16; ++k)
+      f();
+    n += 16;
+    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  } while (elapsed < 0.02);
+  return elapsed / double(n);
+}
+
+NutsJitPlan planNutsJit(const ir::Function& f, const std::vector<symbolic::Value>& inputs,
+                        const symbolic::InferOptions& opt, bool autoMode) {
+  NutsJitPlan plan;
+  char buf[512];
+  // Chain 0's tape, recorded where runNuts records it, so that its compilation is found cached;
+  // unfused (NutsOptions::fuseTape false), as the tape compiler needs it.
+  symbolic::LogDensityTape tape(f, inputs, /*fuse=*/false);
+  Rng rng = Rng(opt.seed).split(0);
+  auto u0 = tape.initialize(rng, opt.initRadius);
+  if (!u0) { // the run reports the model's error itself
+    plan.note = "interp (no tape recorded: " + u0.error().message + ")";
+    return plan;
+  }
+  auto compiled = codegen::CompiledTape::compile(tape.view());
+  if (!compiled) {
+    plan.note = "interp (" + compiled.error().message + ")";
+    return plan;
+  }
+  plan.compileSeconds = (*compiled)->compileSeconds();
+  plan.stats = std::make_shared<codegen::TapeJitStats>();
+  std::snprintf(buf, sizeof buf, "jit, the log density's tape (%zu nodes) compiled by LLVM in %.1f ms",
+                tape.tapeSize(), plan.compileSeconds * 1e3);
+  plan.note = buf;
+  if (!autoMode) {
+    plan.use = true;
+    return plan;
+  }
+  // The interpreter's alternative is the fused tape (the default): time that one.
+  symbolic::LogDensityTape fused(f, inputs);
+  Rng rngFused = Rng(opt.seed).split(0);
+  auto uf = fused.initialize(rngFused, opt.initRadius);
+  std::vector<double> grad(u0->size());
+  const double tInterp = uf ? secondsPerCall([&] { (void)fused.logDensity(*uf, grad); })
+                            : secondsPerCall([&] { (void)tape.logDensity(*u0, grad); });
+  double lp;
+  std::vector<double> work((*compiled)->workSize());
+  const double tJit =
+      secondsPerCall([&] { (void)(**compiled)(u0->data(), grad.data(), &lp, work.data()); });
+  const double evals = double(std::max<size_t>(1, opt.chains)) *
+                       double(opt.warmup + opt.samples * opt.thin) * kNutsLeapfrogsPerIteration;
+  plan.use = tJit < tInterp && plan.compileSeconds <= 0.1 * evals * tInterp;
+  std::snprintf(buf, sizeof buf,
+                " (auto: a gradient takes %.2f us compiled, %.2f us on the tape; about %.0f "
+                "gradients, %.3f s on the tape: %s)",
+                tJit * 1e6, tInterp * 1e6, evals, evals * tInterp,
+                plan.use ? "compiling pays" : "compiling does not pay");
+  plan.note = (plan.use ? plan.note : "interp, " + plan.note) + buf;
+  return plan;
+}
+
 int runChs(const ChsOptions& o, const std::string& file, const std::string& module,
            const std::vector<std::string>& query, const std::vector<std::string>& evidence,
            bool json) {
@@ -267,10 +356,10 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     return kUsage;
   }
   if (o.backend == "jit" && opt.method != symbolic::InferMethod::LW &&
-      opt.method != symbolic::InferMethod::MH) {
-    std::cerr << "error: --backend=jit runs --method lw and mh only, not " << o.method
-              << " (not compiled yet: smc suspends runs after observes; nuts needs the log "
-                 "density's gradient; exact builds factors): use --backend=interp\n";
+      opt.method != symbolic::InferMethod::MH && opt.method != symbolic::InferMethod::NUTS) {
+    std::cerr << "error: --backend=jit runs --method lw, mh and nuts only, not " << o.method
+              << " (not compiled yet: smc suspends runs after observes; exact builds factors): "
+                 "use --backend=interp\n";
     return kUsage;
   }
   LoadedModel m;
@@ -293,7 +382,9 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
             kJitPaysFromMhSweeps));
   // jit: the module compiled once for the run (codegen/codegen.h).
   std::unique_ptr<codegen::JitModel> jit;
-  if (o.backend == "jit" || autoJit) {
+  if ((o.backend == "jit" && (opt.method == symbolic::InferMethod::LW ||
+                              opt.method == symbolic::InferMethod::MH)) ||
+      autoJit) {
     auto compiled = codegen::JitModel::create(*m.function);
     if (!compiled) {
       diags.report(compiled.error());
@@ -304,7 +395,7 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     if (o.verbose)
       std::fprintf(stderr, "backend: jit, %s compiled by LLVM in %.1f ms\n", module.c_str(),
                    jit->compileSeconds() * 1e3);
-  } else if (o.verbose) {
+  } else if (o.verbose && opt.method != symbolic::InferMethod::NUTS) {
     std::fprintf(stderr, "backend: interp%s\n",
                  o.backend == "auto" ? " (auto: jit only for --method lw from 50000 traces of a "
                                        "module that compiles, querying outputs, and --method mh "
@@ -316,6 +407,12 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   opt.warmup = o.warmup;
   opt.thin = o.thin;
   opt.seed = o.seed;
+  NutsJitPlan nutsJit;
+  if (opt.method == symbolic::InferMethod::NUTS && o.backend != "interp" && mpi::worldSize() <= 1)
+    nutsJit = planNutsJit(*m.function, m.inputs, opt, o.backend == "auto");
+  if (opt.method == symbolic::InferMethod::NUTS && o.verbose)
+    std::fprintf(stderr, "backend: %s\n",
+                 o.backend == "interp" ? "interp" : nutsJit.note.c_str());
   opt.query = query;
   ProgressBar bar;
   if (!o.quiet && isatty(2) && o.samples * std::max<size_t>(1, o.chains) >= 10000)
@@ -343,7 +440,32 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   case symbolic::InferMethod::SMC: post = symbolic::inferSmc(*m.function, m.inputs, opt); break;
   case symbolic::InferMethod::NUTS:
     if (!o.quiet) warnHardConstraints(*m.function);
-    post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
+    if (nutsJit.use) {
+      symbolic::NutsOptions no = symbolic::nutsOptionsOf(opt);
+      no.gradient = codegen::compiledGradient(nutsJit.stats);
+      no.fuseTape = false; // the tape compiler compiles the per-element nodes
+      const auto start = std::chrono::steady_clock::now();
+      auto r = symbolic::runNuts(*m.function, m.inputs, no);
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (r)
+        post = symbolic::nutsPosterior(*m.function, opt, std::move(*r), seconds,
+                                       o.output.empty() ? nullptr : &nutsRun);
+      else
+        post = r.error();
+      if (o.verbose) {
+        const codegen::TapeJitStats& st = *nutsJit.stats;
+        std::fprintf(stderr,
+                     "backend: jit: %zu gradients compiled, %zu on the tape; tapes compiled "
+                     "during the run %zu (%.1f ms), found compiled %zu; chains that stayed "
+                     "interpreted %zu%s%s\n",
+                     st.compiledEvals.load(), st.interpretedEvals.load(), st.compiles.load(),
+                     st.compileSeconds * 1e3, st.cacheHits.load(), st.gaveUp.load(),
+                     st.firstFailure.empty() ? "" : "; ", st.firstFailure.c_str());
+      }
+    } else {
+      post = symbolic::inferNuts(*m.function, m.inputs, opt, o.output.empty() ? nullptr : &nutsRun);
+    }
     break;
   }
   if (opt.progress) bar(1.0);
@@ -368,6 +490,9 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     if (jit)
       std::fprintf(stderr, ", backend jit (compile %.3f ms, excluded)",
                    jit->compileSeconds() * 1e3);
+    if (nutsJit.use)
+      std::fprintf(stderr, ", backend jit (tape compile %.3f ms, excluded)",
+                   nutsJit.compileSeconds * 1e3);
     std::fprintf(stderr, " (summaries and start-up excluded)\n");
   }
   if (!o.output.empty() && !writeStanCsvFiles(o, file, module, *post, nutsRun, opt)) return kUsage;
@@ -435,9 +560,10 @@ ChsRunner addChsInferOptions(CLI::App& app) {
                "no progress bar and no warnings on standard error: the results (and errors) "
                "only (as -q/--quiet in train and compare; -q was --query before this release)");
   app.add_option("--backend", o->backend,
-                 "interp (default), jit (--method lw or mh on the module compiled by LLVM: the "
-                 "same draws at a seed) or auto (jit for lw from 50000 traces, mh from 25000 "
-                 "sweeps)");
+                 "interp (default), jit (--method lw or mh on the module compiled by LLVM, "
+                 "--method nuts on the log density's gradient compiled by LLVM: the same draws "
+                 "at a seed) or auto (jit for lw from 50000 traces, mh from 25000 sweeps, nuts "
+                 "when compiling pays)");
   app.add_flag("--verbose", o->verbose, "print the backend (and the JIT's compile time) on stderr");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");

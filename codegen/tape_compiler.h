@@ -1,0 +1,112 @@
+// NUTS on compiled code: the recorded AD tape of a model's log density (symbolic/ad.h) compiled by
+// LLVM 14 (ORC LLJIT, the default code generation level on the host CPU; no IR passes: the code
+// is straight-line already) into one function
+//     int f(const double* u, double* grad, double* logDensity, double* work)
+// that does the tape's forward sweep (values; data and numbers folded into the code as constants)
+// and its reverse sweep (adjoints), node by node, with the interpreted sweeps' arithmetic (`work`
+// holds workSize() doubles: the values, adjoints and partials, as the tape's arrays; every node
+// loads its operands from it and stores its results, so that code generation stays linear in
+// the tape's length):
+//   - every operation is the one ad.cpp's forward sweep does, in the same order (sums and dot
+//     products left to right from 0, adjoints accumulated over the nodes in reverse, a node's
+//     operands in order, a node whose adjoint is 0 skipped); no fast-math flags, no fused
+//     multiply-add (the target's AllowFPOpFusion stays Standard and no `contract` flag is set);
+//   - exp, log, tanh, sigmoid, the logit Jacobian and the log densities other than Normal (with
+//     their partials: symbolic::logDensityGradient) are calls of the same C++ functions the tape
+//     calls; Normal's log density, sqrt, abs, min, max and relu are inline, the same expressions;
+//   so at a position where the tape's sweeps succeed the compiled function returns the same log
+//   density and gradient bit for bit, and NUTS draws the same chains at a seed.
+// The function returns 0 when every node's value is finite, no node left its domain (a log of
+// x <= 0, a division by 0, an invalid distribution parameter), every guard (a comparison or an
+// argmax on position-dependent values) has the outcome recorded and the gradient is finite. Any
+// other case returns 1 and the caller asks the tape itself, which rejects the point (-inf) or,
+// when a guard's outcome changed, records the tape afresh; the compiled function is then rebuilt
+// for the new tape (CompiledLogDensity; or found in the cache), at most kMaxCompilesPerTape times
+// per chain, after which that chain stays on the interpreted tape (the model's control flow
+// depends on the position).
+// Compiled functions are cached by the tape's identity (its nodes, operands, constants and guard
+// outcomes), so the chains of one run share one compilation. A tape with a node kind this
+// compiler does not know (TapeNodeKind::Other) does not compile: its evaluations stay interpreted.
+#pragma once
+
+#include "spec/error.h"
+#include "symbolic/ad.h"
+#include "symbolic/infer_nuts.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace chassis::codegen {
+
+/// A tape compiled to native code.
+class CompiledTape {
+public:
+  using Fn = int (*)(const double* u, double* grad, double* logDensity, double* work);
+  /// Compiles `tape` (or returns the cached compilation of an identical tape: then *cached is
+  /// set). Errors: an unrecorded tape, a node kind this compiler does not know, an LLVM failure.
+  static Expected<std::shared_ptr<const CompiledTape>> compile(const symbolic::TapeView& tape,
+                                                               bool* cached = nullptr);
+  ~CompiledTape();
+
+  /// 0: *logDensity and grad hold L(u) and its gradient; 1: ask the tape (see the header).
+  /// `work` holds workSize() doubles (one workspace per thread).
+  int operator()(const double* u, double* grad, double* logDensity, double* work) const {
+    return fn_(u, grad, logDensity, work);
+  }
+  size_t workSize() const { return workSize_; }
+  /// Wall seconds spent compiling (IR generation, LLVM codegen and linking).
+  double compileSeconds() const { return seconds_; }
+  size_t nodes() const { return nodes_; }
+
+  struct Impl;
+
+private:
+  CompiledTape() = default;
+  Fn fn_ = nullptr;
+  double seconds_ = 0;
+  size_t nodes_ = 0, workSize_ = 0;
+  std::unique_ptr<Impl> impl_; // the LLJIT holding the code
+};
+
+/// What the compiled gradients of a run did (shared by its chains; read after the run).
+struct TapeJitStats {
+  std::atomic<size_t> compiles{0};     // tapes compiled (cache misses)
+  std::atomic<size_t> cacheHits{0};    // tapes found compiled
+  std::atomic<size_t> compiledEvals{0}, interpretedEvals{0};
+  std::atomic<size_t> gaveUp{0};       // chains that stayed interpreted after re-recordings
+  std::mutex mu;                       // guards the two below
+  double compileSeconds = 0;           // of the compiles
+  std::string firstFailure;            // why a tape did not compile (empty: every tape did)
+};
+
+/// The most compilations (or cache look-ups) one chain's tape triggers: its first recording and
+/// its re-recordings.
+constexpr int kMaxCompilesPerTape = 4;
+
+/// L(u) and its gradient for NUTS on the compiled tape of `tape` (one chain's), falling back to
+/// the tape's own sweeps as the header describes. `stats` may be null.
+class CompiledLogDensity {
+public:
+  CompiledLogDensity(symbolic::LogDensityTape& tape, std::shared_ptr<TapeJitStats> stats);
+  Expected<double> operator()(std::span<const double> u, std::span<double> grad);
+
+private:
+  void refresh();
+  symbolic::LogDensityTape* tape_;
+  std::shared_ptr<TapeJitStats> stats_;
+  std::shared_ptr<const CompiledTape> compiled_;
+  std::vector<double> work_;
+  size_t compiledAt_ = 0; // tape.recordings() when compiled_ was (re)chosen
+  int compiles_ = 0;
+  bool gaveUp_ = false;
+};
+
+/// For NutsOptions::gradient: each chain's log density and gradient on its compiled tape.
+std::function<symbolic::LogDensityGradientFn(symbolic::LogDensityTape&)>
+compiledGradient(std::shared_ptr<TapeJitStats> stats);
+
+} // namespace chassis::codegen
