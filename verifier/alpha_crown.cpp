@@ -9,8 +9,8 @@ using Eigen::MatrixXd;
 
 LinearLower alphaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                             const MatrixXd& C, const AlphaCrownOptions& opt, Slopes* alphaIO,
-                            std::vector<MatrixXd>* lamOut) {
-  return betaCrownBound(net, box, nb, C, Splits{}, opt, alphaIO, nullptr, lamOut);
+                            std::vector<MatrixXd>* lamOut, const WeightProducts* wp) {
+  return betaCrownBound(net, box, nb, C, Splits{}, opt, alphaIO, nullptr, lamOut, wp);
 }
 
 } // namespace chassis::verifier

@@ -40,6 +40,7 @@ struct AlphaCrownOptions {
 LinearLower alphaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                             const Eigen::MatrixXd& C, const AlphaCrownOptions& opt,
                             Slopes* alpha = nullptr,
-                            std::vector<Eigen::MatrixXd>* lamOut = nullptr);
+                            std::vector<Eigen::MatrixXd>* lamOut = nullptr,
+                            const WeightProducts* wp = nullptr);
 
 } // namespace chassis::verifier

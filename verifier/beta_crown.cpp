@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace chassis::verifier {
 
@@ -30,20 +31,31 @@ bool isSplit(const Splits& splits, size_t k, Eigen::Index j) {
          splits[k][static_cast<size_t>(j)] != 0;
 }
 
-} // namespace
-
-LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
-                           const MatrixXd& C, const Splits& splits, const AlphaCrownOptions& opt,
-                           Slopes* alphaIO, Slopes* betaIO, std::vector<MatrixXd>* lamOut) {
-  const int L = static_cast<int>(net.layers.size());
+/// The optimised bound of the rows of C times the output of the first `depth` layers (with
+/// layer depth-1's ReLU if topRelu, else its pre-activation).
+LinearLower optimisedBound(const neural::AffineNet& net, int depth, bool topRelu, const Box& box,
+                           const NetBounds& nb, const MatrixXd& C, const Splits& splits,
+                           const AlphaCrownOptions& opt, Slopes* alphaIO, Slopes* betaIO,
+                           std::vector<MatrixXd>* lamOut, const WeightProducts* wpIn) {
+  const int L = depth;
   const Eigen::Index R = C.rows(), d = net.inputSize;
-  if (L == 0 || R == 0) return outputLowerBound(net, box, nb, C, nullptr, lamOut);
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
+  // The relaxed ReLUs: every ReLU layer below the top, and the top's if topRelu.
+  auto relaxed = [&](int k) { return net.layers[k].relu && (k < L - 1 || topRelu); };
+  auto bound = [&](const Slopes* a, std::vector<MatrixXd>* lo, const Splits* sp,
+                   const Slopes* bp) {
+    return topRelu ? outputLowerBound(net, box, nb, C, a, lo, sp, bp, &wp)
+                   : preActivationLowerBound(net, L - 1, box, nb, C, a, lo, sp, bp, &wp);
+  };
+  if (L == 0 || R == 0) return bound(nullptr, lamOut, nullptr, nullptr);
   // Starting slopes: the caller's where sized right, else DeepPoly's 0/1 choice. Starting
   // multipliers: the caller's on split neurons where sized right, else 0.
   Slopes alpha(static_cast<size_t>(L)), beta;
   bool anyUnstable = false, anySplit = false;
   for (int k = 0; k < L; ++k) {
-    if (!net.layers[k].relu) continue;
+    if (!relaxed(k)) continue;
     const VectorXd& l = nb.lo[k];
     const VectorXd& u = nb.hi[k];
     const Eigen::Index n = l.size();
@@ -63,7 +75,7 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
   if (anySplit) {
     beta.resize(static_cast<size_t>(L));
     for (int k = 0; k < L; ++k) {
-      if (!net.layers[k].relu) continue;
+      if (!relaxed(k)) continue;
       const Eigen::Index n = nb.lo[k].size();
       const bool warm = static_cast<size_t>(k) < betaIO->size() && (*betaIO)[k].rows() == R &&
                         (*betaIO)[k].cols() == n;
@@ -76,7 +88,7 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
   const Splits* sp = anySplit ? &splits : nullptr;
   const Slopes* bp = anySplit ? &beta : nullptr;
   std::vector<MatrixXd> lam;
-  LinearLower cur = outputLowerBound(net, box, nb, C, &alpha, &lam, sp, bp);
+  LinearLower cur = bound(&alpha, &lam, sp, bp);
   if ((!anyUnstable && !anySplit) || opt.iterations <= 0) {
     if (alphaIO) *alphaIO = alpha;
     if (betaIO) *betaIO = beta;
@@ -105,9 +117,9 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
     p2 *= 0.999;
     for (int k = 0; k < L; ++k) {
       const neural::AffineLayer& layer = net.layers[k];
-      H = timesWeights(Z, layer.W.transpose());
+      H = wp.rowsThrough(k, Z);
       H.rowwise() += layer.b.transpose();
-      if (!layer.relu) {
+      if (!relaxed(k)) {
         Z = H;
         continue;
       }
@@ -150,7 +162,7 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
         }
       }
     }
-    cur = outputLowerBound(net, box, nb, C, &alpha, &lam, sp, bp);
+    cur = bound(&alpha, &lam, sp, bp);
     for (Eigen::Index r = 0; r < R; ++r)
       if (cur.lower[r] > bestLower[r]) {
         bestLower[r] = cur.lower[r];
@@ -162,10 +174,53 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
   }
   // The bound with the best values, computed afresh (rows are independent, so this is each
   // row's best bound seen).
-  LinearLower out = outputLowerBound(net, box, nb, C, &bestA, lamOut, sp, anySplit ? &bestB : nullptr);
+  LinearLower out = bound(&bestA, lamOut, sp, anySplit ? &bestB : nullptr);
   if (alphaIO) *alphaIO = std::move(bestA);
   if (betaIO) *betaIO = std::move(bestB);
   return out;
+}
+
+} // namespace
+
+LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                           const MatrixXd& C, const Splits& splits, const AlphaCrownOptions& opt,
+                           Slopes* alphaIO, Slopes* betaIO, std::vector<MatrixXd>* lamOut,
+                           const WeightProducts* wp) {
+  return optimisedBound(net, static_cast<int>(net.layers.size()), true, box, nb, C, splits, opt,
+                        alphaIO, betaIO, lamOut, wp);
+}
+
+LinearLower alphaCrownPreActivationBound(const neural::AffineNet& net, int k, const Box& box,
+                                         const NetBounds& nb, const MatrixXd& C,
+                                         const AlphaCrownOptions& opt, const WeightProducts* wp) {
+  return optimisedBound(net, k + 1, false, box, nb, C, Splits{}, opt, nullptr, nullptr, nullptr,
+                        wp);
+}
+
+int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb, int k,
+                             const AlphaCrownOptions& opt, const WeightProducts* wp) {
+  std::vector<Eigen::Index> rows;
+  for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
+    if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
+  if (rows.empty()) return 0;
+  const Eigen::Index n = static_cast<Eigen::Index>(rows.size());
+  MatrixXd C = MatrixXd::Zero(2 * n, nb.lo[k].size());
+  for (Eigen::Index i = 0; i < n; ++i) {
+    C(i, rows[static_cast<size_t>(i)]) = 1.0;
+    C(n + i, rows[static_cast<size_t>(i)]) = -1.0;
+  }
+  const LinearLower b = alphaCrownPreActivationBound(net, k, box, nb, C, opt, wp);
+  int tighter = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const Eigen::Index j = rows[static_cast<size_t>(i)];
+    const double lo = std::max(nb.lo[k][j], b.lower[i]);
+    const double hi = std::min(nb.hi[k][j], -b.lower[n + i]);
+    if (lo > nb.lo[k][j] || hi < nb.hi[k][j]) ++tighter;
+    nb.lo[k][j] = lo;
+    nb.hi[k][j] = hi;
+    if (lo > hi) nb.infeasible = true;
+  }
+  return tighter;
 }
 
 } // namespace chassis::verifier

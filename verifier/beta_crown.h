@@ -38,6 +38,23 @@ namespace chassis::verifier {
 LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                            const Eigen::MatrixXd& C, const Splits& splits,
                            const AlphaCrownOptions& opt, Slopes* alpha, Slopes* beta,
-                           std::vector<Eigen::MatrixXd>* lamOut = nullptr);
+                           std::vector<Eigen::MatrixXd>* lamOut = nullptr,
+                           const WeightProducts* wp = nullptr);
+
+/// alpha-CROWN's optimised lower bound of the rows of C * h_k, layer k's pre-activation (before
+/// its ReLU): the optimisation above on the network's first k + 1 layers, with nb's bounds of the
+/// layers below k. Sound for any slopes, like the output bound (its rounding is bounds.h's).
+LinearLower alphaCrownPreActivationBound(const neural::AffineNet& net, int k, const Box& box,
+                                         const NetBounds& nb, const Eigen::MatrixXd& C,
+                                         const AlphaCrownOptions& opt,
+                                         const WeightProducts* wp = nullptr);
+
+/// Tightens the unstable neurons of layer k of nb (lo < 0 < hi) in place by
+/// alpha-CROWN on +h_kj and -h_kj (each row with its own slopes, as alpha,beta-CROWN does for
+/// the intermediate layers at the root), intersected with the bounds already there; nb.infeasible
+/// is set if a neuron's range becomes empty. Layers below k are used as they are. Returns the
+/// number of neurons whose bounds tightened.
+int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb, int k,
+                             const AlphaCrownOptions& opt, const WeightProducts* wp = nullptr);
 
 } // namespace chassis::verifier

@@ -36,6 +36,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 namespace chassis::verifier {
 namespace {
@@ -72,7 +73,8 @@ bool applySplits(const AffineNet& net, const Splits& splits, NetBounds& nb, int 
 }
 
 /// Interval propagation of layer k from the bounds of its input.
-void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
+void intervalLayer(const AffineNet& net, const WeightProducts& wp, const Box& box, NetBounds& nb,
+                   int k) {
   const auto& L = net.layers[k];
   VectorXd zl, zu;
   if (k == 0) {
@@ -85,11 +87,10 @@ void intervalLayer(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
     zl = nb.lo[k - 1];
     zu = nb.hi[k - 1];
   }
-  MatrixXd Wp = L.W.cwiseMax(0.0), Wn = L.W.cwiseMin(0.0);
-  VectorXd lo = Wp * zl + Wn * zu + L.b;
-  VectorXd hi = Wp * zu + Wn * zl + L.b;
+  VectorXd lo = wp.signSplitTimes(k, zl, zu) + L.b;
+  VectorXd hi = wp.signSplitTimes(k, zu, zl) + L.b;
   VectorXd m = zl.cwiseAbs().cwiseMax(zu.cwiseAbs());
-  VectorXd err = gammaN(L.W.cols() + 1) * (L.W.cwiseAbs() * m + L.b.cwiseAbs()).array() + kTiny;
+  VectorXd err = gammaN(L.W.cols() + 1) * (wp.absTimes(k, m) + L.b.cwiseAbs()).array() + kTiny;
   nb.lo[k] = lo - err;
   nb.hi[k] = hi + err;
 }
@@ -167,20 +168,21 @@ const MatrixXd* layerBeta(const Slopes* beta, int k) {
 
 /// Back-substitutes the objective Lam over h_top down to the input: returns A with
 /// Lam h_top >= A x + cst - err on the domain.
-void backSubstitute(const AffineNet& net, const Box& box, const NetBounds& nb, int top,
+void backSubstitute(const AffineNet& net, const WeightProducts& wp, const Box& box,
+                    const NetBounds& nb, int top,
                     MatrixXd Lam, MatrixXd& A, VectorXd& cst, VectorXd& err,
                     const Slopes* alpha = nullptr, std::vector<MatrixXd>* lamOut = nullptr,
                     const Splits* splits = nullptr, const Slopes* beta = nullptr) {
   for (int k = top; k >= 0; --k) {
     pollCancellation();
     const auto& L = net.layers[k];
-    VectorXd vk = L.W.cwiseAbs() * zAbsMax(net, box, nb, k - 1);
+    VectorXd vk = wp.absTimes(k, zAbsMax(net, box, nb, k - 1));
     MatrixXd absLam = Lam.cwiseAbs();
     err += gammaN(L.W.rows()) * (absLam * vk) +
            gammaN(L.W.rows() + 1) * (absLam * L.b.cwiseAbs() + cst.cwiseAbs());
     err.array() += kTiny;
     cst += Lam * L.b;
-    Lam = timesWeights(Lam, L.W);
+    Lam = wp.leftTimes(k, Lam);
     if (k == 0) break;
     if (lamOut) (*lamOut)[k - 1] = Lam;
     const MatrixXd* a =
@@ -201,6 +203,63 @@ VectorXd boxMinimum(const Box& box, const MatrixXd& A, const VectorXd& cst, cons
 }
 
 } // namespace
+
+WeightProducts::WeightProducts(const AffineNet& net) : net_(&net) {
+  const size_t L = net.layers.size();
+  sparse_.resize(L);
+  pos_.resize(L);
+  neg_.resize(L);
+  abs_.resize(L);
+  for (size_t k = 0; k < L; ++k) {
+    const MatrixXd& W = net.layers[k].W;
+    if (W.size() < 4096) continue;
+    const Eigen::Index nnz = (W.array() != 0.0).count();
+    if (nnz == 0 || 10 * nnz >= W.size()) continue;
+    // Reference 0 and epsilon 0: only exact zeros are dropped.
+    sparse_[k] = W.sparseView(0.0, 0.0);
+    sparse_[k].makeCompressed();
+    pos_[k] = W.cwiseMax(0.0).sparseView(0.0, 0.0);
+    neg_[k] = W.cwiseMin(0.0).sparseView(0.0, 0.0);
+    abs_[k] = W.cwiseAbs().sparseView(0.0, 0.0);
+  }
+}
+
+Eigen::MatrixXd WeightProducts::leftTimes(int k, const Eigen::MatrixXd& Lam) const {
+  const auto& S = sparse_[static_cast<size_t>(k)];
+  if (S.nonZeros() == 0) return Lam * net_->layers[static_cast<size_t>(k)].W;
+  // Column c of Lam W is sum_r W(r, c) Lam.col(r): contiguous axpys over the non-zeros of
+  // W's column c (Eigen's sparse product would write the transposed result with strides).
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(Lam.rows(), S.cols());
+  for (Eigen::Index c = 0; c < S.outerSize(); ++c)
+    for (Sparse::InnerIterator it(S, c); it; ++it) out.col(c) += it.value() * Lam.col(it.index());
+  return out;
+}
+
+Eigen::MatrixXd WeightProducts::rowsThrough(int k, const Eigen::MatrixXd& Z) const {
+  const auto& S = sparse_[static_cast<size_t>(k)];
+  if (S.nonZeros() == 0) return Z * net_->layers[static_cast<size_t>(k)].W.transpose();
+  // Column j of Z W^T is sum_i W(j, i) Z.col(i): W's column i scatters Z.col(i).
+  Eigen::MatrixXd out = Eigen::MatrixXd::Zero(Z.rows(), S.rows());
+  for (Eigen::Index i = 0; i < S.outerSize(); ++i)
+    for (Sparse::InnerIterator it(S, i); it; ++it) out.col(it.index()) += it.value() * Z.col(i);
+  return out;
+}
+
+Eigen::VectorXd WeightProducts::absTimes(int k, const Eigen::VectorXd& v) const {
+  const size_t kk = static_cast<size_t>(k);
+  if (sparse_[kk].nonZeros() == 0) return net_->layers[kk].W.cwiseAbs() * v;
+  return abs_[kk] * v;
+}
+
+Eigen::VectorXd WeightProducts::signSplitTimes(int k, const Eigen::VectorXd& p,
+                                               const Eigen::VectorXd& q) const {
+  const size_t kk = static_cast<size_t>(k);
+  if (sparse_[kk].nonZeros() == 0) {
+    const MatrixXd& W = net_->layers[kk].W;
+    return W.cwiseMax(0.0) * p + W.cwiseMin(0.0) * q;
+  }
+  return pos_[kk] * p + neg_[kk] * q;
+}
 
 Eigen::MatrixXd timesWeights(const Eigen::MatrixXd& Lam, const Eigen::MatrixXd& W) {
   // A sparse copy costs one pass over W; the dense product Lam.rows() passes.
@@ -223,12 +282,13 @@ int NetBounds::unstable(const AffineNet& net) const {
 }
 
 NetBounds intervalBounds(const AffineNet& net, const Box& box, const Splits& splits) {
+  const WeightProducts wp(net);
   NetBounds nb;
   const int L = static_cast<int>(net.layers.size());
   nb.lo.resize(L);
   nb.hi.resize(L);
   for (int k = 0; k < L; ++k) {
-    intervalLayer(net, box, nb, k);
+    intervalLayer(net, wp, box, nb, k);
     if (!applySplits(net, splits, nb, k)) {
       nb.infeasible = true;
       return nb;
@@ -240,7 +300,8 @@ NetBounds intervalBounds(const AffineNet& net, const Box& box, const Splits& spl
 /// Tightens the unstable neurons of layer k (lo < 0 < hi) by back-substituting +e_j and -e_j to
 /// the input box, keeping the intersection with the bounds already there. False when the layer
 /// has no unstable neuron (nothing to do).
-static bool tightenUnstable(const AffineNet& net, const Box& box, NetBounds& nb, int k) {
+static bool tightenUnstable(const AffineNet& net, const WeightProducts& wp, const Box& box,
+                            NetBounds& nb, int k) {
   std::vector<Eigen::Index> rows;
   for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
     if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) rows.push_back(j);
@@ -259,7 +320,7 @@ static bool tightenUnstable(const AffineNet& net, const Box& box, NetBounds& nb,
     }
     MatrixXd A;
     VectorXd cst = VectorXd::Zero(2 * r), err = VectorXd::Zero(2 * r);
-    backSubstitute(net, box, nb, k, Lam, A, cst, err);
+    backSubstitute(net, wp, box, nb, k, Lam, A, cst, err);
     VectorXd low = boxMinimum(box, A, cst, err);
     for (Eigen::Index i = 0; i < r; ++i) {
       Eigen::Index j = rows[b0 + static_cast<size_t>(i)];
@@ -270,13 +331,17 @@ static bool tightenUnstable(const AffineNet& net, const Box& box, NetBounds& nb,
   return true;
 }
 
-NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& splits) {
+NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& splits,
+                         const WeightProducts* wpIn) {
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
   NetBounds nb;
   const int L = static_cast<int>(net.layers.size());
   nb.lo.resize(L);
   nb.hi.resize(L);
   for (int k = 0; k < L; ++k) {
-    intervalLayer(net, box, nb, k);
+    intervalLayer(net, wp, box, nb, k);
     if (!applySplits(net, splits, nb, k)) {
       nb.infeasible = true;
       return nb;
@@ -284,7 +349,7 @@ NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& spl
     // Only unstable neurons of ReLU layers gain from tighter bounds; the first layer's
     // interval bounds are already the exact range of an affine map.
     if (k == 0 || !net.layers[k].relu) continue;
-    if (!tightenUnstable(net, box, nb, k)) continue;
+    if (!tightenUnstable(net, wp, box, nb, k)) continue;
     if (!applySplits(net, splits, nb, k)) {
       nb.infeasible = true;
       return nb;
@@ -293,10 +358,14 @@ NetBounds symbolicBounds(const AffineNet& net, const Box& box, const Splits& spl
   return nb;
 }
 
-void refineBounds(const AffineNet& net, const Box& box, NetBounds& nb) {
+void refineBounds(const AffineNet& net, const Box& box, NetBounds& nb,
+                  const WeightProducts* wpIn) {
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
   const int L = static_cast<int>(net.layers.size());
   for (int k = 1; k < L; ++k) {
-    if (net.layers[k].relu) tightenUnstable(net, box, nb, k);
+    if (net.layers[k].relu) tightenUnstable(net, wp, box, nb, k);
   }
 }
 
@@ -305,12 +374,15 @@ LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBoun
   return outputLowerBound(net, box, nb, C, nullptr, nullptr);
 }
 
-LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
-                             const Eigen::MatrixXd& C, const Slopes* alpha,
-                             std::vector<Eigen::MatrixXd>* lamOut, const Splits* splits,
-                             const Slopes* beta) {
+/// The bound of the rows of C times the output of the first `depth` layers (with layer
+/// depth-1's ReLU if topRelu, else its pre-activation).
+static LinearLower linearLowerBound(const AffineNet& net, int depth, bool topRelu, const Box& box,
+                                    const NetBounds& nb, const Eigen::MatrixXd& C,
+                                    const Slopes* alpha, std::vector<Eigen::MatrixXd>* lamOut,
+                                    const Splits* splits, const Slopes* beta,
+                                    const WeightProducts* wpIn) {
   LinearLower out;
-  const int L = static_cast<int>(net.layers.size());
+  const int L = depth;
   VectorXd cst = VectorXd::Zero(C.rows()), err = VectorXd::Zero(C.rows());
   if (L == 0) { // the identity network
     out.A = C;
@@ -318,16 +390,36 @@ LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBoun
     out.lower = boxMinimum(box, C, cst, err);
     return out;
   }
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
   if (lamOut) lamOut->assign(static_cast<size_t>(L), MatrixXd());
   if (lamOut) (*lamOut)[L - 1] = C;
   const MatrixXd* a =
       alpha && static_cast<size_t>(L - 1) < alpha->size() ? &(*alpha)[L - 1] : nullptr;
-  MatrixXd Lam = relaxLayer(net, nb, L - 1, C, cst, err, a, layerSplit(splits, L - 1),
-                            layerBeta(beta, L - 1));
-  backSubstitute(net, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut, splits, beta);
+  MatrixXd Lam = topRelu ? relaxLayer(net, nb, L - 1, C, cst, err, a, layerSplit(splits, L - 1),
+                                      layerBeta(beta, L - 1))
+                         : C;
+  backSubstitute(net, wp, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut, splits, beta);
   out.c = cst;
   out.lower = boxMinimum(box, out.A, cst, err);
   return out;
+}
+
+LinearLower outputLowerBound(const AffineNet& net, const Box& box, const NetBounds& nb,
+                             const Eigen::MatrixXd& C, const Slopes* alpha,
+                             std::vector<Eigen::MatrixXd>* lamOut, const Splits* splits,
+                             const Slopes* beta, const WeightProducts* wp) {
+  return linearLowerBound(net, static_cast<int>(net.layers.size()), true, box, nb, C, alpha,
+                          lamOut, splits, beta, wp);
+}
+
+LinearLower preActivationLowerBound(const AffineNet& net, int k, const Box& box,
+                                    const NetBounds& nb, const Eigen::MatrixXd& C,
+                                    const Slopes* alpha, std::vector<Eigen::MatrixXd>* lamOut,
+                                    const Splits* splits, const Slopes* beta,
+                                    const WeightProducts* wp) {
+  return linearLowerBound(net, k + 1, false, box, nb, C, alpha, lamOut, splits, beta, wp);
 }
 
 } // namespace chassis::verifier

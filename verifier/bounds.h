@@ -8,6 +8,7 @@
 #include "neural/affine_net.h"
 
 #include <Eigen/Dense>
+#include <Eigen/SparseCore>
 
 #include <cstdint>
 #include <vector>
@@ -30,17 +31,47 @@ struct NetBounds {
   int unstable(const neural::AffineNet& net) const;
 };
 
+/// A network's layer weights prepared for the bound computations' products, built once (one
+/// pass over each W) and shared read-only (thread-safe) by every product of one or many bound
+/// computations on that network: a compressed sparse copy of each layer under 10% non-zero
+/// (convolutions imported as dense matrices, TLL networks), with its positive and negative
+/// parts and |W|. Only exact zero products are skipped, so the rounding allowances of bounds.cpp
+/// (any summation order, at most W.rows() or W.cols() terms) hold unchanged. The network must
+/// outlive it and stay unchanged.
+class WeightProducts {
+public:
+  explicit WeightProducts(const neural::AffineNet& net);
+  /// Lam W_k (Lam: rows x W_k.rows()).
+  Eigen::MatrixXd leftTimes(int k, const Eigen::MatrixXd& Lam) const;
+  /// Z W_k^T (Z: rows x W_k.cols()): layer k applied to each row of Z, without the bias.
+  Eigen::MatrixXd rowsThrough(int k, const Eigen::MatrixXd& Z) const;
+  /// |W_k| v.
+  Eigen::VectorXd absTimes(int k, const Eigen::VectorXd& v) const;
+  /// max(W_k, 0) p + min(W_k, 0) q.
+  Eigen::VectorXd signSplitTimes(int k, const Eigen::VectorXd& p, const Eigen::VectorXd& q) const;
+  bool sparse(int k) const { return sparse_[static_cast<size_t>(k)].nonZeros() > 0; }
+  const neural::AffineNet& net() const { return *net_; }
+
+private:
+  using Sparse = Eigen::SparseMatrix<double, Eigen::ColMajor>;
+  const neural::AffineNet* net_;
+  std::vector<Sparse> sparse_, pos_, neg_, abs_; // empty for a layer kept dense
+};
+
 /// Interval bound propagation (outward rounded), with the splits applied to each layer.
 NetBounds intervalBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {});
 
 /// Symbolic bounds: every layer's pre-activation bounds by back-substitution, intersected with
 /// the interval bounds and the splits.
-NetBounds symbolicBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {});
+/// `wp` (may be null: built for the call) must be built from `net`.
+NetBounds symbolicBounds(const neural::AffineNet& net, const Box& box, const Splits& splits = {},
+                         const WeightProducts* wp = nullptr);
 
 /// Tightens sound bounds `nb` of an unsplit box (e.g. forward symbolic intervals, nv_forward.h)
 /// in place: each ReLU layer's unstable neurons, in order, are bounded by back-substitution
 /// through the current bounds of the layers below, and the result intersected with `nb`.
-void refineBounds(const neural::AffineNet& net, const Box& box, NetBounds& nb);
+void refineBounds(const neural::AffineNet& net, const Box& box, NetBounds& nb,
+                  const WeightProducts* wp = nullptr);
 
 /// A linear lower bound on the rows of C * output over the domain of `nb`:
 /// C y(x) >= A x + c for every x of the domain, and lower = min over the box of A x + c - err
@@ -74,6 +105,15 @@ using Slopes = std::vector<Eigen::MatrixXd>;
 LinearLower outputLowerBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                              const Eigen::MatrixXd& C, const Slopes* alpha,
                              std::vector<Eigen::MatrixXd>* lamOut, const Splits* splits = nullptr,
-                             const Slopes* beta = nullptr);
+                             const Slopes* beta = nullptr, const WeightProducts* wp = nullptr);
+
+/// outputLowerBound on the rows of C * h_k, layer k's pre-activation (before its ReLU, if any):
+/// the bound on the network of the first k + 1 layers without layer k's ReLU, so nb's bounds of
+/// layers 0..k-1 are used (layer k's are not) and lamOut gets k + 1 entries.
+LinearLower preActivationLowerBound(const neural::AffineNet& net, int k, const Box& box,
+                                    const NetBounds& nb, const Eigen::MatrixXd& C,
+                                    const Slopes* alpha, std::vector<Eigen::MatrixXd>* lamOut,
+                                    const Splits* splits = nullptr, const Slopes* beta = nullptr,
+                                    const WeightProducts* wp = nullptr);
 
 } // namespace chassis::verifier

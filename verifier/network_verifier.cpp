@@ -82,7 +82,7 @@ public:
   Search(const neural::AffineNet& net, const std::vector<CaseSpec>& cases,
          std::vector<std::vector<int>> groups, const NetVerifyOptions& opt,
          Clock::time_point deadline)
-      : net_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
+      : net_(net), weights_(net), cases_(cases), groups_(std::move(groups)), opt_(opt), deadline_(deadline),
         inputMode_(freeDimensions(cases) <= opt.inputSplitMaxDim), hooks_(opt.hooks) {
     if (hooks_) nextId_ = hooks_->idBase() + 1;
     for (const auto& L : net.layers)
@@ -340,7 +340,8 @@ private:
     double rhs = best.dot(cs.d);
     double margin = gm * (best.cwiseAbs().dot(cs.d.cwiseAbs())) +
                     gm * (best.cwiseAbs().transpose() * cs.C.cwiseAbs()).dot(ymax) + 1e-300;
-    LinearLower l2 = outputLowerBound(net_, box, nb, row);
+    LinearLower l2 =
+        outputLowerBound(net_, box, nb, row, nullptr, nullptr, nullptr, nullptr, &weights_);
     return l2.lower[0] > rhs + margin;
   }
 
@@ -370,7 +371,7 @@ private:
       fb->bound(d.box, nbLocal);
       // Back-substitution through the forward bounds tightens deep layers a lot (on ACAS Xu
       // it cuts the domains 20-70 fold); skipped when almost every ReLU is already stable.
-      if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal);
+      if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal, &weights_);
     } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
       // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
       // of its domain); only the new split's clamp is applied. Recomputing them (one
@@ -385,7 +386,23 @@ private:
           if (nbLocal.lo[k][jj] > nbLocal.hi[k][jj]) nbLocal.infeasible = true;
         }
     } else {
-      nbLocal = symbolicBounds(net_, d.box, d.splits);
+      nbLocal = symbolicBounds(net_, d.box, d.splits, &weights_);
+      // alpha-CROWN on the pre-activations of the last ReLU layers (their bounds decide the
+      // output bound's relaxation; the deeper layers gain little for their cost).
+      if (!inputMode_ && opt_.alphaIterations > 0 && !nbLocal.infeasible) {
+        AlphaCrownOptions ao;
+        ao.iterations = opt_.alphaIterations;
+        // The last kAlphaLayers ReLU layers above the first (exact interval bounds), bottom up.
+        constexpr int kAlphaLayers = 1;
+        std::vector<int> last;
+        for (int k = static_cast<int>(net_.layers.size()) - 1; k >= 1; --k)
+          if (net_.layers[k].relu && static_cast<int>(last.size()) < kAlphaLayers)
+            last.insert(last.begin(), k);
+        for (int k : last) {
+          tightenLayerByAlphaCrown(net_, d.box, nbLocal, k, ao, &weights_);
+          if (nbLocal.infeasible) break;
+        }
+      }
     }
     const NetBounds& nb = nbLocal;
     if (nb.infeasible) return;
@@ -414,9 +431,10 @@ private:
       AlphaCrownOptions ao;
       ao.iterations = d.alpha ? std::max(1, opt_.alphaIterations / 2) : opt_.alphaIterations;
       all = betaCrownBound(net_, d.box, nb, Cs, d.splits, ao, &alpha,
-                           opt_.betaCrown ? &beta : nullptr, &lam);
+                           opt_.betaCrown ? &beta : nullptr, &lam, &weights_);
     } else {
-      all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &lam);
+      all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &lam, nullptr,
+                             nullptr, &weights_);
     }
     if (fwd) { // the better of back-substitution and the forward output functions, per row
       LinearLower f;
@@ -676,7 +694,7 @@ private:
         if (phase > 0) child.lo[k][j] = 0.0;
         else child.hi[k][j] = 0.0;
         LinearLower ll = outputLowerBound(net_, d.box, child, row, &a1, nullptr, &d.splits,
-                                          beta.empty() ? nullptr : &b1);
+                                          beta.empty() ? nullptr : &b1, &weights_);
         weaker = std::min(weaker, ll.lower[0]);
         child.lo[k][j] = lo0;
         child.hi[k][j] = hi0;
@@ -690,6 +708,7 @@ private:
   }
 
   const neural::AffineNet& net_;
+  const WeightProducts weights_; // net_'s weights prepared once for every bound computation
   const std::vector<CaseSpec>& cases_;
   std::vector<std::vector<int>> groups_;
   const NetVerifyOptions& opt_;
