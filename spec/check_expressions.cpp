@@ -4,6 +4,7 @@
 // observe and lpdf. The entry is BodyChecker::expr; an expression that fails gets the Error type.
 #include "spec/check_body.h"
 
+#include "spec/ast_printer.h"
 #include "spec/parser.h"
 
 #include <cctype>
@@ -94,8 +95,9 @@ Type BodyChecker::expr(ExprPtr& e) {
         expr(e->args[k]);
       return set(e, Type::error());
     }
-    const std::string name =
-        e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name : "array";
+    const std::string name = e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name
+                             : e->args[0]->kind == ExprKind::Index ? printExpr(*e->args[0])
+                                                                   : "array";
     if (b.isMatrix()) {
       // X[i] is row i (a T[K]); X[i, j] is an element, each index checked against its own
       // length.
