@@ -121,11 +121,13 @@ module Rows(X: real[6, 2], y: real[6]) -> () {
     opt.seed = 11;
     opt.warmup = 1000;
     opt.samples = 2000;
-    auto r = runNuts(*c.ir.findFunction(name),
-                     {Value::array(flat), Value::array(std::vector<double>(y, y + 6))}, opt);
+    const std::vector<Value> inputs = {Value::array(flat),
+                                       Value::array(std::vector<double>(y, y + 6))};
+    auto r = runNuts(*c.ir.findFunction(name), inputs, opt);
     INFO(name << ": " << (r ? "" : r.error().str()));
     REQUIRE(r);
-    DrawSummary s0 = summaryOf(*r, "b[0]"), s1 = summaryOf(*r, "b[1]");
+    const DrawSummary s0 = summaryOf(*r, "b[0]");
+    const DrawSummary s1 = summaryOf(*r, "b[1]");
     INFO("b[0]: " << s0.mean << " (mcse " << s0.mcseMean << ", sd " << s0.sd << ") vs " << mean0
                   << " (sd " << sd0 << ")");
     INFO("b[1]: " << s1.mean << " (mcse " << s1.mcseMean << ", sd " << s1.sd << ") vs " << mean1
