@@ -155,7 +155,7 @@ Type BodyChecker::targetIndices(Stmt& s, const VarDecl& v) {
   index(s.index, v.type, v.name);
   if (s.index2) {
     expr(s.index2);
-    if (!v.type.isError())
+    if (v.type.isVector()) // a scalar gets "not an array" from target()
       ctx_.error(s.index2->loc, "'" + v.name + "' has one dimension (it is " + v.type.str() +
                                     "): index it as '" + v.name + "[i]'");
     return Type::error();
@@ -226,6 +226,7 @@ void BodyChecker::stmt(Stmt& s) {
                                 "[i, j] ~ ...')");
       dist(s.value, "'~'", 0);
       s.var = v;
+      if (v->kind == VarKind::Output) states_[v->index] = AState::Yes; // one error, not two
       return;
     }
     // A draw into a whole array output or local is vectorised: one draw per element (§5.6).

@@ -2,9 +2,12 @@
 // runs elements, rows, literals, element and row assignment and the matrix-vector product and
 // checks each index of x[i, j] against its own length at run time; a matrix input binds from
 // nested JSON rows; NUTS on a linear regression written with a design matrix (X * beta, and
-// dot(X[n], beta) per row) matches the conjugate normal posterior computed here in closed form.
+// dot(X[n], beta) per row) matches the conjugate normal posterior computed here in closed form;
+// exact inference over a matrix of discrete choices matches the posterior computed by hand, with
+// the output's elements named m[i][j].
 #include "tests/symbolic/compile_chs.h"
 #include "tests/symbolic/nuts_draws.h"
+#include "symbolic/infer_exact.h"
 #include "symbolic/infer_nuts.h"
 #include "symbolic/interp.h"
 
@@ -138,5 +141,30 @@ module Rows(X: real[6, 2], y: real[6]) -> () {
     CHECK(std::fabs(s1.sd - sd1) <= 0.1 * sd1);
     CHECK(s0.rhat < 1.01);
     CHECK(r->divergences == 0);
+  }
+}
+
+TEST_CASE("matrices: exact inference over a matrix of discrete choices", "[matrix][exact]") {
+  auto c = testing::compileChs(R"(
+module Grid() -> (on: bool[2, 2]) {
+    var g: bool[2, 2];
+    let p = [[0.2, 0.5], [0.7, 0.9]];
+    for i in 0..2 { for j in 0..2 { g[i, j] ~ Bernoulli(p[i, j]); } }
+    condition(g[0, 0] || g[1, 1]);
+    on = g;
+}
+)");
+  auto post = inferExact(*c.ir.findFunction("Grid"), {}, InferOptions{});
+  INFO((post ? "" : post.error().str()));
+  REQUIRE(post);
+  REQUIRE(post->summaries.size() == 4);
+  // P(g00 or g11) = 1 - 0.8 * 0.1; the other two cells are independent of the condition.
+  const double z = 1 - 0.8 * 0.1;
+  const std::vector<std::pair<std::string, double>> want = {
+      {"on[0][0]", 0.2 / z}, {"on[0][1]", 0.5}, {"on[1][0]", 0.7}, {"on[1][1]", 0.9 / z}};
+  for (size_t k = 0; k < want.size(); ++k) {
+    INFO(post->summaries[k].name << ": " << post->summaries[k].mean);
+    CHECK(post->summaries[k].name == want[k].first);
+    CHECK(std::fabs(post->summaries[k].mean - want[k].second) < 1e-12);
   }
 }

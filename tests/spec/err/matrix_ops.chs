@@ -9,4 +9,8 @@ module M(X: real[3, 2], v: real[3], y: real[3, 2]) -> (a: real[3], b: real, c: r
     for i in 0..3 {
         c[i, 0] = 1.0;
     }
+    var u: real[3];
+    u[0, 1] = 1.0;
+    var z: real;
+    z[0, 1] = 1.0;
 }
