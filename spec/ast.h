@@ -98,6 +98,12 @@ struct TypeExpr {
   /// into the Type's length (arrayLength stays 0 here).
   std::string lengthName;
   SourceLoc lengthLoc;
+  /// A matrix `name[N, K]`: the row length K, a literal (colsLength) or an int input's name
+  /// (colsName, at colsLoc), resolved as the first length is. Both empty for a 1-D array.
+  int64_t colsLength = 0;
+  std::string colsName;
+  SourceLoc colsLoc;
+  bool isMatrix() const { return colsLength > 0 || !colsName.empty(); }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -111,7 +117,7 @@ enum class ExprKind : uint8_t {
   Member,    // parse only: args[0] `.` name  (enum constant or call output)
   VarRef,    // var: the variable; name: as written
   EnumConst, // enumDecl, intValue = the constant's number; name = the constant's name
-  Index,     // args[0][args[1]]
+  Index,     // args[0][args[1]], or args[0][args[1], args[2]] (an element of a matrix)
   ArrayLit,  // [args...] (at least one element, all of the array's element type)
   Unary,     // unaryOp args[0]
   Binary,    // args[0] binaryOp args[1]
@@ -286,6 +292,7 @@ struct Stmt {
   VarDecl* var = nullptr;    // Let / Var / For / Sample-to-new-variable: the declared variable;
                              // Assign / Sample: the target (set by the checker)
   ExprPtr index;             // Assign / Sample: `name[index]`, else null
+  ExprPtr index2;            // Assign / Sample: `name[index, index2]` (a matrix element), else null
   ExprPtr value;             // Let/Var init (Var: may be null), Assign rhs, Sample / Observe dist,
                              // Condition / Factor / Assert operand, If condition
   ExprPtr value2;            // Observe: the observed value

@@ -66,7 +66,8 @@ void stmt(std::ostringstream& os, const Stmt& s, int indent) {
   std::string pad(static_cast<size_t>(indent) * 2, ' ');
   auto target = [&]() {
     std::string t = s.name;
-    if (s.index) t += "[" + printExpr(*s.index) + "]";
+    if (s.index)
+      t += "[" + printExpr(*s.index) + (s.index2 ? ", " + printExpr(*s.index2) : "") + "]";
     return t + " {" + (s.var ? kindTag(s.var->kind) : "?") + "}";
   };
   switch (s.kind) {
@@ -184,7 +185,8 @@ std::string printExpr(const Expr& e) {
   case ExprKind::EnumConst:
     return (e.enumDecl ? e.enumDecl->name + "." : std::string()) + e.name;
   case ExprKind::Index:
-    return printExpr(*e.args[0]) + "[" + printExpr(*e.args[1]) + "]";
+    return printExpr(*e.args[0]) + "[" + printExpr(*e.args[1]) +
+           (e.args.size() > 2 ? ", " + printExpr(*e.args[2]) : "") + "]";
   case ExprKind::ArrayLit:
     return "[" + join(e.args) + "]";
   case ExprKind::Unary:

@@ -20,7 +20,9 @@ void BodyChecker::assignOutput(VarDecl* o, Stmt& s) {
     if (s.index) {
       ctx_.error(s.nameLoc, "output '" + o->name + "' can only be assigned element-wise ('" +
                                 o->name + "[i] = ...') in a loop 'for i in 0.." +
-                                std::to_string(o->type.length) + "' over its length");
+                                std::to_string(o->type.isMatrix() ? o->type.rows()
+                                                                  : o->type.length) +
+                                "' over its length");
     } else if (states_[k] != AState::No) {
       ctx_.error(s.nameLoc, "output '" + o->name + "' is assigned more than once");
     }
@@ -28,11 +30,13 @@ void BodyChecker::assignOutput(VarDecl* o, Stmt& s) {
     return;
   }
   const Stmt& loop = *loops_.front();
-  bool ok = s.index && loops_.size() == 1 && o->type.isArray() &&
+  // A matrix output is assigned row by row (`y[i] = row;` in the loop over its rows).
+  const int64_t len = o->type.isMatrix() ? o->type.rows() : o->type.length;
+  bool ok = s.index && !s.index2 && loops_.size() == 1 && o->type.isArray() &&
             s.index->kind == ExprKind::VarRef && s.index->var == loop.var && loop.from == 0 &&
-            loop.to == o->type.length;
+            loop.to == len;
   if (!ok) {
-    std::string n = o->type.isArray() ? std::to_string(o->type.length) : "N";
+    std::string n = o->type.isArray() ? std::to_string(len) : "N";
     ctx_.error(s.nameLoc, "output '" + o->name +
                               "' is assigned inside a loop; assign it once outside loops, or "
                               "element-wise as '" +

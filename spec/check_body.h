@@ -37,7 +37,10 @@ private:
   void undefined(const std::string& name, const SourceLoc& l);
   void block(std::vector<StmtPtr>& body);
   Type target(Stmt& s, VarDecl* v);
-  void index(ExprPtr& idx, const Type& arr, const std::string& name);
+  /// `which`: 0 for a 1-D array's index, 1 for a matrix's row index, 2 for its column index.
+  void index(ExprPtr& idx, const Type& arr, const std::string& name, int which = 0);
+  /// The indices of a target `name[i]` / `name[i, j]` against v's type; the element's type.
+  Type targetIndices(Stmt& s, const VarDecl& v);
   void stmt(Stmt& s);
   bool loopBound(const Expr& e, int64_t& out);
   void letTuple(Stmt& s);

@@ -4,6 +4,7 @@
 // observe and lpdf. The entry is BodyChecker::expr; an expression that fails gets the Error type.
 #include "spec/check_body.h"
 
+#include "spec/ast_printer.h"
 #include "spec/parser.h"
 
 #include <cctype>
@@ -52,7 +53,7 @@ bool BodyChecker::coerce(ExprPtr& e, const Type& to) {
   if (from.isError() || to.isError() || from == to) return true;
   bool scalar = from.kind == TypeKind::Int && to.kind == TypeKind::Real;
   bool arr = from.isArray() && to.isArray() && from.elem == TypeKind::Int &&
-             to.elem == TypeKind::Real && from.length == to.length;
+             to.elem == TypeKind::Real && from.length == to.length && from.cols == to.cols;
   if (!scalar && !arr) return false;
   auto p = std::make_unique<Expr>(ExprKind::Promote, e->loc);
   p->type = to;
@@ -82,12 +83,31 @@ Type BodyChecker::expr(ExprPtr& e) {
     partialRead_ = partial && e->args[0]->kind == ExprKind::Name;
     Type b = expr(e->args[0]);
     partialRead_ = false;
-    if (!b.isError() && !b.isArray()) {
-      ctx_.error(e->loc, "cannot index a value of type " + b.str());
-      expr(e->args[1]);
+    const bool two = e->args.size() > 2;
+    if (!b.isError() && (!b.isArray() || (two && !b.isMatrix()))) {
+      const std::string n = e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name : "a";
+      if (!b.isArray())
+        ctx_.error(e->loc, "cannot index a value of type " + b.str());
+      else
+        ctx_.error(e->args[2]->loc, "'" + n + "' has one dimension (it is " + b.str() +
+                                        "): index it as '" + n + "[i]'");
+      for (size_t k = 1; k < e->args.size(); ++k)
+        expr(e->args[k]);
       return set(e, Type::error());
     }
-    index(e->args[1], b, e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name : "array");
+    const std::string name = e->args[0]->kind == ExprKind::VarRef ? e->args[0]->name
+                             : e->args[0]->kind == ExprKind::Index ? printExpr(*e->args[0])
+                                                                   : "array";
+    if (b.isMatrix()) {
+      // X[i] is row i (a T[K]); X[i, j] is an element, each index checked against its own
+      // length.
+      index(e->args[1], b, name, 1);
+      if (!two) return set(e, b.row());
+      index(e->args[2], b, name, 2);
+      return set(e, b.element());
+    }
+    index(e->args[1], b, name);
+    if (two) expr(e->args[2]);
     return set(e, b.isError() ? b : b.element());
   }
   case ExprKind::ArrayLit:
@@ -250,12 +270,30 @@ Type BodyChecker::binary(ExprPtr& e) {
                "operator '" + sp + "' needs " + need + ", got " + a.str() + " and " + b.str());
     return set(e, Type::error());
   };
+  auto numericElems = [](const Type& t) {
+    return t.elem == TypeKind::Int || t.elem == TypeKind::Real;
+  };
+  if (op == BinaryOp::Mul && a.isMatrix() && b.isVector() && numericElems(a) &&
+      numericElems(b)) {
+    // The matrix-vector product X * v: T[N, K] * T[K] -> T[N], (X * v)[i] = dot(X[i], v).
+    if (a.cols != b.length)
+      return bad("a matrix T[N, K] and a vector T[K] of its row length");
+    if (a.elem == TypeKind::Int && b.elem == TypeKind::Int)
+      return set(e, Type::array(Type::integer(), a.rows()));
+    coerce(e->args[0], Type::matrix(Type::real(), a.rows(), a.cols));
+    coerce(e->args[1], Type::array(Type::real(), b.length));
+    return set(e, Type::array(Type::real(), a.rows()));
+  }
   switch (op) {
   case BinaryOp::Add:
   case BinaryOp::Sub:
   case BinaryOp::Mul:
   case BinaryOp::Div:
-    if (!a.isNumeric() || !b.isNumeric()) return bad("numbers");
+    if (!a.isNumeric() || !b.isNumeric())
+      return bad(op == BinaryOp::Mul && (a.isMatrix() || b.isMatrix())
+                     ? "numbers, or a matrix T[N, K] and a vector T[K] (the matrix-vector "
+                       "product)"
+                     : "numbers");
     if (op != BinaryOp::Div && a.kind == TypeKind::Int && b.kind == TypeKind::Int)
       return set(e, Type::integer());
     coerce(e->args[0], Type::real());
@@ -294,25 +332,49 @@ Type BodyChecker::binary(ExprPtr& e) {
   return set(e, Type::error());
 }
 
+// `[e1, ..., en]`: scalars make a T[n]; one-dimensional arrays of one length K (rows, e.g.
+// `[[1, 2], [3, 4]]` or `[x[0], x[1]]` of a matrix x) make a matrix T[n, K].
 Type BodyChecker::arrayLit(ExprPtr& e) {
   Type t;
   bool err = false, anyReal = false;
+  int shape = 0; // 1: scalar elements; 2: row elements (set by the first well-typed element)
+  int64_t cols = 0;
   for (auto& a : e->args) {
     Type x = expr(a);
     if (x.isError()) {
       err = true;
       continue;
     }
-    if (!x.isScalar()) {
-      ctx_.error(a->loc, "array elements must be scalars, got " + x.str());
+    if (!x.isScalar() && !x.isVector()) {
+      ctx_.error(a->loc, "array elements must be scalars or one-dimensional rows, got " + x.str());
       err = true;
       continue;
     }
-    anyReal |= x.kind == TypeKind::Real;
+    const int s = x.isVector() ? 2 : 1;
+    if (shape == 0) {
+      shape = s;
+      cols = x.isVector() ? x.length : 0;
+    } else if (s != shape) {
+      ctx_.error(a->loc, shape == 1 ? "array elements must have one type: " + t.str() + " and " +
+                                          x.str()
+                                    : "the rows of a two-dimensional array literal must be "
+                                      "arrays of length " +
+                                          std::to_string(cols) + ", got " + x.str());
+      err = true;
+      continue;
+    } else if (s == 2 && x.length != cols) {
+      ctx_.error(a->loc, "the rows of a two-dimensional array literal must have one length: " +
+                             std::to_string(cols) + " and " + std::to_string(x.length) +
+                             " (row " + std::to_string(&a - &e->args[0]) + ")");
+      err = true;
+      continue;
+    }
+    Type xe = s == 2 ? x.element() : x;
+    anyReal |= xe.kind == TypeKind::Real;
     if (t.isError())
-      t = x;
-    else if (t != x && !(t.isNumeric() && x.isNumeric())) {
-      ctx_.error(a->loc, "array elements must have one type: " + t.str() + " and " + x.str());
+      t = xe;
+    else if (t != xe && !(t.isNumeric() && xe.isNumeric())) {
+      ctx_.error(a->loc, "array elements must have one type: " + t.str() + " and " + xe.str());
       err = true;
     }
   }
@@ -320,9 +382,15 @@ Type BodyChecker::arrayLit(ExprPtr& e) {
   if (t.isNumeric() && anyReal) {
     t = Type::real();
     for (auto& a : e->args)
-      coerce(a, t);
+      coerce(a, shape == 2 ? Type::array(t, cols) : t);
   }
-  return set(e, Type::array(t, static_cast<int64_t>(e->args.size())));
+  const auto n = static_cast<int64_t>(e->args.size());
+  if (shape == 2 && n * cols > kMaxArrayLength) {
+    ctx_.error(e->loc, "array literal has " + std::to_string(n * cols) +
+                           " elements, too many; the limit is " + std::to_string(kMaxArrayLength));
+    return set(e, Type::error());
+  }
+  return set(e, shape == 2 ? Type::matrix(t, n, cols) : Type::array(t, n));
 }
 
 // A call `name(args)`: a builtin, a module or a network (distributions only via dist()).
@@ -482,7 +550,7 @@ Type BodyChecker::builtin(ExprPtr& e, Builtin b) {
   }
   if (err) return set(e, Type::error());
   auto numArray = [](const Type& t) {
-    return t.isArray() && (t.elem == TypeKind::Int || t.elem == TypeKind::Real);
+    return t.isVector() && (t.elem == TypeKind::Int || t.elem == TypeKind::Real);
   };
   auto numeric = [&](const Type& t) { return t.isNumeric() || numArray(t); };
   const Type a = e->args[0]->type;

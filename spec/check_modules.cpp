@@ -107,7 +107,7 @@ void BodyChecker::block(std::vector<StmtPtr>& body) {
 // The target of an assignment / draw: its type (the element's if indexed), or Error.
 Type BodyChecker::target(Stmt& s, VarDecl* v) {
   s.var = v;
-  if (s.index) index(s.index, v->type, v->name);
+  Type elem = targetIndices(s, *v);
   if (v->kind != VarKind::Output && v->kind != VarKind::Local) {
     ctx_.error(s.nameLoc,
                std::string("cannot assign to ") + kindWord(v->kind) + " '" + v->name + "'");
@@ -120,21 +120,47 @@ Type BodyChecker::target(Stmt& s, VarDecl* v) {
     return Type::error();
   }
   if (v->kind == VarKind::Output) assignOutput(v, s);
-  return s.index ? v->type.element() : v->type;
+  return elem;
 }
 
 // Checks the index expression of `name[idx]` against the array type `arr`.
-void BodyChecker::index(ExprPtr& idx, const Type& arr, const std::string& name) {
+void BodyChecker::index(ExprPtr& idx, const Type& arr, const std::string& name, int which) {
   Type t = expr(idx);
   if (t.isError()) return;
+  static const char* const words[] = {"", "row ", "column "};
   if (t.kind != TypeKind::Int) {
-    ctx_.error(idx->loc, "array index must be int, got " + t.str());
+    ctx_.error(idx->loc, std::string("array ") + words[which] + "index must be int, got " + t.str());
     return;
   }
+  if (!arr.isArray()) return;
+  const int64_t n = which == 1 ? arr.rows() : which == 2 ? arr.cols : arr.length;
   std::string why;
-  if (auto c = constEval(*idx, why); c && arr.isArray() && (c->i < 0 || c->i >= arr.length))
-    ctx_.error(idx->loc, "index " + std::to_string(c->i) + " is out of bounds for '" + name +
-                             "' of type " + arr.str());
+  if (auto c = constEval(*idx, why); c && (c->i < 0 || c->i >= n))
+    ctx_.error(idx->loc, std::string(which ? words[which] : "") + "index " +
+                             std::to_string(c->i) + " is out of bounds for '" + name +
+                             "' of type " + arr.str() +
+                             (which == 1   ? " (" + std::to_string(n) + " rows)"
+                              : which == 2 ? " (" + std::to_string(n) + " columns)"
+                                           : std::string()));
+}
+
+Type BodyChecker::targetIndices(Stmt& s, const VarDecl& v) {
+  if (!s.index) return v.type;
+  if (v.type.isMatrix()) {
+    index(s.index, v.type, v.name, 1);
+    if (!s.index2) return v.type.row();
+    index(s.index2, v.type, v.name, 2);
+    return v.type.element();
+  }
+  index(s.index, v.type, v.name);
+  if (s.index2) {
+    expr(s.index2);
+    if (v.type.isVector()) // a scalar gets "not an array" from target()
+      ctx_.error(s.index2->loc, "'" + v.name + "' has one dimension (it is " + v.type.str() +
+                                    "): index it as '" + v.name + "[i]'");
+    return Type::error();
+  }
+  return v.type.element();
 }
 
 void BodyChecker::stmt(Stmt& s) {
@@ -183,6 +209,7 @@ void BodyChecker::stmt(Stmt& s) {
       undefined(s.name, s.nameLoc);
       badTarget_ = true;
       if (s.index) expr(s.index);
+      if (s.index2) expr(s.index2);
       return;
     }
     Type want = target(s, v);
@@ -193,6 +220,15 @@ void BodyChecker::stmt(Stmt& s) {
   }
   case StmtKind::Sample: {
     VarDecl* v = lookupVar(s.name);
+    if (v && !s.index && v->type.isMatrix() && v->kind != VarKind::Input) {
+      ctx_.error(s.nameLoc, "a vectorised draw into the two-dimensional array '" + s.name +
+                                "' is not supported yet: draw its elements in loops ('" + s.name +
+                                "[i, j] ~ ...')");
+      dist(s.value, "'~'", 0);
+      s.var = v;
+      if (v->kind == VarKind::Output) states_[v->index] = AState::Yes; // one error, not two
+      return;
+    }
     // A draw into a whole array output or local is vectorised: one draw per element (§5.6).
     const bool whole = v && !s.index && v->type.isArray();
     const int64_t n = whole && v->kind != VarKind::Input ? v->type.length : 0;
@@ -206,6 +242,7 @@ void BodyChecker::stmt(Stmt& s) {
         undefined(s.name, s.nameLoc);
         badTarget_ = true;
         expr(s.index);
+        if (s.index2) expr(s.index2);
         return;
       }
       if (!loops_.empty())
@@ -226,9 +263,12 @@ void BodyChecker::stmt(Stmt& s) {
       s.var = v;
       std::string idx;
       if (s.index) {
-        index(s.index, v->type, v->name);
-        bool simple = s.index->kind == ExprKind::VarRef || s.index->kind == ExprKind::IntLit;
-        idx = "[" + (simple ? printExpr(*s.index) : std::string("...")) + "]";
+        targetIndices(s, *v);
+        auto shown = [](const Expr& i) {
+          bool simple = i.kind == ExprKind::VarRef || i.kind == ExprKind::IntLit;
+          return simple ? printExpr(i) : std::string("...");
+        };
+        idx = "[" + shown(*s.index) + (s.index2 ? ", " + shown(*s.index2) : "") + "]";
       }
       ctx_.error(s.nameLoc, "cannot draw into input '" + s.name +
                                 "': inputs are data, not random "
@@ -245,6 +285,13 @@ void BodyChecker::stmt(Stmt& s) {
   }
   case StmtKind::Observe: {
     Type t = expr(s.value2);
+    if (t.isMatrix()) {
+      ctx_.error(s.value2->loc, "observing a whole two-dimensional array (" + t.str() +
+                                    ") is not supported yet: observe its rows in a loop "
+                                    "('observe(D(...), y[i]);', vectorised over the row)");
+      dist(s.value, "'observe'", 0);
+      return;
+    }
     // An array of observations is vectorised: one observation per element (§5.6).
     const int64_t n = t.isArray() ? t.length : 0;
     Type dt = dist(s.value, "'observe'", n);

@@ -28,12 +28,24 @@ Type resolveType(CheckContext& ctx, const TypeExpr& t, const CallableDecl* sizeO
     }
     base = Type::enumeration(static_cast<EnumDecl*>(it->second));
   }
-  if (!t.lengthName.empty()) {
-    if (base.isError()) return base;
-    auto n = dataSize(ctx, sizeOwner, t.lengthName, t.lengthLoc, "array length");
-    return n ? Type::array(base, *n) : Type::error();
+  if (base.isError()) return base;
+  if (t.lengthName.empty() && t.arrayLength <= 0) return base;
+  auto length = [&](int64_t literal, const std::string& name,
+                    const SourceLoc& loc) -> std::optional<int64_t> {
+    if (name.empty()) return literal;
+    return dataSize(ctx, sizeOwner, name, loc, "array length");
+  };
+  auto n = length(t.arrayLength, t.lengthName, t.lengthLoc);
+  if (!t.isMatrix()) return n ? Type::array(base, *n) : Type::error();
+  auto k = length(t.colsLength, t.colsName, t.colsLoc);
+  if (!n || !k) return Type::error();
+  if (*n * *k > kMaxArrayLength) {
+    ctx.error(t.loc, "array " + t.name + "[" + std::to_string(*n) + ", " + std::to_string(*k) +
+                         "] has " + std::to_string(*n * *k) +
+                         " elements, too many; the limit is " + std::to_string(kMaxArrayLength));
+    return Type::error();
   }
-  return t.arrayLength > 0 ? Type::array(base, t.arrayLength) : base;
+  return Type::matrix(base, *n, *k);
 }
 
 // `name` used as an array length or in a loop bound (`what`) of the callable being checked
@@ -154,6 +166,37 @@ void checkRange(CheckContext& ctx, VarDecl& v, const char* what) {
 
 namespace {
 
+// A matrix input `x: T[N, K]` with data: the data must be N rows of K elements each.
+void checkMatrixData(CheckContext& ctx, const VarDecl& v) {
+  auto it = ctx.sizes->values.find(v.name);
+  if (it == ctx.sizes->values.end() || !it->second.arrayLength) return;
+  const DataValue& d = it->second;
+  const Type& t = v.type;
+  const TypeExpr* te = v.typeExpr ? &*v.typeExpr : nullptr;
+  auto dim = [](const std::string& name, int64_t n) {
+    return name.empty() ? std::to_string(n) : name + " = " + std::to_string(n);
+  };
+  const std::string shape =
+      te ? dim(te->lengthName, t.rows()) + ", " + dim(te->colsName, t.cols)
+         : std::to_string(t.rows()) + ", " + std::to_string(t.cols);
+  const std::string is = "input '" + v.name + "' has shape [" + shape + "], but " + d.origin;
+  if (!d.nested) {
+    ctx.error(v.loc, is + " gives it a flat array of " + std::to_string(*d.arrayLength) +
+                         " elements: give a two-dimensional array as its rows, [[...], [...]]");
+    return;
+  }
+  if (d.raggedRow) {
+    ctx.error(v.loc, is + " gives it ragged rows: row " + std::to_string(*d.raggedRow) +
+                         (d.rowLength ? " has another length than row 0 (" +
+                                            std::to_string(*d.rowLength) + " elements)"
+                                      : " is not an array"));
+    return;
+  }
+  if (int64_t(*d.arrayLength) != t.rows() || int64_t(*d.rowLength) != t.cols)
+    ctx.error(v.loc, is + " gives it " + std::to_string(*d.arrayLength) + " rows of " +
+                         std::to_string(*d.rowLength) + " elements");
+}
+
 // After a callable's signature is resolved: every input fixed by the data gets the range
 // [value, value] (checked against a declared range), and every input whose length is a data
 // size must get an array of that length from the data.
@@ -167,6 +210,10 @@ void fixDataSizes(CheckContext& ctx, CallableDecl& c) {
                               formatNumber(ConstVal{false, 0, v->range->lo}) + ", " +
                               formatNumber(ConstVal{false, 0, v->range->hi}) + "]");
       v->range = Range{n, n};
+    }
+    if (v->type.isMatrix() && ctx.sizes) {
+      checkMatrixData(ctx, *v);
+      continue;
     }
     if (!v->typeExpr || v->typeExpr->lengthName.empty() || !v->type.isArray() || !ctx.sizes)
       continue;

@@ -21,6 +21,25 @@ DataValue describe(const json& j, std::string origin) {
     if (v == std::floor(v) && std::fabs(v) <= 9007199254740992.0) d.integer = int64_t(v);
   } else if (j.is_array()) {
     d.arrayLength = j.size();
+    bool allRows = !j.empty();
+    for (size_t k = 0; k < j.size(); ++k) {
+      if (!j[k].is_array()) {
+        allRows = false;
+        continue;
+      }
+      d.nested = true;
+      if (!d.rowLength) d.rowLength = j[k].size();
+      if (j[k].size() != *d.rowLength && !d.raggedRow) d.raggedRow = k;
+    }
+    if (!allRows && d.nested && !d.raggedRow) {
+      // Rows mixed with scalars: report the first element that is not a row.
+      for (size_t k = 0; k < j.size(); ++k)
+        if (!j[k].is_array()) {
+          d.raggedRow = k;
+          break;
+        }
+    }
+    if (!allRows) d.rowLength.reset();
   }
   return d;
 }

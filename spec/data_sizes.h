@@ -21,6 +21,11 @@ struct DataValue {
   std::optional<int64_t> integer;  // the value is an integral number (within +-2^53)
   bool isNumber = false;           // the value is a number (integral or not)
   std::optional<size_t> arrayLength; // the value is an array: its number of elements
+  /// An array whose elements are all arrays (the rows of a matrix, `[[1, 2], [3, 4]]`): the
+  /// length of its first row, and the first row (index) whose length differs from it, if any.
+  std::optional<size_t> rowLength;
+  std::optional<size_t> raggedRow;
+  bool nested = false; // an array with at least one array element
   std::string origin;              // "data file 'd.json'" or "--input"
 };
 

@@ -77,6 +77,11 @@ private:
         return internal(loc, "a value of type " + t.str());
       }
     };
+    if (t.isMatrix()) { // T[N, K]: the IR's two-dimensional T[N][K] (stored row-major)
+      auto e = scalar(t.elem);
+      if (!e) return e;
+      return Type::array(Type::array(*e, int(t.cols)), int(t.rows()));
+    }
     if (t.isArray()) {
       auto e = scalar(t.elem);
       if (!e) return e;
@@ -268,15 +273,20 @@ private:
     case spec::StmtKind::Assign: {
       auto var = target(s, sc);
       if (!var) return var.error();
-      Expr idx = nullptr;
+      Expr idx = nullptr, idx2 = nullptr;
       if (s.index) {
         auto i = expr(*s.index, sc, out);
         if (!i) return i.error();
         idx = *i;
       }
+      if (s.index2) {
+        auto j = expr(*s.index2, sc, out);
+        if (!j) return j.error();
+        idx2 = *j;
+      }
       auto v = expr(*s.value, sc, out);
       if (!v) return v.error();
-      Expected<Expr> rhs = idx ? c().tryUpdate(*var, idx, *v) : Expected<Expr>(*v);
+      Expected<Expr> rhs = idx ? updated(*var, idx, idx2, *v) : Expected<Expr>(*v);
       if (!rhs) return Error(loc, "internal: lowering: " + rhs.error().message);
       if ((*rhs)->type() != (*var)->type())
         return internal(loc, "assigning " + c().typeName((*rhs)->type()) + " to " +
@@ -288,11 +298,16 @@ private:
       const spec::Expr& d = *s.value;
       auto ps = distParams(d, sc, out);
       if (!ps) return ps.error();
-      Expr idx = nullptr;
+      Expr idx = nullptr, idx2 = nullptr;
       if (s.index) {
         auto i = expr(*s.index, sc, out);
         if (!i) return i.error();
         idx = *i;
+      }
+      if (s.index2) {
+        auto j = expr(*s.index2, sc, out);
+        if (!j) return j.error();
+        idx2 = *j;
       }
       // The target: a new random choice, or an existing output / local.
       const Var* var = nullptr;
@@ -310,15 +325,18 @@ private:
         return d.flatShape != spec::FlatShape::None
                    ? constrainedArray(s, d.flatShape, var, sc, out)
                    : vectorised(s, d.dist, *ps, nullptr, var, sc, out);
-      Type slotType = idx ? var->type().element() : var->type();
+      Type slotType = idx2  ? var->type().element().element()
+                      : idx ? var->type().element()
+                            : var->type();
       // The address: unique per execution. The enclosing loop indices (outermost first) except
       // one used as the explicit index, then the explicit index: `theta[j] ~` in loop j is
       // theta[3]; `y[j] ~` in loops i, j is y[1][3]; a scalar `e ~` in loop i is e[2]. A second
       // sample statement with the same name in the same module is named x#2.
       std::vector<Expr> address;
       for (Expr li : sc.loopIndices)
-        if (li != idx) address.push_back(li);
+        if (li != idx && li != idx2) address.push_back(li);
       if (idx) address.push_back(idx);
+      if (idx2) address.push_back(idx2);
       int count = ++sc.sampleCounts[s.name];
       std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
       if (!idx && drawType == slotType) {
@@ -336,7 +354,7 @@ private:
           return internal(loc,
                           "a " + c().typeName(drawType) + " draw into " + c().typeName(slotType));
       }
-      auto rhs = idx ? c().tryUpdate(var, idx, val) : Expected<Expr>(val);
+      auto rhs = idx ? updated(var, idx, idx2, val) : Expected<Expr>(val);
       if (!rhs) return internal(loc, rhs.error().message);
       out.push_back(c().stmt<AssignStmt>(loc, var, *rhs));
       return Status::ok();
@@ -417,6 +435,16 @@ private:
     return c().index(a, c().intConst(k));
   }
 
+  /// `a` with a[i] (or, with j, a[i][j] of a matrix) replaced by v.
+  Expected<Expr> updated(Expr a, Expr i, Expr j, Expr v) {
+    if (!j) return c().tryUpdate(a, i, v);
+    auto row = c().tryIndex(a, i);
+    if (!row) return row;
+    auto newRow = c().tryUpdate(*row, j, v);
+    if (!newRow) return newRow;
+    return c().tryUpdate(a, i, *newRow);
+  }
+
   Expr toReal(Expr e) {
     // An int constant is folded into the real constant (exact up to 2^53).
     if (auto* k = e->as<Const>();
@@ -427,7 +455,8 @@ private:
       std::vector<Expr> elems;
       for (int k = 0; k < e->type().length(); ++k)
         elems.push_back(toReal(elementAt(e, k)));
-      return c().arrayLit(Type::real(), std::move(elems));
+      Type elem = elems[0]->type(); // real, or real[K] for the rows of a matrix
+      return c().arrayLit(elem, std::move(elems));
     }
     return e;
   }
@@ -1038,9 +1067,14 @@ private:
       if (it == sc.vars.end()) return internal(e.loc, "an unbound variable '" + e.name + "'");
       return Expr(it->second);
     }
-    case ExprKind::Index:
+    case ExprKind::Index: {
       if (Status s = lowerArgs(); !s) return s.error();
-      return located(c().tryIndex(ops[0], ops[1]), e.loc);
+      // x[i, j] of a matrix (the IR's T[N][K]) is x[i][j]: each index is checked against its
+      // own length (N, then K) by every back end, as a one-dimensional index is.
+      auto row = located(c().tryIndex(ops[0], ops[1]), e.loc);
+      if (!row || ops.size() < 3) return row;
+      return located(c().tryIndex(*row, ops[2]), e.loc);
+    }
     case ExprKind::ArrayLit: {
       if (Status s = lowerArgs(); !s) return s.error();
       if (ops.empty()) return internal(e.loc, "an empty array literal");
@@ -1057,6 +1091,17 @@ private:
                                   BinOp::Ne,  BinOp::And, BinOp::Or,  BinOp::Implies};
       BinOp op = map[int(e.binaryOp)];
       Expr a = ops[0], b = ops[1];
+      if (op == BinOp::Mul && a->type().dims.size() == 2) {
+        // The matrix-vector product: one dot product per row (the checker typed it).
+        std::vector<Expr> rows;
+        for (int i = 0; i < a->type().length(); ++i) {
+          auto r = located(c().tryBinary(BinOp::Dot, elementAt(a, i), b), e.loc);
+          if (!r) return r;
+          rows.push_back(*r);
+        }
+        const Type rowType = rows[0]->type();
+        return located(c().tryArrayLit(rowType, std::move(rows)), e.loc);
+      }
       // `/` is real division (the checker promotes; promote here too if it did not).
       if (op == BinOp::Div ||
           (a->type().isNumeric() && b->type().isNumeric() && a->type() != b->type())) {
@@ -1240,6 +1285,8 @@ Type lowerType(const spec::Type& t, const spec::Program& ast) {
       return Type::real();
     }
   };
+  if (t.isMatrix())
+    return Type::array(Type::array(scalar(t.elem), int(t.cols)), int(t.rows()));
   if (t.isArray()) return Type::array(scalar(t.elem), int(t.length));
   return scalar(t.kind);
 }

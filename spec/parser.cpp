@@ -249,36 +249,45 @@ private:
       return false;
     }
     if (accept(Tok::LBracket)) {
-      if (at(Tok::Ident)) { // a length given by the data: an int input's name (the checker's)
-        t.lengthLoc = here();
-        t.lengthName = std::string(advance().text);
-        if (!expect(Tok::RBracket)) return false;
-        if (at(Tok::LBracket)) {
-          error(here(), "arrays of arrays are not supported (arrays are one-dimensional)");
-          return false;
-        }
-        return true;
-      }
-      if (!at(Tok::IntLit)) {
-        errorExpected("an integer literal or an int input's name (the array length)");
+      if (!parseLength(t.arrayLength, t.lengthName, t.lengthLoc)) return false;
+      if (accept(Tok::Comma) && !parseLength(t.colsLength, t.colsName, t.colsLoc)) return false;
+      if (at(Tok::Comma)) {
+        error(here(), "arrays have one or two dimensions ('T[N]' or 'T[N, K]'), not more");
         return false;
       }
-      if (cur().intValue <= 0) {
-        error(here(), "array length must be a positive integer, got " + std::string(cur().text));
-        return false;
-      }
-      if (cur().intValue > kMaxArrayLength) {
-        error(here(), "array length " + std::string(cur().text) + " is too large; the limit is " +
-                          std::to_string(kMaxArrayLength));
-        return false;
-      }
-      t.arrayLength = advance().intValue;
       if (!expect(Tok::RBracket)) return false;
       if (at(Tok::LBracket)) {
-        error(here(), "arrays of arrays are not supported (arrays are one-dimensional)");
+        error(here(), "arrays of arrays are not supported (write a two-dimensional array as "
+                      "'T[N, K]')");
         return false;
       }
     }
+    return true;
+  }
+
+  // One length of an array type: an integer literal, or an int input's name (the checker
+  // resolves it from the data).
+  bool parseLength(int64_t& length, std::string& name, SourceLoc& loc) {
+    if (at(Tok::Ident)) {
+      loc = here();
+      name = std::string(advance().text);
+      return true;
+    }
+    if (!at(Tok::IntLit)) {
+      errorExpected("an integer literal or an int input's name (the array length)");
+      return false;
+    }
+    if (cur().intValue <= 0) {
+      error(here(), "array length must be a positive integer, got " + std::string(cur().text));
+      return false;
+    }
+    if (cur().intValue > kMaxArrayLength) {
+      error(here(), "array length " + std::string(cur().text) + " is too large; the limit is " +
+                        std::to_string(kMaxArrayLength));
+      return false;
+    }
+    loc = here();
+    length = advance().intValue;
     return true;
   }
 
@@ -673,9 +682,11 @@ private:
       std::string name(cur().text);
       SourceLoc nameLoc = here();
       advance();
-      ExprPtr index;
+      ExprPtr index, index2;
       if (accept(Tok::LBracket)) {
-        if (!(index = parseExpr()) || !expect(Tok::RBracket)) return nullptr;
+        if (!(index = parseExpr())) return nullptr;
+        if (accept(Tok::Comma) && !(index2 = parseExpr())) return nullptr;
+        if (!expect(Tok::RBracket)) return nullptr;
       }
       StmtKind k;
       if (at(Tok::Assign))
@@ -700,6 +711,7 @@ private:
       s->name = std::move(name);
       s->nameLoc = nameLoc;
       s->index = std::move(index);
+      s->index2 = std::move(index2);
       advance();
       if (!(s->value = parseExpr()) || !endStmt()) return nullptr;
       return s;
@@ -907,9 +919,13 @@ private:
         auto ix = mk(ExprKind::Index, here());
         advance();
         ExprPtr i = parseExpr();
-        if (!i || !expect(Tok::RBracket)) return nullptr;
+        if (!i) return nullptr;
+        ExprPtr j; // x[i, j]: an element of a two-dimensional array
+        if (accept(Tok::Comma) && !(j = parseExpr())) return nullptr;
+        if (!expect(Tok::RBracket)) return nullptr;
         ix->args.push_back(std::move(e));
         ix->args.push_back(std::move(i));
+        if (j) ix->args.push_back(std::move(j));
         if (!seal(*ix)) return nullptr;
         e = std::move(ix);
       } else if (at(Tok::Dot)) {

@@ -26,6 +26,9 @@ static std::string scalarName(TypeKind k, const EnumDecl* e) {
 }
 
 std::string Type::str() const {
+  if (kind == TypeKind::Array && cols > 0)
+    return scalarName(elem, enumDecl) + "[" + std::to_string(rows()) + ", " +
+           std::to_string(cols) + "]";
   if (kind == TypeKind::Array)
     return scalarName(elem, enumDecl) + "[" + std::to_string(length) + "]";
   return scalarName(kind, enumDecl);

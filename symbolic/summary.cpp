@@ -121,7 +121,15 @@ Expected<std::vector<Quantity>> resolveQuery(const ir::Function& f,
   auto addOutput = [&](int k, int elem) {
     const ir::Var* o = f.outputs()[k];
     Quantity q;
-    q.name = o->name() + (elem >= 0 ? "[" + std::to_string(elem) + "]" : "");
+    // Element `elem` of the flat (row-major) storage, named by its index in each dimension:
+    // y[3], or m[1][2] of a two-dimensional array (as the addresses of draws are written).
+    std::string idx;
+    const std::vector<int>& dims = o->type().dims;
+    for (size_t d = dims.size(), rest = size_t(elem); elem >= 0 && d-- > 0;) {
+      idx = "[" + std::to_string(rest % size_t(dims[d])) + "]" + idx;
+      rest /= size_t(dims[d]);
+    }
+    q.name = o->name() + idx;
     q.output = k;
     q.element = elem;
     q.type = o->type().scalarType();
@@ -166,10 +174,21 @@ Expected<std::vector<Quantity>> resolveQuery(const ir::Function& f,
     if (auto br = name.find('['); br != std::string::npos && name.back() == ']') {
       int k = f.outputIndex(name.substr(0, br));
       if (k >= 0 && f.outputs()[k]->type().isArray()) {
-        char* end = nullptr;
-        long e = std::strtol(name.c_str() + br + 1, &end, 10);
-        if (end && *end == ']' && e >= 0 && size_t(e) < f.outputs()[k]->type().numScalars()) {
-          addOutput(k, int(e));
+        // One index per dimension: "y[2]", or "m[1][0]" of a two-dimensional output.
+        const std::vector<int>& dims = f.outputs()[k]->type().dims;
+        const char* p = name.c_str() + br;
+        long flat = 0;
+        size_t d = 0;
+        bool ok = true;
+        for (; ok && *p == '['; ++d) {
+          char* end = nullptr;
+          long e = std::strtol(p + 1, &end, 10);
+          ok = end != p + 1 && *end == ']' && d < dims.size() && e >= 0 && e < dims[d];
+          if (ok) flat = flat * dims[d] + e;
+          p = ok ? end + 1 : p;
+        }
+        if (ok && *p == '\0' && d == dims.size()) {
+          addOutput(k, int(flat));
           continue;
         }
         return Error("'" + name + "' is outside output '" + name.substr(0, br) + "'");

@@ -180,7 +180,8 @@ TEST_CASE("parser: declaration-level errors", "[frontend][parser]") {
             "t.chs:1:24: error: array length must be a positive integer, got 0"});
   CHECK(parseErrors("module A() -> (x: real[2][3]) { }") ==
         std::vector<std::string>{
-            "t.chs:1:26: error: arrays of arrays are not supported (arrays are one-dimensional)"});
+            "t.chs:1:26: error: arrays of arrays are not supported (write a two-dimensional array "
+            "as 'T[N, K]')"});
   CHECK(parseErrors("network N(x: real) -> (y: real) = tflite(\"a\");") ==
         std::vector<std::string>{"t.chs:1:35: error: expected 'onnx' or 'nnet', found 'tflite'"});
   CHECK(parseErrors("module A() { let x = [];}") ==
