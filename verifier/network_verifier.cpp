@@ -486,14 +486,14 @@ private:
     bool smallNet = reluCount_ <= opt_.leafMaxNeurons;
     // The LP relaxation of the domain: tighter than the bounds above (the triangle for every
     // unstable ReLU at once, the case's constraints jointly), costlier: used when few ReLUs are
-    // left unstable (or none can be split); in input splitting only deep, or once at most
-    // lpInputMaxUnstable ReLUs are unstable (there it is nearly exact: on ACAS Xu 3_3/prop_2
-    // such domains at depth 30-40 with margins of -1e-4 are closed by 99.9% of their LPs, where
-    // input splitting goes on for many levels).
+    // left unstable (or none can be split); in input splitting only deep, or, on a network too
+    // large for Z3 leaves, once at most lpInputMaxUnstable ReLUs are unstable (there it is
+    // nearly exact: on ACAS Xu 3_3/prop_2 such domains at depth 30-40 with margins of -1e-4 are
+    // closed by 99.9% of their LPs, where input splitting goes on for many levels).
     const bool unsplittable = unstable == 0 || d.depth >= opt_.maxDepth;
     if (opt_.lp && (unstable <= opt_.lpMaxUnstable || unsplittable) &&
         (!inputMode_ || d.depth >= opt_.lpInputMinDepth || unsplittable ||
-         unstable <= opt_.lpInputMaxUnstable)) {
+         (!smallNet && unstable <= opt_.lpInputMaxUnstable))) {
       LpRelaxation lp(net_, d.box, nb);
       for (size_t k = 0; k < group.size() && lp.ok(); ++k) {
         if (!live[k]) continue;
