@@ -2,7 +2,8 @@
 //   1. falsification (random sampling, PGD, all cases together) in every case's box, capped
 //      in time (attackFirstSeconds), then continued beside the search;
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
-//      intervals (nv_forward.h) refined by back-substitution (bounds.h), otherwise DeepPoly
+//      intervals (nv_forward.h, tightened by the parent domain's bounds) refined by
+//      back-substitution (bounds.h), otherwise DeepPoly
 //      back-substitution with the phase splits, alpha-CROWN's optimised output slopes and
 //      beta-CROWN's multipliers of the split constraints (beta_crown.h); a domain is safe when
 //      some constraint's sound lower bound (or a convex combination of them) exceeds its
@@ -12,9 +13,10 @@
 //      ReLU splitting otherwise (filtered smart branching: the best few neurons by a BaBSR-like
 //      score, then the one whose children's cheap bounds are best); every domain's bound
 //      minimiser is tried as a counterexample;
-//   4. a domain the bounds do not close, once few unstable ReLUs are left (or deep in input
-//      splitting), is bounded by its Planet LP relaxation (lp_relaxation.h: GLPK, but only a
-//      bound certified from its duals in rounded-error-bounded arithmetic counts); exact Z3 leaf
+//   4. a domain the bounds do not close, once few unstable ReLUs are left (in input splitting:
+//      at most lpInputMaxUnstable on a large net, or deep), is bounded by its Planet LP
+//      relaxation (lp_relaxation.h: GLPK, but only a bound certified from its duals in
+//      rounded-error-bounded arithmetic counts); exact Z3 leaf
 //      queries (z3_encoder.h) once few unstable ReLUs are left on small networks;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
 //      before every domain and passed to every Z3 query.
@@ -70,6 +72,8 @@ struct NetVerifyOptions {
                               // that cannot be split (they are many and cheap to bound: on the
                               // robot nets LPs from depth 12 cut the domains/s 50-fold, closing
                               // too few of them to pay)
+  int lpInputMaxUnstable = 4; // ... and, on a net beyond leafMaxNeurons, any domain with at
+                              // most this many unstable ReLUs
   double lpTimeLimit = 5.0;   // s per LP solve (GLPK's simplex time limit)
   int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
                               // levels, else the parent's reused (with the new split)

@@ -77,7 +77,7 @@ ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
   xm_.resize(d_ + 1);
 }
 
-void ForwardBounder::bound(const Box& box, NetBounds& nb) {
+void ForwardBounder::bound(const Box& box, NetBounds& nb, const NetBounds* prior) {
   const int L = static_cast<int>(net_.layers.size());
   const int d = d_;
   nb.infeasible = false;
@@ -159,10 +159,17 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
     Eigen::VectorXd& hi = nb.hi[k];
     lo.resize(n);
     hi.resize(n);
+    // The prior's bounds of this layer, when it has them (same shape).
+    const bool usePrior = prior != nullptr && prior->lo.size() == static_cast<size_t>(L) &&
+                          prior->lo[k].size() == n && prior->hi[k].size() == n;
     if (!layer.relu) {
       for (Eigen::Index i = 0; i < n; ++i) {
         lo[i] = rowMin(HL, i) - eHL[i] - gConc * (rowAbs(HL, i) + eHL[i]) - kTiny;
         hi[i] = rowMax(HU, i) + eHU[i] + gConc * (rowAbs(HU, i) + eHU[i]) + kTiny;
+        if (usePrior) {
+          lo[i] = std::max(lo[i], prior->lo[k][i]);
+          hi[i] = std::min(hi[i], prior->hi[k][i]);
+        }
       }
       if (k + 1 < L) {
         ZL_ = HL;
@@ -179,8 +186,12 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
     for (Eigen::Index i = 0; i < n; ++i) {
       const double rL = gConc * (rowAbs(HL, i) + eHL[i]) + kTiny;
       const double rU = gConc * (rowAbs(HU, i) + eHU[i]) + kTiny;
-      const double l = rowMin(HL, i) - eHL[i] - rL;
-      const double u = rowMax(HU, i) + eHU[i] + rU;
+      double l = rowMin(HL, i) - eHL[i] - rL;
+      double u = rowMax(HU, i) + eHU[i] + rU;
+      if (usePrior) { // both hold on the box: so does their intersection
+        l = std::max(l, prior->lo[k][i]);
+        u = std::min(u, prior->hi[k][i]);
+      }
       lo[i] = l;
       hi[i] = u;
       if (u <= 0) { // inactive
@@ -196,8 +207,9 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb) {
         eZU_[i] = eHU[i];
         continue;
       }
-      // Upper side.
-      const double lU = rowMin(HU, i) - rU;
+      // Upper side (U~ >= h >= l: l bounds U~ from below too, and may be the tighter, from a
+      // prior).
+      const double lU = std::max(rowMin(HU, i) - rU, l);
       if (lU >= 0) {
         ZU_.row(i) = HU.row(i);
         eZU_[i] = eHU[i];

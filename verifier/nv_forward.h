@@ -31,7 +31,11 @@ public:
 
   /// Sound pre-activation bounds of every layer over `box` (no phase splits), into `nb`
   /// (reusing its storage). nb.infeasible stays false: a box is never empty.
-  void bound(const Box& box, NetBounds& nb);
+  /// `prior` (may be null): bounds known sound on a box containing `box` (the parent domain's,
+  /// refined by back-substitution): each layer's concretised bounds are intersected with them
+  /// BEFORE its ReLUs are relaxed, so a neuron the parent proved stable stays exact here and an
+  /// unstable one gets the tighter chord; the functions propagated on are then tighter too.
+  void bound(const Box& box, NetBounds& nb, const NetBounds* prior = nullptr);
 
   /// After bound(): rows of C * output >= A x + c on the box (the relaxations' offsets and
   /// the rounding allowance folded into c), and `lower` <= their minimum over the box. Uses the
