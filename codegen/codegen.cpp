@@ -1043,21 +1043,32 @@ bool FunctionGen::affineLayer(const DenseLayer& L, const LlvmArray& inArr, LlvmA
         new llvm::GlobalVariable(*mg_.mod, t, true, llvm::GlobalValue::PrivateLinkage, init, name);
     return b_.CreateConstGEP2_64(t, g, 0, 0);
   };
-  llvm::Value* w = global(*L.weights, "weights");
+  // Rows side by side: out[r] = bias[r], then for each column c, out[r] += W[r][c] * in[c] over
+  // every row r. Each row's sum is still bias + W[r][0] in[0] + W[r][1] in[1] + ... left to right
+  // (the interpreter's order, so the result is bit-identical), but the inner loop runs over
+  // independent rows, which the vectoriser turns into SIMD code; the weights are stored by column.
+  const size_t rows = size_t(L.rows), cols = size_t(L.cols);
+  std::vector<double> byColumn(rows * cols);
+  for (size_t r = 0; r < rows; ++r)
+    for (size_t c = 0; c < cols; ++c)
+      byColumn[c * rows + r] = (*L.weights)[r * cols + c];
+  llvm::Value* w = global(byColumn, "weights_by_column");
   llvm::Value* bias = global(*L.bias, "bias");
-  llvm::Value* out = alloca(size_t(L.rows));
-  llvm::Value* acc = alloca(1);
+  llvm::Value* out = alloca(rows);
   loop(0, L.rows, [&](llvm::Value* r) {
-    b_.CreateStore(b_.CreateLoad(dbl_, elem(bias, r)), acc);
-    llvm::Value* rowStart = b_.CreateMul(r, i64(L.cols));
-    loop(0, L.cols, [&](llvm::Value* c) {
-      llvm::Value* p = b_.CreateFMul(b_.CreateLoad(dbl_, elem(w, b_.CreateAdd(rowStart, c))),
-                                     b_.CreateLoad(dbl_, elem(in, c)));
-      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, acc), p), acc);
+    b_.CreateStore(b_.CreateLoad(dbl_, elem(bias, r)), elem(out, r));
+  });
+  loop(0, L.cols, [&](llvm::Value* c) {
+    llvm::Value* x = b_.CreateLoad(dbl_, elem(in, c));
+    llvm::Value* colStart = b_.CreateMul(c, i64(L.rows));
+    loop(0, L.rows, [&](llvm::Value* r) {
+      llvm::Value* p = b_.CreateFMul(b_.CreateLoad(dbl_, elem(w, b_.CreateAdd(colStart, r))), x);
+      llvm::Value* o = elem(out, r);
+      b_.CreateStore(b_.CreateFAdd(b_.CreateLoad(dbl_, o), p), o);
     });
-    llvm::Value* v = b_.CreateLoad(dbl_, acc);
-    check(isFinite(v), kNotFinite);
-    b_.CreateStore(v, elem(out, r));
+  });
+  loop(0, L.rows, [&](llvm::Value* r) {
+    check(isFinite(b_.CreateLoad(dbl_, elem(out, r))), kNotFinite);
   });
   outArr = LlvmArray{out, size_t(L.rows)};
   return true;
