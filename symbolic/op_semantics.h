@@ -83,37 +83,6 @@ inline bool maxPicksLeft(double l, double r) { return l > r; }
 
 // ---- any scalar ----
 
-/// The outcome of a comparison operator (Eq, Ne, Lt, Le, Gt, Ge); false for any other operator.
-/// Every operator is listed (no default), so that a new one is a -Wswitch error here.
-inline bool compare(ir::BinOp op, double l, double r) {
-  switch (op) {
-  case ir::BinOp::Eq:
-    return l == r;
-  case ir::BinOp::Ne:
-    return l != r;
-  case ir::BinOp::Lt:
-    return l < r;
-  case ir::BinOp::Le:
-    return l <= r;
-  case ir::BinOp::Gt:
-    return l > r;
-  case ir::BinOp::Ge:
-    return l >= r;
-  case ir::BinOp::Add:
-  case ir::BinOp::Sub:
-  case ir::BinOp::Mul:
-  case ir::BinOp::Div:
-  case ir::BinOp::Mod:
-  case ir::BinOp::Min:
-  case ir::BinOp::Max:
-  case ir::BinOp::Dot:
-  case ir::BinOp::And:
-  case ir::BinOp::Or:
-  case ir::BinOp::Implies:
-    break;
-  }
-  return false;
-}
 
 /// An index outside [0, n).
 inline Why indexError(double i, int n) {
@@ -217,6 +186,16 @@ template <class A, class V> auto comparison(A& a, ir::BinOp op, const V& l, cons
     break;
   }
   return a.lt(l, l); // false for every number (not reached: the callers pass comparisons)
+}
+
+/// The outcome of a comparison operator (Eq, Ne, Lt, Le, Gt, Ge) on two numbers; false for any
+/// other operator: `comparison` in the float64 arithmetic (which never fails).
+inline bool compare(ir::BinOp op, double l, double r) {
+  struct Decides {
+    bool fail(std::string) { return false; }
+  } d;
+  Float64Arith<Decides> a{d};
+  return comparison(a, op, l, r);
 }
 
 /// `l op r` on ints, bools or enums for op in + - * / % min max and the comparisons.
