@@ -215,7 +215,9 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     if (ranks.size() > 1) { // under mpirun: each rank's share and how it ended
       nlohmann::ordered_json rs = nlohmann::ordered_json::array();
       for (const tools::RankSummary& k : ranks)
-        rs.push_back({{"rank", k.rank}, {"domains", k.domains}, {"ended", k.ended}});
+        rs.push_back({{"rank", k.rank}, {"domains", k.domains}, {"ended", k.ended},
+                      {"steals", k.steals}, {"received", k.received},
+                      {"received_from_workers", k.fromWorkers}, {"given", k.given}});
       r["ranks"] = rs;
     }
     if (res->verdict == verifier::Verdict::Sat) {

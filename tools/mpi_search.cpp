@@ -12,6 +12,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 
 namespace chassis::tools {
@@ -22,18 +23,24 @@ using Clock = std::chrono::steady_clock;
 using namespace verifier;
 
 // Message kinds of the shared search (beyond mpi_world.h's).
-constexpr int kIdle = 20;    // worker -> 0: my stack is empty (u8: left something incomplete)
-constexpr int kDomains = 21; // 0 -> worker: domains to search; worker -> 0: donated domains
-constexpr int kDonate = 22;  // 0 -> worker: give up to n (u64) pending domains
+constexpr int kIdle = 20;    // worker -> 0: my search is idle (u8 incomplete, u64[N] domains sent
+                             // to each rank, u64[N] domains received from each rank)
 constexpr int kSat = 23;     // worker -> 0: a counterexample (x, case, how)
 constexpr int kEnd = 24;     // 0 -> worker: the run is decided, stop and report
 constexpr int kReport = 25;  // worker -> 0: this rank's outcome, counts and tree records
 constexpr int kAlive = 26;   // worker -> 0: heartbeat (u64: pending domains)
-constexpr int kStart = 28;   // 0 -> worker: rank 0's search starts (f64: its time left), so the
-                             // workers' deadlines are rank 0's whenever each one got there
+constexpr int kStart = 28;   // 0 -> worker: rank 0's search starts (f64: its time left, u64: the
+                             // search's number), so the workers' deadlines are rank 0's
 constexpr int kClosed = 27;  // 0 -> worker: every report is in, nothing more of this search comes
                              // (the next search of the command, `verify`, starts clean)
+constexpr int kSteal = 29;   // thief -> victim (any two ranks): u64 search number
+constexpr int kLoot = 30;    // victim -> thief: u64 search number, u64 victim's pending count
+                             // after it, the domains (none: a refusal)
 constexpr double kHeartbeatSeconds = 0.25, kLostAfterSeconds = 5.0;
+constexpr double kStealAnswerSeconds = 0.5; // an unanswered steal request is given up after this
+
+/// Rank 0 numbers the searches of a command; peer messages of an earlier search are dropped.
+uint64_t searchCounter = 0;
 
 double since(Clock::time_point t, Clock::time_point now) {
   return std::chrono::duration<double>(now - t).count();
@@ -113,14 +120,88 @@ struct Report {
   bool stoppedBusy = false; // rank 0's end stopped it with domains left
   std::string reason;
   long domains = 0, leaves = 0, lpSolves = 0, lpClosed = 0;
+  long steals = 0, received = 0, fromWorkers = 0, given = 0; // StealAgent's counts
   std::vector<DomainRecord> records;
 };
 
-/// Ranks 1..N-1: their search starts empty and takes domains from rank 0.
+/// One rank's side of the peer-to-peer stealing (every rank, rank 0 included, has one): it
+/// answers steal requests with up to half of its stack's bottom, asks a victim of its own when its
+/// search is idle, and counts the domains it sent to and received from each rank (the counts
+/// rank 0's termination test compares; see tools/mpi_search.h).
+class StealAgent {
+public:
+  StealAgent(int me, int size, bool rankZeroHasWork, uint64_t search)
+      : me_(me), sentTo(size_t(size), 0), receivedFrom(size_t(size), 0), search_(search),
+        rng_(uint32_t(0x9e3779b9u * uint32_t(me + 1) + uint32_t(search))) {
+    for (int r = 0; r < size; ++r)
+      if (r != me && (r != 0 || rankZeroHasWork)) victims_.push_back(r);
+  }
+
+  /// Handles a kSteal or kLoot message. ctl is null (or ended() is set) once this rank's search
+  /// is over: a request then gets a refusal and arriving domains are dropped (the run is
+  /// decided). Returns the number of domains injected.
+  size_t handle(const mpi::Message& m, SearchControl* ctl) {
+    mpi::ByteReader rd(m.payload);
+    const uint64_t search = rd.get<uint64_t>();
+    if (m.tag == kSteal) {
+      std::vector<PortableDomain> give;
+      if (search == search_ && ctl && !ended)
+        give = ctl->donate((ctl->pending() + 1) / 2);
+      sentTo[size_t(m.source)] += give.size();
+      given += long(give.size());
+      mpi::ByteWriter w;
+      w.put<uint64_t>(search);
+      w.put<uint64_t>(ctl && !ended ? ctl->pending() : 0);
+      sendTo(m.source, kLoot, w.text() + encodeDomains(give));
+      return 0;
+    }
+    if (search != search_) return 0; // a late answer to an earlier search's request
+    (void)rd.get<uint64_t>();        // the victim's pending count (a hint, unused for now)
+    std::vector<PortableDomain> ds = decodeDomains(rd);
+    if (asked_ && *asked_ == m.source) asked_.reset();
+    if (ds.empty() || !ctl || ended) return 0;
+    receivedFrom[size_t(m.source)] += ds.size();
+    ++steals;
+    received += long(ds.size());
+    if (m.source != 0) fromWorkers += long(ds.size());
+    const size_t n = ds.size();
+    ctl->inject(std::move(ds));
+    return n;
+  }
+
+  /// An idle search asks one victim (chosen at random) for domains; one request at a time.
+  void maybeSteal(SearchControl& ctl, Clock::time_point now) {
+    if (ended || victims_.empty() || !ctl.idle()) return;
+    if (asked_ && since(askedAt_, now) < kStealAnswerSeconds) return;
+    std::uniform_int_distribution<size_t> pick(0, victims_.size() - 1);
+    const int v = victims_[pick(rng_)];
+    mpi::ByteWriter w;
+    w.put<uint64_t>(search_);
+    sendTo(v, kSteal, w.text());
+    asked_ = v;
+    askedAt_ = now;
+    ++requests;
+  }
+
+  int me_;
+  std::vector<uint64_t> sentTo, receivedFrom; // domains, per other rank
+  bool ended = false;
+  long steals = 0, requests = 0, received = 0, fromWorkers = 0, given = 0;
+
+private:
+  uint64_t search_;
+  std::vector<int> victims_;
+  std::optional<int> asked_;
+  Clock::time_point askedAt_{};
+  std::mt19937 rng_;
+};
+
+/// Ranks 1..N-1: their search starts empty and steals domains from the others.
 class WorkerHooks : public SearchHooks {
 public:
-  WorkerHooks(int rank, bool record, int rootsRank)
-      : recorder_(rank), rank_(rank), record_(record), rootsRank_(rootsRank) {}
+  WorkerHooks(int rank, int size, bool record, int rootsRank, uint64_t search)
+      : recorder_(rank), agent(rank, size, rootsRank == 0, search), rank_(rank), record_(record),
+        rootsRank_(rootsRank) {}
   bool ownsRoots() const override { return rank_ == rootsRank_; }
   uint64_t idBase() const override { return uint64_t(rank_) << 48; }
   bool recording() const override { return record_; }
@@ -128,18 +209,17 @@ public:
 
   void poll(SearchControl& ctl) override {
     const auto now = Clock::now();
-    while (auto m = mpi::tryReceive(0, -1)) {
-      mpi::ByteReader rd(m->payload);
-      if (m->tag == kDomains) {
-        ctl.inject(decodeDomains(rd));
-        idleSent_ = false;
-      } else if (m->tag == kDonate) {
-        const size_t n = size_t(rd.get<uint64_t>());
-        sendTo(0, kDomains, encodeDomains(ctl.donate(std::min(n, (ctl.pending() + 1) / 2))));
-      } else if (m->tag == kEnd || m->tag == mpi::kNoWork) {
+    while (auto m = mpi::tryReceive(-1, -1)) {
+      if (m->tag == kSteal || m->tag == kLoot) {
+        if (agent.handle(*m, &ctl) > 0) idleSent_ = false;
+        continue;
+      }
+      if (m->source != 0) continue;
+      if (m->tag == kEnd || m->tag == mpi::kNoWork) {
         // Rank 0 decided (or never started its search): an idle search just ends, a busy one
         // is stopped.
         endedByRoot = true;
+        agent.ended = true;
         rootEnded |= m->tag == mpi::kNoWork;
         incompleteAtEnd = ctl.isIncomplete();
         stoppedBusy = !ctl.idle();
@@ -148,11 +228,15 @@ public:
       }
     }
     if (!endedByRoot && !idleSent_ && ctl.idle()) {
+      // The counts are taken now, while idle: rank 0's termination test (tools/mpi_search.h).
       mpi::ByteWriter w;
       w.put<uint8_t>(ctl.isIncomplete() ? 1 : 0);
+      w.putVector(agent.sentTo);
+      w.putVector(agent.receivedFrom);
       sendTo(0, kIdle, w.text());
       idleSent_ = true;
     }
+    if (!endedByRoot) agent.maybeSteal(ctl, now);
     if (since(lastBeat_, now) >= kHeartbeatSeconds) {
       mpi::ByteWriter w;
       w.put<uint64_t>(ctl.pending());
@@ -162,6 +246,7 @@ public:
   }
 
   Recorder recorder_;
+  StealAgent agent;
   bool endedByRoot = false, incompleteAtEnd = false;
   bool stoppedBusy = false; // rank 0's end came while this rank still had domains
   bool rootEnded = false;   // rank 0 ended its command without this search (kNoWork)
@@ -174,27 +259,31 @@ private:
   Clock::time_point lastBeat_{};
 };
 
-/// Rank 0 (or one process recording its tree): the broker of the shared search.
-class BrokerHooks : public SearchHooks {
+/// Rank 0 (or one process recording its tree): a stealing peer like the others, and the owner
+/// of the result and of the termination test.
+class OwnerHooks : public SearchHooks {
 public:
   enum class State { Busy, Idle, Done, Lost };
   struct Peer {
     State state = State::Busy; // until its first kIdle
     Clock::time_point heard{};
-    bool asked = false;        // a kDonate is unanswered
-    size_t pending = 0;        // its last heartbeat's count
     bool incomplete = false;
     bool endSent = false;
+    std::vector<uint64_t> sentTo, receivedFrom; // as of its last kIdle
     Report report;
   };
 
-  BrokerHooks(int size, bool record, int rootsRank)
-      : recorder_(0), peers_(size_t(size)), record_(record), rootsRank_(rootsRank) {
+  OwnerHooks(int size, bool record, int rootsRank, uint64_t search)
+      : recorder_(0), agent(0, size, rootsRank == 0, search), peers_(size_t(size)),
+        record_(record), rootsRank_(rootsRank) {
     // A rank lost in an earlier search of this command (`verify`) takes no part.
-    for (size_t r = 1; r < peers_.size(); ++r)
+    for (size_t r = 1; r < peers_.size(); ++r) {
       if (mpi::isLost(int(r))) peers_[r].state = State::Lost;
+      peers_[r].sentTo.assign(peers_.size(), 0);
+      peers_[r].receivedFrom.assign(peers_.size(), 0);
+    }
   }
-  /// With the roots on another rank, rank 0 only brokers: its search bounds no domain.
+  /// With the roots on another rank, rank 0 bounds no domain (it neither steals nor is asked).
   bool ownsRoots() const override { return rootsRank_ == 0; }
   bool recording() const override { return record_; }
   void record(const DomainRecord& r) override { recorder_.add(r); }
@@ -213,11 +302,8 @@ public:
       return;
     }
     if (ctl.hasSat()) return;
-    distribute(ctl);
-    bool othersIdle = pool_.empty();
-    for (size_t r = 1; r < peers_.size(); ++r)
-      if (peers_[r].state == State::Busy) othersIdle = false;
-    if (othersIdle && ctl.idle()) { // every domain given out came back closed: the search ends
+    if (rootsRank_ == 0) agent.maybeSteal(ctl, now);
+    if (ctl.idle() && everyDomainClosed()) {
       endAll();
       ctl.finish();
     }
@@ -225,6 +311,7 @@ public:
 
   /// Tells every rank still searching to stop and report.
   void endAll() {
+    agent.ended = true;
     for (size_t r = 1; r < peers_.size(); ++r) {
       Peer& p = peers_[r];
       if ((p.state == State::Busy || p.state == State::Idle) && !p.endSent) {
@@ -237,6 +324,7 @@ public:
   /// After rank 0's search: waits for every rank's report (or its loss: never blocks for more
   /// than kLostAfterSeconds after a rank's last message).
   void collect() {
+    agent.ended = true;
     if (peers_.size() <= 1) return;
     if (!started_) {
       for (Peer& p : peers_)
@@ -259,12 +347,32 @@ public:
   }
 
   Recorder recorder_;
-  std::string failure;       // a lost rank: the run's verdict is unknown
+  StealAgent agent;
+  std::string failure; // a lost rank: the run's verdict is unknown
   std::optional<std::pair<Eigen::VectorXd, int>> lateSat;
   std::string lateSatHow;
   const std::vector<Peer>& peers() const { return peers_; }
 
 private:
+  /// The termination test (argued in tools/mpi_search.h): every worker has reported itself idle
+  /// at least once, and for every ordered pair of ranks (i, j) the domains i sent to j (rank 0's
+  /// own count now, a worker's as of its last idle report) equal those j received from i.
+  bool everyDomainClosed() const {
+    const size_t n = peers_.size();
+    for (size_t r = 1; r < n; ++r)
+      if (peers_[r].state != State::Idle) return false;
+    auto sent = [&](size_t i, size_t j) {
+      return i == 0 ? agent.sentTo[j] : peers_[i].sentTo[j];
+    };
+    auto received = [&](size_t j, size_t i) {
+      return j == 0 ? agent.receivedFrom[i] : peers_[j].receivedFrom[i];
+    };
+    for (size_t i = 0; i < n; ++i)
+      for (size_t j = 0; j < n; ++j)
+        if (i != j && sent(i, j) != received(j, i)) return false;
+    return true;
+  }
+
   void drain(SearchControl* ctl, Clock::time_point now) {
     if (peers_.size() <= 1) return;
     while (auto m = mpi::tryReceive(-1, -1)) {
@@ -272,21 +380,25 @@ private:
       if (r <= 0 || size_t(r) >= peers_.size()) continue;
       Peer& p = peers_[size_t(r)];
       p.heard = now;
+      if (m->tag == kSteal || m->tag == kLoot) {
+        agent.handle(*m, ctl);
+        continue;
+      }
       mpi::ByteReader rd(m->payload);
       switch (int(m->tag)) {
-      case kIdle:
+      case kIdle: {
         if (rd.get<uint8_t>() != 0) p.incomplete = true;
-        if (p.state == State::Busy) p.state = State::Idle;
-        break;
-      case kAlive:
-        p.pending = size_t(rd.get<uint64_t>());
-        break;
-      case kDomains: {
-        p.asked = false;
-        for (PortableDomain& d : decodeDomains(rd))
-          pool_.push_back(std::move(d));
+        std::vector<uint64_t> sent = rd.getVector<uint64_t>();
+        std::vector<uint64_t> received = rd.getVector<uint64_t>();
+        if (sent.size() == peers_.size() && received.size() == peers_.size()) {
+          p.sentTo = std::move(sent);
+          p.receivedFrom = std::move(received);
+          if (p.state == State::Busy) p.state = State::Idle;
+        }
         break;
       }
+      case kAlive:
+        break;
       case kSat: {
         Eigen::VectorXd x = getVec(rd);
         const int ci = rd.get<int32_t>();
@@ -310,6 +422,10 @@ private:
         rep.leaves = long(rd.get<int64_t>());
         rep.lpSolves = long(rd.get<int64_t>());
         rep.lpClosed = long(rd.get<int64_t>());
+        rep.steals = long(rd.get<int64_t>());
+        rep.received = long(rd.get<int64_t>());
+        rep.fromWorkers = long(rd.get<int64_t>());
+        rep.given = long(rd.get<int64_t>());
         rep.records = rd.getVector<DomainRecord>();
         p.incomplete |= rep.incomplete;
         p.state = State::Done;
@@ -351,61 +467,10 @@ private:
     }
   }
 
-  /// Idle ranks get domains: from the pool, else from the bottom of rank 0's own stack, else
-  /// rank 0 asks the busy ranks with the most pending domains for some.
-  void distribute(SearchControl& ctl) {
-    const bool brokerOnly = rootsRank_ != 0;
-    if (!brokerOnly && ctl.idle() && !pool_.empty()) {
-      std::vector<PortableDomain> one;
-      one.push_back(std::move(pool_.front()));
-      pool_.pop_front();
-      ctl.inject(std::move(one));
-    }
-    std::vector<int> hungry;
-    for (size_t r = 1; r < peers_.size(); ++r)
-      if (peers_[r].state == State::Idle) hungry.push_back(int(r));
-    auto give = [&](int r, PortableDomain d) {
-      std::vector<PortableDomain> one;
-      one.push_back(std::move(d));
-      sendTo(r, kDomains, encodeDomains(one));
-      peers_[size_t(r)].state = State::Busy;
-      peers_[size_t(r)].pending = 1;
-    };
-    size_t h = 0;
-    for (; h < hungry.size() && !pool_.empty(); ++h) {
-      give(hungry[h], std::move(pool_.front()));
-      pool_.pop_front();
-    }
-    const size_t own = ctl.pending();
-    if (h < hungry.size() && own > 0) {
-      for (PortableDomain& d : ctl.donate(std::min(hungry.size() - h, (own + 1) / 2)))
-        give(hungry[h++], std::move(d));
-    }
-    // Rank 0 itself steals too when it has nothing.
-    size_t want = hungry.size() - h + (!brokerOnly && ctl.idle() && pool_.empty() ? 1 : 0);
-    if (want == 0) return;
-    std::vector<int> victims;
-    for (size_t r = 1; r < peers_.size(); ++r)
-      if (peers_[r].state == State::Busy && !peers_[r].asked && peers_[r].pending > 0)
-        victims.push_back(int(r));
-    std::sort(victims.begin(), victims.end(),
-              [&](int a, int b) { return peers_[size_t(a)].pending > peers_[size_t(b)].pending; });
-    for (int v : victims) {
-      if (want == 0) break;
-      mpi::ByteWriter w;
-      w.put<uint64_t>(want);
-      sendTo(v, kDonate, w.text());
-      peers_[size_t(v)].asked = true;
-      const size_t expect = std::min(want, (peers_[size_t(v)].pending + 1) / 2);
-      want -= std::max<size_t>(1, expect);
-    }
-  }
-
   std::vector<Peer> peers_;
   bool record_;
   int rootsRank_;
   bool started_ = false;
-  std::deque<PortableDomain> pool_;
 };
 
 const char* outcomeWord(char c) {
@@ -432,11 +497,13 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
                  std::to_string(size) + " process(es)");
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
   if (rootsRank != 0) opt.attack = false;
-  BrokerHooks broker(size, !recordPath.empty(), rootsRank);
+  const uint64_t search = ++searchCounter;
+  OwnerHooks broker(size, !recordPath.empty(), rootsRank, search);
   for (int r = 1; r < size; ++r)
     if (!mpi::isLost(r)) {
       mpi::ByteWriter w;
       w.put<double>(opt.timeoutSec);
+      w.put<uint64_t>(search);
       sendTo(r, kStart, w.text());
     }
   opt.hooks = &broker;
@@ -446,15 +513,18 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   if (ranks) {
     ranks->clear();
     const bool ownSat = res->verdict == Verdict::Sat && res->reason.rfind("rank ", 0) != 0;
-    ranks->push_back({0, res->domains, ownSat ? "sat" : "owner"});
+    const StealAgent& a = broker.agent;
+    ranks->push_back({0, res->domains, ownSat ? "sat" : "owner", a.steals, a.received,
+                      a.fromWorkers, a.given});
     for (size_t r = 1; r < broker.peers().size(); ++r) {
       const auto& p = broker.peers()[r];
-      const char* ended = p.state == BrokerHooks::State::Lost ? "lost"
+      const char* ended = p.state == OwnerHooks::State::Lost ? "lost"
                           : p.report.sat                      ? "sat"
                           : p.report.stoppedBusy              ? "stopped"
                           : p.report.incomplete               ? "incomplete"
                                                               : "idle";
-      ranks->push_back({int(r), p.report.domains, ended});
+      const Report& k = p.report;
+      ranks->push_back({int(r), k.domains, ended, k.steals, k.received, k.fromWorkers, k.given});
     }
   }
   std::vector<DomainRecord> records = broker.recorder_.take();
@@ -507,6 +577,7 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
                        NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
   if (rootsRank != 0) opt.attack = false;
+  uint64_t search = 0;
   // Rank 0 may still be busy with what came before this search (verify: the last property's
   // replay): the deadline counts from its start.
   while (true) {
@@ -515,9 +586,10 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
     if (m.tag != kStart) continue;
     mpi::ByteReader rd(m.payload);
     opt.timeoutSec = rd.get<double>();
+    search = rd.get<uint64_t>();
     break;
   }
-  WorkerHooks hooks(me, recordTree, rootsRank);
+  WorkerHooks hooks(me, mpi::worldSize(), recordTree, rootsRank, search);
   opt.hooks = &hooks;
   auto res = verifyNetwork(net, prop, opt);
   if (!res) { // rank 0 reports the same error; this rank still reports and waits for the close
@@ -540,14 +612,23 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   w.put<uint8_t>(res->verdict == Verdict::Timeout ? 1 : 0);
   w.put<uint8_t>(hooks.stoppedBusy ? 1 : 0);
   w.putString(res->reason);
-  for (long v : {res->domains, res->leaves, res->lpSolves, res->lpClosed})
+  const StealAgent& a = hooks.agent;
+  for (long v : {res->domains, res->leaves, res->lpSolves, res->lpClosed, a.steals, a.received,
+                 a.fromWorkers, a.given})
     w.put<int64_t>(v);
   w.putVector(hooks.recorder_.take());
   sendTo(0, kReport, w.text());
-  // What rank 0 sent before it had every report (a kEnd after this rank's own end, a domain or a
-  // donation request that crossed the report) is read and dropped here.
+  // What rank 0 sent before it had every report (a kEnd after this rank's own end) is read and
+  // dropped here, and so are the other ranks' steal messages of this search (a request gets a
+  // refusal: domains may no longer move), so that no sender stays blocked on this rank.
+  hooks.agent.ended = true;
   while (!hooks.rootEnded) {
-    const mpi::Message m = mpi::receive(0, -1);
+    const mpi::Message m = mpi::receive(-1, -1);
+    if (m.tag == kSteal || m.tag == kLoot) {
+      hooks.agent.handle(m, nullptr);
+      continue;
+    }
+    if (m.source != 0) continue;
     if (m.tag == kClosed) break;
     if (m.tag == mpi::kNoWork) return false; // rank 0 ended its command
   }

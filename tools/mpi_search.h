@@ -1,23 +1,43 @@
 // One instance's branch and bound on several processes: `mpirun -np N chassis vnnlib NET PROP`
 // (tools/mpi_world.h). Every rank loads the network and the property itself; rank 0 runs the
-// attack and the root domains and owns the result; the sub-domains move between ranks through
-// rank 0, which acts as the broker of the work stealing (verifier/search_hooks.h):
-//   - a rank whose stack runs empty says so (idle); rank 0 gives it a domain from its pool, or
-//     takes one from the bottom of its own stack, or asks the busy rank with the most pending
-//     domains to give up to half of its stack (the largest domains: the bottom of a depth-first
-//     stack), and passes them on;
+// attack and the root domains and owns the result and the termination; the sub-domains move
+// between the ranks by peer-to-peer work stealing (verifier/search_hooks.h):
+//   - a rank whose search is idle (stack empty, nothing being bounded) sends a steal request
+//     (kSteal) to a victim chosen uniformly at random among the other ranks (rank 0 included
+//     unless it bounds nothing, --roots-on-rank); the victim answers (kLoot) with up to half of
+//     its pending domains, taken from the bottom of its depth-first stack (the largest ones), or
+//     with none; the thief then asks again (another random victim), one request at a time, and
+//     gives up a request unanswered for 0.5 s (a killed victim). Rank 0 brokers nothing;
+//   - every rank counts the domains it sent to and received from each other rank; a worker sends
+//     rank 0 both counts (kIdle) each time its search becomes idle, taken at that moment;
+//   - `unsat` (holds) only when rank 0's search is idle, every worker has reported idle at least
+//     once, and for every ordered pair of ranks (i, j) sent(i -> j) == received(j <- i), with
+//     rank 0's own counts current and a worker's as of its last kIdle; and no rank left a domain
+//     incomplete. Why no domain is then pending anywhere or in flight: suppose worker X is busy
+//     at the test though its last report (time t_X) said idle. A worker becomes busy after an
+//     idle moment only by receiving domains, so X received a domain from some Y after t_X; that
+//     transfer is not in X's reported received(X <- Y). If Y's counted report (or Y = 0, counted
+//     now) includes the send, sent(Y -> X) > received(X <- Y): the test fails. Otherwise Y sent
+//     it after its own last report t_Y, so Y, idle at t_Y, held a domain after t_Y: it received
+//     one after t_Y and before that send, from some Z, and the same holds for Z with an earlier
+//     send. Each step goes to a strictly earlier send in a finite run and none can reach rank 0
+//     (counted now) or a rank's roots (a worker holding roots counts as busy until its first
+//     report): contradiction. A domain in flight from Y to X is the same case (sent counted, not
+//     yet received, or sent after Y's report). Counts only grow, and MPI keeps the order of the
+//     messages of one sender, so rank 0 always holds each worker's latest report;
 //   - `sat` found on any rank goes to rank 0, which ends every rank's search at once (their Z3
-//     queries are interrupted);
-//   - `unsat` (holds) only when rank 0's stack and pool are empty and every other rank has
-//     reported itself idle after the last domain it was given (each rank gets domains from rank 0
-//     only and reports idle once per batch, and messages between two ranks keep their order, so
-//     no domain is then in flight), and no rank left a domain incomplete;
+//     queries are interrupted); domains still moving are dropped (the run is decided);
 //   - the timeout is rank 0's: each worker starts its search when rank 0 says its own starts,
 //     with rank 0's time left (rank 0's deadline governs);
 //   - a rank that sends nothing (every rank sends a heartbeat every 250 ms) for 5 s, or whose
 //     command ends early, is lost: the run ends at once with `unknown` and a message naming the
 //     rank (never `unsat`). With Open MPI's defaults mpirun itself ends the whole job when a rank
-//     is killed; `--mca orte_abort_on_non_zero_status 0` lets rank 0 report it.
+//     is killed; `--mca orte_abort_on_non_zero_status 0` lets rank 0 report it;
+//   - rank 0 numbers the searches of a command (`verify` runs several); steal messages of an
+//     earlier search are refused or dropped, and a worker reads every message, steal requests
+//     included (refused), until rank 0 closes the search, so no sender stays blocked.
+// `vnnlib --json`'s "ranks" gives each rank's successful steals, domains received (and of those
+// from ranks >= 1, i.e. worker to worker when the rank is a worker) and given.
 // `verify FILE` shares each network property's search the same way (SharedNetworkEngine below).
 // Without mpirun nothing here runs, except the tree recording (--record-tree), which works on one
 // process too.
@@ -42,6 +62,10 @@ struct RankSummary {
                      // others: "sat" (it found it), "stopped" (rank 0's end stopped it with
                      // domains left), "idle" (nothing left when the end came), "incomplete"
                      // (it left a domain undecided), "lost" (killed or silent)
+  long steals = 0;       // its steal requests that brought domains
+  long received = 0;     // domains it received from other ranks
+  long fromWorkers = 0;  // of those, domains received from ranks >= 1
+  long given = 0;        // domains it gave to other ranks' requests
 };
 
 /// Rank 0 (or one process): verifyNetwork with its search shared with ranks 1..N-1 (when there
