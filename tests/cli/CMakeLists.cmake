@@ -56,11 +56,12 @@ set_tests_properties(cli/run_limits PROPERTIES TIMEOUT 300)
 # same verdicts, resumed runs keep finished rows), infer's chains on ranks (byte-identical to
 # one process) and verify --all (the same table). Exit 77 (skipped) when mpirun is absent or chassis has no MPI built in.
 # One instance's search shared by the ranks (tools/mpi_search.h): verdicts as one process, a killed
-# rank gives unknown, a sat found on a rank other than 0 stops the others; the work-stealing
+# rank gives unknown, a sat found on a rank other than 0 stops the others, workers steal from
+# each other (peer to peer) and every domain moved is accounted for; the work-stealing
 # model bench/distributed/simulate on hand-made trees; verify FILE sharing each network
 # property's search (the one-process table; a killed rank gives unknown).
 foreach(t mpi_campaign mpi_chains mpi_verify_all mpi_search mpi_search_faults mpi_search_model
-    mpi_search_late_sat mpi_verify_shared)
+    mpi_search_late_sat mpi_search_peer_steals mpi_verify_shared)
   add_test(NAME cli/${t}
     COMMAND ${CMAKE_CURRENT_LIST_DIR}/${t}.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
   set_tests_properties(cli/${t} PROPERTIES TIMEOUT 300 SKIP_RETURN_CODE 77

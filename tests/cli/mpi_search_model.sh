@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# bench/distributed/simulate (the work-stealing model of tools/mpi_search.h) on hand-made trees
-# whose makespans are worked out by hand (unit costs, latency 0): a complete binary tree of 15
-# domains takes 15 on one rank, 8 on two (rank 1 steals one half after the root), 5 on four
-# (the root, one level, a 3-domain subtree each), 4 on eight (its depth); a chain of 10 gains
-# nothing from any number of ranks, and a latency adds nothing to it; on the binary tree a latency
-# of 0.5 per message makes two ranks take 8.5 (worked out below); the span printed is 4. A tree recorded by
-# `chassis vnnlib --record-tree` replays on one rank in its recorded total. Bad input: located
-# errors. Needs python3 only.
+# bench/distributed/simulate (the work-stealing models of tools/mpi_search.h) on hand-made trees
+# whose makespans are worked out by hand (unit costs). The earlier protocol (--protocol broker,
+# rank 0 brokers every steal), latency 0: a complete binary tree of 15 domains takes 15 on one
+# rank, 8 on two (rank 1 steals one half after the root), 5 on four (the root, one level, a
+# 3-domain subtree each), 4 on eight (its depth); a latency of 0.5 per message makes two ranks
+# take 8.5. Peer-to-peer stealing (the default): two ranks take 8 with latency 0 (rank 1's only
+# victim is rank 0) and 9.5 with latency 0.5 (worked out below); a chain of 10 gains nothing from
+# any number of ranks under either protocol, and a latency adds nothing to it; the span printed
+# is 4. A tree recorded by `chassis vnnlib --record-tree` replays on one rank in its recorded
+# total. Bad input: located errors. Needs python3 only.
 # Usage: mpi_search_model.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -23,17 +25,29 @@ command -v python3 >/dev/null || { echo "SKIP: python3 not found"; exit 77; }
   for i in $(seq 1 10); do echo "$i,$((i - 1)),0,1,split"; done
 } >"$tmp/chain.csv"
 row() { grep "^$2," <<<"$1" | cut -d, -f2; }
-out=$(python3 "$sim" "$tmp/binary.csv" --latency 0 --ranks 1,2,4,8 --quiet) || fail "simulate binary: $out"
+out=$(python3 "$sim" "$tmp/binary.csv" --protocol broker --latency 0 --ranks 1,2,4,8 --quiet) || fail "simulate binary: $out"
 for want in 1:15.000000 2:8.000000 4:5.000000 8:4.000000; do
   [ "$(row "$out" "${want%%:*}")" = "${want#*:}" ] || fail "binary tree on ${want%%:*} ranks: $(row "$out" "${want%%:*}"), want ${want#*:}"
 done
 grep -q '^2,8.000000,1.875,0.938,1$' <<<"$out" || fail "binary tree, 2 ranks: speed-up row $(grep '^2,' <<<"$out")"
-out=$(python3 "$sim" "$tmp/chain.csv" --latency 0.5 --ranks 1,4,1024 --quiet) || fail "simulate chain: $out"
-for n in 1 4 1024; do [ "$(row "$out" $n)" = 10.000000 ] || fail "chain on $n ranks: $(row "$out" $n)"; done
+for protocol in broker peer; do
+  out=$(python3 "$sim" "$tmp/chain.csv" --protocol $protocol --latency 0.5 --ranks 1,4,1024 --quiet) || fail "simulate chain: $out"
+  for n in 1 4 1024; do [ "$(row "$out" $n)" = 10.000000 ] || fail "$protocol: chain on $n ranks: $(row "$out" $n)"; done
+done
 # Latency 0.5: rank 1's idle message reaches rank 0 at 0.5, the root ends at 1 and rank 0 sends
 # one half, which arrives at 1.5: rank 1 ends at 8.5.
+out=$(python3 "$sim" "$tmp/binary.csv" --protocol broker --latency 0.5 --ranks 2 --quiet)
+[ "$(row "$out" 2)" = 8.500000 ] || fail "broker: binary tree, 2 ranks, latency 0.5: $(row "$out" 2), want 8.5"
+# Peer to peer, latency 0: rank 1 asks rank 0 at 0 and is refused (the root is being bounded);
+# the root ends at 1 and rank 1's next request takes the bottom half of [2, 3]: 7 domains each.
+out=$(python3 "$sim" "$tmp/binary.csv" --latency 0 --ranks 1,2 --quiet)
+[ "$(row "$out" 1)" = 15.000000 ] || fail "peer: binary tree, 1 rank: $(row "$out" 1), want 15"
+grep -q '^2,8.000000,1.875,0.938,1$' <<<"$out" || fail "peer: binary tree, 2 ranks: $(grep '^2,' <<<"$out")"
+# Latency 0.5: rank 1's request reaches rank 0 at 0.5 (refused, the refusal is back at 1), the
+# second reaches it at 1.5 (domain 2 is pending since 1), domain 2 arrives at 2, rank 1 ends its
+# 7 domains at 9 and its idle report reaches rank 0 at 9.5 (rank 0 ended domain 3's at 8).
 out=$(python3 "$sim" "$tmp/binary.csv" --latency 0.5 --ranks 2 --quiet)
-[ "$(row "$out" 2)" = 8.500000 ] || fail "binary tree, 2 ranks, latency 0.5: $(row "$out" 2), want 8.5"
+[ "$(row "$out" 2)" = 9.500000 ] || fail "peer: binary tree, 2 ranks, latency 0.5: $(row "$out" 2), want 9.5"
 # The span (costliest root-to-leaf path) bounds every speed-up: 4 of 15 on the binary tree.
 out=$(python3 "$sim" "$tmp/binary.csv" --ranks 1)
 grep -q '^# span (the costliest root-to-leaf path) 4.000 s: no number of ranks beats a speed-up of 3.8$' <<<"$out" ||
@@ -46,6 +60,8 @@ printf 'a,b\n' >"$tmp/bad2.csv"
 python3 "$sim" "$tmp/bad2.csv" >"$tmp/o" 2>"$tmp/e" && fail "bad header accepted"
 grep -q "bad2.csv:1:1: error: expected the header" "$tmp/e" || fail "bad header: $(cat "$tmp/e")"
 python3 "$sim" "$tmp/binary.csv" --latency -1 >"$tmp/o" 2>"$tmp/e" && fail "negative latency accepted"
+python3 "$sim" "$tmp/binary.csv" --protocol central >"$tmp/o" 2>"$tmp/e" && fail "unknown protocol accepted"
+grep -q "error: --protocol takes peer or broker" "$tmp/e" || fail "unknown protocol: $(cat "$tmp/e")"
 # The tree chassis records is what simulate reads: one process, then its replay on one rank
 # gives back the recorded total.
 "$chassis" vnnlib "$src/tests/data/acasxu/ACASXU_run2a_1_1_batch_2000.onnx" "$src/tests/data/vnnlib/prop_1.vnnlib" \
