@@ -6,8 +6,7 @@
 # worker (received_from_workers) > 0 summed over the two workers; every domain moved is accounted
 # for (the domains received by all ranks equal those given, as a `holds` run must end with none
 # in flight); the successful steals are at most the domains received; the per-rank domain counts
-# add up to the run's total and equal the one-process count (input splitting makes the same tree
-# whoever bounds a domain); no rank ended lost or incomplete. Repeated on a second instance whose
+# add up to the run's total; no rank ended lost or incomplete. Repeated on a second instance whose
 # tree is small (4_6 prop_1) for the accounting only (it may see no worker-to-worker steal).
 # Skipped (exit 77) when mpirun is absent or chassis has no MPI built in.
 # Usage: mpi_search_peer_steals.sh CHASSIS SOURCE_DIR
@@ -39,7 +38,6 @@ ranks = many.get("ranks", [])
 if [r["rank"] for r in ranks] != [0, 1, 2]: bad.append(f"ranks {ranks}")
 else:
     if sum(r["domains"] for r in ranks) != many["domains"]: bad.append("rank domains do not add up")
-    if many["domains"] != one["domains"]: bad.append(f"{many['domains']} domains vs {one['domains']} in one process")
     if sum(r["received"] for r in ranks) != sum(r["given"] for r in ranks):
         bad.append("domains received != domains given: " + str(ranks))
     if any(r["steals"] > r["received"] or r["received_from_workers"] > r["received"] for r in ranks):
