@@ -73,7 +73,7 @@ struct RankSummary {
 /// as CSV (id,parent,rank,seconds,outcome; bench/distributed/simulate replays it). The counts of
 /// the result (domains, leaves, LPs) add up every rank's; `ranks`, if given, gets each rank's.
 /// rootsRank (for tests: `vnnlib --roots-on-rank`) puts the root domains on that rank instead of
-/// rank 0, without the attacks, and rank 0 then only brokers (bounds no domain itself), so a
+/// rank 0, without the attacks, and rank 0 then bounds no domain itself, so a
 /// counterexample can only be found by a rank >= 1.
 Expected<verifier::VerifyResult> verifyShared(const neural::AffineNet& net,
                                               const spec::VnnProperty& prop,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A `sat` found first on a rank other than 0 stops the others (tools/mpi_search.h). The test-only
 # option `vnnlib --roots-on-rank 1` puts the root domains on rank 1 (no attacks) and leaves rank 0
-# to broker only, so by construction no counterexample can come from rank 0. The property has two
+# bounding nothing, so by construction no counterexample can come from rank 0. The property has two
 # input boxes on ACAS Xu 1_1: prop_3's (holds; tens of thousands of domains as one process) and a
 # tiny box where every point violates. Under `mpirun --oversubscribe -np 2` and `-np 3`: the
 # verdict is sat (exit 1) with a replayed counterexample, named as found by a rank >= 1; rank 0
