@@ -26,8 +26,9 @@
 // `in` holds the inputs in declaration order (arrays expanded), `out` receives the outputs the
 // same way; the result is 0 or one of the ErrorCode values (then `out` is unspecified).
 // Variables live on the stack, at most 65536 doubles per function (larger frames are rejected).
-// Through JitFunction, compileObject and emitLlvmIr only deterministic functions compile (no
-// sample/observe/condition/factor, directly or through a call); calls of networks that are not
+// Through JitFunction and emitLlvmIr (without its runtime flag) only deterministic functions
+// compile (no sample/observe/condition/factor, directly or through a call); compileObject takes
+// random modules too, behind a seeded entry (see there); calls of networks that are not
 // loaded are Errors located at the offending statement or module. LLVM errors never escape this
 // library.
 //
@@ -95,6 +96,11 @@ Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
 /// O2 for the generic CPU of the target (runs on any x86-64), or, with `hostCpu`, for this
 /// machine's CPU and its features (AVX2/AVX-512 where present: the object may not run elsewhere).
 /// The bytes are returned, so the caller writes the file whole.
+/// A deterministic function also gets `int chassis_M_batch(const double* in, double* out, size_t
+/// rows)`: rows one after the other, each row's outputs those of chassis_M bit for bit, 0 or the
+/// first failing row's code. A network that is a plain chain of dense (ReLU) layers runs it in
+/// tiles of rows, each weight column read once per tile (the rows' sums in the same order);
+/// anything else is a loop over chassis_M.
 /// A random module (f.isRandom()) compiles too, as
 ///     int chassis_M(const double* in, double* out, uint64_t seed, double* log_weight);
 /// which runs the module once on the generator chassis::Rng(seed) (the stream of `chassis run

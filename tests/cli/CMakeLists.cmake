@@ -34,6 +34,10 @@ set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)
 add_test(NAME cli/compile_random_object
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_random_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/compile_random_object PROPERTIES TIMEOUT 300)
+# `chassis compile`: the batched entry of networks and modules, row for row the one-row function's.
+add_test(NAME cli/compile_batch
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_batch.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compile_batch PROPERTIES TIMEOUT 120)
 
 # `chassis infer --method nuts` settings (--adapt-delta, --max-depth, --init) and sampler report.
 add_test(NAME cli/nuts_options
