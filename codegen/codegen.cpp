@@ -1160,11 +1160,13 @@ std::vector<std::pair<const DenseLayer*, bool>> denseChain(const Function& f) {
 /// Adds the exported batched entry `name`: i32 (double* in, double* out, i64 rows), `rows` rows
 /// of inputs and outputs one after the other, each computed as `row` (the one-row function)
 /// computes it, bit for bit; returns 0, or the code of the first row that fails (the outputs are
-/// then unspecified). For a plain chain of dense layers (denseChain) the rows run in tiles: each
-/// layer over the tile's rows at once, every weight column read once per tile instead of once per
-/// row, each output still bias + W[r][0] x[0] + W[r][1] x[1] + ... in that order; a tile where a
-/// check fails (an input or a layer's output not finite) is re-run row by row for the code. Any
-/// other function: a loop over `row`.
+/// then unspecified). For a plain chain of dense layers (denseChain) the rows run in tiles of up
+/// to 16: each layer over the tile's rows at once, by chunks of 4 outputs for 4 rows at a time
+/// whose 4-lane accumulators stay in registers over the columns (the weights packed by chunk,
+/// each read once per 4 rows instead of once per row), each output still bias + W[r][0] x[0] +
+/// W[r][1] x[1] + ... in that order with the same roundings; a tile where a check fails (an input
+/// or a layer's output not finite) is re-run row by row for the code. Any other function, or a
+/// network wider than 4096: a loop over `row`.
 void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
                    const std::string& name) {
   llvm::LLVMContext& ctx = mod.getContext();
@@ -1218,16 +1220,24 @@ void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
     });
   };
   const auto layers = denseChain(f);
-  if (layers.empty()) {
+  int64_t widest = nIn;
+  for (auto& l : layers)
+    widest = std::max<int64_t>(widest, l.first->rows);
+  // Rows per tile: 16, fewer when a layer is so wide that a tile buffer would pass 128 KiB; a
+  // multiple of kBlock, the rows whose accumulators are kept in registers together. Wider
+  // networks (a tile of kBlock rows past 128 KiB) run row by row.
+  constexpr int64_t kLanes = 4, kBlock = 4, kTileScalars = int64_t(1) << 14;
+  if (layers.empty() || widest * kBlock > kTileScalars) {
     rowByRow(c64(0), rows);
     b.CreateRet(llvm::ConstantInt::get(i32, 0));
     return;
   }
-  int64_t widest = nIn;
-  for (auto& l : layers)
-    widest = std::max<int64_t>(widest, l.first->rows);
-  // Rows per tile: 16, fewer when a layer is so wide that a tile buffer would pass 128 KiB.
-  const int64_t tile = std::clamp<int64_t>((int64_t(1) << 14) / widest, 1, 16);
+  const int64_t tile = std::clamp<int64_t>(kTileScalars / widest / kBlock, 1, 4) * kBlock;
+  llvm::Type* vec = llvm::FixedVectorType::get(dbl, unsigned(kLanes));
+  auto vecSlot = [&] {
+    llvm::IRBuilder<> eb(entry, entry->begin());
+    return eb.CreateAlloca(vec);
+  };
   llvm::Value* bufA;
   llvm::Value* bufB;
   {
@@ -1267,33 +1277,70 @@ void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
     const int64_t R = L.rows, C = L.cols;
     llvm::Value* dst = l + 1 == layers.size() ? at(out, b.CreateMul(t0, c64(nOut)))
                                               : (l % 2 == 0 ? bufA : bufB);
-    std::vector<double> byColumn(size_t(R * C));
-    for (int64_t r = 0; r < R; ++r)
+    // The weights packed by chunks of kLanes rows: packed[(chunk C + c) kLanes + lane] =
+    // W[chunk kLanes + lane][c] (0 past the last row), so a chunk's columns are read in order.
+    const int64_t chunks = (R + kLanes - 1) / kLanes;
+    std::vector<double> packed(size_t(chunks * C * kLanes), 0.0), biasPad(size_t(chunks * kLanes), 0.0);
+    for (int64_t r = 0; r < R; ++r) {
+      biasPad[size_t(r)] = (*L.bias)[size_t(r)];
       for (int64_t c = 0; c < C; ++c)
-        byColumn[size_t(c * R + r)] = (*L.weights)[size_t(r * C + c)];
+        packed[size_t(((r / kLanes) * C + c) * kLanes + r % kLanes)] = (*L.weights)[size_t(r * C + c)];
+    }
     auto global = [&](const std::vector<double>& v, const char* gname) -> llvm::Value* {
       llvm::ArrayType* ty = llvm::ArrayType::get(dbl, v.size());
       auto* g = new llvm::GlobalVariable(mod, ty, true, llvm::GlobalValue::PrivateLinkage,
                                          llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<double>(v)),
                                          gname);
+      g->setAlignment(llvm::Align(32));
       return b.CreateConstGEP2_64(ty, g, 0, 0);
     };
-    llvm::Value* w = global(byColumn, "batch_weights_by_column");
-    llvm::Value* bias = global(*L.bias, "batch_bias");
-    loop(c64(0), c64(tile), [&](llvm::Value* rb) {
-      llvm::Value* o = at(dst, b.CreateMul(rb, c64(R)));
-      loop(c64(0), c64(R), [&](llvm::Value* r) { b.CreateStore(b.CreateLoad(dbl, at(bias, r)), at(o, r)); });
-    });
-    loop(c64(0), c64(C), [&](llvm::Value* c) {
-      llvm::Value* col = at(w, b.CreateMul(c, c64(R)));
-      loop(c64(0), c64(tile), [&](llvm::Value* rb) {
-        llvm::Value* x = b.CreateLoad(dbl, at(src, b.CreateAdd(b.CreateMul(rb, c64(C)), c)));
-        llvm::Value* o = at(dst, b.CreateMul(rb, c64(R)));
-        loop(c64(0), c64(R), [&](llvm::Value* r) {
-          llvm::Value* p = b.CreateFMul(b.CreateLoad(dbl, at(col, r)), x);
-          llvm::Value* cell = at(o, r);
-          b.CreateStore(b.CreateFAdd(b.CreateLoad(dbl, cell), p), cell);
+    llvm::Value* w = global(packed, "batch_weights_packed");
+    llvm::Value* bias = global(biasPad, "batch_bias");
+    auto vecAt = [&](llvm::Value* p, llvm::Value* k) {
+      return b.CreateBitCast(at(p, k), llvm::PointerType::getUnqual(vec));
+    };
+    // Each chunk of kLanes outputs for kBlock rows at a time: the accumulators stay in registers
+    // over the columns, acc_j = bias, then acc_j += W[chunk][c] * x_j[c] for c = 0, 1, ...: per
+    // output the row function's sum in its order (lane by lane: the same roundings).
+    loop(c64(0), c64(chunks), [&](llvm::Value* chunk) {
+      llvm::Value* wChunk = at(w, b.CreateMul(chunk, c64(C * kLanes)));
+      llvm::Value* biasVec = b.CreateAlignedLoad(vec, vecAt(bias, b.CreateMul(chunk, c64(kLanes))),
+                                                 llvm::Align(8));
+      loop(c64(0), c64(tile / kBlock), [&](llvm::Value* group) {
+        llvm::Value* row0 = b.CreateMul(group, c64(kBlock));
+        llvm::Value* accs[kBlock];
+        for (int64_t j = 0; j < kBlock; ++j) {
+          accs[j] = vecSlot();
+          b.CreateStore(biasVec, accs[j]);
+        }
+        loop(c64(0), c64(C), [&](llvm::Value* c) {
+          llvm::Value* wv = b.CreateAlignedLoad(vec, vecAt(wChunk, b.CreateMul(c, c64(kLanes))),
+                                                llvm::Align(8));
+          for (int64_t j = 0; j < kBlock; ++j) {
+            llvm::Value* x = b.CreateLoad(
+                dbl, at(src, b.CreateAdd(b.CreateMul(b.CreateAdd(row0, c64(j)), c64(C)), c)));
+            llvm::Value* p = b.CreateFMul(wv, b.CreateVectorSplat(unsigned(kLanes), x));
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(vec, accs[j]), p), accs[j]);
+          }
         });
+        // The lanes that are outputs (the last chunk may have fewer than kLanes).
+        for (int64_t j = 0; j < kBlock; ++j) {
+          llvm::Value* acc = b.CreateLoad(vec, accs[j]);
+          llvm::Value* base = b.CreateAdd(b.CreateMul(b.CreateAdd(row0, c64(j)), c64(R)),
+                                          b.CreateMul(chunk, c64(kLanes)));
+          for (int64_t lane = 0; lane < kLanes; ++lane) {
+            llvm::BasicBlock* put = llvm::BasicBlock::Create(ctx, "lane", fn);
+            llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "lanedone", fn);
+            b.CreateCondBr(b.CreateICmpSLT(b.CreateAdd(b.CreateMul(chunk, c64(kLanes)), c64(lane)),
+                                           c64(R)),
+                           put, next);
+            b.SetInsertPoint(put);
+            b.CreateStore(b.CreateExtractElement(acc, uint64_t(lane)),
+                          at(dst, b.CreateAdd(base, c64(lane))));
+            b.CreateBr(next);
+            b.SetInsertPoint(next);
+          }
+        }
       });
     });
     checkFinite(dst, tile * R);
