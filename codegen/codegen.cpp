@@ -1161,12 +1161,12 @@ std::vector<std::pair<const DenseLayer*, bool>> denseChain(const Function& f) {
 /// of inputs and outputs one after the other, each computed as `row` (the one-row function)
 /// computes it, bit for bit; returns 0, or the code of the first row that fails (the outputs are
 /// then unspecified). For a plain chain of dense layers (denseChain) the rows run in tiles of up
-/// to 16: each layer over the tile's rows at once, by chunks of 4 outputs for 4 rows at a time
+/// to 16: each layer over the tile's rows at once, by chunks of 4 outputs for 8 rows at a time
 /// whose 4-lane accumulators stay in registers over the columns (the weights packed by chunk,
-/// each read once per 4 rows instead of once per row), each output still bias + W[r][0] x[0] +
+/// each read once per 8 rows instead of once per row), each output still bias + W[r][0] x[0] +
 /// W[r][1] x[1] + ... in that order with the same roundings; a tile where a check fails (an input
 /// or a layer's output not finite) is re-run row by row for the code. Any other function, or a
-/// network wider than 4096: a loop over `row`.
+/// network wider than 2048: a loop over `row`.
 void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
                    const std::string& name) {
   llvm::LLVMContext& ctx = mod.getContext();
@@ -1224,15 +1224,17 @@ void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
   for (auto& l : layers)
     widest = std::max<int64_t>(widest, l.first->rows);
   // Rows per tile: 16, fewer when a layer is so wide that a tile buffer would pass 128 KiB; a
-  // multiple of kBlock, the rows whose accumulators are kept in registers together. Wider
-  // networks (a tile of kBlock rows past 128 KiB) run row by row.
-  constexpr int64_t kLanes = 4, kBlock = 4, kTileScalars = int64_t(1) << 14;
+  // multiple of kBlock, the rows whose accumulators are kept in registers together (8 rows x 4
+  // lanes: 8 of AVX2's 16 vector registers; at 8 lanes, AVX-512's, no faster here and spilling
+  // on the generic CPU). Wider networks (a tile of kBlock rows past 128 KiB) run row by row.
+  constexpr int64_t kLanes = 4, kBlock = 8, kTileScalars = int64_t(1) << 14;
   if (layers.empty() || widest * kBlock > kTileScalars) {
     rowByRow(c64(0), rows);
     b.CreateRet(llvm::ConstantInt::get(i32, 0));
     return;
   }
-  const int64_t tile = std::clamp<int64_t>(kTileScalars / widest / kBlock, 1, 4) * kBlock;
+  const int64_t tile =
+      std::clamp<int64_t>(kTileScalars / widest / kBlock, 1, 16 / kBlock) * kBlock;
   llvm::Type* vec = llvm::FixedVectorType::get(dbl, unsigned(kLanes));
   auto vecSlot = [&] {
     llvm::IRBuilder<> eb(entry, entry->begin());

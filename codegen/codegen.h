@@ -99,8 +99,8 @@ Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
 /// A deterministic function also gets `int chassis_M_batch(const double* in, double* out, size_t
 /// rows)`: rows one after the other, each row's outputs those of chassis_M bit for bit, 0 or the
 /// first failing row's code. A network that is a plain chain of dense (ReLU) layers runs it in
-/// tiles of rows, 4 rows x 4 outputs accumulated in vector registers (each weight read once per
-/// 4 rows; every row's sums in the same order); anything else is a loop over chassis_M.
+/// tiles of rows, 8 rows x 4 outputs accumulated in vector registers (each weight read once per
+/// 8 rows; every row's sums in the same order); anything else is a loop over chassis_M.
 /// A random module (f.isRandom()) compiles too, as
 ///     int chassis_M(const double* in, double* out, uint64_t seed, double* log_weight);
 /// which runs the module once on the generator chassis::Rng(seed) (the stream of `chassis run
