@@ -1492,8 +1492,9 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
       << " *   CHASSIS_CONDITION_FAILED with `out` holding the run's outputs (they are what\n"
       << " *   `chassis run` prints); every other error code leaves `out` unspecified.\n"
       << " *   The object calls the Chassis runtime (the samplers and densities the interpreter\n"
-      << " *   uses, C++), written beside it by `chassis compile` as a static archive: link both,\n"
-      << " *   with libstdc++ and libm:  cc prog.c module.o module_runtime.a -lstdc++ -lm\n";
+      << " *   uses, C++), written beside it by `chassis compile` as a static archive (--runtime;\n"
+      << " *   by default the object's name with .o replaced by _runtime.a): link both, with\n"
+      << " *   libstdc++ and libm:  cc prog.c module.o module_runtime.a -lstdc++ -lm\n";
   }
   h << " *   Every value is a double: bools 0 or 1, ints integral doubles (|v| <= 2^53), enums\n"
     << " *   the index of their constant; arrays are flattened, first element first. `in` holds\n"
