@@ -34,6 +34,7 @@
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/Target/TargetOptions.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstddef>
 #include <chrono>
@@ -72,6 +73,8 @@ std::string_view errorCodeName(int code) {
     return "sample from a flat prior";
   case kFactorNaN:
     return "factor of NaN";
+  case kConditionFailed:
+    return "condition failed";
   }
   return "unknown error";
 }
@@ -1101,19 +1104,285 @@ Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(bool hostCpu) {
   return tm;
 }
 
+/// Makes `root` (a module's function with the runtime argument) internal and adds the exported
+/// ahead-of-time entry `name`: i32 (double* in, double* out, i64 seed, double* log_weight),
+/// which runs `root` through chassis_rt_run_seeded (runtime.h) on the generator of `seed`.
+void addSeededEntry(llvm::Module& mod, llvm::Function* root, const std::string& name) {
+  llvm::LLVMContext& ctx = mod.getContext();
+  root->setName(name + ".module");
+  root->setLinkage(llvm::Function::InternalLinkage);
+  llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Type* i8p = llvm::Type::getInt8PtrTy(ctx);
+  llvm::Type* dblp = llvm::Type::getDoublePtrTy(ctx);
+  llvm::FunctionCallee run = mod.getOrInsertFunction(
+      "chassis_rt_run_seeded", llvm::FunctionType::get(i32, {i8p, dblp, dblp, i64, dblp}, false));
+  llvm::Function* entry =
+      llvm::Function::Create(llvm::FunctionType::get(i32, {dblp, dblp, i64, dblp}, false),
+                             llvm::Function::ExternalLinkage, name, mod);
+  entry->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
+  b.CreateRet(b.CreateCall(run, {b.CreateBitCast(root, i8p), entry->getArg(0), entry->getArg(1),
+                                 entry->getArg(2), entry->getArg(3)}));
+}
+
+/// The dense layers of a network whose body is a plain chain: one real[N] input without a range,
+/// `let h1 = [relu](W1 x + b1); let h2 = [relu](W2 h1 + b2); ...`, and one output assigned the
+/// last; empty when `f` is anything else.
+std::vector<std::pair<const DenseLayer*, bool>> denseChain(const Function& f) {
+  std::vector<std::pair<const DenseLayer*, bool>> layers;
+  if (f.kind() != FunctionKind::Network || f.inputs().size() != 1 || f.outputs().size() != 1)
+    return {};
+  const Param& in = f.inputs()[0];
+  if (in.range || !in.var->type().isArray() || in.var->type().scalar != ScalarKind::Real)
+    return {};
+  Expr prev = in.var;
+  const Block& body = f.body();
+  for (size_t k = 0; k + 1 < body.size(); ++k) {
+    auto* let = body[k]->as<LetStmt>();
+    if (!let) return {};
+    Expr e = let->value;
+    bool relu = false;
+    if (auto* r = e->as<VecRelu>()) {
+      relu = true;
+      e = r->input();
+    }
+    auto* a = e->as<Affine>();
+    if (!a || a->input() != prev) return {};
+    layers.emplace_back(&a->layer(), relu);
+    prev = let->var;
+  }
+  auto* last = body.empty() ? nullptr : body.back()->as<AssignStmt>();
+  if (!last || last->var != f.outputs()[0] || last->value != prev) return {};
+  return layers;
+}
+
+/// Adds the exported batched entry `name`: i32 (double* in, double* out, i64 rows), `rows` rows
+/// of inputs and outputs one after the other, each computed as `row` (the one-row function)
+/// computes it, bit for bit; returns 0, or the code of the first row that fails (the outputs are
+/// then unspecified). For a plain chain of dense layers (denseChain) the rows run in tiles of up
+/// to 16: each layer over the tile's rows at once, by chunks of 4 outputs for 8 rows at a time
+/// whose 4-lane accumulators stay in registers over the columns (the weights packed by chunk,
+/// each read once per 8 rows instead of once per row), each output still bias + W[r][0] x[0] +
+/// W[r][1] x[1] + ... in that order with the same roundings; a tile where a check fails (an input
+/// or a layer's output not finite) is re-run row by row for the code. Any other function, or a
+/// network wider than 2048: a loop over `row`.
+void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
+                   const std::string& name) {
+  llvm::LLVMContext& ctx = mod.getContext();
+  llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Type* dbl = llvm::Type::getDoubleTy(ctx);
+  llvm::Type* dblp = llvm::Type::getDoublePtrTy(ctx);
+  llvm::Function* fn = llvm::Function::Create(
+      llvm::FunctionType::get(i32, {dblp, dblp, i64}, false), llvm::Function::ExternalLinkage,
+      name, mod);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *in = fn->getArg(0), *out = fn->getArg(1), *rows = fn->getArg(2);
+  const int64_t nIn = int64_t(flatInputs(f)), nOut = int64_t(flatSize(f.outputs()));
+  llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  llvm::IRBuilder<> b(entry);
+  auto c64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, uint64_t(v), true); };
+  auto cst = [&](double v) { return llvm::ConstantFP::get(dbl, v); };
+  auto at = [&](llvm::Value* p, llvm::Value* k) { return b.CreateGEP(dbl, p, k); };
+  auto counter = [&] {
+    llvm::IRBuilder<> eb(entry, entry->begin());
+    return eb.CreateAlloca(i64);
+  };
+  // for (k = lo; k < hi; ++k) body(k)
+  auto loop = [&](llvm::Value* lo, llvm::Value* hi, const std::function<void(llvm::Value*)>& body) {
+    llvm::Value* k = counter();
+    b.CreateStore(lo, k);
+    llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx, "loop", fn);
+    llvm::BasicBlock* inner = llvm::BasicBlock::Create(ctx, "body", fn);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx, "done", fn);
+    b.CreateBr(head);
+    b.SetInsertPoint(head);
+    llvm::Value* kv = b.CreateLoad(i64, k);
+    b.CreateCondBr(b.CreateICmpSLT(kv, hi), inner, done);
+    b.SetInsertPoint(inner);
+    body(kv);
+    b.CreateStore(b.CreateAdd(b.CreateLoad(i64, k), c64(1)), k);
+    b.CreateBr(head);
+    b.SetInsertPoint(done);
+  };
+  // rows [lo, hi) one by one through `row`; a failing row returns its code
+  auto rowByRow = [&](llvm::Value* lo, llvm::Value* hi) {
+    loop(lo, hi, [&](llvm::Value* r) {
+      llvm::Value* rc = b.CreateCall(
+          row, {at(in, b.CreateMul(r, c64(nIn))), at(out, b.CreateMul(r, c64(nOut)))});
+      llvm::BasicBlock* bad = llvm::BasicBlock::Create(ctx, "rowfail", fn);
+      llvm::BasicBlock* ok = llvm::BasicBlock::Create(ctx, "rowok", fn);
+      b.CreateCondBr(b.CreateICmpEQ(rc, llvm::ConstantInt::get(i32, 0)), ok, bad);
+      b.SetInsertPoint(bad);
+      b.CreateRet(rc);
+      b.SetInsertPoint(ok);
+    });
+  };
+  const auto layers = denseChain(f);
+  int64_t widest = nIn;
+  for (auto& l : layers)
+    widest = std::max<int64_t>(widest, l.first->rows);
+  // Rows per tile: 16, fewer when a layer is so wide that a tile buffer would pass 128 KiB; a
+  // multiple of kBlock, the rows whose accumulators are kept in registers together (8 rows x 4
+  // lanes: 8 of AVX2's 16 vector registers; at 8 lanes, AVX-512's, no faster here and spilling
+  // on the generic CPU). Wider networks (a tile of kBlock rows past 128 KiB) run row by row.
+  constexpr int64_t kLanes = 4, kBlock = 8, kTileScalars = int64_t(1) << 14;
+  if (layers.empty() || widest * kBlock > kTileScalars) {
+    rowByRow(c64(0), rows);
+    b.CreateRet(llvm::ConstantInt::get(i32, 0));
+    return;
+  }
+  const int64_t tile =
+      std::clamp<int64_t>(kTileScalars / widest / kBlock, 1, 16 / kBlock) * kBlock;
+  llvm::Type* vec = llvm::FixedVectorType::get(dbl, unsigned(kLanes));
+  auto vecSlot = [&] {
+    llvm::IRBuilder<> eb(entry, entry->begin());
+    return eb.CreateAlloca(vec);
+  };
+  llvm::Value* bufA;
+  llvm::Value* bufB;
+  {
+    llvm::IRBuilder<> eb(entry, entry->begin());
+    bufA = eb.CreateAlloca(dbl, c64(tile * widest));
+    bufB = eb.CreateAlloca(dbl, c64(tile * widest));
+  }
+  llvm::Value* t = counter(); // the first row of the tile
+  b.CreateStore(c64(0), t);
+  llvm::BasicBlock* tileHead = llvm::BasicBlock::Create(ctx, "tile", fn);
+  llvm::BasicBlock* tileBody = llvm::BasicBlock::Create(ctx, "tilebody", fn);
+  llvm::BasicBlock* tileFail = llvm::BasicBlock::Create(ctx, "tilefail", fn);
+  llvm::BasicBlock* tileNext = llvm::BasicBlock::Create(ctx, "tilenext", fn);
+  llvm::BasicBlock* tail = llvm::BasicBlock::Create(ctx, "tail", fn);
+  b.CreateBr(tileHead);
+  b.SetInsertPoint(tileHead);
+  llvm::Value* t0 = b.CreateLoad(i64, t);
+  b.CreateCondBr(b.CreateICmpSLE(b.CreateAdd(t0, c64(tile)), rows), tileBody, tail);
+  b.SetInsertPoint(tileBody);
+  llvm::Value* finiteAll = counter(); // an i64 flag: 1 while every value checked is finite
+  b.CreateStore(c64(1), finiteAll);
+  auto noteFinite = [&](llvm::Value* x) {
+    llvm::Value* fin = b.CreateFCmpOLT(b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x),
+                                       cst(std::numeric_limits<double>::infinity()));
+    b.CreateStore(b.CreateAnd(b.CreateLoad(i64, finiteAll), b.CreateZExt(fin, i64)), finiteAll);
+  };
+  auto checkFinite = [&](llvm::Value* p, int64_t n) {
+    loop(c64(0), c64(n), [&](llvm::Value* k) { noteFinite(b.CreateLoad(dbl, at(p, k))); });
+    llvm::BasicBlock* go = llvm::BasicBlock::Create(ctx, "finite", fn);
+    b.CreateCondBr(b.CreateICmpNE(b.CreateLoad(i64, finiteAll), c64(0)), go, tileFail);
+    b.SetInsertPoint(go);
+  };
+  llvm::Value* src = at(in, b.CreateMul(t0, c64(nIn)));
+  checkFinite(src, tile * nIn); // the row function's input check (a real without a range)
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const DenseLayer& L = *layers[l].first;
+    const int64_t R = L.rows, C = L.cols;
+    llvm::Value* dst = l + 1 == layers.size() ? at(out, b.CreateMul(t0, c64(nOut)))
+                                              : (l % 2 == 0 ? bufA : bufB);
+    // The weights packed by chunks of kLanes rows: packed[(chunk C + c) kLanes + lane] =
+    // W[chunk kLanes + lane][c] (0 past the last row), so a chunk's columns are read in order.
+    const int64_t chunks = (R + kLanes - 1) / kLanes;
+    std::vector<double> packed(size_t(chunks * C * kLanes), 0.0), biasPad(size_t(chunks * kLanes), 0.0);
+    for (int64_t r = 0; r < R; ++r) {
+      biasPad[size_t(r)] = (*L.bias)[size_t(r)];
+      for (int64_t c = 0; c < C; ++c)
+        packed[size_t(((r / kLanes) * C + c) * kLanes + r % kLanes)] = (*L.weights)[size_t(r * C + c)];
+    }
+    auto global = [&](const std::vector<double>& v, const char* gname) -> llvm::Value* {
+      llvm::ArrayType* ty = llvm::ArrayType::get(dbl, v.size());
+      auto* g = new llvm::GlobalVariable(mod, ty, true, llvm::GlobalValue::PrivateLinkage,
+                                         llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<double>(v)),
+                                         gname);
+      g->setAlignment(llvm::Align(32));
+      return b.CreateConstGEP2_64(ty, g, 0, 0);
+    };
+    llvm::Value* w = global(packed, "batch_weights_packed");
+    llvm::Value* bias = global(biasPad, "batch_bias");
+    auto vecAt = [&](llvm::Value* p, llvm::Value* k) {
+      return b.CreateBitCast(at(p, k), llvm::PointerType::getUnqual(vec));
+    };
+    // Each chunk of kLanes outputs for kBlock rows at a time: the accumulators stay in registers
+    // over the columns, acc_j = bias, then acc_j += W[chunk][c] * x_j[c] for c = 0, 1, ...: per
+    // output the row function's sum in its order (lane by lane: the same roundings).
+    loop(c64(0), c64(chunks), [&](llvm::Value* chunk) {
+      llvm::Value* wChunk = at(w, b.CreateMul(chunk, c64(C * kLanes)));
+      llvm::Value* biasVec = b.CreateAlignedLoad(vec, vecAt(bias, b.CreateMul(chunk, c64(kLanes))),
+                                                 llvm::Align(8));
+      loop(c64(0), c64(tile / kBlock), [&](llvm::Value* group) {
+        llvm::Value* row0 = b.CreateMul(group, c64(kBlock));
+        llvm::Value* accs[kBlock];
+        for (int64_t j = 0; j < kBlock; ++j) {
+          accs[j] = vecSlot();
+          b.CreateStore(biasVec, accs[j]);
+        }
+        loop(c64(0), c64(C), [&](llvm::Value* c) {
+          llvm::Value* wv = b.CreateAlignedLoad(vec, vecAt(wChunk, b.CreateMul(c, c64(kLanes))),
+                                                llvm::Align(8));
+          for (int64_t j = 0; j < kBlock; ++j) {
+            llvm::Value* x = b.CreateLoad(
+                dbl, at(src, b.CreateAdd(b.CreateMul(b.CreateAdd(row0, c64(j)), c64(C)), c)));
+            llvm::Value* p = b.CreateFMul(wv, b.CreateVectorSplat(unsigned(kLanes), x));
+            b.CreateStore(b.CreateFAdd(b.CreateLoad(vec, accs[j]), p), accs[j]);
+          }
+        });
+        // The lanes that are outputs (the last chunk may have fewer than kLanes).
+        for (int64_t j = 0; j < kBlock; ++j) {
+          llvm::Value* acc = b.CreateLoad(vec, accs[j]);
+          llvm::Value* base = b.CreateAdd(b.CreateMul(b.CreateAdd(row0, c64(j)), c64(R)),
+                                          b.CreateMul(chunk, c64(kLanes)));
+          for (int64_t lane = 0; lane < kLanes; ++lane) {
+            llvm::BasicBlock* put = llvm::BasicBlock::Create(ctx, "lane", fn);
+            llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "lanedone", fn);
+            b.CreateCondBr(b.CreateICmpSLT(b.CreateAdd(b.CreateMul(chunk, c64(kLanes)), c64(lane)),
+                                           c64(R)),
+                           put, next);
+            b.SetInsertPoint(put);
+            b.CreateStore(b.CreateExtractElement(acc, uint64_t(lane)),
+                          at(dst, b.CreateAdd(base, c64(lane))));
+            b.CreateBr(next);
+            b.SetInsertPoint(next);
+          }
+        }
+      });
+    });
+    checkFinite(dst, tile * R);
+    if (layers[l].second)
+      loop(c64(0), c64(tile * R), [&](llvm::Value* k) {
+        llvm::Value* cell = at(dst, k);
+        llvm::Value* x = b.CreateLoad(dbl, cell);
+        b.CreateStore(b.CreateSelect(b.CreateFCmpOGT(x, cst(0)), x, cst(0)), cell);
+      });
+    src = dst;
+  }
+  b.CreateBr(tileNext);
+  b.SetInsertPoint(tileFail); // the tile again, row by row: the first failing row's code
+  rowByRow(t0, b.CreateAdd(t0, c64(tile)));
+  b.CreateBr(tileNext);
+  b.SetInsertPoint(tileNext);
+  b.CreateStore(b.CreateAdd(t0, c64(tile)), t);
+  b.CreateBr(tileHead);
+  b.SetInsertPoint(tail);
+  rowByRow(t0, rows);
+  b.CreateRet(llvm::ConstantInt::get(i32, 0));
+}
+
 /// The module of `f` with its callees, verified (and optimised at O2 when `tm`).
 /// `sites` (when not null): the module is built with the runtime argument (JitModel) and
-/// receives the statements' locations by site number.
+/// receives the statements' locations by site number. `objectEntries` (compileObject): a random
+/// module's seeded entry (addSeededEntry), a deterministic function's batched one (addBatchEntry).
 Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLVMContext& ctx,
                                                     llvm::TargetMachine* tm, bool optimize,
                                                     std::vector<SourceLoc>* sites = nullptr,
-                                                    std::vector<std::string>* choiceNames = nullptr) {
+                                                    std::vector<std::string>* choiceNames = nullptr,
+                                                    bool objectEntries = false) {
   std::vector<const Function*> seen;
   if (auto st = checkFunction(f, seen, sites != nullptr); !st) return st.error();
   ModuleGen mg(ctx);
   mg.withRuntime = sites != nullptr;
-  mg.get(f, /*exported=*/true);
+  llvm::Function* root = mg.get(f, /*exported=*/true);
   if (mg.err) return *mg.err;
+  if (objectEntries && mg.withRuntime) addSeededEntry(*mg.mod, root, symbolName(f));
+  if (objectEntries && !mg.withRuntime) addBatchEntry(*mg.mod, f, root, symbolName(f) + "_batch");
   std::string verifyMsg;
   llvm::raw_string_ostream vs(verifyMsg);
   if (llvm::verifyModule(*mg.mod, &vs))
@@ -1170,7 +1439,10 @@ Expected<std::string> compileObject(const Function& f, bool hostCpu) {
   auto tm = makeTargetMachine(hostCpu);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
-  auto mod = buildModule(f, ctx, tm->get(), true);
+  // A random module: its functions take the runtime argument, behind the seeded entry.
+  std::vector<SourceLoc> sites;
+  auto mod = buildModule(f, ctx, tm->get(), true, f.isRandom() ? &sites : nullptr, nullptr,
+                         /*objectEntries=*/true);
   if (!mod) return mod.error();
   llvm::SmallVector<char, 0> buf;
   llvm::raw_svector_ostream os(buf);
@@ -1194,11 +1466,37 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
                                                       : "real";
     return ctx.typeName(t) + " (" + kind + ")";
   };
+  const bool random = f.isRandom();
   h << "/* Generated by `chassis compile " << sourceFile << " " << f.name() << "`: module '"
     << f.name() << "' as native code\n"
-    << " * (the interpreter's float64 semantics, operation by operation).\n *\n"
-    << " * Calling convention: int " << sym << "(const double* in, double* out);\n"
-    << " *   Every value is a double: bools 0 or 1, ints integral doubles (|v| <= 2^53), enums\n"
+    << " * (the interpreter's float64 semantics, operation by operation).\n *\n";
+  if (!random) {
+    h << " * Calling convention: int " << sym << "(const double* in, double* out);\n"
+      << " *   and, for `rows` rows at once (inputs one row after the other, outputs likewise;\n"
+      << " *   `in` and `out` must not overlap): int " << sym
+      << "_batch(const double* in, double* out,\n"
+      << " *   size_t rows), each row's outputs those of " << sym
+      << " bit for bit; it returns 0 or the code\n"
+      << " *   of the first row that fails (then `out` is unspecified).\n";
+  } else {
+    h << " * Calling convention: int " << sym
+      << "(const double* in, double* out, uint64_t seed,\n"
+      << " *                                   double* log_weight);\n"
+      << " *   The module is random: one call is one run, its random choices drawn from the\n"
+      << " *   generator of `seed`, the stream of `chassis run " << sourceFile << " " << f.name()
+      << " --seed SEED`\n"
+      << " *   (the same draws, outputs and weights, bit for bit, on a machine with the same\n"
+      << " *   libm). `log_weight` (may be NULL) receives the run's log weight: the sum of its\n"
+      << " *   observations' log densities and its factors (the priors of its samples excluded),\n"
+      << " *   -infinity when a condition was false. A false condition returns\n"
+      << " *   CHASSIS_CONDITION_FAILED with `out` holding the run's outputs (they are what\n"
+      << " *   `chassis run` prints); every other error code leaves `out` unspecified.\n"
+      << " *   The object calls the Chassis runtime (the samplers and densities the interpreter\n"
+      << " *   uses, C++), written beside it by `chassis compile` as a static archive (--runtime;\n"
+      << " *   by default the object's name with .o replaced by _runtime.a): link both, with\n"
+      << " *   libstdc++ and libm:  cc prog.c module.o module_runtime.a -lstdc++ -lm\n";
+  }
+  h << " *   Every value is a double: bools 0 or 1, ints integral doubles (|v| <= 2^53), enums\n"
     << " *   the index of their constant; arrays are flattened, first element first. `in` holds\n"
     << " *   the inputs in declaration order, `out` receives the outputs in declaration order.\n"
     << " *   The function returns 0 on success, otherwise an error code below (then `out` is\n"
@@ -1225,10 +1523,12 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
     pos += n;
   }
   h << " */\n#ifndef " << up << "_H\n#define " << up << "_H\n\n"
+    << (random ? "#include <stdint.h>\n\n" : "#include <stddef.h>\n\n")
     << "#ifdef __cplusplus\nextern \"C\" {\n#endif\n\n"
     << "#ifndef CHASSIS_ERROR_CODES\n#define CHASSIS_ERROR_CODES\n"
     << "enum chassis_error {\n";
-  for (int c = kOk; c <= kAssertFailed; ++c) {
+  // Every code, so that the first header included defines them for any other.
+  for (int c = kOk; c <= kConditionFailed; ++c) {
     std::string name;
     for (char ch : errorCodeName(c))
       name += std::isalnum(static_cast<unsigned char>(ch)) ? char(std::toupper(ch)) : '_';
@@ -1247,7 +1547,13 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
     h << "#define " << up << "_OUT_" << o->name() << " " << pos << "\n";
     pos += o->type().numScalars();
   }
-  h << "\nint " << sym << "(const double* in, double* out);\n\n"
+  if (random)
+    h << "\nint " << sym
+      << "(const double* in, double* out, uint64_t seed, double* log_weight);\n\n";
+  else
+    h << "\nint " << sym << "(const double* in, double* out);\n"
+      << "int " << sym << "_batch(const double* in, double* out, size_t rows);\n\n";
+  h
     << "#ifdef __cplusplus\n}\n#endif\n\n#endif\n";
   return h.str();
 }

@@ -26,8 +26,9 @@
 // `in` holds the inputs in declaration order (arrays expanded), `out` receives the outputs the
 // same way; the result is 0 or one of the ErrorCode values (then `out` is unspecified).
 // Variables live on the stack, at most 65536 doubles per function (larger frames are rejected).
-// Through JitFunction, compileObject and emitLlvmIr only deterministic functions compile (no
-// sample/observe/condition/factor, directly or through a call); calls of networks that are not
+// Through JitFunction and emitLlvmIr (without its runtime flag) only deterministic functions
+// compile (no sample/observe/condition/factor, directly or through a call); compileObject takes
+// random modules too, behind a seeded entry (see there); calls of networks that are not
 // loaded are Errors located at the offending statement or module. LLVM errors never escape this
 // library.
 //
@@ -69,6 +70,9 @@ enum ErrorCode : int {
   kInvalidParameter = 8, // a distribution parameter is invalid (symbolic::validateParams)
   kFlatPrior = 9,        // a sample from a flat prior, which nothing can be drawn from
   kFactorNaN = 10,       // factor(NaN)
+  // Ahead-of-time random modules only (chassis_rt_run_seeded): the run completed, but a
+  // condition was false (its outputs are written; its log weight is -infinity).
+  kConditionFailed = 11,
 };
 /// "ok", "input invalid", "division by zero", ...
 std::string_view errorCodeName(int code);
@@ -92,10 +96,28 @@ Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
 /// O2 for the generic CPU of the target (runs on any x86-64), or, with `hostCpu`, for this
 /// machine's CPU and its features (AVX2/AVX-512 where present: the object may not run elsewhere).
 /// The bytes are returned, so the caller writes the file whole.
+/// A deterministic function also gets `int chassis_M_batch(const double* in, double* out, size_t
+/// rows)`: rows one after the other, each row's outputs those of chassis_M bit for bit, 0 or the
+/// first failing row's code. A network that is a plain chain of dense (ReLU) layers runs it in
+/// tiles of rows, 8 rows x 4 outputs accumulated in vector registers (each weight read once per
+/// 8 rows; every row's sums in the same order); anything else is a loop over chassis_M.
+/// A random module (f.isRandom()) compiles too, as
+///     int chassis_M(const double* in, double* out, uint64_t seed, double* log_weight);
+/// which runs the module once on the generator chassis::Rng(seed) (the stream of `chassis run
+/// --seed`) through chassis_rt_run_seeded (runtime.h); the object then calls the runtime's C
+/// functions, which are in aotRuntimeArchive(): link both.
 Expected<std::string> compileObject(const ir::Function& f, bool hostCpu = false);
 
+/// The static archive (ar format, position independent x86-64 objects) holding the runtime a
+/// compiled random module calls: codegen/runtime.cpp with the samplers and densities of
+/// symbolic/distributions.cpp and special.cpp and the generator of spec/rng.cpp, the very code
+/// the interpreter runs, compiled when Chassis was built and embedded in it. It is C++ (it needs
+/// libstdc++ and libm at link time: `cc prog.c m.o m_runtime.a -lstdc++ -lm`).
+std::string_view aotRuntimeArchive();
+
 /// The C header declaring the compiled function, its calling convention and error codes, and the
-/// position of every input and output in `in` / `out`.
+/// position of every input and output in `in` / `out` (for a random module, the seeded
+/// convention of compileObject and how to link its runtime archive).
 std::string cHeader(const ir::Function& f, const ir::Context& ctx, const std::string& sourceFile);
 
 /// `f` compiled in process by ORC LLJIT (O2, host CPU). Callable from any thread once built.

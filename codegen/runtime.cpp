@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <span>
 
 using chassis::codegen::JitRuntime;
@@ -142,6 +143,20 @@ void chassis_rt_leave(void* rt) {
   } else {
     t.prefix.resize(mark);
   }
+}
+
+int chassis_rt_run_seeded(void* module, const double* in, double* out, uint64_t seed,
+                          double* logWeight) {
+  using ModuleFn = int (*)(const double*, double*, void*);
+  chassis::Rng rng(seed);
+  JitRuntime rt;
+  rt.rng = &rng;
+  const int rc = reinterpret_cast<ModuleFn>(module)(in, out, &rt);
+  if (rc != chassis::codegen::kOk) return rc;
+  if (logWeight)
+    *logWeight = rt.conditionFailed ? -std::numeric_limits<double>::infinity()
+                                    : rt.logLikelihood + rt.logFactor;
+  return rt.conditionFailed ? chassis::codegen::kConditionFailed : chassis::codegen::kOk;
 }
 
 } // extern "C"

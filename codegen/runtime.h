@@ -140,4 +140,12 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
 /// expression, whose choices have no prefix. chassis_rt_leave undoes the last enter.
 void chassis_rt_enter(void* rt, int32_t name, const double* idx, int64_t nIdx);
 void chassis_rt_leave(void* rt);
+/// The entry of an ahead-of-time compiled random module (codegen.h compileObject): runs
+/// `module` (the module's compiled function, `int (const double*, double*, void* rt)`) once on a
+/// fresh runtime whose generator is chassis::Rng(seed), the interpreter's stream of `chassis run
+/// --seed`, untraced. Returns the module's code, or kConditionFailed when it completed but a
+/// condition was false (then `out` holds the run's outputs). `logWeight`, when not null, receives
+/// the run's log weight (log likelihood + factors; -infinity when a condition failed).
+int chassis_rt_run_seeded(void* module, const double* in, double* out, uint64_t seed,
+                          double* logWeight);
 }

@@ -1,9 +1,13 @@
 /* Forward throughput of a network compiled by `chassis compile` (float64, one thread): the object
- * defines int chassis_F(const double* in, double* out) for a module F(x) -> (y) { y = N(x); }.
- * Built by run_forward_compiled.sh with the module's header force-included (-include F.h).
+ * defines int chassis_F(const double* in, double* out) and int chassis_F_batch(const double* in,
+ * double* out, size_t rows) for a network F(x) -> (y). Built by run_forward_compiled.sh with the
+ * network's header force-included (-include F.h).
  *   forward_compiled ROWS ITERS -> "compiled batch=ROWS rows_per_s=.. us_per_call=.. (checksum ..)"
+ *                                  "compiled_batched batch=ROWS rows_per_s=.. us_per_call=.. ..."
  * The inputs are forward.js's pseudo-random batch (values in [-0.5, 0.5)); each iteration runs
- * the compiled function once per row, as a C caller of the object would; 100 warm-up rows. */
+ * the compiled function once per row, as a C caller of the object would, then (second line) the
+ * batched entry once on all ROWS rows; 100 warm-up rows. The two give the same outputs (checked:
+ * the checksums of the last iteration's rows must agree bit for bit, else exit 1). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -37,15 +41,37 @@ int main(int argc, char** argv) {
     }
     sink += y[0];
   }
-  const double t0 = now();
+  double* all = malloc(sizeof(double) * (size_t)(rows * nout));
+  if (!all) return 2;
+  double t0 = now(), rowSum = 0;
   for (long it = 0; it < iters; ++it)
     for (long r = 0; r < rows; ++r) {
       chassis_F(x + r * nin, y);
       sink += y[0];
+      if (it == iters - 1) rowSum += y[nout - 1] * (double)(r + 1);
     }
-  const double secs = now() - t0;
+  double secs = now() - t0;
   printf("compiled batch=%ld rows_per_s=%.0f us_per_call=%.2f (checksum %.3g)\n", rows,
          (double)(rows * iters) / secs, secs / (double)iters * 1e6, sink);
+  double batchSum = 0;
+  t0 = now();
+  for (long it = 0; it < iters; ++it) {
+    if (chassis_F_batch(x, all, (size_t)rows) != CHASSIS_OK) {
+      fprintf(stderr, "the batched function failed\n");
+      return 1;
+    }
+    sink += all[0];
+  }
+  secs = now() - t0;
+  for (long r = 0; r < rows; ++r)
+    batchSum += all[r * nout + nout - 1] * (double)(r + 1);
+  printf("compiled_batched batch=%ld rows_per_s=%.0f us_per_call=%.2f (checksum %.3g)\n", rows,
+         (double)(rows * iters) / secs, secs / (double)iters * 1e6, sink);
+  if (batchSum != rowSum) {
+    fprintf(stderr, "the batched outputs differ from the row-by-row ones\n");
+    return 1;
+  }
+  free(all);
   free(x);
   free(y);
   return 0;

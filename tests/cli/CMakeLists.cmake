@@ -29,6 +29,15 @@ set_tests_properties(cli/stan_csv_rstan PROPERTIES TIMEOUT 120 SKIP_RETURN_CODE 
 add_test(NAME cli/compile_object
   COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
 set_tests_properties(cli/compile_object PROPERTIES TIMEOUT 120)
+# `chassis compile` of random modules: object + header + runtime archive linked into a C program,
+# compared with `chassis run --seed` at several seeds; errors.
+add_test(NAME cli/compile_random_object
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_random_object.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compile_random_object PROPERTIES TIMEOUT 300)
+# `chassis compile`: the batched entry of networks and modules, row for row the one-row function's.
+add_test(NAME cli/compile_batch
+  COMMAND ${CMAKE_CURRENT_LIST_DIR}/compile_batch.sh $<TARGET_FILE:chassis> ${CMAKE_SOURCE_DIR})
+set_tests_properties(cli/compile_batch PROPERTIES TIMEOUT 120)
 
 # `chassis infer --method nuts` settings (--adapt-delta, --max-depth, --init) and sampler report.
 add_test(NAME cli/nuts_options
