@@ -39,8 +39,21 @@
 // (tests/symbolic/dist_traits_compile/check.cmake shows it).
 //
 // Adding a distribution: one CHASSIS_DIST line in spec/distributions.def and one Dist<>
-// specialisation here. What still switches on DistKind elsewhere is listed in README.md
-// ("Distributions").
+// specialisation here, and, where the new kind needs them, the places that still switch on
+// DistKind (a `default:` or an if-chain there, so the build does not force them):
+//   spec/lower.cpp              lpdf(D(params), x) written as IR operators per kind, and
+//   spec/check_expressions.cpp  its "needs a constant" checks (spec/ is below symbolic/ in the
+//                               layering, so it cannot call these traits; the parameter typing
+//                               comes from the .def already);
+//   verifier/properties.cpp     positiveMass: the z3 form of "the value has positive mass" for
+//                               Bernoulli, Binomial, Categorical (z3 terms, not doubles);
+//   symbolic/discrete_model.cpp exact inference refuses Poisson and Geometric by name;
+//   symbolic/ad.cpp             the tape's inline Normal term and its fused Normal-linear and
+//                               Bernoulli-logit nodes (specialisations of the tape, whose layout
+//                               is not this file's; the generic term calls the trait);
+//   codegen/codegen.cpp, tape_compiler.cpp  the LLVM back end's inline Normal and Bernoulli
+//                               (others call the runtime, hence the traits);
+//   spec/dist_kind.h            isFlat / flatSourceForm (the flat priors' source spelling).
 #pragma once
 
 #include "spec/dist_kind.h"
