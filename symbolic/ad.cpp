@@ -1,7 +1,8 @@
 // Reverse-mode AD of a model's log joint density: a recorded tape with guards (see ad.h for the
 // method and the target L(u)). This file has three parts:
 //
-//  1. logDensityGradient: the partial derivatives of every distribution's log density / mass.
+//  1. logDensityGradient: the partial derivatives of every distribution's log density / mass,
+//     each distribution's written in its trait (symbolic/dist_traits.h).
 //     With z = (x - mu) / s:
 //       Normal       d/dx = -z/s, d/dmu = z/s, d/ds = (z^2 - 1)/s
 //       HalfNormal   d/dx = -z/s, d/ds = (z^2 - 1)/s                        (z = x/s)
@@ -29,6 +30,7 @@
 //     position-dependent reals and guards for the discrete decisions taken on them.
 #include "symbolic/ad.h"
 
+#include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 #include "symbolic/evaluator.h"
 #include "symbolic/op_semantics.h"
@@ -70,107 +72,12 @@ double logDensityGradient(DistKind k, std::span<const double> p, double x, doubl
                           std::span<double> dp) {
   dx = 0;
   std::fill(dp.begin(), dp.end(), 0.0);
-  const double lp = logDensity(k, p, x);
-  if (!(lp > -kInf)) return lp;
-  switch (k) {
-  case DistKind::Bernoulli:
-    dp[0] = x == 1 ? 1 / p[0] : -1 / (1 - p[0]);
-    break;
-  case DistKind::Categorical: {
-    double total = 0;
-    for (double q : p)
-      total += q;
-    for (size_t j = 0; j < p.size(); ++j)
-      dp[j] = -1 / total;
-    dp[size_t(x)] += 1 / p[size_t(x)];
-    break;
-  }
-  case DistKind::Binomial: {
-    double n = p[0], q = p[1];
-    if (q > 0 && q < 1) dp[1] = x / q - (n - x) / (1 - q);
-    break;
-  }
-  case DistKind::Poisson:
-    dp[0] = x / p[0] - 1;
-    break;
-  case DistKind::DiscreteUniform:
-    break;
-  case DistKind::Geometric:
-    if (p[0] < 1) dp[0] = 1 / p[0] - x / (1 - p[0]);
-    break;
-  case DistKind::Uniform: {
-    double w = p[1] - p[0];
-    dp[0] = 1 / w;
-    dp[1] = -1 / w;
-    break;
-  }
-  case DistKind::Normal: {
-    double s = p[1], z = (x - p[0]) / s;
-    dx = -z / s;
-    dp[0] = z / s;
-    dp[1] = (z * z - 1) / s;
-    break;
-  }
-  case DistKind::HalfNormal: {
-    double s = p[0], z = x / s;
-    dx = -z / s;
-    dp[0] = (z * z - 1) / s;
-    break;
-  }
-  case DistKind::LogNormal: {
-    double s = p[1], z = (std::log(x) - p[0]) / s;
-    dx = -(1 + z / s) / x;
-    dp[0] = z / s;
-    dp[1] = (z * z - 1) / s;
-    break;
-  }
-  case DistKind::Cauchy: {
-    double s = p[1], z = (x - p[0]) / s, d = 1 + z * z;
-    dx = -2 * z / (s * d);
-    dp[0] = -dx;
-    dp[1] = (z * z - 1) / (s * d);
-    break;
-  }
-  case DistKind::HalfCauchy: {
-    double s = p[0], z = x / s, d = 1 + z * z;
-    dx = -2 * z / (s * d);
-    dp[0] = (z * z - 1) / (s * d);
-    break;
-  }
-  case DistKind::StudentT: {
-    double nu = p[0], s = p[2], z = (x - p[1]) / s, z2 = z * z;
-    dx = -(nu + 1) * z / (s * (nu + z2));
-    dp[1] = -dx;
-    dp[2] = ((nu + 1) * z2 / (nu + z2) - 1) / s;
-    dp[0] = 0.5 * (digamma(0.5 * (nu + 1)) - digamma(0.5 * nu) - 1 / nu - std::log1p(z2 / nu) +
-                   (nu + 1) * z2 / (nu * (nu + z2)));
-    break;
-  }
-  case DistKind::Exponential:
-    dx = -p[0];
-    dp[0] = 1 / p[0] - x;
-    break;
-  case DistKind::Gamma: {
-    double a = p[0], b = p[1];
-    dx = (a - 1) / x - b;
-    dp[0] = std::log(b) - digamma(a) + std::log(x);
-    dp[1] = a / b - x;
-    break;
-  }
-  case DistKind::Beta: {
-    double a = p[0], b = p[1], pab = digamma(a + b);
-    dx = (a - 1) / x - (b - 1) / (1 - x);
-    dp[0] = std::log(x) - digamma(a) + pab;
-    dp[1] = std::log1p(-x) - digamma(b) + pab;
-    break;
-  }
-  case DistKind::Flat: // density 1 on the support: no derivative (the bounds act through the
-  case DistKind::FlatLower: // transform's Jacobian, sampleStmt)
-  case DistKind::FlatUpper:
-  case DistKind::FlatInterval:
-    break;
-  }
-  return lp;
+  return dispatch(k, [&](auto d) {
+    using D = decltype(d);
+    const double lp = logDensityOf<D>(p, x);
+    if (lp > -kInf) D::gradient(p, x, dx, dp);
+    return lp;
+  });
 }
 
 // =============================================================================================
@@ -895,6 +802,12 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     for (const AV& a : ps)
       plain.push_back(a.v);
     Transform t = transformFor(x.dist, plain);
+    // The parameters that are the transform's bounds (-1: a constant bound, t's own).
+    const std::pair<int, int> boundParams = dispatch(x.dist, [](auto d) {
+      return std::pair<int, int>(decltype(d)::kLowerParam, decltype(d)::kUpperParam);
+    });
+    const AV lo = boundParams.first >= 0 ? ps[size_t(boundParams.first)] : AV{t.lo, -1};
+    const AV hi = boundParams.second >= 0 ? ps[size_t(boundParams.second)] : AV{t.hi, -1};
     AV value = u;
     switch (t.kind) {
     case TransformKind::Identity:
@@ -903,8 +816,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       // x = lo + exp(u); lo = 0 but for Flat(lower = lo), whose bound may depend on u.
       AV e;
       if (!node1(Op::Exp, u, e, "exp (the log transform)")) return false;
-      if (x.dist == DistKind::FlatLower) {
-        if (!node2(Op::Add, ps[0], e, value, "lower + exp(u)")) return false;
+      if (boundParams.first >= 0) {
+        if (!node2(Op::Add, lo, e, value, "lower + exp(u)")) return false;
       } else {
         value = e;
       }
@@ -914,15 +827,12 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     case TransformKind::UpperBound: { // x = hi - exp(u) (Flat(upper = hi))
       AV e;
       if (!node1(Op::Exp, u, e, "exp (the log transform)") ||
-          !node2(Op::Sub, ps[0], e, value, "upper - exp(u)"))
+          !node2(Op::Sub, hi, e, value, "upper - exp(u)"))
         return false;
       terms_.push_back(u);
       break;
     }
     case TransformKind::Interval: {
-      const bool bounded = x.dist == DistKind::Uniform || x.dist == DistKind::FlatInterval;
-      AV lo = bounded ? ps[0] : AV{0.0, -1};
-      AV hi = bounded ? ps[1] : AV{1.0, -1};
       AV s, w, ws, lw, lj;
       if (!node1(Op::Sigmoid, u, s, "sigmoid") || !node2(Op::Sub, hi, lo, w, "hi - lo") ||
           !node2(Op::Mul, w, s, ws, "*") || !node2(Op::Add, lo, ws, value, "+") ||

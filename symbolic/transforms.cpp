@@ -1,6 +1,8 @@
 // Constrained-parameter transforms (see transforms.h for the maths).
 #include "symbolic/transforms.h"
 
+#include "symbolic/dist_traits.h"
+
 #include <cmath>
 #include <limits>
 
@@ -22,26 +24,7 @@ double logSigmoidJacobian(double u) {
 }
 
 Transform transformFor(DistKind k, std::span<const double> params) {
-  switch (k) {
-  case DistKind::Uniform:
-    return {TransformKind::Interval, params[0], params[1]};
-  case DistKind::Beta:
-    return {TransformKind::Interval, 0.0, 1.0};
-  case DistKind::HalfNormal:
-  case DistKind::HalfCauchy:
-  case DistKind::Exponential:
-  case DistKind::Gamma:
-  case DistKind::LogNormal:
-    return {TransformKind::LowerBound, 0.0, 0.0};
-  case DistKind::FlatLower:
-    return {TransformKind::LowerBound, params[0], 0.0};
-  case DistKind::FlatUpper:
-    return {TransformKind::UpperBound, 0.0, params[0]};
-  case DistKind::FlatInterval:
-    return {TransformKind::Interval, params[0], params[1]};
-  default:
-    return {TransformKind::Identity, 0.0, 0.0};
-  }
+  return dispatch(k, [&](auto d) { return decltype(d)::transform(params); });
 }
 
 double constrain(const Transform& t, double u) {

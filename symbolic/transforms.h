@@ -14,7 +14,8 @@
 //                (the (0, 1) logit is lo = 0, hi = 1). log sigmoid(u) + log(1 - sigmoid(u)) is
 //                computed as -softplus(u) - softplus(-u) (no cancellation); its derivative is
 //                1 - 2 sigmoid(u).
-// The support of each continuous distribution picks the transform: Uniform(lo, hi) -> scaled
+// The support of each continuous distribution picks the transform (its trait's transform(), in
+// symbolic/dist_traits.h): Uniform(lo, hi) -> scaled
 // logit; Beta -> logit; HalfNormal, HalfCauchy, Exponential, Gamma, LogNormal -> log; Normal,
 // Cauchy, StudentT -> identity; the flat priors of Stan's constrained parameters by their bounds:
 // Flat -> identity, FlatLower(lo) -> log, FlatUpper(hi) -> reflected log, FlatInterval(lo, hi)

@@ -5,6 +5,7 @@
 // verifier/enclosures.h.
 #include "verifier/ir_encoder.h"
 
+#include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 #include "symbolic/special.h"
 #include "verifier/bounds.h"
@@ -746,55 +747,47 @@ protected:
       lo = 0;
       hi = 1;
     } else {
-      // Support bounds: depend on parameters only for Uniform, DiscreteUniform, Binomial and
-      // Categorical (its length); for the other kinds any valid parameters give the same support.
-      auto num = [&](const z3::expr& e) { return t.is(ir::ScalarKind::Real) ? e : e; };
-      switch (s.dist) {
-      case DistKind::Uniform:
-      case DistKind::DiscreteUniform:
-        cond = x >= num(ps[0].e[0]) && x <= num(ps[1].e[0]);
-        lo = ps[0].lo[0];
-        hi = ps[1].hi[0];
-        break;
-      // Flat priors: the support their bounds give (an improper prior still has a support, which
-      // is all `always` and asserts need; P and E refuse them, having no distribution).
-      case DistKind::FlatLower:
-        cond = x >= num(ps[0].e[0]);
-        lo = ps[0].lo[0];
-        break;
-      case DistKind::FlatUpper:
-        cond = x <= num(ps[0].e[0]);
-        hi = ps[0].hi[0];
-        break;
-      case DistKind::FlatInterval:
-        cond = x >= num(ps[0].e[0]) && x <= num(ps[1].e[0]);
-        lo = ps[0].lo[0];
-        hi = ps[1].hi[0];
-        break;
-      case DistKind::Binomial:
-        cond = x >= 0 && x <= ps[0].e[0];
-        lo = 0;
-        hi = ps[0].hi[0];
-        break;
-      case DistKind::Categorical:
-        cond = x >= 0 && x <= c_.int_val(int64_t(ps[0].e.size()) - 1);
-        lo = 0;
-        hi = double(ps[0].e.size()) - 1;
-        break;
-      default: {
-        std::vector<double> dummy(size_t(sig.nparams), 1.0);
-        symbolic::Support sup = symbolic::support(s.dist, dummy);
-        if (std::isfinite(sup.lo)) {
-          cond = cond && (t.is(ir::ScalarKind::Real) ? x >= enc_.realNumeral(sup.lo)
-                                                     : x >= c_.int_val(int64_t(sup.lo)));
-          lo = sup.lo;
-        }
-        if (std::isfinite(sup.hi)) {
-          cond = cond && (t.is(ir::ScalarKind::Real) ? x <= enc_.realNumeral(sup.hi)
-                                                     : x <= c_.int_val(int64_t(sup.hi)));
-          hi = sup.hi;
-        }
+      // Support bounds from the kind's trait (symbolic/dist_traits.h): a bound that is a
+      // parameter (kLowerParam / kUpperParam: Uniform's and DiscreteUniform's lo and hi,
+      // Binomial's n, the flat priors' bounds; an improper prior still has a support, which is
+      // all `always` and asserts need, P and E refusing it) is that parameter's expression; a
+      // real-array parameter (Categorical's probs) bounds the support by its length; the other
+      // bounds are support()'s, the same for any valid parameters.
+      const std::pair<int, int> bp = symbolic::dispatch(s.dist, [](auto d) {
+        return std::pair<int, int>(decltype(d)::kLowerParam, decltype(d)::kUpperParam);
+      });
+      size_t nflat = 0;
+      for (const auto& q : ps)
+        nflat += q.e.size();
+      std::vector<double> dummy(nflat, 1.0);
+      const symbolic::Support sup = symbolic::support(s.dist, dummy);
+      auto numeral = [&](double v) {
+        return t.is(ir::ScalarKind::Real) ? enc_.realNumeral(v) : c_.int_val(int64_t(v));
+      };
+      std::optional<z3::expr> lc, hc;
+      if (bp.first >= 0) {
+        lc = x >= ps[size_t(bp.first)].e[0];
+        lo = ps[size_t(bp.first)].lo[0];
+      } else if (std::isfinite(sup.lo)) {
+        lc = x >= numeral(sup.lo);
+        lo = sup.lo;
       }
+      if (bp.second >= 0) {
+        hc = x <= ps[size_t(bp.second)].e[0];
+        hi = ps[size_t(bp.second)].hi[0];
+      } else if (std::isfinite(sup.hi)) {
+        hc = x <= numeral(sup.hi);
+        hi = sup.hi;
+      }
+      const bool fromParams =
+          bp.first >= 0 || bp.second >= 0 || sig.paramTypes[0] == DistParamType::RealArray;
+      if (fromParams && lc && hc) {
+        cond = *lc && *hc;
+      } else if (fromParams && (lc || hc)) {
+        cond = lc ? *lc : *hc;
+      } else {
+        if (lc) cond = cond && *lc;
+        if (hc) cond = cond && *hc;
       }
     }
     ch.var = x;

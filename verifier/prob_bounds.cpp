@@ -6,6 +6,7 @@
 
 #include "spec/rng.h"
 #include "symbolic/discrete_model.h"
+#include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 #include "symbolic/interp.h"
 #include "symbolic/special.h"
@@ -356,126 +357,34 @@ struct Dim {
   z3::expr var;
 };
 
-/// P(a <= X <= b) for one choice, in float64 (tail side chosen for accuracy).
+/// P(a <= X <= b) for one choice, in float64 (the trait's CDF difference, tail side chosen for
+/// accuracy); 0 for a kind without the cell method (never a Dim: cells() refuses it first).
 double massOf(const Dim& d, double a, double b) {
-  switch (d.dist) {
-  case DistKind::Uniform: {
-    double w = d.ps[1] - d.ps[0];
-    return std::max(0.0, (std::min(b, d.ps[1]) - std::max(a, d.ps[0])) / w);
-  }
-  case DistKind::Normal: {
-    double mu = d.ps[0], s = d.ps[1] * std::sqrt(2.0);
-    if (a >= mu) return 0.5 * (std::erfc((a - mu) / s) - std::erfc((b - mu) / s));
-    if (b <= mu) return 0.5 * (std::erfc((mu - b) / s) - std::erfc((mu - a) / s));
-    return 1 - 0.5 * std::erfc((b - mu) / s) - 0.5 * std::erfc((mu - a) / s);
-  }
-  case DistKind::Exponential: {
-    double l = d.ps[0];
-    return std::exp(-l * std::max(a, 0.0)) - std::exp(-l * std::max(b, 0.0));
-  }
-  case DistKind::HalfNormal: {
-    double s = d.ps[0] * std::sqrt(2.0);
-    return std::erfc(std::max(a, 0.0) / s) - std::erfc(std::max(b, 0.0) / s);
-  }
-  default:
+  return symbolic::dispatch(d.dist, [&](auto t) -> double {
+    using D = decltype(t);
+    if constexpr (D::kCellMethod) return D::intervalMass(d.ps, a, b);
     return 0;
-  }
-}
-
-// ---- Outward-rounded cell masses ----
-//
-// A decided cell's mass must be a LOWER bound of its real mass. The float64 CDF differences of
-// massOf are not: erfc(a) - erfc(b) on a small cell near the mean subtracts two numbers near 1,
-// each within a few ulps (absolute ~1e-16), from a true difference that can be far smaller, so a
-// relative widening of the result bounds nothing. Instead every float64 step below is rounded
-// outward with std::nextafter: the arguments (x - mu) / (sigma sqrt 2) as an interval, each
-// library value (erfc, exp) widened by kLibmUlps ulps on each side, and every subtraction,
-// product and sum of masses rounded towards the side that keeps the bound.
-//
-// kLibmUlps: glibc's documented maximum errors (libm-test-ulps, x86_64 and aarch64) are 5 ulps
-// for double erfc and 1 ulp for exp; 8 leaves a margin. A libm less accurate than that would
-// void the bound.
-constexpr int kLibmUlps = 8;
-
-double roundDown(double v, int steps = 1) {
-  for (int i = 0; i < steps; ++i)
-    v = std::nextafter(v, -INFINITY);
-  return v;
-}
-double roundUp(double v, int steps = 1) {
-  for (int i = 0; i < steps; ++i)
-    v = std::nextafter(v, INFINITY);
-  return v;
-}
-
-/// An interval containing erfc((x - y) / (scale sqrt 2)) for x >= y, scale > 0.
-std::pair<double, double> erfcEnclosure(double x, double y, double scale) {
-  double n = x - y;
-  double nLo = std::max(0.0, roundDown(n)), nHi = roundUp(n);
-  double s = scale * std::sqrt(2.0); // sqrt is correctly rounded; the product rounds once more
-  double sLo = roundDown(s, 2), sHi = roundUp(s, 2);
-  double zLo = std::max(0.0, roundDown(nLo / sHi)), zHi = roundUp(nHi / sLo);
-  // erfc is decreasing: its largest value at zLo, its smallest at zHi.
-  double eHi = std::min(2.0, roundUp(std::erfc(zLo), kLibmUlps));
-  double eLo = std::max(0.0, roundDown(std::erfc(zHi), kLibmUlps));
-  return {eLo, eHi};
-}
-
-/// An interval containing exp(-rate * t) for t >= 0, rate > 0.
-std::pair<double, double> expDecayEnclosure(double rate, double t) {
-  double p = rate * t;
-  double pLo = std::max(0.0, roundDown(p)), pHi = roundUp(p);
-  return {std::max(0.0, roundDown(std::exp(-pHi), kLibmUlps)),
-          std::min(1.0, roundUp(std::exp(-pLo), kLibmUlps))};
-}
-
-/// A lower bound of a - b (a, b >= 0), never negative.
-double diffDown(double a, double b) {
-  return std::max(0.0, roundDown(a - b));
+  });
 }
 
 } // namespace
 
+// The certified lower bound of a cell's mass: outward-rounded CDF enclosures, one per kind, in
+// symbolic/dist_traits.h (intervalMassLowerBound; dist_detail's enclosures say how).
 double choiceMassLowerBound(DistKind dist, const std::vector<double>& ps, double a, double b) {
   if (!(a < b)) return 0;
-  switch (dist) {
-  case DistKind::Uniform: {
-    double l = std::max(a, ps[0]), h = std::min(b, ps[1]);
-    if (!(l < h)) return 0;
-    double w = roundUp(ps[1] - ps[0]);
-    return std::min(1.0, std::max(0.0, roundDown(diffDown(h, l) / w)));
-  }
-  case DistKind::Normal: {
-    double mu = ps[0], sigma = ps[1];
-    double m;
-    if (a >= mu) {
-      m = diffDown(erfcEnclosure(a, mu, sigma).first, erfcEnclosure(b, mu, sigma).second);
-    } else if (b <= mu) {
-      m = diffDown(erfcEnclosure(mu, b, sigma).first, erfcEnclosure(mu, a, sigma).second);
-    } else {
-      // 1 - erfc(b') / 2 - erfc(a') / 2, each term rounded up before it is subtracted.
-      double t1 = roundUp(0.5 * erfcEnclosure(b, mu, sigma).second);
-      double t2 = roundUp(0.5 * erfcEnclosure(mu, a, sigma).second);
-      return std::min(1.0, diffDown(diffDown(1.0, t1), t2));
-    }
-    return std::min(1.0, std::max(0.0, roundDown(0.5 * m)));
-  }
-  case DistKind::Exponential: {
-    double l = ps[0];
-    return std::min(1.0, diffDown(expDecayEnclosure(l, std::max(a, 0.0)).first,
-                                  expDecayEnclosure(l, std::max(b, 0.0)).second));
-  }
-  case DistKind::HalfNormal: {
-    double sigma = ps[0];
-    return std::min(1.0, diffDown(erfcEnclosure(std::max(a, 0.0), 0.0, sigma).first,
-                                  erfcEnclosure(std::max(b, 0.0), 0.0, sigma).second));
-  }
-  default:
+  return symbolic::dispatch(dist, [&](auto t) -> double {
+    using D = decltype(t);
+    if constexpr (D::kCellMethod) return D::intervalMassLowerBound(ps, a, b);
     return 0;
-  }
+  });
 }
 
 namespace {
+
+// Outward rounding, as the cell masses' enclosures (symbolic/dist_traits.h).
+using symbolic::dist_detail::roundDown;
+using symbolic::dist_detail::roundUp;
 
 /// At most this many cell queries are kept for --emit=smt2 (a run may make thousands).
 constexpr size_t kMaxEmittedCellQueries = 200;
@@ -507,23 +416,18 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
       if (!ch.constParams)
         return Error("choice '" + ch.address + "' has parameters that depend on other values");
       Dim d{ch.dist, ch.constValues, 0, 0, ch.var};
-      switch (ch.dist) {
-      case DistKind::Uniform:
-        d.lo = d.ps[0], d.hi = d.ps[1];
-        break;
-      case DistKind::Normal:
-        d.lo = d.ps[0] - 12 * d.ps[1], d.hi = d.ps[0] + 12 * d.ps[1];
-        break;
-      case DistKind::Exponential:
-        d.lo = 0, d.hi = 75 / d.ps[0];
-        break;
-      case DistKind::HalfNormal:
-        d.lo = 0, d.hi = 12 * d.ps[0];
-        break;
-      default:
+      // The initial box from the kind's trait (symbolic/dist_traits.h), if it has the method.
+      const std::optional<std::pair<double, double>> box =
+          symbolic::dispatch(ch.dist, [&](auto t) -> std::optional<std::pair<double, double>> {
+            using D = decltype(t);
+            if constexpr (D::kCellMethod) return D::cellBox(d.ps);
+            return std::nullopt;
+          });
+      if (!box)
         return Error("choice '" + ch.address + "': " + std::string(signature(ch.dist).name) +
                      " is not supported by the cell method");
-      }
+      d.lo = box->first;
+      d.hi = box->second;
       dims.push_back(d);
     }
     for (auto& [v, val] : ex->vars)
