@@ -42,14 +42,21 @@
 
 namespace chassis::codegen {
 
+/// How hard LLVM works on a tape: O2 is LLVM's O2 module pipeline and the default code
+/// generation level; Fast no IR passes and CodeGenOpt::None; Auto O2 up to kOptimizeUpToNodes
+/// nodes, else Fast (see kOptimizeUpToNodes).
+enum class TapeOptLevel : uint8_t { Auto, O2, Fast };
+constexpr size_t kOptimizeUpToNodes = 600;
+
 /// A tape compiled to native code.
 class CompiledTape {
 public:
   using Fn = int (*)(const double* u, double* grad, double* logDensity, double* work);
   /// Compiles `tape` (or returns the cached compilation of an identical tape: then *cached is
   /// set). Errors: an unrecorded tape, a node kind this compiler does not know, an LLVM failure.
-  static Expected<std::shared_ptr<const CompiledTape>> compile(const symbolic::TapeView& tape,
-                                                               bool* cached = nullptr);
+  static Expected<std::shared_ptr<const CompiledTape>> compile(
+      const symbolic::TapeView& tape, bool* cached = nullptr,
+      TapeOptLevel level = TapeOptLevel::Auto);
   ~CompiledTape();
 
   /// 0: *logDensity and grad hold L(u) and its gradient; 1: ask the tape (see the header).
@@ -61,6 +68,8 @@ public:
   /// Wall seconds spent compiling (IR generation, LLVM codegen and linking).
   double compileSeconds() const { return seconds_; }
   size_t nodes() const { return nodes_; }
+  /// Compiled at O2 (else at the fast level).
+  bool optimized() const { return optimized_; }
 
   struct Impl;
 
@@ -69,6 +78,7 @@ private:
   Fn fn_ = nullptr;
   double seconds_ = 0;
   size_t nodes_ = 0, workSize_ = 0;
+  bool optimized_ = false;
   std::unique_ptr<Impl> impl_; // the LLJIT holding the code
 };
 
