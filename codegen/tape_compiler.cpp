@@ -864,8 +864,19 @@ std::string identityOf(const TapeView& t) {
   }
   put(t.args.data(), t.args.size() * sizeof(uint32_t));
   put(t.positionSlots.data(), t.positionSlots.size() * sizeof(uint32_t));
+  // The constants the code reads (operands and the target) and the guard outcomes; not the
+  // slots nothing reads (a fused tape's dropped nodes keep their last values there).
+  // (A fused tape's args also keep the operands of the dropped nodes: only the nodes' count.)
+  std::vector<char> read(t.values.size(), 0);
+  read[t.target] = 1;
+  for (const auto& nd : t.nodes) {
+    for (uint32_t j = 0; j < nd.n; ++j)
+      read[t.args[nd.arg + j]] = 1;
+    if (nd.kind == TapeNodeKind::GuardCmp || nd.kind == TapeNodeKind::GuardArgmax)
+      read[nd.out] = 1;
+  }
   for (size_t s = 0; s < t.values.size(); ++s)
-    if (!computed[s]) put(&t.values[s], sizeof(double)); // constants and guard outcomes
+    if (!computed[s] && read[s]) put(&t.values[s], sizeof(double));
   return key;
 }
 

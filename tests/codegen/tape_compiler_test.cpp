@@ -314,7 +314,9 @@ TEST_CASE("NUTS on the compiled tape draws the interpreted tape's chains at a se
   opt.samples = 100;
   opt.chains = 2;
   opt.seed = 11;
-  opt.fuseTape = false; // the tape compiler compiles the per-element nodes
+  const bool fuse = GENERATE(false, true);
+  INFO((fuse ? "fused" : "unfused") << " tape");
+  opt.fuseTape = fuse;
   auto interp = runNuts(*f, in, opt);
   REQUIRE(interp);
   auto stats = std::make_shared<codegen::TapeJitStats>();
@@ -322,7 +324,11 @@ TEST_CASE("NUTS on the compiled tape draws the interpreted tape's chains at a se
   auto jit = runNuts(*f, in, opt);
   REQUIRE(jit);
   CHECK(stats->compiledEvals > 1000);
-  CHECK(stats->compiles + stats->cacheHits == 2); // one tape per chain, compiled once
+  // One tape per chain, recorded at different positions, compiled once (or found compiled by
+  // an earlier test): a tape's identity does not depend on the position.
+  CHECK(stats->compiles + stats->cacheHits == 2);
+  CHECK(stats->compiles <= 1);
+  CHECK(stats->cacheHits >= 1);
   REQUIRE(interp->chains.size() == jit->chains.size());
   for (size_t c = 0; c < jit->chains.size(); ++c) {
     REQUIRE(interp->chains[c].draws.size() == jit->chains[c].draws.size());
