@@ -50,7 +50,7 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Modul
   auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
   if (!jtmb) return Error("LLJIT: " + llvmMessage(jtmb.takeError()));
   jtmb->setCodeGenOptLevel(setup.codeGen); // TargetOptions default: AllowFPOpFusion Standard
-  if (setup.optimizeO2) {
+  if (setup.optimize) {
     auto tm = jtmb->createTargetMachine();
     if (!tm) return Error("LLJIT: " + llvmMessage(tm.takeError()));
     mod->setDataLayout((*tm)->createDataLayout());

@@ -40,8 +40,8 @@ void optimizeModule(llvm::Module& mod, llvm::TargetMachine* tm);
 /// How startJit sets up the JIT.
 struct JitSetup {
   llvm::CodeGenOpt::Level codeGen = llvm::CodeGenOpt::Default;
-  /// Run optimizeModule with the JIT's own target machine before adding the module.
-  bool optimizeO2 = false;
+  /// Run optimizeModule (O2) with the JIT's own target machine before adding the module.
+  bool optimize = false;
   /// Resolve the module's other undefined symbols (libm) in the current process.
   bool processSymbols = false;
   /// C functions the module calls, by name and address.

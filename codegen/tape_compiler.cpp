@@ -23,6 +23,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -907,6 +908,7 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
     return it->second;
   }
   const auto start = std::chrono::steady_clock::now();
+  const double cpuStart = threadCpuSeconds();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("chassis_tape", *ctx);
   const std::string name = "chassis_tape_" + std::to_string(cache().size());
@@ -924,7 +926,7 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   const bool o2 = level == TapeOptLevel::O2 ||
                   (level == TapeOptLevel::Auto && t.nodes.size() <= kOptimizeUpToNodes);
   JitSetup setup;
-  setup.optimizeO2 = o2;
+  setup.optimize = o2;
   setup.codeGen = o2 ? llvm::CodeGenOpt::Default : llvm::CodeGenOpt::None;
   setup.processSymbols = true; // memset (the adjoints' clearing) and what O2 may call
   setup.add("chassis_tape_exp", &chassis_tape_exp);
@@ -948,8 +950,15 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   ct->workSize_ = 3 * t.values.size() + t.args.size();
   ct->seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ct->cpuSeconds_ = threadCpuSeconds() - cpuStart;
   cache().emplace(std::move(key), ct);
   return std::shared_ptr<const CompiledTape>(ct);
+}
+
+double threadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 // ---- 3. The chain's gradient function ----

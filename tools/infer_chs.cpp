@@ -95,10 +95,9 @@ constexpr size_t kJitPaysFromMhSweeps = 25000;
 /// --backend auto, --method nuts: the gradients per iteration the estimate assumes (a tree of
 /// depth 4; Stan's posteriors typically take depth 2-5).
 constexpr double kNutsLeapfrogsPerIteration = 16;
-/// --backend auto, --method nuts: the least a tape's compilation costs (wall seconds: a fixed
-/// part and a part per node; measured on the bench models, 3-1609 nodes, at 40-140 ms and
-/// 0.3-0.8 s on a loaded 2-core machine; an estimate from below).
-constexpr double kTapeCompileLeastSeconds = 0.03, kTapeCompileLeastSecondsPerNode = 1.5e-4;
+/// --backend auto, --method nuts: the least a tape's compilation costs (CPU seconds: a fixed
+/// part and a part per node; an estimate from below of the bench models' compile times).
+constexpr double kTapeCompileLeastSeconds = 0.02, kTapeCompileLeastSecondsPerNode = 1.5e-4;
 
 struct ChsOptions {
   std::string method = "mh";
@@ -213,17 +212,17 @@ struct NutsJitPlan {
   std::shared_ptr<codegen::TapeJitStats> stats;
 };
 
-/// Seconds per call of `f`, timed over at least 20 ms.
+/// CPU seconds per call of `f` (the thread's CPU time, which other processes on a loaded
+/// machine do not inflate), timed over at least 20 ms.
 template <typename F> double secondsPerCall(F f) {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  const double start = codegen::threadCpuSeconds();
   size_t n = 0;
   double elapsed = 0;
   do {
     for (int k = 0; k < 16; ++k)
       f();
     n += 16;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed = codegen::threadCpuSeconds() - start;
   } while (elapsed < 0.02);
   return elapsed / double(n);
 }
@@ -266,11 +265,13 @@ NutsJitPlan planNutsJit(const ir::Function& f, const std::vector<symbolic::Value
     return plan;
   }
   plan.compileSeconds = (*compiled)->compileSeconds();
+  const double compileCpu = (*compiled)->compileCpuSeconds();
   plan.stats = std::make_shared<codegen::TapeJitStats>();
   std::snprintf(buf, sizeof buf,
-                "jit, the log density's tape (%zu nodes) compiled by LLVM %s in %.1f ms",
+                "jit, the log density's tape (%zu nodes) compiled by LLVM %s in %.1f ms "
+                "(%.1f ms CPU)",
                 tape.tapeSize(), (*compiled)->optimized() ? "at O2" : "at its fast level",
-                plan.compileSeconds * 1e3);
+                plan.compileSeconds * 1e3, compileCpu * 1e3);
   plan.note = buf;
   if (!autoMode) {
     plan.use = true;
@@ -281,11 +282,11 @@ NutsJitPlan planNutsJit(const ir::Function& f, const std::vector<symbolic::Value
   const double tJit =
       secondsPerCall([&] { (void)(**compiled)(u0->data(), grad.data(), &lp, work.data()); });
   const double saved = evals * (tInterp - tJit);
-  plan.use = saved > 2 * plan.compileSeconds;
+  plan.use = saved > 2 * compileCpu;
   std::snprintf(buf, sizeof buf,
-                " (auto: a gradient takes %.2f us compiled, %.2f us on the tape; about %.0f "
-                "gradients: %.3f s saved against %.3f s compiling: %s)",
-                tJit * 1e6, tInterp * 1e6, evals, saved, plan.compileSeconds,
+                " (auto: a gradient takes %.2f us compiled, %.2f us on the tape (CPU); about "
+                "%.0f gradients: %.3f s saved against %.3f s compiling: %s)",
+                tJit * 1e6, tInterp * 1e6, evals, saved, compileCpu,
                 plan.use ? "compiling pays" : "compiling does not pay");
   plan.note = (plan.use ? plan.note : "interp, " + plan.note) + buf;
   return plan;
