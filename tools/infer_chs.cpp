@@ -96,8 +96,9 @@ constexpr size_t kJitPaysFromMhSweeps = 25000;
 /// depth 4; Stan's posteriors typically take depth 2-5).
 constexpr double kNutsLeapfrogsPerIteration = 16;
 /// --backend auto, --method nuts: the least a tape's compilation costs (CPU seconds: a fixed
-/// part and a part per node; an estimate from below of the bench models' compile times).
-constexpr double kTapeCompileLeastSeconds = 0.02, kTapeCompileLeastSecondsPerNode = 1.5e-4;
+/// part and a part per node; from below the bench models' 16-37 ms for 3-20 nodes at O2 and
+/// 0.21 s for GARCH's 1609 at the fast level).
+constexpr double kTapeCompileLeastSeconds = 0.01, kTapeCompileLeastSecondsPerNode = 1.2e-4;
 
 struct ChsOptions {
   std::string method = "mh";
