@@ -194,6 +194,24 @@ size_t checkAgainstTape(LogDensityTape& tape, const codegen::CompiledTape& compi
   return points;
 }
 
+/// Calls visit(f, ctx, data, isBench) for every non-external module of the corpus (a bench
+/// model's program must load).
+template <typename Visit> void forEachModule(Visit visit) {
+  const std::vector<Case> cases = corpus();
+  for (size_t ci = 0; ci < cases.size(); ++ci) {
+    const Case& c = cases[ci];
+    const bool isBench = ci + 5 >= cases.size();
+    Loaded l = load(c.chs, c.data);
+    if (isBench) REQUIRE(l.prog);
+    if (!l.prog) continue;
+    for (const auto& fp : l.prog->functions()) {
+      if (fp->kind() == ir::FunctionKind::External) continue;
+      INFO(c.chs.string() << " module " << fp->name());
+      visit(*fp, l.prog->ctx(), l.data, isBench);
+    }
+  }
+}
+
 size_t countKind(const TapeView& v, TapeNodeKind k) {
   size_t n = 0;
   for (const auto& nd : v.nodes)
@@ -207,36 +225,27 @@ TEST_CASE("compiled tape gradients equal the tape's and finite differences on ev
           "[codegen][tape_compiler]") {
   std::mt19937_64 rng(20261203);
   size_t checkedModules = 0, checkedPoints = 0, benchChecked = 0;
-  const std::vector<Case> cases = corpus();
-  for (size_t ci = 0; ci < cases.size(); ++ci) {
-    const Case& c = cases[ci];
-    const bool isBench = ci + 5 >= cases.size();
-    Loaded l = load(c.chs, c.data);
-    if (isBench) REQUIRE(l.prog);
-    if (!l.prog) continue;
-    for (const auto& fp : l.prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() == ir::FunctionKind::External) continue;
-      LogDensityTape tape(f, inputsFor(f, l.prog->ctx(), l.data, rng), /*fuse=*/false);
-      Rng init(7);
-      auto u0 = tape.initialize(init);
-      if (!u0 || u0->empty()) continue; // not a model NUTS takes (discrete choices, ...)
-      INFO(c.chs.string() << " module " << f.name() << ", " << tape.tapeSize() << " nodes");
-      const TapeView view = tape.view();
-      auto compiled = codegen::CompiledTape::compile(view);
-      if (!compiled) {
-        INFO(compiled.error().message);
-        REQUIRE(hasUnknownNode(view)); // the only acceptable reason
-        continue;
-      }
-      const size_t pointsHere = checkAgainstTape(tape, **compiled, *u0, rng);
-      if (pointsHere > 0) {
-        ++checkedModules;
-        checkedPoints += pointsHere;
-        if (isBench) ++benchChecked;
-      }
+  forEachModule([&](const ir::Function& f, const ir::Context& ctx, const nlohmann::json& data,
+                    bool isBench) {
+    LogDensityTape tape(f, inputsFor(f, ctx, data, rng), /*fuse=*/false);
+    Rng init(7);
+    auto u0 = tape.initialize(init);
+    if (!u0 || u0->empty()) return; // not a model NUTS takes (discrete choices, ...)
+    INFO(tape.tapeSize() << " nodes");
+    const TapeView view = tape.view();
+    auto compiled = codegen::CompiledTape::compile(view);
+    if (!compiled) {
+      INFO(compiled.error().message);
+      REQUIRE(hasUnknownNode(view)); // the only acceptable reason
+      return;
     }
-  }
+    const size_t pointsHere = checkAgainstTape(tape, **compiled, *u0, rng);
+    if (pointsHere > 0) {
+      ++checkedModules;
+      checkedPoints += pointsHere;
+      if (isBench) ++benchChecked;
+    }
+  });
   INFO(checkedModules << " modules, " << checkedPoints << " points");
   CHECK(checkedModules >= 15);
   CHECK(benchChecked == 5);
@@ -249,47 +258,38 @@ TEST_CASE("compiled fused tapes equal the fused tape bit for bit at O2 and at th
   std::mt19937_64 rng(20261204);
   size_t checkedModules = 0, benchChecked = 0;
   size_t kinds[3] = {0, 0, 0}; // LogDensitySum, NormalLinearSum, BernoulliLogitLinearSum
-  const std::vector<Case> cases = corpus();
-  for (size_t ci = 0; ci < cases.size(); ++ci) {
-    const Case& c = cases[ci];
-    const bool isBench = ci + 5 >= cases.size();
-    Loaded l = load(c.chs, c.data);
-    if (isBench) REQUIRE(l.prog);
-    if (!l.prog) continue;
-    for (const auto& fp : l.prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() == ir::FunctionKind::External) continue;
-      const std::vector<Value> inputs = inputsFor(f, l.prog->ctx(), l.data, rng);
-      bool checked = false;
-      size_t fused[3] = {0, 0, 0};
-      for (auto level : {codegen::TapeOptLevel::O2, codegen::TapeOptLevel::Fast}) {
-        // A fresh tape per level (checking may re-record the tape at a jittered point).
-        LogDensityTape tape(f, inputs, /*fuse=*/true);
-        Rng init(7);
-        auto u0 = tape.initialize(init);
-        if (!u0 || u0->empty()) break;
-        INFO(c.chs.string() << " module " << f.name() << ", " << tape.tapeSize() << " nodes");
-        const TapeView view = tape.view();
-        fused[0] = countKind(view, TapeNodeKind::LogDensitySum);
-        fused[1] = countKind(view, TapeNodeKind::NormalLinearSum);
-        fused[2] = countKind(view, TapeNodeKind::BernoulliLogitLinearSum);
-        auto compiled = codegen::CompiledTape::compile(view, nullptr, level);
-        if (!compiled) {
-          INFO(compiled.error().message);
-          REQUIRE(hasUnknownNode(view));
-          break;
-        }
-        CHECK((*compiled)->optimized() == (level == codegen::TapeOptLevel::O2));
-        if (checkAgainstTape(tape, **compiled, *u0, rng) > 0) checked = true;
+  forEachModule([&](const ir::Function& f, const ir::Context& ctx, const nlohmann::json& data,
+                    bool isBench) {
+    const std::vector<Value> inputs = inputsFor(f, ctx, data, rng);
+    bool checked = false;
+    size_t fused[3] = {0, 0, 0};
+    for (auto level : {codegen::TapeOptLevel::O2, codegen::TapeOptLevel::Fast}) {
+      // A fresh tape per level (checking may re-record the tape at a jittered point).
+      LogDensityTape tape(f, inputs, /*fuse=*/true);
+      Rng init(7);
+      auto u0 = tape.initialize(init);
+      if (!u0 || u0->empty()) return;
+      INFO(tape.tapeSize() << " nodes");
+      const TapeView view = tape.view();
+      fused[0] = countKind(view, TapeNodeKind::LogDensitySum);
+      fused[1] = countKind(view, TapeNodeKind::NormalLinearSum);
+      fused[2] = countKind(view, TapeNodeKind::BernoulliLogitLinearSum);
+      auto compiled = codegen::CompiledTape::compile(view, nullptr, level);
+      if (!compiled) {
+        INFO(compiled.error().message);
+        REQUIRE(hasUnknownNode(view));
+        return;
       }
-      if (checked) {
-        ++checkedModules;
-        if (isBench) ++benchChecked;
-        for (int k = 0; k < 3; ++k)
-          kinds[k] += fused[k];
-      }
+      CHECK((*compiled)->optimized() == (level == codegen::TapeOptLevel::O2));
+      if (checkAgainstTape(tape, **compiled, *u0, rng) > 0) checked = true;
     }
-  }
+    if (checked) {
+      ++checkedModules;
+      if (isBench) ++benchChecked;
+      for (int k = 0; k < 3; ++k)
+        kinds[k] += fused[k];
+    }
+  });
   CHECK(checkedModules >= 15);
   CHECK(benchChecked == 5);
   // The bench models hold every fused kind: eight schools' and GARCH's sums, kidiq's and AR(5)'s
