@@ -8,6 +8,7 @@
 // call the runtime, and a failing check first stores its statement's site number there (a
 // callee's failing input check is given the calling statement's site on the way out).
 #include "codegen/codegen.h"
+#include "codegen/jit_session.h"
 
 #include "codegen/runtime.h"
 #include "symbolic/distributions.h"
@@ -91,19 +92,6 @@ namespace {
 using symbolic::ops::kMaxExactInt; // 2^53
 /// Variables live on the stack: at most this many doubles (512 KiB) per function.
 constexpr size_t kMaxFrameScalars = size_t(1) << 16;
-
-std::string llvmMessage(llvm::Error e) {
-  return llvm::toString(std::move(e));
-}
-
-void initLlvm() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    llvm::InitializeNativeTargetAsmParser();
-  });
-}
 
 // ------------------------------------------------------------------------------------------------
 // Checking what compiles
@@ -1081,7 +1069,7 @@ bool FunctionGen::affineLayer(const DenseLayer& L, const LlvmArray& inArr, LlvmA
 // Pipeline: build, verify, optimise, emit
 
 Expected<std::unique_ptr<llvm::TargetMachine>> makeTargetMachine(bool hostCpu) {
-  initLlvm();
+  initNativeTarget();
   std::string triple = llvm::sys::getDefaultTargetTriple();
   std::string msg;
   const llvm::Target* target = llvm::TargetRegistry::lookupTarget(triple, msg);
@@ -1391,20 +1379,7 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
     mg.mod->setDataLayout(tm->createDataLayout());
     mg.mod->setTargetTriple(tm->getTargetTriple().str());
   }
-  if (optimize) {
-    llvm::LoopAnalysisManager lam;
-    llvm::FunctionAnalysisManager fam;
-    llvm::CGSCCAnalysisManager cgam;
-    llvm::ModuleAnalysisManager mam;
-    llvm::PassBuilder pb(tm);
-    pb.registerModuleAnalyses(mam);
-    pb.registerCGSCCAnalyses(cgam);
-    pb.registerFunctionAnalyses(fam);
-    pb.registerLoopAnalyses(lam);
-    pb.crossRegisterProxies(lam, fam, cgam, mam);
-    llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
-    mpm.run(*mg.mod, mam);
-  }
+  if (optimize) optimizeModule(*mg.mod, tm);
   if (sites) *sites = std::move(mg.sites);
   if (choiceNames) *choiceNames = std::move(mg.choiceNames);
   return std::move(mg.mod);
@@ -1563,43 +1538,28 @@ std::string cHeader(const Function& f, const Context& ctx, const std::string& so
 
 namespace {
 
-/// An LLJIT (O2, host CPU) holding `mod`, with libm from the process and, when `withRuntime`,
-/// the functions of codegen/runtime.h as absolute symbols; returns the address of `symbol`.
-Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Module> mod,
-                                                     std::unique_ptr<llvm::LLVMContext> ctx,
-                                                     const SourceLoc& loc, bool withRuntime) {
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) return Error(loc, "LLJIT: " + llvmMessage(jtmb.takeError()));
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::Default);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
-  if (!jit) return Error(loc, "LLJIT: " + llvmMessage(jit.takeError()));
-  mod->setDataLayout((*jit)->getDataLayout());
-  auto gen = llvm::orc::DynamicLibrarySearchGenerator::GetForCurrentProcess(
-      (*jit)->getDataLayout().getGlobalPrefix());
-  if (!gen) return Error(loc, "LLJIT: " + llvmMessage(gen.takeError()));
-  (*jit)->getMainJITDylib().addGenerator(std::move(*gen));
+/// An LLJIT (host CPU) holding `mod` (optimised at O2 by buildModule), with libm from the
+/// process and, when `withRuntime`, the functions of codegen/runtime.h.
+Expected<std::unique_ptr<llvm::orc::LLJIT>> startModuleJit(std::unique_ptr<llvm::Module> mod,
+                                                           std::unique_ptr<llvm::LLVMContext> ctx,
+                                                           const SourceLoc& loc, bool withRuntime) {
+  JitSetup setup;
+  setup.codeGen = llvm::CodeGenOpt::Default;
+  setup.processSymbols = true;
   if (withRuntime) {
-    llvm::orc::SymbolMap syms;
-    auto add = [&](const char* name, auto* fn) {
-      syms[(*jit)->mangleAndIntern(name)] = llvm::JITEvaluatedSymbol(
-          llvm::pointerToJITTargetAddress(fn),
-          llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
-    };
-    add("chassis_rt_sample", &chassis_rt_sample);
-    add("chassis_rt_normal", &chassis_rt_normal);
-    add("chassis_rt_uniform", &chassis_rt_uniform);
-    add("chassis_rt_check_params", &chassis_rt_check_params);
-    add("chassis_rt_observe", &chassis_rt_observe);
-    add("chassis_rt_condition", &chassis_rt_condition);
-    add("chassis_rt_factor", &chassis_rt_factor);
-    add("chassis_rt_choice", &chassis_rt_choice);
-    add("chassis_rt_enter", &chassis_rt_enter);
-    add("chassis_rt_leave", &chassis_rt_leave);
-    if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms))))
-      return Error(loc, "LLJIT: " + llvmMessage(std::move(e)));
+    setup.add("chassis_rt_sample", &chassis_rt_sample);
+    setup.add("chassis_rt_normal", &chassis_rt_normal);
+    setup.add("chassis_rt_uniform", &chassis_rt_uniform);
+    setup.add("chassis_rt_check_params", &chassis_rt_check_params);
+    setup.add("chassis_rt_observe", &chassis_rt_observe);
+    setup.add("chassis_rt_condition", &chassis_rt_condition);
+    setup.add("chassis_rt_factor", &chassis_rt_factor);
+    setup.add("chassis_rt_choice", &chassis_rt_choice);
+    setup.add("chassis_rt_enter", &chassis_rt_enter);
+    setup.add("chassis_rt_leave", &chassis_rt_leave);
   }
-  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
-    return Error(loc, "LLJIT: " + llvmMessage(std::move(e)));
+  auto jit = startJit(std::move(mod), std::move(ctx), setup);
+  if (!jit) return Error(loc, jit.error().message);
   return std::move(*jit);
 }
 
@@ -1617,7 +1577,7 @@ Expected<std::unique_ptr<JitFunction>> JitFunction::create(const Function& f) {
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = buildModule(f, *ctx, tm->get(), true);
   if (!mod) return mod.error();
-  auto jit = startJit(std::move(*mod), std::move(ctx), f.loc(), false);
+  auto jit = startModuleJit(std::move(*mod), std::move(ctx), f.loc(), false);
   if (!jit) return jit.error();
   auto sym = (*jit)->lookup(symbolName(f));
   if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
@@ -1648,7 +1608,7 @@ Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
   std::vector<std::string> names;
   auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names);
   if (!mod) return mod.error();
-  auto jit = startJit(std::move(*mod), std::move(ctx), f.loc(), true);
+  auto jit = startModuleJit(std::move(*mod), std::move(ctx), f.loc(), true);
   if (!jit) return jit.error();
   auto sym = (*jit)->lookup(symbolName(f)); // compiles the module
   if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));

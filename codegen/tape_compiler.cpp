@@ -3,27 +3,27 @@
 // straight-line), and the cache with the LLJIT.
 #include "codegen/tape_compiler.h"
 
+#include "codegen/jit_session.h"
+
 #include "spec/ir.h"
 #include "symbolic/distributions.h"
 #include "symbolic/op_semantics.h"
 #include "symbolic/transforms.h"
 
-#include <llvm/ExecutionEngine/Orc/ExecutionUtils.h>
-#include <llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/GlobalVariable.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -74,12 +74,6 @@ using symbolic::TapeNodeKind;
 using symbolic::TapeView;
 
 namespace {
-
-std::string llvmMessage(llvm::Error e) {
-  std::string s;
-  llvm::handleAllErrors(std::move(e), [&](const llvm::ErrorInfoBase& info) { s = info.message(); });
-  return s;
-}
 
 // ---- 2. The IR generator ----
 
@@ -353,6 +347,18 @@ struct Gen {
         setPartial(nd, j, num(0));
       return true;
     }
+    case TapeNodeKind::LogDensitySum:
+      out = logDensitySum(nd, why);
+      if (!out) return false;
+      break;
+    case TapeNodeKind::NormalLinearSum:
+      out = normalLinearSum(nd, why);
+      if (!out) return false;
+      break;
+    case TapeNodeKind::BernoulliLogitLinearSum:
+      out = bernoulliLogitLinearSum(nd, why);
+      if (!out) return false;
+      break;
     case TapeNodeKind::Other:
       why = "a node kind the tape compiler does not know (the tape stays interpreted)";
       return false;
@@ -360,6 +366,381 @@ struct Gen {
     check(notFinite(out));
     b.CreateStore(out, at(vals, nd.out));
     return true;
+  }
+
+  // ---- the fused log-density nodes: a loop over their elements ----
+  // Each per-element operand position of a fused node is a column: constants (data, the
+  // coefficients) are a constant array in the module, position-dependent operands an array of
+  // their slots (values loaded from the workspace), a column of both kinds both arrays and a
+  // flag per element. The arithmetic is ad.cpp's fused forward and reverse, element by element
+  // in the same order (the sums and the partials of the bases accumulated from 0 in element
+  // order), so the results are the fused tape's bit for bit.
+  llvm::Function* fn = nullptr;
+  struct Column {
+    bool allConst = true;
+    llvm::GlobalVariable* consts = nullptr;  // per element: the constant (when any is constant)
+    llvm::GlobalVariable* slots = nullptr;   // per element: the slot (when any is variable)
+    llvm::GlobalVariable* varFlags = nullptr; // per element: 1 when variable (both kinds)
+  };
+  std::map<uint32_t, Column> columns; // by the column's first operand index in args
+
+  static bool fusedKind(TapeNodeKind k) {
+    return k == TapeNodeKind::LogDensitySum || k == TapeNodeKind::NormalLinearSum ||
+           k == TapeNodeKind::BernoulliLogitLinearSum;
+  }
+  llvm::GlobalVariable* global(llvm::Constant* init) {
+    return new llvm::GlobalVariable(mod, init->getType(), true, llvm::GlobalValue::PrivateLinkage,
+                                    init);
+  }
+  /// The column of operands args[first + k * stride], k < count.
+  const Column& column(uint32_t first, uint32_t stride, uint32_t count) {
+    if (auto it = columns.find(first); it != columns.end()) return it->second;
+    Column c;
+    std::vector<double> cv(count, 0.0);
+    std::vector<uint32_t> sv(count, 0);
+    std::vector<uint8_t> fv(count, 0);
+    bool anyVar = false, anyConst = false;
+    for (uint32_t k = 0; k < count; ++k) {
+      const uint32_t s = t.args[first + size_t(k) * stride];
+      sv[k] = s;
+      fv[k] = isVar[s] ? 1 : 0;
+      if (isVar[s]) anyVar = true;
+      else {
+        anyConst = true;
+        cv[k] = t.values[s];
+      }
+    }
+    c.allConst = !anyVar;
+    if (anyConst) c.consts = global(llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<double>(cv)));
+    if (anyVar) c.slots = global(llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint32_t>(sv)));
+    if (anyVar && anyConst)
+      c.varFlags = global(llvm::ConstantDataArray::get(ctx, llvm::ArrayRef<uint8_t>(fv)));
+    return columns.emplace(first, c).first->second;
+  }
+  llvm::Value* element(llvm::GlobalVariable* g, llvm::Type* ty, llvm::Value* k) {
+    return b.CreateLoad(ty, b.CreateInBoundsGEP(g->getValueType(), g, {b.getInt64(0), k}));
+  }
+  /// The slot of element k (a variable or mixed column).
+  llvm::Value* slotOf(const Column& c, llvm::Value* k) {
+    return b.CreateZExt(element(c.slots, b.getInt32Ty(), k), b.getInt64Ty());
+  }
+  /// The value of element k.
+  llvm::Value* load(const Column& c, llvm::Value* k) {
+    llvm::Value* cst = c.consts ? element(c.consts, dbl, k) : nullptr;
+    if (!c.slots) return cst;
+    llvm::Value* v = b.CreateLoad(dbl, b.CreateInBoundsGEP(dbl, vals, slotOf(c, k)));
+    if (!c.varFlags) return v;
+    return b.CreateSelect(b.CreateICmpNE(element(c.varFlags, b.getInt8Ty(), k), b.getInt8(0)), v,
+                          cst);
+  }
+  /// &pds[first + k * stride] (the partial of element k's operand at args[first + k * stride]).
+  llvm::Value* partialAt(uint32_t first, uint32_t stride, llvm::Value* k) {
+    llvm::Value* i = b.CreateAdd(b.getInt64(first), b.CreateMul(k, b.getInt64(stride)));
+    return b.CreateInBoundsGEP(dbl, pds, i);
+  }
+  /// Leaves for `reject` when `failed` (a branch: used inside the loops).
+  void failIf(llvm::Value* failed) {
+    auto* cont = llvm::BasicBlock::Create(ctx, "", fn);
+    b.CreateCondBr(failed, reject, cont);
+    b.SetInsertPoint(cont);
+  }
+  /// The pending checks of the nodes before, before a loop.
+  void flushChecks() {
+    if (bad) failIf(bad);
+    bad = nullptr;
+  }
+  llvm::Value* badScale(llvm::Value* s) { // !(s > 0) || !isfinite(s)
+    return b.CreateOr(b.CreateNot(b.CreateFCmpOGT(s, num(0))), notFinite(s));
+  }
+  /// A loop over count >= 1 elements with accumulators (PHIs) started at `init`.
+  struct Loop {
+    llvm::BasicBlock* body = nullptr;
+    llvm::PHINode* k = nullptr;
+    std::vector<llvm::PHINode*> acc;
+    uint32_t count = 0;
+  };
+  Loop beginLoop(uint32_t count, const std::vector<llvm::Value*>& init) {
+    Loop L;
+    L.count = count;
+    llvm::BasicBlock* pre = b.GetInsertBlock();
+    L.body = llvm::BasicBlock::Create(ctx, "element", fn);
+    b.CreateBr(L.body);
+    b.SetInsertPoint(L.body);
+    L.k = b.CreatePHI(b.getInt64Ty(), 2);
+    L.k->addIncoming(b.getInt64(0), pre);
+    for (llvm::Value* v : init) {
+      llvm::PHINode* p = b.CreatePHI(dbl, 2);
+      p->addIncoming(v, pre);
+      L.acc.push_back(p);
+    }
+    return L;
+  }
+  /// Closes the loop; `next` are the accumulators' values after the element (valid after it).
+  void endLoop(Loop& L, const std::vector<llvm::Value*>& next) {
+    llvm::BasicBlock* latch = b.GetInsertBlock();
+    llvm::Value* k1 = b.CreateAdd(L.k, b.getInt64(1));
+    L.k->addIncoming(k1, latch);
+    for (size_t i = 0; i < L.acc.size(); ++i)
+      L.acc[i]->addIncoming(next[i], latch);
+    auto* exit = llvm::BasicBlock::Create(ctx, "", fn);
+    b.CreateCondBr(b.CreateICmpULT(k1, b.getInt64(L.count)), L.body, exit);
+    b.SetInsertPoint(exit);
+  }
+  /// -0.5 z^2 - log s - log sqrt(2 pi), as ad.cpp's normalTerm (left to right).
+  llvm::Value* normalLogTerm(llvm::Value* z, llvm::Value* logS) {
+    const double logSqrt2Pi = 0.5 * std::log(2.0 * std::numbers::pi); // as ad.cpp
+    return b.CreateFSub(b.CreateFSub(b.CreateFMul(b.CreateFMul(num(-0.5), z), z), logS),
+                        num(logSqrt2Pi));
+  }
+
+  /// The element count of a fused node with `head` leading operands and `stride` per element;
+  /// 0 (with `why`) when its operands do not have that layout.
+  static uint32_t elementCount(const symbolic::TapeNodeView& nd, uint32_t head, uint32_t stride,
+                               std::string& why) {
+    if (stride == 0 || nd.n <= head || (nd.n - head) % stride != 0) {
+      why = "internal: a fused log-density node whose operands do not have its layout";
+      return 0;
+    }
+    return (nd.n - head) / stride;
+  }
+
+  /// LogDensitySum: sum_k log p(x_k | params_k), elements (x, params...) of stride 1 + nparams.
+  llvm::Value* logDensitySum(const symbolic::TapeNodeView& nd, std::string& why) {
+    const auto dist = DistKind(nd.aux);
+    const uint32_t stride = 1 + uint32_t(signature(dist).nparams);
+    const uint32_t count = elementCount(nd, 0, stride, why);
+    if (count == 0) return nullptr;
+    flushChecks();
+    std::vector<const Column*> cols;
+    for (uint32_t j = 0; j < stride; ++j)
+      cols.push_back(&column(nd.arg + j, stride, count));
+    if (dist == DistKind::Normal) {
+      // ad.cpp computes log s once per run of elements with the same sigma slot: the same bits
+      // as computing it per element, so a sigma shared by all is computed once here.
+      bool shared = true;
+      for (uint32_t k = 1; k < count && shared; ++k)
+        shared = t.args[nd.arg + 2 + k * stride] == t.args[nd.arg + 2];
+      llvm::Value *sShared = nullptr, *logShared = nullptr;
+      if (shared) {
+        sShared = slot(t.args[nd.arg + 2]);
+        failIf(badScale(sShared));
+        logShared = call(fLog, sShared);
+      }
+      Loop L = beginLoop(count, {num(0)});
+      llvm::Value* x = load(*cols[0], L.k);
+      llvm::Value* mu = load(*cols[1], L.k);
+      llvm::Value* s = shared ? sShared : load(*cols[2], L.k);
+      failIf(shared ? notFinite(mu) : b.CreateOr(badScale(s), notFinite(mu)));
+      llvm::Value* logS = shared ? logShared : call(fLog, s);
+      llvm::Value* z = b.CreateFDiv(b.CreateFSub(x, mu), s);
+      if (!cols[0]->allConst)
+        b.CreateStore(b.CreateFDiv(b.CreateFNeg(z), s), partialAt(nd.arg, stride, L.k));
+      if (!cols[1]->allConst)
+        b.CreateStore(b.CreateFDiv(z, s), partialAt(nd.arg + 1, stride, L.k));
+      if (!cols[2]->allConst)
+        b.CreateStore(b.CreateFDiv(b.CreateFSub(b.CreateFMul(z, z), num(1)), s),
+                      partialAt(nd.arg + 2, stride, L.k));
+      llvm::Value* total = b.CreateFAdd(L.acc[0], normalLogTerm(z, logS));
+      endLoop(L, {total});
+      return total;
+    }
+    // Any other distribution: the tape's function, its partials straight into pds.
+    const uint32_t np = stride - 1;
+    Loop L = beginLoop(count, {num(0)});
+    for (uint32_t i = 0; i < np; ++i)
+      b.CreateStore(load(*cols[1 + i], L.k), b.CreateConstInBoundsGEP1_64(dbl, paramBuf, i));
+    llvm::Value* lp =
+        b.CreateCall(fLogDensity, {b.getInt32(uint32_t(nd.aux)), paramBuf, b.getInt64(np),
+                                   load(*cols[0], L.k), partialAt(nd.arg, stride, L.k)});
+    // NaN (invalid parameters) or -inf (outside the support): the node's finiteness check.
+    llvm::Value* total = b.CreateFAdd(L.acc[0], lp);
+    endLoop(L, {total});
+    return total;
+  }
+
+  /// NormalLinearSum: sum_k log Normal(x_k | c_0k + sum_j c_jk b_j, sigma_k), with the partials
+  /// of the bases (and of a shared sigma) accumulated over the elements.
+  llvm::Value* normalLinearSum(const symbolic::TapeNodeView& nd, std::string& why) {
+    const uint32_t m = nd.aux & symbolic::kTapeBaseMask;
+    const bool shared = nd.aux & symbolic::kTapeSharedSigma;
+    const bool dataX = nd.aux & symbolic::kTapeDataX;
+    const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
+    const uint32_t cOff = shared ? 1 : 2;
+    const uint32_t count = elementCount(nd, head, stride, why);
+    if (count == 0) return nullptr;
+    flushChecks();
+    const uint32_t first = nd.arg + head;
+    const Column& xc = column(first, stride, count);
+    const Column* sc = shared ? nullptr : &column(first + 1, stride, count);
+    std::vector<const Column*> cc;
+    for (uint32_t j = 0; j <= m; ++j)
+      cc.push_back(&column(first + cOff + j, stride, count));
+    std::vector<llvm::Value*> bases;
+    for (uint32_t j = 0; j < m; ++j)
+      bases.push_back(arg(nd, j));
+    llvm::Value *s = nullptr, *logS = nullptr, *invS = nullptr;
+    if (shared) {
+      s = arg(nd, m);
+      failIf(badScale(s));
+      logS = call(fLog, s);
+      invS = b.CreateFDiv(num(1), s);
+    }
+    // Accumulators: the total, the m bases' partials, the shared sigma's partial.
+    std::vector<llvm::Value*> init(1 + m + (shared ? 1 : 0), num(0));
+    Loop L = beginLoop(count, init);
+    if (!shared) {
+      s = load(*sc, L.k);
+      failIf(badScale(s));
+      logS = call(fLog, s);
+      invS = b.CreateFDiv(num(1), s);
+    }
+    std::vector<llvm::Value*> c;
+    for (uint32_t j = 0; j <= m; ++j)
+      c.push_back(load(*cc[j], L.k));
+    llvm::Value* mu = c[0]; // ad.cpp's linearValue
+    for (uint32_t j = 0; j < m; ++j)
+      mu = b.CreateFAdd(mu, b.CreateFMul(c[1 + j], bases[j]));
+    failIf(notFinite(mu));
+    llvm::Value* z = b.CreateFMul(b.CreateFSub(load(xc, L.k), mu), invS);
+    llvm::Value* dmu = b.CreateFMul(z, invS);
+    llvm::Value* ds = b.CreateFMul(b.CreateFSub(b.CreateFMul(z, z), num(1)), invS);
+    std::vector<llvm::Value*> next;
+    next.push_back(b.CreateFAdd(L.acc[0], normalLogTerm(z, logS)));
+    if (!dataX && !xc.allConst) b.CreateStore(b.CreateFNeg(dmu), partialAt(first, stride, L.k));
+    if (!shared && !sc->allConst) b.CreateStore(ds, partialAt(first + 1, stride, L.k));
+    for (uint32_t j = 0; j < m; ++j)
+      next.push_back(b.CreateFAdd(L.acc[1 + j], b.CreateFMul(c[1 + j], dmu)));
+    if (shared) next.push_back(b.CreateFAdd(L.acc[1 + m], ds));
+    endLoop(L, next);
+    for (uint32_t j = 0; j < m; ++j)
+      setPartial(nd, j, next[1 + j]);
+    if (shared) setPartial(nd, m, next[1 + m]);
+    return next[0];
+  }
+
+  /// BernoulliLogitLinearSum: sum_k log Bernoulli(x_k | sigmoid(c_0k + sum_j c_jk b_j)), x_k
+  /// observed 0 or 1; the partials of the bases accumulated over the elements.
+  llvm::Value* bernoulliLogitLinearSum(const symbolic::TapeNodeView& nd, std::string& why) {
+    const uint32_t m = nd.aux, stride = 2 + m;
+    const uint32_t count = elementCount(nd, m, stride, why);
+    if (count == 0) return nullptr;
+    const uint32_t first = nd.arg + m;
+    const Column& xc = column(first, stride, count);
+    for (uint32_t k = 0; k < count; ++k) {
+      const uint32_t xs = t.args[first + k * stride];
+      if (isVar[xs] || (t.values[xs] != 0 && t.values[xs] != 1)) {
+        why = "a fused Bernoulli node whose outcomes are not all observed 0 or 1";
+        return nullptr;
+      }
+    }
+    flushChecks();
+    std::vector<const Column*> cc;
+    for (uint32_t j = 0; j <= m; ++j)
+      cc.push_back(&column(first + 1 + j, stride, count));
+    std::vector<llvm::Value*> bases;
+    for (uint32_t j = 0; j < m; ++j)
+      bases.push_back(arg(nd, j));
+    Loop L = beginLoop(count, std::vector<llvm::Value*>(1 + m, num(0)));
+    std::vector<llvm::Value*> c;
+    for (uint32_t j = 0; j <= m; ++j)
+      c.push_back(load(*cc[j], L.k));
+    llvm::Value* eta = c[0];
+    for (uint32_t j = 0; j < m; ++j)
+      eta = b.CreateFAdd(eta, b.CreateFMul(c[1 + j], bases[j]));
+    failIf(notFinite(eta));
+    llvm::Value* q = call(fSigmoid, eta);
+    llvm::Value* one = b.CreateFCmpOEQ(load(xc, L.k), num(1));
+    auto* isOne = llvm::BasicBlock::Create(ctx, "", fn);
+    auto* isZero = llvm::BasicBlock::Create(ctx, "", fn);
+    auto* merge = llvm::BasicBlock::Create(ctx, "", fn);
+    b.CreateCondBr(one, isOne, isZero);
+    b.SetInsertPoint(isOne);
+    llvm::Value* l1 = call(fLog, q);
+    llvm::Value* d1 = b.CreateFSub(num(1), q);
+    b.CreateBr(merge);
+    b.SetInsertPoint(isZero);
+    llvm::Value* l0 = call(fLog1p, b.CreateFNeg(q));
+    llvm::Value* d0 = b.CreateFNeg(q);
+    b.CreateBr(merge);
+    b.SetInsertPoint(merge);
+    llvm::PHINode* lp = b.CreatePHI(dbl, 2);
+    lp->addIncoming(l1, isOne);
+    lp->addIncoming(l0, isZero);
+    llvm::PHINode* d = b.CreatePHI(dbl, 2);
+    d->addIncoming(d1, isOne);
+    d->addIncoming(d0, isZero);
+    std::vector<llvm::Value*> next;
+    next.push_back(b.CreateFAdd(L.acc[0], lp));
+    for (uint32_t j = 0; j < m; ++j)
+      next.push_back(b.CreateFAdd(L.acc[1 + j], b.CreateFMul(c[1 + j], d)));
+    endLoop(L, next);
+    for (uint32_t j = 0; j < m; ++j)
+      setPartial(nd, j, next[1 + j]);
+    return next[0];
+  }
+
+  /// adj[slot] += g * p (ad.cpp's reverse step).
+  void accumulate(llvm::Value* adjPtr, llvm::Value* g, llvm::Value* p) {
+    b.CreateStore(b.CreateFAdd(b.CreateLoad(dbl, adjPtr), b.CreateFMul(g, p)), adjPtr);
+  }
+  /// The reverse step of a fused node (ad.cpp's backward and fusedBackward): skipped when its
+  /// adjoint is 0; else the operands that depend on the position, in operand order.
+  void fusedReverse(const symbolic::TapeNodeView& nd) {
+    llvm::Value* g = b.CreateLoad(dbl, at(adjs, nd.out));
+    auto* step = llvm::BasicBlock::Create(ctx, "", fn);
+    auto* done = llvm::BasicBlock::Create(ctx, "", fn);
+    b.CreateCondBr(b.CreateFCmpOEQ(g, num(0)), done, step);
+    b.SetInsertPoint(step);
+    // The head operands (the bases and a shared sigma) at fixed places.
+    auto headStep = [&](uint32_t head) {
+      for (uint32_t j = 0; j < head; ++j)
+        if (argVar(nd, j)) accumulate(at(adjs, t.args[nd.arg + j]), g, b.CreateLoad(dbl, at(pds, nd.arg + j)));
+    };
+    // The per-element operands of the given columns, element by element.
+    auto elementSteps = [&](uint32_t first, uint32_t stride, uint32_t count,
+                            const std::vector<uint32_t>& offsets) {
+      std::vector<uint32_t> live;
+      for (uint32_t o : offsets)
+        if (!column(first + o, stride, count).allConst) live.push_back(o);
+      if (live.empty()) return;
+      Loop L = beginLoop(count, {});
+      for (uint32_t o : live) {
+        const Column& c = column(first + o, stride, count);
+        accumulate(b.CreateInBoundsGEP(dbl, adjs, slotOf(c, L.k)), g,
+                   b.CreateLoad(dbl, partialAt(first + o, stride, L.k)));
+      }
+      endLoop(L, {});
+    };
+    std::string why;
+    switch (nd.kind) {
+    case TapeNodeKind::LogDensitySum: {
+      const uint32_t stride = 1 + uint32_t(signature(DistKind(nd.aux)).nparams);
+      std::vector<uint32_t> all;
+      for (uint32_t j = 0; j < stride; ++j)
+        all.push_back(j);
+      elementSteps(nd.arg, stride, elementCount(nd, 0, stride, why), all);
+      break;
+    }
+    case TapeNodeKind::NormalLinearSum: {
+      const uint32_t m = nd.aux & symbolic::kTapeBaseMask;
+      const bool shared = nd.aux & symbolic::kTapeSharedSigma;
+      const bool dataX = nd.aux & symbolic::kTapeDataX;
+      const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
+      headStep(head);
+      std::vector<uint32_t> offsets;
+      if (!dataX) offsets.push_back(0);
+      if (!shared) offsets.push_back(1);
+      elementSteps(nd.arg + head, stride, elementCount(nd, head, stride, why), offsets);
+      break;
+    }
+    case TapeNodeKind::BernoulliLogitLinearSum:
+      headStep(nd.aux);
+      break;
+    default:
+      break;
+    }
+    b.CreateBr(done);
+    b.SetInsertPoint(done);
   }
 
   static constexpr size_t kNodesPerBlock = 32;
@@ -380,6 +761,7 @@ struct Gen {
     auto* ft = llvm::FunctionType::get(b.getInt32Ty(), {dptr, dptr, dptr, dptr}, false);
     auto* f = llvm::Function::Create(ft, llvm::Function::ExternalLinkage, name, mod);
     f->setDoesNotThrow();
+    fn = f;
     auto ai = f->arg_begin();
     llvm::Value* u = &*ai++;
     llvm::Value* grad = &*ai++;
@@ -395,7 +777,8 @@ struct Gen {
     logStored.assign(t.values.size(), 0);
     uint32_t maxParams = 1;
     for (const auto& nd : t.nodes)
-      if (nd.kind == TapeNodeKind::LogDensity) maxParams = std::max(maxParams, nd.n);
+      if (nd.kind == TapeNodeKind::LogDensity || nd.kind == TapeNodeKind::LogDensitySum)
+        maxParams = std::max(maxParams, nd.n);
     paramBuf = b.CreateAlloca(dbl, b.getInt32(maxParams));
     isVar.assign(t.values.size(), 0);
     for (uint32_t s : t.positionSlots)
@@ -432,6 +815,10 @@ struct Gen {
       const auto& nd = t.nodes[i];
       if (i % kNodesPerBlock == 0) newBlock(f);
       if (!hasAdj[nd.out] || !isVar[nd.out]) continue;
+      if (fusedKind(nd.kind)) {
+        fusedReverse(nd);
+        continue;
+      }
       llvm::Value* g = b.CreateLoad(dbl, at(adjs, nd.out));
       llvm::Value* skip = b.CreateFCmpOEQ(g, num(0));
       for (uint32_t j = 0; j < nd.n; ++j) {
@@ -478,18 +865,20 @@ std::string identityOf(const TapeView& t) {
   }
   put(t.args.data(), t.args.size() * sizeof(uint32_t));
   put(t.positionSlots.data(), t.positionSlots.size() * sizeof(uint32_t));
+  // The constants the code reads (operands and the target) and the guard outcomes; not the
+  // slots nothing reads (a fused tape's dropped nodes keep their last values there).
+  // (A fused tape's args also keep the operands of the dropped nodes: only the nodes' count.)
+  std::vector<char> read(t.values.size(), 0);
+  read[t.target] = 1;
+  for (const auto& nd : t.nodes) {
+    for (uint32_t j = 0; j < nd.n; ++j)
+      read[t.args[nd.arg + j]] = 1;
+    if (nd.kind == TapeNodeKind::GuardCmp || nd.kind == TapeNodeKind::GuardArgmax)
+      read[nd.out] = 1;
+  }
   for (size_t s = 0; s < t.values.size(); ++s)
-    if (!computed[s]) put(&t.values[s], sizeof(double)); // constants and guard outcomes
+    if (!computed[s] && read[s]) put(&t.values[s], sizeof(double));
   return key;
-}
-
-void initLlvm() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    llvm::InitializeNativeTarget();
-    llvm::InitializeNativeTargetAsmPrinter();
-    llvm::InitializeNativeTargetAsmParser();
-  });
 }
 
 std::mutex gCacheMu;
@@ -507,17 +896,19 @@ struct CompiledTape::Impl {
 CompiledTape::~CompiledTape() = default;
 
 Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeView& t,
-                                                                   bool* cached) {
+                                                                   bool* cached,
+                                                                   TapeOptLevel level) {
   if (cached) *cached = false;
   if (!t.recorded) return Error("the tape compiler: no tape is recorded");
   std::string key = identityOf(t);
+  key.push_back(char(level));
   std::lock_guard<std::mutex> lock(gCacheMu);
   if (auto it = cache().find(key); it != cache().end()) {
     if (cached) *cached = true;
     return it->second;
   }
   const auto start = std::chrono::steady_clock::now();
-  initLlvm();
+  const double cpuStart = threadCpuSeconds();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   auto mod = std::make_unique<llvm::Module>("chassis_tape", *ctx);
   const std::string name = "chassis_tape_" + std::to_string(cache().size());
@@ -530,50 +921,44 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   llvm::raw_string_ostream vs(verifyMsg);
   if (llvm::verifyModule(*mod, &vs))
     return Error("the tape compiler: internal: invalid LLVM IR: " + vs.str().substr(0, 300));
-  auto jtmb = llvm::orc::JITTargetMachineBuilder::detectHost();
-  if (!jtmb) return Error("the tape compiler: LLJIT: " + llvmMessage(jtmb.takeError()));
-  // AllowFPOpFusion stays Standard (the default TargetOptions): no fused multiply-add.
-  // CodeGenOpt::None (fast instruction selection and register allocation): the code is
-  // straight-line loads, arithmetic and stores already. At Less/Default the generated gradient
-  // was 1.3-2x faster, but compiling the bench models' 1300-2200 nodes took 3-9 s of CPU each
-  // (against 0.3-0.6 s): perf puts most of it in the machine scheduler's dependence graph
-  // (SUnit::addPred, MachineInstr::mayAlias); blocks of 32 nodes with conditional exits, which
-  // bound its regions, did not help (not understood yet).
-  jtmb->setCodeGenOptLevel(llvm::CodeGenOpt::None);
-  auto jit = llvm::orc::LLJITBuilder().setJITTargetMachineBuilder(std::move(*jtmb)).create();
-  if (!jit) return Error("the tape compiler: LLJIT: " + llvmMessage(jit.takeError()));
-  mod->setDataLayout((*jit)->getDataLayout());
-  llvm::orc::SymbolMap syms;
-  auto add = [&](const char* sym, auto* fn) {
-    syms[(*jit)->mangleAndIntern(sym)] =
-        llvm::JITEvaluatedSymbol(llvm::pointerToJITTargetAddress(fn),
-                                 llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
-  };
-  add("chassis_tape_exp", &chassis_tape_exp);
-  add("chassis_tape_log", &chassis_tape_log);
-  add("chassis_tape_log1p", &chassis_tape_log1p);
-  add("chassis_tape_tanh", &chassis_tape_tanh);
-  add("chassis_tape_sigmoid", &chassis_tape_sigmoid);
-  add("chassis_tape_logit_jacobian", &chassis_tape_logit_jacobian);
-  add("chassis_tape_transform_sigmoid", &chassis_tape_transform_sigmoid);
-  add("chassis_tape_log_density", &chassis_tape_log_density);
-  add("memset", &std::memset); // the reverse sweep's clearing of the adjoints
-  if (auto e = (*jit)->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(syms))))
-    return Error("the tape compiler: LLJIT: " + llvmMessage(std::move(e)));
-  if (auto e = (*jit)->addIRModule(llvm::orc::ThreadSafeModule(std::move(mod), std::move(ctx))))
-    return Error("the tape compiler: LLJIT: " + llvmMessage(std::move(e)));
-  auto sym = (*jit)->lookup(name);
+  // AllowFPOpFusion stays Standard (jit_session.h): no fused multiply-add; no fast-math flags
+  // are set, so the O2 pipeline keeps every operation and its order.
+  const bool o2 = level == TapeOptLevel::O2 ||
+                  (level == TapeOptLevel::Auto && t.nodes.size() <= kOptimizeUpToNodes);
+  JitSetup setup;
+  setup.optimize = o2;
+  setup.codeGen = o2 ? llvm::CodeGenOpt::Default : llvm::CodeGenOpt::None;
+  setup.processSymbols = true; // memset (the adjoints' clearing) and what O2 may call
+  setup.add("chassis_tape_exp", &chassis_tape_exp);
+  setup.add("chassis_tape_log", &chassis_tape_log);
+  setup.add("chassis_tape_log1p", &chassis_tape_log1p);
+  setup.add("chassis_tape_tanh", &chassis_tape_tanh);
+  setup.add("chassis_tape_sigmoid", &chassis_tape_sigmoid);
+  setup.add("chassis_tape_logit_jacobian", &chassis_tape_logit_jacobian);
+  setup.add("chassis_tape_transform_sigmoid", &chassis_tape_transform_sigmoid);
+  setup.add("chassis_tape_log_density", &chassis_tape_log_density);
+  auto jit = startJit(std::move(mod), std::move(ctx), setup);
+  if (!jit) return Error("the tape compiler: " + jit.error().message);
+  auto sym = (*jit)->lookup(name); // compiles the module
   if (!sym) return Error("the tape compiler: LLJIT: " + llvmMessage(sym.takeError()));
   std::shared_ptr<CompiledTape> ct(new CompiledTape());
   ct->fn_ = reinterpret_cast<Fn>(sym->getAddress());
   ct->impl_ = std::make_unique<Impl>();
   ct->impl_->jit = std::move(*jit);
   ct->nodes_ = t.nodes.size();
+  ct->optimized_ = o2;
   ct->workSize_ = 3 * t.values.size() + t.args.size();
   ct->seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ct->cpuSeconds_ = threadCpuSeconds() - cpuStart;
   cache().emplace(std::move(key), ct);
   return std::shared_ptr<const CompiledTape>(ct);
+}
+
+double threadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
 }
 
 // ---- 3. The chain's gradient function ----

@@ -117,6 +117,8 @@ enum class Op : uint8_t {
 // Flags of NormalLinearSum's aux above the base count: every element has the same sigma (one
 // operand); every x is data (its partial is never needed).
 constexpr uint8_t kSharedSigma = 0x40, kDataX = 0x80, kBaseMask = 0x3f;
+static_assert(kSharedSigma == kTapeSharedSigma && kDataX == kTapeDataX &&
+              kBaseMask == kTapeBaseMask); // the view's names (ad.h)
 
 struct Node {
   Op op;
@@ -1376,6 +1378,9 @@ TapeNodeKind kindOf(Op op) {
   case Op::LogDensity: return TapeNodeKind::LogDensity;
   case Op::GuardCmp: return TapeNodeKind::GuardCmp;
   case Op::GuardArgmax: return TapeNodeKind::GuardArgmax;
+  case Op::LogDensitySum: return TapeNodeKind::LogDensitySum;
+  case Op::NormalLinearSum: return TapeNodeKind::NormalLinearSum;
+  case Op::BernoulliLogitLinearSum: return TapeNodeKind::BernoulliLogitLinearSum;
   default: return TapeNodeKind::Other; // a kind the view does not name
   }
 }

@@ -88,8 +88,16 @@ enum class TapeNodeKind : uint8_t {
   LogDensity,  // aux = DistKind; operands x, params...
   GuardCmp,    // aux = BinOp; values[out] holds the outcome recorded (0/1)
   GuardArgmax, // values[out] holds the index recorded
+  // The fused nodes (above; forward and reverse as ad.cpp's, whose layout this mirrors):
+  LogDensitySum,          // aux = DistKind; per element (x, params...): sum of log densities
+  NormalLinearSum,        // aux = m | kTapeSharedSigma? | kTapeDataX?; the m bases b_j, then
+                          // sigma when shared, then per element x (, sigma), c_0, c_1..c_m
+  BernoulliLogitLinearSum, // aux = m; the m bases, then per element (x, c_0, c_1..c_m)
   Other
 };
+/// NormalLinearSum's aux: the base count (mask), every element has the same sigma, every x is
+/// data.
+constexpr uint8_t kTapeBaseMask = 0x3f, kTapeSharedSigma = 0x40, kTapeDataX = 0x80;
 
 struct TapeNodeView {
   TapeNodeKind kind;

@@ -78,8 +78,8 @@ struct NutsOptions {
   /// sampler reads the draws' values from the tape's forward sweep). Empty: the tape's sweeps.
   std::function<LogDensityGradientFn(LogDensityTape&)> gradient;
   /// Each chain's tape fuses the per-element log densities of a distribution into one node
-  /// (symbolic/ad.h; the default). false keeps one node per element: what the tape compiler
-  /// (codegen/tape_compiler.h), which does not know the fused nodes, compiles.
+  /// (symbolic/ad.h; the default). false keeps one node per element (the tape compiler,
+  /// codegen/tape_compiler.h, compiles either).
   bool fuseTape = true;
 };
 

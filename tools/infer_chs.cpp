@@ -26,15 +26,17 @@
 //   module compiles longer and saves more per trace or sweep.) Under mpirun, mh's chains stay
 //   interpreted (tools/mpi_chains.h). --verbose prints the backend chosen and its compile time
 //   on stderr (--timing prints the compile time too).
-//   --method nuts: jit compiles the log density's AD tape (recorded at chain 0's first position)
-//   with its gradient by LLVM (codegen/tape_compiler.h) before the run, and every chain evaluates
-//   the compiled function (the same draws at a seed as interp; a point where the compiled code
-//   cannot answer, or where control flow changes, goes to the tape, which re-records; a tape
-//   that does not compile, e.g. one holding fused log-density nodes, stays interpreted, said
-//   under --verbose). auto takes jit when the tape compiles, the compiled gradient is faster
-//   than the tape's (both timed for 20 ms) and the compile time is at most a tenth of the
-//   interpreted gradients' estimated time (chains x iterations x kNutsLeapfrogsPerIteration
-//   evaluations); --verbose prints the figures. Under mpirun the chains stay interpreted.
+//   --method nuts: jit compiles the log density's AD tape (fused, as interp runs it; recorded at
+//   chain 0's first position) with its gradient by LLVM (codegen/tape_compiler.h) before the
+//   run, and every chain evaluates the compiled function (the same draws at a seed as interp; a
+//   point where the compiled code cannot answer, or where control flow changes, goes to the
+//   tape, which re-records; a tape that does not compile stays interpreted, said under
+//   --verbose). auto estimates the run's gradients as chains x iterations x
+//   kNutsLeapfrogsPerIteration and times the tape's gradient (20 ms); when all of them on the
+//   tape take less than twice the least a compilation of the tape's size costs
+//   (kTapeCompileLeastSeconds...), it does not compile; else it compiles, times the compiled
+//   gradient, and takes jit when the time saved (gradients x difference) exceeds twice the
+//   compile time; --verbose prints the figures. Under mpirun the chains stay interpreted.
 // The output is a table (one row per quantity: mean, sd, 5%, 50%, 95%, R-hat, ESS bulk/tail,
 // MCSE; for exact the full distribution of each discrete quantity and log P(evidence)) or JSON
 // (symbolic/summary.h); the same --seed gives byte-identical output. A progress bar goes to
@@ -93,6 +95,10 @@ constexpr size_t kJitPaysFromMhSweeps = 25000;
 /// --backend auto, --method nuts: the gradients per iteration the estimate assumes (a tree of
 /// depth 4; Stan's posteriors typically take depth 2-5).
 constexpr double kNutsLeapfrogsPerIteration = 16;
+/// --backend auto, --method nuts: the least a tape's compilation costs (CPU seconds: a fixed
+/// part and a part per node; from below the bench models' 16-37 ms for 3-20 nodes at O2 and
+/// 0.21 s for GARCH's 1609 at the fast level).
+constexpr double kTapeCompileLeastSeconds = 0.01, kTapeCompileLeastSecondsPerNode = 1.2e-4;
 
 struct ChsOptions {
   std::string method = "mh";
@@ -207,17 +213,17 @@ struct NutsJitPlan {
   std::shared_ptr<codegen::TapeJitStats> stats;
 };
 
-/// Seconds per call of `f`, timed over at least 20 ms.
+/// CPU seconds per call of `f` (the thread's CPU time, which other processes on a loaded
+/// machine do not inflate), timed over at least 20 ms.
 template <typename F> double secondsPerCall(F f) {
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
+  const double start = codegen::threadCpuSeconds();
   size_t n = 0;
   double elapsed = 0;
   do {
     for (int k = 0; k < 16; ++k)
       f();
     n += 16;
-    elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+    elapsed = codegen::threadCpuSeconds() - start;
   } while (elapsed < 0.02);
   return elapsed / double(n);
 }
@@ -226,14 +232,33 @@ NutsJitPlan planNutsJit(const ir::Function& f, const std::vector<symbolic::Value
                         const symbolic::InferOptions& opt, bool autoMode) {
   NutsJitPlan plan;
   char buf[512];
-  // Chain 0's tape, recorded where runNuts records it, so that its compilation is found cached;
-  // unfused (NutsOptions::fuseTape false), as the tape compiler needs it.
-  symbolic::LogDensityTape tape(f, inputs, /*fuse=*/false);
+  // Chain 0's tape, recorded where runNuts records it (fused, as the run's), so that its
+  // compilation is found cached.
+  symbolic::LogDensityTape tape(f, inputs);
   Rng rng = Rng(opt.seed).split(0);
   auto u0 = tape.initialize(rng, opt.initRadius);
   if (!u0) { // the run reports the model's error itself
     plan.note = "interp (no tape recorded: " + u0.error().message + ")";
     return plan;
+  }
+  const double evals = double(std::max<size_t>(1, opt.chains)) *
+                       double(opt.warmup + opt.samples * opt.thin) * kNutsLeapfrogsPerIteration;
+  std::vector<double> grad(u0->size());
+  double tInterp = 0;
+  if (autoMode) {
+    // Without compiling: when all the tape's gradients of the run take less than twice what
+    // compiling a tape of this size costs at least, no compiled gradient can pay.
+    tInterp = secondsPerCall([&] { (void)tape.logDensity(*u0, grad); });
+    const double leastCompile =
+        kTapeCompileLeastSeconds + double(tape.tapeSize()) * kTapeCompileLeastSecondsPerNode;
+    if (evals * tInterp < 2 * leastCompile) {
+      std::snprintf(buf, sizeof buf,
+                    "interp (auto: about %.0f gradients of %.2f us on the tape, %.3f s, less "
+                    "than twice the %.0f ms compiling its %zu nodes takes at least: not compiled)",
+                    evals, tInterp * 1e6, evals * tInterp, leastCompile * 1e3, tape.tapeSize());
+      plan.note = buf;
+      return plan;
+    }
   }
   auto compiled = codegen::CompiledTape::compile(tape.view());
   if (!compiled) {
@@ -241,32 +266,28 @@ NutsJitPlan planNutsJit(const ir::Function& f, const std::vector<symbolic::Value
     return plan;
   }
   plan.compileSeconds = (*compiled)->compileSeconds();
+  const double compileCpu = (*compiled)->compileCpuSeconds();
   plan.stats = std::make_shared<codegen::TapeJitStats>();
-  std::snprintf(buf, sizeof buf, "jit, the log density's tape (%zu nodes) compiled by LLVM in %.1f ms",
-                tape.tapeSize(), plan.compileSeconds * 1e3);
+  std::snprintf(buf, sizeof buf,
+                "jit, the log density's tape (%zu nodes) compiled by LLVM %s in %.1f ms "
+                "(%.1f ms CPU)",
+                tape.tapeSize(), (*compiled)->optimized() ? "at O2" : "at its fast level",
+                plan.compileSeconds * 1e3, compileCpu * 1e3);
   plan.note = buf;
   if (!autoMode) {
     plan.use = true;
     return plan;
   }
-  // The interpreter's alternative is the fused tape (the default): time that one.
-  symbolic::LogDensityTape fused(f, inputs);
-  Rng rngFused = Rng(opt.seed).split(0);
-  auto uf = fused.initialize(rngFused, opt.initRadius);
-  std::vector<double> grad(u0->size());
-  const double tInterp = uf ? secondsPerCall([&] { (void)fused.logDensity(*uf, grad); })
-                            : secondsPerCall([&] { (void)tape.logDensity(*u0, grad); });
   double lp;
   std::vector<double> work((*compiled)->workSize());
   const double tJit =
       secondsPerCall([&] { (void)(**compiled)(u0->data(), grad.data(), &lp, work.data()); });
-  const double evals = double(std::max<size_t>(1, opt.chains)) *
-                       double(opt.warmup + opt.samples * opt.thin) * kNutsLeapfrogsPerIteration;
-  plan.use = tJit < tInterp && plan.compileSeconds <= 0.1 * evals * tInterp;
+  const double saved = evals * (tInterp - tJit);
+  plan.use = saved > 2 * compileCpu;
   std::snprintf(buf, sizeof buf,
-                " (auto: a gradient takes %.2f us compiled, %.2f us on the tape; about %.0f "
-                "gradients, %.3f s on the tape: %s)",
-                tJit * 1e6, tInterp * 1e6, evals, evals * tInterp,
+                " (auto: a gradient takes %.2f us compiled, %.2f us on the tape (CPU); about "
+                "%.0f gradients: %.3f s saved against %.3f s compiling: %s)",
+                tJit * 1e6, tInterp * 1e6, evals, saved, compileCpu,
                 plan.use ? "compiling pays" : "compiling does not pay");
   plan.note = (plan.use ? plan.note : "interp, " + plan.note) + buf;
   return plan;
@@ -443,7 +464,6 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
     if (nutsJit.use) {
       symbolic::NutsOptions no = symbolic::nutsOptionsOf(opt);
       no.gradient = codegen::compiledGradient(nutsJit.stats);
-      no.fuseTape = false; // the tape compiler compiles the per-element nodes
       const auto start = std::chrono::steady_clock::now();
       auto r = symbolic::runNuts(*m.function, m.inputs, no);
       const double seconds =
