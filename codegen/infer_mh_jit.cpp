@@ -173,7 +173,7 @@ std::vector<QuantityRead> quantityReads(const ir::Function& f, std::span<const Q
   return reads;
 }
 
-/// The chain's trace run by compiled code (symbolic/mh_driver.h's runner). Two States, the current
+/// The chain's trace run by compiled code (symbolic/mh_driver.h's runner). Two runs, the current
 /// one and the proposal's, trade places on acceptance (no copy); a proposal replays from the
 /// current trace by position while its keys stay in place (runtime.h JitTracing), so the index
 /// of the current keys and the steps cached by position are rebuilt only when the structure
@@ -187,50 +187,51 @@ public:
 
   Status start() {
     const Rng before = rng_;
-    tracing_.replayFrom = nullptr;
-    tracing_.replayIndex = nullptr;
-    tracing_.overrideAt = -1;
-    int errSite = -1;
-    if (int rc = runTraced(model_, in_, rng_, tracing_, cur(), errSite); rc != kOk)
-      return interpretedError(f_, inputs_, before, {}, model_, rc, errSite);
-    indexTrace(cur().trace, index_);
-    stepAt_.assign(cur().trace.choices.size(), nullptr);
+    Run& c = cur();
+    c.tracing.replayFrom = nullptr;
+    c.tracing.replayIndex = nullptr;
+    c.tracing.overrideAt = -1;
+    if (int rc = runInto(c); rc != kOk)
+      return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
+    indexTrace(cur().trace(), index_);
+    stepAt_.assign(cur().trace().choices.size(), nullptr);
     return Status::ok();
   }
-  double logJoint() const { return cur().logJoint(); }
-  size_t size() const { return cur().trace.choices.size(); }
+  double logJoint() const { return cur().logJoint; }
+  size_t size() const { return cur().trace().choices.size(); }
   MhSite site(size_t k) const {
-    const JitTrace& t = cur().trace;
+    const JitTrace& t = cur().trace();
     const JitChoice& c = t.choices[k];
     return {DistKind(c.dist), t.paramsOf(c), c.value, c.logProb};
   }
   MhStep& step(size_t k) {
     MhStep*& s = stepAt_[k];
-    if (!s) s = &steps_[std::string(cur().trace.key(cur().trace.choices[k]))];
+    if (!s) s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
     return *s;
   }
 
   bool propose(size_t k, double x) {
-    tracing_.replayFrom = &cur().trace;
-    tracing_.replayIndex = &index_;
-    tracing_.overrideAt = int64_t(k);
-    tracing_.overrideValue = x;
+    Run& p = prop();
+    p.tracing.replayFrom = &cur().trace();
+    p.tracing.replayIndex = &index_;
+    p.tracing.overrideAt = int64_t(k);
+    p.tracing.overrideValue = x;
     before_ = rng_;
-    rc_ = runTraced(model_, in_, rng_, tracing_, prop(), errSite_);
+    rc_ = runInto(p);
     return rc_ == kOk;
   }
   /// The interpreter's error, from the same generator state and replayed values.
   Error proposalError(size_t k, double x) const {
-    auto replay = replayMap(model_, cur().trace);
-    replay[choiceAddress(model_, cur().trace.key(cur().trace.choices[k]))] = x;
+    auto replay = replayMap(model_, cur().trace());
+    replay[choiceAddress(model_, cur().trace().key(cur().trace().choices[k]))] = x;
     RunOptions ro;
     ro.replay = &replay;
-    return interpretedError(f_, inputs_, before_, ro, model_, rc_, errSite_);
+    return interpretedError(f_, inputs_, before_, ro, model_, rc_, prop().rt.errSite);
   }
-  double proposalLogJoint() const { return prop().logJoint(); }
-  size_t proposalSize() const { return prop().trace.choices.size(); }
+  double proposalLogJoint() const { return prop().logJoint; }
+  size_t proposalSize() const { return prop().trace().choices.size(); }
   double subtractFresh(double logAlpha, bool& changed) const {
-    for (const JitChoice& c : prop().trace.choices)
+    for (const JitChoice& c : prop().trace().choices)
       if (!c.replayed) {
         logAlpha -= c.logProb;
         changed = true;
@@ -238,7 +239,7 @@ public:
     return logAlpha;
   }
   double addStale(double logAlpha, bool& changed) const {
-    const JitTrace &nt = prop().trace, &tr = cur().trace;
+    const JitTrace &nt = prop().trace(), &tr = cur().trace();
     std::unordered_set<std::string_view> now;
     for (const JitChoice& c : nt.choices) now.insert(nt.key(c));
     for (const JitChoice& c : tr.choices)
@@ -250,34 +251,54 @@ public:
   }
   void accept(bool changed) {
     // Every choice replayed from its own position, as many choices: the same keys in place.
-    const bool sameKeys = !changed && prop().trace.choices.size() == size() && tracing_.inPlace;
+    const bool sameKeys = !changed && prop().trace().choices.size() == size() && prop().tracing.inPlace;
     curAt_ ^= 1;
     if (!sameKeys) {
-      indexTrace(cur().trace, index_);
-      stepAt_.assign(cur().trace.choices.size(), nullptr);
+      indexTrace(cur().trace(), index_);
+      stepAt_.assign(cur().trace().choices.size(), nullptr);
     }
   }
   void reject(size_t) {}
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
-    const State& s = cur();
+    const Run& s = cur();
     for (size_t q = 0; q < reads_.size(); ++q) {
       double v = std::numeric_limits<double>::quiet_NaN();
       if (!reads_[q].choice) {
         v = s.out[reads_[q].at];
       } else if (reads_[q].key) {
         if (auto c = index_.find(*reads_[q].key); c != index_.end())
-          v = s.trace.choices[c->second].value;
+          v = s.trace().choices[c->second].value;
       }
       values[q] = v;
     }
   }
 
 private:
-  State& cur() { return states_[curAt_]; }
-  const State& cur() const { return states_[curAt_]; }
-  State& prop() { return states_[curAt_ ^ 1]; }
-  const State& prop() const { return states_[curAt_ ^ 1]; }
+  /// One traced run: what it records and replays, its totals and outputs.
+  struct Run {
+    JitTracing tracing;
+    JitRuntime rt;
+    std::vector<double> out;
+    double logJoint = 0;
+    const JitTrace& trace() const { return tracing.trace; }
+  };
+  /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
+  int runInto(Run& r) {
+    r.tracing.reset();
+    r.rt = JitRuntime();
+    r.rt.rng = &rng_;
+    r.rt.tracing = &r.tracing;
+    r.out.resize(model_.numOutputs() + 1);
+    const int rc = model_(in_.data(), r.out.data(), r.rt);
+    r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
+                                                       : r.rt.logLikelihood + r.rt.logFactor);
+    return rc;
+  }
+  Run& cur() { return runs_[curAt_]; }
+  const Run& cur() const { return runs_[curAt_]; }
+  Run& prop() { return runs_[curAt_ ^ 1]; }
+  const Run& prop() const { return runs_[curAt_ ^ 1]; }
 
   const ir::Function& f_;
   std::span<const Value> inputs_;
@@ -286,11 +307,10 @@ private:
   const std::vector<QuantityRead>& reads_;
   Rng& rng_;
   Rng before_{0}; // the generator before the last proposal's run
-  int rc_ = kOk, errSite_ = -1;
-  State states_[2];
+  int rc_ = kOk;
+  Run runs_[2];
   unsigned curAt_ = 0;
-  JitTracing tracing_;
-  JitTraceIndex index_;                          // of cur().trace
+  JitTraceIndex index_;                          // of cur().trace()
   std::unordered_map<std::string, MhStep> steps_; // by key (the interpreter's, by address)
   std::vector<MhStep*> stepAt_; // steps_ of cur()'s choices by position, null: not looked up yet
 };
