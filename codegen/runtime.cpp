@@ -94,6 +94,7 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   const std::string_view key(keys.data() + keyAt, keys.size() - keyAt);
   double v = 0;
   bool replayed = false;
+  const chassis::codegen::JitChoice* reused = nullptr; // the replayed choice, value unchanged
   if (const chassis::codegen::JitTrace* from = t.replayFrom) {
     // Usually the choice at the same position has the same key; otherwise the index.
     int64_t found = -1;
@@ -106,8 +107,13 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
         found = int64_t(it->second);
     }
     if (found >= 0) {
-      v = found == t.overrideAt ? t.overrideValue : from->choices[size_t(found)].value;
       replayed = true;
+      if (found == t.overrideAt) {
+        v = t.overrideValue;
+      } else {
+        reused = &from->choices[size_t(found)];
+        v = reused->value;
+      }
     }
     if (found != int64_t(pos)) t.inPlace = false;
   }
@@ -116,7 +122,15 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
     return chassis::codegen::kFlatPrior;
   }
   if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
-  const double lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+  // A choice replayed at its own value under the same distribution and parameters (bit for bit)
+  // has the log density it had: reused, not recomputed.
+  double lp;
+  if (reused && reused->dist == dist && reused->paramLen == uint64_t(n) &&
+      std::memcmp(t.replayFrom->params.data() + reused->paramAt, params,
+                  size_t(n) * sizeof(double)) == 0)
+    lp = reused->logProb;
+  else
+    lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
   s.logPrior += lp;
   chassis::codegen::JitChoice c;
   c.keyAt = uint32_t(keyAt);

@@ -46,6 +46,7 @@ struct MhSite {
 /// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
 struct MhStep {
   double logStep = 0;
+  double scale = 1; // exp(logStep)
   size_t updates = 0;
   bool ready = false; // logStep set from the prior's variance at the first walk
 };
@@ -87,9 +88,10 @@ public:
       if (!step->ready) {
         auto var = variance(site.dist, site.params);
         step->logStep = var && std::isfinite(*var) && *var > 0 ? 0.5 * std::log(*var) : 0.0;
+        step->scale = std::exp(step->logStep);
         step->ready = true;
       }
-      x = site.value + std::exp(step->logStep) * rng_.normal();
+      x = site.value + step->scale * rng_.normal();
     } else {
       x = sample(site.dist, site.params, rng_);
       siteCorrection = site.logProb - logDensity(site.dist, site.params, x);
@@ -114,6 +116,7 @@ public:
     if (step && adapt) {
       ++step->updates;
       step->logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step->updates), 0.6);
+      step->scale = std::exp(step->logStep);
     }
     return accept;
   }
