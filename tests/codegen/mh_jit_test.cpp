@@ -360,3 +360,61 @@ TEST_CASE("MH on compiled gauss: time of the traced model run within a move", "[
   std::cout << "gauss: traced replayed model run " << model / double(runs) * 1e9 << " ns, whole MH move "
             << moves / double(runs) * 1e9 << " ns (checksum " << sum << ")\n";
 }
+
+TEST_CASE("MH on compiled code: replayed choices whose parameters or distribution change",
+          "[codegen][jit]") {
+  // x's parameters follow mu and sd (a replayed x is rescored when they move, its log density
+  // reused when they do not), z changes distribution at one address with k, and the number of
+  // w's choices changes with k.
+  auto c = testing::compileChs(R"(
+module Hier() -> (s: real) {
+    mu ~ Normal(0.0, 2.0);
+    sd ~ Gamma(2.0, 2.0);
+    k ~ Poisson(1.5);
+    var acc: real = 0.0;
+    var x: real[3];
+    var w: real[4];
+    var z: real = 0.0;
+    for i in 0..3 {
+        x[i] ~ Normal(mu, sd);
+        observe(Normal(x[i], 0.5), 1.0);
+        acc = acc + x[i];
+    }
+    if k > 1 {
+        z ~ Gamma(2.0, 1.0);
+        acc = acc + z;
+    } else {
+        z ~ Normal(0.0, 1.0);
+        acc = acc - z;
+    }
+    for j in 0..4 {
+        if j < k {
+            w[j] ~ Normal(z, 1.0);
+        }
+    }
+    s = acc;
+}
+)",
+                               "hier.chs");
+  const ir::Function* f = c.ir.findFunction("Hier");
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  for (std::vector<std::string> query : {std::vector<std::string>{}, {"mu", "z", "w[1]", "s"}}) {
+    for (uint64_t seed : {1, 2, 3, 4}) {
+      symbolic::InferOptions o;
+      o.samples = 300;
+      o.warmup = 200;
+      o.chains = 2;
+      o.seed = seed;
+      o.query = query;
+      auto x = symbolic::runMhChains(*f, {}, o, {});
+      auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+      REQUIRE(x);
+      requireSameChains(x, y);
+      // The chain moved (some proposals accepted, some rejected).
+      CHECK(x->chains[0].accepted > 0);
+      CHECK(x->chains[0].accepted < x->chains[0].proposed);
+    }
+  }
+}
