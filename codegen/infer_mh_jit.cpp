@@ -191,6 +191,7 @@ public:
     c.tracing.replayFrom = nullptr;
     c.tracing.replayIndex = nullptr;
     c.tracing.overrideAt = -1;
+    c.tracing.overrideLogProb = nullptr;
     if (int rc = runInto(c); rc != kOk)
       return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
     indexTrace(cur().trace(), index_);
@@ -210,12 +211,13 @@ public:
     return *s;
   }
 
-  bool propose(size_t k, double x) {
+  bool propose(size_t k, double x, const double* logProbX) {
     Run& p = prop();
     p.tracing.replayFrom = &cur().trace();
     p.tracing.replayIndex = &index_;
     p.tracing.overrideAt = int64_t(k);
     p.tracing.overrideValue = x;
+    p.tracing.overrideLogProb = logProbX;
     before_ = rng_;
     rc_ = runInto(p);
     return rc_ == kOk;

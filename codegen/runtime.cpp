@@ -94,7 +94,9 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   const std::string_view key(keys.data() + keyAt, keys.size() - keyAt);
   double v = 0;
   bool replayed = false;
-  const chassis::codegen::JitChoice* reused = nullptr; // the replayed choice, value unchanged
+  // The replayed choice, and the log density of v under its distribution and parameters.
+  const chassis::codegen::JitChoice* reused = nullptr;
+  const double* knownLogProb = nullptr;
   if (const chassis::codegen::JitTrace* from = t.replayFrom) {
     // Usually the choice at the same position has the same key; otherwise the index.
     int64_t found = -1;
@@ -108,11 +110,13 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
     }
     if (found >= 0) {
       replayed = true;
+      reused = &from->choices[size_t(found)];
       if (found == t.overrideAt) {
         v = t.overrideValue;
+        knownLogProb = t.overrideLogProb;
       } else {
-        reused = &from->choices[size_t(found)];
         v = reused->value;
+        knownLogProb = &reused->logProb;
       }
     }
     if (found != int64_t(pos)) t.inPlace = false;
@@ -122,13 +126,14 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
     return chassis::codegen::kFlatPrior;
   }
   if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
-  // A choice replayed at its own value under the same distribution and parameters (bit for bit)
-  // has the log density it had: reused, not recomputed.
+  // A choice replayed under the same distribution and parameters (bit for bit) as in the replay
+  // trace, at its value there or at the override whose log density is given, has that log
+  // density: reused, not recomputed.
   double lp;
-  if (reused && reused->dist == dist && reused->paramLen == uint64_t(n) &&
+  if (knownLogProb && reused->dist == dist && reused->paramLen == uint64_t(n) &&
       std::memcmp(t.replayFrom->params.data() + reused->paramAt, params,
                   size_t(n) * sizeof(double)) == 0)
-    lp = reused->logProb;
+    lp = *knownLogProb;
   else
     lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
   s.logPrior += lp;

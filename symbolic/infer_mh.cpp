@@ -56,7 +56,7 @@ public:
   }
   MhStep& step(size_t k) { return steps_[cur_.trace.choices[k].address]; }
 
-  bool propose(size_t k, double x) {
+  bool propose(size_t k, double x, const double*) {
     slot_ = &replay_[cur_.trace.choices[k].address];
     old_ = *slot_;
     *slot_ = x;

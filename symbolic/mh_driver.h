@@ -12,7 +12,9 @@
 //   size_t size() const;            its number of choices
 //   MhSite site(size_t k) const;    its choice k (valid until accept())
 //   MhStep& step(size_t k);         the random-walk step of choice k's address (one per address)
-//   bool propose(size_t k, double x);  runs with the current values replayed, choice k's at x;
+//   bool propose(size_t k, double x, const double* logProbX);  runs with the current values
+//                                   replayed, choice k's at x (logProbX, when not null, is its log
+//                                   density under choice k's current distribution and parameters);
 //                                   false: the run failed, proposalError(k, x) is the model's error
 //   Error proposalError(size_t k, double x);
 //   double proposalLogJoint() const; size_t proposalSize() const;
@@ -82,6 +84,7 @@ public:
     const bool walk = continuous && rng_.uniform() < 0.5;
     double x;
     double siteCorrection = 0; // log q(x | x') - log q(x' | x)
+    double logProbX = 0;       // log p(x) under the site's current parameters, when known
     MhStep* step = nullptr;
     if (walk) {
       step = &runner_.step(k);
@@ -94,10 +97,11 @@ public:
       x = site.value + step->scale * rng_.normal();
     } else {
       x = sample(site.dist, site.params, rng_);
-      siteCorrection = site.logProb - logDensity(site.dist, site.params, x);
+      logProbX = logDensity(site.dist, site.params, x);
+      siteCorrection = site.logProb - logProbX;
     }
     bool accept = false;
-    if (!runner_.propose(k, x)) {
+    if (!runner_.propose(k, x, walk ? nullptr : &logProbX)) {
       // A proposal outside the support may make the model fail further on (log of a negative
       // number, ...): that state has probability zero, so it is rejected. Otherwise the error
       // is the model's.
@@ -172,6 +176,7 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     for (auto& d : out.draws) d.reserve(N);
     std::vector<double> vals;
     const size_t every = std::max<size_t>(1, total / 200);
+    size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
     for (size_t it = 0; it < options.warmup + N * thin; ++it) {
       // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
       if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
@@ -182,12 +187,16 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
       if (!warm) {
         out.accepted += *a;
         out.proposed += moves;
-        if ((it - options.warmup + 1) % thin == 0) {
+        if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
+          untilKeep = thin;
           chain.runner().read(vals);
           for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
         }
       }
-      if (size_t d = ++done; d % every == 0) report(d);
+      if (--untilReport == 0) {
+        untilReport = every;
+        report(done += every);
+      }
     }
     return Status::ok();
   });
