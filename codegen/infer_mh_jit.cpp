@@ -183,7 +183,9 @@ public:
   CompiledRunner(const ir::Function& f, std::span<const Value> inputs,
                  const std::vector<double>& in, const JitModel& model,
                  const std::vector<QuantityRead>& reads, Rng& rng)
-      : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {}
+      : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {
+    for (Run& r : runs_) r.out.resize(model_.numOutputs() + 1);
+  }
 
   Status start() {
     const Rng before = rng_;
@@ -291,7 +293,6 @@ private:
     r.rt = JitRuntime();
     r.rt.rng = &rng_;
     r.rt.tracing = &r.tracing;
-    r.out.resize(model_.numOutputs() + 1);
     const int rc = model_(in_.data(), r.out.data(), r.rt);
     r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                                        : r.rt.logLikelihood + r.rt.logFactor);

@@ -4,6 +4,7 @@
 #include "codegen/codegen.h"
 #include "symbolic/distributions.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -30,6 +31,12 @@ void appendSegment(std::string& key, int32_t name, const double* idx, int64_t n)
   const int32_t head[2] = {name, int32_t(n)};
   key.append(reinterpret_cast<const char*>(head), sizeof head);
   if (n > 0) key.append(reinterpret_cast<const char*>(idx), size_t(n) * sizeof(double));
+}
+/// Whether a[0..n) and b[0..n) are the same float64 values bit for bit.
+bool sameBits(const double* a, const double* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (std::bit_cast<uint64_t>(a[i]) != std::bit_cast<uint64_t>(b[i])) return false;
+  return true;
 }
 /// Parameters that symbolic::validateParams accepts, told without calling it (Normal's, the
 /// common case of a traced run); false: ask validateParams.
@@ -131,8 +138,7 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   // density: reused, not recomputed.
   double lp;
   if (knownLogProb && reused->dist == dist && reused->paramLen == uint64_t(n) &&
-      std::memcmp(t.replayFrom->params.data() + reused->paramAt, params,
-                  size_t(n) * sizeof(double)) == 0)
+      sameBits(t.replayFrom->params.data() + reused->paramAt, params, n))
     lp = *knownLogProb;
   else
     lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
