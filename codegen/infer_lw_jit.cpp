@@ -1,45 +1,104 @@
-// Likelihood weighting on compiled code (see infer_lw_jit.h; the interpreted original is
-// symbolic/infer_lw.cpp, whose steps this follows one for one).
+// Likelihood weighting on compiled code (see infer_lw_jit.h): symbolic/lw_driver.h's blocks over
+// one compiled run per trace.
 #include "codegen/infer_lw_jit.h"
 
 #include "codegen/infer_mh_jit.h"
-#include "spec/run_control.h"
-#include "symbolic/infer_lw.h"
-#include "symbolic/infer_mh.h"
-#include "symbolic/summary.h"
+#include "symbolic/lw_driver.h"
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <mutex>
+#include <limits>
 
 namespace chassis::codegen {
 
 using namespace chassis::symbolic;
 
+namespace {
+
+/// One compiled trace per run() (traced when a quantity reads a choice), its buffers kept.
+class CompiledLwRunner {
+public:
+  CompiledLwRunner(const ir::Function& f, std::span<const Value> inputs,
+                   const std::vector<double>& in, const JitModel& model,
+                   const std::vector<size_t>& at, const std::vector<std::optional<std::string>>& keys,
+                   bool needChoices)
+      : f_(f), inputs_(inputs), in_(in), model_(model), at_(at), keys_(keys),
+        needChoices_(needChoices), out_(model.numOutputs() + 1) {}
+
+  Status run(Rng& rng, std::vector<double>& values, double& logWeight) {
+    const Rng before = rng;
+    JitRuntime rt;
+    rt.rng = &rng;
+    if (needChoices_) {
+      tracing_.reset();
+      rt.tracing = &tracing_;
+    }
+    if (int rc = model_(in_.data(), out_.data(), rt); rc != kOk) {
+      // The interpreter's error, from the same state: its message and location.
+      Rng again = before;
+      RunOptions ro;
+      ro.recordChoices = false;
+      auto r = symbolic::run(f_, inputs_, again, ro);
+      if (!r) return r.error();
+      return Error(model_.siteLocation(rt.errSite),
+                   "compiled code failed (" + std::string(errorCodeName(rc)) +
+                       ") where the interpreter did not: a bug of the JIT back end");
+    }
+    values.resize(at_.size());
+    for (size_t q = 0; q < at_.size(); ++q) {
+      if (at_[q] != kChoice) {
+        values[q] = out_[at_[q]];
+        continue;
+      }
+      // The first choice at the address (Trace::find), NaN when absent.
+      double v = std::numeric_limits<double>::quiet_NaN();
+      if (keys_[q])
+        for (const JitChoice& c : tracing_.trace.choices)
+          if (tracing_.trace.key(c) == *keys_[q]) {
+            v = c.value;
+            break;
+          }
+      values[q] = v;
+    }
+    logWeight = rt.conditionFailed ? -std::numeric_limits<double>::infinity()
+                                   : rt.logLikelihood + rt.logFactor;
+    return Status::ok();
+  }
+
+  static constexpr size_t kChoice = SIZE_MAX; // at_[q] of a choice quantity
+
+private:
+  const ir::Function& f_;
+  std::span<const Value> inputs_;
+  const std::vector<double>& in_;
+  const JitModel& model_;
+  const std::vector<size_t>& at_;
+  const std::vector<std::optional<std::string>>& keys_;
+  bool needChoices_;
+  std::vector<double> out_;
+  JitTracing tracing_;
+};
+
+} // namespace
+
 Expected<Posterior> inferLwCompiled(const ir::Function& f, std::span<const Value> inputs,
                                     const InferOptions& options, const JitModel& model) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (options.samples == 0) return Error("--samples must be at least 1");
-  const Rng base(options.seed);
-  Rng probeRng = base.split(~uint64_t(0));
-  auto probe = symbolic::run(f, inputs, probeRng);
-  if (!probe) return probe.error();
-  auto qs = resolveQuery(f, options.query, &probe->trace);
+  auto qs = lwQuantities(f, inputs, options);
   if (!qs) return qs.error();
-  // Where each quantity is in the flat output buffer.
+  // Where each quantity is: an element of the flat output buffer, or a choice of a traced run
+  // under its key (runtime.h JitChoice; none when no run can form the address).
   std::vector<size_t> outOffset, at;
   size_t off = 0;
   for (const ir::Var* o : f.outputs()) {
     outOffset.push_back(off);
     off += o->type().numScalars();
   }
-  // A choice quantity: its key (runtime.h JitChoice; none when no run can form the address),
-  // read from a traced run.
   std::vector<std::optional<std::string>> keys;
   bool needChoices = false;
   for (const Quantity& q : *qs) {
-    at.push_back(q.output < 0 ? 0 : outOffset[size_t(q.output)] + size_t(std::max(q.element, 0)));
+    at.push_back(q.output < 0 ? CompiledLwRunner::kChoice
+                              : outOffset[size_t(q.output)] + size_t(std::max(q.element, 0)));
     keys.push_back(q.output < 0 ? choiceKey(model, q.address) : std::nullopt);
     needChoices = needChoices || q.output < 0;
   }
@@ -50,85 +109,12 @@ Expected<Posterior> inferLwCompiled(const ir::Function& f, std::span<const Value
     else
       in.insert(in.end(), v.a.begin(), v.a.end());
   }
-
-  const size_t n = options.samples, nq = qs->size();
-  Posterior p;
-  p.method = InferMethod::LW;
-  p.quantities = *qs;
-  p.chains = 1;
-  p.samplesPerChain = n;
-  if (run::wouldExceedMemory((nq + 1) * n * sizeof(double)))
-    return Error("stopped: " + run::stopMessage());
-  p.draws.assign(nq, std::vector<std::vector<double>>(1, std::vector<double>(n)));
-  p.logWeights.assign(n, 0.0);
-  const size_t blocks = (n + kLwBlock - 1) / kLwBlock;
-  std::atomic<size_t> done{0};
-  std::mutex progressMutex;
-  auto runBlock = [&](size_t b) -> Status {
-    Rng rng = base.split(b);
-    std::vector<double> out(model.numOutputs() + 1);
-    JitTracing tracing;
-    for (size_t i = b * kLwBlock; i < std::min(n, (b + 1) * kLwBlock); ++i) {
-      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
-      const Rng before = rng;
-      JitRuntime rt;
-      rt.rng = &rng;
-      if (needChoices) {
-        tracing.reset();
-        rt.tracing = &tracing;
-      }
-      if (int rc = model(in.data(), out.data(), rt); rc != kOk) {
-        // The interpreter's error, from the same state: its message and location.
-        Rng again = before;
-        RunOptions ro;
-        ro.recordChoices = false;
-        auto r = symbolic::run(f, inputs, again, ro);
-        if (!r) return r.error();
-        return Error(model.siteLocation(rt.errSite),
-                     "compiled code failed (" + std::string(errorCodeName(rc)) +
-                         ") where the interpreter did not: a bug of the JIT back end");
-      }
-      for (size_t q = 0; q < nq; ++q) {
-        if ((*qs)[q].output >= 0) {
-          p.draws[q][0][i] = out[at[q]];
-          continue;
-        }
-        // The first choice at the address (Trace::find), NaN when absent.
-        double v = std::numeric_limits<double>::quiet_NaN();
-        if (keys[q])
-          for (const JitChoice& c : tracing.trace.choices)
-            if (tracing.trace.key(c) == *keys[q]) {
-              v = c.value;
-              break;
-            }
-        p.draws[q][0][i] = v;
-      }
-      p.logWeights[i] = rt.conditionFailed ? -std::numeric_limits<double>::infinity()
-                                           : rt.logLikelihood + rt.logFactor;
-    }
-    size_t d = ++done;
-    if (options.progress) {
-      std::lock_guard<std::mutex> lock(progressMutex);
-      options.progress(double(d) / double(blocks));
-    }
-    return Status::ok();
-  };
-  // Block 0 runs here first, timed. Compiled traces are fast, and a second thread pays only
-  // when the remaining work is long compared with starting and scheduling it (on the loaded
-  // 2-core development machine two threads took 16 ms for 100000 gauss traces, one took 8):
-  // the other blocks go to options.threads threads only when they would take over 20 ms on one.
-  // The blocks and their streams are fixed, so the result does not depend on this.
-  const auto b0 = std::chrono::steady_clock::now();
-  if (Status s0 = runBlock(0); !s0) return s0.error();
-  const double perBlock = std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
-  const int threads = perBlock * double(blocks - 1) > 0.020 ? options.threads : 1;
-  Status st = runParallel(blocks - 1, threads, [&](size_t b) { return runBlock(b + 1); });
-  if (!st) return st.error();
-  p.logEvidence = logSumExp(p.logWeights) - std::log(double(n));
-  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-
-  if (Status s = summarizePosterior(p); !s) return s.error();
-  return p;
+  // Compiled traces are fast, and a second thread pays only when the remaining work is long
+  // compared with starting and scheduling it (on the loaded 2-core development machine two
+  // threads took 16 ms for 100000 gauss traces, one took 8): block 0 runs alone first, timed.
+  return runLw(std::move(*qs), options, t0, true, [&] {
+    return CompiledLwRunner(f, inputs, in, model, at, keys, needChoices);
+  });
 }
 
 } // namespace chassis::codegen

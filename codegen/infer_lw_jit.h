@@ -1,7 +1,7 @@
 // Likelihood weighting on a module compiled by the JIT (codegen.h's JitModel): the algorithm and
 // the streams of symbolic/infer_lw.h (blocks of kLwBlock traces, block b on Rng(seed).split(b),
 // the probe run for the query in the interpreter), each trace run by the compiled code instead
-// of the interpreter. Because the compiled code draws the interpreter's stream and scores the
+// of the interpreter (symbolic/lw_driver.h's blocks, shared with the interpreter). Because the compiled code draws the interpreter's stream and scores the
 // same weights, the Posterior is the interpreter's, bit for bit, at the same seed.
 //
 // A query of random choices (or the default query of a module without outputs) runs the traces

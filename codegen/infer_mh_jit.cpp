@@ -1,9 +1,10 @@
-// Traced compiled runs and single-site MH on them (see infer_mh_jit.h; the interpreted original
-// of the chain is symbolic/infer_mh.cpp, whose steps Chain below follows one for one).
+// Traced compiled runs and single-site MH on them (see infer_mh_jit.h): the chain is
+// symbolic/mh_driver.h's, over CompiledRunner.
 #include "codegen/infer_mh_jit.h"
 
 #include "spec/run_control.h"
 #include "symbolic/distributions.h"
+#include "symbolic/mh_driver.h"
 #include "symbolic/special.h"
 
 #include <atomic>
@@ -134,7 +135,7 @@ int runTraced(const JitModel& model, const std::vector<double>& in, Rng& rng,
   return rc;
 }
 
-/// The interpreter's replay map of `t`'s values, with `address` at `value` when not empty.
+/// The interpreter's replay map of `t`'s values.
 std::unordered_map<std::string, double> replayMap(const JitModel& model, const JitTrace& t) {
   std::unordered_map<std::string, double> m;
   for (const JitChoice& c : t.choices)
@@ -142,156 +143,179 @@ std::unordered_map<std::string, double> replayMap(const JitModel& model, const J
   return m;
 }
 
-constexpr double kTargetAccept = 0.44; // infer_mh.cpp's
-
-struct Step {
-  double logStep = 0;
-  size_t updates = 0;
+/// Where a quantity is read in a compiled run: an output element of the out buffer, or a choice
+/// key (nullopt for a choice no run forms: always absent).
+struct QuantityRead {
+  size_t at = 0;
+  bool choice = false;
+  std::optional<std::string> key;
 };
 
-class Chain {
-public:
-  Chain(const ir::Function& f, std::span<const Value> inputs, const std::vector<double>& in,
-        const JitModel& model, Rng rng)
-      : f_(f), inputs_(inputs), in_(in), model_(model), rng_(rng) {}
-
-  Status init() {
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-      const Rng before = rng_;
-      tracing_.replayFrom = nullptr;
-      tracing_.replayIndex = nullptr;
-      tracing_.overrideAt = -1;
-      int errSite = -1;
-      if (int rc = runTraced(model_, in_, rng_, tracing_, cur_, errSite); rc != kOk)
-        return interpretedError(f_, inputs_, before, {}, model_, rc, errSite);
-      if (std::isfinite(cur_.logJoint())) {
-        indexTrace(cur_.trace, index_);
-        sweep_ = std::max<size_t>(1, cur_.trace.choices.size());
-        return Status::ok();
-      }
-    }
-    return Error(f_.loc(), "MH: no trace of positive weight in 1000 prior draws of '" + f_.name() +
-                               "' (the evidence may be impossible, or too unlikely to start "
-                               "from the prior)");
+std::vector<QuantityRead> quantityReads(const ir::Function& f, std::span<const Quantity> qs,
+                                        const JitModel& model) {
+  std::vector<size_t> outOffset;
+  size_t off = 0;
+  for (const ir::Var* o : f.outputs()) {
+    outOffset.push_back(off);
+    off += o->type().numScalars();
   }
-
-  Expected<bool> move(bool adapt) {
-    const JitTrace& tr = cur_.trace;
-    const size_t n = tr.choices.size();
-    if (n == 0) return false;
-    const size_t k = std::min(n - 1, size_t(rng_.uniform() * double(n)));
-    const JitChoice site = tr.choices[k];
-    const DistKind dist = DistKind(site.dist);
-    siteParams_.assign(tr.paramsOf(site).begin(), tr.paramsOf(site).end());
-    const bool continuous = !signature(dist).discrete;
-    const bool walk = continuous && rng_.uniform() < 0.5;
-    double x;
-    double siteCorrection = 0;
-    Step* step = nullptr;
-    if (walk) {
-      // The step of the site's address (cached by position while the keys stay in place).
-      if (stepAt_.size() != n) stepAt_.assign(n, nullptr);
-      step = stepAt_[k];
-      if (!step) {
-        siteKey_.assign(tr.key(site));
-        auto it = steps_.find(siteKey_);
-        if (it == steps_.end()) {
-          auto var = variance(dist, siteParams_);
-          Step s;
-          s.logStep = var && std::isfinite(*var) && *var > 0 ? 0.5 * std::log(*var) : 0.0;
-          it = steps_.emplace(siteKey_, s).first;
-        }
-        step = stepAt_[k] = &it->second;
-      }
-      x = site.value + std::exp(step->logStep) * rng_.normal();
+  std::vector<QuantityRead> reads;
+  for (const Quantity& q : qs) {
+    QuantityRead r;
+    if (q.output >= 0) {
+      r.at = outOffset[size_t(q.output)] + size_t(std::max(q.element, 0));
     } else {
-      x = sample(dist, siteParams_, rng_);
-      siteCorrection = site.logProb - logDensity(dist, siteParams_, x);
+      r.choice = true;
+      r.key = choiceKey(model, q.address);
     }
-    tracing_.replayFrom = &cur_.trace;
-    tracing_.replayIndex = &index_;
-    tracing_.overrideAt = int64_t(k);
-    tracing_.overrideValue = x;
+    reads.push_back(std::move(r));
+  }
+  return reads;
+}
+
+/// The chain's trace run by compiled code (symbolic/mh_driver.h's runner). Two runs, the current
+/// one and the proposal's, trade places on acceptance (no copy); a proposal replays from the
+/// current trace by position while its keys stay in place (runtime.h JitTracing), so the index
+/// of the current keys and the steps cached by position are rebuilt only when the structure
+/// changes.
+class CompiledRunner {
+public:
+  CompiledRunner(const ir::Function& f, std::span<const Value> inputs,
+                 const std::vector<double>& in, const JitModel& model,
+                 const std::vector<QuantityRead>& reads, Rng& rng)
+      : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {
+    for (Run& r : runs_) r.out.resize(model_.numOutputs() + 1);
+  }
+
+  Status start() {
     const Rng before = rng_;
-    int errSite = -1;
-    const int rc = runTraced(model_, in_, rng_, tracing_, prop_, errSite);
-    bool accept = false;
-    if (rc != kOk) {
-      // As interpreted: a proposal outside the support that makes the model fail is rejected;
-      // otherwise the error is the model's (the interpreter's, from the same state).
-      if (std::isfinite(logDensity(dist, siteParams_, x))) {
-        auto replay = replayMap(model_, cur_.trace);
-        replay[choiceAddress(model_, cur_.trace.key(site))] = x;
-        RunOptions ro;
-        ro.replay = &replay;
-        return interpretedError(f_, inputs_, before, ro, model_, rc, errSite);
-      }
-    } else if (std::isfinite(prop_.logJoint())) {
-      const JitTrace& nt = prop_.trace;
-      double logAlpha = prop_.logJoint() - cur_.logJoint() + siteCorrection;
-      const size_t n2 = nt.choices.size();
-      if (n2 != n) logAlpha += std::log(double(n)) - std::log(double(n2)); // else += 0.0
-      bool changed = false;
-      for (const JitChoice& c : nt.choices)
-        if (!c.replayed) {
-          logAlpha -= c.logProb; // fresh
-          changed = true;
-        }
-      if (changed || n2 != n) {
-        std::unordered_set<std::string_view> now;
-        for (const JitChoice& c : nt.choices) now.insert(nt.key(c));
-        for (const JitChoice& c : tr.choices)
-          if (!now.count(tr.key(c))) {
-            logAlpha += c.logProb; // stale
-            changed = true;
-          }
-      }
-      accept = std::log(rng_.uniform()) < logAlpha;
-      if (accept) {
-        // Every choice replayed from its own position, as many choices: the same keys in place.
-        const bool sameKeys = !changed && n2 == n && tracing_.inPlace;
-        std::swap(cur_, prop_);
-        if (!sameKeys) {
-          indexTrace(cur_.trace, index_);
-          stepAt_.clear();
-        }
-      }
-    }
-    if (step && adapt) {
-      ++step->updates;
-      step->logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step->updates), 0.6);
-    }
-    return accept;
+    Run& c = cur();
+    c.tracing.replayFrom = nullptr;
+    c.tracing.replayIndex = nullptr;
+    c.tracing.overrideAt = -1;
+    c.tracing.overrideLogProb = nullptr;
+    if (int rc = runInto(c); rc != kOk)
+      return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
+    indexTrace(cur().trace(), index_);
+    stepAt_.assign(cur().trace().choices.size(), nullptr);
+    return Status::ok();
+  }
+  double logJoint() const { return cur().logJoint; }
+  size_t size() const { return cur().trace().choices.size(); }
+  MhSite site(size_t k) const {
+    const JitTrace& t = cur().trace();
+    const JitChoice& c = t.choices[k];
+    return {DistKind(c.dist), t.paramsOf(c), c.value, c.logProb};
+  }
+  MhStep& step(size_t k) {
+    MhStep*& s = stepAt_[k];
+    if (!s) s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
+    return *s;
   }
 
-  Expected<size_t> sweep(bool adapt) {
-    size_t acc = 0;
-    for (size_t i = 0; i < sweep_; ++i) {
-      auto a = move(adapt);
-      if (!a) return a.error();
-      acc += *a;
-    }
-    return acc;
+  bool propose(size_t k, double x, const double* logProbX) {
+    Run& p = prop();
+    p.tracing.replayFrom = &cur().trace();
+    p.tracing.replayIndex = &index_;
+    p.tracing.overrideAt = int64_t(k);
+    p.tracing.overrideValue = x;
+    p.tracing.overrideLogProb = logProbX;
+    before_ = rng_;
+    rc_ = runInto(p);
+    return rc_ == kOk;
   }
-
-  size_t sweepSize() const { return sweep_; }
-  const State& current() const { return cur_; }
-  const JitTraceIndex& index() const { return index_; }
+  /// The interpreter's error, from the same generator state and replayed values.
+  Error proposalError(size_t k, double x) const {
+    auto replay = replayMap(model_, cur().trace());
+    replay[choiceAddress(model_, cur().trace().key(cur().trace().choices[k]))] = x;
+    RunOptions ro;
+    ro.replay = &replay;
+    return interpretedError(f_, inputs_, before_, ro, model_, rc_, prop().rt.errSite);
+  }
+  double proposalLogJoint() const { return prop().logJoint; }
+  size_t proposalSize() const { return prop().trace().choices.size(); }
+  double subtractFresh(double logAlpha, bool& changed) const {
+    for (const JitChoice& c : prop().trace().choices)
+      if (!c.replayed) {
+        logAlpha -= c.logProb;
+        changed = true;
+      }
+    return logAlpha;
+  }
+  double addStale(double logAlpha, bool& changed) const {
+    const JitTrace &nt = prop().trace(), &tr = cur().trace();
+    std::unordered_set<std::string_view> now;
+    for (const JitChoice& c : nt.choices) now.insert(nt.key(c));
+    for (const JitChoice& c : tr.choices)
+      if (!now.count(tr.key(c))) {
+        logAlpha += c.logProb;
+        changed = true;
+      }
+    return logAlpha;
+  }
+  void accept(bool changed) {
+    // Every choice replayed from its own position, as many choices: the same keys in place.
+    const bool sameKeys = !changed && prop().trace().choices.size() == size() && prop().tracing.inPlace;
+    curAt_ ^= 1;
+    if (!sameKeys) {
+      indexTrace(cur().trace(), index_);
+      stepAt_.assign(cur().trace().choices.size(), nullptr);
+    }
+  }
+  void reject(size_t) {}
+  void read(std::vector<double>& values) const {
+    values.resize(reads_.size());
+    const Run& s = cur();
+    for (size_t q = 0; q < reads_.size(); ++q) {
+      double v = std::numeric_limits<double>::quiet_NaN();
+      if (!reads_[q].choice) {
+        v = s.out[reads_[q].at];
+      } else if (reads_[q].key) {
+        if (auto c = index_.find(*reads_[q].key); c != index_.end())
+          v = s.trace().choices[c->second].value;
+      }
+      values[q] = v;
+    }
+  }
 
 private:
+  /// One traced run: what it records and replays, its totals and outputs.
+  struct Run {
+    JitTracing tracing;
+    JitRuntime rt;
+    std::vector<double> out;
+    double logJoint = 0;
+    const JitTrace& trace() const { return tracing.trace; }
+  };
+  /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
+  int runInto(Run& r) {
+    r.tracing.reset();
+    r.rt = JitRuntime();
+    r.rt.rng = &rng_;
+    r.rt.tracing = &r.tracing;
+    const int rc = model_(in_.data(), r.out.data(), r.rt);
+    r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
+                                                       : r.rt.logLikelihood + r.rt.logFactor);
+    return rc;
+  }
+  Run& cur() { return runs_[curAt_]; }
+  const Run& cur() const { return runs_[curAt_]; }
+  Run& prop() { return runs_[curAt_ ^ 1]; }
+  const Run& prop() const { return runs_[curAt_ ^ 1]; }
+
   const ir::Function& f_;
   std::span<const Value> inputs_;
   const std::vector<double>& in_;
   const JitModel& model_;
-  Rng rng_;
-  State cur_, prop_;
-  JitTracing tracing_;
-  JitTraceIndex index_; // of cur_.trace
-  size_t sweep_ = 1;
-  std::vector<double> siteParams_;
-  std::string siteKey_;
-  std::unordered_map<std::string, Step> steps_; // by key (the interpreter's, by address)
-  std::vector<Step*> stepAt_; // steps_ of cur_'s choices by position, null: not looked up yet
+  const std::vector<QuantityRead>& reads_;
+  Rng& rng_;
+  Rng before_{0}; // the generator before the last proposal's run
+  int rc_ = kOk;
+  Run runs_[2];
+  unsigned curAt_ = 0;
+  JitTraceIndex index_;                          // of cur().trace()
+  std::unordered_map<std::string, MhStep> steps_; // by key (the interpreter's, by address)
+  std::vector<MhStep*> stepAt_; // steps_ of cur()'s choices by position, null: not looked up yet
 };
 
 } // namespace
@@ -360,91 +384,15 @@ Expected<RunResult> runCompiled(const ir::Function& f, std::span<const Value> in
 Expected<MhRun> runMhChainsCompiled(const ir::Function& f, std::span<const Value> inputs,
                                     const InferOptions& options, std::span<const size_t> chainIds,
                                     const JitModel& model) {
-  if (options.samples < 4) return Error("--samples must be at least 4 for MH");
-  if (options.chains == 0) return Error("--chains must be at least 1");
-  const size_t thin = std::max<size_t>(1, options.thin);
-  const Rng base(options.seed);
-  Rng probeRng = base.split(~uint64_t(0));
-  auto probe = symbolic::run(f, inputs, probeRng);
-  if (!probe) return probe.error();
-  auto qs = resolveQuery(f, options.query, &probe->trace);
+  auto qs = mhQuantities(f, inputs, options);
   if (!qs) return qs.error();
   for (size_t k = 0; k < inputs.size(); ++k)
     if (auto why = checkInput(f, k, inputs[k])) return Error(f.loc(), *why);
   const std::vector<double> in = flatInputs(inputs);
-  // Where each quantity is read: an output element of the out buffer, or a choice key.
-  std::vector<size_t> outOffset;
-  size_t off = 0;
-  for (const ir::Var* o : f.outputs()) {
-    outOffset.push_back(off);
-    off += o->type().numScalars();
-  }
-  struct Read {
-    size_t at = 0;
-    std::optional<std::string> key; // a choice (nullopt and choice: never present)
-    bool choice = false;
-  };
-  std::vector<Read> reads;
-  for (const Quantity& q : *qs) {
-    Read r;
-    if (q.output >= 0) {
-      r.at = outOffset[size_t(q.output)] + size_t(std::max(q.element, 0));
-    } else {
-      r.choice = true;
-      r.key = choiceKey(model, q.address);
-    }
-    reads.push_back(std::move(r));
-  }
-
-  std::vector<size_t> ids(chainIds.begin(), chainIds.end());
-  if (ids.empty())
-    for (size_t c = 0; c < options.chains; ++c) ids.push_back(c);
-  const size_t K = ids.size(), N = options.samples;
-  std::vector<MhChain> outs(K);
-  const size_t total = K * (options.warmup + N * thin);
-  std::atomic<size_t> done{0};
-  std::mutex progressMutex;
-  auto report = [&](size_t d) {
-    if (!options.progress) return;
-    std::lock_guard<std::mutex> lock(progressMutex);
-    options.progress(double(d) / double(total));
-  };
-  Status st = runParallel(K, options.threads, [&](size_t k) -> Status {
-    Chain chain(f, inputs, in, model, base.split(ids[k]));
-    if (Status s = chain.init(); !s) return s;
-    MhChain& out = outs[k];
-    out.draws.assign(reads.size(), std::vector<double>());
-    for (auto& d : out.draws) d.reserve(N);
-    const size_t every = std::max<size_t>(1, total / 200);
-    for (size_t it = 0; it < options.warmup + N * thin; ++it) {
-      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
-      const bool warm = it < options.warmup;
-      const size_t moves = chain.sweepSize();
-      auto a = chain.sweep(warm);
-      if (!a) return a.error();
-      if (!warm) {
-        out.accepted += *a;
-        out.proposed += moves;
-        if ((it - options.warmup + 1) % thin == 0) {
-          const State& cur = chain.current();
-          for (size_t q = 0; q < reads.size(); ++q) {
-            double v = std::numeric_limits<double>::quiet_NaN();
-            if (!reads[q].choice) {
-              v = cur.out[reads[q].at];
-            } else if (reads[q].key) {
-              if (auto c = chain.index().find(*reads[q].key); c != chain.index().end())
-                v = cur.trace.choices[c->second].value;
-            }
-            out.draws[q].push_back(v);
-          }
-        }
-      }
-      if (size_t d = ++done; d % every == 0) report(d);
-    }
-    return Status::ok();
+  const std::vector<QuantityRead> reads = quantityReads(f, *qs, model);
+  return runMhChainsOn<CompiledRunner>(f, options, chainIds, std::move(*qs), [&](Rng& rng) {
+    return CompiledRunner(f, inputs, in, model, reads, rng);
   });
-  if (!st) return st.error();
-  return MhRun{std::move(*qs), std::move(outs), N};
 }
 
 Expected<Posterior> inferMhCompiled(const ir::Function& f, std::span<const Value> inputs,

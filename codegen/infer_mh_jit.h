@@ -5,7 +5,7 @@
 // parameters, values, log densities, totals) at the same generator state, its choices replayed
 // from RunOptions::replay. inferMhCompiled / runMhChainsCompiled are symbolic::inferMh /
 // runMhChains (symbolic/infer_mh.h) with each re-execution of the model run by the compiled
-// code: the same proposals, the same acceptance ratio computed in the same order, the same
+// code (the chain is symbolic/mh_driver.h's, shared with the interpreter, over a compiled runner): the same proposals, the same acceptance ratio computed in the same order, the same
 // streams, so the chains, and the Posterior, are the interpreter's bit for bit at a seed (the
 // probe run that resolves the query stays interpreted). The replay trace of a move is the
 // chain's current trace with the proposed value at the chosen site, which is the map the

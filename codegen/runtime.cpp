@@ -4,6 +4,7 @@
 #include "codegen/codegen.h"
 #include "symbolic/distributions.h"
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -28,16 +29,28 @@ std::span<const double> paramSpan(const double* p, int64_t n) {
 chassis::DistKind kind(int32_t d) { return static_cast<chassis::DistKind>(d); }
 /// Appends one key segment: name id, index count, index bits.
 void appendSegment(std::string& key, int32_t name, const double* idx, int64_t n) {
-  const int32_t count = int32_t(n);
-  key.append(reinterpret_cast<const char*>(&name), sizeof name);
-  key.append(reinterpret_cast<const char*>(&count), sizeof count);
+  const int32_t head[2] = {name, int32_t(n)};
+  key.append(reinterpret_cast<const char*>(head), sizeof head);
   if (n > 0) key.append(reinterpret_cast<const char*>(idx), size_t(n) * sizeof(double));
+}
+/// Whether a[0..n) and b[0..n) are the same float64 values bit for bit.
+bool sameBits(const double* a, const double* b, int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    if (std::bit_cast<uint64_t>(a[i]) != std::bit_cast<uint64_t>(b[i])) return false;
+  return true;
+}
+/// Parameters that symbolic::validateParams accepts, told without calling it (Normal's, the
+/// common case of a traced run); false: ask validateParams.
+bool plainlyValid(int32_t dist, const double* p, int64_t n) {
+  return kind(dist) == chassis::DistKind::Normal && n == 2 && std::isfinite(p[0]) && p[1] > 0 &&
+         std::isfinite(p[1]);
 }
 } // namespace
 
 extern "C" {
 
 int chassis_rt_check_params(int32_t dist, const double* params, int64_t n) {
+  if (plainlyValid(dist, params, n)) return chassis::codegen::kOk;
   if (chassis::symbolic::validateParams(kind(dist), paramSpan(params, n)))
     return chassis::codegen::kInvalidParameter;
   return chassis::codegen::kOk;
@@ -81,39 +94,65 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   JitRuntime& s = state(rt);
   JitTracing& t = *s.tracing;
-  t.keyBuf.assign(t.prefix);
-  appendSegment(t.keyBuf, name, idx, nIdx);
+  // The key is written in place at the end of the trace's keys (and dropped on a failure).
+  std::string& keys = t.trace.keys;
+  const size_t keyAt = keys.size();
+  keys.append(t.prefix);
+  appendSegment(keys, name, idx, nIdx);
+  const std::string_view key(keys.data() + keyAt, keys.size() - keyAt);
   double v = 0;
   bool replayed = false;
+  // The replayed choice, and the log density of v under its distribution and parameters.
+  const chassis::codegen::JitChoice* reused = nullptr;
+  const double* knownLogProb = nullptr;
   if (const chassis::codegen::JitTrace* from = t.replayFrom) {
     // Usually the choice at the same position has the same key; otherwise the index.
     int64_t found = -1;
     const size_t pos = t.trace.choices.size();
-    if (pos < from->choices.size() && from->key(from->choices[pos]) == t.keyBuf)
+    if (pos < from->choices.size() && from->key(from->choices[pos]) == key) {
       found = int64_t(pos);
-    else if (t.replayIndex)
+    } else if (t.replayIndex) {
+      t.keyBuf.assign(key);
       if (auto it = t.replayIndex->find(t.keyBuf); it != t.replayIndex->end())
         found = int64_t(it->second);
+    }
     if (found >= 0) {
-      v = found == t.overrideAt ? t.overrideValue : from->choices[size_t(found)].value;
       replayed = true;
+      reused = &from->choices[size_t(found)];
+      if (found == t.overrideAt) {
+        v = t.overrideValue;
+        knownLogProb = t.overrideLogProb;
+      } else {
+        v = reused->value;
+        knownLogProb = &reused->logProb;
+      }
     }
     if (found != int64_t(pos)) t.inPlace = false;
   }
-  if (!replayed && chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  if (!replayed && chassis::isFlat(kind(dist))) {
+    keys.resize(keyAt);
+    return chassis::codegen::kFlatPrior;
+  }
   if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
-  const double lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+  // A choice replayed under the same distribution and parameters (bit for bit) as in the replay
+  // trace, at its value there or at the override whose log density is given, has that log
+  // density: reused, not recomputed.
+  double lp;
+  if (knownLogProb && reused->dist == dist && reused->paramLen == uint64_t(n) &&
+      sameBits(t.replayFrom->params.data() + reused->paramAt, params, n))
+    lp = *knownLogProb;
+  else
+    lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
   s.logPrior += lp;
   chassis::codegen::JitChoice c;
-  c.keyAt = uint32_t(t.trace.keys.size());
-  c.keyLen = uint32_t(t.keyBuf.size());
+  c.keyAt = uint32_t(keyAt);
+  c.keyLen = uint32_t(key.size());
   c.paramAt = uint32_t(t.trace.params.size());
   c.paramLen = uint32_t(n);
   c.dist = dist;
   c.replayed = replayed;
   c.value = v;
   c.logProb = lp;
-  t.trace.keys.append(t.keyBuf);
   t.trace.params.insert(t.trace.params.end(), params, params + n);
   t.trace.choices.push_back(c);
   *value = v;

@@ -81,6 +81,9 @@ struct JitTracing {
   const JitTraceIndex* replayIndex = nullptr; // the index of replayFrom
   int64_t overrideAt = -1;
   double overrideValue = 0;
+  /// When not null: the log density of overrideValue under the distribution and parameters of
+  /// replayFrom's choice overrideAt (used when the run has the same ones there).
+  const double* overrideLogProb = nullptr;
   // The call path: `prefix` is the key of the call sites entered; `marks` its length at each
   // entry; `saved` the prefixes replaced by calls from expressions (the interpreter runs those
   // with an empty prefix).

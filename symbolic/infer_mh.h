@@ -46,6 +46,10 @@ struct MhRun {
 /// their chains put in order, equal one run of them all.
 Expected<MhRun> runMhChains(const ir::Function& f, std::span<const Value> inputs,
                             const InferOptions& options, std::span<const size_t> chainIds);
+/// The checks of the options and the quantities of runMhChains (resolveQuery on a probe run on
+/// the stream Rng(seed).split(~0)): what every back end's MH starts from.
+Expected<std::vector<Quantity>> mhQuantities(const ir::Function& f, std::span<const Value> inputs,
+                                             const InferOptions& options);
 /// inferMh's posterior of a run whose chains[c] is chain c of every chain.
 Expected<Posterior> mhPosterior(MhRun run, double seconds);
 

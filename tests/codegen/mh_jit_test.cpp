@@ -87,6 +87,14 @@ void requireSameRun(const Expected<symbolic::RunResult>& a,
   REQUIRE(s.numConditions == t.numConditions);
 }
 
+/// `f` (not null) compiled by the JIT.
+std::unique_ptr<codegen::JitModel> compiled(const ir::Function* f) {
+  REQUIRE(f);
+  auto jit = codegen::JitModel::create(*f);
+  REQUIRE(jit);
+  return std::move(*jit);
+}
+
 void requireSameChains(const Expected<symbolic::MhRun>& a, const Expected<symbolic::MhRun>& b) {
   REQUIRE(bool(a) == bool(b));
   if (!a) {
@@ -108,6 +116,22 @@ void requireSameChains(const Expected<symbolic::MhRun>& a, const Expected<symbol
         REQUIRE(sameBits(a->chains[c].draws[q][i], b->chains[c].draws[q][i]));
     }
   }
+}
+
+/// Two chains of `f` at `seed`, interpreted and compiled, required equal.
+std::pair<Expected<symbolic::MhRun>, Expected<symbolic::MhRun>>
+sameChains(const ir::Function& f, const codegen::JitModel& jit, uint64_t seed, size_t samples,
+           size_t warmup, const std::vector<std::string>& query) {
+  symbolic::InferOptions o;
+  o.samples = samples;
+  o.warmup = warmup;
+  o.chains = 2;
+  o.seed = seed;
+  o.query = query;
+  auto x = symbolic::runMhChains(f, {}, o, {});
+  auto y = codegen::runMhChainsCompiled(f, {}, o, {}, jit);
+  requireSameChains(x, y);
+  return {std::move(x), std::move(y)};
 }
 
 } // namespace
@@ -230,13 +254,11 @@ module Track() -> (total: real) {
 )",
                                "track.chs");
   const ir::Function* f = c.ir.findFunction("Track");
-  REQUIRE(f);
-  auto jit = codegen::JitModel::create(*f);
-  REQUIRE(jit);
+  auto jit = compiled(f);
   // The addresses of one run: call sites prefix the callee's choices.
   Rng r1(4), r2(4);
   auto a = symbolic::run(*f, {}, r1);
-  auto b = codegen::runCompiled(*f, {}, r2, **jit);
+  auto b = codegen::runCompiled(*f, {}, r2, *jit);
   requireSameRun(a, b);
   bool prefixed = false;
   for (const symbolic::Choice& ch : b->trace.choices)
@@ -244,26 +266,18 @@ module Track() -> (total: real) {
   CHECK(prefixed);
   // Keys and addresses: round trip; text the interpreter never forms names no key.
   for (const symbolic::Choice& ch : b->trace.choices) {
-    auto key = codegen::choiceKey(**jit, ch.address);
+    auto key = codegen::choiceKey(*jit, ch.address);
     REQUIRE(key);
-    CHECK(codegen::choiceAddress(**jit, *key) == ch.address);
+    CHECK(codegen::choiceAddress(*jit, *key) == ch.address);
   }
-  CHECK_FALSE(codegen::choiceKey(**jit, "theta[01]"));
-  CHECK_FALSE(codegen::choiceKey(**jit, "nothing"));
-  CHECK_FALSE(codegen::choiceKey(**jit, "theta[1"));
+  CHECK_FALSE(codegen::choiceKey(*jit, "theta[01]"));
+  CHECK_FALSE(codegen::choiceKey(*jit, "nothing"));
+  CHECK_FALSE(codegen::choiceKey(*jit, "theta[1"));
 
   for (std::vector<std::string> query :
        {std::vector<std::string>{}, {"theta"}, {"theta[1]", "extra", "k", "total"}}) {
     for (uint64_t seed : {1, 2, 3}) {
-      symbolic::InferOptions o;
-      o.samples = 200;
-      o.warmup = 100;
-      o.chains = 2;
-      o.seed = seed;
-      o.query = query;
-      auto x = symbolic::runMhChains(*f, {}, o, {});
-      auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
-      requireSameChains(x, y);
+      auto [x, y] = sameChains(*f, *jit, seed, 200, 100, query);
       REQUIRE(x);
       // extra exists in some draws only (the structure changes along the chain).
       auto px = symbolic::mhPosterior(std::move(*x), 0);
@@ -281,7 +295,7 @@ module Track() -> (total: real) {
   o.samples = 50;
   o.warmup = 50;
   o.query = {"extra"};
-  auto p = codegen::inferMhCompiled(*f, {}, o, **jit);
+  auto p = codegen::inferMhCompiled(*f, {}, o, *jit);
   REQUIRE(p);
   CHECK(p->summaries[0].present > 0);
   CHECK(p->summaries[0].present < o.samples * o.chains);
@@ -298,16 +312,14 @@ module Bad() -> (y: real) {
 )",
                                "bad.chs");
   const ir::Function* f = c.ir.findFunction("Bad");
-  REQUIRE(f);
-  auto jit = codegen::JitModel::create(*f);
-  REQUIRE(jit);
+  auto jit = compiled(f);
   symbolic::InferOptions o;
   o.samples = 400;
   o.warmup = 400;
   o.chains = 2;
   o.seed = 1;
   auto x = symbolic::runMhChains(*f, {}, o, {});
-  auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, **jit);
+  auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, *jit);
   REQUIRE_FALSE(x);
   REQUIRE_FALSE(y);
   CHECK(y.error().str() == x.error().str());
@@ -359,4 +371,52 @@ TEST_CASE("MH on compiled gauss: time of the traced model run within a move", "[
   REQUIRE(p);
   std::cout << "gauss: traced replayed model run " << model / double(runs) * 1e9 << " ns, whole MH move "
             << moves / double(runs) * 1e9 << " ns (checksum " << sum << ")\n";
+}
+
+TEST_CASE("MH on compiled code: replayed choices whose parameters or distribution change",
+          "[codegen][jit]") {
+  // x's parameters follow mu and sd (a replayed x is rescored when they move, its log density
+  // reused when they do not), z changes distribution at one address with k, and the number of
+  // w's choices changes with k.
+  auto c = testing::compileChs(R"(
+module Hier() -> (s: real) {
+    mu ~ Normal(0.0, 2.0);
+    sd ~ Gamma(2.0, 2.0);
+    k ~ Poisson(1.5);
+    var acc: real = 0.0;
+    var x: real[3];
+    var w: real[4];
+    var z: real = 0.0;
+    for i in 0..3 {
+        x[i] ~ Normal(mu, sd);
+        observe(Normal(x[i], 0.5), 1.0);
+        acc = acc + x[i];
+    }
+    if k > 1 {
+        z ~ Gamma(2.0, 1.0);
+        acc = acc + z;
+    } else {
+        z ~ Normal(0.0, 1.0);
+        acc = acc - z;
+    }
+    for j in 0..4 {
+        if j < k {
+            w[j] ~ Normal(z, 1.0);
+        }
+    }
+    s = acc;
+}
+)",
+                               "hier.chs");
+  const ir::Function* f = c.ir.findFunction("Hier");
+  auto jit = compiled(f);
+  for (std::vector<std::string> query : {std::vector<std::string>{}, {"mu", "z", "w[1]", "s"}}) {
+    for (uint64_t seed : {1, 2, 3, 4}) {
+      auto x = sameChains(*f, *jit, seed, 300, 200, query).first;
+      REQUIRE(x);
+      // The chain moved (some proposals accepted, some rejected).
+      CHECK(x->chains[0].accepted > 0);
+      CHECK(x->chains[0].accepted < x->chains[0].proposed);
+    }
+  }
 }

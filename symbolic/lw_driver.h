@@ -1,0 +1,87 @@
+// Likelihood weighting (the algorithm of infer_lw.h) written once over the model run behind it:
+// the interpreter (symbolic/infer_lw.cpp) or compiled code (codegen/infer_lw_jit.cpp). The
+// driver owns the blocks, their streams, the draws and the weights; a runner runs one trace.
+// Two runners that run the same model the same way give the same Posterior bit for bit.
+//
+// A runner, made per block by make() (it may keep buffers across the block's traces), provides
+//   Status run(Rng& rng, std::vector<double>& values, double& logWeight);
+// one trace from the prior on `rng`: the quantities' values and the trace's log weight, or the
+// model's error.
+#pragma once
+
+#include "spec/run_control.h"
+#include "symbolic/infer_lw.h"
+#include "symbolic/infer_mh.h"
+#include "symbolic/summary.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+namespace chassis::symbolic {
+
+/// The checks of the options and the quantities of inferLw (resolveQuery on a probe run on the
+/// stream Rng(seed).split(~0)): what every back end's likelihood weighting starts from.
+Expected<std::vector<Quantity>> lwQuantities(const ir::Function& f, std::span<const Value> inputs,
+                                             const InferOptions& options);
+
+/// Likelihood weighting of options.samples traces with runners made by make(). `firstBlockAlone`:
+/// block 0 runs first on this thread, timed, and the others go to options.threads threads only
+/// when they would take over 20 ms on one (for runs so fast that starting threads costs more
+/// than it saves); the blocks and their streams are fixed, so the result does not depend on it.
+template <class Make>
+Expected<Posterior> runLw(std::vector<Quantity> qs, const InferOptions& options,
+                          std::chrono::steady_clock::time_point t0, bool firstBlockAlone,
+                          const Make& make) {
+  const Rng base(options.seed);
+  const size_t n = options.samples, nq = qs.size();
+  Posterior p;
+  p.method = InferMethod::LW;
+  p.quantities = std::move(qs);
+  p.chains = 1;
+  p.samplesPerChain = n;
+  if (run::wouldExceedMemory((nq + 1) * n * sizeof(double))) // --memory: before, not after
+    return Error("stopped: " + run::stopMessage());
+  p.draws.assign(nq, std::vector<std::vector<double>>(1, std::vector<double>(n)));
+  p.logWeights.assign(n, 0.0);
+  const size_t blocks = (n + kLwBlock - 1) / kLwBlock;
+  std::atomic<size_t> done{0};
+  std::mutex progressMutex;
+  auto runBlock = [&](size_t b) -> Status {
+    Rng rng = base.split(b);
+    auto runner = make();
+    std::vector<double> vals;
+    for (size_t i = b * kLwBlock; i < std::min(n, (b + 1) * kLwBlock); ++i) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): one atomic load per run.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
+      if (Status s = runner.run(rng, vals, p.logWeights[i]); !s) return s;
+      for (size_t q = 0; q < nq; ++q) p.draws[q][0][i] = vals[q];
+    }
+    size_t d = ++done;
+    if (options.progress) {
+      std::lock_guard<std::mutex> lock(progressMutex);
+      options.progress(double(d) / double(blocks));
+    }
+    return Status::ok();
+  };
+  Status st = Status::ok();
+  if (firstBlockAlone) {
+    const auto b0 = std::chrono::steady_clock::now();
+    if (Status s0 = runBlock(0); !s0) return s0.error();
+    const double perBlock =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
+    const int threads = perBlock * double(blocks - 1) > 0.020 ? options.threads : 1;
+    st = runParallel(blocks - 1, threads, [&](size_t b) { return runBlock(b + 1); });
+  } else {
+    st = runParallel(blocks, options.threads, runBlock);
+  }
+  if (!st) return st.error();
+  p.logEvidence = logSumExp(p.logWeights) - std::log(double(n));
+  p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  if (Status s = summarizePosterior(p); !s) return s.error();
+  return p;
+}
+
+} // namespace chassis::symbolic

@@ -1,0 +1,207 @@
+// Single-site trace MH (the algorithm of infer_mh.h) written once over the model run behind it:
+// the interpreter (symbolic/infer_mh.cpp) or compiled code (codegen/infer_mh_jit.cpp). A runner
+// holds the chain's current trace and runs proposals against it; the driver picks sites, draws
+// the proposals, adapts the random-walk steps, computes the acceptance ratio in one fixed order
+// of floating-point operations, and keeps the draws. Two runners that run the same model the
+// same way (the same trace at the same generator state) therefore give the same chains bit for
+// bit at a seed.
+//
+// A runner R, constructed on the chain's generator (Rng&), provides:
+//   Status start();                 one prior run into the current trace (an error: the model's)
+//   double logJoint() const;        of the current trace
+//   size_t size() const;            its number of choices
+//   MhSite site(size_t k) const;    its choice k (valid until accept())
+//   MhStep& step(size_t k);         the random-walk step of choice k's address (one per address)
+//   bool propose(size_t k, double x, const double* logProbX);  runs with the current values
+//                                   replayed, choice k's at x (logProbX, when not null, is its log
+//                                   density under choice k's current distribution and parameters);
+//                                   false: the run failed, proposalError(k, x) is the model's error
+//   Error proposalError(size_t k, double x);
+//   double proposalLogJoint() const; size_t proposalSize() const;
+//   double subtractFresh(double logAlpha, bool& changed) const;  minus the log prior of each
+//                                   choice of the proposal not replayed, in execution order
+//   double addStale(double logAlpha, bool& changed) const;  plus the log prior of each current
+//                                   choice whose address the proposal lacks, in the current order
+//   void accept(bool changed);      the proposal becomes the current trace
+//   void reject(size_t k);          the proposal is dropped
+//   void read(std::vector<double>& values) const;  the quantities of the current trace
+#pragma once
+
+#include "spec/run_control.h"
+#include "symbolic/distributions.h"
+#include "symbolic/infer_mh.h"
+
+#include <atomic>
+#include <cmath>
+#include <mutex>
+
+namespace chassis::symbolic {
+
+/// One choice of a runner's current trace, as the driver sees it.
+struct MhSite {
+  DistKind dist;
+  std::span<const double> params;
+  double value;
+  double logProb;
+};
+
+/// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
+struct MhStep {
+  double logStep = 0;
+  double scale = 1; // exp(logStep)
+  size_t updates = 0;
+  bool ready = false; // logStep set from the prior's variance at the first walk
+};
+
+template <class Runner> class MhDriver {
+public:
+  static constexpr double kTargetAccept = 0.44; // optimal for one-dimensional random walks
+
+  template <class Make>
+  MhDriver(Rng rng, Make&& make) : rng_(rng), runner_(make(rng_)) {}
+
+  /// A prior draw with positive weight (up to 1000 attempts).
+  Status init(const ir::Function& f) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+      if (Status s = runner_.start(); !s) return s;
+      if (std::isfinite(runner_.logJoint())) {
+        sweep_ = std::max<size_t>(1, runner_.size());
+        return Status::ok();
+      }
+    }
+    return Error(f.loc(), "MH: no trace of positive weight in 1000 prior draws of '" + f.name() +
+                              "' (the evidence may be impossible, or too unlikely to start "
+                              "from the prior)");
+  }
+
+  /// One single-site move; `adapt` adapts random-walk steps; returns whether it was accepted.
+  Expected<bool> move(bool adapt) {
+    const size_t n = runner_.size();
+    if (n == 0) return false;
+    const size_t k = std::min(n - 1, size_t(rng_.uniform() * double(n)));
+    const MhSite site = runner_.site(k);
+    const bool continuous = !signature(site.dist).discrete;
+    const bool walk = continuous && rng_.uniform() < 0.5;
+    double x;
+    double siteCorrection = 0; // log q(x | x') - log q(x' | x)
+    double logProbX = 0;       // log p(x) under the site's current parameters, when known
+    MhStep* step = nullptr;
+    if (walk) {
+      step = &runner_.step(k);
+      if (!step->ready) {
+        auto var = variance(site.dist, site.params);
+        step->logStep = var && std::isfinite(*var) && *var > 0 ? 0.5 * std::log(*var) : 0.0;
+        step->scale = std::exp(step->logStep);
+        step->ready = true;
+      }
+      x = site.value + step->scale * rng_.normal();
+    } else {
+      x = sample(site.dist, site.params, rng_);
+      logProbX = logDensity(site.dist, site.params, x);
+      siteCorrection = site.logProb - logProbX;
+    }
+    bool accept = false;
+    if (!runner_.propose(k, x, walk ? nullptr : &logProbX)) {
+      // A proposal outside the support may make the model fail further on (log of a negative
+      // number, ...): that state has probability zero, so it is rejected. Otherwise the error
+      // is the model's.
+      if (std::isfinite(logDensity(site.dist, site.params, x))) return runner_.proposalError(k, x);
+    } else if (std::isfinite(runner_.proposalLogJoint())) {
+      double logAlpha = runner_.proposalLogJoint() - runner_.logJoint() + siteCorrection;
+      const size_t n2 = runner_.proposalSize();
+      if (n2 != n) logAlpha += std::log(double(n)) - std::log(double(n2)); // else + 0
+      bool changed = false;
+      logAlpha = runner_.subtractFresh(logAlpha, changed);
+      if (changed || n2 != n) logAlpha = runner_.addStale(logAlpha, changed);
+      accept = std::log(rng_.uniform()) < logAlpha;
+      if (accept) runner_.accept(changed);
+    }
+    if (!accept) runner_.reject(k);
+    if (step && adapt) {
+      ++step->updates;
+      step->logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step->updates), 0.6);
+      step->scale = std::exp(step->logStep);
+    }
+    return accept;
+  }
+
+  /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
+  /// It must not depend on the current state: a state-dependent number of moves per recorded
+  /// draw would not leave the posterior invariant.
+  Expected<size_t> sweep(bool adapt) {
+    size_t acc = 0;
+    for (size_t i = 0; i < sweep_; ++i) {
+      auto a = move(adapt);
+      if (!a) return a.error();
+      acc += *a;
+    }
+    return acc;
+  }
+
+  size_t sweepSize() const { return sweep_; }
+  const Runner& runner() const { return runner_; }
+
+private:
+  Rng rng_;
+  Runner runner_;
+  size_t sweep_ = 1;
+};
+
+/// runMhChains over runners made by make(Rng&) (one per chain), the quantities `qs` read by
+/// Runner::read: chain c on Rng(seed).split(c), options.threads threads.
+template <class Runner, class Make>
+Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options,
+                              std::span<const size_t> chainIds, std::vector<Quantity> qs,
+                              const Make& make) {
+  const size_t thin = std::max<size_t>(1, options.thin);
+  const Rng base(options.seed);
+  std::vector<size_t> ids(chainIds.begin(), chainIds.end());
+  if (ids.empty())
+    for (size_t c = 0; c < options.chains; ++c) ids.push_back(c);
+  const size_t K = ids.size(), N = options.samples;
+  std::vector<MhChain> outs(K);
+  const size_t total = K * (options.warmup + N * thin);
+  std::atomic<size_t> done{0};
+  std::mutex progressMutex;
+  auto report = [&](size_t d) {
+    if (!options.progress) return;
+    std::lock_guard<std::mutex> lock(progressMutex);
+    options.progress(double(d) / double(total));
+  };
+  Status st = runParallel(K, options.threads, [&](size_t k) -> Status {
+    MhDriver<Runner> chain(base.split(ids[k]), make);
+    if (Status s = chain.init(f); !s) return s;
+    MhChain& out = outs[k];
+    out.draws.assign(qs.size(), std::vector<double>());
+    for (auto& d : out.draws) d.reserve(N);
+    std::vector<double> vals;
+    const size_t every = std::max<size_t>(1, total / 200);
+    size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
+    for (size_t it = 0; it < options.warmup + N * thin; ++it) {
+      // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
+      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
+      const bool warm = it < options.warmup;
+      const size_t moves = chain.sweepSize();
+      auto a = chain.sweep(warm);
+      if (!a) return a.error();
+      if (!warm) {
+        out.accepted += *a;
+        out.proposed += moves;
+        if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
+          untilKeep = thin;
+          chain.runner().read(vals);
+          for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+        }
+      }
+      if (--untilReport == 0) {
+        untilReport = every;
+        report(done += every);
+      }
+    }
+    return Status::ok();
+  });
+  if (!st) return st.error();
+  return MhRun{std::move(qs), std::move(outs), N};
+}
+
+} // namespace chassis::symbolic
