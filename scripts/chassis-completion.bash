@@ -10,7 +10,7 @@ _chassis() {
   case ${COMP_WORDS[1]} in
   check) opts="--help --emit --json --data --input" ;;
   compare) opts="--help --task --method --ablation --threshold --samples --seed --no-sweep --timeout --time-limit --memory --faith-timeout --json --markdown --html --out-dir -q --quiet" ;;
-  compile) opts="--help -o --output --header --emit --cpu" ;;
+  compile) opts="--help -o --output --header --runtime --emit --cpu" ;;
   compile-net) opts="--help --margin -o --output --circuit --json --no-prune" ;;
   eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
