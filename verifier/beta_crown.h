@@ -57,4 +57,16 @@ LinearLower alphaCrownPreActivationBound(const neural::AffineNet& net, int k, co
 int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb, int k,
                              const AlphaCrownOptions& opt, const WeightProducts* wp = nullptr);
 
+/// The pre-activation bounds of a sub-domain of ReLU phase splits from those of a domain that
+/// contains it (its parent in branch and bound; sound there, so on the sub-domain too): the
+/// parent's bounds clamped by `splits` (active: lo >= 0, inactive: hi <= 0), then each ReLU
+/// layer's still unstable neurons, bottom up, bounded afresh by back-substitution through the
+/// clamped and already tightened layers below and intersected with what is there (refineBounds:
+/// a split neuron is stable after the clamp, so back-substitution relaxes it as its phase).
+/// Never looser than the parent's clamped bounds; tighter than the sub-domain's own
+/// symbolicBounds wherever the parent's were (e.g. optimised by alpha-CROWN). infeasible is set
+/// when a clamp or a tightening leaves an empty range.
+NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const NetBounds& parent,
+                          const Splits& splits, bool refine, const WeightProducts* wp = nullptr);
+
 } // namespace chassis::verifier
