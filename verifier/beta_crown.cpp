@@ -224,7 +224,7 @@ int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBo
 }
 
 NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const NetBounds& parent,
-                          const Splits& splits, bool refine, const WeightProducts* wp) {
+                          const Splits& splits, int firstLayer, const WeightProducts* wp) {
   NetBounds nb = parent;
   for (size_t k = 0; k < splits.size() && k < nb.lo.size() && !nb.infeasible; ++k)
     for (size_t j = 0; j < splits[k].size(); ++j) {
@@ -234,10 +234,11 @@ NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const Ne
       if (splits[k][j] < 0) nb.hi[k][jj] = std::min(nb.hi[k][jj], 0.0);
       if (nb.lo[k][jj] > nb.hi[k][jj]) nb.infeasible = true;
     }
-  if (!refine || nb.infeasible) return nb;
-  refineBounds(net, box, nb, wp);
-  for (size_t k = 0; k < nb.lo.size() && !nb.infeasible; ++k)
-    if ((nb.lo[k].array() > nb.hi[k].array()).any()) nb.infeasible = true;
+  AlphaCrownOptions crown;
+  crown.iterations = 0; // DeepPoly's slopes: one back-substitution per layer
+  const int L = static_cast<int>(net.layers.size());
+  for (int k = std::max(1, firstLayer); k < L && !nb.infeasible; ++k)
+    if (net.layers[k].relu) tightenLayerByAlphaCrown(net, box, nb, k, crown, wp);
   return nb;
 }
 

@@ -55,6 +55,7 @@ struct Domain {
   std::shared_ptr<const Slopes> alpha;           // ReLU splitting: the parent's optimised slopes
   std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
   std::shared_ptr<const Slopes> beta;            // ... and its split multipliers (beta_crown.h)
+  int unrefinedFrom = 1 << 30; // ... the lowest layer split since its bounds were last refined
   uint64_t id = 0, parent = 0; // for SearchHooks' tree records
 };
 
@@ -367,6 +368,7 @@ private:
     // tight as back-substitution when the input is low-dimensional.
     const bool fwd = fb && inputMode_ && opt_.forwardBounds && d.splits.empty();
     NetBounds nbLocal;
+    bool refined = !d.parentBounds; // nbLocal reflects every split of d (ReLU splitting)
     if (fwd) {
       // The parent's bounds (refined, sound on its larger box) tighten the child's layer by
       // layer before its ReLUs are relaxed: fewer unstable ReLUs, so fewer to refine below.
@@ -379,13 +381,17 @@ private:
       // of its domain); only the new split's clamp is applied. Tightening them (one
       // back-substitution per unstable neuron, hundreds in high dimension) is done every
       // reboundEvery levels only; the output bound below is re-optimised on every domain.
-      nbLocal = subdomainBounds(net_, d.box, *d.parentBounds, d.splits, false);
+      nbLocal = subdomainBounds(net_, d.box, *d.parentBounds, d.splits, 1 << 30);
     } else if (d.parentBounds) {
       // Every reboundEvery levels: the parent's bounds, clamped, tightened layer by layer by
-      // back-substitution through the splits (subdomainBounds). They keep what alpha-CROWN
-      // gained at the root (bounds recomputed from scratch lose it; re-optimising them on the
-      // child cost 40% of the search's time on oval21's cifar_base for little gain).
-      nbLocal = subdomainBounds(net_, d.box, *d.parentBounds, d.splits, true, &weights_);
+      // back-substitution through the splits (subdomainBounds), from the layer above the lowest
+      // split made since they were last tightened (the layers below cannot gain). They keep
+      // what alpha-CROWN gained at the root (bounds recomputed from scratch lose it;
+      // re-optimising them on the child cost 40% of the search's time on oval21's cifar_base).
+      nbLocal = subdomainBounds(net_, d.box, *d.parentBounds, d.splits,
+                                d.unrefinedFrom < (1 << 30) ? d.unrefinedFrom + 1 : 1 << 30,
+                                &weights_);
+      refined = true;
     } else {
       nbLocal = symbolicBounds(net_, d.box, d.splits, &weights_);
       // alpha-CROWN on the pre-activations of the last ReLU layers (their bounds decide the
@@ -624,6 +630,7 @@ private:
         else
           a.beta = b.beta = nullptr;
         a.parentBounds = b.parentBounds = std::make_shared<const NetBounds>(nb);
+        a.unrefinedFrom = b.unrefinedFrom = std::min(refined ? 1 << 30 : d.unrefinedFrom, bk);
       }
     }
     if (leaf) {

@@ -286,18 +286,21 @@ TEST_CASE("a sub-domain's intermediate bounds from its parent's contain every sa
     // The child: one more neuron, unstable in the parent's bounds, split to a random phase.
     Splits childSplits = parentSplits;
     const Splits extra = randomSplits(rng, net, parent, 1);
-    bool added = false;
+    int splitLayer = -1;
     for (size_t k = 0; k < extra.size(); ++k)
       for (size_t j = 0; j < extra[k].size(); ++j)
         if (extra[k][j] != 0) {
           if (childSplits[k].empty()) childSplits[k].assign(extra[k].size(), 0);
           childSplits[k][j] = extra[k][j];
-          added = true;
+          splitLayer = static_cast<int>(k);
         }
-    if (!added) continue;
+    if (splitLayer < 0) continue;
     ++domainsUsed;
-    const NetBounds clamped = subdomainBounds(net, box, parent, childSplits, false);
-    const NetBounds child = subdomainBounds(net, box, parent, childSplits, true);
+    const NetBounds clamped = subdomainBounds(net, box, parent, childSplits, 1 << 30);
+    // Refined from the layer above the new split (as the search does), or from every layer on
+    // every other domain.
+    const NetBounds child =
+        subdomainBounds(net, box, parent, childSplits, t % 2 == 0 ? splitLayer + 1 : 0);
     if (child.infeasible) ++infeasible;
     if (!child.infeasible && !clamped.infeasible)
       for (size_t k = 0; k < child.lo.size(); ++k)
