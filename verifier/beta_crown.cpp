@@ -223,4 +223,23 @@ int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBo
   return tighter;
 }
 
+NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const NetBounds& parent,
+                          const Splits& splits, int firstLayer, const WeightProducts* wp) {
+  NetBounds nb = parent;
+  for (size_t k = 0; k < splits.size() && k < nb.lo.size() && !nb.infeasible; ++k)
+    for (size_t j = 0; j < splits[k].size(); ++j) {
+      const Eigen::Index jj = static_cast<Eigen::Index>(j);
+      if (jj >= nb.lo[k].size()) break;
+      if (splits[k][j] > 0) nb.lo[k][jj] = std::max(nb.lo[k][jj], 0.0);
+      if (splits[k][j] < 0) nb.hi[k][jj] = std::min(nb.hi[k][jj], 0.0);
+      if (nb.lo[k][jj] > nb.hi[k][jj]) nb.infeasible = true;
+    }
+  AlphaCrownOptions crown;
+  crown.iterations = 0; // DeepPoly's slopes: one back-substitution per layer
+  const int L = static_cast<int>(net.layers.size());
+  for (int k = std::max(1, firstLayer); k < L && !nb.infeasible; ++k)
+    if (net.layers[k].relu) tightenLayerByAlphaCrown(net, box, nb, k, crown, wp);
+  return nb;
+}
+
 } // namespace chassis::verifier

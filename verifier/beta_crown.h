@@ -57,4 +57,18 @@ LinearLower alphaCrownPreActivationBound(const neural::AffineNet& net, int k, co
 int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb, int k,
                              const AlphaCrownOptions& opt, const WeightProducts* wp = nullptr);
 
+/// The pre-activation bounds of a sub-domain of ReLU phase splits from those of a domain that
+/// contains it (its parent in branch and bound; sound there, so on the sub-domain too): the
+/// parent's bounds clamped by `splits` (active: lo >= 0, inactive: hi <= 0), then the still
+/// unstable neurons of each ReLU layer k >= max(1, firstLayer), bottom up, bounded afresh by
+/// back-substitution (CROWN, DeepPoly's slopes) through the clamped and already tightened layers
+/// below and intersected with what is there (a split neuron is stable after the clamp, so it is
+/// relaxed as its phase). A layer's bounds depend only on the layers below it: firstLayer = one
+/// above the lowest split not yet reflected in `parent` loses nothing, and firstLayer >= the
+/// layer count only clamps. Never looser than the parent's clamped bounds; infeasible is set when
+/// a clamp or a tightening leaves an empty range.
+NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const NetBounds& parent,
+                          const Splits& splits, int firstLayer,
+                          const WeightProducts* wp = nullptr);
+
 } // namespace chassis::verifier

@@ -59,7 +59,7 @@ struct NetVerifyOptions {
   bool forwardBounds = true;  // input splitting bounds by forward symbolic intervals (nv_forward.h)
   bool areaSlope = false;     // their unstable-ReLU lower slope: 0/1 by area (else parallel)
   int refineMinUnstable = 10; // ... refined by back-substitution if this many ReLUs are unstable
-  int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (half on a
+  int alphaIterations = 20;   // ReLU splitting: alpha-CROWN steps per root domain (a quarter on a
                               // child, warm-started from its parent; 0: DeepPoly's slopes)
   bool betaCrown = true;      // ... with the phase splits' multipliers (beta_crown.h) optimised
                               // jointly, also warm-started from the parent's

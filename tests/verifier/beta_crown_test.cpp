@@ -262,3 +262,77 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
   CHECK(decidedBoundsBeta >= decidedBoundsNoBeta);
   CHECK(decidedBoundsBeta > 0);
 }
+
+TEST_CASE("a sub-domain's intermediate bounds from its parent's contain every sampled "
+          "pre-activation, are never looser than the parent's clamped, and often tighter",
+          "[verifier][bounds][beta]") {
+  Rng rng(9090);
+  int domainsUsed = 0, infeasible = 0, checkedPoints = 0, violations = 0, looser = 0;
+  long tightened = 0;
+  for (int t = 0; t < 60; ++t) {
+    const int nIn = 2 + static_cast<int>(rng.uniform() * 6);
+    const int hidden = 2 + t % 3;
+    auto net = testing::randomReluNet(rng, nIn, hidden, 8 + t % 7, 1 + t % 3, 1.5, 0.3);
+    Box box = randomBox(rng, nIn, 1.0);
+    // The parent: a random sub-domain, its last ReLU layer tightened by alpha-CROWN as the
+    // search does at the root.
+    Splits parentSplits = randomSplits(rng, net, symbolicBounds(net, box), t % 3);
+    NetBounds parent = symbolicBounds(net, box, parentSplits);
+    if (parent.infeasible) continue;
+    AlphaCrownOptions ao;
+    ao.iterations = 10;
+    tightenLayerByAlphaCrown(net, box, parent, hidden - 1, ao);
+    if (parent.infeasible) continue;
+    // The child: one more neuron, unstable in the parent's bounds, split to a random phase.
+    Splits childSplits = parentSplits;
+    const Splits extra = randomSplits(rng, net, parent, 1);
+    int splitLayer = -1;
+    for (size_t k = 0; k < extra.size(); ++k)
+      for (size_t j = 0; j < extra[k].size(); ++j)
+        if (extra[k][j] != 0) {
+          if (childSplits[k].empty()) childSplits[k].assign(extra[k].size(), 0);
+          childSplits[k][j] = extra[k][j];
+          splitLayer = static_cast<int>(k);
+        }
+    if (splitLayer < 0) continue;
+    ++domainsUsed;
+    const NetBounds clamped = subdomainBounds(net, box, parent, childSplits, 1 << 30);
+    // Refined from the layer above the new split (as the search does), or from every layer on
+    // every other domain.
+    const NetBounds child =
+        subdomainBounds(net, box, parent, childSplits, t % 2 == 0 ? splitLayer + 1 : 0);
+    if (child.infeasible) ++infeasible;
+    if (!child.infeasible && !clamped.infeasible)
+      for (size_t k = 0; k < child.lo.size(); ++k)
+        for (Eigen::Index j = 0; j < child.lo[k].size(); ++j) {
+          if (child.lo[k][j] < clamped.lo[k][j] || child.hi[k][j] > clamped.hi[k][j]) ++looser;
+          if (child.lo[k][j] > clamped.lo[k][j] || child.hi[k][j] < clamped.hi[k][j])
+            ++tightened;
+        }
+    for (int s = 0; s < 2000; ++s) {
+      VectorXd x(nIn);
+      for (int i = 0; i < nIn; ++i)
+        x[i] = box.lo[i] + rng.uniform() * (box.hi[i] - box.lo[i]);
+      auto pre = preActivations(net, x);
+      if (!satisfiesSplits(childSplits, pre)) continue;
+      ++checkedPoints;
+      if (child.infeasible) { // a point of the sub-domain: it was not empty
+        ++violations;
+        continue;
+      }
+      for (size_t k = 0; k < pre.size(); ++k)
+        for (Eigen::Index j = 0; j < pre[k].size(); ++j) {
+          const double slack = 1e-9 * (1 + std::fabs(pre[k][j]));
+          if (pre[k][j] < child.lo[k][j] - slack || pre[k][j] > child.hi[k][j] + slack)
+            ++violations;
+        }
+    }
+  }
+  INFO(domainsUsed << " sub-domains (" << infeasible << " proved empty), " << checkedPoints
+                   << " points, " << tightened << " neuron bounds tightened by the refinement");
+  CHECK(violations == 0);
+  CHECK(looser == 0);
+  CHECK(domainsUsed >= 40);
+  CHECK(checkedPoints > 10000);
+  CHECK(tightened > 0);
+}
