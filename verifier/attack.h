@@ -12,7 +12,16 @@
 //      points), `iterations` steps each, in batches of `batch` columns. Step: signed gradient
 //      (or Adam's normalised step) times the box width times a step size decaying geometrically
 //      from `stepHi` to `stepLo`; projection clamps to the box;
-//   3. after each PGD batch, coordinate sweeps from its best points (a grid along one input
+//   3. after each PGD batch, in low dimension (at most `sweepMaxCoords` inputs), linearised
+//      steps from each of its points: on the linear piece around x the network is y = J x + c
+//      (J from the ReLU pattern at x), so the constraints x breaks or nearly meets are linear;
+//      the least-norm step making them hold with a small margin (box faces it would cross
+//      become fixed coordinates), halved until the loss drops, up to `linearSteps` times. It
+//      reaches thin violated regions where several constraints are nearly tight at once and
+//      the signed gradient of the hinge sum zig-zags (reach_prob_density robot_11: a sliver
+//      1e-4 of the box wide at a corner of three bounds, where |Y_1| and |Y_2| are at their
+//      limits and Y_0 at its threshold);
+//   4. then coordinate sweeps from the batch's best points (a grid along one input
 //      coordinate at a time): exhaustive when the input has at most `sweepMaxCoords`
 //      dimensions (ACAS Xu: 5), else only over the `sweepMaxCoords` coordinates of largest
 //      |dL/dx_i| x width_i, so a batch's sweeps cost O(sweepMaxCoords), not O(inputs).
@@ -46,6 +55,9 @@ struct AttackOptions {
   int sweepStarts = 4;         // after each PGD batch, coordinate sweeps from its best points ...
   int sweeps = 2;              // ... this many passes over the coordinates,
   int sweepPoints = 32;        // ... this many points along each coordinate,
+  int linearSteps = 10;        // after each PGD batch, at most this many linearised steps
+                               // from each of its points (0: none; only when the input has at
+                               // most sweepMaxCoords dimensions) ...
   int sweepMaxCoords = 16;     // ... over at most this many coordinates per pass (those with the
                                // largest |gradient| at the start point): a full sweep costs
                                // starts x passes x inputs x points forward passes, 200,000 per PGD
