@@ -254,7 +254,8 @@ struct Attack {
       double l = 0.0;
       for (Eigen::Index j = w.offset[k]; j < w.offset[k + 1]; ++j) {
         const double s = v[j] + w.tau[j];
-        if (s > 0.0 || std::isnan(s)) l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
+        if (s > 0.0 || std::isnan(s))
+          l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
       }
       if (l < best || k == 0) {
         best = l;
@@ -271,7 +272,7 @@ struct Attack {
   /// that x breaks or nearly meets (v_j > -m_j) are linear in the step; the least-norm step (in
   /// box-width units) making them v_j = -m_j is solved by SVD. A coordinate the step would
   /// push out of the box is put on that face and dropped from the free ones, and the step is
-  /// solved again; the step is then halved until the loss drops (at most 10 times).
+  /// solved again; the step is then halved until the loss drops (at most 5 times).
   std::optional<VectorXd> linearisedSteps(CaseWork& w, int cols) {
     MatrixXd& X = bn.input();
     const Eigen::Index n = X.rows();
@@ -283,7 +284,13 @@ struct Attack {
     const VectorXd margin = (1.0 + w.d.array().abs()) * 1e-6;
     MatrixXd J;
     int member = 0;
-    for (int b = 0; b < cols; ++b) {
+    // From the batch's best `linearStarts` points (lowest loss after PGD).
+    std::vector<int> order(static_cast<size_t>(cols));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int c) { return w.loss[a] < w.loss[c]; });
+    order.resize(static_cast<size_t>(std::min(cols, std::max(0, opt.linearStarts))));
+    for (int b : order) {
       VectorXd x = X.col(b);
       double loss = pointLoss(w, x, &member, &J);
       for (int it = 0;; ++it) {
@@ -312,7 +319,8 @@ struct Attack {
             if (!onFace[static_cast<size_t>(i)] && w.width[i] > 0) free.push_back(i);
           dx.setZero();
           if (free.empty()) break;
-          MatrixXd S(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(free.size()));
+          MatrixXd S(static_cast<Eigen::Index>(rows.size()),
+                     static_cast<Eigen::Index>(free.size()));
           for (size_t a = 0; a < rows.size(); ++a)
             for (size_t f = 0; f < free.size(); ++f)
               S(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(f)) =
@@ -337,7 +345,7 @@ struct Attack {
         const VectorXd step = to + dx - x;
         bool better = false;
         double s = 1.0;
-        for (int h = 0; h < 10 && !better; ++h, s *= 0.5) {
+        for (int h = 0; h < 6 && !better; ++h, s *= 0.5) {
           if (expired()) return std::nullopt;
           const VectorXd xn = (x + s * step).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
           int m = 0;

@@ -13,10 +13,12 @@
 //      (or Adam's normalised step) times the box width times a step size decaying geometrically
 //      from `stepHi` to `stepLo`; projection clamps to the box;
 //   3. after each PGD batch, in low dimension (at most `sweepMaxCoords` inputs), linearised
-//      steps from each of its points: on the linear piece around x the network is y = J x + c
-//      (J from the ReLU pattern at x), so the constraints x breaks or nearly meets are linear;
+//      steps from its `linearStarts` best points: on the linear piece around x the network is
+//      y = J x + c (J from the ReLU pattern at x), so the constraints x breaks or nearly meets
+//      are linear;
 //      the least-norm step making them hold with a small margin (box faces it would cross
-//      become fixed coordinates), halved until the loss drops, up to `linearSteps` times. It
+//      become fixed coordinates), halved until the loss drops, up to `linearSteps` times
+//      (single-point passes: a few starts per batch keep them a small part of its cost). It
 //      reaches thin violated regions where several constraints are nearly tight at once and
 //      the signed gradient of the hinge sum zig-zags (reach_prob_density robot_11: a sliver
 //      1e-4 of the box wide at a corner of three bounds, where |Y_1| and |Y_2| are at their
@@ -56,12 +58,13 @@ struct AttackOptions {
   int sweeps = 2;              // ... this many passes over the coordinates,
   int sweepPoints = 32;        // ... this many points along each coordinate,
   int linearSteps = 10;        // after each PGD batch, at most this many linearised steps
-                               // from each of its points (0: none; only when the input has at
-                               // most sweepMaxCoords dimensions) ...
+                               // (0: none; only when the input has at most sweepMaxCoords
+                               // dimensions) ...
+  int linearStarts = 8;        // ... from each of its this many best points
   int sweepMaxCoords = 16;     // ... over at most this many coordinates per pass (those with the
                                // largest |gradient| at the start point): a full sweep costs
                                // starts x passes x inputs x points forward passes, 200,000 per PGD
-                           // batch at 784 inputs, and in high dimension PGD does better with them
+  // batch at 784 inputs, and in high dimension PGD does better with them
 };
 
 /// Where a falsification run found its counterexample, and what it cost.

@@ -45,8 +45,7 @@ AffineNet chain(std::mt19937& gen, bool integer, int perRow) {
 
 } // namespace
 
-TEST_CASE("folding chained sparse and dense Linear layers gives their product",
-          "[neural][fold]") {
+TEST_CASE("folding chained sparse and dense Linear layers gives their product", "[neural][fold]") {
   std::mt19937 gen(7);
   for (int perRow : {1, 2, 40}) { // 1 and 2 per row: under 10% non-zero (sparse fold); 40: dense
     for (bool integer : {true, false}) {
