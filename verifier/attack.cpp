@@ -545,9 +545,15 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
       more = true;
       if (auto x = at.descend(w, cols, std::max(0, opt.iterations)))
         return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
-      if (auto x = at.linearisedSteps(w, cols))
-        return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
+      // The sweeps first (cheap, and they find most ACAS Xu and rl violations), then the
+      // linearised steps from the PGD points they started from.
+      const MatrixXd pgdEnd = at.bn.input().leftCols(cols);
+      const std::vector<double> pgdLoss(w.loss.begin(), w.loss.begin() + cols);
       if (auto x = at.sweep(w, cols))
+        return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
+      at.bn.input().leftCols(cols) = pgdEnd;
+      std::copy(pgdLoss.begin(), pgdLoss.end(), w.loss.begin());
+      if (auto x = at.linearisedSteps(w, cols))
         return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
     }
   }
