@@ -4,6 +4,8 @@
 // layer, so each step is a chain of matrix-matrix products and coefficient-wise loops.
 #include "verifier/attack.h"
 
+#include <Eigen/SVD>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -228,6 +230,142 @@ struct Attack {
     }
   }
 
+  /// The smallest hinge loss over w's members at x (one float64 forward pass), the member in
+  /// *member; y = net(x) and, when J is not null, the Jacobian dy/dx of the linear piece x lies
+  /// in (the ReLU pattern at x held fixed; a neuron at exactly 0 counts as inactive).
+  double pointLoss(const CaseWork& w, const VectorXd& x, int* member, MatrixXd* J) {
+    VectorXd y = x;
+    if (J) J->setIdentity(x.size(), x.size());
+    for (const neural::AffineLayer& L : net.layers) {
+      y = L.W * y + L.b;
+      if (J) *J = L.W * *J;
+      if (L.relu)
+        for (Eigen::Index r = 0; r < y.size(); ++r)
+          if (!(y[r] > 0.0)) {
+            y[r] = 0.0;
+            if (J) J->row(r).setZero();
+          }
+    }
+    ++evaluations;
+    const VectorXd v = w.C * y - w.d;
+    double best = std::numeric_limits<double>::infinity();
+    *member = 0;
+    for (size_t k = 0; k < w.members.size(); ++k) {
+      double l = 0.0;
+      for (Eigen::Index j = w.offset[k]; j < w.offset[k + 1]; ++j) {
+        const double s = v[j] + w.tau[j];
+        if (s > 0.0 || std::isnan(s))
+          l += std::isnan(s) ? std::numeric_limits<double>::infinity() : s;
+      }
+      if (l < best || k == 0) {
+        best = l;
+        *member = static_cast<int>(k);
+      }
+    }
+    lastV = v;
+    return best;
+  }
+  VectorXd lastV; // pointLoss's C y - d
+
+  /// The linearised steps of attack.h, phase 3, from each of the batch's `cols` points (X):
+  /// at x the network is affine on its linear piece, y = J x + c, so the member's constraints
+  /// that x breaks or nearly meets (v_j > -m_j) are linear in the step; the least-norm step (in
+  /// box-width units) making them v_j = -m_j is solved by SVD. A coordinate the step would
+  /// push out of the box is put on that face and dropped from the free ones, and the step is
+  /// solved again; the step is then halved until the loss drops (at most 5 times).
+  std::optional<VectorXd> linearisedSteps(CaseWork& w, int cols) {
+    MatrixXd& X = bn.input();
+    const Eigen::Index n = X.rows();
+    if (opt.linearSteps <= 0 || cols <= 0 || n > std::max(1, opt.sweepMaxCoords))
+      return std::nullopt;
+    const CaseSpec& cs = *w.cs;
+    // The step aims a little inside the unsafe set (m_j > tau_j), so that the point found
+    // still violates after the replay's own float64 rounding.
+    const VectorXd margin = (1.0 + w.d.array().abs()) * 1e-6;
+    MatrixXd J;
+    int member = 0;
+    // From the batch's best `linearStarts` points (lowest loss after PGD).
+    std::vector<int> order(static_cast<size_t>(cols));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int c) { return w.loss[a] < w.loss[c]; });
+    order.resize(static_cast<size_t>(std::min(cols, std::max(0, opt.linearStarts))));
+    for (int b : order) {
+      VectorXd x = X.col(b);
+      double loss = pointLoss(w, x, &member, &J);
+      for (int it = 0;; ++it) {
+        if (loss == 0.0 && replays(net, *w.members[static_cast<size_t>(member)], x)) {
+          w.hitMember = member;
+          return x;
+        }
+        if (it >= opt.linearSteps || expired()) break;
+        const VectorXd v = lastV;
+        const MatrixXd G = w.C * J;
+        std::vector<Eigen::Index> rows;
+        for (Eigen::Index j = w.offset[static_cast<size_t>(member)];
+             j < w.offset[static_cast<size_t>(member) + 1]; ++j)
+          if (v[j] + margin[j] > 0.0) rows.push_back(j);
+        if (rows.empty()) break;
+        // target: the rows' linear model at the step reaches -margin.
+        VectorXd r(static_cast<Eigen::Index>(rows.size()));
+        for (size_t a = 0; a < rows.size(); ++a)
+          r[static_cast<Eigen::Index>(a)] = -(v[rows[a]] + margin[rows[a]]);
+        VectorXd to = x; // x with the coordinates put on a face
+        std::vector<char> onFace(static_cast<size_t>(n), 0);
+        VectorXd dx = VectorXd::Zero(n);
+        for (Eigen::Index round = 0; round <= n; ++round) {
+          std::vector<Eigen::Index> free;
+          for (Eigen::Index i = 0; i < n; ++i)
+            if (!onFace[static_cast<size_t>(i)] && w.width[i] > 0) free.push_back(i);
+          dx.setZero();
+          if (free.empty()) break;
+          MatrixXd S(static_cast<Eigen::Index>(rows.size()),
+                     static_cast<Eigen::Index>(free.size()));
+          for (size_t a = 0; a < rows.size(); ++a)
+            for (size_t f = 0; f < free.size(); ++f)
+              S(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(f)) =
+                  G(rows[a], free[f]) * w.width[free[f]];
+          const VectorXd z = S.jacobiSvd(Eigen::ComputeThinU | Eigen::ComputeThinV).solve(r);
+          if (!z.allFinite()) break;
+          for (size_t f = 0; f < free.size(); ++f)
+            dx[free[f]] = z[static_cast<Eigen::Index>(f)] * w.width[free[f]];
+          bool moved = false;
+          for (Eigen::Index i : free) {
+            const double t = to[i] + dx[i];
+            if (t <= cs.box.hi[i] && t >= cs.box.lo[i]) continue;
+            const double face = t > cs.box.hi[i] ? cs.box.hi[i] : cs.box.lo[i];
+            for (size_t a = 0; a < rows.size(); ++a) // the linear model at the face
+              r[static_cast<Eigen::Index>(a)] -= G(rows[a], i) * (face - to[i]);
+            to[i] = face;
+            onFace[static_cast<size_t>(i)] = 1;
+            moved = true;
+          }
+          if (!moved) break;
+        }
+        const VectorXd step = to + dx - x;
+        bool better = false;
+        double s = 1.0;
+        for (int h = 0; h < 6 && !better; ++h, s *= 0.5) {
+          if (expired()) return std::nullopt;
+          const VectorXd xn = (x + s * step).cwiseMax(cs.box.lo).cwiseMin(cs.box.hi);
+          int m = 0;
+          MatrixXd Jn;
+          const double ln = pointLoss(w, xn, &m, &Jn);
+          if (ln < loss) {
+            x = xn;
+            loss = ln;
+            member = m;
+            J = std::move(Jn);
+            better = true;
+          }
+        }
+        if (!better) break;
+      }
+      X.col(b) = x;
+    }
+    return std::nullopt;
+  }
+
   /// Coordinate sweeps from the best `opt.sweepStarts` of the batch's `cols` points (their
   /// losses are in w.loss): along each input coordinate in turn, B stratified points spanning
   /// the box are evaluated and the best is kept if it lowers the loss; up to `opt.sweeps`
@@ -407,7 +545,15 @@ std::optional<AttackResult> falsifyCases(const neural::AffineNet& net,
       more = true;
       if (auto x = at.descend(w, cols, std::max(0, opt.iterations)))
         return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
+      // The sweeps first (cheap, and they find most ACAS Xu and rl violations), then the
+      // linearised steps from the PGD points they started from.
+      const MatrixXd pgdEnd = at.bn.input().leftCols(cols);
+      const std::vector<double> pgdLoss(w.loss.begin(), w.loss.begin() + cols);
       if (auto x = at.sweep(w, cols))
+        return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
+      at.bn.input().leftCols(cols) = pgdEnd;
+      std::copy(pgdLoss.begin(), pgdLoss.end(), w.loss.begin());
+      if (auto x = at.linearisedSteps(w, cols))
         return AttackResult{w.memberIndex[static_cast<size_t>(w.hitMember)], *x, at.evaluations};
     }
   }

@@ -12,7 +12,17 @@
 //      points), `iterations` steps each, in batches of `batch` columns. Step: signed gradient
 //      (or Adam's normalised step) times the box width times a step size decaying geometrically
 //      from `stepHi` to `stepLo`; projection clamps to the box;
-//   3. after each PGD batch, coordinate sweeps from its best points (a grid along one input
+//   3. after each PGD batch and its sweeps (4.), in low dimension (at most `sweepMaxCoords`
+//      inputs), linearised steps from the batch's `linearStarts` best PGD end points: on the linear
+//      piece around x the network is y = J x + c (J from the ReLU pattern at x), so the constraints
+//      x breaks or nearly meets are linear; the least-norm step making them hold with a small
+//      margin (box faces it would cross become fixed coordinates), halved until the loss drops, up
+//      to `linearSteps` times (single-point passes: a few starts per batch keep them a small part
+//      of its cost). It reaches thin violated regions where several constraints are nearly tight at
+//      once and the signed gradient of the hinge sum zig-zags (reach_prob_density robot_11: a
+//      sliver 1e-4 of the box wide at a corner of three bounds, where |Y_1| and |Y_2| are at their
+//      limits and Y_0 at its threshold);
+//   4. after each PGD batch, coordinate sweeps from its best points (a grid along one input
 //      coordinate at a time): exhaustive when the input has at most `sweepMaxCoords`
 //      dimensions (ACAS Xu: 5), else only over the `sweepMaxCoords` coordinates of largest
 //      |dL/dx_i| x width_i, so a batch's sweeps cost O(sweepMaxCoords), not O(inputs).
@@ -46,10 +56,14 @@ struct AttackOptions {
   int sweepStarts = 4;         // after each PGD batch, coordinate sweeps from its best points ...
   int sweeps = 2;              // ... this many passes over the coordinates,
   int sweepPoints = 32;        // ... this many points along each coordinate,
+  int linearSteps = 10;        // after each PGD batch, at most this many linearised steps
+                               // (0: none; only when the input has at most sweepMaxCoords
+                               // dimensions) ...
+  int linearStarts = 8;        // ... from each of its this many best points
   int sweepMaxCoords = 16;     // ... over at most this many coordinates per pass (those with the
                                // largest |gradient| at the start point): a full sweep costs
                                // starts x passes x inputs x points forward passes, 200,000 per PGD
-                           // batch at 784 inputs, and in high dimension PGD does better with them
+  // batch at 784 inputs, and in high dimension PGD does better with them
 };
 
 /// Where a falsification run found its counterexample, and what it cost.
