@@ -74,11 +74,20 @@ struct NetVerifyOptions {
                               // too few of them to pay)
   int lpInputMaxUnstable = 4; // ... and, on a net beyond leafMaxNeurons, any domain with at
                               // most this many unstable ReLUs
+  int exactLeafMaxUnstable = 8; // input splitting, on a net beyond leafMaxNeurons: a domain the
+                              // bounds did not close with at most this many unstable ReLUs goes
+                              // to the exact leaf (exact_leaf.h) instead of the single LP
+                              // (-1: never) ...
+  int exactLeafMinDepth = 0;  // ... if at least this deep ...
+  int exactLeafMaxLps = 32;   // ... with this budget of LPs per case (then input splitting
+                              // goes on)
   double lpTimeLimit = 5.0;   // s per LP solve (GLPK's simplex time limit)
   int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
                               // levels, else the parent's reused (with the new split)
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
+  double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts
+  double backgroundAttackBurst = 0.5; // of this many seconds, each followed by a pause)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
   SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
                                       // tree (search_hooks.h); null: the search alone
