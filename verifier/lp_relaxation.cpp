@@ -163,7 +163,7 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
     prev[static_cast<size_t>(i)].a.assign(static_cast<size_t>(col + 1), 0.0);
     prev[static_cast<size_t>(i)].a[static_cast<size_t>(col)] = 1.0;
   }
-  // row: sign * (h - a^T v) in [c - e, c + e] (rounded outward); h's column hc (-1: none).
+  // The row h - a^T v in [lo, hi] (-a^T v without h's column, hc = -1).
   auto defineRow = [&](int hc, const AffineForm& f, double lo, double hi) {
     Row r;
     if (hc >= 0) {
@@ -235,11 +235,11 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
         z.a.assign(cl_.size(), 0.0);
         z.a[static_cast<size_t>(hCol[j])] = 1.0;
       } else if (u <= 0) {
-        if (u == 0.0) // a phase split's clamp: a^T v <= -c + e
-          defineRow(-1, h, -INFINITY, roundUp(-h.c + h.e));
+        if (u == 0.0) // a phase split's clamp h <= 0: a^T v + c - e <= 0, the row is -a^T v
+          defineRow(-1, h, roundDown(h.c - h.e), INFINITY);
       } else if (l >= 0) {
-        if (l == 0.0) // a^T v >= -c - e
-          defineRow(-1, h, roundDown(-h.c - h.e), INFINITY);
+        if (l == 0.0) // h >= 0: a^T v + c + e >= 0
+          defineRow(-1, h, -INFINITY, roundUp(h.c + h.e));
         z = h;
       } else {
         hCol[j] = addColumn(l, u);

@@ -16,7 +16,10 @@
 //   4. a domain the bounds do not close, once few unstable ReLUs are left (in input splitting:
 //      at most lpInputMaxUnstable on a large net, or deep), is bounded by its Planet LP
 //      relaxation (lp_relaxation.h: GLPK, but only a bound certified from its duals in
-//      rounded-error-bounded arithmetic counts); exact Z3 leaf
+//      rounded-error-bounded arithmetic counts); in input splitting on a large net, a domain
+//      with at most exactLeafMaxUnstable unstable ReLUs goes to the exact leaf instead
+//      (exact_leaf.h: the same certified LPs, compact, over its phase patterns split lazily,
+//      within a budget of LPs); exact Z3 leaf
 //      queries (z3_encoder.h) once few unstable ReLUs are left on small networks;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
 //      before every domain and passed to every Z3 query.

@@ -99,7 +99,7 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
                      << ", undecided " << undecided << ", LPs " << lps);
   CHECK(wrong == 0);
   CHECK(notReplaying == 0);
-  CHECK(referenced >= 220);
+  CHECK(referenced >= 200); // Z3 answers most within 10 s
   CHECK(proved >= 40);
   CHECK(found >= 40);
   CHECK(50 * undecided <= referenced); // only a violation within rounding stays undecided
