@@ -68,7 +68,8 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
   for (int k = 0; k < L; ++k) {
     const auto& layer = net.layers[k];
     const Eigen::Index n = layer.W.rows();
-    std::vector<int> hCol(static_cast<size_t>(n)), zCol(static_cast<size_t>(n));
+    std::vector<int> hCol(static_cast<size_t>(n)), zCol(static_cast<size_t>(n)),
+        ownZ(static_cast<size_t>(n), -1);
     std::vector<double> zAbs(static_cast<size_t>(n));
     for (Eigen::Index j = 0; j < n; ++j) {
       const double l = nb.lo[k][j], u = nb.hi[k][j];
@@ -105,6 +106,7 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
         zAbs[j] = u;
       } else {
         zCol[j] = addColumn(0.0, u);
+        ownZ[static_cast<size_t>(j)] = zCol[j];
         zAbs[j] = u;
         addRow(Row{{zCol[j], hCol[j]}, {1.0, -1.0}, 0.0, INFINITY}); // z >= h
         // z <= s h + t: valid for the rounded s when t >= relu(h) - s h at both ends of [l, u]
@@ -114,11 +116,174 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
         addRow(Row{{zCol[j], hCol[j]}, {1.0, -s}, -INFINITY, t});
       }
     }
+    hCols_.push_back(hCol);
+    zCols_.push_back(std::move(ownZ));
     prevCol = std::move(zCol);
     prevAbs = std::move(zAbs);
   }
   outCol_ = std::move(prevCol);
   outAbs_ = std::move(prevAbs);
+}
+
+namespace {
+
+/// x + its float64 rounding allowance, upward (a nonnegative error radius).
+double radiusUp(double x, size_t terms) {
+  return x * (1.0 + 2.0 * gammaN(terms)) + kTiny;
+}
+double roundDown(double x) {
+  return x - 2.0 * kUnit * std::fabs(x) - kTiny;
+}
+
+/// An affine form a^T v + c of the LP's columns, with |true value - form| <= e.
+struct AffineForm {
+  std::vector<double> a; // over the columns made so far (shorter: zeros)
+  double c = 0, e = 0;
+};
+
+} // namespace
+
+LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
+                           Compact) {
+  d_ = net.inputSize;
+  const int L = static_cast<int>(net.layers.size());
+  if (nb.infeasible || static_cast<int>(nb.lo.size()) != L) {
+    ok_ = false;
+    why_ = "the domain's bounds are infeasible or missing";
+    return;
+  }
+  std::vector<AffineForm> prev(static_cast<size_t>(d_));
+  for (int i = 0; i < d_; ++i) {
+    if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i]) || box.lo[i] > box.hi[i]) {
+      ok_ = false;
+      why_ = "the input box is not finite";
+      return;
+    }
+    const int col = addColumn(box.lo[i], box.hi[i]);
+    prev[static_cast<size_t>(i)].a.assign(static_cast<size_t>(col + 1), 0.0);
+    prev[static_cast<size_t>(i)].a[static_cast<size_t>(col)] = 1.0;
+  }
+  // The row h - a^T v in [lo, hi] (-a^T v without h's column, hc = -1).
+  auto defineRow = [&](int hc, const AffineForm& f, double lo, double hi) {
+    Row r;
+    if (hc >= 0) {
+      r.idx.push_back(hc);
+      r.val.push_back(1.0);
+    }
+    for (size_t j = 0; j < f.a.size(); ++j)
+      if (f.a[j] != 0.0) {
+        r.idx.push_back(static_cast<int>(j));
+        r.val.push_back(-f.a[j]);
+      }
+    r.lo = lo;
+    r.hi = hi;
+    addRow(std::move(r));
+  };
+  for (int k = 0; k < L; ++k) {
+    const auto& layer = net.layers[k];
+    const Eigen::Index n = layer.W.rows(), m = layer.W.cols();
+    std::vector<AffineForm> cur(static_cast<size_t>(n));
+    std::vector<int> hCol(static_cast<size_t>(n), -1), ownZ(static_cast<size_t>(n), -1);
+    const size_t terms = static_cast<size_t>(m) + 2;
+    for (Eigen::Index j = 0; j < n; ++j) {
+      const double l = nb.lo[k][j], u = nb.hi[k][j];
+      if (!std::isfinite(l) || !std::isfinite(u) || l > u || !std::isfinite(layer.b[j])) {
+        ok_ = false;
+        why_ = "a pre-activation bound or bias is not finite";
+        return;
+      }
+      // h = sum_i W_ji z_i + b_j with z_i = its form +- e_i.
+      const size_t nc = cl_.size();
+      AffineForm h;
+      h.a.assign(nc, 0.0);
+      std::vector<double> absAcc(nc, 0.0);
+      double cAbs = std::fabs(layer.b[j]), eIn = 0.0;
+      h.c = layer.b[j];
+      for (Eigen::Index i = 0; i < m; ++i) {
+        const double w = layer.W(j, i);
+        if (!std::isfinite(w)) {
+          ok_ = false;
+          why_ = "a weight is not finite";
+          return;
+        }
+        if (w == 0.0) continue;
+        const AffineForm& z = prev[static_cast<size_t>(i)];
+        for (size_t q = 0; q < z.a.size(); ++q)
+          if (z.a[q] != 0.0) {
+            h.a[q] += w * z.a[q];
+            absAcc[q] += std::fabs(w * z.a[q]);
+          }
+        h.c += w * z.c;
+        cAbs += std::fabs(w * z.c);
+        eIn += std::fabs(w) * z.e;
+      }
+      // Rounding of the composed coefficients and constant (sums of m + 1 products), over
+      // the columns' ranges.
+      double spread = cAbs;
+      for (size_t q = 0; q < nc; ++q)
+        spread += absAcc[q] * std::max(std::fabs(cl_[q]), std::fabs(cu_[q]));
+      h.e = radiusUp(radiusUp(eIn, terms) + gammaN(terms) * radiusUp(spread, nc + terms), 4);
+      if (!std::isfinite(h.e)) {
+        ok_ = false;
+        why_ = "a composed affine form is not finite";
+        return;
+      }
+      AffineForm& z = cur[static_cast<size_t>(j)];
+      if (!layer.relu) { // an output: its own column
+        hCol[j] = addColumn(l, u);
+        defineRow(hCol[j], h, roundDown(h.c - h.e), roundUp(h.c + h.e));
+        z.a.assign(cl_.size(), 0.0);
+        z.a[static_cast<size_t>(hCol[j])] = 1.0;
+      } else if (u <= 0) {
+        if (u == 0.0) // a phase split's clamp h <= 0: a^T v + c - e <= 0, the row is -a^T v
+          defineRow(-1, h, roundDown(h.c - h.e), INFINITY);
+      } else if (l >= 0) {
+        if (l == 0.0) // h >= 0: a^T v + c + e >= 0
+          defineRow(-1, h, -INFINITY, roundUp(h.c + h.e));
+        z = h;
+      } else {
+        hCol[j] = addColumn(l, u);
+        defineRow(hCol[j], h, roundDown(h.c - h.e), roundUp(h.c + h.e));
+        ownZ[static_cast<size_t>(j)] = addColumn(0.0, u);
+        const int zc = ownZ[static_cast<size_t>(j)];
+        addRow(Row{{zc, hCol[j]}, {1.0, -1.0}, 0.0, INFINITY}); // z >= h
+        const double s = u / (u - l);
+        const double t = std::max(roundUp(-s * l), roundUp(u * roundUp(1.0 - s)));
+        addRow(Row{{zc, hCol[j]}, {1.0, -s}, -INFINITY, t});
+        z.a.assign(cl_.size(), 0.0);
+        z.a[static_cast<size_t>(zc)] = 1.0;
+      }
+    }
+    hCols_.push_back(std::move(hCol));
+    zCols_.push_back(std::move(ownZ));
+    prev = std::move(cur);
+  }
+  // The outputs' columns (the last layer has no ReLU) or, after a ReLU, their z columns; an
+  // output that is a composed form of a stable ReLU gets a column here.
+  outCol_.assign(prev.size(), -1);
+  outAbs_.assign(prev.size(), 0.0);
+  const int last = L - 1;
+  for (size_t j = 0; j < prev.size(); ++j) {
+    const AffineForm& f = prev[j];
+    int only = -1, nz = 0;
+    for (size_t q = 0; q < f.a.size(); ++q)
+      if (f.a[q] != 0.0) {
+        only = static_cast<int>(q);
+        ++nz;
+      }
+    const double l = nb.lo[last][static_cast<Eigen::Index>(j)],
+                 u = nb.hi[last][static_cast<Eigen::Index>(j)];
+    const double lo = net.layers[last].relu ? std::max(l, 0.0) : l;
+    const double hi = net.layers[last].relu ? std::max(u, 0.0) : u;
+    if (nz == 0 && f.c == 0.0 && f.e == 0.0) continue; // identically 0
+    if (nz == 1 && f.a[static_cast<size_t>(only)] == 1.0 && f.c == 0.0 && f.e == 0.0) {
+      outCol_[j] = only;
+    } else {
+      outCol_[j] = addColumn(lo, hi);
+      defineRow(outCol_[j], f, roundDown(f.c - f.e), roundUp(f.c + f.e));
+    }
+    outAbs_[j] = std::max(std::fabs(lo), std::fabs(hi));
+  }
 }
 
 LpRelaxation::~LpRelaxation() = default;
@@ -130,13 +295,9 @@ LpCaseResult LpRelaxation::minimise(const Eigen::RowVectorXd& c, double timeLimi
   return solve({}, obj, timeLimitSec);
 }
 
-LpCaseResult LpRelaxation::caseMargin(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
-                                      double timeLimitSec) {
-  LpCaseResult res;
-  if (!ok_) {
-    res.reason = why_;
-    return res;
-  }
+bool LpRelaxation::addMarginColumn(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
+                                   std::vector<Row>& extra, std::vector<double>& obj,
+                                   std::string& reason) {
   // The margin column m in [-M, M] with M >= max_r (C_r y - d_r) on the relaxation, so the LP
   // is feasible; any bound containing 0 keeps a violating input feasible (with m = 0).
   double M = 1.0;
@@ -147,11 +308,10 @@ LpCaseResult LpRelaxation::caseMargin(const Eigen::MatrixXd& C, const Eigen::Vec
     M = std::max(M, 2.0 * s + 1.0);
   }
   if (!std::isfinite(M)) {
-    res.reason = "the output bounds are not finite";
-    return res;
+    reason = "the output bounds are not finite";
+    return false;
   }
   const int mCol = addColumn(-M, M);
-  std::vector<Row> extra;
   for (Eigen::Index r = 0; r < C.rows(); ++r) {
     Row row;
     for (Eigen::Index j = 0; j < C.cols(); ++j)
@@ -165,12 +325,39 @@ LpCaseResult LpRelaxation::caseMargin(const Eigen::MatrixXd& C, const Eigen::Vec
     row.hi = d[r];
     extra.push_back(std::move(row));
   }
-  std::vector<double> obj(cl_.size(), 0.0);
+  obj.assign(cl_.size(), 0.0);
   obj[static_cast<size_t>(mCol)] = 1.0;
+  return true;
+}
+
+LpCaseResult LpRelaxation::caseMargin(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
+                                      double timeLimitSec) {
+  LpCaseResult res;
+  if (!ok_) {
+    res.reason = why_;
+    return res;
+  }
+  std::vector<Row> extra;
+  std::vector<double> obj;
+  if (!addMarginColumn(C, d, extra, obj, res.reason)) return res;
   res = solve(extra, obj, timeLimitSec);
   cl_.pop_back();
   cu_.pop_back();
   return res;
+}
+
+double LpRelaxation::checkCaseCertificate(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
+                                          const std::vector<double>& duals) {
+  if (!ok_) return -INFINITY;
+  std::vector<Row> extra;
+  std::vector<double> obj;
+  std::string why;
+  if (!addMarginColumn(C, d, extra, obj, why)) return -INFINITY;
+  double b = -INFINITY;
+  if (duals.size() == rows_.size() + extra.size()) b = certificate(extra, obj, duals);
+  cl_.pop_back();
+  cu_.pop_back();
+  return b;
 }
 
 LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
@@ -239,18 +426,40 @@ LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
     for (int i = 0; i < d_; ++i)
       res.x[i] = std::clamp(glp_get_col_prim(lp.get(), i + 1), cl_[static_cast<size_t>(i)],
                             cu_[static_cast<size_t>(i)]);
+    res.primal.resize(static_cast<size_t>(nc));
+    for (int j = 0; j < nc; ++j)
+      res.primal[static_cast<size_t>(j)] = glp_get_col_prim(lp.get(), j + 1);
   }
   // The safe bound from the duals (whatever GLPK's status: any y gives a valid bound).
   std::vector<double> y(static_cast<size_t>(nr));
+  for (int i = 0; i < nr; ++i)
+    y[static_cast<size_t>(i)] = glp_get_row_dual(lp.get(), i + 1);
+  lp.reset();
+  if (serial.owns_lock()) serial.unlock();
+  res.certified = certificate(extraRows, objective, y);
+  res.duals = std::move(y);
+  res.solved = std::isfinite(res.certified);
+  if (!res.solved) res.reason = "the certificate is not finite";
+  return res;
+}
+
+double LpRelaxation::certificate(const std::vector<Row>& extraRows,
+                                 const std::vector<double>& objective,
+                                 std::vector<double> y) const {
+  const int nc = static_cast<int>(cl_.size());
+  const int nr = static_cast<int>(rows_.size() + extraRows.size());
+  auto rowAt = [&](int i) -> const Row& {
+    return i < static_cast<int>(rows_.size()) ? rows_[static_cast<size_t>(i)]
+                                              : extraRows[static_cast<size_t>(i) - rows_.size()];
+  };
+  if (static_cast<int>(y.size()) != nr || static_cast<int>(objective.size()) != nc)
+    return -INFINITY;
   for (int i = 0; i < nr; ++i) {
-    double yi = glp_get_row_dual(lp.get(), i + 1);
+    double& yi = y[static_cast<size_t>(i)];
     const Row& r = rowAt(i);
     if (!std::isfinite(yi) || (yi > 0 && std::isinf(r.lo)) || (yi < 0 && std::isinf(r.hi)))
       yi = 0.0; // this row's needed side is infinite: it cannot carry a multiplier
-    y[static_cast<size_t>(i)] = yi;
   }
-  lp.reset();
-  if (serial.owns_lock()) serial.unlock();
   std::vector<double> resid(objective), residErr(static_cast<size_t>(nc), 0.0);
   std::vector<size_t> nnz(static_cast<size_t>(nc), 0);
   for (size_t j = 0; j < resid.size(); ++j)
@@ -280,10 +489,7 @@ LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
     sumAbs += std::fabs(term);
     ++terms;
   }
-  res.certified = sum - gammaN(terms + 1) * sumAbs - kTiny;
-  res.solved = std::isfinite(res.certified);
-  if (!res.solved) res.reason = "the certificate is not finite";
-  return res;
+  return sum - gammaN(terms + 1) * sumAbs - kTiny;
 }
 
 } // namespace chassis::verifier

@@ -39,6 +39,10 @@ struct LpCaseResult {
   double certified = -INFINITY; // rigorous lower bound on the LP's min margin (real arithmetic)
   double lpValue = NAN;       // GLPK's float64 optimum (informative only)
   Eigen::VectorXd x;          // GLPK's input point (a counterexample candidate), when solved
+  std::vector<double> primal; // GLPK's value of every column (hColumn/zColumn index it), when
+                              // primal feasible
+  std::vector<double> duals;  // the row multipliers the certificate was computed from (the
+                              // domain's rows, then the case's), for checkCaseCertificate
   std::string reason;         // why not solved
 };
 
@@ -48,6 +52,17 @@ class LpRelaxation {
 public:
   /// nb: sound pre-activation bounds of the domain (splits applied); must not be infeasible.
   LpRelaxation(const neural::AffineNet& net, const Box& box, const NetBounds& nb);
+
+  /// The compact form, for domains with few unstable ReLUs: columns only for the inputs, the
+  /// unstable ReLUs' h and z and the outputs; a stable neuron is an affine form of the columns
+  /// before it (its stable phase substituted), composed in float64 with a rigorous error
+  /// radius e (Higham's gamma bounds over the columns' bounds), so each row defining an
+  /// unstable h or an output y is the two-sided  c - e <= h - a^T v <= c + e  that every real
+  /// point of the domain satisfies. A stable neuron's bound is dropped (a looser relaxation,
+  /// still sound), except the sign h >= 0 / h <= 0 of one whose bound is exactly 0 (a phase
+  /// split's clamp), kept as a row so that a fully split pattern's LP is exact up to e.
+  struct Compact {};
+  LpRelaxation(const neural::AffineNet& net, const Box& box, const NetBounds& nb, Compact);
   ~LpRelaxation();
   LpRelaxation(const LpRelaxation&) = delete;
   LpRelaxation& operator=(const LpRelaxation&) = delete;
@@ -66,6 +81,18 @@ public:
   /// row, no case constraints).
   LpCaseResult minimise(const Eigen::RowVectorXd& c, double timeLimitSec);
 
+  /// The bound caseMargin's certificate gives for the multipliers `duals` (one per row: the
+  /// domain's, then the case's; a multiplier on a row's infinite side counts as 0), evaluated
+  /// again without GLPK. Any multipliers give a valid (possibly useless) lower bound; -inf when
+  /// their number is wrong.
+  double checkCaseCertificate(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
+                              const std::vector<double>& duals);
+
+  /// The column of layer k's pre-activation j, and of its ReLU output when that has its own
+  /// column (an unstable ReLU), else -1.
+  int hColumn(int k, Eigen::Index j) const { return hCols_[static_cast<size_t>(k)][static_cast<size_t>(j)]; }
+  int zColumn(int k, Eigen::Index j) const { return zCols_[static_cast<size_t>(k)][static_cast<size_t>(j)]; }
+
 private:
   struct Row {
     std::vector<int> idx; // 0-based columns
@@ -76,6 +103,13 @@ private:
   void addRow(Row r);
   LpCaseResult solve(const std::vector<Row>& extraRows, const std::vector<double>& objective,
                      double timeLimitSec);
+  /// The case's rows C_r y - m <= d_r on a margin column m appended to the columns (the caller
+  /// removes it), and the objective min m; false (reason set) when M is not finite.
+  bool addMarginColumn(const Eigen::MatrixXd& C, const Eigen::VectorXd& d, std::vector<Row>& extra,
+                       std::vector<double>& obj, std::string& reason);
+  /// Neumaier-Shcherbina's safe bound for the multipliers y (see the top of this file).
+  double certificate(const std::vector<Row>& extraRows, const std::vector<double>& objective,
+                     std::vector<double> y) const;
 
   bool ok_ = true;
   std::string why_;
@@ -84,6 +118,7 @@ private:
   std::vector<Row> rows_;
   std::vector<int> outCol_;    // output j's column, -1 if identically 0
   std::vector<double> outAbs_; // bound on |y_j|
+  std::vector<std::vector<int>> hCols_, zCols_; // per layer and neuron (zColumn's -1s)
 };
 
 } // namespace chassis::verifier

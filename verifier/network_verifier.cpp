@@ -9,6 +9,7 @@
 #include "verifier/alpha_crown.h"
 #include "verifier/beta_crown.h"
 #include "verifier/bounds.h"
+#include "verifier/exact_leaf.h"
 #include "verifier/lp_relaxation.h"
 #include "verifier/nv_forward.h"
 #include "verifier/z3_encoder.h"
@@ -521,7 +522,30 @@ private:
     // nearly exact: on ACAS Xu 3_3/prop_2 such domains at depth 30-40 with margins of -1e-4 are
     // closed by 99.9% of their LPs, where input splitting goes on for many levels).
     const bool unsplittable = unstable == 0 || d.depth >= opt_.maxDepth;
-    if (opt_.lp && (unstable <= opt_.lpMaxUnstable || unsplittable) &&
+    // Input splitting on a large net: a domain with few unstable ReLUs (the LP's case above,
+    // widened) goes to the exact leaf (exact_leaf.h: LPs over its phase patterns, split lazily;
+    // its first LP is the one above). Undecided within its budget: input splitting goes on.
+    if (opt_.lp && inputMode_ && !smallNet && unstable <= opt_.exactLeafMaxUnstable &&
+        d.depth >= opt_.exactLeafMinDepth) {
+      ExactLeafOptions eo;
+      eo.maxLps = opt_.exactLeafMaxLps;
+      for (size_t k = 0; k < group.size(); ++k) {
+        if (!live[k]) continue;
+        double remaining = std::chrono::duration<double>(deadline_ - Clock::now()).count();
+        if (remaining <= 0) return finishIncomplete(true, "timeout");
+        eo.lpTimeLimit = std::min(remaining, opt_.lpTimeLimit);
+        const CaseSpec& cs = cases_[group[k]];
+        ExactLeafResult r = exactLeaf(net_, cs, d.box, nb, eo, &weights_);
+        lpSolves += r.lps;
+        if (r.status == ExactLeafStatus::Proved) {
+          live[k] = 0;
+          ++lpClosed;
+        } else if (r.status == ExactLeafStatus::Counterexample) {
+          return finishSat(r.x, group[k], "exact leaf");
+        }
+      }
+      if (std::none_of(live.begin(), live.end(), [](char c) { return c != 0; })) return;
+    } else if (opt_.lp && (unstable <= opt_.lpMaxUnstable || unsplittable) &&
         (!inputMode_ || d.depth >= opt_.lpInputMinDepth || unsplittable ||
          (!smallNet && unstable <= opt_.lpInputMaxUnstable))) {
       LpRelaxation lp(net_, d.box, nb);
@@ -906,8 +930,30 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
       AttackOptions lo = opt.attackOptions;
       lo.restarts = 1 << 24; // until found, stopped, or the deadline
       Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ULL);
-      if (auto r = falsifyCases(net, cases, lo, rng, deadline, &attackStop))
-        search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
+      if (!(opt.backgroundAttackDuty < 1.0)) {
+        if (auto r = falsifyCases(net, cases, lo, rng, deadline, &attackStop))
+          search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
+        return;
+      }
+      // Throttled: bursts of opt.backgroundAttackBurst seconds, each followed by a pause that
+      // leaves the attack that fraction of one thread's time (each burst goes on from a fresh
+      // stream of the same generator, its sampling first).
+      const double duty = std::max(opt.backgroundAttackDuty, 0.01);
+      const double burst = std::max(opt.backgroundAttackBurst, 0.01);
+      const auto pause = std::chrono::duration<double>(burst * (1.0 - duty) / duty);
+      for (uint64_t round = 0;; ++round) {
+        const auto burstEnd =
+            std::min(deadline, Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(burst)));
+        Rng burstRng = rng.split(round);
+        if (auto r = falsifyCases(net, cases, lo, burstRng, burstEnd, &attackStop)) {
+          search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
+          return;
+        }
+        std::unique_lock<std::mutex> lk(bgMu);
+        if (bgCv.wait_for(lk, pause, [&] { return searchDone; }) || Clock::now() >= deadline)
+          return;
+      }
     });
   }
   search.run(std::move(roots));

@@ -16,7 +16,10 @@
 //   4. a domain the bounds do not close, once few unstable ReLUs are left (in input splitting:
 //      at most lpInputMaxUnstable on a large net, or deep), is bounded by its Planet LP
 //      relaxation (lp_relaxation.h: GLPK, but only a bound certified from its duals in
-//      rounded-error-bounded arithmetic counts); exact Z3 leaf
+//      rounded-error-bounded arithmetic counts); in input splitting on a large net, a domain
+//      with at most exactLeafMaxUnstable unstable ReLUs goes to the exact leaf instead
+//      (exact_leaf.h: the same certified LPs, compact, over its phase patterns split lazily,
+//      within a budget of LPs); exact Z3 leaf
 //      queries (z3_encoder.h) once few unstable ReLUs are left on small networks;
 //   5. two worker threads over a depth-first work stack (bounded memory), a deadline checked
 //      before every domain and passed to every Z3 query.
@@ -74,11 +77,20 @@ struct NetVerifyOptions {
                               // too few of them to pay)
   int lpInputMaxUnstable = 4; // ... and, on a net beyond leafMaxNeurons, any domain with at
                               // most this many unstable ReLUs
+  int exactLeafMaxUnstable = 8; // input splitting, on a net beyond leafMaxNeurons: a domain the
+                              // bounds did not close with at most this many unstable ReLUs goes
+                              // to the exact leaf (exact_leaf.h) instead of the single LP
+                              // (-1: never) ...
+  int exactLeafMinDepth = 0;  // ... if at least this deep ...
+  int exactLeafMaxLps = 32;   // ... with this budget of LPs per case (then input splitting
+                              // goes on)
   double lpTimeLimit = 5.0;   // s per LP solve (GLPK's simplex time limit)
   int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
                               // levels, else the parent's reused (with the new split)
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
+  double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts
+  double backgroundAttackBurst = 0.5; // of this many seconds, each followed by a pause)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
   SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
                                       // tree (search_hooks.h); null: the search alone
