@@ -63,11 +63,11 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
   int referenced = 0, proved = 0, found = 0, undecided = 0, wrong = 0, notReplaying = 0;
   long lps = 0;
   for (int t = 0; t < 240; ++t) {
-    const int in = 2 + t % 3, width = 4 + t % 4, hidden = 1 + t % 2; // at most 14 ReLUs
+    const int in = 2 + t % 3, width = 3 + t % 4, hidden = 1 + t % 2; // at most 12 ReLUs
     auto net = testing::randomReluNet(rng, in, hidden, width, 2, 1.5, 0.3);
     CaseSpec cs = randomCase(rng, net, 1.0);
     Z3Encoder z3(net);
-    LeafResult ref = z3.solveNaive(cs, 10);
+    LeafResult ref = z3.solveNaive(cs, 1);
     if (ref.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
     ++referenced;
     ExactLeafOptions eo;
@@ -99,7 +99,7 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
                      << ", undecided " << undecided << ", LPs " << lps);
   CHECK(wrong == 0);
   CHECK(notReplaying == 0);
-  CHECK(referenced >= 200); // Z3 answers most within 10 s
+  CHECK(referenced >= 180); // Z3 answers most within 1 s
   CHECK(proved >= 40);
   CHECK(found >= 40);
   CHECK(50 * undecided <= referenced); // only a violation within rounding stays undecided
