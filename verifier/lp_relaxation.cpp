@@ -45,23 +45,29 @@ void LpRelaxation::addRow(Row r) {
   rows_.push_back(std::move(r));
 }
 
+bool LpRelaxation::acceptsDomain(const Box& box, const NetBounds& nb, int layers) {
+  if (nb.infeasible || static_cast<int>(nb.lo.size()) != layers) {
+    ok_ = false;
+    why_ = "the domain's bounds are infeasible or missing";
+    return false;
+  }
+  for (int i = 0; i < d_; ++i)
+    if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i]) || box.lo[i] > box.hi[i]) {
+      ok_ = false;
+      why_ = "the input box is not finite";
+      return false;
+    }
+  return true;
+}
+
 LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const NetBounds& nb) {
   d_ = net.inputSize;
   const int L = static_cast<int>(net.layers.size());
-  if (nb.infeasible || static_cast<int>(nb.lo.size()) != L) {
-    ok_ = false;
-    why_ = "the domain's bounds are infeasible or missing";
-    return;
-  }
+  if (!acceptsDomain(box, nb, L)) return;
   // prevCol[i]: column of z_{k-1,i} (or x_i), -1 when it is identically 0; prevAbs its |max|.
   std::vector<int> prevCol(static_cast<size_t>(d_));
   std::vector<double> prevAbs(static_cast<size_t>(d_));
   for (int i = 0; i < d_; ++i) {
-    if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i]) || box.lo[i] > box.hi[i]) {
-      ok_ = false;
-      why_ = "the input box is not finite";
-      return;
-    }
     prevCol[i] = addColumn(box.lo[i], box.hi[i]);
     prevAbs[i] = std::max(std::fabs(box.lo[i]), std::fabs(box.hi[i]));
   }
@@ -147,18 +153,9 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
                            Compact) {
   d_ = net.inputSize;
   const int L = static_cast<int>(net.layers.size());
-  if (nb.infeasible || static_cast<int>(nb.lo.size()) != L) {
-    ok_ = false;
-    why_ = "the domain's bounds are infeasible or missing";
-    return;
-  }
+  if (!acceptsDomain(box, nb, L)) return;
   std::vector<AffineForm> prev(static_cast<size_t>(d_));
   for (int i = 0; i < d_; ++i) {
-    if (!std::isfinite(box.lo[i]) || !std::isfinite(box.hi[i]) || box.lo[i] > box.hi[i]) {
-      ok_ = false;
-      why_ = "the input box is not finite";
-      return;
-    }
     const int col = addColumn(box.lo[i], box.hi[i]);
     prev[static_cast<size_t>(i)].a.assign(static_cast<size_t>(col + 1), 0.0);
     prev[static_cast<size_t>(i)].a[static_cast<size_t>(col)] = 1.0;

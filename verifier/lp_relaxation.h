@@ -100,6 +100,8 @@ private:
     double lo, hi; // -inf / +inf for a free side
   };
   int addColumn(double lo, double hi);
+  /// The domain's bounds exist and are feasible, the box finite (else ok_ false with the reason).
+  bool acceptsDomain(const Box& box, const NetBounds& nb, int layers);
   void addRow(Row r);
   LpCaseResult solve(const std::vector<Row>& extraRows, const std::vector<double>& objective,
                      double timeLimitSec);
