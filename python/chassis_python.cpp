@@ -350,7 +350,7 @@ public:
     py::dict d;
     d["name"] = r.name;
     d["verdict"] = r.statistical ? std::string("statistical")
-                                 : std::string(verifier::propVerdictName(r.verdict));
+                                 : std::string(verifier::verdictName(r.verdict));
     d["reason"] = r.reason;
     py::dict cx;
     for (auto& [name, value] : r.counterexample)
@@ -442,8 +442,8 @@ py::dict verifyVnnlib(const std::string& networkPath, const std::string& propert
     raise(e);
   }
   py::dict d;
-  d["verdict"] = std::string(verifier::verdictName(res->verdict));
-  if (res->verdict == verifier::Verdict::Sat) {
+  d["verdict"] = std::string(verifier::vnncompName(res->verdict));
+  if (res->verdict == verifier::Verdict::Violated) {
     d["x"] = py::cast(Eigen::VectorXd(res->x));
     // The counterexample's output through the ONNX graph itself (float64), as `chassis vnnlib`
     // replays it.

@@ -45,8 +45,8 @@ Json vec(const Eigen::VectorXd& v) {
 
 /// A decision-agreement verdict as the report says it.
 const char* agreementVerdict(verifier::Verdict v) {
-  return v == verifier::Verdict::Unsat ? "holds"
-         : v == verifier::Verdict::Sat ? "violated"
+  return v == verifier::Verdict::Holds ? "holds"
+         : v == verifier::Verdict::Violated ? "violated"
                                        : "unknown";
 }
 
@@ -135,8 +135,8 @@ double accuracyOf(const Eigen::VectorXd& dec, const Eigen::VectorXd& y) {
   return double(ok) / double(y.size());
 }
 
-std::string verdictWord(verifier::PropVerdict v) {
-  return std::string(verifier::propVerdictName(v));
+std::string verdictWord(verifier::Verdict v) {
+  return std::string(verifier::verdictName(v));
 }
 
 Json propertyJson(const verifier::PropertyResult& r) {
@@ -623,7 +623,7 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         verifier::verifyDecisionAgreement(A, B, engineBox, rule, fo);
     Json da;
     da["verdict"] = agreementVerdict(ar.verdict);
-    if (ar.verdict == verifier::Verdict::Sat) da[pairs ? "pair" : "point"] = where(ar.x);
+    if (ar.verdict == verifier::Verdict::Violated) da[pairs ? "pair" : "point"] = where(ar.x);
     if (!ar.reason.empty()) da["reason"] = ar.reason;
     da["seconds"] = num(ar.seconds);
     fj["decision_agreement"] = da;
@@ -737,7 +737,7 @@ Expected<CompareResult> runCompare(const std::string& file, const CompareOptions
         const verifier::AgreementResult ar =
             verifier::verifyLeakDecision(N, S, res.circuitNet, box, rule, fo);
         lj["decision"] = {{"verdict", agreementVerdict(ar.verdict)}};
-        if (ar.verdict == verifier::Verdict::Sat) lj["decision"]["point"] = vec(ar.x);
+        if (ar.verdict == verifier::Verdict::Violated) lj["decision"]["point"] = vec(ar.x);
       }
     } else if (enumerate && points * points <= 1 << 22) {
       const Eigen::MatrixXd& G = grid;

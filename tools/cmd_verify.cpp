@@ -76,13 +76,13 @@ std::string statisticalWord(const verifier::StatisticalEstimate& s) {
 
 /// A result the run's stop cut short (its verdict is the stop's word).
 bool cutShort(const verifier::PropertyResult& r) {
-  return run::stopRequested() && r.verdict == verifier::PropVerdict::Unknown && !r.statistical &&
+  return run::stopRequested() && r.verdict == verifier::Verdict::Unknown && !r.statistical &&
          r.reason == run::stopReasonName(run::stopReason());
 }
 
 /// Marks `r` as cut short by the stop when it was left undecided after the stop was requested.
 void markIfStopped(verifier::PropertyResult& r) {
-  if (run::stopRequested() && r.verdict == verifier::PropVerdict::Unknown && !r.statistical)
+  if (run::stopRequested() && r.verdict == verifier::Verdict::Unknown && !r.statistical)
     r.reason = std::string(run::stopReasonName(run::stopReason()));
 }
 
@@ -96,14 +96,14 @@ std::string verdictText(const verifier::PropertyResult& r) {
   }
   if (r.isInterval) {
     v = "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] ";
-    v += r.verdict == verifier::PropVerdict::Holds      ? "decides: holds"
-         : r.verdict == verifier::PropVerdict::Violated ? "decides: violated"
+    v += r.verdict == verifier::Verdict::Holds      ? "decides: holds"
+         : r.verdict == verifier::Verdict::Violated ? "decides: violated"
                                                         : "does not decide";
     return v;
   }
-  v = std::string(verifier::propVerdictName(r.verdict));
-  if ((r.verdict == verifier::PropVerdict::Unknown ||
-       r.verdict == verifier::PropVerdict::Internal) &&
+  v = std::string(verifier::verdictName(r.verdict));
+  if ((r.verdict == verifier::Verdict::Unknown ||
+       r.verdict == verifier::Verdict::Internal) &&
       !r.reason.empty())
     v += " (" + r.reason + ")";
   return v;
@@ -196,14 +196,14 @@ std::string counterexampleText(const verifier::PropertyResult& r, uint64_t seed)
     cx += (cx.empty() ? "" : ", ") + k + " = " + v;
   if (!cx.empty())
     cx += "  (value there in float64: " + r.valueAtCounterexample + ")";
-  else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty())
+  else if (r.verdict == verifier::Verdict::Violated && !r.valueAtCounterexample.empty())
     cx = "(value in float64: " + r.valueAtCounterexample + ")";
   if (r.isInterval && !r.method.empty()) cx = r.method;
   if (r.statistical)
     cx = (r.isInterval ? "certified [" + fmtG(r.lo) + ", " + fmtG(r.hi) + "] undecided; " : "") +
          (r.reason.empty() ? "" : r.reason + "; ") + std::to_string(r.stat.hits) + " hits, " +
          std::to_string(r.stat.rejected) + " rejected, seed " + std::to_string(seed);
-  if (r.verdict == verifier::PropVerdict::Violated && !r.isInterval && !r.statistical &&
+  if (r.verdict == verifier::Verdict::Violated && !r.isInterval && !r.statistical &&
       !r.reason.empty())
     cx += "  [" + r.reason + "]"; // a floating-point note, or Z3's undefined point
   return cx;
@@ -381,9 +381,9 @@ int verifyCommand(const VerifyArgs& a) {
   int code = tools::kOk;
   bool anyViolated = false, anyUnknown = false, anyInternal = false;
   for (auto& r : results) {
-    anyViolated |= r.verdict == verifier::PropVerdict::Violated;
-    anyUnknown |= r.verdict == verifier::PropVerdict::Unknown;
-    anyInternal |= r.verdict == verifier::PropVerdict::Internal;
+    anyViolated |= r.verdict == verifier::Verdict::Violated;
+    anyUnknown |= r.verdict == verifier::Verdict::Unknown;
+    anyInternal |= r.verdict == verifier::Verdict::Internal;
   }
   code = anyInternal   ? tools::kInternal
          : anyViolated ? tools::kFailure
@@ -414,16 +414,16 @@ int verifyCommand(const VerifyArgs& a) {
     ojson j = ojson::array();
     int holds = 0, violated = 0, unknown = 0, statistical = 0, internal = 0;
     for (auto& r : results) {
-      holds += !r.statistical && r.verdict == verifier::PropVerdict::Holds;
-      violated += !r.statistical && r.verdict == verifier::PropVerdict::Violated;
-      unknown += !r.statistical && r.verdict == verifier::PropVerdict::Unknown;
+      holds += !r.statistical && r.verdict == verifier::Verdict::Holds;
+      violated += !r.statistical && r.verdict == verifier::Verdict::Violated;
+      unknown += !r.statistical && r.verdict == verifier::Verdict::Unknown;
       statistical += r.statistical;
-      internal += r.verdict == verifier::PropVerdict::Internal;
+      internal += r.verdict == verifier::Verdict::Internal;
       nlohmann::ordered_json o;
       o["property"] = r.name;
       o["verdict"] = r.statistical ? std::string("statistical")
                      : cutShort(r) ? r.reason
-                                   : std::string(verifier::propVerdictName(r.verdict));
+                                   : std::string(verifier::verdictName(r.verdict));
       if (!r.reason.empty()) o["reason"] = r.reason;
       if (r.isInterval) {
         o["interval"] = {r.lo, r.hi};
@@ -444,7 +444,7 @@ int verifyCommand(const VerifyArgs& a) {
       o["seconds"] = r.seconds;
       // A violated run without inputs or choices (e.g. a deterministic module's failing call)
       // has a counterexample too: the run itself, with nothing to bind.
-      if (!r.counterexample.empty() || (r.verdict == verifier::PropVerdict::Violated &&
+      if (!r.counterexample.empty() || (r.verdict == verifier::Verdict::Violated &&
                                         !r.valueAtCounterexample.empty() && runModule(*prog, r))) {
         o["counterexample"] = counterexampleJson(*prog, r);
         // The same point as the table prints it ("x = 0.3, y = 1"; `verify --all` reuses it).
@@ -453,7 +453,7 @@ int verifyCommand(const VerifyArgs& a) {
           text += (text.empty() ? "" : ", ") + k + " = " + v;
         o["counterexample_text"] = text;
         o["value_at_counterexample"] = r.valueAtCounterexample;
-      } else if (r.verdict == verifier::PropVerdict::Violated && !r.valueAtCounterexample.empty()) {
+      } else if (r.verdict == verifier::Verdict::Violated && !r.valueAtCounterexample.empty()) {
         o["value_at_counterexample"] = r.valueAtCounterexample;
       }
       j.push_back(o);

@@ -143,7 +143,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     if (e.loc.file.empty()) e.loc.file = propPath;
     return fail(e, tools::kUsage);
   }
-  if (res->verdict == verifier::Verdict::Sat) {
+  if (res->verdict == verifier::Verdict::Violated) {
     auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
     if (!((res->x.array() >= cs.box.lo.array()).all() &&
           (res->x.array() <= cs.box.hi.array()).all())) {
@@ -164,10 +164,10 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
         return false;
       }
       verifier::LeafResult pt = exact.checkPoint(cs, x, std::max(10.0, timeout));
-      if (pt.status != verifier::LeafStatus::Sat)
+      if (pt.status != verifier::Verdict::Violated)
         failure = "in exact real arithmetic it is not in the unsafe set" +
                   (pt.reason.empty() ? std::string() : " (" + pt.reason + ")");
-      return pt.status == verifier::LeafStatus::Sat;
+      return pt.status == verifier::Verdict::Violated;
     };
     if (!confirmed(res->x)) {
       std::string why = failure;
@@ -192,19 +192,19 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
                       why + "), and no point deeper inside the violating region was found";
       }
     }
-    if (res->verdict == verifier::Verdict::Sat) res->y = network->forward(res->x);
+    if (res->verdict == verifier::Verdict::Violated) res->y = network->forward(res->x);
   }
   std::string text = verifier::vnncompResult(*res);
   if (resultText) *resultText = text;
   int code = run::stopRequested()                       ? tools::stopExitCode()
-             : res->verdict == verifier::Verdict::Unsat ? int(tools::kOk)
-             : res->verdict == verifier::Verdict::Sat   ? int(tools::kFailure)
+             : res->verdict == verifier::Verdict::Holds ? int(tools::kOk)
+             : res->verdict == verifier::Verdict::Violated   ? int(tools::kFailure)
                                                         : int(tools::kUnknown);
   if (asJson) {
     // The counterexample as float64 numbers (the same doubles as the VNN-COMP text's %.17g).
     nlohmann::ordered_json r, options, summary;
     r["property"] = propPath;
-    r["verdict"] = std::string(verifier::verdictName(res->verdict));
+    r["verdict"] = std::string(verifier::vnncompName(res->verdict));
     if (!res->reason.empty()) r["reason"] = res->reason;
     r["seconds"] = res->seconds;
     r["load_seconds"] = loadSeconds;
@@ -220,7 +220,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
                       {"received_from_workers", k.fromWorkers}, {"given", k.given}});
       r["ranks"] = rs;
     }
-    if (res->verdict == verifier::Verdict::Sat) {
+    if (res->verdict == verifier::Verdict::Violated) {
       r["case"] = res->caseIndex;
       nlohmann::ordered_json x = nlohmann::ordered_json::array(),
                              y = nlohmann::ordered_json::array();

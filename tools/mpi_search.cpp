@@ -512,7 +512,7 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   if (!res) return res;
   if (ranks) {
     ranks->clear();
-    const bool ownSat = res->verdict == Verdict::Sat && res->reason.rfind("rank ", 0) != 0;
+    const bool ownSat = res->verdict == Verdict::Violated && res->reason.rfind("rank ", 0) != 0;
     const StealAgent& a = broker.agent;
     ranks->push_back({0, res->domains, ownSat ? "sat" : "owner", a.steals, a.received,
                       a.fromWorkers, a.given});
@@ -543,19 +543,19 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
       timedOut = p.report.timedOut;
     }
   }
-  if (res->verdict != Verdict::Sat && broker.lateSat) {
-    res->verdict = Verdict::Sat;
+  if (res->verdict != Verdict::Violated && broker.lateSat) {
+    res->verdict = Verdict::Violated;
     res->x = broker.lateSat->first;
     res->caseIndex = broker.lateSat->second;
     res->y = net.forward(res->x);
     res->reason = broker.lateSatHow;
-  } else if (res->verdict == Verdict::Unsat && !broker.failure.empty()) {
+  } else if (res->verdict == Verdict::Holds && !broker.failure.empty()) {
     res->verdict = Verdict::Unknown;
     res->reason = broker.failure;
-  } else if (res->verdict == Verdict::Unsat && !incompleteWhy.empty()) {
+  } else if (res->verdict == Verdict::Holds && !incompleteWhy.empty()) {
     res->verdict = timedOut ? Verdict::Timeout : Verdict::Unknown;
     res->reason = incompleteWhy;
-  } else if (res->verdict != Verdict::Sat && !broker.failure.empty() &&
+  } else if (res->verdict != Verdict::Violated && !broker.failure.empty() &&
              res->reason.find("rank ") == std::string::npos) {
     res->reason = broker.failure + "; " + res->reason;
   }
@@ -597,7 +597,7 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
     failed.reason = res.error().message;
     res = failed;
   }
-  if (res->verdict == Verdict::Sat) {
+  if (res->verdict == Verdict::Violated) {
     mpi::ByteWriter w;
     putVec(w, res->x);
     w.put<int32_t>(res->caseIndex);

@@ -51,7 +51,7 @@ ExactLeafResult exactLeaf(const neural::AffineNet& net, const CaseSpec& cs, cons
   ExactLeafResult res;
   const int L = static_cast<int>(net.layers.size());
   if (nb.infeasible) {
-    res.status = ExactLeafStatus::Proved;
+    res.status = Verdict::Holds;
     return res;
   }
   std::vector<Splits> stack(1);
@@ -85,7 +85,7 @@ ExactLeafResult exactLeaf(const neural::AffineNet& net, const CaseSpec& cs, cons
     ++res.lps;
     if (r.solved && r.certified > 0) continue; // certified: no input of these phases violates
     if (r.x.size() == box.lo.size() && replays(net, cs, r.x)) {
-      res.status = ExactLeafStatus::Counterexample;
+      res.status = Verdict::Violated;
       res.x = r.x;
       return res;
     }
@@ -139,7 +139,7 @@ ExactLeafResult exactLeaf(const neural::AffineNet& net, const CaseSpec& cs, cons
       stack.push_back(std::move(inact));
     }
   }
-  res.status = ExactLeafStatus::Proved;
+  res.status = Verdict::Holds;
   return res;
 }
 

@@ -14,19 +14,20 @@
 //     neuron, 10-100 times cheaper on ACAS Xu): a certified lower bound (lp_relaxation.h: from GLPK's duals in rounded-error-
 //     bounded arithmetic, never GLPK's status) of min m > 0 closes the node;
 //   - GLPK's input point is tried by `replays` (float64, in the box, every constraint): the only
-//     way to answer Counterexample;
+//     way to answer Violated;
 //   - else the unstable ReLU whose triangle is used most at the LP's optimum (z - relu(h)
 //     largest; the largest triangle area if GLPK gave no point) is split, the phase of the LP
 //     point explored first.
-// The phases h >= 0 and h <= 0 cover every input, so Proved (every node closed) means no input
-// of the domain satisfies the case. Undecided: the LP budget ran out, an LP failed, or a node
-// with every phase fixed has a violating LP point that does not replay in float64 (a violation
-// only within rounding).
+// The phases h >= 0 and h <= 0 cover every input, so Holds (every node closed) means no input
+// of the domain satisfies the case. Unknown (undecided): the LP budget ran out, an LP failed, or
+// a node with every phase fixed has a violating LP point that does not replay in float64 (a
+// violation only within rounding).
 #pragma once
 
 #include "neural/affine_net.h"
 #include "verifier/bounds.h"
 #include "verifier/problem.h"
+#include "verifier/verdict.h"
 
 #include <Eigen/Dense>
 
@@ -34,10 +35,8 @@
 
 namespace chassis::verifier {
 
-enum class ExactLeafStatus { Proved, Counterexample, Undecided };
-
 struct ExactLeafOptions {
-  int maxLps = 32;           // LPs (nodes) per call before giving up (Undecided)
+  int maxLps = 32;           // LPs (nodes) per call before giving up (Unknown)
   double lpTimeLimit = 5.0;  // s per LP solve
   bool rebound = true;       // each split node's bounds are also recomputed under its phases
   bool compact = true;       // the LP's compact form (lp_relaxation.h: columns only for the
@@ -45,10 +44,10 @@ struct ExactLeafOptions {
 };
 
 struct ExactLeafResult {
-  ExactLeafStatus status = ExactLeafStatus::Undecided;
-  Eigen::VectorXd x; // Counterexample: a point that passed `replays`
+  Verdict status = Verdict::Unknown; // Holds: proved; Violated: x; Unknown: undecided
+  Eigen::VectorXd x; // Violated: a point that passed `replays`
   long lps = 0;      // LPs solved
-  std::string reason; // Undecided: why
+  std::string reason; // Unknown: why
 };
 
 /// nb: sound pre-activation bounds of `box` (a sub-domain of the case's box; no phase splits).

@@ -591,10 +591,10 @@ DeviationBound bracketMaxDeviation(const AffineNet& raw, double allowance, const
       r.note = "verifier error at delta=" + num(delta) + ": " + res.error().str();
       break;
     }
-    if (res->verdict == Verdict::Unsat) {
+    if (res->verdict == Verdict::Holds) {
       upperD = delta;
       r.certified = std::max(plusAllowance(delta, allowance), r.worst);
-    } else if (res->verdict == Verdict::Sat) {
+    } else if (res->verdict == Verdict::Violated) {
       observe(r, replay, res->x);
       r.certified = std::max(r.certified, r.worst);
       if (!(r.worst > lower)) {
@@ -605,7 +605,7 @@ DeviationBound bracketMaxDeviation(const AffineNet& raw, double allowance, const
     } else {
       // No answer: the next query asks an easier question (a delta nearer the proved bound)
       // with what is left of the budget; two answerless queries in a row end the search.
-      gaveUp = std::string(verdictName(res->verdict)) + " at delta=" + num(delta) +
+      gaveUp = std::string(vnncompName(res->verdict)) + " at delta=" + num(delta) +
                (res->reason.empty() ? "" : " (" + res->reason + ")");
       r.note = gaveUp;
       if (++answerless >= 2) break;
@@ -636,7 +636,7 @@ AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const
   if (!(eps >= 0) || !std::isfinite(eps))
     fail("decisionMargin must be finite and >= 0, got " + num(eps));
   if (rule == DecisionRule::Argmax && m == 1) {
-    r.verdict = Verdict::Unsat;
+    r.verdict = Verdict::Holds;
     r.reason = "one output: a single possible decision";
     r.seconds = seconds(t0);
     return r;
@@ -690,13 +690,13 @@ AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const
   Expected<VerifyResult> res = verifyNetwork(D, prop, queryOptions(n, opt.timeoutSec, opt, 0));
   if (!res) {
     r.reason = "verifier error: " + res.error().str();
-  } else if (res->verdict == Verdict::Sat) {
+  } else if (res->verdict == Verdict::Violated) {
     auto [yA, yB] = replay(res->x);
     const bool floatDiffer = decision(yA, rule) != decision(yB, rule);
     const auto [dA, dB] = exact(res->x);
     if (dA != dB) {
       // A disagreement over the reals at a float64 point: the counterexample.
-      r.verdict = Verdict::Sat;
+      r.verdict = Verdict::Violated;
       r.x = res->x;
       r.yA = yA;
       r.yB = yB;
@@ -715,7 +715,7 @@ AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const
   } else {
     r.verdict = res->verdict;
     r.reason = res->reason;
-    if (res->verdict == Verdict::Unsat)
+    if (res->verdict == Verdict::Holds)
       r.reason = "proved (margin " + num(eps) + ")" + (r.reason.empty() ? "" : ": " + r.reason);
   }
   r.seconds = seconds(t0);

@@ -121,7 +121,7 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
     const bool b = value->s != 0;
     if (b == decisive) {
       if (real.proves(frame, b)) {
-        r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+        r.verdict = existential ? Verdict::Holds : Verdict::Violated;
         for (const ir::QuantVar& q : prop.vars)
           r.counterexample.push_back(
               {q.var->name(),
@@ -131,14 +131,14 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
         r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         return r;
       }
-      r.verdict = PropVerdict::Unknown;
+      r.verdict = Verdict::Unknown;
       r.reason = "float64 evaluates the property " + std::string(b ? "true" : "false") + " at " +
                  pointText() + ", but that is not proved over the reals" +
                  (real.error().empty() ? "" : ": " + real.error());
       return r;
     }
     if (!real.proves(frame, b)) {
-      r.verdict = PropVerdict::Unknown;
+      r.verdict = Verdict::Unknown;
       r.reason = "the property's value at " + pointText() + " is not proved over the reals" +
                  (real.error().empty() ? "" : " (" + real.error() + ")") + "; " +
                  std::to_string(p) + " of " + std::to_string(points) + " points were decided";
@@ -150,7 +150,7 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
       at[d] = digits[d].lo;
     }
   }
-  r.verdict = existential ? PropVerdict::Violated : PropVerdict::Holds;
+  r.verdict = existential ? Verdict::Violated : Verdict::Holds;
   if (existential) r.reason = "no witness exists (every point of the domain proved false)";
   return r;
 }

@@ -316,24 +316,25 @@ std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
     return r;
   };
   if (vp.cases.empty()) { // the negated body is false: the body holds whatever the network does
-    r.verdict = PropVerdict::Holds;
+    r.verdict = Verdict::Holds;
     return finish();
   }
   auto res = runNetworkEngine(ch.net, vp, opts.timeoutSec, opts.seed);
   if (!res) return std::nullopt; // a size mismatch would be a bug here: let the Z3 path answer
   switch (res->verdict) {
-  case NetEngineResult::Unsat:
-    r.verdict = PropVerdict::Holds;
+  case Verdict::Holds:
+    r.verdict = Verdict::Holds;
     return finish();
-  case NetEngineResult::Timeout:
-    r.verdict = PropVerdict::Unknown;
+  case Verdict::Timeout:
+    r.verdict = Verdict::Unknown;
     r.reason = "timeout (network engine" + (res->reason.empty() ? "" : ": " + res->reason) + ")";
     return finish();
-  case NetEngineResult::Unknown:
-    r.verdict = PropVerdict::Unknown;
+  case Verdict::Unknown:
+  case Verdict::Internal:
+    r.verdict = Verdict::Unknown;
     r.reason = "network engine: " + (res->reason.empty() ? "undecided" : res->reason);
     return finish();
-  case NetEngineResult::Sat:
+  case Verdict::Violated:
     break;
   }
   // A counterexample: back to the quantified variables, replayed on the body in float64.
@@ -369,7 +370,7 @@ std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
         {q.var->name(),
          symbolic::formatValue(out.frame[size_t(q.var->slot())], q.var->type(), program.ctx())});
   r.valueAtCounterexample = out.value;
-  r.verdict = PropVerdict::Violated;
+  r.verdict = Verdict::Violated;
   if (!out.replayed)
     r.reason = "floating-point note: over the reals the property is false here, while float64 "
                "evaluates it " +

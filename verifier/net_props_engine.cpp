@@ -27,20 +27,7 @@ Expected<NetEngineResult> runNetworkEngine(const neural::AffineNet& net,
   auto r = runnerSlot() ? runnerSlot()(net, prop, o) : verifyNetwork(net, prop, o);
   if (!r) return r.error();
   NetEngineResult out;
-  switch (r->verdict) {
-  case Verdict::Unsat:
-    out.verdict = NetEngineResult::Unsat;
-    break;
-  case Verdict::Sat:
-    out.verdict = NetEngineResult::Sat;
-    break;
-  case Verdict::Timeout:
-    out.verdict = NetEngineResult::Timeout;
-    break;
-  case Verdict::Unknown:
-    out.verdict = NetEngineResult::Unknown;
-    break;
-  }
+  out.verdict = r->verdict;
   out.x = r->x;
   out.caseIndex = r->caseIndex;
   out.reason = r->reason;

@@ -6,6 +6,7 @@
 #include "neural/affine_net.h"
 #include "spec/error.h"
 #include "spec/vnnlib.h"
+#include "verifier/verdict.h"
 
 #include <Eigen/Dense>
 
@@ -19,8 +20,8 @@ struct NetVerifyOptions; // network_verifier.h
 struct VerifyResult;
 
 struct NetEngineResult {
-  enum Kind { Unsat, Sat, Timeout, Unknown } verdict = Unknown;
-  Eigen::VectorXd x;  // the counterexample (network input) when Sat
+  Verdict verdict = Verdict::Unknown;
+  Eigen::VectorXd x;  // the counterexample (network input) when Violated
   int caseIndex = -1; // the case of the unsafe set it falls in
   std::string reason;
   long domains = 0;

@@ -30,20 +30,6 @@ namespace chassis::verifier {
 using Clock = std::chrono::steady_clock;
 using Eigen::VectorXd;
 
-const char* verdictName(Verdict v) {
-  switch (v) {
-  case Verdict::Unsat:
-    return "unsat";
-  case Verdict::Sat:
-    return "sat";
-  case Verdict::Timeout:
-    return "timeout";
-  case Verdict::Unknown:
-    return "unknown";
-  }
-  return "unknown";
-}
-
 namespace {
 
 /// A sub-domain of one group's box; live[k] says whether case k of the group is still open.
@@ -537,10 +523,10 @@ private:
         const CaseSpec& cs = cases_[group[k]];
         ExactLeafResult r = exactLeaf(net_, cs, d.box, nb, eo, &weights_);
         lpSolves += r.lps;
-        if (r.status == ExactLeafStatus::Proved) {
+        if (r.status == Verdict::Holds) {
           live[k] = 0;
           ++lpClosed;
-        } else if (r.status == ExactLeafStatus::Counterexample) {
+        } else if (r.status == Verdict::Violated) {
           return finishSat(r.x, group[k], "exact leaf");
         }
       }
@@ -666,8 +652,8 @@ private:
         double remaining = std::chrono::duration<double>(deadline_ - Clock::now()).count();
         if (remaining <= 0) return finishIncomplete(true, "timeout");
         LeafResult r = z3.solveDomain(cases_[group[k]], d.box, nb, remaining);
-        if (r.status == LeafStatus::Unsat) continue;
-        if (r.status == LeafStatus::Sat) return finishSat(r.x, group[k], "z3 leaf");
+        if (r.status == Verdict::Holds) continue;
+        if (r.status == Verdict::Violated) return finishSat(r.x, group[k], "z3 leaf");
         bool timeout = Clock::now() >= deadline_ || r.reason.find("timeout") != std::string::npos ||
                        r.reason.find("canceled") != std::string::npos;
         return finishIncomplete(timeout, r.reason);
@@ -793,7 +779,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   VerifyResult res;
   auto finish = [&](Verdict v) {
     res.verdict = v;
-    if (v == Verdict::Sat) res.y = net.forward(res.x);
+    if (v == Verdict::Violated) res.y = net.forward(res.x);
     res.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     return res;
   };
@@ -839,19 +825,19 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
         return finish(Verdict::Timeout);
       }
       LeafResult r = z3.solveNaive(cases[i], remaining);
-      if (r.status == LeafStatus::Sat) {
+      if (r.status == Verdict::Violated) {
         res.x = r.x;
         res.caseIndex = static_cast<int>(i);
         res.reason = "naive z3";
-        return finish(Verdict::Sat);
+        return finish(Verdict::Violated);
       }
-      if (r.status == LeafStatus::Unknown) {
+      if (r.status == Verdict::Unknown) {
         incomplete = true;
         if (res.reason.empty()) res.reason = r.reason;
         if (Clock::now() >= deadline) return finish(Verdict::Timeout);
       }
     }
-    return finish(incomplete ? Verdict::Unknown : Verdict::Unsat);
+    return finish(incomplete ? Verdict::Unknown : Verdict::Holds);
   }
 
   // 1. Falsification: every case at once (falsifyCases takes PGD batches from each case in
@@ -866,7 +852,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
         res.x = c;
         res.caseIndex = static_cast<int>(i);
         res.reason = "unconstrained output";
-        return finish(Verdict::Sat);
+        return finish(Verdict::Violated);
       }
     }
   }
@@ -882,7 +868,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
       res.x = r->x;
       res.caseIndex = r->caseIndex;
       res.reason = "falsification";
-      return finish(Verdict::Sat);
+      return finish(Verdict::Violated);
     }
   }
   // 2-5. Branch and bound over every case.
@@ -972,18 +958,18 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   if (search.sat) {
     res.x = search.x;
     res.caseIndex = search.caseIndex;
-    return finish(Verdict::Sat);
+    return finish(Verdict::Violated);
   }
   if (search.timedOut || (search.incomplete && Clock::now() >= deadline))
     return finish(Verdict::Timeout);
   if (search.incomplete) return finish(Verdict::Unknown);
   res.reason = "branch and bound";
-  return finish(Verdict::Unsat);
+  return finish(Verdict::Holds);
 }
 
 std::string vnncompResult(const VerifyResult& r) {
-  std::string out = std::string(verdictName(r.verdict)) + "\n";
-  if (r.verdict != Verdict::Sat) return out;
+  std::string out = std::string(vnncompName(r.verdict)) + "\n";
+  if (r.verdict != Verdict::Violated) return out;
   char buf[64];
   out += "(";
   for (Eigen::Index i = 0; i < r.x.size(); ++i) {

@@ -33,17 +33,13 @@
 #include "spec/vnnlib.h"
 #include "verifier/attack.h"
 #include "verifier/search_hooks.h"
+#include "verifier/verdict.h"
 
 #include <Eigen/Dense>
 
 #include <string>
 
 namespace chassis::verifier {
-
-enum class Verdict { Unsat, Sat, Timeout, Unknown };
-
-/// "unsat", "sat", "timeout", "unknown" (the VNN-COMP words).
-const char* verdictName(Verdict v);
 
 struct NetVerifyOptions {
   double timeoutSec = 60.0;

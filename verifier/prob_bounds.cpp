@@ -545,7 +545,7 @@ void cells(const ir::Program&, const ir::Property& p, const VerifyOptions& o, Pr
     r.method = "cells: " + std::to_string(decided) + " decided, " + std::to_string(q.size()) +
                " undecided, " + std::to_string(queries) + " Z3 queries";
     int d = decide(lo, hi, p.cmp, p.bound);
-    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
+    r.verdict = d > 0 ? Verdict::Holds : d < 0 ? Verdict::Violated : Verdict::Unknown;
     if (d == 0) r.reason = "interval does not decide the bound (cell budget or time spent)";
     return Status::ok();
   });
@@ -688,7 +688,7 @@ void certified(const ir::Program& program, const ir::Property& p, const VerifyOp
     }
     r.method = method;
     int d = decide(r.lo, r.hi, p.cmp, p.bound);
-    r.verdict = d > 0 ? PropVerdict::Holds : d < 0 ? PropVerdict::Violated : PropVerdict::Unknown;
+    r.verdict = d > 0 ? Verdict::Holds : d < 0 ? Verdict::Violated : Verdict::Unknown;
     if (d == 0) r.reason = "the value " + num(v) + " is the bound, within the error allowance";
   };
   std::string veStop;
@@ -718,7 +718,7 @@ void certified(const ir::Program& program, const ir::Property& p, const VerifyOp
     return;
   }
   cells(program, p, o, r);
-  if (r.verdict == PropVerdict::Unknown && !r.isInterval)
+  if (r.verdict == Verdict::Unknown && !r.isInterval)
     r.reason = "not exact: " + (veStop.empty() ? en.stop : veStop + "; enumeration: " + en.stop) +
                "; no certified cells: " + (r.reason.empty() ? "not applicable" : r.reason);
 }
@@ -727,9 +727,9 @@ void certified(const ir::Program& program, const ir::Property& p, const VerifyOp
 
 void checkProbability(const ir::Program& program, const ir::Property& p, const VerifyOptions& o,
                       PropertyResult& r) {
-  r.verdict = PropVerdict::Unknown;
+  r.verdict = Verdict::Unknown;
   certified(program, p, o, r);
-  if (!o.statistical || r.verdict != PropVerdict::Unknown) return;
+  if (!o.statistical || r.verdict != Verdict::Unknown) return;
   if (p.kind != ir::PropertyKind::Probability) {
     r.reason += r.reason.empty() ? "" : "; ";
     r.reason += "no statistical estimate for E[...]";

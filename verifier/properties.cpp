@@ -26,20 +26,6 @@
 
 namespace chassis::verifier {
 
-std::string_view propVerdictName(PropVerdict v) {
-  switch (v) {
-  case PropVerdict::Holds:
-    return "holds";
-  case PropVerdict::Violated:
-    return "violated";
-  case PropVerdict::Unknown:
-    return "unknown";
-  case PropVerdict::Internal:
-    return "internal error";
-  }
-  return "?";
-}
-
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -54,14 +40,14 @@ using Clock = std::chrono::steady_clock;
 void runVerdict(PropertyResult& r, bool enclosures, bool realProved, bool float64False,
                 bool float64Completed, const std::string& float64What) {
   if (realProved && (float64False || float64Completed)) {
-    r.verdict = PropVerdict::Violated;
+    r.verdict = Verdict::Violated;
     if (!float64False)
       r.reason = "floating-point note: over the reals the property is false here, while the "
                  "float64 replay differs (" +
                  float64What + ")";
     return;
   }
-  r.verdict = PropVerdict::Unknown;
+  r.verdict = Verdict::Unknown;
   if (realProved) {
     // The float64 run fails before the property (a division by zero, log of 0): undefined there.
     r.reason = "over the reals the property is false at this point, but the float64 run fails "
@@ -124,7 +110,7 @@ std::string answerText(z3::check_result r) {
 z3::check_result checkQuery(z3::solver& s, z3::context& c, const IrEncoder& enc, bool withChoices,
                             const z3::expr& goal, const VerifyOptions& o, PropertyResult& r) {
   if (run::stopRequested()) { // the run is stopping: no new query
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     r.reason = stopWord();
     return z3::unknown;
   }
@@ -143,7 +129,7 @@ z3::check_result checkQuery(z3::solver& s, z3::context& c, const IrEncoder& enc,
   }
   if (o.emitSmt2) r.smt2Answers.push_back(answerText(res));
   if (res == z3::unknown) {
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     // A query cut short by the run's stop says why the run stopped, not Z3's "canceled".
     r.reason = run::stopRequested() ? stopWord() : "Z3: " + s.reason_unknown();
   }
@@ -185,7 +171,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
   for (const ir::QuantVar& q : p.vars)
     (q.exists ? allForall : allExists) = false;
   if (!allForall && !allExists) {
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     r.reason = "alternating quantifiers are not supported";
     return false;
   }
@@ -208,7 +194,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
         checkQuery(s, c, enc, false, existential ? body->e[0] : !body->e[0], o, r);
     if (res == z3::unknown) return Status::ok();
     if (res == z3::unsat) {
-      r.verdict = existential ? PropVerdict::Violated : PropVerdict::Holds;
+      r.verdict = existential ? Verdict::Violated : Verdict::Holds;
       if (existential)
         r.reason = "no witness exists (proved: the existential body is unsatisfiable)";
       return Status::ok();
@@ -259,7 +245,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
       return t;
     };
     if (out.realProved) {
-      r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+      r.verdict = existential ? Verdict::Holds : Verdict::Violated;
       if (existential) notes.insert(notes.begin(), "witness proved over the reals");
       r.reason = joined();
       return Status::ok();
@@ -267,7 +253,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     // No float64 point proved. Z3's own (exact, perhaps irrational) point decides when the
     // encoding is exact there: nothing relaxed, and no division by zero at the model.
     if (!enc.relaxed() && divisorsNonzero(body->e[0], m)) {
-      r.verdict = existential ? PropVerdict::Holds : PropVerdict::Violated;
+      r.verdict = existential ? Verdict::Holds : Verdict::Violated;
       r.counterexample.clear();
       for (size_t i = 0; i < p.vars.size(); ++i) {
         std::string v;
@@ -289,7 +275,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
       return Status::ok();
     }
     // Not proved over the reals at any point: no verdict.
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     r.counterexample.clear();
     r.valueAtCounterexample.clear();
     std::string what = existential ? "witness" : "counterexample";
@@ -309,7 +295,7 @@ bool checkQuantified(const ir::Program& prog, const ir::Property& p, const Verif
     return Status::ok();
   });
   if (!st) {
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     r.reason = st.error().message;
     return false;
   }
@@ -402,7 +388,7 @@ bool checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     z3::check_result res = checkQuery(s, c, enc, true, !body->e[0], o, r);
     if (res == z3::unknown) return Status::ok();
     if (res == z3::unsat) {
-      r.verdict = PropVerdict::Holds;
+      r.verdict = Verdict::Holds;
       return Status::ok();
     }
     std::vector<symbolic::Value> inputs;
@@ -422,11 +408,11 @@ bool checkAlways(const ir::Program& prog, const ir::Property& p, const VerifyOpt
     r.valueAtCounterexample = rr.value;
     runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse, rr.ok,
                rr.ok ? rr.value : rr.message);
-    coarse = r.verdict == PropVerdict::Unknown && !realProved && enc.numPiecewise() > 0;
+    coarse = r.verdict == Verdict::Unknown && !realProved && enc.numPiecewise() > 0;
     return Status::ok();
   });
   if (!st) {
-    r.verdict = PropVerdict::Unknown;
+    r.verdict = Verdict::Unknown;
     r.reason = st.error().message;
     return false;
   }
@@ -460,11 +446,11 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
       return checkQuantified(program, prop, o, a, pieces);
     });
     const double spent = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (r.verdict == PropVerdict::Unknown && opts.timeoutSec > spent) {
+    if (r.verdict == Verdict::Unknown && opts.timeoutSec > spent) {
       VerifyOptions rest = opts;
       rest.timeoutSec = opts.timeoutSec - spent;
       if (std::optional<PropertyResult> er = verifyByEnumeration(program, prop, rest)) {
-        if (er->verdict == PropVerdict::Unknown)
+        if (er->verdict == Verdict::Unknown)
           er->reason = "Z3 in " + ir::formatReal(quick.timeoutSec) + " s: " + r.reason +
                        "; enumeration: " + er->reason;
         r = std::move(*er);
@@ -520,7 +506,7 @@ Status checkModuleAsserts(const ir::Program& program, const ir::Function& f,
       if (res == z3::unknown) {
         // verdict and reason set by checkQuery
       } else if (res == z3::unsat) {
-        r.verdict = PropVerdict::Holds;
+        r.verdict = Verdict::Holds;
       } else {
         std::vector<symbolic::Value> inputs;
         std::unordered_map<std::string, double> choices;
@@ -540,7 +526,7 @@ Status checkModuleAsserts(const ir::Program& program, const ir::Function& f,
         r.valueAtCounterexample = rr.value;
         runVerdict(r, !enc.definitions().empty(), realProved, rr.ok && rr.bodyFalse,
                    rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
-        maybeFiner = r.verdict == PropVerdict::Unknown && !realProved && enc.numPiecewise() > 0;
+        maybeFiner = r.verdict == Verdict::Unknown && !realProved && enc.numPiecewise() > 0;
       }
       if (enc.numPiecewise() > 0)
         r.method = "Z3, enclosures of " + std::to_string(pieces) + " pieces";
@@ -595,7 +581,7 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
       PropertyResult r;
       r.name = "assert@" + f.name();
       r.loc = f.loc();
-      r.verdict = PropVerdict::Unknown;
+      r.verdict = Verdict::Unknown;
       r.reason = st.error().message;
       mine = {r};
     }
@@ -774,7 +760,7 @@ Status checkRangeSites(const ir::Program& program, const ir::Function& f, const 
         if (!which[k]) continue;
         PropertyResult& r = mine[k];
         if (!reached[k]) {
-          r.verdict = PropVerdict::Holds;
+          r.verdict = Verdict::Holds;
           r.reason = "the call of " + sites[k].callee + " is never executed";
           continue;
         }
@@ -783,7 +769,7 @@ Status checkRangeSites(const ir::Program& program, const ir::Function& f, const 
         if (res == z3::unknown) {
           // verdict and reason set by checkQuery
         } else if (res == z3::unsat) {
-          r.verdict = PropVerdict::Holds;
+          r.verdict = Verdict::Holds;
         } else {
           PendingReplay pr;
           pr.result = k;
@@ -815,7 +801,7 @@ Status checkRangeSites(const ir::Program& program, const ir::Function& f, const 
     bool rangeError = rr.value.find("outside its range") != std::string::npos;
     runVerdict(r, pr.enclosures, pr.realProved, rr.ok && rr.bodyFalse && rangeError,
                rr.message.rfind("the run completes", 0) == 0, rr.ok ? rr.value : rr.message);
-    coarse[pr.result] = r.verdict == PropVerdict::Unknown && !pr.realProved && piecewise;
+    coarse[pr.result] = r.verdict == Verdict::Unknown && !pr.realProved && piecewise;
   }
   if (piecewise)
     for (size_t k = 0; k < sites.size(); ++k)
@@ -890,7 +876,7 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       PropertyResult r;
       r.name = "range@" + f.name();
       r.loc = f.loc();
-      r.verdict = PropVerdict::Unknown;
+      r.verdict = Verdict::Unknown;
       r.reason = st.error().message;
       mine = {r};
     }

@@ -27,6 +27,7 @@
 #pragma once
 
 #include "spec/ir.h"
+#include "verifier/verdict.h"
 
 #include <string>
 #include <utility>
@@ -34,14 +35,6 @@
 
 namespace chassis::verifier {
 
-enum class PropVerdict {
-  Holds,    // proved (for a probability: the certified interval decides the bound as true)
-  Violated, // a counterexample proved over the reals at a float64 point, replayed in float64
-            // (for a probability: the interval decides it false)
-  Unknown,  // undecided, with the reason
-  Internal  // a bug
-};
-std::string_view propVerdictName(PropVerdict v);
 
 /// A Monte Carlo estimate of a probability with its Clopper-Pearson (exact binomial) interval.
 struct StatisticalEstimate {
@@ -57,7 +50,7 @@ struct StatisticalEstimate {
 struct PropertyResult {
   std::string name;
   SourceLoc loc;
-  PropVerdict verdict = PropVerdict::Unknown;
+  Verdict verdict = Verdict::Unknown;
   std::string reason; // why unknown / internal; a note for the others (a floating-point note:
                       // float64 disagrees with the reals at the counterexample)
   /// The counterexample (or witness): variable name and value, as text, in order.

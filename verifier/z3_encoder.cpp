@@ -173,7 +173,7 @@ struct Z3Encoder::Impl {
               timeoutSec -
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
           if (left <= 0) {
-            res.status = LeafStatus::Unknown;
+            res.status = Verdict::Unknown;
             res.reason = "z3: timeout";
             return res;
           }
@@ -182,13 +182,13 @@ struct Z3Encoder::Impl {
         auto xs = build(s, cs, box, nb, margin);
         z3::check_result r = s.check();
         if (r == z3::unknown) {
-          res.status = LeafStatus::Unknown;
+          res.status = Verdict::Unknown;
           res.reason = "z3: " + s.reason_unknown();
           return res;
         }
         if (r == z3::unsat) {
           if (!sawSat) {
-            res.status = LeafStatus::Unsat;
+            res.status = Verdict::Holds;
             return res;
           }
           break;
@@ -199,17 +199,17 @@ struct Z3Encoder::Impl {
         for (size_t i = 0; i < xs.size(); ++i)
           x[i] = std::clamp(toDouble(m.eval(xs[i], true)), box.lo[i], box.hi[i]);
         if (replays(net, cs, x)) {
-          res.status = LeafStatus::Sat;
+          res.status = Verdict::Violated;
           res.x = x;
           return res;
         }
       }
-      res.status = LeafStatus::Unknown;
+      res.status = Verdict::Unknown;
       res.reason = "z3 found a violation in real arithmetic, but only within a relative 1e-6 of "
                    "a constraint boundary, and no float64 point replays";
       return res;
     } catch (const z3::exception& e) {
-      res.status = LeafStatus::Unknown;
+      res.status = Verdict::Unknown;
       res.reason = std::string("z3 error: ") + e.msg();
       return res;
     }
@@ -235,12 +235,12 @@ void Z3Encoder::interrupt() {
 }
 
 static LeafResult canceled() {
-  return LeafResult{LeafStatus::Unknown, {}, "z3: canceled"};
+  return LeafResult{Verdict::Unknown, {}, "z3: canceled"};
 }
 
 LeafResult Z3Encoder::solveDomain(const CaseSpec& cs, const Box& box, const NetBounds& nb,
                                   double timeoutSec) {
-  if (nb.infeasible) return LeafResult{LeafStatus::Unsat, {}, {}};
+  if (nb.infeasible) return LeafResult{Verdict::Holds, {}, {}};
   Impl* i = impl();
   return i ? i->solve(cs, box, &nb, timeoutSec) : canceled();
 }
@@ -260,7 +260,7 @@ LeafResult Z3Encoder::checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, d
   LeafResult res;
   for (Eigen::Index j = 0; j < x.size(); ++j)
     if (!std::isfinite(x[j]) || x[j] < cs.box.lo[j] || x[j] > cs.box.hi[j]) {
-      res.status = LeafStatus::Unsat;
+      res.status = Verdict::Holds;
       res.reason = "the point is outside the case's box";
       return res;
     }
@@ -285,7 +285,7 @@ LeafResult Z3Encoder::checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, d
       if (cs.C(r, c) != 0.0) acc += Q(cs.C(r, c)) * v[size_t(c)];
     all = acc <= Q(cs.d[r]);
   }
-  res.status = all ? LeafStatus::Sat : LeafStatus::Unsat;
+  res.status = all ? Verdict::Violated : Verdict::Holds;
   if (all) res.x = x;
   return res;
 }

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "verifier/problem.h"
+#include "verifier/verdict.h"
 
 #include <memory>
 #include <mutex>
@@ -19,11 +20,9 @@
 
 namespace chassis::verifier {
 
-enum class LeafStatus { Unsat, Sat, Unknown };
-
 struct LeafResult {
-  LeafStatus status = LeafStatus::Unknown;
-  Eigen::VectorXd x;  // when Sat: a replaying counterexample
+  Verdict status = Verdict::Unknown; // Holds: no counterexample (Z3 unsat); Violated: x
+  Eigen::VectorXd x;  // when Violated: a replaying counterexample
   std::string reason; // when Unknown
 };
 
@@ -47,9 +46,9 @@ public:
 
   /// Whether the float64 point `x` is a counterexample of the case in exact real arithmetic:
   /// the network and the constraints evaluated at x in exact rationals (every double is one).
-  /// Sat when x is in the box and C net(x) <= d holds over the reals, Unsat when it does not (a
-  /// point only float64 rounding puts in the unsafe set). Exact, so never Unknown; `timeoutSec`
-  /// is unused.
+  /// Violated when x is in the box and C net(x) <= d holds over the reals, Holds when it does
+  /// not (a point only float64 rounding puts in the unsafe set). Exact, so never Unknown;
+  /// `timeoutSec` is unused.
   LeafResult checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, double timeoutSec);
 
   /// Stops the running query (if any) and every later one, which then return Unknown

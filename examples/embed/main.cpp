@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
   for (const ir::Property& p : program->properties) {
     if (p.name != "brakes_when_close" && p.name != "never_late_when_slow") continue;
     verifier::PropertyResult r = verifier::verifyProperty(*program, p, verifyOptions);
-    std::cout << "verify " << r.name << ": " << verifier::propVerdictName(r.verdict);
+    std::cout << "verify " << r.name << ": " << verifier::verdictName(r.verdict);
     std::string cx;
     for (auto& [name, value] : r.counterexample)
       cx += (cx.empty() ? "" : ", ") + name + " = " + value;

@@ -518,11 +518,11 @@ bool gFlipVerdicts = false;
 void flipVerdict(verifier::PropertyResult& r,
                  const std::vector<std::pair<std::string, double>>& mid) {
   if (!gFlipVerdicts || r.isInterval) return;
-  if (r.verdict == verifier::PropVerdict::Violated) {
-    r.verdict = verifier::PropVerdict::Holds;
+  if (r.verdict == verifier::Verdict::Violated) {
+    r.verdict = verifier::Verdict::Holds;
     r.counterexample.clear();
-  } else if (r.verdict == verifier::PropVerdict::Holds) {
-    r.verdict = verifier::PropVerdict::Violated;
+  } else if (r.verdict == verifier::Verdict::Holds) {
+    r.verdict = verifier::Verdict::Violated;
     r.counterexample.clear();
     for (const auto& [name, v] : mid) {
       char buf[64];
@@ -546,8 +546,8 @@ struct CaseResult {
   bool float64Only = false; // a network `sat` point that is one only in float64 (downgraded)
 };
 
-std::string propVerdictText(verifier::PropVerdict v) {
-  return std::string(verifier::propVerdictName(v));
+std::string propVerdictText(verifier::Verdict v) {
+  return std::string(verifier::verdictName(v));
 }
 
 std::optional<ir::Program> lowerText(const std::string& src, std::string& err) {
@@ -677,12 +677,12 @@ CaseResult runQuant(const QuantCase& qc, std::mt19937_64& g) {
     flipVerdict(r, mid);
   }
   cr.verdict = propVerdictText(r.verdict);
-  if (r.verdict == verifier::PropVerdict::Internal) {
+  if (r.verdict == verifier::Verdict::Internal) {
     cr.outcome = Outcome::Wrong;
     cr.detail = "internal error: " + r.reason;
     return cr;
   }
-  if (r.verdict == verifier::PropVerdict::Unknown) {
+  if (r.verdict == verifier::Verdict::Unknown) {
     cr.outcome = Outcome::Unknown;
     cr.detail = r.reason;
     return cr;
@@ -690,7 +690,7 @@ CaseResult runQuant(const QuantCase& qc, std::mt19937_64& g) {
   // `pointClaim`: the verifier names a point where the body is false (forall violated) or true
   // (exists holds). Otherwise it claims the body true everywhere (forall holds) or false
   // everywhere (exists violated).
-  const bool pointClaim = qc.exists == (r.verdict == verifier::PropVerdict::Holds);
+  const bool pointClaim = qc.exists == (r.verdict == verifier::Verdict::Holds);
   const Truth wantAtPoint = qc.exists ? Truth::True : Truth::False;
   if (pointClaim) {
     if (r.counterexample.size() != size_t(qc.nvars)) {
@@ -1089,12 +1089,12 @@ CaseResult runDiscrete(std::mt19937_64& g) {
   verifier::VerifyOptions o;
   o.timeoutSec = 5;
   auto r = verifier::verifyProperty(*prog, prog->properties.at(0), o);
-  if (gFlipVerdicts && r.verdict == verifier::PropVerdict::Holds)
-    r.verdict = verifier::PropVerdict::Violated;
-  else if (gFlipVerdicts && r.verdict == verifier::PropVerdict::Violated)
-    r.verdict = verifier::PropVerdict::Holds;
+  if (gFlipVerdicts && r.verdict == verifier::Verdict::Holds)
+    r.verdict = verifier::Verdict::Violated;
+  else if (gFlipVerdicts && r.verdict == verifier::Verdict::Violated)
+    r.verdict = verifier::Verdict::Holds;
   cr.verdict = propVerdictText(r.verdict);
-  if (r.verdict == verifier::PropVerdict::Internal) {
+  if (r.verdict == verifier::Verdict::Internal) {
     cr.outcome = Outcome::Wrong;
     cr.detail = "internal error: " + r.reason;
     return cr;
@@ -1104,13 +1104,13 @@ CaseResult runDiscrete(std::mt19937_64& g) {
     bool allTrue = true;
     for (const W& x : ws)
       if (x.prior > 0 && !eventHolds(ev, x.a, x.b, x.k)) allTrue = false;
-    if (r.verdict == verifier::PropVerdict::Unknown) {
+    if (r.verdict == verifier::Verdict::Unknown) {
       cr.outcome = Outcome::Unknown;
       cr.detail = r.reason;
-    } else if (r.verdict == verifier::PropVerdict::Holds && !allTrue) {
+    } else if (r.verdict == verifier::Verdict::Holds && !allTrue) {
       cr.outcome = Outcome::Wrong;
       cr.detail = "always holds, but a trace of positive prior mass makes the event false";
-    } else if (r.verdict == verifier::PropVerdict::Violated) {
+    } else if (r.verdict == verifier::Verdict::Violated) {
       // The trace: the choices a, b, k must have positive prior mass and falsify the event.
       std::map<std::string, double> ch;
       for (const auto& [addr, val] : r.counterexample) {
@@ -1142,7 +1142,7 @@ CaseResult runDiscrete(std::mt19937_64& g) {
     cr.detail = d.str();
     return cr;
   }
-  if (r.verdict == verifier::PropVerdict::Unknown) {
+  if (r.verdict == verifier::Verdict::Unknown) {
     cr.outcome = Outcome::Unknown;
     cr.detail = r.reason;
     return cr;
@@ -1153,7 +1153,7 @@ CaseResult runDiscrete(std::mt19937_64& g) {
     return cr;
   }
   bool trueVal = cmpHolds(cmp, *truth, exactQ(c));
-  if (trueVal != (r.verdict == verifier::PropVerdict::Holds)) {
+  if (trueVal != (r.verdict == verifier::Verdict::Holds)) {
     cr.outcome = Outcome::Wrong;
     std::ostringstream d;
     d << std::setprecision(17) << "verdict " << cr.verdict << ", but the exact value is " << *truth
@@ -1446,17 +1446,17 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
     cr.detail = "engine error: " + res.error().str();
     return cr;
   }
-  if (gFlipVerdicts && res->verdict == verifier::Verdict::Sat) {
-    res->verdict = verifier::Verdict::Unsat;
-  } else if (gFlipVerdicts && res->verdict == verifier::Verdict::Unsat) {
-    res->verdict = verifier::Verdict::Sat;
+  if (gFlipVerdicts && res->verdict == verifier::Verdict::Violated) {
+    res->verdict = verifier::Verdict::Holds;
+  } else if (gFlipVerdicts && res->verdict == verifier::Verdict::Holds) {
+    res->verdict = verifier::Verdict::Violated;
     res->caseIndex = 0;
     const spec::VnnCase& c0 = prop->cases.at(0);
     res->x.resize(nc.net.inputSize);
     for (int i = 0; i < nc.net.inputSize; ++i)
       res->x[i] = 0.5 * (c0.lo[size_t(i)] + c0.hi[size_t(i)]);
   }
-  cr.verdict = verifier::verdictName(res->verdict);
+  cr.verdict = verifier::vnncompName(res->verdict);
   std::vector<Q> ox;
   int oCase = -1;
   std::string why;
@@ -1468,7 +1468,7 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
       s << (i ? ", " : "") << "X_" << i << " = " << x[i].convert_to<double>();
     return s.str();
   };
-  if (res->verdict == verifier::Verdict::Sat) {
+  if (res->verdict == verifier::Verdict::Violated) {
     if (res->caseIndex < 0 || size_t(res->caseIndex) >= prop->cases.size()) {
       cr.outcome = Outcome::Wrong;
       cr.detail = "sat without a valid case index";
@@ -1512,7 +1512,7 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
     }
     return cr;
   }
-  if (res->verdict == verifier::Verdict::Unsat) {
+  if (res->verdict == verifier::Verdict::Holds) {
     if (oa == OracleAnswer::Sat) {
       cr.outcome = Outcome::Wrong;
       cr.detail = "engine unsat, but the exact oracle has a counterexample " + showX(ox) +
@@ -1814,15 +1814,15 @@ CaseResult runChsNetwork(std::mt19937_64& g, const std::string& scratch, uint64_
     return t.str();
   };
   switch (r.verdict) {
-  case verifier::PropVerdict::Internal:
+  case verifier::Verdict::Internal:
     cr.outcome = Outcome::Wrong;
     cr.detail = "internal error: " + r.reason;
     return cr;
-  case verifier::PropVerdict::Unknown:
+  case verifier::Verdict::Unknown:
     cr.outcome = Outcome::Unknown;
     cr.detail = r.reason;
     return cr;
-  case verifier::PropVerdict::Holds:
+  case verifier::Verdict::Holds:
     if (oa == OracleAnswer::Sat) {
       cr.outcome = Outcome::Wrong;
       cr.detail = "holds, but the body is false at " + showX(ox) + " (exact)";

@@ -35,7 +35,7 @@ neural::AffineNet brakeBelow(double t) {
   return net;
 }
 
-verifier::PropVerdict verdictOf(const ir::Program& prog, const std::string& name) {
+verifier::Verdict verdictOf(const ir::Program& prog, const std::string& name) {
   for (const ir::Property& p : prog.properties)
     if (p.name == name) {
       verifier::VerifyOptions o;
@@ -43,7 +43,7 @@ verifier::PropVerdict verdictOf(const ir::Program& prog, const std::string& name
       return verifier::verifyProperty(prog, p, o).verdict;
     }
   FAIL("no property " << name);
-  return verifier::PropVerdict::Internal;
+  return verifier::Verdict::Internal;
 }
 
 } // namespace
@@ -73,12 +73,12 @@ TEST_CASE("a network stands in for Controller.brake in the braking properties",
     CHECK(out->outputs[0].s == 0.0);
   }
   // reading < 12 brakes on all of [0, 10]: holds; monotone in reading: holds.
-  CHECK(verdictOf(*good, "brakes_when_close") == verifier::PropVerdict::Holds);
-  CHECK(verdictOf(*good, "monotone_in_distance") == verifier::PropVerdict::Holds);
+  CHECK(verdictOf(*good, "brakes_when_close") == verifier::Verdict::Holds);
+  CHECK(verdictOf(*good, "monotone_in_distance") == verifier::Verdict::Holds);
 
   auto bad = tasks::lowerWithStandIn(ast, "Controller", "brake", brakeBelow(6.0));
   REQUIRE(bad);
-  CHECK(verdictOf(*bad, "brakes_when_close") == verifier::PropVerdict::Violated);
+  CHECK(verdictOf(*bad, "brakes_when_close") == verifier::Verdict::Violated);
 }
 
 TEST_CASE("a network that does not fit the module is a located error", "[tasks][stand-in]") {

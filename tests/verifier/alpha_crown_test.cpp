@@ -179,18 +179,18 @@ TEST_CASE("ReLU splitting with alpha-CROWN agrees with naive Z3 on nets with 6-1
     auto naive = verifyNetwork(net, prop, nopt);
     REQUIRE(mine);
     REQUIRE(naive);
-    INFO("net " << t << " mine " << verdictName(mine->verdict) << " (" << mine->reason << ") naive "
-                << verdictName(naive->verdict));
-    if (mine->verdict == Verdict::Sat) { // checked by its replay whatever naive Z3 says
+    INFO("net " << t << " mine " << vnncompName(mine->verdict) << " (" << mine->reason << ") naive "
+                << vnncompName(naive->verdict));
+    if (mine->verdict == Verdict::Violated) { // checked by its replay whatever naive Z3 says
       auto cs = toCaseSpec(prop.cases.at(mine->caseIndex), prop.numOutputs);
       CHECK(replays(net, cs, mine->x));
     }
-    bool decided = (mine->verdict == Verdict::Sat || mine->verdict == Verdict::Unsat) &&
-                   (naive->verdict == Verdict::Sat || naive->verdict == Verdict::Unsat);
+    bool decided = (mine->verdict == Verdict::Violated || mine->verdict == Verdict::Holds) &&
+                   (naive->verdict == Verdict::Violated || naive->verdict == Verdict::Holds);
     if (!decided) {
       ++undecided;
-      WARN("undecided: net " << t << " mine " << verdictName(mine->verdict) << " (" << mine->reason
-                             << ", " << mine->seconds << " s) naive " << verdictName(naive->verdict)
+      WARN("undecided: net " << t << " mine " << vnncompName(mine->verdict) << " (" << mine->reason
+                             << ", " << mine->seconds << " s) naive " << vnncompName(naive->verdict)
                              << " (" << naive->seconds << " s)");
       continue;
     }
@@ -198,7 +198,7 @@ TEST_CASE("ReLU splitting with alpha-CROWN agrees with naive Z3 on nets with 6-1
       ++disagree;
       FAIL_CHECK("disagreement");
     }
-    if (mine->verdict == Verdict::Sat) {
+    if (mine->verdict == Verdict::Violated) {
       ++sat;
     } else {
       ++unsat;

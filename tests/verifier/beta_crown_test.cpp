@@ -211,9 +211,9 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
     CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
     Z3Encoder z3(net);
     LeafResult ref = z3.solveDomain(cs, cs.box, symbolicBounds(net, cs.box), 30);
-    if (ref.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
+    if (ref.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = ref.status == LeafStatus::Sat;
+    const bool refSat = ref.status == Verdict::Violated;
     (refSat ? sats : unsats) += 1;
     // (a) the engine as configured by default, in ReLU-splitting mode, half without attack.
     NetVerifyOptions opt;
@@ -236,13 +236,13 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
     for (const NetVerifyOptions* o : {&opt, &bopt, &nopt}) {
       auto r = verifyNetwork(net, prop, *o);
       REQUIRE(r);
-      INFO("net " << t << " config " << which << ": " << verdictName(r->verdict) << " ("
+      INFO("net " << t << " config " << which << ": " << vnncompName(r->verdict) << " ("
                   << r->reason << ", " << r->domains << " domains), Z3 "
                   << (refSat ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Sat) CHECK(replays(net, cs, r->x));
-      if (r->verdict == Verdict::Sat || r->verdict == Verdict::Unsat) {
+      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
+      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
         ++*counters[which];
-        if ((r->verdict == Verdict::Sat) != refSat) {
+        if ((r->verdict == Verdict::Violated) != refSat) {
           ++wrong;
           FAIL_CHECK("disagreement with Z3");
         }

@@ -121,9 +121,9 @@ TEST_CASE("circuit .chs: the verifier decides bounds on the circuit", "[circuit]
   verifier::VerifyOptions opts;
   auto holds = verifier::verifyProperty(*prog, prog->properties[0], opts);
   INFO(holds.reason);
-  CHECK(holds.verdict == verifier::PropVerdict::Holds);
+  CHECK(holds.verdict == verifier::Verdict::Holds);
   auto violated = verifier::verifyProperty(*prog, prog->properties[1], opts);
   INFO(violated.reason);
-  CHECK(violated.verdict == verifier::PropVerdict::Violated);
+  CHECK(violated.verdict == verifier::Verdict::Violated);
   CHECK_FALSE(violated.counterexample.empty());
 }

@@ -192,7 +192,7 @@ verifier::PropertyResult verifyNamed(const ir::Program& p, const std::string& na
       verifier::VerifyOptions o;
       o.timeoutSec = 120;
       auto r = verifier::verifyProperty(p, q, o);
-      INFO(name << ": " << verifier::propVerdictName(r.verdict) << " " << r.reason << " "
+      INFO(name << ": " << verifier::verdictName(r.verdict) << " " << r.reason << " "
                 << r.method);
       return r;
     }
@@ -236,12 +236,12 @@ TEST_CASE("the verifier proves a compiled comparator agrees with its module outs
       "property agree_in_band: forall a in [0, 10], b in [0, 10]:\n"
       "    (CN(a, b).y[1] > CN(a, b).y[0]) == Cmp(a, b).out;\n";
   auto p = loadText(tmp.dir, "props.chs", props);
-  REQUIRE(verifyNamed(*p, "agree").verdict == verifier::PropVerdict::Holds);
+  REQUIRE(verifyNamed(*p, "agree").verdict == verifier::Verdict::Holds);
   const auto bad = verifyNamed(*p, "agree_bad");
-  REQUIRE(bad.verdict == verifier::PropVerdict::Violated);
+  REQUIRE(bad.verdict == verifier::Verdict::Violated);
   REQUIRE_FALSE(bad.counterexample.empty());
   // Without the band assumption the agreement fails inside the band (b - a in (-m, -m/2)).
-  REQUIRE(verifyNamed(*p, "agree_in_band").verdict == verifier::PropVerdict::Violated);
+  REQUIRE(verifyNamed(*p, "agree_in_band").verdict == verifier::Verdict::Violated);
 }
 
 TEST_CASE("the verifier proves a compiled clamp and controller agree with their modules",
@@ -276,6 +276,6 @@ TEST_CASE("the verifier proves a compiled clamp and controller agree with their 
       "        abs(CCtl(speed, dist).y[0] - Ctl(speed, dist).accel) <= 0.000001 &&\n"
       "        (CCtl(speed, dist).y[2] > CCtl(speed, dist).y[1]) == Ctl(speed, dist).brake;\n";
   auto p = loadText(tmp.dir, "props.chs", props);
-  REQUIRE(verifyNamed(*p, "clamp_agrees").verdict == verifier::PropVerdict::Holds);
-  REQUIRE(verifyNamed(*p, "ctl_agrees").verdict == verifier::PropVerdict::Holds);
+  REQUIRE(verifyNamed(*p, "clamp_agrees").verdict == verifier::Verdict::Holds);
+  REQUIRE(verifyNamed(*p, "ctl_agrees").verdict == verifier::Verdict::Holds);
 }

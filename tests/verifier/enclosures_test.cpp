@@ -93,7 +93,7 @@ V checkForall(const ir::Program& prog, const ir::Property& p, int* rounds = null
   VerifyOptions o;
   o.timeoutSec = 20;
   PropertyResult r = verifyProperty(prog, p, o);
-  UNSCOPED_INFO(p.name << ": " << propVerdictName(r.verdict) << " (" << r.method << ") "
+  UNSCOPED_INFO(p.name << ": " << verdictName(r.verdict) << " (" << r.method << ") "
                        << r.reason);
   if (rounds) {
     *rounds = 0;
@@ -103,13 +103,14 @@ V checkForall(const ir::Program& prog, const ir::Property& p, int* rounds = null
         *rounds = k;
   }
   switch (r.verdict) {
-  case PropVerdict::Holds:
+  case Verdict::Holds:
     return V::Holds;
-  case PropVerdict::Violated:
+  case Verdict::Violated:
     return V::Violated;
-  case PropVerdict::Unknown:
+  case Verdict::Timeout:
+  case Verdict::Unknown:
     return V::Unknown;
-  case PropVerdict::Internal:
+  case Verdict::Internal:
     break;
   }
   return V::Internal;
@@ -297,23 +298,23 @@ property tanh_always: always[M](y <= x + 0.0001);
   o.timeoutSec = 30;
   PropertyResult r = verifyProperty(*prog, p, o);
   INFO(r.reason);
-  CHECK(r.verdict == PropVerdict::Holds);
+  CHECK(r.verdict == Verdict::Holds);
   CHECK(r.method.find("enclosures of 8 pieces") == std::string::npos); // refined
   PropertyResult a = verifyProperty(*prog, propNamed(*prog, "tanh_always"), o);
   INFO(a.reason);
-  CHECK(a.verdict == PropVerdict::Holds);
+  CHECK(a.verdict == Verdict::Holds);
   CHECK(a.method.find("enclosures of 8 pieces") == std::string::npos);
   auto asserts = verifyAsserts(*prog, o);
   REQUIRE(asserts.size() == 1);
   INFO(asserts[0].reason);
-  CHECK(asserts[0].verdict == PropVerdict::Holds);
+  CHECK(asserts[0].verdict == Verdict::Holds);
   CHECK(asserts[0].method.find("enclosures of 8 pieces") == std::string::npos);
   // What refinement cannot decide (a float64 rounding artefact) ends `unknown`, saying so.
   auto prog2 = lowerText("property q: forall x in [0.3, 0.7]: exp(log(x)) == x;\n");
   REQUIRE(prog2);
   PropertyResult q = verifyProperty(*prog2, prog2->properties[0], o);
   INFO(q.reason);
-  CHECK(q.verdict == PropVerdict::Unknown);
+  CHECK(q.verdict == Verdict::Unknown);
   CHECK(q.reason.find("tried 8, 32, 128 pieces") != std::string::npos);
 }
 
@@ -349,12 +350,12 @@ property sq: forall x in [-1, 1]: sqrt(x + 1.0) <= 1.5 && sqrt(x) >= 0.0;
   VerifyOptions o;
   auto r = verifyProperty(*prog, p, o);
   INFO(r.reason);
-  CHECK(r.verdict != PropVerdict::Holds);
+  CHECK(r.verdict != Verdict::Holds);
   // sqrt of an argument that may be negative is a relaxation too (y is free where x < 0).
   auto r2 = verifyProperty(*prog, propNamed(*prog, "sq"), o);
   INFO(r2.reason);
-  CHECK(r2.verdict != PropVerdict::Violated);
-  CHECK(r2.verdict != PropVerdict::Holds);
+  CHECK(r2.verdict != Verdict::Violated);
+  CHECK(r2.verdict != Verdict::Holds);
   // With the relaxation, x < 0 gives candidates whose replay is an interpreter error (sqrt of
   // a negative number): never violated, never proved.
   CHECK(checkForall(*prog, propNamed(*prog, "sq")) == V::Unknown);
@@ -510,6 +511,6 @@ property fx: forall x in [0, 1]: exp(x) + sigmoid(x) >= 1.49;
   // Through the property checker: never a wrong verdict.
   VerifyOptions o;
   o.timeoutSec = 30;
-  CHECK(verifyProperty(*prog, propNamed(*prog, "in_range"), o).verdict != PropVerdict::Violated);
-  CHECK(verifyProperty(*prog, propNamed(*prog, "too_tight"), o).verdict != PropVerdict::Holds);
+  CHECK(verifyProperty(*prog, propNamed(*prog, "in_range"), o).verdict != Verdict::Violated);
+  CHECK(verifyProperty(*prog, propNamed(*prog, "too_tight"), o).verdict != Verdict::Holds);
 }

@@ -68,7 +68,7 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
     CaseSpec cs = randomCase(rng, net, 1.0);
     Z3Encoder z3(net);
     LeafResult ref = z3.solveNaive(cs, 1);
-    if (ref.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
+    if (ref.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
     ++referenced;
     ExactLeafOptions eo;
     eo.maxLps = 1 << 14;     // every phase pattern if need be
@@ -76,12 +76,12 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
     eo.compact = (t / 2) % 2 == 0; // both forms of the LP
     ExactLeafResult r = exactLeaf(net, cs, cs.box, symbolicBounds(net, cs.box), eo);
     lps += r.lps;
-    if (r.status == ExactLeafStatus::Undecided) {
+    if (r.status == Verdict::Unknown) {
       ++undecided;
       continue;
     }
-    const bool sat = r.status == ExactLeafStatus::Counterexample;
-    if (sat != (ref.status == LeafStatus::Sat)) {
+    const bool sat = r.status == Verdict::Violated;
+    if (sat != (ref.status == Verdict::Violated)) {
       ++wrong;
       UNSCOPED_INFO("disagreement on network " << t << ": exact leaf "
                                                << (sat ? "counterexample" : "proved") << ", Z3 "
@@ -118,13 +118,13 @@ TEST_CASE("the exact leaf is bounded by its LP budget and proves domains that ca
     eo.maxLps = 1;
     ExactLeafResult one = exactLeaf(net, cs, cs.box, nb, eo);
     CHECK(one.lps <= 1);
-    if (one.status == ExactLeafStatus::Undecided) ++budgetHit;
+    if (one.status == Verdict::Unknown) ++budgetHit;
     // A right-hand side below the sound lower bound of C_0 y: nothing can violate.
     CaseSpec safe = cs;
     safe.C = cs.C.topRows(1);
     safe.d = VectorXd::Constant(1, outputLowerBound(net, cs.box, nb, safe.C).lower[0] - 0.5);
     eo.maxLps = 64;
-    if (exactLeaf(net, safe, safe.box, nb, eo).status == ExactLeafStatus::Proved) ++unsatProved;
+    if (exactLeaf(net, safe, safe.box, nb, eo).status == Verdict::Holds) ++unsatProved;
   }
   CHECK(budgetHit > 0);
   CHECK(unsatProved == 40);

@@ -305,8 +305,8 @@ TEST_CASE("planted weak path: 95% agreement on data, disagreement proved by the 
     REQUIRE(agree < 2000); // the path does matter somewhere
 
     const AgreementResult bad = verifyDecisionAgreement(N, C, box, rule, opt);
-    INFO("verdict " << verdictName(bad.verdict) << ": " << bad.reason);
-    REQUIRE(bad.verdict == Verdict::Sat);
+    INFO("verdict " << vnncompName(bad.verdict) << ": " << bad.reason);
+    REQUIRE(bad.verdict == Verdict::Violated);
     REQUIRE(bad.x.size() == 3);
     REQUIRE(bad.x[1] > 0.9); // inside the path's region
     REQUIRE(bad.x[1] <= 1.0);
@@ -315,8 +315,8 @@ TEST_CASE("planted weak path: 95% agreement on data, disagreement proved by the 
     REQUIRE(decide(N.forward(bad.x)) != decide(C.forward(bad.x)));
 
     const AgreementResult good = verifyDecisionAgreement(N, N, box, rule, opt);
-    INFO("self: " << verdictName(good.verdict) << ": " << good.reason);
-    REQUIRE(good.verdict == Verdict::Unsat);
+    INFO("self: " << vnncompName(good.verdict) << ": " << good.reason);
+    REQUIRE(good.verdict == Verdict::Holds);
     // A circuit that keeps the path but is a different network object (an extra dead unit).
     AffineNet Cw = N;
     Cw.layers[0].W.conservativeResize(4, 3);
@@ -325,7 +325,7 @@ TEST_CASE("planted weak path: 95% agreement on data, disagreement proved by the 
     Cw.layers[0].b[3] = 0.1;
     Cw.layers[1].W.conservativeResize(Eigen::NoChange, 4);
     Cw.layers[1].W.col(3).setZero();
-    REQUIRE(verifyDecisionAgreement(N, Cw, box, rule, opt).verdict == Verdict::Unsat);
+    REQUIRE(verifyDecisionAgreement(N, Cw, box, rule, opt).verdict == Verdict::Holds);
     // A "compiled" circuit of another depth: the same function with an identity ReLU layer
     // inserted after the hidden one. Agrees with N, and, without the path, still disagrees.
     auto deeper = [](AffineNet net) {
@@ -334,9 +334,9 @@ TEST_CASE("planted weak path: 95% agreement on data, disagreement proved by the 
                         AffineLayer{MatrixXd::Identity(w, w), VectorXd::Zero(w), true});
       return net;
     };
-    REQUIRE(verifyDecisionAgreement(N, deeper(N), box, rule, opt).verdict == Verdict::Unsat);
+    REQUIRE(verifyDecisionAgreement(N, deeper(N), box, rule, opt).verdict == Verdict::Holds);
     const AgreementResult deep = verifyDecisionAgreement(deeper(C), N, box, rule, opt);
-    REQUIRE(deep.verdict == Verdict::Sat);
+    REQUIRE(deep.verdict == Verdict::Violated);
     REQUIRE(deep.x[1] > 0.9);
     REQUIRE(decide(deeper(C).forward(deep.x)) != decide(N.forward(deep.x)));
   }
@@ -426,8 +426,8 @@ TEST_CASE("leak decision: the planted path leaks through the unpatched unit", "[
   // S = the main path {h0, h1}; h2 still reads x, so for x1 > 0.9 it flips N_patch.
   const std::vector<std::vector<bool>> S = {{true, true, false}};
   const AgreementResult leak = verifyLeakDecision(N, S, C, box, DecisionRule::Argmax, opt);
-  INFO(verdictName(leak.verdict) << ": " << leak.reason);
-  REQUIRE(leak.verdict == Verdict::Sat);
+  INFO(vnncompName(leak.verdict) << ": " << leak.reason);
+  REQUIRE(leak.verdict == Verdict::Violated);
   REQUIRE(leak.x.size() == 6);
   REQUIRE(leak.x[1] > 0.9); // x (the unpatched run) is in the path's region
   const VectorXd yP = patched(N, S, leak.x.head(3), leak.x.tail(3));
@@ -436,7 +436,7 @@ TEST_CASE("leak decision: the planted path leaks through the unpatched unit", "[
   REQUIRE(argmaxFirst(yP) != argmaxFirst(C.forward(leak.x.tail(3))));
   // All units patched and the circuit is the network: no leak.
   REQUIRE(verifyLeakDecision(N, {{true, true, true}}, N, box, DecisionRule::Argmax, opt).verdict ==
-          Verdict::Unsat);
+          Verdict::Holds);
 }
 
 TEST_CASE("resample ablation as a network on [x; x']: equal to circuitForward; bounds bracket it",
@@ -504,7 +504,7 @@ TEST_CASE("decision agreement is decided in exact arithmetic, not float64", "[fa
   const AgreementResult r =
       verifyDecisionAgreement(A, B, cube(1, 0.5, 1.0), DecisionRule::Argmax, opt);
   INFO(r.reason);
-  REQUIRE(r.verdict == Verdict::Sat);
+  REQUIRE(r.verdict == Verdict::Violated);
   CHECK(r.reason.find("exact arithmetic") != std::string::npos);
   CHECK(r.reason.find("floating-point note") != std::string::npos);
 }

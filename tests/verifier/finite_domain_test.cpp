@@ -32,7 +32,7 @@ std::unique_ptr<ir::Program> program(const std::string& property) {
 }
 
 std::string text(const PropertyResult& r) {
-  std::string s = std::string(propVerdictName(r.verdict)) + " (" + r.reason + ")";
+  std::string s = std::string(verdictName(r.verdict)) + " (" + r.reason + ")";
   for (const auto& [k, v] : r.counterexample)
     s += " " + k + "=" + v;
   return s;
@@ -50,7 +50,7 @@ TEST_CASE("enumeration decides properties over bools and enums, each point prove
     auto r = verifyByEnumeration(*p, p->properties[0], o);
     REQUIRE(r);
     INFO(text(*r));
-    CHECK(r->verdict == PropVerdict::Holds);
+    CHECK(r->verdict == Verdict::Holds);
     CHECK(r->method.find("8 points") != std::string::npos);
   }
   SECTION("violated: the first point of the domain where the body is false") {
@@ -59,7 +59,7 @@ TEST_CASE("enumeration decides properties over bools and enums, each point prove
     auto r = verifyByEnumeration(*p, p->properties[0], o);
     REQUIRE(r);
     INFO(text(*r));
-    CHECK(r->verdict == PropVerdict::Violated);
+    CHECK(r->verdict == Verdict::Violated);
     // The last variable varies fastest: (false, false, true) is the first odd point.
     REQUIRE(r->counterexample.size() == 3);
     CHECK(r->counterexample[0].second == "false");
@@ -72,11 +72,11 @@ TEST_CASE("enumeration decides properties over bools and enums, each point prove
                      "property small: forall m in Mode, b in bool: Level(m, b).power < 4.0;");
     auto h = verifyByEnumeration(*p, p->properties[0], o);
     REQUIRE(h);
-    CHECK(h->verdict == PropVerdict::Holds);
+    CHECK(h->verdict == Verdict::Holds);
     auto v = verifyByEnumeration(*p, p->properties[1], o);
     REQUIRE(v);
     INFO(text(*v));
-    CHECK(v->verdict == PropVerdict::Violated);
+    CHECK(v->verdict == Verdict::Violated);
     REQUIRE(v->counterexample.size() == 2);
     CHECK(v->counterexample[0].second == "High");
     CHECK(v->counterexample[1].second == "true");
@@ -86,20 +86,20 @@ TEST_CASE("enumeration decides properties over bools and enums, each point prove
                      "property none: exists m in Mode: Level(m, true).power == 1.0;");
     auto w = verifyByEnumeration(*p, p->properties[0], o);
     REQUIRE(w);
-    CHECK(w->verdict == PropVerdict::Holds);
+    CHECK(w->verdict == Verdict::Holds);
     REQUIRE(w->counterexample.size() == 1);
     CHECK(w->counterexample[0].second == "Low");
     auto n = verifyByEnumeration(*p, p->properties[1], o);
     REQUIRE(n);
-    CHECK(n->verdict == PropVerdict::Violated);
+    CHECK(n->verdict == Verdict::Violated);
     CHECK(n->counterexample.empty());
   }
   SECTION("the same verdicts through verifyProperty") {
     auto p = program("property flips: forall a in bool, b in bool, c in bool: "
                      "Xor3(a, b, c).odd != Xor3(!a, b, c).odd;\n"
                      "property small: forall m in Mode, b in bool: Level(m, b).power < 4.0;");
-    CHECK(verifyProperty(*p, p->properties[0], o).verdict == PropVerdict::Holds);
-    CHECK(verifyProperty(*p, p->properties[1], o).verdict == PropVerdict::Violated);
+    CHECK(verifyProperty(*p, p->properties[0], o).verdict == Verdict::Holds);
+    CHECK(verifyProperty(*p, p->properties[1], o).verdict == Verdict::Violated);
   }
 }
 

@@ -165,12 +165,12 @@ TEST_CASE("the LP's case verdict never contradicts the exact Z3 encoding", "[ver
     REQUIRE(r.solved);
     Z3Encoder z3(net);
     LeafResult z = z3.solveDomain(cs, cs.box, nb, 8); // exact, with the bounds as hints
-    if (z.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
-    if (z.status == LeafStatus::Sat) ++z3Sat;
+    if (z.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
+    if (z.status == Verdict::Violated) ++z3Sat;
     else ++z3Unsat;
     if (r.certified > 0) {
       ++provedSafe;
-      if (z.status == LeafStatus::Sat) ++wrong;
+      if (z.status == Verdict::Violated) ++wrong;
     }
   }
   CHECK(wrong == 0);

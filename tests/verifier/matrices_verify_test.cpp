@@ -49,15 +49,15 @@ property width_false: always[UsesSplit](w >= 0.0);
 )");
   VerifyOptions o;
   o.timeoutSec = 20;
-  std::map<std::string, PropVerdict> want = {
-      {"affine_row1", PropVerdict::Holds},      {"affine_row1_false", PropVerdict::Violated},
-      {"affine_row0_false", PropVerdict::Violated}, {"pick_bound", PropVerdict::Holds},
-      {"pick_bound_false", PropVerdict::Violated},  {"width", PropVerdict::Holds},
-      {"width_false", PropVerdict::Violated}};
+  std::map<std::string, Verdict> want = {
+      {"affine_row1", Verdict::Holds},      {"affine_row1_false", Verdict::Violated},
+      {"affine_row0_false", Verdict::Violated}, {"pick_bound", Verdict::Holds},
+      {"pick_bound_false", Verdict::Violated},  {"width", Verdict::Holds},
+      {"width_false", Verdict::Violated}};
   REQUIRE(c.ir.properties.size() == want.size());
   for (const ir::Property& prop : c.ir.properties) {
     PropertyResult r = verifyProperty(c.ir, prop, o);
-    INFO(prop.name << ": " << propVerdictName(r.verdict) << " (" << r.reason << ")");
+    INFO(prop.name << ": " << verdictName(r.verdict) << " (" << r.reason << ")");
     CHECK(r.verdict == want.at(prop.name));
   }
 }

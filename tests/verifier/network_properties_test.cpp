@@ -54,10 +54,10 @@ const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
 
 /// The exact Z3 answer for a forall property (no relaxation: ReLU networks only): Holds,
 /// Violated (model replayed), or Unknown.
-PropVerdict z3Forall(const ir::Property& p) {
+Verdict z3Forall(const ir::Property& p) {
   z3::context c;
   IrEncoder enc(c);
-  PropVerdict v = PropVerdict::Unknown;
+  Verdict v = Verdict::Unknown;
   Status st = IrEncoder::guard([&]() -> Status {
     std::vector<SymValue> vals;
     for (const ir::QuantVar& q : p.vars) {
@@ -71,7 +71,7 @@ PropVerdict z3Forall(const ir::Property& p) {
       s.add(a);
     s.add(!body->e[0]);
     auto res = s.check();
-    if (res == z3::unsat) v = PropVerdict::Holds;
+    if (res == z3::unsat) v = Verdict::Holds;
     if (res == z3::sat) {
       REQUIRE_FALSE(enc.relaxed());
       z3::model m = s.get_model();
@@ -84,7 +84,7 @@ PropVerdict z3Forall(const ir::Property& p) {
         boxes.push_back({p.vars[i].lo, p.vars[i].hi});
       }
       auto out = replayBody(p.body, fr, qv, boxes, true, p.loc, 1);
-      v = out.replayed ? PropVerdict::Violated : PropVerdict::Internal;
+      v = out.replayed ? Verdict::Violated : Verdict::Internal;
     }
     return Status::ok();
   });
@@ -153,20 +153,20 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder]
   o.timeoutSec = 30;
   struct Want {
     const char* name;
-    PropVerdict v;
-  } wants[] = {{"net_brakes_close", PropVerdict::Holds},
-               {"net_brakes_close_20", PropVerdict::Holds},
-               {"net_score_close", PropVerdict::Holds},
-               {"net_always_brakes", PropVerdict::Violated}};
+    Verdict v;
+  } wants[] = {{"net_brakes_close", Verdict::Holds},
+               {"net_brakes_close_20", Verdict::Holds},
+               {"net_score_close", Verdict::Holds},
+               {"net_always_brakes", Verdict::Violated}};
   for (const Want& w : wants) {
     auto r = verifyNetworkProperty(*prog, propNamed(*prog, w.name), o);
     INFO(w.name);
     REQUIRE(r);
-    INFO(propVerdictName(r->verdict) << " " << r->reason);
+    INFO(verdictName(r->verdict) << " " << r->reason);
     CHECK(r->verdict == w.v);
     CHECK(r->method.find("network engine") != std::string::npos);
     CHECK(r->name == w.name);
-    if (w.v == PropVerdict::Violated) {
+    if (w.v == Verdict::Violated) {
       REQUIRE(r->counterexample.size() == 2);
       CHECK(r->counterexample[0].first == "r");
       CHECK(r->counterexample[1].first == "s");
@@ -180,13 +180,13 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder]
   // the exact Z3 path (nullopt) rather than answer.
   for (const char* n : {"net_either", "net_implies", "net_bounded"}) {
     auto r = verifyNetworkProperty(*prog, propNamed(*prog, n), o);
-    PropVerdict z = z3Forall(propNamed(*prog, n));
-    INFO(n << " z3: " << propVerdictName(z));
+    Verdict z = z3Forall(propNamed(*prog, n));
+    INFO(n << " z3: " << verdictName(z));
     // net_bounded is violated (y[0] grows with the speed far from the obstacle... and near it).
-    CHECK(z == (std::string(n) == "net_bounded" ? PropVerdict::Violated : PropVerdict::Holds));
+    CHECK(z == (std::string(n) == "net_bounded" ? Verdict::Violated : Verdict::Holds));
     if (std::string(n) == "net_bounded") REQUIRE(r);
     if (r) {
-      INFO(propVerdictName(r->verdict) << " " << r->reason);
+      INFO(verdictName(r->verdict) << " " << r->reason);
       CHECK(r->verdict == z);
     }
   }
@@ -209,16 +209,16 @@ TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder][netprops][acasxu]"
   auto r1 = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_2"), o);
   REQUIRE(r1);
   INFO(r1->reason);
-  CHECK(r1->verdict == PropVerdict::Holds);
+  CHECK(r1->verdict == Verdict::Holds);
   auto r7 = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_7"), o);
   REQUIRE(r7);
   INFO(r7->reason);
-  CHECK(r7->verdict == PropVerdict::Violated);
+  CHECK(r7->verdict == Verdict::Violated);
   CHECK(r7->counterexample.size() == 5);
   CHECK(r7->valueAtCounterexample == "false");
   auto rc = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_2_corner"), o);
   REQUIRE(rc);
-  CHECK(rc->verdict == PropVerdict::Holds);
+  CHECK(rc->verdict == Verdict::Holds);
 }
 
 TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
@@ -238,12 +238,12 @@ TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
     INFO(n);
     REQUIRE(r);
     INFO(r->reason);
-    CHECK(r->verdict == PropVerdict::Holds);
+    CHECK(r->verdict == Verdict::Holds);
   }
   auto r2 = verifyNetworkProperty(*prog, propNamed(*prog, "prop2_raw_2_9"), o);
   REQUIRE(r2);
   INFO(r2->reason);
-  CHECK(r2->verdict == PropVerdict::Violated);
+  CHECK(r2->verdict == Verdict::Violated);
   CHECK(r2->valueAtCounterexample == "false");
 }
 
@@ -267,22 +267,22 @@ TEST_CASE("net_props: 60 random networks, engine vs exact Z3", "[encoder][netpro
     ir::Program prog = randomNetProp(g, h1, h2, bound, disj);
     const ir::Property& p = prog.properties[0];
     auto r = verifyNetworkProperty(prog, p, o);
-    PropVerdict z = z3Forall(p);
-    REQUIRE(z != PropVerdict::Unknown);
+    Verdict z = z3Forall(p);
+    REQUIRE(z != Verdict::Unknown);
     if (!r) { // a boundary point of a relaxed strict comparison: left to the Z3 path
       ++undecided;
       continue;
     }
-    INFO("net " << t << " " << propVerdictName(r->verdict) << " vs z3 " << propVerdictName(z) << " "
+    INFO("net " << t << " " << verdictName(r->verdict) << " vs z3 " << verdictName(z) << " "
                 << r->reason << " (" << r->seconds << " s)");
-    REQUIRE(r->verdict != PropVerdict::Internal);
-    if (r->verdict == PropVerdict::Unknown) {
+    REQUIRE(r->verdict != Verdict::Internal);
+    if (r->verdict == Verdict::Unknown) {
       ++undecided;
       continue;
     }
     CHECK(r->verdict == z);
-    if (r->verdict == PropVerdict::Holds) ++holds;
-    if (r->verdict == PropVerdict::Violated) ++violated;
+    if (r->verdict == Verdict::Holds) ++holds;
+    if (r->verdict == Verdict::Violated) ++violated;
   }
   WARN("random networks through the engine: " << holds << " holds, " << violated << " violated, "
                                               << undecided << " undecided");

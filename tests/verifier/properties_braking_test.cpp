@@ -76,17 +76,17 @@ TEST_CASE("braking.chs: two proved, the probability decided, always violated", "
   o.timeoutSec = 60;
   auto r1 = verifyProperty(*prog, findProperty(*prog, "brakes_when_close"), o);
   INFO(r1.reason);
-  CHECK(r1.verdict == PropVerdict::Holds);
+  CHECK(r1.verdict == Verdict::Holds);
   CHECK(r1.counterexample.empty());
   auto r2 = verifyProperty(*prog, findProperty(*prog, "monotone_in_distance"), o);
-  CHECK(r2.verdict == PropVerdict::Holds);
+  CHECK(r2.verdict == Verdict::Holds);
 
   const ir::Property& late = findProperty(*prog, "rarely_late");
   auto r3 = verifyProperty(*prog, late, o);
   INFO(r3.reason << " " << r3.method);
   REQUIRE(r3.isInterval);
   CHECK_FALSE(r3.statistical);
-  CHECK(r3.verdict == PropVerdict::Holds);
+  CHECK(r3.verdict == Verdict::Holds);
   // The interval decides the bound: its upper end is below it.
   CHECK(late.cmp == ir::BinOp::Le);
   CHECK(r3.lo >= 0);
@@ -102,7 +102,7 @@ TEST_CASE("braking.chs: two proved, the probability decided, always violated", "
 
   const ir::Property& slow = findProperty(*prog, "never_late_when_slow");
   auto r4 = verifyProperty(*prog, slow, o);
-  CHECK(r4.verdict == PropVerdict::Violated);
+  CHECK(r4.verdict == Verdict::Violated);
   CHECK(r4.valueAtCounterexample == "false");
   REQUIRE(r4.counterexample.size() == 3); // distance, speed, Sensor/noise
   CHECK_FALSE(alwaysBodyAt(slow, r4));
@@ -117,7 +117,7 @@ TEST_CASE("braking_bug.chs (5 m margin): brakes_when_close violated, replayed", 
   VerifyOptions o;
   const ir::Property& close = findProperty(*prog, "brakes_when_close");
   auto r = verifyProperty(*prog, close, o);
-  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
   REQUIRE(r.counterexample.size() == 2);
   CHECK_FALSE(forallBodyAt(close, r));
@@ -126,19 +126,19 @@ TEST_CASE("braking_bug.chs (5 m margin): brakes_when_close violated, replayed", 
   CHECK(reading > speed * speed / 12.0 + 5.0); // the 5 m margin is too small there
   // The other three keep their verdicts.
   CHECK(verifyProperty(*prog, findProperty(*prog, "monotone_in_distance"), o).verdict ==
-        PropVerdict::Holds);
+        Verdict::Holds);
   auto late = verifyProperty(*prog, findProperty(*prog, "rarely_late"), o);
-  CHECK(late.verdict == PropVerdict::Holds);
+  CHECK(late.verdict == Verdict::Holds);
   CHECK(late.hi <= 0.01);
   CHECK(verifyProperty(*prog, findProperty(*prog, "never_late_when_slow"), o).verdict ==
-        PropVerdict::Violated);
+        Verdict::Violated);
 }
 
 TEST_CASE("braking_monotone_bug.chs: monotonicity violated, replayed", "[properties]") {
   auto prog = loadProgram("tests/data/verify/braking_monotone_bug.chs");
   const ir::Property& mono = findProperty(*prog, "monotone_in_distance");
   auto r = verifyProperty(*prog, mono, VerifyOptions{});
-  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
   REQUIRE(r.counterexample.size() == 3);
   CHECK_FALSE(forallBodyAt(mono, r));

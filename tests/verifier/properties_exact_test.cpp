@@ -134,11 +134,11 @@ void checkCases(const BnChs& b, const std::vector<Case>& cases) {
     CHECK(r.lo <= r.hi);
     CHECK(r.hi - r.lo < 1e-10);
     CHECK(std::fabs(0.5 * (r.lo + r.hi) - c.exact) < 1e-9);
-    CHECK(r.verdict == PropVerdict::Holds);
+    CHECK(r.verdict == Verdict::Holds);
     auto ra = verifyProperty(*prog, prog->properties[3 * i + 1], o);
-    CHECK(ra.verdict == PropVerdict::Holds);
+    CHECK(ra.verdict == Verdict::Holds);
     auto rb = verifyProperty(*prog, prog->properties[3 * i + 2], o);
-    CHECK(rb.verdict == PropVerdict::Violated);
+    CHECK(rb.verdict == Verdict::Violated);
     ++k;
   }
   CHECK(k == cases.size());
@@ -239,7 +239,7 @@ property e_last: E[Chain](if last then 3.0 else -1.0) <= 10.0;
   INFO(e.reason << " / " << e.method);
   REQUIRE(e.isInterval);
   CHECK(std::fabs(0.5 * (e.lo + e.hi) - (4 * pn - 1)) < 1e-9);
-  CHECK(e.verdict == PropVerdict::Holds);
+  CHECK(e.verdict == Verdict::Holds);
 }
 
 TEST_CASE("always/asserts range over values of positive mass only", "[properties][exact]") {
@@ -261,14 +261,14 @@ property always_rain: always[Prior](rain);
 property wet_needs_sprinkler: always[Prior](!wet || sprinkler);
 )");
   VerifyOptions o;
-  CHECK(verifyProperty(*prog, prog->properties[0], o).verdict == PropVerdict::Holds);
-  CHECK(verifyProperty(*prog, prog->properties[1], o).verdict == PropVerdict::Holds);
+  CHECK(verifyProperty(*prog, prog->properties[0], o).verdict == Verdict::Holds);
+  CHECK(verifyProperty(*prog, prog->properties[1], o).verdict == Verdict::Holds);
   auto r = verifyProperty(*prog, prog->properties[2], o);
-  CHECK(r.verdict == PropVerdict::Violated); // rain alone wets the grass
+  CHECK(r.verdict == Verdict::Violated); // rain alone wets the grass
   CHECK(r.valueAtCounterexample == "false");
   auto as = verifyAsserts(*prog, o);
   REQUIRE(as.size() == 1);
-  CHECK(as[0].verdict == PropVerdict::Holds); // k = 1 has mass zero
+  CHECK(as[0].verdict == Verdict::Holds); // k = 1 has mass zero
 }
 
 TEST_CASE("VE on a model calling a ranged module: ranges proved first", "[properties][exact]") {
@@ -315,5 +315,5 @@ property over: P[Over](total <= 78) <= 2.0;
   auto ro = verifyProperty(*prog, prog->properties[1], o);
   INFO(ro.reason << " / " << ro.method);
   CHECK(ro.method.find("variable elimination") == std::string::npos);
-  CHECK(ro.verdict == PropVerdict::Unknown);
+  CHECK(ro.verdict == Verdict::Unknown);
 }

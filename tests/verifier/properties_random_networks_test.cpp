@@ -83,10 +83,10 @@ TEST_CASE("100 random ReLU networks: verdicts vs a grid; planted violations foun
     ir::Program prog = makeNet(g, hidden, c); // same weights: g advanced like g2
     auto r = verifyProperty(prog, prog.properties[0], VerifyOptions{});
     INFO("net " << t << " hidden " << hidden << " c " << c);
-    REQUIRE(r.verdict != PropVerdict::Internal);
-    REQUIRE(r.verdict != PropVerdict::Unknown);
-    if (plant) CHECK(r.verdict == PropVerdict::Violated); // a grid point exceeds c
-    if (r.verdict == PropVerdict::Violated) {
+    REQUIRE(r.verdict != Verdict::Internal);
+    REQUIRE(r.verdict != Verdict::Unknown);
+    if (plant) CHECK(r.verdict == Verdict::Violated); // a grid point exceeds c
+    if (r.verdict == Verdict::Violated) {
       CHECK(r.valueAtCounterexample == "false");
       ++violated;
     } else {
@@ -117,7 +117,7 @@ TEST_CASE("SMT-LIB2 export: the z3 command line gives the same answers", "[props
     pclose(pipe);
     std::string ans(buf);
     // forall: the query is the negation, so sat <=> violated.
-    CHECK(ans == (r.verdict == PropVerdict::Violated ? "sat\n" : "unsat\n"));
-    CHECK(r.verdict == (t % 2 ? PropVerdict::Violated : PropVerdict::Holds));
+    CHECK(ans == (r.verdict == Verdict::Violated ? "sat\n" : "unsat\n"));
+    CHECK(r.verdict == (t % 2 ? Verdict::Violated : Verdict::Holds));
   }
 }

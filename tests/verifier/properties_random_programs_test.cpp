@@ -75,15 +75,15 @@ property pc: P[M](a | b) >= 0.65;
   CHECK(r.hi - r.lo < 1e-9); // VE's error allowance (prob_bounds.h): ~1e-11 here
   CHECK(r.lo <= 0.41);
   CHECK(r.hi >= 0.41);
-  CHECK(r.verdict == PropVerdict::Unknown); // 0.41 <= 0.41 is not decided within rounding
-  CHECK(verifyProperty(*prog, prop(*prog, "pb2"), o).verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Unknown); // 0.41 <= 0.41 is not decided within rounding
+  CHECK(verifyProperty(*prog, prop(*prog, "pb2"), o).verdict == Verdict::Violated);
   auto rc = verifyProperty(*prog, prop(*prog, "pc"), o);
   CHECK(rc.lo == Approx(0.27 / 0.41).epsilon(1e-9));
-  CHECK(rc.verdict == PropVerdict::Holds);
+  CHECK(rc.verdict == Verdict::Holds);
   auto as = verifyAsserts(*prog, o);
   REQUIRE(as.size() == 2);
-  CHECK(as[0].verdict == PropVerdict::Holds);
-  CHECK(as[1].verdict == PropVerdict::Violated);
+  CHECK(as[0].verdict == Verdict::Holds);
+  CHECK(as[1].verdict == Verdict::Violated);
 }
 
 namespace {
@@ -144,8 +144,8 @@ TEST_CASE("300 random piecewise-linear programs: verdicts vs a dense grid", "[pr
     const ir::Property& p = prog->properties[0];
     auto r = verifyProperty(*prog, p, VerifyOptions{});
     INFO(src.str());
-    REQUIRE(r.verdict != PropVerdict::Internal);
-    REQUIRE(r.verdict != PropVerdict::Unknown);
+    REQUIRE(r.verdict != Verdict::Internal);
+    REQUIRE(r.verdict != Verdict::Unknown);
     // The grid: 9 points per axis, evaluated by the interpreter.
     bool gridViolates = false;
     std::vector<symbolic::Value> frame(size_t(p.numSlots));
@@ -159,9 +159,9 @@ TEST_CASE("300 random piecewise-linear programs: verdicts vs a dense grid", "[pr
           REQUIRE(v);
           gridViolates = v->s == 0;
         }
-    if (gridViolates && r.verdict == PropVerdict::Holds) ++disagreements;
-    if (r.verdict == PropVerdict::Holds) ++holds;
-    if (r.verdict == PropVerdict::Violated) {
+    if (gridViolates && r.verdict == Verdict::Holds) ++disagreements;
+    if (r.verdict == Verdict::Holds) ++holds;
+    if (r.verdict == Verdict::Violated) {
       ++violated;
       CHECK(r.valueAtCounterexample == "false"); // replayed
     }
@@ -177,7 +177,7 @@ TEST_CASE("composition: a network feeding a symbolic decision, end to end", "[pr
   REQUIRE(prog);
   VerifyOptions o;
   auto r = verifyProperty(*prog, prop(*prog, "agree"), o);
-  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
-  CHECK(verifyProperty(*prog, prop(*prog, "net_bounded"), o).verdict == PropVerdict::Holds);
+  CHECK(verifyProperty(*prog, prop(*prog, "net_bounded"), o).verdict == Verdict::Holds);
 }

@@ -106,14 +106,14 @@ TEST_CASE("statistical results: labelled, never holds/violated, only when asked"
   // Not asked: no certified method applies, so unknown, with no estimate.
   for (const ir::Property& p : prog->properties) {
     auto r = verifyProperty(*prog, p, o);
-    CHECK(r.verdict == PropVerdict::Unknown);
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK_FALSE(r.statistical);
   }
   o.statistical = true;
   o.samples = 20000;
   o.seed = 7;
   auto few = verifyProperty(*prog, prog->properties[0], o);
-  CHECK(few.verdict == PropVerdict::Unknown); // never Holds
+  CHECK(few.verdict == Verdict::Unknown); // never Holds
   REQUIRE(few.statistical);
   CHECK(few.stat.decision == 1); // 0.423 <= 0.5: likely holds
   CHECK(few.stat.samples == 20000);
@@ -121,7 +121,7 @@ TEST_CASE("statistical results: labelled, never holds/violated, only when asked"
   CHECK(few.stat.lo < 8.5 * std::exp(-3.0));
   CHECK(few.stat.hi > 8.5 * std::exp(-3.0));
   auto many = verifyProperty(*prog, prog->properties[1], o);
-  CHECK(many.verdict == PropVerdict::Unknown); // never Violated
+  CHECK(many.verdict == Verdict::Unknown); // never Violated
   REQUIRE(many.statistical);
   CHECK(many.stat.decision == -1);
   // The same seed gives the same estimate (deterministic output).
@@ -138,7 +138,7 @@ property q: P[Coin](h) <= 0.3;
   auto coin = ir::lower(*ast);
   REQUIRE(coin);
   auto rq = verifyProperty(*coin, coin->properties[0], o);
-  CHECK(rq.verdict == PropVerdict::Holds);
+  CHECK(rq.verdict == Verdict::Holds);
   CHECK_FALSE(rq.statistical);
   // Bad options are errors, not estimates.
   VerifyOptions bad = o;

@@ -102,7 +102,7 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     auto s = atLine(rs, "Shifted", 14);
     REQUIRE(s.size() == 1);
     INFO(s[0]->reason);
-    REQUIRE(s[0]->verdict == PropVerdict::Violated);
+    REQUIRE(s[0]->verdict == Verdict::Violated);
     double u = std::stod(cxValue(*s[0], "u"));
     CHECK(u > 7);
     CHECK(u <= 8);
@@ -117,8 +117,8 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     REQUIRE(t.size() == 1);
     REQUIRE(f.size() == 1);
     INFO(t[0]->reason);
-    REQUIRE(t[0]->verdict == PropVerdict::Violated);
-    CHECK(f[0]->verdict == PropVerdict::Holds);
+    REQUIRE(t[0]->verdict == Verdict::Violated);
+    CHECK(f[0]->verdict == Verdict::Holds);
     double a = std::stod(cxValue(*t[0], "a"));
     CHECK(a > 3);
     CHECK(a <= 4);
@@ -130,7 +130,7 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     auto l = atLine(rs, "Looped", 28);
     REQUIRE(l.size() == 1);
     INFO(l[0]->reason);
-    REQUIRE(l[0]->verdict == PropVerdict::Violated);
+    REQUIRE(l[0]->verdict == Verdict::Violated);
     Error e = runOn(*p, "Looped", *l[0]);
     CHECK(e.message.find("= 15 is outside its range") != std::string::npos);
     CHECK(e.loc.line == 28);
@@ -139,7 +139,7 @@ TEST_CASE("range obligations: violated calls replay with the callee's range erro
     auto g = atLine(rs, "Guarded", 33);
     REQUIRE(g.size() == 1);
     INFO(g[0]->reason);
-    REQUIRE(g[0]->verdict == PropVerdict::Violated);
+    REQUIRE(g[0]->verdict == Verdict::Violated);
     double u = std::stod(cxValue(*g[0], "u"));
     CHECK(u > 7);
     Error e = runOn(*p, "Guarded", *g[0]);
@@ -189,7 +189,7 @@ TEST_CASE("range obligations: coarse enclosures are refined before `unknown`",
   auto rs = verifyRangeObligations(*p, o);
   REQUIRE(rs.size() == 1);
   INFO(rs[0].name << ": " << rs[0].method << " " << rs[0].reason);
-  CHECK(rs[0].verdict == PropVerdict::Holds);
+  CHECK(rs[0].verdict == Verdict::Holds);
   CHECK(rs[0].method.find("enclosures of") != std::string::npos);
   CHECK(rs[0].method.find("enclosures of 8 pieces") == std::string::npos);
 }
@@ -202,7 +202,7 @@ TEST_CASE("range obligations: calls inside the callee's ranges hold", "[range-ob
   REQUIRE(rs.size() == 5);
   for (auto& r : rs) {
     INFO(r.name << ": " << r.reason);
-    CHECK(r.verdict == PropVerdict::Holds);
+    CHECK(r.verdict == Verdict::Holds);
     CHECK(r.counterexample.empty());
   }
   CHECK(atLine(rs, "Safe", 18).size() == 1);
@@ -222,7 +222,7 @@ TEST_CASE("range obligations: braking's Controller call holds (the clipped readi
   int braking = 0;
   for (auto& r : rs) {
     INFO(r.name << ": " << r.reason);
-    CHECK(r.verdict == PropVerdict::Holds);
+    CHECK(r.verdict == Verdict::Holds);
     if (r.name.rfind("range@Braking:", 0) == 0) ++braking;
   }
   CHECK(braking == 1);

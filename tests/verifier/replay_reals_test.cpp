@@ -38,7 +38,7 @@ TEST_CASE("replay: exp(log(x)) == x is not violated by a float64 rounding artefa
           "[replay][verifier]") {
   PropertyResult r = verifyOnly("property exp_log: forall x in [0.3, 0.7]: exp(log(x)) == x;");
   INFO(r.reason);
-  CHECK(r.verdict == PropVerdict::Unknown);
+  CHECK(r.verdict == Verdict::Unknown);
   CHECK(contains(r.reason, "floating-point rounding effect"));
   CHECK(r.counterexample.empty());
 }
@@ -48,22 +48,22 @@ TEST_CASE("replay: an exact tie that float64 breaks is not violated", "[replay][
   PropertyResult r =
       verifyOnly("property tie: forall x in [0, 1], y in [0, 1]: exp(x) * exp(y) <= exp(x + y);");
   INFO(r.reason);
-  CHECK(r.verdict != PropVerdict::Violated);
-  CHECK(r.verdict != PropVerdict::Internal);
+  CHECK(r.verdict != Verdict::Violated);
+  CHECK(r.verdict != Verdict::Internal);
 }
 
 TEST_CASE("replay: false over the reals, true in float64: violated with a floating-point note",
           "[replay][verifier]") {
   PropertyResult r = verifyOnly("property tiny: forall x in [1, 2]: x + 1e-20 == x;");
   INFO(r.reason);
-  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "true");
   CHECK(contains(r.reason, "floating-point note"));
 }
 
 TEST_CASE("replay: a real counterexample is violated without a note", "[replay][verifier]") {
   PropertyResult r = verifyOnly("property sq: forall x in [0, 1]: x * x <= 0.5;");
-  CHECK(r.verdict == PropVerdict::Violated);
+  CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
   CHECK(r.reason.empty());
 }
@@ -74,7 +74,7 @@ TEST_CASE("replay: a Z3 model that divides by zero is named, never a counterexam
   // it in Z3's arithmetic, and float64 near 0 only rounds.
   PropertyResult r = verifyOnly("property inv: forall x in [-1, 1]: x * (1.0 / x) == 1.0;");
   INFO(r.reason);
-  CHECK(r.verdict == PropVerdict::Unknown);
+  CHECK(r.verdict == Verdict::Unknown);
   CHECK(contains(r.reason, "division by zero"));
 }
 
@@ -113,8 +113,8 @@ TEST_CASE("replay: an assert that only float64 breaks is not violated", "[replay
   auto rs = verifyAsserts(*prog, o);
   REQUIRE(rs.size() == 1);
   INFO(rs[0].reason);
-  CHECK(rs[0].verdict != PropVerdict::Violated);
-  CHECK(rs[0].verdict != PropVerdict::Internal);
+  CHECK(rs[0].verdict != Verdict::Violated);
+  CHECK(rs[0].verdict != Verdict::Internal);
 }
 
 TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a float64 one",
@@ -137,9 +137,9 @@ TEST_CASE("replay: Z3Encoder::checkPoint tells a real counterexample from a floa
   REQUIRE(0.1 * x0 <= d); // float64: in the unsafe set
   CHECK(replays(net, cs, x));
   Z3Encoder z3(net);
-  CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Unsat); // the reals: not
+  CHECK(z3.checkPoint(cs, x, 10).status == Verdict::Holds); // the reals: not
   cs.d[0] = std::nextafter(d, 1.0);
-  CHECK(z3.checkPoint(cs, x, 10).status == LeafStatus::Sat);
+  CHECK(z3.checkPoint(cs, x, 10).status == Verdict::Violated);
 }
 
 TEST_CASE("IrEncoder: a CallRangeHook decides whether a callee's ranges are assumed",
@@ -181,13 +181,13 @@ TEST_CASE("replay: an irrational point of an exact encoding decides, shown exact
   // No double squares to 2; Z3's algebraic point sqrt(2) is exact (nothing relaxed, no division).
   PropertyResult ex = verifyOnly("property ex: exists x in [0, 2]: x * x == 2.0;");
   INFO(ex.reason);
-  CHECK(ex.verdict == PropVerdict::Holds);
+  CHECK(ex.verdict == Verdict::Holds);
   REQUIRE(ex.counterexample.size() == 1);
   CHECK(ex.counterexample[0].second.rfind("1.41421356237309504880", 0) == 0);
   CHECK(contains(ex.counterexample[0].second, "exact"));
   PropertyResult fa = verifyOnly("property fa: forall x in [0, 2]: x * x != 2.0;");
   INFO(fa.reason);
-  CHECK(fa.verdict == PropVerdict::Violated);
+  CHECK(fa.verdict == Verdict::Violated);
   CHECK(contains(fa.reason, "floating-point note"));
 }
 
@@ -218,14 +218,14 @@ TEST_CASE("replay: a network counterexample on the boundary is moved inside the 
   // Accept only points at least delta / 2 deep that are counterexamples in exact arithmetic.
   auto deep = [&](const Eigen::VectorXd& x) {
     return violation(net, cs, x) <= -delta / 2 &&
-           exact.checkPoint(cs, x, 10).status == LeafStatus::Sat;
+           exact.checkPoint(cs, x, 10).status == Verdict::Violated;
   };
   std::optional<Eigen::VectorXd> x = deepenCounterexample(net, cs, x0, deep);
   REQUIRE(x);
   INFO("x = " << (*x)[0]);
   CHECK(std::fabs((*x)[0] - a) <= delta / 2 * (1 + 1e-6));
   CHECK(replays(net, cs, *x));
-  CHECK(exact.checkPoint(cs, *x, 10).status == LeafStatus::Sat);
+  CHECK(exact.checkPoint(cs, *x, 10).status == Verdict::Violated);
   // Nothing accepted, or no output constraint to deepen against: no point.
   CHECK_FALSE(deepenCounterexample(net, cs, x0, [](const Eigen::VectorXd&) { return false; }));
   CaseSpec boxOnly = cs;
@@ -246,7 +246,7 @@ TEST_CASE("replay: a constant division by zero is named, never a hang or a verdi
   for (const ir::Property& p : prog->properties) {
     PropertyResult r = verifyProperty(*prog, p, o);
     INFO(p.name << ": " << r.reason);
-    CHECK(r.verdict == PropVerdict::Unknown);
+    CHECK(r.verdict == Verdict::Unknown);
     CHECK(contains(r.reason, "division by zero"));
   }
 }

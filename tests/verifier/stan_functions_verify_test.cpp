@@ -30,10 +30,10 @@ std::map<std::string, PropertyResult> verifyAll(const ir::Program& p) {
 }
 
 void expectVerdict(const std::map<std::string, PropertyResult>& rs, const std::string& name,
-                   PropVerdict want) {
+                   Verdict want) {
   auto it = rs.find(name);
   REQUIRE(it != rs.end());
-  INFO(name << ": " << propVerdictName(it->second.verdict) << " (" << it->second.reason << ")");
+  INFO(name << ": " << verdictName(it->second.verdict) << " (" << it->second.reason << ")");
   CHECK(it->second.verdict == want);
 }
 
@@ -63,22 +63,22 @@ property normal_mode: forall x in [-2, 2]: lpdf(Normal(0.0, 1.0), x) <= -0.918;
 property normal_mode_tight: forall x in [-2, 2]: lpdf(Normal(0.0, 1.0), x) <= -0.92;
 )");
   auto rs = verifyAll(c.ir);
-  expectVerdict(rs, "square_nonneg", PropVerdict::Holds);
-  expectVerdict(rs, "square_pos", PropVerdict::Violated);
-  expectVerdict(rs, "pow_cube", PropVerdict::Holds);
-  expectVerdict(rs, "pow_cube_bound", PropVerdict::Violated);
-  expectVerdict(rs, "pow_inverse", PropVerdict::Holds);
-  expectVerdict(rs, "pow_sqrt", PropVerdict::Holds);
-  expectVerdict(rs, "pow_sqrt_bound", PropVerdict::Violated);
-  expectVerdict(rs, "fabs_even", PropVerdict::Holds);
-  expectVerdict(rs, "lse_above_max", PropVerdict::Holds);
-  expectVerdict(rs, "lse_below_max_log2", PropVerdict::Holds);
-  expectVerdict(rs, "lse_below_max_06", PropVerdict::Violated);
-  expectVerdict(rs, "lse_array", PropVerdict::Holds);
-  expectVerdict(rs, "mix_between", PropVerdict::Holds);
-  expectVerdict(rs, "mix_above_max", PropVerdict::Violated);
-  expectVerdict(rs, "normal_mode", PropVerdict::Holds);
-  expectVerdict(rs, "normal_mode_tight", PropVerdict::Violated);
+  expectVerdict(rs, "square_nonneg", Verdict::Holds);
+  expectVerdict(rs, "square_pos", Verdict::Violated);
+  expectVerdict(rs, "pow_cube", Verdict::Holds);
+  expectVerdict(rs, "pow_cube_bound", Verdict::Violated);
+  expectVerdict(rs, "pow_inverse", Verdict::Holds);
+  expectVerdict(rs, "pow_sqrt", Verdict::Holds);
+  expectVerdict(rs, "pow_sqrt_bound", Verdict::Violated);
+  expectVerdict(rs, "fabs_even", Verdict::Holds);
+  expectVerdict(rs, "lse_above_max", Verdict::Holds);
+  expectVerdict(rs, "lse_below_max_log2", Verdict::Holds);
+  expectVerdict(rs, "lse_below_max_06", Verdict::Violated);
+  expectVerdict(rs, "lse_array", Verdict::Holds);
+  expectVerdict(rs, "mix_between", Verdict::Holds);
+  expectVerdict(rs, "mix_above_max", Verdict::Violated);
+  expectVerdict(rs, "normal_mode", Verdict::Holds);
+  expectVerdict(rs, "normal_mode_tight", Verdict::Violated);
 }
 
 TEST_CASE("a tuple let calls a random module once: both outputs come from the same draw",
@@ -100,7 +100,7 @@ property once_equal: always[Once](w == 0.0);
 property twice_equal: always[Twice](w == 0.0);
 )");
   auto rs = verifyAll(c.ir);
-  expectVerdict(rs, "once_equal", PropVerdict::Holds);
+  expectVerdict(rs, "once_equal", Verdict::Holds);
   // Two calls are two draws, so their outputs differ: the contrast that shows the one call.
-  expectVerdict(rs, "twice_equal", PropVerdict::Violated);
+  expectVerdict(rs, "twice_equal", Verdict::Violated);
 }

@@ -60,15 +60,15 @@ TEST_CASE("ACAS Xu fast subset: expected verdicts", "[verifier][acasxu]") {
 #endif
     auto r = verifier::verifyNetwork(*net, *p, opt);
     REQUIRE(r);
-    INFO("verdict " << verifier::verdictName(r->verdict) << " in " << r->seconds << " s ("
+    INFO("verdict " << verifier::vnncompName(r->verdict) << " in " << r->seconds << " s ("
                     << r->reason << ")");
     const std::string& exp = expected.at({netFile, propFile});
     if (exp == "holds") {
       ++holds;
-      CHECK(r->verdict == verifier::Verdict::Unsat);
+      CHECK(r->verdict == verifier::Verdict::Holds);
     } else {
       ++violated;
-      REQUIRE(r->verdict == verifier::Verdict::Sat);
+      REQUIRE(r->verdict == verifier::Verdict::Violated);
       auto cs = verifier::toCaseSpec(p->cases.at(r->caseIndex), p->numOutputs);
       CHECK(verifier::replays(*net, cs, r->x));
       Eigen::VectorXd y = network->forward(r->x);

@@ -73,7 +73,7 @@ TEST_CASE("LP leaves decide random networks in agreement with the exact Z3 encod
     CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
     Z3Encoder z3(net);
     LeafResult ref = z3.solveDomain(cs, cs.box, symbolicBounds(net, cs.box), 20);
-    if (ref.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
+    if (ref.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
     ++referenced;
     NetVerifyOptions opt;
     opt.timeoutSec = 20;
@@ -86,10 +86,10 @@ TEST_CASE("LP leaves decide random networks in agreement with the exact Z3 encod
     auto r = verifyNetwork(net, prop, opt);
     REQUIRE(r);
     lpClosed += r->lpClosed;
-    if (r->verdict == Verdict::Unsat || r->verdict == Verdict::Sat) {
+    if (r->verdict == Verdict::Holds || r->verdict == Verdict::Violated) {
       ++decided;
-      const bool sat = r->verdict == Verdict::Sat;
-      if (sat == (ref.status == LeafStatus::Sat)) ++agree;
+      const bool sat = r->verdict == Verdict::Violated;
+      if (sat == (ref.status == Verdict::Violated)) ++agree;
       else ++wrong;
       if (sat) {
         ++sats;

@@ -267,10 +267,10 @@ void crossCheck(uint64_t seed, int count, int inputSplitMaxDim, Tally& t) {
     auto naive = verifyNetwork(net, prop, nopt);
     REQUIRE(mine);
     REQUIRE(naive);
-    INFO("instance " << i << " mine " << verdictName(mine->verdict) << " (" << mine->reason
-                     << ") naive " << verdictName(naive->verdict) << " (" << naive->reason << ")");
-    bool decided = (mine->verdict == Verdict::Sat || mine->verdict == Verdict::Unsat) &&
-                   (naive->verdict == Verdict::Sat || naive->verdict == Verdict::Unsat);
+    INFO("instance " << i << " mine " << vnncompName(mine->verdict) << " (" << mine->reason
+                     << ") naive " << vnncompName(naive->verdict) << " (" << naive->reason << ")");
+    bool decided = (mine->verdict == Verdict::Violated || mine->verdict == Verdict::Holds) &&
+                   (naive->verdict == Verdict::Violated || naive->verdict == Verdict::Holds);
     if (!decided) {
       ++t.undecided;
       WARN("undecided instance");
@@ -280,7 +280,7 @@ void crossCheck(uint64_t seed, int count, int inputSplitMaxDim, Tally& t) {
       ++t.disagree;
       FAIL_CHECK("disagreement");
     }
-    if (mine->verdict == Verdict::Sat) {
+    if (mine->verdict == Verdict::Violated) {
       ++t.sat;
       auto cs = toCaseSpec(prop.cases.at(mine->caseIndex), prop.numOutputs);
       if (!replays(net, cs, mine->x)) ++t.badReplay;
@@ -315,11 +315,11 @@ TEST_CASE("ReLU splitting agrees with naive Z3 on >= 50 of 60 random networks", 
 
 TEST_CASE("the VNN-COMP result text", "[verifier]") {
   VerifyResult r;
-  r.verdict = Verdict::Unsat;
+  r.verdict = Verdict::Holds;
   CHECK(vnncompResult(r) == "unsat\n");
   r.verdict = Verdict::Timeout;
   CHECK(vnncompResult(r) == "timeout\n");
-  r.verdict = Verdict::Sat;
+  r.verdict = Verdict::Violated;
   r.x = VectorXd::Constant(2, 0.5);
   r.y = VectorXd::Constant(1, -0.25);
   CHECK(vnncompResult(r) == "sat\n((X_0 0.5)\n (X_1 0.5)\n (Y_0 -0.25))\n");

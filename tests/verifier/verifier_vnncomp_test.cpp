@@ -61,15 +61,15 @@ TEST_CASE("VNN-COMP 2022 rl and reach subset: expected verdicts", "[verifier][vn
 #endif
     auto r = verifier::verifyNetwork(*net, *p, opt);
     REQUIRE(r);
-    INFO("verdict " << verifier::verdictName(r->verdict) << " in " << r->seconds << " s ("
+    INFO("verdict " << verifier::vnncompName(r->verdict) << " in " << r->seconds << " s ("
                     << r->reason << ")");
     if (in.expected == "holds") {
       ++holds;
-      CHECK(r->verdict == verifier::Verdict::Unsat);
+      CHECK(r->verdict == verifier::Verdict::Holds);
     } else {
       REQUIRE(in.expected == "violated");
       ++violated;
-      REQUIRE(r->verdict == verifier::Verdict::Sat);
+      REQUIRE(r->verdict == verifier::Verdict::Violated);
       auto cs = verifier::toCaseSpec(p->cases.at(r->caseIndex), p->numOutputs);
       CHECK(verifier::replays(*net, cs, r->x));
       Eigen::VectorXd y = network->forward(r->x);
