@@ -212,12 +212,26 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     r["leaves"] = res->leaves;
     r["lp_solves"] = res->lpSolves;
     r["lp_closed"] = res->lpClosed;
-    if (ranks.size() > 1) { // under mpirun: each rank's share and how it ended
+    if (!ranks.empty()) { // under mpirun (or --record-tree): each rank's share, how it ended
       nlohmann::ordered_json rs = nlohmann::ordered_json::array();
-      for (const tools::RankSummary& k : ranks)
-        rs.push_back({{"rank", k.rank}, {"domains", k.domains}, {"ended", k.ended},
-                      {"steals", k.steals}, {"received", k.received},
-                      {"received_from_workers", k.fromWorkers}, {"given", k.given}});
+      for (const tools::RankSummary& k : ranks) {
+        nlohmann::ordered_json one = {
+            {"rank", k.rank},         {"domains", k.domains},
+            {"ended", k.ended},       {"steals", k.steals},
+            {"received", k.received}, {"received_from_workers", k.fromWorkers},
+            {"given", k.given}};
+        // Where its time went (tools/mpi_search.h's RankSummary; bench/distributed/run).
+        one["time"] = {{"started", k.started},         {"ready", k.ready},
+                       {"search_start", k.searchStart}, {"search_end", k.searchEnd},
+                       {"busy_seconds", k.busySeconds}};
+        one["cpu"] = {{"ready", k.cpuReady},
+                      {"search_start", k.cpuSearchStart},
+                      {"search_end", k.cpuSearchEnd},
+                      {"workers", k.workerCpu},
+                      {"poll", k.pollCpu}};
+        if (k.attackDuty >= 0) one["attack_duty"] = k.attackDuty;
+        rs.push_back(one);
+      }
       r["ranks"] = rs;
     }
     if (res->verdict == verifier::Verdict::Violated) {

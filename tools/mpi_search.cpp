@@ -5,14 +5,20 @@
 #include "tools/mpi_world.h"
 #include "tools/output_file.h"
 
+#include <time.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace chassis::tools {
@@ -38,6 +44,9 @@ constexpr int kLoot = 30;    // victim -> thief: u64 search number, u64 victim's
                              // after it, the domains (none: a refusal)
 constexpr double kHeartbeatSeconds = 0.25, kLostAfterSeconds = 5.0;
 constexpr double kStealAnswerSeconds = 0.5; // an unanswered steal request is given up after this
+/// The share of one thread rank 0's attack beside the search takes when no core is left for it
+/// (tools/mpi_search.h): bursts of NetVerifyOptions::backgroundAttackBurst, 9 times as long idle.
+constexpr double kAttackDutyWithoutSpareCore = 0.1;
 
 /// Rank 0 numbers the searches of a command; peer messages of an earlier search are dropped.
 uint64_t searchCounter = 0;
@@ -45,6 +54,118 @@ uint64_t searchCounter = 0;
 double since(Clock::time_point t, Clock::time_point now) {
   return std::chrono::duration<double>(now - t).count();
 }
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+double cpuClock(clockid_t id) {
+  timespec ts{};
+  if (clock_gettime(id, &ts) != 0) return 0.0;
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+double processCpu() {
+  return cpuClock(CLOCK_PROCESS_CPUTIME_ID);
+}
+double threadCpu() {
+  return cpuClock(CLOCK_THREAD_CPUTIME_ID);
+}
+
+/// When this process started, in Unix seconds (to the kernel's clock tick), -1 if unknown: its
+/// start time since boot (/proc/self/stat, field 22) placed on the clock through CLOCK_BOOTTIME.
+double processStarted() {
+  std::ifstream f("/proc/self/stat");
+  std::string line;
+  if (!std::getline(f, line)) return -1.0;
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1.0;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  for (int i = 3; i <= 22 && (rest >> field); ++i) // fields 3 (state) .. 22 (starttime)
+    if (i == 22) {
+      const long ticks = sysconf(_SC_CLK_TCK);
+      char* end = nullptr;
+      const double since = std::strtod(field.c_str(), &end);
+      if (ticks <= 0 || end == field.c_str()) return -1.0;
+      return unixNow() - (cpuClock(CLOCK_BOOTTIME) - since / double(ticks));
+    }
+  return -1.0;
+}
+
+/// Where one rank's time goes (RankSummary's timing fields): stamped at the shared search's
+/// entry, at its first poll, at every processed domain (from the worker threads) and at its end.
+class RankClock {
+public:
+  void ready() {
+    t_.started = processStarted();
+    t_.ready = unixNow();
+    t_.cpuReady = processCpu();
+  }
+  void startedLike(const RankClock& o) {
+    t_.started = o.t_.started;
+    t_.ready = o.t_.ready;
+    t_.cpuReady = o.t_.cpuReady;
+  }
+  void polled() { // the polling thread (verifyNetwork's)
+    if (polled_) return;
+    polled_ = true;
+    t_.searchStart = unixNow();
+    t_.cpuSearchStart = processCpu();
+    pollCpuAtStart_ = threadCpu();
+  }
+  void domain(double seconds) { // a worker thread
+    const double cpu = threadCpu();
+    std::lock_guard<std::mutex> lk(mu_);
+    t_.busySeconds += seconds;
+    workerCpu_[std::this_thread::get_id()] = cpu;
+  }
+  void ended() { // the polling thread, after the search returned
+    t_.searchEnd = unixNow();
+    t_.cpuSearchEnd = processCpu();
+    if (!polled_) { // decided before the search polled (the first attack)
+      t_.searchStart = t_.searchEnd;
+      t_.cpuSearchStart = t_.cpuSearchEnd;
+    } else {
+      t_.pollCpu = threadCpu() - pollCpuAtStart_;
+    }
+    std::lock_guard<std::mutex> lk(mu_);
+    t_.workerCpu = 0;
+    for (const auto& kv : workerCpu_)
+      t_.workerCpu += kv.second;
+  }
+  /// The timing fields, in RankSummary's order, for a worker's report.
+  void put(mpi::ByteWriter& w) const {
+    for (double v : {t_.started, t_.ready, t_.searchStart, t_.searchEnd, t_.busySeconds,
+                     t_.cpuReady, t_.cpuSearchStart, t_.cpuSearchEnd, t_.workerCpu, t_.pollCpu})
+      w.put<double>(v);
+  }
+  static void get(mpi::ByteReader& r, RankSummary& t) {
+    for (double* v : {&t.started, &t.ready, &t.searchStart, &t.searchEnd, &t.busySeconds,
+                      &t.cpuReady, &t.cpuSearchStart, &t.cpuSearchEnd, &t.workerCpu, &t.pollCpu})
+      *v = r.get<double>();
+  }
+  /// Copies the timing fields into s.
+  void into(RankSummary& s) const {
+    std::lock_guard<std::mutex> lk(mu_);
+    const RankSummary keep = s;
+    s = t_;
+    s.rank = keep.rank;
+    s.domains = keep.domains;
+    s.ended = keep.ended;
+    s.steals = keep.steals;
+    s.received = keep.received;
+    s.fromWorkers = keep.fromWorkers;
+    s.given = keep.given;
+    s.attackDuty = keep.attackDuty;
+  }
+
+private:
+  mutable std::mutex mu_;
+  RankSummary t_;
+  bool polled_ = false;
+  double pollCpuAtStart_ = 0.0;
+  std::map<std::thread::id, double> workerCpu_;
+};
 
 void sendTo(int dest, int tag, const std::string& payload) {
   mpi::send(dest, mpi::Tag(tag), payload);
@@ -121,6 +242,7 @@ struct Report {
   std::string reason;
   long domains = 0, leaves = 0, lpSolves = 0, lpClosed = 0;
   long steals = 0, received = 0, fromWorkers = 0, given = 0; // StealAgent's counts
+  RankSummary timing; // its timing fields (RankClock)
   std::vector<DomainRecord> records;
 };
 
@@ -204,10 +326,15 @@ public:
         rootsRank_(rootsRank) {}
   bool ownsRoots() const override { return rank_ == rootsRank_; }
   uint64_t idBase() const override { return uint64_t(rank_) << 48; }
-  bool recording() const override { return record_; }
-  void record(const DomainRecord& r) override { recorder_.add(r); }
+  // Every domain is seen (the busy seconds and worker CPU of RankClock); kept only with record_.
+  bool recording() const override { return true; }
+  void record(const DomainRecord& r) override {
+    clock.domain(r.seconds);
+    if (record_) recorder_.add(r);
+  }
 
   void poll(SearchControl& ctl) override {
+    clock.polled();
     const auto now = Clock::now();
     while (auto m = mpi::tryReceive(-1, -1)) {
       if (m->tag == kSteal || m->tag == kLoot) {
@@ -247,6 +374,7 @@ public:
 
   Recorder recorder_;
   StealAgent agent;
+  RankClock clock;
   bool endedByRoot = false, incompleteAtEnd = false;
   bool stoppedBusy = false; // rank 0's end came while this rank still had domains
   bool rootEnded = false;   // rank 0 ended its command without this search (kNoWork)
@@ -285,10 +413,15 @@ public:
   }
   /// With the roots on another rank, rank 0 bounds no domain (it neither steals nor is asked).
   bool ownsRoots() const override { return rootsRank_ == 0; }
-  bool recording() const override { return record_; }
-  void record(const DomainRecord& r) override { recorder_.add(r); }
+  // Every domain is seen (the busy seconds and worker CPU of RankClock); kept only with record_.
+  bool recording() const override { return true; }
+  void record(const DomainRecord& r) override {
+    clock.domain(r.seconds);
+    if (record_) recorder_.add(r);
+  }
 
   void poll(SearchControl& ctl) override {
+    clock.polled();
     const auto now = Clock::now();
     if (!started_) {
       for (Peer& p : peers_)
@@ -348,6 +481,7 @@ public:
 
   Recorder recorder_;
   StealAgent agent;
+  RankClock clock;
   std::string failure; // a lost rank: the run's verdict is unknown
   std::optional<std::pair<Eigen::VectorXd, int>> lateSat;
   std::string lateSatHow;
@@ -426,6 +560,7 @@ private:
         rep.received = long(rd.get<int64_t>());
         rep.fromWorkers = long(rd.get<int64_t>());
         rep.given = long(rd.get<int64_t>());
+        RankClock::get(rd, rep.timing);
         rep.records = rd.getVector<DomainRecord>();
         p.incomplete |= rep.incomplete;
         p.state = State::Done;
@@ -497,8 +632,20 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
                  std::to_string(size) + " process(es)");
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
   if (rootsRank != 0) opt.attack = false;
+  // The attack beside the search only on a core of its own (tools/mpi_search.h).
+  double attackDuty = -1.0;
+  if (size > 1 && opt.attack && opt.backgroundAttackAfter >= 0) {
+    const int threads = std::max(1, opt.threads);
+    const int hostCores = int(std::max(1u, std::thread::hardware_concurrency()));
+    const bool spareCore = mpi::ranksOnThisHost() * threads < hostCores &&
+                           threads < mpi::coresOfThisProcess();
+    if (!spareCore)
+      opt.backgroundAttackDuty = std::min(opt.backgroundAttackDuty, kAttackDutyWithoutSpareCore);
+    attackDuty = opt.backgroundAttackDuty;
+  }
   const uint64_t search = ++searchCounter;
   OwnerHooks broker(size, !recordPath.empty(), rootsRank, search);
+  broker.clock.ready();
   for (int r = 1; r < size; ++r)
     if (!mpi::isLost(r)) {
       mpi::ByteWriter w;
@@ -508,14 +655,18 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
     }
   opt.hooks = &broker;
   auto res = verifyNetwork(net, prop, opt);
+  broker.clock.ended();
   broker.collect();
   if (!res) return res;
   if (ranks) {
     ranks->clear();
     const bool ownSat = res->verdict == Verdict::Violated && res->reason.rfind("rank ", 0) != 0;
     const StealAgent& a = broker.agent;
-    ranks->push_back({0, res->domains, ownSat ? "sat" : "owner", a.steals, a.received,
-                      a.fromWorkers, a.given});
+    RankSummary own{0, res->domains, ownSat ? "sat" : "owner", a.steals, a.received,
+                    a.fromWorkers, a.given};
+    own.attackDuty = attackDuty;
+    broker.clock.into(own);
+    ranks->push_back(own);
     for (size_t r = 1; r < broker.peers().size(); ++r) {
       const auto& p = broker.peers()[r];
       const char* ended = p.state == OwnerHooks::State::Lost ? "lost"
@@ -524,7 +675,15 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
                           : p.report.incomplete               ? "incomplete"
                                                               : "idle";
       const Report& k = p.report;
-      ranks->push_back({int(r), k.domains, ended, k.steals, k.received, k.fromWorkers, k.given});
+      RankSummary s = k.timing;
+      s.rank = int(r);
+      s.domains = k.domains;
+      s.ended = ended;
+      s.steals = k.steals;
+      s.received = k.received;
+      s.fromWorkers = k.fromWorkers;
+      s.given = k.given;
+      ranks->push_back(s);
     }
   }
   std::vector<DomainRecord> records = broker.recorder_.take();
@@ -577,6 +736,8 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
                        NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
   if (rootsRank != 0) opt.attack = false;
+  RankClock clock;
+  clock.ready();
   uint64_t search = 0;
   // Rank 0 may still be busy with what came before this search (verify: the last property's
   // replay): the deadline counts from its start.
@@ -590,8 +751,10 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
     break;
   }
   WorkerHooks hooks(me, mpi::worldSize(), recordTree, rootsRank, search);
+  hooks.clock.startedLike(clock); // its start-up, before the wait for rank 0's start
   opt.hooks = &hooks;
   auto res = verifyNetwork(net, prop, opt);
+  hooks.clock.ended();
   if (!res) { // rank 0 reports the same error; this rank still reports and waits for the close
     VerifyResult failed;
     failed.reason = res.error().message;
@@ -616,6 +779,7 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   for (long v : {res->domains, res->leaves, res->lpSolves, res->lpClosed, a.steals, a.received,
                  a.fromWorkers, a.given})
     w.put<int64_t>(v);
+  hooks.clock.put(w);
   w.putVector(hooks.recorder_.take());
   sendTo(0, kReport, w.text());
   // What rank 0 sent before it had every report (a kEnd after this rank's own end) is read and

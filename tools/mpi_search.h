@@ -37,7 +37,13 @@
 //     earlier search are refused or dropped, and a worker reads every message, steal requests
 //     included (refused), until rank 0 closes the search, so no sender stays blocked.
 // `vnnlib --json`'s "ranks" gives each rank's successful steals, domains received (and of those
-// from ranks >= 1, i.e. worker to worker when the rank is a worker) and given.
+// from ranks >= 1, i.e. worker to worker when the rank is a worker) and given, and where its time
+// went (RankSummary: start-up, search window, busy seconds, CPU of its threads).
+// Rank 0's attack beside the search (verifier/network_verifier.h) runs only when a core is left
+// for it on rank 0's host (ranks on the host x threads < its cores, and rank 0 not bound to
+// fewer cores than its threads): otherwise it would take CPU from a search thread, of rank 0 or
+// of a worker on the same cores, and every rank waits for the slowest (it then runs in bursts of
+// 10% of one thread, so that a counterexample in a thin region is still searched for).
 // `verify FILE` shares each network property's search the same way (SharedNetworkEngine below).
 // Without mpirun nothing here runs, except the tree recording (--record-tree), which works on one
 // process too.
@@ -66,6 +72,17 @@ struct RankSummary {
   long received = 0;     // domains it received from other ranks
   long fromWorkers = 0;  // of those, domains received from ranks >= 1
   long given = 0;        // domains it gave to other ranks' requests
+  // Where its time went (bench/distributed/run). Instants in Unix seconds of this host's clock
+  // (comparable between the ranks of one host), CPU in seconds of this process's CPU time.
+  double started = -1;     // the process's start (Linux /proc/self/stat, 10 ms ticks; -1: unknown)
+  double ready = 0;        // MPI up, network and property loaded: the shared search's entry
+  double searchStart = 0;  // its search's first poll (rank 0: after the first attack and roots)
+  double searchEnd = 0;    // its search returned
+  double busySeconds = 0;  // wall seconds spent bounding its domains (its tree records' sum)
+  double cpuReady = 0, cpuSearchStart = 0, cpuSearchEnd = 0; // process CPU at those instants
+  double workerCpu = 0;    // CPU of its search's worker threads up to their last domain
+  double pollCpu = 0;      // CPU of the thread polling for messages, during the search
+  double attackDuty = -1;  // rank 0: the attack beside the search's share of one thread (0: off)
 };
 
 /// Rank 0 (or one process): verifyNetwork with its search shared with ranks 1..N-1 (when there

@@ -11,6 +11,7 @@
 #endif
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -88,6 +89,23 @@ std::string versionNote() {
   return " (MPI not built in: configure with -DCHASSIS_MPI=ON, which needs libboost-mpi-dev and "
          "openmpi-bin)";
 #endif
+}
+
+int ranksOnThisHost() {
+  for (const char* var : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "PMIX_LOCAL_SIZE"})
+    if (const char* v = std::getenv(var)) {
+      char* end = nullptr;
+      long n = std::strtol(v, &end, 10);
+      if (end != v && *end == '\0' && n >= 1 && n < 1000000) return int(n);
+    }
+  return worldSize();
+}
+
+int coresOfThisProcess() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return int(std::max(1u, std::thread::hardware_concurrency()));
 }
 
 bool launchedAsWorker() {

@@ -40,6 +40,13 @@ std::string versionNote();
 /// The number of processes started together (1 without a launcher) and this one's rank.
 int worldSize();
 int rank();
+/// The ranks the launcher started on this host (Open MPI's OMPI_COMM_WORLD_LOCAL_SIZE, MPICH's
+/// MPI_LOCALNRANKS, PMIx's PMIX_LOCAL_SIZE; else every rank: one host) and the cores this process
+/// may run on (its CPU affinity: mpirun binds each of up to 2 ranks to a core here, and none
+/// when oversubscribed). The shared search (tools/mpi_search.h) runs its attack beside the search
+/// only when there is a core left over for it.
+int ranksOnThisHost();
+int coresOfThisProcess();
 /// Whether the launcher started this process as a rank other than 0 (read from the environment,
 /// without initialising MPI): the command-line errors are then left to rank 0.
 bool launchedAsWorker();
