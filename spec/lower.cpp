@@ -547,10 +547,10 @@ private:
   ///   simplex:  rest = 1.0;
   ///             for k in 0..n-1 { x[k] ~ Flat(lower = 0.0, upper = rest); rest = rest - x[k]; }
   ///             x[n-1] = rest;
-  ///             stick-breaking, x[k] = rest_k sigmoid(u[k]); log|J| = sum of
-  ///             log(rest_k sigmoid(u[k]) (1 - sigmoid(u[k]))): Stan's simplex transform, without
-  ///             the centring offset log(n-1-k) Stan subtracts inside the sigmoid (which changes
-  ///             only where u = 0 lands, not the density on the simplex).
+  ///             stick-breaking, x[k] = rest_k sigmoid(u[k] - log(n-1-k)); log|J| = sum of
+  ///             log(rest_k s_k (1 - s_k)) with s_k that sigmoid: Stan's simplex transform with
+  ///             its centring offset (the draw's transformShift, read by NUTS only), so that
+  ///             u = 0 is the uniform simplex, where Stan's initialisation is centred.
   /// The draws have the addresses of the vectorised draw, x[k] after the enclosing loops'
   /// indices; a simplex's last element is not a random choice but 1 minus the others.
   Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Scope& sc,
@@ -562,11 +562,13 @@ private:
     const std::string tag = "@" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + "#" +
                             std::to_string(++tempCount_);
     // x[k] ~ dist(ps) at address x[..., k], stored into the array.
-    auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body) -> Status {
+    auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body,
+                    Expr shift = nullptr) -> Status {
       std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
       address.push_back(k);
       const Var* tmp = sc.fn->newVar(s.name + ".draw", Type::real(), VarRole::Random);
-      body.push_back(c().stmt<SampleStmt>(loc, tmp, dist, std::move(ps), addrName, address));
+      body.push_back(
+          c().stmt<SampleStmt>(loc, tmp, dist, std::move(ps), addrName, address, shift));
       auto rhs = c().tryUpdate(target, k, tmp);
       if (!rhs) return internal(loc, rhs.error().message);
       body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
@@ -585,7 +587,11 @@ private:
     }
     const Var* rest = sc.fn->newVar(s.name + ".rest" + tag, Type::real(), VarRole::Local);
     out.push_back(c().stmt<AssignStmt>(loc, rest, c().realConst(1.0)));
-    Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body);
+    // Stan's centring offset log(1 / (n - 1 - k)) = -log(n - 1 - k) (n - 1 - k >= 1 here).
+    Expr shift = c().unary(
+        UnOp::Neg,
+        log(c().unary(UnOp::ToReal, c().binary(BinOp::Sub, c().intConst(n - 1), k))));
+    Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body, shift);
     if (!st) return st;
     body.push_back(
         c().stmt<AssignStmt>(loc, rest, c().binary(BinOp::Sub, rest, c().index(target, k))));
