@@ -66,7 +66,9 @@ private:
   Type call(ExprPtr& e, bool selecting);
   Type lpdf(ExprPtr& e);
   Type builtin(ExprPtr& e, Builtin b);
-  Type dist(ExprPtr& e, const char* where, int64_t vecLen = 0);
+  /// `vecLen` > 0: vectorised over an array of that many elements; `vecCols` > 0: that array is
+  /// a matrix with rows of vecCols elements.
+  Type dist(ExprPtr& e, const char* where, int64_t vecLen = 0, int64_t vecCols = 0);
 
   // ---- property expressions (check_properties.cpp) ----
   Type quant(ExprPtr& e);

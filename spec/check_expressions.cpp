@@ -642,7 +642,7 @@ Type BodyChecker::builtin(ExprPtr& e, Builtin b) {
 // `vecLen` > 0: the statement is vectorised over arrays of that length (observe(D(...), y)
 // with y an array, x ~ D(...) with x an array): a real parameter may then be a scalar (shared)
 // or an array of that length (elementwise).
-Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen) {
+Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen, int64_t vecCols) {
   if (e->kind != ExprKind::Call) {
     expr(e);
     if (!e->type.isError())
@@ -673,6 +673,14 @@ Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen) {
                    (std::string_view(where) == "'~'" ? "" : std::string(", not in ") + where));
     return Type::error();
   }
+  if (e->flatShape != FlatShape::None && vecCols > 0) {
+    const char* shape = e->flatShape == FlatShape::Simplex ? "simplex" : "ordered";
+    ctx_.error(e->loc, std::string("Flat(") + shape +
+                           ") is a prior over a one-dimensional real array, not a "
+                           "two-dimensional one: declare a real[K] and draw it at once ('var x: "
+                           "real[K]; x ~ Flat(" + shape + ");')");
+    return Type::error();
+  }
   e->type = Type::distribution();
   const DistSignature& sig = signature(*k);
   bool err = false;
@@ -692,6 +700,22 @@ Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen) {
                     "' must be ";
     switch (sig.paramTypes[i]) {
     case DistParamType::Real:
+      if (vecCols > 0 && got.isArray()) {
+        // Over a matrix T[N, K]: elementwise (real[N, K]) or one per column, shared by every
+        // row (real[K], broadcast over the rows).
+        const int64_t rows = vecLen / vecCols;
+        const Type full = Type::matrix(Type::real(), rows, vecCols);
+        const Type row = Type::array(Type::real(), vecCols);
+        const bool ok = got.isMatrix() ? got.length == vecLen && got.cols == vecCols && coerce(a, full)
+                                       : got.length == vecCols && coerce(a, row);
+        if (!ok)
+          ctx_.error(a->loc, p + "real, " + row.str() +
+                                 " (one per column, shared by every row) or " + full.str() +
+                                 " (elementwise, the shape of the vectorised array), got " +
+                                 got.str()),
+              err = true;
+        break;
+      }
       if (vecLen > 0 && got.isArray()) {
         if (got.length != vecLen || !coerce(a, Type::array(Type::real(), vecLen)))
           ctx_.error(a->loc, p + "real or real[" + std::to_string(vecLen) +

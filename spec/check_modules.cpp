@@ -220,23 +220,17 @@ void BodyChecker::stmt(Stmt& s) {
   }
   case StmtKind::Sample: {
     VarDecl* v = lookupVar(s.name);
-    if (v && !s.index && v->type.isMatrix() && v->kind != VarKind::Input) {
-      ctx_.error(s.nameLoc, "a vectorised draw into the two-dimensional array '" + s.name +
-                                "' is not supported yet: draw its elements in loops ('" + s.name +
-                                "[i, j] ~ ...')");
-      dist(s.value, "'~'", 0);
-      s.var = v;
-      if (v->kind == VarKind::Output) states_[v->index] = AState::Yes; // one error, not two
-      return;
-    }
-    // A draw into a whole array output or local is vectorised: one draw per element (§5.6).
+    // A draw into a whole array output or local is vectorised: one draw per element (§5.6),
+    // also for a matrix (every element, row by row: §5.9).
     const bool whole = v && !s.index && v->type.isArray();
     const int64_t n = whole && v->kind != VarKind::Input ? v->type.length : 0;
+    const int64_t cols = n > 0 ? v->type.cols : 0;
     // A whole input array under Flat(simplex) gets the input's error below, not the prior's.
     const bool shapedInput =
         whole && v->kind == VarKind::Input && s.value->flatShape != FlatShape::None;
-    Type dt = dist(s.value, "'~'", shapedInput ? v->type.length : n);
-    if (n > 0 && !dt.isError()) dt = Type::array(dt, n);
+    Type dt = dist(s.value, "'~'", shapedInput ? v->type.length : n, cols);
+    if (n > 0 && !dt.isError())
+      dt = cols > 0 ? Type::matrix(dt, v->type.rows(), cols) : Type::array(dt, n);
     if (!v) {
       if (s.index) {
         undefined(s.name, s.nameLoc);
@@ -285,20 +279,15 @@ void BodyChecker::stmt(Stmt& s) {
   }
   case StmtKind::Observe: {
     Type t = expr(s.value2);
-    if (t.isMatrix()) {
-      ctx_.error(s.value2->loc, "observing a whole two-dimensional array (" + t.str() +
-                                    ") is not supported yet: observe its rows in a loop "
-                                    "('observe(D(...), y[i]);', vectorised over the row)");
-      dist(s.value, "'observe'", 0);
-      return;
-    }
-    // An array of observations is vectorised: one observation per element (§5.6).
+    // An array of observations is vectorised: one observation per element (§5.6), also for a
+    // matrix (every element, row by row: §5.9).
     const int64_t n = t.isArray() ? t.length : 0;
-    Type dt = dist(s.value, "'observe'", n);
+    Type dt = dist(s.value, "'observe'", n, t.isArray() ? t.cols : 0);
     if (n > 0 && !dt.isError()) {
-      if (!coerce(s.value2, Type::array(dt, n)))
-        ctx_.error(s.value2->loc, "observed array must be " + Type::array(dt, n).str() +
-                                      " (draws of '" + s.value->name + "'), got " + t.str());
+      const Type want = t.isMatrix() ? Type::matrix(dt, t.rows(), t.cols) : Type::array(dt, n);
+      if (!coerce(s.value2, want))
+        ctx_.error(s.value2->loc, "observed array must be " + want.str() + " (draws of '" +
+                                      s.value->name + "'), got " + t.str());
       return;
     }
     if (!dt.isError() && !coerce(s.value2, dt))

@@ -644,7 +644,8 @@ Stmt ExprMutator::mutateStmt(Stmt s) {
   }
   case StmtKind::Sample: {
     auto* x = s->as<SampleStmt>();
-    return ctx_.stmt<SampleStmt>(l, x->var, x->dist, ms(x->params), x->name, ms(x->indices));
+    return ctx_.stmt<SampleStmt>(l, x->var, x->dist, ms(x->params), x->name, ms(x->indices),
+                                 m(x->transformShift));
   }
   case StmtKind::Observe: {
     auto* x = s->as<ObserveStmt>();

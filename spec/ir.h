@@ -347,10 +347,15 @@ struct SampleStmt : StmtNode {
   std::vector<Expr> params;
   std::string name;
   std::vector<Expr> indices; // int expressions (usually loop indices)
+  /// A real expression added to the unconstrained coordinate inside the sampler's interval
+  /// transform, x = lo + (hi - lo) sigmoid(u + shift), or null (no shift). Only NUTS reads it:
+  /// it moves where u lands, not the distribution. A simplex's stick-breaking sets it to Stan's
+  /// centring offset log(1 / (K - 1 - k)) (spec/lower.cpp), so that u = 0 is the uniform simplex.
+  Expr transformShift = nullptr;
   SampleStmt(SourceLoc l, const Var* v, DistKind d, std::vector<Expr> p, std::string n,
-             std::vector<Expr> idx)
+             std::vector<Expr> idx, Expr shift = nullptr)
       : StmtNode(kKind, std::move(l)), var(v), dist(d), params(std::move(p)), name(std::move(n)),
-        indices(std::move(idx)) {}
+        indices(std::move(idx)), transformShift(shift) {}
 };
 struct ObserveStmt : StmtNode {
   CHASSIS_IR_STMT_KIND(Observe)
@@ -718,6 +723,7 @@ template <typename F> void forEachExpr(Stmt s, F&& f) {
       f(e);
     for (Expr e : s->as<SampleStmt>()->indices)
       f(e);
+    if (Expr e = s->as<SampleStmt>()->transformShift) f(e);
     break;
   case StmtKind::Observe:
     for (Expr e : s->as<ObserveStmt>()->params)

@@ -147,7 +147,9 @@ public:
     case StmtKind::Sample: {
       auto* x = s->as<SampleStmt>();
       os_ << x->var->name() << " ~ " << dist(x->dist, x->params) << " @ "
-          << address(x->name, x->indices) << "\n";
+          << address(x->name, x->indices);
+      if (x->transformShift) os_ << " shift " << expr(x->transformShift);
+      os_ << "\n";
       break;
     }
     case StmtKind::Observe: {

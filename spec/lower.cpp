@@ -3,6 +3,7 @@
 // Error ("internal: ...") at the node's location rather than an ill-typed IR or a crash.
 #include "spec/lower.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -488,28 +489,59 @@ private:
   /// Categorical's probabilities, are shared whole). Array operands are bound once to `let`
   /// locals first. The draws have the addresses of the looped form written by hand, x[k]
   /// (after the enclosing loops' indices), so traces, log densities and gradients are the same.
+  /// Over a matrix (ys or x a T[N][K]) the loops are nested, rows outside:
+  ///   for i in 0..N { let ys_i = ys[i]; let p_i = p[i];         (matrix operands, once a row)
+  ///                   for j in 0..K { observe(D(p_i[j], q[j], s), ys_i[j]); } }
+  /// with a matrix parameter p taken elementwise, a row-length one q[K] by column (shared by
+  /// the rows) and a scalar s shared; a draw fills a row variable in the inner loop, x_i[j] ~
+  /// D(...) at address x[i][j] (the hand-written `x[i, j] ~` in loops i, j), and stores the row
+  /// once, x = update(x, i, x_i).
   Status vectorised(const spec::Stmt& s, DistKind dist, std::vector<Expr> ps, Expr observed,
                     const Var* target, Scope& sc, Block& out) {
     const SourceLoc& loc = s.loc;
     const DistSignature& sig = chassis::signature(dist);
-    const int n = observed ? observed->type().length() : target->type().length();
+    const Type shape = observed ? observed->type() : target->type();
+    const bool matrix = shape.element().isArray();
+    const int n = shape.length();
+    auto elementwise = [&](size_t i) {
+      return ps[i]->type().isArray() && sig.paramTypes[i] != DistParamType::RealArray;
+    };
     for (size_t i = 0; i < ps.size(); ++i)
-      if (ps[i]->type().isArray() && sig.paramTypes[i] != DistParamType::RealArray)
-        ps[i] = shared(ps[i], sc, out, loc, "vectorised");
+      if (elementwise(i)) ps[i] = shared(ps[i], sc, out, loc, "vectorised");
     if (observed) observed = shared(observed, sc, out, loc, "vectorised");
-    const Var* k = sc.fn->newVar(std::string(observed ? "observe" : s.name.c_str()) + "@" +
-                                     std::to_string(loc.line) + ":" + std::to_string(loc.col) +
-                                     "#" + std::to_string(++tempCount_),
-                                 Type::integer(), VarRole::LoopIndex);
+    auto loopVar = [&](const char* axis) {
+      return sc.fn->newVar(std::string(observed ? "observe" : s.name.c_str()) + axis + "@" +
+                               std::to_string(loc.line) + ":" + std::to_string(loc.col) + "#" +
+                               std::to_string(++tempCount_),
+                           Type::integer(), VarRole::LoopIndex);
+    };
+    const Var* k = loopVar("");
+    // Over a matrix: the row loop's body binds the matrix operands' rows, then the column loop.
+    const Var* col = matrix ? loopVar(".col") : nullptr;
+    Block rowBody;
+    auto rowOf = [&](Expr m) -> Expr {
+      const Var* r = sc.fn->newVar(std::string("row@") + std::to_string(loc.line) + ":" +
+                                       std::to_string(loc.col) + "#" + std::to_string(++tempCount_),
+                                   m->type().element(), VarRole::Local);
+      rowBody.push_back(c().stmt<LetStmt>(loc, r, c().index(m, k)));
+      return r;
+    };
     std::vector<Expr> psk;
-    for (size_t i = 0; i < ps.size(); ++i)
-      psk.push_back(ps[i]->type().isArray() && sig.paramTypes[i] != DistParamType::RealArray
-                        ? c().index(ps[i], k)
-                        : ps[i]);
+    for (size_t i = 0; i < ps.size(); ++i) {
+      if (!elementwise(i))
+        psk.push_back(ps[i]);
+      else if (!matrix)
+        psk.push_back(c().index(ps[i], k));
+      else if (ps[i]->type().element().isArray())
+        psk.push_back(c().index(rowOf(ps[i]), col));
+      else
+        psk.push_back(c().index(ps[i], col)); // one per column, shared by the rows
+    }
+    const Var* elem = matrix ? col : k;
     Block body;
     const Type drawType = distResultType(dist);
     if (observed) {
-      Expr val = c().index(observed, k);
+      Expr val = c().index(matrix ? rowOf(observed) : observed, elem);
       if (val->type() == Type::integer() && drawType == Type::real())
         val = c().unary(UnOp::ToReal, val);
       if (val->type() != drawType)
@@ -519,23 +551,67 @@ private:
     } else {
       std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
       address.push_back(k);
+      if (matrix) address.push_back(col);
       int count = ++sc.sampleCounts[s.name];
       std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
       const Var* tmp = sc.fn->newVar(s.name + ".draw", drawType, VarRole::Random);
       body.push_back(c().stmt<SampleStmt>(loc, tmp, dist, psk, addrName, address));
       Expr val = tmp;
-      const Type slotType = target->type().element();
+      const Type slotType = matrix ? target->type().element().element() : target->type().element();
       if (drawType == Type::integer() && slotType == Type::real())
         val = c().unary(UnOp::ToReal, tmp);
       else if (drawType != slotType)
         return internal(loc, "a " + c().typeName(drawType) + " draw into " +
                                  c().typeName(slotType));
-      auto rhs = c().tryUpdate(target, k, val);
-      if (!rhs) return internal(loc, rhs.error().message);
-      body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
+      // Into the array, or (a matrix) into a row variable stored after the column loop, unless
+      // a parameter reads the target (then each element is stored as it is drawn, as the
+      // hand-written x[i, j] ~ is).
+      const bool rowVar = matrix && std::none_of(psk.begin(), psk.end(), [&](Expr e) {
+                            return mentions(e, target);
+                          });
+      if (matrix && !rowVar) {
+        auto rhs = updated(target, k, col, val);
+        if (!rhs) return internal(loc, rhs.error().message);
+        body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
+      }
+      const Var* dst = target;
+      if (rowVar) {
+        dst = sc.fn->newVar(s.name + ".row@" + std::to_string(loc.line) + ":" +
+                                std::to_string(loc.col) + "#" + std::to_string(++tempCount_),
+                            target->type().element(), VarRole::Local);
+        rowBody.push_back(c().stmt<AssignStmt>(loc, dst, c().index(target, k)));
+      }
+      if (!matrix || rowVar) {
+        auto rhs = c().tryUpdate(dst, elem, val);
+        if (!rhs) return internal(loc, rhs.error().message);
+        body.push_back(c().stmt<AssignStmt>(loc, dst, *rhs));
+      }
+      if (rowVar) {
+        const int cols = target->type().element().length();
+        rowBody.push_back(c().stmt<ForStmt>(loc, col, 0, cols, std::move(body)));
+        auto store = c().tryUpdate(target, k, dst);
+        if (!store) return internal(loc, store.error().message);
+        rowBody.push_back(c().stmt<AssignStmt>(loc, target, *store));
+        out.push_back(c().stmt<ForStmt>(loc, k, 0, n, std::move(rowBody)));
+        return Status::ok();
+      }
+    }
+    if (matrix) {
+      const int cols = shape.element().length();
+      rowBody.push_back(c().stmt<ForStmt>(loc, col, 0, cols, std::move(body)));
+      out.push_back(c().stmt<ForStmt>(loc, k, 0, n, std::move(rowBody)));
+      return Status::ok();
     }
     out.push_back(c().stmt<ForStmt>(loc, k, 0, n, std::move(body)));
     return Status::ok();
+  }
+
+  /// Whether expression e reads variable v.
+  static bool mentions(Expr e, const Var* v) {
+    if (e == v) return true;
+    for (Expr o : e->operands())
+      if (mentions(o, v)) return true;
+    return false;
   }
 
   /// `x ~ Flat(simplex)` / `x ~ Flat(ordered)` into a real array x of length n: Stan's
@@ -547,10 +623,10 @@ private:
   ///   simplex:  rest = 1.0;
   ///             for k in 0..n-1 { x[k] ~ Flat(lower = 0.0, upper = rest); rest = rest - x[k]; }
   ///             x[n-1] = rest;
-  ///             stick-breaking, x[k] = rest_k sigmoid(u[k]); log|J| = sum of
-  ///             log(rest_k sigmoid(u[k]) (1 - sigmoid(u[k]))): Stan's simplex transform, without
-  ///             the centring offset log(n-1-k) Stan subtracts inside the sigmoid (which changes
-  ///             only where u = 0 lands, not the density on the simplex).
+  ///             stick-breaking, x[k] = rest_k sigmoid(u[k] - log(n-1-k)); log|J| = sum of
+  ///             log(rest_k s_k (1 - s_k)) with s_k that sigmoid: Stan's simplex transform with
+  ///             its centring offset (the draw's transformShift, read by NUTS only), so that
+  ///             u = 0 is the uniform simplex, where Stan's initialisation is centred.
   /// The draws have the addresses of the vectorised draw, x[k] after the enclosing loops'
   /// indices; a simplex's last element is not a random choice but 1 minus the others.
   Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Scope& sc,
@@ -562,11 +638,13 @@ private:
     const std::string tag = "@" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + "#" +
                             std::to_string(++tempCount_);
     // x[k] ~ dist(ps) at address x[..., k], stored into the array.
-    auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body) -> Status {
+    auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body,
+                    Expr shift = nullptr) -> Status {
       std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
       address.push_back(k);
       const Var* tmp = sc.fn->newVar(s.name + ".draw", Type::real(), VarRole::Random);
-      body.push_back(c().stmt<SampleStmt>(loc, tmp, dist, std::move(ps), addrName, address));
+      body.push_back(
+          c().stmt<SampleStmt>(loc, tmp, dist, std::move(ps), addrName, address, shift));
       auto rhs = c().tryUpdate(target, k, tmp);
       if (!rhs) return internal(loc, rhs.error().message);
       body.push_back(c().stmt<AssignStmt>(loc, target, *rhs));
@@ -585,7 +663,11 @@ private:
     }
     const Var* rest = sc.fn->newVar(s.name + ".rest" + tag, Type::real(), VarRole::Local);
     out.push_back(c().stmt<AssignStmt>(loc, rest, c().realConst(1.0)));
-    Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body);
+    // Stan's centring offset log(1 / (n - 1 - k)) = -log(n - 1 - k) (n - 1 - k >= 1 here).
+    Expr shift = c().unary(
+        UnOp::Neg,
+        log(c().unary(UnOp::ToReal, c().binary(BinOp::Sub, c().intConst(n - 1), k))));
+    Status st = draw(k, DistKind::FlatInterval, {c().realConst(0.0), rest}, body, shift);
     if (!st) return st;
     body.push_back(
         c().stmt<AssignStmt>(loc, rest, c().binary(BinOp::Sub, rest, c().index(target, k))));

@@ -835,11 +835,19 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       break;
     }
     case TransformKind::Interval: {
+      // x = lo + (hi - lo) sigmoid(u + shift); the shift (a simplex's centring offset, ir.h)
+      // is a constant of the position, so log|J| = log(hi - lo) + logitJac(u + shift).
+      AV su = u;
+      if (x.transformShift) {
+        AVal sh;
+        if (!eval(x.transformShift, fr, sh) || !node2(Op::Add, u, sh.s, su, "u + shift"))
+          return false;
+      }
       AV s, w, ws, lw, lj;
-      if (!node1(Op::Sigmoid, u, s, "sigmoid") || !node2(Op::Sub, hi, lo, w, "hi - lo") ||
+      if (!node1(Op::Sigmoid, su, s, "sigmoid") || !node2(Op::Sub, hi, lo, w, "hi - lo") ||
           !node2(Op::Mul, w, s, ws, "*") || !node2(Op::Add, lo, ws, value, "+") ||
           !node1(Op::Log, w, lw, "log(hi - lo)") ||
-          !node1(Op::LogitJac, u, lj, "the logit Jacobian"))
+          !node1(Op::LogitJac, su, lj, "the logit Jacobian"))
         return false;
       terms_.push_back(lw);
       terms_.push_back(lj);

@@ -161,7 +161,7 @@ public:
   bool checkedIndex(const Scalar& i, int n, size_t& k) {
     ops::Float64Arith<D> a{dom()};
     const double v = val(i);
-    if (!ops::indexInRange(a, v, n)) return false;
+    if (!ops::indexInRange(a, v, n, indexAxis_)) return false;
     k = size_t(v);
     return true;
   }
@@ -213,6 +213,10 @@ public:
   }
 
 private:
+  /// The axis of the index being checked (evalIndex / evalUpdate set it around the check), for
+  /// the float64 checkedIndex's message.
+  ops::IndexAxis indexAxis_ = ops::IndexAxis::Element;
+
   D& dom() { return static_cast<D&>(*this); }
   Scalar num(double v) { return dom().constant(v); }
   double val(const Scalar& s) { return dom().plain(s); }
@@ -259,6 +263,16 @@ private:
     return true;
   }
 
+  /// Which index of a matrix indexes `arr` (an Index's or Update's array operand): the row
+  /// index when arr is two-dimensional, the column index when arr is a row taken from one
+  /// (x[i][j], the lowering of x[i, j]); else a one-dimensional array's index.
+  static ops::IndexAxis axisOf(ir::Expr arr) {
+    if (arr->type().element().isArray()) return ops::IndexAxis::Row;
+    if (auto* row = arr->as<ir::Index>(); row && row->array()->type().element().isArray())
+      return ops::IndexAxis::Column;
+    return ops::IndexAxis::Element;
+  }
+
   bool evalIndex(const ir::Index& x, std::span<const Val> fr, Val& out) {
     Val arr, idx;
     // An element of a variable is read in place (without copying the whole array).
@@ -266,8 +280,11 @@ private:
     if (!(whole ? eval(x.index(), fr, idx) : eval(x.array(), fr, arr) && eval(x.index(), fr, idx)))
       return false;
     const Array& src = whole ? fr[size_t(whole->slot())].a : arr.a;
-    return dom().indexRead(src, idx.s, x.array()->type().length(), x.type().numScalars(),
-                           x.type().isArray(), out);
+    indexAxis_ = axisOf(x.array());
+    const bool ok = dom().indexRead(src, idx.s, x.array()->type().length(), x.type().numScalars(),
+                                    x.type().isArray(), out);
+    indexAxis_ = ops::IndexAxis::Element;
+    return ok;
   }
 
   bool evalUpdate(const ir::Update& x, std::span<const Val> fr, Val& out) {
@@ -275,8 +292,11 @@ private:
     if (!eval(x.array(), fr, out)) return false;
     dom().arrayOwn(out.a, x.type().numScalars());
     if (!eval(x.index(), fr, idx) || !eval(x.value(), fr, v)) return false;
-    return dom().indexWrite(out.a, idx.s, x.type().length(), v, x.value()->type().numScalars(),
-                            x.value()->type().isArray());
+    indexAxis_ = axisOf(x.array());
+    const bool ok = dom().indexWrite(out.a, idx.s, x.type().length(), v,
+                                     x.value()->type().numScalars(), x.value()->type().isArray());
+    indexAxis_ = ops::IndexAxis::Element;
+    return ok;
   }
 
   bool evalCall(const ir::Call&, std::span<const Val>, Val&) {

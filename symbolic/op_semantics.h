@@ -84,10 +84,17 @@ inline bool maxPicksLeft(double l, double r) { return l > r; }
 // ---- any scalar ----
 
 
-/// An index outside [0, n).
-inline Why indexError(double i, int n) {
+/// Which index an index check is of: of a one-dimensional array, or the row or the column index
+/// of a matrix (x[i, j] is two checks, each against its own length), named in the message.
+enum class IndexAxis : uint8_t { Element, Row, Column };
+
+/// An index outside [0, n): "index 5 is out of range [0, 5)", "column index 7 is out of range
+/// [0, 5)".
+inline Why indexError(double i, int n, IndexAxis axis = IndexAxis::Element) {
   if (i >= 0 && i < n) return std::nullopt;
-  return "index " + formatNumber(i) + " is out of range [0, " + std::to_string(n) + ")";
+  const char* which = axis == IndexAxis::Row ? "row " : axis == IndexAxis::Column ? "column " : "";
+  return std::string(which) + "index " + formatNumber(i) + " is out of range [0, " +
+         std::to_string(n) + ")";
 }
 
 // ---- the integer operations over any arithmetic ----
@@ -151,10 +158,11 @@ template <class A, class V> bool nonzeroDivisor(A& a, ir::BinOp op, const V& r) 
                    [&](auto) { return *divisorError(op, 0.0); });
 }
 
-/// An index `i` of an array of length n is in [0, n).
-template <class A, class V> bool indexInRange(A& a, const V& i, int n) {
+/// An index `i` of an array of length n is in [0, n) (`axis` only names it in the message).
+template <class A, class V>
+bool indexInRange(A& a, const V& i, int n, IndexAxis axis = IndexAxis::Element) {
   return a.require(a.both(a.ge(i, a.num(0)), a.lt(i, a.num(double(n)))), Fault::IndexRange,
-                   [&](auto plain) { return *indexError(plain(i), n); });
+                   [&](auto plain) { return *indexError(plain(i), n, axis); });
 }
 
 /// The comparison `op` (Eq, Ne, Lt, Le, Gt, Ge) as a condition; any other operator is false.

@@ -99,4 +99,42 @@ double logAbsJacobianDerivative(const Transform& t, double u) {
   return 0;
 }
 
+std::vector<double> simplexConstrain(std::span<const double> u) {
+  const size_t km1 = u.size(); // K - 1
+  std::vector<double> x;
+  x.reserve(km1 + 1);
+  double rest = 1;
+  for (size_t k = 0; k < km1; ++k) {
+    const double z = sigmoid(u[k] - std::log(double(km1 - k)));
+    x.push_back(rest * z);
+    rest -= x.back();
+  }
+  x.push_back(rest);
+  return x;
+}
+
+std::vector<double> simplexUnconstrain(std::span<const double> x) {
+  const size_t km1 = x.empty() ? 0 : x.size() - 1;
+  std::vector<double> u;
+  u.reserve(km1);
+  double rest = 1;
+  for (size_t k = 0; k < km1; ++k) {
+    const double z = x[k] / rest;
+    u.push_back(std::log(z) - std::log1p(-z) + std::log(double(km1 - k)));
+    rest -= x[k];
+  }
+  return u;
+}
+
+double simplexLogAbsJacobian(std::span<const double> u) {
+  const size_t km1 = u.size();
+  double rest = 1, logJ = 0;
+  for (size_t k = 0; k < km1; ++k) {
+    const double v = u[k] - std::log(double(km1 - k));
+    logJ += std::log(rest) + logSigmoidJacobian(v);
+    rest -= rest * sigmoid(v);
+  }
+  return logJ;
+}
+
 } // namespace chassis::symbolic

@@ -23,10 +23,12 @@
 // Stan's constrained arrays compose these scalar transforms, each element's bounds given by the
 // earlier elements (spec/lower.cpp writes `x ~ Flat(ordered)` and `x ~ Flat(simplex)` so):
 //   ordered[K]   x_0 = u_0, x_k = x_{k-1} + exp(u_k) (FlatLower(x_{k-1})),  log|J| = sum u_k;
-//   simplex[K]   stick-breaking over K - 1 coordinates, x_k = rest_k sigmoid(u_k)
-//                (FlatInterval(0, rest_k)), rest_{k+1} = rest_k - x_k, x_{K-1} = rest_{K-1};
-//                log|J| = sum log(rest_k sigmoid(u_k) (1 - sigmoid(u_k))), Stan's transform
-//                without its centring offset log(K-1-k) inside the sigmoid;
+//   simplex[K]   stick-breaking over K - 1 coordinates, x_k = rest_k z_k with
+//                z_k = sigmoid(u_k - log(K-1-k)) (FlatInterval(0, rest_k) with the draw's
+//                transformShift -log(K-1-k), spec/ir.h), rest_{k+1} = rest_k - x_k,
+//                x_{K-1} = rest_{K-1}; log|J| = sum log(rest_k z_k (1 - z_k)). This is Stan's
+//                simplex_constrain with its centring offset: u = 0 gives z_k = 1/(K-k), so
+//                x_k = 1/K, the uniform simplex (simplexConstrain below writes it out);
 //   positive     x_k = exp(u_k) elementwise (FlatLower(0)), log|J| = sum u_k.
 // The Jacobian of each map is triangular, so its log-determinant is the sum of the scalar ones.
 #pragma once
@@ -34,6 +36,7 @@
 #include "spec/dist_kind.h"
 
 #include <span>
+#include <vector>
 
 namespace chassis::symbolic {
 
@@ -61,5 +64,15 @@ double logAbsJacobianDerivative(const Transform& t, double u);
 double logSigmoidJacobian(double u);
 /// sigmoid(u) = 1 / (1 + exp(-u)) without overflow.
 double sigmoid(double u);
+
+/// Stan's simplex transform, written out (the tape composes it from scalar draws, above): the
+/// K - 1 unconstrained coordinates u to the K elements of a simplex.
+std::vector<double> simplexConstrain(std::span<const double> u);
+/// Its inverse on the open simplex (every x_k > 0, sum 1): u_k = logit(x_k / rest_k) +
+/// log(K-1-k), K - 1 coordinates.
+std::vector<double> simplexUnconstrain(std::span<const double> x);
+/// log |det dx/du| of simplexConstrain, over x_0 .. x_{K-2} (triangular: the sum of
+/// log(rest_k z_k (1 - z_k))).
+double simplexLogAbsJacobian(std::span<const double> u);
 
 } // namespace chassis::symbolic

@@ -10,8 +10,11 @@
 #include "symbolic/diagnostics.h"
 #include "symbolic/infer_nuts.h"
 #include "symbolic/interp.h"
+#include "symbolic/transforms.h"
 
 #include <catch2/catch.hpp>
+
+#include <Eigen/Dense>
 
 #include <cmath>
 #include <vector>
@@ -82,12 +85,13 @@ module M() -> () {
   for (std::vector<double> u : {std::vector<double>{0.3, -0.4, 0.2},
                                 std::vector<double>{-1.1, 0.9, -2.0}, std::vector<double>{2, 2, 2}})
     checkGradient(tape, u);
-  // Stick-breaking by hand: x[k] = rest_k sigmoid(u[k]), log|J| = sum log(rest_k s (1 - s)).
+  // Stick-breaking by hand, with Stan's centring offset: x[k] = rest_k s_k where
+  // s_k = sigmoid(u[k] - log(K - 1 - k)), log|J| = sum log(rest_k s_k (1 - s_k)).
   const std::vector<double> u = {0.3, -0.4, 0.2};
   double rest = 1, logJ = 0;
   std::vector<double> x;
-  for (double uk : u) {
-    const double s = sigmoidOf(uk);
+  for (size_t k = 0; k < u.size(); ++k) {
+    const double s = sigmoidOf(u[k] - std::log(double(u.size() - k)));
     x.push_back(rest * s);
     logJ += std::log(rest) + std::log(s) + std::log(1 - s);
     rest -= x.back();
@@ -96,6 +100,82 @@ module M() -> () {
   auto lp = tape.logDensity(u);
   REQUIRE(lp);
   CHECK(*lp == Approx(logJ + logNormal(0.4, x[0] + 2 * x[1] - x[3], 0.5)).epsilon(1e-12));
+}
+
+TEST_CASE("constrained arrays: the simplex transform round-trips, its log-Jacobian matches "
+          "finite differences, and zero is the uniform simplex",
+          "[constrained][ad]") {
+  for (size_t K : {2u, 3u, 5u, 8u}) {
+    INFO("K = " << K);
+    // u = 0: Stan's centring offset makes every element 1/K.
+    const std::vector<double> zero(K - 1, 0.0);
+    for (double xk : simplexConstrain(zero))
+      CHECK(xk == Approx(1.0 / double(K)).epsilon(1e-14));
+    Rng rng(K);
+    for (int trial = 0; trial < 5; ++trial) {
+      std::vector<double> u(K - 1);
+      for (double& uk : u)
+        uk = -2 + 4 * rng.uniform();
+      const std::vector<double> x = simplexConstrain(u);
+      REQUIRE(x.size() == K);
+      double sum = 0;
+      for (double xk : x) {
+        CHECK(xk > 0);
+        sum += xk;
+      }
+      CHECK(sum == Approx(1.0).epsilon(1e-14));
+      const std::vector<double> back = simplexUnconstrain(x);
+      REQUIRE(back.size() == K - 1);
+      for (size_t k = 0; k + 1 < K; ++k)
+        CHECK(back[k] == Approx(u[k]).margin(1e-9));
+      // log |det dx/du| over x_0 .. x_{K-2}, the Jacobian by central differences (full matrix:
+      // the test does not assume it is triangular).
+      Eigen::MatrixXd J(K - 1, K - 1);
+      const double h = 1e-6;
+      for (size_t j = 0; j + 1 < K; ++j) {
+        std::vector<double> up = u, dn = u;
+        up[j] += h;
+        dn[j] -= h;
+        const std::vector<double> xu = simplexConstrain(up), xd = simplexConstrain(dn);
+        for (size_t i = 0; i + 1 < K; ++i)
+          J(Eigen::Index(i), Eigen::Index(j)) = (xu[i] - xd[i]) / (2 * h);
+      }
+      CHECK(simplexLogAbsJacobian(u) ==
+            Approx(std::log(std::fabs(J.determinant()))).margin(1e-6));
+    }
+  }
+  // The sampler's tape is that transform: at u = 0 it reads the uniform simplex, at any u the
+  // values simplexConstrain gives, and its log density is the log-Jacobian (the prior is flat).
+  auto c = testing::compileChs(R"(
+module M() -> (theta: real[4]) {
+    theta ~ Flat(simplex);
+}
+)");
+  LogDensityTape tape(*c.ir.findFunction("M"), {});
+  Rng rng(5);
+  REQUIRE(tape.initialize(rng));
+  REQUIRE(tape.dimension() == 3);
+  std::vector<double> choices(3), outputs(4);
+  for (std::vector<double> u : {std::vector<double>{0, 0, 0}, std::vector<double>{0.7, -1.3, 0.4}}) {
+    auto lp = tape.logDensity(u);
+    REQUIRE(lp);
+    CHECK(*lp == Approx(simplexLogAbsJacobian(u)).epsilon(1e-12));
+    tape.readOutputs(outputs);
+    const std::vector<double> x = simplexConstrain(u);
+    for (size_t k = 0; k < 4; ++k)
+      CHECK(outputs[k] == Approx(x[k]).epsilon(1e-12));
+    tape.readChoices(choices);
+    const std::vector<double> back = simplexUnconstrain(outputs);
+    for (size_t k = 0; k < 3; ++k) {
+      CHECK(choices[k] == Approx(x[k]).epsilon(1e-12));
+      CHECK(back[k] == Approx(u[k]).margin(1e-9));
+    }
+  }
+  // Back at u = 0 (after another point): the uniform simplex.
+  REQUIRE(tape.logDensity(std::vector<double>{0, 0, 0}));
+  tape.readOutputs(outputs);
+  for (double xk : outputs)
+    CHECK(xk == Approx(0.25).epsilon(1e-14));
 }
 
 TEST_CASE("constrained arrays: ordered log density is the cumulative-exp Jacobian",

@@ -66,12 +66,50 @@ TEST_CASE("matrices: each index of x[i, j] is checked against its own length at 
     auto r = run(f, matInputs(i, j), rng);
     return r ? std::string("no error") : r.error().str();
   };
-  CHECK(err(3, 0) == "m.chs:10:5: error: index 3 is out of range [0, 3)"); // the row index
-  CHECK(err(0, 2) == "m.chs:10:5: error: index 2 is out of range [0, 2)"); // the column index
-  CHECK(err(-1, 1) == "m.chs:10:5: error: index -1 is out of range [0, 3)");
+  CHECK(err(3, 0) == "m.chs:10:5: error: row index 3 is out of range [0, 3)");
+  CHECK(err(0, 2) == "m.chs:10:5: error: column index 2 is out of range [0, 2)");
+  CHECK(err(-1, 1) == "m.chs:10:5: error: row index -1 is out of range [0, 3)");
   // Row 1, column 2 would be element 5 of the flat storage, inside [0, 6): still an error.
-  CHECK(err(1, 2) == "m.chs:10:5: error: index 2 is out of range [0, 2)");
+  CHECK(err(1, 2) == "m.chs:10:5: error: column index 2 is out of range [0, 2)");
   CHECK(err(2, 1) == "no error");
+}
+
+TEST_CASE("matrices: a run-time index error names the row or the column index, reading or "
+          "writing",
+          "[matrix][interp]") {
+  auto c = testing::compileChs(R"(
+module Write(i: int, j: int) -> (m: real[3, 5]) {
+    var W: real[3, 5];
+    W[i, j] = 1.0;
+    m = W;
+}
+module RowOf(X: real[3, 5], i: int, j: int) -> (e: real) {
+    let r = X[i];
+    e = r[j] + X[i][j];
+}
+module Vector(v: real[4], k: int) -> (e: real) {
+    e = v[k];
+}
+)",
+                               "w.chs");
+  auto err = [&](const char* module, std::vector<Value> in) {
+    Rng rng(1);
+    auto r = run(*c.ir.findFunction(module), in, rng);
+    return r ? std::string("no error") : r.error().str();
+  };
+  const Value X = Value::array(std::vector<double>(15, 1.0));
+  CHECK(err("Write", {Value::scalar(3), Value::scalar(0)}) ==
+        "w.chs:4:5: error: row index 3 is out of range [0, 3)");
+  CHECK(err("Write", {Value::scalar(1), Value::scalar(7)}) ==
+        "w.chs:4:5: error: column index 7 is out of range [0, 5)");
+  CHECK(err("Write", {Value::scalar(2), Value::scalar(4)}) == "no error");
+  // A row bound to a name is a one-dimensional array: its index is not called a column.
+  CHECK(err("RowOf", {X, Value::scalar(-1), Value::scalar(0)}) ==
+        "w.chs:8:5: error: row index -1 is out of range [0, 3)");
+  CHECK(err("RowOf", {X, Value::scalar(0), Value::scalar(5)}) ==
+        "w.chs:9:5: error: index 5 is out of range [0, 5)");
+  CHECK(err("Vector", {Value::array({1, 2, 3, 4}), Value::scalar(4)}) ==
+        "w.chs:12:5: error: index 4 is out of range [0, 4)");
 }
 
 TEST_CASE("matrices: a matrix input binds from nested JSON rows", "[matrix][interp]") {
