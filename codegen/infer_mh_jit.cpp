@@ -207,6 +207,13 @@ public:
     const JitChoice& c = t.choices[k];
     return {DistKind(c.dist), t.paramsOf(c), c.value, c.logProb};
   }
+  double siteLogDensity(size_t k, double x) const {
+    const JitTrace& t = cur().trace();
+    const JitChoice& c = t.choices[k];
+    if (DistKind(c.dist) == DistKind::Normal && c.paramLen == 2)
+      return normalLogDensity(t.params.data() + c.paramAt, c.logScale, x);
+    return logDensity(DistKind(c.dist), t.paramsOf(c), x);
+  }
   MhStep& step(size_t k) {
     MhStep*& s = stepAt_[k];
     if (!s) s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
@@ -256,6 +263,8 @@ public:
   void accept(bool changed) {
     // Every choice replayed from its own position, as many choices: the same keys in place.
     const bool sameKeys = !changed && prop().trace().choices.size() == size() && prop().tracing.inPlace;
+    // A proposal whose keys stayed in place wrote none: it takes the current trace's pool over.
+    prop().tracing.trace.adoptKeys(cur().tracing.trace.keys);
     curAt_ ^= 1;
     if (!sameKeys) {
       indexTrace(cur().trace(), index_);

@@ -2,6 +2,7 @@
 #include "codegen/runtime.h"
 
 #include "codegen/codegen.h"
+#include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 
 #include <bit>
@@ -14,6 +15,12 @@ using chassis::codegen::JitRuntime;
 using chassis::codegen::JitTracing;
 
 namespace chassis::codegen {
+double normalLogDensity(const double* p, double logScale, double x) {
+  if (std::isnan(x)) return -symbolic::dist_detail::kInf;
+  const double z = (x - p[0]) / p[1];
+  return -0.5 * z * z - logScale - symbolic::dist_detail::kLogSqrt2Pi;
+}
+
 void indexTrace(const JitTrace& t, JitTraceIndex& index) {
   index.clear();
   for (size_t i = 0; i < t.choices.size(); ++i)
@@ -38,6 +45,16 @@ bool sameBits(const double* a, const double* b, int64_t n) {
   for (int64_t i = 0; i < n; ++i)
     if (std::bit_cast<uint64_t>(a[i]) != std::bit_cast<uint64_t>(b[i])) return false;
   return true;
+}
+/// Whether `key` is prefix + the segment (name, idx[0..n)), compared without forming the latter.
+bool sameKey(std::string_view key, const std::string& prefix, int32_t name, const double* idx,
+             int64_t n) {
+  const size_t p = prefix.size();
+  if (key.size() != p + 8 + size_t(n) * 8) return false;
+  if (p > 0 && std::memcmp(key.data(), prefix.data(), p) != 0) return false;
+  const int32_t head[2] = {name, int32_t(n)};
+  if (std::memcmp(key.data() + p, head, sizeof head) != 0) return false;
+  return n == 0 || std::memcmp(key.data() + p + 8, idx, size_t(n) * sizeof(double)) == 0;
 }
 /// Parameters that symbolic::validateParams accepts, told without calling it (Normal's, the
 /// common case of a traced run); false: ask validateParams.
@@ -94,67 +111,89 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   JitRuntime& s = state(rt);
   JitTracing& t = *s.tracing;
-  // The key is written in place at the end of the trace's keys (and dropped on a failure).
-  std::string& keys = t.trace.keys;
-  const size_t keyAt = keys.size();
-  keys.append(t.prefix);
-  appendSegment(keys, name, idx, nIdx);
-  const std::string_view key(keys.data() + keyAt, keys.size() - keyAt);
+  chassis::codegen::JitTrace& tr = t.trace;
+  const chassis::codegen::JitTrace* from = t.replayFrom;
+  const size_t pos = tr.choices.size();
+  // The replayed choice (its position in `from`, -1: none).
+  int64_t found = -1;
+  uint32_t keyAt = 0, keyLen = 0;
+  if (from && tr.sharedKeys && pos < from->choices.size() &&
+      sameKey(from->key(from->choices[pos]), t.prefix, name, idx, nIdx)) {
+    // Still in place: the key is from's at this position, already in the shared pool.
+    found = int64_t(pos);
+    keyAt = from->choices[pos].keyAt;
+    keyLen = from->choices[pos].keyLen;
+  } else {
+    // The key is written in place at the end of the trace's own keys (dropped on a failure).
+    tr.ownKeys();
+    std::string& keys = tr.keys;
+    keyAt = uint32_t(keys.size());
+    keys.append(t.prefix);
+    appendSegment(keys, name, idx, nIdx);
+    keyLen = uint32_t(keys.size() - keyAt);
+    const std::string_view key(keys.data() + keyAt, keyLen);
+    if (from) {
+      // Usually the choice at the same position has the same key; otherwise the index.
+      if (pos < from->choices.size() && from->key(from->choices[pos]) == key) {
+        found = int64_t(pos);
+      } else if (t.replayIndex) {
+        t.keyBuf.assign(key);
+        if (auto it = t.replayIndex->find(t.keyBuf); it != t.replayIndex->end())
+          found = int64_t(it->second);
+      }
+      if (found != int64_t(pos)) t.inPlace = false;
+    }
+  }
   double v = 0;
-  bool replayed = false;
   // The replayed choice, and the log density of v under its distribution and parameters.
   const chassis::codegen::JitChoice* reused = nullptr;
   const double* knownLogProb = nullptr;
-  if (const chassis::codegen::JitTrace* from = t.replayFrom) {
-    // Usually the choice at the same position has the same key; otherwise the index.
-    int64_t found = -1;
-    const size_t pos = t.trace.choices.size();
-    if (pos < from->choices.size() && from->key(from->choices[pos]) == key) {
-      found = int64_t(pos);
-    } else if (t.replayIndex) {
-      t.keyBuf.assign(key);
-      if (auto it = t.replayIndex->find(t.keyBuf); it != t.replayIndex->end())
-        found = int64_t(it->second);
+  if (found >= 0) {
+    reused = &from->choices[size_t(found)];
+    if (found == t.overrideAt) {
+      v = t.overrideValue;
+      knownLogProb = t.overrideLogProb;
+    } else {
+      v = reused->value;
+      knownLogProb = &reused->logProb;
     }
-    if (found >= 0) {
-      replayed = true;
-      reused = &from->choices[size_t(found)];
-      if (found == t.overrideAt) {
-        v = t.overrideValue;
-        knownLogProb = t.overrideLogProb;
-      } else {
-        v = reused->value;
-        knownLogProb = &reused->logProb;
-      }
+  } else {
+    if (chassis::isFlat(kind(dist))) {
+      if (!tr.sharedKeys) tr.keys.resize(keyAt);
+      return chassis::codegen::kFlatPrior;
     }
-    if (found != int64_t(pos)) t.inPlace = false;
+    v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
   }
-  if (!replayed && chassis::isFlat(kind(dist))) {
-    keys.resize(keyAt);
-    return chassis::codegen::kFlatPrior;
-  }
-  if (!replayed) v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
   // A choice replayed under the same distribution and parameters (bit for bit) as in the replay
   // trace, at its value there or at the override whose log density is given, has that log
   // density: reused, not recomputed.
-  double lp;
-  if (knownLogProb && reused->dist == dist && reused->paramLen == uint64_t(n) &&
-      sameBits(t.replayFrom->params.data() + reused->paramAt, params, n))
+  // Normal's log(sigma) is kept with the choice: under the same parameters it is not recomputed.
+  const bool sameParams = reused && reused->dist == dist && reused->paramLen == uint64_t(n) &&
+                          sameBits(from->params.data() + reused->paramAt, params, n);
+  double lp, logScale = 0;
+  if (sameParams && knownLogProb) {
     lp = *knownLogProb;
-  else
+    logScale = reused->logScale;
+  } else if (kind(dist) == chassis::DistKind::Normal && n == 2) {
+    logScale = sameParams ? reused->logScale : std::log(params[1]);
+    lp = chassis::codegen::normalLogDensity(params, logScale, v);
+  } else {
     lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+  }
   s.logPrior += lp;
   chassis::codegen::JitChoice c;
-  c.keyAt = uint32_t(keyAt);
-  c.keyLen = uint32_t(key.size());
-  c.paramAt = uint32_t(t.trace.params.size());
+  c.keyAt = keyAt;
+  c.keyLen = keyLen;
+  c.paramAt = uint32_t(tr.params.size());
   c.paramLen = uint32_t(n);
   c.dist = dist;
-  c.replayed = replayed;
+  c.replayed = found >= 0;
   c.value = v;
   c.logProb = lp;
-  t.trace.params.insert(t.trace.params.end(), params, params + n);
-  t.trace.choices.push_back(c);
+  c.logScale = logScale;
+  tr.params.resize(tr.params.size() + size_t(n));
+  if (n > 0) std::memcpy(tr.params.data() + c.paramAt, params, size_t(n) * sizeof(double));
+  tr.choices.push_back(c);
   *value = v;
   return chassis::codegen::kOk;
 }

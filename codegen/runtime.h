@@ -49,21 +49,51 @@ struct JitChoice {
   int32_t dist = 0;                   // a DistKind
   bool replayed = false;              // the value came from the replay trace, not a draw
   double value = 0, logProb = 0;
+  /// Normal's log(sigma) (a term of its log density), kept with the parameters so that a choice
+  /// replayed under the same ones is scored at a new value without a logarithm; 0 otherwise.
+  double logScale = 0;
 };
 
+/// Normal's log density at x (symbolic/dist_traits.h's logDensityOf<Normal>, the same
+/// operations in the same order) with log(sigma) given: logScale == std::log(p[1]).
+double normalLogDensity(const double* p, double logScale, double x);
+
 /// The choices of one traced compiled run, in execution order (flat pools, reused run to run).
+/// Keys are not written while a replaying run's choices have the replay trace's keys, position
+/// by position (JitTracing::inPlace): the choices then refer to the replay trace's key pool
+/// (`sharedKeys`), and the run writes its own pool (a copy of that one, then its new keys) only
+/// from the first choice whose key differs. A trace that keeps `sharedKeys` is valid while the
+/// pool it points to is (adoptKeys() takes the pool over).
 struct JitTrace {
   std::vector<JitChoice> choices;
   std::string keys;
   std::vector<double> params;
-  std::string_view key(const JitChoice& c) const { return {keys.data() + c.keyAt, c.keyLen}; }
+  const std::string* sharedKeys = nullptr; // when set, the pool keyAt refers to (not `keys`)
+  const std::string& keyPool() const { return sharedKeys ? *sharedKeys : keys; }
+  std::string_view key(const JitChoice& c) const {
+    return {keyPool().data() + c.keyAt, c.keyLen};
+  }
   std::span<const double> paramsOf(const JitChoice& c) const {
     return {params.data() + c.paramAt, c.paramLen};
+  }
+  /// Makes `keys` the pool (a copy of the shared one): before a key is appended.
+  void ownKeys() {
+    if (!sharedKeys) return;
+    keys.assign(*sharedKeys);
+    sharedKeys = nullptr;
+  }
+  /// Takes the shared pool `pool` over by swapping it with `keys` (`pool` must be the one
+  /// sharedKeys points to; it is left with this trace's unused buffer).
+  void adoptKeys(std::string& pool) {
+    if (!sharedKeys) return;
+    keys.swap(pool);
+    sharedKeys = nullptr;
   }
   void clear() {
     choices.clear();
     keys.clear();
     params.clear();
+    sharedKeys = nullptr;
   }
 };
 
@@ -92,11 +122,13 @@ struct JitTracing {
   std::vector<std::string> saved;
   std::string keyBuf;
   /// Set by reset(), cleared by a choice that is not replayed from its own position in
-  /// replayFrom: while set, the run's keys are replayFrom's, position by position, so far.
+  /// replayFrom: while set, the run's keys are replayFrom's, position by position, so far, and
+  /// are not written (JitTrace::sharedKeys is replayFrom's pool).
   bool inPlace = true;
   void reset() {
     inPlace = true;
     trace.clear();
+    if (replayFrom) trace.sharedKeys = &replayFrom->keyPool();
     prefix.clear();
     marks.clear();
     saved.clear();

@@ -25,6 +25,9 @@
 //   void accept(bool changed);      the proposal becomes the current trace
 //   void reject(size_t k);          the proposal is dropped
 //   void read(std::vector<double>& values) const;  the quantities of the current trace
+// and may provide
+//   double siteLogDensity(size_t k, double x) const;  logDensity(site(k).dist, site(k).params, x)
+//                                   bit for bit (e.g. from a logarithm it keeps with the choice)
 #pragma once
 
 #include "spec/run_control.h"
@@ -97,7 +100,10 @@ public:
       x = site.value + step->scale * rng_.normal();
     } else {
       x = sample(site.dist, site.params, rng_);
-      logProbX = logDensity(site.dist, site.params, x);
+      if constexpr (requires(Runner& r) { r.siteLogDensity(k, x); })
+        logProbX = runner_.siteLogDensity(k, x); // the same value, from what the runner keeps
+      else
+        logProbX = logDensity(site.dist, site.params, x);
       siteCorrection = site.logProb - logProbX;
     }
     bool accept = false;

@@ -420,3 +420,103 @@ module Hier() -> (s: real) {
     }
   }
 }
+
+TEST_CASE("traced compiled runs replayed in place share the replay trace's keys until the "
+          "structure changes",
+          "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module Noise(x: real) -> (r: real) {
+    e ~ Normal(0.0, 0.5);
+    r = x + e;
+}
+module Branch() -> (y: real) {
+    a ~ Normal(0.0, 1.0);
+    var s: real = 0.0;
+    if a > 0.0 {
+        b ~ Normal(a, 1.0);
+        s = b;
+    } else {
+        c ~ Normal(0.0, 2.0);
+        s = c;
+    }
+    let n = Noise(s);
+    observe(Normal(n, 1.0), 0.3);
+    y = s;
+}
+)",
+                               "branch.chs");
+  const ir::Function* f = c.ir.findFunction("Branch");
+  auto jit = compiled(f);
+  auto addresses = [&](const codegen::JitTrace& t) {
+    std::vector<std::string> a;
+    for (const codegen::JitChoice& ch : t.choices) a.push_back(codegen::choiceAddress(*jit, t.key(ch)));
+    return a;
+  };
+  Rng rng(3);
+  double out[2];
+  codegen::JitTracing first;
+  first.reset();
+  codegen::JitRuntime rt0;
+  rt0.rng = &rng;
+  rt0.tracing = &first;
+  REQUIRE((*jit)(nullptr, out, rt0) == codegen::kOk);
+  REQUIRE(first.trace.choices.size() == 3);
+  CHECK(first.trace.sharedKeys == nullptr); // a run without replay writes its keys
+  const std::vector<std::string> before = addresses(first.trace);
+  const double a0 = first.trace.choices[0].value;
+  codegen::JitTraceIndex index;
+  codegen::indexTrace(first.trace, index);
+
+  auto replayWith = [&](codegen::JitTracing& t, double a) {
+    t.replayFrom = &first.trace;
+    t.replayIndex = &index;
+    t.overrideAt = 0;
+    t.overrideValue = a;
+    t.reset();
+    codegen::JitRuntime rt;
+    rt.rng = &rng;
+    rt.tracing = &t;
+    REQUIRE((*jit)(nullptr, out, rt) == codegen::kOk);
+  };
+  // The same sign: the same choices in place, no key written, the keys read from the replay's.
+  codegen::JitTracing same;
+  replayWith(same, a0 * 0.5);
+  CHECK(same.inPlace);
+  CHECK(same.trace.sharedKeys == &first.trace.keys);
+  CHECK(same.trace.keys.empty());
+  CHECK(addresses(same.trace) == before);
+  for (const codegen::JitChoice& ch : same.trace.choices) CHECK(ch.replayed);
+  // Taking the pool over leaves the trace with its own keys, the same addresses.
+  std::string pool = first.trace.keys;
+  same.trace.sharedKeys = &pool;
+  same.trace.adoptKeys(pool);
+  CHECK(same.trace.sharedKeys == nullptr);
+  CHECK(addresses(same.trace) == before);
+
+  // The other sign: the branch's choice is new, the trace writes its own keys from there on.
+  codegen::JitTracing other;
+  replayWith(other, -a0);
+  CHECK_FALSE(other.inPlace);
+  CHECK(other.trace.sharedKeys == nullptr);
+  const std::vector<std::string> after = addresses(other.trace);
+  REQUIRE(after.size() == 3);
+  CHECK(after[0] == "a");
+  CHECK(after[1] == (a0 > 0 ? "c" : "b"));
+  CHECK(after[2] == before[2]); // the call site's choice, replayed by its key
+  CHECK(after[2].find('/') != std::string::npos);
+  CHECK(other.trace.choices[0].replayed);
+  CHECK_FALSE(other.trace.choices[1].replayed);
+  CHECK(other.trace.choices[2].replayed);
+
+  // And the interpreter's runs with the same replay, in both cases.
+  for (double a : {a0 * 0.5, -a0}) {
+    std::unordered_map<std::string, double> replay;
+    for (const codegen::JitChoice& ch : first.trace.choices)
+      replay[codegen::choiceAddress(*jit, first.trace.key(ch))] = ch.value;
+    replay["a"] = a;
+    symbolic::RunOptions ro;
+    ro.replay = &replay;
+    Rng r1(5), r2(5);
+    requireSameRun(symbolic::run(*f, {}, r1, ro), codegen::runCompiled(*f, {}, r2, *jit, ro));
+  }
+}
