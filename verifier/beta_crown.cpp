@@ -180,7 +180,226 @@ LinearLower optimisedBound(const neural::AffineNet& net, int depth, bool topRelu
   return out;
 }
 
+/// One domain's state in betaCrownBounds (its values, moments and best values so far).
+struct BatchDomain {
+  const BetaCrownQuery* q = nullptr;
+  Slopes alpha, beta, bestA, bestB;
+  std::vector<Moments> ma, mb;
+  std::vector<MatrixXd> lam;
+  LinearLower cur;
+  VectorXd bestLower;
+  bool anySplit = false, anyUnstable = false;
+  BoundQuery query(const Slopes& a, const Slopes& b, std::vector<MatrixXd>* lamOut) const {
+    BoundQuery bq;
+    bq.box = q->box;
+    bq.nb = q->nb;
+    bq.C = q->C;
+    bq.alpha = &a;
+    bq.lamOut = lamOut;
+    bq.splits = anySplit ? q->splits : nullptr;
+    bq.beta = anySplit ? &b : nullptr;
+    return bq;
+  }
+};
+
 } // namespace
+
+std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
+                                         const std::vector<BetaCrownQuery>& queries,
+                                         const AlphaCrownOptions& opt,
+                                         const WeightProducts* wpIn) {
+  const int L = static_cast<int>(net.layers.size());
+  const size_t Q = queries.size();
+  std::vector<LinearLower> out(Q);
+  if (Q == 0) return out;
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
+  const Eigen::Index d = net.inputSize;
+  // Starting values per domain, as optimisedBound's.
+  std::vector<BatchDomain> ds(Q);
+  for (size_t i = 0; i < Q; ++i) {
+    BatchDomain& D = ds[i];
+    D.q = &queries[i];
+    const NetBounds& nb = *D.q->nb;
+    const Eigen::Index R = D.q->C->rows();
+    Slopes* alphaIO = D.q->alpha;
+    Slopes* betaIO = D.q->beta;
+    const Splits& splits = *D.q->splits;
+    D.alpha.resize(static_cast<size_t>(L));
+    for (int k = 0; k < L; ++k) {
+      if (!net.layers[k].relu) continue;
+      const VectorXd& l = nb.lo[k];
+      const VectorXd& u = nb.hi[k];
+      const Eigen::Index n = l.size();
+      if (alphaIO && static_cast<size_t>(k) < alphaIO->size() && (*alphaIO)[k].rows() == R &&
+          (*alphaIO)[k].cols() == n) {
+        D.alpha[k] = (*alphaIO)[k];
+      } else {
+        D.alpha[k].resize(R, n);
+        for (Eigen::Index j = 0; j < n; ++j)
+          D.alpha[k].col(j).setConstant(u[j] > -l[j] ? 1.0 : 0.0);
+      }
+      for (Eigen::Index j = 0; j < n; ++j) {
+        if (l[j] < 0 && u[j] > 0) D.anyUnstable = true;
+        if (betaIO && isSplit(splits, static_cast<size_t>(k), j)) D.anySplit = true;
+      }
+    }
+    if (D.anySplit) {
+      D.beta.resize(static_cast<size_t>(L));
+      for (int k = 0; k < L; ++k) {
+        if (!net.layers[k].relu) continue;
+        const Eigen::Index n = nb.lo[k].size();
+        const bool warm = static_cast<size_t>(k) < betaIO->size() &&
+                          (*betaIO)[k].rows() == R && (*betaIO)[k].cols() == n;
+        D.beta[k] = MatrixXd::Zero(R, n);
+        for (Eigen::Index j = 0; j < n; ++j)
+          if (warm && isSplit(splits, static_cast<size_t>(k), j))
+            D.beta[k].col(j) = (*betaIO)[k].col(j).cwiseMax(0.0);
+      }
+    }
+  }
+  {
+    std::vector<BoundQuery> bq;
+    for (BatchDomain& D : ds) bq.push_back(D.query(D.alpha, D.beta, &D.lam));
+    std::vector<LinearLower> first = outputLowerBounds(net, bq, &wp);
+    for (size_t i = 0; i < Q; ++i) ds[i].cur = std::move(first[i]);
+  }
+  // The domains that take steps; the others are done.
+  std::vector<size_t> act;
+  for (size_t i = 0; i < Q; ++i) {
+    BatchDomain& D = ds[i];
+    const Eigen::Index R = D.q->C->rows();
+    if (L > 0 && R > 0 && (D.anyUnstable || D.anySplit) && opt.iterations > 0) {
+      act.push_back(i);
+      continue;
+    }
+    if (D.q->alpha) *D.q->alpha = D.alpha;
+    if (D.q->beta) *D.q->beta = D.beta;
+    if (D.q->lamOut) *D.q->lamOut = std::move(D.lam);
+    out[i] = std::move(D.cur);
+  }
+  if (act.empty()) return out;
+  std::vector<Eigen::Index> off(act.size() + 1, 0);
+  for (size_t a = 0; a < act.size(); ++a) {
+    BatchDomain& D = ds[act[a]];
+    const Eigen::Index R = D.q->C->rows();
+    off[a + 1] = off[a] + R;
+    D.bestA = D.alpha;
+    D.bestB = D.beta;
+    D.ma.resize(static_cast<size_t>(L));
+    D.mb.resize(static_cast<size_t>(L));
+    for (int k = 0; k < L; ++k) {
+      if (D.alpha[k].size() > 0)
+        D.ma[k] = {MatrixXd::Zero(R, D.alpha[k].cols()), MatrixXd::Zero(R, D.alpha[k].cols())};
+      if (D.anySplit && D.beta[k].size() > 0)
+        D.mb[k] = {MatrixXd::Zero(R, D.beta[k].cols()), MatrixXd::Zero(R, D.beta[k].cols())};
+    }
+    D.bestLower = D.cur.lower;
+  }
+  const Eigen::Index RT = off.back();
+  double p1 = 1.0, p2 = 1.0;
+  MatrixXd Z, H;
+  VectorXd rowScale;
+  std::vector<BoundQuery> bq(act.size());
+  for (int it = 0; it < opt.iterations; ++it) {
+    pollCancellation();
+    // The forward pass of the adjoint, every domain's rows stacked: z^ from each row's
+    // minimising corner of its domain's box.
+    Z.resize(RT, d);
+    for (size_t a = 0; a < act.size(); ++a) {
+      const BatchDomain& D = ds[act[a]];
+      for (Eigen::Index r = 0; r < D.cur.A.rows(); ++r)
+        for (Eigen::Index i = 0; i < d; ++i)
+          Z(off[a] + r, i) = D.cur.A(r, i) > 0 ? D.q->box->lo[i] : D.q->box->hi[i];
+    }
+    p1 *= 0.9;
+    p2 *= 0.999;
+    for (int k = 0; k < L; ++k) {
+      const neural::AffineLayer& layer = net.layers[k];
+      H = wp.rowsThrough(k, Z);
+      H.rowwise() += layer.b.transpose();
+      if (!layer.relu) {
+        Z = H;
+        continue;
+      }
+      Z.resize(RT, H.cols());
+      for (size_t a = 0; a < act.size(); ++a) {
+        BatchDomain& D = ds[act[a]];
+        const Eigen::Index o = off[a], R = off[a + 1] - off[a];
+        const Splits& splits = *D.q->splits;
+        const VectorXd& l = D.q->nb->lo[k];
+        const VectorXd& u = D.q->nb->hi[k];
+        const MatrixXd& Lk = D.lam[k];
+        const bool splitLayer =
+            D.anySplit && static_cast<size_t>(k) < splits.size() && !splits[k].empty();
+        if (splitLayer) rowScale = Lk.cwiseAbs().rowwise().maxCoeff().cwiseMax(1e-6);
+        for (Eigen::Index j = 0; j < l.size(); ++j) {
+          if (splitLayer && isSplit(splits, static_cast<size_t>(k), j)) {
+            const double s = splits[k][static_cast<size_t>(j)] > 0 ? 1.0 : -1.0;
+            for (Eigen::Index r = 0; r < R; ++r) {
+              const double g = -s * H(o + r, j); // dB_r / dbeta_rj
+              const double step = adamStep(g, D.mb[k].m1(r, j), D.mb[k].m2(r, j), p1, p2);
+              D.beta[k](r, j) =
+                  std::max(0.0, D.beta[k](r, j) + opt.betaLr * rowScale[r] * step);
+            }
+          }
+          if (u[j] <= 0) {
+            Z.col(j).segment(o, R).setZero();
+            continue;
+          }
+          if (l[j] >= 0) {
+            Z.col(j).segment(o, R) = H.col(j).segment(o, R);
+            continue;
+          }
+          const double s = u[j] / (u[j] - l[j]);
+          for (Eigen::Index r = 0; r < R; ++r) {
+            const double lr = Lk(r, j);
+            if (lr < 0) {
+              Z(o + r, j) = s * (H(o + r, j) - l[j]);
+              continue;
+            }
+            const double av = std::clamp(D.alpha[k](r, j), 0.0, 1.0);
+            Z(o + r, j) = av * H(o + r, j);
+            const double g = lr * H(o + r, j); // dB_r / da_rj
+            const double step = adamStep(g, D.ma[k].m1(r, j), D.ma[k].m2(r, j), p1, p2);
+            D.alpha[k](r, j) = std::clamp(av + opt.lr * step, 0.0, 1.0);
+          }
+        }
+      }
+    }
+    for (size_t a = 0; a < act.size(); ++a) {
+      BatchDomain& D = ds[act[a]];
+      bq[a] = D.query(D.alpha, D.beta, &D.lam);
+    }
+    std::vector<LinearLower> step = outputLowerBounds(net, bq, &wp);
+    for (size_t a = 0; a < act.size(); ++a) {
+      BatchDomain& D = ds[act[a]];
+      D.cur = std::move(step[a]);
+      for (Eigen::Index r = 0; r < D.cur.lower.size(); ++r)
+        if (D.cur.lower[r] > D.bestLower[r]) {
+          D.bestLower[r] = D.cur.lower[r];
+          for (int k = 0; k < L; ++k) {
+            if (D.bestA[k].size() > 0) D.bestA[k].row(r) = D.alpha[k].row(r);
+            if (D.anySplit && D.bestB[k].size() > 0) D.bestB[k].row(r) = D.beta[k].row(r);
+          }
+        }
+    }
+  }
+  // The bounds with the best values, computed afresh (each row's best bound seen).
+  for (size_t a = 0; a < act.size(); ++a) {
+    BatchDomain& D = ds[act[a]];
+    bq[a] = D.query(D.bestA, D.bestB, D.q->lamOut);
+  }
+  std::vector<LinearLower> fin = outputLowerBounds(net, bq, &wp);
+  for (size_t a = 0; a < act.size(); ++a) {
+    BatchDomain& D = ds[act[a]];
+    out[act[a]] = std::move(fin[a]);
+    if (D.q->alpha) *D.q->alpha = std::move(D.bestA);
+    if (D.q->beta) *D.q->beta = std::move(D.bestB);
+  }
+  return out;
+}
 
 LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const NetBounds& nb,
                            const MatrixXd& C, const Splits& splits, const AlphaCrownOptions& opt,

@@ -41,6 +41,29 @@ LinearLower betaCrownBound(const neural::AffineNet& net, const Box& box, const N
                            std::vector<Eigen::MatrixXd>* lamOut = nullptr,
                            const WeightProducts* wp = nullptr);
 
+/// One sub-domain of a batch (betaCrownBounds): betaCrownBound's arguments by pointer (box, nb,
+/// C and splits required; alpha, beta, lamOut may be null, as there).
+struct BetaCrownQuery {
+  const Box* box = nullptr;
+  const NetBounds* nb = nullptr;
+  const Eigen::MatrixXd* C = nullptr;
+  const Splits* splits = nullptr;
+  Slopes* alpha = nullptr;
+  Slopes* beta = nullptr;
+  std::vector<Eigen::MatrixXd>* lamOut = nullptr;
+};
+
+/// betaCrownBound on many sub-domains at once: the same optimisation per row (every row has its
+/// own slopes, multipliers and Adam moments, so the rows of different domains do not interact),
+/// with each step's bound computed by outputLowerBounds (one product per layer for the stacked
+/// rows of every domain) and the forward pass of the adjoint likewise stacked. A domain with
+/// nothing to optimise (no unstable ReLU, no split) takes no steps, as in betaCrownBound. Sound
+/// like betaCrownBound: every returned bound is bounds.h's with the values picked.
+std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
+                                         const std::vector<BetaCrownQuery>& queries,
+                                         const AlphaCrownOptions& opt,
+                                         const WeightProducts* wp = nullptr);
+
 /// alpha-CROWN's optimised lower bound of the rows of C * h_k, layer k's pre-activation (before
 /// its ReLU): the optimisation above on the network's first k + 1 layers, with nb's bounds of the
 /// layers below k. Sound for any slopes, like the output bound (its rounding is bounds.h's).

@@ -251,6 +251,12 @@ Eigen::VectorXd WeightProducts::absTimes(int k, const Eigen::VectorXd& v) const 
   return abs_[kk] * v;
 }
 
+Eigen::MatrixXd WeightProducts::absTimesColumns(int k, const Eigen::MatrixXd& M) const {
+  const size_t kk = static_cast<size_t>(k);
+  if (sparse_[kk].nonZeros() == 0) return net_->layers[kk].W.cwiseAbs() * M;
+  return abs_[kk] * M;
+}
+
 Eigen::VectorXd WeightProducts::signSplitTimes(int k, const Eigen::VectorXd& p,
                                                const Eigen::VectorXd& q) const {
   const size_t kk = static_cast<size_t>(k);
@@ -403,6 +409,95 @@ static LinearLower linearLowerBound(const AffineNet& net, int depth, bool topRel
   backSubstitute(net, wp, box, nb, L - 1, Lam, out.A, cst, err, alpha, lamOut, splits, beta);
   out.c = cst;
   out.lower = boxMinimum(box, out.A, cst, err);
+  return out;
+}
+
+std::vector<LinearLower> outputLowerBounds(const AffineNet& net,
+                                           const std::vector<BoundQuery>& qs,
+                                           const WeightProducts* wpIn) {
+  const size_t Q = qs.size();
+  std::vector<LinearLower> out(Q);
+  if (Q == 0) return out;
+  const int L = static_cast<int>(net.layers.size());
+  // Each query's rows in the stacked objective: [off[q], off[q] + C.rows()).
+  std::vector<Eigen::Index> off(Q + 1, 0);
+  for (size_t q = 0; q < Q; ++q) off[q + 1] = off[q] + qs[q].C->rows();
+  const Eigen::Index R = off[Q];
+  if (L == 0) {
+    for (size_t q = 0; q < Q; ++q)
+      out[q] = outputLowerBound(net, *qs[q].box, *qs[q].nb, *qs[q].C, qs[q].alpha, qs[q].lamOut,
+                                qs[q].splits, qs[q].beta, wpIn);
+    return out;
+  }
+  std::optional<WeightProducts> own;
+  if (!wpIn) own.emplace(net);
+  const WeightProducts& wp = wpIn ? *wpIn : *own;
+  auto rows = [&](size_t q) { return off[q + 1] - off[q]; };
+  auto layerAlpha = [&](size_t q, int k) -> const MatrixXd* {
+    return qs[q].alpha && static_cast<size_t>(k) < qs[q].alpha->size() ? &(*qs[q].alpha)[k]
+                                                                         : nullptr;
+  };
+  VectorXd cst = VectorXd::Zero(R), err = VectorXd::Zero(R);
+  MatrixXd Lam(R, net.layers[L - 1].W.rows());
+  // Relaxes layer k's ReLU for every query's rows of the stacked objective G (over z_k), with
+  // the query's own bounds, slopes and multipliers: relaxLayer on each block.
+  auto relaxAll = [&](int k, const MatrixXd& G) {
+    if (!net.layers[k].relu) return G;
+    MatrixXd H(G.rows(), G.cols());
+    for (size_t q = 0; q < Q; ++q) {
+      const Eigen::Index o = off[q], r = rows(q);
+      if (r == 0) continue;
+      VectorXd c = cst.segment(o, r), e = err.segment(o, r);
+      H.middleRows(o, r) = relaxLayer(net, *qs[q].nb, k, G.middleRows(o, r), c, e,
+                                      layerAlpha(q, k), layerSplit(qs[q].splits, k),
+                                      layerBeta(qs[q].beta, k));
+      cst.segment(o, r) = c;
+      err.segment(o, r) = e;
+    }
+    return H;
+  };
+  for (size_t q = 0; q < Q; ++q) {
+    if (qs[q].lamOut) {
+      qs[q].lamOut->assign(static_cast<size_t>(L), MatrixXd());
+      (*qs[q].lamOut)[L - 1] = *qs[q].C;
+    }
+    Lam.middleRows(off[q], rows(q)) = *qs[q].C;
+  }
+  Lam = relaxAll(L - 1, Lam);
+  // backSubstitute over the stacked objective (see there for the allowances, row by row the
+  // same): one product per layer for all queries.
+  MatrixXd M;
+  for (int k = L - 1; k >= 0; --k) {
+    pollCancellation();
+    const auto& layer = net.layers[k];
+    M.resize(layer.W.cols(), static_cast<Eigen::Index>(Q));
+    for (size_t q = 0; q < Q; ++q)
+      M.col(static_cast<Eigen::Index>(q)) = zAbsMax(net, *qs[q].box, *qs[q].nb, k - 1);
+    const MatrixXd V = wp.absTimesColumns(k, M);
+    const MatrixXd absLam = Lam.cwiseAbs();
+    const VectorXd absB = layer.b.cwiseAbs();
+    for (size_t q = 0; q < Q; ++q) {
+      const Eigen::Index o = off[q], r = rows(q);
+      if (r == 0) continue;
+      err.segment(o, r) +=
+          gammaN(layer.W.rows()) * (absLam.middleRows(o, r) * V.col(static_cast<Eigen::Index>(q))) +
+          gammaN(layer.W.rows() + 1) *
+              (absLam.middleRows(o, r) * absB + cst.segment(o, r).cwiseAbs());
+    }
+    err.array() += kTiny;
+    cst += Lam * layer.b;
+    Lam = wp.leftTimes(k, Lam);
+    if (k == 0) break;
+    for (size_t q = 0; q < Q; ++q)
+      if (qs[q].lamOut) (*qs[q].lamOut)[k - 1] = Lam.middleRows(off[q], rows(q));
+    Lam = relaxAll(k - 1, Lam);
+  }
+  for (size_t q = 0; q < Q; ++q) {
+    const Eigen::Index o = off[q], r = rows(q);
+    out[q].A = Lam.middleRows(o, r);
+    out[q].c = cst.segment(o, r);
+    out[q].lower = boxMinimum(*qs[q].box, out[q].A, out[q].c, err.segment(o, r));
+  }
   return out;
 }
 

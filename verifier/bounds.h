@@ -47,6 +47,8 @@ public:
   Eigen::MatrixXd rowsThrough(int k, const Eigen::MatrixXd& Z) const;
   /// |W_k| v.
   Eigen::VectorXd absTimes(int k, const Eigen::VectorXd& v) const;
+  /// |W_k| M: absTimes of each column of M in one product.
+  Eigen::MatrixXd absTimesColumns(int k, const Eigen::MatrixXd& M) const;
   /// max(W_k, 0) p + min(W_k, 0) q.
   Eigen::VectorXd signSplitTimes(int k, const Eigen::VectorXd& p, const Eigen::VectorXd& q) const;
   bool sparse(int k) const { return sparse_[static_cast<size_t>(k)].nonZeros() > 0; }
@@ -115,5 +117,29 @@ LinearLower preActivationLowerBound(const neural::AffineNet& net, int k, const B
                                     const Slopes* alpha, std::vector<Eigen::MatrixXd>* lamOut,
                                     const Splits* splits = nullptr, const Slopes* beta = nullptr,
                                     const WeightProducts* wp = nullptr);
+
+/// One bound of a batch (outputLowerBounds): outputLowerBound's arguments, by pointer (box, nb
+/// and C required; the others may be null, as there). The pointees must outlive the call.
+struct BoundQuery {
+  const Box* box = nullptr;
+  const NetBounds* nb = nullptr;
+  const Eigen::MatrixXd* C = nullptr;
+  const Slopes* alpha = nullptr;
+  std::vector<Eigen::MatrixXd>* lamOut = nullptr;
+  const Splits* splits = nullptr;
+  const Slopes* beta = nullptr;
+};
+
+/// outputLowerBound of every query at once (e.g. many sub-domains of one search, or the two
+/// children of many split candidates): the queries' objectives are stacked into one matrix, so
+/// each layer's product with W_k (and |W_k|'s with the bounds' magnitudes) is one product over
+/// all of them instead of one per query; each query's rows are relaxed with its own bounds,
+/// slopes, splits and multipliers. Every row's bound and rounding allowance are computed by the
+/// same formulas as outputLowerBound's (only the summation order of the products may differ,
+/// which the allowances already cover), so each result is sound on its query's domain.
+/// `wp` (may be null: built for the call) must be built from `net`.
+std::vector<LinearLower> outputLowerBounds(const neural::AffineNet& net,
+                                           const std::vector<BoundQuery>& queries,
+                                           const WeightProducts* wp = nullptr);
 
 } // namespace chassis::verifier

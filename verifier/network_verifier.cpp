@@ -221,7 +221,9 @@ private:
   void worker(Z3Encoder& z3, ForwardBounder* fb) {
     CancelScope scope(deadline_, &cancel_);
     while (true) {
-      Domain d;
+      // ReLU splitting takes up to opt_.batchDomains domains at once (processBatch), at most
+      // an equal share of the pending ones so that every thread has work.
+      std::vector<Domain> ds;
       {
         std::unique_lock<std::mutex> lk(mu_);
         while (!stop_ && stack_.empty() && (active_ > 0 || (hooks_ && !ended_)))
@@ -231,35 +233,57 @@ private:
           cv_.notify_all();
           return;
         }
-        d = std::move(stack_.back());
-        stack_.pop_back();
+        size_t take = 1;
+        if (batchedOutputBounds() && opt_.batchDomains > 1) {
+          const size_t threads = static_cast<size_t>(std::max(1, opt_.threads));
+          take = std::min(static_cast<size_t>(opt_.batchDomains),
+                          std::max<size_t>(1, (stack_.size() + threads - 1) / threads));
+        }
+        for (size_t i = 0; i < take && !stack_.empty(); ++i) {
+          ds.push_back(std::move(stack_.back()));
+          stack_.pop_back();
+        }
         ++active_;
       }
-      std::vector<Domain> children;
+      std::vector<std::vector<Domain>> children(ds.size());
       const bool recording = hooks_ && hooks_->recording();
       const auto started = recording ? Clock::now() : Clock::time_point();
+      std::vector<char> outcome(ds.size(), 'c');
       processOutcome = 'c';
       try {
-        process(d, z3, fb, children);
+        if (ds.size() == 1) {
+          process(ds[0], z3, fb, children[0]);
+          outcome[0] = processOutcome;
+        } else {
+          processBatch(ds, z3, fb, children, outcome);
+        }
       } catch (const Cancelled&) { // the deadline, a stop or a decision cut a bound short
-        children.clear();
-        processOutcome = 'c';
+        for (auto& c : children) c.clear();
+        std::fill(outcome.begin(), outcome.end(), 'c');
         if (run::stopRequested()) finishIncomplete(false, stopWord());
         else finishIncomplete(Clock::now() >= deadline_, "timeout");
       }
-      for (Domain& c : children) {
-        c.id = nextId_++;
-        c.parent = d.id;
+      for (size_t i = 0; i < ds.size(); ++i)
+        for (Domain& c : children[i]) {
+          c.id = nextId_++;
+          c.parent = ds[i].id;
+        }
+      if (recording) {
+        // A batch's time is shared equally by its domains.
+        const double each = std::chrono::duration<double>(Clock::now() - started).count() /
+                            static_cast<double>(ds.size());
+        for (size_t i = 0; i < ds.size(); ++i)
+          hooks_->record(DomainRecord{ds[i].id, ds[i].parent, 0, each,
+                                      children[i].empty() ? outcome[i] : 's'});
       }
-      if (recording)
-        hooks_->record(DomainRecord{d.id, d.parent, 0,
-                                    std::chrono::duration<double>(Clock::now() - started).count(),
-                                    children.empty() ? processOutcome : 's'});
       {
         std::lock_guard<std::mutex> lk(mu_);
         --active_;
-        for (auto& c : children)
-          stack_.push_back(std::move(c));
+        // In the reverse of the order they were popped: the first popped (the stack's top) has
+        // its children on top, as one domain at a time would.
+        for (size_t i = ds.size(); i-- > 0;)
+          for (auto& c : children[i])
+            stack_.push_back(std::move(c));
         if (stack_.size() > opt_.maxQueue && !stop_) {
           stop_ = true;
           incomplete = true;
@@ -345,17 +369,128 @@ private:
     return (v.array() - theta).cwiseMax(0.0).matrix();
   }
 
+  /// A domain's bounds, between process's phases (see processBatch).
+  struct Bounded {
+    bool fwd = false;      // input splitting by forward symbolic intervals
+    bool refined = false;  // nbLocal reflects every split of the domain (ReLU splitting)
+    NetBounds nbLocal;
+    Eigen::MatrixXd Cs;    // the rows of every live case of the group
+    std::vector<Eigen::MatrixXd> lam;
+    Slopes alpha, beta;
+    LinearLower all;
+  };
+
+  /// ReLU splitting with optimised output bounds: the phase processBatch batches.
+  bool batchedOutputBounds() const { return !inputMode_ && opt_.alphaIterations > 0; }
+
+  /// alpha/beta-CROWN steps of a domain's output bound: a child starts from its parent's slopes
+  /// and multipliers, near their optimum, and takes a quarter of the root's steps (oval21's
+  /// searches need many domains more than a slightly tighter bound on each).
+  int outputBoundSteps(const Domain& d) const {
+    return d.alpha ? std::max(1, opt_.alphaIterations / 4) : opt_.alphaIterations;
+  }
+
   void process(const Domain& d, Z3Encoder& z3, ForwardBounder* fb, std::vector<Domain>& children) {
+    Bounded b;
+    if (!boundDomain(d, fb, b)) return;
+    outputBound(d, fb, b);
+    decide(d, z3, fb, b, children);
+  }
+
+  /// ReLU splitting: the domains `ds` processed together, their output bounds' alpha/beta-CROWN
+  /// optimisations run as one (beta_crown.h betaCrownBounds: each layer's product stacks every
+  /// domain's rows, where one domain's few rows leave the sparse conv products' overhead per
+  /// non-zero unpaid). The same bounds as process() gives each domain (the rows are
+  /// independent), except for the summation order of the products. Domains taking different
+  /// numbers of steps (a root) go in separate batches. children[i]: ds[i]'s.
+  void processBatch(const std::vector<Domain>& ds, Z3Encoder& z3, ForwardBounder* fb,
+                    std::vector<std::vector<Domain>>& children, std::vector<char>& outcome) {
+    const size_t n = ds.size();
+    children.assign(n, {});
+    std::vector<Bounded> bs(n);
+    std::vector<char> ok(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (stopRequestedHere()) return;
+      ok[i] = boundDomain(ds[i], fb, bs[i]) ? 1 : 0;
+    }
+    std::vector<char> done(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok[i] || done[i]) continue;
+      const int steps = outputBoundSteps(ds[i]);
+      std::vector<BetaCrownQuery> qs;
+      std::vector<size_t> idx;
+      for (size_t j = i; j < n; ++j) {
+        if (!ok[j] || done[j] || outputBoundSteps(ds[j]) != steps) continue;
+        const Domain& d = ds[j];
+        Bounded& b = bs[j];
+        if (d.alpha) b.alpha = *d.alpha;
+        if (d.beta) b.beta = *d.beta;
+        BetaCrownQuery q;
+        q.box = &d.box;
+        q.nb = &b.nbLocal;
+        q.C = &b.Cs;
+        q.splits = &d.splits;
+        q.alpha = &b.alpha;
+        q.beta = opt_.betaCrown ? &b.beta : nullptr;
+        q.lamOut = &b.lam;
+        qs.push_back(q);
+        idx.push_back(j);
+        done[j] = 1;
+      }
+      AlphaCrownOptions ao;
+      ao.iterations = steps;
+      std::vector<LinearLower> all = betaCrownBounds(net_, qs, ao, &weights_);
+      for (size_t t = 0; t < idx.size(); ++t) bs[idx[t]].all = std::move(all[t]);
+    }
+    for (size_t i = 0; i < n; ++i) {
+      if (!ok[i]) continue;
+      if (stopRequestedHere()) return;
+      processOutcome = 'c';
+      decide(ds[i], z3, fb, bs[i], children[i]);
+      outcome[i] = processOutcome;
+    }
+  }
+
+  /// ReLU splitting: a cheap screen before replays() of a domain's candidate points, their
+  /// output through the prepared weights (sparse conv products, where replays' dense pass
+  /// through a conv net cost 19% of the search's CPU on oval21's cifar_base). A point that
+  /// misses some constraint by far more than the two passes' roundings can differ is not
+  /// replayed; this only skips candidates, a counterexample is still only what replays()
+  /// confirms.
+  bool worthReplaying(const CaseSpec& cs, const VectorXd& x) const {
+    if (inputMode_ || cs.C.rows() == 0 || x.size() != net_.inputSize) return true;
+    Eigen::MatrixXd z = x.transpose();
+    for (size_t k = 0; k < net_.layers.size(); ++k) {
+      Eigen::MatrixXd h = weights_.rowsThrough(static_cast<int>(k), z);
+      h.row(0) += net_.layers[k].b.transpose();
+      z = net_.layers[k].relu ? Eigen::MatrixXd(h.cwiseMax(0.0)) : h;
+    }
+    const VectorXd y = z.row(0).transpose();
+    const VectorXd v = cs.C * y - cs.d;
+    const double scale = (cs.C.cwiseAbs() * y.cwiseAbs()).maxCoeff() + cs.d.cwiseAbs().maxCoeff();
+    return !(v.maxCoeff() > 1e-6 * (1.0 + scale));
+  }
+
+  bool stopRequestedHere() {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stop_;
+  }
+
+  /// process's first phase: the domain's pre-activation bounds and the rows to bound; false
+  /// when the domain is done (the deadline, infeasible splits).
+  bool boundDomain(const Domain& d, ForwardBounder* fb, Bounded& b) {
     if (Clock::now() >= deadline_) {
       finishIncomplete(true, "timeout");
-      return;
+      return false;
     }
     ++domains;
     // Input splitting (no phase splits): forward symbolic intervals, cheap and nearly as
     // tight as back-substitution when the input is low-dimensional.
     const bool fwd = fb && inputMode_ && opt_.forwardBounds && d.splits.empty();
-    NetBounds nbLocal;
-    bool refined = !d.parentBounds; // nbLocal reflects every split of d (ReLU splitting)
+    b.fwd = fwd;
+    NetBounds& nbLocal = b.nbLocal;
+    bool& refined = b.refined;
+    refined = !d.parentBounds; // nbLocal reflects every split of d (ReLU splitting)
     if (fwd) {
       // The parent's bounds (refined, sound on its larger box) tighten the child's layer by
       // layer before its ReLUs are relaxed: fewer unstable ReLUs, so fewer to refine below.
@@ -399,13 +534,14 @@ private:
       }
     }
     const NetBounds& nb = nbLocal;
-    if (nb.infeasible) return;
+    if (nb.infeasible) return false;
     const std::vector<int>& group = groups_[d.group];
     // One back-substitution for the rows of every live case of the group.
     Eigen::Index rows = 0;
     for (size_t k = 0; k < group.size(); ++k)
       if (d.live[k]) rows += cases_[group[k]].C.rows();
-    Eigen::MatrixXd Cs(rows, net_.outputSize());
+    Eigen::MatrixXd& Cs = b.Cs;
+    Cs.resize(rows, net_.outputSize());
     Eigen::Index r0 = 0;
     for (size_t k = 0; k < group.size(); ++k)
       if (d.live[k]) {
@@ -413,27 +549,29 @@ private:
         Cs.middleRows(r0, C.rows()) = C;
         r0 += C.rows();
       }
+    return true;
+  }
+
+  /// process's second phase: the domain's output bound (processBatch batches it).
+  void outputBound(const Domain& d, ForwardBounder* fb, Bounded& b) {
+    const NetBounds& nb = b.nbLocal;
+    const Eigen::MatrixXd& Cs = b.Cs;
     // ReLU splitting (high dimension): alpha-CROWN's optimised slopes with beta-CROWN's split
     // multipliers, warm-started from the parent's; the objective per layer (lam) feeds the
     // branching score below.
-    std::vector<Eigen::MatrixXd> lam;
-    Slopes alpha, beta;
-    LinearLower all;
-    if (!inputMode_ && opt_.alphaIterations > 0) {
-      if (d.alpha) alpha = *d.alpha;
-      if (d.beta) beta = *d.beta;
+    if (batchedOutputBounds()) {
+      if (d.alpha) b.alpha = *d.alpha;
+      if (d.beta) b.beta = *d.beta;
       AlphaCrownOptions ao;
-      // A child starts from its parent's slopes and multipliers, near their optimum: a quarter
-      // of the root's steps (oval21's searches need many domains more than a slightly tighter
-      // bound on each).
-      ao.iterations = d.alpha ? std::max(1, opt_.alphaIterations / 4) : opt_.alphaIterations;
-      all = betaCrownBound(net_, d.box, nb, Cs, d.splits, ao, &alpha,
-                           opt_.betaCrown ? &beta : nullptr, &lam, &weights_);
+      ao.iterations = outputBoundSteps(d);
+      b.all = betaCrownBound(net_, d.box, nb, Cs, d.splits, ao, &b.alpha,
+                             opt_.betaCrown ? &b.beta : nullptr, &b.lam, &weights_);
     } else {
-      all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &lam, nullptr,
-                             nullptr, &weights_);
+      b.all = outputLowerBound(net_, d.box, nb, Cs, nullptr, inputMode_ ? nullptr : &b.lam,
+                               nullptr, nullptr, &weights_);
     }
-    if (fwd) { // the better of back-substitution and the forward output functions, per row
+    if (b.fwd) { // the better of back-substitution and the forward output functions, per row
+      LinearLower& all = b.all;
       LinearLower f;
       fb->outputLower(d.box, Cs, f);
       for (Eigen::Index r = 0; r < Cs.rows(); ++r)
@@ -443,6 +581,21 @@ private:
           all.lower[r] = f.lower[r];
         }
     }
+  }
+
+  /// process's last phase: the domain decided from its bounds, or split into children.
+  void decide(const Domain& d, Z3Encoder& z3, ForwardBounder* fb, Bounded& bd,
+              std::vector<Domain>& children) {
+    const bool fwd = bd.fwd;
+    const bool refined = bd.refined;
+    const NetBounds& nb = bd.nbLocal;
+    const Eigen::MatrixXd& Cs = bd.Cs;
+    const LinearLower& all = bd.all;
+    const std::vector<Eigen::MatrixXd>& lam = bd.lam;
+    Slopes& alpha = bd.alpha;
+    Slopes& beta = bd.beta;
+    const std::vector<int>& group = groups_[d.group];
+    Eigen::Index r0 = 0;
     const VectorXd& lo = d.box.lo;
     const VectorXd& hi = d.box.hi;
     std::vector<char> live = d.live;
@@ -478,7 +631,8 @@ private:
         VectorXd corner(lo.size());
         for (Eigen::Index i = 0; i < lo.size(); ++i)
           corner[i] = ll.A(best, i) > 0 ? lo[i] : hi[i];
-        if (replays(net_, cs, corner)) return finishSat(corner, group[k], "bound minimiser");
+        if (worthReplaying(cs, corner) && replays(net_, cs, corner))
+          return finishSat(corner, group[k], "bound minimiser");
         // Local PGD from it: on every domain in input splitting; in ReLU splitting only where
         // the intermediate bounds are recomputed (its forward and backward passes through a conv
         // net cost as much as the domain's bounds; the attack beside the search goes on).
@@ -496,7 +650,8 @@ private:
         smear += VectorXd::Ones(lo.size());
       }
       VectorXd centre = ((lo + hi) * 0.5).cwiseMax(lo).cwiseMin(hi);
-      if (replays(net_, cs, centre)) return finishSat(centre, group[k], "domain centre");
+      if (worthReplaying(cs, centre) && replays(net_, cs, centre))
+        return finishSat(centre, group[k], "domain centre");
     }
     if (!anyLive) return;
     int unstable = nb.unstable(net_);
@@ -713,22 +868,27 @@ private:
       if (beta[k].rows() > rowIndex) b1[k] = beta[k].row(rowIndex);
     size_t best = 0;
     double bestMin = -INFINITY;
-    NetBounds child = nb;
+    // Both children of every candidate bounded in one batch (bounds.h outputLowerBounds: one
+    // product per layer for all of them).
+    std::vector<NetBounds> child(2 * cands.size(), nb);
+    std::vector<BoundQuery> qs(child.size());
     for (size_t i = 0; i < cands.size(); ++i) {
-      pollCancellation();
       const int k = cands[i].layer;
       const Eigen::Index j = cands[i].neuron;
-      double weaker = INFINITY;
-      for (int phase : {1, -1}) {
-        const double lo0 = child.lo[k][j], hi0 = child.hi[k][j];
-        if (phase > 0) child.lo[k][j] = 0.0;
-        else child.hi[k][j] = 0.0;
-        LinearLower ll = outputLowerBound(net_, d.box, child, row, &a1, nullptr, &d.splits,
-                                          beta.empty() ? nullptr : &b1, &weights_);
-        weaker = std::min(weaker, ll.lower[0]);
-        child.lo[k][j] = lo0;
-        child.hi[k][j] = hi0;
+      child[2 * i].lo[k][j] = 0.0;     // active
+      child[2 * i + 1].hi[k][j] = 0.0; // inactive
+      for (size_t c = 2 * i; c < 2 * i + 2; ++c) {
+        qs[c].box = &d.box;
+        qs[c].nb = &child[c];
+        qs[c].C = &row;
+        qs[c].alpha = &a1;
+        qs[c].splits = &d.splits;
+        qs[c].beta = beta.empty() ? nullptr : &b1;
       }
+    }
+    const std::vector<LinearLower> bounds = outputLowerBounds(net_, qs, &weights_);
+    for (size_t i = 0; i < cands.size(); ++i) {
+      const double weaker = std::min(bounds[2 * i].lower[0], bounds[2 * i + 1].lower[0]);
       if (weaker > bestMin) {
         bestMin = weaker;
         best = i;
@@ -905,6 +1065,12 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
   bool searchDone = false;
   std::atomic<bool> attackStop{false};
   std::thread attacker;
+  // Its share of one thread's time: in ReLU splitting (where the first attack already found
+  // nothing) at most backgroundAttackDutyReluSplit.
+  const bool reluSplitting = freeDimensions(cases) > opt.inputSplitMaxDim;
+  const double duty = std::max(
+      0.01, reluSplitting ? std::min(opt.backgroundAttackDuty, opt.backgroundAttackDutyReluSplit)
+                          : opt.backgroundAttackDuty);
   if (opt.attack && ownsRoots && opt.backgroundAttackAfter >= 0) {
     attacker = std::thread([&] {
       {
@@ -916,7 +1082,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
       AttackOptions lo = opt.attackOptions;
       lo.restarts = 1 << 24; // until found, stopped, or the deadline
       Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ULL);
-      if (!(opt.backgroundAttackDuty < 1.0)) {
+      if (!(duty < 1.0)) {
         if (auto r = falsifyCases(net, cases, lo, rng, deadline, &attackStop))
           search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
         return;
@@ -924,7 +1090,6 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::V
       // Throttled: bursts of opt.backgroundAttackBurst seconds, each followed by a pause that
       // leaves the attack that fraction of one thread's time (each burst goes on from a fresh
       // stream of the same generator, its sampling first).
-      const double duty = std::max(opt.backgroundAttackDuty, 0.01);
       const double burst = std::max(opt.backgroundAttackBurst, 0.01);
       const auto pause = std::chrono::duration<double>(burst * (1.0 - duty) / duty);
       for (uint64_t round = 0;; ++round) {

@@ -64,6 +64,8 @@ struct NetVerifyOptions {
                               // jointly, also warm-started from the parent's
   int branchCandidates = 8;   // ReLU splitting: the neurons of highest BaBSR-like score whose
                               // children are bounded to choose the split (1: the score alone)
+  int batchDomains = 16;      // ReLU splitting: up to this many domains per thread bounded at
+                              // once (their alpha/beta-CROWN steps stacked; 1: one at a time)
   bool lp = true;              // a domain the bounds did not close is tried by its LP relaxation
                               // (lp_relaxation.h, certified dual bound) when ...
   int lpMaxUnstable = 40;     // ... at most this many ReLUs are unstable, or it cannot be split
@@ -87,6 +89,9 @@ struct NetVerifyOptions {
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts
   double backgroundAttackBurst = 0.5; // of this many seconds, each followed by a pause)
+  double backgroundAttackDutyReluSplit = 0.25; // ReLU splitting (high dimension): the duty is at
+                              // most this (its bounds keep both threads busy; PGD through a conv
+                              // net there costs a thread's time as much as the search's steps)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
   SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
                                       // tree (search_hooks.h); null: the search alone
