@@ -376,7 +376,14 @@ private:
       fb->bound(d.box, nbLocal, d.parentBounds.get());
       // Back-substitution through the forward bounds tightens deep layers a lot (on ACAS Xu
       // it cuts the domains 20-70 fold); skipped when almost every ReLU is already stable.
-      if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) refineBounds(net_, d.box, nbLocal, &weights_);
+      // On a network with sparse layers (TLL) the same bounds by fb->refine, whose objectives
+      // span only the neurons they depend on (refineBounds' span whole layers).
+      if (nbLocal.unstable(net_) >= opt_.refineMinUnstable) {
+        if (fb->hasSparseLayer())
+          fb->refine(d.box, nbLocal);
+        else
+          refineBounds(net_, d.box, nbLocal, &weights_);
+      }
     } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
       // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
       // of its domain); only the new split's clamp is applied. Tightening them (one
