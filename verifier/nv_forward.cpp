@@ -26,6 +26,7 @@
 // (underflow) to stay an upper bound of its real value. Concretisation (d + 2 terms) subtracts
 // gamma_{d+2} |row| xm. gamma'_n = 2 (n + 2) u > gamma_n as in bounds.cpp.
 #include "verifier/nv_forward.h"
+#include "verifier/cancellation.h"
 
 #include <algorithm>
 #include <cmath>
@@ -51,6 +52,7 @@ ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
   Wpa_.resize(L);
   sWpn_.resize(L);
   sWpa_.resize(L);
+  sW_.resize(L);
   babs_.resize(L);
   HL_.resize(L);
   HU_.resize(L);
@@ -67,6 +69,8 @@ ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
     if (W.size() >= 4096 && 10 * (W.array() != 0.0).count() < W.size()) {
       sWpn_[k] = Wpn_[k].sparseView();
       sWpa_[k] = Wpa_[k].sparseView();
+      sW_[k] = W.sparseView(0.0, 0.0);
+      sW_[k].makeCompressed();
     }
     babs_[k] = net.layers[k].b.cwiseAbs();
     HL_[k].resize(W.rows(), d_ + 1);
@@ -317,15 +321,29 @@ void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb, const Ei
     const Eigen::Index n = W.rows(), m = W.cols();
     nl_.setZero(m);
     nu_.setZero(m);
-    for (Eigen::Index j = 0; j < m; ++j) { // [gl, gu]^T W, column by column
-      double lo = 0, hi = 0;
-      for (Eigen::Index i = 0; i < n; ++i) {
-        const double w = W(i, j), a = gl_[i] * w, b = gu_[i] * w;
-        lo += std::min(a, b);
-        hi += std::max(a, b);
+    const auto& S = sW_[static_cast<size_t>(k)];
+    if (S.nonZeros() > 0) { // the same sums over W's non-zeros only (a zero adds 0 to both)
+      for (Eigen::Index j = 0; j < m; ++j) {
+        double lo = 0, hi = 0;
+        for (Eigen::SparseMatrix<double>::InnerIterator it(S, j); it; ++it) {
+          const double w = it.value(), a = gl_[it.index()] * w, b = gu_[it.index()] * w;
+          lo += std::min(a, b);
+          hi += std::max(a, b);
+        }
+        nl_[j] = lo;
+        nu_[j] = hi;
       }
-      nl_[j] = lo;
-      nu_[j] = hi;
+    } else {
+      for (Eigen::Index j = 0; j < m; ++j) { // [gl, gu]^T W, column by column
+        double lo = 0, hi = 0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const double w = W(i, j), a = gl_[i] * w, b = gu_[i] * w;
+          lo += std::min(a, b);
+          hi += std::max(a, b);
+        }
+        nl_[j] = lo;
+        nu_[j] = hi;
+      }
     }
     if (k > 0 && net_.layers[k - 1].relu) {
       for (Eigen::Index j = 0; j < m; ++j) {
@@ -343,6 +361,164 @@ void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb, const Ei
   }
   for (Eigen::Index i = 0; i < smear.size() && i < gl_.size(); ++i)
     smear[i] += (gu_[i] - gl_[i]) * (box.hi[i] - box.lo[i]);
+}
+
+} // namespace chassis::verifier
+
+namespace chassis::verifier {
+
+bool ForwardBounder::hasSparseLayer() const {
+  for (const auto& S : sW_)
+    if (S.nonZeros() > 0) return true;
+  return false;
+}
+
+// The maths and the rounding allowances are bounds.cpp's (backSubstitute, relaxLayer,
+// boxMinimum), term for term: every gamma keeps the FULL layer's size, and a term skipped here
+// is one whose factor is an exact zero there (a column of the objective that is zero, a weight
+// that is zero), so each sum has the same non-zero terms, summed in another order, which the
+// dot-product bound does not depend on.
+void ForwardBounder::refine(const Box& box, NetBounds& nb) {
+  using Eigen::MatrixXd;
+  using Eigen::VectorXd;
+  const int L = static_cast<int>(net_.layers.size());
+  if (sWr_.size() != static_cast<size_t>(L)) { // built on first use
+    sWr_.resize(L);
+    sWc_.resize(L);
+    for (int k = 0; k < L; ++k) {
+      sWc_[k] = net_.layers[k].W.sparseView(0.0, 0.0);
+      sWc_[k].makeCompressed();
+      sWr_[k] = sWc_[k];
+      sWr_[k].makeCompressed();
+    }
+  }
+  vk_.assign(static_cast<size_t>(L), VectorXd());
+  const VectorXd boxAbs = box.lo.cwiseAbs().cwiseMax(box.hi.cwiseAbs());
+  // Largest |value| of layer k's output z_k (k = -1: the input box), as bounds.cpp's zAbsMax.
+  auto zAbs = [&](int k) -> VectorXd {
+    if (k < 0) return boxAbs;
+    if (net_.layers[k].relu) return nb.hi[k].cwiseMax(0.0);
+    return nb.lo[k].cwiseAbs().cwiseMax(nb.hi[k].cwiseAbs());
+  };
+  // |W_k| zAbs(k - 1): it depends on layer k - 1's bounds only, final once layer k is refined.
+  auto setV = [&](int k) { vk_[k] = sWc_[k].cwiseAbs() * zAbs(k - 1); };
+  if (L > 0) setV(0);
+  std::vector<Eigen::Index> rows, S, S2;
+  MatrixXd Lam, Lam2;
+  VectorXd cst, err, gath, gathB;
+  for (int K = 1; K < L; ++K) {
+    setV(K);
+    if (!net_.layers[K].relu) continue;
+    rows.clear();
+    for (Eigen::Index j = 0; j < nb.lo[K].size(); ++j)
+      if (nb.lo[K][j] < 0 && nb.hi[K][j] > 0) rows.push_back(j);
+    constexpr size_t kBlock = 64;
+    for (size_t b0 = 0; b0 < rows.size(); b0 += kBlock) {
+      pollCancellation();
+      const Eigen::Index r = static_cast<Eigen::Index>(std::min(kBlock, rows.size() - b0));
+      // The objective +-e_j over h_K, on the block's own neurons.
+      S.assign(rows.begin() + static_cast<std::ptrdiff_t>(b0),
+               rows.begin() + static_cast<std::ptrdiff_t>(b0) + r);
+      Lam.setZero(2 * r, r);
+      for (Eigen::Index i = 0; i < r; ++i) {
+        Lam(i, i) = 1.0;
+        Lam(r + i, i) = -1.0;
+      }
+      cst.setZero(2 * r);
+      err.setZero(2 * r);
+      MatrixXd A;
+      for (int k = K; k >= 0; --k) {
+        const auto& layer = net_.layers[k];
+        const Eigen::Index nk = layer.W.rows(), mk = layer.W.cols();
+        const Eigen::Index ns = static_cast<Eigen::Index>(S.size());
+        gath.resize(ns);
+        gathB.resize(ns);
+        for (Eigen::Index s = 0; s < ns; ++s) {
+          gath[s] = vk_[k][S[s]];
+          gathB[s] = layer.b[S[s]];
+        }
+        const MatrixXd absLam = Lam.cwiseAbs();
+        err += gammaN(nk) * (absLam * gath) +
+               gammaN(nk + 1) * (absLam * gathB.cwiseAbs() + cst.cwiseAbs());
+        err.array() += kTiny;
+        cst += Lam * gathB;
+        // Lam W_k over the columns reached from S.
+        mark_.assign(static_cast<size_t>(mk), 0);
+        pos_.assign(static_cast<size_t>(nk), -1);
+        for (Eigen::Index s = 0; s < ns; ++s) {
+          pos_[static_cast<size_t>(S[s])] = static_cast<int>(s);
+          for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(sWr_[k], S[s]); it;
+               ++it)
+            mark_[static_cast<size_t>(it.index())] = 1;
+        }
+        S2.clear();
+        for (Eigen::Index c = 0; c < mk; ++c)
+          if (mark_[static_cast<size_t>(c)]) S2.push_back(c);
+        const Eigen::Index n2 = static_cast<Eigen::Index>(S2.size());
+        Lam2.setZero(2 * r, n2);
+        for (Eigen::Index t = 0; t < n2; ++t)
+          for (Eigen::SparseMatrix<double>::InnerIterator it(sWc_[k], S2[t]); it; ++it) {
+            const int p = pos_[static_cast<size_t>(it.index())];
+            if (p >= 0) Lam2.col(t) += it.value() * Lam.col(p);
+          }
+        if (k == 0) {
+          A.setZero(2 * r, mk);
+          for (Eigen::Index t = 0; t < n2; ++t)
+            A.col(S2[t]) = Lam2.col(t);
+          break;
+        }
+        // Relax layer k - 1's ReLU (bounds.cpp's relaxLayer, DeepPoly's slopes) column by column.
+        if (net_.layers[k - 1].relu) {
+          const VectorXd& l = nb.lo[k - 1];
+          const VectorXd& u = nb.hi[k - 1];
+          const Eigen::Index n = l.size();
+          VectorXd tt(n2), hm(n2);
+          MatrixXd Ln(2 * r, n2);
+          for (Eigen::Index t = 0; t < n2; ++t) {
+            const Eigen::Index j = S2[t];
+            double a, s;
+            if (u[j] <= 0) {
+              a = s = tt[t] = 0.0;
+            } else if (l[j] >= 0) {
+              a = s = 1.0;
+              tt[t] = 0.0;
+            } else {
+              a = u[j] > -l[j] ? 1.0 : 0.0;
+              s = u[j] / (u[j] - l[j]);
+              tt[t] = -s * l[j] + 4.0 * kUnit * (std::fabs(l[j]) + std::fabs(u[j])) + kTiny;
+            }
+            hm[t] = std::max(std::fabs(l[j]), std::fabs(u[j]));
+            Ln.col(t) = Lam2.col(t).cwiseMin(0.0);
+            Lam2.col(t) = Lam2.col(t).cwiseMax(0.0) * a;
+            Lam2.col(t) += Ln.col(t) * s;
+          }
+          err += (kUnit * (Lam2.cwiseAbs() * hm)) +
+                 (gammaN(n + 1) * (Ln.cwiseAbs() * tt.cwiseAbs() + cst.cwiseAbs()));
+          cst += Ln * tt;
+        }
+        // Keep the columns that are not all zero (an inactive neuron's, a cancelled one's).
+        S.clear();
+        Eigen::Index kept = 0;
+        for (Eigen::Index t = 0; t < n2; ++t) {
+          if ((Lam2.col(t).array() == 0.0).all()) continue;
+          if (kept != t) Lam2.col(kept) = Lam2.col(t);
+          S.push_back(S2[t]);
+          ++kept;
+        }
+        Lam = Lam2.leftCols(kept);
+      }
+      // min over the box of A x + cst (bounds.cpp's boxMinimum).
+      const VectorXd v = A.cwiseMax(0.0) * box.lo + A.cwiseMin(0.0) * box.hi + cst;
+      const VectorXd e =
+          err + gammaN(A.cols() + 1) * (A.cwiseAbs() * boxAbs + cst.cwiseAbs());
+      const VectorXd low = v - e - VectorXd::Constant(v.size(), kTiny);
+      for (Eigen::Index i = 0; i < r; ++i) {
+        const Eigen::Index j = rows[b0 + static_cast<size_t>(i)];
+        nb.lo[K][j] = std::max(nb.lo[K][j], low[i]);
+        nb.hi[K][j] = std::min(nb.hi[K][j], -low[r + i]);
+      }
+    }
+  }
 }
 
 } // namespace chassis::verifier

@@ -51,6 +51,16 @@ public:
   void gradientSmear(const Box& box, const NetBounds& nb, const Eigen::RowVectorXd& c,
                      Eigen::VectorXd& smear);
 
+  /// refineBounds (bounds.h) on a network with sparse layers: each ReLU layer's unstable
+  /// neurons, bottom up, in blocks of 64, bounded by back-substitution through nb's bounds of
+  /// the layers below and intersected with nb, with the same relaxations and rounding
+  /// allowances, but each block's objective is carried only over the neurons it depends on (its
+  /// non-zero columns: on a TLL network a few dozen of a layer's thousands) instead of the whole
+  /// layer. The bounds equal refineBounds' up to the summation order of their float64 sums.
+  void refine(const Box& box, NetBounds& nb);
+  /// Whether some layer is kept sparse (refine() pays off), as WeightProducts::sparse.
+  bool hasSparseLayer() const;
+
 private:
   const neural::AffineNet& net_;
   LowerSlope slope_;
@@ -63,6 +73,8 @@ private:
   std::vector<Eigen::MatrixXd> Wpn_, Wpa_;
   // Their sparse copies for a layer under 10% non-zero (TLL networks), else empty.
   std::vector<Eigen::SparseMatrix<double, Eigen::RowMajor>> sWpn_, sWpa_;
+  // W itself, column by column, for the same layers (gradientSmear's products), else empty.
+  std::vector<Eigen::SparseMatrix<double, Eigen::ColMajor>> sW_;
   Eigen::MatrixXd Zs_, Es_, H_, Eh_;
   std::vector<Eigen::VectorXd> babs_;
   std::vector<Eigen::MatrixXd> HL_, HU_;
@@ -71,6 +83,13 @@ private:
   Eigen::MatrixXd ZL_, ZU_, absZ_;
   Eigen::VectorXd eZL_, eZU_, xm_, tmp_;
   Eigen::VectorXd gl_, gu_, nl_, nu_; // gradientSmear's intervals
+  // refine(): W row by row (every layer), its columns' non-zeros (sWc_, every layer), and the
+  // per-layer |W| zmax of the block's rounding allowance.
+  std::vector<Eigen::SparseMatrix<double, Eigen::RowMajor>> sWr_;
+  std::vector<Eigen::SparseMatrix<double, Eigen::ColMajor>> sWc_;
+  std::vector<Eigen::VectorXd> vk_;
+  std::vector<int> pos_;      // a neuron's column in the block's compact objective, or -1
+  std::vector<char> mark_;    // columns reached by the next product
 };
 
 } // namespace chassis::verifier

@@ -290,9 +290,9 @@ TEST_CASE("ReLU splitting with batched sub-domains agrees with exact Z3 and with
     CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
     Z3Encoder z3(net);
     LeafResult ref = z3.solveDomain(cs, cs.box, symbolicBounds(net, cs.box), 30);
-    if (ref.status == LeafStatus::Unknown) continue; // Z3 timed out: no reference verdict
+    if (ref.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = ref.status == LeafStatus::Sat;
+    const bool refSat = ref.status == Verdict::Violated;
     (refSat ? sats : unsats) += 1;
     // The bounds alone decide (no attack, no Z3 leaves, no LP), batching or not.
     NetVerifyOptions opt;
@@ -314,10 +314,10 @@ TEST_CASE("ReLU splitting with batched sub-domains agrees with exact Z3 and with
       INFO("net " << t << (which == 0 ? " batched" : " single") << ": "
                   << verdictName(r->verdict) << " (" << r->reason << ", " << r->domains
                   << " domains), Z3 " << (refSat ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Sat) CHECK(replays(net, cs, r->x));
-      if (r->verdict == Verdict::Sat || r->verdict == Verdict::Unsat) {
+      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
+      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
         ++*counters[which];
-        if ((r->verdict == Verdict::Sat) != refSat) {
+        if ((r->verdict == Verdict::Violated) != refSat) {
           ++wrong;
           FAIL_CHECK("disagreement with Z3");
         }
