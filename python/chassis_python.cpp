@@ -31,6 +31,7 @@
 #include "symbolic/infer_smc.h"
 #include "symbolic/interp.h"
 #include "verifier/network_verifier.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/problem.h"
 #include "verifier/properties.h"
 
@@ -427,6 +428,8 @@ py::dict verifyVnnlib(const std::string& networkPath, const std::string& propert
   neural::Network network = take(neural::loadOnnx(networkPath));
   neural::AffineNet affine = take(neural::toAffineNet(network));
   spec::VnnProperty prop = take(spec::readVnnlib(propertyPath));
+  SourceLoc propertyFile;
+  propertyFile.file = propertyPath;
   verifier::NetVerifyOptions opt;
   opt.timeoutSec = timeout;
   opt.threads = threads;
@@ -434,7 +437,7 @@ py::dict verifyVnnlib(const std::string& networkPath, const std::string& propert
   Expected<verifier::VerifyResult> res = Error("not run");
   {
     py::gil_scoped_release release;
-    res = verifier::verifyNetwork(affine, prop, opt);
+    res = verifier::verifyNetwork(affine, verifier::toNetworkQuery(prop, propertyFile), opt);
   }
   if (!res) {
     Error e = res.error();

@@ -40,6 +40,7 @@
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
 #include "verifier/replay.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/z3_encoder.h"
 
 #include <chrono>
@@ -51,21 +52,21 @@ namespace {
 using namespace chassis;
 
 /// --emit=smt2: the naive query of every case, one after another.
-int emitSmt2(const neural::AffineNet& net, const spec::VnnProperty& prop,
+int emitSmt2(const neural::AffineNet& net, const verifier::NetworkQuery& query,
              const std::string& netPath, const std::string& propPath, const std::string& outPath) {
-  if (prop.numInputs != net.inputSize || prop.numOutputs != net.outputSize()) {
-    std::cerr << propPath << ": error: the property has " << prop.numInputs << " inputs and "
-              << prop.numOutputs << " outputs, the network " << net.inputSize << " and "
+  if (query.numInputs != net.inputSize || query.numOutputs != net.outputSize()) {
+    std::cerr << propPath << ": error: the property has " << query.numInputs << " inputs and "
+              << query.numOutputs << " outputs, the network " << net.inputSize << " and "
               << net.outputSize() << "\n";
     return tools::kUsage;
   }
   verifier::Z3Encoder z3(net);
   std::string text = "; chassis vnnlib --emit=smt2: " + netPath + " " + propPath + "\n; " +
-                     std::to_string(prop.cases.size()) +
+                     std::to_string(query.cases.size()) +
                      " case(s), one check-sat each: the property is violated iff some case is "
                      "sat\n";
-  for (size_t i = 0; i < prop.cases.size(); ++i) {
-    std::string q = z3.naiveSmt2(verifier::toCaseSpec(prop.cases[i], prop.numOutputs));
+  for (size_t i = 0; i < query.cases.size(); ++i) {
+    std::string q = z3.naiveSmt2(query.cases[i]);
     // The encoder's error texts (a z3 exception, or canceled); Z3's own text starts with "; \n".
     if (q.rfind("; z3 error", 0) == 0 || q.rfind("; canceled", 0) == 0) {
       std::cerr << netPath << ": error: internal: cannot encode case " << i << ": " << q;
@@ -121,7 +122,10 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   if (!affine) return fail(affine.error(), tools::kUsage);
   auto prop = spec::readVnnlib(propPath);
   if (!prop) return fail(prop.error(), tools::kUsage);
-  if (emit == "smt2") return emitSmt2(*affine, *prop, netPath, propPath, outPath);
+  SourceLoc propFile;
+  propFile.file = propPath;
+  const verifier::NetworkQuery query = verifier::toNetworkQuery(*prop, propFile);
+  if (emit == "smt2") return emitSmt2(*affine, query, netPath, propPath, outPath);
   verifier::NetVerifyOptions opt;
   const double loadSeconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -130,21 +134,21 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
   opt.threads = threads;
   // Under mpirun the ranks share the search (tools/mpi_search.h): rank 0 owns the result.
   if (shareRanks && !naive && tools::mpi::worldSize() > 1 && tools::mpi::rank() != 0) {
-    tools::serveSharedSearch(*affine, *prop, opt, !recordTree.empty(), rootsRank);
+    tools::serveSharedSearch(*affine, query, opt, !recordTree.empty(), rootsRank);
     return tools::kOk;
   }
   // (A campaign's instance runs whole on the rank it was given: shareRanks is false there.)
   std::vector<tools::RankSummary> ranks;
   auto res = naive || !shareRanks
-                 ? verifier::verifyNetwork(*affine, *prop, opt)
-                 : tools::verifyShared(*affine, *prop, opt, recordTree, rootsRank, &ranks);
+                 ? verifier::verifyNetwork(*affine, query, opt)
+                 : tools::verifyShared(*affine, query, opt, recordTree, rootsRank, &ranks);
   if (!res) {
     Error e = res.error();
     if (e.loc.file.empty()) e.loc.file = propPath;
     return fail(e, tools::kUsage);
   }
   if (res->verdict == verifier::Verdict::Violated) {
-    auto cs = verifier::toCaseSpec(prop->cases.at(res->caseIndex), prop->numOutputs);
+    const verifier::CaseSpec& cs = query.cases.at(size_t(res->caseIndex));
     if (!((res->x.array() >= cs.box.lo.array()).all() &&
           (res->x.array() <= cs.box.hi.array()).all())) {
       SourceLoc at;

@@ -623,14 +623,14 @@ const char* outcomeWord(char c) {
 
 } // namespace
 
-Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::VnnProperty& prop,
+Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const NetworkQuery& query,
                                     NetVerifyOptions opt, const std::string& recordPath,
                                     int rootsRank, std::vector<RankSummary>* ranks) {
   const int size = mpi::worldSize();
   if (rootsRank < 0 || rootsRank >= std::max(size, 1))
     return Error("the roots cannot go to rank " + std::to_string(rootsRank) + " of " +
                  std::to_string(size) + " process(es)");
-  if (size <= 1 && recordPath.empty()) return verifyNetwork(net, prop, opt);
+  if (size <= 1 && recordPath.empty()) return verifyNetwork(net, query, opt);
   if (rootsRank != 0) opt.attack = false;
   // The attack beside the search only on a core of its own (tools/mpi_search.h).
   double attackDuty = -1.0;
@@ -654,7 +654,7 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
       sendTo(r, kStart, w.text());
     }
   opt.hooks = &broker;
-  auto res = verifyNetwork(net, prop, opt);
+  auto res = verifyNetwork(net, query, opt);
   broker.clock.ended();
   broker.collect();
   if (!res) return res;
@@ -732,7 +732,7 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const spec::Vn
   return res;
 }
 
-bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
+bool serveSharedSearch(const neural::AffineNet& net, const NetworkQuery& query,
                        NetVerifyOptions opt, bool recordTree, int rootsRank) {
   const int me = mpi::rank();
   if (rootsRank != 0) opt.attack = false;
@@ -753,7 +753,7 @@ bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& pr
   WorkerHooks hooks(me, mpi::worldSize(), recordTree, rootsRank, search);
   hooks.clock.startedLike(clock); // its start-up, before the wait for rank 0's start
   opt.hooks = &hooks;
-  auto res = verifyNetwork(net, prop, opt);
+  auto res = verifyNetwork(net, query, opt);
   hooks.clock.ended();
   if (!res) { // rank 0 reports the same error; this rank still reports and waits for the close
     VerifyResult failed;
@@ -803,13 +803,13 @@ SharedNetworkEngine::SharedNetworkEngine() {
   if (mpi::worldSize() <= 1) return;
   active_ = true;
   previous_ = setNetworkEngineRunner([this](const neural::AffineNet& net,
-                                           const spec::VnnProperty& prop,
+                                           const NetworkQuery& query,
                                            const NetVerifyOptions& opt) -> Expected<VerifyResult> {
-    if (mpi::rank() == 0) return verifyShared(net, prop, opt, "");
+    if (mpi::rank() == 0) return verifyShared(net, query, opt, "");
     VerifyResult r;
     r.verdict = Verdict::Unknown;
     r.reason = "a worker rank: served rank 0's search";
-    if (!rootEnded_ && !serveSharedSearch(net, prop, opt, false)) rootEnded_ = true;
+    if (!rootEnded_ && !serveSharedSearch(net, query, opt, false)) rootEnded_ = true;
     return r;
   });
 }

@@ -51,8 +51,7 @@
 
 #include "neural/affine_net.h"
 #include "spec/error.h"
-#include "spec/vnnlib.h"
-#include "verifier/net_props_engine.h"
+#include "verifier/net_props.h"
 #include "verifier/network_verifier.h"
 
 #include <string>
@@ -93,7 +92,7 @@ struct RankSummary {
 /// rank 0, without the attacks, and rank 0 then bounds no domain itself, so a
 /// counterexample can only be found by a rank >= 1.
 Expected<verifier::VerifyResult> verifyShared(const neural::AffineNet& net,
-                                              const spec::VnnProperty& prop,
+                                              const verifier::NetworkQuery& query,
                                               verifier::NetVerifyOptions opt,
                                               const std::string& recordPath, int rootsRank = 0,
                                               std::vector<RankSummary>* ranks = nullptr);
@@ -103,11 +102,11 @@ Expected<verifier::VerifyResult> verifyShared(const neural::AffineNet& net,
 /// runs several searches, `verify`, starts each one with no message of the last left over).
 /// Returns false when rank 0 ended its command without this search (an error, a stop): then no
 /// further search of the command is served.
-bool serveSharedSearch(const neural::AffineNet& net, const spec::VnnProperty& prop,
+bool serveSharedSearch(const neural::AffineNet& net, const verifier::NetworkQuery& query,
                        verifier::NetVerifyOptions opt, bool recordTree, int rootsRank = 0);
 
 /// `chassis verify FILE` under mpirun (not --all): while one lives, every network property's
-/// search (verifier/net_props_engine.h) is shared by the ranks. Every rank verifies the file's
+/// search (verifier/net_props.h) is shared by the ranks. Every rank verifies the file's
 /// properties in the same order, so their searches pair up: rank 0's gets the shared verdict; a
 /// worker's serves rank 0's search and gets `unknown` (a worker prints nothing). Properties of
 /// other kinds (Z3, enumeration) run on every rank alike. Does nothing in a world of one.

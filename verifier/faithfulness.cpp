@@ -4,7 +4,6 @@
 // whose rounding error is carried to the certified bound or to the right-hand sides.
 #include "verifier/faithfulness.h"
 
-#include "spec/vnnlib.h"
 #include "verifier/problem.h"
 
 #include <boost/multiprecision/cpp_int.hpp>
@@ -569,23 +568,20 @@ DeviationBound bracketMaxDeviation(const AffineNet& raw, double allowance, const
     const int steps = answerless > 0 ? 1 // after an answerless query: all that is left
                                      : std::clamp(static_cast<int>(std::ceil(want)), 1,
                                                   opt.maxQueries - r.queries);
-    spec::VnnProperty prop;
-    prop.numInputs = static_cast<int>(n);
-    prop.numOutputs = m;
+    NetworkQuery query;
+    query.numInputs = static_cast<int>(n);
+    query.numOutputs = m;
     for (int i = 0; i < m; ++i)
       for (double s : {1.0, -1.0}) { // s D_i >= delta  <=>  -s D_i <= -delta
-        spec::VnnCase c;
-        c.lo.assign(box.lo.data(), box.lo.data() + n);
-        c.hi.assign(box.hi.data(), box.hi.data() + n);
-        spec::OutputConstraint oc;
-        oc.coef.assign(static_cast<size_t>(m), 0.0);
-        oc.coef[static_cast<size_t>(i)] = -s;
-        oc.rhs = -delta;
-        c.constraints.push_back(std::move(oc));
-        prop.cases.push_back(std::move(c));
+        CaseSpec c;
+        c.box = box;
+        c.C = Eigen::MatrixXd::Zero(1, m);
+        c.C(0, i) = -s;
+        c.d = Eigen::VectorXd::Constant(1, -delta);
+        query.cases.push_back(std::move(c));
       }
     Expected<VerifyResult> res = verifyNetwork(
-        D, prop, queryOptions(n, left / steps, opt, static_cast<uint64_t>(r.queries)));
+        D, query, queryOptions(n, left / steps, opt, static_cast<uint64_t>(r.queries)));
     ++r.queries;
     if (!res) {
       r.note = "verifier error at delta=" + num(delta) + ": " + res.error().str();
@@ -643,51 +639,57 @@ AgreementResult decideAgreement(const AffineNet& raw, const VectorXd& err, const
   }
   const AffineNet D = mergeIdenticalNeurons(raw);
   const Eigen::Index n = box.lo.size();
-  spec::VnnProperty prop;
-  prop.numInputs = static_cast<int>(n);
-  prop.numOutputs = static_cast<int>(3 * m);
+  NetworkQuery query;
+  query.numInputs = static_cast<int>(n);
+  query.numOutputs = static_cast<int>(3 * m);
   // The right-hand side of the implied row on the difference block: -eps + |e_j| + |e_k|,
   // rounded up so that the row stays implied by the others in real arithmetic.
   auto impliedRhs = [&](double slack) {
     double v = -eps + slack;
     return slack > 0 ? std::nextafter(std::nextafter(v, kInf), kInf) : v;
   };
-  auto row = [&](std::vector<std::pair<Eigen::Index, double>> terms, double rhs) {
-    spec::OutputConstraint oc;
-    oc.coef.assign(static_cast<size_t>(3 * m), 0.0);
-    for (auto [i, c] : terms)
-      oc.coef[static_cast<size_t>(i)] += c;
-    oc.rhs = rhs;
-    return oc;
+  // A row sum_i c_i y_i <= rhs of a case, over the 3m outputs.
+  struct Row {
+    std::vector<std::pair<Eigen::Index, double>> terms;
+    double rhs;
   };
-  auto newCase = [&]() {
-    spec::VnnCase c;
-    c.lo.assign(box.lo.data(), box.lo.data() + n);
-    c.hi.assign(box.hi.data(), box.hi.data() + n);
+  auto row = [](std::vector<std::pair<Eigen::Index, double>> terms, double rhs) {
+    return Row{std::move(terms), rhs};
+  };
+  auto makeCase = [&](const std::vector<Row>& rows) {
+    CaseSpec c;
+    c.box = box;
+    const auto nr = static_cast<Eigen::Index>(rows.size());
+    c.C = Eigen::MatrixXd::Zero(nr, 3 * m);
+    c.d = Eigen::VectorXd::Zero(nr);
+    for (Eigen::Index r = 0; r < nr; ++r) {
+      for (const auto& t : rows[static_cast<size_t>(r)].terms)
+        c.C(r, t.first) += t.second;
+      c.d[r] = rows[static_cast<size_t>(r)].rhs;
+    }
     return c;
   };
   if (rule == DecisionRule::Sign) {
     const double imp = impliedRhs(std::abs(err[0]));
-    spec::VnnCase c1 = newCase(); // P >= eps, Q <= 0, (P - Q) >= eps
-    c1.constraints = {row({{0, -1}}, -eps), row({{1, 1}}, 0), row({{2, -1}}, imp)};
-    spec::VnnCase c2 = newCase(); // Q >= eps, P <= 0, (P - Q) <= -eps
-    c2.constraints = {row({{1, -1}}, -eps), row({{0, 1}}, 0), row({{2, 1}}, imp)};
-    prop.cases = {c1, c2};
+    // P >= eps, Q <= 0, (P - Q) >= eps
+    query.cases.push_back(makeCase({row({{0, -1}}, -eps), row({{1, 1}}, 0), row({{2, -1}}, imp)}));
+    // Q >= eps, P <= 0, (P - Q) <= -eps
+    query.cases.push_back(makeCase({row({{1, -1}}, -eps), row({{0, 1}}, 0), row({{2, 1}}, imp)}));
   } else {
     for (Eigen::Index j = 0; j < m; ++j)
       for (Eigen::Index k = 0; k < m; ++k) {
         if (j == k) continue;
-        spec::VnnCase c = newCase(); // P decides j, Q decides k (ties to the lowest index)
+        std::vector<Row> rows; // P decides j, Q decides k (ties to the lowest index)
         for (Eigen::Index i = 0; i < m; ++i) {
-          if (i != j) c.constraints.push_back(row({{i, 1}, {j, -1}}, i < j ? -eps : 0.0));
-          if (i != k) c.constraints.push_back(row({{m + i, 1}, {m + k, -1}}, i < k ? -eps : 0.0));
+          if (i != j) rows.push_back(row({{i, 1}, {j, -1}}, i < j ? -eps : 0.0));
+          if (i != k) rows.push_back(row({{m + i, 1}, {m + k, -1}}, i < k ? -eps : 0.0));
         }
-        c.constraints.push_back(row({{2 * m + k, 1}, {2 * m + j, -1}},
-                                    impliedRhs(std::abs(err[j]) + std::abs(err[k]))));
-        prop.cases.push_back(std::move(c));
+        rows.push_back(row({{2 * m + k, 1}, {2 * m + j, -1}},
+                           impliedRhs(std::abs(err[j]) + std::abs(err[k]))));
+        query.cases.push_back(makeCase(rows));
       }
   }
-  Expected<VerifyResult> res = verifyNetwork(D, prop, queryOptions(n, opt.timeoutSec, opt, 0));
+  Expected<VerifyResult> res = verifyNetwork(D, query, queryOptions(n, opt.timeoutSec, opt, 0));
   if (!res) {
     r.reason = "verifier error: " + res.error().str();
   } else if (res->verdict == Verdict::Violated) {

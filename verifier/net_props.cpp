@@ -2,10 +2,9 @@
 // and why the translation is sound).
 #include "verifier/net_props.h"
 
-#include "spec/vnnlib.h"
 #include "symbolic/interp.h"
 #include "verifier/net_chain.h"
-#include "verifier/net_props_engine.h"
+#include "verifier/network_verifier.h"
 #include "verifier/replay.h"
 
 #include <algorithm>
@@ -232,6 +231,11 @@ private:
   bool relaxedStrict_ = false;
 };
 
+NetworkEngineRunner& runnerSlot() {
+  static NetworkEngineRunner runner;
+  return runner;
+}
+
 /// The body's first call (pre-order), the one the translator accepts.
 const ir::Call* firstCall(ir::Expr e) {
   if (auto* c = e->as<ir::Call>()) return c;
@@ -242,11 +246,14 @@ const ir::Call* firstCall(ir::Expr e) {
 
 } // namespace
 
-std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
-                                                    const ir::Property& prop,
-                                                    const VerifyOptions& opts) {
-  auto t0 = std::chrono::steady_clock::now();
-  if (prop.kind != ir::PropertyKind::Forall || prop.vars.empty() || !prop.body || opts.emitSmt2)
+NetworkEngineRunner setNetworkEngineRunner(NetworkEngineRunner runner) {
+  NetworkEngineRunner old = std::move(runnerSlot());
+  runnerSlot() = std::move(runner);
+  return old;
+}
+
+std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop) {
+  if (prop.kind != ir::PropertyKind::Forall || prop.vars.empty() || !prop.body)
     return std::nullopt;
   for (const ir::QuantVar& q : prop.vars)
     if (q.exists || !q.var->type().is(ir::ScalarKind::Real) || !(q.lo <= q.hi) ||
@@ -295,17 +302,42 @@ std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
     hi[size_t(j)] = std::min(std::max(h, cl), chh);
   }
 
-  spec::VnnProperty vp;
-  vp.numInputs = nIn;
-  vp.numOutputs = nOut;
-  for (const auto& conj : *cases) {
-    spec::VnnCase c;
-    c.lo = lo;
-    c.hi = hi;
-    for (const Lin& a : conj)
-      c.constraints.push_back({a.coef, -a.k});
-    vp.cases.push_back(std::move(c));
+  NetworkPropertyQuery out;
+  out.net = std::move(chain->net);
+  out.varOf = std::move(varOf);
+  out.relaxedStrict = tr2.relaxedStrict();
+  NetworkQuery& q = out.query;
+  q.numInputs = nIn;
+  q.numOutputs = nOut;
+  q.origin = prop.loc;
+  for (const auto& conj : *cases) { // each atom coef.y + k <= 0 is the row coef.y <= -k
+    CaseSpec c;
+    c.box.lo = Eigen::Map<const Eigen::VectorXd>(lo.data(), nIn);
+    c.box.hi = Eigen::Map<const Eigen::VectorXd>(hi.data(), nIn);
+    const auto rows = static_cast<Eigen::Index>(conj.size());
+    c.C = Eigen::MatrixXd::Zero(rows, nOut);
+    c.d = Eigen::VectorXd::Zero(rows);
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const Lin& a = conj[size_t(i)];
+      for (int j = 0; j < nOut; ++j)
+        c.C(i, j) = a.coef[size_t(j)];
+      c.d[i] = -a.k;
+    }
+    q.cases.push_back(std::move(c));
   }
+  return out;
+}
+
+std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
+                                                    const ir::Property& prop,
+                                                    const VerifyOptions& opts) {
+  auto t0 = std::chrono::steady_clock::now();
+  if (opts.emitSmt2) return std::nullopt;
+  auto npq = networkQueryOf(prop);
+  if (!npq) return std::nullopt;
+  const NetworkQuery& query = npq->query;
+  const std::vector<int>& varOf = npq->varOf;
+  const int nIn = query.numInputs;
 
   PropertyResult r;
   r.name = prop.name;
@@ -315,11 +347,15 @@ std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
   };
-  if (vp.cases.empty()) { // the negated body is false: the body holds whatever the network does
+  // No case: the negated body is false, the body holds whatever the network does.
+  if (query.cases.empty()) {
     r.verdict = Verdict::Holds;
     return finish();
   }
-  auto res = runNetworkEngine(ch.net, vp, opts.timeoutSec, opts.seed);
+  NetVerifyOptions o;
+  o.timeoutSec = opts.timeoutSec > 0 ? opts.timeoutSec : 60.0;
+  o.seed = opts.seed == 0 ? 1 : opts.seed;
+  auto res = runnerSlot() ? runnerSlot()(npq->net, query, o) : verifyNetwork(npq->net, query, o);
   if (!res) return std::nullopt; // a size mismatch would be a bug here: let the Z3 path answer
   switch (res->verdict) {
   case Verdict::Holds:

@@ -958,21 +958,28 @@ private:
 
 } // namespace
 
-Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
+Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const NetworkQuery& query,
                                      const NetVerifyOptions& opt) {
   auto t0 = Clock::now();
   // The property's own limit, cut to what is left of the run's overall one (spec/run_control.h).
   auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
                            std::max(0.0, std::min(opt.timeoutSec, run::remainingSeconds()))));
-  if (prop.numInputs != net.inputSize)
-    return Error("the property has " + std::to_string(prop.numInputs) +
-                 " inputs but the network has " + std::to_string(net.inputSize));
-  if (prop.numOutputs != net.outputSize())
-    return Error("the property has " + std::to_string(prop.numOutputs) +
-                 " outputs but the network has " + std::to_string(net.outputSize()));
-  std::vector<CaseSpec> cases;
-  for (const auto& c : prop.cases)
-    cases.push_back(toCaseSpec(c, prop.numOutputs));
+  if (query.numInputs != net.inputSize)
+    return Error(query.origin, "the property has " + std::to_string(query.numInputs) +
+                                   " inputs but the network has " + std::to_string(net.inputSize));
+  if (query.numOutputs != net.outputSize())
+    return Error(query.origin, "the property has " + std::to_string(query.numOutputs) +
+                                   " outputs but the network has " +
+                                   std::to_string(net.outputSize()));
+  const std::vector<CaseSpec>& cases = query.cases;
+  for (size_t i = 0; i < cases.size(); ++i)
+    if (cases[i].box.lo.size() != query.numInputs || cases[i].box.hi.size() != query.numInputs ||
+        cases[i].C.cols() != query.numOutputs || cases[i].d.size() != cases[i].C.rows())
+      return Error(query.origin, "case " + std::to_string(i) + " of the property has a box of " +
+                                     std::to_string(cases[i].box.lo.size()) + " inputs and " +
+                                     std::to_string(cases[i].C.cols()) + " output columns, not " +
+                                     std::to_string(query.numInputs) + " and " +
+                                     std::to_string(query.numOutputs));
 
   VerifyResult res;
   auto finish = [&](Verdict v) {

@@ -1,4 +1,5 @@
-// Verification of a VNN-LIB property on a piecewise-linear network, cheapest step first:
+// Verification of a network query (problem.h: NetworkQuery, from a VNN-LIB file or a .chs
+// property) on a piecewise-linear network, cheapest step first:
 //   1. falsification (random sampling, PGD, all cases together) in every case's box, capped
 //      in time (attackFirstSeconds), then continued beside the search;
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
@@ -30,8 +31,8 @@
 
 #include "neural/affine_net.h"
 #include "spec/error.h"
-#include "spec/vnnlib.h"
 #include "verifier/attack.h"
+#include "verifier/problem.h"
 #include "verifier/search_hooks.h"
 #include "verifier/verdict.h"
 
@@ -108,8 +109,9 @@ struct VerifyResult {
   long lpSolves = 0, lpClosed = 0; // LP relaxations solved, cases closed by their certified bound
 };
 
-/// Checks sizes (property vs network) and runs the pipeline. Errors only for a mismatch.
-Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const spec::VnnProperty& prop,
+/// Checks sizes (query vs network, and every case's against the query's) and runs the pipeline.
+/// Errors only for a mismatch, located at query.origin. A result's caseIndex indexes query.cases.
+Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const NetworkQuery& query,
                                      const NetVerifyOptions& opt);
 
 /// The VNN-COMP result text: "unsat\n", "timeout\n", "unknown\n", or "sat\n" followed by

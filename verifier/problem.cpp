@@ -5,21 +5,6 @@
 
 namespace chassis::verifier {
 
-CaseSpec toCaseSpec(const spec::VnnCase& c, int numOutputs) {
-  CaseSpec cs;
-  const Eigen::Index n = static_cast<Eigen::Index>(c.lo.size());
-  cs.box.lo = Eigen::Map<const Eigen::VectorXd>(c.lo.data(), n);
-  cs.box.hi = Eigen::Map<const Eigen::VectorXd>(c.hi.data(), n);
-  const Eigen::Index m = static_cast<Eigen::Index>(c.constraints.size());
-  cs.C = Eigen::MatrixXd::Zero(m, numOutputs);
-  cs.d = Eigen::VectorXd::Zero(m);
-  for (Eigen::Index i = 0; i < m; ++i) {
-    for (int j = 0; j < numOutputs; ++j) cs.C(i, j) = c.constraints[i].coef[j];
-    cs.d[i] = c.constraints[i].rhs;
-  }
-  return cs;
-}
-
 double violation(const neural::AffineNet& net, const CaseSpec& cs, const Eigen::VectorXd& x) {
   if (cs.C.rows() == 0) return -std::numeric_limits<double>::infinity();
   Eigen::VectorXd y = net.forward(x);

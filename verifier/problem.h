@@ -1,16 +1,19 @@
-// The verifier's view of one case of a VNN-LIB property: an input box and a conjunction of
-// linear output constraints  C y <= d  (row-wise). The unsafe set of the case is
+// The network engine's query (network_verifier.h): an input box and a conjunction of linear
+// output constraints  C y <= d  (row-wise) per case. The unsafe set of a case is
 // { x in box : C net(x) <= d }; the property holds iff every case's unsafe set is empty.
+// Built from a VNN-LIB file (vnnlib_query.h, the only place that knows the format) or from a
+// .chs property over a network call (net_props.h).
 // Also the float64 replay check every counterexample must pass before it is reported.
 #pragma once
 
 #include "neural/affine_net.h"
-#include "spec/vnnlib.h"
+#include "spec/error.h"
 #include "verifier/bounds.h"
 
 #include <Eigen/Dense>
 
 #include <cstdint>
+#include <vector>
 
 namespace chassis::verifier {
 
@@ -20,7 +23,13 @@ struct CaseSpec {
   Eigen::VectorXd d;
 };
 
-CaseSpec toCaseSpec(const spec::VnnCase& c, int numOutputs);
+/// A network-level query: the unsafe set is the union of the cases (the property fails iff some
+/// case has an input). Every case's box has numInputs entries and its C numOutputs columns.
+struct NetworkQuery {
+  int numInputs = 0, numOutputs = 0;
+  std::vector<CaseSpec> cases;
+  SourceLoc origin; // where the property was stated: the location of the engine's size errors
+};
 
 /// max_j ((C y)_j - d_j) for y = net(x) in float64: <= 0 iff x violates the property (given x
 /// is in the box). -infinity when the case has no output constraints.

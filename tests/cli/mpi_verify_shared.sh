@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `mpirun -np N chassis verify FILE`: the ranks share each network property's branch and bound
-# (tools/mpi_search.h, SharedNetworkEngine; verifier/net_props_engine.h). Under
+# (tools/mpi_search.h, SharedNetworkEngine; verifier/net_props.h, setNetworkEngineRunner). Under
 # `mpirun --oversubscribe -np 2` and `-np 3` the table of tests/data/verify/enc_acas_prop3.chs
 # (ACAS Xu property 3 in .chs: holds on 1_2, violated on 1_7, a corner that holds) has the
 # one-process verdicts, printed once (the workers print nothing), and the same exit code (1).

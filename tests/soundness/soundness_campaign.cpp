@@ -38,6 +38,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
 #include "verifier/properties.h"
+#include "verifier/vnnlib_query.h"
 
 #include <boost/multiprecision/cpp_bin_float.hpp>
 #include <boost/multiprecision/cpp_int.hpp>
@@ -1440,7 +1441,7 @@ CaseResult runNetwork(std::mt19937_64& g, bool edge, uint64_t seed) {
   opt.timeoutSec = 3;
   opt.threads = 1;
   opt.seed = seed;
-  auto res = verifier::verifyNetwork(nc.net, *prop, opt);
+  auto res = verifier::verifyNetwork(nc.net, verifier::toNetworkQuery(*prop), opt);
   if (!res) {
     cr.outcome = Outcome::Wrong;
     cr.detail = "engine error: " + res.error().str();

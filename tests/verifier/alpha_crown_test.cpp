@@ -9,6 +9,7 @@
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 
 #include "random_net_test_util.h"
 
@@ -170,13 +171,13 @@ TEST_CASE("ReLU splitting with alpha-CROWN agrees with naive Z3 on nets with 6-1
     opt.seed = 5 + t;
     opt.attack = t % 2 == 0;  // half without attack: branch and bound must find violations
     opt.inputSplitMaxDim = 0; // ReLU splitting whatever the input
-    auto mine = verifyNetwork(net, prop, opt);
+    auto mine = verifyNetwork(net, toNetworkQuery(prop), opt);
     NetVerifyOptions nopt = opt;
     nopt.naive = true;
     // Naive Z3 decides these small nets in about a second on an idle machine; the limit is far
     // above that so that a loaded machine does not turn the counts below into timeouts.
     nopt.timeoutSec = 60;
-    auto naive = verifyNetwork(net, prop, nopt);
+    auto naive = verifyNetwork(net, toNetworkQuery(prop), nopt);
     REQUIRE(mine);
     REQUIRE(naive);
     INFO("net " << t << " mine " << vnncompName(mine->verdict) << " (" << mine->reason << ") naive "

@@ -9,6 +9,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/attack.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 
 #include <catch2/catch.hpp>
 

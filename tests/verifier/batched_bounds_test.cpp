@@ -13,6 +13,7 @@
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/z3_encoder.h"
 
 #include "random_net_test_util.h"
@@ -309,7 +310,7 @@ TEST_CASE("ReLU splitting with batched sub-domains agrees with exact Z3 and with
     int* counters[] = {&decidedBatched, &decidedSingle};
     int which = 0;
     for (const NetVerifyOptions* o : {&opt, &single}) {
-      auto r = verifyNetwork(net, prop, *o);
+      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
       REQUIRE(r);
       INFO("net " << t << (which == 0 ? " batched" : " single") << ": "
                   << verdictName(r->verdict) << " (" << r->reason << ", " << r->domains

@@ -13,6 +13,7 @@
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/z3_encoder.h"
 
 #include "random_net_test_util.h"
@@ -234,7 +235,7 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
     int* counters[] = {&decidedLeaves, &decidedBoundsBeta, &decidedBoundsNoBeta};
     int which = 0;
     for (const NetVerifyOptions* o : {&opt, &bopt, &nopt}) {
-      auto r = verifyNetwork(net, prop, *o);
+      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
       REQUIRE(r);
       INFO("net " << t << " config " << which << ": " << vnncompName(r->verdict) << " ("
                   << r->reason << ", " << r->domains << " domains), Z3 "

@@ -9,6 +9,7 @@
 #include "neural/onnx.h"
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/properties.h"
 #include "verifier/z3_encoder.h"
 
@@ -133,7 +134,7 @@ TEST_CASE("exact ties: a VNN-LIB point on the bound is in the (closed) unsafe se
     REQUIRE(prop);
     NetVerifyOptions o;
     o.timeoutSec = 30;
-    auto res = verifyNetwork(*folded, *prop, o);
+    auto res = verifyNetwork(*folded, toNetworkQuery(*prop), o);
     REQUIRE(res);
     return std::pair{*res, *prop};
   };

@@ -8,6 +8,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 
 #include <catch2/catch.hpp>
 
@@ -58,7 +59,7 @@ TEST_CASE("ACAS Xu fast subset: expected verdicts", "[verifier][acasxu]") {
 #if defined(__SANITIZE_ADDRESS__)
     opt.timeoutSec *= 5; // the sanitizer build runs several times slower
 #endif
-    auto r = verifier::verifyNetwork(*net, *p, opt);
+    auto r = verifier::verifyNetwork(*net, verifier::toNetworkQuery(*p), opt);
     REQUIRE(r);
     INFO("verdict " << verifier::vnncompName(r->verdict) << " in " << r->seconds << " s ("
                     << r->reason << ")");

@@ -8,6 +8,7 @@
 #include "verifier/bounds.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 #include "verifier/z3_encoder.h"
 
 #include "random_net_test_util.h"
@@ -83,7 +84,7 @@ TEST_CASE("LP leaves decide random networks in agreement with the exact Z3 encod
     opt.lpMaxUnstable = 8;
     opt.lpInputMinDepth = 2;
     opt.inputSplitMaxDim = inputMode ? 16 : 0;
-    auto r = verifyNetwork(net, prop, opt);
+    auto r = verifyNetwork(net, toNetworkQuery(prop), opt);
     REQUIRE(r);
     lpClosed += r->lpClosed;
     if (r->verdict == Verdict::Holds || r->verdict == Verdict::Violated) {

@@ -8,6 +8,7 @@
 #include "verifier/network_verifier.h"
 #include "verifier/nv_forward.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 
 #include <catch2/catch.hpp>
 
@@ -260,11 +261,11 @@ void crossCheck(uint64_t seed, int count, int inputSplitMaxDim, Tally& t) {
     opt.seed = seed + i;
     // half the runs skip falsification so that branch and bound finds the counterexamples
     opt.attack = i % 2 == 0;
-    auto mine = verifyNetwork(net, prop, opt);
+    auto mine = verifyNetwork(net, toNetworkQuery(prop), opt);
     NetVerifyOptions nopt = opt;
     nopt.naive = true;
     nopt.timeoutSec = 8; // the naive encoding can be slow: such instances count as undecided
-    auto naive = verifyNetwork(net, prop, nopt);
+    auto naive = verifyNetwork(net, toNetworkQuery(prop), nopt);
     REQUIRE(mine);
     REQUIRE(naive);
     INFO("instance " << i << " mine " << vnncompName(mine->verdict) << " (" << mine->reason
@@ -331,7 +332,7 @@ TEST_CASE("a size mismatch is an error", "[verifier]") {
   spec::VnnProperty p;
   p.numInputs = 3;
   p.numOutputs = 2;
-  auto res = verifyNetwork(net, p, NetVerifyOptions{});
+  auto res = verifyNetwork(net, toNetworkQuery(p), NetVerifyOptions{});
   REQUIRE(!res);
   CHECK(res.error().message == "the property has 3 inputs but the network has 2");
 }

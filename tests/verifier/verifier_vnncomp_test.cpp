@@ -9,6 +9,7 @@
 #include "spec/vnnlib.h"
 #include "verifier/network_verifier.h"
 #include "verifier/problem.h"
+#include "verifier/vnnlib_query.h"
 
 #include <catch2/catch.hpp>
 
@@ -59,7 +60,7 @@ TEST_CASE("VNN-COMP 2022 rl and reach subset: expected verdicts", "[verifier][vn
 #if defined(__SANITIZE_ADDRESS__)
     opt.timeoutSec *= 5;
 #endif
-    auto r = verifier::verifyNetwork(*net, *p, opt);
+    auto r = verifier::verifyNetwork(*net, verifier::toNetworkQuery(*p), opt);
     REQUIRE(r);
     INFO("verdict " << verifier::vnncompName(r->verdict) << " in " << r->seconds << " s ("
                     << r->reason << ")");
