@@ -8,6 +8,7 @@
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/CommandLine.h>
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Target/TargetMachine.h>
 
@@ -41,6 +42,37 @@ void optimizeModule(llvm::Module& mod, llvm::TargetMachine* tm) {
   pb.crossRegisterProxies(lam, fam, cgam, mam);
   llvm::ModulePassManager mpm = pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2);
   mpm.run(mod, mam);
+}
+
+namespace {
+/// LLVM's -enable-misched option (a cl::opt<bool>, MachineScheduler.cpp), registered once the
+/// native target is initialised; null if this LLVM has none.
+llvm::cl::opt<bool>* machineSchedulerOption() {
+  initNativeTarget();
+  auto& opts = llvm::cl::getRegisteredOptions();
+  auto it = opts.find("enable-misched");
+  return it == opts.end() ? nullptr : static_cast<llvm::cl::opt<bool>*>(it->second);
+}
+std::mutex gSchedulerMu; // one MachineSchedulerOff at a time
+} // namespace
+
+MachineSchedulerOff::MachineSchedulerOff() {
+  gSchedulerMu.lock();
+  auto* o = machineSchedulerOption();
+  if (!o) return;
+  // The scheduler pass reads the option only once it occurred (else it asks the target); it
+  // may occur once: the first time here, later its value is set.
+  if (o->getNumOccurrences() == 0) done_ = !o->addOccurrence(0, "enable-misched", "false");
+  else {
+    o->setValue(false);
+    done_ = true;
+  }
+}
+
+MachineSchedulerOff::~MachineSchedulerOff() {
+  // Back on (the host targets' own choice: x86 and AArch64 enable the scheduler).
+  if (auto* o = machineSchedulerOption(); o && done_) o->setValue(true);
+  gSchedulerMu.unlock();
 }
 
 Expected<std::unique_ptr<llvm::orc::LLJIT>> startJit(std::unique_ptr<llvm::Module> mod,

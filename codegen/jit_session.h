@@ -37,6 +37,22 @@ std::string llvmMessage(llvm::Error e);
 /// be null).
 void optimizeModule(llvm::Module& mod, llvm::TargetMachine* tm);
 
+/// While alive, LLVM's machine instruction scheduler (the pre-register-allocation one) is off
+/// for every code generation in the process; the destructor turns it back on. It is a global
+/// LLVM option: on a long straight line of loads, arithmetic and stores (the tape compiler's)
+/// it takes most of the code generator's time for no measurable gain. Code generated meanwhile
+/// is correct either way (scheduling moves instructions, never changes an operation).
+class MachineSchedulerOff {
+public:
+  MachineSchedulerOff();
+  ~MachineSchedulerOff();
+  MachineSchedulerOff(const MachineSchedulerOff&) = delete;
+  MachineSchedulerOff& operator=(const MachineSchedulerOff&) = delete;
+
+private:
+  bool done_ = false;
+};
+
 /// How startJit sets up the JIT.
 struct JitSetup {
   llvm::CodeGenOpt::Level codeGen = llvm::CodeGenOpt::Default;

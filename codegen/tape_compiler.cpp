@@ -27,6 +27,7 @@
 #include <limits>
 #include <map>
 #include <numbers>
+#include <optional>
 
 // ---- 1. What the generated code calls: the functions the tape's sweeps call ----
 extern "C" {
@@ -755,9 +756,118 @@ struct Gen {
   }
   llvm::BasicBlock* reject = nullptr;
 
-  /// The whole function; false (with `why`) when the tape has a node it cannot compile.
-  bool function(const std::string& name, std::string& why) {
+  /// The whole module; false (with `why`) when the tape has a node it cannot compile. The nodes
+  /// go, in tape order, into pieces of at most `perFunction` nodes; piece k's forward sweep is a
+  /// function `int fwd_k(const double* u, double* work)` (1: a check failed) and its reverse
+  /// sweep a function `void rev_k(double* work)`; the entry `name` calls fwd_0, fwd_1, ... and
+  /// then rev_last, ..., rev_0. Values and adjoints pass between pieces through the workspace, as
+  /// between the nodes of one piece, so the pieces change no operation and no order (the same
+  /// bits); what they change is that LLVM's optimisations (whose cost grows faster than linearly
+  /// in a function's length) work on short functions. The pieces are `noinline`: inlined back,
+  /// the entry would be the one long function again.
+  bool function(const std::string& name, size_t perFunction, std::string& why) {
     llvm::Type* dptr = llvm::Type::getDoublePtrTy(ctx);
+    perFunction = std::max<size_t>(perFunction, 1);
+    isVar.assign(t.values.size(), 0);
+    for (uint32_t s : t.positionSlots)
+      isVar[s] = 1;
+    for (const auto& nd : t.nodes)
+      if (nd.kind != TapeNodeKind::GuardCmp && nd.kind != TapeNodeKind::GuardArgmax)
+        isVar[nd.out] = 1;
+    logStored.assign(t.values.size(), 0);
+    uint32_t maxParams = 1;
+    for (const auto& nd : t.nodes)
+      if (nd.kind == TapeNodeKind::LogDensity || nd.kind == TapeNodeKind::LogDensitySum)
+        maxParams = std::max(maxParams, nd.n);
+    // hasAdj: the slot's adjoint can be nonzero (the target, or an operand); the adjoints of
+    // the others stay 0, so their nodes are skipped in the reverse sweep as backward() skips
+    // them.
+    std::vector<char> hasAdj(t.values.size(), 0);
+    hasAdj[t.target] = 1;
+    for (const auto& nd : t.nodes)
+      for (uint32_t j = 0; j < nd.n; ++j)
+        if (argVar(nd, j)) hasAdj[t.args[nd.arg + j]] = 1;
+
+    const size_t pieces = std::max<size_t>(1, (t.nodes.size() + perFunction - 1) / perFunction);
+    auto piece = [&](const std::string& pieceName, llvm::Type* ret,
+                     llvm::ArrayRef<llvm::Type*> params) {
+      auto* f = llvm::Function::Create(llvm::FunctionType::get(ret, params, false),
+                                       llvm::Function::PrivateLinkage, pieceName, mod);
+      f->setDoesNotThrow();
+      f->addFnAttr(llvm::Attribute::NoInline);
+      f->addFnAttr(llvm::Attribute::NoUnwind);
+      fn = f;
+      return f;
+    };
+    auto setWorkspace = [&](llvm::Value* work) {
+      vals = work;
+      adjs = at(vals, t.values.size());
+      pds = at(vals, 2 * t.values.size());
+      logs = at(vals, 2 * t.values.size() + t.args.size());
+    };
+    std::vector<llvm::Function*> fwd, rev;
+    for (size_t k = 0; k < pieces; ++k) {
+      const size_t lo = k * perFunction, hi = std::min(t.nodes.size(), lo + perFunction);
+      // Forward sweep, nodes [lo, hi): a failed check returns 1 at the end of its block.
+      llvm::Function* f = piece(name + "_fwd_" + std::to_string(k), b.getInt32Ty(), {dptr, dptr});
+      fwd.push_back(f);
+      auto ai = f->arg_begin();
+      llvm::Value* u = &*ai++;
+      auto* entry = llvm::BasicBlock::Create(ctx, "forward", f);
+      reject = llvm::BasicBlock::Create(ctx, "ask_the_tape", f);
+      b.SetInsertPoint(entry);
+      setWorkspace(&*ai);
+      paramBuf = b.CreateAlloca(dbl, b.getInt32(maxParams));
+      if (k == 0)
+        for (size_t j = 0; j < t.positionSlots.size(); ++j)
+          b.CreateStore(b.CreateLoad(dbl, at(u, j)), at(vals, t.positionSlots[j]));
+      bad = nullptr;
+      // A basic block per kNodesPerBlock nodes: values pass through the workspace, so the split
+      // costs nothing at run time and keeps instruction selection's blocks small.
+      for (size_t i = lo; i < hi; ++i) {
+        if (i > lo && (i - lo) % kNodesPerBlock == 0) newBlock(f);
+        if (!node(t.nodes[i], why)) return false;
+      }
+      auto* ok = llvm::BasicBlock::Create(ctx, "", f);
+      b.CreateCondBr(bad ? bad : b.getFalse(), reject, ok);
+      bad = nullptr;
+      b.SetInsertPoint(ok);
+      b.CreateRet(b.getInt32(0));
+      b.SetInsertPoint(reject);
+      b.CreateRet(b.getInt32(1));
+
+      // Reverse sweep of the same nodes, as ad.cpp's backward(): over the nodes in reverse, a
+      // node whose adjoint is 0 is skipped, else adj[a_j] += adj[out] * partial_j in operand
+      // order.
+      llvm::Function* r = piece(name + "_rev_" + std::to_string(k), b.getVoidTy(), {dptr});
+      rev.push_back(r);
+      b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "reverse", r));
+      setWorkspace(&*r->arg_begin());
+      reject = nullptr; // the reverse sweep has no checks
+      for (size_t i = hi; i-- > lo;) {
+        const auto& nd = t.nodes[i];
+        if ((hi - 1 - i) % kNodesPerBlock == 0 && i + 1 < hi) newBlock(r);
+        if (!hasAdj[nd.out] || !isVar[nd.out]) continue;
+        if (fusedKind(nd.kind)) {
+          fusedReverse(nd);
+          continue;
+        }
+        llvm::Value* g = b.CreateLoad(dbl, at(adjs, nd.out));
+        llvm::Value* skip = b.CreateFCmpOEQ(g, num(0));
+        for (uint32_t j = 0; j < nd.n; ++j) {
+          const uint32_t a = t.args[nd.arg + j];
+          if (!isVar[a]) continue; // a constant's adjoint is never read
+          llvm::Value* old = b.CreateLoad(dbl, at(adjs, a));
+          llvm::Value* p = b.CreateLoad(dbl, at(pds, nd.arg + j));
+          llvm::Value* sum = b.CreateFAdd(old, b.CreateFMul(g, p));
+          b.CreateStore(b.CreateSelect(skip, old, sum), at(adjs, a));
+        }
+      }
+      b.CreateRetVoid();
+    }
+
+    // The entry: the forward pieces in order (the first failed check returns 1), the adjoints
+    // cleared and adj[target] = 1, the reverse pieces in reverse order, then the gradient.
     auto* ft = llvm::FunctionType::get(b.getInt32Ty(), {dptr, dptr, dptr, dptr}, false);
     auto* f = llvm::Function::Create(ft, llvm::Function::ExternalLinkage, name, mod);
     f->setDoesNotThrow();
@@ -766,70 +876,31 @@ struct Gen {
     llvm::Value* u = &*ai++;
     llvm::Value* grad = &*ai++;
     llvm::Value* lp = &*ai++;
-    vals = &*ai;
-    auto* entry = llvm::BasicBlock::Create(ctx, "forward", f);
-    auto* reverse = llvm::BasicBlock::Create(ctx, "reverse", f);
-    reject = llvm::BasicBlock::Create(ctx, "ask_the_tape", f);
-    b.SetInsertPoint(entry);
-    adjs = at(vals, t.values.size());
-    pds = at(vals, 2 * t.values.size());
-    logs = at(vals, 2 * t.values.size() + t.args.size());
-    logStored.assign(t.values.size(), 0);
-    uint32_t maxParams = 1;
-    for (const auto& nd : t.nodes)
-      if (nd.kind == TapeNodeKind::LogDensity || nd.kind == TapeNodeKind::LogDensitySum)
-        maxParams = std::max(maxParams, nd.n);
-    paramBuf = b.CreateAlloca(dbl, b.getInt32(maxParams));
-    isVar.assign(t.values.size(), 0);
-    for (uint32_t s : t.positionSlots)
-      isVar[s] = 1;
-    for (const auto& nd : t.nodes)
-      if (nd.kind != TapeNodeKind::GuardCmp && nd.kind != TapeNodeKind::GuardArgmax)
-        isVar[nd.out] = 1;
-    for (size_t k = 0; k < t.positionSlots.size(); ++k)
-      b.CreateStore(b.CreateLoad(dbl, at(u, k)), at(vals, t.positionSlots[k]));
-    // A basic block per kNodesPerBlock nodes: values pass through the workspace, so the split
-    // costs nothing at run time and keeps instruction selection's blocks small.
-    for (size_t i = 0; i < t.nodes.size(); ++i) {
-      if (i > 0 && i % kNodesPerBlock == 0) newBlock(f);
-      if (!node(t.nodes[i], why)) return false;
+    llvm::Value* work = &*ai;
+    auto* askTape = llvm::BasicBlock::Create(ctx, "ask_the_tape", f);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "forward", f, askTape));
+    setWorkspace(work);
+    for (llvm::Function* p : fwd) {
+      auto* next = llvm::BasicBlock::Create(ctx, "", f);
+      llvm::Value* failed = b.CreateICmpNE(b.CreateCall(p, {u, work}), b.getInt32(0));
+      b.CreateCondBr(failed, askTape, next);
+      b.SetInsertPoint(next);
     }
-    b.CreateCondBr(bad ? bad : b.getFalse(), reject, reverse);
-    bad = nullptr;
-    b.SetInsertPoint(reject);
-    b.CreateRet(b.getInt32(1));
-
-    // Reverse sweep, as ad.cpp's backward(): adj[target] = 1; over the nodes in reverse, a node
-    // whose adjoint is 0 is skipped, else adj[a_j] += adj[out] * partial_j in operand order.
-    b.SetInsertPoint(reverse);
-    // hasAdj: the slot's adjoint can be nonzero (the target, or an operand); the adjoints of
-    // the others stay 0, so their nodes are skipped here as backward() skips them.
-    std::vector<char> hasAdj(t.values.size(), 0);
-    hasAdj[t.target] = 1;
-    for (const auto& nd : t.nodes)
-      for (uint32_t j = 0; j < nd.n; ++j)
-        if (argVar(nd, j)) hasAdj[t.args[nd.arg + j]] = 1;
-    b.CreateMemSet(adjs, b.getInt8(0), b.getInt64(8 * t.values.size()), llvm::MaybeAlign(8));
+    // The adjoints the reverse sweep reads are those of the variable slots (the position's and
+    // the nodes' outputs): all the slots cleared when those are most of them, else only those
+    // (a constant's adjoint is never written or read here).
+    size_t varSlots = 0;
+    for (char v : isVar)
+      varSlots += v ? 1 : 0;
+    if (2 * varSlots >= t.values.size()) {
+      b.CreateMemSet(adjs, b.getInt8(0), b.getInt64(8 * t.values.size()), llvm::MaybeAlign(8));
+    } else {
+      for (size_t s = 0; s < t.values.size(); ++s)
+        if (isVar[s]) b.CreateStore(num(0), at(adjs, s));
+    }
     b.CreateStore(num(1), at(adjs, t.target));
-    for (size_t i = t.nodes.size(); i-- > 0;) {
-      const auto& nd = t.nodes[i];
-      if (i % kNodesPerBlock == 0) newBlock(f);
-      if (!hasAdj[nd.out] || !isVar[nd.out]) continue;
-      if (fusedKind(nd.kind)) {
-        fusedReverse(nd);
-        continue;
-      }
-      llvm::Value* g = b.CreateLoad(dbl, at(adjs, nd.out));
-      llvm::Value* skip = b.CreateFCmpOEQ(g, num(0));
-      for (uint32_t j = 0; j < nd.n; ++j) {
-        const uint32_t a = t.args[nd.arg + j];
-        if (!isVar[a]) continue; // a constant's adjoint is never read
-        llvm::Value* old = b.CreateLoad(dbl, at(adjs, a));
-        llvm::Value* p = b.CreateLoad(dbl, at(pds, nd.arg + j));
-        llvm::Value* sum = b.CreateFAdd(old, b.CreateFMul(g, p));
-        b.CreateStore(b.CreateSelect(skip, old, sum), at(adjs, a));
-      }
-    }
+    for (size_t k = rev.size(); k-- > 0;)
+      b.CreateCall(rev[k], {work});
     llvm::Value* badGrad = b.getFalse();
     for (size_t k = 0; k < t.positionSlots.size(); ++k) {
       llvm::Value* g = b.CreateLoad(dbl, at(adjs, t.positionSlots[k]));
@@ -838,8 +909,12 @@ struct Gen {
     }
     b.CreateStore(slot(t.target), lp);
     b.CreateRet(b.CreateSelect(badGrad, b.getInt32(1), b.getInt32(0)));
+    b.SetInsertPoint(askTape);
+    b.CreateRet(b.getInt32(1));
+    functions = fwd.size() + rev.size();
     return true;
   }
+  size_t functions = 0; // the pieces' functions (forward and reverse)
 };
 
 /// The tape's identity: everything the generated code depends on (structure, operand slots,
@@ -897,11 +972,15 @@ CompiledTape::~CompiledTape() = default;
 
 Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeView& t,
                                                                    bool* cached,
-                                                                   TapeOptLevel level) {
+                                                                   TapeOptLevel level,
+                                                                   size_t nodesPerFunction) {
   if (cached) *cached = false;
   if (!t.recorded) return Error("the tape compiler: no tape is recorded");
+  nodesPerFunction = std::max<size_t>(nodesPerFunction, 1);
   std::string key = identityOf(t);
   key.push_back(char(level));
+  const uint64_t per = nodesPerFunction;
+  key.append(reinterpret_cast<const char*>(&per), sizeof per);
   std::lock_guard<std::mutex> lock(gCacheMu);
   if (auto it = cache().find(key); it != cache().end()) {
     if (cached) *cached = true;
@@ -913,9 +992,11 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   auto mod = std::make_unique<llvm::Module>("chassis_tape", *ctx);
   const std::string name = "chassis_tape_" + std::to_string(cache().size());
   std::string why;
+  size_t functions = 0;
   {
     Gen g(t, *ctx, *mod);
-    if (!g.function(name, why)) return Error("the tape compiler: " + why);
+    if (!g.function(name, nodesPerFunction, why)) return Error("the tape compiler: " + why);
+    functions = g.functions;
   }
   std::string verifyMsg;
   llvm::raw_string_ostream vs(verifyMsg);
@@ -923,11 +1004,12 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
     return Error("the tape compiler: internal: invalid LLVM IR: " + vs.str().substr(0, 300));
   // AllowFPOpFusion stays Standard (jit_session.h): no fused multiply-add; no fast-math flags
   // are set, so the O2 pipeline keeps every operation and its order.
-  const bool o2 = level == TapeOptLevel::O2 ||
-                  (level == TapeOptLevel::Auto && t.nodes.size() <= kOptimizeUpToNodes);
+  if (level == TapeOptLevel::Auto)
+    level = t.nodes.size() <= kOptimizeUpToNodes ? TapeOptLevel::O2 : TapeOptLevel::Lean;
+  const bool o2 = level == TapeOptLevel::O2;
   JitSetup setup;
   setup.optimize = o2;
-  setup.codeGen = o2 ? llvm::CodeGenOpt::Default : llvm::CodeGenOpt::None;
+  setup.codeGen = level == TapeOptLevel::Fast ? llvm::CodeGenOpt::None : llvm::CodeGenOpt::Default;
   setup.processSymbols = true; // memset (the adjoints' clearing) and what O2 may call
   setup.add("chassis_tape_exp", &chassis_tape_exp);
   setup.add("chassis_tape_log", &chassis_tape_log);
@@ -939,7 +1021,10 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   setup.add("chassis_tape_log_density", &chassis_tape_log_density);
   auto jit = startJit(std::move(mod), std::move(ctx), setup);
   if (!jit) return Error("the tape compiler: " + jit.error().message);
+  std::optional<MachineSchedulerOff> noScheduler;
+  if (level == TapeOptLevel::Lean) noScheduler.emplace();
   auto sym = (*jit)->lookup(name); // compiles the module
+  noScheduler.reset();
   if (!sym) return Error("the tape compiler: LLJIT: " + llvmMessage(sym.takeError()));
   std::shared_ptr<CompiledTape> ct(new CompiledTape());
   ct->fn_ = reinterpret_cast<Fn>(sym->getAddress());
@@ -947,12 +1032,22 @@ Expected<std::shared_ptr<const CompiledTape>> CompiledTape::compile(const TapeVi
   ct->impl_->jit = std::move(*jit);
   ct->nodes_ = t.nodes.size();
   ct->optimized_ = o2;
+  ct->level_ = level;
+  ct->functions_ = functions;
   ct->workSize_ = 3 * t.values.size() + t.args.size();
   ct->seconds_ =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ct->cpuSeconds_ = threadCpuSeconds() - cpuStart;
   cache().emplace(std::move(key), ct);
   return std::shared_ptr<const CompiledTape>(ct);
+}
+
+const char* CompiledTape::levelName() const {
+  switch (level_) {
+  case TapeOptLevel::O2: return "at O2";
+  case TapeOptLevel::Lean: return "at its lean level";
+  default: return "at its fast level";
+  }
 }
 
 double threadCpuSeconds() {

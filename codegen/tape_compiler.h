@@ -24,13 +24,22 @@
 //   so at a position where the tape's sweeps succeed the compiled function returns the same log
 //   density and gradient bit for bit (fused or not; tests/codegen/tape_compiler_test.cpp), and
 //   NUTS draws the same chains at a seed.
+// Pieces: the sweeps are split into functions of at most kNodesPerFunction nodes (forward
+// pieces in tape order, then reverse pieces in reverse order, called from the entry; values and
+// adjoints pass through the workspace as between any two nodes, so no operation or order
+// changes), so that LLVM's passes, whose cost grows faster than the function, work on short
+// functions. The adjoints cleared before the reverse sweep are the variable slots' (all the
+// slots when those are most of them: a regression's tape has thousands of constant slots).
 // Optimisation (TapeOptLevel::Auto): tapes of at most kOptimizeUpToNodes nodes get LLVM's O2
-// module pipeline and the default code generation level; longer ones (straight-line code, e.g.
-// GARCH's volatility recursion, 1609 nodes fused) get no IR passes and CodeGenOpt::None. GARCH,
-// CPU per gradient (thread CPU time): tape 11.5 us, fast level 10.1 us after 0.21 s of CPU
-// compiling, O2 7.4 us after 3.7 s (most of it in the IR passes on the straight line; EarlyCSE
-// alone, to forward the workspace's stores to its loads, gave 11.7 us for 0.3 s). The fused
-// bench tapes of the other models (3-20 nodes: the loops) compile at O2 in 60-170 ms wall.
+// module pipeline and the default code generation level (the fused bench tapes of 3-20 nodes:
+// 12-41 ms of CPU); longer ones (straight-line code, e.g. GARCH's volatility recursion, 1609
+// nodes fused) the lean level: no IR passes, the default code generation level without the
+// machine scheduler. GARCH, thread CPU time on a loaded machine (load 20-28 on 2 cores): the
+// tape 13.3 us per gradient; fast level 12.1 us after 0.17-0.23 s compiling; O2 in one function
+// 9.5 us after 4.4 s, in pieces of 300 nodes 8.4-8.7 us after 1.6-2.6 s; no IR passes with the
+// default code generation 8.3 us after 2.3 s (the IR passes gain nothing here, the code
+// generator does: register allocation instead of the fast level's spills); lean, pieces of 300,
+// 8.35 us after 0.74-0.80 s (the machine scheduler took 1.1 s of the 1.8 and gained nothing).
 // The function returns 0 when every node's value is finite, no node left its domain (a log of
 // x <= 0, a division by 0, an invalid distribution parameter), every guard (a comparison or an
 // argmax on position-dependent values) has the outcome recorded and the gradient is finite. Any
@@ -59,10 +68,14 @@
 namespace chassis::codegen {
 
 /// How hard LLVM works on a tape: O2 is LLVM's O2 module pipeline and the default code
-/// generation level; Fast no IR passes and CodeGenOpt::None; Auto O2 up to kOptimizeUpToNodes
-/// nodes, else Fast (see kOptimizeUpToNodes).
-enum class TapeOptLevel : uint8_t { Auto, O2, Fast };
+/// generation level; Fast no IR passes and CodeGenOpt::None; Lean no IR passes and the default
+/// code generation level without the machine scheduler (MachineSchedulerOff); Auto O2 up to
+/// kOptimizeUpToNodes nodes, else Lean (see the header comment).
+enum class TapeOptLevel : uint8_t { Auto, O2, Fast, Lean };
 constexpr size_t kOptimizeUpToNodes = 600;
+/// The most nodes one generated function holds (the sweeps are split into pieces of this size;
+/// see CompiledTape::compile).
+constexpr size_t kNodesPerFunction = 300;
 
 /// A tape compiled to native code.
 class CompiledTape {
@@ -72,7 +85,7 @@ public:
   /// set). Errors: an unrecorded tape, a node kind this compiler does not know, an LLVM failure.
   static Expected<std::shared_ptr<const CompiledTape>> compile(
       const symbolic::TapeView& tape, bool* cached = nullptr,
-      TapeOptLevel level = TapeOptLevel::Auto);
+      TapeOptLevel level = TapeOptLevel::Auto, size_t nodesPerFunction = kNodesPerFunction);
   ~CompiledTape();
 
   /// 0: *logDensity and grad hold L(u) and its gradient; 1: ask the tape (see the header).
@@ -88,6 +101,12 @@ public:
   size_t nodes() const { return nodes_; }
   /// Compiled at O2 (else at the fast level).
   bool optimized() const { return optimized_; }
+  /// The level compiled at (never Auto), and "at O2", "at its lean level" or "at its fast level".
+  TapeOptLevel level() const { return level_; }
+  const char* levelName() const;
+  /// The functions the sweeps were split into (forward and reverse pieces; 2 for a tape of at
+  /// most nodesPerFunction nodes).
+  size_t functions() const { return functions_; }
 
   struct Impl;
 
@@ -95,8 +114,9 @@ private:
   CompiledTape() = default;
   Fn fn_ = nullptr;
   double seconds_ = 0, cpuSeconds_ = 0;
-  size_t nodes_ = 0, workSize_ = 0;
+  size_t nodes_ = 0, workSize_ = 0, functions_ = 0;
   bool optimized_ = false;
+  TapeOptLevel level_ = TapeOptLevel::Fast;
   std::unique_ptr<Impl> impl_; // the LLJIT holding the code
 };
 

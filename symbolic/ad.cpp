@@ -482,9 +482,34 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     }
   }
 
+  /// The adjoints backward() reads: of the position's slots, the nodes' outputs and the target
+  /// (the others, of constants, are written by the reverse steps but never read, so they need no
+  /// clearing). Set after each recording.
+  std::vector<uint32_t> readAdjoints;
+  void collectReadAdjoints() {
+    readAdjoints.assign(posSlots.begin(), posSlots.end());
+    for (const Node& nd : nodes)
+      readAdjoints.push_back(nd.out);
+    readAdjoints.push_back(target);
+    std::sort(readAdjoints.begin(), readAdjoints.end());
+    readAdjoints.erase(std::unique(readAdjoints.begin(), readAdjoints.end()), readAdjoints.end());
+  }
+  /// Zeroes the adjoints backward() reads: all of them when they are most of the slots, else
+  /// only those (a tape of data-heavy scalar chains, such as GARCH's, has a constant slot per
+  /// use of a data value).
+  void clearAdjoints() {
+    if (2 * readAdjoints.size() >= adj.size()) {
+      std::fill(adj.begin(), adj.end(), 0.0);
+      return;
+    }
+    double* a = adj.data();
+    for (uint32_t s : readAdjoints)
+      a[s] = 0.0;
+  }
+
   /// Reverse sweep: fills grad; false if a derivative is not finite.
   bool backward(std::span<double> grad) {
-    std::fill(adj.begin(), adj.end(), 0.0);
+    clearAdjoints();
     adj[target] = 1;
     for (size_t i = nodes.size(); i-- > 0;) {
       const Node& nd = nodes[i];
@@ -1269,6 +1294,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       outputNames = std::move(names);
     }
     adj.assign(val.size(), 0.0);
+    collectReadAdjoints();
     valid = true;
     return Step::Ok;
   }

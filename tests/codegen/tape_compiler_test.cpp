@@ -299,6 +299,79 @@ TEST_CASE("compiled fused tapes equal the fused tape bit for bit at O2 and at th
   CHECK(kinds[2] > 0);
 }
 
+TEST_CASE("tapes compiled as pieces of a few nodes per function equal the tape bit for bit",
+          "[codegen][tape_compiler][pieces]") {
+  // The sweeps split into functions of at most nodesPerFunction nodes (values and adjoints
+  // through the workspace) compute what the tape computes, in its order: the same bits, and a
+  // failed check in any piece asks the tape. Pieces of 1 and 7 nodes at the fast level, of 64 at
+  // O2 (GARCH's 1609-node fused tape: 26 pieces per sweep), of 300 at the lean level (no IR
+  // passes, no machine scheduler: Auto's level for long tapes).
+  std::mt19937_64 rng(20261205);
+  size_t checkedModules = 0, benchChecked = 0, multiPiece = 0;
+  forEachModule([&](const ir::Function& f, const ir::Context& ctx, const nlohmann::json& data,
+                    bool isBench) {
+    const std::vector<Value> inputs = inputsFor(f, ctx, data, rng);
+    bool checked = false;
+    const std::pair<size_t, codegen::TapeOptLevel> settings[] = {
+        {1, codegen::TapeOptLevel::Fast},
+        {7, codegen::TapeOptLevel::Fast},
+        {64, codegen::TapeOptLevel::O2},
+        {300, codegen::TapeOptLevel::Lean}};
+    for (const auto& [per, level] : settings) {
+      LogDensityTape tape(f, inputs, /*fuse=*/true);
+      Rng init(7);
+      auto u0 = tape.initialize(init);
+      if (!u0 || u0->empty()) return;
+      INFO(tape.tapeSize() << " nodes, " << per << " per function");
+      const TapeView view = tape.view();
+      auto compiled = codegen::CompiledTape::compile(view, nullptr, level, per);
+      if (!compiled) {
+        INFO(compiled.error().message);
+        REQUIRE(hasUnknownNode(view));
+        return;
+      }
+      const size_t pieces = std::max<size_t>(1, (view.nodes.size() + per - 1) / per);
+      CHECK((*compiled)->functions() == 2 * pieces);
+      if (pieces > 1) ++multiPiece;
+      if (checkAgainstTape(tape, **compiled, *u0, rng) > 0) checked = true;
+    }
+    if (checked) {
+      ++checkedModules;
+      if (isBench) ++benchChecked;
+    }
+  });
+  CHECK(checkedModules >= 15);
+  CHECK(benchChecked == 5);
+  CHECK(multiPiece >= 15);
+}
+
+TEST_CASE("a failed check in a later piece of a split tape asks the tape",
+          "[codegen][tape_compiler][pieces]") {
+  // L = u0 u1 + exp(u0), one node per function: exp overflows in the second piece.
+  TapeView v;
+  v.recorded = true;
+  v.values = {0, 0, 0, 0, 0};
+  v.positionSlots = {0, 1};
+  v.args = {0, 1, 0, 2, 3};
+  v.nodes = {{TapeNodeKind::Mul, 0, 2, 0, 2}, {TapeNodeKind::Exp, 0, 3, 2, 1},
+             {TapeNodeKind::Add, 0, 4, 3, 2}};
+  v.target = 4;
+  auto c = codegen::CompiledTape::compile(v, nullptr, codegen::TapeOptLevel::O2, 1);
+  REQUIRE(c);
+  CHECK((*c)->functions() == 6);
+  double u[2] = {0.5, -2.0}, g[2], l;
+  std::vector<double> work((*c)->workSize());
+  REQUIRE((**c)(u, g, &l, work.data()) == 0);
+  CHECK(l == 0.5 * -2.0 + std::exp(0.5));
+  CHECK(g[0] == -2.0 + std::exp(0.5));
+  CHECK(g[1] == 0.5);
+  double far[2] = {800.0, 1.0};
+  CHECK((**c)(far, g, &l, work.data()) == 1);
+  // Back at a good point after the failure: the same answer.
+  REQUIRE((**c)(u, g, &l, work.data()) == 0);
+  CHECK(l == 0.5 * -2.0 + std::exp(0.5));
+}
+
 TEST_CASE("NUTS on the compiled tape draws the interpreted tape's chains at a seed",
           "[codegen][tape_compiler]") {
   const fs::path root = CHASSIS_SOURCE_DIR;
