@@ -1,6 +1,7 @@
 // Verification of a VNN-LIB property on a piecewise-linear network, cheapest step first:
 //   1. falsification (random sampling, PGD, all cases together) in every case's box, capped
-//      in time (attackFirstSeconds), then continued beside the search;
+//      in time (attackFirstSeconds), then continued beside the search (one thread, throttled
+//      to a tenth of it once the search has run 10 s without it finding anything);
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
 //      intervals (nv_forward.h, tightened by the parent domain's bounds) refined by
 //      back-substitution (bounds.h), otherwise DeepPoly
@@ -91,6 +92,10 @@ struct NetVerifyOptions {
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts
   double backgroundAttackBurst = 0.5; // of this many seconds, each followed by a pause)
+  double backgroundAttackFullSeconds = 10.0; // with duty 1: s of search after which the attack,
+                                             // if it has found nothing, is throttled to ...
+  double backgroundAttackLateDuty = 0.1;     // ... this duty (>= 1 or FullSeconds < 0: never;
+                                             // ACAS Xu 1_9/prop_7's is found within 6 s)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
   SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
                                       // tree (search_hooks.h); null: the search alone
