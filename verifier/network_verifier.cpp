@@ -1104,7 +1104,10 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const Network
   // A long attack beside branch and bound, started once the search has run for
   // opt.backgroundAttackAfter seconds (most instances are decided before, and pay nothing):
   // violations in thin regions (ACAS Xu 5_3/prop_2, 1_9/prop_7) are found by many more PGD
-  // starts sooner than by splitting down to them. It stops when the search decides.
+  // starts sooner than by splitting down to them. It stops when the search decides. Once the
+  // search has run opt.backgroundAttackFullSeconds, an attack that has found nothing is
+  // throttled to opt.backgroundAttackLateDuty of one thread: on a holding instance its thread
+  // would otherwise take a third of two cores from the search until the proof ends.
   std::mutex bgMu;
   std::condition_variable bgCv;
   bool searchDone = false;
@@ -1113,9 +1116,10 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const Network
   // Its share of one thread's time: in ReLU splitting (where the first attack already found
   // nothing) at most backgroundAttackDutyReluSplit.
   const bool reluSplitting = freeDimensions(cases) > opt.inputSplitMaxDim;
-  const double duty = std::max(
-      0.01, reluSplitting ? std::min(opt.backgroundAttackDuty, opt.backgroundAttackDutyReluSplit)
-                          : opt.backgroundAttackDuty);
+  const double baseDuty =
+      reluSplitting ? std::min(opt.backgroundAttackDuty, opt.backgroundAttackDutyReluSplit)
+                    : opt.backgroundAttackDuty;
+  const auto searchStart = Clock::now();
   if (opt.attack && ownsRoots && opt.backgroundAttackAfter >= 0) {
     attacker = std::thread([&] {
       {
@@ -1127,14 +1131,28 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const Network
       AttackOptions lo = opt.attackOptions;
       lo.restarts = 1 << 24; // until found, stopped, or the deadline
       Rng rng(opt.seed ^ 0x9e3779b97f4a7c15ULL);
+      double duty = baseDuty;
       if (!(duty < 1.0)) {
-        if (auto r = falsifyCases(net, cases, lo, rng, deadline, &attackStop))
+        // Unthrottled until the search has run backgroundAttackFullSeconds (the whole run if
+        // that is negative or the late duty is not below 1).
+        const bool later =
+            opt.backgroundAttackFullSeconds >= 0 && opt.backgroundAttackLateDuty < 1.0;
+        const auto fullEnd =
+            later ? std::min(deadline, searchStart + std::chrono::duration_cast<Clock::duration>(
+                                                         std::chrono::duration<double>(
+                                                             opt.backgroundAttackFullSeconds)))
+                  : deadline;
+        if (auto r = falsifyCases(net, cases, lo, rng, fullEnd, &attackStop)) {
           search.satFromOutside(r->x, r->caseIndex, "falsification beside branch and bound");
-        return;
+          return;
+        }
+        if (!later || attackStop || Clock::now() >= deadline) return;
+        duty = opt.backgroundAttackLateDuty;
       }
       // Throttled: bursts of opt.backgroundAttackBurst seconds, each followed by a pause that
       // leaves the attack that fraction of one thread's time (each burst goes on from a fresh
       // stream of the same generator, its sampling first).
+      duty = std::max(duty, 0.01);
       const double burst = std::max(opt.backgroundAttackBurst, 0.01);
       const auto pause = std::chrono::duration<double>(burst * (1.0 - duty) / duty);
       for (uint64_t round = 0;; ++round) {

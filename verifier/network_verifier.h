@@ -1,7 +1,8 @@
 // Verification of a network query (problem.h: NetworkQuery, from a VNN-LIB file or a .chs
 // property) on a piecewise-linear network, cheapest step first:
 //   1. falsification (random sampling, PGD, all cases together) in every case's box, capped
-//      in time (attackFirstSeconds), then continued beside the search;
+//      in time (attackFirstSeconds), then continued beside the search (one thread, throttled
+//      to a tenth of it once the search has run 10 s without it finding anything);
 //   2. symbolic bound propagation on each sub-domain: with input splitting, forward symbolic
 //      intervals (nv_forward.h, tightened by the parent domain's bounds) refined by
 //      back-substitution (bounds.h), otherwise DeepPoly
@@ -93,6 +94,10 @@ struct NetVerifyOptions {
   double backgroundAttackDutyReluSplit = 0.25; // ReLU splitting (high dimension): the duty is at
                               // most this (its bounds keep both threads busy; PGD through a conv
                               // net there costs a thread's time as much as the search's steps)
+  double backgroundAttackFullSeconds = 10.0; // with duty 1: s of search after which the attack,
+                                             // if it has found nothing, is throttled to ...
+  double backgroundAttackLateDuty = 0.1;     // ... this duty (>= 1 or FullSeconds < 0: never;
+                                             // ACAS Xu 1_9/prop_7's is found within 6 s)
   double attackFirstSeconds = -1.0;   // cap on the first attack (<0: 2% of the timeout, 0.2-2 s)
   SearchHooks* hooks = nullptr;       // sharing the search with other processes, recording its
                                       // tree (search_hooks.h); null: the search alone
