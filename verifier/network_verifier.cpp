@@ -357,13 +357,15 @@ private:
     return l2.lower[0] > rhs + margin;
   }
 
-  /// A screen before replays() (the authority) on a net with sparse layers (`sparse`): false
-  /// when the network's value at x, computed through its non-zero weights only (another float64
-  /// summation order than replays' dense pass), satisfies some row of the case's C y <= d by
-  /// more than a rounding margin, so x cannot replay as a violation; true otherwise (and
-  /// always when not `sparse`).
-  bool mayViolate(const CaseSpec& cs, const VectorXd& x, bool sparse) const {
-    if (!sparse || cs.C.rows() == 0 || x.size() != net_.inputSize) return true;
+  /// A screen before replays() (the authority), used where replays' dense float64 pass costs
+  /// more than a pass through the non-zero weights (`screen`: ReLU splitting, where that pass
+  /// through a conv net was 19% of the search's CPU on oval21's cifar_base, and input splitting
+  /// on a net with sparse layers): false when the network's value at x, computed through the
+  /// prepared sparse weights (another summation order), satisfies some row of the case's
+  /// C y <= d by more than a rounding margin, so x cannot replay as a violation; true
+  /// otherwise. It only skips candidates: a counterexample is still only what replays() confirms.
+  bool mayViolate(const CaseSpec& cs, const VectorXd& x, bool screen) const {
+    if (!screen || cs.C.rows() == 0 || x.size() != net_.inputSize) return true;
     Eigen::MatrixXd z = x.transpose();
     double mag = x.cwiseAbs().sum();
     for (size_t k = 0; k < net_.layers.size(); ++k) {
@@ -473,26 +475,6 @@ private:
       decide(ds[i], z3, fb, bs[i], children[i]);
       outcome[i] = processOutcome;
     }
-  }
-
-  /// ReLU splitting: a cheap screen before replays() of a domain's candidate points, their
-  /// output through the prepared weights (sparse conv products, where replays' dense pass
-  /// through a conv net cost 19% of the search's CPU on oval21's cifar_base). A point that
-  /// misses some constraint by far more than the two passes' roundings can differ is not
-  /// replayed; this only skips candidates, a counterexample is still only what replays()
-  /// confirms.
-  bool worthReplaying(const CaseSpec& cs, const VectorXd& x) const {
-    if (inputMode_ || cs.C.rows() == 0 || x.size() != net_.inputSize) return true;
-    Eigen::MatrixXd z = x.transpose();
-    for (size_t k = 0; k < net_.layers.size(); ++k) {
-      Eigen::MatrixXd h = weights_.rowsThrough(static_cast<int>(k), z);
-      h.row(0) += net_.layers[k].b.transpose();
-      z = net_.layers[k].relu ? Eigen::MatrixXd(h.cwiseMax(0.0)) : h;
-    }
-    const VectorXd y = z.row(0).transpose();
-    const VectorXd v = cs.C * y - cs.d;
-    const double scale = (cs.C.cwiseAbs() * y.cwiseAbs()).maxCoeff() + cs.d.cwiseAbs().maxCoeff();
-    return !(v.maxCoeff() > 1e-6 * (1.0 + scale));
   }
 
   bool stopRequestedHere() {
@@ -664,7 +646,7 @@ private:
         VectorXd corner(lo.size());
         for (Eigen::Index i = 0; i < lo.size(); ++i)
           corner[i] = ll.A(best, i) > 0 ? lo[i] : hi[i];
-        if (worthReplaying(cs, corner) && mayViolate(cs, corner, bd.sparseFwd) &&
+        if (mayViolate(cs, corner, !inputMode_ || bd.sparseFwd) &&
             replays(net_, cs, corner))
           return finishSat(corner, group[k], "bound minimiser");
         // Local PGD from it: on every domain in input splitting; in ReLU splitting only where
@@ -687,7 +669,7 @@ private:
         smear += VectorXd::Ones(lo.size());
       }
       VectorXd centre = ((lo + hi) * 0.5).cwiseMax(lo).cwiseMin(hi);
-      if (worthReplaying(cs, centre) && mayViolate(cs, centre, bd.sparseFwd) &&
+      if (mayViolate(cs, centre, !inputMode_ || bd.sparseFwd) &&
           replays(net_, cs, centre))
         return finishSat(centre, group[k], "domain centre");
     }
