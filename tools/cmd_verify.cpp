@@ -54,6 +54,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <unistd.h>
 
@@ -542,7 +543,12 @@ chassis::tools::Registration reg{
             std::cerr << "chassis verify: error: --emit takes one file, not --all\n";
             return int(tools::kUsage);
           }
-          if (auto rc = tools::verifyAll(a->file, *all, a->json, asJson)) return *rc;
+          std::optional<int> campaignRc;
+          {
+            tools::CampaignNetworkEngine campaign; // under mpirun: one file per rank
+            campaignRc = tools::verifyAll(a->file, *all, a->json, asJson);
+          }
+          if (campaignRc) return *campaignRc;
           tools::SharedNetworkEngine shared; // under mpirun (tools/mpi_search.h)
           return shared.exitCode(verifyCommand(*a));
         });

@@ -137,7 +137,9 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     tools::serveSharedSearch(*affine, query, opt, !recordTree.empty(), rootsRank);
     return tools::kOk;
   }
-  // (A campaign's instance runs whole on the rank it was given: shareRanks is false there.)
+  // (A campaign's instance runs whole on the rank it was given: shareRanks is false there; its
+  // attack beside the search keeps a full core only if the host has one to spare.)
+  if (!shareRanks && !naive) tools::capAttackWithoutSpareCore(opt, true);
   std::vector<tools::RankSummary> ranks;
   auto res = naive || !shareRanks
                  ? verifier::verifyNetwork(*affine, query, opt)

@@ -623,6 +623,20 @@ const char* outcomeWord(char c) {
 
 } // namespace
 
+double capAttackWithoutSpareCore(NetVerifyOptions& opt, bool dispatcherOnHost) {
+  const int size = mpi::worldSize();
+  if (size <= 1 || !opt.attack || opt.backgroundAttackAfter < 0) return -1.0;
+  const int threads = std::max(1, opt.threads);
+  const int hostCores = int(std::max(1u, std::thread::hardware_concurrency()));
+  int searching = mpi::ranksOnThisHost();
+  if (dispatcherOnHost && searching == size) searching = std::max(1, searching - 1);
+  const bool spareCore =
+      searching * threads < hostCores && threads < mpi::coresOfThisProcess();
+  if (!spareCore)
+    opt.backgroundAttackDuty = std::min(opt.backgroundAttackDuty, kAttackDutyWithoutSpareCore);
+  return opt.backgroundAttackDuty;
+}
+
 Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const NetworkQuery& query,
                                     NetVerifyOptions opt, const std::string& recordPath,
                                     int rootsRank, std::vector<RankSummary>* ranks) {
@@ -633,16 +647,7 @@ Expected<VerifyResult> verifyShared(const neural::AffineNet& net, const NetworkQ
   if (size <= 1 && recordPath.empty()) return verifyNetwork(net, query, opt);
   if (rootsRank != 0) opt.attack = false;
   // The attack beside the search only on a core of its own (tools/mpi_search.h).
-  double attackDuty = -1.0;
-  if (size > 1 && opt.attack && opt.backgroundAttackAfter >= 0) {
-    const int threads = std::max(1, opt.threads);
-    const int hostCores = int(std::max(1u, std::thread::hardware_concurrency()));
-    const bool spareCore = mpi::ranksOnThisHost() * threads < hostCores &&
-                           threads < mpi::coresOfThisProcess();
-    if (!spareCore)
-      opt.backgroundAttackDuty = std::min(opt.backgroundAttackDuty, kAttackDutyWithoutSpareCore);
-    attackDuty = opt.backgroundAttackDuty;
-  }
+  const double attackDuty = capAttackWithoutSpareCore(opt);
   const uint64_t search = ++searchCounter;
   OwnerHooks broker(size, !recordPath.empty(), rootsRank, search);
   broker.clock.ready();
@@ -819,6 +824,21 @@ int SharedNetworkEngine::exitCode(int rc) const {
 }
 
 SharedNetworkEngine::~SharedNetworkEngine() {
+  if (active_) setNetworkEngineRunner(std::move(previous_));
+}
+
+CampaignNetworkEngine::CampaignNetworkEngine() {
+  if (mpi::worldSize() <= 1) return;
+  active_ = true;
+  previous_ = setNetworkEngineRunner([](const neural::AffineNet& net, const NetworkQuery& query,
+                                        const NetVerifyOptions& given) {
+    NetVerifyOptions opt = given;
+    capAttackWithoutSpareCore(opt, true);
+    return verifyNetwork(net, query, opt);
+  });
+}
+
+CampaignNetworkEngine::~CampaignNetworkEngine() {
   if (active_) setNetworkEngineRunner(std::move(previous_));
 }
 

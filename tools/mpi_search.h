@@ -84,6 +84,31 @@ struct RankSummary {
   double attackDuty = -1;  // rank 0: the attack beside the search's share of one thread (0: off)
 };
 
+/// Under mpirun (a world of more than one process), the attack beside a search on this process
+/// keeps its duty only when a core is left for it on this host (ranks on the host x threads <
+/// its cores, and this process not bound to fewer cores than its threads); otherwise its duty is
+/// capped at 0.1 of one thread (bursts), since it would take CPU from a search thread of this rank
+/// or of another rank on the same cores. Returns the duty now in `opt` (-1: no attack beside the
+/// search, or a world of one, where nothing changes). Used by the shared search's rank 0 and by
+/// every campaign instance (`vnnlib --instances`, `verify --all`), which runs whole on its rank;
+/// a campaign's rank 0 only hands out instances (tools/campaign.h): `dispatcherOnHost` then
+/// leaves it out of the ranks on the host when every rank is on this one.
+double capAttackWithoutSpareCore(verifier::NetVerifyOptions& opt, bool dispatcherOnHost = false);
+
+/// `chassis verify --all` under mpirun: while one lives, every network property's search runs on
+/// its own rank with capAttackWithoutSpareCore applied. Does nothing in a world of one.
+class CampaignNetworkEngine {
+public:
+  CampaignNetworkEngine();
+  ~CampaignNetworkEngine();
+  CampaignNetworkEngine(const CampaignNetworkEngine&) = delete;
+  CampaignNetworkEngine& operator=(const CampaignNetworkEngine&) = delete;
+
+private:
+  bool active_ = false;
+  verifier::NetworkEngineRunner previous_;
+};
+
 /// Rank 0 (or one process): verifyNetwork with its search shared with ranks 1..N-1 (when there
 /// are any) and, with a non-empty recordPath, every processed domain of every rank written there
 /// as CSV (id,parent,rank,seconds,outcome; bench/distributed/simulate replays it). The counts of
