@@ -165,7 +165,11 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   std::vector<DistKind> dists;
   std::vector<std::string> outputNames;
 
-  Step forward(const Node& nd) {
+  /// One node's value and local partials. Inlined into the sweep: the per-element loops of the
+  /// fused nodes and of the general log densities are out of line (noinline below), so that an
+  /// elementary node (most of a tape of scalar recurrences, GARCH's) costs its arithmetic, one
+  /// indirect jump and no call frame.
+  [[gnu::always_inline]] Step forward(const Node& nd) {
     const uint32_t* a = args.data() + nd.arg;
     double* p = pd.data() + nd.arg;
     double* v = val.data();
@@ -315,7 +319,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 
   /// One element's log density and partials (x, params...) into p, as Op::LogDensity.
-  Step logDensityTerm(DistKind k, const uint32_t* a, uint32_t n, double* p, double& out) {
+  [[gnu::noinline]] Step logDensityTerm(DistKind k, const uint32_t* a, uint32_t n, double* p,
+                                        double& out) {
     const double* v = val.data();
     if (k == DistKind::Normal) {
       double mu = v[a[1]], s = v[a[2]];
@@ -337,7 +342,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 
   /// Op::LogDensitySum: elements of stride 1 + nparams, summed in element order.
-  Step logDensitySum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step logDensitySum(const Node& nd, const uint32_t* a, double* p, double& out) {
     const DistKind k = DistKind(nd.aux);
     const uint32_t stride = 1 + uint32_t(signature(k).nparams);
     const double* v = val.data();
@@ -379,7 +384,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   /// sigma's partial, so that the reverse sweep touches the per-element operands only where they
   /// depend on the position (fusedBackward). Per-element partials that are never needed (the
   /// coefficients; x when data) stay 0 from the fusion, so the generic reverse is also right.
-  Step normalLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step normalLinearSum(const Node& nd, const uint32_t* a, double* p,
+                                         double& out) {
     const uint32_t m = nd.aux & kBaseMask;
     const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
     const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
@@ -426,7 +432,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   /// Op::BernoulliLogitLinearSum: x_k ~ Bernoulli(sigmoid(eta_k)), eta_k linear in the m bases;
   /// d log p / d eta = 1 - q (x = 1) or -q (x = 0), q = sigmoid(eta), as the looped form's
   /// log q / log1p(-q). Only the bases have partials (the per-element ones stay 0).
-  Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p,
+                                                 double& out) {
     const uint32_t m = nd.aux, stride = 2 + m;
     const double* v = val.data();
     for (uint32_t j = 0; j < m; ++j)
@@ -521,8 +528,18 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
         fusedBackward(nd, a, p, g);
         continue;
       }
-      for (uint32_t j = 0; j < nd.n; ++j)
-        adj[a[j]] += g * p[j];
+      switch (nd.n) { // most nodes are unary or binary: no loop for them
+      case 1:
+        adj[a[0]] += g * p[0];
+        break;
+      case 2:
+        adj[a[0]] += g * p[0];
+        adj[a[1]] += g * p[1];
+        break;
+      default:
+        for (uint32_t j = 0; j < nd.n; ++j)
+          adj[a[j]] += g * p[j];
+      }
     }
     for (size_t k = 0; k < posSlots.size(); ++k) {
       grad[k] = adj[posSlots[k]];
