@@ -165,7 +165,11 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   std::vector<DistKind> dists;
   std::vector<std::string> outputNames;
 
-  Step forward(const Node& nd) {
+  /// One node's value and local partials. Inlined into the sweep: the per-element loops of the
+  /// fused nodes and of the general log densities are out of line (noinline below), so that an
+  /// elementary node (most of a tape of scalar recurrences, GARCH's) costs its arithmetic, one
+  /// indirect jump and no call frame.
+  [[gnu::always_inline]] Step forward(const Node& nd) {
     const uint32_t* a = args.data() + nd.arg;
     double* p = pd.data() + nd.arg;
     double* v = val.data();
@@ -315,7 +319,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 
   /// One element's log density and partials (x, params...) into p, as Op::LogDensity.
-  Step logDensityTerm(DistKind k, const uint32_t* a, uint32_t n, double* p, double& out) {
+  [[gnu::noinline]] Step logDensityTerm(DistKind k, const uint32_t* a, uint32_t n, double* p,
+                                        double& out) {
     const double* v = val.data();
     if (k == DistKind::Normal) {
       double mu = v[a[1]], s = v[a[2]];
@@ -337,7 +342,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   }
 
   /// Op::LogDensitySum: elements of stride 1 + nparams, summed in element order.
-  Step logDensitySum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step logDensitySum(const Node& nd, const uint32_t* a, double* p, double& out) {
     const DistKind k = DistKind(nd.aux);
     const uint32_t stride = 1 + uint32_t(signature(k).nparams);
     const double* v = val.data();
@@ -379,7 +384,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   /// sigma's partial, so that the reverse sweep touches the per-element operands only where they
   /// depend on the position (fusedBackward). Per-element partials that are never needed (the
   /// coefficients; x when data) stay 0 from the fusion, so the generic reverse is also right.
-  Step normalLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step normalLinearSum(const Node& nd, const uint32_t* a, double* p,
+                                         double& out) {
     const uint32_t m = nd.aux & kBaseMask;
     const bool shared = nd.aux & kSharedSigma, dataX = nd.aux & kDataX;
     const uint32_t head = m + (shared ? 1 : 0), stride = (shared ? 2 : 3) + m;
@@ -426,7 +432,8 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
   /// Op::BernoulliLogitLinearSum: x_k ~ Bernoulli(sigmoid(eta_k)), eta_k linear in the m bases;
   /// d log p / d eta = 1 - q (x = 1) or -q (x = 0), q = sigmoid(eta), as the looped form's
   /// log q / log1p(-q). Only the bases have partials (the per-element ones stay 0).
-  Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p, double& out) {
+  [[gnu::noinline]] Step bernoulliLogitLinearSum(const Node& nd, const uint32_t* a, double* p,
+                                                 double& out) {
     const uint32_t m = nd.aux, stride = 2 + m;
     const double* v = val.data();
     for (uint32_t j = 0; j < m; ++j)
@@ -521,8 +528,18 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
         fusedBackward(nd, a, p, g);
         continue;
       }
-      for (uint32_t j = 0; j < nd.n; ++j)
-        adj[a[j]] += g * p[j];
+      switch (nd.n) { // most nodes are unary or binary: no loop for them
+      case 1:
+        adj[a[0]] += g * p[0];
+        break;
+      case 2:
+        adj[a[0]] += g * p[0];
+        adj[a[1]] += g * p[1];
+        break;
+      default:
+        for (uint32_t j = 0; j < nd.n; ++j)
+          adj[a[j]] += g * p[j];
+      }
     }
     for (size_t k = 0; k < posSlots.size(); ++k) {
       grad[k] = adj[posSlots[k]];
@@ -1222,6 +1239,105 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     return Step::Ok;
   }
 
+  /// Sums of products as one Dot node: a left-deep chain of Adds, ((t_1 + t_2) + ...) + t_m,
+  /// whose inner Adds and whose Mul terms feed nothing else, becomes Dot(a, b) with
+  /// sum_k a_k b_k = t_1 + ... + t_m in the same order (a Mul term a * b gives (a, b), any other
+  /// term x gives (x, 1)): a scalar recurrence such as GARCH's
+  /// alpha0 + alpha1 * e^2 + beta1 * sigma^2 is one node per element instead of four. The value
+  /// is the chain's, rounded the same way (0 + x = x and x * 1 = x; only a zero's sign can differ),
+  /// and each operand receives the same partials; a slot's adjoint receives them in another order
+  /// only when it occurs more than once in one chain (a * y + a * a), so GARCH's gradient keeps
+  /// its bits, in general it agrees within rounding. The tape compiler (codegen/tape_compiler.h)
+  /// knows Dot. A node dropped here could reject a
+  /// point only by overflowing, and then the Dot overflows too. `roots`: the slots read from
+  /// outside the node array (outputs, choices).
+  void fuseProducts(const std::vector<uint32_t>& roots) {
+    std::vector<int32_t> producer(val.size(), -1);
+    std::vector<uint32_t> uses(val.size(), 0);
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      producer[nodes[i].out] = int32_t(i);
+      for (uint32_t j = 0; j < nodes[i].n; ++j)
+        ++uses[args[nodes[i].arg + j]];
+    }
+    for (uint32_t r : roots)
+      ++uses[r];
+    for (const AV& t : terms_)
+      if (t.id >= 0) ++uses[size_t(t.id)];
+    // A node whose only reader is the chain being built, of the given operation.
+    auto absorbable = [&](uint32_t slot, Op op) {
+      const int32_t pi = producer[slot];
+      return pi >= 0 && uses[slot] == 1 && nodes[size_t(pi)].op == op;
+    };
+    std::vector<char> removed(nodes.size(), 0);
+    std::vector<std::pair<size_t, Node>> dots; // (index of the chain's last Add, its Dot)
+    uint32_t one = UINT32_MAX;
+    std::vector<uint32_t> terms; // the chain's terms, last first
+    std::vector<size_t> absorbed;
+    for (size_t i = nodes.size(); i-- > 0;) {
+      if (removed[i] || nodes[i].op != Op::Add) continue;
+      terms.clear();
+      absorbed.clear();
+      uint32_t cur = nodes[i].out;
+      for (;;) { // down the left operands while they are single-use Adds
+        const Node& add = nodes[size_t(producer[cur])];
+        terms.push_back(args[add.arg + 1]);
+        const uint32_t left = args[add.arg];
+        if (!absorbable(left, Op::Add)) {
+          terms.push_back(left);
+          break;
+        }
+        absorbed.push_back(size_t(producer[left]));
+        cur = left;
+      }
+      std::reverse(terms.begin(), terms.end());
+      std::vector<std::pair<uint32_t, uint32_t>> factors;
+      for (uint32_t t : terms) {
+        if (absorbable(t, Op::Mul)) {
+          const Node& mul = nodes[size_t(producer[t])];
+          absorbed.push_back(size_t(producer[t]));
+          factors.emplace_back(args[mul.arg], args[mul.arg + 1]);
+        } else {
+          if (one == UINT32_MAX) one = constSlot(1.0);
+          factors.emplace_back(t, one);
+        }
+      }
+      if (absorbed.empty()) continue; // a plain Add stays one
+      const size_t argMark = args.size();
+      Node nd{Op::Dot, 0, nodes[i].out, uint32_t(argMark), uint32_t(2 * factors.size())};
+      for (const auto& f : factors)
+        args.push_back(f.first);
+      for (const auto& f : factors)
+        args.push_back(f.second);
+      pd.resize(args.size());
+      // Its value (the chain's, recomputed) and partials at the recorded point, which the reverse
+      // sweep after a recording reads.
+      const double chain = val[nd.out];
+      if (forward(nd) != Step::Ok) { // cannot happen for a finite chain; keep the chain then
+        val[nd.out] = chain;
+        args.resize(argMark);
+        pd.resize(argMark);
+        continue;
+      }
+      for (size_t k : absorbed)
+        removed[k] = 1;
+      dots.emplace_back(i, nd);
+      removed[i] = 1;
+    }
+    if (dots.empty()) return;
+    std::vector<Node> out;
+    out.reserve(nodes.size());
+    size_t next = dots.size(); // dots are in decreasing node order
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (next > 0 && dots[next - 1].first == i) {
+        out.push_back(dots[next - 1].second);
+        --next;
+        continue;
+      }
+      if (!removed[i]) out.push_back(nodes[i]);
+    }
+    nodes = std::move(out);
+  }
+
   /// Records the tape at `pos` (drawing the coordinates when `rng` is given). Returns Ok, Reject
   /// (the point is outside the domain; the tape is left invalid) or an Error.
   Expected<Step> record(std::vector<double>& pos, Rng* rng) {
@@ -1281,6 +1397,7 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
       std::vector<uint32_t> roots(outputSlots);
       roots.insert(roots.end(), choiceSlots.begin(), choiceSlots.end());
       if (fuseLogDensities(roots) == Step::Reject) return Step::Reject;
+      fuseProducts(roots);
     }
     AV tgt;
     if (!node(Op::Sum, 0, terms_, tgt, "the log density")) {

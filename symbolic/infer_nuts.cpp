@@ -476,10 +476,14 @@ Expected<NutsChainResult> runChain(const ir::Function& f, std::span<const Value>
                        return tape.logDensity(u, g);
                      });
   Sampler s(std::move(gradient), d, rng, opt);
-  if (!s.setPosition(*q0) || !s.initStepSize()) return *s.error_;
   StepSizeAdaptation stepAdapt;
   stepAdapt.delta = opt.targetAccept;
+  // As Stan's services (hmc_nuts_diag_e_adapt: set_mu(log(10 * stepsize)) before
+  // run_adaptive_sampler's init_stepsize): the first window's dual averaging centres on ten times
+  // the nominal initial step size (1), not on the heuristic's result; after each metric update mu
+  // is log(10 eps) of the re-initialised eps.
   stepAdapt.mu = std::log(10 * s.eps_);
+  if (!s.setPosition(*q0) || !s.initStepSize()) return *s.error_;
   MetricAdaptation metricAdapt;
   metricAdapt.dense = opt.denseMetric;
   metricAdapt.init(opt.warmup, d);

@@ -15,14 +15,16 @@
 //  * the U-turn criterion uses the generalised momentum rho = sum of p over the (sub)tree:
 //    stop when p#_minus . rho <= 0 or p#_plus . rho <= 0 (p# = M^{-1} p), checked over every
 //    subtree, over the merged tree, and over the two "extended" trees that join each subtree with
-//    the first state of the other (Stan 2.26's additional checks);
+//    the first state of the other (the additional checks of Stan's base_nuts, present in
+//    rstan 2.21.7's StanHeaders as in later Stan);
 //  * a leaf whose energy error H - H0 exceeds 1000 is divergent: the doubling stops, and the
 //    transition is counted as divergent.
 // Warm-up adaptation, Stan's defaults: the step size by dual averaging (Nesterov; Hoffman &
 // Gelman 2014) towards a mean acceptance statistic of 0.8 (gamma 0.05, t0 10, kappa 0.75,
-// mu = log(10 eps)); the diagonal metric from the variances (dense: the covariance matrix,
-// regularised the same way on its diagonal) of the draws in windows (an initial
-// fast buffer of 75 iterations, windows of 25, 50, 100, ... doubling, a terminal buffer of 50;
+// mu = log(10 eps), eps the nominal initial step size 1 in the first window as in Stan's
+// services, then the re-initialised one after each metric update); the diagonal metric from the
+// variances (dense: the covariance matrix, regularised the same way on its diagonal) of the draws
+// in windows (an initial fast buffer of 75 iterations, windows of 25, 50, 100, ... doubling, a terminal buffer of 50;
 // scaled down proportionally for short warm-ups), each estimate regularised towards 1e-3 as
 // (n/(n+5)) var + 1e-3 (5/(n+5)), after which the step size is re-initialised (doubling/halving
 // until the one-step acceptance crosses 0.8) and the dual averaging restarted; at the end of
