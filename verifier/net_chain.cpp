@@ -41,19 +41,32 @@ struct InUnit {
   }
 };
 
-/// The rows an Affine node gave a layer, and the units of the layer below its columns read.
+/// A neuron of one layer read as a sum of units with coefficients +-1 (a raw value of a layer
+/// that has its ReLU is relu(u) - relu(-u), exactly).
+using Terms = std::vector<std::pair<int, double>>;
+
+/// The rows an Affine node gave layer `level`, and what its columns read.
 struct Instance {
   const ir::Affine* node = nullptr;
-  int offset = 0;
-  std::vector<int> cols;
+  int level = 0, offset = 0;
+  std::vector<Ref> in;
+  std::vector<Terms> cols; // in[c] as units of layer level - 1 (set when the layer is built)
+};
+
+/// Where a row of a layer comes from: row r of instance `inst`, or (inputUnit >= 0, layer 1
+/// only) the identity of an input unit, read after its ReLU.
+struct RowSrc {
+  int inst = -1, r = 0, inputUnit = -1;
 };
 
 struct Level {
-  std::vector<std::vector<std::pair<int, double>>> rows; // sparse: (unit below, weight)
+  std::vector<RowSrc> src;        // the rows the body gave it
+  std::map<int, int> reluOfInput; // layer 1: input unit -> its identity row
+  bool relu = false;              // some neuron of it is read after its ReLU
+  // Built at the end: src's rows, then the rows that carry or negate neurons.
+  std::vector<Terms> rows; // sparse: (unit of the layer below, weight)
   std::vector<double> bias;
-  std::vector<Instance> inst;
-  int mode = -1;                   // how the layer above (or the outputs) reads it: 0 raw, 1 ReLU
-  std::map<int, int> reluOfInput;  // layer 1: input unit -> its identity row (a ReLU of an input)
+  std::map<int, int> neg; // unit -> the row computing its negation
 };
 
 /// a + b is exact in float64 (Knuth's two-sum error is zero).
@@ -230,65 +243,26 @@ protected:
     if (!x->vec || x->el.empty() || int(x->el.size()) != L.cols)
       return fail("an affine layer of " + std::to_string(L.cols) + " columns reads " +
                   std::to_string(x->el.size()) + " values");
-    const int k = x->el.front().level;
-    const bool rl = x->el.front().relu;
-    for (const Ref& r : x->el) {
-      if (r.level != k)
-        return fail("an affine layer reads neurons of layers " + std::to_string(k) + " and " +
-                    std::to_string(r.level) +
-                    " (a layer reads the one before it only: the net is a chain)");
-      if (r.relu != rl)
-        return fail("an affine layer reads neurons of layer " + std::to_string(k) +
-                    " both before and after their ReLU");
-    }
-    auto m = readLevel(k, rl);
-    if (!m) return m.error();
+    // Rows of the layer above the highest neuron it reads; the lower ones are carried up to it
+    // when the net is built.
+    int k = 0;
+    for (const Ref& r : x->el)
+      k = std::max(k, r.level);
     const int t = k + 1;
-    if (t == int(levels_.size())) {
-      levels_.emplace_back();
-    } else if (t != int(levels_.size()) - 1) {
-      return fail("an affine layer reads layer " + std::to_string(k) + " after layer " +
-                  std::to_string(levels_.size() - 1) +
-                  " was built on it (a skip connection: the net is a chain)");
-    }
+    if (t == int(levels_.size())) levels_.emplace_back();
     Level& lv = levels_[size_t(t)];
     Instance in;
     in.node = &n;
-    in.offset = int(lv.rows.size());
-    // A neuron read twice: its columns' weights add up in one column.
-    std::vector<int> firstOf(size_t(L.cols), -1);
-    std::unordered_map<int, int> seen;
-    for (int c = 0; c < L.cols; ++c) {
-      int u = x->el[size_t(c)].unit;
-      in.cols.push_back(u);
-      auto [it, fresh] = seen.emplace(u, c);
-      if (!fresh) firstOf[size_t(c)] = it->second;
-    }
-    std::vector<int> slot(size_t(L.cols), -1);
-    for (int r = 0; r < L.rows; ++r) {
-      std::vector<std::pair<int, double>> row;
-      row.reserve(size_t(L.cols));
-      for (int c = 0; c < L.cols; ++c) {
-        if (firstOf[size_t(c)] < 0) {
-          slot[size_t(c)] = int(row.size());
-          row.push_back({in.cols[size_t(c)], L.w(r, c)});
-          continue;
-        }
-        double& w = row[size_t(slot[size_t(firstOf[size_t(c)])])].second;
-        double s;
-        if (!exactSum(w, L.w(r, c), s))
-          return fail("an affine layer reads a neuron twice, and its two weights in row " +
-                      std::to_string(r) + " do not add exactly in float64");
-        w = s;
-      }
-      lv.rows.push_back(std::move(row));
-      lv.bias.push_back(L.b(r));
-    }
+    in.level = t;
+    in.offset = int(lv.src.size());
+    in.in = x->el;
     AVal out;
     out.vec = true;
-    for (int r = 0; r < L.rows; ++r)
+    for (int r = 0; r < L.rows; ++r) {
+      lv.src.push_back({int(insts_.size()), r, -1});
       out.el.push_back({t, in.offset + r, false});
-    lv.inst.push_back(std::move(in));
+    }
+    insts_.push_back(std::move(in));
     return out;
   }
   Expected<AVal> visitVecRelu(const ir::VecRelu& n) override {
@@ -329,64 +303,153 @@ private:
     return it->second;
   }
 
-  /// Layer k read by the layer above (or the outputs) before (raw) or after its ReLU.
-  Status readLevel(int k, bool relu) {
-    Level& lv = levels_[size_t(k)];
-    if (lv.mode < 0) lv.mode = relu ? 1 : 0;
-    if (lv.mode != (relu ? 1 : 0))
-      return fail("layer " + std::to_string(k) + " is read both before and after its ReLU");
-    return Status::ok();
-  }
-
   Expected<Ref> relu(Ref r) {
     if (r.level > 0) return Ref{r.level, r.unit, true};
-    // A ReLU of an input: an identity row of layer 1, after its ReLU.
+    // A ReLU of an input: an identity row of layer 1, read after its ReLU.
     if (levels_.size() == 1) levels_.emplace_back();
-    if (levels_.size() != 2)
-      return fail("a ReLU of an input after layer " + std::to_string(levels_.size() - 1) +
-                  " was built (it would be a row of layer 1)");
-    if (auto m = readLevel(0, false); !m) return m.error();
     Level& l1 = levels_[1];
-    auto [it, fresh] = l1.reluOfInput.emplace(r.unit, int(l1.rows.size()));
-    if (fresh) {
-      l1.rows.push_back({{r.unit, 1.0}});
-      l1.bias.push_back(0.0);
-    }
+    auto [it, fresh] = l1.reluOfInput.emplace(r.unit, int(l1.src.size()));
+    if (fresh) l1.src.push_back({-1, 0, r.unit});
     return Ref{1, it->second, true};
   }
 
+  // ---- Building the net -------------------------------------------------------------------
+
+  /// A new row of layer j: weights `w` over the units of layer j - 1, bias `b`.
+  int addRow(int j, Terms w, double b) {
+    Level& lv = levels_[size_t(j)];
+    lv.rows.push_back(std::move(w));
+    lv.bias.push_back(b);
+    return int(lv.rows.size()) - 1;
+  }
+  /// The row of layer k computing minus unit u's pre-activation (exact: a sign flip).
+  int negRow(int k, int u) {
+    Level& lv = levels_[size_t(k)];
+    if (auto it = lv.neg.find(u); it != lv.neg.end()) return it->second;
+    Terms w = lv.rows[size_t(u)];
+    for (auto& uw : w)
+      uw.second = -uw.second;
+    int r = addRow(k, std::move(w), -lv.bias[size_t(u)]);
+    levels_[size_t(k)].neg.emplace(u, r);
+    return r;
+  }
+  /// Neuron `ref` as units of layer `target` (>= its own), read in that layer's mode: a raw read
+  /// of a layer with its ReLU is relu(u) - relu(-u); a lower layer's neuron is carried up by one
+  /// row per layer (two when that layer has its ReLU). Every weight is +-1.
+  Terms termsAt(const Ref& ref, int target) {
+    auto key = std::make_tuple(ref.level, ref.unit, ref.relu, target);
+    if (auto it = carried_.find(key); it != carried_.end()) return it->second;
+    Terms cur;
+    if (ref.relu || !levels_[size_t(ref.level)].relu)
+      cur = {{ref.unit, 1.0}};
+    else
+      cur = {{ref.unit, 1.0}, {negRow(ref.level, ref.unit), -1.0}};
+    for (int j = ref.level + 1; j <= target; ++j) {
+      int pr = addRow(j, cur, 0.0);
+      if (levels_[size_t(j)].relu)
+        cur = {{pr, 1.0}, {negRow(j, pr), -1.0}};
+      else
+        cur = {{pr, 1.0}};
+    }
+    carried_.emplace(key, cur);
+    return cur;
+  }
+  /// The rows of instance `ix` (its columns read as units of the layer below).
+  Status buildInstance(int ix) {
+    Instance& in = insts_[size_t(ix)];
+    const ir::DenseLayer& L = in.node->layer();
+    for (const Ref& r : in.in)
+      in.cols.push_back(termsAt(r, in.level - 1));
+    // One slot per unit read; a unit read twice gets the exact sum of its weights.
+    std::unordered_map<int, int> slotOf;
+    std::vector<int> unitOf;
+    for (const Terms& c : in.cols)
+      for (const auto& uw : c)
+        if (slotOf.emplace(uw.first, int(unitOf.size())).second) unitOf.push_back(uw.first);
+    Level& lv = levels_[size_t(in.level)];
+    std::vector<double> w(unitOf.size());
+    std::vector<bool> set(unitOf.size());
+    for (int r = 0; r < L.rows; ++r) {
+      std::fill(set.begin(), set.end(), false);
+      for (int c = 0; c < L.cols; ++c)
+        for (const auto& uw : in.cols[size_t(c)]) {
+          const size_t sl = size_t(slotOf[uw.first]);
+          const double v = uw.second * L.w(r, c); // uw.second is +-1: exact
+          if (!set[sl]) {
+            w[sl] = v;
+            set[sl] = true;
+          } else if (double sum; exactSum(w[sl], v, sum)) {
+            w[sl] = sum;
+          } else {
+            return fail("an affine layer reads a neuron twice (directly or as relu(u) - "
+                        "relu(-u)), and its weights in row " +
+                        std::to_string(r) + " do not add exactly in float64");
+          }
+        }
+      Terms row;
+      row.reserve(unitOf.size());
+      for (size_t sl = 0; sl < unitOf.size(); ++sl)
+        row.push_back({unitOf[sl], w[sl]});
+      lv.rows[size_t(in.offset + r)] = std::move(row);
+      lv.bias[size_t(in.offset + r)] = L.b(r);
+    }
+    return Status::ok();
+  }
+
   Expected<NetChain> finish() {
-    const int top = int(levels_.size()) - 1;
     std::vector<const AVal*> outs;
     for (const ir::Var* o : f_.outputs()) {
       auto it = env_.find(o);
       if (it == env_.end()) return fail("output '" + o->name() + "' is never set");
       outs.push_back(&it->second);
     }
+    int top = int(levels_.size()) - 1;
     if (top == 0) return fail("no layer: the outputs are inputs");
-    std::optional<bool> rl;
-    for (size_t k = 0; k < outs.size(); ++k)
-      for (const Ref& r : outs[k]->el) {
-        if (r.level != top)
-          return fail("output '" + f_.outputs()[k]->name() + "' reads layer " +
-                      std::to_string(r.level) + " but the last layer is " + std::to_string(top));
-        if (rl && *rl != r.relu)
-          return fail("the outputs read the last layer both before and after its ReLU");
-        rl = r.relu;
+    // A layer has its ReLU when one of its neurons is read after it.
+    for (const Instance& in : insts_)
+      for (const Ref& r : in.in)
+        if (r.relu) levels_[size_t(r.level)].relu = true;
+    for (const AVal* o : outs)
+      for (const Ref& r : o->el)
+        if (r.relu) levels_[size_t(r.level)].relu = true;
+    // The rows, layer by layer (building layer t may add rows to the layers below it).
+    for (int t = 1; t <= top; ++t) {
+      Level& lv = levels_[size_t(t)];
+      lv.rows.resize(lv.src.size());
+      lv.bias.assign(lv.src.size(), 0.0);
+      for (size_t i = 0; i < lv.src.size(); ++i)
+        if (lv.src[i].inputUnit >= 0) lv.rows[i] = {{lv.src[i].inputUnit, 1.0}};
+      for (size_t ix = 0; ix < insts_.size(); ++ix)
+        if (insts_[ix].level == t)
+          if (Status st = buildInstance(int(ix)); !st) return st.error();
+    }
+    // The outputs: units of the last layer, or else rows of one more layer without ReLU.
+    std::vector<std::vector<Terms>> outTerms;
+    bool single = true;
+    for (const AVal* o : outs) {
+      std::vector<Terms> ts;
+      for (const Ref& r : o->el) {
+        ts.push_back(termsAt(r, top));
+        single = single && ts.back().size() == 1 && ts.back()[0].second == 1.0;
       }
-    if (rl) levels_[size_t(top)].mode = *rl ? 1 : 0;
+      outTerms.push_back(std::move(ts));
+    }
+    if (!single) {
+      levels_.emplace_back();
+      ++top;
+      for (auto& ts : outTerms)
+        for (Terms& t : ts)
+          t = {{addRow(top, t, 0.0), 1.0}};
+    }
 
     NetChain c;
     // The network's inputs: the input units layer 1 reads (a clamp's intermediate forms and the
     // elements no layer reads are not), in (param, element) order: a permutation of layer 1's
     // columns.
     std::vector<bool> used(ins_.size(), false);
-    for (const auto& row : levels_[1].rows)
+    for (const Terms& row : levels_[1].rows)
       for (const auto& uw : row)
         used[size_t(uw.first)] = true;
-    for (const Instance& in : levels_[1].inst)
-      for (int u : in.cols)
-        used[size_t(u)] = true;
     std::vector<int> order;
     for (size_t u = 0; u < ins_.size(); ++u)
       if (used[u]) order.push_back(int(u));
@@ -412,26 +475,36 @@ private:
       al.b.resize(rows);
       for (int r = 0; r < rows; ++r) {
         al.b[r] = lv.bias[size_t(r)];
-        for (const auto& [u, w] : lv.rows[size_t(r)])
-          al.W(r, col(u)) = w;
+        for (const auto& uw : lv.rows[size_t(r)])
+          al.W(r, col(uw.first)) = uw.second;
       }
-      al.relu = lv.mode == 1;
+      al.relu = lv.relu;
       c.net.layers.push_back(std::move(al));
-      // The Affine node whose value is this layer's pre-activation, if one is.
+      // The Affine node whose value is this layer's pre-activation, if one is: the layer's
+      // only rows, reading every unit of the layer below once, in order.
       const ir::Affine* exact = nullptr;
-      if (lv.inst.size() == 1 && lv.inst[0].offset == 0 &&
-          lv.inst[0].node->layer().rows == rows && int(lv.inst[0].cols.size()) == cols) {
+      const Instance* only = nullptr;
+      int count = 0;
+      for (const Instance& in : insts_)
+        if (in.level == t) {
+          only = &in;
+          ++count;
+        }
+      if (count == 1 && only->offset == 0 && only->node->layer().rows == rows &&
+          int(only->cols.size()) == cols) {
         bool inOrder = true;
-        for (int j = 0; j < cols && inOrder; ++j)
-          inOrder = col(lv.inst[0].cols[size_t(j)]) == j;
-        if (inOrder) exact = lv.inst[0].node;
+        for (int j = 0; j < cols && inOrder; ++j) {
+          const Terms& tj = only->cols[size_t(j)];
+          inOrder = tj.size() == 1 && tj[0].second == 1.0 && col(tj[0].first) == j;
+        }
+        if (inOrder) exact = only->node;
       }
       c.layers.push_back(exact);
     }
-    for (const AVal* o : outs) {
+    for (const auto& ts : outTerms) {
       std::vector<int> idx;
-      for (const Ref& r : o->el)
-        idx.push_back(r.unit);
+      for (const Terms& t : ts)
+        idx.push_back(t[0].first);
       c.outIndex.push_back(std::move(idx));
     }
     return c;
@@ -440,6 +513,8 @@ private:
   const ir::Function& f_;
   SourceLoc loc_;
   std::vector<Level> levels_; // levels_[0]: the inputs (ins_)
+  std::vector<Instance> insts_;
+  std::map<std::tuple<int, int, bool, int>, Terms> carried_;
   std::vector<InUnit> ins_;   // every input unit met (the network's inputs: those layer 1 reads)
   std::map<InUnit, int> inputIds_;
   std::unordered_map<const ir::Var*, AVal> env_;

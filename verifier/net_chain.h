@@ -7,25 +7,28 @@
 //
 // The reading is structural, an abstract evaluation of the body over the IR visitors, not a
 // match of the one shape neural/lower_network.cpp writes. Every value is a scalar or a vector of
-// network neurons, each neuron a unit of one layer of the net being built, before or after its
-// ReLU:
+// network neurons, each neuron a unit of one layer of the net being built, read before or after
+// its ReLU:
 //     an input x (real or real[N]), an element x[i]     units of the input layer (layer 0)
 //     min(max(e, lo), hi), max(min(e, hi), lo),         e an input unit: the same unit with an
 //       max(e, c), min(e, c) (constants either side)     input clamp (clamps compose exactly)
-//     affine(L, v)   v's neurons all of layer k, read all before or all after the ReLU: rows of
-//                    layer k+1 (a new layer, or more rows of layer k+1 when it is the last one);
-//                    its columns are v's neurons, so v may be any vector literal of elements
-//                    (a permutation, a subset; a neuron read twice only when its two weights add
-//                    exactly in float64)
-//     vecrelu(v), relu(e), max(e, 0), max(0, e)   the neurons after their ReLU (of an input unit:
-//                    an identity row of layer 1 with its ReLU)
+//     affine(L, v)   rows of the layer above the highest layer v reads (a new layer, or more
+//                    rows of an existing one); its columns are v's neurons, so v may be any
+//                    vector literal of elements (a permutation, a subset, neurons of several
+//                    layers)
+//     vecrelu(v), relu(e), max(e, 0), max(0, e)   the same neurons after their ReLU (of an input
+//                    unit: an identity row of layer 1)
 //     [e0, ..., en], v[c] (c a constant), let/assign through variables, in any order
-// The outputs must all read the last layer, all before or all after its ReLU; every other layer
-// is read by the next one only (a chain), all before or all after its ReLU. Anything else (sin, a
-// select, a condition, a constant, a skip connection, a layer read both before and after its
-// ReLU) gives a located reason: file:line:col of the statement holding the node, naming it.
-// No weight is combined by a rounding operation: the AffineNet is the body's function over the
-// reals exactly.
+// Then the net is built layer by layer. A layer has its ReLU when one of its neurons is read
+// after it; a neuron of it read before the ReLU is relu(u) - relu(-u) (one more row, -u). A
+// neuron read by a layer more than one above its own (a skip connection) is carried up by one
+// row per layer between (two when that layer has its ReLU). The outputs are units of the last
+// layer, or rows of one more layer without ReLU when they read anything else. Weights are only
+// copied, negated or multiplied by +-1; a neuron read twice by one row gets the sum of its
+// weights only when that sum is exact in float64: the AffineNet is the body's function over
+// the reals exactly. Anything else (tanh, a select, a condition, a constant, an element at a
+// computed index, weights that do not add exactly) gives a located reason: file:line:col of the
+// statement holding the node, naming it.
 #pragma once
 
 #include "neural/affine_net.h"
