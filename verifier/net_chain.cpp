@@ -363,18 +363,21 @@ private:
     // One slot per unit read; a unit read twice gets the exact sum of its weights.
     std::unordered_map<int, int> slotOf;
     std::vector<int> unitOf;
-    for (const Terms& c : in.cols)
-      for (const auto& uw : c)
-        if (slotOf.emplace(uw.first, int(unitOf.size())).second) unitOf.push_back(uw.first);
+    std::vector<std::vector<std::pair<size_t, double>>> colSlots(in.cols.size());
+    for (size_t c = 0; c < in.cols.size(); ++c)
+      for (const auto& uw : in.cols[c]) {
+        auto it = slotOf.emplace(uw.first, int(unitOf.size())).first;
+        if (size_t(it->second) == unitOf.size()) unitOf.push_back(uw.first);
+        colSlots[c].push_back({size_t(it->second), uw.second});
+      }
     Level& lv = levels_[size_t(in.level)];
     std::vector<double> w(unitOf.size());
     std::vector<bool> set(unitOf.size());
     for (int r = 0; r < L.rows; ++r) {
       std::fill(set.begin(), set.end(), false);
       for (int c = 0; c < L.cols; ++c)
-        for (const auto& uw : in.cols[size_t(c)]) {
-          const size_t sl = size_t(slotOf[uw.first]);
-          const double v = uw.second * L.w(r, c); // uw.second is +-1: exact
+        for (const auto& [sl, coef] : colSlots[size_t(c)]) {
+          const double v = coef * L.w(r, c); // coef is +-1: exact
           if (!set[sl]) {
             w[sl] = v;
             set[sl] = true;
