@@ -128,7 +128,8 @@ public:
       } else if (auto* as = s->as<ir::AssignStmt>()) {
         auto v = eval(as->value);
         if (!v) return v.error();
-        if (env_.count(as->var)) memo_.clear(); // a variable rebound: its readers change
+        // A variable rebound (or an input overwritten): the nodes that read it change value.
+        if (env_.count(as->var) || as->var->role() == ir::VarRole::Input) memo_.clear();
         env_[as->var] = std::move(*v);
       } else {
         std::string kind(ir::kindName(s->kind()));

@@ -409,6 +409,27 @@ TEST_CASE("net_chain: skip connections and neurons read before and after their R
   }
 }
 
+TEST_CASE("net_chain: a local assigned twice is read at its latest value", "[netchain][assign]") {
+  std::mt19937 g(29);
+  ir::Program p;
+  ir::Context& ctx = p.ctx();
+  ir::Function& f = p.addFunction("A", ir::FunctionKind::Network, at(1));
+  const ir::Var* x = f.addInput("x", vec(2));
+  const ir::Var* y = f.addOutput("y", vec(2));
+  const ir::Var* h = f.newVar("h", vec(3), ir::VarRole::Local);
+  ir::Block b;
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(2), h, ctx.affine(gridLayer(g, 3, 2), x)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(3), y, ctx.affine(gridLayer(g, 2, 3), h)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(4), h, ctx.vecRelu(h)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(5), y, ctx.affine(gridLayer(g, 2, 3), h)));
+  f.setBody(std::move(b));
+  auto ch = extractChain(f);
+  if (!ch) FAIL(ch.error().str());
+  REQUIRE(ch->net.layers.size() == 2);
+  CHECK(ch->net.layers[0].relu); // the last y reads h after its ReLU
+  checkAgainstInterpreter(p, f, *ch, g, 20);
+}
+
 TEST_CASE("net_chain: what is not a layer gives its located reason", "[netchain][reasons]") {
   std::mt19937 g(3);
   auto build = [&](ir::Program& p, int which) -> const ir::Function& {
