@@ -469,11 +469,13 @@ protected:
       return Bounds{std::move(lo), std::move(hi)};
     };
     const NetChain* ch = fr_.chain.get();
+    // The chain's first layer must be this node reading the network's inputs in order (then
+    // x's box is the net's input box); a later layer that is not one Affine node has no entry.
     if (ch && ch->layers.front() == &n && int(x.lo.size()) == ch->net.inputSize) {
       NetBounds nb = symbolicBounds(ch->net, box);
       if (!nb.infeasible && nb.lo.size() == ch->layers.size()) {
         for (size_t k = 0; k < ch->layers.size(); ++k)
-          fr_.preBounds[ch->layers[k]] = toVec(nb, k);
+          if (ch->layers[k]) fr_.preBounds[ch->layers[k]] = toVec(nb, k);
         return fr_.preBounds[&n];
       }
     }

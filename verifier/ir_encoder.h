@@ -22,9 +22,9 @@
 // Networks (Affine / VecRelu nodes) are encoded exactly: an affine layer as the exact rational
 // linear form; a ReLU as ite(h >= 0, h, 0), except where a sound bound on h proves it stable,
 // where it is h or 0 (linear). The bounds come from verifier/bounds.h: when a network function
-// is inlined and its body is a chain of layers (neural/lower_network.h), symbolic (DeepPoly/
-// CROWN) bounds of the whole chain over the interval box of its input; any other Affine node
-// gets interval bounds of its one layer. Both are outward rounded.
+// is inlined and its body reads as a chain of layers (verifier/net_chain.h), symbolic (DeepPoly/
+// CROWN) bounds of the whole chain over the interval box of its input, for each layer that is
+// one Affine node; any other Affine node gets interval bounds of its one layer. Both are outward rounded.
 // Transcendental functions (verifier/enclosures.h for the maths): sqrt is exact (a fresh y with
 // x >= 0 => y >= 0 and y*y = x; nonlinear real arithmetic); exp, log, sigmoid, tanh are RELAXED:
 // each distinct argument term x gets a fresh real y constrained by guarded linear bounds valid

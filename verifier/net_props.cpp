@@ -252,7 +252,8 @@ NetworkEngineRunner setNetworkEngineRunner(NetworkEngineRunner runner) {
   return old;
 }
 
-std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop) {
+std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop,
+                                                   std::string* whyNot) {
   if (prop.kind != ir::PropertyKind::Forall || prop.vars.empty() || !prop.body)
     return std::nullopt;
   for (const ir::QuantVar& q : prop.vars)
@@ -263,7 +264,10 @@ std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop) {
   if (!first || first->callee().kind() != ir::FunctionKind::Network) return std::nullopt;
 
   auto chain = extractChain(first->callee());
-  if (!chain) return std::nullopt;
+  if (!chain) {
+    if (whyNot) *whyNot = chain.error().str();
+    return std::nullopt;
+  }
   const NetChain& ch = *chain;
   const ir::Call& call = *first;
   Translator tr2(prop, call, ch);
@@ -330,10 +334,11 @@ std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop) {
 
 std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
                                                     const ir::Property& prop,
-                                                    const VerifyOptions& opts) {
+                                                    const VerifyOptions& opts,
+                                                    std::string* whyNot) {
   auto t0 = std::chrono::steady_clock::now();
   if (opts.emitSmt2) return std::nullopt;
-  auto npq = networkQueryOf(prop);
+  auto npq = networkQueryOf(prop, whyNot);
   if (!npq) return std::nullopt;
   const NetworkQuery& query = npq->query;
   const std::vector<int>& varOf = npq->varOf;

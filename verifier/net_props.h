@@ -32,6 +32,7 @@
 
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace chassis::verifier {
@@ -49,8 +50,11 @@ struct NetworkPropertyQuery {
 };
 
 /// The translation above without running anything; nullopt when the property is outside the
-/// subset. The query has no case when the negated body is false (the body holds).
-std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop);
+/// subset. The query has no case when the negated body is false (the body holds). When the
+/// property calls a network function that net_chain.h does not read as a chain, `whyNot` (if
+/// given) receives that located reason (file:line:col: error: ...).
+std::optional<NetworkPropertyQuery> networkQueryOf(const ir::Property& prop,
+                                                   std::string* whyNot = nullptr);
 
 /// What runs the engine for verifyNetworkProperty instead of verifyNetwork, if set: under
 /// mpirun, `chassis verify` sets one on every rank (tools/mpi_search.h, SharedNetworkEngine) so
@@ -61,8 +65,10 @@ using NetworkEngineRunner = std::function<Expected<VerifyResult>(
 /// set it before the properties are verified.
 NetworkEngineRunner setNetworkEngineRunner(NetworkEngineRunner runner);
 
+/// nullopt: left to the Z3 path; `whyNot` as for networkQueryOf.
 std::optional<PropertyResult> verifyNetworkProperty(const ir::Program& program,
                                                     const ir::Property& prop,
-                                                    const VerifyOptions& opts);
+                                                    const VerifyOptions& opts,
+                                                    std::string* whyNot = nullptr);
 
 } // namespace chassis::verifier

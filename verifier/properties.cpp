@@ -428,7 +428,8 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
   auto t0 = Clock::now();
   // Pure network-output properties go to the network engine (branch and bound with bound
   // propagation) first; nullopt means the property is not one (verifier/net_props.h).
-  if (std::optional<PropertyResult> nr = verifyNetworkProperty(program, prop, opts)) {
+  std::string notNetwork; // why a network the property calls is not read as a chain of layers
+  if (std::optional<PropertyResult> nr = verifyNetworkProperty(program, prop, opts, &notNetwork)) {
     if (nr->name.empty()) nr->name = prop.name;
     if (nr->loc.line == 0) nr->loc = prop.loc;
     nr->seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -465,6 +466,9 @@ PropertyResult verifyProperty(const ir::Program& program, const ir::Property& pr
     refineEnclosures(r, opts, [&](int pieces, PropertyResult& a, const VerifyOptions& o) {
       return checkQuantified(program, prop, o, a, pieces);
     });
+    if (!notNetwork.empty())
+      r.method = (r.method.empty() ? std::string("Z3") : r.method) +
+                 "; not the network engine: " + notNetwork;
     break;
   case ir::PropertyKind::Always:
     refineEnclosures(r, opts, [&](int pieces, PropertyResult& a, const VerifyOptions& o) {
