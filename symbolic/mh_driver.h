@@ -194,10 +194,13 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     std::vector<double> vals;
     const size_t every = std::max<size_t>(1, total / 200);
     size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
-    for (size_t it = 0; it < options.warmup + N * thin; ++it) {
+    const size_t warmup = options.warmup, iterations = warmup + N * thin;
+    for (size_t it = 0; it < iterations; ++it) {
       // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
-      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
-      const bool warm = it < options.warmup;
+      // Polled every 16 sweeps (a call: a sweep of a small compiled model is a few hundred
+      // instructions).
+      if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
+      const bool warm = it < warmup;
       const size_t moves = chain.sweepSize();
       auto a = chain.sweep(warm);
       if (!a) return a.error();
