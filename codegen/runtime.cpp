@@ -70,6 +70,11 @@ int chassis_rt_check_params(int32_t dist, const double* params, int64_t n) {
 int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value) {
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   if (chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  return chassis_rt_sample_valid(rt, dist, params, n, value);
+}
+
+int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_t n,
+                            double* value) {
   JitRuntime& s = state(rt);
   const double v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
   s.logPrior += chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);

@@ -165,6 +165,10 @@ extern "C" {
 /// Validates `params` (n values) for distribution `dist` (a DistKind), refuses a flat prior,
 /// draws into *value and adds its log density to logPrior.
 int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value);
+/// chassis_rt_sample for parameters known valid and a distribution that is not a flat prior
+/// (constants checked when the module was compiled): draws and scores, returns 0.
+int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_t n,
+                            double* value);
 /// A standard normal draw (Rng::normal); the generated code does the rest of a Normal sample.
 double chassis_rt_normal(void* rt);
 /// A uniform draw on (0, 1) (Rng::uniform), for Bernoulli's inline draw.
