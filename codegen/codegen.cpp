@@ -674,6 +674,27 @@ protected:
     b_.CreateBr(joined);
     b_.SetInsertPoint(joined);
   }
+  /// Whether the parameters `ps` of `dist` are constants (scalars, or array literals of them)
+  /// that symbolic::validateParams accepts, and `dist` is not a flat prior: then every run's
+  /// check of them passes, and is left out.
+  static bool constantlyValid(DistKind dist, const std::vector<Expr>& ps) {
+    if (isFlat(dist)) return false;
+    std::vector<double> values;
+    for (Expr p : ps) {
+      if (auto* c = p->as<Const>()) {
+        values.push_back(c->asDouble());
+      } else if (auto* a = p->as<ArrayLit>()) {
+        for (Expr e : a->elements()) {
+          auto* c = e->as<Const>();
+          if (!c) return false;
+          values.push_back(c->asDouble());
+        }
+      } else {
+        return false;
+      }
+    }
+    return !symbolic::validateParams(dist, values);
+  }
   /// The index values of a choice's or call site's address, in a stack buffer.
   llvm::Value* indexValues(const std::vector<Expr>& indices) {
     llvm::Value* buf = alloca(indices.size());
@@ -709,10 +730,13 @@ protected:
       return;
     }
     int64_t n = 0;
+    // Constant parameters that validateParams accepts (not a flat prior's) are not checked per run.
+    const char* entry =
+        constantlyValid(s.dist, s.params) ? "chassis_rt_sample_valid" : "chassis_rt_sample";
     llvm::Value* ps = distParams(s.params, n);
     llvm::Value* v = alloca(1);
     llvm::Value* rc = b_.CreateCall(
-        runtimeFunction("chassis_rt_sample", i32_, {i8p_, i32_, dblp_, i64_, dblp_}),
+        runtimeFunction(entry, i32_, {i8p_, i32_, dblp_, i64_, dblp_}),
         {rt_, i32(int(s.dist)), ps, i64(n), v});
     checkRuntime(rc);
     store(s.var, b_.CreateLoad(dbl_, v));
@@ -738,9 +762,10 @@ protected:
     }
     int64_t n = 0;
     llvm::Value* ps = distParams(s.params, n);
-    checkRuntime(
-        b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
-                      {i32(int(s.dist)), ps, i64(n)}));
+    if (!constantlyValid(s.dist, s.params)) // constant valid parameters: not checked per run
+      checkRuntime(
+          b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
+                        {i32(int(s.dist)), ps, i64(n)}));
     llvm::Value* x = eval(s.value);
     b_.CreateCall(runtimeFunction("chassis_rt_observe", llvm::Type::getVoidTy(ctx_),
                                   {i8p_, i32_, dblp_, i64_, dbl_}),
@@ -1548,6 +1573,7 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startModuleJit(std::unique_ptr<llvm:
   setup.processSymbols = true;
   if (withRuntime) {
     setup.add("chassis_rt_sample", &chassis_rt_sample);
+    setup.add("chassis_rt_sample_valid", &chassis_rt_sample_valid);
     setup.add("chassis_rt_normal", &chassis_rt_normal);
     setup.add("chassis_rt_uniform", &chassis_rt_uniform);
     setup.add("chassis_rt_check_params", &chassis_rt_check_params);

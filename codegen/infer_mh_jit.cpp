@@ -185,6 +185,10 @@ public:
                  const std::vector<QuantityRead>& reads, Rng& rng)
       : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {
     for (Run& r : runs_) r.out.resize(model_.numOutputs() + 1);
+    for (const QuantityRead& r : reads_) {
+      outputsOnly_ = outputsOnly_ && !r.choice;
+      outAt_.push_back(r.at);
+    }
   }
 
   Status start() {
@@ -275,6 +279,10 @@ public:
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
     const Run& s = cur();
+    if (outputsOnly_) { // the common case: elements of the output buffer
+      for (size_t q = 0; q < outAt_.size(); ++q) values[q] = s.out[outAt_[q]];
+      return;
+    }
     for (size_t q = 0; q < reads_.size(); ++q) {
       double v = std::numeric_limits<double>::quiet_NaN();
       if (!reads_[q].choice) {
@@ -317,6 +325,8 @@ private:
   const std::vector<double>& in_;
   const JitModel& model_;
   const std::vector<QuantityRead>& reads_;
+  std::vector<size_t> outAt_; // reads_[q].at
+  bool outputsOnly_ = true;   // no read of a choice
   Rng& rng_;
   Rng before_{0}; // the generator before the last proposal's run
   int rc_ = kOk;

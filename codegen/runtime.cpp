@@ -15,12 +15,6 @@ using chassis::codegen::JitRuntime;
 using chassis::codegen::JitTracing;
 
 namespace chassis::codegen {
-double normalLogDensity(const double* p, double logScale, double x) {
-  if (std::isnan(x)) return -symbolic::dist_detail::kInf;
-  const double z = (x - p[0]) / p[1];
-  return -0.5 * z * z - logScale - symbolic::dist_detail::kLogSqrt2Pi;
-}
-
 void indexTrace(const JitTrace& t, JitTraceIndex& index) {
   index.clear();
   for (size_t i = 0; i < t.choices.size(); ++i)
@@ -76,6 +70,11 @@ int chassis_rt_check_params(int32_t dist, const double* params, int64_t n) {
 int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value) {
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   if (chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  return chassis_rt_sample_valid(rt, dist, params, n, value);
+}
+
+int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_t n,
+                            double* value) {
   JitRuntime& s = state(rt);
   const double v = chassis::symbolic::sample(kind(dist), paramSpan(params, n), *s.rng);
   s.logPrior += chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
@@ -106,10 +105,23 @@ int chassis_rt_factor(void* rt, double logWeight) {
   return chassis::codegen::kOk;
 }
 
-int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
-                      const double* params, int64_t n, double* value) {
+} // extern "C"
+
+namespace {
+/// Appends choice c (its paramAt set here) with parameters params[0..n) to `tr`.
+[[gnu::always_inline]] inline void record(chassis::codegen::JitTrace& tr, chassis::codegen::JitChoice& c, const double* params,
+            int64_t n) {
+  c.paramAt = uint32_t(tr.params.size());
+  c.paramLen = uint32_t(n);
+  c.checked = true;
+  for (int64_t i = 0; i < n; ++i) tr.params.push_back(params[i]); // a few: no memcpy call
+  tr.choices.push_back(c);
+}
+
+/// chassis_rt_choice past its fast path (runtime.h).
+[[gnu::noinline]] int choiceSlow(JitRuntime& s, int32_t name, const double* idx, int64_t nIdx,
+                                 int32_t dist, const double* params, int64_t n, double* value) {
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
-  JitRuntime& s = state(rt);
   JitTracing& t = *s.tracing;
   chassis::codegen::JitTrace& tr = t.trace;
   const chassis::codegen::JitTrace* from = t.replayFrom;
@@ -184,18 +196,60 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
   chassis::codegen::JitChoice c;
   c.keyAt = keyAt;
   c.keyLen = keyLen;
-  c.paramAt = uint32_t(tr.params.size());
-  c.paramLen = uint32_t(n);
   c.dist = dist;
   c.replayed = found >= 0;
   c.value = v;
   c.logProb = lp;
   c.logScale = logScale;
-  tr.params.resize(tr.params.size() + size_t(n));
-  if (n > 0) std::memcpy(tr.params.data() + c.paramAt, params, size_t(n) * sizeof(double));
-  tr.choices.push_back(c);
+  record(tr, c, params, n);
   *value = v;
   return chassis::codegen::kOk;
+}
+} // namespace
+
+extern "C" {
+
+int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
+                      const double* params, int64_t n, double* value) {
+  JitRuntime& s = state(rt);
+  JitTracing& t = *s.tracing;
+  chassis::codegen::JitTrace& tr = t.trace;
+  const chassis::codegen::JitTrace* from = t.replayFrom;
+  const size_t pos = tr.choices.size();
+  // The fast path (an MH proposal while the structure is fixed): the choice at the same position
+  // of the replay trace, still in place (its key, in the shared pool, is this one's), recorded
+  // by a run under the same distribution and parameters bit for bit. Those parameters passed
+  // validateParams there, so they pass it here; the value is replayed (or the override) and
+  // scored as choiceSlow scores it: the recorded log density, the given one of the override, or
+  // (Normal) from the recorded log(sigma). choiceSlow does the rest, the same way.
+  if (from && tr.sharedKeys && pos < from->choices.size()) {
+    const chassis::codegen::JitChoice& r = from->choices[pos];
+    if (r.checked && r.dist == dist && r.paramLen == uint64_t(n) &&
+        sameBits(from->params.data() + r.paramAt, params, n) &&
+        sameKey(from->key(r), t.prefix, name, idx, nIdx)) {
+      double v = r.value, lp = r.logProb;
+      if (int64_t(pos) == t.overrideAt) {
+        v = t.overrideValue;
+        if (t.overrideLogProb)
+          lp = *t.overrideLogProb;
+        else if (kind(dist) == chassis::DistKind::Normal && n == 2)
+          lp = chassis::codegen::normalLogDensity(params, r.logScale, v);
+        else
+          lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+      }
+      s.logPrior += lp;
+      // r's key, distribution, parameter count and log(sigma); this run's value and score.
+      chassis::codegen::JitChoice& c = tr.choices.emplace_back(r);
+      c.paramAt = uint32_t(tr.params.size());
+      c.replayed = true;
+      c.value = v;
+      c.logProb = lp;
+      tr.params.insert(tr.params.end(), params, params + n);
+      *value = v;
+      return chassis::codegen::kOk;
+    }
+  }
+  return choiceSlow(s, name, idx, nIdx, dist, params, n, value);
 }
 
 void chassis_rt_enter(void* rt, int32_t name, const double* idx, int64_t nIdx) {

@@ -23,7 +23,9 @@
 #pragma once
 
 #include "spec/rng.h"
+#include "symbolic/dist_traits.h"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -48,6 +50,9 @@ struct JitChoice {
   uint32_t paramAt = 0, paramLen = 0; // in JitTrace::params
   int32_t dist = 0;                   // a DistKind
   bool replayed = false;              // the value came from the replay trace, not a draw
+  /// Recorded by a run (chassis_rt_choice): its parameters passed validateParams. (A replay
+  /// trace made from RunOptions::replay's values has none.)
+  bool checked = false;
   double value = 0, logProb = 0;
   /// Normal's log(sigma) (a term of its log density), kept with the parameters so that a choice
   /// replayed under the same ones is scored at a new value without a logarithm; 0 otherwise.
@@ -56,7 +61,11 @@ struct JitChoice {
 
 /// Normal's log density at x (symbolic/dist_traits.h's logDensityOf<Normal>, the same
 /// operations in the same order) with log(sigma) given: logScale == std::log(p[1]).
-double normalLogDensity(const double* p, double logScale, double x);
+inline double normalLogDensity(const double* p, double logScale, double x) {
+  if (std::isnan(x)) return -symbolic::dist_detail::kInf;
+  const double z = (x - p[0]) / p[1];
+  return -0.5 * z * z - logScale - symbolic::dist_detail::kLogSqrt2Pi;
+}
 
 /// The choices of one traced compiled run, in execution order (flat pools, reused run to run).
 /// Keys are not written while a replaying run's choices have the replay trace's keys, position
@@ -156,6 +165,10 @@ extern "C" {
 /// Validates `params` (n values) for distribution `dist` (a DistKind), refuses a flat prior,
 /// draws into *value and adds its log density to logPrior.
 int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value);
+/// chassis_rt_sample for parameters known valid and a distribution that is not a flat prior
+/// (constants checked when the module was compiled): draws and scores, returns 0.
+int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_t n,
+                            double* value);
 /// A standard normal draw (Rng::normal); the generated code does the rest of a Normal sample.
 double chassis_rt_normal(void* rt);
 /// A uniform draw on (0, 1) (Rng::uniform), for Bernoulli's inline draw.

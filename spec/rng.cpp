@@ -47,10 +47,6 @@ uint64_t smNext(uint64_t& x) {
   return mix(x);
 }
 
-uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
 void seedState(uint64_t s[4], uint64_t x) {
   for (int i = 0; i < 4; ++i)
     s[i] = smNext(x);
@@ -63,25 +59,7 @@ Rng::Rng(uint64_t seed, uint64_t stream) {
   seedState(s_, seed ^ mix(stream + 0xD1B54A32D192ED03ULL));
 }
 
-uint64_t Rng::nextU64() {
-  const uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-double Rng::uniform() {
-  uint64_t k;
-  do {
-    k = nextU64() >> 11;
-  } while (k == 0);
-  return static_cast<double>(k) * 0x1.0p-53;
-}
+// nextU64() and uniform() are inline (rng.h): a few instructions, called per draw.
 
 double Rng::normal() {
   for (;;) {

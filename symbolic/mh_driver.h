@@ -31,6 +31,7 @@
 #pragma once
 
 #include "spec/run_control.h"
+#include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 #include "symbolic/infer_mh.h"
 
@@ -77,10 +78,11 @@ public:
                               "from the prior)");
   }
 
-  /// One single-site move; `adapt` adapts random-walk steps; returns whether it was accepted.
-  Expected<bool> move(bool adapt) {
+  /// One single-site move; `adapt` adapts random-walk steps. Returns 1 when accepted, 0 when
+  /// not, -1 on the model's error (then in error_).
+  [[gnu::always_inline]] int move(bool adapt) {
     const size_t n = runner_.size();
-    if (n == 0) return false;
+    if (n == 0) return 0;
     const size_t k = std::min(n - 1, size_t(rng_.uniform() * double(n)));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
@@ -99,7 +101,9 @@ public:
       }
       x = site.value + step->scale * rng_.normal();
     } else {
-      x = sample(site.dist, site.params, rng_);
+      // Normal's draw inline (the same operations as sample()'s), others through the switch.
+      x = site.dist == DistKind::Normal ? Dist<DistKind::Normal>::sample(site.params, rng_)
+                                        : sample(site.dist, site.params, rng_);
       if constexpr (requires(Runner& r) { r.siteLogDensity(k, x); })
         logProbX = runner_.siteLogDensity(k, x); // the same value, from what the runner keeps
       else
@@ -111,7 +115,10 @@ public:
       // A proposal outside the support may make the model fail further on (log of a negative
       // number, ...): that state has probability zero, so it is rejected. Otherwise the error
       // is the model's.
-      if (std::isfinite(logDensity(site.dist, site.params, x))) return runner_.proposalError(k, x);
+      if (std::isfinite(logDensity(site.dist, site.params, x))) {
+        error_ = runner_.proposalError(k, x);
+        return -1;
+      }
     } else if (std::isfinite(runner_.proposalLogJoint())) {
       double logAlpha = runner_.proposalLogJoint() - runner_.logJoint() + siteCorrection;
       const size_t n2 = runner_.proposalSize();
@@ -119,7 +126,10 @@ public:
       bool changed = false;
       logAlpha = runner_.subtractFresh(logAlpha, changed);
       if (changed || n2 != n) logAlpha = runner_.addStale(logAlpha, changed);
-      accept = std::log(rng_.uniform()) < logAlpha;
+      // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
+      // same decision; the draw is made either way).
+      const double u = rng_.uniform();
+      accept = logAlpha >= 0 || std::log(u) < logAlpha;
       if (accept) runner_.accept(changed);
     }
     if (!accept) runner_.reject(k);
@@ -128,18 +138,18 @@ public:
       step->logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step->updates), 0.6);
       step->scale = std::exp(step->logStep);
     }
-    return accept;
+    return accept ? 1 : 0;
   }
 
   /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
   /// It must not depend on the current state: a state-dependent number of moves per recorded
   /// draw would not leave the posterior invariant.
-  Expected<size_t> sweep(bool adapt) {
+  [[gnu::always_inline]] Expected<size_t> sweep(bool adapt) {
     size_t acc = 0;
     for (size_t i = 0; i < sweep_; ++i) {
-      auto a = move(adapt);
-      if (!a) return a.error();
-      acc += *a;
+      const int a = move(adapt);
+      if (a < 0) return error_;
+      acc += size_t(a);
     }
     return acc;
   }
@@ -151,6 +161,7 @@ private:
   Rng rng_;
   Runner runner_;
   size_t sweep_ = 1;
+  Error error_; // of the move that returned -1
 };
 
 /// runMhChains over runners made by make(Rng&) (one per chain), the quantities `qs` read by
@@ -183,10 +194,13 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     std::vector<double> vals;
     const size_t every = std::max<size_t>(1, total / 200);
     size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
-    for (size_t it = 0; it < options.warmup + N * thin; ++it) {
+    const size_t warmup = options.warmup, iterations = warmup + N * thin;
+    for (size_t it = 0; it < iterations; ++it) {
       // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
-      if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
-      const bool warm = it < options.warmup;
+      // Polled every 16 sweeps (a call: a sweep of a small compiled model is a few hundred
+      // instructions).
+      if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
+      const bool warm = it < warmup;
       const size_t moves = chain.sweepSize();
       auto a = chain.sweep(warm);
       if (!a) return a.error();

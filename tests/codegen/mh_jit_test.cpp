@@ -520,3 +520,71 @@ module Branch() -> (y: real) {
     requireSameRun(symbolic::run(*f, {}, r1, ro), codegen::runCompiled(*f, {}, r2, *jit, ro));
   }
 }
+
+TEST_CASE("a choice replayed in place takes its recorded score only under the parameters its "
+          "replay trace recorded and checked",
+          "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module Scale(s: real) -> (y: real) {
+    x ~ Normal(1.0, s);
+    y = x;
+}
+)",
+                               "scale.chs");
+  const ir::Function* f = c.ir.findFunction("Scale");
+  auto jit = compiled(f);
+  auto runWith = [&](double s, codegen::JitTracing& t, Rng& rng) {
+    t.reset();
+    codegen::JitRuntime rt;
+    rt.rng = &rng;
+    rt.tracing = &t;
+    double out[2];
+    return (*jit)(&s, out, rt);
+  };
+  Rng rng(9);
+  codegen::JitTracing first;
+  REQUIRE(runWith(2.0, first, rng) == codegen::kOk);
+  REQUIRE(first.trace.choices.size() == 1);
+  const codegen::JitChoice recorded = first.trace.choices[0];
+  CHECK(recorded.checked);
+  codegen::JitTraceIndex index;
+  codegen::indexTrace(first.trace, index);
+  auto replaying = [&](codegen::JitTracing& t) {
+    t.replayFrom = &first.trace;
+    t.replayIndex = &index;
+  };
+  // The same parameters: the recorded value and log density, bit for bit, the key in place.
+  codegen::JitTracing same;
+  replaying(same);
+  REQUIRE(runWith(2.0, same, rng) == codegen::kOk);
+  CHECK(same.inPlace);
+  REQUIRE(same.trace.choices.size() == 1);
+  CHECK(same.trace.choices[0].replayed);
+  CHECK(sameBits(same.trace.choices[0].value, recorded.value));
+  CHECK(sameBits(same.trace.choices[0].logProb, recorded.logProb));
+  // Other parameters: rescored (the log density of the recorded value under sigma = 3).
+  codegen::JitTracing moved;
+  replaying(moved);
+  REQUIRE(runWith(3.0, moved, rng) == codegen::kOk);
+  const double params[2] = {1.0, 3.0};
+  CHECK(sameBits(moved.trace.choices[0].logProb,
+                 symbolic::logDensity(DistKind::Normal, params, recorded.value)));
+  // Invalid parameters are refused although the key is in place and the value replayed.
+  codegen::JitTracing invalid;
+  replaying(invalid);
+  CHECK(runWith(-1.0, invalid, rng) == codegen::kInvalidParameter);
+
+  // A replay trace of values only (RunOptions::replay: nothing recorded or checked) validates
+  // the parameters: the interpreter's error, at the interpreter's location.
+  std::unordered_map<std::string, double> replay{{"x", 0.5}};
+  symbolic::RunOptions ro;
+  ro.replay = &replay;
+  for (double s : {2.0, -1.0}) {
+    Rng r1(4), r2(4);
+    const std::vector<symbolic::Value> args{symbolic::Value::scalar(s)};
+    auto a = symbolic::run(*f, args, r1, ro);
+    auto b = codegen::runCompiled(*f, args, r2, *jit, ro);
+    CHECK(bool(a) == (s > 0));
+    requireSameRun(a, b);
+  }
+}

@@ -366,3 +366,56 @@ TEST_CASE("likelihood weighting on gauss, interpreter vs compiled, 1 and 2 threa
               << compiled * 1e3 << " ms, ratio " << interp / compiled << "\n";
   }
 }
+
+TEST_CASE("constant distribution parameters are checked once when compiled, invalid ones still "
+          "fail each run as the interpreter does",
+          "[codegen][jit]") {
+  auto c = testing::compileChs(R"(
+module Valid() -> (k: int) {
+    k ~ Categorical([0.5, 0.4, 0.1]);
+    observe(Poisson(2.5), 3);
+}
+module Invalid() -> (k: int) {
+    k ~ Categorical([0.5, -0.4, 0.1]);
+}
+module InvalidObserve() -> (k: int) {
+    k ~ Categorical([0.5, 0.4, 0.1]);
+    observe(Poisson(-1.0), 3);
+}
+)",
+                               "constant_params.chs");
+  // Valid constants: the draw's call that does not check, no check of the observe's.
+  auto text = codegen::emitLlvmIr(*c.ir.findFunction("Valid"), true, true);
+  REQUIRE(text);
+  INFO(*text);
+  CHECK(text->find("chassis_rt_sample_valid") != std::string::npos);
+  CHECK(text->find("chassis_rt_check_params") == std::string::npos);
+  // Invalid constants: checked per run (the generic entries).
+  auto bad = codegen::emitLlvmIr(*c.ir.findFunction("InvalidObserve"), true, true);
+  REQUIRE(bad);
+  CHECK(bad->find("chassis_rt_check_params") != std::string::npos);
+  // Every module: the interpreter's draws and weights bit for bit, or its error.
+  for (const char* name : {"Valid", "Invalid", "InvalidObserve"}) {
+    INFO(name);
+    const ir::Function* f = c.ir.findFunction(name);
+    REQUIRE(f);
+    auto jit = codegen::JitModel::create(*f);
+    REQUIRE(jit);
+    symbolic::InferOptions o;
+    o.method = symbolic::InferMethod::LW;
+    o.samples = 200;
+    o.seed = 3;
+    auto a = symbolic::inferLw(*f, {}, o);
+    auto b = codegen::inferLwCompiled(*f, {}, o, **jit);
+    REQUIRE(bool(a) == bool(b));
+    CHECK(bool(a) == (std::string(name) == "Valid"));
+    if (!a) {
+      CHECK(a.error().str() == b.error().str());
+      continue;
+    }
+    for (size_t i = 0; i < a->logWeights.size(); ++i) {
+      REQUIRE(sameBits(a->logWeights[i], b->logWeights[i]));
+      REQUIRE(sameBits(a->draws[0][0][i], b->draws[0][0][i]));
+    }
+  }
+}
