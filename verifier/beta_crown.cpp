@@ -189,6 +189,14 @@ struct BatchDomain {
   LinearLower cur;
   VectorXd bestLower;
   bool anySplit = false, anyUnstable = false;
+  /// Every row's best bound is above the query's stopAbove entry.
+  bool reached() const {
+    const VectorXd* t = q->stopAbove;
+    if (!t || t->size() != bestLower.size()) return false;
+    for (Eigen::Index r = 0; r < bestLower.size(); ++r)
+      if (!(bestLower[r] > (*t)[r])) return false;
+    return true;
+  }
   BoundQuery query(const Slopes& a, const Slopes& b, std::vector<MatrixXd>* lamOut) const {
     BoundQuery bq;
     bq.box = q->box;
@@ -280,11 +288,9 @@ std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
     out[i] = std::move(D.cur);
   }
   if (act.empty()) return out;
-  std::vector<Eigen::Index> off(act.size() + 1, 0);
   for (size_t a = 0; a < act.size(); ++a) {
     BatchDomain& D = ds[act[a]];
     const Eigen::Index R = D.q->C->rows();
-    off[a + 1] = off[a] + R;
     D.bestA = D.alpha;
     D.bestB = D.beta;
     D.ma.resize(static_cast<size_t>(L));
@@ -297,13 +303,23 @@ std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
     }
     D.bestLower = D.cur.lower;
   }
-  const Eigen::Index RT = off.back();
+  // `fin`: every domain that took steps (its bound is recomputed with its best values at the
+  // end); `act`: those still stepping (a domain leaves once its rows have reached stopAbove).
+  const std::vector<size_t> fin = act;
+  std::vector<Eigen::Index> off;
   double p1 = 1.0, p2 = 1.0;
   MatrixXd Z, H;
   VectorXd rowScale;
-  std::vector<BoundQuery> bq(act.size());
+  std::vector<BoundQuery> bq;
   for (int it = 0; it < opt.iterations; ++it) {
     pollCancellation();
+    act.erase(std::remove_if(act.begin(), act.end(), [&](size_t i) { return ds[i].reached(); }),
+              act.end());
+    if (act.empty()) break;
+    off.assign(act.size() + 1, 0);
+    for (size_t a = 0; a < act.size(); ++a) off[a + 1] = off[a] + ds[act[a]].q->C->rows();
+    const Eigen::Index RT = off.back();
+    bq.resize(act.size());
     // The forward pass of the adjoint, every domain's rows stacked: z^ from each row's
     // minimising corner of its domain's box.
     Z.resize(RT, d);
@@ -387,14 +403,15 @@ std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
     }
   }
   // The bounds with the best values, computed afresh (each row's best bound seen).
-  for (size_t a = 0; a < act.size(); ++a) {
-    BatchDomain& D = ds[act[a]];
+  bq.resize(fin.size());
+  for (size_t a = 0; a < fin.size(); ++a) {
+    BatchDomain& D = ds[fin[a]];
     bq[a] = D.query(D.bestA, D.bestB, D.q->lamOut);
   }
-  std::vector<LinearLower> fin = outputLowerBounds(net, bq, &wp);
-  for (size_t a = 0; a < act.size(); ++a) {
-    BatchDomain& D = ds[act[a]];
-    out[act[a]] = std::move(fin[a]);
+  std::vector<LinearLower> last = outputLowerBounds(net, bq, &wp);
+  for (size_t a = 0; a < fin.size(); ++a) {
+    BatchDomain& D = ds[fin[a]];
+    out[fin[a]] = std::move(last[a]);
     if (D.q->alpha) *D.q->alpha = std::move(D.bestA);
     if (D.q->beta) *D.q->beta = std::move(D.bestB);
   }

@@ -51,14 +51,21 @@ struct BetaCrownQuery {
   Slopes* alpha = nullptr;
   Slopes* beta = nullptr;
   std::vector<Eigen::MatrixXd>* lamOut = nullptr;
+  /// Optional (null: none), one entry per row of C: the domain takes no more steps once every
+  /// row's bound exceeds its entry (e.g. the property's d of C y <= d: the domain is then
+  /// verified and further steps cannot change that). Only the step count depends on it: the
+  /// returned bound is computed from the best values as always.
+  const Eigen::VectorXd* stopAbove = nullptr;
 };
 
 /// betaCrownBound on many sub-domains at once: the same optimisation per row (every row has its
 /// own slopes, multipliers and Adam moments, so the rows of different domains do not interact),
 /// with each step's bound computed by outputLowerBounds (one product per layer for the stacked
 /// rows of every domain) and the forward pass of the adjoint likewise stacked. A domain with
-/// nothing to optimise (no unstable ReLU, no split) takes no steps, as in betaCrownBound. Sound
-/// like betaCrownBound: every returned bound is bounds.h's with the values picked.
+/// nothing to optimise (no unstable ReLU, no split) takes no steps, as in betaCrownBound, and a
+/// domain whose every row has passed its stopAbove entry takes no more (the others go on, so
+/// more steps cost little on the domains they are not needed for). Sound like betaCrownBound:
+/// every returned bound is bounds.h's with the values picked.
 std::vector<LinearLower> betaCrownBounds(const neural::AffineNet& net,
                                          const std::vector<BetaCrownQuery>& queries,
                                          const AlphaCrownOptions& opt,

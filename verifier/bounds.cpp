@@ -254,7 +254,15 @@ Eigen::VectorXd WeightProducts::absTimes(int k, const Eigen::VectorXd& v) const 
 Eigen::MatrixXd WeightProducts::absTimesColumns(int k, const Eigen::MatrixXd& M) const {
   const size_t kk = static_cast<size_t>(k);
   if (sparse_[kk].nonZeros() == 0) return net_->layers[kk].W.cwiseAbs() * M;
-  return abs_[kk] * M;
+  // (M^T |W|^T)^T, as rowsThrough: |W|'s column i scatters row i of M into the rows of the
+  // result its non-zeros reach, as contiguous axpys over M's columns (Eigen's sparse-times-dense
+  // product walks the result with strides, one column of M at a time).
+  const Sparse& S = abs_[kk];
+  const Eigen::MatrixXd Mt = M.transpose();
+  Eigen::MatrixXd outT = Eigen::MatrixXd::Zero(M.cols(), S.rows());
+  for (Eigen::Index i = 0; i < S.outerSize(); ++i)
+    for (Sparse::InnerIterator it(S, i); it; ++it) outT.col(it.index()) += it.value() * Mt.col(i);
+  return outT.transpose();
 }
 
 Eigen::VectorXd WeightProducts::signSplitTimes(int k, const Eigen::VectorXd& p,
@@ -466,13 +474,31 @@ std::vector<LinearLower> outputLowerBounds(const AffineNet& net,
   Lam = relaxAll(L - 1, Lam);
   // backSubstitute over the stacked objective (see there for the allowances, row by row the
   // same): one product per layer for all queries.
+  // The magnitudes' column of each query: one per distinct (box, magnitude bounds) pair.
+  std::vector<Eigen::Index> col(Q);
+  std::vector<size_t> firstOf; // a query of each column
+  for (size_t q = 0; q < Q; ++q) {
+    const NetBounds* mq = qs[q].magnitudes ? qs[q].magnitudes : qs[q].nb;
+    col[q] = static_cast<Eigen::Index>(firstOf.size());
+    for (size_t c = 0; c < firstOf.size(); ++c) {
+      const size_t p = firstOf[c];
+      if (qs[p].box == qs[q].box && (qs[p].magnitudes ? qs[p].magnitudes : qs[p].nb) == mq) {
+        col[q] = static_cast<Eigen::Index>(c);
+        break;
+      }
+    }
+    if (col[q] == static_cast<Eigen::Index>(firstOf.size())) firstOf.push_back(q);
+  }
   MatrixXd M;
   for (int k = L - 1; k >= 0; --k) {
     pollCancellation();
     const auto& layer = net.layers[k];
-    M.resize(layer.W.cols(), static_cast<Eigen::Index>(Q));
-    for (size_t q = 0; q < Q; ++q)
-      M.col(static_cast<Eigen::Index>(q)) = zAbsMax(net, *qs[q].box, *qs[q].nb, k - 1);
+    M.resize(layer.W.cols(), static_cast<Eigen::Index>(firstOf.size()));
+    for (size_t c = 0; c < firstOf.size(); ++c) {
+      const BoundQuery& bq = qs[firstOf[c]];
+      M.col(static_cast<Eigen::Index>(c)) =
+          zAbsMax(net, *bq.box, bq.magnitudes ? *bq.magnitudes : *bq.nb, k - 1);
+    }
     const MatrixXd V = wp.absTimesColumns(k, M);
     const MatrixXd absLam = Lam.cwiseAbs();
     const VectorXd absB = layer.b.cwiseAbs();
@@ -480,7 +506,7 @@ std::vector<LinearLower> outputLowerBounds(const AffineNet& net,
       const Eigen::Index o = off[q], r = rows(q);
       if (r == 0) continue;
       err.segment(o, r) +=
-          gammaN(layer.W.rows()) * (absLam.middleRows(o, r) * V.col(static_cast<Eigen::Index>(q))) +
+          gammaN(layer.W.rows()) * (absLam.middleRows(o, r) * V.col(col[q])) +
           gammaN(layer.W.rows() + 1) *
               (absLam.middleRows(o, r) * absB + cst.segment(o, r).cwiseAbs());
     }

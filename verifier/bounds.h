@@ -128,6 +128,12 @@ struct BoundQuery {
   std::vector<Eigen::MatrixXd>* lamOut = nullptr;
   const Splits* splits = nullptr;
   const Slopes* beta = nullptr;
+  /// Optional: bounds containing nb's (every lo <= nb's, every hi >= nb's; e.g. a parent
+  /// domain's, of which nb is a clamped copy), used only for the magnitudes |z_k| of the
+  /// rounding allowance (larger magnitudes give a larger allowance, still sound). Queries with
+  /// the same box and magnitude bounds (pointer equality) share one product with |W_k| per
+  /// layer. Null: nb's own.
+  const NetBounds* magnitudes = nullptr;
 };
 
 /// outputLowerBound of every query at once (e.g. many sub-domains of one search, or the two

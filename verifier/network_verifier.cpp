@@ -401,6 +401,7 @@ private:
     bool sparseFwd = false; // input splitting on a net with sparse layers (TLL)
     NetBounds nbLocal;
     Eigen::MatrixXd Cs;    // the rows of every live case of the group
+    Eigen::VectorXd ds;    // ... and their right-hand sides (C y <= d)
     std::vector<Eigen::MatrixXd> lam;
     Slopes alpha, beta;
     LinearLower all;
@@ -459,6 +460,8 @@ private:
         q.alpha = &b.alpha;
         q.beta = opt_.betaCrown ? &b.beta : nullptr;
         q.lamOut = &b.lam;
+        // Every row above its d: decide() finds every live case safe, whatever more steps give.
+        q.stopAbove = &b.ds;
         qs.push_back(q);
         idx.push_back(j);
         done[j] = 1;
@@ -531,16 +534,17 @@ private:
       refined = true;
     } else {
       nbLocal = symbolicBounds(net_, d.box, d.splits, &weights_);
-      // alpha-CROWN on the pre-activations of the last ReLU layers (their bounds decide the
-      // output bound's relaxation; the deeper layers gain little for their cost).
+      // alpha-CROWN on the pre-activations of the last opt_.rootAlphaLayers ReLU layers (their
+      // bounds decide the output bound's relaxation), once at the root: every sub-domain
+      // inherits them (subdomainBounds keeps the tighter of its own and the parent's).
       if (!inputMode_ && opt_.alphaIterations > 0 && !nbLocal.infeasible) {
         AlphaCrownOptions ao;
         ao.iterations = opt_.alphaIterations;
-        // The last kAlphaLayers ReLU layers above the first (exact interval bounds), bottom up.
-        constexpr int kAlphaLayers = 1;
+        // The last rootAlphaLayers ReLU layers above the first (exact interval bounds), bottom
+        // up (each layer's optimisation uses the tightened layers below).
         std::vector<int> last;
         for (int k = static_cast<int>(net_.layers.size()) - 1; k >= 1; --k)
-          if (net_.layers[k].relu && static_cast<int>(last.size()) < kAlphaLayers)
+          if (net_.layers[k].relu && static_cast<int>(last.size()) < opt_.rootAlphaLayers)
             last.insert(last.begin(), k);
         for (int k : last) {
           tightenLayerByAlphaCrown(net_, d.box, nbLocal, k, ao, &weights_);
@@ -557,11 +561,13 @@ private:
       if (d.live[k]) rows += cases_[group[k]].C.rows();
     Eigen::MatrixXd& Cs = b.Cs;
     Cs.resize(rows, net_.outputSize());
+    b.ds.resize(rows);
     Eigen::Index r0 = 0;
     for (size_t k = 0; k < group.size(); ++k)
       if (d.live[k]) {
         const auto& C = cases_[group[k]].C;
         Cs.middleRows(r0, C.rows()) = C;
+        b.ds.segment(r0, C.rows()) = cases_[group[k]].d;
         r0 += C.rows();
       }
     return true;
@@ -649,13 +655,18 @@ private:
         if (mayViolate(cs, corner, !inputMode_ || bd.sparseFwd) &&
             replays(net_, cs, corner))
           return finishSat(corner, group[k], "bound minimiser");
-        // Local PGD from it: on every domain in input splitting; in ReLU splitting only where
-        // the intermediate bounds are recomputed (its forward and backward passes through a conv
-        // net cost as much as the domain's bounds; the attack beside the search goes on). Not
-        // on a net with sparse layers, whose dense passes cost more than the domain's bounds
-        // (TLL N=64: 0.03 s of CPU each, about 7 per PGD; its refined bounds 0.02-0.2 s): the
-        // attack beside the search goes on there too.
-        if ((inputMode_ && !bd.sparseFwd) || (!inputMode_ && d.depth % std::max(1, opt_.reboundEvery) == 0))
+        // Local PGD from it: on every domain in input splitting. In ReLU splitting only without
+        // the attacks (opt_.attack false; then where the intermediate bounds are recomputed):
+        // with them, the attack at the root has already failed and the attack beside the
+        // search goes on, while a PGD's forward and backward passes through a conv net cost
+        // about a third of a domain's bounds (oval21 cifar_base img8194: 95 instead of 63
+        // domains per CPU second without it). Not on a net with sparse layers, whose dense
+        // passes cost more than the domain's bounds (TLL N=64: 0.03 s of CPU each, about 7 per
+        // PGD; its refined bounds 0.02-0.2 s): the attack beside the search goes on there too.
+        const bool localPgd =
+            inputMode_ ? !bd.sparseFwd
+                       : !opt_.attack && d.depth % std::max(1, opt_.reboundEvery) == 0;
+        if (localPgd)
           if (auto p = pgd(net_, cs, corner, 3)) return finishSat(*p, group[k], "local PGD");
         double margin = ll.lower[best] - cs.d[best];
         if (margin < worstMargin) { // the live case furthest from being proved
@@ -904,6 +915,7 @@ private:
         qs[c].alpha = &a1;
         qs[c].splits = &d.splits;
         qs[c].beta = beta.empty() ? nullptr : &b1;
+        qs[c].magnitudes = &nb; // child[c] is nb clamped: one rounding product for all
       }
     }
     const std::vector<LinearLower> bounds = outputLowerBounds(net_, qs, &weights_);

@@ -85,8 +85,17 @@ struct NetVerifyOptions {
   int exactLeafMaxLps = 32;   // ... with this budget of LPs per case (then input splitting
                               // goes on)
   double lpTimeLimit = 5.0;   // s per LP solve (GLPK's simplex time limit)
-  int reboundEvery = 4;       // ReLU splitting: intermediate bounds recomputed every this many
-                              // levels, else the parent's reused (with the new split)
+  int reboundEvery = 2;       // ReLU splitting: intermediate bounds recomputed every this many
+                              // levels, else the parent's reused (with the new split); 2, not 4:
+                              // oval21 cifar_deep's 6 ReLU layers gain from it (a shrunk img7878
+                              // box: 41 domains instead of 81, less CPU time)
+  int rootAlphaLayers = 1;    // ReLU splitting: alpha-CROWN on the pre-activation bounds of
+                              // the last this many ReLU layers (above the first) at the root.
+                              // All of them shrink a tree (cifar_deep img7878, box x0.96: 21
+                              // domains instead of 81) but cost the root 2.5 s of CPU there and
+                              // 21 s on cifar_deep img8366 (eps 0.055, decided at the root in
+                              // 3.5 s with 1): an option until it is staged (all layers only
+                              // when the root is not decided with one)
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts

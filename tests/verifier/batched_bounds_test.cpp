@@ -334,3 +334,160 @@ TEST_CASE("ReLU splitting with batched sub-domains agrees with exact Z3 and with
   CHECK(2 * decidedBatched >= referenced);
   CHECK(decidedBatched == decidedSingle); // the same bounds, in another order
 }
+
+TEST_CASE("batched beta-CROWN stops a domain's steps once every row passes its stopAbove, the "
+          "other domains' bounds unchanged",
+          "[verifier][bounds][beta][batch]") {
+  Rng rng(7731);
+  int stoppedAtStart = 0, stoppedMidway = 0, unaffected = 0, points = 0, violations = 0;
+  for (int t = 0; t < 12; ++t) {
+    const int nIn = 3 + static_cast<int>(rng.uniform() * 5);
+    const auto net = batchTestNet(rng, nIn, t % 2 == 1);
+    const WeightProducts wp(net);
+    std::vector<std::unique_ptr<TestDomain>> ds;
+    const int K = 3 + t % 4;
+    while (static_cast<int>(ds.size()) < K)
+      if (auto d = randomDomain(rng, net, nIn)) ds.push_back(std::move(d));
+    AlphaCrownOptions ao;
+    ao.iterations = 12;
+    // Three runs from the same starting values: no stopAbove (ref), none then stopAbove
+    // thresholds (stop), and no steps at all (start).
+    auto run = [&](const std::vector<VectorXd>* thresholds, int iterations) {
+      std::vector<Slopes> a(ds.size()), b(ds.size());
+      std::vector<BetaCrownQuery> qs(ds.size());
+      for (size_t i = 0; i < ds.size(); ++i) {
+        if (ds[i]->hasAlpha) a[i] = ds[i]->alpha;
+        if (ds[i]->hasBeta) b[i] = ds[i]->beta;
+        qs[i].box = &ds[i]->box;
+        qs[i].nb = &ds[i]->nb;
+        qs[i].C = &ds[i]->C;
+        qs[i].splits = &ds[i]->splits;
+        qs[i].alpha = &a[i];
+        qs[i].beta = &b[i];
+        if (thresholds) qs[i].stopAbove = &(*thresholds)[i];
+      }
+      AlphaCrownOptions o = ao;
+      o.iterations = iterations;
+      return betaCrownBounds(net, qs, o, &wp);
+    };
+    const std::vector<LinearLower> ref = run(nullptr, ao.iterations);
+    const std::vector<LinearLower> start = run(nullptr, 0);
+    // Domain i % 3 == 0: thresholds below its starting bound (no step taken); 1: above its
+    // optimised bound (every step taken); 2: halfway between (it stops on the way).
+    std::vector<VectorXd> th(ds.size());
+    for (size_t i = 0; i < ds.size(); ++i) {
+      const VectorXd& s = start[i].lower;
+      const VectorXd& r = ref[i].lower;
+      th[i] = i % 3 == 0 ? VectorXd(s.array() - 1.0)
+              : i % 3 == 1 ? VectorXd(r.array() + 1.0)
+                           : VectorXd(0.5 * (s + r));
+    }
+    const std::vector<LinearLower> stop = run(&th, ao.iterations);
+    for (size_t i = 0; i < ds.size(); ++i) {
+      const TestDomain& d = *ds[i];
+      for (Eigen::Index r = 0; r < d.C.rows(); ++r) {
+        const double tol = 1e-7 * (1 + std::fabs(ref[i].lower[r]));
+        if (i % 3 == 0) {
+          CHECK(std::fabs(stop[i].lower[r] - start[i].lower[r]) <= tol);
+          ++stoppedAtStart;
+        } else if (i % 3 == 1) {
+          CHECK(std::fabs(stop[i].lower[r] - ref[i].lower[r]) <= tol);
+          ++unaffected;
+        } else {
+          // The same steps as ref's up to the stop: between the start and ref.
+          CHECK(stop[i].lower[r] >= start[i].lower[r] - tol);
+          CHECK(stop[i].lower[r] <= ref[i].lower[r] + tol);
+          ++stoppedMidway;
+        }
+      }
+      if (i % 3 == 2) { // past every threshold if ref's steps got past them
+        bool allPast = true;
+        for (Eigen::Index r = 0; r < d.C.rows(); ++r)
+          allPast = allPast && stop[i].lower[r] > th[i][r] - 1e-7 * (1 + std::fabs(th[i][r]));
+        bool refPast = true;
+        for (Eigen::Index r = 0; r < d.C.rows(); ++r)
+          refPast = refPast && ref[i].lower[r] > th[i][r];
+        if (refPast) CHECK(allPast);
+      }
+      for (const VectorXd& x : samplePoints(rng, net, d, 300)) {
+        ++points;
+        const VectorXd cy = d.C * net.forward(x);
+        for (Eigen::Index r = 0; r < cy.size(); ++r)
+          if (cy[r] < stop[i].lower[r]) ++violations;
+      }
+    }
+  }
+  INFO(stoppedAtStart << " rows stopped at the start, " << stoppedMidway << " midway, "
+                      << unaffected << " unaffected; " << points << " points");
+  CHECK(violations == 0);
+  CHECK(stoppedAtStart >= 10);
+  CHECK(stoppedMidway >= 10);
+  CHECK(unaffected >= 10);
+  CHECK(points > 2000);
+}
+
+TEST_CASE("batched bounds with a parent's magnitudes for the rounding allowance differ from "
+          "the children's own by rounding only and contain sampled values",
+          "[verifier][bounds][batch]") {
+  Rng rng(5150);
+  int queries = 0, points = 0, violations = 0, tighter = 0, apart = 0;
+  for (int t = 0; t < 16; ++t) {
+    const int nIn = 3 + static_cast<int>(rng.uniform() * 5);
+    const auto net = batchTestNet(rng, nIn, t % 2 == 1);
+    const WeightProducts wp(net);
+    std::unique_ptr<TestDomain> parent;
+    while (!parent) parent = randomDomain(rng, net, nIn);
+    // Both phases of up to 6 unstable neurons of the parent: the children of chooseSplit.
+    std::vector<std::pair<size_t, Eigen::Index>> unstable;
+    for (size_t k = 0; k < net.layers.size(); ++k)
+      if (net.layers[k].relu)
+        for (Eigen::Index j = 0; j < parent->nb.lo[k].size(); ++j)
+          if (parent->nb.lo[k][j] < 0 && parent->nb.hi[k][j] > 0) unstable.emplace_back(k, j);
+    if (unstable.size() > 6) unstable.resize(6);
+    std::vector<TestDomain> child(2 * unstable.size());
+    for (size_t i = 0; i < child.size(); ++i) {
+      TestDomain& c = child[i];
+      c = *parent;
+      const auto [k, j] = unstable[i / 2];
+      if (c.splits[k].empty()) c.splits[k].assign(static_cast<size_t>(c.nb.lo[k].size()), 0);
+      c.splits[k][static_cast<size_t>(j)] = i % 2 == 0 ? 1 : -1;
+      if (i % 2 == 0) c.nb.lo[k][j] = 0.0;
+      else c.nb.hi[k][j] = 0.0;
+    }
+    std::vector<BoundQuery> own(child.size()), shared(child.size());
+    for (size_t i = 0; i < child.size(); ++i) {
+      BoundQuery& q = own[i];
+      q.box = &child[i].box;
+      q.nb = &child[i].nb;
+      q.C = &child[i].C;
+      q.alpha = child[i].hasAlpha ? &child[i].alpha : nullptr;
+      q.splits = &child[i].splits;
+      q.beta = child[i].hasBeta ? &child[i].beta : nullptr;
+      shared[i] = q;
+      shared[i].magnitudes = &parent->nb;
+    }
+    const std::vector<LinearLower> a = outputLowerBounds(net, own, &wp);
+    const std::vector<LinearLower> b = outputLowerBounds(net, shared, &wp);
+    for (size_t i = 0; i < child.size(); ++i) {
+      ++queries;
+      for (Eigen::Index r = 0; r < child[i].C.rows(); ++r) {
+        // The same linear function, a larger or equal allowance.
+        if (b[i].lower[r] > a[i].lower[r]) ++tighter;
+        if (std::fabs(b[i].lower[r] - a[i].lower[r]) > 1e-9 * (1 + std::fabs(a[i].lower[r])))
+          ++apart;
+      }
+      for (const VectorXd& x : samplePoints(rng, net, child[i], 300)) {
+        ++points;
+        const VectorXd cy = child[i].C * net.forward(x);
+        for (Eigen::Index r = 0; r < cy.size(); ++r)
+          if (cy[r] < b[i].lower[r]) ++violations;
+      }
+    }
+  }
+  INFO(queries << " children, " << points << " points");
+  CHECK(violations == 0);
+  CHECK(tighter == 0);
+  CHECK(apart == 0);
+  CHECK(queries >= 60);
+  CHECK(points > 2000);
+}

@@ -66,6 +66,11 @@ TEST_CASE("prepared weight products agree with the dense ones", "[verifier][boun
     CHECK((wp.leftTimes(k, Lam) - Lam * W).cwiseAbs().maxCoeff() <= tol);
     CHECK((wp.rowsThrough(k, Z) - Z * W.transpose()).cwiseAbs().maxCoeff() <= tol);
     CHECK((wp.absTimes(k, p) - W.cwiseAbs() * p).cwiseAbs().maxCoeff() <= tol);
+    const MatrixXd M = MatrixXd::Random(W.cols(), 5);
+    const MatrixXd absWM = wp.absTimesColumns(k, M);
+    REQUIRE(absWM.rows() == W.rows());
+    REQUIRE(absWM.cols() == 5);
+    CHECK((absWM - W.cwiseAbs() * M).cwiseAbs().maxCoeff() <= tol);
     const VectorXd split = W.cwiseMax(0.0) * p + W.cwiseMin(0.0) * q;
     CHECK((wp.signSplitTimes(k, p, q) - split).cwiseAbs().maxCoeff() <= tol);
   }
