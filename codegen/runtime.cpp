@@ -50,6 +50,17 @@ bool sameKey(std::string_view key, const std::string& prefix, int32_t name, cons
   if (std::memcmp(key.data() + p, head, sizeof head) != 0) return false;
   return n == 0 || std::memcmp(key.data() + p + 8, idx, size_t(n) * sizeof(double)) == 0;
 }
+/// The log density of a choice's value v under `dist` and params[0..n): `known` when given (the
+/// replay trace's score under these same parameters, or an override's given one), else Normal's
+/// from log(sigma) = logScale, else symbolic::logDensity.
+[[gnu::always_inline]] inline double choiceLogDensity(int32_t dist, const double* params, int64_t n,
+                                                      double v, const double* known,
+                                                      double logScale) {
+  if (known) return *known;
+  if (kind(dist) == chassis::DistKind::Normal && n == 2)
+    return chassis::codegen::normalLogDensity(params, logScale, v);
+  return chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
+}
 /// Parameters that symbolic::validateParams accepts, told without calling it (Normal's, the
 /// common case of a traced run); false: ask validateParams.
 bool plainlyValid(int32_t dist, const double* p, int64_t n) {
@@ -109,8 +120,9 @@ int chassis_rt_factor(void* rt, double logWeight) {
 
 namespace {
 /// Appends choice c (its paramAt set here) with parameters params[0..n) to `tr`.
-[[gnu::always_inline]] inline void record(chassis::codegen::JitTrace& tr, chassis::codegen::JitChoice& c, const double* params,
-            int64_t n) {
+[[gnu::always_inline]] inline void record(chassis::codegen::JitTrace& tr,
+                                          chassis::codegen::JitChoice& c, const double* params,
+                                          int64_t n) {
   c.paramAt = uint32_t(tr.params.size());
   c.paramLen = uint32_t(n);
   c.checked = true;
@@ -182,16 +194,11 @@ namespace {
   // Normal's log(sigma) is kept with the choice: under the same parameters it is not recomputed.
   const bool sameParams = reused && reused->dist == dist && reused->paramLen == uint64_t(n) &&
                           sameBits(from->params.data() + reused->paramAt, params, n);
-  double lp, logScale = 0;
-  if (sameParams && knownLogProb) {
-    lp = *knownLogProb;
-    logScale = reused->logScale;
-  } else if (kind(dist) == chassis::DistKind::Normal && n == 2) {
-    logScale = sameParams ? reused->logScale : std::log(params[1]);
-    lp = chassis::codegen::normalLogDensity(params, logScale, v);
-  } else {
-    lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
-  }
+  const double logScale = sameParams                                          ? reused->logScale
+                          : kind(dist) == chassis::DistKind::Normal && n == 2 ? std::log(params[1])
+                                                                              : 0.0;
+  const double lp =
+      choiceLogDensity(dist, params, n, v, sameParams ? knownLogProb : nullptr, logScale);
   s.logPrior += lp;
   chassis::codegen::JitChoice c;
   c.keyAt = keyAt;
@@ -227,16 +234,10 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
     if (r.checked && r.dist == dist && r.paramLen == uint64_t(n) &&
         sameBits(from->params.data() + r.paramAt, params, n) &&
         sameKey(from->key(r), t.prefix, name, idx, nIdx)) {
-      double v = r.value, lp = r.logProb;
-      if (int64_t(pos) == t.overrideAt) {
-        v = t.overrideValue;
-        if (t.overrideLogProb)
-          lp = *t.overrideLogProb;
-        else if (kind(dist) == chassis::DistKind::Normal && n == 2)
-          lp = chassis::codegen::normalLogDensity(params, r.logScale, v);
-        else
-          lp = chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), v);
-      }
+      const bool overridden = int64_t(pos) == t.overrideAt;
+      const double v = overridden ? t.overrideValue : r.value;
+      const double lp = choiceLogDensity(dist, params, n, v,
+                                         overridden ? t.overrideLogProb : &r.logProb, r.logScale);
       s.logPrior += lp;
       // r's key, distribution, parameter count and log(sigma); this run's value and score.
       chassis::codegen::JitChoice& c = tr.choices.emplace_back(r);

@@ -53,14 +53,10 @@ struct Instance {
   std::vector<Terms> cols; // in[c] as units of layer level - 1 (set when the layer is built)
 };
 
-/// Where a row of a layer comes from: row r of instance `inst`, or (inputUnit >= 0, layer 1
-/// only) the identity of an input unit, read after its ReLU.
-struct RowSrc {
-  int inst = -1, r = 0, inputUnit = -1;
-};
-
 struct Level {
-  std::vector<RowSrc> src;        // the rows the body gave it
+  // The rows the body gave it: per row, the input unit it is the identity of (layer 1 only: a
+  // ReLU of an input), or -1 for a row of an Affine node (built from its Instance).
+  std::vector<int> src;
   std::map<int, int> reluOfInput; // layer 1: input unit -> its identity row
   bool relu = false;              // some neuron of it is read after its ReLU
   // Built at the end: src's rows, then the rows that carry or negate neurons.
@@ -260,7 +256,7 @@ protected:
     AVal out;
     out.vec = true;
     for (int r = 0; r < L.rows; ++r) {
-      lv.src.push_back({int(insts_.size()), r, -1});
+      lv.src.push_back(-1);
       out.el.push_back({t, in.offset + r, false});
     }
     insts_.push_back(std::move(in));
@@ -310,7 +306,7 @@ private:
     if (levels_.size() == 1) levels_.emplace_back();
     Level& l1 = levels_[1];
     auto [it, fresh] = l1.reluOfInput.emplace(r.unit, int(l1.src.size()));
-    if (fresh) l1.src.push_back({-1, 0, r.unit});
+    if (fresh) l1.src.push_back(r.unit);
     return Ref{1, it->second, true};
   }
 
@@ -422,7 +418,7 @@ private:
       lv.rows.resize(lv.src.size());
       lv.bias.assign(lv.src.size(), 0.0);
       for (size_t i = 0; i < lv.src.size(); ++i)
-        if (lv.src[i].inputUnit >= 0) lv.rows[i] = {{lv.src[i].inputUnit, 1.0}};
+        if (lv.src[i] >= 0) lv.rows[i] = {{lv.src[i], 1.0}};
       for (size_t ix = 0; ix < insts_.size(); ++ix)
         if (insts_[ix].level == t)
           if (Status st = buildInstance(int(ix)); !st) return st.error();

@@ -626,6 +626,9 @@ private:
     int worstCase = -1;
     Eigen::Index worstGlobalRow = -1; // its row in Cs
     bool anyLive = false;
+    // Candidates are screened through the sparse weights before the dense replay in ReLU
+    // splitting and on a net with sparse layers (mayViolate).
+    const bool screen = !inputMode_ || bd.sparseFwd;
     r0 = 0;
     for (size_t k = 0; k < group.size(); ++k) {
       if (!d.live[k]) continue;
@@ -652,8 +655,7 @@ private:
         VectorXd corner(lo.size());
         for (Eigen::Index i = 0; i < lo.size(); ++i)
           corner[i] = ll.A(best, i) > 0 ? lo[i] : hi[i];
-        if (mayViolate(cs, corner, !inputMode_ || bd.sparseFwd) &&
-            replays(net_, cs, corner))
+        if (mayViolate(cs, corner, screen) && replays(net_, cs, corner))
           return finishSat(corner, group[k], "bound minimiser");
         // Local PGD from it: on every domain in input splitting. In ReLU splitting only without
         // the attacks (opt_.attack false; then where the intermediate bounds are recomputed):
@@ -680,8 +682,7 @@ private:
         smear += VectorXd::Ones(lo.size());
       }
       VectorXd centre = ((lo + hi) * 0.5).cwiseMax(lo).cwiseMin(hi);
-      if (mayViolate(cs, centre, !inputMode_ || bd.sparseFwd) &&
-          replays(net_, cs, centre))
+      if (mayViolate(cs, centre, screen) && replays(net_, cs, centre))
         return finishSat(centre, group[k], "domain centre");
     }
     if (!anyLive) return;

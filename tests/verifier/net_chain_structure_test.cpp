@@ -22,6 +22,7 @@
 #include "verifier/net_props.h"
 #include "verifier/properties.h"
 #include "verifier/replay.h"
+#include "exact_z3_test_util.h"
 
 #include <catch2/catch.hpp>
 
@@ -31,28 +32,14 @@
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::gridDenseLayer;
+using chassis::testing::z3Forall;
 
 namespace {
 
 const ir::Type kReal = ir::Type::real();
 ir::Type vec(int n) { return ir::Type::array(ir::Type::real(), n); }
 
-/// A layer with weights on a 1/64 grid (so that two of them add exactly).
-std::shared_ptr<ir::DenseLayer> gridLayer(std::mt19937& g, int rows, int cols) {
-  std::normal_distribution<double> n(0, 1);
-  auto L = std::make_shared<ir::DenseLayer>();
-  L->rows = rows;
-  L->cols = cols;
-  auto w = std::make_shared<std::vector<double>>();
-  auto b = std::make_shared<std::vector<double>>();
-  for (int i = 0; i < rows * cols; ++i)
-    w->push_back(std::round(n(g) * 64) / 64);
-  for (int i = 0; i < rows; ++i)
-    b->push_back(std::round(0.5 * n(g) * 64) / 64);
-  L->weights = w;
-  L->bias = b;
-  return L;
-}
 
 neural::AffineNet randomNet(std::mt19937& g, const std::vector<int>& sizes) {
   std::normal_distribution<double> n(0, 1);
@@ -143,44 +130,6 @@ void checkAgainstInterpreter(ir::Program& p, const ir::Function& f, const NetCha
 
 SourceLoc at(int line) { return SourceLoc{"n.chs", line, 3}; }
 
-/// The exact Z3 answer for a forall property over ReLU networks: Holds, Violated (its model
-/// replayed), or Unknown.
-Verdict z3Forall(const ir::Property& p) {
-  z3::context c;
-  IrEncoder enc(c);
-  Verdict v = Verdict::Unknown;
-  Status st = IrEncoder::guard([&]() -> Status {
-    std::vector<SymValue> vals;
-    for (const ir::QuantVar& q : p.vars) {
-      vals.push_back(enc.freshVar(q.var->name(), q.var->type(), q.lo, q.hi));
-      enc.bind(q.var, vals.back());
-    }
-    auto body = enc.encode(p.body);
-    if (!body) return body.error();
-    z3::solver s(c);
-    for (const z3::expr& a : enc.assumptions())
-      s.add(a);
-    s.add(!body->e[0]);
-    auto res = s.check();
-    if (res == z3::unsat) v = Verdict::Holds;
-    if (res == z3::sat) {
-      z3::model m = s.get_model();
-      std::vector<symbolic::Value> fr(size_t(p.numSlots));
-      std::vector<const ir::Var*> qv;
-      std::vector<std::pair<double, double>> boxes;
-      for (size_t i = 0; i < p.vars.size(); ++i) {
-        fr[size_t(p.vars[i].var->slot())] = modelValue(m, vals[i], p.vars[i].var->type());
-        qv.push_back(p.vars[i].var);
-        boxes.push_back({p.vars[i].lo, p.vars[i].hi});
-      }
-      auto out = replayBody(p.body, fr, qv, boxes, true, p.loc, 1);
-      v = out.replayed ? Verdict::Violated : Verdict::Internal;
-    }
-    return Status::ok();
-  });
-  REQUIRE(st);
-  return v;
-}
 
 /// N(a: real, x: real[3]) -> (y: real[2], z: real), written by hand:
 ///   let q = affine(L1b, [x[1], a, x[1]]);          (before p: lets in another order; x[1] twice)
@@ -197,7 +146,7 @@ const ir::Function& handWritten(ir::Program& p, std::mt19937& g) {
   const ir::Var* y = f.addOutput("y", vec(2));
   const ir::Var* z = f.addOutput("z", kReal);
   auto el = [&](ir::Expr v, int i) { return ctx.index(v, ctx.intConst(i)); };
-  auto L1 = gridLayer(g, 4, 3), L1b = gridLayer(g, 2, 3), L2 = gridLayer(g, 3, 6);
+  auto L1 = gridDenseLayer(g, 4, 3), L1b = gridDenseLayer(g, 2, 3), L2 = gridDenseLayer(g, 3, 6);
   const ir::Var* q = f.newVar("q", vec(2), ir::VarRole::Local);
   const ir::Var* u = f.newVar("u", vec(3), ir::VarRole::Local);
   const ir::Var* pv = f.newVar("p", vec(4), ir::VarRole::Local);
@@ -242,12 +191,12 @@ const ir::Function& skipNet(ir::Program& p, std::mt19937& g) {
   const ir::Var* p2 = f.newVar("p2", vec(3), ir::VarRole::Local);
   const ir::Var* m = f.newVar("m", vec(3), ir::VarRole::Local);
   ir::Block b;
-  b.push_back(ctx.stmt<ir::LetStmt>(at(2), p1, ctx.affine(gridLayer(g, 4, 3), x)));
+  b.push_back(ctx.stmt<ir::LetStmt>(at(2), p1, ctx.affine(gridDenseLayer(g, 4, 3), x)));
   b.push_back(ctx.stmt<ir::LetStmt>(at(3), h1, ctx.vecRelu(p1)));
-  b.push_back(ctx.stmt<ir::LetStmt>(at(4), p2, ctx.affine(gridLayer(g, 3, 4), h1)));
+  b.push_back(ctx.stmt<ir::LetStmt>(at(4), p2, ctx.affine(gridDenseLayer(g, 3, 4), h1)));
   b.push_back(ctx.stmt<ir::LetStmt>(
       at(5), m,
-      ctx.affine(gridLayer(g, 3, 6),
+      ctx.affine(gridDenseLayer(g, 3, 6),
                  ctx.arrayLit(kReal, {relu(el(p2, 0)), el(p2, 1), relu(el(p2, 2)), el(p1, 0),
                                       el(x, 2), el(h1, 3)}))));
   b.push_back(ctx.stmt<ir::AssignStmt>(at(6), y, ctx.arrayLit(kReal, {el(m, 0), relu(el(m, 1))})));
@@ -370,9 +319,9 @@ TEST_CASE("net_chain: clamps in other forms and a ReLU of the inputs", "[netchai
                                           ctx.binary(ir::BinOp::Max, el(x, 2), rc(-3)), rc(3)),
                                rc(-1))})));
   // A ReLU of the clamped inputs (an identity layer), then two layers.
-  b.push_back(ctx.stmt<ir::LetStmt>(at(3), h, ctx.vecRelu(ctx.affine(gridLayer(g, 3, 3),
+  b.push_back(ctx.stmt<ir::LetStmt>(at(3), h, ctx.vecRelu(ctx.affine(gridDenseLayer(g, 3, 3),
                                                                      ctx.vecRelu(c)))));
-  b.push_back(ctx.stmt<ir::AssignStmt>(at(4), y, ctx.affine(gridLayer(g, 2, 3), h)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(4), y, ctx.affine(gridDenseLayer(g, 2, 3), h)));
   f.setBody(std::move(b));
   auto ch = extractChain(f);
   if (!ch) FAIL(ch.error().str());
@@ -418,10 +367,10 @@ TEST_CASE("net_chain: a local assigned twice is read at its latest value", "[net
   const ir::Var* y = f.addOutput("y", vec(2));
   const ir::Var* h = f.newVar("h", vec(3), ir::VarRole::Local);
   ir::Block b;
-  b.push_back(ctx.stmt<ir::AssignStmt>(at(2), h, ctx.affine(gridLayer(g, 3, 2), x)));
-  b.push_back(ctx.stmt<ir::AssignStmt>(at(3), y, ctx.affine(gridLayer(g, 2, 3), h)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(2), h, ctx.affine(gridDenseLayer(g, 3, 2), x)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(3), y, ctx.affine(gridDenseLayer(g, 2, 3), h)));
   b.push_back(ctx.stmt<ir::AssignStmt>(at(4), h, ctx.vecRelu(h)));
-  b.push_back(ctx.stmt<ir::AssignStmt>(at(5), y, ctx.affine(gridLayer(g, 2, 3), h)));
+  b.push_back(ctx.stmt<ir::AssignStmt>(at(5), y, ctx.affine(gridDenseLayer(g, 2, 3), h)));
   f.setBody(std::move(b));
   auto ch = extractChain(f);
   if (!ch) FAIL(ch.error().str());
@@ -444,12 +393,12 @@ TEST_CASE("net_chain: what is not a layer gives its located reason", "[netchain]
     ir::Expr in = x;
     if (which == 0) in = ctx.arrayLit(kReal, {ctx.unary(ir::UnOp::Tanh, el(x, 0)), el(x, 1)});
     if (which == 4) in = ctx.arrayLit(kReal, {ctx.realConst(1.0), el(x, 1)});
-    ir::Expr pre = ctx.affine(gridLayer(g, 2, 2), in);
+    ir::Expr pre = ctx.affine(gridDenseLayer(g, 2, 2), in);
     b.push_back(ctx.stmt<ir::LetStmt>(at(2), h1, ctx.vecRelu(pre)));
     if (which == 1)
       b.push_back(ctx.stmt<ir::ConditionStmt>(
           at(3), ctx.binary(ir::BinOp::Gt, el(h1, 0), ctx.realConst(0.0))));
-    b.push_back(ctx.stmt<ir::LetStmt>(at(4), h2, ctx.affine(gridLayer(g, 2, 2), h1)));
+    b.push_back(ctx.stmt<ir::LetStmt>(at(4), h2, ctx.affine(gridDenseLayer(g, 2, 2), h1)));
     ir::Expr out = h2;
     if (which == 2) // an element at a computed index
       out = ctx.arrayLit(kReal, {ctx.index(h2, ctx.unary(ir::UnOp::Argmax, h2)), el(h2, 1)});
@@ -543,7 +492,7 @@ TEST_CASE("net_chain: a property over a hand-written network goes to the network
   ir::Block bl;
   bl.push_back(ctx.stmt<ir::AssignStmt>(
       at(9), y,
-      ctx.affine(gridLayer(g, 1, 2),
+      ctx.affine(gridDenseLayer(g, 1, 2),
                  ctx.arrayLit(kReal, {ctx.unary(ir::UnOp::Tanh, ctx.index(x, ctx.intConst(0))),
                                       ctx.index(x, ctx.intConst(1))}))));
   f.setBody(std::move(bl));

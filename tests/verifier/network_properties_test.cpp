@@ -18,6 +18,7 @@
 #include "verifier/net_props.h"
 #include "verifier/properties.h"
 #include "verifier/replay.h"
+#include "exact_z3_test_util.h"
 
 #include <catch2/catch.hpp>
 
@@ -25,6 +26,8 @@
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::gridDenseLayer;
+using chassis::testing::z3Forall;
 
 namespace {
 
@@ -52,61 +55,7 @@ const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
   return p.properties.front();
 }
 
-/// The exact Z3 answer for a forall property (no relaxation: ReLU networks only): Holds,
-/// Violated (model replayed), or Unknown.
-Verdict z3Forall(const ir::Property& p) {
-  z3::context c;
-  IrEncoder enc(c);
-  Verdict v = Verdict::Unknown;
-  Status st = IrEncoder::guard([&]() -> Status {
-    std::vector<SymValue> vals;
-    for (const ir::QuantVar& q : p.vars) {
-      vals.push_back(enc.freshVar(q.var->name(), q.var->type(), q.lo, q.hi));
-      enc.bind(q.var, vals.back());
-    }
-    auto body = enc.encode(p.body);
-    if (!body) return body.error();
-    z3::solver s(c);
-    for (const z3::expr& a : enc.assumptions())
-      s.add(a);
-    s.add(!body->e[0]);
-    auto res = s.check();
-    if (res == z3::unsat) v = Verdict::Holds;
-    if (res == z3::sat) {
-      REQUIRE_FALSE(enc.relaxed());
-      z3::model m = s.get_model();
-      std::vector<symbolic::Value> fr(size_t(p.numSlots));
-      std::vector<const ir::Var*> qv;
-      std::vector<std::pair<double, double>> boxes;
-      for (size_t i = 0; i < p.vars.size(); ++i) {
-        fr[size_t(p.vars[i].var->slot())] = modelValue(m, vals[i], p.vars[i].var->type());
-        qv.push_back(p.vars[i].var);
-        boxes.push_back({p.vars[i].lo, p.vars[i].hi});
-      }
-      auto out = replayBody(p.body, fr, qv, boxes, true, p.loc, 1);
-      v = out.replayed ? Verdict::Violated : Verdict::Internal;
-    }
-    return Status::ok();
-  });
-  REQUIRE(st);
-  return v;
-}
 
-std::shared_ptr<ir::DenseLayer> randomLayer(std::mt19937& g, int rows, int cols) {
-  std::normal_distribution<double> n(0, 1);
-  auto L = std::make_shared<ir::DenseLayer>();
-  L->rows = rows;
-  L->cols = cols;
-  auto w = std::make_shared<std::vector<double>>();
-  auto b = std::make_shared<std::vector<double>>();
-  for (int i = 0; i < rows * cols; ++i)
-    w->push_back(std::round(n(g) * 64) / 64);
-  for (int i = 0; i < rows; ++i)
-    b->push_back(std::round(0.5 * n(g) * 64) / 64);
-  L->weights = w;
-  L->bias = b;
-  return L;
-}
 
 /// N(x: real[3]) -> (y: real[2]) with two hidden ReLU layers; property
 ///   forall a, b, c in [-1, 1]: k0 y[0] + k1 y[1] <= bound  (or a disjunction of two atoms).
@@ -121,10 +70,10 @@ ir::Program randomNetProp(std::mt19937& g, int h1, int h2, double bound, bool di
   const ir::Var* v3 = f.newVar("h3", ir::Type::array(ir::Type::real(), 2), ir::VarRole::Local);
   ir::Block body;
   body.push_back(
-      ctx.stmt<ir::LetStmt>(SourceLoc{}, v1, ctx.vecRelu(ctx.affine(randomLayer(g, h1, 3), x))));
-  body.push_back(
-      ctx.stmt<ir::LetStmt>(SourceLoc{}, v2, ctx.vecRelu(ctx.affine(randomLayer(g, h2, h1), v1))));
-  body.push_back(ctx.stmt<ir::LetStmt>(SourceLoc{}, v3, ctx.affine(randomLayer(g, 2, h2), v2)));
+      ctx.stmt<ir::LetStmt>(SourceLoc{}, v1, ctx.vecRelu(ctx.affine(gridDenseLayer(g, h1, 3), x))));
+  body.push_back(ctx.stmt<ir::LetStmt>(SourceLoc{}, v2,
+                                       ctx.vecRelu(ctx.affine(gridDenseLayer(g, h2, h1), v1))));
+  body.push_back(ctx.stmt<ir::LetStmt>(SourceLoc{}, v3, ctx.affine(gridDenseLayer(g, 2, h2), v2)));
   body.push_back(ctx.stmt<ir::AssignStmt>(SourceLoc{}, y, v3));
   f.setBody(std::move(body));
   ir::Property prop;
