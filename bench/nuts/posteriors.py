@@ -36,7 +36,7 @@ MODELS = [
     dict(name="wells_simulated-wells_dist100", title="wells (logistic regression)",
          chs="examples/wells_logistic.chs", module="WellsDist100", stan="wells_dist100.stan",
          pars=_idx("beta", 2), query="beta"),
-    dict(name="hmm_simulated-hmm_example", title="HMM (3 states, forward algorithm)",
+    dict(name="hmm_simulated-hmm_example", title="HMM (3 states)",
          chs="examples/hmm.chs", module="Hmm", stan="hmm_example.stan",
          pars=_idx2("theta", 3, 3) + _idx("mu", 3), query="theta,mu"),
 ]
