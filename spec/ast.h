@@ -187,7 +187,8 @@ const char* unaryOpSpelling(UnaryOp op);   // "-", "!"
 const char* binaryOpSpelling(BinaryOp op); // "+", "<=", "&&", "=>", ...
 
 /// The constrained arrays a flat prior may range over, `theta ~ Flat(simplex);` and
-/// `c ~ Flat(ordered);` (spec/LANGUAGE.md, "Flat priors"): a whole real array drawn at once.
+/// `c ~ Flat(ordered);` (spec/LANGUAGE.md, "Flat priors"): a whole real array drawn at once, or
+/// every row of a real matrix (`P ~ Flat(simplex);`), or one row (`P[i] ~`; §5.9).
 enum class FlatShape : uint8_t { None, Simplex, Ordered };
 
 struct Expr;

@@ -663,22 +663,15 @@ Type BodyChecker::dist(ExprPtr& e, const char* where, int64_t vecLen, int64_t ve
   }
   e->kind = ExprKind::Dist;
   e->dist = *k;
-  // Flat(simplex) / Flat(ordered) range over whole arrays: only `x ~` into a real array.
+  // Flat(simplex) / Flat(ordered) range over whole arrays: only `x ~` into a real array or
+  // matrix (every row constrained), or `X[i] ~` into a matrix row.
   if (e->flatShape != FlatShape::None && (std::string_view(where) != "'~'" || vecLen == 0)) {
     const char* shape = e->flatShape == FlatShape::Simplex ? "simplex" : "ordered";
     ctx_.error(e->loc,
-               std::string("Flat(") + shape + ") is a prior over a whole real array: " +
-                   "declare the array and draw it at once ('var x: real[K]; x ~ Flat(" + shape +
-                   ");')" +
+               std::string("Flat(") + shape + ") is a prior over a whole real array or a " +
+                   "matrix row: declare the array and draw it at once ('var x: real[K]; x ~ Flat(" +
+                   shape + ");', or 'X[i] ~ Flat(" + shape + ");' for row i of a matrix X)" +
                    (std::string_view(where) == "'~'" ? "" : std::string(", not in ") + where));
-    return Type::error();
-  }
-  if (e->flatShape != FlatShape::None && vecCols > 0) {
-    const char* shape = e->flatShape == FlatShape::Simplex ? "simplex" : "ordered";
-    ctx_.error(e->loc, std::string("Flat(") + shape +
-                           ") is a prior over a one-dimensional real array, not a "
-                           "two-dimensional one: declare a real[K] and draw it at once ('var x: "
-                           "real[K]; x ~ Flat(" + shape + ");')");
     return Type::error();
   }
   e->type = Type::distribution();

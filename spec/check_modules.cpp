@@ -225,12 +225,19 @@ void BodyChecker::stmt(Stmt& s) {
     const bool whole = v && !s.index && v->type.isArray();
     const int64_t n = whole && v->kind != VarKind::Input ? v->type.length : 0;
     const int64_t cols = n > 0 ? v->type.cols : 0;
+    const bool shaped = s.value->flatShape != FlatShape::None;
     // A whole input array under Flat(simplex) gets the input's error below, not the prior's.
-    const bool shapedInput =
-        whole && v->kind == VarKind::Input && s.value->flatShape != FlatShape::None;
-    Type dt = dist(s.value, "'~'", shapedInput ? v->type.length : n, cols);
+    const bool shapedInput = whole && v->kind == VarKind::Input && shaped;
+    // `X[i] ~ Flat(simplex);`: row i of a matrix constrained (Stan's array[N] simplex[K]).
+    const bool shapedRow = shaped && v && s.index && !s.index2 && v->type.isMatrix();
+    Type dt = dist(s.value, "'~'",
+                   shapedInput ? v->type.length
+                   : shapedRow ? v->type.cols
+                               : n,
+                   cols);
     if (n > 0 && !dt.isError())
       dt = cols > 0 ? Type::matrix(dt, v->type.rows(), cols) : Type::array(dt, n);
+    if (shapedRow && !dt.isError()) dt = Type::array(dt, v->type.cols);
     if (!v) {
       if (s.index) {
         undefined(s.name, s.nameLoc);

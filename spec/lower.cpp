@@ -324,8 +324,10 @@ private:
       Type drawType = distResultType(d.dist);
       if (!idx && var->type().isArray() && !drawType.isArray())
         return d.flatShape != spec::FlatShape::None
-                   ? constrainedArray(s, d.flatShape, var, sc, out)
+                   ? constrainedArray(s, d.flatShape, var, nullptr, sc, out)
                    : vectorised(s, d.dist, *ps, nullptr, var, sc, out);
+      if (idx && !idx2 && d.flatShape != spec::FlatShape::None) // X[i] ~ Flat(simplex): row i
+        return constrainedArray(s, d.flatShape, var, idx, sc, out);
       Type slotType = idx2  ? var->type().element().element()
                       : idx ? var->type().element()
                             : var->type();
@@ -629,18 +631,59 @@ private:
   ///             u = 0 is the uniform simplex, where Stan's initialisation is centred.
   /// The draws have the addresses of the vectorised draw, x[k] after the enclosing loops'
   /// indices; a simplex's last element is not a random choice but 1 minus the others.
-  Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Scope& sc,
-                          Block& out) {
+  ///
+  /// Into a matrix X : real[N, K], each row is constrained (Stan's array[N] simplex[K]): the row
+  /// form `X[i] ~` (`row` is i) constrains row i, the whole form `X ~` every row in a loop over
+  /// the rows. Each row is built in a row variable (`r = X[i]`, the constrained draws into r,
+  /// `X[i] = r`), with the addresses of the hand-written `X[i, k] ~`: X[i][k] after the enclosing
+  /// loops' indices other than i.
+  Status constrainedArray(const spec::Stmt& s, spec::FlatShape shape, const Var* target, Expr row,
+                          Scope& sc, Block& out) {
     const SourceLoc& loc = s.loc;
-    const int n = target->type().length();
     const int count = ++sc.sampleCounts[s.name];
     const std::string addrName = count == 1 ? s.name : s.name + "#" + std::to_string(count);
     const std::string tag = "@" + std::to_string(loc.line) + ":" + std::to_string(loc.col) + "#" +
                             std::to_string(++tempCount_);
+    std::vector<Expr> prefix;
+    for (Expr li : sc.loopIndices)
+      if (li != row) prefix.push_back(li);
+    if (!target->type().element().isArray()) {
+      if (row) return internal(loc, "a constrained row of a one-dimensional array");
+      return constrainedVector(s, shape, target, addrName, tag, prefix, sc, out);
+    }
+    // The rows of a matrix: row i built in a row variable, then stored.
+    auto oneRow = [&](Expr i, Block& body) -> Status {
+      const Var* r = sc.fn->newVar(s.name + ".row" + tag, target->type().element(), VarRole::Local);
+      body.push_back(c().stmt<AssignStmt>(loc, r, c().index(target, i)));
+      std::vector<Expr> address = prefix;
+      address.push_back(i);
+      Status st = constrainedVector(s, shape, r, addrName, tag, address, sc, body);
+      if (!st) return st;
+      auto store = c().tryUpdate(target, i, r);
+      if (!store) return internal(loc, store.error().message);
+      body.push_back(c().stmt<AssignStmt>(loc, target, *store));
+      return Status::ok();
+    };
+    if (row) return oneRow(row, out);
+    const Var* i = sc.fn->newVar(s.name + ".rows" + tag, Type::integer(), VarRole::LoopIndex);
+    Block rows;
+    Status st = oneRow(i, rows);
+    if (!st) return st;
+    out.push_back(c().stmt<ForStmt>(loc, i, 0, target->type().length(), std::move(rows)));
+    return Status::ok();
+  }
+
+  /// The constrained draws into the one-dimensional real array `target` (constrainedArray), at
+  /// addresses addrName[prefix..., k].
+  Status constrainedVector(const spec::Stmt& s, spec::FlatShape shape, const Var* target,
+                           const std::string& addrName, const std::string& tag,
+                           const std::vector<Expr>& prefix, Scope& sc, Block& out) {
+    const SourceLoc& loc = s.loc;
+    const int n = target->type().length();
     // x[k] ~ dist(ps) at address x[..., k], stored into the array.
     auto draw = [&](Expr k, DistKind dist, std::vector<Expr> ps, Block& body,
                     Expr shift = nullptr) -> Status {
-      std::vector<Expr> address(sc.loopIndices.begin(), sc.loopIndices.end());
+      std::vector<Expr> address = prefix;
       address.push_back(k);
       const Var* tmp = sc.fn->newVar(s.name + ".draw", Type::real(), VarRole::Random);
       body.push_back(

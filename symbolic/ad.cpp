@@ -1384,9 +1384,17 @@ struct LogDensityTape::Impl : ExprEvaluator<LogDensityTape::Impl, AVal>,
     for (size_t k = 0; k < outs.size(); ++k) {
       const Var* o = f.outputs()[k];
       if (o->type().isArray()) {
+        // Element j of the flat (row-major) storage, named by its index in each dimension as
+        // the choices' addresses and the queries (resolveQuery) are: y[3], m[1][2].
+        const std::vector<int>& dims = o->type().dims;
         for (size_t j = 0; j < outs[k].a.size(); ++j) {
           outputSlots.push_back(slotOf(outs[k].a[j]));
-          names.push_back(o->name() + "[" + std::to_string(j) + "]");
+          std::string idx;
+          for (size_t d = dims.size(), rest = j; d-- > 0;) {
+            idx = "[" + std::to_string(rest % size_t(dims[d])) + "]" + idx;
+            rest /= size_t(dims[d]);
+          }
+          names.push_back(o->name() + idx);
         }
       } else {
         outputSlots.push_back(slotOf(outs[k].s));

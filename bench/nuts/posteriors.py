@@ -12,6 +12,11 @@ def _idx(name, n):
     return [f"{name}[{i}]" for i in range(1, n + 1)]
 
 
+def _idx2(name, n, k):
+    """A matrix's elements row by row, as Stan names them: name[1,1], name[1,2], ..."""
+    return [f"{name}[{i},{j}]" for i in range(1, n + 1) for j in range(1, k + 1)]
+
+
 # name: posteriordb-style data-model name (the data of the *_simulated ones is simulated by
 # bench/nuts/simulate_data: posteriordb's own is not available offline).
 MODELS = [
@@ -31,6 +36,9 @@ MODELS = [
     dict(name="wells_simulated-wells_dist100", title="wells (logistic regression)",
          chs="examples/wells_logistic.chs", module="WellsDist100", stan="wells_dist100.stan",
          pars=_idx("beta", 2), query="beta"),
+    dict(name="hmm_simulated-hmm_example", title="HMM (3 states)",
+         chs="examples/hmm.chs", module="Hmm", stan="hmm_example.stan",
+         pars=_idx2("theta", 3, 3) + _idx("mu", 3), query="theta,mu"),
 ]
 
 
@@ -66,8 +74,9 @@ def r_list(data):
 
 
 def zero_based(ref):
-    """'theta[3]' (1-based, Stan's and posteriordb's names) -> 'theta[2]' (0-based, chassis')."""
+    """'theta[3]' (1-based, Stan's and posteriordb's names) -> 'theta[2]' (0-based, chassis');
+    a matrix element 'theta[1,3]' -> 'theta[0][2]'."""
     if "[" not in ref:
         return ref
     base, idx = ref[:-1].split("[")
-    return f"{base}[{int(idx) - 1}]"
+    return base + "".join(f"[{int(i) - 1}]" for i in idx.split(","))

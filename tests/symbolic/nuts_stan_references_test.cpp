@@ -4,7 +4,8 @@
 // reference Stan made (bench/nuts/make_reference: rstan, 4 chains x 10,000 draws, on data
 // simulated with a fixed seed by bench/nuts/simulate_data, since posteriordb's own data for them
 // is not available offline): AR(5) (posteriordb's arK), GARCH(1,1) (garch11) and a logistic
-// regression (wells_dist100). Each example is read from examples/ as a user runs it, its sizes and
+// regression (wells_dist100), and a hidden Markov model with a simplex per row of its transition
+// matrix (posteriordb's hmm_example with 3 states). Each example is read from examples/ as a user runs it, its sizes and
 // inputs from tests/data/posteriordb/<name>/data.json (as `chassis infer --data`), and 4 chains x
 // 1,000 draws are compared with the reference: every mean within 3 sqrt(MCSE_ours^2 +
 // MCSE_ref^2), every sd within 10%, R-hat < 1.01, and no divergences (eight schools: at most 1%).
@@ -38,11 +39,19 @@ std::string readSourceFile(const std::string& rel) {
   return ss.str();
 }
 
-/// "beta[3]" (1-based, Stan's and posteriordb's names) -> "beta[2]" (0-based, ours).
+/// "beta[3]" (1-based, Stan's and posteriordb's names) -> "beta[2]" (0-based, ours); a matrix
+/// element "theta[1,3]" -> "theta[0][2]".
 std::string zeroBasedName(const std::string& ref) {
   size_t b = ref.find('[');
   if (b == std::string::npos) return ref;
-  return ref.substr(0, b) + "[" + std::to_string(std::stoi(ref.substr(b + 1)) - 1) + "]";
+  std::string out = ref.substr(0, b);
+  for (size_t p = b + 1; p < ref.size();) {
+    size_t end = ref.find_first_of(",]", p);
+    REQUIRE(end != std::string::npos);
+    out += "[" + std::to_string(std::stoi(ref.substr(p, end - p)) - 1) + "]";
+    p = end + 1;
+  }
+  return out;
 }
 
 /// Runs NUTS on module `module` of `chsFile` with the data of reference `name` and compares every
@@ -141,4 +150,38 @@ TEST_CASE("NUTS: logistic regression example against Stan's reference posterior"
           "[nuts][posteriordb]") {
   checkExampleAgainstReference("examples/wells_logistic.chs", "WellsDist100",
                                "wells_simulated-wells_dist100", 33);
+}
+
+TEST_CASE("NUTS: hidden Markov model example against Stan's reference posterior",
+          "[nuts][posteriordb]") {
+  // theta : real[3, 3] ~ Flat(simplex) (every row a simplex: Stan's array[3] simplex[3]) and
+  // mu ~ Flat(ordered); the ordering fixes the states' labels, so every chain finds the same mode.
+  NutsResult r = checkExampleAgainstReference("examples/hmm.chs", "Hmm",
+                                              "hmm_simulated-hmm_example", 34);
+  CHECK(r.numChoices == 3 * 2 + 3); // 2 free coordinates per theta row, then mu[0..2]
+  // Every draw: each row of theta on the simplex, mu increasing.
+  size_t draws = 0, off = 0;
+  auto chains = [&](const std::string& name) {
+    const int q = r.find(name);
+    INFO(name);
+    REQUIRE(q >= 0);
+    return r.chainsOf(size_t(q));
+  };
+  for (int j = 0; j < 3; ++j) {
+    std::vector<Chains> t;
+    for (int k = 0; k < 3; ++k)
+      t.push_back(chains("theta[" + std::to_string(j) + "][" + std::to_string(k) + "]"));
+    for (size_t ch = 0; ch < t[0].size(); ++ch)
+      for (size_t d = 0; d < t[0][ch].size(); ++d, ++draws) {
+        const double s = t[0][ch][d] + t[1][ch][d] + t[2][ch][d];
+        off += !(t[0][ch][d] > 0 && t[1][ch][d] > 0 && t[2][ch][d] >= 0 &&
+                 std::fabs(s - 1) < 1e-12);
+      }
+  }
+  auto m0 = chains("mu[0]"), m1 = chains("mu[1]"), m2 = chains("mu[2]");
+  for (size_t ch = 0; ch < m0.size(); ++ch)
+    for (size_t d = 0; d < m0[ch].size(); ++d)
+      off += !(m0[ch][d] < m1[ch][d] && m1[ch][d] < m2[ch][d]);
+  CHECK(draws == 3 * 4000);
+  CHECK(off == 0);
 }
