@@ -30,5 +30,21 @@ for m in lw mh smc; do
   expect 1 "$tmp/m.chs:3:5: error: 'c' has a flat prior" -- infer "$tmp/m.chs" Arrays --method $m --samples 10
 done
 expect 2 "$tmp/m.chs:3:5: error: exact inference needs finite discrete choices" -- infer "$tmp/m.chs" Arrays --method exact
+# The same per row of a matrix (Stan's array[N] simplex[K] / array[N] ordered[K]).
+cat >"$tmp/rows.chs" <<'CHS'
+module Rows() -> (t: real[2, 3], c: real[2, 3]) {
+    t ~ Flat(simplex);
+    c ~ Flat(ordered);
+}
+property rowsums: always[Rows](t[0, 0] + t[0, 1] + t[0, 2] > 0.999 && t[1, 0] + t[1, 1] + t[1, 2] < 1.001 && t[1, 2] >= 0.0);
+property rowsorted: always[Rows](c[0, 0] <= c[0, 1] && c[1, 1] <= c[1, 2]);
+property rowwrong: always[Rows](c[1, 2] <= c[1, 0]);
+CHS
+"$chassis" verify "$tmp/rows.chs" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" = 1 ] || fail "verify rows: exit $rc (want 1: one property violated): $(cat "$tmp/err")"
+grep -qE '^rowsums +holds' "$tmp/out" || fail "rowsums does not hold: $(cat "$tmp/out")"
+grep -qE '^rowsorted +holds' "$tmp/out" || fail "rowsorted does not hold: $(cat "$tmp/out")"
+grep -qE '^rowwrong +violated' "$tmp/out" || fail "rowwrong is not violated: $(cat "$tmp/out")"
 echo "constrained_arrays: $failures failures"
 [ "$failures" = 0 ]
