@@ -183,9 +183,11 @@ struct LlvmVal {
 
 /// The body of one IR function. Expressions are lowered by the shared evaluator
 /// (symbolic/evaluator.h) in the LLVM domain below (its values are the code computing them:
-/// a double for a scalar, a pointer to the first double for an array); statements by the
-/// statement visitor.
-class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>, public StmtVisitor<void> {
+/// a double for a scalar, a pointer to the first double for an array); statements through the
+/// same generated statement dispatch as the interpreter's (symbolic::StmtDispatch: a statement
+/// kind of ir_nodes.def without its stmt<Kind> method here does not compile).
+class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>,
+                    public symbolic::StmtDispatch<FunctionGen, void> {
 public:
   using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
   using Evaluator::eval;
@@ -352,7 +354,7 @@ protected:
     for (Stmt s : b) {
       loc_ = &s->loc();
       if (rt_) site_ = newSite(s->loc());
-      StmtVisitor<void>::visit(s);
+      stmt(s);
     }
   }
   /// The code of `e`'s value: a double, or a double* for an array.
@@ -633,9 +635,10 @@ public:
   }
 
 protected:
-  // ---- statements ----
-  void visitLet(const LetStmt& s) override { store(s.var, eval(s.value)); }
-  void visitAssign(const AssignStmt& s) override { store(s.var, eval(s.value)); }
+  // ---- statements (one stmt<Kind> per statement kind, called by StmtDispatch) ----
+  friend class symbolic::StmtDispatch<FunctionGen, void>;
+  void stmtLet(const LetStmt& s) { store(s.var, eval(s.value)); }
+  void stmtAssign(const AssignStmt& s) { store(s.var, eval(s.value)); }
   void unsupported(const char* what) {
     if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
   }
@@ -644,7 +647,7 @@ protected:
   // distributions.cpp's operations one for one; only the standard normal or uniform draw is a
   // call), so constant parameters fold; every other distribution is a call of the runtime's
   // generic functions.
-  void visitSample(const SampleStmt& s) override {
+  void stmtSample(const SampleStmt& s) {
     if (!rt_) return unsupported("sample");
     // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
     // checks the params (after the address's indices are evaluated: when both fail, the
@@ -741,7 +744,7 @@ protected:
     checkRuntime(rc);
     store(s.var, b_.CreateLoad(dbl_, v));
   }
-  void visitObserve(const ObserveStmt& s) override {
+  void stmtObserve(const ObserveStmt& s) {
     if (!rt_) return unsupported("observe");
     if (s.dist == DistKind::Normal) {
       llvm::Value* mu = eval(s.params[0]);
@@ -771,20 +774,20 @@ protected:
                                   {i8p_, i32_, dblp_, i64_, dbl_}),
                   {rt_, i32(int(s.dist)), ps, i64(n), x});
   }
-  void visitCondition(const ConditionStmt& s) override {
+  void stmtCondition(const ConditionStmt& s) {
     if (!rt_) return unsupported("condition");
     llvm::Value* c = eval(s.cond);
     b_.CreateCall(
         runtimeFunction("chassis_rt_condition", llvm::Type::getVoidTy(ctx_), {i8p_, dbl_}),
         {rt_, c});
   }
-  void visitFactor(const FactorStmt& s) override {
+  void stmtFactor(const FactorStmt& s) {
     if (!rt_) return unsupported("factor");
     llvm::Value* w = eval(s.logWeight);
     checkRuntime(b_.CreateCall(runtimeFunction("chassis_rt_factor", i32_, {i8p_, dbl_}), {rt_, w}));
   }
-  void visitAssert(const AssertStmt& s) override { check(truth(eval(s.cond)), kAssertFailed); }
-  void visitIf(const IfStmt& s) override {
+  void stmtAssert(const AssertStmt& s) { check(truth(eval(s.cond)), kAssertFailed); }
+  void stmtIf(const IfStmt& s) {
     llvm::Value* c = truth(eval(s.cond));
     llvm::BasicBlock *t = newBlock("then"), *f = newBlock("else"), *m = newBlock("endif");
     b_.CreateCondBr(c, t, f);
@@ -796,13 +799,13 @@ protected:
     b_.CreateBr(m);
     b_.SetInsertPoint(m);
   }
-  void visitFor(const ForStmt& s) override {
+  void stmtFor(const ForStmt& s) {
     loop(s.lo, s.hi, [&](llvm::Value* k) {
       b_.CreateStore(b_.CreateSIToFP(k, dbl_), slot(s.index));
       block(s.body);
     });
   }
-  void visitCall(const CallStmt& s) override {
+  void stmtCall(const CallStmt& s) {
     llvm::Value* out = callFunction(*s.callee, s.args, &s);
     size_t off = 0;
     for (size_t k = 0; k < s.callee->outputs().size(); ++k) {
