@@ -664,6 +664,9 @@ protected:
       llvm::Value* ps = distParams(s.params, n);
       llvm::Value* idx = indexValues(s.indices);
       llvm::Value* v = alloca(1);
+      llvm::BasicBlock* slow = newBlock("choice");
+      fastReplay(s, ps, n, idx, slow, joined);
+      b_.SetInsertPoint(slow);
       checkRuntime(b_.CreateCall(
           runtimeFunction("chassis_rt_choice", i32_,
                           {i8p_, i32_, dblp_, i64_, i32_, dblp_, i64_, dblp_}),
@@ -676,6 +679,135 @@ protected:
     sampleUntraced(s);
     b_.CreateBr(joined);
     b_.SetInsertPoint(joined);
+  }
+  /// A pointer to the field at `offset` bytes of `base`, as a pointer to `t`.
+  llvm::Value* fieldOf(llvm::Value* base, size_t offset, llvm::Type* t) {
+    llvm::Value* p = b_.CreateBitCast(base, i8p_);
+    p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), p, offset);
+    return b_.CreateBitCast(p, llvm::PointerType::getUnqual(t));
+  }
+  llvm::Value* loadField(llvm::Value* base, size_t offset, llvm::Type* t) {
+    return b_.CreateLoad(t, fieldOf(base, offset, t));
+  }
+  /// The in-place replay of a traced sample (runtime.h JitFastReplay), inline: when the run is
+  /// still replaying in place (JitRuntime::fast set) and the replay trace's choice at this run's
+  /// position has this site's key (name and index bits), distribution and parameters (bits), its
+  /// value (or the override) and score are taken and the run goes on at `done` with the value in
+  /// the sample's variable and the score added to logPrior; otherwise at `slow` (chassis_rt_choice). The same
+  /// decisions and values as chassis_rt_choice's fast path, which the slow block then is for the
+  /// cases left (a key written, a call-site prefix, an override scored by symbolic::logDensity).
+  void fastReplay(const SampleStmt& s, llvm::Value* ps, int64_t n, llvm::Value* idx,
+                  llvm::BasicBlock* slow, llvm::BasicBlock* done) {
+    using codegen::JitChoice;
+    using codegen::JitFastReplay;
+    constexpr int64_t kMaxInline = 16; // parameters compared inline (more: the runtime's path)
+    if (n > kMaxInline) return b_.CreateBr(slow), void();
+    llvm::Type* i8 = llvm::Type::getInt8Ty(ctx_);
+    llvm::Type* fastPtrTy = i8p_;
+    llvm::Value* fast = b_.CreateLoad(fastPtrTy, rtField(offsetof(JitRuntime, fast), fastPtrTy));
+    llvm::BasicBlock* inMode = newBlock("inplace");
+    b_.CreateCondBr(b_.CreateICmpNE(fast, llvm::ConstantPointerNull::get(
+                                              llvm::cast<llvm::PointerType>(i8p_))),
+                    inMode, slow);
+    b_.SetInsertPoint(inMode);
+    llvm::Value* pos = loadField(fast, offsetof(JitFastReplay, pos), i64_);
+    llvm::Value* count = loadField(fast, offsetof(JitFastReplay, count), i64_);
+    llvm::BasicBlock* atPos = newBlock("atpos");
+    b_.CreateCondBr(b_.CreateICmpSLT(pos, count), atPos, slow);
+    b_.SetInsertPoint(atPos);
+    llvm::Value* choices = loadField(fast, offsetof(JitFastReplay, choices), i8p_);
+    llvm::Value* r = b_.CreateGEP(i8, choices, b_.CreateMul(pos, i64(int64_t(sizeof(JitChoice)))));
+    const int64_t nIdx = int64_t(s.indices.size());
+    // The choice's shape: recorded (checked) by a run, this distribution, as many parameters,
+    // a key of one segment with this many indices.
+    llvm::Value* shape = b_.CreateAnd(
+        b_.CreateICmpNE(loadField(r, offsetof(JitChoice, checked), i8), llvm::ConstantInt::get(i8, 0)),
+        b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, dist), i32_), i32(int(s.dist))));
+    shape = b_.CreateAnd(shape, b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, paramLen), i32_),
+                                                i32(int(n))));
+    shape = b_.CreateAnd(shape, b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, keyLen), i32_),
+                                                i32(int(8 + 8 * nIdx))));
+    llvm::BasicBlock* bits = newBlock("samebits");
+    b_.CreateCondBr(shape, bits, slow);
+    b_.SetInsertPoint(bits);
+    // The key: (name id, index count) as one 64-bit word, then the index bits; the parameters'
+    // bits. Loaded unaligned from the pools.
+    auto word = [&](llvm::Value* base, llvm::Value* byteOffset) {
+      llvm::Value* p = b_.CreateBitCast(b_.CreateGEP(i8, base, byteOffset),
+                                        llvm::PointerType::getUnqual(i64_));
+      return b_.CreateAlignedLoad(i64_, p, llvm::MaybeAlign(1));
+    };
+    auto bitsOf = [&](llvm::Value* buf, int64_t k) {
+      return b_.CreateBitCast(b_.CreateLoad(dbl_, elem(buf, k)), i64_);
+    };
+    llvm::Value* keys = loadField(fast, offsetof(JitFastReplay, keys), i8p_);
+    llvm::Value* keyAt = b_.CreateZExt(loadField(r, offsetof(JitChoice, keyAt), i32_), i64_);
+    const uint64_t head = uint64_t(uint32_t(choiceName(s.name))) | (uint64_t(uint32_t(nIdx)) << 32);
+    llvm::Value* same = b_.CreateICmpEQ(word(keys, keyAt), llvm::ConstantInt::get(i64_, head));
+    for (int64_t k = 0; k < nIdx; ++k)
+      same = b_.CreateAnd(same, b_.CreateICmpEQ(word(keys, b_.CreateAdd(keyAt, i64(8 + 8 * k))),
+                                                bitsOf(idx, k)));
+    llvm::Value* params = loadField(fast, offsetof(JitFastReplay, params), dblp_);
+    llvm::Value* paramAt = b_.CreateZExt(loadField(r, offsetof(JitChoice, paramAt), i32_), i64_);
+    for (int64_t k = 0; k < n; ++k)
+      same = b_.CreateAnd(
+          same, b_.CreateICmpEQ(b_.CreateBitCast(b_.CreateLoad(dbl_, elem(params, b_.CreateAdd(paramAt, i64(k)))), i64_),
+                                bitsOf(ps, k)));
+    llvm::BasicBlock* take = newBlock("replay");
+    b_.CreateCondBr(same, take, slow);
+    // The value and its score: the recorded ones, or the override's (given, or Normal's from the
+    // recorded log(sigma)).
+    b_.SetInsertPoint(take);
+    llvm::Value* overridden =
+        b_.CreateICmpEQ(pos, loadField(fast, offsetof(JitFastReplay, overrideAt), i64_));
+    llvm::BasicBlock *keep = newBlock("kept"), *over = newBlock("override"),
+                     *given = newBlock("given"), *scored = newBlock("scored");
+    b_.CreateCondBr(overridden, over, keep);
+    b_.SetInsertPoint(keep);
+    llvm::Value* keptV = loadField(r, offsetof(JitChoice, value), dbl_);
+    llvm::Value* keptLp = loadField(r, offsetof(JitChoice, logProb), dbl_);
+    b_.CreateBr(scored);
+    b_.SetInsertPoint(over);
+    llvm::Value* overV = loadField(fast, offsetof(JitFastReplay, overrideValue), dbl_);
+    llvm::Value* known = loadField(fast, offsetof(JitFastReplay, overrideLogProb), dblp_);
+    llvm::Value* isKnown = b_.CreateICmpNE(
+        known, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(dblp_)));
+    llvm::BasicBlock* computed = s.dist == DistKind::Normal && n == 2 ? newBlock("normal") : slow;
+    b_.CreateCondBr(isKnown, given, computed);
+    b_.SetInsertPoint(given);
+    llvm::Value* givenLp = b_.CreateLoad(dbl_, known);
+    b_.CreateBr(scored);
+    llvm::Value* normalLp = nullptr;
+    if (computed != slow) { // codegen::normalLogDensity(params, logScale, x)
+      b_.SetInsertPoint(computed);
+      llvm::Value* z = b_.CreateFDiv(b_.CreateFSub(overV, b_.CreateLoad(dbl_, elem(ps, int64_t(0)))),
+                                     b_.CreateLoad(dbl_, elem(ps, 1)));
+      llvm::Value* sq = b_.CreateFMul(b_.CreateFMul(cst(-0.5), z), z);
+      llvm::Value* lp = b_.CreateFSub(
+          b_.CreateFSub(sq, loadField(r, offsetof(JitChoice, logScale), dbl_)),
+          cst(symbolic::dist_detail::kLogSqrt2Pi));
+      normalLp = b_.CreateSelect(b_.CreateFCmpUNO(overV, overV),
+                                 cst(-std::numeric_limits<double>::infinity()), lp);
+      b_.CreateBr(scored);
+    }
+    b_.SetInsertPoint(scored);
+    llvm::PHINode* val = b_.CreatePHI(dbl_, 3);
+    llvm::PHINode* lp = b_.CreatePHI(dbl_, 3);
+    val->addIncoming(keptV, keep);
+    lp->addIncoming(keptLp, keep);
+    val->addIncoming(overV, given);
+    lp->addIncoming(givenLp, given);
+    if (normalLp) {
+      val->addIncoming(overV, computed);
+      lp->addIncoming(normalLp, computed);
+    }
+    // The override's score is kept for the trace the run implies (leaveFastReplay, the runner).
+    llvm::Value* scoreField = fieldOf(fast, offsetof(JitFastReplay, overrideScore), dbl_);
+    b_.CreateStore(b_.CreateSelect(overridden, lp, b_.CreateLoad(dbl_, scoreField)), scoreField);
+    b_.CreateStore(b_.CreateAdd(pos, i64(1)), fieldOf(fast, offsetof(JitFastReplay, pos), i64_));
+    addTo(offsetof(JitRuntime, logPrior), lp);
+    store(s.var, val);
+    b_.CreateBr(done);
   }
   /// Whether the parameters `ps` of `dist` are constants (scalars, or array literals of them)
   /// that symbolic::validateParams accepts, and `dist` is not a flat prior: then every run's
