@@ -768,6 +768,8 @@ protected:
     llvm::Value* keptLp = loadField(r, offsetof(JitChoice, logProb), dbl_);
     b_.CreateBr(scored);
     b_.SetInsertPoint(over);
+    // The override's score is kept for the trace the run implies (leaveFastReplay, the runner).
+    llvm::Value* scoreField = fieldOf(fast, offsetof(JitFastReplay, overrideScore), dbl_);
     llvm::Value* overV = loadField(fast, offsetof(JitFastReplay, overrideValue), dbl_);
     llvm::Value* known = loadField(fast, offsetof(JitFastReplay, overrideLogProb), dblp_);
     llvm::Value* isKnown = b_.CreateICmpNE(
@@ -776,6 +778,7 @@ protected:
     b_.CreateCondBr(isKnown, given, computed);
     b_.SetInsertPoint(given);
     llvm::Value* givenLp = b_.CreateLoad(dbl_, known);
+    b_.CreateStore(givenLp, scoreField);
     b_.CreateBr(scored);
     llvm::Value* normalLp = nullptr;
     if (computed != slow) { // codegen::normalLogDensity(params, logScale, x)
@@ -788,6 +791,7 @@ protected:
           cst(symbolic::dist_detail::kLogSqrt2Pi));
       normalLp = b_.CreateSelect(b_.CreateFCmpUNO(overV, overV),
                                  cst(-std::numeric_limits<double>::infinity()), lp);
+      b_.CreateStore(normalLp, scoreField);
       b_.CreateBr(scored);
     }
     b_.SetInsertPoint(scored);
@@ -801,9 +805,6 @@ protected:
       val->addIncoming(overV, computed);
       lp->addIncoming(normalLp, computed);
     }
-    // The override's score is kept for the trace the run implies (leaveFastReplay, the runner).
-    llvm::Value* scoreField = fieldOf(fast, offsetof(JitFastReplay, overrideScore), dbl_);
-    b_.CreateStore(b_.CreateSelect(overridden, lp, b_.CreateLoad(dbl_, scoreField)), scoreField);
     b_.CreateStore(b_.CreateAdd(pos, i64(1)), fieldOf(fast, offsetof(JitFastReplay, pos), i64_));
     addTo(offsetof(JitRuntime, logPrior), lp);
     store(s.var, val);

@@ -204,6 +204,7 @@ public:
       return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
     indexTrace(cur().trace(), index_);
     stepAt_.assign(cur().trace().choices.size(), nullptr);
+    replayCurrent();
     return Status::ok();
   }
   double logJoint() const { return cur().logJoint; }
@@ -227,19 +228,12 @@ public:
   }
 
   bool propose(size_t k, double x, const double* logProbX) {
-    Run& p = prop();
-    const JitTrace& from = cur().trace();
-    p.tracing.replayFrom = &from;
-    p.tracing.replayIndex = &index_;
+    Run& p = prop(); // replaying cur() (replayCurrent)
     p.tracing.overrideAt = int64_t(k);
     p.tracing.overrideValue = x;
     p.tracing.overrideLogProb = logProbX;
     // The generated code replays in place without recording while it can (runtime.h).
     JitFastReplay& f = fast_;
-    f.choices = from.choices.data();
-    f.params = from.params.data();
-    f.keys = from.keyPool().data();
-    f.count = int64_t(from.choices.size());
     f.pos = 0;
     f.overrideAt = int64_t(k);
     f.overrideValue = x;
@@ -305,8 +299,18 @@ public:
       indexTrace(cur().trace(), index_);
       stepAt_.assign(cur().trace().choices.size(), nullptr);
     }
+    replayCurrent();
   }
   void reject(size_t) {}
+  void append(std::vector<std::vector<double>>& draws) const {
+    if (!outputsOnly_) {
+      read(values_);
+      for (size_t q = 0; q < values_.size(); ++q) draws[q].push_back(values_[q]);
+      return;
+    }
+    const double* out = cur().out.data();
+    for (size_t q = 0; q < outAt_.size(); ++q) draws[q].push_back(out[outAt_[q]]);
+  }
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
     const Run& s = cur();
@@ -335,6 +339,17 @@ private:
     double logJoint = 0;
     const JitTrace& trace() const { return tracing.trace; }
   };
+  /// Makes the proposal's run replay the current trace (after it changed: its pools may have
+  /// moved; an accepted in-place proposal changes none).
+  void replayCurrent() {
+    const JitTrace& from = cur().trace();
+    prop().tracing.replayFrom = &from;
+    prop().tracing.replayIndex = &index_;
+    fast_.choices = from.choices.data();
+    fast_.params = from.params.data();
+    fast_.keys = from.keyPool().data();
+    fast_.count = int64_t(from.choices.size());
+  }
   /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
   int runInto(Run& r, JitFastReplay* fast = nullptr) {
     r.tracing.reset();
@@ -358,6 +373,7 @@ private:
   const JitModel& model_;
   const std::vector<QuantityRead>& reads_;
   std::vector<size_t> outAt_; // reads_[q].at
+  mutable std::vector<double> values_; // append()'s buffer for reads of choices
   bool outputsOnly_ = true;   // no read of a choice
   Rng& rng_;
   Rng before_{0}; // the generator before the last proposal's run

@@ -26,6 +26,8 @@
 //   void reject(size_t k);          the proposal is dropped
 //   void read(std::vector<double>& values) const;  the quantities of the current trace
 // and may provide
+//   void append(std::vector<std::vector<double>>& draws) const;  draws[q].push_back(value q)
+//                                   for each quantity q, the values read() gives
 //   double siteLogDensity(size_t k, double x) const;  logDensity(site(k).dist, site(k).params, x)
 //                                   bit for bit (e.g. from a logarithm it keeps with the choice)
 #pragma once
@@ -235,8 +237,12 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
         out.proposed += moves;
         if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
           untilKeep = thin;
-          chain.runner().read(vals);
-          for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+          if constexpr (requires(const Runner& r) { r.append(out.draws); }) {
+            chain.runner().append(out.draws); // the same values, without the buffer between
+          } else {
+            chain.runner().read(vals);
+            for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+          }
         }
       }
       if (--untilReport == 0) {
