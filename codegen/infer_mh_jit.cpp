@@ -90,15 +90,18 @@ std::vector<double> flatInputs(std::span<const Value> inputs) {
 
 /// The interpreter's error for a compiled run that failed with code `rc`: the interpreter re-runs
 /// from the generator state `before` with the same options.
+/// `where`: the failing site, for the error when the interpreter does not fail.
 Error interpretedError(const ir::Function& f, std::span<const Value> inputs, const Rng& before,
-                       const RunOptions& options, const JitModel& model, int rc, int errSite) {
+                       const RunOptions& options, const SourceLoc& where, int rc) {
   Rng again = before;
   auto r = symbolic::run(f, inputs, again, options);
   if (!r) return r.error();
-  return Error(model.siteLocation(errSite), "compiled code failed (" +
-                                                std::string(errorCodeName(rc)) +
-                                                ") where the interpreter did not: a bug of the "
-                                                "JIT back end");
+  return Error(where, "compiled code failed (" + std::string(errorCodeName(rc)) +
+                          ") where the interpreter did not: a bug of the JIT back end");
+}
+Error interpretedError(const ir::Function& f, std::span<const Value> inputs, const Rng& before,
+                       const RunOptions& options, const JitModel& model, int rc, int errSite) {
+  return interpretedError(f, inputs, before, options, model.siteLocation(errSite), rc);
 }
 
 /// One compiled run's result: its choices, totals and outputs.
@@ -389,6 +392,10 @@ private:
 };
 
 } // namespace
+
+Error compiledRunError(const ir::Function& f, std::span<const Value> inputs, int code) {
+  return interpretedError(f, inputs, Rng(0), {}, f.loc(), code); // no draw: any generator
+}
 
 Expected<RunResult> runCompiled(const ir::Function& f, std::span<const Value> inputs, Rng& rng,
                                 const JitModel& model, const RunOptions& options) {
