@@ -183,9 +183,11 @@ struct LlvmVal {
 
 /// The body of one IR function. Expressions are lowered by the shared evaluator
 /// (symbolic/evaluator.h) in the LLVM domain below (its values are the code computing them:
-/// a double for a scalar, a pointer to the first double for an array); statements by the
-/// statement visitor.
-class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>, public StmtVisitor<void> {
+/// a double for a scalar, a pointer to the first double for an array); statements through the
+/// same generated statement dispatch as the interpreter's (symbolic::StmtDispatch: a statement
+/// kind of ir_nodes.def without its stmt<Kind> method here does not compile).
+class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>,
+                    public symbolic::StmtDispatch<FunctionGen, void> {
 public:
   using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
   using Evaluator::eval;
@@ -352,7 +354,7 @@ protected:
     for (Stmt s : b) {
       loc_ = &s->loc();
       if (rt_) site_ = newSite(s->loc());
-      StmtVisitor<void>::visit(s);
+      stmt(s);
     }
   }
   /// The code of `e`'s value: a double, or a double* for an array.
@@ -633,9 +635,10 @@ public:
   }
 
 protected:
-  // ---- statements ----
-  void visitLet(const LetStmt& s) override { store(s.var, eval(s.value)); }
-  void visitAssign(const AssignStmt& s) override { store(s.var, eval(s.value)); }
+  // ---- statements (one stmt<Kind> per statement kind, called by StmtDispatch) ----
+  friend class symbolic::StmtDispatch<FunctionGen, void>;
+  void stmtLet(const LetStmt& s) { store(s.var, eval(s.value)); }
+  void stmtAssign(const AssignStmt& s) { store(s.var, eval(s.value)); }
   void unsupported(const char* what) {
     if (!err_) err_ = Error(*loc_, std::string("a ") + what + " statement cannot be compiled");
   }
@@ -644,7 +647,7 @@ protected:
   // distributions.cpp's operations one for one; only the standard normal or uniform draw is a
   // call), so constant parameters fold; every other distribution is a call of the runtime's
   // generic functions.
-  void visitSample(const SampleStmt& s) override {
+  void stmtSample(const SampleStmt& s) {
     if (!rt_) return unsupported("sample");
     // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
     // checks the params (after the address's indices are evaluated: when both fail, the
@@ -661,6 +664,9 @@ protected:
       llvm::Value* ps = distParams(s.params, n);
       llvm::Value* idx = indexValues(s.indices);
       llvm::Value* v = alloca(1);
+      llvm::BasicBlock* slow = newBlock("choice");
+      fastReplay(s, ps, n, idx, slow, joined);
+      b_.SetInsertPoint(slow);
       checkRuntime(b_.CreateCall(
           runtimeFunction("chassis_rt_choice", i32_,
                           {i8p_, i32_, dblp_, i64_, i32_, dblp_, i64_, dblp_}),
@@ -673,6 +679,136 @@ protected:
     sampleUntraced(s);
     b_.CreateBr(joined);
     b_.SetInsertPoint(joined);
+  }
+  /// A pointer to the field at `offset` bytes of `base`, as a pointer to `t`.
+  llvm::Value* fieldOf(llvm::Value* base, size_t offset, llvm::Type* t) {
+    llvm::Value* p = b_.CreateBitCast(base, i8p_);
+    p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), p, offset);
+    return b_.CreateBitCast(p, llvm::PointerType::getUnqual(t));
+  }
+  llvm::Value* loadField(llvm::Value* base, size_t offset, llvm::Type* t) {
+    return b_.CreateLoad(t, fieldOf(base, offset, t));
+  }
+  /// The in-place replay of a traced sample (runtime.h JitFastReplay), inline: when the run is
+  /// still replaying in place (JitRuntime::fast set) and the replay trace's choice at this run's
+  /// position has this site's key (name and index bits), distribution and parameters (bits), its
+  /// value (or the override) and score are taken and the run goes on at `done` with the value in
+  /// the sample's variable and the score added to logPrior; otherwise at `slow` (chassis_rt_choice). The same
+  /// decisions and values as chassis_rt_choice's fast path, which the slow block then is for the
+  /// cases left (a key written, a call-site prefix, an override scored by symbolic::logDensity).
+  void fastReplay(const SampleStmt& s, llvm::Value* ps, int64_t n, llvm::Value* idx,
+                  llvm::BasicBlock* slow, llvm::BasicBlock* done) {
+    using codegen::JitChoice;
+    using codegen::JitFastReplay;
+    constexpr int64_t kMaxInline = 16; // parameters compared inline (more: the runtime's path)
+    if (n > kMaxInline) return b_.CreateBr(slow), void();
+    llvm::Type* i8 = llvm::Type::getInt8Ty(ctx_);
+    llvm::Type* fastPtrTy = i8p_;
+    llvm::Value* fast = b_.CreateLoad(fastPtrTy, rtField(offsetof(JitRuntime, fast), fastPtrTy));
+    llvm::BasicBlock* inMode = newBlock("inplace");
+    b_.CreateCondBr(b_.CreateICmpNE(fast, llvm::ConstantPointerNull::get(
+                                              llvm::cast<llvm::PointerType>(i8p_))),
+                    inMode, slow);
+    b_.SetInsertPoint(inMode);
+    llvm::Value* pos = loadField(fast, offsetof(JitFastReplay, pos), i64_);
+    llvm::Value* count = loadField(fast, offsetof(JitFastReplay, count), i64_);
+    llvm::BasicBlock* atPos = newBlock("atpos");
+    b_.CreateCondBr(b_.CreateICmpSLT(pos, count), atPos, slow);
+    b_.SetInsertPoint(atPos);
+    llvm::Value* choices = loadField(fast, offsetof(JitFastReplay, choices), i8p_);
+    llvm::Value* r = b_.CreateGEP(i8, choices, b_.CreateMul(pos, i64(int64_t(sizeof(JitChoice)))));
+    const int64_t nIdx = int64_t(s.indices.size());
+    // The choice's shape: recorded (checked) by a run, this distribution, as many parameters,
+    // a key of one segment with this many indices.
+    llvm::Value* shape = b_.CreateAnd(
+        b_.CreateICmpNE(loadField(r, offsetof(JitChoice, checked), i8), llvm::ConstantInt::get(i8, 0)),
+        b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, dist), i32_), i32(int(s.dist))));
+    shape = b_.CreateAnd(shape, b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, paramLen), i32_),
+                                                i32(int(n))));
+    shape = b_.CreateAnd(shape, b_.CreateICmpEQ(loadField(r, offsetof(JitChoice, keyLen), i32_),
+                                                i32(int(8 + 8 * nIdx))));
+    llvm::BasicBlock* bits = newBlock("samebits");
+    b_.CreateCondBr(shape, bits, slow);
+    b_.SetInsertPoint(bits);
+    // The key: (name id, index count) as one 64-bit word, then the index bits; the parameters'
+    // bits. Loaded unaligned from the pools.
+    auto word = [&](llvm::Value* base, llvm::Value* byteOffset) {
+      llvm::Value* p = b_.CreateBitCast(b_.CreateGEP(i8, base, byteOffset),
+                                        llvm::PointerType::getUnqual(i64_));
+      return b_.CreateAlignedLoad(i64_, p, llvm::MaybeAlign(1));
+    };
+    auto bitsOf = [&](llvm::Value* buf, int64_t k) {
+      return b_.CreateBitCast(b_.CreateLoad(dbl_, elem(buf, k)), i64_);
+    };
+    llvm::Value* keys = loadField(fast, offsetof(JitFastReplay, keys), i8p_);
+    llvm::Value* keyAt = b_.CreateZExt(loadField(r, offsetof(JitChoice, keyAt), i32_), i64_);
+    const uint64_t head = uint64_t(uint32_t(choiceName(s.name))) | (uint64_t(uint32_t(nIdx)) << 32);
+    llvm::Value* same = b_.CreateICmpEQ(word(keys, keyAt), llvm::ConstantInt::get(i64_, head));
+    for (int64_t k = 0; k < nIdx; ++k)
+      same = b_.CreateAnd(same, b_.CreateICmpEQ(word(keys, b_.CreateAdd(keyAt, i64(8 + 8 * k))),
+                                                bitsOf(idx, k)));
+    llvm::Value* params = loadField(fast, offsetof(JitFastReplay, params), dblp_);
+    llvm::Value* paramAt = b_.CreateZExt(loadField(r, offsetof(JitChoice, paramAt), i32_), i64_);
+    for (int64_t k = 0; k < n; ++k)
+      same = b_.CreateAnd(
+          same, b_.CreateICmpEQ(b_.CreateBitCast(b_.CreateLoad(dbl_, elem(params, b_.CreateAdd(paramAt, i64(k)))), i64_),
+                                bitsOf(ps, k)));
+    llvm::BasicBlock* take = newBlock("replay");
+    b_.CreateCondBr(same, take, slow);
+    // The value and its score: the recorded ones, or the override's (given, or Normal's from the
+    // recorded log(sigma)).
+    b_.SetInsertPoint(take);
+    llvm::Value* overridden =
+        b_.CreateICmpEQ(pos, loadField(fast, offsetof(JitFastReplay, overrideAt), i64_));
+    llvm::BasicBlock *keep = newBlock("kept"), *over = newBlock("override"),
+                     *given = newBlock("given"), *scored = newBlock("scored");
+    b_.CreateCondBr(overridden, over, keep);
+    b_.SetInsertPoint(keep);
+    llvm::Value* keptV = loadField(r, offsetof(JitChoice, value), dbl_);
+    llvm::Value* keptLp = loadField(r, offsetof(JitChoice, logProb), dbl_);
+    b_.CreateBr(scored);
+    b_.SetInsertPoint(over);
+    // The override's score is kept for the trace the run implies (leaveFastReplay, the runner).
+    llvm::Value* scoreField = fieldOf(fast, offsetof(JitFastReplay, overrideScore), dbl_);
+    llvm::Value* overV = loadField(fast, offsetof(JitFastReplay, overrideValue), dbl_);
+    llvm::Value* known = loadField(fast, offsetof(JitFastReplay, overrideLogProb), dblp_);
+    llvm::Value* isKnown = b_.CreateICmpNE(
+        known, llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(dblp_)));
+    llvm::BasicBlock* computed = s.dist == DistKind::Normal && n == 2 ? newBlock("normal") : slow;
+    b_.CreateCondBr(isKnown, given, computed);
+    b_.SetInsertPoint(given);
+    llvm::Value* givenLp = b_.CreateLoad(dbl_, known);
+    b_.CreateStore(givenLp, scoreField);
+    b_.CreateBr(scored);
+    llvm::Value* normalLp = nullptr;
+    if (computed != slow) { // codegen::normalLogDensity(params, logScale, x)
+      b_.SetInsertPoint(computed);
+      llvm::Value* z = b_.CreateFDiv(b_.CreateFSub(overV, b_.CreateLoad(dbl_, elem(ps, int64_t(0)))),
+                                     b_.CreateLoad(dbl_, elem(ps, 1)));
+      llvm::Value* sq = b_.CreateFMul(b_.CreateFMul(cst(-0.5), z), z);
+      llvm::Value* lp = b_.CreateFSub(
+          b_.CreateFSub(sq, loadField(r, offsetof(JitChoice, logScale), dbl_)),
+          cst(symbolic::dist_detail::kLogSqrt2Pi));
+      normalLp = b_.CreateSelect(b_.CreateFCmpUNO(overV, overV),
+                                 cst(-std::numeric_limits<double>::infinity()), lp);
+      b_.CreateStore(normalLp, scoreField);
+      b_.CreateBr(scored);
+    }
+    b_.SetInsertPoint(scored);
+    llvm::PHINode* val = b_.CreatePHI(dbl_, 3);
+    llvm::PHINode* lp = b_.CreatePHI(dbl_, 3);
+    val->addIncoming(keptV, keep);
+    lp->addIncoming(keptLp, keep);
+    val->addIncoming(overV, given);
+    lp->addIncoming(givenLp, given);
+    if (normalLp) {
+      val->addIncoming(overV, computed);
+      lp->addIncoming(normalLp, computed);
+    }
+    b_.CreateStore(b_.CreateAdd(pos, i64(1)), fieldOf(fast, offsetof(JitFastReplay, pos), i64_));
+    addTo(offsetof(JitRuntime, logPrior), lp);
+    store(s.var, val);
+    b_.CreateBr(done);
   }
   /// Whether the parameters `ps` of `dist` are constants (scalars, or array literals of them)
   /// that symbolic::validateParams accepts, and `dist` is not a flat prior: then every run's
@@ -741,7 +877,7 @@ protected:
     checkRuntime(rc);
     store(s.var, b_.CreateLoad(dbl_, v));
   }
-  void visitObserve(const ObserveStmt& s) override {
+  void stmtObserve(const ObserveStmt& s) {
     if (!rt_) return unsupported("observe");
     if (s.dist == DistKind::Normal) {
       llvm::Value* mu = eval(s.params[0]);
@@ -771,20 +907,20 @@ protected:
                                   {i8p_, i32_, dblp_, i64_, dbl_}),
                   {rt_, i32(int(s.dist)), ps, i64(n), x});
   }
-  void visitCondition(const ConditionStmt& s) override {
+  void stmtCondition(const ConditionStmt& s) {
     if (!rt_) return unsupported("condition");
     llvm::Value* c = eval(s.cond);
     b_.CreateCall(
         runtimeFunction("chassis_rt_condition", llvm::Type::getVoidTy(ctx_), {i8p_, dbl_}),
         {rt_, c});
   }
-  void visitFactor(const FactorStmt& s) override {
+  void stmtFactor(const FactorStmt& s) {
     if (!rt_) return unsupported("factor");
     llvm::Value* w = eval(s.logWeight);
     checkRuntime(b_.CreateCall(runtimeFunction("chassis_rt_factor", i32_, {i8p_, dbl_}), {rt_, w}));
   }
-  void visitAssert(const AssertStmt& s) override { check(truth(eval(s.cond)), kAssertFailed); }
-  void visitIf(const IfStmt& s) override {
+  void stmtAssert(const AssertStmt& s) { check(truth(eval(s.cond)), kAssertFailed); }
+  void stmtIf(const IfStmt& s) {
     llvm::Value* c = truth(eval(s.cond));
     llvm::BasicBlock *t = newBlock("then"), *f = newBlock("else"), *m = newBlock("endif");
     b_.CreateCondBr(c, t, f);
@@ -796,13 +932,13 @@ protected:
     b_.CreateBr(m);
     b_.SetInsertPoint(m);
   }
-  void visitFor(const ForStmt& s) override {
+  void stmtFor(const ForStmt& s) {
     loop(s.lo, s.hi, [&](llvm::Value* k) {
       b_.CreateStore(b_.CreateSIToFP(k, dbl_), slot(s.index));
       block(s.body);
     });
   }
-  void visitCall(const CallStmt& s) override {
+  void stmtCall(const CallStmt& s) {
     llvm::Value* out = callFunction(*s.callee, s.args, &s);
     size_t off = 0;
     for (size_t k = 0; k < s.callee->outputs().size(); ++k) {

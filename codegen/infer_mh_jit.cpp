@@ -90,15 +90,18 @@ std::vector<double> flatInputs(std::span<const Value> inputs) {
 
 /// The interpreter's error for a compiled run that failed with code `rc`: the interpreter re-runs
 /// from the generator state `before` with the same options.
+/// `where`: the failing site, for the error when the interpreter does not fail.
 Error interpretedError(const ir::Function& f, std::span<const Value> inputs, const Rng& before,
-                       const RunOptions& options, const JitModel& model, int rc, int errSite) {
+                       const RunOptions& options, const SourceLoc& where, int rc) {
   Rng again = before;
   auto r = symbolic::run(f, inputs, again, options);
   if (!r) return r.error();
-  return Error(model.siteLocation(errSite), "compiled code failed (" +
-                                                std::string(errorCodeName(rc)) +
-                                                ") where the interpreter did not: a bug of the "
-                                                "JIT back end");
+  return Error(where, "compiled code failed (" + std::string(errorCodeName(rc)) +
+                          ") where the interpreter did not: a bug of the JIT back end");
+}
+Error interpretedError(const ir::Function& f, std::span<const Value> inputs, const Rng& before,
+                       const RunOptions& options, const JitModel& model, int rc, int errSite) {
+  return interpretedError(f, inputs, before, options, model.siteLocation(errSite), rc);
 }
 
 /// One compiled run's result: its choices, totals and outputs.
@@ -190,6 +193,8 @@ public:
       outAt_.push_back(r.at);
     }
   }
+  CompiledRunner(const CompiledRunner&) = delete; // cur_ and prop_ point into it
+  CompiledRunner& operator=(const CompiledRunner&) = delete;
 
   Status start() {
     const Rng before = rng_;
@@ -202,6 +207,7 @@ public:
       return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
     indexTrace(cur().trace(), index_);
     stepAt_.assign(cur().trace().choices.size(), nullptr);
+    replayCurrent();
     return Status::ok();
   }
   double logJoint() const { return cur().logJoint; }
@@ -225,14 +231,25 @@ public:
   }
 
   bool propose(size_t k, double x, const double* logProbX) {
-    Run& p = prop();
-    p.tracing.replayFrom = &cur().trace();
-    p.tracing.replayIndex = &index_;
+    Run& p = prop(); // replaying cur() (replayCurrent)
     p.tracing.overrideAt = int64_t(k);
     p.tracing.overrideValue = x;
     p.tracing.overrideLogProb = logProbX;
+    // The generated code replays in place without recording while it can (runtime.h).
+    JitFastReplay& f = fast_;
+    f.pos = 0;
+    f.overrideAt = int64_t(k);
+    f.overrideValue = x;
+    f.overrideLogProb = logProbX;
     before_ = rng_;
-    rc_ = runInto(p);
+    rc_ = runInto(p, &f);
+    // Still in place at the end with every choice replayed: the proposal is the current trace
+    // with the override (accept() writes it there). Fewer choices: its trace is written out.
+    implied_ = p.rt.fast != nullptr;
+    if (implied_ && (rc_ != kOk || f.pos != f.count)) {
+      leaveFastReplay(p.rt);
+      implied_ = false;
+    }
     return rc_ == kOk;
   }
   /// The interpreter's error, from the same generator state and replayed values.
@@ -244,8 +261,9 @@ public:
     return interpretedError(f_, inputs_, before_, ro, model_, rc_, prop().rt.errSite);
   }
   double proposalLogJoint() const { return prop().logJoint; }
-  size_t proposalSize() const { return prop().trace().choices.size(); }
+  size_t proposalSize() const { return implied_ ? size() : prop().trace().choices.size(); }
   double subtractFresh(double logAlpha, bool& changed) const {
+    if (implied_) return logAlpha; // every choice replayed
     for (const JitChoice& c : prop().trace().choices)
       if (!c.replayed) {
         logAlpha -= c.logProb;
@@ -265,17 +283,37 @@ public:
     return logAlpha;
   }
   void accept(bool changed) {
+    if (implied_) { // the current trace with the override, in place: the same keys and steps
+      JitChoice& c = cur().tracing.trace.choices[size_t(fast_.overrideAt)];
+      c.value = fast_.overrideValue;
+      c.logProb = fast_.overrideScore;
+      c.replayed = true;
+      Run &now = cur(), &p = prop();
+      now.out.swap(p.out);
+      now.logJoint = p.logJoint;
+      return;
+    }
     // Every choice replayed from its own position, as many choices: the same keys in place.
     const bool sameKeys = !changed && prop().trace().choices.size() == size() && prop().tracing.inPlace;
     // A proposal whose keys stayed in place wrote none: it takes the current trace's pool over.
     prop().tracing.trace.adoptKeys(cur().tracing.trace.keys);
-    curAt_ ^= 1;
+    std::swap(cur_, prop_);
     if (!sameKeys) {
       indexTrace(cur().trace(), index_);
       stepAt_.assign(cur().trace().choices.size(), nullptr);
     }
+    replayCurrent();
   }
   void reject(size_t) {}
+  void append(std::vector<std::vector<double>>& draws) const {
+    if (!outputsOnly_) {
+      read(values_);
+      for (size_t q = 0; q < values_.size(); ++q) draws[q].push_back(values_[q]);
+      return;
+    }
+    const double* out = cur().out.data();
+    for (size_t q = 0; q < outAt_.size(); ++q) draws[q].push_back(out[outAt_[q]]);
+  }
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
     const Run& s = cur();
@@ -304,21 +342,33 @@ private:
     double logJoint = 0;
     const JitTrace& trace() const { return tracing.trace; }
   };
+  /// Makes the proposal's run replay the current trace (after it changed: its pools may have
+  /// moved; an accepted in-place proposal changes none).
+  void replayCurrent() {
+    const JitTrace& from = cur().trace();
+    prop().tracing.replayFrom = &from;
+    prop().tracing.replayIndex = &index_;
+    fast_.choices = from.choices.data();
+    fast_.params = from.params.data();
+    fast_.keys = from.keyPool().data();
+    fast_.count = int64_t(from.choices.size());
+  }
   /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
-  int runInto(Run& r) {
+  int runInto(Run& r, JitFastReplay* fast = nullptr) {
     r.tracing.reset();
     r.rt = JitRuntime();
     r.rt.rng = &rng_;
     r.rt.tracing = &r.tracing;
+    r.rt.fast = fast;
     const int rc = model_(in_.data(), r.out.data(), r.rt);
     r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                                        : r.rt.logLikelihood + r.rt.logFactor);
     return rc;
   }
-  Run& cur() { return runs_[curAt_]; }
-  const Run& cur() const { return runs_[curAt_]; }
-  Run& prop() { return runs_[curAt_ ^ 1]; }
-  const Run& prop() const { return runs_[curAt_ ^ 1]; }
+  Run& cur() { return *cur_; }
+  const Run& cur() const { return *cur_; }
+  Run& prop() { return *prop_; }
+  const Run& prop() const { return *prop_; }
 
   const ir::Function& f_;
   std::span<const Value> inputs_;
@@ -326,18 +376,26 @@ private:
   const JitModel& model_;
   const std::vector<QuantityRead>& reads_;
   std::vector<size_t> outAt_; // reads_[q].at
+  mutable std::vector<double> values_; // append()'s buffer for reads of choices
   bool outputsOnly_ = true;   // no read of a choice
   Rng& rng_;
   Rng before_{0}; // the generator before the last proposal's run
   int rc_ = kOk;
   Run runs_[2];
-  unsigned curAt_ = 0;
+  Run* cur_ = &runs_[0];  // the current trace's run
+  Run* prop_ = &runs_[1]; // the proposal's
+  JitFastReplay fast_; // the last proposal's in-place replay
+  bool implied_ = false; // the last proposal ended in place: its trace is cur()'s with the override
   JitTraceIndex index_;                          // of cur().trace()
   std::unordered_map<std::string, MhStep> steps_; // by key (the interpreter's, by address)
   std::vector<MhStep*> stepAt_; // steps_ of cur()'s choices by position, null: not looked up yet
 };
 
 } // namespace
+
+Error compiledRunError(const ir::Function& f, std::span<const Value> inputs, int code) {
+  return interpretedError(f, inputs, Rng(0), {}, f.loc(), code); // no draw: any generator
+}
 
 Expected<RunResult> runCompiled(const ir::Function& f, std::span<const Value> inputs, Rng& rng,
                                 const JitModel& model, const RunOptions& options) {

@@ -27,6 +27,14 @@ std::string choiceAddress(const JitModel& model, std::string_view key);
 /// module never uses, or text the interpreter never forms).
 std::optional<std::string> choiceKey(const JitModel& model, std::string_view address);
 
+/// The error of a run of compiled `f` (JitFunction, deterministic) on `inputs` that returned
+/// `code` (not kOk), as the interpreter reports it: its kind, location and text (a matrix index
+/// names its row or column: "column index 7 is out of range [0, 3)" at the index expression).
+/// The interpreter re-runs the inputs, on which a deterministic module fails where and as the
+/// compiled code did (as a failing runCompiled's error is found); an Error at `f` naming the
+/// code if the interpreter does not fail (a bug of the JIT back end).
+Error compiledRunError(const ir::Function& f, std::span<const symbolic::Value> inputs, int code);
+
 /// symbolic::run on compiled code (RunResult::frame is left empty).
 Expected<symbolic::RunResult> runCompiled(const ir::Function& f,
                                           std::span<const symbolic::Value> inputs, Rng& rng,

@@ -20,6 +20,26 @@ void indexTrace(const JitTrace& t, JitTraceIndex& index) {
   for (size_t i = 0; i < t.choices.size(); ++i)
     index.emplace(std::string(t.key(t.choices[i])), uint32_t(i));
 }
+
+void leaveFastReplay(JitRuntime& rt) {
+  JitFastReplay* f = rt.fast;
+  if (!f) return;
+  rt.fast = nullptr;
+  JitTrace& tr = rt.tracing->trace;
+  const JitTrace& from = *rt.tracing->replayFrom;
+  const size_t pos = size_t(f->pos);
+  tr.choices.assign(from.choices.begin(), from.choices.begin() + long(pos));
+  for (JitChoice& c : tr.choices)
+    c.replayed = true;
+  if (f->overrideAt >= 0 && size_t(f->overrideAt) < pos) {
+    JitChoice& c = tr.choices[size_t(f->overrideAt)];
+    c.value = f->overrideValue;
+    c.logProb = f->overrideScore;
+  }
+  // The parameters of the first `pos` choices: a prefix of the pool (laid out in order).
+  const size_t params = pos < from.choices.size() ? from.choices[pos].paramAt : from.params.size();
+  tr.params.assign(from.params.begin(), from.params.begin() + long(params));
+}
 } // namespace chassis::codegen
 
 namespace {
@@ -219,6 +239,7 @@ extern "C" {
 int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, int32_t dist,
                       const double* params, int64_t n, double* value) {
   JitRuntime& s = state(rt);
+  if (s.fast) chassis::codegen::leaveFastReplay(s); // a choice the generated check did not take
   JitTracing& t = *s.tracing;
   chassis::codegen::JitTrace& tr = t.trace;
   const chassis::codegen::JitTrace* from = t.replayFrom;
@@ -254,6 +275,7 @@ int chassis_rt_choice(void* rt, int32_t name, const double* idx, int64_t nIdx, i
 }
 
 void chassis_rt_enter(void* rt, int32_t name, const double* idx, int64_t nIdx) {
+  if (state(rt).fast) chassis::codegen::leaveFastReplay(state(rt)); // keys with a prefix follow
   JitTracing& t = *state(rt).tracing;
   if (name < 0) { // a call from an expression: the interpreter runs it with an empty prefix
     t.marks.push_back(UINT32_MAX);

@@ -138,11 +138,37 @@ struct JitTracing {
     inPlace = true;
     trace.clear();
     if (replayFrom) trace.sharedKeys = &replayFrom->keyPool();
-    prefix.clear();
-    marks.clear();
-    saved.clear();
+    if (!marks.empty()) { // no call site entered: the prefix and the saved ones are empty
+      prefix.clear();
+      marks.clear();
+      saved.clear();
+    }
   }
 };
+
+/// A proposal's in-place replay, read and advanced by the generated code itself (no runtime
+/// call): while a run's choices so far are the replay trace's, position by position, under the
+/// same distribution, parameters (bit for bit) and key, and no call-site prefix has been entered,
+/// a sample site checks the choice at position `pos` of the replay trace inline (its name and index
+/// count are constants of the site) and, when it matches, takes its value (or the override) and
+/// score without recording anything: the run's trace is then the replay trace with the override,
+/// implicitly. The first sample that does not match (or a call-site entry) makes the runtime write
+/// the implicit choices into JitTracing::trace (leaveFastReplay) and clear JitRuntime::fast; the
+/// run then goes on recording as before. The choices so implied are exactly those
+/// chassis_rt_choice's fast path would have recorded.
+struct JitFastReplay {
+  const JitChoice* choices = nullptr; // the replay trace's
+  const double* params = nullptr;     // its parameter pool
+  const char* keys = nullptr;         // its key pool
+  int64_t count = 0;                  // its number of choices
+  int64_t pos = 0;                    // this run's choices so far (implied, not recorded)
+  int64_t overrideAt = -1;            // JitTracing::overrideAt
+  double overrideValue = 0;           // JitTracing::overrideValue
+  const double* overrideLogProb = nullptr; // JitTracing::overrideLogProb
+  double overrideScore = 0; // written by the run: the override's log density, once reached
+};
+static_assert(std::is_standard_layout_v<JitChoice> && std::is_standard_layout_v<JitFastReplay>,
+              "the generated code reads these by offset");
 
 struct JitRuntime {
   /// Written by the generated code: the site (JitModel::siteLocation) of the statement that
@@ -155,9 +181,18 @@ struct JitRuntime {
   /// Null: the choices are not recorded (likelihood weighting). Otherwise every sample goes
   /// through chassis_rt_choice, which records and replays (the generated code tests this field).
   JitTracing* tracing = nullptr;
+  /// Set (with tracing) for a run that replays in place without recording while it can
+  /// (JitFastReplay); cleared by the runtime when the run leaves that mode.
+  JitFastReplay* fast = nullptr;
 };
 static_assert(std::is_standard_layout_v<JitRuntime> && offsetof(JitRuntime, errSite) == 0,
               "the generated code stores errSite at offset 0");
+
+/// Leaves a run's in-place replay (JitRuntime::fast, when set): writes the choices it implied into
+/// the run's trace (the replay trace's first `pos`, replayed, the override's value and score at
+/// its position) and clears `fast`. A runner calls it after a run that ended still in that mode
+/// with fewer choices than the replay trace.
+void leaveFastReplay(JitRuntime& rt);
 
 } // namespace chassis::codegen
 

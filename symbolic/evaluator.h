@@ -56,7 +56,8 @@
 // (symbolic/interval_domain.h, outward-rounded enclosures), the LLVM back end
 // (codegen/codegen.cpp, Scalar = llvm::Value*: it emits branches and phis where the float64
 // domains decide) and, through the interpreter's evaluate(), the discrete-model builder
-// (symbolic/discrete_model.cpp, whose statements use StmtDispatch).
+// (symbolic/discrete_model.cpp, whose statements use StmtDispatch). The statements of the
+// interpreter, the tape, the interval domain and the LLVM back end go through StmtDispatch too.
 #pragma once
 
 #include "spec/ir.h"

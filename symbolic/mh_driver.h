@@ -26,6 +26,8 @@
 //   void reject(size_t k);          the proposal is dropped
 //   void read(std::vector<double>& values) const;  the quantities of the current trace
 // and may provide
+//   void append(std::vector<std::vector<double>>& draws) const;  draws[q].push_back(value q)
+//                                   for each quantity q, the values read() gives
 //   double siteLogDensity(size_t k, double x) const;  logDensity(site(k).dist, site(k).params, x)
 //                                   bit for bit (e.g. from a logarithm it keeps with the choice)
 #pragma once
@@ -36,6 +38,8 @@
 #include "symbolic/infer_mh.h"
 
 #include <atomic>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <mutex>
 
@@ -48,6 +52,30 @@ struct MhSite {
   double value;
   double logProb;
 };
+
+/// Whether std::log(u) < a, for u in (0, 1] (uniform()'s values), with the decision of
+/// std::log itself but mostly without calling it: u = m 2^e with m in [sqrt(1/2), sqrt(2)), so
+/// log u = e log 2 + log m, and with t = (m - 1) / (m + 1) (|t| < 0.1716), log m = 2 (t + t^3/3 +
+/// t^5/5 + ...), whose terms past t^5/5 add up to at most 2 |t|^7 / (7 (1 - t^2)) < 1.4e-6 in
+/// magnitude; the rounding of these few operations is below 1e-13, and std::log's below 1e-14. So
+/// when the three-term value is more than 1e-5 from `a`, it is on the same side of `a` as
+/// std::log(u); otherwise std::log decides. (NaN a: false either way.)
+inline bool logBelow(double u, double a) {
+  constexpr double kLn2 = 0.6931471805599453;
+  constexpr double kMargin = 1e-5;
+  const uint64_t bits = std::bit_cast<uint64_t>(u);
+  int e = int((bits >> 52) & 0x7ff) - 1023; // u is normal: uniform() >= 2^-53
+  double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+  if (m > 1.4142135623730951) {
+    m *= 0.5;
+    ++e;
+  }
+  const double t = (m - 1.0) / (m + 1.0), t2 = t * t;
+  const double approx = double(e) * kLn2 + 2.0 * t * (1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0)));
+  if (approx + kMargin < a) return true;
+  if (approx - kMargin >= a) return false;
+  return std::log(u) < a;
+}
 
 /// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
 struct MhStep {
@@ -127,9 +155,9 @@ public:
       logAlpha = runner_.subtractFresh(logAlpha, changed);
       if (changed || n2 != n) logAlpha = runner_.addStale(logAlpha, changed);
       // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
-      // same decision; the draw is made either way).
+      // same decision; the draw is made either way); otherwise logBelow decides as std::log.
       const double u = rng_.uniform();
-      accept = logAlpha >= 0 || std::log(u) < logAlpha;
+      accept = logAlpha >= 0 || logBelow(u, logAlpha);
       if (accept) runner_.accept(changed);
     }
     if (!accept) runner_.reject(k);
@@ -209,8 +237,12 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
         out.proposed += moves;
         if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
           untilKeep = thin;
-          chain.runner().read(vals);
-          for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+          if constexpr (requires(const Runner& r) { r.append(out.draws); }) {
+            chain.runner().append(out.draws); // the same values, without the buffer between
+          } else {
+            chain.runner().read(vals);
+            for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+          }
         }
       }
       if (--untilReport == 0) {

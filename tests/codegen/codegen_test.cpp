@@ -5,6 +5,7 @@
 // remainder signs, the error codes), unsupported constructs, the C header, and a hidden timing
 // comparison ([.bench], printed, never asserted).
 #include "codegen/codegen.h"
+#include "codegen/infer_mh_jit.h"
 
 #include "neural/lower_network.h"
 #include "spec/diagnostics.h"
@@ -81,6 +82,8 @@ Compared compareOnRandomInputs(const ir::Function& f, const ir::Context& ctx,
     if (!ref) {
       INFO("interpreter: " << ref.error().str() << "; compiled code: " << rc);
       REQUIRE(interpErrorKind(ref.error().message) == rc);
+      // The compiled run's error as reported: the interpreter's kind, location and text.
+      REQUIRE(codegen::compiledRunError(f, args, rc).str() == ref.error().str());
       ++c.errors;
       continue;
     }
@@ -171,6 +174,42 @@ TEST_CASE("JIT agrees with the interpreter on every deterministic module of the 
   CHECK(withNetworks >= 1); // braking_shield's NetBrake (Shield through it): Affine/VecRelu loops
   REQUIRE(compiled > 10);
   REQUIRE(withErrors > 0); // the out-of-range draws exercise the range check
+}
+
+TEST_CASE("a compiled matrix index out of range reads as the interpreter's error",
+          "[codegen]") {
+  // Its row or column named, located at the index.
+  auto prog = testing::lowerChs(R"(
+module At(m: real[2, 3], i: int, j: int) -> (y: real) {
+    let s = m[0, 0];
+    y = s + m[i, j];
+}
+)");
+  const ir::Function& f = *prog->findFunction("At");
+  auto jit = jitOrFail(f);
+  struct Case {
+    double i, j;
+    const char* says;
+  };
+  for (Case c : {Case{2, 1, "row index 2 is out of range [0, 2)"},
+                 Case{1, 3, "column index 3 is out of range [0, 3)"},
+                 Case{-1, 0, "row index -1 is out of range [0, 2)"},
+                 Case{0, -4, "column index -4 is out of range [0, 3)"}}) {
+    INFO("m[" << c.i << ", " << c.j << "]");
+    std::vector<double> in{1, 2, 3, 4, 5, 6, c.i, c.j};
+    double out[1];
+    REQUIRE((*jit)(in.data(), out) == codegen::kIndexRange);
+    const std::vector<symbolic::Value> args{symbolic::Value::array({1, 2, 3, 4, 5, 6}),
+                                            symbolic::Value::scalar(c.i),
+                                            symbolic::Value::scalar(c.j)};
+    Rng r(0);
+    auto ref = symbolic::run(f, args, r);
+    REQUIRE_FALSE(ref);
+    const Error e = codegen::compiledRunError(f, args, codegen::kIndexRange);
+    CHECK(e.str() == ref.error().str());
+    CHECK(e.message.find(c.says) != std::string::npos);
+    CHECK(e.loc.line == 4); // the index, not the module
+  }
 }
 
 TEST_CASE("int division truncates toward zero, % takes the dividend's sign, errors by kind",

@@ -9,12 +9,14 @@
 #include "symbolic/distributions.h"
 #include "symbolic/infer_mh.h"
 #include "symbolic/interp.h"
+#include "symbolic/mh_driver.h"
 #include "tests/codegen/program_files.h"
 #include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstring>
 #include <filesystem>
@@ -587,4 +589,125 @@ module Scale(s: real) -> (y: real) {
     CHECK(bool(a) == (s > 0));
     requireSameRun(a, b);
   }
+}
+
+TEST_CASE("a proposal the generated code replays in place implies the trace the runtime records",
+          "[codegen][jit]") {
+  // theta[0..3) under sigma = s, then c whose mean is theta[0]: an override of theta[0] changes
+  // c's parameters (the run leaves the in-place replay there), any other keeps them.
+  auto c = testing::compileChs(R"(
+module Walk(s: real) -> (y: real) {
+    var acc: real = 0.0;
+    var theta: real[3];
+    for i in 0..3 {
+        theta[i] ~ Normal(0.0, s);
+        acc = acc + theta[i];
+    }
+    c ~ Normal(theta[0], 1.0);
+    y = acc + c;
+}
+)",
+                               "walk.chs");
+  const ir::Function* f = c.ir.findFunction("Walk");
+  auto jit = compiled(f);
+  Rng rng(5);
+  codegen::JitTracing first;
+  codegen::JitRuntime rt0;
+  rt0.rng = &rng;
+  rt0.tracing = &first;
+  first.reset();
+  double in = 2.0, out0[2];
+  REQUIRE((*jit)(&in, out0, rt0) == codegen::kOk);
+  REQUIRE(first.trace.choices.size() == 4);
+  codegen::JitTraceIndex index;
+  codegen::indexTrace(first.trace, index);
+  int stayed = 0, left = 0;
+  for (double s : {2.0, 3.0})
+    for (int64_t k = 0; k < 4; ++k)
+      for (bool given : {false, true}) {
+        INFO("s " << s << ", override at " << k << (given ? ", score given" : ""));
+        const double x = first.trace.choices[size_t(k)].value + 0.25;
+        const double score = -1.5; // a stand-in the run must take as given
+        // The same run through the runtime (no in-place replay) and inline.
+        auto run = [&](codegen::JitTracing& t, codegen::JitFastReplay* fast, double* out) {
+          t.replayFrom = &first.trace;
+          t.replayIndex = &index;
+          t.overrideAt = k;
+          t.overrideValue = x;
+          t.overrideLogProb = given ? &score : nullptr;
+          t.reset();
+          codegen::JitRuntime rt;
+          Rng r(11);
+          rt.rng = &r;
+          rt.tracing = &t;
+          rt.fast = fast;
+          const int rc = (*jit)(&s, out, rt);
+          return std::make_pair(rc, rt);
+        };
+        codegen::JitTracing viaRuntime, inlined;
+        double outA[2], outB[2];
+        auto [rcA, rtA] = run(viaRuntime, nullptr, outA);
+        codegen::JitFastReplay fast;
+        fast.choices = first.trace.choices.data();
+        fast.params = first.trace.params.data();
+        fast.keys = first.trace.keyPool().data();
+        fast.count = int64_t(first.trace.choices.size());
+        fast.overrideAt = k;
+        fast.overrideValue = x;
+        fast.overrideLogProb = given ? &score : nullptr;
+        auto [rcB, rtB] = run(inlined, &fast, outB);
+        REQUIRE(rcA == codegen::kOk);
+        REQUIRE(rcB == codegen::kOk);
+        CHECK(sameBits(outA[0], outB[0]));
+        CHECK(sameBits(rtA.logPrior, rtB.logPrior));
+        // The same parameters everywhere: still in place at the end, nothing recorded.
+        const bool inPlace = s == 2.0 && k != 0;
+        CHECK((rtB.fast != nullptr) == inPlace);
+        if (rtB.fast) {
+          ++stayed;
+          CHECK(fast.pos == 4);
+          CHECK(inlined.trace.choices.empty());
+          codegen::leaveFastReplay(rtB); // the implied trace, written out
+          CHECK(rtB.fast == nullptr);
+        } else {
+          ++left;
+        }
+        const codegen::JitTrace &a = viaRuntime.trace, &b = inlined.trace;
+        REQUIRE(a.choices.size() == b.choices.size());
+        CHECK(a.params == b.params);
+        for (size_t i = 0; i < a.choices.size(); ++i) {
+          const codegen::JitChoice &p = a.choices[i], &q = b.choices[i];
+          CHECK(a.key(p) == b.key(q));
+          CHECK(p.paramAt == q.paramAt);
+          CHECK(p.dist == q.dist);
+          CHECK(p.replayed == q.replayed);
+          CHECK(sameBits(p.value, q.value));
+          CHECK(sameBits(p.logProb, q.logProb));
+          CHECK(sameBits(p.logScale, q.logScale));
+        }
+        if (given && inPlace) CHECK(sameBits(b.choices[size_t(k)].logProb, score));
+      }
+  CHECK(stayed == 6);
+  CHECK(left == 10);
+}
+
+TEST_CASE("the acceptance test's bounded logarithm decides as std::log", "[codegen][jit]") {
+  Rng rng(3);
+  auto agrees = [](double u, double a) { return symbolic::logBelow(u, a) == (std::log(u) < a); };
+  int checked = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const double u = i < 4 ? std::array{0x1p-53, 1.0 - 0x1p-53, 0.7071067811865476,
+                                        0.7071067811865475}[size_t(i)]
+                           : rng.uniform();
+    const double l = std::log(u);
+    // At the logarithm itself and a few ulps either side, at the margin's edges, and anywhere.
+    for (double a : {l, std::nextafter(l, 1.0), std::nextafter(l, -1.0),
+                     std::nextafter(std::nextafter(l, 1.0), 1.0), l + 1e-5, l - 1e-5, l + 2e-5,
+                     l - 2e-5, -rng.uniform() * 5.0, -std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+      REQUIRE(agrees(u, a));
+      ++checked;
+    }
+  }
+  CHECK(checked == 2200000);
 }
