@@ -59,7 +59,8 @@ ojson number(double x) {
 }
 
 /// --backend=jit: the module compiled by ORC LLJIT (codegen/codegen.h; deterministic modules
-/// only) and run once; a non-zero status is a run-time failure named by its code.
+/// only) and run once; a non-zero status is a run-time failure, reported as the interpreter
+/// reports it.
 template <typename Fail>
 int runJit(const ir::Function& f, const ir::Context& ctx, const std::vector<symbolic::Value>& args,
            uint64_t seed, bool asJson, const std::string& file, const std::string& module,
@@ -75,10 +76,9 @@ int runJit(const ir::Function& f, const ir::Context& ctx, const std::vector<symb
   }
   int rc = (**jit)(in.data(), out.data());
   if (rc != codegen::kOk)
-    return fail(Error(f.loc(), "run-time error in compiled code: " +
-                                   std::string(codegen::errorCodeName(rc)) + " (code " +
-                                   std::to_string(rc) + ")"),
-                tools::kFailure);
+    // The interpreter's error for the same inputs: kind, location and text (a matrix index
+    // names its row or column), as `run --backend interp` reports it.
+    return fail(codegen::compiledRunError(f, args, rc), tools::kFailure);
   std::vector<symbolic::Value> values;
   size_t pos = 0;
   for (const ir::Var* o : f.outputs()) {

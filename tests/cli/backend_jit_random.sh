@@ -2,7 +2,7 @@
 # Random modules on the JIT from the command line: `infer --method mh --backend jit` prints the
 # interpreter's output byte for byte (table and --json, default query, a query of choices, two
 # seeds), as does `--method lw` with a query of choices; `run --backend jit` of a random module
-# prints the interpreter's run (trace included) and its error; the methods not compiled say so.
+# prints the interpreter's run (trace included) and its error, a deterministic one's too; the methods not compiled say so.
 # Usage: backend_jit_random.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -26,6 +26,9 @@ module Track() -> (total: real) {
         s = s + extra;
     }
     total = s;
+}
+module At(m: real[2, 3], i: int, j: int) -> (y: real) {
+    y = m[0, 0] + m[i, j];
 }
 module Fails(c: real) -> (y: real) {
     a ~ Normal(0.0, 1.0);
@@ -58,6 +61,20 @@ for seed in 1 2; do
 done
 same "run error" run "$tmp/m.chs" Fails --input c=-20 --seed 1
 expect 1 "log of" -- run "$tmp/m.chs" Fails --input c=-20 --seed 1 --backend jit
+# A failing deterministic run: the JIT reports the interpreter's error word for word (the
+# matrix index's row or column named, located at the index).
+for ij in "2 1" "1 3"; do
+  set -- $ij
+  for b in interp jit; do
+    "$chassis" run "$tmp/m.chs" At --input 'm=[[1,2,3],[4,5,6]]' --input i=$1 --input j=$2 \
+      --backend $b >/dev/null 2>"$tmp/err_$b"
+    echo "rc=$?" >>"$tmp/err_$b"
+  done
+  cmp -s "$tmp/err_interp" "$tmp/err_jit" ||
+    fail "run At i=$1 j=$2: errors differ: $(cat "$tmp/err_interp") vs $(cat "$tmp/err_jit")"
+  grep -q "index $([ "$1" = 2 ] && echo 2 || echo 3) is out of range" "$tmp/err_jit" ||
+    fail "run At i=$1 j=$2 --backend jit: $(cat "$tmp/err_jit")"
+done
 expect 2 "not compiled yet" -- infer "$tmp/m.chs" Track --method smc --backend jit
 echo "backend_jit_random: $failures failures"
 [ "$failures" = 0 ]
