@@ -243,7 +243,7 @@ private:
         Value& arr = frame[r.var->slot()];
         arr.a.resize(sv.elems.size());
         for (size_t k = 0; k < sv.elems.size(); ++k)
-          if (sv.elems[k].scope.empty()) arr.a[k] = sv.elems[k].table[0].s;
+          if (sv.elems[k].scope.empty()) arr.a.set(k, sv.elems[k].table[0].s);
       }
     }
     Status st = forEach(out.scope, [&](size_t i, const std::vector<int>& a) -> Status {
@@ -261,7 +261,7 @@ private:
         Value& arr = frame[r.var->slot()];
         auto fill = [&](size_t k) {
           const SymVal& el = sv.elems[k];
-          if (!el.scope.empty()) arr.a[k] = el.table[indexOf(el, out.scope, a)].s;
+          if (!el.scope.empty()) arr.a.set(k, el.table[indexOf(el, out.scope, a)].s);
         };
         if (r.elem >= 0)
           fill(size_t(r.elem));

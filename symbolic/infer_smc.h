@@ -8,9 +8,11 @@
 // particle's log weight grows by what the execution's weight gained (that observe, plus any
 // factor or condition in between). A particle whose execution ends instead is finished (its
 // outputs are read then). A stage costs O(N * the statements between two observes + N * the
-// size of the frame without the inputs), so a run with T observes costs O(N T): the history of a
-// particle is a chain of immutable shared segments (one per stage), and resampling copies a
-// pointer.
+// number of the frame's variables), so a run with T observes costs O(N T): the history of a
+// particle is a chain of immutable shared segments (one per stage), resampling copies a pointer,
+// and a frame's arrays (e.g. the length-T trajectory) are shared between copies
+// (symbolic/shared_array.h): a particle that writes one element after a copy copies one leaf and
+// its path, O(log T), not the array.
 //
 // Resampling: after each stage, when the effective sample size (sum w)^2 / sum w^2 falls below
 // N/2, systematically (one u ~ U(0, 1/N), copies at u + j/N of the cumulative normalised

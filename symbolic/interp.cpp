@@ -93,26 +93,31 @@ public:
     out = ops::maxPicksLeft(l, r) ? l : r;
     return true;
   }
-  bool realSum(std::span<const double> xs, double& out) {
+  bool realSum(const SharedArray& xs, double& out) {
     double s = 0;
     for (double a : xs)
       s += a;
     return real(s, "sum", out);
   }
-  bool realDot(std::span<const double> xs, std::span<const double> ys, double& out) {
+  bool realDot(const SharedArray& xs, const SharedArray& ys, double& out) {
     double s = 0;
-    for (size_t k = 0; k < xs.size(); ++k)
-      s += xs[k] * ys[k];
+    auto y = ys.begin();
+    for (auto x = xs.begin(); x != xs.end(); ++x, ++y)
+      s += *x * *y;
     return real(s, "dot", out);
   }
   bool realCompare(BinOp op, double l, double r, bool& outcome) {
     outcome = ops::compare(op, l, r);
     return true;
   }
-  bool realArgmax(std::span<const double> xs, size_t& best) {
+  bool realArgmax(const SharedArray& xs, size_t& best) {
     best = 0;
-    for (size_t k = 1; k < xs.size(); ++k)
-      if (xs[k] > xs[best]) best = k;
+    double top = xs.empty() ? 0 : xs[0];
+    size_t k = 0;
+    for (double x : xs) {
+      if (k > 0 && x > top) best = k, top = x;
+      ++k;
+    }
     return true;
   }
   /// b_r + sum_c W_rc x_c, summed in that order.
@@ -121,6 +126,46 @@ public:
     for (int c = 0; c < l.cols; ++c)
       acc += l.w(r, c) * x[size_t(c)];
     return real(acc, "an affine layer", out);
+  }
+
+  // ---- the array hooks (symbolic/evaluator.h) that write: through SharedArray::set() ----
+
+  bool indexWrite(SharedArray& dst, double i, int n, const Value& v, size_t w, bool isArray) {
+    size_t k = 0;
+    if (!checkedIndex(i, n, k)) return false;
+    if (isArray)
+      for (size_t j = 0; j < w; ++j)
+        dst.set(k * w + j, v.a[j]);
+    else
+      dst.set(k, v.s);
+    return true;
+  }
+  void arrayStart(SharedArray& a, size_t n) {
+    a.clear();
+    a.reserve(n);
+  }
+  void arrayAppend(SharedArray& a, size_t, const Value& v, size_t, bool isArray) {
+    if (isArray)
+      for (double x : v.a)
+        a.push_back(x);
+    else
+      a.push_back(v.s);
+  }
+  void arrayOwn(SharedArray&, size_t) {} // set() copies what is shared
+  bool affineLayer(const DenseLayer& l, const SharedArray& in, SharedArray& out) {
+    const std::span<const double> x = in.contiguous(scratch_);
+    std::vector<double> o(size_t(l.rows));
+    for (int r = 0; r < l.rows; ++r)
+      if (!affineRow(l, r, x, o[size_t(r)])) return false;
+    out = SharedArray(o);
+    return true;
+  }
+  bool vecRelu(SharedArray& xs) {
+    std::vector<double> v = xs.vec();
+    for (double& x : v)
+      x = ops::relu(x);
+    xs = SharedArray(v);
+    return true;
   }
   bool callPure(const Function& f, std::vector<Value>& args, std::vector<Value>& outs) {
     return callFunction(f, args, "", outs);
@@ -247,7 +292,7 @@ public:
       Value idx, v;
       if (!eval(u->index(), fr, idx) || !eval(u->value(), fr, v)) return false;
       if (auto why = ops::indexError(idx.s, u->type().length())) return fail(std::move(*why));
-      fr[x.var->slot()].a[size_t(idx.s)] = v.s;
+      fr[x.var->slot()].a.set(size_t(idx.s), v.s);
       return true;
     }
     Value v;
@@ -365,6 +410,7 @@ public:
   Trace& trace_;
   std::string prefix_;
   std::vector<double> ps_;
+  std::vector<double> scratch_; // affineLayer: a multi-leaf input made contiguous
   std::vector<Value> lastFrame_;
 };
 
@@ -376,7 +422,7 @@ Error located(const Exec& x, const SourceLoc& fallback) {
 
 Value zeroValue(const Type& t) {
   if (!t.isArray()) return Value::scalar(0);
-  return Value::array(std::vector<double>(t.numScalars(), 0.0));
+  return {0, SharedArray(t.numScalars(), 0.0)};
 }
 
 std::optional<std::string> checkInput(const Function& f, size_t k, const Value& v) {

@@ -13,6 +13,7 @@
 #include "spec/error.h"
 #include "spec/ir.h"
 #include "spec/rng.h"
+#include "symbolic/shared_array.h"
 #include "symbolic/trace.h"
 
 #include <optional>
@@ -24,13 +25,15 @@
 namespace chassis::symbolic {
 
 /// A runtime value: a scalar in `s` (bool 0/1, int integral, enum index, real), or an array
-/// flattened row-major in `a` (then `s` is unused). The IR type says which.
+/// flattened row-major in `a` (then `s` is unused). The IR type says which. An array's storage
+/// is shared between copies until one of them writes (symbolic/shared_array.h): copying a value
+/// is O(1), so a suspended run (below) is copied without copying its arrays.
 struct Value {
   double s = 0;
-  std::vector<double> a;
+  SharedArray a;
 
   static Value scalar(double v) { return {v, {}}; }
-  static Value array(std::vector<double> v) { return {0, std::move(v)}; }
+  static Value array(const std::vector<double>& v) { return {0, SharedArray(v)}; }
   friend bool operator==(const Value&, const Value&) = default;
 };
 

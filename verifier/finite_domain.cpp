@@ -112,7 +112,7 @@ std::optional<PropertyResult> verifyByEnumeration(const ir::Program& program,
     for (size_t d = 0; d < digits.size(); ++d) {
       symbolic::Value& v = frame[size_t(prop.vars[digits[d].var].var->slot())];
       if (prop.vars[digits[d].var].var->type().isArray())
-        v.a[digits[d].elem] = double(at[d]);
+        v.a.set(digits[d].elem, double(at[d]));
       else
         v.s = double(at[d]);
     }
