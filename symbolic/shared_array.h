@@ -227,7 +227,12 @@ private:
     return l;
   }
   static void release(Node* n, unsigned depth) noexcept {
-    if (!n || n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    if (!n) return;
+    // The sole owner frees without an atomic read-modify-write: with the count at 1 and held
+    // here, no other array can take a reference to it.
+    if (n->refs.load(std::memory_order_acquire) != 1 &&
+        n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
+      return;
     if (depth == 0) {
       static_cast<Leaf*>(n)->~Leaf();
       ::operator delete(n);
