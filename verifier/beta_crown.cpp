@@ -459,6 +459,14 @@ int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBo
   return tighter;
 }
 
+int tightenLayersByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb,
+                              const AlphaCrownOptions& opt, const WeightProducts* wp) {
+  int tighter = 0;
+  for (int k = 1; k < static_cast<int>(net.layers.size()) && !nb.infeasible; ++k)
+    if (net.layers[k].relu) tighter += tightenLayerByAlphaCrown(net, box, nb, k, opt, wp);
+  return tighter;
+}
+
 NetBounds subdomainBounds(const neural::AffineNet& net, const Box& box, const NetBounds& parent,
                           const Splits& splits, int firstLayer, const WeightProducts* wp) {
   NetBounds nb = parent;

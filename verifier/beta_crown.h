@@ -87,6 +87,13 @@ LinearLower alphaCrownPreActivationBound(const neural::AffineNet& net, int k, co
 int tightenLayerByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb, int k,
                              const AlphaCrownOptions& opt, const WeightProducts* wp = nullptr);
 
+/// tightenLayerByAlphaCrown on every ReLU layer above the first (whose bounds from the box are
+/// exact), bottom up: each layer's optimisation uses the layers below as already tightened.
+/// Never looser than nb's bounds on entry (each neuron keeps the tighter of the two); stops at
+/// an infeasible layer. Returns the number of neurons whose bounds tightened.
+int tightenLayersByAlphaCrown(const neural::AffineNet& net, const Box& box, NetBounds& nb,
+                              const AlphaCrownOptions& opt, const WeightProducts* wp = nullptr);
+
 /// The pre-activation bounds of a sub-domain of ReLU phase splits from those of a domain that
 /// contains it (its parent in branch and bound; sound there, so on the sub-domain too): the
 /// parent's bounds clamped by `splits` (active: lo >= 0, inactive: hi <= 0), then the still

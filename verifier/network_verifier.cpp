@@ -43,6 +43,8 @@ struct Domain {
   std::shared_ptr<const NetBounds> parentBounds; // ... and its pre-activation bounds
   std::shared_ptr<const Slopes> beta;            // ... and its split multipliers (beta_crown.h)
   int unrefinedFrom = 1 << 30; // ... the lowest layer split since its bounds were last refined
+  bool rootAllLayers = false;  // ReLU splitting: the root again, undecided by its first bounds
+                               // (parentBounds: those), with alpha-CROWN on every ReLU layer
   uint64_t id = 0, parent = 0; // for SearchHooks' tree records
 };
 
@@ -516,6 +518,16 @@ private:
         else
           refineBounds(net_, d.box, nbLocal, &weights_);
       }
+    } else if (d.rootAllLayers && d.parentBounds) {
+      // The root undecided by its first bounds: alpha-CROWN on the pre-activations of every
+      // ReLU layer above the first, bottom up (each layer's optimisation uses the tightened
+      // layers below), from those first bounds (tightenLayerByAlphaCrown keeps the tighter of
+      // the old and new bound of each neuron). Every sub-domain inherits them.
+      nbLocal = *d.parentBounds;
+      refined = true; // a root: no splits
+      AlphaCrownOptions ao;
+      ao.iterations = opt_.alphaIterations;
+      tightenLayersByAlphaCrown(net_, d.box, nbLocal, ao, &weights_);
     } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
       // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
       // of its domain); only the new split's clamp is applied. Tightening them (one
@@ -746,6 +758,7 @@ private:
 
     bool leaf = (unstable <= opt_.leafUnstable && smallNet) || d.depth >= opt_.maxDepth;
     Domain a = d, b = d;
+    a.rootAllLayers = b.rootAllLayers = false;
     a.depth = b.depth = d.depth + 1;
     a.live = b.live = live;
     if (!leaf && inputMode_) {
@@ -771,6 +784,16 @@ private:
         b.box.lo[dim] = mid;
         if (fwd) a.parentBounds = b.parentBounds = std::make_shared<const NetBounds>(nb);
       }
+    } else if (!leaf && rootAgainWithAllLayers(d, unstable)) {
+      // The root undecided with alpha-CROWN on its last rootAlphaLayers ReLU layers: bounded
+      // once more with every layer optimised before any split (its only child, same box).
+      Domain r = d;
+      r.live = live;
+      r.rootAllLayers = true;
+      r.parentBounds = std::make_shared<const NetBounds>(nb);
+      r.alpha = r.beta = nullptr; // new intermediate bounds: the output slopes from scratch
+      children.push_back(std::move(r));
+      return;
     } else if (!leaf) {
       // ReLU splitting: the unstable neuron whose relaxation costs the bound of the worst row
       // most (BaBSR-like): with Lambda its coefficient on z = relu(h), the upper side loses up
@@ -863,6 +886,19 @@ private:
       children.push_back(std::move(a));
       children.push_back(std::move(b));
     }
+  }
+
+  /// ReLU splitting: whether the undecided root d, with `unstable` unstable ReLUs, is to be
+  /// bounded again with alpha-CROWN on every ReLU layer (opt_.rootAlphaAllLayers; only if it was
+  /// bounded with fewer, and at most opt_.rootAlphaAllMaxUnstable are unstable).
+  bool rootAgainWithAllLayers(const Domain& d, int unstable) const {
+    if (inputMode_ || !opt_.rootAlphaAllLayers || opt_.alphaIterations <= 0 || d.depth != 0 ||
+        d.parentBounds || d.rootAllLayers || unstable > opt_.rootAlphaAllMaxUnstable)
+      return false;
+    int above = 0; // ReLU layers above the first
+    for (size_t k = 1; k < net_.layers.size(); ++k)
+      if (net_.layers[k].relu) ++above;
+    return above > opt_.rootAlphaLayers;
   }
 
   struct SplitCandidate {

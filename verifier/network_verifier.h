@@ -94,8 +94,18 @@ struct NetVerifyOptions {
                               // All of them shrink a tree (cifar_deep img7878, box x0.96: 21
                               // domains instead of 81) but cost the root 2.5 s of CPU there and
                               // 21 s on cifar_deep img8366 (eps 0.055, decided at the root in
-                              // 3.5 s with 1): an option until it is staged (all layers only
-                              // when the root is not decided with one)
+                              // 3.5 s with 1): so all of them only on a root not decided
+                              // with these
+  bool rootAlphaAllLayers = false; // ... and a root those bounds leave undecided is bounded
+                              // again, with alpha-CROWN on every ReLU layer above the first,
+                              // before it is split (the decided ones do not pay for it) ...
+  int rootAlphaAllMaxUnstable = 1000; // ... if at most this many of its ReLUs are unstable
+                              // (cifar_deep img4168, 1,269, spent over 10 CPU s there without
+                              // ending). Off: fewer domains but more CPU to close what closes
+                              // (oval21 boxes shrunk, 2 threads, load 7-10: cifar_deep img7878
+                              // x0.96 28 domains instead of 41, 5.8 CPU s instead of 3.0;
+                              // cifar_base img8194 x0.95 80 instead of 91, 4.8 instead of 2.8),
+                              // and no open instance closed with it at 240 s
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts

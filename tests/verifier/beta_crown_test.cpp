@@ -4,7 +4,9 @@
 // function against the Lagrangian c y - sum beta s h; (2) warm-started from alpha-CROWN's slopes
 // it is never looser than alpha-CROWN alone beyond rounding, and tighter on a share of the rows;
 // (3) the engine in ReLU-splitting mode with beta agrees with the exact Z3 encoding (both
-// verdicts), with Z3 leaves and with the bounds alone deciding.
+// verdicts), with Z3 leaves and with the bounds alone deciding; (4) the root's pre-activation
+// bounds with alpha-CROWN on every ReLU layer contain sampled values and are never looser than
+// on the last layer alone, and the search that re-bounds an undecided root so agrees with Z3.
 #include "neural/affine_net.h"
 #include "spec/rng.h"
 #include "spec/vnnlib.h"
@@ -336,4 +338,114 @@ TEST_CASE("a sub-domain's intermediate bounds from its parent's contain every sa
   CHECK(domainsUsed >= 40);
   CHECK(checkedPoints > 10000);
   CHECK(tightened > 0);
+}
+
+TEST_CASE("alpha-CROWN on every ReLU layer of the root contains every sampled pre-activation "
+          "and is never looser than on the last layer alone",
+          "[verifier][bounds][alpha]") {
+  Rng rng(4711);
+  int nets = 0, checkedPoints = 0, violations = 0, looser = 0;
+  long tightened = 0;
+  for (int t = 0; t < 30; ++t) {
+    const int nIn = 3 + t % 5;
+    const int hidden = 3 + t % 2;
+    auto net = testing::randomReluNet(rng, nIn, hidden, 8 + t % 5, 1 + t % 3, 1.5, 0.3);
+    Box box = randomBox(rng, nIn, 1.0);
+    AlphaCrownOptions ao;
+    ao.iterations = 10;
+    // The search's first root bounds: the last ReLU layer tightened (rootAlphaLayers = 1).
+    NetBounds last = symbolicBounds(net, box);
+    tightenLayerByAlphaCrown(net, box, last, hidden - 1, ao);
+    if (last.infeasible) continue;
+    // An undecided root's second bounds: every ReLU layer, from those.
+    NetBounds all = last;
+    tightenLayersByAlphaCrown(net, box, all, ao);
+    // The box is never empty.
+    REQUIRE_FALSE(all.infeasible);
+    ++nets;
+    for (size_t k = 0; k < all.lo.size(); ++k)
+      for (Eigen::Index j = 0; j < all.lo[k].size(); ++j) {
+        if (all.lo[k][j] < last.lo[k][j] || all.hi[k][j] > last.hi[k][j]) ++looser;
+        if (all.lo[k][j] > last.lo[k][j] || all.hi[k][j] < last.hi[k][j]) ++tightened;
+      }
+    for (int s = 0; s < 1000; ++s) {
+      VectorXd x(nIn);
+      for (int i = 0; i < nIn; ++i)
+        x[i] = box.lo[i] + rng.uniform() * (box.hi[i] - box.lo[i]);
+      // Corners too: where pre-activations reach their extremes most often.
+      if (s % 4 == 0)
+        for (int i = 0; i < nIn; ++i)
+          x[i] = rng.uniform() < 0.5 ? box.lo[i] : box.hi[i];
+      auto pre = preActivations(net, x);
+      ++checkedPoints;
+      for (size_t k = 0; k < pre.size(); ++k)
+        for (Eigen::Index j = 0; j < pre[k].size(); ++j) {
+          const double slack = 1e-9 * (1 + std::fabs(pre[k][j])); // pre's float64 rounding
+          if (pre[k][j] < all.lo[k][j] - slack || pre[k][j] > all.hi[k][j] + slack) ++violations;
+        }
+    }
+  }
+  INFO(nets << " nets, " << checkedPoints << " points, " << tightened
+            << " neuron bounds tightened by the lower layers' optimisation");
+  CHECK(violations == 0);
+  CHECK(looser == 0);
+  CHECK(nets >= 25);
+  CHECK(tightened > 0);
+}
+
+TEST_CASE("ReLU splitting with the undecided root bounded again on every layer agrees with "
+          "exact Z3 and with the root bounded once",
+          "[verifier][z3][beta]") {
+  Rng rng(2718);
+  int referenced = 0, sats = 0, unsats = 0, wrong = 0, decidedAll = 0, decidedOnce = 0;
+  for (int t = 0; t < 16; ++t) {
+    const int nIn = 4 + t % 4;
+    auto net = testing::randomReluNet(rng, nIn, 3, 5 + t % 3, 2, 1.5, 0.3);
+    spec::VnnProperty prop = nearMinimumProperty(rng, net, 0.5);
+    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
+    Z3Encoder z3(net);
+    LeafResult ref = z3.solveDomain(cs, cs.box, symbolicBounds(net, cs.box), 30);
+    if (ref.status == Verdict::Unknown) continue; // Z3 timed out: no reference verdict
+    ++referenced;
+    const bool refSat = ref.status == Verdict::Violated;
+    (refSat ? sats : unsats) += 1;
+    // The bounds alone (no attack, no Z3 leaves, no LP) decide, in ReLU-splitting mode.
+    NetVerifyOptions once;
+    once.timeoutSec = 15;
+    once.seed = 3 + t;
+    once.attack = false;
+    once.inputSplitMaxDim = 0;
+    once.leafMaxNeurons = 0;
+    once.lp = false;
+    once.maxDepth = 40;
+    once.rootAlphaAllLayers = false;
+    NetVerifyOptions all = once;
+    all.rootAlphaAllLayers = true;
+    int* counters[] = {&decidedOnce, &decidedAll};
+    int which = 0;
+    for (const NetVerifyOptions* o : {&once, &all}) {
+      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      REQUIRE(r);
+      INFO("net " << t << (which ? " root on every layer" : " root once") << ": "
+                  << vnncompName(r->verdict) << " (" << r->reason << ", " << r->domains
+                  << " domains), Z3 " << (refSat ? "sat" : "unsat"));
+      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
+      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
+        ++*counters[which];
+        if ((r->verdict == Verdict::Violated) != refSat) {
+          ++wrong;
+          FAIL_CHECK("disagreement with Z3");
+        }
+      }
+      ++which;
+    }
+  }
+  INFO("referenced " << referenced << " (sat " << sats << ", unsat " << unsats << "); decided "
+                     << decidedOnce << " with the root bounded once, " << decidedAll
+                     << " bounded again on every layer");
+  CHECK(wrong == 0);
+  CHECK(referenced >= 10); // Z3 may time out on a few under load
+  CHECK(sats >= 2);
+  CHECK(unsats >= 2);
+  CHECK(2 * decidedAll >= referenced); // (how many each decides depends on the 15 s limit)
 }
