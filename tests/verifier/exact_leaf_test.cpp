@@ -99,7 +99,9 @@ TEST_CASE("the exact leaf agrees with Z3's naive encoding on random small networ
                      << ", undecided " << undecided << ", LPs " << lps);
   CHECK(wrong == 0);
   CHECK(notReplaying == 0);
-  CHECK(referenced >= 180); // Z3 answers most within 1 s
+  // Z3 answers most within its 1 s (about 180 of 240 on an idle machine, 167 under a load of 6
+  // on 2 cores): enough references for the checks above, whatever the load.
+  CHECK(referenced >= 120);
   CHECK(proved >= 40);
   CHECK(found >= 40);
   CHECK(50 * undecided <= referenced); // only a violation within rounding stays undecided
