@@ -128,6 +128,9 @@ struct Type {
   }
   /// The element type of an array (its first dimension dropped).
   Type element() const;
+  /// Whether the elements are arrays themselves (element().isArray(), without building it:
+  /// the interpreter asks at every in-place element write).
+  bool elementIsArray() const { return dims.size() > 1; }
   int length() const { return dims.empty() ? 0 : dims[0]; }
   /// Number of scalars in a value of this type (1 for a scalar).
   size_t numScalars() const;

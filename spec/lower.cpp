@@ -534,7 +534,7 @@ private:
         psk.push_back(ps[i]);
       else if (!matrix)
         psk.push_back(c().index(ps[i], k));
-      else if (ps[i]->type().element().isArray())
+      else if (ps[i]->type().elementIsArray())
         psk.push_back(c().index(rowOf(ps[i]), col));
       else
         psk.push_back(c().index(ps[i], col)); // one per column, shared by the rows
@@ -647,7 +647,7 @@ private:
     std::vector<Expr> prefix;
     for (Expr li : sc.loopIndices)
       if (li != row) prefix.push_back(li);
-    if (!target->type().element().isArray()) {
+    if (!target->type().elementIsArray()) {
       if (row) return internal(loc, "a constrained row of a one-dimensional array");
       return constrainedVector(s, shape, target, addrName, tag, prefix, sc, out);
     }

@@ -123,7 +123,7 @@ private:
     }
     if (auto* ix = e->as<Index>()) {
       if (auto* av = ix->array()->as<Var>(); av && !env.slots[av->slot()].elems.empty() &&
-                                               !av->type().element().isArray()) {
+                                               !av->type().elementIsArray()) {
         auto k = constantOf(ix->index(), env);
         if (k && *k >= 0 && *k < double(env.slots[av->slot()].elems.size())) {
           out.push_back({av, int(*k)});
@@ -482,7 +482,7 @@ private:
     SymVal& slot = env.slots[var->slot()];
     if (!slot.elems.empty()) {
       // x = update(x, i, v) with i constant: one element.
-      if (auto* u = value->as<Update>(); u && u->array() == var && !var->type().element().isArray()) {
+      if (auto* u = value->as<Update>(); u && u->array() == var && !var->type().elementIsArray()) {
         auto k = constantOf(u->index(), env);
         if (k && *k >= 0 && *k < double(slot.elems.size())) {
           SymVal old = slot.elems[size_t(*k)];

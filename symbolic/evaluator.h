@@ -268,8 +268,8 @@ private:
   /// index when arr is two-dimensional, the column index when arr is a row taken from one
   /// (x[i][j], the lowering of x[i, j]); else a one-dimensional array's index.
   static ops::IndexAxis axisOf(ir::Expr arr) {
-    if (arr->type().element().isArray()) return ops::IndexAxis::Row;
-    if (auto* row = arr->as<ir::Index>(); row && row->array()->type().element().isArray())
+    if (arr->type().elementIsArray()) return ops::IndexAxis::Row;
+    if (auto* row = arr->as<ir::Index>(); row && row->array()->type().elementIsArray())
       return ops::IndexAxis::Column;
     return ops::IndexAxis::Element;
   }

@@ -288,7 +288,7 @@ public:
   bool stmtAssign(const AssignStmt& x, std::vector<Value>& fr) {
     // y = update(y, i, v): in place, without copying the array.
     if (auto* u = x.value->as<Update>();
-        u && u->array() == x.var && !u->type().element().isArray()) {
+        u && u->array() == x.var && !u->type().elementIsArray()) {
       Value idx, v;
       if (!eval(u->index(), fr, idx) || !eval(u->value(), fr, v)) return false;
       if (auto why = ops::indexError(idx.s, u->type().length())) return fail(std::move(*why));
