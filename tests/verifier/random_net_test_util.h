@@ -8,8 +8,11 @@
 #include "neural/affine_net.h"
 #include "spec/rng.h"
 #include "verifier/bounds.h"
+#include "verifier/problem.h"
+#include "verifier/z3_encoder.h"
 
 #include <cmath>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -63,6 +66,17 @@ inline std::vector<Eigen::VectorXd> preActivations(const neural::AffineNet& net,
     z = L.relu ? Eigen::VectorXd(h.cwiseMax(0.0)) : h;
   }
   return pre;
+}
+
+/// Z3's exact verdict on case `cs` over its box (30 s): true when it is violated, false when it
+/// holds, nullopt when Z3 timed out (no reference verdict).
+inline std::optional<bool> z3ViolatedReference(const neural::AffineNet& net,
+                                               const verifier::CaseSpec& cs) {
+  verifier::Z3Encoder z3(net);
+  const verifier::LeafResult ref =
+      z3.solveDomain(cs, cs.box, verifier::symbolicBounds(net, cs.box), 30);
+  if (ref.status == verifier::Verdict::Unknown) return std::nullopt;
+  return ref.status == verifier::Verdict::Violated;
 }
 
 } // namespace chassis::testing
