@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
@@ -262,18 +263,34 @@ module Outer(ys: real[3]) -> (s: real) {
 // the surviving initial ancestors and the rejuvenation acceptance rate.
 TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman",
           "[.][smcbench]") {
-  const size_t N = 1000, seeds = 5;
+  // For profiling one configuration: CHASSIS_SMCBENCH_T="1000", _N, _SEEDS, _MOVES="0" override
+  // the defaults (T = 100,300,1000; N = 1000; 5 seeds; moves 0,2).
+  const auto envList = [](const char* name, std::vector<size_t> dflt) {
+    const char* e = std::getenv(name);
+    if (!e || !*e) return dflt;
+    std::vector<size_t> v;
+    for (const char* c = e; *c;) {
+      char* end = nullptr;
+      v.push_back(std::strtoull(c, &end, 10));
+      c = *end ? end + 1 : end;
+    }
+    return v;
+  };
+  const size_t N = envList("CHASSIS_SMCBENCH_N", {1000})[0];
+  const size_t seeds = envList("CHASSIS_SMCBENCH_SEEDS", {5})[0];
+  const std::vector<size_t> Ts = envList("CHASSIS_SMCBENCH_T", {100, 300, 1000});
+  const std::vector<size_t> movesList = envList("CHASSIS_SMCBENCH_MOVES", {0, 2});
   std::printf("%6s %6s %6s %14s %12s %12s %9s %9s %6s %7s\n", "T", "N", "moves",
               "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves",
               "accept");
-  for (size_t T : {size_t(100), size_t(300), size_t(1000)}) {
+  for (size_t T : Ts) {
     auto prog = testing::lowerChs(lgssSource(T));
     const ir::Function* f = prog->findFunction("Lgss");
     REQUIRE(f);
     const std::vector<double> ys = simulate(T, 11);
     const Kalman k = kalman(ys);
     const std::vector<Value> in{Value::array(ys)};
-    for (size_t moves : {size_t(0), size_t(2)}) {
+    for (size_t moves : movesList) {
       std::vector<double> perStep, logZs, ses, eves, acc;
       for (uint64_t seed = 1; seed <= seeds; ++seed) {
         InferOptions o;
@@ -299,7 +316,7 @@ TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman"
         ev += eves[i] / double(seeds);
         ac += acc[i] / double(seeds);
       }
-      for (double z : logZs) v += (z - m) * (z - m) / double(seeds - 1);
+      for (double z : logZs) v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
       std::printf("%6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n", T, N, moves,
                   perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev, ac);
     }
