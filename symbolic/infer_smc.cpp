@@ -5,6 +5,7 @@
 #include "spec/run_control.h"
 #include "symbolic/distributions.h"
 #include "symbolic/infer_mh.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/summary.h"
 
 #include <chrono>
@@ -76,7 +77,8 @@ Expected<RunResult> advance(const ir::Function& f, std::vector<Value>& inputs, c
 }
 
 SegmentPtr makeSegment(SegmentPtr parent, RunResult&& r, Suspension&& at) {
-  auto s = std::make_shared<Segment>();
+  // From the per-thread pool (symbolic/node_pool.h): one segment per particle per stage.
+  auto s = std::allocate_shared<Segment>(pool::Allocator<Segment>());
   s->parent = std::move(parent);
   s->logPrior = r.trace.logPrior;
   s->logWeight = r.trace.logWeight();

@@ -5,6 +5,7 @@
 #include "compile_chs.h"
 
 #include "symbolic/infer_smc.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/summary.h"
 
 #include <catch2/catch.hpp>
@@ -146,6 +147,38 @@ TEST_CASE("SMC: same seed, same result, whatever the threads", "[infer][smc][det
   CHECK(a == once(9, 1));
   CHECK(a == once(9, 2));
   CHECK(a != once(10, 1));
+}
+
+// The ancestry that SMC cuts when no query reads the choices changes nothing but memory: the same
+// seed gives the same evidence with a query of a choice (the history kept) as without. And every
+// node that the run allocated from the pool (segments, array nodes) is freed when it returns.
+TEST_CASE("SMC: cutting the unread ancestry keeps the draws, and frees every pooled block",
+          "[infer][smc][pool]") {
+  const size_t T = 150; // the trajectory array has inner nodes (more than one leaf)
+  auto prog = testing::lowerChs(lgssSource(T));
+  const ir::Function* f = prog->findFunction("Lgss");
+  const std::vector<Value> in{Value::array(simulate(T, 3))};
+  const int64_t live0 = pool::liveBlocks();
+  for (size_t moves : {size_t(0), size_t(2)}) {
+    InferOptions o;
+    o.seed = 4;
+    o.samples = 600;
+    o.threads = 3;
+    o.smcRejuvenationMoves = moves;
+    auto cut = inferSmc(*f, in, o);
+    REQUIRE(cut);
+    CHECK(pool::liveBlocks() == live0);
+    o.query = {"last", "x0"};
+    auto kept = inferSmc(*f, in, o);
+    REQUIRE(kept);
+    CHECK(pool::liveBlocks() == live0);
+    INFO("moves " << moves);
+    CHECK(cut->logEvidence == kept->logEvidence);
+    CHECK(cut->logEvidenceSe == kept->logEvidenceSe);
+    CHECK(cut->resamplings == kept->resamplings);
+    CHECK(cut->draws[0] == kept->draws[0]); // `last` in both
+    CHECK(kept->draws.size() == 2);
+  }
 }
 
 TEST_CASE("SMC: observes inside a called module and a branch", "[infer][smc]") {
