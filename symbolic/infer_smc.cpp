@@ -5,6 +5,7 @@
 #include "spec/run_control.h"
 #include "symbolic/distributions.h"
 #include "symbolic/infer_mh.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/summary.h"
 
 #include <chrono>
@@ -21,7 +22,9 @@ namespace {
 /// shared: a particle is the newest segment of its ancestry (the `parent` chain), so copying a
 /// particle at resampling copies a pointer, never its history.
 struct Segment {
-  std::shared_ptr<const Segment> parent;
+  /// Cut (releaseOldSuspensions) once the segment is more than the rejuvenation lag behind the
+  /// newest stage when no query reads the choices: the ancestry before it is then never read.
+  mutable std::shared_ptr<const Segment> parent;
   std::vector<Choice> choices;
   double logPrior = 0, logWeight = 0;
   /// Where the run stopped (the state to resume from). Released (inferSmc) once the segment is
@@ -74,7 +77,8 @@ Expected<RunResult> advance(const ir::Function& f, std::vector<Value>& inputs, c
 }
 
 SegmentPtr makeSegment(SegmentPtr parent, RunResult&& r, Suspension&& at) {
-  auto s = std::make_shared<Segment>();
+  // From the per-thread pool (symbolic/node_pool.h): one segment per particle per stage.
+  auto s = std::allocate_shared<Segment>(pool::Allocator<Segment>());
   s->parent = std::move(parent);
   s->logPrior = r.trace.logPrior;
   s->logWeight = r.trace.logWeight();
@@ -164,13 +168,21 @@ Expected<size_t> rejuvenate(const ir::Function& f, std::vector<Value>& inputs, P
 }
 
 /// Frees the suspension `lag` + 1 stages behind each running particle (not needed by the
-/// rejuvenation window any more), so that memory grows with the choices only.
-void releaseOldSuspensions(const std::vector<Particle>& ps, size_t lag) {
+/// rejuvenation window any more), so that memory grows with the choices only; and when the
+/// choices are not kept (`keepHistory` false: no query reads them), cuts the ancestry before that
+/// stage, so that the live memory does not grow with the number of stages at all.
+void releaseOldSuspensions(const std::vector<Particle>& ps, size_t lag, bool keepHistory) {
   for (const Particle& p : ps) {
     if (p.finished) continue;
     const Segment* s = p.head.get();
     for (size_t k = 0; k <= lag && s; ++k) s = s->parent.get();
-    if (s && s->after.started) s->after = Suspension{};
+    if (!s) continue;
+    if (s->after.started) s->after = Suspension{};
+    if (!keepHistory && s->parent) {
+      // Freed after the walk: the chain's destructor runs iteratively (~Segment).
+      SegmentPtr older = std::move(s->parent);
+      s->parent = nullptr;
+    }
   }
 }
 
@@ -239,7 +251,7 @@ Expected<Posterior> inferSmc(const ir::Function& f, std::span<const Value> input
       return Status::ok();
     });
     if (!st) return st.error();
-    releaseOldSuspensions(ps, lag);
+    releaseOldSuspensions(ps, lag, queriesChoices);
     if (options.progress)
       options.progress(std::min(1.0, double(stage) / double(std::max<size_t>(1, expectedStages))));
     bool allFinished = true;

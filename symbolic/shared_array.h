@@ -16,6 +16,8 @@
 // one array may live on several threads (SMC's particles).
 #pragma once
 
+#include "symbolic/node_pool.h"
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -220,12 +222,15 @@ private:
   static constexpr unsigned shiftOf(unsigned depth) { return kLeafBits + kBranchBits * (depth - 1); }
   static size_t capacityAt(unsigned depth) { return kLeaf << (kBranchBits * depth); }
 
+  // Nodes come from the per-thread pool of symbolic/node_pool.h: a step of SMC frees and
+  // allocates a leaf and its path per particle.
   static Leaf* newLeaf(size_t cap) {
-    void* p = ::operator new(sizeof(Leaf) + cap * sizeof(double));
+    void* p = pool::allocate(sizeof(Leaf) + cap * sizeof(double));
     Leaf* l = ::new (p) Leaf;
     l->cap = uint32_t(cap);
     return l;
   }
+  static Inner* newInner() { return ::new (pool::allocate(sizeof(Inner))) Inner; }
   static void release(Node* n, unsigned depth) noexcept {
     if (!n) return;
     // The sole owner frees without an atomic read-modify-write: with the count at 1 and held
@@ -234,13 +239,16 @@ private:
         n->refs.fetch_sub(1, std::memory_order_acq_rel) != 1)
       return;
     if (depth == 0) {
-      static_cast<Leaf*>(n)->~Leaf();
-      ::operator delete(n);
+      Leaf* l = static_cast<Leaf*>(n);
+      const size_t bytes = sizeof(Leaf) + l->cap * sizeof(double);
+      l->~Leaf();
+      pool::deallocate(l, bytes);
       return;
     }
     Inner* in = static_cast<Inner*>(n);
     for (Node* k : in->kids) release(k, depth - 1);
-    delete in;
+    in->~Inner();
+    pool::deallocate(in, sizeof(Inner));
   }
 
   const Leaf& leafOf(size_t i) const {
@@ -259,7 +267,7 @@ private:
     Node* n = slot;
     if (!n) {
       if (depth == 0) slot = newLeaf(leafCap);
-      else slot = new Inner;
+      else slot = newInner();
       return false;
     }
     if (!borrowed && n->refs.load(std::memory_order_acquire) == 1) return false;
@@ -270,7 +278,7 @@ private:
       slot = c;
     } else {
       const Inner* in = static_cast<const Inner*>(n);
-      Inner* c = new Inner;
+      Inner* c = newInner();
       for (size_t k = 0; k < kBranch; ++k) {
         c->kids[k] = in->kids[k];
         if (c->kids[k] && k != path) c->kids[k]->refs.fetch_add(1, std::memory_order_relaxed);
@@ -313,7 +321,7 @@ private:
       root_ = l;
     }
     while (capacityAt(depth_) < n) {
-      Inner* up = new Inner;
+      Inner* up = newInner();
       up->kids[0] = root_; // null when empty: created on the first write
       root_ = up;
       ++depth_;
@@ -327,7 +335,7 @@ private:
       std::memcpy(l->data(), src, n * sizeof(double));
       return l;
     }
-    Inner* in = new Inner;
+    Inner* in = newInner();
     const size_t per = capacityAt(depth - 1);
     for (size_t k = 0; k < kBranch && k * per < n; ++k)
       in->kids[k] = buildNode(src + k * per, std::min(per, n - k * per), depth - 1, kLeaf);
@@ -346,7 +354,7 @@ private:
       std::fill(l->data(), l->data() + n, x);
       return l;
     }
-    Inner* in = new Inner;
+    Inner* in = newInner();
     const size_t per = capacityAt(depth - 1);
     for (size_t k = 0; k < kBranch && k * per < n; ++k)
       in->kids[k] = fillNode(x, std::min(per, n - k * per), depth - 1, kLeaf);

@@ -5,12 +5,14 @@
 #include "compile_chs.h"
 
 #include "symbolic/infer_smc.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/summary.h"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <ctime>
 #include <sstream>
@@ -147,6 +149,38 @@ TEST_CASE("SMC: same seed, same result, whatever the threads", "[infer][smc][det
   CHECK(a != once(10, 1));
 }
 
+// The ancestry that SMC cuts when no query reads the choices changes nothing but memory: the same
+// seed gives the same evidence with a query of a choice (the history kept) as without. And every
+// node that the run allocated from the pool (segments, array nodes) is freed when it returns.
+TEST_CASE("SMC: cutting the unread ancestry keeps the draws, and frees every pooled block",
+          "[infer][smc][pool]") {
+  const size_t T = 150; // the trajectory array has inner nodes (more than one leaf)
+  auto prog = testing::lowerChs(lgssSource(T));
+  const ir::Function* f = prog->findFunction("Lgss");
+  const std::vector<Value> in{Value::array(simulate(T, 3))};
+  const int64_t live0 = pool::liveBlocks();
+  for (size_t moves : {size_t(0), size_t(2)}) {
+    InferOptions o;
+    o.seed = 4;
+    o.samples = 600;
+    o.threads = 3;
+    o.smcRejuvenationMoves = moves;
+    auto cut = inferSmc(*f, in, o);
+    REQUIRE(cut);
+    CHECK(pool::liveBlocks() == live0);
+    o.query = {"last", "x0"};
+    auto kept = inferSmc(*f, in, o);
+    REQUIRE(kept);
+    CHECK(pool::liveBlocks() == live0);
+    INFO("moves " << moves);
+    CHECK(cut->logEvidence == kept->logEvidence);
+    CHECK(cut->logEvidenceSe == kept->logEvidenceSe);
+    CHECK(cut->resamplings == kept->resamplings);
+    CHECK(cut->draws[0] == kept->draws[0]); // `last` in both
+    CHECK(kept->draws.size() == 2);
+  }
+}
+
 TEST_CASE("SMC: observes inside a called module and a branch", "[infer][smc]") {
   // The normal-normal model with its observes in a callee's loop, behind an if: the suspension
   // keeps the callee's frame, its loop iteration and the branch.
@@ -262,18 +296,34 @@ module Outer(ys: real[3]) -> (s: real) {
 // the surviving initial ancestors and the rejuvenation acceptance rate.
 TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman",
           "[.][smcbench]") {
-  const size_t N = 1000, seeds = 5;
+  // For profiling one configuration: CHASSIS_SMCBENCH_T="1000", _N, _SEEDS, _MOVES="0" override
+  // the defaults (T = 100,300,1000; N = 1000; 5 seeds; moves 0,2).
+  const auto envList = [](const char* name, std::vector<size_t> dflt) {
+    const char* e = std::getenv(name);
+    if (!e || !*e) return dflt;
+    std::vector<size_t> v;
+    for (const char* c = e; *c;) {
+      char* end = nullptr;
+      v.push_back(std::strtoull(c, &end, 10));
+      c = *end ? end + 1 : end;
+    }
+    return v;
+  };
+  const size_t N = envList("CHASSIS_SMCBENCH_N", {1000})[0];
+  const size_t seeds = envList("CHASSIS_SMCBENCH_SEEDS", {5})[0];
+  const std::vector<size_t> Ts = envList("CHASSIS_SMCBENCH_T", {100, 300, 1000});
+  const std::vector<size_t> movesList = envList("CHASSIS_SMCBENCH_MOVES", {0, 2});
   std::printf("%6s %6s %6s %14s %12s %12s %9s %9s %6s %7s\n", "T", "N", "moves",
               "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves",
               "accept");
-  for (size_t T : {size_t(100), size_t(300), size_t(1000)}) {
+  for (size_t T : Ts) {
     auto prog = testing::lowerChs(lgssSource(T));
     const ir::Function* f = prog->findFunction("Lgss");
     REQUIRE(f);
     const std::vector<double> ys = simulate(T, 11);
     const Kalman k = kalman(ys);
     const std::vector<Value> in{Value::array(ys)};
-    for (size_t moves : {size_t(0), size_t(2)}) {
+    for (size_t moves : movesList) {
       std::vector<double> perStep, logZs, ses, eves, acc;
       for (uint64_t seed = 1; seed <= seeds; ++seed) {
         InferOptions o;
@@ -299,7 +349,7 @@ TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman"
         ev += eves[i] / double(seeds);
         ac += acc[i] / double(seeds);
       }
-      for (double z : logZs) v += (z - m) * (z - m) / double(seeds - 1);
+      for (double z : logZs) v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
       std::printf("%6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n", T, N, moves,
                   perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev, ac);
     }
