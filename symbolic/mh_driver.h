@@ -111,7 +111,9 @@ public:
   [[gnu::always_inline]] int move(bool adapt) {
     const size_t n = runner_.size();
     if (n == 0) return 0;
-    const size_t k = std::min(n - 1, size_t(rng_.uniform() * double(n)));
+    // (Through int64_t: the same values, n and k far below 2^63, without the unsigned
+    // conversions' range branches.)
+    const size_t k = std::min(n - 1, size_t(int64_t(rng_.uniform() * double(int64_t(n)))));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
     const bool walk = continuous && rng_.uniform() < 0.5;
@@ -172,15 +174,16 @@ public:
   /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
   /// It must not depend on the current state: a state-dependent number of moves per recorded
   /// draw would not leave the posterior invariant.
-  [[gnu::always_inline]] Expected<size_t> sweep(bool adapt) {
-    size_t acc = 0;
+  /// Adds the accepted moves to `accepted`; false on the model's error (then error()).
+  [[gnu::always_inline]] bool sweep(bool adapt, size_t& accepted) {
     for (size_t i = 0; i < sweep_; ++i) {
       const int a = move(adapt);
-      if (a < 0) return error_;
-      acc += size_t(a);
+      if (a < 0) return false;
+      accepted += size_t(a);
     }
-    return acc;
+    return true;
   }
+  const Error& error() const { return error_; }
 
   size_t sweepSize() const { return sweep_; }
   const Runner& runner() const { return runner_; }
@@ -230,10 +233,10 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
       if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
       const bool warm = it < warmup;
       const size_t moves = chain.sweepSize();
-      auto a = chain.sweep(warm);
-      if (!a) return a.error();
+      size_t accepted = 0;
+      if (!chain.sweep(warm, accepted)) return chain.error();
       if (!warm) {
-        out.accepted += *a;
+        out.accepted += accepted;
         out.proposed += moves;
         if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
           untilKeep = thin;
