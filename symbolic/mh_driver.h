@@ -174,16 +174,15 @@ public:
   /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
   /// It must not depend on the current state: a state-dependent number of moves per recorded
   /// draw would not leave the posterior invariant.
-  /// Adds the accepted moves to `accepted`; false on the model's error (then error()).
-  [[gnu::always_inline]] bool sweep(bool adapt, size_t& accepted) {
+  [[gnu::always_inline]] Expected<size_t> sweep(bool adapt) {
+    size_t acc = 0;
     for (size_t i = 0; i < sweep_; ++i) {
       const int a = move(adapt);
-      if (a < 0) return false;
-      accepted += size_t(a);
+      if (a < 0) return error_;
+      acc += size_t(a);
     }
-    return true;
+    return acc;
   }
-  const Error& error() const { return error_; }
 
   size_t sweepSize() const { return sweep_; }
   const Runner& runner() const { return runner_; }
@@ -233,10 +232,10 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
       if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
       const bool warm = it < warmup;
       const size_t moves = chain.sweepSize();
-      size_t accepted = 0;
-      if (!chain.sweep(warm, accepted)) return chain.error();
+      auto a = chain.sweep(warm);
+      if (!a) return a.error();
       if (!warm) {
-        out.accepted += accepted;
+        out.accepted += *a;
         out.proposed += moves;
         if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
           untilKeep = thin;
