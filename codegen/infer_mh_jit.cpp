@@ -250,6 +250,9 @@ public:
       leaveFastReplay(p.rt);
       implied_ = false;
     }
+    // A run that stayed in place recorded nothing (the generated code writes no trace, and
+    // entering a call site leaves the mode): the next proposal's reset() can be skipped.
+    p.clean = implied_;
     return rc_ == kOk;
   }
   /// The interpreter's error, from the same generator state and replayed values.
@@ -340,6 +343,9 @@ private:
     JitRuntime rt;
     std::vector<double> out;
     double logJoint = 0;
+    /// `tracing` is as reset() leaves it for its replayFrom: the last run ended in place
+    /// (JitFastReplay) having written nothing to it, and replayFrom did not change since.
+    bool clean = false;
     const JitTrace& trace() const { return tracing.trace; }
   };
   /// Makes the proposal's run replay the current trace (after it changed: its pools may have
@@ -348,6 +354,7 @@ private:
     const JitTrace& from = cur().trace();
     prop().tracing.replayFrom = &from;
     prop().tracing.replayIndex = &index_;
+    prop().clean = false; // its shared key pool is now from's
     fast_.choices = from.choices.data();
     fast_.params = from.params.data();
     fast_.keys = from.keyPool().data();
@@ -355,7 +362,8 @@ private:
   }
   /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
   int runInto(Run& r, JitFastReplay* fast = nullptr) {
-    r.tracing.reset();
+    if (!r.clean) r.tracing.reset();
+    r.clean = false;
     r.rt = JitRuntime();
     r.rt.rng = &rng_;
     r.rt.tracing = &r.tracing;

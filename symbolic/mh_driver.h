@@ -111,7 +111,9 @@ public:
   [[gnu::always_inline]] int move(bool adapt) {
     const size_t n = runner_.size();
     if (n == 0) return 0;
-    const size_t k = std::min(n - 1, size_t(rng_.uniform() * double(n)));
+    // (Through int64_t: the same values, n and k far below 2^63, without the unsigned
+    // conversions' range branches.)
+    const size_t k = std::min(n - 1, size_t(int64_t(rng_.uniform() * double(int64_t(n)))));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
     const bool walk = continuous && rng_.uniform() < 0.5;
