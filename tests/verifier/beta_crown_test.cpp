@@ -448,3 +448,63 @@ TEST_CASE("ReLU splitting with the undecided root bounded again on every layer a
   CHECK(unsats >= 2);
   CHECK(2 * decidedAll >= referenced); // (how many each decides depends on the 15 s limit)
 }
+
+TEST_CASE("ReLU splitting choosing the split among more branching candidates agrees with exact Z3 "
+          "and closes the bounds-alone searches in no more domains than the score alone",
+          "[verifier][z3][beta]") {
+  Rng rng(5150); // the nets of the test above, whose Z3 references answer within its limits
+  int referenced = 0, wrong = 0, bothHold = 0;
+  long domainsScore = 0, domainsCandidates = 0;
+  for (int t = 0; t < 10; ++t) {
+    const int nIn = 6 + t % 4;
+    auto net = testing::randomReluNet(rng, nIn, 2, 8 + t % 3, 2, 1.5, 0.3);
+    spec::VnnProperty prop = nearMinimumProperty(rng, net, 0.5);
+    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
+    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
+    if (!ref) continue; // Z3 timed out: no reference verdict
+    ++referenced;
+    // The bounds alone (no attack, Z3 leaves or LP), one thread (the same order every run):
+    // the split chosen by the BaBSR-like score alone, or by the children's bounds of the
+    // default number of highest-scoring candidates.
+    NetVerifyOptions many;
+    many.timeoutSec = 20;
+    many.threads = 1;
+    many.attack = false;
+    many.leafMaxNeurons = 0;
+    many.lp = false;
+    many.maxDepth = 40;
+    many.inputSplitMaxDim = 0;
+    REQUIRE(many.branchCandidates > 8);
+    NetVerifyOptions one = many;
+    one.branchCandidates = 1;
+    Verdict v[2];
+    long doms[2];
+    int which = 0;
+    for (const NetVerifyOptions* o : {&one, &many}) {
+      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      REQUIRE(r);
+      INFO("net " << t << " candidates " << o->branchCandidates << ": "
+                  << vnncompName(r->verdict) << " (" << r->reason << ", " << r->domains
+                  << " domains), Z3 " << (*ref ? "sat" : "unsat"));
+      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
+      if ((r->verdict == Verdict::Violated && !*ref) || (r->verdict == Verdict::Holds && *ref)) {
+        ++wrong;
+        FAIL_CHECK("disagreement with Z3");
+      }
+      v[which] = r->verdict;
+      doms[which] = r->domains;
+      ++which;
+    }
+    if (v[0] == Verdict::Holds && v[1] == Verdict::Holds) {
+      ++bothHold;
+      domainsScore += doms[0];
+      domainsCandidates += doms[1];
+    }
+  }
+  INFO("referenced " << referenced << ", both hold " << bothHold << ": domains " << domainsScore
+                     << " with the score alone, " << domainsCandidates << " with candidates");
+  CHECK(wrong == 0);
+  CHECK(referenced >= 4); // Z3 may time out on a few under load
+  CHECK(bothHold >= 2);
+  CHECK(domainsCandidates <= domainsScore);
+}
