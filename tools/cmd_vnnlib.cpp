@@ -218,6 +218,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
     r["leaves"] = res->leaves;
     r["lp_solves"] = res->lpSolves;
     r["lp_closed"] = res->lpClosed;
+    if (!res->rootLp.empty()) r["root_lp"] = res->rootLp;
     if (!ranks.empty()) { // under mpirun (or --record-tree): each rank's share, how it ended
       nlohmann::ordered_json rs = nlohmann::ordered_json::array();
       for (const tools::RankSummary& k : ranks) {
@@ -267,6 +268,7 @@ int runVnnlib(const std::string& netPath, const std::string& propPath, double ti
                   res->seconds, res->domains, res->leaves, res->lpSolves, res->lpClosed);
     std::cout << buf;
     if (!res->reason.empty()) std::cout << "; " << res->reason;
+    if (!res->rootLp.empty()) std::cout << "; root LP: " << res->rootLp;
     std::cout << "\n";
   }
   if (run::stopRequested()) return code; // no result file for a cut-short run

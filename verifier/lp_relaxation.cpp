@@ -12,6 +12,7 @@ namespace {
 
 constexpr double kUnit = 1.1102230246251565e-16; // 2^-53
 constexpr double kTiny = 1e-290;
+constexpr double kTinyWeight = 1e-7; // LP coefficients below this (relative) are relaxed away
 
 double gammaN(size_t n) {
   return 2.0 * static_cast<double>(n + 2) * kUnit;
@@ -31,6 +32,9 @@ bool glpkThreadLocal() {
 /// x rounded up/down by a relative 2u plus kTiny (one float64 product or sum).
 double roundUp(double x) {
   return x + 2.0 * kUnit * std::fabs(x) + kTiny;
+}
+double roundDown(double x) {
+  return x - 2.0 * kUnit * std::fabs(x) - kTiny;
 }
 
 } // namespace
@@ -88,6 +92,7 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
       Row r; // h_j - W_j z = b_j
       r.idx.push_back(hCol[j]);
       r.val.push_back(1.0);
+      double rowMax = 0.0;
       for (Eigen::Index i = 0; i < layer.W.cols(); ++i) {
         const double w = layer.W(j, i);
         if (!std::isfinite(w)) {
@@ -95,11 +100,31 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
           why_ = "a weight is not finite";
           return;
         }
+        if (prevCol[i] >= 0) rowMax = std::max(rowMax, std::fabs(w));
+      }
+      // A weight under kTinyWeight x the row's largest (conv layers trained with weight decay
+      // have some near 1e-10) makes GLPK's basis singular to working precision: its term
+      // w z (|z| <= zAbs) moves into the row's range instead, h - W'_j z in [b_j - e, b_j + e]
+      // with e >= sum of the dropped |w| zAbs (rounded up: a looser row, still sound).
+      double dropped = 0.0;
+      size_t droppedTerms = 0;
+      for (Eigen::Index i = 0; i < layer.W.cols(); ++i) {
+        const double w = layer.W(j, i);
         if (w == 0.0 || prevCol[i] < 0) continue;
+        if (std::fabs(w) < kTinyWeight * rowMax) {
+          dropped += std::fabs(w) * prevAbs[i];
+          ++droppedTerms;
+          continue;
+        }
         r.idx.push_back(prevCol[i]);
         r.val.push_back(-w);
       }
       r.lo = r.hi = layer.b[j];
+      if (droppedTerms > 0) {
+        const double e = dropped * (1.0 + 2.0 * gammaN(droppedTerms)) + kTiny;
+        r.lo = roundDown(layer.b[j] - e);
+        r.hi = roundUp(layer.b[j] + e);
+      }
       addRow(std::move(r));
       if (!layer.relu) {
         zCol[j] = hCol[j];
@@ -116,10 +141,11 @@ LpRelaxation::LpRelaxation(const neural::AffineNet& net, const Box& box, const N
         zAbs[j] = u;
         addRow(Row{{zCol[j], hCol[j]}, {1.0, -1.0}, 0.0, INFINITY}); // z >= h
         // z <= s h + t: valid for the rounded s when t >= relu(h) - s h at both ends of [l, u]
-        // (a convex function of h: its maximum is at an end).
+        // (a convex function of h: its maximum is at an end). A slope under kTinyWeight (u
+        // tiny against -l) would make the basis ill-conditioned: z <= u (z's bound) instead.
         const double s = u / (u - l);
         const double t = std::max(roundUp(-s * l), roundUp(u * roundUp(1.0 - s)));
-        addRow(Row{{zCol[j], hCol[j]}, {1.0, -s}, -INFINITY, t});
+        if (s >= kTinyWeight) addRow(Row{{zCol[j], hCol[j]}, {1.0, -s}, -INFINITY, t});
       }
     }
     hCols_.push_back(hCol);
@@ -136,9 +162,6 @@ namespace {
 /// x + its float64 rounding allowance, upward (a nonnegative error radius).
 double radiusUp(double x, size_t terms) {
   return x * (1.0 + 2.0 * gammaN(terms)) + kTiny;
-}
-double roundDown(double x) {
-  return x - 2.0 * kUnit * std::fabs(x) - kTiny;
 }
 
 /// An affine form a^T v + c of the LP's columns, with |true value - form| <= e.
@@ -357,16 +380,9 @@ double LpRelaxation::checkCaseCertificate(const Eigen::MatrixXd& C, const Eigen:
   return b;
 }
 
-LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
-                                 const std::vector<double>& objective, double timeLimitSec) {
-  LpCaseResult res;
-  if (!ok_) {
-    res.reason = why_;
-    return res;
-  }
-  std::unique_lock<std::mutex> serial(glpkMutex(), std::defer_lock);
-  if (!glpkThreadLocal()) serial.lock();
-  glp_term_out(GLP_OFF);
+std::unique_ptr<::glp_prob, void (*)(::glp_prob*)>
+LpRelaxation::buildProblem(const std::vector<Row>& extraRows,
+                           const std::vector<double>& objective) const {
   const int nc = static_cast<int>(cl_.size());
   const int nr = static_cast<int>(rows_.size() + extraRows.size());
   auto rowAt = [&](int i) -> const Row& {
@@ -405,6 +421,84 @@ LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
   }
   glp_scale_prob(lp.get(), GLP_SF_AUTO);
   glp_adv_basis(lp.get(), 0);
+  return lp;
+}
+
+int LpRelaxation::boundColumns(const std::vector<ColumnTask>& tasks, std::atomic<size_t>& next,
+                               std::vector<double>& out,
+                               std::chrono::steady_clock::time_point deadline) const {
+  if (!ok_) return 0;
+  std::unique_lock<std::mutex> serial(glpkMutex(), std::defer_lock);
+  if (!glpkThreadLocal()) serial.lock();
+  glp_term_out(GLP_OFF);
+  const int nc = static_cast<int>(cl_.size());
+  const int nr = static_cast<int>(rows_.size());
+  std::vector<double> obj(static_cast<size_t>(nc), 0.0);
+  std::unique_ptr<glp_prob, void (*)(glp_prob*)> lp(nullptr, glp_delete_prob);
+  int solves = 0, prevColumn = -1;
+  std::vector<double> y(static_cast<size_t>(nr));
+  for (;;) {
+    const double remaining =
+        std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+    if (remaining <= 0) break;
+    const size_t t = next.fetch_add(1);
+    if (t >= tasks.size()) break;
+    const ColumnTask& task = tasks[t];
+    if (task.column < 0 || task.column >= nc) continue;
+    // min v (lower) or min -v (upper: max v = -min -v).
+    if (prevColumn >= 0) obj[static_cast<size_t>(prevColumn)] = 0.0;
+    obj[static_cast<size_t>(task.column)] = task.upper ? -1.0 : 1.0;
+    if (!lp) {
+      lp = buildProblem({}, obj);
+    } else {
+      if (prevColumn >= 0) glp_set_obj_coef(lp.get(), prevColumn + 1, 0.0);
+      glp_set_obj_coef(lp.get(), task.column + 1, obj[static_cast<size_t>(task.column)]);
+    }
+    prevColumn = task.column;
+    glp_smcp parm;
+    glp_init_smcp(&parm);
+    parm.msg_lev = GLP_MSG_OFF;
+    // The primal simplex: the first solve from GLPK's advanced basis, the next ones from the
+    // previous optimum, primal feasible for the new objective (only the objective changed).
+    // (The dual simplex failed on oval21's cifar_base from the advanced basis: singular.)
+    parm.meth = GLP_PRIMAL;
+    parm.presolve = GLP_OFF; // the duals of the original rows are needed
+    parm.tm_lim = static_cast<int>(std::min(remaining * 1000.0, 2.0e9));
+    int rc = glp_simplex(lp.get(), &parm);
+    ++solves;
+    if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_EITLIM) {
+      // A singular or ill-conditioned warm basis: once more from an advanced basis.
+      glp_adv_basis(lp.get(), 0);
+      rc = glp_simplex(lp.get(), &parm);
+      ++solves;
+      if (rc != 0 && rc != GLP_ETMLIM && rc != GLP_EITLIM) {
+        lp.reset(); // rebuilt for the next task
+        prevColumn = -1;
+        std::fill(obj.begin(), obj.end(), 0.0);
+        continue;
+      }
+    }
+    for (int i = 0; i < nr; ++i)
+      y[static_cast<size_t>(i)] = glp_get_row_dual(lp.get(), i + 1);
+    const double b = certificate({}, obj, y); // lower bound of min obj^T v
+    if (std::isfinite(b)) out[t] = task.upper ? -b : b;
+  }
+  return solves;
+}
+
+LpCaseResult LpRelaxation::solve(const std::vector<Row>& extraRows,
+                                 const std::vector<double>& objective, double timeLimitSec) {
+  LpCaseResult res;
+  if (!ok_) {
+    res.reason = why_;
+    return res;
+  }
+  std::unique_lock<std::mutex> serial(glpkMutex(), std::defer_lock);
+  if (!glpkThreadLocal()) serial.lock();
+  glp_term_out(GLP_OFF);
+  const int nc = static_cast<int>(cl_.size());
+  const int nr = static_cast<int>(rows_.size() + extraRows.size());
+  auto lp = buildProblem(extraRows, objective);
   glp_smcp parm;
   glp_init_smcp(&parm);
   parm.msg_lev = GLP_MSG_OFF;

@@ -29,8 +29,13 @@
 
 #include <Eigen/Dense>
 
+#include <atomic>
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
+
+struct glp_prob; // GLPK's problem (glpk.h)
 
 namespace chassis::verifier {
 
@@ -88,6 +93,21 @@ public:
   double checkCaseCertificate(const Eigen::MatrixXd& C, const Eigen::VectorXd& d,
                               const std::vector<double>& duals);
 
+  /// One bound of a column (lp_intermediate.h): `upper` false: a certified lower bound of min
+  /// v_column over the relaxation; true: a certified upper bound of max v_column.
+  struct ColumnTask {
+    int column = -1;
+    bool upper = false;
+  };
+  /// Bounds the tasks' columns on ONE GLPK problem built once: each solve changes only the
+  /// objective and is warm-started from the previous optimal basis (still primal feasible,
+  /// so the primal simplex goes on from it). The tasks are pulled through `next` (shared by the
+  /// threads calling this at once on the same object: the method only reads it) until none is
+  /// left or `deadline` passes; out[i] gets task i's certified bound (the certificate of
+  /// solve(), from GLPK's duals; -inf / +inf when not solved). Returns the number of solves.
+  int boundColumns(const std::vector<ColumnTask>& tasks, std::atomic<size_t>& next,
+                   std::vector<double>& out, std::chrono::steady_clock::time_point deadline) const;
+
   /// The column of layer k's pre-activation j, and of its ReLU output when that has its own
   /// column (an unstable ReLU), else -1.
   int hColumn(int k, Eigen::Index j) const { return hCols_[static_cast<size_t>(k)][static_cast<size_t>(j)]; }
@@ -103,6 +123,9 @@ private:
   /// The domain's bounds exist and are feasible, the box finite (else ok_ false with the reason).
   bool acceptsDomain(const Box& box, const NetBounds& nb, int layers);
   void addRow(Row r);
+  /// GLPK's problem of the domain's rows and `extraRows` with the objective (minimised), scaled.
+  std::unique_ptr<::glp_prob, void (*)(::glp_prob*)>
+  buildProblem(const std::vector<Row>& extraRows, const std::vector<double>& objective) const;
   LpCaseResult solve(const std::vector<Row>& extraRows, const std::vector<double>& objective,
                      double timeLimitSec);
   /// The case's rows C_r y - m <= d_r on a margin column m appended to the columns (the caller

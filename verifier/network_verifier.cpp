@@ -7,6 +7,7 @@
 #include "verifier/cancellation.h"
 
 #include "verifier/alpha_crown.h"
+#include "verifier/lp_intermediate.h"
 #include "verifier/beta_crown.h"
 #include "verifier/bounds.h"
 #include "verifier/exact_leaf.h"
@@ -139,6 +140,7 @@ public:
   int caseIndex = -1;
   std::string reason;
   std::atomic<long> domains{0}, leaves{0}, lpSolves{0}, lpClosed{0};
+  std::string rootLpReport; // tightenRootByLp's summaries (read once the search is over)
 
   /// Numbers the roots (ids for the tree records).
   void numberRoots(std::vector<Domain>& roots) {
@@ -525,9 +527,12 @@ private:
       // the old and new bound of each neuron). Every sub-domain inherits them.
       nbLocal = *d.parentBounds;
       refined = true; // a root: no splits
-      AlphaCrownOptions ao;
-      ao.iterations = opt_.alphaIterations;
-      tightenLayersByAlphaCrown(net_, d.box, nbLocal, ao, &weights_);
+      if (alphaAllLayersApplies(nbLocal.unstable(net_))) {
+        AlphaCrownOptions ao;
+        ao.iterations = opt_.alphaIterations;
+        tightenLayersByAlphaCrown(net_, d.box, nbLocal, ao, &weights_);
+      }
+      if (rootLpApplies() && !nbLocal.infeasible) tightenRootByLp(d.box, nbLocal);
     } else if (d.parentBounds && d.depth % std::max(1, opt_.reboundEvery) != 0) {
       // ReLU splitting: the parent's pre-activation bounds stay sound on the child (a subset
       // of its domain); only the new split's clamp is applied. Tightening them (one
@@ -892,8 +897,37 @@ private:
   /// bounded again with alpha-CROWN on every ReLU layer (opt_.rootAlphaAllLayers; only if it was
   /// bounded with fewer, and at most opt_.rootAlphaAllMaxUnstable are unstable).
   bool rootAgainWithAllLayers(const Domain& d, int unstable) const {
-    if (inputMode_ || !opt_.rootAlphaAllLayers || opt_.alphaIterations <= 0 || d.depth != 0 ||
-        d.parentBounds || d.rootAllLayers || unstable > opt_.rootAlphaAllMaxUnstable)
+    if (inputMode_ || d.depth != 0 || d.parentBounds || d.rootAllLayers) return false;
+    return alphaAllLayersApplies(unstable) || rootLpApplies();
+  }
+  /// ... or with its last layers' bounds tightened by LP (opt_.rootLpLayers, on a net of at
+  /// least opt_.rootLpMinRelus ReLUs).
+  bool rootLpApplies() const {
+    return !inputMode_ && opt_.lp && opt_.rootLpLayers > 0 && opt_.rootLpShare > 0 &&
+           reluCount_ >= opt_.rootLpMinRelus;
+  }
+  /// The root's bounds tightened by LP within opt_.rootLpShare of the timeout.
+  void tightenRootByLp(const Box& box, NetBounds& nb) {
+    const auto budget = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(opt_.rootLpShare * opt_.timeoutSec));
+    const auto until = std::min(deadline_, Clock::now() + budget);
+    const LpTightenStats st =
+        tightenLastLayersByLp(net_, box, nb, opt_.rootLpLayers, until, std::max(1, opt_.threads));
+    lpSolves += st.solves;
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "%d layers, %d of %d bounds certified (%d tighter) in %d simplex runs, "
+                  "unstable ReLUs %d -> %d",
+                  st.layers, st.solved, st.tasks, st.tightened, st.solves, st.unstableBefore,
+                  st.unstableAfter);
+    std::lock_guard<std::mutex> lock(rootLpMutex_);
+    rootLpReport += (rootLpReport.empty() ? "" : "; ") + std::string(buf);
+  }
+  /// The alpha-CROWN part: opt_.rootAlphaAllLayers, at most opt_.rootAlphaAllMaxUnstable
+  /// unstable ReLUs, and layers above the rootAlphaLayers already optimised.
+  bool alphaAllLayersApplies(int unstable) const {
+    if (inputMode_ || !opt_.rootAlphaAllLayers || opt_.alphaIterations <= 0 ||
+        unstable > opt_.rootAlphaAllMaxUnstable)
       return false;
     int above = 0; // ReLU layers above the first
     for (size_t k = 1; k < net_.layers.size(); ++k)
@@ -975,6 +1009,7 @@ private:
   bool inputMode_;
   int reluCount_ = 0;
   mutable std::mutex mu_;
+  std::mutex rootLpMutex_; // guards rootLpReport
   std::condition_variable cv_;
   std::vector<Domain> stack_;
   std::vector<std::unique_ptr<Z3Encoder>> encoders_;
@@ -1213,6 +1248,7 @@ Expected<VerifyResult> verifyNetwork(const neural::AffineNet& net, const Network
   res.leaves = search.leaves;
   res.lpSolves = search.lpSolves;
   res.lpClosed = search.lpClosed;
+  res.rootLp = search.rootLpReport;
   res.reason = search.reason;
   if (search.sat) {
     res.x = search.x;

@@ -110,6 +110,21 @@ struct NetVerifyOptions {
                               // x0.96 28 domains instead of 41, 5.8 CPU s instead of 3.0;
                               // cifar_base img8194 x0.95 80 instead of 91, 4.8 instead of 2.8),
                               // and no open instance closed with it at 240 s
+  int rootLpLayers = 0;       // ReLU splitting: a root undecided by its bounds (alpha-CROWN) is
+                              // bounded again before it is split, the pre-activation bounds of
+                              // the unstable ReLUs of its last this many ReLU layers (above the
+                              // first) tightened by certified LPs (lp_intermediate.h; 0: never)
+                              // and inherited by every sub-domain. Off: measured not to pay on
+                              // oval21 (cifar_base img8194, 2 threads, load 5-6): the last
+                              // ReLU layer's 34 unstable neurons, 68 LPs in about 70 s, each
+                              // bound tighter than alpha-CROWN's by 0.01-0.1% of its width, no
+                              // neuron made stable (the triangle LP over the same lower-layer
+                              // bounds is what alpha-CROWN's optimum approaches); the conv
+                              // layer below (171 unstable): 50 s per cold LP, 0.7% of a width.
+                              // Tighter needs relaxations beyond the triangle (cuts) ...
+  int rootLpMinRelus = 2000;  // ... on a net of at least this many ReLUs (small nets' domains
+                              // are cheap: their search gains less from it than it costs) ...
+  double rootLpShare = 0.1;   // ... within this share of the timeout
   AttackOptions attackOptions;
   double backgroundAttackAfter = 1.0; // s of search before a long attack runs beside it (<0: never)
   double backgroundAttackDuty = 1.0;  // the fraction of one thread's time it takes (< 1: bursts
@@ -135,6 +150,7 @@ struct VerifyResult {
   long domains = 0; // sub-domains bounded
   long leaves = 0;  // Z3 leaf queries
   long lpSolves = 0, lpClosed = 0; // LP relaxations solved, cases closed by their certified bound
+  std::string rootLp; // what the root's LP-tightened bounds did (rootLpLayers), if they ran
 };
 
 /// Checks sizes (query vs network, and every case's against the query's) and runs the pipeline.
