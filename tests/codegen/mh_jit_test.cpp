@@ -308,7 +308,9 @@ TEST_CASE("MH on compiled code: proposals replayed in place between ones that ch
   // Moves of x (and of y, when there) replay every choice in place and leave the proposal's
   // trace unwritten (the runner then skips its next reset); moves of b add or drop y and
   // write it. Along chains that mix the two, the compiled chains are the interpreter's draw for
-  // draw.
+  // draw. (This checks the chains, not the skip itself: leaving the in-place mode rewrites the
+  // trace's choices and parameters, so a reset skipped where it should not be was measured not
+  // to change them; the skip saves work only.)
   auto c = testing::compileChs(R"(
 module Mix() -> (t: real) {
     x ~ Normal(0.0, 1.0);
