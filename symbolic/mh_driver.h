@@ -168,12 +168,18 @@ public:
       // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
       // same decision; the draw is made either way); otherwise logBelow decides as std::log.
       const double u = rng_.uniform();
-      accept = logBelow(u, logAlpha, logAlpha >= 0);
       // A runner may settle a proposal that changed only the site's value without a branch on
-      // the outcome (settleInPlace: true); otherwise accept() or reject().
+      // the outcome (settleInPlace: true); otherwise accept() or reject(). For it, the test has
+      // no branch on the outcome either (its bounded logarithm taken whatever logAlpha's sign);
+      // for the others (the interpreter: a move is thousands of instructions) the logarithm is
+      // skipped when logAlpha >= 0. The same decision either way.
       bool settled = false;
-      if constexpr (requires(Runner& r) { r.settleInPlace(accept); })
+      if constexpr (requires(Runner& r) { r.settleInPlace(accept); }) {
+        accept = logBelow(u, logAlpha, logAlpha >= 0);
         settled = runner_.settleInPlace(accept);
+      } else {
+        accept = logAlpha >= 0 || logBelow(u, logAlpha);
+      }
       if (settled) {
         if (step && adapt) adaptStep(*step, accept);
         return int(accept);
