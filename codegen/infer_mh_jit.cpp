@@ -8,6 +8,7 @@
 #include "symbolic/special.h"
 
 #include <atomic>
+#include <bit>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -187,7 +188,7 @@ public:
                  const std::vector<double>& in, const JitModel& model,
                  const std::vector<QuantityRead>& reads, Rng& rng)
       : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {
-    for (Run& r : runs_) r.out.resize(model_.numOutputs() + 1);
+    for (std::vector<double>& o : outs_) o.resize(model_.numOutputs() + 1);
     for (const QuantityRead& r : reads_) {
       outputsOnly_ = outputsOnly_ && !r.choice;
       outAt_.push_back(r.at);
@@ -203,7 +204,7 @@ public:
     c.tracing.replayIndex = nullptr;
     c.tracing.overrideAt = -1;
     c.tracing.overrideLogProb = nullptr;
-    if (int rc = runInto(c); rc != kOk)
+    if (int rc = runInto(c, curOut()); rc != kOk)
       return interpretedError(f_, inputs_, before, {}, model_, rc, c.rt.errSite);
     indexTrace(cur().trace(), index_);
     stepAt_.assign(cur().trace().choices.size(), nullptr);
@@ -242,7 +243,7 @@ public:
     f.overrideValue = x;
     f.overrideLogProb = logProbX;
     before_ = rng_;
-    rc_ = runInto(p, &f);
+    rc_ = runInto(p, outs_[curOut_ ^ 1].data(), &f);
     // Still in place at the end with every choice replayed: the proposal is the current trace
     // with the override (accept() writes it there). Fewer choices: its trace is written out.
     implied_ = p.rt.fast != nullptr;
@@ -285,22 +286,31 @@ public:
       }
     return logAlpha;
   }
+  /// An in-place proposal (the current trace with the override: the same keys and steps)
+  /// accepted or not by selecting bits (no branch on `accept`); false for any other.
+  bool settleInPlace(bool accept) {
+    if (!implied_) return false;
+    JitChoice& c = cur().tracing.trace.choices[size_t(fast_.overrideAt)];
+    const uint64_t take = uint64_t(0) - uint64_t(accept); // all ones when accepted
+    auto pick = [take](double now, double proposed) {
+      return std::bit_cast<double>((std::bit_cast<uint64_t>(now) & ~take) |
+                                   (std::bit_cast<uint64_t>(proposed) & take));
+    };
+    c.value = pick(c.value, fast_.overrideValue);
+    c.logProb = pick(c.logProb, fast_.overrideScore);
+    c.replayed = c.replayed | accept;
+    cur().logJoint = pick(cur().logJoint, prop().logJoint);
+    curOut_ ^= unsigned(accept); // the proposal's outputs become the current ones
+    return true;
+  }
   void accept(bool changed) {
-    if (implied_) { // the current trace with the override, in place: the same keys and steps
-      JitChoice& c = cur().tracing.trace.choices[size_t(fast_.overrideAt)];
-      c.value = fast_.overrideValue;
-      c.logProb = fast_.overrideScore;
-      c.replayed = true;
-      Run &now = cur(), &p = prop();
-      now.out.swap(p.out);
-      now.logJoint = p.logJoint;
-      return;
-    }
+    if (settleInPlace(true)) return;
     // Every choice replayed from its own position, as many choices: the same keys in place.
     const bool sameKeys = !changed && prop().trace().choices.size() == size() && prop().tracing.inPlace;
     // A proposal whose keys stayed in place wrote none: it takes the current trace's pool over.
     prop().tracing.trace.adoptKeys(cur().tracing.trace.keys);
     std::swap(cur_, prop_);
+    curOut_ ^= 1;
     if (!sameKeys) {
       indexTrace(cur().trace(), index_);
       stepAt_.assign(cur().trace().choices.size(), nullptr);
@@ -314,20 +324,21 @@ public:
       for (size_t q = 0; q < values_.size(); ++q) draws[q].push_back(values_[q]);
       return;
     }
-    const double* out = cur().out.data();
+    const double* out = curOut();
     for (size_t q = 0; q < outAt_.size(); ++q) draws[q].push_back(out[outAt_[q]]);
   }
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
     const Run& s = cur();
+    const double* out = curOut();
     if (outputsOnly_) { // the common case: elements of the output buffer
-      for (size_t q = 0; q < outAt_.size(); ++q) values[q] = s.out[outAt_[q]];
+      for (size_t q = 0; q < outAt_.size(); ++q) values[q] = out[outAt_[q]];
       return;
     }
     for (size_t q = 0; q < reads_.size(); ++q) {
       double v = std::numeric_limits<double>::quiet_NaN();
       if (!reads_[q].choice) {
-        v = s.out[reads_[q].at];
+        v = out[reads_[q].at];
       } else if (reads_[q].key) {
         if (auto c = index_.find(*reads_[q].key); c != index_.end())
           v = s.trace().choices[c->second].value;
@@ -337,11 +348,10 @@ public:
   }
 
 private:
-  /// One traced run: what it records and replays, its totals and outputs.
+  /// One traced run: what it records and replays, its totals (its outputs: outs_).
   struct Run {
     JitTracing tracing;
     JitRuntime rt;
-    std::vector<double> out;
     double logJoint = 0;
     /// `tracing` is as reset() leaves it for its replayFrom: the last run ended in place
     /// (JitFastReplay) having written nothing to it, and replayFrom did not change since.
@@ -360,20 +370,22 @@ private:
     fast_.keys = from.keyPool().data();
     fast_.count = int64_t(from.choices.size());
   }
-  /// Runs the model once into `r` (replaying what r.tracing says); returns its code.
-  int runInto(Run& r, JitFastReplay* fast = nullptr) {
+  /// Runs the model once into `r` and `out` (replaying what r.tracing says); returns its code.
+  int runInto(Run& r, double* out, JitFastReplay* fast = nullptr) {
     if (!r.clean) r.tracing.reset();
     r.clean = false;
     r.rt = JitRuntime();
     r.rt.rng = &rng_;
     r.rt.tracing = &r.tracing;
     r.rt.fast = fast;
-    const int rc = model_(in_.data(), r.out.data(), r.rt);
+    const int rc = model_(in_.data(), out, r.rt);
     r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                                        : r.rt.logLikelihood + r.rt.logFactor);
     return rc;
   }
   Run& cur() { return *cur_; }
+  const double* curOut() const { return outs_[curOut_].data(); }
+  double* curOut() { return outs_[curOut_].data(); }
   const Run& cur() const { return *cur_; }
   Run& prop() { return *prop_; }
   const Run& prop() const { return *prop_; }
@@ -392,6 +404,10 @@ private:
   Run runs_[2];
   Run* cur_ = &runs_[0];  // the current trace's run
   Run* prop_ = &runs_[1]; // the proposal's
+  // The outputs of the current trace's run (outs_[curOut_]) and of the proposal's (the other):
+  // an accepted proposal's become the current ones by flipping curOut_.
+  std::vector<double> outs_[2];
+  unsigned curOut_ = 0;
   JitFastReplay fast_; // the last proposal's in-place replay
   bool implied_ = false; // the last proposal ended in place: its trace is cur()'s with the override
   JitTraceIndex index_;                          // of cur().trace()

@@ -30,6 +30,11 @@
 //                                   for each quantity q, the values read() gives
 //   double siteLogDensity(size_t k, double x) const;  logDensity(site(k).dist, site(k).params, x)
 //                                   bit for bit (e.g. from a logarithm it keeps with the choice)
+//   bool settleInPlace(bool accept);  after a proposal whose trace is the current one with only
+//                                   the site's value (and what depends on it) changed: does
+//                                   accept(false) when `accept`, else reject(k), preferably
+//                                   without a branch on `accept`, and returns true; false (and
+//                                   nothing done) for any other proposal
 #pragma once
 
 #include "spec/run_control.h"
@@ -59,24 +64,28 @@ struct MhSite {
 /// t^5/5 + ...), whose terms past t^5/5 add up to at most 2 |t|^7 / (7 (1 - t^2)) < 1.4e-6 in
 /// magnitude; the rounding of these few operations is below 1e-13, and std::log's below 1e-14. So
 /// when the three-term value is more than 1e-5 from `a`, it is on the same side of `a` as
-/// std::log(u); otherwise std::log decides. (NaN a: false either way.)
-inline bool logBelow(double u, double a) {
+/// std::log(u); otherwise std::log decides. (NaN a: false either way.) `alsoWhen`: the result is
+/// alsoWhen || (std::log(u) < a) (the acceptance test's logAlpha >= 0). No branch depends on u
+/// or a except the rare one to std::log: the outcome of an acceptance test is a coin flip no
+/// predictor learns, and it is known only at the end of the move's longest chain of operations,
+/// so a mispredicted branch on it throws away much work.
+inline bool logBelow(double u, double a, bool alsoWhen = false) {
   constexpr double kLn2 = 0.6931471805599453;
   constexpr double kMargin = 1e-5;
   const uint64_t bits = std::bit_cast<uint64_t>(u);
-  int e = int((bits >> 52) & 0x7ff) - 1023; // u is normal: uniform() >= 2^-53
-  double m = std::bit_cast<double>((bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
-  if (m > 1.4142135623730951) {
-    m *= 0.5;
-    ++e;
-  }
+  // u is normal (uniform() >= 2^-53): m in [1, 2), halved (its exponent field less one: exact)
+  // into [sqrt(1/2), 1) when above sqrt(2).
+  const uint64_t mbits = (bits & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL;
+  const uint64_t high = mbits > 0x3ff6a09e667f3bcdULL ? 1 : 0; // m > 1.4142135623730951
+  const double m = std::bit_cast<double>(mbits - (high << 52));
+  const int e = int((bits >> 52) & 0x7ff) - 1023 + int(high);
   const double t = (m - 1.0) / (m + 1.0), t2 = t * t;
   const double approx = double(e) * kLn2 + 2.0 * t * (1.0 + t2 * (1.0 / 3.0 + t2 * (1.0 / 5.0)));
-  if (approx + kMargin < a) return true;
-  if (approx - kMargin >= a) return false;
-  return std::log(u) < a;
+  const bool below = approx + kMargin < a, above = approx - kMargin >= a;
+  if (!(below | above)) [[unlikely]]
+    return alsoWhen || std::log(u) < a;
+  return alsoWhen | below;
 }
-
 /// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
 struct MhStep {
   double logStep = 0;
@@ -159,15 +168,26 @@ public:
       // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
       // same decision; the draw is made either way); otherwise logBelow decides as std::log.
       const double u = rng_.uniform();
-      accept = logAlpha >= 0 || logBelow(u, logAlpha);
+      // A runner may settle a proposal that changed only the site's value without a branch on
+      // the outcome (settleInPlace: true); otherwise accept() or reject(). For it, the test has
+      // no branch on the outcome either (its bounded logarithm taken whatever logAlpha's sign);
+      // for the others (the interpreter: a move is thousands of instructions) the logarithm is
+      // skipped when logAlpha >= 0. The same decision either way.
+      bool settled = false;
+      if constexpr (requires(Runner& r) { r.settleInPlace(accept); }) {
+        accept = logBelow(u, logAlpha, logAlpha >= 0);
+        settled = runner_.settleInPlace(accept);
+      } else {
+        accept = logAlpha >= 0 || logBelow(u, logAlpha);
+      }
+      if (settled) {
+        if (step && adapt) adaptStep(*step, accept);
+        return int(accept);
+      }
       if (accept) runner_.accept(changed);
     }
     if (!accept) runner_.reject(k);
-    if (step && adapt) {
-      ++step->updates;
-      step->logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step->updates), 0.6);
-      step->scale = std::exp(step->logStep);
-    }
+    if (step && adapt) adaptStep(*step, accept);
     return accept ? 1 : 0;
   }
 
@@ -188,6 +208,12 @@ public:
   const Runner& runner() const { return runner_; }
 
 private:
+  static void adaptStep(MhStep& step, bool accept) {
+    ++step.updates;
+    step.logStep += ((accept ? 1.0 : 0.0) - kTargetAccept) / std::pow(double(step.updates), 0.6);
+    step.scale = std::exp(step.logStep);
+  }
+
   Rng rng_;
   Runner runner_;
   size_t sweep_ = 1;

@@ -4,8 +4,11 @@
 #include "symbolic/diagnostics.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <set>
@@ -111,6 +114,92 @@ double logSumExp(std::span<const double> xs) {
   if (!std::isfinite(m)) return m;
   double s = 0;
   for (double x : xs) s += std::exp(x - m);
+  return m + std::log(s);
+}
+
+namespace {
+
+// Two doubles and two 64-bit integers as one value (GCC's and Clang's vector extension: an SSE2
+// register on any x86-64; plain IEEE operations lane by lane, so the same bits on every machine).
+using V2d = double __attribute__((vector_size(16)));
+using V2i = int64_t __attribute__((vector_size(16)));
+
+/// exp(x) lane by lane for x <= 0, x = -inf or NaN, by arithmetic alone (no table, no call, no
+/// branch): x = k ln2 + r with |r| <= ln2/2 (Cody and Waite's two-part ln2, k ln2hi exact),
+/// exp(r) by its Taylor polynomial to degree 12 (truncation below 2.5e-16 relative), times 2^k
+/// from exponent bits; 0 below -708 (exp(x) < 2^-1021, nothing next to a sum holding exp(0) = 1).
+/// Within a few ulps of std::exp (tests/symbolic/log_sum_exp_test.cpp).
+inline V2d expNonPositive(V2d x) {
+  constexpr double kLog2e = 1.4426950408889634, kShift = 0x1.8p52;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  const V2d lo = {-708.0, -708.0};
+  const V2i below = (V2i)(x < lo);                   // all ones where x < -708 (not for NaN)
+  const V2d xc = (V2d)(((V2i)x & ~below) | ((V2i)lo & below));
+  const V2d kd = xc * kLog2e + kShift;          // round(x / ln2) + 1.5 2^52: k in its low bits
+  const V2d k = kd - kShift;
+  const V2d r = (xc - k * kLn2Hi) - k * kLn2Lo;
+  V2d p = r * (1.0 / 479001600.0) + 1.0 / 39916800.0; // 1/12!, 1/11!
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  // 2^k, k in [-1022, 0]: the low 12 bits of kd's are k's (two's complement), shifted into the
+  // exponent field and biased.
+  const V2d scale = (V2d)(((V2i)kd << 52) + (int64_t(1023) << 52));
+  return (V2d)((V2i)(p * scale) & ~below);
+}
+
+} // namespace
+
+double expOfNonPositive(double x) {
+  const V2d v = {x, x};
+  return expNonPositive(v)[0];
+}
+
+LogSumExpPart logSumExpPart(std::span<const double> xs) {
+  // Four lanes of maxima and sums (two pairs), combined in a fixed order at the end; a tail of
+  // fewer than four terms fills the lanes with -inf (exp 0, adding exactly nothing).
+  constexpr double kNegInf = -std::numeric_limits<double>::infinity();
+  const size_t n = xs.size(), body = n - n % 4;
+  double tail[4] = {kNegInf, kNegInf, kNegInf, kNegInf};
+  for (size_t j = 0; body + j < n; ++j) tail[j] = xs[body + j];
+  double mx[4] = {kNegInf, kNegInf, kNegInf, kNegInf};
+  for (size_t i = 0; i < body; i += 4)
+    for (size_t j = 0; j < 4; ++j) mx[j] = std::max(mx[j], xs[i + j]);
+  LogSumExpPart part;
+  for (size_t j = 0; j < 4; ++j) part.max = std::max(part.max, mx[j]);
+  for (size_t i = body; i < n; ++i) part.max = std::max(part.max, xs[i]);
+  if (!std::isfinite(part.max)) return part; // (sum 0: nothing to add, or +inf / NaN below)
+  const double m = part.max;
+  V2d acc0 = {0, 0}, acc1 = {0, 0}; // lanes 0, 1 and 2, 3
+  auto add = [&](const double* four) {
+    V2d a, b;
+    std::memcpy(&a, four, sizeof a);
+    std::memcpy(&b, four + 2, sizeof b);
+    acc0 += expNonPositive(a - m);
+    acc1 += expNonPositive(b - m);
+  };
+  for (size_t i = 0; i < body; i += 4) add(xs.data() + i);
+  if (body < n) add(tail);
+  part.sum = (acc0[0] + acc0[1]) + (acc1[0] + acc1[1]);
+  return part;
+}
+
+double combineLogSumExp(std::span<const LogSumExpPart> parts) {
+  double m = -std::numeric_limits<double>::infinity();
+  for (const LogSumExpPart& p : parts) m = std::max(m, p.max);
+  if (!std::isfinite(m)) return m;
+  double s = 0;
+  for (const LogSumExpPart& p : parts)
+    if (p.sum != 0) s += p.sum * std::exp(p.max - m); // an empty or all -inf piece adds nothing
+                                                      // (a NaN sum stays NaN, as in logSumExp)
   return m + std::log(s);
 }
 

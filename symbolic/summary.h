@@ -12,12 +12,30 @@
 
 #include <nlohmann/json.hpp>
 
+#include <limits>
 #include <ostream>
 
 namespace chassis::symbolic {
 
 /// log(sum exp(x)) without overflow; -inf for an empty or all -inf input.
 double logSumExp(std::span<const double> xs);
+
+/// A part of a log-sum-exp over consecutive pieces of one sequence: the piece's largest value
+/// `max` and sum = sum exp(x - max) (max = -inf and sum = 0 for an empty or all -inf piece).
+struct LogSumExpPart {
+  double max = -std::numeric_limits<double>::infinity();
+  double sum = 0;
+};
+/// The part of `xs` (its terms summed in four interleaved lanes, then the lanes; exp by
+/// expOfNonPositive).
+LogSumExpPart logSumExpPart(std::span<const double> xs);
+/// exp(x) for x <= 0 (or -inf, NaN) as logSumExpPart takes it: within a few ulps of std::exp,
+/// 0 below -708, computed by arithmetic alone (the same bits on every machine).
+double expOfNonPositive(double x);
+/// log(sum exp(x)) over the pieces of `parts` (in order): M + log(sum_p exp(max_p - M) sum_p)
+/// with M the largest max; -inf when every piece is empty or all -inf. A deterministic function
+/// of the parts, but not logSumExp of the whole bit for bit (the terms are grouped by piece).
+double combineLogSumExp(std::span<const LogSumExpPart> parts);
 
 /// Fills p.summaries (and p.ess and the warnings) from p.draws / p.logWeights. Errors: draws of
 /// the wrong shape.

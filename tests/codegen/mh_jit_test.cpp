@@ -341,6 +341,50 @@ module Mix() -> (t: real) {
   }
 }
 
+TEST_CASE("MH on compiled code: proposals settled in place, accepted and rejected, keep the "
+          "outputs of the current trace", "[codegen][jit]") {
+  // Every move replays all choices in place (fixed structure): the runner settles it by
+  // selecting the proposal's value, score, log joint and output buffer, or the current ones,
+  // without a branch. Drawn from the output buffer (outputs only), with a choice query (read
+  // from the trace), and thinned (draws kept after some rejected moves), the chains are the
+  // interpreter's draw for draw, and both outcomes happen.
+  auto c = testing::compileChs(R"(
+module Line() -> (a: real, s: real) {
+    a ~ Normal(0.0, 3.0);
+    b ~ Normal(1.0, 2.0);
+    let xs = [0.0, 1.0, 2.0, 3.0];
+    let ys = [0.9, 2.1, 2.8, 4.2];
+    for i in 0..4 {
+        observe(Normal(a + b * xs[i], 0.5), ys[i]);
+    }
+    s = a + b;
+}
+)",
+                               "line.chs");
+  const ir::Function* f = c.ir.findFunction("Line");
+  auto jit = compiled(f);
+  for (uint64_t seed : {1, 2, 3}) {
+    for (const std::vector<std::string>& query :
+         {std::vector<std::string>{}, std::vector<std::string>{"b", "s"}}) {
+      symbolic::InferOptions o;
+      o.samples = 300;
+      o.warmup = 100;
+      o.chains = 2;
+      o.thin = seed;
+      o.seed = seed;
+      o.query = query;
+      auto x = symbolic::runMhChains(*f, {}, o, {});
+      auto y = codegen::runMhChainsCompiled(*f, {}, o, {}, *jit);
+      requireSameChains(x, y);
+      REQUIRE(y);
+      for (const symbolic::MhChain& ch : y->chains) {
+        CHECK(ch.accepted > ch.proposed / 10);
+        CHECK(ch.accepted < ch.proposed - ch.proposed / 10);
+      }
+    }
+  }
+}
+
 TEST_CASE("MH on compiled code: a model error is the interpreter's", "[codegen][jit]") {
   auto c = testing::compileChs(R"(
 module Bad() -> (y: real) {
@@ -731,7 +775,11 @@ module Walk(s: real) -> (y: real) {
 
 TEST_CASE("the acceptance test's bounded logarithm decides as std::log", "[codegen][jit]") {
   Rng rng(3);
-  auto agrees = [](double u, double a) { return symbolic::logBelow(u, a) == (std::log(u) < a); };
+  // Alone, and as the acceptance test (logAlpha >= 0 accepts without the logarithm).
+  auto agrees = [](double u, double a) {
+    return symbolic::logBelow(u, a) == (std::log(u) < a) &&
+           symbolic::logBelow(u, a, a >= 0) == (a >= 0 || std::log(u) < a);
+  };
   int checked = 0;
   for (int i = 0; i < 200000; ++i) {
     const double u = i < 4 ? std::array{0x1p-53, 1.0 - 0x1p-53, 0.7071067811865476,
@@ -742,10 +790,10 @@ TEST_CASE("the acceptance test's bounded logarithm decides as std::log", "[codeg
     for (double a : {l, std::nextafter(l, 1.0), std::nextafter(l, -1.0),
                      std::nextafter(std::nextafter(l, 1.0), 1.0), l + 1e-5, l - 1e-5, l + 2e-5,
                      l - 2e-5, -rng.uniform() * 5.0, -std::numeric_limits<double>::infinity(),
-                     std::numeric_limits<double>::quiet_NaN()}) {
+                     std::numeric_limits<double>::quiet_NaN(), 0.0, 4e-6, rng.uniform()}) {
       REQUIRE(agrees(u, a));
       ++checked;
     }
   }
-  CHECK(checked == 2200000);
+  CHECK(checked == 2800000);
 }
