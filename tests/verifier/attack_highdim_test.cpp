@@ -41,24 +41,14 @@ verifier::Box ballBox(Rng& rng, int n, double eps) {
 /// rows, each satisfied at net(x*) with slack `slack` times the row's scale.
 verifier::CaseSpec plantedCase(Rng& rng, const neural::AffineNet& net, const verifier::Box& box,
                                int m, double slack) {
-  const int n = net.inputSize, o = net.outputSize();
+  const int n = net.inputSize;
   VectorXd x(n);
   for (int i = 0; i < n; ++i) {
     double t = 0.9 + 0.1 * rng.uniform();
     x[i] = rng.uniform() < 0.5 ? box.lo[i] + t * (box.hi[i] - box.lo[i])
                                : box.hi[i] - t * (box.hi[i] - box.lo[i]);
   }
-  VectorXd y = net.forward(x);
-  verifier::CaseSpec cs;
-  cs.box = box;
-  cs.C.resize(m, o);
-  cs.d.resize(m);
-  for (int j = 0; j < m; ++j) {
-    for (int k = 0; k < o; ++k)
-      cs.C(j, k) = rng.normal();
-    cs.d[j] = cs.C.row(j).dot(y) + slack * cs.C.row(j).cwiseAbs().sum();
-  }
-  return cs;
+  return testing::caseUnsafeAt(rng, net, box, x, m, slack);
 }
 
 /// A case no input satisfies: y_0 <= c and -y_0 <= -c - 1.

@@ -44,22 +44,12 @@ verifier::Box randomBox(Rng& rng, int n) {
 /// satisfied at net(x*) with slack `slack` times the row's scale.
 verifier::CaseSpec plantedCase(Rng& rng, const neural::AffineNet& net, const verifier::Box& box,
                                int m, double slack, VectorXd* xStar = nullptr) {
-  const int n = net.inputSize, o = net.outputSize();
+  const int n = net.inputSize;
   VectorXd x(n);
   for (int i = 0; i < n; ++i)
     x[i] = box.lo[i] + rng.uniform() * (box.hi[i] - box.lo[i]);
-  VectorXd y = net.forward(x);
-  verifier::CaseSpec cs;
-  cs.box = box;
-  cs.C.resize(m, o);
-  cs.d.resize(m);
-  for (int j = 0; j < m; ++j) {
-    for (int k = 0; k < o; ++k)
-      cs.C(j, k) = rng.normal();
-    cs.d[j] = cs.C.row(j).dot(y) + slack * cs.C.row(j).cwiseAbs().sum();
-  }
   if (xStar) *xStar = x;
-  return cs;
+  return testing::caseUnsafeAt(rng, net, box, x, m, slack);
 }
 
 /// A case no input satisfies: y_0 <= -1 and -y_0 <= -1.

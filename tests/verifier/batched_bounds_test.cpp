@@ -29,6 +29,8 @@ using namespace chassis;
 using namespace chassis::verifier;
 using chassis::testing::preActivations;
 using chassis::testing::randomBox;
+using chassis::testing::randomPhaseSplits;
+using chassis::testing::satisfiesSplits;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
@@ -45,35 +47,6 @@ neural::AffineNet batchTestNet(Rng& rng, int nIn, bool sparse) {
         for (Eigen::Index c = 0; c < L.W.cols(); ++c)
           L.W(r, c) = rng.uniform() < 0.92 ? 0.0 : 3.0 * L.W(r, c);
   return net;
-}
-
-/// Up to `count` unstable neurons of the unsplit bounds split to a random phase.
-Splits randomPhaseSplits(Rng& rng, const neural::AffineNet& net, const NetBounds& nb, int count) {
-  std::vector<std::pair<size_t, Eigen::Index>> unstable;
-  for (size_t k = 0; k < net.layers.size(); ++k)
-    if (net.layers[k].relu)
-      for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
-        if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) unstable.emplace_back(k, j);
-  Splits splits(net.layers.size());
-  for (int c = 0; c < count && !unstable.empty(); ++c) {
-    size_t i = std::min(unstable.size() - 1,
-                        static_cast<size_t>(rng.uniform() * static_cast<double>(unstable.size())));
-    const size_t k = unstable[i].first;
-    const Eigen::Index j = unstable[i].second;
-    unstable.erase(unstable.begin() + static_cast<std::ptrdiff_t>(i));
-    if (splits[k].empty()) splits[k].assign(static_cast<size_t>(nb.lo[k].size()), 0);
-    splits[k][static_cast<size_t>(j)] = rng.uniform() < 0.5 ? 1 : -1;
-  }
-  return splits;
-}
-
-bool inSplits(const Splits& splits, const std::vector<VectorXd>& pre) {
-  for (size_t k = 0; k < splits.size(); ++k)
-    for (size_t j = 0; j < splits[k].size(); ++j) {
-      const double h = pre[k][static_cast<Eigen::Index>(j)];
-      if ((splits[k][j] > 0 && h < 0) || (splits[k][j] < 0 && h > 0)) return false;
-    }
-  return true;
 }
 
 /// One random sub-domain: its box (inside [-1, 1.6]^n), splits, bounds, rows and, at random,
@@ -121,7 +94,7 @@ std::vector<VectorXd> samplePoints(Rng& rng, const neural::AffineNet& net, const
     VectorXd x(d.box.lo.size());
     for (Eigen::Index i = 0; i < x.size(); ++i)
       x[i] = d.box.lo[i] + rng.uniform() * (d.box.hi[i] - d.box.lo[i]);
-    if (inSplits(d.splits, preActivations(net, x))) xs.push_back(x);
+    if (satisfiesSplits(d.splits, preActivations(net, x))) xs.push_back(x);
   }
   return xs;
 }
@@ -262,67 +235,28 @@ TEST_CASE("ReLU splitting with batched sub-domains agrees with exact Z3 and with
   int referenced = 0, wrong = 0, decidedBatched = 0, decidedSingle = 0, sats = 0, unsats = 0;
   for (int t = 0; t < 12; ++t) {
     const int nIn = 5 + t % 4;
-    auto net = testing::randomReluNet(rng, nIn, 2, 7 + t % 3, 2, 1.5, 0.3);
     // c y <= rhs over a box, rhs between a sound lower bound of c y and the least value seen
     // at 40 points (so both verdicts occur).
-    spec::VnnProperty prop;
-    prop.numInputs = nIn;
-    prop.numOutputs = net.outputSize();
-    spec::VnnCase vc;
-    Box box = randomBox(rng, nIn, 0.5);
-    for (int i = 0; i < nIn; ++i) {
-      vc.lo.push_back(box.lo[i]);
-      vc.hi.push_back(box.hi[i]);
-    }
-    spec::OutputConstraint oc;
-    oc.coef.assign(static_cast<size_t>(prop.numOutputs), 0.0);
-    for (auto& v : oc.coef) v = rng.normal();
-    const VectorXd cv = Eigen::Map<VectorXd>(oc.coef.data(), prop.numOutputs);
-    double seen = INFINITY;
-    for (int s = 0; s < 40; ++s) {
-      VectorXd x(nIn);
-      for (int i = 0; i < nIn; ++i) x[i] = box.lo[i] + rng.uniform() * (box.hi[i] - box.lo[i]);
-      seen = std::min(seen, cv.dot(net.forward(x)));
-    }
-    const MatrixXd crow = cv.transpose();
-    const double lb = outputLowerBound(net, box, symbolicBounds(net, box), crow).lower[0];
-    oc.rhs = lb + (0.1 + rng.uniform()) * (seen - lb);
-    vc.constraints.push_back(oc);
-    prop.cases.push_back(vc);
-    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
-    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
-    if (!ref) continue; // Z3 timed out: no reference verdict
+    const auto c = testing::netNearMinimumWithZ3(rng, nIn, 2, 7 + t % 3);
+    if (!c.z3Violated) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = *ref;
+    const bool refSat = *c.z3Violated;
     (refSat ? sats : unsats) += 1;
     // The bounds alone decide (no attack, no Z3 leaves, no LP), batching or not.
-    NetVerifyOptions opt;
-    opt.timeoutSec = 30;
+    NetVerifyOptions opt = testing::boundsAloneReluSplitting(30);
     opt.seed = 3 + t;
-    opt.inputSplitMaxDim = 0;
-    opt.attack = false;
-    opt.leafMaxNeurons = 0;
-    opt.lp = false;
-    opt.maxDepth = 40;
     NetVerifyOptions single = opt;
     single.batchDomains = 1;
     opt.batchDomains = 8;
     int* counters[] = {&decidedBatched, &decidedSingle};
     int which = 0;
     for (const NetVerifyOptions* o : {&opt, &single}) {
-      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      auto r = verifyNetwork(c.net, toNetworkQuery(c.prop), *o);
       REQUIRE(r);
       INFO("net " << t << (which == 0 ? " batched" : " single") << ": "
                   << verdictName(r->verdict) << " (" << r->reason << ", " << r->domains
                   << " domains), Z3 " << (refSat ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
-      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
-        ++*counters[which];
-        if ((r->verdict == Verdict::Violated) != refSat) {
-          ++wrong;
-          FAIL_CHECK("disagreement with Z3");
-        }
-      }
+      if (testing::checkAgainstZ3(*r, c, wrong)) ++*counters[which];
       ++which;
     }
   }

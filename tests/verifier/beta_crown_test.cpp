@@ -30,39 +30,12 @@ using namespace chassis;
 using namespace chassis::verifier;
 using chassis::testing::preActivations;
 using chassis::testing::randomBox;
+using chassis::testing::randomPhaseSplits;
+using chassis::testing::satisfiesSplits;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 
 namespace {
-
-/// Up to `count` unstable neurons of the ReLU layers (of the unsplit bounds) split to a random
-/// phase.
-Splits randomSplits(Rng& rng, const neural::AffineNet& net, const NetBounds& nb, int count) {
-  std::vector<std::pair<size_t, Eigen::Index>> unstable;
-  for (size_t k = 0; k < net.layers.size(); ++k)
-    if (net.layers[k].relu)
-      for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
-        if (nb.lo[k][j] < 0 && nb.hi[k][j] > 0) unstable.emplace_back(k, j);
-  Splits splits(net.layers.size());
-  for (int c = 0; c < count && !unstable.empty(); ++c) {
-    size_t i = static_cast<size_t>(rng.uniform() * static_cast<double>(unstable.size()));
-    i = std::min(i, unstable.size() - 1);
-    auto [k, j] = unstable[i];
-    unstable.erase(unstable.begin() + static_cast<std::ptrdiff_t>(i));
-    if (splits[k].empty()) splits[k].assign(static_cast<size_t>(nb.lo[k].size()), 0);
-    splits[k][static_cast<size_t>(j)] = rng.uniform() < 0.5 ? 1 : -1;
-  }
-  return splits;
-}
-
-bool satisfiesSplits(const Splits& splits, const std::vector<VectorXd>& pre) {
-  for (size_t k = 0; k < splits.size(); ++k)
-    for (size_t j = 0; j < splits[k].size(); ++j) {
-      const double h = pre[k][static_cast<Eigen::Index>(j)];
-      if ((splits[k][j] > 0 && h < 0) || (splits[k][j] < 0 && h > 0)) return false;
-    }
-  return true;
-}
 
 /// Row r of sum_k sum_j beta_rj s_j h_kj at the pre-activations `pre`.
 double splitTerm(const Splits& splits, const Slopes& beta, const std::vector<VectorXd>& pre,
@@ -91,7 +64,7 @@ TEST_CASE("beta-CROWN bounds are sound on random split sub-domains, optimised or
     auto net = testing::randomReluNet(rng, nIn, hidden, 10 + t % 7, out, 1.5, 0.3);
     Box box = randomBox(rng, nIn, 1.0);
     NetBounds nb0 = symbolicBounds(net, box);
-    Splits splits = randomSplits(rng, net, nb0, 1 + t % 4);
+    Splits splits = randomPhaseSplits(rng, net, nb0, 1 + t % 4);
     NetBounds nb = symbolicBounds(net, box, splits);
     if (nb.infeasible) continue;
     const int m = net.outputSize();
@@ -162,46 +135,6 @@ TEST_CASE("beta-CROWN bounds are sound on random split sub-domains, optimised or
   CHECK(tighter * 2 >= rows); // the multipliers tighten at least half of the rows
 }
 
-namespace {
-
-/// One case over a random box: c y <= rhs with c random and rhs between a lower bound and the
-/// smallest value seen at 40 random points.
-spec::VnnProperty nearMinimumProperty(Rng& rng, const neural::AffineNet& net, double width) {
-  spec::VnnProperty p;
-  p.numInputs = net.inputSize;
-  p.numOutputs = net.outputSize();
-  spec::VnnCase vc;
-  Box box = randomBox(rng, net.inputSize, width);
-  for (int i = 0; i < net.inputSize; ++i) {
-    vc.lo.push_back(box.lo[i]);
-    vc.hi.push_back(box.hi[i]);
-  }
-  spec::OutputConstraint oc;
-  oc.coef.assign(static_cast<size_t>(p.numOutputs), 0.0);
-  for (auto& v : oc.coef)
-    v = rng.normal();
-  VectorXd cv = Eigen::Map<VectorXd>(oc.coef.data(), p.numOutputs);
-  double lo = INFINITY, hi = -INFINITY;
-  for (int s = 0; s < 40; ++s) {
-    VectorXd x(net.inputSize);
-    for (int i = 0; i < net.inputSize; ++i)
-      x[i] = box.lo[i] + rng.uniform() * (box.hi[i] - box.lo[i]);
-    const double v = cv.dot(net.forward(x));
-    lo = std::min(lo, v);
-    hi = std::max(hi, v);
-  }
-  // Between a sound lower bound of c y on the box and the smallest value seen: the true
-  // minimum lies there too, so both verdicts occur.
-  MatrixXd crow = cv.transpose();
-  const double lb = outputLowerBound(net, box, symbolicBounds(net, box), crow).lower[0];
-  oc.rhs = lb + (0.1 + rng.uniform()) * (lo - lb);
-  vc.constraints.push_back(oc);
-  p.cases.push_back(vc);
-  return p;
-}
-
-} // namespace
-
 TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves and with the "
           "bounds alone",
           "[verifier][z3][beta]") {
@@ -210,13 +143,10 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
   int decidedLeaves = 0, decidedBoundsBeta = 0, decidedBoundsNoBeta = 0;
   for (int t = 0; t < 16; ++t) {
     const int nIn = 6 + t % 4;
-    auto net = testing::randomReluNet(rng, nIn, 2, 8 + t % 3, 2, 1.5, 0.3);
-    spec::VnnProperty prop = nearMinimumProperty(rng, net, 0.5);
-    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
-    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
-    if (!ref) continue; // Z3 timed out: no reference verdict
+    const auto c = testing::netNearMinimumWithZ3(rng, nIn, 2, 8 + t % 3);
+    if (!c.z3Violated) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = *ref;
+    const bool refSat = *c.z3Violated;
     (refSat ? sats : unsats) += 1;
     // (a) the engine as configured by default, in ReLU-splitting mode, half without attack.
     NetVerifyOptions opt;
@@ -226,30 +156,20 @@ TEST_CASE("ReLU splitting with beta-CROWN agrees with exact Z3, with Z3 leaves a
     opt.inputSplitMaxDim = 0;
     // (b) the bounds alone: no attack, no Z3 leaves, no LP; a domain they do not close when
     // every ReLU is split is left undecided.
-    NetVerifyOptions bopt = opt;
-    bopt.attack = false;
-    bopt.leafMaxNeurons = 0;
-    bopt.lp = false;
-    bopt.maxDepth = 40;
+    NetVerifyOptions bopt = testing::boundsAloneReluSplitting(opt.timeoutSec);
+    bopt.seed = opt.seed;
     bopt.alphaIterations = 30;
     NetVerifyOptions nopt = bopt;
     nopt.betaCrown = false;
     int* counters[] = {&decidedLeaves, &decidedBoundsBeta, &decidedBoundsNoBeta};
     int which = 0;
     for (const NetVerifyOptions* o : {&opt, &bopt, &nopt}) {
-      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      auto r = verifyNetwork(c.net, toNetworkQuery(c.prop), *o);
       REQUIRE(r);
       INFO("net " << t << " config " << which << ": " << vnncompName(r->verdict) << " ("
                   << r->reason << ", " << r->domains << " domains), Z3 "
                   << (refSat ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
-      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
-        ++*counters[which];
-        if ((r->verdict == Verdict::Violated) != refSat) {
-          ++wrong;
-          FAIL_CHECK("disagreement with Z3");
-        }
-      }
+      if (testing::checkAgainstZ3(*r, c, wrong)) ++*counters[which];
       ++which;
     }
   }
@@ -279,7 +199,7 @@ TEST_CASE("a sub-domain's intermediate bounds from its parent's contain every sa
     Box box = randomBox(rng, nIn, 1.0);
     // The parent: a random sub-domain, its last ReLU layer tightened by alpha-CROWN as the
     // search does at the root.
-    Splits parentSplits = randomSplits(rng, net, symbolicBounds(net, box), t % 3);
+    Splits parentSplits = randomPhaseSplits(rng, net, symbolicBounds(net, box), t % 3);
     NetBounds parent = symbolicBounds(net, box, parentSplits);
     if (parent.infeasible) continue;
     AlphaCrownOptions ao;
@@ -288,7 +208,7 @@ TEST_CASE("a sub-domain's intermediate bounds from its parent's contain every sa
     if (parent.infeasible) continue;
     // The child: one more neuron, unstable in the parent's bounds, split to a random phase.
     Splits childSplits = parentSplits;
-    const Splits extra = randomSplits(rng, net, parent, 1);
+    const Splits extra = randomPhaseSplits(rng, net, parent, 1);
     int splitLayer = -1;
     for (size_t k = 0; k < extra.size(); ++k)
       for (size_t j = 0; j < extra[k].size(); ++j)
@@ -400,42 +320,26 @@ TEST_CASE("ReLU splitting with the undecided root bounded again on every layer a
   int referenced = 0, sats = 0, unsats = 0, wrong = 0, decidedAll = 0, decidedOnce = 0;
   for (int t = 0; t < 6; ++t) {
     const int nIn = 4 + t % 4;
-    auto net = testing::randomReluNet(rng, nIn, 3, 5 + t % 3, 2, 1.5, 0.3);
-    spec::VnnProperty prop = nearMinimumProperty(rng, net, 0.5);
-    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
-    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
-    if (!ref) continue; // Z3 timed out: no reference verdict
+    const auto c = testing::netNearMinimumWithZ3(rng, nIn, 3, 5 + t % 3);
+    if (!c.z3Violated) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = *ref;
+    const bool refSat = *c.z3Violated;
     (refSat ? sats : unsats) += 1;
     // The bounds alone (no attack, no Z3 leaves, no LP) decide, in ReLU-splitting mode.
-    NetVerifyOptions once;
-    once.timeoutSec = 15;
+    NetVerifyOptions once = testing::boundsAloneReluSplitting(15);
     once.seed = 3 + t;
-    once.attack = false;
-    once.inputSplitMaxDim = 0;
-    once.leafMaxNeurons = 0;
-    once.lp = false;
-    once.maxDepth = 40;
     once.rootAlphaAllLayers = false;
     NetVerifyOptions all = once;
     all.rootAlphaAllLayers = true;
     int* counters[] = {&decidedOnce, &decidedAll};
     int which = 0;
     for (const NetVerifyOptions* o : {&once, &all}) {
-      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      auto r = verifyNetwork(c.net, toNetworkQuery(c.prop), *o);
       REQUIRE(r);
       INFO("net " << t << (which ? " root on every layer" : " root once") << ": "
                   << vnncompName(r->verdict) << " (" << r->reason << ", " << r->domains
                   << " domains), Z3 " << (refSat ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
-      if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
-        ++*counters[which];
-        if ((r->verdict == Verdict::Violated) != refSat) {
-          ++wrong;
-          FAIL_CHECK("disagreement with Z3");
-        }
-      }
+      if (testing::checkAgainstZ3(*r, c, wrong)) ++*counters[which];
       ++which;
     }
   }
@@ -457,23 +361,14 @@ TEST_CASE("ReLU splitting choosing the split among more branching candidates agr
   long domainsScore = 0, domainsCandidates = 0;
   for (int t = 0; t < 10; ++t) {
     const int nIn = 6 + t % 4;
-    auto net = testing::randomReluNet(rng, nIn, 2, 8 + t % 3, 2, 1.5, 0.3);
-    spec::VnnProperty prop = nearMinimumProperty(rng, net, 0.5);
-    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
-    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
-    if (!ref) continue; // Z3 timed out: no reference verdict
+    const auto c = testing::netNearMinimumWithZ3(rng, nIn, 2, 8 + t % 3);
+    if (!c.z3Violated) continue; // Z3 timed out: no reference verdict
     ++referenced;
     // The bounds alone (no attack, Z3 leaves or LP), one thread (the same order every run):
     // the split chosen by the BaBSR-like score alone, or by the children's bounds of the
     // default number of highest-scoring candidates.
-    NetVerifyOptions many;
-    many.timeoutSec = 20;
+    NetVerifyOptions many = testing::boundsAloneReluSplitting(20);
     many.threads = 1;
-    many.attack = false;
-    many.leafMaxNeurons = 0;
-    many.lp = false;
-    many.maxDepth = 40;
-    many.inputSplitMaxDim = 0;
     REQUIRE(many.branchCandidates > 8);
     NetVerifyOptions one = many;
     one.branchCandidates = 1;
@@ -481,16 +376,12 @@ TEST_CASE("ReLU splitting choosing the split among more branching candidates agr
     long doms[2];
     int which = 0;
     for (const NetVerifyOptions* o : {&one, &many}) {
-      auto r = verifyNetwork(net, toNetworkQuery(prop), *o);
+      auto r = verifyNetwork(c.net, toNetworkQuery(c.prop), *o);
       REQUIRE(r);
       INFO("net " << t << " candidates " << o->branchCandidates << ": "
                   << vnncompName(r->verdict) << " (" << r->reason << ", " << r->domains
-                  << " domains), Z3 " << (*ref ? "sat" : "unsat"));
-      if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
-      if ((r->verdict == Verdict::Violated && !*ref) || (r->verdict == Verdict::Holds && *ref)) {
-        ++wrong;
-        FAIL_CHECK("disagreement with Z3");
-      }
+                  << " domains), Z3 " << (*c.z3Violated ? "sat" : "unsat"));
+      testing::checkAgainstZ3(*r, c, wrong);
       v[which] = r->verdict;
       doms[which] = r->domains;
       ++which;

@@ -1,7 +1,8 @@
 // Test helpers shared by the verifier tests that read .chs files from the source tree or run the
 // `chassis` binary of this build: a file loaded, checked and lowered with its networks (failing
-// the current Catch2 test, with the diagnostics, if a step fails), and a subcommand run with its
-// exit code and standard output captured.
+// the current Catch2 test, with the diagnostics, if a step fails; or nothing, for the test to
+// require), a property of a program by name, and a subcommand run with its exit code and
+// standard output captured.
 #pragma once
 
 #include "neural/lower_network.h"
@@ -18,18 +19,22 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
 namespace chassis::testing {
 
+/// `rel` relative to the source root, or itself if it is an absolute path.
+inline std::string sourcePath(const std::string& rel) {
+  return !rel.empty() && rel[0] == '/' ? rel : std::string(CHASSIS_SOURCE_DIR) + "/" + rel;
+}
+
 /// The .chs file at `rel` (relative to the source root, or an absolute path), lowered with its
 /// networks loaded.
 inline std::unique_ptr<ir::Program> loadChsFile(const std::string& rel) {
   spec::DiagnosticEngine diags;
-  const std::string path =
-      !rel.empty() && rel[0] == '/' ? rel : std::string(CHASSIS_SOURCE_DIR) + "/" + rel;
-  auto ast = spec::loadProgram(path, diags);
+  auto ast = spec::loadProgram(sourcePath(rel), diags);
   INFO(diags.str());
   REQUIRE(ast);
   ir::LowerOptions lo;
@@ -38,6 +43,33 @@ inline std::unique_ptr<ir::Program> loadChsFile(const std::string& rel) {
   INFO((prog ? "" : prog.error().str()));
   REQUIRE(prog);
   return std::make_unique<ir::Program>(std::move(*prog));
+}
+
+/// The .chs file at `rel` (as loadChsFile) lowered with its networks loaded, or nullopt if it
+/// does not load or lower (its diagnostics then given to the next assertion as a message).
+inline std::optional<ir::Program> lowerChsFile(const std::string& rel) {
+  spec::DiagnosticEngine diags;
+  auto ast = spec::loadProgram(sourcePath(rel), diags);
+  if (!ast) {
+    UNSCOPED_INFO(diags.str());
+    return std::nullopt;
+  }
+  ir::LowerOptions lo;
+  lo.networkLoader = neural::networkLoader();
+  auto prog = ir::lower(*ast, lo);
+  if (!prog) {
+    UNSCOPED_INFO(prog.error().str());
+    return std::nullopt;
+  }
+  return std::move(*prog);
+}
+
+/// The property `name` of `prog` (failing the current test if it has none).
+inline const ir::Property& propertyNamed(const ir::Program& prog, const std::string& name) {
+  for (const auto& q : prog.properties)
+    if (q.name == name) return q;
+  FAIL("no property " << name);
+  return prog.properties.front();
 }
 
 struct CliRun {

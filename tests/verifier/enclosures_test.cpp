@@ -19,6 +19,8 @@
 #include "verifier/properties.h"
 #include "verifier/replay.h"
 
+#include "chs_file_test_util.h"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -116,12 +118,6 @@ V checkForall(const ir::Program& prog, const ir::Property& p, int* rounds = null
   return V::Internal;
 }
 
-const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
-  for (const auto& q : p.properties)
-    if (q.name == n) return q;
-  FAIL("no property " << n);
-  return p.properties.front();
-}
 
 } // namespace
 
@@ -257,11 +253,11 @@ property mixed_bad: forall x in [-1, 1], y in [0.5, 2]: exp(x) + sqrt(y) <= 3.9;
   o.timeoutSec = 30;
   for (const Want& w : wants) {
     int rounds = 0;
-    V got = checkForall(*prog, propNamed(*prog, w.name), &rounds);
+    V got = checkForall(*prog, testing::propertyNamed(*prog, w.name), &rounds);
     INFO(w.name << ": " << vname(got) << " after " << rounds << " refinement(s)");
     CHECK(got == w.v);
     if (got == V::Violated)
-      CHECK(verifyProperty(*prog, propNamed(*prog, w.name), o).valueAtCounterexample == "false");
+      CHECK(verifyProperty(*prog, testing::propertyNamed(*prog, w.name), o).valueAtCounterexample == "false");
   }
 }
 
@@ -278,7 +274,7 @@ property tanh_always: always[M](y <= x + 0.0001);
 )");
   REQUIRE(prog);
   // One round of 8 pieces, as the property checker's first round encodes it: not a proof.
-  const ir::Property& p = propNamed(*prog, "tanh_ok");
+  const ir::Property& p = testing::propertyNamed(*prog, "tanh_ok");
   {
     z3::context c;
     IrEncoder enc(c);
@@ -300,7 +296,7 @@ property tanh_always: always[M](y <= x + 0.0001);
   INFO(r.reason);
   CHECK(r.verdict == Verdict::Holds);
   CHECK(r.method.find("enclosures of 8 pieces") == std::string::npos); // refined
-  PropertyResult a = verifyProperty(*prog, propNamed(*prog, "tanh_always"), o);
+  PropertyResult a = verifyProperty(*prog, testing::propertyNamed(*prog, "tanh_always"), o);
   INFO(a.reason);
   CHECK(a.verdict == Verdict::Holds);
   CHECK(a.method.find("enclosures of 8 pieces") == std::string::npos);
@@ -326,7 +322,7 @@ property ex: exists x in [-10, 3]: x >= 2.1 && x <= 2.3 && exp(x) >= 10.5;
 property sq: forall x in [-1, 1]: sqrt(x + 1.0) <= 1.5 && sqrt(x) >= 0.0;
 )");
   REQUIRE(prog);
-  const ir::Property& p = propNamed(*prog, "ex");
+  const ir::Property& p = testing::propertyNamed(*prog, "ex");
   for (bool on : {false, true}) {
     z3::context c;
     IrEncoder enc(c);
@@ -352,13 +348,13 @@ property sq: forall x in [-1, 1]: sqrt(x + 1.0) <= 1.5 && sqrt(x) >= 0.0;
   INFO(r.reason);
   CHECK(r.verdict != Verdict::Holds);
   // sqrt of an argument that may be negative is a relaxation too (y is free where x < 0).
-  auto r2 = verifyProperty(*prog, propNamed(*prog, "sq"), o);
+  auto r2 = verifyProperty(*prog, testing::propertyNamed(*prog, "sq"), o);
   INFO(r2.reason);
   CHECK(r2.verdict != Verdict::Violated);
   CHECK(r2.verdict != Verdict::Holds);
   // With the relaxation, x < 0 gives candidates whose replay is an interpreter error (sqrt of
   // a negative number): never violated, never proved.
-  CHECK(checkForall(*prog, propNamed(*prog, "sq")) == V::Unknown);
+  CHECK(checkForall(*prog, testing::propertyNamed(*prog, "sq")) == V::Unknown);
 }
 
 TEST_CASE("150 random transcendental properties vs a dense grid", "[encoder][random]") {
@@ -447,7 +443,7 @@ property too_tight: always[M](y <= 3.0);
 property fx: forall x in [0, 1]: exp(x) + sigmoid(x) >= 1.49;
 )");
   REQUIRE(prog);
-  const ir::Property& p = propNamed(*prog, "fx");
+  const ir::Property& p = testing::propertyNamed(*prog, "fx");
   z3::context c;
   IrEncoder enc(c);
   enc.setRelaxation(true);
@@ -484,7 +480,7 @@ property fx: forall x in [0, 1]: exp(x) + sigmoid(x) >= 1.49;
   // always[M]: exp + sqrt + tanh of a Uniform(0, 1) choice lies in [1, e + 1 + tanh 1] =
   // [1, 4.48]: proved (unsat with the relaxation); <= 3 is not (at x = 1: 4.48).
   for (const char* name : {"in_range", "too_tight"}) {
-    const ir::Property& a = propNamed(*prog, name);
+    const ir::Property& a = testing::propertyNamed(*prog, name);
     z3::context c2;
     IrEncoder e2(c2);
     e2.setRelaxation(true);
@@ -511,6 +507,6 @@ property fx: forall x in [0, 1]: exp(x) + sigmoid(x) >= 1.49;
   // Through the property checker: never a wrong verdict.
   VerifyOptions o;
   o.timeoutSec = 30;
-  CHECK(verifyProperty(*prog, propNamed(*prog, "in_range"), o).verdict != Verdict::Violated);
-  CHECK(verifyProperty(*prog, propNamed(*prog, "too_tight"), o).verdict != Verdict::Holds);
+  CHECK(verifyProperty(*prog, testing::propertyNamed(*prog, "in_range"), o).verdict != Verdict::Violated);
+  CHECK(verifyProperty(*prog, testing::propertyNamed(*prog, "too_tight"), o).verdict != Verdict::Holds);
 }

@@ -28,6 +28,7 @@
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::pointOrCorner;
 using chassis::testing::preActivations;
 using chassis::testing::randomBox;
 using Eigen::MatrixXd;
@@ -70,43 +71,6 @@ neural::AffineNet smallConvNet(Rng& rng, int out) {
   auto dense = testing::randomReluNet(rng, 16, 1, 12, out, 1.5, 0.3);
   for (auto& L : dense.layers) net.layers.push_back(std::move(L));
   return net;
-}
-
-/// A point of the box: uniform, or (every fourth) a random corner.
-VectorXd samplePoint(Rng& rng, const Box& box, int s) {
-  VectorXd x(box.lo.size());
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    const double t = s % 4 == 0 ? (rng.uniform() < 0.5 ? 0.0 : 1.0) : rng.uniform();
-    x[i] = std::clamp(box.lo[i] + t * (box.hi[i] - box.lo[i]), box.lo[i], box.hi[i]);
-  }
-  return x;
-}
-
-/// One case c y <= rhs over a random box, rhs between a sound lower bound lb of c y on the box
-/// and the smallest sampled value s (so both verdicts occur), at least lb + from (s - lb).
-spec::VnnProperty propertyNearMinimum(Rng& rng, const neural::AffineNet& net, double width,
-                                      double from = 0.1) {
-  spec::VnnProperty p;
-  p.numInputs = net.inputSize;
-  p.numOutputs = net.outputSize();
-  spec::VnnCase vc;
-  const Box box = randomBox(rng, net.inputSize, width);
-  for (int i = 0; i < net.inputSize; ++i) {
-    vc.lo.push_back(box.lo[i]);
-    vc.hi.push_back(box.hi[i]);
-  }
-  spec::OutputConstraint oc;
-  oc.coef.assign(static_cast<size_t>(p.numOutputs), 0.0);
-  for (auto& v : oc.coef) v = rng.normal();
-  const VectorXd cv = Eigen::Map<VectorXd>(oc.coef.data(), p.numOutputs);
-  double seen = INFINITY;
-  for (int s = 0; s < 60; ++s) seen = std::min(seen, cv.dot(net.forward(samplePoint(rng, box, s))));
-  const MatrixXd crow = cv.transpose();
-  const double lb = outputLowerBound(net, box, symbolicBounds(net, box), crow).lower[0];
-  oc.rhs = lb + (from + (1 - from) * rng.uniform()) * (seen - lb);
-  vc.constraints.push_back(oc);
-  p.cases.push_back(vc);
-  return p;
 }
 
 std::chrono::steady_clock::time_point in(double seconds) {
@@ -157,7 +121,7 @@ TEST_CASE("LP-tightened intermediate bounds contain sampled pre-activations and 
           ++threadMismatch;
       }
     for (int s = 0; s < 2000; ++s) {
-      const auto pre = preActivations(net, samplePoint(rng, box, s));
+      const auto pre = preActivations(net, pointOrCorner(rng, box, s, 4));
       ++points;
       for (size_t k = 0; k < pre.size(); ++k)
         for (Eigen::Index j = 0; j < pre[k].size(); ++j) {
@@ -198,13 +162,13 @@ TEST_CASE("ReLU splitting with the root's bounds tightened by LP agrees with exa
   Rng rng(5077);
   int referenced = 0, sats = 0, unsats = 0, wrong = 0, decided = 0, withLp = 0;
   for (int t = 0; t < 8; ++t) {
-    auto net = testing::randomReluNet(rng, 4 + t % 4, 3, 6 + t % 3, 2, 1.5, 0.3);
-    spec::VnnProperty prop = propertyNearMinimum(rng, net, 0.5, 0.3);
-    CaseSpec cs = toCaseSpec(prop.cases[0], prop.numOutputs);
-    const std::optional<bool> ref = testing::z3ViolatedReference(net, cs);
-    if (!ref) continue; // Z3 timed out: no reference verdict
+    // rhs at least 30% of the way from CROWN's bound to the least of 60 sampled values (every
+    // fourth a corner).
+    const auto c = testing::netNearMinimumWithZ3(
+        rng, 4 + t % 4, 3, 6 + t % 3, {.samples = 60, .cornerEvery = 4, .from = 0.3, .to = 1.0});
+    if (!c.z3Violated) continue; // Z3 timed out: no reference verdict
     ++referenced;
-    const bool refSat = *ref;
+    const bool refSat = *c.z3Violated;
     (refSat ? sats : unsats) += 1;
     NetVerifyOptions o;
     o.timeoutSec = 20;
@@ -216,20 +180,13 @@ TEST_CASE("ReLU splitting with the root's bounds tightened by LP agrees with exa
     o.rootLpLayers = 2;     // the root's LP tightening forced on, on every net
     o.rootLpMinRelus = 0;
     o.rootLpShare = 0.25;
-    auto r = verifyNetwork(net, toNetworkQuery(prop), o);
+    auto r = verifyNetwork(c.net, toNetworkQuery(c.prop), o);
     REQUIRE(r);
     INFO("net " << t << ": " << vnncompName(r->verdict) << " (" << r->reason << ", "
                 << r->domains << " domains, root LP: " << r->rootLp << "), Z3 "
                 << (refSat ? "sat" : "unsat"));
     if (!r->rootLp.empty()) ++withLp;
-    if (r->verdict == Verdict::Violated) CHECK(replays(net, cs, r->x));
-    if (r->verdict == Verdict::Violated || r->verdict == Verdict::Holds) {
-      ++decided;
-      if ((r->verdict == Verdict::Violated) != refSat) {
-        ++wrong;
-        FAIL_CHECK("disagreement with Z3");
-      }
-    }
+    if (testing::checkAgainstZ3(*r, c, wrong)) ++decided;
   }
   INFO("referenced " << referenced << " (sat " << sats << ", unsat " << unsats << "); decided "
                      << decided << ", root tightened by LP on " << withLp);

@@ -18,6 +18,7 @@
 #include "verifier/net_props.h"
 #include "verifier/properties.h"
 #include "verifier/replay.h"
+#include "chs_file_test_util.h"
 #include "exact_z3_test_util.h"
 
 #include <catch2/catch.hpp>
@@ -30,32 +31,6 @@ using chassis::testing::gridDenseLayer;
 using chassis::testing::z3Forall;
 
 namespace {
-
-std::optional<ir::Program> loadFile(const std::string& path) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(path, diags);
-  if (!ast) {
-    UNSCOPED_INFO(diags.str());
-    return std::nullopt;
-  }
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  if (!prog) {
-    UNSCOPED_INFO(prog.error().message);
-    return std::nullopt;
-  }
-  return std::move(*prog);
-}
-
-const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
-  for (const auto& q : p.properties)
-    if (q.name == n) return q;
-  FAIL("no property " << n);
-  return p.properties.front();
-}
-
-
 
 /// N(x: real[3]) -> (y: real[2]) with two hidden ReLU layers; property
 ///   forall a, b, c in [-1, 1]: k0 y[0] + k1 y[1] <= bound  (or a disjunction of two atoms).
@@ -96,7 +71,7 @@ ir::Program randomNetProp(std::mt19937& g, int h1, int h2, double bound, bool di
 } // namespace
 
 TEST_CASE("net_props: the braking policy through the network engine", "[encoder][netprops]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_policy.chs");
+  auto prog = testing::lowerChsFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_policy.chs");
   REQUIRE(prog);
   VerifyOptions o;
   o.timeoutSec = 30;
@@ -108,7 +83,7 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder]
                {"net_score_close", Verdict::Holds},
                {"net_always_brakes", Verdict::Violated}};
   for (const Want& w : wants) {
-    auto r = verifyNetworkProperty(*prog, propNamed(*prog, w.name), o);
+    auto r = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, w.name), o);
     INFO(w.name);
     REQUIRE(r);
     INFO(verdictName(r->verdict) << " " << r->reason);
@@ -121,15 +96,15 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder]
       CHECK(r->counterexample[1].first == "s");
       CHECK(r->valueAtCounterexample == "false");
     }
-    CHECK(z3Forall(propNamed(*prog, w.name)) == w.v);
+    CHECK(z3Forall(testing::propertyNamed(*prog, w.name)) == w.v);
   }
   // The engine agrees with the exact Z3 encoding. net_either and net_implies hold only because
   // y[1] = -y[0]: their unsafe sets (y0 < 0 and y1 < 0; y0 <= 0 and y1 < 0) are empty, but their
   // closures contain y0 = y1 = 0, a point the engine may return; it then leaves the property to
   // the exact Z3 path (nullopt) rather than answer.
   for (const char* n : {"net_either", "net_implies", "net_bounded"}) {
-    auto r = verifyNetworkProperty(*prog, propNamed(*prog, n), o);
-    Verdict z = z3Forall(propNamed(*prog, n));
+    auto r = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, n), o);
+    Verdict z = z3Forall(testing::propertyNamed(*prog, n));
     INFO(n << " z3: " << verdictName(z));
     // net_bounded is violated (y[0] grows with the speed far from the obstacle... and near it).
     CHECK(z == (std::string(n) == "net_bounded" ? Verdict::Violated : Verdict::Holds));
@@ -142,37 +117,37 @@ TEST_CASE("net_props: the braking policy through the network engine", "[encoder]
   for (const char* n :
        {"via_module", "an_exists", "an_equality", "two_calls", "a_product", "reads_a_variable"}) {
     INFO(n);
-    CHECK_FALSE(verifyNetworkProperty(*prog, propNamed(*prog, n), o));
+    CHECK_FALSE(verifyNetworkProperty(*prog, testing::propertyNamed(*prog, n), o));
   }
   // --emit=smt2 wants the Z3 query: the engine steps aside.
   VerifyOptions smt = o;
   smt.emitSmt2 = true;
-  CHECK_FALSE(verifyNetworkProperty(*prog, propNamed(*prog, "net_brakes_close"), smt));
+  CHECK_FALSE(verifyNetworkProperty(*prog, testing::propertyNamed(*prog, "net_brakes_close"), smt));
 }
 
 TEST_CASE("net_props: ACAS Xu property 3 in .chs", "[encoder][netprops][acasxu]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_prop3.chs");
+  auto prog = testing::lowerChsFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_prop3.chs");
   REQUIRE(prog);
   VerifyOptions o;
   o.timeoutSec = 60;
-  auto r1 = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_2"), o);
+  auto r1 = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, "prop3_1_2"), o);
   REQUIRE(r1);
   INFO(r1->reason);
   CHECK(r1->verdict == Verdict::Holds);
-  auto r7 = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_7"), o);
+  auto r7 = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, "prop3_1_7"), o);
   REQUIRE(r7);
   INFO(r7->reason);
   CHECK(r7->verdict == Verdict::Violated);
   CHECK(r7->counterexample.size() == 5);
   CHECK(r7->valueAtCounterexample == "false");
-  auto rc = verifyNetworkProperty(*prog, propNamed(*prog, "prop3_1_2_corner"), o);
+  auto rc = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, "prop3_1_2_corner"), o);
   REQUIRE(rc);
   CHECK(rc->verdict == Verdict::Holds);
 }
 
 TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
           "[encoder][netprops][acasxu]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_nnet.chs");
+  auto prog = testing::lowerChsFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/enc_acas_nnet.chs");
   REQUIRE(prog);
   auto chain = extractChain(*prog->findFunction("A29"));
   REQUIRE(chain);
@@ -183,13 +158,13 @@ TEST_CASE("net_props: ACAS Xu in raw units on an NNet file (input clamp)",
   VerifyOptions o;
   o.timeoutSec = 60;
   for (const char* n : {"prop3_raw_2_9", "prop3_raw_2_9_clamped"}) {
-    auto r = verifyNetworkProperty(*prog, propNamed(*prog, n), o);
+    auto r = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, n), o);
     INFO(n);
     REQUIRE(r);
     INFO(r->reason);
     CHECK(r->verdict == Verdict::Holds);
   }
-  auto r2 = verifyNetworkProperty(*prog, propNamed(*prog, "prop2_raw_2_9"), o);
+  auto r2 = verifyNetworkProperty(*prog, testing::propertyNamed(*prog, "prop2_raw_2_9"), o);
   REQUIRE(r2);
   INFO(r2->reason);
   CHECK(r2->verdict == Verdict::Violated);

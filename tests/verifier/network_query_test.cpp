@@ -15,6 +15,8 @@
 #include "verifier/network_verifier.h"
 #include "verifier/vnnlib_query.h"
 
+#include "chs_file_test_util.h"
+
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -23,30 +25,6 @@ using namespace chassis;
 using namespace chassis::verifier;
 
 namespace {
-
-std::optional<ir::Program> loadFile(const std::string& path) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(path, diags);
-  if (!ast) {
-    UNSCOPED_INFO(diags.str());
-    return std::nullopt;
-  }
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  if (!prog) {
-    UNSCOPED_INFO(prog.error().message);
-    return std::nullopt;
-  }
-  return std::move(*prog);
-}
-
-const ir::Property& propNamed(const ir::Program& p, const std::string& n) {
-  for (const auto& q : p.properties)
-    if (q.name == n) return q;
-  FAIL("no property " << n);
-  return p.properties.front();
-}
 
 void requireSameQuery(const NetworkQuery& a, const NetworkQuery& b) {
   REQUIRE(a.numInputs == b.numInputs);
@@ -78,7 +56,7 @@ TEST_CASE("a VNN-LIB property and the same property in .chs give the same networ
   REQUIRE(fromVnnlib.cases.size() == 1);
   CHECK(fromVnnlib.origin.file == "prop_3.vnnlib");
 
-  auto prog = loadFile(data + "verify/enc_acas_prop3.chs");
+  auto prog = testing::lowerChsFile(data + "verify/enc_acas_prop3.chs");
   REQUIRE(prog);
   auto onnx = neural::loadOnnx(data + "acasxu/ACASXU_run2a_1_2_batch_2000.onnx");
   REQUIRE(onnx);
@@ -86,7 +64,7 @@ TEST_CASE("a VNN-LIB property and the same property in .chs give the same networ
   REQUIRE(folded);
   for (const char* name : {"prop3_1_2", "prop3_1_7"}) {
     INFO(name);
-    const ir::Property& p = propNamed(*prog, name);
+    const ir::Property& p = testing::propertyNamed(*prog, name);
     auto fromChs = networkQueryOf(p);
     REQUIRE(fromChs);
     requireSameQuery(fromChs->query, fromVnnlib);

@@ -8,6 +8,8 @@
 #include "symbolic/interp.h"
 #include "verifier/properties.h"
 
+#include "chs_file_test_util.h"
+
 #include <catch2/catch.hpp>
 
 #include <iostream>
@@ -18,17 +20,6 @@ using namespace chassis;
 using namespace chassis::verifier;
 
 namespace {
-
-std::optional<ir::Program> loadFile(const std::string& path) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(path, diags);
-  if (!ast) return std::nullopt;
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  if (!prog) return std::nullopt;
-  return std::move(*prog);
-}
 
 std::optional<ir::Program> loadText(const std::string& src) {
   spec::DiagnosticEngine diags;
@@ -42,12 +33,6 @@ std::optional<ir::Program> loadText(const std::string& src) {
   return std::move(*prog);
 }
 
-const ir::Property& prop(const ir::Program& p, const std::string& name) {
-  for (auto& q : p.properties)
-    if (q.name == name) return q;
-  FAIL("no property " << name);
-  return p.properties.front();
-}
 
 } // namespace
 
@@ -69,15 +54,15 @@ property pc: P[M](a | b) >= 0.65;
   REQUIRE(prog);
   VerifyOptions o;
   // P(b) = 0.3 * 0.9 + 0.7 * 0.2 = 0.41; P(a | b) = 0.27 / 0.41 = 0.6585...
-  auto r = verifyProperty(*prog, prop(*prog, "pb"), o);
+  auto r = verifyProperty(*prog, testing::propertyNamed(*prog, "pb"), o);
   CHECK(r.isInterval);
   CHECK(r.lo == Approx(0.41).epsilon(1e-9));
   CHECK(r.hi - r.lo < 1e-9); // VE's error allowance (prob_bounds.h): ~1e-11 here
   CHECK(r.lo <= 0.41);
   CHECK(r.hi >= 0.41);
   CHECK(r.verdict == Verdict::Unknown); // 0.41 <= 0.41 is not decided within rounding
-  CHECK(verifyProperty(*prog, prop(*prog, "pb2"), o).verdict == Verdict::Violated);
-  auto rc = verifyProperty(*prog, prop(*prog, "pc"), o);
+  CHECK(verifyProperty(*prog, testing::propertyNamed(*prog, "pb2"), o).verdict == Verdict::Violated);
+  auto rc = verifyProperty(*prog, testing::propertyNamed(*prog, "pc"), o);
   CHECK(rc.lo == Approx(0.27 / 0.41).epsilon(1e-9));
   CHECK(rc.verdict == Verdict::Holds);
   auto as = verifyAsserts(*prog, o);
@@ -173,11 +158,11 @@ TEST_CASE("300 random piecewise-linear programs: verdicts vs a dense grid", "[pr
 }
 
 TEST_CASE("composition: a network feeding a symbolic decision, end to end", "[props]") {
-  auto prog = loadFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/composition.chs");
+  auto prog = testing::lowerChsFile(std::string(CHASSIS_SOURCE_DIR) + "/tests/data/verify/composition.chs");
   REQUIRE(prog);
   VerifyOptions o;
-  auto r = verifyProperty(*prog, prop(*prog, "agree"), o);
+  auto r = verifyProperty(*prog, testing::propertyNamed(*prog, "agree"), o);
   CHECK(r.verdict == Verdict::Violated);
   CHECK(r.valueAtCounterexample == "false");
-  CHECK(verifyProperty(*prog, prop(*prog, "net_bounded"), o).verdict == Verdict::Holds);
+  CHECK(verifyProperty(*prog, testing::propertyNamed(*prog, "net_bounded"), o).verdict == Verdict::Holds);
 }

@@ -19,6 +19,7 @@
 
 using namespace chassis;
 using namespace chassis::verifier;
+using chassis::testing::pointOrCorner;
 using chassis::testing::preActivations;
 using chassis::testing::randomBox;
 using Eigen::MatrixXd;
@@ -36,16 +37,6 @@ neural::AffineNet sparseConvLikeNet(Rng& rng, int in, int width, double keep) {
       W.data()[i] = rng.uniform() < keep ? W.data()[i] / std::sqrt(keep) : 0.0;
   }
   return net;
-}
-
-/// A point of the box: uniform, or (every third one) a random corner.
-VectorXd samplePoint(Rng& rng, const Box& box, int s) {
-  VectorXd x(box.lo.size());
-  for (Eigen::Index i = 0; i < x.size(); ++i) {
-    const double t = s % 3 == 0 ? (rng.uniform() < 0.5 ? 0.0 : 1.0) : rng.uniform();
-    x[i] = std::clamp(box.lo[i] + t * (box.hi[i] - box.lo[i]), box.lo[i], box.hi[i]);
-  }
-  return x;
 }
 
 } // namespace
@@ -93,7 +84,7 @@ TEST_CASE("bounds through sparse products contain sampled values", "[verifier][b
     const LinearLower ac = alphaCrownBound(net, box, nb, C, ao, nullptr, nullptr, &wp);
     for (Eigen::Index r = 0; r < C.rows(); ++r) CHECK(ac.lower[r] >= dp.lower[r] - 1e-9);
     for (int s = 0; s < 300; ++s) {
-      const VectorXd x = samplePoint(rng, box, s);
+      const VectorXd x = pointOrCorner(rng, box, s, 3);
       const auto pre = preActivations(net, x);
       for (size_t k = 0; k < pre.size(); ++k)
         for (Eigen::Index j = 0; j < pre[k].size(); ++j) {
@@ -138,7 +129,7 @@ TEST_CASE("alpha-CROWN pre-activation bounds contain sampled values and tighten 
       for (Eigen::Index j = 0; j < nb.lo[k].size(); ++j)
         if (nb.lo[k][j] < before.lo[k][j] || nb.hi[k][j] > before.hi[k][j]) ++looser;
     for (int s = 0; s < 400; ++s) {
-      const VectorXd x = samplePoint(rng, box, s);
+      const VectorXd x = pointOrCorner(rng, box, s, 3);
       const auto pre = preActivations(net, x);
       for (size_t k = 0; k < pre.size(); ++k)
         for (Eigen::Index j = 0; j < pre[k].size(); ++j)
