@@ -12,7 +12,7 @@
 // spread over the heap, one level more as T grows).
 //
 // The focus (as Clojure's tail, Scala's focus in persistent vectors): an array of more than one
-// leaf holds, beside its tree, the leaf it wrote last (`focus_`, leaf index `focusLeaf_`), which
+// leaf holds, beside its tree, the leaf it wrote last (`focus_`, its leaf index in it), which
 // stands in for the tree's leaf there; the tree's slot for it is empty. A write inside the focus
 // copies only that leaf when it is shared and touches no inner node; a write elsewhere first puts
 // the focus back into the tree (one path copy when the path is shared) and takes the new leaf out
@@ -58,13 +58,11 @@ public:
     build(v.data(), v.size());
   }
   SharedArray(const SharedArray& o) noexcept
-      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_),
-        focusLeaf_(o.focusLeaf_) {
+      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_) {
     retain();
   }
   SharedArray(SharedArray&& o) noexcept
-      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_),
-        focusLeaf_(o.focusLeaf_) {
+      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_) {
     o.forget();
   }
   SharedArray& operator=(const SharedArray& o) noexcept {
@@ -74,7 +72,6 @@ public:
     focus_ = o.focus_;
     size_ = o.size_;
     depth_ = o.depth_;
-    focusLeaf_ = o.focusLeaf_;
     return *this;
   }
   SharedArray& operator=(SharedArray&& o) noexcept {
@@ -84,7 +81,6 @@ public:
       focus_ = o.focus_;
       size_ = o.size_;
       depth_ = o.depth_;
-      focusLeaf_ = o.focusLeaf_;
       o.forget();
     }
     return *this;
@@ -153,7 +149,7 @@ public:
   }
   /// The index of the leaf that stands in for the tree's (the one written last), or npos when
   /// there is none (an array of one leaf, or not written since it was built).
-  size_t focusedLeaf() const { return focus_ ? focusLeaf_ : npos; }
+  size_t focusedLeaf() const { return focus_ ? focus_->index : npos; }
   static constexpr size_t npos = ~size_t(0);
   /// True when element i of both arrays is in one leaf (shared, not copied).
   bool sharesLeafWith(const SharedArray& o, size_t i) const {
@@ -236,6 +232,7 @@ private:
   /// A leaf's `cap` doubles follow it in one allocation.
   struct alignas(double) Leaf : Node {
     uint32_t cap = 0;
+    uint32_t index = 0; // as a focus (then private or shared by copies of one array): its leaf index
     double* data() { return reinterpret_cast<double*>(this + 1); }
     const double* data() const { return reinterpret_cast<const double*>(this + 1); }
   };
@@ -273,9 +270,6 @@ private:
     pool::deallocate(in, sizeof(Inner));
   }
 
-  /// No focus: a leaf index no array reaches (2^32 leaves are 2^38 doubles).
-  static constexpr uint32_t kNoFocus = ~uint32_t(0);
-
   // The checks for an array without storage (a scalar Value's) are inlined: most Values copied
   // and destroyed by the interpreter are scalars.
   [[gnu::always_inline]] void retain() const noexcept {
@@ -296,14 +290,13 @@ private:
     focus_ = nullptr;
     size_ = 0;
     depth_ = 0;
-    focusLeaf_ = kNoFocus;
   }
 
   [[gnu::noinline]] double deepRead(size_t i) const { return leafOf(i).data()[i & (kLeaf - 1)]; }
 
   /// The leaf that holds element i: the focus when i is in it, else the tree's.
   const Leaf& leafOf(size_t i) const {
-    if ((i >> kLeafBits) == focusLeaf_) return *focus_;
+    if (focus_ && (i >> kLeafBits) == focus_->index) return *focus_;
     const Node* n = root_;
     for (unsigned d = depth_; d > 0; --d)
       n = static_cast<const Inner*>(n)->kids[(i >> shiftOf(d)) & (kBranch - 1)];
@@ -350,18 +343,25 @@ private:
     return slot;
   }
 
-  /// Puts the focus back into the tree and takes leaf `li` out of it as the new focus (with the
-  /// tree's reference on it; mut() copies it when it is shared).
+  /// Puts the focus back into the tree and takes leaf `li` out of it as the new focus, private
+  /// to this array (copied when shared: a leaf's `index` is only written while it is private).
   void refocus(size_t li) {
     if (focus_) {
-      *leafSlot(focusLeaf_) = focus_; // the empty slot (every array that reaches it has this focus)
+      *leafSlot(focus_->index) = focus_; // the empty slot (every array that reaches it has this focus)
       focus_ = nullptr;
     }
     Node** slot = leafSlot(li);
-    Node* n = *slot;
+    Leaf* l = static_cast<Leaf*>(*slot);
     *slot = nullptr;
-    focus_ = n ? static_cast<Leaf*>(n) : newLeaf(kLeaf);
-    focusLeaf_ = uint32_t(li);
+    if (!l) l = newLeaf(kLeaf);
+    else if (l->refs.load(std::memory_order_acquire) != 1) {
+      Leaf* c = newLeaf(l->cap);
+      std::memcpy(c->data(), l->data(), l->cap * sizeof(double));
+      release(l, 0);
+      l = c;
+    }
+    l->index = uint32_t(li);
+    focus_ = l;
   }
 
   double& mut(size_t i) {
@@ -369,10 +369,11 @@ private:
       own(root_, 0, std::max<size_t>(size_, 1));
       return static_cast<Leaf*>(root_)->data()[i];
     }
-    if ((i >> kLeafBits) != focusLeaf_) refocus(i >> kLeafBits);
-    if (focus_->refs.load(std::memory_order_acquire) != 1) {
+    if (!focus_ || (i >> kLeafBits) != focus_->index) refocus(i >> kLeafBits);
+    else if (focus_->refs.load(std::memory_order_acquire) != 1) {
       Leaf* c = newLeaf(focus_->cap);
       std::memcpy(c->data(), focus_->data(), focus_->cap * sizeof(double));
+      c->index = focus_->index;
       release(focus_, 0);
       focus_ = c;
     }
@@ -450,9 +451,10 @@ private:
 
   Node* root_ = nullptr;
   Leaf* focus_ = nullptr; // only with depth_ >= 1 (then root_ is not null)
-  size_t size_ = 0;
-  uint32_t depth_ = 0;
-  uint32_t focusLeaf_ = kNoFocus; // kNoFocus exactly when focus_ is null
+  // One word, so that an array (and the interpreter's Value) stays as small as without a focus.
+  size_t size_ : 58 = 0;
+  size_t depth_ : 6 = 0;
 };
+static_assert(sizeof(SharedArray) == 3 * sizeof(void*));
 
 } // namespace chassis::symbolic
