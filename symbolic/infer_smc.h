@@ -11,8 +11,9 @@
 // number of the frame's variables), so a run with T observes costs O(N T): the history of a
 // particle is a chain of immutable shared segments (one per stage), resampling copies a pointer,
 // and a frame's arrays (e.g. the length-T trajectory) are shared between copies
-// (symbolic/shared_array.h): a particle that writes one element after a copy copies one leaf and
-// its path, O(log T), not the array.
+// (symbolic/shared_array.h): a particle that writes one element after a copy copies one leaf of
+// 64 doubles (its focus), and the O(log T) path of inner nodes above it only when it writes in
+// another leaf than last time (once per 64 steps for a trajectory written in order).
 //
 // Resampling: after each stage, when the effective sample size (sum w)^2 / sum w^2 falls below
 // N/2, systematically (one u ~ U(0, 1/N), copies at u + j/N of the cumulative normalised

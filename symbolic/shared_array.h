@@ -1,13 +1,25 @@
 // The storage of an array value of the interpreter (symbolic::Value::a): a persistent array of
-// doubles with structural sharing. Copying one is O(1) (a reference count); writing an element
-// of a copy copies only the path to it (one leaf of kLeaf doubles and the inner nodes above it,
-// kBranch pointers each), so the copy and the original never see each other's writes. An array
-// of up to kLeaf elements is one contiguous leaf, sized to fit.
+// doubles with structural sharing. Copying one is O(1) (two reference counts); writing an element
+// of a copy copies one leaf of kLeaf doubles, and the inner nodes above it (kBranch pointers each)
+// only when the write leaves the leaf it wrote last, so the copy and the original never see each
+// other's writes. An array of up to kLeaf elements is one contiguous leaf, sized to fit.
 //
 // Why: a suspended particle of SMC (symbolic/infer_smc.cpp) holds its model's frame, and a
 // model's trajectory is an array of T elements (`z[t] ~ ...`); a particle is copied when it is
 // resampled and when rejuvenation restarts from a checkpoint, and then writes one element per
-// step. With a contiguous vector each of those copies costs O(T); here O(log T).
+// step. With a contiguous vector each of those copies costs O(T); with a plain radix tree one
+// path per step (each copied inner node takes a reference on its kBranch children: cache lines
+// spread over the heap, one level more as T grows).
+//
+// The focus (as Clojure's tail, Scala's focus in persistent vectors): an array of more than one
+// leaf holds, beside its tree, the leaf it wrote last (`focus_`, its leaf index in it), which
+// stands in for the tree's leaf there; the tree's slot for it is empty. A write inside the focus
+// copies only that leaf when it is shared and touches no inner node; a write elsewhere first puts
+// the focus back into the tree (one path copy when the path is shared) and takes the new leaf out
+// of it. Sequential writes (z[t] for t = 0, 1, ...) copy a path once per kLeaf elements. Every
+// array that reaches a tree node with an empty slot has its focus there (a refocus copies a
+// shared path before it changes anything), so no read ever meets an empty slot within its size.
+// An array filled with one value (a fresh `real[T]`) shares one leaf across its slots.
 //
 // Reads are const (operator[], begin/end, size); writes are explicit (set, push_back, assign,
 // resize, clear), so that no read of a shared array copies it. Where contiguous doubles are
@@ -45,52 +57,50 @@ public:
     const std::vector<double> v(first, last);
     build(v.data(), v.size());
   }
-  SharedArray(const SharedArray& o) noexcept : root_(o.root_), size_(o.size_), depth_(o.depth_) {
-    if (root_) root_->refs.fetch_add(1, std::memory_order_relaxed);
+  SharedArray(const SharedArray& o) noexcept
+      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_) {
+    retain();
   }
-  SharedArray(SharedArray&& o) noexcept : root_(o.root_), size_(o.size_), depth_(o.depth_) {
-    o.root_ = nullptr;
-    o.size_ = 0;
-    o.depth_ = 0;
+  SharedArray(SharedArray&& o) noexcept
+      : root_(o.root_), focus_(o.focus_), size_(o.size_), depth_(o.depth_) {
+    o.forget();
   }
   SharedArray& operator=(const SharedArray& o) noexcept {
-    if (o.root_) o.root_->refs.fetch_add(1, std::memory_order_relaxed);
-    release(root_, depth_);
+    o.retain();
+    releaseAll();
     root_ = o.root_;
+    focus_ = o.focus_;
     size_ = o.size_;
     depth_ = o.depth_;
     return *this;
   }
   SharedArray& operator=(SharedArray&& o) noexcept {
     if (this != &o) {
-      release(root_, depth_);
+      releaseAll();
       root_ = o.root_;
+      focus_ = o.focus_;
       size_ = o.size_;
       depth_ = o.depth_;
-      o.root_ = nullptr;
-      o.size_ = 0;
-      o.depth_ = 0;
+      o.forget();
     }
     return *this;
   }
   SharedArray& operator=(const std::vector<double>& v) { return *this = SharedArray(v); }
-  ~SharedArray() {
-    if (root_) release(root_, depth_);
-  }
+  ~SharedArray() { releaseAll(); }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
 
+  /// One leaf (the interpreter's small arrays): inlined; else the focus or the tree.
   double operator[](size_t i) const {
-    const Node* n = root_;
-    for (unsigned d = depth_; d > 0; --d)
-      n = static_cast<const Inner*>(n)->kids[(i >> shiftOf(d)) & (kBranch - 1)];
-    return static_cast<const Leaf*>(n)->data()[i & (kLeaf - 1)];
+    if (depth_ == 0) return static_cast<const Leaf*>(root_)->data()[i];
+    return deepRead(i);
   }
   double front() const { return (*this)[0]; }
   double back() const { return (*this)[size_ - 1]; }
 
-  /// Element i = x: copies the nodes on i's path that are shared with another array first.
+  /// Element i = x: copies i's leaf first when it is shared with another array (and, when i is
+  /// not in the focus, the shared inner nodes on the paths to the old focus and to i).
   void set(size_t i, double x) { mut(i) = x; }
 
   void push_back(double x) {
@@ -125,14 +135,22 @@ public:
   /// copy in `scratch` (valid while this array and `scratch` are unchanged).
   std::span<const double> contiguous(std::vector<double>& scratch) const {
     if (depth_ == 0) return {root_ ? static_cast<const Leaf*>(root_)->data() : nullptr, size_};
-    scratch.assign(begin(), end());
+    scratch.resize(size_);
+    for (size_t b = 0; b < size_; b += kLeaf)
+      std::memcpy(scratch.data() + b, leafOf(b).data(), std::min(kLeaf, size_ - b) * sizeof(double));
     return scratch;
   }
   std::vector<double> vec() const { return std::vector<double>(begin(), end()); }
   operator std::vector<double>() const { return vec(); }
 
   /// True when the two arrays are one storage (a copy that neither has written since).
-  bool sharesStorageWith(const SharedArray& o) const { return root_ && root_ == o.root_; }
+  bool sharesStorageWith(const SharedArray& o) const {
+    return root_ && root_ == o.root_ && focus_ == o.focus_;
+  }
+  /// The index of the leaf that stands in for the tree's (the one written last), or npos when
+  /// there is none (an array of one leaf, or not written since it was built).
+  size_t focusedLeaf() const { return focus_ ? focus_->index : npos; }
+  static constexpr size_t npos = ~size_t(0);
   /// True when element i of both arrays is in one leaf (shared, not copied).
   bool sharesLeafWith(const SharedArray& o, size_t i) const {
     return i < size_ && i < o.size_ && &leafOf(i) == &o.leafOf(i);
@@ -194,7 +212,7 @@ public:
 
   friend bool operator==(const SharedArray& x, const SharedArray& y) {
     if (x.size_ != y.size_) return false;
-    if (x.root_ == y.root_) return true;
+    if (x.root_ == y.root_ && x.focus_ == y.focus_) return true;
     return std::equal(x.begin(), x.end(), y.begin());
   }
   friend bool operator==(const SharedArray& x, const std::vector<double>& y) {
@@ -214,6 +232,7 @@ private:
   /// A leaf's `cap` doubles follow it in one allocation.
   struct alignas(double) Leaf : Node {
     uint32_t cap = 0;
+    uint32_t index = 0; // as a focus (then private or shared by copies of one array): its leaf index
     double* data() { return reinterpret_cast<double*>(this + 1); }
     const double* data() const { return reinterpret_cast<const double*>(this + 1); }
   };
@@ -251,7 +270,33 @@ private:
     pool::deallocate(in, sizeof(Inner));
   }
 
+  // The checks for an array without storage (a scalar Value's) are inlined: most Values copied
+  // and destroyed by the interpreter are scalars.
+  [[gnu::always_inline]] void retain() const noexcept {
+    if (root_) {
+      root_->refs.fetch_add(1, std::memory_order_relaxed);
+      if (focus_) focus_->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  [[gnu::always_inline]] void releaseAll() noexcept {
+    if (root_) releaseStorage(root_, focus_, depth_);
+  }
+  static void releaseStorage(Node* root, Leaf* focus, unsigned depth) noexcept {
+    release(root, depth);
+    if (focus) release(focus, 0);
+  }
+  void forget() noexcept {
+    root_ = nullptr;
+    focus_ = nullptr;
+    size_ = 0;
+    depth_ = 0;
+  }
+
+  [[gnu::noinline]] double deepRead(size_t i) const { return leafOf(i).data()[i & (kLeaf - 1)]; }
+
+  /// The leaf that holds element i: the focus when i is in it, else the tree's.
   const Leaf& leafOf(size_t i) const {
+    if (focus_ && (i >> kLeafBits) == focus_->index) return *focus_;
     const Node* n = root_;
     for (unsigned d = depth_; d > 0; --d)
       n = static_cast<const Inner*>(n)->kids[(i >> shiftOf(d)) & (kBranch - 1)];
@@ -259,18 +304,16 @@ private:
   }
 
   /// `*slot` (a node at `depth`) made private to this array: a missing node is created, a
-  /// shared one copied. `borrowed`: *slot is a child of a node this write has just copied, which
-  /// took no reference on it (the copy is then made without releasing the original). A copied
-  /// inner node takes a reference on its children except `path` (the one the write goes on to
-  /// copy in turn); it returns whether it did copy.
-  static bool own(Node*& slot, unsigned depth, size_t leafCap, bool borrowed, size_t path) {
+  /// shared one copied (a copied inner node takes a reference on each of its children before the
+  /// original is released, so that no child is read after another thread may have freed it).
+  static void own(Node*& slot, unsigned depth, size_t leafCap) {
     Node* n = slot;
     if (!n) {
       if (depth == 0) slot = newLeaf(leafCap);
       else slot = newInner();
-      return false;
+      return;
     }
-    if (!borrowed && n->refs.load(std::memory_order_acquire) == 1) return false;
+    if (n->refs.load(std::memory_order_acquire) == 1) return;
     if (depth == 0) {
       const Leaf* l = static_cast<const Leaf*>(n);
       Leaf* c = newLeaf(l->cap);
@@ -281,24 +324,60 @@ private:
       Inner* c = newInner();
       for (size_t k = 0; k < kBranch; ++k) {
         c->kids[k] = in->kids[k];
-        if (c->kids[k] && k != path) c->kids[k]->refs.fetch_add(1, std::memory_order_relaxed);
+        if (c->kids[k]) c->kids[k]->refs.fetch_add(1, std::memory_order_relaxed);
       }
       slot = c;
     }
-    if (!borrowed) release(n, depth);
-    return true;
+    release(n, depth);
+  }
+
+  /// The slot of leaf `li` in a tree of depth >= 1, with the inner nodes on its path made private
+  /// to this array (created when missing, copied when shared); the leaf itself is left as is.
+  Node** leafSlot(size_t li) {
+    const size_t i = li << kLeafBits;
+    Node** slot = &root_;
+    for (unsigned d = depth_; d > 0; --d) {
+      own(*slot, d, kLeaf);
+      slot = &static_cast<Inner*>(*slot)->kids[(i >> shiftOf(d)) & (kBranch - 1)];
+    }
+    return slot;
+  }
+
+  /// Puts the focus back into the tree and takes leaf `li` out of it as the new focus, private
+  /// to this array (copied when shared: a leaf's `index` is only written while it is private).
+  void refocus(size_t li) {
+    if (focus_) {
+      *leafSlot(focus_->index) = focus_; // the empty slot (every array that reaches it has this focus)
+      focus_ = nullptr;
+    }
+    Node** slot = leafSlot(li);
+    Leaf* l = static_cast<Leaf*>(*slot);
+    *slot = nullptr;
+    if (!l) l = newLeaf(kLeaf);
+    else if (l->refs.load(std::memory_order_acquire) != 1) {
+      Leaf* c = newLeaf(l->cap);
+      std::memcpy(c->data(), l->data(), l->cap * sizeof(double));
+      release(l, 0);
+      l = c;
+    }
+    l->index = uint32_t(li);
+    focus_ = l;
   }
 
   double& mut(size_t i) {
-    Node** slot = &root_;
-    bool borrowed = false;
-    for (unsigned d = depth_; d > 0; --d) {
-      const size_t k = (i >> shiftOf(d)) & (kBranch - 1);
-      borrowed = own(*slot, d, kLeaf, borrowed, k);
-      slot = &static_cast<Inner*>(*slot)->kids[k];
+    if (depth_ == 0) {
+      own(root_, 0, std::max<size_t>(size_, 1));
+      return static_cast<Leaf*>(root_)->data()[i];
     }
-    own(*slot, 0, depth_ == 0 ? std::max<size_t>(size_, 1) : kLeaf, borrowed, 0);
-    return static_cast<Leaf*>(*slot)->data()[i & (kLeaf - 1)];
+    if (!focus_ || (i >> kLeafBits) != focus_->index) refocus(i >> kLeafBits);
+    else if (focus_->refs.load(std::memory_order_acquire) != 1) {
+      Leaf* c = newLeaf(focus_->cap);
+      std::memcpy(c->data(), focus_->data(), focus_->cap * sizeof(double));
+      c->index = focus_->index;
+      release(focus_, 0);
+      focus_ = c;
+    }
+    return focus_->data()[i & (kLeaf - 1)];
   }
 
   /// Room for n elements: a one-leaf array's leaf grows (doubling, up to kLeaf), then the tree
@@ -348,29 +427,34 @@ private:
     while (capacityAt(depth_) < n) ++depth_;
     root_ = buildNode(src, n, depth_, depth_ == 0 ? n : kLeaf);
   }
-  static Node* fillNode(double x, size_t n, unsigned depth, size_t leafCap) {
-    if (depth == 0) {
-      Leaf* l = newLeaf(leafCap);
-      std::fill(l->data(), l->data() + n, x);
-      return l;
-    }
+  /// A tree of n elements whose every leaf slot is `leaf` (its count is set by the caller).
+  static Node* fillNode(Leaf* leaf, size_t n, unsigned depth) {
+    if (depth == 0) return leaf;
     Inner* in = newInner();
     const size_t per = capacityAt(depth - 1);
     for (size_t k = 0; k < kBranch && k * per < n; ++k)
-      in->kids[k] = fillNode(x, std::min(per, n - k * per), depth - 1, kLeaf);
+      in->kids[k] = fillNode(leaf, std::min(per, n - k * per), depth - 1);
     return in;
   }
+  /// n copies of x: one leaf shared by every slot (a write copies it), so that a fresh array of
+  /// T elements takes T / (kLeaf kBranch) inner nodes and one leaf, not T doubles.
   void fill(size_t n, double x) {
     size_ = n;
     if (n == 0) return;
     depth_ = 0;
     while (capacityAt(depth_) < n) ++depth_;
-    root_ = fillNode(x, n, depth_, depth_ == 0 ? n : kLeaf);
+    Leaf* l = newLeaf(depth_ == 0 ? n : kLeaf);
+    std::fill(l->data(), l->data() + l->cap, x);
+    root_ = fillNode(l, n, depth_);
+    l->refs.store(uint32_t((n + kLeaf - 1) >> kLeafBits), std::memory_order_relaxed);
   }
 
   Node* root_ = nullptr;
-  size_t size_ = 0;
-  unsigned depth_ = 0;
+  Leaf* focus_ = nullptr; // only with depth_ >= 1 (then root_ is not null)
+  // One word, so that an array (and the interpreter's Value) stays as small as without a focus.
+  size_t size_ : 58 = 0;
+  size_t depth_ : 6 = 0;
 };
+static_assert(sizeof(SharedArray) == 3 * sizeof(void*));
 
 } // namespace chassis::symbolic

@@ -1,11 +1,14 @@
 // symbolic::SharedArray (symbolic/shared_array.h), the storage of the interpreter's arrays: a copy
 // shares the storage until one side writes, a write never shows in another copy, and the
 // vector-like operations agree with std::vector at the sizes where the tree changes shape (one
-// leaf, one level, two levels). Also a suspended run's copy (what SMC makes when it resamples) is
-// independent of the original.
+// leaf, one level, two levels). The focus (the leaf written last, held beside the tree): writes in
+// it copy one leaf and no inner node, writes elsewhere move it, and random sequences of reads,
+// writes, copies and resizes agree with std::vector, also on several threads. Also a suspended
+// run's copy (what SMC makes when it resamples) is independent of the original.
 #include "compile_chs.h"
 
 #include "symbolic/interp.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/shared_array.h"
 
 #include <catch2/catch.hpp>
@@ -149,6 +152,171 @@ TEST_CASE("SharedArray: copies written on several threads stay independent", "[s
     for (size_t k = t; k < w.size(); k += 7) w[k] = -double(t) - 1;
     CHECK(same(copies[t], w));
   }
+}
+
+TEST_CASE("SharedArray: a write in the focus copies one leaf, a write elsewhere moves the focus",
+          "[shared_array]") {
+  // As SMC's trajectory: a filled array written in order, a copy kept at every step.
+  const size_t n = 1000; // two levels of inner nodes
+  const int64_t live0 = pool::liveBlocks();
+  {
+    SharedArray z(n, 0.0);
+    // One leaf shared by every slot, and the inner nodes (a root and two below it).
+    CHECK(pool::liveBlocks() - live0 == 4);
+    CHECK(z.focusedLeaf() == SharedArray::npos);
+    std::vector<double> v(n, 0.0);
+    std::vector<SharedArray> kept;
+    std::vector<std::vector<double>> seen;
+    for (size_t t = 0; t < n; ++t) {
+      kept.push_back(z); // shares root and focus: no allocation
+      seen.push_back(v);
+      const int64_t before = pool::liveBlocks();
+      z.set(t, double(t) + 0.5);
+      v[t] = double(t) + 0.5;
+      const int64_t allocated = pool::liveBlocks() - before;
+      INFO("t = " << t);
+      CHECK(z.focusedLeaf() == t / kLeaf);
+      if (t % kLeaf != 0) {
+        CHECK(allocated == 1); // the shared focus leaf, nothing else
+        CHECK_FALSE(z.sharesLeafWith(kept.back(), t));
+        if (t >= kLeaf) CHECK(z.sharesLeafWith(kept.back(), 0)); // the tree's leaves: shared
+      } else {
+        // Moving the focus: the root and the inner node on the path (shared with the copy) and
+        // the new leaf (shared with the filled slots); at most that, once per kLeaf writes.
+        CHECK(allocated >= 1);
+        CHECK(allocated <= 3 + (t > 0 && (t / kLeaf) % SharedArray::kBranch == 0 ? 1 : 0));
+      }
+      CHECK(z[t] == double(t) + 0.5);
+    }
+    CHECK(same(z, v));
+    for (size_t k = 0; k < kept.size(); k += 37) CHECK(same(kept[k], seen[k]));
+    // A leaf written long ago is shared by every later copy: the focus moved on.
+    CHECK(z.sharesLeafWith(kept[n - 1], 0));
+    // Writes to a copy are not seen by the original, inside the focus and outside it.
+    SharedArray c = z;
+    CHECK(c.sharesStorageWith(z));
+    c.set(n - 2, -1.0);
+    CHECK_FALSE(c.sharesStorageWith(z));
+    c.set(3, -2.0);
+    CHECK(c.focusedLeaf() == 0);
+    CHECK(z.focusedLeaf() == (n - 1) / kLeaf);
+    CHECK(same(z, v));
+    std::vector<double> w = v;
+    w[n - 2] = -1.0;
+    w[3] = -2.0;
+    CHECK(same(c, w));
+    // And the original's writes are not seen by the copy.
+    z.set(4, -3.0);
+    v[4] = -3.0;
+    CHECK(same(z, v));
+    CHECK(same(c, w));
+    CHECK(c == SharedArray(w));
+    CHECK_FALSE(c == z);
+    std::vector<double> scratch;
+    const auto span = c.contiguous(scratch);
+    CHECK(std::vector<double>(span.begin(), span.end()) == w);
+  }
+  CHECK(pool::liveBlocks() == live0); // every node and leaf freed, the focus leaves too
+}
+
+TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std::vector",
+          "[shared_array]") {
+  std::mt19937_64 gen(17);
+  const int64_t live0 = pool::liveBlocks();
+  {
+    constexpr size_t kSlots = 6;
+    std::vector<SharedArray> as(kSlots);
+    std::vector<std::vector<double>> vs(kSlots);
+    const size_t sizes[] = {0, 3, kLeaf, kLeaf + 1, 300, 1000, kTwoLevels};
+    for (size_t s = 0; s < kSlots; ++s) {
+      const size_t n = sizes[gen() % std::size(sizes)];
+      vs[s] = iota(n, double(s) * 10000);
+      as[s] = SharedArray(vs[s]);
+    }
+    std::vector<size_t> cursor(kSlots, 0); // sequential writers, as a trajectory
+    double next = 0.25;
+    for (int step = 0; step < 20000; ++step) {
+      const size_t s = gen() % kSlots;
+      SharedArray& a = as[s];
+      std::vector<double>& v = vs[s];
+      const unsigned op = unsigned(gen() % 100);
+      if (op < 35 && !v.empty()) { // the next element in order
+        const size_t i = cursor[s]++ % v.size();
+        a.set(i, next);
+        v[i] = next;
+      } else if (op < 55 && !v.empty()) { // anywhere
+        const size_t i = gen() % v.size();
+        a.set(i, next);
+        v[i] = next;
+      } else if (op < 70) { // a copy into another slot (the old one is dropped)
+        const size_t d = gen() % kSlots;
+        as[d] = a;
+        vs[d] = v;
+        cursor[d] = cursor[s];
+      } else if (op < 76) {
+        a.push_back(next);
+        v.push_back(next);
+      } else if (op < 80) { // shrink or grow
+        const size_t n = gen() % (kTwoLevels + 10);
+        a.resize(n, next);
+        v.resize(n, next);
+      } else if (op < 82) {
+        const size_t n = gen() % 1200;
+        a.assign(n, next);
+        v.assign(n, next);
+      } else if (!v.empty()) { // reads
+        for (int r = 0; r < 8; ++r) {
+          const size_t i = gen() % v.size();
+          REQUIRE(a[i] == v[i]);
+        }
+        REQUIRE(a.back() == v.back());
+      }
+      next += 1;
+      if (step % 500 == 0)
+        for (size_t k = 0; k < kSlots; ++k) REQUIRE(same(as[k], vs[k]));
+    }
+    for (size_t k = 0; k < kSlots; ++k) {
+      CHECK(same(as[k], vs[k]));
+      std::vector<double> scratch;
+      const auto span = as[k].contiguous(scratch);
+      CHECK(std::vector<double>(span.begin(), span.end()) == vs[k]);
+      for (size_t j = 0; j < kSlots; ++j) CHECK((as[k] == as[j]) == (vs[k] == vs[j]));
+    }
+  }
+  CHECK(pool::liveBlocks() == live0);
+}
+
+TEST_CASE("SharedArray: a focused array copied and written on four threads", "[shared_array]") {
+  std::vector<double> v(2500, 1.0);
+  SharedArray base(v.size(), 1.0);
+  for (size_t i = 0; i < 700; ++i) { // the focus is at leaf 700 / kLeaf, other leaves still shared
+    base.set(i, double(i));
+    v[i] = double(i);
+  }
+  REQUIRE(base.focusedLeaf() == 699 / kLeaf);
+  std::vector<SharedArray> results(4);
+  std::vector<std::vector<double>> expected(4);
+  std::vector<std::thread> ts;
+  for (size_t t = 0; t < results.size(); ++t)
+    ts.emplace_back([&base, &v, &results, &expected, t] {
+      std::mt19937_64 gen(t + 1);
+      SharedArray a = base; // shares the focus and the tree with the other threads
+      std::vector<double> w = v;
+      std::vector<SharedArray> history;
+      for (size_t k = 0; k < 3000; ++k) {
+        history.push_back(a); // a copy per write, as a particle per step; freed on this thread
+        if (history.size() > 16) history.erase(history.begin());
+        const size_t i = k % 3 == 0 ? gen() % w.size() : (690 + k) % w.size();
+        const double x = -double(t) * 10000 - double(k);
+        a.set(i, x);
+        w[i] = x;
+      }
+      results[t] = std::move(a);
+      expected[t] = std::move(w);
+    });
+  for (auto& th : ts) th.join();
+  CHECK(same(base, v));
+  for (size_t t = 0; t < results.size(); ++t) CHECK(same(results[t], expected[t]));
 }
 
 TEST_CASE("interp: a copied suspension resumes independently of the original", "[interp][smc]") {
