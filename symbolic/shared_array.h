@@ -313,22 +313,30 @@ private:
       else slot = newInner();
       return;
     }
-    if (n->refs.load(std::memory_order_acquire) == 1) return;
     if (depth == 0) {
-      const Leaf* l = static_cast<const Leaf*>(n);
-      Leaf* c = newLeaf(l->cap);
-      std::memcpy(c->data(), l->data(), l->cap * sizeof(double));
-      slot = c;
-    } else {
-      const Inner* in = static_cast<const Inner*>(n);
-      Inner* c = newInner();
-      for (size_t k = 0; k < kBranch; ++k) {
-        c->kids[k] = in->kids[k];
-        if (c->kids[k]) c->kids[k]->refs.fetch_add(1, std::memory_order_relaxed);
-      }
-      slot = c;
+      slot = privateLeaf(static_cast<Leaf*>(n));
+      return;
     }
+    if (n->refs.load(std::memory_order_acquire) == 1) return;
+    const Inner* in = static_cast<const Inner*>(n);
+    Inner* c = newInner();
+    for (size_t k = 0; k < kBranch; ++k) {
+      c->kids[k] = in->kids[k];
+      if (c->kids[k]) c->kids[k]->refs.fetch_add(1, std::memory_order_relaxed);
+    }
+    slot = c;
     release(n, depth);
+  }
+
+  /// `l` when the caller's reference is its only one, else a copy of it (capacity, elements and
+  /// focus index) that takes the place of the caller's reference, which is released.
+  static Leaf* privateLeaf(Leaf* l) {
+    if (l->refs.load(std::memory_order_acquire) == 1) return l;
+    Leaf* c = newLeaf(l->cap);
+    std::memcpy(c->data(), l->data(), l->cap * sizeof(double));
+    c->index = l->index;
+    release(l, 0);
+    return c;
   }
 
   /// The slot of leaf `li` in a tree of depth >= 1, with the inner nodes on its path made private
@@ -353,13 +361,7 @@ private:
     Node** slot = leafSlot(li);
     Leaf* l = static_cast<Leaf*>(*slot);
     *slot = nullptr;
-    if (!l) l = newLeaf(kLeaf);
-    else if (l->refs.load(std::memory_order_acquire) != 1) {
-      Leaf* c = newLeaf(l->cap);
-      std::memcpy(c->data(), l->data(), l->cap * sizeof(double));
-      release(l, 0);
-      l = c;
-    }
+    l = l ? privateLeaf(l) : newLeaf(kLeaf);
     l->index = uint32_t(li);
     focus_ = l;
   }
@@ -370,13 +372,7 @@ private:
       return static_cast<Leaf*>(root_)->data()[i];
     }
     if (!focus_ || (i >> kLeafBits) != focus_->index) refocus(i >> kLeafBits);
-    else if (focus_->refs.load(std::memory_order_acquire) != 1) {
-      Leaf* c = newLeaf(focus_->cap);
-      std::memcpy(c->data(), focus_->data(), focus_->cap * sizeof(double));
-      c->index = focus_->index;
-      release(focus_, 0);
-      focus_ = c;
-    }
+    else focus_ = privateLeaf(focus_);
     return focus_->data()[i & (kLeaf - 1)];
   }
 

@@ -30,23 +30,9 @@ inline std::string sourcePath(const std::string& rel) {
   return !rel.empty() && rel[0] == '/' ? rel : std::string(CHASSIS_SOURCE_DIR) + "/" + rel;
 }
 
-/// The .chs file at `rel` (relative to the source root, or an absolute path), lowered with its
-/// networks loaded.
-inline std::unique_ptr<ir::Program> loadChsFile(const std::string& rel) {
-  spec::DiagnosticEngine diags;
-  auto ast = spec::loadProgram(sourcePath(rel), diags);
-  INFO(diags.str());
-  REQUIRE(ast);
-  ir::LowerOptions lo;
-  lo.networkLoader = neural::networkLoader();
-  auto prog = ir::lower(*ast, lo);
-  INFO((prog ? "" : prog.error().str()));
-  REQUIRE(prog);
-  return std::make_unique<ir::Program>(std::move(*prog));
-}
-
-/// The .chs file at `rel` (as loadChsFile) lowered with its networks loaded, or nullopt if it
-/// does not load or lower (its diagnostics then given to the next assertion as a message).
+/// The .chs file at `rel` (relative to the source root, or an absolute path) lowered with its
+/// networks loaded, or nullopt if it does not load or lower (its diagnostics then given to the
+/// next assertion as a message).
 inline std::optional<ir::Program> lowerChsFile(const std::string& rel) {
   spec::DiagnosticEngine diags;
   auto ast = spec::loadProgram(sourcePath(rel), diags);
@@ -62,6 +48,13 @@ inline std::optional<ir::Program> lowerChsFile(const std::string& rel) {
     return std::nullopt;
   }
   return std::move(*prog);
+}
+
+/// lowerChsFile's program, failing the current test (with the diagnostics) if there is none.
+inline std::unique_ptr<ir::Program> loadChsFile(const std::string& rel) {
+  auto prog = lowerChsFile(rel);
+  REQUIRE(prog);
+  return std::make_unique<ir::Program>(std::move(*prog));
 }
 
 /// The property `name` of `prog` (failing the current test if it has none).
