@@ -100,66 +100,50 @@ struct Importer {
       return std::nullopt;
     };
     c.data.resize(count);
-    switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT:
+    // The `count` values into out[]: stored raw (little-endian Raw, ONNX's layout) or in the
+    // element type's repeated field (`have` values, the i-th by field(i)).
+    auto decode = [&]<class Raw>(Raw, auto* out, int have, auto field) -> std::optional<Error> {
       if (t.has_raw_data()) {
-        if (auto e = rawCheck(4)) return *e;
+        if (auto e = rawCheck(sizeof(Raw))) return e;
         for (int64_t i = 0; i < count; ++i) {
-          float f;
-          std::memcpy(&f, raw.data() + 4 * i, 4);
-          c.data[i] = f;
+          Raw v;
+          std::memcpy(&v, raw.data() + sizeof(Raw) * size_t(i), sizeof(Raw));
+          out[i] = v;
         }
       } else {
-        if (auto e = countCheck(t.float_data_size())) return *e;
+        if (auto e = countCheck(have)) return e;
         for (int64_t i = 0; i < count; ++i)
-          c.data[i] = t.float_data(i);
+          out[i] = field(int(i));
       }
+      return std::nullopt;
+    };
+    std::optional<Error> bad;
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      bad = decode(float{}, c.data.data(), t.float_data_size(),
+                   [&](int i) { return t.float_data(i); });
       break;
     case onnx::TensorProto::DOUBLE:
-      if (t.has_raw_data()) {
-        if (auto e = rawCheck(8)) return *e;
-        std::memcpy(c.data.data(), raw.data(), 8 * count);
-      } else {
-        if (auto e = countCheck(t.double_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i)
-          c.data[i] = t.double_data(i);
-      }
+      bad = decode(double{}, c.data.data(), t.double_data_size(),
+                   [&](int i) { return t.double_data(i); });
       break;
     case onnx::TensorProto::INT64:
-      c.isInt = true;
-      c.ints.resize(count);
-      if (t.has_raw_data()) {
-        if (auto e = rawCheck(8)) return *e;
-        std::memcpy(c.ints.data(), raw.data(), 8 * count);
-      } else {
-        if (auto e = countCheck(t.int64_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i)
-          c.ints[i] = t.int64_data(i);
-      }
-      for (int64_t i = 0; i < count; ++i)
-        c.data[i] = static_cast<double>(c.ints[i]);
-      break;
     case onnx::TensorProto::INT32:
       c.isInt = true;
       c.ints.resize(count);
-      if (t.has_raw_data()) {
-        if (auto e = rawCheck(4)) return *e;
-        for (int64_t i = 0; i < count; ++i) {
-          int32_t v;
-          std::memcpy(&v, raw.data() + 4 * i, 4);
-          c.ints[i] = v;
-        }
-      } else {
-        if (auto e = countCheck(t.int32_data_size())) return *e;
-        for (int64_t i = 0; i < count; ++i)
-          c.ints[i] = t.int32_data(i);
-      }
+      if (t.data_type() == onnx::TensorProto::INT64)
+        bad = decode(int64_t{}, c.ints.data(), t.int64_data_size(),
+                     [&](int i) { return t.int64_data(i); });
+      else
+        bad = decode(int32_t{}, c.ints.data(), t.int32_data_size(),
+                     [&](int i) { return t.int32_data(i); });
       for (int64_t i = 0; i < count; ++i)
         c.data[i] = static_cast<double>(c.ints[i]);
       break;
     default:
       return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
     }
+    if (bad) return *bad;
     // A NaN or infinite weight has no real value: the verifier's exact rationals and every
     // verdict would be meaningless (an infinity's rational does not exist).
     for (int64_t i = 0; i < count; ++i)

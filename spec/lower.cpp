@@ -231,6 +231,18 @@ private:
     return Type::real();
   }
 
+  /// The lowered indices of an assignment's or a sample's target (`x[i] = ...`, `x[i, j] ~ ...`):
+  /// null where the statement has none.
+  Status targetIndices(const spec::Stmt& s, Scope& sc, Block& out, Expr& idx, Expr& idx2) {
+    for (auto [from, to] : {std::pair{s.index.get(), &idx}, std::pair{s.index2.get(), &idx2}}) {
+      if (!from) continue;
+      auto e = expr(*from, sc, out);
+      if (!e) return e.error();
+      *to = *e;
+    }
+    return Status::ok();
+  }
+
   Status stmt(const spec::Stmt& s, Scope& sc, Block& out) {
     const SourceLoc& loc = s.loc;
     switch (s.kind) {
@@ -275,16 +287,7 @@ private:
       auto var = target(s, sc);
       if (!var) return var.error();
       Expr idx = nullptr, idx2 = nullptr;
-      if (s.index) {
-        auto i = expr(*s.index, sc, out);
-        if (!i) return i.error();
-        idx = *i;
-      }
-      if (s.index2) {
-        auto j = expr(*s.index2, sc, out);
-        if (!j) return j.error();
-        idx2 = *j;
-      }
+      if (Status st = targetIndices(s, sc, out, idx, idx2); !st) return st;
       auto v = expr(*s.value, sc, out);
       if (!v) return v.error();
       Expected<Expr> rhs = idx ? updated(*var, idx, idx2, *v) : Expected<Expr>(*v);
@@ -300,16 +303,7 @@ private:
       auto ps = distParams(d, sc, out);
       if (!ps) return ps.error();
       Expr idx = nullptr, idx2 = nullptr;
-      if (s.index) {
-        auto i = expr(*s.index, sc, out);
-        if (!i) return i.error();
-        idx = *i;
-      }
-      if (s.index2) {
-        auto j = expr(*s.index2, sc, out);
-        if (!j) return j.error();
-        idx2 = *j;
-      }
+      if (Status st = targetIndices(s, sc, out, idx, idx2); !st) return st;
       // The target: a new random choice, or an existing output / local.
       const Var* var = nullptr;
       if (auto it = sc.vars.find(s.var); it != sc.vars.end()) {

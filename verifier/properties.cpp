@@ -541,6 +541,32 @@ Status checkModuleAsserts(const ir::Program& program, const ir::Function& f,
   });
 }
 
+/// The end of one module's asserts or range obligations (`mine`, in order): the results a
+/// relaxation too coarse left unknown (coarse[k]) say so with the finest refinement tried; a
+/// failed check (st) becomes one unknown result `kind` + the module's name; the module's time is
+/// split evenly between its results, which are appended to `out`.
+void finishModule(std::vector<PropertyResult> mine, const std::vector<bool>& coarse,
+                  int lastPieces, const Status& st, std::string_view kind, const ir::Function& f,
+                  Clock::time_point t0, std::vector<PropertyResult>& out) {
+  for (size_t k = 0; k < mine.size() && st; ++k)
+    if (coarse[k])
+      mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
+                        " to decide it (tried up to " + std::to_string(lastPieces) + " pieces)";
+  if (!st) {
+    PropertyResult r;
+    r.name = std::string(kind) + f.name();
+    r.loc = f.loc();
+    r.verdict = Verdict::Unknown;
+    r.reason = st.error().message;
+    mine = {r};
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  for (auto& r : mine) {
+    r.seconds = secs / double(mine.size());
+    out.push_back(std::move(r));
+  }
+}
+
 } // namespace
 
 std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const VerifyOptions& opts) {
@@ -576,24 +602,7 @@ std::vector<PropertyResult> verifyAsserts(const ir::Program& program, const Veri
           coarse[k] = finerCoarse[k];
         }
     }
-    for (size_t k = 0; k < mine.size() && st; ++k)
-      if (coarse[k])
-        mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
-                          " to decide it (tried up to " +
-                          std::to_string(lastPieces) + " pieces)";
-    if (!st) {
-      PropertyResult r;
-      r.name = "assert@" + f.name();
-      r.loc = f.loc();
-      r.verdict = Verdict::Unknown;
-      r.reason = st.error().message;
-      mine = {r};
-    }
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (auto& r : mine) {
-      r.seconds = secs / double(mine.size());
-      out.push_back(std::move(r));
-    }
+    finishModule(std::move(mine), coarse, lastPieces, st, "assert@", f, t0, out);
   }
   return out;
 }
@@ -872,23 +881,7 @@ std::vector<PropertyResult> verifyRangeObligations(const ir::Program& program,
       undecided = roundCoarse;
       if (std::find(undecided.begin(), undecided.end(), true) == undecided.end()) break;
     }
-    for (size_t k = 0; k < mine.size() && st; ++k)
-      if (coarse[k])
-        mine[k].reason += std::string(mine[k].reason.empty() ? "" : "; ") + kRelaxationTooCoarse +
-                          " to decide it (tried up to " + std::to_string(lastPieces) + " pieces)";
-    if (!st) {
-      PropertyResult r;
-      r.name = "range@" + f.name();
-      r.loc = f.loc();
-      r.verdict = Verdict::Unknown;
-      r.reason = st.error().message;
-      mine = {r};
-    }
-    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    for (auto& r : mine) {
-      r.seconds = secs / double(mine.size());
-      out.push_back(std::move(r));
-    }
+    finishModule(std::move(mine), coarse, lastPieces, st, "range@", f, t0, out);
   }
   return out;
 }
