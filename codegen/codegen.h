@@ -156,6 +156,17 @@ public:
   JitModel& operator=(const JitModel&) = delete;
 
   int operator()(const double* in, double* out, JitRuntime& rt) const { return fn_(in, out, &rt); }
+  /// Likelihood weighting's untraced runs, `n` back to back in one generated loop (the module's
+  /// code inlined, the generator's state and the run's totals in registers): run i on the
+  /// generator *rt.rng as operator() on a fresh JitRuntime would run it, its outputs at
+  /// rows + i * numOutputs(), its log weight (logLikelihood + logFactor, -infinity when a
+  /// condition failed) at logWeights[i]. Returns kOk with done = n and *rt.rng advanced past
+  /// the runs; or the code of the first failing run, done = its index, rt.errSite its site and
+  /// *rt.rng the state that run started from.
+  int runLwBlock(const double* in, double* rows, JitRuntime& rt, int64_t n, double* logWeights,
+                 int64_t& done) const {
+    return lwBlock_(in, rows, &rt, n, logWeights, &done);
+  }
   size_t numInputs() const { return numIn_; }
   size_t numOutputs() const { return numOut_; }
   /// Where a failed run failed: the statement of site `errSite`, or the module for -1.
@@ -169,7 +180,10 @@ private:
   JitModel() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  using LwBlockFn = int (*)(const double* in, double* rows, void* rt, int64_t n,
+                           double* logWeights, int64_t* done);
   Fn fn_ = nullptr;
+  LwBlockFn lwBlock_ = nullptr;
   size_t numIn_ = 0, numOut_ = 0;
   double compileSeconds_ = 0;
 };
