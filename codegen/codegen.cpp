@@ -266,7 +266,8 @@ class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>,
 public:
   using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
   using Evaluator::eval;
-  FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn);
+  /// `lw`: the likelihood-weighting variant (ModuleGen::get).
+  FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn, bool lw = false);
   void generate();
 
 protected:
@@ -730,6 +731,7 @@ protected:
   // generic functions.
   void stmtSample(const SampleStmt& s) {
     if (!rt_) return unsupported("sample");
+    if (lw_) return sampleUntraced(s); // never traced
     // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
     // checks the params (after the address's indices are evaluated: when both fail, the
     // interpreter's error, which a failing run reports, is the params').
@@ -925,7 +927,9 @@ protected:
       llvm::Value* mu = eval(s.params[0]);
       llvm::Value* sigma = eval(s.params[1]);
       checkNormalParams(mu, sigma);
-      llvm::Value* z = emitRngNormal(b_, module(), rngState());
+      llvm::Value* z =
+          lw_ ? emitRngNormal(b_, module(), rngState())
+              : b_.CreateCall(runtimeFunction("chassis_rt_normal", dbl_, {i8p_}), {rt_});
       llvm::Value* v = b_.CreateFAdd(mu, b_.CreateFMul(sigma, z));
       // finiteOrMax: an infinite draw becomes the largest finite double of its sign
       const double inf = std::numeric_limits<double>::infinity();
@@ -940,7 +944,9 @@ protected:
     if (s.dist == DistKind::Bernoulli) {
       llvm::Value* p = eval(s.params[0]);
       checkProbability(p);
-      llvm::Value* u = emitRngUniform(b_, rngState());
+      llvm::Value* u =
+          lw_ ? emitRngUniform(b_, rngState())
+              : b_.CreateCall(runtimeFunction("chassis_rt_uniform", dbl_, {i8p_}), {rt_});
       llvm::Value* v = b_.CreateSelect(b_.CreateFCmpOLT(u, p), cst(1), cst(0));
       addTo(offsetof(JitRuntime, logPrior), bernoulliLogMass(p, v));
       store(s.var, v);
@@ -1048,6 +1054,7 @@ private:
   std::map<std::pair<int, int>, llvm::BasicBlock*> fail_; // by (code, site)
   llvm::Value* rt_ = nullptr; // the runtime argument (ModuleGen::withRuntime), else null
   int site_ = -1;             // the site of the statement being generated (with the runtime)
+  bool lw_ = false;           // the likelihood-weighting variant: untraced, draws inline
   const SourceLoc* loc_;
 };
 
@@ -1093,16 +1100,22 @@ public:
     });
     return draws[&f] = any;
   }
-  /// The LLVM function of `f`, generated on first use.
-  llvm::Function* get(const Function& f, bool exported = false) {
-    if (auto it = fns.find(&f); it != fns.end()) return it->second;
-    std::string name = exported ? symbolName(f) : "chassis." + f.name();
+  /// The LLVM function of `f`, generated on first use. `lw` (with the runtime): its
+  /// likelihood-weighting variant, internal, for runs never traced (addLwBlockEntry): samples
+  /// without the traced path, Normal's and Bernoulli's draws generated inline (emitRngNormal,
+  /// emitRngUniform) instead of runtime calls, callees' variants called.
+  llvm::Function* get(const Function& f, bool exported = false, bool lw = false) {
+    auto& made = lw ? lwFns : fns;
+    if (auto it = made.find(&f); it != made.end()) return it->second;
+    std::string name =
+        lw ? "chassis.lw." + f.name() : exported ? symbolName(f) : "chassis." + f.name();
     llvm::Function* fn = llvm::Function::Create(
-        fnType(), exported ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage,
-        name, *mod);
+        fnType(),
+        exported && !lw ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name,
+        *mod);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
-    fns[&f] = fn;
-    FunctionGen g(*this, f, fn);
+    made[&f] = fn;
+    FunctionGen g(*this, f, fn, lw);
     g.generate();
     if (g.err_ && !err) err = g.err_;
     return fn;
@@ -1111,6 +1124,7 @@ public:
   llvm::LLVMContext& ctx;
   std::unique_ptr<llvm::Module> mod;
   std::map<const Function*, llvm::Function*> fns;
+  std::map<const Function*, llvm::Function*> lwFns; // get(f, _, true)
   std::optional<Error> err;
   bool withRuntime = false; // every function takes the runtime state as a third argument
   std::vector<SourceLoc> sites;
@@ -1119,8 +1133,8 @@ public:
   std::map<const Function*, bool> draws;
 };
 
-FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
-    : mg_(mg), f_(f), fn_(fn), ctx_(mg.ctx), b_(mg.ctx), loc_(&f.loc()) {
+FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn, bool lw)
+    : mg_(mg), f_(f), fn_(fn), ctx_(mg.ctx), b_(mg.ctx), lw_(lw), loc_(&f.loc()) {
   dbl_ = llvm::Type::getDoubleTy(ctx_);
   i64_ = llvm::Type::getInt64Ty(ctx_);
   i32_ = llvm::Type::getInt32Ty(ctx_);
@@ -1168,10 +1182,10 @@ llvm::Value* FunctionGen::callWith(const Function& callee, std::span<const LlvmV
     pos += n;
   }
   llvm::Value* out = alloca(flatSize(callee.outputs()));
-  llvm::Function* fn = mg_.get(callee);
+  llvm::Function* fn = mg_.get(callee, false, lw_);
   // A traced run enters the call site's address prefix around a callee that samples.
   llvm::Value* traced = nullptr;
-  if (rt_ && drawsChoices(callee)) {
+  if (rt_ && !lw_ && drawsChoices(callee)) {
     traced =
         b_.CreateICmpNE(b_.CreateLoad(i8p_, rtField(offsetof(JitRuntime, tracing), i8p_)),
                         llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p_)));
@@ -1358,16 +1372,16 @@ void addSeededEntry(llvm::Module& mod, llvm::Function* root, const std::string& 
 }
 
 /// Adds the exported likelihood-weighting block entry `name` (JitModel::runLwBlock): i32 (double*
-/// in, double* rows, i8* rt, i64 n, double* logWeights, i64* done), which runs `root` n times
-/// untraced on the generator *rt->rng, trace i writing its outputs at rows + i * numOut and its
+/// in, double* rows, i8* rt, i64 n, double* logWeights, i64* done), which runs `body` (the
+/// module's likelihood-weighting variant, ModuleGen::get) n times on the generator *rt->rng, trace i writing its outputs at rows + i * numOut and its
 /// log weight (log likelihood + factors; -infinity when a condition failed) at logWeights[i].
 /// Each trace runs on a fresh runtime of the entry's own (a local: errSite -1, zero totals,
 /// counts and flags, no tracing) whose generator is a local copy of *rt->rng, so that once
-/// `root` is inlined the optimiser keeps the state and the totals in registers across the loop.
+/// `body` is inlined the optimiser keeps the state and the totals in registers across the loop.
 /// Returns 0 with *done = n and *rt->rng advanced past the n traces; or the code of the first
 /// failing trace with *done = its index, rt->errSite its site and *rt->rng the state it started
 /// from (the caller re-runs it for the interpreter's error).
-void addLwBlockEntry(llvm::Module& mod, llvm::Function* root, size_t numOut,
+void addLwBlockEntry(llvm::Module& mod, llvm::Function* body, size_t numOut,
                      const std::string& name) {
   llvm::LLVMContext& ctx = mod.getContext();
   llvm::Type* i8 = llvm::Type::getInt8Ty(ctx);
@@ -1385,7 +1399,7 @@ void addLwBlockEntry(llvm::Module& mod, llvm::Function* root, size_t numOut,
               *n = fn->getArg(3), *logw = fn->getArg(4), *done = fn->getArg(5);
   llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
   llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx, "trace", fn);
-  llvm::BasicBlock* body = llvm::BasicBlock::Create(ctx, "run", fn);
+  llvm::BasicBlock* run = llvm::BasicBlock::Create(ctx, "run", fn);
   llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "weigh", fn);
   llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx, "failed", fn);
   llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx, "done", fn);
@@ -1406,25 +1420,25 @@ void addLwBlockEntry(llvm::Module& mod, llvm::Function* root, size_t numOut,
   b.SetInsertPoint(head);
   llvm::PHINode* i = b.CreatePHI(i64, 2);
   i->addIncoming(c64(0), entry);
-  b.CreateCondBr(b.CreateICmpSLT(i, n), body, exit);
+  b.CreateCondBr(b.CreateICmpSLT(i, n), run, exit);
 
-  b.SetInsertPoint(body);
+  b.SetInsertPoint(run);
   llvm::Value* before[4];
   for (int64_t k = 0; k < 4; ++k)
     before[k] = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, state, uint64_t(k)));
-  // A fresh runtime (JitRuntime's initial values): everything before `rng` zero, errSite -1.
+  // A fresh runtime (JitRuntime's initial values): everything before `rng` zero, errSite -1, the
+  // generator the local one, no tracing.
   b.CreateMemSet(rt, llvm::ConstantInt::get(i8, 0), offsetof(JitRuntime, rng),
                  llvm::MaybeAlign(alignof(JitRuntime)));
   b.CreateStore(llvm::ConstantInt::get(i32, uint64_t(-1), true), field(rt, 0, i32));
-  // (Stored per run, next to the run: the optimiser then sees `tracing` null in every run.)
   llvm::Value* null = llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p));
   b.CreateStore(b.CreateBitCast(state, i8p), field(rt, offsetof(JitRuntime, rng), i8p));
   b.CreateStore(null, field(rt, offsetof(JitRuntime, tracing), i8p));
   b.CreateStore(null, field(rt, offsetof(JitRuntime, fast), i8p));
   llvm::Value* out = b.CreateGEP(dbl, rows, b.CreateMul(i, c64(int64_t(numOut))));
-  // Inlined (whatever its size: the traced paths, behind `rt->tracing`, fold away on the local
-  // runtime), so that the state and the totals stay in registers.
-  llvm::CallInst* rc = b.CreateCall(root, {in, out, rt});
+  // Inlined (its only call, whatever its size), so that the state and the totals stay in
+  // registers.
+  llvm::CallInst* rc = b.CreateCall(body, {in, out, rt});
   rc->addFnAttr(llvm::Attribute::AlwaysInline);
   b.CreateCondBr(b.CreateICmpEQ(rc, llvm::ConstantInt::get(i32, 0)), next, fail);
 
@@ -1714,8 +1728,11 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
   if (mg.err) return *mg.err;
   if (objectEntries && mg.withRuntime) addSeededEntry(*mg.mod, root, symbolName(f));
   if (objectEntries && !mg.withRuntime) addBatchEntry(*mg.mod, f, root, symbolName(f) + "_batch");
-  if (lwBlockEntry && mg.withRuntime)
-    addLwBlockEntry(*mg.mod, root, flatSize(f.outputs()), symbolName(f) + "_lwblock");
+  if (lwBlockEntry && mg.withRuntime) {
+    llvm::Function* body = mg.get(f, false, true);
+    if (mg.err) return *mg.err;
+    addLwBlockEntry(*mg.mod, body, flatSize(f.outputs()), symbolName(f) + "_lwblock");
+  }
   std::string verifyMsg;
   llvm::raw_string_ostream vs(verifyMsg);
   if (llvm::verifyModule(*mg.mod, &vs))
@@ -1742,12 +1759,14 @@ Status checkCompilableRandom(const Function& f) {
   return checkFunction(f, seen, true);
 }
 
-Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime) {
+Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime,
+                                 bool lwBlock) {
   auto tm = makeTargetMachine(false);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
   std::vector<SourceLoc> sites;
-  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr);
+  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr, nullptr,
+                         false, lwBlock);
   if (!mod) return mod.error();
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -1945,24 +1964,26 @@ struct JitModel::Impl {
 
 JitModel::~JitModel() = default;
 
-Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
+Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f, bool lwBlock) {
   const auto t0 = std::chrono::steady_clock::now();
   auto tm = makeTargetMachine(true);
   if (!tm) return tm.error();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   std::vector<SourceLoc> sites;
   std::vector<std::string> names;
-  auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names, false, true);
+  auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names, false, lwBlock);
   if (!mod) return mod.error();
   auto jit = startModuleJit(std::move(*mod), std::move(ctx), f.loc(), true);
   if (!jit) return jit.error();
   auto sym = (*jit)->lookup(symbolName(f)); // compiles the module
   if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
   std::unique_ptr<JitModel> out(new JitModel());
-  auto block = (*jit)->lookup(symbolName(f) + "_lwblock");
-  if (!block) return Error(f.loc(), "LLJIT: " + llvmMessage(block.takeError()));
   out->fn_ = reinterpret_cast<Fn>(sym->getAddress());
-  out->lwBlock_ = reinterpret_cast<LwBlockFn>(block->getAddress());
+  if (lwBlock) {
+    auto block = (*jit)->lookup(symbolName(f) + "_lwblock");
+    if (!block) return Error(f.loc(), "LLJIT: " + llvmMessage(block.takeError()));
+    out->lwBlock_ = reinterpret_cast<LwBlockFn>(block->getAddress());
+  }
   out->impl_ = std::make_unique<Impl>();
   out->impl_->jit = std::move(*jit);
   out->impl_->sites = std::move(sites);

@@ -66,8 +66,9 @@ public:
     return Status::ok();
   }
 
-  /// Whether runMany() runs the traces (every quantity an output: no choice to record).
-  bool many() const { return !needChoices_; }
+  /// Whether runMany() runs the traces (every quantity an output: no choice to record; the
+  /// model compiled with its block loop).
+  bool many() const { return !needChoices_ && model_.hasLwBlock(); }
   /// `count` untraced traces in one call of the generated block loop (JitModel::runLwBlock):
   /// trace j's log weight at logWeights[j], quantity q's value at draws[q][j]. A failing trace
   /// is re-run by the interpreter from the state it started from, for its error.
