@@ -954,10 +954,27 @@ protected:
     }
     int64_t n = 0;
     // Constant parameters that validateParams accepts (not a flat prior's) are not checked per run.
-    const char* entry =
-        constantlyValid(s.dist, s.params) ? "chassis_rt_sample_valid" : "chassis_rt_sample";
+    const bool valid = constantlyValid(s.dist, s.params);
+    const char* entry = valid ? "chassis_rt_sample_valid" : "chassis_rt_sample";
     llvm::Value* ps = distParams(s.params, n);
     llvm::Value* v = alloca(1);
+    if (lw_) { // chassis_rt_draw on a copy of the state (the generator's state stays a local)
+      llvm::Value* st = rngState();
+      llvm::Value* tmp = llvm::IRBuilder<>(allocaBlock_).CreateAlloca(i64_, i64(4));
+      for (int64_t k = 0; k < 4; ++k)
+        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, st, uint64_t(k))),
+                       b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k)));
+      llvm::Value* rc = b_.CreateCall(
+          runtimeFunction("chassis_rt_draw", i32_,
+                          {llvm::PointerType::getUnqual(i64_), i32_, dblp_, i64_, i32_, dblp_}),
+          {tmp, i32(int(s.dist)), ps, i64(n), i32(valid ? 0 : 1), v});
+      for (int64_t k = 0; k < 4; ++k)
+        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k))),
+                       b_.CreateConstGEP1_64(i64_, st, uint64_t(k)));
+      checkRuntime(rc);
+      store(s.var, b_.CreateLoad(dbl_, v));
+      return;
+    }
     llvm::Value* rc = b_.CreateCall(
         runtimeFunction(entry, i32_, {i8p_, i32_, dblp_, i64_, dblp_}),
         {rt_, i32(int(s.dist)), ps, i64(n), v});
@@ -990,6 +1007,13 @@ protected:
           b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
                         {i32(int(s.dist)), ps, i64(n)}));
     llvm::Value* x = eval(s.value);
+    if (lw_) { // chassis_rt_observe's operations, the density called, the sum inline
+      addTo(offsetof(JitRuntime, logLikelihood),
+            b_.CreateCall(runtimeFunction("chassis_rt_log_density", dbl_, {i32_, dblp_, i64_, dbl_}),
+                          {i32(int(s.dist)), ps, i64(n), x}));
+      countObserve();
+      return;
+    }
     b_.CreateCall(runtimeFunction("chassis_rt_observe", llvm::Type::getVoidTy(ctx_),
                                   {i8p_, i32_, dblp_, i64_, dbl_}),
                   {rt_, i32(int(s.dist)), ps, i64(n), x});
@@ -997,6 +1021,15 @@ protected:
   void stmtCondition(const ConditionStmt& s) {
     if (!rt_) return unsupported("condition");
     llvm::Value* c = eval(s.cond);
+    if (lw_) { // chassis_rt_condition's operations, inline (the runtime stays a local)
+      llvm::Value* count = rtField(offsetof(JitRuntime, numConditions), i32_);
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      llvm::Value* failed = rtField(offsetof(JitRuntime, conditionFailed), i32_);
+      b_.CreateStore(
+          b_.CreateSelect(b_.CreateFCmpOEQ(c, cst(0)), i32(1), b_.CreateLoad(i32_, failed)),
+          failed);
+      return;
+    }
     b_.CreateCall(
         runtimeFunction("chassis_rt_condition", llvm::Type::getVoidTy(ctx_), {i8p_, dbl_}),
         {rt_, c});
@@ -1004,6 +1037,13 @@ protected:
   void stmtFactor(const FactorStmt& s) {
     if (!rt_) return unsupported("factor");
     llvm::Value* w = eval(s.logWeight);
+    if (lw_) { // chassis_rt_factor's operations, inline
+      check(b_.CreateFCmpORD(w, w), kFactorNaN);
+      addTo(offsetof(JitRuntime, logFactor), w);
+      llvm::Value* count = rtField(offsetof(JitRuntime, numFactors), i32_);
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      return;
+    }
     checkRuntime(b_.CreateCall(runtimeFunction("chassis_rt_factor", i32_, {i8p_, dbl_}), {rt_, w}));
   }
   void stmtAssert(const AssertStmt& s) { check(truth(eval(s.cond)), kAssertFailed); }
@@ -1915,6 +1955,8 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startModuleJit(std::unique_ptr<llvm:
     setup.add("chassis_rt_sample_valid", &chassis_rt_sample_valid);
     setup.add("chassis_rt_normal", &chassis_rt_normal);
     setup.add("chassis_rt_uniform", &chassis_rt_uniform);
+    setup.add("chassis_rt_draw", &chassis_rt_draw);
+    setup.add("chassis_rt_log_density", &chassis_rt_log_density);
     setup.add("chassis_rt_check_params", &chassis_rt_check_params);
     setup.add("chassis_rt_observe", &chassis_rt_observe);
     setup.add("chassis_rt_condition", &chassis_rt_condition);
