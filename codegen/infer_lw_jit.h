@@ -4,7 +4,7 @@
 // of the interpreter (symbolic/lw_driver.h's blocks, shared with the interpreter). Because the compiled code draws the interpreter's stream and scores the
 // same weights, the Posterior is the interpreter's, bit for bit, at the same seed.
 //
-// A query of outputs only runs the traces 16 at a time in the generated block loop
+// A query of outputs only runs the traces 64 at a time in the generated block loop
 // (JitModel::runLwBlock: the module's untraced variant inlined into a loop, its Normal and
 // Bernoulli draws generated inline, the generator's state and the trace's totals in registers),
 // which writes each trace's outputs and log weight straight into the block's rows; the stop is
