@@ -483,7 +483,7 @@ TEST_CASE("likelihood weighting's block loop on gauss calls nothing but log", "[
 TEST_CASE("compiled vs interpreted time per likelihood-weighting trace on gauss", "[.bench]") {
   // Printed, never asserted: one thread, the runs alone (no driver, summaries or allocation),
   // thread CPU time (not changed by other processes' load), best of 5: the interpreter, one
-  // compiled run per call, and the generated block loop by 16 runs (as the driver calls it).
+  // compiled run per call, and the generated block loop by 64 runs (as the driver calls it).
   auto prog = testing::tryLoad(std::string(CHASSIS_SOURCE_DIR) + "/bench/webppl/gauss.chs");
   REQUIRE(prog);
   const ir::Function& f = *prog->findFunction("Gauss");
@@ -513,12 +513,12 @@ TEST_CASE("compiled vs interpreted time per likelihood-weighting trace on gauss"
       s2 += rt.logLikelihood + rt.logFactor;
     }
     const double t2 = cpu();
-    double rows[16], w[16];
-    for (int i = 0; i < n; i += 16) {
+    double rows[64], w[64];
+    for (int i = 0; i < n; i += 64) {
       codegen::JitRuntime rt;
       rt.rng = &r3;
       int64_t done = 0;
-      (**jit).runLwBlock(nullptr, rows, rt, 16, w, done);
+      (**jit).runLwBlock(nullptr, rows, rt, 64, w, done);
       for (double x : w) s3 += x;
     }
     const double t3 = cpu();
