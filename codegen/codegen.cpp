@@ -168,6 +168,81 @@ size_t flatInputs(const Function& f) {
 // ------------------------------------------------------------------------------------------------
 // Generating LLVM IR
 
+// ---- chassis::Rng's draws in generated code (spec/rng.cpp's exact algorithm) ----
+// The state is Rng's four uint64 words, read and written through `state` (an i64*) around each
+// step; where it lives in a local that does not escape (the likelihood-weighting block loop,
+// addLwBlockEntry), the optimiser keeps it in registers. The draws are Rng::uniform and
+// Rng::normal operation for operation (integer steps, the same multiplications and additions in
+// the same order, no fused multiply-add: makeTargetMachine; the process's libm `log` and the
+// correctly rounded square root), so the stream is the one specified, bit for bit.
+static_assert(std::is_standard_layout_v<Rng> && sizeof(Rng) == 4 * sizeof(uint64_t),
+              "the generated code reads Rng's state as four uint64 words");
+
+/// Rng::nextU64 (xoshiro256**) on the state at `state`: the result; the state advanced.
+llvm::Value* emitRngNextU64(llvm::IRBuilder<>& b, llvm::Value* state) {
+  llvm::Type* i64 = b.getInt64Ty();
+  llvm::Value* w[4];
+  llvm::Value* at[4];
+  for (unsigned k = 0; k < 4; ++k) {
+    at[k] = b.CreateConstGEP1_64(i64, state, k);
+    w[k] = b.CreateLoad(i64, at[k]);
+  }
+  auto rotl = [&](llvm::Value* x, uint64_t r) {
+    return b.CreateOr(b.CreateShl(x, r), b.CreateLShr(x, 64 - r));
+  };
+  llvm::Value* result = b.CreateMul(rotl(b.CreateMul(w[1], b.getInt64(5)), 7), b.getInt64(9));
+  llvm::Value* t = b.CreateShl(w[1], 17);
+  w[2] = b.CreateXor(w[2], w[0]);
+  w[3] = b.CreateXor(w[3], w[1]);
+  w[1] = b.CreateXor(w[1], w[2]);
+  w[0] = b.CreateXor(w[0], w[3]);
+  w[2] = b.CreateXor(w[2], t);
+  w[3] = rotl(w[3], 45);
+  for (unsigned k = 0; k < 4; ++k)
+    b.CreateStore(w[k], at[k]);
+  return result;
+}
+
+/// Rng::uniform on the state at `state`: k = nextU64() >> 11, redrawn while 0, times 2^-53.
+/// Leaves `b` at the end of the new blocks (in b's current function).
+llvm::Value* emitRngUniform(llvm::IRBuilder<>& b, llvm::Value* state) {
+  llvm::Function* fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& ctx = fn->getContext();
+  llvm::BasicBlock* draw = llvm::BasicBlock::Create(ctx, "rng.uniform", fn);
+  llvm::BasicBlock* done = llvm::BasicBlock::Create(ctx, "rng.uniform.done", fn);
+  b.CreateBr(draw);
+  b.SetInsertPoint(draw);
+  llvm::Value* k = b.CreateLShr(emitRngNextU64(b, state), 11);
+  b.CreateCondBr(b.CreateICmpEQ(k, b.getInt64(0)), draw, done);
+  b.SetInsertPoint(done);
+  return b.CreateFMul(b.CreateUIToFP(k, b.getDoubleTy()),
+                      llvm::ConstantFP::get(b.getDoubleTy(), 0x1.0p-53));
+}
+
+/// Rng::normal (Marsaglia's polar method) on the state at `state`, calling `log` (the libm
+/// function of `mod`). Leaves `b` at the end of the new blocks.
+llvm::Value* emitRngNormal(llvm::IRBuilder<>& b, llvm::Module& mod, llvm::Value* state) {
+  llvm::Function* fn = b.GetInsertBlock()->getParent();
+  llvm::LLVMContext& ctx = fn->getContext();
+  llvm::Type* dbl = b.getDoubleTy();
+  auto cst = [&](double v) { return llvm::ConstantFP::get(dbl, v); };
+  llvm::BasicBlock* pair = llvm::BasicBlock::Create(ctx, "rng.normal", fn);
+  llvm::BasicBlock* accept = llvm::BasicBlock::Create(ctx, "rng.normal.accept", fn);
+  b.CreateBr(pair);
+  b.SetInsertPoint(pair);
+  llvm::Value* u = b.CreateFSub(b.CreateFMul(cst(2.0), emitRngUniform(b, state)), cst(1.0));
+  llvm::Value* v = b.CreateFSub(b.CreateFMul(cst(2.0), emitRngUniform(b, state)), cst(1.0));
+  llvm::Value* s = b.CreateFAdd(b.CreateFMul(u, u), b.CreateFMul(v, v));
+  b.CreateCondBr(b.CreateOr(b.CreateFCmpOGE(s, cst(1.0)), b.CreateFCmpOEQ(s, cst(0.0))), pair,
+                 accept);
+  b.SetInsertPoint(accept);
+  llvm::FunctionCallee log =
+      mod.getOrInsertFunction("log", llvm::FunctionType::get(dbl, {dbl}, false));
+  llvm::Value* l = b.CreateCall(log, {s});
+  llvm::Value* q = b.CreateFDiv(b.CreateFMul(cst(-2.0), l), s);
+  return b.CreateFMul(u, b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, q));
+}
+
 class ModuleGen;
 
 /// An array of the LLVM domain: a pointer to its first double and its length.
@@ -191,7 +266,8 @@ class FunctionGen : public symbolic::ExprEvaluator<FunctionGen, LlvmVal>,
 public:
   using Evaluator = symbolic::ExprEvaluator<FunctionGen, LlvmVal>;
   using Evaluator::eval;
-  FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn);
+  /// `lw`: the likelihood-weighting variant (ModuleGen::get).
+  FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn, bool lw = false);
   void generate();
 
 protected:
@@ -246,12 +322,18 @@ protected:
   llvm::FunctionCallee runtimeFunction(const char* name, llvm::Type* result,
                                        std::vector<llvm::Type*> params);
   int newSite(const SourceLoc& loc);
+  llvm::Module& module();
   int choiceName(const std::string& name);
   bool drawsChoices(const Function& f);
   /// A field of the runtime argument (JitRuntime), as a pointer to `t`.
   llvm::Value* rtField(size_t offset, llvm::Type* t) {
     llvm::Value* p = b_.CreateConstGEP1_64(llvm::Type::getInt8Ty(ctx_), rt_, offset);
     return b_.CreateBitCast(p, llvm::PointerType::getUnqual(t));
+  }
+  /// The state of the run's generator (*JitRuntime::rng), as an i64* (emitRngNextU64).
+  llvm::Value* rngState() {
+    llvm::Type* i64p = llvm::PointerType::getUnqual(i64_);
+    return b_.CreateLoad(i64p, rtField(offsetof(JitRuntime, rng), i64p));
   }
   /// rt.field += v (a double field).
   void addTo(size_t offset, llvm::Value* v) {
@@ -649,6 +731,7 @@ protected:
   // generic functions.
   void stmtSample(const SampleStmt& s) {
     if (!rt_) return unsupported("sample");
+    if (lw_) return sampleUntraced(s); // never traced
     // A traced run (JitRuntime::tracing set) records the choice and may replay it; the runtime
     // checks the params (after the address's indices are evaluated: when both fail, the
     // interpreter's error, which a failing run reports, is the params').
@@ -844,7 +927,9 @@ protected:
       llvm::Value* mu = eval(s.params[0]);
       llvm::Value* sigma = eval(s.params[1]);
       checkNormalParams(mu, sigma);
-      llvm::Value* z = b_.CreateCall(runtimeFunction("chassis_rt_normal", dbl_, {i8p_}), {rt_});
+      llvm::Value* z =
+          lw_ ? emitRngNormal(b_, module(), rngState())
+              : b_.CreateCall(runtimeFunction("chassis_rt_normal", dbl_, {i8p_}), {rt_});
       llvm::Value* v = b_.CreateFAdd(mu, b_.CreateFMul(sigma, z));
       // finiteOrMax: an infinite draw becomes the largest finite double of its sign
       const double inf = std::numeric_limits<double>::infinity();
@@ -859,7 +944,9 @@ protected:
     if (s.dist == DistKind::Bernoulli) {
       llvm::Value* p = eval(s.params[0]);
       checkProbability(p);
-      llvm::Value* u = b_.CreateCall(runtimeFunction("chassis_rt_uniform", dbl_, {i8p_}), {rt_});
+      llvm::Value* u =
+          lw_ ? emitRngUniform(b_, rngState())
+              : b_.CreateCall(runtimeFunction("chassis_rt_uniform", dbl_, {i8p_}), {rt_});
       llvm::Value* v = b_.CreateSelect(b_.CreateFCmpOLT(u, p), cst(1), cst(0));
       addTo(offsetof(JitRuntime, logPrior), bernoulliLogMass(p, v));
       store(s.var, v);
@@ -867,10 +954,27 @@ protected:
     }
     int64_t n = 0;
     // Constant parameters that validateParams accepts (not a flat prior's) are not checked per run.
-    const char* entry =
-        constantlyValid(s.dist, s.params) ? "chassis_rt_sample_valid" : "chassis_rt_sample";
+    const bool valid = constantlyValid(s.dist, s.params);
+    const char* entry = valid ? "chassis_rt_sample_valid" : "chassis_rt_sample";
     llvm::Value* ps = distParams(s.params, n);
     llvm::Value* v = alloca(1);
+    if (lw_) { // chassis_rt_draw on a copy of the state (the generator's state stays a local)
+      llvm::Value* st = rngState();
+      llvm::Value* tmp = llvm::IRBuilder<>(allocaBlock_).CreateAlloca(i64_, i64(4));
+      for (int64_t k = 0; k < 4; ++k)
+        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, st, uint64_t(k))),
+                       b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k)));
+      llvm::Value* rc = b_.CreateCall(
+          runtimeFunction("chassis_rt_draw", i32_,
+                          {llvm::PointerType::getUnqual(i64_), i32_, dblp_, i64_, i32_, dblp_}),
+          {tmp, i32(int(s.dist)), ps, i64(n), i32(valid ? 0 : 1), v});
+      for (int64_t k = 0; k < 4; ++k)
+        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k))),
+                       b_.CreateConstGEP1_64(i64_, st, uint64_t(k)));
+      checkRuntime(rc);
+      store(s.var, b_.CreateLoad(dbl_, v));
+      return;
+    }
     llvm::Value* rc = b_.CreateCall(
         runtimeFunction(entry, i32_, {i8p_, i32_, dblp_, i64_, dblp_}),
         {rt_, i32(int(s.dist)), ps, i64(n), v});
@@ -903,6 +1007,13 @@ protected:
           b_.CreateCall(runtimeFunction("chassis_rt_check_params", i32_, {i32_, dblp_, i64_}),
                         {i32(int(s.dist)), ps, i64(n)}));
     llvm::Value* x = eval(s.value);
+    if (lw_) { // chassis_rt_observe's operations, the density called, the sum inline
+      addTo(offsetof(JitRuntime, logLikelihood),
+            b_.CreateCall(runtimeFunction("chassis_rt_log_density", dbl_, {i32_, dblp_, i64_, dbl_}),
+                          {i32(int(s.dist)), ps, i64(n), x}));
+      countObserve();
+      return;
+    }
     b_.CreateCall(runtimeFunction("chassis_rt_observe", llvm::Type::getVoidTy(ctx_),
                                   {i8p_, i32_, dblp_, i64_, dbl_}),
                   {rt_, i32(int(s.dist)), ps, i64(n), x});
@@ -910,6 +1021,15 @@ protected:
   void stmtCondition(const ConditionStmt& s) {
     if (!rt_) return unsupported("condition");
     llvm::Value* c = eval(s.cond);
+    if (lw_) { // chassis_rt_condition's operations, inline (the runtime stays a local)
+      llvm::Value* count = rtField(offsetof(JitRuntime, numConditions), i32_);
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      llvm::Value* failed = rtField(offsetof(JitRuntime, conditionFailed), i32_);
+      b_.CreateStore(
+          b_.CreateSelect(b_.CreateFCmpOEQ(c, cst(0)), i32(1), b_.CreateLoad(i32_, failed)),
+          failed);
+      return;
+    }
     b_.CreateCall(
         runtimeFunction("chassis_rt_condition", llvm::Type::getVoidTy(ctx_), {i8p_, dbl_}),
         {rt_, c});
@@ -917,6 +1037,13 @@ protected:
   void stmtFactor(const FactorStmt& s) {
     if (!rt_) return unsupported("factor");
     llvm::Value* w = eval(s.logWeight);
+    if (lw_) { // chassis_rt_factor's operations, inline
+      check(b_.CreateFCmpORD(w, w), kFactorNaN);
+      addTo(offsetof(JitRuntime, logFactor), w);
+      llvm::Value* count = rtField(offsetof(JitRuntime, numFactors), i32_);
+      b_.CreateStore(b_.CreateAdd(b_.CreateLoad(i32_, count), i32(1)), count);
+      return;
+    }
     checkRuntime(b_.CreateCall(runtimeFunction("chassis_rt_factor", i32_, {i8p_, dbl_}), {rt_, w}));
   }
   void stmtAssert(const AssertStmt& s) { check(truth(eval(s.cond)), kAssertFailed); }
@@ -967,6 +1094,7 @@ private:
   std::map<std::pair<int, int>, llvm::BasicBlock*> fail_; // by (code, site)
   llvm::Value* rt_ = nullptr; // the runtime argument (ModuleGen::withRuntime), else null
   int site_ = -1;             // the site of the statement being generated (with the runtime)
+  bool lw_ = false;           // the likelihood-weighting variant: untraced, draws inline
   const SourceLoc* loc_;
 };
 
@@ -1012,16 +1140,22 @@ public:
     });
     return draws[&f] = any;
   }
-  /// The LLVM function of `f`, generated on first use.
-  llvm::Function* get(const Function& f, bool exported = false) {
-    if (auto it = fns.find(&f); it != fns.end()) return it->second;
-    std::string name = exported ? symbolName(f) : "chassis." + f.name();
+  /// The LLVM function of `f`, generated on first use. `lw` (with the runtime): its
+  /// likelihood-weighting variant, internal, for runs never traced (addLwBlockEntry): samples
+  /// without the traced path, Normal's and Bernoulli's draws generated inline (emitRngNormal,
+  /// emitRngUniform) instead of runtime calls, callees' variants called.
+  llvm::Function* get(const Function& f, bool exported = false, bool lw = false) {
+    auto& made = lw ? lwFns : fns;
+    if (auto it = made.find(&f); it != made.end()) return it->second;
+    std::string name =
+        lw ? "chassis.lw." + f.name() : exported ? symbolName(f) : "chassis." + f.name();
     llvm::Function* fn = llvm::Function::Create(
-        fnType(), exported ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage,
-        name, *mod);
+        fnType(),
+        exported && !lw ? llvm::Function::ExternalLinkage : llvm::Function::InternalLinkage, name,
+        *mod);
     fn->addFnAttr(llvm::Attribute::NoUnwind);
-    fns[&f] = fn;
-    FunctionGen g(*this, f, fn);
+    made[&f] = fn;
+    FunctionGen g(*this, f, fn, lw);
     g.generate();
     if (g.err_ && !err) err = g.err_;
     return fn;
@@ -1030,6 +1164,7 @@ public:
   llvm::LLVMContext& ctx;
   std::unique_ptr<llvm::Module> mod;
   std::map<const Function*, llvm::Function*> fns;
+  std::map<const Function*, llvm::Function*> lwFns; // get(f, _, true)
   std::optional<Error> err;
   bool withRuntime = false; // every function takes the runtime state as a third argument
   std::vector<SourceLoc> sites;
@@ -1038,8 +1173,8 @@ public:
   std::map<const Function*, bool> draws;
 };
 
-FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
-    : mg_(mg), f_(f), fn_(fn), ctx_(mg.ctx), b_(mg.ctx), loc_(&f.loc()) {
+FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn, bool lw)
+    : mg_(mg), f_(f), fn_(fn), ctx_(mg.ctx), b_(mg.ctx), lw_(lw), loc_(&f.loc()) {
   dbl_ = llvm::Type::getDoubleTy(ctx_);
   i64_ = llvm::Type::getInt64Ty(ctx_);
   i32_ = llvm::Type::getInt32Ty(ctx_);
@@ -1050,6 +1185,7 @@ FunctionGen::FunctionGen(ModuleGen& mg, const Function& f, llvm::Function* fn)
 int FunctionGen::newSite(const SourceLoc& loc) {
   return mg_.addSite(loc);
 }
+llvm::Module& FunctionGen::module() { return *mg_.mod; }
 int FunctionGen::choiceName(const std::string& name) { return mg_.choiceName(name); }
 bool FunctionGen::drawsChoices(const Function& f) { return mg_.drawsChoices(f); }
 
@@ -1086,10 +1222,10 @@ llvm::Value* FunctionGen::callWith(const Function& callee, std::span<const LlvmV
     pos += n;
   }
   llvm::Value* out = alloca(flatSize(callee.outputs()));
-  llvm::Function* fn = mg_.get(callee);
+  llvm::Function* fn = mg_.get(callee, false, lw_);
   // A traced run enters the call site's address prefix around a callee that samples.
   llvm::Value* traced = nullptr;
-  if (rt_ && drawsChoices(callee)) {
+  if (rt_ && !lw_ && drawsChoices(callee)) {
     traced =
         b_.CreateICmpNE(b_.CreateLoad(i8p_, rtField(offsetof(JitRuntime, tracing), i8p_)),
                         llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p_)));
@@ -1273,6 +1409,104 @@ void addSeededEntry(llvm::Module& mod, llvm::Function* root, const std::string& 
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", entry));
   b.CreateRet(b.CreateCall(run, {b.CreateBitCast(root, i8p), entry->getArg(0), entry->getArg(1),
                                  entry->getArg(2), entry->getArg(3)}));
+}
+
+/// Adds the exported likelihood-weighting block entry `name` (JitModel::runLwBlock): i32 (double*
+/// in, double* rows, i8* rt, i64 n, double* logWeights, i64* done), which runs `body` (the
+/// module's likelihood-weighting variant, ModuleGen::get) n times on the generator *rt->rng, trace i writing its outputs at rows + i * numOut and its
+/// log weight (log likelihood + factors; -infinity when a condition failed) at logWeights[i].
+/// Each trace runs on a fresh runtime of the entry's own (a local: errSite -1, zero totals,
+/// counts and flags, no tracing) whose generator is a local copy of *rt->rng, so that once
+/// `body` is inlined the optimiser keeps the state and the totals in registers across the loop.
+/// Returns 0 with *done = n and *rt->rng advanced past the n traces; or the code of the first
+/// failing trace with *done = its index, rt->errSite its site and *rt->rng the state it started
+/// from (the caller re-runs it for the interpreter's error).
+void addLwBlockEntry(llvm::Module& mod, llvm::Function* body, size_t numOut,
+                     const std::string& name) {
+  llvm::LLVMContext& ctx = mod.getContext();
+  llvm::Type* i8 = llvm::Type::getInt8Ty(ctx);
+  llvm::Type* i32 = llvm::Type::getInt32Ty(ctx);
+  llvm::Type* i64 = llvm::Type::getInt64Ty(ctx);
+  llvm::Type* dbl = llvm::Type::getDoubleTy(ctx);
+  llvm::Type* i8p = llvm::Type::getInt8PtrTy(ctx);
+  llvm::Type* i64p = llvm::PointerType::getUnqual(i64);
+  llvm::Type* dblp = llvm::Type::getDoublePtrTy(ctx);
+  llvm::Function* fn = llvm::Function::Create(
+      llvm::FunctionType::get(i32, {dblp, dblp, i8p, i64, dblp, i64p}, false),
+      llvm::Function::ExternalLinkage, name, mod);
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  llvm::Value *in = fn->getArg(0), *rows = fn->getArg(1), *crt = fn->getArg(2),
+              *n = fn->getArg(3), *logw = fn->getArg(4), *done = fn->getArg(5);
+  llvm::BasicBlock* entry = llvm::BasicBlock::Create(ctx, "entry", fn);
+  llvm::BasicBlock* head = llvm::BasicBlock::Create(ctx, "trace", fn);
+  llvm::BasicBlock* run = llvm::BasicBlock::Create(ctx, "run", fn);
+  llvm::BasicBlock* next = llvm::BasicBlock::Create(ctx, "weigh", fn);
+  llvm::BasicBlock* fail = llvm::BasicBlock::Create(ctx, "failed", fn);
+  llvm::BasicBlock* exit = llvm::BasicBlock::Create(ctx, "done", fn);
+  llvm::IRBuilder<> b(entry);
+  auto c64 = [&](int64_t v) { return llvm::ConstantInt::get(i64, uint64_t(v), true); };
+  auto field = [&](llvm::Value* base, size_t offset, llvm::Type* t) {
+    return b.CreateBitCast(b.CreateConstGEP1_64(i8, base, offset), llvm::PointerType::getUnqual(t));
+  };
+  llvm::Value* state = b.CreateAlloca(i64, c64(4));
+  llvm::AllocaInst* rt = b.CreateAlloca(i8, c64(int64_t(sizeof(JitRuntime))));
+  rt->setAlignment(llvm::Align(alignof(JitRuntime)));
+  llvm::Value* callerState = b.CreateLoad(i64p, field(crt, offsetof(JitRuntime, rng), i64p));
+  for (int64_t k = 0; k < 4; ++k)
+    b.CreateStore(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, callerState, uint64_t(k))),
+                  b.CreateConstGEP1_64(i64, state, uint64_t(k)));
+  b.CreateBr(head);
+
+  b.SetInsertPoint(head);
+  llvm::PHINode* i = b.CreatePHI(i64, 2);
+  i->addIncoming(c64(0), entry);
+  b.CreateCondBr(b.CreateICmpSLT(i, n), run, exit);
+
+  b.SetInsertPoint(run);
+  llvm::Value* before[4];
+  for (int64_t k = 0; k < 4; ++k)
+    before[k] = b.CreateLoad(i64, b.CreateConstGEP1_64(i64, state, uint64_t(k)));
+  // A fresh runtime (JitRuntime's initial values): everything before `rng` zero, errSite -1, the
+  // generator the local one, no tracing.
+  b.CreateMemSet(rt, llvm::ConstantInt::get(i8, 0), offsetof(JitRuntime, rng),
+                 llvm::MaybeAlign(alignof(JitRuntime)));
+  b.CreateStore(llvm::ConstantInt::get(i32, uint64_t(-1), true), field(rt, 0, i32));
+  llvm::Value* null = llvm::ConstantPointerNull::get(llvm::cast<llvm::PointerType>(i8p));
+  b.CreateStore(b.CreateBitCast(state, i8p), field(rt, offsetof(JitRuntime, rng), i8p));
+  b.CreateStore(null, field(rt, offsetof(JitRuntime, tracing), i8p));
+  b.CreateStore(null, field(rt, offsetof(JitRuntime, fast), i8p));
+  llvm::Value* out = b.CreateGEP(dbl, rows, b.CreateMul(i, c64(int64_t(numOut))));
+  // Inlined (its only call, whatever its size), so that the state and the totals stay in
+  // registers.
+  llvm::CallInst* rc = b.CreateCall(body, {in, out, rt});
+  rc->addFnAttr(llvm::Attribute::AlwaysInline);
+  b.CreateCondBr(b.CreateICmpEQ(rc, llvm::ConstantInt::get(i32, 0)), next, fail);
+
+  b.SetInsertPoint(next);
+  llvm::Value* failed = b.CreateICmpNE(
+      b.CreateLoad(i32, field(rt, offsetof(JitRuntime, conditionFailed), i32)),
+      llvm::ConstantInt::get(i32, 0));
+  llvm::Value* w = b.CreateFAdd(b.CreateLoad(dbl, field(rt, offsetof(JitRuntime, logLikelihood), dbl)),
+                                b.CreateLoad(dbl, field(rt, offsetof(JitRuntime, logFactor), dbl)));
+  w = b.CreateSelect(failed, llvm::ConstantFP::getInfinity(dbl, true), w);
+  b.CreateStore(w, b.CreateGEP(dbl, logw, i));
+  llvm::Value* i1 = b.CreateAdd(i, c64(1));
+  i->addIncoming(i1, next);
+  b.CreateBr(head);
+
+  b.SetInsertPoint(fail);
+  for (int64_t k = 0; k < 4; ++k)
+    b.CreateStore(before[k], b.CreateConstGEP1_64(i64, callerState, uint64_t(k)));
+  b.CreateStore(b.CreateLoad(i32, field(rt, 0, i32)), field(crt, 0, i32));
+  b.CreateStore(i, done);
+  b.CreateRet(rc);
+
+  b.SetInsertPoint(exit);
+  for (int64_t k = 0; k < 4; ++k)
+    b.CreateStore(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, state, uint64_t(k))),
+                  b.CreateConstGEP1_64(i64, callerState, uint64_t(k)));
+  b.CreateStore(n, done);
+  b.CreateRet(llvm::ConstantInt::get(i32, 0));
 }
 
 /// The dense layers of a network whose body is a plain chain: one real[N] input without a range,
@@ -1519,11 +1753,13 @@ void addBatchEntry(llvm::Module& mod, const Function& f, llvm::Function* row,
 /// `sites` (when not null): the module is built with the runtime argument (JitModel) and
 /// receives the statements' locations by site number. `objectEntries` (compileObject): a random
 /// module's seeded entry (addSeededEntry), a deterministic function's batched one (addBatchEntry).
+/// `lwBlockEntry` (JitModel): a random module's likelihood-weighting block (addLwBlockEntry).
 Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLVMContext& ctx,
                                                     llvm::TargetMachine* tm, bool optimize,
                                                     std::vector<SourceLoc>* sites = nullptr,
                                                     std::vector<std::string>* choiceNames = nullptr,
-                                                    bool objectEntries = false) {
+                                                    bool objectEntries = false,
+                                                    bool lwBlockEntry = false) {
   std::vector<const Function*> seen;
   if (auto st = checkFunction(f, seen, sites != nullptr); !st) return st.error();
   ModuleGen mg(ctx);
@@ -1532,6 +1768,11 @@ Expected<std::unique_ptr<llvm::Module>> buildModule(const Function& f, llvm::LLV
   if (mg.err) return *mg.err;
   if (objectEntries && mg.withRuntime) addSeededEntry(*mg.mod, root, symbolName(f));
   if (objectEntries && !mg.withRuntime) addBatchEntry(*mg.mod, f, root, symbolName(f) + "_batch");
+  if (lwBlockEntry && mg.withRuntime) {
+    llvm::Function* body = mg.get(f, false, true);
+    if (mg.err) return *mg.err;
+    addLwBlockEntry(*mg.mod, body, flatSize(f.outputs()), symbolName(f) + "_lwblock");
+  }
   std::string verifyMsg;
   llvm::raw_string_ostream vs(verifyMsg);
   if (llvm::verifyModule(*mg.mod, &vs))
@@ -1558,12 +1799,14 @@ Status checkCompilableRandom(const Function& f) {
   return checkFunction(f, seen, true);
 }
 
-Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime) {
+Expected<std::string> emitLlvmIr(const Function& f, bool optimize, bool withRuntime,
+                                 bool lwBlock) {
   auto tm = makeTargetMachine(false);
   if (!tm) return tm.error();
   llvm::LLVMContext ctx;
   std::vector<SourceLoc> sites;
-  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr);
+  auto mod = buildModule(f, ctx, tm->get(), optimize, withRuntime ? &sites : nullptr, nullptr,
+                         false, lwBlock);
   if (!mod) return mod.error();
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -1712,6 +1955,8 @@ Expected<std::unique_ptr<llvm::orc::LLJIT>> startModuleJit(std::unique_ptr<llvm:
     setup.add("chassis_rt_sample_valid", &chassis_rt_sample_valid);
     setup.add("chassis_rt_normal", &chassis_rt_normal);
     setup.add("chassis_rt_uniform", &chassis_rt_uniform);
+    setup.add("chassis_rt_draw", &chassis_rt_draw);
+    setup.add("chassis_rt_log_density", &chassis_rt_log_density);
     setup.add("chassis_rt_check_params", &chassis_rt_check_params);
     setup.add("chassis_rt_observe", &chassis_rt_observe);
     setup.add("chassis_rt_condition", &chassis_rt_condition);
@@ -1761,14 +2006,14 @@ struct JitModel::Impl {
 
 JitModel::~JitModel() = default;
 
-Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
+Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f, bool lwBlock) {
   const auto t0 = std::chrono::steady_clock::now();
   auto tm = makeTargetMachine(true);
   if (!tm) return tm.error();
   auto ctx = std::make_unique<llvm::LLVMContext>();
   std::vector<SourceLoc> sites;
   std::vector<std::string> names;
-  auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names);
+  auto mod = buildModule(f, *ctx, tm->get(), true, &sites, &names, false, lwBlock);
   if (!mod) return mod.error();
   auto jit = startModuleJit(std::move(*mod), std::move(ctx), f.loc(), true);
   if (!jit) return jit.error();
@@ -1776,6 +2021,11 @@ Expected<std::unique_ptr<JitModel>> JitModel::create(const Function& f) {
   if (!sym) return Error(f.loc(), "LLJIT: " + llvmMessage(sym.takeError()));
   std::unique_ptr<JitModel> out(new JitModel());
   out->fn_ = reinterpret_cast<Fn>(sym->getAddress());
+  if (lwBlock) {
+    auto block = (*jit)->lookup(symbolName(f) + "_lwblock");
+    if (!block) return Error(f.loc(), "LLJIT: " + llvmMessage(block.takeError()));
+    out->lwBlock_ = reinterpret_cast<LwBlockFn>(block->getAddress());
+  }
   out->impl_ = std::make_unique<Impl>();
   out->impl_->jit = std::move(*jit);
   out->impl_->sites = std::move(sites);

@@ -88,9 +88,10 @@ Status checkCompilable(const ir::Function& f);
 Status checkCompilableRandom(const ir::Function& f);
 
 /// The LLVM IR of `f` (and the functions it calls) as text, after the O2 pipeline when `optimize`;
-/// `withRuntime`: as JitModel compiles it (random modules compile, with the runtime argument).
+/// `withRuntime`: as JitModel compiles it (random modules compile, with the runtime argument);
+/// `lwBlock` (with it): with JitModel::runLwBlock's loop, the `_lwblock` function.
 Expected<std::string> emitLlvmIr(const ir::Function& f, bool optimize = true,
-                                 bool withRuntime = false);
+                                 bool withRuntime = false, bool lwBlock = false);
 
 /// An object file (ELF for the host, position independent) defining `symbolName(f)`, compiled at
 /// O2 for the generic CPU of the target (runs on any x86-64), or, with `hostCpu`, for this
@@ -149,13 +150,27 @@ class JitModel {
 public:
   using Fn = int (*)(const double* in, double* out, void* rt);
   /// Compiles `f` and the functions it calls; an Error (located) for a network that is not
-  /// loaded or a frame too large, as for JitFunction.
-  static Expected<std::unique_ptr<JitModel>> create(const ir::Function& f);
+  /// loaded or a frame too large, as for JitFunction. `lwBlock`: also runLwBlock's loop (a
+  /// second, untraced copy of the module's code: more to compile, for likelihood weighting).
+  static Expected<std::unique_ptr<JitModel>> create(const ir::Function& f, bool lwBlock = true);
   ~JitModel();
   JitModel(const JitModel&) = delete;
   JitModel& operator=(const JitModel&) = delete;
 
   int operator()(const double* in, double* out, JitRuntime& rt) const { return fn_(in, out, &rt); }
+  /// Whether runLwBlock is there (create's lwBlock).
+  bool hasLwBlock() const { return lwBlock_ != nullptr; }
+  /// Likelihood weighting's untraced runs, `n` back to back in one generated loop (the module's
+  /// code inlined, the generator's state and the run's totals in registers): run i on the
+  /// generator *rt.rng as operator() on a fresh JitRuntime would run it, its outputs at
+  /// rows + i * numOutputs(), its log weight (logLikelihood + logFactor, -infinity when a
+  /// condition failed) at logWeights[i]. Returns kOk with done = n and *rt.rng advanced past
+  /// the runs; or the code of the first failing run, done = its index, rt.errSite its site and
+  /// *rt.rng the state that run started from.
+  int runLwBlock(const double* in, double* rows, JitRuntime& rt, int64_t n, double* logWeights,
+                 int64_t& done) const {
+    return lwBlock_(in, rows, &rt, n, logWeights, &done);
+  }
   size_t numInputs() const { return numIn_; }
   size_t numOutputs() const { return numOut_; }
   /// Where a failed run failed: the statement of site `errSite`, or the module for -1.
@@ -169,7 +184,10 @@ private:
   JitModel() = default;
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  using LwBlockFn = int (*)(const double* in, double* rows, void* rt, int64_t n,
+                           double* logWeights, int64_t* done);
   Fn fn_ = nullptr;
+  LwBlockFn lwBlock_ = nullptr;
   size_t numIn_ = 0, numOut_ = 0;
   double compileSeconds_ = 0;
 };

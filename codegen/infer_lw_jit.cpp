@@ -1,5 +1,6 @@
 // Likelihood weighting on compiled code (see infer_lw_jit.h): symbolic/lw_driver.h's blocks over
-// one compiled run per trace.
+// compiled runs: the generated block loop (JitModel::runLwBlock) when every quantity is an
+// output, one traced run per trace otherwise.
 #include "codegen/infer_lw_jit.h"
 
 #include "codegen/infer_mh_jit.h"
@@ -65,6 +66,38 @@ public:
     return Status::ok();
   }
 
+  /// Whether runMany() runs the traces (every quantity an output: no choice to record; the
+  /// model compiled with its block loop).
+  bool many() const { return !needChoices_ && model_.hasLwBlock(); }
+  /// `count` untraced traces in one call of the generated block loop (JitModel::runLwBlock):
+  /// trace j's log weight at logWeights[j], quantity q's value at draws[q][j]. A failing trace
+  /// is re-run by the interpreter from the state it started from, for its error.
+  Status runMany(Rng& rng, size_t count, double* logWeights, std::span<double* const> draws) {
+    const size_t numOut = model_.numOutputs();
+    rows_.resize(std::max<size_t>(count * numOut, 1));
+    JitRuntime rt;
+    rt.rng = &rng;
+    int64_t done = 0;
+    if (int rc = model_.runLwBlock(in_.data(), rows_.data(), rt, int64_t(count), logWeights, done);
+        rc != kOk) {
+      // rng is the failing trace's starting state: the interpreter's error from there.
+      RunOptions ro;
+      ro.recordChoices = false;
+      auto r = symbolic::run(f_, inputs_, rng, ro);
+      if (!r) return r.error();
+      return Error(model_.siteLocation(rt.errSite),
+                   "compiled code failed (" + std::string(errorCodeName(rc)) +
+                       ") where the interpreter did not: a bug of the JIT back end");
+    }
+    for (size_t q = 0; q < draws.size(); ++q) {
+      const double* src = rows_.data() + at_[q];
+      double* dst = draws[q];
+      for (size_t j = 0; j < count; ++j)
+        dst[j] = src[j * numOut];
+    }
+    return Status::ok();
+  }
+
   static constexpr size_t kChoice = SIZE_MAX; // at_[q] of a choice quantity
 
 private:
@@ -76,6 +109,7 @@ private:
   const std::vector<std::optional<std::string>>& keys_;
   bool needChoices_;
   std::vector<double> out_;
+  std::vector<double> rows_; // runMany's outputs, one row per trace
   JitTracing tracing_;
 };
 

@@ -4,10 +4,14 @@
 // of the interpreter (symbolic/lw_driver.h's blocks, shared with the interpreter). Because the compiled code draws the interpreter's stream and scores the
 // same weights, the Posterior is the interpreter's, bit for bit, at the same seed.
 //
-// A query of random choices (or the default query of a module without outputs) runs the traces
-// traced (runtime.h JitTracing), which records the choices under the interpreter's addresses. A
-// failing trace is re-run by the interpreter from the same generator state, so the error is the
-// interpreter's (message and location).
+// A query of outputs only runs the traces 64 at a time in the generated block loop
+// (JitModel::runLwBlock: the module's untraced variant inlined into a loop, its Normal and
+// Bernoulli draws generated inline, the generator's state and the trace's totals in registers),
+// which writes each trace's outputs and log weight straight into the block's rows; the stop is
+// polled between calls. A query of random choices (or the default query of a module without
+// outputs) runs the traces one by one, traced (runtime.h JitTracing), which records the choices
+// under the interpreter's addresses. A failing trace is re-run by the interpreter from the
+// generator state it started from, so the error is the interpreter's (message and location).
 #pragma once
 
 #include "codegen/codegen.h"

@@ -5,6 +5,8 @@
 #include "symbolic/dist_traits.h"
 #include "symbolic/distributions.h"
 
+#include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -44,6 +46,12 @@ void leaveFastReplay(JitRuntime& rt) {
 
 namespace {
 JitRuntime& state(void* rt) { return *static_cast<JitRuntime*>(rt); }
+/// Rng's state as its four uint64 words (spec/rng.h; Rng is trivially copyable), in and out.
+std::array<uint64_t, 4> words(const uint64_t* s) { return {s[0], s[1], s[2], s[3]}; }
+void store(uint64_t* s, const chassis::Rng& r) {
+  const auto w = std::bit_cast<std::array<uint64_t, 4>>(r);
+  std::copy(w.begin(), w.end(), s);
+}
 std::span<const double> paramSpan(const double* p, int64_t n) {
   return {p, static_cast<size_t>(n)};
 }
@@ -113,8 +121,24 @@ int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_
   return chassis::codegen::kOk;
 }
 
+int chassis_rt_draw(uint64_t* rngState, int32_t dist, const double* params, int64_t n,
+                    int32_t check, double* value) {
+  if (check) {
+    if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
+    if (chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  }
+  auto r = std::bit_cast<chassis::Rng>(words(rngState));
+  *value = chassis::symbolic::sample(kind(dist), paramSpan(params, n), r);
+  store(rngState, r);
+  return chassis::codegen::kOk;
+}
+
 double chassis_rt_normal(void* rt) { return state(rt).rng->normal(); }
 double chassis_rt_uniform(void* rt) { return state(rt).rng->uniform(); }
+
+double chassis_rt_log_density(int32_t dist, const double* params, int64_t n, double x) {
+  return chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), x);
+}
 
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x) {
   JitRuntime& s = state(rt);

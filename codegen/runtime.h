@@ -204,6 +204,12 @@ int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, d
 /// (constants checked when the module was compiled): draws and scores, returns 0.
 int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_t n,
                             double* value);
+/// The draw of chassis_rt_sample (`check`) or chassis_rt_sample_valid without its log density,
+/// on a generator given by its state (Rng's four uint64 words, advanced in place): the samples of
+/// likelihood weighting's untraced variant (codegen.cpp ModuleGen::get), whose log prior is not
+/// kept.
+int chassis_rt_draw(uint64_t* rngState, int32_t dist, const double* params, int64_t n,
+                    int32_t check, double* value);
 /// A standard normal draw (Rng::normal); the generated code does the rest of a Normal sample.
 double chassis_rt_normal(void* rt);
 /// A uniform draw on (0, 1) (Rng::uniform), for Bernoulli's inline draw.
@@ -212,6 +218,9 @@ double chassis_rt_uniform(void* rt);
 int chassis_rt_check_params(int32_t dist, const double* params, int64_t n);
 /// Adds log p_dist(x | params) to logLikelihood (the params were checked).
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x);
+/// log p_dist(x | params) (symbolic::logDensity): chassis_rt_observe's term, for likelihood
+/// weighting's untraced variant, which adds it itself.
+double chassis_rt_log_density(int32_t dist, const double* params, int64_t n, double x);
 void chassis_rt_condition(void* rt, double holds);
 int chassis_rt_factor(void* rt, double logWeight);
 /// A traced sample (JitRuntime::tracing set): validates the params, then the choice of name

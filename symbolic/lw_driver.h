@@ -6,7 +6,12 @@
 // A runner, made per block by make() (it may keep buffers across the block's traces), provides
 //   Status run(Rng& rng, std::vector<double>& values, double& logWeight);
 // one trace from the prior on `rng`: the quantities' values and the trace's log weight, or the
-// model's error.
+// model's error. A runner may also provide
+//   bool many() const;
+//   Status runMany(Rng& rng, size_t count, double* logWeights, std::span<double* const> draws);
+// and, when many() is true, runs the block's traces `count` at a time (the same traces on the
+// same stream as `count` calls of run()): trace j's log weight at logWeights[j], quantity q's
+// value at draws[q][j].
 #pragma once
 
 #include "spec/run_control.h"
@@ -17,7 +22,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <concepts>
 #include <mutex>
+#include <span>
 
 namespace chassis::symbolic {
 
@@ -58,7 +65,28 @@ Expected<Posterior> runLw(std::vector<Quantity> qs, const InferOptions& options,
     auto runner = make();
     std::vector<double> vals;
     const size_t first = b * kLwBlock, end = std::min(n, (b + 1) * kLwBlock);
-    for (size_t i = first; i < end; ++i) {
+    bool ran = false;
+    if constexpr (requires(std::span<double* const> d) {
+                    { runner.many() } -> std::convertible_to<bool>;
+                    { runner.runMany(rng, size_t(0), (double*)nullptr, d) } -> std::same_as<Status>;
+                  }) {
+      if (runner.many()) {
+        // Chunks of kLwChunk traces, the stop polled before each (64 compiled gauss traces take
+        // about 2 us; fewer calls, 8 instructions a trace less than by 16).
+        constexpr size_t kLwChunk = 64;
+        std::vector<double*> cols(nq);
+        for (size_t i = first; i < end; i += kLwChunk) {
+          if (run::stopRequested()) return Error("stopped: " + run::stopMessage());
+          for (size_t q = 0; q < nq; ++q) cols[q] = p.draws[q][0].data() + i;
+          if (Status s = runner.runMany(rng, std::min(kLwChunk, end - i), p.logWeights.data() + i,
+                                        cols);
+              !s)
+            return s;
+        }
+        ran = true;
+      }
+    }
+    for (size_t i = first; i < end && !ran; ++i) {
       // SIGINT, --time-limit, --memory (spec/run_control.h): polled every 16 runs (a call; a
       // compiled run is a few hundred instructions).
       if (((i - first) & 15) == 0 && run::stopRequested())

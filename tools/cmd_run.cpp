@@ -226,7 +226,7 @@ int runCommand(const RunArgs& a) {
   // interpreter's outputs, trace and errors at the seed.
   std::unique_ptr<codegen::JitModel> compiledModel;
   if (backend == "jit") {
-    auto compiled = codegen::JitModel::create(*f);
+    auto compiled = codegen::JitModel::create(*f, /*lwBlock=*/false);
     if (!compiled) return fail(compiled.error(), tools::kUsage);
     compiledModel = std::move(*compiled);
   }

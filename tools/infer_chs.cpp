@@ -408,7 +408,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   if ((o.backend == "jit" && (opt.method == symbolic::InferMethod::LW ||
                               opt.method == symbolic::InferMethod::MH)) ||
       autoJit) {
-    auto compiled = codegen::JitModel::create(*m.function);
+    auto compiled = codegen::JitModel::create(*m.function,
+                                              /*lwBlock=*/opt.method == symbolic::InferMethod::LW);
     if (!compiled) {
       diags.report(compiled.error());
       diags.print(std::cerr);
