@@ -89,12 +89,17 @@ struct MhSite {
 }
 /// Rng::uniform's draw (spec/rng.h), the same operations, always inline (the compiler's
 /// heuristics may leave Rng::uniform out of line in a large caller).
-[[gnu::always_inline]] inline double inlineUniform(Rng& rng) {
+/// inlineUniformBits(rng) * 2^-53 is the draw; the bits alone decide a comparison with a
+/// multiple of 2^-53 without the conversion (uniform() < 0.5: bits < 2^52).
+[[gnu::always_inline]] inline uint64_t inlineUniformBits(Rng& rng) {
   uint64_t k;
   do {
     k = rng.nextU64() >> 11;
   } while (k == 0);
-  return static_cast<double>(k) * 0x1.0p-53;
+  return k;
+}
+[[gnu::always_inline]] inline double inlineUniform(Rng& rng) {
+  return static_cast<double>(inlineUniformBits(rng)) * 0x1.0p-53;
 }
 
 /// Rng::normal's draw (spec/rng.cpp: Marsaglia's polar method on uniform()), the same operations
@@ -150,7 +155,8 @@ public:
     const size_t k = std::min(n - 1, size_t(int64_t(inlineUniform(rng_) * double(int64_t(n)))));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
-    const bool walk = continuous && inlineUniform(rng_) < 0.5;
+    // (uniform() < 0.5, decided on its bits.)
+    const bool walk = continuous && inlineUniformBits(rng_) < (uint64_t(1) << 52);
     double x;
     double siteCorrection = 0; // log q(x | x') - log q(x' | x)
     double logProbX = 0;       // log p(x) under the site's current parameters, when known
