@@ -230,9 +230,8 @@ public:
     return logDensity(DistKind(c.dist), t.paramsOf(c), x);
   }
   MhStep& step(size_t k) {
-    MhStep*& s = stepAt_[k];
-    if (!s) s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
-    return *s;
+    MhStep* s = stepAt_[k];
+    return s ? *s : lookUpStep(k); // inline: the lookup by key is once per position
   }
 
   bool propose(size_t k, double x, const double* logProbX) {
@@ -352,6 +351,11 @@ public:
   }
 
 private:
+  [[gnu::noinline]] MhStep& lookUpStep(size_t k) {
+    MhStep*& s = stepAt_[k];
+    s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
+    return *s;
+  }
   /// One traced run: what it records and replays, its totals (its outputs: outs_).
   struct Run {
     JitTracing tracing;
