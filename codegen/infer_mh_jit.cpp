@@ -327,8 +327,11 @@ public:
       for (size_t q = 0; q < values_.size(); ++q) draws[q].push_back(values_[q]);
       return;
     }
+    // (Locals: the vectors' stores would make the compiler reload the fields each time.)
     const double* out = curOut();
-    for (size_t q = 0; q < outAt_.size(); ++q) draws[q].push_back(out[outAt_[q]]);
+    const size_t* at = outAt_.data();
+    std::vector<double>* d = draws.data();
+    for (size_t q = 0, nq = outAt_.size(); q < nq; ++q) d[q].push_back(out[at[q]]);
   }
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());

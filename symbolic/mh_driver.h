@@ -264,14 +264,14 @@ template <class Runner, class Make>
 Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options,
                               std::span<const size_t> chainIds, std::vector<Quantity> qs,
                               const Make& make) {
-  const size_t thin = std::max<size_t>(1, options.thin);
+  const size_t thinning = std::max<size_t>(1, options.thin);
   const Rng base(options.seed);
   std::vector<size_t> ids(chainIds.begin(), chainIds.end());
   if (ids.empty())
     for (size_t c = 0; c < options.chains; ++c) ids.push_back(c);
   const size_t K = ids.size(), N = options.samples;
   std::vector<MhChain> outs(K);
-  const size_t total = K * (options.warmup + N * thin);
+  const size_t total = K * (options.warmup + N * thinning);
   std::atomic<size_t> done{0};
   std::mutex progressMutex;
   auto report = [&](size_t d) {
@@ -286,6 +286,7 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     out.draws.assign(qs.size(), std::vector<double>());
     for (auto& d : out.draws) d.reserve(N);
     std::vector<double> vals;
+    const size_t thin = thinning; // a copy in the frame, not loaded through the closure
     const size_t every = std::max<size_t>(1, total / 200);
     size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
     const size_t warmup = options.warmup, iterations = warmup + N * thin;
