@@ -229,10 +229,10 @@ public:
   /// current state, since a state-dependent number of moves per recorded draw would not leave
   /// the posterior invariant). Adds the accepted ones to `accepted`; false on the model's error
   /// (error()), after the move that failed.
-  template <bool Adapt> [[gnu::always_inline]] bool moves(size_t count, size_t& accepted) {
+  [[gnu::always_inline]] bool moves(size_t count, bool adapt, size_t& accepted) {
     size_t acc = 0;
     for (size_t i = 0; i < count; ++i) {
-      const int a = move(Adapt);
+      const int a = move(adapt);
       if (a < 0) [[unlikely]]
         return false;
       acc += size_t(a);
@@ -309,22 +309,31 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
       // instructions); a span never crosses a multiple of 16.
       if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
       size_t span = std::min({16 - (it & 15), untilReport, iterations - it});
-      if (it < warmup) {
-        span = std::min(span, warmup - it);
-        size_t ignored = 0;
-        if (!chain.template moves<true>(span * sweep, ignored)) return chain.error();
-      } else {
-        // A draw kept every thin-th sweep: thinned, the span ends at the next one; unthinned,
-        // one after each sweep of the span. (One call site of the moves: a second inlined
-        // copy made GCC leave the interpreted runner's calls out of line.)
-        const size_t each = thin == 1 ? 1 : (span = std::min(span, untilKeep));
-        for (size_t ran = 0; ran < span; ran += each) {
-          if (!chain.template moves<false>(each * sweep, out.accepted)) return chain.error();
-          out.proposed += each * sweep;
-          if ((untilKeep -= each) == 0) { // (sweeps after the warm-up) % thin == 0
-            untilKeep = thin;
-            keep();
-          }
+      // Sweeps run `each` at a time: the whole span in the warm-up; after it, a draw is kept
+      // every thin-th sweep (thinned, the span ends at the next one; unthinned, one after each
+      // sweep of the span). The interpreter's moves (thousands of instructions) are inlined
+      // once (a second copy made GCC leave the interpreted runner's calls out of line, +20
+      // instructions per move); a compiled runner's (settled in place: a few hundred) twice,
+      // with and without the warm-up's step adaptation (-15 per move).
+      const bool warm = it < warmup;
+      size_t each = 1;
+      if (warm) each = span = std::min(span, warmup - it);
+      else if (thin > 1) each = span = std::min(span, untilKeep);
+      for (size_t ran = 0; ran < span; ran += each) {
+        size_t accepted = 0;
+        bool ok;
+        if constexpr (requires(Runner& r, bool a) { r.settleInPlace(a); })
+          ok = warm ? chain.moves(each * sweep, true, accepted)
+                    : chain.moves(each * sweep, false, accepted);
+        else
+          ok = chain.moves(each * sweep, warm, accepted);
+        if (!ok) return chain.error();
+        if (warm) continue;
+        out.accepted += accepted;
+        out.proposed += each * sweep;
+        if ((untilKeep -= each) == 0) { // (sweeps after the warm-up) % thin == 0
+          untilKeep = thin;
+          keep();
         }
       }
       it += span;
