@@ -189,6 +189,10 @@ public:
                  const std::vector<QuantityRead>& reads, Rng& rng)
       : f_(f), inputs_(inputs), in_(in), model_(model), reads_(reads), rng_(rng) {
     for (std::vector<double>& o : outs_) o.resize(model_.numOutputs() + 1);
+    for (Run& r : runs_) { // fixed for the runner's life (runInto resets the rest)
+      r.rt.rng = &rng_;
+      r.rt.tracing = &r.tracing;
+    }
     for (const QuantityRead& r : reads_) {
       outputsOnly_ = outputsOnly_ && !r.choice;
       outAt_.push_back(r.at);
@@ -212,7 +216,7 @@ public:
     return Status::ok();
   }
   double logJoint() const { return cur().logJoint; }
-  size_t size() const { return cur().trace().choices.size(); }
+  size_t size() const { return size_; }
   MhSite site(size_t k) const {
     const JitTrace& t = cur().trace();
     const JitChoice& c = t.choices[k];
@@ -226,9 +230,8 @@ public:
     return logDensity(DistKind(c.dist), t.paramsOf(c), x);
   }
   MhStep& step(size_t k) {
-    MhStep*& s = stepAt_[k];
-    if (!s) s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
-    return *s;
+    MhStep* s = stepAt_[k];
+    return s ? *s : lookUpStep(k); // inline: the lookup by key is once per position
   }
 
   bool propose(size_t k, double x, const double* logProbX) {
@@ -324,8 +327,11 @@ public:
       for (size_t q = 0; q < values_.size(); ++q) draws[q].push_back(values_[q]);
       return;
     }
+    // (Locals: the vectors' stores would make the compiler reload the fields each time.)
     const double* out = curOut();
-    for (size_t q = 0; q < outAt_.size(); ++q) draws[q].push_back(out[outAt_[q]]);
+    const size_t* at = outAt_.data();
+    std::vector<double>* d = draws.data();
+    for (size_t q = 0, nq = outAt_.size(); q < nq; ++q) d[q].push_back(out[at[q]]);
   }
   void read(std::vector<double>& values) const {
     values.resize(reads_.size());
@@ -348,6 +354,11 @@ public:
   }
 
 private:
+  [[gnu::noinline]] MhStep& lookUpStep(size_t k) {
+    MhStep*& s = stepAt_[k];
+    s = &steps_[std::string(cur().trace().key(cur().trace().choices[k]))];
+    return *s;
+  }
   /// One traced run: what it records and replays, its totals (its outputs: outs_).
   struct Run {
     JitTracing tracing;
@@ -369,15 +380,20 @@ private:
     fast_.params = from.params.data();
     fast_.keys = from.keyPool().data();
     fast_.count = int64_t(from.choices.size());
+    size_ = from.choices.size();
   }
   /// Runs the model once into `r` and `out` (replaying what r.tracing says); returns its code.
   int runInto(Run& r, double* out, JitFastReplay* fast = nullptr) {
     if (!r.clean) r.tracing.reset();
     r.clean = false;
-    r.rt = JitRuntime();
-    r.rt.rng = &rng_;
-    r.rt.tracing = &r.tracing;
-    r.rt.fast = fast;
+    // A fresh runtime's fields (rng and tracing stay as the constructor set them).
+    static_assert(sizeof(JitRuntime) == 72,
+                  "JitRuntime changed: reset its new fields here as JitRuntime() sets them");
+    JitRuntime& rt = r.rt;
+    rt.errSite = -1;
+    rt.conditionFailed = rt.numObserves = rt.numFactors = rt.numConditions = 0;
+    rt.logPrior = rt.logLikelihood = rt.logFactor = 0;
+    rt.fast = fast;
     const int rc = model_(in_.data(), out, r.rt);
     r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                                        : r.rt.logLikelihood + r.rt.logFactor);
@@ -409,6 +425,7 @@ private:
   std::vector<double> outs_[2];
   unsigned curOut_ = 0;
   JitFastReplay fast_; // the last proposal's in-place replay
+  size_t size_ = 0;    // cur()'s number of choices (set with replayCurrent)
   bool implied_ = false; // the last proposal ended in place: its trace is cur()'s with the override
   JitTraceIndex index_;                          // of cur().trace()
   std::unordered_map<std::string, MhStep> steps_; // by key (the interpreter's, by address)

@@ -42,6 +42,7 @@
 #include "symbolic/distributions.h"
 #include "symbolic/infer_mh.h"
 
+#include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstdint>
@@ -69,7 +70,7 @@ struct MhSite {
 /// or a except the rare one to std::log: the outcome of an acceptance test is a coin flip no
 /// predictor learns, and it is known only at the end of the move's longest chain of operations,
 /// so a mispredicted branch on it throws away much work.
-inline bool logBelow(double u, double a, bool alsoWhen = false) {
+[[gnu::always_inline]] inline bool logBelow(double u, double a, bool alsoWhen = false) {
   constexpr double kLn2 = 0.6931471805599453;
   constexpr double kMargin = 1e-5;
   const uint64_t bits = std::bit_cast<uint64_t>(u);
@@ -86,6 +87,35 @@ inline bool logBelow(double u, double a, bool alsoWhen = false) {
     return alsoWhen || std::log(u) < a;
   return alsoWhen | below;
 }
+/// Rng::uniform's draw (spec/rng.h), the same operations, always inline (the compiler's
+/// heuristics may leave Rng::uniform out of line in a large caller).
+/// inlineUniformBits(rng) * 2^-53 is the draw; the bits alone decide a comparison with a
+/// multiple of 2^-53 without the conversion (uniform() < 0.5: bits < 2^52).
+[[gnu::always_inline]] inline uint64_t inlineUniformBits(Rng& rng) {
+  uint64_t k;
+  do {
+    k = rng.nextU64() >> 11;
+  } while (k == 0);
+  return k;
+}
+[[gnu::always_inline]] inline double inlineUniform(Rng& rng) {
+  return static_cast<double>(inlineUniformBits(rng)) * 0x1.0p-53;
+}
+
+/// Rng::normal's draw (spec/rng.cpp: Marsaglia's polar method on uniform()), the same operations
+/// in the same order, inline where the driver draws (no call, the generator's state not written
+/// back and reloaded around one): the same value and the same generator state after.
+[[gnu::always_inline]] inline double inlineNormal(Rng& rng) {
+  for (;;) {
+    const double u = 2.0 * inlineUniform(rng) - 1.0;
+    const double v = 2.0 * inlineUniform(rng) - 1.0;
+    const double s = u * u + v * v;
+    if (s >= 1.0 || s == 0.0) [[unlikely]]
+      continue;
+    return u * std::sqrt(-2.0 * std::log(s) / s);
+  }
+}
+
 /// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
 struct MhStep {
   double logStep = 0;
@@ -122,10 +152,11 @@ public:
     if (n == 0) return 0;
     // (Through int64_t: the same values, n and k far below 2^63, without the unsigned
     // conversions' range branches.)
-    const size_t k = std::min(n - 1, size_t(int64_t(rng_.uniform() * double(int64_t(n)))));
+    const size_t k = std::min(n - 1, size_t(int64_t(inlineUniform(rng_) * double(int64_t(n)))));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
-    const bool walk = continuous && rng_.uniform() < 0.5;
+    // (uniform() < 0.5, decided on its bits.)
+    const bool walk = continuous && inlineUniformBits(rng_) < (uint64_t(1) << 52);
     double x;
     double siteCorrection = 0; // log q(x | x') - log q(x' | x)
     double logProbX = 0;       // log p(x) under the site's current parameters, when known
@@ -138,11 +169,13 @@ public:
         step->scale = std::exp(step->logStep);
         step->ready = true;
       }
-      x = site.value + step->scale * rng_.normal();
+      x = site.value + step->scale * inlineNormal(rng_);
     } else {
-      // Normal's draw inline (the same operations as sample()'s), others through the switch.
-      x = site.dist == DistKind::Normal ? Dist<DistKind::Normal>::sample(site.params, rng_)
-                                        : sample(site.dist, site.params, rng_);
+      // Normal's draw inline (the same operations as Dist<Normal>::sample's), others through
+      // the switch.
+      x = site.dist == DistKind::Normal
+              ? dist_detail::finiteOrMax(site.params[0] + site.params[1] * inlineNormal(rng_))
+              : sample(site.dist, site.params, rng_);
       if constexpr (requires(Runner& r) { r.siteLogDensity(k, x); })
         logProbX = runner_.siteLogDensity(k, x); // the same value, from what the runner keeps
       else
@@ -167,7 +200,7 @@ public:
       if (changed || n2 != n) logAlpha = runner_.addStale(logAlpha, changed);
       // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
       // same decision; the draw is made either way); otherwise logBelow decides as std::log.
-      const double u = rng_.uniform();
+      const double u = inlineUniform(rng_);
       // A runner may settle a proposal that changed only the site's value without a branch on
       // the outcome (settleInPlace: true); otherwise accept() or reject(). For it, the test has
       // no branch on the outcome either (its bounded logarithm taken whatever logAlpha's sign);
@@ -191,20 +224,25 @@ public:
     return accept ? 1 : 0;
   }
 
-  /// One sweep: a fixed number of moves (the initial trace's number of choices, at least one).
-  /// It must not depend on the current state: a state-dependent number of moves per recorded
-  /// draw would not leave the posterior invariant.
-  [[gnu::always_inline]] Expected<size_t> sweep(bool adapt) {
+  /// `count` moves in a row (`count` sweeps of sweepSize() moves: the sweep is a fixed number of
+  /// moves, the initial trace's number of choices, at least one; it must not depend on the
+  /// current state, since a state-dependent number of moves per recorded draw would not leave
+  /// the posterior invariant). Adds the accepted ones to `accepted`; false on the model's error
+  /// (error()), after the move that failed.
+  [[gnu::always_inline]] bool moves(size_t count, bool adapt, size_t& accepted) {
     size_t acc = 0;
-    for (size_t i = 0; i < sweep_; ++i) {
+    for (size_t i = 0; i < count; ++i) {
       const int a = move(adapt);
-      if (a < 0) return error_;
+      if (a < 0) [[unlikely]]
+        return false;
       acc += size_t(a);
     }
-    return acc;
+    accepted += acc;
+    return true;
   }
 
   size_t sweepSize() const { return sweep_; }
+  const Error& error() const { return error_; }
   const Runner& runner() const { return runner_; }
 
 private:
@@ -226,14 +264,14 @@ template <class Runner, class Make>
 Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options,
                               std::span<const size_t> chainIds, std::vector<Quantity> qs,
                               const Make& make) {
-  const size_t thin = std::max<size_t>(1, options.thin);
+  const size_t thinning = std::max<size_t>(1, options.thin);
   const Rng base(options.seed);
   std::vector<size_t> ids(chainIds.begin(), chainIds.end());
   if (ids.empty())
     for (size_t c = 0; c < options.chains; ++c) ids.push_back(c);
   const size_t K = ids.size(), N = options.samples;
   std::vector<MhChain> outs(K);
-  const size_t total = K * (options.warmup + N * thin);
+  const size_t total = K * (options.warmup + N * thinning);
   std::atomic<size_t> done{0};
   std::mutex progressMutex;
   auto report = [&](size_t d) {
@@ -248,32 +286,58 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     out.draws.assign(qs.size(), std::vector<double>());
     for (auto& d : out.draws) d.reserve(N);
     std::vector<double> vals;
+    const size_t thin = thinning; // a copy in the frame, not loaded through the closure
     const size_t every = std::max<size_t>(1, total / 200);
     size_t untilReport = every, untilKeep = thin; // countdowns (no division per sweep)
     const size_t warmup = options.warmup, iterations = warmup + N * thin;
-    for (size_t it = 0; it < iterations; ++it) {
+    const size_t sweep = chain.sweepSize();
+    auto keep = [&] {
+      if constexpr (requires(const Runner& r) { r.append(out.draws); }) {
+        chain.runner().append(out.draws); // the same values, without the buffer between
+      } else {
+        chain.runner().read(vals);
+        for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
+      }
+    };
+    // Iteration `it` (a sweep) is a warm-up one (steps adapted) while it < warmup; after one of
+    // the others, every thin-th keeps a draw. The iterations run in spans that end where
+    // something else happens (a stop poll, a progress report, the end of the warm-up; a kept
+    // draw when thinned), so that within a span only the moves run.
+    for (size_t it = 0; it < iterations;) {
       // SIGINT, --time-limit, --memory (spec/run_control.h): no summary of a cut-short chain.
       // Polled every 16 sweeps (a call: a sweep of a small compiled model is a few hundred
-      // instructions).
+      // instructions); a span never crosses a multiple of 16.
       if ((it & 15) == 0 && run::stopRequested()) return Error("stopped: " + run::stopMessage());
+      size_t span = std::min({16 - (it & 15), untilReport, iterations - it});
+      // Sweeps run `each` at a time: the whole span in the warm-up; after it, a draw is kept
+      // every thin-th sweep (thinned, the span ends at the next one; unthinned, one after each
+      // sweep of the span). The interpreter's moves (thousands of instructions) are inlined
+      // once (a second copy made GCC leave the interpreted runner's calls out of line, +20
+      // instructions per move); a compiled runner's (settled in place: a few hundred) twice,
+      // with and without the warm-up's step adaptation (-15 per move).
       const bool warm = it < warmup;
-      const size_t moves = chain.sweepSize();
-      auto a = chain.sweep(warm);
-      if (!a) return a.error();
-      if (!warm) {
-        out.accepted += *a;
-        out.proposed += moves;
-        if (--untilKeep == 0) { // (it - warmup + 1) % thin == 0
+      size_t each = 1;
+      if (warm) each = span = std::min(span, warmup - it);
+      else if (thin > 1) each = span = std::min(span, untilKeep);
+      for (size_t ran = 0; ran < span; ran += each) {
+        size_t accepted = 0;
+        bool ok;
+        if constexpr (requires(Runner& r, bool a) { r.settleInPlace(a); })
+          ok = warm ? chain.moves(each * sweep, true, accepted)
+                    : chain.moves(each * sweep, false, accepted);
+        else
+          ok = chain.moves(each * sweep, warm, accepted);
+        if (!ok) return chain.error();
+        if (warm) continue;
+        out.accepted += accepted;
+        out.proposed += each * sweep;
+        if ((untilKeep -= each) == 0) { // (sweeps after the warm-up) % thin == 0
           untilKeep = thin;
-          if constexpr (requires(const Runner& r) { r.append(out.draws); }) {
-            chain.runner().append(out.draws); // the same values, without the buffer between
-          } else {
-            chain.runner().read(vals);
-            for (size_t q = 0; q < vals.size(); ++q) out.draws[q].push_back(vals[q]);
-          }
+          keep();
         }
       }
-      if (--untilReport == 0) {
+      it += span;
+      if ((untilReport -= span) == 0) {
         untilReport = every;
         report(done += every);
       }

@@ -797,3 +797,77 @@ TEST_CASE("the acceptance test's bounded logarithm decides as std::log", "[codeg
   }
   CHECK(checked == 2800000);
 }
+
+TEST_CASE("the driver's inline uniform and normal draws are Rng's stream", "[codegen][jit]") {
+  // mh_driver.h draws with inline copies of Rng::uniform and Rng::normal: the same values and
+  // the same generator state after each, draw for draw, in any interleaving.
+  for (uint64_t seed : {0, 1, 42, 987654321}) {
+    Rng a(seed), b(seed);
+    for (int i = 0; i < 100000; ++i) {
+      if (i % 3 == 0) {
+        REQUIRE(sameBits(symbolic::inlineUniform(a), b.uniform()));
+      } else {
+        REQUIRE(sameBits(symbolic::inlineNormal(a), b.normal()));
+      }
+    }
+    REQUIRE(a.nextU64() == b.nextU64());
+  }
+}
+
+TEST_CASE("MH chains kept every k-th sweep are the unthinned chain's every k-th draw",
+          "[codegen][jit]") {
+  // The driver runs the sweeps between two events (a stop poll every 16 sweeps, a progress
+  // report, the end of the warm-up, a kept draw) in one span: the chain itself does not depend
+  // on where the spans end, so a thinned run keeps the unthinned run's draws at the multiples of
+  // its thinning, with as many acceptances over the same sweeps, interpreted and compiled, for
+  // warm-ups that end inside a span and at its edge, with one choice and with two (sweeps of
+  // two moves).
+  auto c = testing::compileChs(R"(
+module One() -> (m: real) {
+    m ~ Normal(0.0, 5.0);
+    let ys = [1.2, 0.8, 1.5];
+    for i in 0..3 {
+        observe(Normal(m, 1.0), ys[i]);
+    }
+}
+module Two() -> (s: real) {
+    a ~ Normal(0.0, 3.0);
+    b ~ Normal(1.0, 2.0);
+    observe(Normal(a + b, 0.5), 2.0);
+    s = a - b;
+}
+)",
+                               "thinned.chs");
+  for (const char* name : {"One", "Two"}) {
+    const ir::Function* f = c.ir.findFunction(name);
+    auto jit = compiled(f);
+    for (size_t warmup : {0, 5, 16, 37}) {
+      INFO(name << " warm-up " << warmup);
+      symbolic::InferOptions o;
+      o.warmup = warmup;
+      o.chains = 2;
+      o.seed = 11 + warmup;
+      o.samples = 7 * 40;
+      o.thin = 1;
+      auto full = codegen::runMhChainsCompiled(*f, {}, o, {}, *jit);
+      requireSameChains(symbolic::runMhChains(*f, {}, o, {}), full);
+      REQUIRE(full);
+      for (size_t thin : {2, 7, 20}) {
+        INFO("thin " << thin);
+        o.samples = 7 * 40 / thin;
+        o.thin = thin;
+        auto part = codegen::runMhChainsCompiled(*f, {}, o, {}, *jit);
+        requireSameChains(symbolic::runMhChains(*f, {}, o, {}), part);
+        REQUIRE(part);
+        for (size_t ch = 0; ch < 2; ++ch) {
+          const symbolic::MhChain &p = part->chains[ch], &u = full->chains[ch];
+          CHECK(p.proposed == u.proposed);
+          CHECK(p.accepted == u.accepted);
+          REQUIRE(p.draws[0].size() == o.samples);
+          for (size_t i = 0; i < o.samples; ++i)
+            REQUIRE(sameBits(p.draws[0][i], u.draws[0][(i + 1) * thin - 1]));
+        }
+      }
+    }
+  }
+}
