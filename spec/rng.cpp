@@ -59,16 +59,10 @@ Rng::Rng(uint64_t seed, uint64_t stream) {
   seedState(s_, seed ^ mix(stream + 0xD1B54A32D192ED03ULL));
 }
 
-// nextU64() and uniform() are inline (rng.h): a few instructions, called per draw.
+// nextU64(), uniform() and normalInline() are inline (rng.h): called per draw.
 
 double Rng::normal() {
-  for (;;) {
-    const double u = 2.0 * uniform() - 1.0;
-    const double v = 2.0 * uniform() - 1.0;
-    const double s = u * u + v * v;
-    if (s >= 1.0 || s == 0.0) continue;
-    return u * std::sqrt(-2.0 * std::log(s) / s);
-  }
+  return normalInline();
 }
 
 Rng Rng::split(uint64_t index) const {

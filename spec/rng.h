@@ -4,6 +4,7 @@
 // (the bottom layer) because both symbolic/ and neural/ need reproducible streams.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 namespace chassis {
@@ -24,16 +25,34 @@ public:
     s_[3] = rotl(s_[3], 45);
     return result;
   }
-  /// Uniform on the open interval (0, 1): never exactly 0 or 1.
-  double uniform() {
+  /// Uniform on the open interval (0, 1): never exactly 0 or 1. Always inline (a few
+  /// instructions; a compiler may otherwise leave it out of line in a large caller).
+  [[gnu::always_inline]] double uniform() {
+    return static_cast<double>(uniformBits()) * 0x1.0p-53;
+  }
+  /// uniform()'s 53 bits k (uniform() is k * 2^-53): a comparison of uniform() with a multiple
+  /// of 2^-53 can be decided on k (uniform() < 0.5: k < 2^52).
+  [[gnu::always_inline]] uint64_t uniformBits() {
     uint64_t k;
     do {
       k = nextU64() >> 11;
     } while (k == 0);
-    return static_cast<double>(k) * 0x1.0p-53;
+    return k;
   }
-  /// Standard normal draw.
+  /// Standard normal draw (out of line: normalInline()'s operations).
   double normal();
+  /// normal()'s draw inline, for the loops that draw per step (MH's moves): Marsaglia's polar
+  /// method as rng.cpp specifies it.
+  [[gnu::always_inline]] double normalInline() {
+    for (;;) {
+      const double u = 2.0 * uniform() - 1.0;
+      const double v = 2.0 * uniform() - 1.0;
+      const double s = u * u + v * v;
+      if (s >= 1.0 || s == 0.0) [[unlikely]]
+        continue;
+      return u * std::sqrt(-2.0 * std::log(s) / s);
+    }
+  }
   /// An independent generator derived from this one's state and `index`; does not advance this.
   Rng split(uint64_t index) const;
 

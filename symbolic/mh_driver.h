@@ -87,35 +87,6 @@ struct MhSite {
     return alsoWhen || std::log(u) < a;
   return alsoWhen | below;
 }
-/// Rng::uniform's draw (spec/rng.h), the same operations, always inline (the compiler's
-/// heuristics may leave Rng::uniform out of line in a large caller).
-/// inlineUniformBits(rng) * 2^-53 is the draw; the bits alone decide a comparison with a
-/// multiple of 2^-53 without the conversion (uniform() < 0.5: bits < 2^52).
-[[gnu::always_inline]] inline uint64_t inlineUniformBits(Rng& rng) {
-  uint64_t k;
-  do {
-    k = rng.nextU64() >> 11;
-  } while (k == 0);
-  return k;
-}
-[[gnu::always_inline]] inline double inlineUniform(Rng& rng) {
-  return static_cast<double>(inlineUniformBits(rng)) * 0x1.0p-53;
-}
-
-/// Rng::normal's draw (spec/rng.cpp: Marsaglia's polar method on uniform()), the same operations
-/// in the same order, inline where the driver draws (no call, the generator's state not written
-/// back and reloaded around one): the same value and the same generator state after.
-[[gnu::always_inline]] inline double inlineNormal(Rng& rng) {
-  for (;;) {
-    const double u = 2.0 * inlineUniform(rng) - 1.0;
-    const double v = 2.0 * inlineUniform(rng) - 1.0;
-    const double s = u * u + v * v;
-    if (s >= 1.0 || s == 0.0) [[unlikely]]
-      continue;
-    return u * std::sqrt(-2.0 * std::log(s) / s);
-  }
-}
-
 /// The random-walk step of one address, adapted during warm-up (Robbins-Monro).
 struct MhStep {
   double logStep = 0;
@@ -152,11 +123,11 @@ public:
     if (n == 0) return 0;
     // (Through int64_t: the same values, n and k far below 2^63, without the unsigned
     // conversions' range branches.)
-    const size_t k = std::min(n - 1, size_t(int64_t(inlineUniform(rng_) * double(int64_t(n)))));
+    const size_t k = std::min(n - 1, size_t(int64_t(rng_.uniform() * double(int64_t(n)))));
     const MhSite site = runner_.site(k);
     const bool continuous = !signature(site.dist).discrete;
     // (uniform() < 0.5, decided on its bits.)
-    const bool walk = continuous && inlineUniformBits(rng_) < (uint64_t(1) << 52);
+    const bool walk = continuous && rng_.uniformBits() < (uint64_t(1) << 52);
     double x;
     double siteCorrection = 0; // log q(x | x') - log q(x' | x)
     double logProbX = 0;       // log p(x) under the site's current parameters, when known
@@ -169,12 +140,12 @@ public:
         step->scale = std::exp(step->logStep);
         step->ready = true;
       }
-      x = site.value + step->scale * inlineNormal(rng_);
+      x = site.value + step->scale * rng_.normalInline();
     } else {
       // Normal's draw inline (the same operations as Dist<Normal>::sample's), others through
       // the switch.
       x = site.dist == DistKind::Normal
-              ? dist_detail::finiteOrMax(site.params[0] + site.params[1] * inlineNormal(rng_))
+              ? dist_detail::finiteOrMax(site.params[0] + site.params[1] * rng_.normalInline())
               : sample(site.dist, site.params, rng_);
       if constexpr (requires(Runner& r) { r.siteLogDensity(k, x); })
         logProbX = runner_.siteLogDensity(k, x); // the same value, from what the runner keeps
@@ -200,7 +171,7 @@ public:
       if (changed || n2 != n) logAlpha = runner_.addStale(logAlpha, changed);
       // log(u) < 0 for every u of uniform(): logAlpha >= 0 accepts without the logarithm (the
       // same decision; the draw is made either way); otherwise logBelow decides as std::log.
-      const double u = inlineUniform(rng_);
+      const double u = rng_.uniform();
       // A runner may settle a proposal that changed only the site's value without a branch on
       // the outcome (settleInPlace: true); otherwise accept() or reject(). For it, the test has
       // no branch on the outcome either (its bounded logarithm taken whatever logAlpha's sign);

@@ -798,16 +798,20 @@ TEST_CASE("the acceptance test's bounded logarithm decides as std::log", "[codeg
   CHECK(checked == 2800000);
 }
 
-TEST_CASE("the driver's inline uniform and normal draws are Rng's stream", "[codegen][jit]") {
-  // mh_driver.h draws with inline copies of Rng::uniform and Rng::normal: the same values and
-  // the same generator state after each, draw for draw, in any interleaving.
+TEST_CASE("the inline uniform, uniform bits and normal draws are Rng's stream", "[codegen][jit]") {
+  // The MH driver draws with Rng::uniformBits and Rng::normalInline: the same values and the
+  // same generator state after each as uniform() and normal(), draw for draw, in any
+  // interleaving; a comparison with 0.5 decided on the bits is the same decision.
   for (uint64_t seed : {0, 1, 42, 987654321}) {
     Rng a(seed), b(seed);
     for (int i = 0; i < 100000; ++i) {
       if (i % 3 == 0) {
-        REQUIRE(sameBits(symbolic::inlineUniform(a), b.uniform()));
+        const uint64_t k = a.uniformBits();
+        const double u = b.uniform();
+        REQUIRE(sameBits(double(k) * 0x1.0p-53, u));
+        REQUIRE((k < (uint64_t(1) << 52)) == (u < 0.5));
       } else {
-        REQUIRE(sameBits(symbolic::inlineNormal(a), b.normal()));
+        REQUIRE(sameBits(a.normalInline(), b.normal()));
       }
     }
     REQUIRE(a.nextU64() == b.nextU64());
