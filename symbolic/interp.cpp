@@ -429,11 +429,11 @@ std::optional<std::string> checkInput(const Function& f, size_t k, const Value& 
   const Param& p = f.inputs()[k];
   const Type& t = p.var->type();
   const std::string& name = p.var->name();
-  std::vector<double> scalars = t.isArray() ? v.a : std::vector<double>{v.s};
   if (t.isArray() && v.a.size() != t.numScalars())
     return "input '" + name + "' has " + std::to_string(v.a.size()) + " elements, expected " +
            std::to_string(t.numScalars());
-  for (double x : scalars) {
+  // The elements in place (an array input is not copied: SMC checks it once per particle).
+  const auto check = [&](double x) -> std::optional<std::string> {
     if (!std::isfinite(x)) return "input '" + name + "' is not a finite number";
     switch (t.scalar) {
     case ScalarKind::Bool:
@@ -451,7 +451,11 @@ std::optional<std::string> checkInput(const Function& f, size_t k, const Value& 
     if (p.range && (x < p.range->first || x > p.range->second))
       return "input '" + name + "' = " + formatNumber(x) + " is outside its range [" +
              formatNumber(p.range->first) + ", " + formatNumber(p.range->second) + "]";
-  }
+    return std::nullopt;
+  };
+  if (!t.isArray()) return check(v.s);
+  for (double x : v.a)
+    if (auto why = check(x)) return why;
   return std::nullopt;
 }
 
