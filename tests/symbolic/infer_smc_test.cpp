@@ -48,19 +48,20 @@ std::string lgssSource(size_t T) {
 /// memory of a kept trajectory.
 std::string lgssStateSource(size_t T) {
   const std::string n = std::to_string(T);
-  return "module Step(x: real) -> (next: real) {\n"
-         "    z ~ Normal(0.9 * x, 0.5);\n"
-         "    next = z;\n"
-         "}\n"
-         "module Lgss(ys: real[" + n + "]) -> (last: real) {\n"
-         "    x0 ~ Normal(0.0, 1.0);\n"
-         "    var x: real = x0;\n"
-         "    for t in 0.." + n + " {\n"
-         "        x = Step(x).next;\n"
-         "        observe(Normal(x, 1.0), ys[t]);\n"
-         "    }\n"
-         "    last = x;\n"
-         "}\n";
+  std::string s = "module Step(x: real) -> (next: real) {\n"
+                  "    z ~ Normal(0.9 * x, 0.5);\n"
+                  "    next = z;\n"
+                  "}\n";
+  s += "module Lgss(ys: real[" + n + "]) -> (last: real) {\n";
+  s += "    x0 ~ Normal(0.0, 1.0);\n"
+       "    var x: real = x0;\n";
+  s += "    for t in 0.." + n + " {\n";
+  s += "        x = Step(x).next;\n"
+       "        observe(Normal(x, 1.0), ys[t]);\n"
+       "    }\n"
+       "    last = x;\n"
+       "}\n";
+  return s;
 }
 
 /// Observations simulated from the model with a fixed generator.
@@ -369,48 +370,48 @@ TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman"
   const char* modelEnv = std::getenv("CHASSIS_SMCBENCH_MODEL");
   const std::string models = modelEnv && *modelEnv ? modelEnv : "trajectory,state";
   std::printf("%-10s %6s %6s %6s %14s %12s %12s %9s %9s %6s %7s\n", "model", "T", "N", "moves",
-              "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves",
-              "accept");
+              "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves", "accept");
   for (const std::string model : {"trajectory", "state"}) {
-  if (models.find(model) == std::string::npos) continue;
-  for (size_t T : Ts) {
-    auto prog = testing::lowerChs(model == "state" ? lgssStateSource(T) : lgssSource(T));
-    const ir::Function* f = prog->findFunction("Lgss");
-    REQUIRE(f);
-    const std::vector<double> ys = simulate(T, 11);
-    const Kalman k = kalman(ys);
-    const std::vector<Value> in{Value::array(ys)};
-    for (size_t moves : movesList) {
-      std::vector<double> perStep, logZs, ses, eves, acc;
-      for (uint64_t seed = 1; seed <= seeds; ++seed) {
-        InferOptions o;
-        o.seed = seed;
-        o.samples = N;
-        o.threads = 1;
-        o.smcRejuvenationMoves = moves;
-        const std::clock_t c0 = std::clock();
-        auto p = inferSmc(*f, in, o);
-        const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
-        REQUIRE(p);
-        perStep.push_back(cpu / double(N * T) * 1e6);
-        logZs.push_back(p->logEvidence);
-        ses.push_back(p->logEvidenceSe);
-        eves.push_back(double(p->smcEves));
-        acc.push_back(p->rejuvenationAcceptRate);
+    if (models.find(model) == std::string::npos) continue;
+    for (size_t T : Ts) {
+      auto prog = testing::lowerChs(model == "state" ? lgssStateSource(T) : lgssSource(T));
+      const ir::Function* f = prog->findFunction("Lgss");
+      REQUIRE(f);
+      const std::vector<double> ys = simulate(T, 11);
+      const Kalman k = kalman(ys);
+      const std::vector<Value> in{Value::array(ys)};
+      for (size_t moves : movesList) {
+        std::vector<double> perStep, logZs, ses, eves, acc;
+        for (uint64_t seed = 1; seed <= seeds; ++seed) {
+          InferOptions o;
+          o.seed = seed;
+          o.samples = N;
+          o.threads = 1;
+          o.smcRejuvenationMoves = moves;
+          const std::clock_t c0 = std::clock();
+          auto p = inferSmc(*f, in, o);
+          const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+          REQUIRE(p);
+          perStep.push_back(cpu / double(N * T) * 1e6);
+          logZs.push_back(p->logEvidence);
+          ses.push_back(p->logEvidenceSe);
+          eves.push_back(double(p->smcEves));
+          acc.push_back(p->rejuvenationAcceptRate);
+        }
+        std::sort(perStep.begin(), perStep.end());
+        double m = 0, v = 0, se = 0, ev = 0, ac = 0;
+        for (size_t i = 0; i < seeds; ++i) {
+          m += logZs[i] / double(seeds);
+          se += ses[i] / double(seeds);
+          ev += eves[i] / double(seeds);
+          ac += acc[i] / double(seeds);
+        }
+        for (double z : logZs)
+          v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
+        std::printf("%-10s %6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n",
+                    model.c_str(), T, N, moves, perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev,
+                    ac);
       }
-      std::sort(perStep.begin(), perStep.end());
-      double m = 0, v = 0, se = 0, ev = 0, ac = 0;
-      for (size_t i = 0; i < seeds; ++i) {
-        m += logZs[i] / double(seeds);
-        se += ses[i] / double(seeds);
-        ev += eves[i] / double(seeds);
-        ac += acc[i] / double(seeds);
-      }
-      for (double z : logZs) v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
-      std::printf("%-10s %6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n",
-                  model.c_str(), T, N, moves, perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev,
-                  ac);
     }
-  }
   }
 }

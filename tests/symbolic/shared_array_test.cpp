@@ -232,7 +232,8 @@ TEST_CASE("SharedArray: an array pushed from one repeated value keeps one leaf f
   {
     const size_t n = 1000; // 16 leaves under two levels of inner nodes
     SharedArray z;
-    for (size_t i = 0; i < n; ++i) z.push_back(0.0);
+    for (size_t i = 0; i < n; ++i)
+      z.push_back(0.0);
     // The root and the two inner nodes below it, the leaf the 15 full slots share, and the last
     // (partial) leaf: not one leaf per 64 elements.
     CHECK(pool::liveBlocks() - live0 == 5);
@@ -250,7 +251,8 @@ TEST_CASE("SharedArray: an array pushed from one repeated value keeps one leaf f
     const int64_t live1 = pool::liveBlocks();
     {
       SharedArray d;
-      for (size_t i = 0; i < n; ++i) d.push_back(double(i));
+      for (size_t i = 0; i < n; ++i)
+        d.push_back(double(i));
       CHECK(pool::liveBlocks() - live1 == 19);
       CHECK(same(d, iota(n)));
     }
@@ -265,10 +267,10 @@ TEST_CASE("SharedArray: an array pushed from one repeated value keeps one leaf f
           w.push_back(x);
         }
       };
-      run(2 * kLeaf, 0.0); // leaves 0 and 1: one leaf
-      run(kLeaf, -0.0);    // leaf 2: its own
-      run(kLeaf, 0.0);     // leaf 3: not equal to leaf 2, its own
-      run(10, 0.0);        // leaf 4, partial
+      run(2 * kLeaf, 0.0);                    // leaves 0 and 1: one leaf
+      run(kLeaf, -0.0);                       // leaf 2: its own
+      run(kLeaf, 0.0);                        // leaf 3: not equal to leaf 2, its own
+      run(10, 0.0);                           // leaf 4, partial
       CHECK(pool::liveBlocks() - live2 == 5); // one inner node, four leaves
       REQUIRE(same(m, w));
       CHECK(std::signbit(m[2 * kLeaf + 5]));
@@ -287,111 +289,117 @@ TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std:
   // Twice: with distinct values, and with values from {0.0, -0.0, 1.5} (pushes and resizes then
   // make leaves with equal bits, which push_back shares, and writes go into shared leaves).
   for (const bool repeated : {false, true}) {
-  INFO("repeated values " << repeated);
-  std::mt19937_64 gen(repeated ? 29 : 17);
-  const int64_t live0 = pool::liveBlocks();
-  {
-    constexpr size_t kSlots = 6;
-    std::vector<SharedArray> as(kSlots);
-    std::vector<std::vector<double>> vs(kSlots);
-    const size_t sizes[] = {0, 3, kLeaf, kLeaf + 1, 300, 1000, kTwoLevels};
-    for (size_t s = 0; s < kSlots; ++s) {
-      const size_t n = sizes[gen() % std::size(sizes)];
-      vs[s] = iota(n, double(s) * 10000);
-      as[s] = SharedArray(vs[s]);
-    }
-    std::vector<size_t> cursor(kSlots, 0); // sequential writers, as a trajectory
-    double count = 0.25, next = count;
-    const double few[] = {0.0, -0.0, 1.5};
-    for (int step = 0; step < 20000; ++step) {
-      const size_t s = gen() % kSlots;
-      SharedArray& a = as[s];
-      std::vector<double>& v = vs[s];
-      const unsigned op = unsigned(gen() % 100);
-      if (op < 35 && !v.empty()) { // the next element in order
-        const size_t i = cursor[s]++ % v.size();
-        a.set(i, next);
-        v[i] = next;
-      } else if (op < 55 && !v.empty()) { // anywhere
-        const size_t i = gen() % v.size();
-        a.set(i, next);
-        v[i] = next;
-      } else if (op < 70) { // a copy into another slot (the old one is dropped)
-        const size_t d = gen() % kSlots;
-        as[d] = a;
-        vs[d] = v;
-        cursor[d] = cursor[s];
-      } else if (op < 76) {
-        a.push_back(next);
-        v.push_back(next);
-      } else if (op < 80) { // shrink or grow
-        const size_t n = gen() % (kTwoLevels + 10);
-        a.resize(n, next);
-        v.resize(n, next);
-      } else if (op < 82) {
-        const size_t n = gen() % 1200;
-        a.assign(n, next);
-        v.assign(n, next);
-      } else if (!v.empty()) { // reads
-        for (int r = 0; r < 8; ++r) {
-          const size_t i = gen() % v.size();
-          REQUIRE(a[i] == v[i]);
-        }
-        REQUIRE(a.back() == v.back());
+    INFO("repeated values " << repeated);
+    std::mt19937_64 gen(repeated ? 29 : 17);
+    const int64_t live0 = pool::liveBlocks();
+    {
+      constexpr size_t kSlots = 6;
+      std::vector<SharedArray> as(kSlots);
+      std::vector<std::vector<double>> vs(kSlots);
+      const size_t sizes[] = {0, 3, kLeaf, kLeaf + 1, 300, 1000, kTwoLevels};
+      for (size_t s = 0; s < kSlots; ++s) {
+        const size_t n = sizes[gen() % std::size(sizes)];
+        vs[s] = iota(n, double(s) * 10000);
+        as[s] = SharedArray(vs[s]);
       }
-      count += 1;
-      next = repeated ? few[gen() % 64 == 0 ? gen() % 3 : 0] : count;
-      if (step % 500 == 0)
-        for (size_t k = 0; k < kSlots; ++k) REQUIRE(same(as[k], vs[k]));
+      std::vector<size_t> cursor(kSlots, 0); // sequential writers, as a trajectory
+      double count = 0.25, next = count;
+      const double few[] = {0.0, -0.0, 1.5};
+      for (int step = 0; step < 20000; ++step) {
+        const size_t s = gen() % kSlots;
+        SharedArray& a = as[s];
+        std::vector<double>& v = vs[s];
+        const unsigned op = unsigned(gen() % 100);
+        if (op < 35 && !v.empty()) { // the next element in order
+          const size_t i = cursor[s]++ % v.size();
+          a.set(i, next);
+          v[i] = next;
+        } else if (op < 55 && !v.empty()) { // anywhere
+          const size_t i = gen() % v.size();
+          a.set(i, next);
+          v[i] = next;
+        } else if (op < 70) { // a copy into another slot (the old one is dropped)
+          const size_t d = gen() % kSlots;
+          as[d] = a;
+          vs[d] = v;
+          cursor[d] = cursor[s];
+        } else if (op < 76) {
+          a.push_back(next);
+          v.push_back(next);
+        } else if (op < 80) { // shrink or grow
+          const size_t n = gen() % (kTwoLevels + 10);
+          a.resize(n, next);
+          v.resize(n, next);
+        } else if (op < 82) {
+          const size_t n = gen() % 1200;
+          a.assign(n, next);
+          v.assign(n, next);
+        } else if (!v.empty()) { // reads
+          for (int r = 0; r < 8; ++r) {
+            const size_t i = gen() % v.size();
+            REQUIRE(a[i] == v[i]);
+          }
+          REQUIRE(a.back() == v.back());
+        }
+        count += 1;
+        next = repeated ? few[gen() % 64 == 0 ? gen() % 3 : 0] : count;
+        if (step % 500 == 0)
+          for (size_t k = 0; k < kSlots; ++k)
+            REQUIRE(same(as[k], vs[k]));
+      }
+      for (size_t k = 0; k < kSlots; ++k) {
+        CHECK(same(as[k], vs[k]));
+        std::vector<double> scratch;
+        const auto span = as[k].contiguous(scratch);
+        CHECK(std::vector<double>(span.begin(), span.end()) == vs[k]);
+        for (size_t j = 0; j < kSlots; ++j)
+          CHECK((as[k] == as[j]) == (vs[k] == vs[j]));
+      }
     }
-    for (size_t k = 0; k < kSlots; ++k) {
-      CHECK(same(as[k], vs[k]));
-      std::vector<double> scratch;
-      const auto span = as[k].contiguous(scratch);
-      CHECK(std::vector<double>(span.begin(), span.end()) == vs[k]);
-      for (size_t j = 0; j < kSlots; ++j) CHECK((as[k] == as[j]) == (vs[k] == vs[j]));
-    }
-  }
-  CHECK(pool::liveBlocks() == live0);
+    CHECK(pool::liveBlocks() == live0);
   }
 }
 
 TEST_CASE("SharedArray: a focused array copied and written on four threads", "[shared_array]") {
   // Filled (one leaf in every slot), and pushed element by element (one leaf in every full slot).
   for (const bool pushed : {false, true}) {
-  INFO("pushed " << pushed);
-  std::vector<double> v(2500, 1.0);
-  SharedArray base = pushed ? SharedArray() : SharedArray(v.size(), 1.0);
-  if (pushed)
-    for (double x : v) base.push_back(x);
-  for (size_t i = 0; i < 700; ++i) { // the focus is at leaf 700 / kLeaf, other leaves still shared
-    base.set(i, double(i));
-    v[i] = double(i);
-  }
-  REQUIRE(base.focusedLeaf() == 699 / kLeaf);
-  std::vector<SharedArray> results(4);
-  std::vector<std::vector<double>> expected(4);
-  std::vector<std::thread> ts;
-  for (size_t t = 0; t < results.size(); ++t)
-    ts.emplace_back([&base, &v, &results, &expected, t] {
-      std::mt19937_64 gen(t + 1);
-      SharedArray a = base; // shares the focus and the tree with the other threads
-      std::vector<double> w = v;
-      std::vector<SharedArray> history;
-      for (size_t k = 0; k < 3000; ++k) {
-        history.push_back(a); // a copy per write, as a particle per step; freed on this thread
-        if (history.size() > 16) history.erase(history.begin());
-        const size_t i = k % 3 == 0 ? gen() % w.size() : (690 + k) % w.size();
-        const double x = -double(t) * 10000 - double(k);
-        a.set(i, x);
-        w[i] = x;
-      }
-      results[t] = std::move(a);
-      expected[t] = std::move(w);
-    });
-  for (auto& th : ts) th.join();
-  CHECK(same(base, v));
-  for (size_t t = 0; t < results.size(); ++t) CHECK(same(results[t], expected[t]));
+    INFO("pushed " << pushed);
+    std::vector<double> v(2500, 1.0);
+    SharedArray base = pushed ? SharedArray() : SharedArray(v.size(), 1.0);
+    if (pushed)
+      for (double x : v)
+        base.push_back(x);
+    for (size_t i = 0; i < 700;
+         ++i) { // the focus is at leaf 700 / kLeaf, other leaves still shared
+      base.set(i, double(i));
+      v[i] = double(i);
+    }
+    REQUIRE(base.focusedLeaf() == 699 / kLeaf);
+    std::vector<SharedArray> results(4);
+    std::vector<std::vector<double>> expected(4);
+    std::vector<std::thread> ts;
+    for (size_t t = 0; t < results.size(); ++t)
+      ts.emplace_back([&base, &v, &results, &expected, t] {
+        std::mt19937_64 gen(t + 1);
+        SharedArray a = base; // shares the focus and the tree with the other threads
+        std::vector<double> w = v;
+        std::vector<SharedArray> history;
+        for (size_t k = 0; k < 3000; ++k) {
+          history.push_back(a); // a copy per write, as a particle per step; freed on this thread
+          if (history.size() > 16) history.erase(history.begin());
+          const size_t i = k % 3 == 0 ? gen() % w.size() : (690 + k) % w.size();
+          const double x = -double(t) * 10000 - double(k);
+          a.set(i, x);
+          w[i] = x;
+        }
+        results[t] = std::move(a);
+        expected[t] = std::move(w);
+      });
+    for (auto& th : ts)
+      th.join();
+    CHECK(same(base, v));
+    for (size_t t = 0; t < results.size(); ++t)
+      CHECK(same(results[t], expected[t]));
   }
 }
 
@@ -432,8 +440,9 @@ TEST_CASE("interp: a copied suspension resumes independently of the original", "
   CHECK(differ == 100); // each copy drew its own future, into its own storage
 }
 
-TEST_CASE("interp: a suspended run's `var z: real[T]` holds a few nodes, not one leaf per 64 elements",
-          "[interp][smc]") {
+TEST_CASE(
+    "interp: a suspended run's `var z: real[T]` holds a few nodes, not one leaf per 64 elements",
+    "[interp][smc]") {
   // The lowering starts z from the literal [0.0, ...] (chassis check --emit=ir), built element by
   // element: its full leaves are one leaf. Each of SMC's particles holds such a frame.
   auto prog = testing::lowerChs("module M(ys: real[1000]) -> (last: real) {\n"
