@@ -19,7 +19,9 @@
 // of it. Sequential writes (z[t] for t = 0, 1, ...) copy a path once per kLeaf elements. Every
 // array that reaches a tree node with an empty slot has its focus there (a refocus copies a
 // shared path before it changes anything), so no read ever meets an empty slot within its size.
-// An array filled with one value (a fresh `real[T]`) shares one leaf across its slots.
+// An array filled with one value (a fresh `real[T]`) shares one leaf across its slots; so does
+// one pushed element by element from one repeated value across its full leaves (push_back shares
+// a full leaf with the leaf before it when their bits are equal).
 //
 // Reads are const (operator[], begin/end, size); writes are explicit (set, push_back, assign,
 // resize, clear), so that no read of a shared array copies it. Where contiguous doubles are
