@@ -425,33 +425,45 @@ Value zeroValue(const Type& t) {
   return {0, SharedArray(t.numScalars(), 0.0)};
 }
 
+namespace {
+
+/// Why x is not an acceptable element of input `p` (of type t, named `name`); inlined into
+/// checkInput's loop over an array's elements.
+[[gnu::always_inline]] inline std::optional<std::string>
+inputElementError(const Param& p, const Type& t, const std::string& name, double x) {
+  if (!std::isfinite(x)) return "input '" + name + "' is not a finite number";
+  switch (t.scalar) {
+  case ScalarKind::Bool:
+    if (x != 0 && x != 1) return "input '" + name + "' is not a bool";
+    break;
+  case ScalarKind::Int:
+  case ScalarKind::Enum:
+    if (x != std::floor(x) || std::fabs(x) > kMaxExactInt)
+      return "input '" + name + "' = " + formatNumber(x) + " is not an integer";
+    break;
+  case ScalarKind::Real:
+  case ScalarKind::Tuple:
+    break;
+  }
+  if (p.range && (x < p.range->first || x > p.range->second))
+    return "input '" + name + "' = " + formatNumber(x) + " is outside its range [" +
+           formatNumber(p.range->first) + ", " + formatNumber(p.range->second) + "]";
+  return std::nullopt;
+}
+
+} // namespace
+
 std::optional<std::string> checkInput(const Function& f, size_t k, const Value& v) {
   const Param& p = f.inputs()[k];
   const Type& t = p.var->type();
   const std::string& name = p.var->name();
-  std::vector<double> scalars = t.isArray() ? v.a : std::vector<double>{v.s};
   if (t.isArray() && v.a.size() != t.numScalars())
     return "input '" + name + "' has " + std::to_string(v.a.size()) + " elements, expected " +
            std::to_string(t.numScalars());
-  for (double x : scalars) {
-    if (!std::isfinite(x)) return "input '" + name + "' is not a finite number";
-    switch (t.scalar) {
-    case ScalarKind::Bool:
-      if (x != 0 && x != 1) return "input '" + name + "' is not a bool";
-      break;
-    case ScalarKind::Int:
-    case ScalarKind::Enum:
-      if (x != std::floor(x) || std::fabs(x) > kMaxExactInt)
-        return "input '" + name + "' = " + formatNumber(x) + " is not an integer";
-      break;
-    case ScalarKind::Real:
-    case ScalarKind::Tuple:
-      break;
-    }
-    if (p.range && (x < p.range->first || x > p.range->second))
-      return "input '" + name + "' = " + formatNumber(x) + " is outside its range [" +
-             formatNumber(p.range->first) + ", " + formatNumber(p.range->second) + "]";
-  }
+  if (!t.isArray()) return inputElementError(p, t, name, v.s);
+  // The elements in place (an array input is not copied: SMC checks it once per particle).
+  for (double x : v.a)
+    if (auto why = inputElementError(p, t, name, x)) return why;
   return std::nullopt;
 }
 

@@ -42,6 +42,28 @@ std::string lgssSource(size_t T) {
          "}\n";
 }
 
+/// The same model with only the current state live: each step's draw is made in a called module
+/// (address Step[t]/z), so the frame holds no length-T array. The same distribution (and, at a
+/// seed, the same draws in the same order) as lgssSource; its cost per step does not include the
+/// memory of a kept trajectory.
+std::string lgssStateSource(size_t T) {
+  const std::string n = std::to_string(T);
+  std::string s = "module Step(x: real) -> (next: real) {\n"
+                  "    z ~ Normal(0.9 * x, 0.5);\n"
+                  "    next = z;\n"
+                  "}\n";
+  s += "module Lgss(ys: real[" + n + "]) -> (last: real) {\n";
+  s += "    x0 ~ Normal(0.0, 1.0);\n"
+       "    var x: real = x0;\n";
+  s += "    for t in 0.." + n + " {\n";
+  s += "        x = Step(x).next;\n"
+       "        observe(Normal(x, 1.0), ys[t]);\n"
+       "    }\n"
+       "    last = x;\n"
+       "}\n";
+  return s;
+}
+
 /// Observations simulated from the model with a fixed generator.
 std::vector<double> simulate(size_t T, uint64_t seed) {
   Rng rng(seed);
@@ -289,15 +311,47 @@ module Outer(ys: real[3]) -> (s: real) {
   }
 }
 
+TEST_CASE("SMC: the model keeping its trajectory and the one keeping only its state agree",
+          "[infer][smc]") {
+  // Same distribution, same draws in the same order: the same particles and log Z at a seed,
+  // without and with rejuvenation (the moves replay by address, each model its own).
+  const size_t T = 40;
+  auto traj = testing::lowerChs(lgssSource(T));
+  auto state = testing::lowerChs(lgssStateSource(T));
+  const ir::Function* f = traj->findFunction("Lgss");
+  const ir::Function* g = state->findFunction("Lgss");
+  REQUIRE(f);
+  REQUIRE(g);
+  const std::vector<Value> in{Value::array(simulate(T, 5))};
+  for (size_t moves : {size_t(0), size_t(2)}) {
+    InferOptions o;
+    o.seed = 3;
+    o.samples = 200;
+    o.smcRejuvenationMoves = moves;
+    auto a = inferSmc(*f, in, o);
+    auto b = inferSmc(*g, in, o);
+    REQUIRE(a);
+    REQUIRE(b);
+    INFO("moves " << moves);
+    CHECK(a->logEvidence == b->logEvidence);
+    CHECK(a->draws == b->draws);
+    CHECK(a->resamplings == b->resamplings);
+  }
+}
+
 // Not a test: the figures of bench/smc/run (hidden; run as `test_symbolic "[smcbench]"`). For
 // T = 100, 300, 1000 observations of the state-space model above and 1000 particles, without and
 // with rejuvenation, over 5 seeds: the median CPU time per particle per stage (one thread), the
 // mean log Z, its spread over the seeds, the mean Lee-Whiteley standard error, the Kalman value,
-// the surviving initial ancestors and the rejuvenation acceptance rate.
+// the surviving initial ancestors and the rejuvenation acceptance rate. Both models: the one
+// that keeps its trajectory (lgssSource: an array of T doubles in every particle's frame) and
+// the one that keeps only its current state (lgssStateSource), so that the cost of the kept
+// trajectory is measured apart from the algorithm's.
 TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman",
           "[.][smcbench]") {
-  // For profiling one configuration: CHASSIS_SMCBENCH_T="1000", _N, _SEEDS, _MOVES="0" override
-  // the defaults (T = 100,300,1000; N = 1000; 5 seeds; moves 0,2).
+  // For profiling one configuration: CHASSIS_SMCBENCH_T="1000", _N, _SEEDS, _MOVES="0",
+  // _MODEL="trajectory" or "state" override the defaults (T = 100,300,1000; N = 1000; 5 seeds;
+  // moves 0,2; both models).
   const auto envList = [](const char* name, std::vector<size_t> dflt) {
     const char* e = std::getenv(name);
     if (!e || !*e) return dflt;
@@ -313,45 +367,51 @@ TEST_CASE("SMC benchmark: time per particle per step and log-evidence vs Kalman"
   const size_t seeds = envList("CHASSIS_SMCBENCH_SEEDS", {5})[0];
   const std::vector<size_t> Ts = envList("CHASSIS_SMCBENCH_T", {100, 300, 1000});
   const std::vector<size_t> movesList = envList("CHASSIS_SMCBENCH_MOVES", {0, 2});
-  std::printf("%6s %6s %6s %14s %12s %12s %9s %9s %6s %7s\n", "T", "N", "moves",
-              "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves",
-              "accept");
-  for (size_t T : Ts) {
-    auto prog = testing::lowerChs(lgssSource(T));
-    const ir::Function* f = prog->findFunction("Lgss");
-    REQUIRE(f);
-    const std::vector<double> ys = simulate(T, 11);
-    const Kalman k = kalman(ys);
-    const std::vector<Value> in{Value::array(ys)};
-    for (size_t moves : movesList) {
-      std::vector<double> perStep, logZs, ses, eves, acc;
-      for (uint64_t seed = 1; seed <= seeds; ++seed) {
-        InferOptions o;
-        o.seed = seed;
-        o.samples = N;
-        o.threads = 1;
-        o.smcRejuvenationMoves = moves;
-        const std::clock_t c0 = std::clock();
-        auto p = inferSmc(*f, in, o);
-        const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
-        REQUIRE(p);
-        perStep.push_back(cpu / double(N * T) * 1e6);
-        logZs.push_back(p->logEvidence);
-        ses.push_back(p->logEvidenceSe);
-        eves.push_back(double(p->smcEves));
-        acc.push_back(p->rejuvenationAcceptRate);
+  const char* modelEnv = std::getenv("CHASSIS_SMCBENCH_MODEL");
+  const std::string models = modelEnv && *modelEnv ? modelEnv : "trajectory,state";
+  std::printf("%-10s %6s %6s %6s %14s %12s %12s %9s %9s %6s %7s\n", "model", "T", "N", "moves",
+              "CPU us/part/step", "mean log Z", "Kalman", "sd(runs)", "mean SE", "Eves", "accept");
+  for (const std::string model : {"trajectory", "state"}) {
+    if (models.find(model) == std::string::npos) continue;
+    for (size_t T : Ts) {
+      auto prog = testing::lowerChs(model == "state" ? lgssStateSource(T) : lgssSource(T));
+      const ir::Function* f = prog->findFunction("Lgss");
+      REQUIRE(f);
+      const std::vector<double> ys = simulate(T, 11);
+      const Kalman k = kalman(ys);
+      const std::vector<Value> in{Value::array(ys)};
+      for (size_t moves : movesList) {
+        std::vector<double> perStep, logZs, ses, eves, acc;
+        for (uint64_t seed = 1; seed <= seeds; ++seed) {
+          InferOptions o;
+          o.seed = seed;
+          o.samples = N;
+          o.threads = 1;
+          o.smcRejuvenationMoves = moves;
+          const std::clock_t c0 = std::clock();
+          auto p = inferSmc(*f, in, o);
+          const double cpu = double(std::clock() - c0) / CLOCKS_PER_SEC;
+          REQUIRE(p);
+          perStep.push_back(cpu / double(N * T) * 1e6);
+          logZs.push_back(p->logEvidence);
+          ses.push_back(p->logEvidenceSe);
+          eves.push_back(double(p->smcEves));
+          acc.push_back(p->rejuvenationAcceptRate);
+        }
+        std::sort(perStep.begin(), perStep.end());
+        double m = 0, v = 0, se = 0, ev = 0, ac = 0;
+        for (size_t i = 0; i < seeds; ++i) {
+          m += logZs[i] / double(seeds);
+          se += ses[i] / double(seeds);
+          ev += eves[i] / double(seeds);
+          ac += acc[i] / double(seeds);
+        }
+        for (double z : logZs)
+          v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
+        std::printf("%-10s %6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n",
+                    model.c_str(), T, N, moves, perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev,
+                    ac);
       }
-      std::sort(perStep.begin(), perStep.end());
-      double m = 0, v = 0, se = 0, ev = 0, ac = 0;
-      for (size_t i = 0; i < seeds; ++i) {
-        m += logZs[i] / double(seeds);
-        se += ses[i] / double(seeds);
-        ev += eves[i] / double(seeds);
-        ac += acc[i] / double(seeds);
-      }
-      for (double z : logZs) v += seeds > 1 ? (z - m) * (z - m) / double(seeds - 1) : 0;
-      std::printf("%6zu %6zu %6zu %14.3f %12.3f %12.3f %9.3f %9.3f %6.0f %7.2f\n", T, N, moves,
-                  perStep[seeds / 2], m, k.logZ, std::sqrt(v), se, ev, ac);
     }
   }
 }

@@ -13,6 +13,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <random>
 #include <thread>
 #include <vector>
@@ -31,11 +35,13 @@ std::vector<double> iota(size_t n, double from = 0) {
   return v;
 }
 
+/// Element by element and bit for bit (0.0 and -0.0 differ).
 bool same(const SharedArray& a, const std::vector<double>& v) {
   if (a.size() != v.size()) return false;
   for (size_t i = 0; i < v.size(); ++i)
-    if (a[i] != v[i]) return false;
-  return std::vector<double>(a.begin(), a.end()) == v;
+    if (std::bit_cast<uint64_t>(a[i]) != std::bit_cast<uint64_t>(v[i])) return false;
+  const std::vector<double> w(a.begin(), a.end());
+  return std::memcmp(w.data(), v.data(), v.size() * sizeof(double)) == 0;
 }
 
 } // namespace
@@ -219,104 +225,182 @@ TEST_CASE("SharedArray: a write in the focus copies one leaf, a write elsewhere 
   CHECK(pool::liveBlocks() == live0); // every node and leaf freed, the focus leaves too
 }
 
-TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std::vector",
+TEST_CASE("SharedArray: an array pushed from one repeated value keeps one leaf for its full leaves",
           "[shared_array]") {
-  std::mt19937_64 gen(17);
+  // The interpreter's `[0.0, 0.0, ...]` (how `var z: real[T]` starts): element by element.
   const int64_t live0 = pool::liveBlocks();
   {
-    constexpr size_t kSlots = 6;
-    std::vector<SharedArray> as(kSlots);
-    std::vector<std::vector<double>> vs(kSlots);
-    const size_t sizes[] = {0, 3, kLeaf, kLeaf + 1, 300, 1000, kTwoLevels};
-    for (size_t s = 0; s < kSlots; ++s) {
-      const size_t n = sizes[gen() % std::size(sizes)];
-      vs[s] = iota(n, double(s) * 10000);
-      as[s] = SharedArray(vs[s]);
+    const size_t n = 1000; // 16 leaves under two levels of inner nodes
+    SharedArray z;
+    for (size_t i = 0; i < n; ++i)
+      z.push_back(0.0);
+    // The root and the two inner nodes below it, the leaf the 15 full slots share, and the last
+    // (partial) leaf: not one leaf per 64 elements.
+    CHECK(pool::liveBlocks() - live0 == 5);
+    std::vector<double> v(n, 0.0);
+    REQUIRE(same(z, v));
+    // Writes copy the shared leaf: neither another slot of the same array nor a copy sees them.
+    const SharedArray copy = z;
+    for (size_t i : {size_t(3), size_t(70), size_t(700), size_t(999)}) {
+      z.set(i, double(i) + 0.5);
+      v[i] = double(i) + 0.5;
+      CHECK(same(z, v));
     }
-    std::vector<size_t> cursor(kSlots, 0); // sequential writers, as a trajectory
-    double next = 0.25;
-    for (int step = 0; step < 20000; ++step) {
-      const size_t s = gen() % kSlots;
-      SharedArray& a = as[s];
-      std::vector<double>& v = vs[s];
-      const unsigned op = unsigned(gen() % 100);
-      if (op < 35 && !v.empty()) { // the next element in order
-        const size_t i = cursor[s]++ % v.size();
-        a.set(i, next);
-        v[i] = next;
-      } else if (op < 55 && !v.empty()) { // anywhere
-        const size_t i = gen() % v.size();
-        a.set(i, next);
-        v[i] = next;
-      } else if (op < 70) { // a copy into another slot (the old one is dropped)
-        const size_t d = gen() % kSlots;
-        as[d] = a;
-        vs[d] = v;
-        cursor[d] = cursor[s];
-      } else if (op < 76) {
-        a.push_back(next);
-        v.push_back(next);
-      } else if (op < 80) { // shrink or grow
-        const size_t n = gen() % (kTwoLevels + 10);
-        a.resize(n, next);
-        v.resize(n, next);
-      } else if (op < 82) {
-        const size_t n = gen() % 1200;
-        a.assign(n, next);
-        v.assign(n, next);
-      } else if (!v.empty()) { // reads
-        for (int r = 0; r < 8; ++r) {
-          const size_t i = gen() % v.size();
-          REQUIRE(a[i] == v[i]);
+    CHECK(same(copy, std::vector<double>(n, 0.0)));
+    // Distinct values: one leaf per 64 elements (16) and the three inner nodes.
+    const int64_t live1 = pool::liveBlocks();
+    {
+      SharedArray d;
+      for (size_t i = 0; i < n; ++i)
+        d.push_back(double(i));
+      CHECK(pool::liveBlocks() - live1 == 19);
+      CHECK(same(d, iota(n)));
+    }
+    // The leaves are compared bit for bit: a leaf of -0.0 is not taken for one of 0.0.
+    const int64_t live2 = pool::liveBlocks();
+    {
+      SharedArray m;
+      std::vector<double> w;
+      const auto run = [&](size_t count, double x) {
+        for (size_t i = 0; i < count; ++i) {
+          m.push_back(x);
+          w.push_back(x);
         }
-        REQUIRE(a.back() == v.back());
-      }
-      next += 1;
-      if (step % 500 == 0)
-        for (size_t k = 0; k < kSlots; ++k) REQUIRE(same(as[k], vs[k]));
-    }
-    for (size_t k = 0; k < kSlots; ++k) {
-      CHECK(same(as[k], vs[k]));
-      std::vector<double> scratch;
-      const auto span = as[k].contiguous(scratch);
-      CHECK(std::vector<double>(span.begin(), span.end()) == vs[k]);
-      for (size_t j = 0; j < kSlots; ++j) CHECK((as[k] == as[j]) == (vs[k] == vs[j]));
+      };
+      run(2 * kLeaf, 0.0);                    // leaves 0 and 1: one leaf
+      run(kLeaf, -0.0);                       // leaf 2: its own
+      run(kLeaf, 0.0);                        // leaf 3: not equal to leaf 2, its own
+      run(10, 0.0);                           // leaf 4, partial
+      CHECK(pool::liveBlocks() - live2 == 5); // one inner node, four leaves
+      REQUIRE(same(m, w));
+      CHECK(std::signbit(m[2 * kLeaf + 5]));
+      CHECK_FALSE(std::signbit(m[3 * kLeaf + 5]));
+      m.set(kLeaf + 1, 7.0); // in the second slot of the shared leaf
+      w[kLeaf + 1] = 7.0;
+      CHECK(same(m, w));
+      CHECK(m[1] == 0.0);
     }
   }
   CHECK(pool::liveBlocks() == live0);
 }
 
-TEST_CASE("SharedArray: a focused array copied and written on four threads", "[shared_array]") {
-  std::vector<double> v(2500, 1.0);
-  SharedArray base(v.size(), 1.0);
-  for (size_t i = 0; i < 700; ++i) { // the focus is at leaf 700 / kLeaf, other leaves still shared
-    base.set(i, double(i));
-    v[i] = double(i);
-  }
-  REQUIRE(base.focusedLeaf() == 699 / kLeaf);
-  std::vector<SharedArray> results(4);
-  std::vector<std::vector<double>> expected(4);
-  std::vector<std::thread> ts;
-  for (size_t t = 0; t < results.size(); ++t)
-    ts.emplace_back([&base, &v, &results, &expected, t] {
-      std::mt19937_64 gen(t + 1);
-      SharedArray a = base; // shares the focus and the tree with the other threads
-      std::vector<double> w = v;
-      std::vector<SharedArray> history;
-      for (size_t k = 0; k < 3000; ++k) {
-        history.push_back(a); // a copy per write, as a particle per step; freed on this thread
-        if (history.size() > 16) history.erase(history.begin());
-        const size_t i = k % 3 == 0 ? gen() % w.size() : (690 + k) % w.size();
-        const double x = -double(t) * 10000 - double(k);
-        a.set(i, x);
-        w[i] = x;
+TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std::vector",
+          "[shared_array]") {
+  // Twice: with distinct values, and with values from {0.0, -0.0, 1.5} (pushes and resizes then
+  // make leaves with equal bits, which push_back shares, and writes go into shared leaves).
+  for (const bool repeated : {false, true}) {
+    INFO("repeated values " << repeated);
+    std::mt19937_64 gen(repeated ? 29 : 17);
+    const int64_t live0 = pool::liveBlocks();
+    {
+      constexpr size_t kSlots = 6;
+      std::vector<SharedArray> as(kSlots);
+      std::vector<std::vector<double>> vs(kSlots);
+      const size_t sizes[] = {0, 3, kLeaf, kLeaf + 1, 300, 1000, kTwoLevels};
+      for (size_t s = 0; s < kSlots; ++s) {
+        const size_t n = sizes[gen() % std::size(sizes)];
+        vs[s] = iota(n, double(s) * 10000);
+        as[s] = SharedArray(vs[s]);
       }
-      results[t] = std::move(a);
-      expected[t] = std::move(w);
-    });
-  for (auto& th : ts) th.join();
-  CHECK(same(base, v));
-  for (size_t t = 0; t < results.size(); ++t) CHECK(same(results[t], expected[t]));
+      std::vector<size_t> cursor(kSlots, 0); // sequential writers, as a trajectory
+      double count = 0.25, next = count;
+      const double few[] = {0.0, -0.0, 1.5};
+      for (int step = 0; step < 20000; ++step) {
+        const size_t s = gen() % kSlots;
+        SharedArray& a = as[s];
+        std::vector<double>& v = vs[s];
+        const unsigned op = unsigned(gen() % 100);
+        if (op < 35 && !v.empty()) { // the next element in order
+          const size_t i = cursor[s]++ % v.size();
+          a.set(i, next);
+          v[i] = next;
+        } else if (op < 55 && !v.empty()) { // anywhere
+          const size_t i = gen() % v.size();
+          a.set(i, next);
+          v[i] = next;
+        } else if (op < 70) { // a copy into another slot (the old one is dropped)
+          const size_t d = gen() % kSlots;
+          as[d] = a;
+          vs[d] = v;
+          cursor[d] = cursor[s];
+        } else if (op < 76) {
+          a.push_back(next);
+          v.push_back(next);
+        } else if (op < 80) { // shrink or grow
+          const size_t n = gen() % (kTwoLevels + 10);
+          a.resize(n, next);
+          v.resize(n, next);
+        } else if (op < 82) {
+          const size_t n = gen() % 1200;
+          a.assign(n, next);
+          v.assign(n, next);
+        } else if (!v.empty()) { // reads
+          for (int r = 0; r < 8; ++r) {
+            const size_t i = gen() % v.size();
+            REQUIRE(a[i] == v[i]);
+          }
+          REQUIRE(a.back() == v.back());
+        }
+        count += 1;
+        next = repeated ? few[gen() % 64 == 0 ? gen() % 3 : 0] : count;
+        if (step % 500 == 0)
+          for (size_t k = 0; k < kSlots; ++k)
+            REQUIRE(same(as[k], vs[k]));
+      }
+      for (size_t k = 0; k < kSlots; ++k) {
+        CHECK(same(as[k], vs[k]));
+        std::vector<double> scratch;
+        const auto span = as[k].contiguous(scratch);
+        CHECK(std::vector<double>(span.begin(), span.end()) == vs[k]);
+        for (size_t j = 0; j < kSlots; ++j)
+          CHECK((as[k] == as[j]) == (vs[k] == vs[j]));
+      }
+    }
+    CHECK(pool::liveBlocks() == live0);
+  }
+}
+
+TEST_CASE("SharedArray: a focused array copied and written on four threads", "[shared_array]") {
+  // Filled (one leaf in every slot), and pushed element by element (one leaf in every full slot).
+  for (const bool pushed : {false, true}) {
+    INFO("pushed " << pushed);
+    std::vector<double> v(2500, 1.0);
+    SharedArray base = pushed ? SharedArray() : SharedArray(v.size(), 1.0);
+    if (pushed)
+      for (double x : v)
+        base.push_back(x);
+    for (size_t i = 0; i < 700;
+         ++i) { // the focus is at leaf 700 / kLeaf, other leaves still shared
+      base.set(i, double(i));
+      v[i] = double(i);
+    }
+    REQUIRE(base.focusedLeaf() == 699 / kLeaf);
+    std::vector<SharedArray> results(4);
+    std::vector<std::vector<double>> expected(4);
+    std::vector<std::thread> ts;
+    for (size_t t = 0; t < results.size(); ++t)
+      ts.emplace_back([&base, &v, &results, &expected, t] {
+        std::mt19937_64 gen(t + 1);
+        SharedArray a = base; // shares the focus and the tree with the other threads
+        std::vector<double> w = v;
+        std::vector<SharedArray> history;
+        for (size_t k = 0; k < 3000; ++k) {
+          history.push_back(a); // a copy per write, as a particle per step; freed on this thread
+          if (history.size() > 16) history.erase(history.begin());
+          const size_t i = k % 3 == 0 ? gen() % w.size() : (690 + k) % w.size();
+          const double x = -double(t) * 10000 - double(k);
+          a.set(i, x);
+          w[i] = x;
+        }
+        results[t] = std::move(a);
+        expected[t] = std::move(w);
+      });
+    for (auto& th : ts)
+      th.join();
+    CHECK(same(base, v));
+    for (size_t t = 0; t < results.size(); ++t)
+      CHECK(same(results[t], expected[t]));
+  }
 }
 
 TEST_CASE("interp: a copied suspension resumes independently of the original", "[interp][smc]") {
@@ -354,4 +438,36 @@ TEST_CASE("interp: a copied suspension resumes independently of the original", "
   size_t differ = 0;
   for (size_t t = 100; t < 200; ++t) differ += za[t] != zb[t] ? 1 : 0;
   CHECK(differ == 100); // each copy drew its own future, into its own storage
+}
+
+TEST_CASE(
+    "interp: a suspended run's `var z: real[T]` holds a few nodes, not one leaf per 64 elements",
+    "[interp][smc]") {
+  // The lowering starts z from the literal [0.0, ...] (chassis check --emit=ir), built element by
+  // element: its full leaves are one leaf. Each of SMC's particles holds such a frame.
+  auto prog = testing::lowerChs("module M(ys: real[1000]) -> (last: real) {\n"
+                                "    var z: real[1000];\n"
+                                "    for t in 0..1000 {\n"
+                                "        z[t] ~ Normal(0.0, 1.0);\n"
+                                "        observe(Normal(z[t], 1.0), ys[t]);\n"
+                                "    }\n"
+                                "    last = z[999];\n"
+                                "}\n");
+  const ir::Function* f = prog->findFunction("M");
+  REQUIRE(f);
+  std::vector<Value> in{Value::array(std::vector<double>(1000, 0.5))};
+  const int64_t live0 = pool::liveBlocks();
+  {
+    Suspension s;
+    Rng rng(3);
+    RunOptions ro;
+    ro.stopAfterObserves = 1;
+    REQUIRE(resume(*f, in, s, rng, ro));
+    // The root and two inner nodes, the leaf of zeros shared by 14 slots, the last (partial)
+    // leaf and the focus (leaf 0, written): 6, where one leaf per 64 elements made 19.
+    CHECK(pool::liveBlocks() - live0 == 6);
+    REQUIRE(resume(*f, in, s, rng, ro)); // z[1]: in the focus, already private
+    CHECK(pool::liveBlocks() - live0 == 6);
+  }
+  CHECK(pool::liveBlocks() == live0);
 }
