@@ -35,9 +35,9 @@ Expected<std::vector<Quantity>> lwQuantities(const ir::Function& f, std::span<co
 
 /// Likelihood weighting of options.samples traces with runners made by make(). `firstBlockAlone`:
 /// block 0 runs first on this thread, timed, and the others go to options.threads threads only
-/// when they would take over 2 ms on one (starting a thread costs tens of microseconds: on an
-/// idle machine a compiled gauss run of 100,000 traces takes 4.4 ms on two threads instead of
-/// 6.1 ms on one; on a loaded one a second thread may start late, and the run waits for it);
+/// when they would take over 0.4 ms on one (kLwParallelFrom: starting a thread costs 40-100 us;
+/// on the idle machine, 2026-12-05, 100,000 compiled gauss traces took 2.5-3.0 ms on two
+/// threads, ~3.0 ms on one, where the old 2 ms threshold left them since the block loop);
 /// the blocks and their streams are fixed, so the result does not depend on it.
 template <class Make>
 Expected<Posterior> runLw(std::vector<Quantity> qs, const InferOptions& options,
@@ -104,11 +104,15 @@ Expected<Posterior> runLw(std::vector<Quantity> qs, const InferOptions& options,
   };
   Status st = Status::ok();
   if (firstBlockAlone) {
+    // Seconds of remaining work from which a second thread pays: starting one takes 40-100 us
+    // here, and the blocks are taken one at a time (runParallel), so a thread that starts late
+    // costs the run at most the block it took last.
+    constexpr double kLwParallelFrom = 0.0004;
     const auto b0 = std::chrono::steady_clock::now();
     if (Status s0 = runBlock(0); !s0) return s0.error();
     const double perBlock =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - b0).count();
-    const int threads = perBlock * double(blocks - 1) > 0.002 ? options.threads : 1;
+    const int threads = perBlock * double(blocks - 1) > kLwParallelFrom ? options.threads : 1;
     st = runParallel(blocks - 1, threads, [&](size_t b) { return runBlock(b + 1); });
   } else {
     st = runParallel(blocks, options.threads, runBlock);
