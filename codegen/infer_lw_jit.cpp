@@ -34,17 +34,8 @@ public:
       tracing_.reset();
       rt.tracing = &tracing_;
     }
-    if (int rc = model_(in_.data(), out_.data(), rt); rc != kOk) {
-      // The interpreter's error, from the same state: its message and location.
-      Rng again = before;
-      RunOptions ro;
-      ro.recordChoices = false;
-      auto r = symbolic::run(f_, inputs_, again, ro);
-      if (!r) return r.error();
-      return Error(model_.siteLocation(rt.errSite),
-                   "compiled code failed (" + std::string(errorCodeName(rc)) +
-                       ") where the interpreter did not: a bug of the JIT back end");
-    }
+    if (int rc = model_(in_.data(), out_.data(), rt); rc != kOk)
+      return interpretedError(before, rc, rt.errSite);
     values.resize(at_.size());
     for (size_t q = 0; q < at_.size(); ++q) {
       if (at_[q] != kChoice) {
@@ -79,16 +70,8 @@ public:
     rt.rng = &rng;
     int64_t done = 0;
     if (int rc = model_.runLwBlock(in_.data(), rows_.data(), rt, int64_t(count), logWeights, done);
-        rc != kOk) {
-      // rng is the failing trace's starting state: the interpreter's error from there.
-      RunOptions ro;
-      ro.recordChoices = false;
-      auto r = symbolic::run(f_, inputs_, rng, ro);
-      if (!r) return r.error();
-      return Error(model_.siteLocation(rt.errSite),
-                   "compiled code failed (" + std::string(errorCodeName(rc)) +
-                       ") where the interpreter did not: a bug of the JIT back end");
-    }
+        rc != kOk)
+      return interpretedError(rng, rc, rt.errSite); // rng: the failing trace's starting state
     for (size_t q = 0; q < draws.size(); ++q) {
       const double* src = rows_.data() + at_[q];
       double* dst = draws[q];
@@ -101,6 +84,18 @@ public:
   static constexpr size_t kChoice = SIZE_MAX; // at_[q] of a choice quantity
 
 private:
+  /// The interpreter's error for a trace that failed compiled with code `rc` at site `errSite`,
+  /// re-run from the generator state `from` the trace started with: its message and location.
+  Error interpretedError(Rng from, int rc, int errSite) const {
+    RunOptions ro;
+    ro.recordChoices = false;
+    auto r = symbolic::run(f_, inputs_, from, ro);
+    if (!r) return r.error();
+    return Error(model_.siteLocation(errSite),
+                 "compiled code failed (" + std::string(errorCodeName(rc)) +
+                     ") where the interpreter did not: a bug of the JIT back end");
+  }
+
   const ir::Function& f_;
   std::span<const Value> inputs_;
   const std::vector<double>& in_;
