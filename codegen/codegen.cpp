@@ -203,6 +203,14 @@ llvm::Value* emitRngNextU64(llvm::IRBuilder<>& b, llvm::Value* state) {
   return result;
 }
 
+/// Copies the generator state (Rng's four uint64 words) at `from` to `to` (both i64*).
+void emitCopyRngState(llvm::IRBuilder<>& b, llvm::Value* from, llvm::Value* to) {
+  llvm::Type* i64 = b.getInt64Ty();
+  for (uint64_t k = 0; k < 4; ++k)
+    b.CreateStore(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, from, k)),
+                  b.CreateConstGEP1_64(i64, to, k));
+}
+
 /// Rng::uniform on the state at `state`: k = nextU64() >> 11, redrawn while 0, times 2^-53.
 /// Leaves `b` at the end of the new blocks (in b's current function).
 llvm::Value* emitRngUniform(llvm::IRBuilder<>& b, llvm::Value* state) {
@@ -961,16 +969,12 @@ protected:
     if (lw_) { // chassis_rt_draw on a copy of the state (the generator's state stays a local)
       llvm::Value* st = rngState();
       llvm::Value* tmp = llvm::IRBuilder<>(allocaBlock_).CreateAlloca(i64_, i64(4));
-      for (int64_t k = 0; k < 4; ++k)
-        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, st, uint64_t(k))),
-                       b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k)));
+      emitCopyRngState(b_, st, tmp);
       llvm::Value* rc = b_.CreateCall(
           runtimeFunction("chassis_rt_draw", i32_,
                           {llvm::PointerType::getUnqual(i64_), i32_, dblp_, i64_, i32_, dblp_}),
           {tmp, i32(int(s.dist)), ps, i64(n), i32(valid ? 0 : 1), v});
-      for (int64_t k = 0; k < 4; ++k)
-        b_.CreateStore(b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, tmp, uint64_t(k))),
-                       b_.CreateConstGEP1_64(i64_, st, uint64_t(k)));
+      emitCopyRngState(b_, tmp, st);
       checkRuntime(rc);
       store(s.var, b_.CreateLoad(dbl_, v));
       return;
@@ -1452,9 +1456,7 @@ void addLwBlockEntry(llvm::Module& mod, llvm::Function* body, size_t numOut,
   llvm::AllocaInst* rt = b.CreateAlloca(i8, c64(int64_t(sizeof(JitRuntime))));
   rt->setAlignment(llvm::Align(alignof(JitRuntime)));
   llvm::Value* callerState = b.CreateLoad(i64p, field(crt, offsetof(JitRuntime, rng), i64p));
-  for (int64_t k = 0; k < 4; ++k)
-    b.CreateStore(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, callerState, uint64_t(k))),
-                  b.CreateConstGEP1_64(i64, state, uint64_t(k)));
+  emitCopyRngState(b, callerState, state);
   b.CreateBr(head);
 
   b.SetInsertPoint(head);
@@ -1502,9 +1504,7 @@ void addLwBlockEntry(llvm::Module& mod, llvm::Function* body, size_t numOut,
   b.CreateRet(rc);
 
   b.SetInsertPoint(exit);
-  for (int64_t k = 0; k < 4; ++k)
-    b.CreateStore(b.CreateLoad(i64, b.CreateConstGEP1_64(i64, state, uint64_t(k))),
-                  b.CreateConstGEP1_64(i64, callerState, uint64_t(k)));
+  emitCopyRngState(b, state, callerState);
   b.CreateStore(n, done);
   b.CreateRet(llvm::ConstantInt::get(i32, 0));
 }

@@ -386,14 +386,8 @@ private:
   int runInto(Run& r, double* out, JitFastReplay* fast = nullptr) {
     if (!r.clean) r.tracing.reset();
     r.clean = false;
-    // A fresh runtime's fields (rng and tracing stay as the constructor set them).
-    static_assert(sizeof(JitRuntime) == 72,
-                  "JitRuntime changed: reset its new fields here as JitRuntime() sets them");
-    JitRuntime& rt = r.rt;
-    rt.errSite = -1;
-    rt.conditionFailed = rt.numObserves = rt.numFactors = rt.numConditions = 0;
-    rt.logPrior = rt.logLikelihood = rt.logFactor = 0;
-    rt.fast = fast;
+    r.rt.resetRun(); // rng and tracing stay as the constructor set them
+    r.rt.fast = fast;
     const int rc = model_(in_.data(), out, r.rt);
     r.logJoint = r.rt.logPrior + (r.rt.conditionFailed ? -std::numeric_limits<double>::infinity()
                                                        : r.rt.logLikelihood + r.rt.logFactor);

@@ -106,9 +106,22 @@ int chassis_rt_check_params(int32_t dist, const double* params, int64_t n) {
   return chassis::codegen::kOk;
 }
 
-int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value) {
+} // extern "C"
+
+namespace {
+/// Whether a sample of `dist` may be drawn: its parameters' code (chassis_rt_check_params), or
+/// kFlatPrior for a flat prior (nothing to draw from), else 0.
+int drawable(int32_t dist, const double* params, int64_t n) {
   if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
   if (chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
+  return chassis::codegen::kOk;
+}
+} // namespace
+
+extern "C" {
+
+int chassis_rt_sample(void* rt, int32_t dist, const double* params, int64_t n, double* value) {
+  if (int rc = drawable(dist, params, n)) return rc;
   return chassis_rt_sample_valid(rt, dist, params, n, value);
 }
 
@@ -123,10 +136,8 @@ int chassis_rt_sample_valid(void* rt, int32_t dist, const double* params, int64_
 
 int chassis_rt_draw(uint64_t* rngState, int32_t dist, const double* params, int64_t n,
                     int32_t check, double* value) {
-  if (check) {
-    if (int rc = chassis_rt_check_params(dist, params, n)) return rc;
-    if (chassis::isFlat(kind(dist))) return chassis::codegen::kFlatPrior;
-  }
+  if (check)
+    if (int rc = drawable(dist, params, n)) return rc;
   auto r = std::bit_cast<chassis::Rng>(words(rngState));
   *value = chassis::symbolic::sample(kind(dist), paramSpan(params, n), r);
   store(rngState, r);
@@ -142,7 +153,7 @@ double chassis_rt_log_density(int32_t dist, const double* params, int64_t n, dou
 
 void chassis_rt_observe(void* rt, int32_t dist, const double* params, int64_t n, double x) {
   JitRuntime& s = state(rt);
-  s.logLikelihood += chassis::symbolic::logDensity(kind(dist), paramSpan(params, n), x);
+  s.logLikelihood += chassis_rt_log_density(dist, params, n, x);
   ++s.numObserves;
 }
 

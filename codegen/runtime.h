@@ -184,6 +184,14 @@ struct JitRuntime {
   /// Set (with tracing) for a run that replays in place without recording while it can
   /// (JitFastReplay); cleared by the runtime when the run leaves that mode.
   JitFastReplay* fast = nullptr;
+
+  /// A fresh run's fields (errSite, totals, counts and flags as initialised above), the
+  /// generator, tracing and fast-replay pointers left as they are.
+  void resetRun() {
+    errSite = -1;
+    conditionFailed = numObserves = numFactors = numConditions = 0;
+    logPrior = logLikelihood = logFactor = 0;
+  }
 };
 static_assert(std::is_standard_layout_v<JitRuntime> && offsetof(JitRuntime, errSite) == 0,
               "the generated code stores errSite at offset 0");

@@ -472,7 +472,7 @@ struct Dist<DistKind::Normal> : dist_detail::ConstantBounds {
     return dist_detail::locationScale(K, p);
   }
   static double sample(std::span<const double> p, Rng& rng) {
-    return dist_detail::finiteOrMax(p[0] + p[1] * rng.normal());
+    return dist_detail::finiteOrMax(p[0] + p[1] * rng.normalInline());
   }
   static double logDensity(std::span<const double> p, double x) {
     const double z = (x - p[0]) / p[1];

@@ -142,11 +142,10 @@ public:
       }
       x = site.value + step->scale * rng_.normalInline();
     } else {
-      // Normal's draw inline (the same operations as Dist<Normal>::sample's), others through
-      // the switch.
-      x = site.dist == DistKind::Normal
-              ? dist_detail::finiteOrMax(site.params[0] + site.params[1] * rng_.normalInline())
-              : sample(site.dist, site.params, rng_);
+      // Normal's draw inline (Dist<Normal>::sample draws with Rng::normalInline), others
+      // through the switch.
+      x = site.dist == DistKind::Normal ? Dist<DistKind::Normal>::sample(site.params, rng_)
+                                        : sample(site.dist, site.params, rng_);
       if constexpr (requires(Runner& r) { r.siteLogDensity(k, x); })
         logProbX = runner_.siteLogDensity(k, x); // the same value, from what the runner keeps
       else
