@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
+#include <utility>
 
 namespace chassis::symbolic {
 namespace {
@@ -47,13 +47,26 @@ Chains mapDraws(const Chains& c, auto f) {
 
 } // namespace
 
-double quantile7(std::vector<double> xs, double p) {
+namespace {
+double quantileOfSorted(const std::vector<double>& xs, double p) {
   if (xs.empty()) return kNaN;
-  std::sort(xs.begin(), xs.end());
   const double h = (static_cast<double>(xs.size()) - 1) * p;
   const size_t lo = static_cast<size_t>(std::floor(h));
   if (lo + 1 >= xs.size()) return xs.back();
   return xs[lo] + (h - static_cast<double>(lo)) * (xs[lo + 1] - xs[lo]);
+}
+} // namespace
+
+double quantile7(std::vector<double> xs, double p) {
+  std::sort(xs.begin(), xs.end());
+  return quantileOfSorted(xs, p);
+}
+
+std::vector<double> quantiles7(std::vector<double> xs, std::initializer_list<double> ps) {
+  std::sort(xs.begin(), xs.end());
+  std::vector<double> q;
+  for (double p : ps) q.push_back(quantileOfSorted(xs, p));
+  return q;
 }
 
 Chains splitChains(const Chains& draws) {
@@ -69,18 +82,21 @@ Chains splitChains(const Chains& draws) {
 Chains rankNormalize(const Chains& chains) {
   std::vector<double> all = pooled(chains);
   const size_t s = all.size();
-  std::vector<size_t> idx(s);
-  std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return all[a] < all[b]; });
+  // (value, position) pairs sorted: the values' order, ties by position (a stable sort's
+  // order), with the values beside their positions rather than read through them.
+  std::vector<std::pair<double, size_t>> order(s);
+  for (size_t k = 0; k < s; ++k)
+    order[k] = {all[k], k};
+  std::sort(order.begin(), order.end());
   std::vector<double> z(s);
   for (size_t i = 0; i < s;) {
     size_t j = i;
-    while (j < s && all[idx[j]] == all[idx[i]])
+    while (j < s && order[j].first == order[i].first)
       ++j;
     const double rank = 0.5 * (static_cast<double>(i + 1) + static_cast<double>(j)); // average
     const double zv = normalQuantile((rank - 0.375) / (static_cast<double>(s) + 0.25));
     for (size_t k = i; k < j; ++k)
-      z[idx[k]] = zv;
+      z[order[k].second] = zv;
     i = j;
   }
   Chains out = chains;
@@ -182,18 +198,20 @@ Expected<DrawSummary> summarizeDraws(const Chains& draws) {
   const std::vector<double> all = pooled(draws);
   d.mean = meanOf(all);
   d.sd = std::sqrt(varOf(all));
-  d.q5 = quantile7(all, 0.05);
-  d.q50 = quantile7(all, 0.5);
-  d.q95 = quantile7(all, 0.95);
+  const std::vector<double> q = quantiles7(all, {0.05, 0.5, 0.95});
+  d.q5 = q[0];
+  d.q50 = q[1];
+  d.q95 = q[2];
 
   const Chains split = splitChains(draws);
-  d.rhatBulk = rhatBasic(rankNormalize(split));
+  const Chains ranked = rankNormalize(split);
+  d.rhatBulk = rhatBasic(ranked);
   const double med = d.q50;
   d.rhatTail =
       rhatBasic(rankNormalize(mapDraws(split, [&](double x) { return std::abs(x - med); })));
   d.rhat =
       std::isnan(d.rhatBulk) || std::isnan(d.rhatTail) ? kNaN : std::max(d.rhatBulk, d.rhatTail);
-  d.essBulk = essBasic(rankNormalize(split));
+  d.essBulk = essBasic(ranked);
   const double q5 = d.q5, q95 = d.q95;
   const double essLo = essBasic(mapDraws(split, [&](double x) { return x <= q5 ? 1.0 : 0.0; }));
   const double essHi = essBasic(mapDraws(split, [&](double x) { return x <= q95 ? 1.0 : 0.0; }));

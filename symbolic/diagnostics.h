@@ -29,6 +29,7 @@
 
 #include "spec/error.h"
 
+#include <initializer_list>
 #include <vector>
 
 namespace chassis::symbolic {
@@ -54,5 +55,7 @@ double rhatBasic(const Chains& chains);
 double essBasic(const Chains& chains);
 /// Type-7 quantile of `xs` (need not be sorted), 0 <= p <= 1; NaN if empty.
 double quantile7(std::vector<double> xs, double p);
+/// quantile7 of `xs` at each of `ps`, with one sort.
+std::vector<double> quantiles7(std::vector<double> xs, std::initializer_list<double> ps);
 
 } // namespace chassis::symbolic

@@ -385,9 +385,10 @@ Status summarizePosterior(Posterior& p) {
         std::vector<double> w(present.size(), 1.0 / double(present.size()));
         weightedSummary(present, w, s);
         s.essBulk = s.mcse = kNaN; // no autocorrelation-aware estimate for partial draws
-        s.q5 = quantile7(present, 0.05);
-        s.q50 = quantile7(present, 0.5);
-        s.q95 = quantile7(present, 0.95);
+        const std::vector<double> qs = quantiles7(present, {0.05, 0.5, 0.95});
+        s.q5 = qs[0];
+        s.q50 = qs[1];
+        s.q95 = qs[2];
       }
       if (isDiscrete(p.quantities[q].type)) {
         std::vector<double> w(all.size(), present.empty() ? 0.0 : 1.0 / double(present.size()));

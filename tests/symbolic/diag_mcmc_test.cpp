@@ -46,6 +46,16 @@ TEST_CASE("diag: hand values", "[diag]") {
   CHECK(quantile7(xs, 0) == 1);
   CHECK(quantile7(xs, 1) == 10);
   CHECK(quantile7({3, 1, 2, 100}, 0.25) == Approx(1.75).epsilon(1e-14));
+  // Several quantiles from one sort: each is quantile7's, bit for bit.
+  const std::vector<double> qs = quantiles7(xs, {0.05, 0.5, 0.95, 0, 1, 0.3});
+  REQUIRE(qs.size() == 6);
+  CHECK(qs[0] == quantile7(xs, 0.05));
+  CHECK(qs[1] == quantile7(xs, 0.5));
+  CHECK(qs[2] == quantile7(xs, 0.95));
+  CHECK(qs[3] == 1);
+  CHECK(qs[4] == 10);
+  CHECK(qs[5] == quantile7(xs, 0.3));
+  CHECK(std::isnan(quantiles7({}, {0.5})[0]));
   // Splitting: odd lengths drop the middle draw.
   Chains s = splitChains({{1, 2, 3, 4, 5}});
   REQUIRE(s.size() == 2);
