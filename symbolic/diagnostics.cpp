@@ -3,7 +3,10 @@
 
 #include "symbolic/special.h"
 
+#include <unsupported/Eigen/FFT>
+
 #include <algorithm>
+#include <complex>
 #include <cmath>
 #include <limits>
 #include <utility>
@@ -123,6 +126,38 @@ double rhatBasic(const Chains& chains) {
   return std::sqrt(varPlus / w);
 }
 
+namespace {
+/// The first lags of the mean autocovariance are summed directly (a chain that mixes needs a
+/// few); past this lag every remaining one comes from one FFT per chain.
+constexpr size_t kDirectLags = 64;
+
+/// mean_j acov_j(t) for every lag t < n (denominator n) by FFT: each centred chain zero-padded
+/// to a power of two at least 2n (no wrap-around), its power spectrum transformed back.
+std::vector<double> meanAcovByFft(const Chains& chains, const std::vector<double>& means) {
+  const size_t m = chains.size(), n = chains[0].size();
+  size_t len = 1;
+  while (len < 2 * n)
+    len *= 2;
+  Eigen::FFT<double> fft;
+  std::vector<double> x(len), acov(len), total(n, 0.0);
+  std::vector<std::complex<double>> spectrum;
+  for (size_t j = 0; j < m; ++j) {
+    std::fill(x.begin(), x.end(), 0.0);
+    for (size_t i = 0; i < n; ++i)
+      x[i] = chains[j][i] - means[j];
+    fft.fwd(spectrum, x);
+    for (std::complex<double>& c : spectrum)
+      c = std::norm(c);
+    fft.inv(acov, spectrum); // scaled by 1 / len
+    for (size_t t = 0; t < n; ++t)
+      total[t] += acov[t] / static_cast<double>(n);
+  }
+  for (double& v : total)
+    v /= static_cast<double>(m);
+  return total;
+}
+} // namespace
+
 double essBasic(const Chains& chains) {
   const size_t m = chains.size();
   if (m == 0 || chains[0].size() < 4) return kNaN;
@@ -131,8 +166,15 @@ double essBasic(const Chains& chains) {
   std::vector<double> means;
   for (const auto& ch : chains)
     means.push_back(meanOf(ch));
-  // Mean over chains of the autocovariance at lag t (denominator n).
+  // Mean over chains of the autocovariance at lag t (denominator n): directly up to
+  // kDirectLags, then from the FFT's table, made once when a lag past it is first needed (a
+  // sticky chain: Geyer's sequence may run to thousands of lags, O(S) each when summed).
+  std::vector<double> byFft;
   auto meanAcov = [&](size_t t) {
+    if (t > kDirectLags) {
+      if (byFft.empty()) byFft = meanAcovByFft(chains, means);
+      return byFft[t];
+    }
     double total = 0;
     for (size_t j = 0; j < m; ++j) {
       const auto& ch = chains[j];

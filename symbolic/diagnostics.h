@@ -16,8 +16,9 @@
 //    autocorrelation rho(t) = 1 - (W - mean_j acov_j(t)) / var+, summed by Geyer's initial
 //    positive sequence (pairs rho(2k) + rho(2k+1) while positive) made monotone (each pair no
 //    larger than the previous); tau = -1 + 2 sum rho + (last even term if positive), floored at
-//    1 / log10(S); ESS = S / tau. Autocovariances are computed directly, lag by lag, only as far
-//    as the sequence runs, so the cost is O(S x the number of lags used).
+//    1 / log10(S); ESS = S / tau. Autocovariances are computed directly, lag by lag, for the
+//    first 64 lags (as far as the sequence runs); a sequence that runs further (a sticky chain)
+//    takes every remaining lag from one FFT per chain: O(S log S) instead of O(S x lags).
 //  * bulk ESS = essBasic of the rank-normalised split chains; tail ESS = the smaller of the
 //    essBasic of the indicators I(x <= q05) and I(x <= q95).
 //  * MCSE of the mean = sd / sqrt(essBasic of the raw split chains).
