@@ -225,69 +225,11 @@ TEST_CASE("SharedArray: a write in the focus copies one leaf, a write elsewhere 
   CHECK(pool::liveBlocks() == live0); // every node and leaf freed, the focus leaves too
 }
 
-TEST_CASE("SharedArray: an array pushed from one repeated value keeps one leaf for its full leaves",
-          "[shared_array]") {
-  // The interpreter's `[0.0, 0.0, ...]` (how `var z: real[T]` starts): element by element.
-  const int64_t live0 = pool::liveBlocks();
-  {
-    const size_t n = 1000; // 16 leaves under two levels of inner nodes
-    SharedArray z;
-    for (size_t i = 0; i < n; ++i)
-      z.push_back(0.0);
-    // The root and the two inner nodes below it, the leaf the 15 full slots share, and the last
-    // (partial) leaf: not one leaf per 64 elements.
-    CHECK(pool::liveBlocks() - live0 == 5);
-    std::vector<double> v(n, 0.0);
-    REQUIRE(same(z, v));
-    // Writes copy the shared leaf: neither another slot of the same array nor a copy sees them.
-    const SharedArray copy = z;
-    for (size_t i : {size_t(3), size_t(70), size_t(700), size_t(999)}) {
-      z.set(i, double(i) + 0.5);
-      v[i] = double(i) + 0.5;
-      CHECK(same(z, v));
-    }
-    CHECK(same(copy, std::vector<double>(n, 0.0)));
-    // Distinct values: one leaf per 64 elements (16) and the three inner nodes.
-    const int64_t live1 = pool::liveBlocks();
-    {
-      SharedArray d;
-      for (size_t i = 0; i < n; ++i)
-        d.push_back(double(i));
-      CHECK(pool::liveBlocks() - live1 == 19);
-      CHECK(same(d, iota(n)));
-    }
-    // The leaves are compared bit for bit: a leaf of -0.0 is not taken for one of 0.0.
-    const int64_t live2 = pool::liveBlocks();
-    {
-      SharedArray m;
-      std::vector<double> w;
-      const auto run = [&](size_t count, double x) {
-        for (size_t i = 0; i < count; ++i) {
-          m.push_back(x);
-          w.push_back(x);
-        }
-      };
-      run(2 * kLeaf, 0.0);                    // leaves 0 and 1: one leaf
-      run(kLeaf, -0.0);                       // leaf 2: its own
-      run(kLeaf, 0.0);                        // leaf 3: not equal to leaf 2, its own
-      run(10, 0.0);                           // leaf 4, partial
-      CHECK(pool::liveBlocks() - live2 == 5); // one inner node, four leaves
-      REQUIRE(same(m, w));
-      CHECK(std::signbit(m[2 * kLeaf + 5]));
-      CHECK_FALSE(std::signbit(m[3 * kLeaf + 5]));
-      m.set(kLeaf + 1, 7.0); // in the second slot of the shared leaf
-      w[kLeaf + 1] = 7.0;
-      CHECK(same(m, w));
-      CHECK(m[1] == 0.0);
-    }
-  }
-  CHECK(pool::liveBlocks() == live0);
-}
-
 TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std::vector",
           "[shared_array]") {
-  // Twice: with distinct values, and with values from {0.0, -0.0, 1.5} (pushes and resizes then
-  // make leaves with equal bits, which push_back shares, and writes go into shared leaves).
+  // Twice: with distinct values, and with values from {0.0, -0.0, 1.5} (assigns and resizes then
+  // make arrays of one repeated value, whose slots share fill's leaf, and writes go into shared
+  // leaves).
   for (const bool repeated : {false, true}) {
     INFO("repeated values " << repeated);
     std::mt19937_64 gen(repeated ? 29 : 17);
@@ -361,7 +303,7 @@ TEST_CASE("SharedArray: random reads, writes, copies and resizes agree with std:
 }
 
 TEST_CASE("SharedArray: a focused array copied and written on four threads", "[shared_array]") {
-  // Filled (one leaf in every slot), and pushed element by element (one leaf in every full slot).
+  // Filled (one leaf in every slot), and pushed element by element (a leaf of its own per slot).
   for (const bool pushed : {false, true}) {
     INFO("pushed " << pushed);
     std::vector<double> v(2500, 1.0);
