@@ -47,6 +47,9 @@
 //   void arrayStart(Array&, size_t n), arrayAppend(Array&, size_t pos, const Val&, size_t width,
 //        bool isArray), arrayOwn(Array&, size_t n)   building an array literal; making an array
 //        a private copy before an update writes it
+//   bool constantArray(const ir::ArrayLit&, Val& out)   the value of a literal whose elements are
+//        all constants without building it element by element, when the domain keeps one (the
+//        interpreter shares one value per literal node, symbolic/interp.cpp); false: built here
 //   bool affineLayer(const ir::DenseLayer&, const Array& in, Array& out), vecRelu(Array&)
 // Every method returns false after fail() (or the domain's own way of stopping, e.g. the tape's
 // rejection of a point outside the model's domain).
@@ -201,6 +204,7 @@ public:
       a.push_back(v.s);
   }
   void arrayOwn(Array&, size_t) {} // a vector is already the update's own copy
+  bool constantArray(const ir::ArrayLit&, Val&) { return false; } // built element by element
   bool affineLayer(const ir::DenseLayer& l, const Array& in, Array& out) {
     out.assign(size_t(l.rows), Scalar{});
     for (int r = 0; r < l.rows; ++r)
@@ -250,6 +254,7 @@ private:
   }
 
   bool evalArrayLit(const ir::ArrayLit& l, std::span<const Val> fr, Val& out) {
+    if (dom().constantArray(l, out)) return true;
     Array a;
     dom().arrayStart(a, l.type().numScalars());
     Val v;

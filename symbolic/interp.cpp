@@ -14,6 +14,7 @@
 
 #include "symbolic/distributions.h"
 #include "symbolic/evaluator.h"
+#include "symbolic/node_pool.h"
 #include "symbolic/op_semantics.h"
 #include "symbolic/special.h"
 
@@ -21,9 +22,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <optional>
 #include <string>
@@ -35,6 +38,124 @@ using namespace chassis::ir;
 namespace {
 
 using ops::kMaxExactInt;
+
+/// The values of the constant array literals: an ArrayLit whose every element is a constant (or,
+/// for a matrix, a constant array literal), such as the `[0.0, 0.0, ...]` that spec/lower.cpp
+/// makes of `var z: real[T]`. The interpreter evaluates such a literal once per thread and gives
+/// every later evaluation that value: a copy of a SharedArray is O(1), and a write into one copy
+/// (z[t] = v) copies only the leaf and the path it changes, so the other uses keep their values.
+/// Why: SMC runs `var z: real[T]` once per particle (in the model's frame, copied at resampling);
+/// built element by element, that was T pushes per particle and T / 64 private leaves of zeros
+/// until the particle wrote them.
+///
+/// The literal's node is the key (the IR is hash-consed: the same node at every run of the
+/// statement, in every run of the program). A node's address may be taken again by another
+/// program's node once its Program is freed, so a stored value is given only when the node's
+/// scalars are, bit for bit, the stored ones (read from the node being evaluated: no writes, no
+/// allocation); else the entry is replaced. One table per thread (SMC's and LW's threads run
+/// without a lock); it holds at most kMaxScalars scalars (beyond, it is emptied: the entries of
+/// programs freed since go then).
+class ConstantArrays {
+public:
+  /// The value of `l` when it is a constant literal (then true); else false and `out` unchanged.
+  static bool lookup(const ArrayLit& l, SharedArray& out) { return forThread().get(l, out); }
+
+  static constexpr size_t kMaxScalars = size_t(1) << 20;
+
+private:
+  struct Entry {
+    std::vector<double> scalars; // the literal's scalars, row-major
+    SharedArray value;
+  };
+
+  static ConstantArrays& forThread() {
+    // The pool's per-thread lists (symbolic/node_pool.h) are set up first, so that their exit
+    // guard is destroyed after this table (thread-locals go in the reverse order of their
+    // construction) and counts the blocks the table gives back at the thread's exit.
+    (void)pool::liveBlocks();
+    thread_local ConstantArrays table;
+    return table;
+  }
+
+  /// Whether the first scalar of `e` is a constant: a literal that is not constant is told from
+  /// a constant one at its first element, most often (`[x, y]`), before any table look-up.
+  static bool leadsWithConstant(Expr e) {
+    while (const ArrayLit* a = e->as<ArrayLit>()) {
+      if (a->elements().empty()) return false;
+      e = a->elements()[0];
+    }
+    return e->is<Const>();
+  }
+
+  /// Whether `e` is a constant whose scalars are those from `p` on (then `p` is moved past them).
+  static bool matches(Expr e, const double*& p, const double* end) {
+    if (const Const* c = e->as<Const>()) {
+      const double x = c->asDouble();
+      if (p == end || std::memcmp(&x, p, sizeof x) != 0) return false;
+      ++p;
+      return true;
+    }
+    const ArrayLit* a = e->as<ArrayLit>();
+    if (!a) return false;
+    for (Expr el : a->elements())
+      if (!matches(el, p, end)) return false;
+    return true;
+  }
+
+  /// Appends the scalars of `e` to `out` when `e` is a constant; false when it is not.
+  static bool scalarsOf(Expr e, std::vector<double>& out) {
+    if (const Const* c = e->as<Const>()) {
+      out.push_back(c->asDouble());
+      return true;
+    }
+    const ArrayLit* a = e->as<ArrayLit>();
+    if (!a) return false;
+    for (Expr el : a->elements())
+      if (!scalarsOf(el, out)) return false;
+    return true;
+  }
+
+  bool get(const ArrayLit& l, SharedArray& out) {
+    if (!leadsWithConstant(&l)) return false;
+    const auto it = table_.find(&l);
+    if (it != table_.end()) {
+      const std::vector<double>& v = it->second.scalars;
+      const double* p = v.data();
+      if (matches(&l, p, v.data() + v.size()) && p == v.data() + v.size()) {
+        out = it->second.value;
+        return true;
+      }
+    }
+    std::vector<double> scalars;
+    scalars.reserve(l.type().numScalars());
+    if (!scalarsOf(&l, scalars)) return false;
+    // One value repeated (zeros): one leaf shared by every slot (SharedArray's fill), else a tree
+    // of the scalars.
+    const bool repeated = std::all_of(scalars.begin(), scalars.end(), [&](double x) {
+      return std::memcmp(&x, scalars.data(), sizeof x) == 0;
+    });
+    SharedArray value = repeated ? SharedArray(scalars.size(), scalars[0]) : SharedArray(scalars);
+    if (scalars.size() > kMaxScalars) { // too large to keep
+      out = std::move(value);
+      return true;
+    }
+    if (it != table_.end()) {
+      held_ -= it->second.scalars.size();
+      table_.erase(it);
+    }
+    if (held_ + scalars.size() > kMaxScalars) {
+      table_.clear();
+      held_ = 0;
+    }
+    held_ += scalars.size();
+    out = value;
+    table_.emplace(&l, Entry{std::move(scalars), std::move(value)});
+    return true;
+  }
+
+  std::unordered_map<const ArrayLit*, Entry> table_;
+  size_t held_ = 0; // scalars in table_
+};
 
 /// One run: the options, the generator, the trace being built, and the current error. Its
 /// expressions run on the shared evaluator (symbolic/evaluator.h) in the float64 domain, its
@@ -152,6 +273,7 @@ public:
       a.push_back(v.s);
   }
   void arrayOwn(SharedArray&, size_t) {} // set() copies what is shared
+  bool constantArray(const ArrayLit& l, Value& out) { return ConstantArrays::lookup(l, out.a); }
   bool affineLayer(const DenseLayer& l, const SharedArray& in, SharedArray& out) {
     const std::span<const double> x = in.contiguous(scratch_);
     std::vector<double> o(size_t(l.rows));

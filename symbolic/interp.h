@@ -27,7 +27,9 @@ namespace chassis::symbolic {
 /// A runtime value: a scalar in `s` (bool 0/1, int integral, enum index, real), or an array
 /// flattened row-major in `a` (then `s` is unused). The IR type says which. An array's storage
 /// is shared between copies until one of them writes (symbolic/shared_array.h): copying a value
-/// is O(1), so a suspended run (below) is copied without copying its arrays.
+/// is O(1), so a suspended run (below) is copied without copying its arrays. An array literal of
+/// constants (`[0.0, ...]`, the start of `var z: real[T]`) is built once per thread and its value
+/// shared by every evaluation of it, in this run and later ones (interp.cpp, ConstantArrays).
 struct Value {
   double s = 0;
   SharedArray a;

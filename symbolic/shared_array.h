@@ -19,9 +19,9 @@
 // of it. Sequential writes (z[t] for t = 0, 1, ...) copy a path once per kLeaf elements. Every
 // array that reaches a tree node with an empty slot has its focus there (a refocus copies a
 // shared path before it changes anything), so no read ever meets an empty slot within its size.
-// An array filled with one value (a fresh `real[T]`) shares one leaf across its slots; so does
-// one pushed element by element from one repeated value across its full leaves (push_back shares
-// a full leaf with the leaf before it when their bits are equal).
+// An array filled with one value (a fresh `real[T]`) shares one leaf across its slots. (The
+// interpreter's constant array literals, `[0.0, ...]` for `var z: real[T]`, are built once and
+// shared: symbolic/interp.cpp, ConstantArrays.)
 //
 // Reads are const (operator[], begin/end, size); writes are explicit (set, push_back, assign,
 // resize, clear), so that no read of a shared array copies it. Where contiguous doubles are
@@ -111,7 +111,6 @@ public:
       static_cast<Leaf*>(root_)->data()[size_++] = x; // the common case of building a small array
       return;
     }
-    if (depth_ > 0 && (size_ & (kLeaf - 1)) == 0) shareRepeatedLeaf();
     reserveFor(size_ + 1);
     ++size_;
     mut(size_ - 1) = x;
@@ -377,23 +376,6 @@ private:
     if (!focus_ || (i >> kLeafBits) != focus_->index) refocus(i >> kLeafBits);
     else focus_ = privateLeaf(focus_);
     return focus_->data()[i & (kLeaf - 1)];
-  }
-
-  /// When push_back has just filled the focus leaf and it holds the same bits as the leaf before
-  /// it, the tree takes that leaf in both slots and the focus is freed: an array built element by
-  /// element from one repeated value (the interpreter's `[0.0, 0.0, ...]`, the zeros a `var z:
-  /// real[T]` starts from) keeps one leaf for its full leaves, as fill() does, not T / kLeaf of
-  /// them. A later write in either slot copies the shared leaf, as for any shared leaf.
-  void shareRepeatedLeaf() {
-    if (!focus_ || focus_->index == 0 || size_t(focus_->index + 1) << kLeafBits != size_) return;
-    const Leaf& prev = leafOf(size_t(focus_->index - 1) << kLeafBits);
-    if (std::memcmp(prev.data(), focus_->data(), kLeaf * sizeof(double)) != 0) return;
-    Leaf* shared = const_cast<Leaf*>(&prev);
-    shared->refs.fetch_add(1, std::memory_order_relaxed);
-    Leaf* old = focus_;
-    focus_ = nullptr;
-    *leafSlot(old->index) = shared; // the empty slot the focus stood in for
-    release(old, 0);
   }
 
   /// Room for n elements: a one-leaf array's leaf grows (doubling, up to kLeaf), then the tree

@@ -11,6 +11,7 @@
 #include "symbolic/interp.h"
 #include "symbolic/mh_driver.h"
 #include "tests/codegen/program_files.h"
+#include "tests/codegen/random_module_corpus.h"
 #include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
@@ -28,31 +29,7 @@ namespace {
 
 bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-std::vector<std::string> programFiles() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  for (const char* dir : {"examples", "tests/spec/ok", "bench"})
-    for (auto& e : fs::recursive_directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
-      if (e.path().extension() == ".chs") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-std::vector<symbolic::Value> drawInputs(const ir::Function& f, const ir::Context& ctx,
-                                        std::mt19937_64& rng) {
-  std::vector<symbolic::Value> args;
-  for (const ir::Param& p : f.inputs()) {
-    if (p.var->type().isArray()) {
-      std::vector<double> a;
-      for (size_t k = 0; k < p.var->type().numScalars(); ++k)
-        a.push_back(testing::drawScalar(p, ctx, rng));
-      args.push_back(symbolic::Value::array(std::move(a)));
-    } else {
-      args.push_back(symbolic::Value::scalar(testing::drawScalar(p, ctx, rng)));
-    }
-  }
-  return args;
-}
+using testing::drawInputs;
 
 void requireSameRun(const Expected<symbolic::RunResult>& a,
                     const Expected<symbolic::RunResult>& b) {
@@ -142,45 +119,39 @@ TEST_CASE("traced compiled runs record and replay the interpreter's trace",
           "[codegen][jit][differential]") {
   int compared = 0, runs = 0, replays = 0, errors = 0;
   std::mt19937_64 inputRng(11);
-  for (const std::string& file : programFiles()) {
-    auto prog = testing::tryLoad(file);
-    if (!prog) continue;
-    for (auto& fp : prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
-      auto jit = codegen::JitModel::create(f);
-      if (!jit) continue;
-      INFO(file << " " << f.name());
-      for (uint64_t seed : {0, 1, 5}) {
-        Rng r1(seed), r2(seed);
-        for (int k = 0; k < 10; ++k) {
-          auto args = drawInputs(f, prog->ctx(), inputRng);
-          auto a = symbolic::run(f, args, r1);
-          auto b = codegen::runCompiled(f, args, r2, **jit);
-          requireSameRun(a, b);
-          ++runs;
-          if (!a) {
-            ++errors;
-            continue;
-          }
-          // Replay every choice but one, which gets a fresh prior draw (MH's independence move).
-          if (a->trace.choices.empty()) continue;
-          auto replay = a->trace.values();
-          const symbolic::Choice& c = a->trace.choices[size_t(k) % a->trace.choices.size()];
-          replay[c.address] = symbolic::sample(c.dist, c.params, r1);
-          r2 = r1;
-          symbolic::RunOptions ro;
-          ro.replay = &replay;
-          auto ra = symbolic::run(f, args, r1, ro);
-          auto rb = codegen::runCompiled(f, args, r2, **jit, ro);
-          requireSameRun(ra, rb);
-          ++replays;
+  testing::forEachRandomModule([&](const testing::RandomModule& m) {
+    if (!m.jit) return;
+    const ir::Function& f = m.function;
+    INFO(m.file << " " << f.name());
+    for (uint64_t seed : {0, 1, 5}) {
+      Rng r1(seed), r2(seed);
+      for (int k = 0; k < 10; ++k) {
+        auto args = drawInputs(f, m.program.ctx(), inputRng);
+        auto a = symbolic::run(f, args, r1);
+        auto b = codegen::runCompiled(f, args, r2, *m.jit);
+        requireSameRun(a, b);
+        ++runs;
+        if (!a) {
+          ++errors;
+          continue;
         }
-        REQUIRE(r1.nextU64() == r2.nextU64());
+        // Replay every choice but one, which gets a fresh prior draw (MH's independence move).
+        if (a->trace.choices.empty()) continue;
+        auto replay = a->trace.values();
+        const symbolic::Choice& c = a->trace.choices[size_t(k) % a->trace.choices.size()];
+        replay[c.address] = symbolic::sample(c.dist, c.params, r1);
+        r2 = r1;
+        symbolic::RunOptions ro;
+        ro.replay = &replay;
+        auto ra = symbolic::run(f, args, r1, ro);
+        auto rb = codegen::runCompiled(f, args, r2, *m.jit, ro);
+        requireSameRun(ra, rb);
+        ++replays;
       }
-      ++compared;
+      REQUIRE(r1.nextU64() == r2.nextU64());
     }
-  }
+    ++compared;
+  });
   std::cout << "traced compiled runs compared with the interpreter: " << compared << " modules, "
             << runs << " runs (" << errors << " failing alike), " << replays << " replays\n";
   CHECK(compared >= 15);
@@ -191,39 +162,33 @@ TEST_CASE("MH on compiled code runs the interpreter's chains on every module MH 
           "[codegen][jit][differential]") {
   int compared = 0, failedAlike = 0;
   std::mt19937_64 inputRng(3);
-  for (const std::string& file : programFiles()) {
-    auto prog = testing::tryLoad(file);
-    if (!prog) continue;
-    for (auto& fp : prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
-      auto jit = codegen::JitModel::create(f);
-      if (!jit) continue;
-      INFO(file << " " << f.name());
-      // Inputs inside their ranges (a few tries), so that most modules run.
-      std::vector<symbolic::Value> args;
-      for (int attempt = 0; attempt < 20; ++attempt) {
-        args = drawInputs(f, prog->ctx(), inputRng);
-        bool ok = true;
-        for (size_t k = 0; k < args.size(); ++k) ok = ok && !symbolic::checkInput(f, k, args[k]);
-        if (ok) break;
-      }
-      for (uint64_t seed : {0, 7, 42}) {
-        symbolic::InferOptions o;
-        o.samples = 12;
-        o.warmup = 8;
-        o.chains = 2;
-        o.thin = seed == 7 ? 2 : 1;
-        o.seed = seed;
-        o.threads = 2;
-        auto a = symbolic::runMhChains(f, args, o, {});
-        auto b = codegen::runMhChainsCompiled(f, args, o, {}, **jit);
-        requireSameChains(a, b);
-        if (a) ++compared;
-        else ++failedAlike;
-      }
+  testing::forEachRandomModule([&](const testing::RandomModule& m) {
+    if (!m.jit) return;
+    const ir::Function& f = m.function;
+    INFO(m.file << " " << f.name());
+    // Inputs inside their ranges (a few tries), so that most modules run.
+    std::vector<symbolic::Value> args;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      args = drawInputs(f, m.program.ctx(), inputRng);
+      bool ok = true;
+      for (size_t k = 0; k < args.size(); ++k) ok = ok && !symbolic::checkInput(f, k, args[k]);
+      if (ok) break;
     }
-  }
+    for (uint64_t seed : {0, 7, 42}) {
+      symbolic::InferOptions o;
+      o.samples = 12;
+      o.warmup = 8;
+      o.chains = 2;
+      o.thin = seed == 7 ? 2 : 1;
+      o.seed = seed;
+      o.threads = 2;
+      auto a = symbolic::runMhChains(f, args, o, {});
+      auto b = codegen::runMhChainsCompiled(f, args, o, {}, *m.jit);
+      requireSameChains(a, b);
+      if (a) ++compared;
+      else ++failedAlike;
+    }
+  });
   std::cout << "MH chains on compiled code compared with the interpreter's: " << compared
             << " (module, seed) pairs, " << failedAlike << " failing alike\n";
   CHECK(compared >= 45);

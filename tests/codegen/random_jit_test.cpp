@@ -12,6 +12,7 @@
 #include "symbolic/infer_lw.h"
 #include "symbolic/interp.h"
 #include "tests/codegen/program_files.h"
+#include "tests/codegen/random_module_corpus.h"
 #include "tests/symbolic/compile_chs.h"
 
 #include <catch2/catch.hpp>
@@ -20,7 +21,6 @@
 #include <chrono>
 #include <cstring>
 #include <ctime>
-#include <filesystem>
 #include <iostream>
 #include <set>
 
@@ -59,20 +59,13 @@ Tally compareStreams(const ir::Function& f, const ir::Context& ctx, const codege
   Tally t;
   Rng interpRng(seed), jitRng(seed);
   for (int run = 0; run < runs; ++run) {
-    std::vector<symbolic::Value> args;
-    std::vector<double> in;
-    for (const ir::Param& p : f.inputs()) {
-      if (p.var->type().isArray()) {
-        std::vector<double> a;
-        for (size_t k = 0; k < p.var->type().numScalars(); ++k)
-          a.push_back(testing::drawScalar(p, ctx, inputRng));
-        in.insert(in.end(), a.begin(), a.end());
-        args.push_back(symbolic::Value::array(std::move(a)));
-      } else {
-        double v = testing::drawScalar(p, ctx, inputRng);
-        in.push_back(v);
-        args.push_back(symbolic::Value::scalar(v));
-      }
+    const std::vector<symbolic::Value> args = testing::drawInputs(f, ctx, inputRng);
+    std::vector<double> in; // the compiled code's inputs: the same values, flat
+    for (size_t k = 0; k < args.size(); ++k) {
+      if (f.inputs()[k].var->type().isArray())
+        in.insert(in.end(), args[k].a.begin(), args[k].a.end());
+      else
+        in.push_back(args[k].s);
     }
     auto ref = symbolic::run(f, args, interpRng);
     std::vector<double> out(jit.numOutputs() + 1, -12345.0);
@@ -121,43 +114,26 @@ Tally compareStreams(const ir::Function& f, const ir::Context& ctx, const codege
   return t;
 }
 
-std::vector<std::string> programFiles() {
-  namespace fs = std::filesystem;
-  std::vector<std::string> files;
-  for (const char* dir : {"examples", "tests/spec/ok", "bench"})
-    for (auto& e : fs::recursive_directory_iterator(fs::path(CHASSIS_SOURCE_DIR) / dir))
-      if (e.path().extension() == ".chs") files.push_back(e.path().string());
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 } // namespace
 
 TEST_CASE("compiled random modules draw the interpreter's stream and fail where it fails",
           "[codegen][jit][differential]") {
   int compared = 0, notCompiled = 0, runs = 0, errors = 0;
   std::mt19937_64 inputRng(7);
-  for (const std::string& file : programFiles()) {
-    auto prog = testing::tryLoad(file);
-    if (!prog) continue;
-    for (auto& fp : prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
-      auto jit = codegen::JitModel::create(f);
-      if (!jit) {
-        ++notCompiled;
-        std::cout << "not compiled: " << file << " " << f.name() << ": " << jit.error().str()
-                  << "\n";
-        continue;
-      }
-      for (uint64_t seed : {0, 1, 2, 12345}) {
-        Tally t = compareStreams(f, prog->ctx(), **jit, seed, 50, inputRng);
-        runs += t.runs;
-        errors += t.errors;
-      }
-      ++compared;
+  testing::forEachRandomModule([&](const testing::RandomModule& m) {
+    if (!m.jit) {
+      ++notCompiled;
+      std::cout << "not compiled: " << m.file << " " << m.function.name() << ": "
+                << m.notCompiled << "\n";
+      return;
     }
-  }
+    for (uint64_t seed : {0, 1, 2, 12345}) {
+      Tally t = compareStreams(m.function, m.program.ctx(), *m.jit, seed, 50, inputRng);
+      runs += t.runs;
+      errors += t.errors;
+    }
+    ++compared;
+  });
   std::cout << "random modules compiled and compared with the interpreter: " << compared << " ("
             << runs << " runs at 4 seeds, " << errors << " failing alike); not compiled: "
             << notCompiled << "\n";
@@ -286,40 +262,24 @@ TEST_CASE("likelihood weighting on compiled code is the interpreter's on every r
   // ranges, so some modules fail (at their first failing trace, located as interpreted).
   int compared = 0, failing = 0;
   std::mt19937_64 inputRng(11);
-  for (const std::string& file : programFiles()) {
-    auto prog = testing::tryLoad(file);
-    if (!prog) continue;
-    for (auto& fp : prog->functions()) {
-      const ir::Function& f = *fp;
-      if (f.kind() != ir::FunctionKind::Module || !f.isRandom()) continue;
-      auto jit = codegen::JitModel::create(f);
-      if (!jit) continue;
-      std::vector<symbolic::Value> args;
-      for (const ir::Param& p : f.inputs()) {
-        if (p.var->type().isArray()) {
-          std::vector<double> a;
-          for (size_t k = 0; k < p.var->type().numScalars(); ++k)
-            a.push_back(testing::drawScalar(p, prog->ctx(), inputRng));
-          args.push_back(symbolic::Value::array(std::move(a)));
-        } else {
-          args.push_back(symbolic::Value::scalar(testing::drawScalar(p, prog->ctx(), inputRng)));
-        }
-      }
-      for (uint64_t seed : {2, 77}) {
-        symbolic::InferOptions o;
-        o.method = symbolic::InferMethod::LW;
-        o.samples = symbolic::kLwBlock + 37; // a full block and a partial one
-        o.seed = seed;
-        o.threads = 1;
-        INFO(file << " " << f.name() << ", seed " << seed);
-        auto a = symbolic::inferLw(f, args, o);
-        auto b = codegen::inferLwCompiled(f, args, o, **jit);
-        requireSameLw(a, b);
-        failing += !a;
-      }
-      ++compared;
+  testing::forEachRandomModule([&](const testing::RandomModule& m) {
+    if (!m.jit) return;
+    const ir::Function& f = m.function;
+    const std::vector<symbolic::Value> args = testing::drawInputs(f, m.program.ctx(), inputRng);
+    for (uint64_t seed : {2, 77}) {
+      symbolic::InferOptions o;
+      o.method = symbolic::InferMethod::LW;
+      o.samples = symbolic::kLwBlock + 37; // a full block and a partial one
+      o.seed = seed;
+      o.threads = 1;
+      INFO(m.file << " " << f.name() << ", seed " << seed);
+      auto a = symbolic::inferLw(f, args, o);
+      auto b = codegen::inferLwCompiled(f, args, o, *m.jit);
+      requireSameLw(a, b);
+      failing += !a;
     }
-  }
+    ++compared;
+  });
   std::cout << "random modules compared under likelihood weighting: " << compared << " ("
             << failing << " runs failing alike)\n";
   CHECK(compared >= 15);
