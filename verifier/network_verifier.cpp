@@ -84,13 +84,17 @@ public:
     stack_ = std::move(roots);
     std::vector<std::thread> ts;
     int n = std::max(1, opt_.threads);
+    // The threads' forward bounders share one prepared copy of the weights.
+    std::shared_ptr<const ForwardWeights> forwardWeights;
+    if (inputMode_ && opt_.forwardBounds)
+      forwardWeights = std::make_shared<const ForwardWeights>(net_);
     for (int i = 0; i < n; ++i) {
       encoders_.push_back(std::make_unique<Z3Encoder>(net_));
       // The forward bounder holds a (d + 1)-column matrix per neuron and layer: built only where
       // it is used (input splitting), not for a conv net's thousands of inputs.
       if (inputMode_ && opt_.forwardBounds)
         forward_.push_back(std::make_unique<ForwardBounder>(
-            net_, opt_.areaSlope ? LowerSlope::Area : LowerSlope::Parallel));
+            forwardWeights, opt_.areaSlope ? LowerSlope::Area : LowerSlope::Parallel));
       else
         forward_.push_back(nullptr);
     }
