@@ -453,8 +453,13 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     if (L.input != current)
       return fail(L, "its input is not the previous node's output (the graph branches)");
     if (L.input2 >= 0) return fail(L, "an operation between two activations");
+    // A layer that leaves A as it was (a Reshape, a constant Add/Sub after the segment's
+    // start): A was checked finite when it last changed, so only c is checked again (a pass
+    // over a 4096 x 8192 TLL A per bias Add otherwise).
+    bool onlyC = false;
     switch (L.kind) {
     case LayerKind::Reshape:
+      onlyC = true;
       break;
     case LayerKind::Sigmoid:
     case LayerKind::Tanh:
@@ -571,8 +576,10 @@ Expected<AffineNet> toAffineNet(const Network& net) {
         A = -A;
         c = k - c;
       } else if (L.op == ElemOp::Add) {
+        onlyC = !identity;
         c += k;
       } else if (L.op == ElemOp::Sub) {
+        onlyC = !identity;
         c -= k;
       } else if (L.op == ElemOp::Mul) {
         A = k.asDiagonal() * A;
@@ -589,7 +596,7 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     }
     // A division by a zero constant, or an overflow of the folded products, leaves no real
     // number: the verifier's exact rationals of such a map do not exist.
-    if (!identity && (!finite(A) || !c.allFinite()))
+    if (!identity && ((!onlyC && !finite(A)) || !c.allFinite()))
       return Error(SourceLoc{net.name, 0, 0},
                    "node '" + L.name + "' (" + L.opType +
                        "): the folded affine map has a NaN or infinite coefficient (a division "
