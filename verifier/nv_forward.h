@@ -115,7 +115,6 @@ private:
   // Per layer: the pre-activation functions HL, HU (n_k x (d+1), column d the constant) and
   // their allowances.
   Eigen::MatrixXd Zs_, Es_, H_, Eh_;
-  std::vector<Eigen::VectorXd> babs_;
   std::vector<Eigen::MatrixXd> HL_, HU_;
   std::vector<Eigen::VectorXd> eHL_, eHU_;
   // Post-activation functions of the current layer (buffers reused layer to layer).
