@@ -79,11 +79,12 @@ void Network::finalize() {
   slotOf_.assign(maxValue + 1, -1);
   numSlots_ = 0;
   slotOf_[0] = numSlots_++;
+  f32_.ready.store(false, std::memory_order_release);
   for (Layer& L : layers) {
-    L.constantF = L.constant.cast<float>();
-    L.WF = L.W.cast<float>();
-    L.biasF = L.bias.cast<float>();
-    L.packedF = gemm::PackedB(); // Linear layers: packed below
+    L.constantF = Eigen::RowVectorXf();
+    L.WF = Eigen::MatrixXf();
+    L.biasF = Eigen::RowVectorXf();
+    L.packedF = gemm::PackedB(); // made by prepareFloat32()
     if (L.kind == LayerKind::Reshape && L.input >= 0 && L.input <= maxValue &&
         slotOf_[L.input] >= 0)
       slotOf_[L.output] = slotOf_[L.input];
@@ -136,10 +137,26 @@ void Network::finalize() {
         ++f.skip;
       }
     }
-    const Eigen::RowVectorXf biasF = bias.cast<float>();
-    L.packedF = gemm::pack(L.WF.data(), K, N, K, biasF.data());
+    f.bias = std::move(bias);
   }
   finalized_ = true;
+}
+
+void Network::prepareFloat32() const {
+  if (f32_.ready.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> lock(f32_.m);
+  if (f32_.ready.load(std::memory_order_relaxed)) return;
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const Layer& L = layers[i];
+    L.constantF = L.constant.cast<float>();
+    L.WF = L.W.cast<float>();
+    L.biasF = L.bias.cast<float>();
+    L.packedF = gemm::PackedB();
+    if (L.kind != LayerKind::Linear || i >= fusion_.size()) continue;
+    const Eigen::RowVectorXf biasF = fusion_[i].bias.cast<float>();
+    L.packedF = gemm::pack(L.WF.data(), L.W.rows(), L.W.cols(), L.W.rows(), biasF.data());
+  }
+  f32_.ready.store(true, std::memory_order_release);
 }
 
 namespace {
@@ -196,6 +213,7 @@ void assignOp(ElemOp op, Y&& y, const A& a, const B& b) {
 template <typename T>
 const RowMatrix<T>& Network::run(const Eigen::Ref<const RowMatrix<T>>& X, Workspace<T>& ws) const {
   assert(finalized_ && "Network::finalize() not called");
+  if constexpr (std::is_same_v<T, float>) prepareFloat32();
   assert(X.cols() == inputSize());
   ws.slots.resize(numSlots_);
   const Eigen::Index n = X.rows();
@@ -435,8 +453,13 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     if (L.input != current)
       return fail(L, "its input is not the previous node's output (the graph branches)");
     if (L.input2 >= 0) return fail(L, "an operation between two activations");
+    // A layer that leaves A as it was (a Reshape, a constant Add/Sub after the segment's
+    // start): A was checked finite when it last changed, so only c is checked again (a pass
+    // over a 4096 x 8192 TLL A per bias Add otherwise).
+    bool onlyC = false;
     switch (L.kind) {
     case LayerKind::Reshape:
+      onlyC = true;
       break;
     case LayerKind::Sigmoid:
     case LayerKind::Tanh:
@@ -458,8 +481,49 @@ Expected<AffineNet> toAffineNet(const Network& net) {
       const Eigen::Index K = L.W.rows(), N = L.W.cols(), P = n / K;
       if (double(P * N) * double(P * K) > kMaxEntries)
         return tooLarge("node '" + L.name + "'", P * N, P * K);
-      Eigen::MatrixXd M;
       Eigen::VectorXd d(P * N);
+      for (Eigen::Index p = 0; p < P; ++p)
+        d.segment(p * N, N) =
+            L.bias.size() ? Eigen::VectorXd(L.bias.transpose()) : Eigen::VectorXd::Zero(N);
+      // TLL networks chain wide, mostly zero Linear layers with no ReLU between them
+      // (N=64: 4096 x 2048 times 2048 x 8192, under 0.1% non-zero): the dense product is
+      // 7e10 flops, seconds of every load. Through a compressed copy of M = W^T it costs
+      // nnz(M) * A.cols(). Each entry is then the sum of M's non-zero terms in column order;
+      // the dense product adds the same terms plus exact zeros, so the two agree whenever
+      // those sums are exact (TLL: 0/1 selection and +-1 bank weights) and otherwise differ
+      // only by summation order. The copy is built from W's columns (M's rows) directly: no
+      // dense M (a 4096 x 8192 TLL layer: 268 MB).
+      if (!identity && P == 1) {
+        if (double(N) * double(A.cols()) > kMaxEntries)
+          return tooLarge("node '" + L.name + "'", N, A.cols());
+        const Eigen::Index nnz = (L.W.array() != 0.0).count();
+        if (double(nnz) < 0.1 * double(L.W.size())) {
+          Eigen::SparseMatrix<double, Eigen::RowMajor> S(N, K);
+          S.resizeNonZeros(nnz);
+          auto* outer = S.outerIndexPtr();
+          auto* inner = S.innerIndexPtr();
+          double* val = S.valuePtr();
+          Eigen::Index at = 0;
+          for (Eigen::Index j = 0; j < N; ++j) {
+            outer[j] = static_cast<int>(at);
+            const double* col = L.W.col(j).data();
+            for (Eigen::Index k = 0; k < K; ++k)
+              if (col[k] != 0.0) {
+                inner[at] = static_cast<int>(k);
+                val[at] = col[k];
+                ++at;
+              }
+          }
+          outer[N] = static_cast<int>(at);
+          Eigen::MatrixXd MA = S * A;
+          A = std::move(MA);
+          c = S * c + d;
+          n = N;
+          identity = false;
+          break;
+        }
+      }
+      Eigen::MatrixXd M;
       if (P == 1) {
         // W^T copied in 64 x 64 tiles (Eigen's plain transposed copy strides through W and
         // misses the cache on nearly every element of a wide layer).
@@ -477,9 +541,6 @@ Expected<AffineNet> toAffineNet(const Network& net) {
         for (Eigen::Index p = 0; p < P; ++p)
           M.block(p * N, p * K, N, K) = L.W.transpose();
       }
-      for (Eigen::Index p = 0; p < P; ++p)
-        d.segment(p * N, N) =
-            L.bias.size() ? Eigen::VectorXd(L.bias.transpose()) : Eigen::VectorXd::Zero(N);
       if (identity) {
         if (double(M.rows()) * double(n) > kMaxEntries)
           return tooLarge("node '" + L.name + "'", M.rows(), n);
@@ -488,13 +549,7 @@ Expected<AffineNet> toAffineNet(const Network& net) {
       } else {
         if (double(M.rows()) * double(A.cols()) > kMaxEntries)
           return tooLarge("node '" + L.name + "'", M.rows(), A.cols());
-        // TLL networks chain wide, mostly zero Linear layers with no ReLU between them
-        // (N=64: 4096 x 2048 times 2048 x 8192, under 0.1% non-zero): the dense product is
-        // 7e10 flops, seconds of every load. Through a compressed copy of M it costs
-        // nnz(M) * A.cols(). Each entry is then the sum of M's non-zero terms in column order;
-        // the dense product adds the same terms plus exact zeros, so the two agree whenever
-        // those sums are exact (TLL: 0/1 selection and +-1 bank weights) and otherwise differ
-        // only by summation order.
+        // (A denser M, or P > 1 blocks: the dense product; see above for the sparse one.)
         const Eigen::Index nnz = (M.array() != 0.0).count();
         if (double(nnz) < 0.1 * double(M.size())) {
           const Eigen::SparseMatrix<double, Eigen::RowMajor> S = M.sparseView(0.0, 0.0);
@@ -521,8 +576,10 @@ Expected<AffineNet> toAffineNet(const Network& net) {
         A = -A;
         c = k - c;
       } else if (L.op == ElemOp::Add) {
+        onlyC = !identity;
         c += k;
       } else if (L.op == ElemOp::Sub) {
+        onlyC = !identity;
         c -= k;
       } else if (L.op == ElemOp::Mul) {
         A = k.asDiagonal() * A;
@@ -539,7 +596,7 @@ Expected<AffineNet> toAffineNet(const Network& net) {
     }
     // A division by a zero constant, or an overflow of the folded products, leaves no real
     // number: the verifier's exact rationals of such a map do not exist.
-    if (!identity && (!finite(A) || !c.allFinite()))
+    if (!identity && ((!onlyC && !finite(A)) || !c.allFinite()))
       return Error(SourceLoc{net.name, 0, 0},
                    "node '" + L.name + "' (" + L.opType +
                        "): the folded affine map has a NaN or infinite coefficient (a division "

@@ -20,13 +20,14 @@
 //   Tanh         y = tanh(x)             (forward pass only: toAffineNet refuses it)
 //   Reshape      y = x with a new shape (ONNX Flatten, Reshape, Identity)
 // Arithmetic is IEEE in the scalar type of the forward call (float64 or float32; float32 uses
-// copies of the constants rounded once, prepared by finalize()).
+// copies of the constants rounded once, made on the first float32 pass: a network only run in
+// float64, like the verifier's, never holds them).
 //
 // float64 runs on Eigen alone (the verifier replays counterexamples in it: its results must not
 // depend on the CPU). float32 Linear layers run on the runtime-dispatched AVX-512/AVX2 kernels of
 // neural/gemm.h when the CPU has them, else on Eigen; the two agree to float32 rounding (each
-// output one fused multiply-add chain from the bias). finalize() packs the weights and fuses
-// into the kernel what directly follows a Linear layer and alone reads its value: an Add or Sub
+// output one fused multiply-add chain from the bias). The first float32 pass packs the weights
+// (prepareFloat32()) and fuses, as finalize() planned, into the kernel what directly follows a Linear layer and alone reads its value: an Add or Sub
 // of a constant over the same features (the bias Add of ONNX MatMul+Add exports; folded into the
 // kernel's bias, rounded once from float64), then a Relu (applied in registers).
 #pragma once
@@ -37,7 +38,9 @@
 
 #include <Eigen/Dense>
 
+#include <atomic>
 #include <cstdint>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -76,11 +79,11 @@ struct Layer {
   // Reshape: the ONNX Flatten axis (for export); -1 when it came from Reshape/Identity
   int flattenAxis = -1;
 
-  // float32 copies, made by Network::finalize()
-  Eigen::RowVectorXf constantF;
-  Eigen::MatrixXf WF;
-  Eigen::RowVectorXf biasF;
-  gemm::PackedB packedF; // Linear: WF and the (fused) bias packed for the float32 kernels
+  // float32 copies, made by Network::prepareFloat32() (the first float32 pass), empty until then
+  mutable Eigen::RowVectorXf constantF;
+  mutable Eigen::MatrixXf WF;
+  mutable Eigen::RowVectorXf biasF;
+  mutable gemm::PackedB packedF; // Linear: WF and the (fused) bias packed for the float32 kernels
 };
 
 class Network;
@@ -107,9 +110,14 @@ public:
   int outputSize() const;
   const Shape& outputShape() const;
 
-  /// Computes the float32 copies of the constants and the buffer plan. Loaders and builders call
-  /// it; call it again after changing a layer by hand.
+  /// Computes the buffer plan and the float32 kernels' fusions, and drops the float32 copies
+  /// (remade by the next float32 pass). Loaders and builders call it; call it again after
+  /// changing a layer by hand.
   void finalize();
+  /// Makes the float32 copies of the constants and packs the Linear layers' weights for the
+  /// float32 kernels, once (thread-safe; the float32 forward calls it). A float64-only user
+  /// never pays for them (a TLL N=64 network: 540 MB).
+  void prepareFloat32() const;
 
   /// One sample per row (n x inputSize) -> one output per row (n x outputSize).
   Eigen::MatrixXd forward(const Eigen::MatrixXd& X) const;
@@ -134,10 +142,24 @@ private:
     int out = 0;       // value written: the Linear's, or that of the last layer fused into it
     int skip = 0;      // following layers computed by the kernel (a bias Add/Sub, a Relu)
     bool relu = false; // the kernel applies max(0, .)
+    Eigen::RowVectorXd bias; // the layer's bias plus the fused Add/Sub's constant (float64)
   };
   std::vector<Fusion> fusion_; // per layer (used for Linear layers)
   int numSlots_ = 0;
   bool finalized_ = false;
+  // Whether the float32 copies are made. A copy of the network starts in its source's state
+  // (the copies are copied with the layers).
+  struct Float32State {
+    std::atomic<bool> ready{false};
+    std::mutex m;
+    Float32State() = default;
+    Float32State(const Float32State& o) : ready(o.ready.load(std::memory_order_acquire)) {}
+    Float32State& operator=(const Float32State& o) {
+      ready.store(o.ready.load(std::memory_order_acquire), std::memory_order_release);
+      return *this;
+    }
+  };
+  mutable Float32State f32_;
 };
 
 /// A multilayer perceptron as a Network: Linear (+Relu on all but the last) per weight matrix.

@@ -343,7 +343,10 @@ struct Importer {
   Status translateBatchNorm(const onnx::NodeProto& n, const Act& x);
   Status translateConcat(const onnx::NodeProto& n);
   Status translate(const onnx::NodeProto& n);
-  Expected<Network> run(const onnx::ModelProto& m);
+  /// Imports m. Each initializer's data is released from m once read (m's tensors are not
+  /// needed after), and each constant's once the last node reading it is translated: a large
+  /// network's weights are not held three times over (bytes, decoded doubles, layers).
+  Expected<Network> run(onnx::ModelProto& m);
 };
 
 Status Importer::translate(const onnx::NodeProto& n) {
@@ -623,7 +626,8 @@ Status Importer::translate(const onnx::NodeProto& n) {
     return nodeErr(n, "Gemm alpha and beta must be finite, got alpha=" + std::to_string(alpha) +
                           ", beta=" + std::to_string(beta));
   L.kind = LayerKind::Linear;
-  L.W = alpha == 1.0 ? B : Eigen::MatrixXd(alpha * B);
+  if (alpha == 1.0) L.W = std::move(B);
+  else L.W = alpha * B;
   if (!L.W.allFinite()) return nodeErr(n, "Gemm alpha * B overflows: a weight is not finite");
   if (n.input_size() == 3 && !n.input(2).empty()) {
     if (!isConst(2)) {
@@ -1016,14 +1020,18 @@ Status Importer::translateConcat(const onnx::NodeProto& n) {
   return Status::ok();
 }
 
-Expected<Network> Importer::run(const onnx::ModelProto& m) {
+Expected<Network> Importer::run(onnx::ModelProto& m) {
   if (!m.has_graph()) return err("not an ONNX model: no graph");
-  const onnx::GraphProto& g = m.graph();
+  onnx::GraphProto& g = *m.mutable_graph();
   net.name = file;
-  for (const auto& t : g.initializer()) {
+  for (auto& t : *g.mutable_initializer()) {
     auto c = readTensor(t, "initializer '" + t.name() + "'");
     if (!c) return c.error();
     consts[t.name()] = std::move(*c);
+    // Its bytes are decoded: free them (swapped out, as clear() would keep the capacity).
+    std::string().swap(*t.mutable_raw_data());
+    google::protobuf::RepeatedField<float>().Swap(t.mutable_float_data());
+    google::protobuf::RepeatedField<double>().Swap(t.mutable_double_data());
   }
   // Inputs that are not initialisers (IR < 4 lists initialisers among the inputs).
   std::vector<const onnx::ValueInfoProto*> inputs;
@@ -1112,11 +1120,26 @@ Expected<Network> Importer::run(const onnx::ModelProto& m) {
     }
     return err("the graph has a cycle");
   }
+  // Node inputs still to be translated that read each constant: a constant's data is freed
+  // once none is left (a graph output keeps its constant: it is counted once more).
+  std::map<std::string, int> constReads;
+  for (const auto& nd : g.node())
+    for (const auto& name : nd.input())
+      if (consts.count(name)) ++constReads[name];
+  for (const auto& o : g.output())
+    ++constReads[o.name()];
   for (int i : order) {
     onnx::NodeProto nd = g.node(i);
     if (nd.name().empty()) nd.set_name(nd.op_type() + "_" + std::to_string(i));
     const size_t before = net.layers.size();
     if (auto s = translate(nd); !s) return s.error();
+    for (const auto& name : nd.input()) {
+      auto r = constReads.find(name);
+      auto c = consts.find(name);
+      if (r == constReads.end() || c == consts.end() || --r->second > 0) continue;
+      std::vector<double>().swap(c->second.data);
+      std::vector<int64_t>().swap(c->second.ints);
+    }
     // A fuzzed file can ask for a huge activation with little data (a MatMul over a long
     // leading axis): refuse it here rather than allocate it in forward().
     if (net.layers.size() > before && numElements(net.layers.back().outShape) > kMaxActivation)
@@ -1192,6 +1215,23 @@ Expected<Network> parseOnnx(const std::string& bytes, const std::string& display
   return im.run(m);
 }
 
+namespace {
+
+/// parseOnnx on bytes that are freed once parsed (the model holds its own copy of them).
+Expected<Network> parseOwnedOnnx(std::string&& bytes, const std::string& displayName) {
+  onnx::ModelProto m;
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return Error(SourceLoc{displayName, 0, 0}, "file too large");
+  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
+    return Error(SourceLoc{displayName, 0, 0}, "not a valid ONNX model (protobuf parse failed)");
+  std::string().swap(bytes);
+  Importer im;
+  im.file = displayName;
+  return im.run(m);
+}
+
+} // namespace
+
 Expected<Network> loadOnnx(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) return Error(SourceLoc{path, 0, 0}, "cannot open file");
@@ -1211,7 +1251,7 @@ Expected<Network> loadOnnx(const std::string& path) {
     ss << f.rdbuf();
     bytes = std::move(ss).str();
   }
-  return parseOnnx(bytes, path);
+  return parseOwnedOnnx(std::move(bytes), path);
 }
 
 Expected<OnnxMetadata> parseOnnxMetadata(const std::string& bytes,

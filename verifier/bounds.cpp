@@ -218,9 +218,13 @@ WeightProducts::WeightProducts(const AffineNet& net) : net_(&net) {
     // Reference 0 and epsilon 0: only exact zeros are dropped.
     sparse_[k] = W.sparseView(0.0, 0.0);
     sparse_[k].makeCompressed();
-    pos_[k] = W.cwiseMax(0.0).sparseView(0.0, 0.0);
-    neg_[k] = W.cwiseMin(0.0).sparseView(0.0, 0.0);
-    abs_[k] = W.cwiseAbs().sparseView(0.0, 0.0);
+    // The parts from the compressed copy (no dense n x m temporary each): the same entries in
+    // the same order as the compressed dense parts, each zero part dropped.
+    pos_[k] = sparse_[k].unaryExpr([](double w) { return w > 0.0 ? w : 0.0; });
+    pos_[k].prune(0.0, 0.0);
+    neg_[k] = sparse_[k].unaryExpr([](double w) { return w < 0.0 ? w : 0.0; });
+    neg_[k].prune(0.0, 0.0);
+    abs_[k] = sparse_[k].cwiseAbs();
   }
 }
 

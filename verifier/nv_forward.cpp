@@ -43,40 +43,108 @@ double gammaN(Eigen::Index n) {
 
 } // namespace
 
-ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
-    : net_(net), slope_(slope), d_(net.inputSize) {
+ForwardWeights::ForwardWeights(const neural::AffineNet& net, bool sparseLayers) : net_(net) {
   const size_t L = net.layers.size();
-  Wp_.resize(L);
-  Wn_.resize(L);
   Wpn_.resize(L);
   Wpa_.resize(L);
   sWpn_.resize(L);
   sWpa_.resize(L);
+  sWr_.resize(L);
   sW_.resize(L);
   babs_.resize(L);
+  for (size_t k = 0; k < L; ++k) {
+    const auto& W = net.layers[k].W;
+    const Eigen::Index n = W.rows(), m = W.cols();
+    babs_[k] = net.layers[k].b.cwiseAbs();
+    const Eigen::Index nnz = W.size() >= 4096 ? (W.array() != 0.0).count() : W.size();
+    if (sparseLayers && nnz > 0 && 10 * nnz < W.size()) {
+      // Straight from W's non-zeros: W by columns, then by rows (sorted), then each row's
+      // positive entries at their column j and its negative ones at m + j, in increasing column
+      // order: the same entries, in the same order, as the compressed copies of the dense
+      // [W+ | W-] and [W+ | |W-|] (so the products are the same sums).
+      sW_[k] = W.sparseView(0.0, 0.0);
+      sW_[k].makeCompressed();
+      sWr_[k] = sW_[k];
+      sWr_[k].makeCompressed();
+      const RowSparse& R = sWr_[k];
+      for (RowSparse* M : {&sWpn_[k], &sWpa_[k]}) {
+        M->resize(n, 2 * m);
+        M->resizeNonZeros(R.nonZeros());
+      }
+      Eigen::Index at = 0;
+      auto* opn = sWpn_[k].outerIndexPtr();
+      auto* opa = sWpa_[k].outerIndexPtr();
+      auto* ipn = sWpn_[k].innerIndexPtr();
+      auto* ipa = sWpa_[k].innerIndexPtr();
+      double* vpn = sWpn_[k].valuePtr();
+      double* vpa = sWpa_[k].valuePtr();
+      for (Eigen::Index i = 0; i < n; ++i) {
+        opn[i] = opa[i] = static_cast<RowSparse::StorageIndex>(at);
+        for (int pass = 0; pass < 2; ++pass)
+          for (RowSparse::InnerIterator it(R, i); it; ++it) {
+            const double w = it.value();
+            if (pass == 0 ? !(w > 0.0) : !(w < 0.0)) continue;
+            const auto col = static_cast<RowSparse::StorageIndex>(it.index() + (pass ? m : 0));
+            ipn[at] = ipa[at] = col;
+            vpn[at] = w;
+            vpa[at] = pass ? -w : w;
+            ++at;
+          }
+      }
+      opn[n] = opa[n] = static_cast<RowSparse::StorageIndex>(at);
+      // (A NaN weight is neither > 0 nor < 0: toAffineNet refuses those, so at == nnz here.)
+      sWpn_[k].resizeNonZeros(at);
+      sWpa_[k].resizeNonZeros(at);
+      continue;
+    }
+    Wpn_[k].resize(n, 2 * m);
+    Wpn_[k] << W.cwiseMax(0.0), W.cwiseMin(0.0);
+    Wpa_[k].resize(n, 2 * m);
+    Wpa_[k] << W.cwiseMax(0.0), -W.cwiseMin(0.0);
+  }
+}
+
+void ForwardWeights::buildDenseCopies() const {
+  const size_t L = net_.layers.size();
+  dWr_.resize(L);
+  dWc_.resize(L);
+  for (size_t k = 0; k < L; ++k) {
+    if (sparse(k)) continue;
+    dWc_[k] = net_.layers[k].W.sparseView(0.0, 0.0);
+    dWc_[k].makeCompressed();
+    dWr_[k] = dWc_[k];
+    dWr_[k].makeCompressed();
+  }
+}
+
+const ForwardWeights::RowSparse& ForwardWeights::rows(size_t k) const {
+  if (sparse(k)) return sWr_[k];
+  std::call_once(denseCopiesOnce_, [this] { buildDenseCopies(); });
+  return dWr_[k];
+}
+
+const ForwardWeights::ColSparse& ForwardWeights::cols(size_t k) const {
+  if (sparse(k)) return sW_[k];
+  std::call_once(denseCopiesOnce_, [this] { buildDenseCopies(); });
+  return dWc_[k];
+}
+
+ForwardBounder::ForwardBounder(const neural::AffineNet& net, LowerSlope slope)
+    : ForwardBounder(std::make_shared<const ForwardWeights>(net), slope) {}
+
+ForwardBounder::ForwardBounder(std::shared_ptr<const ForwardWeights> weights, LowerSlope slope)
+    : w_(std::move(weights)), net_(w_->net()), slope_(slope), d_(net_.inputSize) {
+  const size_t L = net_.layers.size();
   HL_.resize(L);
   HU_.resize(L);
   eHL_.resize(L);
   eHU_.resize(L);
   for (size_t k = 0; k < L; ++k) {
-    const auto& W = net.layers[k].W;
-    Wp_[k] = W.cwiseMax(0.0);
-    Wn_[k] = W.cwiseMin(0.0);
-    Wpn_[k].resize(W.rows(), 2 * W.cols());
-    Wpn_[k] << Wp_[k], Wn_[k];
-    Wpa_[k].resize(W.rows(), 2 * W.cols());
-    Wpa_[k] << Wp_[k], -Wn_[k];
-    if (W.size() >= 4096 && 10 * (W.array() != 0.0).count() < W.size()) {
-      sWpn_[k] = Wpn_[k].sparseView();
-      sWpa_[k] = Wpa_[k].sparseView();
-      sW_[k] = W.sparseView(0.0, 0.0);
-      sW_[k].makeCompressed();
-    }
-    babs_[k] = net.layers[k].b.cwiseAbs();
-    HL_[k].resize(W.rows(), d_ + 1);
-    HU_[k].resize(W.rows(), d_ + 1);
-    eHL_[k].resize(W.rows());
-    eHU_[k].resize(W.rows());
+    const Eigen::Index n = net_.layers[k].W.rows();
+    HL_[k].resize(n, d_ + 1);
+    HU_[k].resize(n, d_ + 1);
+    eHL_[k].resize(n);
+    eHU_[k].resize(n);
   }
   xm_.resize(d_ + 1);
 }
@@ -136,8 +204,8 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb, const NetBounds* prior
     Zs_.bottomLeftCorner(m, d + 1) = ZU_;
     Zs_.bottomRightCorner(m, d + 1) = ZL_;
     // (Sparse or dense: only exact zero products differ, the rounding bounds are the same.)
-    if (sWpn_[k].nonZeros() > 0) H_ = sWpn_[k] * Zs_;
-    else H_.noalias() = Wpn_[k] * Zs_;
+    if (w_->sparse(k)) H_ = w_->sWpn_[k] * Zs_;
+    else H_.noalias() = w_->Wpn_[k] * Zs_;
     HL = H_.leftCols(d + 1);
     HU = H_.rightCols(d + 1);
     HL.col(d) += layer.b;
@@ -151,11 +219,11 @@ void ForwardBounder::bound(const Box& box, NetBounds& nb, const NetBounds* prior
     Es_.col(0) << eZL_, eZU_;
     Es_.col(1) << eZU_, eZL_;
     Es_.col(2) << tmp_, tmp_;
-    if (sWpa_[k].nonZeros() > 0) Eh_ = sWpa_[k] * Es_;
-    else Eh_.noalias() = Wpa_[k] * Es_;
+    if (w_->sparse(k)) Eh_ = w_->sWpa_[k] * Es_;
+    else Eh_.noalias() = w_->Wpa_[k] * Es_;
     const double g = gammaN(2 * m + 1), grow = 1.0 + 2.0 * gammaN(2 * m + 2);
     // (Eh_.col(2) sums each |W_ij| t_j once: W+ and |W-| are never both nonzero.)
-    tmp_ = g * (Eh_.col(2) + babs_[k]);
+    tmp_ = g * (Eh_.col(2) + w_->babs_[k]);
     eHL = ((Eh_.col(0) + tmp_) * grow).array() + kTiny;
     eHU = ((Eh_.col(1) + tmp_) * grow).array() + kTiny;
 
@@ -321,7 +389,7 @@ void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb, const Ei
     const Eigen::Index n = W.rows(), m = W.cols();
     nl_.setZero(m);
     nu_.setZero(m);
-    const auto& S = sW_[static_cast<size_t>(k)];
+    const auto& S = w_->sW_[static_cast<size_t>(k)];
     if (S.nonZeros() > 0) { // the same sums over W's non-zeros only (a zero adds 0 to both)
       for (Eigen::Index j = 0; j < m; ++j) {
         double lo = 0, hi = 0;
@@ -368,8 +436,8 @@ void ForwardBounder::gradientSmear(const Box& box, const NetBounds& nb, const Ei
 namespace chassis::verifier {
 
 bool ForwardBounder::hasSparseLayer() const {
-  for (const auto& S : sW_)
-    if (S.nonZeros() > 0) return true;
+  for (size_t k = 0; k < net_.layers.size(); ++k)
+    if (w_->sparse(k)) return true;
   return false;
 }
 
@@ -382,16 +450,6 @@ void ForwardBounder::refine(const Box& box, NetBounds& nb) {
   using Eigen::MatrixXd;
   using Eigen::VectorXd;
   const int L = static_cast<int>(net_.layers.size());
-  if (sWr_.size() != static_cast<size_t>(L)) { // built on first use
-    sWr_.resize(L);
-    sWc_.resize(L);
-    for (int k = 0; k < L; ++k) {
-      sWc_[k] = net_.layers[k].W.sparseView(0.0, 0.0);
-      sWc_[k].makeCompressed();
-      sWr_[k] = sWc_[k];
-      sWr_[k].makeCompressed();
-    }
-  }
   vk_.assign(static_cast<size_t>(L), VectorXd());
   const VectorXd boxAbs = box.lo.cwiseAbs().cwiseMax(box.hi.cwiseAbs());
   // Largest |value| of layer k's output z_k (k = -1: the input box), as bounds.cpp's zAbsMax.
@@ -401,7 +459,7 @@ void ForwardBounder::refine(const Box& box, NetBounds& nb) {
     return nb.lo[k].cwiseAbs().cwiseMax(nb.hi[k].cwiseAbs());
   };
   // |W_k| zAbs(k - 1): it depends on layer k - 1's bounds only, final once layer k is refined.
-  auto setV = [&](int k) { vk_[k] = sWc_[k].cwiseAbs() * zAbs(k - 1); };
+  auto setV = [&](int k) { vk_[k] = w_->cols(size_t(k)).cwiseAbs() * zAbs(k - 1); };
   if (L > 0) setV(0);
   std::vector<Eigen::Index> rows, S, S2;
   MatrixXd Lam, Lam2;
@@ -447,7 +505,7 @@ void ForwardBounder::refine(const Box& box, NetBounds& nb) {
         pos_.assign(static_cast<size_t>(nk), -1);
         for (Eigen::Index s = 0; s < ns; ++s) {
           pos_[static_cast<size_t>(S[s])] = static_cast<int>(s);
-          for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(sWr_[k], S[s]); it;
+          for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(w_->rows(size_t(k)), S[s]); it;
                ++it)
             mark_[static_cast<size_t>(it.index())] = 1;
         }
@@ -457,7 +515,7 @@ void ForwardBounder::refine(const Box& box, NetBounds& nb) {
         const Eigen::Index n2 = static_cast<Eigen::Index>(S2.size());
         Lam2.setZero(2 * r, n2);
         for (Eigen::Index t = 0; t < n2; ++t)
-          for (Eigen::SparseMatrix<double>::InnerIterator it(sWc_[k], S2[t]); it; ++it) {
+          for (Eigen::SparseMatrix<double>::InnerIterator it(w_->cols(size_t(k)), S2[t]); it; ++it) {
             const int p = pos_[static_cast<size_t>(it.index())];
             if (p >= 0) Lam2.col(t) += it.value() * Lam.col(p);
           }

@@ -6,7 +6,8 @@
 // outputLowerBound then uses for the property's rows. All arithmetic is float64 with every
 // rounding error accounted for in the allowances eL, eU (see nv_forward.cpp), so the bounds hold
 // for REAL arithmetic on the network's double weights. One object per thread: it owns
-// preallocated buffers and is not shareable.
+// preallocated buffers and is not shareable; the weights' prepared forms (ForwardWeights) are
+// read-only and shared by the bounders of one search.
 #pragma once
 
 #include "neural/affine_net.h"
@@ -15,9 +16,50 @@
 #include <Eigen/Dense>
 #include <Eigen/SparseCore>
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 namespace chassis::verifier {
+
+/// A network's weights in the forms the forward bounder multiplies by, built once and shared
+/// read-only by every ForwardBounder of the network (one per search thread). A layer under 10%
+/// non-zero (TLL networks) is kept only in compressed form, built from W's non-zeros with no
+/// dense intermediate: [W+ | W-] and [W+ | |W-|] row by row, and W column by column; a denser
+/// layer keeps the two dense n x 2m matrices. refine()'s row- and column-major copies of every
+/// layer are built on first use (thread-safe). Only exact zeros are dropped, so every product
+/// has the non-zero terms of the dense one. The network must outlive it and stay unchanged.
+class ForwardWeights {
+public:
+  /// sparseLayers false keeps every layer dense (the reference the sparse forms are tested
+  /// against).
+  explicit ForwardWeights(const neural::AffineNet& net, bool sparseLayers = true);
+  const neural::AffineNet& net() const { return net_; }
+  /// Whether layer k is kept in compressed form only.
+  bool sparse(size_t k) const { return sW_[k].nonZeros() > 0; }
+
+private:
+  friend class ForwardBounder;
+  using RowSparse = Eigen::SparseMatrix<double, Eigen::RowMajor>;
+  using ColSparse = Eigen::SparseMatrix<double, Eigen::ColMajor>;
+  /// refine()'s copies of layer k: W row by row and column by column (a sparse layer's own; a
+  /// dense layer's built on the first call, for every dense layer at once).
+  const RowSparse& rows(size_t k) const;
+  const ColSparse& cols(size_t k) const;
+  void buildDenseCopies() const;
+
+  const neural::AffineNet& net_;
+  // Dense layers: [W+ | W-] and [W+ | |W-|] (n x 2m); empty for a sparse layer.
+  std::vector<Eigen::MatrixXd> Wpn_, Wpa_;
+  // Sparse layers: the same two matrices compressed, W column by column and row by row; else
+  // empty.
+  std::vector<RowSparse> sWpn_, sWpa_, sWr_;
+  std::vector<ColSparse> sW_;
+  std::vector<Eigen::VectorXd> babs_; // |b| per layer
+  mutable std::once_flag denseCopiesOnce_;
+  mutable std::vector<RowSparse> dWr_; // dense layers' refine() copies
+  mutable std::vector<ColSparse> dWc_;
+};
 
 /// How an unstable ReLU's lower side z >= lambda * L(x) picks lambda in [0, 1].
 enum class LowerSlope {
@@ -28,6 +70,10 @@ enum class LowerSlope {
 class ForwardBounder {
 public:
   explicit ForwardBounder(const neural::AffineNet& net, LowerSlope slope = LowerSlope::Parallel);
+  /// A bounder on the network of `weights`, sharing them (no copy of the weights).
+  explicit ForwardBounder(std::shared_ptr<const ForwardWeights> weights,
+                          LowerSlope slope = LowerSlope::Parallel);
+  const std::shared_ptr<const ForwardWeights>& weights() const { return w_; }
 
   /// Sound pre-activation bounds of every layer over `box` (no phase splits), into `nb`
   /// (reusing its storage). nb.infeasible stays false: a box is never empty.
@@ -62,31 +108,20 @@ public:
   bool hasSparseLayer() const;
 
 private:
+  std::shared_ptr<const ForwardWeights> w_;
   const neural::AffineNet& net_;
   LowerSlope slope_;
   int d_ = 0;
-  // Per layer: |W|, W+ and W- (fixed), the pre-activation functions HL, HU (n_k x (d+1),
-  // column d the constant) and their allowances.
-  std::vector<Eigen::MatrixXd> Wp_, Wn_;
-  // [W+ | W-] (n x 2m) and [W+ | |W-|] (n x 2m): one product gives both functions, another
-  // all three allowance vectors (see bound()).
-  std::vector<Eigen::MatrixXd> Wpn_, Wpa_;
-  // Their sparse copies for a layer under 10% non-zero (TLL networks), else empty.
-  std::vector<Eigen::SparseMatrix<double, Eigen::RowMajor>> sWpn_, sWpa_;
-  // W itself, column by column, for the same layers (gradientSmear's products), else empty.
-  std::vector<Eigen::SparseMatrix<double, Eigen::ColMajor>> sW_;
+  // Per layer: the pre-activation functions HL, HU (n_k x (d+1), column d the constant) and
+  // their allowances.
   Eigen::MatrixXd Zs_, Es_, H_, Eh_;
-  std::vector<Eigen::VectorXd> babs_;
   std::vector<Eigen::MatrixXd> HL_, HU_;
   std::vector<Eigen::VectorXd> eHL_, eHU_;
   // Post-activation functions of the current layer (buffers reused layer to layer).
   Eigen::MatrixXd ZL_, ZU_, absZ_;
   Eigen::VectorXd eZL_, eZU_, xm_, tmp_;
   Eigen::VectorXd gl_, gu_, nl_, nu_; // gradientSmear's intervals
-  // refine(): W row by row (every layer), its columns' non-zeros (sWc_, every layer), and the
-  // per-layer |W| zmax of the block's rounding allowance.
-  std::vector<Eigen::SparseMatrix<double, Eigen::RowMajor>> sWr_;
-  std::vector<Eigen::SparseMatrix<double, Eigen::ColMajor>> sWc_;
+  // refine(): the per-layer |W| zmax of the block's rounding allowance.
   std::vector<Eigen::VectorXd> vk_;
   std::vector<int> pos_;      // a neuron's column in the block's compact objective, or -1
   std::vector<char> mark_;    // columns reached by the next product

@@ -267,15 +267,23 @@ LeafResult Z3Encoder::checkPoint(const CaseSpec& cs, const Eigen::VectorXd& x, d
   std::vector<Q> v(size_t(x.size()));
   for (Eigen::Index j = 0; j < x.size(); ++j)
     v[size_t(j)] = Q(x[j]);
+  // Column by column (W is column-major: a row-by-row walk of a 4096 x 8192 TLL layer misses
+  // the cache on every entry), skipping zero weights and zero inputs (an inactive ReLU's):
+  // rational sums are exact, so their order does not change the result.
   for (const neural::AffineLayer& L : net_.layers) {
     std::vector<Q> out(size_t(L.W.rows()));
-    for (Eigen::Index r = 0; r < L.W.rows(); ++r) {
-      Q acc(L.b[r]);
-      for (Eigen::Index c = 0; c < L.W.cols(); ++c)
-        if (L.W(r, c) != 0.0) acc += Q(L.W(r, c)) * v[size_t(c)];
-      if (L.relu && acc < 0) acc = 0;
-      out[size_t(r)] = std::move(acc);
+    for (Eigen::Index r = 0; r < L.W.rows(); ++r)
+      out[size_t(r)] = Q(L.b[r]);
+    for (Eigen::Index c = 0; c < L.W.cols(); ++c) {
+      const Q& vc = v[size_t(c)];
+      if (vc == 0) continue;
+      const double* col = L.W.col(c).data();
+      for (Eigen::Index r = 0; r < L.W.rows(); ++r)
+        if (col[r] != 0.0) out[size_t(r)] += Q(col[r]) * vc;
     }
+    if (L.relu)
+      for (Q& o : out)
+        if (o < 0) o = 0;
     v = std::move(out);
   }
   bool all = true;
