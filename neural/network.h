@@ -116,7 +116,10 @@ public:
   void finalize();
   /// Makes the float32 copies of the constants and packs the Linear layers' weights for the
   /// float32 kernels, once (thread-safe; the float32 forward calls it). A float64-only user
-  /// never pays for them (a TLL N=64 network: 540 MB).
+  /// never pays for them (a TLL N=64 network: 540 MB). Safe against other float32 passes of
+  /// the same network, but not against copying the network at the same time (the copy reads
+  /// the float32 copies being written): call it before handing a network to threads that copy
+  /// it.
   void prepareFloat32() const;
 
   /// One sample per row (n x inputSize) -> one output per row (n x outputSize).
