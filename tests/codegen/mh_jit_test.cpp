@@ -907,3 +907,26 @@ TEST_CASE("storage reserved for MH draws is faulted in without changing it", "[c
   CHECK_FALSE(done);
 #endif
 }
+
+TEST_CASE("the inline normal draw is the specified polar method's draw for draw", "[codegen][jit]") {
+  // Rng::normalInline takes 2 uniform() - 1 as k 2^-52 - 1 (k: uniform()'s 53 bits): the same
+  // values as rng.cpp's specification written out with uniform(), and the generator in the same
+  // state after each draw.
+  for (uint64_t k : {uint64_t(1), uint64_t(2), (uint64_t(1) << 52) - 1, uint64_t(1) << 52,
+                     (uint64_t(1) << 52) + 1, (uint64_t(1) << 53) - 1})
+    REQUIRE(sameBits(double(k) * 0x1.0p-52 - 1.0, 2.0 * (double(k) * 0x1.0p-53) - 1.0));
+  auto specified = [](Rng& r) {
+    for (;;) {
+      const double u = 2.0 * r.uniform() - 1.0;
+      const double v = 2.0 * r.uniform() - 1.0;
+      const double s = u * u + v * v;
+      if (s >= 1.0 || s == 0.0) continue;
+      return u * std::sqrt(-2.0 * std::log(s) / s);
+    }
+  };
+  for (uint64_t seed : {0, 3, 99, 123456789}) {
+    Rng a(seed), b(seed);
+    for (int i = 0; i < 100000; ++i) REQUIRE(sameBits(a.normalInline(), specified(b)));
+    REQUIRE(a.nextU64() == b.nextU64());
+  }
+}
