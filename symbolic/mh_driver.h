@@ -236,8 +236,10 @@ private:
 /// run) with one call instead of one page fault per page as the draws are stored (Linux >=
 /// 5.14's MADV_POPULATE_WRITE: 196 pages for 100,000 draws, 0.25-0.3 ms of faults one by one,
 /// about 0.1 ms at once; elsewhere, or when the kernel refuses, nothing: the pages fault in as
-/// before). The memory's contents do not change. True when the pages were faulted in.
-inline bool prefaultForWrite(void* p, size_t bytes) {
+/// before). The memory's contents do not change. True when the pages were faulted in. (Out of
+/// line: inlined into runMhChainsOn, it changed GCC's code for the interpreter's moves, +16
+/// instructions per move.)
+[[gnu::noinline]] inline bool prefaultForWrite(void* p, size_t bytes) {
 #if defined(__linux__)
   if (bytes == 0) return false;
   constexpr int kPopulateWrite = 23; // MADV_POPULATE_WRITE (older headers lack the name)
