@@ -45,8 +45,10 @@ public:
   /// method as rng.cpp specifies it.
   [[gnu::always_inline]] double normalInline() {
     for (;;) {
-      const double u = 2.0 * uniform() - 1.0;
-      const double v = 2.0 * uniform() - 1.0;
+      // 2 uniform() - 1 with uniform() = k 2^-53 (exact): k 2^-52 - 1, the same operation's
+      // operands (one multiplication by a power of two fewer).
+      const double u = static_cast<double>(uniformBits()) * 0x1.0p-52 - 1.0;
+      const double v = static_cast<double>(uniformBits()) * 0x1.0p-52 - 1.0;
       const double s = u * u + v * v;
       if (s >= 1.0 || s == 0.0) [[unlikely]]
         continue;

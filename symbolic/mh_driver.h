@@ -48,6 +48,10 @@
 #include <cstdint>
 #include <cmath>
 #include <mutex>
+#if defined(__linux__)
+#include <sys/mman.h>
+#include <unistd.h>
+#endif
 
 namespace chassis::symbolic {
 
@@ -228,6 +232,28 @@ private:
   Error error_; // of the move that returned -1
 };
 
+/// Faults in the pages of [p, p + bytes) (storage just reserved for the draws, in the timed
+/// run) with one call instead of one page fault per page as the draws are stored (Linux >=
+/// 5.14's MADV_POPULATE_WRITE: 196 pages for 100,000 draws, 0.25-0.3 ms of faults one by one,
+/// about 0.1 ms at once; elsewhere, or when the kernel refuses, nothing: the pages fault in as
+/// before). The memory's contents do not change. True when the pages were faulted in. (Out of
+/// line: inlined into runMhChainsOn, it changed GCC's code for the interpreter's moves, +16
+/// instructions per move.)
+[[gnu::noinline]] inline bool prefaultForWrite(void* p, size_t bytes) {
+#if defined(__linux__)
+  if (bytes == 0) return false;
+  constexpr int kPopulateWrite = 23; // MADV_POPULATE_WRITE (older headers lack the name)
+  static const uintptr_t page = uintptr_t(sysconf(_SC_PAGESIZE));
+  const uintptr_t begin = uintptr_t(p) & ~(page - 1),
+                  end = (uintptr_t(p) + bytes + page - 1) & ~(page - 1);
+  return madvise(reinterpret_cast<void*>(begin), end - begin, kPopulateWrite) == 0;
+#else
+  (void)p;
+  (void)bytes;
+  return false;
+#endif
+}
+
 /// runMhChains over runners made by make(Rng&) (one per chain), the quantities `qs` read by
 /// Runner::read: chain c on Rng(seed).split(c), options.threads threads.
 template <class Runner, class Make>
@@ -254,7 +280,10 @@ Expected<MhRun> runMhChainsOn(const ir::Function& f, const InferOptions& options
     if (Status s = chain.init(f); !s) return s;
     MhChain& out = outs[k];
     out.draws.assign(qs.size(), std::vector<double>());
-    for (auto& d : out.draws) d.reserve(N);
+    for (auto& d : out.draws) {
+      d.reserve(N);
+      prefaultForWrite(d.data(), N * sizeof(double));
+    }
     std::vector<double> vals;
     const size_t thin = thinning; // a copy in the frame, not loaded through the closure
     const size_t every = std::max<size_t>(1, total / 200);

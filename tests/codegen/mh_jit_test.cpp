@@ -22,6 +22,10 @@
 #include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#if defined(__linux__)
+#include <sys/resource.h>
+#endif
 
 using namespace chassis;
 
@@ -838,5 +842,56 @@ module Two() -> (s: real) {
         }
       }
     }
+  }
+}
+
+TEST_CASE("storage reserved for MH draws is faulted in without changing it", "[codegen][jit]") {
+  // runMhChainsOn faults the pages of each quantity's reserved draws in at once
+  // (prefaultForWrite): the values already there stay, the range may start and end inside a
+  // page, and where the kernel did it (Linux >= 5.14) storing the draws then faults no page.
+  std::vector<double> v(300000);
+  for (size_t i = 0; i < v.size(); ++i) v[i] = double(i) * 0.5 - 7.0;
+  CHECK_FALSE(symbolic::prefaultForWrite(v.data() + 3, 0));
+  const bool done = symbolic::prefaultForWrite(v.data() + 3, (v.size() - 10) * sizeof(double));
+  for (size_t i = 0; i < v.size(); ++i) REQUIRE(sameBits(v[i], double(i) * 0.5 - 7.0));
+#if defined(__linux__)
+  // A fresh allocation (its pages not touched yet: mapped on first write), faulted in ahead.
+  const size_t n = 200000;
+  std::unique_ptr<double[]> fresh(new double[n]);
+  if (symbolic::prefaultForWrite(fresh.get(), n * sizeof(double))) {
+    rusage before{}, after{};
+    getrusage(RUSAGE_THREAD, &before);
+    for (size_t i = 0; i < n; ++i) fresh[i] = double(i);
+    getrusage(RUSAGE_THREAD, &after);
+    CHECK(after.ru_minflt == before.ru_minflt);
+    CHECK(sameBits(fresh[n - 1], double(n - 1)));
+  }
+  std::cout << "draw storage faulted in ahead: " << (done ? "yes" : "no (kernel before 5.14)")
+            << "\n";
+#else
+  CHECK_FALSE(done);
+#endif
+}
+
+TEST_CASE("the inline normal draw is the specified polar method's draw for draw", "[codegen][jit]") {
+  // Rng::normalInline takes 2 uniform() - 1 as k 2^-52 - 1 (k: uniform()'s 53 bits): the same
+  // values as rng.cpp's specification written out with uniform(), and the generator in the same
+  // state after each draw.
+  for (uint64_t k : {uint64_t(1), uint64_t(2), (uint64_t(1) << 52) - 1, uint64_t(1) << 52,
+                     (uint64_t(1) << 52) + 1, (uint64_t(1) << 53) - 1})
+    REQUIRE(sameBits(double(k) * 0x1.0p-52 - 1.0, 2.0 * (double(k) * 0x1.0p-53) - 1.0));
+  auto specified = [](Rng& r) {
+    for (;;) {
+      const double u = 2.0 * r.uniform() - 1.0;
+      const double v = 2.0 * r.uniform() - 1.0;
+      const double s = u * u + v * v;
+      if (s >= 1.0 || s == 0.0) continue;
+      return u * std::sqrt(-2.0 * std::log(s) / s);
+    }
+  };
+  for (uint64_t seed : {0, 3, 99, 123456789}) {
+    Rng a(seed), b(seed);
+    for (int i = 0; i < 100000; ++i) REQUIRE(sameBits(a.normalInline(), specified(b)));
+    REQUIRE(a.nextU64() == b.nextU64());
   }
 }
