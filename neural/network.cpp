@@ -549,7 +549,8 @@ Expected<AffineNet> toAffineNet(const Network& net) {
       } else {
         if (double(M.rows()) * double(A.cols()) > kMaxEntries)
           return tooLarge("node '" + L.name + "'", M.rows(), A.cols());
-        // (A denser M, or P > 1 blocks: the dense product; see above for the sparse one.)
+        // (A denser W, or P > 1 blocks: M built dense, then multiplied through a compressed
+        // copy when it is under 10% non-zero, as above.)
         const Eigen::Index nnz = (M.array() != 0.0).count();
         if (double(nnz) < 0.1 * double(M.size())) {
           const Eigen::SparseMatrix<double, Eigen::RowMajor> S = M.sparseView(0.0, 0.0);

@@ -1204,33 +1204,39 @@ void setValueInfo(onnx::ValueInfoProto* v, const std::string& name, const Networ
 
 } // namespace
 
-Expected<Network> parseOnnx(const std::string& bytes, const std::string& displayName) {
-  onnx::ModelProto m;
+namespace {
+
+/// The model in `bytes`, or the located error of a file too large or not a protobuf model.
+Status parseModel(const std::string& bytes, const std::string& displayName,
+                  onnx::ModelProto& m) {
   if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
     return Error(SourceLoc{displayName, 0, 0}, "file too large");
   if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return Error(SourceLoc{displayName, 0, 0}, "not a valid ONNX model (protobuf parse failed)");
+  return Status::ok();
+}
+
+Expected<Network> importModel(onnx::ModelProto& m, const std::string& displayName) {
   Importer im;
   im.file = displayName;
   return im.run(m);
 }
-
-namespace {
 
 /// parseOnnx on bytes that are freed once parsed (the model holds its own copy of them).
 Expected<Network> parseOwnedOnnx(std::string&& bytes, const std::string& displayName) {
   onnx::ModelProto m;
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
-    return Error(SourceLoc{displayName, 0, 0}, "file too large");
-  if (!m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return Error(SourceLoc{displayName, 0, 0}, "not a valid ONNX model (protobuf parse failed)");
+  if (Status s = parseModel(bytes, displayName, m); !s) return s.error();
   std::string().swap(bytes);
-  Importer im;
-  im.file = displayName;
-  return im.run(m);
+  return importModel(m, displayName);
 }
 
 } // namespace
+
+Expected<Network> parseOnnx(const std::string& bytes, const std::string& displayName) {
+  onnx::ModelProto m;
+  if (Status s = parseModel(bytes, displayName, m); !s) return s.error();
+  return importModel(m, displayName);
+}
 
 Expected<Network> loadOnnx(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

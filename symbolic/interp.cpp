@@ -102,17 +102,24 @@ private:
     return true;
   }
 
-  /// Appends the scalars of `e` to `out` when `e` is a constant; false when it is not.
-  static bool scalarsOf(Expr e, std::vector<double>& out) {
-    if (const Const* c = e->as<Const>()) {
-      out.push_back(c->asDouble());
-      return true;
-    }
+  /// Whether `e` is a constant: a Const or a literal of constants (read only, no allocation).
+  static bool isConstant(Expr e) {
+    if (e->is<Const>()) return true;
     const ArrayLit* a = e->as<ArrayLit>();
     if (!a) return false;
     for (Expr el : a->elements())
-      if (!scalarsOf(el, out)) return false;
+      if (!isConstant(el)) return false;
     return true;
+  }
+
+  /// Appends the scalars of the constant `e` (isConstant) to `out`.
+  static void scalarsOf(Expr e, std::vector<double>& out) {
+    if (const Const* c = e->as<Const>()) {
+      out.push_back(c->asDouble());
+      return;
+    }
+    for (Expr el : e->as<ArrayLit>()->elements())
+      scalarsOf(el, out);
   }
 
   bool get(const ArrayLit& l, SharedArray& out) {
@@ -126,9 +133,12 @@ private:
         return true;
       }
     }
+    // (A literal with a variable, such as [0.0, x], is told without allocating: it is
+    // evaluated at every run.)
+    if (!isConstant(&l)) return false;
     std::vector<double> scalars;
     scalars.reserve(l.type().numScalars());
-    if (!scalarsOf(&l, scalars)) return false;
+    scalarsOf(&l, scalars);
     // One value repeated (zeros): one leaf shared by every slot (SharedArray's fill), else a tree
     // of the scalars.
     const bool repeated = std::all_of(scalars.begin(), scalars.end(), [&](double x) {
