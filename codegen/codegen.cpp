@@ -227,28 +227,86 @@ llvm::Value* emitRngUniform(llvm::IRBuilder<>& b, llvm::Value* state) {
                       llvm::ConstantFP::get(b.getDoubleTy(), 0x1.0p-53));
 }
 
-/// Rng::normal (Marsaglia's polar method) on the state at `state`, calling `log` (the libm
-/// function of `mod`). Leaves `b` at the end of the new blocks.
+/// The constant global `name` of module `mod` holding `values` (created at its first use).
+llvm::Constant* rngTable(llvm::Module& mod, const char* name, std::span<const double> values) {
+  if (llvm::GlobalVariable* g = mod.getGlobalVariable(name, true)) return g;
+  llvm::ArrayType* type = llvm::ArrayType::get(llvm::Type::getDoubleTy(mod.getContext()), values.size());
+  std::vector<llvm::Constant*> elems;
+  for (double v : values)
+    elems.push_back(llvm::ConstantFP::get(llvm::Type::getDoubleTy(mod.getContext()), v));
+  auto* g = new llvm::GlobalVariable(mod, type, true, llvm::GlobalValue::PrivateLinkage,
+                                     llvm::ConstantArray::get(type, elems), name);
+  g->setUnnamedAddr(llvm::GlobalValue::UnnamedAddr::Global);
+  return g;
+}
+
+/// Rng::normal (the ziggurat of spec/rng.cpp, its tables as constants of `mod`) on the state at
+/// `state`, calling `log` and `exp` (the libm functions of `mod`) in the rare edge cases. Leaves
+/// `b` at the end of the new blocks.
 llvm::Value* emitRngNormal(llvm::IRBuilder<>& b, llvm::Module& mod, llvm::Value* state) {
+  using namespace chassis::rng_detail;
   llvm::Function* fn = b.GetInsertBlock()->getParent();
   llvm::LLVMContext& ctx = fn->getContext();
   llvm::Type* dbl = b.getDoubleTy();
+  llvm::Type* i64 = b.getInt64Ty();
   auto cst = [&](double v) { return llvm::ConstantFP::get(dbl, v); };
-  llvm::BasicBlock* pair = llvm::BasicBlock::Create(ctx, "rng.normal", fn);
-  llvm::BasicBlock* accept = llvm::BasicBlock::Create(ctx, "rng.normal.accept", fn);
-  b.CreateBr(pair);
-  b.SetInsertPoint(pair);
-  llvm::Value* u = b.CreateFSub(b.CreateFMul(cst(2.0), emitRngUniform(b, state)), cst(1.0));
-  llvm::Value* v = b.CreateFSub(b.CreateFMul(cst(2.0), emitRngUniform(b, state)), cst(1.0));
-  llvm::Value* s = b.CreateFAdd(b.CreateFMul(u, u), b.CreateFMul(v, v));
-  b.CreateCondBr(b.CreateOr(b.CreateFCmpOGE(s, cst(1.0)), b.CreateFCmpOEQ(s, cst(0.0))), pair,
-                 accept);
-  b.SetInsertPoint(accept);
-  llvm::FunctionCallee log =
-      mod.getOrInsertFunction("log", llvm::FunctionType::get(dbl, {dbl}, false));
-  llvm::Value* l = b.CreateCall(log, {s});
-  llvm::Value* q = b.CreateFDiv(b.CreateFMul(cst(-2.0), l), s);
-  return b.CreateFMul(u, b.CreateUnaryIntrinsic(llvm::Intrinsic::sqrt, q));
+  std::vector<double> flat; // layer i's scale at 2i, its inner width at 2i + 1
+  for (const ZigLayer& z : kZigLayers) {
+    flat.push_back(z.scale);
+    flat.push_back(z.inner);
+  }
+  llvm::Constant* layers = rngTable(mod, "chassis.rng.zig.layers", flat);
+  llvm::Constant* density = rngTable(mod, "chassis.rng.zig.density", kZigDensity);
+  llvm::FunctionType* unary = llvm::FunctionType::get(dbl, {dbl}, false);
+  auto at = [&](llvm::Constant* table, llvm::Value* index) {
+    return b.CreateLoad(dbl, b.CreateGEP(dbl, table, index));
+  };
+  auto block = [&](const char* name) { return llvm::BasicBlock::Create(ctx, name, fn); };
+  llvm::BasicBlock* draw = block("rng.normal");
+  llvm::BasicBlock* edge = block("rng.normal.edge");
+  llvm::BasicBlock* tail = block("rng.normal.tail");
+  llvm::BasicBlock* tailDone = block("rng.normal.tail.done");
+  llvm::BasicBlock* wedge = block("rng.normal.wedge");
+  llvm::BasicBlock* done = block("rng.normal.done");
+  b.CreateBr(draw);
+  // b = nextU64(); i = b & 255; x = (b >> 11) * (x_i 2^-53); x < x_(i+1): done.
+  b.SetInsertPoint(draw);
+  llvm::Value* bits = emitRngNextU64(b, state);
+  llvm::Value* layer = b.CreateAnd(bits, b.getInt64(0xff));
+  llvm::Value* two = b.CreateShl(layer, 1);
+  llvm::Value* x = b.CreateFMul(b.CreateUIToFP(b.CreateLShr(bits, 11), dbl), at(layers, two));
+  llvm::Value* inner = at(layers, b.CreateOr(two, b.getInt64(1)));
+  b.CreateCondBr(b.CreateFCmpOLT(x, inner), done, edge);
+  b.SetInsertPoint(edge);
+  b.CreateCondBr(b.CreateICmpEQ(layer, b.getInt64(0)), tail, wedge);
+  // The tail: a = -log(uniform()) / r, c = -log(uniform()), again while c + c < a * a.
+  b.SetInsertPoint(tail);
+  llvm::FunctionCallee log = mod.getOrInsertFunction("log", unary);
+  llvm::Value* a = b.CreateFDiv(b.CreateFNeg(b.CreateCall(log, {emitRngUniform(b, state)})),
+                                cst(kZigR));
+  llvm::Value* c = b.CreateFNeg(b.CreateCall(log, {emitRngUniform(b, state)}));
+  b.CreateCondBr(b.CreateFCmpOLT(b.CreateFAdd(c, c), b.CreateFMul(a, a)), tail, tailDone);
+  b.SetInsertPoint(tailDone);
+  llvm::Value* xTail = b.CreateFAdd(cst(kZigR), a);
+  b.CreateBr(done);
+  // A wedge: y = f(x_i) + uniform() * (f(x_(i+1)) - f(x_i)) < exp(-0.5 * x * x): done; else
+  // draw again.
+  b.SetInsertPoint(wedge);
+  llvm::Value* lo = at(density, layer);
+  llvm::Value* hi = at(density, b.CreateAdd(layer, b.getInt64(1)));
+  llvm::Value* y = b.CreateFAdd(lo, b.CreateFMul(emitRngUniform(b, state), b.CreateFSub(hi, lo)));
+  llvm::FunctionCallee exp = mod.getOrInsertFunction("exp", unary);
+  llvm::Value* e = b.CreateCall(exp, {b.CreateFMul(b.CreateFMul(cst(-0.5), x), x)});
+  llvm::BasicBlock* wedgeEnd = b.GetInsertBlock();
+  b.CreateCondBr(b.CreateFCmpOLT(y, e), done, draw);
+  // Signed by bit 8 of the last draw's b.
+  b.SetInsertPoint(done);
+  llvm::PHINode* mag = b.CreatePHI(dbl, 3);
+  mag->addIncoming(x, draw);
+  mag->addIncoming(xTail, tailDone);
+  mag->addIncoming(x, wedgeEnd);
+  llvm::Value* sign = b.CreateShl(b.CreateAnd(bits, b.getInt64(0x100)), 55);
+  return b.CreateBitCast(b.CreateOr(b.CreateBitCast(mag, i64), sign), dbl);
 }
 
 class ModuleGen;

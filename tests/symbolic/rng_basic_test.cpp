@@ -1,11 +1,15 @@
 // Tests of chassis::Rng: the documented algorithm (known answers computed by an independent
 // Python transcription of rng.cpp's header), determinism, the open interval of uniform(), the
-// normal's moments, and independence of streams and splits (sample correlation near 0).
+// normal's ziggurat (its tables' equations, the draws' distribution: moments, Kolmogorov-Smirnov,
+// tails), and independence of streams and splits (sample correlation near 0).
 #include "spec/rng.h"
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <numbers>
 #include <vector>
 
 using chassis::Rng;
@@ -23,6 +27,86 @@ TEST_CASE("rng: known answers of the documented algorithm", "[rng]") {
   CHECK(c.nextU64() == 0xf11378c7b527a430ULL);
   Rng d(1);
   CHECK(d.uniform() == 0.75153008566583);
+  // The ziggurat normal: the first draws, and the sum of 100,000 draws in order (about 1,200
+  // of them decided in a wedge and 26 in the tail), then the generator's next word.
+  Rng e(1);
+  CHECK(e.normal() == 0x1.b11ebd05b9d9fp-1);
+  CHECK(e.normal() == -0x1.97c7d38ab7554p+0);
+  CHECK(e.normal() == 0x1.cba7cc8bae963p-1);
+  CHECK(e.normal() == 0x1.fd1aee32b2b4dp-1);
+  Rng f(42);
+  CHECK(f.normal() == -0x1.2e33f2d07bae1p-7);
+  CHECK(f.normal() == 0x1.4a5aabd0c73afp-5);
+  Rng g(1);
+  double sum = 0;
+  for (int i = 0; i < 100000; ++i) sum += g.normal();
+  CHECK(sum == -0x1.425d9f1fa8e9bp+6);
+  CHECK(g.nextU64() == 0x8e3b3ea81ed88090ULL);
+}
+
+TEST_CASE("rng: the ziggurat's layers have equal areas under the normal density", "[rng]") {
+  using namespace chassis::rng_detail;
+  auto f = [](double x) { return std::exp(-0.5 * x * x); };
+  const double r = kZigR;
+  // v: the base layer's rectangle [0, r] x [0, f(r)] with the tail beyond r.
+  const double v = r * f(r) + std::sqrt(std::numbers::pi / 2) * std::erfc(r / std::numbers::sqrt2);
+  CHECK(kZigLayers[0].inner == r);
+  CHECK(std::abs(kZigLayers[0].scale * 0x1.0p53 * f(r) - v) < 1e-14 * v); // x_0 = v / f(r)
+  CHECK(kZigLayers[255].inner == 0.0);
+  CHECK(kZigDensity[256] == 1.0);
+  double total = 0;
+  for (size_t i = 1; i < 256; ++i) {
+    INFO("layer " << i);
+    const double xi = kZigLayers[i].scale * 0x1.0p53;
+    REQUIRE(xi == kZigLayers[i - 1].inner); // x_i, the layer below's inner width
+    REQUIRE(kZigLayers[i].inner < xi);
+    REQUIRE(std::abs(kZigDensity[i] - f(xi)) <= 1e-14 * f(xi)); // f of x_i before its rounding
+    REQUIRE(std::abs(xi * (kZigDensity[i + 1] - kZigDensity[i]) - v) < 1e-12 * v);
+    total += xi * (kZigDensity[i + 1] - kZigDensity[i]);
+  }
+  // 256 layers of area v cover the half density's sqrt(pi / 2) and what the wedges reject.
+  CHECK(std::abs(total + v - 256 * v) < 1e-12);
+  CHECK(256 * v > std::sqrt(std::numbers::pi / 2));
+}
+
+TEST_CASE("rng: normal draws follow the standard normal distribution, tails included", "[rng]") {
+  // Kolmogorov-Smirnov on 1,000,000 draws: D < 1.95 / sqrt(n) has probability 0.999 for the
+  // normal itself; a wrong layer width, density or wedge test moves the CDF by more.
+  Rng r(2024);
+  const size_t n = 1000000;
+  std::vector<double> z(n);
+  for (double& x : z) x = r.normal();
+  std::sort(z.begin(), z.end());
+  double d = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double cdf = 0.5 * std::erfc(-z[i] / std::numbers::sqrt2);
+    d = std::max({d, std::abs(cdf - double(i) / n), std::abs(cdf - double(i + 1) / n)});
+  }
+  CHECK(d < 1.95 / std::sqrt(double(n)));
+  // The tail beyond r (drawn by its own method) and far out: counts within 5 sd of 2 Q(t) n, and
+  // beyond r the mean of |z| is phi(r) / Q(r).
+  const size_t m = 4000000;
+  const double t1 = chassis::rng_detail::kZigR, t2 = 4.5;
+  size_t c1 = 0, c2 = 0, neg = 0;
+  double tailSum = 0;
+  for (size_t i = 0; i < m; ++i) {
+    const double x = r.normal();
+    neg += std::signbit(x);
+    if (std::abs(x) > t1) {
+      ++c1;
+      tailSum += std::abs(x);
+    }
+    c2 += std::abs(x) > t2;
+  }
+  auto q = [](double t) { return 0.5 * std::erfc(t / std::numbers::sqrt2); };
+  for (auto [count, t] : {std::pair{c1, t1}, std::pair{c2, t2}}) {
+    const double expected = 2 * q(t) * double(m);
+    INFO("beyond " << t << ": " << count << " draws, " << expected << " expected");
+    CHECK(std::abs(double(count) - expected) < 5 * std::sqrt(expected));
+  }
+  const double phi = std::exp(-0.5 * t1 * t1) / std::sqrt(2 * std::numbers::pi);
+  CHECK(std::abs(tailSum / double(c1) - phi / q(t1)) < 0.02); // sd of the mean ~0.008
+  CHECK(std::abs(double(neg) - 0.5 * double(m)) < 5 * std::sqrt(0.25 * double(m)));
 }
 
 TEST_CASE("rng: same seed gives identical draws; split does not advance", "[rng]") {
