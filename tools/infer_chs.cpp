@@ -13,7 +13,7 @@
 //   --output draws.csv (nuts only): the draws in CmdStan's CSV layout (symbolic/stan_csv.h), one
 //   file per chain, draws_1.csv ... draws_K.csv when K > 1 (CmdStan's naming), draws.csv for one.
 // --method smc: --smc-moves M --smc-lag L (rejuvenation, symbolic/infer_smc.h).
-// --backend interp|jit|auto (default interp): jit compiles the module with LLVM (codegen/
+// --backend interp|jit|auto (default auto: the JIT where it pays): jit compiles the module with LLVM (codegen/
 //   codegen.h's JitModel) once per run and runs --method lw's traces as native code, the
 //   interpreter's streams and weights bit for bit (codegen/infer_lw_jit.h), and --method mh's
 //   re-executions as traced compiled runs, the interpreter's chains bit for bit (codegen/
@@ -115,7 +115,7 @@ struct ChsOptions {
   std::optional<int> maxDepth;
   std::string metric; // --metric diag|dense (NUTS); empty: diag
   std::optional<size_t> smcMoves, smcLag; // SMC rejuvenation; unset: the defaults
-  std::string backend = "interp";         // --backend interp|jit|auto
+  std::string backend = "auto";           // --backend interp|jit|auto
   bool verbose = false;
 };
 
@@ -397,7 +397,8 @@ int runChs(const ChsOptions& o, const std::string& file, const std::string& modu
   const bool outputsOnly = !m.function->outputs().empty() &&
                            std::all_of(query.begin(), query.end(), namesOutput);
   const bool autoJit =
-      o.backend == "auto" && codegen::checkCompilableRandom(*m.function) &&
+      o.backend == "auto" && mpi::worldSize() <= 1 && // under mpirun the chains are interpreted
+      codegen::checkCompilableRandom(*m.function) &&
       ((opt.method == symbolic::InferMethod::LW && o.samples >= kJitPaysFromTraces &&
         outputsOnly) ||
        (opt.method == symbolic::InferMethod::MH &&
@@ -583,10 +584,10 @@ ChsRunner addChsInferOptions(CLI::App& app) {
                "no progress bar and no warnings on standard error: the results (and errors) "
                "only (as -q/--quiet in train and compare; -q was --query before this release)");
   app.add_option("--backend", o->backend,
-                 "interp (default), jit (--method lw or mh on the module compiled by LLVM, "
-                 "--method nuts on the log density's gradient compiled by LLVM: the same draws "
-                 "at a seed) or auto (jit for lw from 50000 traces, mh from 25000 sweeps, nuts "
-                 "when compiling pays)");
+                 "auto (default: jit for lw from 50000 traces, mh from 25000 sweeps, nuts "
+                 "when compiling pays, else interp), interp, or jit (--method lw or mh on the "
+                 "module compiled by LLVM, --method nuts on the log density's gradient compiled "
+                 "by LLVM: the same draws at a seed)");
   app.add_flag("--verbose", o->verbose, "print the backend (and the JIT's compile time) on stderr");
   app.add_flag("--timing", o->timing,
                "print the inference time on stderr (summaries and start-up excluded)");

@@ -2,7 +2,8 @@
 # Random modules on the JIT from the command line: `infer --method mh --backend jit` prints the
 # interpreter's output byte for byte (table and --json, default query, a query of choices, two
 # seeds), as does `--method lw` with a query of choices; `run --backend jit` of a random module
-# prints the interpreter's run (trace included) and its error, a deterministic one's too; the methods not compiled say so.
+# prints the interpreter's run (trace included) and its error, a deterministic one's too; the methods not compiled say so;
+# infer's default backend (auto) compiles where it pays and prints the same output.
 # Usage: backend_jit_random.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -76,5 +77,18 @@ for ij in "2 1" "1 3"; do
     fail "run At i=$1 j=$2 --backend jit: $(cat "$tmp/err_jit")"
 done
 expect 2 "not compiled yet" -- infer "$tmp/m.chs" Track --method smc --backend jit
+# The default backend is auto: MH compiled from 25,000 sweeps, interpreted below; the same
+# output either way.
+"$chassis" infer "$tmp/m.chs" Track --method mh --samples 30000 --warmup 100 --seed 3 --verbose \
+  >"$tmp/auto_out" 2>"$tmp/auto_err" || fail "auto mh: $(cat "$tmp/auto_err")"
+grep -q "^backend: jit, Track compiled by LLVM" "$tmp/auto_err" ||
+  fail "default backend, 30,100 sweeps: not the JIT: $(cat "$tmp/auto_err")"
+"$chassis" infer "$tmp/m.chs" Track --method mh --samples 30000 --warmup 100 --seed 3 \
+  --backend interp >"$tmp/interp_out" 2>/dev/null || fail "interp mh"
+cmp -s "$tmp/auto_out" "$tmp/interp_out" || fail "default backend: output differs from interp"
+"$chassis" infer "$tmp/m.chs" Track --method mh --samples 300 --warmup 100 --seed 3 --verbose \
+  >/dev/null 2>"$tmp/auto_err" || fail "auto mh short: $(cat "$tmp/auto_err")"
+grep -q "^backend: interp (auto:" "$tmp/auto_err" ||
+  fail "default backend, 400 sweeps: not the interpreter: $(cat "$tmp/auto_err")"
 echo "backend_jit_random: $failures failures"
 [ "$failures" = 0 ]
