@@ -12,7 +12,7 @@ _chassis() {
   compare) opts="--help --task --method --ablation --threshold --samples --seed --no-sweep --timeout --time-limit --memory --faith-timeout --json --markdown --html --out-dir -q --quiet" ;;
   compile) opts="--help -o --output --header --runtime --emit --cpu" ;;
   compile-net) opts="--help --margin -o --output --circuit --json --no-prune" ;;
-  eval) opts="--help --input --json --float32 --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
+  eval) opts="--help --input --json --float32 --backend --normalised --describe --csv --task --label --inputs --features --box --samples --seed --confusion --loss" ;;
   extract) opts="--help --task --name --method --ablation --threshold --samples --seed -o --output --dot --chs --emit --json" ;;
   import-bif) opts="--help -o --output --module" ;;
   infer) opts="--help --query -e --evidence --json --method --samples --chains --warmup --thin --seed --data --input --output --adapt-delta --max-depth --init --metric --smc-moves --smc-lag --plot -q --quiet --backend --verbose --timing --time-limit --timeout --memory" ;;

@@ -1,5 +1,5 @@
 // `chassis eval NET (.onnx | .nnet) --input 0.1,0.2,... [--input ...] [--json] [--float32]
-//  [--normalised] [--describe]`: runs a network's forward pass on the given inputs and prints the
+//  [--normalised] [--describe] [--backend interp|jit]`: runs a network's forward pass on the given inputs and prints the
 // outputs, one line per input (%.17g, so the doubles are exact). An NNet file is evaluated on raw
 // inputs (with its clamp and normalisation) unless --normalised.
 //
@@ -16,10 +16,14 @@
 #include "tools/json_report.h"
 #include "tools/network_info.h"
 
+#include "codegen/codegen.h"
+#include "neural/lower_network.h"
 #include "neural/nnet.h"
 #include "neural/onnx.h"
 #include "neural/train.h"
 #include "spec/diagnostics.h"
+#include "spec/frontend.h"
+#include "spec/lower.h"
 
 #include <nlohmann/json.hpp>
 
@@ -28,6 +32,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -43,6 +48,7 @@ struct EvalCli {
   std::string model;
   std::vector<std::string> inputs;
   bool json = false, float32 = false, normalised = false, describe = false, confusion = false;
+  std::string backend = "interp"; // --backend interp|jit
   // Dataset evaluation.
   std::string csv, label, taskFile, features, loss = "auto";
   TaskOptions task;
@@ -217,7 +223,56 @@ int runDataset(EvalCli& c, const neural::Network& net) {
   return kOk;
 }
 
+/// --backend jit: the network declared as `network Net(x: real[n]) -> (y: real[m]) =
+/// onnx("NET")` (or nnet, raw inputs), lowered to the IR (neural/lower_network.h) and compiled by
+/// LLVM (codegen/codegen.h JitFunction), run row by row: float64 with the IR's sums in order, the
+/// values `chassis run --backend jit` and `chassis compile` give for that declaration. The
+/// interp forward sums through Eigen's kernels, so the two may differ in the last bits.
+Expected<Eigen::MatrixXd> jitForward(const std::string& model, bool nnet, const Eigen::MatrixXd& X,
+                                     Eigen::Index outputs) {
+  std::string quoted;
+  for (char ch : std::filesystem::absolute(model).string()) {
+    if (static_cast<unsigned char>(ch) < 0x20)
+      return Error("eval --backend jit: the network's path has a control character");
+    if (ch == '"' || ch == '\\') quoted += '\\';
+    quoted += ch;
+  }
+  const std::string src = "network Net(x: real[" + std::to_string(X.cols()) + "]) -> (y: real[" +
+                          std::to_string(outputs) + "]) = " + (nnet ? "nnet" : "onnx") + "(\"" +
+                          quoted + "\");\n";
+  spec::DiagnosticEngine diags;
+  auto ast = spec::fromString(src, model + " (eval --backend jit)", diags);
+  if (!ast) return ast.error();
+  ir::LowerOptions options;
+  options.networkLoader = neural::networkLoader();
+  auto prog = ir::lower(*ast, options);
+  if (!prog) return prog.error();
+  auto jit = codegen::JitFunction::create(*prog->findFunction("Net"));
+  if (!jit) return jit.error();
+  Eigen::MatrixXd Y(X.rows(), outputs);
+  std::vector<double> in(static_cast<size_t>(X.cols())), out((*jit)->numOutputs() + 1);
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    for (Eigen::Index j = 0; j < X.cols(); ++j)
+      in[static_cast<size_t>(j)] = X(i, j);
+    if (int rc = (**jit)(in.data(), out.data()); rc != codegen::kOk)
+      return Error("eval --backend jit: row " + std::to_string(i + 1) + ": the compiled network "
+                   "failed (" + std::string(codegen::errorCodeName(rc)) + ")");
+    for (Eigen::Index k = 0; k < outputs; ++k)
+      Y(i, k) = out[static_cast<size_t>(k)];
+  }
+  return Y;
+}
+
 int runEval(EvalCli& c) {
+  if (c.backend != "interp" && c.backend != "jit") {
+    std::cerr << "error: --backend takes interp or jit, got '" << c.backend << "'\n";
+    return kUsage;
+  }
+  if (c.backend == "jit" && (c.float32 || c.normalised || !c.csv.empty() || !c.taskFile.empty())) {
+    std::cerr << "error: --backend jit evaluates --input rows in float64 (NNet: on raw inputs); "
+                 "--float32, --normalised, --csv and --task run on --backend interp\n";
+    return kUsage;
+  }
   Expected<neural::Network> net =
       endsWith(c.model, ".nnet")
           ? neural::loadNNet(c.model, c.normalised ? neural::NNetInputs::Normalised
@@ -278,9 +333,18 @@ int runEval(EvalCli& c) {
     for (int j = 0; j < n; ++j)
       X(i, j) = v[j];
   }
-  Eigen::MatrixXd Y =
-      c.float32 ? Eigen::MatrixXd(net->forward(Eigen::MatrixXf(X.cast<float>())).cast<double>())
-                : net->forward(X);
+  Eigen::MatrixXd Y;
+  if (c.backend == "jit") {
+    auto y = jitForward(c.model, endsWith(c.model, ".nnet"), X, net->outputSize());
+    if (!y) {
+      std::cerr << y.error().str() << "\n";
+      return kUsage;
+    }
+    Y = std::move(*y);
+  } else {
+    Y = c.float32 ? Eigen::MatrixXd(net->forward(Eigen::MatrixXf(X.cast<float>())).cast<double>())
+                  : net->forward(X);
+  }
   if (c.json) {
     nlohmann::json j;
     j["model"] = c.model;
@@ -311,6 +375,10 @@ chassis::tools::Registration reg{
       app.add_option("--input", c->inputs, "Comma-separated input values (repeatable)");
       app.add_flag("--json", c->json, "Print the outputs as JSON");
       app.add_flag("--float32", c->float32, "Evaluate in float32 (default float64)");
+      app.add_option("--backend", c->backend,
+                     "interp (default: the network's layers on the float32/float64 kernels) or "
+                     "jit: the network compiled by LLVM, float64 in the IR's summation order, as "
+                     "`run --backend jit` of a declared network computes it (--input rows only)");
       app.add_flag("--normalised", c->normalised,
                    "NNet: the inputs are already normalised (no clamp/normalisation/output scale)");
       app.add_flag("--describe", c->describe, "Print the network's layers and shapes");

@@ -3,7 +3,8 @@
 # built against them with the system compiler, its outputs compared with `chassis run` (the
 # interpreter and --backend=jit) at several inputs, and the error code of an out-of-range input;
 # `--emit=llvm`; bad input (an unknown module, an unwritable output) exits 2 with a located error
-# and leaves no file behind. (Random modules: compile_random_object.sh.)
+# and leaves no file behind; `eval NET --backend jit` against `run --backend jit` and the default
+# forward. (Random modules: compile_random_object.sh.)
 # Usage: compile_object.sh CHASSIS SOURCE_DIR
 set -u
 chassis=$1
@@ -120,6 +121,29 @@ for f in nope.o nope.h missing ro/c.o cpu.o; do
   [ -e "$tmp/$f" ] && fail "a file was written for bad input: $f"
 done
 ls -A "$tmp" | grep -q chassis_tmp && fail "a temporary file was left: $(ls -A "$tmp")"
+
+# `eval --backend jit`: a network file compiled by LLVM gives, row by row, the values of `run
+# --backend jit` on the same network declared in a .chs file (the IR's sums: printed alike to the
+# last digit), and the default forward's to rounding; the options it does not take say so.
+policy=$src/examples/braking_policy.onnx
+"$chassis" eval "$policy" --input 30,10 --input 5,25 --backend jit >"$tmp/eval_jit" ||
+  fail "eval --backend jit: exit $?"
+"$chassis" eval "$policy" --input 30,10 --input 5,25 >"$tmp/eval_interp" || fail "eval: exit $?"
+[ "$(wc -l <"$tmp/eval_jit")" = 2 ] || fail "eval --backend jit: $(cat "$tmp/eval_jit")"
+for row in "30,10 1" "5,25 2"; do
+  set -- $row
+  want=$("$chassis" run "$braking" Policy --input "x=[$1]" --backend jit |
+    sed -n 's/^y = \[\(.*\)\]$/\1/p' | tr -d ' ')
+  got=$(sed -n "${2}p" "$tmp/eval_jit" | awk -F, '{ printf "%.16g,%.16g", $1, $2 }')
+  want=$(echo "$want" | awk -F, '{ printf "%.16g,%.16g", $1, $2 }')
+  [ "$got" = "$want" ] || fail "eval --backend jit row $1: $got, run --backend jit: $want"
+done
+paste -d, "$tmp/eval_jit" "$tmp/eval_interp" | awk -F, '{
+  for (k = 1; k <= 2; k++) { d = $k - $(k + 2); if (d < 0) d = -d; if (d > 1e-9 * (1 + ($k < 0 ? -$k : $k))) exit 1 } }' ||
+  fail "eval --backend jit vs interp: $(paste "$tmp/eval_jit" "$tmp/eval_interp")"
+expect 2 "--float32, --normalised, --csv and --task run on --backend interp" -- \
+  eval "$policy" --input 30,10 --backend jit --float32
+expect 2 "--backend takes interp or jit" -- eval "$policy" --input 30,10 --backend gpu
 
 [ "$failures" = 0 ] && echo "compile_object: all checks passed"
 exit $((failures > 0))
