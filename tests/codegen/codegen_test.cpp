@@ -194,10 +194,7 @@ TEST_CASE("JIT agrees with the interpreter on 500 random programs", "[codegen][d
     testing::ProgramGen gen(seed);
     const std::string src = gen.module();
     INFO("seed " << seed << ":\n" << src);
-    spec::DiagnosticEngine diags;
-    auto ast = spec::fromString(src, "random.chs", diags);
-    if (!ast) continue;
-    auto prog = ir::lower(*ast);
+    auto prog = testing::lowerRandomProgram(src);
     if (!prog) continue;
     const ir::Function& f = *prog->findFunction("P");
     auto jit = jitOrFail(f);

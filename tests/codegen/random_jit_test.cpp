@@ -163,10 +163,7 @@ TEST_CASE("compiled code draws the interpreter's stream on 300 random programs w
     testing::ProgramGen gen(seed);
     const std::string src = gen.randomModule();
     INFO("seed " << seed << ":\n" << src);
-    spec::DiagnosticEngine diags;
-    auto ast = spec::fromString(src, "random.chs", diags);
-    if (!ast) continue;
-    auto prog = ir::lower(*ast);
+    auto prog = testing::lowerRandomProgram(src);
     if (!prog) continue;
     const ir::Function& f = *prog->findFunction("Q");
     auto jit = codegen::JitModel::create(f);

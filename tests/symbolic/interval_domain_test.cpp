@@ -216,10 +216,7 @@ TEST_CASE("intervals: on random programs every successful run at a point of the 
     const std::string src = gen.module();
     INFO(src);
     // the checker rejects a few draws (a constant index out of bounds): they are skipped
-    spec::DiagnosticEngine diags;
-    auto ast = spec::fromString(src, "random.chs", diags);
-    if (!ast) continue;
-    auto prog = ir::lower(*ast);
+    auto prog = testing::lowerRandomProgram(src);
     if (!prog) continue;
     const ir::Function& f = *prog->findFunction("P");
     ++programs;

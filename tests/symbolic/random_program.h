@@ -5,8 +5,14 @@
 // compiler.
 #pragma once
 
+#include "spec/diagnostics.h"
+#include "spec/frontend.h"
+#include "spec/ir.h"
+#include "spec/lower.h"
+
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -232,5 +238,16 @@ private:
   bool choices_ = false; // z, b, c are in scope (randomModule)
 };
 
+
+/// `src` (a ProgramGen module) parsed, checked and lowered as "random.chs"; nullopt when the
+/// checker rejects it (a constant index out of bounds: not every draw is a valid program).
+inline std::optional<ir::Program> lowerRandomProgram(const std::string& src) {
+  spec::DiagnosticEngine diags;
+  auto ast = spec::fromString(src, "random.chs", diags);
+  if (!ast) return std::nullopt;
+  auto prog = ir::lower(*ast);
+  if (!prog) return std::nullopt;
+  return std::move(*prog);
+}
 
 } // namespace chassis::testing
