@@ -28,6 +28,11 @@ constexpr int64_t kMaxActivation = int64_t(1) << 24; // and activations beyond 1
 // Conv, AveragePool and MaxPool become dense affine layers (K x N doubles): refuse beyond 32M
 // entries (256 MB). oval21's widest map, CIFAR 3x32x32 -> 16x16x16, is 12.6M.
 constexpr int64_t kMaxDenseEntries = int64_t(1) << 25;
+// The whole network may hold the values its file stores plus at most this many more (512 MB):
+// what the importer generates from few bytes (convolutions and pools lowered to dense layers,
+// constants broadcast to an activation's shape, an initializer read by many nodes). oval21's
+// cifar_wide, the largest lowered model benchmarked, generates about 21M.
+constexpr int64_t kMaxGeneratedEntries = int64_t(1) << 26;
 // Kernel sizes, strides, dilations and pads beyond this are refused (no overflow below).
 constexpr int64_t kMaxWindow = int64_t(1) << 16;
 
@@ -68,6 +73,7 @@ struct Importer {
   std::map<std::string, Act> acts;
   std::map<std::string, int> uses; // how many node inputs (and graph outputs) read each value
   int nextValue = 1;
+  mutable int64_t fileValues = 0; // the values of the tensors read from the file
 
   Error err(const std::string& msg) const { return Error(SourceLoc{file, 0, 0}, msg); }
   Error nodeErr(const onnx::NodeProto& n, const std::string& msg) const {
@@ -99,51 +105,68 @@ struct Importer {
                    std::to_string(count) + " for shape " + shapeStr(c.shape));
       return std::nullopt;
     };
+    // The stored values must match the shape before anything is allocated: a shape is a few
+    // varints, so a small file could otherwise claim gigabytes of zeros.
+    auto elemBytes = [](int type) -> size_t {
+      switch (type) {
+      case onnx::TensorProto::FLOAT: return 4;
+      case onnx::TensorProto::DOUBLE: return 8;
+      case onnx::TensorProto::INT64: return 8;
+      case onnx::TensorProto::INT32: return 4;
+      default: return 0;
+      }
+    };
+    const size_t elem = elemBytes(t.data_type());
+    if (elem == 0)
+      return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
+    if (t.has_raw_data()) {
+      if (auto e = rawCheck(elem)) return *e;
+    } else {
+      int have = 0;
+      switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: have = t.float_data_size(); break;
+      case onnx::TensorProto::DOUBLE: have = t.double_data_size(); break;
+      case onnx::TensorProto::INT64: have = t.int64_data_size(); break;
+      default: have = t.int32_data_size(); break;
+      }
+      if (auto e = countCheck(have)) return *e;
+    }
     c.data.resize(count);
     // The `count` values into out[]: stored raw (little-endian Raw, ONNX's layout) or in the
-    // element type's repeated field (`have` values, the i-th by field(i)).
-    auto decode = [&]<class Raw>(Raw, auto* out, int have, auto field) -> std::optional<Error> {
+    // element type's repeated field (the i-th by field(i)); their number was checked above.
+    auto decode = [&]<class Raw>(Raw, auto* out, auto field) {
       if (t.has_raw_data()) {
-        if (auto e = rawCheck(sizeof(Raw))) return e;
         for (int64_t i = 0; i < count; ++i) {
           Raw v;
           std::memcpy(&v, raw.data() + sizeof(Raw) * size_t(i), sizeof(Raw));
           out[i] = v;
         }
       } else {
-        if (auto e = countCheck(have)) return e;
         for (int64_t i = 0; i < count; ++i)
           out[i] = field(int(i));
       }
-      return std::nullopt;
     };
-    std::optional<Error> bad;
     switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
-      bad = decode(float{}, c.data.data(), t.float_data_size(),
-                   [&](int i) { return t.float_data(i); });
+      decode(float{}, c.data.data(), [&](int i) { return t.float_data(i); });
       break;
     case onnx::TensorProto::DOUBLE:
-      bad = decode(double{}, c.data.data(), t.double_data_size(),
-                   [&](int i) { return t.double_data(i); });
+      decode(double{}, c.data.data(), [&](int i) { return t.double_data(i); });
       break;
     case onnx::TensorProto::INT64:
     case onnx::TensorProto::INT32:
       c.isInt = true;
       c.ints.resize(count);
       if (t.data_type() == onnx::TensorProto::INT64)
-        bad = decode(int64_t{}, c.ints.data(), t.int64_data_size(),
-                     [&](int i) { return t.int64_data(i); });
+        decode(int64_t{}, c.ints.data(), [&](int i) { return t.int64_data(i); });
       else
-        bad = decode(int32_t{}, c.ints.data(), t.int32_data_size(),
-                     [&](int i) { return t.int32_data(i); });
+        decode(int32_t{}, c.ints.data(), [&](int i) { return t.int32_data(i); });
       for (int64_t i = 0; i < count; ++i)
         c.data[i] = static_cast<double>(c.ints[i]);
       break;
-    default:
-      return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
+    default: // refused above
+      break;
     }
-    if (bad) return *bad;
     // A NaN or infinite weight has no real value: the verifier's exact rationals and every
     // verdict would be meaningless (an infinity's rational does not exist).
     for (int64_t i = 0; i < count; ++i)
@@ -151,6 +174,7 @@ struct Importer {
         return err(what + ": element " + std::to_string(i) + " is " +
                    (std::isnan(c.data[i]) ? "NaN" : "infinite") +
                    " (weights and constants must be finite)");
+    fileValues += count;
     return c;
   }
 
@@ -1131,7 +1155,7 @@ Expected<Network> Importer::run(onnx::ModelProto& m) {
   for (int i : order) {
     onnx::NodeProto nd = g.node(i);
     if (nd.name().empty()) nd.set_name(nd.op_type() + "_" + std::to_string(i));
-    const size_t before = net.layers.size();
+    const int firstValue = nextValue;
     if (auto s = translate(nd); !s) return s.error();
     for (const auto& name : nd.input()) {
       auto r = constReads.find(name);
@@ -1142,9 +1166,21 @@ Expected<Network> Importer::run(onnx::ModelProto& m) {
     }
     // A fuzzed file can ask for a huge activation with little data (a MatMul over a long
     // leading axis): refuse it here rather than allocate it in forward().
-    if (net.layers.size() > before && numElements(net.layers.back().outShape) > kMaxActivation)
-      return err("node '" + nd.name() + "' (" + nd.op_type() + "): an activation of " +
-                 shapeStr(net.layers.back().outShape) + " per sample is too large");
+    // (Concat replaces the layers it merges: the node's layers are those of its values.)
+    for (const Layer& L : net.layers)
+      if (L.output >= firstValue && numElements(L.outShape) > kMaxActivation)
+        return err("node '" + nd.name() + "' (" + nd.op_type() + "): an activation of " +
+                   shapeStr(L.outShape) + " per sample is too large");
+    // And a few bytes per node can ask for hundreds of megabytes each (a 1x1 kernel over a large
+    // map is a dense layer): the network's values are bounded by the file's plus a budget.
+    int64_t heldValues = 0;
+    for (const Layer& L : net.layers)
+      heldValues += static_cast<int64_t>(L.W.size() + L.bias.size() + L.constant.size());
+    if (heldValues > fileValues + kMaxGeneratedEntries)
+      return err("node '" + nd.name() + "' (" + nd.op_type() + "): the network would hold " +
+                 std::to_string(heldValues) + " weights and constants, more than the " +
+                 std::to_string(fileValues) + " the file stores plus the " +
+                 std::to_string(kMaxGeneratedEntries) + " the importer may generate");
   }
   auto out = acts.find(net.outputName);
   if (out == acts.end())

@@ -14,6 +14,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -92,6 +96,47 @@ std::string errorOf(const onnx::ModelProto& m) {
   return net.error().str();
 }
 
+/// The error of parsing m in a child process whose data segment (heap and private mappings)
+/// may grow by at most `extraMiB` over what it holds at the fork: "" when the child could not
+/// give one (an allocation refused, a crash). Shows that a refusal comes before the allocation.
+std::string errorWithin(const onnx::ModelProto& m, long extraMiB) {
+  std::string bytes;
+  REQUIRE(m.SerializeToString(&bytes));
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    close(fds[0]);
+    long dataKiB = -1;
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("VmData:", 0) == 0) dataKiB = std::stol(line.substr(7));
+    if (dataKiB < 0) _exit(3);
+    const rlim_t cap = static_cast<rlim_t>(dataKiB + extraMiB * 1024) * 1024;
+    rlimit lim{cap, cap};
+    if (setrlimit(RLIMIT_DATA, &lim) != 0) _exit(3);
+    try {
+      auto net = parseOnnx(bytes, "net.onnx");
+      if (net) _exit(4);
+      const std::string e = net.error().str();
+      if (write(fds[1], e.data(), e.size()) != static_cast<ssize_t>(e.size())) _exit(5);
+    } catch (...) {
+      _exit(6);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string out;
+  char buf[512];
+  for (ssize_t k; (k = read(fds[0], buf, sizeof buf)) > 0;)
+    out.append(buf, static_cast<size_t>(k));
+  close(fds[0]);
+  int st = 0;
+  REQUIRE(waitpid(pid, &st, 0) == pid);
+  return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : "";
+}
+
 } // namespace
 
 TEST_CASE("the base model of the bad-ONNX cases is good", "[neural][onnx][bad]") {
@@ -161,6 +206,19 @@ TEST_CASE("malformed and unsupported ONNX models give clear errors", "[neural][o
     auto* W = m.mutable_graph()->mutable_initializer(0);
     W->set_dims(0, int64_t(1) << 40);
     CHECK(errorOf(m) == "net.onnx: error: initializer 'W': tensor too large");
+  }
+  SECTION("dimensions that claim far more values than are stored, under the size cap") {
+    // 2^27 x 2 elements pass the 2^28 cap but have 6 values: refused before the 2 GB of doubles
+    // the shape asks for are allocated (the child may grow by 64 MiB).
+    auto m = goodModel();
+    m.mutable_graph()->mutable_initializer(0)->set_dims(0, int64_t(1) << 27);
+    CHECK(errorWithin(m, 64) == "net.onnx: error: initializer 'W': has 6 values, expected "
+                                "268435456 for shape [134217728,2]");
+    auto* W = m.mutable_graph()->mutable_initializer(0);
+    W->clear_float_data();
+    W->set_raw_data(std::string(24, '\0'));
+    CHECK(errorWithin(m, 64) == "net.onnx: error: initializer 'W': raw data has 24 bytes, "
+                                "expected 1073741824 for shape [134217728,2]");
   }
   SECTION("an activation too large to allocate") {
     auto m = goodModel();

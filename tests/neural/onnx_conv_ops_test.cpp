@@ -524,6 +524,23 @@ TEST_CASE("bad convolution and pooling attributes give located errors", "[neural
           "more than the 33554432 entries the importer allows");
   }
   {
+    // Each Conv is under the per-layer cap (a 1x1 kernel over 64 x 64: a dense 4096 x 4096
+    // layer, 16.8M entries from one stored value); the fifth takes the network past the file's
+    // values plus the 64M the importer may generate, and is refused, not allocated further.
+    ModelBuilder mb({1, 64, 64});
+    mb.tensor("w", {1, 1, 1, 1}, {0.5f});
+    for (int i = 0; i < 5; ++i)
+      mb.node("Conv", "c" + std::to_string(i), {"x", "w"}, "y" + std::to_string(i));
+    mb.node("Add", "s1", {"y0", "y1"}, "z1");
+    mb.node("Add", "s2", {"z1", "y2"}, "z2");
+    mb.node("Add", "s3", {"z2", "y3"}, "z3");
+    mb.node("Add", "s4", {"z3", "y4"}, "y");
+    CHECK(errorOf(mb.bytes()) ==
+          "net.onnx: error: node 'c4' (Conv): the network would hold 83886080 weights and "
+          "constants, more than the 1 the file stores plus the 67108864 the importer may "
+          "generate");
+  }
+  {
     ModelBuilder mb({2, 2, 2});
     for (const char* t : {"scale", "shift", "mean", "var"})
       mb.tensor(t, {2}, {1, 1});
