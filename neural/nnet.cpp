@@ -119,16 +119,21 @@ Expected<NNetFile> parseNNet(const std::string& text, const std::string& display
   }
   for (int k = 0; k < *numLayers; ++k) {
     const int in = f.layerSizes[k], out = f.layerSizes[k + 1];
-    Eigen::MatrixXd W(out, in);
-    Eigen::VectorXd b(out);
     const std::string layer = "layer " + std::to_string(k + 1);
+    // The header's sizes are a few digits each (up to 65536 x 65536, 32 GB of doubles): the
+    // matrix is allocated once the file has given its values, so a short file allocates little.
+    std::vector<double> rows;
     for (int i = 0; i < out; ++i)
       for (int j = 0; j < in; ++j) {
         auto x =
             r.number("weight (" + std::to_string(i) + "," + std::to_string(j) + ") of " + layer);
         if (!x) return x.error();
-        W(i, j) = *x;
+        rows.push_back(*x);
       }
+    Eigen::MatrixXd W = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                                                       Eigen::RowMajor>>(rows.data(), out, in);
+    std::vector<double>().swap(rows);
+    Eigen::VectorXd b(out);
     for (int i = 0; i < out; ++i) {
       auto x = r.number("bias " + std::to_string(i) + " of " + layer);
       if (!x) return x.error();

@@ -16,6 +16,12 @@
 namespace chassis::symbolic {
 namespace {
 
+// The probabilities all CPTs may hold together. A `default` row fills every combination of its
+// parents' states, so a few hundred bytes could otherwise ask for gigabytes (and import-bif would
+// write each row out). The largest network of the bnlearn repository, diabetes, has 461,069; and
+// exact inference refuses a factor beyond discrete_model.h's kMaxFactorEntries (2^22) anyway.
+constexpr size_t kMaxProbabilities = size_t(1) << 21;
+
 struct Token {
   enum Kind { Word, Punct, End } kind;
   std::string text;
@@ -383,6 +389,7 @@ private:
     const size_t n = net_.vars.size();
     net_.cpts.assign(n, BnCpt{});
     std::vector<bool> done(n, false);
+    size_t held = 0; // the probabilities of the CPTs so far
     for (const RawBlock& b : blocks_) {
       auto c = lookup(b.child);
       if (!c) return c.error();
@@ -401,12 +408,23 @@ private:
         cpt.parents.push_back(*pi);
       }
       const size_t k = net_.vars[*c].states.size();
+      // rows * k <= the room left, checked by division (every variable has a state).
+      const size_t room = kMaxProbabilities - held;
+      bool tooMany = k > room;
       size_t rows = 1;
       for (int p : cpt.parents) {
-        rows *= net_.vars[p].states.size();
-        if (rows > (size_t(1) << 26))
-          return Error(b.loc, "CPT of '" + b.child.name + "' too large");
+        const size_t states = net_.vars[p].states.size();
+        if (tooMany || rows > room / k / states) {
+          tooMany = true;
+          break;
+        }
+        rows *= states;
       }
+      if (tooMany)
+        return Error(b.loc, "the CPT of '" + b.child.name + "' takes the network past " +
+                                std::to_string(kMaxProbabilities) +
+                                " probabilities, the most the reader accepts");
+      held += rows * k;
       std::vector<double> probs(rows * k, 0.0);
       std::vector<bool> have(rows, false);
       const std::vector<double>* fallback = nullptr;

@@ -96,12 +96,11 @@ std::string errorOf(const onnx::ModelProto& m) {
   return net.error().str();
 }
 
-/// The error of parsing m in a child process whose data segment (heap and private mappings)
-/// may grow by at most `extraMiB` over what it holds at the fork: "" when the child could not
-/// give one (an allocation refused, a crash). Shows that a refusal comes before the allocation.
-std::string errorWithin(const onnx::ModelProto& m, long extraMiB) {
-  std::string bytes;
-  REQUIRE(m.SerializeToString(&bytes));
+/// The error that parse() returns, run in a child process whose data segment (heap and private
+/// mappings) may grow by at most `extraMiB` over what it holds at the fork: "" when the child
+/// could not give one (an allocation refused, a crash). Shows that a refusal comes before the
+/// allocation.
+template <class Parse> std::string errorWithin(long extraMiB, Parse parse) {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   const pid_t pid = fork();
@@ -117,9 +116,9 @@ std::string errorWithin(const onnx::ModelProto& m, long extraMiB) {
     rlimit lim{cap, cap};
     if (setrlimit(RLIMIT_DATA, &lim) != 0) _exit(3);
     try {
-      auto net = parseOnnx(bytes, "net.onnx");
-      if (net) _exit(4);
-      const std::string e = net.error().str();
+      auto result = parse();
+      if (result) _exit(4);
+      const std::string e = result.error().str();
       if (write(fds[1], e.data(), e.size()) != static_cast<ssize_t>(e.size())) _exit(5);
     } catch (...) {
       _exit(6);
@@ -135,6 +134,12 @@ std::string errorWithin(const onnx::ModelProto& m, long extraMiB) {
   int st = 0;
   REQUIRE(waitpid(pid, &st, 0) == pid);
   return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? out : "";
+}
+
+std::string errorWithin(const onnx::ModelProto& m, long extraMiB) {
+  std::string bytes;
+  REQUIRE(m.SerializeToString(&bytes));
+  return errorWithin(extraMiB, [&] { return parseOnnx(bytes, "net.onnx"); });
 }
 
 } // namespace
@@ -422,6 +427,18 @@ TEST_CASE("malformed NNet files give file:line errors", "[neural][nnet][bad]") {
         "n.nnet:7: error: a normalisation range is 0");
   CHECK(errOf("1,2,1,2,\n2,1,\n0,\n0,nan,\n") ==
         "n.nnet:4: error: bad number 'nan' (expected input minimum 1)");
+  {
+    // A 4096-input layer of 65536 neurons is 2 GB of weights; a file that stops after the
+    // header is refused at its end without allocating them (the child may grow by 64 MiB).
+    std::string big = "1,4096,65536,65536,\n4096,65536,\n0,\n";
+    for (int v = 0; v < 4; ++v) {
+      for (int i = 0; i < 4096 + (v >= 2); ++i)
+        big += v == 3 ? "1," : "0,";
+      big += "\n";
+    }
+    CHECK(errorWithin(64, [&] { return parseNNet(big, "n.nnet"); }) ==
+          "n.nnet:7: error: unexpected end of file: expected weight (0,0) of layer 1");
+  }
   auto missing = readNNet("/nonexistent/x.nnet");
   REQUIRE(!missing);
   CHECK(missing.error().str() == "/nonexistent/x.nnet: error: cannot open file");

@@ -171,6 +171,27 @@ TEST_CASE("bif: errors carry file:line:col", "[bif]") {
                        "probability ( B | A ) { table 0.2, 0.3, 0.5, 0.2, 0.3, 0.5; }\n") ==
         "t.bif:5:25: error: 'table' in a probability block with parents is not supported (its "
         "value order is ambiguous); write one '(states) p...;' row per parent assignment");
+  {
+    // A default row fills every combination of the parents' states: n binary parents of a
+    // binary child are 2^(n+1) probabilities from a few hundred bytes. All CPTs together may hold
+    // 2^21: with 20 parents they would hold 2^21 + 40, with 19, 2^20 + 38.
+    auto withParents = [](int n) {
+      std::string text, parents;
+      for (int i = 0; i < n; ++i) {
+        text += "variable V" + std::to_string(i) + " { type discrete [ 2 ] { a, b }; }\n";
+        parents += (i ? ", V" : "V") + std::to_string(i);
+      }
+      text += "variable C { type discrete [ 2 ] { a, b }; }\n";
+      for (int i = 0; i < n; ++i)
+        text += "probability ( V" + std::to_string(i) + " ) { table 0.5, 0.5; }\n";
+      return text + "probability ( C | " + parents + " ) { default 0.5, 0.5; }\n";
+    };
+    CHECK(parseError(withParents(20)) == "t.bif:42:1: error: the CPT of 'C' takes the network "
+                                         "past 2097152 probabilities, the most the reader accepts");
+    auto net = parseBif(withParents(19), "t.bif");
+    REQUIRE(net);
+    CHECK(net->cpts.back().probs.size() == (size_t(1) << 20));
+  }
   CHECK(parseError("/* open") == "t.bif:1:1: error: unterminated comment");
   CHECK(parseError("") == "t.bif: error: no variables in the network");
   auto missing = readBifFile("/nonexistent/x.bif");
