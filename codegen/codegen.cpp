@@ -250,11 +250,15 @@ llvm::Value* emitRngNormal(llvm::IRBuilder<>& b, llvm::Module& mod, llvm::Value*
   llvm::Type* dbl = b.getDoubleTy();
   llvm::Type* i64 = b.getInt64Ty();
   auto cst = [&](double v) { return llvm::ConstantFP::get(dbl, v); };
-  std::vector<double> flat; // layer i's scale at 2i, its inner width at 2i + 1
-  for (const ZigLayer& z : kZigLayers) {
-    flat.push_back(z.scale);
-    flat.push_back(z.inner);
-  }
+  // Layer i's scale at 2i, its inner width at 2i + 1 (built once per process).
+  static const std::vector<double> flat = [] {
+    std::vector<double> v;
+    for (const ZigLayer& z : kZigLayers) {
+      v.push_back(z.scale);
+      v.push_back(z.inner);
+    }
+    return v;
+  }();
   llvm::Constant* layers = rngTable(mod, "chassis.rng.zig.layers", flat);
   llvm::Constant* density = rngTable(mod, "chassis.rng.zig.density", kZigDensity);
   llvm::FunctionType* unary = llvm::FunctionType::get(dbl, {dbl}, false);

@@ -228,8 +228,8 @@ int runDataset(EvalCli& c, const neural::Network& net) {
 /// LLVM (codegen/codegen.h JitFunction), run row by row: float64 with the IR's sums in order, the
 /// values `chassis run --backend jit` and `chassis compile` give for that declaration. The
 /// interp forward sums through Eigen's kernels, so the two may differ in the last bits.
-Expected<Eigen::MatrixXd> jitForward(const std::string& model, bool nnet, const Eigen::MatrixXd& X,
-                                     Eigen::Index outputs) {
+Expected<Eigen::MatrixXd> jitForward(const std::string& model, const neural::Network& net, bool nnet,
+                                     const Eigen::MatrixXd& X, Eigen::Index outputs) {
   std::string quoted;
   for (char ch : std::filesystem::absolute(model).string()) {
     if (static_cast<unsigned char>(ch) < 0x20)
@@ -244,7 +244,21 @@ Expected<Eigen::MatrixXd> jitForward(const std::string& model, bool nnet, const 
   auto ast = spec::fromString(src, model + " (eval --backend jit)", diags);
   if (!ast) return ast.error();
   ir::LowerOptions options;
-  options.networkLoader = neural::networkLoader();
+  if (nnet) {
+    // The declaration's loader folds the NNet normalisation into the layers and clamps the
+    // inputs: it reads the file again (eval's network keeps them as layers of its own).
+    options.networkLoader = neural::networkLoader();
+  } else {
+    // The ONNX network is already loaded: lower it, not a second copy read from the file.
+    options.networkLoader = [&net, &model](const spec::NetworkDecl& d,
+                                           ir::Program& program) -> Expected<const ir::Function*> {
+      auto an = neural::toAffineNet(net);
+      if (!an)
+        return Error(d.pathLoc,
+                     "network '" + d.name + "': " + model + ": " + an.error().message);
+      return neural::lowerAffineNet(*an, std::nullopt, d, program);
+    };
+  }
   auto prog = ir::lower(*ast, options);
   if (!prog) return prog.error();
   auto jit = codegen::JitFunction::create(*prog->findFunction("Net"));
@@ -335,7 +349,7 @@ int runEval(EvalCli& c) {
   }
   Eigen::MatrixXd Y;
   if (c.backend == "jit") {
-    auto y = jitForward(c.model, endsWith(c.model, ".nnet"), X, net->outputSize());
+    auto y = jitForward(c.model, *net, endsWith(c.model, ".nnet"), X, net->outputSize());
     if (!y) {
       std::cerr << y.error().str() << "\n";
       return kUsage;
