@@ -194,6 +194,7 @@ Expr Context::intern(ExprNode n) {
   if (n.layer_) h = mix(h, hashLayer(*n.layer_));
   n.hash_ = h;
   if (auto it = table_.find(&n); it != table_.end()) return *it;
+  if (nodeLimit_ != 0 && nodes_.size() >= nodeLimit_) throw NodeLimitExceeded{nodeLimit_};
 
   n.id_ = uint32_t(nodes_.size());
   std::unique_ptr<ExprNode> node;

@@ -591,6 +591,16 @@ public:
   /// Number of distinct expression nodes interned so far.
   size_t numExprs() const { return nodes_.size(); }
 
+  /// Thrown by the interning of a new node once numExprs() has reached the limit set by
+  /// setNodeLimit. Only the lowering sets one (spec/lower.cpp kMaxLoweredNodes), for the time it
+  /// runs, and catches this at its entry, returning a located error: a few bytes of source can
+  /// otherwise ask for millions of nodes (an elementwise builtin is expanded element by element).
+  struct NodeLimitExceeded {
+    size_t limit;
+  };
+  /// The most expression nodes this context may hold (0: no limit, the default).
+  void setNodeLimit(size_t n) { nodeLimit_ = n; }
+
 private:
   static Expr orDie(Expected<Expr> e) {
     if (!e) {
@@ -614,6 +624,7 @@ private:
   std::vector<std::unique_ptr<StmtNode>> stmts_;
   std::vector<EnumDecl> enums_;
   int64_t nextVarId_ = 0;
+  size_t nodeLimit_ = 0;
 };
 
 /// A lowered program: the functions in topological order (callees before callers), the enums

@@ -38,6 +38,25 @@ public:
   Lowerer(const spec::Program& ast, const LowerOptions& opt) : ast_(ast), opt_(opt) {}
 
   Expected<Program> run() {
+    // The one place Context::NodeLimitExceeded is caught: the statement being lowered when the
+    // program outgrew the limit is the error's location.
+    c().setNodeLimit(kMaxLoweredNodes);
+    Expected<Program> p = [&]() -> Expected<Program> {
+      try {
+        return lowerAll();
+      } catch (const Context::NodeLimitExceeded& e) {
+        return Error(where_, "lowering this program makes more than " + std::to_string(e.limit) +
+                                 " expression nodes (an elementwise operation on an array is "
+                                 "expanded element by element); write it as a loop over the "
+                                 "array instead");
+      }
+    }();
+    if (p) p->ctx().setNodeLimit(0);
+    return p;
+  }
+
+private:
+  Expected<Program> lowerAll() {
     for (const spec::EnumDecl* e : ast_.enums) {
       EnumDecl d{e->name, {}, e->loc};
       for (auto& k : e->constants)
@@ -57,7 +76,6 @@ public:
     return std::move(prog_);
   }
 
-private:
   Context& c() { return prog_.ctx(); }
 
   Expected<Type> type(const spec::Type& t, const SourceLoc& loc) {
@@ -110,6 +128,7 @@ private:
   }
 
   Status lowerNetwork(const spec::NetworkDecl& d) {
+    where_ = d.loc;
     if (opt_.networkLoader) {
       auto f = opt_.networkLoader(d, prog_);
       if (!f) return f.error();
@@ -142,6 +161,7 @@ private:
   }
 
   Status lowerModule(const spec::ModuleDecl& d) {
+    where_ = d.loc;
     bool replaced = opt_.replaceModule && opt_.replaceModule->module == d.name;
     Function& f =
         prog_.addFunction(replaced ? d.name + "'reference" : d.name, FunctionKind::Module, d.loc);
@@ -245,6 +265,7 @@ private:
 
   Status stmt(const spec::Stmt& s, Scope& sc, Block& out) {
     const SourceLoc& loc = s.loc;
+    where_ = loc;
     switch (s.kind) {
     case spec::StmtKind::Let: {
       auto v = expr(*s.value, sc, out);
@@ -1277,6 +1298,7 @@ private:
   }
 
   Status lowerProperty(const spec::PropertyDecl& d) {
+    where_ = d.loc;
     Property p;
     p.name = d.name;
     p.loc = d.loc;
@@ -1374,6 +1396,7 @@ private:
   const spec::Program& ast_;
   const LowerOptions& opt_;
   Program prog_;
+  SourceLoc where_; // the declaration or statement being lowered
   std::unordered_map<const spec::EnumDecl*, int> enumIds_;
   std::unordered_map<const spec::CallableDecl*, const Function*> fns_;
   std::unordered_map<const spec::CallableDecl*, VarMap> varsOf_;

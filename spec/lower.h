@@ -56,6 +56,13 @@ struct LowerOptions {
   std::optional<ModuleReplacement> replaceModule;
 };
 
+/// The most expression nodes lowering may make for one program (the Context's limit while it
+/// runs): about three per element of an array an elementwise builtin or arithmetic is applied to,
+/// so `exp(v)` of a 340,000-element v fits; beyond, a located error suggests a loop (which the IR
+/// keeps as a loop). Lowering 2^20 nodes takes about 1.4 s and 330 MB in a Release build (ASan
+/// several times that: the front end's fuzzer must stay under libFuzzer's 10 s per input).
+inline constexpr size_t kMaxLoweredNodes = size_t(1) << 20;
+
 /// Lowers a checked program. The result's functions are in the AST's topological order.
 Expected<Program> lower(const spec::Program& ast, const LowerOptions& options = {});
 

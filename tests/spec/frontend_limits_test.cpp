@@ -87,6 +87,38 @@ TEST_CASE("limits: array lengths", "[frontend][limits]") {
         V{"t.chs:2:14: error: array length 99999999999 is too large; the limit is 1000000"});
 }
 
+TEST_CASE("limits: the expression nodes one program lowers to", "[frontend][limits]") {
+  CHECK(ir::kMaxLoweredNodes == 1048576);
+  // exp of a whole array is expanded element by element (three nodes an element: the index, its
+  // constant, the exp): 300,000 elements fit, 1,000,000 are refused at the statement, before the
+  // three million nodes are made; the loop the message suggests lowers to a loop of three nodes.
+  auto lowered = [](const std::string& src) -> std::string {
+    DiagnosticEngine d;
+    auto p = fromString(src, "t.chs", d);
+    REQUIRE(p);
+    auto ir = ir::lower(*p);
+    return ir ? "" : ir.error().str();
+  };
+  auto expOf = [](int n) {
+    const std::string t = "real[" + std::to_string(n) + "]";
+    return "module M(v: " + t + ") -> (y: " + t + ") {\n  y = exp(v);\n}";
+  };
+  CHECK(lowered(expOf(300000)) == "");
+  CHECK(lowered(expOf(1000000)) ==
+        "t.chs:2:3: error: lowering this program makes more than 1048576 expression nodes (an "
+        "elementwise operation on an array is expanded element by element); write it as a loop "
+        "over the array instead");
+  CHECK(lowered("module M(v: real[1000000]) -> (y: real[1000000]) {\n"
+                "  for i in 0..1000000 {\n    y[i] = exp(v[i]);\n  }\n}") == "");
+  // Statements under the limit each, over it together: the one that crosses it is the location.
+  // (v[k] and k are shared: exp makes 3 nodes an element, log and sqrt one more each.)
+  CHECK(lowered("module M(v: real[250000]) -> (y: real[250000]) {\n  let a = exp(v);\n"
+                "  let b = log(v);\n  y = a;\n}") == "");
+  CHECK(lowered("module M(v: real[250000]) -> (y: real[250000]) {\n  let a = exp(v);\n"
+                "  let b = log(v);\n  let c = sqrt(v);\n  y = c;\n}")
+            .rfind("t.chs:4:3: error: lowering this program makes more than", 0) == 0);
+}
+
 TEST_CASE("limits: long operator chains and deep nesting", "[frontend][limits]") {
   auto sum = [](int terms) {
     std::string s = "module M(x: real) -> (y: real) {\n  y = x";
