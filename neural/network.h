@@ -108,6 +108,13 @@ public:
 
   int inputSize() const { return static_cast<int>(numElements(inputShape)); }
   int outputSize() const;
+  /// The float64 values the layers hold: weights, biases and elementwise constants.
+  int64_t numValues() const {
+    int64_t n = 0;
+    for (const Layer& L : layers)
+      n += static_cast<int64_t>(L.W.size() + L.bias.size() + L.constant.size());
+    return n;
+  }
   const Shape& outputShape() const;
 
   /// Computes the buffer plan and the float32 kernels' fusions, and drops the float32 copies

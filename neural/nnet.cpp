@@ -132,7 +132,6 @@ Expected<NNetFile> parseNNet(const std::string& text, const std::string& display
       }
     Eigen::MatrixXd W = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
                                                        Eigen::RowMajor>>(rows.data(), out, in);
-    std::vector<double>().swap(rows);
     Eigen::VectorXd b(out);
     for (int i = 0; i < out; ++i) {
       auto x = r.number("bias " + std::to_string(i) + " of " + layer);

@@ -92,45 +92,33 @@ struct Importer {
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
       return err(what + ": external tensor data is not supported");
     const std::string& raw = t.raw_data();
-    auto rawCheck = [&](size_t elem) -> std::optional<Error> {
-      if (raw.size() != static_cast<size_t>(count) * elem)
-        return err(what + ": raw data has " + std::to_string(raw.size()) + " bytes, expected " +
-                   std::to_string(count * static_cast<int64_t>(elem)) + " for shape " +
-                   shapeStr(c.shape));
-      return std::nullopt;
-    };
-    auto countCheck = [&](int64_t have) -> std::optional<Error> {
-      if (have != count)
-        return err(what + ": has " + std::to_string(have) + " values, expected " +
-                   std::to_string(count) + " for shape " + shapeStr(c.shape));
-      return std::nullopt;
-    };
     // The stored values must match the shape before anything is allocated: a shape is a few
     // varints, so a small file could otherwise claim gigabytes of zeros.
-    auto elemBytes = [](int type) -> size_t {
-      switch (type) {
-      case onnx::TensorProto::FLOAT: return 4;
-      case onnx::TensorProto::DOUBLE: return 8;
-      case onnx::TensorProto::INT64: return 8;
-      case onnx::TensorProto::INT32: return 4;
-      default: return 0;
-      }
-    };
-    const size_t elem = elemBytes(t.data_type());
-    if (elem == 0)
+    size_t elem = 0; // bytes per raw element
+    int64_t have = 0; // values in the element type's repeated field
+    switch (t.data_type()) {
+    case onnx::TensorProto::FLOAT:
+      elem = 4, have = t.float_data_size();
+      break;
+    case onnx::TensorProto::DOUBLE:
+      elem = 8, have = t.double_data_size();
+      break;
+    case onnx::TensorProto::INT64:
+      elem = 8, have = t.int64_data_size();
+      break;
+    case onnx::TensorProto::INT32:
+      elem = 4, have = t.int32_data_size();
+      break;
+    default:
       return err(what + ": unsupported tensor element type " + std::to_string(t.data_type()));
-    if (t.has_raw_data()) {
-      if (auto e = rawCheck(elem)) return *e;
-    } else {
-      int have = 0;
-      switch (t.data_type()) {
-      case onnx::TensorProto::FLOAT: have = t.float_data_size(); break;
-      case onnx::TensorProto::DOUBLE: have = t.double_data_size(); break;
-      case onnx::TensorProto::INT64: have = t.int64_data_size(); break;
-      default: have = t.int32_data_size(); break;
-      }
-      if (auto e = countCheck(have)) return *e;
     }
+    if (t.has_raw_data() && raw.size() != static_cast<size_t>(count) * elem)
+      return err(what + ": raw data has " + std::to_string(raw.size()) + " bytes, expected " +
+                 std::to_string(count * static_cast<int64_t>(elem)) + " for shape " +
+                 shapeStr(c.shape));
+    if (!t.has_raw_data() && have != count)
+      return err(what + ": has " + std::to_string(have) + " values, expected " +
+                 std::to_string(count) + " for shape " + shapeStr(c.shape));
     c.data.resize(count);
     // The `count` values into out[]: stored raw (little-endian Raw, ONNX's layout) or in the
     // element type's repeated field (the i-th by field(i)); their number was checked above.
@@ -1173,9 +1161,7 @@ Expected<Network> Importer::run(onnx::ModelProto& m) {
                    shapeStr(L.outShape) + " per sample is too large");
     // And a few bytes per node can ask for hundreds of megabytes each (a 1x1 kernel over a large
     // map is a dense layer): the network's values are bounded by the file's plus a budget.
-    int64_t heldValues = 0;
-    for (const Layer& L : net.layers)
-      heldValues += static_cast<int64_t>(L.W.size() + L.bias.size() + L.constant.size());
+    const int64_t heldValues = net.numValues();
     if (heldValues > fileValues + kMaxGeneratedEntries)
       return err("node '" + nd.name() + "' (" + nd.op_type() + "): the network would hold " +
                  std::to_string(heldValues) + " weights and constants, more than the " +
